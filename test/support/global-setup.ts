@@ -1,0 +1,5 @@
+import { ensureBusyboxRootfs } from './busybox-rootfs';
+
+export default async function globalSetup(): Promise<void> {
+  ensureBusyboxRootfs();
+}
