@@ -1,0 +1,112 @@
+/**
+ * `ts-container run`: start the command in a container with inherited stdio, forward the
+ * signals the CLI receives, and turn the outcome into an exit status as docker and podman do.
+ */
+import { constants as osConstants } from 'node:os';
+import { Container, ContainerSetupError } from '../index';
+import type { ExitStatus } from '../options/types';
+import { EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, EXIT_RUNTIME_ERROR, type RunCommand } from './parse-args';
+
+/** Signals that the CLI passes on to the container's main process instead of dying of them. */
+export const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR2'];
+
+export interface RunIO {
+  /** Where the CLI's own messages go (default process.stderr). */
+  stderr?: { write(s: string): unknown };
+  /** Where signals come from (default process). */
+  signals?: NodeJS.EventEmitter;
+}
+
+/** The shell's convention: the exit code, or 128 + the signal's number. */
+export function exitCodeOf(status: ExitStatus): number {
+  if (status.exitCode !== null) return status.exitCode;
+  if (status.signal !== null) {
+    const n = (osConstants.signals as Record<string, number | undefined>)[status.signal];
+    if (n !== undefined) return 128 + n;
+  }
+  return EXIT_RUNTIME_ERROR;
+}
+
+interface ErrnoLike {
+  code?: unknown;
+  syscall?: unknown;
+  message?: unknown;
+}
+
+/** Maps a failure to start or run the command to the CLI's exit status and a one-line message. */
+export function describeFailure(err: unknown, program: string): { code: number; message: string } {
+  const e = (typeof err === 'object' && err !== null ? err : {}) as ErrnoLike;
+  const message = typeof e.message === 'string' ? e.message : String(err);
+  const isSpawn = typeof e.syscall === 'string' && e.syscall.startsWith('spawn');
+  if (e.code === 'ENOENT' && isSpawn) {
+    return { code: EXIT_NOT_FOUND, message: `${program}: command not found in the container (${message})` };
+  }
+  if ((e.code === 'EACCES' || e.code === 'ENOEXEC' || e.code === 'EISDIR' || e.code === 'EPERM') && isSpawn) {
+    return { code: EXIT_NOT_EXECUTABLE, message: `${program}: cannot execute (${message})` };
+  }
+  if (err instanceof TypeError) return { code: EXIT_RUNTIME_ERROR, message: `invalid option: ${message}` };
+  if (err instanceof ContainerSetupError) return { code: EXIT_RUNTIME_ERROR, message: `container setup failed: ${message}` };
+  return { code: EXIT_RUNTIME_ERROR, message };
+}
+
+/** Runs the command; resolves to the exit status the CLI should exit with. Never rejects. */
+export async function runCommand(cmd: RunCommand, io: RunIO = {}): Promise<number> {
+  const stderr = io.stderr ?? process.stderr;
+  const signals = io.signals ?? process;
+  const report = (msg: string): void => {
+    stderr.write(`ts-container: ${msg}\n`);
+  };
+
+  let container: Container;
+  try {
+    container = new Container(cmd.options);
+  } catch (err) {
+    const f = describeFailure(err, cmd.argv[0]);
+    report(f.message);
+    return f.code;
+  }
+
+  // Handlers go in before spawn so that a signal that comes early is not fatal to the CLI; it is
+  // delivered once the process exists.
+  let child: ReturnType<Container['spawn']> | undefined;
+  const pending: NodeJS.Signals[] = [];
+  const forward = (sig: NodeJS.Signals): void => {
+    if (child === undefined) {
+      pending.push(sig);
+      return;
+    }
+    try {
+      child.kill(sig);
+    } catch {
+      /* already gone */
+    }
+  };
+  const listeners = FORWARDED_SIGNALS.map((sig) => {
+    const fn = (): void => forward(sig);
+    signals.on(sig, fn);
+    return [sig, fn] as const;
+  });
+
+  let code: number;
+  try {
+    child = container.spawn(cmd.argv, { stdio: 'inherit' });
+    // ChildProcess-like: an unhandled 'error' event would crash us; wait() reports the error.
+    child.on('error', () => {});
+    for (const sig of pending.splice(0)) forward(sig);
+    code = exitCodeOf(await child.wait());
+  } catch (err) {
+    const f = describeFailure(err, cmd.argv[0]);
+    report(f.message);
+    code = f.code;
+  } finally {
+    for (const [sig, fn] of listeners) signals.removeListener(sig, fn);
+  }
+
+  try {
+    await container.destroy();
+  } catch (err) {
+    report(`destroy failed: ${err instanceof Error ? err.message : String(err)}`);
+    if (code === 0) code = EXIT_RUNTIME_ERROR;
+  }
+  return code;
+}

@@ -1,0 +1,310 @@
+/**
+ * The `ts-container` command: argument parsing (pure unit tests) and the CLI run end to end
+ * as a user runs it (real containers: needs root and the built addon and helper).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parseCommandLine, parseRun, UsageError, MAIN_HELP, RUN_HELP } from '../lib/cli/parse-args';
+import { ensureBusyboxRootfs } from './support/busybox-rootfs';
+
+const ROOT = path.resolve(__dirname, '..');
+
+function usageError(fn: () => unknown): UsageError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof UsageError) return err;
+    throw err;
+  }
+  throw new Error('expected a UsageError');
+}
+
+describe('parseCommandLine', () => {
+  test('help and version', () => {
+    expect(parseCommandLine(['--help'])).toEqual({ kind: 'help', topic: 'main' });
+    expect(parseCommandLine(['-h'])).toEqual({ kind: 'help', topic: 'main' });
+    expect(parseCommandLine(['help', 'run'])).toEqual({ kind: 'help', topic: 'run' });
+    expect(parseCommandLine(['--version'])).toEqual({ kind: 'version' });
+    expect(parseCommandLine(['-V'])).toEqual({ kind: 'version' });
+    expect(parseCommandLine(['run', '--help'])).toEqual({ kind: 'help', topic: 'run' });
+    expect(parseCommandLine(['run', '--hostname', 'x', '-h'])).toEqual({ kind: 'help', topic: 'run' });
+    expect(MAIN_HELP).toMatch(/Usage: ts-container/);
+    expect(RUN_HELP).toMatch(/--mount SRC:DST/);
+  });
+
+  test('no command, unknown command, unknown top-level flag', () => {
+    expect(usageError(() => parseCommandLine([])).message).toMatch(/no command/);
+    expect(usageError(() => parseCommandLine(['start'])).message).toMatch(/unknown command 'start'/);
+    const e = usageError(() => parseCommandLine(['--bogus']));
+    expect(e.flag).toBe('--bogus');
+    expect(e.topic).toBe('main');
+  });
+
+  test('run with -- and every flag', () => {
+    const r = parseCommandLine(
+      [
+        'run', '--rootfs', 'rfs', '--mount', '/src:/work:ro', '-v', 'rel:/rw', '--mount=/a:/b:rw',
+        '--tmpfs', '/scratch', '--tmpfs=/t:size=64m,mode=1777', '--network', 'host', '--hostname', 'box',
+        '-e', 'FOO=bar', '-eA=b=c', '--env=EMPTY=', '-w', '/work', '--no-readonly', '--user', '1000:100', '--init',
+        '--', 'sh', '-c', 'echo hi',
+      ],
+      { cwd: '/home/me' },
+    );
+    expect(r).toEqual({
+      kind: 'run',
+      argv: ['sh', '-c', 'echo hi'],
+      options: {
+        rootfs: '/home/me/rfs',
+        mounts: [
+          { type: 'bind', source: '/src', target: '/work', readonly: true },
+          { type: 'bind', source: '/home/me/rel', target: '/rw' },
+          { type: 'bind', source: '/a', target: '/b' },
+          { type: 'tmpfs', target: '/scratch' },
+          { type: 'tmpfs', target: '/t', size: '64m', mode: '1777' },
+        ],
+        network: 'host',
+        hostname: 'box',
+        env: { FOO: 'bar', A: 'b=c', EMPTY: '' },
+        cwd: '/work',
+        readonly: false,
+        user: { uid: 1000, gid: 100 },
+        init: true,
+      },
+    });
+  });
+
+  test('run without --: the first non-flag argument starts the command', () => {
+    expect(parseRun(['--hostname', 'h', 'ls', '-l', '--', '-x'])).toEqual({
+      kind: 'run',
+      options: { hostname: 'h' },
+      argv: ['ls', '-l', '--', '-x'],
+    });
+    // Flags after the command belong to the command.
+    expect(parseRun(['echo', '--help'])).toEqual({ kind: 'run', options: {}, argv: ['echo', '--help'] });
+    expect(parseRun(['--', '--weird-program'])).toEqual({ kind: 'run', options: {}, argv: ['--weird-program'] });
+  });
+
+  test('defaults: nothing set that the user did not ask for', () => {
+    expect(parseRun(['true'])).toEqual({ kind: 'run', options: {}, argv: ['true'] });
+    expect(parseRun(['--readonly', 'true'])).toEqual({ kind: 'run', options: { readonly: true }, argv: ['true'] });
+    expect(parseRun(['--user', '0', 'id'])).toEqual({ kind: 'run', options: { user: { uid: 0 } }, argv: ['id'] });
+    expect(parseRun(['-u1000', 'id'])).toEqual({ kind: 'run', options: { user: { uid: 1000 } }, argv: ['id'] });
+    expect(parseRun(['-w/tmp', 'pwd'])).toEqual({ kind: 'run', options: { cwd: '/tmp' }, argv: ['pwd'] });
+  });
+
+  test('-e NAME passes the caller\'s variable through, or nothing when unset', () => {
+    const env = { HOME_X: '/home/x' };
+    expect(parseRun(['-e', 'HOME_X', 'env'], { env })).toEqual({ kind: 'run', options: { env: { HOME_X: '/home/x' } }, argv: ['env'] });
+    expect(parseRun(['-e', 'UNSET_X', 'env'], { env })).toEqual({ kind: 'run', options: {}, argv: ['env'] });
+    // The last of repeated names wins.
+    expect(parseRun(['-e', 'A=1', '-e', 'A=2', 'env'])).toMatchObject({ options: { env: { A: '2' } } });
+  });
+
+  test.each([
+    [['--mount', '/src', 'sh'], '--mount', /expected SRC:DST/],
+    [['--mount', '/src:work', 'sh'], '--mount', /absolute/],
+    [['--mount', '/src:/work:rx', 'sh'], '--mount', /unknown mode 'rx'/],
+    [['--mount', ':/work', 'sh'], '--mount', /empty source/],
+    [['-v', '/a:/b:ro:x', 'sh'], '-v', /expected SRC:DST/],
+    [['--tmpfs', 'scratch', 'sh'], '--tmpfs', /absolute/],
+    [['--tmpfs', '/s:size=lots', 'sh'], '--tmpfs', /size/],
+    [['--tmpfs', '/s:mode=999', 'sh'], '--tmpfs', /mode/],
+    [['--tmpfs', '/s:exec', 'sh'], '--tmpfs', /unknown tmpfs option 'exec'/],
+    [['--network', 'bridge', 'sh'], '--network', /'none' or 'host'/],
+    [['--hostname', 'bad_name!', 'sh'], '--hostname', /not a valid hostname/],
+    [['--hostname', 'a'.repeat(65), 'sh'], '--hostname', /not a valid hostname/],
+    [['-e', '1X=y', 'sh'], '-e', /KEY=VALUE/],
+    [['-e', '=y', 'sh'], '-e', /KEY=VALUE/],
+    [['-w', 'relative', 'sh'], '-w', /absolute/],
+    [['--user', 'root', 'sh'], '--user', /numeric/],
+    [['--user', '1000:', 'sh'], '--user', /numeric/],
+    [['--user', '-1', 'sh'], '--user', /numeric/],
+    [['--user', '4294967295', 'sh'], '--user', /numeric/],
+    [['--hostname'], '--hostname', /requires a value/],
+    [['--bogus', 'sh'], '--bogus', /unknown flag '--bogus'/],
+    [['-x', 'sh'], '-x', /unknown flag '-x'/],
+    [['--init=yes', 'sh'], '--init', /takes no value/],
+    [['--no-readonly', 'sh'], '--no-readonly', /host's \//],
+    [['--rootfs=', 'sh'], '--rootfs', /empty/],
+  ] as [string[], string, RegExp][])('run %j: error names %s', (args, flag, pattern) => {
+    const e = usageError(() => parseRun(args));
+    expect(e.flag).toBe(flag);
+    expect(e.message.startsWith(flag)).toBe(pattern.source.startsWith('unknown flag') ? false : true);
+    expect(e.message).toMatch(pattern);
+  });
+
+  test('run without a command', () => {
+    expect(usageError(() => parseRun([])).message).toMatch(/no command/);
+    expect(usageError(() => parseRun(['--init'])).message).toMatch(/no command/);
+    expect(usageError(() => parseRun(['--init', '--'])).message).toMatch(/no command/);
+    expect(usageError(() => parseRun(['--', ''])).message).toMatch(/empty string/);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// End to end: the CLI as a process, running real containers.
+
+const isRoot = process.getuid?.() === 0;
+const e2e = isRoot ? describe : describe.skip;
+if (!isRoot) console.warn('test/cli.test.ts: not root, skipping the end-to-end CLI tests');
+
+/** How to start the CLI: the TypeScript source through tsx (always current). */
+const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
+const MAIN = path.join(ROOT, 'lib', 'cli', 'main.ts');
+
+interface CliResult {
+  status: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): CliResult {
+  const r = spawnSync(TSX, [MAIN, ...args], {
+    cwd: opts.cwd ?? ROOT,
+    env: opts.env ?? process.env,
+    encoding: 'utf8',
+    timeout: 30000,
+  });
+  if (r.error) throw r.error;
+  return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('CLI without containers', () => {
+  test('--help, run --help, --version exit 0', () => {
+    const h = cli(['--help']);
+    expect(h.status).toBe(0);
+    expect(h.stdout).toContain('Usage: ts-container');
+    const rh = cli(['run', '--help']);
+    expect(rh.status).toBe(0);
+    expect(rh.stdout).toContain('Usage: ts-container run');
+    const v = cli(['--version']);
+    expect(v.status).toBe(0);
+    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    expect(v.stdout.trim()).toBe(`ts-container ${pkg.version}`);
+  });
+
+  test('bad arguments: 125 and a message naming the flag', () => {
+    const r = cli(['run', '--network', 'bridge', '--', 'true']);
+    expect(r.status).toBe(125);
+    expect(r.stderr).toContain("ts-container: --network: expected 'none' or 'host', got 'bridge'");
+    expect(r.stdout).toBe('');
+    const u = cli(['run', '--frobnicate', 'true']);
+    expect(u.status).toBe(125);
+    expect(u.stderr).toContain("unknown flag '--frobnicate'");
+    expect(cli([]).status).toBe(125);
+    expect(cli(['start']).status).toBe(125);
+  });
+});
+
+e2e('ts-container run (real containers)', () => {
+  let tmp: string;
+  let rootfs: string;
+  beforeAll(() => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ts-container-cli-'));
+    fs.writeFileSync(path.join(tmp, 'greeting.txt'), 'hello from the host\n');
+    rootfs = ensureBusyboxRootfs();
+  });
+  afterAll(() => {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  test('exit code 0 and stdout inherited', () => {
+    const r = cli(['run', '--', 'sh', '-c', 'echo out; echo err >&2']);
+    expect(r.stderr).toBe('err\n');
+    expect(r.stdout).toBe('out\n');
+    expect(r.status).toBe(0);
+  });
+
+  test('exit code forwarded: exit 3 => 3', () => {
+    expect(cli(['run', '--', 'sh', '-c', 'exit 3']).status).toBe(3);
+  });
+
+  test('killed by a signal: SIGKILL => 137, SIGTERM => 143', () => {
+    expect(cli(['run', '--', 'sh', '-c', 'kill -KILL $$']).status).toBe(137);
+    // sh is PID 1 of its namespace: it can signal itself with a signal it has no handler for.
+    expect(cli(['run', '--init', '--', 'sh', '-c', 'kill -TERM $$']).status).toBe(143);
+  });
+
+  test('hostname, env, cwd, user', () => {
+    const r = cli([
+      'run', '--hostname', 'clibox', '-e', 'FOO=bar baz', '-w', '/tmp', '--user', '1000:1000',
+      '--', 'sh', '-c', 'echo "$(hostname)|$FOO|$(pwd)|$(id -u):$(id -g)"',
+    ]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('clibox|bar baz|/tmp|1000:1000\n');
+    expect(r.status).toBe(0);
+  });
+
+  test('IMAGE-less form without --', () => {
+    const r = cli(['run', '--hostname', 'nodash', 'hostname']);
+    expect(r.stdout).toBe('nodash\n');
+    expect(r.status).toBe(0);
+  });
+
+  test('--mount ro and rw, --tmpfs', () => {
+    const rw = path.join(tmp, 'rw');
+    fs.mkdirSync(rw);
+    const r = cli([
+      'run', '--mount', `${tmp}:/mnt:ro`, '--tmpfs', '/tmp/scratch',
+      '--', 'sh', '-c', 'cat /mnt/greeting.txt; touch /mnt/x 2>/dev/null && echo writable || echo read-only; echo s > /tmp/scratch/f && cat /tmp/scratch/f',
+    ]);
+    expect(r.stdout).toBe('hello from the host\nread-only\ns\n');
+    expect(r.status).toBe(0);
+    const w = cli(['run', '--mount', `${rw}:/mnt`, '--', 'sh', '-c', 'echo written > /mnt/out']);
+    expect(w.status).toBe(0);
+    expect(fs.readFileSync(path.join(rw, 'out'), 'utf8')).toBe('written\n');
+  });
+
+  test('relative --mount source resolves against the caller\'s cwd', () => {
+    const r = cli(['run', '--mount', '.:/mnt:ro', '--', 'cat', '/mnt/greeting.txt'], { cwd: tmp });
+    expect(r.stdout).toBe('hello from the host\n');
+    expect(r.status).toBe(0);
+  });
+
+  test('--rootfs: a busybox root, network none by default', () => {
+    const r = cli(['run', '--rootfs', rootfs, '--', 'sh', '-c', 'cat /etc/hostname; tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " "']);
+    expect(r.stdout).toBe('rootfs\nlo\n');
+    expect(r.status).toBe(0);
+  });
+
+  test('program not found => 127, not executable => 126', () => {
+    const nf = cli(['run', '--', 'no-such-program-xyz']);
+    expect(nf.status).toBe(127);
+    expect(nf.stderr).toContain('no-such-program-xyz');
+    const ne = cli(['run', '--mount', `${tmp}:/mnt:ro`, '--', '/mnt/greeting.txt']);
+    expect(ne.status).toBe(126);
+    expect(ne.stderr).toContain('/mnt/greeting.txt');
+  });
+
+  test('setup failure => 125 with its message', () => {
+    const r = cli(['run', '--rootfs', path.join(tmp, 'does-not-exist'), '--', 'true']);
+    expect(r.status).toBe(125);
+    expect(r.stderr).toMatch(/^ts-container: /);
+    expect(r.stderr).toContain('does-not-exist');
+  });
+
+  test('SIGTERM to the CLI is forwarded to the container process', async () => {
+    const child = spawn(TSX, [MAIN, 'run', '--init', '--', 'sh', '-c', 'trap "echo got TERM; exit 7" TERM; echo ready; while :; do sleep 0.05; done'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('ready')) resolve();
+      });
+      child.on('exit', () => reject(new Error(`exited early: ${out} ${err}`)));
+    });
+    // tsx runs the CLI in a child process and relays signals to it.
+    child.kill('SIGTERM');
+    const status = await new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    expect(out).toBe('ready\ngot TERM\n');
+    expect(status).toBe(7);
+  });
+});
