@@ -1,0 +1,374 @@
+/**
+ * `npm run bench`: spawn-to-exit latency of `true` in the busybox rootfs, for Container.spawn
+ * and its peers, each as a ratio to child_process.spawn; then the wall time of 100 sequential
+ * containers. A runtime that cannot start here is reported as "unavailable: <reason>".
+ *
+ *   npm run bench [-- --iterations N] [--warmup N] [--total N] [--only a,b] [--json] [--out FILE]
+ *
+ * Environment: BENCH_ITERATIONS (default 50), BENCH_WARMUP (5), BENCH_TOTAL (100),
+ * BENCH_TIMEOUT_MS (30000, per single run).
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ensureBusyboxRootfs } from '../test/support/busybox-rootfs';
+import {
+  bwrapRunner, childProcessRunner, containerRunner, crunRunner, oneLine, runcRunner, type Runner, type RunnerOptions,
+} from './runners';
+import { nsToMs, summarize, type Summary } from './stats';
+
+/** Container.spawn median may be at most this many times child_process.spawn's. */
+const TARGET_RATIO = 3;
+const BASELINE_ROW = 'child_process.spawn';
+const TARGET_ROW = 'Container.spawn';
+/** Runners whose sequential total is measured (the spec asks for Container and runc). */
+const TOTAL_KEYS = ['container', 'runc', 'child_process'];
+
+interface Args {
+  iterations: number;
+  warmup: number;
+  total: number;
+  timeoutMs: number;
+  only: string[] | null;
+  json: boolean;
+  out: string | null;
+}
+
+const USAGE = `usage: npm run bench [-- options]
+  --iterations N  measured runs per runtime (env BENCH_ITERATIONS, default 50)
+  --warmup N      untimed warm-up runs per runtime (env BENCH_WARMUP, default 5)
+  --total N       containers in the sequential total (env BENCH_TOTAL, default 100; 0 skips it)
+  --timeout MS    limit for one run (env BENCH_TIMEOUT_MS, default 30000)
+  --only LIST     comma-separated runtimes: child_process,container,runc,crun,bwrap
+  --json          print the results as JSON on stdout (progress and table go to stderr)
+  --out FILE      where to write the JSON results (default: <tmpdir>/ts-container-bench-<time>.json)`;
+
+function intArg(name: string, raw: string | undefined, def: number, min: number): number {
+  if (raw === undefined || raw === '') return def;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min) throw new Error(`${name}: expected an integer >= ${min}, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+function parseArgs(argv: string[]): Args {
+  const env = process.env;
+  const raw: Record<string, string | undefined> = {
+    iterations: env.BENCH_ITERATIONS, warmup: env.BENCH_WARMUP, total: env.BENCH_TOTAL, timeout: env.BENCH_TIMEOUT_MS,
+  };
+  let only: string[] | null = null;
+  let json = false;
+  let out: string | null = null;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const value = () => {
+      const v = inline ?? argv[++i];
+      if (v === undefined) throw new Error(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case '--iterations': case '-n': raw.iterations = value(); break;
+      case '--warmup': raw.warmup = value(); break;
+      case '--total': raw.total = value(); break;
+      case '--timeout': raw.timeout = value(); break;
+      case '--only': only = value().split(',').map((s) => s.trim()).filter(Boolean); break;
+      case '--json': json = true; break;
+      case '--out': out = value(); break;
+      case '--help': case '-h': process.stdout.write(`${USAGE}\n`); process.exit(0);
+      // falls through (process.exit does not return)
+      default: throw new Error(`unknown argument ${JSON.stringify(a)}\n${USAGE}`);
+    }
+  }
+  return {
+    iterations: intArg('iterations', raw.iterations, 50, 1),
+    warmup: intArg('warmup', raw.warmup, 5, 0),
+    total: intArg('total', raw.total, 100, 0),
+    timeoutMs: intArg('timeout', raw.timeout, 30_000, 100),
+    only, json, out,
+  };
+}
+
+type Status = 'ok' | 'unavailable' | 'failed';
+
+interface RunnerState {
+  runner: Runner;
+  status: Status;
+  reason?: string;
+  samples: bigint[][]; // per row
+}
+
+interface RowResult extends Partial<Summary> {
+  name: string;
+  runtime: string;
+  status: Status;
+  reason?: string;
+  /** Median over child_process.spawn's median. */
+  ratio?: number;
+}
+
+interface TotalResult {
+  name: string;
+  runtime: string;
+  count: number;
+  status: Status;
+  reason?: string;
+  totalMs?: number;
+  perRunMs?: number;
+}
+
+let log: (line: string) => void = (line) => process.stderr.write(`${line}\n`);
+
+function mountCount(): number {
+  try {
+    return fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter(Boolean).length;
+  } catch {
+    return -1;
+  }
+}
+
+function reasonOf(err: unknown): string {
+  return oneLine(err instanceof Error ? err.message : String(err));
+}
+
+async function main(): Promise<number> {
+  let args: Args;
+  try {
+    args = parseArgs(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+    return 2;
+  }
+  const print = args.json ? log : (line: string) => process.stdout.write(`${line}\n`);
+  if (!args.json) log = (line) => process.stdout.write(`${line}\n`);
+
+  const rootfs = ensureBusyboxRootfs();
+  const opts: RunnerOptions = { rootfs, timeoutMs: args.timeoutMs };
+  const all: Runner[] = [childProcessRunner(opts), containerRunner(opts), runcRunner(opts), crunRunner(opts), bwrapRunner(opts)];
+  const known = all.map((r) => r.key);
+  for (const k of args.only ?? []) {
+    if (!known.includes(k)) {
+      process.stderr.write(`--only: unknown runtime ${JSON.stringify(k)} (known: ${known.join(', ')})\n`);
+      return 2;
+    }
+  }
+  const selected = args.only ? all.filter((r) => args.only!.includes(r.key) || r.key === 'child_process') : all;
+  const states: RunnerState[] = selected.map((runner) => ({ runner, status: 'ok', samples: runner.rows.map(() => []) }));
+
+  // Clean up on Ctrl-C / kill too: bundles, runc/crun state, live containers.
+  let cleaned = false;
+  const cleanupAll = async () => {
+    if (cleaned) return;
+    cleaned = true;
+    for (const s of states) {
+      try {
+        await s.runner.cleanup();
+      } catch (err) {
+        log(`warning: cleanup of ${s.runner.key} failed: ${reasonOf(err)}`);
+      }
+    }
+  };
+  const onSignal = (sig: NodeJS.Signals) => {
+    log(`\n${sig}: cleaning up`);
+    void cleanupAll().finally(() => process.exit(128 + (os.constants.signals[sig] ?? 0)));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  const mountsBefore = mountCount();
+  const startedAt = new Date();
+  const wallStart = process.hrtime.bigint();
+  const totals: TotalResult[] = [];
+  try {
+    log(`ts-container bench: /bin/true in ${rootfs}`);
+    log(`${os.cpus().length} CPUs, Linux ${os.release()}, Node ${process.version}; ` +
+      `${args.warmup} warm-up + ${args.iterations} measured runs each, interleaved`);
+    log('');
+
+    // Set up (and probe once) each runtime.
+    for (const s of states) {
+      const reason = await s.runner.setup();
+      if (reason !== null) {
+        s.status = 'unavailable';
+        s.reason = reason;
+        log(`  ${s.runner.key}: unavailable: ${reason}`);
+      } else {
+        log(`  ${s.runner.key}: ready`);
+      }
+    }
+    const active = () => states.filter((s) => s.status === 'ok');
+    const fail = (s: RunnerState, phase: string, err: unknown) => {
+      s.status = 'failed';
+      s.reason = `${phase}: ${reasonOf(err)}`;
+      log(`  ${s.runner.key}: failed ${s.reason}`);
+    };
+
+    // Warm-up.
+    for (const s of active()) {
+      for (let i = 0; i < args.warmup && s.status === 'ok'; i++) {
+        try {
+          await s.runner.runOnce();
+        } catch (err) {
+          fail(s, `warm-up run ${i + 1}`, err);
+        }
+      }
+    }
+
+    // Measured runs, interleaved: each round runs every runtime once, in a rotating order.
+    log(`  measuring ${active().length} runtimes × ${args.iterations}…`);
+    for (let i = 0; i < args.iterations; i++) {
+      const round = active();
+      for (let j = 0; j < round.length; j++) {
+        const s = round[(i + j) % round.length];
+        if (s.status !== 'ok') continue;
+        try {
+          const ns = await s.runner.runOnce();
+          ns.forEach((v, k) => s.samples[k].push(v));
+        } catch (err) {
+          fail(s, `run ${i + 1}`, err);
+        }
+      }
+    }
+
+    // Sequential totals.
+    if (args.total > 0) {
+      for (const key of TOTAL_KEYS) {
+        const s = states.find((x) => x.runner.key === key);
+        if (!s) continue;
+        const name = key === 'container' ? 'Container spawn+wait+destroy' : s.runner.rows[0];
+        if (s.status !== 'ok') {
+          totals.push({ name, runtime: key, count: args.total, status: s.status, reason: s.reason });
+          continue;
+        }
+        log(`  ${args.total} sequential ${name}…`);
+        const t0 = process.hrtime.bigint();
+        try {
+          for (let i = 0; i < args.total; i++) await s.runner.runOnce();
+          const totalMs = nsToMs(process.hrtime.bigint() - t0);
+          totals.push({ name, runtime: key, count: args.total, status: 'ok', totalMs, perRunMs: totalMs / args.total });
+        } catch (err) {
+          totals.push({ name, runtime: key, count: args.total, status: 'failed', reason: reasonOf(err) });
+        }
+      }
+    }
+  } finally {
+    await cleanupAll();
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  }
+  const mountsAfter = mountCount();
+
+  // Results.
+  const rows: RowResult[] = [];
+  for (const s of states) {
+    s.runner.rows.forEach((name, k) => {
+      const row: RowResult = { name, runtime: s.runner.key, status: s.status };
+      if (s.reason) row.reason = s.reason;
+      if (s.samples[k].length > 0) Object.assign(row, summarize(s.samples[k]));
+      rows.push(row);
+    });
+  }
+  const baseline = rows.find((r) => r.name === BASELINE_ROW && r.status === 'ok' && r.medianMs !== undefined);
+  for (const r of rows) {
+    if (baseline?.medianMs && r.medianMs !== undefined && r.status === 'ok') r.ratio = r.medianMs / baseline.medianMs;
+  }
+  const target = rows.find((r) => r.name === TARGET_ROW);
+  const targetMet = target?.ratio !== undefined ? target.ratio <= TARGET_RATIO : null;
+
+  print('');
+  print(formatTable(rows));
+  print('');
+  if (totals.length > 0) {
+    print(formatTotals(totals));
+    print('');
+  }
+  print('Container.spawn: new Container() to wait() resolved, destroy() not included; ' +
+    'Container.spawn+destroy: to destroy() resolved.');
+  print('Others: spawn() to the \'exit\' event, stdio ignored. p95 interpolated linearly between ranks.');
+  if (targetMet === null) {
+    const why = !baseline ? 'child_process.spawn has no result' : `Container.spawn ${target?.status ?? 'not run'}${target?.reason ? `: ${target.reason}` : ''}`;
+    print(`Target: Container.spawn median <= ${TARGET_RATIO}x child_process.spawn: not measured (${why})`);
+  } else {
+    print(`Target: Container.spawn median <= ${TARGET_RATIO}x child_process.spawn: ` +
+      `${targetMet ? 'MET' : 'NOT MET'} (${target!.ratio!.toFixed(2)}x: ${fmtMs(target!.medianMs)} vs ${fmtMs(baseline!.medianMs)} ms)`);
+  }
+  if (mountsBefore >= 0 && mountsAfter !== mountsBefore) {
+    print(`Warning: this process sees ${mountsAfter - mountsBefore} more mount(s) than before the bench.`);
+  }
+
+  const result = {
+    benchmark: 'ts-container spawn-to-exit of /bin/true (busybox rootfs)',
+    startedAt: startedAt.toISOString(),
+    wallSeconds: nsToMs(process.hrtime.bigint() - wallStart) / 1000,
+    machine: { kernel: os.release(), arch: process.arch, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version },
+    config: { iterations: args.iterations, warmup: args.warmup, total: args.total, timeoutMs: args.timeoutMs, order: 'interleaved, rotating', rootfs },
+    baseline: BASELINE_ROW,
+    rows,
+    totals,
+    target: { row: TARGET_ROW, maxRatio: TARGET_RATIO, ratio: target?.ratio ?? null, met: targetMet },
+    mounts: { before: mountsBefore, after: mountsAfter },
+  };
+  const outFile = args.out ?? path.join(os.tmpdir(), `ts-container-bench-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
+  try {
+    fs.writeFileSync(outFile, `${JSON.stringify(result, null, 2)}\n`);
+    print(`Results written to ${outFile}`);
+  } catch (err) {
+    print(`Could not write ${outFile}: ${reasonOf(err)}`);
+  }
+  if (args.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  return 0;
+}
+
+function fmtMs(v: number | undefined): string {
+  if (v === undefined || Number.isNaN(v)) return '-';
+  return v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2);
+}
+
+function formatTable(rows: RowResult[]): string {
+  const head = ['runtime', 'median ms', 'p95 ms', 'ratio', 'n'];
+  const body: string[][] = [];
+  const notes: string[] = [];
+  for (const r of rows) {
+    if (r.status === 'unavailable') {
+      body.push([r.name, `unavailable: ${r.reason ?? ''}`]);
+      continue;
+    }
+    body.push([r.name, fmtMs(r.medianMs), fmtMs(r.p95Ms), r.ratio !== undefined ? `${r.ratio.toFixed(2)}x` : '-', String(r.n ?? 0)]);
+    if (r.status === 'failed') notes.push(`  ${r.name}: failed ${r.reason ?? ''}`);
+  }
+  return renderTable(head, body) + (notes.length ? `\n${notes.join('\n')}` : '');
+}
+
+function formatTotals(totals: TotalResult[]): string {
+  const head = ['sequential total', 'count', 'total s', 'per run ms'];
+  const body = totals.map((t) => t.status === 'ok'
+    ? [t.name, String(t.count), (t.totalMs! / 1000).toFixed(2), fmtMs(t.perRunMs)]
+    : [t.name, `${t.status}: ${t.reason ?? ''}`]);
+  return renderTable(head, body);
+}
+
+/** Left-aligned first column, right-aligned numbers; a 2-cell row is "name | message". */
+function renderTable(head: string[], body: string[][]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...body.filter((r) => r.length === head.length).map((r) => r[i].length)));
+  widths[0] = Math.max(widths[0], ...body.map((r) => r[0].length));
+  const line = (cells: string[]) => {
+    if (cells.length !== head.length) return `${cells[0].padEnd(widths[0])}  ${cells.slice(1).join(' ')}`;
+    return cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  };
+  const rule = widths.map((w) => '-'.repeat(w)).join('  ');
+  return [line(head), rule, ...body.map(line)].join('\n');
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+    // A runtime under test that leaks a handle (a child, a socket) must not keep the bench alive.
+    setTimeout(() => {
+      process.stderr.write('bench: handles still open 5 s after the end (a leak in a runtime under test?); exiting\n');
+      process.exit(code);
+    }, 5000).unref();
+  },
+  (err) => {
+    process.stderr.write(`bench: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

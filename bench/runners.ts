@@ -1,0 +1,342 @@
+/**
+ * One runner per runtime. Each runner is set up once (which includes one untimed probe run,
+ * so a tool that cannot start on this machine is reported with its own words), then runs
+ * `true` in the busybox rootfs as often as asked, returning spawn-to-exit durations in ns.
+ */
+import { spawn, spawnSync, type StdioOptions } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { createOciBundle, type OciBundle } from './oci-bundle';
+
+export interface Runner {
+  /** Short key, used in JSON and the totals table. */
+  readonly key: string;
+  /** The table rows one run produces, in order; runOnce returns one duration per row. */
+  readonly rows: readonly string[];
+  /** Prepares the runner and makes one untimed probe run. Null when usable, else the reason. */
+  setup(): Promise<string | null>;
+  /** One timed run. Throws when the run fails. */
+  runOnce(): Promise<bigint[]>;
+  /** Releases everything the runner made (bundles, state dirs, leftover containers). Idempotent. */
+  cleanup(): Promise<void>;
+}
+
+export interface RunnerOptions {
+  /** Absolute path of the busybox rootfs. */
+  rootfs: string;
+  /** Upper bound on a single run, after which it is killed and counted as a failure. */
+  timeoutMs: number;
+}
+
+const now = () => process.hrtime.bigint();
+
+/** One line, at most `max` characters, for "unavailable: <reason>". */
+export function oneLine(text: string, max = 200): string {
+  const s = text.replace(/\s+/g, ' ').trim();
+  return s.length > max ? `${s.slice(0, max - 1)}…` : s;
+}
+
+function errorText(err: unknown): string {
+  if (err instanceof Error) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code && !err.message.includes(code) ? `${code}: ${err.message}` : err.message;
+  }
+  return String(err);
+}
+
+interface TimedExit {
+  ns: bigint;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stderr: string;
+}
+
+/**
+ * Spawns a program and times it from just before spawn() to its 'exit' event. stdio is ignored,
+ * unless captureStderr (the probe run), which pipes stderr; the end time is still taken at 'exit'.
+ */
+function timedSpawn(file: string, args: string[], timeoutMs: number, captureStderr = false): Promise<TimedExit> {
+  return new Promise((resolve, reject) => {
+    const stdio: StdioOptions = captureStderr ? ['ignore', 'ignore', 'pipe'] : 'ignore';
+    let stderr = '';
+    let exit: TimedExit | null = null;
+    let settled = false;
+    const finish = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      fn();
+    };
+    const start = now();
+    const child = spawn(file, args, { stdio });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      finish(() => reject(new Error(`${path.basename(file)} did not exit within ${timeoutMs} ms`)));
+    }, timeoutMs);
+    child.once('error', (err) => finish(() => reject(err)));
+    child.stderr?.on('data', (d: Buffer) => { if (stderr.length < 8192) stderr += d.toString(); });
+    child.once('exit', (code, signal) => {
+      exit = { ns: now() - start, code, signal, stderr: '' };
+      if (!captureStderr) finish(() => resolve(exit!));
+    });
+    child.once('close', () => {
+      if (exit) finish(() => resolve({ ...exit!, stderr }));
+    });
+  });
+}
+
+function describeExit(r: TimedExit): string {
+  const how = r.signal ? `killed by ${r.signal}` : `exit code ${r.code}`;
+  return r.stderr.trim() ? `${how}: ${oneLine(r.stderr)}` : how;
+}
+
+/** Runs a program via spawn, e.g. child_process.spawn(<rootfs>/bin/true) or bwrap. */
+class CommandRunner implements Runner {
+  readonly rows: readonly string[];
+  constructor(
+    readonly key: string,
+    row: string,
+    private readonly file: string,
+    private readonly args: string[],
+    private readonly timeoutMs: number,
+  ) {
+    this.rows = [row];
+  }
+
+  async setup(): Promise<string | null> {
+    try {
+      const r = await timedSpawn(this.file, this.args, this.timeoutMs, true);
+      return r.code === 0 ? null : describeExit(r);
+    } catch (err) {
+      return errorText(err);
+    }
+  }
+
+  async runOnce(): Promise<bigint[]> {
+    const r = await timedSpawn(this.file, this.args, this.timeoutMs);
+    if (r.code !== 0) throw new Error(describeExit(r));
+    return [r.ns];
+  }
+
+  async cleanup(): Promise<void> {}
+}
+
+export function childProcessRunner(o: RunnerOptions): Runner {
+  return new CommandRunner('child_process', 'child_process.spawn', path.join(o.rootfs, 'bin', 'true'), [], o.timeoutMs);
+}
+
+export function bwrapRunner(o: RunnerOptions): Runner {
+  return new CommandRunner('bwrap', 'bwrap', 'bwrap',
+    ['--ro-bind', o.rootfs, '/', '--proc', '/proc', '--dev', '/dev', '--unshare-all', '--die-with-parent', '/bin/true'],
+    o.timeoutMs);
+}
+
+/**
+ * `runc run` / `crun run` on a generated bundle. Each runner has a private state root
+ * (--root, a temp dir) so cleanup can find and delete anything a failed run left behind.
+ */
+class OciRunner implements Runner {
+  readonly rows: readonly string[];
+  private bundle: OciBundle | null = null;
+  private stateRoot: string | null = null;
+  private counter = 0;
+  private readonly idPrefix: string;
+
+  constructor(
+    readonly key: string,
+    private readonly tool: string,
+    private readonly o: RunnerOptions,
+  ) {
+    this.rows = [`${tool} run`];
+    this.idPrefix = `tscb-${tool}-${process.pid}-`;
+  }
+
+  async setup(): Promise<string | null> {
+    const version = spawnSync(this.tool, ['--version'], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 });
+    if (version.error) {
+      const code = (version.error as NodeJS.ErrnoException).code;
+      return code === 'ENOENT' ? `${this.tool} not found in PATH` : errorText(version.error);
+    }
+    try {
+      this.bundle = createOciBundle({ rootfs: this.o.rootfs, args: ['/bin/true'], prefix: `ts-container-bench-${this.tool}-bundle-` });
+      this.stateRoot = fs.mkdtempSync(path.join(os.tmpdir(), `ts-container-bench-${this.tool}-state-`));
+    } catch (err) {
+      return `cannot create the OCI bundle: ${errorText(err)}`;
+    }
+    try {
+      const r = await this.run(true);
+      return r.code === 0 ? null : describeExit(r);
+    } catch (err) {
+      return errorText(err);
+    }
+  }
+
+  async runOnce(): Promise<bigint[]> {
+    const r = await this.run(false);
+    if (r.code !== 0) throw new Error(describeExit(r));
+    return [r.ns];
+  }
+
+  private async run(captureStderr: boolean): Promise<TimedExit> {
+    if (!this.bundle || !this.stateRoot) throw new Error(`${this.tool}: not set up`);
+    const id = `${this.idPrefix}${this.counter++}`;
+    let r: TimedExit;
+    try {
+      r = await timedSpawn(this.tool, ['--root', this.stateRoot, 'run', '--bundle', this.bundle.dir, id],
+        this.o.timeoutMs, captureStderr);
+    } catch (err) {
+      this.forceDelete(id);
+      throw err;
+    }
+    // `run` deletes the container when it exits; after a failure it may not have.
+    if (r.code !== 0) this.forceDelete(id);
+    return r;
+  }
+
+  private forceDelete(id: string): void {
+    if (!this.stateRoot) return;
+    spawnSync(this.tool, ['--root', this.stateRoot, 'delete', '-f', id], { stdio: 'ignore', timeout: 10_000 });
+  }
+
+  async cleanup(): Promise<void> {
+    if (this.stateRoot && fs.existsSync(this.stateRoot)) {
+      const list = spawnSync(this.tool, ['--root', this.stateRoot, 'list', '-q'], { stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000 });
+      const ids = list.status === 0 ? list.stdout.toString().split('\n').map((s) => s.trim()).filter(Boolean) : [];
+      for (const id of ids) this.forceDelete(id);
+      fs.rmSync(this.stateRoot, { recursive: true, force: true });
+    }
+    this.stateRoot = null;
+    removeLeftoverCgroups(this.idPrefix);
+    this.bundle?.cleanup();
+    this.bundle = null;
+  }
+}
+
+/** Removes empty cgroup directories named after our container ids, in case a runtime left one. */
+function removeLeftoverCgroups(prefix: string): void {
+  const root = '/sys/fs/cgroup';
+  let hierarchies: string[];
+  try {
+    hierarchies = fs.readdirSync(root).map((d) => path.join(root, d));
+  } catch {
+    return;
+  }
+  for (const dir of [root, ...hierarchies]) {
+    let entries: string[];
+    try {
+      entries = fs.readdirSync(dir);
+    } catch {
+      continue;
+    }
+    for (const e of entries) {
+      if (!e.startsWith(prefix)) continue;
+      try {
+        fs.rmdirSync(path.join(dir, e));
+      } catch {
+        // Not empty or busy: leave it, the runtime's delete -f already had its chance.
+      }
+    }
+  }
+}
+
+export function runcRunner(o: RunnerOptions): Runner {
+  return new OciRunner('runc', 'runc', o);
+}
+
+export function crunRunner(o: RunnerOptions): Runner {
+  return new OciRunner('crun', 'crun', o);
+}
+
+/** The parts of ts-container's API the bench uses, typed here so the bench loads without lib/. */
+interface ContainerProcessLike {
+  wait(): Promise<{ exitCode: number | null; signal: string | null }>;
+}
+interface ContainerLike {
+  spawn(argv: string[], opts: { stdio: 'ignore' }): ContainerProcessLike;
+  destroy(): Promise<void>;
+}
+type ContainerCtor = new (opts: { rootfs: string }) => ContainerLike;
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Container.spawn with the default isolation. Two rows per run: new Container → wait() resolved
+ * (destroy not included), and new Container → destroy() resolved (destroy included).
+ */
+class ContainerRunner implements Runner {
+  readonly key = 'container';
+  readonly rows = ['Container.spawn', 'Container.spawn+destroy'] as const;
+  private Container: ContainerCtor | null = null;
+  private readonly live = new Set<ContainerLike>();
+
+  constructor(private readonly o: RunnerOptions) {}
+
+  async setup(): Promise<string | null> {
+    const libDir = path.resolve(__dirname, '..', 'lib');
+    let entry: string;
+    try {
+      // The ESM loader does not import directories: find lib/index.* first (tsx resolves .ts).
+      entry = require.resolve(libDir);
+    } catch {
+      return `${path.relative(process.cwd(), libDir) || libDir}/index.ts not found`;
+    }
+    try {
+      const mod = (await import(pathToFileURL(entry).href)) as { Container?: unknown; default?: { Container?: unknown } };
+      const ctor = mod.Container ?? mod.default?.Container;
+      if (typeof ctor !== 'function') return `${path.relative(process.cwd(), entry)} does not export Container`;
+      this.Container = ctor as ContainerCtor;
+    } catch (err) {
+      return `cannot load ${path.relative(process.cwd(), entry)}: ${oneLine(errorText(err))}`;
+    }
+    try {
+      await this.runOnce();
+      return null;
+    } catch (err) {
+      return oneLine(errorText(err));
+    }
+  }
+
+  async runOnce(): Promise<bigint[]> {
+    if (!this.Container) throw new Error('Container: not set up');
+    const t0 = now();
+    const c = new this.Container({ rootfs: this.o.rootfs });
+    this.live.add(c);
+    let waited: bigint;
+    try {
+      const p = c.spawn(['/bin/true'], { stdio: 'ignore' });
+      const st = await withTimeout(p.wait(), this.o.timeoutMs, 'Container wait()');
+      waited = now();
+      if (st.exitCode !== 0) {
+        throw new Error(st.signal ? `/bin/true killed by ${st.signal}` : `/bin/true exit code ${st.exitCode}`);
+      }
+    } finally {
+      await withTimeout(c.destroy(), this.o.timeoutMs, 'Container destroy()');
+      this.live.delete(c);
+    }
+    const destroyed = now();
+    return [waited - t0, destroyed - t0];
+  }
+
+  async cleanup(): Promise<void> {
+    for (const c of this.live) {
+      try {
+        await withTimeout(c.destroy(), this.o.timeoutMs, 'Container destroy()');
+      } catch {
+        // Reported by the run that failed; nothing more to do here.
+      }
+    }
+    this.live.clear();
+  }
+}
+
+export function containerRunner(o: RunnerOptions): Runner {
+  return new ContainerRunner(o);
+}
