@@ -1,0 +1,120 @@
+// The N-API surface of ts-container: starting the helper, receiving its
+// report, pidfd signals and exit watching, and the pipes for stdio. It holds
+// no container logic: that is the helper's (and the plain C++ it shares).
+#include <fcntl.h>
+#include <napi.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "addon_exit_watcher.h"
+#include "helper_launch.h"
+#include "setup_error.h"
+#include "syscalls.h"
+
+namespace tsc {
+
+namespace {
+
+Napi::Error errno_error(Napi::Env env, int err, const std::string& what) {
+  Napi::Error error = Napi::Error::New(env, what + ": " + strerror(err));
+  error.Set("errno", Napi::Number::New(env, err));
+  return error;
+}
+
+class AwaitHelperWorker : public Napi::AsyncWorker {
+ public:
+  AwaitHelperWorker(Napi::Env env, LaunchedHelper helper)
+      : Napi::AsyncWorker(env, "ts-container:await-helper"), helper_(helper), deferred_(Napi::Promise::Deferred::New(env)) {}
+
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+  void Execute() override { outcome_ = await_helper(helper_); }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    Napi::Object result = Napi::Object::New(env);
+    result.Set("ok", Napi::Boolean::New(env, outcome_.report.ok));
+    result.Set("pid", Napi::Number::New(env, outcome_.report.pid));
+    result.Set("pidfd", Napi::Number::New(env, outcome_.pidfd));
+    result.Set("errno", Napi::Number::New(env, outcome_.report.err));
+    result.Set("step", Napi::String::New(env, outcome_.report.step));
+    deferred_.Resolve(result);
+  }
+
+ private:
+  LaunchedHelper helper_;
+  HelperOutcome outcome_;
+  Napi::Promise::Deferred deferred_;
+};
+
+// startHelper(helperPath, plan: Buffer, stdio: [fd, fd, fd], joinPidfd) →
+// Promise<{ ok, pid, pidfd, errno, step }>. The helper is started before this
+// returns, so the caller may close its copies of the stdio fds at once.
+Napi::Value StartHelper(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 4 || !info[0].IsString() || !info[1].IsBuffer() || !info[2].IsArray() || !info[3].IsNumber()) {
+    throw Napi::TypeError::New(env, "startHelper(helperPath, plan, stdio, joinPidfd)");
+  }
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  auto plan = info[1].As<Napi::Buffer<char>>();
+  auto stdio = info[2].As<Napi::Array>();
+  int fds[3];
+  for (uint32_t i = 0; i < 3; i++) fds[i] = stdio.Get(i).As<Napi::Number>().Int32Value();
+  int join_pidfd = info[3].As<Napi::Number>().Int32Value();
+  LaunchedHelper helper;
+  try {
+    helper = launch_helper(path, std::string(plan.Data(), plan.Length()), fds, join_pidfd);
+  } catch (const SetupError& e) {
+    throw errno_error(env, e.err, e.step);
+  }
+  auto* worker = new AwaitHelperWorker(env, helper);
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
+// sendSignal(pidfd, signo) → true, or false when the process is gone.
+Napi::Value SendSignal(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int pidfd = info[0].As<Napi::Number>().Int32Value();
+  int sig = info[1].As<Napi::Number>().Int32Value();
+  if (sys_pidfd_send_signal(pidfd, sig, 0) == 0) return Napi::Boolean::New(env, true);
+  if (errno == ESRCH) return Napi::Boolean::New(env, false);
+  throw errno_error(env, errno, "pidfd_send_signal");
+}
+
+// createPipe() → [readFd, writeFd], both close-on-exec.
+Napi::Value CreatePipe(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) < 0) throw errno_error(env, errno, "pipe2");
+  Napi::Array result = Napi::Array::New(env, 2);
+  result.Set(0u, Napi::Number::New(env, fds[0]));
+  result.Set(1u, Napi::Number::New(env, fds[1]));
+  return result;
+}
+
+Napi::Value CloseFd(const Napi::CallbackInfo& info) {
+  close(info[0].As<Napi::Number>().Int32Value());
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("startHelper", Napi::Function::New(env, StartHelper, "startHelper"));
+  exports.Set("sendSignal", Napi::Function::New(env, SendSignal, "sendSignal"));
+  exports.Set("createPipe", Napi::Function::New(env, CreatePipe, "createPipe"));
+  exports.Set("closeFd", Napi::Function::New(env, CloseFd, "closeFd"));
+  InitExitWatcher(env, exports);
+  return exports;
+}
+
+}  // namespace tsc
+
+static Napi::Object InitModule(Napi::Env env, Napi::Object exports) { return tsc::Init(env, exports); }
+
+NODE_API_MODULE(ts_container, InitModule)

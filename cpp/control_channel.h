@@ -1,0 +1,41 @@
+// The control channel between the addon and the helper: a SOCK_SEQPACKET
+// socket pair. The addon sends the plan as one message; the helper answers
+// with one report, carrying the new process's pidfd when it has one.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+
+namespace tsc {
+
+// The helper finds its end of the channel at this fd.
+constexpr int kControlFd = 3;
+// An exec helper finds the container's main pidfd here.
+constexpr int kJoinPidfd = 4;
+
+struct Report {
+  bool ok = false;
+  pid_t pid = -1;       // host pid of the new process (also on failure, when it was cloned)
+  int err = 0;          // errno of the failed step
+  std::string step;     // the failed step, e.g. "mount /proc"
+};
+
+std::string encode_report(const Report& report);
+bool decode_report(const std::string& text, Report* report);
+
+// Sends one message, with fd_to_pass attached (SCM_RIGHTS) unless it is -1.
+// Returns 0 or -errno.
+int send_message(int socket_fd, const std::string& bytes, int fd_to_pass);
+
+// Receives one message; *received_fd is the attached fd or -1. Returns the
+// message length, 0 at end of stream, or -errno.
+long receive_message(int socket_fd, std::string* bytes, int* received_fd);
+
+// A setup failure inside a cloned process, sent to the helper through a
+// close-on-exec pipe: end of file without a message means exec succeeded.
+void write_failure(int pipe_fd, int err, const std::string& step);
+// Returns true and fills *err and *step when a failure was written.
+bool read_failure(int pipe_fd, int* err, std::string* step);
+
+}  // namespace tsc

@@ -1,0 +1,97 @@
+#include "devices.h"
+
+#include <fcntl.h>
+#include <linux/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <string>
+
+#include "mount_api.h"
+#include "path_in_root.h"
+#include "setup_error.h"
+
+namespace tsc {
+
+namespace {
+
+struct Device {
+  const char* name;
+  unsigned major, minor;
+};
+
+// The character devices every OCI runtime provides.
+constexpr Device kDevices[] = {
+    {"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7}, {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
+};
+
+struct Symlink {
+  const char* name;
+  const char* target;
+};
+
+constexpr Symlink kSymlinks[] = {
+    {"fd", "/proc/self/fd"},         {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"},
+    {"stderr", "/proc/self/fd/2"},   {"ptmx", "pts/ptmx"},         {"core", "/proc/kcore"},
+};
+
+int open_dir(int root_fd, const char* path, const std::string& step) {
+  int path_fd = open_in_root(root_fd, path, ResolveOptions{CreateAs::Directory, true}, step);
+  int dir_fd = openat(path_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int saved = errno;
+  close(path_fd);
+  if (dir_fd < 0) throw SetupError{step, saved};
+  return dir_fd;
+}
+
+void add_device(int root_fd, int dev_fd, const Device& device, bool in_user_namespace) {
+  std::string step = std::string("create /dev/") + device.name;
+  if (!in_user_namespace) {
+    check(mknodat(dev_fd, device.name, S_IFCHR | 0666, makedev(device.major, device.minor)), step);
+    return;
+  }
+  int file_fd = static_cast<int>(check(openat(dev_fd, device.name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0666), step));
+  close(file_fd);
+  std::string host_path = std::string("/dev/") + device.name;
+  int source = clone_tree(AT_FDCWD, host_path, false, "bind " + host_path);
+  std::string target = std::string("/dev/") + device.name;
+  int target_fd = open_in_root(root_fd, target, ResolveOptions{CreateAs::Nothing, true}, step);
+  attach_mount(source, target_fd, "bind " + host_path);
+}
+
+}  // namespace
+
+// Mounts a fresh filesystem at a /dev path, refusing symlinks on the way.
+static void mount_dev_filesystem(int root_fd, const char* target, const char* fstype, const FsOptions& options,
+                          unsigned attrs) {
+  std::string step = std::string("mount ") + target;
+  attach_in_root(make_filesystem(fstype, options, attrs, step), root_fd, target,
+                 ResolveOptions{CreateAs::Directory, true}, step);
+}
+
+void populate_dev(int root_fd, bool in_user_namespace) {
+  mount_dev_filesystem(root_fd, "/dev", "tmpfs", {{"mode", "755"}, {"size", "65536k"}},
+                       MOUNT_ATTR_NOSUID | MOUNT_ATTR_STRICTATIME);
+  int dev_fd = open_dir(root_fd, "/dev", "open /dev");
+  try {
+    for (const auto& device : kDevices) add_device(root_fd, dev_fd, device, in_user_namespace);
+    for (const auto& link : kSymlinks) {
+      check(symlinkat(link.target, dev_fd, link.name), std::string("symlink /dev/") + link.name);
+    }
+  } catch (...) {
+    close(dev_fd);
+    throw;
+  }
+  close(dev_fd);
+  FsOptions pts_options = {{"newinstance", ""}, {"ptmxmode", "0666"}, {"mode", "0620"}};
+  // gid 5 (tty) exists in every distribution; in a user namespace it may be unmapped.
+  if (!in_user_namespace) pts_options.push_back({"gid", "5"});
+  mount_dev_filesystem(root_fd, "/dev/pts", "devpts", pts_options, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
+  const unsigned locked_down = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+  mount_dev_filesystem(root_fd, "/dev/shm", "tmpfs", {{"mode", "1777"}, {"size", "65536k"}}, locked_down);
+  mount_dev_filesystem(root_fd, "/dev/mqueue", "mqueue", {}, locked_down);
+}
+
+}  // namespace tsc

@@ -1,0 +1,130 @@
+#include "helper_launch.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <vector>
+
+#include "setup_error.h"
+
+extern char** environ;
+
+namespace tsc {
+
+namespace {
+
+// Copies of the source fds above every target number, so that the dup2
+// actions cannot overwrite a source before it is used.
+int high_copy(int fd) {
+  return static_cast<int>(check(fcntl(fd, F_DUPFD_CLOEXEC, 10), "duplicate a stdio fd"));
+}
+
+class SpawnActions {
+ public:
+  SpawnActions() { posix_spawn_file_actions_init(&actions_); }
+  ~SpawnActions() { posix_spawn_file_actions_destroy(&actions_); }
+  void dup_to(int fd, int target) { posix_spawn_file_actions_adddup2(&actions_, fd, target); }
+  const posix_spawn_file_actions_t* get() const { return &actions_; }
+
+ private:
+  posix_spawn_file_actions_t actions_;
+};
+
+class SpawnAttributes {
+ public:
+  SpawnAttributes() {
+    posix_spawnattr_init(&attr_);
+    // Node ignores SIGPIPE and its threads block signals: the helper and the
+    // container start with every signal at its default and none blocked.
+    sigset_t all, none;
+    sigfillset(&all);
+    sigemptyset(&none);
+    posix_spawnattr_setsigdefault(&attr_, &all);
+    posix_spawnattr_setsigmask(&attr_, &none);
+    posix_spawnattr_setflags(&attr_, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+  }
+  ~SpawnAttributes() { posix_spawnattr_destroy(&attr_); }
+  const posix_spawnattr_t* get() const { return &attr_; }
+
+ private:
+  posix_spawnattr_t attr_;
+};
+
+}  // namespace
+
+LaunchedHelper launch_helper(const std::string& helper_path, const std::string& plan, const int stdio_fds[3],
+                             int join_pidfd) {
+  int sockets[2];
+  check(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sockets), "create the control channel");
+  std::vector<int> copies;
+  auto close_all = [&]() {
+    for (int fd : copies) close(fd);
+  };
+  LaunchedHelper helper;
+  try {
+    SpawnActions actions;
+    for (int i = 0; i < 3; i++) {
+      copies.push_back(high_copy(stdio_fds[i]));
+      actions.dup_to(copies.back(), i);
+    }
+    copies.push_back(sockets[1]);
+    actions.dup_to(sockets[1], kControlFd);
+    if (join_pidfd >= 0) {
+      copies.push_back(high_copy(join_pidfd));
+      actions.dup_to(copies.back(), kJoinPidfd);
+    }
+    SpawnAttributes attributes;
+    char* argv[] = {const_cast<char*>("ts-container-helper"), nullptr};
+    char* envp[] = {nullptr};
+    pid_t pid;
+    int rc = posix_spawn(&pid, helper_path.c_str(), actions.get(), attributes.get(), argv, envp);
+    if (rc != 0) throw SetupError{"start the helper " + helper_path, rc};
+    helper.pid = pid;
+    helper.control_fd = sockets[0];
+  } catch (...) {
+    close_all();
+    close(sockets[0]);
+    throw;
+  }
+  close_all();
+  int rc = send_message(helper.control_fd, plan, -1);
+  if (rc < 0) {
+    // The helper gets end of file and exits; it is reaped by await_helper.
+    shutdown(helper.control_fd, SHUT_WR);
+  }
+  return helper;
+}
+
+HelperOutcome await_helper(const LaunchedHelper& helper) {
+  HelperOutcome outcome;
+  std::string message;
+  long n = receive_message(helper.control_fd, &message, &outcome.pidfd);
+  close(helper.control_fd);
+  int status = 0;
+  while (waitpid(helper.pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (n <= 0 || !decode_report(message, &outcome.report)) {
+    outcome.report.ok = false;
+    outcome.report.err = n < 0 ? static_cast<int>(-n) : EPIPE;
+    outcome.report.step = WIFSIGNALED(status) ? "helper killed by signal " + std::to_string(WTERMSIG(status))
+                                              : "helper exited with status " + std::to_string(WEXITSTATUS(status));
+    return outcome;
+  }
+  if (!outcome.report.ok && outcome.pidfd >= 0) {
+    // The cloned process has failed and exits: it is Node's child, reap it now.
+    siginfo_t info;
+    while (waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(outcome.pidfd), &info, WEXITED) < 0 &&
+           errno == EINTR) {
+    }
+    close(outcome.pidfd);
+    outcome.pidfd = -1;
+  }
+  return outcome;
+}
+
+}  // namespace tsc

@@ -1,0 +1,33 @@
+// Starting the helper from Node without forking Node: posix_spawn (vfork
+// semantics, no copy of Node's heap), the program's stdio on fds 0-2, the
+// control channel on fd 3 and the pidfd of the container to join on fd 4.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+
+#include "control_channel.h"
+
+namespace tsc {
+
+struct LaunchedHelper {
+  pid_t pid = -1;
+  int control_fd = -1;  // Node's end, close-on-exec
+};
+
+// Returns the launched helper, or throws SetupError for a failure to start it.
+// stdio_fds are duplicated; the caller keeps ownership of them.
+LaunchedHelper launch_helper(const std::string& helper_path, const std::string& plan, const int stdio_fds[3],
+                             int join_pidfd);
+
+struct HelperOutcome {
+  Report report;
+  int pidfd = -1;  // of the cloned process, also on failure (then already reaped)
+};
+
+// Blocks until the helper reports, reaps the helper and, when the cloned
+// process failed before exec, reaps that too. Runs on a worker thread.
+HelperOutcome await_helper(const LaunchedHelper& helper);
+
+}  // namespace tsc

@@ -1,0 +1,142 @@
+#include "plan.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+
+#include "setup_error.h"
+
+namespace tsc {
+
+bool Plan::has_namespace(const std::string& name) const {
+  for (const auto& n : namespaces)
+    if (n == name) return true;
+  return false;
+}
+
+namespace {
+
+[[noreturn]] void malformed(const std::string& entry) {
+  throw SetupError{"read plan (" + entry.substr(0, 60) + ")", EINVAL};
+}
+
+unsigned long long to_number(const std::string& text, const std::string& entry) {
+  if (text.empty()) malformed(entry);
+  char* end = nullptr;
+  errno = 0;
+  unsigned long long value = strtoull(text.c_str(), &end, 10);
+  if (errno != 0 || *end != '\0') malformed(entry);
+  return value;
+}
+
+long long to_signed(const std::string& text, const std::string& entry) {
+  char* end = nullptr;
+  errno = 0;
+  long long value = strtoll(text.c_str(), &end, 10);
+  if (text.empty() || errno != 0 || *end != '\0') malformed(entry);
+  return value;
+}
+
+std::vector<std::string> split_spaces(const std::string& text) {
+  std::vector<std::string> words;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t end = text.find(' ', start);
+    if (end == std::string::npos) end = text.size();
+    if (end > start) words.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return words;
+}
+
+IdMap to_id_map(const std::string& value, const std::string& entry) {
+  auto words = split_spaces(value);
+  if (words.size() != 3) malformed(entry);
+  return IdMap{static_cast<unsigned long>(to_number(words[0], entry)),
+               static_cast<unsigned long>(to_number(words[1], entry)),
+               static_cast<unsigned long>(to_number(words[2], entry))};
+}
+
+MountSpec& current_mount(Plan& plan, const std::string& entry) {
+  if (plan.mounts.empty()) malformed(entry);
+  return plan.mounts.back();
+}
+
+void apply_entry(Plan& plan, const std::string& key, const std::string& value, const std::string& entry) {
+  if (key == "mode") {
+    if (value == "run") plan.mode = PlanMode::Run;
+    else if (value == "exec") plan.mode = PlanMode::Exec;
+    else malformed(entry);
+  } else if (key == "arg") plan.argv.push_back(value);
+  else if (key == "env") plan.env.push_back(value);
+  else if (key == "cwd") plan.cwd = value;
+  else if (key == "uid") plan.uid = static_cast<unsigned>(to_number(value, entry));
+  else if (key == "gid") plan.gid = static_cast<unsigned>(to_number(value, entry));
+  else if (key == "group") plan.groups.push_back(static_cast<unsigned>(to_number(value, entry)));
+  else if (key == "hostname") plan.hostname = value;
+  else if (key == "namespace") plan.namespaces.push_back(value);
+  else if (key == "uidmap") plan.uid_map.push_back(to_id_map(value, entry));
+  else if (key == "gidmap") plan.gid_map.push_back(to_id_map(value, entry));
+  else if (key == "time.monotonic") plan.monotonic_offset = to_signed(value, entry);
+  else if (key == "time.boottime") plan.boottime_offset = to_signed(value, entry);
+  else if (key == "rootfs") plan.rootfs = value;
+  else if (key == "rootfs.readonly") plan.rootfs_readonly = value == "1";
+  else if (key == "rootfs.host") plan.rootfs_is_host = value == "1";
+  else if (key == "mount") {
+    MountSpec m;
+    m.type = value;
+    if (m.type != "bind" && m.type != "tmpfs") malformed(entry);
+    plan.mounts.push_back(m);
+  } else if (key == "mount.source") current_mount(plan, entry).source = value;
+  else if (key == "mount.target") current_mount(plan, entry).target = value;
+  else if (key == "mount.readonly") current_mount(plan, entry).readonly = value == "1";
+  else if (key == "mount.recursive") current_mount(plan, entry).recursive = value == "1";
+  else if (key == "mount.size") current_mount(plan, entry).size = value;
+  else if (key == "mount.mode") current_mount(plan, entry).mode = value;
+  else if (key == "masked") plan.masked_paths.push_back(value);
+  else if (key == "readonly") plan.readonly_paths.push_back(value);
+  else if (key == "cap") plan.capabilities.push_back(value);
+  else if (key == "rlimit") {
+    auto words = split_spaces(value);
+    if (words.size() != 3) malformed(entry);
+    plan.rlimits.push_back(Rlimit{words[0], to_number(words[1], entry), to_number(words[2], entry)});
+  } else if (key == "nonewprivs") plan.no_new_privileges = value == "1";
+  else if (key == "init") plan.init = value == "1";
+  else if (key == "join.pidfd") plan.join_pidfd = static_cast<int>(to_number(value, entry));
+  else malformed(entry);
+}
+
+}  // namespace
+
+Plan parse_plan(const std::string& bytes) {
+  Plan plan;
+  size_t start = 0;
+  while (start < bytes.size()) {
+    size_t end = bytes.find('\0', start);
+    if (end == std::string::npos) end = bytes.size();
+    std::string entry = bytes.substr(start, end - start);
+    start = end + 1;
+    if (entry.empty()) continue;
+    size_t eq = entry.find('=');
+    if (eq == std::string::npos) malformed(entry);
+    apply_entry(plan, entry.substr(0, eq), entry.substr(eq + 1), entry);
+  }
+  if (plan.argv.empty()) malformed("arg");
+  return plan;
+}
+
+std::string read_all(int fd) {
+  std::string out;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw SetupError{"read plan", errno};
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  return out;
+}
+
+}  // namespace tsc

@@ -1,0 +1,65 @@
+// The plan: everything the helper must do, normalized and validated by the
+// TypeScript layer, sent as NUL-separated "key=value" entries on stdin-like fd.
+// Repeated keys make lists; "mount=<type>" starts a new mount whose
+// "mount.*" keys follow it.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace tsc {
+
+enum class PlanMode { Run, Exec };
+
+struct MountSpec {
+  std::string type;    // bind | tmpfs
+  std::string source;  // bind: host path
+  std::string target;  // path inside the rootfs
+  bool readonly = false;
+  bool recursive = true;
+  std::string size;    // tmpfs size= option, in bytes
+  std::string mode;    // tmpfs mode= option, octal
+};
+
+struct IdMap {
+  unsigned long container_id, host_id, size;
+};
+
+struct Rlimit {
+  std::string name;
+  unsigned long long soft, hard;
+};
+
+struct Plan {
+  PlanMode mode = PlanMode::Run;
+  std::vector<std::string> argv;
+  std::vector<std::string> env;
+  std::string cwd = "/";
+  unsigned uid = 0, gid = 0;
+  std::vector<unsigned> groups;
+  std::string hostname;
+  std::vector<std::string> namespaces;  // pid mount uts ipc net cgroup user time
+  std::vector<IdMap> uid_map, gid_map;
+  long long monotonic_offset = 0, boottime_offset = 0;
+  std::string rootfs;
+  bool rootfs_readonly = false;
+  bool rootfs_is_host = false;
+  std::vector<MountSpec> mounts;
+  std::vector<std::string> masked_paths, readonly_paths;
+  std::vector<std::string> capabilities;  // kept set: bounding = permitted = effective (root)
+  std::vector<Rlimit> rlimits;
+  bool no_new_privileges = true;
+  bool init = false;
+  // Fds passed in by the caller (exec: the container's main pidfd).
+  int join_pidfd = -1;
+
+  bool has_namespace(const std::string& name) const;
+};
+
+// Parses the serialized plan; throws SetupError{"read plan", EINVAL} on a malformed entry.
+Plan parse_plan(const std::string& bytes);
+
+// Reads the whole of fd until EOF.
+std::string read_all(int fd);
+
+}  // namespace tsc

@@ -1,0 +1,323 @@
+#include "rootfs.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/mount.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "devices.h"
+#include "mount_api.h"
+#include "path_in_root.h"
+#include "setup_error.h"
+#include "syscalls.h"
+
+namespace tsc {
+
+namespace {
+
+// Host top-level entries that a host-root container gets fresh instead of shared.
+const std::set<std::string> kFreshInHostRoot = {"proc", "sys", "dev", "run", "tmp"};
+
+// Where the new root is attached before pivot_root. The mount namespace is
+// already private, so covering this host directory affects only the container.
+const char* const kStagingCandidates[] = {"/tmp", "/mnt", "/var/tmp"};
+
+struct PreparedBind {
+  int tree_fd;
+  bool is_directory;
+};
+
+bool is_directory_path(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+const char* staging_directory() {
+  for (const char* candidate : kStagingCandidates) {
+    if (is_directory_path(candidate)) return candidate;
+  }
+  throw SetupError{"find a staging directory for the rootfs (/tmp, /mnt or /var/tmp)", ENOENT};
+}
+
+int open_directory(const char* path, const std::string& step) {
+  return static_cast<int>(check(open(path, O_PATH | O_DIRECTORY | O_CLOEXEC), step));
+}
+
+// User bind sources are cloned before anything covers host paths.
+std::vector<PreparedBind> clone_bind_sources(const Plan& plan) {
+  std::vector<PreparedBind> prepared;
+  for (const auto& m : plan.mounts) {
+    if (m.type != "bind") {
+      prepared.push_back({-1, true});
+      continue;
+    }
+    std::string step = "mount " + m.target + " (source " + m.source + ")";
+    int tree = clone_tree(AT_FDCWD, m.source, m.recursive, step);
+    struct stat st;
+    check(fstat(tree, &st), step);
+    if (m.readonly) set_mount_attrs(tree, MOUNT_ATTR_RDONLY, 0, m.recursive, step);
+    prepared.push_back({tree, S_ISDIR(st.st_mode)});
+  }
+  return prepared;
+}
+
+// The host's / as a rootfs: a tmpfs root holding a bind of each top-level
+// host entry, so that mount targets like /work can be created in it while
+// the host's own tree stays untouched and read-only.
+int attach_host_root(const Plan& plan, const char* staging) {
+  DIR* dir = opendir("/");
+  if (!dir) throw SetupError{"read the host's /", errno};
+  struct Entry {
+    std::string name;
+    int tree_fd;
+    std::string link_target;
+  };
+  std::vector<Entry> entries;
+  try {
+    while (struct dirent* d = readdir(dir)) {
+      std::string name = d->d_name;
+      if (name == "." || name == ".." || kFreshInHostRoot.count(name)) continue;
+      std::string path = "/" + name;
+      struct stat st;
+      if (lstat(path.c_str(), &st) != 0) continue;
+      if (S_ISLNK(st.st_mode)) {
+        char target[4096];
+        ssize_t n = readlink(path.c_str(), target, sizeof target - 1);
+        if (n < 0) continue;
+        entries.push_back({name, -1, std::string(target, static_cast<size_t>(n))});
+      } else if (S_ISDIR(st.st_mode)) {
+        int tree = clone_tree(AT_FDCWD, path, true, "bind host " + path);
+        if (plan.rootfs_readonly) set_mount_attrs(tree, MOUNT_ATTR_RDONLY, 0, true, "bind host " + path);
+        entries.push_back({name, tree, ""});
+      }
+    }
+  } catch (...) {
+    closedir(dir);
+    for (auto& e : entries) if (e.tree_fd >= 0) close(e.tree_fd);
+    throw;
+  }
+  closedir(dir);
+  int root_tree = make_filesystem("tmpfs", {{"mode", "755"}, {"size", "1m"}}, 0, "mount the root tmpfs");
+  attach_mount(root_tree, open_directory(staging, "open the staging directory"), "attach the rootfs");
+  int root_fd = open_directory(staging, "open the rootfs");
+  for (auto& e : entries) {
+    if (e.tree_fd < 0) {
+      check(symlinkat(e.link_target.c_str(), root_fd, e.name.c_str()), "symlink /" + e.name);
+      continue;
+    }
+    check(mkdirat(root_fd, e.name.c_str(), 0755), "mkdir /" + e.name);
+    attach_in_root(e.tree_fd, root_fd, "/" + e.name, ResolveOptions{CreateAs::Nothing, true}, "bind host /" + e.name);
+  }
+  return root_fd;
+}
+
+// A rootfs directory, bound (with its submounts) onto the staging directory.
+int attach_directory_root(const Plan& plan, const char* staging) {
+  std::string step = "bind rootfs " + plan.rootfs;
+  int tree = clone_tree(AT_FDCWD, plan.rootfs, true, step);
+  struct stat st;
+  if (fstat(tree, &st) != 0 || !S_ISDIR(st.st_mode)) {
+    close(tree);
+    throw SetupError{step, ENOTDIR};
+  }
+  // Submounts of the rootfs become read-only now; the root mount itself only
+  // at the end, once the mount targets have been created in it.
+  if (plan.rootfs_readonly) set_mount_attrs(tree, MOUNT_ATTR_RDONLY, 0, true, step);
+  if (plan.rootfs_readonly) set_mount_attrs(tree, 0, MOUNT_ATTR_RDONLY, false, step);
+  attach_mount(tree, open_directory(staging, "open the staging directory"), "attach the rootfs");
+  return open_directory(staging, "open the rootfs");
+}
+
+void mount_kernel_filesystems(const Plan& plan, int root_fd) {
+  const ResolveOptions no_symlinks{CreateAs::Directory, true};
+  const unsigned locked_down = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+  attach_in_root(make_filesystem("proc", {}, locked_down, "mount /proc"), root_fd, "/proc", no_symlinks, "mount /proc");
+
+  int sys_fd;
+  try {
+    sys_fd = make_filesystem("sysfs", {}, locked_down | MOUNT_ATTR_RDONLY, "mount /sys");
+  } catch (const SetupError& e) {
+    // sysfs needs a network namespace owned by the container's user
+    // namespace; with the host's network, bind the host's /sys read-only.
+    if (e.err != EPERM) throw;
+    sys_fd = clone_tree(AT_FDCWD, "/sys", true, "bind /sys");
+    set_mount_attrs(sys_fd, MOUNT_ATTR_RDONLY | locked_down, 0, true, "bind /sys");
+  }
+  attach_in_root(sys_fd, root_fd, "/sys", no_symlinks, "mount /sys");
+
+  populate_dev(root_fd, plan.has_namespace("user"));
+
+  if (plan.rootfs_readonly) {
+    attach_in_root(make_filesystem("tmpfs", {{"mode", "1777"}}, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, "mount /tmp"),
+                   root_fd, "/tmp", no_symlinks, "mount /tmp");
+  }
+  if (plan.rootfs_is_host) {
+    attach_in_root(make_filesystem("tmpfs", {{"mode", "755"}}, locked_down, "mount /run"), root_fd, "/run",
+                   no_symlinks, "mount /run");
+  }
+}
+
+void mount_user_mounts(const Plan& plan, int root_fd, std::vector<PreparedBind>& binds) {
+  for (size_t i = 0; i < plan.mounts.size(); i++) {
+    const MountSpec& m = plan.mounts[i];
+    std::string step = "mount " + m.target;
+    if (m.type == "bind") {
+      int tree = binds[i].tree_fd;
+      binds[i].tree_fd = -1;
+      CreateAs create = binds[i].is_directory ? CreateAs::Directory : CreateAs::File;
+      attach_in_root(tree, root_fd, m.target, ResolveOptions{create, false}, step);
+      continue;
+    }
+    FsOptions options;
+    if (!m.size.empty()) options.push_back({"size", m.size});
+    options.push_back({"mode", m.mode.empty() ? "1777" : m.mode});
+    unsigned attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (m.readonly ? MOUNT_ATTR_RDONLY : 0);
+    attach_in_root(make_filesystem("tmpfs", options, attrs, step), root_fd, m.target,
+                   ResolveOptions{CreateAs::Directory, false}, step);
+  }
+}
+
+// Paths that would reveal or change the host, hidden as runc and Docker do:
+// a file gets /dev/null bound over it, a directory an empty read-only tmpfs.
+void mask_paths(const Plan& plan, int root_fd) {
+  for (const auto& path : plan.masked_paths) {
+    std::string step = "mask " + path;
+    int target;
+    try {
+      target = open_in_root(root_fd, path, ResolveOptions{CreateAs::Nothing, true}, step);
+    } catch (const SetupError& e) {
+      if (e.err == ENOENT) continue;
+      throw;
+    }
+    struct stat st;
+    if (fstat(target, &st) != 0) {
+      int saved = errno;
+      close(target);
+      throw SetupError{step, saved};
+    }
+    int cover;
+    try {
+      if (S_ISDIR(st.st_mode)) {
+        cover = make_filesystem("tmpfs", {{"size", "0"}, {"mode", "755"}}, MOUNT_ATTR_RDONLY, step);
+      } else {
+        // The host's /dev/null: the container's own /dev cannot be trusted here.
+        cover = clone_tree(AT_FDCWD, "/dev/null", false, step);
+        struct stat null_st;
+        if (fstat(cover, &null_st) != 0 || !S_ISCHR(null_st.st_mode) || null_st.st_rdev != makedev(1, 3)) {
+          close(cover);
+          throw SetupError{step + " (/dev/null is not the null device)", EINVAL};
+        }
+      }
+    } catch (...) {
+      close(target);
+      throw;
+    }
+    attach_mount(cover, target, step);
+  }
+  for (const auto& path : plan.readonly_paths) {
+    std::string step = "make " + path + " read-only";
+    int target;
+    try {
+      target = open_in_root(root_fd, path, ResolveOptions{CreateAs::Nothing, true}, step);
+    } catch (const SetupError& e) {
+      if (e.err == ENOENT) continue;
+      throw;
+    }
+    int self_bind;
+    try {
+      self_bind = clone_tree(target, "", true, step);
+      set_mount_attrs(self_bind, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, 0, true,
+                      step);
+    } catch (...) {
+      close(target);
+      throw;
+    }
+    attach_mount(self_bind, target, step);
+  }
+}
+
+// /etc/hostname and /etc/hosts as the container sees them, written into a
+// small detached tmpfs and bound over the rootfs's files where they exist:
+// nothing is written on the host.
+void bind_identity_files(const Plan& plan, int root_fd) {
+  if (plan.hostname.empty()) return;
+  int files_mount = make_filesystem("tmpfs", {{"size", "16k"}, {"mode", "755"}}, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, "write /etc/hostname");
+  const std::pair<const char*, std::string> files[] = {
+      {"hostname", plan.hostname + "\n"},
+      {"hosts", "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t" + plan.hostname + "\n"},
+  };
+  try {
+    for (const auto& [name, content] : files) {
+      std::string step = std::string("write /etc/") + name;
+      int fd = static_cast<int>(check(openat(files_mount, name, O_CREAT | O_WRONLY | O_CLOEXEC, 0644), step));
+      ssize_t n = write(fd, content.data(), content.size());
+      int saved = errno;
+      close(fd);
+      if (n < 0) throw SetupError{step, saved};
+      int target;
+      try {
+        target = open_in_root(root_fd, std::string("/etc/") + name, ResolveOptions{CreateAs::Nothing, false}, step);
+      } catch (const SetupError& e) {
+        if (e.err == ENOENT) continue;
+        throw;
+      }
+      struct stat st;
+      if (fstat(target, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(target);
+        continue;
+      }
+      int file_bind;
+      try {
+        file_bind = clone_tree(files_mount, name, false, step);
+        set_mount_attrs(file_bind, MOUNT_ATTR_RDONLY, 0, false, step);
+      } catch (...) {
+        close(target);
+        throw;
+      }
+      attach_mount(file_bind, target, step);
+    }
+  } catch (...) {
+    close(files_mount);
+    throw;
+  }
+  close(files_mount);
+}
+
+void pivot_into(int root_fd) {
+  check(fchdir(root_fd), "chdir into the rootfs");
+  // pivot_root(".", "."): the old root ends up stacked on the new one, and is
+  // then detached with everything below it, host mounts included.
+  check(sys_pivot_root(".", "."), "pivot_root");
+  check(umount2(".", MNT_DETACH), "detach the old root");
+  check(chdir("/"), "chdir /");
+}
+
+}  // namespace
+
+void build_rootfs(const Plan& plan) {
+  // Nothing done in this namespace may propagate back to the host.
+  check(mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr), "make mounts private");
+  std::vector<PreparedBind> binds = clone_bind_sources(plan);
+  const char* staging = staging_directory();
+  int root_fd = plan.rootfs_is_host ? attach_host_root(plan, staging) : attach_directory_root(plan, staging);
+  mount_kernel_filesystems(plan, root_fd);
+  mount_user_mounts(plan, root_fd, binds);
+  mask_paths(plan, root_fd);
+  bind_identity_files(plan, root_fd);
+  if (plan.rootfs_readonly) {
+    set_mount_attrs(root_fd, MOUNT_ATTR_RDONLY, 0, false, "make the rootfs read-only");
+  }
+  pivot_into(root_fd);
+  close(root_fd);
+}
+
+}  // namespace tsc

@@ -1,0 +1,78 @@
+/**
+ * The plan the helper executes, serialized as NUL-separated "key=value"
+ * entries (cpp/plan.h reads them). Repeated keys make lists; "mount=<type>"
+ * starts a mount whose "mount.*" keys follow.
+ */
+import type { ContainerConfig, NormalizedProcessOptions } from '../options/validate';
+import { MASKED_PATHS, READONLY_PATHS } from '../options/defaults';
+
+/** The largest 64-bit value spells RLIM_INFINITY. */
+const UNLIMITED = '18446744073709551615';
+
+type Entry = [string, string | number | boolean];
+
+function namespacesOf(config: ContainerConfig): string[] {
+  const names = ['pid', 'mount', 'uts', 'ipc', 'cgroup'];
+  if (config.network === 'none') names.push('net');
+  if (config.userns) names.push('user');
+  if (config.timens) names.push('time');
+  return names;
+}
+
+function processEntries(argv: string[], process: NormalizedProcessOptions, config: ContainerConfig): Entry[] {
+  const entries: Entry[] = [];
+  for (const arg of argv) entries.push(['arg', arg]);
+  for (const [key, value] of Object.entries(process.env)) entries.push(['env', `${key}=${value}`]);
+  entries.push(['cwd', process.cwd], ['uid', process.user.uid], ['gid', process.user.gid]);
+  for (const group of process.user.groups) entries.push(['group', group]);
+  for (const cap of config.capabilities) entries.push(['cap', cap]);
+  for (const limit of config.rlimits) {
+    const soft = limit.soft === 'unlimited' ? UNLIMITED : limit.soft;
+    const hard = limit.hard === 'unlimited' ? UNLIMITED : limit.hard;
+    entries.push(['rlimit', `${limit.name} ${soft} ${hard}`]);
+  }
+  entries.push(['nonewprivs', true]);
+  for (const ns of namespacesOf(config)) entries.push(['namespace', ns]);
+  return entries;
+}
+
+function serialize(entries: Entry[]): Buffer {
+  const text = entries
+    .map(([key, value]) => `${key}=${typeof value === 'boolean' ? (value ? '1' : '0') : String(value)}`)
+    .join('\0');
+  return Buffer.from(text + '\0', 'utf8');
+}
+
+/** The plan for a container's first process. */
+export function runPlan(argv: string[], process: NormalizedProcessOptions, config: ContainerConfig): Buffer {
+  const entries: Entry[] = [['mode', 'run'], ...processEntries(argv, process, config)];
+  entries.push(['hostname', config.hostname]);
+  if (config.rootfs === null) entries.push(['rootfs', '/'], ['rootfs.host', true]);
+  else entries.push(['rootfs', config.rootfs]);
+  entries.push(['rootfs.readonly', config.readonly]);
+  if (config.userns) {
+    for (const m of config.userns.uidMap) entries.push(['uidmap', `${m.containerId} ${m.hostId} ${m.size}`]);
+    for (const m of config.userns.gidMap) entries.push(['gidmap', `${m.containerId} ${m.hostId} ${m.size}`]);
+  }
+  if (config.timens) {
+    entries.push(['time.monotonic', config.timens.monotonicOffset], ['time.boottime', config.timens.boottimeOffset]);
+  }
+  for (const m of config.mounts) {
+    entries.push(['mount', m.type], ['mount.target', m.target], ['mount.readonly', m.readonly]);
+    if (m.type === 'bind') {
+      entries.push(['mount.source', m.source], ['mount.recursive', m.recursive]);
+    } else {
+      if (m.sizeBytes !== undefined) entries.push(['mount.size', m.sizeBytes]);
+      entries.push(['mount.mode', m.mode]);
+    }
+  }
+  for (const p of MASKED_PATHS) entries.push(['masked', p]);
+  for (const p of READONLY_PATHS) entries.push(['readonly', p]);
+  entries.push(['init', config.init]);
+  return serialize(entries);
+}
+
+/** The plan for a process that joins a running container. */
+export function execPlan(argv: string[], process: NormalizedProcessOptions, config: ContainerConfig): Buffer {
+  return serialize([['mode', 'exec'], ...processEntries(argv, process, config)]);
+}

@@ -1,0 +1,19 @@
+/** What to do about a setup failure, for the failures a user can fix. */
+import { errnoName } from '../errors/errors';
+
+export function setupHint(step: string, errno: number): string | undefined {
+  const code = errnoName(errno);
+  if (step === 'clone3' && code === 'EPERM') {
+    return 'Creating namespaces needs root (CAP_SYS_ADMIN); without it, the kernel must allow unprivileged user namespaces and the container needs userns: true';
+  }
+  if (code === 'ENOSYS') {
+    return 'This kernel lacks a system call ts-container needs (clone3, pidfd, openat2 and the mount API: Linux 5.12 or newer)';
+  }
+  if (step.startsWith('mount ') && step.includes('(source ') && code === 'ENOENT') {
+    return 'The bind mount source does not exist on the host';
+  }
+  if (code === 'EROFS' && step.startsWith('mount ')) {
+    return 'The mount target does not exist and the rootfs is read-only, so it cannot be created; create it in the rootfs or mount a tmpfs on its parent';
+  }
+  return undefined;
+}

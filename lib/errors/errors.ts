@@ -1,0 +1,87 @@
+/**
+ * The errors ts-container throws: each says what failed and carries the code
+ * a program can test, shaped like Node's own system errors where one fits.
+ */
+import * as os from 'node:os';
+
+/** Name of an errno number ("EPERM"), or "E<n>" for one Node does not know. */
+export function errnoName(errno: number): string {
+  for (const [name, value] of Object.entries(os.constants.errno)) {
+    if (value === errno) return name;
+  }
+  return `E${errno}`;
+}
+
+/** A step of container setup failed inside the helper: "mount /proc: EPERM". */
+export class ContainerSetupError extends Error {
+  /** The failed step, e.g. "mount /work" or "pivot_root". */
+  readonly step: string;
+  /** The errno number. */
+  readonly errno: number;
+  /** The errno name, e.g. "EPERM". */
+  readonly code: string;
+  constructor(step: string, errno: number, hint?: string) {
+    const code = errnoName(errno);
+    super(`${step}: ${code} (${describeErrno(errno)})${hint ? `. ${hint}` : ''}`);
+    this.name = 'ContainerSetupError';
+    this.step = step;
+    this.errno = errno;
+    this.code = code;
+  }
+}
+
+/** The program could not be executed (ENOENT, EACCES...), as child_process reports it. */
+export interface SpawnError extends Error {
+  errno: number;
+  code: string;
+  syscall: string;
+  path: string;
+  spawnargs: string[];
+}
+
+export function spawnError(argv: string[], errno: number): SpawnError {
+  const code = errnoName(errno);
+  const error = new Error(`spawn ${argv[0]} ${code}`) as SpawnError;
+  error.errno = -errno;
+  error.code = code;
+  error.syscall = `spawn ${argv[0]}`;
+  error.path = argv[0];
+  error.spawnargs = argv.slice(1);
+  return error;
+}
+
+/** An operation needs a running container, and its main process has exited. */
+export class ContainerStoppedError extends Error {
+  readonly code = 'ECONTAINERSTOPPED';
+  constructor(id: string, operation: string) {
+    super(`container ${id}: cannot ${operation}: its main process has exited`);
+    this.name = 'ContainerStoppedError';
+  }
+}
+
+/** A process was started twice, or an operation came in an impossible order. */
+export class ContainerStateError extends Error {
+  readonly code = 'ECONTAINERSTATE';
+  constructor(message: string) {
+    super(message);
+    this.name = 'ContainerStateError';
+  }
+}
+
+const ERRNO_TEXT: Record<string, string> = {
+  EPERM: 'operation not permitted',
+  EACCES: 'permission denied',
+  ENOENT: 'no such file or directory',
+  ENOTDIR: 'not a directory',
+  EROFS: 'read-only file system',
+  EINVAL: 'invalid argument',
+  ENOSYS: 'not supported by this kernel',
+  ELOOP: 'symbolic link not allowed here',
+  EXDEV: 'path escapes the root',
+  EBUSY: 'device or resource busy',
+  ESRCH: 'no such process',
+};
+
+function describeErrno(errno: number): string {
+  return ERRNO_TEXT[errnoName(errno)] ?? `errno ${errno}`;
+}

@@ -1,0 +1,18 @@
+/**
+ * ts-container: Linux containers from Node.js.
+ *
+ *   import { Container } from 'ts-container';
+ *   await using c = new Container({ hostname: 'box' });
+ *   const { stdout } = await c.spawn(['hostname']).output();
+ */
+export { Container } from './container/container';
+export { ContainerProcess } from './process/container-process';
+export {
+  ContainerSetupError,
+  ContainerStoppedError,
+  ContainerStateError,
+  type SpawnError,
+} from './errors/errors';
+export type { ContainerConfig } from './options/validate';
+export * from './options/types';
+export { DEFAULT_CAPABILITIES, MASKED_PATHS, READONLY_PATHS } from './options/defaults';

@@ -1,0 +1,340 @@
+/**
+ * Checks user options and turns them into a complete, normalized config.
+ * Every problem is a TypeError whose message starts with the option's path
+ * ("mounts[1].target: ..."), thrown before anything is created.
+ */
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { ContainerOptions, IdMapping, ProcessOptions, Rlimit, RlimitName, User } from './types';
+import { parseByteSize } from './sizes';
+import { normalizeCapabilities } from './capabilities';
+import { fail } from './option-error';
+import { DEFAULT_PATH, DEFAULT_USERNS_BASE, DEFAULT_USERNS_SIZE } from './defaults';
+
+export interface NormalizedUser {
+  uid: number;
+  gid: number;
+  groups: number[];
+}
+
+export type NormalizedMount =
+  | { type: 'bind'; source: string; target: string; readonly: boolean; recursive: boolean }
+  | { type: 'tmpfs'; target: string; sizeBytes?: number; mode: string; readonly: boolean };
+
+export interface ContainerConfig {
+  id: string;
+  /** null: the host's / */
+  rootfs: string | null;
+  readonly: boolean;
+  hostname: string;
+  mounts: NormalizedMount[];
+  env: Record<string, string>;
+  cwd: string;
+  user: NormalizedUser;
+  network: 'none' | 'host';
+  init: boolean;
+  userns: { uidMap: IdMapping[]; gidMap: IdMapping[] } | null;
+  timens: { monotonicOffset: number; boottimeOffset: number } | null;
+  capabilities: string[];
+  rlimits: { name: RlimitName; soft: number | 'unlimited'; hard: number | 'unlimited' }[];
+}
+
+const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+const HOSTNAME_PATTERN = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+const CONTAINER_KEYS = new Set([
+  'id', 'rootfs', 'readonly', 'hostname', 'mounts', 'env', 'cwd', 'user', 'network', 'init', 'userns', 'timens',
+  'capabilities', 'rlimits',
+]);
+const PROCESS_KEYS = new Set(['stdio', 'env', 'cwd', 'user', 'signal', 'timeout', 'killSignal']);
+const RLIMIT_NAMES: readonly RlimitName[] = [
+  'as', 'core', 'cpu', 'data', 'fsize', 'locks', 'memlock', 'msgqueue', 'nice', 'nofile', 'nproc', 'rss', 'rtprio',
+  'rttime', 'sigpending', 'stack',
+];
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function checkKeys(value: Record<string, unknown>, allowed: Set<string>, where: string): void {
+  for (const key of Object.keys(value)) {
+    if (!allowed.has(key)) fail(where ? `${where}.${key}` : key, `unknown option (expected one of ${[...allowed].join(', ')})`);
+  }
+}
+
+function checkBoolean(value: unknown, where: string): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'boolean') fail(where, `expected true or false, got ${describe(value)}`);
+  return value;
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `${typeof value} ${String(value)}`;
+}
+
+/** An absolute container path without NUL, normalized ("/a/b"). */
+function checkContainerPath(value: unknown, where: string): string {
+  if (typeof value !== 'string' || !value.startsWith('/')) fail(where, `expected an absolute path, got ${describe(value)}`);
+  if (value.includes('\0')) fail(where, 'must not contain a NUL byte');
+  return path.posix.normalize(value);
+}
+
+function checkHostPath(value: unknown, where: string): string {
+  if (typeof value !== 'string' || value.length === 0) fail(where, `expected a path, got ${describe(value)}`);
+  if (value.includes('\0')) fail(where, 'must not contain a NUL byte');
+  return path.resolve(value);
+}
+
+function checkId32(value: unknown, where: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 0xfffffffe) {
+    fail(where, `expected an integer id from 0 to 4294967294, got ${describe(value)}`);
+  }
+  return value;
+}
+
+function checkEnv(value: unknown, where: string): Record<string, string> {
+  if (value === undefined) return {};
+  if (!isPlainObject(value)) fail(where, `expected an object of strings, got ${describe(value)}`);
+  const env: Record<string, string> = {};
+  for (const [key, v] of Object.entries(value)) {
+    if (key === '' || key.includes('=') || key.includes('\0')) fail(`${where}.${key}`, 'invalid variable name');
+    if (typeof v !== 'string') fail(`${where}.${key}`, `expected a string, got ${describe(v)}`);
+    if (v.includes('\0')) fail(`${where}.${key}`, 'must not contain a NUL byte');
+    env[key] = v;
+  }
+  return env;
+}
+
+export function checkUser(value: unknown, where: string): NormalizedUser | undefined {
+  if (value === undefined) return undefined;
+  if (!isPlainObject(value)) fail(where, `expected { uid, gid?, groups? }, got ${describe(value)}`);
+  checkKeys(value, new Set(['uid', 'gid', 'groups']), where);
+  const user = value as unknown as User;
+  const uid = checkId32(user.uid, `${where}.uid`);
+  const gid = user.gid === undefined ? uid : checkId32(user.gid, `${where}.gid`);
+  if (user.groups !== undefined && !Array.isArray(user.groups)) fail(`${where}.groups`, 'expected an array of gids');
+  const groups = (user.groups ?? []).map((g, i) => checkId32(g, `${where}.groups[${i}]`));
+  return { uid, gid, groups };
+}
+
+function checkMounts(value: unknown): NormalizedMount[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) fail('mounts', `expected an array, got ${describe(value)}`);
+  return value.map((m, i): NormalizedMount => {
+    const where = `mounts[${i}]`;
+    if (!isPlainObject(m)) fail(where, `expected a mount object, got ${describe(m)}`);
+    const target = checkContainerPath(m.target, `${where}.target`);
+    if (target === '/') fail(`${where}.target`, 'cannot mount over the container root');
+    const readonly = checkBoolean(m.readonly, `${where}.readonly`) ?? false;
+    if (m.type === 'bind') {
+      checkKeys(m, new Set(['type', 'source', 'target', 'readonly', 'recursive']), where);
+      const source = checkHostPath(m.source, `${where}.source`);
+      const recursive = checkBoolean(m.recursive, `${where}.recursive`) ?? true;
+      return { type: 'bind', source, target, readonly, recursive };
+    }
+    if (m.type === 'tmpfs') {
+      checkKeys(m, new Set(['type', 'target', 'size', 'mode', 'readonly']), where);
+      let sizeBytes: number | undefined;
+      if (m.size !== undefined) {
+        sizeBytes = parseByteSize(m.size);
+        if (sizeBytes === undefined) fail(`${where}.size`, `expected bytes or a size like "64m", got ${describe(m.size)}`);
+      }
+      let mode = '1777';
+      if (typeof m.mode === 'number' && Number.isInteger(m.mode) && m.mode >= 0 && m.mode <= 0o7777) {
+        mode = m.mode.toString(8);
+      } else if (typeof m.mode === 'string' && /^0?[0-7]{3,4}$/.test(m.mode)) {
+        mode = m.mode;
+      } else if (m.mode !== undefined) {
+        fail(`${where}.mode`, `expected an octal mode like 0o755 or "1777", got ${describe(m.mode)}`);
+      }
+      return { type: 'tmpfs', target, sizeBytes, mode, readonly };
+    }
+    fail(`${where}.type`, `expected "bind" or "tmpfs", got ${describe(m.type)}`);
+  });
+}
+
+function checkIdMaps(value: unknown, where: string): IdMapping[] {
+  if (!Array.isArray(value) || value.length === 0) fail(where, 'expected a non-empty array of { containerId, hostId, size }');
+  const maps = value.map((m, i) => {
+    if (!isPlainObject(m)) fail(`${where}[${i}]`, 'expected { containerId, hostId, size }');
+    return {
+      containerId: checkId32(m.containerId, `${where}[${i}].containerId`),
+      hostId: checkId32(m.hostId, `${where}[${i}].hostId`),
+      size: checkId32(m.size, `${where}[${i}].size`),
+    };
+  });
+  if (!maps.some((m) => m.containerId === 0 && m.size > 0)) fail(where, 'must map container id 0');
+  return maps;
+}
+
+function checkUserns(value: unknown): ContainerConfig['userns'] {
+  if (value === undefined || value === false) return null;
+  if (value === true) {
+    const map = [{ containerId: 0, hostId: DEFAULT_USERNS_BASE, size: DEFAULT_USERNS_SIZE }];
+    return { uidMap: map, gidMap: map };
+  }
+  if (!isPlainObject(value)) fail('userns', `expected true or { uidMap, gidMap }, got ${describe(value)}`);
+  checkKeys(value, new Set(['uidMap', 'gidMap']), 'userns');
+  return { uidMap: checkIdMaps(value.uidMap, 'userns.uidMap'), gidMap: checkIdMaps(value.gidMap, 'userns.gidMap') };
+}
+
+function checkTimens(value: unknown): ContainerConfig['timens'] {
+  if (value === undefined || value === false) return null;
+  if (value === true) return { monotonicOffset: 0, boottimeOffset: 0 };
+  if (!isPlainObject(value)) fail('timens', `expected true or { monotonicOffset, boottimeOffset }, got ${describe(value)}`);
+  checkKeys(value, new Set(['monotonicOffset', 'boottimeOffset']), 'timens');
+  const offset = (v: unknown, where: string): number => {
+    if (v === undefined) return 0;
+    if (typeof v !== 'number' || !Number.isInteger(v)) fail(where, `expected whole seconds, got ${describe(v)}`);
+    return v;
+  };
+  return {
+    monotonicOffset: offset(value.monotonicOffset, 'timens.monotonicOffset'),
+    boottimeOffset: offset(value.boottimeOffset, 'timens.boottimeOffset'),
+  };
+}
+
+function checkRlimits(value: unknown): ContainerConfig['rlimits'] {
+  if (value === undefined) return [];
+  if (!isPlainObject(value)) fail('rlimits', `expected an object like { nofile: 1024 }, got ${describe(value)}`);
+  const limitValue = (v: unknown, where: string): number | 'unlimited' => {
+    if (v === 'unlimited' || v === Infinity) return 'unlimited';
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) fail(where, `expected a count or "unlimited", got ${describe(v)}`);
+    return v;
+  };
+  return Object.entries(value).map(([name, v]) => {
+    const where = `rlimits.${name}`;
+    if (!RLIMIT_NAMES.includes(name as RlimitName)) fail(where, `unknown limit (expected one of ${RLIMIT_NAMES.join(', ')})`);
+    if (typeof v === 'number' || v === 'unlimited') {
+      const both = limitValue(v, where);
+      return { name: name as RlimitName, soft: both, hard: both };
+    }
+    if (!isPlainObject(v)) fail(where, 'expected a number or { soft, hard }');
+    const limit = v as unknown as Rlimit;
+    const soft = limitValue(limit.soft, `${where}.soft`);
+    const hard = limitValue(limit.hard, `${where}.hard`);
+    if (soft !== 'unlimited' && (hard === 'unlimited' ? false : soft > hard)) fail(where, 'soft must not exceed hard');
+    if (soft === 'unlimited' && hard !== 'unlimited') fail(where, 'soft must not exceed hard');
+    return { name: name as RlimitName, soft, hard };
+  });
+}
+
+/** Home directory a process gets when the caller gives no HOME. */
+function defaultHome(uid: number): string {
+  return uid === 0 ? '/root' : '/';
+}
+
+export function normalizeContainerOptions(options: ContainerOptions | undefined): ContainerConfig {
+  if (options === undefined) options = {};
+  if (!isPlainObject(options)) fail('options', `expected an object, got ${describe(options)}`);
+  checkKeys(options, CONTAINER_KEYS, '');
+  let id: string;
+  if (options.id === undefined) {
+    id = `tsc-${randomBytes(6).toString('hex')}`;
+  } else {
+    if (typeof options.id !== 'string' || !ID_PATTERN.test(options.id)) {
+      fail('id', `expected 1-64 letters, digits, '_', '.', '-' (starting with a letter or digit), got ${describe(options.id)}`);
+    }
+    id = options.id;
+  }
+  const rootfs = options.rootfs === undefined ? null : checkHostPath(options.rootfs, 'rootfs');
+  const readonly = checkBoolean(options.readonly, 'readonly') ?? rootfs === null;
+  let hostname = id.slice(0, 63);
+  if (options.hostname !== undefined) {
+    if (typeof options.hostname !== 'string' || options.hostname.length > 253 || !HOSTNAME_PATTERN.test(options.hostname)) {
+      fail('hostname', `expected a hostname (letters, digits, '-', '.'), got ${describe(options.hostname)}`);
+    }
+    hostname = options.hostname;
+  }
+  if (!HOSTNAME_PATTERN.test(hostname)) hostname = 'container';
+  const user = checkUser(options.user, 'user') ?? { uid: 0, gid: 0, groups: [] };
+  const cwd = options.cwd === undefined ? '/' : checkContainerPath(options.cwd, 'cwd');
+  const network = options.network ?? 'none';
+  if (network !== 'none' && network !== 'host') fail('network', `expected "none" or "host", got ${describe(network)}`);
+  const env = {
+    PATH: DEFAULT_PATH,
+    HOSTNAME: hostname,
+    HOME: defaultHome(user.uid),
+    ...checkEnv(options.env, 'env'),
+  };
+  return {
+    id,
+    rootfs,
+    readonly,
+    hostname,
+    mounts: checkMounts(options.mounts),
+    env,
+    cwd,
+    user,
+    network,
+    init: checkBoolean(options.init, 'init') ?? false,
+    userns: checkUserns(options.userns),
+    timens: checkTimens(options.timens),
+    capabilities: normalizeCapabilities(options.capabilities as ContainerOptions["capabilities"]),
+    rlimits: checkRlimits(options.rlimits),
+  };
+}
+
+export interface NormalizedProcessOptions {
+  env: Record<string, string>;
+  cwd: string;
+  user: NormalizedUser;
+  timeout?: number;
+  killSignal: number;
+  signal?: AbortSignal;
+}
+
+export function signalNumber(value: unknown, where: string): number {
+  if (typeof value === 'number' && Number.isInteger(value) && value > 0 && value < 65) return value;
+  if (typeof value === 'string') {
+    const n = (os.constants.signals as Record<string, number>)[value.toUpperCase()];
+    if (n !== undefined) return n;
+  }
+  fail(where, `expected a signal name like "SIGTERM" or a number, got ${describe(value)}`);
+}
+
+/** Per-process options, over the container's config. */
+export function normalizeProcessOptions(
+  argv: unknown,
+  options: ProcessOptions | undefined,
+  container: ContainerConfig,
+): { argv: string[]; process: NormalizedProcessOptions } {
+  if (!Array.isArray(argv) || argv.length === 0) fail('argv', 'expected a non-empty array of strings');
+  argv.forEach((a, i) => {
+    if (typeof a !== 'string') fail(`argv[${i}]`, `expected a string, got ${describe(a)}`);
+    if (a.includes('\0')) fail(`argv[${i}]`, 'must not contain a NUL byte');
+  });
+  if ((argv[0] as string).length === 0) fail('argv[0]', 'expected a program name');
+  options = options ?? {};
+  if (!isPlainObject(options)) fail('options', `expected an object, got ${describe(options)}`);
+  checkKeys(options, PROCESS_KEYS, '');
+  const user = checkUser(options.user, 'user') ?? container.user;
+  const env = { ...container.env, ...checkEnv(options.env, 'env') };
+  if (options.user !== undefined && (options.env as Record<string, string> | undefined)?.HOME === undefined && container.env.HOME === defaultHome(container.user.uid)) {
+    env.HOME = defaultHome(user.uid);
+  }
+  let timeout: number | undefined;
+  if (options.timeout !== undefined && options.timeout !== 0) {
+    if (typeof options.timeout !== 'number' || !(options.timeout > 0) || !Number.isFinite(options.timeout)) {
+      fail('timeout', `expected milliseconds (a positive number), got ${describe(options.timeout)}`);
+    }
+    timeout = options.timeout;
+  }
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
+    fail('signal', `expected an AbortSignal, got ${describe(options.signal)}`);
+  }
+  return {
+    argv: argv as string[],
+    process: {
+      env,
+      cwd: options.cwd === undefined ? container.cwd : checkContainerPath(options.cwd, 'cwd'),
+      user,
+      timeout,
+      killSignal: options.killSignal === undefined ? os.constants.signals.SIGTERM : signalNumber(options.killSignal, 'killSignal'),
+      signal: options.signal,
+    },
+  };
+}

@@ -1,0 +1,209 @@
+/**
+ * A process running in a container, shaped like Node's ChildProcess: pid,
+ * stdio streams, kill(), and the 'spawn', 'exit', 'close' and 'error' events;
+ * plus wait() and output() promises. Its exit is seen through its pidfd.
+ */
+import { EventEmitter } from 'node:events';
+import type { Readable, Writable } from 'node:stream';
+import type { ExitStatus, ProcessOutput } from '../options/types';
+import type { ExitWatcherHandle, HelperReport } from '../../types/native';
+import { native } from '../native/binding';
+import { closeChildEnds, ResolvedStdio } from './stdio';
+import { signalName, toSignalNumber } from './signals';
+import { liveProcesses } from './live-processes';
+
+export interface ProcessLaunch {
+  argv: string[];
+  stdio: ResolvedStdio;
+  /** Starts the helper; resolves with its report. Rejections become 'error'. */
+  start: (stdioFds: [number, number, number]) => Promise<HelperReport>;
+  /** Turns a failed report into the error the user sees. */
+  reportError: (report: HelperReport) => Error;
+  timeout?: number;
+  killSignal: number;
+  signal?: AbortSignal;
+}
+
+export class ContainerProcess extends EventEmitter {
+  /** Host pid; set when 'spawn' is emitted. */
+  pid: number | undefined;
+  readonly stdin: Writable | null;
+  readonly stdout: Readable | null;
+  readonly stderr: Readable | null;
+  readonly spawnfile: string;
+  readonly spawnargs: string[];
+  exitCode: number | null = null;
+  signalCode: NodeJS.Signals | null = null;
+  killed = false;
+
+  #pidfd = -1;
+  #watcher: ExitWatcherHandle | undefined;
+  #exited = false;
+  #failed: Error | undefined;
+  #pendingSignal: number | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #abortListener: (() => void) | undefined;
+  #signal: AbortSignal | undefined;
+  readonly #killSignal: number;
+  readonly #settled: Promise<void>;
+  readonly #closed: Promise<void>;
+  readonly #started: Promise<void>;
+
+  constructor(launch: ProcessLaunch) {
+    super();
+    this.spawnfile = launch.argv[0];
+    this.spawnargs = [...launch.argv];
+    this.stdin = launch.stdio.stdin;
+    this.stdout = launch.stdio.stdout;
+    this.stderr = launch.stdio.stderr;
+    this.#killSignal = launch.killSignal;
+    this.#signal = launch.signal;
+    // A process whose error nobody listens for must not crash the program
+    // when the caller uses wait(); an 'error' listener is added only then.
+    this.#settled = new Promise<void>((resolve) => {
+      this.once('exit', () => resolve());
+      this.once('spawn-failed', () => resolve());
+    });
+    this.#closed = this.#whenStdioClosed();
+    this.#started = this.#launch(launch);
+    if (launch.signal) this.#watchAbort(launch.signal);
+    if (launch.timeout !== undefined) {
+      this.#timer = setTimeout(() => this.kill(this.#killSignal), launch.timeout);
+    }
+  }
+
+  async #launch(launch: ProcessLaunch): Promise<void> {
+    let report: HelperReport;
+    try {
+      report = await launch.start(launch.stdio.childFds);
+    } catch (error) {
+      closeChildEnds(launch.stdio);
+      this.#fail(error as Error);
+      return;
+    }
+    closeChildEnds(launch.stdio);
+    if (!report.ok) {
+      this.#fail(launch.reportError(report));
+      return;
+    }
+    this.pid = report.pid;
+    this.#pidfd = report.pidfd;
+    liveProcesses.add(this.#pidfd);
+    this.#watcher = native().watchExit(this.#pidfd, (code, signal) => this.#onExit(code, signal));
+    this.emit('spawn');
+    if (this.#pendingSignal !== undefined) this.kill(this.#pendingSignal);
+  }
+
+  /** Resolves once the process runs (rejects if it could not start). */
+  get started(): Promise<void> {
+    return this.#started.then(() => {
+      if (this.#failed) throw this.#failed;
+    });
+  }
+
+  /** The pidfd while the process has not been reaped; -1 after. */
+  get pidfd(): number {
+    return this.#exited ? -1 : this.#pidfd;
+  }
+
+  get running(): boolean {
+    return this.#pidfd >= 0 && !this.#exited;
+  }
+
+  #fail(error: Error): void {
+    this.#failed = error;
+    this.#clearTimers();
+    this.stdin?.destroy();
+    this.stdout?.destroy();
+    this.stderr?.destroy();
+    this.emit('spawn-failed');
+    if (this.listenerCount('error') > 0) this.emit('error', error);
+  }
+
+  #onExit(code: number | null, signal: number | null): void {
+    this.#exited = true;
+    this.#clearTimers();
+    liveProcesses.delete(this.#pidfd);
+    this.#watcher = undefined;
+    native().closeFd(this.#pidfd);
+    this.exitCode = code;
+    this.signalCode = signal === null ? null : signalName(signal);
+    this.emit('exit', this.exitCode, this.signalCode);
+    void this.#closed.then(() => this.emit('close', this.exitCode, this.signalCode));
+  }
+
+  #whenStdioClosed(): Promise<void> {
+    const streams = [this.stdout, this.stderr].filter((s): s is Readable => s !== null);
+    return Promise.all(
+      streams.map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            if (s.destroyed) resolve();
+            else s.once('close', () => resolve());
+          }),
+      ),
+    ).then(() => {
+      this.stdin?.destroy();
+    });
+  }
+
+  #watchAbort(signal: AbortSignal): void {
+    const onAbort = (): void => {
+      const reason = signal.reason as unknown;
+      const error = new Error('The operation was aborted', { cause: reason });
+      error.name = 'AbortError';
+      (error as Error & { code: string }).code = 'ABORT_ERR';
+      this.kill(this.#killSignal);
+      this.#failed ??= error;
+      if (this.listenerCount('error') > 0) this.emit('error', error);
+    };
+    if (signal.aborted) {
+      queueMicrotask(onAbort);
+      return;
+    }
+    this.#abortListener = onAbort;
+    signal.addEventListener('abort', onAbort, { once: true });
+  }
+
+  #clearTimers(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#abortListener && this.#signal) this.#signal.removeEventListener('abort', this.#abortListener);
+    this.#abortListener = undefined;
+  }
+
+  /** Sends a signal (default SIGTERM). false when the process has exited or never started. */
+  kill(signal?: NodeJS.Signals | number): boolean {
+    const number = toSignalNumber(signal, toSignalNumber('SIGTERM', 15));
+    if (this.#exited || this.#failed) return false;
+    if (this.#pidfd < 0) {
+      // Not started yet: deliver once it is.
+      this.#pendingSignal = number;
+      return true;
+    }
+    const sent = native().sendSignal(this.#pidfd, number);
+    if (sent) this.killed = true;
+    return sent;
+  }
+
+  /** Resolves with the exit status; rejects if the process could not start or was aborted. */
+  async wait(): Promise<ExitStatus> {
+    await this.#settled;
+    if (this.#failed) throw this.#failed;
+    return { exitCode: this.exitCode, signal: this.signalCode };
+  }
+
+  /** Collects stdout and stderr (which must be 'pipe') as strings, like execFile. */
+  async output(): Promise<ProcessOutput> {
+    const collect = (stream: Readable | null): Promise<string> =>
+      new Promise((resolve) => {
+        if (!stream || stream.destroyed) return resolve('');
+        const chunks: Buffer[] = [];
+        stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+        stream.once('close', () => resolve(Buffer.concat(chunks).toString('utf8')));
+      });
+    const [stdout, stderr] = await Promise.all([collect(this.stdout), collect(this.stderr)]);
+    const status = await this.wait();
+    return { ...status, stdout, stderr };
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * The addon's surface (build/Release/ts_container.node), typed so that lib/
+ * never handles `any` from native code.
+ */
+
+/** What the helper reported after cloning (or failing to clone) a process. */
+export interface HelperReport {
+  ok: boolean;
+  /** Host pid of the cloned process; -1 when nothing was cloned. */
+  pid: number;
+  /** pidfd of the cloned process when ok, else -1 (a failed process is already reaped). */
+  pidfd: number;
+  /** errno of the failed step (0 when ok). */
+  errno: number;
+  /** The failed step, e.g. "mount /proc" or "exec". */
+  step: string;
+}
+
+export interface ExitWatcherHandle {
+  close(): void;
+}
+
+export interface NativeBinding {
+  /** Starts the helper (synchronously) and resolves with its report. */
+  startHelper(helperPath: string, plan: Buffer, stdio: [number, number, number], joinPidfd: number): Promise<HelperReport>;
+  /** Calls back once when the process behind pidfd exits, after reaping it. */
+  watchExit(pidfd: number, callback: (exitCode: number | null, signal: number | null) => void): ExitWatcherHandle;
+  /** false when the process has already exited. */
+  sendSignal(pidfd: number, signal: number): boolean;
+  /** [readFd, writeFd], close-on-exec. */
+  createPipe(): [number, number];
+  closeFd(fd: number): void;
+}
