@@ -61,6 +61,9 @@ pid_t clone_process(unsigned long namespace_flags, int* pidfd) {
 }
 
 void enter_new_session() {
+  // The helper ignores SIGPIPE (a child may close a pipe first); the
+  // program gets the default back.
+  signal(SIGPIPE, SIG_DFL);
   // A new session has no controlling terminal: the container cannot inject
   // input into the caller's terminal (TIOCSTI) or get its job-control signals.
   check(setsid(), "setsid");
@@ -151,9 +154,11 @@ int start_container(const Plan& plan, Report* report) {
     report->step = e.step;
     return pidfd;
   }
-  char go_byte = 1;
-  ssize_t ignored = write(go.write_end, &go_byte, 1);
-  (void)ignored;
+  if (flags & CLONE_NEWUSER) {
+    char go_byte = 1;
+    ssize_t ignored = write(go.write_end, &go_byte, 1);
+    (void)ignored;
+  }
   close(go.write_end);
   await_exec(failure.read_end, report);
   return pidfd;
@@ -180,6 +185,8 @@ int start_exec(const Plan& plan, Report* report) {
 
 int main() {
   using namespace tsc;
+  // A write to a pipe whose reader has exited is an error to handle, not death.
+  signal(SIGPIPE, SIG_IGN);
   // Only the fds the addon gave us stay open here.
   sys_close_range(kJoinPidfd + 1, ~0U, 0);
   std::string bytes;
