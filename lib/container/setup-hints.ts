@@ -4,7 +4,7 @@ import { errnoName } from '../errors/errors';
 export function setupHint(step: string, errno: number): string | undefined {
   const code = errnoName(errno);
   if (step === 'clone3' && code === 'EPERM') {
-    return 'Creating namespaces needs root (CAP_SYS_ADMIN); without it, the kernel must allow unprivileged user namespaces and the container needs userns: true';
+    return 'Creating namespaces needs root (CAP_SYS_ADMIN in the initial user namespace): run as root';
   }
   if (code === 'ENOSYS') {
     return 'This kernel lacks a system call ts-container needs (clone3, pidfd, openat2 and the mount API: Linux 5.12 or newer)';
