@@ -23,7 +23,7 @@ const DEFAULT_COMMAND = [
     'echo "files in /repo:"; ls /repo | head -n 5',
     'touch /repo/.ci-sandbox-probe 2>/dev/null && echo "repo is WRITABLE" || echo "repo is read-only"',
     'echo built > /scratch/out.txt && echo "scratch is writable: $(cat /scratch/out.txt)"',
-    'echo "network interfaces: $(tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " " | tr "\\n" " ")"',
+    'echo "network interfaces:" $(tail -n +3 /proc/net/dev | cut -d: -f1)',
   ].join('; '),
 ];
 

@@ -7,6 +7,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseCommandLine, parseRun, UsageError, MAIN_HELP, RUN_HELP } from '../lib/cli/parse-args';
+import { describeFailure, exitCodeOf, runCommand } from '../lib/cli/run-command';
+import { ContainerSetupError } from '../lib';
 import { ensureBusyboxRootfs } from './support/busybox-rootfs';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -143,6 +145,40 @@ describe('parseCommandLine', () => {
   });
 });
 
+describe('exit statuses', () => {
+  test('exitCodeOf: the code, or 128 + the signal number', () => {
+    expect(exitCodeOf({ exitCode: 0, signal: null })).toBe(0);
+    expect(exitCodeOf({ exitCode: 3, signal: null })).toBe(3);
+    expect(exitCodeOf({ exitCode: null, signal: 'SIGKILL' })).toBe(137);
+    expect(exitCodeOf({ exitCode: null, signal: 'SIGINT' })).toBe(130);
+    expect(exitCodeOf({ exitCode: null, signal: 'SIGTERM' })).toBe(143);
+  });
+
+  test('describeFailure: 127 not found, 126 not executable, 125 for the rest', () => {
+    const spawnErr = (code: string) => Object.assign(new Error(`spawn prog ${code}`), { code, syscall: 'spawn prog' });
+    expect(describeFailure(spawnErr('ENOENT'), 'prog')).toEqual({ code: 127, message: expect.stringContaining('prog: command not found') });
+    expect(describeFailure(spawnErr('EACCES'), 'prog')).toEqual({ code: 126, message: expect.stringContaining('prog: cannot execute') });
+    expect(describeFailure(new TypeError('hostname: expected a string'), 'prog')).toEqual({
+      code: 125,
+      message: 'invalid option: hostname: expected a string',
+    });
+    const setup = new ContainerSetupError('mount /proc', 1);
+    expect(describeFailure(setup, 'prog')).toEqual({ code: 125, message: `container setup failed: ${setup.message}` });
+    // ENOENT that is not about the program (e.g. a missing rootfs) is a runtime error.
+    expect(describeFailure(Object.assign(new Error('x'), { code: 'ENOENT', syscall: 'open' }), 'prog').code).toBe(125);
+  });
+
+  test('runCommand: an option the library rejects is 125 with its message, nothing started', async () => {
+    let err = '';
+    const code = await runCommand(
+      { kind: 'run', argv: ['true'], options: { network: 'bridge' as 'none' } },
+      { stderr: { write: (s: string) => (err += s) } },
+    );
+    expect(code).toBe(125);
+    expect(err).toMatch(/^ts-container: invalid option: network/);
+  });
+});
+
 // ---------------------------------------------------------------------------------------------
 // End to end: the CLI as a process, running real containers.
 
@@ -223,8 +259,9 @@ e2e('ts-container run (real containers)', () => {
   });
 
   test('killed by a signal: SIGKILL => 137, SIGTERM => 143', () => {
-    expect(cli(['run', '--', 'sh', '-c', 'kill -KILL $$']).status).toBe(137);
-    // sh is PID 1 of its namespace: it can signal itself with a signal it has no handler for.
+    // With --init, sh is not PID 1 (which the kernel shields from signals without a handler,
+    // even SIGKILL from inside its namespace), so it can kill itself.
+    expect(cli(['run', '--init', '--', 'sh', '-c', 'kill -KILL $$']).status).toBe(137);
     expect(cli(['run', '--init', '--', 'sh', '-c', 'kill -TERM $$']).status).toBe(143);
   });
 
@@ -265,8 +302,8 @@ e2e('ts-container run (real containers)', () => {
   });
 
   test('--rootfs: a busybox root, network none by default', () => {
-    const r = cli(['run', '--rootfs', rootfs, '--', 'sh', '-c', 'cat /etc/hostname; tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " "']);
-    expect(r.stdout).toBe('rootfs\nlo\n');
+    const r = cli(['run', '--rootfs', rootfs, '--', 'sh', '-c', 'head -n 1 /etc/passwd; readlink /bin/ls; tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " "']);
+    expect(r.stdout).toBe('root:x:0:0:root:/root:/bin/sh\nbusybox\nlo\n');
     expect(r.status).toBe(0);
   });
 

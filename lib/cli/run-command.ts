@@ -10,6 +10,9 @@ import { EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, EXIT_RUNTIME_ERROR, type RunComman
 /** Signals that the CLI passes on to the container's main process instead of dying of them. */
 export const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR2'];
 
+/** The number of SIGINT/SIGTERM after which the CLI sends SIGKILL instead. */
+export const FORCE_KILL_AFTER = 3;
+
 export interface RunIO {
   /** Where the CLI's own messages go (default process.stderr). */
   stderr?: { write(s: string): unknown };
@@ -54,7 +57,8 @@ export async function runCommand(cmd: RunCommand, io: RunIO = {}): Promise<numbe
   const stderr = io.stderr ?? process.stderr;
   const signals = io.signals ?? process;
   const report = (msg: string): void => {
-    stderr.write(`ts-container: ${msg}\n`);
+    // Some library messages already name the program.
+    stderr.write(`ts-container: ${msg.replace(/^ts-container: /, '')}\n`);
   };
 
   let container: Container;
@@ -70,10 +74,20 @@ export async function runCommand(cmd: RunCommand, io: RunIO = {}): Promise<numbe
   // delivered once the process exists.
   let child: ReturnType<Container['spawn']> | undefined;
   const pending: NodeJS.Signals[] = [];
+  let interrupts = 0;
   const forward = (sig: NodeJS.Signals): void => {
     if (child === undefined) {
       pending.push(sig);
       return;
+    }
+    // PID 1 of a PID namespace ignores every signal it has no handler for (`sleep` does not
+    // stop on Ctrl-C without --init). The third SIGINT or SIGTERM therefore becomes SIGKILL.
+    if (sig === 'SIGINT' || sig === 'SIGTERM') {
+      interrupts += 1;
+      if (interrupts >= FORCE_KILL_AFTER) {
+        if (interrupts === FORCE_KILL_AFTER) report(`got ${sig} ${FORCE_KILL_AFTER} times: killing the container (SIGKILL)`);
+        sig = 'SIGKILL';
+      }
     }
     try {
       child.kill(sig);
