@@ -239,7 +239,7 @@ e2e('ts-container run (real containers)', () => {
   let tmp: string;
   let rootfs: string;
   beforeAll(() => {
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ts-container-cli-'));
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-e2e-'));
     fs.writeFileSync(path.join(tmp, 'greeting.txt'), 'hello from the host\n');
     rootfs = ensureBusyboxRootfs();
   });
