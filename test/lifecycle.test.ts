@@ -1,0 +1,220 @@
+/**
+ * The life of a container: exit codes and signals of the main process, wait(), kill(),
+ * timeout and AbortSignal, destroy() (idempotent, kills everything) and asyncDispose.
+ */
+import { once } from 'node:events';
+import { Container } from '../lib';
+import type { ContainerOptions } from '../lib/options/types';
+import { ensureBusyboxRootfs } from './support/busybox-rootfs';
+import { waitPidGone, childProcesses } from './support/leftovers';
+
+const rootfs = ensureBusyboxRootfs();
+const live: Container[] = [];
+const base: ContainerOptions = { rootfs, readonly: true };
+
+afterEach(async () => {
+  await Promise.all(live.splice(0).map((c) => c.destroy()));
+});
+
+function make(opts: ContainerOptions = base): Container {
+  const c = new Container(opts);
+  live.push(c);
+  return c;
+}
+
+describe('exit status of the main process', () => {
+  test.each([0, 1, 2, 42, 126, 255])('exit code %i, from p.wait() and c.wait()', async (code) => {
+    const c = make();
+    const p = c.spawn(['sh', '-c', `exit ${code}`], { stdio: 'ignore' });
+    expect(await p.wait()).toEqual({ exitCode: code, signal: null });
+    expect(await c.wait()).toEqual({ exitCode: code, signal: null });
+    expect(p.exitCode).toBe(code);
+    expect(p.signalCode).toBeNull();
+  });
+
+  test('true and false', async () => {
+    expect(await make().spawn(['true']).wait()).toEqual({ exitCode: 0, signal: null });
+    expect(await make().spawn(['false']).wait()).toEqual({ exitCode: 1, signal: null });
+  });
+
+  test('c.wait() resolves the same status more than once', async () => {
+    const c = make();
+    c.spawn(['sh', '-c', 'exit 4'], { stdio: 'ignore' });
+    const [a, b] = await Promise.all([c.wait(), c.wait()]);
+    expect(a).toEqual({ exitCode: 4, signal: null });
+    expect(b).toEqual(a);
+    expect(await c.wait()).toEqual(a);
+  });
+});
+
+describe('signals to the main process', () => {
+  test('p.kill("SIGKILL")', async () => {
+    const p = make().spawn(['sleep', '30'], { stdio: 'ignore' });
+    await once(p, 'spawn');
+    expect(p.kill('SIGKILL')).toBe(true);
+    expect(await p.wait()).toEqual({ exitCode: null, signal: 'SIGKILL' });
+    expect(p.signalCode).toBe('SIGKILL');
+  });
+
+  test('c.kill("SIGKILL") and c.wait()', async () => {
+    const c = make();
+    const p = c.spawn(['sleep', '30'], { stdio: 'ignore' });
+    await once(p, 'spawn');
+    expect(c.kill('SIGKILL')).toBe(true);
+    expect(await c.wait()).toEqual({ exitCode: null, signal: 'SIGKILL' });
+  });
+
+  test('SIGTERM reaches a PID 1 that handles it', async () => {
+    const c = make();
+    const p = c.spawn(['sh', '-c', 'trap "echo got-term; exit 0" TERM; echo ready; while :; do sleep 0.05; done'], { stdio: 'pipe' });
+    let out = '';
+    p.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    while (!out.includes('ready')) await new Promise((r) => setTimeout(r, 10));
+    expect(c.kill()).toBe(true); // SIGTERM by default
+    expect(await p.wait()).toEqual({ exitCode: 0, signal: null });
+    await once(p, 'close').catch(() => undefined);
+    expect(out).toBe('ready\ngot-term\n');
+  });
+
+  test('SIGTERM to a program behind init ends it', async () => {
+    const c = make({ ...base, init: true });
+    const p = c.spawn(['sleep', '30'], { stdio: 'ignore' });
+    await once(p, 'spawn');
+    await new Promise((r) => setTimeout(r, 200));
+    c.kill('SIGTERM');
+    expect([{ exitCode: null, signal: 'SIGTERM' }, { exitCode: 143, signal: null }]).toContainEqual(await p.wait());
+  });
+
+  test('kill before the process has started is delivered once it runs', async () => {
+    const c = make();
+    const p = c.spawn(['sleep', '30'], { stdio: 'ignore' });
+    p.kill('SIGKILL');
+    expect(await p.wait()).toEqual({ exitCode: null, signal: 'SIGKILL' });
+  });
+
+  test('kill after exit returns false', async () => {
+    const c = make();
+    const p = c.spawn(['true'], { stdio: 'ignore' });
+    await p.wait();
+    expect(p.kill('SIGKILL')).toBe(false);
+  });
+
+  test('timeout with killSignal SIGKILL ends the main process', async () => {
+    const t0 = Date.now();
+    const p = make().spawn(['sleep', '30'], { stdio: 'ignore', timeout: 300, killSignal: 'SIGKILL' });
+    expect(await p.wait()).toEqual({ exitCode: null, signal: 'SIGKILL' });
+    const elapsed = Date.now() - t0;
+    expect(elapsed).toBeGreaterThanOrEqual(250);
+    expect(elapsed).toBeLessThan(10000);
+  });
+
+  test('a timeout that does not fire changes nothing', async () => {
+    const p = make().spawn(['sh', '-c', 'exit 3'], { stdio: 'ignore', timeout: 20000 });
+    expect(await p.wait()).toEqual({ exitCode: 3, signal: null });
+  });
+
+  test('an AbortSignal kills the main process with killSignal and emits an AbortError', async () => {
+    const ac = new AbortController();
+    const p = make().spawn(['sleep', '30'], { stdio: 'ignore', signal: ac.signal, killSignal: 'SIGKILL' });
+    const errors: Error[] = [];
+    p.on('error', (e) => errors.push(e));
+    const exited = once(p, 'exit');
+    await once(p, 'spawn');
+    ac.abort();
+    expect(await exited).toEqual([null, 'SIGKILL']);
+    expect(errors.map((e) => e.name)).toEqual(['AbortError']);
+  });
+
+  test('an already aborted signal: the program does not keep running', async () => {
+    const p = make().spawn(['sleep', '30'], { stdio: 'ignore', signal: AbortSignal.abort(), killSignal: 'SIGKILL' });
+    const errors: Error[] = [];
+    p.on('error', (e) => errors.push(e));
+    const t0 = Date.now();
+    await p.wait().catch(() => undefined);
+    expect(Date.now() - t0).toBeLessThan(10000);
+    expect(errors.map((e) => e.name)).toEqual(['AbortError']);
+  });
+});
+
+describe('destroy', () => {
+  test('kills the main process and every exec, and all are reaped', async () => {
+    const c = new Container(base);
+    const p = c.spawn(['sleep', '30'], { stdio: 'ignore' });
+    await once(p, 'spawn');
+    const e = c.exec(['sleep', '30'], { stdio: 'ignore' });
+    await once(e, 'spawn');
+    const pids = [p.pid!, e.pid!];
+    await c.destroy();
+    expect(await p.wait()).toEqual({ exitCode: null, signal: 'SIGKILL' });
+    expect(await e.wait()).toEqual({ exitCode: null, signal: 'SIGKILL' });
+    for (const pid of pids) expect([pid, await waitPidGone(pid)]).toEqual([pid, true]);
+    expect(childProcesses().filter((s) => pids.includes(s.pid))).toEqual([]);
+  });
+
+  test('is idempotent and may run concurrently', async () => {
+    const c = new Container(base);
+    const p = c.spawn(['sleep', '30'], { stdio: 'ignore' });
+    await once(p, 'spawn');
+    await Promise.all([c.destroy(), c.destroy()]);
+    await c.destroy();
+    expect(await p.wait()).toEqual({ exitCode: null, signal: 'SIGKILL' });
+  });
+
+  test('after a normal exit, and before any spawn', async () => {
+    const c = new Container(base);
+    expect(await c.spawn(['true']).wait()).toEqual({ exitCode: 0, signal: null });
+    await c.destroy();
+    await c.destroy();
+    const unused = new Container(base);
+    await unused.destroy();
+    await unused.destroy();
+  });
+
+  test('a destroyed container refuses spawn and exec', async () => {
+    const c = new Container(base);
+    await c.destroy();
+    expect(() => c.spawn(['true'])).toThrow();
+    const c2 = new Container(base);
+    const p = c2.spawn(['sleep', '30'], { stdio: 'ignore' });
+    await once(p, 'spawn');
+    await c2.destroy();
+    let error: unknown;
+    try {
+      await c2.exec(['true']).wait();
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(Error);
+  });
+
+  test('a second spawn on the same container is refused', async () => {
+    const c = make();
+    const p = c.spawn(['sleep', '30'], { stdio: 'ignore' });
+    await once(p, 'spawn');
+    expect(() => c.spawn(['true'])).toThrow();
+    // The first main process is untouched.
+    expect(p.exitCode).toBeNull();
+  });
+
+  test('await using destroys the container at the end of the block', async () => {
+    let pid = 0;
+    let p;
+    {
+      await using c = new Container(base);
+      p = c.spawn(['sleep', '30'], { stdio: 'ignore' });
+      await once(p, 'spawn');
+      pid = p.pid!;
+      expect(childProcesses().map((s) => s.pid)).toContain(pid);
+    }
+    expect(await p.wait()).toEqual({ exitCode: null, signal: 'SIGKILL' });
+    expect(await waitPidGone(pid)).toBe(true);
+  });
+
+  test('Symbol.asyncDispose is destroy', async () => {
+    const c = new Container(base);
+    const p = c.spawn(['sleep', '30'], { stdio: 'ignore' });
+    await once(p, 'spawn');
+    await c[Symbol.asyncDispose]();
+    expect(await p.wait()).toEqual({ exitCode: null, signal: 'SIGKILL' });
+  });
+});

@@ -1,0 +1,341 @@
+/**
+ * The rootfs (read-only or writable), bind mounts (ro, rw, recursive, single files),
+ * tmpfs mounts (size, mode, read-only), and mount targets that try to escape the rootfs.
+ */
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Container, ContainerSetupError } from '../lib';
+import type { ContainerOptions, ProcessOptions, ProcessOutput } from '../lib/options/types';
+import { ensureBusyboxRootfs } from './support/busybox-rootfs';
+
+const rootfs = ensureBusyboxRootfs();
+const live: Container[] = [];
+const tempDirs: string[] = [];
+
+afterEach(async () => {
+  await Promise.all(live.splice(0).map((c) => c.destroy()));
+});
+
+afterAll(() => {
+  for (const d of tempDirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
+function make(opts: ContainerOptions = {}): Container {
+  const c = new Container(opts);
+  live.push(c);
+  return c;
+}
+
+function run(opts: ContainerOptions, argv: string[], popts: ProcessOptions = {}): Promise<ProcessOutput> {
+  return make(opts).spawn(argv, { stdio: 'pipe', ...popts }).output();
+}
+
+function sh(opts: ContainerOptions, script: string): Promise<ProcessOutput> {
+  return run(opts, ['sh', '-c', script]);
+}
+
+const ok = (stdout: string) => ({ exitCode: 0, signal: null, stdout, stderr: '' });
+
+function tempDir(prefix: string): string {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  tempDirs.push(d);
+  return d;
+}
+
+/** A private, writable copy of the busybox rootfs. */
+function rootfsCopy(): string {
+  const d = path.join(tempDir('mnt-rootfs-'), 'root');
+  execFileSync('cp', ['-a', rootfs, d]);
+  return d;
+}
+
+function superOptionsAt(mountinfo: string, mountPoint: string): string[] {
+  const line = mountinfo
+    .split('\n')
+    .filter((l) => l.split(' ')[4] === mountPoint)
+    .pop();
+  if (!line) return [];
+  return line.split(' - ')[1].split(' ')[2].split(',');
+}
+
+function mountOptionsAt(mountinfo: string, mountPoint: string): string[] {
+  const line = mountinfo
+    .split('\n')
+    .filter((l) => l.split(' ')[4] === mountPoint)
+    .pop();
+  return line ? line.split(' ')[5].split(',') : [];
+}
+
+describe('rootfs', () => {
+  test('readonly: true makes writes anywhere in the rootfs fail with EROFS', async () => {
+    for (const file of ['/etc/ts-test', '/root/ts-test', '/ts-test']) {
+      const r = await run({ rootfs, readonly: true }, ['touch', file]);
+      expect(r).toEqual({ exitCode: 1, signal: null, stdout: '', stderr: `touch: ${file}: Read-only file system\n` });
+      expect(fs.existsSync(path.join(rootfs, file))).toBe(false);
+    }
+  });
+
+  test('readonly defaults to false for a rootfs directory: writes reach the directory', async () => {
+    const root = rootfsCopy();
+    const r = await sh({ rootfs: root }, 'echo written > /root/out && cat /root/out');
+    expect(r).toEqual(ok('written\n'));
+    expect(fs.readFileSync(path.join(root, 'root', 'out'), 'utf8')).toBe('written\n');
+  });
+
+  test('the read-only rootfs stays read-only for root with the default capabilities (no remount)', async () => {
+    const r = await sh({ rootfs, readonly: true }, 'mount -o remount,rw / 2>&1; touch /ts-test');
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout + r.stderr).toMatch(/Read-only file system/);
+  });
+});
+
+describe('bind mounts', () => {
+  test('a read-only bind shows the host files and refuses writes with EROFS', async () => {
+    const src = tempDir('mnt-bind-ro-');
+    fs.writeFileSync(path.join(src, 'data'), 'from the host\n');
+    const opts: ContainerOptions = { rootfs, readonly: true, mounts: [{ type: 'bind', source: src, target: '/work', readonly: true }] };
+    expect(await run(opts, ['cat', '/work/data'])).toEqual(ok('from the host\n'));
+    const w = await run(opts, ['touch', '/work/new']);
+    expect(w).toEqual({ exitCode: 1, signal: null, stdout: '', stderr: 'touch: /work/new: Read-only file system\n' });
+    const w2 = await sh(opts, 'echo x >> /work/data');
+    expect(w2.exitCode).not.toBe(0);
+    expect(w2.stderr).toMatch(/Read-only file system/);
+    expect(fs.readdirSync(src)).toEqual(['data']);
+    expect(fs.readFileSync(path.join(src, 'data'), 'utf8')).toBe('from the host\n');
+    // The host's own view of the directory stays writable.
+    fs.writeFileSync(path.join(src, 'host-write'), 'ok');
+  });
+
+  test('a read-write bind lets the container write to the host directory', async () => {
+    const src = tempDir('mnt-bind-rw-');
+    const opts: ContainerOptions = { rootfs, readonly: true, mounts: [{ type: 'bind', source: src, target: '/work' }] };
+    const r = await sh(opts, 'echo out > /work/out && mkdir /work/d && cat /work/out');
+    expect(r).toEqual(ok('out\n'));
+    expect(fs.readFileSync(path.join(src, 'out'), 'utf8')).toBe('out\n');
+    expect(fs.statSync(path.join(src, 'd')).isDirectory()).toBe(true);
+  });
+
+  test('a bind of a single file', async () => {
+    const src = tempDir('mnt-bind-file-');
+    const file = path.join(src, 'hosts');
+    fs.writeFileSync(file, '10.0.0.1 example\n');
+    const r = await run(
+      { rootfs, readonly: true, mounts: [{ type: 'bind', source: file, target: '/etc/hosts', readonly: true }] },
+      ['cat', '/etc/hosts'],
+    );
+    expect(r).toEqual(ok('10.0.0.1 example\n'));
+  });
+
+  test('binds are listed with the right flags in the container mountinfo', async () => {
+    const a = tempDir('mnt-bind-a-');
+    const b = tempDir('mnt-bind-b-');
+    const r = await run(
+      {
+        rootfs,
+        readonly: true,
+        mounts: [
+          { type: 'bind', source: a, target: '/work', readonly: true },
+          { type: 'bind', source: b, target: '/mnt' },
+        ],
+      },
+      ['cat', '/proc/self/mountinfo'],
+    );
+    expect(r.exitCode).toBe(0);
+    expect(mountOptionsAt(r.stdout, '/work')).toContain('ro');
+    expect(mountOptionsAt(r.stdout, '/mnt')).toContain('rw');
+    expect(mountOptionsAt(r.stdout, '/')).toContain('ro');
+  });
+
+  test('recursive binds bring submounts along (read-only too), non-recursive ones do not', async () => {
+    const src = tempDir('mnt-bind-rec-');
+    const sub = path.join(src, 'sub');
+    fs.mkdirSync(sub);
+    // Keep the host submount short-lived: other jest workers watch the host mount table.
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'ts-test-submount', sub]);
+    try {
+      fs.writeFileSync(path.join(sub, 'subfile'), 'in the submount\n');
+      const rec = await run({ rootfs, readonly: true, mounts: [{ type: 'bind', source: src, target: '/work' }] }, [
+        'cat',
+        '/work/sub/subfile',
+      ]);
+      expect(rec).toEqual(ok('in the submount\n'));
+
+      const rec2 = await run(
+        { rootfs, readonly: true, mounts: [{ type: 'bind', source: src, target: '/work', recursive: true }] },
+        ['cat', '/work/sub/subfile'],
+      );
+      expect(rec2).toEqual(ok('in the submount\n'));
+
+      const flat = await run(
+        { rootfs, readonly: true, mounts: [{ type: 'bind', source: src, target: '/work', recursive: false }] },
+        ['ls', '-A', '/work/sub'],
+      );
+      expect(flat).toEqual(ok(''));
+
+      const ro = await run(
+        { rootfs, readonly: true, mounts: [{ type: 'bind', source: src, target: '/work', readonly: true }] },
+        ['touch', '/work/sub/new'],
+      );
+      expect(ro).toEqual({ exitCode: 1, signal: null, stdout: '', stderr: 'touch: /work/sub/new: Read-only file system\n' });
+      expect(fs.readdirSync(sub)).toEqual(['subfile']);
+    } finally {
+      execFileSync('umount', [sub]);
+    }
+  });
+
+  test('a bind over a read-only rootfs stays writable when not read-only', async () => {
+    const src = tempDir('mnt-bind-over-ro-');
+    const r = await sh(
+      { rootfs, readonly: true, mounts: [{ type: 'bind', source: src, target: '/home' }] },
+      'touch /home/ok && touch /etc/no',
+    );
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toBe('touch: /etc/no: Read-only file system\n');
+    expect(fs.readdirSync(src)).toEqual(['ok']);
+  });
+});
+
+describe('tmpfs mounts', () => {
+  test('size "64m" sets a 64 MiB tmpfs', async () => {
+    const r = await sh(
+      { rootfs, readonly: true, mounts: [{ type: 'tmpfs', target: '/mnt', size: '64m' }] },
+      'cat /proc/self/mountinfo; echo ---; df -k /mnt | tail -n 1',
+    );
+    expect(r.exitCode).toBe(0);
+    const [mountinfo, df] = r.stdout.split('---\n');
+    expect(mountinfo.split('\n').filter((l) => l.split(' ')[4] === '/mnt').pop()).toMatch(/ - tmpfs /);
+    expect(superOptionsAt(mountinfo, '/mnt')).toContain('size=65536k');
+    expect(df.trim().split(/\s+/)[1]).toBe('65536');
+  });
+
+  test('a numeric size is bytes', async () => {
+    const r = await run(
+      { rootfs, readonly: true, mounts: [{ type: 'tmpfs', target: '/mnt', size: 1024 * 1024 }] },
+      ['cat', '/proc/self/mountinfo'],
+    );
+    expect(superOptionsAt(r.stdout, '/mnt')).toContain('size=1024k');
+  });
+
+  test('the size is enforced', async () => {
+    const r = await sh(
+      { rootfs, readonly: true, mounts: [{ type: 'tmpfs', target: '/mnt', size: '1m' }] },
+      'head -c 2000000 /dev/zero > /mnt/big',
+    );
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stderr).toMatch(/No space left on device/);
+  });
+
+  test.each([
+    [0o700, '700'],
+    ['1777', '1777'],
+    [0o755, '755'],
+  ])('mode %p gives the tmpfs root mode %s', async (mode, expected) => {
+    const r = await sh(
+      { rootfs, readonly: true, mounts: [{ type: 'tmpfs', target: '/mnt', mode }] },
+      'stat -c %a /mnt; grep " /mnt " /proc/self/mountinfo',
+    );
+    expect(r.exitCode).toBe(0);
+    const [statLine, info] = r.stdout.split('\n');
+    expect(statLine).toBe(expected);
+    expect(info.split(' - ')[1].split(' ')[2].split(',')).toContain(`mode=${expected}`);
+  });
+
+  test('a tmpfs is writable and private to the container', async () => {
+    const opts: ContainerOptions = { rootfs, readonly: true, mounts: [{ type: 'tmpfs', target: '/work' }] };
+    expect(await sh(opts, 'echo data > /work/f && cat /work/f')).toEqual(ok('data\n'));
+    // A new container gets an empty tmpfs.
+    expect(await run(opts, ['ls', '-A', '/work'])).toEqual(ok(''));
+    expect(fs.readdirSync(path.join(rootfs, 'work'))).toEqual([]);
+  });
+
+  test('a read-only tmpfs refuses writes with EROFS', async () => {
+    const r = await run(
+      { rootfs, readonly: true, mounts: [{ type: 'tmpfs', target: '/mnt', readonly: true }] },
+      ['touch', '/mnt/f'],
+    );
+    expect(r).toEqual({ exitCode: 1, signal: null, stdout: '', stderr: 'touch: /mnt/f: Read-only file system\n' });
+  });
+
+  test('mounts apply in order: a tmpfs inside a bind', async () => {
+    const src = tempDir('mnt-order-');
+    fs.mkdirSync(path.join(src, 'inner'));
+    const r = await sh(
+      {
+        rootfs,
+        readonly: true,
+        mounts: [
+          { type: 'bind', source: src, target: '/work', readonly: true },
+          { type: 'tmpfs', target: '/work/inner' },
+        ],
+      },
+      'echo x > /work/inner/f && cat /work/inner/f',
+    );
+    expect(r).toEqual(ok('x\n'));
+    expect(fs.readdirSync(path.join(src, 'inner'))).toEqual([]);
+  });
+});
+
+describe('mount targets never leave the rootfs', () => {
+  test('a missing target on a read-only rootfs does not modify the rootfs directory', async () => {
+    const before = fs.readdirSync(rootfs).sort();
+    let result: ProcessOutput | undefined;
+    let error: any;
+    try {
+      result = await run({ rootfs, readonly: true, mounts: [{ type: 'tmpfs', target: '/scratch' }] }, [
+        'sh',
+        '-c',
+        'echo s > /scratch/f && cat /scratch/f',
+      ]);
+    } catch (err) {
+      error = err;
+    }
+    if (error) {
+      expect(error).toBeInstanceOf(ContainerSetupError);
+      expect(error.step).toMatch(/\/scratch/);
+    } else {
+      expect(result).toEqual(ok('s\n'));
+    }
+    expect(fs.readdirSync(rootfs).sort()).toEqual(before);
+  });
+
+  test.each([
+    ['an absolute symlink', (hostDir: string) => hostDir, '/escape'],
+    ['an absolute symlink, deeper target', (hostDir: string) => hostDir, '/escape/a/b'],
+    ['a relative symlink with ..', (hostDir: string) => '../../../../../../../../..' + hostDir, '/escape/sub'],
+  ])('%s pointing at a host directory is resolved inside the rootfs', async (_name, link, target) => {
+    const root = rootfsCopy();
+    const hostDir = tempDir('mnt-escape-target-');
+    fs.symlinkSync(link(hostDir), path.join(root, 'escape'));
+    let result: ProcessOutput | undefined;
+    let error: any;
+    try {
+      result = await sh({ rootfs: root, mounts: [{ type: 'tmpfs', target }] }, `touch ${target}/pwned && echo done`);
+    } catch (err) {
+      error = err;
+    }
+    if (error) expect(error).toBeInstanceOf(ContainerSetupError);
+    else expect(result).toEqual(ok('done\n'));
+    // Nothing was created on the host side of the link.
+    expect(fs.readdirSync(hostDir)).toEqual([]);
+  });
+
+  test('a bind source is taken from the host, a symlinked target from the rootfs', async () => {
+    const root = rootfsCopy();
+    const hostDir = tempDir('mnt-escape-bind-');
+    const src = tempDir('mnt-escape-src-');
+    fs.writeFileSync(path.join(src, 'f'), 'src\n');
+    fs.symlinkSync(hostDir, path.join(root, 'escape'));
+    let error: any;
+    try {
+      await run({ rootfs: root, mounts: [{ type: 'bind', source: src, target: '/escape' }] }, ['true']);
+    } catch (err) {
+      error = err;
+    }
+    if (error) expect(error).toBeInstanceOf(ContainerSetupError);
+    expect(fs.readdirSync(hostDir)).toEqual([]);
+    // If the mount went ahead, it landed inside the copy of the rootfs.
+    if (!error) expect(fs.existsSync(path.join(root, hostDir))).toBe(true);
+  });
+});
