@@ -64,6 +64,9 @@ async function main(): Promise<number> {
     hostname: 'ci-sandbox',
     // rootfs omitted: the host's / read-only, so the host's sh, node, git, compilers are there.
     network: 'none',
+    // A tiny init as PID 1: reaps the zombies a build leaves and passes Ctrl-C on to the job
+    // (a program that is PID 1 itself ignores signals it has no handler for).
+    init: true,
     mounts: [
       { type: 'bind', source: repo, target: '/repo', readonly: true },
       { type: 'tmpfs', target: '/scratch', size: '256m' },

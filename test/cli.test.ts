@@ -323,6 +323,22 @@ e2e('ts-container run (real containers)', () => {
     expect(r.stderr).toContain('does-not-exist');
   });
 
+  test('the built bin of package.json (when dist/ is built): shebang, --version, exit status', () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string>; version: string };
+    const bin = path.join(ROOT, pkg.bin['ts-container']);
+    if (!fs.existsSync(bin)) {
+      console.warn(`test/cli.test.ts: ${bin} not built (npm run build), skipping its check`);
+      return;
+    }
+    expect(fs.readFileSync(bin, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
+    fs.accessSync(bin, fs.constants.X_OK);
+    const v = spawnSync(bin, ['--version'], { encoding: 'utf8' });
+    expect(v.stdout).toBe(`ts-container ${pkg.version}\n`);
+    const r = spawnSync(bin, ['run', '--hostname', 'built', '--', 'sh', '-c', 'hostname; exit 3'], { encoding: 'utf8', timeout: 30000 });
+    expect(r.stdout).toBe('built\n');
+    expect(r.status).toBe(3);
+  });
+
   test('SIGTERM to the CLI is forwarded to the container process', async () => {
     const child = spawn(TSX, [MAIN, 'run', '--init', '--', 'sh', '-c', 'trap "echo got TERM; exit 7" TERM; echo ready; while :; do sleep 0.05; done'], {
       cwd: ROOT,

@@ -48,7 +48,7 @@ export interface ParseContext {
 
 export const MAIN_HELP = `Usage: ts-container [--help] [--version] COMMAND
 
-Run Linux programs in containers (namespaces, mounts, capabilities, seccomp).
+Run Linux programs in containers (namespaces, mounts, capabilities), no image needed.
 
 Commands:
   run       Run a command in a new container
