@@ -24,6 +24,8 @@
       "sources": [
         "cpp/helper_main.cc",
         "cpp/plan.cc",
+        "cpp/cgroup_join.cc",
+        "cpp/cgroup_mounts.cc",
         "cpp/control_channel.cc",
         "cpp/namespaces.cc",
         "cpp/id_maps.cc",

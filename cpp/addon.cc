@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <napi.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -97,6 +98,16 @@ Napi::Value CreatePipe(const Napi::CallbackInfo& info) {
   return result;
 }
 
+// tryLock(fd) → true when this process now holds an exclusive flock on fd,
+// false when another process holds one. Marks what a live process owns.
+Napi::Value TryLock(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  if (flock(fd, LOCK_EX | LOCK_NB) == 0) return Napi::Boolean::New(env, true);
+  if (errno == EWOULDBLOCK) return Napi::Boolean::New(env, false);
+  throw errno_error(env, errno, "flock");
+}
+
 Napi::Value CloseFd(const Napi::CallbackInfo& info) {
   close(info[0].As<Napi::Number>().Int32Value());
   return info.Env().Undefined();
@@ -109,6 +120,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sendSignal", Napi::Function::New(env, SendSignal, "sendSignal"));
   exports.Set("createPipe", Napi::Function::New(env, CreatePipe, "createPipe"));
   exports.Set("closeFd", Napi::Function::New(env, CloseFd, "closeFd"));
+  exports.Set("tryLock", Napi::Function::New(env, TryLock, "tryLock"));
   InitExitWatcher(env, exports);
   return exports;
 }

@@ -1,6 +1,9 @@
 #include "addon_exit_watcher.h"
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include <cerrno>
@@ -47,15 +50,17 @@ class ExitWatcher : public Napi::ObjectWrap<ExitWatcher> {
   static void OnReadable(uv_poll_t* handle, int status, int events) {
     auto* self = static_cast<ExitWatcher*>(handle->data);
     siginfo_t info = {};
-    int rc;
+    struct rusage usage = {};
+    long rc;
+    // The raw system call also returns the process's resource usage.
     do {
-      rc = waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(self->pidfd_), &info, WEXITED | WNOHANG);
+      rc = syscall(SYS_waitid, P_PIDFD, self->pidfd_, &info, WEXITED | WNOHANG, &usage);
     } while (rc < 0 && errno == EINTR);
     if (rc == 0 && info.si_pid == 0) return;  // not exited yet
-    self->Deliver(rc, info);
+    self->Deliver(static_cast<int>(rc), info, usage);
   }
 
-  void Deliver(int rc, const siginfo_t& info) {
+  void Deliver(int rc, const siginfo_t& info, const struct rusage& usage) {
     Napi::Env env = callback_.Env();
     Napi::HandleScope scope(env);
     StopPolling();
@@ -66,9 +71,13 @@ class ExitWatcher : public Napi::ObjectWrap<ExitWatcher> {
     } else if (rc == 0) {
       signal = Napi::Number::New(env, info.si_status);
     }
+    Napi::Object resources = Napi::Object::New(env);
+    resources.Set("userMicros", Napi::Number::New(env, static_cast<double>(usage.ru_utime.tv_sec) * 1e6 + usage.ru_utime.tv_usec));
+    resources.Set("systemMicros", Napi::Number::New(env, static_cast<double>(usage.ru_stime.tv_sec) * 1e6 + usage.ru_stime.tv_usec));
+    resources.Set("maxRssKib", Napi::Number::New(env, static_cast<double>(usage.ru_maxrss)));
     Napi::FunctionReference callback = std::move(callback_);
     self_.Reset();
-    callback.MakeCallback(env.Global(), {code, signal});
+    callback.MakeCallback(env.Global(), {code, signal, resources});
   }
 
   void StopPolling() {

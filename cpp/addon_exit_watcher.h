@@ -7,7 +7,8 @@
 
 namespace tsc {
 
-// watchExit(pidfd, callback(exitCode|null, signalNumber|null)) → handle with close().
+// watchExit(pidfd, callback(exitCode|null, signalNumber|null, { userMicros, systemMicros, maxRssKib }))
+// → handle with close().
 Napi::Value WatchExit(const Napi::CallbackInfo& info);
 
 void InitExitWatcher(Napi::Env env, Napi::Object exports);

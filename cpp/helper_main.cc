@@ -4,6 +4,7 @@
 // container's pidfd on fd 4. It reads one plan, clones the container process
 // as a child of Node (CLONE_PARENT, so Node reaps it through its pidfd),
 // reports the pid and pidfd or the failed step, and exits.
+#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -12,6 +13,7 @@
 #include <cerrno>
 #include <string>
 
+#include "cgroup_join.h"
 #include "control_channel.h"
 #include "credentials.h"
 #include "id_maps.h"
@@ -38,17 +40,59 @@ Pipe make_pipe(const char* step) {
   return Pipe{fds[0], fds[1]};
 }
 
-// Clones the process that becomes the container's program. Returns its pid
-// and sets *pidfd; in the child returns 0.
-pid_t clone_process(unsigned long namespace_flags, int* pidfd) {
+// Clones the process that becomes the container's program, into its cgroup
+// v2 directory when there is one. Returns its pid and sets *pidfd; in the
+// child returns 0.
+pid_t clone_process(unsigned long namespace_flags, int cgroup_fd, int* pidfd) {
   struct clone_args args = {};
   args.flags = CLONE_PARENT | CLONE_PIDFD | namespace_flags;
   args.pidfd = reinterpret_cast<uint64_t>(pidfd);
   // With CLONE_PARENT the kernel takes the exit signal from the helper (SIGCHLD
   // to Node) and requires this field to be 0.
   args.exit_signal = 0;
+  if (cgroup_fd >= 0) {
+    args.flags |= CLONE_INTO_CGROUP;
+    args.cgroup = static_cast<uint64_t>(cgroup_fd);
+  }
   return static_cast<pid_t>(check(sys_clone3(&args), "clone3"));
 }
+
+// The cloned process waits on this pipe until its parent has finished what
+// must happen before it runs: id maps written, v1 cgroups joined.
+struct StartGate {
+  Pipe pipe;
+  bool needed = false;
+
+  // In the child: returns once the helper opens the gate; exits quietly if
+  // the helper failed instead (it reports why).
+  void wait_in_child() {
+    close(pipe.write_end);
+    if (needed) {
+      char go = 0;
+      ssize_t n;
+      do {
+        n = read(pipe.read_end, &go, 1);
+      } while (n < 0 && errno == EINTR);
+      if (n != 1) _exit(127);
+    }
+    close(pipe.read_end);
+  }
+
+  void open_in_parent() {
+    close(pipe.read_end);
+    if (needed) {
+      char go = 1;
+      ssize_t ignored = write(pipe.write_end, &go, 1);
+      (void)ignored;
+    }
+    close(pipe.write_end);
+  }
+
+  void fail_in_parent() {
+    close(pipe.read_end);
+    close(pipe.write_end);
+  }
+};
 
 // The steps shared by the first process and exec'd ones, once namespaces and
 // mounts are in place.
@@ -72,22 +116,19 @@ void enter_new_session() {
   check(prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "set non-dumpable");
 }
 
-[[noreturn]] void container_first_process(const Plan& plan, int failure_fd, int go_fd) {
+[[noreturn]] void container_first_process(const Plan& plan, int failure_fd, StartGate& gate) {
   try {
+    gate.wait_in_child();
     enter_new_session();
     if (plan.has_namespace("user")) {
-      char go = 0;
-      ssize_t n;
-      do {
-        n = read(go_fd, &go, 1);
-      } while (n < 0 && errno == EINTR);
-      if (n != 1) _exit(127);  // the helper failed and has reported why
       // Container root from here on, so files made in the container's own
       // filesystems have a mapped owner.
       check(setresgid(0, 0, 0), "setgid 0 in the user namespace");
       check(setresuid(0, 0, 0), "setuid 0 in the user namespace");
     }
-    close(go_fd);
+    // The cgroup namespace is made now, once the process is in its cgroups,
+    // so that its root is the container's cgroup.
+    if (plan.has_namespace("cgroup")) check(unshare(CLONE_NEWCGROUP), "unshare cgroup namespace");
     umask(0);
     if (plan.has_namespace("uts") && !plan.hostname.empty()) {
       check(sethostname(plan.hostname.data(), plan.hostname.size()), "sethostname");
@@ -101,8 +142,9 @@ void enter_new_session() {
   _exit(127);
 }
 
-[[noreturn]] void exec_process(const Plan& plan, int failure_fd) {
+[[noreturn]] void exec_process(const Plan& plan, int failure_fd, StartGate& gate) {
   try {
+    gate.wait_in_child();
     enter_new_session();
     finish_and_exec(plan, failure_fd);
   } catch (const SetupError& e) {
@@ -126,58 +168,58 @@ void await_exec(int failure_read, Report* report) {
   close(failure_read);
 }
 
-int start_container(const Plan& plan, Report* report) {
-  unsigned long flags = namespace_flags(plan.namespaces);
-  if (flags & CLONE_NEWTIME) {
-    prepare_time_namespace(plan.monotonic_offset, plan.boottime_offset);
-    flags &= ~static_cast<unsigned long>(CLONE_NEWTIME);  // children of this helper are in it already
-  }
+using ChildBody = void (*)(const Plan&, int, StartGate&);
+
+// Clones a process that runs `body`, does the parent's part before letting it
+// run, and waits until it has exec'd or failed. Returns its pidfd.
+int start_process(const Plan& plan, unsigned long namespace_flags, CgroupTargets& cgroups, ChildBody body,
+                  Report* report) {
   Pipe failure = make_pipe("pipe");
-  Pipe go = make_pipe("pipe");
+  StartGate gate{make_pipe("pipe"), (namespace_flags & CLONE_NEWUSER) != 0 || !cgroups.v1_procs.empty()};
   int pidfd = -1;
-  pid_t pid = clone_process(flags, &pidfd);
+  pid_t pid = clone_process(namespace_flags, cgroups.v2_directory, &pidfd);
   if (pid == 0) {
     close(failure.read_end);
-    close(go.write_end);
-    container_first_process(plan, failure.write_end, go.read_end);
+    cgroups.close_all();
+    body(plan, failure.write_end, gate);
+    _exit(127);
   }
   close(failure.write_end);
-  close(go.read_end);
   report->pid = pid;
   try {
-    if (flags & CLONE_NEWUSER) write_id_maps(pid, plan.uid_map, plan.gid_map);
+    if (namespace_flags & CLONE_NEWUSER) write_id_maps(pid, plan.uid_map, plan.gid_map);
+    cgroups.join_v1(pid);
+    cgroups.close_all();
   } catch (const SetupError& e) {
-    close(go.write_end);  // the child sees end of file and exits
+    gate.fail_in_parent();  // the child sees end of file and exits
     close(failure.read_end);
     report->ok = false;
     report->err = e.err;
     report->step = e.step;
     return pidfd;
   }
-  if (flags & CLONE_NEWUSER) {
-    char go_byte = 1;
-    ssize_t ignored = write(go.write_end, &go_byte, 1);
-    (void)ignored;
-  }
-  close(go.write_end);
+  gate.open_in_parent();
   await_exec(failure.read_end, report);
   return pidfd;
 }
 
+int start_container(const Plan& plan, Report* report) {
+  unsigned long flags = namespace_flags(plan.namespaces);
+  if (flags & CLONE_NEWTIME) {
+    prepare_time_namespace(plan.monotonic_offset, plan.boottime_offset);
+    flags &= ~static_cast<unsigned long>(CLONE_NEWTIME);  // children of this helper are in it already
+  }
+  // Made by the child itself, once in its cgroups.
+  flags &= ~static_cast<unsigned long>(CLONE_NEWCGROUP);
+  CgroupTargets cgroups = CgroupTargets::open_for(plan);
+  return start_process(plan, flags, cgroups, container_first_process, report);
+}
+
 int start_exec(const Plan& plan, Report* report) {
   if (plan.join_pidfd < 0) throw SetupError{"exec without a container pidfd", EBADF};
+  CgroupTargets cgroups = CgroupTargets::open_for(plan);
   join_namespaces(plan.join_pidfd, namespace_flags(plan.namespaces));
-  Pipe failure = make_pipe("pipe");
-  int pidfd = -1;
-  pid_t pid = clone_process(0, &pidfd);
-  if (pid == 0) {
-    close(failure.read_end);
-    exec_process(plan, failure.write_end);
-  }
-  close(failure.write_end);
-  report->pid = pid;
-  await_exec(failure.read_end, report);
-  return pidfd;
+  return start_process(plan, 0, cgroups, exec_process, report);
 }
 
 }  // namespace

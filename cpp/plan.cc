@@ -103,6 +103,9 @@ void apply_entry(Plan& plan, const std::string& key, const std::string& value, c
     plan.rlimits.push_back(Rlimit{words[0], to_number(words[1], entry), to_number(words[2], entry)});
   } else if (key == "nonewprivs") plan.no_new_privileges = value == "1";
   else if (key == "init") plan.init = value == "1";
+  else if (key == "cgroup2") plan.cgroup2_path = value;
+  else if (key == "cgroup.procs") plan.cgroup_v1_procs.push_back(value);
+  else if (key == "cgroup.mount") plan.cgroup_mounts.push_back(value);
   else if (key == "join.pidfd") plan.join_pidfd = static_cast<int>(to_number(value, entry));
   else malformed(entry);
 }

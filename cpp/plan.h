@@ -50,6 +50,13 @@ struct Plan {
   std::vector<Rlimit> rlimits;
   bool no_new_privileges = true;
   bool init = false;
+  // The container's cgroups: a cgroup2 directory to clone into, and the
+  // cgroup.procs files of v1 hierarchies that the process joins before it runs.
+  std::string cgroup2_path;
+  std::vector<std::string> cgroup_v1_procs;
+  // Cgroup filesystems to mount read-only below /sys/fs/cgroup: "cgroup2" for
+  // the unified hierarchy, or "<subdir> <controller,...>" for a v1 one.
+  std::vector<std::string> cgroup_mounts;
   // Fds passed in by the caller (exec: the container's main pidfd).
   int join_pidfd = -1;
 

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "cgroup_mounts.h"
 #include "devices.h"
 #include "mount_api.h"
 #include "path_in_root.h"
@@ -153,6 +154,7 @@ void mount_kernel_filesystems(const Plan& plan, int root_fd) {
     set_mount_attrs(sys_fd, MOUNT_ATTR_RDONLY | locked_down, 0, true, "bind /sys");
   }
   attach_in_root(sys_fd, root_fd, "/sys", no_symlinks, "mount /sys");
+  mount_cgroup_filesystems(plan, root_fd);
 
   populate_dev(root_fd, plan.has_namespace("user"));
 

@@ -1,3 +1,4 @@
+import './polyfills';
 /**
  * ts-container: Linux containers from Node.js.
  *

@@ -16,6 +16,13 @@ export interface HelperReport {
   step: string;
 }
 
+/** getrusage-style figures of a reaped process (and the children it reaped). */
+export interface ProcessResources {
+  userMicros: number;
+  systemMicros: number;
+  maxRssKib: number;
+}
+
 export interface ExitWatcherHandle {
   close(): void;
 }
@@ -24,10 +31,15 @@ export interface NativeBinding {
   /** Starts the helper (synchronously) and resolves with its report. */
   startHelper(helperPath: string, plan: Buffer, stdio: [number, number, number], joinPidfd: number): Promise<HelperReport>;
   /** Calls back once when the process behind pidfd exits, after reaping it. */
-  watchExit(pidfd: number, callback: (exitCode: number | null, signal: number | null) => void): ExitWatcherHandle;
+  watchExit(
+    pidfd: number,
+    callback: (exitCode: number | null, signal: number | null, resources: ProcessResources) => void,
+  ): ExitWatcherHandle;
   /** false when the process has already exited. */
   sendSignal(pidfd: number, signal: number): boolean;
   /** [readFd, writeFd], close-on-exec. */
   createPipe(): [number, number];
   closeFd(fd: number): void;
+  /** Non-blocking exclusive flock: true when taken, false when another process holds it. */
+  tryLock(fd: number): boolean;
 }

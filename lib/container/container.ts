@@ -1,10 +1,10 @@
 /**
- * A container: one main process isolated by namespaces, mounts and
- * capabilities, more processes exec'd into it, and nothing left once it is
- * destroyed. The setup itself runs in the native helper (cpp/helper_main.cc).
+ * A container: one main process isolated by namespaces, mounts, capabilities
+ * and its own cgroup, more processes exec'd into it, and nothing left once it
+ * is destroyed. The setup itself runs in the native helper (cpp/helper_main.cc).
  */
-import type { ContainerOptions, ExitStatus, ProcessOptions } from '../options/types';
-import type { HelperReport } from '../../types/native';
+import type { ContainerOptions, ExitStatus, ProcessOptions, ResourceOptions, Usage } from '../options/types';
+import type { HelperReport, ProcessResources } from '../../types/native';
 import { ContainerConfig, normalizeContainerOptions, normalizeProcessOptions } from '../options/validate';
 import { ContainerSetupError, ContainerStateError, ContainerStoppedError, spawnError } from '../errors/errors';
 import { helperPath, native } from '../native/binding';
@@ -12,16 +12,31 @@ import { ContainerProcess } from '../process/container-process';
 import { checkStdio, resolveStdio } from '../process/stdio';
 import { toSignalNumber } from '../process/signals';
 import { killLiveProcessesOnExit } from '../process/live-processes';
+import { ContainerCgroup, removeStaleCgroups } from '../cgroups/container-cgroup';
+import { normalizeResources } from '../cgroups/resources';
+import type { CgroupStats } from '../cgroups/stats';
 import { execPlan, runPlan } from './plan';
 import { setupHint } from './setup-hints';
+import '../polyfills';
 
 const ESRCH = 3;
+
+/** Containers whose cgroups must go if Node exits before they are destroyed. */
+const liveCgroups = new Set<ContainerCgroup>();
+process.once('exit', () => {
+  for (const cgroup of liveCgroups) {
+    cgroup.signalAll(9);
+    cgroup.removeNow();
+  }
+});
 
 export class Container {
   readonly id: string;
   readonly #config: ContainerConfig;
   #main: ContainerProcess | undefined;
   readonly #execs = new Set<ContainerProcess>();
+  #cgroup: ContainerCgroup | undefined;
+  #released: Promise<void> | undefined;
   #destroyed = false;
 
   constructor(options?: ContainerOptions) {
@@ -43,40 +58,57 @@ export class Container {
     checkStdio(options?.stdio);
     if (this.#destroyed) throw new ContainerStateError(`container ${this.id} has been destroyed`);
     if (this.#main) throw new ContainerStateError(`container ${this.id} already has a main process; use exec()`);
-    const plan = runPlan(args, process, this.#config);
     const main = new ContainerProcess({
       argv: args,
       stdio: resolveStdio(options?.stdio),
-      start: (fds) => native().startHelper(helperPath(), plan, fds, -1),
+      start: async (fds) => {
+        const cgroup = this.#makeCgroup();
+        const report = await native().startHelper(helperPath(), runPlan(args, process, this.#config, cgroup.plan()), fds, -1);
+        if (!report.ok) await this.#releaseCgroup();
+        return report;
+      },
       reportError: (report) => this.#reportError(args, report),
+      usage: (own, wallMs) => this.#containerUsage(own, wallMs),
       timeout: process.timeout,
       killSignal: process.killSignal,
       signal: process.signal,
     });
     this.#main = main;
+    main.once('spawn-failed', () => void this.#releaseCgroup());
+    // PID 1's exit ends every process of the container: its cgroup goes then.
+    main.once('exit', () => void this.#releaseWhenExecsExit());
     return main;
   }
 
-  /** Runs another process inside the running container: its namespaces, user, capabilities. */
+  /** Runs another process inside the running container: its namespaces, cgroup, user, capabilities. */
   exec(argv: string[], options?: ProcessOptions): ContainerProcess {
     const { argv: args, process } = normalizeProcessOptions(argv, options, this.#config);
     checkStdio(options?.stdio);
     if (this.#destroyed) throw new ContainerStateError(`container ${this.id} has been destroyed`);
     const main = this.#main;
     if (!main) throw new ContainerStateError(`container ${this.id} has no main process yet; call spawn() first`);
-    const plan = execPlan(args, process, this.#config);
+    let oomKillsAtStart = 0;
     const child = new ContainerProcess({
       argv: args,
       stdio: resolveStdio(options?.stdio),
       start: async (fds) => {
         await main.started.catch(() => undefined);
-        if (!main.running) throw new ContainerStoppedError(this.id, 'exec');
+        if (!main.running || !this.#cgroup) throw new ContainerStoppedError(this.id, 'exec');
+        oomKillsAtStart = this.#oomKills();
+        const plan = execPlan(args, process, this.#config, this.#cgroup.plan());
         return native().startHelper(helperPath(), plan, fds, main.pidfd);
       },
       reportError: (report) =>
         report.step === 'join namespaces' && report.errno === ESRCH
           ? new ContainerStoppedError(this.id, 'exec')
           : this.#reportError(args, report),
+      usage: (own, wallMs) => ({
+        wallMs,
+        cpuUserMs: own.userMicros / 1000,
+        cpuSystemMs: own.systemMicros / 1000,
+        maxRssBytes: own.maxRssKib * 1024,
+        oomKilled: this.#oomKills() > oomKillsAtStart,
+      }),
       timeout: process.timeout,
       killSignal: process.killSignal,
       signal: process.signal,
@@ -87,21 +119,45 @@ export class Container {
     return child;
   }
 
-  /** The main process's exit status. */
+  /** The main process's exit status, with the container's usage report. */
   async wait(): Promise<ExitStatus> {
     if (!this.#main) throw new ContainerStateError(`container ${this.id} has no main process; call spawn() first`);
     return this.#main.wait();
   }
 
-  /** Sends a signal (default SIGTERM) to the main process; its exit ends the container. */
-  kill(signal?: NodeJS.Signals | number): boolean {
-    toSignalNumber(signal, 15);
-    return this.#main ? this.#main.kill(signal) : false;
+  /** Sends a signal (default SIGKILL, as `docker kill`) to every process in the container's cgroup. */
+  kill(signal: NodeJS.Signals | number = 'SIGKILL'): boolean {
+    const number = toSignalNumber(signal, 9);
+    if (!this.#main?.running) return this.#main ? this.#main.kill(number) : false;
+    this.#cgroup?.signalAll(number);
+    return this.#main.kill(number);
   }
 
-  /** Kills whatever still runs and waits until every process is reaped. Idempotent. */
+  /** Live figures from the container's cgroup. */
+  async stats(): Promise<CgroupStats> {
+    return this.#runningCgroup('read stats of').stats();
+  }
+
+  /** Freezes every process of the container. */
+  async pause(): Promise<void> {
+    await this.#runningCgroup('pause').freeze();
+  }
+
+  async resume(): Promise<void> {
+    await this.#runningCgroup('resume').thaw();
+  }
+
+  /** Changes limits of the running container; the fields are those of `resources`. */
+  async update(resources: ResourceOptions): Promise<void> {
+    const normalized = normalizeResources(resources);
+    if (!normalized) return;
+    this.#runningCgroup('update').update(normalized);
+  }
+
+  /** Kills whatever still runs, waits until every process is reaped, removes the cgroup. Idempotent. */
   async destroy(): Promise<void> {
     this.#destroyed = true;
+    this.#cgroup?.signalAll(9);
     const processes = [...(this.#main ? [this.#main] : []), ...this.#execs];
     await Promise.all(
       processes.map(async (p) => {
@@ -109,10 +165,71 @@ export class Container {
         await p.wait().catch(() => undefined);
       }),
     );
+    await this.#releaseCgroup();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.destroy();
+  }
+
+  #makeCgroup(): ContainerCgroup {
+    removeStaleCgroups(this.#config.cgroupParent);
+    const cgroup = ContainerCgroup.create(this.id, this.#config.cgroupParent, this.#config.resources);
+    this.#cgroup = cgroup;
+    liveCgroups.add(cgroup);
+    return cgroup;
+  }
+
+  #runningCgroup(operation: string): ContainerCgroup {
+    if (!this.#main || !this.#cgroup) throw new ContainerStateError(`container ${this.id}: cannot ${operation} it before spawn() has started it`);
+    if (!this.#main.running) throw new ContainerStoppedError(this.id, operation);
+    return this.#cgroup;
+  }
+
+  #oomKills(): number {
+    try {
+      return this.#cgroup?.stats().memory.oomKills ?? 0;
+    } catch {
+      return 0;
+    }
+  }
+
+  /** The whole container's usage, read from its cgroup as the main process exits. */
+  #containerUsage(own: ProcessResources, wallMs: number): Usage {
+    const fromProcess: Usage = {
+      wallMs,
+      cpuUserMs: own.userMicros / 1000,
+      cpuSystemMs: own.systemMicros / 1000,
+      maxRssBytes: own.maxRssKib * 1024,
+      oomKilled: false,
+    };
+    if (!this.#cgroup) return fromProcess;
+    try {
+      const stats = this.#cgroup.stats();
+      return {
+        wallMs,
+        cpuUserMs: Math.max(stats.cpu.userNs / 1e6, fromProcess.cpuUserMs),
+        cpuSystemMs: Math.max(stats.cpu.systemNs / 1e6, fromProcess.cpuSystemMs),
+        maxRssBytes: Math.max(stats.memory.peak, fromProcess.maxRssBytes),
+        oomKilled: stats.memory.oomKills > 0,
+      };
+    } catch {
+      return fromProcess;
+    }
+  }
+
+  async #releaseWhenExecsExit(): Promise<void> {
+    await Promise.all([...this.#execs].map((p) => p.wait().catch(() => undefined)));
+    await this.#releaseCgroup();
+  }
+
+  #releaseCgroup(): Promise<void> {
+    const cgroup = this.#cgroup;
+    if (!cgroup) return Promise.resolve();
+    this.#released ??= cgroup.remove().then(() => {
+      liveCgroups.delete(cgroup);
+    });
+    return this.#released;
   }
 
   #reportError(argv: string[], report: HelperReport): Error {

@@ -5,6 +5,7 @@
  */
 import type { ContainerConfig, NormalizedProcessOptions } from '../options/validate';
 import { MASKED_PATHS, READONLY_PATHS } from '../options/defaults';
+import type { CgroupPlan } from '../cgroups/container-cgroup';
 
 /** The largest 64-bit value spells RLIM_INFINITY. */
 const UNLIMITED = '18446744073709551615';
@@ -36,6 +37,15 @@ function processEntries(argv: string[], process: NormalizedProcessOptions, confi
   return entries;
 }
 
+function cgroupEntries(cgroup: CgroupPlan | null, withMounts: boolean): Entry[] {
+  if (!cgroup) return [];
+  const entries: Entry[] = [];
+  if (cgroup.cgroup2Path) entries.push(['cgroup2', cgroup.cgroup2Path]);
+  for (const procs of cgroup.v1Procs) entries.push(['cgroup.procs', procs]);
+  if (withMounts) for (const mount of cgroup.mounts) entries.push(['cgroup.mount', mount]);
+  return entries;
+}
+
 function serialize(entries: Entry[]): Buffer {
   const text = entries
     .map(([key, value]) => `${key}=${typeof value === 'boolean' ? (value ? '1' : '0') : String(value)}`)
@@ -44,8 +54,13 @@ function serialize(entries: Entry[]): Buffer {
 }
 
 /** The plan for a container's first process. */
-export function runPlan(argv: string[], process: NormalizedProcessOptions, config: ContainerConfig): Buffer {
-  const entries: Entry[] = [['mode', 'run'], ...processEntries(argv, process, config)];
+export function runPlan(
+  argv: string[],
+  process: NormalizedProcessOptions,
+  config: ContainerConfig,
+  cgroup: CgroupPlan | null,
+): Buffer {
+  const entries: Entry[] = [['mode', 'run'], ...processEntries(argv, process, config), ...cgroupEntries(cgroup, true)];
   entries.push(['hostname', config.hostname]);
   if (config.rootfs === null) entries.push(['rootfs', '/'], ['rootfs.host', true]);
   else entries.push(['rootfs', config.rootfs]);
@@ -73,6 +88,11 @@ export function runPlan(argv: string[], process: NormalizedProcessOptions, confi
 }
 
 /** The plan for a process that joins a running container. */
-export function execPlan(argv: string[], process: NormalizedProcessOptions, config: ContainerConfig): Buffer {
-  return serialize([['mode', 'exec'], ...processEntries(argv, process, config)]);
+export function execPlan(
+  argv: string[],
+  process: NormalizedProcessOptions,
+  config: ContainerConfig,
+  cgroup: CgroupPlan | null,
+): Buffer {
+  return serialize([['mode', 'exec'], ...processEntries(argv, process, config), ...cgroupEntries(cgroup, false)]);
 }

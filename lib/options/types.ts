@@ -65,6 +65,37 @@ export interface TimeNamespaceOptions {
   boottimeOffset?: number;
 }
 
+export interface DeviceRate {
+  /** A block device path, e.g. "/dev/vda". */
+  device: string;
+  /** Bytes per second ("10m") for *Bps, operations per second for *Iops. */
+  rate: ByteSize;
+}
+
+export interface ResourceOptions {
+  /** Hard memory limit: bytes or "256m". */
+  memory?: ByteSize;
+  /** Memory plus swap, as Docker's --memory-swap; equal to memory: no swap; -1: unlimited swap. */
+  memorySwap?: ByteSize | -1;
+  /** CPU time as a number of CPUs (quota over a 100 ms period), e.g. 1.5. */
+  cpus?: number;
+  /** Relative CPU share, 1-10000 (cgroup v2 weight; mapped to v1 shares). */
+  cpuWeight?: number;
+  /** CPUs the container may run on, e.g. "0-1". */
+  cpuset?: string;
+  /** Memory nodes, e.g. "0". */
+  cpusetMems?: string;
+  /** Most processes and threads at once. */
+  pids?: number;
+  io?: {
+    weight?: number;
+    readBps?: DeviceRate[];
+    writeBps?: DeviceRate[];
+    readIops?: DeviceRate[];
+    writeIops?: DeviceRate[];
+  };
+}
+
 export interface ContainerOptions {
   /** Container id: [A-Za-z0-9][A-Za-z0-9_.-]{0,63}; default: random. */
   id?: string;
@@ -88,6 +119,13 @@ export interface ContainerOptions {
   timens?: boolean | TimeNamespaceOptions;
   capabilities?: CapabilityOptions;
   rlimits?: Partial<Record<RlimitName, Rlimit | number>>;
+  /** Cgroup limits; the container always gets its own cgroup. */
+  resources?: ResourceOptions;
+  /**
+   * The cgroup the container's cgroup is made in, relative to each hierarchy's
+   * root (e.g. "/ci-jobs"); default: "ts-container" below this process's own cgroup.
+   */
+  cgroupParent?: string;
 }
 
 export type StdioName = 'pipe' | 'inherit' | 'ignore';
@@ -106,9 +144,22 @@ export interface ProcessOptions {
   killSignal?: NodeJS.Signals | number;
 }
 
+/** What a process (or, for the main process, the whole container) used. */
+export interface Usage {
+  /** From start to exit, as Node saw it. */
+  wallMs: number;
+  cpuUserMs: number;
+  cpuSystemMs: number;
+  /** Peak resident memory: the container cgroup's peak for the main process, the process's own for exec. */
+  maxRssBytes: number;
+  /** The kernel's OOM killer killed a process in the container's cgroup while this process ran. */
+  oomKilled: boolean;
+}
+
 export interface ExitStatus {
   exitCode: number | null;
   signal: NodeJS.Signals | null;
+  usage?: Usage;
 }
 
 export interface ProcessOutput extends ExitStatus {

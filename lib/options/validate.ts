@@ -10,6 +10,7 @@ import type { ContainerOptions, IdMapping, ProcessOptions, Rlimit, RlimitName, U
 import { parseByteSize } from './sizes';
 import { normalizeCapabilities } from './capabilities';
 import { fail } from './option-error';
+import { NormalizedResources, normalizeResources } from '../cgroups/resources';
 import { DEFAULT_PATH, DEFAULT_USERNS_BASE, DEFAULT_USERNS_SIZE } from './defaults';
 
 export interface NormalizedUser {
@@ -38,13 +39,15 @@ export interface ContainerConfig {
   timens: { monotonicOffset: number; boottimeOffset: number } | null;
   capabilities: string[];
   rlimits: { name: RlimitName; soft: number | 'unlimited'; hard: number | 'unlimited' }[];
+  resources: NormalizedResources | null;
+  cgroupParent?: string;
 }
 
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 const HOSTNAME_PATTERN = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 const CONTAINER_KEYS = new Set([
   'id', 'rootfs', 'readonly', 'hostname', 'mounts', 'env', 'cwd', 'user', 'network', 'init', 'userns', 'timens',
-  'capabilities', 'rlimits',
+  'capabilities', 'rlimits', 'resources', 'cgroupParent',
 ]);
 const PROCESS_KEYS = new Set(['stdio', 'env', 'cwd', 'user', 'signal', 'timeout', 'killSignal']);
 const RLIMIT_NAMES: readonly RlimitName[] = [
@@ -222,6 +225,14 @@ function checkRlimits(value: unknown): ContainerConfig['rlimits'] {
   });
 }
 
+function checkCgroupParent(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value.length === 0 || value.includes('\0') || value.split('/').includes('..')) {
+    fail('cgroupParent', `expected a cgroup path like "/ci-jobs" (no ".."), got ${describe(value)}`);
+  }
+  return value;
+}
+
 /** Home directory a process gets when the caller gives no HOME. */
 function defaultHome(uid: number): string {
   return uid === 0 ? '/root' : '/';
@@ -275,6 +286,8 @@ export function normalizeContainerOptions(options: ContainerOptions | undefined)
     timens: checkTimens(options.timens),
     capabilities: normalizeCapabilities(options.capabilities as ContainerOptions["capabilities"]),
     rlimits: checkRlimits(options.rlimits),
+    resources: normalizeResources(options.resources),
+    cgroupParent: checkCgroupParent(options.cgroupParent),
   };
 }
 

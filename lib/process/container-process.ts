@@ -5,8 +5,8 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
-import type { ExitStatus, ProcessOutput } from '../options/types';
-import type { ExitWatcherHandle, HelperReport } from '../../types/native';
+import type { ExitStatus, ProcessOutput, Usage } from '../options/types';
+import type { ExitWatcherHandle, HelperReport, ProcessResources } from '../../types/native';
 import { native } from '../native/binding';
 import { closeChildEnds, ResolvedStdio } from './stdio';
 import { signalName, toSignalNumber } from './signals';
@@ -19,10 +19,19 @@ export interface ProcessLaunch {
   start: (stdioFds: [number, number, number]) => Promise<HelperReport>;
   /** Turns a failed report into the error the user sees. */
   reportError: (report: HelperReport) => Error;
+  /** The usage report at exit, from the process's own figures and its wall time. */
+  usage?: (own: ProcessResources, wallMs: number) => Usage;
   timeout?: number;
   killSignal: number;
   signal?: AbortSignal;
 }
+
+/**
+ * After a timeout or an abort, SIGKILL follows killSignal when the process
+ * is still there this long after: a container's PID 1 ignores every signal
+ * it has no handler for, so killSignal alone may do nothing.
+ */
+export const KILL_ESCALATION_MS = 2000;
 
 export class ContainerProcess extends EventEmitter {
   /** Host pid; set when 'spawn' is emitted. */
@@ -35,8 +44,13 @@ export class ContainerProcess extends EventEmitter {
   exitCode: number | null = null;
   signalCode: NodeJS.Signals | null = null;
   killed = false;
+  /** Set at exit. */
+  usage: Usage | undefined;
 
   #pidfd = -1;
+  #startedAt = 0;
+  #usage: ProcessLaunch['usage'];
+  #escalation: NodeJS.Timeout | undefined;
   #watcher: ExitWatcherHandle | undefined;
   #exited = false;
   #failed: Error | undefined;
@@ -58,6 +72,7 @@ export class ContainerProcess extends EventEmitter {
     this.stderr = launch.stdio.stderr;
     this.#killSignal = launch.killSignal;
     this.#signal = launch.signal;
+    this.#usage = launch.usage;
     // A process whose error nobody listens for must not crash the program
     // when the caller uses wait(); an 'error' listener is added only then.
     this.#settled = new Promise<void>((resolve) => {
@@ -65,11 +80,26 @@ export class ContainerProcess extends EventEmitter {
       this.once('spawn-failed', () => resolve());
     });
     this.#closed = this.#whenStdioClosed();
+    if (launch.signal?.aborted) {
+      // As with an abort during the run, but nothing is started at all.
+      closeChildEnds(launch.stdio);
+      this.#started = Promise.resolve();
+      queueMicrotask(() => this.#fail(abortError(launch.signal as AbortSignal)));
+      return;
+    }
     this.#started = this.#launch(launch);
     if (launch.signal) this.#watchAbort(launch.signal);
     if (launch.timeout !== undefined) {
-      this.#timer = setTimeout(() => this.kill(this.#killSignal), launch.timeout);
+      this.#timer = setTimeout(() => this.#terminate(), launch.timeout);
     }
+  }
+
+  /** killSignal now, SIGKILL later if that did not end the process. */
+  #terminate(): void {
+    this.kill(this.#killSignal);
+    if (this.#killSignal === 9 || this.#exited) return;
+    this.#escalation = setTimeout(() => this.kill(9), KILL_ESCALATION_MS);
+    this.#escalation.unref();
   }
 
   async #launch(launch: ProcessLaunch): Promise<void> {
@@ -88,8 +118,9 @@ export class ContainerProcess extends EventEmitter {
     }
     this.pid = report.pid;
     this.#pidfd = report.pidfd;
+    this.#startedAt = performance.now();
     liveProcesses.add(this.#pidfd);
-    this.#watcher = native().watchExit(this.#pidfd, (code, signal) => this.#onExit(code, signal));
+    this.#watcher = native().watchExit(this.#pidfd, (code, signal, resources) => this.#onExit(code, signal, resources));
     this.emit('spawn');
     if (this.#pendingSignal !== undefined) this.kill(this.#pendingSignal);
   }
@@ -120,9 +151,19 @@ export class ContainerProcess extends EventEmitter {
     if (this.listenerCount('error') > 0) this.emit('error', error);
   }
 
-  #onExit(code: number | null, signal: number | null): void {
+  #onExit(code: number | null, signal: number | null, resources: ProcessResources): void {
     this.#exited = true;
     this.#clearTimers();
+    const wallMs = performance.now() - this.#startedAt;
+    this.usage = this.#usage
+      ? this.#usage(resources, wallMs)
+      : {
+          wallMs,
+          cpuUserMs: resources.userMicros / 1000,
+          cpuSystemMs: resources.systemMicros / 1000,
+          maxRssBytes: resources.maxRssKib * 1024,
+          oomKilled: false,
+        };
     liveProcesses.delete(this.#pidfd);
     this.#watcher = undefined;
     native().closeFd(this.#pidfd);
@@ -149,24 +190,19 @@ export class ContainerProcess extends EventEmitter {
 
   #watchAbort(signal: AbortSignal): void {
     const onAbort = (): void => {
-      const reason = signal.reason as unknown;
-      const error = new Error('The operation was aborted', { cause: reason });
-      error.name = 'AbortError';
-      (error as Error & { code: string }).code = 'ABORT_ERR';
-      this.kill(this.#killSignal);
+      const error = abortError(signal);
+      this.#terminate();
       this.#failed ??= error;
       if (this.listenerCount('error') > 0) this.emit('error', error);
     };
-    if (signal.aborted) {
-      queueMicrotask(onAbort);
-      return;
-    }
     this.#abortListener = onAbort;
     signal.addEventListener('abort', onAbort, { once: true });
   }
 
   #clearTimers(): void {
     if (this.#timer) clearTimeout(this.#timer);
+    if (this.#escalation) clearTimeout(this.#escalation);
+    this.#escalation = undefined;
     this.#timer = undefined;
     if (this.#abortListener && this.#signal) this.#signal.removeEventListener('abort', this.#abortListener);
     this.#abortListener = undefined;
@@ -190,7 +226,7 @@ export class ContainerProcess extends EventEmitter {
   async wait(): Promise<ExitStatus> {
     await this.#settled;
     if (this.#failed) throw this.#failed;
-    return { exitCode: this.exitCode, signal: this.signalCode };
+    return { exitCode: this.exitCode, signal: this.signalCode, usage: this.usage };
   }
 
   /** Collects stdout and stderr (which must be 'pipe') as strings, like execFile. */
@@ -206,4 +242,11 @@ export class ContainerProcess extends EventEmitter {
     const status = await this.wait();
     return { ...status, stdout, stderr };
   }
+}
+
+function abortError(signal: AbortSignal): Error {
+  const error = new Error('The operation was aborted', { cause: signal.reason as unknown });
+  error.name = 'AbortError';
+  (error as Error & { code: string }).code = 'ABORT_ERR';
+  return error;
 }

@@ -1,0 +1,27 @@
+// Putting a new process into its container's cgroups. On cgroup v2 the
+// process is cloned straight into its cgroup (CLONE_INTO_CGROUP), so it never
+// runs outside it; on v1 the helper writes its pid into each hierarchy's
+// cgroup.procs while the process waits, before it runs any of its own code.
+#pragma once
+
+#include <sys/types.h>
+
+#include "plan.h"
+
+namespace tsc {
+
+#include <vector>
+
+// The container's cgroups, opened while the helper still sees the host's
+// filesystem (an exec helper then enters the container's mount namespace).
+struct CgroupTargets {
+  int v2_directory = -1;           // for CLONE_INTO_CGROUP
+  std::vector<int> v1_procs;       // cgroup.procs of each v1 hierarchy, open for writing
+
+  static CgroupTargets open_for(const Plan& plan);
+  // Writes pid into every v1 cgroup.procs.
+  void join_v1(pid_t pid) const;
+  void close_all();
+};
+
+}  // namespace tsc

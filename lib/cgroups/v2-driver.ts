@@ -1,0 +1,77 @@
+/**
+ * cgroup v2: the files a container's limits are written to, and its stats
+ * read from. One directory holds every controller.
+ */
+import type { NormalizedResources } from './resources';
+import { CPU_PERIOD_US } from './resources';
+import { cgroupFileExists, readCgroupFile, writeCgroupFile } from './cgroup-fs';
+import { CgroupStats, emptyStats, parseFlatKeyed, parseLimit } from './stats';
+
+export const V2_CONTROLLERS = ['cpu', 'cpuset', 'memory', 'pids', 'io'] as const;
+
+/** Which controllers the limits need. */
+export function v2ControllersFor(r: NormalizedResources): string[] {
+  const needed = new Set<string>();
+  if (r.memoryBytes !== undefined || r.memorySwapBytes !== undefined) needed.add('memory');
+  if (r.cpuQuotaUs !== undefined || r.cpuWeight !== undefined) needed.add('cpu');
+  if (r.cpuset !== undefined || r.cpusetMems !== undefined) needed.add('cpuset');
+  if (r.pids !== undefined) needed.add('pids');
+  if (r.ioWeight !== undefined || r.ioThrottles.length > 0) needed.add('io');
+  return [...needed];
+}
+
+/** [file, value] pairs, in an order the kernel accepts. */
+export function v2LimitWrites(r: NormalizedResources): [string, string][] {
+  const writes: [string, string][] = [];
+  if (r.cpuset !== undefined) writes.push(['cpuset.cpus', r.cpuset]);
+  if (r.cpusetMems !== undefined) writes.push(['cpuset.mems', r.cpusetMems]);
+  if (r.memoryBytes !== undefined) writes.push(['memory.max', String(r.memoryBytes)]);
+  if (r.memorySwapBytes !== undefined) {
+    // v2 limits swap alone; Docker's figure counts memory plus swap.
+    const swap = r.memorySwapBytes === -1 ? 'max' : String(r.memorySwapBytes - (r.memoryBytes ?? 0));
+    writes.push(['memory.swap.max', swap]);
+  }
+  if (r.cpuQuotaUs !== undefined) writes.push(['cpu.max', `${r.cpuQuotaUs} ${CPU_PERIOD_US}`]);
+  if (r.cpuWeight !== undefined) writes.push(['cpu.weight', String(r.cpuWeight)]);
+  if (r.pids !== undefined) writes.push(['pids.max', String(r.pids)]);
+  if (r.ioWeight !== undefined) writes.push(['io.weight', `default ${r.ioWeight}`]);
+  for (const t of r.ioThrottles) writes.push(['io.max', `${t.major}:${t.minor} ${t.kind}=${t.value}`]);
+  return writes;
+}
+
+export function applyV2Limits(dir: string, r: NormalizedResources): void {
+  for (const [file, value] of v2LimitWrites(r)) {
+    // memory.swap.max is absent without swap accounting: no swap to limit.
+    if (file === 'memory.swap.max' && !cgroupFileExists(dir, file)) continue;
+    writeCgroupFile(dir, file, value);
+  }
+}
+
+export function readV2Stats(dir: string): CgroupStats {
+  const stats = emptyStats();
+  const number = (file: string): number | null => {
+    const text = readCgroupFile(dir, file);
+    return text === null ? null : Number(text.trim()) || 0;
+  };
+  stats.memory.current = number('memory.current') ?? 0;
+  stats.memory.peak = number('memory.peak') ?? stats.memory.current;
+  stats.memory.limit = parseLimit(readCgroupFile(dir, 'memory.max') ?? 'max');
+  stats.memory.swapCurrent = number('memory.swap.current');
+  stats.memory.oomKills = parseFlatKeyed(readCgroupFile(dir, 'memory.events') ?? '').get('oom_kill') ?? 0;
+  const cpu = parseFlatKeyed(readCgroupFile(dir, 'cpu.stat') ?? '');
+  stats.cpu.usageNs = (cpu.get('usage_usec') ?? 0) * 1000;
+  stats.cpu.userNs = (cpu.get('user_usec') ?? 0) * 1000;
+  stats.cpu.systemNs = (cpu.get('system_usec') ?? 0) * 1000;
+  stats.cpu.throttledNs = (cpu.get('throttled_usec') ?? 0) * 1000;
+  stats.cpu.throttledPeriods = cpu.get('nr_throttled') ?? 0;
+  stats.pids.current = number('pids.current') ?? 0;
+  stats.pids.limit = parseLimit(readCgroupFile(dir, 'pids.max') ?? 'max');
+  for (const line of (readCgroupFile(dir, 'io.stat') ?? '').split('\n')) {
+    const fields = parseFlatKeyed(line.split(' ').slice(1).join('\n').replace(/=/g, ' '));
+    stats.io.readBytes += fields.get('rbytes') ?? 0;
+    stats.io.writeBytes += fields.get('wbytes') ?? 0;
+    stats.io.readOps += fields.get('rios') ?? 0;
+    stats.io.writeOps += fields.get('wios') ?? 0;
+  }
+  return stats;
+}
