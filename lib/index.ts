@@ -15,5 +15,7 @@ export {
   type SpawnError,
 } from './errors/errors';
 export type { ContainerConfig } from './options/validate';
+export type { CgroupStats } from './cgroups/stats';
+export { CgroupError } from './cgroups/container-cgroup';
 export * from './options/types';
 export { DEFAULT_CAPABILITIES, MASKED_PATHS, READONLY_PATHS } from './options/defaults';
