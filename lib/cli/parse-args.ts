@@ -6,7 +6,8 @@
  *   ts-container --help | --version | run --help
  */
 import * as path from 'node:path';
-import type { ContainerOptions, Mount } from '../options/types';
+import type { ContainerOptions, Mount, ResourceOptions } from '../options/types';
+import { parseByteSize } from '../options/sizes';
 
 /** Exit statuses of the CLI itself, as docker and podman use them. */
 export const EXIT_RUNTIME_ERROR = 125;
@@ -32,6 +33,8 @@ export interface RunCommand {
   options: ContainerOptions;
   /** The program and its arguments (never empty). */
   argv: string[];
+  /** Print the usage report (cpu, memory peak, OOM) on stderr after the command. */
+  printUsage?: boolean;
 }
 
 export type ParsedCommandLine =
@@ -81,6 +84,13 @@ Options:
       --no-readonly           Mount the rootfs read-write (default for --rootfs DIR)
   -u, --user UID[:GID]        Run as this numeric user id and group id
       --init                  Run a tiny init as PID 1 that reaps zombies and forwards signals
+  -m, --memory BYTES          Memory limit, e.g. 512m (the container is OOM-killed past it)
+      --memory-swap BYTES     Memory plus swap limit; -1 for unlimited swap
+      --cpus N                CPU time as a number of CPUs, e.g. 1.5
+      --cpu-weight N          Relative CPU share, 1-10000
+      --cpuset-cpus LIST      CPUs the container may use, e.g. 0-1
+      --pids-limit N          Most processes and threads at once
+      --usage                 After the command, print its resource usage on stderr
   -h, --help                  Show this help
 
 Exit status: the command's own; 125 when ts-container itself fails (bad option,
@@ -112,6 +122,13 @@ const RUN_FLAGS: Record<string, FlagSpec> = {
   noReadonly: { names: ['--no-readonly', '--no-read-only'], takesValue: false },
   user: { names: ['-u', '--user'], takesValue: true },
   init: { names: ['--init'], takesValue: false },
+  memory: { names: ['-m', '--memory'], takesValue: true },
+  memorySwap: { names: ['--memory-swap'], takesValue: true },
+  cpus: { names: ['--cpus'], takesValue: true },
+  cpuWeight: { names: ['--cpu-weight', '--cpu-shares-weight'], takesValue: true },
+  cpusetCpus: { names: ['--cpuset-cpus'], takesValue: true },
+  pidsLimit: { names: ['--pids-limit'], takesValue: true },
+  usage: { names: ['--usage'], takesValue: false },
   help: { names: ['-h', '--help'], takesValue: false },
 };
 
@@ -150,6 +167,8 @@ export function parseRun(args: readonly string[], ctx: ParseContext = {}): Parse
   let envSet = false;
   let readonly: boolean | undefined;
   let readonlyFlag: string | undefined;
+  const resources: ResourceOptions = {};
+  let printUsage = false;
 
   const handlers: Record<keyof typeof RUN_FLAGS, Handler> = {
     rootfs(v, flag) {
@@ -212,6 +231,30 @@ export function parseRun(args: readonly string[], ctx: ParseContext = {}): Parse
     },
     init() {
       options.init = true;
+    },
+    memory(v, flag) {
+      resources.memory = parseSize(v, flag);
+    },
+    memorySwap(v, flag) {
+      resources.memorySwap = v === '-1' ? -1 : parseSize(v, flag);
+    },
+    cpus(v, flag) {
+      const n = Number(v);
+      if (!/^\d*\.?\d+$/.test(v) || !(n >= 0.01)) throw new UsageError(`${flag}: expected a number of CPUs like 1.5, got '${v}'`, flag);
+      resources.cpus = n;
+    },
+    cpuWeight(v, flag) {
+      resources.cpuWeight = parseCount(v, flag, 1, 10000);
+    },
+    cpusetCpus(v, flag) {
+      if (!/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(v)) throw new UsageError(`${flag}: expected a CPU list like 0-1,3, got '${v}'`, flag);
+      resources.cpuset = v;
+    },
+    pidsLimit(v, flag) {
+      resources.pids = parseCount(v, flag, 1, 4194304);
+    },
+    usage() {
+      printUsage = true;
     },
     help() {
       /* handled in the loop */
@@ -290,8 +333,22 @@ export function parseRun(args: readonly string[], ctx: ParseContext = {}): Parse
     }
   }
   if (mounts.length > 0) options.mounts = mounts;
+  if (Object.keys(resources).length > 0) options.resources = resources;
   if (envSet) options.env = containerEnv;
-  return { kind: 'run', options, argv: command };
+  return { kind: 'run', options, argv: command, ...(printUsage ? { printUsage } : {}) };
+}
+
+function parseSize(v: string, flag: string): string | number {
+  if (parseByteSize(v) === undefined || parseByteSize(v) === 0) {
+    throw new UsageError(`${flag}: expected bytes or a size like 512m, got '${v}'`, flag);
+  }
+  return v;
+}
+
+function parseCount(v: string, flag: string, min: number, max: number): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n < min || n > max) throw new UsageError(`${flag}: expected a whole number from ${min} to ${max}, got '${v}'`, flag);
+  return n;
 }
 
 function parseId(s: string, flag: string, what: string, whole: string): number {

@@ -4,7 +4,7 @@
  */
 import { constants as osConstants } from 'node:os';
 import { Container, ContainerSetupError } from '../index';
-import type { ExitStatus } from '../options/types';
+import type { ExitStatus, Usage } from '../options/types';
 import { EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, EXIT_RUNTIME_ERROR, type RunCommand } from './parse-args';
 
 /** Signals that the CLI passes on to the container's main process instead of dying of them. */
@@ -107,7 +107,9 @@ export async function runCommand(cmd: RunCommand, io: RunIO = {}): Promise<numbe
     // ChildProcess-like: an unhandled 'error' event would crash us; wait() reports the error.
     child.on('error', () => {});
     for (const sig of pending.splice(0)) forward(sig);
-    code = exitCodeOf(await child.wait());
+    const status = await child.wait();
+    code = exitCodeOf(status);
+    if (cmd.printUsage && status.usage) report(formatUsage(status.usage));
   } catch (err) {
     const f = describeFailure(err, cmd.argv[0]);
     report(f.message);
@@ -123,4 +125,13 @@ export async function runCommand(cmd: RunCommand, io: RunIO = {}): Promise<numbe
     if (code === 0) code = EXIT_RUNTIME_ERROR;
   }
   return code;
+}
+
+/** One line for --usage: what the container used, as a contest judge's meta file would list it. */
+export function formatUsage(usage: Usage): string {
+  const mib = (bytes: number): string => (bytes / 1048576).toFixed(1);
+  return (
+    `usage: wall ${usage.wallMs.toFixed(0)} ms, cpu user ${usage.cpuUserMs.toFixed(0)} ms, ` +
+    `system ${usage.cpuSystemMs.toFixed(0)} ms, max rss ${mib(usage.maxRssBytes)} MiB, oom-killed ${usage.oomKilled ? 'yes' : 'no'}`
+  );
 }
