@@ -23,6 +23,8 @@ export interface BundleOptions {
   args: string[];
   /** Prefix of the temp dir name. */
   prefix?: string;
+  /** OCI linux.resources (cgroup limits), when the run is measured with limits. */
+  resources?: Record<string, unknown>;
 }
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -65,6 +67,7 @@ function patchConfig(config: Json, opts: BundleOptions): Json {
     if (!namespaces.some((ns) => ns.type === type)) namespaces.push({ type });
   }
   config.linux.namespaces = namespaces;
+  if (opts.resources) config.linux.resources = { ...(config.linux.resources ?? {}), ...opts.resources };
   return config;
 }
 

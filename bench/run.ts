@@ -13,7 +13,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ensureBusyboxRootfs } from '../test/support/busybox-rootfs';
 import {
-  bwrapRunner, childProcessRunner, containerRunner, crunRunner, oneLine, runcRunner, type Runner, type RunnerOptions,
+  bwrapRunner, childProcessRunner, containerLimitsRunner, containerRunner, crunLimitsRunner, crunRunner, oneLine, runcLimitsRunner,
+  runcRunner, type Runner, type RunnerOptions,
 } from './runners';
 import { nsToMs, summarize, type Summary } from './stats';
 
@@ -21,6 +22,9 @@ import { nsToMs, summarize, type Summary } from './stats';
 const TARGET_RATIO = 3;
 const BASELINE_ROW = 'child_process.spawn';
 const TARGET_ROW = 'Container.spawn';
+/** Most the limits may add to Container.spawn's median, in ms. */
+const LIMITS_TARGET_MS = 1;
+
 /** Runners whose sequential total is measured (the spec asks for Container and runc). */
 const TOTAL_KEYS = ['container', 'runc', 'child_process'];
 
@@ -143,7 +147,10 @@ async function main(): Promise<number> {
 
   const rootfs = ensureBusyboxRootfs();
   const opts: RunnerOptions = { rootfs, timeoutMs: args.timeoutMs };
-  const all: Runner[] = [childProcessRunner(opts), containerRunner(opts), runcRunner(opts), crunRunner(opts), bwrapRunner(opts)];
+  const all: Runner[] = [
+    childProcessRunner(opts), containerRunner(opts), containerLimitsRunner(opts), runcRunner(opts), runcLimitsRunner(opts),
+    crunRunner(opts), crunLimitsRunner(opts), bwrapRunner(opts),
+  ];
   const known = all.map((r) => r.key);
   for (const k of args.only ?? []) {
     if (!known.includes(k)) {
@@ -290,6 +297,12 @@ async function main(): Promise<number> {
   } else {
     print(`Target: Container.spawn median <= ${TARGET_RATIO}x child_process.spawn: ` +
       `${targetMet ? 'MET' : 'NOT MET'} (${target!.ratio!.toFixed(2)}x: ${fmtMs(target!.medianMs)} vs ${fmtMs(baseline!.medianMs)} ms)`);
+  }
+  const limited = rows.find((r) => r.name === 'Container.spawn (limits)');
+  if (target?.medianMs !== undefined && limited?.medianMs !== undefined) {
+    const extra = limited.medianMs - target.medianMs;
+    print(`Target: memory+pids+cpu limits add at most ${LIMITS_TARGET_MS} ms at the median: ` +
+      `${extra <= LIMITS_TARGET_MS ? 'MET' : 'NOT MET'} (+${fmtMs(extra)} ms: ${fmtMs(limited.medianMs)} vs ${fmtMs(target.medianMs)} ms)`);
   }
   if (mountsBefore >= 0 && mountsAfter !== mountsBefore) {
     print(`Warning: this process sees ${mountsAfter - mountsBefore} more mount(s) than before the bench.`);

@@ -23,6 +23,17 @@ export interface Runner {
   cleanup(): Promise<void>;
 }
 
+/**
+ * The limits of the "with limits" rows: the same for ts-container and the OCI runtimes.
+ * memory 256 MiB, 128 pids, 1 CPU (quota 100 ms per 100 ms period).
+ */
+export const BENCH_LIMITS = { memory: '256m', pids: 128, cpus: 1 } as const;
+const OCI_LIMITS = {
+  memory: { limit: 256 * 1024 * 1024 },
+  pids: { limit: 128 },
+  cpu: { quota: 100_000, period: 100_000 },
+};
+
 export interface RunnerOptions {
   /** Absolute path of the busybox rootfs. */
   rootfs: string;
@@ -148,9 +159,10 @@ class OciRunner implements Runner {
     readonly key: string,
     private readonly tool: string,
     private readonly o: RunnerOptions,
+    private readonly withLimits = false,
   ) {
-    this.rows = [`${tool} run`];
-    this.idPrefix = `tscb-${tool}-${process.pid}-`;
+    this.rows = [withLimits ? `${tool} run (limits)` : `${tool} run`];
+    this.idPrefix = `tscb-${tool}${withLimits ? 'l' : ''}-${process.pid}-`;
   }
 
   async setup(): Promise<string | null> {
@@ -160,7 +172,12 @@ class OciRunner implements Runner {
       return code === 'ENOENT' ? `${this.tool} not found in PATH` : errorText(version.error);
     }
     try {
-      this.bundle = createOciBundle({ rootfs: this.o.rootfs, args: ['/bin/true'], prefix: `ts-container-bench-${this.tool}-bundle-` });
+      this.bundle = createOciBundle({
+        rootfs: this.o.rootfs,
+        args: ['/bin/true'],
+        prefix: `ts-container-bench-${this.tool}-bundle-`,
+        resources: this.withLimits ? OCI_LIMITS : undefined,
+      });
       this.stateRoot = fs.mkdtempSync(path.join(os.tmpdir(), `ts-container-bench-${this.tool}-state-`));
     } catch (err) {
       return `cannot create the OCI bundle: ${errorText(err)}`;
@@ -249,6 +266,14 @@ export function crunRunner(o: RunnerOptions): Runner {
   return new OciRunner('crun', 'crun', o);
 }
 
+export function runcLimitsRunner(o: RunnerOptions): Runner {
+  return new OciRunner('runc-limits', 'runc', o, true);
+}
+
+export function crunLimitsRunner(o: RunnerOptions): Runner {
+  return new OciRunner('crun-limits', 'crun', o, true);
+}
+
 /** The parts of ts-container's API the bench uses, typed here so the bench loads without lib/. */
 interface ContainerProcessLike {
   wait(): Promise<{ exitCode: number | null; signal: string | null }>;
@@ -257,7 +282,7 @@ interface ContainerLike {
   spawn(argv: string[], opts: { stdio: 'ignore' }): ContainerProcessLike;
   destroy(): Promise<void>;
 }
-type ContainerCtor = new (opts: { rootfs: string }) => ContainerLike;
+type ContainerCtor = new (opts: { rootfs: string; resources?: typeof BENCH_LIMITS }) => ContainerLike;
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -272,12 +297,20 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
  * (destroy not included), and new Container → destroy() resolved (destroy included).
  */
 class ContainerRunner implements Runner {
-  readonly key = 'container';
-  readonly rows = ['Container.spawn', 'Container.spawn+destroy'] as const;
+  readonly key: string;
+  readonly rows: readonly string[];
   private Container: ContainerCtor | null = null;
   private readonly live = new Set<ContainerLike>();
 
-  constructor(private readonly o: RunnerOptions) {}
+  constructor(
+    private readonly o: RunnerOptions,
+    private readonly withLimits = false,
+  ) {
+    this.key = withLimits ? 'container-limits' : 'container';
+    this.rows = withLimits
+      ? ['Container.spawn (limits)', 'Container.spawn+destroy (limits)']
+      : ['Container.spawn', 'Container.spawn+destroy'];
+  }
 
   async setup(): Promise<string | null> {
     const libDir = path.resolve(__dirname, '..', 'lib');
@@ -307,7 +340,7 @@ class ContainerRunner implements Runner {
   async runOnce(): Promise<bigint[]> {
     if (!this.Container) throw new Error('Container: not set up');
     const t0 = now();
-    const c = new this.Container({ rootfs: this.o.rootfs });
+    const c = new this.Container(this.withLimits ? { rootfs: this.o.rootfs, resources: BENCH_LIMITS } : { rootfs: this.o.rootfs });
     this.live.add(c);
     let waited: bigint;
     try {
@@ -339,4 +372,8 @@ class ContainerRunner implements Runner {
 
 export function containerRunner(o: RunnerOptions): Runner {
   return new ContainerRunner(o);
+}
+
+export function containerLimitsRunner(o: RunnerOptions): Runner {
+  return new ContainerRunner(o, true);
 }
