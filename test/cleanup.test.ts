@@ -65,10 +65,10 @@ test('50 containers started, run to exit and destroyed leave nothing behind', as
     await once(p, 'spawn');
     if (i % 10 === 0) namespaces.push(...ownNamespaces(p.pid!));
     if (i % 5 === 0) {
-      expect(await c.exec(['cat', '/work/f']).output()).toEqual({ exitCode: 0, signal: null, stdout: 'bound\n', stderr: '' });
+      expect(await c.exec(['cat', '/work/f']).output()).toMatchObject({ exitCode: 0, signal: null, stdout: 'bound\n', stderr: '' });
     }
     p.stdin!.end('go\n');
-    expect(await p.output()).toEqual({ exitCode: 0, signal: null, stdout: 'bound\n1\n', stderr: '' });
+    expect(await p.output()).toMatchObject({ exitCode: 0, signal: null, stdout: 'bound\n1\n', stderr: '' });
     await c.destroy();
   }
   // Each sampled container had its own pid, mnt, uts, ipc, net and cgroup namespaces.
@@ -92,7 +92,7 @@ test('50 containers destroyed while running, with execs, leave nothing behind', 
       pids.push(e.pid!);
     }
     await c.destroy();
-    expect(await p.wait()).toEqual({ exitCode: null, signal: 'SIGKILL' });
+    expect(await p.wait()).toMatchObject({ exitCode: null, signal: 'SIGKILL' });
   }
   for (const pid of pids) expect([pid, await waitPidGone(pid)]).toEqual([pid, true]);
   await assertNothingLeft(before);
@@ -102,6 +102,7 @@ test('50 containers destroyed while running, with execs, leave nothing behind', 
 test('containers running concurrently, then destroyed together', async () => {
   const cs = Array.from({ length: 10 }, (_, i) => new Container(options(200 + i)));
   const ps = cs.map((c) => c.spawn(['sh', '-c', 'echo up; exec sleep 60'], { stdio: 'pipe' }));
+  const outputs = ps.map((p) => p.output());
   await Promise.all(ps.map((p) => once(p, 'spawn')));
   const hostPids = ps.map((p) => p.pid!);
   expect(new Set(hostPids).size).toBe(10);
@@ -110,14 +111,26 @@ test('containers running concurrently, then destroyed together', async () => {
     expect(/^NSpid:\s*\d+\s+(\d+)$/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1]).toBe('1');
   }
   await Promise.all(cs.map((c) => c.destroy()));
+  for (const r of await Promise.all(outputs)) expect(r).toMatchObject({ exitCode: null, signal: 'SIGKILL', stdout: 'up\n', stderr: '' });
   for (const pid of hostPids) expect([pid, await waitPidGone(pid)]).toEqual([pid, true]);
+  await assertNothingLeft(before);
+});
+
+test('destroy releases stdio pipes that were never read', async () => {
+  for (let i = 0; i < 5; i++) {
+    const c = new Container({ rootfs, readonly: true });
+    const p = c.spawn(['sh', '-c', 'echo unread-out; echo unread-err >&2; exec sleep 60'], { stdio: 'pipe' });
+    await once(p, 'spawn');
+    await new Promise((r) => setTimeout(r, 50));
+    await c.destroy();
+  }
   await assertNothingLeft(before);
 });
 
 test('host-root containers in a loop leave nothing behind', async () => {
   for (let i = 0; i < 20; i++) {
     const c = new Container({ id: `cleanup-host-${process.pid}-${i}` });
-    expect(await c.spawn(['sh', '-c', 'echo $$ > /tmp/x; cat /tmp/x'], { stdio: 'pipe' }).output()).toEqual({
+    expect(await c.spawn(['sh', '-c', 'echo $$ > /tmp/x; cat /tmp/x'], { stdio: 'pipe' }).output()).toMatchObject({
       exitCode: 0,
       signal: null,
       stdout: '1\n',
@@ -147,7 +160,7 @@ test('no zombie is left after processes exit on their own (no destroy)', async (
   for (let i = 0; i < 10; i++) {
     const c = new Container({ rootfs, readonly: true });
     cs.push(c);
-    expect(await c.spawn(['true'], { stdio: 'ignore' }).wait()).toEqual({ exitCode: 0, signal: null });
+    expect(await c.spawn(['true'], { stdio: 'ignore' }).wait()).toMatchObject({ exitCode: 0, signal: null });
   }
   // Exited and reaped even before destroy: no child of this process remains, zombie or not.
   const deadline = Date.now() + 5000;

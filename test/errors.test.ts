@@ -96,7 +96,7 @@ describe('bad options: a TypeError naming the option path, before anything is cr
     expect(() => c.spawn([])).toThrow(TypeError);
     expect(() => c.spawn('true' as any)).toThrow(TypeError);
     // The container is still usable: nothing was started by the bad calls.
-    expect(await c.spawn(['sh', '-c', 'exit 6'], { stdio: 'ignore' }).wait()).toEqual({ exitCode: 6, signal: null });
+    expect(await c.spawn(['sh', '-c', 'exit 6'], { stdio: 'ignore' }).wait()).toMatchObject({ exitCode: 6, signal: null });
     await c.destroy();
     await assertNothingLeft(before);
   });
@@ -159,7 +159,7 @@ describe('a missing program', () => {
     const err = await failure(() => e.wait());
     expect([err.code, err.syscall]).toEqual(['ENOENT', 'spawn no-such-program']);
     expect(main.exitCode).toBeNull();
-    expect(await c.exec(['sh', '-c', 'exit 3']).wait()).toEqual({ exitCode: 3, signal: null });
+    expect(await c.exec(['sh', '-c', 'exit 3']).wait()).toMatchObject({ exitCode: 3, signal: null });
     await c.destroy();
     await assertNothingLeft(before);
   });
@@ -255,7 +255,7 @@ describe('a failure during setup: ContainerSetupError naming the step and errno'
 describe('exec into a container whose main process has exited', () => {
   test('rejects with ECONTAINERSTOPPED', async () => {
     const c = new Container(base);
-    expect(await c.spawn(['true'], { stdio: 'ignore' }).wait()).toEqual({ exitCode: 0, signal: null });
+    expect(await c.spawn(['true'], { stdio: 'ignore' }).wait()).toMatchObject({ exitCode: 0, signal: null });
     const err = await failure(() => c.exec(['true'], { stdio: 'pipe' }).wait());
     expect(err).toBeInstanceOf(Error);
     expect(err.code).toBe('ECONTAINERSTOPPED');

@@ -82,7 +82,7 @@ describe('user', () => {
 
   test('id reports the user and groups', async () => {
     const r = await run({ ...base, user: { uid: 1000, gid: 1000, groups: [10, 20] } }, ['id']);
-    expect(r).toEqual(ok('uid=1000(user) gid=1000(user) groups=10,20\n'));
+    expect(r).toMatchObject(ok('uid=1000(user) gid=1000(user) groups=10,20\n'));
   });
 
   test('gid defaults to the uid and there are no supplementary groups', async () => {
@@ -104,13 +104,13 @@ describe('user', () => {
       { ...base, user: { uid: 1000, gid: 1000 }, mounts: [{ type: 'tmpfs', target: '/mnt', mode: 0o755 }] },
       'touch /tmp/f && stat -c %u:%g /tmp/f; cat /etc/passwd > /dev/null && echo readable; touch /mnt/no',
     );
-    expect(r).toEqual({ exitCode: 1, signal: null, stdout: '1000:1000\nreadable\n', stderr: 'touch: /mnt/no: Permission denied\n' });
+    expect(r).toMatchObject({ exitCode: 1, signal: null, stdout: '1000:1000\nreadable\n', stderr: 'touch: /mnt/no: Permission denied\n' });
   });
 
   test('a per-process user overrides the container user, with its own HOME', async () => {
     const c = make({ ...base, user: { uid: 1000, gid: 1000 } });
     const r = await c.spawn(['sh', '-c', 'id -u; id -g; echo $HOME'], { stdio: 'pipe', user: { uid: 65534, gid: 65534 } }).output();
-    expect(r).toEqual(ok('65534\n65534\n/\n'));
+    expect(r).toMatchObject(ok('65534\n65534\n/\n'));
   });
 });
 
@@ -134,13 +134,13 @@ describe('env', () => {
   test('per-process env merges over the container env', async () => {
     const c = make({ ...base, env: { A: 'container', B: 'container' } });
     const r = await c.spawn(['sh', '-c', 'echo "$A $B $C"'], { stdio: 'pipe', env: { B: 'process', C: 'process' } }).output();
-    expect(r).toEqual(ok('container process process\n'));
+    expect(r).toMatchObject(ok('container process process\n'));
   });
 
   test('values with spaces, quotes, newlines and unicode pass through unchanged', async () => {
     const value = 'a b "c" \'d\'\n$e ü';
     const r = await run({ ...base, env: { V: value } }, ['sh', '-c', 'printf %s "$V"']);
-    expect(r).toEqual(ok(value));
+    expect(r).toMatchObject(ok(value));
   });
 
   test('nothing of the host environment leaks in', async () => {
@@ -158,22 +158,22 @@ describe('env', () => {
 
 describe('cwd', () => {
   test('defaults to /', async () => {
-    expect(await run(base, ['pwd'])).toEqual(ok('/\n'));
+    expect(await run(base, ['pwd'])).toMatchObject(ok('/\n'));
   });
 
   test('the container cwd', async () => {
-    expect(await run({ ...base, cwd: '/work' }, ['pwd'])).toEqual(ok('/work\n'));
+    expect(await run({ ...base, cwd: '/work' }, ['pwd'])).toMatchObject(ok('/work\n'));
   });
 
   test('a per-process cwd overrides it', async () => {
-    expect(await run({ ...base, cwd: '/work' }, ['pwd'], { cwd: '/etc' })).toEqual(ok('/etc\n'));
+    expect(await run({ ...base, cwd: '/work' }, ['pwd'], { cwd: '/etc' })).toMatchObject(ok('/etc\n'));
   });
 
   test('a cwd inside a bind mount sees the mounted files', async () => {
     const src = tempDir('opt-cwd-');
     fs.writeFileSync(path.join(src, 'here'), '');
     const r = await sh({ ...base, cwd: '/work', mounts: [{ type: 'bind', source: src, target: '/work' }] }, 'pwd; ls');
-    expect(r).toEqual(ok('/work\nhere\n'));
+    expect(r).toMatchObject(ok('/work\nhere\n'));
   });
 });
 
@@ -193,7 +193,7 @@ describe('rlimits', () => {
 
   test('a number sets soft and hard', async () => {
     const r = await sh({ ...base, rlimits: { nofile: 256 } }, 'ulimit -n; ulimit -Hn');
-    expect(r).toEqual(ok('256\n256\n'));
+    expect(r).toMatchObject(ok('256\n256\n'));
   });
 
   test('several limits at once', async () => {
@@ -209,9 +209,9 @@ describe('rlimits', () => {
 
   test('the nofile limit is enforced', async () => {
     // ls needs a 4th fd for the directory it lists.
-    expect(await run({ ...base, rlimits: { nofile: 4 } }, ['ls', '/proc/self/fd'])).toEqual(ok('0\n1\n2\n3\n'));
+    expect(await run({ ...base, rlimits: { nofile: 4 } }, ['ls', '/proc/self/fd'])).toMatchObject(ok('0\n1\n2\n3\n'));
     const r = await run({ ...base, rlimits: { nofile: 3 } }, ['ls', '/proc/self/fd']);
-    expect(r).toEqual({ exitCode: 1, signal: null, stdout: '', stderr: "ls: can't open '/proc/self/fd': Too many open files\n" });
+    expect(r).toMatchObject({ exitCode: 1, signal: null, stdout: '', stderr: "ls: can't open '/proc/self/fd': Too many open files\n" });
   });
 });
 
@@ -316,8 +316,8 @@ describe('init', () => {
   test('the exit code of the program is forwarded', async () => {
     const c = make({ ...base, init: true });
     const p = c.spawn(['sh', '-c', 'exit 5'], { stdio: 'pipe' });
-    expect(await p.wait()).toEqual({ exitCode: 5, signal: null });
-    expect(await c.wait()).toEqual({ exitCode: 5, signal: null });
+    expect(await p.wait()).toMatchObject({ exitCode: 5, signal: null });
+    expect(await c.wait()).toMatchObject({ exitCode: 5, signal: null });
   });
 
   test('orphans are reaped', async () => {
@@ -344,7 +344,7 @@ describe('init', () => {
     const st = await p.wait();
     expect(Date.now() - t0).toBeLessThan(5000);
     // The program died of SIGTERM: reported as the signal, or as 128+15 by the init.
-    expect([{ exitCode: null, signal: 'SIGTERM' }, { exitCode: 143, signal: null }]).toContainEqual(st);
+    expect([{ exitCode: null, signal: 'SIGTERM' }, { exitCode: 143, signal: null }]).toContainEqual({ exitCode: st.exitCode, signal: st.signal });
   });
 });
 
@@ -391,12 +391,12 @@ describe('capabilities', () => {
 
   test('an added capability works: mount with CAP_SYS_ADMIN', async () => {
     const r = await sh({ ...base, capabilities: { add: ['SYS_ADMIN'] } }, 'mount -t tmpfs none /mnt && grep -c " /mnt " /proc/self/mountinfo');
-    expect(r).toEqual(ok('1\n'));
+    expect(r).toMatchObject(ok('1\n'));
   });
 
   test('a dropped capability is gone: chown without CAP_CHOWN', async () => {
     const script = 'touch /tmp/f && chown 1000 /tmp/f && stat -c %u /tmp/f';
-    expect(await sh(base, script)).toEqual(ok('1000\n'));
+    expect(await sh(base, script)).toMatchObject(ok('1000\n'));
     const r = await sh({ ...base, capabilities: { drop: ['CHOWN'] } }, script);
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toMatch(/Operation not permitted/);
@@ -427,6 +427,6 @@ describe('network host', () => {
 
   test('the other namespaces stay private', async () => {
     const r = await sh({ ...base, network: 'host', hostname: 'nethost' }, 'hostname; echo $$');
-    expect(r).toEqual(ok('nethost\n1\n'));
+    expect(r).toMatchObject(ok('nethost\n1\n'));
   });
 });
