@@ -154,7 +154,10 @@ export class Container {
     this.#runningCgroup('update').update(normalized);
   }
 
-  /** Kills whatever still runs, waits until every process is reaped, removes the cgroup. Idempotent. */
+  /**
+   * Kills whatever still runs, waits until every process is reaped, closes their stdio pipes
+   * and removes the cgroup. Idempotent.
+   */
   async destroy(): Promise<void> {
     this.#destroyed = true;
     this.#cgroup?.signalAll(9);
@@ -163,6 +166,8 @@ export class Container {
       processes.map(async (p) => {
         p.kill('SIGKILL');
         await p.wait().catch(() => undefined);
+        // Once the container is gone, so are its pipes, even those nobody read.
+        p.releaseStdio();
       }),
     );
     await this.#releaseCgroup();

@@ -208,6 +208,13 @@ export class ContainerProcess extends EventEmitter {
     this.#abortListener = undefined;
   }
 
+  /** Closes Node's ends of the stdio pipes, read or not (what was not read is dropped). */
+  releaseStdio(): void {
+    this.stdin?.destroy();
+    this.stdout?.destroy();
+    this.stderr?.destroy();
+  }
+
   /** Sends a signal (default SIGTERM). false when the process has exited or never started. */
   kill(signal?: NodeJS.Signals | number): boolean {
     const number = toSignalNumber(signal, toSignalNumber('SIGTERM', 15));
