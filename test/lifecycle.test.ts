@@ -72,16 +72,30 @@ describe('signals to the main process', () => {
     expect(await c.wait()).toMatchObject({ exitCode: null, signal: 'SIGKILL' });
   });
 
-  test('SIGTERM reaches a PID 1 that handles it', async () => {
-    const c = make();
-    const p = c.spawn(['sh', '-c', 'trap "echo got-term; exit 0" TERM; echo ready; while :; do sleep 0.05; done'], { stdio: 'pipe' });
+  const trapScript = 'trap "echo got-term; exit 0" TERM; echo ready; while :; do sleep 0.05; done';
+
+  async function startTrapping(c: Container) {
+    const p = c.spawn(['sh', '-c', trapScript], { stdio: 'pipe' });
+    const output = p.output();
     let out = '';
     p.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    while (!out.includes('ready')) await new Promise((r) => setTimeout(r, 10));
+    const deadline = Date.now() + 10000;
+    while (!out.includes('ready') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(out).toBe('ready\n');
+    return { p, output };
+  }
+
+  test('p.kill("SIGTERM") reaches a PID 1 that handles it', async () => {
+    const { p, output } = await startTrapping(make());
+    expect(p.kill('SIGTERM')).toBe(true);
+    expect(await output).toMatchObject({ exitCode: 0, signal: null, stdout: 'ready\ngot-term\n', stderr: '' });
+  });
+
+  test('c.kill("SIGTERM") reaches a PID 1 that handles it', async () => {
+    const c = make();
+    const { output } = await startTrapping(c);
     expect(c.kill('SIGTERM')).toBe(true);
-    expect(await p.wait()).toMatchObject({ exitCode: 0, signal: null });
-    await once(p, 'close').catch(() => undefined);
-    expect(out).toBe('ready\ngot-term\n');
+    expect(await output).toMatchObject({ exitCode: 0, signal: null, stdout: 'ready\ngot-term\n' });
   });
 
   test('SIGTERM to a program behind init ends it', async () => {
