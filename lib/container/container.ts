@@ -35,6 +35,8 @@ export class Container {
   readonly #config: ContainerConfig;
   #main: ContainerProcess | undefined;
   readonly #execs = new Set<ContainerProcess>();
+  /** Processes whose stdio may still be open; destroy() closes what is left. */
+  readonly #withOpenStdio = new Set<ContainerProcess>();
   #cgroup: ContainerCgroup | undefined;
   #released: Promise<void> | undefined;
   #destroyed = false;
@@ -74,6 +76,7 @@ export class Container {
       signal: process.signal,
     });
     this.#main = main;
+    this.#trackStdio(main);
     main.once('spawn-failed', () => void this.#releaseCgroup());
     // PID 1's exit ends every process of the container: its cgroup goes then.
     main.once('exit', () => void this.#releaseWhenExecsExit());
@@ -114,6 +117,7 @@ export class Container {
       signal: process.signal,
     });
     this.#execs.add(child);
+    this.#trackStdio(child);
     child.once('exit', () => this.#execs.delete(child));
     child.once('spawn-failed', () => this.#execs.delete(child));
     return child;
@@ -166,15 +170,21 @@ export class Container {
       processes.map(async (p) => {
         p.kill('SIGKILL');
         await p.wait().catch(() => undefined);
-        // Once the container is gone, so are its pipes, even those nobody read.
-        p.releaseStdio();
       }),
     );
+    // Once the container is gone, so are its pipes, even those nobody read.
+    for (const p of this.#withOpenStdio) p.releaseStdio();
+    this.#withOpenStdio.clear();
     await this.#releaseCgroup();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.destroy();
+  }
+
+  #trackStdio(p: ContainerProcess): void {
+    this.#withOpenStdio.add(p);
+    p.once('close', () => this.#withOpenStdio.delete(p));
   }
 
   #makeCgroup(): ContainerCgroup {
