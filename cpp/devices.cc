@@ -46,16 +46,19 @@ int open_dir(int root_fd, const char* path, const std::string& step) {
   return dir_fd;
 }
 
-void add_device(int root_fd, int dev_fd, const Device& device, bool in_user_namespace) {
+// Each device is the host's node, bound onto an empty file: /dev itself is
+// nodev, so that nodes made in it later cannot be opened.
+void add_device(int root_fd, int dev_fd, const Device& device) {
   std::string step = std::string("create /dev/") + device.name;
-  if (!in_user_namespace) {
-    check(mknodat(dev_fd, device.name, S_IFCHR | 0666, makedev(device.major, device.minor)), step);
-    return;
-  }
   int file_fd = static_cast<int>(check(openat(dev_fd, device.name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0666), step));
   close(file_fd);
   std::string host_path = std::string("/dev/") + device.name;
   int source = clone_tree(AT_FDCWD, host_path, false, "bind " + host_path);
+  struct stat st;
+  if (fstat(source, &st) != 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(device.major, device.minor)) {
+    close(source);
+    throw SetupError{step + " (the host's " + host_path + " is not that device)", EINVAL};
+  }
   std::string target = std::string("/dev/") + device.name;
   int target_fd = open_in_root(root_fd, target, ResolveOptions{CreateAs::Nothing, true}, step);
   attach_mount(source, target_fd, "bind " + host_path);
@@ -73,10 +76,10 @@ static void mount_dev_filesystem(int root_fd, const char* target, const char* fs
 
 void populate_dev(int root_fd, bool in_user_namespace) {
   mount_dev_filesystem(root_fd, "/dev", "tmpfs", {{"mode", "755"}, {"size", "65536k"}},
-                       MOUNT_ATTR_NOSUID | MOUNT_ATTR_STRICTATIME);
+                       MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_STRICTATIME);
   int dev_fd = open_dir(root_fd, "/dev", "open /dev");
   try {
-    for (const auto& device : kDevices) add_device(root_fd, dev_fd, device, in_user_namespace);
+    for (const auto& device : kDevices) add_device(root_fd, dev_fd, device);
     for (const auto& link : kSymlinks) {
       check(symlinkat(link.target, dev_fd, link.name), std::string("symlink /dev/") + link.name);
     }

@@ -4,8 +4,8 @@
 
 namespace tsc {
 
-// root_fd: the rootfs; in_user_namespace: device nodes are bind-mounted from
-// the host's, since mknod is not allowed there.
+// root_fd: the rootfs; in_user_namespace: the devpts gid is left unset (gid 5
+// may be unmapped there).
 void populate_dev(int root_fd, bool in_user_namespace);
 
 }  // namespace tsc

@@ -53,7 +53,10 @@ int open_directory(const char* path, const std::string& step) {
   return static_cast<int>(check(open(path, O_PATH | O_DIRECTORY | O_CLOEXEC), step));
 }
 
-// User bind sources are cloned before anything covers host paths.
+// Every mount but the device binds in /dev is nodev: a device node that the
+// container's root makes (it keeps CAP_MKNOD, as in Docker) cannot be opened,
+// so no disk of the host can be read through one. User bind sources are
+// cloned before anything covers host paths.
 std::vector<PreparedBind> clone_bind_sources(const Plan& plan) {
   std::vector<PreparedBind> prepared;
   for (const auto& m : plan.mounts) {
@@ -65,7 +68,7 @@ std::vector<PreparedBind> clone_bind_sources(const Plan& plan) {
     int tree = clone_tree(AT_FDCWD, m.source, m.recursive, step);
     struct stat st;
     check(fstat(tree, &st), step);
-    if (m.readonly) set_mount_attrs(tree, MOUNT_ATTR_RDONLY, 0, m.recursive, step);
+    set_mount_attrs(tree, MOUNT_ATTR_NODEV | (m.readonly ? MOUNT_ATTR_RDONLY : 0), 0, m.recursive, step);
     prepared.push_back({tree, S_ISDIR(st.st_mode)});
   }
   return prepared;
@@ -97,7 +100,8 @@ int attach_host_root(const Plan& plan, const char* staging) {
         entries.push_back({name, -1, std::string(target, static_cast<size_t>(n))});
       } else if (S_ISDIR(st.st_mode)) {
         int tree = clone_tree(AT_FDCWD, path, true, "bind host " + path);
-        if (plan.rootfs_readonly) set_mount_attrs(tree, MOUNT_ATTR_RDONLY, 0, true, "bind host " + path);
+        set_mount_attrs(tree, MOUNT_ATTR_NODEV | (plan.rootfs_readonly ? MOUNT_ATTR_RDONLY : 0), 0, true,
+                        "bind host " + path);
         entries.push_back({name, tree, ""});
       }
     }
@@ -107,7 +111,7 @@ int attach_host_root(const Plan& plan, const char* staging) {
     throw;
   }
   closedir(dir);
-  int root_tree = make_filesystem("tmpfs", {{"mode", "755"}, {"size", "1m"}}, 0, "mount the root tmpfs");
+  int root_tree = make_filesystem("tmpfs", {{"mode", "755"}, {"size", "1m"}}, MOUNT_ATTR_NODEV, "mount the root tmpfs");
   attach_mount(root_tree, open_directory(staging, "open the staging directory"), "attach the rootfs");
   int root_fd = open_directory(staging, "open the rootfs");
   for (auto& e : entries) {
@@ -132,7 +136,7 @@ int attach_directory_root(const Plan& plan, const char* staging) {
   }
   // Submounts of the rootfs become read-only now; the root mount itself only
   // at the end, once the mount targets have been created in it.
-  if (plan.rootfs_readonly) set_mount_attrs(tree, MOUNT_ATTR_RDONLY, 0, true, step);
+  set_mount_attrs(tree, MOUNT_ATTR_NODEV | (plan.rootfs_readonly ? MOUNT_ATTR_RDONLY : 0), 0, true, step);
   if (plan.rootfs_readonly) set_mount_attrs(tree, 0, MOUNT_ATTR_RDONLY, false, step);
   attach_mount(tree, open_directory(staging, "open the staging directory"), "attach the rootfs");
   return open_directory(staging, "open the rootfs");
