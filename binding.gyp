@@ -12,6 +12,7 @@
       "sources": [
         "cpp/addon.cc",
         "cpp/addon_exit_watcher.cc",
+        "cpp/addon_seccomp_notify.cc",
         "cpp/control_channel.cc",
         "cpp/helper_launch.cc"
       ],
@@ -38,7 +39,8 @@
         "cpp/rlimits.cc",
         "cpp/network.cc",
         "cpp/program_exec.cc",
-        "cpp/tiny_init.cc"
+        "cpp/tiny_init.cc",
+        "cpp/seccomp_load.cc"
       ],
       "ldflags": ["-static-libstdc++", "-static-libgcc"]
     }

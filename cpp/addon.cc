@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "addon_exit_watcher.h"
+#include "addon_seccomp_notify.h"
 #include "helper_launch.h"
 #include "setup_error.h"
 #include "syscalls.h"
@@ -42,6 +43,7 @@ class AwaitHelperWorker : public Napi::AsyncWorker {
     result.Set("pidfd", Napi::Number::New(env, outcome_.pidfd));
     result.Set("errno", Napi::Number::New(env, outcome_.report.err));
     result.Set("step", Napi::String::New(env, outcome_.report.step));
+    result.Set("seccompListener", Napi::Number::New(env, outcome_.seccomp_listener));
     deferred_.Resolve(result);
   }
 
@@ -122,6 +124,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("closeFd", Napi::Function::New(env, CloseFd, "closeFd"));
   exports.Set("tryLock", Napi::Function::New(env, TryLock, "tryLock"));
   InitExitWatcher(env, exports);
+  InitSeccompNotify(env, exports);
   return exports;
 }
 

@@ -23,7 +23,8 @@ LaunchedHelper launch_helper(const std::string& helper_path, const std::string& 
 
 struct HelperOutcome {
   Report report;
-  int pidfd = -1;  // of the cloned process, also on failure (then already reaped)
+  int pidfd = -1;            // of the cloned process when it runs (on failure it is reaped and closed)
+  int seccomp_listener = -1; // when the container's seccomp program notifies
 };
 
 // Blocks until the helper reports, reaps the helper and, when the cloned

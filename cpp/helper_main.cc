@@ -23,6 +23,7 @@
 #include "program_exec.h"
 #include "rlimits.h"
 #include "rootfs.h"
+#include "seccomp_load.h"
 #include "setup_error.h"
 #include "syscalls.h"
 #include "tiny_init.h"
@@ -100,6 +101,7 @@ struct StartGate {
   apply_rlimits(plan.rlimits);
   become_container_user(plan);
   check(chdir(plan.cwd.c_str()), "chdir " + plan.cwd);
+  load_seccomp(plan);
   if (plan.init && plan.mode == PlanMode::Run) run_as_init(plan, failure_fd);
   exec_program(plan);
 }

@@ -58,6 +58,21 @@ IdMap to_id_map(const std::string& value, const std::string& entry) {
                static_cast<unsigned long>(to_number(words[2], entry))};
 }
 
+// The seccomp program travels as hex: the plan's entries are NUL-separated.
+std::string from_hex(const std::string& hex, const std::string& entry) {
+  if (hex.size() % 2 != 0) malformed(entry);
+  std::string bytes(hex.size() / 2, '\0');
+  for (size_t i = 0; i < bytes.size(); i++) {
+    auto digit = [&](char c) -> int {
+      if (c >= '0' && c <= '9') return c - '0';
+      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+      malformed(entry);
+    };
+    bytes[i] = static_cast<char>(digit(hex[2 * i]) * 16 + digit(hex[2 * i + 1]));
+  }
+  return bytes;
+}
+
 MountSpec& current_mount(Plan& plan, const std::string& entry) {
   if (plan.mounts.empty()) malformed(entry);
   return plan.mounts.back();
@@ -106,6 +121,8 @@ void apply_entry(Plan& plan, const std::string& key, const std::string& value, c
   else if (key == "cgroup2") plan.cgroup2_path = value;
   else if (key == "cgroup.procs") plan.cgroup_v1_procs.push_back(value);
   else if (key == "cgroup.mount") plan.cgroup_mounts.push_back(value);
+  else if (key == "seccomp") plan.seccomp_program = from_hex(value, entry);
+  else if (key == "seccomp.notify") plan.seccomp_notify = value == "1";
   else if (key == "join.pidfd") plan.join_pidfd = static_cast<int>(to_number(value, entry));
   else malformed(entry);
 }

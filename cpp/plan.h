@@ -57,6 +57,10 @@ struct Plan {
   // Cgroup filesystems to mount read-only below /sys/fs/cgroup: "cgroup2" for
   // the unified hierarchy, or "<subdir> <controller,...>" for a v1 one.
   std::vector<std::string> cgroup_mounts;
+  // The seccomp program (struct sock_filter[]), loaded as the last step before
+  // exec; with notify, its listener fd is sent to Node over the control channel.
+  std::string seccomp_program;
+  bool seccomp_notify = false;
   // Fds passed in by the caller (exec: the container's main pidfd).
   int join_pidfd = -1;
 

@@ -10,6 +10,7 @@
 #include "control_channel.h"
 #include "program_exec.h"
 #include "setup_error.h"
+#include "syscalls.h"
 
 namespace tsc {
 
@@ -50,6 +51,8 @@ void run_as_init(const Plan& plan, int failure_fd) {
     _exit(127);
   }
   close(failure_fd);
+  // PID 1 keeps no fd of the setup (the control channel among them).
+  sys_close_range(3, ~0U, 0);
   detach_stdio();
   for (;;) {
     siginfo_t info;

@@ -14,6 +14,18 @@ export interface HelperReport {
   errno: number;
   /** The failed step, e.g. "mount /proc" or "exec". */
   step: string;
+  /** The seccomp listener fd when the process's program notifies, else -1. */
+  seccompListener: number;
+}
+
+/** One struct seccomp_notif, as received from the listener. */
+export interface RawSeccompNotification {
+  id: bigint;
+  pid: number;
+  nr: number;
+  arch: number;
+  instructionPointer: bigint;
+  args: bigint[];
 }
 
 /** getrusage-style figures of a reaped process (and the children it reaped). */
@@ -40,6 +52,12 @@ export interface NativeBinding {
   /** [readFd, writeFd], close-on-exec. */
   createPipe(): [number, number];
   closeFd(fd: number): void;
+  /** Watches a seccomp listener; onClose once every process under the filter has exited. */
+  watchSeccomp(fd: number, onNotification: (n: RawSeccompNotification) => void, onClose: () => void): ExitWatcherHandle;
+  /** Answers a notification; false when its process has gone. */
+  respondSeccomp(fd: number, id: bigint, error: number, value: bigint, continueSyscall: boolean): boolean;
+  /** Whether the notification's process still waits (so memory read before this check was its). */
+  seccompIdValid(fd: number, id: bigint): boolean;
   /** Non-blocking exclusive flock: true when taken, false when another process holds it. */
   tryLock(fd: number): boolean;
 }
