@@ -28,12 +28,26 @@ Napi::Error errno_error(Napi::Env env, int err, const std::string& what) {
 
 class AwaitHelperWorker : public Napi::AsyncWorker {
  public:
-  AwaitHelperWorker(Napi::Env env, LaunchedHelper helper)
-      : Napi::AsyncWorker(env, "ts-container:await-helper"), helper_(helper), deferred_(Napi::Promise::Deferred::New(env)) {}
+  AwaitHelperWorker(Napi::Env env, LaunchedHelper helper, Napi::Function on_listener)
+      : Napi::AsyncWorker(env, "ts-container:await-helper"), helper_(helper), deferred_(Napi::Promise::Deferred::New(env)) {
+    if (!on_listener.IsEmpty()) {
+      on_listener_ = Napi::ThreadSafeFunction::New(env, on_listener, "ts-container:seccomp-listener", 0, 1);
+      has_listener_callback_ = true;
+    }
+  }
 
   Napi::Promise Promise() { return deferred_.Promise(); }
 
-  void Execute() override { outcome_ = await_helper(helper_); }
+  void Execute() override {
+    outcome_ = await_helper(helper_, [this](int fd) {
+      // Handed to JavaScript now; without a callback nobody could answer, so close it.
+      if (!has_listener_callback_ ||
+          on_listener_.BlockingCall([fd](Napi::Env env, Napi::Function js) { js.Call({Napi::Number::New(env, fd)}); }) != napi_ok) {
+        close(fd);
+      }
+    });
+    if (has_listener_callback_) on_listener_.Release();
+  }
 
   void OnOK() override {
     Napi::Env env = Env();
@@ -43,7 +57,6 @@ class AwaitHelperWorker : public Napi::AsyncWorker {
     result.Set("pidfd", Napi::Number::New(env, outcome_.pidfd));
     result.Set("errno", Napi::Number::New(env, outcome_.report.err));
     result.Set("step", Napi::String::New(env, outcome_.report.step));
-    result.Set("seccompListener", Napi::Number::New(env, outcome_.seccomp_listener));
     deferred_.Resolve(result);
   }
 
@@ -51,9 +64,11 @@ class AwaitHelperWorker : public Napi::AsyncWorker {
   LaunchedHelper helper_;
   HelperOutcome outcome_;
   Napi::Promise::Deferred deferred_;
+  Napi::ThreadSafeFunction on_listener_;
+  bool has_listener_callback_ = false;
 };
 
-// startHelper(helperPath, plan: Buffer, stdio: [fd, fd, fd], joinPidfd) →
+// startHelper(helperPath, plan: Buffer, stdio: [fd, fd, fd], joinPidfd, onSeccompListener?) →
 // Promise<{ ok, pid, pidfd, errno, step }>. The helper is started before this
 // returns, so the caller may close its copies of the stdio fds at once.
 Napi::Value StartHelper(const Napi::CallbackInfo& info) {
@@ -73,7 +88,8 @@ Napi::Value StartHelper(const Napi::CallbackInfo& info) {
   } catch (const SetupError& e) {
     throw errno_error(env, e.err, e.step);
   }
-  auto* worker = new AwaitHelperWorker(env, helper);
+  Napi::Function on_listener = info.Length() > 4 && info[4].IsFunction() ? info[4].As<Napi::Function>() : Napi::Function();
+  auto* worker = new AwaitHelperWorker(env, helper, on_listener);
   Napi::Promise promise = worker->Promise();
   worker->Queue();
   return promise;

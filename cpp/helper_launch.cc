@@ -100,7 +100,7 @@ LaunchedHelper launch_helper(const std::string& helper_path, const std::string& 
   return helper;
 }
 
-HelperOutcome await_helper(const LaunchedHelper& helper) {
+HelperOutcome await_helper(const LaunchedHelper& helper, const std::function<void(int)>& on_listener) {
   HelperOutcome outcome;
   std::string message;
   long n;
@@ -109,8 +109,7 @@ HelperOutcome await_helper(const LaunchedHelper& helper) {
     int fd = -1;
     n = receive_message(helper.control_fd, &message, &fd);
     if (n > 0 && message == "seccomp-listener") {
-      if (outcome.seccomp_listener >= 0) close(outcome.seccomp_listener);
-      outcome.seccomp_listener = fd;
+      if (fd >= 0) on_listener(fd);
       continue;
     }
     outcome.pidfd = fd;
@@ -120,19 +119,13 @@ HelperOutcome await_helper(const LaunchedHelper& helper) {
   int status = 0;
   while (waitpid(helper.pid, &status, 0) < 0 && errno == EINTR) {
   }
-  auto drop_listener = [&]() {
-    if (outcome.seccomp_listener >= 0) close(outcome.seccomp_listener);
-    outcome.seccomp_listener = -1;
-  };
   if (n <= 0 || !decode_report(message, &outcome.report)) {
-    drop_listener();
     outcome.report.ok = false;
     outcome.report.err = n < 0 ? static_cast<int>(-n) : EPIPE;
     outcome.report.step = WIFSIGNALED(status) ? "helper killed by signal " + std::to_string(WTERMSIG(status))
                                               : "helper exited with status " + std::to_string(WEXITSTATUS(status));
     return outcome;
   }
-  if (!outcome.report.ok) drop_listener();
   if (!outcome.report.ok && outcome.pidfd >= 0) {
     // The cloned process has failed and exits: it is Node's child, reap it now.
     siginfo_t info;

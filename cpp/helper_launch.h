@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <string>
 
 #include "control_channel.h"
@@ -23,12 +24,13 @@ LaunchedHelper launch_helper(const std::string& helper_path, const std::string& 
 
 struct HelperOutcome {
   Report report;
-  int pidfd = -1;            // of the cloned process when it runs (on failure it is reaped and closed)
-  int seccomp_listener = -1; // when the container's seccomp program notifies
+  int pidfd = -1;  // of the cloned process when it runs (on failure it is reaped and closed)
 };
 
 // Blocks until the helper reports, reaps the helper and, when the cloned
 // process failed before exec, reaps that too. Runs on a worker thread.
-HelperOutcome await_helper(const LaunchedHelper& helper);
+// A seccomp listener that arrives first goes to on_listener at once: the
+// program's own execve may already wait for an answer from it.
+HelperOutcome await_helper(const LaunchedHelper& helper, const std::function<void(int)>& on_listener);
 
 }  // namespace tsc

@@ -14,8 +14,6 @@ export interface HelperReport {
   errno: number;
   /** The failed step, e.g. "mount /proc" or "exec". */
   step: string;
-  /** The seccomp listener fd when the process's program notifies, else -1. */
-  seccompListener: number;
 }
 
 /** One struct seccomp_notif, as received from the listener. */
@@ -40,8 +38,18 @@ export interface ExitWatcherHandle {
 }
 
 export interface NativeBinding {
-  /** Starts the helper (synchronously) and resolves with its report. */
-  startHelper(helperPath: string, plan: Buffer, stdio: [number, number, number], joinPidfd: number): Promise<HelperReport>;
+  /**
+   * Starts the helper (synchronously) and resolves with its report. A seccomp listener fd goes
+   * to onSeccompListener as soon as it arrives, before the report: the program's own execve may
+   * already wait on it.
+   */
+  startHelper(
+    helperPath: string,
+    plan: Buffer,
+    stdio: [number, number, number],
+    joinPidfd: number,
+    onSeccompListener?: (fd: number) => void,
+  ): Promise<HelperReport>;
   /** Calls back once when the process behind pidfd exits, after reaping it. */
   watchExit(
     pidfd: number,
