@@ -336,6 +336,38 @@ describe('mount targets never leave the rootfs', () => {
     expect(fs.readdirSync(hostDir)).toEqual([]);
   });
 
+  test.each(['none', 'host'] as const)(
+    'generated /etc files never follow a rootfs symlink to the host (network %s)',
+    async (network) => {
+      const root = rootfsCopy();
+      const hostDir = tempDir('mnt-escape-etc-');
+      for (const name of ['hostname', 'hosts', 'resolv.conf']) {
+        const hostFile = path.join(hostDir, name);
+        fs.writeFileSync(hostFile, `host ${name}\n`);
+        fs.rmSync(path.join(root, 'etc', name), { force: true });
+        fs.symlinkSync(hostFile, path.join(root, 'etc', name));
+      }
+      let result: ProcessOutput | undefined;
+      let error: any;
+      try {
+        result = await run({ rootfs: root, hostname: 'symbox', network }, ['sh', '-c', 'hostname; cat /etc/hostname /etc/hosts /etc/resolv.conf 2>/dev/null; true']);
+      } catch (err) {
+        error = err;
+      }
+      if (error) expect(error).toBeInstanceOf(ContainerSetupError);
+      else {
+        expect(result?.exitCode).toBe(0);
+        expect(result?.stdout.startsWith('symbox\n')).toBe(true);
+        // Whatever the container shows, it is not the content of the host files.
+        expect(result?.stdout).not.toMatch(/^host /m);
+      }
+      expect(fs.readdirSync(hostDir).sort()).toEqual(['hostname', 'hosts', 'resolv.conf']);
+      for (const name of ['hostname', 'hosts', 'resolv.conf']) {
+        expect(fs.readFileSync(path.join(hostDir, name), 'utf8')).toBe(`host ${name}\n`);
+      }
+    },
+  );
+
   test('a bind source is taken from the host, a symlinked target from the rootfs', async () => {
     const root = rootfsCopy();
     const hostDir = tempDir('mnt-escape-bind-');

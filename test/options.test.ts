@@ -313,6 +313,18 @@ describe('init', () => {
     expect(initCmd.startsWith('sh -c')).toBe(false);
   });
 
+  test('the program behind init still has only fds 0, 1, 2, the default caps and no_new_privs', async () => {
+    const r = await sh({ ...base, init: true }, 'ls /proc/self/fd; grep -E "^(CapEff|NoNewPrivs)" /proc/self/status');
+    expect(r).toMatchObject(ok('0\n1\n2\n3\nCapEff:\t00000000a80425fb\nNoNewPrivs:\t1\n'));
+  });
+
+  test('the init itself holds no capability beyond the defaults and runs with no_new_privs', async () => {
+    const r = await run({ ...base, init: true }, ['cat', '/proc/1/status']);
+    expect(r.exitCode).toBe(0);
+    expect(statusField(r.stdout, 'NoNewPrivs')).toBe('1');
+    expect(BigInt('0x' + statusField(r.stdout, 'CapBnd')) & ~DOCKER_DEFAULT_CAPS).toBe(0n);
+  });
+
   test('the exit code of the program is forwarded', async () => {
     const c = make({ ...base, init: true });
     const p = c.spawn(['sh', '-c', 'exit 5'], { stdio: 'pipe' });
