@@ -1,0 +1,98 @@
+/**
+ * Escape class: /proc/self/exe of a runtime process overwritten through a
+ * container process (CVE-2019-5736).
+ *
+ * While a container runs, processes are exec'd into it again and again; a root
+ * process inside loops over /proc, opening /proc/<pid>/exe of every other pid
+ * for writing (O_WRONLY, O_RDWR), and O_PATH to reopen it for writing later
+ * through /proc/self/fd/N (when the helper has exec'd or exited and the kernel
+ * no longer answers ETXTBSY). No open for writing may succeed, the helper binary
+ * must be unchanged, and the exec'd processes must run normally.
+ */
+import type { ContainerOptions } from '../../lib';
+import { cleanup, fixturesMount, HELPER, make, sha256, sharedRootfs, sleep } from './support';
+
+afterEach(cleanup);
+
+const ATTACK_SECONDS = 6;
+
+interface AttackResult {
+  attackerOutput: string;
+  attackerExit: number | null;
+  execs: number;
+  execFailures: string[];
+}
+
+/** Runs the attacker in the container (as PID 1 or exec'd) while exec'ing `true`/`cat` into it in a loop. */
+async function attack(opts: ContainerOptions, attackerAsExec: boolean): Promise<AttackResult> {
+  const c = make({ rootfs: sharedRootfs, readonly: true, mounts: [fixturesMount('exe-grab')], ...opts });
+  const grab = ['/fixtures/exe-grab', String(ATTACK_SECONDS)];
+  const main = c.spawn(attackerAsExec ? ['sleep', '1000'] : grab, { stdio: 'pipe' });
+  await main.started;
+  const attacker = attackerAsExec ? c.exec(grab, { stdio: 'pipe' }) : main;
+  const attackerDone = attacker.output();
+  // Execs stop a little before the attacker does: one that PID 1's exit cuts short is no failure.
+  const deadline = Date.now() + (ATTACK_SECONDS - 1) * 1000;
+  let finished = false;
+  void attackerDone.finally(() => {
+    finished = true;
+  });
+  let execs = 0;
+  const execFailures: string[] = [];
+  // Two exec loops at once, so that helpers overlap the attacker's scans.
+  const loop = async (argv: string[], expected: string) => {
+    while (!finished && Date.now() < deadline) {
+      try {
+        const r = await c.exec(argv, { stdio: 'pipe' }).output();
+        execs++;
+        if (r.exitCode !== 0 || !r.stdout.includes(expected)) execFailures.push(JSON.stringify(r));
+      } catch (err) {
+        // The container may stop between the check and the exec.
+        if (!finished) execFailures.push(String(err));
+      }
+    }
+  };
+  await Promise.all([loop(['echo', 'exec-ran'], 'exec-ran'), loop(['cat', '/proc/self/status'], 'Name:'), attackerDone]);
+  const r = await attackerDone;
+  if (process.env.TSC_SECURITY_VERBOSE) console.log(r.stdout.split('\n').filter((l) => !l.startsWith('WRITABLE reopen')).join('\n'));
+  if (attackerAsExec) main.kill('SIGKILL');
+  await sleep(10);
+  return { attackerOutput: r.stdout + r.stderr, attackerExit: r.exitCode, execs, execFailures };
+}
+
+function expectNoWrite(result: AttackResult, helperBefore: string): void {
+  // Shown on failure: every WRITABLE line names the exe that could be opened for writing.
+  const writable = result.attackerOutput.split('\n').filter((l) => l.startsWith('WRITABLE'));
+  expect({ writable, summary: result.attackerOutput.split('\n').filter((l) => l.startsWith('attempts=')) }).toEqual({
+    writable: [],
+    summary: [expect.stringMatching(/ writable=0 /)],
+  });
+  expect(result.attackerExit).toBe(0);
+  expect(sha256(HELPER)).toBe(helperBefore);
+  expect(result.execFailures).toEqual([]);
+  expect(result.execs).toBeGreaterThan(20);
+}
+
+describe('CVE-2019-5736: /proc/<pid>/exe of runtime processes cannot be opened for writing', () => {
+  const helperBefore = sha256(HELPER);
+
+  test('container PID 1 (root) attacks every exec that joins the container', async () => {
+    const result = await attack({}, false);
+    expectNoWrite(result, helperBefore);
+  }, 60_000);
+
+  test('an exec\'d root process attacks the execs that follow it', async () => {
+    const result = await attack({}, true);
+    expectNoWrite(result, helperBefore);
+  }, 60_000);
+
+  test('even with CAP_SYS_PTRACE added, the helper binary cannot be opened for writing', async () => {
+    const result = await attack({ capabilities: { add: ['CAP_SYS_PTRACE'] } }, false);
+    expectNoWrite(result, helperBefore);
+  }, 60_000);
+
+  test('the same with a user namespace (container root is not host root)', async () => {
+    const result = await attack({ userns: true }, false);
+    expectNoWrite(result, helperBefore);
+  }, 60_000);
+});
