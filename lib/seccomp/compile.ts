@@ -1,0 +1,299 @@
+/**
+ * The seccomp compiler: a resolved profile to a classic BPF program over struct seccomp_data
+ * { int nr; u32 arch; u64 instruction_pointer; u64 args[6]; } (little-endian).
+ *
+ * Layout:
+ *   1. ld arch; one jeq per filtered architecture; any other arch → the "bad arch" action,
+ *      SECCOMP_RET_KILL_THREAD, which is libseccomp's default (SCMP_ACT_KILL).
+ *   2. per architecture: ld nr; on x86_64 without x32, nr >= __X32_SYSCALL_BIT is the bad arch
+ *      too, except nr == -1 (what a tracer uses to skip a syscall) which gets the default action —
+ *      as libseccomp does. With both x86_64 and x32 one dispatch covers both (x32 numbers carry
+ *      the bit). Then a binary search over the syscall numbers that have rules (jge splits down to
+ *      leaves of a few jeq), never a linear scan.
+ *   3. per syscall: the rules, each a conjunction of 64-bit argument comparisons split into the
+ *      high and low 32-bit words (32-bit arches i386/x32 compare only the low word, as libseccomp).
+ *
+ * Semantics when several rules name the same syscall, chosen to agree with libseccomp (2.5):
+ *   - a rule whose action equals the default action is dropped (libseccomp refuses it with
+ *     -EACCES, and runc/crun skip it);
+ *   - a rule without conditions wins over every conditional rule of that syscall, whichever comes
+ *     first; of several such rules the first one wins (libseccomp keeps the first unconditional
+ *     entry and clears the argument trees when an unconditional rule arrives);
+ *   - MASKED_EQ with a zero mask (on the words the arch compares) is no condition at all;
+ *   - otherwise conditional rules are tried in the kernel's action precedence (KILL_PROCESS,
+ *     KILL_THREAD, TRAP, ERRNO, USER_NOTIF, TRACE, LOG, ALLOW; ties in profile order): where the
+ *     rules' conditions overlap with different actions the most restrictive action wins.
+ *     libseccomp's result in that case depends on its argument-tree layout (and it fails with
+ *     -EEXIST for identical conditions); rules with the same action, or disjoint conditions,
+ *     give the same verdict in both — the differential test checks exactly those classes.
+ *   - on i386 a rule on a socket or SysV IPC call also applies to socketcall(2)/ipc(2) with
+ *     argument 0 equal to the call's number (its own argument 0 comparison replaced), as
+ *     libseccomp's multiplexer handling does.
+ */
+import { Assembler, BPF, type Label } from './bpf';
+import type { Arch, Cond, ResolvedProfile } from './resolve';
+import { SECCOMP_RET } from './resolve';
+import x86_64 from './tables/x86_64';
+import i386 from './tables/i386';
+import x32 from './tables/x32';
+import aarch64 from './tables/aarch64';
+
+export const TABLES: Record<Arch, Readonly<Record<string, number>>> = { x86_64, i386, x32, aarch64 };
+
+export const AUDIT_ARCH: Record<Arch, number> = {
+  x86_64: 0xc000003e,
+  i386: 0x40000003,
+  x32: 0xc000003e,
+  aarch64: 0xc00000b7,
+};
+
+const IS_64: Record<Arch, boolean> = { x86_64: true, aarch64: true, i386: false, x32: false };
+
+export const X32_SYSCALL_BIT = 0x40000000;
+export const BAD_ARCH_ACTION = SECCOMP_RET.KILL_THREAD;
+
+/** i386 socketcall(2) call numbers (linux/net.h SYS_*). */
+export const SOCKETCALL: Readonly<Record<string, number>> = {
+  socket: 1, bind: 2, connect: 3, listen: 4, accept: 5, getsockname: 6, getpeername: 7, socketpair: 8,
+  send: 9, recv: 10, sendto: 11, recvfrom: 12, shutdown: 13, setsockopt: 14, getsockopt: 15,
+  sendmsg: 16, recvmsg: 17, accept4: 18, recvmmsg: 19, sendmmsg: 20,
+};
+/** i386 ipc(2) call numbers (linux/ipc.h). */
+export const IPC: Readonly<Record<string, number>> = {
+  semop: 1, semget: 2, semctl: 3, semtimedop: 4, msgsnd: 11, msgrcv: 12, msgget: 13, msgctl: 14,
+  shmat: 21, shmdt: 22, shmget: 23, shmctl: 24,
+};
+
+const OFF_NR = 0;
+const OFF_ARCH = 4;
+const argLo = (i: number) => 16 + 8 * i;
+const argHi = (i: number) => 20 + 8 * i;
+
+const M32 = 0xffffffffn;
+
+interface NCond {
+  index: number;
+  op: Cond['op'];
+  datum: bigint; // masked for MASKED_EQ, truncated to 32 bits on 32-bit arches
+  mask: bigint;
+}
+
+interface ArchRule {
+  action: number;
+  conds: NCond[];
+}
+
+function normalize(c: Cond, is64: boolean): NCond | null {
+  const width = is64 ? 0xffffffffffffffffn : M32;
+  if (c.op === 'MASKED_EQ') {
+    const mask = c.a & width;
+    if (mask === 0n) return null; // tautology (libseccomp skips it)
+    return { index: c.index, op: c.op, mask, datum: c.b & mask };
+  }
+  return { index: c.index, op: c.op, mask: width, datum: c.a & width };
+}
+
+/** Rules per syscall number for one arch, in profile order. */
+export function rulesForArch(p: ResolvedProfile, arch: Arch): Map<number, ArchRule[]> {
+  const table = TABLES[arch];
+  const is64 = IS_64[arch];
+  const out = new Map<number, ArchRule[]>();
+  const add = (nr: number, action: number, conds: (NCond | null)[]) => {
+    const list = out.get(nr) ?? [];
+    list.push({ action, conds: conds.filter((c): c is NCond => c !== null) });
+    out.set(nr, list);
+  };
+  for (const rule of p.rules) {
+    if (rule.action === p.defaultAction) continue;
+    const conds = rule.args.map((c) => normalize(c, is64));
+    for (const name of rule.names) {
+      if (arch === 'i386' && (name in SOCKETCALL || name in IPC)) {
+        const mux = name in SOCKETCALL ? table.socketcall : table.ipc;
+        const call = name in SOCKETCALL ? SOCKETCALL[name] : IPC[name];
+        const muxConds = rule.args.filter((c) => c.index !== 0).map((c) => normalize(c, is64));
+        add(mux, rule.action, [{ index: 0, op: 'EQ', mask: M32, datum: BigInt(call) }, ...muxConds]);
+      }
+      const nr = table[name];
+      if (nr === undefined) continue; // not on this arch: skipped, as libseccomp does
+      add(nr, rule.action, conds);
+    }
+  }
+  return out;
+}
+
+/** Kernel precedence: the lower the action (as a signed 32-bit value, data masked off), the stronger. */
+function precedence(action: number): number {
+  return (action & 0xffff0000) | 0;
+}
+
+interface Decision {
+  unconditional?: number;
+  rules: ArchRule[];
+}
+
+function decide(rules: ArchRule[]): Decision {
+  const uncond = rules.find((r) => r.conds.length === 0);
+  if (uncond) return { unconditional: uncond.action, rules: [] };
+  const sorted = rules.map((r, i) => ({ r, i })).sort((x, y) => precedence(x.r.action) - precedence(y.r.action) || x.i - y.i);
+  return { rules: sorted.map((x) => x.r) };
+}
+
+function emitCond(asm: Assembler, c: NCond, is64: boolean, fail: Label): void {
+  const pass = asm.label();
+  const dh = Number(c.datum >> 32n);
+  const dl = Number(c.datum & M32);
+  const lo = argLo(c.index);
+  const hi = argHi(c.index);
+  if (c.op === 'MASKED_EQ') {
+    const mh = Number(c.mask >> 32n);
+    const ml = Number(c.mask & M32);
+    if (is64 && mh !== 0) {
+      asm.ld(hi);
+      if (mh !== 0xffffffff) asm.and(mh);
+      asm.jump(BPF.JEQ_K, dh, undefined, fail);
+    }
+    if (ml !== 0) {
+      asm.ld(lo);
+      if (ml !== 0xffffffff) asm.and(ml);
+      asm.jump(BPF.JEQ_K, dl, undefined, fail);
+    }
+    asm.place(pass);
+    return;
+  }
+  if (is64) {
+    asm.ld(hi);
+    switch (c.op) {
+      case 'EQ':
+        asm.jump(BPF.JEQ_K, dh, undefined, fail);
+        break;
+      case 'NE':
+        asm.jump(BPF.JEQ_K, dh, undefined, pass);
+        break;
+      case 'GT':
+      case 'GE':
+        asm.jump(BPF.JGT_K, dh, pass, undefined);
+        asm.jump(BPF.JEQ_K, dh, undefined, fail);
+        break;
+      case 'LT':
+      case 'LE':
+        asm.jump(BPF.JGT_K, dh, fail, undefined);
+        asm.jump(BPF.JEQ_K, dh, undefined, pass);
+        break;
+    }
+  }
+  asm.ld(lo);
+  switch (c.op) {
+    case 'EQ':
+      asm.jump(BPF.JEQ_K, dl, undefined, fail);
+      break;
+    case 'NE':
+      asm.jump(BPF.JEQ_K, dl, fail, undefined);
+      break;
+    case 'GT':
+      asm.jump(BPF.JGT_K, dl, undefined, fail);
+      break;
+    case 'GE':
+      asm.jump(BPF.JGE_K, dl, undefined, fail);
+      break;
+    case 'LT':
+      asm.jump(BPF.JGE_K, dl, fail, undefined);
+      break;
+    case 'LE':
+      asm.jump(BPF.JGT_K, dl, fail, undefined);
+      break;
+  }
+  asm.place(pass);
+}
+
+/** A syscall's rule block: each rule's conditions, its return, the default at the end. */
+function emitSyscall(asm: Assembler, d: Decision, is64: boolean, defaultAction: number): void {
+  for (const r of d.rules) {
+    const next = asm.label();
+    for (const c of r.conds) emitCond(asm, c, is64, next);
+    asm.ret(r.action);
+    asm.place(next);
+  }
+  asm.ret(defaultAction);
+}
+
+const LEAF = 6;
+
+function emitSearch(asm: Assembler, nrs: number[], blocks: Map<number, Decision>, is64: boolean, def: number): void {
+  if (nrs.length <= LEAF) {
+    // Leaf: jeq per syscall; unconditional verdicts share one ret per action.
+    const rets = new Map<number, Label>();
+    const conds: { label: Label; d: Decision }[] = [];
+    for (const nr of nrs) {
+      const d = blocks.get(nr) as Decision;
+      let l: Label;
+      if (d.unconditional !== undefined) {
+        l = rets.get(d.unconditional) ?? asm.label();
+        rets.set(d.unconditional, l);
+      } else {
+        l = asm.label();
+        conds.push({ label: l, d });
+      }
+      asm.jump(BPF.JEQ_K, nr, l, undefined);
+    }
+    asm.ret(def);
+    for (const [action, l] of rets) {
+      asm.place(l);
+      asm.ret(action);
+    }
+    for (const { label, d } of conds) {
+      asm.place(label);
+      emitSyscall(asm, d, is64, def);
+    }
+    return;
+  }
+  const mid = nrs.length >> 1;
+  const right = asm.label();
+  asm.jump(BPF.JGE_K, nrs[mid], right, undefined);
+  emitSearch(asm, nrs.slice(0, mid), blocks, is64, def);
+  asm.place(right);
+  emitSearch(asm, nrs.slice(mid), blocks, is64, def);
+}
+
+export function compileResolved(p: ResolvedProfile): { program: Buffer; notifies: boolean } {
+  const asm = new Assembler();
+  const def = p.defaultAction;
+  let notifies = def === SECCOMP_RET.USER_NOTIF;
+
+  // Architecture groups: x86_64 and x32 share AUDIT_ARCH_X86_64 and one block.
+  const groups: Arch[][] = [];
+  for (const a of p.arches) {
+    if (a === 'x32' && p.arches.includes('x86_64')) continue;
+    groups.push(a === 'x86_64' && p.arches.includes('x32') ? ['x86_64', 'x32'] : [a]);
+  }
+  const labels = groups.map(() => asm.label());
+  asm.ld(OFF_ARCH);
+  groups.forEach((g, i) => asm.jump(BPF.JEQ_K, AUDIT_ARCH[g[0]], labels[i], undefined));
+  asm.ret(BAD_ARCH_ACTION);
+
+  groups.forEach((g, i) => {
+    asm.place(labels[i]);
+    const is64 = IS_64[g[0]];
+    const blocks = new Map<number, Decision>();
+    for (const arch of g) {
+      for (const [nr, rules] of rulesForArch(p, arch)) {
+        if (rules.some((r) => r.action === SECCOMP_RET.USER_NOTIF)) notifies = true;
+        blocks.set(nr, decide(rules));
+      }
+    }
+    asm.ld(OFF_NR);
+    if (g.length === 1 && (g[0] === 'x86_64' || g[0] === 'x32')) {
+      const other = asm.label();
+      const dispatch = asm.label();
+      if (g[0] === 'x86_64') asm.jump(BPF.JGE_K, X32_SYSCALL_BIT, other, dispatch);
+      else asm.jump(BPF.JGE_K, X32_SYSCALL_BIT, dispatch, other);
+      asm.place(other);
+      if (g[0] === 'x86_64') asm.jump(BPF.JEQ_K, 0xffffffff, dispatch, undefined);
+      asm.ret(BAD_ARCH_ACTION);
+      asm.place(dispatch);
+    }
+    const nrs = [...blocks.keys()].sort((a, b) => a - b);
+    if (nrs.length === 0) asm.ret(def);
+    else emitSearch(asm, nrs, blocks, is64, def);
+  });
+  return { program: asm.assemble(), notifies };
+}
