@@ -5,14 +5,48 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <string>
 #include <vector>
 
 #include "setup_error.h"
 #include "syscalls.h"
 
-extern char** environ;
-
 namespace tsc {
+
+namespace {
+
+std::string env_value(const Plan& plan, const std::string& name) {
+  for (const auto& entry : plan.env) {
+    if (entry.compare(0, name.size() + 1, name + "=") == 0) return entry.substr(name.size() + 1);
+  }
+  return "";
+}
+
+// The program's path: argv[0] itself when it has a '/', else the first
+// executable regular file of that name along the container's PATH. Searching
+// here, rather than with execvp, makes exactly one execve: a seccomp notify
+// handler sees the program once, not one failed attempt per PATH entry.
+std::string resolve_program(const Plan& plan) {
+  const std::string& name = plan.argv[0];
+  if (name.find('/') != std::string::npos) return name;
+  std::string path = env_value(plan, "PATH");
+  int first_error = ENOENT;
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t colon = path.find(':', start);
+    if (colon == std::string::npos) colon = path.size();
+    std::string dir = path.substr(start, colon - start);
+    start = colon + 1;
+    std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
+    struct stat st;
+    if (stat(candidate.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    if (access(candidate.c_str(), X_OK) == 0) return candidate;
+    first_error = EACCES;
+  }
+  throw SetupError{"exec", first_error};
+}
+
+}  // namespace
 
 void exec_program(const Plan& plan) {
   std::vector<char*> argv;
@@ -24,9 +58,8 @@ void exec_program(const Plan& plan) {
   // Every fd above stdio is closed at exec, whoever opened it and however.
   check(sys_close_range(3, ~0U, CLOSE_RANGE_CLOEXEC), "mark fds close-on-exec");
   umask(022);
-  // execvp searches the PATH of the container's environment, not the helper's.
-  environ = envp.data();
-  execvp(argv[0], argv.data());
+  std::string program = resolve_program(plan);
+  execve(program.c_str(), argv.data(), envp.data());
   throw SetupError{"exec", errno};
 }
 

@@ -17,5 +17,13 @@ export {
 export type { ContainerConfig } from './options/validate';
 export type { CgroupStats } from './cgroups/stats';
 export { CgroupError } from './cgroups/container-cgroup';
+export type { SeccompOption, OciLinuxSeccomp, DockerSeccompProfile } from './seccomp/types';
+export type {
+  SeccompNotification,
+  SeccompDecision,
+  SeccompNotifyHandler,
+  SeccompNotifyOptions,
+} from './seccomp-notify/types';
+export { DEFAULT_PROFILE as DEFAULT_SECCOMP_PROFILE } from './seccomp';
 export * from './options/types';
 export { DEFAULT_CAPABILITIES, MASKED_PATHS, READONLY_PATHS } from './options/defaults';

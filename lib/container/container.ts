@@ -16,6 +16,8 @@ import { ContainerCgroup, removeStaleCgroups } from '../cgroups/container-cgroup
 import { normalizeResources } from '../cgroups/resources';
 import type { CgroupStats } from '../cgroups/stats';
 import { execPlan, runPlan } from './plan';
+import { prepareSeccomp, syscallName, type PreparedSeccomp } from './seccomp-setup';
+import { serveSeccompListener } from '../seccomp-notify/listener';
 import { setupHint } from './setup-hints';
 import '../polyfills';
 
@@ -40,10 +42,13 @@ export class Container {
   #cgroup: ContainerCgroup | undefined;
   #released: Promise<void> | undefined;
   #destroyed = false;
+  readonly #seccomp: PreparedSeccomp | null;
 
   constructor(options?: ContainerOptions) {
     this.#config = normalizeContainerOptions(options);
     this.id = this.#config.id;
+    // Compiled here (and cached by the compiler): a profile error is thrown now, not at spawn.
+    this.#seccomp = prepareSeccomp(this.#config.seccomp, this.#config.capabilities);
     // Load the addon now: a missing build is reported here, not at spawn.
     native();
     killLiveProcessesOnExit();
@@ -65,7 +70,8 @@ export class Container {
       stdio: resolveStdio(options?.stdio),
       start: async (fds) => {
         const cgroup = this.#makeCgroup();
-        const report = await native().startHelper(helperPath(), runPlan(args, process, this.#config, cgroup.plan()), fds, -1);
+        const plan = runPlan(args, process, this.#config, cgroup.plan(), this.#seccomp);
+        const report = await native().startHelper(helperPath(), plan, fds, -1, this.#seccompListener());
         if (!report.ok) await this.#releaseCgroup();
         return report;
       },
@@ -98,8 +104,8 @@ export class Container {
         await main.started.catch(() => undefined);
         if (!main.running || !this.#cgroup) throw new ContainerStoppedError(this.id, 'exec');
         oomKillsAtStart = this.#oomKills();
-        const plan = execPlan(args, process, this.#config, this.#cgroup.plan());
-        return native().startHelper(helperPath(), plan, fds, main.pidfd);
+        const plan = execPlan(args, process, this.#config, this.#cgroup.plan(), this.#seccomp);
+        return native().startHelper(helperPath(), plan, fds, main.pidfd, this.#seccompListener());
       },
       reportError: (report) =>
         report.step === 'join namespaces' && report.errno === ESRCH
@@ -180,6 +186,17 @@ export class Container {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.destroy();
+  }
+
+  /** Serves a seccomp listener with the notify handler, when the profile notifies. */
+  #seccompListener(): ((fd: number) => void) | undefined {
+    const notify = this.#config.seccomp.notify;
+    if (!notify || !this.#seccomp?.compiled.notifies) return undefined;
+    return (fd) => {
+      serveSeccompListener(fd, notify.handler, syscallName, (error) =>
+        process.emitWarning(`container ${this.id}: seccomp notify handler failed: ${error.message}`),
+      );
+    };
   }
 
   #trackStdio(p: ContainerProcess): void {

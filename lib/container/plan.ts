@@ -6,6 +6,7 @@
 import type { ContainerConfig, NormalizedProcessOptions } from '../options/validate';
 import { MASKED_PATHS, READONLY_PATHS } from '../options/defaults';
 import type { CgroupPlan } from '../cgroups/container-cgroup';
+import type { PreparedSeccomp } from './seccomp-setup';
 
 /** The largest 64-bit value spells RLIM_INFINITY. */
 const UNLIMITED = '18446744073709551615';
@@ -37,6 +38,13 @@ function processEntries(argv: string[], process: NormalizedProcessOptions, confi
   return entries;
 }
 
+function seccompEntries(seccomp: PreparedSeccomp | null): Entry[] {
+  if (!seccomp) return [];
+  const entries: Entry[] = [['seccomp', seccomp.hex]];
+  if (seccomp.compiled.notifies) entries.push(['seccomp.notify', true]);
+  return entries;
+}
+
 function cgroupEntries(cgroup: CgroupPlan | null, withMounts: boolean): Entry[] {
   if (!cgroup) return [];
   const entries: Entry[] = [];
@@ -59,8 +67,14 @@ export function runPlan(
   process: NormalizedProcessOptions,
   config: ContainerConfig,
   cgroup: CgroupPlan | null,
+  seccomp: PreparedSeccomp | null,
 ): Buffer {
-  const entries: Entry[] = [['mode', 'run'], ...processEntries(argv, process, config), ...cgroupEntries(cgroup, true)];
+  const entries: Entry[] = [
+    ['mode', 'run'],
+    ...processEntries(argv, process, config),
+    ...cgroupEntries(cgroup, true),
+    ...seccompEntries(seccomp),
+  ];
   entries.push(['hostname', config.hostname]);
   if (config.rootfs === null) entries.push(['rootfs', '/'], ['rootfs.host', true]);
   else entries.push(['rootfs', config.rootfs]);
@@ -93,6 +107,12 @@ export function execPlan(
   process: NormalizedProcessOptions,
   config: ContainerConfig,
   cgroup: CgroupPlan | null,
+  seccomp: PreparedSeccomp | null,
 ): Buffer {
-  return serialize([['mode', 'exec'], ...processEntries(argv, process, config), ...cgroupEntries(cgroup, false)]);
+  return serialize([
+    ['mode', 'exec'],
+    ...processEntries(argv, process, config),
+    ...cgroupEntries(cgroup, false),
+    ...seccompEntries(seccomp),
+  ]);
 }

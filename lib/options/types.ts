@@ -2,6 +2,8 @@
  * The public option shapes of ts-container. These are a contract: extend, never rename.
  */
 import type { Readable, Writable, Stream } from 'node:stream';
+import type { SeccompOption } from '../seccomp/types';
+import type { SeccompNotifyOptions } from '../seccomp-notify/types';
 
 /** A size in bytes, or a string with a k/m/g suffix ("64m"). */
 export type ByteSize = number | string;
@@ -126,6 +128,12 @@ export interface ContainerOptions {
    * root (e.g. "/ci-jobs"); default: "ts-container" below this process's own cgroup.
    */
   cgroupParent?: string;
+  /**
+   * The seccomp profile: 'default' (Docker's default profile; the default), 'unconfined', an
+   * OCI `linux.seccomp` object or a Docker/Podman JSON profile; or { profile, notify } to hand
+   * some system calls to a callback.
+   */
+  seccomp?: SeccompOption | { profile?: SeccompOption; notify?: SeccompNotifyOptions };
 }
 
 export type StdioName = 'pipe' | 'inherit' | 'ignore';

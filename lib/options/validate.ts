@@ -11,6 +11,7 @@ import { parseByteSize } from './sizes';
 import { normalizeCapabilities } from './capabilities';
 import { fail } from './option-error';
 import { NormalizedResources, normalizeResources } from '../cgroups/resources';
+import { normalizeSeccomp, type SeccompSetting } from '../container/seccomp-setup';
 import { DEFAULT_PATH, DEFAULT_USERNS_BASE, DEFAULT_USERNS_SIZE } from './defaults';
 
 export interface NormalizedUser {
@@ -41,13 +42,14 @@ export interface ContainerConfig {
   rlimits: { name: RlimitName; soft: number | 'unlimited'; hard: number | 'unlimited' }[];
   resources: NormalizedResources | null;
   cgroupParent?: string;
+  seccomp: SeccompSetting;
 }
 
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 const HOSTNAME_PATTERN = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 const CONTAINER_KEYS = new Set([
   'id', 'rootfs', 'readonly', 'hostname', 'mounts', 'env', 'cwd', 'user', 'network', 'init', 'userns', 'timens',
-  'capabilities', 'rlimits', 'resources', 'cgroupParent',
+  'capabilities', 'rlimits', 'resources', 'cgroupParent', 'seccomp',
 ]);
 const PROCESS_KEYS = new Set(['stdio', 'env', 'cwd', 'user', 'signal', 'timeout', 'killSignal']);
 const RLIMIT_NAMES: readonly RlimitName[] = [
@@ -288,6 +290,7 @@ export function normalizeContainerOptions(options: ContainerOptions | undefined)
     rlimits: checkRlimits(options.rlimits),
     resources: normalizeResources(options.resources),
     cgroupParent: checkCgroupParent(options.cgroupParent),
+    seccomp: normalizeSeccomp(options.seccomp),
   };
 }
 

@@ -127,15 +127,17 @@ function precedence(action: number): number {
 }
 
 interface Decision {
+  /** i386 and x32 compare only the low 32-bit words (libseccomp's ARCH_SIZE_32). */
+  is64: boolean;
   unconditional?: number;
   rules: ArchRule[];
 }
 
-function decide(rules: ArchRule[]): Decision {
+function decide(rules: ArchRule[], is64: boolean): Decision {
   const uncond = rules.find((r) => r.conds.length === 0);
-  if (uncond) return { unconditional: uncond.action, rules: [] };
+  if (uncond) return { is64, unconditional: uncond.action, rules: [] };
   const sorted = rules.map((r, i) => ({ r, i })).sort((x, y) => precedence(x.r.action) - precedence(y.r.action) || x.i - y.i);
-  return { rules: sorted.map((x) => x.r) };
+  return { is64, rules: sorted.map((x) => x.r) };
 }
 
 function emitCond(asm: Assembler, c: NCond, is64: boolean, fail: Label): void {
@@ -206,10 +208,10 @@ function emitCond(asm: Assembler, c: NCond, is64: boolean, fail: Label): void {
 }
 
 /** A syscall's rule block: each rule's conditions, its return, the default at the end. */
-function emitSyscall(asm: Assembler, d: Decision, is64: boolean, defaultAction: number): void {
+function emitSyscall(asm: Assembler, d: Decision, defaultAction: number): void {
   for (const r of d.rules) {
     const next = asm.label();
-    for (const c of r.conds) emitCond(asm, c, is64, next);
+    for (const c of r.conds) emitCond(asm, c, d.is64, next);
     asm.ret(r.action);
     asm.place(next);
   }
@@ -218,7 +220,7 @@ function emitSyscall(asm: Assembler, d: Decision, is64: boolean, defaultAction: 
 
 const LEAF = 6;
 
-function emitSearch(asm: Assembler, nrs: number[], blocks: Map<number, Decision>, is64: boolean, def: number): void {
+function emitSearch(asm: Assembler, nrs: number[], blocks: Map<number, Decision>, def: number): void {
   if (nrs.length <= LEAF) {
     // Leaf: jeq per syscall; unconditional verdicts share one ret per action.
     const rets = new Map<number, Label>();
@@ -242,16 +244,16 @@ function emitSearch(asm: Assembler, nrs: number[], blocks: Map<number, Decision>
     }
     for (const { label, d } of conds) {
       asm.place(label);
-      emitSyscall(asm, d, is64, def);
+      emitSyscall(asm, d, def);
     }
     return;
   }
   const mid = nrs.length >> 1;
   const right = asm.label();
   asm.jump(BPF.JGE_K, nrs[mid], right, undefined);
-  emitSearch(asm, nrs.slice(0, mid), blocks, is64, def);
+  emitSearch(asm, nrs.slice(0, mid), blocks, def);
   asm.place(right);
-  emitSearch(asm, nrs.slice(mid), blocks, is64, def);
+  emitSearch(asm, nrs.slice(mid), blocks, def);
 }
 
 export function compileResolved(p: ResolvedProfile): { program: Buffer; notifies: boolean } {
@@ -272,12 +274,11 @@ export function compileResolved(p: ResolvedProfile): { program: Buffer; notifies
 
   groups.forEach((g, i) => {
     asm.place(labels[i]);
-    const is64 = IS_64[g[0]];
     const blocks = new Map<number, Decision>();
     for (const arch of g) {
       for (const [nr, rules] of rulesForArch(p, arch)) {
         if (rules.some((r) => r.action === SECCOMP_RET.USER_NOTIF)) notifies = true;
-        blocks.set(nr, decide(rules));
+        blocks.set(nr, decide(rules, IS_64[arch]));
       }
     }
     asm.ld(OFF_NR);
@@ -293,7 +294,7 @@ export function compileResolved(p: ResolvedProfile): { program: Buffer; notifies
     }
     const nrs = [...blocks.keys()].sort((a, b) => a - b);
     if (nrs.length === 0) asm.ret(def);
-    else emitSearch(asm, nrs, blocks, is64, def);
+    else emitSearch(asm, nrs, blocks, def);
   });
   return { program: asm.assemble(), notifies };
 }

@@ -119,8 +119,8 @@ function conds(args: SeccompArg[] | null | undefined): Cond[] {
 
 /** Resolve a validated profile for a context. */
 export function resolveProfile(p: OciLinuxSeccomp | DockerSeccompProfile, ctx: CompileContext): ResolvedProfile {
-  const docker = p as DockerSeccompProfile & { defaultErrno?: number };
-  const defaultAction = actionValue(p.defaultAction, p.defaultErrnoRet ?? docker.defaultErrno);
+  const docker = p as DockerSeccompProfile & { defaultErrno?: number | string };
+  const defaultAction = actionValue(p.defaultAction, p.defaultErrnoRet ?? (typeof docker.defaultErrno === 'number' ? docker.defaultErrno : undefined));
   const caps = new Set(ctx.capabilities.map(normCap));
 
   // Architectures: Docker's archMap picks the entry of the native arch; `architectures` lists them

@@ -43,7 +43,7 @@ const TOP_KEYS = new Set([
   'defaultAction', 'defaultErrnoRet', 'defaultErrno', 'architectures', 'archMap', 'flags',
   'listenerPath', 'listenerMetadata', 'syscalls',
 ]);
-const SYSCALL_KEYS = new Set(['name', 'names', 'action', 'errnoRet', 'args', 'comment', 'includes', 'excludes']);
+const SYSCALL_KEYS = new Set(['name', 'names', 'action', 'errnoRet', 'errno', 'args', 'comment', 'includes', 'excludes']);
 const ARG_KEYS = new Set(['index', 'value', 'valueTwo', 'op']);
 const FILTER_KEYS = new Set(['caps', 'arches', 'minKernel']);
 
@@ -116,7 +116,8 @@ export function validateSeccompOption(value: unknown, where = 'seccomp'): Seccom
   checkKeys(value, TOP_KEYS, where);
   checkAction(value.defaultAction, `${where}.defaultAction`);
   checkErrno(value.defaultErrnoRet, `${where}.defaultErrnoRet`);
-  checkErrno(value.defaultErrno, `${where}.defaultErrno`);
+  // Podman's legacy `defaultErrno` is a name ("ENOSYS"); defaultErrnoRet is what counts.
+  if (value.defaultErrno !== undefined && typeof value.defaultErrno !== 'string') checkErrno(value.defaultErrno, `${where}.defaultErrno`);
   if (value.architectures !== undefined && value.architectures !== null) {
     if (!Array.isArray(value.architectures)) fail(`${where}.architectures`, 'expected an array of SCMP_ARCH_* names');
     value.architectures.forEach((a, i) => checkArch(a, `${where}.architectures[${i}]`));
