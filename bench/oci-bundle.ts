@@ -25,6 +25,8 @@ export interface BundleOptions {
   prefix?: string;
   /** OCI linux.resources (cgroup limits), when the run is measured with limits. */
   resources?: Record<string, unknown>;
+  /** OCI linux.seccomp, when the run is measured with a profile. */
+  seccomp?: Record<string, unknown>;
 }
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -68,6 +70,8 @@ function patchConfig(config: Json, opts: BundleOptions): Json {
   }
   config.linux.namespaces = namespaces;
   if (opts.resources) config.linux.resources = { ...(config.linux.resources ?? {}), ...opts.resources };
+  if (opts.seccomp) config.linux.seccomp = opts.seccomp;
+  else delete config.linux.seccomp;
   return config;
 }
 

@@ -11,11 +11,13 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { ensureBusyboxRootfs } from '../test/support/busybox-rootfs';
 import {
-  bwrapRunner, childProcessRunner, containerLimitsRunner, containerRunner, crunLimitsRunner, crunRunner, oneLine, runcLimitsRunner,
-  runcRunner, type Runner, type RunnerOptions,
+  bwrapRunner, childProcessRunner, containerLimitsRunner, containerRunner, containerUnconfinedRunner, crunLimitsRunner, crunRunner,
+  crunSeccompRunner, oneLine, runcLimitsRunner, runcRunner, runcSeccompRunner, type Runner, type RunnerOptions,
 } from './runners';
+import { defaultProfileAsOci, measureCompile, type CompileTimes } from './seccomp-compile';
 import { nsToMs, summarize, type Summary } from './stats';
 
 /** Container.spawn median may be at most this many times child_process.spawn's. */
@@ -24,6 +26,8 @@ const BASELINE_ROW = 'child_process.spawn';
 const TARGET_ROW = 'Container.spawn';
 /** Most the limits may add to Container.spawn's median, in ms. */
 const LIMITS_TARGET_MS = 1;
+/** Most the default seccomp profile may add to Container.spawn's median, in ms. */
+const SECCOMP_TARGET_MS = 0.3;
 
 /** Runners whose sequential total is measured (the spec asks for Container and runc). */
 const TOTAL_KEYS = ['container', 'runc', 'child_process'];
@@ -147,9 +151,22 @@ async function main(): Promise<number> {
 
   const rootfs = ensureBusyboxRootfs();
   const opts: RunnerOptions = { rootfs, timeoutMs: args.timeoutMs };
+  // Before any container compiles it: the first compile of the default profile is measured cold.
+  let compileTimes: CompileTimes | undefined;
+  let ociSeccomp: Record<string, unknown> | undefined;
+  try {
+    const seccomp = (await import(pathToFileURL(require.resolve(path.resolve(__dirname, '..', 'lib', 'seccomp'))).href)) as Parameters<typeof measureCompile>[0] & { default?: unknown };
+    const mod = ((seccomp as { default?: unknown }).default ?? seccomp) as Parameters<typeof measureCompile>[0];
+    compileTimes = measureCompile(mod);
+    ociSeccomp = defaultProfileAsOci(mod);
+  } catch (err) {
+    log(`seccomp compile: unavailable: ${reasonOf(err)}`);
+  }
   const all: Runner[] = [
-    childProcessRunner(opts), containerRunner(opts), containerLimitsRunner(opts), runcRunner(opts), runcLimitsRunner(opts),
-    crunRunner(opts), crunLimitsRunner(opts), bwrapRunner(opts),
+    childProcessRunner(opts), containerRunner(opts), containerUnconfinedRunner(opts), containerLimitsRunner(opts),
+    runcRunner(opts), runcLimitsRunner(opts), ...(ociSeccomp ? [runcSeccompRunner(opts, ociSeccomp)] : []),
+    crunRunner(opts), crunLimitsRunner(opts), ...(ociSeccomp ? [crunSeccompRunner(opts, ociSeccomp)] : []),
+    bwrapRunner(opts),
   ];
   const known = all.map((r) => r.key);
   for (const k of args.only ?? []) {
@@ -298,6 +315,17 @@ async function main(): Promise<number> {
     print(`Target: Container.spawn median <= ${TARGET_RATIO}x child_process.spawn: ` +
       `${targetMet ? 'MET' : 'NOT MET'} (${target!.ratio!.toFixed(2)}x: ${fmtMs(target!.medianMs)} vs ${fmtMs(baseline!.medianMs)} ms)`);
   }
+  if (compileTimes) {
+    print(`Seccomp: the default profile compiles to ${compileTimes.instructions} BPF instructions in ${fmtMs(compileTimes.firstMs)} ms ` +
+      `the first time, ${compileTimes.cachedMs.toFixed(4)} ms cached` +
+      (compileTimes.podmanFirstMs !== undefined ? `; Podman's profile: ${fmtMs(compileTimes.podmanFirstMs)} ms` : '') + '.');
+  }
+  const unconfined = rows.find((r) => r.name === 'Container.spawn (unconfined)');
+  if (target?.medianMs !== undefined && unconfined?.medianMs !== undefined) {
+    const extra = target.medianMs - unconfined.medianMs;
+    print(`Target: the default seccomp profile adds at most ${SECCOMP_TARGET_MS} ms at the median: ` +
+      `${extra <= SECCOMP_TARGET_MS ? 'MET' : 'NOT MET'} (${extra >= 0 ? '+' : ''}${fmtMs(extra)} ms: ${fmtMs(target.medianMs)} vs ${fmtMs(unconfined.medianMs)} ms unconfined)`);
+  }
   const limited = rows.find((r) => r.name === 'Container.spawn (limits)');
   if (target?.medianMs !== undefined && limited?.medianMs !== undefined) {
     const extra = limited.medianMs - target.medianMs;
@@ -318,6 +346,7 @@ async function main(): Promise<number> {
     rows,
     totals,
     target: { row: TARGET_ROW, maxRatio: TARGET_RATIO, ratio: target?.ratio ?? null, met: targetMet },
+    seccompCompile: compileTimes ?? null,
     mounts: { before: mountsBefore, after: mountsAfter },
   };
   const outFile = args.out ?? path.join(os.tmpdir(), `ts-container-bench-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);

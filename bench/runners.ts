@@ -34,6 +34,12 @@ const OCI_LIMITS = {
   cpu: { quota: 100_000, period: 100_000 },
 };
 
+interface OciVariant {
+  label?: string;
+  resources?: Record<string, unknown>;
+  seccomp?: Record<string, unknown>;
+}
+
 export interface RunnerOptions {
   /** Absolute path of the busybox rootfs. */
   rootfs: string;
@@ -159,10 +165,10 @@ class OciRunner implements Runner {
     readonly key: string,
     private readonly tool: string,
     private readonly o: RunnerOptions,
-    private readonly withLimits = false,
+    private readonly variant: OciVariant = {},
   ) {
-    this.rows = [withLimits ? `${tool} run (limits)` : `${tool} run`];
-    this.idPrefix = `tscb-${tool}${withLimits ? 'l' : ''}-${process.pid}-`;
+    this.rows = [variant.label ? `${tool} run (${variant.label})` : `${tool} run`];
+    this.idPrefix = `tscb-${tool}${variant.label ? variant.label.replace(/[^a-z]/g, '') : ''}-${process.pid}-`;
   }
 
   async setup(): Promise<string | null> {
@@ -176,7 +182,8 @@ class OciRunner implements Runner {
         rootfs: this.o.rootfs,
         args: ['/bin/true'],
         prefix: `ts-container-bench-${this.tool}-bundle-`,
-        resources: this.withLimits ? OCI_LIMITS : undefined,
+        resources: this.variant.resources,
+        seccomp: this.variant.seccomp,
       });
       this.stateRoot = fs.mkdtempSync(path.join(os.tmpdir(), `ts-container-bench-${this.tool}-state-`));
     } catch (err) {
@@ -267,11 +274,20 @@ export function crunRunner(o: RunnerOptions): Runner {
 }
 
 export function runcLimitsRunner(o: RunnerOptions): Runner {
-  return new OciRunner('runc-limits', 'runc', o, true);
+  return new OciRunner('runc-limits', 'runc', o, { label: 'limits', resources: OCI_LIMITS });
 }
 
 export function crunLimitsRunner(o: RunnerOptions): Runner {
-  return new OciRunner('crun-limits', 'crun', o, true);
+  return new OciRunner('crun-limits', 'crun', o, { label: 'limits', resources: OCI_LIMITS });
+}
+
+/** runc and crun with the same seccomp profile as Container's default (Docker's), in OCI form. */
+export function runcSeccompRunner(o: RunnerOptions, seccomp: Record<string, unknown>): Runner {
+  return new OciRunner('runc-seccomp', 'runc', o, { label: 'seccomp', seccomp });
+}
+
+export function crunSeccompRunner(o: RunnerOptions, seccomp: Record<string, unknown>): Runner {
+  return new OciRunner('crun-seccomp', 'crun', o, { label: 'seccomp', seccomp });
 }
 
 /** The parts of ts-container's API the bench uses, typed here so the bench loads without lib/. */
@@ -282,7 +298,12 @@ interface ContainerLike {
   spawn(argv: string[], opts: { stdio: 'ignore' }): ContainerProcessLike;
   destroy(): Promise<void>;
 }
-type ContainerCtor = new (opts: { rootfs: string; resources?: typeof BENCH_LIMITS }) => ContainerLike;
+type ContainerCtor = new (opts: { rootfs: string; resources?: typeof BENCH_LIMITS; seccomp?: 'unconfined' }) => ContainerLike;
+
+interface ContainerVariant {
+  label?: string;
+  options?: { resources?: typeof BENCH_LIMITS; seccomp?: 'unconfined' };
+}
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -304,12 +325,11 @@ class ContainerRunner implements Runner {
 
   constructor(
     private readonly o: RunnerOptions,
-    private readonly withLimits = false,
+    private readonly variant: ContainerVariant = {},
   ) {
-    this.key = withLimits ? 'container-limits' : 'container';
-    this.rows = withLimits
-      ? ['Container.spawn (limits)', 'Container.spawn+destroy (limits)']
-      : ['Container.spawn', 'Container.spawn+destroy'];
+    this.key = variant.label ? `container-${variant.label}` : 'container';
+    const suffix = variant.label ? ` (${variant.label})` : '';
+    this.rows = [`Container.spawn${suffix}`, `Container.spawn+destroy${suffix}`];
   }
 
   async setup(): Promise<string | null> {
@@ -340,7 +360,7 @@ class ContainerRunner implements Runner {
   async runOnce(): Promise<bigint[]> {
     if (!this.Container) throw new Error('Container: not set up');
     const t0 = now();
-    const c = new this.Container(this.withLimits ? { rootfs: this.o.rootfs, resources: BENCH_LIMITS } : { rootfs: this.o.rootfs });
+    const c = new this.Container({ rootfs: this.o.rootfs, ...this.variant.options });
     this.live.add(c);
     let waited: bigint;
     try {
@@ -375,5 +395,10 @@ export function containerRunner(o: RunnerOptions): Runner {
 }
 
 export function containerLimitsRunner(o: RunnerOptions): Runner {
-  return new ContainerRunner(o, true);
+  return new ContainerRunner(o, { label: 'limits', options: { resources: BENCH_LIMITS } });
+}
+
+/** The default container has Docker's seccomp profile; this one runs without. */
+export function containerUnconfinedRunner(o: RunnerOptions): Runner {
+  return new ContainerRunner(o, { label: 'unconfined', options: { seccomp: 'unconfined' } });
 }
