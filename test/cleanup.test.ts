@@ -103,7 +103,9 @@ test('containers running concurrently, then destroyed together', async () => {
   const cs = Array.from({ length: 10 }, (_, i) => new Container(options(200 + i)));
   const ps = cs.map((c) => c.spawn(['sh', '-c', 'echo up; exec sleep 60'], { stdio: 'pipe' }));
   const outputs = ps.map((p) => p.output());
-  await Promise.all(ps.map((p) => once(p, 'spawn')));
+  // Each has printed "up": all ten run at the same time.
+  await Promise.all(ps.map((p) => new Promise((resolve) => p.stdout!.on('data', resolve))));
+  await Promise.all(ps.map((p) => (p.pid === undefined ? once(p, 'spawn') : undefined)));
   const hostPids = ps.map((p) => p.pid!);
   expect(new Set(hostPids).size).toBe(10);
   // Each has its own PID namespace, in which it is PID 1.

@@ -215,6 +215,24 @@ describe('events and output()', () => {
     expect(p.pid).toBe(pidAtSpawn);
   });
 
+  test("'spawn' (and pid) come before the first output, as with ChildProcess", async () => {
+    // Many at once, so that the program's output and the start report race.
+    const cs = Array.from({ length: 20 }, () => make());
+    const order = await Promise.all(
+      cs.map(
+        (c) =>
+          new Promise<string>((resolve) => {
+            const p = c.spawn(['echo', 'x'], { stdio: 'pipe' });
+            const seen: string[] = [];
+            p.on('spawn', () => seen.push('spawn'));
+            p.stdout!.once('data', () => seen.push(p.pid === undefined ? 'data (no pid)' : 'data'));
+            p.on('close', () => resolve(seen.join(' ')));
+          }),
+      ),
+    );
+    expect(order).toEqual(Array(20).fill('spawn data'));
+  });
+
   test("'close' comes after all output was read", async () => {
     const p = make().spawn(['seq', '1', '50000'], { stdio: 'pipe' });
     let out = '';
