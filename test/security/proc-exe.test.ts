@@ -24,9 +24,9 @@ interface AttackResult {
 }
 
 /** Runs the attacker in the container (as PID 1 or exec'd) while exec'ing `true`/`cat` into it in a loop. */
-async function attack(opts: ContainerOptions, attackerAsExec: boolean): Promise<AttackResult> {
-  const c = make({ rootfs: sharedRootfs, readonly: true, mounts: [fixturesMount('exe-grab')], ...opts });
-  const grab = ['/fixtures/exe-grab', String(ATTACK_SECONDS)];
+async function attack(opts: ContainerOptions, attackerAsExec: boolean, program = 'exe-grab'): Promise<AttackResult> {
+  const c = make({ rootfs: sharedRootfs, readonly: true, mounts: [fixturesMount(program)], ...opts });
+  const grab = [`/fixtures/${program}`, String(ATTACK_SECONDS)];
   const main = c.spawn(attackerAsExec ? ['sleep', '1000'] : grab, { stdio: 'pipe' });
   await main.started;
   const attacker = attackerAsExec ? c.exec(grab, { stdio: 'pipe' }) : main;
@@ -54,7 +54,7 @@ async function attack(opts: ContainerOptions, attackerAsExec: boolean): Promise<
   };
   await Promise.all([loop(['echo', 'exec-ran'], 'exec-ran'), loop(['cat', '/proc/self/status'], 'Name:'), attackerDone]);
   const r = await attackerDone;
-  if (process.env.TSC_SECURITY_VERBOSE) console.log(r.stdout.split('\n').filter((l) => !l.startsWith('WRITABLE reopen')).join('\n'));
+  if (process.env.TSC_SECURITY_VERBOSE) console.log(r.stdout.split('\n').filter((l) => !l.startsWith('WRITABLE reopen')).slice(0, 20).join('\n'));
   if (attackerAsExec) main.kill('SIGKILL');
   await sleep(10);
   return { attackerOutput: r.stdout + r.stderr, attackerExit: r.exitCode, execs, execFailures };
@@ -94,5 +94,37 @@ describe('CVE-2019-5736: /proc/<pid>/exe of runtime processes cannot be opened f
   test('the same with a user namespace (container root is not host root)', async () => {
     const result = await attack({ userns: true }, false);
     expectNoWrite(result, helperBefore);
+  }, 60_000);
+
+  test('with CAP_SYS_PTRACE added in a user namespace', async () => {
+    const result = await attack({ userns: true, capabilities: { add: ['CAP_SYS_PTRACE'] } }, false);
+    expectNoWrite(result, helperBefore);
+  }, 60_000);
+});
+
+describe('CVE-2019-5736, ptrace variant: a container process cannot seize the runtime\'s setup process', () => {
+  // Between joining the container's namespaces and exec, an exec'd process is the
+  // helper, with the runtime's full capabilities. Seizing it then would hand
+  // those to the container.
+  function expectNoSeize(result: AttackResult): void {
+    const seizedHelper = result.attackerOutput.split('\n').filter((l) => l.startsWith('SEIZED-HELPER'));
+    expect({ seizedHelper: seizedHelper.slice(0, 5), summary: result.attackerOutput.split('\n').filter((l) => l.startsWith('attempts=')) }).toEqual({
+      seizedHelper: [],
+      summary: [expect.stringMatching(/ helper=0 /)],
+    });
+    expect(result.execFailures).toEqual([]);
+    expect(result.execs).toBeGreaterThan(20);
+  }
+
+  test('default capabilities', async () => {
+    expectNoSeize(await attack({}, false, 'ptrace-grab'));
+  }, 60_000);
+
+  test('even with CAP_SYS_PTRACE added', async () => {
+    expectNoSeize(await attack({ capabilities: { add: ['CAP_SYS_PTRACE'] } }, false, 'ptrace-grab'));
+  }, 60_000);
+
+  test('with CAP_SYS_PTRACE added in a user namespace', async () => {
+    expectNoSeize(await attack({ userns: true, capabilities: { add: ['CAP_SYS_PTRACE'] } }, false, 'ptrace-grab'));
   }, 60_000);
 });

@@ -62,6 +62,8 @@ export function tempDir(label: string): string {
 /** A private copy of the busybox rootfs (cp -a), removed by cleanup(). */
 export function rootfsCopy(label = 'rootfs'): string {
   const dir = tempDir(label);
+  // Searchable by a user namespace's root (an unmapped host root owns it).
+  fs.chmodSync(dir, 0o755);
   const root = path.join(dir, 'root');
   execFileSync('cp', ['-a', sharedRootfs, root]);
   return root;
