@@ -100,6 +100,29 @@ describe('TIOCSTI into the caller\'s terminal (each process in a new session)', 
     }
   });
 
+  test('control: the host\'s root (CAP_SYS_ADMIN) can push input into that pty, and the holder sees it', async () => {
+    const holder = spawn(fixture('ptyhold'), [], { stdio: ['pipe', 'pipe', 'inherit'], detached: true });
+    let holderOut = '';
+    holder.stdout.on('data', (d: Buffer) => (holderOut += d.toString()));
+    try {
+      while (!holderOut.includes('\n')) await new Promise((r) => setTimeout(r, 10));
+      const slave = fs.openSync(/^slave (\S+)/m.exec(holderOut)![1], fs.constants.O_RDWR | fs.constants.O_NOCTTY);
+      const out = await new Promise<string>((resolve) => {
+        const p = spawn(fixture('tiocsti'), [], { stdio: [slave, 'pipe', 'inherit'] });
+        let text = '';
+        p.stdout!.on('data', (d: Buffer) => (text += d.toString()));
+        p.once('close', () => resolve(text));
+      });
+      fs.closeSync(slave);
+      expect(results(out).tiocsti).toBe('ok');
+      holder.stdin.write('\n');
+      await new Promise((resolve) => holder.once('exit', resolve));
+      expect(holderOut).toMatch(/^pending [1-9]\d* INJECTED\./m);
+    } finally {
+      holder.kill('SIGKILL');
+    }
+  });
+
   test('TIOCSTI on a pty that is the controlling terminal of a host session fails, before and after TIOCSCTTY', async () => {
     // The host side: a session leader whose controlling terminal is a fresh pty (as a
     // user's shell and terminal), which reports at the end what input is waiting on it.
@@ -181,5 +204,13 @@ describe('syscalls Docker\'s default seccomp profile refuses to a container\'s r
       unshare_mount: 'EPERM',
       mount_after_unshare: 'EPERM',
     });
+  });
+
+  test('control: with seccomp "unconfined" the same root gets a new user namespace and a session keyring', async () => {
+    const c = make({ ...base, seccomp: 'unconfined', mounts: [fixturesMount('nsescape')] });
+    const r = await c.spawn(['/fixtures/nsescape'], { stdio: 'pipe' }).output();
+    const res = results(r.stdout);
+    expect(res.unshare_user).toBe('ok');
+    expect(res.keyctl_join).toBe('ok');
   });
 });

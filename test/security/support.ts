@@ -71,6 +71,12 @@ export function rootfsCopy(label = 'rootfs'): string {
 
 let fixtureDir: string | undefined;
 
+// Registered at the top level of each test file that imports this module.
+afterAll(() => {
+  if (fixtureDir) fs.rmSync(fixtureDir, { recursive: true, force: true });
+  fixtureDir = undefined;
+});
+
 /**
  * Compiles fixtures/<name>.c statically (once per test file) into a host dir
  * that tests bind read-only at /fixtures; returns the host path of the binary.
@@ -80,7 +86,6 @@ export function fixture(name: string): string {
     fixtureDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsc-sec-fixtures-'));
     // Searchable by a user namespace's root (an unmapped host root owns it).
     fs.chmodSync(fixtureDir, 0o755);
-    process.once('exit', () => fs.rmSync(fixtureDir!, { recursive: true, force: true }));
   }
   const out = path.join(fixtureDir, name);
   if (!fs.existsSync(out)) {
