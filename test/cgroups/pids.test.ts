@@ -1,0 +1,102 @@
+/**
+ * pids: a fork bomb under `pids: 64` is stopped at the limit and never reaches the host;
+ * the limit is visible from inside; destroying the container removes every process and cgroup.
+ */
+import * as fs from 'node:fs';
+import {
+  cgroupTestFile,
+  collect,
+  eventually,
+  hostCgroupDir,
+  hostProcessCount,
+  insideCgroupFile,
+  listingWith,
+  pidAlive,
+  procsOf,
+  sleep,
+  waitCgroupsBelow,
+  emptyListing,
+} from './support';
+
+const { parent, make } = cgroupTestFile('pids');
+
+test('a fork bomb under pids: 64 stops at the limit, the host is unaffected, destroy leaves nothing', async () => {
+  const hostBefore = hostProcessCount();
+  const c = make({ resources: { pids: 64 } });
+  const p = c.spawn(['sh', '-c', 'bomb() { bomb | bomb & }; bomb; exec sleep 60'], { stdio: 'pipe' });
+  const stderr = collect(p.stderr);
+  await p.started;
+
+  // While it runs, the container has a cgroup in every hierarchy, below the parent.
+  expect(await waitCgroupsBelow(parent, listingWith(c.id))).toEqual(listingWith(c.id));
+
+  const pidsDir = hostCgroupDir(parent, c.id, 'pids');
+  let maxCurrent = 0;
+  let maxHostDelta = 0;
+  const seenPids = new Set<number>();
+  const until = Date.now() + 2000;
+  while (Date.now() < until) {
+    const s = await c.stats();
+    expect(s.pids.limit).toBe(64);
+    maxCurrent = Math.max(maxCurrent, s.pids.current);
+    maxHostDelta = Math.max(maxHostDelta, hostProcessCount() - hostBefore);
+    for (const pid of procsOf(pidsDir)) seenPids.add(pid);
+    await sleep(50);
+  }
+  // It did try hard, and was held at the limit.
+  expect(maxCurrent).toBeGreaterThanOrEqual(60);
+  expect(maxCurrent).toBeLessThanOrEqual(64);
+  expect(stderr.text()).toMatch(/can't fork/);
+  // An unchecked bomb reaches thousands of processes in two seconds; this one stays at 64
+  // (plus whatever the other test worker runs meanwhile).
+  expect(maxHostDelta).toBeLessThan(64 + 100);
+  expect(p.running).toBe(true);
+
+  await c.destroy();
+  const status = await p.wait();
+  expect(status.signal).toBe('SIGKILL');
+  expect(await waitCgroupsBelow(parent, emptyListing())).toEqual(emptyListing());
+  // Every process the bomb made is gone (a recycled pid would not be in our cgroup anymore).
+  expect(await eventually(() => [...seenPids].every((pid) => !pidAlive(pid) || !inContainer(pid, c.id)))).toBe(true);
+  expect(hostProcessCount() - hostBefore).toBeLessThan(100);
+});
+
+/** True while `pid` is in the container's cgroup (a recycled pid is not). */
+function inContainer(pid: number, id: string): boolean {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').includes(`/${id}`);
+  } catch {
+    return false;
+  }
+}
+
+test('the pids limit is what the container sees in its own cgroup, and it counts every process', async () => {
+  const c = make({ resources: { pids: 10 } });
+  const file = insideCgroupFile('pids', 'pids.max', 'pids.max');
+  const current = insideCgroupFile('pids', 'pids.current', 'pids.current');
+  const p = c.spawn(['sh', '-c', `cat ${file}; sleep 30 & sleep 30 & sleep 30 & read n < ${current}; echo $n`], { stdio: 'pipe' });
+  const out = await p.output();
+  expect(out.stderr).toBe('');
+  // sh and its 3 sleepers (`read` is a builtin: no process of its own).
+  expect(out.stdout).toBe('10\n4\n');
+  expect(out.exitCode).toBe(0);
+});
+
+test('forks past the limit fail with EAGAIN while the processes within it keep running', async () => {
+  const c = make({ resources: { pids: 4 } });
+  // The main sh (1) runs a child sh (2) that starts sleepers (3, 4) until a fork fails;
+  // ash gives up its script on a failed fork, so the failing shell is the child.
+  const p = c.spawn(
+    ['sh', '-c', 'sh -c "for i in 1 2 3 4 5 6; do sleep 30 & done"; echo "child: $?"; exec sleep 30'],
+    { stdio: 'pipe' },
+  );
+  const stderr = collect(p.stderr);
+  const stdout = collect(p.stdout);
+  await p.started;
+  expect(await eventually(() => stdout.text().includes('child: '))).toBe(true);
+  expect(stderr.text()).toMatch(/can't fork/);
+  expect(stdout.text()).not.toBe('child: 0\n');
+  // Main and the two sleepers that fitted are still there.
+  expect(await eventually(async () => (await c.stats()).pids.current === 3)).toBe(true);
+  expect(p.running).toBe(true);
+});
