@@ -1,0 +1,265 @@
+/**
+ * ContainerCgroup over fake hierarchies (temp dirs): the directories it makes, the files
+ * it writes (controllers enabled on the way down on v2, cpuset inherited on v1, limits),
+ * what it hands the helper, and its typed errors. On a plain directory a write to a new
+ * file just creates it, so the files written can be read back.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { CgroupError, ContainerCgroup } from '../../lib/cgroups/container-cgroup';
+import type { Hierarchies } from '../../lib/cgroups/hierarchy';
+import { normalizeResources, NormalizedResources } from '../../lib/cgroups/resources';
+
+const MiB = 1024 * 1024;
+let root: string;
+let n = 0;
+
+beforeEach(() => {
+  root = fs.mkdtempSync(path.join(os.tmpdir(), `tsc-cg-unit-cc-${n++}-`));
+});
+
+afterEach(() => {
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+function norm(r: Parameters<typeof normalizeResources>[0]): NormalizedResources {
+  return normalizeResources(r) as NormalizedResources;
+}
+
+function read(...parts: string[]): string {
+  return fs.readFileSync(path.join(...parts), 'utf8');
+}
+
+function mkdir(...parts: string[]): string {
+  const d = path.join(...parts);
+  fs.mkdirSync(d, { recursive: true });
+  return d;
+}
+
+function v2(controllers = ['cpuset', 'cpu', 'io', 'memory', 'pids'], own = '/'): Hierarchies {
+  const mount = mkdir(root, 'unified');
+  mkdir(mount, own);
+  return { unified: { mount, own, controllers }, v1: [] };
+}
+
+function v1(own = '/', withUnified = false): Hierarchies {
+  const h: Hierarchies = { unified: null, v1: [] };
+  for (const controllers of [['cpu', 'cpuacct'], ['memory'], ['pids'], ['cpuset'], ['freezer'], ['blkio']]) {
+    const mount = mkdir(root, controllers.join(','));
+    mkdir(mount, own);
+    h.v1.push({ mount, own, controllers });
+  }
+  // A fresh v1 cpuset cgroup has no CPUs: the root's values are what gets inherited.
+  fs.writeFileSync(path.join(root, 'cpuset', 'cpuset.cpus'), '0-3\n');
+  fs.writeFileSync(path.join(root, 'cpuset', 'cpuset.mems'), '0\n');
+  if (withUnified) h.unified = { mount: mkdir(root, 'unified'), own, controllers: [] };
+  return h;
+}
+
+describe('cgroup v2', () => {
+  test('makes <mount><parent>/<name>, enables controllers on the way down, writes the limits', () => {
+    const h = v2();
+    const cg = ContainerCgroup.create('box1', '/jobs/ci', norm({ memory: '64m', memorySwap: '64m', pids: 10, cpus: 0.5, cpuWeight: 200, cpuset: '1' }), h);
+    const dir = path.join(root, 'unified', 'jobs', 'ci', 'box1');
+    expect(cg.unifiedDir).toBe(dir);
+    expect(fs.statSync(dir).isDirectory()).toBe(true);
+    // Every cgroup above the container's enables what it needs for its children.
+    for (const d of ['', 'jobs', 'jobs/ci']) {
+      const enabled = read(root, 'unified', d, 'cgroup.subtree_control').split(' ').sort();
+      expect(enabled).toEqual(['+cpu', '+cpuset', '+io', '+memory', '+pids']);
+    }
+    expect(read(dir, 'memory.max')).toBe(String(64 * MiB));
+    expect(read(dir, 'pids.max')).toBe('10');
+    expect(read(dir, 'cpu.max')).toBe('50000 100000');
+    expect(read(dir, 'cpu.weight')).toBe('200');
+    expect(read(dir, 'cpuset.cpus')).toBe('1');
+    // No swap accounting in this tree: memory.swap.max is not made up.
+    expect(fs.existsSync(path.join(dir, 'memory.swap.max'))).toBe(false);
+    expect(cg.v1Dirs.size).toBe(0);
+    expect(cg.plan()).toEqual({ cgroup2Path: dir, v1Procs: [], mounts: ['cgroup2'] });
+  });
+
+  test('default parent: ts-container below our own cgroup', () => {
+    const h = v2(['memory', 'pids'], '/user.slice/session-2.scope');
+    const cg = ContainerCgroup.create('box2', undefined, null, h);
+    expect(cg.unifiedDir).toBe(path.join(root, 'unified', 'user.slice', 'session-2.scope', 'ts-container', 'box2'));
+    expect(fs.existsSync(cg.unifiedDir as string)).toBe(true);
+    // Only controllers the host offers are enabled (stats want memory, pids, cpu, io).
+    expect(read(root, 'unified', 'user.slice', 'session-2.scope', 'ts-container', 'cgroup.subtree_control')).toBe('+memory +pids');
+  });
+
+  test('controllers already enabled are not written again', () => {
+    const h = v2(['memory', 'pids', 'cpu', 'io']);
+    fs.writeFileSync(path.join(root, 'unified', 'cgroup.subtree_control'), 'cpu io memory pids\n');
+    ContainerCgroup.create('box3', '/p', norm({ pids: 3 }), h);
+    expect(read(root, 'unified', 'cgroup.subtree_control')).toBe('cpu io memory pids\n');
+    expect(read(root, 'unified', 'p', 'cgroup.subtree_control')).toBe('+memory +pids +cpu +io');
+  });
+
+  test('no resources: a cgroup without limit files', () => {
+    const cg = ContainerCgroup.create('box4', '/p', null, v2());
+    const files = fs.readdirSync(cg.unifiedDir as string);
+    expect(files).toEqual([]);
+  });
+
+  test('a limit whose controller the host lacks: CgroupError ENOCONTROLLER naming it, nothing made', () => {
+    const h = v2(['memory']);
+    let error: unknown;
+    try {
+      ContainerCgroup.create('box5', '/p', norm({ memory: '1m', pids: 5 }), h);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(CgroupError);
+    expect(error).toMatchObject({ code: 'ENOCONTROLLER' });
+    expect((error as Error).message).toMatch(/the pids controller is not available/);
+    expect(fs.existsSync(path.join(root, 'unified', 'p'))).toBe(false);
+  });
+
+  test('the same name twice: CgroupError EEXIST; the first cgroup stays', () => {
+    const h = v2();
+    const first = ContainerCgroup.create('box6', '/p', norm({ pids: 5 }), h);
+    expect(() => ContainerCgroup.create('box6', '/p', norm({ pids: 7 }), h)).toThrow(CgroupError);
+    try {
+      ContainerCgroup.create('box6', '/p', null, h);
+    } catch (e) {
+      expect(e).toMatchObject({ code: 'EEXIST', name: 'CgroupError' });
+      expect((e as Error).message).toContain('box6');
+    }
+    expect(read(first.unifiedDir as string, 'pids.max')).toBe('5');
+  });
+
+  test('update writes only what it names', () => {
+    const cg = ContainerCgroup.create('box7', '/p', norm({ memory: '64m', pids: 5 }), v2());
+    cg.update(norm({ pids: 50 }));
+    expect(read(cg.unifiedDir as string, 'pids.max')).toBe('50');
+    expect(read(cg.unifiedDir as string, 'memory.max')).toBe(String(64 * MiB));
+  });
+
+  test('stats and pids come from the cgroup files', () => {
+    const cg = ContainerCgroup.create('box8', '/p', null, v2());
+    const dir = cg.unifiedDir as string;
+    fs.writeFileSync(path.join(dir, 'cgroup.procs'), '101\n102\n');
+    fs.writeFileSync(path.join(dir, 'pids.current'), '2\n');
+    fs.writeFileSync(path.join(dir, 'memory.current'), '8192\n');
+    fs.writeFileSync(path.join(dir, 'memory.events'), 'oom 1\noom_kill 1\n');
+    expect(cg.pids()).toEqual([101, 102]);
+    expect(cg.stats()).toMatchObject({ pids: { current: 2, limit: null }, memory: { current: 8192, oomKills: 1 } });
+  });
+
+  test('freeze writes cgroup.freeze and waits for cgroup.events; thaw writes 0', async () => {
+    const cg = ContainerCgroup.create('box9', '/p', null, v2());
+    const dir = cg.unifiedDir as string;
+    fs.writeFileSync(path.join(dir, 'cgroup.freeze'), '0\n');
+    fs.writeFileSync(path.join(dir, 'cgroup.events'), 'populated 1\nfrozen 0\n');
+    const frozen = cg.freeze();
+    let done = false;
+    void frozen.then(() => (done = true));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(read(dir, 'cgroup.freeze')).toBe('1');
+    expect(done).toBe(false); // the kernel has not said "frozen 1" yet
+    fs.writeFileSync(path.join(dir, 'cgroup.events'), 'populated 1\nfrozen 1\n');
+    await frozen;
+    fs.writeFileSync(path.join(dir, 'cgroup.events'), 'populated 1\nfrozen 0\n');
+    await cg.thaw();
+    expect(read(dir, 'cgroup.freeze')).toBe('0');
+  });
+
+  test('signalAll(SIGKILL) uses cgroup.kill where the kernel has it', () => {
+    const cg = ContainerCgroup.create('box10', '/p', null, v2());
+    fs.writeFileSync(path.join(cg.unifiedDir as string, 'cgroup.kill'), '');
+    cg.signalAll(9);
+    expect(read(cg.unifiedDir as string, 'cgroup.kill')).toBe('1');
+  });
+
+  test('remove takes the container\'s own cgroup away, and leaves the parent', async () => {
+    const cg = ContainerCgroup.create('box11', '/p', norm({ pids: 4 }), v2());
+    const dir = cg.unifiedDir as string;
+    // cgroupfs has no files to delete; the fake tree has: clear them first.
+    for (const f of fs.readdirSync(dir)) fs.rmSync(path.join(dir, f));
+    await cg.remove();
+    expect(fs.existsSync(dir)).toBe(false);
+    expect(fs.existsSync(path.dirname(dir))).toBe(true);
+    expect(cg.removeNow()).toBe(true);
+  });
+});
+
+describe('cgroup v1 and hybrid', () => {
+  test('one cgroup per hierarchy; cpuset inherited from the parent; limits spread across controllers', () => {
+    const h = v1();
+    const cg = ContainerCgroup.create('box20', '/jobs', norm({ memory: '32m', cpus: 1.5, cpuWeight: 10000, pids: 8 }), h);
+    const dirOf = (hier: string) => path.join(root, hier, 'jobs', 'box20');
+    for (const hier of ['cpu,cpuacct', 'memory', 'pids', 'cpuset', 'freezer', 'blkio']) {
+      expect(fs.statSync(dirOf(hier)).isDirectory()).toBe(true);
+    }
+    expect(cg.unifiedDir).toBeNull();
+    expect(cg.v1Dirs.get('cpu')).toBe(dirOf('cpu,cpuacct'));
+    expect(cg.v1Dirs.get('cpuacct')).toBe(dirOf('cpu,cpuacct'));
+    expect(cg.v1Dirs.get('memory')).toBe(dirOf('memory'));
+    expect(read(dirOf('memory'), 'memory.limit_in_bytes')).toBe(String(32 * MiB));
+    expect(read(dirOf('cpu,cpuacct'), 'cpu.cfs_period_us')).toBe('100000');
+    expect(read(dirOf('cpu,cpuacct'), 'cpu.cfs_quota_us')).toBe('150000');
+    expect(read(dirOf('cpu,cpuacct'), 'cpu.shares')).toBe('262144');
+    expect(read(dirOf('pids'), 'pids.max')).toBe('8');
+    // The new parent and the container got the root's CPUs and memory nodes.
+    expect(read(root, 'cpuset', 'jobs', 'cpuset.cpus')).toBe('0-3');
+    expect(read(root, 'cpuset', 'jobs', 'cpuset.mems')).toBe('0');
+    expect(read(dirOf('cpuset'), 'cpuset.cpus')).toBe('0-3');
+    expect(read(dirOf('cpuset'), 'cpuset.mems')).toBe('0');
+    expect(cg.plan()).toEqual({
+      cgroup2Path: undefined,
+      v1Procs: ['cpu,cpuacct', 'memory', 'pids', 'cpuset', 'freezer', 'blkio'].map((x) => path.join(dirOf(x), 'cgroup.procs')),
+      mounts: ['cpu,cpuacct cpu,cpuacct', 'memory memory', 'pids pids', 'cpuset cpuset', 'freezer freezer', 'blkio blkio'],
+    });
+  });
+
+  test('a cpuset limit replaces the inherited CPUs', () => {
+    const cg = ContainerCgroup.create('box21', '/jobs', norm({ cpuset: '2' }), v1());
+    expect(read(cg.v1Dirs.get('cpuset') as string, 'cpuset.cpus')).toBe('2');
+  });
+
+  test('default parent: ts-container below our own cgroup in each hierarchy', () => {
+    const cg = ContainerCgroup.create('box22', undefined, null, v1('/system.slice/ci.service'));
+    expect(cg.v1Dirs.get('memory')).toBe(path.join(root, 'memory', 'system.slice', 'ci.service', 'ts-container', 'box22'));
+  });
+
+  test('hybrid: a cgroup in the empty unified hierarchy too (the process is cloned into it); limits go to v1', () => {
+    const h = v1('/', true);
+    const cg = ContainerCgroup.create('box23', '/jobs', norm({ memory: '16m', pids: 4 }), h);
+    const unifiedDir = path.join(root, 'unified', 'jobs', 'box23');
+    expect(cg.unifiedDir).toBe(unifiedDir);
+    expect(fs.readdirSync(unifiedDir)).toEqual([]);
+    expect(read(cg.v1Dirs.get('memory') as string, 'memory.limit_in_bytes')).toBe(String(16 * MiB));
+    expect(read(cg.v1Dirs.get('pids') as string, 'pids.max')).toBe('4');
+    const plan = cg.plan();
+    expect(plan.cgroup2Path).toBe(unifiedDir);
+    expect(plan.mounts[plan.mounts.length - 1]).toBe('cgroup2');
+    expect(plan.v1Procs).toHaveLength(6);
+  });
+
+  test('a limit whose v1 controller is missing: CgroupError ENOCONTROLLER', () => {
+    const h = v1();
+    h.v1 = h.v1.filter((x) => !x.controllers.includes('pids'));
+    expect(() => ContainerCgroup.create('box24', '/jobs', norm({ pids: 4 }), h)).toThrow(
+      expect.objectContaining({ name: 'CgroupError', code: 'ENOCONTROLLER' }),
+    );
+    expect(fs.existsSync(path.join(root, 'memory', 'jobs', 'box24'))).toBe(false);
+  });
+
+  test('freeze through the v1 freezer', async () => {
+    const cg = ContainerCgroup.create('box25', '/jobs', null, v1());
+    const dir = cg.v1Dirs.get('freezer') as string;
+    await cg.freeze();
+    expect(read(dir, 'freezer.state')).toBe('FROZEN');
+    await cg.thaw();
+    expect(read(dir, 'freezer.state')).toBe('THAWED');
+  });
+
+  test('stats from the v1 files', () => {
+    const cg = ContainerCgroup.create('box26', '/jobs', null, v1());
+    fs.writeFileSync(path.join(cg.v1Dirs.get('cpuacct') as string, 'cpuacct.usage'), '123456789\n');
+    fs.writeFileSync(path.join(cg.v1Dirs.get('pids') as string, 'pids.current'), '3\n');
+    expect(cg.stats()).toMatchObject({ cpu: { usageNs: 123456789 }, pids: { current: 3 } });
+  });
+});
