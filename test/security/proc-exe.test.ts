@@ -10,7 +10,7 @@
  * must be unchanged, and the exec'd processes must run normally.
  */
 import type { ContainerOptions } from '../../lib';
-import { cleanup, fixturesMount, HELPER, make, sha256, sharedRootfs, sleep } from './support';
+import { cleanup, fixturesMount, HELPER, make, rootfsCopy, sha256, sharedRootfs, sleep } from './support';
 
 afterEach(cleanup);
 
@@ -126,5 +126,57 @@ describe('CVE-2019-5736, ptrace variant: a container process cannot seize the ru
 
   test('with CAP_SYS_PTRACE added in a user namespace', async () => {
     expectNoSeize(await attack({ userns: true, capabilities: { add: ['CAP_SYS_PTRACE'] } }, false, 'ptrace-grab'));
+  }, 60_000);
+});
+
+describe('CVE-2019-5736, the original exploit: a program replaced by "#!/proc/self/exe"', () => {
+  // The container's root replaces a program that the host will exec with a script whose
+  // interpreter is the exec'ing process's own exe. When the runtime's exec'd process execs
+  // it, the kernel opens that exe: if it is the runtime's binary on the host, the binary now
+  // runs as an ordinary (dumpable) container process, whose /proc/<pid>/exe the container's
+  // root can open O_PATH and reopen for writing once it has exited.
+  const plant = "rm /bin/true && : > /bin/true && chmod 755 /bin/true";
+  const variants: Array<[string, string]> = [
+    ['#!/proc/self/exe', `${plant} && printf '#!/proc/self/exe\\n' > /bin/true && exec /fixtures/exe-grab ${ATTACK_SECONDS}`],
+    // The next pid in the container's pid namespace is predictable: name it, not "self".
+    // Only shell builtins in the loop, so that the loop itself takes no pid.
+    [
+      '#!/proc/<predicted pid>/exe',
+      `${plant} && { /fixtures/exe-grab ${ATTACK_SECONDS} & g=$!; last=x; while [ -d /proc/$g ]; do read n < /proc/sys/kernel/ns_last_pid; [ "$n" = "$last" ] && continue; last=$n; printf '#!/proc/%d/exe\\n' $((n+1)) > /bin/true; done; }`,
+    ],
+  ];
+
+  test.each(variants)('%s: the host\'s helper binary is never opened for writing', async (_name, script) => {
+    const helperBefore = sha256(HELPER);
+    const rootfs = rootfsCopy('selfexe');
+    const c = make({ rootfs, mounts: [fixturesMount('exe-grab')] });
+    const main = c.spawn(['sh', '-c', script], { stdio: 'pipe' });
+    await main.started;
+    const attackerDone = main.output();
+    let finished = false;
+    void attackerDone.finally(() => (finished = true));
+    const deadline = Date.now() + (ATTACK_SECONDS - 1) * 1000;
+    let execs = 0;
+    const outcomes = new Map<string, number>();
+    const loop = async () => {
+      while (!finished && Date.now() < deadline) {
+        // What the exec gives does not matter here (the helper binary as a program fails):
+        // only that the host runs the planted program again and again.
+        const r = await c.exec(['/bin/true'], { stdio: 'pipe' }).output().catch((e: Error) => ({ exitCode: e.message, stderr: '' }));
+        const key = `${r.exitCode} ${r.stderr.trim()}`;
+        outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
+        execs++;
+      }
+    };
+    await Promise.all([loop(), attackerDone]);
+    const r = await attackerDone;
+    if (process.env.TSC_SECURITY_VERBOSE) console.log(outcomes, r.stdout.split('\n').filter((l) => !l.startsWith('WRITABLE reopen')).slice(0, 20).join('\n'));
+    const writable = r.stdout.split('\n').filter((l) => l.startsWith('WRITABLE'));
+    expect({ writable: writable.slice(0, 5), summary: r.stdout.split('\n').filter((l) => l.startsWith('attempts=')) }).toEqual({
+      writable: [],
+      summary: [expect.stringMatching(/ writable=0 /)],
+    });
+    expect(sha256(HELPER)).toBe(helperBefore);
+    expect(execs).toBeGreaterThan(20);
   }, 60_000);
 });
