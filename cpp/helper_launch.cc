@@ -3,11 +3,15 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <mutex>
 #include <vector>
 
 #include "setup_error.h"
@@ -55,6 +59,49 @@ class SpawnAttributes {
   posix_spawnattr_t attr_;
 };
 
+// The helper runs from a sealed in-memory copy of its binary, never from the
+// file on disk: a process in a container that gets hold of /proc/<pid>/exe of
+// a joining helper (CVE-2019-5736) finds a memfd that no one can write, so it
+// cannot replace the binary that the next container start would run as root.
+// Made once per Node process; the fd stays open and close-on-exec.
+int sealed_helper_fd(const std::string& helper_path) {
+  static std::mutex lock;
+  static int sealed = -1;
+  static std::string sealed_from;
+  std::lock_guard<std::mutex> guard(lock);
+  if (sealed >= 0 && sealed_from == helper_path) return sealed;
+  int source = static_cast<int>(check(open(helper_path.c_str(), O_RDONLY | O_CLOEXEC), "open the helper " + helper_path));
+  int copy = static_cast<int>(syscall(SYS_memfd_create, "ts-container-helper", MFD_CLOEXEC | MFD_ALLOW_SEALING));
+  if (copy < 0) {
+    int saved = errno;
+    close(source);
+    throw SetupError{"memfd_create for the helper", saved};
+  }
+  char buffer[65536];
+  for (;;) {
+    ssize_t n = read(source, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 || (n > 0 && write(copy, buffer, static_cast<size_t>(n)) != n)) {
+      int saved = errno;
+      close(source);
+      close(copy);
+      throw SetupError{"copy the helper into memory", saved};
+    }
+    if (n == 0) break;
+  }
+  close(source);
+  fchmod(copy, 0555);
+  if (fcntl(copy, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0) {
+    int saved = errno;
+    close(copy);
+    throw SetupError{"seal the helper's copy", saved};
+  }
+  if (sealed >= 0) close(sealed);
+  sealed = copy;
+  sealed_from = helper_path;
+  return sealed;
+}
+
 }  // namespace
 
 LaunchedHelper launch_helper(const std::string& helper_path, const std::string& plan, const int stdio_fds[3],
@@ -82,7 +129,10 @@ LaunchedHelper launch_helper(const std::string& helper_path, const std::string& 
     char* argv[] = {const_cast<char*>("ts-container-helper"), nullptr};
     char* envp[] = {nullptr};
     pid_t pid;
-    int rc = posix_spawn(&pid, helper_path.c_str(), actions.get(), attributes.get(), argv, envp);
+    // The child resolves this path in its own fd table (a copy of ours) before
+    // exec closes the close-on-exec fd.
+    std::string sealed_path = "/proc/self/fd/" + std::to_string(sealed_helper_fd(helper_path));
+    int rc = posix_spawn(&pid, sealed_path.c_str(), actions.get(), attributes.get(), argv, envp);
     if (rc != 0) throw SetupError{"start the helper " + helper_path, rc};
     helper.pid = pid;
     helper.control_fd = sockets[0];

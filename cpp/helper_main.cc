@@ -191,6 +191,7 @@ int start_process(const Plan& plan, unsigned long namespace_flags, CgroupTargets
   try {
     if (namespace_flags & CLONE_NEWUSER) write_id_maps(pid, plan.uid_map, plan.gid_map);
     cgroups.join_v1(pid);
+    cgroups.check_pids_limit();
     cgroups.close_all();
   } catch (const SetupError& e) {
     gate.fail_in_parent();  // the child sees end of file and exits

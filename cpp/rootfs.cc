@@ -192,18 +192,24 @@ void mount_user_mounts(const Plan& plan, int root_fd, std::vector<PreparedBind>&
   }
 }
 
+// An O_PATH fd for a kernel path that this kernel may not have (-1 then),
+// refusing symlinks on the way.
+int open_if_present(int root_fd, const std::string& path, const std::string& step) {
+  try {
+    return open_in_root(root_fd, path, ResolveOptions{CreateAs::Nothing, true}, step);
+  } catch (const SetupError& e) {
+    if (e.err == ENOENT) return -1;
+    throw;
+  }
+}
+
 // Paths that would reveal or change the host, hidden as runc and Docker do:
 // a file gets /dev/null bound over it, a directory an empty read-only tmpfs.
 void mask_paths(const Plan& plan, int root_fd) {
   for (const auto& path : plan.masked_paths) {
     std::string step = "mask " + path;
-    int target;
-    try {
-      target = open_in_root(root_fd, path, ResolveOptions{CreateAs::Nothing, true}, step);
-    } catch (const SetupError& e) {
-      if (e.err == ENOENT) continue;
-      throw;
-    }
+    int target = open_if_present(root_fd, path, step);
+    if (target < 0) continue;
     struct stat st;
     if (fstat(target, &st) != 0) {
       int saved = errno;
@@ -231,13 +237,8 @@ void mask_paths(const Plan& plan, int root_fd) {
   }
   for (const auto& path : plan.readonly_paths) {
     std::string step = "make " + path + " read-only";
-    int target;
-    try {
-      target = open_in_root(root_fd, path, ResolveOptions{CreateAs::Nothing, true}, step);
-    } catch (const SetupError& e) {
-      if (e.err == ENOENT) continue;
-      throw;
-    }
+    int target = open_if_present(root_fd, path, step);
+    if (target < 0) continue;
     int self_bind;
     try {
       self_bind = clone_tree(target, "", true, step);
@@ -316,9 +317,10 @@ void build_rootfs(const Plan& plan) {
   const char* staging = staging_directory();
   int root_fd = plan.rootfs_is_host ? attach_host_root(plan, staging) : attach_directory_root(plan, staging);
   mount_kernel_filesystems(plan, root_fd);
+  // Before the user's mounts, so that a user's bind over /etc/hosts wins.
+  bind_identity_files(plan, root_fd);
   mount_user_mounts(plan, root_fd, binds);
   mask_paths(plan, root_fd);
-  bind_identity_files(plan, root_fd);
   if (plan.rootfs_readonly) {
     set_mount_attrs(root_fd, MOUNT_ATTR_RDONLY, 0, false, "make the rootfs read-only");
   }

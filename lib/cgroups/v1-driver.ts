@@ -44,18 +44,34 @@ export function applyV1Limits(dirs: Map<string, string>, r: NormalizedResources)
   for (const [controller, file, value] of v1LimitWrites(r)) {
     const dir = dirs.get(controller);
     if (!dir) throw new Error(`cgroup: the ${controller} controller is not mounted, so ${file} cannot be set`);
-    if (file === 'memory.memsw.limit_in_bytes' && !cgroupFileExists(dir, file)) continue; // no swap accounting
-    if (file === 'memory.limit_in_bytes' && r.memorySwapBytes !== undefined && cgroupFileExists(dir, 'memory.memsw.limit_in_bytes')) {
-      // The kernel keeps limit <= memsw at every step: raise memsw first when growing.
-      try {
-        writeCgroupFile(dir, file, value);
-      } catch {
-        writeCgroupFile(dir, 'memory.memsw.limit_in_bytes', String(r.memorySwapBytes));
-        writeCgroupFile(dir, file, value);
-      }
+    if (file === 'memory.memsw.limit_in_bytes') continue; // written with memory.limit_in_bytes (or absent: no swap accounting)
+    if (file === 'memory.limit_in_bytes' && cgroupFileExists(dir, 'memory.memsw.limit_in_bytes')) {
+      setMemoryWithSwap(dir, Number(value), r.memorySwapBytes);
       continue;
     }
     writeCgroupFile(dir, file, value);
+  }
+}
+
+/**
+ * v1 keeps memory.limit_in_bytes <= memory.memsw.limit_in_bytes at every step, so the order
+ * of the two writes depends on the direction. Without a new memory+swap figure, the swap
+ * allowance the container had (memsw - limit) is kept.
+ */
+function setMemoryWithSwap(dir: string, memory: number, memorySwap: number | undefined): void {
+  const oldLimit = parseLimit(readCgroupFile(dir, 'memory.limit_in_bytes') ?? '');
+  const oldMemsw = parseLimit(readCgroupFile(dir, 'memory.memsw.limit_in_bytes') ?? '');
+  let memsw: number | null = memorySwap === undefined || memorySwap === -1 ? null : memorySwap;
+  if (memorySwap === undefined && oldMemsw !== null) memsw = memory + Math.max(0, oldMemsw - (oldLimit ?? oldMemsw));
+  const memswText = memsw === null ? '-1' : String(memsw);
+  if (memorySwap === undefined && oldMemsw === null) {
+    writeCgroupFile(dir, 'memory.limit_in_bytes', String(memory));
+  } else if (oldLimit !== null && memory > oldLimit) {
+    writeCgroupFile(dir, 'memory.memsw.limit_in_bytes', memswText);
+    writeCgroupFile(dir, 'memory.limit_in_bytes', String(memory));
+  } else {
+    writeCgroupFile(dir, 'memory.limit_in_bytes', String(memory));
+    writeCgroupFile(dir, 'memory.memsw.limit_in_bytes', memswText);
   }
 }
 

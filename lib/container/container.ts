@@ -145,23 +145,23 @@ export class Container {
 
   /** Live figures from the container's cgroup. */
   async stats(): Promise<CgroupStats> {
-    return this.#runningCgroup('read stats of').stats();
+    return (await this.#runningCgroup('read stats of')).stats();
   }
 
   /** Freezes every process of the container. */
   async pause(): Promise<void> {
-    await this.#runningCgroup('pause').freeze();
+    await (await this.#runningCgroup('pause')).freeze();
   }
 
   async resume(): Promise<void> {
-    await this.#runningCgroup('resume').thaw();
+    await (await this.#runningCgroup('resume')).thaw();
   }
 
   /** Changes limits of the running container; the fields are those of `resources`. */
   async update(resources: ResourceOptions): Promise<void> {
     const normalized = normalizeResources(resources);
     if (!normalized) return;
-    this.#runningCgroup('update').update(normalized);
+    (await this.#runningCgroup('update')).update(normalized);
   }
 
   /**
@@ -212,9 +212,12 @@ export class Container {
     return cgroup;
   }
 
-  #runningCgroup(operation: string): ContainerCgroup {
-    if (!this.#main || !this.#cgroup) throw new ContainerStateError(`container ${this.id}: cannot ${operation} it before spawn() has started it`);
-    if (!this.#main.running) throw new ContainerStoppedError(this.id, operation);
+  /** The cgroup of a running container, once its main process has started. */
+  async #runningCgroup(operation: string): Promise<ContainerCgroup> {
+    if (!this.#main) throw new ContainerStateError(`container ${this.id}: cannot ${operation} it before spawn()`);
+    // The program may print before the helper's report reaches us: wait for the report.
+    await this.#main.started.catch(() => undefined);
+    if (!this.#main.running || !this.#cgroup) throw new ContainerStoppedError(this.id, operation);
     return this.#cgroup;
   }
 
