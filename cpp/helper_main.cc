@@ -99,7 +99,6 @@ struct StartGate {
 // mounts are in place.
 [[noreturn]] void finish_and_exec(const Plan& plan, int failure_fd) {
   apply_rlimits(plan.rlimits);
-  become_container_user(plan);
   check(chdir(plan.cwd.c_str()), "chdir " + plan.cwd);
   load_seccomp(plan);
   if (plan.init && plan.mode == PlanMode::Run) run_as_init(plan, failure_fd);
@@ -137,6 +136,7 @@ void enter_new_session() {
     }
     if (plan.has_namespace("mount")) build_rootfs(plan);
     if (plan.has_namespace("net")) bring_up_loopback();
+    become_container_user(plan);
     finish_and_exec(plan, failure_fd);
   } catch (const SetupError& e) {
     write_failure(failure_fd, e.err, e.step);
@@ -146,6 +146,12 @@ void enter_new_session() {
 
 [[noreturn]] void exec_process(const Plan& plan, int failure_fd, StartGate& gate) {
   try {
+    // This process is in the container's PID namespace from its first
+    // instruction, where a container process with CAP_SYS_PTRACE could trace
+    // it: it takes the container's credentials and capabilities before
+    // anything else, so that tracing it gains nothing.
+    check(prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "set non-dumpable");
+    become_container_user(plan);
     gate.wait_in_child();
     enter_new_session();
     finish_and_exec(plan, failure_fd);
