@@ -80,6 +80,9 @@ export class ContainerProcess extends EventEmitter {
       this.once('spawn-failed', () => resolve());
     });
     this.#closed = this.#whenStdioClosed();
+    // As with ChildProcess, 'spawn' (and pid) come before any output: the program may
+    // write before the helper's report reaches us, so output waits for it.
+    this.#holdOutput();
     if (launch.signal?.aborted) {
       // As with an abort during the run, but nothing is started at all.
       closeChildEnds(launch.stdio);
@@ -122,7 +125,31 @@ export class ContainerProcess extends EventEmitter {
     liveProcesses.add(this.#pidfd);
     this.#watcher = native().watchExit(this.#pidfd, (code, signal, resources) => this.#onExit(code, signal, resources));
     this.emit('spawn');
+    this.#releaseOutput();
     if (this.#pendingSignal !== undefined) this.kill(this.#pendingSignal);
+  }
+
+  #heldOutput: Readable[] = [];
+
+  #holdOutput(): void {
+    for (const stream of [this.stdout, this.stderr]) {
+      if (!stream) continue;
+      stream.pause();
+      this.#heldOutput.push(stream);
+    }
+  }
+
+  /**
+   * Lets output flow where the caller asked for it (a 'data' listener or a pipe), and
+   * otherwise puts the stream back in its initial mode, where a later 'data' listener
+   * starts it, as on any fresh stream.
+   */
+  #releaseOutput(): void {
+    for (const stream of this.#heldOutput.splice(0)) {
+      const piped = (stream as unknown as { _readableState?: { pipes?: unknown[] } })._readableState?.pipes?.length ?? 0;
+      if (stream.listenerCount('data') > 0 || piped > 0) stream.resume();
+      else (stream as { readableFlowing: boolean | null }).readableFlowing = null;
+    }
   }
 
   /** Resolves once the process runs (rejects if it could not start). */
@@ -143,6 +170,7 @@ export class ContainerProcess extends EventEmitter {
 
   #fail(error: Error): void {
     this.#failed = error;
+    this.#releaseOutput();
     this.#clearTimers();
     this.stdin?.destroy();
     this.stdout?.destroy();
