@@ -10,7 +10,8 @@
 #    pids and io are there and enables every controller in the root's subtree_control;
 # 5. chroots into /newroot and runs the host's run script (bash) named by tsc.run= on the
 #    kernel command line, its output on the console;
-# 6. prints TSC_VM_EXIT=<status> and powers off.
+# 6. prints TSC_VM_EXIT=<status> and powers off; past tsc.timeout= seconds it lists the
+#    processes and kills the command first (status 137), so the log shows what hung.
 # The guest never writes to the host: qemu's export is read-only too.
 
 /bin/busybox --install -s /bin
@@ -40,6 +41,7 @@ fail() {
 
 RUN=
 VERBOSE=0
+TIMEOUT=0
 KVER=$(uname -r)
 KDIR=
 for arg in $(cat /proc/cmdline); do
@@ -47,6 +49,7 @@ for arg in $(cat /proc/cmdline); do
     tsc.run=*) RUN=${arg#tsc.run=} ;;
     tsc.kdir=*) KDIR=${arg#tsc.kdir=} ;;
     tsc.verbose=*) VERBOSE=${arg#tsc.verbose=} ;;
+    tsc.timeout=*) TIMEOUT=${arg#tsc.timeout=} ;;
   esac
 done
 [ -n "$RUN" ] || fail "no tsc.run= on the kernel command line"
@@ -122,11 +125,33 @@ ip link set lo up 2>/dev/null
 stty -onlcr 2>/dev/null
 say "$(uname -sr), cgroup2 controllers: $(cat $CG/cgroup.subtree_control)"
 echo "TSC_VM_BEGIN"
-set -o pipefail
-# Output goes through a pipe, so the command sees no terminal (as under CI), and the shell
-# waits for every writer before the marker line.
-chroot $R /bin/bash /run/tsc-vm/run.sh </dev/null 2>&1 | cat
+# Output goes through a fifo, so the command sees no terminal (as under CI). The status is
+# the command's own: a process it left behind holding the output open is listed, not waited for.
+mkfifo /rw/out
+cat /rw/out &
+CAT=$!
+chroot $R /bin/bash /run/tsc-vm/run.sh </dev/null >/rw/out 2>&1 &
+CMD=$!
+WD=
+if [ "$TIMEOUT" -gt 0 ] 2>/dev/null; then
+  ( sleep "$TIMEOUT"
+    echo
+    say "the command still runs after ${TIMEOUT}s; processes:"
+    ps -o pid,ppid,stat,args | grep -v '\[.*\]$'
+    kill -KILL $CMD ) &
+  WD=$!
+fi
+wait $CMD
 rc=$?
+[ -n "$WD" ] && kill $WD 2>/dev/null
+i=0
+while kill -0 $CAT 2>/dev/null && [ $i -lt 30 ]; do sleep 0.1; i=$((i + 1)); done
+if kill -0 $CAT 2>/dev/null; then
+  echo
+  say "warning: the command exited ($rc) but left processes holding its output open:"
+  ps -o pid,ppid,stat,args | grep -v '\[.*\]$'
+  kill $CAT
+fi
 sync
 echo
 echo "TSC_VM_EXIT=$rc"

@@ -286,7 +286,9 @@ else
   ACCEL=(-accel tcg,thread=multi -cpu max)
   say "emulating the guest CPU (TCG): no usable KVM here"
 fi
-APPEND="console=$CONSOLE cgroup_no_v1=all systemd.unified_cgroup_hierarchy=1 panic=-1 tsc.run=$RUN tsc.kdir=$KDIR tsc.verbose=$VERBOSE"
+# The guest stops the command itself a little before qemu is killed, listing what still runs.
+GUEST_TIMEOUT=$((TIMEOUT > 60 ? TIMEOUT - 30 : 0))
+APPEND="console=$CONSOLE cgroup_no_v1=all systemd.unified_cgroup_hierarchy=1 panic=-1 tsc.run=$RUN tsc.kdir=$KDIR tsc.verbose=$VERBOSE tsc.timeout=$GUEST_TIMEOUT"
 [ "$VERBOSE" = 1 ] || APPEND="$APPEND quiet loglevel=3"
 
 say "booting $KPKG ($KVER) in $QEMU:$(printf ' %q' "$@")"
