@@ -11,21 +11,23 @@
 
 namespace tsc {
 
-CgroupTargets CgroupTargets::open_for(const Plan& plan) {
+CgroupTargets CgroupTargets::open_for(const Plan& plan, bool clone_into) {
   CgroupTargets targets;
+  auto open_procs = [&](const std::string& path) {
+    targets.procs.push_back(static_cast<int>(check(open(path.c_str(), O_WRONLY | O_CLOEXEC), "open cgroup " + path)));
+  };
   try {
-    if (!plan.cgroup2_path.empty()) {
+    if (!plan.cgroup2_path.empty() && clone_into) {
       targets.v2_directory = static_cast<int>(check(open(plan.cgroup2_path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC),
                                                     "open cgroup " + plan.cgroup2_path));
+    } else if (!plan.cgroup2_path.empty()) {
+      open_procs(plan.cgroup2_path + "/cgroup.procs");
     }
-    if (!plan.cgroup_v1_pids.empty()) {
-      targets.v1_pids_directory = static_cast<int>(check(open(plan.cgroup_v1_pids.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC),
-                                                         "open cgroup " + plan.cgroup_v1_pids));
+    if (!plan.cgroup_pids.empty()) {
+      targets.pids_directory = static_cast<int>(check(open(plan.cgroup_pids.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC),
+                                                      "open cgroup " + plan.cgroup_pids));
     }
-    for (const auto& procs : plan.cgroup_v1_procs) {
-      targets.v1_procs.push_back(
-          static_cast<int>(check(open(procs.c_str(), O_WRONLY | O_CLOEXEC), "open cgroup " + procs)));
-    }
+    for (const auto& procs : plan.cgroup_v1_procs) open_procs(procs);
   } catch (...) {
     targets.close_all();
     throw;
@@ -33,10 +35,10 @@ CgroupTargets CgroupTargets::open_for(const Plan& plan) {
   return targets;
 }
 
-void CgroupTargets::join_v1(pid_t pid) const {
+void CgroupTargets::join(pid_t pid) const {
   std::string text = std::to_string(pid);
-  for (int fd : v1_procs) {
-    if (write(fd, text.data(), text.size()) < 0) throw SetupError{"join a v1 cgroup", errno};
+  for (int fd : procs) {
+    if (write(fd, text.data(), text.size()) < 0) throw SetupError{"join the container's cgroup", errno};
   }
 }
 
@@ -56,19 +58,19 @@ long long read_number(int dir_fd, const char* file) {
 }  // namespace
 
 void CgroupTargets::check_pids_limit() const {
-  if (v1_pids_directory < 0) return;
-  long long limit = read_number(v1_pids_directory, "pids.max");
-  long long current = read_number(v1_pids_directory, "pids.current");
+  if (pids_directory < 0) return;
+  long long limit = read_number(pids_directory, "pids.max");
+  long long current = read_number(pids_directory, "pids.current");
   if (limit >= 0 && current > limit) throw SetupError{"fork (the container's pids limit is reached)", EAGAIN};
 }
 
 void CgroupTargets::close_all() {
   if (v2_directory >= 0) close(v2_directory);
   v2_directory = -1;
-  if (v1_pids_directory >= 0) close(v1_pids_directory);
-  v1_pids_directory = -1;
-  for (int fd : v1_procs) close(fd);
-  v1_procs.clear();
+  if (pids_directory >= 0) close(pids_directory);
+  pids_directory = -1;
+  for (int fd : procs) close(fd);
+  procs.clear();
 }
 
 }  // namespace tsc

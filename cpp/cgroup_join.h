@@ -16,14 +16,20 @@ namespace tsc {
 // The container's cgroups, opened while the helper still sees the host's
 // filesystem (an exec helper then enters the container's mount namespace).
 struct CgroupTargets {
-  int v2_directory = -1;           // for CLONE_INTO_CGROUP
-  std::vector<int> v1_procs;       // cgroup.procs of each v1 hierarchy, open for writing
-  int v1_pids_directory = -1;      // the v1 pids cgroup, to check its limit after a move
+  int v2_directory = -1;       // for CLONE_INTO_CGROUP
+  std::vector<int> procs;      // cgroup.procs files to move the process into, open for writing
+  int pids_directory = -1;     // the pids cgroup, to check its limit after a move
 
-  static CgroupTargets open_for(const Plan& plan);
-  // Writes pid into every v1 cgroup.procs.
-  void join_v1(pid_t pid) const;
-  // Throws SetupError{..., EAGAIN} when the v1 pids cgroup is now over its limit.
+  // clone_into: the process is cloned into the v2 cgroup (the first process,
+  // cloned with the helper's full credentials); otherwise it is moved into it
+  // through its cgroup.procs like the v1 ones: the kernel checks a move with
+  // the credentials and cgroup namespace of whoever opened the file, the
+  // helper here, before it takes the container's credentials.
+  static CgroupTargets open_for(const Plan& plan, bool clone_into);
+  // Writes pid into every cgroup.procs.
+  void join(pid_t pid) const;
+  // Throws SetupError{..., EAGAIN} when the pids cgroup is now over its limit
+  // (a move is not checked against pids.max; a fork is).
   void check_pids_limit() const;
   void close_all();
 };

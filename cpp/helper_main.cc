@@ -146,12 +146,8 @@ void enter_new_session() {
 
 [[noreturn]] void exec_process(const Plan& plan, int failure_fd, StartGate& gate) {
   try {
-    // This process is in the container's PID namespace from its first
-    // instruction, where a container process with CAP_SYS_PTRACE could trace
-    // it: it takes the container's credentials and capabilities before
-    // anything else, so that tracing it gains nothing.
-    check(prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "set non-dumpable");
-    become_container_user(plan);
+    // Born with the container's credentials (the helper took them before
+    // cloning): a container process that traces it gains nothing.
     gate.wait_in_child();
     enter_new_session();
     finish_and_exec(plan, failure_fd);
@@ -183,7 +179,7 @@ using ChildBody = void (*)(const Plan&, int, StartGate&);
 int start_process(const Plan& plan, unsigned long namespace_flags, CgroupTargets& cgroups, ChildBody body,
                   Report* report) {
   Pipe failure = make_pipe("pipe");
-  StartGate gate{make_pipe("pipe"), (namespace_flags & CLONE_NEWUSER) != 0 || !cgroups.v1_procs.empty()};
+  StartGate gate{make_pipe("pipe"), (namespace_flags & CLONE_NEWUSER) != 0 || !cgroups.procs.empty()};
   int pidfd = -1;
   pid_t pid = clone_process(namespace_flags, cgroups.v2_directory, &pidfd);
   if (pid == 0) {
@@ -196,7 +192,7 @@ int start_process(const Plan& plan, unsigned long namespace_flags, CgroupTargets
   report->pid = pid;
   try {
     if (namespace_flags & CLONE_NEWUSER) write_id_maps(pid, plan.uid_map, plan.gid_map);
-    cgroups.join_v1(pid);
+    cgroups.join(pid);
     cgroups.check_pids_limit();
     cgroups.close_all();
   } catch (const SetupError& e) {
@@ -220,14 +216,21 @@ int start_container(const Plan& plan, Report* report) {
   }
   // Made by the child itself, once in its cgroups.
   flags &= ~static_cast<unsigned long>(CLONE_NEWCGROUP);
-  CgroupTargets cgroups = CgroupTargets::open_for(plan);
+  CgroupTargets cgroups = CgroupTargets::open_for(plan, true);
   return start_process(plan, flags, cgroups, container_first_process, report);
 }
 
 int start_exec(const Plan& plan, Report* report) {
   if (plan.join_pidfd < 0) throw SetupError{"exec without a container pidfd", EBADF};
-  CgroupTargets cgroups = CgroupTargets::open_for(plan);
+  CgroupTargets cgroups = CgroupTargets::open_for(plan, false);
   join_namespaces(plan.join_pidfd, namespace_flags(plan.namespaces));
+  // The process cloned next appears in the container's PID namespace, where a
+  // container process with CAP_SYS_PTRACE could trace it. So the helper, still
+  // outside that namespace, takes the container's credentials and capabilities
+  // first, and the process is born with them. (The cgroup files were opened
+  // above with the helper's own credentials, which the kernel checks.)
+  check(prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "set non-dumpable");
+  become_container_user(plan);
   return start_process(plan, 0, cgroups, exec_process, report);
 }
 

@@ -54,7 +54,7 @@ struct Plan {
   // cgroup.procs files of v1 hierarchies that the process joins before it runs.
   std::string cgroup2_path;
   std::vector<std::string> cgroup_v1_procs;
-  std::string cgroup_v1_pids;  // the v1 pids cgroup directory, when there is one
+  std::string cgroup_pids;  // the cgroup whose pids limit applies (v1 or v2), when there is one
   // Cgroup filesystems to mount read-only below /sys/fs/cgroup: "cgroup2" for
   // the unified hierarchy, or "<subdir> <controller,...>" for a v1 one.
   std::vector<std::string> cgroup_mounts;

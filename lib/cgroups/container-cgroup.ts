@@ -27,8 +27,8 @@ const STALE_AFTER_MS = 10_000;
 export interface CgroupPlan {
   cgroup2Path?: string;
   v1Procs: string[];
-  /** The v1 pids cgroup, whose limit the helper checks after moving a process in. */
-  v1Pids?: string;
+  /** The cgroup with the pids limit (v1, or v2 with the pids controller), checked after a move. */
+  pidsDir?: string;
   mounts: string[];
 }
 
@@ -200,7 +200,7 @@ export class ContainerCgroup {
     return {
       cgroup2Path: this.unifiedDir ?? undefined,
       v1Procs: this.#v1HierarchyDirs.map(({ dir }) => path.join(dir, 'cgroup.procs')),
-      v1Pids: this.v1Dirs.get('pids'),
+      pidsDir: this.v1Dirs.get('pids') ?? (this.unifiedDir && unified?.controllers.includes('pids') ? this.unifiedDir : undefined),
       mounts,
     };
   }

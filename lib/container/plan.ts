@@ -50,7 +50,7 @@ function cgroupEntries(cgroup: CgroupPlan | null, withMounts: boolean): Entry[] 
   const entries: Entry[] = [];
   if (cgroup.cgroup2Path) entries.push(['cgroup2', cgroup.cgroup2Path]);
   for (const procs of cgroup.v1Procs) entries.push(['cgroup.procs', procs]);
-  if (cgroup.v1Pids) entries.push(['cgroup.pids', cgroup.v1Pids]);
+  if (cgroup.pidsDir) entries.push(['cgroup.pids', cgroup.pidsDir]);
   if (withMounts) for (const mount of cgroup.mounts) entries.push(['cgroup.mount', mount]);
   return entries;
 }

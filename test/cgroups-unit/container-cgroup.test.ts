@@ -211,7 +211,7 @@ describe('cgroup v1 and hybrid', () => {
       cgroup2Path: undefined,
       v1Procs: ['cpu,cpuacct', 'memory', 'pids', 'cpuset', 'freezer', 'blkio'].map((x) => path.join(dirOf(x), 'cgroup.procs')),
       // The helper checks pids.max there after moving a process in (a move is not limited by v1).
-      v1Pids: dirOf('pids'),
+      pidsDir: dirOf('pids'),
       mounts: ['cpu,cpuacct cpu,cpuacct', 'memory memory', 'pids pids', 'cpuset cpuset', 'freezer freezer', 'blkio blkio'],
     });
   });
@@ -238,7 +238,7 @@ describe('cgroup v1 and hybrid', () => {
     expect(plan.cgroup2Path).toBe(unifiedDir);
     expect(plan.mounts[plan.mounts.length - 1]).toBe('cgroup2');
     expect(plan.v1Procs).toHaveLength(6);
-    expect(plan.v1Pids).toBe(cg.v1Dirs.get('pids'));
+    expect(plan.pidsDir).toBe(cg.v1Dirs.get('pids'));
   });
 
   test('a limit whose v1 controller is missing: CgroupError ENOCONTROLLER', () => {
