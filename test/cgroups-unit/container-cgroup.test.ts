@@ -77,7 +77,7 @@ describe('cgroup v2', () => {
     // No swap accounting in this tree: memory.swap.max is not made up.
     expect(fs.existsSync(path.join(dir, 'memory.swap.max'))).toBe(false);
     expect(cg.v1Dirs.size).toBe(0);
-    expect(cg.plan()).toEqual({ cgroup2Path: dir, v1Procs: [], mounts: ['cgroup2'] });
+    expect(cg.plan()).toEqual({ cgroup2Path: dir, v1Procs: [], pidsDir: dir, mounts: ['cgroup2'] });
   });
 
   test('default parent: ts-container below our own cgroup', () => {
