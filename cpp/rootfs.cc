@@ -134,10 +134,9 @@ int attach_directory_root(const Plan& plan, const char* staging) {
     close(tree);
     throw SetupError{step, ENOTDIR};
   }
-  // Submounts of the rootfs become read-only now; the root mount itself only
-  // at the end, once the mount targets have been created in it.
+  // A read-only rootfs is read-only from the start: a mount target it lacks is
+  // an error (EROFS), never a directory written into the user's tree.
   set_mount_attrs(tree, MOUNT_ATTR_NODEV | (plan.rootfs_readonly ? MOUNT_ATTR_RDONLY : 0), 0, true, step);
-  if (plan.rootfs_readonly) set_mount_attrs(tree, 0, MOUNT_ATTR_RDONLY, false, step);
   attach_mount(tree, open_directory(staging, "open the staging directory"), "attach the rootfs");
   return open_directory(staging, "open the rootfs");
 }
@@ -321,7 +320,8 @@ void build_rootfs(const Plan& plan) {
   bind_identity_files(plan, root_fd);
   mount_user_mounts(plan, root_fd, binds);
   mask_paths(plan, root_fd);
-  if (plan.rootfs_readonly) {
+  if (plan.rootfs_readonly && plan.rootfs_is_host) {
+    // The host root's tmpfs took the mount targets; now it turns read-only.
     set_mount_attrs(root_fd, MOUNT_ATTR_RDONLY, 0, false, "make the rootfs read-only");
   }
   pivot_into(root_fd);

@@ -191,7 +191,8 @@ describe('CVE-2021-30465: a symlink swapped into a mount target while containers
           }
         } finally {
           racer.kill('SIGTERM');
-          await new Promise((resolve) => racer.once('exit', resolve));
+          // 'close', not 'exit': the racer's last line may arrive after it has exited.
+          await new Promise((resolve) => racer.once('close', resolve));
         }
         expect(racerOut).toMatch(/swaps [1-9]\d*/);
       }

@@ -1,6 +1,7 @@
 /**
  * Builds a minimal root filesystem from Debian's busybox-static: one static binary,
- * a symlink per applet, and the few files a shell expects. Used by tests, bench and examples.
+ * a symlink per applet, the few files a shell expects, and the mount points tests use (so that
+ * no test has to create one in this shared tree). Used by tests, bench and examples.
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -19,7 +20,7 @@ export function ensureBusyboxRootfs(dir: string = DEFAULT_ROOTFS_DIR): string {
   }
   const staging = `${dir}.tmp-${process.pid}`;
   fs.rmSync(staging, { recursive: true, force: true });
-  for (const d of ['bin', 'sbin', 'usr/bin', 'usr/sbin', 'etc', 'proc', 'sys', 'dev', 'tmp', 'root', 'home', 'work', 'mnt']) {
+  for (const d of ['bin', 'sbin', 'usr/bin', 'usr/sbin', 'etc', 'proc', 'sys', 'dev', 'tmp', 'root', 'home', 'work', 'mnt', 'scratch']) {
     fs.mkdirSync(path.join(staging, d), { recursive: true });
   }
   fs.chmodSync(path.join(staging, 'tmp'), 0o1777);
