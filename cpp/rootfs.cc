@@ -251,24 +251,37 @@ void mask_paths(const Plan& plan, int root_fd) {
   }
 }
 
-// /etc/hostname and /etc/hosts as the container sees them, written into a
-// small detached tmpfs and bound over the rootfs's files where they exist:
-// nothing is written on the host.
+// /etc/hostname and /etc/hosts as the container sees them, bound over the
+// rootfs's files where they exist: nothing is written on the host. The files
+// are written in a private directory of the container's fresh /dev tmpfs, bound
+// from there (a bind needs an attached mount on every kernel), then unlinked:
+// the binds keep them.
 void bind_identity_files(const Plan& plan, int root_fd) {
   if (plan.hostname.empty()) return;
-  int files_mount = make_filesystem("tmpfs", {{"size", "16k"}, {"mode", "755"}}, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, "write /etc/hostname");
+  const char* staging = ".ts-container-identity";
+  int dev_path = open_in_root(root_fd, "/dev", ResolveOptions{CreateAs::Nothing, true}, "open /dev");
+  int dev_fd = openat(dev_path, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int saved = errno;
+  close(dev_path);
+  if (dev_fd < 0) throw SetupError{"open /dev", saved};
   const std::pair<const char*, std::string> files[] = {
       {"hostname", plan.hostname + "\n"},
       {"hosts", "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t" + plan.hostname + "\n"},
   };
+  int dir_fd = -1;
+  auto clean_up = [&]() {
+    if (dir_fd >= 0) {
+      for (const auto& file : files) unlinkat(dir_fd, file.first, 0);
+      close(dir_fd);
+      unlinkat(dev_fd, staging, AT_REMOVEDIR);
+    }
+    close(dev_fd);
+  };
   try {
+    check(mkdirat(dev_fd, staging, 0700), "write /etc/hostname");
+    dir_fd = static_cast<int>(check(openat(dev_fd, staging, O_RDONLY | O_DIRECTORY | O_CLOEXEC), "write /etc/hostname"));
     for (const auto& [name, content] : files) {
       std::string step = std::string("write /etc/") + name;
-      int fd = static_cast<int>(check(openat(files_mount, name, O_CREAT | O_WRONLY | O_CLOEXEC, 0644), step));
-      ssize_t n = write(fd, content.data(), content.size());
-      int saved = errno;
-      close(fd);
-      if (n < 0) throw SetupError{step, saved};
       int target;
       try {
         target = open_in_root(root_fd, std::string("/etc/") + name, ResolveOptions{CreateAs::Nothing, false}, step);
@@ -283,8 +296,14 @@ void bind_identity_files(const Plan& plan, int root_fd) {
       }
       int file_bind;
       try {
-        file_bind = clone_tree(files_mount, name, false, step);
-        set_mount_attrs(file_bind, MOUNT_ATTR_RDONLY, 0, false, step);
+        int fd = static_cast<int>(check(openat(dir_fd, name, O_CREAT | O_WRONLY | O_CLOEXEC, 0644), step));
+        ssize_t n = write(fd, content.data(), content.size());
+        int err = errno;
+        close(fd);
+        if (n < 0) throw SetupError{step, err};
+        file_bind = clone_tree(dir_fd, name, false, step);
+        set_mount_attrs(file_bind, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, 0, false,
+                        step);
       } catch (...) {
         close(target);
         throw;
@@ -292,10 +311,10 @@ void bind_identity_files(const Plan& plan, int root_fd) {
       attach_mount(file_bind, target, step);
     }
   } catch (...) {
-    close(files_mount);
+    clean_up();
     throw;
   }
-  close(files_mount);
+  clean_up();
 }
 
 void pivot_into(int root_fd) {
