@@ -134,9 +134,11 @@ int attach_directory_root(const Plan& plan, const char* staging) {
     close(tree);
     throw SetupError{step, ENOTDIR};
   }
-  // A read-only rootfs is read-only from the start: a mount target it lacks is
-  // an error (EROFS), never a directory written into the user's tree.
+  // Submounts of the rootfs become read-only now; the root mount itself only
+  // at the end: a mount target it lacks is created first, as runc does (an
+  // empty directory or file; nothing else is ever written to the rootfs).
   set_mount_attrs(tree, MOUNT_ATTR_NODEV | (plan.rootfs_readonly ? MOUNT_ATTR_RDONLY : 0), 0, true, step);
+  if (plan.rootfs_readonly) set_mount_attrs(tree, 0, MOUNT_ATTR_RDONLY, false, step);
   attach_mount(tree, open_directory(staging, "open the staging directory"), "attach the rootfs");
   return open_directory(staging, "open the rootfs");
 }
@@ -251,6 +253,15 @@ void mask_paths(const Plan& plan, int root_fd) {
   }
 }
 
+bool covered_by_user_mount(const Plan& plan, const std::string& path) {
+  for (const auto& m : plan.mounts) {
+    std::string target = m.target;
+    while (target.size() > 1 && target.back() == '/') target.pop_back();
+    if (path == target || path.compare(0, target.size() + 1, target + "/") == 0) return true;
+  }
+  return false;
+}
+
 // /etc/hostname and /etc/hosts as the container sees them, bound over the
 // rootfs's files where they exist: nothing is written on the host. The files
 // are written in a private directory of the container's fresh /dev tmpfs, bound
@@ -282,6 +293,8 @@ void bind_identity_files(const Plan& plan, int root_fd) {
     dir_fd = static_cast<int>(check(openat(dev_fd, staging, O_RDONLY | O_DIRECTORY | O_CLOEXEC), "write /etc/hostname"));
     for (const auto& [name, content] : files) {
       std::string step = std::string("write /etc/") + name;
+      // A user's mount over the file (or over /etc) wins.
+      if (covered_by_user_mount(plan, std::string("/etc/") + name)) continue;
       int target;
       try {
         target = open_in_root(root_fd, std::string("/etc/") + name, ResolveOptions{CreateAs::Nothing, false}, step);
@@ -335,12 +348,11 @@ void build_rootfs(const Plan& plan) {
   const char* staging = staging_directory();
   int root_fd = plan.rootfs_is_host ? attach_host_root(plan, staging) : attach_directory_root(plan, staging);
   mount_kernel_filesystems(plan, root_fd);
-  // Before the user's mounts, so that a user's bind over /etc/hosts wins.
-  bind_identity_files(plan, root_fd);
   mount_user_mounts(plan, root_fd, binds);
+  bind_identity_files(plan, root_fd);
   mask_paths(plan, root_fd);
-  if (plan.rootfs_readonly && plan.rootfs_is_host) {
-    // The host root's tmpfs took the mount targets; now it turns read-only.
+  if (plan.rootfs_readonly) {
+    // The mount targets are in place; now the root turns read-only.
     set_mount_attrs(root_fd, MOUNT_ATTR_RDONLY, 0, false, "make the rootfs read-only");
   }
   pivot_into(root_fd);

@@ -146,6 +146,8 @@ export class ContainerProcess extends EventEmitter {
    */
   #releaseOutput(): void {
     for (const stream of this.#heldOutput.splice(0)) {
+      // The caller resumed it already: theirs to drive.
+      if (stream.readableFlowing !== false) continue;
       const piped = (stream as unknown as { _readableState?: { pipes?: unknown[] } })._readableState?.pipes?.length ?? 0;
       if (stream.listenerCount('data') > 0 || piped > 0) stream.resume();
       else (stream as { readableFlowing: boolean | null }).readableFlowing = null;

@@ -95,7 +95,9 @@ function expectNoWrite(result: AttackResult, helperBefore: HelperState): void {
   });
   expect(result.attackerExit).toBe(0);
   expectHelperUnchanged(helperBefore);
-  expect(result.execFailures).toEqual([]);
+  // ETXTBSY: with CAP_SYS_PTRACE the attacker may hold the container's own busybox open for
+  // writing, and then an exec of it fails; that harms only the container itself.
+  expect(result.execFailures.filter((f) => !/ETXTBSY/.test(f))).toEqual([]);
   expect(result.execs).toBeGreaterThan(20);
 }
 
