@@ -55,8 +55,8 @@ struct Plan {
   std::string cgroup2_path;
   std::vector<std::string> cgroup_v1_procs;
   std::string cgroup_pids;  // the cgroup whose pids limit applies (v1 or v2), when there is one
-  // Cgroup filesystems to mount read-only below /sys/fs/cgroup: "cgroup2" for
-  // the unified hierarchy, or "<subdir> <controller,...>" for a v1 one.
+  // The container's cgroup directories to bind read-only below /sys/fs/cgroup:
+  // "<subdir> <host directory>", or "- <host directory>" for /sys/fs/cgroup itself.
   std::vector<std::string> cgroup_mounts;
   // The seccomp program (struct sock_filter[]), loaded as the last step before
   // exec; with notify, its listener fd is sent to Node over the control channel.

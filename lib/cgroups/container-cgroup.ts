@@ -187,20 +187,18 @@ export class ContainerCgroup {
 
   /** What the helper needs: where to clone into, which cgroup.procs to join, what to mount. */
   plan(): CgroupPlan {
-    const unified = this.#hierarchies.unified;
+    // What the container sees at /sys/fs/cgroup: its own cgroup in each hierarchy.
     const mounts: string[] = [];
     if (this.#v1HierarchyDirs.length === 0) {
-      if (unified) mounts.push('cgroup2');
+      if (this.unifiedDir) mounts.push(`- ${this.unifiedDir}`);
     } else {
-      for (const { hierarchy } of this.#v1HierarchyDirs) {
-        mounts.push(`${path.basename(hierarchy.mount)} ${hierarchy.controllers.join(',')}`);
-      }
-      if (unified) mounts.push('cgroup2');
+      for (const { hierarchy, dir } of this.#v1HierarchyDirs) mounts.push(`${path.basename(hierarchy.mount)} ${dir}`);
+      if (this.unifiedDir) mounts.push(`unified ${this.unifiedDir}`);
     }
     return {
       cgroup2Path: this.unifiedDir ?? undefined,
       v1Procs: this.#v1HierarchyDirs.map(({ dir }) => path.join(dir, 'cgroup.procs')),
-      pidsDir: this.v1Dirs.get('pids') ?? (this.unifiedDir && unified?.controllers.includes('pids') ? this.unifiedDir : undefined),
+      pidsDir: this.v1Dirs.get('pids') ?? (this.unifiedDir && this.#hierarchies.unified?.controllers.includes('pids') ? this.unifiedDir : undefined),
       mounts,
     };
   }
@@ -270,10 +268,13 @@ export class ContainerCgroup {
 
   /** Removes the cgroup in every hierarchy; retries while exiting processes still count. */
   async remove(): Promise<void> {
+    // A cgroup whose last process has just been reaped may stay busy for a moment
+    // (the kernel releases it asynchronously). What is still there after 5 s is
+    // left to the next run's sweep.
     for (let attempt = 0; ; attempt++) {
-      if (this.#tryRemove() || attempt >= 100) return;
+      if (this.#tryRemove() || attempt >= 250) return;
       if (attempt === 10) this.signalAll(9);
-      await new Promise((resolve) => setTimeout(resolve, 10));
+      await new Promise((resolve) => setTimeout(resolve, attempt < 20 ? 5 : 20));
     }
   }
 
@@ -317,33 +318,37 @@ export function removeStaleCgroups(cgroupParent: string | undefined, hierarchies
   const all = [...(hierarchies.unified ? [hierarchies.unified] : []), ...hierarchies.v1];
   const primary = all[0];
   if (!primary) return [];
-  const parent = parentPath(primary, cgroupParent);
-  let names: string[];
-  try {
-    names = fs.readdirSync(parent, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
-  } catch {
-    return [];
+  // Names from every hierarchy: a run that died while removing may have left some only.
+  const names = new Set<string>();
+  for (const h of all) {
+    try {
+      for (const d of fs.readdirSync(parentPath(h, cgroupParent), { withFileTypes: true })) if (d.isDirectory()) names.add(d.name);
+    } catch {
+      // no parent in this hierarchy yet
+    }
   }
   const removed: string[] = [];
   for (const name of names) {
-    const dir = path.join(parent, name);
-    let fd: number;
+    const dirs = all.map((h) => path.join(parentPath(h, cgroupParent), name)).filter((d) => fs.existsSync(d));
+    const owner = path.join(parentPath(primary, cgroupParent), name);
+    let fd = -1;
     try {
-      if (Date.now() - fs.statSync(dir).ctimeMs < STALE_AFTER_MS) continue;
-      fd = fs.openSync(dir, 'r');
-    } catch {
-      continue;
-    }
-    try {
-      if (!native().tryLock(fd)) continue;
-      const dirs = all.map((h) => path.join(parentPath(h, cgroupParent), name)).filter((d) => fs.existsSync(d));
+      if (dirs.some((d) => Date.now() - fs.statSync(d).ctimeMs < STALE_AFTER_MS)) continue;
+      // The owner holds a lock on its directory in the first hierarchy; without that
+      // directory, nobody owns the rest.
+      if (fs.existsSync(owner)) {
+        fd = fs.openSync(owner, 'r');
+        if (!native().tryLock(fd)) continue;
+      }
       const unifiedDir = hierarchies.unified ? path.join(parentPath(hierarchies.unified, cgroupParent), name) : undefined;
       if (unifiedDir && cgroupFileExists(unifiedDir, 'cgroup.kill')) writeCgroupFile(unifiedDir, 'cgroup.kill', '1');
-      for (const d of dirs) for (const pid of readProcs(d)) {
-        try {
-          process.kill(pid, 9);
-        } catch {
-          // gone
+      for (const d of dirs) {
+        for (const pid of readProcs(d)) {
+          try {
+            process.kill(pid, 9);
+          } catch {
+            // gone
+          }
         }
       }
       let ok = true;
@@ -355,8 +360,10 @@ export function removeStaleCgroups(cgroupParent: string | undefined, hierarchies
         }
       }
       if (ok) removed.push(name);
+    } catch {
+      // raced with its owner or another sweep: leave it
     } finally {
-      fs.closeSync(fd);
+      if (fd >= 0) fs.closeSync(fd);
     }
   }
   return removed;

@@ -77,7 +77,8 @@ describe('cgroup v2', () => {
     // No swap accounting in this tree: memory.swap.max is not made up.
     expect(fs.existsSync(path.join(dir, 'memory.swap.max'))).toBe(false);
     expect(cg.v1Dirs.size).toBe(0);
-    expect(cg.plan()).toEqual({ cgroup2Path: dir, v1Procs: [], pidsDir: dir, mounts: ['cgroup2'] });
+    // The container sees its own cgroup at /sys/fs/cgroup ("-"), bound from the host's directory.
+    expect(cg.plan()).toEqual({ cgroup2Path: dir, v1Procs: [], pidsDir: dir, mounts: [`- ${dir}`] });
   });
 
   test('default parent: ts-container below our own cgroup', () => {
@@ -212,7 +213,8 @@ describe('cgroup v1 and hybrid', () => {
       v1Procs: ['cpu,cpuacct', 'memory', 'pids', 'cpuset', 'freezer', 'blkio'].map((x) => path.join(dirOf(x), 'cgroup.procs')),
       // The helper checks pids.max there after moving a process in (a move is not limited by v1).
       pidsDir: dirOf('pids'),
-      mounts: ['cpu,cpuacct cpu,cpuacct', 'memory memory', 'pids pids', 'cpuset cpuset', 'freezer freezer', 'blkio blkio'],
+      // /sys/fs/cgroup/<hierarchy> in the container: the container's own cgroup there.
+      mounts: ['cpu,cpuacct', 'memory', 'pids', 'cpuset', 'freezer', 'blkio'].map((x) => `${x} ${dirOf(x)}`),
     });
   });
 
@@ -236,7 +238,7 @@ describe('cgroup v1 and hybrid', () => {
     expect(read(cg.v1Dirs.get('pids') as string, 'pids.max')).toBe('4');
     const plan = cg.plan();
     expect(plan.cgroup2Path).toBe(unifiedDir);
-    expect(plan.mounts[plan.mounts.length - 1]).toBe('cgroup2');
+    expect(plan.mounts[plan.mounts.length - 1]).toBe(`unified ${unifiedDir}`);
     expect(plan.v1Procs).toHaveLength(6);
     expect(plan.pidsDir).toBe(cg.v1Dirs.get('pids'));
   });
