@@ -11,20 +11,11 @@ import type { Readable } from 'node:stream';
 import { Container, ContainerProcess } from '../lib';
 import type { ContainerOptions } from '../lib/options/types';
 import { ensureBusyboxRootfs } from './support/busybox-rootfs';
+import { ok, useContainers } from './support/containers';
 
 const rootfs = ensureBusyboxRootfs();
-const live: Container[] = [];
-const tempDirs: string[] = [];
+const { make, tempDirs } = useContainers();
 
-afterEach(async () => {
-  await Promise.all(live.splice(0).map((c) => c.destroy()));
-});
-
-afterAll(() => {
-  for (const d of tempDirs) fs.rmSync(d, { recursive: true, force: true });
-});
-
-const ok = (stdout: string) => ({ exitCode: 0, signal: null, stdout, stderr: '' });
 const NS_LOOP = 'for n in pid mnt uts ipc net cgroup user time; do echo "$n $(readlink /proc/$P/ns/$n)"; done';
 
 /** Resolves once `text` has appeared on the stream. */
@@ -47,8 +38,7 @@ function waitFor(stream: Readable, text: string, timeoutMs = 10000): Promise<str
  * namespaces, prints "ready" and sleeps.
  */
 async function started(opts: ContainerOptions = {}): Promise<{ c: Container; main: ContainerProcess; mainOut: string }> {
-  const c = new Container({ rootfs, readonly: true, hostname: 'execbox', ...opts });
-  live.push(c);
+  const c = make({ rootfs, readonly: true, hostname: 'execbox', ...opts });
   const main = c.spawn(
     ['sh', '-c', `echo from-main > /tmp/shared; P=$$; ${NS_LOOP} > /tmp/main-ns; echo ready; exec sleep 60`],
     { stdio: 'pipe' },
@@ -162,8 +152,7 @@ describe('exec sees the container of the main process', () => {
   });
 
   test('the host root default container', async () => {
-    const c = new Container({ hostname: 'hostexec' });
-    live.push(c);
+    const c = make({ hostname: 'hostexec' });
     const main = c.spawn(['sh', '-c', 'echo x > /tmp/from-main; echo ready; exec sleep 60'], { stdio: 'pipe' });
     await waitFor(main.stdout!, 'ready\n');
     expect(await c.exec(['sh', '-c', 'cat /etc/hostname /tmp/from-main; echo $$']).output()).toMatchObject({

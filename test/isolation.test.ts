@@ -10,29 +10,10 @@ import * as path from 'node:path';
 import { Container } from '../lib';
 import type { ContainerOptions, ProcessOptions, ProcessOutput } from '../lib/options/types';
 import { ensureBusyboxRootfs } from './support/busybox-rootfs';
+import { useContainers, ok } from './support/containers';
 
 const rootfs = ensureBusyboxRootfs();
-const live: Container[] = [];
-
-afterEach(async () => {
-  await Promise.all(live.splice(0).map((c) => c.destroy()));
-});
-
-function make(opts: ContainerOptions = {}): Container {
-  const c = new Container(opts);
-  live.push(c);
-  return c;
-}
-
-function run(opts: ContainerOptions, argv: string[], popts: ProcessOptions = {}): Promise<ProcessOutput> {
-  return make(opts).spawn(argv, { stdio: 'pipe', ...popts }).output();
-}
-
-function sh(opts: ContainerOptions, script: string): Promise<ProcessOutput> {
-  return run(opts, ['sh', '-c', script]);
-}
-
-const ok = (stdout: string) => ({ exitCode: 0, signal: null, stdout, stderr: '' });
+const { make, run, sh } = useContainers();
 
 interface MountEntry {
   mountId: string;
