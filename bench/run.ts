@@ -134,6 +134,27 @@ function mountCount(): number {
   }
 }
 
+/** A small deterministic PRNG (mulberry32), so that runs are comparable. */
+function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function shuffled<T>(items: T[], random: () => number): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
 function reasonOf(err: unknown): string {
   return oneLine(err instanceof Error ? err.message : String(err));
 }
@@ -237,12 +258,15 @@ async function main(): Promise<number> {
       }
     }
 
-    // Measured runs, interleaved: each round runs every runtime once, in a rotating order.
+    // Measured runs, interleaved: each round runs every runtime once, in a shuffled order.
+    // Not a rotation: a rotation keeps who runs after whom, and a runtime that follows one
+    // whose network namespace the kernel is still tearing down would always pay for it.
     log(`  measuring ${active().length} runtimes × ${args.iterations}…`);
+    const random = seededRandom(0x5eed);
     for (let i = 0; i < args.iterations; i++) {
-      const round = active();
+      const round = shuffled(active(), random);
       for (let j = 0; j < round.length; j++) {
-        const s = round[(i + j) % round.length];
+        const s = round[j];
         if (s.status !== 'ok') continue;
         try {
           const ns = await s.runner.runOnce();
@@ -341,7 +365,7 @@ async function main(): Promise<number> {
     startedAt: startedAt.toISOString(),
     wallSeconds: nsToMs(process.hrtime.bigint() - wallStart) / 1000,
     machine: { kernel: os.release(), arch: process.arch, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version },
-    config: { iterations: args.iterations, warmup: args.warmup, total: args.total, timeoutMs: args.timeoutMs, order: 'interleaved, rotating', rootfs },
+    config: { iterations: args.iterations, warmup: args.warmup, total: args.total, timeoutMs: args.timeoutMs, order: 'interleaved, shuffled per round', rootfs },
     baseline: BASELINE_ROW,
     rows,
     totals,
