@@ -124,6 +124,7 @@ void apply_entry(Plan& plan, const std::string& key, const std::string& value, c
   else if (key == "cgroup.mount") plan.cgroup_mounts.push_back(value);
   else if (key == "seccomp") plan.seccomp_program = from_hex(value, entry);
   else if (key == "seccomp.notify") plan.seccomp_notify = value == "1";
+  else if (key == "join.pid") plan.join_pid = static_cast<pid_t>(to_number(value, entry));
   else if (key == "join.pidfd") plan.join_pidfd = static_cast<int>(to_number(value, entry));
   else malformed(entry);
 }

@@ -4,6 +4,8 @@
 // "mount.*" keys follow it.
 #pragma once
 
+#include <sys/types.h>
+
 #include <string>
 #include <vector>
 
@@ -64,6 +66,7 @@ struct Plan {
   bool seccomp_notify = false;
   // Fds passed in by the caller (exec: the container's main pidfd).
   int join_pidfd = -1;
+  pid_t join_pid = 0;  // the same process's pid, for its /proc/<pid>/root
 
   bool has_namespace(const std::string& name) const;
 };

@@ -104,11 +104,12 @@ export class Container {
         await main.started.catch(() => undefined);
         if (!main.running || !this.#cgroup) throw new ContainerStoppedError(this.id, 'exec');
         oomKillsAtStart = this.#oomKills();
-        const plan = execPlan(args, process, this.#config, this.#cgroup.plan(), this.#seccomp);
+        const plan = execPlan(args, process, this.#config, this.#cgroup.plan(), this.#seccomp, main.pid as number);
         return native().startHelper(helperPath(), plan, fds, main.pidfd, this.#seccompListener());
       },
       reportError: (report) =>
-        report.step === 'join namespaces' && report.errno === ESRCH
+        (report.step === 'join namespaces' && report.errno === ESRCH) ||
+        (report.step === "open the container's root" && !main.running)
           ? new ContainerStoppedError(this.id, 'exec')
           : this.#reportError(args, report),
       usage: (own, wallMs) => ({

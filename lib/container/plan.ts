@@ -109,9 +109,11 @@ export function execPlan(
   config: ContainerConfig,
   cgroup: CgroupPlan | null,
   seccomp: PreparedSeccomp | null,
+  containerPid: number,
 ): Buffer {
   return serialize([
     ['mode', 'exec'],
+    ['join.pid', containerPid],
     ...processEntries(argv, process, config),
     ...cgroupEntries(cgroup, false),
     ...seccompEntries(seccomp),
