@@ -140,21 +140,22 @@ export class ContainerCgroup {
     try {
       if (unified && cgroup.unifiedDir) {
         const parent = path.dirname(cgroup.unifiedDir);
-        makeDirs(unified.mount, parent, () => undefined);
         const wanted = [...new Set([...V2_ALWAYS, ...(resources ? v2ControllersFor(resources) : [])])];
         const available = wanted.filter((c) => unified.controllers.includes(c));
-        if (available.length > 0) enableV2Controllers(unified.mount, parent, available);
-        cgroup.#makeOwn(cgroup.unifiedDir, name);
+        cgroup.#makeOwn(cgroup.unifiedDir, name, () => {
+          makeDirs(unified.mount, parent, () => undefined);
+          if (available.length > 0) enableV2Controllers(unified.mount, parent, available);
+        });
       }
       for (const hierarchy of hierarchies.v1) {
         const dir = path.join(parentPath(hierarchy, cgroupParent), name);
         const isCpuset = hierarchy.controllers.includes('cpuset');
-        makeDirs(hierarchy.mount, path.dirname(dir), (made) => isCpuset && inheritCpuset(made));
-        cgroup.#makeOwn(dir, name);
+        cgroup.#makeOwn(dir, name, () => makeDirs(hierarchy.mount, path.dirname(dir), (made) => isCpuset && inheritCpuset(made)));
         cgroup.#v1HierarchyDirs.push({ hierarchy, dir });
         for (const controller of hierarchy.controllers) cgroup.v1Dirs.set(controller, dir);
         if (isCpuset) inheritCpuset(dir);
       }
+      if (cgroupParent === undefined) cgroup.#removableParents = cgroup.#made.map((d) => path.dirname(d));
       cgroup.#takeOwnership();
       if (resources) cgroup.update(resources);
     } catch (error) {
@@ -164,19 +165,31 @@ export class ContainerCgroup {
     return cgroup;
   }
 
-  #makeOwn(dir: string, name: string): void {
-    try {
-      fs.mkdirSync(dir);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
-        throw new CgroupError(`cgroup ${dir} already exists: another container named ${name} is running`, 'EEXIST');
+  /**
+   * Makes the container's own directory after `prepareParent` has made its parent. Another
+   * run may remove the default parent when its last container goes (ENOENT here): then the
+   * parent is made again.
+   */
+  #makeOwn(dir: string, name: string, prepareParent: () => void): void {
+    for (let attempt = 0; ; attempt++) {
+      prepareParent();
+      try {
+        fs.mkdirSync(dir);
+        break;
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'EEXIST') {
+          throw new CgroupError(`cgroup ${dir} already exists: another container named ${name} is running`, 'EEXIST');
+        }
+        if (code !== 'ENOENT' || attempt >= 5) throw error;
       }
-      throw error;
     }
     this.#made.push(dir);
   }
 
   readonly #made: string[] = [];
+  /** The default parent ("ts-container") in each hierarchy; never a parent the user named. */
+  #removableParents: string[] | null = null;
 
   #takeOwnership(): void {
     const primary = this.#made[0];
@@ -298,6 +311,16 @@ export class ContainerCgroup {
     }
     if (all) {
       this.#removed = true;
+      // The default parent goes with the last container in it; a busy one stays.
+      if (this.#removableParents) {
+        for (const dir of this.#removableParents) {
+          try {
+            fs.rmdirSync(dir);
+          } catch {
+            // other containers are still in it
+          }
+        }
+      }
       if (this.#lockFd >= 0) fs.closeSync(this.#lockFd);
       this.#lockFd = -1;
     }
