@@ -12,6 +12,7 @@ import { ContainerProcess } from '../process/container-process';
 import { checkStdio, resolveStdio } from '../process/stdio';
 import { toSignalNumber } from '../process/signals';
 import { killLiveProcessesOnExit } from '../process/live-processes';
+import { processUsage } from '../process/usage';
 import { ContainerCgroup, removeStaleCgroups } from '../cgroups/container-cgroup';
 import { normalizeResources } from '../cgroups/resources';
 import type { CgroupStats } from '../cgroups/stats';
@@ -22,6 +23,7 @@ import { setupHint } from './setup-hints';
 import '../polyfills';
 
 const ESRCH = 3;
+
 
 /** Containers whose cgroups must go if Node exits before they are destroyed. */
 const liveCgroups = new Set<ContainerCgroup>();
@@ -112,13 +114,7 @@ export class Container {
         (report.step === "open the container's root" && !main.running)
           ? new ContainerStoppedError(this.id, 'exec')
           : this.#reportError(args, report),
-      usage: (own, wallMs) => ({
-        wallMs,
-        cpuUserMs: own.userMicros / 1000,
-        cpuSystemMs: own.systemMicros / 1000,
-        maxRssBytes: own.maxRssKib * 1024,
-        oomKilled: this.#oomKills() > oomKillsAtStart,
-      }),
+      usage: (own, wallMs) => processUsage(own, wallMs, this.#oomKills() > oomKillsAtStart),
       timeout: process.timeout,
       killSignal: process.killSignal,
       signal: process.signal,
@@ -232,13 +228,7 @@ export class Container {
 
   /** The whole container's usage, read from its cgroup as the main process exits. */
   #containerUsage(own: ProcessResources, wallMs: number): Usage {
-    const fromProcess: Usage = {
-      wallMs,
-      cpuUserMs: own.userMicros / 1000,
-      cpuSystemMs: own.systemMicros / 1000,
-      maxRssBytes: own.maxRssKib * 1024,
-      oomKilled: false,
-    };
+    const fromProcess = processUsage(own, wallMs, false);
     if (!this.#cgroup) return fromProcess;
     try {
       const stats = this.#cgroup.stats();

@@ -11,6 +11,7 @@ import { native } from '../native/binding';
 import { closeChildEnds, ResolvedStdio } from './stdio';
 import { signalName, toSignalNumber } from './signals';
 import { liveProcesses } from './live-processes';
+import { processUsage } from './usage';
 
 export interface ProcessLaunch {
   argv: string[];
@@ -185,15 +186,7 @@ export class ContainerProcess extends EventEmitter {
     this.#exited = true;
     this.#clearTimers();
     const wallMs = performance.now() - this.#startedAt;
-    this.usage = this.#usage
-      ? this.#usage(resources, wallMs)
-      : {
-          wallMs,
-          cpuUserMs: resources.userMicros / 1000,
-          cpuSystemMs: resources.systemMicros / 1000,
-          maxRssBytes: resources.maxRssKib * 1024,
-          oomKilled: false,
-        };
+    this.usage = this.#usage ? this.#usage(resources, wallMs) : processUsage(resources, wallMs, false);
     liveProcesses.delete(this.#pidfd);
     this.#watcher = undefined;
     native().closeFd(this.#pidfd);

@@ -1,0 +1,13 @@
+/** A process's own usage report, from the rusage that waitid returned when it was reaped. */
+import type { Usage } from '../options/types';
+import type { ProcessResources } from '../../types/native';
+
+export function processUsage(own: ProcessResources, wallMs: number, oomKilled: boolean): Usage {
+  return {
+    wallMs,
+    cpuUserMs: own.userMicros / 1000,
+    cpuSystemMs: own.systemMicros / 1000,
+    maxRssBytes: own.maxRssKib * 1024,
+    oomKilled,
+  };
+}
