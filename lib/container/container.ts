@@ -24,7 +24,6 @@ import '../polyfills';
 
 const ESRCH = 3;
 
-
 /** Containers whose cgroups must go if Node exits before they are destroyed. */
 const liveCgroups = new Set<ContainerCgroup>();
 process.once('exit', () => {
