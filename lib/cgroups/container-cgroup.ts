@@ -60,12 +60,20 @@ function makeDirs(mount: string, dir: string, made: (dir: string) => void): void
   }
 }
 
-/** v1 cpuset: a new cgroup starts with no CPUs and no memory nodes; give it its parent's. */
-function inheritCpuset(dir: string): void {
+/**
+ * v1 cpuset: a new cgroup starts with no CPUs and no memory nodes; give it its parent's.
+ * The parent may itself be new (another run may be making it this instant): fill it first.
+ */
+function inheritCpuset(dir: string, depth = 0): void {
+  const parent = path.dirname(dir);
   for (const file of ['cpuset.cpus', 'cpuset.mems']) {
-    if ((readCgroupFile(dir, file) ?? '').trim() === '') {
-      writeCgroupFile(dir, file, (readCgroupFile(path.dirname(dir), file) ?? '').trim());
+    if ((readCgroupFile(dir, file) ?? '').trim() !== '') continue;
+    let value = (readCgroupFile(parent, file) ?? '').trim();
+    if (value === '' && depth < 32 && cgroupFileExists(path.dirname(parent), file)) {
+      inheritCpuset(parent, depth + 1);
+      value = (readCgroupFile(parent, file) ?? '').trim();
     }
+    writeCgroupFile(dir, file, value);
   }
 }
 
