@@ -10,9 +10,8 @@ import * as path from 'node:path';
 import { native } from '../native/binding';
 import { Hierarchies, Hierarchy, hostHierarchies } from './hierarchy';
 import type { NormalizedResources } from './resources';
-import { applyV1Limits } from './v1-driver';
-import { applyV2Limits, readV2Stats, v2ControllersFor } from './v2-driver';
-import { readV1Stats } from './v1-driver';
+import { applyV2Limits, readV2OomKills, readV2Stats, v2ControllersFor } from './v2-driver';
+import { applyV1Limits, readV1OomKills, readV1Stats } from './v1-driver';
 import { CgroupStats } from './stats';
 import { cgroupFileExists, readCgroupFile, readProcs, writeCgroupFile } from './cgroup-fs';
 
@@ -236,6 +235,12 @@ export class ContainerCgroup {
     if (this.v1Dirs.size > 0) return readV1Stats(this.v1Dirs);
     if (this.unifiedDir) return readV2Stats(this.unifiedDir);
     throw new CgroupError('cgroup: this host has no cgroup hierarchy');
+  }
+
+  /** OOM kills so far, from the same hierarchy stats() reads: one file, not every figure. */
+  oomKills(): number {
+    if (this.v1Dirs.size > 0) return readV1OomKills(this.v1Dirs);
+    return this.unifiedDir ? readV2OomKills(this.unifiedDir) : 0;
   }
 
   /** Every pid in the container's cgroup. */

@@ -90,7 +90,7 @@ export function readV1Stats(dirs: Map<string, string>): CgroupStats {
   stats.memory.limit = parseLimit(read('memory', 'memory.limit_in_bytes') ?? '');
   const memsw = read('memory', 'memory.memsw.usage_in_bytes');
   stats.memory.swapCurrent = memsw === null ? null : Math.max(0, num(memsw) - stats.memory.current);
-  stats.memory.oomKills = parseFlatKeyed(read('memory', 'memory.oom_control') ?? '').get('oom_kill') ?? 0;
+  stats.memory.oomKills = readV1OomKills(dirs);
   stats.cpu.usageNs = num(read('cpuacct', 'cpuacct.usage'));
   const ticks = parseFlatKeyed(read('cpuacct', 'cpuacct.stat') ?? '');
   stats.cpu.userNs = ((ticks.get('user') ?? 0) * 1e9) / USER_HZ;
@@ -111,4 +111,10 @@ export function readV1Stats(dirs: Map<string, string>): CgroupStats {
     if (op === 'Write') stats.io.writeOps += Number(value) || 0;
   }
   return stats;
+}
+
+/** OOM kills in the cgroup (memory.oom_control), on its own: read at every exec's start and exit. */
+export function readV1OomKills(dirs: Map<string, string>): number {
+  const dir = dirs.get('memory');
+  return dir ? parseFlatKeyed(readCgroupFile(dir, 'memory.oom_control') ?? '').get('oom_kill') ?? 0 : 0;
 }

@@ -57,7 +57,7 @@ export function readV2Stats(dir: string): CgroupStats {
   stats.memory.peak = number('memory.peak') ?? stats.memory.current;
   stats.memory.limit = parseLimit(readCgroupFile(dir, 'memory.max') ?? 'max');
   stats.memory.swapCurrent = number('memory.swap.current');
-  stats.memory.oomKills = parseFlatKeyed(readCgroupFile(dir, 'memory.events') ?? '').get('oom_kill') ?? 0;
+  stats.memory.oomKills = readV2OomKills(dir);
   const cpu = parseFlatKeyed(readCgroupFile(dir, 'cpu.stat') ?? '');
   stats.cpu.usageNs = (cpu.get('usage_usec') ?? 0) * 1000;
   stats.cpu.userNs = (cpu.get('user_usec') ?? 0) * 1000;
@@ -74,4 +74,9 @@ export function readV2Stats(dir: string): CgroupStats {
     stats.io.writeOps += fields.get('wios') ?? 0;
   }
   return stats;
+}
+
+/** OOM kills in the cgroup (memory.events), on its own: read at every exec's start and exit. */
+export function readV2OomKills(dir: string): number {
+  return parseFlatKeyed(readCgroupFile(dir, 'memory.events') ?? '').get('oom_kill') ?? 0;
 }

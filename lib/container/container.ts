@@ -219,7 +219,7 @@ export class Container {
 
   #oomKills(): number {
     try {
-      return this.#cgroup?.stats().memory.oomKills ?? 0;
+      return this.#cgroup?.oomKills() ?? 0;
     } catch {
       return 0;
     }
