@@ -134,9 +134,11 @@ export class Container {
   /** Sends a signal (default SIGKILL, as `docker kill`) to every process in the container's cgroup. */
   kill(signal: NodeJS.Signals | number = 'SIGKILL'): boolean {
     const number = toSignalNumber(signal, 9);
-    if (!this.#main?.running) return this.#main ? this.#main.kill(number) : false;
-    this.#cgroup?.signalAll(number);
-    return this.#main.kill(number);
+    if (!this.#main?.running || !this.#cgroup) return this.#main ? this.#main.kill(number) : false;
+    // The cgroup holds the main process too: one signal each, the main one included.
+    this.#cgroup.signalAll(number);
+    this.#main.killed = true;
+    return true;
   }
 
   /** Live figures from the container's cgroup. */
