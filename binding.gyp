@@ -13,6 +13,7 @@
         "cpp/addon.cc",
         "cpp/addon_exit_watcher.cc",
         "cpp/addon_seccomp_notify.cc",
+        "cpp/addon_terminal.cc",
         "cpp/control_channel.cc",
         "cpp/helper_launch.cc"
       ],
@@ -40,7 +41,11 @@
         "cpp/network.cc",
         "cpp/program_exec.cc",
         "cpp/tiny_init.cc",
-        "cpp/seccomp_load.cc"
+        "cpp/seccomp_load.cc",
+        "cpp/terminal.cc",
+        "cpp/start_gate.cc",
+        "cpp/monitor.cc",
+        "cpp/run_record.cc"
       ],
       "ldflags": ["-static-libstdc++", "-static-libgcc"]
     }

@@ -1,12 +1,18 @@
 /**
- * `npm run bench`: spawn-to-exit latency of `true` in the busybox rootfs, for Container.spawn
- * and its peers, each as a ratio to child_process.spawn; then the wall time of 100 sequential
- * containers. A runtime that cannot start here is reported as "unavailable: <reason>".
+ * `npm run bench`, in three sections:
+ * - spawn: spawn-to-exit latency of `true` in the busybox rootfs, for Container.spawn and its
+ *   peers, each as a ratio to child_process.spawn; then the wall time of 100 sequential
+ *   containers;
+ * - exec: latency of exec'ing `true` into a running container, for Container.exec and its
+ *   peers, as a ratio to child_process.spawn measured in the same rounds (bench/exec-runners.ts);
+ * - list: Container.list() time with 100 and 1000 containers in the state root, next to
+ *   runc list (bench/list-time.ts).
+ * A runtime that cannot start here is reported as "unavailable: <reason>".
  *
  *   npm run bench [-- --iterations N] [--warmup N] [--total N] [--only a,b] [--json] [--out FILE]
  *
  * Environment: BENCH_ITERATIONS (default 50), BENCH_WARMUP (5), BENCH_TOTAL (100),
- * BENCH_TIMEOUT_MS (30000, per single run).
+ * BENCH_TIMEOUT_MS (30000, per single run), BENCH_LIST_CALLS (20), BENCH_LIST_SIZES (100,1000).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -15,8 +21,13 @@ import { pathToFileURL } from 'node:url';
 import { ensureBusyboxRootfs } from '../test/support/busybox-rootfs';
 import {
   bwrapRunner, childProcessRunner, containerLimitsRunner, containerRunner, containerUnconfinedRunner, crunLimitsRunner, crunRunner,
-  crunSeccompRunner, oneLine, runcLimitsRunner, runcRunner, runcSeccompRunner, type Runner, type RunnerOptions,
+  crunSeccompRunner, runcLimitsRunner, runcRunner, runcSeccompRunner, type Runner, type RunnerOptions,
 } from './runners';
+import {
+  containerDetachedExecRunner, containerExecRunner, containerFoundExecRunner, crunExecRunner, runcExecRunner,
+} from './exec-runners';
+import { measureInterleaved, reasonOf, seededRandom, setUpAll, stateOf, type RunnerState, type Status } from './interleave';
+import { ListTimeBench, type ListTimeResult } from './list-time';
 import { defaultProfileAsOci, measureCompile, type CompileTimes } from './seccomp-compile';
 import { nsToMs, summarize, type Summary } from './stats';
 
@@ -32,6 +43,13 @@ const SECCOMP_TARGET_MS = 0.3;
 /** Runners whose sequential total is measured (the spec asks for Container and runc). */
 const TOTAL_KEYS = ['container', 'runc', 'child_process'];
 
+/** Container exec median may be at most this many times child_process.spawn's (same rounds). */
+const EXEC_TARGET_RATIO = 3;
+const EXEC_TARGET_ROW = 'Container exec';
+
+/** --only names that select a whole section; any other name is a runtime of the spawn section. */
+const SECTIONS = ['spawn', 'exec', 'list'];
+
 interface Args {
   iterations: number;
   warmup: number;
@@ -40,6 +58,8 @@ interface Args {
   only: string[] | null;
   json: boolean;
   out: string | null;
+  listCalls: number;
+  listSizes: number[];
 }
 
 const USAGE = `usage: npm run bench [-- options]
@@ -47,7 +67,10 @@ const USAGE = `usage: npm run bench [-- options]
   --warmup N      untimed warm-up runs per runtime (env BENCH_WARMUP, default 5)
   --total N       containers in the sequential total (env BENCH_TOTAL, default 100; 0 skips it)
   --timeout MS    limit for one run (env BENCH_TIMEOUT_MS, default 30000)
-  --only LIST     comma-separated runtimes: child_process,container,runc,crun,bwrap
+  --only LIST     comma-separated sections (spawn, exec, list) and/or runtimes of the spawn
+                  section (child_process, container, runc, crun, bwrap, …); default: all sections
+  --list-calls N  timed list calls per tool and count (env BENCH_LIST_CALLS, default 20)
+  --list-sizes L  comma-separated container counts for the list section (env BENCH_LIST_SIZES, default 100,1000)
   --json          print the results as JSON on stdout (progress and table go to stderr)
   --out FILE      where to write the JSON results (default: <tmpdir>/ts-container-bench-<time>.json)`;
 
@@ -62,6 +85,7 @@ function parseArgs(argv: string[]): Args {
   const env = process.env;
   const raw: Record<string, string | undefined> = {
     iterations: env.BENCH_ITERATIONS, warmup: env.BENCH_WARMUP, total: env.BENCH_TOTAL, timeout: env.BENCH_TIMEOUT_MS,
+    listCalls: env.BENCH_LIST_CALLS, listSizes: env.BENCH_LIST_SIZES,
   };
   let only: string[] | null = null;
   let json = false;
@@ -82,6 +106,8 @@ function parseArgs(argv: string[]): Args {
       case '--only': only = value().split(',').map((s) => s.trim()).filter(Boolean); break;
       case '--json': json = true; break;
       case '--out': out = value(); break;
+      case '--list-calls': raw.listCalls = value(); break;
+      case '--list-sizes': raw.listSizes = value(); break;
       case '--help': case '-h': process.stdout.write(`${USAGE}\n`); process.exit(0);
       // falls through (process.exit does not return)
       default: throw new Error(`unknown argument ${JSON.stringify(a)}\n${USAGE}`);
@@ -93,16 +119,9 @@ function parseArgs(argv: string[]): Args {
     total: intArg('total', raw.total, 100, 0),
     timeoutMs: intArg('timeout', raw.timeout, 30_000, 100),
     only, json, out,
+    listCalls: intArg('list-calls', raw.listCalls, 20, 1),
+    listSizes: (raw.listSizes || '100,1000').split(',').map((v) => intArg('list-sizes', v.trim(), 0, 1)),
   };
-}
-
-type Status = 'ok' | 'unavailable' | 'failed';
-
-interface RunnerState {
-  runner: Runner;
-  status: Status;
-  reason?: string;
-  samples: bigint[][]; // per row
 }
 
 interface RowResult extends Partial<Summary> {
@@ -134,29 +153,46 @@ function mountCount(): number {
   }
 }
 
-/** A small deterministic PRNG (mulberry32), so that runs are comparable. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function shuffled<T>(items: T[], random: () => number): T[] {
-  const out = [...items];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [out[i], out[j]] = [out[j], out[i]];
+/** One table row per runner row, each with its median's ratio to child_process.spawn's. */
+function rowResults(states: RunnerState[]): RowResult[] {
+  const rows: RowResult[] = [];
+  for (const s of states) {
+    s.runner.rows.forEach((name, k) => {
+      const row: RowResult = { name, runtime: s.runner.key, status: s.status };
+      if (s.reason) row.reason = s.reason;
+      if (s.samples[k].length > 0) Object.assign(row, summarize(s.samples[k]));
+      rows.push(row);
+    });
   }
-  return out;
+  const baseline = rows.find((r) => r.name === BASELINE_ROW && r.status === 'ok' && r.medianMs !== undefined);
+  for (const r of rows) {
+    if (baseline?.medianMs && r.medianMs !== undefined && r.status === 'ok') r.ratio = r.medianMs / baseline.medianMs;
+  }
+  return rows;
 }
 
-function reasonOf(err: unknown): string {
-  return oneLine(err instanceof Error ? err.message : String(err));
+interface RatioTarget {
+  row: string;
+  maxRatio: number;
+  ratio: number | null;
+  met: boolean | null;
+}
+
+function ratioTarget(rows: RowResult[], row: string, maxRatio: number): RatioTarget {
+  const ratio = rows.find((r) => r.name === row)?.ratio;
+  return { row, maxRatio, ratio: ratio ?? null, met: ratio !== undefined ? ratio <= maxRatio : null };
+}
+
+/** "Target: <row> median <= Nx child_process.spawn: MET (…)", or why it was not measured. */
+function formatRatioTarget(rows: RowResult[], t: RatioTarget): string {
+  const baseline = rows.find((r) => r.name === BASELINE_ROW && r.status === 'ok' && r.medianMs !== undefined);
+  const target = rows.find((r) => r.name === t.row);
+  const head = `Target: ${t.row} median <= ${t.maxRatio}x ${BASELINE_ROW}: `;
+  if (t.met === null) {
+    const why = !baseline ? `${BASELINE_ROW} has no result` : `${t.row} ${target?.status ?? 'not run'}${target?.reason ? `: ${target.reason}` : ''}`;
+    return `${head}not measured (${why})`;
+  }
+  return `${head}${t.met ? 'MET' : 'NOT MET'} (${t.ratio!.toFixed(2)}x: ${fmtMs(target!.medianMs)} vs ${fmtMs(baseline!.medianMs)} ms)`;
 }
 
 async function main(): Promise<number> {
@@ -172,16 +208,23 @@ async function main(): Promise<number> {
 
   const rootfs = ensureBusyboxRootfs();
   const opts: RunnerOptions = { rootfs, timeoutMs: args.timeoutMs };
+  const only = args.only;
+  // A runtime name selects the spawn section with only those runtimes, as --only did before sections.
+  const wantSpawn = !only || only.some((k) => !SECTIONS.includes(k) || k === 'spawn');
+  const wantExec = !only || only.includes('exec');
+  const wantList = !only || only.includes('list');
   // Before any container compiles it: the first compile of the default profile is measured cold.
   let compileTimes: CompileTimes | undefined;
   let ociSeccomp: Record<string, unknown> | undefined;
-  try {
-    const seccomp = (await import(pathToFileURL(require.resolve(path.resolve(__dirname, '..', 'lib', 'seccomp'))).href)) as Parameters<typeof measureCompile>[0] & { default?: unknown };
-    const mod = ((seccomp as { default?: unknown }).default ?? seccomp) as Parameters<typeof measureCompile>[0];
-    compileTimes = measureCompile(mod);
-    ociSeccomp = defaultProfileAsOci(mod);
-  } catch (err) {
-    log(`seccomp compile: unavailable: ${reasonOf(err)}`);
+  if (wantSpawn) {
+    try {
+      const seccomp = (await import(pathToFileURL(require.resolve(path.resolve(__dirname, '..', 'lib', 'seccomp'))).href)) as Parameters<typeof measureCompile>[0] & { default?: unknown };
+      const mod = ((seccomp as { default?: unknown }).default ?? seccomp) as Parameters<typeof measureCompile>[0];
+      compileTimes = measureCompile(mod);
+      ociSeccomp = defaultProfileAsOci(mod);
+    } catch (err) {
+      log(`seccomp compile: unavailable: ${reasonOf(err)}`);
+    }
   }
   const all: Runner[] = [
     childProcessRunner(opts), containerRunner(opts), containerUnconfinedRunner(opts), containerLimitsRunner(opts),
@@ -190,27 +233,38 @@ async function main(): Promise<number> {
     bwrapRunner(opts),
   ];
   const known = all.map((r) => r.key);
-  for (const k of args.only ?? []) {
-    if (!known.includes(k)) {
-      process.stderr.write(`--only: unknown runtime ${JSON.stringify(k)} (known: ${known.join(', ')})\n`);
+  for (const k of only ?? []) {
+    if (!known.includes(k) && !SECTIONS.includes(k)) {
+      process.stderr.write(`--only: unknown section or runtime ${JSON.stringify(k)} (known: ${[...SECTIONS, ...known].join(', ')})\n`);
       return 2;
     }
   }
-  const selected = args.only ? all.filter((r) => args.only!.includes(r.key) || r.key === 'child_process') : all;
-  const states: RunnerState[] = selected.map((runner) => ({ runner, status: 'ok', samples: runner.rows.map(() => []) }));
+  const selected = !wantSpawn ? [] : !only || only.includes('spawn') ? all
+    : all.filter((r) => only.includes(r.key) || r.key === 'child_process');
+  const states: RunnerState[] = selected.map(stateOf);
+  // The exec section has its own child_process.spawn, measured in its own rounds: a ratio
+  // compares two runtimes measured at the same moments, never across sections.
+  const execStates: RunnerState[] = !wantExec ? [] : [
+    childProcessRunner(opts), containerExecRunner(opts), containerDetachedExecRunner(opts), containerFoundExecRunner(opts),
+    runcExecRunner(opts), crunExecRunner(opts),
+  ].map(stateOf);
+  const listBench = wantList
+    ? new ListTimeBench({ rootfs, sizes: args.listSizes, calls: args.listCalls, warmup: args.warmup, timeoutMs: args.timeoutMs, log: (line) => log(line) })
+    : null;
 
   // Clean up on Ctrl-C / kill too: bundles, runc/crun state, live containers.
   let cleaned = false;
   const cleanupAll = async () => {
     if (cleaned) return;
     cleaned = true;
-    for (const s of states) {
+    for (const s of [...states, ...execStates]) {
       try {
         await s.runner.cleanup();
       } catch (err) {
         log(`warning: cleanup of ${s.runner.key} failed: ${reasonOf(err)}`);
       }
     }
+    await listBench?.cleanup();
   };
   const onSignal = (sig: NodeJS.Signals) => {
     log(`\n${sig}: cleaning up`);
@@ -223,80 +277,52 @@ async function main(): Promise<number> {
   const startedAt = new Date();
   const wallStart = process.hrtime.bigint();
   const totals: TotalResult[] = [];
+  let listResult: ListTimeResult | null = null;
   try {
     log(`ts-container bench: /bin/true in ${rootfs}`);
     log(`${os.cpus().length} CPUs, Linux ${os.release()}, Node ${process.version}; ` +
       `${args.warmup} warm-up + ${args.iterations} measured runs each, interleaved`);
     log('');
 
-    // Set up (and probe once) each runtime.
-    for (const s of states) {
-      const reason = await s.runner.setup();
-      if (reason !== null) {
-        s.status = 'unavailable';
-        s.reason = reason;
-        log(`  ${s.runner.key}: unavailable: ${reason}`);
-      } else {
-        log(`  ${s.runner.key}: ready`);
-      }
-    }
-    const active = () => states.filter((s) => s.status === 'ok');
-    const fail = (s: RunnerState, phase: string, err: unknown) => {
-      s.status = 'failed';
-      s.reason = `${phase}: ${reasonOf(err)}`;
-      log(`  ${s.runner.key}: failed ${s.reason}`);
-    };
+    if (states.length > 0) {
+      // Set up (and probe once) each runtime, warm up, then measure in shuffled rounds.
+      await setUpAll(states, log);
+      await measureInterleaved(states, args, seededRandom(0x5eed), log);
 
-    // Warm-up.
-    for (const s of active()) {
-      for (let i = 0; i < args.warmup && s.status === 'ok'; i++) {
-        try {
-          await s.runner.runOnce();
-        } catch (err) {
-          fail(s, `warm-up run ${i + 1}`, err);
-        }
-      }
-    }
-
-    // Measured runs, interleaved: each round runs every runtime once, in a shuffled order.
-    // Not a rotation: a rotation keeps who runs after whom, and a runtime that follows one
-    // whose network namespace the kernel is still tearing down would always pay for it.
-    log(`  measuring ${active().length} runtimes × ${args.iterations}…`);
-    const random = seededRandom(0x5eed);
-    for (let i = 0; i < args.iterations; i++) {
-      const round = shuffled(active(), random);
-      for (let j = 0; j < round.length; j++) {
-        const s = round[j];
-        if (s.status !== 'ok') continue;
-        try {
-          const ns = await s.runner.runOnce();
-          ns.forEach((v, k) => s.samples[k].push(v));
-        } catch (err) {
-          fail(s, `run ${i + 1}`, err);
+      // Sequential totals.
+      if (args.total > 0) {
+        for (const key of TOTAL_KEYS) {
+          const s = states.find((x) => x.runner.key === key);
+          if (!s) continue;
+          const name = key === 'container' ? 'Container spawn+wait+destroy' : s.runner.rows[0];
+          if (s.status !== 'ok') {
+            totals.push({ name, runtime: key, count: args.total, status: s.status, reason: s.reason });
+            continue;
+          }
+          log(`  ${args.total} sequential ${name}…`);
+          const t0 = process.hrtime.bigint();
+          try {
+            for (let i = 0; i < args.total; i++) await s.runner.runOnce();
+            const totalMs = nsToMs(process.hrtime.bigint() - t0);
+            totals.push({ name, runtime: key, count: args.total, status: 'ok', totalMs, perRunMs: totalMs / args.total });
+          } catch (err) {
+            totals.push({ name, runtime: key, count: args.total, status: 'failed', reason: reasonOf(err) });
+          }
         }
       }
     }
 
-    // Sequential totals.
-    if (args.total > 0) {
-      for (const key of TOTAL_KEYS) {
-        const s = states.find((x) => x.runner.key === key);
-        if (!s) continue;
-        const name = key === 'container' ? 'Container spawn+wait+destroy' : s.runner.rows[0];
-        if (s.status !== 'ok') {
-          totals.push({ name, runtime: key, count: args.total, status: s.status, reason: s.reason });
-          continue;
-        }
-        log(`  ${args.total} sequential ${name}…`);
-        const t0 = process.hrtime.bigint();
-        try {
-          for (let i = 0; i < args.total; i++) await s.runner.runOnce();
-          const totalMs = nsToMs(process.hrtime.bigint() - t0);
-          totals.push({ name, runtime: key, count: args.total, status: 'ok', totalMs, perRunMs: totalMs / args.total });
-        } catch (err) {
-          totals.push({ name, runtime: key, count: args.total, status: 'failed', reason: reasonOf(err) });
-        }
-      }
+    if (execStates.length > 0) {
+      log('  exec section: one long-running container per runtime…');
+      await setUpAll(execStates, log);
+      await measureInterleaved(execStates, args, seededRandom(0xe8ec), log);
+      // Their sleeping containers go now, not after the list section.
+      for (const s of execStates) await s.runner.cleanup();
+    }
+
+    if (listBench) {
+      listResult = await listBench.run();
+      await listBench.cleanup();
     }
   } finally {
     await cleanupAll();
@@ -306,55 +332,57 @@ async function main(): Promise<number> {
   const mountsAfter = mountCount();
 
   // Results.
-  const rows: RowResult[] = [];
-  for (const s of states) {
-    s.runner.rows.forEach((name, k) => {
-      const row: RowResult = { name, runtime: s.runner.key, status: s.status };
-      if (s.reason) row.reason = s.reason;
-      if (s.samples[k].length > 0) Object.assign(row, summarize(s.samples[k]));
-      rows.push(row);
-    });
-  }
-  const baseline = rows.find((r) => r.name === BASELINE_ROW && r.status === 'ok' && r.medianMs !== undefined);
-  for (const r of rows) {
-    if (baseline?.medianMs && r.medianMs !== undefined && r.status === 'ok') r.ratio = r.medianMs / baseline.medianMs;
-  }
+  const rows = rowResults(states);
+  const spawnTarget = ratioTarget(rows, TARGET_ROW, TARGET_RATIO);
   const target = rows.find((r) => r.name === TARGET_ROW);
-  const targetMet = target?.ratio !== undefined ? target.ratio <= TARGET_RATIO : null;
+  const execRows = rowResults(execStates);
+  const execTarget = ratioTarget(execRows, EXEC_TARGET_ROW, EXEC_TARGET_RATIO);
 
-  print('');
-  print(formatTable(rows));
-  print('');
-  if (totals.length > 0) {
-    print(formatTotals(totals));
+  if (states.length > 0) {
     print('');
+    print(formatTable(rows));
+    print('');
+    if (totals.length > 0) {
+      print(formatTotals(totals));
+      print('');
+    }
+    print('Container.spawn: new Container() to wait() resolved, destroy() not included; ' +
+      'Container.spawn+destroy: to destroy() resolved.');
+    print('Others: spawn() to the \'exit\' event, stdio ignored. p95 interpolated linearly between ranks.');
+    print(formatRatioTarget(rows, spawnTarget));
+    if (compileTimes) {
+      print(`Seccomp: the default profile compiles to ${compileTimes.instructions} BPF instructions in ${fmtMs(compileTimes.firstMs)} ms ` +
+        `the first time, ${compileTimes.cachedMs.toFixed(4)} ms cached` +
+        (compileTimes.podmanFirstMs !== undefined ? `; Podman's profile: ${fmtMs(compileTimes.podmanFirstMs)} ms` : '') + '.');
+    }
+    const unconfined = rows.find((r) => r.name === 'Container.spawn (unconfined)');
+    if (target?.medianMs !== undefined && unconfined?.medianMs !== undefined) {
+      const extra = target.medianMs - unconfined.medianMs;
+      print(`Target: the default seccomp profile adds at most ${SECCOMP_TARGET_MS} ms at the median: ` +
+        `${extra <= SECCOMP_TARGET_MS ? 'MET' : 'NOT MET'} (${extra >= 0 ? '+' : ''}${fmtMs(extra)} ms: ${fmtMs(target.medianMs)} vs ${fmtMs(unconfined.medianMs)} ms unconfined)`);
+    }
+    const limited = rows.find((r) => r.name === 'Container.spawn (limits)');
+    if (target?.medianMs !== undefined && limited?.medianMs !== undefined) {
+      const extra = limited.medianMs - target.medianMs;
+      print(`Target: memory+pids+cpu limits add at most ${LIMITS_TARGET_MS} ms at the median: ` +
+        `${extra <= LIMITS_TARGET_MS ? 'MET' : 'NOT MET'} (+${fmtMs(extra)} ms: ${fmtMs(limited.medianMs)} vs ${fmtMs(target.medianMs)} ms)`);
+    }
   }
-  print('Container.spawn: new Container() to wait() resolved, destroy() not included; ' +
-    'Container.spawn+destroy: to destroy() resolved.');
-  print('Others: spawn() to the \'exit\' event, stdio ignored. p95 interpolated linearly between ranks.');
-  if (targetMet === null) {
-    const why = !baseline ? 'child_process.spawn has no result' : `Container.spawn ${target?.status ?? 'not run'}${target?.reason ? `: ${target.reason}` : ''}`;
-    print(`Target: Container.spawn median <= ${TARGET_RATIO}x child_process.spawn: not measured (${why})`);
-  } else {
-    print(`Target: Container.spawn median <= ${TARGET_RATIO}x child_process.spawn: ` +
-      `${targetMet ? 'MET' : 'NOT MET'} (${target!.ratio!.toFixed(2)}x: ${fmtMs(target!.medianMs)} vs ${fmtMs(baseline!.medianMs)} ms)`);
+  if (execStates.length > 0) {
+    print('');
+    print(`Exec of /bin/true into a running container (main process: sleep 3600), ${args.iterations} shuffled rounds:`);
+    print(formatTable(execRows));
+    print('');
+    print('Container exec: exec() to wait() resolved, stdio ignored; (detached): a detached container, reaped by its monitor; ' +
+      '(Container.get): the detached kind, reached with Container.get(id) from the state root.');
+    print('runc/crun exec: spawn() of `<tool> exec <id> /bin/true` to the \'exit\' event, into a container from `<tool> run -d`. ' +
+      'child_process.spawn: the same busybox binary on the host, measured in the same rounds.');
+    print(formatRatioTarget(execRows, execTarget));
   }
-  if (compileTimes) {
-    print(`Seccomp: the default profile compiles to ${compileTimes.instructions} BPF instructions in ${fmtMs(compileTimes.firstMs)} ms ` +
-      `the first time, ${compileTimes.cachedMs.toFixed(4)} ms cached` +
-      (compileTimes.podmanFirstMs !== undefined ? `; Podman's profile: ${fmtMs(compileTimes.podmanFirstMs)} ms` : '') + '.');
-  }
-  const unconfined = rows.find((r) => r.name === 'Container.spawn (unconfined)');
-  if (target?.medianMs !== undefined && unconfined?.medianMs !== undefined) {
-    const extra = target.medianMs - unconfined.medianMs;
-    print(`Target: the default seccomp profile adds at most ${SECCOMP_TARGET_MS} ms at the median: ` +
-      `${extra <= SECCOMP_TARGET_MS ? 'MET' : 'NOT MET'} (${extra >= 0 ? '+' : ''}${fmtMs(extra)} ms: ${fmtMs(target.medianMs)} vs ${fmtMs(unconfined.medianMs)} ms unconfined)`);
-  }
-  const limited = rows.find((r) => r.name === 'Container.spawn (limits)');
-  if (target?.medianMs !== undefined && limited?.medianMs !== undefined) {
-    const extra = limited.medianMs - target.medianMs;
-    print(`Target: memory+pids+cpu limits add at most ${LIMITS_TARGET_MS} ms at the median: ` +
-      `${extra <= LIMITS_TARGET_MS ? 'MET' : 'NOT MET'} (+${fmtMs(extra)} ms: ${fmtMs(limited.medianMs)} vs ${fmtMs(target.medianMs)} ms)`);
+  if (listResult) {
+    print('');
+    print(`Listing a state root of N containers, ${listResult.calls} calls per tool and N, shuffled:`);
+    print(formatList(listResult));
   }
   if (mountsBefore >= 0 && mountsAfter !== mountsBefore) {
     print(`Warning: this process sees ${mountsAfter - mountsBefore} more mount(s) than before the bench.`);
@@ -365,12 +393,18 @@ async function main(): Promise<number> {
     startedAt: startedAt.toISOString(),
     wallSeconds: nsToMs(process.hrtime.bigint() - wallStart) / 1000,
     machine: { kernel: os.release(), arch: process.arch, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version },
-    config: { iterations: args.iterations, warmup: args.warmup, total: args.total, timeoutMs: args.timeoutMs, order: 'interleaved, shuffled per round', rootfs },
+    config: {
+      iterations: args.iterations, warmup: args.warmup, total: args.total, timeoutMs: args.timeoutMs, order: 'interleaved, shuffled per round', rootfs,
+      sections: SECTIONS.filter((_, i) => [states.length > 0, execStates.length > 0, listBench !== null][i]),
+      listCalls: args.listCalls, listSizes: args.listSizes,
+    },
     baseline: BASELINE_ROW,
     rows,
     totals,
-    target: { row: TARGET_ROW, maxRatio: TARGET_RATIO, ratio: target?.ratio ?? null, met: targetMet },
+    target: spawnTarget,
     seccompCompile: compileTimes ?? null,
+    exec: execStates.length > 0 ? { baseline: BASELINE_ROW, rows: execRows, target: execTarget } : null,
+    list: listResult,
     mounts: { before: mountsBefore, after: mountsAfter },
   };
   const outFile = args.out ?? path.join(os.tmpdir(), `ts-container-bench-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
@@ -410,6 +444,36 @@ function formatTotals(totals: TotalResult[]): string {
     ? [t.name, String(t.count), (t.totalMs! / 1000).toFixed(2), fmtMs(t.perRunMs)]
     : [t.name, `${t.status}: ${t.reason ?? ''}`]);
   return renderTable(head, body);
+}
+
+function formatList(result: ListTimeResult): string {
+  const head = ['tool', 'containers', 'median ms', 'p90 ms', 'µs per container', 'n'];
+  const body: string[][] = [];
+  const notes: string[] = [];
+  for (const t of result.tools) {
+    if (t.status === 'unavailable') {
+      body.push([t.name, `unavailable: ${t.reason ?? ''}`]);
+      continue;
+    }
+    for (const count of result.sizes) {
+      const m = t.bySize[count];
+      if (!m) body.push([`${t.name}`, `${count}: not measured (${t.reason ?? 'failed earlier'})`]);
+      else if (m.medianMs === undefined) body.push([`${t.name}`, `${count}: ${m.status}: ${m.reason ?? ''}`]);
+      else body.push([t.name, String(count), fmtMs(m.medianMs), fmtMs(m.p90Ms), m.perContainerUs!.toFixed(1), String(m.n)]);
+    }
+    if (t.status === 'failed') notes.push(`  ${t.name}: failed ${t.reason ?? ''}`);
+  }
+  const lines = [renderTable(head, body), ...notes, ''];
+  const marginal = result.tools.filter((t) => t.marginalUs !== null);
+  if (marginal.length > 0) {
+    const [lo, hi] = [result.sizes[0], result.sizes[result.sizes.length - 1]];
+    lines.push(`One more container costs (median at ${hi} - median at ${lo}) / ${hi - lo}: ` +
+      marginal.map((t) => `${t.name} ${t.marginalUs!.toFixed(1)} µs`).join(', ') + '.');
+  }
+  for (const t of result.tools) lines.push(`${t.name}: real containers: ${t.real}; the rest are copies of a stopped one's state directory.`);
+  lines.push('Container.list() runs in this process (p90 interpolated linearly between ranks); runc list is a process, timed from ' +
+    'spawn() to \'exit\', its start included. Each list was checked once, untimed, to return every container with the expected status.');
+  return lines.join('\n');
 }
 
 /** Left-aligned first column, right-aligned numbers; a 2-cell row is "name | message". */

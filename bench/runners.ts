@@ -7,7 +7,7 @@ import { spawn, spawnSync, type StdioOptions } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { loadContainerClass, type ContainerClass, type ContainerCreateOptions, type ContainerLike } from './container-api';
 import { createOciBundle, type OciBundle } from './oci-bundle';
 
 export interface Runner {
@@ -47,7 +47,7 @@ export interface RunnerOptions {
   timeoutMs: number;
 }
 
-const now = () => process.hrtime.bigint();
+export const now = () => process.hrtime.bigint();
 
 /** One line, at most `max` characters, for "unavailable: <reason>". */
 export function oneLine(text: string, max = 200): string {
@@ -55,7 +55,7 @@ export function oneLine(text: string, max = 200): string {
   return s.length > max ? `${s.slice(0, max - 1)}…` : s;
 }
 
-function errorText(err: unknown): string {
+export function errorText(err: unknown): string {
   if (err instanceof Error) {
     const code = (err as NodeJS.ErrnoException).code;
     return code && !err.message.includes(code) ? `${code}: ${err.message}` : err.message;
@@ -63,7 +63,7 @@ function errorText(err: unknown): string {
   return String(err);
 }
 
-interface TimedExit {
+export interface TimedExit {
   ns: bigint;
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -74,7 +74,7 @@ interface TimedExit {
  * Spawns a program and times it from just before spawn() to its 'exit' event. stdio is ignored,
  * unless captureStderr (the probe run), which pipes stderr; the end time is still taken at 'exit'.
  */
-function timedSpawn(file: string, args: string[], timeoutMs: number, captureStderr = false): Promise<TimedExit> {
+export function timedSpawn(file: string, args: string[], timeoutMs: number, captureStderr = false): Promise<TimedExit> {
   return new Promise((resolve, reject) => {
     const stdio: StdioOptions = captureStderr ? ['ignore', 'ignore', 'pipe'] : 'ignore';
     let stderr = '';
@@ -104,7 +104,7 @@ function timedSpawn(file: string, args: string[], timeoutMs: number, captureStde
   });
 }
 
-function describeExit(r: TimedExit): string {
+export function describeExit(r: TimedExit): string {
   const how = r.signal ? `killed by ${r.signal}` : `exit code ${r.code}`;
   return r.stderr.trim() ? `${how}: ${oneLine(r.stderr)}` : how;
 }
@@ -150,6 +150,14 @@ export function bwrapRunner(o: RunnerOptions): Runner {
     o.timeoutMs);
 }
 
+/** Null when `tool --version` runs; else why the tool cannot be used. */
+export function toolMissing(tool: string): string | null {
+  const version = spawnSync(tool, ['--version'], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 });
+  if (!version.error) return null;
+  const code = (version.error as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' ? `${tool} not found in PATH` : errorText(version.error);
+}
+
 /**
  * `runc run` / `crun run` on a generated bundle. Each runner has a private state root
  * (--root, a temp dir) so cleanup can find and delete anything a failed run left behind.
@@ -172,11 +180,8 @@ class OciRunner implements Runner {
   }
 
   async setup(): Promise<string | null> {
-    const version = spawnSync(this.tool, ['--version'], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 });
-    if (version.error) {
-      const code = (version.error as NodeJS.ErrnoException).code;
-      return code === 'ENOENT' ? `${this.tool} not found in PATH` : errorText(version.error);
-    }
+    const missing = toolMissing(this.tool);
+    if (missing) return missing;
     try {
       this.bundle = createOciBundle({
         rootfs: this.o.rootfs,
@@ -239,7 +244,7 @@ class OciRunner implements Runner {
 }
 
 /** Removes empty cgroup directories named after our container ids, in case a runtime left one. */
-function removeLeftoverCgroups(prefix: string): void {
+export function removeLeftoverCgroups(prefix: string): void {
   const root = '/sys/fs/cgroup';
   let hierarchies: string[];
   try {
@@ -290,22 +295,12 @@ export function crunSeccompRunner(o: RunnerOptions, seccomp: Record<string, unkn
   return new OciRunner('crun-seccomp', 'crun', o, { label: 'seccomp', seccomp });
 }
 
-/** The parts of ts-container's API the bench uses, typed here so the bench loads without lib/. */
-interface ContainerProcessLike {
-  wait(): Promise<{ exitCode: number | null; signal: string | null }>;
-}
-interface ContainerLike {
-  spawn(argv: string[], opts: { stdio: 'ignore' }): ContainerProcessLike;
-  destroy(): Promise<void>;
-}
-type ContainerCtor = new (opts: { rootfs: string; resources?: typeof BENCH_LIMITS; seccomp?: 'unconfined' }) => ContainerLike;
-
 interface ContainerVariant {
   label?: string;
-  options?: { resources?: typeof BENCH_LIMITS; seccomp?: 'unconfined' };
+  options?: Omit<ContainerCreateOptions, 'rootfs'>;
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const t = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
@@ -320,7 +315,7 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 class ContainerRunner implements Runner {
   readonly key: string;
   readonly rows: readonly string[];
-  private Container: ContainerCtor | null = null;
+  private Container: ContainerClass | null = null;
   private readonly live = new Set<ContainerLike>();
 
   constructor(
@@ -333,21 +328,10 @@ class ContainerRunner implements Runner {
   }
 
   async setup(): Promise<string | null> {
-    const libDir = path.resolve(__dirname, '..', 'lib');
-    let entry: string;
     try {
-      // The ESM loader does not import directories: find lib/index.* first (tsx resolves .ts).
-      entry = require.resolve(libDir);
-    } catch {
-      return `${path.relative(process.cwd(), libDir) || libDir}/index.ts not found`;
-    }
-    try {
-      const mod = (await import(pathToFileURL(entry).href)) as { Container?: unknown; default?: { Container?: unknown } };
-      const ctor = mod.Container ?? mod.default?.Container;
-      if (typeof ctor !== 'function') return `${path.relative(process.cwd(), entry)} does not export Container`;
-      this.Container = ctor as ContainerCtor;
+      this.Container = await loadContainerClass();
     } catch (err) {
-      return `cannot load ${path.relative(process.cwd(), entry)}: ${oneLine(errorText(err))}`;
+      return oneLine(errorText(err));
     }
     try {
       await this.runOnce();

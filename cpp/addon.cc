@@ -5,13 +5,16 @@
 #include <napi.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <vector>
 
 #include "addon_exit_watcher.h"
 #include "addon_seccomp_notify.h"
+#include "addon_terminal.h"
 #include "helper_launch.h"
 #include "setup_error.h"
 #include "syscalls.h"
@@ -55,6 +58,7 @@ class AwaitHelperWorker : public Napi::AsyncWorker {
     result.Set("ok", Napi::Boolean::New(env, outcome_.report.ok));
     result.Set("pid", Napi::Number::New(env, outcome_.report.pid));
     result.Set("pidfd", Napi::Number::New(env, outcome_.pidfd));
+    result.Set("terminalFd", Napi::Number::New(env, outcome_.terminal_fd));
     result.Set("errno", Napi::Number::New(env, outcome_.report.err));
     result.Set("step", Napi::String::New(env, outcome_.report.step));
     deferred_.Resolve(result);
@@ -68,7 +72,7 @@ class AwaitHelperWorker : public Napi::AsyncWorker {
   bool has_listener_callback_ = false;
 };
 
-// startHelper(helperPath, plan: Buffer, stdio: [fd, fd, fd], joinPidfd, onSeccompListener?) →
+// startHelper(helperPath, plan: Buffer, stdio: [fd, fd, fd], joinPidfd, onSeccompListener?, ownerFds?) →
 // Promise<{ ok, pid, pidfd, errno, step }>. The helper is started before this
 // returns, so the caller may close its copies of the stdio fds at once.
 Napi::Value StartHelper(const Napi::CallbackInfo& info) {
@@ -82,9 +86,14 @@ Napi::Value StartHelper(const Napi::CallbackInfo& info) {
   int fds[3];
   for (uint32_t i = 0; i < 3; i++) fds[i] = stdio.Get(i).As<Napi::Number>().Int32Value();
   int join_pidfd = info[3].As<Napi::Number>().Int32Value();
+  std::vector<int> owner_fds;
+  if (info.Length() > 5 && info[5].IsArray()) {
+    auto list = info[5].As<Napi::Array>();
+    for (uint32_t i = 0; i < list.Length(); i++) owner_fds.push_back(list.Get(i).As<Napi::Number>().Int32Value());
+  }
   LaunchedHelper helper;
   try {
-    helper = launch_helper(path, std::string(plan.Data(), plan.Length()), fds, join_pidfd);
+    helper = launch_helper(path, std::string(plan.Data(), plan.Length()), fds, join_pidfd, owner_fds);
   } catch (const SetupError& e) {
     throw errno_error(env, e.err, e.step);
   }
@@ -126,6 +135,38 @@ Napi::Value TryLock(const Napi::CallbackInfo& info) {
   throw errno_error(env, errno, "flock");
 }
 
+// pidfdOpen(pid) → a pidfd (close-on-exec), or -1 when no such process exists.
+// A pid read from a state file is checked against its start time afterwards:
+// the pidfd then names that very process, even if the pid is reused later.
+Napi::Value PidfdOpen(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = sys_pidfd_open(info[0].As<Napi::Number>().Int32Value(), 0);
+  if (fd >= 0) return Napi::Number::New(env, fd);
+  if (errno == ESRCH) return Napi::Number::New(env, -1);
+  throw errno_error(env, errno, "pidfd_open");
+}
+
+// makeFifo(path, mode): mkfifo, which Node's fs does not offer.
+Napi::Value MakeFifo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  mode_t mode = static_cast<mode_t>(info[1].As<Napi::Number>().Uint32Value());
+  if (mkfifo(path.c_str(), mode) < 0) throw errno_error(env, errno, "mkfifo " + path);
+  // mkfifo applies the umask; the container's user must be able to open it for writing.
+  if (chmod(path.c_str(), mode) < 0) throw errno_error(env, errno, "chmod " + path);
+  return env.Undefined();
+}
+
+// lock(fd) blocks until this process holds an exclusive flock on fd.
+Napi::Value Lock(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  while (flock(fd, LOCK_EX) < 0) {
+    if (errno != EINTR) throw errno_error(env, errno, "flock");
+  }
+  return env.Undefined();
+}
+
 Napi::Value CloseFd(const Napi::CallbackInfo& info) {
   close(info[0].As<Napi::Number>().Int32Value());
   return info.Env().Undefined();
@@ -139,8 +180,12 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("createPipe", Napi::Function::New(env, CreatePipe, "createPipe"));
   exports.Set("closeFd", Napi::Function::New(env, CloseFd, "closeFd"));
   exports.Set("tryLock", Napi::Function::New(env, TryLock, "tryLock"));
+  exports.Set("lock", Napi::Function::New(env, Lock, "lock"));
+  exports.Set("makeFifo", Napi::Function::New(env, MakeFifo, "makeFifo"));
+  exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen, "pidfdOpen"));
   InitExitWatcher(env, exports);
   InitSeccompNotify(env, exports);
+  InitTerminal(env, exports);
   return exports;
 }
 

@@ -17,7 +17,9 @@ class ExitWatcher : public Napi::ObjectWrap<ExitWatcher> {
   static Napi::FunctionReference constructor;
 
   static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "ExitWatcher", {InstanceMethod("close", &ExitWatcher::Close)});
+    return DefineClass(env, "ExitWatcher",
+                       {InstanceMethod("close", &ExitWatcher::Close), InstanceMethod("ref", &ExitWatcher::Ref),
+                        InstanceMethod("unref", &ExitWatcher::Unref)});
   }
 
   explicit ExitWatcher(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ExitWatcher>(info) {
@@ -27,6 +29,9 @@ class ExitWatcher : public Napi::ObjectWrap<ExitWatcher> {
       return;
     }
     pidfd_ = info[0].As<Napi::Number>().Int32Value();
+    // A process that is not ours (a detached container's, or another Node's) is
+    // only watched: its parent reaps it and records how it ended.
+    reap_ = info.Length() < 3 || !info[2].IsBoolean() || info[2].As<Napi::Boolean>().Value();
     callback_ = Napi::Persistent(info[1].As<Napi::Function>());
     uv_loop_t* loop = nullptr;
     napi_get_uv_event_loop(env, &loop);
@@ -51,6 +56,10 @@ class ExitWatcher : public Napi::ObjectWrap<ExitWatcher> {
     auto* self = static_cast<ExitWatcher*>(handle->data);
     siginfo_t info = {};
     struct rusage usage = {};
+    if (!self->reap_) {
+      self->Deliver(-1, info, usage);
+      return;
+    }
     long rc;
     // The raw system call also returns the process's resource usage.
     do {
@@ -87,6 +96,17 @@ class ExitWatcher : public Napi::ObjectWrap<ExitWatcher> {
     poll_ = nullptr;
   }
 
+  // A detached container's exit does not keep Node running, unless someone waits for it.
+  Napi::Value Ref(const Napi::CallbackInfo& info) {
+    if (poll_) uv_ref(reinterpret_cast<uv_handle_t*>(poll_));
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Unref(const Napi::CallbackInfo& info) {
+    if (poll_) uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
+    return info.Env().Undefined();
+  }
+
   Napi::Value Close(const Napi::CallbackInfo& info) {
     StopPolling();
     callback_.Reset();
@@ -95,6 +115,7 @@ class ExitWatcher : public Napi::ObjectWrap<ExitWatcher> {
   }
 
   int pidfd_ = -1;
+  bool reap_ = true;
   uv_poll_t* poll_ = nullptr;
   Napi::FunctionReference callback_;
   Napi::ObjectReference self_;

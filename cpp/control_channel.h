@@ -13,6 +13,9 @@ namespace tsc {
 constexpr int kControlFd = 3;
 // An exec helper finds the container's main pidfd here.
 constexpr int kJoinPidfd = 4;
+// Fds a detached container's monitor must keep start here; the helper's
+// argv[1] says how many there are.
+constexpr int kFirstOwnerFd = 5;
 
 struct Report {
   bool ok = false;

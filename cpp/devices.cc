@@ -74,7 +74,7 @@ static void mount_dev_filesystem(int root_fd, const char* target, const char* fs
                  ResolveOptions{CreateAs::Directory, true}, step);
 }
 
-void populate_dev(int root_fd, bool in_user_namespace) {
+void populate_dev(int root_fd, bool in_user_namespace, bool console_target) {
   mount_dev_filesystem(root_fd, "/dev", "tmpfs", {{"mode", "755"}, {"size", "65536k"}},
                        MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_STRICTATIME);
   int dev_fd = open_dir(root_fd, "/dev", "open /dev");
@@ -82,6 +82,13 @@ void populate_dev(int root_fd, bool in_user_namespace) {
     for (const auto& device : kDevices) add_device(root_fd, dev_fd, device);
     for (const auto& link : kSymlinks) {
       check(symlinkat(link.target, dev_fd, link.name), std::string("symlink /dev/") + link.name);
+    }
+    if (console_target) {
+      // Made now, while this is the container's fresh /dev: the process's
+      // terminal is bound over it once it exists (attach_terminal).
+      int file_fd = static_cast<int>(
+          check(openat(dev_fd, "console", O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600), "create /dev/console"));
+      close(file_fd);
     }
   } catch (...) {
     close(dev_fd);

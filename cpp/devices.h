@@ -5,7 +5,8 @@
 namespace tsc {
 
 // root_fd: the rootfs; in_user_namespace: the devpts gid is left unset (gid 5
-// may be unmapped there).
-void populate_dev(int root_fd, bool in_user_namespace);
+// may be unmapped there); console_target: an empty /dev/console is made for
+// the process's terminal to be bound over.
+void populate_dev(int root_fd, bool in_user_namespace, bool console_target);
 
 }  // namespace tsc

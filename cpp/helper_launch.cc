@@ -105,7 +105,7 @@ int sealed_helper_fd(const std::string& helper_path) {
 }  // namespace
 
 LaunchedHelper launch_helper(const std::string& helper_path, const std::string& plan, const int stdio_fds[3],
-                             int join_pidfd) {
+                             int join_pidfd, const std::vector<int>& owner_fds) {
   int sockets[2];
   check(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sockets), "create the control channel");
   std::vector<int> copies;
@@ -125,8 +125,13 @@ LaunchedHelper launch_helper(const std::string& helper_path, const std::string& 
       copies.push_back(high_copy(join_pidfd));
       actions.dup_to(copies.back(), kJoinPidfd);
     }
+    for (size_t i = 0; i < owner_fds.size(); i++) {
+      copies.push_back(high_copy(owner_fds[i]));
+      actions.dup_to(copies.back(), kFirstOwnerFd + static_cast<int>(i));
+    }
     SpawnAttributes attributes;
-    char* argv[] = {const_cast<char*>("ts-container-helper"), nullptr};
+    std::string owner_count = std::to_string(owner_fds.size());
+    char* argv[] = {const_cast<char*>("ts-container-helper"), const_cast<char*>(owner_count.c_str()), nullptr};
     char* envp[] = {nullptr};
     pid_t pid;
     // The child resolves this path in its own fd table (a copy of ours) before
@@ -154,12 +159,17 @@ HelperOutcome await_helper(const LaunchedHelper& helper, const std::function<voi
   HelperOutcome outcome;
   std::string message;
   long n;
-  // Before the report, the new process may send its seccomp listener.
+  // Before the report, the new process may send its terminal and its seccomp listener.
   for (;;) {
     int fd = -1;
     n = receive_message(helper.control_fd, &message, &fd);
     if (n > 0 && message == "seccomp-listener") {
       if (fd >= 0) on_listener(fd);
+      continue;
+    }
+    if (n > 0 && message == "terminal") {
+      if (outcome.terminal_fd >= 0) close(outcome.terminal_fd);
+      outcome.terminal_fd = fd;
       continue;
     }
     outcome.pidfd = fd;
@@ -169,11 +179,24 @@ HelperOutcome await_helper(const LaunchedHelper& helper, const std::function<voi
   int status = 0;
   while (waitpid(helper.pid, &status, 0) < 0 && errno == EINTR) {
   }
-  if (n <= 0 || !decode_report(message, &outcome.report)) {
+  bool reported = n > 0 && decode_report(message, &outcome.report);
+  if ((!reported || !outcome.report.ok) && outcome.terminal_fd >= 0) {
+    // Nobody will drive the terminal of a process that failed to start.
+    close(outcome.terminal_fd);
+    outcome.terminal_fd = -1;
+  }
+  if (!reported) {
     outcome.report.ok = false;
     outcome.report.err = n < 0 ? static_cast<int>(-n) : EPIPE;
-    outcome.report.step = WIFSIGNALED(status) ? "helper killed by signal " + std::to_string(WTERMSIG(status))
-                                              : "helper exited with status " + std::to_string(WEXITSTATUS(status));
+    // A detached container's helper exits at once and leaves the report to its
+    // monitor: a clean exit without a report means the monitor died first.
+    if (WIFSIGNALED(status)) {
+      outcome.report.step = "helper killed by signal " + std::to_string(WTERMSIG(status));
+    } else if (WEXITSTATUS(status) == 0) {
+      outcome.report.step = "the container's monitor ended before it reported";
+    } else {
+      outcome.report.step = "helper exited with status " + std::to_string(WEXITSTATUS(status));
+    }
     return outcome;
   }
   if (!outcome.report.ok && outcome.pidfd >= 0) {

@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "control_channel.h"
 
@@ -18,19 +19,23 @@ struct LaunchedHelper {
 };
 
 // Returns the launched helper, or throws SetupError for a failure to start it.
-// stdio_fds are duplicated; the caller keeps ownership of them.
+// stdio_fds are duplicated; the caller keeps ownership of them. owner_fds
+// (flocks a detached container's monitor must hold) land at kFirstOwnerFd and
+// up, in order.
 LaunchedHelper launch_helper(const std::string& helper_path, const std::string& plan, const int stdio_fds[3],
-                             int join_pidfd);
+                             int join_pidfd, const std::vector<int>& owner_fds);
 
 struct HelperOutcome {
   Report report;
   int pidfd = -1;  // of the cloned process when it runs (on failure it is reaped and closed)
+  int terminal_fd = -1;  // the master of its terminal, when it has one (closed on failure)
 };
 
 // Blocks until the helper reports, reaps the helper and, when the cloned
 // process failed before exec, reaps that too. Runs on a worker thread.
 // A seccomp listener that arrives first goes to on_listener at once: the
 // program's own execve may already wait for an answer from it.
+// A terminal master that arrives first is kept in the outcome.
 HelperOutcome await_helper(const LaunchedHelper& helper, const std::function<void(int)>& on_listener);
 
 }  // namespace tsc

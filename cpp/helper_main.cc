@@ -8,15 +8,19 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <string>
 
 #include "cgroup_join.h"
 #include "control_channel.h"
 #include "credentials.h"
 #include "id_maps.h"
+#include "monitor.h"
 #include "namespaces.h"
 #include "network.h"
 #include "plan.h"
@@ -25,7 +29,10 @@
 #include "rootfs.h"
 #include "seccomp_load.h"
 #include "setup_error.h"
+#include "start_gate.h"
 #include "syscalls.h"
+#include "terminal.h"
+#include "test_pause.h"
 #include "tiny_init.h"
 
 namespace tsc {
@@ -44,13 +51,14 @@ Pipe make_pipe(const char* step) {
 // Clones the process that becomes the container's program, into its cgroup
 // v2 directory when there is one. Returns its pid and sets *pidfd; in the
 // child returns 0.
-pid_t clone_process(unsigned long namespace_flags, int cgroup_fd, int* pidfd) {
+pid_t clone_process(unsigned long namespace_flags, int cgroup_fd, int* pidfd, bool parent_is_node) {
   struct clone_args args = {};
-  args.flags = CLONE_PARENT | CLONE_PIDFD | namespace_flags;
+  args.flags = CLONE_PIDFD | namespace_flags | (parent_is_node ? CLONE_PARENT : 0);
   args.pidfd = reinterpret_cast<uint64_t>(pidfd);
   // With CLONE_PARENT the kernel takes the exit signal from the helper (SIGCHLD
-  // to Node) and requires this field to be 0.
-  args.exit_signal = 0;
+  // to Node) and requires this field to be 0. A detached container's monitor
+  // is its parent: SIGCHLD, so that waitid() sees it without __WCLONE.
+  args.exit_signal = parent_is_node ? 0 : SIGCHLD;
   if (cgroup_fd >= 0) {
     args.flags |= CLONE_INTO_CGROUP;
     args.cgroup = static_cast<uint64_t>(cgroup_fd);
@@ -95,15 +103,52 @@ struct StartGate {
   }
 };
 
+// Set once a created container's process has passed its start gate: nobody
+// reads its failure pipe any more, so a failure goes to its stderr instead.
+bool started_through_gate = false;
+
+// What the process says of a setup failure: to the helper while it waits, to
+// stderr (the log of a detached container) after start().
+void report_failure(int failure_fd, const SetupError& e) {
+  if (!started_through_gate) {
+    write_failure(failure_fd, e.err, e.step);
+    return;
+  }
+  std::string line = "ts-container: " + e.step + ": " + strerror(e.err) + "\n";
+  ssize_t ignored = write(2, line.data(), line.size());
+  (void)ignored;
+}
+
 // The steps shared by the first process and exec'd ones, once namespaces and
 // mounts are in place.
 [[noreturn]] void finish_and_exec(const Plan& plan, int failure_fd) {
   apply_rlimits(plan.rlimits);
   check(chdir(plan.cwd.c_str()), "chdir " + plan.cwd);
-  load_seccomp(plan);
-  if (plan.init && plan.mode == PlanMode::Run) run_as_init(plan, failure_fd);
+  bool first = plan.mode == PlanMode::Run;
+  // Armed again: taking the container's credentials cleared it.
+  if (first) die_with_parent(plan.parent_pidfd);
+  bool seccomp_loaded = false;
+  if (first && plan.start_fifo_fd >= 0) {
+    // A missing program fails create(), not the later start().
+    resolve_program(plan);
+    // With notify, the listener must reach Node while create() still reads the channel.
+    if (plan.seccomp_notify) {
+      load_seccomp(plan);
+      seccomp_loaded = true;
+    }
+    write_failure(failure_fd, 0, "created");
+    close(failure_fd);
+    failure_fd = -1;
+    started_through_gate = true;
+    wait_for_start(plan.start_fifo_fd);
+  }
+  if (!seccomp_loaded) load_seccomp(plan);
+  if (plan.init && first) run_as_init(plan, failure_fd);
   exec_program(plan);
 }
+
+// The exit status of a program that could not be run after start(), as a shell gives it.
+int exit_status_for(const SetupError& e) { return e.step == "exec" && e.err == ENOENT ? 127 : 126; }
 
 void enter_new_session() {
   // The helper ignores SIGPIPE (a child may close a pipe first); the
@@ -119,6 +164,9 @@ void enter_new_session() {
 
 [[noreturn]] void container_first_process(const Plan& plan, int failure_fd, StartGate& gate) {
   try {
+    // Before anything else: a parent that dies now takes this process along.
+    die_with_parent(plan.parent_pidfd);
+    for (int fd : plan.owner_fds) close(fd);
     gate.wait_in_child();
     enter_new_session();
     if (plan.has_namespace("user")) {
@@ -135,11 +183,15 @@ void enter_new_session() {
       check(sethostname(plan.hostname.data(), plan.hostname.size()), "sethostname");
     }
     if (plan.has_namespace("mount")) build_rootfs(plan);
+    // Now that the container's /dev is in place, and before the capabilities
+    // go: binding /dev/console needs CAP_SYS_ADMIN.
+    if (plan.tty) attach_terminal(plan, kControlFd);
     if (plan.has_namespace("net")) bring_up_loopback();
     become_container_user(plan);
     finish_and_exec(plan, failure_fd);
   } catch (const SetupError& e) {
-    write_failure(failure_fd, e.err, e.step);
+    report_failure(failure_fd, e);
+    _exit(exit_status_for(e));
   }
   _exit(127);
 }
@@ -150,6 +202,7 @@ void enter_new_session() {
     // cloning): a container process that traces it gains nothing.
     gate.wait_in_child();
     enter_new_session();
+    if (plan.tty) attach_terminal(plan, kControlFd);
     finish_and_exec(plan, failure_fd);
   } catch (const SetupError& e) {
     write_failure(failure_fd, e.err, e.step);
@@ -162,7 +215,8 @@ void enter_new_session() {
 void await_exec(int failure_read, Report* report) {
   int err = 0;
   std::string step;
-  if (read_failure(failure_read, &err, &step)) {
+  // A created process says so ("0 created") and waits for start().
+  if (read_failure(failure_read, &err, &step) && !(err == 0 && step == "created")) {
     report->ok = false;
     report->err = err;
     report->step = step;
@@ -181,7 +235,8 @@ int start_process(const Plan& plan, unsigned long namespace_flags, CgroupTargets
   Pipe failure = make_pipe("pipe");
   StartGate gate{make_pipe("pipe"), (namespace_flags & CLONE_NEWUSER) != 0 || !cgroups.procs.empty()};
   int pidfd = -1;
-  pid_t pid = clone_process(namespace_flags, cgroups.v2_directory, &pidfd);
+  bool parent_is_node = !(plan.mode == PlanMode::Run && plan.detach);
+  pid_t pid = clone_process(namespace_flags, cgroups.v2_directory, &pidfd, parent_is_node);
   if (pid == 0) {
     close(failure.read_end);
     cgroups.close_all();
@@ -190,6 +245,7 @@ int start_process(const Plan& plan, unsigned long namespace_flags, CgroupTargets
   }
   close(failure.write_end);
   report->pid = pid;
+  pause_for_test(plan, "cloned");
   try {
     if (namespace_flags & CLONE_NEWUSER) write_id_maps(pid, plan.uid_map, plan.gid_map);
     cgroups.join(pid);
@@ -208,7 +264,7 @@ int start_process(const Plan& plan, unsigned long namespace_flags, CgroupTargets
   return pidfd;
 }
 
-int start_container(const Plan& plan, Report* report) {
+int start_container(Plan& plan, Report* report) {
   unsigned long flags = namespace_flags(plan.namespaces);
   if (flags & CLONE_NEWTIME) {
     prepare_time_namespace(plan.monotonic_offset, plan.boottime_offset);
@@ -217,7 +273,11 @@ int start_container(const Plan& plan, Report* report) {
   // Made by the child itself, once in its cgroups.
   flags &= ~static_cast<unsigned long>(CLONE_NEWCGROUP);
   CgroupTargets cgroups = CgroupTargets::open_for(plan, true);
-  return start_process(plan, flags, cgroups, container_first_process, report);
+  if (!plan.start_fifo.empty() && plan.start_fifo_fd < 0) plan.start_fifo_fd = open_start_fifo(plan.start_fifo);
+  int pidfd = start_process(plan, flags, cgroups, container_first_process, report);
+  if (plan.start_fifo_fd >= 0) close(plan.start_fifo_fd);
+  plan.start_fifo_fd = -1;
+  return pidfd;
 }
 
 int open_container_root(const Plan& plan) {
@@ -261,12 +321,14 @@ int start_exec(const Plan& plan, Report* report) {
 }  // namespace
 }  // namespace tsc
 
-int main() {
+int main(int argc, char** argv) {
   using namespace tsc;
   // A write to a pipe whose reader has exited is an error to handle, not death.
   signal(SIGPIPE, SIG_IGN);
+  int owner_fd_count = argc > 1 ? atoi(argv[1]) : 0;
+  if (owner_fd_count < 0 || owner_fd_count > 8) owner_fd_count = 0;
   // Only the fds the addon gave us stay open here.
-  sys_close_range(kJoinPidfd + 1, ~0U, 0);
+  sys_close_range(static_cast<unsigned>(kFirstOwnerFd + owner_fd_count), ~0U, 0);
   std::string bytes;
   int ignored_fd = -1;
   Report report;
@@ -275,7 +337,18 @@ int main() {
   if (n <= 0) return 2;
   try {
     Plan plan = parse_plan(bytes);
+    for (int i = 0; i < owner_fd_count; i++) {
+      plan.owner_fds.push_back(kFirstOwnerFd + i);
+      fcntl(kFirstOwnerFd + i, F_SETFD, FD_CLOEXEC);
+    }
     if (plan.mode == PlanMode::Exec) plan.join_pidfd = kJoinPidfd;
+    if (plan.mode == PlanMode::Run && plan.detach) {
+      // The monitor sends the report; this process exits and Node reaps it.
+      fork_monitor(plan, start_container);
+      return 0;
+    }
+    // The first process dies with Node: a crashed Node leaves no container running.
+    if (plan.mode == PlanMode::Run) plan.parent_pidfd = sys_pidfd_open(getppid(), 0);
     pidfd = plan.mode == PlanMode::Run ? start_container(plan, &report) : start_exec(plan, &report);
   } catch (const SetupError& e) {
     report.ok = false;

@@ -126,6 +126,19 @@ void apply_entry(Plan& plan, const std::string& key, const std::string& value, c
   else if (key == "seccomp.notify") plan.seccomp_notify = value == "1";
   else if (key == "join.pid") plan.join_pid = static_cast<pid_t>(to_number(value, entry));
   else if (key == "join.pidfd") plan.join_pidfd = static_cast<int>(to_number(value, entry));
+  else if (key == "tty") plan.tty = value == "1";
+  else if (key == "tty.console") plan.tty_console = value == "1";
+  else if (key == "tty.columns") plan.tty_columns = static_cast<unsigned short>(to_number(value, entry));
+  else if (key == "tty.rows") plan.tty_rows = static_cast<unsigned short>(to_number(value, entry));
+  else if (key == "test.pause") plan.test_pause = value;
+  else if (key == "test.pause_file") plan.test_pause_file = value;
+  else if (key == "start.fifo") plan.start_fifo = value;
+  else if (key == "detach") plan.detach = value == "1";
+  else if (key == "monitor.dir") plan.state_dir = value;
+  else if (key == "monitor.log") plan.log_path = value;
+  else if (key == "restart.policy") plan.restart_policy = value;
+  else if (key == "restart.max") plan.restart_max = static_cast<unsigned>(to_number(value, entry));
+  else if (key == "cgroup.dir") plan.cgroup_dirs.push_back(value);
   else malformed(entry);
 }
 

@@ -64,6 +64,33 @@ struct Plan {
   // exec; with notify, its listener fd is sent to Node over the control channel.
   std::string seccomp_program;
   bool seccomp_notify = false;
+  // A pseudo-terminal as the process's stdio and controlling terminal (and,
+  // for the first process, /dev/console), of this size.
+  bool tty = false;
+  bool tty_console = false;
+  unsigned short tty_columns = 80, tty_rows = 24;
+  // create(): the first process waits, with everything made, until start()
+  // opens this FIFO for reading (a process that is gone can never start).
+  std::string start_fifo;
+  // A detached container: the helper stays outside it as its monitor, logs its
+  // output, records each exit and applies the restart policy.
+  bool detach = false;
+  std::string state_dir;  // where the monitor records runs (run.json)
+  std::string log_path;   // where it appends the output frames
+  std::string restart_policy = "no";  // no | always | unless-stopped | on-failure
+  unsigned restart_max = 0;           // on-failure: at most this many restarts; 0: no limit
+  // The container's cgroup directories, removed by the monitor once the container stops for good.
+  std::vector<std::string> cgroup_dirs;
+  // Fds the addon passed at kFirstOwnerFd and up (flocks marking the container's
+  // owner): the monitor holds them while it lives; the container's processes
+  // never see them. Their count is the helper's argv[1].
+  std::vector<int> owner_fds;
+  // Crash tests: the step at which the helper stops (see test_pause.h).
+  std::string test_pause, test_pause_file;
+  // Opened by the helper itself before it clones: the start FIFO (O_PATH) and a
+  // pidfd of the process the container's first process must not outlive.
+  int start_fifo_fd = -1;
+  int parent_pidfd = -1;
   // Fds passed in by the caller (exec: the container's main pidfd).
   int join_pidfd = -1;
   pid_t join_pid = 0;  // the same process's pid, for its /proc/<pid>/root

@@ -22,10 +22,11 @@ std::string env_value(const Plan& plan, const std::string& name) {
   return "";
 }
 
-// The program's path: argv[0] itself when it has a '/', else the first
-// executable regular file of that name along the container's PATH. Searching
-// here, rather than with execvp, makes exactly one execve: a seccomp notify
-// handler sees the program once, not one failed attempt per PATH entry.
+}  // namespace
+
+// Searching PATH here, rather than with execvp, makes exactly one execve: a
+// seccomp notify handler sees the program once, not one failed attempt per
+// PATH entry.
 std::string resolve_program(const Plan& plan) {
   const std::string& name = plan.argv[0];
   if (name.find('/') != std::string::npos) return name;
@@ -45,8 +46,6 @@ std::string resolve_program(const Plan& plan) {
   }
   throw SetupError{"exec", first_error};
 }
-
-}  // namespace
 
 void exec_program(const Plan& plan) {
   std::vector<char*> argv;

@@ -161,7 +161,7 @@ void mount_kernel_filesystems(const Plan& plan, int root_fd) {
   attach_in_root(sys_fd, root_fd, "/sys", no_symlinks, "mount /sys");
   mount_cgroup_filesystems(plan, root_fd);
 
-  populate_dev(root_fd, plan.has_namespace("user"));
+  populate_dev(root_fd, plan.has_namespace("user"), plan.tty && plan.tty_console);
 
   if (plan.rootfs_readonly) {
     attach_in_root(make_filesystem("tmpfs", {{"mode", "1777"}}, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, "mount /tmp"),

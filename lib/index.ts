@@ -12,8 +12,21 @@ export {
   ContainerSetupError,
   ContainerStoppedError,
   ContainerStateError,
+  ContainerExistsError,
+  ContainerNotFoundError,
+  ContainerStateFileError,
   type SpawnError,
 } from './errors/errors';
+export type {
+  ContainerState,
+  ContainerStatus,
+  ContainerListEntry,
+  RestartPolicy,
+  LogRecord,
+  LogOptions,
+  StopOptions,
+  StateRootOptions,
+} from './state/types';
 export type { ContainerConfig } from './options/validate';
 export type { CgroupStats } from './cgroups/stats';
 export { CgroupError } from './cgroups/container-cgroup';

@@ -38,7 +38,7 @@ describe('parseCommandLine', () => {
 
   test('no command, unknown command, unknown top-level flag', () => {
     expect(usageError(() => parseCommandLine([])).message).toMatch(/no command/);
-    expect(usageError(() => parseCommandLine(['start'])).message).toMatch(/unknown command 'start'/);
+    expect(usageError(() => parseCommandLine(['frobnicate'])).message).toMatch(/unknown command 'frobnicate'/);
     const e = usageError(() => parseCommandLine(['--bogus']));
     expect(e.flag).toBe('--bogus');
     expect(e.topic).toBe('main');

@@ -10,6 +10,8 @@ export interface HelperReport {
   pid: number;
   /** pidfd of the cloned process when ok, else -1 (a failed process is already reaped). */
   pidfd: number;
+  /** The master of the process's terminal when it has one (tty); -1 when none. */
+  terminalFd: number;
   /** errno of the failed step (0 when ok). */
   errno: number;
   /** The failed step, e.g. "mount /proc" or "exec". */
@@ -35,6 +37,16 @@ export interface ProcessResources {
 
 export interface ExitWatcherHandle {
   close(): void;
+  /** Whether the watch keeps Node's event loop alive (it does at first). */
+  ref?(): void;
+  unref?(): void;
+}
+
+export interface TerminalReaderHandle {
+  /** Stops reading until resume() (whoever takes the data is behind). */
+  pause(): void;
+  resume(): void;
+  close(): void;
 }
 
 export interface NativeBinding {
@@ -49,12 +61,24 @@ export interface NativeBinding {
     stdio: [number, number, number],
     joinPidfd: number,
     onSeccompListener?: (fd: number) => void,
+    /** Flocks a detached container's monitor keeps while it lives. */
+    ownerFds?: number[],
   ): Promise<HelperReport>;
-  /** Calls back once when the process behind pidfd exits, after reaping it. */
+  /**
+   * Calls back once when the process behind pidfd exits, after reaping it. With reap false
+   * (a process whose parent is another), only says that it exited: code and signal are null.
+   */
   watchExit(
     pidfd: number,
     callback: (exitCode: number | null, signal: number | null, resources: ProcessResources) => void,
+    reap?: boolean,
   ): ExitWatcherHandle;
+  /** pidfd_open: a pidfd (close-on-exec), or -1 when no such process exists. */
+  pidfdOpen(pid: number): number;
+  /** mkfifo with exactly this mode (the umask does not apply). */
+  makeFifo(path: string, mode: number): void;
+  /** Blocking exclusive flock. */
+  lock(fd: number): void;
   /** false when the process has already exited. */
   sendSignal(pidfd: number, signal: number): boolean;
   /** [readFd, writeFd], close-on-exec. */
@@ -68,4 +92,12 @@ export interface NativeBinding {
   seccompIdValid(fd: number, id: bigint): boolean;
   /** Non-blocking exclusive flock: true when taken, false when another process holds it. */
   tryLock(fd: number): boolean;
+  /**
+   * Reads a terminal's (non-blocking) master whenever it is readable, until it reads EIO (no
+   * process holds the terminal any more: onEnd(0)) or fails (onEnd(errno)). close() stops
+   * reading and leaves the fd open.
+   */
+  readTerminal(fd: number, onData: (data: Buffer) => void, onEnd: (errno: number) => void): TerminalReaderHandle;
+  /** TIOCSWINSZ on a terminal's master: the program's foreground process group gets SIGWINCH. */
+  setWindowSize(fd: number, columns: number, rows: number): void;
 }

@@ -119,6 +119,12 @@ function checkControllersAvailable(hierarchies: Hierarchies, resources: Normaliz
   }
 }
 
+/** Where a container's cgroups are, as its state directory records them. */
+export interface CgroupRecord {
+  unified: string | null;
+  v1: string[];
+}
+
 export class ContainerCgroup {
   /** The container's cgroup in the unified hierarchy, if the host has one. */
   readonly unifiedDir: string | null;
@@ -132,6 +138,58 @@ export class ContainerCgroup {
   private constructor(hierarchies: Hierarchies, unifiedDir: string | null) {
     this.#hierarchies = hierarchies;
     this.unifiedDir = unifiedDir;
+  }
+
+  /**
+   * The cgroups of a container made by another process (or an earlier run), from its
+   * record: for stats, freezing, signals and removal. Directories that are gone are skipped.
+   */
+  static attach(record: CgroupRecord, hierarchies: Hierarchies = hostHierarchies()): ContainerCgroup {
+    const unified = record.unified && fs.existsSync(record.unified) ? record.unified : null;
+    const cgroup = new ContainerCgroup(hierarchies, unified);
+    if (unified) cgroup.#made.push(unified);
+    for (const hierarchy of hierarchies.v1) {
+      const dir = record.v1.find((d) => d.startsWith(hierarchy.mount + '/'));
+      if (!dir || !fs.existsSync(dir)) continue;
+      cgroup.#made.push(dir);
+      cgroup.#v1HierarchyDirs.push({ hierarchy, dir });
+      for (const controller of hierarchy.controllers) cgroup.v1Dirs.set(controller, dir);
+    }
+    return cgroup;
+  }
+
+  /** What a state directory records of these cgroups. */
+  record(): CgroupRecord {
+    return { unified: this.unifiedDir, v1: this.#v1HierarchyDirs.map(({ dir }) => dir) };
+  }
+
+  /** Every directory of the container's own cgroups, deepest last. */
+  directories(): string[] {
+    return [...this.#made];
+  }
+
+  /** The fd whose flock marks this process as the cgroups' owner (-1 when not the owner). */
+  get ownerLockFd(): number {
+    return this.#lockFd;
+  }
+
+  /**
+   * Gives the cgroups to a detached container's monitor, which holds a copy of the lock fd
+   * and removes them when the container stops for good: this process forgets them.
+   */
+  handOver(): void {
+    if (this.#lockFd >= 0) fs.closeSync(this.#lockFd);
+    this.#lockFd = -1;
+    this.#removed = true;
+  }
+
+  /** Whether the kernel reports the container's processes frozen. */
+  isFrozen(): boolean {
+    if (this.unifiedDir && cgroupFileExists(this.unifiedDir, 'cgroup.freeze')) {
+      return /(^|\n)frozen 1/.test(readCgroupFile(this.unifiedDir, 'cgroup.events') ?? '');
+    }
+    const freezer = this.v1Dirs.get('freezer');
+    return freezer ? (readCgroupFile(freezer, 'freezer.state') ?? '').trim() === 'FROZEN' : false;
   }
 
   /** Makes the container's cgroups and applies its limits; removes what it made on failure. */

@@ -4,7 +4,8 @@
  * with the status it returns.
  */
 import { version } from '../../package.json';
-import { MAIN_HELP, RUN_HELP, EXIT_RUNTIME_ERROR, UsageError, parseCommandLine } from './parse-args';
+import { EXIT_RUNTIME_ERROR, UsageError, parseCommandLine } from './parse-args';
+import { helpText } from './help';
 
 export async function main(args: readonly string[]): Promise<number> {
   let parsed;
@@ -12,7 +13,7 @@ export async function main(args: readonly string[]): Promise<number> {
     parsed = parseCommandLine(args, { cwd: process.cwd(), env: process.env });
   } catch (err) {
     if (err instanceof UsageError) {
-      const hint = err.topic === 'run' ? "See 'ts-container run --help'." : "See 'ts-container --help'.";
+      const hint = err.topic === 'main' ? "See 'ts-container --help'." : `See 'ts-container ${err.topic} --help'.`;
       process.stderr.write(`ts-container: ${err.message}\n${hint}\n`);
       return EXIT_RUNTIME_ERROR;
     }
@@ -20,18 +21,34 @@ export async function main(args: readonly string[]): Promise<number> {
   }
   switch (parsed.kind) {
     case 'help':
-      process.stdout.write(parsed.topic === 'run' ? RUN_HELP : MAIN_HELP);
+      process.stdout.write(helpText(parsed.topic));
       return 0;
     case 'version':
       process.stdout.write(`ts-container ${version}\n`);
       return 0;
-    case 'run': {
+    case 'run':
+    case 'create': {
       // Loaded only here, so that --help and --version work without the native addon.
+      if (parsed.kind === 'create' || parsed.options.detach) {
+        const { createCommand } = await import('./commands');
+        return createCommand(parsed);
+      }
       const { runCommand } = await import('./run-command');
       return runCommand(parsed);
     }
+    default: {
+      const { runLifecycleCommand } = await import('./commands');
+      return runLifecycleCommand(parsed);
+    }
   }
 }
+
+// A reader that went away (`ts-container logs -f ID | head`) ends the command quietly, with the
+// status a program killed by SIGPIPE has (Node ignores the signal itself and gets EPIPE instead).
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(128 + 13);
+  throw err;
+});
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),

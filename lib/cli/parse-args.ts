@@ -2,65 +2,85 @@
  * Command-line parsing for `ts-container`. Pure: no I/O, no process state, no dependencies;
  * everything that depends on the caller (its cwd, its environment) comes in through `ParseContext`.
  *
- *   ts-container run [FLAGS] [--] CMD [ARGS...]
- *   ts-container --help | --version | run --help
+ *   ts-container [--root DIR] run|create [FLAGS] [--] CMD [ARGS...]
+ *   ts-container [--root DIR] start|exec|list|ps|state|logs|kill|stop|pause|resume|delete ...
+ *   ts-container --help | --version | COMMAND --help
+ *
+ * The commands that act on a container by id are parsed in parse-lifecycle.ts.
  */
 import * as path from 'node:path';
 import type { ContainerOptions, Mount, ResourceOptions } from '../options/types';
+import type { RestartPolicy } from '../state/types';
 import { parseByteSize } from '../options/sizes';
+import { UsageError, type HelpTopic } from './usage-error';
+import { parseContainerId, parseEnvAssignment, parseRestartPolicy, parseUserSpec } from './parse-values';
+import { lifecycleCommandName, parseLifecycleCommand, type LifecycleCommand } from './parse-lifecycle';
+
+export { UsageError, type HelpTopic } from './usage-error';
 
 /** Exit statuses of the CLI itself, as docker and podman use them. */
 export const EXIT_RUNTIME_ERROR = 125;
 export const EXIT_NOT_EXECUTABLE = 126;
 export const EXIT_NOT_FOUND = 127;
 
-/** A bad command line. `flag` names the offending flag when there is one. */
-export class UsageError extends Error {
-  readonly flag: string | undefined;
-  /** Which help text would have helped: the general one or `run --help`. */
-  readonly topic: 'main' | 'run';
-  constructor(message: string, flag?: string, topic: 'main' | 'run' = 'run') {
-    super(message);
-    this.name = 'UsageError';
-    this.flag = flag;
-    this.topic = topic;
-  }
-}
-
 export interface RunCommand {
-  kind: 'run';
-  /** Options for `new Container(...)`. */
+  /** `create` makes the same container as `run -d` but leaves its program waiting for `start`. */
+  kind: 'run' | 'create';
+  /** Options for `new Container(...)` (with --name as id, --root as stateRoot, -d as detach). */
   options: ContainerOptions;
   /** The program and its arguments (never empty). */
   argv: string[];
   /** Print the usage report (cpu, memory peak, OOM) on stderr after the command. */
   printUsage?: boolean;
+  /** -i: with a terminal (-t, options.tty), what is typed here goes to the command. */
+  interactive?: boolean;
 }
 
 export type ParsedCommandLine =
-  | { kind: 'help'; topic: 'main' | 'run' }
+  | { kind: 'help'; topic: HelpTopic }
   | { kind: 'version' }
-  | RunCommand;
+  | RunCommand
+  | LifecycleCommand;
 
 export interface ParseContext {
-  /** Base for relative --mount sources and --rootfs; default '/'. */
+  /** Base for relative --mount sources, --rootfs and --root; default '/'. */
   cwd?: string;
   /** Looked up by `-e NAME` (without `=`), as docker does; default: no variables. */
   env?: Record<string, string | undefined>;
+  /**
+   * The state directory given by --root; parseCommandLine fills it in. Without it the library
+   * decides (TS_CONTAINER_STATE_ROOT, then its default), for the CLI as for any program.
+   */
+  stateRoot?: string;
 }
 
-export const MAIN_HELP = `Usage: ts-container [--help] [--version] COMMAND
+export const MAIN_HELP = `Usage: ts-container [--root DIR] COMMAND [ARG...]
+       ts-container --help | --version
 
 Run Linux programs in containers (namespaces, mounts, capabilities), no image needed.
 
 Commands:
-  run       Run a command in a new container
+  run       Run a command in a new container (-d: in the background)
+  create    Create a container whose command waits for 'start'
+  start     Start a created container, or run a stopped one again
+  exec      Run a command in a running container
+  list, ls  List containers
+  ps        List the processes of a container
+  state     Print the OCI state of a container
+  logs      Print the output of a detached container
+  kill      Send a signal to a container's processes
+  stop      Stop containers: SIGTERM, then SIGKILL after a timeout
+  pause     Freeze every process of a container
+  resume    Thaw a paused container
+  delete    Delete containers and what they left behind
 
 Options:
-  -h, --help     Show this help
-  -V, --version  Print the version
+      --root DIR     Directory of container state (default: $TS_CONTAINER_STATE_ROOT,
+                     else /run/ts-container for root, $XDG_RUNTIME_DIR/ts-container for others)
+  -h, --help         Show this help
+  -V, --version      Print the version
 
-Run 'ts-container run --help' for the options of run.
+Run 'ts-container COMMAND --help' for the options of a command.
 `;
 
 export const RUN_HELP = `Usage: ts-container run [OPTIONS] [--] COMMAND [ARG...]
@@ -73,6 +93,12 @@ pid, mount, uts, ipc, net and cgroup namespaces, only a loopback network, and
 a fresh /proc, /dev and /tmp.
 
 Options:
+  -d, --detach                Run in the background: print the container's id and exit; its
+                              output goes to 'ts-container logs ID'
+      --name ID               The container's id (default: a random one)
+      --restart POLICY        With -d: no (default), always, unless-stopped, on-failure[:N]
+      --rm                    Delete the container when it exits: what run without -d always
+                              does (accepted for docker's sake); not with -d yet
       --rootfs DIR            Root filesystem directory (default: the host's /, read-only)
       --mount SRC:DST[:ro|rw] Bind-mount host path SRC at DST (repeatable; alias -v)
       --tmpfs DST[:OPTS]      Mount a tmpfs at DST; OPTS: size=64m,mode=1777,ro (repeatable)
@@ -91,6 +117,9 @@ Options:
       --cpuset-cpus LIST      CPUs the container may use, e.g. 0-1
       --pids-limit N          Most processes and threads at once
       --usage                 After the command, print its resource usage on stderr
+  -t, --tty                   Give COMMAND a terminal of this terminal's size (stderr goes to it too)
+  -i, --interactive           With -t, type into COMMAND's terminal (for a shell: -it); without
+                              -t, stdin is passed as it is anyway
   -h, --help                  Show this help
 
 Exit status: the command's own; 125 when ts-container itself fails (bad option,
@@ -111,6 +140,10 @@ interface FlagSpec {
 }
 
 const RUN_FLAGS: Record<string, FlagSpec> = {
+  detach: { names: ['-d', '--detach'], takesValue: false },
+  name: { names: ['--name'], takesValue: true },
+  restart: { names: ['--restart'], takesValue: true },
+  rm: { names: ['--rm'], takesValue: false },
   rootfs: { names: ['--rootfs'], takesValue: true },
   mount: { names: ['--mount', '-v', '--volume'], takesValue: true },
   tmpfs: { names: ['--tmpfs'], takesValue: true },
@@ -129,36 +162,53 @@ const RUN_FLAGS: Record<string, FlagSpec> = {
   cpusetCpus: { names: ['--cpuset-cpus'], takesValue: true },
   pidsLimit: { names: ['--pids-limit'], takesValue: true },
   usage: { names: ['--usage'], takesValue: false },
+  tty: { names: ['-t', '--tty'], takesValue: false },
+  interactive: { names: ['-i', '--interactive'], takesValue: false },
   help: { names: ['-h', '--help'], takesValue: false },
 };
 
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const ID = /^(0|[1-9][0-9]*)$/;
-const MAX_ID = 0xfffffffe; // (uid_t)-1 is "no id"
-
 /** Parses the whole command line after `node cli.js` (i.e. process.argv.slice(2)). */
 export function parseCommandLine(args: readonly string[], ctx: ParseContext = {}): ParsedCommandLine {
+  // As runc's: --root comes before the command, and every command uses it.
+  let rootFlag: string | undefined;
   let i = 0;
   while (i < args.length) {
     const a = args[i];
     if (a === '-h' || a === '--help' || a === 'help') {
       // `ts-container help run` is the same as `ts-container run --help`.
-      if (a === 'help' && args[i + 1] === 'run') return { kind: 'help', topic: 'run' };
+      if (a === 'help' && args[i + 1] !== undefined) return { kind: 'help', topic: helpTopicOf(args[i + 1]) };
       return { kind: 'help', topic: 'main' };
     }
     if (a === '-V' || a === '--version' || a === 'version') return { kind: 'version' };
-    if (a === 'run') return parseRun(args.slice(i + 1), ctx);
+    if (a === '--root' || a.startsWith('--root=')) {
+      const value = a === '--root' ? args[i + 1] : a.slice('--root='.length);
+      if (value === undefined) throw new UsageError('--root: requires a directory', '--root', 'main');
+      if (value === '') throw new UsageError('--root: expected a directory, got an empty string', '--root', 'main');
+      rootFlag = value;
+      i += a === '--root' ? 2 : 1;
+      continue;
+    }
+    const withRoot: ParseContext = rootFlag === undefined ? ctx : { ...ctx, stateRoot: path.resolve(ctx.cwd ?? '/', rootFlag) };
+    if (a === 'run' || a === 'create') return parseRun(args.slice(i + 1), withRoot, a);
+    if (lifecycleCommandName(a) !== undefined) return parseLifecycleCommand(a, args.slice(i + 1), withRoot);
     if (a.startsWith('-')) throw new UsageError(`unknown flag '${a}'`, a, 'main');
-    throw new UsageError(`unknown command '${a}' (the only command is 'run')`, undefined, 'main');
+    throw new UsageError(`unknown command '${a}'`, undefined, 'main');
   }
   throw new UsageError('no command given (try: ts-container run -- sh -c "echo hi")', undefined, 'main');
 }
 
+/** The help text `help WORD` asks for: a command's (aliases included), else the general one. */
+function helpTopicOf(word: string): HelpTopic {
+  if (word === 'run' || word === 'create') return word;
+  return lifecycleCommandName(word) ?? 'main';
+}
+
 /**
- * Parses the arguments of `run` (after the word `run`). Flags come first; `--` or the first
- * argument that is not a flag starts the command, and everything after it belongs to the command.
+ * Parses the arguments of `run` (after the word `run`), or of `create` which takes the same.
+ * Flags come first; `--` or the first argument that is not a flag starts the command, and
+ * everything after it belongs to the command.
  */
-export function parseRun(args: readonly string[], ctx: ParseContext = {}): ParsedCommandLine {
+export function parseRun(args: readonly string[], ctx: ParseContext = {}, verb: 'run' | 'create' = 'run'): ParsedCommandLine {
   const cwd = ctx.cwd ?? '/';
   const env = ctx.env ?? {};
   const options: ContainerOptions = {};
@@ -169,8 +219,25 @@ export function parseRun(args: readonly string[], ctx: ParseContext = {}): Parse
   let readonlyFlag: string | undefined;
   const resources: ResourceOptions = {};
   let printUsage = false;
+  let detachFlag: string | undefined;
+  let restart: { policy: RestartPolicy; flag: string } | undefined;
+  let rmFlag: string | undefined;
+  let tty = false;
+  let interactive = false;
 
   const handlers: Record<keyof typeof RUN_FLAGS, Handler> = {
+    detach(_v, flag) {
+      detachFlag = flag;
+    },
+    name(v, flag) {
+      options.id = parseContainerId(v, flag, verb, flag);
+    },
+    restart(v, flag) {
+      restart = { policy: parseRestartPolicy(v, flag, verb), flag };
+    },
+    rm(_v, flag) {
+      rmFlag = flag;
+    },
     rootfs(v, flag) {
       if (v === '') throw new UsageError(`${flag}: expected a directory, got an empty string`, flag);
       options.rootfs = path.resolve(cwd, v);
@@ -195,20 +262,7 @@ export function parseRun(args: readonly string[], ctx: ParseContext = {}): Parse
       options.hostname = v;
     },
     env(v, flag) {
-      const eq = v.indexOf('=');
-      const name = eq === -1 ? v : v.slice(0, eq);
-      if (!ENV_NAME.test(name)) {
-        throw new UsageError(`${flag}: expected KEY=VALUE with KEY a variable name, got '${v}'`, flag);
-      }
-      if (eq === -1) {
-        // docker's `-e NAME`: pass the variable through from the caller, if it has one.
-        const value = env[name];
-        if (value === undefined) return;
-        containerEnv[name] = value;
-      } else {
-        containerEnv[name] = v.slice(eq + 1);
-      }
-      envSet = true;
+      if (parseEnvAssignment(v, flag, env, containerEnv, verb)) envSet = true;
     },
     workdir(v, flag) {
       if (!v.startsWith('/')) throw new UsageError(`${flag}: expected an absolute path inside the container, got '${v}'`, flag);
@@ -223,11 +277,7 @@ export function parseRun(args: readonly string[], ctx: ParseContext = {}): Parse
       readonlyFlag = flag;
     },
     user(v, flag) {
-      const m = /^([^:]*)(?::(.*))?$/.exec(v)!;
-      const uid = parseId(m[1], flag, 'UID', v);
-      const user: { uid: number; gid?: number } = { uid };
-      if (m[2] !== undefined) user.gid = parseId(m[2], flag, 'GID', v);
-      options.user = user;
+      options.user = parseUserSpec(v, flag, verb);
     },
     init() {
       options.init = true;
@@ -255,6 +305,12 @@ export function parseRun(args: readonly string[], ctx: ParseContext = {}): Parse
     },
     usage() {
       printUsage = true;
+    },
+    tty() {
+      tty = true;
+    },
+    interactive() {
+      interactive = true;
     },
     help() {
       /* handled in the loop */
@@ -286,6 +342,11 @@ export function parseRun(args: readonly string[], ctx: ParseContext = {}): Parse
         name = a.slice(0, eq);
         inline = a.slice(eq + 1);
       }
+    } else if (isShortFlagGroup(a, byName)) {
+      // Short flags that take no value, together, as docker takes them: -it, -dt.
+      for (const letter of a.slice(1)) handlers[byName.get(`-${letter}`)!]('', `-${letter}`);
+      i += 1;
+      continue;
     } else if (a.length > 2) {
       // Short flag with its value attached: -eFOO=bar, -w/work, -u1000.
       name = a.slice(0, 2);
@@ -295,8 +356,8 @@ export function parseRun(args: readonly string[], ctx: ParseContext = {}): Parse
     if (key === undefined) throw new UsageError(`unknown flag '${name}'`, name);
     const spec = RUN_FLAGS[key];
     if (key === 'help') {
-      if (inline !== undefined) throw new UsageError(`unknown flag '${a}'`, a);
-      return { kind: 'help', topic: 'run' };
+      if (inline !== undefined) throw new UsageError(`unknown flag '${a}'`, a, verb);
+      return { kind: 'help', topic: verb };
     }
     let value = '';
     if (spec.takesValue) {
@@ -319,9 +380,9 @@ export function parseRun(args: readonly string[], ctx: ParseContext = {}): Parse
   }
 
   if (command === undefined || command.length === 0) {
-    throw new UsageError('run: no command given (usage: ts-container run [OPTIONS] [--] COMMAND [ARG...])');
+    throw new UsageError(`${verb}: no command given (usage: ts-container ${verb} [OPTIONS] [--] COMMAND [ARG...])`, undefined, verb);
   }
-  if (command[0] === '') throw new UsageError('run: the command is an empty string');
+  if (command[0] === '') throw new UsageError(`${verb}: the command is an empty string`, undefined, verb);
 
   if (readonly !== undefined) {
     options.readonly = readonly;
@@ -335,7 +396,48 @@ export function parseRun(args: readonly string[], ctx: ParseContext = {}): Parse
   if (mounts.length > 0) options.mounts = mounts;
   if (Object.keys(resources).length > 0) options.resources = resources;
   if (envSet) options.env = containerEnv;
-  return { kind: 'run', options, argv: command, ...(printUsage ? { printUsage } : {}) };
+  if (tty) options.tty = true;
+  applyLifecycleFlags(options, verb, { detachFlag, restart, rmFlag, printUsage }, ctx);
+  return { kind: verb, options, argv: command, ...(printUsage ? { printUsage } : {}), ...(interactive ? { interactive } : {}) };
+}
+
+/** `-it`: two or more short flags, each of them one that takes no value (and not -h). */
+function isShortFlagGroup(arg: string, byName: Map<string, keyof typeof RUN_FLAGS>): boolean {
+  if (!/^-[A-Za-z]{2,}$/.test(arg)) return false;
+  return [...arg.slice(1)].every((letter) => {
+    const key = byName.get(`-${letter}`);
+    return key !== undefined && key !== 'help' && !RUN_FLAGS[key].takesValue;
+  });
+}
+
+/**
+ * The flags of run that decide what outlives the command: -d, --restart, --rm, and the global
+ * --root. A created container is always detached: the CLI that made it exits before `start`.
+ */
+function applyLifecycleFlags(
+  options: ContainerOptions,
+  verb: 'run' | 'create',
+  flags: { detachFlag?: string; restart?: { policy: RestartPolicy; flag: string }; rmFlag?: string; printUsage: boolean },
+  ctx: ParseContext,
+): void {
+  if (verb === 'create' && flags.detachFlag !== undefined) {
+    throw new UsageError(`${flags.detachFlag}: not a flag of create: a created container is always detached`, flags.detachFlag, verb);
+  }
+  const detach = verb === 'create' || flags.detachFlag !== undefined;
+  if (detach) options.detach = true;
+  if (flags.restart !== undefined && flags.restart.policy !== 'no') {
+    // The monitor of a detached container restarts it; without -d nothing outlives this command.
+    if (!detach) throw new UsageError(`${flags.restart.flag}: needs -d (--detach): only a detached container is restarted`, flags.restart.flag, verb);
+    if (flags.rmFlag !== undefined) throw new UsageError(`${flags.rmFlag}: conflicts with --restart: a restarted container is not deleted when it exits`, flags.rmFlag, verb);
+  }
+  if (flags.restart !== undefined) options.restart = flags.restart.policy;
+  if (flags.rmFlag !== undefined && detach) {
+    throw new UsageError(`${flags.rmFlag}: not supported with ${verb === 'create' ? 'create' : '-d'} yet; delete the container with 'ts-container delete ID' once it has stopped`, flags.rmFlag, verb);
+  }
+  if (flags.printUsage && detach) {
+    throw new UsageError(`--usage: needs a foreground run: the usage is printed when the command exits`, '--usage', verb);
+  }
+  if (ctx.stateRoot !== undefined) options.stateRoot = ctx.stateRoot;
 }
 
 function parseSize(v: string, flag: string): string | number {
@@ -349,13 +451,6 @@ function parseCount(v: string, flag: string, min: number, max: number): number {
   const n = Number(v);
   if (!/^\d+$/.test(v) || n < min || n > max) throw new UsageError(`${flag}: expected a whole number from ${min} to ${max}, got '${v}'`, flag);
   return n;
-}
-
-function parseId(s: string, flag: string, what: string, whole: string): number {
-  if (!ID.test(s) || Number(s) > MAX_ID) {
-    throw new UsageError(`${flag}: expected UID[:GID] as numbers, got '${whole}' (${what} '${s}' is not a numeric id)`, flag);
-  }
-  return Number(s);
 }
 
 /** `SRC:DST[:ro|rw]`; SRC relative to the caller's cwd, DST absolute inside the container. */

@@ -6,6 +6,7 @@ import { constants as osConstants } from 'node:os';
 import { Container, ContainerSetupError } from '../index';
 import type { ExitStatus, Usage } from '../options/types';
 import { EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, EXIT_RUNTIME_ERROR, type RunCommand } from './parse-args';
+import { callerTerminalSize, runInteractive } from './terminal-session';
 
 /** Signals that the CLI passes on to the container's main process instead of dying of them. */
 export const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR2'];
@@ -103,10 +104,15 @@ export async function runCommand(cmd: RunCommand, io: RunIO = {}): Promise<numbe
 
   let code: number;
   try {
-    child = container.spawn(cmd.argv, { stdio: 'inherit' });
+    // -t: a terminal of this terminal's size, which the session keeps in step; else our stdio.
+    const tty = cmd.options.tty === true;
+    child = tty
+      ? container.spawn(cmd.argv, { tty: callerTerminalSize() ?? true })
+      : container.spawn(cmd.argv, { stdio: 'inherit' });
     // ChildProcess-like: an unhandled 'error' event would crash us; wait() reports the error.
     child.on('error', () => {});
     for (const sig of pending.splice(0)) forward(sig);
+    if (tty) await runInteractive(child, { input: cmd.interactive === true, signals });
     const status = await child.wait();
     code = exitCodeOf(status);
     if (cmd.printUsage && status.usage) report(formatUsage(status.usage));

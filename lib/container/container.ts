@@ -2,40 +2,87 @@
  * A container: one main process isolated by namespaces, mounts, capabilities
  * and its own cgroup, more processes exec'd into it, and nothing left once it
  * is destroyed. The setup itself runs in the native helper (cpp/helper_main.cc).
+ *
+ * Every container has a state directory in the state root (lib/state), so that any
+ * process can list it, find it with Container.get() and manage it. A detached container
+ * outlives its maker: the helper stays outside it as its monitor.
  */
+import * as fs from 'node:fs';
 import type { ContainerOptions, ExitStatus, ProcessOptions, ResourceOptions, Usage } from '../options/types';
 import type { HelperReport, ProcessResources } from '../../types/native';
 import { ContainerConfig, normalizeContainerOptions, normalizeProcessOptions } from '../options/validate';
-import { ContainerSetupError, ContainerStateError, ContainerStoppedError, spawnError } from '../errors/errors';
+import { fail } from '../options/option-error';
+import {
+  ContainerNotFoundError,
+  ContainerSetupError,
+  ContainerStateError,
+  ContainerStateFileError,
+  ContainerStoppedError,
+  spawnError,
+} from '../errors/errors';
 import { helperPath, native } from '../native/binding';
 import { ContainerProcess } from '../process/container-process';
-import { checkStdio, resolveStdio } from '../process/stdio';
+import { checkStdio, resolveStdio, type ResolvedStdio } from '../process/stdio';
 import { toSignalNumber } from '../process/signals';
 import { killLiveProcessesOnExit } from '../process/live-processes';
 import { processUsage } from '../process/usage';
+import { watchRecordedExit } from '../process/recorded-exit';
 import { ContainerCgroup, removeStaleCgroups } from '../cgroups/container-cgroup';
 import { normalizeResources } from '../cgroups/resources';
 import type { CgroupStats } from '../cgroups/stats';
-import { execPlan, runPlan } from './plan';
+import { ContainerDirectory, type SavedConfig, type StateRecord } from '../state/container-directory';
+import { observe } from '../state/observe';
+import { openRecordedProcess, processStartTime, isSameProcess } from '../state/process-identity';
+import { clearIfAbandoned, killAndRemoveCgroups, sweepStateRoot } from '../state/sweep';
+import { resolveStateRoot } from '../state/state-root';
+import { readLog } from '../state/log-file';
+import { pauseForTest } from '../state/test-hook';
+import type { ContainerListEntry, ContainerState, LogOptions, LogRecord, StateRootOptions, StopOptions } from '../state/types';
+import { execPlan, lifecycleEntries, runPlan } from './plan';
 import { prepareSeccomp, syscallName, type PreparedSeccomp } from './seccomp-setup';
+import { makeStartFifo, openStartGate } from './start-gate';
+import { savedConfig } from './saved-config';
 import { serveSeccompListener } from '../seccomp-notify/listener';
 import { setupHint } from './setup-hints';
 import '../polyfills';
 
 const ESRCH = 3;
+const DEFAULT_STOP_TIMEOUT_S = 10;
+/** How often destroy() and stop() look for a detached container's monitor to finish. */
+const MONITOR_POLL_MS = 10;
+const MONITOR_WAIT_MS = 5000;
 
 /** Containers whose cgroups must go if Node exits before they are destroyed. */
 const liveCgroups = new Set<ContainerCgroup>();
+/** State directories of containers that end with this Node process (not detached). */
+const ownedDirectories = new Set<ContainerDirectory>();
 process.once('exit', () => {
   for (const cgroup of liveCgroups) {
     cgroup.signalAll(9);
     cgroup.removeNow();
   }
+  for (const directory of ownedDirectories) {
+    try {
+      directory.remove();
+    } catch {
+      // the next run's sweep removes it
+    }
+  }
 });
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** stdio of a process this Node process only watches: it has none here. */
+function noStdio(): ResolvedStdio {
+  return { childFds: [-1, -1, -1], closeAfterStart: [], stdin: null, stdout: null, stderr: null };
+}
 
 export class Container {
   readonly id: string;
   readonly #config: ContainerConfig;
+  readonly #options: ContainerOptions;
   #main: ContainerProcess | undefined;
   readonly #execs = new Set<ContainerProcess>();
   /** Processes whose stdio may still be open; destroy() closes what is left. */
@@ -44,10 +91,20 @@ export class Container {
   #released: Promise<void> | undefined;
   #destroyed = false;
   readonly #seccomp: PreparedSeccomp | null;
+  #directory: ContainerDirectory | undefined;
+  #record: StateRecord | undefined;
+  /** Found with get(): made by another process (or an earlier run of this one). */
+  #foundInStateRoot = false;
+  /** How a container found stopped last ended. */
+  #recordedExit: ExitStatus | undefined;
 
   constructor(options?: ContainerOptions) {
     this.#config = normalizeContainerOptions(options);
+    this.#options = options ?? {};
     this.id = this.#config.id;
+    if (this.#config.lifecycle.detach && this.#config.seccomp.notify) {
+      fail('seccomp.notify', 'a detached container outlives the process that would answer its notifications; use detach: false');
+    }
     // Compiled here (and cached by the compiler): a profile error is thrown now, not at spawn.
     this.#seccomp = prepareSeccomp(this.#config.seccomp, this.#config.capabilities);
     // Load the addon now: a missing build is reported here, not at spawn.
@@ -60,34 +117,283 @@ export class Container {
     return this.#config;
   }
 
+  /** Every container in the state root, made by any process, with its status read from the kernel. */
+  static async list(options?: StateRootOptions): Promise<ContainerListEntry[]> {
+    const root = resolveStateRoot(options?.stateRoot);
+    return ContainerDirectory.ids(root).flatMap((id): ContainerListEntry[] => {
+      const directory = new ContainerDirectory(root, id);
+      try {
+        return [observe(directory).state];
+      } catch (error) {
+        // Deleted while we looked: not a container any more.
+        if (!directory.exists()) return [];
+        return [{ id, bundle: directory.dir, status: 'unknown', error: (error as Error).message }];
+      }
+    });
+  }
+
+  /**
+   * A container of the state root, made by any process: exec, kill, stop, wait, stats,
+   * pause, logs, state and destroy work on it as on one made here.
+   */
+  static async get(id: string, options?: StateRootOptions): Promise<Container> {
+    const root = resolveStateRoot(options?.stateRoot);
+    const directory = Container.#existing(root, id);
+    const observed = observe(directory);
+    const saved = directory.readConfig();
+    const container = new Container({ ...saved.options, id, stateRoot: root });
+    container.#attach(directory, observed.record, observed.main, saved);
+    return container;
+  }
+
+  /**
+   * Makes a stopped (or lost: after a crash or reboot) container again from the config it
+   * was made with, and starts it. Its state directory, logs and cgroups start afresh.
+   */
+  static async restore(id: string, options?: StateRootOptions): Promise<Container> {
+    const root = resolveStateRoot(options?.stateRoot);
+    const directory = Container.#existing(root, id);
+    const observed = observe(directory);
+    if (observed.main || observed.state.status === 'creating') {
+      throw new ContainerStateError(`container ${id} is ${observed.state.status}; only a stopped container can be restored`);
+    }
+    const saved = directory.readConfig();
+    const container = new Container({ ...saved.options, id, stateRoot: root });
+    killAndRemoveCgroups(observed.record, observed.run);
+    directory.remove();
+    // Nobody here reads what a restored container that is not detached writes.
+    const stdio = container.#config.lifecycle.detach ? undefined : 'ignore';
+    const main = container.spawn(saved.argv, { ...saved.process, ...(stdio ? { stdio } : {}) });
+    await main.started;
+    return container;
+  }
+
+  /**
+   * Deletes a container by id, as get(id).destroy() does. With force, one whose state files
+   * cannot be read goes too: what its run record still names (monitor, main process) is
+   * killed and its directory removed; its cgroups, if any, go with the next run's sweep.
+   */
+  static async remove(id: string, options?: StateRootOptions & { force?: boolean }): Promise<void> {
+    const root = resolveStateRoot(options?.stateRoot);
+    const directory = Container.#existing(root, id);
+    try {
+      await (await Container.get(id, { stateRoot: root })).destroy();
+      return;
+    } catch (error) {
+      if (!(error instanceof ContainerStateFileError) || !options?.force) throw error;
+    }
+    let run;
+    try {
+      run = directory.readRun();
+    } catch {
+      run = undefined;
+    }
+    for (const [pid, startTime] of [[run?.monitorPid ?? 0, run?.monitorStartTime], [run?.pid ?? 0, run?.startTime]] as const) {
+      if (isSameProcess(pid, startTime)) process.kill(pid, 'SIGKILL');
+    }
+    directory.remove();
+  }
+
+  static #existing(root: string, id: string): ContainerDirectory {
+    const directory = new ContainerDirectory(root, id);
+    if (typeof id !== 'string' || id.startsWith('.') || id.includes('/') || !directory.exists()) {
+      throw new ContainerNotFoundError(String(id), root);
+    }
+    return directory;
+  }
+
+  #attach(directory: ContainerDirectory, record: StateRecord, main: { pid: number; startTime: string } | undefined, saved: SavedConfig): void {
+    this.#directory = directory;
+    this.#record = record;
+    this.#foundInStateRoot = true;
+    if (record.cgroup) this.#cgroup = ContainerCgroup.attach(record.cgroup);
+    const run = directory.readRun();
+    if (run?.exited) this.#recordedExit = { exitCode: run.exitCode, signal: observe(directory).state.signal as NodeJS.Signals | null };
+    const pidfd = main ? openRecordedProcess(main.pid, main.startTime) : -1;
+    if (pidfd < 0 || !main) return;
+    this.#main = new ContainerProcess({
+      argv: saved.argv,
+      stdio: noStdio(),
+      start: async () => ({ ok: true, pid: main.pid, pidfd, errno: 0, step: '', terminalFd: -1 }),
+      reportError: () => new ContainerStoppedError(this.id, 'attach'),
+      watchExit: watchRecordedExit(directory),
+      outlivesNode: true,
+      killSignal: 9,
+    });
+  }
+
   /** Starts the container's main process: PID 1 of its PID namespace (or the child of a tiny init). */
-  spawn(argv: string[], options?: ProcessOptions): ContainerProcess {
-    const { argv: args, process } = normalizeProcessOptions(argv, options, this.#config);
+  spawn(argv?: string[], options?: ProcessOptions): ContainerProcess {
+    return this.#startMain(argv, options, false);
+  }
+
+  /**
+   * Makes everything (namespaces, mounts, cgroups, the process itself) and leaves the
+   * program waiting to be started by start(), from this process or any other. Resolves
+   * with the main process once it waits; rejects as spawn() would fail.
+   */
+  async create(argv?: string[], options?: ProcessOptions): Promise<ContainerProcess> {
+    const main = this.#startMain(argv, options, true);
+    await main.started;
+    return main;
+  }
+
+  /** Lets a created container's program run. */
+  async start(): Promise<void> {
+    const directory = this.#directory;
+    if (!directory) throw new ContainerStateError(`container ${this.id} has not been created; call create() first`);
+    await this.#main?.started.catch(() => undefined);
+    if (!fs.existsSync(directory.fifoPath)) {
+      if (this.#main?.running) throw new ContainerStateError(`container ${this.id} has already been started`);
+      throw new ContainerStoppedError(this.id, 'start');
+    }
+    const main = this.#main;
+    // The program cannot go on before the FIFO is opened: this time is never after its start.
+    const startedAt = Date.now();
+    const started = await openStartGate(directory.fifoPath, () => main?.running ?? false);
+    if (!started) throw new ContainerStoppedError(this.id, 'start');
+    // The FIFO is what says "created": it goes first.
+    fs.rmSync(directory.fifoPath, { force: true });
+    pauseForTest('start-gate-opened');
+    fs.writeFileSync(directory.startedPath, `${startedAt}\n`);
+    pauseForTest('started');
+  }
+
+  #startMain(argv: string[] | undefined, options: ProcessOptions | undefined, waitForStart: boolean): ContainerProcess {
+    const command = argv ?? this.#config.lifecycle.command;
+    if (!command) fail('argv', 'expected the program and its arguments (or the command option)');
+    const { argv: args, process } = normalizeProcessOptions(command, options, this.#config, 'main');
+    const detach = this.#config.lifecycle.detach;
+    if (detach && options?.stdio !== undefined) {
+      fail('stdio', "a detached container's output goes to its log (c.logs()); leave stdio unset");
+    }
     checkStdio(options?.stdio);
     if (this.#destroyed) throw new ContainerStateError(`container ${this.id} has been destroyed`);
-    if (this.#main) throw new ContainerStateError(`container ${this.id} already has a main process; use exec()`);
+    if (this.#main || this.#foundInStateRoot) throw new ContainerStateError(`container ${this.id} already has a main process; use exec()`);
+    // Made now: an id in use is an error of this call, not a later event.
+    const directory = this.#makeDirectory(args, options);
     const main = new ContainerProcess({
       argv: args,
-      stdio: resolveStdio(options?.stdio),
+      stdio: resolveStdio(detach || process.tty ? 'ignore' : options?.stdio),
       start: async (fds) => {
-        const cgroup = this.#makeCgroup();
-        const plan = runPlan(args, process, this.#config, cgroup.plan(), this.#seccomp);
-        const report = await native().startHelper(helperPath(), plan, fds, -1, this.#seccompListener());
-        if (!report.ok) await this.#releaseCgroup();
+        let cgroup: ContainerCgroup;
+        try {
+          cgroup = this.#makeCgroup();
+        } catch (error) {
+          this.#removeDirectory();
+          throw error;
+        }
+        const record = this.#record as StateRecord;
+        record.cgroup = cgroup.record();
+        directory.writeState(record);
+        pauseForTest('cgroup-made');
+        if (waitForStart) makeStartFifo(directory.fifoPath);
+        const plan = runPlan(args, process, this.#config, cgroup.plan(), this.#seccomp, lifecycleEntries(this.#config, directory, cgroup, waitForStart));
+        const ownerFds = detach ? [directory.ownerLockFd, cgroup.ownerLockFd].filter((fd) => fd >= 0) : [];
+        const report = await native().startHelper(helperPath(), plan, fds, -1, this.#seccompListener(), ownerFds);
+        if (!report.ok) {
+          await this.#releaseCgroup();
+          this.#removeDirectory();
+          return report;
+        }
+        pauseForTest('helper-reported');
+        this.#recordStart(report.pid, waitForStart);
+        if (detach) {
+          // The monitor holds copies of both locks now: it owns the container.
+          directory.releaseOwnership();
+          cgroup.handOver();
+          liveCgroups.delete(cgroup);
+        }
+        pauseForTest('created');
         return report;
       },
       reportError: (report) => this.#reportError(args, report),
       usage: (own, wallMs) => this.#containerUsage(own, wallMs),
+      watchExit: detach ? watchRecordedExit(directory) : undefined,
+      outlivesNode: detach,
       timeout: process.timeout,
       killSignal: process.killSignal,
       signal: process.signal,
+      // A detached container's terminal is its monitor's.
+      tty: detach ? null : process.tty,
     });
     this.#main = main;
     this.#trackStdio(main);
     main.once('spawn-failed', () => void this.#releaseCgroup());
     // PID 1's exit ends every process of the container: its cgroup goes then.
-    main.once('exit', () => void this.#releaseWhenExecsExit());
+    main.once('exit', (code: number | null, signal: NodeJS.Signals | null) => {
+      if (!detach) this.#recordExit(code, signal);
+      void this.#releaseWhenExecsExit();
+    });
     return main;
+  }
+
+  /** Makes the state directory, clearing an abandoned one of the same id first. */
+  #makeDirectory(argv: string[], options: ProcessOptions | undefined): ContainerDirectory {
+    const lifecycle = this.#config.lifecycle;
+    sweepStateRoot(lifecycle.stateRoot);
+    const record: StateRecord = {
+      version: 1,
+      id: this.id,
+      created: new Date().toISOString(),
+      phase: 'creating',
+      detached: lifecycle.detach,
+      restart: lifecycle.restart.text,
+      annotations: lifecycle.annotations,
+      command: argv,
+      rootfs: this.#config.rootfs,
+      cgroup: null,
+      pid: 0,
+      startTime: '',
+      makerPid: process.pid,
+      makerStartTime: processStartTime(process.pid) ?? '',
+    };
+    const directory = ContainerDirectory.create(lifecycle.stateRoot, this.id, record, savedConfig(this.#options, argv, options, this.#config.rootfs), clearIfAbandoned);
+    this.#directory = directory;
+    this.#record = record;
+    if (!lifecycle.detach) ownedDirectories.add(directory);
+    pauseForTest('directory-made');
+    return directory;
+  }
+
+  #recordStart(pid: number, waitForStart: boolean): void {
+    const directory = this.#directory as ContainerDirectory;
+    const record = this.#record as StateRecord;
+    record.pid = pid;
+    record.startTime = processStartTime(pid) ?? '';
+    record.phase = waitForStart ? 'created' : 'started';
+    directory.writeState(record);
+    if (!waitForStart) fs.writeFileSync(directory.startedPath, `${Date.now()}\n`);
+  }
+
+  /** run.json of a container this process reaps; the directory may be gone (destroyed elsewhere). */
+  #recordExit(code: number | null, signal: NodeJS.Signals | null): void {
+    const directory = this.#directory;
+    const record = this.#record;
+    if (!directory || !record || !directory.exists()) return;
+    try {
+      directory.writeRun({
+        pid: record.pid,
+        startTime: record.startTime,
+        startedAt: directory.startedAt() ?? null,
+        finishedAt: Date.now(),
+        exited: true,
+        exitCode: code,
+        signal: signal === null ? null : toSignalNumber(signal, 0),
+        restartCount: 0,
+        monitorPid: 0,
+        monitorStartTime: '',
+      });
+    } catch {
+      // removed meanwhile
+    }
+  }
+
+  #removeDirectory(): void {
+    const directory = this.#directory;
+    if (!directory) return;
+    ownedDirectories.delete(directory);
+    directory.remove();
   }
 
   /** Runs another process inside the running container: its namespaces, cgroup, user, capabilities. */
@@ -96,11 +402,14 @@ export class Container {
     checkStdio(options?.stdio);
     if (this.#destroyed) throw new ContainerStateError(`container ${this.id} has been destroyed`);
     const main = this.#main;
-    if (!main) throw new ContainerStateError(`container ${this.id} has no main process yet; call spawn() first`);
+    if (!main) {
+      if (this.#foundInStateRoot) throw new ContainerStoppedError(this.id, 'exec');
+      throw new ContainerStateError(`container ${this.id} has no main process yet; call spawn() first`);
+    }
     let oomKillsAtStart = 0;
     const child = new ContainerProcess({
       argv: args,
-      stdio: resolveStdio(options?.stdio),
+      stdio: resolveStdio(process.tty ? 'ignore' : options?.stdio),
       start: async (fds) => {
         await main.started.catch(() => undefined);
         if (!main.running || !this.#cgroup) throw new ContainerStoppedError(this.id, 'exec');
@@ -117,6 +426,7 @@ export class Container {
       timeout: process.timeout,
       killSignal: process.killSignal,
       signal: process.signal,
+      tty: process.tty,
     });
     this.#execs.add(child);
     this.#trackStdio(child);
@@ -127,18 +437,91 @@ export class Container {
 
   /** The main process's exit status, with the container's usage report. */
   async wait(): Promise<ExitStatus> {
-    if (!this.#main) throw new ContainerStateError(`container ${this.id} has no main process; call spawn() first`);
+    if (!this.#main) {
+      if (this.#recordedExit) return this.#recordedExit;
+      if (this.#foundInStateRoot) return { exitCode: null, signal: null };
+      throw new ContainerStateError(`container ${this.id} has no main process; call spawn() first`);
+    }
     return this.#main.wait();
   }
 
-  /** Sends a signal (default SIGKILL, as `docker kill`) to every process in the container's cgroup. */
+  /**
+   * Sends a signal (default SIGKILL, as `docker kill`) to every process in the container's
+   * cgroup. Like a stop, it keeps the restart policy from starting the container again.
+   */
   kill(signal: NodeJS.Signals | number = 'SIGKILL'): boolean {
     const number = toSignalNumber(signal, 9);
+    this.#directory?.requestStop();
     if (!this.#main?.running || !this.#cgroup) return this.#main ? this.#main.kill(number) : false;
     // The cgroup holds the main process too: one signal each, the main one included.
     this.#cgroup.signalAll(number);
     this.#main.killed = true;
     return true;
+  }
+
+  /**
+   * Stops the container as `docker stop` does: the signal (SIGTERM) to its main process,
+   * then SIGKILL to all of it after `timeout` seconds. No restart follows.
+   */
+  async stop(options?: StopOptions): Promise<void> {
+    const timeout = options?.timeout ?? DEFAULT_STOP_TIMEOUT_S;
+    if (typeof timeout !== 'number' || !(timeout >= 0)) fail('timeout', 'expected a number of seconds, 0 or more');
+    const signal = toSignalNumber(options?.signal, 15);
+    this.#directory?.requestStop();
+    const main = this.#main;
+    if (!main) return;
+    await main.started.catch(() => undefined);
+    if (!main.running) return;
+    main.kill(signal);
+    const exited = main.wait().then(() => true, () => true);
+    const inTime = await Promise.race([exited, sleep(timeout * 1000).then(() => false)]);
+    if (!inTime) {
+      if (this.#cgroup) this.#cgroup.signalAll(9);
+      else main.kill(9);
+      await exited;
+    }
+    await this.#monitorFinished();
+  }
+
+  /** The OCI state, read now from the kernel and the state directory. */
+  async state(): Promise<ContainerState> {
+    const directory = this.#directory;
+    if (!directory) throw new ContainerStateError(`container ${this.id} has not been created; call create() or spawn() first`);
+    if (!directory.exists()) throw new ContainerNotFoundError(this.id, directory.root);
+    return observe(directory).state;
+  }
+
+  /**
+   * A detached container's output, as its monitor logged it; with follow, what comes
+   * later too, until the container has stopped for good.
+   */
+  logs(options?: LogOptions): AsyncIterable<LogRecord> {
+    const directory = this.#directory;
+    if (!directory) throw new ContainerStateError(`container ${this.id} has not been created`);
+    if (!this.#config.lifecycle.detach) {
+      throw new ContainerStateError(`container ${this.id} is not detached: its output went to the stdio it was given, not to a log`);
+    }
+    return readLog(directory.logPath, options ?? {}, () => {
+      try {
+        const observed = observe(directory);
+        return observed.state.status === 'stopped' && !observed.monitor;
+      } catch {
+        return true;
+      }
+    });
+  }
+
+  /** The processes in the container's cgroup: host pids and command lines. */
+  async processes(): Promise<{ pid: number; command: string }[]> {
+    const cgroup = await this.#runningCgroup('list the processes of');
+    return cgroup.pids().flatMap((pid) => {
+      try {
+        const command = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
+        return [{ pid, command }];
+      } catch {
+        return [];
+      }
+    });
   }
 
   /** Live figures from the container's cgroup. */
@@ -164,10 +547,11 @@ export class Container {
 
   /**
    * Kills whatever still runs, waits until every process is reaped, closes their stdio pipes
-   * and removes the cgroup. Idempotent.
+   * and removes the cgroup and the state directory. Idempotent.
    */
   async destroy(): Promise<void> {
     this.#destroyed = true;
+    this.#directory?.requestStop();
     this.#cgroup?.signalAll(9);
     const processes = [...(this.#main ? [this.#main] : []), ...this.#execs];
     await Promise.all(
@@ -179,11 +563,39 @@ export class Container {
     // Once the container is gone, so are its pipes, even those nobody read.
     for (const p of this.#withOpenStdio) p.releaseStdio();
     this.#withOpenStdio.clear();
+    await this.#monitorFinished();
     await this.#releaseCgroup();
+    const directory = this.#directory;
+    if (directory?.exists()) {
+      // What another owner (or a monitor that died) left: its processes and cgroups.
+      try {
+        const observed = observe(directory);
+        killAndRemoveCgroups(observed.record, observed.run);
+      } catch {
+        // unreadable state: nothing recorded to clean
+      }
+    }
+    this.#removeDirectory();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.destroy();
+  }
+
+  /** Waits for a detached container's monitor to record the exit and remove the cgroups. */
+  async #monitorFinished(): Promise<void> {
+    const directory = this.#directory;
+    if (!directory || !this.#config.lifecycle.detach) return;
+    for (let waited = 0; waited < MONITOR_WAIT_MS; waited += MONITOR_POLL_MS) {
+      let run;
+      try {
+        run = directory.readRun();
+      } catch {
+        return;
+      }
+      if (!run || !isSameProcess(run.monitorPid, run.monitorStartTime)) return;
+      await sleep(MONITOR_POLL_MS);
+    }
   }
 
   /** Serves a seccomp listener with the notify handler, when the profile notifies. */
@@ -212,7 +624,10 @@ export class Container {
 
   /** The cgroup of a running container, once its main process has started. */
   async #runningCgroup(operation: string): Promise<ContainerCgroup> {
-    if (!this.#main) throw new ContainerStateError(`container ${this.id}: cannot ${operation} it before spawn()`);
+    if (!this.#main) {
+      if (this.#foundInStateRoot) throw new ContainerStoppedError(this.id, operation);
+      throw new ContainerStateError(`container ${this.id}: cannot ${operation} it before spawn()`);
+    }
     // The program may print before the helper's report reaches us: wait for the report.
     await this.#main.started.catch(() => undefined);
     if (!this.#main.running || !this.#cgroup) throw new ContainerStoppedError(this.id, operation);
@@ -252,7 +667,8 @@ export class Container {
 
   #releaseCgroup(): Promise<void> {
     const cgroup = this.#cgroup;
-    if (!cgroup) return Promise.resolve();
+    // Another owner's (or a monitor's) cgroups are theirs to remove, unless destroyed here.
+    if (!cgroup || (this.#foundInStateRoot && !this.#destroyed)) return Promise.resolve();
     this.#released ??= cgroup.remove().then(() => {
       liveCgroups.delete(cgroup);
     });

@@ -7,11 +7,14 @@ import type { ContainerConfig, NormalizedProcessOptions } from '../options/valid
 import { MASKED_PATHS, READONLY_PATHS } from '../options/defaults';
 import type { CgroupPlan } from '../cgroups/container-cgroup';
 import type { PreparedSeccomp } from './seccomp-setup';
+import type { ContainerCgroup } from '../cgroups/container-cgroup';
+import type { ContainerDirectory } from '../state/container-directory';
+import { helperPauseEntries } from '../state/test-hook';
 
 /** The largest 64-bit value spells RLIM_INFINITY. */
 const UNLIMITED = '18446744073709551615';
 
-type Entry = [string, string | number | boolean];
+export type Entry = [string, string | number | boolean];
 
 function namespacesOf(config: ContainerConfig): string[] {
   const names = ['pid', 'mount', 'uts', 'ipc', 'cgroup'];
@@ -35,6 +38,9 @@ function processEntries(argv: string[], process: NormalizedProcessOptions, confi
   }
   entries.push(['nonewprivs', true]);
   for (const ns of namespacesOf(config)) entries.push(['namespace', ns]);
+  if (process.tty) {
+    entries.push(['tty', true], ['tty.columns', process.tty.columns], ['tty.rows', process.tty.rows]);
+  }
   return entries;
 }
 
@@ -62,6 +68,21 @@ function serialize(entries: Entry[]): Buffer {
   return Buffer.from(text + '\0', 'utf8');
 }
 
+/**
+ * How the first process is started and watched: whether it waits for start() at the
+ * state directory's FIFO, and for a detached container what its monitor needs.
+ */
+export function lifecycleEntries(config: ContainerConfig, directory: ContainerDirectory, cgroup: ContainerCgroup, waitForStart: boolean): Entry[] {
+  const entries: Entry[] = [...helperPauseEntries()];
+  if (waitForStart) entries.push(['start.fifo', directory.fifoPath]);
+  const lifecycle = config.lifecycle;
+  if (!lifecycle.detach) return entries;
+  entries.push(['detach', true], ['monitor.dir', directory.dir], ['monitor.log', directory.logPath]);
+  entries.push(['restart.policy', lifecycle.restart.policy], ['restart.max', lifecycle.restart.maxRetries]);
+  for (const dir of cgroup.directories()) entries.push(['cgroup.dir', dir]);
+  return entries;
+}
+
 /** The plan for a container's first process. */
 export function runPlan(
   argv: string[],
@@ -69,8 +90,10 @@ export function runPlan(
   config: ContainerConfig,
   cgroup: CgroupPlan | null,
   seccomp: PreparedSeccomp | null,
+  lifecycle: Entry[] = [],
 ): Buffer {
   const entries: Entry[] = [
+    ...lifecycle,
     ['mode', 'run'],
     ...processEntries(argv, process, config),
     ...cgroupEntries(cgroup, true),
@@ -99,6 +122,8 @@ export function runPlan(
   for (const p of MASKED_PATHS) entries.push(['masked', p]);
   for (const p of READONLY_PATHS) entries.push(['readonly', p]);
   entries.push(['init', config.init]);
+  // The first process's terminal is the container's console too.
+  if (process.tty) entries.push(['tty.console', true]);
   return serialize(entries);
 }
 

@@ -15,5 +15,8 @@ export function setupHint(step: string, errno: number): string | undefined {
   if (code === 'EROFS' && step.startsWith('mount ')) {
     return 'The mount target does not exist and the rootfs is read-only, so it cannot be created; create it in the rootfs or mount a tmpfs on its parent';
   }
+  if (step.startsWith('allocate a terminal')) {
+    return "The container's /dev/ptmx must lead to its /dev/pts/ptmx; a mount over /dev or /dev/pts may hide them";
+  }
   return undefined;
 }

@@ -68,6 +68,39 @@ export class ContainerStateError extends Error {
   }
 }
 
+/** A container of that id already exists in the state root (made by this or any process). */
+export class ContainerExistsError extends Error {
+  readonly code = 'ECONTAINEREXISTS';
+  readonly id: string;
+  constructor(id: string, stateRoot: string) {
+    super(`container ${id} already exists in ${stateRoot}; delete it first (ts-container delete ${id}) or choose another id`);
+    this.name = 'ContainerExistsError';
+    this.id = id;
+  }
+}
+
+/** No container of that id in the state root. */
+export class ContainerNotFoundError extends Error {
+  readonly code = 'ENOCONTAINER';
+  readonly id: string;
+  constructor(id: string, stateRoot: string) {
+    super(`no such container: ${id} (state root ${stateRoot})`);
+    this.name = 'ContainerNotFoundError';
+    this.id = id;
+  }
+}
+
+/** A container's state directory holds a file that cannot be read (truncated, corrupt, foreign). */
+export class ContainerStateFileError extends Error {
+  readonly code = 'ECONTAINERSTATEFILE';
+  readonly id: string;
+  constructor(id: string, problem: string) {
+    super(`container ${id}: unreadable state: ${problem}; \`ts-container delete -f ${id}\` removes it`);
+    this.name = 'ContainerStateFileError';
+    this.id = id;
+  }
+}
+
 const ERRNO_TEXT: Record<string, string> = {
   EPERM: 'operation not permitted',
   EACCES: 'permission denied',

@@ -4,6 +4,7 @@
 import type { Readable, Writable, Stream } from 'node:stream';
 import type { SeccompOption } from '../seccomp/types';
 import type { SeccompNotifyOptions } from '../seccomp-notify/types';
+import type { RestartPolicy } from '../state/types';
 
 /** A size in bytes, or a string with a k/m/g suffix ("64m"). */
 export type ByteSize = number | string;
@@ -98,6 +99,14 @@ export interface ResourceOptions {
   };
 }
 
+/** A terminal's size in character cells. */
+export interface TerminalSize {
+  /** 1-65535. */
+  columns: number;
+  /** 1-65535. */
+  rows: number;
+}
+
 export interface ContainerOptions {
   /** Container id: [A-Za-z0-9][A-Za-z0-9_.-]{0,63}; default: random. */
   id?: string;
@@ -134,6 +143,27 @@ export interface ContainerOptions {
    * some system calls to a callback.
    */
   seccomp?: SeccompOption | { profile?: SeccompOption; notify?: SeccompNotifyOptions };
+  /**
+   * Give the main process (spawn) a pseudo-terminal, as `docker run -t`: true (80x24) or its
+   * size. Its stdin and stdout are the terminal (stderr is merged into stdout, as on any
+   * terminal), /dev/console is the same terminal, and `resize()` changes its size. The
+   * `stdio` option must then be left unset or be 'pipe'. spawn()'s own `tty` option wins.
+   */
+  tty?: boolean | TerminalSize;
+  /**
+   * Outlive the Node process that made it: a monitor process outside the container reaps
+   * it, logs its output (c.logs()) and applies the restart policy. Default false: the
+   * container ends with its maker.
+   */
+  detach?: boolean;
+  /** Docker's restart policies, applied by the monitor of a detached container. Default 'no'. */
+  restart?: RestartPolicy;
+  /** The state directory root; see resolveStateRoot. Default /run/ts-container for root. */
+  stateRoot?: string;
+  /** Free-form labels, kept in the container's state (OCI annotations). */
+  annotations?: Record<string, string>;
+  /** The main process's program and arguments, when create() or spawn() is given none. */
+  command?: string[];
 }
 
 export type StdioName = 'pipe' | 'inherit' | 'ignore';
@@ -150,6 +180,13 @@ export interface ProcessOptions {
   /** Milliseconds before killSignal is sent. */
   timeout?: number;
   killSignal?: NodeJS.Signals | number;
+  /**
+   * Give the process a pseudo-terminal of its own, as `docker exec -t`: true (80x24) or its
+   * size. Default for exec(): none; for spawn(): the container's `tty` option. Its stdin and
+   * stdout are the terminal (stderr merged into stdout; `stderr` is null); `stdio` must then
+   * be left unset or be 'pipe'.
+   */
+  tty?: boolean | TerminalSize;
 }
 
 /** What a process (or, for the main process, the whole container) used. */

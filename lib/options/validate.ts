@@ -3,16 +3,18 @@
  * Every problem is a TypeError whose message starts with the option's path
  * ("mounts[1].target: ..."), thrown before anything is created.
  */
+import { LifecycleConfig, normalizeLifecycle } from './lifecycle';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { ContainerOptions, IdMapping, ProcessOptions, Rlimit, RlimitName, User } from './types';
+import type { ContainerOptions, IdMapping, ProcessOptions, Rlimit, RlimitName, TerminalSize, User } from './types';
 import { parseByteSize } from './sizes';
 import { normalizeCapabilities } from './capabilities';
 import { fail } from './option-error';
 import { NormalizedResources, normalizeResources } from '../cgroups/resources';
 import { normalizeSeccomp, type SeccompSetting } from '../container/seccomp-setup';
 import { DEFAULT_PATH, DEFAULT_USERNS_BASE, DEFAULT_USERNS_SIZE } from './defaults';
+import { checkTty, checkTtyStdio } from './tty';
 
 export interface NormalizedUser {
   uid: number;
@@ -43,15 +45,20 @@ export interface ContainerConfig {
   resources: NormalizedResources | null;
   cgroupParent?: string;
   seccomp: SeccompSetting;
+  /** The main process's terminal size, or null for none. */
+  tty: TerminalSize | null;
+  /** detach, restart, stateRoot, annotations, command. */
+  lifecycle: LifecycleConfig;
 }
 
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 const HOSTNAME_PATTERN = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 const CONTAINER_KEYS = new Set([
   'id', 'rootfs', 'readonly', 'hostname', 'mounts', 'env', 'cwd', 'user', 'network', 'init', 'userns', 'timens',
-  'capabilities', 'rlimits', 'resources', 'cgroupParent', 'seccomp',
+  'capabilities', 'rlimits', 'resources', 'cgroupParent', 'seccomp', 'detach', 'restart', 'stateRoot', 'annotations',
+  'command', 'tty',
 ]);
-const PROCESS_KEYS = new Set(['stdio', 'env', 'cwd', 'user', 'signal', 'timeout', 'killSignal']);
+const PROCESS_KEYS = new Set(['stdio', 'env', 'cwd', 'user', 'signal', 'timeout', 'killSignal', 'tty']);
 const RLIMIT_NAMES: readonly RlimitName[] = [
   'as', 'core', 'cpu', 'data', 'fsize', 'locks', 'memlock', 'msgqueue', 'nice', 'nofile', 'nproc', 'rss', 'rtprio',
   'rttime', 'sigpending', 'stack',
@@ -291,6 +298,8 @@ export function normalizeContainerOptions(options: ContainerOptions | undefined)
     resources: normalizeResources(options.resources),
     cgroupParent: checkCgroupParent(options.cgroupParent),
     seccomp: normalizeSeccomp(options.seccomp),
+    tty: checkTty(options.tty),
+    lifecycle: normalizeLifecycle(options),
   };
 }
 
@@ -301,6 +310,8 @@ export interface NormalizedProcessOptions {
   timeout?: number;
   killSignal: number;
   signal?: AbortSignal;
+  /** The process's terminal size, or null for none. */
+  tty: TerminalSize | null;
 }
 
 export function signalNumber(value: unknown, where: string): number {
@@ -312,11 +323,15 @@ export function signalNumber(value: unknown, where: string): number {
   fail(where, `expected a signal name like "SIGTERM" or a number, got ${describe(value)}`);
 }
 
-/** Per-process options, over the container's config. */
+/**
+ * Per-process options, over the container's config. `role` 'main' is the container's main
+ * process, which takes the container's `tty` unless its own says otherwise.
+ */
 export function normalizeProcessOptions(
   argv: unknown,
   options: ProcessOptions | undefined,
   container: ContainerConfig,
+  role: 'main' | 'exec' = 'exec',
 ): { argv: string[]; process: NormalizedProcessOptions } {
   if (!Array.isArray(argv) || argv.length === 0) fail('argv', 'expected a non-empty array of strings');
   argv.forEach((a, i) => {
@@ -342,6 +357,8 @@ export function normalizeProcessOptions(
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
     fail('signal', `expected an AbortSignal, got ${describe(options.signal)}`);
   }
+  const tty = options.tty !== undefined || role === 'exec' ? checkTty(options.tty) : container.tty;
+  if (tty) checkTtyStdio(options.stdio);
   return {
     argv: argv as string[],
     process: {
@@ -351,6 +368,7 @@ export function normalizeProcessOptions(
       timeout,
       killSignal: options.killSignal === undefined ? os.constants.signals.SIGTERM : signalNumber(options.killSignal, 'killSignal'),
       signal: options.signal,
+      tty,
     },
   };
 }

@@ -5,13 +5,16 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
-import type { ExitStatus, ProcessOutput, Usage } from '../options/types';
+import type { ExitStatus, ProcessOutput, TerminalSize, Usage } from '../options/types';
 import type { ExitWatcherHandle, HelperReport, ProcessResources } from '../../types/native';
 import { native } from '../native/binding';
 import { closeChildEnds, ResolvedStdio } from './stdio';
 import { signalName, toSignalNumber } from './signals';
 import { liveProcesses } from './live-processes';
 import { processUsage } from './usage';
+import { Terminal } from './terminal';
+import { checkDimension } from '../options/tty';
+import { ContainerStateError } from '../errors/errors';
 
 export interface ProcessLaunch {
   argv: string[];
@@ -25,6 +28,18 @@ export interface ProcessLaunch {
   timeout?: number;
   killSignal: number;
   signal?: AbortSignal;
+  /**
+   * A pseudo-terminal of this size as the program's stdio (the helper's report brings its
+   * master); `stdio` then holds only the helper's own fds.
+   */
+  tty?: TerminalSize | null;
+  /**
+   * Watches for the exit of a process that Node does not reap (a detached container's, or
+   * one made by another process): default, Node's own child, reaped through its pidfd.
+   */
+  watchExit?: (pidfd: number, pid: number, onExit: (code: number | null, signal: number | null, resources: ProcessResources) => void) => ExitWatcherHandle;
+  /** A detached container's main process is not killed when Node exits. */
+  outlivesNode?: boolean;
 }
 
 /**
@@ -50,6 +65,9 @@ export class ContainerProcess extends EventEmitter {
 
   #pidfd = -1;
   #startedAt = 0;
+  readonly #terminal: Terminal | null;
+  readonly #watchExit: ProcessLaunch['watchExit'];
+  readonly #outlivesNode: boolean;
   #usage: ProcessLaunch['usage'];
   #escalation: NodeJS.Timeout | undefined;
   #watcher: ExitWatcherHandle | undefined;
@@ -68,12 +86,16 @@ export class ContainerProcess extends EventEmitter {
     super();
     this.spawnfile = launch.argv[0];
     this.spawnargs = [...launch.argv];
-    this.stdin = launch.stdio.stdin;
-    this.stdout = launch.stdio.stdout;
-    this.stderr = launch.stdio.stderr;
+    // With a terminal, stdin and stdout are the terminal's; stderr is merged into stdout there.
+    this.#terminal = launch.tty ? new Terminal(launch.tty) : null;
+    this.stdin = this.#terminal ? this.#terminal.input : launch.stdio.stdin;
+    this.stdout = this.#terminal ? this.#terminal.output : launch.stdio.stdout;
+    this.stderr = this.#terminal ? null : launch.stdio.stderr;
     this.#killSignal = launch.killSignal;
     this.#signal = launch.signal;
     this.#usage = launch.usage;
+    this.#watchExit = launch.watchExit;
+    this.#outlivesNode = launch.outlivesNode ?? false;
     // A process whose error nobody listens for must not crash the program
     // when the caller uses wait(); an 'error' listener is added only then.
     this.#settled = new Promise<void>((resolve) => {
@@ -123,8 +145,12 @@ export class ContainerProcess extends EventEmitter {
     this.pid = report.pid;
     this.#pidfd = report.pidfd;
     this.#startedAt = performance.now();
-    liveProcesses.add(this.#pidfd);
-    this.#watcher = native().watchExit(this.#pidfd, (code, signal, resources) => this.#onExit(code, signal, resources));
+    if (!this.#outlivesNode) liveProcesses.add(this.#pidfd);
+    const onExit = (code: number | null, signal: number | null, resources: ProcessResources): void => this.#onExit(code, signal, resources);
+    this.#watcher = this.#watchExit ? this.#watchExit(this.#pidfd, report.pid, onExit) : native().watchExit(this.#pidfd, onExit);
+    // The master came with the report, before 'spawn': output is held until then, as always.
+    if (this.#terminal) this.#terminal.attach(report.terminalFd ?? -1);
+    else if (report.terminalFd >= 0) native().closeFd(report.terminalFd);
     this.emit('spawn');
     this.#releaseOutput();
     if (this.#pendingSignal !== undefined) this.kill(this.#pendingSignal);
@@ -185,6 +211,8 @@ export class ContainerProcess extends EventEmitter {
   #onExit(code: number | null, signal: number | null, resources: ProcessResources): void {
     this.#exited = true;
     this.#clearTimers();
+    // Its output is drained from the terminal, then the master closes and 'close' follows.
+    this.#terminal?.processExited();
     const wallMs = performance.now() - this.#startedAt;
     this.usage = this.#usage ? this.#usage(resources, wallMs) : processUsage(resources, wallMs, false);
     liveProcesses.delete(this.#pidfd);
@@ -238,6 +266,30 @@ export class ContainerProcess extends EventEmitter {
     this.stderr?.destroy();
   }
 
+  /** Whether the process has a terminal (the `tty` option): then stdin and stdout are the terminal's. */
+  get isTTY(): boolean {
+    return this.#terminal !== null;
+  }
+
+  /** The terminal's size as last set, or null for a process without a terminal. */
+  get terminalSize(): TerminalSize | null {
+    return this.#terminal ? this.#terminal.size : null;
+  }
+
+  /**
+   * Resizes the terminal, as a terminal window does: the program's foreground process group
+   * gets SIGWINCH. Throws ContainerStateError for a process without a terminal; does nothing
+   * once the process has exited.
+   */
+  resize(columns: number, rows: number): void {
+    if (!this.#terminal) {
+      throw new ContainerStateError(`${this.spawnfile}: cannot resize: the process has no terminal (give it the tty option)`);
+    }
+    const size = { columns: checkDimension(columns, 'columns'), rows: checkDimension(rows, 'rows') };
+    if (this.#exited || this.#failed) return;
+    this.#terminal.resize(size);
+  }
+
   /** Sends a signal (default SIGTERM). false when the process has exited or never started. */
   kill(signal?: NodeJS.Signals | number): boolean {
     const number = toSignalNumber(signal, toSignalNumber('SIGTERM', 15));
@@ -254,6 +306,8 @@ export class ContainerProcess extends EventEmitter {
 
   /** Resolves with the exit status; rejects if the process could not start or was aborted. */
   async wait(): Promise<ExitStatus> {
+    // Waiting for a process Node does not reap keeps Node running until it exits.
+    this.#watcher?.ref?.();
     await this.#settled;
     if (this.#failed) throw this.#failed;
     return { exitCode: this.exitCode, signal: this.signalCode, usage: this.usage };

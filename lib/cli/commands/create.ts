@@ -1,0 +1,43 @@
+/**
+ * `ts-container create` and `ts-container run -d`: make a detached container, which outlives
+ * this process under its monitor, print its id and exit. create leaves the program waiting for
+ * `start`; run -d starts it too, so that its failure to exec is reported here (127, 126).
+ */
+import { Container } from '../../container/container';
+import type { RunCommand } from '../parse-args';
+import { describeFailure } from '../run-command';
+import { defaultIO, report, type CommandIO } from './common';
+import { reportStartFailure } from './start';
+
+export async function createCommand(cmd: RunCommand, ioOverrides: Partial<CommandIO> = {}): Promise<number> {
+  const io = defaultIO(ioOverrides);
+  let container: Container;
+  try {
+    container = new Container(cmd.options);
+  } catch (err) {
+    const f = describeFailure(err, cmd.argv[0]);
+    report(io, f.message);
+    return f.code;
+  }
+  try {
+    // A failed create removes what it made itself; it is never destroyed from here, since the
+    // failure may be that another container already has this id.
+    await container.create(cmd.argv);
+  } catch (err) {
+    return reportStartFailure(io, container.id, cmd.argv[0], err);
+  }
+  if (cmd.kind === 'run') {
+    try {
+      await container.start();
+    } catch (err) {
+      const code = reportStartFailure(io, container.id, cmd.argv[0], err);
+      // A run that failed leaves nothing for `delete`, as a foreground run does not.
+      await container.destroy().catch((destroyErr: unknown) => {
+        report(io, `cleaning up container ${container.id} failed: ${destroyErr instanceof Error ? destroyErr.message : String(destroyErr)}`);
+      });
+      return code;
+    }
+  }
+  io.stdout.write(`${container.id}\n`);
+  return 0;
+}

@@ -1,0 +1,45 @@
+/**
+ * Runs a parsed lifecycle command. Loaded by main.ts only for these commands, so that parsing
+ * and --help never load the native addon.
+ */
+import type { LifecycleCommand } from '../parse-lifecycle';
+import { defaultIO, type CommandIO } from './common';
+import { deleteCommand } from './delete';
+import { execCommand } from './exec';
+import { killCommand, stopCommand } from './kill-stop';
+import { listCommand } from './list';
+import { logsCommand } from './logs';
+import { pauseResumeCommand } from './pause-resume';
+import { psCommand } from './ps';
+import { startCommand } from './start';
+import { stateCommand } from './state';
+
+export { createCommand } from './create';
+
+/** Resolves to the CLI's exit status; failures are reported on stderr, never thrown. */
+export function runLifecycleCommand(cmd: LifecycleCommand, io: Partial<CommandIO> = {}): Promise<number> {
+  const out = defaultIO(io);
+  switch (cmd.kind) {
+    case 'start':
+      return startCommand(cmd, out);
+    case 'exec':
+      return execCommand(cmd, out);
+    case 'list':
+      return listCommand(cmd, out);
+    case 'ps':
+      return psCommand(cmd, out);
+    case 'state':
+      return stateCommand(cmd, out);
+    case 'logs':
+      return logsCommand(cmd, out);
+    case 'kill':
+      return killCommand(cmd, out);
+    case 'stop':
+      return stopCommand(cmd, out);
+    case 'pause':
+    case 'resume':
+      return pauseResumeCommand(cmd, out);
+    case 'delete':
+      return deleteCommand(cmd, out);
+  }
+}

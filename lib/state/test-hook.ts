@@ -1,0 +1,36 @@
+/**
+ * A test hook that makes crash tests deterministic: with TS_CONTAINER_TEST_PAUSE_AT set to a
+ * step's name, the process that reaches that step writes the name to the file named by
+ * TS_CONTAINER_TEST_PAUSE_FILE, with its pid, and then blocks for good, so that a test can kill it -9 at
+ * exactly that step. Steps named "helper:..." pause the native helper instead (see the plan's
+ * test.pause entry). Unset, it costs one property read.
+ */
+import * as fs from 'node:fs';
+
+export type PauseStep =
+  | 'directory-made'
+  | 'cgroup-made'
+  | 'helper-reported'
+  | 'created'
+  | 'start-gate-opened'
+  | 'started';
+
+const PAUSE_AT = 'TS_CONTAINER_TEST_PAUSE_AT';
+const PAUSE_FILE = 'TS_CONTAINER_TEST_PAUSE_FILE';
+
+export function pauseForTest(step: PauseStep): void {
+  if (process.env[PAUSE_AT] !== step) return;
+  const file = process.env[PAUSE_FILE];
+  if (file) fs.writeFileSync(file, `${step} ${process.pid}\n`);
+  // Blocks this thread (and so the event loop) until the test kills the process.
+  const cell = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) Atomics.wait(cell, 0, 0);
+}
+
+/** The plan entries that pause the helper at a step, when a test asks for one. */
+export function helperPauseEntries(): [string, string][] {
+  const step = process.env[PAUSE_AT];
+  const file = process.env[PAUSE_FILE];
+  if (!step?.startsWith('helper:') || !file) return [];
+  return [['test.pause', step.slice('helper:'.length)], ['test.pause_file', file]];
+}

@@ -1,0 +1,107 @@
+/**
+ * Crash safety: a Node process making a container, or its helper, is killed -9 at each
+ * named step of create() and start() (a test hook stops it there). Afterwards list() must
+ * say the container is stopped or gone (or, for a detached container that was fully made
+ * before the kill, that it exists as made), and destroy() or the next run must leave no
+ * state directory, cgroup, process or mount of it: the leftover count must be zero.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Container } from '../lib/index';
+import { collect, removeScripts, runScript, startScript, waitForFile } from './support/node-script';
+import { containerLeftovers, leftoverCount, type ContainerLeftovers } from './support/container-leftovers';
+
+let root: string;
+
+beforeAll(() => {
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'tsc-crash-'));
+});
+
+afterAll(() => {
+  removeScripts();
+  expect(fs.readdirSync(root)).toEqual([]);
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+const NODE_STEPS = ['directory-made', 'cgroup-made', 'helper-reported', 'created', 'start-gate-opened', 'started'];
+const HELPER_STEPS = ['helper:cloned', 'helper:monitor'];
+/** From these on, a detached container is fully made: it rightly outlives its maker. */
+const MADE_STEPS = new Set(['created', 'start-gate-opened', 'started']);
+
+interface Case {
+  step: string;
+  detach: boolean;
+  cleanup: 'destroy' | 'next run';
+}
+
+const cases: Case[] = [];
+for (const detach of [false, true]) {
+  for (const step of [...NODE_STEPS, ...HELPER_STEPS]) {
+    if (step === 'helper:monitor' && !detach) continue;
+    // A made detached container is the user's to delete: the next run keeps it.
+    const cleanups: Case['cleanup'][] = detach && MADE_STEPS.has(step) ? ['destroy'] : ['destroy', 'next run'];
+    for (const cleanup of cleanups) cases.push({ step, detach, cleanup });
+  }
+}
+
+async function settledLeftovers(id: string): Promise<ContainerLeftovers> {
+  let left = containerLeftovers(id, root);
+  // Killed processes leave their cgroups a moment after they die.
+  for (let waited = 0; leftoverCount(left) > 0 && waited < 5000; waited += 50) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    left = containerLeftovers(id, root);
+  }
+  return left;
+}
+
+test.each(cases)('kill -9 at $step (detach: $detach), then $cleanup: nothing left', async ({ step, detach, cleanup }) => {
+  const id = `crash-${step.replace(':', '-')}-${detach ? 'd' : 'a'}-${cleanup === 'destroy' ? 'x' : 'n'}`;
+  const pauseFile = path.join(root, `.pause-${id}`);
+  const maker = startScript(
+    `
+    const c = new Container({ id: ${JSON.stringify(id)}, stateRoot: ${JSON.stringify(root)}, detach: ${detach} });
+    await c.create(['sleep', '60']);
+    await c.start();
+    console.log('made');
+    await new Promise(() => undefined);
+    `,
+    { TS_CONTAINER_TEST_PAUSE_AT: step, TS_CONTAINER_TEST_PAUSE_FILE: pauseFile },
+  );
+  const [reached, pid] = await waitForFile(pauseFile);
+  expect(reached).toBe(step);
+  process.kill(Number(pid), 'SIGKILL');
+  fs.rmSync(pauseFile);
+  // Killing the helper fails create() in the maker, which exits; a killed maker is gone already.
+  if (step.startsWith('helper:')) {
+    const result = await collect(maker, 20000);
+    expect(result.stdout).not.toContain('made');
+    expect(result.stderr).toMatch(/helper killed by signal 9|monitor ended before it reported/);
+  } else {
+    await collect(maker, 20000);
+  }
+
+  const listed = (await Container.list({ stateRoot: root })).filter((e) => e.id === id);
+  if (detach && MADE_STEPS.has(step)) {
+    expect(listed.map((e) => e.status)).toEqual([step === 'created' ? 'created' : 'running']);
+  } else {
+    expect(listed.every((e) => e.status === 'stopped')).toBe(true);
+    // A container that ends with its maker has nothing running any more. (A detached one's
+    // monitor may still run until cleanup: it took the container before the maker died.)
+    if (!detach) expect((await settledLeftovers(id)).processes).toEqual([]);
+  }
+
+  if (cleanup === 'destroy') {
+    if (listed.length > 0) await (await Container.get(id, { stateRoot: root })).destroy();
+  } else {
+    const next = await runScript(`
+      const c = new Container({ stateRoot: ${JSON.stringify(root)} });
+      await c.spawn(['true']).wait();
+      await c.destroy();
+    `);
+    expect(next.stderr).toBe('');
+  }
+  const left = await settledLeftovers(id);
+  expect(left).toEqual({ stateEntries: [], cgroups: [], processes: [], mounts: [] });
+  expect(leftoverCount(left)).toBe(0);
+});
