@@ -252,6 +252,39 @@ e2e('ts-container lifecycle commands (real containers)', () => {
     expect(stateOf(id).status).toBe('running');
   });
 
+  test('stats: CPU, memory against its limit, pids against theirs; --json as Container.stats()', () => {
+    const id = track('busy-stats');
+    ok(['run', '-d', '--name', id, '--memory', '64m', '--pids-limit', '20', '--', 'sh', '-c', 'while :; do :; done']);
+    const [header, row] = ok(['stats', id]).trimEnd().split('\n');
+    expect(header.split(/\s{3,}/)).toEqual(['ID', 'CPU %', 'MEM USAGE / LIMIT', 'MEM %', 'PIDS', 'BLOCK I/O']);
+    const cells = row.split(/\s{3,}/);
+    expect(cells[0]).toBe(id);
+    // A busy loop: well above idle, at most one CPU's worth (plus measuring slack).
+    expect(parseFloat(cells[1])).toBeGreaterThan(20);
+    expect(parseFloat(cells[1])).toBeLessThan(130);
+    expect(cells[2]).toMatch(/ \/ 64\.0MiB$/);
+    expect(cells[4]).toBe('1 / 20');
+    const [reading] = JSON.parse(ok(['stats', '--json', id])) as { id: string; stats: { memory: { limit: number }; pids: { limit: number } } }[];
+    expect(reading).toMatchObject({ id, stats: { memory: { limit: 64 * 1024 * 1024 }, pids: { limit: 20 } } });
+    ok(['delete', '-f', id]);
+  });
+
+  test('delete -f removes a container whose state file is corrupt', () => {
+    const id = track('corrupted');
+    ok(['run', '-d', '--name', id, '--', 'sleep', '1000']);
+    const pid = stateOf(id).pid;
+    fs.writeFileSync(path.join(stateRoot, id, 'state.json'), '{"trunc');
+    const listed = listJson().find((e) => e.id === id);
+    expect(listed).toMatchObject({ status: 'unknown' });
+    expect(cli(['state', id]).status).toBe(125);
+    expect(cli(['delete', '-f', id])).toEqual({ status: 0, stdout: `${id}\n`, stderr: '' });
+    expect(listJson().map((e) => e.id)).not.toContain(id);
+    // What its run record named (the monitor, and with it the container) has exited (a zombie
+    // at most, until the host's init reaps it).
+    const stat = fs.existsSync(`/proc/${pid}/stat`) ? fs.readFileSync(`/proc/${pid}/stat`, 'utf8') : '';
+    expect(stat === '' || / Z /.test(stat.slice(stat.lastIndexOf(')')))).toBe(true);
+  });
+
   test('delete refuses a running container without -f; -f kills it', () => {
     const id = track('busy');
     ok(['run', '-d', '--name', id, '--', 'sleep', '1000']);
@@ -268,7 +301,7 @@ e2e('ts-container lifecycle commands (real containers)', () => {
   test('unknown ids: "no such container", exit 1, for every command', () => {
     for (const args of [
       ['start', 'nope'], ['exec', 'nope', 'true'], ['ps', 'nope'], ['state', 'nope'], ['logs', 'nope'],
-      ['kill', 'nope'], ['stop', 'nope'], ['pause', 'nope'], ['resume', 'nope'], ['delete', 'nope'],
+      ['kill', 'nope'], ['stop', 'nope'], ['pause', 'nope'], ['resume', 'nope'], ['delete', 'nope'], ['stats', 'nope'],
     ]) {
       expect([args, cli(args)]).toEqual([args, { status: 1, stdout: '', stderr: 'ts-container: no such container: nope\n' }]);
     }

@@ -76,6 +76,18 @@ Options:
 ${ID_NOTE}
 `,
 
+  stats: `Usage: ts-container stats [OPTIONS] ID...
+
+Show what running containers use, from their cgroups: CPU (measured over half a second),
+memory against its limit, processes against their limit, and block I/O.
+
+Options:
+      --json      Print a JSON array of { id, cpuPercent, stats } (stats as Container.stats())
+  -h, --help      Show this help
+
+${ID_NOTE}
+`,
+
   state: `Usage: ts-container state ID
 
 Print the state of container ID as JSON, as runc state does: ociVersion, id,

@@ -3,7 +3,7 @@
  * everything that depends on the caller (its cwd, its environment) comes in through `ParseContext`.
  *
  *   ts-container [--root DIR] run|create [FLAGS] [--] CMD [ARGS...]
- *   ts-container [--root DIR] start|exec|list|ps|state|logs|kill|stop|pause|resume|delete ...
+ *   ts-container [--root DIR] start|exec|list|ps|stats|state|logs|kill|stop|pause|resume|delete ...
  *   ts-container --help | --version | COMMAND --help
  *
  * The commands that act on a container by id are parsed in parse-lifecycle.ts.
@@ -66,6 +66,7 @@ Commands:
   exec      Run a command in a running container
   list, ls  List containers
   ps        List the processes of a container
+  stats     Show a container's CPU, memory, process and I/O use
   state     Print the OCI state of a container
   logs      Print the output of a detached container
   kill      Send a signal to a container's processes

@@ -42,6 +42,12 @@ export interface PsCommand extends StateRootField {
   json: boolean;
 }
 
+export interface StatsCommand extends StateRootField {
+  kind: 'stats';
+  ids: string[];
+  json: boolean;
+}
+
 export interface StateCommand extends StateRootField {
   kind: 'state';
   id: string;
@@ -83,6 +89,7 @@ export type LifecycleCommand =
   | ExecCommand
   | ListCommand
   | PsCommand
+  | StatsCommand
   | StateCommand
   | LogsCommand
   | KillCommand
@@ -97,6 +104,7 @@ const LIFECYCLE: Record<string, LifecycleCommand['kind']> = {
   list: 'list',
   ls: 'list',
   ps: 'ps',
+  stats: 'stats',
   state: 'state',
   logs: 'logs',
   kill: 'kill',
@@ -296,6 +304,11 @@ export function parseLifecycleCommand(
     }
     case 'kill':
       return parseKill(args, ctx);
+    case 'stats': {
+      const s = scan('stats', args, { json: { names: ['--json'], takesValue: false } }, false);
+      if (s.help) return help('stats');
+      return withRoot({ kind: 'stats', ids: someIds('stats', s.positionals), json: s.flags.length > 0 }, ctx);
+    }
     case 'stop': {
       const s = scan('stop', args, { timeout: { names: ['-t', '--time', '--timeout'], takesValue: true } }, false);
       if (s.help) return help('stop');

@@ -188,8 +188,13 @@ export class Container {
     } catch {
       run = undefined;
     }
-    for (const [pid, startTime] of [[run?.monitorPid ?? 0, run?.monitorStartTime], [run?.pid ?? 0, run?.startTime]] as const) {
+    const named = [[run?.monitorPid ?? 0, run?.monitorStartTime], [run?.pid ?? 0, run?.startTime]] as const;
+    for (const [pid, startTime] of named) {
       if (isSameProcess(pid, startTime)) process.kill(pid, 'SIGKILL');
+    }
+    // Gone before this resolves, as with destroy().
+    for (let waited = 0; waited < MONITOR_WAIT_MS && named.some(([pid, startTime]) => isSameProcess(pid, startTime)); waited += MONITOR_POLL_MS) {
+      await sleep(MONITOR_POLL_MS);
     }
     directory.remove();
   }

@@ -11,6 +11,7 @@ import { listCommand } from './list';
 import { logsCommand } from './logs';
 import { pauseResumeCommand } from './pause-resume';
 import { psCommand } from './ps';
+import { statsCommand } from './stats';
 import { startCommand } from './start';
 import { stateCommand } from './state';
 
@@ -28,6 +29,8 @@ export function runLifecycleCommand(cmd: LifecycleCommand, io: Partial<CommandIO
       return listCommand(cmd, out);
     case 'ps':
       return psCommand(cmd, out);
+    case 'stats':
+      return statsCommand(cmd, out);
     case 'state':
       return stateCommand(cmd, out);
     case 'logs':
