@@ -1,6 +1,7 @@
 #include "run_record.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <stdio.h>
 #include <time.h>
 #include <unistd.h>
@@ -58,9 +59,7 @@ bool write_all(int fd, const std::string& bytes) {
   return true;
 }
 
-}  // namespace
-
-void write_run_record(const std::string& state_dir, const RunRecord& record) {
+void write_run_record_locked(const std::string& state_dir, const RunRecord& record) {
   std::string final_path = state_dir + "/run.json";
   std::string temporary = state_dir + "/.run.json." + std::to_string(getpid());
   int fd = open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -69,6 +68,19 @@ void write_run_record(const std::string& state_dir, const RunRecord& record) {
   bool written = write_all(fd, to_json(record));
   close(fd);
   if (!written || rename(temporary.c_str(), final_path.c_str()) != 0) unlink(temporary.c_str());
+}
+
+}  // namespace
+
+void write_run_record(const std::string& state_dir, const RunRecord& record) {
+  // Writers of the directory's records go one at a time (the TypeScript side takes it too).
+  int lock_fd = open((state_dir + "/write.lock").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (lock_fd >= 0) {
+    while (flock(lock_fd, LOCK_EX) < 0 && errno == EINTR) {
+    }
+  }
+  write_run_record_locked(state_dir, record);
+  if (lock_fd >= 0) close(lock_fd);
 }
 
 std::string process_start_time(pid_t pid) {

@@ -1,7 +1,8 @@
 // The record of a detached container's current or last run (run.json in its
 // state directory), written by its monitor and read by any process through
-// Container.list() or Container.get(). Written whole to a temporary file and
-// renamed over the old one, so a reader never sees half of it.
+// Container.list() or Container.get(). Written under the directory's
+// write.lock, whole to a temporary file renamed over the old one, so a reader
+// never sees half of it.
 #pragma once
 
 #include <sys/types.h>

@@ -2,6 +2,7 @@
  * One container's state directory, <state root>/<id>:
  * - lock         flocked by the container's owner while it lives: the Node process that made
  *                it, or the monitor of a detached container. No holder means no owner.
+ * - write.lock   flocked for the moment of each write of state.json or run.json
  * - state.json   what the maker records: when, how, which cgroups, the first pid (StateRecord)
  * - config.json  the options and command it was made with, to recreate it (SavedConfig)
  * - run.json     the current or last run: pid, start and exit (RunRecord); written by the
@@ -72,6 +73,7 @@ const STATE = 'state.json';
 const CONFIG = 'config.json';
 const RUN = 'run.json';
 const LOCK = 'lock';
+const WRITE_LOCK = 'write.lock';
 /** Temporary directories of makes in progress start with this (and are never listed). */
 export const MAKING_PREFIX = '.making-';
 
@@ -173,7 +175,7 @@ export class ContainerDirectory {
   }
 
   writeState(state: StateRecord): void {
-    writeFileAtomic(path.join(this.dir, STATE), JSON.stringify(state, null, 2) + '\n');
+    this.#whileWriting(() => writeFileAtomic(path.join(this.dir, STATE), JSON.stringify(state, null, 2) + '\n'));
   }
 
   readConfig(): SavedConfig {
@@ -189,7 +191,21 @@ export class ContainerDirectory {
   }
 
   writeRun(run: RunRecord): void {
-    writeFileAtomic(path.join(this.dir, RUN), JSON.stringify(run) + '\n');
+    this.#whileWriting(() => writeFileAtomic(path.join(this.dir, RUN), JSON.stringify(run) + '\n'));
+  }
+
+  /**
+   * Runs a write while holding the directory's writer lock (write.lock), which the monitor
+   * takes too (cpp/run_record.cc): writers of the same record go one at a time.
+   */
+  #whileWriting(write: () => void): void {
+    const fd = fs.openSync(path.join(this.dir, WRITE_LOCK), 'a', 0o600);
+    try {
+      native().lock(fd);
+      write();
+    } finally {
+      fs.closeSync(fd);
+    }
   }
 
   #readJson<T>(name: string): T | undefined {
