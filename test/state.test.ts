@@ -256,6 +256,15 @@ describe('detached containers', () => {
     await until(() => containerLeftovers('outliver', root).cgroups, (dirs) => dirs.length === 0);
   });
 
+  test('with a tty, the monitor holds the terminal and logs what the program writes to it', async () => {
+    const c = make({ id: 'detached-tty', detach: true, tty: { columns: 99, rows: 33 } });
+    c.spawn(['sh', '-c', 'tty; stty size; [ -t 0 ] && echo stdin-is-tty']);
+    expect(await c.wait()).toMatchObject({ exitCode: 0 });
+    const { stdout, stderr } = await logText(c);
+    expect(stdout.replace(/\r/g, '')).toBe('/dev/pts/0\n33 99\nstdin-is-tty\n');
+    expect(stderr).toBe('');
+  });
+
   test('logs({ follow }) streams output as it comes, until the container stops', async () => {
     const c = make({ id: 'follower', detach: true });
     c.spawn(['sh', '-c', 'for i in 1 2 3; do echo line-$i; sleep 0.1; done']);
