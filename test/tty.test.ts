@@ -6,6 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Container, ContainerStateError } from '../lib';
 import type { ContainerProcess } from '../lib';
@@ -348,7 +349,10 @@ e2e('ts-container run -it in a real terminal (tmux)', () => {
   };
 
   afterAll(() => {
+    // The server leaves its socket file behind: asked for its path first, removed after.
+    const socketPath = spawnSync('tmux', ['-L', socket, 'display-message', '-p', '#{socket_path}'], { encoding: 'utf8' }).stdout.trim();
     spawnSync('tmux', ['-L', socket, 'kill-server']);
+    if (socketPath) fs.rmSync(socketPath, { force: true });
   });
 
   test('a shell answers typed commands, sees the pane size and its changes, and the terminal comes back', async () => {

@@ -3,7 +3,10 @@
  * option, thrown by new Container before anything exists; a value the kernel refuses is
  * an error at start that names the cgroup file; none of them leaves a cgroup behind.
  */
-import { CgroupError, Container } from '../../lib';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { CgroupError, Container, ContainerExistsError } from '../../lib';
 import type { ContainerOptions } from '../../lib/options/types';
 import { cgroupsBelow, cgroupTestFile, emptyListing, rootfs, waitCgroupsBelow } from './support';
 
@@ -100,11 +103,20 @@ test('two containers with the same id at once: the second fails, the first keeps
   const a = make({ id });
   const pa = a.spawn(['sleep', '60']);
   await pa.started;
-  const b = make({ id });
-  const pb = b.spawn(['true']);
-  const error = await pb.started.then(() => null, (e: unknown) => e);
-  expect(error).toBeInstanceOf(CgroupError);
-  expect(error).toMatchObject({ code: 'EEXIST' });
+  // In the same state root, the state directory refuses the id before any cgroup is touched.
+  expect(() => make({ id }).spawn(['true'])).toThrow(ContainerExistsError);
+  // In another state root, the cgroup of that name does.
+  const otherRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'tsc-dup-root-'));
+  try {
+    const pb = make({ id, stateRoot: otherRoot }).spawn(['true']);
+    const error = await pb.started.then(() => null, (e: unknown) => e);
+    expect(error).toBeInstanceOf(CgroupError);
+    expect(error).toMatchObject({ code: 'EEXIST' });
+    // The failed make left no state directory behind.
+    expect(fs.readdirSync(otherRoot)).toEqual([]);
+  } finally {
+    fs.rmSync(otherRoot, { recursive: true, force: true });
+  }
   expect(pa.running).toBe(true);
   const listing = cgroupsBelow(parent);
   for (const names of Object.values(listing)) expect(names).toEqual([id]);
