@@ -2,11 +2,12 @@
  * Pseudo-terminals (the tty option) against the real kernel: the main process and exec'd ones
  * get a pty of the container's devpts as stdin, stdout and stderr and as controlling terminal,
  * /dev/console is the main one, the window size is set and changed, a shell answers what is
- * typed, all output arrives, nothing is left; and `ts-container run -it` driven by tmux.
+ * typed, all output arrives, nothing is left; and `ts-container run -it` and `exec -it` driven by tmux.
  */
 import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { Container, ContainerStateError } from '../lib';
 import type { ContainerProcess } from '../lib';
@@ -379,5 +380,40 @@ e2e('ts-container run -it in a real terminal (tmux)', () => {
     const text = await waitForScreen(/^MODE=/m);
     expect(text).toMatch(/^EXITED=7$/m);
     expect(text).toMatch(/^MODE=icanon$/m);
+  });
+
+  test('exec -it into a detached container: its own terminal, the pane size, the exit status', async () => {
+    const stateRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'tsc-tty-exec-'));
+    const cli = (...args: string[]) => spawnSync(TSX, [MAIN, '--root', stateRoot, ...args], { cwd: ROOT, encoding: 'utf8' });
+    try {
+      expect(cli('run', '-d', '--name', 'tty-exec', '--rootfs', rootfs, '--', 'sleep', '600').status).toBe(0);
+      const command = `${TSX} ${MAIN} --root ${stateRoot} exec -it tty-exec sh; echo "EXEC-EXITED=$?"; sleep 600`;
+      tmux('new-session', '-d', '-s', 'exec-test', '-x', '90', '-y', '20', '-c', ROOT, command);
+      const screenOf = (): string => tmux('capture-pane', '-p', '-t', 'exec-test');
+      const waitFor = async (pattern: RegExp): Promise<string> => {
+        const deadline = Date.now() + 20000;
+        for (;;) {
+          const text = screenOf();
+          if (pattern.test(text)) return text;
+          if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern} on the screen:\n${text}`);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      };
+      await waitFor(/^\/ #/m);
+      tmux('send-keys', '-t', 'exec-test', 'echo host-$(hostname)', 'Enter');
+      await waitFor(/^host-tty-exec$/m);
+      tmux('send-keys', '-t', 'exec-test', 'tty; stty size', 'Enter');
+      const sized = await waitFor(/^20 90$/m);
+      // Its own pts: the main process has none (it is detached without -t).
+      expect(sized).toMatch(/^\/dev\/pts\/\d+$/m);
+      tmux('send-keys', '-t', 'exec-test', 'exit 3', 'Enter');
+      await waitFor(/^EXEC-EXITED=3$/m);
+      // The container runs on after the exec'd shell.
+      expect(JSON.parse(cli('state', 'tty-exec').stdout)).toMatchObject({ status: 'running' });
+    } finally {
+      spawnSync('tmux', ['-L', socket, 'kill-session', '-t', 'exec-test']);
+      cli('delete', '-f', 'tty-exec');
+      fs.rmSync(stateRoot, { recursive: true, force: true });
+    }
   });
 });
