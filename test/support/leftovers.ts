@@ -7,7 +7,8 @@
  * - children: every process whose parent is this process (container processes are
  *   created with CLONE_PARENT, so a zombie or a stray container process shows up here);
  * - tempFiles: entries of os.tmpdir(), /tmp, /run and /dev/shm whose name contains
- *   'ts-container' (searched two levels deep, so a state directory's contents count);
+ *   'ts-container' (searched two levels deep, so a state directory's contents count), but
+ *   not the state directories of containers that other processes made;
  * - fds: this process's open file descriptors with their targets.
  *
  * Mounts and temp files are global to the machine, and jest runs two test files at once:
@@ -99,7 +100,29 @@ function listTempFiles(): string[] {
     }
   };
   for (const root of TEMP_ROOTS) walk(root, 2, false);
-  return Array.from(new Set(found)).sort();
+  return Array.from(new Set(found))
+    .filter((file) => !inOthersStateDirectory(file))
+    .sort();
+}
+
+/** The default state root (root's): one directory per container, of every process. */
+const STATE_ROOT = '/run/ts-container';
+
+/**
+ * Whether a file is in the state directory of a container another process made (the other
+ * jest worker's, which may run for longer than the poll window). The state root itself,
+ * made once and kept, is not a leftover either.
+ */
+function inOthersStateDirectory(file: string): boolean {
+  if (file === STATE_ROOT) return true;
+  if (!file.startsWith(STATE_ROOT + '/')) return false;
+  const id = file.slice(STATE_ROOT.length + 1).split('/')[0];
+  try {
+    const record = JSON.parse(fs.readFileSync(path.join(STATE_ROOT, id, 'state.json'), 'utf8')) as { makerPid?: unknown };
+    return record.makerPid !== process.pid;
+  } catch {
+    return false;
+  }
 }
 
 function listFds(): string[] {
@@ -211,10 +234,13 @@ export function ownNamespaces(pid: number): string[] {
  * Every process on the host that is in, or holds an fd to, one of the given namespaces
  * (links as returned by namespacesOf). Used to check that no namespace is kept open.
  */
-export function namespaceHolders(links: string[]): string[] {
+export function namespaceHolders(links: string[], startedBy = Infinity): string[] {
   const wanted = new Set(links);
   const holders: string[] = [];
   for (const pid of allPids()) {
+    // Namespace inode numbers are reused once freed: a process that started later may be in a
+    // new namespace (another test file's container) that has an old one's number.
+    if (startTicks(pid) > startedBy) continue;
     for (const ns of ['pid', 'mnt', 'uts', 'ipc', 'net', 'cgroup', 'user', 'time']) {
       let l: string;
       try {
@@ -243,11 +269,31 @@ export function namespaceHolders(links: string[]): string[] {
   return holders;
 }
 
-/** Waits up to timeoutMs for no process to hold the namespaces; returns the holders left. */
+/** A process's start time in clock ticks since boot (Infinity once it is gone). */
+function startTicks(pid: number | string): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+  } catch {
+    return Infinity;
+  }
+}
+
+/** Now, in the clock ticks (USER_HZ, 100 on Linux) of process start times. */
+function ticksNow(): number {
+  return Math.ceil(Number(fs.readFileSync('/proc/uptime', 'utf8').split(' ')[0]) * 100) + 1;
+}
+
+/**
+ * Waits up to timeoutMs for no process to hold the namespaces; returns the holders left. Called
+ * once the containers are destroyed: a leak includes a process that started before that, while
+ * processes started later can only be in new namespaces whose numbers were reused.
+ */
 export async function waitNamespacesGone(links: string[], timeoutMs = 5000): Promise<string[]> {
   const deadline = Date.now() + timeoutMs;
+  const startedBy = ticksNow();
   for (;;) {
-    const h = namespaceHolders(links);
+    const h = namespaceHolders(links, startedBy);
     if (h.length === 0 || Date.now() >= deadline) return h;
     await sleep(100);
   }
