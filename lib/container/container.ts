@@ -367,8 +367,8 @@ export class Container {
     record.pid = pid;
     record.startTime = processStartTime(pid) ?? '';
     record.phase = waitForStart ? 'created' : 'started';
+    if (!waitForStart) record.startedAt = Date.now();
     directory.writeState(record);
-    if (!waitForStart) fs.writeFileSync(directory.startedPath, `${Date.now()}\n`);
   }
 
   /** run.json of a container this process reaps; the directory may be gone (destroyed elsewhere). */
@@ -380,7 +380,7 @@ export class Container {
       directory.writeRun({
         pid: record.pid,
         startTime: record.startTime,
-        startedAt: directory.startedAt() ?? null,
+        startedAt: record.startedAt ?? directory.startedAt() ?? null,
         finishedAt: Date.now(),
         exited: true,
         exitCode: code,

@@ -8,7 +8,7 @@
  * - run.json     the current or last run: pid, start and exit (RunRecord); written by the
  *                owner only (the monitor of a detached container, cpp/run_record.cc)
  * - exec.fifo    while created: start() opens it, and the waiting program goes on
- * - started      the time start() let the program go
+ * - started      the time start() let the program go (spawn() records it in state.json)
  * - stop-requested  stop(), kill() or delete asked the container to end: no restart
  * - container.log   a detached container's output, as frames (see log-file.ts)
  *
@@ -39,6 +39,8 @@ export interface StateRecord {
   command: string[];
   rootfs: string | null;
   cgroup: CgroupRecord | null;
+  /** When spawn() started the program (ms since the epoch); create() leaves it to start(). */
+  startedAt?: number;
   /** The first process, once cloned. */
   pid: number;
   startTime: string;
@@ -103,8 +105,9 @@ export class ContainerDirectory {
     try {
       lockFd = fs.openSync(path.join(making, LOCK), 'w', 0o600);
       native().tryLock(lockFd);
-      writeFileAtomic(path.join(making, STATE), JSON.stringify(state, null, 2) + '\n');
-      writeFileAtomic(path.join(making, CONFIG), JSON.stringify(config, null, 2) + '\n');
+      // Plain writes: nobody sees the directory before its rename.
+      fs.writeFileSync(path.join(making, STATE), JSON.stringify(state, null, 2) + '\n', { mode: 0o600 });
+      fs.writeFileSync(path.join(making, CONFIG), JSON.stringify(config, null, 2) + '\n', { mode: 0o600 });
       for (let attempt = 0; ; attempt++) {
         try {
           fs.renameSync(making, directory.dir);

@@ -56,7 +56,7 @@ export function observe(directory: ContainerDirectory): Observed {
   } else {
     status = 'stopped';
   }
-  const startedAt = run?.startedAt ?? directory.startedAt();
+  const startedAt = run?.startedAt ?? record.startedAt ?? directory.startedAt();
   const state: ContainerState = {
     ociVersion: OCI_VERSION,
     id: record.id,
