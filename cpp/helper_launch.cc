@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "setup_error.h"
+#include "syscalls.h"
 
 extern char** environ;
 
@@ -159,10 +160,18 @@ HelperOutcome await_helper(const LaunchedHelper& helper, const std::function<voi
   HelperOutcome outcome;
   std::string message;
   long n;
+  // Node's own child, as soon as it is cloned: if the helper dies before its report, Node
+  // can still kill and reap it.
+  int cloned_pidfd = -1;
   // Before the report, the new process may send its terminal and its seccomp listener.
   for (;;) {
     int fd = -1;
     n = receive_message(helper.control_fd, &message, &fd);
+    if (n > 0 && message == "cloned") {
+      if (cloned_pidfd >= 0) close(cloned_pidfd);
+      cloned_pidfd = fd;
+      continue;
+    }
     if (n > 0 && message == "seccomp-listener") {
       if (fd >= 0) on_listener(fd);
       continue;
@@ -180,6 +189,11 @@ HelperOutcome await_helper(const LaunchedHelper& helper, const std::function<voi
   while (waitpid(helper.pid, &status, 0) < 0 && errno == EINTR) {
   }
   bool reported = n > 0 && decode_report(message, &outcome.report);
+  if (outcome.pidfd < 0) {
+    outcome.pidfd = cloned_pidfd;
+  } else if (cloned_pidfd >= 0) {
+    close(cloned_pidfd);
+  }
   if ((!reported || !outcome.report.ok) && outcome.terminal_fd >= 0) {
     // Nobody will drive the terminal of a process that failed to start.
     close(outcome.terminal_fd);
@@ -197,10 +211,11 @@ HelperOutcome await_helper(const LaunchedHelper& helper, const std::function<voi
     } else {
       outcome.report.step = "helper exited with status " + std::to_string(WEXITSTATUS(status));
     }
-    return outcome;
+    // What it cloned waits at its start gate, or runs unaccounted for: it goes now.
+    if (outcome.pidfd >= 0) sys_pidfd_send_signal(outcome.pidfd, SIGKILL, 0);
   }
   if (!outcome.report.ok && outcome.pidfd >= 0) {
-    // The cloned process has failed and exits: it is Node's child, reap it now.
+    // The cloned process has failed and exits (or was killed above): it is Node's child, reap it now.
     siginfo_t info;
     while (waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(outcome.pidfd), &info, WEXITED) < 0 &&
            errno == EINTR) {

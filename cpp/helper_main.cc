@@ -245,6 +245,9 @@ int start_process(const Plan& plan, unsigned long namespace_flags, CgroupTargets
   }
   close(failure.write_end);
   report->pid = pid;
+  // Node's child: Node gets its pidfd at once, so that it can reap it even if
+  // this helper dies before the report.
+  if (parent_is_node) send_message(kControlFd, "cloned", pidfd);
   pause_for_test(plan, "cloned");
   try {
     if (namespace_flags & CLONE_NEWUSER) write_id_maps(pid, plan.uid_map, plan.gid_map);

@@ -61,8 +61,26 @@ test.each(cases)('kill -9 at $step (detach: $detach), then $cleanup: nothing lef
   const maker = startScript(
     `
     const c = new Container({ id: ${JSON.stringify(id)}, stateRoot: ${JSON.stringify(root)}, detach: ${detach} });
-    await c.create(['sleep', '60']);
-    await c.start();
+    try {
+      await c.create(['sleep', '60']);
+      await c.start();
+    } catch (error) {
+      // What a failed make could leave in this process: a container process as its child,
+      // alive (in another PID namespace) or a zombie. (tsx's esbuild is a child too.)
+      const fs = await import('node:fs');
+      const ownPidNs = fs.readlinkSync('/proc/self/ns/pid');
+      const left = fs.readdirSync('/proc').filter((p) => /^\\d+$/.test(p)).filter((p) => {
+        try {
+          const fields = fs.readFileSync('/proc/' + p + '/stat', 'utf8').split(') ')[1].split(' ');
+          if (Number(fields[1]) !== process.pid) return false;
+          return fields[0] === 'Z' || fs.readlinkSync('/proc/' + p + '/ns/pid') !== ownPidNs;
+        } catch {
+          return false;
+        }
+      });
+      console.log('container children ' + left.length);
+      throw error;
+    }
     console.log('made');
     await new Promise(() => undefined);
     `,
@@ -76,6 +94,8 @@ test.each(cases)('kill -9 at $step (detach: $detach), then $cleanup: nothing lef
   if (step.startsWith('helper:')) {
     const result = await collect(maker, 20000);
     expect(result.stdout).not.toContain('made');
+    // Whatever the helper had cloned was killed and reaped by Node (it had its pidfd).
+    expect(result.stdout).toContain('container children 0');
     expect(result.stderr).toMatch(/helper killed by signal 9|monitor ended before it reported/);
   } else {
     await collect(maker, 20000);
