@@ -324,6 +324,20 @@ describe('detached containers', () => {
     expect(await stubborn.state()).toMatchObject({ status: 'stopped', signal: 'SIGKILL' });
   });
 
+  test('a container that stops in time does not keep its Node process alive for the grace period', async () => {
+    // With init, SIGTERM reaches sleep, which ends at once: long before the 120 s grace period.
+    const started = Date.now();
+    const result = await runScript(`
+      const c = new Container({ stateRoot: ${JSON.stringify(root)}, init: true });
+      await c.spawn(['sleep', '600']).started;
+      await c.stop({ timeout: 120 });
+      console.log(JSON.stringify(await c.wait()));
+      await c.destroy();
+    `, {}, 60000);
+    expect(result.stdout).toMatch(/"exitCode":143/);
+    expect(Date.now() - started).toBeLessThan(60000);
+  });
+
   test('Container.restore() makes a stopped container again from its saved config', async () => {
     const c = make({ id: 'restorable', detach: true, hostname: 'restored-box', env: { GREETING: 'hello' } });
     c.spawn(['sh', '-c', 'echo $GREETING from $(hostname)']);

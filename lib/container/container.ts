@@ -479,7 +479,11 @@ export class Container {
     if (!main.running) return;
     main.kill(signal);
     const exited = main.wait().then(() => true, () => true);
-    const inTime = await Promise.race([exited, sleep(timeout * 1000).then(() => false)]);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeout * 1000)));
+    const inTime = await Promise.race([exited, late]);
+    // A container that stopped in time must not keep Node running until the grace period ends.
+    clearTimeout(timer);
     if (!inTime) {
       if (this.#cgroup) this.#cgroup.signalAll(9);
       else main.kill(9);

@@ -60,7 +60,7 @@ export class ContainerProcess extends EventEmitter {
   exitCode: number | null = null;
   signalCode: NodeJS.Signals | null = null;
   killed = false;
-  /** Set at exit. */
+  /** Set at exit, for processes this Node process reaps (not a detached container's main process). */
   usage: Usage | undefined;
 
   #pidfd = -1;
@@ -214,7 +214,8 @@ export class ContainerProcess extends EventEmitter {
     // Its output is drained from the terminal, then the master closes and 'close' follows.
     this.#terminal?.processExited();
     const wallMs = performance.now() - this.#startedAt;
-    this.usage = this.#usage ? this.#usage(resources, wallMs) : processUsage(resources, wallMs, false);
+    // A process another one reaps (a detached container's monitor) reports no figures here.
+    if (!this.#watchExit) this.usage = this.#usage ? this.#usage(resources, wallMs) : processUsage(resources, wallMs, false);
     liveProcesses.delete(this.#pidfd);
     this.#watcher = undefined;
     native().closeFd(this.#pidfd);
