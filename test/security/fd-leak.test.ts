@@ -6,7 +6,8 @@
  * the fd of the listing itself. The cwd option set to /proc/self/fd/N (for each
  * N the helper might hold at chdir time) either fails to start or leaves the
  * process inside the container: walking `..` from its cwd ends at the
- * container's root, never at the host's.
+ * container's root, never at the host's. A container made with create() and
+ * started later keeps no fd of its start FIFO, its state locks or its log.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -58,6 +59,27 @@ describe('CVE-2024-21626: no host fd reaches the container', () => {
         const kids = await c.exec(['sh', '-c', 'for p in /proc/[0-9]*; do [ "$(cat $p/comm 2>/dev/null)" = sleep ] && ls $p/fd; done; true'], { stdio: 'pipe' }).output();
         expect(fdList(kids)).toEqual(['0', '1', '2']);
       }
+      await c.destroy();
+    }
+  });
+
+  test('a created, then started program holds no fd of the start FIFO, the state locks or the log', async () => {
+    for (const detach of [false, true]) {
+      // Made while its program waits at the start gate, which holds the FIFO; started later.
+      const c = make({ ...base, detach });
+      const main = await c.create(['sleep', '1000']);
+      await c.start();
+      // Seen from the host: every fd of the program is stdio, nothing in the state directory.
+      const deadline = Date.now() + 5000;
+      let links: string[] = [];
+      do {
+        links = fs.readdirSync(`/proc/${main.pid}/fd`).map((fd) => `${fd} -> ${fs.readlinkSync(`/proc/${main.pid}/fd/${fd}`)}`);
+        // The program may still be the helper, past its gate, until it execs sleep.
+        if (fs.readFileSync(`/proc/${main.pid}/comm`, 'utf8').trim() === 'sleep') break;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      } while (Date.now() < deadline);
+      expect(links.map((l) => l.split(' ')[0]).sort()).toEqual(['0', '1', '2']);
+      for (const link of links) expect(link).toMatch(/-> (pipe:\[\d+\]|\/dev\/null)$/);
       await c.destroy();
     }
   });
