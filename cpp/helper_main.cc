@@ -139,6 +139,9 @@ void report_failure(int failure_fd, const SetupError& e) {
     write_failure(failure_fd, 0, "created");
     close(failure_fd);
     failure_fd = -1;
+    // Nothing more goes to Node (or the monitor) from here; while the process
+    // waits, an open control channel would keep Node waiting for a helper that died.
+    close(kControlFd);
     started_through_gate = true;
     wait_for_start(plan.start_fifo_fd);
   }
