@@ -103,7 +103,13 @@ test.each(cases)('kill -9 at $step (detach: $detach), then $cleanup: nothing lef
     await collect(maker, 20000);
   }
 
-  const listed = (await Container.list({ stateRoot: root })).filter((e) => e.id === id);
+  // The parent-death signal reaches the container as its maker dies; dying takes a moment.
+  const listOf = async () => (await Container.list({ stateRoot: root })).filter((e) => e.id === id);
+  let listed = await listOf();
+  for (let waited = 0; !detach && listed.some((e) => e.status !== 'stopped') && waited < 5000; waited += 50) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    listed = await listOf();
+  }
   if (detach && MADE_STEPS.has(step)) {
     expect(listed.map((e) => e.status)).toEqual([step === 'created' ? 'created' : 'running']);
   } else {
