@@ -8,6 +8,8 @@
 
 #include <cerrno>
 
+#include "addon_callback.h"
+
 namespace tsc {
 
 namespace {
@@ -86,7 +88,7 @@ class ExitWatcher : public Napi::ObjectWrap<ExitWatcher> {
     resources.Set("maxRssKib", Napi::Number::New(env, static_cast<double>(usage.ru_maxrss)));
     Napi::FunctionReference callback = std::move(callback_);
     self_.Reset();
-    callback.MakeCallback(env.Global(), {code, signal, resources});
+    call_from_event_loop(callback, {code, signal, resources});
   }
 
   void StopPolling() {

@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "addon_callback.h"
+
 namespace tsc {
 
 namespace {
@@ -73,7 +75,7 @@ class SeccompWatcher : public Napi::ObjectWrap<SeccompWatcher> {
     Napi::Array args = Napi::Array::New(env, 6);
     for (uint32_t i = 0; i < 6; i++) args.Set(i, Napi::BigInt::New(env, static_cast<uint64_t>(request.data.args[i])));
     n.Set("args", args);
-    self->on_notification_.MakeCallback(env.Global(), {n});
+    call_from_event_loop(self->on_notification_, {n});
   }
 
   void Finish() {
@@ -81,7 +83,7 @@ class SeccompWatcher : public Napi::ObjectWrap<SeccompWatcher> {
     Napi::FunctionReference on_close = std::move(on_close_);
     on_notification_.Reset();
     self_.Reset();
-    if (!on_close.IsEmpty()) on_close.MakeCallback(on_close.Env().Global(), {});
+    call_from_event_loop(on_close, {});
   }
 
   void Stop() {

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "addon_callback.h"
+
 namespace tsc {
 
 namespace {
@@ -102,16 +104,8 @@ class TerminalReader : public Napi::ObjectWrap<TerminalReader> {
     Call(on_end, {Napi::Number::New(Env(), err)});
   }
 
-  // An exception in a callback is the program's, as in any event handler:
-  // it goes to 'uncaughtException', not through libuv.
   static void Call(const Napi::FunctionReference& callback, const std::initializer_list<napi_value>& args) {
-    if (callback.IsEmpty()) return;
-    Napi::Env env = callback.Env();
-    try {
-      callback.MakeCallback(env.Global(), args);
-    } catch (const Napi::Error& error) {
-      napi_fatal_exception(env, error.Value());
-    }
+    call_from_event_loop(callback, args);
   }
 
   void StartPolling() {

@@ -205,7 +205,11 @@ void remove_cgroups(const Plan& plan) {
     for (const auto& dir : plan.cgroup_dirs) {
       if (rmdir(dir.c_str()) != 0 && errno == EBUSY) busy = true;
     }
-    if (!busy) return;
+    if (!busy) {
+      // Busy while other containers are in it: then it stays.
+      for (const auto& parent : plan.cgroup_parent_dirs) rmdir(parent.c_str());
+      return;
+    }
     struct timespec ts = {0, 10 * 1000 * 1000};
     nanosleep(&ts, nullptr);
   }

@@ -139,6 +139,7 @@ void apply_entry(Plan& plan, const std::string& key, const std::string& value, c
   else if (key == "restart.policy") plan.restart_policy = value;
   else if (key == "restart.max") plan.restart_max = static_cast<unsigned>(to_number(value, entry));
   else if (key == "cgroup.dir") plan.cgroup_dirs.push_back(value);
+  else if (key == "cgroup.parent_dir") plan.cgroup_parent_dirs.push_back(value);
   else malformed(entry);
 }
 

@@ -81,6 +81,8 @@ struct Plan {
   unsigned restart_max = 0;           // on-failure: at most this many restarts; 0: no limit
   // The container's cgroup directories, removed by the monitor once the container stops for good.
   std::vector<std::string> cgroup_dirs;
+  // Their default parent ("ts-container"), removed too when no other container is left in it.
+  std::vector<std::string> cgroup_parent_dirs;
   // Fds the addon passed at kFirstOwnerFd and up (flocks marking the container's
   // owner): the monitor holds them while it lives; the container's processes
   // never see them. Their count is the helper's argv[1].

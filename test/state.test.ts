@@ -265,6 +265,19 @@ describe('detached containers', () => {
     expect(stderr).toBe('');
   });
 
+  test('wait() called at once on a detached container keeps its Node process until the exit', async () => {
+    // The watch of a process Node does not reap does not hold Node, unless someone waits;
+    // here the wait comes before the watch exists.
+    const result = await runScript(`
+      const c = new Container({ stateRoot: ${JSON.stringify(root)}, detach: true });
+      c.spawn(['sh', '-c', 'sleep 0.2; exit 6']);
+      console.log(JSON.stringify(await c.wait()));
+      await c.destroy();
+    `);
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(JSON.parse(result.stdout)).toEqual({ exitCode: 6, signal: null });
+  });
+
   test('logs({ follow }) streams output as it comes, until the container stops', async () => {
     const c = make({ id: 'follower', detach: true });
     c.spawn(['sh', '-c', 'for i in 1 2 3; do echo line-$i; sleep 0.1; done']);

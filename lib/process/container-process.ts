@@ -67,6 +67,7 @@ export class ContainerProcess extends EventEmitter {
   #startedAt = 0;
   readonly #terminal: Terminal | null;
   readonly #watchExit: ProcessLaunch['watchExit'];
+  #waited = false;
   readonly #outlivesNode: boolean;
   #usage: ProcessLaunch['usage'];
   #escalation: NodeJS.Timeout | undefined;
@@ -148,6 +149,7 @@ export class ContainerProcess extends EventEmitter {
     if (!this.#outlivesNode) liveProcesses.add(this.#pidfd);
     const onExit = (code: number | null, signal: number | null, resources: ProcessResources): void => this.#onExit(code, signal, resources);
     this.#watcher = this.#watchExit ? this.#watchExit(this.#pidfd, report.pid, onExit) : native().watchExit(this.#pidfd, onExit);
+    if (this.#waited) this.#watcher.ref?.();
     // The master came with the report, before 'spawn': output is held until then, as always.
     if (this.#terminal) this.#terminal.attach(report.terminalFd ?? -1);
     else if (report.terminalFd >= 0) native().closeFd(report.terminalFd);
@@ -307,7 +309,9 @@ export class ContainerProcess extends EventEmitter {
 
   /** Resolves with the exit status; rejects if the process could not start or was aborted. */
   async wait(): Promise<ExitStatus> {
-    // Waiting for a process Node does not reap keeps Node running until it exits.
+    // Waiting for a process Node does not reap keeps Node running until it exits (its
+    // watcher may not exist yet: it is made once the helper has reported).
+    this.#waited = true;
     this.#watcher?.ref?.();
     await this.#settled;
     if (this.#failed) throw this.#failed;
