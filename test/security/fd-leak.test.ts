@@ -69,15 +69,13 @@ describe('CVE-2024-21626: no host fd reaches the container', () => {
       const c = make({ ...base, detach });
       const main = await c.create(['sleep', '1000']);
       await c.start();
-      // Seen from the host: every fd of the program is stdio, nothing in the state directory.
+      // Until it execs sleep, the process is still the helper past its gate, closing fds.
       const deadline = Date.now() + 5000;
-      let links: string[] = [];
-      do {
-        links = fs.readdirSync(`/proc/${main.pid}/fd`).map((fd) => `${fd} -> ${fs.readlinkSync(`/proc/${main.pid}/fd/${fd}`)}`);
-        // The program may still be the helper, past its gate, until it execs sleep.
-        if (fs.readFileSync(`/proc/${main.pid}/comm`, 'utf8').trim() === 'sleep') break;
+      while (fs.readFileSync(`/proc/${main.pid}/comm`, 'utf8').trim() !== 'sleep' && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 10));
-      } while (Date.now() < deadline);
+      }
+      // Seen from the host: every fd of the program is stdio, nothing in the state directory.
+      const links = fs.readdirSync(`/proc/${main.pid}/fd`).map((fd) => `${fd} -> ${fs.readlinkSync(`/proc/${main.pid}/fd/${fd}`)}`);
       expect(links.map((l) => l.split(' ')[0]).sort()).toEqual(['0', '1', '2']);
       for (const link of links) expect(link).toMatch(/-> (pipe:\[\d+\]|\/dev\/null)$/);
       await c.destroy();
