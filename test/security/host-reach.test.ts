@@ -116,7 +116,8 @@ describe('TIOCSTI into the caller\'s terminal (each process in a new session)', 
       fs.closeSync(slave);
       expect(results(out).tiocsti).toBe('ok');
       holder.stdin.write('\n');
-      await new Promise((resolve) => holder.once('exit', resolve));
+      // 'close', not 'exit': its last output may arrive after it has exited.
+      await new Promise((resolve) => holder.once('close', resolve));
       expect(holderOut).toMatch(/^pending [1-9]\d* INJECTED\./m);
     } finally {
       holder.kill('SIGKILL');
@@ -149,7 +150,8 @@ describe('TIOCSTI into the caller\'s terminal (each process in a new session)', 
         fs.closeSync(slave);
       }
       holder.stdin.write('\n');
-      await new Promise((resolve) => holder.once('exit', resolve));
+      // 'close', not 'exit': its last output may arrive after it has exited.
+      await new Promise((resolve) => holder.once('close', resolve));
       // Nothing was pushed into the terminal's input.
       expect(holderOut).toMatch(/^pending 0 *$/m);
     } finally {
@@ -177,7 +179,8 @@ describe('TIOCSTI into the caller\'s terminal (each process in a new session)', 
         fs.closeSync(slave);
       }
       holder.stdin.write('\n');
-      await new Promise((resolve) => holder.once('exit', resolve));
+      // 'close', not 'exit': its last output may arrive after it has exited.
+      await new Promise((resolve) => holder.once('close', resolve));
       expect(holderOut).toMatch(/^pending 0 *$/m);
     } finally {
       holder.kill('SIGKILL');
