@@ -31,8 +31,11 @@ Napi::Error errno_error(Napi::Env env, int err, const std::string& what) {
 
 class AwaitHelperWorker : public Napi::AsyncWorker {
  public:
-  AwaitHelperWorker(Napi::Env env, LaunchedHelper helper, Napi::Function on_listener)
-      : Napi::AsyncWorker(env, "ts-container:await-helper"), helper_(helper), deferred_(Napi::Promise::Deferred::New(env)) {
+  AwaitHelperWorker(Napi::Env env, LaunchedHelper helper, Napi::Function on_listener, bool keep_channel)
+      : Napi::AsyncWorker(env, "ts-container:await-helper"),
+        helper_(helper),
+        keep_channel_(keep_channel),
+        deferred_(Napi::Promise::Deferred::New(env)) {
     if (!on_listener.IsEmpty()) {
       on_listener_ = Napi::ThreadSafeFunction::New(env, on_listener, "ts-container:seccomp-listener", 0, 1);
       has_listener_callback_ = true;
@@ -48,7 +51,7 @@ class AwaitHelperWorker : public Napi::AsyncWorker {
           on_listener_.BlockingCall([fd](Napi::Env env, Napi::Function js) { js.Call({Napi::Number::New(env, fd)}); }) != napi_ok) {
         close(fd);
       }
-    });
+    }, keep_channel_);
     if (has_listener_callback_) on_listener_.Release();
   }
 
@@ -59,6 +62,7 @@ class AwaitHelperWorker : public Napi::AsyncWorker {
     result.Set("pid", Napi::Number::New(env, outcome_.report.pid));
     result.Set("pidfd", Napi::Number::New(env, outcome_.pidfd));
     result.Set("terminalFd", Napi::Number::New(env, outcome_.terminal_fd));
+    result.Set("channelFd", Napi::Number::New(env, outcome_.channel_fd));
     result.Set("errno", Napi::Number::New(env, outcome_.report.err));
     result.Set("step", Napi::String::New(env, outcome_.report.step));
     deferred_.Resolve(result);
@@ -66,13 +70,14 @@ class AwaitHelperWorker : public Napi::AsyncWorker {
 
  private:
   LaunchedHelper helper_;
+  bool keep_channel_;
   HelperOutcome outcome_;
   Napi::Promise::Deferred deferred_;
   Napi::ThreadSafeFunction on_listener_;
   bool has_listener_callback_ = false;
 };
 
-// startHelper(helperPath, plan: Buffer, stdio: [fd, fd, fd], joinPidfd, onSeccompListener?, ownerFds?) →
+// startHelper(helperPath, plan: Buffer, stdio: [fd, fd, fd], joinPidfd, onSeccompListener?, ownerFds?, keepChannel?) →
 // Promise<{ ok, pid, pidfd, errno, step }>. The helper is started before this
 // returns, so the caller may close its copies of the stdio fds at once.
 Napi::Value StartHelper(const Napi::CallbackInfo& info) {
@@ -98,7 +103,8 @@ Napi::Value StartHelper(const Napi::CallbackInfo& info) {
     throw errno_error(env, e.err, e.step);
   }
   Napi::Function on_listener = info.Length() > 4 && info[4].IsFunction() ? info[4].As<Napi::Function>() : Napi::Function();
-  auto* worker = new AwaitHelperWorker(env, helper, on_listener);
+  bool keep_channel = info.Length() > 6 && info[6].IsBoolean() && info[6].As<Napi::Boolean>().Value();
+  auto* worker = new AwaitHelperWorker(env, helper, on_listener, keep_channel);
   Napi::Promise promise = worker->Promise();
   worker->Queue();
   return promise;

@@ -156,7 +156,7 @@ LaunchedHelper launch_helper(const std::string& helper_path, const std::string& 
   return helper;
 }
 
-HelperOutcome await_helper(const LaunchedHelper& helper, const std::function<void(int)>& on_listener) {
+HelperOutcome await_helper(const LaunchedHelper& helper, const std::function<void(int)>& on_listener, bool keep_channel) {
   HelperOutcome outcome;
   std::string message;
   long n;
@@ -184,11 +184,15 @@ HelperOutcome await_helper(const LaunchedHelper& helper, const std::function<voi
     outcome.pidfd = fd;
     break;
   }
-  close(helper.control_fd);
   int status = 0;
   while (waitpid(helper.pid, &status, 0) < 0 && errno == EINTR) {
   }
   bool reported = n > 0 && decode_report(message, &outcome.report);
+  if (keep_channel && reported && outcome.report.ok) {
+    outcome.channel_fd = helper.control_fd;
+  } else {
+    close(helper.control_fd);
+  }
   if (outcome.pidfd < 0) {
     outcome.pidfd = cloned_pidfd;
   } else if (cloned_pidfd >= 0) {

@@ -29,6 +29,7 @@ struct HelperOutcome {
   Report report;
   int pidfd = -1;  // of the cloned process when it runs (on failure it is reaped and closed)
   int terminal_fd = -1;  // the master of its terminal, when it has one (closed on failure)
+  int channel_fd = -1;   // the control channel, kept open on request (see await_helper)
 };
 
 // Blocks until the helper reports, reaps the helper and, when the cloned
@@ -36,6 +37,9 @@ struct HelperOutcome {
 // A seccomp listener that arrives first goes to on_listener at once: the
 // program's own execve may already wait for an answer from it.
 // A terminal master that arrives first is kept in the outcome.
-HelperOutcome await_helper(const LaunchedHelper& helper, const std::function<void(int)>& on_listener);
+// With keep_channel, a successful outcome keeps the control channel open
+// (channel_fd): a detached container's monitor waits on it for the maker to
+// say the container is made, and kills it if the maker dies first.
+HelperOutcome await_helper(const LaunchedHelper& helper, const std::function<void(int)>& on_listener, bool keep_channel);
 
 }  // namespace tsc

@@ -103,18 +103,34 @@ struct Exit {
   bool exited_normally = false;
   int code = 0;
   int signal = 0;
+  // Its maker died before it said the container was made: killed, never restarted.
+  bool abandoned = false;
 };
 
+// The maker's word on the channel: "committed" once the container is recorded as
+// made. End of file before that means the maker died while making it, and what
+// it was making must not live on as a container nobody made.
+bool maker_committed(int* channel) {
+  std::string message;
+  int fd = -1;
+  long n = receive_message(*channel, &message, &fd);
+  if (fd >= 0) close(fd);
+  close(*channel);
+  *channel = -1;
+  return n > 0 && message == "committed";
+}
+
 // Logs output until the container's first process exits, reaps it, then
-// drains what its other processes wrote before the PID namespace ended.
-Exit watch_run(int pidfd, OutputSources& sources, int log_fd) {
+// drains what its other processes wrote before the PID namespace ended. While
+// *maker_channel is open, it also waits for the maker's commit.
+Exit watch_run(int pidfd, OutputSources& sources, int log_fd, int* maker_channel) {
   Exit result;
   bool exited = false;
   long long drain_deadline = 0;
   for (;;) {
-    struct pollfd fds[4];
-    const char* names[4];
-    int* owners[4];
+    struct pollfd fds[5];
+    const char* names[5];
+    int* owners[5];
     int count = 0;
     auto add = [&](int* fd, const char* name) {
       if (*fd < 0) return;
@@ -128,7 +144,10 @@ Exit watch_run(int pidfd, OutputSources& sources, int log_fd) {
     add(&sources.terminal, "stdout");
     int first_output = 0;
     int output_count = count;
+    int pidfd_index = count;
     if (!exited) fds[count++] = {pidfd, POLLIN, 0};
+    int channel_index = count;
+    if (!exited && *maker_channel >= 0) fds[count++] = {*maker_channel, POLLIN, 0};
     if (exited && output_count == 0) break;
     int timeout = -1;
     if (exited) {
@@ -146,7 +165,11 @@ Exit watch_run(int pidfd, OutputSources& sources, int log_fd) {
       if (fds[i].revents == 0) continue;
       if (!copy_to_log(fds[i].fd, log_fd, names[i])) close_fd(owners[i]);
     }
-    if (!exited && (fds[output_count].revents & POLLIN)) {
+    if (!exited && channel_index < count && fds[channel_index].revents != 0 && !maker_committed(maker_channel)) {
+      result.abandoned = true;
+      sys_pidfd_send_signal(pidfd, SIGKILL, 0);
+    }
+    if (!exited && (fds[pidfd_index].revents & POLLIN)) {
       siginfo_t info = {};
       int rc;
       do {
@@ -276,8 +299,10 @@ void kill_and_reap(int pidfd) {
     report.err = e.err;
     report.step = e.step;
   }
-  // Node learns the outcome now; from here on the monitor answers to nobody.
+  // Node learns the outcome now, and says on the same channel once it has
+  // recorded the container as made; from then on the monitor answers to nobody.
   int sent = send_message(kControlFd, encode_report(report), report.ok ? pidfd : -1);
+  int maker_channel = fcntl(kControlFd, F_DUPFD_CLOEXEC, 10);
   close(kControlFd);
   if (!report.ok || sent < 0) {
     if (pidfd >= 0) kill_and_reap(pidfd);
@@ -295,13 +320,13 @@ void kill_and_reap(int pidfd) {
   unsigned backoff_step = 0;
   for (;;) {
     long long began = now_ms();
-    Exit exit = watch_run(pidfd, sources, log_fd);
+    Exit exit = watch_run(pidfd, sources, log_fd, &maker_channel);
     record.exited = true;
     record.finished_at_ms = now_ms();
     record.exit_code = exit.code;
     record.signal = exit.signal;
     write_run_record(plan.state_dir, record);
-    if (!should_restart(plan, exit, restarts)) break;
+    if (exit.abandoned || !should_restart(plan, exit, restarts)) break;
     if (record.finished_at_ms - began >= kSteadyRunMs) backoff_step = 0;
     long long delay = std::min(kMaxBackoffMs, kFirstBackoffMs << std::min(backoff_step, 20u));
     backoff_step++;

@@ -16,6 +16,8 @@ export interface HelperReport {
   errno: number;
   /** The failed step, e.g. "mount /proc" or "exec". */
   step: string;
+  /** The control channel, when kept open (startHelper's keepChannel); else -1. */
+  channelFd?: number;
 }
 
 /** One struct seccomp_notif, as received from the listener. */
@@ -63,6 +65,8 @@ export interface NativeBinding {
     onSeccompListener?: (fd: number) => void,
     /** Flocks a detached container's monitor keeps while it lives. */
     ownerFds?: number[],
+    /** Keep the control channel open on success (channelFd): a detached container's monitor waits on it. */
+    keepChannel?: boolean,
   ): Promise<HelperReport>;
   /**
    * Calls back once when the process behind pidfd exits, after reaping it. With reap false

@@ -74,6 +74,21 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/**
+ * Tells a detached container's monitor that the container is recorded as made. Until then the
+ * monitor kills it if this process dies: a container half made by a crashed maker must not live on.
+ */
+function commitToMonitor(channelFd: number): void {
+  if (channelFd < 0) return;
+  try {
+    fs.writeSync(channelFd, 'committed');
+  } catch {
+    // EPIPE: the monitor is gone already, the container having ended: nothing left to keep.
+  } finally {
+    fs.closeSync(channelFd);
+  }
+}
+
 /** stdio of a process this Node process only watches: it has none here. */
 function noStdio(): ResolvedStdio {
   return { childFds: [-1, -1, -1], closeAfterStart: [], stdin: null, stdout: null, stderr: null };
@@ -295,7 +310,7 @@ export class Container {
         if (waitForStart) makeStartFifo(directory.fifoPath);
         const plan = runPlan(args, process, this.#config, cgroup.plan(), this.#seccomp, lifecycleEntries(this.#config, directory, cgroup, waitForStart));
         const ownerFds = detach ? [directory.ownerLockFd, cgroup.ownerLockFd].filter((fd) => fd >= 0) : [];
-        const report = await native().startHelper(helperPath(), plan, fds, -1, this.#seccompListener(), ownerFds);
+        const report = await native().startHelper(helperPath(), plan, fds, -1, this.#seccompListener(), ownerFds, detach);
         if (!report.ok) {
           await this.#releaseCgroup();
           this.#removeDirectory();
@@ -308,6 +323,7 @@ export class Container {
           directory.releaseOwnership();
           cgroup.handOver();
           liveCgroups.delete(cgroup);
+          commitToMonitor(report.channelFd ?? -1);
         }
         pauseForTest('created');
         return report;
