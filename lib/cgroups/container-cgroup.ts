@@ -123,6 +123,8 @@ function checkControllersAvailable(hierarchies: Hierarchies, resources: Normaliz
 export interface CgroupRecord {
   unified: string | null;
   v1: string[];
+  /** The default parent ("ts-container") in each hierarchy, removed with the last container in it. */
+  defaultParents?: string[];
 }
 
 export class ContainerCgroup {
@@ -155,12 +157,16 @@ export class ContainerCgroup {
       cgroup.#v1HierarchyDirs.push({ hierarchy, dir });
       for (const controller of hierarchy.controllers) cgroup.v1Dirs.set(controller, dir);
     }
+    // Whoever removes them (a sweep, a destroy from another process) takes the default parent along.
+    if (record.defaultParents) cgroup.#removableParents = [...record.defaultParents];
     return cgroup;
   }
 
   /** What a state directory records of these cgroups. */
   record(): CgroupRecord {
-    return { unified: this.unifiedDir, v1: this.#v1HierarchyDirs.map(({ dir }) => dir) };
+    const record: CgroupRecord = { unified: this.unifiedDir, v1: this.#v1HierarchyDirs.map(({ dir }) => dir) };
+    if (this.#removableParents) record.defaultParents = [...this.#removableParents];
+    return record;
   }
 
   /** Every directory of the container's own cgroups, deepest last. */

@@ -3,7 +3,6 @@
  * entries (cpp/plan.h reads them). Repeated keys make lists; "mount=<type>"
  * starts a mount whose "mount.*" keys follow.
  */
-import * as path from 'node:path';
 import type { ContainerConfig, NormalizedProcessOptions } from '../options/validate';
 import { MASKED_PATHS, READONLY_PATHS } from '../options/defaults';
 import type { CgroupPlan } from '../cgroups/container-cgroup';
@@ -82,9 +81,7 @@ export function lifecycleEntries(config: ContainerConfig, directory: ContainerDi
   entries.push(['restart.policy', lifecycle.restart.policy], ['restart.max', lifecycle.restart.maxRetries]);
   for (const dir of cgroup.directories()) entries.push(['cgroup.dir', dir]);
   // The default parent goes with the last container in it, as when Node removes the cgroups.
-  if (config.cgroupParent === undefined) {
-    for (const dir of cgroup.directories()) entries.push(['cgroup.parent_dir', path.dirname(dir)]);
-  }
+  for (const dir of cgroup.record().defaultParents ?? []) entries.push(['cgroup.parent_dir', dir]);
   return entries;
 }
 

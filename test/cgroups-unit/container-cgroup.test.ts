@@ -186,6 +186,40 @@ describe('cgroup v2', () => {
   });
 });
 
+describe('attached from a state record (a container made by another process)', () => {
+  /** cgroupfs has no files to delete; the fake tree has: clear them first. */
+  function emptyFiles(dir: string): void {
+    for (const f of fs.readdirSync(dir, { withFileTypes: true })) if (f.isFile()) fs.rmSync(path.join(dir, f.name));
+  }
+
+  test('removing the cgroups takes the default parent along, once no other container is in it', () => {
+    const h = v1();
+    const first = ContainerCgroup.create('first', undefined, null, h);
+    const second = ContainerCgroup.create('second', undefined, null, h);
+    const record = JSON.parse(JSON.stringify(first.record()));
+    expect(record.defaultParents).toHaveLength(6);
+    for (const dir of [...first.directories(), ...second.directories(), ...record.defaultParents]) emptyFiles(dir);
+    // Another container is still in the parent: it stays.
+    expect(ContainerCgroup.attach(record, h).removeNow()).toBe(true);
+    for (const dir of first.directories()) expect(fs.existsSync(dir)).toBe(false);
+    for (const parent of record.defaultParents) expect(fs.existsSync(parent)).toBe(true);
+    // The last one goes: so does the parent.
+    expect(ContainerCgroup.attach(JSON.parse(JSON.stringify(second.record())), h).removeNow()).toBe(true);
+    for (const parent of record.defaultParents) expect(fs.existsSync(parent)).toBe(false);
+  });
+
+  test('a parent the user named is never removed', () => {
+    const h = v2();
+    const cg = ContainerCgroup.create('named', '/ci-jobs', null, h);
+    const record = cg.record();
+    expect(record.defaultParents).toBeUndefined();
+    emptyFiles(cg.unifiedDir as string);
+    emptyFiles(path.dirname(cg.unifiedDir as string));
+    expect(ContainerCgroup.attach(record, h).removeNow()).toBe(true);
+    expect(fs.existsSync(path.dirname(cg.unifiedDir as string))).toBe(true);
+  });
+});
+
 describe('cgroup v1 and hybrid', () => {
   test('one cgroup per hierarchy; cpuset inherited from the parent; limits spread across controllers', () => {
     const h = v1();
