@@ -31,7 +31,7 @@ import { ContainerCgroup, removeStaleCgroups } from '../cgroups/container-cgroup
 import { normalizeResources } from '../cgroups/resources';
 import type { CgroupStats } from '../cgroups/stats';
 import { ContainerDirectory, type SavedConfig, type StateRecord } from '../state/container-directory';
-import { observe } from '../state/observe';
+import { observe, type Observed } from '../state/observe';
 import { openRecordedProcess, processStartTime, isSameProcess } from '../state/process-identity';
 import { clearIfAbandoned, killAndRemoveCgroups, sweepStateRoot } from '../state/sweep';
 import { resolveStateRoot } from '../state/state-root';
@@ -157,7 +157,7 @@ export class Container {
     const observed = observe(directory);
     const saved = directory.readConfig();
     const container = new Container({ ...saved.options, id, stateRoot: root });
-    container.#attach(directory, observed.record, observed.main, saved);
+    container.#attach(directory, observed, saved);
     return container;
   }
 
@@ -222,13 +222,13 @@ export class Container {
     return directory;
   }
 
-  #attach(directory: ContainerDirectory, record: StateRecord, main: { pid: number; startTime: string } | undefined, saved: SavedConfig): void {
+  #attach(directory: ContainerDirectory, observed: Observed, saved: SavedConfig): void {
+    const { record, run, main, state } = observed;
     this.#directory = directory;
     this.#record = record;
     this.#foundInStateRoot = true;
     if (record.cgroup) this.#cgroup = ContainerCgroup.attach(record.cgroup);
-    const run = directory.readRun();
-    if (run?.exited) this.#recordedExit = { exitCode: run.exitCode, signal: observe(directory).state.signal as NodeJS.Signals | null };
+    if (run?.exited) this.#recordedExit = { exitCode: run.exitCode, signal: (state.signal ?? null) as NodeJS.Signals | null };
     const pidfd = main ? openRecordedProcess(main.pid, main.startTime) : -1;
     if (pidfd < 0 || !main) return;
     this.#main = new ContainerProcess({
