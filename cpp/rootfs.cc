@@ -20,6 +20,7 @@
 #include "path_in_root.h"
 #include "setup_error.h"
 #include "syscalls.h"
+#include "test_pause.h"
 
 namespace tsc {
 
@@ -143,10 +144,11 @@ int attach_directory_root(const Plan& plan, const char* staging) {
   return open_directory(staging, "open the rootfs");
 }
 
-void mount_kernel_filesystems(const Plan& plan, int root_fd) {
+void mount_kernel_filesystems(const Plan& plan, int root_fd, int pause_dir) {
   const ResolveOptions no_symlinks{CreateAs::Directory, true};
   const unsigned locked_down = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
   attach_in_root(make_filesystem("proc", {}, locked_down, "mount /proc"), root_fd, "/proc", no_symlinks, "mount /proc");
+  pause_until_resumed(plan, pause_dir, "procfs-mounted");
 
   int sys_fd;
   try {
@@ -346,8 +348,9 @@ void build_rootfs(const Plan& plan) {
   check(mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr), "make mounts private");
   std::vector<PreparedBind> binds = clone_bind_sources(plan);
   const char* staging = staging_directory();
+  int pause_dir = open_test_pause_directory(plan, "procfs-mounted");
   int root_fd = plan.rootfs_is_host ? attach_host_root(plan, staging) : attach_directory_root(plan, staging);
-  mount_kernel_filesystems(plan, root_fd);
+  mount_kernel_filesystems(plan, root_fd, pause_dir);
   mount_user_mounts(plan, root_fd, binds);
   bind_identity_files(plan, root_fd);
   mask_paths(plan, root_fd);

@@ -1,0 +1,149 @@
+/**
+ * Escape class: a rootfs directory that someone else can write (another container with it
+ * as a writable bind, the CVE-2019-19921 setup) is raced while the victim sets it up. The
+ * racer exchanges `proc` with an empty directory (`decoy`) with renameat2(RENAME_EXCHANGE):
+ * if the swap lands between the procfs mount and the masking, masks that are looked up again
+ * by path go into the empty directory (or are skipped as missing), and the victim gets a
+ * procfs with nothing masked and a writable /proc/sys (kernel.core_pattern: host root).
+ *
+ * The race is driven twice: deterministically, by pausing the helper right after it
+ * mounted procfs (test pause "helper:procfs-mounted") and swapping there; and by chance, with
+ * a hostile container swapping in a loop while the victim starts hundreds of times. Each start
+ * must either fail with a ContainerSetupError or give a program whose every procfs (at /proc
+ * or wherever the swap put it) has its masks and a read-only /sys.
+ */
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ContainerSetupError, MASKED_PATHS } from '../../lib';
+import type { ContainerOptions, ProcessOutput } from '../../lib';
+import { cleanup, fixture, fixturesMount, make, rootfsCopy, sleep, tempDir } from './support';
+
+afterEach(cleanup);
+
+// Lists every procfs the program can reach (at /proc, or at /decoy after a swap), how it
+// sees the masked files there, then the mount table from one of them.
+const PROBE = `
+for d in /proc /decoy; do
+  if [ -e $d/self/stat ]; then
+    echo "procfs $d"
+    for f in keys timer_list interrupts; do
+      if [ -c $d/$f ]; then echo "file $d/$f masked"; elif [ -e $d/$f ]; then echo "file $d/$f open"; fi
+    done
+    m=$d/self/mountinfo
+  fi
+done
+[ -n "$m" ] && cat $m
+true
+`;
+
+/** The masked /proc paths this kernel has: each must be covered in every procfs the program sees. */
+const HOST_MASKED = MASKED_PATHS.filter((p) => p.startsWith('/proc/') && fs.existsSync(p));
+
+/** What the probe's output shows unmasked or writable; empty when every procfs is locked down. */
+function exposures(stdout: string): string[] {
+  const found: string[] = [];
+  const mounts = stdout
+    .split('\n')
+    .filter((line) => / - /.test(line) && /^\d+ \d+ /.test(line))
+    .map((line) => {
+      const f = line.split(' - ')[0].split(' ');
+      return { mountPoint: f[4], options: f[5].split(',') };
+    });
+  const procfs = stdout
+    .split('\n')
+    .filter((l) => l.startsWith('procfs '))
+    .map((l) => l.slice('procfs '.length));
+  for (const line of stdout.split('\n')) if (/^file .* open$/.test(line)) found.push(line);
+  for (const dir of procfs) {
+    for (const masked of HOST_MASKED) {
+      const inside = dir + masked.slice('/proc'.length);
+      if (!mounts.some((m) => m.mountPoint === inside)) found.push(`${inside} not masked`);
+    }
+    const sys = mounts.filter((m) => m.mountPoint === `${dir}/sys`).pop();
+    if (!sys || !sys.options.includes('ro')) found.push(`${dir}/sys writable`);
+  }
+  return found;
+}
+
+function victimRootfs(): string {
+  const rootfs = rootfsCopy('victim');
+  fs.mkdirSync(path.join(rootfs, 'decoy'));
+  return rootfs;
+}
+
+function exchange(rootfs: string): void {
+  execFileSync(fixture('exchange'), [path.join(rootfs, 'proc'), path.join(rootfs, 'decoy')]);
+}
+
+async function waitForFile(file: string): Promise<string> {
+  while (!fs.existsSync(file) || fs.readFileSync(file, 'utf8') === '') await sleep(10);
+  return fs.readFileSync(file, 'utf8');
+}
+
+describe('a rootfs raced into an unmasked /proc (CVE-2019-19921 setup)', () => {
+  test.each([
+    ['read-write rootfs', false],
+    ['read-only rootfs', true],
+  ])('a swap right after the procfs mount (%s) is refused, or every procfs stays masked', async (_name, readonly) => {
+    const rootfs = victimRootfs();
+    const pauseFile = path.join(tempDir('pause'), 'pause');
+    let running: Promise<ProcessOutput>;
+    process.env.TS_CONTAINER_TEST_PAUSE_AT = 'helper:procfs-mounted';
+    process.env.TS_CONTAINER_TEST_PAUSE_FILE = pauseFile;
+    try {
+      running = make({ rootfs, readonly }).spawn(['sh', '-c', PROBE], { stdio: 'pipe' }).output();
+      running.catch(() => undefined);
+      expect(await waitForFile(pauseFile)).toMatch(/^helper:procfs-mounted /);
+    } finally {
+      delete process.env.TS_CONTAINER_TEST_PAUSE_AT;
+      delete process.env.TS_CONTAINER_TEST_PAUSE_FILE;
+    }
+    // The helper has procfs on the directory that was `proc`; from now on that directory is
+    // `decoy`, and `proc` is the empty one.
+    exchange(rootfs);
+    await fs.promises.writeFile(`${pauseFile}.resume`, 'go');
+    let out: ProcessOutput;
+    try {
+      out = await running;
+    } catch (err) {
+      expect(err).toBeInstanceOf(ContainerSetupError);
+      expect((err as ContainerSetupError).step).toMatch(/\/proc/);
+      return;
+    }
+    expect(exposures(out.stdout)).toEqual([]);
+  });
+
+  test('a hostile container swapping in a loop: hundreds of starts, never an unmasked procfs', async () => {
+    const rootfs = victimRootfs();
+    const attacker = make({
+      rootfs: rootfsCopy('attacker'),
+      mounts: [{ type: 'bind', source: rootfs, target: '/victim' }, fixturesMount('swapper')],
+    });
+    const swapper = attacker.spawn(['/fixtures/swapper', '/victim/proc', '/victim/decoy'], { stdio: 'pipe' });
+    const swapperOut = swapper.output();
+    await new Promise<void>((resolve) => swapper.stdout!.once('data', () => resolve()));
+
+    const outcomes: Record<string, number> = {};
+    const exposed: string[] = [];
+    const count = (key: string) => (outcomes[key] = (outcomes[key] ?? 0) + 1);
+    for (let i = 0; i < 300; i++) {
+      const options: ContainerOptions = { rootfs, readonly: i % 2 === 1 };
+      const victim = make(options);
+      try {
+        const out = await victim.spawn(['sh', '-c', PROBE], { stdio: 'pipe' }).output();
+        const found = exposures(out.stdout);
+        exposed.push(...found.map((f) => `start ${i}: ${f}`));
+        count(/^procfs \/proc$/m.test(out.stdout) ? 'masked procfs at /proc' : 'no procfs at /proc');
+      } catch (err) {
+        if (!(err instanceof ContainerSetupError)) throw err;
+        count(`${err.step}: ${err.code}`);
+      }
+      await victim.destroy();
+    }
+    attacker.kill('SIGTERM');
+    const summary = (await swapperOut).stdout;
+    expect(Number(/swaps (\d+)/.exec(summary)?.[1])).toBeGreaterThan(0);
+    expect({ exposed, outcomes }).toEqual({ exposed: [], outcomes: expect.anything() });
+  }, 600000);
+});
