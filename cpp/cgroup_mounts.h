@@ -6,6 +6,8 @@
 
 namespace tsc {
 
-void mount_cgroup_filesystems(const Plan& plan, int root_fd);
+// sys_mount_fd: the container's /sys mount, already attached; every target is
+// resolved inside it, never by its path in the rootfs.
+void mount_cgroup_filesystems(const Plan& plan, int sys_mount_fd);
 
 }  // namespace tsc

@@ -37,18 +37,13 @@ constexpr Symlink kSymlinks[] = {
     {"stderr", "/proc/self/fd/2"},   {"ptmx", "pts/ptmx"},         {"core", "/proc/kcore"},
 };
 
-int open_dir(int root_fd, const char* path, const std::string& step) {
-  int path_fd = open_in_root(root_fd, path, ResolveOptions{CreateAs::Directory, true}, step);
-  int dir_fd = openat(path_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  int saved = errno;
-  close(path_fd);
-  if (dir_fd < 0) throw SetupError{step, saved};
-  return dir_fd;
+int open_dir(int mount_fd, const std::string& step) {
+  return static_cast<int>(check(openat(mount_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC), step));
 }
 
 // Each device is the host's node, bound onto an empty file: /dev itself is
 // nodev, so that nodes made in it later cannot be opened.
-void add_device(int root_fd, int dev_fd, const Device& device) {
+void add_device(int dev_fd, const Device& device) {
   std::string step = std::string("create /dev/") + device.name;
   int file_fd = static_cast<int>(check(openat(dev_fd, device.name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0666), step));
   close(file_fd);
@@ -59,27 +54,29 @@ void add_device(int root_fd, int dev_fd, const Device& device) {
     close(source);
     throw SetupError{step + " (the host's " + host_path + " is not that device)", EINVAL};
   }
-  std::string target = std::string("/dev/") + device.name;
-  int target_fd = open_in_root(root_fd, target, ResolveOptions{CreateAs::Nothing, true}, step);
+  int target_fd = openat(dev_fd, device.name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (target_fd < 0) {
+    int saved = errno;
+    close(source);
+    throw SetupError{step, saved};
+  }
   attach_mount(source, target_fd, "bind " + host_path);
 }
 
 }  // namespace
 
-// Mounts a fresh filesystem at a /dev path, refusing symlinks on the way.
-static void mount_dev_filesystem(int root_fd, const char* target, const char* fstype, const FsOptions& options,
-                          unsigned attrs) {
-  std::string step = std::string("mount ") + target;
-  attach_in_root(make_filesystem(fstype, options, attrs, step), root_fd, target,
+// Mounts a fresh filesystem at a name in the /dev tmpfs.
+static void mount_dev_filesystem(int dev_mount_fd, const char* name, const char* fstype, const FsOptions& options,
+                                 unsigned attrs) {
+  std::string step = std::string("mount /dev/") + name;
+  attach_in_root(make_filesystem(fstype, options, attrs, step), dev_mount_fd, name,
                  ResolveOptions{CreateAs::Directory, true}, step);
 }
 
-void populate_dev(int root_fd, bool in_user_namespace, bool console_target) {
-  mount_dev_filesystem(root_fd, "/dev", "tmpfs", {{"mode", "755"}, {"size", "65536k"}},
-                       MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_STRICTATIME);
-  int dev_fd = open_dir(root_fd, "/dev", "open /dev");
+void populate_dev(int dev_mount_fd, bool in_user_namespace, bool console_target) {
+  int dev_fd = open_dir(dev_mount_fd, "open /dev");
   try {
-    for (const auto& device : kDevices) add_device(root_fd, dev_fd, device);
+    for (const auto& device : kDevices) add_device(dev_fd, device);
     for (const auto& link : kSymlinks) {
       check(symlinkat(link.target, dev_fd, link.name), std::string("symlink /dev/") + link.name);
     }
@@ -98,10 +95,10 @@ void populate_dev(int root_fd, bool in_user_namespace, bool console_target) {
   FsOptions pts_options = {{"newinstance", ""}, {"ptmxmode", "0666"}, {"mode", "0620"}};
   // gid 5 (tty) exists in every distribution; in a user namespace it may be unmapped.
   if (!in_user_namespace) pts_options.push_back({"gid", "5"});
-  mount_dev_filesystem(root_fd, "/dev/pts", "devpts", pts_options, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
+  mount_dev_filesystem(dev_mount_fd, "pts", "devpts", pts_options, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
   const unsigned locked_down = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
-  mount_dev_filesystem(root_fd, "/dev/shm", "tmpfs", {{"mode", "1777"}, {"size", "65536k"}}, locked_down);
-  mount_dev_filesystem(root_fd, "/dev/mqueue", "mqueue", {}, locked_down);
+  mount_dev_filesystem(dev_mount_fd, "shm", "tmpfs", {{"mode", "1777"}, {"size", "65536k"}}, locked_down);
+  mount_dev_filesystem(dev_mount_fd, "mqueue", "mqueue", {}, locked_down);
 }
 
 }  // namespace tsc

@@ -4,9 +4,11 @@
 
 namespace tsc {
 
-// root_fd: the rootfs; in_user_namespace: the devpts gid is left unset (gid 5
-// may be unmapped there); console_target: an empty /dev/console is made for
-// the process's terminal to be bound over.
-void populate_dev(int root_fd, bool in_user_namespace, bool console_target);
+// Fills the fresh /dev tmpfs, through dev_mount_fd (the fd of that mount, which
+// is already attached: nothing here looks /dev up by path again).
+// in_user_namespace: the devpts gid is left unset (gid 5 may be unmapped
+// there); console_target: an empty /dev/console is made for the process's
+// terminal to be bound over.
+void populate_dev(int dev_mount_fd, bool in_user_namespace, bool console_target);
 
 }  // namespace tsc

@@ -1,5 +1,6 @@
 #include "mount_api.h"
 
+#include <fcntl.h>
 #include <sys/mount.h>
 #include <unistd.h>
 
@@ -70,6 +71,23 @@ void attach_in_root(int mount_fd, int root_fd, const std::string& target, const 
     throw;
   }
   attach_mount(mount_fd, target_fd, step);
+}
+
+int attach_in_root_kept(int mount_fd, int root_fd, const std::string& target, const ResolveOptions& resolve,
+                        const std::string& step) {
+  int kept = fcntl(mount_fd, F_DUPFD_CLOEXEC, 0);
+  if (kept < 0) {
+    int saved = errno;
+    close(mount_fd);
+    throw SetupError{step, saved};
+  }
+  try {
+    attach_in_root(mount_fd, root_fd, target, resolve, step);
+  } catch (...) {
+    close(kept);
+    throw;
+  }
+  return kept;
 }
 
 }  // namespace tsc

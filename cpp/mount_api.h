@@ -34,4 +34,10 @@ void attach_mount(int mount_fd, int target_fd, const std::string& step);
 void attach_in_root(int mount_fd, int root_fd, const std::string& target, const ResolveOptions& resolve,
                     const std::string& step);
 
+// As attach_in_root, but keeps the mount: returns a new fd of it (after
+// move_mount the fd still names the same mount, now attached), so that later
+// steps work inside this very mount rather than whatever the path names then.
+int attach_in_root_kept(int mount_fd, int root_fd, const std::string& target, const ResolveOptions& resolve,
+                        const std::string& step);
+
 }  // namespace tsc

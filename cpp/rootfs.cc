@@ -16,6 +16,7 @@
 
 #include "cgroup_mounts.h"
 #include "devices.h"
+#include "kernel_mounts.h"
 #include "mount_api.h"
 #include "path_in_root.h"
 #include "setup_error.h"
@@ -144,10 +145,11 @@ int attach_directory_root(const Plan& plan, const char* staging) {
   return open_directory(staging, "open the rootfs");
 }
 
-void mount_kernel_filesystems(const Plan& plan, int root_fd, int pause_dir) {
-  const ResolveOptions no_symlinks{CreateAs::Directory, true};
+// procfs, sysfs, /dev and the runtime's own tmpfs mounts, each kept in
+// `mounts`: what is mounted inside them later goes through their fds.
+void mount_kernel_filesystems(const Plan& plan, int root_fd, KernelMounts& mounts, int pause_dir) {
   const unsigned locked_down = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
-  attach_in_root(make_filesystem("proc", {}, locked_down, "mount /proc"), root_fd, "/proc", no_symlinks, "mount /proc");
+  mounts.attach(make_filesystem("proc", {}, locked_down, "mount /proc"), root_fd, "/proc", "mount /proc");
   pause_until_resumed(plan, pause_dir, "procfs-mounted");
 
   int sys_fd;
@@ -160,18 +162,20 @@ void mount_kernel_filesystems(const Plan& plan, int root_fd, int pause_dir) {
     sys_fd = clone_tree(AT_FDCWD, "/sys", true, "bind /sys");
     set_mount_attrs(sys_fd, MOUNT_ATTR_RDONLY | locked_down, 0, true, "bind /sys");
   }
-  attach_in_root(sys_fd, root_fd, "/sys", no_symlinks, "mount /sys");
-  mount_cgroup_filesystems(plan, root_fd);
+  mount_cgroup_filesystems(plan, mounts.attach(sys_fd, root_fd, "/sys", "mount /sys"));
 
-  populate_dev(root_fd, plan.has_namespace("user"), plan.tty && plan.tty_console);
+  int dev_fd = make_filesystem("tmpfs", {{"mode", "755"}, {"size", "65536k"}},
+                               MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_STRICTATIME, "mount /dev");
+  populate_dev(mounts.attach(dev_fd, root_fd, "/dev", "mount /dev"), plan.has_namespace("user"),
+               plan.tty && plan.tty_console);
 
   if (plan.rootfs_readonly) {
-    attach_in_root(make_filesystem("tmpfs", {{"mode", "1777"}}, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, "mount /tmp"),
-                   root_fd, "/tmp", no_symlinks, "mount /tmp");
+    mounts.attach(make_filesystem("tmpfs", {{"mode", "1777"}}, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, "mount /tmp"),
+                  root_fd, "/tmp", "mount /tmp");
   }
   if (plan.rootfs_is_host) {
-    attach_in_root(make_filesystem("tmpfs", {{"mode", "755"}}, locked_down, "mount /run"), root_fd, "/run",
-                   no_symlinks, "mount /run");
+    mounts.attach(make_filesystem("tmpfs", {{"mode", "755"}}, locked_down, "mount /run"), root_fd, "/run",
+                  "mount /run");
   }
 }
 
@@ -195,23 +199,29 @@ void mount_user_mounts(const Plan& plan, int root_fd, std::vector<PreparedBind>&
   }
 }
 
-// An O_PATH fd for a kernel path that this kernel may not have (-1 then),
-// refusing symlinks on the way.
-int open_if_present(int root_fd, const std::string& path, const std::string& step) {
+// An O_PATH fd for a path to mask or make read-only, refusing symlinks on the
+// way; -1 when it is absent from a filesystem setup mounted (this kernel lacks
+// it). A path in one of those is resolved through that mount's fd, never
+// through the rootfs, whose names a writer may have swapped since. A path
+// elsewhere must exist: a missing one is an error, never a skip.
+int open_mask_target(int root_fd, const KernelMounts& mounts, const std::string& path, const std::string& step) {
+  std::string rest;
+  int mount_fd = mounts.holding(path, &rest);
   try {
-    return open_in_root(root_fd, path, ResolveOptions{CreateAs::Nothing, true}, step);
+    return open_in_root(mount_fd >= 0 ? mount_fd : root_fd, mount_fd >= 0 ? rest : path,
+                        ResolveOptions{CreateAs::Nothing, true}, step);
   } catch (const SetupError& e) {
-    if (e.err == ENOENT) return -1;
+    if (e.err == ENOENT && mount_fd >= 0) return -1;
     throw;
   }
 }
 
 // Paths that would reveal or change the host, hidden as runc and Docker do:
 // a file gets /dev/null bound over it, a directory an empty read-only tmpfs.
-void mask_paths(const Plan& plan, int root_fd) {
+void mask_paths(const Plan& plan, int root_fd, const KernelMounts& mounts) {
   for (const auto& path : plan.masked_paths) {
     std::string step = "mask " + path;
-    int target = open_if_present(root_fd, path, step);
+    int target = open_mask_target(root_fd, mounts, path, step);
     if (target < 0) continue;
     struct stat st;
     if (fstat(target, &st) != 0) {
@@ -240,7 +250,7 @@ void mask_paths(const Plan& plan, int root_fd) {
   }
   for (const auto& path : plan.readonly_paths) {
     std::string step = "make " + path + " read-only";
-    int target = open_if_present(root_fd, path, step);
+    int target = open_mask_target(root_fd, mounts, path, step);
     if (target < 0) continue;
     int self_bind;
     try {
@@ -269,14 +279,12 @@ bool covered_by_user_mount(const Plan& plan, const std::string& path) {
 // are written in a private directory of the container's fresh /dev tmpfs, bound
 // from there (a bind needs an attached mount on every kernel), then unlinked:
 // the binds keep them.
-void bind_identity_files(const Plan& plan, int root_fd) {
+void bind_identity_files(const Plan& plan, int root_fd, const KernelMounts& mounts) {
   if (plan.hostname.empty()) return;
   const char* staging = ".ts-container-identity";
-  int dev_path = open_in_root(root_fd, "/dev", ResolveOptions{CreateAs::Nothing, true}, "open /dev");
-  int dev_fd = openat(dev_path, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  int saved = errno;
-  close(dev_path);
-  if (dev_fd < 0) throw SetupError{"open /dev", saved};
+  std::string rest;
+  int dev_fd = openat(mounts.holding("/dev", &rest), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dev_fd < 0) throw SetupError{"open /dev", errno};
   const std::pair<const char*, std::string> files[] = {
       {"hostname", plan.hostname + "\n"},
       {"hosts", "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t" + plan.hostname + "\n"},
@@ -350,14 +358,18 @@ void build_rootfs(const Plan& plan) {
   const char* staging = staging_directory();
   int pause_dir = open_test_pause_directory(plan, "procfs-mounted");
   int root_fd = plan.rootfs_is_host ? attach_host_root(plan, staging) : attach_directory_root(plan, staging);
-  mount_kernel_filesystems(plan, root_fd, pause_dir);
+  KernelMounts mounts;
+  mount_kernel_filesystems(plan, root_fd, mounts, pause_dir);
   mount_user_mounts(plan, root_fd, binds);
-  bind_identity_files(plan, root_fd);
-  mask_paths(plan, root_fd);
+  bind_identity_files(plan, root_fd, mounts);
+  mask_paths(plan, root_fd, mounts);
   if (plan.rootfs_readonly) {
     // The mount targets are in place; now the root turns read-only.
     set_mount_attrs(root_fd, MOUNT_ATTR_RDONLY, 0, false, "make the rootfs read-only");
   }
+  // Masked or not, a procfs moved away from /proc leaves the program without
+  // one: refuse to start rather than run it so.
+  mounts.check_in_place(root_fd, [&](const std::string& path) { return covered_by_user_mount(plan, path); });
   pivot_into(root_fd);
   close(root_fd);
 }
