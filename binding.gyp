@@ -28,6 +28,7 @@
         "cpp/plan.cc",
         "cpp/cgroup_join.cc",
         "cpp/cgroup_mounts.cc",
+        "cpp/device_cgroup.cc",
         "cpp/control_channel.cc",
         "cpp/namespaces.cc",
         "cpp/id_maps.cc",

@@ -19,6 +19,7 @@
 #include "cgroup_join.h"
 #include "control_channel.h"
 #include "credentials.h"
+#include "device_cgroup.h"
 #include "id_maps.h"
 #include "monitor.h"
 #include "namespaces.h"
@@ -278,6 +279,8 @@ int start_container(Plan& plan, Report* report) {
   }
   // Made by the child itself, once in its cgroups.
   flags &= ~static_cast<unsigned long>(CLONE_NEWCGROUP);
+  // Before anything is cloned into the cgroup.
+  if (!plan.cgroup2_path.empty()) attach_device_program(plan.cgroup2_path, plan.device_rules);
   CgroupTargets cgroups = CgroupTargets::open_for(plan, true);
   if (!plan.start_fifo.empty() && plan.start_fifo_fd < 0) plan.start_fifo_fd = open_start_fifo(plan.start_fifo);
   int pidfd = start_process(plan, flags, cgroups, container_first_process, report);

@@ -122,6 +122,7 @@ void apply_entry(Plan& plan, const std::string& key, const std::string& value, c
   else if (key == "cgroup.procs") plan.cgroup_v1_procs.push_back(value);
   else if (key == "cgroup.pids") plan.cgroup_pids = value;
   else if (key == "cgroup.mount") plan.cgroup_mounts.push_back(value);
+  else if (key == "cgroup.device_allow") plan.device_rules.push_back(value);
   else if (key == "seccomp") plan.seccomp_program = from_hex(value, entry);
   else if (key == "seccomp.notify") plan.seccomp_notify = value == "1";
   else if (key == "join.pid") plan.join_pid = static_cast<pid_t>(to_number(value, entry));

@@ -60,6 +60,9 @@ struct Plan {
   // The container's cgroup directories to bind read-only below /sys/fs/cgroup:
   // "<subdir> <host directory>", or "- <host directory>" for /sys/fs/cgroup itself.
   std::vector<std::string> cgroup_mounts;
+  // Device rules ("c 1:3 rwm") for a BPF device program on cgroup2_path; empty
+  // where the v1 devices controller holds them (lib/cgroups/device-rules.ts).
+  std::vector<std::string> device_rules;
   // The seccomp program (struct sock_filter[]), loaded as the last step before
   // exec; with notify, its listener fd is sent to Node over the control channel.
   std::string seccomp_program;

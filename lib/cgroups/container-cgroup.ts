@@ -12,6 +12,7 @@ import { Hierarchies, Hierarchy, hostHierarchies } from './hierarchy';
 import type { NormalizedResources } from './resources';
 import { applyV2Limits, readV2OomKills, readV2Stats, v2ControllersFor } from './v2-driver';
 import { applyV1Limits, readV1OomKills, readV1Stats } from './v1-driver';
+import { applyV1DeviceRules } from './device-rules';
 import { CgroupStats } from './stats';
 import { cgroupFileExists, readCgroupFile, readProcs, writeCgroupFile } from './cgroup-fs';
 
@@ -226,6 +227,7 @@ export class ContainerCgroup {
         for (const controller of hierarchy.controllers) cgroup.v1Dirs.set(controller, dir);
         if (isCpuset) inheritCpuset(dir);
       }
+      applyV1DeviceRules(cgroup.v1Dirs.get('devices'));
       if (cgroupParent === undefined) cgroup.#removableParents = cgroup.#made.map((d) => path.dirname(d));
       cgroup.#takeOwnership();
       if (resources) cgroup.update(resources);

@@ -20,8 +20,8 @@ export interface Hierarchies {
   v1: Hierarchy[];
 }
 
-/** The controllers ts-container uses; v1 names (blkio, cpuacct, freezer) included. */
-export const V1_CONTROLLERS = ['cpu', 'cpuacct', 'cpuset', 'memory', 'pids', 'blkio', 'freezer'] as const;
+/** The controllers ts-container uses; v1 names (blkio, cpuacct, freezer, devices) included. */
+export const V1_CONTROLLERS = ['cpu', 'cpuacct', 'cpuset', 'memory', 'pids', 'blkio', 'freezer', 'devices'] as const;
 
 interface MountEntry {
   root: string;

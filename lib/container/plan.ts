@@ -10,6 +10,8 @@ import type { PreparedSeccomp } from './seccomp-setup';
 import type { ContainerCgroup } from '../cgroups/container-cgroup';
 import type { ContainerDirectory } from '../state/container-directory';
 import { helperPauseEntries } from '../state/test-hook';
+import { deviceProgramEntries } from '../cgroups/device-rules';
+import { hostHierarchies } from '../cgroups/hierarchy';
 
 /** The largest 64-bit value spells RLIM_INFINITY. */
 const UNLIMITED = '18446744073709551615';
@@ -99,6 +101,7 @@ export function runPlan(
     ['mode', 'run'],
     ...processEntries(argv, process, config),
     ...cgroupEntries(cgroup, true),
+    ...deviceProgramEntries(cgroup?.cgroup2Path, hostHierarchies()),
     ...seccompEntries(seccomp),
   ];
   entries.push(['hostname', config.hostname]);
