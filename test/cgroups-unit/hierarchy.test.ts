@@ -87,6 +87,7 @@ test('v1-only: one entry per hierarchy ts-container uses, with its controllers a
   expect(h.v1).toEqual([
     { mount: '/sys/fs/cgroup/cpu,cpuacct', own: '/system.slice/ci.service', controllers: ['cpu', 'cpuacct'] },
     { mount: '/sys/fs/cgroup/memory', own: '/system.slice/ci.service', controllers: ['memory'] },
+    { mount: '/sys/fs/cgroup/devices', own: '/system.slice/ci.service', controllers: ['devices'] },
     { mount: '/sys/fs/cgroup/pids', own: '/system.slice/ci.service', controllers: ['pids'] },
     { mount: '/sys/fs/cgroup/cpuset', own: '/', controllers: ['cpuset'] },
     { mount: '/sys/fs/cgroup/freezer', own: '/', controllers: ['freezer'] },
@@ -99,14 +100,14 @@ test('hybrid (this machine\'s layout): v1 controllers and an empty cgroup2 at /s
   const mountinfo = [...OTHER_MOUNTS, ...V1_MOUNTS, `41 25 0:37 / ${unified} rw,nosuid,nodev,noexec,relatime shared:5 - cgroup2 cgroup2 rw,nsdelegate`].join('\n');
   const h = detectHierarchies(mountinfo, `${V1_PROC_CGROUP}\n0::/system.slice/ci.service\n`);
   expect(h.unified).toEqual({ mount: unified, own: '/system.slice/ci.service', controllers: [] });
-  expect(h.v1.map((x) => x.controllers.join(','))).toEqual(['cpu,cpuacct', 'memory', 'pids', 'cpuset', 'freezer', 'blkio']);
+  expect(h.v1.map((x) => x.controllers.join(','))).toEqual(['cpu,cpuacct', 'memory', 'devices', 'pids', 'cpuset', 'freezer', 'blkio']);
 });
 
 test('a cgroup2 mount without a 0:: line in /proc/self/cgroup is not used', () => {
   const unified = fakeUnified('no-zero-line', '/', 'memory\n');
   const h = detectHierarchies(`${V1_MOUNTS.join('\n')}\n41 25 0:37 / ${unified} rw - cgroup2 cgroup2 rw\n`, V1_PROC_CGROUP);
   expect(h.unified).toBeNull();
-  expect(h.v1).toHaveLength(6);
+  expect(h.v1).toHaveLength(7);
 });
 
 test('separately mounted cpu and cpuacct (as on this host), and a hierarchy mounted twice', () => {
