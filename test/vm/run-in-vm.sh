@@ -2,7 +2,7 @@
 # Runs a command against this checkout inside a qemu guest whose kernel has cgroup v2 only
 # (cgroup_no_v1=all): the `npm run test:cgroup2` entry.
 #
-#   bash test/vm/run-in-vm.sh                     # jest --runInBand test/cgroups
+#   bash test/vm/run-in-vm.sh                     # jest --runInBand test/cgroups test/security/device-cgroup.test.ts
 #   bash test/vm/run-in-vm.sh -- CMD [ARG...]     # any command, run in the checkout
 #
 # Prints the guest's output and exits with the command's exit status (125: the harness
@@ -44,7 +44,7 @@ die() { say "error: $*"; exit 125; }
 [ "${1:-}" = "--" ] && shift
 if [ $# -eq 0 ]; then
   # jest's own bin, not npx: npm's start-up alone costs ~20 s in an emulated guest.
-  set -- node node_modules/.bin/jest --runInBand test/cgroups
+  set -- node node_modules/.bin/jest --runInBand test/cgroups test/security/device-cgroup.test.ts
 fi
 
 [ "$(id -u)" = 0 ] || die "must run as root (it installs packages and passes / to qemu with its owners)"
