@@ -29,11 +29,18 @@ export const DEFAULT_DEVICE_RULES: readonly string[] = [
 ];
 
 /**
+ * A test hook: set to 1, the rules go in the BPF program even where the v1 devices controller
+ * exists, so that the program is exercised on a hybrid host (this project's CI), whose cgroup2
+ * mount takes device programs although it has no controllers.
+ */
+const TEST_DEVICE_PROGRAM = 'TS_CONTAINER_TEST_DEVICE_PROGRAM';
+
+/**
  * Denies every device in a v1 `devices` cgroup, then allows the default rules. The cgroup is
  * new and empty: "a" can be denied only before it has children.
  */
 export function applyV1DeviceRules(dir: string | undefined): void {
-  if (!dir) return;
+  if (!dir || process.env[TEST_DEVICE_PROGRAM] === '1') return;
   writeCgroupFile(dir, 'devices.deny', 'a');
   for (const rule of DEFAULT_DEVICE_RULES) writeCgroupFile(dir, 'devices.allow', rule);
 }
@@ -44,6 +51,8 @@ export function applyV1DeviceRules(dir: string | undefined): void {
  * host the v1 rules already apply).
  */
 export function deviceProgramEntries(cgroup2Path: string | undefined, hierarchies: Hierarchies): [string, string][] {
-  if (!cgroup2Path || hierarchies.v1.some((h) => h.controllers.includes('devices'))) return [];
+  if (!cgroup2Path) return [];
+  const onV1 = hierarchies.v1.some((h) => h.controllers.includes('devices'));
+  if (onV1 && process.env[TEST_DEVICE_PROGRAM] !== '1') return [];
   return DEFAULT_DEVICE_RULES.map((rule) => ['cgroup.device_allow', rule]);
 }

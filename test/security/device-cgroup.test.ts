@@ -32,7 +32,8 @@ function hostBlockDevice(): string {
 
 const withSysAdmin = () => ({ rootfs: rootfsCopy('devices'), capabilities: { add: ['SYS_ADMIN'] } });
 
-describe('device cgroup (runc default rules)', () => {
+/** What the rules must do, whichever mechanism holds them. */
+function deviceRuleTests(): void {
   test('nodes made on a mount without nodev for devices outside the allow list cannot be opened (EPERM)', async () => {
     const r = await sh(
       withSysAdmin(),
@@ -80,10 +81,33 @@ describe('device cgroup (runc default rules)', () => {
     expect(out.exitCode).toBe(0);
     expect(out.stdout).toMatch(/\/dev\/pts\/\d+\r\nok\r\n/);
   });
+}
+
+describe('device cgroup (runc default rules)', () => {
+  deviceRuleTests();
 
   (onV1 ? test : test.skip)('the container has its own v1 devices cgroup holding the default rules', async () => {
     const r = await sh({ rootfs: rootfsCopy('devices-list') }, 'cat /sys/fs/cgroup/devices/devices.list');
     expect(r.exitCode).toBe(0);
     expect(r.stdout.trim().split('\n').sort()).toEqual([...DEFAULT_DEVICE_RULES].sort());
   });
+});
+
+describe('device cgroup as a BPF program (cgroup v2), on this host\'s cgroup2 mount', () => {
+  // On a hybrid host the program goes on the container's cgroup in the controller-less cgroup2
+  // mount, in place of the v1 rules (a test hook); on a v2 host it is the default above.
+  const hasUnified = /^\S+ \S+ \S+ \S+ \S+ .* - cgroup2 /m.test(fs.readFileSync('/proc/self/mountinfo', 'utf8'));
+  beforeAll(() => {
+    process.env.TS_CONTAINER_TEST_DEVICE_PROGRAM = '1';
+  });
+  afterAll(() => {
+    delete process.env.TS_CONTAINER_TEST_DEVICE_PROGRAM;
+  });
+  if (onV1 && hasUnified) {
+    deviceRuleTests();
+    test('the v1 devices cgroup allows everything meanwhile: the refusals above are the program\'s', async () => {
+      const r = await sh({ rootfs: rootfsCopy('devices-list') }, 'cat /sys/fs/cgroup/devices/devices.list');
+      expect(r.stdout.trim()).toBe('a *:* rwm');
+    });
+  } else test.skip('needs a hybrid host (the v2 host runs the tests above with the program)', () => undefined);
 });
