@@ -122,6 +122,18 @@ std::vector<bpf_insn> compile(const std::vector<DeviceRule>& rules) {
 
 long bpf(int command, bpf_attr* attr) { return syscall(SYS_bpf, command, attr, sizeof *attr); }
 
+// Whether a device program is attached to this very cgroup already: a detached
+// container restarted by its monitor is started again in the same cgroup, and
+// the kernel takes only so many programs per cgroup.
+bool has_device_program(int cgroup_fd, const std::string& step) {
+  bpf_attr query;
+  memset(&query, 0, sizeof query);
+  query.query.target_fd = static_cast<uint32_t>(cgroup_fd);
+  query.query.attach_type = BPF_CGROUP_DEVICE;
+  check(bpf(BPF_PROG_QUERY, &query), step);
+  return query.query.prog_cnt > 0;
+}
+
 }  // namespace
 
 void attach_device_program(const std::string& cgroup_dir, const std::vector<std::string>& rules) {
@@ -130,20 +142,25 @@ void attach_device_program(const std::string& cgroup_dir, const std::vector<std:
   for (const auto& rule : rules) parsed.push_back(parse_rule(rule));
   std::vector<bpf_insn> program = compile(parsed);
 
-  bpf_attr load;
-  memset(&load, 0, sizeof load);
-  load.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
-  load.insns = reinterpret_cast<uint64_t>(program.data());
-  load.insn_cnt = static_cast<uint32_t>(program.size());
-  load.license = reinterpret_cast<uint64_t>("Apache-2.0");
-  int program_fd = static_cast<int>(check(bpf(BPF_PROG_LOAD, &load), "load the device cgroup program"));
-
   // The cgroup as a directory fd (an O_PATH fd is refused by bpf()).
-  int cgroup_fd = open(cgroup_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (cgroup_fd < 0) {
-    int saved = errno;
-    close(program_fd);
-    throw SetupError{"open cgroup " + cgroup_dir, saved};
+  std::string step = "attach the device cgroup program to " + cgroup_dir;
+  int cgroup_fd = static_cast<int>(check(open(cgroup_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC), step));
+  int program_fd = -1;
+  try {
+    if (has_device_program(cgroup_fd, step)) {
+      close(cgroup_fd);
+      return;
+    }
+    bpf_attr load;
+    memset(&load, 0, sizeof load);
+    load.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
+    load.insns = reinterpret_cast<uint64_t>(program.data());
+    load.insn_cnt = static_cast<uint32_t>(program.size());
+    load.license = reinterpret_cast<uint64_t>("Apache-2.0");
+    program_fd = static_cast<int>(check(bpf(BPF_PROG_LOAD, &load), "load the device cgroup program"));
+  } catch (...) {
+    close(cgroup_fd);
+    throw;
   }
   bpf_attr attach;
   memset(&attach, 0, sizeof attach);
@@ -157,7 +174,7 @@ void attach_device_program(const std::string& cgroup_dir, const std::vector<std:
   // The attachment holds the program; it goes when the cgroup is removed.
   close(cgroup_fd);
   close(program_fd);
-  if (rc < 0) throw SetupError{"attach the device cgroup program to " + cgroup_dir, saved};
+  if (rc < 0) throw SetupError{step, saved};
 }
 
 }  // namespace tsc

@@ -13,7 +13,7 @@
  */
 import * as fs from 'node:fs';
 import { DEFAULT_DEVICE_RULES } from '../../lib/cgroups/device-rules';
-import { cleanup, make, rootfsCopy, sh } from './support';
+import { cleanup, make, rootfsCopy, sh, tempDir } from './support';
 
 afterEach(cleanup);
 
@@ -108,6 +108,20 @@ describe('device cgroup as a BPF program (cgroup v2), on this host\'s cgroup2 mo
     test('the v1 devices cgroup allows everything meanwhile: the refusals above are the program\'s', async () => {
       const r = await sh({ rootfs: rootfsCopy('devices-list') }, 'cat /sys/fs/cgroup/devices/devices.list');
       expect(r.stdout.trim()).toBe('a *:* rwm');
+    });
+
+    test('a detached container restarted by its monitor stays under the program', async () => {
+      const c = make({
+        ...withSysAdmin(),
+        stateRoot: tempDir('devices-state'),
+        detach: true,
+        restart: 'on-failure:3',
+      });
+      c.spawn(['sh', '-c', 'mount -t tmpfs none /mnt; mknod /mnt/fuse c 10 229; true < /mnt/fuse && echo opened || echo refused; exit 3']);
+      let stdout = '';
+      for await (const record of c.logs({ follow: true })) if (record.stream === 'stdout') stdout += record.data.toString();
+      expect(stdout).toBe('refused\n'.repeat(4));
+      expect(await c.state()).toMatchObject({ status: 'stopped', restartCount: 3 });
     });
   } else test.skip('needs a hybrid host (the v2 host runs the tests above with the program)', () => undefined);
 });
