@@ -162,12 +162,15 @@ void mount_kernel_filesystems(const Plan& plan, int root_fd, KernelMounts& mount
     sys_fd = clone_tree(AT_FDCWD, "/sys", true, "bind /sys");
     set_mount_attrs(sys_fd, MOUNT_ATTR_RDONLY | locked_down, 0, true, "bind /sys");
   }
-  mount_cgroup_filesystems(plan, mounts.attach(sys_fd, root_fd, "/sys", "mount /sys"));
+  int sys_mount = mounts.attach(sys_fd, root_fd, "/sys", "mount /sys");
+  pause_until_resumed(plan, pause_dir, "sysfs-mounted");
+  mount_cgroup_filesystems(plan, sys_mount);
 
   int dev_fd = make_filesystem("tmpfs", {{"mode", "755"}, {"size", "65536k"}},
                                MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_STRICTATIME, "mount /dev");
-  populate_dev(mounts.attach(dev_fd, root_fd, "/dev", "mount /dev"), plan.has_namespace("user"),
-               plan.tty && plan.tty_console);
+  int dev_mount = mounts.attach(dev_fd, root_fd, "/dev", "mount /dev");
+  pause_until_resumed(plan, pause_dir, "dev-mounted");
+  populate_dev(dev_mount, plan.has_namespace("user"), plan.tty && plan.tty_console);
 
   if (plan.rootfs_readonly) {
     mounts.attach(make_filesystem("tmpfs", {{"mode", "1777"}}, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, "mount /tmp"),
@@ -356,10 +359,11 @@ void build_rootfs(const Plan& plan) {
   check(mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr), "make mounts private");
   std::vector<PreparedBind> binds = clone_bind_sources(plan);
   const char* staging = staging_directory();
-  int pause_dir = open_test_pause_directory(plan, "procfs-mounted");
+  int pause_dir = open_test_pause_directory(plan, {"procfs-mounted", "sysfs-mounted", "dev-mounted"});
   int root_fd = plan.rootfs_is_host ? attach_host_root(plan, staging) : attach_directory_root(plan, staging);
   KernelMounts mounts;
   mount_kernel_filesystems(plan, root_fd, mounts, pause_dir);
+  if (pause_dir >= 0) close(pause_dir);
   mount_user_mounts(plan, root_fd, binds);
   bind_identity_files(plan, root_fd, mounts);
   mask_paths(plan, root_fd, mounts);

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <initializer_list>
 #include <string>
 
 #include "plan.h"
@@ -29,16 +30,19 @@ inline void pause_for_test(const Plan& plan, const char* step) {
 // the helper makes the FIFO "<pause file>.resume", writes the pause file, and
 // waits until the test writes to the FIFO. Rootfs steps run after the staging
 // directory (/tmp) is covered, so the pause file's directory is opened first,
-// by open_test_pause_directory, while the host's paths are still in view.
-inline int open_test_pause_directory(const Plan& plan, const char* step) {
-  if (plan.test_pause != step || plan.test_pause_file.empty()) return -1;
+// by open_test_pause_directory (when the plan pauses at one of `steps`), while
+// the host's paths are still in view; the caller closes it.
+inline int open_test_pause_directory(const Plan& plan, std::initializer_list<const char*> steps) {
+  bool asked = false;
+  for (const char* step : steps) asked = asked || plan.test_pause == step;
+  if (!asked || plan.test_pause_file.empty()) return -1;
   size_t slash = plan.test_pause_file.find_last_of('/');
   std::string dir = slash == std::string::npos ? "." : plan.test_pause_file.substr(0, slash + 1);
   return open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
 inline void pause_until_resumed(const Plan& plan, int directory_fd, const char* step) {
-  if (directory_fd < 0) return;
+  if (directory_fd < 0 || plan.test_pause != step) return;
   size_t slash = plan.test_pause_file.find_last_of('/');
   std::string name = slash == std::string::npos ? plan.test_pause_file : plan.test_pause_file.substr(slash + 1);
   std::string resume = name + ".resume";
@@ -59,7 +63,6 @@ inline void pause_until_resumed(const Plan& plan, int directory_fd, const char* 
     }
     unlinkat(directory_fd, resume.c_str(), 0);
   }
-  close(directory_fd);
 }
 
 }  // namespace tsc

@@ -42,13 +42,35 @@ function victimRootfs(): string {
   return rootfs;
 }
 
-function exchange(rootfs: string): void {
-  execFileSync(fixture('exchange'), [path.join(rootfs, 'proc'), path.join(rootfs, 'decoy')]);
+function exchange(rootfs: string, name = 'proc'): void {
+  execFileSync(fixture('exchange'), [path.join(rootfs, name), path.join(rootfs, 'decoy')]);
 }
 
 async function waitForFile(file: string): Promise<string> {
   while (!fs.existsSync(file) || fs.readFileSync(file, 'utf8') === '') await sleep(10);
   return fs.readFileSync(file, 'utf8');
+}
+
+/**
+ * Runs the probe in a container from `rootfs`, pausing the helper at `step` (a test pause)
+ * to exchange `name` with `decoy` there; returns the probe's output (or its setup error).
+ */
+async function swapAt(rootfs: string, step: string, name: string, readonly: boolean): Promise<ProcessOutput> {
+  const pauseFile = path.join(tempDir('pause'), 'pause');
+  let running: Promise<ProcessOutput>;
+  process.env.TS_CONTAINER_TEST_PAUSE_AT = `helper:${step}`;
+  process.env.TS_CONTAINER_TEST_PAUSE_FILE = pauseFile;
+  try {
+    running = make({ rootfs, readonly, mounts: [fixturesMount('proc-probe')] }).spawn(PROBE, { stdio: 'pipe' }).output();
+    running.catch(() => undefined);
+    expect(await waitForFile(pauseFile)).toMatch(new RegExp(`^helper:${step} `));
+  } finally {
+    delete process.env.TS_CONTAINER_TEST_PAUSE_AT;
+    delete process.env.TS_CONTAINER_TEST_PAUSE_FILE;
+  }
+  exchange(rootfs, name);
+  await fs.promises.writeFile(`${pauseFile}.resume`, 'go');
+  return running;
 }
 
 describe('a rootfs raced into an unmasked /proc (CVE-2019-19921 setup)', () => {
@@ -57,22 +79,9 @@ describe('a rootfs raced into an unmasked /proc (CVE-2019-19921 setup)', () => {
     ['read-only rootfs', true],
   ])('a swap right after the procfs mount (%s) is refused, or every procfs stays masked', async (_name, readonly) => {
     const rootfs = victimRootfs();
-    const pauseFile = path.join(tempDir('pause'), 'pause');
-    let running: Promise<ProcessOutput>;
-    process.env.TS_CONTAINER_TEST_PAUSE_AT = 'helper:procfs-mounted';
-    process.env.TS_CONTAINER_TEST_PAUSE_FILE = pauseFile;
-    try {
-      running = make({ rootfs, readonly, mounts: [fixturesMount('proc-probe')] }).spawn(PROBE, { stdio: 'pipe' }).output();
-      running.catch(() => undefined);
-      expect(await waitForFile(pauseFile)).toMatch(/^helper:procfs-mounted /);
-    } finally {
-      delete process.env.TS_CONTAINER_TEST_PAUSE_AT;
-      delete process.env.TS_CONTAINER_TEST_PAUSE_FILE;
-    }
-    // The helper has procfs on the directory that was `proc`; from now on that directory is
-    // `decoy`, and `proc` is the empty one.
-    exchange(rootfs);
-    await fs.promises.writeFile(`${pauseFile}.resume`, 'go');
+    // The helper has procfs on the directory that was `proc`; from the swap on, that directory
+    // is `decoy`, and `proc` is the empty one.
+    const running = swapAt(rootfs, 'procfs-mounted', 'proc', readonly);
     let out: ProcessOutput;
     try {
       out = await running;
@@ -84,6 +93,21 @@ describe('a rootfs raced into an unmasked /proc (CVE-2019-19921 setup)', () => {
     }
     expect(out.stdout).toMatch(/^procfs /m);
     expect(exposures(out.stdout)).toEqual([]);
+  });
+
+  test.each([
+    ['sys', 'sysfs-mounted'],
+    ['dev', 'dev-mounted'],
+  ])('a swap of /%s right after its mount is refused (ESTALE), and nothing is written into the rootfs', async (name, step) => {
+    const rootfs = victimRootfs();
+    await expect(swapAt(rootfs, step, name, false)).rejects.toMatchObject({
+      code: 'ESTALE',
+      step: expect.stringMatching(new RegExp(`^check /${name} `)),
+    });
+    // /dev's devices and /sys/fs/cgroup went into the mounts through their fds, not by path
+    // into whatever directory bore the name by then (a directory the writer sees).
+    expect(fs.readdirSync(path.join(rootfs, name))).toEqual([]);
+    expect(fs.readdirSync(path.join(rootfs, 'decoy'))).toEqual([]);
   });
 
   test('a hostile container swapping in a loop: hundreds of starts, never an unmasked procfs', async () => {
