@@ -119,6 +119,12 @@ void report_failure(int failure_fd, const SetupError& e) {
   (void)ignored;
 }
 
+// Closes every fd above stdio but `keep`.
+void close_all_but_stdio_and(int keep) {
+  if (keep > 3) sys_close_range(3, static_cast<unsigned>(keep - 1), 0);
+  sys_close_range(static_cast<unsigned>(keep < 3 ? 3 : keep + 1), ~0U, 0);
+}
+
 // The steps shared by the first process and exec'd ones, once namespaces and
 // mounts are in place.
 [[noreturn]] void finish_and_exec(const Plan& plan, int failure_fd) {
@@ -137,11 +143,13 @@ void report_failure(int failure_fd, const SetupError& e) {
       seccomp_loaded = true;
     }
     write_failure(failure_fd, 0, "created");
-    close(failure_fd);
     failure_fd = -1;
-    // Nothing more goes to Node (or the monitor) from here; while the process
-    // waits, an open control channel would keep Node waiting for a helper that died.
-    close(kControlFd);
+    // While it waits, the process keeps only its stdio and the FIFO: not the
+    // control channel (an open one would keep Node waiting for a helper that
+    // died), not the pidfd of its parent outside the container, nor any fd of
+    // the monitor (its log, the read ends of the output pipes). The failure
+    // pipe goes too: nothing more goes to the helper from here.
+    close_all_but_stdio_and(plan.start_fifo_fd);
     started_through_gate = true;
     wait_for_start(plan.start_fifo_fd);
   }

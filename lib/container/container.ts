@@ -434,6 +434,12 @@ export class Container {
       start: async (fds) => {
         await main.started.catch(() => undefined);
         if (!main.running || !this.#cgroup) throw new ContainerStoppedError(this.id, 'exec');
+        // As runc: a created container's first process waits at its start FIFO, in the
+        // container but still in setup; nothing else runs beside it until start().
+        const directory = this.#directory;
+        if (directory && fs.existsSync(directory.fifoPath)) {
+          throw new ContainerStateError(`container ${this.id} is created but not started; call start() before exec()`);
+        }
         oomKillsAtStart = this.#oomKills();
         const plan = execPlan(args, process, this.#config, this.#cgroup.plan(), this.#seccomp, main.pid as number);
         return native().startHelper(helperPath(), plan, fds, main.pidfd, this.#seccompListener());
