@@ -1,5 +1,6 @@
 #include "helper_launch.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -11,6 +12,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <mutex>
 #include <vector>
 
@@ -51,7 +55,11 @@ class SpawnAttributes {
     sigemptyset(&none);
     posix_spawnattr_setsigdefault(&attr_, &all);
     posix_spawnattr_setsigmask(&attr_, &none);
-    posix_spawnattr_setflags(&attr_, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+    // Its own process group (pgid = its pid), which what it clones inherits until it
+    // leaves it (setsid, past its start gate): Node finds by it a child the helper
+    // cloned but died before naming (see reap_unnamed_children).
+    posix_spawnattr_setpgroup(&attr_, 0);
+    posix_spawnattr_setflags(&attr_, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP);
   }
   ~SpawnAttributes() { posix_spawnattr_destroy(&attr_); }
   const posix_spawnattr_t* get() const { return &attr_; }
@@ -101,6 +109,44 @@ int sealed_helper_fd(const std::string& helper_path) {
   sealed = copy;
   sealed_from = helper_path;
   return sealed;
+}
+
+// The children of this (Node) process still in the helper's process group. With
+// CLONE_PARENT, the helper's clone is Node's child from the moment it exists, but
+// Node hears of it only in the "cloned" message: a helper killed in between leaves a
+// child Node cannot name, which exits at its start gate (the helper's end is gone)
+// and would stay a zombie. Called before the helper is reaped, so that its pid (the
+// group's id) cannot have been reused.
+void reap_unnamed_children(pid_t helper_pid) {
+  DIR* proc = opendir("/proc");
+  if (!proc) return;
+  pid_t self = getpid();
+  while (struct dirent* entry = readdir(proc)) {
+    char* end = nullptr;
+    long pid = strtol(entry->d_name, &end, 10);
+    if (pid <= 0 || *end != 0 || pid == helper_pid) continue;
+    std::string stat_path = std::string("/proc/") + entry->d_name + "/stat";
+    FILE* file = fopen(stat_path.c_str(), "re");
+    if (!file) continue;
+    char buffer[1024];
+    size_t n = fread(buffer, 1, sizeof buffer - 1, file);
+    fclose(file);
+    buffer[n] = 0;
+    // "pid (comm) state ppid pgrp ...": comm may hold anything but ends at the last ')'.
+    const char* after = strrchr(buffer, ')');
+    char state = 0;
+    long ppid = 0, pgrp = 0;
+    if (!after || sscanf(after + 1, " %c %ld %ld", &state, &ppid, &pgrp) != 3) continue;
+    if (ppid != self || pgrp != helper_pid) continue;
+    int pidfd = sys_pidfd_open(static_cast<pid_t>(pid), 0);
+    if (pidfd < 0) continue;
+    sys_pidfd_send_signal(pidfd, SIGKILL, 0);
+    siginfo_t info;
+    while (waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), &info, WEXITED) < 0 && errno == EINTR) {
+    }
+    close(pidfd);
+  }
+  closedir(proc);
 }
 
 }  // namespace
@@ -184,6 +230,7 @@ HelperOutcome await_helper(const LaunchedHelper& helper, const std::function<voi
     outcome.pidfd = fd;
     break;
   }
+  if (cloned_pidfd < 0 && outcome.pidfd < 0) reap_unnamed_children(helper.pid);
   int status = 0;
   while (waitpid(helper.pid, &status, 0) < 0 && errno == EINTR) {
   }

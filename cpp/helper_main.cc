@@ -67,33 +67,30 @@ pid_t clone_process(unsigned long namespace_flags, int cgroup_fd, int* pidfd, bo
 }
 
 // The cloned process waits on this pipe until its parent has finished what
-// must happen before it runs: id maps written, v1 cgroups joined.
+// must happen before it runs: Node told of it, id maps written, v1 cgroups
+// joined. A helper that dies first closes it: the process exits at the gate
+// and never runs unaccounted for.
 struct StartGate {
   Pipe pipe;
-  bool needed = false;
 
   // In the child: returns once the helper opens the gate; exits quietly if
   // the helper failed instead (it reports why).
   void wait_in_child() {
     close(pipe.write_end);
-    if (needed) {
-      char go = 0;
-      ssize_t n;
-      do {
-        n = read(pipe.read_end, &go, 1);
-      } while (n < 0 && errno == EINTR);
-      if (n != 1) _exit(127);
-    }
+    char go = 0;
+    ssize_t n;
+    do {
+      n = read(pipe.read_end, &go, 1);
+    } while (n < 0 && errno == EINTR);
+    if (n != 1) _exit(127);
     close(pipe.read_end);
   }
 
   void open_in_parent() {
     close(pipe.read_end);
-    if (needed) {
-      char go = 1;
-      ssize_t ignored = write(pipe.write_end, &go, 1);
-      (void)ignored;
-    }
+    char go = 1;
+    ssize_t ignored = write(pipe.write_end, &go, 1);
+    (void)ignored;
     close(pipe.write_end);
   }
 
@@ -244,7 +241,7 @@ using ChildBody = void (*)(const Plan&, int, StartGate&);
 int start_process(const Plan& plan, unsigned long namespace_flags, CgroupTargets& cgroups, ChildBody body,
                   Report* report) {
   Pipe failure = make_pipe("pipe");
-  StartGate gate{make_pipe("pipe"), (namespace_flags & CLONE_NEWUSER) != 0 || !cgroups.procs.empty()};
+  StartGate gate{make_pipe("pipe")};
   int pidfd = -1;
   bool parent_is_node = !(plan.mode == PlanMode::Run && plan.detach);
   pid_t pid = clone_process(namespace_flags, cgroups.v2_directory, &pidfd, parent_is_node);
@@ -256,6 +253,7 @@ int start_process(const Plan& plan, unsigned long namespace_flags, CgroupTargets
   }
   close(failure.write_end);
   report->pid = pid;
+  pause_for_test(plan, "clone-report");
   // Node's child: Node gets its pidfd at once, so that it can reap it even if
   // this helper dies before the report.
   if (parent_is_node) send_message(kControlFd, "cloned", pidfd);
@@ -351,6 +349,7 @@ int main(int argc, char** argv) {
   if (n <= 0) return 2;
   try {
     Plan plan = parse_plan(bytes);
+    open_test_pause_file(plan);
     for (int i = 0; i < owner_fd_count; i++) {
       plan.owner_fds.push_back(kFirstOwnerFd + i);
       fcntl(kFirstOwnerFd + i, F_SETFD, FD_CLOEXEC);
