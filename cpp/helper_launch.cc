@@ -155,6 +155,13 @@ LaunchedHelper launch_helper(const std::string& helper_path, const std::string& 
                              int join_pidfd, const std::vector<int>& owner_fds) {
   int sockets[2];
   check(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sockets), "create the control channel");
+  // Node believes only what the helper (or its monitor) itself sends: see await_helper.
+  int passcred = pass_sender_pids(sockets[0]);
+  if (passcred < 0) {
+    close(sockets[0]);
+    close(sockets[1]);
+    throw SetupError{"create the control channel", -passcred};
+  }
   std::vector<int> copies;
   auto close_all = [&]() {
     for (int fd : copies) close(fd);
@@ -209,10 +216,24 @@ HelperOutcome await_helper(const LaunchedHelper& helper, const std::function<voi
   // Node's own child, as soon as it is cloned: if the helper dies before its report, Node
   // can still kill and reap it.
   int cloned_pidfd = -1;
-  // Before the report, the new process may send its terminal and its seccomp listener.
+  // Only the helper and the monitor it names speak on the channel. A process in the
+  // container that got hold of the helper's end (pidfd_getfd, with CAP_SYS_PTRACE, on
+  // a process the helper cloned) sends with its own pid: what it says is dropped.
+  pid_t monitor_pid = -1;
+  // Before the report, the helper relays the new process's terminal and seccomp listener.
   for (;;) {
     int fd = -1;
-    n = receive_message(helper.control_fd, &message, &fd);
+    pid_t sender = -1;
+    n = receive_message_from(helper.control_fd, &message, &fd, &sender, 0);
+    if (n > 0 && sender != helper.pid && (monitor_pid < 0 || sender != monitor_pid)) {
+      if (fd >= 0) close(fd);
+      continue;
+    }
+    if (n > 0 && sender == helper.pid && message.rfind("monitor ", 0) == 0) {
+      if (fd >= 0) close(fd);
+      monitor_pid = static_cast<pid_t>(atoi(message.c_str() + 8));
+      continue;
+    }
     if (n > 0 && message == "cloned") {
       if (cloned_pidfd >= 0) close(cloned_pidfd);
       cloned_pidfd = fd;

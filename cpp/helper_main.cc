@@ -4,9 +4,11 @@
 // container's pidfd on fd 4. It reads one plan, clones the container process
 // as a child of Node (CLONE_PARENT, so Node reaps it through its pidfd),
 // reports the pid and pidfd or the failed step, and exits.
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -207,7 +209,9 @@ void enter_new_session() {
 [[noreturn]] void exec_process(const Plan& plan, int failure_fd, StartGate& gate) {
   try {
     // Born with the container's credentials (the helper took them before
-    // cloning): a container process that traces it gains nothing.
+    // cloning): a container process that traces it gains nothing, and it holds no
+    // channel to Node (see start_process).
+    pause_for_test(plan, "exec-child");
     gate.wait_in_child();
     enter_new_session();
     if (plan.tty) attach_terminal(plan, kControlFd);
@@ -218,9 +222,37 @@ void enter_new_session() {
   _exit(127);
 }
 
+// What a cloned process sends before it execs (its terminal's master, its seccomp
+// listener) goes to the helper, which passes it on: the process sits in the
+// container's PID namespace, where a tracer could take its fds, and so it never
+// holds the channel to Node. Only what the process itself sent is passed on.
+bool relay_one(int child_channel, pid_t child, int flags) {
+  std::string message;
+  int fd = -1;
+  pid_t sender = -1;
+  long n = receive_message_from(child_channel, &message, &fd, &sender, flags);
+  if (n == -EAGAIN || n == -EMSGSIZE) return n == -EMSGSIZE;
+  if (n <= 0) return false;
+  if (sender == child && (message == "terminal" || message == "seccomp-listener")) send_message(kControlFd, message, fd);
+  if (fd >= 0) close(fd);
+  return true;
+}
+
 // Waits for the cloned process to exec (end of file on the failure pipe) or
-// to report the step that failed.
-void await_exec(int failure_read, Report* report) {
+// to report the step that failed, passing on what it sends meanwhile.
+void await_exec(int failure_read, int child_channel, Report* report) {
+  for (;;) {
+    struct pollfd fds[2] = {{failure_read, POLLIN, 0}, {child_channel, POLLIN, 0}};
+    int count = child_channel >= 0 ? 2 : 1;
+    int ready = poll(fds, static_cast<nfds_t>(count), -1);
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready < 0) break;
+    if (count == 2 && fds[1].revents != 0) {
+      if (!relay_one(child_channel, report->pid, 0)) child_channel = -1;
+      continue;
+    }
+    if (fds[0].revents != 0) break;
+  }
   int err = 0;
   std::string step;
   // A created process says so ("0 created") and waits for start().
@@ -232,6 +264,9 @@ void await_exec(int failure_read, Report* report) {
     report->ok = true;
   }
   close(failure_read);
+  // What it sent before the failure pipe ended is queued: pass it on too.
+  while (child_channel >= 0 && relay_one(child_channel, report->pid, MSG_DONTWAIT)) {
+  }
 }
 
 using ChildBody = void (*)(const Plan&, int, StartGate&);
@@ -242,16 +277,25 @@ int start_process(const Plan& plan, unsigned long namespace_flags, CgroupTargets
                   Report* report) {
   Pipe failure = make_pipe("pipe");
   StartGate gate{make_pipe("pipe")};
+  int channel[2];
+  check(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, channel), "create the process's channel");
+  check(pass_sender_pids(channel[0]), "create the process's channel");
   int pidfd = -1;
   bool parent_is_node = !(plan.mode == PlanMode::Run && plan.detach);
   pid_t pid = clone_process(namespace_flags, cgroups.v2_directory, &pidfd, parent_is_node);
   if (pid == 0) {
+    // First of all, the channel to Node (or to the monitor) gives way to the
+    // helper's own: this process is visible in the container from now on.
+    dup2(channel[1], kControlFd);
+    close(channel[0]);
+    close(channel[1]);
     close(failure.read_end);
     cgroups.close_all();
     body(plan, failure.write_end, gate);
     _exit(127);
   }
   close(failure.write_end);
+  close(channel[1]);
   report->pid = pid;
   pause_for_test(plan, "clone-report");
   // Node's child: Node gets its pidfd at once, so that it can reap it even if
@@ -266,13 +310,15 @@ int start_process(const Plan& plan, unsigned long namespace_flags, CgroupTargets
   } catch (const SetupError& e) {
     gate.fail_in_parent();  // the child sees end of file and exits
     close(failure.read_end);
+    close(channel[0]);
     report->ok = false;
     report->err = e.err;
     report->step = e.step;
     return pidfd;
   }
   gate.open_in_parent();
-  await_exec(failure.read_end, report);
+  await_exec(failure.read_end, channel[0], report);
+  close(channel[0]);
   return pidfd;
 }
 
