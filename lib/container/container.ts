@@ -42,6 +42,7 @@ import { execPlan, lifecycleEntries, runPlan } from './plan';
 import { prepareSeccomp, syscallName, type PreparedSeccomp } from './seccomp-setup';
 import { makeStartFifo, openStartGate } from './start-gate';
 import { savedConfig } from './saved-config';
+import { NotifyBudget } from '../seccomp-notify/budget';
 import { serveSeccompListener } from '../seccomp-notify/listener';
 import { setupHint } from './setup-hints';
 import '../polyfills';
@@ -630,12 +631,19 @@ export class Container {
   }
 
   /** Serves a seccomp listener with the notify handler, when the profile notifies. */
+  /** One per container: its listeners share how much of a loop turn they may take. */
+  readonly #notifyBudget = new NotifyBudget();
+
   #seccompListener(): ((fd: number) => void) | undefined {
     const notify = this.#config.seccomp.notify;
     if (!notify || !this.#seccomp?.compiled.notifies) return undefined;
     return (fd) => {
-      serveSeccompListener(fd, notify.handler, syscallName, (error) =>
-        process.emitWarning(`container ${this.id}: seccomp notify handler failed: ${error.message}`),
+      serveSeccompListener(
+        fd,
+        notify.handler,
+        syscallName,
+        (error) => process.emitWarning(`container ${this.id}: seccomp notify handler failed: ${error.message}`),
+        this.#notifyBudget,
       );
     };
   }
