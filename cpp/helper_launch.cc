@@ -251,7 +251,8 @@ HelperOutcome await_helper(const LaunchedHelper& helper, const std::function<voi
     outcome.pidfd = fd;
     break;
   }
-  if (cloned_pidfd < 0 && outcome.pidfd < 0) reap_unnamed_children(helper.pid);
+  // No report: the helper died, perhaps between a clone and its "cloned".
+  if (n <= 0 && cloned_pidfd < 0) reap_unnamed_children(helper.pid);
   int status = 0;
   while (waitpid(helper.pid, &status, 0) < 0 && errno == EINTR) {
   }
