@@ -6,7 +6,9 @@
  * - exec: latency of exec'ing `true` into a running container, for Container.exec and its
  *   peers, as a ratio to child_process.spawn measured in the same rounds (bench/exec-runners.ts);
  * - list: Container.list() time with 100 and 1000 containers in the state root, next to
- *   runc list (bench/list-time.ts).
+ *   runc list (bench/list-time.ts);
+ * - notify: how late 1 ms timers run while one container floods seccomp notifications
+ *   (bench/notify-flood.ts).
  * A runtime that cannot start here is reported as "unavailable: <reason>".
  *
  *   npm run bench [-- --iterations N] [--warmup N] [--total N] [--only a,b] [--json] [--out FILE]
@@ -28,6 +30,7 @@ import {
 } from './exec-runners';
 import { measureInterleaved, reasonOf, seededRandom, setUpAll, stateOf, type RunnerState, type Status } from './interleave';
 import { ListTimeBench, type ListTimeResult } from './list-time';
+import { formatNotifyFlood, measureNotifyFlood, type NotifyFloodResult } from './notify-flood';
 import { defaultProfileAsOci, measureCompile, type CompileTimes } from './seccomp-compile';
 import { nsToMs, summarize, type Summary } from './stats';
 
@@ -48,7 +51,7 @@ const EXEC_TARGET_RATIO = 3;
 const EXEC_TARGET_ROW = 'Container exec';
 
 /** --only names that select a whole section; any other name is a runtime of the spawn section. */
-const SECTIONS = ['spawn', 'exec', 'list'];
+const SECTIONS = ['spawn', 'exec', 'list', 'notify'];
 
 interface Args {
   iterations: number;
@@ -67,7 +70,7 @@ const USAGE = `usage: npm run bench [-- options]
   --warmup N      untimed warm-up runs per runtime (env BENCH_WARMUP, default 5)
   --total N       containers in the sequential total (env BENCH_TOTAL, default 100; 0 skips it)
   --timeout MS    limit for one run (env BENCH_TIMEOUT_MS, default 30000)
-  --only LIST     comma-separated sections (spawn, exec, list) and/or runtimes of the spawn
+  --only LIST     comma-separated sections (spawn, exec, list, notify) and/or runtimes of the spawn
                   section (child_process, container, runc, crun, bwrap, …); default: all sections
   --list-calls N  timed list calls per tool and count (env BENCH_LIST_CALLS, default 20)
   --list-sizes L  comma-separated container counts for the list section (env BENCH_LIST_SIZES, default 100,1000)
@@ -213,6 +216,7 @@ async function main(): Promise<number> {
   const wantSpawn = !only || only.some((k) => !SECTIONS.includes(k) || k === 'spawn');
   const wantExec = !only || only.includes('exec');
   const wantList = !only || only.includes('list');
+  const wantNotify = !only || only.includes('notify');
   // Before any container compiles it: the first compile of the default profile is measured cold.
   let compileTimes: CompileTimes | undefined;
   let ociSeccomp: Record<string, unknown> | undefined;
@@ -278,6 +282,7 @@ async function main(): Promise<number> {
   const wallStart = process.hrtime.bigint();
   const totals: TotalResult[] = [];
   let listResult: ListTimeResult | null = null;
+  let notifyResult: NotifyFloodResult | null = null;
   try {
     log(`ts-container bench: /bin/true in ${rootfs}`);
     log(`${os.cpus().length} CPUs, Linux ${os.release()}, Node ${process.version}; ` +
@@ -323,6 +328,14 @@ async function main(): Promise<number> {
     if (listBench) {
       listResult = await listBench.run();
       await listBench.cleanup();
+    }
+
+    if (wantNotify) {
+      try {
+        notifyResult = await measureNotifyFlood({ rootfs, flooders: 8, calls: 5000, log });
+      } catch (err) {
+        log(`notify section: failed: ${reasonOf(err)}`);
+      }
     }
   } finally {
     await cleanupAll();
@@ -384,6 +397,11 @@ async function main(): Promise<number> {
     print(`Listing a state root of N containers, ${listResult.calls} calls per tool and N, shuffled:`);
     print(formatList(listResult));
   }
+  if (notifyResult) {
+    print('');
+    print('Seccomp notify flood (one container, its notifications served at most a few per loop turn):');
+    print(formatNotifyFlood(notifyResult));
+  }
   if (mountsBefore >= 0 && mountsAfter !== mountsBefore) {
     print(`Warning: this process sees ${mountsAfter - mountsBefore} more mount(s) than before the bench.`);
   }
@@ -395,7 +413,7 @@ async function main(): Promise<number> {
     machine: { kernel: os.release(), arch: process.arch, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version },
     config: {
       iterations: args.iterations, warmup: args.warmup, total: args.total, timeoutMs: args.timeoutMs, order: 'interleaved, shuffled per round', rootfs,
-      sections: SECTIONS.filter((_, i) => [states.length > 0, execStates.length > 0, listBench !== null][i]),
+      sections: SECTIONS.filter((_, i) => [states.length > 0, execStates.length > 0, listBench !== null, notifyResult !== null][i]),
       listCalls: args.listCalls, listSizes: args.listSizes,
     },
     baseline: BASELINE_ROW,
@@ -405,6 +423,7 @@ async function main(): Promise<number> {
     seccompCompile: compileTimes ?? null,
     exec: execStates.length > 0 ? { baseline: BASELINE_ROW, rows: execRows, target: execTarget } : null,
     list: listResult,
+    notify: notifyResult,
     mounts: { before: mountsBefore, after: mountsAfter },
   };
   const outFile = args.out ?? path.join(os.tmpdir(), `ts-container-bench-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);

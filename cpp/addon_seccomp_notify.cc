@@ -19,7 +19,9 @@ class SeccompWatcher : public Napi::ObjectWrap<SeccompWatcher> {
   static Napi::FunctionReference constructor;
 
   static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "SeccompWatcher", {InstanceMethod("close", &SeccompWatcher::Close)});
+    return DefineClass(env, "SeccompWatcher",
+                       {InstanceMethod("close", &SeccompWatcher::Close), InstanceMethod("pause", &SeccompWatcher::Pause),
+                        InstanceMethod("resume", &SeccompWatcher::Resume)});
   }
 
   explicit SeccompWatcher(const Napi::CallbackInfo& info) : Napi::ObjectWrap<SeccompWatcher>(info) {
@@ -91,6 +93,18 @@ class SeccompWatcher : public Napi::ObjectWrap<SeccompWatcher> {
     uv_poll_stop(poll_);
     uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
     poll_ = nullptr;
+  }
+
+  // Stops taking notifications (they wait in the kernel) until resume(): the
+  // caller bounds how many one container gets served per event-loop turn.
+  Napi::Value Pause(const Napi::CallbackInfo& info) {
+    if (poll_) uv_poll_stop(poll_);
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Resume(const Napi::CallbackInfo& info) {
+    if (poll_) uv_poll_start(poll_, UV_READABLE | UV_DISCONNECT, &SeccompWatcher::OnEvent);
+    return info.Env().Undefined();
   }
 
   Napi::Value Close(const Napi::CallbackInfo& info) {

@@ -61,8 +61,14 @@ int send_message(int socket_fd, const std::string& bytes, int fd_to_pass) {
   }
 }
 
-long receive_message(int socket_fd, std::string* bytes, int* received_fd) {
+int pass_sender_pids(int socket_fd) {
+  int on = 1;
+  return setsockopt(socket_fd, SOL_SOCKET, SO_PASSCRED, &on, sizeof on) == 0 ? 0 : -errno;
+}
+
+long receive_message_from(int socket_fd, std::string* bytes, int* received_fd, pid_t* sender, int flags) {
   *received_fd = -1;
+  if (sender) *sender = -1;
   // Plans are small; a seqpacket message larger than this is truncated and refused.
   std::vector<char> buffer(1 << 20);
   struct iovec iov;
@@ -72,26 +78,45 @@ long receive_message(int socket_fd, std::string* bytes, int* received_fd) {
   memset(&msg, 0, sizeof msg);
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(struct ucred))];
   msg.msg_control = control;
   msg.msg_controllen = sizeof control;
   ssize_t n;
   do {
-    n = recvmsg(socket_fd, &msg, MSG_CMSG_CLOEXEC);
+    n = recvmsg(socket_fd, &msg, MSG_CMSG_CLOEXEC | flags);
   } while (n < 0 && errno == EINTR);
   if (n < 0) return -errno;
   for (struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg); cmsg; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
-    if (cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS) {
-      memcpy(received_fd, CMSG_DATA(cmsg), sizeof(int));
+    if (cmsg->cmsg_level != SOL_SOCKET) continue;
+    if (cmsg->cmsg_type == SCM_RIGHTS) {
+      // One fd is the protocol; any more that fit are closed.
+      size_t count = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+      for (size_t i = 0; i < count; i++) {
+        int fd;
+        memcpy(&fd, CMSG_DATA(cmsg) + i * sizeof(int), sizeof(int));
+        if (*received_fd < 0) {
+          *received_fd = fd;
+        } else {
+          close(fd);
+        }
+      }
+    } else if (cmsg->cmsg_type == SCM_CREDENTIALS && sender) {
+      struct ucred cred;
+      memcpy(&cred, CMSG_DATA(cmsg), sizeof cred);
+      *sender = cred.pid;
     }
   }
-  if (msg.msg_flags & MSG_TRUNC) {
+  if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
     if (*received_fd >= 0) close(*received_fd);
     *received_fd = -1;
     return -EMSGSIZE;
   }
   bytes->assign(buffer.data(), static_cast<size_t>(n));
   return n;
+}
+
+long receive_message(int socket_fd, std::string* bytes, int* received_fd) {
+  return receive_message_from(socket_fd, bytes, received_fd, nullptr, 0);
 }
 
 void write_failure(int pipe_fd, int err, const std::string& step) {

@@ -35,6 +35,15 @@ int send_message(int socket_fd, const std::string& bytes, int fd_to_pass);
 // message length, 0 at end of stream, or -errno.
 long receive_message(int socket_fd, std::string* bytes, int* received_fd);
 
+// Has the kernel attach the sender's pid to every message received on this
+// socket (SO_PASSCRED): a message is then known to come from the process that
+// sent it, whoever else holds a copy of the other end. Returns 0 or -errno.
+int pass_sender_pids(int socket_fd);
+
+// receive_message, and *sender is the pid of the process that sent the message
+// (as this process sees it; -1 without pass_sender_pids). flags: e.g. MSG_DONTWAIT.
+long receive_message_from(int socket_fd, std::string* bytes, int* received_fd, pid_t* sender, int flags);
+
 // A setup failure inside a cloned process, sent to the helper through a
 // close-on-exec pipe: end of file without a message means exec succeeded.
 void write_failure(int pipe_fd, int err, const std::string& step);

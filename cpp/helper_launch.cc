@@ -1,5 +1,6 @@
 #include "helper_launch.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -11,6 +12,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <mutex>
 #include <vector>
 
@@ -51,7 +55,11 @@ class SpawnAttributes {
     sigemptyset(&none);
     posix_spawnattr_setsigdefault(&attr_, &all);
     posix_spawnattr_setsigmask(&attr_, &none);
-    posix_spawnattr_setflags(&attr_, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+    // Its own process group (pgid = its pid), which what it clones inherits until it
+    // leaves it (setsid, past its start gate): Node finds by it a child the helper
+    // cloned but died before naming (see reap_unnamed_children).
+    posix_spawnattr_setpgroup(&attr_, 0);
+    posix_spawnattr_setflags(&attr_, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP);
   }
   ~SpawnAttributes() { posix_spawnattr_destroy(&attr_); }
   const posix_spawnattr_t* get() const { return &attr_; }
@@ -103,12 +111,57 @@ int sealed_helper_fd(const std::string& helper_path) {
   return sealed;
 }
 
+// The children of this (Node) process still in the helper's process group. With
+// CLONE_PARENT, the helper's clone is Node's child from the moment it exists, but
+// Node hears of it only in the "cloned" message: a helper killed in between leaves a
+// child Node cannot name, which exits at its start gate (the helper's end is gone)
+// and would stay a zombie. Called before the helper is reaped, so that its pid (the
+// group's id) cannot have been reused.
+void reap_unnamed_children(pid_t helper_pid) {
+  DIR* proc = opendir("/proc");
+  if (!proc) return;
+  pid_t self = getpid();
+  while (struct dirent* entry = readdir(proc)) {
+    char* end = nullptr;
+    long pid = strtol(entry->d_name, &end, 10);
+    if (pid <= 0 || *end != 0 || pid == helper_pid) continue;
+    std::string stat_path = std::string("/proc/") + entry->d_name + "/stat";
+    FILE* file = fopen(stat_path.c_str(), "re");
+    if (!file) continue;
+    char buffer[1024];
+    size_t n = fread(buffer, 1, sizeof buffer - 1, file);
+    fclose(file);
+    buffer[n] = 0;
+    // "pid (comm) state ppid pgrp ...": comm may hold anything but ends at the last ')'.
+    const char* after = strrchr(buffer, ')');
+    char state = 0;
+    long ppid = 0, pgrp = 0;
+    if (!after || sscanf(after + 1, " %c %ld %ld", &state, &ppid, &pgrp) != 3) continue;
+    if (ppid != self || pgrp != helper_pid) continue;
+    int pidfd = sys_pidfd_open(static_cast<pid_t>(pid), 0);
+    if (pidfd < 0) continue;
+    sys_pidfd_send_signal(pidfd, SIGKILL, 0);
+    siginfo_t info;
+    while (waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), &info, WEXITED) < 0 && errno == EINTR) {
+    }
+    close(pidfd);
+  }
+  closedir(proc);
+}
+
 }  // namespace
 
 LaunchedHelper launch_helper(const std::string& helper_path, const std::string& plan, const int stdio_fds[3],
                              int join_pidfd, const std::vector<int>& owner_fds) {
   int sockets[2];
   check(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sockets), "create the control channel");
+  // Node believes only what the helper (or its monitor) itself sends: see await_helper.
+  int passcred = pass_sender_pids(sockets[0]);
+  if (passcred < 0) {
+    close(sockets[0]);
+    close(sockets[1]);
+    throw SetupError{"create the control channel", -passcred};
+  }
   std::vector<int> copies;
   auto close_all = [&]() {
     for (int fd : copies) close(fd);
@@ -163,10 +216,24 @@ HelperOutcome await_helper(const LaunchedHelper& helper, const std::function<voi
   // Node's own child, as soon as it is cloned: if the helper dies before its report, Node
   // can still kill and reap it.
   int cloned_pidfd = -1;
-  // Before the report, the new process may send its terminal and its seccomp listener.
+  // Only the helper and the monitor it names speak on the channel. A process in the
+  // container that got hold of the helper's end (pidfd_getfd, with CAP_SYS_PTRACE, on
+  // a process the helper cloned) sends with its own pid: what it says is dropped.
+  pid_t monitor_pid = -1;
+  // Before the report, the helper relays the new process's terminal and seccomp listener.
   for (;;) {
     int fd = -1;
-    n = receive_message(helper.control_fd, &message, &fd);
+    pid_t sender = -1;
+    n = receive_message_from(helper.control_fd, &message, &fd, &sender, 0);
+    if (n > 0 && sender != helper.pid && (monitor_pid < 0 || sender != monitor_pid)) {
+      if (fd >= 0) close(fd);
+      continue;
+    }
+    if (n > 0 && sender == helper.pid && message.rfind("monitor ", 0) == 0) {
+      if (fd >= 0) close(fd);
+      monitor_pid = static_cast<pid_t>(atoi(message.c_str() + 8));
+      continue;
+    }
     if (n > 0 && message == "cloned") {
       if (cloned_pidfd >= 0) close(cloned_pidfd);
       cloned_pidfd = fd;
@@ -184,6 +251,8 @@ HelperOutcome await_helper(const LaunchedHelper& helper, const std::function<voi
     outcome.pidfd = fd;
     break;
   }
+  // No report: the helper died, perhaps between a clone and its "cloned".
+  if (n <= 0 && cloned_pidfd < 0) reap_unnamed_children(helper.pid);
   int status = 0;
   while (waitpid(helper.pid, &status, 0) < 0 && errno == EINTR) {
   }

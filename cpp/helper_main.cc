@@ -4,9 +4,11 @@
 // container's pidfd on fd 4. It reads one plan, clones the container process
 // as a child of Node (CLONE_PARENT, so Node reaps it through its pidfd),
 // reports the pid and pidfd or the failed step, and exits.
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -68,33 +70,30 @@ pid_t clone_process(unsigned long namespace_flags, int cgroup_fd, int* pidfd, bo
 }
 
 // The cloned process waits on this pipe until its parent has finished what
-// must happen before it runs: id maps written, v1 cgroups joined.
+// must happen before it runs: Node told of it, id maps written, v1 cgroups
+// joined. A helper that dies first closes it: the process exits at the gate
+// and never runs unaccounted for.
 struct StartGate {
   Pipe pipe;
-  bool needed = false;
 
   // In the child: returns once the helper opens the gate; exits quietly if
   // the helper failed instead (it reports why).
   void wait_in_child() {
     close(pipe.write_end);
-    if (needed) {
-      char go = 0;
-      ssize_t n;
-      do {
-        n = read(pipe.read_end, &go, 1);
-      } while (n < 0 && errno == EINTR);
-      if (n != 1) _exit(127);
-    }
+    char go = 0;
+    ssize_t n;
+    do {
+      n = read(pipe.read_end, &go, 1);
+    } while (n < 0 && errno == EINTR);
+    if (n != 1) _exit(127);
     close(pipe.read_end);
   }
 
   void open_in_parent() {
     close(pipe.read_end);
-    if (needed) {
-      char go = 1;
-      ssize_t ignored = write(pipe.write_end, &go, 1);
-      (void)ignored;
-    }
+    char go = 1;
+    ssize_t ignored = write(pipe.write_end, &go, 1);
+    (void)ignored;
     close(pipe.write_end);
   }
 
@@ -120,6 +119,12 @@ void report_failure(int failure_fd, const SetupError& e) {
   (void)ignored;
 }
 
+// Closes every fd above stdio but `keep`.
+void close_all_but_stdio_and(int keep) {
+  if (keep > 3) sys_close_range(3, static_cast<unsigned>(keep - 1), 0);
+  sys_close_range(static_cast<unsigned>(keep < 3 ? 3 : keep + 1), ~0U, 0);
+}
+
 // The steps shared by the first process and exec'd ones, once namespaces and
 // mounts are in place.
 [[noreturn]] void finish_and_exec(const Plan& plan, int failure_fd) {
@@ -138,11 +143,13 @@ void report_failure(int failure_fd, const SetupError& e) {
       seccomp_loaded = true;
     }
     write_failure(failure_fd, 0, "created");
-    close(failure_fd);
     failure_fd = -1;
-    // Nothing more goes to Node (or the monitor) from here; while the process
-    // waits, an open control channel would keep Node waiting for a helper that died.
-    close(kControlFd);
+    // While it waits, the process keeps only its stdio and the FIFO: not the
+    // control channel (an open one would keep Node waiting for a helper that
+    // died), not the pidfd of its parent outside the container, nor any fd of
+    // the monitor (its log, the read ends of the output pipes). The failure
+    // pipe goes too: nothing more goes to the helper from here.
+    close_all_but_stdio_and(plan.start_fifo_fd);
     started_through_gate = true;
     wait_for_start(plan.start_fifo_fd);
   }
@@ -203,7 +210,9 @@ void enter_new_session() {
 [[noreturn]] void exec_process(const Plan& plan, int failure_fd, StartGate& gate) {
   try {
     // Born with the container's credentials (the helper took them before
-    // cloning): a container process that traces it gains nothing.
+    // cloning): a container process that traces it gains nothing, and it holds no
+    // channel to Node (see start_process).
+    pause_for_test(plan, "exec-child");
     gate.wait_in_child();
     enter_new_session();
     if (plan.tty) attach_terminal(plan, kControlFd);
@@ -214,9 +223,37 @@ void enter_new_session() {
   _exit(127);
 }
 
+// What a cloned process sends before it execs (its terminal's master, its seccomp
+// listener) goes to the helper, which passes it on: the process sits in the
+// container's PID namespace, where a tracer could take its fds, and so it never
+// holds the channel to Node. Only what the process itself sent is passed on.
+bool relay_one(int child_channel, pid_t child, int flags) {
+  std::string message;
+  int fd = -1;
+  pid_t sender = -1;
+  long n = receive_message_from(child_channel, &message, &fd, &sender, flags);
+  if (n == -EAGAIN || n == -EMSGSIZE) return n == -EMSGSIZE;
+  if (n <= 0) return false;
+  if (sender == child && (message == "terminal" || message == "seccomp-listener")) send_message(kControlFd, message, fd);
+  if (fd >= 0) close(fd);
+  return true;
+}
+
 // Waits for the cloned process to exec (end of file on the failure pipe) or
-// to report the step that failed.
-void await_exec(int failure_read, Report* report) {
+// to report the step that failed, passing on what it sends meanwhile.
+void await_exec(int failure_read, int child_channel, Report* report) {
+  for (;;) {
+    struct pollfd fds[2] = {{failure_read, POLLIN, 0}, {child_channel, POLLIN, 0}};
+    int count = child_channel >= 0 ? 2 : 1;
+    int ready = poll(fds, static_cast<nfds_t>(count), -1);
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready < 0) break;
+    if (count == 2 && fds[1].revents != 0) {
+      if (!relay_one(child_channel, report->pid, 0)) child_channel = -1;
+      continue;
+    }
+    if (fds[0].revents != 0) break;
+  }
   int err = 0;
   std::string step;
   // A created process says so ("0 created") and waits for start().
@@ -228,6 +265,9 @@ void await_exec(int failure_read, Report* report) {
     report->ok = true;
   }
   close(failure_read);
+  // What it sent before the failure pipe ended is queued: pass it on too.
+  while (child_channel >= 0 && relay_one(child_channel, report->pid, MSG_DONTWAIT)) {
+  }
 }
 
 using ChildBody = void (*)(const Plan&, int, StartGate&);
@@ -237,18 +277,28 @@ using ChildBody = void (*)(const Plan&, int, StartGate&);
 int start_process(const Plan& plan, unsigned long namespace_flags, CgroupTargets& cgroups, ChildBody body,
                   Report* report) {
   Pipe failure = make_pipe("pipe");
-  StartGate gate{make_pipe("pipe"), (namespace_flags & CLONE_NEWUSER) != 0 || !cgroups.procs.empty()};
+  StartGate gate{make_pipe("pipe")};
+  int channel[2];
+  check(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, channel), "create the process's channel");
+  check(pass_sender_pids(channel[0]), "create the process's channel");
   int pidfd = -1;
   bool parent_is_node = !(plan.mode == PlanMode::Run && plan.detach);
   pid_t pid = clone_process(namespace_flags, cgroups.v2_directory, &pidfd, parent_is_node);
   if (pid == 0) {
+    // First of all, the channel to Node (or to the monitor) gives way to the
+    // helper's own: this process is visible in the container from now on.
+    dup2(channel[1], kControlFd);
+    close(channel[0]);
+    close(channel[1]);
     close(failure.read_end);
     cgroups.close_all();
     body(plan, failure.write_end, gate);
     _exit(127);
   }
   close(failure.write_end);
+  close(channel[1]);
   report->pid = pid;
+  pause_for_test(plan, "clone-report");
   // Node's child: Node gets its pidfd at once, so that it can reap it even if
   // this helper dies before the report.
   if (parent_is_node) send_message(kControlFd, "cloned", pidfd);
@@ -261,13 +311,15 @@ int start_process(const Plan& plan, unsigned long namespace_flags, CgroupTargets
   } catch (const SetupError& e) {
     gate.fail_in_parent();  // the child sees end of file and exits
     close(failure.read_end);
+    close(channel[0]);
     report->ok = false;
     report->err = e.err;
     report->step = e.step;
     return pidfd;
   }
   gate.open_in_parent();
-  await_exec(failure.read_end, report);
+  await_exec(failure.read_end, channel[0], report);
+  close(channel[0]);
   return pidfd;
 }
 
@@ -346,6 +398,7 @@ int main(int argc, char** argv) {
   if (n <= 0) return 2;
   try {
     Plan plan = parse_plan(bytes);
+    open_test_pause_file(plan);
     for (int i = 0; i < owner_fd_count; i++) {
       plan.owner_fds.push_back(kFirstOwnerFd + i);
       fcntl(kFirstOwnerFd + i, F_SETFD, FD_CLOEXEC);

@@ -364,9 +364,36 @@ void kill_and_reap(int pidfd) {
 }  // namespace
 
 void fork_monitor(Plan& plan, StartContainer start) {
+  // Node believes only the helper and the monitor the helper names to it: the
+  // monitor speaks once it has been named (a byte on this pipe), and gives up if
+  // the helper died first (end of file).
+  int named[2];
+  check(pipe2(named, O_CLOEXEC), "create the monitor's pipe");
   pid_t pid = fork();
-  if (pid < 0) throw SetupError{"fork the monitor", errno};
-  if (pid > 0) return;
+  if (pid < 0) {
+    int saved = errno;
+    close(named[0]);
+    close(named[1]);
+    throw SetupError{"fork the monitor", saved};
+  }
+  if (pid > 0) {
+    close(named[0]);
+    if (send_message(kControlFd, "monitor " + std::to_string(pid), -1) == 0) {
+      char go = 1;
+      ssize_t ignored = write(named[1], &go, 1);
+      (void)ignored;
+    }
+    close(named[1]);
+    return;
+  }
+  close(named[1]);
+  char go = 0;
+  ssize_t n;
+  do {
+    n = read(named[0], &go, 1);
+  } while (n < 0 && errno == EINTR);
+  close(named[0]);
+  if (n != 1) _exit(1);
   // Its own session: no terminal's hangup or job control reaches it, and the
   // caller's process group can be killed without killing it.
   setsid();

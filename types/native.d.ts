@@ -37,6 +37,13 @@ export interface ProcessResources {
   maxRssKib: number;
 }
 
+/** A watched seccomp listener: paused, its notifications wait in the kernel until resume(). */
+export interface SeccompWatcherHandle {
+  close(): void;
+  pause(): void;
+  resume(): void;
+}
+
 export interface ExitWatcherHandle {
   close(): void;
   /** Whether the watch keeps Node's event loop alive (it does at first). */
@@ -89,7 +96,7 @@ export interface NativeBinding {
   createPipe(): [number, number];
   closeFd(fd: number): void;
   /** Watches a seccomp listener; onClose once every process under the filter has exited. */
-  watchSeccomp(fd: number, onNotification: (n: RawSeccompNotification) => void, onClose: () => void): ExitWatcherHandle;
+  watchSeccomp(fd: number, onNotification: (n: RawSeccompNotification) => void, onClose: () => void): SeccompWatcherHandle;
   /** Answers a notification; false when its process has gone. */
   respondSeccomp(fd: number, id: bigint, error: number, value: bigint, continueSyscall: boolean): boolean;
   /** Whether the notification's process still waits (so memory read before this check was its). */

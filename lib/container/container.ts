@@ -42,6 +42,7 @@ import { execPlan, lifecycleEntries, runPlan } from './plan';
 import { prepareSeccomp, syscallName, type PreparedSeccomp } from './seccomp-setup';
 import { makeStartFifo, openStartGate } from './start-gate';
 import { savedConfig } from './saved-config';
+import { NotifyBudget } from '../seccomp-notify/budget';
 import { serveSeccompListener } from '../seccomp-notify/listener';
 import { setupHint } from './setup-hints';
 import '../polyfills';
@@ -434,6 +435,12 @@ export class Container {
       start: async (fds) => {
         await main.started.catch(() => undefined);
         if (!main.running || !this.#cgroup) throw new ContainerStoppedError(this.id, 'exec');
+        // As runc: a created container's first process waits at its start FIFO, in the
+        // container but still in setup; nothing else runs beside it until start().
+        const directory = this.#directory;
+        if (directory && fs.existsSync(directory.fifoPath)) {
+          throw new ContainerStateError(`container ${this.id} is created but not started; call start() before exec()`);
+        }
         oomKillsAtStart = this.#oomKills();
         const plan = execPlan(args, process, this.#config, this.#cgroup.plan(), this.#seccomp, main.pid as number);
         return native().startHelper(helperPath(), plan, fds, main.pidfd, this.#seccompListener());
@@ -624,12 +631,19 @@ export class Container {
   }
 
   /** Serves a seccomp listener with the notify handler, when the profile notifies. */
+  /** One per container: its listeners share how much of a loop turn they may take. */
+  readonly #notifyBudget = new NotifyBudget();
+
   #seccompListener(): ((fd: number) => void) | undefined {
     const notify = this.#config.seccomp.notify;
     if (!notify || !this.#seccomp?.compiled.notifies) return undefined;
     return (fd) => {
-      serveSeccompListener(fd, notify.handler, syscallName, (error) =>
-        process.emitWarning(`container ${this.id}: seccomp notify handler failed: ${error.message}`),
+      serveSeccompListener(
+        fd,
+        notify.handler,
+        syscallName,
+        (error) => process.emitWarning(`container ${this.id}: seccomp notify handler failed: ${error.message}`),
+        this.#notifyBudget,
       );
     };
   }

@@ -147,5 +147,6 @@ export function execPlan(
     ...processEntries(argv, process, config),
     ...cgroupEntries(cgroup, false),
     ...seccompEntries(seccomp),
+    ...helperPauseEntries(),
   ]);
 }

@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import { native } from '../native/binding';
 import type { RawSeccompNotification } from '../../types/native';
+import { NotifyBudget } from './budget';
 import type { SeccompDecision, SeccompNotification, SeccompNotifyHandler } from './types';
 
 const EPERM = 1;
@@ -78,18 +79,29 @@ function send(fd: number, id: bigint, decision: SeccompDecision | void): void {
   }
 }
 
-/** Serves the listener until every process under the filter has exited; then closes it. */
-export function serveSeccompListener(fd: number, handler: SeccompNotifyHandler, name: SyscallNamer, onError: (e: Error) => void): () => void {
+/**
+ * Serves the listener until every process under the filter has exited; then closes it. The
+ * container's budget bounds how many of its notifications one event-loop turn serves.
+ */
+export function serveSeccompListener(
+  fd: number,
+  handler: SeccompNotifyHandler,
+  name: SyscallNamer,
+  onError: (e: Error) => void,
+  budget: NotifyBudget = new NotifyBudget(),
+): () => void {
   let closed = false;
   const close = (): void => {
     if (closed) return;
     closed = true;
+    budget.delete(watcher);
     watcher.close();
     native().closeFd(fd);
   };
   const watcher = native().watchSeccomp(
     fd,
     (raw) => {
+      budget.spend();
       let result: ReturnType<SeccompNotifyHandler>;
       try {
         result = handler(makeNotification(raw, fd, name));
@@ -108,5 +120,6 @@ export function serveSeccompListener(fd: number, handler: SeccompNotifyHandler, 
     },
     close,
   );
+  budget.add(watcher);
   return close;
 }
