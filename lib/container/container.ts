@@ -27,7 +27,8 @@ import { toSignalNumber } from '../process/signals';
 import { killLiveProcessesOnExit } from '../process/live-processes';
 import { processUsage } from '../process/usage';
 import { watchRecordedExit } from '../process/recorded-exit';
-import { ContainerCgroup, removeStaleCgroups } from '../cgroups/container-cgroup';
+import { ContainerCgroup } from '../cgroups/container-cgroup';
+import { endCgroupsNamed, isHelperProcess, removeStaleCgroups } from '../cgroups/stale-cgroups';
 import { normalizeResources } from '../cgroups/resources';
 import type { CgroupStats } from '../cgroups/stats';
 import { ContainerDirectory, type SavedConfig, type StateRecord } from '../state/container-directory';
@@ -174,7 +175,7 @@ export class Container {
     }
     const saved = directory.readConfig();
     const container = new Container({ ...saved.options, id, stateRoot: root });
-    killAndRemoveCgroups(observed.record, observed.run);
+    await killAndRemoveCgroups(observed.record, observed.run);
     directory.remove();
     // Nobody here reads what a restored container that is not detached writes.
     const stdio = container.#config.lifecycle.detach ? undefined : 'ignore';
@@ -186,10 +187,16 @@ export class Container {
   /**
    * Deletes a container by id, as get(id).destroy() does. With force, one whose state files
    * cannot be read goes too: what its run record still names (monitor, main process) is
-   * killed and its directory removed; its cgroups, if any, go with the next run's sweep.
+   * killed, its cgroups are found by its name and ended, and its directory removed; and one
+   * whose state directory is gone (deleted by hand) is still found and ended by its cgroups' name.
    */
   static async remove(id: string, options?: StateRootOptions & { force?: boolean }): Promise<void> {
     const root = resolveStateRoot(options?.stateRoot);
+    const plainId = typeof id === 'string' && id !== '' && !id.startsWith('.') && !id.includes('/');
+    if (options?.force && plainId && !new ContainerDirectory(root, id).exists()) {
+      if (await endCgroupsNamed(id, undefined, { force: true })) return;
+      throw new ContainerNotFoundError(id, root);
+    }
     const directory = Container.#existing(root, id);
     try {
       await (await Container.get(id, { stateRoot: root })).destroy();
@@ -203,12 +210,17 @@ export class Container {
     } catch {
       run = undefined;
     }
-    const named = [[run?.monitorPid ?? 0, run?.monitorStartTime], [run?.pid ?? 0, run?.startTime]] as const;
-    for (const [pid, startTime] of named) {
-      if (isSameProcess(pid, startTime)) process.kill(pid, 'SIGKILL');
+    // Only a monitor that is ts-container's helper: the record may name any process.
+    if (run && isSameProcess(run.monitorPid, run.monitorStartTime) && isHelperProcess(run.monitorPid)) process.kill(run.monitorPid, 'SIGKILL');
+    let cgroupParent: string | undefined;
+    try {
+      cgroupParent = directory.readConfig().options.cgroupParent;
+    } catch {
+      cgroupParent = undefined;
     }
+    await endCgroupsNamed(id, typeof cgroupParent === 'string' ? cgroupParent : undefined, { force: true });
     // Gone before this resolves, as with destroy().
-    for (let waited = 0; waited < MONITOR_WAIT_MS && named.some(([pid, startTime]) => isSameProcess(pid, startTime)); waited += MONITOR_POLL_MS) {
+    for (let waited = 0; waited < MONITOR_WAIT_MS && run && isSameProcess(run.monitorPid, run.monitorStartTime); waited += MONITOR_POLL_MS) {
       await sleep(MONITOR_POLL_MS);
     }
     directory.remove();
@@ -298,7 +310,8 @@ export class Container {
       start: async (fds) => {
         let cgroup: ContainerCgroup;
         try {
-          cgroup = this.#makeCgroup();
+          await sweepStateRoot(this.#config.lifecycle.stateRoot);
+          cgroup = await this.#makeCgroup();
         } catch (error) {
           this.#removeDirectory();
           throw error;
@@ -352,7 +365,8 @@ export class Container {
   /** Makes the state directory, clearing an abandoned one of the same id first. */
   #makeDirectory(argv: string[], options: ProcessOptions | undefined): ContainerDirectory {
     const lifecycle = this.#config.lifecycle;
-    sweepStateRoot(lifecycle.stateRoot);
+    // Started now, awaited before the cgroup is made: once per process and root.
+    void sweepStateRoot(lifecycle.stateRoot);
     const record: StateRecord = {
       version: 1,
       id: this.id,
@@ -595,7 +609,7 @@ export class Container {
       // What another owner (or a monitor that died) left: its processes and cgroups.
       try {
         const observed = observe(directory);
-        killAndRemoveCgroups(observed.record, observed.run);
+        await killAndRemoveCgroups(observed.record, observed.run);
       } catch {
         // unreadable state: nothing recorded to clean
       }
@@ -639,8 +653,10 @@ export class Container {
     p.once('close', () => this.#withOpenStdio.delete(p));
   }
 
-  #makeCgroup(): ContainerCgroup {
-    removeStaleCgroups(this.#config.cgroupParent);
+  async #makeCgroup(): Promise<ContainerCgroup> {
+    // Once per process and parent; then what an abandoned container of this id left, by its name.
+    await removeStaleCgroups(this.#config.cgroupParent);
+    await endCgroupsNamed(this.id, this.#config.cgroupParent);
     const cgroup = ContainerCgroup.create(this.id, this.#config.cgroupParent, this.#config.resources);
     this.#cgroup = cgroup;
     liveCgroups.add(cgroup);
