@@ -241,6 +241,8 @@ export class Container {
     this.#foundInStateRoot = true;
     if (record.cgroup) this.#cgroup = ContainerCgroup.attach(record.cgroup);
     if (run?.exited) this.#recordedExit = { exitCode: run.exitCode, signal: (state.signal ?? null) as NodeJS.Signals | null };
+    // A recorded pid is the container's only while it is in the container's own cgroup.
+    if (main && this.#cgroup && !this.#cgroup.pids().includes(main.pid)) return;
     const pidfd = main ? openRecordedProcess(main.pid, main.startTime) : -1;
     if (pidfd < 0 || !main) return;
     this.#main = new ContainerProcess({
