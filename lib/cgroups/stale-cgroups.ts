@@ -13,7 +13,7 @@ import { helperPath, native } from '../native/binding';
 import { Hierarchies, hostHierarchies } from './hierarchy';
 import { cgroupFileExists, readProcs, writeCgroupFile } from './cgroup-fs';
 import { cgroupMark } from './cgroup-mark';
-import { allHierarchies, parentPath } from './cgroup-parent';
+import { allHierarchies, parentPath, removeMadeParents } from './cgroup-parent';
 
 /** How long killed processes get to leave their cgroup before it is left to the next sweep. */
 const REMOVAL_WAIT_MS = 2000;
@@ -51,7 +51,10 @@ function monitorsHolding(dir: string): number[] {
 }
 
 export interface EndOptions {
-  /** End it even while a live process (its maker or monitor) holds its lock. */
+  /**
+   * End it even while a live process (its maker or monitor) holds its lock, and take along
+   * a parent the library made once it is empty.
+   */
   force?: boolean;
 }
 
@@ -82,7 +85,11 @@ export async function endCgroupsNamed(name: string, cgroupParent: string | undef
     }
     killAll(dirs, hierarchies);
     for (let waited = 0; ; waited += REMOVAL_POLL_MS) {
-      if (removeAll(dirs)) return true;
+      if (removeAll(dirs)) {
+        // A removal (not a sweep, which makes a container there next) takes a parent the library made along.
+        if (options.force) removeMadeParents(hierarchies, owner);
+        return true;
+      }
       if (waited >= REMOVAL_WAIT_MS) return true;
       if (waited % 200 === 0) killAll(dirs, hierarchies);
       await sleep(REMOVAL_POLL_MS);
