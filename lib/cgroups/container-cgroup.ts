@@ -443,3 +443,21 @@ export class ContainerCgroup {
     return all;
   }
 }
+
+/**
+ * Whether the cgroups a record names are frozen, read without blocking the event loop (for
+ * list()): cgroup v2's cgroup.events where the kernel has cgroup.freeze, else the v1 freezer.
+ * Only read, never written: a record naming another cgroup shows a wrong status, nothing more.
+ */
+export async function cgroupFrozenAsync(record: CgroupRecord): Promise<boolean> {
+  const read = (dir: unknown, file: string): Promise<string | null> =>
+    typeof dir === 'string' ? fs.promises.readFile(path.join(dir, file), 'utf8').catch(() => null) : Promise.resolve(null);
+  if ((await read(record.unified, 'cgroup.freeze')) !== null) {
+    return /(^|\n)frozen 1/.test((await read(record.unified, 'cgroup.events')) ?? '');
+  }
+  for (const dir of Array.isArray(record.v1) ? record.v1 : []) {
+    const state = await read(dir, 'freezer.state');
+    if (state !== null) return state.trim() === 'FROZEN';
+  }
+  return false;
+}

@@ -32,7 +32,7 @@ import { endCgroupsNamed, isHelperProcess, removeStaleCgroups } from '../cgroups
 import { normalizeResources } from '../cgroups/resources';
 import type { CgroupStats } from '../cgroups/stats';
 import { ContainerDirectory, type SavedConfig, type StateRecord } from '../state/container-directory';
-import { observe, type Observed } from '../state/observe';
+import { observe, observeAsync, type Observed } from '../state/observe';
 import { openRecordedProcess, processStartTime, isSameProcess } from '../state/process-identity';
 import { clearIfAbandoned, killAndRemoveCgroups, sweepStateRoot } from '../state/sweep';
 import { resolveStateRoot } from '../state/state-root';
@@ -52,6 +52,8 @@ const DEFAULT_STOP_TIMEOUT_S = 10;
 /** How often destroy() and stop() look for a detached container's monitor to finish. */
 const MONITOR_POLL_MS = 10;
 const MONITOR_WAIT_MS = 5000;
+/** How many containers list() reads at once. */
+const LIST_BATCH = 64;
 
 /** Containers whose cgroups must go if Node exits before they are destroyed. */
 const liveCgroups = new Set<ContainerCgroup>();
@@ -136,16 +138,26 @@ export class Container {
   /** Every container in the state root, made by any process, with its status read from the kernel. */
   static async list(options?: StateRootOptions): Promise<ContainerListEntry[]> {
     const root = resolveStateRoot(options?.stateRoot);
-    return ContainerDirectory.ids(root).flatMap((id): ContainerListEntry[] => {
-      const directory = new ContainerDirectory(root, id);
-      try {
-        return [observe(directory).state];
-      } catch (error) {
-        // Deleted while we looked: not a container any more.
-        if (!directory.exists()) return [];
-        return [{ id, bundle: directory.dir, status: 'unknown', error: (error as Error).message }];
-      }
-    });
+    const ids = await ContainerDirectory.idsAsync(root);
+    const entries: ContainerListEntry[] = [];
+    // No synchronous I/O, and a bounded number of containers read at once (each holds fds).
+    for (let i = 0; i < ids.length; i += LIST_BATCH) {
+      const batch = await Promise.all(ids.slice(i, i + LIST_BATCH).map((id) => Container.#listEntry(root, id)));
+      for (const entry of batch) if (entry) entries.push(entry);
+    }
+    return entries;
+  }
+
+  static async #listEntry(root: string, id: string): Promise<ContainerListEntry | null> {
+    const directory = new ContainerDirectory(root, id);
+    try {
+      return (await observeAsync(directory)).state;
+    } catch (error) {
+      // Deleted while we looked: not a container any more.
+      const exists = await fs.promises.access(directory.dir).then(() => true, () => false);
+      if (!exists) return null;
+      return { id, bundle: directory.dir, status: 'unknown', error: (error as Error).message };
+    }
   }
 
   /**
@@ -312,7 +324,6 @@ export class Container {
       start: async (fds) => {
         let cgroup: ContainerCgroup;
         try {
-          await sweepStateRoot(this.#config.lifecycle.stateRoot);
           cgroup = await this.#makeCgroup();
         } catch (error) {
           this.#removeDirectory();
@@ -367,7 +378,8 @@ export class Container {
   /** Makes the state directory, clearing an abandoned one of the same id first. */
   #makeDirectory(argv: string[], options: ProcessOptions | undefined): ContainerDirectory {
     const lifecycle = this.#config.lifecycle;
-    // Started now, awaited before the cgroup is made: once per process and root.
+    // Once per process and root, in the background: a spawn does not wait for it (its cost
+    // grows with the number of containers), and its pending work keeps Node running until done.
     void sweepStateRoot(lifecycle.stateRoot);
     const record: StateRecord = {
       version: 1,
@@ -656,8 +668,9 @@ export class Container {
   }
 
   async #makeCgroup(): Promise<ContainerCgroup> {
-    // Once per process and parent; then what an abandoned container of this id left, by its name.
-    await removeStaleCgroups(this.#config.cgroupParent);
+    // The sweep of the parent once per process, in the background (as the state root's);
+    // what an abandoned container of this id left is ended now, by its name.
+    void removeStaleCgroups(this.#config.cgroupParent);
     await endCgroupsNamed(this.id, this.#config.cgroupParent);
     const cgroup = ContainerCgroup.create(this.id, this.#config.cgroupParent, this.#config.resources);
     this.#cgroup = cgroup;
