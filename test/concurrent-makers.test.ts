@@ -27,6 +27,7 @@ afterAll(() => {
   removeScripts();
   fs.rmSync(stateRoot, { recursive: true, force: true });
   removeCgroupEverywhere(`${own}/ts-container`);
+  removeCgroupEverywhere(own);
 });
 
 /** A maker: moves itself into `own`, then makes, runs and destroys `count` containers one after another. */

@@ -169,6 +169,11 @@ async function sweepParent(cgroupParent: string | undefined, hierarchies: Hierar
     const ended = await Promise.all(batch.map((name) => endCgroupsNamed(name, cgroupParent, {}, hierarchies)));
     batch.forEach((name, j) => ended[j] && removed.push(name));
   }
+  // A parent the library made, emptied by the sweep (its own containers may be gone by now), goes too.
+  const primary = allHierarchies(hierarchies)[0];
+  if (primary && removed.length > 0 && cgroupParent !== undefined) {
+    removeMadeParents(hierarchies, path.join(parentPath(primary, cgroupParent), removed[0]));
+  }
   return removed;
 }
 
