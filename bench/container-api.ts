@@ -31,6 +31,7 @@ export interface ContainerCreateOptions {
   seccomp?: 'unconfined';
   detach?: boolean;
   stateRoot?: string;
+  cgroupParent?: string;
 }
 
 export interface ListEntryLike {

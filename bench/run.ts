@@ -8,7 +8,9 @@
  * - list: Container.list() time with 100 and 1000 containers in the state root, next to
  *   runc list (bench/list-time.ts);
  * - notify: how late 1 ms timers run while one container floods seccomp notifications
- *   (bench/notify-flood.ts).
+ *   (bench/notify-flood.ts);
+ * - scaling: spawn (in this process and as a new process's first) and list() time against the
+ *   number of running containers (bench/scaling.ts).
  * A runtime that cannot start here is reported as "unavailable: <reason>".
  *
  *   npm run bench [-- --iterations N] [--warmup N] [--total N] [--only a,b] [--json] [--out FILE]
@@ -31,6 +33,7 @@ import {
 import { measureInterleaved, reasonOf, seededRandom, setUpAll, stateOf, type RunnerState, type Status } from './interleave';
 import { ListTimeBench, type ListTimeResult } from './list-time';
 import { formatNotifyFlood, measureNotifyFlood, type NotifyFloodResult } from './notify-flood';
+import { formatScaling, measureScaling, type ScalingResult } from './scaling';
 import { defaultProfileAsOci, measureCompile, type CompileTimes } from './seccomp-compile';
 import { nsToMs, summarize, type Summary } from './stats';
 
@@ -51,7 +54,7 @@ const EXEC_TARGET_RATIO = 3;
 const EXEC_TARGET_ROW = 'Container exec';
 
 /** --only names that select a whole section; any other name is a runtime of the spawn section. */
-const SECTIONS = ['spawn', 'exec', 'list', 'notify'];
+const SECTIONS = ['spawn', 'exec', 'list', 'notify', 'scaling'];
 
 interface Args {
   iterations: number;
@@ -63,6 +66,7 @@ interface Args {
   out: string | null;
   listCalls: number;
   listSizes: number[];
+  scalingSizes: number[];
 }
 
 const USAGE = `usage: npm run bench [-- options]
@@ -74,6 +78,8 @@ const USAGE = `usage: npm run bench [-- options]
                   section (child_process, container, runc, crun, bwrap, …); default: all sections
   --list-calls N  timed list calls per tool and count (env BENCH_LIST_CALLS, default 20)
   --list-sizes L  comma-separated container counts for the list section (env BENCH_LIST_SIZES, default 100,1000)
+  --scaling-sizes L  comma-separated counts of running containers for the scaling section
+                  (spawn and list() time against N; env BENCH_SCALING_SIZES, default 0,100,1000)
   --json          print the results as JSON on stdout (progress and table go to stderr)
   --out FILE      where to write the JSON results (default: <tmpdir>/ts-container-bench-<time>.json)`;
 
@@ -88,7 +94,7 @@ function parseArgs(argv: string[]): Args {
   const env = process.env;
   const raw: Record<string, string | undefined> = {
     iterations: env.BENCH_ITERATIONS, warmup: env.BENCH_WARMUP, total: env.BENCH_TOTAL, timeout: env.BENCH_TIMEOUT_MS,
-    listCalls: env.BENCH_LIST_CALLS, listSizes: env.BENCH_LIST_SIZES,
+    listCalls: env.BENCH_LIST_CALLS, listSizes: env.BENCH_LIST_SIZES, scalingSizes: env.BENCH_SCALING_SIZES,
   };
   let only: string[] | null = null;
   let json = false;
@@ -111,6 +117,7 @@ function parseArgs(argv: string[]): Args {
       case '--out': out = value(); break;
       case '--list-calls': raw.listCalls = value(); break;
       case '--list-sizes': raw.listSizes = value(); break;
+      case '--scaling-sizes': raw.scalingSizes = value(); break;
       case '--help': case '-h': process.stdout.write(`${USAGE}\n`); process.exit(0);
       // falls through (process.exit does not return)
       default: throw new Error(`unknown argument ${JSON.stringify(a)}\n${USAGE}`);
@@ -124,6 +131,7 @@ function parseArgs(argv: string[]): Args {
     only, json, out,
     listCalls: intArg('list-calls', raw.listCalls, 20, 1),
     listSizes: (raw.listSizes || '100,1000').split(',').map((v) => intArg('list-sizes', v.trim(), 0, 1)),
+    scalingSizes: (raw.scalingSizes || '0,100,1000').split(',').map((v) => intArg('scaling-sizes', v.trim(), 0, 0)).sort((a, b) => a - b),
   };
 }
 
@@ -217,6 +225,7 @@ async function main(): Promise<number> {
   const wantExec = !only || only.includes('exec');
   const wantList = !only || only.includes('list');
   const wantNotify = !only || only.includes('notify');
+  const wantScaling = !only || only.includes('scaling');
   // Before any container compiles it: the first compile of the default profile is measured cold.
   let compileTimes: CompileTimes | undefined;
   let ociSeccomp: Record<string, unknown> | undefined;
@@ -283,6 +292,7 @@ async function main(): Promise<number> {
   const totals: TotalResult[] = [];
   let listResult: ListTimeResult | null = null;
   let notifyResult: NotifyFloodResult | null = null;
+  let scalingResult: ScalingResult | null = null;
   try {
     log(`ts-container bench: /bin/true in ${rootfs}`);
     log(`${os.cpus().length} CPUs, Linux ${os.release()}, Node ${process.version}; ` +
@@ -335,6 +345,13 @@ async function main(): Promise<number> {
         notifyResult = await measureNotifyFlood({ rootfs, flooders: 8, calls: 5000, log });
       } catch (err) {
         log(`notify section: failed: ${reasonOf(err)}`);
+      }
+    }
+    if (wantScaling) {
+      try {
+        scalingResult = await measureScaling({ rootfs, sizes: args.scalingSizes, samples: Math.max(4, Math.min(args.iterations, 20)), log });
+      } catch (err) {
+        log(`scaling: failed: ${reasonOf(err)}`);
       }
     }
   } finally {
@@ -402,6 +419,11 @@ async function main(): Promise<number> {
     print('Seccomp notify flood (one container, its notifications served at most a few per loop turn):');
     print(formatNotifyFlood(notifyResult));
   }
+  if (scalingResult) {
+    print('');
+    print(`Cost against N running containers (medians of ${scalingResult.samples}; a new process: of a quarter as many):`);
+    print(formatScaling(scalingResult));
+  }
   if (mountsBefore >= 0 && mountsAfter !== mountsBefore) {
     print(`Warning: this process sees ${mountsAfter - mountsBefore} more mount(s) than before the bench.`);
   }
@@ -413,8 +435,8 @@ async function main(): Promise<number> {
     machine: { kernel: os.release(), arch: process.arch, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version },
     config: {
       iterations: args.iterations, warmup: args.warmup, total: args.total, timeoutMs: args.timeoutMs, order: 'interleaved, shuffled per round', rootfs,
-      sections: SECTIONS.filter((_, i) => [states.length > 0, execStates.length > 0, listBench !== null, notifyResult !== null][i]),
-      listCalls: args.listCalls, listSizes: args.listSizes,
+      sections: SECTIONS.filter((_, i) => [states.length > 0, execStates.length > 0, listBench !== null, notifyResult !== null, scalingResult !== null][i]),
+      listCalls: args.listCalls, listSizes: args.listSizes, scalingSizes: args.scalingSizes,
     },
     baseline: BASELINE_ROW,
     rows,
@@ -424,6 +446,7 @@ async function main(): Promise<number> {
     exec: execStates.length > 0 ? { baseline: BASELINE_ROW, rows: execRows, target: execTarget } : null,
     list: listResult,
     notify: notifyResult,
+    scaling: scalingResult,
     mounts: { before: mountsBefore, after: mountsAfter },
   };
   const outFile = args.out ?? path.join(os.tmpdir(), `ts-container-bench-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -173,6 +174,39 @@ Napi::Value Lock(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// setXattr(fdOrPath, name, value): marks a file (a cgroup directory) with an
+// extended attribute; Node's fs has no xattr calls.
+Napi::Value SetXattr(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string name = info[1].As<Napi::String>().Utf8Value();
+  std::string value = info[2].As<Napi::String>().Utf8Value();
+  int rc;
+  if (info[0].IsNumber()) {
+    rc = fsetxattr(info[0].As<Napi::Number>().Int32Value(), name.c_str(), value.data(), value.size(), 0);
+  } else {
+    rc = lsetxattr(info[0].As<Napi::String>().Utf8Value().c_str(), name.c_str(), value.data(), value.size(), 0);
+  }
+  if (rc < 0) throw errno_error(env, errno, "setxattr " + name);
+  return env.Undefined();
+}
+
+// getXattr(fdOrPath, name) → the attribute's value, or null when the file
+// has no such attribute (or is gone).
+Napi::Value GetXattr(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string name = info[1].As<Napi::String>().Utf8Value();
+  char value[256];
+  ssize_t n;
+  if (info[0].IsNumber()) {
+    n = fgetxattr(info[0].As<Napi::Number>().Int32Value(), name.c_str(), value, sizeof value);
+  } else {
+    n = lgetxattr(info[0].As<Napi::String>().Utf8Value().c_str(), name.c_str(), value, sizeof value);
+  }
+  if (n >= 0) return Napi::String::New(env, value, static_cast<size_t>(n));
+  if (errno == ENODATA || errno == ENOENT || errno == ENOTSUP || errno == ERANGE) return env.Null();
+  throw errno_error(env, errno, "getxattr " + name);
+}
+
 Napi::Value CloseFd(const Napi::CallbackInfo& info) {
   close(info[0].As<Napi::Number>().Int32Value());
   return info.Env().Undefined();
@@ -189,6 +223,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("lock", Napi::Function::New(env, Lock, "lock"));
   exports.Set("makeFifo", Napi::Function::New(env, MakeFifo, "makeFifo"));
   exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen, "pidfdOpen"));
+  exports.Set("setXattr", Napi::Function::New(env, SetXattr, "setXattr"));
+  exports.Set("getXattr", Napi::Function::New(env, GetXattr, "getXattr"));
   InitExitWatcher(env, exports);
   InitSeccompNotify(env, exports);
   InitTerminal(env, exports);

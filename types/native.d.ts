@@ -88,6 +88,10 @@ export interface NativeBinding {
   pidfdOpen(pid: number): number;
   /** mkfifo with exactly this mode (the umask does not apply). */
   makeFifo(path: string, mode: number): void;
+  /** Sets an extended attribute on an open fd or a path (not following a final symlink). */
+  setXattr(target: number | string, name: string, value: string): void;
+  /** An extended attribute's value; null when the file has none of that name (or is gone). */
+  getXattr(target: number | string, name: string): string | null;
   /** Blocking exclusive flock. */
   lock(fd: number): void;
   /** false when the process has already exited. */

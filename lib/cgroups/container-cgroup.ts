@@ -15,14 +15,13 @@ import { applyV1Limits, readV1OomKills, readV1Stats } from './v1-driver';
 import { applyV1DeviceRules } from './device-rules';
 import { CgroupStats } from './stats';
 import { cgroupFileExists, readCgroupFile, readProcs, writeCgroupFile } from './cgroup-fs';
+import { cgroupMark, markCgroup, type CgroupMarkKind } from './cgroup-mark';
+import { allHierarchies, makeParentDirs, parentPath, removeMadeParents, withParentLocked } from './cgroup-parent';
 
-export const DEFAULT_PARENT_NAME = 'ts-container';
+export { DEFAULT_PARENT_NAME } from './cgroup-parent';
 
 /** Controllers worth enabling for stats even when no limit needs them. */
 const V2_ALWAYS = ['memory', 'pids', 'cpu', 'io'];
-
-/** A leftover younger than this may be a container still being created. */
-const STALE_AFTER_MS = 10_000;
 
 export interface CgroupPlan {
   cgroup2Path?: string;
@@ -34,30 +33,54 @@ export interface CgroupPlan {
 
 export class CgroupError extends Error {
   readonly code: string;
-  constructor(message: string, code = 'ECGROUP') {
+  /** What was being done, and on which cgroup directory, when the errno came. */
+  readonly step?: string;
+  readonly path?: string;
+  constructor(message: string, code = 'ECGROUP', step?: string, where?: string) {
     super(message);
     this.name = 'CgroupError';
     this.code = code;
+    if (step) this.step = step;
+    if (where) this.path = where;
   }
 }
 
-function parentPath(hierarchy: Hierarchy, cgroupParent: string | undefined): string {
-  const relative = cgroupParent ?? path.posix.join(hierarchy.own, DEFAULT_PARENT_NAME);
-  return path.join(hierarchy.mount, path.posix.normalize(`/${relative}`));
+/**
+ * A refusal of the kernel's to let this process make cgroups (not root, no delegation) as a
+ * CgroupError that says what is needed; any other error as it is.
+ */
+function explainCgroupFailure(error: unknown): unknown {
+  const e = error as NodeJS.ErrnoException;
+  if (error instanceof CgroupError || !['EACCES', 'EPERM', 'EROFS'].includes(e.code ?? '')) return error;
+  const where = e.path ?? /to (\S+):/.exec(e.message)?.[1] ?? '';
+  return new CgroupError(
+    `cgroup: ${e.code} making ${where || "the container's cgroup"}: making cgroups needs root, or a cgroup delegated to this user ` +
+      '(e.g. systemd-run --user --scope -p Delegate=yes) named as cgroupParent',
+    e.code,
+    'make the cgroup',
+    where,
+  );
 }
 
-/** Makes `dir` and its missing parents below `mount`, calling `made` for each new one. */
-function makeDirs(mount: string, dir: string, made: (dir: string) => void): void {
-  const missing: string[] = [];
-  for (let d = dir; d.startsWith(mount) && d !== mount && !fs.existsSync(d); d = path.dirname(d)) missing.unshift(d);
-  for (const d of missing) {
-    try {
-      fs.mkdirSync(d);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+/**
+ * Refuses a cgroupParent that ts-container may not manage: a hierarchy's root (every service
+ * of the host is its child) or anything inside a container's own cgroup.
+ */
+function checkCustomParent(hierarchy: Hierarchy, cgroupParent: string): void {
+  const dir = parentPath(hierarchy, cgroupParent);
+  if (dir === hierarchy.mount) {
+    throw new CgroupError(`cgroupParent: ${cgroupParent} is the root of the cgroup hierarchy at ${hierarchy.mount}; name a cgroup below it, e.g. "/ci-jobs"`, 'EINVAL');
+  }
+  for (let d = dir; d.startsWith(hierarchy.mount + '/'); d = path.dirname(d)) {
+    if (cgroupMark(d) === 'container') {
+      throw new CgroupError(`cgroupParent: ${cgroupParent} lies in the cgroup of a container (${d}), which ts-container does not manage as a parent`, 'EINVAL');
     }
-    made(d);
   }
+}
+
+/** Whether a directory read from a state record is a container cgroup ts-container made in `hierarchy`. */
+function isContainerCgroup(dir: unknown, hierarchy: Hierarchy): dir is string {
+  return typeof dir === 'string' && dir === path.normalize(dir) && dir.startsWith(hierarchy.mount + '/') && cgroupMark(dir) === 'container';
 }
 
 /**
@@ -124,8 +147,6 @@ function checkControllersAvailable(hierarchies: Hierarchies, resources: Normaliz
 export interface CgroupRecord {
   unified: string | null;
   v1: string[];
-  /** The default parent ("ts-container") in each hierarchy, removed with the last container in it. */
-  defaultParents?: string[];
 }
 
 export class ContainerCgroup {
@@ -148,26 +169,27 @@ export class ContainerCgroup {
    * record: for stats, freezing, signals and removal. Directories that are gone are skipped.
    */
   static attach(record: CgroupRecord, hierarchies: Hierarchies = hostHierarchies()): ContainerCgroup {
-    const unified = record.unified && fs.existsSync(record.unified) ? record.unified : null;
+    // Only what ts-container marked as a container's cgroup: a record may have been planted.
+    const unified = hierarchies.unified && isContainerCgroup(record.unified, hierarchies.unified) ? record.unified : null;
     const cgroup = new ContainerCgroup(hierarchies, unified);
+    const primary = allHierarchies(hierarchies)[0];
+    const recorded = [record.unified, ...(Array.isArray(record.v1) ? record.v1 : [])];
+    const primaryDir = recorded.find((d) => typeof d === 'string' && d === path.normalize(d) && primary && d.startsWith(primary.mount + '/'));
+    cgroup.#primaryDir = primaryDir ?? null;
     if (unified) cgroup.#made.push(unified);
     for (const hierarchy of hierarchies.v1) {
-      const dir = record.v1.find((d) => d.startsWith(hierarchy.mount + '/'));
-      if (!dir || !fs.existsSync(dir)) continue;
+      const dir = recorded.find((d) => typeof d === 'string' && d.startsWith(hierarchy.mount + '/'));
+      if (!isContainerCgroup(dir, hierarchy)) continue;
       cgroup.#made.push(dir);
       cgroup.#v1HierarchyDirs.push({ hierarchy, dir });
       for (const controller of hierarchy.controllers) cgroup.v1Dirs.set(controller, dir);
     }
-    // Whoever removes them (a sweep, a destroy from another process) takes the default parent along.
-    if (record.defaultParents) cgroup.#removableParents = [...record.defaultParents];
     return cgroup;
   }
 
   /** What a state directory records of these cgroups. */
   record(): CgroupRecord {
-    const record: CgroupRecord = { unified: this.unifiedDir, v1: this.#v1HierarchyDirs.map(({ dir }) => dir) };
-    if (this.#removableParents) record.defaultParents = [...this.#removableParents];
-    return record;
+    return { unified: this.unifiedDir, v1: this.#v1HierarchyDirs.map(({ dir }) => dir) };
   }
 
   /** Every directory of the container's own cgroups, deepest last. */
@@ -199,7 +221,11 @@ export class ContainerCgroup {
     return freezer ? (readCgroupFile(freezer, 'freezer.state') ?? '').trim() === 'FROZEN' : false;
   }
 
-  /** Makes the container's cgroups and applies its limits; removes what it made on failure. */
+  /**
+   * Makes the container's cgroups and applies its limits; removes what it made on failure.
+   * Each directory is marked as a container's; the one in the primary hierarchy is flocked
+   * before it is marked, so that a marked cgroup nobody holds a lock on is a dead container's.
+   */
   static create(
     name: string,
     cgroupParent: string | undefined,
@@ -207,69 +233,90 @@ export class ContainerCgroup {
     hierarchies: Hierarchies = hostHierarchies(),
   ): ContainerCgroup {
     if (resources) checkControllersAvailable(hierarchies, resources);
+    const all = allHierarchies(hierarchies);
+    const primary = all[0];
     const unified = hierarchies.unified;
     const cgroup = new ContainerCgroup(hierarchies, unified ? path.join(parentPath(unified, cgroupParent), name) : null);
+    if (!primary) return cgroup;
+    cgroup.#primaryDir = path.join(parentPath(primary, cgroupParent), name);
+    const kind: CgroupMarkKind = cgroupParent === undefined ? 'default-parent' : 'parent';
+    const makeAll = (): void => {
+      for (const hierarchy of all) cgroup.#makeIn(hierarchy, hierarchy === primary, cgroupParent, name, kind, resources);
+    };
     try {
-      if (unified && cgroup.unifiedDir) {
-        const parent = path.dirname(cgroup.unifiedDir);
-        const wanted = [...new Set([...V2_ALWAYS, ...(resources ? v2ControllersFor(resources) : [])])];
-        const available = wanted.filter((c) => unified.controllers.includes(c));
-        cgroup.#makeOwn(cgroup.unifiedDir, name, () => {
-          makeDirs(unified.mount, parent, () => undefined);
-          if (available.length > 0) enableV2Controllers(unified.mount, parent, available);
-        });
-      }
-      for (const hierarchy of hierarchies.v1) {
-        const dir = path.join(parentPath(hierarchy, cgroupParent), name);
-        const isCpuset = hierarchy.controllers.includes('cpuset');
-        cgroup.#makeOwn(dir, name, () => makeDirs(hierarchy.mount, path.dirname(dir), (made) => isCpuset && inheritCpuset(made)));
-        cgroup.#v1HierarchyDirs.push({ hierarchy, dir });
-        for (const controller of hierarchy.controllers) cgroup.v1Dirs.set(controller, dir);
-        if (isCpuset) inheritCpuset(dir);
+      if (cgroupParent === undefined) {
+        // The default parent is never removed: no lock needed to make a cgroup in it.
+        makeAll();
+      } else {
+        checkCustomParent(primary, cgroupParent);
+        const parent = parentPath(primary, cgroupParent);
+        withParentLocked(parent, () => makeParentDirs(primary.mount, parent, kind, () => undefined), makeAll, () => cgroup.#undoMake());
       }
       applyV1DeviceRules(cgroup.v1Dirs.get('devices'));
-      if (cgroupParent === undefined) cgroup.#removableParents = cgroup.#made.map((d) => path.dirname(d));
-      cgroup.#takeOwnership();
       if (resources) cgroup.update(resources);
     } catch (error) {
       cgroup.removeNow();
-      throw error;
+      throw explainCgroupFailure(error);
     }
     return cgroup;
   }
 
-  /**
-   * Makes the container's own directory after `prepareParent` has made its parent. Another
-   * run may remove the default parent when its last container goes (ENOENT here): then the
-   * parent is made again.
-   */
-  #makeOwn(dir: string, name: string, prepareParent: () => void): void {
-    for (let attempt = 0; ; attempt++) {
-      prepareParent();
-      try {
-        fs.mkdirSync(dir);
-        break;
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code === 'EEXIST') {
-          throw new CgroupError(`cgroup ${dir} already exists: another container named ${name} is running`, 'EEXIST');
-        }
-        if (code !== 'ENOENT' || attempt >= 5) throw error;
+  /** Makes the container's directory (and its parent) in one hierarchy. */
+  #makeIn(hierarchy: Hierarchy, isPrimary: boolean, cgroupParent: string | undefined, name: string, kind: CgroupMarkKind, resources: NormalizedResources | null): void {
+    const parent = parentPath(hierarchy, cgroupParent);
+    const dir = path.join(parent, name);
+    const isUnified = hierarchy === this.#hierarchies.unified;
+    const isCpuset = !isUnified && hierarchy.controllers.includes('cpuset');
+    makeParentDirs(hierarchy.mount, parent, kind, (made) => isCpuset && inheritCpuset(made));
+    if (isUnified) {
+      const wanted = [...new Set([...V2_ALWAYS, ...(resources ? v2ControllersFor(resources) : [])])];
+      const available = wanted.filter((c) => hierarchy.controllers.includes(c));
+      if (available.length > 0) enableV2Controllers(hierarchy.mount, parent, available);
+    }
+    try {
+      fs.mkdirSync(dir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
+        throw new CgroupError(`cgroup ${dir} already exists: another container named ${name} is running`, 'EEXIST', 'make the cgroup', dir);
       }
+      throw error;
     }
     this.#made.push(dir);
+    if (isPrimary) {
+      this.#lockFd = fs.openSync(dir, 'r');
+      if (!native().tryLock(this.#lockFd)) {
+        throw new CgroupError(`cgroup ${dir} is held by another process: another container named ${name} is being made or removed`, 'EEXIST', 'make the cgroup', dir);
+      }
+      markCgroup(this.#lockFd, 'container');
+    } else {
+      markCgroup(dir, 'container');
+    }
+    if (!isUnified) {
+      this.#v1HierarchyDirs.push({ hierarchy, dir });
+      for (const controller of hierarchy.controllers) this.v1Dirs.set(controller, dir);
+      if (isCpuset) inheritCpuset(dir);
+    }
+  }
+
+  /** Clears a make that met a parent removed under it, before it starts again. */
+  #undoMake(): void {
+    for (const dir of [...this.#made].reverse()) {
+      try {
+        fs.rmdirSync(dir);
+      } catch {
+        // gone with its parent
+      }
+    }
+    this.#made.length = 0;
+    this.#v1HierarchyDirs.length = 0;
+    this.v1Dirs.clear();
+    if (this.#lockFd >= 0) fs.closeSync(this.#lockFd);
+    this.#lockFd = -1;
   }
 
   readonly #made: string[] = [];
-  /** The default parent ("ts-container") in each hierarchy; never a parent the user named. */
-  #removableParents: string[] | null = null;
-
-  #takeOwnership(): void {
-    const primary = this.#made[0];
-    if (!primary) return;
-    this.#lockFd = fs.openSync(primary, 'r');
-    native().tryLock(this.#lockFd);
-  }
+  /** The container's directory in the primary hierarchy (made or recorded), whose parents a removal walks. */
+  #primaryDir: string | null = null;
 
   /** What the helper needs: where to clone into, which cgroup.procs to join, what to mount. */
   plan(): CgroupPlan {
@@ -390,16 +437,8 @@ export class ContainerCgroup {
     }
     if (all) {
       this.#removed = true;
-      // The default parent goes with the last container in it; a busy one stays.
-      if (this.#removableParents) {
-        for (const dir of this.#removableParents) {
-          try {
-            fs.rmdirSync(dir);
-          } catch {
-            // other containers are still in it
-          }
-        }
-      }
+      // A custom parent the library made goes with the last container in it; the default stays.
+      if (this.#primaryDir) removeMadeParents(this.#hierarchies, this.#primaryDir);
       if (this.#lockFd >= 0) fs.closeSync(this.#lockFd);
       this.#lockFd = -1;
     }
@@ -407,66 +446,20 @@ export class ContainerCgroup {
   }
 }
 
-let staleSweepDone = false;
-
 /**
- * Removes container cgroups left below the parent by runs that died: those
- * no live process holds a lock on, older than a few seconds. Their
- * processes, if any survived, are killed first. Runs once per process.
+ * Whether the cgroups a record names are frozen, read without blocking the event loop (for
+ * list()): cgroup v2's cgroup.events where the kernel has cgroup.freeze, else the v1 freezer.
+ * Only read, never written: a record naming another cgroup shows a wrong status, nothing more.
  */
-export function removeStaleCgroups(cgroupParent: string | undefined, hierarchies: Hierarchies = hostHierarchies()): string[] {
-  if (staleSweepDone) return [];
-  staleSweepDone = true;
-  const all = [...(hierarchies.unified ? [hierarchies.unified] : []), ...hierarchies.v1];
-  const primary = all[0];
-  if (!primary) return [];
-  // Names from every hierarchy: a run that died while removing may have left some only.
-  const names = new Set<string>();
-  for (const h of all) {
-    try {
-      for (const d of fs.readdirSync(parentPath(h, cgroupParent), { withFileTypes: true })) if (d.isDirectory()) names.add(d.name);
-    } catch {
-      // no parent in this hierarchy yet
-    }
+export async function cgroupFrozenAsync(record: CgroupRecord): Promise<boolean> {
+  const read = (dir: unknown, file: string): Promise<string | null> =>
+    typeof dir === 'string' ? fs.promises.readFile(path.join(dir, file), 'utf8').catch(() => null) : Promise.resolve(null);
+  if ((await read(record.unified, 'cgroup.freeze')) !== null) {
+    return /(^|\n)frozen 1/.test((await read(record.unified, 'cgroup.events')) ?? '');
   }
-  const removed: string[] = [];
-  for (const name of names) {
-    const dirs = all.map((h) => path.join(parentPath(h, cgroupParent), name)).filter((d) => fs.existsSync(d));
-    const owner = path.join(parentPath(primary, cgroupParent), name);
-    let fd = -1;
-    try {
-      if (dirs.some((d) => Date.now() - fs.statSync(d).ctimeMs < STALE_AFTER_MS)) continue;
-      // The owner holds a lock on its directory in the first hierarchy; without that
-      // directory, nobody owns the rest.
-      if (fs.existsSync(owner)) {
-        fd = fs.openSync(owner, 'r');
-        if (!native().tryLock(fd)) continue;
-      }
-      const unifiedDir = hierarchies.unified ? path.join(parentPath(hierarchies.unified, cgroupParent), name) : undefined;
-      if (unifiedDir && cgroupFileExists(unifiedDir, 'cgroup.kill')) writeCgroupFile(unifiedDir, 'cgroup.kill', '1');
-      for (const d of dirs) {
-        for (const pid of readProcs(d)) {
-          try {
-            process.kill(pid, 9);
-          } catch {
-            // gone
-          }
-        }
-      }
-      let ok = true;
-      for (const d of dirs) {
-        try {
-          fs.rmdirSync(d);
-        } catch {
-          ok = false;
-        }
-      }
-      if (ok) removed.push(name);
-    } catch {
-      // raced with its owner or another sweep: leave it
-    } finally {
-      if (fd >= 0) fs.closeSync(fd);
-    }
+  for (const dir of Array.isArray(record.v1) ? record.v1 : []) {
+    const state = await read(dir, 'freezer.state');
+    if (state !== null) return state.trim() === 'FROZEN';
   }
-  return removed;
+  return false;
 }

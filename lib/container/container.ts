@@ -27,11 +27,12 @@ import { toSignalNumber } from '../process/signals';
 import { killLiveProcessesOnExit } from '../process/live-processes';
 import { processUsage } from '../process/usage';
 import { watchRecordedExit } from '../process/recorded-exit';
-import { ContainerCgroup, removeStaleCgroups } from '../cgroups/container-cgroup';
+import { ContainerCgroup } from '../cgroups/container-cgroup';
+import { endCgroupsNamed, isHelperProcess, removeStaleCgroups } from '../cgroups/stale-cgroups';
 import { normalizeResources } from '../cgroups/resources';
 import type { CgroupStats } from '../cgroups/stats';
 import { ContainerDirectory, type SavedConfig, type StateRecord } from '../state/container-directory';
-import { observe, type Observed } from '../state/observe';
+import { observe, observeAsync, type Observed } from '../state/observe';
 import { openRecordedProcess, processStartTime, isSameProcess } from '../state/process-identity';
 import { clearIfAbandoned, killAndRemoveCgroups, sweepStateRoot } from '../state/sweep';
 import { resolveStateRoot } from '../state/state-root';
@@ -52,6 +53,8 @@ const DEFAULT_STOP_TIMEOUT_S = 10;
 /** How often destroy() and stop() look for a detached container's monitor to finish. */
 const MONITOR_POLL_MS = 10;
 const MONITOR_WAIT_MS = 5000;
+/** How many containers list() reads at once. */
+const LIST_BATCH = 64;
 
 /** Containers whose cgroups must go if Node exits before they are destroyed. */
 const liveCgroups = new Set<ContainerCgroup>();
@@ -136,16 +139,26 @@ export class Container {
   /** Every container in the state root, made by any process, with its status read from the kernel. */
   static async list(options?: StateRootOptions): Promise<ContainerListEntry[]> {
     const root = resolveStateRoot(options?.stateRoot);
-    return ContainerDirectory.ids(root).flatMap((id): ContainerListEntry[] => {
-      const directory = new ContainerDirectory(root, id);
-      try {
-        return [observe(directory).state];
-      } catch (error) {
-        // Deleted while we looked: not a container any more.
-        if (!directory.exists()) return [];
-        return [{ id, bundle: directory.dir, status: 'unknown', error: (error as Error).message }];
-      }
-    });
+    const ids = await ContainerDirectory.idsAsync(root);
+    const entries: ContainerListEntry[] = [];
+    // No synchronous I/O, and a bounded number of containers read at once (each holds fds).
+    for (let i = 0; i < ids.length; i += LIST_BATCH) {
+      const batch = await Promise.all(ids.slice(i, i + LIST_BATCH).map((id) => Container.#listEntry(root, id)));
+      for (const entry of batch) if (entry) entries.push(entry);
+    }
+    return entries;
+  }
+
+  static async #listEntry(root: string, id: string): Promise<ContainerListEntry | null> {
+    const directory = new ContainerDirectory(root, id);
+    try {
+      return (await observeAsync(directory)).state;
+    } catch (error) {
+      // Deleted while we looked: not a container any more.
+      const exists = await fs.promises.access(directory.dir).then(() => true, () => false);
+      if (!exists) return null;
+      return { id, bundle: directory.dir, status: 'unknown', error: (error as Error).message };
+    }
   }
 
   /**
@@ -175,7 +188,7 @@ export class Container {
     }
     const saved = directory.readConfig();
     const container = new Container({ ...saved.options, id, stateRoot: root });
-    killAndRemoveCgroups(observed.record, observed.run);
+    await killAndRemoveCgroups(observed.record, observed.run);
     directory.remove();
     // Nobody here reads what a restored container that is not detached writes.
     const stdio = container.#config.lifecycle.detach ? undefined : 'ignore';
@@ -187,10 +200,16 @@ export class Container {
   /**
    * Deletes a container by id, as get(id).destroy() does. With force, one whose state files
    * cannot be read goes too: what its run record still names (monitor, main process) is
-   * killed and its directory removed; its cgroups, if any, go with the next run's sweep.
+   * killed, its cgroups are found by its name and ended, and its directory removed; and one
+   * whose state directory is gone (deleted by hand) is still found and ended by its cgroups' name.
    */
   static async remove(id: string, options?: StateRootOptions & { force?: boolean }): Promise<void> {
     const root = resolveStateRoot(options?.stateRoot);
+    const plainId = typeof id === 'string' && id !== '' && !id.startsWith('.') && !id.includes('/');
+    if (options?.force && plainId && !new ContainerDirectory(root, id).exists()) {
+      if (await endCgroupsNamed(id, undefined, { force: true })) return;
+      throw new ContainerNotFoundError(id, root);
+    }
     const directory = Container.#existing(root, id);
     try {
       await (await Container.get(id, { stateRoot: root })).destroy();
@@ -204,12 +223,17 @@ export class Container {
     } catch {
       run = undefined;
     }
-    const named = [[run?.monitorPid ?? 0, run?.monitorStartTime], [run?.pid ?? 0, run?.startTime]] as const;
-    for (const [pid, startTime] of named) {
-      if (isSameProcess(pid, startTime)) process.kill(pid, 'SIGKILL');
+    // Only a monitor that is ts-container's helper: the record may name any process.
+    if (run && isSameProcess(run.monitorPid, run.monitorStartTime) && isHelperProcess(run.monitorPid)) process.kill(run.monitorPid, 'SIGKILL');
+    let cgroupParent: string | undefined;
+    try {
+      cgroupParent = directory.readConfig().options.cgroupParent;
+    } catch {
+      cgroupParent = undefined;
     }
+    await endCgroupsNamed(id, typeof cgroupParent === 'string' ? cgroupParent : undefined, { force: true });
     // Gone before this resolves, as with destroy().
-    for (let waited = 0; waited < MONITOR_WAIT_MS && named.some(([pid, startTime]) => isSameProcess(pid, startTime)); waited += MONITOR_POLL_MS) {
+    for (let waited = 0; waited < MONITOR_WAIT_MS && run && isSameProcess(run.monitorPid, run.monitorStartTime); waited += MONITOR_POLL_MS) {
       await sleep(MONITOR_POLL_MS);
     }
     directory.remove();
@@ -230,6 +254,8 @@ export class Container {
     this.#foundInStateRoot = true;
     if (record.cgroup) this.#cgroup = ContainerCgroup.attach(record.cgroup);
     if (run?.exited) this.#recordedExit = { exitCode: run.exitCode, signal: (state.signal ?? null) as NodeJS.Signals | null };
+    // A recorded pid is the container's only while it is in the container's own cgroup.
+    if (main && this.#cgroup && !this.#cgroup.pids().includes(main.pid)) return;
     const pidfd = main ? openRecordedProcess(main.pid, main.startTime) : -1;
     if (pidfd < 0 || !main) return;
     this.#main = new ContainerProcess({
@@ -299,7 +325,7 @@ export class Container {
       start: async (fds) => {
         let cgroup: ContainerCgroup;
         try {
-          cgroup = this.#makeCgroup();
+          cgroup = await this.#makeCgroup();
         } catch (error) {
           this.#removeDirectory();
           throw error;
@@ -353,7 +379,9 @@ export class Container {
   /** Makes the state directory, clearing an abandoned one of the same id first. */
   #makeDirectory(argv: string[], options: ProcessOptions | undefined): ContainerDirectory {
     const lifecycle = this.#config.lifecycle;
-    sweepStateRoot(lifecycle.stateRoot);
+    // Once per process and root, in the background: a spawn does not wait for it (its cost
+    // grows with the number of containers), and its pending work keeps Node running until done.
+    void sweepStateRoot(lifecycle.stateRoot);
     const record: StateRecord = {
       version: 1,
       id: this.id,
@@ -602,7 +630,7 @@ export class Container {
       // What another owner (or a monitor that died) left: its processes and cgroups.
       try {
         const observed = observe(directory);
-        killAndRemoveCgroups(observed.record, observed.run);
+        await killAndRemoveCgroups(observed.record, observed.run);
       } catch {
         // unreadable state: nothing recorded to clean
       }
@@ -653,8 +681,11 @@ export class Container {
     p.once('close', () => this.#withOpenStdio.delete(p));
   }
 
-  #makeCgroup(): ContainerCgroup {
-    removeStaleCgroups(this.#config.cgroupParent);
+  async #makeCgroup(): Promise<ContainerCgroup> {
+    // The sweep of the parent once per process, in the background (as the state root's);
+    // what an abandoned container of this id left is ended now, by its name.
+    void removeStaleCgroups(this.#config.cgroupParent);
+    await endCgroupsNamed(this.id, this.#config.cgroupParent);
     const cgroup = ContainerCgroup.create(this.id, this.#config.cgroupParent, this.#config.resources);
     this.#cgroup = cgroup;
     liveCgroups.add(cgroup);

@@ -82,8 +82,6 @@ export function lifecycleEntries(config: ContainerConfig, directory: ContainerDi
   entries.push(['detach', true], ['monitor.dir', directory.dir], ['monitor.log', directory.logPath]);
   entries.push(['restart.policy', lifecycle.restart.policy], ['restart.max', lifecycle.restart.maxRetries]);
   for (const dir of cgroup.directories()) entries.push(['cgroup.dir', dir]);
-  // The default parent goes with the last container in it, as when Node removes the cgroups.
-  for (const dir of cgroup.record().defaultParents ?? []) entries.push(['cgroup.parent_dir', dir]);
   return entries;
 }
 

@@ -239,6 +239,10 @@ function checkCgroupParent(value: unknown): string | undefined {
   if (typeof value !== 'string' || value.length === 0 || value.includes('\0') || value.split('/').includes('..')) {
     fail('cgroupParent', `expected a cgroup path like "/ci-jobs" (no ".."), got ${describe(value)}`);
   }
+  // Every cgroup of the host is below the root: ts-container may not manage it as a parent.
+  if (value.split('/').every((part) => part === '' || part === '.')) {
+    fail('cgroupParent', `${describe(value)} is the root of the cgroup hierarchy; name a cgroup below it, like "/ci-jobs"`);
+  }
   return value;
 }
 

@@ -138,6 +138,16 @@ export class ContainerDirectory {
     }
   }
 
+  /** ids() without blocking the event loop. */
+  static async idsAsync(root: string): Promise<string[]> {
+    try {
+      return (await fs.promises.readdir(root)).filter((name) => !name.startsWith('.')).sort();
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
+  }
+
   exists(): boolean {
     return fs.existsSync(this.dir);
   }
@@ -169,7 +179,34 @@ export class ContainerDirectory {
   }
 
   readState(): StateRecord {
-    const state = this.#readJson<StateRecord>(STATE);
+    return this.#checkState(this.#readJson<StateRecord>(STATE));
+  }
+
+  /** readState() without blocking the event loop (list() reads many). */
+  async readStateAsync(): Promise<StateRecord> {
+    return this.#checkState(await this.#readJsonAsync<StateRecord>(STATE));
+  }
+
+  async readRunAsync(): Promise<RunRecord | undefined> {
+    return this.#readJsonAsync<RunRecord>(RUN);
+  }
+
+  async #readJsonAsync<T>(name: string): Promise<T | undefined> {
+    let text: string;
+    try {
+      text = await fs.promises.readFile(path.join(this.dir, name), 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw new ContainerStateFileError(this.id, `${name}: ${(error as Error).message}`);
+    }
+    try {
+      return JSON.parse(text) as T;
+    } catch (error) {
+      throw new ContainerStateFileError(this.id, `${name}: ${(error as Error).message}`);
+    }
+  }
+
+  #checkState(state: StateRecord | undefined): StateRecord {
     if (!state) throw new ContainerStateFileError(this.id, `${STATE} is missing`);
     if (state.version !== 1 || state.id !== this.id || typeof state.created !== 'string' || !Array.isArray(state.command)) {
       throw new ContainerStateFileError(this.id, `${STATE} is not a ts-container state record`);
@@ -235,6 +272,16 @@ export class ContainerDirectory {
   startedAt(): number | undefined {
     try {
       const value = Number(fs.readFileSync(this.startedPath, 'utf8'));
+      return Number.isFinite(value) ? value : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** startedAt() without blocking the event loop. */
+  async startedAtAsync(): Promise<number | undefined> {
+    try {
+      const value = Number(await fs.promises.readFile(this.startedPath, 'utf8'));
       return Number.isFinite(value) ? value : undefined;
     } catch {
       return undefined;

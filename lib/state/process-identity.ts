@@ -14,11 +14,32 @@ export function processStartTime(pid: number): string | undefined {
   } catch {
     return undefined;
   }
+  return startTimeOf(stat);
+}
+
+/** processStartTime() without blocking the event loop. */
+export async function processStartTimeAsync(pid: number): Promise<string | undefined> {
+  let stat: string;
+  try {
+    stat = await fs.promises.readFile(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  return startTimeOf(stat);
+}
+
+/** Field 22 of a /proc/<pid>/stat text; undefined for a zombie. */
+function startTimeOf(stat: string): string | undefined {
   // The command name may hold spaces and parentheses: fields count from the last ')'.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // fields[0] is field 3 (state); a zombie has exited, whoever has yet to reap it.
   if (fields[0] === 'Z' || fields[0] === 'X') return undefined;
   return fields[19];
+}
+
+/** isSameProcess() without blocking the event loop. */
+export async function isSameProcessAsync(pid: number, startTime: string | undefined): Promise<boolean> {
+  return pid > 0 && startTime !== undefined && startTime !== '' && (await processStartTimeAsync(pid)) === startTime;
 }
 
 /** Whether pid is still the process that started at startTime. */

@@ -4,48 +4,70 @@
  * detached), is abandoned: its processes are killed and its cgroups and directory removed. A detached
  * container that stopped is kept (its logs, exit status and config stay for restore) until
  * deleted; a state directory that cannot be read is kept and reported by list().
+ *
+ * A state record is not trusted to name what may be killed: a recorded pid is killed only if
+ * it is in the container's own (marked) cgroup, and a recorded monitor only if it is
+ * ts-container's helper program. Waiting for killed processes to leave their cgroups never
+ * blocks Node's event loop.
  */
 import * as fs from 'node:fs';
 import { ContainerCgroup } from '../cgroups/container-cgroup';
+import { isHelperProcess } from '../cgroups/stale-cgroups';
 import { ContainerDirectory, MAKING_PREFIX, RunRecord, StateRecord } from './container-directory';
 import { isSameProcess } from './process-identity';
 import { makerAlive } from './observe';
 
 const CGROUP_REMOVAL_WAIT_MS = 2000;
+const CGROUP_REMOVAL_POLL_MS = 10;
 
-function sleepSync(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Kills whatever still runs of a container, as its record names it and as its cgroup holds
+ * it; returns its cgroups (still to be removed once their processes have left).
+ */
+function killRecorded(record: StateRecord, run: RunRecord | undefined): ContainerCgroup | null {
+  const cgroup = record.cgroup ? ContainerCgroup.attach(record.cgroup) : null;
+  const inCgroup = new Set(cgroup?.pids() ?? []);
+  // The monitor first: its death takes the container's first process along.
+  const processes = [
+    [run?.monitorPid ?? 0, run?.monitorStartTime, 'monitor'],
+    [record.pid, record.startTime, 'container'],
+    [run?.pid ?? 0, run?.startTime, 'container'],
+  ] as const;
+  for (const [pid, startTime, kind] of processes) {
+    if (!isSameProcess(pid, startTime)) continue;
+    if (kind === 'monitor' ? !isHelperProcess(pid) : !inCgroup.has(pid)) continue;
+    try {
+      process.kill(pid, 9);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  cgroup?.signalAll(9);
+  return cgroup;
+}
+
+/** Removes the cgroups once the killed processes have left them (or gives up, for the next sweep). */
+async function removeWhenEmpty(cgroup: ContainerCgroup): Promise<void> {
+  for (let waited = 0; !cgroup.removeNow() && waited < CGROUP_REMOVAL_WAIT_MS; waited += CGROUP_REMOVAL_POLL_MS) {
+    if (waited % 200 === 0) cgroup.signalAll(9);
+    await sleep(CGROUP_REMOVAL_POLL_MS);
+  }
+}
+
+/** Kills whatever still runs of a container and removes its cgroups. */
+export async function killAndRemoveCgroups(record: StateRecord, run: RunRecord | undefined): Promise<void> {
+  const cgroup = killRecorded(record, run);
+  if (cgroup) await removeWhenEmpty(cgroup);
 }
 
 /**
- * Kills whatever still runs of a container and removes its cgroups, synchronously: the
- * caller may make a container of the same id (and cgroup name) next.
+ * Clears the container if it is abandoned (see above): false when it is not; else its
+ * processes are killed and its directory is gone, and the promise resolves once its cgroups are.
  */
-export function killAndRemoveCgroups(record: StateRecord, run: RunRecord | undefined): void {
-  // The monitor first: its death takes the container's first process along.
-  const processes = [[run?.monitorPid ?? 0, run?.monitorStartTime], [record.pid, record.startTime], [run?.pid ?? 0, run?.startTime]] as const;
-  for (const [pid, startTime] of processes) {
-    if (isSameProcess(pid, startTime)) {
-      try {
-        process.kill(pid, 9);
-      } catch {
-        // gone meanwhile
-      }
-    }
-  }
-  if (!record.cgroup) return;
-  const cgroup = ContainerCgroup.attach(record.cgroup);
-  cgroup.signalAll(9);
-  // Killed processes leave their cgroup a moment after they die.
-  for (let waited = 0; !cgroup.removeNow() && waited < CGROUP_REMOVAL_WAIT_MS; waited += 10) {
-    if (waited % 200 === 0) cgroup.signalAll(9);
-    sleepSync(10);
-  }
-}
-
-/** Removes the container if it is abandoned (see above); true when it is gone. */
-export function clearIfAbandoned(directory: ContainerDirectory): boolean {
-  if (!directory.exists()) return true;
+function clearAbandoned(directory: ContainerDirectory): false | Promise<void> {
+  if (!directory.exists()) return Promise.resolve();
   let record: StateRecord;
   let run: RunRecord | undefined;
   try {
@@ -57,39 +79,65 @@ export function clearIfAbandoned(directory: ContainerDirectory): boolean {
   // Never made: its maker died (a monitor may hold the lock, and is killed with the rest).
   const unfinished = record.phase === 'creating' && !makerAlive(record);
   if (!unfinished && (directory.hasOwner() || record.detached)) return false;
-  killAndRemoveCgroups(record, run);
+  const cgroup = killRecorded(record, run);
   directory.remove();
+  return cgroup ? removeWhenEmpty(cgroup) : Promise.resolve();
+}
+
+/**
+ * Removes the container if it is abandoned; true when it is gone. Its cgroups go in the
+ * background: a make of the same id ends them by name before it makes its own.
+ */
+export function clearIfAbandoned(directory: ContainerDirectory): boolean {
+  const cleared = clearAbandoned(directory);
+  if (cleared === false) return false;
+  cleared.catch(() => undefined);
   return true;
 }
 
-let swept = new Set<string>();
+const swept = new Map<string, Promise<void>>();
 
-/** Once per process and state root: clears every abandoned container and unfinished make. */
-export function sweepStateRoot(root: string): void {
-  if (swept.has(root)) return;
-  swept.add(root);
+/**
+ * Once per process and state root: clears every abandoned container and unfinished make.
+ * Later calls get the first one's promise.
+ */
+export function sweepStateRoot(root: string): Promise<void> {
+  let sweep = swept.get(root);
+  if (!sweep) {
+    sweep = sweepOnce(root).catch(() => undefined);
+    swept.set(root, sweep);
+  }
+  return sweep;
+}
+
+async function sweepOnce(root: string): Promise<void> {
   let names: string[];
   try {
-    names = fs.readdirSync(root);
+    names = await fs.promises.readdir(root);
   } catch {
     return;
   }
-  for (const name of names) {
+  const pending: Promise<void>[] = [];
+  for (const [index, name] of names.entries()) {
+    // A large root is read a slice per turn of the event loop.
+    if (index > 0 && index % 64 === 0) await new Promise((resolve) => setImmediate(resolve));
     const directory = new ContainerDirectory(root, name);
     try {
       if (name.startsWith(MAKING_PREFIX)) {
         // A make that died before its rename: nothing was started from it yet.
         if (!directory.hasOwner()) directory.remove();
       } else if (!name.startsWith('.')) {
-        clearIfAbandoned(directory);
+        const cleared = clearAbandoned(directory);
+        if (cleared) pending.push(cleared.catch(() => undefined));
       }
     } catch {
       // raced with another process clearing it: leave it
     }
   }
+  await Promise.all(pending);
 }
 
 /** For tests: forget which roots were swept. */
 export function resetSweepsForTest(): void {
-  swept = new Set<string>();
+  swept.clear();
 }

@@ -192,31 +192,37 @@ describe('attached from a state record (a container made by another process)', (
     for (const f of fs.readdirSync(dir, { withFileTypes: true })) if (f.isFile()) fs.rmSync(path.join(dir, f.name));
   }
 
-  test('removing the cgroups takes the default parent along, once no other container is in it', () => {
+  test('the default parent stays when its last container goes (made once, never removed)', () => {
     const h = v1();
-    const first = ContainerCgroup.create('first', undefined, null, h);
-    const second = ContainerCgroup.create('second', undefined, null, h);
-    const record = JSON.parse(JSON.stringify(first.record()));
-    expect(record.defaultParents).toHaveLength(6);
-    for (const dir of [...first.directories(), ...second.directories(), ...record.defaultParents]) emptyFiles(dir);
-    // Another container is still in the parent: it stays.
-    expect(ContainerCgroup.attach(record, h).removeNow()).toBe(true);
-    for (const dir of first.directories()) expect(fs.existsSync(dir)).toBe(false);
-    for (const parent of record.defaultParents) expect(fs.existsSync(parent)).toBe(true);
-    // The last one goes: so does the parent.
-    expect(ContainerCgroup.attach(JSON.parse(JSON.stringify(second.record())), h).removeNow()).toBe(true);
-    for (const parent of record.defaultParents) expect(fs.existsSync(parent)).toBe(false);
+    const only = ContainerCgroup.create('only', undefined, null, h);
+    const parents = only.directories().map((d) => path.dirname(d));
+    for (const dir of [...only.directories(), ...parents]) emptyFiles(dir);
+    expect(ContainerCgroup.attach(JSON.parse(JSON.stringify(only.record())), h).removeNow()).toBe(true);
+    for (const dir of only.directories()) expect(fs.existsSync(dir)).toBe(false);
+    for (const parent of parents) expect(fs.existsSync(parent)).toBe(true);
   });
 
-  test('a parent the user named is never removed', () => {
+  test('a parent the library made goes with its last container; one that was there stays', () => {
     const h = v2();
-    const cg = ContainerCgroup.create('named', '/ci-jobs', null, h);
-    const record = cg.record();
-    expect(record.defaultParents).toBeUndefined();
-    emptyFiles(cg.unifiedDir as string);
-    emptyFiles(path.dirname(cg.unifiedDir as string));
-    expect(ContainerCgroup.attach(record, h).removeNow()).toBe(true);
-    expect(fs.existsSync(path.dirname(cg.unifiedDir as string))).toBe(true);
+    mkdir(root, 'unified', 'existing');
+    const made = ContainerCgroup.create('a', '/existing/made', null, h);
+    const second = ContainerCgroup.create('b', '/existing/made', null, h);
+    const parent = path.dirname(made.unifiedDir as string);
+    for (const dir of [made.unifiedDir as string, second.unifiedDir as string, parent]) emptyFiles(dir);
+    expect(ContainerCgroup.attach(made.record(), h).removeNow()).toBe(true);
+    expect(fs.existsSync(parent)).toBe(true);
+    expect(second.removeNow()).toBe(true);
+    expect(fs.existsSync(parent)).toBe(false);
+    expect(fs.existsSync(path.dirname(parent))).toBe(true);
+  });
+
+  test('a record naming a cgroup ts-container did not make is ignored', () => {
+    const h = v2();
+    const foreign = mkdir(root, 'unified', 'system.slice', 'sshd.service');
+    const cg = ContainerCgroup.attach({ unified: foreign, v1: [] }, h);
+    expect(cg.directories()).toEqual([]);
+    expect(cg.removeNow()).toBe(true);
+    expect(fs.existsSync(foreign)).toBe(true);
   });
 });
 

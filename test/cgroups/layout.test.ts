@@ -38,7 +38,7 @@ test('by default the cgroup is <mount>/<own cgroup>/ts-container/<id> in every h
   expect(await eventually(() => dirs.every((d) => !fs.existsSync(d)))).toBe(true);
 });
 
-test('cgroupParent places the cgroup at <mount><cgroupParent>/<id>; a nested parent is made as needed', async () => {
+test('cgroupParent places the cgroup at <mount><cgroupParent>/<id>; a nested parent is made as needed, and goes with its last container', async () => {
   const nested = `${parent}/jobs/ci`;
   const c = make({ cgroupParent: nested, resources: { pids: 16 } });
   const p = c.spawn(['sleep', '60']);
@@ -50,10 +50,9 @@ test('cgroupParent places the cgroup at <mount><cgroupParent>/<id>; a nested par
   await c.destroy();
   for (const { hierarchy } of hierarchies()) {
     expect(fs.existsSync(path.join(hierarchy.mount, nested, c.id))).toBe(false);
-    // The made parents are the caller's to remove (the file's afterAll does); remove the
-    // nested ones here so the per-test check sees only container ids.
-    fs.rmdirSync(path.join(hierarchy.mount, nested));
-    fs.rmdirSync(path.join(hierarchy.mount, parent, 'jobs'));
+    // The parents the library made went with their last container.
+    expect(fs.existsSync(path.join(hierarchy.mount, nested))).toBe(false);
+    expect(fs.existsSync(path.join(hierarchy.mount, parent, 'jobs'))).toBe(false);
   }
 });
 

@@ -1,0 +1,183 @@
+/**
+ * Finding and ending container cgroups by name, for the cgroups a run that died left behind
+ * and for `remove --force` of a container whose state is gone. Only cgroups that carry
+ * ts-container's container mark are touched (see cgroup-mark.ts), and a live owner is told
+ * apart by its flock on the cgroup's directory in the primary hierarchy, taken before the
+ * mark is set: an unmarked cgroup is foreign or still being made, a marked one nobody
+ * holds a lock on belongs to a run that died. No age is needed. Waiting for killed
+ * processes to leave is asynchronous: Node's event loop goes on meanwhile.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { helperPath, native } from '../native/binding';
+import { Hierarchies, hostHierarchies } from './hierarchy';
+import { cgroupFileExists, readProcs, writeCgroupFile } from './cgroup-fs';
+import { cgroupMark } from './cgroup-mark';
+import { allHierarchies, parentPath, removeMadeParents } from './cgroup-parent';
+
+/** How long killed processes get to leave their cgroup before it is left to the next sweep. */
+const REMOVAL_WAIT_MS = 2000;
+const REMOVAL_POLL_MS = 10;
+/** Names the sweep ends at once. */
+const SWEEP_BATCH = 32;
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Whether pid runs ts-container's helper program: a detached container's monitor. */
+export function isHelperProcess(pid: number): boolean {
+  try {
+    return fs.readlinkSync(`/proc/${pid}/exe`) === helperPath();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The monitors holding the cgroup's directory open (their copy of its owner lock): found
+ * through /proc when nothing else names them, as when the state directory is gone.
+ */
+function monitorsHolding(dir: string): number[] {
+  const found: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid) || pid === process.pid || !isHelperProcess(pid)) continue;
+    try {
+      if (fs.readdirSync(`/proc/${pid}/fd`).some((fd) => fs.readlinkSync(`/proc/${pid}/fd/${fd}`) === dir)) found.push(pid);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return found;
+}
+
+export interface EndOptions {
+  /**
+   * End it even while a live process (its maker or monitor) holds its lock, and take along
+   * a parent the library made once it is empty.
+   */
+  force?: boolean;
+}
+
+/**
+ * Kills every process in the container cgroups named `name` below the parent and removes
+ * them; true when there was a marked cgroup of that name to end (and it is gone now, or
+ * left to the next sweep when its processes would not leave).
+ */
+export async function endCgroupsNamed(name: string, cgroupParent: string | undefined, options: EndOptions = {}, hierarchies: Hierarchies = hostHierarchies()): Promise<boolean> {
+  if (name === '' || name.includes('/') || name === '.' || name === '..') return false;
+  const all = allHierarchies(hierarchies);
+  const primary = all[0];
+  if (!primary) return false;
+  const owner = path.join(parentPath(primary, cgroupParent), name);
+  // Being made (its maker has not marked it yet), or not ts-container's: left alone.
+  if (fs.existsSync(owner) && cgroupMark(owner) !== 'container') return false;
+  const dirs = all.map((h) => path.join(parentPath(h, cgroupParent), name)).filter((d) => cgroupMark(d) === 'container');
+  if (dirs.length === 0) return false;
+  let fd = -1;
+  try {
+    if (fs.existsSync(owner)) {
+      fd = fs.openSync(owner, 'r');
+      if (!native().tryLock(fd)) {
+        if (!options.force) return false;
+        // A monitor would record the exit, restart the container, or outlive it: it goes first.
+        for (const pid of monitorsHolding(owner)) process.kill(pid, 9);
+      }
+    }
+    killAll(dirs, hierarchies);
+    for (let waited = 0; ; waited += REMOVAL_POLL_MS) {
+      if (removeAll(dirs)) {
+        // A removal (not a sweep, which makes a container there next) takes a parent the library made along.
+        if (options.force) removeMadeParents(hierarchies, owner);
+        return true;
+      }
+      if (waited >= REMOVAL_WAIT_MS) return true;
+      if (waited % 200 === 0) killAll(dirs, hierarchies);
+      await sleep(REMOVAL_POLL_MS);
+    }
+  } catch {
+    // raced with its owner or another sweep: leave it
+    return false;
+  } finally {
+    if (fd >= 0) fs.closeSync(fd);
+  }
+}
+
+function killAll(dirs: string[], hierarchies: Hierarchies): void {
+  const unifiedDir = dirs.find((d) => hierarchies.unified && d.startsWith(hierarchies.unified.mount + '/'));
+  if (unifiedDir && cgroupFileExists(unifiedDir, 'cgroup.kill')) {
+    try {
+      writeCgroupFile(unifiedDir, 'cgroup.kill', '1');
+    } catch {
+      // removed meanwhile
+    }
+  }
+  for (const dir of dirs) {
+    for (const pid of readProcs(dir)) {
+      try {
+        process.kill(pid, 9);
+      } catch {
+        // gone
+      }
+    }
+  }
+}
+
+/** Removes the directories, deepest hierarchy last as they were made; true when none is left. */
+function removeAll(dirs: string[]): boolean {
+  let all = true;
+  for (const dir of [...dirs].reverse()) {
+    try {
+      fs.rmdirSync(dir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') all = false;
+    }
+  }
+  return all;
+}
+
+const swept = new Map<string, Promise<string[]>>();
+
+/**
+ * Removes the container cgroups below the parent that runs which died left behind. Runs once
+ * per process and parent: later calls get the first one's promise.
+ */
+export function removeStaleCgroups(cgroupParent: string | undefined, hierarchies: Hierarchies = hostHierarchies()): Promise<string[]> {
+  const key = cgroupParent ?? '';
+  let sweep = swept.get(key);
+  if (!sweep) {
+    sweep = sweepParent(cgroupParent, hierarchies).catch(() => []);
+    swept.set(key, sweep);
+  }
+  return sweep;
+}
+
+async function sweepParent(cgroupParent: string | undefined, hierarchies: Hierarchies): Promise<string[]> {
+  // Names from every hierarchy: a run that died while removing may have left some only.
+  const names = new Set<string>();
+  for (const h of allHierarchies(hierarchies)) {
+    try {
+      for (const d of await fs.promises.readdir(parentPath(h, cgroupParent), { withFileTypes: true })) if (d.isDirectory()) names.add(d.name);
+    } catch {
+      // no parent in this hierarchy yet
+    }
+  }
+  // A few at a time: each dead one holds an fd while its processes leave.
+  const removed: string[] = [];
+  const queue = [...names];
+  for (let i = 0; i < queue.length; i += SWEEP_BATCH) {
+    const batch = queue.slice(i, i + SWEEP_BATCH);
+    const ended = await Promise.all(batch.map((name) => endCgroupsNamed(name, cgroupParent, {}, hierarchies)));
+    batch.forEach((name, j) => ended[j] && removed.push(name));
+  }
+  // A parent the library made, emptied by the sweep (its own containers may be gone by now), goes too.
+  const primary = allHierarchies(hierarchies)[0];
+  if (primary && removed.length > 0 && cgroupParent !== undefined) {
+    removeMadeParents(hierarchies, path.join(parentPath(primary, cgroupParent), removed[0]));
+  }
+  return removed;
+}
+
+/** For tests: forget which parents were swept. */
+export function resetCgroupSweepsForTest(): void {
+  swept.clear();
+}
