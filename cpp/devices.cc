@@ -74,7 +74,7 @@ static void mount_dev_filesystem(int root_fd, const char* target, const char* fs
                  ResolveOptions{CreateAs::Directory, true}, step);
 }
 
-void populate_dev(int root_fd, bool in_user_namespace, bool console_target) {
+void populate_dev(int root_fd, bool in_user_namespace, bool console_target, const FsOptions* shm_options) {
   mount_dev_filesystem(root_fd, "/dev", "tmpfs", {{"mode", "755"}, {"size", "65536k"}},
                        MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_STRICTATIME);
   int dev_fd = open_dir(root_fd, "/dev", "open /dev");
@@ -100,7 +100,7 @@ void populate_dev(int root_fd, bool in_user_namespace, bool console_target) {
   if (!in_user_namespace) pts_options.push_back({"gid", "5"});
   mount_dev_filesystem(root_fd, "/dev/pts", "devpts", pts_options, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
   const unsigned locked_down = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
-  mount_dev_filesystem(root_fd, "/dev/shm", "tmpfs", {{"mode", "1777"}, {"size", "65536k"}}, locked_down);
+  if (shm_options) mount_dev_filesystem(root_fd, "/dev/shm", "tmpfs", *shm_options, locked_down);
   mount_dev_filesystem(root_fd, "/dev/mqueue", "mqueue", {}, locked_down);
 }
 

@@ -143,6 +143,14 @@ int attach_directory_root(const Plan& plan, const char* staging) {
   return open_directory(staging, "open the rootfs");
 }
 
+// A tmpfs the runtime mounts on its own gets the size the plan gives it (see DEFAULT_TMPFS_SIZES).
+FsOptions runtime_tmpfs_options(const Plan& plan, const std::string& target, const char* mode) {
+  FsOptions options = {{"mode", mode}};
+  std::string size = plan.runtime_tmpfs_size(target);
+  if (!size.empty()) options.push_back({"size", size});
+  return options;
+}
+
 void mount_kernel_filesystems(const Plan& plan, int root_fd) {
   const ResolveOptions no_symlinks{CreateAs::Directory, true};
   const unsigned locked_down = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
@@ -161,15 +169,18 @@ void mount_kernel_filesystems(const Plan& plan, int root_fd) {
   attach_in_root(sys_fd, root_fd, "/sys", no_symlinks, "mount /sys");
   mount_cgroup_filesystems(plan, root_fd);
 
-  populate_dev(root_fd, plan.has_namespace("user"), plan.tty && plan.tty_console);
+  FsOptions shm_options = runtime_tmpfs_options(plan, "/dev/shm", "1777");
+  populate_dev(root_fd, plan.has_namespace("user"), plan.tty && plan.tty_console,
+               plan.runtime_tmpfs_wanted("/dev/shm") ? &shm_options : nullptr);
 
-  if (plan.rootfs_readonly) {
-    attach_in_root(make_filesystem("tmpfs", {{"mode", "1777"}}, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, "mount /tmp"),
+  if (plan.rootfs_readonly && plan.runtime_tmpfs_wanted("/tmp")) {
+    attach_in_root(make_filesystem("tmpfs", runtime_tmpfs_options(plan, "/tmp", "1777"), MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
+                                   "mount /tmp"),
                    root_fd, "/tmp", no_symlinks, "mount /tmp");
   }
-  if (plan.rootfs_is_host) {
-    attach_in_root(make_filesystem("tmpfs", {{"mode", "755"}}, locked_down, "mount /run"), root_fd, "/run",
-                   no_symlinks, "mount /run");
+  if (plan.rootfs_is_host && plan.runtime_tmpfs_wanted("/run")) {
+    attach_in_root(make_filesystem("tmpfs", runtime_tmpfs_options(plan, "/run", "755"), locked_down, "mount /run"),
+                   root_fd, "/run", no_symlinks, "mount /run");
   }
 }
 

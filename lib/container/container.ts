@@ -29,6 +29,7 @@ import { processUsage } from '../process/usage';
 import { watchRecordedExit } from '../process/recorded-exit';
 import { ContainerCgroup, removeStaleCgroups } from '../cgroups/container-cgroup';
 import { normalizeResources } from '../cgroups/resources';
+import { DEFAULT_PIDS_LIMIT } from '../options/defaults';
 import type { CgroupStats } from '../cgroups/stats';
 import { ContainerDirectory, type SavedConfig, type StateRecord } from '../state/container-directory';
 import { observe, type Observed } from '../state/observe';
@@ -642,6 +643,14 @@ export class Container {
   #makeCgroup(): ContainerCgroup {
     removeStaleCgroups(this.#config.cgroupParent);
     const cgroup = ContainerCgroup.create(this.id, this.#config.cgroupParent, this.#config.resources);
+    if (this.#config.resources?.pids === undefined) {
+      try {
+        cgroup.setDefaultPidsLimit(DEFAULT_PIDS_LIMIT);
+      } catch (error) {
+        cgroup.removeNow();
+        throw error;
+      }
+    }
     this.#cgroup = cgroup;
     liveCgroups.add(cgroup);
     return cgroup;
