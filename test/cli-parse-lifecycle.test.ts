@@ -153,7 +153,7 @@ describe('commands on one container', () => {
     expect(parse(['logs', '-f', 'c1'])).toEqual({ kind: 'logs', id: 'c1', follow: true, raw: false });
     expect(parse(['logs', 'c1', '--follow'])).toEqual({ kind: 'logs', id: 'c1', follow: true, raw: false });
     expect(parse(['logs', '--raw', 'c1', '-f'])).toEqual({ kind: 'logs', id: 'c1', follow: true, raw: true });
-    expect(parse(['logs', '--', 'c1'])).toEqual({ kind: 'logs', id: 'c1', follow: false });
+    expect(parse(['logs', '--', 'c1'])).toEqual({ kind: 'logs', id: 'c1', follow: false, raw: false });
     expect(usageError(() => parse(['logs', '--follow=yes', 'c1'])).message).toBe("--follow: takes no value, got '--follow=yes'");
   });
 });

@@ -11,6 +11,7 @@ import { ContainerCgroup } from '../../lib/cgroups/container-cgroup';
 import { normalizeResources } from '../../lib/cgroups/resources';
 import type { Hierarchies } from '../../lib/cgroups/hierarchy';
 import { DEFAULT_PIDS_LIMIT } from '../../lib/options/defaults';
+import { parseCommandLine } from '../../lib/cli/parse-args';
 import { cgroupTestFile, collect, eventually, hostCgroupDir, insideCgroupFile, onV1, readHostCgroupFile } from './support';
 
 const { parent, make } = cgroupTestFile('default-pids');
@@ -47,6 +48,7 @@ test('resources.pids -1 (or "unlimited") asks for no limit; a number still sets 
     expect(out.stdout).toBe(`${expected}\n`);
     await c.destroy();
   }
+  expect(parseCommandLine(['run', '--pids-limit', '-1', 'true'])).toMatchObject({ options: { resources: { pids: -1 } } });
   expect(() => normalizeResources({ pids: 0 })).toThrow(/resources\.pids/);
   expect(() => normalizeResources({ pids: -2 })).toThrow(/resources\.pids/);
 });
