@@ -12,6 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Container } from '../lib';
 import { logsCommand } from '../lib/cli/commands/logs';
+import { ControlEscaper } from '../lib/cli/commands/escape-controls';
 import type { CommandIO } from '../lib/cli/commands/common';
 import { parseCommandLine } from '../lib/cli/parse-args';
 import { UsageError } from '../lib/cli/usage-error';
@@ -203,6 +204,14 @@ describe('ts-container logs on a terminal', () => {
     expect(await logsTo(c.id, true)).toBe(escaped);
     expect(await logsTo(c.id, false)).toBe(raw);
     expect(await logsTo(c.id, true, { raw: true })).toBe(raw);
+  });
+
+  test('the escaper keeps UTF-8 and "\\r\\n" whole across chunks, and escapes a lone \\r', () => {
+    const escaper = new ControlEscaper();
+    const bytes = Buffer.from('é ok\r\nover\rwrite\r', 'utf8');
+    // One byte at a time: the worst split there is.
+    const shown = [...bytes].map((b) => escaper.write(Uint8Array.of(b))).join('') + escaper.end();
+    expect(shown).toBe('é ok\r\nover\\x0dwrite\\x0d');
   });
 
   const hasTmux = spawnSync('tmux', ['-V']).status === 0;

@@ -100,8 +100,8 @@ ${ID_NOTE}
 
 Print what the detached container ID has written: its stdout on stdout, its
 stderr on stderr. On a terminal, control characters are shown escaped (ESC as
-\\x1b; newline and tab as they are), so the container's output cannot drive
-the terminal; a pipe or file gets the bytes unchanged.
+\\x1b; newlines, tabs and \\r\\n line ends as they are), so the container's
+output cannot drive the terminal; a pipe or file gets the bytes unchanged.
 
 Options:
   -f, --follow    Keep printing new output until the container stops for good
