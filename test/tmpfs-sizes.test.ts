@@ -10,6 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Container } from '../lib';
 import { DEFAULT_TMPFS_SIZES } from '../lib/options/defaults';
+import { parseCommandLine } from '../lib/cli/parse-args';
 import { ensureBusyboxRootfs } from './support/busybox-rootfs';
 import { useContainers } from './support/containers';
 
@@ -90,6 +91,11 @@ test("a mount of the caller's own at /tmp, /run or /dev/shm replaces the runtime
   const bind = { mounts: [{ type: 'bind' as const, source: dir, target: '/tmp' }] };
   expect(await mountsAt(bind, '/tmp')).toBe(1);
   expect((await sh(bind, 'cat /tmp/mine')).stdout).toBe('yes');
+});
+
+test("CLI: --shm-size sets /dev/shm's size, as docker's", () => {
+  expect(parseCommandLine(['run', '--shm-size', '256m', 'true'])).toMatchObject({ options: { tmpfsSizes: { '/dev/shm': '256m' } } });
+  expect(() => parseCommandLine(['run', '--shm-size', 'big', 'true'])).toThrow(/--shm-size/);
 });
 
 test('bad tmpfsSizes are TypeErrors that name the option', () => {

@@ -104,7 +104,9 @@ Options:
                               does (accepted for docker's sake); not with -d yet
       --rootfs DIR            Root filesystem directory (default: the host's /, read-only)
       --mount SRC:DST[:ro|rw] Bind-mount host path SRC at DST (repeatable; alias -v)
-      --tmpfs DST[:OPTS]      Mount a tmpfs at DST; OPTS: size=64m,mode=1777,ro (repeatable)
+      --tmpfs DST[:OPTS]      Mount a tmpfs at DST; OPTS: size=64m,mode=1777,ro (repeatable);
+                              at /tmp, /run or /dev/shm it replaces the runtime's own
+      --shm-size BYTES        Size of /dev/shm (default 64m; /tmp gets 1g, /run 64m)
       --network none|host     'none': own network namespace with only lo (default)
       --hostname NAME         Hostname inside the container (default: the container's id)
   -e, --env KEY=VALUE         Set an environment variable; '-e KEY' copies it from here (repeatable)
@@ -152,6 +154,7 @@ const RUN_FLAGS: Record<string, FlagSpec> = {
   rootfs: { names: ['--rootfs'], takesValue: true },
   mount: { names: ['--mount', '-v', '--volume'], takesValue: true },
   tmpfs: { names: ['--tmpfs'], takesValue: true },
+  shmSize: { names: ['--shm-size'], takesValue: true },
   network: { names: ['--network', '--net'], takesValue: true },
   hostname: { names: ['--hostname'], takesValue: true },
   env: { names: ['-e', '--env'], takesValue: true },
@@ -255,6 +258,9 @@ export function parseRun(args: readonly string[], ctx: ParseContext = {}, verb: 
     },
     tmpfs(v, flag) {
       mounts.push(parseTmpfsSpec(v, flag));
+    },
+    shmSize(v, flag) {
+      options.tmpfsSizes = { ...options.tmpfsSizes, '/dev/shm': parseSize(v, flag) };
     },
     network(v, flag) {
       if (v !== 'none' && v !== 'host') {
