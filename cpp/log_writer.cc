@@ -80,14 +80,19 @@ bool LogWriter::write_frame(const std::string& frame) {
   return true;
 }
 
+bool LogWriter::report_dropped() {
+  if (dropped_ == 0) return true;
+  std::string count = std::to_string(dropped_);
+  if (!write_frame(frame_header("dropped", count.size()) + count)) return false;
+  dropped_ = 0;
+  return true;
+}
+
 void LogWriter::append(const char* stream, const char* data, size_t length) {
-  if (dropped_ > 0) {
-    std::string count = std::to_string(dropped_);
-    if (!write_frame(frame_header("dropped", count.size()) + count)) {
-      dropped_ += length;  // a full disk loses output, not the container
-      return;
-    }
-    dropped_ = 0;
+  // The loss is said where it happened, before any later output.
+  if (!report_dropped()) {
+    dropped_ += length;  // a full disk loses output, not the container
+    return;
   }
   std::string frame = frame_header(stream, length);
   frame.append(data, length);

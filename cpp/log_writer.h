@@ -26,6 +26,9 @@ class LogWriter {
   bool open();
   // Appends one frame of output from stream ("stdout" or "stderr").
   void append(const char* stream, const char* data, size_t length);
+  // Writes the "dropped" frame for output lost since the last one, if any; false when it
+  // cannot be written yet (it is tried again before the next output).
+  bool report_dropped();
 
  private:
   bool write_frame(const std::string& frame);

@@ -310,6 +310,8 @@ void kill_and_reap(int pidfd) {
   for (;;) {
     long long began = now_ms();
     Exit exit = watch_run(pidfd, sources, log, &maker_channel);
+    // A loss at the very end of the run is said too, when the disk has room again by now.
+    log.report_dropped();
     record.exited = true;
     record.finished_at_ms = now_ms();
     record.exit_code = exit.code;
