@@ -132,7 +132,9 @@ describe('capped and rotated', () => {
 
 describe('output that cannot be written', () => {
   let mountPoint: string | undefined;
-  afterEach(() => {
+  afterEach(async () => {
+    // The container (its monitor holds the log open) goes first, then the tmpfs under it.
+    await Promise.all(made.splice(0).map((c) => c.destroy().catch(() => undefined)));
     if (mountPoint) execFileSync('umount', [mountPoint]);
     mountPoint = undefined;
   });
