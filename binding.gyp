@@ -47,6 +47,7 @@
         "cpp/terminal.cc",
         "cpp/start_gate.cc",
         "cpp/monitor.cc",
+        "cpp/log_writer.cc",
         "cpp/run_record.cc"
       ],
       "ldflags": ["-static-libstdc++", "-static-libgcc"]

@@ -73,7 +73,7 @@ static void mount_dev_filesystem(int dev_mount_fd, const char* name, const char*
                  ResolveOptions{CreateAs::Directory, true}, step);
 }
 
-void populate_dev(int dev_mount_fd, bool in_user_namespace, bool console_target) {
+void populate_dev(int dev_mount_fd, bool in_user_namespace, bool console_target, const FsOptions* shm_options) {
   int dev_fd = open_dir(dev_mount_fd, "open /dev");
   try {
     for (const auto& device : kDevices) add_device(dev_fd, device);
@@ -97,7 +97,7 @@ void populate_dev(int dev_mount_fd, bool in_user_namespace, bool console_target)
   if (!in_user_namespace) pts_options.push_back({"gid", "5"});
   mount_dev_filesystem(dev_mount_fd, "pts", "devpts", pts_options, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
   const unsigned locked_down = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
-  mount_dev_filesystem(dev_mount_fd, "shm", "tmpfs", {{"mode", "1777"}, {"size", "65536k"}}, locked_down);
+  if (shm_options) mount_dev_filesystem(dev_mount_fd, "shm", "tmpfs", *shm_options, locked_down);
   mount_dev_filesystem(dev_mount_fd, "mqueue", "mqueue", {}, locked_down);
 }
 

@@ -2,6 +2,8 @@
 // a private devpts instance, /dev/shm, /dev/mqueue and the usual symlinks.
 #pragma once
 
+#include "mount_api.h"
+
 namespace tsc {
 
 // Fills the fresh /dev tmpfs, through dev_mount_fd (the fd of that mount, which
@@ -9,6 +11,7 @@ namespace tsc {
 // in_user_namespace: the devpts gid is left unset (gid 5 may be unmapped
 // there); console_target: an empty /dev/console is made for the process's
 // terminal to be bound over.
-void populate_dev(int dev_mount_fd, bool in_user_namespace, bool console_target);
+// shm_options: the /dev/shm tmpfs's options, or nullptr when a mount of the caller's replaces it.
+void populate_dev(int dev_mount_fd, bool in_user_namespace, bool console_target, const FsOptions* shm_options);
 
 }  // namespace tsc

@@ -14,6 +14,7 @@
 #include <cstring>
 #include <string>
 
+#include "log_writer.h"
 #include "run_record.h"
 #include "setup_error.h"
 #include "syscalls.h"
@@ -44,22 +45,9 @@ void close_fd(int* fd) {
   *fd = -1;
 }
 
-// One log frame: "stdout <unix ms> <length>\n" and the bytes as read.
-void append_frame(int log_fd, const char* stream, const char* data, size_t length) {
-  std::string frame = std::string(stream) + " " + std::to_string(now_ms()) + " " + std::to_string(length) + "\n";
-  frame.append(data, length);
-  size_t done = 0;
-  while (done < frame.size()) {
-    ssize_t n = write(log_fd, frame.data() + done, frame.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;  // a full disk loses output, not the container
-    done += static_cast<size_t>(n);
-  }
-}
-
 // Reads what is there; returns false at end of file (or EIO: a terminal whose
 // last user closed it).
-bool copy_to_log(int fd, int log_fd, const char* stream) {
+bool copy_to_log(int fd, LogWriter& log, const char* stream) {
   char buffer[65536];
   ssize_t n;
   do {
@@ -67,7 +55,7 @@ bool copy_to_log(int fd, int log_fd, const char* stream) {
   } while (n < 0 && errno == EINTR);
   if (n < 0 && errno == EAGAIN) return true;
   if (n <= 0) return false;
-  append_frame(log_fd, stream, buffer, static_cast<size_t>(n));
+  log.append(stream, buffer, static_cast<size_t>(n));
   return true;
 }
 
@@ -123,7 +111,7 @@ bool maker_committed(int* channel) {
 // Logs output until the container's first process exits, reaps it, then
 // drains what its other processes wrote before the PID namespace ended. While
 // *maker_channel is open, it also waits for the maker's commit.
-Exit watch_run(int pidfd, OutputSources& sources, int log_fd, int* maker_channel) {
+Exit watch_run(int pidfd, OutputSources& sources, LogWriter& log, int* maker_channel) {
   Exit result;
   bool exited = false;
   long long drain_deadline = 0;
@@ -163,7 +151,7 @@ Exit watch_run(int pidfd, OutputSources& sources, int log_fd, int* maker_channel
     }
     for (int i = first_output; i < output_count; i++) {
       if (fds[i].revents == 0) continue;
-      if (!copy_to_log(fds[i].fd, log_fd, names[i])) close_fd(owners[i]);
+      if (!copy_to_log(fds[i].fd, log, names[i])) close_fd(owners[i]);
     }
     if (!exited && channel_index < count && fds[channel_index].revents != 0 && !maker_committed(maker_channel)) {
       result.abandoned = true;
@@ -284,7 +272,8 @@ void kill_and_reap(int pidfd) {
 
 [[noreturn]] void monitor(Plan& plan, StartContainer start) {
   int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-  int log_fd = open(plan.log_path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  LogWriter log(plan.log_path, plan.log_max_size, plan.log_max_files);
+  bool log_open = log.open();
   // The container's first process must not outlive its monitor.
   plan.parent_pidfd = sys_pidfd_open(getpid(), 0);
   Report report;
@@ -292,7 +281,7 @@ void kill_and_reap(int pidfd) {
   int pidfd = -1;
   pause_for_test(plan, "monitor");
   try {
-    if (null_fd < 0 || log_fd < 0) throw SetupError{"open the log " + plan.log_path, errno};
+    if (null_fd < 0 || !log_open) throw SetupError{"open the log " + plan.log_path, errno};
     pidfd = start_run(plan, start, null_fd, &report, &sources);
   } catch (const SetupError& e) {
     report.ok = false;
@@ -320,7 +309,9 @@ void kill_and_reap(int pidfd) {
   unsigned backoff_step = 0;
   for (;;) {
     long long began = now_ms();
-    Exit exit = watch_run(pidfd, sources, log_fd, &maker_channel);
+    Exit exit = watch_run(pidfd, sources, log, &maker_channel);
+    // A loss at the very end of the run is said too, when the disk has room again by now.
+    log.report_dropped();
     record.exited = true;
     record.finished_at_ms = now_ms();
     record.exit_code = exit.code;

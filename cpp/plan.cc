@@ -15,6 +15,18 @@ bool Plan::has_namespace(const std::string& name) const {
   return false;
 }
 
+bool Plan::runtime_tmpfs_wanted(const std::string& target) const {
+  for (const auto& m : mounts)
+    if (m.target == target) return false;
+  return true;
+}
+
+std::string Plan::runtime_tmpfs_size(const std::string& target) const {
+  for (const auto& [path, size] : runtime_tmpfs_sizes)
+    if (path == target) return size;
+  return "";
+}
+
 namespace {
 
 [[noreturn]] void malformed(const std::string& entry) {
@@ -109,6 +121,12 @@ void apply_entry(Plan& plan, const std::string& key, const std::string& value, c
   else if (key == "mount.recursive") current_mount(plan, entry).recursive = value == "1";
   else if (key == "mount.size") current_mount(plan, entry).size = value;
   else if (key == "mount.mode") current_mount(plan, entry).mode = value;
+  else if (key == "tmpfs.size") {
+    auto words = split_spaces(value);
+    if (words.size() != 2 || words[0].empty() || words[0][0] != '/') malformed(entry);
+    to_number(words[1], entry);
+    plan.runtime_tmpfs_sizes.emplace_back(words[0], words[1]);
+  }
   else if (key == "masked") plan.masked_paths.push_back(value);
   else if (key == "readonly") plan.readonly_paths.push_back(value);
   else if (key == "cap") plan.capabilities.push_back(value);
@@ -137,6 +155,8 @@ void apply_entry(Plan& plan, const std::string& key, const std::string& value, c
   else if (key == "detach") plan.detach = value == "1";
   else if (key == "monitor.dir") plan.state_dir = value;
   else if (key == "monitor.log") plan.log_path = value;
+  else if (key == "log.max_size") plan.log_max_size = to_number(value, entry);
+  else if (key == "log.max_files") plan.log_max_files = static_cast<unsigned>(to_number(value, entry));
   else if (key == "restart.policy") plan.restart_policy = value;
   else if (key == "restart.max") plan.restart_max = static_cast<unsigned>(to_number(value, entry));
   else if (key == "cgroup.dir") plan.cgroup_dirs.push_back(value);

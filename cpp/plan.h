@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace tsc {
@@ -47,6 +48,9 @@ struct Plan {
   bool rootfs_readonly = false;
   bool rootfs_is_host = false;
   std::vector<MountSpec> mounts;
+  // Sizes (bytes) of the tmpfs mounts the runtime makes on its own: /tmp, /var/tmp, /run,
+  // /var/run, /dev/shm. A path not listed gets the kernel's default (half of RAM).
+  std::vector<std::pair<std::string, std::string>> runtime_tmpfs_sizes;
   std::vector<std::string> masked_paths, readonly_paths;
   std::vector<std::string> capabilities;  // kept set: bounding = permitted = effective (root)
   std::vector<Rlimit> rlimits;
@@ -80,6 +84,8 @@ struct Plan {
   bool detach = false;
   std::string state_dir;  // where the monitor records runs (run.json)
   std::string log_path;   // where it appends the output frames
+  unsigned long long log_max_size = 10ULL << 20;  // rotated past this many bytes (log_writer.h)
+  unsigned log_max_files = 3;                     // container.log and at most this many less one older ones
   std::string restart_policy = "no";  // no | always | unless-stopped | on-failure
   unsigned restart_max = 0;           // on-failure: at most this many restarts; 0: no limit
   // The container's cgroup directories, removed by the monitor once the container stops for good.
@@ -101,6 +107,10 @@ struct Plan {
   pid_t join_pid = 0;  // the same process's pid, for its /proc/<pid>/root
 
   bool has_namespace(const std::string& name) const;
+  // Whether the runtime mounts its own tmpfs at target: not where a mount of the caller's replaces it.
+  bool runtime_tmpfs_wanted(const std::string& target) const;
+  // The size= option of the runtime's tmpfs at target; "" for the kernel's default.
+  std::string runtime_tmpfs_size(const std::string& target) const;
 };
 
 // Parses the serialized plan; throws SetupError{"read plan", EINVAL} on a malformed entry.

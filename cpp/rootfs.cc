@@ -145,6 +145,14 @@ int attach_directory_root(const Plan& plan, const char* staging) {
   return open_directory(staging, "open the rootfs");
 }
 
+// A tmpfs the runtime mounts on its own gets the size the plan gives it (see DEFAULT_TMPFS_SIZES).
+FsOptions runtime_tmpfs_options(const Plan& plan, const std::string& target, const char* mode) {
+  FsOptions options = {{"mode", mode}};
+  std::string size = plan.runtime_tmpfs_size(target);
+  if (!size.empty()) options.push_back({"size", size});
+  return options;
+}
+
 // procfs, sysfs, /dev and the runtime's own tmpfs mounts, each kept in
 // `mounts`: what is mounted inside them later goes through their fds.
 void mount_kernel_filesystems(const Plan& plan, int root_fd, KernelMounts& mounts, int pause_dir) {
@@ -170,15 +178,18 @@ void mount_kernel_filesystems(const Plan& plan, int root_fd, KernelMounts& mount
                                MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_STRICTATIME, "mount /dev");
   int dev_mount = mounts.attach(dev_fd, root_fd, "/dev", "mount /dev");
   pause_until_resumed(plan, pause_dir, "dev-mounted");
-  populate_dev(dev_mount, plan.has_namespace("user"), plan.tty && plan.tty_console);
+  FsOptions shm_options = runtime_tmpfs_options(plan, "/dev/shm", "1777");
+  populate_dev(dev_mount, plan.has_namespace("user"), plan.tty && plan.tty_console,
+               plan.runtime_tmpfs_wanted("/dev/shm") ? &shm_options : nullptr);
 
-  if (plan.rootfs_readonly) {
-    mounts.attach(make_filesystem("tmpfs", {{"mode", "1777"}}, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, "mount /tmp"),
+  if (plan.rootfs_readonly && plan.runtime_tmpfs_wanted("/tmp")) {
+    mounts.attach(make_filesystem("tmpfs", runtime_tmpfs_options(plan, "/tmp", "1777"), MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
+                                  "mount /tmp"),
                   root_fd, "/tmp", "mount /tmp");
   }
-  if (plan.rootfs_is_host) {
-    mounts.attach(make_filesystem("tmpfs", {{"mode", "755"}}, locked_down, "mount /run"), root_fd, "/run",
-                  "mount /run");
+  if (plan.rootfs_is_host && plan.runtime_tmpfs_wanted("/run")) {
+    mounts.attach(make_filesystem("tmpfs", runtime_tmpfs_options(plan, "/run", "755"), locked_down, "mount /run"),
+                  root_fd, "/run", "mount /run");
   }
 }
 

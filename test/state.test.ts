@@ -45,7 +45,7 @@ function untilCatchesSigterm(pid: number): Promise<unknown> {
 
 async function logText(c: Container): Promise<{ stdout: string; stderr: string }> {
   const out = { stdout: '', stderr: '' };
-  for await (const record of c.logs()) out[record.stream] += record.data.toString();
+  for await (const record of c.logs()) if (record.stream !== 'dropped') out[record.stream] += record.data.toString();
   return out;
 }
 

@@ -344,6 +344,15 @@ export class ContainerCgroup {
     else if (this.unifiedDir) applyV2Limits(this.unifiedDir, resources);
   }
 
+  /**
+   * A pids limit the caller did not ask for: set where the host has the pids controller,
+   * skipped where it has none (a limit the caller asked for is an error there instead).
+   */
+  setDefaultPidsLimit(limit: number): void {
+    const dir = this.plan().pidsDir;
+    if (dir) writeCgroupFile(dir, 'pids.max', String(limit));
+  }
+
   stats(): CgroupStats {
     if (this.v1Dirs.size > 0) return readV1Stats(this.v1Dirs);
     if (this.unifiedDir) return readV2Stats(this.unifiedDir);

@@ -25,7 +25,8 @@ export interface NormalizedResources {
   cpuWeight?: number;
   cpuset?: string;
   cpusetMems?: string;
-  pids?: number;
+  /** 'max': no limit (asked for with -1 or "unlimited"). */
+  pids?: number | 'max';
   ioWeight?: number;
   ioThrottles: DeviceThrottle[];
 }
@@ -98,7 +99,8 @@ export function normalizeResources(value: unknown): NormalizedResources | null {
     if (typeof r.cpusetMems !== 'string' || !CPU_LIST.test(r.cpusetMems)) fail('resources.cpusetMems', `expected a node list like "0", got ${describe(r.cpusetMems)}`);
     out.cpusetMems = r.cpusetMems;
   }
-  if (r.pids !== undefined) out.pids = integerIn(r.pids, 'resources.pids', 1, 4194304);
+  if (r.pids === -1 || r.pids === 'unlimited') out.pids = 'max';
+  else if (r.pids !== undefined) out.pids = integerIn(r.pids, 'resources.pids', 1, 4194304);
   if (r.io !== undefined) {
     if (typeof r.io !== 'object' || r.io === null) fail('resources.io', 'expected { weight?, readBps?, writeBps?, readIops?, writeIops? }');
     const io = r.io as Record<string, unknown>;

@@ -99,11 +99,14 @@ ${ID_NOTE}
   logs: `Usage: ts-container logs [OPTIONS] ID
 
 Print what the detached container ID has written: its stdout on stdout, its
-stderr on stderr.
+stderr on stderr. On a terminal, control characters are shown escaped (ESC as
+\\x1b; newlines, tabs and \\r\\n line ends as they are), so the container's
+output cannot drive the terminal; a pipe or file gets the bytes unchanged.
 
 Options:
   -f, --follow    Keep printing new output until the container stops for good
-                  (Ctrl-C ends it)
+                  (Ctrl-C ends it), also across the log's rotation
+      --raw       Write the bytes unchanged also to a terminal
   -h, --help      Show this help
 
 ${ID_NOTE}

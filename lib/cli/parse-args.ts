@@ -9,7 +9,7 @@
  * The commands that act on a container by id are parsed in parse-lifecycle.ts.
  */
 import * as path from 'node:path';
-import type { ContainerOptions, Mount, ResourceOptions } from '../options/types';
+import type { ContainerOptions, LogRotation, Mount, ResourceOptions } from '../options/types';
 import type { RestartPolicy } from '../state/types';
 import { parseByteSize } from '../options/sizes';
 import { UsageError, type HelpTopic } from './usage-error';
@@ -98,11 +98,15 @@ Options:
                               output goes to 'ts-container logs ID'
       --name ID               The container's id (default: a random one)
       --restart POLICY        With -d: no (default), always, unless-stopped, on-failure[:N]
+      --log-opt OPTS          With -d, how the log is capped: max-size=10m,max-file=3 (the
+                              defaults; the log is rotated past max-size, max-file files kept)
       --rm                    Delete the container when it exits: what run without -d always
                               does (accepted for docker's sake); not with -d yet
       --rootfs DIR            Root filesystem directory (default: the host's /, read-only)
       --mount SRC:DST[:ro|rw] Bind-mount host path SRC at DST (repeatable; alias -v)
-      --tmpfs DST[:OPTS]      Mount a tmpfs at DST; OPTS: size=64m,mode=1777,ro (repeatable)
+      --tmpfs DST[:OPTS]      Mount a tmpfs at DST; OPTS: size=64m,mode=1777,ro (repeatable);
+                              at /tmp, /run or /dev/shm it replaces the runtime's own
+      --shm-size BYTES        Size of /dev/shm (default 64m; /tmp gets 1g, /run 64m)
       --network none|host     'none': own network namespace with only lo (default)
       --hostname NAME         Hostname inside the container (default: the container's id)
   -e, --env KEY=VALUE         Set an environment variable; '-e KEY' copies it from here (repeatable)
@@ -116,7 +120,8 @@ Options:
       --cpus N                CPU time as a number of CPUs, e.g. 1.5
       --cpu-weight N          Relative CPU share, 1-10000
       --cpuset-cpus LIST      CPUs the container may use, e.g. 0-1
-      --pids-limit N          Most processes and threads at once
+      --pids-limit N          Most processes and threads at once (default 2048 where the
+                              host has the pids controller; -1: unlimited)
       --usage                 After the command, print its resource usage on stderr
   -t, --tty                   Give COMMAND a terminal of this terminal's size (stderr goes to it too)
   -i, --interactive           With -t, type into COMMAND's terminal (for a shell: -it); without
@@ -144,10 +149,12 @@ const RUN_FLAGS: Record<string, FlagSpec> = {
   detach: { names: ['-d', '--detach'], takesValue: false },
   name: { names: ['--name'], takesValue: true },
   restart: { names: ['--restart'], takesValue: true },
+  logOpt: { names: ['--log-opt'], takesValue: true },
   rm: { names: ['--rm'], takesValue: false },
   rootfs: { names: ['--rootfs'], takesValue: true },
   mount: { names: ['--mount', '-v', '--volume'], takesValue: true },
   tmpfs: { names: ['--tmpfs'], takesValue: true },
+  shmSize: { names: ['--shm-size'], takesValue: true },
   network: { names: ['--network', '--net'], takesValue: true },
   hostname: { names: ['--hostname'], takesValue: true },
   env: { names: ['-e', '--env'], takesValue: true },
@@ -236,6 +243,9 @@ export function parseRun(args: readonly string[], ctx: ParseContext = {}, verb: 
     restart(v, flag) {
       restart = { policy: parseRestartPolicy(v, flag, verb), flag };
     },
+    logOpt(v, flag) {
+      options.log = { ...options.log, ...parseLogOpt(v, flag) };
+    },
     rm(_v, flag) {
       rmFlag = flag;
     },
@@ -248,6 +258,9 @@ export function parseRun(args: readonly string[], ctx: ParseContext = {}, verb: 
     },
     tmpfs(v, flag) {
       mounts.push(parseTmpfsSpec(v, flag));
+    },
+    shmSize(v, flag) {
+      options.tmpfsSizes = { ...options.tmpfsSizes, '/dev/shm': parseSize(v, flag) };
     },
     network(v, flag) {
       if (v !== 'none' && v !== 'host') {
@@ -302,7 +315,7 @@ export function parseRun(args: readonly string[], ctx: ParseContext = {}, verb: 
       resources.cpuset = v;
     },
     pidsLimit(v, flag) {
-      resources.pids = parseCount(v, flag, 1, 4194304);
+      resources.pids = v === '-1' ? -1 : parseCount(v, flag, 1, 4194304);
     },
     usage() {
       printUsage = true;
@@ -446,6 +459,20 @@ function parseSize(v: string, flag: string): string | number {
     throw new UsageError(`${flag}: expected bytes or a size like 512m, got '${v}'`, flag);
   }
   return v;
+}
+
+/** docker's `--log-opt max-size=10m,max-file=3` (the two options the json-file driver caps with). */
+function parseLogOpt(v: string, flag: string): LogRotation {
+  const log: LogRotation = {};
+  for (const opt of v.split(',')) {
+    const eq = opt.indexOf('=');
+    const key = eq < 0 ? opt : opt.slice(0, eq);
+    const value = eq < 0 ? '' : opt.slice(eq + 1);
+    if (key === 'max-size') log.maxSize = parseSize(value, `${flag} max-size`);
+    else if (key === 'max-file') log.maxFiles = parseCount(value, `${flag} max-file`, 1, 100);
+    else throw new UsageError(`${flag}: unknown log option '${opt}' (known: max-size=, max-file=)`, flag);
+  }
+  return log;
 }
 
 function parseCount(v: string, flag: string, min: number, max: number): number {

@@ -57,6 +57,8 @@ export interface LogsCommand extends StateRootField {
   kind: 'logs';
   id: string;
   follow: boolean;
+  /** Write the container's bytes as they are, control characters and all, also to a terminal. */
+  raw: boolean;
 }
 
 export interface KillCommand extends StateRootField {
@@ -298,9 +300,14 @@ export function parseLifecycleCommand(
       return withRoot({ kind: 'ps', id: oneId('ps', s.positionals), json: s.flags.length > 0 }, ctx);
     }
     case 'logs': {
-      const s = scan('logs', args, { follow: { names: ['-f', '--follow'], takesValue: false } }, false);
+      const s = scan('logs', args, {
+        follow: { names: ['-f', '--follow'], takesValue: false },
+        raw: { names: ['--raw'], takesValue: false },
+      }, false);
       if (s.help) return help('logs');
-      return withRoot({ kind: 'logs', id: oneId('logs', s.positionals), follow: s.flags.length > 0 }, ctx);
+      const follow = s.flags.some((f) => f.key === 'follow');
+      const raw = s.flags.some((f) => f.key === 'raw');
+      return withRoot({ kind: 'logs', id: oneId('logs', s.positionals), follow, raw }, ctx);
     }
     case 'kill':
       return parseKill(args, ctx);

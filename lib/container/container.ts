@@ -30,6 +30,7 @@ import { watchRecordedExit } from '../process/recorded-exit';
 import { ContainerCgroup } from '../cgroups/container-cgroup';
 import { endCgroupsNamed, isHelperProcess, removeStaleCgroups } from '../cgroups/stale-cgroups';
 import { normalizeResources } from '../cgroups/resources';
+import { DEFAULT_PIDS_LIMIT } from '../options/defaults';
 import type { CgroupStats } from '../cgroups/stats';
 import { ContainerDirectory, type SavedConfig, type StateRecord } from '../state/container-directory';
 import { observe, observeAsync, type Observed } from '../state/observe';
@@ -687,6 +688,14 @@ export class Container {
     void removeStaleCgroups(this.#config.cgroupParent);
     await endCgroupsNamed(this.id, this.#config.cgroupParent);
     const cgroup = ContainerCgroup.create(this.id, this.#config.cgroupParent, this.#config.resources);
+    if (this.#config.resources?.pids === undefined) {
+      try {
+        cgroup.setDefaultPidsLimit(DEFAULT_PIDS_LIMIT);
+      } catch (error) {
+        cgroup.removeNow();
+        throw error;
+      }
+    }
     this.#cgroup = cgroup;
     liveCgroups.add(cgroup);
     return cgroup;

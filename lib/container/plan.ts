@@ -80,6 +80,7 @@ export function lifecycleEntries(config: ContainerConfig, directory: ContainerDi
   const lifecycle = config.lifecycle;
   if (!lifecycle.detach) return entries;
   entries.push(['detach', true], ['monitor.dir', directory.dir], ['monitor.log', directory.logPath]);
+  entries.push(['log.max_size', lifecycle.log.maxSize], ['log.max_files', lifecycle.log.maxFiles]);
   entries.push(['restart.policy', lifecycle.restart.policy], ['restart.max', lifecycle.restart.maxRetries]);
   for (const dir of cgroup.directories()) entries.push(['cgroup.dir', dir]);
   return entries;
@@ -121,6 +122,10 @@ export function runPlan(
       if (m.sizeBytes !== undefined) entries.push(['mount.size', m.sizeBytes]);
       entries.push(['mount.mode', m.mode]);
     }
+  }
+  // The runtime's own tmpfs mounts get these sizes; a path left out gets the kernel's (half of RAM).
+  for (const [target, bytes] of Object.entries(config.tmpfsSizes)) {
+    if (bytes !== null) entries.push(['tmpfs.size', `${target} ${bytes}`]);
   }
   for (const p of MASKED_PATHS) entries.push(['masked', p]);
   for (const p of READONLY_PATHS) entries.push(['readonly', p]);

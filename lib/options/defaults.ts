@@ -62,3 +62,23 @@ export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/
 /** A user namespace with `userns: true`: container ids 0-65535 are host ids 100000-165535. */
 export const DEFAULT_USERNS_BASE = 100000;
 export const DEFAULT_USERNS_SIZE = 65536;
+
+/** Podman's default pids limit: a fork bomb stops there instead of filling the host's pid table. */
+export const DEFAULT_PIDS_LIMIT = 2048;
+
+/**
+ * The size of each tmpfs the runtime mounts on its own (by default the kernel gives each
+ * half of RAM): 64 MiB as Docker's /dev/shm for the small ones, 1 GiB for the temporary
+ * directories. The `tmpfsSizes` option or a mount of the caller's own at the path overrides it.
+ */
+export const DEFAULT_TMPFS_SIZES: Readonly<Record<string, number>> = {
+  '/dev/shm': 64 * 1024 ** 2,
+  '/run': 64 * 1024 ** 2,
+  '/var/run': 64 * 1024 ** 2,
+  '/tmp': 1024 ** 3,
+  '/var/tmp': 1024 ** 3,
+};
+
+/** A detached container's log, as docker's json-file driver is often set: 3 files of 10 MiB. */
+export const DEFAULT_LOG_MAX_SIZE = '10m';
+export const DEFAULT_LOG_MAX_FILES = 3;

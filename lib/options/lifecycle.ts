@@ -5,6 +5,8 @@
 import type { RestartPolicy } from '../state/types';
 import { resolveStateRoot } from '../state/state-root';
 import { fail } from './option-error';
+import { parseByteSize } from './sizes';
+import { DEFAULT_LOG_MAX_FILES, DEFAULT_LOG_MAX_SIZE } from './defaults';
 
 export interface NormalizedRestart {
   policy: 'no' | 'always' | 'unless-stopped' | 'on-failure';
@@ -21,6 +23,8 @@ export interface LifecycleConfig {
   annotations: Record<string, string>;
   /** The main process's argv when create() or spawn() gets none. */
   command: string[] | null;
+  /** A detached container's log: rotated past maxSize bytes, maxFiles files kept in all. */
+  log: { maxSize: number; maxFiles: number };
 }
 
 const RESTART_PATTERN = /^(no|always|unless-stopped|on-failure)(?::(\d{1,9}))?$/;
@@ -54,12 +58,40 @@ export function checkCommand(value: unknown, where = 'command'): string[] | null
   return [...(value as string[])];
 }
 
+/** The smallest log file: a few frames of 64 KiB (the monitor's read size) fit in it. */
+const MIN_LOG_SIZE = 64 * 1024;
+
+export function checkLogRotation(value: unknown, where = 'log'): LifecycleConfig['log'] {
+  const log = { maxSize: parseByteSize(DEFAULT_LOG_MAX_SIZE) as number, maxFiles: DEFAULT_LOG_MAX_FILES };
+  if (value === undefined) return log;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(where, 'expected { maxSize?, maxFiles? }');
+  for (const key of Object.keys(value)) {
+    if (key !== 'maxSize' && key !== 'maxFiles') fail(`${where}.${key}`, 'unknown option (expected one of maxSize, maxFiles)');
+  }
+  const { maxSize, maxFiles } = value as { maxSize?: unknown; maxFiles?: unknown };
+  if (maxSize !== undefined) {
+    const bytes = parseByteSize(maxSize);
+    if (bytes === undefined || bytes < MIN_LOG_SIZE) {
+      fail(`${where}.maxSize`, `expected bytes or a size like "10m", at least 64k, got ${JSON.stringify(maxSize) ?? String(maxSize)}`);
+    }
+    log.maxSize = bytes;
+  }
+  if (maxFiles !== undefined) {
+    if (typeof maxFiles !== 'number' || !Number.isInteger(maxFiles) || maxFiles < 1 || maxFiles > 100) {
+      fail(`${where}.maxFiles`, `expected a whole number of files from 1 to 100, got ${JSON.stringify(maxFiles) ?? String(maxFiles)}`);
+    }
+    log.maxFiles = maxFiles;
+  }
+  return log;
+}
+
 export function normalizeLifecycle(options: {
   detach?: unknown;
   restart?: unknown;
   stateRoot?: unknown;
   annotations?: unknown;
   command?: unknown;
+  log?: unknown;
 }): LifecycleConfig {
   if (options.detach !== undefined && typeof options.detach !== 'boolean') fail('detach', 'expected a boolean');
   const detach = options.detach === true;
@@ -73,5 +105,6 @@ export function normalizeLifecycle(options: {
     stateRoot: resolveStateRoot(options.stateRoot),
     annotations: checkAnnotations(options.annotations),
     command: checkCommand(options.command),
+    log: checkLogRotation(options.log),
   };
 }

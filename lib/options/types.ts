@@ -88,8 +88,11 @@ export interface ResourceOptions {
   cpuset?: string;
   /** Memory nodes, e.g. "0". */
   cpusetMems?: string;
-  /** Most processes and threads at once. */
-  pids?: number;
+  /**
+   * Most processes and threads at once. Default 2048 where the host has the pids controller
+   * (skipped where it has none); -1 or "unlimited": no limit.
+   */
+  pids?: number | -1 | 'unlimited';
   io?: {
     weight?: number;
     readBps?: DeviceRate[];
@@ -105,6 +108,14 @@ export interface TerminalSize {
   columns: number;
   /** 1-65535. */
   rows: number;
+}
+
+/** How a detached container's log is capped, as docker's `--log-opt max-size=10m,max-file=3`. */
+export interface LogRotation {
+  /** The log file is rotated before it grows past this (default "10m"; at least "64k"). */
+  maxSize?: ByteSize;
+  /** Files kept, the current one included (default 3); the oldest is removed. */
+  maxFiles?: number;
 }
 
 export interface ContainerOptions {
@@ -156,6 +167,14 @@ export interface ContainerOptions {
    * container ends with its maker.
    */
   detach?: boolean;
+  /** A detached container's log: rotated and capped; default { maxSize: '10m', maxFiles: 3 }. */
+  log?: LogRotation;
+  /**
+   * Sizes of the tmpfs mounts the runtime makes on its own, by path: '/tmp' and '/var/tmp'
+   * (default 1 GiB each), '/run', '/var/run' and '/dev/shm' (64 MiB each); -1 for the
+   * kernel's default (half of RAM). A mount of your own at one of these paths replaces it.
+   */
+  tmpfsSizes?: Partial<Record<'/tmp' | '/var/tmp' | '/run' | '/var/run' | '/dev/shm', ByteSize | -1>>;
   /** Docker's restart policies, applied by the monitor of a detached container. Default 'no'. */
   restart?: RestartPolicy;
   /** The state directory root; see resolveStateRoot. Default /run/ts-container for root. */

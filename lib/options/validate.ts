@@ -15,6 +15,7 @@ import { NormalizedResources, normalizeResources } from '../cgroups/resources';
 import { normalizeSeccomp, type SeccompSetting } from '../container/seccomp-setup';
 import { DEFAULT_PATH, DEFAULT_USERNS_BASE, DEFAULT_USERNS_SIZE } from './defaults';
 import { checkTty, checkTtyStdio } from './tty';
+import { checkTmpfsSizes, type TmpfsSizes } from './tmpfs-sizes';
 
 export interface NormalizedUser {
   uid: number;
@@ -47,8 +48,10 @@ export interface ContainerConfig {
   seccomp: SeccompSetting;
   /** The main process's terminal size, or null for none. */
   tty: TerminalSize | null;
-  /** detach, restart, stateRoot, annotations, command. */
+  /** detach, restart, stateRoot, annotations, command, log. */
   lifecycle: LifecycleConfig;
+  /** The sizes of the tmpfs mounts the runtime makes on its own. */
+  tmpfsSizes: TmpfsSizes;
 }
 
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -56,7 +59,7 @@ const HOSTNAME_PATTERN = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z
 const CONTAINER_KEYS = new Set([
   'id', 'rootfs', 'readonly', 'hostname', 'mounts', 'env', 'cwd', 'user', 'network', 'init', 'userns', 'timens',
   'capabilities', 'rlimits', 'resources', 'cgroupParent', 'seccomp', 'detach', 'restart', 'stateRoot', 'annotations',
-  'command', 'tty',
+  'command', 'tty', 'log', 'tmpfsSizes',
 ]);
 const PROCESS_KEYS = new Set(['stdio', 'env', 'cwd', 'user', 'signal', 'timeout', 'killSignal', 'tty']);
 const RLIMIT_NAMES: readonly RlimitName[] = [
@@ -304,6 +307,7 @@ export function normalizeContainerOptions(options: ContainerOptions | undefined)
     seccomp: normalizeSeccomp(options.seccomp),
     tty: checkTty(options.tty),
     lifecycle: normalizeLifecycle(options),
+    tmpfsSizes: checkTmpfsSizes(options.tmpfsSizes),
   };
 }
 

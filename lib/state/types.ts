@@ -54,10 +54,13 @@ export type ContainerListEntry =
 
 /** One chunk of a detached container's output, as the monitor logged it. */
 export interface LogRecord {
-  stream: 'stdout' | 'stderr';
+  /** 'dropped': the monitor could not write some output here (e.g. a full disk); `data` is empty. */
+  stream: 'stdout' | 'stderr' | 'dropped';
   /** When the monitor read it. */
   time: Date;
   data: Buffer;
+  /** For a 'dropped' record: how many bytes of output were lost at this point. */
+  droppedBytes?: number;
 }
 
 export interface LogOptions {

@@ -56,6 +56,9 @@ describe('normalizeResources', () => {
       ioThrottles: [],
     });
     expect(normalizeResources({ cpuWeight: 10000, pids: 4194304 })).toMatchObject({ cpuWeight: 10000, pids: 4194304 });
+    // No limit, as memorySwap says it: -1 or "unlimited" (the default would be 2048).
+    expect(normalizeResources({ pids: -1 })).toMatchObject({ pids: 'max' });
+    expect(normalizeResources({ pids: 'unlimited' })).toMatchObject({ pids: 'max' });
   });
 
   test('io: weight and throttles by device number', () => {
@@ -103,7 +106,7 @@ describe('normalizeResources', () => {
     [{ cpuset: '0,,1' }, /^resources\.cpuset: /],
     [{ cpusetMems: 'x' }, /^resources\.cpusetMems: /],
     [{ pids: 0 }, /^resources\.pids: /],
-    [{ pids: -1 }, /^resources\.pids: /],
+    [{ pids: -2 }, /^resources\.pids: /],
     [{ pids: 4194305 }, /^resources\.pids: /],
     [{ pids: 2.5 }, /^resources\.pids: /],
     [{ pids: '10' }, /^resources\.pids: /],
