@@ -671,7 +671,7 @@ export class Container {
   }
 
   /** The whole container's usage, read from its cgroup as the main process exits. */
-  #containerUsage(own: ProcessResources, wallMs: number): Usage {
+  #containerUsage(own: ProcessResources, wallMs: number): Omit<Usage, 'setupMs'> {
     const fromProcess = processUsage(own, wallMs, false);
     if (!this.#cgroup) return fromProcess;
     try {
