@@ -18,8 +18,15 @@ const POINTER_BYTES = 8;
 
 type RlimitEntry = { name: RlimitName; soft: number | 'unlimited' };
 
-/** This process's soft stack limit, which the helper and so the program inherit. */
+let cachedStackLimit: number | undefined;
+
+/** This process's soft stack limit, which the helper and so the program inherit (read once). */
 function ownStackLimit(): number {
+  cachedStackLimit ??= readStackLimit();
+  return cachedStackLimit;
+}
+
+function readStackLimit(): number {
   try {
     const line = fs.readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max stack size'));
     const soft = line?.slice('Max stack size'.length).trim().split(/\s+/)[0];
