@@ -2,12 +2,14 @@
  * A terminal session ends with its program: a process the program left behind, which keeps the
  * pty open and writes to it (a NUL every 100 ms) and reads from it (a fake prompt), holds the
  * session open no longer than a short grace period after the exit, and nothing written to the
- * session's stdin after the exit reaches it.
+ * session's stdin after the exit reaches it; `ts-container exec -it` returns and gives the
+ * terminal back.
  */
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { ContainerProcess } from '../lib';
+import { Container, type ContainerProcess } from '../lib';
 import type { ContainerOptions } from '../lib/options/types';
 import { ensureBusyboxRootfs } from './support/busybox-rootfs';
 import { useContainers } from './support/containers';
@@ -38,11 +40,11 @@ const LEAVES_HOLDERS = [
   ].join('\n'),
 ];
 
-async function fileInContainer(c: ReturnType<typeof make>, file: string): Promise<string> {
+async function fileInContainer(c: Container, file: string): Promise<string> {
   return (await c.exec(['sh', '-c', `cat ${file} 2>/dev/null || true`]).output()).stdout;
 }
 
-async function waitForText(c: ReturnType<typeof make>, file: string, text: string): Promise<string> {
+async function waitForText(c: Container, file: string, text: string): Promise<string> {
   for (;;) {
     const content = await fileInContainer(c, file);
     if (content.includes(text)) return content;
@@ -81,3 +83,48 @@ test('what is typed after the program exits, before the session closes, is not r
   await new Promise((resolve) => p.once('close', resolve));
   expect(await waitForText(c, '/tmp/got', 'eof')).toBe('eof\n');
 }, 20000);
+
+const hasTmux = spawnSync('tmux', ['-V']).status === 0;
+if (!hasTmux) console.warn('test/tty-end.test.ts: tmux not found, skipping the exec -it session test (apt-get install tmux)');
+
+(hasTmux ? test : test.skip)('exec -it returns, with the terminal back as it was, though the program left such processes behind', async () => {
+  const ROOT = path.resolve(__dirname, '..');
+  const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
+  const MAIN = path.join(ROOT, 'lib', 'cli', 'main.ts');
+  const stateRoot = options().stateRoot as string;
+  const socket = `ts-container-tty-end-${process.pid}`;
+  const tmux = (...args: string[]): string => {
+    const r = spawnSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`tmux ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+  const cli = (...args: string[]) => spawnSync(TSX, [MAIN, '--root', stateRoot, ...args], { cwd: ROOT, encoding: 'utf8' });
+  const id = `tty-end-${process.pid}`;
+  try {
+    // Read-only: its /tmp is a tmpfs of its own, not the shared test rootfs's.
+    expect(cli('run', '-d', '--readonly', '--name', id, '--rootfs', rootfs, '--', 'sleep', '600').status).toBe(0);
+    const program = LEAVES_HOLDERS.map((word) => `'${word.replace(/'/g, `'\\''`)}'`).join(' ');
+    const command =
+      `${TSX} ${MAIN} --root ${stateRoot} exec -it ${id} ${program}; echo "EXEC-EXITED=$?"; ` +
+      `stty -a | grep -o -- '-*icanon' | sed 's/^/MODE=/'; sleep 600`;
+    tmux('new-session', '-d', '-s', 'tty-end', '-x', '80', '-y', '24', '-c', ROOT, command);
+    // Bounded, so that a session that never ends still leaves nothing behind (finally below).
+    for (const deadline = Date.now() + 20000; ; ) {
+      const text = tmux('capture-pane', '-p', '-t', 'tty-end');
+      if (Date.now() > deadline) throw new Error(`exec -it did not return:\n${text}`);
+      if (/^MODE=/m.test(text)) {
+        expect(text).toMatch(/^EXEC-EXITED=0$/m);
+        expect(text).toMatch(/^MODE=icanon$/m);
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    // Typed now, it reaches the pane's own shell; the reader left in the container saw only the end.
+    tmux('send-keys', '-t', 'tty-end', 'typed-after-exit', 'Enter');
+    const c = await Container.get(id, { stateRoot });
+    expect(await waitForText(c, '/tmp/got', 'eof')).toBe('eof\n');
+  } finally {
+    spawnSync('tmux', ['-L', socket, 'kill-server']);
+    cli('delete', '-f', id);
+  }
+}, 30000);
