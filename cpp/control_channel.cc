@@ -4,6 +4,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -69,8 +70,15 @@ int pass_sender_pids(int socket_fd) {
 long receive_message_from(int socket_fd, std::string* bytes, int* received_fd, pid_t* sender, int flags) {
   *received_fd = -1;
   if (sender) *sender = -1;
-  // Plans are small; a seqpacket message larger than this is truncated and refused.
-  std::vector<char> buffer(1 << 20);
+  // A plan carries the program's arguments and environment (up to a few MiB): the message's
+  // size is asked first (MSG_TRUNC gives a seqpacket's real length), with a bound above.
+  constexpr size_t kMostBytes = 64u << 20;
+  ssize_t size;
+  do {
+    size = recv(socket_fd, nullptr, 0, MSG_PEEK | MSG_TRUNC | flags);
+  } while (size < 0 && errno == EINTR);
+  if (size < 0) return -errno;
+  std::vector<char> buffer(std::min<size_t>(std::max<size_t>(static_cast<size_t>(size), 1), kMostBytes));
   struct iovec iov;
   iov.iov_base = buffer.data();
   iov.iov_len = buffer.size();

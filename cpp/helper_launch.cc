@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -149,6 +150,18 @@ void reap_unnamed_children(pid_t helper_pid) {
   closedir(proc);
 }
 
+// A plan is one message, and a message must fit the sender's buffer (about 200 KiB by default):
+// a program's arguments and environment may take up to a quarter of its stack limit. Root may
+// go past net.core.wmem_max (SO_SNDBUFFORCE); else the plan fails to go, as too big (E2BIG).
+void make_room_for(int socket_fd, size_t message_size) {
+  constexpr size_t kSlack = 64 * 1024;
+  if (message_size < 128 * 1024) return;
+  int wanted = static_cast<int>(std::min<size_t>(message_size + kSlack, 64u << 20));
+  if (setsockopt(socket_fd, SOL_SOCKET, SO_SNDBUFFORCE, &wanted, sizeof wanted) < 0) {
+    setsockopt(socket_fd, SOL_SOCKET, SO_SNDBUF, &wanted, sizeof wanted);
+  }
+}
+
 }  // namespace
 
 LaunchedHelper launch_helper(const std::string& helper_path, const std::string& plan, const int stdio_fds[3],
@@ -201,8 +214,10 @@ LaunchedHelper launch_helper(const std::string& helper_path, const std::string& 
     throw;
   }
   close_all();
+  make_room_for(helper.control_fd, plan.size());
   int rc = send_message(helper.control_fd, plan, -1);
   if (rc < 0) {
+    helper.send_error = -rc;
     // The helper gets end of file and exits; it is reaped by await_helper.
     shutdown(helper.control_fd, SHUT_WR);
   }
@@ -277,7 +292,11 @@ HelperOutcome await_helper(const LaunchedHelper& helper, const std::function<voi
     outcome.report.err = n < 0 ? static_cast<int>(-n) : EPIPE;
     // A detached container's helper exits at once and leaves the report to its
     // monitor: a clean exit without a report means the monitor died first.
-    if (WIFSIGNALED(status)) {
+    if (helper.send_error == EMSGSIZE || helper.send_error == ENOBUFS) {
+      // The plan was too big to send: its arguments and environment, as execve's E2BIG.
+      outcome.report.step = "exec";
+      outcome.report.err = E2BIG;
+    } else if (WIFSIGNALED(status)) {
       outcome.report.step = "helper killed by signal " + std::to_string(WTERMSIG(status));
     } else if (WEXITSTATUS(status) == 0) {
       outcome.report.step = "the container's monitor ended before it reported";

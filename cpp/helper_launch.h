@@ -16,6 +16,7 @@ namespace tsc {
 struct LaunchedHelper {
   pid_t pid = -1;
   int control_fd = -1;  // Node's end, close-on-exec
+  int send_error = 0;   // errno of a plan that could not be sent (the helper then exits unreported)
 };
 
 // Returns the launched helper, or throws SetupError for a failure to start it.

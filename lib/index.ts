@@ -8,6 +8,7 @@ import './polyfills';
  */
 export { Container } from './container/container';
 export { ContainerProcess } from './process/container-process';
+export type { OutputOptions } from './process/container-process';
 export {
   ContainerSetupError,
   ContainerStoppedError,

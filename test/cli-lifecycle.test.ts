@@ -242,6 +242,15 @@ e2e('ts-container lifecycle commands (real containers)', () => {
     expect(listRow(id)?.STATUS).toBe('stopped (SIGKILL)');
   });
 
+  test('kill without a signal is SIGKILL, as docker and the library: a PID 1 that ignores SIGTERM stops', async () => {
+    const id = track('killdefault');
+    // PID 1 of a PID namespace ignores SIGTERM when it has no handler: only SIGKILL ends `sleep`.
+    ok(['run', '-d', '--name', id, '--', 'sleep', '1000']);
+    ok(['kill', id]);
+    await waitFor('the container to stop', () => stateOf(id).status === 'stopped');
+    expect(listRow(id)?.STATUS).toBe('stopped (SIGKILL)');
+  });
+
   test('pause and resume', () => {
     const id = track('frozen');
     ok(['run', '-d', '--name', id, '--', 'sleep', '1000']);

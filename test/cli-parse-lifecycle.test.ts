@@ -226,8 +226,8 @@ describe('exec', () => {
 });
 
 describe('kill', () => {
-  test('default SIGTERM; names with or without SIG, any case; numbers; -s as docker', () => {
-    expect(parse(['kill', 'c1'])).toEqual({ kind: 'kill', id: 'c1', signal: 'SIGTERM' });
+  test('default SIGKILL (as docker and the library); names with or without SIG, any case; numbers; -s as docker', () => {
+    expect(parse(['kill', 'c1'])).toEqual({ kind: 'kill', id: 'c1', signal: 'SIGKILL' });
     expect(parse(['kill', 'c1', 'KILL'])).toEqual({ kind: 'kill', id: 'c1', signal: 'SIGKILL' });
     expect(parse(['kill', 'c1', 'SIGHUP'])).toEqual({ kind: 'kill', id: 'c1', signal: 'SIGHUP' });
     expect(parse(['kill', 'c1', 'usr1'])).toEqual({ kind: 'kill', id: 'c1', signal: 'SIGUSR1' });

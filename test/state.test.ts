@@ -275,7 +275,7 @@ describe('detached containers', () => {
       await c.destroy();
     `);
     expect(result).toMatchObject({ code: 0, stderr: '' });
-    expect(JSON.parse(result.stdout)).toEqual({ exitCode: 6, signal: null });
+    expect(JSON.parse(result.stdout)).toEqual({ exitCode: 6, signal: null, killed: false, timedOut: false });
   });
 
   test('logs({ follow }) streams output as it comes, until the container stops', async () => {

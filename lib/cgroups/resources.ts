@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import type { ResourceOptions } from '../options/types';
 import { fail } from '../options/option-error';
 import { parseByteSize } from '../options/sizes';
+import { MEMORY_MIN_BYTES, onlineCpus, onlineMemoryNodes, parseIdList, usableCpuCount } from '../options/host-limits';
 
 export const CPU_PERIOD_US = 100_000;
 
@@ -66,6 +67,16 @@ function deviceNumbers(device: unknown, where: string): { major: number; minor: 
   return { major, minor };
 }
 
+/** Every id of the list must exist and be online: the kernel refuses the list otherwise (ERANGE). */
+function checkOnline(list: string, online: Set<number>, where: string, what: string): void {
+  const ids = parseIdList(list);
+  if (!ids) fail(where, `expected ranges that go upwards like "0-1,3", got ${describe(list)}`);
+  const missing = ids.filter((id) => !online.has(id));
+  if (missing.length > 0) {
+    fail(where, `${what} ${missing.slice(0, 8).join(', ')} not present or not online (online: ${[...online].join(',') || 'none'})`);
+  }
+}
+
 export function normalizeResources(value: unknown): NormalizedResources | null {
   if (value === undefined) return null;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('resources', 'expected an object');
@@ -75,7 +86,10 @@ export function normalizeResources(value: unknown): NormalizedResources | null {
     if (!known.includes(key)) fail(`resources.${key}`, `unknown option (expected one of ${known.join(', ')})`);
   }
   const out: NormalizedResources = { ioThrottles: [] };
-  if (r.memory !== undefined) out.memoryBytes = bytes(r.memory, 'resources.memory');
+  if (r.memory !== undefined) {
+    out.memoryBytes = bytes(r.memory, 'resources.memory');
+    if (out.memoryBytes < MEMORY_MIN_BYTES) fail('resources.memory', `must be at least 6m (${MEMORY_MIN_BYTES} bytes), as docker's, got ${describe(r.memory)}`);
+  }
   if (r.memorySwap !== undefined) {
     if (r.memorySwap === -1 || r.memorySwap === 'unlimited') out.memorySwapBytes = -1;
     else {
@@ -88,15 +102,20 @@ export function normalizeResources(value: unknown): NormalizedResources | null {
     if (typeof r.cpus !== 'number' || !(r.cpus >= 0.01) || !Number.isFinite(r.cpus)) {
       fail('resources.cpus', `expected a number of CPUs like 1.5 (at least 0.01), got ${describe(r.cpus)}`);
     }
+    // As docker: no more CPUs than this process may use (which also keeps the quota in the kernel's range).
+    const cpus = usableCpuCount();
+    if (r.cpus > cpus) fail('resources.cpus', `expected 0.01 to ${cpus}, as there are only ${cpus} CPUs available, got ${describe(r.cpus)}`);
     out.cpuQuotaUs = Math.round(r.cpus * CPU_PERIOD_US);
   }
   if (r.cpuWeight !== undefined) out.cpuWeight = integerIn(r.cpuWeight, 'resources.cpuWeight', 1, 10000);
   if (r.cpuset !== undefined) {
     if (typeof r.cpuset !== 'string' || !CPU_LIST.test(r.cpuset)) fail('resources.cpuset', `expected a CPU list like "0-1,3", got ${describe(r.cpuset)}`);
+    checkOnline(r.cpuset, onlineCpus(), 'resources.cpuset', 'CPU');
     out.cpuset = r.cpuset;
   }
   if (r.cpusetMems !== undefined) {
     if (typeof r.cpusetMems !== 'string' || !CPU_LIST.test(r.cpusetMems)) fail('resources.cpusetMems', `expected a node list like "0", got ${describe(r.cpusetMems)}`);
+    checkOnline(r.cpusetMems, onlineMemoryNodes(), 'resources.cpusetMems', 'memory node');
     out.cpusetMems = r.cpusetMems;
   }
   if (r.pids === -1 || r.pids === 'unlimited') out.pids = 'max';

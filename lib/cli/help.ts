@@ -114,8 +114,8 @@ ${ID_NOTE}
 
   kill: `Usage: ts-container kill [OPTIONS] ID [SIGNAL]
 
-Send SIGNAL (default SIGTERM) to every process of container ID. SIGNAL is a
-name with or without SIG (KILL, SIGHUP) or a number. Prints the id.
+Send SIGNAL (default SIGKILL, as docker kill) to every process of container ID.
+SIGNAL is a name with or without SIG (KILL, SIGHUP) or a number. Prints the id.
 
 Options:
   -s, --signal SIGNAL   The signal, as docker kill takes it

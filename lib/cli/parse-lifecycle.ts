@@ -382,7 +382,10 @@ function parseExec(args: readonly string[], ctx: LifecycleContext): ExecCommand 
   return withRoot(cmd, ctx);
 }
 
-/** `kill ID [SIGNAL]` as runc has it, or docker's `kill [-s SIGNAL] ID`; default SIGTERM as runc. */
+/**
+ * `kill ID [SIGNAL]` as runc has it, or docker's `kill [-s SIGNAL] ID`; default SIGKILL, as docker's
+ * `kill` and the library's kill(): a PID 1 without a handler ignores SIGTERM.
+ */
 function parseKill(args: readonly string[], ctx: LifecycleContext): KillCommand | { kind: 'help'; topic: 'kill' } {
   // Flags end at the id, so that a signal given as `-9` after it is read as a (bad) signal, not a flag.
   const s = scan('kill', args, { signal: { names: ['-s', '--signal'], takesValue: true } }, true);
@@ -398,6 +401,6 @@ function parseKill(args: readonly string[], ctx: LifecycleContext): KillCommand 
     ? parseSignal(flag.value, flag.name, 'kill', flag.name)
     : positionalSignal !== undefined
       ? parseSignal(positionalSignal, 'kill', 'kill')
-      : 'SIGTERM';
+      : 'SIGKILL';
   return withRoot({ kind: 'kill', id: parseContainerId(id, 'kill', 'kill'), signal }, ctx);
 }

@@ -136,8 +136,11 @@ export async function runCommand(cmd: RunCommand, io: RunIO = {}): Promise<numbe
 /** One line for --usage: what the container used, as a contest judge's meta file would list it. */
 export function formatUsage(usage: Usage): string {
   const mib = (bytes: number): string => (bytes / 1048576).toFixed(1);
+  // A short program runs for a fraction of a millisecond: "0 ms" would read as a bug.
+  const ms = (value: number): string => value.toFixed(value < 10 ? 1 : 0);
   return (
-    `usage: wall ${usage.wallMs.toFixed(0)} ms, cpu user ${usage.cpuUserMs.toFixed(0)} ms, ` +
+    `usage: setup ${ms(usage.setupMs)} ms, wall ${ms(usage.wallMs)} ms (from exec to exit), ` +
+    `cpu user ${usage.cpuUserMs.toFixed(0)} ms, ` +
     `system ${usage.cpuSystemMs.toFixed(0)} ms, max rss ${mib(usage.maxRssBytes)} MiB, oom-killed ${usage.oomKilled ? 'yes' : 'no'}`
   );
 }

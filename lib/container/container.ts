@@ -23,6 +23,7 @@ import {
 import { helperPath, native } from '../native/binding';
 import { ContainerProcess } from '../process/container-process';
 import { checkStdio, resolveStdio, type ResolvedStdio } from '../process/stdio';
+import { checkArgumentSize } from '../process/argument-limits';
 import { toSignalNumber } from '../process/signals';
 import { killLiveProcessesOnExit } from '../process/live-processes';
 import { processUsage } from '../process/usage';
@@ -311,6 +312,7 @@ export class Container {
     const command = argv ?? this.#config.lifecycle.command;
     if (!command) fail('argv', 'expected the program and its arguments (or the command option)');
     const { argv: args, process } = normalizeProcessOptions(command, options, this.#config, 'main');
+    checkArgumentSize(args, process.env, this.#config.rlimits);
     const detach = this.#config.lifecycle.detach;
     if (detach && options?.stdio !== undefined) {
       fail('stdio', "a detached container's output goes to its log (c.logs()); leave stdio unset");
@@ -450,6 +452,7 @@ export class Container {
   /** Runs another process inside the running container: its namespaces, cgroup, user, capabilities. */
   exec(argv: string[], options?: ProcessOptions): ContainerProcess {
     const { argv: args, process } = normalizeProcessOptions(argv, options, this.#config);
+    checkArgumentSize(args, process.env, this.#config.rlimits);
     checkStdio(options?.stdio);
     if (this.#destroyed) throw new ContainerStateError(`container ${this.id} has been destroyed`);
     const main = this.#main;
@@ -722,7 +725,7 @@ export class Container {
   }
 
   /** The whole container's usage, read from its cgroup as the main process exits. */
-  #containerUsage(own: ProcessResources, wallMs: number): Usage {
+  #containerUsage(own: ProcessResources, wallMs: number): Omit<Usage, 'setupMs'> {
     const fromProcess = processUsage(own, wallMs, false);
     if (!this.#cgroup) return fromProcess;
     try {

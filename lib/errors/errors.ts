@@ -40,11 +40,26 @@ export interface SpawnError extends Error {
 }
 
 export function spawnError(argv: string[], errno: number): SpawnError {
+  if (errno === os.constants.errno.E2BIG) return argumentsTooLongError(argv);
   const code = errnoName(errno);
   const error = new Error(`spawn ${argv[0]} ${code}`) as SpawnError;
   error.errno = -errno;
   error.code = code;
   error.syscall = `spawn ${argv[0]}`;
+  error.path = argv[0];
+  error.spawnargs = argv.slice(1);
+  return error;
+}
+
+/**
+ * The arguments and environment exceed what execve takes (E2BIG): shaped as Node's spawn()
+ * throws it, `spawn E2BIG` with syscall 'spawn', whether found before the helper ran or by it.
+ */
+export function argumentsTooLongError(argv: string[]): SpawnError {
+  const error = new Error('spawn E2BIG') as SpawnError;
+  error.errno = -os.constants.errno.E2BIG;
+  error.code = 'E2BIG';
+  error.syscall = 'spawn';
   error.path = argv[0];
   error.spawnargs = argv.slice(1);
   return error;

@@ -8,6 +8,10 @@ export function parseByteSize(value: unknown): number | undefined {
   if (typeof value !== 'string') return undefined;
   const match = /^\s*(\d+(?:\.\d+)?)\s*([bkmgt]?)i?b?\s*$/i.exec(value);
   if (!match) return undefined;
-  const bytes = Math.round(Number(match[1]) * UNITS[match[2].toLowerCase()]);
+  const unit = UNITS[match[2].toLowerCase()];
+  const exact = Number(match[1]) * unit;
+  // "0.5" (bytes) is no size; "1.2g" is, in whole bytes.
+  if (unit === 1 && !Number.isInteger(exact)) return undefined;
+  const bytes = Math.floor(exact);
   return Number.isSafeInteger(bytes) ? bytes : undefined;
 }

@@ -210,8 +210,17 @@ export interface ProcessOptions {
 
 /** What a process (or, for the main process, the whole container) used. */
 export interface Usage {
-  /** From start to exit, as Node saw it. */
+  /**
+   * From the program's start (the helper's report that it exec'd, or for create(), that it
+   * waits at its start gate) to its exit, as Node saw it. The setup before is `setupMs`: an
+   * `echo` reports a fraction of a millisecond here and several milliseconds there.
+   */
   wallMs: number;
+  /**
+   * From the spawn() or exec() call to the program's start: the helper's work (namespaces,
+   * mounts, cgroups, for the main process; joining them, for exec) and launching it.
+   */
+  setupMs: number;
   cpuUserMs: number;
   cpuSystemMs: number;
   /** Peak resident memory: the container cgroup's peak for the main process, the process's own for exec. */
@@ -224,11 +233,23 @@ export interface ExitStatus {
   exitCode: number | null;
   signal: NodeJS.Signals | null;
   usage?: Usage;
+  /**
+   * A signal was sent with kill(), or by a timeout or an abort. With `init: true` a signal
+   * ends the program, and init exits with 128 + its number: `signal` is then null, `killed` says it.
+   */
+  killed?: boolean;
+  /** The `timeout` ran out and killSignal was sent. */
+  timedOut?: boolean;
 }
 
 export interface ProcessOutput extends ExitStatus {
   stdout: string;
   stderr: string;
+  /**
+   * A process the program left behind still held its stdout or stderr at its exit: output()
+   * stopped reading 2 s after (reading time) and resolved with what had come.
+   */
+  stdioOpenAfterExit?: boolean;
 }
 
 export type { Readable, Writable };

@@ -16,6 +16,7 @@ import { normalizeSeccomp, type SeccompSetting } from '../container/seccomp-setu
 import { DEFAULT_PATH, DEFAULT_USERNS_BASE, DEFAULT_USERNS_SIZE } from './defaults';
 import { checkTty, checkTtyStdio } from './tty';
 import { checkTmpfsSizes, type TmpfsSizes } from './tmpfs-sizes';
+import { clockSeconds, HOSTNAME_MAX, TIMENS_CLOCK_MAX_S } from './host-limits';
 
 export interface NormalizedUser {
   uid: number;
@@ -201,14 +202,19 @@ function checkTimens(value: unknown): ContainerConfig['timens'] {
   if (value === true) return { monotonicOffset: 0, boottimeOffset: 0 };
   if (!isPlainObject(value)) fail('timens', `expected true or { monotonicOffset, boottimeOffset }, got ${describe(value)}`);
   checkKeys(value, new Set(['monotonicOffset', 'boottimeOffset']), 'timens');
-  const offset = (v: unknown, where: string): number => {
+  const now = clockSeconds();
+  // The kernel refuses (ERANGE) an offset that puts the clock below 0 or past KTIME_SEC_MAX / 2.
+  const offset = (v: unknown, where: string, clockNow: number): number => {
     if (v === undefined) return 0;
     if (typeof v !== 'number' || !Number.isInteger(v)) fail(where, `expected whole seconds, got ${describe(v)}`);
+    const least = -clockNow;
+    const most = TIMENS_CLOCK_MAX_S - clockNow - 1;
+    if (v < least || v > most) fail(where, `expected ${least} to ${most} seconds (the clock stays between 0 and ${TIMENS_CLOCK_MAX_S}), got ${v}`);
     return v;
   };
   return {
-    monotonicOffset: offset(value.monotonicOffset, 'timens.monotonicOffset'),
-    boottimeOffset: offset(value.boottimeOffset, 'timens.boottimeOffset'),
+    monotonicOffset: offset(value.monotonicOffset, 'timens.monotonicOffset', now.monotonic),
+    boottimeOffset: offset(value.boottimeOffset, 'timens.boottimeOffset', now.boottime),
   };
 }
 
@@ -271,8 +277,11 @@ export function normalizeContainerOptions(options: ContainerOptions | undefined)
   const readonly = checkBoolean(options.readonly, 'readonly') ?? rootfs === null;
   let hostname = id.slice(0, 63);
   if (options.hostname !== undefined) {
-    if (typeof options.hostname !== 'string' || options.hostname.length > 253 || !HOSTNAME_PATTERN.test(options.hostname)) {
+    if (typeof options.hostname !== 'string' || !HOSTNAME_PATTERN.test(options.hostname)) {
       fail('hostname', `expected a hostname (letters, digits, '-', '.'), got ${describe(options.hostname)}`);
+    }
+    if (options.hostname.length > HOSTNAME_MAX) {
+      fail('hostname', `expected at most ${HOSTNAME_MAX} characters (the kernel's limit), got ${options.hostname.length}`);
     }
     hostname = options.hostname;
   }

@@ -15,6 +15,7 @@ import { processUsage } from './usage';
 import { Terminal } from './terminal';
 import { checkDimension } from '../options/tty';
 import { ContainerStateError } from '../errors/errors';
+import { fail } from '../options/option-error';
 
 export interface ProcessLaunch {
   argv: string[];
@@ -23,8 +24,8 @@ export interface ProcessLaunch {
   start: (stdioFds: [number, number, number]) => Promise<HelperReport>;
   /** Turns a failed report into the error the user sees. */
   reportError: (report: HelperReport) => Error;
-  /** The usage report at exit, from the process's own figures and its wall time. */
-  usage?: (own: ProcessResources, wallMs: number) => Usage;
+  /** The usage report at exit, from the process's own figures and its wall time (setupMs is added). */
+  usage?: (own: ProcessResources, wallMs: number) => Omit<Usage, 'setupMs'>;
   timeout?: number;
   killSignal: number;
   signal?: AbortSignal;
@@ -49,6 +50,26 @@ export interface ProcessLaunch {
  */
 export const KILL_ESCALATION_MS = 2000;
 
+/**
+ * After the program has exited, how long Node keeps reading its stdout and stderr pipes for end
+ * of file. A process it left behind (`sh -c 'sleep 1000 &'`) holds their write ends: Node then
+ * closes its read ends, and 'close' and output() come anyway, with `stdioOpenAfterExit` set.
+ * Only time in which the caller reads counts: output a caller has not read yet is not dropped.
+ */
+export const STDIO_AFTER_EXIT_MS = 2000;
+const STDIO_CHECK_MS = 100;
+
+/** output()'s default `maxBuffer`: execFile's, 1 MiB of stdout (and as much of stderr). */
+export const DEFAULT_MAX_BUFFER = 1024 * 1024;
+
+export interface OutputOptions {
+  /**
+   * The most bytes of stdout, and of stderr, that output() keeps (default 1 MiB, as execFile).
+   * More kills the process (SIGKILL) and rejects with code 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER'.
+   */
+  maxBuffer?: number;
+}
+
 export class ContainerProcess extends EventEmitter {
   /** Host pid; set when 'spawn' is emitted. */
   pid: number | undefined;
@@ -59,15 +80,27 @@ export class ContainerProcess extends EventEmitter {
   readonly spawnargs: string[];
   exitCode: number | null = null;
   signalCode: NodeJS.Signals | null = null;
+  /** A signal was sent to it with kill(), or by its timeout or abort: as ChildProcess's. */
   killed = false;
+  /** Its `timeout` ran out (killSignal was sent). */
+  timedOut = false;
+  /**
+   * Something else (a process it left in the background) still held its stdout or stderr when
+   * it exited, and Node stopped reading STDIO_AFTER_EXIT_MS later: output after that is lost.
+   */
+  stdioOpenAfterExit = false;
   /** Set at exit, for processes this Node process reaps (not a detached container's main process). */
   usage: Usage | undefined;
 
   #pidfd = -1;
+  /** When spawn() or exec() was called: setupMs counts from here. */
+  readonly #calledAt = performance.now();
   #startedAt = 0;
   readonly #terminal: Terminal | null;
   readonly #watchExit: ProcessLaunch['watchExit'];
   #waited = false;
+  /** wait(), output() or started was called: a failure to start is theirs to report. */
+  #failureHandled = false;
   readonly #outlivesNode: boolean;
   #usage: ProcessLaunch['usage'];
   #escalation: NodeJS.Timeout | undefined;
@@ -117,7 +150,10 @@ export class ContainerProcess extends EventEmitter {
     this.#started = this.#launch(launch);
     if (launch.signal) this.#watchAbort(launch.signal);
     if (launch.timeout !== undefined) {
-      this.#timer = setTimeout(() => this.#terminate(), launch.timeout);
+      this.#timer = setTimeout(() => {
+        this.timedOut = true;
+        this.#terminate();
+      }, launch.timeout);
     }
   }
 
@@ -185,6 +221,8 @@ export class ContainerProcess extends EventEmitter {
 
   /** Resolves once the process runs (rejects if it could not start). */
   get started(): Promise<void> {
+    // Whoever awaits this hears of a failure: it is not raised as an uncaught exception.
+    this.#failureHandled = true;
     return this.#started.then(() => {
       if (this.#failed) throw this.#failed;
     });
@@ -207,7 +245,15 @@ export class ContainerProcess extends EventEmitter {
     this.stdout?.destroy();
     this.stderr?.destroy();
     this.emit('spawn-failed');
-    if (this.listenerCount('error') > 0) this.emit('error', error);
+    if (this.listenerCount('error') > 0) {
+      this.emit('error', error);
+      return;
+    }
+    // As ChildProcess: by the next tick someone listens for 'error' or has asked for the outcome
+    // (wait(), output(), started); else the error is thrown, an uncaught exception, not silence.
+    process.nextTick(() => {
+      if (this.listenerCount('error') > 0 || !this.#failureHandled) this.emit('error', error);
+    });
   }
 
   #onExit(code: number | null, signal: number | null, resources: ProcessResources): void {
@@ -217,14 +263,40 @@ export class ContainerProcess extends EventEmitter {
     this.#terminal?.processExited();
     const wallMs = performance.now() - this.#startedAt;
     // A process another one reaps (a detached container's monitor) reports no figures here.
-    if (!this.#watchExit) this.usage = this.#usage ? this.#usage(resources, wallMs) : processUsage(resources, wallMs, false);
+    if (!this.#watchExit) {
+      const usage = this.#usage ? this.#usage(resources, wallMs) : processUsage(resources, wallMs, false);
+      this.usage = { ...usage, setupMs: this.#startedAt - this.#calledAt };
+    }
     liveProcesses.delete(this.#pidfd);
     this.#watcher = undefined;
     native().closeFd(this.#pidfd);
     this.exitCode = code;
     this.signalCode = signal === null ? null : signalName(signal);
     this.emit('exit', this.exitCode, this.signalCode);
+    if (!this.#terminal) this.#boundStdioAfterExit();
     void this.#closed.then(() => this.emit('close', this.exitCode, this.signalCode));
+  }
+
+  /**
+   * Ends Node's reading of stdout and stderr once the caller has read for STDIO_AFTER_EXIT_MS
+   * after the exit without end of file: a process left behind holds the pipes.
+   */
+  #boundStdioAfterExit(): void {
+    const open = (): Readable[] => [this.stdout, this.stderr].filter((s): s is Readable => s !== null && !s.destroyed && !s.readableEnded);
+    if (open().length === 0) return;
+    let readingMs = 0;
+    const check = setInterval(() => {
+      const streams = open();
+      if (streams.length === 0) return clearInterval(check);
+      // A stream nobody reads (paused, or behind a slow consumer) keeps its output: not counted.
+      if (streams.some((s) => s.readableFlowing === true)) readingMs += STDIO_CHECK_MS;
+      if (readingMs < STDIO_AFTER_EXIT_MS) return;
+      clearInterval(check);
+      this.stdioOpenAfterExit = true;
+      for (const s of streams) s.destroy();
+    }, STDIO_CHECK_MS);
+    // This keeps no program alive that has nothing else to do.
+    check.unref();
   }
 
   #whenStdioClosed(): Promise<void> {
@@ -312,25 +384,58 @@ export class ContainerProcess extends EventEmitter {
     // Waiting for a process Node does not reap keeps Node running until it exits (its
     // watcher may not exist yet: it is made once the helper has reported).
     this.#waited = true;
+    this.#failureHandled = true;
     this.#watcher?.ref?.();
     await this.#settled;
     if (this.#failed) throw this.#failed;
-    return { exitCode: this.exitCode, signal: this.signalCode, usage: this.usage };
+    return { exitCode: this.exitCode, signal: this.signalCode, usage: this.usage, killed: this.killed, timedOut: this.timedOut };
   }
 
-  /** Collects stdout and stderr (which must be 'pipe') as strings, like execFile. */
-  async output(): Promise<ProcessOutput> {
-    const collect = (stream: Readable | null): Promise<string> =>
+  /**
+   * Collects stdout and stderr (which must be 'pipe', or the process has a terminal) as strings,
+   * like execFile, keeping at most `maxBuffer` bytes of each (see OutputOptions). Resolves once
+   * both have ended; see STDIO_AFTER_EXIT_MS for a process that leaves them open.
+   */
+  async output(options: OutputOptions = {}): Promise<ProcessOutput> {
+    this.#failureHandled = true;
+    const maxBuffer = options.maxBuffer ?? DEFAULT_MAX_BUFFER;
+    if (typeof maxBuffer !== 'number' || !(maxBuffer >= 0)) fail('maxBuffer', `expected a number of bytes, got ${String(maxBuffer)}`);
+    if (!this.#terminal && (this.stdout === null || this.stderr === null)) {
+      fail('stdio', "output() collects stdout and stderr: both must be 'pipe' (or give the process a terminal)");
+    }
+    let overflow: (RangeError & { code: string }) | undefined;
+    const collect = (stream: Readable | null, name: 'stdout' | 'stderr'): Promise<string> =>
       new Promise((resolve) => {
         if (!stream || stream.destroyed) return resolve('');
         const chunks: Buffer[] = [];
-        stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+        let length = 0;
+        stream.on('data', (chunk: Buffer) => {
+          if (overflow) return;
+          if (length + chunk.length > maxBuffer) {
+            chunks.push(chunk.subarray(0, maxBuffer - length));
+            overflow = maxBufferError(name);
+            // As execFile: the process goes, and no more is read.
+            this.kill(9);
+            this.releaseStdio();
+            return;
+          }
+          chunks.push(chunk);
+          length += chunk.length;
+        });
         stream.once('close', () => resolve(Buffer.concat(chunks).toString('utf8')));
       });
-    const [stdout, stderr] = await Promise.all([collect(this.stdout), collect(this.stderr)]);
+    const [stdout, stderr] = await Promise.all([collect(this.stdout, 'stdout'), collect(this.stderr, 'stderr')]);
     const status = await this.wait();
-    return { ...status, stdout, stderr };
+    if (overflow) throw Object.assign(overflow, status, { stdout, stderr });
+    return { ...status, stdout, stderr, stdioOpenAfterExit: this.stdioOpenAfterExit };
   }
+}
+
+/** Node's error for execFile's maxBuffer. */
+function maxBufferError(name: 'stdout' | 'stderr'): RangeError & { code: string } {
+  const error = new RangeError(`${name} maxBuffer length exceeded`) as RangeError & { code: string };
+  error.code = 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER';
+  return error;
 }
 
 function abortError(signal: AbortSignal): Error {

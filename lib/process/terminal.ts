@@ -23,9 +23,13 @@ import { errnoName } from '../errors/errors';
 /**
  * Once the process has exited, its output is all in the master, which reads EIO when that is
  * read and no process holds the terminal. A process it left in the background may still hold
- * it: the master is then closed when no output has come for this long.
+ * it, and write to it without end: the session ends anyway, this long after the exit. Only time
+ * in which the reader keeps up counts (output a slow reader has not taken yet is no reason to
+ * stop), up to GRACE_MOST_MS in all. Output does not extend it: it is no quiet timer.
  */
-export const QUIET_AFTER_EXIT_MS = 200;
+export const GRACE_AFTER_EXIT_MS = 150;
+export const GRACE_MOST_MS = 2000;
+const GRACE_STEP_MS = 25;
 
 /** Waits before writing again input that the program has not made room for. */
 const RETRY_FIRST_MS = 5;
@@ -50,7 +54,7 @@ export class Terminal {
   #resizedEarly = false;
   #processExited = false;
   #paused = false;
-  #quietTimer: NodeJS.Timeout | undefined;
+  #graceTimer: NodeJS.Timeout | undefined;
   /** Input written before the master arrived, to write once it has. */
   readonly #waiting: (() => void)[] = [];
   /** A write waiting for room in the terminal's input queue. */
@@ -107,10 +111,14 @@ export class Terminal {
     native().setWindowSize(this.#fd, size.columns, size.rows);
   }
 
-  /** The process has exited: what it wrote is read, then the master closes. */
+  /**
+   * The process has exited: what it wrote is read, then the master closes. Input stops now:
+   * what is typed from here on would reach only a process it left behind (a fake prompt).
+   */
   processExited(): void {
     this.#processExited = true;
-    this.#armQuietTimer();
+    this.#dropPendingInput();
+    this.#startGrace();
   }
 
   /** Closes the master now; output not read from it yet is dropped. Idempotent. */
@@ -119,7 +127,6 @@ export class Terminal {
   }
 
   #onData(data: Buffer): void {
-    if (this.#processExited) this.#armQuietTimer();
     if (!this.output.write(data)) {
       this.#paused = true;
       this.#reader?.pause();
@@ -149,39 +156,46 @@ export class Terminal {
   #finish(): void {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#quietTimer) clearTimeout(this.#quietTimer);
-    this.#quietTimer = undefined;
+    if (this.#graceTimer) clearInterval(this.#graceTimer);
+    this.#graceTimer = undefined;
     this.#reader?.close();
     this.#reader = undefined;
     // No write is in flight (they are synchronous), so the fd can go now.
     if (this.#fd >= 0) native().closeFd(this.#fd);
     this.#fd = -1;
+    this.#dropPendingInput();
+    if (!this.output.destroyed && !this.output.writableEnded) this.output.end();
+  }
+
+  /** Input waiting for room or for the master: each sees the session over and drops its input. */
+  #dropPendingInput(): void {
     const retry = this.#retry;
     this.#retry = undefined;
     if (retry) {
       clearTimeout(retry.timer);
       retry.done();
     }
-    // Each sees the terminal closed and drops its input.
     for (const resume of this.#waiting.splice(0)) resume();
-    if (!this.output.destroyed && !this.output.writableEnded) this.output.end();
   }
 
-  #armQuietTimer(): void {
-    if (!this.#reader || this.#closed) return;
-    if (this.#quietTimer) clearTimeout(this.#quietTimer);
-    this.#quietTimer = setTimeout(() => {
-      // Output nobody has taken yet holds the reader back: that is waiting, not quiet.
-      if (this.#paused) this.#armQuietTimer();
-      else this.#finish();
-    }, QUIET_AFTER_EXIT_MS);
+  #startGrace(): void {
+    if (this.#closed || this.#graceTimer) return;
+    let readingMs = 0;
+    let sinceExitMs = 0;
+    this.#graceTimer = setInterval(() => {
+      sinceExitMs += GRACE_STEP_MS;
+      // Output nobody has taken yet holds the reader back: that time is not counted.
+      if (!this.#paused) readingMs += GRACE_STEP_MS;
+      if (readingMs >= GRACE_AFTER_EXIT_MS || sinceExitMs >= GRACE_MOST_MS) this.#finish();
+    }, GRACE_STEP_MS);
     // The terminal keeps no program alive that has nothing else to do.
-    this.#quietTimer.unref();
+    this.#graceTimer.unref();
   }
 
   #write(chunk: Buffer, done: Done): void {
-    // Input for a terminal that is gone reaches nobody: dropped, as a closed terminal drops keys.
-    if (this.#closed) return done();
+    // Input for a terminal that is gone, or whose program has exited, reaches no program of the
+    // user's: dropped, as a closed terminal drops keys.
+    if (this.#closed || this.#processExited) return done();
     if (!this.#attached) {
       this.#waiting.push(() => this.#write(chunk, done));
       return;
@@ -190,7 +204,7 @@ export class Terminal {
     let delay = RETRY_FIRST_MS;
     const attempt = (): void => {
       this.#retry = undefined;
-      if (this.#closed) return done();
+      if (this.#closed || this.#processExited) return done();
       try {
         while (offset < chunk.length) offset += fs.writeSync(this.#fd, chunk, offset, chunk.length - offset);
       } catch (error) {

