@@ -34,6 +34,7 @@
         "cpp/path_in_root.cc",
         "cpp/mount_api.cc",
         "cpp/rootfs.cc",
+        "cpp/bind_sources.cc",
         "cpp/devices.cc",
         "cpp/capabilities.cc",
         "cpp/credentials.cc",

@@ -47,6 +47,9 @@ struct Plan {
   bool rootfs_readonly = false;
   bool rootfs_is_host = false;
   std::vector<MountSpec> mounts;
+  // Per mount, the detached tree of a bind source that the helper cloned
+  // (and idmapped) before cloning the container's process; -1 for a tmpfs.
+  std::vector<int> bind_tree_fds;
   std::vector<std::string> masked_paths, readonly_paths;
   std::vector<std::string> capabilities;  // kept set: bounding = permitted = effective (root)
   std::vector<Rlimit> rlimits;

@@ -59,6 +59,3 @@ export const READONLY_PATHS: readonly string[] = [
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-/** A user namespace with `userns: true`: container ids 0-65535 are host ids 100000-165535. */
-export const DEFAULT_USERNS_BASE = 100000;
-export const DEFAULT_USERNS_SIZE = 65536;

@@ -1,0 +1,149 @@
+/**
+ * User namespaces take their ids from ts-container's own range in /etc/subuid and /etc/subgid
+ * (issue 9, item 4). `userns: true` used to map container root to host uid 100000-165535: the
+ * range Debian's useradd gives the first regular user, who can become those ids with the
+ * setuid newuidmap, then signal the container's processes and write into its rootfs. Here a
+ * user is made with useradd, and each id of its range is tried (setpriv, as root, stands for
+ * what newuidmap lets the user become) against a running `userns: true` container.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { once } from 'node:events';
+import type { ContainerOptions } from '../../lib';
+import { native } from '../../lib/native/binding';
+import { ID_BLOCK_DIR } from '../../lib/userns/id-blocks';
+import { reservedRanges, RESERVED_RANGE_SIZE } from '../../lib/userns/subordinate-ids';
+import { cleanup, make, rootfsCopy } from './support';
+
+afterEach(cleanup);
+
+const stateRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'tsc-userns-ids-state-'));
+const user = `tsc${randomBytes(4).toString('hex')}`;
+
+interface Range {
+  start: number;
+  count: number;
+}
+
+function rangesOf(file: string, owner: string): Range[] {
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .map((l) => l.split(':'))
+    .filter((f) => f.length === 3 && f[0] === owner)
+    .map((f) => ({ start: Number(f[1]), count: Number(f[2]) }));
+}
+
+const overlaps = (a: Range, b: Range) => a.start < b.start + b.count && b.start < a.start + a.count;
+
+beforeAll(() => {
+  // A regular user as useradd makes one: it gets the first free subordinate range.
+  execFileSync('useradd', ['--no-create-home', '--shell', '/usr/sbin/nologin', user]);
+});
+
+afterAll(() => {
+  spawnSync('userdel', [user]);
+  fs.rmSync(stateRoot, { recursive: true, force: true });
+});
+
+/** The uid and gid maps of a running process, read on the host. */
+function mapsOf(pid: number): { uid: Range; gid: Range } {
+  const read = (file: string) => {
+    const [inside, start, count] = fs.readFileSync(`/proc/${pid}/${file}`, 'utf8').trim().split(/\s+/).map(Number);
+    expect(inside).toBe(0);
+    return { start, count };
+  };
+  return { uid: read('uid_map'), gid: read('gid_map') };
+}
+
+/** Runs a command as host uid and gid `id` (no groups); true when it succeeded. */
+function asHostId(id: number, argv: string[]): boolean {
+  return spawnSync('setpriv', [`--reuid=${id}`, `--regid=${id}`, '--clear-groups', ...argv], { stdio: 'ignore' }).status === 0;
+}
+
+/** A userns: true container whose root made /data in its rootfs and now sleeps. */
+async function runningContainer(opts: ContainerOptions = {}) {
+  const rootfs = rootfsCopy('userns-ids');
+  // Its root (an unmapped host root owns the copy) may make /data.
+  fs.chmodSync(rootfs, 0o777);
+  const c = make({ rootfs, stateRoot, userns: true, readonly: false, ...opts });
+  const p = c.spawn(['sh', '-c', 'mkdir /data && echo ready && exec sleep 1000'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  p.stdout!.on('data', (d) => (out += d));
+  while (!out.includes('ready')) await once(p.stdout!, 'data');
+  return { c, p, rootfs, maps: mapsOf(p.pid!) };
+}
+
+test('the first user\'s subordinate ids cannot reach a userns: true container: no overlap, no signal, no write', async () => {
+  const [userUids] = rangesOf('/etc/subuid', user);
+  const [userGids] = rangesOf('/etc/subgid', user);
+  expect(userUids).toBeDefined();
+  const { p, rootfs, maps } = await runningContainer();
+  expect(maps.uid.count).toBe(65536);
+  expect(overlaps(maps.uid, userUids)).toBe(false);
+  expect(overlaps(maps.gid, userGids)).toBe(false);
+  // No user of the host has any of these ids.
+  for (const line of fs.readFileSync('/etc/subuid', 'utf8').split('\n').filter(Boolean)) {
+    const [owner, start, count] = line.split(':');
+    if (owner !== 'ts-container') expect(overlaps(maps.uid, { start: Number(start), count: Number(count) })).toBe(false);
+  }
+  const data = path.join(rootfs, 'data');
+  // Control: the container root's own host id can do both, so the probes below mean something.
+  expect(asHostId(maps.uid.start, ['kill', '-0', String(p.pid)])).toBe(true);
+  expect(asHostId(maps.uid.start, ['touch', path.join(data, 'by-container-root')])).toBe(true);
+  for (const id of [userUids.start, userUids.start + 1000, userUids.start + userUids.count - 1]) {
+    expect(asHostId(id, ['kill', '-0', String(p.pid)])).toBe(false);
+    expect(asHostId(id, ['touch', path.join(data, `intruder-${id}`)])).toBe(false);
+  }
+  expect(fs.readdirSync(data)).toEqual(['by-container-root']);
+});
+
+test('concurrent containers get distinct blocks of ts-container\'s range, and a destroyed one gives its block back', async () => {
+  const running = await Promise.all([0, 1, 2, 3].map(() => runningContainer()));
+  const { uid: ownUids, gid: ownGids } = reservedRanges();
+  expect(ownUids.count).toBeGreaterThanOrEqual(RESERVED_RANGE_SIZE);
+  for (const [i, a] of running.entries()) {
+    expect(a.maps.uid.start).toBeGreaterThanOrEqual(ownUids.start);
+    expect(a.maps.uid.start + a.maps.uid.count).toBeLessThanOrEqual(ownUids.start + ownUids.count);
+    expect(a.maps.gid.start).toBeGreaterThanOrEqual(ownGids.start);
+    for (const b of running.slice(i + 1)) {
+      expect(overlaps(a.maps.uid, b.maps.uid)).toBe(false);
+      expect(overlaps(a.maps.gid, b.maps.gid)).toBe(false);
+    }
+  }
+  const blockFile = path.join(ID_BLOCK_DIR, `block-${running[0].maps.uid.start}`);
+  const isHeld = () => {
+    const fd = fs.openSync(blockFile, 'r');
+    try {
+      return !native().tryLock(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  };
+  expect(isHeld()).toBe(true);
+  await running[0].c.destroy();
+  expect(isHeld()).toBe(false);
+});
+
+test('a detached container\'s monitor holds its block after the maker lets go', async () => {
+  const { c, maps } = await runningContainerDetached();
+  const fd = fs.openSync(path.join(ID_BLOCK_DIR, `block-${maps.uid.start}`), 'r');
+  try {
+    expect(native().tryLock(fd)).toBe(false);
+    await c.destroy();
+    expect(native().tryLock(fd)).toBe(true);
+  } finally {
+    fs.closeSync(fd);
+  }
+});
+
+async function runningContainerDetached() {
+  const rootfs = rootfsCopy('userns-detached');
+  const c = make({ rootfs, stateRoot, userns: true, detach: true });
+  const main = c.spawn(['sleep', '1000']);
+  await main.started;
+  return { c, maps: mapsOf(main.pid!) };
+}
