@@ -16,7 +16,8 @@ import type { ContainerOptions } from '../../lib';
 import { native } from '../../lib/native/binding';
 import { ID_BLOCK_DIR } from '../../lib/userns/id-blocks';
 import { reservedRanges, RESERVED_RANGE_SIZE } from '../../lib/userns/subordinate-ids';
-import { cleanup, make, rootfsCopy } from './support';
+import { cleanup, make, rootfsCopy, tempDir } from './support';
+import { collect, removeScripts, startScript, waitForFile } from '../support/node-script';
 
 afterEach(cleanup);
 
@@ -45,6 +46,7 @@ beforeAll(() => {
 });
 
 afterAll(() => {
+  removeScripts();
   spawnSync('userdel', [user]);
   fs.rmSync(stateRoot, { recursive: true, force: true });
 });
@@ -147,3 +149,28 @@ async function runningContainerDetached() {
   await main.started;
   return { c, maps: mapsOf(main.pid!) };
 }
+
+test('a maker killed while its container runs leaves its block free for the next container', async () => {
+  const out = path.join(tempDir('userns-crash'), 'block');
+  const maker = startScript(`
+    const c = new Container({ rootfs: ${JSON.stringify(rootfsCopy('userns-crash'))}, stateRoot: ${JSON.stringify(stateRoot)}, userns: true });
+    const p = c.spawn(['sleep', '1000'], { stdio: 'ignore' });
+    await p.started;
+    const start = require('node:fs').readFileSync('/proc/' + p.pid + '/uid_map', 'utf8').trim().split(/\\s+/)[1];
+    require('node:fs').writeFileSync(${JSON.stringify(out)}, start + ' ' + p.pid + '\\n');
+    await new Promise(() => undefined);
+  `);
+  const [start, pid] = (await waitForFile(out)).map(Number);
+  const fd = fs.openSync(path.join(ID_BLOCK_DIR, `block-${start}`), 'r');
+  try {
+    expect(native().tryLock(fd)).toBe(false);
+    maker.kill('SIGKILL');
+    await collect(maker);
+    // The kernel dropped the dead maker's lock: the block is free, and its container is gone.
+    expect(native().tryLock(fd)).toBe(true);
+  } finally {
+    fs.closeSync(fd);
+  }
+  for (let waited = 0; fs.existsSync(`/proc/${pid}`) && waited < 5000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+  expect(fs.existsSync(`/proc/${pid}`)).toBe(false);
+});
