@@ -312,7 +312,7 @@ export class Container {
         pauseForTest('cgroup-made');
         let config: ContainerConfig;
         try {
-          config = this.#withIdBlock(directory);
+          config = this.#withIdBlock();
         } catch (error) {
           await this.#releaseCgroup();
           this.#removeDirectory();
@@ -655,9 +655,9 @@ export class Container {
    * The config with the container's user namespace ids filled in: a block of ts-container's
    * subordinate ids when it asks for one (userns: true, or the host-root mode).
    */
-  #withIdBlock(directory: ContainerDirectory): ContainerConfig {
+  #withIdBlock(): ContainerConfig {
     if (this.#config.userns !== 'block') return this.#config;
-    const block = allocateIdBlock(directory.dir);
+    const block = allocateIdBlock();
     this.#idBlock = block;
     return { ...this.#config, userns: { uidMap: block.uidMap, gidMap: block.gidMap } };
   }

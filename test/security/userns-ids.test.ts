@@ -13,8 +13,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { once } from 'node:events';
 import type { ContainerOptions } from '../../lib';
-import { native } from '../../lib/native/binding';
-import { ID_BLOCK_DIR } from '../../lib/userns/id-blocks';
+import { ID_BLOCK_SIZE, isIdBlockTaken } from '../../lib/userns/id-blocks';
 import { reservedRanges, RESERVED_RANGE_SIZE } from '../../lib/userns/subordinate-ids';
 import { cleanup, make, rootfsCopy, tempDir } from './support';
 import { collect, removeScripts, startScript, waitForFile } from '../support/node-script';
@@ -37,6 +36,9 @@ function rangesOf(file: string, owner: string): Range[] {
     .filter((f) => f.length === 3 && f[0] === owner)
     .map((f) => ({ start: Number(f[1]), count: Number(f[2]) }));
 }
+
+/** Which block of ts-container's range a container's first host uid is. */
+const blockIndex = (uidStart: number) => (uidStart - reservedRanges().uid.start) / ID_BLOCK_SIZE;
 
 const overlaps = (a: Range, b: Range) => a.start < b.start + b.count && b.start < a.start + a.count;
 
@@ -66,13 +68,13 @@ function asHostId(id: number, argv: string[]): boolean {
   return spawnSync('setpriv', [`--reuid=${id}`, `--regid=${id}`, '--clear-groups', ...argv], { stdio: 'ignore' }).status === 0;
 }
 
-/** A userns: true container whose root made /data in its rootfs and now sleeps. */
+/** A userns: true container whose root made /made-by-root in its rootfs and now sleeps. */
 async function runningContainer(opts: ContainerOptions = {}) {
   const rootfs = rootfsCopy('userns-ids');
-  // Its root (an unmapped host root owns the copy) may make /data.
+  // Its root (an unmapped host root owns the copy) may make /made-by-root.
   fs.chmodSync(rootfs, 0o777);
   const c = make({ rootfs, stateRoot, userns: true, readonly: false, ...opts });
-  const p = c.spawn(['sh', '-c', 'mkdir /data && echo ready && exec sleep 1000'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const p = c.spawn(['sh', '-c', 'mkdir /made-by-root && echo ready && exec sleep 1000'], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   p.stdout!.on('data', (d) => (out += d));
   while (!out.includes('ready')) await once(p.stdout!, 'data');
@@ -92,7 +94,7 @@ test('the first user\'s subordinate ids cannot reach a userns: true container: n
     const [owner, start, count] = line.split(':');
     if (owner !== 'ts-container') expect(overlaps(maps.uid, { start: Number(start), count: Number(count) })).toBe(false);
   }
-  const data = path.join(rootfs, 'data');
+  const data = path.join(rootfs, 'made-by-root');
   // Control: the container root's own host id can do both, so the probes below mean something.
   expect(asHostId(maps.uid.start, ['kill', '-0', String(p.pid)])).toBe(true);
   expect(asHostId(maps.uid.start, ['touch', path.join(data, 'by-container-root')])).toBe(true);
@@ -116,30 +118,18 @@ test('concurrent containers get distinct blocks of ts-container\'s range, and a 
       expect(overlaps(a.maps.gid, b.maps.gid)).toBe(false);
     }
   }
-  const blockFile = path.join(ID_BLOCK_DIR, `block-${running[0].maps.uid.start}`);
-  const isHeld = () => {
-    const fd = fs.openSync(blockFile, 'r');
-    try {
-      return !native().tryLock(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-  };
-  expect(isHeld()).toBe(true);
+  const index = blockIndex(running[0].maps.uid.start);
+  expect(isIdBlockTaken(index)).toBe(true);
   await running[0].c.destroy();
-  expect(isHeld()).toBe(false);
+  expect(isIdBlockTaken(index)).toBe(false);
 });
 
 test('a detached container\'s monitor holds its block after the maker lets go', async () => {
   const { c, maps } = await runningContainerDetached();
-  const fd = fs.openSync(path.join(ID_BLOCK_DIR, `block-${maps.uid.start}`), 'r');
-  try {
-    expect(native().tryLock(fd)).toBe(false);
-    await c.destroy();
-    expect(native().tryLock(fd)).toBe(true);
-  } finally {
-    fs.closeSync(fd);
-  }
+  const index = blockIndex(maps.uid.start);
+  expect(isIdBlockTaken(index)).toBe(true);
+  await c.destroy();
+  expect(isIdBlockTaken(index)).toBe(false);
 });
 
 async function runningContainerDetached() {
@@ -161,16 +151,12 @@ test('a maker killed while its container runs leaves its block free for the next
     await new Promise(() => undefined);
   `);
   const [start, pid] = (await waitForFile(out)).map(Number);
-  const fd = fs.openSync(path.join(ID_BLOCK_DIR, `block-${start}`), 'r');
-  try {
-    expect(native().tryLock(fd)).toBe(false);
-    maker.kill('SIGKILL');
-    await collect(maker);
-    // The kernel dropped the dead maker's lock: the block is free, and its container is gone.
-    expect(native().tryLock(fd)).toBe(true);
-  } finally {
-    fs.closeSync(fd);
-  }
+  const index = blockIndex(start);
+  expect(isIdBlockTaken(index)).toBe(true);
+  maker.kill('SIGKILL');
+  await collect(maker);
+  // The kernel dropped the dead maker's lock: the block is free, and its container is gone.
+  expect(isIdBlockTaken(index)).toBe(false);
   for (let waited = 0; fs.existsSync(`/proc/${pid}`) && waited < 5000; waited += 10) await new Promise((r) => setTimeout(r, 10));
   expect(fs.existsSync(`/proc/${pid}`)).toBe(false);
 });
