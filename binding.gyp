@@ -36,6 +36,7 @@
         "cpp/mount_api.cc",
         "cpp/rootfs.cc",
         "cpp/kernel_mounts.cc",
+        "cpp/bind_sources.cc",
         "cpp/devices.cc",
         "cpp/capabilities.cc",
         "cpp/credentials.cc",

@@ -142,6 +142,24 @@ Napi::Value TryLock(const Napi::CallbackInfo& info) {
   throw errno_error(env, errno, "flock");
 }
 
+// tryLockByte(fd, index) → true when fd's open file description now holds a
+// write lock on byte `index` of the file (an OFD lock: it conflicts with every
+// other open of the file, this process's included, goes wherever the fd is
+// passed, and is released when the last fd of that description closes); false
+// when another description holds it. One file then marks many owned slots.
+Napi::Value TryLockByte(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  struct flock lock = {};
+  lock.l_type = F_WRLCK;
+  lock.l_whence = SEEK_SET;
+  lock.l_start = static_cast<off_t>(info[1].As<Napi::Number>().Int64Value());
+  lock.l_len = 1;
+  if (fcntl(fd, F_OFD_SETLK, &lock) == 0) return Napi::Boolean::New(env, true);
+  if (errno == EAGAIN || errno == EACCES) return Napi::Boolean::New(env, false);
+  throw errno_error(env, errno, "fcntl F_OFD_SETLK");
+}
+
 // pidfdOpen(pid) → a pidfd (close-on-exec), or -1 when no such process exists.
 // A pid read from a state file is checked against its start time afterwards:
 // the pidfd then names that very process, even if the pid is reused later.
@@ -221,6 +239,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("closeFd", Napi::Function::New(env, CloseFd, "closeFd"));
   exports.Set("tryLock", Napi::Function::New(env, TryLock, "tryLock"));
   exports.Set("lock", Napi::Function::New(env, Lock, "lock"));
+  exports.Set("tryLockByte", Napi::Function::New(env, TryLockByte, "tryLockByte"));
   exports.Set("makeFifo", Napi::Function::New(env, MakeFifo, "makeFifo"));
   exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen, "pidfdOpen"));
   exports.Set("setXattr", Napi::Function::New(env, SetXattr, "setXattr"));

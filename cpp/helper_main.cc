@@ -18,6 +18,7 @@
 #include <cstring>
 #include <string>
 
+#include "bind_sources.h"
 #include "cgroup_join.h"
 #include "control_channel.h"
 #include "credentials.h"
@@ -304,7 +305,10 @@ int start_process(const Plan& plan, unsigned long namespace_flags, CgroupTargets
   if (parent_is_node) send_message(kControlFd, "cloned", pidfd);
   pause_for_test(plan, "cloned");
   try {
-    if (namespace_flags & CLONE_NEWUSER) write_id_maps(pid, plan.uid_map, plan.gid_map);
+    if (namespace_flags & CLONE_NEWUSER) {
+      write_id_maps(pid, plan.uid_map, plan.gid_map);
+      idmap_bind_sources(plan, pid);
+    }
     cgroups.join(pid);
     cgroups.check_pids_limit();
     cgroups.close_all();
@@ -335,7 +339,16 @@ int start_container(Plan& plan, Report* report) {
   if (!plan.cgroup2_path.empty()) attach_device_program(plan.cgroup2_path, plan.device_rules);
   CgroupTargets cgroups = CgroupTargets::open_for(plan, true);
   if (!plan.start_fifo.empty() && plan.start_fifo_fd < 0) plan.start_fifo_fd = open_start_fifo(plan.start_fifo);
-  int pidfd = start_process(plan, flags, cgroups, container_first_process, report);
+  // Cloned here, in the host's mount namespace, before anything of the container exists.
+  prepare_bind_sources(plan);
+  int pidfd;
+  try {
+    pidfd = start_process(plan, flags, cgroups, container_first_process, report);
+  } catch (...) {
+    close_bind_sources(plan);
+    throw;
+  }
+  close_bind_sources(plan);
   if (plan.start_fifo_fd >= 0) close(plan.start_fifo_fd);
   plan.start_fifo_fd = -1;
   return pidfd;

@@ -51,6 +51,9 @@ struct Plan {
   // Sizes (bytes) of the tmpfs mounts the runtime makes on its own: /tmp, /var/tmp, /run,
   // /var/run, /dev/shm. A path not listed gets the kernel's default (half of RAM).
   std::vector<std::pair<std::string, std::string>> runtime_tmpfs_sizes;
+  // Per mount, the detached tree of a bind source that the helper cloned
+  // (and idmapped) before cloning the container's process; -1 for a tmpfs.
+  std::vector<int> bind_tree_fds;
   std::vector<std::string> masked_paths, readonly_paths;
   std::vector<std::string> capabilities;  // kept set: bounding = permitted = effective (root)
   std::vector<Rlimit> rlimits;

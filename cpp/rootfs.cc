@@ -34,11 +34,6 @@ const std::set<std::string> kFreshInHostRoot = {"proc", "sys", "dev", "run", "tm
 // already private, so covering this host directory affects only the container.
 const char* const kStagingCandidates[] = {"/tmp", "/mnt", "/var/tmp"};
 
-struct PreparedBind {
-  int tree_fd;
-  bool is_directory;
-};
-
 bool is_directory_path(const std::string& path) {
   struct stat st;
   return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
@@ -53,27 +48,6 @@ const char* staging_directory() {
 
 int open_directory(const char* path, const std::string& step) {
   return static_cast<int>(check(open(path, O_PATH | O_DIRECTORY | O_CLOEXEC), step));
-}
-
-// Every mount but the device binds in /dev is nodev: a device node that the
-// container's root makes (it keeps CAP_MKNOD, as in Docker) cannot be opened,
-// so no disk of the host can be read through one. User bind sources are
-// cloned before anything covers host paths.
-std::vector<PreparedBind> clone_bind_sources(const Plan& plan) {
-  std::vector<PreparedBind> prepared;
-  for (const auto& m : plan.mounts) {
-    if (m.type != "bind") {
-      prepared.push_back({-1, true});
-      continue;
-    }
-    std::string step = "mount " + m.target + " (source " + m.source + ")";
-    int tree = clone_tree(AT_FDCWD, m.source, m.recursive, step);
-    struct stat st;
-    check(fstat(tree, &st), step);
-    set_mount_attrs(tree, MOUNT_ATTR_NODEV | (m.readonly ? MOUNT_ATTR_RDONLY : 0), 0, m.recursive, step);
-    prepared.push_back({tree, S_ISDIR(st.st_mode)});
-  }
-  return prepared;
 }
 
 // The host's / as a rootfs: a tmpfs root holding a bind of each top-level
@@ -127,6 +101,61 @@ int attach_host_root(const Plan& plan, const char* staging) {
   return root_fd;
 }
 
+// A tmpfs the runtime mounts on its own gets the size the plan gives it (see DEFAULT_TMPFS_SIZES).
+FsOptions runtime_tmpfs_options(const Plan& plan, const std::string& target, const char* mode) {
+  FsOptions options = {{"mode", mode}};
+  std::string size = plan.runtime_tmpfs_size(target);
+  if (!size.empty()) options.push_back({"size", size});
+  return options;
+}
+
+// The host's scratch and runtime directories are the container's own: nothing
+// is shared through them (a host socket in /var/tmp, a file another user left
+// in /tmp). /tmp and /run are not bound from the host at all; /var/tmp and a
+// /var/run that is a directory of its own get an empty tmpfs over them.
+void mount_fresh_host_directories(const Plan& plan, int root_fd) {
+  const unsigned scratch = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+  if (!plan.rootfs_readonly && plan.runtime_tmpfs_wanted("/tmp")) {
+    // (A read-only root gets its /tmp in mount_kernel_filesystems.)
+    attach_in_root(make_filesystem("tmpfs", runtime_tmpfs_options(plan, "/tmp", "1777"), scratch, "mount /tmp"), root_fd,
+                   "/tmp", ResolveOptions{CreateAs::Directory, true}, "mount /tmp");
+  }
+  struct Fresh {
+    const char* path;
+    const char* mode;
+  };
+  const Fresh fresh[] = {{"/var/tmp", "1777"}, {"/var/run", "755"}};
+  // The fresh /run, to tell a /var/run that leads to it (it needs nothing more). A caller's own
+  // mount at /run comes later: until then there may be no /run at all.
+  struct stat run_st = {};
+  int run_fd = openat(root_fd, "run", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (run_fd >= 0) {
+    int saved = fstat(run_fd, &run_st) == 0 ? 0 : errno;
+    close(run_fd);
+    if (saved) throw SetupError{"open /run", saved};
+  } else if (errno != ENOENT) {
+    throw SetupError{"open /run", errno};
+  }
+  for (const auto& dir : fresh) {
+    if (!plan.runtime_tmpfs_wanted(dir.path)) continue;  // a mount of the caller's replaces it
+    std::string step = std::string("mount ") + dir.path;
+    int target;
+    try {
+      // Symlinks are followed inside the new root: /var/run -> /run lands on the fresh /run.
+      target = open_in_root(root_fd, dir.path, ResolveOptions{CreateAs::Nothing, false}, step);
+    } catch (const SetupError& e) {
+      if (e.err == ENOENT) continue;  // the host has none: nothing of it to hide
+      throw;
+    }
+    struct stat st;
+    if (fstat(target, &st) != 0 || !S_ISDIR(st.st_mode) || (st.st_dev == run_st.st_dev && st.st_ino == run_st.st_ino)) {
+      close(target);
+      continue;
+    }
+    attach_mount(make_filesystem("tmpfs", runtime_tmpfs_options(plan, dir.path, dir.mode), scratch, step), target, step);
+  }
+}
+
 // A rootfs directory, bound (with its submounts) onto the staging directory.
 int attach_directory_root(const Plan& plan, const char* staging) {
   std::string step = "bind rootfs " + plan.rootfs;
@@ -143,14 +172,6 @@ int attach_directory_root(const Plan& plan, const char* staging) {
   if (plan.rootfs_readonly) set_mount_attrs(tree, 0, MOUNT_ATTR_RDONLY, false, step);
   attach_mount(tree, open_directory(staging, "open the staging directory"), "attach the rootfs");
   return open_directory(staging, "open the rootfs");
-}
-
-// A tmpfs the runtime mounts on its own gets the size the plan gives it (see DEFAULT_TMPFS_SIZES).
-FsOptions runtime_tmpfs_options(const Plan& plan, const std::string& target, const char* mode) {
-  FsOptions options = {{"mode", mode}};
-  std::string size = plan.runtime_tmpfs_size(target);
-  if (!size.empty()) options.push_back({"size", size});
-  return options;
 }
 
 // procfs, sysfs, /dev and the runtime's own tmpfs mounts, each kept in
@@ -193,14 +214,25 @@ void mount_kernel_filesystems(const Plan& plan, int root_fd, KernelMounts& mount
   }
 }
 
-void mount_user_mounts(const Plan& plan, int root_fd, std::vector<PreparedBind>& binds) {
+// Every mount but the device binds in /dev is nodev: a device node that the
+// container's root makes (it keeps CAP_MKNOD, as in Docker) cannot be opened,
+// so no disk of the host can be read through one. The bind sources were
+// cloned (nodev, and idmapped in a user namespace) by the helper before this
+// process was cloned (bind_sources.h).
+void mount_user_mounts(const Plan& plan, int root_fd) {
   for (size_t i = 0; i < plan.mounts.size(); i++) {
     const MountSpec& m = plan.mounts[i];
     std::string step = "mount " + m.target;
     if (m.type == "bind") {
-      int tree = binds[i].tree_fd;
-      binds[i].tree_fd = -1;
-      CreateAs create = binds[i].is_directory ? CreateAs::Directory : CreateAs::File;
+      int tree = i < plan.bind_tree_fds.size() ? plan.bind_tree_fds[i] : -1;
+      if (tree < 0) throw SetupError{step + " (source " + m.source + ")", EBADF};
+      struct stat st;
+      if (fstat(tree, &st) != 0) {
+        int saved = errno;
+        close(tree);
+        throw SetupError{step, saved};
+      }
+      CreateAs create = S_ISDIR(st.st_mode) ? CreateAs::Directory : CreateAs::File;
       attach_in_root(tree, root_fd, m.target, ResolveOptions{create, false}, step);
       continue;
     }
@@ -368,14 +400,14 @@ void pivot_into(int root_fd) {
 void build_rootfs(const Plan& plan) {
   // Nothing done in this namespace may propagate back to the host.
   check(mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr), "make mounts private");
-  std::vector<PreparedBind> binds = clone_bind_sources(plan);
   const char* staging = staging_directory();
   int pause_dir = open_test_pause_directory(plan, {"procfs-mounted", "sysfs-mounted", "dev-mounted"});
   int root_fd = plan.rootfs_is_host ? attach_host_root(plan, staging) : attach_directory_root(plan, staging);
   KernelMounts mounts;
   mount_kernel_filesystems(plan, root_fd, mounts, pause_dir);
   if (pause_dir >= 0) close(pause_dir);
-  mount_user_mounts(plan, root_fd, binds);
+  if (plan.rootfs_is_host) mount_fresh_host_directories(plan, root_fd);
+  mount_user_mounts(plan, root_fd);
   bind_identity_files(plan, root_fd, mounts);
   mask_paths(plan, root_fd, mounts);
   if (plan.rootfs_readonly) {

@@ -307,6 +307,17 @@ e2e('ts-container run (real containers)', () => {
     expect(r.status).toBe(0);
   });
 
+  test('--rootfs / is the host-root mode: read-only, and the host\'s root-only files stay closed', () => {
+    const written = path.join('/etc', `tsc-cli-written-${path.basename(tmp)}`);
+    try {
+      const r = cli(['run', '--rootfs', '/', '--', 'sh', '-c', `id -u; cat /etc/shadow >/dev/null 2>&1 || echo shadow denied; touch ${written} 2>/dev/null || echo read-only`]);
+      expect(r.stdout).toBe('0\nshadow denied\nread-only\n');
+      expect(fs.existsSync(written)).toBe(false);
+    } finally {
+      fs.rmSync(written, { force: true });
+    }
+  });
+
   test('program not found => 127, not executable => 126', () => {
     const nf = cli(['run', '--', 'no-such-program-xyz']);
     expect(nf.status).toBe(127);

@@ -197,11 +197,19 @@ describe('rlimits', () => {
 });
 
 describe('user namespace', () => {
-  test('userns: true maps container root to host uid 100000 (65536 ids)', async () => {
+  /** The host uid that container root is mapped to, read on the host. */
+  const hostRootOf = (pid: number) => Number(fs.readFileSync(`/proc/${pid}/uid_map`, 'utf8').trim().split(/\s+/)[1]);
+
+  test("userns: true maps container root to a block of 65536 ids of ts-container's /etc/subuid range", async () => {
     const r = await sh({ ...base, userns: true }, 'cat /proc/self/uid_map /proc/self/gid_map; id -u; id -g');
     expect(r.exitCode).toBe(0);
     const lines = r.stdout.trim().split('\n').map((l) => l.trim().split(/\s+/));
-    expect(lines).toEqual([['0', '100000', '65536'], ['0', '100000', '65536'], ['0'], ['0']]);
+    const [, start, count] = fs.readFileSync('/etc/subuid', 'utf8').split('\n').find((l) => l.startsWith('ts-container:'))!.split(':').map(Number);
+    const block = Number(lines[0][1]);
+    expect(block).toBeGreaterThanOrEqual(start);
+    expect(block + 65536).toBeLessThanOrEqual(start + count);
+    expect((block - start) % 65536).toBe(0);
+    expect(lines).toEqual([['0', String(block), '65536'], ['0', lines[1][1], '65536'], ['0'], ['0']]);
   });
 
   test('explicit maps', async () => {
@@ -228,8 +236,10 @@ describe('user namespace', () => {
     while (!/user:\[\d+\]/.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     expect(out).toMatch(/user:\[\d+\]/);
     const hostStatus = fs.readFileSync(`/proc/${p.pid}/status`, 'utf8');
-    expect(statusField(hostStatus, 'Uid')!.split(/\s+/)).toEqual(['100000', '100000', '100000', '100000']);
-    expect(statusField(hostStatus, 'Gid')!.split(/\s+/)).toEqual(['100000', '100000', '100000', '100000']);
+    const hostRoot = String(hostRootOf(p.pid!));
+    expect(Number(hostRoot)).toBeGreaterThan(165535);
+    expect(statusField(hostStatus, 'Uid')!.split(/\s+/)).toEqual([hostRoot, hostRoot, hostRoot, hostRoot]);
+    expect(statusField(hostStatus, 'Gid')!.split(/\s+/)).toEqual([hostRoot, hostRoot, hostRoot, hostRoot]);
     expect(capsOf(out).CapEff).toBe(DOCKER_DEFAULT_CAPS);
     expect(/user:\[\d+\]/.exec(out)![0]).not.toBe(fs.readlinkSync('/proc/self/ns/user'));
     p.kill('SIGKILL');
@@ -242,13 +252,14 @@ describe('user namespace', () => {
     await once(p, 'spawn');
     // Give the program a moment to be exec'd after the id switch.
     const deadline = Date.now() + 5000;
+    const expected = String(hostRootOf(p.pid!) + 1000);
     let uid = '';
     while (Date.now() < deadline) {
       uid = statusField(fs.readFileSync(`/proc/${p.pid}/status`, 'utf8'), 'Uid')!;
-      if (uid.startsWith('101000')) break;
+      if (uid.startsWith(expected)) break;
       await new Promise((r) => setTimeout(r, 20));
     }
-    expect(uid.split(/\s+/)).toEqual(['101000', '101000', '101000', '101000']);
+    expect(uid.split(/\s+/)).toEqual([expected, expected, expected, expected]);
     p.kill('SIGKILL');
     await p.wait();
   });

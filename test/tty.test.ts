@@ -57,7 +57,8 @@ describe('options', () => {
   });
 
   test('the plan carries the terminal and its size; the console only for the first process', () => {
-    const config = new Container({ tty: { columns: 100, rows: 30 } }).config;
+    // With a rootfs: the host-root mode's user namespace takes its ids only at spawn.
+    const config = new Container({ ...base, tty: { columns: 100, rows: 30 } }).config;
     const entries = (plan: Buffer): string[] => plan.toString('utf8').split('\0');
     const main = normalizeProcessOptions(['sh'], {}, config, 'main').process;
     const run = entries(runPlan(['sh'], main, config, null, null));

@@ -84,6 +84,11 @@ export interface NativeBinding {
     callback: (exitCode: number | null, signal: number | null, resources: ProcessResources) => void,
     reap?: boolean,
   ): ExitWatcherHandle;
+  /**
+   * An OFD write lock on byte `index` of fd's file, without waiting: true when fd's open file
+   * description now holds it (until its last fd closes), false when another one does.
+   */
+  tryLockByte(fd: number, index: number): boolean;
   /** pidfd_open: a pidfd (close-on-exec), or -1 when no such process exists. */
   pidfdOpen(pid: number): number;
   /** mkfifo with exactly this mode (the umask does not apply). */

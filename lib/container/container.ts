@@ -48,6 +48,7 @@ import { savedConfig } from './saved-config';
 import { NotifyBudget } from '../seccomp-notify/budget';
 import { serveSeccompListener } from '../seccomp-notify/listener';
 import { setupHint } from './setup-hints';
+import { allocateIdBlock, releaseIdBlock, type IdBlock } from '../userns/id-blocks';
 import '../polyfills';
 
 const ESRCH = 3;
@@ -109,6 +110,8 @@ export class Container {
   /** Processes whose stdio may still be open; destroy() closes what is left. */
   readonly #withOpenStdio = new Set<ContainerProcess>();
   #cgroup: ContainerCgroup | undefined;
+  /** The host ids of the container's user namespace, while this process owns them. */
+  #idBlock: IdBlock | undefined;
   #released: Promise<void> | undefined;
   #destroyed = false;
   readonly #seccomp: PreparedSeccomp | null;
@@ -337,9 +340,17 @@ export class Container {
         record.cgroup = cgroup.record();
         directory.writeState(record);
         pauseForTest('cgroup-made');
+        let config: ContainerConfig;
+        try {
+          config = this.#withIdBlock();
+        } catch (error) {
+          await this.#releaseCgroup();
+          this.#removeDirectory();
+          throw error;
+        }
         if (waitForStart) makeStartFifo(directory.fifoPath);
-        const plan = runPlan(args, process, this.#config, cgroup.plan(), this.#seccomp, lifecycleEntries(this.#config, directory, cgroup, waitForStart));
-        const ownerFds = detach ? [directory.ownerLockFd, cgroup.ownerLockFd].filter((fd) => fd >= 0) : [];
+        const plan = runPlan(args, process, config, cgroup.plan(), this.#seccomp, lifecycleEntries(config, directory, cgroup, waitForStart));
+        const ownerFds = detach ? [directory.ownerLockFd, cgroup.ownerLockFd, this.#idBlock?.lockFd ?? -1].filter((fd) => fd >= 0) : [];
         const report = await native().startHelper(helperPath(), plan, fds, -1, this.#seccompListener(), ownerFds, detach);
         if (!report.ok) {
           await this.#releaseCgroup();
@@ -352,6 +363,7 @@ export class Container {
           // The monitor holds copies of both locks now: it owns the container.
           directory.releaseOwnership();
           cgroup.handOver();
+          this.#releaseIdBlock();
           liveCgroups.delete(cgroup);
           commitToMonitor(report.channelFd ?? -1);
         }
@@ -685,6 +697,22 @@ export class Container {
     p.once('close', () => this.#withOpenStdio.delete(p));
   }
 
+  /**
+   * The config with the container's user namespace ids filled in: a block of ts-container's
+   * subordinate ids when it asks for one (userns: true, or the host-root mode).
+   */
+  #withIdBlock(): ContainerConfig {
+    if (this.#config.userns !== 'block') return this.#config;
+    const block = allocateIdBlock();
+    this.#idBlock = block;
+    return { ...this.#config, userns: { uidMap: block.uidMap, gidMap: block.gidMap } };
+  }
+
+  #releaseIdBlock(): void {
+    if (this.#idBlock) releaseIdBlock(this.#idBlock);
+    this.#idBlock = undefined;
+  }
+
   async #makeCgroup(): Promise<ContainerCgroup> {
     // The sweep of the parent once per process, in the background (as the state root's);
     // what an abandoned container of this id left is ended now, by its name.
@@ -753,6 +781,8 @@ export class Container {
     if (!cgroup || (this.#foundInStateRoot && !this.#destroyed)) return Promise.resolve();
     this.#released ??= cgroup.remove().then(() => {
       liveCgroups.delete(cgroup);
+      // No process of the container is left: its ids may go to another.
+      this.#releaseIdBlock();
     });
     return this.#released;
   }

@@ -107,6 +107,7 @@ export function runPlan(
   if (config.rootfs === null) entries.push(['rootfs', '/'], ['rootfs.host', true]);
   else entries.push(['rootfs', config.rootfs]);
   entries.push(['rootfs.readonly', config.readonly]);
+  if (config.userns === 'block') throw new Error('ts-container: internal: the container has no id block yet');
   if (config.userns) {
     for (const m of config.userns.uidMap) entries.push(['uidmap', `${m.containerId} ${m.hostId} ${m.size}`]);
     for (const m of config.userns.gidMap) entries.push(['gidmap', `${m.containerId} ${m.hostId} ${m.size}`]);

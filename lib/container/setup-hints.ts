@@ -12,6 +12,9 @@ export function setupHint(step: string, errno: number): string | undefined {
   if (step.startsWith('mount ') && step.includes('(source ') && code === 'ENOENT') {
     return 'The bind mount source does not exist on the host';
   }
+  if (step.startsWith('idmap mount ') && code === 'EINVAL') {
+    return "In a user namespace (userns, or the host's /) a bind mount is idmapped, and a filesystem of its source cannot be (proc, sysfs, FUSE, NFS...)";
+  }
   if (code === 'EROFS' && step.startsWith('mount ')) {
     return 'The mount target does not exist and the rootfs is read-only, so it cannot be created; create it in the rootfs or mount a tmpfs on its parent';
   }

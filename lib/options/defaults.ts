@@ -59,10 +59,6 @@ export const READONLY_PATHS: readonly string[] = [
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-/** A user namespace with `userns: true`: container ids 0-65535 are host ids 100000-165535. */
-export const DEFAULT_USERNS_BASE = 100000;
-export const DEFAULT_USERNS_SIZE = 65536;
-
 /** Podman's default pids limit: a fork bomb stops there instead of filling the host's pid table. */
 export const DEFAULT_PIDS_LIMIT = 2048;
 

@@ -121,7 +121,10 @@ export interface LogRotation {
 export interface ContainerOptions {
   /** Container id: [A-Za-z0-9][A-Za-z0-9_.-]{0,63}; default: random. */
   id?: string;
-  /** Root filesystem directory; default: the host's / mounted read-only. */
+  /**
+   * Root filesystem directory; default: the host's / mounted read-only, its files reached as
+   * their permissions allow others (see userns). A path that is the host's / means the same.
+   */
   rootfs?: string;
   /** Mount the rootfs read-only (default true for the host's /, false for a rootfs directory). */
   readonly?: boolean;
@@ -135,7 +138,11 @@ export interface ContainerOptions {
   network?: 'none' | 'host';
   /** Run a tiny init as PID 1 that reaps zombies and forwards signals to the program. */
   init?: boolean;
-  /** New user namespace: true (container root = host uid 100000, 65536 ids) or explicit maps. */
+  /**
+   * New user namespace: true (container ids 0-65535 are a block of host ids of ts-container's
+   * own /etc/subuid and /etc/subgid range, free of every other container's) or explicit maps.
+   * The host's / (no rootfs) always runs in such a block; explicit maps need a rootfs.
+   */
   userns?: boolean | { uidMap: IdMapping[]; gidMap: IdMapping[] };
   /** New time namespace, optionally with clock offsets. */
   timens?: boolean | TimeNamespaceOptions;

@@ -4,6 +4,7 @@
  * ("mounts[1].target: ..."), thrown before anything is created.
  */
 import { LifecycleConfig, normalizeLifecycle } from './lifecycle';
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -13,7 +14,7 @@ import { normalizeCapabilities } from './capabilities';
 import { fail } from './option-error';
 import { NormalizedResources, normalizeResources } from '../cgroups/resources';
 import { normalizeSeccomp, type SeccompSetting } from '../container/seccomp-setup';
-import { DEFAULT_PATH, DEFAULT_USERNS_BASE, DEFAULT_USERNS_SIZE } from './defaults';
+import { DEFAULT_PATH } from './defaults';
 import { checkTty, checkTtyStdio } from './tty';
 import { checkTmpfsSizes, type TmpfsSizes } from './tmpfs-sizes';
 import { clockSeconds, HOSTNAME_MAX, TIMENS_CLOCK_MAX_S } from './host-limits';
@@ -40,7 +41,11 @@ export interface ContainerConfig {
   user: NormalizedUser;
   network: 'none' | 'host';
   init: boolean;
-  userns: { uidMap: IdMapping[]; gidMap: IdMapping[] } | null;
+  /**
+   * 'block': a block of ts-container's subordinate ids, taken at spawn (lib/userns); always so
+   * for the host-root container (rootfs null).
+   */
+  userns: { uidMap: IdMapping[]; gidMap: IdMapping[] } | 'block' | null;
   timens: { monotonicOffset: number; boottimeOffset: number } | null;
   capabilities: string[];
   rlimits: { name: RlimitName; soft: number | 'unlimited'; hard: number | 'unlimited' }[];
@@ -186,15 +191,29 @@ function checkIdMaps(value: unknown, where: string): IdMapping[] {
   return maps;
 }
 
-function checkUserns(value: unknown): ContainerConfig['userns'] {
-  if (value === undefined || value === false) return null;
-  if (value === true) {
-    const map = [{ containerId: 0, hostId: DEFAULT_USERNS_BASE, size: DEFAULT_USERNS_SIZE }];
-    return { uidMap: map, gidMap: map };
-  }
+/**
+ * The host-root container runs in a block of ids whatever `userns` says: its root is then an
+ * unused host uid, which reaches host files only as their permissions allow others.
+ */
+function checkUserns(value: unknown, hostRoot: boolean): ContainerConfig['userns'] {
+  if (value === undefined || value === false || value === true) return value === true || hostRoot ? 'block' : null;
   if (!isPlainObject(value)) fail('userns', `expected true or { uidMap, gidMap }, got ${describe(value)}`);
   checkKeys(value, new Set(['uidMap', 'gidMap']), 'userns');
-  return { uidMap: checkIdMaps(value.uidMap, 'userns.uidMap'), gidMap: checkIdMaps(value.gidMap, 'userns.gidMap') };
+  const maps = { uidMap: checkIdMaps(value.uidMap, 'userns.uidMap'), gidMap: checkIdMaps(value.gidMap, 'userns.gidMap') };
+  if (hostRoot) fail('userns', "explicit maps need a rootfs: the host's / is shared only with a block of ts-container's own ids");
+  return maps;
+}
+
+/** A rootfs that is the host's / (by device and inode, symlinks followed) is the host-root mode. */
+function isHostRoot(rootfs: string): boolean {
+  try {
+    const given = fs.statSync(rootfs);
+    const root = fs.statSync('/');
+    return given.dev === root.dev && given.ino === root.ino;
+  } catch {
+    // Missing: the helper reports it at spawn, as before.
+    return false;
+  }
 }
 
 function checkTimens(value: unknown): ContainerConfig['timens'] {
@@ -273,7 +292,9 @@ export function normalizeContainerOptions(options: ContainerOptions | undefined)
     }
     id = options.id;
   }
-  const rootfs = options.rootfs === undefined ? null : checkHostPath(options.rootfs, 'rootfs');
+  let rootfs = options.rootfs === undefined ? null : checkHostPath(options.rootfs, 'rootfs');
+  // `rootfs: '/'` would be a writable bind of the whole host: it means the host-root mode.
+  if (rootfs !== null && isHostRoot(rootfs)) rootfs = null;
   const readonly = checkBoolean(options.readonly, 'readonly') ?? rootfs === null;
   let hostname = id.slice(0, 63);
   if (options.hostname !== undefined) {
@@ -307,7 +328,7 @@ export function normalizeContainerOptions(options: ContainerOptions | undefined)
     user,
     network,
     init: checkBoolean(options.init, 'init') ?? false,
-    userns: checkUserns(options.userns),
+    userns: checkUserns(options.userns, rootfs === null),
     timens: checkTimens(options.timens),
     capabilities: normalizeCapabilities(options.capabilities as ContainerOptions["capabilities"]),
     rlimits: checkRlimits(options.rlimits),

@@ -18,6 +18,7 @@
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import { ID_BLOCK_DIR } from '../../lib/userns/id-blocks';
 import * as path from 'node:path';
 
 export interface Snapshot {
@@ -101,12 +102,20 @@ function listTempFiles(): string[] {
   };
   for (const root of TEMP_ROOTS) walk(root, 2, false);
   return Array.from(new Set(found))
-    .filter((file) => !inOthersStateDirectory(file))
+    .filter((file) => !inOthersStateDirectory(file) && !isMachineWide(file))
     .sort();
 }
 
 /** The default state root (root's): one directory per container, of every process. */
 const STATE_ROOT = '/run/ts-container';
+
+/**
+ * The user-namespace id blocks' lock files (lib/userns/id-blocks.ts): made once for the
+ * machine and kept, as the default state root is; no file there belongs to one container.
+ */
+function isMachineWide(file: string): boolean {
+  return file === ID_BLOCK_DIR || file.startsWith(`${ID_BLOCK_DIR}/`);
+}
 
 /**
  * Whether a file is in the state directory of a container another process made (the other
