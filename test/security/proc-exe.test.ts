@@ -56,7 +56,7 @@ async function attack(opts: ContainerOptions, attackerAsExec: boolean, program =
   const main = c.spawn(attackerAsExec ? ['sleep', '1000'] : grab, { stdio: 'pipe' });
   await main.started;
   const attacker = attackerAsExec ? c.exec(grab, { stdio: 'pipe' }) : main;
-  const attackerDone = attacker.output();
+  const attackerDone = attacker.output({ maxBuffer: 256 * 1024 * 1024 }); // one line per seized exec: many MiB
   // Execs stop a little before the attacker does: one that PID 1's exit cuts short is no failure.
   const deadline = Date.now() + (ATTACK_SECONDS - 1) * 1000;
   let finished = false;
