@@ -34,7 +34,7 @@ import { ContainerDirectory, type SavedConfig, type StateRecord } from '../state
 import { observe, type Observed } from '../state/observe';
 import { openRecordedProcess, processStartTime, isSameProcess } from '../state/process-identity';
 import { clearIfAbandoned, killAndRemoveCgroups, sweepStateRoot } from '../state/sweep';
-import { resolveStateRoot } from '../state/state-root';
+import { resolveStateRoot, verifyStateRoot } from '../state/state-root';
 import { readLog } from '../state/log-file';
 import { pauseForTest } from '../state/test-hook';
 import type { ContainerListEntry, ContainerState, LogOptions, LogRecord, StateRootOptions, StopOptions } from '../state/types';
@@ -216,7 +216,7 @@ export class Container {
 
   static #existing(root: string, id: string): ContainerDirectory {
     const directory = new ContainerDirectory(root, id);
-    if (typeof id !== 'string' || id.startsWith('.') || id.includes('/') || !directory.exists()) {
+    if (typeof id !== 'string' || id.startsWith('.') || id.includes('/') || !verifyStateRoot(root, false) || !directory.exists()) {
       throw new ContainerNotFoundError(String(id), root);
     }
     return directory;
@@ -263,7 +263,7 @@ export class Container {
     const directory = this.#directory;
     if (!directory) throw new ContainerStateError(`container ${this.id} has not been created; call create() first`);
     await this.#main?.started.catch(() => undefined);
-    if (!fs.existsSync(directory.fifoPath)) {
+    if (!directory.hasStartFifo()) {
       if (this.#main?.running) throw new ContainerStateError(`container ${this.id} has already been started`);
       throw new ContainerStoppedError(this.id, 'start');
     }
@@ -273,9 +273,9 @@ export class Container {
     const started = await openStartGate(directory.fifoPath, () => main?.running ?? false);
     if (!started) throw new ContainerStoppedError(this.id, 'start');
     // The FIFO is what says "created": it goes first.
-    fs.rmSync(directory.fifoPath, { force: true });
+    directory.removeStartFifo();
     pauseForTest('start-gate-opened');
-    fs.writeFileSync(directory.startedPath, `${startedAt}\n`);
+    directory.markStarted(startedAt);
     pauseForTest('started');
   }
 
@@ -352,6 +352,8 @@ export class Container {
   /** Makes the state directory, clearing an abandoned one of the same id first. */
   #makeDirectory(argv: string[], options: ProcessOptions | undefined): ContainerDirectory {
     const lifecycle = this.#config.lifecycle;
+    // Checked before the sweep reads it: a record planted by another user names any process.
+    verifyStateRoot(lifecycle.stateRoot, true);
     sweepStateRoot(lifecycle.stateRoot);
     const record: StateRecord = {
       version: 1,

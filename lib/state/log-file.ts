@@ -36,7 +36,7 @@ export async function* readLog(file: string, options: LogOptions, isFinished: ()
   const readMore = (): LogRecord[] => {
     let fd: number;
     try {
-      fd = fs.openSync(file, 'r');
+      fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw error;

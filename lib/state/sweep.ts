@@ -7,7 +7,8 @@
  */
 import * as fs from 'node:fs';
 import { ContainerCgroup } from '../cgroups/container-cgroup';
-import { ContainerDirectory, MAKING_PREFIX, RunRecord, StateRecord } from './container-directory';
+import { ContainerDirectory, MAKING_PREFIX, REMOVING_PREFIX, RunRecord, StateRecord } from './container-directory';
+import { removeTree } from './state-io';
 import { isSameProcess } from './process-identity';
 import { makerAlive } from './observe';
 
@@ -56,10 +57,16 @@ export function clearIfAbandoned(directory: ContainerDirectory): boolean {
   }
   // Never made: its maker died (a monitor may hold the lock, and is killed with the rest).
   const unfinished = record.phase === 'creating' && !makerAlive(record);
-  if (!unfinished && (directory.hasOwner() || record.detached)) return false;
-  killAndRemoveCgroups(record, run);
-  directory.remove();
-  return true;
+  if (!unfinished && record.detached) return false;
+  // Its lock, taken first, keeps any other process from clearing or remaking it meanwhile.
+  if (!unfinished && !directory.claim()) return false;
+  try {
+    killAndRemoveCgroups(record, run);
+    directory.remove();
+    return true;
+  } finally {
+    directory.releaseOwnership();
+  }
 }
 
 let swept = new Set<string>();
@@ -79,7 +86,10 @@ export function sweepStateRoot(root: string): void {
     try {
       if (name.startsWith(MAKING_PREFIX)) {
         // A make that died before its rename: nothing was started from it yet.
-        if (!directory.hasOwner()) directory.remove();
+        if (!directory.hasOwner()) removeTree(directory.dir);
+      } else if (name.startsWith(REMOVING_PREFIX)) {
+        // A removal that died half way: the name was already free.
+        removeTree(directory.dir);
       } else if (!name.startsWith('.')) {
         clearIfAbandoned(directory);
       }
