@@ -132,7 +132,7 @@ export class ContainerDirectory {
   static create(root: string, id: string, state: StateRecord, config: SavedConfig, onExisting: (existing: ContainerDirectory) => boolean): ContainerDirectory {
     verifyStateRoot(root, true);
     const rootHandle = stateStep('open the state root', root, () => DirectoryHandle.open(root));
-    const makingName = `${MAKING_PREFIX}${id}.${randomBytes(4).toString('hex')}`;
+    const makingName = `${MAKING_PREFIX}${id}.${process.pid}.${randomBytes(4).toString('hex')}`;
     const making = path.join(root, makingName);
     const directory = new ContainerDirectory(root, id);
     let lockFd = -1;
@@ -176,6 +176,22 @@ export class ContainerDirectory {
     }
     directory.#ownerLockFd = lockFd;
     return directory;
+  }
+
+  /**
+   * Whether `name` in the root is a make whose maker died before renaming it into place. Its
+   * lock cannot tell (it is made, then taken, a moment after the directory): the maker's pid
+   * in the name does.
+   */
+  static isAbandonedMake(name: string): boolean {
+    const pid = Number(name.split('.').at(-2));
+    if (!name.startsWith(MAKING_PREFIX) || !Number.isInteger(pid) || pid <= 0) return false;
+    try {
+      process.kill(pid, 0);
+      return false;
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code === 'ESRCH';
+    }
   }
 
   /** The ids of every container directory in the root (makes and removals in progress excluded). */

@@ -86,7 +86,7 @@ export function sweepStateRoot(root: string): void {
     try {
       if (name.startsWith(MAKING_PREFIX)) {
         // A make that died before its rename: nothing was started from it yet.
-        if (!directory.hasOwner()) removeTree(directory.dir);
+        if (ContainerDirectory.isAbandonedMake(name)) removeTree(directory.dir);
       } else if (name.startsWith(REMOVING_PREFIX)) {
         // A removal that died half way: the name was already free.
         removeTree(directory.dir);
