@@ -15,6 +15,8 @@ export {
   ContainerExistsError,
   ContainerNotFoundError,
   ContainerStateFileError,
+  ContainerStateIOError,
+  UntrustedStateRootError,
   type SpawnError,
 } from './errors/errors';
 export type {
