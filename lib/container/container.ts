@@ -37,6 +37,7 @@ import { clearIfAbandoned, killAndRemoveCgroups, sweepStateRoot } from '../state
 import { resolveStateRoot, verifyStateRoot } from '../state/state-root';
 import { readLog } from '../state/log-file';
 import { pauseForTest } from '../state/test-hook';
+import { stateStep } from '../state/state-io';
 import type { ContainerListEntry, ContainerState, LogOptions, LogRecord, StateRootOptions, StopOptions } from '../state/types';
 import { execPlan, lifecycleEntries, runPlan } from './plan';
 import { prepareSeccomp, syscallName, type PreparedSeccomp } from './seccomp-setup';
@@ -300,20 +301,29 @@ export class Container {
         try {
           cgroup = this.#makeCgroup();
         } catch (error) {
-          this.#removeDirectory();
+          this.#removeDirectory(true);
           throw error;
         }
         const record = this.#record as StateRecord;
         record.cgroup = cgroup.record();
-        directory.writeState(record);
-        pauseForTest('cgroup-made');
-        if (waitForStart) makeStartFifo(directory.fifoPath);
-        const plan = runPlan(args, process, this.#config, cgroup.plan(), this.#seccomp, lifecycleEntries(this.#config, directory, cgroup, waitForStart));
-        const ownerFds = detach ? [directory.ownerLockFd, cgroup.ownerLockFd].filter((fd) => fd >= 0) : [];
-        const report = await native().startHelper(helperPath(), plan, fds, -1, this.#seccompListener(), ownerFds, detach);
+        let report: HelperReport;
+        try {
+          directory.writeState(record);
+          pauseForTest('cgroup-made');
+          if (waitForStart) stateStep('make the start FIFO', directory.fifoPath, () => makeStartFifo(directory.fifoPath));
+          const plan = runPlan(args, process, this.#config, cgroup.plan(), this.#seccomp, lifecycleEntries(this.#config, directory, cgroup, waitForStart));
+          const ownerFds = detach ? [directory.ownerLockFd, cgroup.ownerLockFd].filter((fd) => fd >= 0) : [];
+          report = await native().startHelper(helperPath(), plan, fds, -1, this.#seccompListener(), ownerFds, detach);
+        } catch (error) {
+          // Out of space or fds before anything ran: nothing of it may stay, and the error
+          // reported is this one, not one of the cleanup.
+          await this.#releaseCgroup().catch(() => undefined);
+          this.#removeDirectory(true);
+          throw error;
+        }
         if (!report.ok) {
           await this.#releaseCgroup();
-          this.#removeDirectory();
+          this.#removeDirectory(true);
           return report;
         }
         pauseForTest('helper-reported');
@@ -412,11 +422,16 @@ export class Container {
     }
   }
 
-  #removeDirectory(): void {
+  /** Removes the state directory; after a failure (`quietly`), a failure to remove it is not the error to report. */
+  #removeDirectory(quietly = false): void {
     const directory = this.#directory;
     if (!directory) return;
     ownedDirectories.delete(directory);
-    directory.remove();
+    try {
+      directory.remove();
+    } catch (error) {
+      if (!quietly) throw error;
+    }
   }
 
   /** Runs another process inside the running container: its namespaces, cgroup, user, capabilities. */

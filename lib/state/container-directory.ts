@@ -160,19 +160,25 @@ export class ContainerDirectory {
           }
         }
       } catch (error) {
+        // Every fd goes first: after EMFILE, the cleanup needs one.
         if (lockFd >= 0) fs.closeSync(lockFd);
         handle?.close();
         handle = undefined;
+        rootHandle.close();
         try {
-          removeTree(rootHandle.at(makingName));
+          removeTree(making);
         } catch {
-          // the next sweep removes an unlocked make
+          // the next sweep removes a make whose maker is gone
         }
         throw error;
       }
     } finally {
       handle?.close();
-      rootHandle.close();
+      try {
+        rootHandle.close();
+      } catch {
+        // closed already, for the cleanup
+      }
     }
     directory.#ownerLockFd = lockFd;
     return directory;

@@ -129,21 +129,29 @@ let temporaryCounter = 0;
 
 /**
  * Removes `dir` and everything in it without following a link anywhere: a link is removed,
- * never what it points to, and each subdirectory is entered by fd with O_NOFOLLOW.
+ * never what it points to, and each subdirectory is entered by fd with O_NOFOLLOW. It holds one
+ * fd at a time for a flat directory (the names are read before the directory is opened, and
+ * the directory opened is checked to be the one read), so it still works when the process is
+ * short of fds, as cleanup after EMFILE must.
  */
 export function removeTree(dir: string): void {
-  let handle: DirectoryHandle;
+  let before: fs.Stats;
   try {
-    handle = DirectoryHandle.open(dir);
+    before = fs.lstatSync(dir);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return;
-    // A link or a file where a directory was expected: remove that name only.
-    if (code === 'ELOOP' || code === 'ENOTDIR') return fs.unlinkSync(dir);
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw error;
   }
+  // A link or a file where a directory was expected: remove that name only.
+  if (!before.isDirectory()) return fs.unlinkSync(dir);
+  const entries = fs.readdirSync(dir, { withFileTypes: true });
+  const handle = DirectoryHandle.open(dir);
   try {
-    for (const entry of fs.readdirSync(handle.at('.'), { withFileTypes: true })) {
+    const opened = handle.stat();
+    if (opened.ino !== before.ino || opened.dev !== before.dev) {
+      throw Object.assign(new Error(`${dir} was replaced while being removed`), { code: 'EBUSY', errno: -16, syscall: 'rmdir' });
+    }
+    for (const entry of entries) {
       if (entry.isDirectory()) removeTree(handle.at(entry.name));
       else handle.unlink(entry.name);
     }
