@@ -28,6 +28,7 @@ import { killLiveProcessesOnExit } from '../process/live-processes';
 import { processUsage } from '../process/usage';
 import { watchRecordedExit } from '../process/recorded-exit';
 import { ContainerCgroup, removeStaleCgroups } from '../cgroups/container-cgroup';
+import { removeCgroupsNamed } from '../cgroups/cgroups-by-name';
 import { normalizeResources } from '../cgroups/resources';
 import type { CgroupStats } from '../cgroups/stats';
 import { ContainerDirectory, type SavedConfig, type StateRecord } from '../state/container-directory';
@@ -191,6 +192,8 @@ export class Container {
    */
   static async remove(id: string, options?: StateRootOptions & { force?: boolean }): Promise<void> {
     const root = resolveStateRoot(options?.stateRoot);
+    // Its state directory deleted by hand: what runs of it is found by its cgroups' name.
+    if (options?.force && typeof id === 'string' && !new ContainerDirectory(root, id).exists() && (await removeCgroupsNamed(id))) return;
     const directory = Container.#existing(root, id);
     try {
       await (await Container.get(id, { stateRoot: root })).destroy();

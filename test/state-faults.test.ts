@@ -1,0 +1,197 @@
+/**
+ * Faults of the host under the state root: out of fds, a full or read-only state root, and a
+ * state directory deleted by hand under a running container. Each failure is a typed error
+ * that keeps Node's code and names the step and the path, and nothing is left behind.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { execFileSync, spawn } from 'node:child_process';
+import { Container, ContainerStateIOError } from '../lib/index';
+import { collect, removeScripts, runScript, waitForFile, writeScript } from './support/node-script';
+import { containerLeftovers, leftoverCount } from './support/container-leftovers';
+
+const dirs: string[] = [];
+const mounts: string[] = [];
+
+function tempDir(prefix: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  dirs.push(dir);
+  return dir;
+}
+
+function mount(args: string[], target: string): void {
+  execFileSync('mount', [...args, target]);
+  mounts.push(target);
+}
+
+function unmount(target: string): void {
+  execFileSync('umount', [target]);
+  mounts.splice(mounts.lastIndexOf(target), 1);
+}
+
+/** A state root on its own tmpfs of 64 KiB. */
+function tinyStateRoot(): string {
+  const root = tempDir('tsc-faults-full-');
+  mount(['-t', 'tmpfs', '-o', 'size=64k,mode=0700', 'tmpfs'], root);
+  return root;
+}
+
+/** Fills the file system under `dir` to the last byte. */
+function fill(dir: string): void {
+  const fd = fs.openSync(path.join(dir, 'filler'), 'a');
+  const chunk = Buffer.alloc(4096, 1);
+  try {
+    for (;;) fs.writeSync(fd, chunk);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+afterAll(() => {
+  for (const target of mounts.reverse()) execFileSync('umount', ['-l', target]);
+  for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
+  removeScripts();
+});
+
+test('out of fds at any step of a spawn: an EMFILE error that names its step, and nothing left', async () => {
+  const root = tempDir('tsc-faults-fds-');
+  // A process with few fds, which uses all but `spare` of them before each spawn.
+  const script = writeScript(`
+    const fs = await import('node:fs');
+    const root = ${JSON.stringify(root)};
+    const warm = new Container({ stateRoot: root });
+    await warm.spawn(['true'], { stdio: 'ignore' }).wait();
+    await warm.destroy();
+    for (let spare = 0; spare <= 24; spare++) {
+      const fillers = [];
+      try {
+        for (;;) fillers.push(fs.openSync('/dev/null', 'r'));
+      } catch {}
+      for (let i = 0; i < spare; i++) fs.closeSync(fillers.pop());
+      const id = 'fds-' + process.pid + '-' + spare;
+      const c = new Container({ id, stateRoot: root });
+      let outcome;
+      try {
+        const { exitCode } = await c.spawn(['true'], { stdio: 'pipe' }).output();
+        outcome = { id, exitCode };
+      } catch (error) {
+        outcome = { id, name: error.name, code: error.code, step: error.step, path: error.path, message: error.message };
+      }
+      for (const fd of fillers) fs.closeSync(fd);
+      await c.destroy();
+      console.log(JSON.stringify(outcome));
+    }
+  `);
+  const child = spawn('prlimit', ['--nofile=256:256', process.execPath, '--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const result = await collect(child, 120000);
+  expect(result.stderr).toBe('');
+  const outcomes = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+  expect(outcomes).toHaveLength(25);
+  const failures = outcomes.filter((o) => o.exitCode === undefined);
+  expect(failures.length).toBeGreaterThan(0);
+  expect(outcomes.at(-1)).toMatchObject({ exitCode: 0 });
+  for (const failure of failures) {
+    expect(failure).toMatchObject({ code: 'EMFILE', step: expect.any(String) });
+    expect(failure.message).not.toMatch(/write ""/);
+  }
+  // Typed state errors name the file too.
+  for (const failure of failures.filter((f) => f.name === 'ContainerStateIOError')) expect(failure.path).toEqual(expect.stringContaining(root));
+  for (const { id } of outcomes) expect(leftoverCount(containerLeftovers(id as string, root))).toBe(0);
+  expect(fs.readdirSync(root)).toEqual([]);
+}, 180000);
+
+test('a full state root: ENOSPC naming the step and the file, and nothing left', async () => {
+  const root = tinyStateRoot();
+  fill(root);
+  const id = `full-${process.pid}`;
+  const c = new Container({ id, stateRoot: root });
+  let caught: unknown;
+  try {
+    c.spawn(['true']);
+  } catch (error) {
+    caught = error;
+  }
+  expect(caught).toBeInstanceOf(ContainerStateIOError);
+  expect(caught).toMatchObject({ code: 'ENOSPC', step: expect.stringMatching(/^write /), path: expect.stringContaining(root) });
+  expect(fs.readdirSync(root)).toEqual(['filler']);
+
+  // Full only once the directory is made: the state write of the spawn itself fails.
+  fs.rmSync(path.join(root, 'filler'));
+  const pauses = tempDir('tsc-faults-pause-');
+  const later = `later-${process.pid}`;
+  const script = runScript(
+    `
+      const c = new Container({ id: ${JSON.stringify(later)}, stateRoot: ${JSON.stringify(root)} });
+      const p = c.spawn(['true']);
+      try {
+        await p.started;
+        console.log(JSON.stringify({ started: true }));
+      } catch (error) {
+        console.log(JSON.stringify({ name: error.name, code: error.code, step: error.step, path: error.path }));
+      }
+    `,
+    {
+      TS_CONTAINER_TEST_PAUSE_AT: 'directory-made',
+      TS_CONTAINER_TEST_PAUSE_FILE: path.join(pauses, 'paused'),
+      TS_CONTAINER_TEST_RESUME_FILE: path.join(pauses, 'resume'),
+    },
+  );
+  await waitForFile(path.join(pauses, 'paused'));
+  fill(root);
+  fs.writeFileSync(path.join(pauses, 'resume'), '');
+  const result = await script;
+  expect(result.stderr).toBe('');
+  expect(JSON.parse(result.stdout)).toMatchObject({ name: 'ContainerStateIOError', code: 'ENOSPC', step: 'write state.json', path: expect.stringContaining(root) });
+  expect(fs.readdirSync(root)).toEqual(['filler']);
+  expect(leftoverCount(containerLeftovers(later, root))).toBe(0);
+  unmount(root);
+});
+
+test('a read-only state root: destroy() ends the container, then throws EROFS naming the step and the path', async () => {
+  const root = tempDir('tsc-faults-ro-');
+  const id = `ro-${process.pid}`;
+  const c = new Container({ id, stateRoot: root, detach: true });
+  try {
+    const p = c.spawn(['sleep', '1000']);
+    await p.started;
+    // Read-only through a bind mount of its own: files open for writing do not keep it writable.
+    mount(['--bind', root], root);
+    execFileSync('mount', ['-o', 'remount,bind,ro', root]);
+    await expect(c.destroy()).rejects.toThrow(ContainerStateIOError);
+    await expect(c.destroy()).rejects.toMatchObject({ code: 'EROFS', step: expect.any(String), path: expect.stringContaining(root) });
+    // The container itself is gone: only its state entry stays, which cannot be removed.
+    const left = containerLeftovers(id, root);
+    expect(left.processes).toEqual([]);
+    expect(left.cgroups).toEqual([]);
+    expect(fs.existsSync(`/proc/${p.pid}`)).toBe(false);
+  } finally {
+    if (mounts.includes(root)) unmount(root);
+  }
+  // Writable again, the entry goes.
+  await c.destroy();
+  expect(leftoverCount(containerLeftovers(id, root))).toBe(0);
+});
+
+test('a state directory deleted by hand under a running detached container: remove --force ends it, and the id can be made again', async () => {
+  const root = tempDir('tsc-faults-deleted-');
+  const id = `deleted-${process.pid}`;
+  const c = new Container({ id, stateRoot: root, detach: true, restart: 'always' });
+  const p = c.spawn(['sleep', '1000']);
+  await p.started;
+  fs.rmSync(path.join(root, id), { recursive: true, force: true });
+  await Container.remove(id, { stateRoot: root, force: true });
+  const left = containerLeftovers(id, root);
+  expect(left.processes).toEqual([]);
+  expect(left.cgroups).toEqual([]);
+  const again = new Container({ id, stateRoot: root });
+  try {
+    const { exitCode } = await again.spawn(['true']).wait();
+    expect(exitCode).toBe(0);
+  } finally {
+    await again.destroy();
+  }
+  expect(leftoverCount(containerLeftovers(id, root))).toBe(0);
+});
