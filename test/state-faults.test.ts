@@ -4,21 +4,14 @@
  * that keeps Node's code and names the step and the path, and nothing is left behind.
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync, spawn } from 'node:child_process';
 import { Container, ContainerStateIOError } from '../lib/index';
 import { collect, removeScripts, runScript, waitForFile, writeScript } from './support/node-script';
 import { containerLeftovers, leftoverCount } from './support/container-leftovers';
+import { removeTempDirs, tempDir } from './support/temp-dirs';
 
-const dirs: string[] = [];
 const mounts: string[] = [];
-
-function tempDir(prefix: string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  dirs.push(dir);
-  return dir;
-}
 
 function mount(args: string[], target: string): void {
   execFileSync('mount', [...args, target]);
@@ -52,7 +45,7 @@ function fill(dir: string): void {
 
 afterAll(() => {
   for (const target of mounts.reverse()) execFileSync('umount', ['-l', target]);
-  for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
+  removeTempDirs();
   removeScripts();
 });
 

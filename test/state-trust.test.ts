@@ -11,16 +11,10 @@ import { Container, ContainerStateFileError, UntrustedStateRootError } from '../
 import { resolveStateRoot } from '../lib/state/state-root';
 import { processStartTime } from '../lib/state/process-identity';
 import { containerLeftovers, leftoverCount } from './support/container-leftovers';
+import { removeTempDirs, tempDir } from './support/temp-dirs';
 
 const FOREIGN_UID = 54321;
-const dirs: string[] = [];
 const victims: ChildProcess[] = [];
-
-function tempDir(prefix: string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  dirs.push(dir);
-  return dir;
-}
 
 /** A host process that a planted record names: it must survive everything here. */
 function startVictim(): ChildProcess {
@@ -56,7 +50,7 @@ function plantedRecord(id: string, pid: number): string {
 
 afterAll(() => {
   for (const victim of victims) victim.kill('SIGKILL');
-  for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
+  removeTempDirs();
 });
 
 describe('an untrusted state root', () => {
