@@ -162,6 +162,7 @@ test('a read-only state root: destroy() ends the container, then throws EROFS na
     expect(fs.existsSync(`/proc/${p.pid}`)).toBe(false);
   } finally {
     if (mounts.includes(root)) unmount(root);
+    if (fs.existsSync(path.join(root, id))) await c.destroy().catch(() => undefined);
   }
   // Writable again, the entry goes.
   await c.destroy();
@@ -175,10 +176,14 @@ test('a state directory deleted by hand under a running detached container: remo
   const p = c.spawn(['sleep', '1000']);
   await p.started;
   fs.rmSync(path.join(root, id), { recursive: true, force: true });
-  await Container.remove(id, { stateRoot: root, force: true });
-  const left = containerLeftovers(id, root);
-  expect(left.processes).toEqual([]);
-  expect(left.cgroups).toEqual([]);
+  try {
+    await Container.remove(id, { stateRoot: root, force: true });
+    const left = containerLeftovers(id, root);
+    expect(left.processes).toEqual([]);
+    expect(left.cgroups).toEqual([]);
+  } finally {
+    await Container.remove(id, { stateRoot: root, force: true }).catch(() => undefined);
+  }
   const again = new Container({ id, stateRoot: root });
   try {
     const { exitCode } = await again.spawn(['true']).wait();
