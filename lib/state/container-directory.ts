@@ -265,22 +265,6 @@ export class ContainerDirectory {
     this.#ownerLockFd = -1;
   }
 
-  /** Whether some live process (this one included) holds the container's lock. */
-  hasOwner(): boolean {
-    if (this.#ownerLockFd >= 0) return true;
-    let fd: number;
-    try {
-      fd = this.#withDirectory('open the lock', (handle) => handle.openFile(LOCK, 'read'));
-    } catch {
-      return false;
-    }
-    try {
-      return !native().tryLock(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-  }
-
   /**
    * Takes the container's lock if nobody holds it, so that this process may remove the
    * directory; false when another process owns it or it is gone.
