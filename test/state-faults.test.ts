@@ -43,6 +43,38 @@ function fill(dir: string): void {
   }
 }
 
+/**
+ * Spawns `sleep` in another process that stops at `step` (test hooks) while the state root
+ * is filled, then goes on; returns how its spawn failed (or that it started).
+ */
+async function spawnFillingAt(root: string, id: string, step: string): Promise<Record<string, unknown>> {
+  const pauses = tempDir('tsc-faults-pause-');
+  const script = runScript(
+    `
+      const c = new Container({ id: ${JSON.stringify(id)}, stateRoot: ${JSON.stringify(root)} });
+      const p = c.spawn(['sleep', '1000']);
+      try {
+        await p.started;
+        console.log(JSON.stringify({ started: true }));
+        await c.destroy();
+      } catch (error) {
+        console.log(JSON.stringify({ name: error.name, code: error.code, step: error.step, path: error.path }));
+      }
+    `,
+    {
+      TS_CONTAINER_TEST_PAUSE_AT: step,
+      TS_CONTAINER_TEST_PAUSE_FILE: path.join(pauses, 'paused'),
+      TS_CONTAINER_TEST_RESUME_FILE: path.join(pauses, 'resume'),
+    },
+  );
+  await waitForFile(path.join(pauses, 'paused'));
+  fill(root);
+  fs.writeFileSync(path.join(pauses, 'resume'), '');
+  const result = await script;
+  expect(result.stderr).toBe('');
+  return JSON.parse(result.stdout) as Record<string, unknown>;
+}
+
 afterAll(() => {
   for (const target of mounts.reverse()) execFileSync('umount', ['-l', target]);
   removeTempDirs();
@@ -111,35 +143,20 @@ test('a full state root: ENOSPC naming the step and the file, and nothing left',
   expect(caught).toMatchObject({ code: 'ENOSPC', step: expect.stringMatching(/^write /), path: expect.stringContaining(root) });
   expect(fs.readdirSync(root)).toEqual(['filler']);
 
-  // Full only once the directory is made: the state write of the spawn itself fails.
-  fs.rmSync(path.join(root, 'filler'));
-  const pauses = tempDir('tsc-faults-pause-');
-  const later = `later-${process.pid}`;
-  const script = runScript(
-    `
-      const c = new Container({ id: ${JSON.stringify(later)}, stateRoot: ${JSON.stringify(root)} });
-      const p = c.spawn(['true']);
-      try {
-        await p.started;
-        console.log(JSON.stringify({ started: true }));
-      } catch (error) {
-        console.log(JSON.stringify({ name: error.name, code: error.code, step: error.step, path: error.path }));
-      }
-    `,
-    {
-      TS_CONTAINER_TEST_PAUSE_AT: 'directory-made',
-      TS_CONTAINER_TEST_PAUSE_FILE: path.join(pauses, 'paused'),
-      TS_CONTAINER_TEST_RESUME_FILE: path.join(pauses, 'resume'),
-    },
-  );
-  await waitForFile(path.join(pauses, 'paused'));
-  fill(root);
-  fs.writeFileSync(path.join(pauses, 'resume'), '');
-  const result = await script;
-  expect(result.stderr).toBe('');
-  expect(JSON.parse(result.stdout)).toMatchObject({ name: 'ContainerStateIOError', code: 'ENOSPC', step: 'write state.json', path: expect.stringContaining(root) });
-  expect(fs.readdirSync(root)).toEqual(['filler']);
-  expect(leftoverCount(containerLeftovers(later, root))).toBe(0);
+  // Full only once the directory is made, or once the program runs: a state write of the
+  // spawn itself fails, and what was made (the program too) goes.
+  for (const step of ['directory-made', 'helper-reported']) {
+    fs.rmSync(path.join(root, 'filler'));
+    const later = `later-${process.pid}-${step}`;
+    expect(await spawnFillingAt(root, later, step)).toMatchObject({
+      name: 'ContainerStateIOError',
+      code: 'ENOSPC',
+      step: 'write state.json',
+      path: expect.stringContaining(root),
+    });
+    expect(fs.readdirSync(root)).toEqual(['filler']);
+    expect(leftoverCount(containerLeftovers(later, root))).toBe(0);
+  }
   unmount(root);
 });
 

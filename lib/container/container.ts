@@ -330,7 +330,12 @@ export class Container {
           return report;
         }
         pauseForTest('helper-reported');
-        this.#recordStart(report.pid, waitForStart);
+        try {
+          this.#recordStart(report.pid, waitForStart);
+        } catch (error) {
+          await this.#endUnrecorded(report, cgroup, detach);
+          throw error;
+        }
         if (detach) {
           // The monitor holds copies of both locks now: it owns the container.
           directory.releaseOwnership();
@@ -360,6 +365,22 @@ export class Container {
       void this.#releaseWhenExecsExit();
     });
     return main;
+  }
+
+  /**
+   * The program runs but its start could not be recorded (a full or read-only state root): no
+   * process may find it then, so it must not run. It is killed and reaped, and what it had goes.
+   */
+  async #endUnrecorded(report: HelperReport, cgroup: ContainerCgroup, detach: boolean): Promise<void> {
+    // Without "committed" on its channel, a detached container's monitor ends it and exits.
+    if (detach && (report.channelFd ?? -1) >= 0) fs.closeSync(report.channelFd as number);
+    cgroup.signalAll(9);
+    // Not detached, the program is this process's child: reaped here. Else its monitor reaps it.
+    await new Promise<void>((resolve) => native().watchExit(report.pidfd, () => resolve(), !detach));
+    native().closeFd(report.pidfd);
+    if (report.terminalFd >= 0) native().closeFd(report.terminalFd);
+    await this.#releaseCgroup().catch(() => undefined);
+    this.#removeDirectory(true);
   }
 
   /** Makes the state directory, clearing an abandoned one of the same id first. */
