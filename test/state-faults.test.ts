@@ -51,6 +51,7 @@ async function spawnFillingAt(root: string, id: string, step: string): Promise<R
   const pauses = tempDir('tsc-faults-pause-');
   const script = runScript(
     `
+      const { containerLeftovers, leftoverCount } = await import(${JSON.stringify(path.join(__dirname, 'support', 'container-leftovers'))});
       const c = new Container({ id: ${JSON.stringify(id)}, stateRoot: ${JSON.stringify(root)} });
       const p = c.spawn(['sleep', '1000']);
       try {
@@ -58,7 +59,9 @@ async function spawnFillingAt(root: string, id: string, step: string): Promise<R
         console.log(JSON.stringify({ started: true }));
         await c.destroy();
       } catch (error) {
-        console.log(JSON.stringify({ name: error.name, code: error.code, step: error.step, path: error.path }));
+        // Counted while this process lives: its exit would clear what it still had.
+        const left = leftoverCount(containerLeftovers(${JSON.stringify(id)}, ${JSON.stringify(root)}));
+        console.log(JSON.stringify({ name: error.name, code: error.code, step: error.step, path: error.path, left }));
       }
     `,
     {
@@ -153,6 +156,7 @@ test('a full state root: ENOSPC naming the step and the file, and nothing left',
       code: 'ENOSPC',
       step: 'write state.json',
       path: expect.stringContaining(root),
+      left: 0,
     });
     expect(fs.readdirSync(root)).toEqual(['filler']);
     expect(leftoverCount(containerLeftovers(later, root))).toBe(0);
