@@ -89,6 +89,7 @@ test('out of fds at any step of a spawn: an EMFILE error that names its step, an
   // A process with few fds, which uses all but `spare` of them before each spawn.
   const script = writeScript(`
     const fs = await import('node:fs');
+    const { containerLeftovers, leftoverCount } = await import(${JSON.stringify(path.join(__dirname, 'support', 'container-leftovers'))});
     const root = ${JSON.stringify(root)};
     const warm = new Container({ stateRoot: root });
     await warm.spawn(['true'], { stdio: 'ignore' }).wait();
@@ -109,6 +110,12 @@ test('out of fds at any step of a spawn: an EMFILE error that names its step, an
         outcome = { id, name: error.name, code: error.code, step: error.step, path: error.path, message: error.message };
       }
       for (const fd of fillers) fs.closeSync(fd);
+      // A failed spawn leaves nothing, before any destroy().
+      if (outcome.exitCode === undefined) {
+        const leftovers = containerLeftovers(id, root);
+        outcome.left = leftoverCount(leftovers);
+        if (outcome.left > 0) outcome.leftovers = leftovers;
+      }
       await c.destroy();
       console.log(JSON.stringify(outcome));
     }
@@ -123,6 +130,7 @@ test('out of fds at any step of a spawn: an EMFILE error that names its step, an
   expect(outcomes.at(-1)).toMatchObject({ exitCode: 0 });
   for (const failure of failures) {
     expect(failure).toMatchObject({ code: 'EMFILE', step: expect.any(String) });
+    expect({ step: failure.step, leftovers: failure.leftovers ?? 'none' }).toEqual({ step: failure.step, leftovers: 'none' });
     expect(failure.message).not.toMatch(/write ""/);
   }
   // Typed state errors name the file too.

@@ -296,9 +296,17 @@ export class Container {
     if (this.#main || this.#foundInStateRoot) throw new ContainerStateError(`container ${this.id} already has a main process; use exec()`);
     // Made now: an id in use is an error of this call, not a later event.
     const directory = this.#makeDirectory(args, options);
+    let stdio: ResolvedStdio;
+    try {
+      stdio = resolveStdio(detach || process.tty ? 'ignore' : options?.stdio);
+    } catch (error) {
+      // Out of fds for the pipes: the directory made for it goes too.
+      this.#removeDirectory(true);
+      throw error;
+    }
     const main = new ContainerProcess({
       argv: args,
-      stdio: resolveStdio(detach || process.tty ? 'ignore' : options?.stdio),
+      stdio,
       start: async (fds) => {
         let cgroup: ContainerCgroup;
         try {
