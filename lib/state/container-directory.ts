@@ -137,6 +137,7 @@ export class ContainerDirectory {
     const directory = new ContainerDirectory(root, id);
     let lockFd = -1;
     let handle: DirectoryHandle | undefined;
+    let rootOpen = true;
     try {
       stateStep('make the state directory', making, () => fs.mkdirSync(rootHandle.at(makingName), { mode: 0o700 }));
       try {
@@ -165,6 +166,7 @@ export class ContainerDirectory {
         handle?.close();
         handle = undefined;
         rootHandle.close();
+        rootOpen = false;
         try {
           removeTree(making);
         } catch {
@@ -174,11 +176,7 @@ export class ContainerDirectory {
       }
     } finally {
       handle?.close();
-      try {
-        rootHandle.close();
-      } catch {
-        // closed already, for the cleanup
-      }
+      if (rootOpen) rootHandle.close();
     }
     directory.#ownerLockFd = lockFd;
     return directory;
