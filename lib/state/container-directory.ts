@@ -357,10 +357,6 @@ export class ContainerDirectory {
     return path.join(this.dir, 'container.log');
   }
 
-  get startedPath(): string {
-    return path.join(this.dir, STARTED);
-  }
-
   /** Whether the start FIFO is still there: the container waits for start(). */
   hasStartFifo(): boolean {
     try {
@@ -396,10 +392,6 @@ export class ContainerDirectory {
     } catch {
       // the directory is gone (nothing to restart) or cannot be written (destroy reports that)
     }
-  }
-
-  clearStopRequest(): void {
-    this.#withDirectory(`remove ${STOP_REQUESTED}`, (handle) => handle.unlink(STOP_REQUESTED));
   }
 
   /**
