@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
+#include <uv.h>
 
 #include <cerrno>
 #include <cstring>
@@ -24,9 +25,12 @@ namespace tsc {
 
 namespace {
 
+// Shaped as Node's system errors are (code "EMFILE"...), with the step that failed.
 Napi::Error errno_error(Napi::Env env, int err, const std::string& what) {
   Napi::Error error = Napi::Error::New(env, what + ": " + strerror(err));
   error.Set("errno", Napi::Number::New(env, err));
+  error.Set("code", Napi::String::New(env, uv_err_name(-err)));
+  error.Set("step", Napi::String::New(env, what));
   return error;
 }
 

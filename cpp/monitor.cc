@@ -183,6 +183,9 @@ Exit watch_run(int pidfd, OutputSources& sources, LogWriter& log, int* maker_cha
 
 bool stop_requested(const Plan& plan) {
   struct stat st;
+  // A state directory deleted under the container (by hand, then remove --force) means stop:
+  // a restart would run a container nobody can find any more.
+  if (stat(plan.state_dir.c_str(), &st) != 0) return true;
   return stat((plan.state_dir + "/stop-requested").c_str(), &st) == 0;
 }
 

@@ -62,7 +62,8 @@ bool write_all(int fd, const std::string& bytes) {
 void write_run_record_locked(const std::string& state_dir, const RunRecord& record) {
   std::string final_path = state_dir + "/run.json";
   std::string temporary = state_dir + "/.run.json." + std::to_string(getpid());
-  int fd = open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  // O_NOFOLLOW: a link planted in the state directory is never written through.
+  int fd = open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
   // The directory may be gone: the container was deleted while it ran.
   if (fd < 0) return;
   bool written = write_all(fd, to_json(record));
@@ -74,7 +75,7 @@ void write_run_record_locked(const std::string& state_dir, const RunRecord& reco
 
 void write_run_record(const std::string& state_dir, const RunRecord& record) {
   // Writers of the directory's records go one at a time (the TypeScript side takes it too).
-  int lock_fd = open((state_dir + "/write.lock").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  int lock_fd = open((state_dir + "/write.lock").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (lock_fd >= 0) {
     while (flock(lock_fd, LOCK_EX) < 0 && errno == EINTR) {
     }

@@ -16,6 +16,8 @@ export {
   ContainerExistsError,
   ContainerNotFoundError,
   ContainerStateFileError,
+  ContainerStateIOError,
+  UntrustedStateRootError,
   type SpawnError,
 } from './errors/errors';
 export type {

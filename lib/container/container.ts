@@ -37,9 +37,10 @@ import { ContainerDirectory, type SavedConfig, type StateRecord } from '../state
 import { observe, observeAsync, type Observed } from '../state/observe';
 import { openRecordedProcess, processStartTime, isSameProcess } from '../state/process-identity';
 import { clearIfAbandoned, killAndRemoveCgroups, sweepStateRoot } from '../state/sweep';
-import { resolveStateRoot } from '../state/state-root';
+import { resolveStateRoot, verifyStateRoot } from '../state/state-root';
 import { readLog } from '../state/log-file';
 import { pauseForTest } from '../state/test-hook';
+import { stateStep } from '../state/state-io';
 import type { ContainerListEntry, ContainerState, LogOptions, LogRecord, StateRootOptions, StopOptions } from '../state/types';
 import { execPlan, lifecycleEntries, runPlan } from './plan';
 import { prepareSeccomp, syscallName, type PreparedSeccomp } from './seccomp-setup';
@@ -246,7 +247,7 @@ export class Container {
 
   static #existing(root: string, id: string): ContainerDirectory {
     const directory = new ContainerDirectory(root, id);
-    if (typeof id !== 'string' || id.startsWith('.') || id.includes('/') || !directory.exists()) {
+    if (typeof id !== 'string' || id.startsWith('.') || id.includes('/') || !verifyStateRoot(root, false) || !directory.exists()) {
       throw new ContainerNotFoundError(String(id), root);
     }
     return directory;
@@ -295,7 +296,7 @@ export class Container {
     const directory = this.#directory;
     if (!directory) throw new ContainerStateError(`container ${this.id} has not been created; call create() first`);
     await this.#main?.started.catch(() => undefined);
-    if (!fs.existsSync(directory.fifoPath)) {
+    if (!directory.hasStartFifo()) {
       if (this.#main?.running) throw new ContainerStateError(`container ${this.id} has already been started`);
       throw new ContainerStoppedError(this.id, 'start');
     }
@@ -305,9 +306,9 @@ export class Container {
     const started = await openStartGate(directory.fifoPath, () => main?.running ?? false);
     if (!started) throw new ContainerStoppedError(this.id, 'start');
     // The FIFO is what says "created": it goes first.
-    fs.rmSync(directory.fifoPath, { force: true });
+    directory.removeStartFifo();
     pauseForTest('start-gate-opened');
-    fs.writeFileSync(directory.startedPath, `${startedAt}\n`);
+    directory.markStarted(startedAt);
     pauseForTest('started');
   }
 
@@ -325,40 +326,57 @@ export class Container {
     if (this.#main || this.#foundInStateRoot) throw new ContainerStateError(`container ${this.id} already has a main process; use exec()`);
     // Made now: an id in use is an error of this call, not a later event.
     const directory = this.#makeDirectory(args, options);
+    let stdio: ResolvedStdio;
+    try {
+      stdio = resolveStdio(detach || process.tty ? 'ignore' : options?.stdio);
+    } catch (error) {
+      // Out of fds for the pipes: the directory made for it goes too.
+      this.#removeDirectory(true);
+      throw error;
+    }
     const main = new ContainerProcess({
       argv: args,
-      stdio: resolveStdio(detach || process.tty ? 'ignore' : options?.stdio),
+      stdio,
       start: async (fds) => {
         let cgroup: ContainerCgroup;
         try {
           cgroup = await this.#makeCgroup();
         } catch (error) {
-          this.#removeDirectory();
+          this.#removeDirectory(true);
           throw error;
         }
         const record = this.#record as StateRecord;
         record.cgroup = cgroup.record();
-        directory.writeState(record);
-        pauseForTest('cgroup-made');
+        let report: HelperReport;
         let config: ContainerConfig;
         try {
+          directory.writeState(record);
+          pauseForTest('cgroup-made');
           config = this.#withIdBlock();
+          if (waitForStart) stateStep('make the start FIFO', directory.fifoPath, () => makeStartFifo(directory.fifoPath));
+          const plan = runPlan(args, process, config, cgroup.plan(), this.#seccomp, lifecycleEntries(config, directory, cgroup, waitForStart));
+          const ownerFds = detach ? [directory.ownerLockFd, cgroup.ownerLockFd, this.#idBlock?.lockFd ?? -1].filter((fd) => fd >= 0) : [];
+          report = await native().startHelper(helperPath(), plan, fds, -1, this.#seccompListener(), ownerFds, detach);
         } catch (error) {
-          await this.#releaseCgroup();
-          this.#removeDirectory();
+          // Out of space, fds or ids before anything ran: nothing of it may stay, and the error
+          // reported is this one, not one of the cleanup.
+          await this.#releaseCgroup().catch(() => undefined);
+          this.#releaseIdBlock();
+          this.#removeDirectory(true);
           throw error;
         }
-        if (waitForStart) makeStartFifo(directory.fifoPath);
-        const plan = runPlan(args, process, config, cgroup.plan(), this.#seccomp, lifecycleEntries(config, directory, cgroup, waitForStart));
-        const ownerFds = detach ? [directory.ownerLockFd, cgroup.ownerLockFd, this.#idBlock?.lockFd ?? -1].filter((fd) => fd >= 0) : [];
-        const report = await native().startHelper(helperPath(), plan, fds, -1, this.#seccompListener(), ownerFds, detach);
         if (!report.ok) {
           await this.#releaseCgroup();
-          this.#removeDirectory();
+          this.#removeDirectory(true);
           return report;
         }
         pauseForTest('helper-reported');
-        this.#recordStart(report.pid, waitForStart);
+        try {
+          this.#recordStart(report.pid, waitForStart);
+        } catch (error) {
+          await this.#endUnrecorded(report, cgroup, detach);
+          throw error;
+        }
         if (detach) {
           // The monitor holds copies of both locks now: it owns the container.
           directory.releaseOwnership();
@@ -391,9 +409,27 @@ export class Container {
     return main;
   }
 
+  /**
+   * The program runs but its start could not be recorded (a full or read-only state root): no
+   * process may find it then, so it must not run. It is killed and reaped, and what it had goes.
+   */
+  async #endUnrecorded(report: HelperReport, cgroup: ContainerCgroup, detach: boolean): Promise<void> {
+    // Without "committed" on its channel, a detached container's monitor ends it and exits.
+    if (detach && (report.channelFd ?? -1) >= 0) fs.closeSync(report.channelFd as number);
+    cgroup.signalAll(9);
+    // Not detached, the program is this process's child: reaped here. Else its monitor reaps it.
+    await new Promise<void>((resolve) => native().watchExit(report.pidfd, () => resolve(), !detach));
+    native().closeFd(report.pidfd);
+    if (report.terminalFd >= 0) native().closeFd(report.terminalFd);
+    await this.#releaseCgroup().catch(() => undefined);
+    this.#removeDirectory(true);
+  }
+
   /** Makes the state directory, clearing an abandoned one of the same id first. */
   #makeDirectory(argv: string[], options: ProcessOptions | undefined): ContainerDirectory {
     const lifecycle = this.#config.lifecycle;
+    // Checked before the sweep reads it: a record planted by another user names any process.
+    verifyStateRoot(lifecycle.stateRoot, true);
     // Once per process and root, in the background: a spawn does not wait for it (its cost
     // grows with the number of containers), and its pending work keeps Node running until done.
     void sweepStateRoot(lifecycle.stateRoot);
@@ -454,11 +490,16 @@ export class Container {
     }
   }
 
-  #removeDirectory(): void {
+  /** Removes the state directory; after a failure (`quietly`), a failure to remove it is not the error to report. */
+  #removeDirectory(quietly = false): void {
     const directory = this.#directory;
     if (!directory) return;
     ownedDirectories.delete(directory);
-    directory.remove();
+    try {
+      directory.remove();
+    } catch (error) {
+      if (!quietly) throw error;
+    }
   }
 
   /** Runs another process inside the running container: its namespaces, cgroup, user, capabilities. */

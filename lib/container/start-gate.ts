@@ -19,7 +19,7 @@ export function makeStartFifo(path: string): void {
  */
 export async function openStartGate(path: string, isAlive: () => boolean): Promise<boolean> {
   // Non-blocking: opening for reading never waits for a writer, which may be gone.
-  const fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  const fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOFOLLOW);
   try {
     const byte = Buffer.alloc(1);
     for (let attempt = 0; ; attempt++) {

@@ -116,6 +116,50 @@ export class ContainerStateFileError extends Error {
   }
 }
 
+/**
+ * A file operation in the state root failed (ENOSPC, EROFS, EMFILE, EACCES...): Node's `code`,
+ * `errno` and `syscall` are kept, and `step` and `path` say what was being done where.
+ */
+export class ContainerStateIOError extends Error {
+  readonly code: string;
+  readonly errno: number | undefined;
+  readonly syscall: string | undefined;
+  /** What was being done, e.g. "write state.json". */
+  readonly step: string;
+  readonly path: string;
+  constructor(step: string, path: string, cause: NodeJS.ErrnoException) {
+    const code = cause.code ?? 'EIO';
+    super(`${step} (${path}): ${code}${cause.errno ? ` (${describeErrno(-cause.errno)})` : ''}`, { cause });
+    this.name = 'ContainerStateIOError';
+    this.code = code;
+    this.errno = cause.errno;
+    this.syscall = cause.syscall;
+    this.step = step;
+    this.path = path;
+  }
+}
+
+/**
+ * The state root (or a directory above it) could be changed by another user, who could then plant
+ * a state record naming any process or a config to be run: it is refused, never trusted.
+ */
+export class UntrustedStateRootError extends Error {
+  readonly code = 'EUNTRUSTEDSTATEROOT';
+  /** The state root that was refused. */
+  readonly stateRoot: string;
+  /** The directory (or link) that failed the check. */
+  readonly path: string;
+  constructor(stateRoot: string, path: string, problem: string) {
+    super(
+      `state root ${stateRoot} is not safe: ${path} ${problem}; use a state root that only you can write ` +
+        `(owned by you, not writable by group or others, in directories that only you or root can change)`,
+    );
+    this.name = 'UntrustedStateRootError';
+    this.stateRoot = stateRoot;
+    this.path = path;
+  }
+}
+
 const ERRNO_TEXT: Record<string, string> = {
   EPERM: 'operation not permitted',
   EACCES: 'permission denied',
@@ -128,6 +172,9 @@ const ERRNO_TEXT: Record<string, string> = {
   EXDEV: 'path escapes the root',
   EBUSY: 'device or resource busy',
   ESRCH: 'no such process',
+  ENOSPC: 'no space left on device',
+  EMFILE: 'too many open files',
+  ENOTEMPTY: 'directory not empty',
 };
 
 function describeErrno(errno: number): string {

@@ -14,17 +14,25 @@
  *
  * A directory appears whole: it is made under a temporary name, with its lock already held
  * and its files written, then renamed into place. A rename onto an existing (never empty)
- * directory fails, so of two processes making the same id, exactly one wins.
+ * directory fails, so of two processes making the same id, exactly one wins. It goes the
+ * same way: whoever holds its lock renames it out of the way, then lets the lock go and
+ * empties it, so the id is free at once and no other maker's directory is ever touched.
+ *
+ * Every file is opened through the directory's fd with O_NOFOLLOW (state-io.ts); the state
+ * root is checked (state-root.ts) before anything in it is read or made.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import * as os from 'node:os';
 import type { ContainerOptions, ProcessOptions } from '../options/types';
 import type { RestartPolicy } from './types';
 import type { CgroupRecord } from '../cgroups/container-cgroup';
 import { native } from '../native/binding';
-import { readJsonFile, writeFileAtomic } from './atomic-file';
-import { ContainerExistsError, ContainerStateFileError } from '../errors/errors';
+import { ContainerExistsError, ContainerStateFileError, ContainerStateIOError } from '../errors/errors';
+import { DirectoryHandle, readTextAsync, removeTree, stateStep } from './state-io';
+import { verifyStateRoot, verifyStateRootAsync } from './state-root';
+import { pauseForTest } from './test-hook';
 
 export interface StateRecord {
   version: 1;
@@ -76,8 +84,28 @@ const CONFIG = 'config.json';
 const RUN = 'run.json';
 const LOCK = 'lock';
 const WRITE_LOCK = 'write.lock';
+const FIFO = 'exec.fifo';
+const STARTED = 'started';
+const STOP_REQUESTED = 'stop-requested';
 /** Temporary directories of makes in progress start with this (and are never listed). */
 export const MAKING_PREFIX = '.making-';
+/** Directories being removed are renamed to this first (and are never listed). */
+export const REMOVING_PREFIX = '.removing-';
+
+function identityOf(stat: fs.Stats): string {
+  return `${stat.dev}:${stat.ino}`;
+}
+
+/** An ENOENT for a directory whose name now stands for another container. */
+function replacedError(dir: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(`ENOENT: ${dir} was removed (another container has its name now)`), {
+    code: 'ENOENT',
+    errno: -os.constants.errno.ENOENT,
+    syscall: 'open',
+  });
+}
+
+const json = (value: unknown): string => JSON.stringify(value, null, 2) + '\n';
 
 export class ContainerDirectory {
   readonly root: string;
@@ -85,6 +113,11 @@ export class ContainerDirectory {
   readonly dir: string;
   /** The flocked lock file's fd while this process owns the container; else -1. */
   #ownerLockFd = -1;
+  /**
+   * Device and inode of the directory this object stands for, from the first time it was
+   * opened: a directory of the same name made later is another container, never this one.
+   */
+  #identity: string | undefined;
 
   constructor(root: string, id: string) {
     this.root = root;
@@ -97,49 +130,77 @@ export class ContainerDirectory {
    * abandoned directory of the same id and return true to try once more.
    */
   static create(root: string, id: string, state: StateRecord, config: SavedConfig, onExisting: (existing: ContainerDirectory) => boolean): ContainerDirectory {
-    fs.mkdirSync(root, { recursive: true, mode: 0o711 });
-    const making = path.join(root, `${MAKING_PREFIX}${id}.${randomBytes(4).toString('hex')}`);
-    fs.mkdirSync(making, { mode: 0o700 });
+    verifyStateRoot(root, true);
+    const rootHandle = stateStep('open the state root', root, () => DirectoryHandle.open(root));
+    const makingName = `${MAKING_PREFIX}${id}.${process.pid}.${randomBytes(4).toString('hex')}`;
+    const making = path.join(root, makingName);
     const directory = new ContainerDirectory(root, id);
     let lockFd = -1;
+    let handle: DirectoryHandle | undefined;
+    let rootOpen = true;
     try {
-      lockFd = fs.openSync(path.join(making, LOCK), 'w', 0o600);
-      native().tryLock(lockFd);
-      // Plain writes: nobody sees the directory before its rename.
-      fs.writeFileSync(path.join(making, STATE), JSON.stringify(state, null, 2) + '\n', { mode: 0o600 });
-      fs.writeFileSync(path.join(making, CONFIG), JSON.stringify(config, null, 2) + '\n', { mode: 0o600 });
-      for (let attempt = 0; ; attempt++) {
-        try {
-          fs.renameSync(making, directory.dir);
-          break;
-        } catch (error) {
-          const code = (error as NodeJS.ErrnoException).code;
-          if ((code !== 'ENOTEMPTY' && code !== 'EEXIST') || attempt > 0 || !onExisting(directory)) {
-            throw code === 'ENOTEMPTY' || code === 'EEXIST' ? new ContainerExistsError(id, root) : error;
+      stateStep('make the state directory', making, () => fs.mkdirSync(rootHandle.at(makingName), { mode: 0o700 }));
+      try {
+        const made = stateStep('open the state directory', making, () => DirectoryHandle.open(rootHandle.at(makingName)));
+        handle = made;
+        directory.#identity = identityOf(made.stat());
+        lockFd = stateStep('make the lock', path.join(making, LOCK), () => made.openFile(LOCK, 'create'));
+        native().tryLock(lockFd);
+        // Plain writes: nobody sees the directory before its rename.
+        stateStep(`write ${STATE}`, path.join(making, STATE), () => made.writeNew(STATE, json(state)));
+        stateStep(`write ${CONFIG}`, path.join(making, CONFIG), () => made.writeNew(CONFIG, json(config)));
+        for (let attempt = 0; ; attempt++) {
+          try {
+            fs.renameSync(rootHandle.at(makingName), rootHandle.at(id));
+            break;
+          } catch (error) {
+            const code = (error as NodeJS.ErrnoException).code;
+            const taken = code === 'ENOTEMPTY' || code === 'EEXIST';
+            if (taken && attempt === 0 && onExisting(new ContainerDirectory(root, id))) continue;
+            throw taken ? new ContainerExistsError(id, root) : new ContainerStateIOError('put the state directory in place', directory.dir, error as NodeJS.ErrnoException);
           }
         }
+      } catch (error) {
+        // Every fd goes first: after EMFILE, the cleanup needs one.
+        if (lockFd >= 0) fs.closeSync(lockFd);
+        handle?.close();
+        handle = undefined;
+        rootHandle.close();
+        rootOpen = false;
+        try {
+          removeTree(making);
+        } catch {
+          // the next sweep removes a make whose maker is gone
+        }
+        throw error;
       }
-    } catch (error) {
-      if (lockFd >= 0) fs.closeSync(lockFd);
-      fs.rmSync(making, { recursive: true, force: true });
-      throw error;
+    } finally {
+      handle?.close();
+      if (rootOpen) rootHandle.close();
     }
     directory.#ownerLockFd = lockFd;
     return directory;
   }
 
-  /** The ids of every container directory in the root (makes in progress excluded). */
-  static ids(root: string): string[] {
+  /**
+   * Whether `name` in the root is a make whose maker died before renaming it into place. Its
+   * lock cannot tell (it is made, then taken, a moment after the directory): the maker's pid
+   * in the name does.
+   */
+  static isAbandonedMake(name: string): boolean {
+    const pid = Number(name.split('.').at(-2));
+    if (!name.startsWith(MAKING_PREFIX) || !Number.isInteger(pid) || pid <= 0) return false;
     try {
-      return fs.readdirSync(root).filter((name) => !name.startsWith('.')).sort();
+      process.kill(pid, 0);
+      return false;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw error;
+      return (error as NodeJS.ErrnoException).code === 'ESRCH';
     }
   }
 
   /** ids() without blocking the event loop. */
   static async idsAsync(root: string): Promise<string[]> {
+    if (!(await verifyStateRootAsync(root))) return [];
     try {
       return (await fs.promises.readdir(root)).filter((name) => !name.startsWith('.')).sort();
     } catch (error) {
@@ -148,8 +209,59 @@ export class ContainerDirectory {
     }
   }
 
+  /** The ids of every container directory in the root (makes and removals in progress excluded). */
+  static ids(root: string): string[] {
+    if (!verifyStateRoot(root, false)) return [];
+    return stateStep('list the state root', root, () => fs.readdirSync(root))
+      .filter((name) => !name.startsWith('.'))
+      .sort();
+  }
+
+  /**
+   * Opens the directory (never through a link); the first open fixes which directory this
+   * object stands for, and a later one finding another directory under the name is ENOENT.
+   */
+  #open(step: string): DirectoryHandle {
+    return stateStep(step, this.dir, () => {
+      const handle = DirectoryHandle.open(this.dir);
+      const identity = identityOf(handle.stat());
+      this.#identity ??= identity;
+      if (identity !== this.#identity) {
+        handle.close();
+        throw replacedError(this.dir);
+      }
+      return handle;
+    });
+  }
+
+  #withDirectory<T>(step: string, action: (handle: DirectoryHandle) => T): T {
+    const handle = this.#open(step);
+    try {
+      return action(handle);
+    } finally {
+      handle.close();
+    }
+  }
+
+  /** Whether the directory this object stands for is still in the state root under its name. */
   exists(): boolean {
-    return fs.existsSync(this.dir);
+    try {
+      this.#open('open the state directory').close();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Whether the name holds, right now, the very directory this object stands for. */
+  #stillInPlace(): boolean {
+    try {
+      const stat = fs.lstatSync(this.dir);
+      this.#identity ??= identityOf(stat);
+      return stat.isDirectory() && identityOf(stat) === this.#identity;
+    } catch {
+      return false;
+    }
   }
 
   get ownerLockFd(): number {
@@ -162,20 +274,26 @@ export class ContainerDirectory {
     this.#ownerLockFd = -1;
   }
 
-  /** Whether some live process (this one included) holds the container's lock. */
-  hasOwner(): boolean {
+  /**
+   * Takes the container's lock if nobody holds it, so that this process may remove the
+   * directory; false when another process owns it or it is gone.
+   */
+  claim(): boolean {
     if (this.#ownerLockFd >= 0) return true;
     let fd: number;
     try {
-      fd = fs.openSync(path.join(this.dir, LOCK), 'r');
+      // A directory with no lock file (not made by ts-container, or damaged) has no owner either.
+      fd = this.#withDirectory('open the lock', (handle) => (handle.exists(LOCK) ? handle.openFile(LOCK, 'read') : handle.openFile(LOCK, 'append')));
     } catch {
       return false;
     }
-    try {
-      return !native().tryLock(fd);
-    } finally {
+    // Held, or taken after its holder had moved the directory away: not ours to remove.
+    if (!native().tryLock(fd) || !this.#stillInPlace()) {
       fs.closeSync(fd);
+      return false;
     }
+    this.#ownerLockFd = fd;
+    return true;
   }
 
   readState(): StateRecord {
@@ -192,13 +310,13 @@ export class ContainerDirectory {
   }
 
   async #readJsonAsync<T>(name: string): Promise<T | undefined> {
-    let text: string;
+    let text: string | undefined;
     try {
-      text = await fs.promises.readFile(path.join(this.dir, name), 'utf8');
+      text = await readTextAsync(this.dir, name);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw new ContainerStateFileError(this.id, `${name}: ${(error as Error).message}`);
     }
+    if (text === undefined) return undefined;
     try {
       return JSON.parse(text) as T;
     } catch (error) {
@@ -215,7 +333,7 @@ export class ContainerDirectory {
   }
 
   writeState(state: StateRecord): void {
-    this.#whileWriting(() => writeFileAtomic(path.join(this.dir, STATE), JSON.stringify(state, null, 2) + '\n'));
+    this.#whileWriting(STATE, (handle) => handle.writeAtomic(STATE, json(state)));
   }
 
   readConfig(): SavedConfig {
@@ -231,48 +349,75 @@ export class ContainerDirectory {
   }
 
   writeRun(run: RunRecord): void {
-    this.#whileWriting(() => writeFileAtomic(path.join(this.dir, RUN), JSON.stringify(run) + '\n'));
+    this.#whileWriting(RUN, (handle) => handle.writeAtomic(RUN, JSON.stringify(run) + '\n'));
   }
 
   /**
    * Runs a write while holding the directory's writer lock (write.lock), which the monitor
    * takes too (cpp/run_record.cc): writers of the same record go one at a time.
    */
-  #whileWriting(write: () => void): void {
-    const fd = fs.openSync(path.join(this.dir, WRITE_LOCK), 'a', 0o600);
-    try {
-      native().lock(fd);
-      write();
-    } finally {
-      fs.closeSync(fd);
-    }
+  #whileWriting(name: string, write: (handle: DirectoryHandle) => void): void {
+    this.#withDirectory(`write ${name}`, (handle) => {
+      const fd = stateStep(`write ${name}`, handle.display(WRITE_LOCK), () => handle.openFile(WRITE_LOCK, 'append'));
+      try {
+        native().lock(fd);
+        stateStep(`write ${name}`, handle.display(name), () => write(handle));
+      } finally {
+        fs.closeSync(fd);
+      }
+    });
   }
 
+  /** A file's JSON; undefined when it does not exist. A link or bad JSON is an unreadable state file. */
   #readJson<T>(name: string): T | undefined {
+    let text: string | undefined;
     try {
-      return readJsonFile<T>(path.join(this.dir, name));
+      text = this.#withDirectory(`read ${name}`, (handle) => stateStep(`read ${name}`, handle.display(name), () => handle.readText(name)));
+    } catch (error) {
+      if (error instanceof ContainerStateIOError && error.code === 'ELOOP') {
+        throw new ContainerStateFileError(this.id, `${name} is a symbolic link, which is never followed`);
+      }
+      throw error;
+    }
+    if (text === undefined) return undefined;
+    try {
+      return JSON.parse(text) as T;
     } catch (error) {
       throw new ContainerStateFileError(this.id, `${name}: ${(error as Error).message}`);
     }
   }
 
   get fifoPath(): string {
-    return path.join(this.dir, 'exec.fifo');
+    return path.join(this.dir, FIFO);
   }
 
   get logPath(): string {
     return path.join(this.dir, 'container.log');
   }
 
-  get startedPath(): string {
-    return path.join(this.dir, 'started');
+  /** Whether the start FIFO is still there: the container waits for start(). */
+  hasStartFifo(): boolean {
+    try {
+      return this.#withDirectory('open the state directory', (handle) => handle.exists(FIFO));
+    } catch {
+      return false;
+    }
+  }
+
+  removeStartFifo(): void {
+    this.#withDirectory(`remove ${FIFO}`, (handle) => stateStep(`remove ${FIFO}`, handle.display(FIFO), () => handle.unlink(FIFO)));
+  }
+
+  /** Records when start() let the program go (ms since the epoch). */
+  markStarted(at: number): void {
+    this.#withDirectory(`write ${STARTED}`, (handle) => stateStep(`write ${STARTED}`, handle.display(STARTED), () => handle.writeAtomic(STARTED, `${at}\n`)));
   }
 
   /** When start() let the program go (ms since the epoch), if it has. */
   startedAt(): number | undefined {
     try {
-      const value = Number(fs.readFileSync(this.startedPath, 'utf8'));
-      return Number.isFinite(value) ? value : undefined;
+      const value = Number(this.#withDirectory(`read ${STARTED}`, (handle) => handle.readText(STARTED)));
+      return Number.isFinite(value) && value > 0 ? value : undefined;
     } catch {
       return undefined;
     }
@@ -281,8 +426,8 @@ export class ContainerDirectory {
   /** startedAt() without blocking the event loop. */
   async startedAtAsync(): Promise<number | undefined> {
     try {
-      const value = Number(await fs.promises.readFile(this.startedPath, 'utf8'));
-      return Number.isFinite(value) ? value : undefined;
+      const value = Number(await readTextAsync(this.dir, STARTED));
+      return Number.isFinite(value) && value > 0 ? value : undefined;
     } catch {
       return undefined;
     }
@@ -291,19 +436,40 @@ export class ContainerDirectory {
   /** Asks the monitor not to restart the container after its next exit. */
   requestStop(): void {
     try {
-      fs.writeFileSync(path.join(this.dir, 'stop-requested'), `${Date.now()}\n`);
+      this.#withDirectory(`write ${STOP_REQUESTED}`, (handle) => handle.writeAtomic(STOP_REQUESTED, `${Date.now()}\n`));
     } catch {
-      // the directory is gone: nothing to restart
+      // the directory is gone (nothing to restart) or cannot be written (destroy reports that)
     }
   }
 
-  clearStopRequest(): void {
-    fs.rmSync(path.join(this.dir, 'stop-requested'), { force: true });
-  }
-
-  /** Removes the directory and everything in it. */
+  /**
+   * Removes the directory this object stands for and everything in it, links never followed.
+   * The name is freed first, by renaming the directory away (still under its lock when this
+   * process owns it), and only then are its files removed: a maker of the same id meanwhile
+   * gets the name at once, and its new directory is never touched. Another process may own the
+   * container still (destroy() from another process); a directory found under the name that
+   * is not this one (the container was removed and made again) is left alone.
+   */
   remove(): void {
-    this.releaseOwnership();
-    fs.rmSync(this.dir, { recursive: true, force: true });
+    try {
+      if (!this.#stillInPlace()) return;
+      const away = path.join(this.root, `${REMOVING_PREFIX}${this.id}.${randomBytes(4).toString('hex')}`);
+      try {
+        fs.renameSync(this.dir, away);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+        throw new ContainerStateIOError('move the state directory away', this.dir, error as NodeJS.ErrnoException);
+      }
+      // Replaced between the check and the rename (removed and made again by others): put it back.
+      if (identityOf(fs.lstatSync(away)) !== this.#identity) {
+        fs.renameSync(away, this.dir);
+        return;
+      }
+      pauseForTest('directory-removing');
+      this.releaseOwnership();
+      stateStep('remove the state directory', away, () => removeTree(away));
+    } finally {
+      this.releaseOwnership();
+    }
   }
 }

@@ -13,7 +13,8 @@
 import * as fs from 'node:fs';
 import { ContainerCgroup } from '../cgroups/container-cgroup';
 import { isHelperProcess } from '../cgroups/stale-cgroups';
-import { ContainerDirectory, MAKING_PREFIX, RunRecord, StateRecord } from './container-directory';
+import { ContainerDirectory, MAKING_PREFIX, REMOVING_PREFIX, RunRecord, StateRecord } from './container-directory';
+import { removeTree } from './state-io';
 import { isSameProcess } from './process-identity';
 import { makerAlive } from './observe';
 
@@ -78,9 +79,16 @@ function clearAbandoned(directory: ContainerDirectory): false | Promise<void> {
   }
   // Never made: its maker died (a monitor may hold the lock, and is killed with the rest).
   const unfinished = record.phase === 'creating' && !makerAlive(record);
-  if (!unfinished && (directory.hasOwner() || record.detached)) return false;
-  const cgroup = killRecorded(record, run);
-  directory.remove();
+  if (!unfinished && record.detached) return false;
+  // Its lock, taken first, keeps any other process from clearing or remaking it meanwhile.
+  if (!unfinished && !directory.claim()) return false;
+  let cgroup: ContainerCgroup | null;
+  try {
+    cgroup = killRecorded(record, run);
+    directory.remove();
+  } finally {
+    directory.releaseOwnership();
+  }
   return cgroup ? removeWhenEmpty(cgroup) : Promise.resolve();
 }
 
@@ -125,7 +133,10 @@ async function sweepOnce(root: string): Promise<void> {
     try {
       if (name.startsWith(MAKING_PREFIX)) {
         // A make that died before its rename: nothing was started from it yet.
-        if (!directory.hasOwner()) directory.remove();
+        if (ContainerDirectory.isAbandonedMake(name)) removeTree(directory.dir);
+      } else if (name.startsWith(REMOVING_PREFIX)) {
+        // A removal that died half way: the name was already free.
+        removeTree(directory.dir);
       } else if (!name.startsWith('.')) {
         const cleared = clearAbandoned(directory);
         if (cleared) pending.push(cleared.catch(() => undefined));

@@ -3,7 +3,9 @@
  * step's name, the process that reaches that step writes the name to the file named by
  * TS_CONTAINER_TEST_PAUSE_FILE, with its pid, and then blocks for good, so that a test can kill it -9 at
  * exactly that step. Steps named "helper:..." pause the native helper instead (see the plan's
- * test.pause entry). Unset, it costs one property read.
+ * test.pause entry). With TS_CONTAINER_TEST_RESUME_FILE set too, the process goes on once that
+ * file exists, so that a test can run another process at exactly that step (a race made
+ * deterministic). Unset, it costs one property read.
  */
 import * as fs from 'node:fs';
 
@@ -13,17 +15,25 @@ export type PauseStep =
   | 'helper-reported'
   | 'created'
   | 'start-gate-opened'
-  | 'started';
+  | 'started'
+  | 'directory-removing';
 
 const PAUSE_AT = 'TS_CONTAINER_TEST_PAUSE_AT';
 const PAUSE_FILE = 'TS_CONTAINER_TEST_PAUSE_FILE';
+const RESUME_FILE = 'TS_CONTAINER_TEST_RESUME_FILE';
+const RESUME_POLL_MS = 5;
 
 export function pauseForTest(step: PauseStep): void {
   if (process.env[PAUSE_AT] !== step) return;
   const file = process.env[PAUSE_FILE];
   if (file) fs.writeFileSync(file, `${step} ${process.pid}\n`);
-  // Blocks this thread (and so the event loop) until the test kills the process.
+  // Blocks this thread (and so the event loop) until the test kills the process or resumes it.
   const cell = new Int32Array(new SharedArrayBuffer(4));
+  const resume = process.env[RESUME_FILE];
+  if (resume) {
+    while (!fs.existsSync(resume)) Atomics.wait(cell, 0, 0, RESUME_POLL_MS);
+    return;
+  }
   for (;;) Atomics.wait(cell, 0, 0);
 }
 

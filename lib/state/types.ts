@@ -77,6 +77,9 @@ export interface StopOptions {
 }
 
 export interface StateRootOptions {
-  /** Default: /run/ts-container for root, $XDG_RUNTIME_DIR/ts-container otherwise. */
+  /**
+   * Default: /run/ts-container for root, $XDG_RUNTIME_DIR/ts-container otherwise (else
+   * ~/.local/state/ts-container). It must be the caller's own and not writable by others.
+   */
   stateRoot?: string;
 }

@@ -41,7 +41,7 @@ export function containerLeftovers(id: string, stateRoot: string): ContainerLeft
   try {
     stateEntries = fs
       .readdirSync(stateRoot)
-      .filter((name) => name === id || name.startsWith(`.making-${id}.`))
+      .filter((name) => name === id || name.startsWith(`.making-${id}.`) || name.startsWith(`.removing-${id}.`))
       .map((name) => path.join(stateRoot, name));
   } catch {
     // no root: nothing in it
