@@ -50,9 +50,14 @@ export class CgroupError extends Error {
  * CgroupError that says what is needed; any other error as it is.
  */
 function explainCgroupFailure(error: unknown): unknown {
-  const e = error as NodeJS.ErrnoException;
-  if (error instanceof CgroupError || !['EACCES', 'EPERM', 'EROFS'].includes(e.code ?? '')) return error;
+  const e = error as NodeJS.ErrnoException & { step?: string };
+  if (error instanceof CgroupError || typeof e?.code !== 'string') return error;
   const where = e.path ?? /to (\S+):/.exec(e.message)?.[1] ?? '';
+  if (!['EACCES', 'EPERM', 'EROFS'].includes(e.code)) {
+    // Out of fds or memory, say: the same error, named by its step and path.
+    if (e.step !== undefined) return error;
+    return new CgroupError(`cgroup: ${e.message}`, e.code, 'make the cgroup', where);
+  }
   return new CgroupError(
     `cgroup: ${e.code} making ${where || "the container's cgroup"}: making cgroups needs root, or a cgroup delegated to this user ` +
       '(e.g. systemd-run --user --scope -p Delegate=yes) named as cgroupParent',
