@@ -150,8 +150,9 @@ function* checkStateRoot(root: string, create: boolean): Generator<Request, bool
 function checkDirectory(dir: string, stat: fs.Stats, uid: number, nextStat: fs.Stats | undefined, refuse: (where: string, problem: string) => never): void {
   if (stat.uid !== 0 && stat.uid !== uid) refuse(dir, `is owned by uid ${stat.uid}, neither root nor you (uid ${uid})`);
   if ((stat.mode & WRITABLE_BY_OTHERS) === 0) return;
-  // A sticky directory lets others add names, but not rename or remove the caller's own.
-  if ((stat.mode & STICKY) !== 0 && nextStat !== undefined && nextStat.uid === uid) return;
+  // A sticky directory lets others add names, but not rename or remove the caller's own (or
+  // root's, which no other user can have made).
+  if ((stat.mode & STICKY) !== 0 && nextStat !== undefined && (nextStat.uid === uid || nextStat.uid === 0)) return;
   if ((stat.mode & STICKY) !== 0 && nextStat === undefined) return;
   refuse(dir, `is writable by others (mode ${(stat.mode & 0o7777).toString(8)})${(stat.mode & STICKY) !== 0 ? ' and the name in it is not yours' : ''}`);
 }
