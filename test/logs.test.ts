@@ -149,7 +149,10 @@ describe('output that cannot be written', () => {
     const gates = tempDir('tsc-logs-gate-');
     const c = new Container({ stateRoot: root, detach: true, mounts: [{ type: 'bind', source: gates, target: '/gate' }] });
     made.push(c);
-    c.spawn(['sh', '-c', 'head -c 1000000 /dev/zero; touch /gate/written; while [ ! -e /gate/go ]; do sleep 0.02; done; echo after']);
+    // The disk fills only once the start is recorded (state.json needs room too).
+    const p = c.spawn(['sh', '-c', 'while [ ! -e /gate/begin ]; do sleep 0.02; done; head -c 1000000 /dev/zero; touch /gate/written; while [ ! -e /gate/go ]; do sleep 0.02; done; echo after']);
+    await p.started;
+    fs.writeFileSync(path.join(gates, 'begin'), '');
     // Once head has written its megabyte, the monitor has read all of it but what a pipe holds
     // (64 KiB): far more than the 424 KiB the disk had room for, so some of it was dropped.
     const written = async (): Promise<boolean> => {
