@@ -1,0 +1,273 @@
+/**
+ * spawn() and create(): the create transaction. Its steps make, in order, the state
+ * directory, the cgroup, the id block and start FIFO, then ask the helper to make the
+ * namespaces, mounts and process, and record the result. Each step that makes something
+ * pushes its undo; a failure before the container is recorded unmakes everything (undo-list.ts),
+ * so bad input or a full disk leaves no directory, cgroup, ids or process behind.
+ */
+import * as fs from 'node:fs';
+import type { ProcessOptions } from '../options/types';
+import type { HelperReport } from '../../types/native';
+import { type ContainerConfig, type NormalizedProcessOptions, normalizeProcessOptions } from '../options/validate';
+import { fail } from '../options/option-error';
+import { helperPath, native } from '../native/binding';
+import { ContainerProcess } from '../process/container-process';
+import { checkStdio, resolveStdio, type ResolvedStdio } from '../process/stdio';
+import { checkArgumentSize } from '../process/argument-limits';
+import { toSignalNumber } from '../process/signals';
+import { watchRecordedExit } from '../process/recorded-exit';
+import { ContainerCgroup } from '../cgroups/container-cgroup';
+import { endCgroupsNamed, removeStaleCgroups } from '../cgroups/stale-cgroups';
+import { DEFAULT_PIDS_LIMIT } from '../options/defaults';
+import { ContainerDirectory, type StateRecord } from '../state/container-directory';
+import { processStartTime } from '../state/process-identity';
+import { clearIfAbandoned, sweepStateRoot } from '../state/sweep';
+import { verifyStateRoot } from '../state/state-root';
+import { pauseForTest } from '../state/test-hook';
+import { stateStep } from '../state/state-io';
+import { allocateIdBlock } from '../userns/id-blocks';
+import { lifecycleEntries, runPlan } from './plan';
+import { makeStartFifo } from './start-gate';
+import { savedConfig } from './saved-config';
+import type { ContainerContext } from './context';
+import { canSpawn } from './status';
+import { UndoList } from './undo-list';
+import { runCreateHooks } from './create-hooks';
+import { liveCgroups, ownedDirectories } from './exit-cleanup';
+import { commitToMonitor } from './monitor';
+import { reportError } from './report-error';
+import { containerUsage } from './container-usage';
+
+/** Starts the main process; with `waitForStart` (create()), its program waits for start(). */
+export function spawnMain(
+  context: ContainerContext,
+  argv: string[] | undefined,
+  options: ProcessOptions | undefined,
+  waitForStart: boolean,
+): ContainerProcess {
+  const config = context.config;
+  const command = argv ?? config.lifecycle.command;
+  if (!command) fail('argv', 'expected the program and its arguments (or the command option)');
+  const { argv: args, process } = normalizeProcessOptions(command, options, config, 'main');
+  checkArgumentSize(args, process.env, config.rlimits);
+  const detach = context.detach;
+  if (detach && options?.stdio !== undefined) {
+    fail('stdio', "a detached container's output goes to its log (c.logs()); leave stdio unset");
+  }
+  checkStdio(options?.stdio);
+  canSpawn(context);
+  const undo = new UndoList();
+  // Made now: an id in use is an error of this call, not a later event.
+  const directory = makeDirectory(context, args, options);
+  undo.push(() => context.removeDirectory(true));
+  let stdio: ResolvedStdio;
+  try {
+    stdio = resolveStdio(detach || process.tty ? 'ignore' : options?.stdio);
+  } catch (error) {
+    // Out of fds for the pipes: the directory made for it goes too (now: the undo does not wait).
+    void undo.rollback();
+    throw error;
+  }
+  const main = new ContainerProcess({
+    argv: args,
+    stdio,
+    start: async (fds) => {
+      try {
+        const report = await makeContainer(context, directory, undo, args, process, fds, waitForStart);
+        // A setup step failed in the helper: its error is the report's, and nothing may stay.
+        if (!report.ok) await undo.rollback();
+        return report;
+      } catch (error) {
+        // Out of space, fds or ids: nothing of it may stay, and the error reported is this one.
+        await undo.rollback();
+        throw error;
+      }
+    },
+    reportError: (report) => reportError(args, report),
+    usage: (own, wallMs) => containerUsage(context.cgroup, own, wallMs),
+    watchExit: detach ? watchRecordedExit(directory) : undefined,
+    outlivesNode: detach,
+    timeout: process.timeout,
+    killSignal: process.killSignal,
+    signal: process.signal,
+    // A detached container's terminal is its monitor's.
+    tty: detach ? null : process.tty,
+  });
+  context.main = main;
+  context.trackStdio(main);
+  main.once('spawn-failed', () => void context.releaseCgroup());
+  // PID 1's exit ends every process of the container: its cgroup goes then.
+  main.once('exit', (code: number | null, signal: NodeJS.Signals | null) => {
+    if (!detach) recordExit(context, code, signal);
+    void releaseWhenExecsExit(context);
+  });
+  return main;
+}
+
+/**
+ * The steps after the state directory, run when the process starts. Returns the helper's
+ * report; the caller rolls back a report that is not ok (a setup step failed in the helper)
+ * and a throw; once the container is recorded, there is nothing left to roll back.
+ */
+async function makeContainer(
+  context: ContainerContext,
+  directory: ContainerDirectory,
+  undo: UndoList,
+  args: string[],
+  process: NormalizedProcessOptions,
+  fds: [number, number, number],
+  waitForStart: boolean,
+): Promise<HelperReport> {
+  const detach = context.detach;
+  const cgroup = await makeCgroup(context);
+  // With the cgroup go the ids its processes held: freed only once it is removed.
+  undo.push(async () => {
+    await context.releaseCgroup().catch(() => undefined);
+    context.releaseIdBlock();
+  });
+  const record = context.record as StateRecord;
+  record.cgroup = cgroup.record();
+  directory.writeState(record);
+  pauseForTest('cgroup-made');
+  const config = withIdBlock(context);
+  if (waitForStart) stateStep('make the start FIFO', directory.fifoPath, () => makeStartFifo(directory.fifoPath));
+  await runCreateHooks('beforeNamespaces', { context, config, undo });
+  const plan = runPlan(args, process, config, cgroup.plan(), context.seccomp, lifecycleEntries(config, directory, cgroup, waitForStart));
+  const ownerFds = detach ? [directory.ownerLockFd, cgroup.ownerLockFd, context.idBlock?.lockFd ?? -1].filter((fd) => fd >= 0) : [];
+  const report = await native().startHelper(helperPath(), plan, fds, -1, context.seccompListener(), ownerFds, detach);
+  if (!report.ok) return report;
+  pauseForTest('helper-reported');
+  // The program runs (or waits at its FIFO): until recorded, no process could find it, so
+  // a failure from here must end it.
+  undo.push(() => endUnrecorded(report, cgroup, detach));
+  await runCreateHooks('afterNamespaces', { context, config, undo, pid: report.pid });
+  recordStart(context, report.pid, waitForStart);
+  // Recorded: any process can find it now, and it is the container's to end (destroy()).
+  undo.commit();
+  if (detach) {
+    // The monitor holds copies of both locks now: it owns the container.
+    directory.releaseOwnership();
+    cgroup.handOver();
+    context.releaseIdBlock();
+    liveCgroups.delete(cgroup);
+    commitToMonitor(report.channelFd ?? -1);
+  }
+  pauseForTest('created');
+  return report;
+}
+
+/**
+ * The program runs but its start could not be recorded (a full or read-only state root): no
+ * process may find it then, so it must not run. It is killed and reaped; the undos after
+ * this one remove what it had.
+ */
+async function endUnrecorded(report: HelperReport, cgroup: ContainerCgroup, detach: boolean): Promise<void> {
+  // Without "committed" on its channel, a detached container's monitor ends it and exits.
+  if (detach && (report.channelFd ?? -1) >= 0) fs.closeSync(report.channelFd as number);
+  cgroup.signalAll(9);
+  // Not detached, the program is this process's child: reaped here. Else its monitor reaps it.
+  await new Promise<void>((resolve) => native().watchExit(report.pidfd, () => resolve(), !detach));
+  native().closeFd(report.pidfd);
+  if (report.terminalFd >= 0) native().closeFd(report.terminalFd);
+}
+
+/** Makes the state directory, clearing an abandoned one of the same id first. */
+function makeDirectory(context: ContainerContext, argv: string[], options: ProcessOptions | undefined): ContainerDirectory {
+  const lifecycle = context.config.lifecycle;
+  // Checked before the sweep reads it: a record planted by another user names any process.
+  verifyStateRoot(lifecycle.stateRoot, true);
+  // Once per process and root, in the background: a spawn does not wait for it (its cost
+  // grows with the number of containers), and its pending work keeps Node running until done.
+  void sweepStateRoot(lifecycle.stateRoot);
+  const record: StateRecord = {
+    version: 1,
+    id: context.id,
+    created: new Date().toISOString(),
+    phase: 'creating',
+    detached: lifecycle.detach,
+    restart: lifecycle.restart.text,
+    annotations: lifecycle.annotations,
+    command: argv,
+    rootfs: context.config.rootfs,
+    cgroup: null,
+    pid: 0,
+    startTime: '',
+    makerPid: process.pid,
+    makerStartTime: processStartTime(process.pid) ?? '',
+  };
+  const saved = savedConfig(context.options, argv, options, context.config.rootfs);
+  const directory = ContainerDirectory.create(lifecycle.stateRoot, context.id, record, saved, clearIfAbandoned);
+  context.directory = directory;
+  context.record = record;
+  if (!lifecycle.detach) ownedDirectories.add(directory);
+  pauseForTest('directory-made');
+  return directory;
+}
+
+async function makeCgroup(context: ContainerContext): Promise<ContainerCgroup> {
+  const { id, config } = context;
+  // The sweep of the parent once per process, in the background (as the state root's);
+  // what an abandoned container of this id left is ended now, by its name.
+  void removeStaleCgroups(config.cgroupParent);
+  await endCgroupsNamed(id, config.cgroupParent);
+  const cgroup = ContainerCgroup.create(id, config.cgroupParent, config.resources);
+  if (config.resources?.pids === undefined) {
+    try {
+      cgroup.setDefaultPidsLimit(DEFAULT_PIDS_LIMIT);
+    } catch (error) {
+      cgroup.removeNow();
+      throw error;
+    }
+  }
+  context.cgroup = cgroup;
+  liveCgroups.add(cgroup);
+  return cgroup;
+}
+
+/**
+ * The config with the container's user namespace ids filled in: a block of ts-container's
+ * subordinate ids when it asks for one (userns: true, or the host-root mode).
+ */
+function withIdBlock(context: ContainerContext): ContainerConfig {
+  if (context.config.userns !== 'block') return context.config;
+  const block = allocateIdBlock();
+  context.idBlock = block;
+  return { ...context.config, userns: { uidMap: block.uidMap, gidMap: block.gidMap } };
+}
+
+function recordStart(context: ContainerContext, pid: number, waitForStart: boolean): void {
+  const directory = context.directory as ContainerDirectory;
+  const record = context.record as StateRecord;
+  record.pid = pid;
+  record.startTime = processStartTime(pid) ?? '';
+  record.phase = waitForStart ? 'created' : 'started';
+  if (!waitForStart) record.startedAt = Date.now();
+  directory.writeState(record);
+}
+
+/** run.json of a container this process reaps; the directory may be gone (destroyed elsewhere). */
+function recordExit(context: ContainerContext, code: number | null, signal: NodeJS.Signals | null): void {
+  const { directory, record } = context;
+  if (!directory || !record || !directory.exists()) return;
+  try {
+    directory.writeRun({
+      pid: record.pid,
+      startTime: record.startTime,
+      startedAt: record.startedAt ?? directory.startedAt() ?? null,
+      finishedAt: Date.now(),
+      exited: true,
+      exitCode: code,
+      signal: signal === null ? null : toSignalNumber(signal, 0),
+      restartCount: 0,
+      monitorPid: 0,
+      monitorStartTime: '',
+    });
+  } catch {
+    // removed meanwhile
+  }
+}
+
+async function releaseWhenExecsExit(context: ContainerContext): Promise<void> {
+  await Promise.all([...context.execs].map((p) => p.wait().catch(() => undefined)));
+  await context.releaseCgroup();
+}

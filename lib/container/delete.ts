@@ -1,0 +1,88 @@
+/**
+ * destroy() and Container.remove(): a container ends with nothing left: its processes killed
+ * and reaped, their stdio closed, its cgroups and state directory removed.
+ */
+import { ContainerNotFoundError, ContainerStateFileError } from '../errors/errors';
+import { endCgroupsNamed, isHelperProcess } from '../cgroups/stale-cgroups';
+import { ContainerDirectory } from '../state/container-directory';
+import { observe } from '../state/observe';
+import { isSameProcess } from '../state/process-identity';
+import { killAndRemoveCgroups } from '../state/sweep';
+import { resolveStateRoot } from '../state/state-root';
+import type { StateRootOptions } from '../state/types';
+import type { ContainerContext } from './context';
+import { attachedContext, existingDirectory } from './attach';
+import { monitorFinished, whileMonitorRuns } from './monitor';
+
+/**
+ * Kills whatever still runs, waits until every process is reaped, closes their stdio pipes
+ * and removes the cgroup and the state directory. Idempotent.
+ */
+export async function destroy(context: ContainerContext): Promise<void> {
+  context.destroyed = true;
+  context.directory?.requestStop();
+  context.cgroup?.signalAll(9);
+  const processes = [...(context.main ? [context.main] : []), ...context.execs];
+  await Promise.all(
+    processes.map(async (p) => {
+      p.kill('SIGKILL');
+      await p.wait().catch(() => undefined);
+    }),
+  );
+  // Once the container is gone, so are its pipes, even those nobody read.
+  for (const p of context.withOpenStdio) p.releaseStdio();
+  context.withOpenStdio.clear();
+  await monitorFinished(context.directory, context.detach);
+  await context.releaseCgroup();
+  const directory = context.directory;
+  if (directory?.exists()) {
+    // What another owner (or a monitor that died) left: its processes and cgroups.
+    try {
+      const observed = observe(directory);
+      await killAndRemoveCgroups(observed.record, observed.run);
+    } catch {
+      // unreadable state: nothing recorded to clean
+    }
+  }
+  context.removeDirectory();
+}
+
+/**
+ * Deletes a container by id, as get(id).destroy() does. With force, one whose state files
+ * cannot be read goes too: what its run record still names (monitor, main process) is
+ * killed, its cgroups are found by its name and ended, and its directory removed; and one
+ * whose state directory is gone (deleted by hand) is still found and ended by its cgroups' name.
+ */
+export async function remove(id: string, options?: StateRootOptions & { force?: boolean }): Promise<void> {
+  const root = resolveStateRoot(options?.stateRoot);
+  const plainId = typeof id === 'string' && id !== '' && !id.startsWith('.') && !id.includes('/');
+  if (options?.force && plainId && !new ContainerDirectory(root, id).exists()) {
+    if (await endCgroupsNamed(id, undefined, { force: true })) return;
+    throw new ContainerNotFoundError(id, root);
+  }
+  const directory = existingDirectory(root, id);
+  try {
+    await destroy(attachedContext(root, id));
+    return;
+  } catch (error) {
+    if (!(error instanceof ContainerStateFileError) || !options?.force) throw error;
+  }
+  let run;
+  try {
+    run = directory.readRun();
+  } catch {
+    run = undefined;
+  }
+  // Only a monitor that is ts-container's helper: the record may name any process.
+  if (run && isSameProcess(run.monitorPid, run.monitorStartTime) && isHelperProcess(run.monitorPid)) process.kill(run.monitorPid, 'SIGKILL');
+  let cgroupParent: string | undefined;
+  try {
+    cgroupParent = directory.readConfig().options.cgroupParent;
+  } catch {
+    cgroupParent = undefined;
+  }
+  await endCgroupsNamed(id, typeof cgroupParent === 'string' ? cgroupParent : undefined, { force: true });
+  // Gone before this resolves, as with destroy().
+  await whileMonitorRuns(run);
+  directory.remove();
+}
