@@ -7,10 +7,8 @@
 
 namespace tsc {
 
-// watchExit(pidfd, callback(exitCode|null, signalNumber|null, { userMicros, systemMicros, maxRssKib }))
-// → handle with close().
-Napi::Value WatchExit(const Napi::CallbackInfo& info);
-
+// watchExit(pidfd, callback(exitCode|null, signalNumber|null, { userMicros, systemMicros, maxRssKib }), reap = true)
+// → handle with close(), ref() and unref().
 void InitExitWatcher(Napi::Env env, Napi::Object exports);
 
 }  // namespace tsc

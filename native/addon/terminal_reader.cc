@@ -2,14 +2,13 @@
 
 #include <sys/ioctl.h>
 #include <unistd.h>
-#include <uv.h>
 
 #include <cerrno>
 #include <cstring>
 #include <string>
 #include <vector>
 
-#include "addon/event_loop_callback.h"
+#include "addon/fd_watcher.h"
 
 namespace tsc {
 
@@ -19,17 +18,15 @@ namespace {
 // back even while a program writes without pause.
 constexpr size_t kMostPerEvent = 256 * 1024;
 
-class TerminalReader : public Napi::ObjectWrap<TerminalReader> {
+class TerminalReader : public FdWatcher<TerminalReader> {
  public:
-  static Napi::FunctionReference constructor;
-
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "TerminalReader",
                        {InstanceMethod("pause", &TerminalReader::Pause), InstanceMethod("resume", &TerminalReader::Resume),
                         InstanceMethod("close", &TerminalReader::Close)});
   }
 
-  explicit TerminalReader(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TerminalReader>(info) {
+  explicit TerminalReader(const Napi::CallbackInfo& info) : FdWatcher<TerminalReader>(info) {
     Napi::Env env = info.Env();
     if (info.Length() < 3 || !info[0].IsNumber() || !info[1].IsFunction() || !info[2].IsFunction()) {
       Napi::TypeError::New(env, "readTerminal(fd, onData, onEnd)").ThrowAsJavaScriptException();
@@ -38,38 +35,16 @@ class TerminalReader : public Napi::ObjectWrap<TerminalReader> {
     fd_ = info[0].As<Napi::Number>().Int32Value();
     on_data_ = Napi::Persistent(info[1].As<Napi::Function>());
     on_end_ = Napi::Persistent(info[2].As<Napi::Function>());
-    uv_loop_t* loop = nullptr;
-    napi_get_uv_event_loop(env, &loop);
-    poll_ = new uv_poll_t;
-    poll_->data = this;
-    int rc = uv_poll_init(loop, poll_, fd_);
-    if (rc != 0) {
-      delete poll_;
-      poll_ = nullptr;
-      Napi::Error::New(env, std::string("watch the terminal: ") + uv_strerror(rc)).ThrowAsJavaScriptException();
-      return;
-    }
-    // Keeps this object alive while the poll handle exists.
-    self_ = Napi::Persistent(info.This().As<Napi::Object>());
-    StartPolling();
+    StartWatching(info, fd_, UV_READABLE | UV_DISCONNECT, "watch the terminal");
   }
 
-  ~TerminalReader() override { ClosePoll(); }
-
  private:
-  static void OnEvent(uv_poll_t* handle, int status, int events) {
-    auto* self = static_cast<TerminalReader*>(handle->data);
-    Napi::Env env = self->Env();
-    Napi::HandleScope scope(env);
-    // A callback may close this reader, and drop the last reference to it:
-    // the local handle keeps it alive until this event is handled.
-    Napi::Object keep_alive = self->Value();
-    (void)keep_alive;
+  void OnEvent(int status, int events) override {
     if (status < 0) {
-      self->End(-status);
+      End(-status);
       return;
     }
-    self->ReadAvailable();
+    ReadAvailable();
   }
 
   void ReadAvailable() {
@@ -90,67 +65,25 @@ class TerminalReader : public Napi::ObjectWrap<TerminalReader> {
       break;
     }
     if (!data.empty() && !on_data_.IsEmpty()) {
-      Call(on_data_, {Napi::Buffer<char>::Copy(Env(), data.data(), data.size())});
+      CallFromEventLoop(on_data_, {Napi::Buffer<char>::Copy(Env(), data.data(), data.size())});
     }
     if (end >= 0) End(end);
   }
 
   void End(int err) {
     if (on_end_.IsEmpty()) return;  // closed from the data callback
-    ClosePoll();
-    Napi::FunctionReference on_end = std::move(on_end_);
-    on_data_.Reset();
-    self_.Reset();
-    Call(on_end, {Napi::Number::New(Env(), err)});
+    FinishWith(on_end_, {Napi::Number::New(Env(), err)});
   }
 
-  static void Call(const Napi::FunctionReference& callback, const std::initializer_list<napi_value>& args) {
-    call_from_event_loop(callback, args);
-  }
-
-  void StartPolling() {
-    if (poll_) uv_poll_start(poll_, UV_READABLE | UV_DISCONNECT, &TerminalReader::OnEvent);
-  }
-
-  void ClosePoll() {
-    if (!poll_) return;
-    uv_poll_stop(poll_);
-    uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* handle) { delete reinterpret_cast<uv_poll_t*>(handle); });
-    poll_ = nullptr;
-  }
-
-  Napi::Value Pause(const Napi::CallbackInfo& info) {
-    if (poll_) uv_poll_stop(poll_);
-    return info.Env().Undefined();
-  }
-
-  Napi::Value Resume(const Napi::CallbackInfo& info) {
-    StartPolling();
-    return info.Env().Undefined();
-  }
-
-  Napi::Value Close(const Napi::CallbackInfo& info) {
-    ClosePoll();
+  void DropCallbacks() override {
     on_data_.Reset();
     on_end_.Reset();
-    self_.Reset();
-    return info.Env().Undefined();
   }
 
   int fd_ = -1;
-  uv_poll_t* poll_ = nullptr;
   Napi::FunctionReference on_data_;
   Napi::FunctionReference on_end_;
-  Napi::ObjectReference self_;
 };
-
-Napi::FunctionReference TerminalReader::constructor;
-
-Napi::Value ReadTerminal(const Napi::CallbackInfo& info) {
-  std::vector<napi_value> args;
-  for (size_t i = 0; i < info.Length(); i++) args.push_back(info[i]);
-  return TerminalReader::constructor.New(args);
-}
 
 // A window dimension: a struct winsize field (unsigned short), and never 0.
 bool is_dimension(const Napi::Value& value) {
@@ -180,10 +113,7 @@ Napi::Value SetWindowSize(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void InitTerminal(Napi::Env env, Napi::Object exports) {
-  Napi::Function reader = TerminalReader::Define(env);
-  TerminalReader::constructor = Napi::Persistent(reader);
-  TerminalReader::constructor.SuppressDestruct();
-  exports.Set("readTerminal", Napi::Function::New(env, ReadTerminal, "readTerminal"));
+  TerminalReader::Export(env, exports, "readTerminal");
   exports.Set("setWindowSize", Napi::Function::New(env, SetWindowSize, "setWindowSize"));
 }
 
