@@ -11,6 +11,7 @@
 
 #include "common/setup_error.h"
 #include "common/syscalls.h"
+#include "common/unique_fd.h"
 #include "helper/mount_api.h"
 
 namespace tsc {
@@ -44,7 +45,7 @@ void prepare_bind_sources(Plan& plan) {
 void idmap_bind_sources(const Plan& plan, pid_t pid) {
   if (plan.bind_tree_fds.empty()) return;
   std::string ns_path = "/proc/" + std::to_string(pid) + "/ns/user";
-  int userns_fd = static_cast<int>(check(open(ns_path.c_str(), O_RDONLY | O_CLOEXEC), "open the user namespace"));
+  UniqueFd userns(check(open(ns_path.c_str(), O_RDONLY | O_CLOEXEC), "open the user namespace"));
   for (size_t i = 0; i < plan.mounts.size() && i < plan.bind_tree_fds.size(); i++) {
     int tree = plan.bind_tree_fds[i];
     if (tree < 0) continue;
@@ -52,16 +53,14 @@ void idmap_bind_sources(const Plan& plan, pid_t pid) {
     struct mount_attr attr;
     memset(&attr, 0, sizeof attr);
     attr.attr_set = MOUNT_ATTR_IDMAP;
-    attr.userns_fd = static_cast<__u64>(userns_fd);
+    attr.userns_fd = static_cast<__u64>(userns.get());
     unsigned flags = AT_EMPTY_PATH | (m.recursive ? AT_RECURSIVE : 0);
     if (sys_mount_setattr(tree, "", flags, &attr) < 0) {
       int saved = errno;
-      close(userns_fd);
       // EINVAL: a filesystem of the tree cannot be idmapped (e.g. proc, or a FUSE mount).
       throw SetupError{"idmap " + bind_step(m), saved};
     }
   }
-  close(userns_fd);
 }
 
 void close_bind_sources(Plan& plan) {

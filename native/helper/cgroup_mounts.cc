@@ -9,6 +9,7 @@
 #include <string>
 
 #include "common/setup_error.h"
+#include "common/unique_fd.h"
 #include "helper/mount_api.h"
 #include "helper/path_in_root.h"
 
@@ -23,14 +24,9 @@ const unsigned kLockedDown = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_N
 // root is the container's cgroup), at a fraction of the cost of a mount.
 void bind_cgroup_directory(const std::string& host_dir, int in_fd, const std::string& target, CreateAs create,
                            const std::string& step) {
-  int tree = clone_tree(AT_FDCWD, host_dir, false, step);
-  try {
-    set_mount_attrs(tree, kLockedDown | MOUNT_ATTR_RDONLY, 0, false, step);
-  } catch (...) {
-    close(tree);
-    throw;
-  }
-  attach_in_root(tree, in_fd, target, ResolveOptions{create, true}, step);
+  UniqueFd tree(clone_tree(AT_FDCWD, host_dir, false, step));
+  set_mount_attrs(tree.get(), kLockedDown | MOUNT_ATTR_RDONLY, 0, false, step);
+  attach_in_root(tree.release(), in_fd, target, ResolveOptions{create, true}, step);
 }
 
 }  // namespace
@@ -51,18 +47,12 @@ void mount_cgroup_filesystems(const Plan& plan, int sys_mount_fd) {
   // read-only; its directories are made and bound through its own fd.
   const std::string step = "mount /sys/fs/cgroup";
   int tmpfs = make_filesystem("tmpfs", {{"mode", "755"}, {"size", "64k"}}, kLockedDown, step);
-  int top = attach_in_root_kept(tmpfs, sys_mount_fd, "/fs/cgroup", ResolveOptions{CreateAs::Nothing, true}, step);
-  try {
-    for (const auto& spec : plan.cgroup_mounts) {
-      auto [subdir, host_dir] = split(spec);
-      bind_cgroup_directory(host_dir, top, "/" + subdir, CreateAs::Directory, "mount /sys/fs/cgroup/" + subdir);
-    }
-    set_mount_attrs(top, MOUNT_ATTR_RDONLY, 0, false, "make /sys/fs/cgroup read-only");
-  } catch (...) {
-    close(top);
-    throw;
+  UniqueFd top(attach_in_root_kept(tmpfs, sys_mount_fd, "/fs/cgroup", ResolveOptions{CreateAs::Nothing, true}, step));
+  for (const auto& spec : plan.cgroup_mounts) {
+    auto [subdir, host_dir] = split(spec);
+    bind_cgroup_directory(host_dir, top.get(), "/" + subdir, CreateAs::Directory, "mount /sys/fs/cgroup/" + subdir);
   }
-  close(top);
+  set_mount_attrs(top.get(), MOUNT_ATTR_RDONLY, 0, false, "make /sys/fs/cgroup read-only");
 }
 
 }  // namespace tsc

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "common/setup_error.h"
+#include "common/unique_fd.h"
 #include "helper/mount_api.h"
 #include "helper/path_in_root.h"
 
@@ -48,19 +49,13 @@ void add_device(int dev_fd, const Device& device) {
   int file_fd = static_cast<int>(check(openat(dev_fd, device.name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0666), step));
   close(file_fd);
   std::string host_path = std::string("/dev/") + device.name;
-  int source = clone_tree(AT_FDCWD, host_path, false, "bind " + host_path);
+  UniqueFd source(clone_tree(AT_FDCWD, host_path, false, "bind " + host_path));
   struct stat st;
-  if (fstat(source, &st) != 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(device.major, device.minor)) {
-    close(source);
+  if (fstat(source.get(), &st) != 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(device.major, device.minor)) {
     throw SetupError{step + " (the host's " + host_path + " is not that device)", EINVAL};
   }
-  int target_fd = openat(dev_fd, device.name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-  if (target_fd < 0) {
-    int saved = errno;
-    close(source);
-    throw SetupError{step, saved};
-  }
-  attach_mount(source, target_fd, "bind " + host_path);
+  int target_fd = static_cast<int>(check(openat(dev_fd, device.name, O_PATH | O_NOFOLLOW | O_CLOEXEC), step));
+  attach_mount(source.release(), target_fd, "bind " + host_path);
 }
 
 }  // namespace
@@ -74,24 +69,21 @@ static void mount_dev_filesystem(int dev_mount_fd, const char* name, const char*
 }
 
 void populate_dev(int dev_mount_fd, bool in_user_namespace, bool console_target, const FsOptions* shm_options) {
-  int dev_fd = open_dir(dev_mount_fd, "open /dev");
-  try {
-    for (const auto& device : kDevices) add_device(dev_fd, device);
+  {
+    // The nodes and links are made through this fd, closed before the mounts below.
+    UniqueFd dev(open_dir(dev_mount_fd, "open /dev"));
+    for (const auto& device : kDevices) add_device(dev.get(), device);
     for (const auto& link : kSymlinks) {
-      check(symlinkat(link.target, dev_fd, link.name), std::string("symlink /dev/") + link.name);
+      check(symlinkat(link.target, dev.get(), link.name), std::string("symlink /dev/") + link.name);
     }
     if (console_target) {
       // Made now, while this is the container's fresh /dev: the process's
       // terminal is bound over it once it exists (attach_terminal).
       int file_fd = static_cast<int>(
-          check(openat(dev_fd, "console", O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600), "create /dev/console"));
+          check(openat(dev.get(), "console", O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600), "create /dev/console"));
       close(file_fd);
     }
-  } catch (...) {
-    close(dev_fd);
-    throw;
   }
-  close(dev_fd);
   FsOptions pts_options = {{"newinstance", ""}, {"ptmxmode", "0666"}, {"mode", "0620"}};
   // gid 5 (tty) exists in every distribution; in a user namespace it may be unmapped.
   if (!in_user_namespace) pts_options.push_back({"gid", "5"});

@@ -7,6 +7,7 @@
 #include <cerrno>
 
 #include "common/setup_error.h"
+#include "common/unique_fd.h"
 #include "helper/mount_api.h"
 #include "helper/path_in_root.h"
 
@@ -47,21 +48,15 @@ unsigned long long mount_id_of(int fd, const std::string& step) {
 
 void KernelMounts::check_one(int root_fd, const std::string& path, int mount_fd) {
   std::string step = "check " + path + " (it moved during setup: is the rootfs shared with a writer?)";
-  int now;
+  UniqueFd now;
   try {
-    now = open_in_root(root_fd, path, ResolveOptions{CreateAs::Nothing, true}, step);
+    now.reset(open_in_root(root_fd, path, ResolveOptions{CreateAs::Nothing, true}, step));
   } catch (const SetupError& e) {
     // Renamed away, or a symlink put in its place.
     throw SetupError{step, ESTALE};
   }
-  unsigned long long found = 0;
-  try {
-    found = mount_id_of(now, step);
-  } catch (...) {
-    close(now);
-    throw;
-  }
-  close(now);
+  unsigned long long found = mount_id_of(now.get(), step);
+  now.reset();
   if (found != mount_id_of(mount_fd, step)) throw SetupError{step, ESTALE};
 }
 

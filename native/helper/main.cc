@@ -23,6 +23,7 @@
 #include "common/setup_error.h"
 #include "common/syscalls.h"
 #include "common/test_pause.h"
+#include "common/unique_fd.h"
 #include "helper/bind_sources.h"
 #include "helper/cgroup_join.h"
 #include "helper/credentials.h"
@@ -355,15 +356,11 @@ int start_container(Plan& plan, Report* report) {
   return pidfd;
 }
 
-int open_container_root(const Plan& plan) {
+UniqueFd open_container_root(const Plan& plan) {
   std::string path = "/proc/" + std::to_string(plan.join_pid) + "/root";
-  int fd = static_cast<int>(check(open(path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC), "open the container's root"));
+  UniqueFd fd(check(open(path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC), "open the container's root"));
   // The pid may have been reused since the pidfd was taken: the pidfd must still be alive.
-  if (sys_pidfd_send_signal(plan.join_pidfd, 0, 0) < 0) {
-    int saved = errno;
-    close(fd);
-    throw SetupError{"join namespaces", saved};
-  }
+  check(sys_pidfd_send_signal(plan.join_pidfd, 0, 0), "join namespaces");
   return fd;
 }
 
@@ -371,7 +368,6 @@ void enter_root(int root_fd) {
   check(fchdir(root_fd), "chdir into the container's root");
   check(chroot("."), "chroot into the container's root");
   check(chdir("/"), "chdir /");
-  close(root_fd);
 }
 
 int start_exec(const Plan& plan, Report* report) {
@@ -380,9 +376,10 @@ int start_exec(const Plan& plan, Report* report) {
   // The container's root as its first process sees it: joining a mount namespace
   // starts at the namespace's own root, which is the container's only if
   // whoever made it was not chrooted.
-  int root_fd = open_container_root(plan);
+  UniqueFd root = open_container_root(plan);
   join_namespaces(plan.join_pidfd, namespace_flags(plan.namespaces));
-  enter_root(root_fd);
+  enter_root(root.get());
+  root.reset();  // not inherited by what is cloned next
   // The process cloned next appears in the container's PID namespace, where a
   // container process with CAP_SYS_PTRACE could trace it. So the helper, still
   // outside that namespace, takes the container's credentials and capabilities

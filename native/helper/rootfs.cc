@@ -17,6 +17,7 @@
 #include "common/setup_error.h"
 #include "common/syscalls.h"
 #include "common/test_pause.h"
+#include "common/unique_fd.h"
 #include "helper/cgroup_mounts.h"
 #include "helper/devices.h"
 #include "helper/kernel_mounts.h"
@@ -128,49 +129,47 @@ void mount_fresh_host_directories(const Plan& plan, int root_fd) {
   // The fresh /run, to tell a /var/run that leads to it (it needs nothing more). A caller's own
   // mount at /run comes later: until then there may be no /run at all.
   struct stat run_st = {};
-  int run_fd = openat(root_fd, "run", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (run_fd >= 0) {
-    int saved = fstat(run_fd, &run_st) == 0 ? 0 : errno;
-    close(run_fd);
-    if (saved) throw SetupError{"open /run", saved};
+  UniqueFd run(openat(root_fd, "run", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (run) {
+    check(fstat(run.get(), &run_st), "open /run");
+    run.reset();
   } else if (errno != ENOENT) {
     throw SetupError{"open /run", errno};
   }
   for (const auto& dir : fresh) {
     if (!plan.runtime_tmpfs_wanted(dir.path)) continue;  // a mount of the caller's replaces it
     std::string step = std::string("mount ") + dir.path;
-    int target;
+    UniqueFd target;
     try {
       // Symlinks are followed inside the new root: /var/run -> /run lands on the fresh /run.
-      target = open_in_root(root_fd, dir.path, ResolveOptions{CreateAs::Nothing, false}, step);
+      target.reset(open_in_root(root_fd, dir.path, ResolveOptions{CreateAs::Nothing, false}, step));
     } catch (const SetupError& e) {
       if (e.err == ENOENT) continue;  // the host has none: nothing of it to hide
       throw;
     }
     struct stat st;
-    if (fstat(target, &st) != 0 || !S_ISDIR(st.st_mode) || (st.st_dev == run_st.st_dev && st.st_ino == run_st.st_ino)) {
-      close(target);
+    if (fstat(target.get(), &st) != 0 || !S_ISDIR(st.st_mode) ||
+        (st.st_dev == run_st.st_dev && st.st_ino == run_st.st_ino)) {
       continue;
     }
-    attach_mount(make_filesystem("tmpfs", runtime_tmpfs_options(plan, dir.path, dir.mode), scratch, step), target, step);
+    int tmpfs = make_filesystem("tmpfs", runtime_tmpfs_options(plan, dir.path, dir.mode), scratch, step);
+    attach_mount(tmpfs, target.release(), step);
   }
 }
 
 // A rootfs directory, bound (with its submounts) onto the staging directory.
 int attach_directory_root(const Plan& plan, const char* staging) {
   std::string step = "bind rootfs " + plan.rootfs;
-  int tree = clone_tree(AT_FDCWD, plan.rootfs, true, step);
+  UniqueFd tree(clone_tree(AT_FDCWD, plan.rootfs, true, step));
   struct stat st;
-  if (fstat(tree, &st) != 0 || !S_ISDIR(st.st_mode)) {
-    close(tree);
-    throw SetupError{step, ENOTDIR};
-  }
+  if (fstat(tree.get(), &st) != 0 || !S_ISDIR(st.st_mode)) throw SetupError{step, ENOTDIR};
   // Submounts of the rootfs become read-only now; the root mount itself only
   // at the end: a mount target it lacks is created first, as runc does (an
   // empty directory or file; nothing else is ever written to the rootfs).
-  set_mount_attrs(tree, MOUNT_ATTR_NODEV | (plan.rootfs_readonly ? MOUNT_ATTR_RDONLY : 0), 0, true, step);
-  if (plan.rootfs_readonly) set_mount_attrs(tree, 0, MOUNT_ATTR_RDONLY, false, step);
-  attach_mount(tree, open_directory(staging, "open the staging directory"), "attach the rootfs");
+  set_mount_attrs(tree.get(), MOUNT_ATTR_NODEV | (plan.rootfs_readonly ? MOUNT_ATTR_RDONLY : 0), 0, true, step);
+  if (plan.rootfs_readonly) set_mount_attrs(tree.get(), 0, MOUNT_ATTR_RDONLY, false, step);
+  int staging_fd = open_directory(staging, "open the staging directory");
+  attach_mount(tree.release(), staging_fd, "attach the rootfs");
   return open_directory(staging, "open the rootfs");
 }
 
@@ -267,47 +266,31 @@ int open_mask_target(int root_fd, const KernelMounts& mounts, const std::string&
 void mask_paths(const Plan& plan, int root_fd, const KernelMounts& mounts) {
   for (const auto& path : plan.masked_paths) {
     std::string step = "mask " + path;
-    int target = open_mask_target(root_fd, mounts, path, step);
-    if (target < 0) continue;
+    UniqueFd target(open_mask_target(root_fd, mounts, path, step));
+    if (!target) continue;
     struct stat st;
-    if (fstat(target, &st) != 0) {
-      int saved = errno;
-      close(target);
-      throw SetupError{step, saved};
-    }
-    int cover;
-    try {
-      if (S_ISDIR(st.st_mode)) {
-        cover = make_filesystem("tmpfs", {{"size", "0"}, {"mode", "755"}}, MOUNT_ATTR_RDONLY, step);
-      } else {
-        // The host's /dev/null: the container's own /dev cannot be trusted here.
-        cover = clone_tree(AT_FDCWD, "/dev/null", false, step);
-        struct stat null_st;
-        if (fstat(cover, &null_st) != 0 || !S_ISCHR(null_st.st_mode) || null_st.st_rdev != makedev(1, 3)) {
-          close(cover);
-          throw SetupError{step + " (/dev/null is not the null device)", EINVAL};
-        }
+    check(fstat(target.get(), &st), step);
+    UniqueFd cover;
+    if (S_ISDIR(st.st_mode)) {
+      cover.reset(make_filesystem("tmpfs", {{"size", "0"}, {"mode", "755"}}, MOUNT_ATTR_RDONLY, step));
+    } else {
+      // The host's /dev/null: the container's own /dev cannot be trusted here.
+      cover.reset(clone_tree(AT_FDCWD, "/dev/null", false, step));
+      struct stat null_st;
+      if (fstat(cover.get(), &null_st) != 0 || !S_ISCHR(null_st.st_mode) || null_st.st_rdev != makedev(1, 3)) {
+        throw SetupError{step + " (/dev/null is not the null device)", EINVAL};
       }
-    } catch (...) {
-      close(target);
-      throw;
     }
-    attach_mount(cover, target, step);
+    attach_mount(cover.release(), target.release(), step);
   }
   for (const auto& path : plan.readonly_paths) {
     std::string step = "make " + path + " read-only";
-    int target = open_mask_target(root_fd, mounts, path, step);
-    if (target < 0) continue;
-    int self_bind;
-    try {
-      self_bind = clone_tree(target, "", true, step);
-      set_mount_attrs(self_bind, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, 0, true,
-                      step);
-    } catch (...) {
-      close(target);
-      throw;
-    }
-    attach_mount(self_bind, target, step);
+    UniqueFd target(open_mask_target(root_fd, mounts, path, step));
+    if (!target) continue;
+    UniqueFd self_bind(clone_tree(target.get(), "", true, step));
+    set_mount_attrs(self_bind.get(), MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, 0,
+                    true, step);
+    attach_mount(self_bind.release(), target.release(), step);
   }
 }
 
@@ -351,33 +334,23 @@ void bind_identity_files(const Plan& plan, int root_fd, const KernelMounts& moun
       std::string step = std::string("write /etc/") + name;
       // A user's mount over the file (or over /etc) wins.
       if (covered_by_user_mount(plan, std::string("/etc/") + name)) continue;
-      int target;
+      UniqueFd target;
       try {
-        target = open_in_root(root_fd, std::string("/etc/") + name, ResolveOptions{CreateAs::Nothing, false}, step);
+        target.reset(open_in_root(root_fd, std::string("/etc/") + name, ResolveOptions{CreateAs::Nothing, false}, step));
       } catch (const SetupError& e) {
         if (e.err == ENOENT) continue;
         throw;
       }
       struct stat st;
-      if (fstat(target, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(target);
-        continue;
+      if (fstat(target.get(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+      {
+        UniqueFd file(check(openat(dir_fd, name, O_CREAT | O_WRONLY | O_CLOEXEC, 0644), step));
+        check(write(file.get(), content.data(), content.size()), step);
       }
-      int file_bind;
-      try {
-        int fd = static_cast<int>(check(openat(dir_fd, name, O_CREAT | O_WRONLY | O_CLOEXEC, 0644), step));
-        ssize_t n = write(fd, content.data(), content.size());
-        int err = errno;
-        close(fd);
-        if (n < 0) throw SetupError{step, err};
-        file_bind = clone_tree(dir_fd, name, false, step);
-        set_mount_attrs(file_bind, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, 0, false,
-                        step);
-      } catch (...) {
-        close(target);
-        throw;
-      }
-      attach_mount(file_bind, target, step);
+      UniqueFd file_bind(clone_tree(dir_fd, name, false, step));
+      set_mount_attrs(file_bind.get(), MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, 0,
+                      false, step);
+      attach_mount(file_bind.release(), target.release(), step);
     }
   } catch (...) {
     clean_up();

@@ -11,6 +11,7 @@
 
 #include "common/control_channel.h"
 #include "common/setup_error.h"
+#include "common/unique_fd.h"
 #include "helper/mount_api.h"
 #include "helper/path_in_root.h"
 
@@ -21,21 +22,6 @@ namespace {
 // The pty multiplexer of every devpts instance is this character device.
 constexpr unsigned kPtmxMajor = 5, kPtmxMinor = 2;
 
-// An fd that is closed on every way out of the scope, throws included.
-class ScopedFd {
- public:
-  explicit ScopedFd(int fd) : fd_(fd) {}
-  ~ScopedFd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  ScopedFd(const ScopedFd&) = delete;
-  ScopedFd& operator=(const ScopedFd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
 // The master of a new pty of the devpts instance behind /dev/ptmx: in the
 // container's first process the instance that populate_dev mounted, in an
 // exec'd process the container's own.
@@ -45,24 +31,15 @@ int open_master() {
   // say) cannot stall the setup; and the master stays non-blocking for its
   // reader, which drives it from an event loop and must never wait on a full
   // input queue.
-  int fd = static_cast<int>(check(open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK), step));
+  UniqueFd fd(check(open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK), step));
   struct stat st;
-  if (fstat(fd, &st) != 0) {
-    int saved = errno;
-    close(fd);
-    throw SetupError{step, saved};
-  }
+  check(fstat(fd.get(), &st), step);
   if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(kPtmxMajor, kPtmxMinor)) {
-    close(fd);
     throw SetupError{step + " (/dev/ptmx is not the pty multiplexer)", ENOTTY};
   }
   int unlock = 0;
-  if (ioctl(fd, TIOCSPTLCK, &unlock) < 0) {
-    int saved = errno;
-    close(fd);
-    throw SetupError{step, saved};
-  }
-  return fd;
+  check(ioctl(fd.get(), TIOCSPTLCK, &unlock), step);
+  return fd.release();
 }
 
 // The peer through the master itself (TIOCGPTPEER), never by its /dev/pts
@@ -79,22 +56,16 @@ int open_peer(int master) {
 // it is made here.
 void bind_console(int peer) {
   const std::string step = "bind /dev/console";
-  int tree = clone_tree(peer, "", false, step);
-  int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (root < 0) {
-    int saved = errno;
-    close(tree);
-    throw SetupError{step, saved};
-  }
-  ScopedFd root_fd(root);
-  attach_in_root(tree, root, "/dev/console", ResolveOptions{CreateAs::File, true}, step);
+  UniqueFd tree(clone_tree(peer, "", false, step));
+  UniqueFd root(check(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC), step));
+  attach_in_root(tree.release(), root.get(), "/dev/console", ResolveOptions{CreateAs::File, true}, step);
 }
 
 }  // namespace
 
 void attach_terminal(const Plan& plan, int send_fd) {
-  ScopedFd master(open_master());
-  ScopedFd peer(open_peer(master.get()));
+  UniqueFd master(open_master());
+  UniqueFd peer(open_peer(master.get()));
   struct winsize size = {};
   size.ws_col = plan.tty_columns;
   size.ws_row = plan.tty_rows;
