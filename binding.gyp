@@ -1,21 +1,25 @@
 {
   # One native build: the N-API addon that Node loads, and the single-threaded
-  # helper executable that does container setup outside of Node.
+  # helper executable that does container setup outside of Node (and, for a
+  # detached container, stays as its monitor). native/ has one folder per
+  # program plus common/, which both builds compile in; includes name files
+  # from native/ ("common/plan.h").
   "target_defaults": {
     "cflags_cc!": ["-fno-exceptions"],
     "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-Wno-unused-parameter", "-fexceptions"],
-    "defines": ["_GNU_SOURCE"]
+    "defines": ["_GNU_SOURCE"],
+    "include_dirs": ["native"]
   },
   "targets": [
     {
       "target_name": "ts_container",
       "sources": [
-        "cpp/addon.cc",
-        "cpp/addon_exit_watcher.cc",
-        "cpp/addon_seccomp_notify.cc",
-        "cpp/addon_terminal.cc",
-        "cpp/control_channel.cc",
-        "cpp/helper_launch.cc"
+        "native/addon/addon.cc",
+        "native/addon/exit_watcher.cc",
+        "native/addon/helper_process.cc",
+        "native/addon/seccomp_notify.cc",
+        "native/addon/terminal_reader.cc",
+        "native/common/control_channel.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED"]
@@ -24,32 +28,32 @@
       "target_name": "ts-container-helper",
       "type": "executable",
       "sources": [
-        "cpp/helper_main.cc",
-        "cpp/plan.cc",
-        "cpp/cgroup_join.cc",
-        "cpp/cgroup_mounts.cc",
-        "cpp/device_cgroup.cc",
-        "cpp/control_channel.cc",
-        "cpp/namespaces.cc",
-        "cpp/id_maps.cc",
-        "cpp/path_in_root.cc",
-        "cpp/mount_api.cc",
-        "cpp/rootfs.cc",
-        "cpp/kernel_mounts.cc",
-        "cpp/bind_sources.cc",
-        "cpp/devices.cc",
-        "cpp/capabilities.cc",
-        "cpp/credentials.cc",
-        "cpp/rlimits.cc",
-        "cpp/network.cc",
-        "cpp/program_exec.cc",
-        "cpp/tiny_init.cc",
-        "cpp/seccomp_load.cc",
-        "cpp/terminal.cc",
-        "cpp/start_gate.cc",
-        "cpp/monitor.cc",
-        "cpp/log_writer.cc",
-        "cpp/run_record.cc"
+        "native/common/control_channel.cc",
+        "native/common/plan.cc",
+        "native/helper/main.cc",
+        "native/helper/bind_sources.cc",
+        "native/helper/capabilities.cc",
+        "native/helper/cgroup_join.cc",
+        "native/helper/cgroup_mounts.cc",
+        "native/helper/credentials.cc",
+        "native/helper/device_cgroup.cc",
+        "native/helper/devices.cc",
+        "native/helper/id_maps.cc",
+        "native/helper/kernel_mounts.cc",
+        "native/helper/mount_api.cc",
+        "native/helper/namespaces.cc",
+        "native/helper/network.cc",
+        "native/helper/path_in_root.cc",
+        "native/helper/program_exec.cc",
+        "native/helper/rlimits.cc",
+        "native/helper/rootfs.cc",
+        "native/helper/seccomp_load.cc",
+        "native/helper/start_gate.cc",
+        "native/helper/terminal.cc",
+        "native/helper/tiny_init.cc",
+        "native/monitor/log_writer.cc",
+        "native/monitor/monitor.cc",
+        "native/monitor/run_record.cc"
       ],
       "ldflags": ["-static-libstdc++", "-static-libgcc"]
     }

@@ -8,7 +8,7 @@
  *
  * cgroup v1: the rules are written to the container's cgroup in the `devices` hierarchy.
  * cgroup v2 has no devices controller: the helper attaches a BPF_CGROUP_DEVICE program,
- * compiled from the same rules, to the container's cgroup (cpp/device_cgroup.cc).
+ * compiled from the same rules, to the container's cgroup (native/helper/device_cgroup.cc).
  */
 import { writeCgroupFile } from './cgroup-fs';
 import type { Hierarchies } from './hierarchy';

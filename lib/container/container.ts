@@ -1,7 +1,7 @@
 /**
  * A container: one main process isolated by namespaces, mounts, capabilities
  * and its own cgroup, more processes exec'd into it, and nothing left once it
- * is destroyed. The setup itself runs in the native helper (cpp/helper_main.cc).
+ * is destroyed. The setup itself runs in the native helper (native/helper/main.cc).
  *
  * Every container has a state directory in the state root (lib/state), so that any
  * process can list it, find it with Container.get() and manage it. A detached container

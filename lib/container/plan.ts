@@ -1,6 +1,6 @@
 /**
  * The plan the helper executes, serialized as NUL-separated "key=value"
- * entries (cpp/plan.h reads them). Repeated keys make lists; "mount=<type>"
+ * entries (native/common/plan.h reads them). Repeated keys make lists; "mount=<type>"
  * starts a mount whose "mount.*" keys follow.
  */
 import type { ContainerConfig, NormalizedProcessOptions } from '../options/validate';

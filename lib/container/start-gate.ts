@@ -1,6 +1,6 @@
 /**
  * start() for a created container: its program waits, everything made, to open the start
- * FIFO for writing (cpp/start_gate.cc). Opening it for reading lets it go; the byte it then
+ * FIFO for writing (native/helper/start_gate.cc). Opening it for reading lets it go; the byte it then
  * writes says it went. Any process may do this, from the FIFO's path in the state directory.
  */
 import * as fs from 'node:fs';

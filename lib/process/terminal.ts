@@ -1,6 +1,6 @@
 /**
  * The Node side of a container process's terminal: the master end of its pty, which the
- * container's process sent before it exec'd (cpp/terminal.cc), as two streams. `input` is what
+ * container's process sent before it exec'd (native/helper/terminal.cc), as two streams. `input` is what
  * the program reads (keystrokes), `output` what it writes (stdout and stderr, merged as on any
  * terminal). Both exist from the start: the master arrives with the helper's report, and
  * listeners a caller sets right after spawn() must still see everything.

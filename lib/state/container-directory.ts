@@ -6,7 +6,7 @@
  * - state.json   what the maker records: when, how, which cgroups, the first pid (StateRecord)
  * - config.json  the options and command it was made with, to recreate it (SavedConfig)
  * - run.json     the current or last run: pid, start and exit (RunRecord); written by the
- *                owner only (the monitor of a detached container, cpp/run_record.cc)
+ *                owner only (the monitor of a detached container, native/monitor/run_record.cc)
  * - exec.fifo    while created: start() opens it, and the waiting program goes on
  * - started      the time start() let the program go (spawn() records it in state.json)
  * - stop-requested  stop(), kill() or delete asked the container to end: no restart
@@ -354,7 +354,7 @@ export class ContainerDirectory {
 
   /**
    * Runs a write while holding the directory's writer lock (write.lock), which the monitor
-   * takes too (cpp/run_record.cc): writers of the same record go one at a time.
+   * takes too (native/monitor/run_record.cc): writers of the same record go one at a time.
    */
   #whileWriting(name: string, write: (handle: DirectoryHandle) => void): void {
     this.#withDirectory(`write ${name}`, (handle) => {

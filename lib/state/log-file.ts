@@ -1,5 +1,5 @@
 /**
- * A detached container's log, as its monitor writes it (cpp/log_writer.cc): frames of
+ * A detached container's log, as its monitor writes it (native/monitor/log_writer.cc): frames of
  * "<stdout|stderr|dropped> <unix ms> <length>\n" followed by exactly <length> bytes of output,
  * so any bytes (not only text) come back as they were written, each tagged with its stream.
  * A "dropped" frame's bytes are the decimal count of output bytes the monitor could not write.

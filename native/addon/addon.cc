@@ -1,0 +1,261 @@
+// The N-API surface of ts-container: starting the helper, receiving its
+// report, pidfd signals and exit watching, and the pipes for stdio. It holds
+// no container logic: that is the helper's (and the plain C++ it shares).
+#include <fcntl.h>
+#include <napi.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "addon/exit_watcher.h"
+#include "addon/helper_process.h"
+#include "addon/seccomp_notify.h"
+#include "addon/terminal_reader.h"
+#include "common/setup_error.h"
+#include "common/syscalls.h"
+
+namespace tsc {
+
+namespace {
+
+// Shaped as Node's system errors are (code "EMFILE"...), with the step that failed.
+Napi::Error errno_error(Napi::Env env, int err, const std::string& what) {
+  Napi::Error error = Napi::Error::New(env, what + ": " + strerror(err));
+  error.Set("errno", Napi::Number::New(env, err));
+  error.Set("code", Napi::String::New(env, uv_err_name(-err)));
+  error.Set("step", Napi::String::New(env, what));
+  return error;
+}
+
+class AwaitHelperWorker : public Napi::AsyncWorker {
+ public:
+  AwaitHelperWorker(Napi::Env env, LaunchedHelper helper, Napi::Function on_listener, bool keep_channel)
+      : Napi::AsyncWorker(env, "ts-container:await-helper"),
+        helper_(helper),
+        keep_channel_(keep_channel),
+        deferred_(Napi::Promise::Deferred::New(env)) {
+    if (!on_listener.IsEmpty()) {
+      on_listener_ = Napi::ThreadSafeFunction::New(env, on_listener, "ts-container:seccomp-listener", 0, 1);
+      has_listener_callback_ = true;
+    }
+  }
+
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+  void Execute() override {
+    outcome_ = await_helper(helper_, [this](int fd) {
+      // Handed to JavaScript now; without a callback nobody could answer, so close it.
+      if (!has_listener_callback_ ||
+          on_listener_.BlockingCall([fd](Napi::Env env, Napi::Function js) { js.Call({Napi::Number::New(env, fd)}); }) != napi_ok) {
+        close(fd);
+      }
+    }, keep_channel_);
+    if (has_listener_callback_) on_listener_.Release();
+  }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    Napi::Object result = Napi::Object::New(env);
+    result.Set("ok", Napi::Boolean::New(env, outcome_.report.ok));
+    result.Set("pid", Napi::Number::New(env, outcome_.report.pid));
+    result.Set("pidfd", Napi::Number::New(env, outcome_.pidfd));
+    result.Set("terminalFd", Napi::Number::New(env, outcome_.terminal_fd));
+    result.Set("channelFd", Napi::Number::New(env, outcome_.channel_fd));
+    result.Set("errno", Napi::Number::New(env, outcome_.report.err));
+    result.Set("step", Napi::String::New(env, outcome_.report.step));
+    deferred_.Resolve(result);
+  }
+
+ private:
+  LaunchedHelper helper_;
+  bool keep_channel_;
+  HelperOutcome outcome_;
+  Napi::Promise::Deferred deferred_;
+  Napi::ThreadSafeFunction on_listener_;
+  bool has_listener_callback_ = false;
+};
+
+// startHelper(helperPath, plan: Buffer, stdio: [fd, fd, fd], joinPidfd, onSeccompListener?, ownerFds?, keepChannel?) →
+// Promise<{ ok, pid, pidfd, errno, step }>. The helper is started before this
+// returns, so the caller may close its copies of the stdio fds at once.
+Napi::Value StartHelper(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 4 || !info[0].IsString() || !info[1].IsBuffer() || !info[2].IsArray() || !info[3].IsNumber()) {
+    throw Napi::TypeError::New(env, "startHelper(helperPath, plan, stdio, joinPidfd)");
+  }
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  auto plan = info[1].As<Napi::Buffer<char>>();
+  auto stdio = info[2].As<Napi::Array>();
+  int fds[3];
+  for (uint32_t i = 0; i < 3; i++) fds[i] = stdio.Get(i).As<Napi::Number>().Int32Value();
+  int join_pidfd = info[3].As<Napi::Number>().Int32Value();
+  std::vector<int> owner_fds;
+  if (info.Length() > 5 && info[5].IsArray()) {
+    auto list = info[5].As<Napi::Array>();
+    for (uint32_t i = 0; i < list.Length(); i++) owner_fds.push_back(list.Get(i).As<Napi::Number>().Int32Value());
+  }
+  LaunchedHelper helper;
+  try {
+    helper = launch_helper(path, std::string(plan.Data(), plan.Length()), fds, join_pidfd, owner_fds);
+  } catch (const SetupError& e) {
+    throw errno_error(env, e.err, e.step);
+  }
+  Napi::Function on_listener = info.Length() > 4 && info[4].IsFunction() ? info[4].As<Napi::Function>() : Napi::Function();
+  bool keep_channel = info.Length() > 6 && info[6].IsBoolean() && info[6].As<Napi::Boolean>().Value();
+  auto* worker = new AwaitHelperWorker(env, helper, on_listener, keep_channel);
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
+// sendSignal(pidfd, signo) → true, or false when the process is gone.
+Napi::Value SendSignal(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int pidfd = info[0].As<Napi::Number>().Int32Value();
+  int sig = info[1].As<Napi::Number>().Int32Value();
+  if (sys_pidfd_send_signal(pidfd, sig, 0) == 0) return Napi::Boolean::New(env, true);
+  if (errno == ESRCH) return Napi::Boolean::New(env, false);
+  throw errno_error(env, errno, "pidfd_send_signal");
+}
+
+// createPipe() → [readFd, writeFd], both close-on-exec.
+Napi::Value CreatePipe(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) < 0) throw errno_error(env, errno, "pipe2");
+  Napi::Array result = Napi::Array::New(env, 2);
+  result.Set(0u, Napi::Number::New(env, fds[0]));
+  result.Set(1u, Napi::Number::New(env, fds[1]));
+  return result;
+}
+
+// tryLock(fd) → true when this process now holds an exclusive flock on fd,
+// false when another process holds one. Marks what a live process owns.
+Napi::Value TryLock(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  if (flock(fd, LOCK_EX | LOCK_NB) == 0) return Napi::Boolean::New(env, true);
+  if (errno == EWOULDBLOCK) return Napi::Boolean::New(env, false);
+  throw errno_error(env, errno, "flock");
+}
+
+// tryLockByte(fd, index) → true when fd's open file description now holds a
+// write lock on byte `index` of the file (an OFD lock: it conflicts with every
+// other open of the file, this process's included, goes wherever the fd is
+// passed, and is released when the last fd of that description closes); false
+// when another description holds it. One file then marks many owned slots.
+Napi::Value TryLockByte(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  struct flock lock = {};
+  lock.l_type = F_WRLCK;
+  lock.l_whence = SEEK_SET;
+  lock.l_start = static_cast<off_t>(info[1].As<Napi::Number>().Int64Value());
+  lock.l_len = 1;
+  if (fcntl(fd, F_OFD_SETLK, &lock) == 0) return Napi::Boolean::New(env, true);
+  if (errno == EAGAIN || errno == EACCES) return Napi::Boolean::New(env, false);
+  throw errno_error(env, errno, "fcntl F_OFD_SETLK");
+}
+
+// pidfdOpen(pid) → a pidfd (close-on-exec), or -1 when no such process exists.
+// A pid read from a state file is checked against its start time afterwards:
+// the pidfd then names that very process, even if the pid is reused later.
+Napi::Value PidfdOpen(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = sys_pidfd_open(info[0].As<Napi::Number>().Int32Value(), 0);
+  if (fd >= 0) return Napi::Number::New(env, fd);
+  if (errno == ESRCH) return Napi::Number::New(env, -1);
+  throw errno_error(env, errno, "pidfd_open");
+}
+
+// makeFifo(path, mode): mkfifo, which Node's fs does not offer.
+Napi::Value MakeFifo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  mode_t mode = static_cast<mode_t>(info[1].As<Napi::Number>().Uint32Value());
+  if (mkfifo(path.c_str(), mode) < 0) throw errno_error(env, errno, "mkfifo " + path);
+  // mkfifo applies the umask; the container's user must be able to open it for writing.
+  if (chmod(path.c_str(), mode) < 0) throw errno_error(env, errno, "chmod " + path);
+  return env.Undefined();
+}
+
+// lock(fd) blocks until this process holds an exclusive flock on fd.
+Napi::Value Lock(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  while (flock(fd, LOCK_EX) < 0) {
+    if (errno != EINTR) throw errno_error(env, errno, "flock");
+  }
+  return env.Undefined();
+}
+
+// setXattr(fdOrPath, name, value): marks a file (a cgroup directory) with an
+// extended attribute; Node's fs has no xattr calls.
+Napi::Value SetXattr(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string name = info[1].As<Napi::String>().Utf8Value();
+  std::string value = info[2].As<Napi::String>().Utf8Value();
+  int rc;
+  if (info[0].IsNumber()) {
+    rc = fsetxattr(info[0].As<Napi::Number>().Int32Value(), name.c_str(), value.data(), value.size(), 0);
+  } else {
+    rc = lsetxattr(info[0].As<Napi::String>().Utf8Value().c_str(), name.c_str(), value.data(), value.size(), 0);
+  }
+  if (rc < 0) throw errno_error(env, errno, "setxattr " + name);
+  return env.Undefined();
+}
+
+// getXattr(fdOrPath, name) → the attribute's value, or null when the file
+// has no such attribute (or is gone).
+Napi::Value GetXattr(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string name = info[1].As<Napi::String>().Utf8Value();
+  char value[256];
+  ssize_t n;
+  if (info[0].IsNumber()) {
+    n = fgetxattr(info[0].As<Napi::Number>().Int32Value(), name.c_str(), value, sizeof value);
+  } else {
+    n = lgetxattr(info[0].As<Napi::String>().Utf8Value().c_str(), name.c_str(), value, sizeof value);
+  }
+  if (n >= 0) return Napi::String::New(env, value, static_cast<size_t>(n));
+  if (errno == ENODATA || errno == ENOENT || errno == ENOTSUP || errno == ERANGE) return env.Null();
+  throw errno_error(env, errno, "getxattr " + name);
+}
+
+Napi::Value CloseFd(const Napi::CallbackInfo& info) {
+  close(info[0].As<Napi::Number>().Int32Value());
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("startHelper", Napi::Function::New(env, StartHelper, "startHelper"));
+  exports.Set("sendSignal", Napi::Function::New(env, SendSignal, "sendSignal"));
+  exports.Set("createPipe", Napi::Function::New(env, CreatePipe, "createPipe"));
+  exports.Set("closeFd", Napi::Function::New(env, CloseFd, "closeFd"));
+  exports.Set("tryLock", Napi::Function::New(env, TryLock, "tryLock"));
+  exports.Set("lock", Napi::Function::New(env, Lock, "lock"));
+  exports.Set("tryLockByte", Napi::Function::New(env, TryLockByte, "tryLockByte"));
+  exports.Set("makeFifo", Napi::Function::New(env, MakeFifo, "makeFifo"));
+  exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen, "pidfdOpen"));
+  exports.Set("setXattr", Napi::Function::New(env, SetXattr, "setXattr"));
+  exports.Set("getXattr", Napi::Function::New(env, GetXattr, "getXattr"));
+  InitExitWatcher(env, exports);
+  InitSeccompNotify(env, exports);
+  InitTerminal(env, exports);
+  return exports;
+}
+
+}  // namespace tsc
+
+static Napi::Object InitModule(Napi::Env env, Napi::Object exports) { return tsc::Init(env, exports); }
+
+NODE_API_MODULE(ts_container, InitModule)

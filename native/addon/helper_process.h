@@ -1,0 +1,46 @@
+// Starting the helper from Node without forking Node: posix_spawn (vfork
+// semantics, no copy of Node's heap), the program's stdio on fds 0-2, the
+// control channel on fd 3 and the pidfd of the container to join on fd 4.
+#pragma once
+
+#include <sys/types.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "common/control_channel.h"
+
+namespace tsc {
+
+struct LaunchedHelper {
+  pid_t pid = -1;
+  int control_fd = -1;  // Node's end, close-on-exec
+  int send_error = 0;   // errno of a plan that could not be sent (the helper then exits unreported)
+};
+
+// Returns the launched helper, or throws SetupError for a failure to start it.
+// stdio_fds are duplicated; the caller keeps ownership of them. owner_fds
+// (flocks a detached container's monitor must hold) land at kFirstOwnerFd and
+// up, in order.
+LaunchedHelper launch_helper(const std::string& helper_path, const std::string& plan, const int stdio_fds[3],
+                             int join_pidfd, const std::vector<int>& owner_fds);
+
+struct HelperOutcome {
+  Report report;
+  int pidfd = -1;  // of the cloned process when it runs (on failure it is reaped and closed)
+  int terminal_fd = -1;  // the master of its terminal, when it has one (closed on failure)
+  int channel_fd = -1;   // the control channel, kept open on request (see await_helper)
+};
+
+// Blocks until the helper reports, reaps the helper and, when the cloned
+// process failed before exec, reaps that too. Runs on a worker thread.
+// A seccomp listener that arrives first goes to on_listener at once: the
+// program's own execve may already wait for an answer from it.
+// A terminal master that arrives first is kept in the outcome.
+// With keep_channel, a successful outcome keeps the control channel open
+// (channel_fd): a detached container's monitor waits on it for the maker to
+// say the container is made, and kills it if the maker dies first.
+HelperOutcome await_helper(const LaunchedHelper& helper, const std::function<void(int)>& on_listener, bool keep_channel);
+
+}  // namespace tsc

@@ -1,0 +1,154 @@
+#include "common/control_channel.h"
+
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+namespace tsc {
+
+// A report is one line: "ok <pid>" or "error <pid> <errno> <step>".
+std::string encode_report(const Report& report) {
+  if (report.ok) return "ok " + std::to_string(report.pid);
+  return "error " + std::to_string(report.pid) + " " + std::to_string(report.err) + " " + report.step;
+}
+
+bool decode_report(const std::string& text, Report* report) {
+  if (text.rfind("ok ", 0) == 0) {
+    report->ok = true;
+    report->pid = static_cast<pid_t>(atoi(text.c_str() + 3));
+    return true;
+  }
+  if (text.rfind("error ", 0) != 0) return false;
+  const char* p = text.c_str() + 6;
+  char* end = nullptr;
+  report->ok = false;
+  report->pid = static_cast<pid_t>(strtol(p, &end, 10));
+  if (*end != ' ') return false;
+  report->err = static_cast<int>(strtol(end + 1, &end, 10));
+  if (*end != ' ') return false;
+  report->step = std::string(end + 1);
+  return true;
+}
+
+int send_message(int socket_fd, const std::string& bytes, int fd_to_pass) {
+  struct iovec iov;
+  iov.iov_base = const_cast<char*>(bytes.data());
+  iov.iov_len = bytes.size();
+  struct msghdr msg;
+  memset(&msg, 0, sizeof msg);
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+  if (fd_to_pass >= 0) {
+    memset(control, 0, sizeof control);
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+    cmsg->cmsg_level = SOL_SOCKET;
+    cmsg->cmsg_type = SCM_RIGHTS;
+    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cmsg), &fd_to_pass, sizeof(int));
+  }
+  for (;;) {
+    ssize_t n = sendmsg(socket_fd, &msg, MSG_NOSIGNAL);
+    if (n >= 0) return 0;
+    if (errno != EINTR) return -errno;
+  }
+}
+
+int pass_sender_pids(int socket_fd) {
+  int on = 1;
+  return setsockopt(socket_fd, SOL_SOCKET, SO_PASSCRED, &on, sizeof on) == 0 ? 0 : -errno;
+}
+
+long receive_message_from(int socket_fd, std::string* bytes, int* received_fd, pid_t* sender, int flags) {
+  *received_fd = -1;
+  if (sender) *sender = -1;
+  // A plan carries the program's arguments and environment (up to a few MiB): the message's
+  // size is asked first (MSG_TRUNC gives a seqpacket's real length), with a bound above.
+  constexpr size_t kMostBytes = 64u << 20;
+  ssize_t size;
+  do {
+    size = recv(socket_fd, nullptr, 0, MSG_PEEK | MSG_TRUNC | flags);
+  } while (size < 0 && errno == EINTR);
+  if (size < 0) return -errno;
+  std::vector<char> buffer(std::min<size_t>(std::max<size_t>(static_cast<size_t>(size), 1), kMostBytes));
+  struct iovec iov;
+  iov.iov_base = buffer.data();
+  iov.iov_len = buffer.size();
+  struct msghdr msg;
+  memset(&msg, 0, sizeof msg);
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(struct ucred))];
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ssize_t n;
+  do {
+    n = recvmsg(socket_fd, &msg, MSG_CMSG_CLOEXEC | flags);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return -errno;
+  for (struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg); cmsg; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
+    if (cmsg->cmsg_level != SOL_SOCKET) continue;
+    if (cmsg->cmsg_type == SCM_RIGHTS) {
+      // One fd is the protocol; any more that fit are closed.
+      size_t count = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+      for (size_t i = 0; i < count; i++) {
+        int fd;
+        memcpy(&fd, CMSG_DATA(cmsg) + i * sizeof(int), sizeof(int));
+        if (*received_fd < 0) {
+          *received_fd = fd;
+        } else {
+          close(fd);
+        }
+      }
+    } else if (cmsg->cmsg_type == SCM_CREDENTIALS && sender) {
+      struct ucred cred;
+      memcpy(&cred, CMSG_DATA(cmsg), sizeof cred);
+      *sender = cred.pid;
+    }
+  }
+  if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
+    if (*received_fd >= 0) close(*received_fd);
+    *received_fd = -1;
+    return -EMSGSIZE;
+  }
+  bytes->assign(buffer.data(), static_cast<size_t>(n));
+  return n;
+}
+
+long receive_message(int socket_fd, std::string* bytes, int* received_fd) {
+  return receive_message_from(socket_fd, bytes, received_fd, nullptr, 0);
+}
+
+void write_failure(int pipe_fd, int err, const std::string& step) {
+  std::string message = std::to_string(err) + " " + step;
+  // One write below PIPE_BUF is atomic; a longer step name is cut.
+  if (message.size() > 4000) message.resize(4000);
+  ssize_t ignored = write(pipe_fd, message.data(), message.size());
+  (void)ignored;
+}
+
+bool read_failure(int pipe_fd, int* err, std::string* step) {
+  std::string message;
+  char buffer[4096];
+  for (;;) {
+    ssize_t n = read(pipe_fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    message.append(buffer, static_cast<size_t>(n));
+  }
+  if (message.empty()) return false;
+  char* end = nullptr;
+  *err = static_cast<int>(strtol(message.c_str(), &end, 10));
+  *step = (end && *end == ' ') ? std::string(end + 1) : std::string("setup");
+  return true;
+}
+
+}  // namespace tsc

@@ -1,0 +1,125 @@
+// The plan: everything the helper must do, normalized and validated by the
+// TypeScript layer, sent as NUL-separated "key=value" entries on stdin-like fd.
+// Repeated keys make lists; "mount=<type>" starts a new mount whose
+// "mount.*" keys follow it.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace tsc {
+
+enum class PlanMode { Run, Exec };
+
+struct MountSpec {
+  std::string type;    // bind | tmpfs
+  std::string source;  // bind: host path
+  std::string target;  // path inside the rootfs
+  bool readonly = false;
+  bool recursive = true;
+  std::string size;    // tmpfs size= option, in bytes
+  std::string mode;    // tmpfs mode= option, octal
+};
+
+struct IdMap {
+  unsigned long container_id, host_id, size;
+};
+
+struct Rlimit {
+  std::string name;
+  unsigned long long soft, hard;
+};
+
+struct Plan {
+  PlanMode mode = PlanMode::Run;
+  std::vector<std::string> argv;
+  std::vector<std::string> env;
+  std::string cwd = "/";
+  unsigned uid = 0, gid = 0;
+  std::vector<unsigned> groups;
+  std::string hostname;
+  std::vector<std::string> namespaces;  // pid mount uts ipc net cgroup user time
+  std::vector<IdMap> uid_map, gid_map;
+  long long monotonic_offset = 0, boottime_offset = 0;
+  std::string rootfs;
+  bool rootfs_readonly = false;
+  bool rootfs_is_host = false;
+  std::vector<MountSpec> mounts;
+  // Sizes (bytes) of the tmpfs mounts the runtime makes on its own: /tmp, /var/tmp, /run,
+  // /var/run, /dev/shm. A path not listed gets the kernel's default (half of RAM).
+  std::vector<std::pair<std::string, std::string>> runtime_tmpfs_sizes;
+  // Per mount, the detached tree of a bind source that the helper cloned
+  // (and idmapped) before cloning the container's process; -1 for a tmpfs.
+  std::vector<int> bind_tree_fds;
+  std::vector<std::string> masked_paths, readonly_paths;
+  std::vector<std::string> capabilities;  // kept set: bounding = permitted = effective (root)
+  std::vector<Rlimit> rlimits;
+  bool no_new_privileges = true;
+  bool init = false;
+  // The container's cgroups: a cgroup2 directory to clone into, and the
+  // cgroup.procs files of v1 hierarchies that the process joins before it runs.
+  std::string cgroup2_path;
+  std::vector<std::string> cgroup_v1_procs;
+  std::string cgroup_pids;  // the cgroup whose pids limit applies (v1 or v2), when there is one
+  // The container's cgroup directories to bind read-only below /sys/fs/cgroup:
+  // "<subdir> <host directory>", or "- <host directory>" for /sys/fs/cgroup itself.
+  std::vector<std::string> cgroup_mounts;
+  // Device rules ("c 1:3 rwm") for a BPF device program on cgroup2_path; empty
+  // where the v1 devices controller holds them (lib/cgroups/device-rules.ts).
+  std::vector<std::string> device_rules;
+  // The seccomp program (struct sock_filter[]), loaded as the last step before
+  // exec; with notify, its listener fd is sent to Node over the control channel.
+  std::string seccomp_program;
+  bool seccomp_notify = false;
+  // A pseudo-terminal as the process's stdio and controlling terminal (and,
+  // for the first process, /dev/console), of this size.
+  bool tty = false;
+  bool tty_console = false;
+  unsigned short tty_columns = 80, tty_rows = 24;
+  // create(): the first process waits, with everything made, until start()
+  // opens this FIFO for reading (a process that is gone can never start).
+  std::string start_fifo;
+  // A detached container: the helper stays outside it as its monitor, logs its
+  // output, records each exit and applies the restart policy.
+  bool detach = false;
+  std::string state_dir;  // where the monitor records runs (run.json)
+  std::string log_path;   // where it appends the output frames
+  unsigned long long log_max_size = 10ULL << 20;  // rotated past this many bytes (monitor/log_writer.h)
+  unsigned log_max_files = 3;                     // container.log and at most this many less one older ones
+  std::string restart_policy = "no";  // no | always | unless-stopped | on-failure
+  unsigned restart_max = 0;           // on-failure: at most this many restarts; 0: no limit
+  // The container's cgroup directories, removed by the monitor once the container stops for good.
+  std::vector<std::string> cgroup_dirs;
+  // Their default parent ("ts-container"), removed too when no other container is left in it.
+  std::vector<std::string> cgroup_parent_dirs;
+  // Fds the addon passed at kFirstOwnerFd and up (flocks marking the container's
+  // owner): the monitor holds them while it lives; the container's processes
+  // never see them. Their count is the helper's argv[1].
+  std::vector<int> owner_fds;
+  // Crash tests: the step at which the helper stops (see test_pause.h).
+  std::string test_pause, test_pause_file;
+  // Opened by the helper itself before it clones: the start FIFO (O_PATH) and a
+  // pidfd of the process the container's first process must not outlive.
+  int start_fifo_fd = -1;
+  int parent_pidfd = -1;
+  // Fds passed in by the caller (exec: the container's main pidfd).
+  int join_pidfd = -1;
+  pid_t join_pid = 0;  // the same process's pid, for its /proc/<pid>/root
+
+  bool has_namespace(const std::string& name) const;
+  // Whether the runtime mounts its own tmpfs at target: not where a mount of the caller's replaces it.
+  bool runtime_tmpfs_wanted(const std::string& target) const;
+  // The size= option of the runtime's tmpfs at target; "" for the kernel's default.
+  std::string runtime_tmpfs_size(const std::string& target) const;
+};
+
+// Parses the serialized plan; throws SetupError{"read plan", EINVAL} on a malformed entry.
+Plan parse_plan(const std::string& bytes);
+
+// Reads the whole of fd until EOF.
+std::string read_all(int fd);
+
+}  // namespace tsc

@@ -1,0 +1,432 @@
+// ts-container-helper: the single-threaded executable that does container
+// setup outside of Node. The addon starts it with the program's stdio on fds
+// 0-2, the control channel on fd 3 and, to exec into a container, the
+// container's pidfd on fd 4. It reads one plan, clones the container process
+// as a child of Node (CLONE_PARENT, so Node reaps it through its pidfd),
+// reports the pid and pidfd or the failed step, and exits.
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "common/control_channel.h"
+#include "common/plan.h"
+#include "common/setup_error.h"
+#include "common/syscalls.h"
+#include "common/test_pause.h"
+#include "common/unique_fd.h"
+#include "helper/bind_sources.h"
+#include "helper/cgroup_join.h"
+#include "helper/credentials.h"
+#include "helper/device_cgroup.h"
+#include "helper/id_maps.h"
+#include "helper/namespaces.h"
+#include "helper/network.h"
+#include "helper/program_exec.h"
+#include "helper/rlimits.h"
+#include "helper/rootfs.h"
+#include "helper/seccomp_load.h"
+#include "helper/start_gate.h"
+#include "helper/terminal.h"
+#include "helper/tiny_init.h"
+#include "monitor/monitor.h"
+
+namespace tsc {
+namespace {
+
+struct Pipe {
+  int read_end = -1, write_end = -1;
+};
+
+Pipe make_pipe(const char* step) {
+  int fds[2];
+  check(pipe2(fds, O_CLOEXEC), step);
+  return Pipe{fds[0], fds[1]};
+}
+
+// Clones the process that becomes the container's program, into its cgroup
+// v2 directory when there is one. Returns its pid and sets *pidfd; in the
+// child returns 0.
+pid_t clone_process(unsigned long namespace_flags, int cgroup_fd, int* pidfd, bool parent_is_node) {
+  struct clone_args args = {};
+  args.flags = CLONE_PIDFD | namespace_flags | (parent_is_node ? CLONE_PARENT : 0);
+  args.pidfd = reinterpret_cast<uint64_t>(pidfd);
+  // With CLONE_PARENT the kernel takes the exit signal from the helper (SIGCHLD
+  // to Node) and requires this field to be 0. A detached container's monitor
+  // is its parent: SIGCHLD, so that waitid() sees it without __WCLONE.
+  args.exit_signal = parent_is_node ? 0 : SIGCHLD;
+  if (cgroup_fd >= 0) {
+    args.flags |= CLONE_INTO_CGROUP;
+    args.cgroup = static_cast<uint64_t>(cgroup_fd);
+  }
+  return static_cast<pid_t>(check(sys_clone3(&args), "clone3"));
+}
+
+// The cloned process waits on this pipe until its parent (the helper) has
+// finished what must happen before it runs: Node told of it, id maps written,
+// v1 cgroups joined. A helper that dies first closes it: the process exits at
+// the gate and never runs unaccounted for. Not the start gate (start_gate.h),
+// where a created container's process waits later for start().
+struct ParentSetupGate {
+  Pipe pipe;
+
+  // In the child: returns once the helper opens the gate; exits quietly if
+  // the helper failed instead (it reports why).
+  void wait_in_child() {
+    close(pipe.write_end);
+    char go = 0;
+    ssize_t n;
+    do {
+      n = read(pipe.read_end, &go, 1);
+    } while (n < 0 && errno == EINTR);
+    if (n != 1) _exit(127);
+    close(pipe.read_end);
+  }
+
+  void open_in_parent() {
+    close(pipe.read_end);
+    char go = 1;
+    ssize_t ignored = write(pipe.write_end, &go, 1);
+    (void)ignored;
+    close(pipe.write_end);
+  }
+
+  void fail_in_parent() {
+    close(pipe.read_end);
+    close(pipe.write_end);
+  }
+};
+
+// Set once a created container's process has passed its start gate: nobody
+// reads its failure pipe any more, so a failure goes to its stderr instead.
+bool passed_start_gate = false;
+
+// What the process says of a setup failure: to the helper while it waits, to
+// stderr (the log of a detached container) after start().
+void report_failure(int failure_fd, const SetupError& e) {
+  if (!passed_start_gate) {
+    write_failure(failure_fd, e.err, e.step);
+    return;
+  }
+  std::string line = "ts-container: " + e.step + ": " + strerror(e.err) + "\n";
+  ssize_t ignored = write(2, line.data(), line.size());
+  (void)ignored;
+}
+
+// Closes every fd above stdio but `keep`.
+void close_all_but_stdio_and(int keep) {
+  if (keep > 3) sys_close_range(3, static_cast<unsigned>(keep - 1), 0);
+  sys_close_range(static_cast<unsigned>(keep < 3 ? 3 : keep + 1), ~0U, 0);
+}
+
+// The steps shared by the first process and exec'd ones, once namespaces and
+// mounts are in place.
+[[noreturn]] void finish_and_exec(const Plan& plan, int failure_fd) {
+  apply_rlimits(plan.rlimits);
+  check(chdir(plan.cwd.c_str()), "chdir " + plan.cwd);
+  bool first = plan.mode == PlanMode::Run;
+  // Armed again: taking the container's credentials cleared it.
+  if (first) die_with_parent(plan.parent_pidfd);
+  bool seccomp_loaded = false;
+  if (first && plan.start_fifo_fd >= 0) {
+    // A missing program fails create(), not the later start().
+    resolve_program(plan);
+    // With notify, the listener must reach Node while create() still reads the channel.
+    if (plan.seccomp_notify) {
+      load_seccomp(plan);
+      seccomp_loaded = true;
+    }
+    write_failure(failure_fd, 0, "created");
+    failure_fd = -1;
+    // While it waits, the process keeps only its stdio and the FIFO: not the
+    // control channel (an open one would keep Node waiting for a helper that
+    // died), not the pidfd of its parent outside the container, nor any fd of
+    // the monitor (its log, the read ends of the output pipes). The failure
+    // pipe goes too: nothing more goes to the helper from here.
+    close_all_but_stdio_and(plan.start_fifo_fd);
+    passed_start_gate = true;
+    wait_for_start(plan.start_fifo_fd);
+  }
+  if (!seccomp_loaded) load_seccomp(plan);
+  if (plan.init && first) run_as_init(plan, failure_fd);
+  exec_program(plan);
+}
+
+// The exit status of a program that could not be run after start(), as a shell gives it.
+int exit_status_for(const SetupError& e) { return e.step == "exec" && e.err == ENOENT ? 127 : 126; }
+
+void enter_new_session() {
+  // The helper ignores SIGPIPE (a child may close a pipe first); the
+  // program gets the default back.
+  signal(SIGPIPE, SIG_DFL);
+  // A new session has no controlling terminal: the container cannot inject
+  // input into the caller's terminal (TIOCSTI) or get its job-control signals.
+  check(setsid(), "setsid");
+  // Nobody may open /proc/<pid>/exe of this process (the helper binary)
+  // before exec replaces it.
+  check(prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "set non-dumpable");
+}
+
+[[noreturn]] void container_first_process(const Plan& plan, int failure_fd, ParentSetupGate& parent_setup) {
+  try {
+    // Before anything else: a parent that dies now takes this process along.
+    die_with_parent(plan.parent_pidfd);
+    for (int fd : plan.owner_fds) close(fd);
+    parent_setup.wait_in_child();
+    enter_new_session();
+    if (plan.has_namespace("user")) {
+      // Container root from here on, so files made in the container's own
+      // filesystems have a mapped owner.
+      check(setresgid(0, 0, 0), "setgid 0 in the user namespace");
+      check(setresuid(0, 0, 0), "setuid 0 in the user namespace");
+    }
+    // The cgroup namespace is made now, once the process is in its cgroups,
+    // so that its root is the container's cgroup.
+    if (plan.has_namespace("cgroup")) check(unshare(CLONE_NEWCGROUP), "unshare cgroup namespace");
+    umask(0);
+    if (plan.has_namespace("uts") && !plan.hostname.empty()) {
+      check(sethostname(plan.hostname.data(), plan.hostname.size()), "sethostname");
+    }
+    if (plan.has_namespace("mount")) build_rootfs(plan);
+    // Now that the container's /dev is in place, and before the capabilities
+    // go: binding /dev/console needs CAP_SYS_ADMIN.
+    if (plan.tty) attach_terminal(plan, kControlFd);
+    if (plan.has_namespace("net")) bring_up_loopback();
+    become_container_user(plan);
+    finish_and_exec(plan, failure_fd);
+  } catch (const SetupError& e) {
+    report_failure(failure_fd, e);
+    _exit(exit_status_for(e));
+  }
+  _exit(127);
+}
+
+[[noreturn]] void exec_process(const Plan& plan, int failure_fd, ParentSetupGate& parent_setup) {
+  try {
+    // Born with the container's credentials (the helper took them before
+    // cloning): a container process that traces it gains nothing, and it holds no
+    // channel to Node (see start_process).
+    pause_for_test(plan, "exec-child");
+    parent_setup.wait_in_child();
+    enter_new_session();
+    if (plan.tty) attach_terminal(plan, kControlFd);
+    finish_and_exec(plan, failure_fd);
+  } catch (const SetupError& e) {
+    write_failure(failure_fd, e.err, e.step);
+  }
+  _exit(127);
+}
+
+// What a cloned process sends before it execs (its terminal's master, its seccomp
+// listener) goes to the helper, which passes it on: the process sits in the
+// container's PID namespace, where a tracer could take its fds, and so it never
+// holds the channel to Node. Only what the process itself sent is passed on.
+bool relay_one(int child_channel, pid_t child, int flags) {
+  std::string message;
+  int fd = -1;
+  pid_t sender = -1;
+  long n = receive_message_from(child_channel, &message, &fd, &sender, flags);
+  if (n == -EAGAIN || n == -EMSGSIZE) return n == -EMSGSIZE;
+  if (n <= 0) return false;
+  if (sender == child && (message == "terminal" || message == "seccomp-listener")) send_message(kControlFd, message, fd);
+  if (fd >= 0) close(fd);
+  return true;
+}
+
+// Waits for the cloned process to exec (end of file on the failure pipe) or
+// to report the step that failed, passing on what it sends meanwhile.
+void await_exec(int failure_read, int child_channel, Report* report) {
+  for (;;) {
+    struct pollfd fds[2] = {{failure_read, POLLIN, 0}, {child_channel, POLLIN, 0}};
+    int count = child_channel >= 0 ? 2 : 1;
+    int ready = poll(fds, static_cast<nfds_t>(count), -1);
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready < 0) break;
+    if (count == 2 && fds[1].revents != 0) {
+      if (!relay_one(child_channel, report->pid, 0)) child_channel = -1;
+      continue;
+    }
+    if (fds[0].revents != 0) break;
+  }
+  int err = 0;
+  std::string step;
+  // A created process says so ("0 created") and waits for start().
+  if (read_failure(failure_read, &err, &step) && !(err == 0 && step == "created")) {
+    report->ok = false;
+    report->err = err;
+    report->step = step;
+  } else {
+    report->ok = true;
+  }
+  close(failure_read);
+  // What it sent before the failure pipe ended is queued: pass it on too.
+  while (child_channel >= 0 && relay_one(child_channel, report->pid, MSG_DONTWAIT)) {
+  }
+}
+
+using ChildBody = void (*)(const Plan&, int, ParentSetupGate&);
+
+// Clones a process that runs `body`, does the parent's part before letting it
+// run, and waits until it has exec'd or failed. Returns its pidfd.
+int start_process(const Plan& plan, unsigned long namespace_flags, CgroupTargets& cgroups, ChildBody body,
+                  Report* report) {
+  Pipe failure = make_pipe("pipe");
+  ParentSetupGate parent_setup{make_pipe("pipe")};
+  int channel[2];
+  check(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, channel), "create the process's channel");
+  check(pass_sender_pids(channel[0]), "create the process's channel");
+  int pidfd = -1;
+  bool parent_is_node = !(plan.mode == PlanMode::Run && plan.detach);
+  pid_t pid = clone_process(namespace_flags, cgroups.v2_directory, &pidfd, parent_is_node);
+  if (pid == 0) {
+    // First of all, the channel to Node (or to the monitor) gives way to the
+    // helper's own: this process is visible in the container from now on.
+    dup2(channel[1], kControlFd);
+    close(channel[0]);
+    close(channel[1]);
+    close(failure.read_end);
+    cgroups.close_all();
+    body(plan, failure.write_end, parent_setup);
+    _exit(127);
+  }
+  close(failure.write_end);
+  close(channel[1]);
+  report->pid = pid;
+  pause_for_test(plan, "clone-report");
+  // Node's child: Node gets its pidfd at once, so that it can reap it even if
+  // this helper dies before the report.
+  if (parent_is_node) send_message(kControlFd, "cloned", pidfd);
+  pause_for_test(plan, "cloned");
+  try {
+    if (namespace_flags & CLONE_NEWUSER) {
+      write_id_maps(pid, plan.uid_map, plan.gid_map);
+      idmap_bind_sources(plan, pid);
+    }
+    cgroups.join(pid);
+    cgroups.check_pids_limit();
+    cgroups.close_all();
+  } catch (const SetupError& e) {
+    parent_setup.fail_in_parent();  // the child sees end of file and exits
+    close(failure.read_end);
+    close(channel[0]);
+    report->ok = false;
+    report->err = e.err;
+    report->step = e.step;
+    return pidfd;
+  }
+  parent_setup.open_in_parent();
+  await_exec(failure.read_end, channel[0], report);
+  close(channel[0]);
+  return pidfd;
+}
+
+int start_container(Plan& plan, Report* report) {
+  unsigned long flags = namespace_flags(plan.namespaces);
+  if (flags & CLONE_NEWTIME) {
+    prepare_time_namespace(plan.monotonic_offset, plan.boottime_offset);
+    flags &= ~static_cast<unsigned long>(CLONE_NEWTIME);  // children of this helper are in it already
+  }
+  // Made by the child itself, once in its cgroups.
+  flags &= ~static_cast<unsigned long>(CLONE_NEWCGROUP);
+  // Before anything is cloned into the cgroup.
+  if (!plan.cgroup2_path.empty()) attach_device_program(plan.cgroup2_path, plan.device_rules);
+  CgroupTargets cgroups = CgroupTargets::open_for(plan, true);
+  if (!plan.start_fifo.empty() && plan.start_fifo_fd < 0) plan.start_fifo_fd = open_start_fifo(plan.start_fifo);
+  // Cloned here, in the host's mount namespace, before anything of the container exists.
+  prepare_bind_sources(plan);
+  int pidfd;
+  try {
+    pidfd = start_process(plan, flags, cgroups, container_first_process, report);
+  } catch (...) {
+    close_bind_sources(plan);
+    throw;
+  }
+  close_bind_sources(plan);
+  if (plan.start_fifo_fd >= 0) close(plan.start_fifo_fd);
+  plan.start_fifo_fd = -1;
+  return pidfd;
+}
+
+UniqueFd open_container_root(const Plan& plan) {
+  std::string path = "/proc/" + std::to_string(plan.join_pid) + "/root";
+  UniqueFd fd(check(open(path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC), "open the container's root"));
+  // The pid may have been reused since the pidfd was taken: the pidfd must still be alive.
+  check(sys_pidfd_send_signal(plan.join_pidfd, 0, 0), "join namespaces");
+  return fd;
+}
+
+void enter_root(int root_fd) {
+  check(fchdir(root_fd), "chdir into the container's root");
+  check(chroot("."), "chroot into the container's root");
+  check(chdir("/"), "chdir /");
+}
+
+int start_exec(const Plan& plan, Report* report) {
+  if (plan.join_pidfd < 0) throw SetupError{"exec without a container pidfd", EBADF};
+  CgroupTargets cgroups = CgroupTargets::open_for(plan, false);
+  // The container's root as its first process sees it: joining a mount namespace
+  // starts at the namespace's own root, which is the container's only if
+  // whoever made it was not chrooted.
+  UniqueFd root = open_container_root(plan);
+  join_namespaces(plan.join_pidfd, namespace_flags(plan.namespaces));
+  enter_root(root.get());
+  root.reset();  // not inherited by what is cloned next
+  // The process cloned next appears in the container's PID namespace, where a
+  // container process with CAP_SYS_PTRACE could trace it. So the helper, still
+  // outside that namespace, takes the container's credentials and capabilities
+  // first, and the process is born with them. (The cgroup files were opened
+  // above with the helper's own credentials, which the kernel checks.)
+  check(prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "set non-dumpable");
+  become_container_user(plan);
+  return start_process(plan, 0, cgroups, exec_process, report);
+}
+
+}  // namespace
+}  // namespace tsc
+
+int main(int argc, char** argv) {
+  using namespace tsc;
+  // A write to a pipe whose reader has exited is an error to handle, not death.
+  signal(SIGPIPE, SIG_IGN);
+  int owner_fd_count = argc > 1 ? atoi(argv[1]) : 0;
+  if (owner_fd_count < 0 || owner_fd_count > 8) owner_fd_count = 0;
+  // Only the fds the addon gave us stay open here.
+  sys_close_range(static_cast<unsigned>(kFirstOwnerFd + owner_fd_count), ~0U, 0);
+  std::string bytes;
+  int ignored_fd = -1;
+  Report report;
+  int pidfd = -1;
+  long n = receive_message(kControlFd, &bytes, &ignored_fd);
+  if (n <= 0) return 2;
+  try {
+    Plan plan = parse_plan(bytes);
+    open_test_pause_file(plan);
+    for (int i = 0; i < owner_fd_count; i++) {
+      plan.owner_fds.push_back(kFirstOwnerFd + i);
+      fcntl(kFirstOwnerFd + i, F_SETFD, FD_CLOEXEC);
+    }
+    if (plan.mode == PlanMode::Exec) plan.join_pidfd = kJoinPidfd;
+    if (plan.mode == PlanMode::Run && plan.detach) {
+      // The monitor sends the report; this process exits and Node reaps it.
+      fork_monitor(plan, start_container);
+      return 0;
+    }
+    // The first process dies with Node: a crashed Node leaves no container running.
+    if (plan.mode == PlanMode::Run) plan.parent_pidfd = sys_pidfd_open(getppid(), 0);
+    pidfd = plan.mode == PlanMode::Run ? start_container(plan, &report) : start_exec(plan, &report);
+  } catch (const SetupError& e) {
+    report.ok = false;
+    report.err = e.err;
+    report.step = e.step;
+  }
+  return send_message(kControlFd, encode_report(report), pidfd) == 0 ? 0 : 1;
+}

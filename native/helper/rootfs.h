@@ -1,0 +1,12 @@
+// The container's filesystem view: the rootfs tree, the kernel filesystems,
+// the user's mounts, masked and read-only paths, then pivot_root into it.
+// Runs in the container's first process, inside its new mount namespace.
+#pragma once
+
+#include "common/plan.h"
+
+namespace tsc {
+
+void build_rootfs(const Plan& plan);
+
+}  // namespace tsc

@@ -1,0 +1,114 @@
+#include "monitor/run_record.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <stdio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <string>
+
+namespace tsc {
+
+namespace {
+
+std::string json_string(const std::string& text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char escaped[8];
+      snprintf(escaped, sizeof escaped, "\\u%04x", c);
+      out += escaped;
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+std::string number_or_null(long long value, bool present) { return present ? std::to_string(value) : "null"; }
+
+std::string to_json(const RunRecord& r) {
+  std::string json = "{";
+  json += "\"pid\":" + std::to_string(r.pid);
+  json += ",\"startTime\":" + json_string(r.start_time);
+  json += ",\"startedAt\":" + number_or_null(r.started_at_ms, r.started_at_ms >= 0);
+  json += ",\"finishedAt\":" + number_or_null(r.finished_at_ms, r.finished_at_ms >= 0);
+  json += ",\"exited\":" + std::string(r.exited ? "true" : "false");
+  json += ",\"exitCode\":" + number_or_null(r.exit_code, r.exited && r.signal == 0);
+  json += ",\"signal\":" + number_or_null(r.signal, r.exited && r.signal != 0);
+  json += ",\"restartCount\":" + std::to_string(r.restart_count);
+  json += ",\"monitorPid\":" + std::to_string(r.monitor_pid);
+  json += ",\"monitorStartTime\":" + json_string(r.monitor_start_time);
+  if (!r.error.empty()) json += ",\"error\":" + json_string(r.error);
+  return json + "}\n";
+}
+
+bool write_all(int fd, const std::string& bytes) {
+  size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    done += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+void write_run_record_locked(const std::string& state_dir, const RunRecord& record) {
+  std::string final_path = state_dir + "/run.json";
+  std::string temporary = state_dir + "/.run.json." + std::to_string(getpid());
+  // O_NOFOLLOW: a link planted in the state directory is never written through.
+  int fd = open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+  // The directory may be gone: the container was deleted while it ran.
+  if (fd < 0) return;
+  bool written = write_all(fd, to_json(record));
+  close(fd);
+  if (!written || rename(temporary.c_str(), final_path.c_str()) != 0) unlink(temporary.c_str());
+}
+
+}  // namespace
+
+void write_run_record(const std::string& state_dir, const RunRecord& record) {
+  // Writers of the directory's records go one at a time (the TypeScript side takes it too).
+  int lock_fd = open((state_dir + "/write.lock").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (lock_fd >= 0) {
+    while (flock(lock_fd, LOCK_EX) < 0 && errno == EINTR) {
+    }
+  }
+  write_run_record_locked(state_dir, record);
+  if (lock_fd >= 0) close(lock_fd);
+}
+
+std::string process_start_time(pid_t pid) {
+  std::string path = "/proc/" + std::to_string(pid) + "/stat";
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return "";
+  char buffer[1024];
+  ssize_t n = read(fd, buffer, sizeof buffer - 1);
+  close(fd);
+  if (n <= 0) return "";
+  std::string stat(buffer, static_cast<size_t>(n));
+  // The command name may hold spaces and parentheses: fields count from the last ')'.
+  size_t close_paren = stat.rfind(')');
+  if (close_paren == std::string::npos) return "";
+  size_t pos = close_paren + 2;  // field 3
+  for (int field = 3; field < 22 && pos != std::string::npos; field++) {
+    pos = stat.find(' ', pos);
+    if (pos != std::string::npos) pos++;
+  }
+  if (pos == std::string::npos) return "";
+  return stat.substr(pos, stat.find(' ', pos) - pos);
+}
+
+long long now_ms() {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<long long>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+}  // namespace tsc
