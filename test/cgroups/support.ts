@@ -199,11 +199,6 @@ export async function eventually(check: () => boolean | Promise<boolean>, timeou
   }
 }
 
-/** Number of processes on the host (entries of /proc). */
-export function hostProcessCount(): number {
-  return fs.readdirSync('/proc').filter((n) => /^\d+$/.test(n)).length;
-}
-
 export function pidAlive(pid: number): boolean {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
