@@ -32,9 +32,20 @@ function cgroupDirsOf(c: Container, parent?: string): string[] {
 }
 
 /** Host pids of the container, its monitor included (it holds the state lock and runs outside the cgroup). */
-function monitorOf(c: Container): number {
-  const run = JSON.parse(fs.readFileSync(path.join(stateRoot, c.id, 'run.json'), 'utf8')) as { monitorPid: number };
-  return run.monitorPid;
+async function monitorOf(c: Container): Promise<number> {
+  // The monitor records its run just after it reports the start: it may not be there yet.
+  const file = path.join(stateRoot, c.id, 'run.json');
+  let monitorPid = 0;
+  const recorded = (): boolean => {
+    try {
+      monitorPid = (JSON.parse(fs.readFileSync(file, 'utf8')) as { monitorPid?: number }).monitorPid ?? 0;
+    } catch {
+      // not written yet
+    }
+    return monitorPid > 0;
+  };
+  expect(await eventually(recorded)).toBe(true);
+  return monitorPid;
 }
 
 test('a detached container whose state directory was deleted by hand is found by name and ended', async () => {
@@ -43,7 +54,7 @@ test('a detached container whose state directory was deleted by hand is found by
   const dirs = cgroupDirsOf(c);
   expect(dirs).toHaveLength(hierarchies().length);
   const inside = procsOf(dirs[0]);
-  const monitor = monitorOf(c);
+  const monitor = await monitorOf(c);
   expect(inside.length).toBeGreaterThan(0);
   fs.rmSync(path.join(stateRoot, c.id), { recursive: true, force: true });
 
