@@ -1,5 +1,8 @@
+import { ensureTestAptPackages } from './apt-packages';
 import { ensureBusyboxRootfs } from './busybox-rootfs';
 
 export default async function globalSetup(): Promise<void> {
+  // First: the rootfs is copied from busybox-static, one of the packages.
+  ensureTestAptPackages();
   ensureBusyboxRootfs();
 }
