@@ -12,6 +12,7 @@ import type { ContainerListEntry, ContainerState } from '../lib/state/types';
 import { ContainerNotFoundError, ContainerStateError, ContainerStoppedError } from '../lib/errors/errors';
 import { forEachId, reportFailure, type CommandIO } from '../lib/cli/commands/common';
 import { ensureBusyboxRootfs } from './support/busybox-rootfs';
+import { uniqueId } from './support/unique';
 
 const ROOT = path.resolve(__dirname, '..');
 const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
@@ -115,7 +116,10 @@ describe('exit statuses of the lifecycle commands (no containers)', () => {
 e2e('ts-container lifecycle commands (real containers)', () => {
   const made = new Set<string>();
   /** Remembers an id for cleanup whatever the test's outcome. */
-  const track = (id: string): string => {
+  const track = (name: string): string => {
+    // Unique per run: the CLI has no cgroup parent flag, and a fixed id collides in the
+    // host-wide cgroup tree with another run's container of that name.
+    const id = uniqueId(name);
     made.add(id);
     return id;
   };
@@ -324,10 +328,11 @@ e2e('ts-container lifecycle commands (real containers)', () => {
   });
 
   test('run -d with a missing program: 127, nothing left behind; an existing name: 125', () => {
-    const r = cli(['run', '-d', '--name', 'missing', '--', 'no-such-program-xyz']);
+    const missing = track('missing');
+    const r = cli(['run', '-d', '--name', missing, '--', 'no-such-program-xyz']);
     expect(r.status).toBe(127);
     expect(r.stderr).toContain('no-such-program-xyz');
-    expect(listJson().map((e) => e.id)).not.toContain('missing');
+    expect(listJson().map((e) => e.id)).not.toContain(missing);
 
     const id = track('dup');
     ok(['run', '-d', '--name', id, '--', 'sleep', '1000']);

@@ -14,8 +14,9 @@ import { cgroupMark } from '../lib/cgroups/cgroup-mark';
 import { collect, removeScripts, startScript } from './support/node-script';
 import { hierarchies, isPureV2, rootfs } from './cgroups/support';
 import { makeCgroupEverywhere, removeCgroupEverywhere } from './cgroups/foreign-cgroups';
+import { RUN_TAG } from './support/unique';
 
-const own = `/tsc-test-makers-${process.pid}`;
+const own = `/tsc-test-makers-${RUN_TAG}`;
 let stateRoot: string;
 
 beforeAll(() => {

@@ -13,6 +13,7 @@ import { Container, type ContainerProcess } from '../lib';
 import type { ContainerOptions } from '../lib/options/types';
 import { ensureBusyboxRootfs } from './support/busybox-rootfs';
 import { useContainers } from './support/containers';
+import { RUN_TAG } from './support/unique';
 
 const rootfs = ensureBusyboxRootfs();
 const { make, tempDirs } = useContainers();
@@ -99,7 +100,7 @@ if (!hasTmux) console.warn('test/tty-end.test.ts: tmux not found, skipping the e
     return r.stdout;
   };
   const cli = (...args: string[]) => spawnSync(TSX, [MAIN, '--root', stateRoot, ...args], { cwd: ROOT, encoding: 'utf8' });
-  const id = `tty-end-${process.pid}`;
+  const id = `tty-end-${RUN_TAG}`;
   try {
     // Read-only: its /tmp is a tmpfs of its own, not the shared test rootfs's.
     expect(cli('run', '-d', '--readonly', '--name', id, '--rootfs', rootfs, '--', 'sleep', '600').status).toBe(0);
