@@ -351,7 +351,8 @@ e2e('ts-container lifecycle commands (real containers)', () => {
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const status = await new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    // 'close', not 'exit': the output may still be in the pipes when the process has exited.
+    const status = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
     expect({ status, out, err }).toEqual({ status: 0, out: 'one\nthree\n', err: 'two\n' });
   });
 
@@ -369,7 +370,8 @@ e2e('ts-container lifecycle commands (real containers)', () => {
     });
     // tsx relays the signal to the CLI it runs.
     child.kill('SIGINT');
-    const status = await new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    // 'close', not 'exit': the output may still be in the pipes when the process has exited.
+    const status = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
     expect(status).toBe(130);
     expect(stateOf(id).status).toBe('running');
   });

@@ -367,7 +367,8 @@ e2e('ts-container run (real containers)', () => {
     });
     // tsx runs the CLI in a child process and relays signals to it.
     child.kill('SIGTERM');
-    const status = await new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    // 'close', not 'exit': the output may still be in the pipes when the process has exited.
+    const status = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
     expect(out).toBe('ready\ngot TERM\n');
     expect(status).toBe(7);
   });
