@@ -17,8 +17,11 @@ export interface ContainerHarness {
   tempDirs: string[];
 }
 
-/** Call at the top of a test file: registers the afterEach/afterAll cleanup. */
-export function useContainers(): ContainerHarness {
+/**
+ * Call at the top of a test file: registers the afterEach/afterAll cleanup. `defaults` (or a
+ * function giving them, for values set in a beforeAll) go under the options of every `make`.
+ */
+export function useContainers(defaults: ContainerOptions | (() => ContainerOptions) = {}): ContainerHarness {
   const live: Container[] = [];
   const tempDirs: string[] = [];
   afterEach(async () => {
@@ -29,7 +32,7 @@ export function useContainers(): ContainerHarness {
   });
   const cgroupParent = runCgroupParent('harness');
   const make = (opts: ContainerOptions = {}): Container => {
-    const c = new Container({ cgroupParent, ...opts });
+    const c = new Container({ cgroupParent, ...(typeof defaults === 'function' ? defaults() : defaults), ...opts });
     live.push(c);
     return c;
   };
