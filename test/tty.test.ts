@@ -18,6 +18,7 @@ import { normalizeProcessOptions } from '../lib/options/validate';
 import { ensureBusyboxRootfs } from './support/busybox-rootfs';
 import { useContainers } from './support/containers';
 import { assertNothingLeft, snapshot } from './support/leftovers';
+import { uniqueId } from './support/unique';
 
 const rootfs = ensureBusyboxRootfs();
 const base: ContainerOptions = { rootfs, readonly: true };
@@ -386,9 +387,10 @@ e2e('ts-container run -it in a real terminal (tmux)', () => {
   test('exec -it into a detached container: its own terminal, the pane size, the exit status', async () => {
     const stateRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'tsc-tty-exec-'));
     const cli = (...args: string[]) => spawnSync(TSX, [MAIN, '--root', stateRoot, ...args], { cwd: ROOT, encoding: 'utf8' });
+    const id = uniqueId('tty-exec');
     try {
-      expect(cli('run', '-d', '--name', 'tty-exec', '--rootfs', rootfs, '--', 'sleep', '600').status).toBe(0);
-      const command = `${TSX} ${MAIN} --root ${stateRoot} exec -it tty-exec sh; echo "EXEC-EXITED=$?"; sleep 600`;
+      expect(cli('run', '-d', '--name', id, '--rootfs', rootfs, '--', 'sleep', '600').status).toBe(0);
+      const command = `${TSX} ${MAIN} --root ${stateRoot} exec -it ${id} sh; echo "EXEC-EXITED=$?"; sleep 600`;
       tmux('new-session', '-d', '-s', 'exec-test', '-x', '90', '-y', '20', '-c', ROOT, command);
       const screenOf = (): string => tmux('capture-pane', '-p', '-t', 'exec-test');
       const waitFor = async (pattern: RegExp): Promise<string> => {
@@ -402,7 +404,7 @@ e2e('ts-container run -it in a real terminal (tmux)', () => {
       };
       await waitFor(/^\/ #/m);
       tmux('send-keys', '-t', 'exec-test', 'echo host-$(hostname)', 'Enter');
-      await waitFor(/^host-tty-exec$/m);
+      await waitFor(new RegExp(`^host-${id}$`, 'm'));
       tmux('send-keys', '-t', 'exec-test', 'tty; stty size', 'Enter');
       const sized = await waitFor(/^20 90$/m);
       // Its own pts: the main process has none (it is detached without -t).
@@ -410,10 +412,10 @@ e2e('ts-container run -it in a real terminal (tmux)', () => {
       tmux('send-keys', '-t', 'exec-test', 'exit 3', 'Enter');
       await waitFor(/^EXEC-EXITED=3$/m);
       // The container runs on after the exec'd shell.
-      expect(JSON.parse(cli('state', 'tty-exec').stdout)).toMatchObject({ status: 'running' });
+      expect(JSON.parse(cli('state', id).stdout)).toMatchObject({ status: 'running' });
     } finally {
       spawnSync('tmux', ['-L', socket, 'kill-session', '-t', 'exec-test']);
-      cli('delete', '-f', 'tty-exec');
+      cli('delete', '-f', id);
       fs.rmSync(stateRoot, { recursive: true, force: true });
     }
   });
