@@ -15,10 +15,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ContainerOptions } from '../../lib';
 import { cleanup, fixturesMount, HELPER, make, rootfsCopy, sha256, sharedRootfs, sleep } from './support';
+import { LOOPS } from '../support/loops';
 
 afterEach(cleanup);
 
-const ATTACK_SECONDS = 6;
+const ATTACK_SECONDS = LOOPS.procExeAttackSeconds;
 const ADDON = path.join(path.dirname(HELPER), 'ts_container.node');
 
 interface HelperState {
