@@ -205,7 +205,9 @@ test('a state directory deleted by hand under a running detached container: remo
   const c = new Container({ id, stateRoot: root, detach: true, restart: 'always' });
   const p = c.spawn(['sleep', '1000']);
   await p.started;
-  fs.rmSync(path.join(root, id), { recursive: true, force: true });
+  // The monitor may make a file in the directory while it is removed (its run record and log
+  // go through a temporary file and a rename): rmdir then meets ENOTEMPTY, which rmSync retries.
+  fs.rmSync(path.join(root, id), { recursive: true, force: true, maxRetries: 10, retryDelay: 20 });
   try {
     await Container.remove(id, { stateRoot: root, force: true });
     const left = containerLeftovers(id, root);
