@@ -30,6 +30,7 @@ export type {
   StopOptions,
   StateRootOptions,
 } from './state/types';
+/** Public: the type of `Container.config` (the normalized options). */
 export type { ContainerConfig } from './options/validate';
 export type { CgroupStats } from './cgroups/stats';
 export { CgroupError } from './cgroups/container-cgroup';

@@ -21,6 +21,7 @@ import {
   waitNamespacesGone,
   waitPidGone,
 } from './support/leftovers';
+import { RUN_TAG } from './support/unique';
 
 const rootfs = ensureBusyboxRootfs();
 let bindSource: string;
@@ -47,7 +48,7 @@ beforeEach(() => {
 
 function options(i: number): ContainerOptions {
   return {
-    id: `cleanup-${process.pid}-${i}`,
+    id: `cleanup-${RUN_TAG}-${i}`,
     rootfs,
     readonly: true,
     mounts: [
@@ -131,7 +132,7 @@ test('destroy releases stdio pipes that were never read', async () => {
 
 test('host-root containers in a loop leave nothing behind', async () => {
   for (let i = 0; i < 20; i++) {
-    const c = new Container({ id: `cleanup-host-${process.pid}-${i}` });
+    const c = new Container({ id: `cleanup-host-${RUN_TAG}-${i}` });
     expect(await c.spawn(['sh', '-c', 'echo $$ > /tmp/x; cat /tmp/x'], { stdio: 'pipe' }).output()).toMatchObject({
       exitCode: 0,
       signal: null,

@@ -12,10 +12,10 @@ import type { ContainerListEntry, ContainerState } from '../lib/state/types';
 import { ContainerNotFoundError, ContainerStateError, ContainerStoppedError } from '../lib/errors/errors';
 import { forEachId, reportFailure, type CommandIO } from '../lib/cli/commands/common';
 import { ensureBusyboxRootfs } from './support/busybox-rootfs';
+import { uniqueId } from './support/unique';
+import { CLI_JS, NODE } from './support/cli';
 
 const ROOT = path.resolve(__dirname, '..');
-const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
-const MAIN = path.join(ROOT, 'lib', 'cli', 'main.ts');
 
 const isRoot = process.getuid?.() === 0;
 const e2e = isRoot ? describe : describe.skip;
@@ -31,7 +31,7 @@ let stateRoot: string;
 
 /** The CLI with this file's --root, run to its end. */
 function cli(args: string[], opts: { env?: NodeJS.ProcessEnv } = {}): CliResult {
-  const r = spawnSync(TSX, [MAIN, '--root', stateRoot, ...args], {
+  const r = spawnSync(NODE, [CLI_JS, '--root', stateRoot, ...args], {
     cwd: ROOT,
     env: opts.env ?? process.env,
     encoding: 'utf8',
@@ -115,7 +115,10 @@ describe('exit statuses of the lifecycle commands (no containers)', () => {
 e2e('ts-container lifecycle commands (real containers)', () => {
   const made = new Set<string>();
   /** Remembers an id for cleanup whatever the test's outcome. */
-  const track = (id: string): string => {
+  const track = (name: string): string => {
+    // Unique per run: the CLI has no cgroup parent flag, and a fixed id collides in the
+    // host-wide cgroup tree with another run's container of that name.
+    const id = uniqueId(name);
     made.add(id);
     return id;
   };
@@ -192,10 +195,10 @@ e2e('ts-container lifecycle commands (real containers)', () => {
   test('exec: -i passes stdin, -t gives a terminal, -u/-w/-e set the process up', () => {
     const id = track('execer');
     ok(['run', '-d', '--init', '--name', id, '--', 'sleep', '1000']);
-    const piped = spawnSync(TSX, [MAIN, '--root', stateRoot, 'exec', '-i', id, 'cat'], { cwd: ROOT, input: 'typed\n', encoding: 'utf8' });
+    const piped = spawnSync(NODE, [CLI_JS, '--root', stateRoot, 'exec', '-i', id, 'cat'], { cwd: ROOT, input: 'typed\n', encoding: 'utf8' });
     expect({ status: piped.status, stdout: piped.stdout }).toEqual({ status: 0, stdout: 'typed\n' });
     // Without -i the program reads an empty stdin, not the caller's.
-    const notPiped = spawnSync(TSX, [MAIN, '--root', stateRoot, 'exec', id, 'cat'], { cwd: ROOT, input: 'typed\n', encoding: 'utf8' });
+    const notPiped = spawnSync(NODE, [CLI_JS, '--root', stateRoot, 'exec', id, 'cat'], { cwd: ROOT, input: 'typed\n', encoding: 'utf8' });
     expect({ status: notPiped.status, stdout: notPiped.stdout }).toEqual({ status: 0, stdout: '' });
     // A terminal's output ends lines with \r\n.
     const tty = cli(['exec', '-t', id, 'sh', '-c', 'test -t 0 && test -t 1 && echo on a tty; exit 4']);
@@ -325,10 +328,11 @@ e2e('ts-container lifecycle commands (real containers)', () => {
   });
 
   test('run -d with a missing program: 127, nothing left behind; an existing name: 125', () => {
-    const r = cli(['run', '-d', '--name', 'missing', '--', 'no-such-program-xyz']);
+    const missing = track('missing');
+    const r = cli(['run', '-d', '--name', missing, '--', 'no-such-program-xyz']);
     expect(r.status).toBe(127);
     expect(r.stderr).toContain('no-such-program-xyz');
-    expect(listJson().map((e) => e.id)).not.toContain('missing');
+    expect(listJson().map((e) => e.id)).not.toContain(missing);
 
     const id = track('dup');
     ok(['run', '-d', '--name', id, '--', 'sleep', '1000']);
@@ -342,19 +346,20 @@ e2e('ts-container lifecycle commands (real containers)', () => {
   test('logs -f follows until the container stops', async () => {
     const id = track('follow');
     ok(['run', '-d', '--name', id, '--', 'sh', '-c', 'echo one; sleep 1; echo two >&2; sleep 1; echo three']);
-    const child = spawn(TSX, [MAIN, '--root', stateRoot, 'logs', '-f', id], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(NODE, [CLI_JS, '--root', stateRoot, 'logs', '-f', id], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const status = await new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    // 'close', not 'exit': the output may still be in the pipes when the process has exited.
+    const status = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
     expect({ status, out, err }).toEqual({ status: 0, out: 'one\nthree\n', err: 'two\n' });
   });
 
   test('logs -f: Ctrl-C ends the reading, not the container', async () => {
     const id = track('followint');
     ok(['run', '-d', '--name', id, '--', ...politeLoop('up', 0)]);
-    const child = spawn(TSX, [MAIN, '--root', stateRoot, 'logs', '-f', id], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(NODE, [CLI_JS, '--root', stateRoot, 'logs', '-f', id], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     await new Promise<void>((resolve, reject) => {
       child.stdout.on('data', (d: Buffer) => {
@@ -363,9 +368,9 @@ e2e('ts-container lifecycle commands (real containers)', () => {
       });
       child.on('exit', () => reject(new Error(`logs -f exited early: ${out}`)));
     });
-    // tsx relays the signal to the CLI it runs.
     child.kill('SIGINT');
-    const status = await new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    // 'close', not 'exit': the output may still be in the pipes when the process has exited.
+    const status = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
     expect(status).toBe(130);
     expect(stateOf(id).status).toBe('running');
   });
@@ -375,7 +380,7 @@ e2e('ts-container lifecycle commands (real containers)', () => {
     const id = track('boxed');
     ok(['run', '-d', '--name', id, '--rootfs', rootfs, '--', 'sleep', '1000']);
     expect(listRow(id)).toMatchObject({ ROOTFS: rootfs, STATUS: 'running' });
-    const viaEnv = spawnSync(TSX, [MAIN, 'list', '-q'], {
+    const viaEnv = spawnSync(NODE, [CLI_JS, 'list', '-q'], {
       cwd: ROOT,
       env: { ...process.env, TS_CONTAINER_STATE_ROOT: stateRoot },
       encoding: 'utf8',

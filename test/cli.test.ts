@@ -10,6 +10,7 @@ import { parseCommandLine, parseRun, UsageError, MAIN_HELP, RUN_HELP } from '../
 import { describeFailure, exitCodeOf, runCommand } from '../lib/cli/run-command';
 import { ContainerSetupError } from '../lib';
 import { ensureBusyboxRootfs } from './support/busybox-rootfs';
+import { CLI_JS, NODE } from './support/cli';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -186,9 +187,6 @@ const isRoot = process.getuid?.() === 0;
 const e2e = isRoot ? describe : describe.skip;
 if (!isRoot) console.warn('test/cli.test.ts: not root, skipping the end-to-end CLI tests');
 
-/** How to start the CLI: the TypeScript source through tsx (always current). */
-const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
-const MAIN = path.join(ROOT, 'lib', 'cli', 'main.ts');
 
 interface CliResult {
   status: number | null;
@@ -198,7 +196,7 @@ interface CliResult {
 }
 
 function cli(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): CliResult {
-  const r = spawnSync(TSX, [MAIN, ...args], {
+  const r = spawnSync(NODE, [CLI_JS, ...args], {
     cwd: opts.cwd ?? ROOT,
     env: opts.env ?? process.env,
     encoding: 'utf8',
@@ -351,7 +349,7 @@ e2e('ts-container run (real containers)', () => {
   });
 
   test('SIGTERM to the CLI is forwarded to the container process', async () => {
-    const child = spawn(TSX, [MAIN, 'run', '--init', '--', 'sh', '-c', 'trap "echo got TERM; exit 7" TERM; echo ready; while :; do sleep 0.05; done'], {
+    const child = spawn(NODE, [CLI_JS, 'run', '--init', '--', 'sh', '-c', 'trap "echo got TERM; exit 7" TERM; echo ready; while :; do sleep 0.05; done'], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -365,9 +363,9 @@ e2e('ts-container run (real containers)', () => {
       });
       child.on('exit', () => reject(new Error(`exited early: ${out} ${err}`)));
     });
-    // tsx runs the CLI in a child process and relays signals to it.
     child.kill('SIGTERM');
-    const status = await new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    // 'close', not 'exit': the output may still be in the pipes when the process has exited.
+    const status = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
     expect(out).toBe('ready\ngot TERM\n');
     expect(status).toBe(7);
   });

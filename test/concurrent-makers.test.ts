@@ -14,8 +14,10 @@ import { cgroupMark } from '../lib/cgroups/cgroup-mark';
 import { collect, removeScripts, startScript } from './support/node-script';
 import { hierarchies, isPureV2, rootfs } from './cgroups/support';
 import { makeCgroupEverywhere, removeCgroupEverywhere } from './cgroups/foreign-cgroups';
+import { RUN_TAG } from './support/unique';
+import { LOOPS } from './support/loops';
 
-const own = `/tsc-test-makers-${process.pid}`;
+const own = `/tsc-test-makers-${RUN_TAG}`;
 let stateRoot: string;
 
 beforeAll(() => {
@@ -57,8 +59,10 @@ function maker(count: number): ReturnType<typeof startScript> {
 // On a pure cgroup v2 host a process in `own` would stop controllers from being enabled below it.
 const onHybrid = isPureV2() ? test.skip : test;
 
-onHybrid('4 processes x 500 containers each, with the default parent: zero failures, and the parent stays, marked', async () => {
-  const results = await Promise.all([0, 1, 2, 3].map(() => collect(maker(500), 590_000)));
+const { processes, containersEach } = LOOPS.concurrentMakers;
+
+onHybrid(`${processes} processes x ${containersEach} containers each, with the default parent: zero failures, and the parent stays, marked`, async () => {
+  const results = await Promise.all(Array.from({ length: processes }, () => collect(maker(containersEach), 590_000)));
   for (const result of results) {
     expect({ code: result.code, stderr: result.stderr.slice(0, 2000) }).toEqual({ code: 0, stderr: '' });
     expect(JSON.parse(result.stdout.trim().split('\n').pop() as string)).toEqual({ failures: 0, first: [] });

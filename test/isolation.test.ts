@@ -11,6 +11,7 @@ import { Container } from '../lib';
 import type { ContainerOptions, ProcessOptions, ProcessOutput } from '../lib/options/types';
 import { ensureBusyboxRootfs } from './support/busybox-rootfs';
 import { useContainers, ok } from './support/containers';
+import { uniqueId } from './support/unique';
 
 const rootfs = ensureBusyboxRootfs();
 const { make, run, sh } = useContainers();
@@ -78,10 +79,11 @@ describe('hostname (uts namespace)', () => {
   });
 
   test('the hostname defaults to the container id', async () => {
-    const c = make({ ...base, id: 'iso-hostname-1' });
-    expect(c.id).toBe('iso-hostname-1');
+    const id = uniqueId('iso-hostname');
+    const c = make({ ...base, id });
+    expect(c.id).toBe(id);
     const r = await c.spawn(['hostname'], { stdio: 'pipe' }).output();
-    expect(r).toMatchObject(ok('iso-hostname-1\n'));
+    expect(r).toMatchObject(ok(`${id}\n`));
   });
 
   test('a random id is valid and is the hostname', async () => {

@@ -11,24 +11,15 @@ import { promisify } from 'node:util';
 import { Container } from '../lib';
 import type { ContainerOptions } from '../lib/options/types';
 import { ensureBusyboxRootfs } from './support/busybox-rootfs';
+import { useContainers } from './support/containers';
 import { waitPidGone, childProcesses } from './support/leftovers';
 
 const rootfs = ensureBusyboxRootfs();
-const live: Container[] = [];
 const base: ContainerOptions = { rootfs, readonly: true };
-
-afterEach(async () => {
-  await Promise.all(live.splice(0).map((c) => c.destroy()));
-});
+const { make } = useContainers(base);
 
 /** Just the exit status fields (results may carry more, e.g. resource usage). */
 const exitStatus = (st: { exitCode: number | null; signal: NodeJS.Signals | null }) => ({ exitCode: st.exitCode, signal: st.signal });
-
-function make(opts: ContainerOptions = base): Container {
-  const c = new Container(opts);
-  live.push(c);
-  return c;
-}
 
 describe('exit status of the main process', () => {
   test.each([0, 1, 2, 42, 126, 255])('exit code %i, from p.wait() and c.wait()', async (code) => {

@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Container } from '../lib';
 import { rootfs } from './cgroups/support';
+import { runCgroupParent, uniqueId } from './support/unique';
 
 let stateRoot: string;
 
@@ -42,11 +43,11 @@ async function withoutSyncFs<T>(body: () => Promise<T>): Promise<{ result: T; ca
 }
 
 test('list() reads every container without a synchronous fs call, statuses included', async () => {
-  const common = { rootfs, readonly: true, stateRoot, cgroupParent: `/tsc-test-list-${process.pid}` };
-  const running = new Container({ ...common, id: 'running' });
-  const paused = new Container({ ...common, id: 'paused' });
-  const created = new Container({ ...common, id: 'created' });
-  const stopped = new Container({ ...common, id: 'stopped', detach: true });
+  const common = { rootfs, readonly: true, stateRoot, cgroupParent: runCgroupParent('list') };
+  const running = new Container({ ...common, id: uniqueId('running') });
+  const paused = new Container({ ...common, id: uniqueId('paused') });
+  const created = new Container({ ...common, id: uniqueId('created') });
+  const stopped = new Container({ ...common, id: uniqueId('stopped'), detach: true });
   try {
     await running.spawn(['sleep', '1000'], { stdio: 'ignore' }).started;
     await paused.spawn(['sleep', '1000'], { stdio: 'ignore' }).started;
@@ -61,12 +62,12 @@ test('list() reads every container without a synchronous fs call, statuses inclu
     expect(called).toEqual([]);
     expect(result.map((e) => [e.id, e.status])).toEqual([
       ['corrupt', 'unknown'],
-      ['created', 'created'],
-      ['paused', 'paused'],
-      ['running', 'running'],
-      ['stopped', 'stopped'],
+      [uniqueId('created'), 'created'],
+      [uniqueId('paused'), 'paused'],
+      [uniqueId('running'), 'running'],
+      [uniqueId('stopped'), 'stopped'],
     ]);
-    expect(result.find((e) => e.id === 'stopped')).toMatchObject({ exitCode: 0, startedAt: expect.any(String) });
+    expect(result.find((e) => e.id === uniqueId('stopped'))).toMatchObject({ exitCode: 0, startedAt: expect.any(String) });
   } finally {
     fs.rmSync(path.join(stateRoot, 'corrupt'), { recursive: true, force: true });
     await paused.resume().catch(() => undefined);

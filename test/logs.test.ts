@@ -17,10 +17,9 @@ import type { CommandIO } from '../lib/cli/commands/common';
 import { parseCommandLine } from '../lib/cli/parse-args';
 import { UsageError } from '../lib/cli/usage-error';
 import type { LogRecord } from '../lib/state/types';
+import { CLI_JS, NODE } from './support/cli';
 
 const ROOT = path.resolve(__dirname, '..');
-const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
-const MAIN = path.join(ROOT, 'lib', 'cli', 'main.ts');
 const MiB = 1024 * 1024;
 
 const made: Container[] = [];
@@ -238,7 +237,7 @@ describe('ts-container logs on a terminal', () => {
       throw new Error(`logs never finished in ${session}: ${tmux('capture-pane', '-p', '-t', session)}`);
     };
     const logsIn = (session: string, flags: string): void => {
-      const command = `${TSX} ${MAIN} --root ${stateRoot} logs ${flags} ${c.id}; echo LOGS-DONE; sleep 600`;
+      const command = `${NODE} ${CLI_JS} --root ${stateRoot} logs ${flags} ${c.id}; echo LOGS-DONE; sleep 600`;
       tmux('new-session', '-d', '-s', session, '-x', '200', '-y', '20', '-c', ROOT, command);
       tmux('set-option', '-t', session, 'allow-rename', 'on');
     };

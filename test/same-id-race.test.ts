@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { Container } from '../lib/index';
 import { collect, removeScripts, runScript, startScript, waitForFile } from './support/node-script';
 import { containerLeftovers, leftoverCount } from './support/container-leftovers';
+import { RUN_TAG } from './support/unique';
 
 let root: string;
 let pauses: string;
@@ -26,7 +27,7 @@ afterAll(() => {
 });
 
 test('a destroy held between freeing the lock and removing the files never removes the next maker\'s directory', async () => {
-  const id = `race-${process.pid}`;
+  const id = `race-${RUN_TAG}`;
   const pauseFile = path.join(pauses, 'paused');
   const resumeFile = path.join(pauses, 'resume');
   // The first process makes the container, then destroys it and stops in the middle of the removal.
@@ -59,7 +60,7 @@ test('a destroy held between freeing the lock and removing the files never remov
 });
 
 test('several processes making and destroying one id in a loop see ContainerExistsError and nothing else', async () => {
-  const id = `loop-${process.pid}`;
+  const id = `loop-${RUN_TAG}`;
   const script = `
     const counts = { made: 0, exists: 0, other: [] };
     for (let i = 0; i < 40; i++) {

@@ -10,6 +10,7 @@ import { Container, ContainerStateIOError } from '../lib/index';
 import { collect, removeScripts, runScript, waitForFile, writeScript } from './support/node-script';
 import { containerLeftovers, leftoverCount } from './support/container-leftovers';
 import { removeTempDirs, tempDir } from './support/temp-dirs';
+import { RUN_TAG } from './support/unique';
 
 const mounts: string[] = [];
 
@@ -142,7 +143,7 @@ test('out of fds at any step of a spawn: an EMFILE error that names its step, an
 test('a full state root: ENOSPC naming the step and the file, and nothing left', async () => {
   const root = tinyStateRoot();
   fill(root);
-  const id = `full-${process.pid}`;
+  const id = `full-${RUN_TAG}`;
   const c = new Container({ id, stateRoot: root });
   let caught: unknown;
   try {
@@ -158,7 +159,7 @@ test('a full state root: ENOSPC naming the step and the file, and nothing left',
   // spawn itself fails, and what was made (the program too) goes.
   for (const step of ['directory-made', 'helper-reported']) {
     fs.rmSync(path.join(root, 'filler'));
-    const later = `later-${process.pid}-${step}`;
+    const later = `later-${RUN_TAG}-${step}`;
     expect(await spawnFillingAt(root, later, step)).toMatchObject({
       name: 'ContainerStateIOError',
       code: 'ENOSPC',
@@ -174,7 +175,7 @@ test('a full state root: ENOSPC naming the step and the file, and nothing left',
 
 test('a read-only state root: destroy() ends the container, then throws EROFS naming the step and the path', async () => {
   const root = tempDir('tsc-faults-ro-');
-  const id = `ro-${process.pid}`;
+  const id = `ro-${RUN_TAG}`;
   const c = new Container({ id, stateRoot: root, detach: true });
   try {
     const p = c.spawn(['sleep', '1000']);
@@ -200,11 +201,13 @@ test('a read-only state root: destroy() ends the container, then throws EROFS na
 
 test('a state directory deleted by hand under a running detached container: remove --force ends it, and the id can be made again', async () => {
   const root = tempDir('tsc-faults-deleted-');
-  const id = `deleted-${process.pid}`;
+  const id = `deleted-${RUN_TAG}`;
   const c = new Container({ id, stateRoot: root, detach: true, restart: 'always' });
   const p = c.spawn(['sleep', '1000']);
   await p.started;
-  fs.rmSync(path.join(root, id), { recursive: true, force: true });
+  // The monitor may make a file in the directory while it is removed (its run record and log
+  // go through a temporary file and a rename): rmdir then meets ENOTEMPTY, which rmSync retries.
+  fs.rmSync(path.join(root, id), { recursive: true, force: true, maxRetries: 10, retryDelay: 20 });
   try {
     await Container.remove(id, { stateRoot: root, force: true });
     const left = containerLeftovers(id, root);

@@ -12,6 +12,7 @@ import { resolveStateRoot } from '../lib/state/state-root';
 import { processStartTime } from '../lib/state/process-identity';
 import { containerLeftovers, leftoverCount } from './support/container-leftovers';
 import { removeTempDirs, tempDir } from './support/temp-dirs';
+import { RUN_TAG } from './support/unique';
 
 const FOREIGN_UID = 54321;
 const victims: ChildProcess[] = [];
@@ -116,7 +117,7 @@ describe('links in a state directory', () => {
   test('a symlinked state file is not followed, for reading, writing or removing', async () => {
     const root = tempDir('tsc-trust-links-');
     const outside = tempDir('tsc-trust-outside-');
-    const id = `linked-${process.pid}`;
+    const id = `linked-${RUN_TAG}`;
     const c = new Container({ id, stateRoot: root });
     const dir = path.join(root, id);
     try {

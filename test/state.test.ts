@@ -17,12 +17,15 @@ import {
 } from '../lib/index';
 import { collect, removeScripts, runScript, startScript, waitForFile } from './support/node-script';
 import { containerLeftovers, leftoverCount } from './support/container-leftovers';
+import { runCgroupParent, uniqueId } from './support/unique';
 
 let root: string;
 const made: Container[] = [];
+/** Containers made here sit in this run's own cgroup parent, which goes with the last of them. */
+const cgroupParent = runCgroupParent('state');
 
 function make(options: ConstructorParameters<typeof Container>[0] = {}): Container {
-  const c = new Container({ stateRoot: root, ...options });
+  const c = new Container({ stateRoot: root, cgroupParent, ...options });
   made.push(c);
   return c;
 }
@@ -66,17 +69,17 @@ afterAll(() => {
 
 describe('list() and state()', () => {
   test('a running container is listed with its OCI state, read from the kernel', async () => {
-    const c = make({ id: 'listed', annotations: { owner: 'ci' } });
+    const c = make({ id: uniqueId('listed'), annotations: { owner: 'ci' } });
     const p = c.spawn(['sleep', '30']);
     await p.started;
     const all = await Container.list({ stateRoot: root });
     expect(all).toHaveLength(1);
     expect(all[0]).toMatchObject({
       ociVersion: '1.2.0',
-      id: 'listed',
+      id: uniqueId('listed'),
       status: 'running',
       pid: p.pid,
-      bundle: path.join(root, 'listed'),
+      bundle: path.join(root, uniqueId('listed')),
       annotations: { owner: 'ci' },
       command: ['sleep', '30'],
       rootfs: null,
@@ -92,22 +95,22 @@ describe('list() and state()', () => {
   });
 
   test('a recorded pid that now names another process is not taken for the container', async () => {
-    const c = make({ id: 'reused-pid' });
+    const c = make({ id: uniqueId('reused-pid') });
     await c.spawn(['true']).wait();
     // Make the record point at a live process that is not the container: this test's own.
-    const dir = path.join(root, 'reused-pid');
+    const dir = path.join(root, uniqueId('reused-pid'));
     const record = JSON.parse(fs.readFileSync(path.join(dir, 'state.json'), 'utf8'));
     record.pid = process.pid;
     record.startTime = '1';
     fs.writeFileSync(path.join(dir, 'state.json'), JSON.stringify(record));
     fs.rmSync(path.join(dir, 'run.json'));
     expect(await c.state()).toMatchObject({ status: 'stopped', pid: 0 });
-    const found = await Container.get('reused-pid', { stateRoot: root });
+    const found = await Container.get(uniqueId('reused-pid'), { stateRoot: root });
     expect(() => found.exec(['true'])).toThrow(ContainerStoppedError);
   });
 
   test('a corrupt or truncated state file is reported by list(), which goes on with the rest', async () => {
-    const good = make({ id: 'good' });
+    const good = make({ id: uniqueId('good') });
     await good.spawn(['sleep', '30']).started;
     for (const [id, text] of [['corrupt', '{"version": 1, "id": '], ['empty', ''], ['foreign', '{"hello": "world"}']]) {
       fs.mkdirSync(path.join(root, id));
@@ -118,7 +121,7 @@ describe('list() and state()', () => {
       ['corrupt', 'unknown'],
       ['empty', 'unknown'],
       ['foreign', 'unknown'],
-      ['good', 'running'],
+      [uniqueId('good'), 'running'],
     ]);
     for (const entry of all.filter((e) => e.status === 'unknown')) expect(entry.error).toMatch(/state\.json/);
     await expect(Container.get('corrupt', { stateRoot: root })).rejects.toThrow(ContainerStateFileError);
@@ -126,13 +129,13 @@ describe('list() and state()', () => {
     // Deleting needs force, which removes it whatever its state says.
     await expect(Container.remove('corrupt', { stateRoot: root })).rejects.toThrow(ContainerStateFileError);
     for (const id of ['corrupt', 'empty', 'foreign']) await Container.remove(id, { stateRoot: root, force: true });
-    expect((await Container.list({ stateRoot: root })).map((e) => e.id)).toEqual(['good']);
+    expect((await Container.list({ stateRoot: root })).map((e) => e.id)).toEqual([uniqueId('good')]);
   });
 });
 
 describe('another Node process', () => {
   test('lists, execs into, stops and deletes a container made here', async () => {
-    const c = make({ id: 'shared', hostname: 'shared-box' });
+    const c = make({ id: uniqueId('shared'), hostname: 'shared-box' });
     const p = c.spawn(['sh', '-c', 'trap "exit 7" TERM; while :; do sleep 0.05; done']);
     await p.started;
     await untilCatchesSigterm(p.pid as number);
@@ -140,7 +143,7 @@ describe('another Node process', () => {
       const root = ${JSON.stringify(root)};
       const all = await Container.list({ stateRoot: root });
       console.log('listed', all.map((e) => e.id + ':' + e.status).join(','));
-      const c = await Container.get('shared', { stateRoot: root });
+      const c = await Container.get('${uniqueId('shared')}', { stateRoot: root });
       const { stdout } = await c.exec(['hostname']).output();
       console.log('hostname', stdout.trim());
       const ps = await c.processes();
@@ -151,7 +154,7 @@ describe('another Node process', () => {
       console.log('after', (await Container.list({ stateRoot: root })).length);
     `);
     expect(other.stderr).toBe('');
-    expect(other.stdout).toContain('listed shared:running');
+    expect(other.stdout).toContain(`listed ${uniqueId('shared')}:running`);
     expect(other.stdout).toContain('hostname shared-box');
     expect(other.stdout).toContain('processes true');
     expect(other.stdout).toMatch(/stopped \{"exitCode":7,"signal":null/);
@@ -159,12 +162,12 @@ describe('another Node process', () => {
     // Here, the maker sees its main process end as the other process stopped it.
     expect(await p.wait()).toMatchObject({ exitCode: 7 });
     await c.destroy();
-    expect(leftoverCount(containerLeftovers('shared', root))).toBe(0);
+    expect(leftoverCount(containerLeftovers(uniqueId('shared'), root))).toBe(0);
   });
 
   test('two processes making the same id at once: exactly one wins, the other gets ContainerExistsError', async () => {
     const script = `
-      const c = new Container({ id: 'contested', stateRoot: ${JSON.stringify(root)}, detach: true });
+      const c = new Container({ id: '${uniqueId('contested')}', stateRoot: ${JSON.stringify(root)}, cgroupParent: ${JSON.stringify(cgroupParent)}, detach: true });
       try {
         await c.spawn(['sleep', '30']).started;
         console.log('won');
@@ -175,20 +178,20 @@ describe('another Node process', () => {
     const results = await Promise.all([runScript(script), runScript(script), runScript(script)]);
     const outcomes = results.map((r) => r.stdout.trim()).sort();
     expect(outcomes).toEqual(['lost ECONTAINEREXISTS', 'lost ECONTAINEREXISTS', 'won']);
-    const winner = await Container.get('contested', { stateRoot: root });
+    const winner = await Container.get(uniqueId('contested'), { stateRoot: root });
     made.push(winner);
     expect((await winner.state()).status).toBe('running');
     // In one process too: the second make throws at once, and leaves the first alone.
-    const twice = make({ id: 'twice' });
+    const twice = make({ id: uniqueId('twice') });
     await twice.spawn(['sleep', '30']).started;
-    expect(() => new Container({ id: 'twice', stateRoot: root }).spawn(['true'])).toThrow(ContainerExistsError);
+    expect(() => new Container({ id: uniqueId('twice'), stateRoot: root }).spawn(['true'])).toThrow(ContainerExistsError);
     expect((await twice.state()).status).toBe('running');
   });
 });
 
 describe('create() and start()', () => {
   test('the program waits, with everything made, until start(), which may come from another process', async () => {
-    const c = make({ id: 'gated', detach: true });
+    const c = make({ id: uniqueId('gated'), detach: true });
     const p = await c.create(['sh', '-c', 'echo ran; hostname']);
     expect(p.pid).toBeGreaterThan(0);
     expect(await c.state()).toMatchObject({ status: 'created', pid: p.pid });
@@ -198,7 +201,7 @@ describe('create() and start()', () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(await logText(c)).toEqual({ stdout: '', stderr: '' });
     const other = await runScript(`
-      const c = await Container.get('gated', { stateRoot: ${JSON.stringify(root)} });
+      const c = await Container.get('${uniqueId('gated')}', { stateRoot: ${JSON.stringify(root)} });
       await c.start();
       console.log('started');
     `);
@@ -207,26 +210,26 @@ describe('create() and start()', () => {
     const state = await c.state();
     expect(state).toMatchObject({ status: 'stopped', exitCode: 0 });
     expect(Date.parse(state.startedAt as string)).toBeLessThanOrEqual(Date.parse(state.finishedAt as string));
-    await until(() => logText(c), (l) => l.stdout === 'ran\ngated\n');
+    await until(() => logText(c), (l) => l.stdout === `ran\n${uniqueId('gated')}\n`);
   });
 
   test('a missing program fails create(), and start() twice or after exit is refused', async () => {
-    const missing = make({ id: 'gate-missing' });
+    const missing = make({ id: uniqueId('gate-missing') });
     await expect(missing.create(['no-such-program'])).rejects.toMatchObject({ code: 'ENOENT' });
-    expect(fs.existsSync(path.join(root, 'gate-missing'))).toBe(false);
-    const c = make({ id: 'gate-twice' });
+    expect(fs.existsSync(path.join(root, uniqueId('gate-missing')))).toBe(false);
+    const c = make({ id: uniqueId('gate-twice') });
     const p = await c.create(['true']);
     await c.start();
     await expect(c.start()).rejects.toThrow(/already been started|main process has exited/);
     await p.wait();
     await expect(c.start()).rejects.toThrow(ContainerStoppedError);
-    const never = make({ id: 'gate-never' });
+    const never = make({ id: uniqueId('gate-never') });
     await expect(never.start()).rejects.toThrow(ContainerStateError);
   });
 
   test('a created container that is destroyed never runs its program', async () => {
     const marker = path.join(root, 'ran-marker');
-    const c = make({ id: 'gate-destroyed', mounts: [{ type: 'bind', source: root, target: '/state' }] });
+    const c = make({ id: uniqueId('gate-destroyed'), mounts: [{ type: 'bind', source: root, target: '/state' }] });
     const p = await c.create(['touch', '/state/ran-marker']);
     await c.destroy();
     expect(await p.wait()).toMatchObject({ signal: 'SIGKILL' });
@@ -237,7 +240,7 @@ describe('create() and start()', () => {
 describe('detached containers', () => {
   test('outlive their maker; the exit code and the output are read later from anywhere', async () => {
     const maker = await runScript(`
-      const c = new Container({ id: 'outliver', stateRoot: ${JSON.stringify(root)}, detach: true });
+      const c = new Container({ id: '${uniqueId('outliver')}', stateRoot: ${JSON.stringify(root)}, cgroupParent: ${JSON.stringify(cgroupParent)}, detach: true });
       const p = c.spawn(['sh', '-c', 'echo out-line; echo err-line >&2; sleep 1; exit 9']);
       await p.started;
       console.log(p.pid);
@@ -245,7 +248,7 @@ describe('detached containers', () => {
     expect(maker.code).toBe(0);
     const pid = Number(maker.stdout.trim());
     // The maker has exited; the container runs on, its monitor outside it.
-    const c = await Container.get('outliver', { stateRoot: root });
+    const c = await Container.get(uniqueId('outliver'), { stateRoot: root });
     made.push(c);
     expect(await c.state()).toMatchObject({ status: 'running', pid, detached: true });
     expect(fs.existsSync(`/proc/${pid}`)).toBe(true);
@@ -253,11 +256,11 @@ describe('detached containers', () => {
     expect(await c.state()).toMatchObject({ status: 'stopped', exitCode: 9 });
     expect(await logText(c)).toEqual({ stdout: 'out-line\n', stderr: 'err-line\n' });
     // Once stopped for good, the monitor removes the container's cgroups.
-    await until(() => containerLeftovers('outliver', root).cgroups, (dirs) => dirs.length === 0);
+    await until(() => containerLeftovers(uniqueId('outliver'), root).cgroups, (dirs) => dirs.length === 0);
   });
 
   test('with a tty, the monitor holds the terminal and logs what the program writes to it', async () => {
-    const c = make({ id: 'detached-tty', detach: true, tty: { columns: 99, rows: 33 } });
+    const c = make({ id: uniqueId('detached-tty'), detach: true, tty: { columns: 99, rows: 33 } });
     c.spawn(['sh', '-c', 'tty; stty size; [ -t 0 ] && echo stdin-is-tty']);
     expect(await c.wait()).toMatchObject({ exitCode: 0 });
     const { stdout, stderr } = await logText(c);
@@ -279,7 +282,7 @@ describe('detached containers', () => {
   });
 
   test('logs({ follow }) streams output as it comes, until the container stops', async () => {
-    const c = make({ id: 'follower', detach: true });
+    const c = make({ id: uniqueId('follower'), detach: true });
     c.spawn(['sh', '-c', 'for i in 1 2 3; do echo line-$i; sleep 0.1; done']);
     const lines: string[] = [];
     for await (const record of c.logs({ follow: true })) lines.push(record.data.toString());
@@ -288,7 +291,7 @@ describe('detached containers', () => {
   });
 
   test("restart 'on-failure:3' restarts a failing program 3 times, then stops", async () => {
-    const c = make({ id: 'on-failure', detach: true, restart: 'on-failure:3' });
+    const c = make({ id: uniqueId('on-failure'), detach: true, restart: 'on-failure:3' });
     c.spawn(['sh', '-c', 'echo attempt; exit 3']);
     const lines: string[] = [];
     for await (const record of c.logs({ follow: true })) lines.push(record.data.toString());
@@ -297,7 +300,7 @@ describe('detached containers', () => {
   });
 
   test("restart 'on-failure' does not restart a program that succeeds", async () => {
-    const c = make({ id: 'succeeds', detach: true, restart: 'on-failure' });
+    const c = make({ id: uniqueId('succeeds'), detach: true, restart: 'on-failure' });
     c.spawn(['true']);
     await c.wait();
     await new Promise((resolve) => setTimeout(resolve, 400));
@@ -306,7 +309,7 @@ describe('detached containers', () => {
 
   test("restart 'always' restarts after a crash of the program, but not after stop()", async () => {
     // With init, the program is not PID 1, which the kernel shields from most signals.
-    const c = make({ id: 'always', detach: true, restart: 'always', init: true });
+    const c = make({ id: uniqueId('always'), detach: true, restart: 'always', init: true });
     const first = c.spawn(['sleep', '60']);
     await first.started;
     const firstPid = first.pid as number;
@@ -315,21 +318,21 @@ describe('detached containers', () => {
     process.kill((program.find((p) => p.command === 'sleep 60') as { pid: number }).pid, 'SIGSEGV');
     const restarted = await until(() => c.state(), (s) => s.status === 'running' && s.pid !== firstPid && s.pid > 0);
     expect(restarted.restartCount).toBe(1);
-    const found = await Container.get('always', { stateRoot: root });
+    const found = await Container.get(uniqueId('always'), { stateRoot: root });
     await found.stop({ timeout: 1 });
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(await c.state()).toMatchObject({ status: 'stopped', restartCount: 1, pid: 0 });
   });
 
   test('stop() sends SIGTERM, then SIGKILL after the timeout', async () => {
-    const graceful = make({ id: 'graceful', detach: true });
+    const graceful = make({ id: uniqueId('graceful'), detach: true });
     const p = graceful.spawn(['sh', '-c', 'trap "exit 5" TERM; while :; do sleep 0.05; done']);
     await p.started;
     await untilCatchesSigterm(p.pid as number);
     await graceful.stop({ timeout: 5 });
     expect(await graceful.state()).toMatchObject({ status: 'stopped', exitCode: 5 });
     // sleep as PID 1 has no handler: the kernel ignores SIGTERM for it.
-    const stubborn = make({ id: 'stubborn', detach: true });
+    const stubborn = make({ id: uniqueId('stubborn'), detach: true });
     await stubborn.spawn(['sleep', '60']).started;
     const before = Date.now();
     await stubborn.stop({ timeout: 0.3 });
@@ -352,10 +355,10 @@ describe('detached containers', () => {
   });
 
   test('Container.restore() makes a stopped container again from its saved config', async () => {
-    const c = make({ id: 'restorable', detach: true, hostname: 'restored-box', env: { GREETING: 'hello' } });
+    const c = make({ id: uniqueId('restorable'), detach: true, hostname: 'restored-box', env: { GREETING: 'hello' } });
     c.spawn(['sh', '-c', 'echo $GREETING from $(hostname)']);
     await c.wait();
-    const again = await Container.restore('restorable', { stateRoot: root });
+    const again = await Container.restore(uniqueId('restorable'), { stateRoot: root });
     made.push(again);
     await again.wait();
     const lines: string[] = [];
@@ -365,9 +368,9 @@ describe('detached containers', () => {
   });
 
   test('pause() and resume() show in the state', async () => {
-    const c = make({ id: 'pausable', detach: true });
+    const c = make({ id: uniqueId('pausable'), detach: true });
     await c.spawn(['sleep', '60']).started;
-    const found = await Container.get('pausable', { stateRoot: root });
+    const found = await Container.get(uniqueId('pausable'), { stateRoot: root });
     await found.pause();
     expect((await c.state()).status).toBe('paused');
     await found.resume();
@@ -394,20 +397,20 @@ describe('bad input', () => {
     await expect(Container.get('nobody', { stateRoot: root })).rejects.toThrow(ContainerNotFoundError);
     await expect(Container.get('nobody', { stateRoot: root })).rejects.toMatchObject({ code: 'ENOCONTAINER' });
     await expect(Container.get('../etc', { stateRoot: root })).rejects.toThrow(ContainerNotFoundError);
-    const attached = make({ id: 'not-detached' });
+    const attached = make({ id: uniqueId('not-detached') });
     await attached.spawn(['true'], { stdio: 'ignore' }).wait();
     expect(() => attached.logs()).toThrow(ContainerStateError);
-    const detached = make({ id: 'detached-stdio', detach: true });
+    const detached = make({ id: uniqueId('detached-stdio'), detach: true });
     expect(() => detached.spawn(['true'], { stdio: 'inherit' })).toThrow(/^stdio: a detached container/);
-    expect(fs.existsSync(path.join(root, 'detached-stdio'))).toBe(false);
+    expect(fs.existsSync(path.join(root, uniqueId('detached-stdio')))).toBe(false);
     expect(() => make().spawn()).toThrow(/^argv: /);
-    expect(fs.readdirSync(root)).toEqual(['not-detached']);
+    expect(fs.readdirSync(root)).toEqual([uniqueId('not-detached')]);
   });
 });
 
 test('a container survives no Node process that was killed: the next run sweeps what is left', async () => {
   const child = startScript(`
-    const c = new Container({ id: 'orphan', stateRoot: ${JSON.stringify(root)} });
+    const c = new Container({ id: '${uniqueId('orphan')}', stateRoot: ${JSON.stringify(root)}, cgroupParent: ${JSON.stringify(cgroupParent)} });
     const p = c.spawn(['sleep', '60']);
     await p.started;
     console.log(p.pid);
@@ -420,7 +423,7 @@ test('a container survives no Node process that was killed: the next run sweeps 
   await collect(child);
   // The container's first process dies with its parent.
   await until(() => fs.existsSync(`/proc/${pid}`), (exists) => !exists);
-  expect((await Container.list({ stateRoot: root })).map((e) => [e.id, e.status])).toEqual([['orphan', 'stopped']]);
+  expect((await Container.list({ stateRoot: root })).map((e) => [e.id, e.status])).toEqual([[uniqueId('orphan'), 'stopped']]);
   // The next run, in a new process, clears it.
   const next = await runScript(`
     const c = new Container({ stateRoot: ${JSON.stringify(root)} });
@@ -428,5 +431,5 @@ test('a container survives no Node process that was killed: the next run sweeps 
     await c.destroy();
   `);
   expect(next.code).toBe(0);
-  expect(containerLeftovers('orphan', root)).toEqual({ stateEntries: [], cgroups: [], processes: [], mounts: [] });
+  expect(containerLeftovers(uniqueId('orphan'), root)).toEqual({ stateEntries: [], cgroups: [], processes: [], mounts: [] });
 });

@@ -9,28 +9,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
-import { Container } from '../lib';
 import type { ContainerOptions } from '../lib/options/types';
 import { ensureBusyboxRootfs } from './support/busybox-rootfs';
+import { useContainers } from './support/containers';
 
 const rootfs = ensureBusyboxRootfs();
-const live: Container[] = [];
-const tempDirs: string[] = [];
 const base: ContainerOptions = { rootfs, readonly: true };
-
-afterEach(async () => {
-  await Promise.all(live.splice(0).map((c) => c.destroy()));
-});
-
-afterAll(() => {
-  for (const d of tempDirs) fs.rmSync(d, { recursive: true, force: true });
-});
-
-function make(opts: ContainerOptions = base): Container {
-  const c = new Container(opts);
-  live.push(c);
-  return c;
-}
+const { make, tempDirs } = useContainers(base);
 
 function tempFile(name: string): string {
   const d = fs.mkdtempSync(path.join(os.tmpdir(), 'stdio-'));

@@ -13,6 +13,8 @@ import { Container, type ContainerProcess } from '../lib';
 import type { ContainerOptions } from '../lib/options/types';
 import { ensureBusyboxRootfs } from './support/busybox-rootfs';
 import { useContainers } from './support/containers';
+import { RUN_TAG } from './support/unique';
+import { CLI_JS, NODE } from './support/cli';
 
 const rootfs = ensureBusyboxRootfs();
 const { make, tempDirs } = useContainers();
@@ -89,8 +91,6 @@ if (!hasTmux) console.warn('test/tty-end.test.ts: tmux not found, skipping the e
 
 (hasTmux ? test : test.skip)('exec -it returns, with the terminal back as it was, though the program left such processes behind', async () => {
   const ROOT = path.resolve(__dirname, '..');
-  const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
-  const MAIN = path.join(ROOT, 'lib', 'cli', 'main.ts');
   const stateRoot = options().stateRoot as string;
   const socket = `ts-container-tty-end-${process.pid}`;
   const tmux = (...args: string[]): string => {
@@ -98,14 +98,14 @@ if (!hasTmux) console.warn('test/tty-end.test.ts: tmux not found, skipping the e
     if (r.status !== 0) throw new Error(`tmux ${args.join(' ')}: ${r.stderr}`);
     return r.stdout;
   };
-  const cli = (...args: string[]) => spawnSync(TSX, [MAIN, '--root', stateRoot, ...args], { cwd: ROOT, encoding: 'utf8' });
-  const id = `tty-end-${process.pid}`;
+  const cli = (...args: string[]) => spawnSync(NODE, [CLI_JS, '--root', stateRoot, ...args], { cwd: ROOT, encoding: 'utf8' });
+  const id = `tty-end-${RUN_TAG}`;
   try {
     // Read-only: its /tmp is a tmpfs of its own, not the shared test rootfs's.
     expect(cli('run', '-d', '--readonly', '--name', id, '--rootfs', rootfs, '--', 'sleep', '600').status).toBe(0);
     const program = LEAVES_HOLDERS.map((word) => `'${word.replace(/'/g, `'\\''`)}'`).join(' ');
     const command =
-      `${TSX} ${MAIN} --root ${stateRoot} exec -it ${id} ${program}; echo "EXEC-EXITED=$?"; ` +
+      `${NODE} ${CLI_JS} --root ${stateRoot} exec -it ${id} ${program}; echo "EXEC-EXITED=$?"; ` +
       `stty -a | grep -o -- '-*icanon' | sed 's/^/MODE=/'; sleep 600`;
     tmux('new-session', '-d', '-s', 'tty-end', '-x', '80', '-y', '24', '-c', ROOT, command);
     // Bounded, so that a session that never ends still leaves nothing behind (finally below).

@@ -18,6 +18,8 @@ import { normalizeProcessOptions } from '../lib/options/validate';
 import { ensureBusyboxRootfs } from './support/busybox-rootfs';
 import { useContainers } from './support/containers';
 import { assertNothingLeft, snapshot } from './support/leftovers';
+import { uniqueId } from './support/unique';
+import { CLI_JS, NODE } from './support/cli';
 
 const rootfs = ensureBusyboxRootfs();
 const base: ContainerOptions = { rootfs, readonly: true };
@@ -330,8 +332,6 @@ if (!hasTmux) console.warn('test/tty.test.ts: tmux not found, skipping the termi
 
 e2e('ts-container run -it in a real terminal (tmux)', () => {
   const ROOT = path.resolve(__dirname, '..');
-  const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
-  const MAIN = path.join(ROOT, 'lib', 'cli', 'main.ts');
   // A server of its own: the test neither sees nor touches anyone's tmux sessions.
   const socket = `ts-container-tty-test-${process.pid}`;
   const tmux = (...args: string[]): string => {
@@ -359,7 +359,7 @@ e2e('ts-container run -it in a real terminal (tmux)', () => {
 
   test('a shell answers typed commands, sees the pane size and its changes, and the terminal comes back', async () => {
     const command =
-      `${TSX} ${MAIN} run -it --rootfs ${rootfs} -- sh; echo "EXITED=$?"; ` +
+      `${NODE} ${CLI_JS} run -it --rootfs ${rootfs} -- sh; echo "EXITED=$?"; ` +
       // Raw mode must be undone: the pane's own terminal is canonical again.
       `stty -a | grep -o -- '-*icanon' | sed 's/^/MODE=/'; sleep 600`;
     tmux('new-session', '-d', '-s', 'tty-test', '-x', '80', '-y', '24', '-c', ROOT, command);
@@ -385,10 +385,11 @@ e2e('ts-container run -it in a real terminal (tmux)', () => {
 
   test('exec -it into a detached container: its own terminal, the pane size, the exit status', async () => {
     const stateRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'tsc-tty-exec-'));
-    const cli = (...args: string[]) => spawnSync(TSX, [MAIN, '--root', stateRoot, ...args], { cwd: ROOT, encoding: 'utf8' });
+    const cli = (...args: string[]) => spawnSync(NODE, [CLI_JS, '--root', stateRoot, ...args], { cwd: ROOT, encoding: 'utf8' });
+    const id = uniqueId('tty-exec');
     try {
-      expect(cli('run', '-d', '--name', 'tty-exec', '--rootfs', rootfs, '--', 'sleep', '600').status).toBe(0);
-      const command = `${TSX} ${MAIN} --root ${stateRoot} exec -it tty-exec sh; echo "EXEC-EXITED=$?"; sleep 600`;
+      expect(cli('run', '-d', '--name', id, '--rootfs', rootfs, '--', 'sleep', '600').status).toBe(0);
+      const command = `${NODE} ${CLI_JS} --root ${stateRoot} exec -it ${id} sh; echo "EXEC-EXITED=$?"; sleep 600`;
       tmux('new-session', '-d', '-s', 'exec-test', '-x', '90', '-y', '20', '-c', ROOT, command);
       const screenOf = (): string => tmux('capture-pane', '-p', '-t', 'exec-test');
       const waitFor = async (pattern: RegExp): Promise<string> => {
@@ -402,7 +403,7 @@ e2e('ts-container run -it in a real terminal (tmux)', () => {
       };
       await waitFor(/^\/ #/m);
       tmux('send-keys', '-t', 'exec-test', 'echo host-$(hostname)', 'Enter');
-      await waitFor(/^host-tty-exec$/m);
+      await waitFor(new RegExp(`^host-${id}$`, 'm'));
       tmux('send-keys', '-t', 'exec-test', 'tty; stty size', 'Enter');
       const sized = await waitFor(/^20 90$/m);
       // Its own pts: the main process has none (it is detached without -t).
@@ -410,10 +411,10 @@ e2e('ts-container run -it in a real terminal (tmux)', () => {
       tmux('send-keys', '-t', 'exec-test', 'exit 3', 'Enter');
       await waitFor(/^EXEC-EXITED=3$/m);
       // The container runs on after the exec'd shell.
-      expect(JSON.parse(cli('state', 'tty-exec').stdout)).toMatchObject({ status: 'running' });
+      expect(JSON.parse(cli('state', id).stdout)).toMatchObject({ status: 'running' });
     } finally {
       spawnSync('tmux', ['-L', socket, 'kill-session', '-t', 'exec-test']);
-      cli('delete', '-f', 'tty-exec');
+      cli('delete', '-f', id);
       fs.rmSync(stateRoot, { recursive: true, force: true });
     }
   });

@@ -29,6 +29,11 @@ export type NormalizedMount =
   | { type: 'bind'; source: string; target: string; readonly: boolean; recursive: boolean }
   | { type: 'tmpfs'; target: string; sizeBytes?: number; mode: string; readonly: boolean };
 
+/**
+ * Public: the type of `Container.config`, a container's options as the library normalized
+ * them (defaults filled in, sizes in bytes, users as numbers). Exported from the package for
+ * code that reads a container's configuration; read-only to its users.
+ */
 export interface ContainerConfig {
   id: string;
   /** null: the host's / */

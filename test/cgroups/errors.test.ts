@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { CgroupError, Container, ContainerExistsError } from '../../lib';
 import type { ContainerOptions } from '../../lib/options/types';
 import { cgroupsBelow, cgroupTestFile, emptyListing, rootfs, waitCgroupsBelow } from './support';
+import { RUN_TAG } from '../support/unique';
 
 const { parent, make } = cgroupTestFile('errors');
 
@@ -94,7 +95,7 @@ test('spawn of a missing program with limits: ENOENT, and the cgroup goes', asyn
 });
 
 test('two containers with the same id at once: the second fails, the first keeps its cgroup', async () => {
-  const id = `tsc-dup-${process.pid}`;
+  const id = `tsc-dup-${RUN_TAG}`;
   const a = make({ id });
   const pa = a.spawn(['sleep', '60']);
   await pa.started;

@@ -12,9 +12,10 @@ import { observe } from '../../lib/state/observe';
 import { ContainerDirectory } from '../../lib/state/container-directory';
 import { killAndRemoveCgroups } from '../../lib/state/sweep';
 import { eventually, hierarchies, onV1, pidAlive, procsOf, rootfs, sleep } from './support';
+import { RUN_TAG } from '../support/unique';
 
 let stateRoot: string;
-const tag = `tsc-force-${process.pid}`;
+const tag = `tsc-force-${RUN_TAG}`;
 
 beforeAll(() => {
   stateRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'tsc-force-remove-'));

@@ -14,8 +14,9 @@ import { processStartTime } from '../../lib/state/process-identity';
 import { collect, removeScripts, runScript, startScript } from '../support/node-script';
 import { eventually, hierarchies, pidAlive, rootfs, sleep } from './support';
 import { foreignCgroup, makeCgroupEverywhere, removeCgroupEverywhere } from './foreign-cgroups';
+import { RUN_TAG } from '../support/unique';
 
-const tag = `tsc-test-parent-${process.pid}`;
+const tag = `tsc-test-parent-${RUN_TAG}`;
 let stateRoot: string;
 
 beforeAll(() => {

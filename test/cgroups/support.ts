@@ -14,6 +14,7 @@ import { Container } from '../../lib';
 import { hostHierarchies, Hierarchy } from '../../lib/cgroups/hierarchy';
 import type { ContainerOptions } from '../../lib/options/types';
 import { ensureBusyboxRootfs } from '../support/busybox-rootfs';
+import { RUN_TAG } from '../support/unique';
 
 export const rootfs = ensureBusyboxRootfs();
 
@@ -128,7 +129,7 @@ export function removeParent(parent: string): void {
  * parent itself goes in afterAll. Returns the parent and a factory of tracked containers.
  */
 export function cgroupTestFile(tag: string): { parent: string; make: (options?: ContainerOptions) => Container } {
-  const parent = `/tsc-test-${tag}-${process.pid}`;
+  const parent = `/tsc-test-${tag}-${RUN_TAG}`;
   const live: Container[] = [];
   beforeEach(() => {
     expect(cgroupsBelow(parent)).toEqual(emptyListing());

@@ -11,8 +11,9 @@ import * as path from 'node:path';
 import { Container } from '../../lib';
 import { collect, removeScripts, startScript } from '../support/node-script';
 import { eventually, hierarchies, onV1, rootfs } from './support';
+import { RUN_TAG } from '../support/unique';
 
-const parent = `/tsc-test-sweep-bg-${process.pid}`;
+const parent = `/tsc-test-sweep-bg-${RUN_TAG}`;
 let stateRoot: string;
 
 beforeAll(() => {

@@ -11,6 +11,7 @@ import { DEFAULT_PROFILE, resolveProfile, validateSeccompOption, type DockerSecc
 import { compileResolved, rulesForArch, TABLES, AUDIT_ARCH, SOCKETCALL, IPC } from '../../lib/seccomp/compile';
 import type { Arch, Cond, ResolvedProfile, Rule } from '../../lib/seccomp/resolve';
 import { runBpf } from '../support/bpf-interpreter';
+import { LOOPS } from '../support/loops';
 
 const HARNESS_SRC = join(__dirname, '../support/libseccomp-harness.c');
 const haveLibseccomp = existsSync('/usr/include/seccomp.h');
@@ -202,7 +203,7 @@ maybe('seccomp compiler vs libseccomp', () => {
     expect(compare(p, 3)).toBeGreaterThan(1000);
   });
 
-  test('300 random profiles (seeded)', () => {
+  test(`${LOOPS.differentialProfiles} random profiles (seeded)`, () => {
     const rng = prng(20261127);
     const actions = (): number => {
       const k = rng.int(8);
@@ -216,7 +217,7 @@ maybe('seccomp compiler vs libseccomp', () => {
     const pool = Object.keys(TABLES.x86_64).filter((n) => !unknownToLibseccomp.has(n));
     const muxNames = [...Object.keys(SOCKETCALL), ...Object.keys(IPC)].filter((n) => !unknownToLibseccomp.has(n));
     const i386Only = Object.keys(TABLES.i386).filter((n) => !(n in TABLES.x86_64) && !unknownToLibseccomp.has(n));
-    for (let i = 0; i < 300; i++) {
+    for (let i = 0; i < LOOPS.differentialProfiles; i++) {
       const defaultAction = actions();
       const arches: Arch[] = ['x86_64'];
       if (rng.next() < 0.5) arches.push('i386');

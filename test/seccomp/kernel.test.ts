@@ -9,11 +9,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Container, type SeccompNotification } from '../../lib';
 import { ensureBusyboxRootfs } from '../support/busybox-rootfs';
+import { useContainers } from '../support/containers';
 
 const busybox = ensureBusyboxRootfs();
 let rootfs: string;
 let workDir: string;
-const live: Container[] = [];
 
 /** A static program that makes one system call by number and prints its errno (0 on success). */
 const PROBE_C = `
@@ -43,19 +43,12 @@ beforeAll(() => {
   execFileSync('cc', ['-static', '-O1', '-o', path.join(rootfs, 'bin', 'probe'), path.join(workDir, 'probe.c')]);
 });
 
-afterEach(async () => {
-  await Promise.all(live.splice(0).map((c) => c.destroy()));
-});
-
 afterAll(() => {
   fs.rmSync(workDir, { recursive: true, force: true });
 });
 
-function container(options: ConstructorParameters<typeof Container>[0] = {}): Container {
-  const c = new Container({ rootfs, readonly: true, ...options });
-  live.push(c);
-  return c;
-}
+// The rootfs is this file's copy, made in beforeAll: the defaults are read at each make.
+const { make: container } = useContainers(() => ({ rootfs, readonly: true }));
 
 async function run(c: Container, script: string): Promise<string> {
   const r = await c.spawn(['sh', '-c', script], { stdio: 'pipe' }).output();

@@ -18,6 +18,7 @@ import * as path from 'node:path';
 import { ContainerSetupError, MASKED_PATHS } from '../../lib';
 import type { ContainerOptions, ProcessOutput } from '../../lib';
 import { cleanup, fixture, fixturesMount, make, rootfsCopy, sleep, tempDir } from './support';
+import { LOOPS } from '../support/loops';
 
 afterEach(cleanup);
 
@@ -123,7 +124,7 @@ describe('a rootfs raced into an unmasked /proc (CVE-2019-19921 setup)', () => {
     const outcomes: Record<string, number> = {};
     const exposed: string[] = [];
     const count = (key: string) => (outcomes[key] = (outcomes[key] ?? 0) + 1);
-    for (let i = 0; i < 300; i++) {
+    for (let i = 0; i < LOOPS.procRaceVictims; i++) {
       const options: ContainerOptions = { rootfs, readonly: i % 2 === 1, mounts: [fixturesMount('proc-probe')] };
       const victim = make(options);
       try {

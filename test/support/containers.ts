@@ -1,10 +1,13 @@
 /**
  * What most test files need: containers made through `make` are destroyed after each test,
  * temp dirs given to `tempDirs` are removed after the file, and `run`/`sh` collect output.
+ * Containers go in a cgroup parent of this run's own (unless the options name one), so that
+ * a run never meets another run's cgroups; the library removes it with its last container.
  */
 import * as fs from 'node:fs';
 import { Container } from '../../lib';
 import type { ContainerOptions, ProcessOptions, ProcessOutput } from '../../lib/options/types';
+import { runCgroupParent } from './unique';
 
 export interface ContainerHarness {
   make(opts?: ContainerOptions): Container;
@@ -14,8 +17,11 @@ export interface ContainerHarness {
   tempDirs: string[];
 }
 
-/** Call at the top of a test file: registers the afterEach/afterAll cleanup. */
-export function useContainers(): ContainerHarness {
+/**
+ * Call at the top of a test file: registers the afterEach/afterAll cleanup. `defaults` (or a
+ * function giving them, for values set in a beforeAll) go under the options of every `make`.
+ */
+export function useContainers(defaults: ContainerOptions | (() => ContainerOptions) = {}): ContainerHarness {
   const live: Container[] = [];
   const tempDirs: string[] = [];
   afterEach(async () => {
@@ -24,8 +30,9 @@ export function useContainers(): ContainerHarness {
   afterAll(() => {
     for (const d of tempDirs) fs.rmSync(d, { recursive: true, force: true });
   });
+  const cgroupParent = runCgroupParent('harness');
   const make = (opts: ContainerOptions = {}): Container => {
-    const c = new Container(opts);
+    const c = new Container({ cgroupParent, ...(typeof defaults === 'function' ? defaults() : defaults), ...opts });
     live.push(c);
     return c;
   };
