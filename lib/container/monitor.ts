@@ -1,5 +1,5 @@
 /**
- * A detached container's monitor (cpp/monitor_*.cc), seen from Node: the helper that stays
+ * A detached container's monitor (native/monitor/), seen from Node: the helper that stays
  * outside the container, reaps it, records its exit and removes its cgroups.
  */
 import * as fs from 'node:fs';
