@@ -19,6 +19,7 @@ import {
   snapshot,
   Snapshot,
   waitNamespacesGone,
+  ticksNow,
   waitPidGone,
 } from './support/leftovers';
 import { RUN_TAG } from './support/unique';
@@ -80,24 +81,27 @@ test('50 containers started, run to exit and destroyed leave nothing behind', as
 
 test('50 containers destroyed while running, with execs, leave nothing behind', async () => {
   const pids: number[] = [];
-  const namespaces: string[] = [];
+  // Each container's namespaces with the moment it was destroyed: a process started later is
+  // in a new namespace whose number was reused, not a leftover.
+  const namespaces: { links: string[]; destroyedAt: number }[] = [];
   for (let i = 0; i < 50; i++) {
     const c = new Container(options(100 + i));
     const p = c.spawn(['sleep', '60'], { stdio: 'pipe' });
     await once(p, 'spawn');
     pids.push(p.pid!);
-    if (i % 10 === 0) namespaces.push(...ownNamespaces(p.pid!));
+    const links = i % 10 === 0 ? ownNamespaces(p.pid!) : [];
     if (i % 3 === 0) {
       const e = c.exec(['sleep', '60'], { stdio: 'pipe' });
       await once(e, 'spawn');
       pids.push(e.pid!);
     }
     await c.destroy();
+    if (links.length > 0) namespaces.push({ links, destroyedAt: ticksNow() });
     expect(await p.wait()).toMatchObject({ exitCode: null, signal: 'SIGKILL' });
   }
   for (const pid of pids) expect([pid, await waitPidGone(pid)]).toEqual([pid, true]);
   await assertNothingLeft(before);
-  expect(await waitNamespacesGone(namespaces)).toEqual([]);
+  for (const { links, destroyedAt } of namespaces) expect(await waitNamespacesGone(links, 5000, destroyedAt)).toEqual([]);
 });
 
 test('containers running concurrently, then destroyed together', async () => {

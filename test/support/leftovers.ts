@@ -289,7 +289,7 @@ function startTicks(pid: number | string): number {
 }
 
 /** Now, in the clock ticks (USER_HZ, 100 on Linux) of process start times. */
-function ticksNow(): number {
+export function ticksNow(): number {
   return Math.ceil(Number(fs.readFileSync('/proc/uptime', 'utf8').split(' ')[0]) * 100) + 1;
 }
 
@@ -298,9 +298,8 @@ function ticksNow(): number {
  * once the containers are destroyed: a leak includes a process that started before that, while
  * processes started later can only be in new namespaces whose numbers were reused.
  */
-export async function waitNamespacesGone(links: string[], timeoutMs = 5000): Promise<string[]> {
+export async function waitNamespacesGone(links: string[], timeoutMs = 5000, startedBy = ticksNow()): Promise<string[]> {
   const deadline = Date.now() + timeoutMs;
-  const startedBy = ticksNow();
   for (;;) {
     const h = namespaceHolders(links, startedBy);
     if (h.length === 0 || Date.now() >= deadline) return h;
