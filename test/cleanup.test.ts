@@ -59,31 +59,41 @@ function options(i: number): ContainerOptions {
   };
 }
 
+/**
+ * Namespaces of destroyed containers, each with the moment its container was destroyed:
+ * namespace numbers are reused, so only a process older than that moment can be a leftover
+ * holder (a later one is in a new namespace of another test's).
+ */
+type EndedNamespaces = { links: string[]; destroyedAt: number };
+
+async function expectNamespacesGone(ended: EndedNamespaces[]): Promise<void> {
+  for (const { links, destroyedAt } of ended) expect(await waitNamespacesGone(links, 5000, destroyedAt)).toEqual([]);
+}
+
 test('50 containers started, run to exit and destroyed leave nothing behind', async () => {
-  const namespaces: string[] = [];
+  const namespaces: EndedNamespaces[] = [];
   for (let i = 0; i < 50; i++) {
     const c = new Container(options(i));
     const p = c.spawn(['sh', '-c', 'cat /work/f; echo $$ > /mnt/pid; read x; cat /mnt/pid'], { stdio: 'pipe' });
     await once(p, 'spawn');
-    if (i % 10 === 0) namespaces.push(...ownNamespaces(p.pid!));
+    const links = i % 10 === 0 ? ownNamespaces(p.pid!) : [];
     if (i % 5 === 0) {
       expect(await c.exec(['cat', '/work/f']).output()).toMatchObject({ exitCode: 0, signal: null, stdout: 'bound\n', stderr: '' });
     }
     p.stdin!.end('go\n');
     expect(await p.output()).toMatchObject({ exitCode: 0, signal: null, stdout: 'bound\n1\n', stderr: '' });
     await c.destroy();
+    if (links.length > 0) namespaces.push({ links, destroyedAt: ticksNow() });
   }
   // Each sampled container had its own pid, mnt, uts, ipc, net and cgroup namespaces.
-  expect(namespaces.length).toBe(5 * 6);
+  expect(namespaces.flatMap((n) => n.links).length).toBe(5 * 6);
   await assertNothingLeft(before);
-  expect(await waitNamespacesGone(namespaces)).toEqual([]);
+  await expectNamespacesGone(namespaces);
 });
 
 test('50 containers destroyed while running, with execs, leave nothing behind', async () => {
   const pids: number[] = [];
-  // Each container's namespaces with the moment it was destroyed: a process started later is
-  // in a new namespace whose number was reused, not a leftover.
-  const namespaces: { links: string[]; destroyedAt: number }[] = [];
+  const namespaces: EndedNamespaces[] = [];
   for (let i = 0; i < 50; i++) {
     const c = new Container(options(100 + i));
     const p = c.spawn(['sleep', '60'], { stdio: 'pipe' });
@@ -101,7 +111,7 @@ test('50 containers destroyed while running, with execs, leave nothing behind', 
   }
   for (const pid of pids) expect([pid, await waitPidGone(pid)]).toEqual([pid, true]);
   await assertNothingLeft(before);
-  for (const { links, destroyedAt } of namespaces) expect(await waitNamespacesGone(links, 5000, destroyedAt)).toEqual([]);
+  await expectNamespacesGone(namespaces);
 });
 
 test('containers running concurrently, then destroyed together', async () => {
@@ -149,17 +159,18 @@ test('host-root containers in a loop leave nothing behind', async () => {
 });
 
 test('containers with a user namespace, a time namespace and an init leave nothing behind', async () => {
-  const namespaces: string[] = [];
+  const namespaces: EndedNamespaces[] = [];
   for (let i = 0; i < 10; i++) {
     const c = new Container({ ...options(300 + i), userns: true, timens: true, init: i % 2 === 0 });
     const p = c.spawn(['sleep', '60'], { stdio: 'ignore' });
     await once(p, 'spawn');
-    if (i < 2) namespaces.push(...ownNamespaces(p.pid!));
+    const links = i < 2 ? ownNamespaces(p.pid!) : [];
     await c.destroy();
+    if (links.length > 0) namespaces.push({ links, destroyedAt: ticksNow() });
   }
-  expect(namespaces.length).toBeGreaterThanOrEqual(2 * 8);
+  expect(namespaces.flatMap((n) => n.links).length).toBeGreaterThanOrEqual(2 * 8);
   await assertNothingLeft(before);
-  expect(await waitNamespacesGone(namespaces)).toEqual([]);
+  await expectNamespacesGone(namespaces);
 });
 
 test('no zombie is left after processes exit on their own (no destroy)', async () => {
