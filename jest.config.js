@@ -38,6 +38,8 @@ const containers = {
 module.exports = {
   testTimeout: 60000,
   maxWorkers: 2,
+  // The default summary, then how many tests were skipped and why.
+  reporters: ['default', '<rootDir>/test/support/skip-reporter.js'],
   projects: [
     { displayName: 'unit', testEnvironment: 'node', testMatch: inRoot(UNIT), transform: tsJest('tsconfig.unit.json') },
     {

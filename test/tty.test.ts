@@ -20,6 +20,7 @@ import { useContainers } from './support/containers';
 import { assertNothingLeft, snapshot } from './support/leftovers';
 import { uniqueId } from './support/unique';
 import { CLI_JS, NODE } from './support/cli';
+import { describeWhen, testWhen } from './support/skip';
 
 const rootfs = ensureBusyboxRootfs();
 const base: ContainerOptions = { rootfs, readonly: true };
@@ -325,10 +326,8 @@ describe('command line', () => {
   });
 });
 
-const isRoot = process.getuid?.() === 0;
 const hasTmux = spawnSync('tmux', ['-V']).status === 0;
-const e2e = isRoot && hasTmux ? describe : describe.skip;
-if (!hasTmux) console.warn('test/tty.test.ts: tmux not found, skipping the terminal session test (apt-get install tmux)');
+const e2e = describeWhen(hasTmux, 'tmux not found (apt-get install tmux)');
 
 e2e('ts-container run -it in a real terminal (tmux)', () => {
   const ROOT = path.resolve(__dirname, '..');
