@@ -6,9 +6,10 @@
  */
 import { normalizeContainerOptions, normalizeProcessOptions, type ContainerConfig } from '../options/validate';
 import type { ContainerOptions, ProcessOptions } from '../options/types';
+import { resolveStateRoot } from '../state/state-root';
 import type { Origin } from './definitions/applied-flags';
 import type { CommandDef } from './definitions/commands';
-import type { ParsedCommand } from './parsed';
+import type { LifecycleCommand, ParsedCommand } from './parsed';
 import { UsageError, type HelpTopic } from './usage-error';
 
 /**
@@ -32,24 +33,36 @@ export function flagMessage(message: string, origins: readonly Origin[], scope: 
 
 let defaultConfig: ContainerConfig | undefined;
 
-/** Runs the library's check for `def` on `parsed`; a TypeError becomes a UsageError naming the flag. */
-export function checkWithLibrary(def: CommandDef, parsed: ParsedCommand, origins: readonly Origin[]): void {
-  if (def.checkedBy === undefined) return;
+/**
+ * Runs the library's check for `def` on `parsed` (and on `processOptions`, what exec's flags
+ * built); a TypeError becomes a UsageError naming the flag.
+ */
+export function checkWithLibrary(
+  def: CommandDef,
+  parsed: ParsedCommand,
+  processOptions: Record<string, unknown>,
+  origins: readonly Origin[],
+): void {
+  const stateRoot = parsed.kind === 'run' || parsed.kind === 'create' ? undefined : (parsed as LifecycleCommand).stateRoot;
+  if (stateRoot !== undefined) {
+    // The state directory of a command on existing containers, as Container.get() takes it.
+    try {
+      resolveStateRoot(stateRoot);
+    } catch (err) {
+      if (err instanceof TypeError) throw usageErrorFor(err, origins, 'container', 'main');
+      throw err;
+    }
+  }
   const scope = def.checkedBy;
+  if (scope === undefined) return;
   try {
     if (scope === 'container' && (parsed.kind === 'run' || parsed.kind === 'create')) {
       normalizeContainerOptions(parsed.options);
     } else if (scope === 'process' && parsed.kind === 'exec') {
-      const options: ProcessOptions = {
-        ...(parsed.env && { env: parsed.env }),
-        ...(parsed.user && { user: parsed.user }),
-        ...(parsed.cwd !== undefined && { cwd: parsed.cwd }),
-        ...(parsed.tty && { tty: true }),
-      };
       // A process's options are checked against a container's; which container does not matter
       // to the checks of the values themselves, so the default one stands in here.
       defaultConfig ??= normalizeContainerOptions({} as ContainerOptions);
-      normalizeProcessOptions(parsed.argv, options, defaultConfig);
+      normalizeProcessOptions(parsed.argv, processOptions as ProcessOptions, defaultConfig);
     }
   } catch (err) {
     if (!(err instanceof TypeError)) throw err;

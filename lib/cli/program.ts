@@ -181,7 +181,7 @@ export function parseCommandLine(args: readonly string[], ctx: ParseContext = {}
   } else if (stateRoot !== undefined) {
     (parsed as LifecycleCommand).stateRoot = stateRoot;
   }
-  checkWithLibrary(def, parsed, [...globals.origins, ...applied.origins]);
+  checkWithLibrary(def, parsed, applied.process, [...globals.origins, ...applied.origins]);
   return parsed;
 }
 

@@ -3,12 +3,12 @@
  * pause, resume, delete), the global --root, run's -d/--name/--restart/--rm, and the table
  * formatting of list and ps. Pure: no containers, no addon.
  */
-import { parseCommandLine } from '../lib/cli/program';
-import type { ParsedCommandLine } from '../lib/cli/parsed';
-import { helpText } from '../lib/cli/help';
-import { COMMAND_NAMES, UsageError } from '../lib/cli/usage-error';
-import { signal } from '../lib/cli/definitions/values';
-import { FlagValueError } from '../lib/cli/definitions/flag';
+import { parseCommandLine } from '../../lib/cli/program';
+import type { ParsedCommandLine } from '../../lib/cli/parsed';
+import { helpText } from '../../lib/cli/help';
+import { COMMAND_NAMES, UsageError } from '../../lib/cli/usage-error';
+import { signal } from '../../lib/cli/definitions/values';
+import { FlagValueError } from '../../lib/cli/definitions/flag';
 import {
   formatCommand,
   formatContainerList,
@@ -17,8 +17,8 @@ import {
   relativeTime,
   statusText,
   truncate,
-} from '../lib/cli/commands/format';
-import type { ContainerListEntry, ContainerState } from '../lib/state/types';
+} from '../../lib/cli/commands/format';
+import type { ContainerListEntry, ContainerState } from '../../lib/state/types';
 
 function usageError(fn: () => unknown): UsageError {
   try {
