@@ -7,28 +7,18 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseCommandLine } from '../lib/cli/program';
-import { UsageError } from '../lib/cli/usage-error';
 import { helpText } from '../lib/cli/help';
 import type { ParseContext } from '../lib/cli/parsed';
 import { describeFailure, exitCodeOf, runCommand } from '../lib/cli/run-command';
 import { ContainerSetupError } from '../lib';
 import { ensureBusyboxRootfs } from './support/busybox-rootfs';
 import { CLI_JS, NODE } from './support/cli';
+import { usageError } from './support/usage-error';
 
 const ROOT = path.resolve(__dirname, '..');
 const MAIN_HELP = helpText('main');
 const RUN_HELP = helpText('run');
 const parseRun = (args: string[], ctx?: ParseContext) => parseCommandLine(['run', ...args], ctx);
-
-function usageError(fn: () => unknown): UsageError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof UsageError) return err;
-    throw err;
-  }
-  throw new Error('expected a UsageError');
-}
 
 describe('parseCommandLine', () => {
   test('help and version', () => {

@@ -13,7 +13,8 @@ import { flagMessage } from '../../lib/cli/library-errors';
 import { helpText } from '../../lib/cli/help';
 import { parseCommandLine } from '../../lib/cli/program';
 import type { ParsedCommandLine } from '../../lib/cli/parsed';
-import { COMMAND_NAMES, UsageError } from '../../lib/cli/usage-error';
+import { COMMAND_NAMES } from '../../lib/cli/usage-error';
+import { usageError } from '../support/usage-error';
 
 /**
  * A value each flag takes, one the library refuses (when there is one the converter lets
@@ -74,16 +75,6 @@ function commandLine(def: CommandDef | undefined, flagArgs: string[]): string[] 
 }
 
 const parse = (args: string[]): ParsedCommandLine => parseCommandLine(args, { cwd: '/home/me', env: {} });
-
-function usageError(fn: () => unknown): UsageError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof UsageError) return err;
-    throw err;
-  }
-  throw new Error('expected a UsageError');
-}
 
 /** Every declared flag with its command (undefined: a global flag). */
 const ALL: [string, CommandDef | undefined, FlagDef][] = [

@@ -6,7 +6,7 @@
 import { parseCommandLine } from '../../lib/cli/program';
 import type { ParsedCommandLine } from '../../lib/cli/parsed';
 import { helpText } from '../../lib/cli/help';
-import { COMMAND_NAMES, UsageError } from '../../lib/cli/usage-error';
+import { COMMAND_NAMES } from '../../lib/cli/usage-error';
 import { signal } from '../../lib/cli/definitions/values';
 import { FlagValueError } from '../../lib/cli/definitions/flag';
 import {
@@ -19,16 +19,7 @@ import {
   truncate,
 } from '../../lib/cli/commands/format';
 import type { ContainerListEntry, ContainerState } from '../../lib/state/types';
-
-function usageError(fn: () => unknown): UsageError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof UsageError) return err;
-    throw err;
-  }
-  throw new Error('expected a UsageError');
-}
+import { usageError } from '../support/usage-error';
 
 const MAIN_HELP = helpText('main');
 
