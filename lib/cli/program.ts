@@ -11,7 +11,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { AppliedFlags } from './definitions/applied-flags';
 import { COMMANDS, GLOBAL_FLAGS, HELP_FLAG, commandNamed, type CommandDef } from './definitions/commands';
-import { FlagValueError, spellings, type FlagDef } from './definitions/flag';
+import { FlagValueError, spellings, type ConvertContext, type FlagDef } from './definitions/flag';
 import { checkWithLibrary } from './library-errors';
 import type { LifecycleCommand, ParseContext, ParsedCommandLine } from './parsed';
 import { UsageError, type CommandName, type HelpTopic } from './usage-error';
@@ -155,11 +155,11 @@ export function parseCommandLine(args: readonly string[], ctx: ParseContext = {}
     throw err;
   }
 
-  // The first of --help and --version before the command decides, as it did in runc.
+  // The first of --help and --version before the command decides, whatever follows.
   const asked = session.global.find((g) => g.flag.target === 'cli:help' || g.flag.target === 'cli:version');
   if (asked) return asked.flag.target === 'cli:help' ? { kind: 'help', topic: 'main' } : { kind: 'version' };
   if (session.word) return session.word.kind === 'help' ? { kind: 'help', topic: helpTopicOf(session.word.topic) } : { kind: 'version' };
-  const convertContext = { cwd: ctx.cwd ?? '/', env: ctx.env ?? {} };
+  const convertContext: ConvertContext = { cwd: ctx.cwd ?? '/', env: ctx.env ?? {} };
   const globals = new AppliedFlags();
   for (const given of session.global) applyGiven(globals, given, 'main', convertContext);
   const command = session.command;
@@ -186,7 +186,7 @@ export function parseCommandLine(args: readonly string[], ctx: ParseContext = {}
 }
 
 /** Converts one given flag and puts its value in place; a text that converts to nothing names the flag. */
-function applyGiven(into: AppliedFlags, given: GivenFlag, topic: HelpTopic, ctx: { cwd: string; env: Record<string, string | undefined> }): void {
+function applyGiven(into: AppliedFlags, given: GivenFlag, topic: HelpTopic, ctx: ConvertContext): void {
   const { flag, spelling, text } = given;
   if (given.refusal !== undefined) throw new UsageError(`${spelling}: ${given.refusal}`, spelling, topic);
   let value: unknown = flag.switchValue ?? true;

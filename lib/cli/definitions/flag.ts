@@ -49,7 +49,8 @@ export interface FlagDef {
   switchValue?: unknown;
 }
 
-export interface ConvertContext extends Required<Pick<ParseContext, 'cwd' | 'env'>> {}
+/** What a converter may read besides the text: the caller's cwd and environment. */
+export type ConvertContext = Required<Pick<ParseContext, 'cwd' | 'env'>>;
 
 /** Text that cannot become the value a flag stands for; the message says what was expected. */
 export class FlagValueError extends Error {
