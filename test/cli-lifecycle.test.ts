@@ -2,7 +2,7 @@
  * The lifecycle commands of the `ts-container` CLI end to end, as a user runs them: real
  * detached containers in a state directory of this file's own (--root), each test deleting
  * what it made. Needs root and the built addon and helper. Parsing is tested in
- * cli-parse-lifecycle.test.ts.
+ * cli-unit/parse.test.ts.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';

@@ -14,7 +14,7 @@ import { Container } from '../lib';
 import { logsCommand } from '../lib/cli/commands/logs';
 import { ControlEscaper } from '../lib/cli/commands/escape-controls';
 import type { CommandIO } from '../lib/cli/commands/common';
-import { parseCommandLine } from '../lib/cli/parse-args';
+import { parseCommandLine } from '../lib/cli/program';
 import { UsageError } from '../lib/cli/usage-error';
 import type { LogRecord } from '../lib/state/types';
 import { CLI_JS, NODE } from './support/cli';

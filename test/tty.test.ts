@@ -12,7 +12,8 @@ import * as path from 'node:path';
 import { Container, ContainerStateError } from '../lib';
 import type { ContainerProcess } from '../lib';
 import type { ContainerOptions } from '../lib/options/types';
-import { parseCommandLine, UsageError } from '../lib/cli/parse-args';
+import { parseCommandLine } from '../lib/cli/program';
+import { UsageError } from '../lib/cli/usage-error';
 import { execPlan, runPlan } from '../lib/container/plan';
 import { normalizeProcessOptions } from '../lib/options/validate';
 import { ensureBusyboxRootfs } from './support/busybox-rootfs';
@@ -319,9 +320,10 @@ describe('command line', () => {
     expect((i as { options: object }).options).not.toHaveProperty('tty');
   });
 
-  test('a group of short flags takes only flags without a value', () => {
-    expect(() => parseCommandLine(['run', '-ix', 'sh'])).toThrow(UsageError);
-    expect(() => parseCommandLine(['run', '-ie', 'A=1', 'sh'])).toThrow(/-i: takes no value/);
+  test('a group of short flags: switches, the last of them may take a value (as in exec)', () => {
+    expect(() => parseCommandLine(['run', '-ix', 'sh'])).toThrow(/unknown flag '-x'/);
+    expect(parseCommandLine(['run', '-ie', 'A=1', 'sh'])).toMatchObject({ interactive: true, options: { env: { A: '1' } }, argv: ['sh'] });
+    expect(parseCommandLine(['run', '-iteA=1', 'sh'])).toMatchObject({ interactive: true, options: { tty: true, env: { A: '1' } } });
     expect(() => parseCommandLine(['run', '-it=1', 'sh'])).toThrow(UsageError);
   });
 });
