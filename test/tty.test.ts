@@ -21,7 +21,7 @@ import { useContainers } from './support/containers';
 import { assertNothingLeft, snapshot } from './support/leftovers';
 import { uniqueId } from './support/unique';
 import { CLI_JS, NODE } from './support/cli';
-import { describeWhen, testWhen } from './support/skip';
+import { describeWhen } from './support/skip';
 
 const rootfs = ensureBusyboxRootfs();
 const base: ContainerOptions = { rootfs, readonly: true };
