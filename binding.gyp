@@ -58,16 +58,18 @@
       "ldflags": ["-static-libstdc++", "-static-libgcc"]
     },
     {
-      # The native unit tests (native/tests/harness.h, no root needed): plan parsing and
-      # run records. test/native-unit runs build/Release/ts-container-native-tests.
+      # The native unit tests (native/tests/harness.h, no root needed): plan parsing,
+      # reports and run records. test/native-unit runs build/Release/ts-container-native-tests.
       "target_name": "ts-container-native-tests",
       "type": "executable",
       "sources": [
+        "native/common/control_channel.cc",
         "native/common/plan.cc",
         "native/monitor/log_writer.cc",
         "native/monitor/run_record.cc",
         "native/tests/harness.cc",
         "native/tests/plan_test.cc",
+        "native/tests/report_test.cc",
         "native/tests/run_record_test.cc"
       ]
     }

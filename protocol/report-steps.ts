@@ -8,7 +8,10 @@
  * (lib/container/setup-hints.ts). Ids are part of the wire format: never renumber one.
  */
 
-/** The messages on the control channel ("ok <pid>" / "error <pid> <errno> <step id> <detail>"). */
+/**
+ * The messages on the control channel: "ok <pid>" or "error <pid> <errno> <step id> <detail>"
+ * (native/common/control_channel.cc; the addon hands them to TypeScript as HelperReport).
+ */
 export const REPORT_KINDS = ['ok', 'error'] as const;
 
 export interface ReportStep {
@@ -28,4 +31,6 @@ export const REPORT_STEPS: readonly ReportStep[] = [
   { id: 6, name: 'IdmapMount', description: 'idmapping a bind mount for the user namespace' },
   { id: 7, name: 'AllocateTerminal', description: "opening the container's /dev/ptmx for a terminal" },
   { id: 8, name: 'PivotRoot', description: 'pivot_root into the rootfs' },
+  { id: 9, name: 'JoinNamespaces', description: "exec: setns into the container's namespaces through its pidfd" },
+  { id: 10, name: 'OpenContainerRoot', description: "exec: opening the container's root through /proc/<pid>/root" },
 ];

@@ -178,6 +178,8 @@ describe('a failure during setup: ContainerSetupError naming the step and errno'
     expect(err.code).toBe('ENOENT');
     expect(Math.abs(err.errno)).toBe(os.constants.errno.ENOENT);
     expect(err.message.startsWith(`${err.step}: ENOENT`)).toBe(true);
+    // Classified by the helper's step id (a bind source), not by the step's text.
+    expect(err.message).toContain('The bind mount source does not exist on the host');
     expect(await errorEvent).toBe(err);
     expect(p.pid).toBeUndefined();
     await c.destroy();
@@ -203,6 +205,16 @@ describe('a failure during setup: ContainerSetupError naming the step and errno'
     } finally {
       fs.rmSync(ok, { recursive: true, force: true });
     }
+    await assertNothingLeft(before);
+  });
+
+  test('a tmpfs on a target missing from the read-only rootfs: EROFS, and what to do', async () => {
+    const c = new Container({ ...base, mounts: [{ type: 'tmpfs', target: '/no-such-target' }] });
+    const err = await failure(() => c.spawn(['true'], { stdio: 'ignore' }).wait());
+    expect(err).toBeInstanceOf(ContainerSetupError);
+    expect({ step: err.step, code: err.code }).toEqual({ step: 'mount /no-such-target', code: 'EROFS' });
+    expect(err.message).toContain('the rootfs is read-only, so it cannot be created');
+    await c.destroy();
     await assertNothingLeft(before);
   });
 

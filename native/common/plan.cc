@@ -30,7 +30,7 @@ std::string Plan::runtime_tmpfs_size(const std::string& target) const {
 namespace {
 
 [[noreturn]] void malformed(const std::string& entry) {
-  throw SetupError{"read plan (" + entry.substr(0, 60) + ")", EINVAL};
+  throw SetupError{"read plan (" + entry.substr(0, 60) + ")", EINVAL, StepId::ReadPlan};
 }
 
 // Values reach apply_entry checked against their declared type (plan_value_valid):
@@ -158,7 +158,7 @@ std::string read_all(int fd) {
   for (;;) {
     ssize_t n = read(fd, buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw SetupError{"read plan", errno};
+    if (n < 0) throw SetupError{"read plan", errno, StepId::ReadPlan};
     if (n == 0) break;
     out.append(buf, static_cast<size_t>(n));
   }

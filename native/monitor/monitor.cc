@@ -286,6 +286,7 @@ void kill_and_reap(int pidfd) {
   } catch (const SetupError& e) {
     report.ok = false;
     report.err = e.err;
+    report.step_id = e.id;
     report.step = e.step;
   }
   // Node learns the outcome now, and says on the same channel once it has

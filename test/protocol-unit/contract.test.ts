@@ -91,7 +91,15 @@ describe('plan encodings', () => {
   });
 });
 
+/** The native sources, generated headers left out. */
+const NATIVE_SOURCES = [...filesUnder('native', '.cc'), ...filesUnder('native', '.h')].map((file) => read(file)).join('\n');
+
 describe('report steps', () => {
+  test.each(REPORT_STEPS.filter((s) => s.id !== 0).map((s) => s.name))('%s is reported by the native side', (name) => {
+    expect(NATIVE_SOURCES).toContain(`StepId::${name}`);
+  });
+
+
   test('have unique ids and names, and Unclassified is 0', () => {
     const ids = REPORT_STEPS.map((s) => s.id);
     expect(new Set(ids).size).toBe(ids.length);

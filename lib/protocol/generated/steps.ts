@@ -23,6 +23,10 @@ export const Step = {
   AllocateTerminal: 7,
   /** pivot_root into the rootfs */
   PivotRoot: 8,
+  /** exec: setns into the container's namespaces through its pidfd */
+  JoinNamespaces: 9,
+  /** exec: opening the container's root through /proc/<pid>/root */
+  OpenContainerRoot: 10,
 } as const;
 
 export type StepId = (typeof Step)[keyof typeof Step];

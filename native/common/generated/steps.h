@@ -18,6 +18,8 @@ enum class StepId : int {
   IdmapMount = 6,  // idmapping a bind mount for the user namespace
   AllocateTerminal = 7,  // opening the container's /dev/ptmx for a terminal
   PivotRoot = 8,  // pivot_root into the rootfs
+  JoinNamespaces = 9,  // exec: setns into the container's namespaces through its pidfd
+  OpenContainerRoot = 10,  // exec: opening the container's root through /proc/<pid>/root
 };
 
 }  // namespace tsc
