@@ -208,13 +208,26 @@ describe('a failure during setup: ContainerSetupError naming the step and errno'
     await assertNothingLeft(before);
   });
 
-  test('a tmpfs on a target missing from the read-only rootfs: EROFS, and what to do', async () => {
-    const c = new Container({ ...base, mounts: [{ type: 'tmpfs', target: '/no-such-target' }] });
-    const err = await failure(() => c.spawn(['true'], { stdio: 'ignore' }).wait());
-    expect(err).toBeInstanceOf(ContainerSetupError);
-    expect({ step: err.step, code: err.code }).toEqual({ step: 'mount /no-such-target', code: 'EROFS' });
-    expect(err.message).toContain('the rootfs is read-only, so it cannot be created');
-    await c.destroy();
+  test('a tmpfs on a target that a read-only mount cannot have: EROFS, and what to do', async () => {
+    const source = fs.mkdtempSync(path.join(os.tmpdir(), 'err-ro-'));
+    try {
+      const c = new Container({
+        ...base,
+        mounts: [
+          { type: 'bind', source, target: '/ro', readonly: true },
+          { type: 'tmpfs', target: '/ro/sub' },
+        ],
+      });
+      const err = await failure(() => c.spawn(['true'], { stdio: 'ignore' }).wait());
+      expect(err).toBeInstanceOf(ContainerSetupError);
+      expect({ step: err.step, code: err.code }).toEqual({ step: 'mount /ro/sub', code: 'EROFS' });
+      // Classified by the helper's step id (a mount), not by the step's text.
+      expect(err.message).toContain('so it cannot be created; create it in the rootfs or mount a tmpfs on its parent');
+      expect(fs.readdirSync(source)).toEqual([]);
+      await c.destroy();
+    } finally {
+      fs.rmSync(source, { recursive: true, force: true });
+    }
     await assertNothingLeft(before);
   });
 
