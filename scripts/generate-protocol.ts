@@ -29,8 +29,14 @@ function snakeCase(text: string): string {
   return text.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 }
 
+/** A C++ string literal. */
 function quoted(text: string): string {
   return JSON.stringify(text);
+}
+
+/** A TypeScript string literal, in the tree's single quotes. */
+function tsQuoted(text: string): string {
+  return `'${JSON.stringify(text).slice(1, -1).replace(/\\"/g, '"').replace(/'/g, "\\'")}'`;
 }
 
 type Record = { record: string; parts: ValuePart[] };
@@ -55,7 +61,7 @@ const TS_SCALAR: { [T in ScalarType]: string } = {
 
 function tsValueType(field: PlanField): string {
   if (isRecord(field.type)) return `${field.type.record}Value`;
-  if (field.values) return field.values.map(quoted).join(' | ');
+  if (field.values) return field.values.map(tsQuoted).join(' | ');
   return TS_SCALAR[field.type];
 }
 
@@ -78,7 +84,7 @@ function tsPlan(): string {
   for (const field of PLAN_FIELDS) {
     const notes = [field.repeated ? 'repeated' : '', field.group ? `in a ${field.group} group` : '', `read by the ${field.readBy}`].filter(Boolean);
     out.push(`  /** ${field.description} (${notes.join(', ')}) */`);
-    out.push(`  ${quoted(field.key)}: ${tsValueType(field)};`);
+    out.push(`  ${tsQuoted(field.key)}: ${tsValueType(field)};`);
   }
   out.push('}');
   out.push('');
@@ -87,11 +93,11 @@ function tsPlan(): string {
   out.push('export type PlanEntry = { [K in PlanKey]: [K, PlanValues[K]] }[PlanKey];');
   out.push('');
   out.push('export const PLAN_KEYS: readonly PlanKey[] = [');
-  for (const field of PLAN_FIELDS) out.push(`  ${quoted(field.key)},`);
+  for (const field of PLAN_FIELDS) out.push(`  ${tsQuoted(field.key)},`);
   out.push('];');
   out.push('');
   out.push('const ENCODERS: { [K in PlanKey]: (key: K, value: PlanValues[K]) => string } = {');
-  for (const field of PLAN_FIELDS) out.push(`  ${quoted(field.key)}: ${tsEncoder(field)},`);
+  for (const field of PLAN_FIELDS) out.push(`  ${tsQuoted(field.key)}: ${tsEncoder(field)},`);
   out.push('};');
   out.push('');
   out.push('/** The value as the wire spells it; throws on a value its type cannot carry. */');
@@ -151,7 +157,6 @@ function ccPlan(): string {
   out.push('// checked against its declared type before the switch sees it.');
   out.push('#pragma once');
   out.push('');
-  out.push('#include <cstring>');
   out.push('#include <string>');
   out.push('#include <vector>');
   out.push('');
@@ -251,7 +256,7 @@ function tsSteps(): string {
   const out: string[] = [TS_HEADER];
   out.push('/** The helper\'s report channel (protocol/report-steps.ts): message kinds and numeric step ids. */');
   out.push('');
-  out.push(`export type ReportKind = ${REPORT_KINDS.map(quoted).join(' | ')};`);
+  out.push(`export type ReportKind = ${REPORT_KINDS.map(tsQuoted).join(' | ')};`);
   out.push('');
   out.push('export const Step = {');
   for (const step of REPORT_STEPS) {
@@ -288,7 +293,7 @@ function tsStateFiles(): string {
   out.push('/** A container\'s state directory as the monitor writes it (protocol/state-files.ts). */');
   out.push('');
   out.push('export const STATE_FILES = {');
-  for (const [name, file] of Object.entries(STATE_FILES)) out.push(`  ${name}: ${quoted(file)},`);
+  for (const [name, file] of Object.entries(STATE_FILES)) out.push(`  ${name}: ${tsQuoted(file)},`);
   out.push('} as const;');
   out.push('');
   out.push('/** run.json: the current or last run. */');
@@ -300,12 +305,12 @@ function tsStateFiles(): string {
   }
   out.push('}');
   out.push('');
-  out.push(`export type LogStream = ${LOG_FRAME.streams.map(quoted).join(' | ')};`);
+  out.push(`export type LogStream = ${LOG_FRAME.streams.map(tsQuoted).join(' | ')};`);
   out.push('');
   const sep = LOG_FRAME.separator === ' ' ? ' ' : LOG_FRAME.separator;
   out.push('/** A log frame\'s header, without its terminator: stream, unix ms, length. */');
   out.push(`export const LOG_FRAME_HEADER = /^(${LOG_FRAME.streams.join('|')})${sep}(\\d+)${sep}(\\d+)$/;`);
-  out.push(`export const LOG_FRAME_TERMINATOR = ${quoted(LOG_FRAME.terminator)};`);
+  out.push(`export const LOG_FRAME_TERMINATOR = ${tsQuoted(LOG_FRAME.terminator)};`);
   return out.join('\n') + '\n';
 }
 

@@ -26,111 +26,111 @@ export interface RlimitValue {
 
 export interface PlanValues {
   /** run: make a container's first process; exec: join a running container (read by the helper) */
-  "mode": "run" | "exec";
+  'mode': 'run' | 'exec';
   /** the program's argv, in order (at least one) (repeated, read by the helper) */
-  "arg": string;
+  'arg': string;
   /** one NAME=value of the environment (repeated, read by the helper) */
-  "env": string;
+  'env': string;
   /** the working directory inside the container (read by the helper) */
-  "cwd": string;
+  'cwd': string;
   /** the user the program runs as (read by the helper) */
-  "uid": number;
+  'uid': number;
   /** its group (read by the helper) */
-  "gid": number;
+  'gid': number;
   /** a supplementary group (repeated, read by the helper) */
-  "group": number;
+  'group': number;
   /** the UTS namespace's hostname (read by the helper) */
-  "hostname": string;
+  'hostname': string;
   /** a namespace the container gets (run) or joins (exec) (repeated, read by the helper) */
-  "namespace": "pid" | "mount" | "uts" | "ipc" | "net" | "cgroup" | "user" | "time";
+  'namespace': 'pid' | 'mount' | 'uts' | 'ipc' | 'net' | 'cgroup' | 'user' | 'time';
   /** a line of the user namespace uid_map: "container host size" (repeated, read by the helper) */
-  "uidmap": IdMapValue;
+  'uidmap': IdMapValue;
   /** a line of the user namespace gid_map: "container host size" (repeated, read by the helper) */
-  "gidmap": IdMapValue;
+  'gidmap': IdMapValue;
   /** the time namespace's CLOCK_MONOTONIC offset, in seconds (read by the helper) */
-  "time.monotonic": number;
+  'time.monotonic': number;
   /** the time namespace's CLOCK_BOOTTIME offset, in seconds (read by the helper) */
-  "time.boottime": number;
+  'time.boottime': number;
   /** the host directory that becomes the container's / (read by the helper) */
-  "rootfs": string;
+  'rootfs': string;
   /** the rootfs is mounted read-only (read by the helper) */
-  "rootfs.readonly": boolean;
+  'rootfs.readonly': boolean;
   /** the rootfs is the host's own / (seen through an idmapped or read-only bind) (read by the helper) */
-  "rootfs.host": boolean;
+  'rootfs.host': boolean;
   /** starts a mount of this type; its mount.* keys follow (repeated, read by the helper) */
-  "mount": "bind" | "tmpfs";
+  'mount': 'bind' | 'tmpfs';
   /** bind: the host path (in a mount group, read by the helper) */
-  "mount.source": string;
+  'mount.source': string;
   /** the path inside the rootfs (in a mount group, read by the helper) */
-  "mount.target": string;
+  'mount.target': string;
   /** the mount is read-only (in a mount group, read by the helper) */
-  "mount.readonly": boolean;
+  'mount.readonly': boolean;
   /** bind: the submounts come along (rbind) (in a mount group, read by the helper) */
-  "mount.recursive": boolean;
+  'mount.recursive': boolean;
   /** tmpfs: its size= option, in bytes (in a mount group, read by the helper) */
-  "mount.size": number | bigint;
+  'mount.size': number | bigint;
   /** tmpfs: its mode= option, octal (in a mount group, read by the helper) */
-  "mount.mode": string;
+  'mount.mode': string;
   /** the size of a tmpfs the runtime makes itself (/tmp, /run, /dev/shm...): "target bytes" (repeated, read by the helper) */
-  "tmpfs.size": TmpfsSizeValue;
+  'tmpfs.size': TmpfsSizeValue;
   /** a path made unreadable (/proc/kcore...) (repeated, read by the helper) */
-  "masked": string;
+  'masked': string;
   /** a path remounted read-only (/proc/sys...) (repeated, read by the helper) */
-  "readonly": string;
+  'readonly': string;
   /** a capability the program keeps (CAP_CHOWN...) (repeated, read by the helper) */
-  "cap": string;
+  'cap': string;
   /** a resource limit: "name soft hard", 18446744073709551615 for unlimited (repeated, read by the helper) */
-  "rlimit": RlimitValue;
+  'rlimit': RlimitValue;
   /** set no_new_privs before exec (read by the helper) */
-  "nonewprivs": boolean;
+  'nonewprivs': boolean;
   /** a tiny init runs as pid 1 and the program as its child (read by the helper) */
-  "init": boolean;
+  'init': boolean;
   /** the cgroup2 directory the process is cloned into (read by the helper) */
-  "cgroup2": string;
+  'cgroup2': string;
   /** a v1 cgroup.procs file the process joins before it runs (repeated, read by the helper) */
-  "cgroup.procs": string;
+  'cgroup.procs': string;
   /** the cgroup whose pids limit applies (v1 or v2) (read by the helper) */
-  "cgroup.pids": string;
+  'cgroup.pids': string;
   /** a cgroup directory bound below /sys/fs/cgroup: "<subdir> <host dir>", "- <host dir>" for the top (repeated, read by the helper) */
-  "cgroup.mount": string;
+  'cgroup.mount': string;
   /** a device rule ("c 1:3 rwm") of the BPF device program on cgroup2 (repeated, read by the helper) */
-  "cgroup.device_allow": string;
+  'cgroup.device_allow': string;
   /** the seccomp program (struct sock_filter[]), loaded just before exec (read by the helper) */
-  "seccomp": string;
+  'seccomp': string;
   /** the program has notify rules: its listener fd goes to Node (read by the helper) */
-  "seccomp.notify": boolean;
+  'seccomp.notify': boolean;
   /** exec: the container's main process (its pidfd comes as fd 4) (read by the helper) */
-  "join.pid": number;
+  'join.pid': number;
   /** a pseudo-terminal is the stdio and controlling terminal (read by the helper) */
-  "tty": boolean;
+  'tty': boolean;
   /** the terminal is the container's /dev/console too (read by the helper) */
-  "tty.console": boolean;
+  'tty.console': boolean;
   /** the terminal's width (read by the helper) */
-  "tty.columns": number;
+  'tty.columns': number;
   /** the terminal's height (read by the helper) */
-  "tty.rows": number;
+  'tty.rows': number;
   /** crash tests: the step at which the helper stops (read by the helper) */
-  "test.pause": string;
+  'test.pause': string;
   /** crash tests: where it writes that it stopped (read by the helper) */
-  "test.pause_file": string;
+  'test.pause_file': string;
   /** create(): the FIFO the first process waits at until start() (read by the helper) */
-  "start.fifo": string;
+  'start.fifo': string;
   /** the helper stays as the monitor of a detached container (read by the monitor) */
-  "detach": boolean;
+  'detach': boolean;
   /** the container's state directory, where the monitor writes run.json (read by the monitor) */
-  "state.dir": string;
+  'state.dir': string;
   /** the log the monitor appends output frames to (read by the monitor) */
-  "log.path": string;
+  'log.path': string;
   /** the log is rotated past this many bytes (read by the monitor) */
-  "log.max_size": number | bigint;
+  'log.max_size': number | bigint;
   /** the log and at most this many less one older ones are kept (read by the monitor) */
-  "log.max_files": number;
+  'log.max_files': number;
   /** when the monitor restarts the container (read by the monitor) */
-  "restart.policy": "no" | "always" | "unless-stopped" | "on-failure";
+  'restart.policy': 'no' | 'always' | 'unless-stopped' | 'on-failure';
   /** on-failure: at most this many restarts; 0: no limit (read by the monitor) */
-  "restart.max": number;
+  'restart.max': number;
   /** a cgroup directory of the container, removed when it stops for good (repeated, read by the monitor) */
-  "cgroup.dir": string;
+  'cgroup.dir': string;
 }
 
 export type PlanKey = keyof PlanValues;
@@ -138,115 +138,115 @@ export type PlanKey = keyof PlanValues;
 export type PlanEntry = { [K in PlanKey]: [K, PlanValues[K]] }[PlanKey];
 
 export const PLAN_KEYS: readonly PlanKey[] = [
-  "mode",
-  "arg",
-  "env",
-  "cwd",
-  "uid",
-  "gid",
-  "group",
-  "hostname",
-  "namespace",
-  "uidmap",
-  "gidmap",
-  "time.monotonic",
-  "time.boottime",
-  "rootfs",
-  "rootfs.readonly",
-  "rootfs.host",
-  "mount",
-  "mount.source",
-  "mount.target",
-  "mount.readonly",
-  "mount.recursive",
-  "mount.size",
-  "mount.mode",
-  "tmpfs.size",
-  "masked",
-  "readonly",
-  "cap",
-  "rlimit",
-  "nonewprivs",
-  "init",
-  "cgroup2",
-  "cgroup.procs",
-  "cgroup.pids",
-  "cgroup.mount",
-  "cgroup.device_allow",
-  "seccomp",
-  "seccomp.notify",
-  "join.pid",
-  "tty",
-  "tty.console",
-  "tty.columns",
-  "tty.rows",
-  "test.pause",
-  "test.pause_file",
-  "start.fifo",
-  "detach",
-  "state.dir",
-  "log.path",
-  "log.max_size",
-  "log.max_files",
-  "restart.policy",
-  "restart.max",
-  "cgroup.dir",
+  'mode',
+  'arg',
+  'env',
+  'cwd',
+  'uid',
+  'gid',
+  'group',
+  'hostname',
+  'namespace',
+  'uidmap',
+  'gidmap',
+  'time.monotonic',
+  'time.boottime',
+  'rootfs',
+  'rootfs.readonly',
+  'rootfs.host',
+  'mount',
+  'mount.source',
+  'mount.target',
+  'mount.readonly',
+  'mount.recursive',
+  'mount.size',
+  'mount.mode',
+  'tmpfs.size',
+  'masked',
+  'readonly',
+  'cap',
+  'rlimit',
+  'nonewprivs',
+  'init',
+  'cgroup2',
+  'cgroup.procs',
+  'cgroup.pids',
+  'cgroup.mount',
+  'cgroup.device_allow',
+  'seccomp',
+  'seccomp.notify',
+  'join.pid',
+  'tty',
+  'tty.console',
+  'tty.columns',
+  'tty.rows',
+  'test.pause',
+  'test.pause_file',
+  'start.fifo',
+  'detach',
+  'state.dir',
+  'log.path',
+  'log.max_size',
+  'log.max_files',
+  'restart.policy',
+  'restart.max',
+  'cgroup.dir',
 ];
 
 const ENCODERS: { [K in PlanKey]: (key: K, value: PlanValues[K]) => string } = {
-  "mode": (key, v) => encodeText(key, v),
-  "arg": (key, v) => encodeText(key, v),
-  "env": (key, v) => encodeText(key, v),
-  "cwd": (key, v) => encodeText(key, v),
-  "uid": (key, v) => encodeUint(key, v),
-  "gid": (key, v) => encodeUint(key, v),
-  "group": (key, v) => encodeUint(key, v),
-  "hostname": (key, v) => encodeText(key, v),
-  "namespace": (key, v) => encodeText(key, v),
-  "uidmap": (key, v) => `${encodeUint(key, v.containerId)} ${encodeUint(key, v.hostId)} ${encodeUint(key, v.size)}`,
-  "gidmap": (key, v) => `${encodeUint(key, v.containerId)} ${encodeUint(key, v.hostId)} ${encodeUint(key, v.size)}`,
-  "time.monotonic": (key, v) => encodeInt64(key, v),
-  "time.boottime": (key, v) => encodeInt64(key, v),
-  "rootfs": (key, v) => encodeText(key, v),
-  "rootfs.readonly": (key, v) => encodeBool(v),
-  "rootfs.host": (key, v) => encodeBool(v),
-  "mount": (key, v) => encodeText(key, v),
-  "mount.source": (key, v) => encodeText(key, v),
-  "mount.target": (key, v) => encodeText(key, v),
-  "mount.readonly": (key, v) => encodeBool(v),
-  "mount.recursive": (key, v) => encodeBool(v),
-  "mount.size": (key, v) => encodeUint64(key, v),
-  "mount.mode": (key, v) => encodeText(key, v),
-  "tmpfs.size": (key, v) => `${encodeText(key, v.target, { word: true, absolute: true })} ${encodeUint64(key, v.bytes)}`,
-  "masked": (key, v) => encodeText(key, v),
-  "readonly": (key, v) => encodeText(key, v),
-  "cap": (key, v) => encodeText(key, v),
-  "rlimit": (key, v) => `${encodeText(key, v.name, { word: true })} ${encodeUint64(key, v.soft)} ${encodeUint64(key, v.hard)}`,
-  "nonewprivs": (key, v) => encodeBool(v),
-  "init": (key, v) => encodeBool(v),
-  "cgroup2": (key, v) => encodeText(key, v),
-  "cgroup.procs": (key, v) => encodeText(key, v),
-  "cgroup.pids": (key, v) => encodeText(key, v),
-  "cgroup.mount": (key, v) => encodeText(key, v),
-  "cgroup.device_allow": (key, v) => encodeText(key, v),
-  "seccomp": (key, v) => encodeHex(key, v),
-  "seccomp.notify": (key, v) => encodeBool(v),
-  "join.pid": (key, v) => encodeUint(key, v),
-  "tty": (key, v) => encodeBool(v),
-  "tty.console": (key, v) => encodeBool(v),
-  "tty.columns": (key, v) => encodeUint(key, v),
-  "tty.rows": (key, v) => encodeUint(key, v),
-  "test.pause": (key, v) => encodeText(key, v),
-  "test.pause_file": (key, v) => encodeText(key, v),
-  "start.fifo": (key, v) => encodeText(key, v),
-  "detach": (key, v) => encodeBool(v),
-  "state.dir": (key, v) => encodeText(key, v),
-  "log.path": (key, v) => encodeText(key, v),
-  "log.max_size": (key, v) => encodeUint64(key, v),
-  "log.max_files": (key, v) => encodeUint(key, v),
-  "restart.policy": (key, v) => encodeText(key, v),
-  "restart.max": (key, v) => encodeUint(key, v),
-  "cgroup.dir": (key, v) => encodeText(key, v),
+  'mode': (key, v) => encodeText(key, v),
+  'arg': (key, v) => encodeText(key, v),
+  'env': (key, v) => encodeText(key, v),
+  'cwd': (key, v) => encodeText(key, v),
+  'uid': (key, v) => encodeUint(key, v),
+  'gid': (key, v) => encodeUint(key, v),
+  'group': (key, v) => encodeUint(key, v),
+  'hostname': (key, v) => encodeText(key, v),
+  'namespace': (key, v) => encodeText(key, v),
+  'uidmap': (key, v) => `${encodeUint(key, v.containerId)} ${encodeUint(key, v.hostId)} ${encodeUint(key, v.size)}`,
+  'gidmap': (key, v) => `${encodeUint(key, v.containerId)} ${encodeUint(key, v.hostId)} ${encodeUint(key, v.size)}`,
+  'time.monotonic': (key, v) => encodeInt64(key, v),
+  'time.boottime': (key, v) => encodeInt64(key, v),
+  'rootfs': (key, v) => encodeText(key, v),
+  'rootfs.readonly': (key, v) => encodeBool(v),
+  'rootfs.host': (key, v) => encodeBool(v),
+  'mount': (key, v) => encodeText(key, v),
+  'mount.source': (key, v) => encodeText(key, v),
+  'mount.target': (key, v) => encodeText(key, v),
+  'mount.readonly': (key, v) => encodeBool(v),
+  'mount.recursive': (key, v) => encodeBool(v),
+  'mount.size': (key, v) => encodeUint64(key, v),
+  'mount.mode': (key, v) => encodeText(key, v),
+  'tmpfs.size': (key, v) => `${encodeText(key, v.target, { word: true, absolute: true })} ${encodeUint64(key, v.bytes)}`,
+  'masked': (key, v) => encodeText(key, v),
+  'readonly': (key, v) => encodeText(key, v),
+  'cap': (key, v) => encodeText(key, v),
+  'rlimit': (key, v) => `${encodeText(key, v.name, { word: true })} ${encodeUint64(key, v.soft)} ${encodeUint64(key, v.hard)}`,
+  'nonewprivs': (key, v) => encodeBool(v),
+  'init': (key, v) => encodeBool(v),
+  'cgroup2': (key, v) => encodeText(key, v),
+  'cgroup.procs': (key, v) => encodeText(key, v),
+  'cgroup.pids': (key, v) => encodeText(key, v),
+  'cgroup.mount': (key, v) => encodeText(key, v),
+  'cgroup.device_allow': (key, v) => encodeText(key, v),
+  'seccomp': (key, v) => encodeHex(key, v),
+  'seccomp.notify': (key, v) => encodeBool(v),
+  'join.pid': (key, v) => encodeUint(key, v),
+  'tty': (key, v) => encodeBool(v),
+  'tty.console': (key, v) => encodeBool(v),
+  'tty.columns': (key, v) => encodeUint(key, v),
+  'tty.rows': (key, v) => encodeUint(key, v),
+  'test.pause': (key, v) => encodeText(key, v),
+  'test.pause_file': (key, v) => encodeText(key, v),
+  'start.fifo': (key, v) => encodeText(key, v),
+  'detach': (key, v) => encodeBool(v),
+  'state.dir': (key, v) => encodeText(key, v),
+  'log.path': (key, v) => encodeText(key, v),
+  'log.max_size': (key, v) => encodeUint64(key, v),
+  'log.max_files': (key, v) => encodeUint(key, v),
+  'restart.policy': (key, v) => encodeText(key, v),
+  'restart.max': (key, v) => encodeUint(key, v),
+  'cgroup.dir': (key, v) => encodeText(key, v),
 };
 
 /** The value as the wire spells it; throws on a value its type cannot carry. */

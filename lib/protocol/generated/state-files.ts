@@ -3,15 +3,15 @@
 /** A container's state directory as the monitor writes it (protocol/state-files.ts). */
 
 export const STATE_FILES = {
-  lock: "lock",
-  writeLock: "write.lock",
-  state: "state.json",
-  config: "config.json",
-  run: "run.json",
-  startFifo: "exec.fifo",
-  started: "started",
-  stopRequested: "stop-requested",
-  log: "container.log",
+  lock: 'lock',
+  writeLock: 'write.lock',
+  state: 'state.json',
+  config: 'config.json',
+  run: 'run.json',
+  startFifo: 'exec.fifo',
+  started: 'started',
+  stopRequested: 'stop-requested',
+  log: 'container.log',
 } as const;
 
 /** run.json: the current or last run. */
@@ -40,8 +40,8 @@ export interface RunRecord {
   error?: string;
 }
 
-export type LogStream = "stdout" | "stderr" | "dropped";
+export type LogStream = 'stdout' | 'stderr' | 'dropped';
 
 /** A log frame's header, without its terminator: stream, unix ms, length. */
 export const LOG_FRAME_HEADER = /^(stdout|stderr|dropped) (\d+) (\d+)$/;
-export const LOG_FRAME_TERMINATOR = "\n";
+export const LOG_FRAME_TERMINATOR = '\n';

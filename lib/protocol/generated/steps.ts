@@ -2,7 +2,7 @@
 
 /** The helper's report channel (protocol/report-steps.ts): message kinds and numeric step ids. */
 
-export type ReportKind = "ok" | "error";
+export type ReportKind = 'ok' | 'error';
 
 export const Step = {
   /** a step the TypeScript side does not tell apart: only its detail says what it was */

@@ -5,7 +5,6 @@
 // checked against its declared type before the switch sees it.
 #pragma once
 
-#include <cstring>
 #include <string>
 #include <vector>
 
