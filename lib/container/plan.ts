@@ -64,7 +64,6 @@ function cgroupEntries(cgroup: CgroupPlan | null, withMounts: boolean): Entry[] 
   return entries;
 }
 
-
 /**
  * How the first process is started and watched: whether it waits for start() at the
  * state directory's FIFO, and for a detached container what its monitor needs.
