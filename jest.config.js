@@ -11,6 +11,8 @@ const UNIT = [
   'test/cgroups-unit/**/*.test.ts',
   'test/seccomp-unit/compiler.test.ts',
   'test/cli-unit/**/*.test.ts',
+  'test/protocol-unit/**/*.test.ts',
+  'test/native-unit/**/*.test.ts',
 ];
 // Not unit, though container-free: userns-ranges (it appends to the subordinate id files,
 // which the library does only as root).
