@@ -92,7 +92,11 @@ export interface NativeLayerApplier {
 
 export interface NativeBinding {
   /** Opens a layer directory for unpacking into it. */
-  LayerApplier: new (directory: string, options?: { opaqueXattr?: string; privileged?: boolean }) => NativeLayerApplier;
+  LayerApplier: new (
+    directory: string,
+    /** lowerDirs: the layers below, top first: a directory the archive leaves out takes its attributes from them. */
+    options?: { opaqueXattr?: string; privileged?: boolean; lowerDirs?: string[] },
+  ) => NativeLayerApplier;
   /**
    * Starts the helper (synchronously) and resolves with its report. A seccomp listener fd goes
    * to onSeccompListener as soon as it arrives, before the report: the program's own execve may

@@ -33,6 +33,11 @@ export interface UnpackLayerOptions {
   /** The expected digest and size of the blob as given (compressed), from the manifest. */
   digest?: string;
   size?: number;
+  /**
+   * The unpacked layers below this one, top first. A parent directory the tar leaves out is
+   * made with the attributes it has there (else 0755 root), so the overlay shows it unchanged.
+   */
+  lowerDirs?: string[];
   /** Called as bytes of the blob are read. */
   onBytes?: (compressedBytes: number) => void;
 }
@@ -58,6 +63,7 @@ export async function unpackLayer(source: Readable, options: UnpackLayerOptions)
     applier = new (native().LayerApplier)(into, {
       privileged,
       opaqueXattr: privileged ? 'trusted.overlay.opaque' : 'user.overlay.opaque',
+      lowerDirs: options.lowerDirs ?? [],
     });
     return await unpackInto(source, applier, options);
   } catch (error) {

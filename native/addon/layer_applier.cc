@@ -74,6 +74,7 @@ int link_fd(int fd, int parent, const std::string& name) {
 LayerApplier::LayerApplier(int root_fd, LayerApplierOptions options) : root_fd_(root_fd), options_(std::move(options)) {}
 
 LayerApplier::~LayerApplier() {
+  for (int fd : options_.lower_fds) close(fd);
   if (file_fd_ >= 0) close(file_fd_);
   forget_cached_parent();
   close(root_fd_);
@@ -108,7 +109,8 @@ int LayerApplier::open_directory_path(const std::string& path, bool create, int 
     if (slash == std::string::npos) slash = path.size();
     std::string component = path.substr(start, slash - start);
     start = slash + 1;
-    if (mkdirat(current, component.c_str(), 0755) == 0) {
+    bool made = mkdirat(current, component.c_str(), 0755) == 0;
+    if (made) {
       fchmodat(current, component.c_str(), 0755, 0);
     } else if (errno != EEXIST) {
       int err = errno;
@@ -124,8 +126,44 @@ int LayerApplier::open_directory_path(const std::string& path, bool create, int 
       fail(path, err, "open");
     }
     current = next;
+    if (made) inherit_directory(current, path.substr(0, slash));
   }
   return current;
+}
+
+// A directory made because an entry needs it: the copy in the upper-most
+// layer below that has one gives owner, mode, xattrs and mtime.
+void LayerApplier::inherit_directory(int dir_fd, const std::string& path) {
+  for (int lower : options_.lower_fds) {
+    int fd = open_under(lower, path, O_PATH | O_NOFOLLOW);
+    if (fd < 0) {
+      if (errno == ENOENT) continue;
+      return;  // a symlink or a file on the way: nothing to take the attributes from
+    }
+    struct stat st;
+    bool is_dir = fstat(fd, &st) == 0 && S_ISDIR(st.st_mode);
+    if (is_dir) {
+      std::string source = "/proc/self/fd/" + std::to_string(fd);
+      char names[4096];
+      ssize_t n = listxattr(source.c_str(), names, sizeof names);
+      for (ssize_t i = 0; i < n; i += static_cast<ssize_t>(strlen(names + i)) + 1) {
+        std::string key = names + i;
+        if (key.rfind("trusted.overlay.", 0) == 0 || key.rfind("user.overlay.", 0) == 0) continue;
+        char value[4096];
+        ssize_t len = getxattr(source.c_str(), key.c_str(), value, sizeof value);
+        std::string target = "/proc/self/fd/" + std::to_string(dir_fd);
+        if (len >= 0) setxattr(target.c_str(), key.c_str(), value, static_cast<size_t>(len), 0);
+      }
+      if (fchownat(dir_fd, "", st.st_uid, st.st_gid, AT_EMPTY_PATH) < 0 && options_.privileged) {
+        int err = errno;
+        close(fd);
+        fail(path, err, "chown");
+      }
+      directory_fixes_[path] = DirectoryFix{st.st_mode & 07777, st.st_mtim.tv_sec, static_cast<uint32_t>(st.st_mtim.tv_nsec)};
+    }
+    close(fd);
+    return;
+  }
 }
 
 // The directory that holds `path` (borrowed: valid until the next call), and its last component.

@@ -63,6 +63,10 @@ struct LayerApplierOptions {
   // Owners, device nodes: failures to set them are errors when privileged,
   // and skipped (as a rootless unpack must) when not.
   bool privileged = true;
+  // The layers below, top first (O_PATH directory fds, owned by the applier). A
+  // parent directory that the archive leaves out takes the attributes it has
+  // there: in the overlay, the upper-most copy of a directory gives its mode.
+  std::vector<int> lower_fds;
 };
 
 class LayerApplier {
@@ -89,6 +93,7 @@ class LayerApplier {
   int parent_of(const std::string& path, std::string* name);
   int open_directory_path(const std::string& path, bool create, int flags);
   void forget_cached_parent();
+  void inherit_directory(int dir_fd, const std::string& path);
   void remove_existing(int parent, const std::string& name, const std::string& entry);
   void remove_tree(int parent, const std::string& name, const std::string& entry);
 

@@ -130,9 +130,24 @@ class LayerApplierHandle : public Napi::ObjectWrap<LayerApplierHandle> {
       auto o = info[1].As<Napi::Object>();
       if (o.Get("opaqueXattr").IsString()) options.opaque_xattr = o.Get("opaqueXattr").As<Napi::String>().Utf8Value();
       if (o.Get("privileged").IsBoolean()) options.privileged = o.Get("privileged").As<Napi::Boolean>().Value();
+      if (o.Get("lowerDirs").IsArray()) {
+        auto lowers = o.Get("lowerDirs").As<Napi::Array>();
+        for (uint32_t i = 0; i < lowers.Length(); i++) {
+          std::string lower = lowers.Get(i).As<Napi::String>().Utf8Value();
+          int fd = open(lower.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+          if (fd < 0) {
+            int err = errno;
+            for (int opened : options.lower_fds) close(opened);
+            entry_error(env, LayerEntryError{"", err, "open lower layer " + lower}).ThrowAsJavaScriptException();
+            return;
+          }
+          options.lower_fds.push_back(fd);
+        }
+      }
     }
     int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) {
+      for (int opened : options.lower_fds) close(opened);
       entry_error(env, LayerEntryError{"", errno, "open layer directory " + dir}).ThrowAsJavaScriptException();
       return;
     }
