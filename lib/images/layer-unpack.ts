@@ -14,7 +14,7 @@ import { ImageArchiveError } from '../errors/errors';
 import { native } from '../native/binding';
 import type { NativeLayerApplier, NativeLayerEntry } from '../../types/native';
 import { LayerEntryKind, entryFor } from './layer-ops';
-import { compressionOf, decompressor, sniffCompression, type LayerCompression } from './tar/decompress';
+import { DecompressedTooLarge, compressionOf, decompressor, sniffCompression, type LayerCompression } from './tar/decompress';
 import { TarParser, type TarHandler, type TarHeader } from './tar/tar-reader';
 
 /** The issue's default for `maxLayerBytes`: 8 GiB of uncompressed tar per layer. */
@@ -99,14 +99,9 @@ async function unpackInto(source: Readable, applier: NativeLayerApplier, options
     inflight.catch(() => {});
   };
   try {
-    for await (const chunk of decompressed(source, options.mediaType, blob)) {
+    for await (const chunk of decompressed(source, options.mediaType, blob, maxBytes)) {
       unpackedBytes += chunk.length;
-      if (unpackedBytes > maxBytes) {
-        throw new ImageArchiveError(
-          parser.current || options.digest || '(layer)',
-          `the layer unpacks to more than ${maxBytes} bytes (maxLayerBytes): refused as a decompression bomb`,
-        );
-      }
+      if (unpackedBytes > maxBytes) throw bombError(options, maxBytes, parser.current);
       diffHash.update(chunk);
       // After the end-of-archive marker, bytes still count towards the diff id.
       if (!parser.ended) parser.write(chunk);
@@ -130,10 +125,20 @@ async function unpackInto(source: Readable, applier: NativeLayerApplier, options
     // The applier must be idle before it is closed.
     if (inflight) await inflight.catch(() => {});
     if (signal?.aborted) throw signal.reason;
+    if (error instanceof DecompressedTooLarge) throw bombError(options, maxBytes, parser.current);
     throw error;
   } finally {
     signal?.removeEventListener('abort', onAbort);
   }
+}
+
+/** A layer past maxLayerBytes: named by its blob (the bomb is the layer, not one file of it). */
+function bombError(options: UnpackLayerOptions, maxBytes: number, current: string): ImageArchiveError {
+  return new ImageArchiveError(
+    options.digest ?? options.diffId ?? '(layer)',
+    `the layer unpacks to more than ${maxBytes} bytes (maxLayerBytes)${current ? `, reading ${current}` : ''}: ` +
+      'refused as a decompression bomb',
+  );
 }
 
 /** The blob's digest and size, measured as it is read, checked at its end. */
@@ -172,7 +177,7 @@ class BlobCheck {
 }
 
 /** The uncompressed tar bytes of the source, the compressed ones passing through `blob` first. */
-async function* decompressed(source: Readable, mediaType: string | undefined, blob: BlobCheck): AsyncGenerator<Buffer> {
+async function* decompressed(source: Readable, mediaType: string | undefined, blob: BlobCheck, maxBytes: number): AsyncGenerator<Buffer> {
   const input = source[Symbol.asyncIterator]();
   let first = await input.next();
   while (!first.done && (first.value as Buffer).length === 0) first = await input.next();
@@ -190,7 +195,7 @@ async function* decompressed(source: Readable, mediaType: string | undefined, bl
       yield next.value as Buffer;
     }
   }
-  const transform = decompressor(compression);
+  const transform = decompressor(compression, maxBytes);
   if (!transform) {
     yield* raw();
     return;
@@ -199,7 +204,7 @@ async function* decompressed(source: Readable, mediaType: string | undefined, bl
   try {
     for await (const chunk of out) yield chunk as Buffer;
   } catch (error) {
-    if (error instanceof ImageArchiveError) throw error;
+    if (error instanceof ImageArchiveError || error instanceof DecompressedTooLarge) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'Z_DATA_ERROR' || code === 'Z_BUF_ERROR' || code === 'ERR_INVALID_ARG_TYPE') {
       throw new ImageArchiveError(blob.bytes ? '(layer)' : '(empty layer)', `corrupt ${compression} data: ${(error as Error).message}`, {

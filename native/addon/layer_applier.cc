@@ -90,7 +90,7 @@ void LayerApplier::forget_cached_parent() {
 // missing components (0755, as tar does for parents an archive leaves out).
 int LayerApplier::open_directory_path(const std::string& path, bool create, int flags) {
   if (path.empty()) return fcntl(root_fd_, F_DUPFD_CLOEXEC, 0);
-  int fd = open_under(root_fd_, path, flags | O_DIRECTORY | O_NOFOLLOW);
+  int fd = open_under(root_fd_, path, flags | O_DIRECTORY);
   if (fd >= 0 || errno != ENOENT || !create) {
     if (fd < 0) {
       int err = errno;
@@ -117,7 +117,7 @@ int LayerApplier::open_directory_path(const std::string& path, bool create, int 
       close(current);
       fail(path, err, "mkdir");
     }
-    int next = open_under(current, component, (start > path.size() ? flags : O_PATH) | O_DIRECTORY | O_NOFOLLOW);
+    int next = open_under(current, component, (start > path.size() ? flags : O_PATH) | O_DIRECTORY);
     int err = errno;
     close(current);
     if (next < 0) {

@@ -34,8 +34,19 @@ export function sniffCompression(head: Buffer): LayerCompression {
   return 'none';
 }
 
-/** A transform that decompresses, or null for 'none'. */
-export function decompressor(compression: LayerCompression): Transform | null {
+/** Thrown (as the stream's error) when a decompressor's output passes `maxBytes`. */
+export class DecompressedTooLarge extends Error {
+  constructor(readonly maxBytes: number) {
+    super(`more than ${maxBytes} bytes once decompressed`);
+  }
+}
+
+/**
+ * A transform that decompresses, or null for 'none'. Past `maxBytes` of output it fails with
+ * DecompressedTooLarge: zstd decodes a whole input chunk at once, and a few bytes of it can
+ * stand for gigabytes.
+ */
+export function decompressor(compression: LayerCompression, maxBytes = Number.MAX_SAFE_INTEGER): Transform | null {
   switch (compression) {
     case 'none':
       return null;
@@ -43,15 +54,23 @@ export function decompressor(compression: LayerCompression): Transform | null {
       // Large output chunks: fewer, bigger batches for the applier.
       return zlib.createGunzip({ chunkSize: 256 * 1024 });
     case 'zstd':
-      return new ZstdTransform();
+      return new ZstdTransform(maxBytes);
   }
 }
 
 class ZstdTransform extends Transform {
+  private produced = 0;
   private readonly decoder = new ZstdDecompress((chunk) => {
+    this.produced += chunk.length;
+    // Thrown out of the decoder's push: it stops decoding at once.
+    if (this.produced > this.maxBytes) throw new DecompressedTooLarge(this.maxBytes);
     // fzstd may hand out views of its own window: copy before it moves on.
     if (chunk.length > 0) this.push(Buffer.from(chunk));
   });
+
+  constructor(private readonly maxBytes: number) {
+    super();
+  }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     try {
@@ -75,6 +94,7 @@ class ZstdTransform extends Transform {
 }
 
 function zstdError(error: unknown): Error {
+  if (error instanceof DecompressedTooLarge) return error;
   const message = error instanceof Error ? error.message : String(error);
   return Object.assign(new Error(`zstd: ${message}`), { code: 'Z_DATA_ERROR' });
 }
