@@ -109,7 +109,11 @@ describeIf('the layer store', () => {
 
   it('checks chain ids, needs the layers below, and removes a layer whole', async () => {
     const store = new LayerStore(path.join(tempDir('tsc-layer-ids-'), 'data'));
-    const base = tarBytes([{ name: 'etc/', type: '5', mode: 0o750, uid: 0, gid: 42 }, { name: 'etc/base', data: 'base\n' }]);
+    const base = tarBytes([
+      { name: './', type: '5', mode: 0o711, uid: 0, gid: 7 },
+      { name: 'etc/', type: '5', mode: 0o750, uid: 0, gid: 42 },
+      { name: 'etc/base', data: 'base\n' },
+    ]);
     const top = tarBytes([{ name: 'etc/top', data: 'top\n' }]);
     const [baseId, topId] = chainIds([sha256(base), sha256(top)]);
     expect(baseId).toBe(sha256(base));
@@ -123,6 +127,9 @@ describeIf('the layer store', () => {
     // etc/ is not in the top layer's tar: made for etc/top, it takes the base layer's attributes.
     const etc = fs.statSync(path.join(store.dir(topId), 'etc'));
     expect([etc.mode & 0o7777, etc.gid]).toEqual([0o750, 42]);
+    // So does the layer's root, which the top tar does not name either.
+    const root = fs.statSync(store.dir(topId));
+    expect([root.mode & 0o7777, root.gid]).toEqual([0o711, 7]);
     await store.remove(topId);
     expect(await store.has(topId)).toBe(false);
     expect((await store.list()).map((l) => l.chainId)).toEqual([baseId]);
