@@ -197,6 +197,21 @@ describeIf('hostile layers are refused, naming the entry, and leave nothing', ()
     expect(e.message).toMatch(message);
   });
 
+  it('a name that is not UTF-8 (it could not be written as it is)', async () => {
+    const tar = Buffer.from(hostile([{ name: 'etc/caf\u00e9', data: 'x' }]));
+    const at = tar.indexOf(Buffer.from('etc/caf\u00e9'));
+    // Latin-1 "é" where UTF-8 has two bytes: fix the header's checksum after the edit.
+    tar.set(Buffer.from([0xe9, 0]), at + 7);
+    const header = tar.subarray(at, at + 512);
+    header.write('        ', 148, 'latin1');
+    let sum = 0;
+    for (const byte of header) sum += byte;
+    header.write(`${sum.toString(8).padStart(6, '0')}\0`, 148, 'latin1');
+    const e = await refusal({ blob: tar });
+    expect(e.entry).toBe('etc/caf\u00e9');
+    expect(e.message).toMatch(/not UTF-8/);
+  });
+
   it('a truncated archive', async () => {
     const tar = hostile([{ name: 'etc/cut', data: 'x'.repeat(4000) }]);
     const e = await refusal({ blob: tar.subarray(0, tar.length - 1024 - 2048) });
