@@ -102,6 +102,11 @@ describe('the tar parser', () => {
     const archive = tarBytes([{ name: 'a', data: 'a' }]);
     const trailing = Buffer.concat([archive, Buffer.from('garbage after the end')]);
     expect(parse(trailing, [trailing.length]).headers.map((h) => h.path)).toEqual(['a']);
+    // One zero block ends it too; entries after a lone one are refused.
+    const oneZero = archive.subarray(0, archive.length - 512);
+    expect(parse(oneZero, [oneZero.length]).ended).toBe(true);
+    const hidden = Buffer.concat([oneZero, tarBytes([{ name: 'hidden', data: 'h' }])]);
+    expect(() => parse(hidden, [hidden.length])).toThrow(/entries after an end-of-archive block/);
     expect(() => parse(archive.subarray(0, 600), [600])).toThrow(ImageArchiveError);
     expect(() => parse(archive.subarray(0, 600), [600])).toThrow(/truncated/);
   });

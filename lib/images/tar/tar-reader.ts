@@ -66,6 +66,7 @@ export class TarParser {
   private globalPax: PaxRecords = new Map();
   private longName: string | undefined;
   private longLink: string | undefined;
+  private zeroBlockSeen = false;
   /** The path of the entry being read, for errors. */
   current = '';
 
@@ -131,6 +132,7 @@ export class TarParser {
   /** The input has ended: an archive cut inside an entry is an error. */
   finish(): void {
     if (this.state === State.Ended) return;
+    // The end: two zero blocks, one (some writers leave out the second), or none at all.
     if (this.state === State.Header && this.pendingBytes === 0) {
       this.state = State.Ended;
       this.handler.end?.();
@@ -145,11 +147,16 @@ export class TarParser {
 
   private readHeader(block: Buffer): void {
     if (isZeroBlock(block)) {
-      // One zero block is enough: some writers leave out the second.
-      this.state = State.Ended;
-      this.handler.end?.();
+      if (this.zeroBlockSeen) {
+        this.state = State.Ended;
+        this.handler.end?.();
+      }
+      this.zeroBlockSeen = true;
       return;
     }
+    // Entries after a lone zero block: an archive read one way by one tool and another way by
+    // the next (Go's archive/tar, which containerd and umoci use, fails). Refused.
+    if (this.zeroBlockSeen) throw new ImageArchiveError(this.current || '(archive)', 'entries after an end-of-archive block');
     verifyChecksum(block, this.current);
     const type = block[156] === 0 ? '0' : String.fromCharCode(block[156]);
     const size = readNumber(block, 124, 12, 'size', this.current);
