@@ -111,6 +111,16 @@ describeIf('hostile layers are refused, naming the entry, and leave nothing', ()
     expect(e.message).toMatch(/symbolic link/);
   });
 
+  it.each([
+    ['a whiteout', { name: 'out/.wh.file' }, 'out/file'],
+    ['an opaque marker', { name: 'out/dir/.wh..wh..opq' }, 'out/dir'],
+    ['a hard link', { name: 'out/new-link', type: '1', link: 'etc/good' }, 'out/new-link'],
+  ] as Array<[string, TarSpecEntry, string]>)('a symlink out, then %s through it', async (_name, entry, named) => {
+    const e = await refusal({ blob: hostile([{ name: 'out', type: '2', link: victim }, entry]) });
+    expect(e.entry).toBe(named);
+    expect(e.message).toMatch(/symbolic link/);
+  });
+
   it('a relative symlink climbing out, then a directory and a file through it', async () => {
     const e = await refusal({
       blob: hostile([
