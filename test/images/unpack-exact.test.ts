@@ -3,7 +3,8 @@
  * unpacked into the layer store, their layer directories mounted as one overlay, and the
  * merged view compared with `umoci unpack` of the same image: file list, types, modes
  * (setuid, setgid, sticky), owners, sizes, link targets, device numbers, xattrs, mtimes and
- * hard links. The same image with gzip (umoci's own), zstd and uncompressed layers.
+ * hard links. The same image with gzip (umoci's own), zstd and uncompressed layers, and as a
+ * docker-archive.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -66,6 +67,25 @@ describeIf.each<TestImageKind>(['busybox', 'debian-files'])('the %s test image',
     const dirs = await unpackImage(store, source);
     const mountpoint = fs.mkdtempSync(path.join(work, 'merged-'));
     const actual = mergedView(dirs, mountpoint);
+    expect(actual.entries).toEqual(expected.entries);
+    expect(actual.hardLinks).toEqual(expected.hardLinks);
+  }, 300_000);
+
+  it('unpacked from a docker-archive (plain tar layers, no media types), the overlay equals umoci unpack', async () => {
+    const archive = convertImage(image, path.join(work, 'docker.tar'), { format: 'docker-archive' });
+    const extracted = path.join(work, 'docker-extracted');
+    fs.mkdirSync(extracted);
+    execFileSync('tar', ['-xf', archive.layout, '-C', extracted]);
+    const [manifest] = JSON.parse(fs.readFileSync(path.join(extracted, 'manifest.json'), 'utf8'));
+    const diffIds: string[] = JSON.parse(fs.readFileSync(path.join(extracted, manifest.Config), 'utf8')).rootfs.diff_ids;
+    const ids = chainIds(diffIds);
+    const store = new LayerStore(path.join(work, 'data-docker'));
+    for (const [i, layer] of (manifest.Layers as string[]).entries()) {
+      // No media type: the compression is read from the blob's first bytes.
+      await store.ensure(ids[i], i === 0 ? null : ids[i - 1], () => fs.createReadStream(path.join(extracted, layer)), { diffId: diffIds[i] });
+    }
+    const mountpoint = fs.mkdtempSync(path.join(work, 'merged-'));
+    const actual = mergedView(await store.stackBelow(ids[ids.length - 1]), mountpoint);
     expect(actual.entries).toEqual(expected.entries);
     expect(actual.hardLinks).toEqual(expected.hardLinks);
   }, 300_000);

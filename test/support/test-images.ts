@@ -185,7 +185,11 @@ export interface ConvertOptions {
   format?: 'oci' | 'oci-archive' | 'docker-archive';
 }
 
-/** `skopeo copy` of the image to `dest`: for 'oci' a TestImage of the copy, else the archive's path in `layout`. */
+/**
+ * `skopeo copy` of the image to `dest`. For 'oci' a TestImage of the new layout; for an
+ * archive, `layout` is the archive file and `ref` its skopeo name ("docker-archive:FILE",
+ * with the reference localhost/test:TAG inside, or "oci-archive:FILE:TAG").
+ */
 export function convertImage(img: TestImage, dest: string, options: ConvertOptions = {}): TestImage {
   const format = options.format ?? 'oci';
   if (options.compression === 'none') {
@@ -197,7 +201,9 @@ export function convertImage(img: TestImage, dest: string, options: ConvertOptio
   if (options.compression) args.push('--dest-compress', '--dest-compress-format', options.compression);
   const target = format === 'oci' ? `oci:${dest}:${img.tag}` : `${format}:${dest}${format === 'docker-archive' ? `:localhost/test:${img.tag}` : `:${img.tag}`}`;
   run('skopeo', [...args, img.ref, target]);
-  return image(dest, img.tag);
+  if (format === 'oci') return image(dest, img.tag);
+  // An archive: `layout` is the file, `ref` names it for skopeo.
+  return { layout: dest, tag: img.tag, ref: format === 'docker-archive' ? `docker-archive:${dest}` : `oci-archive:${dest}:${img.tag}` };
 }
 
 /** The image as an OCI layout whose layers are plain tar (media type ...layer.v1.tar). */
