@@ -131,14 +131,19 @@ function busyboxTopLayer(): Buffer {
   ]);
 }
 
+const APT_CACHE = '/var/cache/apt/archives';
+
 function debianFiles(rootfs: string): void {
   const debs = path.resolve(__dirname, '..', '..', '.test-rootfs', 'debs');
   fs.mkdirSync(debs, { recursive: true });
   // passwd ships setuid programs (passwd, chsh, chfn, gpasswd, newgrp) and setgid ones.
   for (const pkg of ['passwd', 'login']) {
-    if (!fs.readdirSync(debs).some((f) => f.startsWith(`${pkg}_`) && f.endsWith('.deb'))) {
-      run('apt-get', ['download', '-q', pkg], { cwd: debs });
-    }
+    const isPackage = (f: string) => f.startsWith(`${pkg}_`) && f.endsWith('.deb');
+    if (fs.readdirSync(debs).some(isPackage)) continue;
+    // Fetched once per checkout: from apt's own cache when it holds the package, else from the mirror.
+    const cached = fs.existsSync(APT_CACHE) ? fs.readdirSync(APT_CACHE).filter(isPackage).sort() : [];
+    if (cached.length > 0) fs.copyFileSync(path.join(APT_CACHE, cached[cached.length - 1]), path.join(debs, cached[cached.length - 1]));
+    else run('apt-get', ['download', '-q', pkg], { cwd: debs });
   }
   for (const deb of fs.readdirSync(debs).filter((f) => f.endsWith('.deb'))) {
     run('dpkg-deb', ['-x', path.join(debs, deb), rootfs]);
