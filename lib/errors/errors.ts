@@ -160,6 +160,18 @@ export class UntrustedStateRootError extends Error {
   }
 }
 
+/** An image archive, manifest or layer is malformed or hostile: refused, never sanitized. */
+export class ImageArchiveError extends Error {
+  readonly code = 'EIMAGEARCHIVE';
+  /** What was refused: a path inside the archive or layer, or a blob's digest. */
+  readonly entry: string;
+  constructor(entry: string, problem: string, options?: { cause?: unknown }) {
+    super(`${entry}: ${problem}`, options);
+    this.name = 'ImageArchiveError';
+    this.entry = entry;
+  }
+}
+
 const ERRNO_TEXT: Record<string, string> = {
   EPERM: 'operation not permitted',
   EACCES: 'permission denied',
