@@ -180,3 +180,17 @@ const ERRNO_TEXT: Record<string, string> = {
 function describeErrno(errno: number): string {
   return ERRNO_TEXT[errnoName(errno)] ?? `errno ${errno}`;
 }
+
+/**
+ * A registry refused or failed a request (401, 404, 5xx after the retries, a reply that breaks
+ * the distribution spec): `status` is the HTTP status, 0 where no reply came (reset, refused).
+ */
+export class RegistryError extends Error {
+  readonly code = 'EREGISTRY';
+  readonly status: number;
+  constructor(message: string, status: number, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'RegistryError';
+    this.status = status;
+  }
+}
