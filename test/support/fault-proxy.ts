@@ -11,7 +11,9 @@ export type Fault =
   | { kind: 'status'; status: number }
   | { kind: 'reset' }
   | { kind: 'reset-mid-body'; afterBytes: number }
-  | { kind: 'redirect' };
+  | { kind: 'redirect' }
+  /** Forwards, but replaces the reply's body with these bytes (same headers otherwise). */
+  | { kind: 'body'; body: Buffer };
 
 export interface FaultRule {
   method?: string;
@@ -28,6 +30,8 @@ export interface LoggedRequest {
   path: string;
   range?: string;
   authorization: boolean;
+  /** The blob a POST asked to mount (cross-repository), if any. */
+  mount?: string;
   /** The fault applied, if any. */
   fault?: Fault['kind'];
 }
@@ -39,10 +43,16 @@ export interface FaultProxy {
   stop(): Promise<void>;
 }
 
-function forward(registryPort: number, req: http.IncomingMessage, res: http.ServerResponse, cutAfter?: number): void {
+function forward(registryPort: number, req: http.IncomingMessage, res: http.ServerResponse, cutAfter?: number, replaceBody?: Buffer): void {
   const upstream = http.request(
     { host: '127.0.0.1', port: registryPort, method: req.method, path: req.url, headers: req.headers },
     (reply) => {
+      if (replaceBody) {
+        reply.resume();
+        res.writeHead(reply.statusCode ?? 502, { ...reply.headers, 'content-length': String(replaceBody.length) });
+        res.end(replaceBody);
+        return;
+      }
       res.writeHead(reply.statusCode ?? 502, reply.headers);
       if (cutAfter === undefined) {
         reply.pipe(res);
@@ -82,6 +92,7 @@ export async function startFaultProxy(registryPort: number): Promise<FaultProxy>
     path: (req.url ?? '').split('?')[0],
     range: req.headers.range,
     authorization: Boolean(req.headers.authorization),
+    mount: new URL(req.url ?? '/', 'http://proxy').searchParams.get('mount') ?? undefined,
     fault: fault?.kind,
   });
 
@@ -107,6 +118,8 @@ export async function startFaultProxy(registryPort: number): Promise<FaultProxy>
         return;
       case 'reset-mid-body':
         return forward(registryPort, req, res, fault.afterBytes);
+      case 'body':
+        return forward(registryPort, req, res, undefined, fault.body);
       case 'redirect':
         req.resume();
         res.writeHead(307, { location: `http://127.0.0.1:${storagePort}${req.url}` }).end();

@@ -53,7 +53,13 @@ function authYaml(dir: string, auth: RegistryAuth): string {
 }
 
 /** Starts the registry; resolves once it listens. */
-export async function startRegistry(dir: string, auth: RegistryAuth = { kind: 'none' }): Promise<TestRegistry> {
+/** A certificate and key the registry serves TLS with. */
+export interface RegistryTls {
+  certificate: string;
+  key: string;
+}
+
+export async function startRegistry(dir: string, auth: RegistryAuth = { kind: 'none' }, tls?: RegistryTls): Promise<TestRegistry> {
   const storageDir = path.join(dir, 'storage');
   fs.mkdirSync(storageDir, { recursive: true });
   const configFile = path.join(dir, 'config.yml');
@@ -62,6 +68,7 @@ export async function startRegistry(dir: string, auth: RegistryAuth = { kind: 'n
     `version: 0.1\nlog:\n  level: info\n  formatter: text\n  accesslog:\n    disabled: true\n` +
       `storage:\n  filesystem:\n    rootdirectory: ${storageDir}\n  delete:\n    enabled: true\n` +
       `http:\n  addr: 127.0.0.1:0\n  secret: ${crypto.randomBytes(16).toString('hex')}\n` +
+      (tls ? `  tls:\n    certificate: ${tls.certificate}\n    key: ${tls.key}\n` : '') +
       authYaml(dir, auth),
   );
   const child: ChildProcess = spawn(REGISTRY_BINARY, ['serve', configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -158,4 +165,18 @@ export async function startTokenIssuer(dir: string, users: Record<string, string
     requests,
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/**
+ * A test CA (ca.crt) and a server certificate it signed for 127.0.0.1, made with the openssl CLI.
+ */
+export function makeTestCa(dir: string): { caCert: string; tls: RegistryTls } {
+  fs.mkdirSync(dir, { recursive: true });
+  const f = (name: string) => path.join(dir, name);
+  const openssl = (args: string[]) => execFileSync('openssl', args, { stdio: 'ignore' });
+  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('ca.key'), '-out', f('ca.crt'), '-days', '2', '-subj', '/CN=ts-container test CA']);
+  openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('server.key'), '-out', f('server.csr'), '-subj', '/CN=127.0.0.1']);
+  fs.writeFileSync(f('server.ext'), 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
+  openssl(['x509', '-req', '-in', f('server.csr'), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f('server.crt'), '-days', '2', '-extfile', f('server.ext')]);
+  return { caCert: f('ca.crt'), tls: { certificate: f('server.crt'), key: f('server.key') } };
 }

@@ -2,7 +2,8 @@
  * OCI image layouts for the registry tests, written by umoci (not by ts-container), and pushed
  * to a test registry by skopeo: the content a pull must get back byte for byte.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -82,18 +83,25 @@ export function addPlatformIndex(layout: string, tag: string, entries: { tag: st
   return digest;
 }
 
+/**
+ * skopeo runs asynchronously: a token issuer of the same process must answer it meanwhile.
+ */
+async function skopeo(args: string[]): Promise<void> {
+  await promisify(execFile)('skopeo', args, { encoding: 'utf8' });
+}
+
 /** skopeo copy of layout:tag to a registry over plain HTTP; `format` v2s2 converts to Docker media types. */
-export function skopeoPush(layout: string, tag: string, destination: string, options: { creds?: string; all?: boolean; format?: 'oci' | 'v2s2' } = {}): void {
+export function skopeoPush(layout: string, tag: string, destination: string, options: { creds?: string; all?: boolean; format?: 'oci' | 'v2s2' } = {}): Promise<void> {
   const args = ['copy', '--quiet', '--dest-tls-verify=false'];
   if (options.creds) args.push('--dest-creds', options.creds);
   if (options.all) args.push('--all');
   if (options.format) args.push('--format', options.format);
-  run('skopeo', [...args, `oci:${layout}:${tag}`, `docker://${destination}`]);
+  return skopeo([...args, `oci:${layout}:${tag}`, `docker://${destination}`]);
 }
 
 /** skopeo copy from a registry into an OCI layout (to check what a push left there). */
-export function skopeoPull(source: string, layout: string, tag: string, options: { creds?: string } = {}): void {
+export function skopeoPull(source: string, layout: string, tag: string, options: { creds?: string } = {}): Promise<void> {
   const args = ['copy', '--quiet', '--src-tls-verify=false'];
   if (options.creds) args.push('--src-creds', options.creds);
-  run('skopeo', [...args, `docker://${source}`, `oci:${layout}:${tag}`]);
+  return skopeo([...args, `docker://${source}`, `oci:${layout}:${tag}`]);
 }

@@ -28,7 +28,7 @@ export type UploadOutcome = 'exists' | 'mounted' | 'uploaded';
 
 function locationOf(client: RegistryClient, location: string | undefined, what: string): string {
   if (!location) throw new RegistryError(`${client.endpoint.registry}: ${what} without a Location`, 202);
-  return new URL(location, client.endpoint.origin).href;
+  return client.resolve(location).href;
 }
 
 function withDigest(location: string, digest: string): string {

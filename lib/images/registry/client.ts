@@ -89,12 +89,27 @@ export class RegistryClient {
   private challenge: AuthChallenge | undefined;
   private readonly authorizations = new Map<string, CachedAuthorization>();
   private readonly casByHost = new Map<string, string[]>();
+  /** HTTPS, until a loopback or insecure registry shows on the first exchange that it speaks plain HTTP. */
+  private originInUse: string;
+  private schemeSettled: boolean;
 
   constructor(registry: string, options: RegistryClientOptions = {}) {
     this.endpoint = registryEndpoint(registry, options.insecureRegistries);
     this.options = options;
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
     this.idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
+    this.originInUse = this.endpoint.origin;
+    this.schemeSettled = !this.endpoint.plainOrigin;
+  }
+
+  /** The origin requests go to ("https://host" or, for a plain-HTTP registry, "http://host"). */
+  get origin(): string {
+    return this.originInUse;
+  }
+
+  /** A path or a Location of the registry as an absolute URL. */
+  resolve(location: string): URL {
+    return new URL(location, this.originInUse);
   }
 
   /** GET /v2/: checks that this is a v2 registry, and learns how it wants to be authenticated. */
@@ -227,14 +242,14 @@ export class RegistryClient {
    * is in `ok` (its body unread: the caller reads or discards it).
    */
   async request(req: RegistryRequest): Promise<IncomingMessage> {
-    let url = req.path.startsWith('http://') || req.path.startsWith('https://') ? new URL(req.path) : new URL(req.path, this.endpoint.origin);
+    let url = this.resolve(req.path);
     let method = req.method;
     let attempt = 0;
     let redirects = 0;
     let authRefreshed = false;
     for (;;) {
       req.signal?.throwIfAborted();
-      const onRegistry = url.origin === this.endpoint.origin;
+      const onRegistry = url.origin === this.originInUse;
       const headers: Record<string, string> = { 'user-agent': 'ts-container', ...req.headers };
       if (onRegistry) {
         const authorization = await this.authorization(req.scopes, req.signal);
@@ -253,12 +268,20 @@ export class RegistryClient {
         });
       } catch (error) {
         if (req.signal?.aborted) throw req.signal.reason;
+        if (!this.schemeSettled && onRegistry && speaksNoTls(error)) {
+          // A loopback or insecure registry without TLS: plain HTTP from now on.
+          this.schemeSettled = true;
+          this.originInUse = this.endpoint.plainOrigin as string;
+          url = new URL(`${url.pathname}${url.search}`, this.originInUse);
+          continue;
+        }
         if (isRetryableNetworkError(error) && attempt < this.retry.retries) {
           await backOff(this.retry, ++attempt, req.signal);
           continue;
         }
         throw new RegistryError(`${method} ${url.href}: ${(error as Error).message}`, 0, { cause: error });
       }
+      if (onRegistry) this.schemeSettled = true;
       const status = response.statusCode ?? 0;
       if (req.ok.includes(status)) return response;
       if (status === 401 && onRegistry && !authRefreshed) {
@@ -280,12 +303,12 @@ export class RegistryClient {
         await backOff(this.retry, ++attempt, req.signal, typeof retryAfter === 'string' ? retryAfter : undefined);
         continue;
       }
-      throw await this.replyError(req, url, response);
+      throw await this.replyError(req, url, response, Boolean(headers.authorization));
     }
   }
 
   /** A RegistryError from a failed reply, with the registry's own error text (its JSON "errors"). */
-  private async replyError(req: RegistryRequest, url: URL, response: IncomingMessage): Promise<RegistryError> {
+  private async replyError(req: RegistryRequest, url: URL, response: IncomingMessage, authorized: boolean): Promise<RegistryError> {
     const status = response.statusCode ?? 0;
     let detail = '';
     if (req.method !== 'HEAD') {
@@ -299,7 +322,8 @@ export class RegistryClient {
     } else {
       discardBody(response);
     }
-    const what = status === 401 ? 'authentication required or refused' : status === 403 ? 'access denied' : status === 404 ? 'not found' : `HTTP ${status}`;
+    const refused = this.challenge?.scheme === 'basic' ? 'the credentials were refused' : 'the token does not grant this';
+    const what = status === 401 ? (authorized ? refused : 'authentication required') : status === 403 ? 'access denied' : status === 404 ? 'not found' : `HTTP ${status}`;
     return new RegistryError(`${req.method} ${url.origin}${url.pathname}: ${what}${detail ? ` (${detail})` : ''}`, status);
   }
 
@@ -353,7 +377,7 @@ export class RegistryClient {
     } catch {
       throw new RegistryError(`${this.endpoint.registry}: the token realm "${params.realm}" is not a URL`, 401);
     }
-    if (realm.protocol !== 'https:' && !(realm.protocol === 'http:' && (isLoopbackHost(realm.hostname) || !this.endpoint.secure))) {
+    if (realm.protocol !== 'https:' && !(realm.protocol === 'http:' && (isLoopbackHost(realm.hostname) || this.endpoint.plainOrigin))) {
       throw new RegistryError(`${this.endpoint.registry}: refusing the token realm ${realm.href} (plain HTTP to another host)`, 401);
     }
     if (params.service) realm.searchParams.set('service', params.service);
@@ -403,6 +427,12 @@ export class RegistryClient {
       return { header: `Bearer ${token}`, expiresAt: Date.now() + Math.max(lifetime - 10, 1) * 1000 };
     }
   }
+}
+
+/** The error of a TLS handshake with a server that answers in plain HTTP. */
+function speaksNoTls(error: unknown): boolean {
+  const e = error as NodeJS.ErrnoException & { library?: string; reason?: string };
+  return e?.code === 'EPROTO' || e?.code === 'ERR_SSL_WRONG_VERSION_NUMBER' || /wrong version number|packet length too long/i.test(String(e?.reason ?? e?.message ?? ''));
 }
 
 function scopeKey(scopes: string[]): string {

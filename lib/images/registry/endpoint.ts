@@ -1,6 +1,6 @@
 /**
- * Where a registry host name is reached: the scheme (plain HTTP only for the loopback names and
- * the registries the caller lists as insecure, as podman allows) and the host to dial.
+ * Where a registry host name is reached: HTTPS, and plain HTTP only for the loopback names and
+ * the registries the caller lists as insecure (as podman allows), and the host to dial.
  */
 import * as net from 'node:net';
 
@@ -9,9 +9,13 @@ export interface RegistryEndpoint {
   registry: string;
   /** Scheme and authority every API path is appended to, e.g. "https://registry-1.docker.io". */
   origin: string;
-  /** Host name (without port) the TLS certificate must name; also the certs.d directory key. */
+  /**
+   * For loopback and insecure registries: the plain-HTTP origin used when the registry does
+   * not speak TLS (HTTPS is tried first, as docker does, so certs.d works for them too).
+   */
+  plainOrigin?: string;
+  /** Host name (without port) the TLS certificate must name. */
   hostname: string;
-  secure: boolean;
 }
 
 /** Docker Hub's references say "docker.io"; its API lives at another host. */
@@ -40,6 +44,6 @@ export function isLoopbackHost(hostname: string): boolean {
 export function registryEndpoint(registry: string, insecure: readonly string[] = []): RegistryEndpoint {
   const host = API_HOST[registry] ?? registry;
   const hostname = hostnameOf(host);
-  const secure = !(isLoopbackHost(hostname) || insecure.includes(registry) || insecure.includes(hostname));
-  return { registry, origin: `${secure ? 'https' : 'http'}://${host}`, hostname, secure };
+  const plainAllowed = isLoopbackHost(hostname) || insecure.includes(registry) || insecure.includes(hostname);
+  return { registry, origin: `https://${host}`, plainOrigin: plainAllowed ? `http://${host}` : undefined, hostname };
 }
