@@ -212,3 +212,19 @@ describe('abort and content that does not match its digest', () => {
     expect(r.afterSwap).toEqual([]);
   });
 });
+
+describe('TLS with a private CA', () => {
+  let r: Result<'pullOverTls'>;
+  beforeAll(async () => {
+    r = await run('pullOverTls');
+  });
+
+  test('trusted through <dataRoot>/certs.d/<registry>/ca.crt', () => {
+    expect(r.trusted).toEqual({ ok: true, digest: r.expectedDigest });
+  });
+
+  test('without it the certificate is refused (no fallback to plain HTTP), saying where the CA goes', () => {
+    expect(r.untrusted).toMatchObject({ ok: false, error: { name: 'RegistryError', status: 0, message: expect.stringContaining('certs.d/127.0.0.1:') } });
+    expect(r.untrustedBlobs).toEqual([]);
+  });
+});

@@ -13,7 +13,7 @@ import { pull, type PullLayerStore, type PullProgress, type RegistryReference } 
 import { push } from '../../lib/images/push';
 import { DirectoryContentStore } from '../support/directory-content-store';
 import { startFaultProxy, type FaultProxy, type FaultRule } from '../support/fault-proxy';
-import { startRegistry, startTokenIssuer, type TestRegistry } from '../support/registry-server';
+import { makeTestCa, startRegistry, startTokenIssuer, type TestRegistry } from '../support/registry-server';
 import { addPlatformIndex, blobPath, buildImage, skopeoPull, skopeoPush, taggedManifest } from '../support/registry-test-images';
 
 /** What an error looked like, for the test to assert on. */
@@ -442,5 +442,40 @@ export async function pushAndPullBack() {
       pulledBack: pulledBack.digest,
       backCompared: compareWithLayout(backStore, layout, pulled.digest),
     };
+  });
+}
+
+
+/**
+ * A registry serving TLS with a certificate of a test CA: trusted through
+ * <dataRoot>/certs.d/<registry>/ca.crt, refused without it (never a fallback to plain HTTP).
+ */
+export async function pullOverTls() {
+  return inWorkspace(async (dir) => {
+    const ca = makeTestCa(path.join(dir, 'ca'));
+    const registry = await startRegistry(path.join(dir, 'registry'), { kind: 'none' }, ca.tls);
+    try {
+      const layout = path.join(dir, 'layout');
+      buildImage(layout, 'v1', [{ 'etc/motd': 'over tls\n' }]);
+      await skopeoPush(layout, 'v1', `${registry.host}/secure/app:v1`);
+      const trusting = path.join(dir, 'data-root-trusting');
+      fs.mkdirSync(path.join(trusting, 'certs.d', registry.host), { recursive: true });
+      fs.copyFileSync(ca.caCert, path.join(trusting, 'certs.d', registry.host, 'ca.crt'));
+      const untrusting = path.join(dir, 'data-root-untrusting');
+      fs.mkdirSync(untrusting);
+
+      const trustedStore = new DirectoryContentStore(path.join(dir, 'trusted'));
+      const trusted = await outcome(pull(trustedStore, ref(registry.host, 'secure/app', 'v1'), { dataRoot: trusting }));
+      const untrustedStore = new DirectoryContentStore(path.join(dir, 'untrusted'));
+      const untrusted = await outcome(pull(untrustedStore, ref(registry.host, 'secure/app', 'v1'), { dataRoot: untrusting }));
+      return {
+        expectedDigest: taggedManifest(layout, 'v1').digest,
+        trusted: trusted.ok ? { ok: true, digest: trusted.value.digest } : trusted,
+        untrusted,
+        untrustedBlobs: untrustedStore.list(),
+      };
+    } finally {
+      await registry.stop();
+    }
   });
 }

@@ -279,7 +279,7 @@ export class RegistryClient {
           await backOff(this.retry, ++attempt, req.signal);
           continue;
         }
-        throw new RegistryError(`${method} ${url.href}: ${(error as Error).message}`, 0, { cause: error });
+        throw new RegistryError(`${method} ${url.href}: ${(error as Error).message}${this.certificateHint(error)}`, 0, { cause: error });
       }
       if (onRegistry) this.schemeSettled = true;
       const status = response.statusCode ?? 0;
@@ -325,6 +325,14 @@ export class RegistryClient {
     const refused = this.challenge?.scheme === 'basic' ? 'the credentials were refused' : 'the token does not grant this';
     const what = status === 401 ? (authorized ? refused : 'authentication required') : status === 403 ? 'access denied' : status === 404 ? 'not found' : `HTTP ${status}`;
     return new RegistryError(`${req.method} ${url.origin}${url.pathname}: ${what}${detail ? ` (${detail})` : ''}`, status);
+  }
+
+  /** For a certificate the trusted CAs do not vouch for: where a private CA goes. */
+  private certificateHint(error: unknown): string {
+    const code = String((error as NodeJS.ErrnoException).code ?? '');
+    if (!/CERT|SELF_SIGNED|UNABLE_TO_(VERIFY|GET_ISSUER)/.test(code)) return '';
+    const where = this.options.dataRoot ? `${this.options.dataRoot}/certs.d/${this.endpoint.registry}/ca.crt` : `<dataRoot>/certs.d/${this.endpoint.registry}/ca.crt`;
+    return ` (${code}: a registry with a private CA needs that CA in ${where})`;
   }
 
   private cas(host: string): string[] {
