@@ -73,6 +73,14 @@ describe('basic auth (htpasswd, bcrypt)', () => {
     expect(r[key].result).toEqual({ ok: true, digest: r.expectedDigest });
     expect(r[key].blobs).toBe(3);
   });
+
+  test('a redirect to another origin gets no Authorization: the credentials stay with the registry', () => {
+    expect(r.redirected.digest).toBe(r.expectedDigest);
+    expect(r.redirected.layerRequests).toEqual([
+      { via: 'proxy', authorization: true },
+      { via: 'storage', authorization: false },
+    ]);
+  });
 });
 
 describe('token auth (a JWT issuer the registry trusts)', () => {

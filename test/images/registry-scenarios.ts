@@ -198,11 +198,35 @@ export async function pullWithHtpasswd() {
         fromRegistryAuthFile: await attempt({ env: { ...bareEnv(dir), REGISTRY_AUTH_FILE: authFile } }),
         fromDockerConfig: await attempt({ env: { HOME: dockerHome } }),
         wrongInAuthFile: await attempt({ env: { ...bareEnv(dir), REGISTRY_AUTH_FILE: wrongFile } }),
+        redirected: await pullRedirected(dir, registry.port, target, manifestOf(layout, 'v1').layers[0].digest),
       };
     } finally {
       await registry.stop();
     }
   });
+}
+
+function manifestOf(layout: string, tag: string): { layers: { digest: string }[] } {
+  return JSON.parse(fs.readFileSync(blobPath(layout, taggedManifest(layout, tag).digest), 'utf8'));
+}
+
+/**
+ * A pull with credentials whose layer is redirected to another origin: the credentials go to
+ * the registry and never to the redirect's target.
+ */
+async function pullRedirected(dir: string, registryPort: number, target: RegistryReference, layer: string) {
+  const proxy = await startFaultProxy(registryPort, { storageAuthorization: `Basic ${Buffer.from('alice:secret-1').toString('base64')}` });
+  try {
+    proxy.addFault({ method: 'GET', path: new RegExp(`/blobs/${layer}$`), fault: { kind: 'redirect' }, times: 1 });
+    const store = new DirectoryContentStore(path.join(dir, 'redirected'));
+    const result = await pull(store, { ...target, registry: proxy.host }, { env: bareEnv(dir), auth: { username: 'alice', password: 'secret-1' } });
+    return {
+      digest: result.digest,
+      layerRequests: proxy.log.filter((l) => l.path.endsWith(layer)).map((l) => ({ via: l.via, authorization: l.authorization })),
+    };
+  } finally {
+    await proxy.stop();
+  }
 }
 
 /** A registry with token auth: a small issuer signs JWTs the registry checks against the issuer's certificate. */

@@ -83,7 +83,11 @@ async function listen(server: http.Server): Promise<number> {
   return (server.address() as AddressInfo).port;
 }
 
-export async function startFaultProxy(registryPort: number): Promise<FaultProxy> {
+/**
+ * `storageAuthorization`: what the redirect target adds on its way to the registry, as a
+ * pre-signed storage URL stands for the client's credentials (the client must not send its own).
+ */
+export async function startFaultProxy(registryPort: number, options: { storageAuthorization?: string } = {}): Promise<FaultProxy> {
   const rules: FaultRule[] = [];
   const log: LoggedRequest[] = [];
   const entry = (via: LoggedRequest['via'], req: http.IncomingMessage, fault?: Fault): LoggedRequest => ({
@@ -98,6 +102,7 @@ export async function startFaultProxy(registryPort: number): Promise<FaultProxy>
 
   const storage = http.createServer((req, res) => {
     log.push(entry('storage', req));
+    if (options.storageAuthorization) req.headers.authorization = options.storageAuthorization;
     forward(registryPort, req, res);
   });
   const storagePort = await listen(storage);
