@@ -7,7 +7,7 @@
  */
 import * as crypto from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { RegistryError } from '../../errors/errors';
 import { parseAuthChallenges, type AuthChallenge } from './auth-challenge';
 import { credentialsFor, type RegistryCredentials } from './credentials';
@@ -175,66 +175,97 @@ export class RegistryClient {
   /**
    * The blob's bytes as a stream (not verified here: the content store verifies what it ingests).
    * An interrupted body is resumed with a Range request from the last byte received, up to the
-   * retry limit; `onBytes` sees each chunk's length.
+   * retry limit; `onBytes` sees each chunk's length. Chunks pass straight from the socket to the
+   * consumer, with back-pressure: a pull is bound by the network and the store, not by this.
    */
   openBlob(repository: string, digest: string, size: number, options: { signal?: AbortSignal; onBytes?: (n: number) => void } = {}): Readable {
     const { signal, onBytes } = options;
-    const chunks = async function* (this: RegistryClient): AsyncGenerator<Buffer> {
-      let received = 0;
-      let interruptions = 0;
-      for (;;) {
-        const headers: Record<string, string> = received > 0 ? { range: `bytes=${received}-` } : {};
-        const response = await this.request({
+    const out = new PassThrough({ highWaterMark: 1024 * 1024 });
+    let received = 0;
+    let interruptions = 0;
+    let current: IncomingMessage | undefined;
+    out.on('drain', () => current?.resume());
+    out.on('close', () => current?.destroy());
+    const fail = (error: unknown) => {
+      current?.destroy();
+      current = undefined;
+      out.destroy(error as Error);
+    };
+    const resume = (cause: unknown) => {
+      if (out.destroyed) return;
+      if (++interruptions > this.retry.retries) {
+        fail(new RegistryError(`blob ${digest}: download interrupted ${interruptions} times (${(cause as Error).message})`, 0, { cause }));
+        return;
+      }
+      backOff(this.retry, interruptions, signal).then(fetchRest, fail);
+    };
+    const fetchRest = async () => {
+      let response: IncomingMessage;
+      try {
+        response = await this.request({
           method: 'GET',
           path: `/v2/${repository}/blobs/${digest}`,
-          headers,
+          headers: received > 0 ? { range: `bytes=${received}-` } : {},
           scopes: [pullScope(repository)],
           ok: [200, 206],
           followRedirects: true,
           signal,
         });
-        // A server that ignores Range sends the whole blob again: skip what we have.
-        let skip = received > 0 && response.statusCode === 200 ? received : 0;
-        if (received > 0 && response.statusCode === 206) {
-          const start = /^bytes (\d+)-/.exec(String(response.headers['content-range'] ?? ''));
-          if (!start || Number(start[1]) !== received) {
-            response.destroy();
-            throw new RegistryError(`blob ${digest}: the registry resumed at ${start ? start[1] : 'an unknown offset'}, not at byte ${received}`, 206);
-          }
-        }
-        try {
-          for await (const data of response) {
-            let chunk = data as Buffer;
-            if (skip > 0) {
-              const dropped = Math.min(skip, chunk.length);
-              skip -= dropped;
-              chunk = chunk.subarray(dropped);
-              if (chunk.length === 0) continue;
-            }
-            received += chunk.length;
-            if (received > size) throw new RegistryError(`blob ${digest} is larger than the ${size} bytes its descriptor says`, response.statusCode ?? 0);
-            onBytes?.(chunk.length);
-            yield chunk;
-          }
-        } catch (error) {
-          if (signal?.aborted || !isRetryableNetworkError(error)) throw error;
-          if (++interruptions > this.retry.retries) {
-            throw new RegistryError(`blob ${digest}: download interrupted ${interruptions} times (${(error as Error).message})`, 0, { cause: error });
-          }
-          await backOff(this.retry, interruptions, signal);
-          continue;
-        } finally {
-          response.destroy();
-        }
-        if (received >= size) return;
-        // The body ended cleanly but short: resume too.
-        if (++interruptions > this.retry.retries) {
-          throw new RegistryError(`blob ${digest}: the registry sent ${received} of ${size} bytes`, response.statusCode ?? 0);
-        }
-        await backOff(this.retry, interruptions, signal);
+      } catch (error) {
+        fail(error);
+        return;
       }
-    }.call(this);
-    return Readable.from(chunks, { objectMode: false });
+      if (out.destroyed) {
+        response.destroy();
+        return;
+      }
+      // A server that ignores Range sends the whole blob again: skip what we have.
+      let skip = received > 0 && response.statusCode === 200 ? received : 0;
+      if (received > 0 && response.statusCode === 206) {
+        const start = /^bytes (\d+)-/.exec(String(response.headers['content-range'] ?? ''));
+        if (!start || Number(start[1]) !== received) {
+          response.destroy();
+          fail(new RegistryError(`blob ${digest}: the registry resumed at ${start ? start[1] : 'an unknown offset'}, not at byte ${received}`, 206));
+          return;
+        }
+      }
+      current = response;
+      let settled = false;
+      response.on('data', (data: Buffer) => {
+        let chunk = data;
+        if (skip > 0) {
+          const dropped = Math.min(skip, chunk.length);
+          skip -= dropped;
+          chunk = chunk.subarray(dropped);
+          if (chunk.length === 0) return;
+        }
+        received += chunk.length;
+        if (received > size) {
+          settled = true;
+          fail(new RegistryError(`blob ${digest} is larger than the ${size} bytes its descriptor says`, response.statusCode ?? 0));
+          return;
+        }
+        onBytes?.(chunk.length);
+        if (!out.write(chunk)) response.pause();
+      });
+      response.once('end', () => {
+        if (settled) return;
+        settled = true;
+        current = undefined;
+        if (received >= size) out.end();
+        else resume(new Error(`the registry sent ${received} of ${size} bytes`));
+      });
+      response.on('error', (error) => {
+        if (settled) return;
+        settled = true;
+        current = undefined;
+        if (signal?.aborted) fail(signal.reason);
+        else if (isRetryableNetworkError(error)) resume(error);
+        else fail(error);
+      });
+    };
+    void fetchRest();
+    return out;
   }
 
   /**

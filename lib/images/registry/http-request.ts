@@ -4,6 +4,7 @@
  */
 import * as http from 'node:http';
 import * as https from 'node:https';
+import * as net from 'node:net';
 import { Readable } from 'node:stream';
 
 export interface HttpRequest {
@@ -34,7 +35,7 @@ export function sendHttpRequest(request: HttpRequest): Promise<http.IncomingMess
     };
     const req =
       url.protocol === 'https:'
-        ? https.request(url, { ...options, ca: request.ca, servername: url.hostname })
+        ? https.request(url, { ...options, ca: request.ca, servername: net.isIP(url.hostname) ? undefined : url.hostname })
         : http.request(url, options);
     req.setTimeout(request.idleTimeoutMs, () => {
       const error = new Error(`no reply from ${url.host} in ${request.idleTimeoutMs} ms`) as NodeJS.ErrnoException;
