@@ -236,3 +236,11 @@ describe('TLS with a private CA', () => {
     expect(r.untrustedBlobs).toEqual([]);
   });
 });
+
+test('two processes pulling the same image into one store at once both succeed, the store whole', async () => {
+  const r = await run('twoProcessesPullAtOnce');
+  expect(r.digests).toEqual([r.expectedDigest, r.expectedDigest]);
+  expect(r.compared.stored).toEqual(r.compared.wanted);
+  expect(r.compared.mismatched).toEqual([]);
+  expect(r.compared.leftoverIngest).toEqual([]);
+});

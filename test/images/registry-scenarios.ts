@@ -3,11 +3,13 @@
  * test-network.ts), starts a real docker-registry there, fills it with skopeo from umoci-made
  * layouts, runs the library's pull or push, and returns what the test asserts on as JSON.
  */
+import { execFile } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
+import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
 import { pull, type PullLayerStore, type PullProgress, type RegistryReference } from '../../lib/images/pull';
 import { push } from '../../lib/images/push';
@@ -501,5 +503,26 @@ export async function pullOverTls() {
     } finally {
       await registry.stop();
     }
+  });
+}
+
+/**
+ * Two processes pull the same image into one store at once: both succeed, and the store holds
+ * each blob once, complete and verified, with nothing left in its ingest directory.
+ */
+export async function twoProcessesPullAtOnce() {
+  return withTwoLayerImage(async ({ dir, registry, layout, manifestDigest }) => {
+    const storeRoot = path.join(dir, 'shared-store');
+    const script = path.join(dir, 'pull-once.ts');
+    fs.writeFileSync(
+      script,
+      `import { pull } from ${JSON.stringify(path.resolve(__dirname, '../../lib/images/pull'))};\n` +
+        `import { DirectoryContentStore } from ${JSON.stringify(path.resolve(__dirname, '../support/directory-content-store'))};\n` +
+        `pull(new DirectoryContentStore(${JSON.stringify(storeRoot)}), { registry: ${JSON.stringify(registry.host)}, repository: 'tools/two', tag: 'v1' })` +
+        `.then((r) => console.log(r.digest), (e) => { console.error(e); process.exit(1); });\n`,
+    );
+    const runOne = () => promisify(execFile)(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8' }).then((r) => r.stdout.trim());
+    const digests = await Promise.all([runOne(), runOne()]);
+    return { digests, expectedDigest: manifestDigest, compared: compareWithLayout(new DirectoryContentStore(storeRoot), layout, manifestDigest) };
   });
 }
