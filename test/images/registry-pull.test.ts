@@ -215,6 +215,12 @@ describe('abort and content that does not match its digest', () => {
     expect(r.afterCorrupt.ingest).toEqual([]);
   });
 
+  test('a layer longer than its descriptor says is refused and not stored', () => {
+    expect(r.longLayer).toMatchObject({ ok: false, error: { name: 'RegistryError', message: expect.stringContaining('larger than') } });
+    expect(r.afterLong.blobs).not.toContain(r.bigLayer);
+    expect(r.afterLong.ingest).toEqual([]);
+  });
+
   test('a manifest that does not match the digest asked for is refused before anything is fetched', () => {
     expect(r.swappedManifest).toMatchObject({ ok: false, error: { name: 'RegistryError', message: expect.stringContaining('does not match its digest') } });
     expect(r.afterSwap).toEqual([]);

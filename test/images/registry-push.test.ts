@@ -38,6 +38,11 @@ describe('push, then pull back', () => {
     expect(r.mountedLog).toEqual({ posts: 3, patches: 0, blobPuts: 0, mounts: 3 });
   });
 
+  test('an aborted push rejects with AbortError and leaves no manifest in the registry', () => {
+    expect(r.aborted).toMatchObject({ ok: false, error: { name: 'AbortError' } });
+    expect(r.abortedManifestStatus).toBe(404);
+  });
+
   test('a second push to the same repository finds every blob there and uploads none', () => {
     expect(Object.values(r.again.blobs)).toEqual(['exists', 'exists', 'exists']);
     expect(r.againLog).toEqual({ posts: 0, patches: 0, blobPuts: 0, mounts: 0 });

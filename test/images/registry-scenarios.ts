@@ -398,6 +398,12 @@ export async function abortAndCorruption() {
     const corruptLayer = await outcome(pull(corruptStore, target, { retry: { baseDelayMs: 5 } }));
     const afterCorrupt = { blobs: corruptStore.list(), ingest: fs.readdirSync(corruptStore.ingestDir) };
 
+    // The big layer's bytes with more after them: refused as soon as they pass the size.
+    proxy.addFault({ method: 'GET', path: new RegExp(`/blobs/${big.digest}$`), fault: { kind: 'body', body: crypto.randomBytes(big.size + 4096) }, times: 1 });
+    const longStore = new DirectoryContentStore(path.join(dir, 'long'));
+    const longLayer = await outcome(pull(longStore, target, { retry: { baseDelayMs: 5 } }));
+    const afterLong = { blobs: longStore.list(), ingest: fs.readdirSync(longStore.ingestDir) };
+
     // A manifest asked for by digest whose bytes are another manifest's.
     const otherBytes = fs.readFileSync(blobPath(layout, taggedManifest(layout, 'other').digest));
     proxy.addFault({ method: 'GET', path: new RegExp(`/manifests/${manifestDigest}$`), fault: { kind: 'body', body: otherBytes }, times: 1 });
@@ -413,6 +419,8 @@ export async function abortAndCorruption() {
       resumedCompared: compareWithLayout(abortStore, layout, manifestDigest),
       corruptLayer,
       afterCorrupt,
+      longLayer,
+      afterLong,
       swappedManifest,
       afterSwap: swapStore.list(),
     };
@@ -442,6 +450,12 @@ export async function pushAndPullBack() {
     const mounted = await push(store, pulled.digest, ref(proxy.host, 'copies/mounted', 'v1'), { mountFrom: ['copies/mono'] });
     const mountedLog = uploads(proxy.log.splice(0));
 
+    // An aborted push rejects with the abort and puts no manifest up.
+    const controller = new AbortController();
+    const aborted = await outcome(push(store, pulled.digest, ref(proxy.host, 'copies/aborted', 'v1'), { signal: controller.signal, onProgress: () => controller.abort() }));
+    const abortedManifest = await outcome(pull(new DirectoryContentStore(path.join(dir, 'aborted-check')), ref(registry.host, 'copies/aborted', 'v1')));
+    proxy.log.splice(0);
+
     const again = await push(store, pulled.digest, ref(proxy.host, 'copies/mono', 'v2'));
     const againLog = uploads(proxy.log.splice(0));
 
@@ -462,6 +476,8 @@ export async function pushAndPullBack() {
       chunkedLog,
       mounted,
       mountedLog,
+      aborted,
+      abortedManifestStatus: abortedManifest.ok ? 200 : abortedManifest.error.status,
       again,
       againLog,
       backDigests,

@@ -468,10 +468,15 @@ export class RegistryClient {
   }
 }
 
-/** The error of a TLS handshake with a server that answers in plain HTTP. */
+/**
+ * The error of a TLS handshake with a server that answers in plain HTTP (an error reply that
+ * OpenSSL cannot parse, or a reset). Only asked on the first exchange with a registry that may
+ * use plain HTTP, as docker and podman fall back for those.
+ */
 function speaksNoTls(error: unknown): boolean {
-  const e = error as NodeJS.ErrnoException & { library?: string; reason?: string };
-  return e?.code === 'EPROTO' || e?.code === 'ERR_SSL_WRONG_VERSION_NUMBER' || /wrong version number|packet length too long/i.test(String(e?.reason ?? e?.message ?? ''));
+  const e = error as NodeJS.ErrnoException & { reason?: string };
+  if (e?.code === 'EPROTO' || e?.code === 'ERR_SSL_WRONG_VERSION_NUMBER' || e?.code === 'ECONNRESET') return true;
+  return /wrong version number|packet length too long/i.test(String(e?.reason ?? e?.message ?? ''));
 }
 
 function scopeKey(scopes: string[]): string {
