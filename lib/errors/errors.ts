@@ -183,12 +183,13 @@ function describeErrno(errno: number): string {
 
 /**
  * A registry refused or failed a request (401, 404, 5xx after the retries, a reply that breaks
- * the distribution spec): `status` is the HTTP status, 0 where no reply came (reset, refused).
+ * the distribution spec, a connection that failed for good).
  */
 export class RegistryError extends Error {
   readonly code = 'EREGISTRY';
-  readonly status: number;
-  constructor(message: string, status: number, options?: { cause?: unknown }) {
+  /** The HTTP status, when there was an answer. */
+  readonly status: number | undefined;
+  constructor(message: string, status?: number, options?: ErrorOptions) {
     super(message, options);
     this.name = 'RegistryError';
     this.status = status;

@@ -16,7 +16,7 @@ import { choosePlatformManifest, hostPlatform, parsePlatform, type Platform } fr
 export interface PullContentStore {
   has(digest: string): boolean | Promise<boolean>;
   /** Stores the stream's bytes under `digest` once they hash to it and count `size`; rejects otherwise. */
-  ingest(source: Readable, expected: { digest: string; size: number }, signal?: AbortSignal): Promise<void>;
+  ingest(source: Readable, expected: { digest: string; size: number }, signal?: AbortSignal): Promise<unknown>;
   open(digest: string): Readable;
 }
 
@@ -27,7 +27,7 @@ export interface PullLayerStore {
     chainId: string,
     parentChainId: string | null,
     openBlob: () => Readable,
-    layer: { mediaType: string; diffId: string; digest: string; signal?: AbortSignal },
+    layer: { mediaType: string; diffId: string; digest: string; size: number; maxLayerBytes?: number; signal?: AbortSignal },
   ): Promise<unknown>;
 }
 
@@ -58,11 +58,15 @@ export interface PullOptions extends RegistryClientOptions {
   layers?: PullLayerStore;
   /** Layers downloading at once (default 3, as docker). */
   concurrency?: number;
+  /** Passed to the layer store: the most bytes one layer may unpack to. */
+  maxLayerBytes?: number;
 }
 
 export interface PullResult {
   /** The manifest digest of the platform image. */
   digest: string;
+  /** The manifest's size in bytes. */
+  size: number;
   /** The digest of the index or manifest list the reference named, when it named one. */
   indexDigest?: string;
   manifest: ImageManifest;
@@ -185,6 +189,8 @@ export async function pull(content: PullContentStore, ref: RegistryReference, op
             mediaType: layer.mediaType,
             diffId: diffIds[i],
             digest: layer.digest,
+            size: layer.size,
+            maxLayerBytes: options.maxLayerBytes,
             signal,
           });
         }
@@ -200,7 +206,7 @@ export async function pull(content: PullContentStore, ref: RegistryReference, op
     if (!(await content.has(top.digest))) {
       await content.ingest(Readable.from([top.bytes]), { digest: top.digest, size: top.bytes.length }, signal);
     }
-    return { digest: top.digest, indexDigest, manifest, id: manifest.config.digest, config, diffIds, chainIds: chains };
+    return { digest: top.digest, size: top.bytes.length, indexDigest, manifest, id: manifest.config.digest, config, diffIds, chainIds: chains };
   } catch (error) {
     if (options.signal?.aborted) throw options.signal.reason;
     throw error;

@@ -51,11 +51,11 @@ export async function push(content: PushContentStore, manifestDigest: string, ta
   const { signal, onProgress } = options;
   signal?.throwIfAborted();
   const bytes = await collect(content.open(manifestDigest));
-  if (sha256Digest(bytes) !== manifestDigest) throw new RegistryError(`manifest ${manifestDigest} in the store does not match its digest`, 0);
+  if (sha256Digest(bytes) !== manifestDigest) throw new RegistryError(`manifest ${manifestDigest} in the store does not match its digest`);
   const declared = (JSON.parse(bytes.toString('utf8')) as { mediaType?: unknown }).mediaType;
   // An OCI manifest may leave out its mediaType; its config descriptor makes it one.
   const mediaType = typeof declared === 'string' ? declared : 'application/vnd.oci.image.manifest.v1+json';
-  if (!IMAGE_MANIFEST_MEDIA_TYPES.has(mediaType)) throw new RegistryError(`cannot push a manifest of media type "${mediaType}"`, 0);
+  if (!IMAGE_MANIFEST_MEDIA_TYPES.has(mediaType)) throw new RegistryError(`cannot push a manifest of media type "${mediaType}"`);
   const manifest = parseImageManifest(bytes, mediaType, manifestDigest);
 
   const client = new RegistryClient(target.registry, { ...options, credentials: options.auth ?? options.credentials });

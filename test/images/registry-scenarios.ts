@@ -22,13 +22,14 @@ import { addPlatformIndex, blobPath, buildImage, skopeoPull, skopeoPush, taggedM
 export interface ErrorFacts {
   name: string;
   code?: string;
-  status?: number;
+  /** null where the error has no status (no reply came). */
+  status?: number | null;
   message: string;
 }
 
 function facts(error: unknown): ErrorFacts {
   const e = error as { name: string; code?: string; status?: number; message: string };
-  return { name: e.name, code: e.code, status: e.status, message: e.message };
+  return { name: e.name, code: e.code, status: 'status' in e ? (e.status ?? null) : undefined, message: e.message };
 }
 
 async function outcome<T>(work: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: ErrorFacts }> {

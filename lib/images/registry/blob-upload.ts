@@ -114,7 +114,7 @@ export async function uploadBlob(client: RegistryClient, repository: string, blo
     offset += chunk.length;
     location = locationOf(client, reply.headers.location, 'chunk upload');
   }
-  if (offset !== blob.size) throw new RegistryError(`blob ${blob.digest}: read ${offset} bytes from the store, the manifest says ${blob.size}`, 0);
+  if (offset !== blob.size) throw new RegistryError(`blob ${blob.digest}: read ${offset} bytes from the store, the manifest says ${blob.size}`);
   const done = await client.request({ method: 'PUT', path: withDigest(location, blob.digest), scopes, ok: [201], signal });
   discardBody(done);
   return 'uploaded';

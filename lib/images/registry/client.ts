@@ -194,7 +194,7 @@ export class RegistryClient {
     const resume = (cause: unknown) => {
       if (out.destroyed) return;
       if (++interruptions > this.retry.retries) {
-        fail(new RegistryError(`blob ${digest}: download interrupted ${interruptions} times (${(cause as Error).message})`, 0, { cause }));
+        fail(new RegistryError(`blob ${digest}: download interrupted ${interruptions} times (${(cause as Error).message})`, undefined, { cause }));
         return;
       }
       backOff(this.retry, interruptions, signal).then(fetchRest, fail);
@@ -310,7 +310,7 @@ export class RegistryClient {
           await backOff(this.retry, ++attempt, req.signal);
           continue;
         }
-        throw new RegistryError(`${method} ${url.href}: ${(error as Error).message}${this.certificateHint(error)}`, 0, { cause: error });
+        throw new RegistryError(`${method} ${url.href}: ${(error as Error).message}${this.certificateHint(error)}`, undefined, { cause: error });
       }
       if (onRegistry) this.schemeSettled = true;
       const status = response.statusCode ?? 0;
@@ -440,7 +440,7 @@ export class RegistryClient {
           await backOff(this.retry, ++attempt, signal);
           continue;
         }
-        throw new RegistryError(`token from ${realm.origin}${realm.pathname}: ${(error as Error).message}`, 0, { cause: error });
+        throw new RegistryError(`token from ${realm.origin}${realm.pathname}: ${(error as Error).message}`, undefined, { cause: error });
       }
       const status = response.statusCode ?? 0;
       if (isRetryableStatus(status) && attempt < this.retry.retries) {

@@ -45,7 +45,7 @@ function decodeEntry(file: string, key: string, entry: AuthEntry): RegistryCrede
   if (typeof entry.auth === 'string' && entry.auth !== '') {
     const text = Buffer.from(entry.auth, 'base64').toString('utf8');
     const colon = text.indexOf(':');
-    if (colon < 0) throw new RegistryError(`${file}: the auth of "${key}" is not base64 of "user:password"`, 0);
+    if (colon < 0) throw new RegistryError(`${file}: the auth of "${key}" is not base64 of "user:password"`);
     return { username: text.slice(0, colon), password: text.slice(colon + 1) };
   }
   if (typeof entry.username === 'string' && typeof entry.password === 'string') {
@@ -60,17 +60,17 @@ function readAuths(file: string): Record<string, AuthEntry> | undefined {
     text = fs.readFileSync(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new RegistryError(`cannot read the registry auth file ${file}: ${(error as Error).message}`, 0, { cause: error });
+    throw new RegistryError(`cannot read the registry auth file ${file}: ${(error as Error).message}`, undefined, { cause: error });
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new RegistryError(`the registry auth file ${file} is not JSON: ${(error as Error).message}`, 0, { cause: error });
+    throw new RegistryError(`the registry auth file ${file} is not JSON: ${(error as Error).message}`, undefined, { cause: error });
   }
   const auths = (parsed as { auths?: unknown } | null)?.auths;
   if (auths === undefined) return {};
-  if (typeof auths !== 'object' || auths === null) throw new RegistryError(`${file}: "auths" is not an object`, 0);
+  if (typeof auths !== 'object' || auths === null) throw new RegistryError(`${file}: "auths" is not an object`);
   return auths as Record<string, AuthEntry>;
 }
 
