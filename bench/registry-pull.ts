@@ -82,7 +82,7 @@ function argValue(name: string): string | undefined {
 
 async function main(): Promise<void> {
   if (!process.env.TSC_BENCH_NETNS) {
-    const r = spawnSync('unshare', ['--net', '--', 'sh', '-c', 'ip link set lo up && exec "$@"', 'sh', process.execPath, '--import', 'tsx', __filename, ...process.argv.slice(2)], {
+    const r = spawnSync('unshare', ['--net', '--pid', '--fork', '--kill-child', '--', 'sh', '-c', 'ip link set lo up && exec "$@"', 'sh', process.execPath, '--import', 'tsx', __filename, ...process.argv.slice(2)], {
       stdio: 'inherit',
       env: { ...process.env, TSC_BENCH_NETNS: '1' },
     });

@@ -1,6 +1,6 @@
 /**
  * Runs an exported async function of a test module in a fresh network namespace (only `lo`,
- * up), in its own node process: registries, proxies and clients started there talk over
+ * up) and pid namespace, in its own node process: registries, proxies and clients started there talk over
  * 127.0.0.1 of that namespace and never over the host's network. The function's JSON result
  * comes back; a throw fails with its stack.
  */
@@ -19,7 +19,8 @@ export async function runInTestNetwork<T>(modulePath: string, exportName: string
     fs.writeFileSync(argsFile, JSON.stringify(args));
     const child = spawn(
       'unshare',
-      ['--net', '--', 'sh', '-c', 'ip link set lo up && exec "$@"', 'sh', process.execPath, '--import', 'tsx', RUNNER, modulePath, exportName, argsFile, resultFile],
+      // A pid namespace too: when the run ends or is killed, nothing it started (a registry) outlives it.
+      ['--net', '--pid', '--fork', '--kill-child', '--', 'sh', '-c', 'ip link set lo up && exec "$@"', 'sh', process.execPath, '--import', 'tsx', RUNNER, modulePath, exportName, argsFile, resultFile],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let output = '';
