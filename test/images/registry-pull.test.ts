@@ -74,6 +74,11 @@ describe('basic auth (htpasswd, bcrypt)', () => {
     expect(r[key].blobs).toBe(3);
   });
 
+  test('ping (GET /v2/) passes with credentials and is a 401 RegistryError without', () => {
+    expect(r.pingWithCredentials).toEqual({ ok: true });
+    expect(r.pingAnonymous).toMatchObject({ ok: false, error: { name: 'RegistryError', status: 401 } });
+  });
+
   test('a redirect to another origin gets no Authorization: the credentials stay with the registry', () => {
     expect(r.redirected.digest).toBe(r.expectedDigest);
     expect(r.redirected.layerRequests).toEqual([

@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
 import { pull, type PullLayerStore, type PullProgress, type RegistryReference } from '../../lib/images/pull';
 import { push } from '../../lib/images/push';
+import { RegistryClient } from '../../lib/images/registry/client';
 import { DirectoryContentStore } from '../support/directory-content-store';
 import { startFaultProxy, type FaultProxy, type FaultRule } from '../support/fault-proxy';
 import { makeTestCa, startRegistry, startTokenIssuer, type TestRegistry } from '../support/registry-server';
@@ -202,6 +203,8 @@ export async function pullWithHtpasswd() {
         fromDockerConfig: await attempt({ env: { HOME: dockerHome } }),
         wrongInAuthFile: await attempt({ env: { ...bareEnv(dir), REGISTRY_AUTH_FILE: wrongFile } }),
         redirected: await pullRedirected(dir, registry.port, target, manifestOf(layout, 'v1').layers[0].digest),
+        pingWithCredentials: await outcome(new RegistryClient(registry.host, { env: bareEnv(dir), credentials: { username: 'alice', password: 'secret-1' } }).ping()),
+        pingAnonymous: await outcome(new RegistryClient(registry.host, { env: bareEnv(dir) }).ping()),
       };
     } finally {
       await registry.stop();
