@@ -151,7 +151,13 @@ export async function pull(content: PullContentStore, ref: RegistryReference, op
 
   try {
     await fetchBlob(manifest.config, false);
-    const config = JSON.parse((await collect(content.open(manifest.config.digest))).toString('utf8')) as ImageConfigFile;
+    const configBytes = await collect(content.open(manifest.config.digest));
+    let config: ImageConfigFile;
+    try {
+      config = JSON.parse(configBytes.toString('utf8')) as ImageConfigFile;
+    } catch (error) {
+      throw new RegistryError(`${where}: the image config ${manifest.config.digest} is not JSON`, 200, { cause: error });
+    }
     const diffIds = config.rootfs?.diff_ids;
     if (!Array.isArray(diffIds) || diffIds.length !== manifest.layers.length || diffIds.some((d) => typeof d !== 'string' || !/^sha256:[a-f0-9]{64}$/.test(d))) {
       throw new RegistryError(`${where}: the config's rootfs.diff_ids do not match the manifest's ${manifest.layers.length} layers`, 200);
