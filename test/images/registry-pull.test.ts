@@ -220,6 +220,13 @@ describe('abort and content that does not match its digest', () => {
     expect(r.afterCorrupt.ingest).toEqual([]);
   });
 
+  test('a resume answered with the whole blob (Range ignored) skips the bytes already received', () => {
+    expect(r.noRangeRequests).toEqual(['reset-mid-body', 'ignore-range']);
+    expect(r.noRange).toEqual({ ok: true, digest: r.manifestDigest });
+    expect(r.noRangeCompared.stored).toEqual(r.noRangeCompared.wanted);
+    expect(r.noRangeCompared.mismatched).toEqual([]);
+  });
+
   test('a layer longer than its descriptor says is refused and not stored', () => {
     expect(r.longLayer).toMatchObject({ ok: false, error: { name: 'RegistryError', message: expect.stringContaining('larger than') } });
     expect(r.afterLong.blobs).not.toContain(r.bigLayer);

@@ -402,6 +402,15 @@ export async function abortAndCorruption() {
     const corruptLayer = await outcome(pull(corruptStore, target, { retry: { baseDelayMs: 5 } }));
     const afterCorrupt = { blobs: corruptStore.list(), ingest: fs.readdirSync(corruptStore.ingestDir) };
 
+    // Cut in the middle, then a server that ignores Range: the bytes already there are skipped.
+    const bigPath = new RegExp(`/blobs/${big.digest}$`);
+    proxy.addFault({ method: 'GET', path: bigPath, fault: { kind: 'reset-mid-body', afterBytes: 512 * 1024 }, times: 1 });
+    proxy.addFault({ method: 'GET', path: bigPath, fault: { kind: 'ignore-range' }, times: 1 });
+    proxy.log.splice(0);
+    const noRangeStore = new DirectoryContentStore(path.join(dir, 'no-range'));
+    const noRange = await outcome(pull(noRangeStore, target, { retry: { baseDelayMs: 5 } }));
+    const noRangeRequests = proxy.log.filter((l) => l.path.endsWith(big.digest)).map((l) => l.fault ?? 'ok');
+
     // The big layer's bytes with more after them: refused as soon as they pass the size.
     proxy.addFault({ method: 'GET', path: new RegExp(`/blobs/${big.digest}$`), fault: { kind: 'body', body: crypto.randomBytes(big.size + 4096) }, times: 1 });
     const longStore = new DirectoryContentStore(path.join(dir, 'long'));
@@ -425,6 +434,9 @@ export async function abortAndCorruption() {
       afterCorrupt,
       longLayer,
       afterLong,
+      noRange: noRange.ok ? { ok: true, digest: noRange.value.digest } : noRange,
+      noRangeRequests,
+      noRangeCompared: compareWithLayout(noRangeStore, layout, manifestDigest),
       swappedManifest,
       afterSwap: swapStore.list(),
     };

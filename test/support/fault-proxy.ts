@@ -12,6 +12,8 @@ export type Fault =
   | { kind: 'reset' }
   | { kind: 'reset-mid-body'; afterBytes: number }
   | { kind: 'redirect' }
+  /** Forwards without the Range header, as a server that ignores Range answers (200, whole body). */
+  | { kind: 'ignore-range' }
   /** Forwards, but replaces the reply's body with these bytes (same headers otherwise). */
   | { kind: 'body'; body: Buffer };
 
@@ -123,6 +125,9 @@ export async function startFaultProxy(registryPort: number, options: { storageAu
         return;
       case 'reset-mid-body':
         return forward(registryPort, req, res, fault.afterBytes);
+      case 'ignore-range':
+        delete req.headers.range;
+        return forward(registryPort, req, res);
       case 'body':
         return forward(registryPort, req, res, undefined, fault.body);
       case 'redirect':
