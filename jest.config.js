@@ -13,6 +13,7 @@ const UNIT = [
   'test/cli-unit/**/*.test.ts',
   'test/protocol-unit/**/*.test.ts',
   'test/native-unit/**/*.test.ts',
+  'test/images-unit/**/*.test.ts',
 ];
 // Not unit, though container-free: userns-ranges (it appends to the subordinate id files,
 // which the library does only as root).

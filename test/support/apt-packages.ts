@@ -36,9 +36,39 @@ export function ensureTestAptPackages(): void {
     return;
   }
   console.warn(`installing the missing test packages: ${missing.join(' ')}`);
-  const r = spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-  });
+  const r = withoutServiceStarts(() =>
+    spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    }),
+  );
+  stopPackagedServices();
   if (r.status !== 0) console.warn(`apt-get install failed (status ${r.status}); still missing: ${missingPackages(missing).join(' ')}`);
+}
+
+const POLICY_RC_D = '/usr/sbin/policy-rc.d';
+
+/**
+ * Runs an apt-get with a policy-rc.d that forbids starting services (exit 101), unless the
+ * machine has one already: docker-registry's package would otherwise start a registry on
+ * port 5000 of the host. .ci/run does the same.
+ */
+function withoutServiceStarts<T>(install: () => T): T {
+  if (fs.existsSync(POLICY_RC_D)) return install();
+  fs.writeFileSync(POLICY_RC_D, '#!/bin/sh\n# ts-container tests: no service starts during apt-get\nexit 101\n', { mode: 0o755 });
+  try {
+    return install();
+  } finally {
+    fs.rmSync(POLICY_RC_D, { force: true });
+  }
+}
+
+/** Packaged services the tests start themselves, stopped and disabled where systemd runs them. */
+const TEST_STARTED_SERVICES = ['docker-registry'];
+
+function stopPackagedServices(): void {
+  if (!fs.existsSync('/run/systemd/system')) return;
+  for (const service of TEST_STARTED_SERVICES) {
+    spawnSync('systemctl', ['disable', '--now', `${service}.service`], { stdio: 'ignore' });
+  }
 }

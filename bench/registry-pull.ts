@@ -1,0 +1,106 @@
+/**
+ * Pull throughput from the loopback registry: the library's pull of a multi-layer image of
+ * more than 100 MB (incompressible layers) against `skopeo copy` of the same image into an OCI
+ * layout, interleaved round by round; the issue's target is a ratio of at most 1.
+ *
+ * It measures download + verify into a content store (test/support/directory-content-store.ts,
+ * with ContentStore's contract). The issue's pull benchmark includes unpacking: once the pull is
+ * wired to ImageStore and LayerStore, `pullOnce` below is the one place to change.
+ *
+ * Runs in a network namespace of its own (it re-executes itself under `unshare --net`):
+ *   npx tsx bench/registry-pull.ts [--rounds N] [--layers-mib 28,28,28,28]
+ * measureRegistryPull() is for bench/run.ts, called from inside such a namespace.
+ */
+import { execFile, spawnSync } from 'node:child_process';
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { pull } from '../lib/images/pull';
+import { DirectoryContentStore } from '../test/support/directory-content-store';
+import { startRegistry } from '../test/support/registry-server';
+import { buildImage, skopeoPush } from '../test/support/registry-test-images';
+import { median } from './stats';
+
+export interface RegistryPullResult {
+  imageBytes: number;
+  rounds: number;
+  pullMedianMs: number;
+  skopeoMedianMs: number;
+  /** pull / skopeo: at most 1 meets the target. */
+  ratio: number;
+}
+
+async function timed(work: () => Promise<unknown>): Promise<number> {
+  const start = process.hrtime.bigint();
+  await work();
+  return Number(process.hrtime.bigint() - start) / 1e6;
+}
+
+function pullOnce(registry: string, into: string): Promise<unknown> {
+  return pull(new DirectoryContentStore(into), { registry, repository: 'bench/big', tag: 'v1' });
+}
+
+function skopeoOnce(registry: string, into: string): Promise<unknown> {
+  return promisify(execFile)('skopeo', ['copy', '--quiet', '--src-tls-verify=false', `docker://${registry}/bench/big:v1`, `oci:${into}:v1`]);
+}
+
+export async function measureRegistryPull(rounds = 5, layersMiB = [28, 28, 28, 28]): Promise<RegistryPullResult> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsc-bench-pull-'));
+  const registry = await startRegistry(path.join(dir, 'registry'));
+  try {
+    const layout = path.join(dir, 'layout');
+    buildImage(layout, 'v1', layersMiB.map((mib, i) => ({ [`data/layer-${i}.bin`]: crypto.randomBytes(mib * 1024 * 1024) })));
+    await skopeoPush(layout, 'v1', `${registry.host}/bench/big:v1`);
+    const imageBytes = fs.readdirSync(path.join(layout, 'blobs', 'sha256')).reduce((sum, f) => sum + fs.statSync(path.join(layout, 'blobs', 'sha256', f)).size, 0);
+    const pullMs: number[] = [];
+    const skopeoMs: number[] = [];
+    for (let round = 0; round < rounds; round++) {
+      // Alternate which goes first, so neither always meets a warm page cache.
+      const order = round % 2 === 0 ? ['pull', 'skopeo'] : ['skopeo', 'pull'];
+      for (const which of order) {
+        const into = path.join(dir, `${which}-${round}`);
+        if (which === 'pull') pullMs.push(await timed(() => pullOnce(registry.host, into)));
+        else skopeoMs.push(await timed(() => skopeoOnce(registry.host, into)));
+        fs.rmSync(into, { recursive: true, force: true });
+      }
+    }
+    const pullMedianMs = median(pullMs);
+    const skopeoMedianMs = median(skopeoMs);
+    return { imageBytes, rounds, pullMedianMs, skopeoMedianMs, ratio: pullMedianMs / skopeoMedianMs };
+  } finally {
+    await registry.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function argValue(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+async function main(): Promise<void> {
+  if (!process.env.TSC_BENCH_NETNS) {
+    const r = spawnSync('unshare', ['--net', '--pid', '--fork', '--kill-child', '--', 'sh', '-c', 'ip link set lo up && exec "$@"', 'sh', process.execPath, '--import', 'tsx', __filename, ...process.argv.slice(2)], {
+      stdio: 'inherit',
+      env: { ...process.env, TSC_BENCH_NETNS: '1' },
+    });
+    process.exit(r.status ?? 1);
+  }
+  const rounds = Number(argValue('--rounds') ?? 5);
+  const layers = (argValue('--layers-mib') ?? '28,28,28,28').split(',').map(Number);
+  const r = await measureRegistryPull(rounds, layers);
+  const mb = (r.imageBytes / 1e6).toFixed(1);
+  console.log(`registry pull of ${mb} MB (${layers.length} layers), median of ${r.rounds} rounds:`);
+  console.log(`  ts-container pull  ${r.pullMedianMs.toFixed(0)} ms  (${(r.imageBytes / 1e3 / r.pullMedianMs).toFixed(0)} MB/s)`);
+  console.log(`  skopeo copy        ${r.skopeoMedianMs.toFixed(0)} ms  (${(r.imageBytes / 1e3 / r.skopeoMedianMs).toFixed(0)} MB/s)`);
+  console.log(`  ratio ${r.ratio.toFixed(2)} (target: at most 1.00) ${r.ratio <= 1 ? 'met' : 'NOT met'}`);
+}
+
+if (require.main === module) {
+  main().catch((error) => {
+    console.error(error);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,220 @@
+/**
+ * Pull: an image from a registry into the content store (every blob verified by the store's
+ * ingest before it is visible), then its layers into the layer store, one directory per chain
+ * id. The manifest is ingested last, so a manifest in the store always has its blobs there.
+ * Layers download three at a time; each is unpacked as soon as it and its parent are in.
+ */
+import * as crypto from 'node:crypto';
+import { Readable } from 'node:stream';
+import { RegistryError } from '../errors/errors';
+import { RegistryClient, type RegistryClientOptions } from './registry/client';
+import type { RegistryCredentials } from './registry/credentials';
+import { IMAGE_MANIFEST_MEDIA_TYPES, INDEX_MEDIA_TYPES, parseImageManifest, parseIndex, type BlobDescriptor, type ImageManifest } from './registry/manifest-shapes';
+import { choosePlatformManifest, hostPlatform, parsePlatform, type Platform } from './registry/platform';
+
+/** What a pull needs of the content store (ContentStore has it). */
+export interface PullContentStore {
+  has(digest: string): boolean | Promise<boolean>;
+  /** Stores the stream's bytes under `digest` once they hash to it and count `size`; rejects otherwise. */
+  ingest(source: Readable, expected: { digest: string; size: number }, signal?: AbortSignal): Promise<unknown>;
+  open(digest: string): Readable;
+}
+
+/** What a pull needs of the layer store (LayerStore has it). */
+export interface PullLayerStore {
+  /** Unpacks the layer once under `chainId` on top of `parentChainId`. */
+  ensure(
+    chainId: string,
+    parentChainId: string | null,
+    openBlob: () => Readable,
+    layer: { mediaType: string; diffId: string; digest: string; size: number; maxLayerBytes?: number; signal?: AbortSignal },
+  ): Promise<unknown>;
+}
+
+/** A registry reference, already parsed and normalized (docker.io/library/alpine:3.20). */
+export interface RegistryReference {
+  registry: string;
+  repository: string;
+  tag?: string;
+  digest?: string;
+}
+
+export interface PullProgress {
+  /** The layer's digest. */
+  layer: string;
+  phase: 'download' | 'verify' | 'unpack' | 'done';
+  bytes: number;
+  total: number;
+}
+
+export interface PullOptions extends RegistryClientOptions {
+  onProgress?: (event: PullProgress) => void;
+  signal?: AbortSignal;
+  /** "os/arch[/variant]"; default this machine's. */
+  platform?: string;
+  /** Credentials; default from $REGISTRY_AUTH_FILE or the docker/podman auth files. */
+  auth?: RegistryCredentials;
+  /** Where layers are unpacked; absent: the blobs only. */
+  layers?: PullLayerStore;
+  /** Layers downloading at once (default 3, as docker). */
+  concurrency?: number;
+  /** Passed to the layer store: the most bytes one layer may unpack to. */
+  maxLayerBytes?: number;
+}
+
+export interface PullResult {
+  /** The manifest digest of the platform image. */
+  digest: string;
+  /** The manifest's size in bytes. */
+  size: number;
+  /** The digest of the index or manifest list the reference named, when it named one. */
+  indexDigest?: string;
+  manifest: ImageManifest;
+  /** The config digest: the image id. */
+  id: string;
+  config: ImageConfigFile;
+  /** The diff ids (uncompressed layer digests), bottom first. */
+  diffIds: string[];
+  /** Chain ids, bottom first: the layer store's keys. */
+  chainIds: string[];
+}
+
+/** The parts of the image config file a pull reads (the rest is kept in the store as is). */
+export interface ImageConfigFile {
+  architecture?: string;
+  os?: string;
+  config?: Record<string, unknown>;
+  rootfs?: { type?: string; diff_ids?: string[] };
+  [key: string]: unknown;
+}
+
+/** ChainID(L0) = DiffID(L0); ChainID(Ln) = sha256(ChainID(Ln-1) + " " + DiffID(Ln)) (OCI image spec). */
+export function chainIds(diffIds: string[]): string[] {
+  const ids: string[] = [];
+  for (const diffId of diffIds) {
+    const parent = ids[ids.length - 1];
+    ids.push(parent ? `sha256:${crypto.createHash('sha256').update(`${parent} ${diffId}`).digest('hex')}` : diffId);
+  }
+  return ids;
+}
+
+function describe(ref: RegistryReference): string {
+  return `${ref.registry}/${ref.repository}${ref.digest ? `@${ref.digest}` : `:${ref.tag ?? 'latest'}`}`;
+}
+
+async function collect(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+export async function pull(content: PullContentStore, ref: RegistryReference, options: PullOptions = {}): Promise<PullResult> {
+  const { onProgress, platform } = options;
+  options.signal?.throwIfAborted();
+  const wanted: Platform = platform ? parsePlatform(platform) : hostPlatform();
+  const client = new RegistryClient(ref.registry, { ...options, credentials: options.auth ?? options.credentials });
+  const where = describe(ref);
+  // One failure stops the other downloads: nothing keeps running after pull settles.
+  const stop = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+
+  let top = await client.getManifest(ref.repository, ref.digest ?? ref.tag ?? 'latest', signal);
+  let indexDigest: string | undefined;
+  if (INDEX_MEDIA_TYPES.has(top.mediaType)) {
+    indexDigest = top.digest;
+    const chosen = choosePlatformManifest(parseIndex(top.bytes, where), wanted, where);
+    top = await client.getManifest(ref.repository, chosen.digest, signal);
+  }
+  if (!IMAGE_MANIFEST_MEDIA_TYPES.has(top.mediaType)) {
+    throw new RegistryError(`${where}: unsupported manifest media type "${top.mediaType}"`, 200);
+  }
+  const manifest = parseImageManifest(top.bytes, top.mediaType, where);
+
+  const fetchBlob = async (blob: BlobDescriptor, progress: boolean): Promise<void> => {
+    if (await content.has(blob.digest)) {
+      if (progress) onProgress?.({ layer: blob.digest, phase: 'verify', bytes: blob.size, total: blob.size });
+      return;
+    }
+    let bytes = 0;
+    const report = (n: number) => {
+      bytes += n;
+      if (progress) onProgress?.({ layer: blob.digest, phase: 'download', bytes, total: blob.size });
+    };
+    const source = client.openBlob(ref.repository, blob.digest, blob.size, { signal, onBytes: report });
+    source.once('end', () => progress && onProgress?.({ layer: blob.digest, phase: 'verify', bytes, total: blob.size }));
+    try {
+      await content.ingest(source, { digest: blob.digest, size: blob.size }, signal);
+    } finally {
+      source.destroy();
+    }
+  };
+
+  try {
+    await fetchBlob(manifest.config, false);
+    const configBytes = await collect(content.open(manifest.config.digest));
+    let config: ImageConfigFile;
+    try {
+      config = JSON.parse(configBytes.toString('utf8')) as ImageConfigFile;
+    } catch (error) {
+      throw new RegistryError(`${where}: the image config ${manifest.config.digest} is not JSON`, 200, { cause: error });
+    }
+    const diffIds = config.rootfs?.diff_ids;
+    if (!Array.isArray(diffIds) || diffIds.length !== manifest.layers.length || diffIds.some((d) => typeof d !== 'string' || !/^sha256:[a-f0-9]{64}$/.test(d))) {
+      throw new RegistryError(`${where}: the config's rootfs.diff_ids do not match the manifest's ${manifest.layers.length} layers`, 200);
+    }
+    const chains = chainIds(diffIds);
+
+    // Downloads, a few at a time, in layer order.
+    const downloads: Promise<void>[] = [];
+    const limit = Math.max(1, options.concurrency ?? 3);
+    let running = 0;
+    const waiting: (() => void)[] = [];
+    for (const layer of manifest.layers) {
+      downloads.push(
+        (async () => {
+          if (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+          running++;
+          try {
+            await fetchBlob(layer, true);
+          } finally {
+            running--;
+            waiting.shift()?.();
+          }
+        })(),
+      );
+    }
+    // A rejection is handled by the loop below or by allSettled; never unhandled meanwhile.
+    for (const d of downloads) d.catch(() => {});
+
+    try {
+      for (const [i, layer] of manifest.layers.entries()) {
+        await downloads[i];
+        if (options.layers) {
+          onProgress?.({ layer: layer.digest, phase: 'unpack', bytes: layer.size, total: layer.size });
+          await options.layers.ensure(chains[i], i === 0 ? null : chains[i - 1], () => content.open(layer.digest), {
+            mediaType: layer.mediaType,
+            diffId: diffIds[i],
+            digest: layer.digest,
+            size: layer.size,
+            maxLayerBytes: options.maxLayerBytes,
+            signal,
+          });
+        }
+        onProgress?.({ layer: layer.digest, phase: 'done', bytes: layer.size, total: layer.size });
+      }
+    } catch (error) {
+      stop.abort(error);
+      await Promise.allSettled(downloads);
+      throw error;
+    }
+
+    // Last: the manifest, which makes the image whole in the store.
+    if (!(await content.has(top.digest))) {
+      await content.ingest(Readable.from([top.bytes]), { digest: top.digest, size: top.bytes.length }, signal);
+    }
+    return { digest: top.digest, size: top.bytes.length, indexDigest, manifest, id: manifest.config.digest, config, diffIds, chainIds: chains };
+  } catch (error) {
+    if (options.signal?.aborted) throw options.signal.reason;
+    throw error;
+  }
+}
