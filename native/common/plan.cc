@@ -110,6 +110,10 @@ void apply_entry(Plan& plan, const std::string& key, const std::string& value, c
   else if (key == "rootfs") plan.rootfs = value;
   else if (key == "rootfs.readonly") plan.rootfs_readonly = value == "1";
   else if (key == "rootfs.host") plan.rootfs_is_host = value == "1";
+  else if (key == "rootfs.lower") plan.rootfs_lower.push_back(value);
+  else if (key == "rootfs.upper") plan.rootfs_upper = value;
+  else if (key == "rootfs.work") plan.rootfs_work = value;
+  else if (key == "test.overlay_single_string") plan.overlay_single_string = value == "1";
   else if (key == "mount") {
     MountSpec m;
     m.type = value;
