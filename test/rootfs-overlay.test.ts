@@ -14,7 +14,7 @@ import { sweepStateRoot } from '../lib/state/sweep';
 import { sweepDataRoot } from '../lib/container/writable-layer';
 import { ensureBusyboxRootfs } from './support/busybox-rootfs';
 import { ok, useContainers } from './support/containers';
-import { collect, removeScripts, startScript } from './support/node-script';
+import { collect, removeScripts, runScript, startScript } from './support/node-script';
 import { runCgroupParent, uniqueId } from './support/unique';
 
 const rootfs = ensureBusyboxRootfs();
@@ -208,6 +208,19 @@ test('in a user namespace: container root owns its layer and writes there, the d
   expect(fs.existsSync(path.join(rootfs, 'made-here'))).toBe(false);
   await c.destroy();
   expect(layersLeft()).toEqual([]);
+});
+
+test('a maker that exits without destroying its container takes the layer along', async () => {
+  const roots = { stateRoot: path.join(base, 'exit-state'), dataRoot: path.join(base, 'exit-data') };
+  const result = await runScript(`
+    const c = new Container({ rootfs: ${JSON.stringify(rootfs)}, stateRoot: ${JSON.stringify(roots.stateRoot)},
+      dataRoot: ${JSON.stringify(roots.dataRoot)}, cgroupParent: ${JSON.stringify(runCgroupParent('overlay-exit'))} });
+    const r = await c.spawn(['sh', '-c', 'echo x > /root/x && cat /root/x'], { stdio: 'pipe' }).output();
+    console.log(r.stdout.trim(), require('node:fs').readdirSync(${JSON.stringify(path.join(roots.dataRoot, 'containers'))}).length);
+  `);
+  expect(result).toMatchObject({ code: 0, stdout: 'x 2\n' });
+  expect(layersLeft(roots.dataRoot)).toEqual([]);
+  expect(fs.readdirSync(roots.stateRoot)).toEqual([]);
 });
 
 describe('after a crash', () => {
