@@ -118,6 +118,17 @@ test('a running container sees only its own writes while another writes the same
   await p.wait().catch(() => undefined);
 });
 
+test('a detached container restarted by its monitor keeps its writable layer until deleted', async () => {
+  const c = make({ rootfs, detach: true, restart: 'on-failure:2' });
+  c.spawn(['sh', '-c', 'echo run >> /root/runs; wc -l < /root/runs; exit 1']);
+  let stdout = '';
+  for await (const record of c.logs({ follow: true })) if (record.stream === 'stdout') stdout += record.data.toString();
+  expect(stdout.split('\n').map((l) => l.trim())).toEqual(['1', '2', '3', '']);
+  expect(fs.existsSync(path.join(rootfs, 'root', 'runs'))).toBe(false);
+  await Container.remove(c.id, { stateRoot });
+  expect(layersLeft()).toEqual([]);
+});
+
 test('readonly: true has no writable layer', async () => {
   const c = make({ rootfs, readonly: true });
   const r = await c.spawn(['sh', '-c', 'touch /ts-test'], { stdio: 'pipe' }).output();

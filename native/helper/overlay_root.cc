@@ -83,13 +83,11 @@ int make_overlay_root(const Plan& plan) {
     if (!plan.overlay_single_string) fs = open_overlay_context();
     add_layers_as_one_string(fs.get(), plan, held);
   }
+  // Not "volatile": a detached container restarted by its monitor mounts the same upper layer
+  // again, which overlayfs refuses after a volatile mount.
   if (!plan.rootfs_upper.empty()) {
     set_string(fs.get(), "upperdir", plan.rootfs_upper, std::string(kStep) + " (upper layer " + plan.rootfs_upper + ")");
     set_string(fs.get(), "workdir", plan.rootfs_work, std::string(kStep) + " (work directory " + plan.rootfs_work + ")");
-    // The layer never outlives a crash (the sweep removes it), so nothing is gained by syncing
-    // it: without this, the unmount as the container's last process exits waits for the upper
-    // filesystem to sync (milliseconds on every exit).
-    check(sys_fsconfig(fs.get(), FSCONFIG_SET_FLAG, "volatile", nullptr, 0), std::string(kStep) + " (option volatile)");
   }
   // In a user namespace, overlayfs may not use trusted.* xattrs: it keeps its own in user.overlay.*.
   if (plan.has_namespace("user")) check(sys_fsconfig(fs.get(), FSCONFIG_SET_FLAG, "userxattr", nullptr, 0), kStep);
