@@ -129,6 +129,20 @@ test('a detached container restarted by its monitor keeps its writable layer unt
   expect(layersLeft()).toEqual([]);
 });
 
+test('restore() makes the container again with a fresh writable layer, and the old one is gone', async () => {
+  const c = make({ rootfs, detach: true, command: ['sh', '-c', 'ls /root/mark 2>/dev/null; touch /root/mark'] });
+  await c.spawn().wait();
+  expect(fs.existsSync(path.join(dataRoot, 'containers', c.id, 'upper', 'root', 'mark'))).toBe(true);
+  const again = await Container.restore(c.id, { stateRoot });
+  expect(await again.wait()).toMatchObject({ exitCode: 0 });
+  let stdout = '';
+  for await (const record of again.logs()) if (record.stream === 'stdout') stdout += record.data.toString();
+  expect(stdout).toBe('');
+  expect(layersLeft().sort()).toEqual([c.id, `${c.id}.json`].sort());
+  await again.destroy();
+  expect(layersLeft()).toEqual([]);
+});
+
 test('readonly: true has no writable layer', async () => {
   const c = make({ rootfs, readonly: true });
   const r = await c.spawn(['sh', '-c', 'touch /ts-test'], { stdio: 'pipe' }).output();
