@@ -214,6 +214,17 @@ test('a missing lower layer: a ContainerSetupError naming it, and nothing is lef
   expect(fs.readdirSync(stateRoot)).not.toContain(c.id);
 });
 
+test('a data root that others may write is refused before anything is made in it', async () => {
+  const open = path.join(base, 'open-to-all');
+  fs.mkdirSync(open, { mode: 0o777 });
+  fs.chmodSync(open, 0o777);
+  const c = make({ rootfs, dataRoot: path.join(open, 'data') });
+  const error = await c.spawn(['true'], { stdio: 'ignore' }).wait().then(() => null, (e) => e);
+  expect(error).toMatchObject({ code: 'EUNTRUSTEDSTATEROOT', path: open });
+  expect(fs.readdirSync(open)).toEqual([]);
+  expect(fs.readdirSync(stateRoot)).not.toContain(c.id);
+});
+
 test('image and rootfs together, or rootfsOverlay without a rootfs: a TypeError', () => {
   expect(() => new Container({ rootfs, image: 'alpine:3.20' } as ContainerOptions)).toThrow(
     new TypeError('image: an image is the rootfs: give either image or rootfs, not both'),
