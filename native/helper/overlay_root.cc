@@ -64,6 +64,23 @@ void add_layers_as_one_string(int fs, const Plan& plan, std::vector<UniqueFd>& h
   set_string(fs, "lowerdir", joined, kStep);
 }
 
+// overlayfs marks a volatile mount's work directory (work/incompat/volatile/dirty) and refuses to
+// mount it again while the mark is there, since after a crash the layer may be half written. A
+// layer is mounted again only by the monitor of a container that lived through its exit (a
+// restart); after a crash of the machine the layer is swept, never mounted. So the mark goes.
+void clear_volatile_mark(const std::string& work_dir) {
+  const std::string step = std::string(kStep) + " (work directory " + work_dir + ")";
+  UniqueFd work(open(work_dir.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!work) throw SetupError{step, errno};
+  const struct {
+    const char* name;
+    int flags;
+  } marks[] = {{"work/incompat/volatile/dirty", 0}, {"work/incompat/volatile", AT_REMOVEDIR}, {"work/incompat", AT_REMOVEDIR}};
+  for (const auto& mark : marks) {
+    if (unlinkat(work.get(), mark.name, mark.flags) != 0 && errno != ENOENT) throw SetupError{step, errno};
+  }
+}
+
 UniqueFd open_overlay_context() {
   return UniqueFd(check(sys_fsopen("overlay", FSOPEN_CLOEXEC), std::string(kStep) + " (open overlayfs)"));
 }
@@ -83,11 +100,14 @@ int make_overlay_root(const Plan& plan) {
     if (!plan.overlay_single_string) fs = open_overlay_context();
     add_layers_as_one_string(fs.get(), plan, held);
   }
-  // Not "volatile": a detached container restarted by its monitor mounts the same upper layer
-  // again, which overlayfs refuses after a volatile mount.
   if (!plan.rootfs_upper.empty()) {
     set_string(fs.get(), "upperdir", plan.rootfs_upper, std::string(kStep) + " (upper layer " + plan.rootfs_upper + ")");
     set_string(fs.get(), "workdir", plan.rootfs_work, std::string(kStep) + " (work directory " + plan.rootfs_work + ")");
+    // The layer never outlives a crash of the machine (the sweep removes it): syncing it buys
+    // nothing, and without "volatile" the unmount as the container's last process exits waits
+    // for the upper filesystem to sync, and a sync() in the container syncs the host's disk.
+    clear_volatile_mark(plan.rootfs_work);
+    check(sys_fsconfig(fs.get(), FSCONFIG_SET_FLAG, "volatile", nullptr, 0), std::string(kStep) + " (option volatile)");
   }
   // In a user namespace, overlayfs may not use trusted.* xattrs: it keeps its own in user.overlay.*.
   if (plan.has_namespace("user")) check(sys_fsconfig(fs.get(), FSCONFIG_SET_FLAG, "userxattr", nullptr, 0), kStep);
