@@ -1,12 +1,12 @@
 {
   # One native build: the N-API addon that Node loads, and the single-threaded
   # helper executable that does container setup outside of Node (and, for a
-  # detached container, stays as its monitor). native/ has one folder per
+  # detached container, stays as its monitor), and the native unit tests. native/ has one folder per
   # program plus common/, which both builds compile in; includes name files
   # from native/ ("common/plan.h").
   "target_defaults": {
     "cflags_cc!": ["-fno-exceptions"],
-    "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-Wno-unused-parameter", "-fexceptions"],
+    "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-Wno-unused-parameter", "-fexceptions", "-Werror=switch"],
     "defines": ["_GNU_SOURCE"],
     "include_dirs": ["native"]
   },
@@ -57,6 +57,22 @@
         "native/monitor/run_record.cc"
       ],
       "ldflags": ["-static-libstdc++", "-static-libgcc"]
+    },
+    {
+      # The native unit tests (native/tests/harness.h, no root needed): plan parsing,
+      # reports and run records. test/native-unit runs build/Release/ts-container-native-tests.
+      "target_name": "ts-container-native-tests",
+      "type": "executable",
+      "sources": [
+        "native/common/control_channel.cc",
+        "native/common/plan.cc",
+        "native/monitor/log_writer.cc",
+        "native/monitor/run_record.cc",
+        "native/tests/harness.cc",
+        "native/tests/plan_test.cc",
+        "native/tests/report_test.cc",
+        "native/tests/run_record_test.cc"
+      ]
     }
   ]
 }

@@ -10,7 +10,9 @@
 const UNIT = [
   'test/cgroups-unit/**/*.test.ts',
   'test/seccomp-unit/compiler.test.ts',
-  'test/cli-parse-lifecycle.test.ts',
+  'test/cli-unit/**/*.test.ts',
+  'test/protocol-unit/**/*.test.ts',
+  'test/native-unit/**/*.test.ts',
 ];
 // Not unit, though container-free: userns-ranges (it appends to the subordinate id files,
 // which the library does only as root).
@@ -38,6 +40,8 @@ const containers = {
 module.exports = {
   testTimeout: 60000,
   maxWorkers: 2,
+  // The default summary, then how many tests were skipped and why.
+  reporters: ['default', '<rootDir>/test/support/skip-reporter.js'],
   projects: [
     { displayName: 'unit', testEnvironment: 'node', testMatch: inRoot(UNIT), transform: tsJest('tsconfig.unit.json') },
     {

@@ -2,7 +2,7 @@
  * The lifecycle commands of the `ts-container` CLI end to end, as a user runs them: real
  * detached containers in a state directory of this file's own (--root), each test deleting
  * what it made. Needs root and the built addon and helper. Parsing is tested in
- * cli-parse-lifecycle.test.ts.
+ * cli-unit/parse.test.ts.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -17,9 +17,6 @@ import { CLI_JS, NODE } from './support/cli';
 
 const ROOT = path.resolve(__dirname, '..');
 
-const isRoot = process.getuid?.() === 0;
-const e2e = isRoot ? describe : describe.skip;
-if (!isRoot) console.warn('test/cli-lifecycle.test.ts: not root, skipping the lifecycle CLI tests');
 
 interface CliResult {
   status: number | null;
@@ -112,7 +109,7 @@ describe('exit statuses of the lifecycle commands (no containers)', () => {
   });
 });
 
-e2e('ts-container lifecycle commands (real containers)', () => {
+describe('ts-container lifecycle commands (real containers)', () => {
   const made = new Set<string>();
   /** Remembers an id for cleanup whatever the test's outcome. */
   const track = (name: string): string => {

@@ -178,6 +178,8 @@ describe('a failure during setup: ContainerSetupError naming the step and errno'
     expect(err.code).toBe('ENOENT');
     expect(Math.abs(err.errno)).toBe(os.constants.errno.ENOENT);
     expect(err.message.startsWith(`${err.step}: ENOENT`)).toBe(true);
+    // Classified by the helper's step id (a bind source), not by the step's text.
+    expect(err.message).toContain('The bind mount source does not exist on the host');
     expect(await errorEvent).toBe(err);
     expect(p.pid).toBeUndefined();
     await c.destroy();
@@ -202,6 +204,29 @@ describe('a failure during setup: ContainerSetupError naming the step and errno'
       await c.destroy();
     } finally {
       fs.rmSync(ok, { recursive: true, force: true });
+    }
+    await assertNothingLeft(before);
+  });
+
+  test('a tmpfs on a target that a read-only mount cannot have: EROFS, and what to do', async () => {
+    const source = fs.mkdtempSync(path.join(os.tmpdir(), 'err-ro-'));
+    try {
+      const c = new Container({
+        ...base,
+        mounts: [
+          { type: 'bind', source, target: '/ro', readonly: true },
+          { type: 'tmpfs', target: '/ro/sub' },
+        ],
+      });
+      const err = await failure(() => c.spawn(['true'], { stdio: 'ignore' }).wait());
+      expect(err).toBeInstanceOf(ContainerSetupError);
+      expect({ step: err.step, code: err.code }).toEqual({ step: 'mount /ro/sub', code: 'EROFS' });
+      // Classified by the helper's step id (a mount), not by the step's text.
+      expect(err.message).toContain('so it cannot be created; create it in the rootfs or mount a tmpfs on its parent');
+      expect(fs.readdirSync(source)).toEqual([]);
+      await c.destroy();
+    } finally {
+      fs.rmSync(source, { recursive: true, force: true });
     }
     await assertNothingLeft(before);
   });

@@ -14,10 +14,11 @@ import { Container } from '../lib';
 import { logsCommand } from '../lib/cli/commands/logs';
 import { ControlEscaper } from '../lib/cli/commands/escape-controls';
 import type { CommandIO } from '../lib/cli/commands/common';
-import { parseCommandLine } from '../lib/cli/parse-args';
+import { parseCommandLine } from '../lib/cli/program';
 import { UsageError } from '../lib/cli/usage-error';
 import type { LogRecord } from '../lib/state/types';
 import { CLI_JS, NODE } from './support/cli';
+import { testWhen } from './support/skip';
 
 const ROOT = path.resolve(__dirname, '..');
 const MiB = 1024 * 1024;
@@ -220,7 +221,7 @@ describe('ts-container logs on a terminal', () => {
   });
 
   const hasTmux = spawnSync('tmux', ['-V']).status === 0;
-  (hasTmux ? test : test.skip)('in tmux: the pane title stays, the escapes show as text; --raw lets them through', async () => {
+  testWhen(hasTmux, 'tmux not found (apt-get install tmux)')('in tmux: the pane title stays, the escapes show as text; --raw lets them through', async () => {
     const c = await hostileContainer();
     const socket = `ts-container-logs-test-${process.pid}`;
     const tmux = (...args: string[]): string => {

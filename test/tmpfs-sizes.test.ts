@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Container } from '../lib';
 import { DEFAULT_TMPFS_SIZES } from '../lib/options/defaults';
-import { parseCommandLine } from '../lib/cli/parse-args';
+import { parseCommandLine } from '../lib/cli/program';
 import { ensureBusyboxRootfs } from './support/busybox-rootfs';
 import { useContainers } from './support/containers';
 

@@ -15,6 +15,7 @@ import { ensureBusyboxRootfs } from './support/busybox-rootfs';
 import { useContainers } from './support/containers';
 import { RUN_TAG } from './support/unique';
 import { CLI_JS, NODE } from './support/cli';
+import { describeWhen, testWhen } from './support/skip';
 
 const rootfs = ensureBusyboxRootfs();
 const { make, tempDirs } = useContainers();
@@ -87,9 +88,8 @@ test('what is typed after the program exits, before the session closes, is not r
 }, 20000);
 
 const hasTmux = spawnSync('tmux', ['-V']).status === 0;
-if (!hasTmux) console.warn('test/tty-end.test.ts: tmux not found, skipping the exec -it session test (apt-get install tmux)');
 
-(hasTmux ? test : test.skip)('exec -it returns, with the terminal back as it was, though the program left such processes behind', async () => {
+testWhen(hasTmux, 'tmux not found (apt-get install tmux)')('exec -it returns, with the terminal back as it was, though the program left such processes behind', async () => {
   const ROOT = path.resolve(__dirname, '..');
   const stateRoot = options().stateRoot as string;
   const socket = `ts-container-tty-end-${process.pid}`;

@@ -12,7 +12,8 @@ import * as path from 'node:path';
 import { Container, ContainerStateError } from '../lib';
 import type { ContainerProcess } from '../lib';
 import type { ContainerOptions } from '../lib/options/types';
-import { parseCommandLine, UsageError } from '../lib/cli/parse-args';
+import { parseCommandLine } from '../lib/cli/program';
+import { UsageError } from '../lib/cli/usage-error';
 import { execPlan, runPlan } from '../lib/container/plan';
 import { normalizeProcessOptions } from '../lib/options/validate';
 import { ensureBusyboxRootfs } from './support/busybox-rootfs';
@@ -20,6 +21,7 @@ import { useContainers } from './support/containers';
 import { assertNothingLeft, snapshot } from './support/leftovers';
 import { uniqueId } from './support/unique';
 import { CLI_JS, NODE } from './support/cli';
+import { describeWhen } from './support/skip';
 
 const rootfs = ensureBusyboxRootfs();
 const base: ContainerOptions = { rootfs, readonly: true };
@@ -318,17 +320,16 @@ describe('command line', () => {
     expect((i as { options: object }).options).not.toHaveProperty('tty');
   });
 
-  test('a group of short flags takes only flags without a value', () => {
-    expect(() => parseCommandLine(['run', '-ix', 'sh'])).toThrow(UsageError);
-    expect(() => parseCommandLine(['run', '-ie', 'A=1', 'sh'])).toThrow(/-i: takes no value/);
+  test('a group of short flags: switches, the last of them may take a value (as in exec)', () => {
+    expect(() => parseCommandLine(['run', '-ix', 'sh'])).toThrow(/unknown flag '-x'/);
+    expect(parseCommandLine(['run', '-ie', 'A=1', 'sh'])).toMatchObject({ interactive: true, options: { env: { A: '1' } }, argv: ['sh'] });
+    expect(parseCommandLine(['run', '-iteA=1', 'sh'])).toMatchObject({ interactive: true, options: { tty: true, env: { A: '1' } } });
     expect(() => parseCommandLine(['run', '-it=1', 'sh'])).toThrow(UsageError);
   });
 });
 
-const isRoot = process.getuid?.() === 0;
 const hasTmux = spawnSync('tmux', ['-V']).status === 0;
-const e2e = isRoot && hasTmux ? describe : describe.skip;
-if (!hasTmux) console.warn('test/tty.test.ts: tmux not found, skipping the terminal session test (apt-get install tmux)');
+const e2e = describeWhen(hasTmux, 'tmux not found (apt-get install tmux)');
 
 e2e('ts-container run -it in a real terminal (tmux)', () => {
   const ROOT = path.resolve(__dirname, '..');

@@ -14,7 +14,9 @@ export interface HelperReport {
   terminalFd: number;
   /** errno of the failed step (0 when ok). */
   errno: number;
-  /** The failed step, e.g. "mount /proc" or "exec". */
+  /** The failed step's id (Step in lib/protocol/generated/steps.ts): what a failure is classified by. */
+  stepId: number;
+  /** The failed step as the user reads it, e.g. "mount /proc" or "exec". */
   step: string;
   /** The control channel, when kept open (startHelper's keepChannel); else -1. */
   channelFd?: number;

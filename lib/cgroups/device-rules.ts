@@ -12,6 +12,7 @@
  */
 import { writeCgroupFile } from './cgroup-fs';
 import type { Hierarchies } from './hierarchy';
+import type { PlanEntry } from '../protocol/generated/plan';
 
 /** A rule in the kernel's v1 syntax: type (c, b, a), major:minor (* for any), access (r, w, m). */
 export const DEFAULT_DEVICE_RULES: readonly string[] = [
@@ -50,7 +51,7 @@ export function applyV1DeviceRules(dir: string | undefined): void {
  * host whose cgroup v2 is the only place for them (no v1 `devices` hierarchy; on a hybrid
  * host the v1 rules already apply).
  */
-export function deviceProgramEntries(cgroup2Path: string | undefined, hierarchies: Hierarchies): [string, string][] {
+export function deviceProgramEntries(cgroup2Path: string | undefined, hierarchies: Hierarchies): PlanEntry[] {
   if (!cgroup2Path) return [];
   const onV1 = hierarchies.v1.some((h) => h.controllers.includes('devices'));
   if (onV1 && process.env[TEST_DEVICE_PROGRAM] !== '1') return [];

@@ -4,7 +4,9 @@
  * with the status it returns.
  */
 import { version } from '../../package.json';
-import { EXIT_RUNTIME_ERROR, UsageError, parseCommandLine } from './parse-args';
+import { EXIT_RUNTIME_ERROR } from './parsed';
+import { parseCommandLine } from './program';
+import { UsageError } from './usage-error';
 import { helpText } from './help';
 
 export async function main(args: readonly string[]): Promise<number> {

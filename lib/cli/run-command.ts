@@ -5,7 +5,7 @@
 import { constants as osConstants } from 'node:os';
 import { Container, ContainerSetupError } from '../index';
 import type { ExitStatus, Usage } from '../options/types';
-import { EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, EXIT_RUNTIME_ERROR, type RunCommand } from './parse-args';
+import { EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, EXIT_RUNTIME_ERROR, type RunCommand } from './parsed';
 import { callerTerminalSize, runInteractive } from './terminal-session';
 
 /** Signals that the CLI passes on to the container's main process instead of dying of them. */

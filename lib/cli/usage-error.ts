@@ -1,7 +1,7 @@
 /**
- * The error every command-line parser throws for a bad command line, and the names of the help
- * texts it can point to. In its own file so that the parsers of `run` (parse-args.ts) and of
- * the lifecycle commands (parse-lifecycle.ts) share it without importing each other.
+ * The error parsing throws for a bad command line, and the names of the help texts it can
+ * point to. In its own file so that the parser (program.ts), the declarations it is made from
+ * (definitions/) and the library's checks (library-errors.ts) share it without a cycle.
  */
 
 /** The commands of `ts-container`, each with its own help text. */

@@ -76,7 +76,7 @@ export function attachedContext(root: string, id: string): ContainerContext {
   context.main = new ContainerProcess({
     argv: saved.argv,
     stdio: noStdio(),
-    start: async () => ({ ok: true, pid: main.pid, pidfd, errno: 0, step: '', terminalFd: -1 }),
+    start: async () => ({ ok: true, pid: main.pid, pidfd, errno: 0, stepId: 0, step: '', terminalFd: -1 }),
     reportError: () => new ContainerStoppedError(id, 'attach'),
     watchExit: watchRecordedExit(directory),
     outlivesNode: true,

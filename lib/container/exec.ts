@@ -11,6 +11,7 @@ import { execPlan } from './plan';
 import type { ContainerContext } from './context';
 import { canExec, canExecNow } from './status';
 import { reportError } from './report-error';
+import { Step } from '../protocol/generated/steps';
 
 const ESRCH = 3;
 
@@ -32,8 +33,8 @@ export function exec(context: ContainerContext, argv: string[], options?: Proces
     },
     // The container ended while the helper joined it: a stopped container, not a setup failure.
     reportError: (report) =>
-      (report.step === 'join namespaces' && report.errno === ESRCH) ||
-      (report.step === "open the container's root" && !main.running)
+      (report.stepId === Step.JoinNamespaces && report.errno === ESRCH) ||
+      (report.stepId === Step.OpenContainerRoot && !main.running)
         ? new ContainerStoppedError(context.id, 'exec')
         : reportError(args, report),
     usage: (own, wallMs) => processUsage(own, wallMs, context.oomKills() > oomKillsAtStart),

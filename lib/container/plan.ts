@@ -1,7 +1,7 @@
 /**
- * The plan the helper executes, serialized as NUL-separated "key=value"
- * entries (native/common/plan.h reads them). Repeated keys make lists; "mount=<type>"
- * starts a mount whose "mount.*" keys follow.
+ * The plan the helper executes: entries of the keys declared in protocol/plan-fields.ts,
+ * serialized by the generated serializePlan (native/common/plan.cc reads them). Repeated keys
+ * make lists; "mount=<type>" starts a mount whose "mount.*" keys follow.
  */
 import type { ContainerConfig, NormalizedProcessOptions } from '../options/validate';
 import { MASKED_PATHS, READONLY_PATHS } from '../options/defaults';
@@ -13,14 +13,15 @@ import { helperPauseEntries } from '../state/test-hook';
 import { deviceProgramEntries } from '../cgroups/device-rules';
 import { hostHierarchies } from '../cgroups/hierarchy';
 import { rootfsEntries } from './rootfs-overlay';
+import { serializePlan, type PlanEntry, type PlanValues } from '../protocol/generated/plan';
 
 /** The largest 64-bit value spells RLIM_INFINITY. */
-const UNLIMITED = '18446744073709551615';
+const UNLIMITED = (1n << 64n) - 1n;
 
-export type Entry = [string, string | number | boolean];
+export type Entry = PlanEntry;
 
-function namespacesOf(config: ContainerConfig): string[] {
-  const names = ['pid', 'mount', 'uts', 'ipc', 'cgroup'];
+function namespacesOf(config: ContainerConfig): PlanValues['namespace'][] {
+  const names: PlanValues['namespace'][] = ['pid', 'mount', 'uts', 'ipc', 'cgroup'];
   if (config.network === 'none') names.push('net');
   if (config.userns) names.push('user');
   if (config.timens) names.push('time');
@@ -37,7 +38,7 @@ function processEntries(argv: string[], process: NormalizedProcessOptions, confi
   for (const limit of config.rlimits) {
     const soft = limit.soft === 'unlimited' ? UNLIMITED : limit.soft;
     const hard = limit.hard === 'unlimited' ? UNLIMITED : limit.hard;
-    entries.push(['rlimit', `${limit.name} ${soft} ${hard}`]);
+    entries.push(['rlimit', { name: limit.name, soft, hard }]);
   }
   entries.push(['nonewprivs', true]);
   for (const ns of namespacesOf(config)) entries.push(['namespace', ns]);
@@ -64,13 +65,6 @@ function cgroupEntries(cgroup: CgroupPlan | null, withMounts: boolean): Entry[] 
   return entries;
 }
 
-function serialize(entries: Entry[]): Buffer {
-  const text = entries
-    .map(([key, value]) => `${key}=${typeof value === 'boolean' ? (value ? '1' : '0') : String(value)}`)
-    .join('\0');
-  return Buffer.from(text + '\0', 'utf8');
-}
-
 /**
  * How the first process is started and watched: whether it waits for start() at the
  * state directory's FIFO, and for a detached container what its monitor needs.
@@ -80,7 +74,7 @@ export function lifecycleEntries(config: ContainerConfig, directory: ContainerDi
   if (waitForStart) entries.push(['start.fifo', directory.fifoPath]);
   const lifecycle = config.lifecycle;
   if (!lifecycle.detach) return entries;
-  entries.push(['detach', true], ['monitor.dir', directory.dir], ['monitor.log', directory.logPath]);
+  entries.push(['detach', true], ['state.dir', directory.dir], ['log.path', directory.logPath]);
   entries.push(['log.max_size', lifecycle.log.maxSize], ['log.max_files', lifecycle.log.maxFiles]);
   entries.push(['restart.policy', lifecycle.restart.policy], ['restart.max', lifecycle.restart.maxRetries]);
   for (const dir of cgroup.directories()) entries.push(['cgroup.dir', dir]);
@@ -108,8 +102,8 @@ export function runPlan(
   entries.push(...rootfsEntries(config));
   if (config.userns === 'block') throw new Error('ts-container: internal: the container has no id block yet');
   if (config.userns) {
-    for (const m of config.userns.uidMap) entries.push(['uidmap', `${m.containerId} ${m.hostId} ${m.size}`]);
-    for (const m of config.userns.gidMap) entries.push(['gidmap', `${m.containerId} ${m.hostId} ${m.size}`]);
+    for (const m of config.userns.uidMap) entries.push(['uidmap', { containerId: m.containerId, hostId: m.hostId, size: m.size }]);
+    for (const m of config.userns.gidMap) entries.push(['gidmap', { containerId: m.containerId, hostId: m.hostId, size: m.size }]);
   }
   if (config.timens) {
     entries.push(['time.monotonic', config.timens.monotonicOffset], ['time.boottime', config.timens.boottimeOffset]);
@@ -125,14 +119,14 @@ export function runPlan(
   }
   // The runtime's own tmpfs mounts get these sizes; a path left out gets the kernel's (half of RAM).
   for (const [target, bytes] of Object.entries(config.tmpfsSizes)) {
-    if (bytes !== null) entries.push(['tmpfs.size', `${target} ${bytes}`]);
+    if (bytes !== null) entries.push(['tmpfs.size', { target, bytes }]);
   }
   for (const p of MASKED_PATHS) entries.push(['masked', p]);
   for (const p of READONLY_PATHS) entries.push(['readonly', p]);
   entries.push(['init', config.init]);
   // The first process's terminal is the container's console too.
   if (process.tty) entries.push(['tty.console', true]);
-  return serialize(entries);
+  return serializePlan(entries);
 }
 
 /** The plan for a process that joins a running container. */
@@ -144,7 +138,7 @@ export function execPlan(
   seccomp: PreparedSeccomp | null,
   containerPid: number,
 ): Buffer {
-  return serialize([
+  return serializePlan([
     ['mode', 'exec'],
     ['join.pid', containerPid],
     ...processEntries(argv, process, config),

@@ -2,8 +2,9 @@
 import type { HelperReport } from '../../types/native';
 import { ContainerSetupError, spawnError } from '../errors/errors';
 import { setupHint } from './setup-hints';
+import { Step } from '../protocol/generated/steps';
 
 export function reportError(argv: string[], report: HelperReport): Error {
-  if (report.step === 'exec') return spawnError(argv, report.errno);
-  return new ContainerSetupError(report.step, report.errno, setupHint(report.step, report.errno));
+  if (report.stepId === Step.Exec) return spawnError(argv, report.errno);
+  return new ContainerSetupError(report.step, report.errno, setupHint(report.stepId, report.errno));
 }

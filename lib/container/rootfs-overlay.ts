@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ContainerConfig } from '../options/validate';
 import type { IdMapping } from '../options/types';
+import type { PlanEntry } from '../protocol/generated/plan';
 import { fail } from '../options/option-error';
 import type { StateRecord } from '../state/container-directory';
 import type { ContainerContext } from './context';
@@ -46,8 +47,8 @@ export function checkLowerLayerCount(count: number): void {
 }
 
 /** The plan's rootfs entries: the host's /, a directory bound as it is, or an overlay. */
-export function rootfsEntries(config: ContainerConfig): [string, string | boolean][] {
-  const entries: [string, string | boolean][] = [];
+export function rootfsEntries(config: ContainerConfig): PlanEntry[] {
+  const entries: PlanEntry[] = [];
   const overlay = overlayLayout(config);
   if (overlay) {
     checkLowerLayerCount(overlay.lowerDirs.length);

@@ -34,6 +34,7 @@ import { DirectoryHandle, readTextAsync, removeTree, stateStep } from './state-i
 import { verifyStateRoot, verifyStateRootAsync } from './state-root';
 import { pauseForTest } from './test-hook';
 import { removeWritableLayer } from '../container/writable-layer';
+import { STATE_FILES, type RunRecord } from '../protocol/generated/state-files';
 
 export interface StateRecord {
   version: 1;
@@ -60,20 +61,8 @@ export interface StateRecord {
   makerStartTime: string;
 }
 
-/** run.json: the current or last run. */
-export interface RunRecord {
-  pid: number;
-  startTime: string;
-  startedAt: number | null;
-  finishedAt: number | null;
-  exited: boolean;
-  exitCode: number | null;
-  signal: number | null;
-  restartCount: number;
-  monitorPid: number;
-  monitorStartTime: string;
-  error?: string;
-}
+/** run.json: the current or last run (declared in protocol/state-files.ts; the monitor writes it). */
+export type { RunRecord };
 
 /** The JSON-safe part of what a container was made with: enough to make it again. */
 export interface SavedConfig {
@@ -82,14 +71,14 @@ export interface SavedConfig {
   process: Pick<ProcessOptions, 'env' | 'cwd' | 'user'>;
 }
 
-const STATE = 'state.json';
-const CONFIG = 'config.json';
-const RUN = 'run.json';
-const LOCK = 'lock';
-const WRITE_LOCK = 'write.lock';
-const FIFO = 'exec.fifo';
-const STARTED = 'started';
-const STOP_REQUESTED = 'stop-requested';
+const STATE = STATE_FILES.state;
+const CONFIG = STATE_FILES.config;
+const RUN = STATE_FILES.run;
+const LOCK = STATE_FILES.lock;
+const WRITE_LOCK = STATE_FILES.writeLock;
+const FIFO = STATE_FILES.startFifo;
+const STARTED = STATE_FILES.started;
+const STOP_REQUESTED = STATE_FILES.stopRequested;
 /** Temporary directories of makes in progress start with this (and are never listed). */
 export const MAKING_PREFIX = '.making-';
 /** Directories being removed are renamed to this first (and are never listed). */
@@ -418,7 +407,7 @@ export class ContainerDirectory {
   }
 
   get logPath(): string {
-    return path.join(this.dir, 'container.log');
+    return path.join(this.dir, STATE_FILES.log);
   }
 
   /** Whether the start FIFO is still there: the container waits for start(). */

@@ -1,6 +1,7 @@
 /**
  * A detached container's log, as its monitor writes it (native/monitor/log_writer.cc): frames of
- * "<stdout|stderr|dropped> <unix ms> <length>\n" followed by exactly <length> bytes of output,
+ * "<stdout|stderr|dropped> <unix ms> <length>\n" followed by exactly <length> bytes of output
+ * (the header is declared in protocol/state-files.ts),
  * so any bytes (not only text) come back as they were written, each tagged with its stream.
  * A "dropped" frame's bytes are the decimal count of output bytes the monitor could not write.
  *
@@ -12,6 +13,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { LogOptions, LogRecord } from './types';
+import { LOG_FRAME_HEADER, LOG_FRAME_TERMINATOR } from '../protocol/generated/state-files';
 
 const FOLLOW_POLL_MS = 50;
 
@@ -20,9 +22,9 @@ export function parseFrames(bytes: Buffer): { records: LogRecord[]; used: number
   const records: LogRecord[] = [];
   let offset = 0;
   for (;;) {
-    const newline = bytes.indexOf(0x0a, offset);
+    const newline = bytes.indexOf(LOG_FRAME_TERMINATOR, offset);
     if (newline < 0) break;
-    const header = /^(stdout|stderr|dropped) (\d+) (\d+)$/.exec(bytes.subarray(offset, newline).toString('latin1'));
+    const header = LOG_FRAME_HEADER.exec(bytes.subarray(offset, newline).toString('latin1'));
     if (!header) throw new Error(`log: malformed frame header at byte ${offset}`);
     const length = Number(header[3]);
     const end = newline + 1 + length;

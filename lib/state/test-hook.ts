@@ -8,6 +8,7 @@
  * deterministic). Unset, it costs one property read.
  */
 import * as fs from 'node:fs';
+import type { PlanEntry } from '../protocol/generated/plan';
 
 export type PauseStep =
   | 'directory-made'
@@ -38,7 +39,7 @@ export function pauseForTest(step: PauseStep): void {
 }
 
 /** The plan entries that pause the helper at a step, when a test asks for one. */
-export function helperPauseEntries(): [string, string][] {
+export function helperPauseEntries(): PlanEntry[] {
   const step = process.env[PAUSE_AT];
   const file = process.env[PAUSE_FILE];
   if (!step?.startsWith('helper:') || !file) return [];

@@ -69,6 +69,7 @@ class AwaitHelperWorker : public Napi::AsyncWorker {
     result.Set("terminalFd", Napi::Number::New(env, outcome_.terminal_fd));
     result.Set("channelFd", Napi::Number::New(env, outcome_.channel_fd));
     result.Set("errno", Napi::Number::New(env, outcome_.report.err));
+    result.Set("stepId", Napi::Number::New(env, static_cast<int>(outcome_.report.step_id)));
     result.Set("step", Napi::String::New(env, outcome_.report.step));
     deferred_.Resolve(result);
   }

@@ -294,6 +294,7 @@ HelperOutcome await_helper(const LaunchedHelper& helper, const std::function<voi
     // monitor: a clean exit without a report means the monitor died first.
     if (helper.send_error == EMSGSIZE || helper.send_error == ENOBUFS) {
       // The plan was too big to send: its arguments and environment, as execve's E2BIG.
+      outcome.report.step_id = StepId::Exec;
       outcome.report.step = "exec";
       outcome.report.err = E2BIG;
     } else if (WIFSIGNALED(status)) {

@@ -12,25 +12,30 @@
 
 namespace tsc {
 
-// A report is one line: "ok <pid>" or "error <pid> <errno> <step>".
+// A report is one line (protocol/report-steps.ts): "ok <pid>" or
+// "error <pid> <errno> <step id> <step>".
 std::string encode_report(const Report& report) {
-  if (report.ok) return "ok " + std::to_string(report.pid);
-  return "error " + std::to_string(report.pid) + " " + std::to_string(report.err) + " " + report.step;
+  if (report.ok) return std::string(kReportOk) + " " + std::to_string(report.pid);
+  return std::string(kReportError) + " " + std::to_string(report.pid) + " " + std::to_string(report.err) + " " +
+         std::to_string(static_cast<int>(report.step_id)) + " " + report.step;
 }
 
 bool decode_report(const std::string& text, Report* report) {
-  if (text.rfind("ok ", 0) == 0) {
+  const std::string ok = std::string(kReportOk) + " ", error = std::string(kReportError) + " ";
+  if (text.rfind(ok, 0) == 0) {
     report->ok = true;
-    report->pid = static_cast<pid_t>(atoi(text.c_str() + 3));
+    report->pid = static_cast<pid_t>(atoi(text.c_str() + ok.size()));
     return true;
   }
-  if (text.rfind("error ", 0) != 0) return false;
-  const char* p = text.c_str() + 6;
+  if (text.rfind(error, 0) != 0) return false;
+  const char* p = text.c_str() + error.size();
   char* end = nullptr;
   report->ok = false;
   report->pid = static_cast<pid_t>(strtol(p, &end, 10));
   if (*end != ' ') return false;
   report->err = static_cast<int>(strtol(end + 1, &end, 10));
+  if (*end != ' ') return false;
+  report->step_id = static_cast<StepId>(strtol(end + 1, &end, 10));
   if (*end != ' ') return false;
   report->step = std::string(end + 1);
   return true;
@@ -127,15 +132,16 @@ long receive_message(int socket_fd, std::string* bytes, int* received_fd) {
   return receive_message_from(socket_fd, bytes, received_fd, nullptr, 0);
 }
 
-void write_failure(int pipe_fd, int err, const std::string& step) {
-  std::string message = std::to_string(err) + " " + step;
+// "<errno> <step id> <step>".
+void write_failure(int pipe_fd, int err, StepId step_id, const std::string& step) {
+  std::string message = std::to_string(err) + " " + std::to_string(static_cast<int>(step_id)) + " " + step;
   // One write below PIPE_BUF is atomic; a longer step name is cut.
   if (message.size() > 4000) message.resize(4000);
   ssize_t ignored = write(pipe_fd, message.data(), message.size());
   (void)ignored;
 }
 
-bool read_failure(int pipe_fd, int* err, std::string* step) {
+bool read_failure(int pipe_fd, int* err, StepId* step_id, std::string* step) {
   std::string message;
   char buffer[4096];
   for (;;) {
@@ -147,6 +153,8 @@ bool read_failure(int pipe_fd, int* err, std::string* step) {
   if (message.empty()) return false;
   char* end = nullptr;
   *err = static_cast<int>(strtol(message.c_str(), &end, 10));
+  *step_id = StepId::Unclassified;
+  if (end && *end == ' ') *step_id = static_cast<StepId>(strtol(end + 1, &end, 10));
   *step = (end && *end == ' ') ? std::string(end + 1) : std::string("setup");
   return true;
 }

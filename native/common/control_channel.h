@@ -7,6 +7,8 @@
 
 #include <string>
 
+#include "common/generated/steps.h"
+
 namespace tsc {
 
 // The helper finds its end of the channel at this fd.
@@ -21,7 +23,8 @@ struct Report {
   bool ok = false;
   pid_t pid = -1;       // host pid of the new process (also on failure, when it was cloned)
   int err = 0;          // errno of the failed step
-  std::string step;     // the failed step, e.g. "mount /proc"
+  StepId step_id = StepId::Unclassified;  // what the TypeScript side classifies by
+  std::string step;     // the failed step as the user reads it, e.g. "mount /proc"
 };
 
 std::string encode_report(const Report& report);
@@ -46,8 +49,8 @@ long receive_message_from(int socket_fd, std::string* bytes, int* received_fd, p
 
 // A setup failure inside a cloned process, sent to the helper through a
 // close-on-exec pipe: end of file without a message means exec succeeded.
-void write_failure(int pipe_fd, int err, const std::string& step);
-// Returns true and fills *err and *step when a failure was written.
-bool read_failure(int pipe_fd, int* err, std::string* step);
+void write_failure(int pipe_fd, int err, StepId step_id, const std::string& step);
+// Returns true and fills *err, *step_id and *step when a failure was written.
+bool read_failure(int pipe_fd, int* err, StepId* step_id, std::string* step);
 
 }  // namespace tsc

@@ -3,7 +3,7 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdlib>
+#include <string>
 
 #include "common/setup_error.h"
 
@@ -30,142 +30,106 @@ std::string Plan::runtime_tmpfs_size(const std::string& target) const {
 namespace {
 
 [[noreturn]] void malformed(const std::string& entry) {
-  throw SetupError{"read plan (" + entry.substr(0, 60) + ")", EINVAL};
+  throw SetupError{"read plan (" + entry.substr(0, 60) + ")", EINVAL, StepId::ReadPlan};
 }
 
-unsigned long long to_number(const std::string& text, const std::string& entry) {
-  if (text.empty()) malformed(entry);
-  char* end = nullptr;
-  errno = 0;
-  unsigned long long value = strtoull(text.c_str(), &end, 10);
-  if (errno != 0 || *end != '\0') malformed(entry);
-  return value;
+// Values reach apply_entry checked against their declared type (plan_value_valid):
+// these conversions cannot fail.
+unsigned as_uint(const std::string& value) {
+  unsigned n = 0;
+  parse_plan_uint(value, &n);
+  return n;
 }
 
-long long to_signed(const std::string& text, const std::string& entry) {
-  char* end = nullptr;
-  errno = 0;
-  long long value = strtoll(text.c_str(), &end, 10);
-  if (text.empty() || errno != 0 || *end != '\0') malformed(entry);
-  return value;
+unsigned long long as_uint64(const std::string& value) {
+  unsigned long long n = 0;
+  parse_plan_uint64(value, &n);
+  return n;
 }
 
-std::vector<std::string> split_spaces(const std::string& text) {
-  std::vector<std::string> words;
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t end = text.find(' ', start);
-    if (end == std::string::npos) end = text.size();
-    if (end > start) words.push_back(text.substr(start, end - start));
-    start = end + 1;
-  }
-  return words;
+long long as_int64(const std::string& value) {
+  long long n = 0;
+  parse_plan_int64(value, &n);
+  return n;
 }
 
-IdMap to_id_map(const std::string& value, const std::string& entry) {
-  auto words = split_spaces(value);
-  if (words.size() != 3) malformed(entry);
-  return IdMap{static_cast<unsigned long>(to_number(words[0], entry)),
-               static_cast<unsigned long>(to_number(words[1], entry)),
-               static_cast<unsigned long>(to_number(words[2], entry))};
-}
+bool as_bool(const std::string& value) { return value == "1"; }
 
 // The seccomp program travels as hex: the plan's entries are NUL-separated.
-std::string from_hex(const std::string& hex, const std::string& entry) {
-  if (hex.size() % 2 != 0) malformed(entry);
+std::string from_hex(const std::string& hex) {
+  auto digit = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
   std::string bytes(hex.size() / 2, '\0');
-  for (size_t i = 0; i < bytes.size(); i++) {
-    auto digit = [&](char c) -> int {
-      if (c >= '0' && c <= '9') return c - '0';
-      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-      malformed(entry);
-    };
-    bytes[i] = static_cast<char>(digit(hex[2 * i]) * 16 + digit(hex[2 * i + 1]));
-  }
+  for (size_t i = 0; i < bytes.size(); i++) bytes[i] = static_cast<char>(digit(hex[2 * i]) * 16 + digit(hex[2 * i + 1]));
   return bytes;
 }
 
-MountSpec& current_mount(Plan& plan, const std::string& entry) {
-  if (plan.mounts.empty()) malformed(entry);
-  return plan.mounts.back();
-}
-
-void apply_entry(Plan& plan, const std::string& key, const std::string& value, const std::string& entry) {
-  if (key == "mode") {
-    if (value == "run") plan.mode = PlanMode::Run;
-    else if (value == "exec") plan.mode = PlanMode::Exec;
-    else malformed(entry);
-  } else if (key == "arg") plan.argv.push_back(value);
-  else if (key == "env") plan.env.push_back(value);
-  else if (key == "cwd") plan.cwd = value;
-  else if (key == "uid") plan.uid = static_cast<unsigned>(to_number(value, entry));
-  else if (key == "gid") plan.gid = static_cast<unsigned>(to_number(value, entry));
-  else if (key == "group") plan.groups.push_back(static_cast<unsigned>(to_number(value, entry)));
-  else if (key == "hostname") plan.hostname = value;
-  else if (key == "namespace") plan.namespaces.push_back(value);
-  else if (key == "uidmap") plan.uid_map.push_back(to_id_map(value, entry));
-  else if (key == "gidmap") plan.gid_map.push_back(to_id_map(value, entry));
-  else if (key == "time.monotonic") plan.monotonic_offset = to_signed(value, entry);
-  else if (key == "time.boottime") plan.boottime_offset = to_signed(value, entry);
-  else if (key == "rootfs") plan.rootfs = value;
-  else if (key == "rootfs.readonly") plan.rootfs_readonly = value == "1";
-  else if (key == "rootfs.host") plan.rootfs_is_host = value == "1";
-  else if (key == "rootfs.lower") plan.rootfs_lower.push_back(value);
-  else if (key == "rootfs.upper") plan.rootfs_upper = value;
-  else if (key == "rootfs.work") plan.rootfs_work = value;
-  else if (key == "test.overlay_single_string") plan.overlay_single_string = value == "1";
-  else if (key == "mount") {
-    MountSpec m;
-    m.type = value;
-    if (m.type != "bind" && m.type != "tmpfs") malformed(entry);
-    plan.mounts.push_back(m);
-  } else if (key == "mount.source") current_mount(plan, entry).source = value;
-  else if (key == "mount.target") current_mount(plan, entry).target = value;
-  else if (key == "mount.readonly") current_mount(plan, entry).readonly = value == "1";
-  else if (key == "mount.recursive") current_mount(plan, entry).recursive = value == "1";
-  else if (key == "mount.size") current_mount(plan, entry).size = value;
-  else if (key == "mount.mode") current_mount(plan, entry).mode = value;
-  else if (key == "tmpfs.size") {
-    auto words = split_spaces(value);
-    if (words.size() != 2 || words[0].empty() || words[0][0] != '/') malformed(entry);
-    to_number(words[1], entry);
-    plan.runtime_tmpfs_sizes.emplace_back(words[0], words[1]);
+// No default: with -Werror=switch, a key declared in protocol/plan-fields.ts that has
+// no case here fails the build.
+void apply_entry(Plan& plan, PlanKey key, const std::string& value) {
+  switch (key) {
+    case PlanKey::Mode: plan.mode = value == "exec" ? PlanMode::Exec : PlanMode::Run; return;
+    case PlanKey::Arg: plan.argv.push_back(value); return;
+    case PlanKey::Env: plan.env.push_back(value); return;
+    case PlanKey::Cwd: plan.cwd = value; return;
+    case PlanKey::Uid: plan.uid = as_uint(value); return;
+    case PlanKey::Gid: plan.gid = as_uint(value); return;
+    case PlanKey::Group: plan.groups.push_back(as_uint(value)); return;
+    case PlanKey::Hostname: plan.hostname = value; return;
+    case PlanKey::Namespace: plan.namespaces.push_back(value); return;
+    case PlanKey::Uidmap: plan.uid_map.emplace_back(); decode_id_map(value, &plan.uid_map.back()); return;
+    case PlanKey::Gidmap: plan.gid_map.emplace_back(); decode_id_map(value, &plan.gid_map.back()); return;
+    case PlanKey::TimeMonotonic: plan.monotonic_offset = as_int64(value); return;
+    case PlanKey::TimeBoottime: plan.boottime_offset = as_int64(value); return;
+    case PlanKey::Rootfs: plan.rootfs = value; return;
+    case PlanKey::RootfsReadonly: plan.rootfs_readonly = as_bool(value); return;
+    case PlanKey::RootfsHost: plan.rootfs_is_host = as_bool(value); return;
+    case PlanKey::RootfsLower: plan.rootfs_lower.push_back(value); return;
+    case PlanKey::RootfsUpper: plan.rootfs_upper = value; return;
+    case PlanKey::RootfsWork: plan.rootfs_work = value; return;
+    case PlanKey::TestOverlaySingleString: plan.overlay_single_string = as_bool(value); return;
+    case PlanKey::Mount: plan.mounts.emplace_back(); plan.mounts.back().type = value; return;
+    case PlanKey::MountSource: plan.mounts.back().source = value; return;
+    case PlanKey::MountTarget: plan.mounts.back().target = value; return;
+    case PlanKey::MountReadonly: plan.mounts.back().readonly = as_bool(value); return;
+    case PlanKey::MountRecursive: plan.mounts.back().recursive = as_bool(value); return;
+    case PlanKey::MountSize: plan.mounts.back().size = value; return;
+    case PlanKey::MountMode: plan.mounts.back().mode = value; return;
+    case PlanKey::TmpfsSize: {
+      TmpfsSizeValue size;
+      decode_tmpfs_size(value, &size);
+      plan.runtime_tmpfs_sizes.emplace_back(size.target, std::to_string(size.bytes));
+      return;
+    }
+    case PlanKey::Masked: plan.masked_paths.push_back(value); return;
+    case PlanKey::Readonly: plan.readonly_paths.push_back(value); return;
+    case PlanKey::Cap: plan.capabilities.push_back(value); return;
+    case PlanKey::Rlimit: plan.rlimits.emplace_back(); decode_rlimit(value, &plan.rlimits.back()); return;
+    case PlanKey::Nonewprivs: plan.no_new_privileges = as_bool(value); return;
+    case PlanKey::Init: plan.init = as_bool(value); return;
+    case PlanKey::Cgroup2: plan.cgroup2_path = value; return;
+    case PlanKey::CgroupProcs: plan.cgroup_v1_procs.push_back(value); return;
+    case PlanKey::CgroupPids: plan.cgroup_pids = value; return;
+    case PlanKey::CgroupMount: plan.cgroup_mounts.push_back(value); return;
+    case PlanKey::CgroupDeviceAllow: plan.device_rules.push_back(value); return;
+    case PlanKey::Seccomp: plan.seccomp_program = from_hex(value); return;
+    case PlanKey::SeccompNotify: plan.seccomp_notify = as_bool(value); return;
+    case PlanKey::JoinPid: plan.join_pid = static_cast<pid_t>(as_uint(value)); return;
+    case PlanKey::Tty: plan.tty = as_bool(value); return;
+    case PlanKey::TtyConsole: plan.tty_console = as_bool(value); return;
+    case PlanKey::TtyColumns: plan.tty_columns = static_cast<unsigned short>(as_uint(value)); return;
+    case PlanKey::TtyRows: plan.tty_rows = static_cast<unsigned short>(as_uint(value)); return;
+    case PlanKey::TestPause: plan.test_pause = value; return;
+    case PlanKey::TestPauseFile: plan.test_pause_file = value; return;
+    case PlanKey::StartFifo: plan.start_fifo = value; return;
+    case PlanKey::Detach: plan.detach = as_bool(value); return;
+    case PlanKey::StateDir: plan.state_dir = value; return;
+    case PlanKey::LogPath: plan.log_path = value; return;
+    case PlanKey::LogMaxSize: plan.log_max_size = as_uint64(value); return;
+    case PlanKey::LogMaxFiles: plan.log_max_files = as_uint(value); return;
+    case PlanKey::RestartPolicy: plan.restart_policy = value; return;
+    case PlanKey::RestartMax: plan.restart_max = as_uint(value); return;
+    case PlanKey::CgroupDir: plan.cgroup_dirs.push_back(value); return;
   }
-  else if (key == "masked") plan.masked_paths.push_back(value);
-  else if (key == "readonly") plan.readonly_paths.push_back(value);
-  else if (key == "cap") plan.capabilities.push_back(value);
-  else if (key == "rlimit") {
-    auto words = split_spaces(value);
-    if (words.size() != 3) malformed(entry);
-    plan.rlimits.push_back(Rlimit{words[0], to_number(words[1], entry), to_number(words[2], entry)});
-  } else if (key == "nonewprivs") plan.no_new_privileges = value == "1";
-  else if (key == "init") plan.init = value == "1";
-  else if (key == "cgroup2") plan.cgroup2_path = value;
-  else if (key == "cgroup.procs") plan.cgroup_v1_procs.push_back(value);
-  else if (key == "cgroup.pids") plan.cgroup_pids = value;
-  else if (key == "cgroup.mount") plan.cgroup_mounts.push_back(value);
-  else if (key == "cgroup.device_allow") plan.device_rules.push_back(value);
-  else if (key == "seccomp") plan.seccomp_program = from_hex(value, entry);
-  else if (key == "seccomp.notify") plan.seccomp_notify = value == "1";
-  else if (key == "join.pid") plan.join_pid = static_cast<pid_t>(to_number(value, entry));
-  else if (key == "join.pidfd") plan.join_pidfd = static_cast<int>(to_number(value, entry));
-  else if (key == "tty") plan.tty = value == "1";
-  else if (key == "tty.console") plan.tty_console = value == "1";
-  else if (key == "tty.columns") plan.tty_columns = static_cast<unsigned short>(to_number(value, entry));
-  else if (key == "tty.rows") plan.tty_rows = static_cast<unsigned short>(to_number(value, entry));
-  else if (key == "test.pause") plan.test_pause = value;
-  else if (key == "test.pause_file") plan.test_pause_file = value;
-  else if (key == "start.fifo") plan.start_fifo = value;
-  else if (key == "detach") plan.detach = value == "1";
-  else if (key == "monitor.dir") plan.state_dir = value;
-  else if (key == "monitor.log") plan.log_path = value;
-  else if (key == "log.max_size") plan.log_max_size = to_number(value, entry);
-  else if (key == "log.max_files") plan.log_max_files = static_cast<unsigned>(to_number(value, entry));
-  else if (key == "restart.policy") plan.restart_policy = value;
-  else if (key == "restart.max") plan.restart_max = static_cast<unsigned>(to_number(value, entry));
-  else if (key == "cgroup.dir") plan.cgroup_dirs.push_back(value);
-  else if (key == "cgroup.parent_dir") plan.cgroup_parent_dirs.push_back(value);
-  else malformed(entry);
 }
 
 }  // namespace
@@ -181,7 +145,12 @@ Plan parse_plan(const std::string& bytes) {
     if (entry.empty()) continue;
     size_t eq = entry.find('=');
     if (eq == std::string::npos) malformed(entry);
-    apply_entry(plan, entry.substr(0, eq), entry.substr(eq + 1), entry);
+    const PlanKeyInfo* info = find_plan_key(entry.substr(0, eq));
+    std::string value = entry.substr(eq + 1);
+    if (info == nullptr || !plan_value_valid(info->key, value)) malformed(entry);
+    // A group's member ("mount.target") applies to the last entry that started it ("mount").
+    if (info->group != nullptr && plan.mounts.empty()) malformed(entry);
+    apply_entry(plan, info->key, value);
   }
   if (plan.argv.empty()) malformed("arg");
   return plan;
@@ -193,7 +162,7 @@ std::string read_all(int fd) {
   for (;;) {
     ssize_t n = read(fd, buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw SetupError{"read plan", errno};
+    if (n < 0) throw SetupError{"read plan", errno, StepId::ReadPlan};
     if (n == 0) break;
     out.append(buf, static_cast<size_t>(n));
   }

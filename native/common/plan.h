@@ -1,5 +1,7 @@
 // The plan: everything the helper must do, normalized and validated by the
 // TypeScript layer, sent as NUL-separated "key=value" entries on stdin-like fd.
+// The keys, their value types and encodings are declared once in
+// protocol/plan-fields.ts (generated into common/generated/plan_keys.h).
 // Repeated keys make lists; "mount=<type>" starts a new mount whose
 // "mount.*" keys follow it.
 #pragma once
@@ -9,6 +11,8 @@
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "common/generated/plan_keys.h"
 
 namespace tsc {
 
@@ -24,14 +28,9 @@ struct MountSpec {
   std::string mode;    // tmpfs mode= option, octal
 };
 
-struct IdMap {
-  unsigned long container_id, host_id, size;
-};
-
-struct Rlimit {
-  std::string name;
-  unsigned long long soft, hard;
-};
+// "container host size" (uidmap, gidmap) and "name soft hard" (rlimit), as declared.
+using IdMap = IdMapValue;
+using Rlimit = RlimitValue;
 
 struct Plan {
   PlanMode mode = PlanMode::Run;
@@ -99,8 +98,6 @@ struct Plan {
   unsigned restart_max = 0;           // on-failure: at most this many restarts; 0: no limit
   // The container's cgroup directories, removed by the monitor once the container stops for good.
   std::vector<std::string> cgroup_dirs;
-  // Their default parent ("ts-container"), removed too when no other container is left in it.
-  std::vector<std::string> cgroup_parent_dirs;
   // Fds the addon passed at kFirstOwnerFd and up (flocks marking the container's
   // owner): the monitor holds them while it lives; the container's processes
   // never see them. Their count is the helper's argv[1].
@@ -111,7 +108,7 @@ struct Plan {
   // pidfd of the process the container's first process must not outlive.
   int start_fifo_fd = -1;
   int parent_pidfd = -1;
-  // Fds passed in by the caller (exec: the container's main pidfd).
+  // exec: the container's main pidfd, which the addon passes at kJoinPidfd (no plan key).
   int join_pidfd = -1;
   pid_t join_pid = 0;  // the same process's pid, for its /proc/<pid>/root
 
@@ -122,7 +119,9 @@ struct Plan {
   std::string runtime_tmpfs_size(const std::string& target) const;
 };
 
-// Parses the serialized plan; throws SetupError{"read plan", EINVAL} on a malformed entry.
+// Parses the serialized plan; throws SetupError{"read plan (<entry>)", EINVAL} on an entry
+// whose key is not declared, whose value does not fit its type, or a group member
+// ("mount.target") before its group ("mount").
 Plan parse_plan(const std::string& bytes);
 
 // Reads the whole of fd until EOF.

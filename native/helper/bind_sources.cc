@@ -31,6 +31,7 @@ void prepare_bind_sources(Plan& plan) {
         continue;
       }
       std::string step = bind_step(m);
+      StepScope opening(StepId::MountBindSource);
       int tree = clone_tree(AT_FDCWD, m.source, m.recursive, step);
       plan.bind_tree_fds.push_back(tree);
       // nodev: a device node the container's root makes there cannot be opened.
@@ -58,7 +59,7 @@ void idmap_bind_sources(const Plan& plan, pid_t pid) {
     if (sys_mount_setattr(tree, "", flags, &attr) < 0) {
       int saved = errno;
       // EINVAL: a filesystem of the tree cannot be idmapped (e.g. proc, or a FUSE mount).
-      throw SetupError{"idmap " + bind_step(m), saved};
+      throw SetupError{"idmap " + bind_step(m), saved, StepId::IdmapMount};
     }
   }
 }

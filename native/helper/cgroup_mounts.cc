@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <optional>
 #include <string>
 
 #include "common/setup_error.h"
@@ -24,6 +25,7 @@ const unsigned kLockedDown = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_N
 // root is the container's cgroup), at a fraction of the cost of a mount.
 void bind_cgroup_directory(const std::string& host_dir, int in_fd, const std::string& target, CreateAs create,
                            const std::string& step) {
+  StepScope mounting(StepId::Mount);
   UniqueFd tree(clone_tree(AT_FDCWD, host_dir, false, step));
   set_mount_attrs(tree.get(), kLockedDown | MOUNT_ATTR_RDONLY, 0, false, step);
   attach_in_root(tree.release(), in_fd, target, ResolveOptions{create, true}, step);
@@ -46,8 +48,10 @@ void mount_cgroup_filesystems(const Plan& plan, int sys_mount_fd) {
   // v1 or hybrid: a tmpfs holds one directory per hierarchy, then turns
   // read-only; its directories are made and bound through its own fd.
   const std::string step = "mount /sys/fs/cgroup";
+  std::optional<StepScope> mounting(std::in_place, StepId::Mount);
   int tmpfs = make_filesystem("tmpfs", {{"mode", "755"}, {"size", "64k"}}, kLockedDown, step);
   UniqueFd top(attach_in_root_kept(tmpfs, sys_mount_fd, "/fs/cgroup", ResolveOptions{CreateAs::Nothing, true}, step));
+  mounting.reset();
   for (const auto& spec : plan.cgroup_mounts) {
     auto [subdir, host_dir] = split(spec);
     bind_cgroup_directory(host_dir, top.get(), "/" + subdir, CreateAs::Directory, "mount /sys/fs/cgroup/" + subdir);

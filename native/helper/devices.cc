@@ -64,6 +64,7 @@ void add_device(int dev_fd, const Device& device) {
 static void mount_dev_filesystem(int dev_mount_fd, const char* name, const char* fstype, const FsOptions& options,
                                  unsigned attrs) {
   std::string step = std::string("mount /dev/") + name;
+  StepScope mounting(StepId::Mount);
   attach_in_root(make_filesystem(fstype, options, attrs, step), dev_mount_fd, name,
                  ResolveOptions{CreateAs::Directory, true}, step);
 }

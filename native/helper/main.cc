@@ -68,7 +68,7 @@ pid_t clone_process(unsigned long namespace_flags, int cgroup_fd, int* pidfd, bo
     args.flags |= CLONE_INTO_CGROUP;
     args.cgroup = static_cast<uint64_t>(cgroup_fd);
   }
-  return static_cast<pid_t>(check(sys_clone3(&args), "clone3"));
+  return static_cast<pid_t>(check(sys_clone3(&args), StepId::Clone, "clone3"));
 }
 
 // The cloned process waits on this pipe until its parent (the helper) has
@@ -114,7 +114,7 @@ bool passed_start_gate = false;
 // stderr (the log of a detached container) after start().
 void report_failure(int failure_fd, const SetupError& e) {
   if (!passed_start_gate) {
-    write_failure(failure_fd, e.err, e.step);
+    write_failure(failure_fd, e.err, e.id, e.step);
     return;
   }
   std::string line = "ts-container: " + e.step + ": " + strerror(e.err) + "\n";
@@ -145,7 +145,7 @@ void close_all_but_stdio_and(int keep) {
       load_seccomp(plan);
       seccomp_loaded = true;
     }
-    write_failure(failure_fd, 0, "created");
+    write_failure(failure_fd, 0, StepId::Unclassified, "created");
     failure_fd = -1;
     // While it waits, the process keeps only its stdio and the FIFO: not the
     // control channel (an open one would keep Node waiting for a helper that
@@ -162,7 +162,7 @@ void close_all_but_stdio_and(int keep) {
 }
 
 // The exit status of a program that could not be run after start(), as a shell gives it.
-int exit_status_for(const SetupError& e) { return e.step == "exec" && e.err == ENOENT ? 127 : 126; }
+int exit_status_for(const SetupError& e) { return e.id == StepId::Exec && e.err == ENOENT ? 127 : 126; }
 
 void enter_new_session() {
   // The helper ignores SIGPIPE (a child may close a pipe first); the
@@ -221,7 +221,7 @@ void enter_new_session() {
     if (plan.tty) attach_terminal(plan, kControlFd);
     finish_and_exec(plan, failure_fd);
   } catch (const SetupError& e) {
-    write_failure(failure_fd, e.err, e.step);
+    write_failure(failure_fd, e.err, e.id, e.step);
   }
   _exit(127);
 }
@@ -258,11 +258,13 @@ void await_exec(int failure_read, int child_channel, Report* report) {
     if (fds[0].revents != 0) break;
   }
   int err = 0;
+  StepId step_id = StepId::Unclassified;
   std::string step;
-  // A created process says so ("0 created") and waits for start().
-  if (read_failure(failure_read, &err, &step) && !(err == 0 && step == "created")) {
+  // A created process says so ("0 0 created") and waits for start().
+  if (read_failure(failure_read, &err, &step_id, &step) && !(err == 0 && step == "created")) {
     report->ok = false;
     report->err = err;
+    report->step_id = step_id;
     report->step = step;
   } else {
     report->ok = true;
@@ -320,6 +322,7 @@ int start_process(const Plan& plan, unsigned long namespace_flags, CgroupTargets
     close(channel[0]);
     report->ok = false;
     report->err = e.err;
+    report->step_id = e.id;
     report->step = e.step;
     return pidfd;
   }
@@ -358,9 +361,9 @@ int start_container(Plan& plan, Report* report) {
 
 UniqueFd open_container_root(const Plan& plan) {
   std::string path = "/proc/" + std::to_string(plan.join_pid) + "/root";
-  UniqueFd fd(check(open(path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC), "open the container's root"));
+  UniqueFd fd(check(open(path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC), StepId::OpenContainerRoot, "open the container's root"));
   // The pid may have been reused since the pidfd was taken: the pidfd must still be alive.
-  check(sys_pidfd_send_signal(plan.join_pidfd, 0, 0), "join namespaces");
+  check(sys_pidfd_send_signal(plan.join_pidfd, 0, 0), StepId::JoinNamespaces, "join namespaces");
   return fd;
 }
 
@@ -426,6 +429,7 @@ int main(int argc, char** argv) {
   } catch (const SetupError& e) {
     report.ok = false;
     report.err = e.err;
+    report.step_id = e.id;
     report.step = e.step;
   }
   return send_message(kControlFd, encode_report(report), pidfd) == 0 ? 0 : 1;

@@ -40,7 +40,7 @@ void prepare_time_namespace(long long monotonic_offset, long long boottime_offse
 }
 
 void join_namespaces(int pidfd, unsigned long flags) {
-  check(setns(pidfd, static_cast<int>(flags)), "join namespaces");
+  check(setns(pidfd, static_cast<int>(flags)), StepId::JoinNamespaces, "join namespaces");
 }
 
 }  // namespace tsc

@@ -88,6 +88,7 @@ UniqueFd open_overlay_context() {
 }  // namespace
 
 int make_overlay_root(const Plan& plan) {
+  StepScope mounting(StepId::MountRootfsOverlay);
   const size_t layers = plan.rootfs_lower.size();
   if (layers == 0 || layers > kOverlayMaxLowerLayers) {
     throw SetupError{std::string(kStep) + " (" + std::to_string(layers) + " lower layers; overlayfs stacks 1 to " +

@@ -44,7 +44,7 @@ std::string resolve_program(const Plan& plan) {
     if (access(candidate.c_str(), X_OK) == 0) return candidate;
     first_error = EACCES;
   }
-  throw SetupError{"exec", first_error};
+  throw SetupError{"exec", first_error, StepId::Exec};
 }
 
 void exec_program(const Plan& plan) {
@@ -59,7 +59,7 @@ void exec_program(const Plan& plan) {
   umask(022);
   std::string program = resolve_program(plan);
   execve(program.c_str(), argv.data(), envp.data());
-  throw SetupError{"exec", errno};
+  throw SetupError{"exec", errno, StepId::Exec};
 }
 
 }  // namespace tsc

@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -89,7 +90,11 @@ int attach_host_root(const Plan& plan, const char* staging) {
     throw;
   }
   closedir(dir);
-  int root_tree = make_filesystem("tmpfs", {{"mode", "755"}, {"size", "1m"}}, MOUNT_ATTR_NODEV, "mount the root tmpfs");
+  int root_tree = -1;
+  {
+    StepScope mounting(StepId::Mount);
+    root_tree = make_filesystem("tmpfs", {{"mode", "755"}, {"size", "1m"}}, MOUNT_ATTR_NODEV, "mount the root tmpfs");
+  }
   attach_mount(root_tree, open_directory(staging, "open the staging directory"), "attach the rootfs");
   int root_fd = open_directory(staging, "open the rootfs");
   for (auto& e : entries) {
@@ -119,6 +124,7 @@ void mount_fresh_host_directories(const Plan& plan, int root_fd) {
   const unsigned scratch = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
   if (!plan.rootfs_readonly && plan.runtime_tmpfs_wanted("/tmp")) {
     // (A read-only root gets its /tmp in mount_kernel_filesystems.)
+    StepScope mounting(StepId::Mount);
     attach_in_root(make_filesystem("tmpfs", runtime_tmpfs_options(plan, "/tmp", "1777"), scratch, "mount /tmp"), root_fd,
                    "/tmp", ResolveOptions{CreateAs::Directory, true}, "mount /tmp");
   }
@@ -140,6 +146,7 @@ void mount_fresh_host_directories(const Plan& plan, int root_fd) {
   for (const auto& dir : fresh) {
     if (!plan.runtime_tmpfs_wanted(dir.path)) continue;  // a mount of the caller's replaces it
     std::string step = std::string("mount ") + dir.path;
+    StepScope mounting(StepId::Mount);
     UniqueFd target;
     try {
       // Symlinks are followed inside the new root: /var/run -> /run lands on the fresh /run.
@@ -186,6 +193,8 @@ int attach_overlay_root(const Plan& plan, const char* staging) {
 // `mounts`: what is mounted inside them later goes through their fds.
 void mount_kernel_filesystems(const Plan& plan, int root_fd, KernelMounts& mounts, int pause_dir) {
   const unsigned locked_down = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+  // The steps named "mount ..." report as StepId::Mount; "bind /sys" does not.
+  std::optional<StepScope> mounting(std::in_place, StepId::Mount);
   mounts.attach(make_filesystem("proc", {}, locked_down, "mount /proc"), root_fd, "/proc", "mount /proc");
   pause_until_resumed(plan, pause_dir, "procfs-mounted");
 
@@ -196,21 +205,26 @@ void mount_kernel_filesystems(const Plan& plan, int root_fd, KernelMounts& mount
     // sysfs needs a network namespace owned by the container's user
     // namespace; with the host's network, bind the host's /sys read-only.
     if (e.err != EPERM) throw;
+    StepScope binding(StepId::Unclassified);
     sys_fd = clone_tree(AT_FDCWD, "/sys", true, "bind /sys");
     set_mount_attrs(sys_fd, MOUNT_ATTR_RDONLY | locked_down, 0, true, "bind /sys");
   }
   int sys_mount = mounts.attach(sys_fd, root_fd, "/sys", "mount /sys");
+  mounting.reset();
   pause_until_resumed(plan, pause_dir, "sysfs-mounted");
   mount_cgroup_filesystems(plan, sys_mount);
 
+  mounting.emplace(StepId::Mount);
   int dev_fd = make_filesystem("tmpfs", {{"mode", "755"}, {"size", "65536k"}},
                                MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_STRICTATIME, "mount /dev");
   int dev_mount = mounts.attach(dev_fd, root_fd, "/dev", "mount /dev");
+  mounting.reset();
   pause_until_resumed(plan, pause_dir, "dev-mounted");
   FsOptions shm_options = runtime_tmpfs_options(plan, "/dev/shm", "1777");
   populate_dev(dev_mount, plan.has_namespace("user"), plan.tty && plan.tty_console,
                plan.runtime_tmpfs_wanted("/dev/shm") ? &shm_options : nullptr);
 
+  mounting.emplace(StepId::Mount);
   if (plan.rootfs_readonly && plan.runtime_tmpfs_wanted("/tmp")) {
     mounts.attach(make_filesystem("tmpfs", runtime_tmpfs_options(plan, "/tmp", "1777"), MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
                                   "mount /tmp"),
@@ -228,12 +242,13 @@ void mount_kernel_filesystems(const Plan& plan, int root_fd, KernelMounts& mount
 // cloned (nodev, and idmapped in a user namespace) by the helper before this
 // process was cloned (bind_sources.h).
 void mount_user_mounts(const Plan& plan, int root_fd) {
+  StepScope mounting(StepId::Mount);
   for (size_t i = 0; i < plan.mounts.size(); i++) {
     const MountSpec& m = plan.mounts[i];
     std::string step = "mount " + m.target;
     if (m.type == "bind") {
       int tree = i < plan.bind_tree_fds.size() ? plan.bind_tree_fds[i] : -1;
-      if (tree < 0) throw SetupError{step + " (source " + m.source + ")", EBADF};
+      if (tree < 0) throw SetupError{step + " (source " + m.source + ")", EBADF, StepId::MountBindSource};
       struct stat st;
       if (fstat(tree, &st) != 0) {
         int saved = errno;
@@ -372,7 +387,7 @@ void pivot_into(int root_fd) {
   check(fchdir(root_fd), "chdir into the rootfs");
   // pivot_root(".", "."): the old root ends up stacked on the new one, and is
   // then detached with everything below it, host mounts included.
-  check(sys_pivot_root(".", "."), "pivot_root");
+  check(sys_pivot_root(".", "."), StepId::PivotRoot, "pivot_root");
   check(umount2(".", MNT_DETACH), "detach the old root");
   check(chdir("/"), "chdir /");
 }

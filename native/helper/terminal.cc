@@ -27,6 +27,7 @@ constexpr unsigned kPtmxMajor = 5, kPtmxMinor = 2;
 // exec'd process the container's own.
 int open_master() {
   const std::string step = "allocate a terminal";
+  StepScope allocating(StepId::AllocateTerminal);
   // O_NONBLOCK: whatever the container may have put at /dev/ptmx (a FIFO,
   // say) cannot stall the setup; and the master stays non-blocking for its
   // reader, which drives it from an event loop and must never wait on a full

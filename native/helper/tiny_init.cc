@@ -38,7 +38,7 @@ void run_as_init(const Plan& plan, int failure_fd) {
   sigprocmask(SIG_BLOCK, &all, &previous);
   pid_t program = fork();
   if (program < 0) {
-    write_failure(failure_fd, errno, "fork the program under init");
+    write_failure(failure_fd, errno, StepId::Unclassified, "fork the program under init");
     _exit(127);
   }
   if (program == 0) {
@@ -46,7 +46,7 @@ void run_as_init(const Plan& plan, int failure_fd) {
     try {
       exec_program(plan);
     } catch (const SetupError& e) {
-      write_failure(failure_fd, e.err, e.step);
+      write_failure(failure_fd, e.err, e.id, e.step);
     }
     _exit(127);
   }

@@ -7,14 +7,17 @@
 #include <cerrno>
 #include <cstdio>
 
+#include "common/generated/state_files.h"
 #include "monitor/run_record.h"
 
 namespace tsc {
 
 namespace {
 
+// "<stream> <unix ms> <length>\n", as protocol/state-files.ts declares it.
 std::string frame_header(const char* stream, size_t length) {
-  return std::string(stream) + " " + std::to_string(now_ms()) + " " + std::to_string(length) + "\n";
+  return std::string(stream) + kLogFrameSeparator + std::to_string(now_ms()) + kLogFrameSeparator +
+         std::to_string(length) + kLogFrameTerminator;
 }
 
 }  // namespace
@@ -83,7 +86,7 @@ bool LogWriter::write_frame(const std::string& frame) {
 bool LogWriter::report_dropped() {
   if (dropped_ == 0) return true;
   std::string count = std::to_string(dropped_);
-  if (!write_frame(frame_header("dropped", count.size()) + count)) return false;
+  if (!write_frame(frame_header(kLogStreamDropped, count.size()) + count)) return false;
   dropped_ = 0;
   return true;
 }

@@ -14,6 +14,7 @@
 #include <cstring>
 #include <string>
 
+#include "common/generated/state_files.h"
 #include "common/setup_error.h"
 #include "common/syscalls.h"
 #include "common/test_pause.h"
@@ -127,9 +128,9 @@ Exit watch_run(int pidfd, OutputSources& sources, LogWriter& log, int* maker_cha
       owners[count] = fd;
       count++;
     };
-    add(&sources.out, "stdout");
-    add(&sources.err, "stderr");
-    add(&sources.terminal, "stdout");
+    add(&sources.out, kLogStreamStdout);
+    add(&sources.err, kLogStreamStderr);
+    add(&sources.terminal, kLogStreamStdout);
     int first_output = 0;
     int output_count = count;
     int pidfd_index = count;
@@ -186,7 +187,7 @@ bool stop_requested(const Plan& plan) {
   // A state directory deleted under the container (by hand, then remove --force) means stop:
   // a restart would run a container nobody can find any more.
   if (stat(plan.state_dir.c_str(), &st) != 0) return true;
-  return stat((plan.state_dir + "/stop-requested").c_str(), &st) == 0;
+  return stat((plan.state_dir + "/" + kStateFileStopRequested).c_str(), &st) == 0;
 }
 
 bool should_restart(const Plan& plan, const Exit& exit, unsigned restarts) {
@@ -219,11 +220,7 @@ void remove_cgroups(const Plan& plan) {
     for (const auto& dir : plan.cgroup_dirs) {
       if (rmdir(dir.c_str()) != 0 && errno == EBUSY) busy = true;
     }
-    if (!busy) {
-      // Busy while other containers are in it: then it stays.
-      for (const auto& parent : plan.cgroup_parent_dirs) rmdir(parent.c_str());
-      return;
-    }
+    if (!busy) return;
     struct timespec ts = {0, 10 * 1000 * 1000};
     nanosleep(&ts, nullptr);
   }
@@ -289,6 +286,7 @@ void kill_and_reap(int pidfd) {
   } catch (const SetupError& e) {
     report.ok = false;
     report.err = e.err;
+    report.step_id = e.id;
     report.step = e.step;
   }
   // Node learns the outcome now, and says on the same channel once it has

@@ -9,6 +9,8 @@
 #include <cerrno>
 #include <string>
 
+#include "common/generated/state_files.h"
+
 namespace tsc {
 
 namespace {
@@ -32,19 +34,25 @@ std::string json_string(const std::string& text) {
 
 std::string number_or_null(long long value, bool present) { return present ? std::to_string(value) : "null"; }
 
+// The field names and their order are declared in protocol/state-files.ts (RunRecord on the
+// TypeScript side is generated from the same list).
+std::string field(const char* name, const std::string& json_value, bool first = false) {
+  return (first ? "\"" : ",\"") + std::string(name) + "\":" + json_value;
+}
+
 std::string to_json(const RunRecord& r) {
   std::string json = "{";
-  json += "\"pid\":" + std::to_string(r.pid);
-  json += ",\"startTime\":" + json_string(r.start_time);
-  json += ",\"startedAt\":" + number_or_null(r.started_at_ms, r.started_at_ms >= 0);
-  json += ",\"finishedAt\":" + number_or_null(r.finished_at_ms, r.finished_at_ms >= 0);
-  json += ",\"exited\":" + std::string(r.exited ? "true" : "false");
-  json += ",\"exitCode\":" + number_or_null(r.exit_code, r.exited && r.signal == 0);
-  json += ",\"signal\":" + number_or_null(r.signal, r.exited && r.signal != 0);
-  json += ",\"restartCount\":" + std::to_string(r.restart_count);
-  json += ",\"monitorPid\":" + std::to_string(r.monitor_pid);
-  json += ",\"monitorStartTime\":" + json_string(r.monitor_start_time);
-  if (!r.error.empty()) json += ",\"error\":" + json_string(r.error);
+  json += field(kRunRecordPid, std::to_string(r.pid), true);
+  json += field(kRunRecordStartTime, json_string(r.start_time));
+  json += field(kRunRecordStartedAt, number_or_null(r.started_at_ms, r.started_at_ms >= 0));
+  json += field(kRunRecordFinishedAt, number_or_null(r.finished_at_ms, r.finished_at_ms >= 0));
+  json += field(kRunRecordExited, r.exited ? "true" : "false");
+  json += field(kRunRecordExitCode, number_or_null(r.exit_code, r.exited && r.signal == 0));
+  json += field(kRunRecordSignal, number_or_null(r.signal, r.exited && r.signal != 0));
+  json += field(kRunRecordRestartCount, std::to_string(r.restart_count));
+  json += field(kRunRecordMonitorPid, std::to_string(r.monitor_pid));
+  json += field(kRunRecordMonitorStartTime, json_string(r.monitor_start_time));
+  if (!r.error.empty()) json += field(kRunRecordError, json_string(r.error));
   return json + "}\n";
 }
 
@@ -60,8 +68,8 @@ bool write_all(int fd, const std::string& bytes) {
 }
 
 void write_run_record_locked(const std::string& state_dir, const RunRecord& record) {
-  std::string final_path = state_dir + "/run.json";
-  std::string temporary = state_dir + "/.run.json." + std::to_string(getpid());
+  std::string final_path = state_dir + "/" + kStateFileRun;
+  std::string temporary = state_dir + "/." + kStateFileRun + "." + std::to_string(getpid());
   // O_NOFOLLOW: a link planted in the state directory is never written through.
   int fd = open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
   // The directory may be gone: the container was deleted while it ran.
@@ -75,7 +83,7 @@ void write_run_record_locked(const std::string& state_dir, const RunRecord& reco
 
 void write_run_record(const std::string& state_dir, const RunRecord& record) {
   // Writers of the directory's records go one at a time (the TypeScript side takes it too).
-  int lock_fd = open((state_dir + "/write.lock").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+  int lock_fd = open((state_dir + "/" + kStateFileWriteLock).c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (lock_fd >= 0) {
     while (flock(lock_fd, LOCK_EX) < 0 && errno == EINTR) {
     }

@@ -4,6 +4,7 @@
  */
 import * as fs from 'node:fs';
 import { mergeResources, normalizeResources } from '../../lib/cgroups/resources';
+import { testWhen } from '../support/skip';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -70,8 +71,7 @@ describe('normalizeResources', () => {
   // Any block device the host has (the kernel lists them all in /sys/class/block); on a host
   // with none, the test shows as skipped with its reason instead of passing without asserting.
   const device = blockDevice();
-  const withDevice = device ? test : test.skip;
-  withDevice(`io: weight and throttles by device number${device ? '' : ' (skipped: no block device on this host)'}`, () => {
+  testWhen(device, 'no block device on this host')('io: weight and throttles by device number', () => {
     if (!device) throw new Error('unreachable: skipped without a block device');
     const rdev = fs.statSync(device).rdev;
     const major = Math.floor(rdev / 256) & 0xfff;

@@ -11,7 +11,7 @@ import { ContainerCgroup } from '../../lib/cgroups/container-cgroup';
 import { normalizeResources } from '../../lib/cgroups/resources';
 import type { Hierarchies } from '../../lib/cgroups/hierarchy';
 import { DEFAULT_PIDS_LIMIT } from '../../lib/options/defaults';
-import { parseCommandLine } from '../../lib/cli/parse-args';
+import { parseCommandLine } from '../../lib/cli/program';
 import { cgroupTestFile, collect, eventually, hostCgroupDir, insideCgroupFile, onV1, readHostCgroupFile } from './support';
 
 const { parent, make } = cgroupTestFile('default-pids');

@@ -13,6 +13,7 @@ import { ContainerDirectory } from '../../lib/state/container-directory';
 import { killAndRemoveCgroups } from '../../lib/state/sweep';
 import { eventually, hierarchies, onV1, pidAlive, procsOf, rootfs, sleep } from './support';
 import { RUN_TAG } from '../support/unique';
+import { testWhen } from '../support/skip';
 
 let stateRoot: string;
 const tag = `tsc-force-${RUN_TAG}`;
@@ -85,7 +86,7 @@ test('a container whose state file is unreadable: remove --force ends its cgroup
 });
 
 // Processes frozen by the v1 freezer cannot die until thawed: their cgroup stays busy.
-(onV1('freezer') ? test : test.skip)('waiting for killed processes to leave their cgroup lets the event loop run', async () => {
+testWhen(onV1('freezer'), 'needs the v1 freezer')('waiting for killed processes to leave their cgroup lets the event loop run', async () => {
   const c = new Container({ id: `${tag}-frozen`, rootfs, readonly: true, stateRoot });
   const p = c.spawn(['sleep', '1000'], { stdio: 'ignore' });
   await p.started;

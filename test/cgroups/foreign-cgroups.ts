@@ -10,12 +10,14 @@ import { hierarchies } from './support';
 /** Makes `rel` (and missing parents) in every hierarchy, v1 cpuset filled from its parent. */
 export function makeCgroupEverywhere(rel: string): string[] {
   const dirs: string[] = [];
-  for (const { hierarchy } of hierarchies()) {
+  for (const { label, hierarchy } of hierarchies()) {
     const dir = path.join(hierarchy.mount, rel);
     const missing: string[] = [];
     for (let d = dir; d !== hierarchy.mount && !fs.existsSync(d); d = path.dirname(d)) missing.unshift(d);
     for (const d of missing) {
       fs.mkdirSync(d);
+      // Only a v1 cpuset starts empty; a v2 child's cpuset files (when enabled) are its own.
+      if (label === 'unified') continue;
       for (const file of ['cpuset.cpus', 'cpuset.mems']) {
         if (fs.existsSync(path.join(d, file))) fs.writeFileSync(path.join(d, file), fs.readFileSync(path.join(path.dirname(d), file), 'utf8').trim());
       }

@@ -12,6 +12,7 @@ import { Container } from '../../lib';
 import { collect, removeScripts, startScript } from '../support/node-script';
 import { eventually, hierarchies, onV1, rootfs } from './support';
 import { RUN_TAG } from '../support/unique';
+import { testWhen } from '../support/skip';
 
 const parent = `/tsc-test-sweep-bg-${RUN_TAG}`;
 let stateRoot: string;
@@ -31,7 +32,7 @@ function leftoverDirs(): string[] {
     .filter((d) => fs.existsSync(d));
 }
 
-(onV1('freezer') ? test : test.skip)('the first spawn of a process resolves while the sweep still waits; the sweep then ends the leftover', async () => {
+testWhen(onV1('freezer'), 'needs the v1 freezer')('the first spawn of a process resolves while the sweep still waits; the sweep then ends the leftover', async () => {
   const dying = startScript(`
     const c = new Container({ id: 'left-behind', rootfs: ${JSON.stringify(rootfs)}, readonly: true, stateRoot: ${JSON.stringify(stateRoot)}, cgroupParent: ${JSON.stringify(parent)} });
     await c.spawn(['sleep', '1000'], { stdio: 'ignore' }).started;

@@ -12,14 +12,11 @@ import { compileResolved, rulesForArch, TABLES, AUDIT_ARCH, SOCKETCALL, IPC } fr
 import type { Arch, Cond, ResolvedProfile, Rule } from '../../lib/seccomp/resolve';
 import { runBpf } from '../support/bpf-interpreter';
 import { LOOPS } from '../support/loops';
+import { describeWhen, testWhen } from '../support/skip';
 
 const HARNESS_SRC = join(__dirname, '../support/libseccomp-harness.c');
 const haveLibseccomp = existsSync('/usr/include/seccomp.h');
-if (!haveLibseccomp) {
-  // eslint-disable-next-line no-console
-  console.warn('seccomp differential test SKIPPED: libseccomp-dev is not installed (apt-get install libseccomp-dev)');
-}
-const maybe = haveLibseccomp ? describe : describe.skip;
+const maybe = describeWhen(haveLibseccomp, 'libseccomp-dev is not installed (apt-get install libseccomp-dev)');
 
 const DOCKER_CAPS = [
   'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETGID',
@@ -197,7 +194,7 @@ maybe('seccomp compiler vs libseccomp', () => {
   });
 
   const podman = '/usr/share/containers/seccomp.json';
-  (existsSync(podman) ? test : test.skip)("Podman's seccomp.json, resolved for the default capabilities", () => {
+  testWhen(existsSync(podman), 'podman is not installed (no /usr/share/containers/seccomp.json)')("Podman's seccomp.json, resolved for the default capabilities", () => {
     const profile = validateSeccompOption(JSON.parse(readFileSync(podman, 'utf8'))) as DockerSeccompProfile;
     const p = withoutUnknown(resolveProfile(profile, CTX));
     expect(compare(p, 3)).toBeGreaterThan(1000);

@@ -14,6 +14,7 @@
 import * as fs from 'node:fs';
 import { DEFAULT_DEVICE_RULES } from '../../lib/cgroups/device-rules';
 import { cleanup, make, rootfsCopy, sh, tempDir } from './support';
+import { testWhen } from '../support/skip';
 
 afterEach(cleanup);
 
@@ -86,7 +87,7 @@ function deviceRuleTests(): void {
 describe('device cgroup (runc default rules)', () => {
   deviceRuleTests();
 
-  (onV1 ? test : test.skip)('the container has its own v1 devices cgroup holding the default rules', async () => {
+  testWhen(onV1, 'needs a v1 devices hierarchy')('the container has its own v1 devices cgroup holding the default rules', async () => {
     const r = await sh({ rootfs: rootfsCopy('devices-list') }, 'cat /sys/fs/cgroup/devices/devices.list');
     expect(r.exitCode).toBe(0);
     expect(r.stdout.trim().split('\n').sort()).toEqual([...DEFAULT_DEVICE_RULES].sort());
@@ -123,5 +124,5 @@ describe('device cgroup as a BPF program (cgroup v2), on this host\'s cgroup2 mo
       expect(stdout).toBe('refused\n'.repeat(4));
       expect(await c.state()).toMatchObject({ status: 'stopped', restartCount: 3 });
     });
-  } else test.skip('needs a hybrid host (the v2 host runs the tests above with the program)', () => undefined);
+  } else testWhen(false, 'needs a hybrid host; a v2 host runs the rules above with the program by default')('the device rules as a program beside v1', () => undefined);
 });

@@ -3,7 +3,7 @@
  * container, and how a failure becomes a message and an exit status.
  */
 import { Container } from '../../container/container';
-import { EXIT_RUNTIME_ERROR } from '../parse-args';
+import { EXIT_RUNTIME_ERROR } from '../parsed';
 
 /**
  * The exit status when the container named does not exist or is in the wrong state for the

@@ -4,7 +4,7 @@
  * `start`; run -d starts it too, so that its failure to exec is reported here (127, 126).
  */
 import { Container } from '../../container/container';
-import type { RunCommand } from '../parse-args';
+import type { RunCommand } from '../parsed';
 import { describeFailure } from '../run-command';
 import { defaultIO, report, type CommandIO } from './common';
 import { reportStartFailure } from './start';

@@ -6,7 +6,7 @@
 import { Container } from '../../container/container';
 import { ContainerStateError } from '../../errors/errors';
 import type { ContainerStatus } from '../../state/types';
-import type { DeleteCommand } from '../parse-lifecycle';
+import type { DeleteCommand } from '../parsed';
 import { forEachId, openContainer, type CommandIO } from './common';
 
 /** States whose processes would die with the delete. A created container has not run yet: runc deletes it. */

@@ -4,7 +4,7 @@
  */
 import type { ProcessOptions } from '../../options/types';
 import type { ContainerProcess } from '../../process/container-process';
-import type { ExecCommand } from '../parse-lifecycle';
+import type { ExecCommand } from '../parsed';
 import { exitCodeOf, FORWARDED_SIGNALS } from '../run-command';
 import { callerTerminalSize, runInteractive } from '../terminal-session';
 import { openContainer, type CommandIO } from './common';

@@ -2,7 +2,7 @@
  * Runs a parsed lifecycle command. Loaded by main.ts only for these commands, so that parsing
  * and --help never load the native addon.
  */
-import type { LifecycleCommand } from '../parse-lifecycle';
+import type { LifecycleCommand } from '../parsed';
 import { defaultIO, type CommandIO } from './common';
 import { deleteCommand } from './delete';
 import { execCommand } from './exec';

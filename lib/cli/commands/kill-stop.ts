@@ -3,7 +3,7 @@
  * or the polite ending (SIGTERM, then SIGKILL after the timeout). Each prints the id, as docker's do.
  */
 import { ContainerStateError } from '../../errors/errors';
-import type { KillCommand, StopCommand } from '../parse-lifecycle';
+import type { KillCommand, StopCommand } from '../parsed';
 import { forEachId, openContainer, reportFailure, type CommandIO } from './common';
 
 export async function killCommand(cmd: KillCommand, io: CommandIO): Promise<number> {

@@ -1,8 +1,8 @@
 /** `ts-container list` (`ls`): every container of the state directory, as a table, JSON or ids. */
 import { Container } from '../../container/container';
 import type { ContainerListEntry } from '../../state/types';
-import type { ListCommand } from '../parse-lifecycle';
-import { EXIT_RUNTIME_ERROR } from '../parse-args';
+import type { ListCommand } from '../parsed';
+import { EXIT_RUNTIME_ERROR } from '../parsed';
 import { report, type CommandIO } from './common';
 import { formatContainerList } from './format';
 

@@ -1,6 +1,6 @@
 /** `ts-container logs [-f] [--raw] ID`: a detached container's output, each record to the stream it came from. */
 import { constants as osConstants } from 'node:os';
-import type { LogsCommand } from '../parse-lifecycle';
+import type { LogsCommand } from '../parsed';
 import { onInterrupt, openContainer, report, reportFailure, type CommandIO, type Output } from './common';
 import { ControlEscaper } from './escape-controls';
 

@@ -1,5 +1,5 @@
 /** `ts-container pause ID` and `resume ID`: freeze and thaw the container's cgroup. */
-import type { PauseResumeCommand } from '../parse-lifecycle';
+import type { PauseResumeCommand } from '../parsed';
 import { openContainer, reportFailure, type CommandIO } from './common';
 
 export async function pauseResumeCommand(cmd: PauseResumeCommand, io: CommandIO): Promise<number> {

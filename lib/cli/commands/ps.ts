@@ -1,5 +1,5 @@
 /** `ts-container ps ID`: the processes of one container, as runc ps lists them. */
-import type { PsCommand } from '../parse-lifecycle';
+import type { PsCommand } from '../parsed';
 import { openContainer, reportFailure, type CommandIO } from './common';
 import { formatProcessList } from './format';
 

@@ -4,7 +4,7 @@
  */
 import { Container } from '../../container/container';
 import { ContainerStateError } from '../../errors/errors';
-import type { StartCommand } from '../parse-lifecycle';
+import type { StartCommand } from '../parsed';
 import { describeFailure } from '../run-command';
 import { openContainer, report, reportFailure, type CommandIO } from './common';
 

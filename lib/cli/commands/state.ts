@@ -1,5 +1,5 @@
 /** `ts-container state ID`: the OCI state as JSON, as `runc state` prints it. */
-import type { StateCommand } from '../parse-lifecycle';
+import type { StateCommand } from '../parsed';
 import { openContainer, reportFailure, type CommandIO } from './common';
 
 export async function stateCommand(cmd: StateCommand, io: CommandIO): Promise<number> {

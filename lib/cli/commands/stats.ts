@@ -3,7 +3,7 @@
  * --no-stream` shows it. CPU is a rate, so it is measured: two readings half a second apart.
  */
 import type { CgroupStats } from '../../cgroups/stats';
-import type { StatsCommand } from '../parse-lifecycle';
+import type { StatsCommand } from '../parsed';
 import { forEachId, openContainer, type CommandIO } from './common';
 import { formatTable } from './format';
 

@@ -3,10 +3,12 @@
  * pause, resume, delete), the global --root, run's -d/--name/--restart/--rm, and the table
  * formatting of list and ps. Pure: no containers, no addon.
  */
-import { parseCommandLine, UsageError, MAIN_HELP, type ParsedCommandLine } from '../lib/cli/parse-args';
-import { helpText } from '../lib/cli/help';
-import { COMMAND_NAMES } from '../lib/cli/usage-error';
-import { parseRestartPolicy, parseSignal } from '../lib/cli/parse-values';
+import { parseCommandLine } from '../../lib/cli/program';
+import type { ParsedCommandLine } from '../../lib/cli/parsed';
+import { helpText } from '../../lib/cli/help';
+import { COMMAND_NAMES } from '../../lib/cli/usage-error';
+import { signal } from '../../lib/cli/definitions/values';
+import { FlagValueError } from '../../lib/cli/definitions/flag';
 import {
   formatCommand,
   formatContainerList,
@@ -15,18 +17,11 @@ import {
   relativeTime,
   statusText,
   truncate,
-} from '../lib/cli/commands/format';
-import type { ContainerListEntry, ContainerState } from '../lib/state/types';
+} from '../../lib/cli/commands/format';
+import type { ContainerListEntry, ContainerState } from '../../lib/state/types';
+import { usageError } from '../support/usage-error';
 
-function usageError(fn: () => unknown): UsageError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof UsageError) return err;
-    throw err;
-  }
-  throw new Error('expected a UsageError');
-}
+const MAIN_HELP = helpText('main');
 
 const parse = (args: string[], env: Record<string, string> = {}): ParsedCommandLine =>
   parseCommandLine(args, { cwd: '/home/me', env });
@@ -96,16 +91,16 @@ describe('run: -d, --name, --restart, --rm', () => {
   });
 
   test.each([
-    [['run', '--restart', 'always', 'true'], '--restart', /needs -d/],
-    [['run', '--restart', 'sometimes', '-d', 'true'], '--restart', /expected no, always, unless-stopped or on-failure\[:N\]/],
-    [['run', '-d', '--restart', 'on-failure:x', 'true'], '--restart', /got 'on-failure:x'/],
+    [['run', '--restart', 'always', 'true'], '--restart', /^--restart: needs detach/],
+    [['run', '--restart', 'sometimes', '-d', 'true'], '--restart', /^--restart: expected "no", "always", "unless-stopped", "on-failure" or "on-failure:N"/],
+    [['run', '-d', '--restart', 'on-failure:x', 'true'], '--restart', /got "on-failure:x"/],
     [['run', '-d', '--rm', '--restart', 'always', 'true'], '--rm', /conflicts with --restart/],
     [['run', '-d', '--rm', 'true'], '--rm', /not supported with -d/],
     [['run', '-d', '--usage', 'true'], '--usage', /foreground/],
-    [['run', '--name', 'a/b', 'true'], '--name', /not a container id/],
-    [['run', '--name', '-x', 'true'], '--name', /not a container id/],
-    [['run', '--name', 'a'.repeat(65), 'true'], '--name', /not a container id/],
-    [['run', '-dx', 'true'], '-d', /takes no value/],
+    [['run', '--name', 'a/b', 'true'], '--name', /^--name: expected 1-64 letters/],
+    [['run', '--name', '-x', 'true'], '--name', /^--name: expected 1-64 letters/],
+    [['run', '--name', 'a'.repeat(65), 'true'], '--name', /^--name: expected 1-64 letters/],
+    [['run', '-dx', 'true'], '-x', /^run: unknown flag '-x'/],
   ] as [string[], string, RegExp][])('%j: error names %s', (args, flag, pattern) => {
     const e = usageError(() => parse(args));
     expect(e.flag).toBe(flag);
@@ -210,7 +205,8 @@ describe('exec', () => {
     [['exec'], undefined, /^exec: no container id given/],
     [['exec', 'c1'], undefined, /^exec: no command given after the container id 'c1'/],
     [['exec', 'c1', ''], undefined, /empty string/],
-    [['exec', '-e', '1X=y', 'c1', 'sh'], '-e', /^-e: expected KEY=VALUE/],
+    [['exec', '-e', '=y', 'c1', 'sh'], '-e', /^-e: expected KEY=VALUE/],
+    [['exec', '-u', '1:4294967295', 'c1', 'sh'], '-u', /^-u: gid: expected an integer id from 0 to 4294967294/],
     [['exec', '-u', 'root', 'c1', 'sh'], '-u', /^-u: expected UID\[:GID\] as numbers/],
     [['exec', '-w', 'tmp', 'c1', 'sh'], '-w', /^-w: expected an absolute path/],
     [['exec', '-x', 'c1', 'sh'], '-x', /^exec: unknown flag '-x'/],
@@ -272,21 +268,20 @@ describe('stop and delete: one or more ids', () => {
 });
 
 describe('value parsers', () => {
-  test('parseSignal keeps names as names and numbers as numbers', () => {
-    expect(parseSignal('term', 'kill', 'kill')).toBe('SIGTERM');
-    expect(parseSignal('SIGSTOP', 'kill', 'kill')).toBe('SIGSTOP');
-    expect(parseSignal('15', 'kill', 'kill')).toBe(15);
-    expect(() => parseSignal('SIG', 'kill', 'kill')).toThrow(UsageError);
-    expect(() => parseSignal('', 'kill', 'kill')).toThrow(UsageError);
+  test('signal keeps names as names and numbers as numbers', () => {
+    expect(signal('term')).toBe('SIGTERM');
+    expect(signal('SIGSTOP')).toBe('SIGSTOP');
+    expect(signal('15')).toBe(15);
+    expect(() => signal('SIG')).toThrow(FlagValueError);
+    expect(() => signal('')).toThrow(FlagValueError);
   });
 
-  test('parseRestartPolicy', () => {
+  test('--restart: the library\'s policies, passed as given', () => {
     for (const p of ['no', 'always', 'unless-stopped', 'on-failure', 'on-failure:0', 'on-failure:10']) {
-      expect(parseRestartPolicy(p, '--restart', 'run')).toBe(p);
+      expect(parse(['run', '-d', '--restart', p, 'true'])).toMatchObject({ options: { restart: p } });
     }
-    expect(parseRestartPolicy('on-failure:007', '--restart', 'run')).toBe('on-failure:7');
     for (const p of ['', 'On-Failure', 'on-failure:', 'on-failure:-1', 'never']) {
-      expect(() => parseRestartPolicy(p, '--restart', 'run')).toThrow(UsageError);
+      expect(usageError(() => parse(['run', '-d', '--restart', p, 'true'])).flag).toBe('--restart');
     }
   });
 });

@@ -1,0 +1,167 @@
+/**
+ * The flags of `run` and `create`: each becomes one option of `new Container(options)`, or
+ * one of the few things the command line decides itself (--rm, --usage, -i).
+ * The flags run and exec share (-e, -u, -w) are made by the same functions, so that they are
+ * spelled and converted alike.
+ */
+import type { FlagDef } from './flag';
+import * as v from './values';
+
+type Scope = 'container' | 'process';
+
+export function envFlag(scope: Scope): FlagDef {
+  return {
+    names: ['-e', '--env'],
+    value: 'KEY=VALUE',
+    help: "Set an environment variable; '-e KEY' copies it from here (repeatable)",
+    target: `${scope}:env{}`,
+    convert: v.envAssignment,
+  };
+}
+
+export function userFlag(scope: Scope): FlagDef {
+  return {
+    names: ['-u', '--user'],
+    value: 'UID[:GID]',
+    help: 'Run as this numeric user id and group id',
+    target: `${scope}:user`,
+    convert: v.userSpec,
+  };
+}
+
+export function workdirFlag(scope: Scope): FlagDef {
+  return {
+    names: ['-w', '--workdir'],
+    aliases: ['--cwd'],
+    value: 'DIR',
+    help: 'Working directory inside the container',
+    target: `${scope}:cwd`,
+    convert: v.text,
+  };
+}
+
+/** -d, --rm and --usage: what create refuses (a created container is always detached). */
+export const DETACH_FLAG: FlagDef = {
+  names: ['-d', '--detach'],
+  help: "Run in the background: print the container's id and exit; its output goes to 'ts-container logs ID'",
+  target: 'container:detach',
+};
+
+export const RM_FLAG: FlagDef = {
+  names: ['--rm'],
+  help: 'Delete the container when it exits: what run without -d always does (accepted for docker\'s sake); not with -d yet',
+  target: 'cli:rm',
+};
+
+export const USAGE_FLAG: FlagDef = {
+  names: ['--usage'],
+  help: 'After the command, print its resource usage on stderr',
+  target: 'cli:printUsage',
+};
+
+/** The flags run and create share, in the order of their help. */
+export const CONTAINER_FLAGS: readonly FlagDef[] = [
+  { names: ['--name'], value: 'ID', help: "The container's id (default: a random one)", target: 'container:id', convert: v.text },
+  {
+    names: ['--restart'],
+    value: 'POLICY',
+    help: 'With -d: no (default), always, unless-stopped, on-failure[:N]',
+    target: 'container:restart',
+    convert: v.text,
+  },
+  {
+    names: ['--log-opt'],
+    value: 'OPTS',
+    help: 'With -d, how the log is capped: max-size=10m,max-file=3 (the defaults; the log is rotated past max-size, max-file files kept)',
+    target: 'container:log{}',
+    convert: v.logOptions,
+  },
+  { names: ['--rootfs'], value: 'DIR', help: "Root filesystem directory (default: the host's /, read-only)", target: 'container:rootfs', convert: v.hostPath },
+  {
+    names: ['--mount'],
+    aliases: ['-v', '--volume'],
+    value: 'SRC:DST[:ro|rw]',
+    help: 'Bind-mount host path SRC at DST (repeatable)',
+    target: 'container:mounts[]',
+    convert: v.bindMountSpec,
+  },
+  {
+    names: ['--tmpfs'],
+    value: 'DST[:OPTS]',
+    help: "Mount a tmpfs at DST; OPTS: size=64m,mode=1777,ro (repeatable); at /tmp, /run or /dev/shm it replaces the runtime's own",
+    target: 'container:mounts[]',
+    convert: v.tmpfsSpec,
+  },
+  {
+    names: ['--shm-size'],
+    value: 'BYTES',
+    help: 'Size of /dev/shm (default 64m; /tmp gets 1g, /run 64m)',
+    target: 'container:tmpfsSizes./dev/shm',
+    convert: v.size,
+  },
+  {
+    names: ['--network'],
+    aliases: ['--net'],
+    value: 'none|host',
+    help: "'none': own network namespace with only lo (default); 'host': the host's network",
+    target: 'container:network',
+    convert: v.text,
+  },
+  { names: ['--hostname'], value: 'NAME', help: "Hostname inside the container (default: the container's id)", target: 'container:hostname', convert: v.text },
+  envFlag('container'),
+  workdirFlag('container'),
+  { names: ['--readonly'], aliases: ['--read-only'], help: "Mount the rootfs read-only (default for the host's /)", target: 'container:readonly' },
+  {
+    names: ['--no-readonly'],
+    aliases: ['--no-read-only'],
+    help: 'Mount the rootfs read-write (default for --rootfs DIR)',
+    target: 'container:readonly',
+    switchValue: false,
+  },
+  userFlag('container'),
+  { names: ['--init'], help: 'Run a tiny init as PID 1 that reaps zombies and forwards signals', target: 'container:init' },
+  {
+    names: ['-m', '--memory'],
+    value: 'BYTES',
+    help: 'Memory limit, e.g. 512m (the container is OOM-killed past it)',
+    target: 'container:resources.memory',
+    convert: v.size,
+  },
+  {
+    names: ['--memory-swap'],
+    value: 'BYTES',
+    help: 'Memory plus swap limit; -1 for unlimited swap',
+    target: 'container:resources.memorySwap',
+    convert: v.size,
+  },
+  { names: ['--cpus'], value: 'N', help: 'CPU time as a number of CPUs, e.g. 1.5', target: 'container:resources.cpus', convert: v.decimal },
+  {
+    names: ['--cpu-weight'],
+    aliases: ['--cpu-shares-weight'],
+    value: 'N',
+    help: 'Relative CPU share, 1-10000',
+    target: 'container:resources.cpuWeight',
+    convert: v.integer,
+  },
+  { names: ['--cpuset-cpus'], value: 'LIST', help: 'CPUs the container may use, e.g. 0-1', target: 'container:resources.cpuset', convert: v.text },
+  {
+    names: ['--pids-limit'],
+    value: 'N',
+    help: 'Most processes and threads at once (default 2048 where the host has the pids controller; -1: unlimited)',
+    target: 'container:resources.pids',
+    convert: v.integer,
+  },
+  {
+    names: ['-t', '--tty'],
+    help: "Give COMMAND a terminal of this terminal's size (stderr goes to it too)",
+    target: 'container:tty',
+  },
+  {
+    names: ['-i', '--interactive'],
+    help: "With -t, type into COMMAND's terminal (for a shell: -it); without -t, stdin is passed as it is anyway",
+    target: 'cli:interactive',
+  },
+];
+
+/** run's flags: the container's, and what only a command that waits for its program has. */
+export const RUN_FLAGS: readonly FlagDef[] = [DETACH_FLAG, ...CONTAINER_FLAGS.slice(0, 3), RM_FLAG, ...CONTAINER_FLAGS.slice(3), USAGE_FLAG];

@@ -1,0 +1,119 @@
+/**
+ * The plan: every key the TypeScript side sends to the native helper (and, for a detached
+ * container, to the monitor it becomes), declared once. scripts/generate-protocol.ts turns this
+ * list into lib/protocol/generated/plan.ts (typed entries and their encoders, so that
+ * lib/container/plan.ts can only emit declared keys with the declared value types) and into
+ * native/common/generated/plan_keys.h (an enum of keys that native/common/plan.cc switches
+ * over, compiled with -Werror=switch, and decoders for the structured values).
+ *
+ * On the wire the plan is NUL-separated "key=value" entries. A repeated key makes a list; a
+ * key of a group ("mount.*") belongs to the last entry that started the group ("mount").
+ * A new field is one edit here plus its use on each side; test/protocol-unit fails until both
+ * sides have it.
+ */
+
+/** How a single value is spelled. */
+export type ScalarType =
+  | 'string' // any text without NUL
+  | 'uint' // unsigned decimal that fits 32 bits
+  | 'uint64' // unsigned decimal that fits 64 bits (18446744073709551615 is RLIM_INFINITY)
+  | 'int64' // signed decimal
+  | 'bool' // "1" or "0"
+  | 'hex'; // bytes as lower-case hex (the plan's entries are NUL-separated)
+
+/** One part of a structured value: the parts are joined by single spaces. */
+export interface ValuePart {
+  name: string;
+  type: Exclude<ScalarType, 'bool' | 'hex'>;
+  /** The part must start with '/'. */
+  absolute?: boolean;
+}
+
+export interface PlanField {
+  key: string;
+  /** A scalar, or the parts of a structured value ("name soft hard"). */
+  type: ScalarType | { record: string; parts: ValuePart[] };
+  /** For a string: the only values allowed (TypeScript types them as a union). */
+  values?: string[];
+  /** Several entries make a list. */
+  repeated?: boolean;
+  /** The key that starts the group this key belongs to (it applies to the last one). */
+  group?: string;
+  /** The programs that act on it: the one-shot helper, or the monitor of a detached container. */
+  readBy: 'helper' | 'monitor';
+  description: string;
+}
+
+const idMap: PlanField['type'] = { record: 'IdMap', parts: [{ name: 'containerId', type: 'uint' }, { name: 'hostId', type: 'uint' }, { name: 'size', type: 'uint' }] };
+
+export const PLAN_FIELDS: readonly PlanField[] = [
+  { key: 'mode', type: 'string', values: ['run', 'exec'], readBy: 'helper', description: "run: make a container's first process; exec: join a running container" },
+  { key: 'arg', type: 'string', repeated: true, readBy: 'helper', description: "the program's argv, in order (at least one)" },
+  { key: 'env', type: 'string', repeated: true, readBy: 'helper', description: 'one NAME=value of the environment' },
+  { key: 'cwd', type: 'string', readBy: 'helper', description: 'the working directory inside the container' },
+  { key: 'uid', type: 'uint', readBy: 'helper', description: 'the user the program runs as' },
+  { key: 'gid', type: 'uint', readBy: 'helper', description: 'its group' },
+  { key: 'group', type: 'uint', repeated: true, readBy: 'helper', description: 'a supplementary group' },
+  { key: 'hostname', type: 'string', readBy: 'helper', description: "the UTS namespace's hostname" },
+  { key: 'namespace', type: 'string', values: ['pid', 'mount', 'uts', 'ipc', 'net', 'cgroup', 'user', 'time'], repeated: true, readBy: 'helper', description: 'a namespace the container gets (run) or joins (exec)' },
+  { key: 'uidmap', type: idMap, repeated: true, readBy: 'helper', description: 'a line of the user namespace uid_map: "container host size"' },
+  { key: 'gidmap', type: idMap, repeated: true, readBy: 'helper', description: 'a line of the user namespace gid_map: "container host size"' },
+  { key: 'time.monotonic', type: 'int64', readBy: 'helper', description: "the time namespace's CLOCK_MONOTONIC offset, in seconds" },
+  { key: 'time.boottime', type: 'int64', readBy: 'helper', description: "the time namespace's CLOCK_BOOTTIME offset, in seconds" },
+  { key: 'rootfs', type: 'string', readBy: 'helper', description: "the host directory that becomes the container's /" },
+  { key: 'rootfs.readonly', type: 'bool', readBy: 'helper', description: 'the rootfs is mounted read-only' },
+  { key: 'rootfs.host', type: 'bool', readBy: 'helper', description: "the rootfs is the host's own / (seen through an idmapped or read-only bind)" },
+  { key: 'rootfs.lower', type: 'string', repeated: true, readBy: 'helper', description: "a lower layer of the rootfs overlay, top first (an image's layer, or the rootfs directory)" },
+  { key: 'rootfs.upper', type: 'string', readBy: 'helper', description: "the overlay's upper layer: the container's private writable layer (absent: none)" },
+  { key: 'rootfs.work', type: 'string', readBy: 'helper', description: "overlayfs's work directory for that upper layer" },
+  { key: 'test.overlay_single_string', type: 'bool', readBy: 'helper', description: 'tests: mount the overlay as before Linux 6.8 (one lowerdir string)' },
+  { key: 'mount', type: 'string', values: ['bind', 'tmpfs'], repeated: true, readBy: 'helper', description: 'starts a mount of this type; its mount.* keys follow' },
+  { key: 'mount.source', type: 'string', group: 'mount', readBy: 'helper', description: 'bind: the host path' },
+  { key: 'mount.target', type: 'string', group: 'mount', readBy: 'helper', description: 'the path inside the rootfs' },
+  { key: 'mount.readonly', type: 'bool', group: 'mount', readBy: 'helper', description: 'the mount is read-only' },
+  { key: 'mount.recursive', type: 'bool', group: 'mount', readBy: 'helper', description: 'bind: the submounts come along (rbind)' },
+  { key: 'mount.size', type: 'uint64', group: 'mount', readBy: 'helper', description: "tmpfs: its size= option, in bytes" },
+  { key: 'mount.mode', type: 'string', group: 'mount', readBy: 'helper', description: "tmpfs: its mode= option, octal" },
+  {
+    key: 'tmpfs.size',
+    type: { record: 'TmpfsSize', parts: [{ name: 'target', type: 'string', absolute: true }, { name: 'bytes', type: 'uint64' }] },
+    repeated: true,
+    readBy: 'helper',
+    description: "the size of a tmpfs the runtime makes itself (/tmp, /run, /dev/shm...): \"target bytes\"",
+  },
+  { key: 'masked', type: 'string', repeated: true, readBy: 'helper', description: 'a path made unreadable (/proc/kcore...)' },
+  { key: 'readonly', type: 'string', repeated: true, readBy: 'helper', description: 'a path remounted read-only (/proc/sys...)' },
+  { key: 'cap', type: 'string', repeated: true, readBy: 'helper', description: 'a capability the program keeps (CAP_CHOWN...)' },
+  {
+    key: 'rlimit',
+    type: { record: 'Rlimit', parts: [{ name: 'name', type: 'string' }, { name: 'soft', type: 'uint64' }, { name: 'hard', type: 'uint64' }] },
+    repeated: true,
+    readBy: 'helper',
+    description: 'a resource limit: "name soft hard", 18446744073709551615 for unlimited',
+  },
+  { key: 'nonewprivs', type: 'bool', readBy: 'helper', description: 'set no_new_privs before exec' },
+  { key: 'init', type: 'bool', readBy: 'helper', description: 'a tiny init runs as pid 1 and the program as its child' },
+  { key: 'cgroup2', type: 'string', readBy: 'helper', description: 'the cgroup2 directory the process is cloned into' },
+  { key: 'cgroup.procs', type: 'string', repeated: true, readBy: 'helper', description: 'a v1 cgroup.procs file the process joins before it runs' },
+  { key: 'cgroup.pids', type: 'string', readBy: 'helper', description: 'the cgroup whose pids limit applies (v1 or v2)' },
+  { key: 'cgroup.mount', type: 'string', repeated: true, readBy: 'helper', description: 'a cgroup directory bound below /sys/fs/cgroup: "<subdir> <host dir>", "- <host dir>" for the top' },
+  { key: 'cgroup.device_allow', type: 'string', repeated: true, readBy: 'helper', description: 'a device rule ("c 1:3 rwm") of the BPF device program on cgroup2' },
+  { key: 'seccomp', type: 'hex', readBy: 'helper', description: 'the seccomp program (struct sock_filter[]), loaded just before exec' },
+  { key: 'seccomp.notify', type: 'bool', readBy: 'helper', description: "the program has notify rules: its listener fd goes to Node" },
+  { key: 'join.pid', type: 'uint', readBy: 'helper', description: "exec: the container's main process (its pidfd comes as fd 4)" },
+  { key: 'tty', type: 'bool', readBy: 'helper', description: 'a pseudo-terminal is the stdio and controlling terminal' },
+  { key: 'tty.console', type: 'bool', readBy: 'helper', description: "the terminal is the container's /dev/console too" },
+  { key: 'tty.columns', type: 'uint', readBy: 'helper', description: "the terminal's width" },
+  { key: 'tty.rows', type: 'uint', readBy: 'helper', description: "the terminal's height" },
+  { key: 'test.pause', type: 'string', readBy: 'helper', description: 'crash tests: the step at which the helper stops' },
+  { key: 'test.pause_file', type: 'string', readBy: 'helper', description: 'crash tests: where it writes that it stopped' },
+  { key: 'start.fifo', type: 'string', readBy: 'helper', description: 'create(): the FIFO the first process waits at until start()' },
+  { key: 'detach', type: 'bool', readBy: 'monitor', description: 'the helper stays as the monitor of a detached container' },
+  { key: 'state.dir', type: 'string', readBy: 'monitor', description: "the container's state directory, where the monitor writes run.json" },
+  { key: 'log.path', type: 'string', readBy: 'monitor', description: 'the log the monitor appends output frames to' },
+  { key: 'log.max_size', type: 'uint64', readBy: 'monitor', description: 'the log is rotated past this many bytes' },
+  { key: 'log.max_files', type: 'uint', readBy: 'monitor', description: 'the log and at most this many less one older ones are kept' },
+  { key: 'restart.policy', type: 'string', values: ['no', 'always', 'unless-stopped', 'on-failure'], readBy: 'monitor', description: 'when the monitor restarts the container' },
+  { key: 'restart.max', type: 'uint', readBy: 'monitor', description: 'on-failure: at most this many restarts; 0: no limit' },
+  { key: 'cgroup.dir', type: 'string', repeated: true, readBy: 'monitor', description: "a cgroup directory of the container, removed when it stops for good" },
+];
