@@ -45,6 +45,7 @@
         "native/helper/mount_api.cc",
         "native/helper/namespaces.cc",
         "native/helper/network.cc",
+        "native/helper/overlay_root.cc",
         "native/helper/path_in_root.cc",
         "native/helper/program_exec.cc",
         "native/helper/rlimits.cc",

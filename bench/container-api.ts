@@ -32,6 +32,7 @@ export interface ContainerCreateOptions {
   detach?: boolean;
   stateRoot?: string;
   cgroupParent?: string;
+  rootfsOverlay?: boolean;
 }
 
 export interface ListEntryLike {

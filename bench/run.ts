@@ -24,7 +24,7 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ensureBusyboxRootfs } from '../test/support/busybox-rootfs';
 import {
-  bwrapRunner, childProcessRunner, containerLimitsRunner, containerRunner, containerUnconfinedRunner, crunLimitsRunner, crunRunner,
+  bwrapRunner, childProcessRunner, containerLimitsRunner, containerNoOverlayRunner, containerRunner, containerUnconfinedRunner, crunLimitsRunner, crunRunner,
   crunSeccompRunner, runcLimitsRunner, runcRunner, runcSeccompRunner, type Runner, type RunnerOptions,
 } from './runners';
 import {
@@ -240,7 +240,7 @@ async function main(): Promise<number> {
     }
   }
   const all: Runner[] = [
-    childProcessRunner(opts), containerRunner(opts), containerUnconfinedRunner(opts), containerLimitsRunner(opts),
+    childProcessRunner(opts), containerRunner(opts), containerNoOverlayRunner(opts), containerUnconfinedRunner(opts), containerLimitsRunner(opts),
     runcRunner(opts), runcLimitsRunner(opts), ...(ociSeccomp ? [runcSeccompRunner(opts, ociSeccomp)] : []),
     crunRunner(opts), crunLimitsRunner(opts), ...(ociSeccomp ? [crunSeccompRunner(opts, ociSeccomp)] : []),
     bwrapRunner(opts),

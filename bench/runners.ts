@@ -382,6 +382,14 @@ export function containerLimitsRunner(o: RunnerOptions): Runner {
   return new ContainerRunner(o, { label: 'limits', options: { resources: BENCH_LIMITS } });
 }
 
+/**
+ * The default container sees its rootfs directory through an overlay with a private writable
+ * layer; this one binds the directory as it is: the difference is what the overlay costs.
+ */
+export function containerNoOverlayRunner(o: RunnerOptions): Runner {
+  return new ContainerRunner(o, { label: 'no-overlay', options: { rootfsOverlay: false } });
+}
+
 /** The default container has Docker's seccomp profile; this one runs without. */
 export function containerUnconfinedRunner(o: RunnerOptions): Runner {
   return new ContainerRunner(o, { label: 'unconfined', options: { seccomp: 'unconfined' } });

@@ -33,4 +33,5 @@ export const REPORT_STEPS: readonly ReportStep[] = [
   { id: 8, name: 'PivotRoot', description: 'pivot_root into the rootfs' },
   { id: 9, name: 'JoinNamespaces', description: "exec: setns into the container's namespaces through its pidfd" },
   { id: 10, name: 'OpenContainerRoot', description: "exec: opening the container's root through /proc/<pid>/root" },
+  { id: 11, name: 'MountRootfsOverlay', description: 'mounting the rootfs as an overlay of its layers and its writable layer' },
 ];

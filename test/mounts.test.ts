@@ -53,9 +53,16 @@ describe('rootfs', () => {
     }
   });
 
-  test('readonly defaults to false for a rootfs directory: writes reach the directory', async () => {
+  test('readonly defaults to false for a rootfs directory: writes land in its private layer, not the directory', async () => {
     const root = rootfsCopy();
     const r = await sh({ rootfs: root }, 'echo written > /root/out && cat /root/out');
+    expect(r).toMatchObject(ok('written\n'));
+    expect(fs.existsSync(path.join(root, 'root', 'out'))).toBe(false);
+  });
+
+  test('rootfsOverlay: false writes straight into the rootfs directory', async () => {
+    const root = rootfsCopy();
+    const r = await sh({ rootfs: root, rootfsOverlay: false }, 'echo written > /root/out && cat /root/out');
     expect(r).toMatchObject(ok('written\n'));
     expect(fs.readFileSync(path.join(root, 'root', 'out'), 'utf8')).toBe('written\n');
   });

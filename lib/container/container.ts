@@ -69,7 +69,7 @@ export class Container {
 
   /**
    * Makes a stopped (or lost: after a crash or reboot) container again from the config it
-   * was made with, and starts it. Its state directory, logs and cgroups start afresh.
+   * was made with, and starts it. Its state directory, logs, cgroups and writable layer start afresh.
    */
   static async restore(id: string, options?: StateRootOptions): Promise<Container> {
     return Container.#around(await restore(id, options));

@@ -32,6 +32,7 @@ import { savedConfig } from './saved-config';
 import type { ContainerContext } from './context';
 import { canSpawn } from './status';
 import { UndoList } from './undo-list';
+import { makeRootfsLayer, writableLayerRoot } from './rootfs-overlay';
 import { runCreateHooks } from './create-hooks';
 import { liveCgroups, ownedDirectories } from './exit-cleanup';
 import { commitToMonitor } from './monitor';
@@ -130,6 +131,7 @@ async function makeContainer(
   directory.writeState(record);
   pauseForTest('cgroup-made');
   const config = withIdBlock(context);
+  makeRootfsLayer(context, config, undo);
   if (waitForStart) stateStep('make the start FIFO', directory.fifoPath, () => makeStartFifo(directory.fifoPath));
   await runCreateHooks('beforeNamespaces', { context, config, undo });
   const plan = runPlan(args, process, config, cgroup.plan(), context.seccomp, lifecycleEntries(config, directory, cgroup, waitForStart));
@@ -189,6 +191,7 @@ function makeDirectory(context: ContainerContext, argv: string[], options: Proce
     annotations: lifecycle.annotations,
     command: argv,
     rootfs: context.config.rootfs,
+    dataRoot: writableLayerRoot(context.config),
     cgroup: null,
     pid: 0,
     startTime: '',

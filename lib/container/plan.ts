@@ -12,6 +12,7 @@ import type { ContainerDirectory } from '../state/container-directory';
 import { helperPauseEntries } from '../state/test-hook';
 import { deviceProgramEntries } from '../cgroups/device-rules';
 import { hostHierarchies } from '../cgroups/hierarchy';
+import { rootfsEntries } from './rootfs-overlay';
 import { serializePlan, type PlanEntry, type PlanValues } from '../protocol/generated/plan';
 
 /** The largest 64-bit value spells RLIM_INFINITY. */
@@ -98,9 +99,7 @@ export function runPlan(
     ...seccompEntries(seccomp),
   ];
   entries.push(['hostname', config.hostname]);
-  if (config.rootfs === null) entries.push(['rootfs', '/'], ['rootfs.host', true]);
-  else entries.push(['rootfs', config.rootfs]);
-  entries.push(['rootfs.readonly', config.readonly]);
+  entries.push(...rootfsEntries(config));
   if (config.userns === 'block') throw new Error('ts-container: internal: the container has no id block yet');
   if (config.userns) {
     for (const m of config.userns.uidMap) entries.push(['uidmap', { containerId: m.containerId, hostId: m.hostId, size: m.size }]);

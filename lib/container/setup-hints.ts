@@ -20,6 +20,12 @@ export function setupHint(stepId: number, errno: number): string | undefined {
   if (code === 'EROFS' && (stepId === Step.Mount || stepId === Step.MountBindSource)) {
     return 'The mount target does not exist and the rootfs is read-only, so it cannot be created; create it in the rootfs or mount a tmpfs on its parent';
   }
+  if (stepId === Step.MountRootfsOverlay && code === 'ENODEV') {
+    return 'This kernel has no overlayfs (CONFIG_OVERLAY_FS; modprobe overlay), which a rootfs directory\'s writable layer needs; or set rootfsOverlay: false';
+  }
+  if (stepId === Step.MountRootfsOverlay && code === 'EINVAL') {
+    return "overlayfs refused the layers: the data root's filesystem may not serve as an upper layer (NFS, overlayfs), or a layer overlaps another; the kernel log (dmesg) says which";
+  }
   if (stepId === Step.AllocateTerminal) {
     return "The container's /dev/ptmx must lead to its /dev/pts/ptmx; a mount over /dev or /dev/pts may hide them";
   }

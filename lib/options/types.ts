@@ -128,6 +128,18 @@ export interface ContainerOptions {
   rootfs?: string;
   /** Mount the rootfs read-only (default true for the host's /, false for a rootfs directory). */
   readonly?: boolean;
+  /**
+   * A rootfs directory stays untouched: the container sees it through an overlay, with a
+   * private writable layer of its own (under the data root) that goes away with the container.
+   * Default true; false writes straight into the directory. A read-only rootfs has no
+   * writable layer. Needs a kernel with overlayfs (see the README).
+   */
+  rootfsOverlay?: boolean;
+  /**
+   * Where persistent data lives: a container's writable layer, images. Default: $TS_CONTAINER_DATA_ROOT,
+   * else /var/lib/ts-container for root, $XDG_DATA_HOME/ts-container (or ~/.local/share/ts-container) otherwise.
+   */
+  dataRoot?: string;
   /** Default: the container's id. */
   hostname?: string;
   mounts?: Mount[];

@@ -18,6 +18,7 @@ import { DEFAULT_PATH } from './defaults';
 import { checkTty, checkTtyStdio } from './tty';
 import { checkTmpfsSizes, type TmpfsSizes } from './tmpfs-sizes';
 import { clockSeconds, HOSTNAME_MAX, TIMENS_CLOCK_MAX_S } from './host-limits';
+import { resolveDataRoot } from './data-root';
 
 export interface NormalizedUser {
   uid: number;
@@ -63,6 +64,15 @@ export interface ContainerConfig {
   lifecycle: LifecycleConfig;
   /** The sizes of the tmpfs mounts the runtime makes on its own. */
   tmpfsSizes: TmpfsSizes;
+  /** Whether a rootfs directory is seen through an overlay with a private writable layer. */
+  rootfsOverlay: boolean;
+  /**
+   * Internal: an image's unpacked layer directories, top first, as the rootfs's lower layers
+   * (filled from the `image` option); empty for a rootfs directory or the host's /.
+   */
+  imageLayers: string[];
+  /** Where the container's writable layer is made (resolveDataRoot). */
+  dataRoot: string;
 }
 
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -70,7 +80,7 @@ const HOSTNAME_PATTERN = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z
 const CONTAINER_KEYS = new Set([
   'id', 'rootfs', 'readonly', 'hostname', 'mounts', 'env', 'cwd', 'user', 'network', 'init', 'userns', 'timens',
   'capabilities', 'rlimits', 'resources', 'cgroupParent', 'seccomp', 'detach', 'restart', 'stateRoot', 'annotations',
-  'command', 'tty', 'log', 'tmpfsSizes',
+  'command', 'tty', 'log', 'tmpfsSizes', 'rootfsOverlay', 'dataRoot',
 ]);
 const PROCESS_KEYS = new Set(['stdio', 'env', 'cwd', 'user', 'signal', 'timeout', 'killSignal', 'tty']);
 const RLIMIT_NAMES: readonly RlimitName[] = [
@@ -279,6 +289,13 @@ function checkCgroupParent(value: unknown): string | undefined {
   return value;
 }
 
+/** The overlay is for a rootfs directory: the host's / is never written (it is read-only or bound piecewise). */
+function checkRootfsOverlay(value: unknown, rootfs: string | null): boolean {
+  const overlay = checkBoolean(value, 'rootfsOverlay');
+  if (overlay === true && rootfs === null) fail('rootfsOverlay', "needs a rootfs directory (the host's / is never written)");
+  return overlay ?? rootfs !== null;
+}
+
 /** Home directory a process gets when the caller gives no HOME. */
 function defaultHome(uid: number): string {
   return uid === 0 ? '/root' : '/';
@@ -287,6 +304,10 @@ function defaultHome(uid: number): string {
 export function normalizeContainerOptions(options: ContainerOptions | undefined): ContainerConfig {
   if (options === undefined) options = {};
   if (!isPlainObject(options)) fail('options', `expected an object, got ${describe(options)}`);
+  // Before the unknown-key check: `image` names where the rootfs comes from, as `rootfs` does.
+  if ((options as { image?: unknown }).image !== undefined && options.rootfs !== undefined) {
+    fail('image', 'an image is the rootfs: give either image or rootfs, not both');
+  }
   checkKeys(options, CONTAINER_KEYS, '');
   let id: string;
   if (options.id === undefined) {
@@ -343,6 +364,9 @@ export function normalizeContainerOptions(options: ContainerOptions | undefined)
     tty: checkTty(options.tty),
     lifecycle: normalizeLifecycle(options),
     tmpfsSizes: checkTmpfsSizes(options.tmpfsSizes),
+    rootfsOverlay: checkRootfsOverlay(options.rootfsOverlay, rootfs),
+    imageLayers: [],
+    dataRoot: resolveDataRoot(options.dataRoot),
   };
 }
 

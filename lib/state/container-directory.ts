@@ -33,6 +33,7 @@ import { ContainerExistsError, ContainerStateFileError, ContainerStateIOError } 
 import { DirectoryHandle, readTextAsync, removeTree, stateStep } from './state-io';
 import { verifyStateRoot, verifyStateRootAsync } from './state-root';
 import { pauseForTest } from './test-hook';
+import { removeWritableLayer } from '../container/writable-layer';
 import { STATE_FILES, type RunRecord } from '../protocol/generated/state-files';
 
 export interface StateRecord {
@@ -47,6 +48,8 @@ export interface StateRecord {
   annotations: Record<string, string>;
   command: string[];
   rootfs: string | null;
+  /** The data root holding the container's writable layer (containers/<id>), when it has one. */
+  dataRoot?: string;
   cgroup: CgroupRecord | null;
   /** When spawn() started the program (ms since the epoch); create() leaves it to start(). */
   startedAt?: number;
@@ -95,6 +98,29 @@ function replacedError(dir: string): NodeJS.ErrnoException {
 }
 
 const json = (value: unknown): string => JSON.stringify(value, null, 2) + '\n';
+
+/**
+ * The writable layer that the state record in `dir` (moved away, being removed) names under
+ * its data root. A failure leaves it to the data root's sweep, which finds its state directory gone.
+ */
+function removeRecordedLayer(dir: string, stateRoot: string, id: string): void {
+  try {
+    const handle = DirectoryHandle.open(dir);
+    let text: string | undefined;
+    try {
+      text = handle.readText(STATE);
+    } finally {
+      handle.close();
+    }
+    const record = text === undefined ? undefined : (JSON.parse(text) as Partial<StateRecord>);
+    const { dataRoot, created } = record ?? {};
+    if (typeof dataRoot === 'string' && path.isAbsolute(dataRoot) && typeof created === 'string') {
+      removeWritableLayer(dataRoot, id, { stateRoot, created });
+    }
+  } catch {
+    // see above
+  }
+}
 
 export class ContainerDirectory {
   readonly root: string;
@@ -455,6 +481,7 @@ export class ContainerDirectory {
         return;
       }
       pauseForTest('directory-removing');
+      removeRecordedLayer(away, this.root, this.id);
       this.releaseOwnership();
       stateStep('remove the state directory', away, () => removeTree(away));
     } finally {

@@ -17,6 +17,7 @@ import { ContainerDirectory, MAKING_PREFIX, REMOVING_PREFIX, RunRecord, StateRec
 import { removeTree } from './state-io';
 import { isSameProcess } from './process-identity';
 import { makerAlive } from './observe';
+import { OncePerRoot } from './once-per-root';
 
 const CGROUP_REMOVAL_WAIT_MS = 2000;
 const CGROUP_REMOVAL_POLL_MS = 10;
@@ -103,19 +104,14 @@ export function clearIfAbandoned(directory: ContainerDirectory): boolean {
   return true;
 }
 
-const swept = new Map<string, Promise<void>>();
+const sweeps = new OncePerRoot((root) => sweepOnce(root));
 
 /**
  * Once per process and state root: clears every abandoned container and unfinished make.
  * Later calls get the first one's promise.
  */
 export function sweepStateRoot(root: string): Promise<void> {
-  let sweep = swept.get(root);
-  if (!sweep) {
-    sweep = sweepOnce(root).catch(() => undefined);
-    swept.set(root, sweep);
-  }
-  return sweep;
+  return sweeps.run(root);
 }
 
 async function sweepOnce(root: string): Promise<void> {
@@ -150,5 +146,5 @@ async function sweepOnce(root: string): Promise<void> {
 
 /** For tests: forget which roots were swept. */
 export function resetSweepsForTest(): void {
-  swept.clear();
+  sweeps.reset();
 }

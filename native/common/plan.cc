@@ -83,6 +83,10 @@ void apply_entry(Plan& plan, PlanKey key, const std::string& value) {
     case PlanKey::Rootfs: plan.rootfs = value; return;
     case PlanKey::RootfsReadonly: plan.rootfs_readonly = as_bool(value); return;
     case PlanKey::RootfsHost: plan.rootfs_is_host = as_bool(value); return;
+    case PlanKey::RootfsLower: plan.rootfs_lower.push_back(value); return;
+    case PlanKey::RootfsUpper: plan.rootfs_upper = value; return;
+    case PlanKey::RootfsWork: plan.rootfs_work = value; return;
+    case PlanKey::TestOverlaySingleString: plan.overlay_single_string = as_bool(value); return;
     case PlanKey::Mount: plan.mounts.emplace_back(); plan.mounts.back().type = value; return;
     case PlanKey::MountSource: plan.mounts.back().source = value; return;
     case PlanKey::MountTarget: plan.mounts.back().target = value; return;

@@ -46,6 +46,12 @@ struct Plan {
   std::string rootfs;
   bool rootfs_readonly = false;
   bool rootfs_is_host = false;
+  // The rootfs as an overlay (helper/overlay_root.h): its lower layers, top first, read-only
+  // and shared; and the container's private upper and work directories, both empty when it
+  // has no writable layer. No lower layers: the rootfs directory is bound as it is.
+  std::vector<std::string> rootfs_lower;
+  std::string rootfs_upper, rootfs_work;
+  bool overlay_single_string = false;  // tests: the mount as before Linux 6.8 (no lowerdir+)
   std::vector<MountSpec> mounts;
   // Sizes (bytes) of the tmpfs mounts the runtime makes on its own: /tmp, /var/tmp, /run,
   // /var/run, /dev/shm. A path not listed gets the kernel's default (half of RAM).

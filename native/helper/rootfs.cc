@@ -23,6 +23,7 @@
 #include "helper/devices.h"
 #include "helper/kernel_mounts.h"
 #include "helper/mount_api.h"
+#include "helper/overlay_root.h"
 #include "helper/path_in_root.h"
 
 namespace tsc {
@@ -177,6 +178,14 @@ int attach_directory_root(const Plan& plan, const char* staging) {
   if (plan.rootfs_readonly) set_mount_attrs(tree.get(), 0, MOUNT_ATTR_RDONLY, false, step);
   int staging_fd = open_directory(staging, "open the staging directory");
   attach_mount(tree.release(), staging_fd, "attach the rootfs");
+  return open_directory(staging, "open the rootfs");
+}
+
+// The rootfs as an overlay of its layers (overlay_root.h), attached onto the staging
+// directory. A mount target it lacks is created in its upper layer.
+int attach_overlay_root(const Plan& plan, const char* staging) {
+  int overlay = make_overlay_root(plan);
+  attach_mount(overlay, open_directory(staging, "open the staging directory"), "attach the rootfs");
   return open_directory(staging, "open the rootfs");
 }
 
@@ -390,7 +399,9 @@ void build_rootfs(const Plan& plan) {
   check(mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr), "make mounts private");
   const char* staging = staging_directory();
   int pause_dir = open_test_pause_directory(plan, {"procfs-mounted", "sysfs-mounted", "dev-mounted"});
-  int root_fd = plan.rootfs_is_host ? attach_host_root(plan, staging) : attach_directory_root(plan, staging);
+  int root_fd = plan.rootfs_is_host           ? attach_host_root(plan, staging)
+                : !plan.rootfs_lower.empty() ? attach_overlay_root(plan, staging)
+                                             : attach_directory_root(plan, staging);
   KernelMounts mounts;
   mount_kernel_filesystems(plan, root_fd, mounts, pause_dir);
   if (pause_dir >= 0) close(pause_dir);

@@ -8,7 +8,7 @@ import { reportError } from '../../lib/container/report-error';
 import { ContainerSetupError } from '../../lib/errors/errors';
 import { Step } from '../../lib/protocol/generated/steps';
 
-const { ENOENT, EINVAL, EROFS, EPERM, EIO } = os.constants.errno;
+const { ENOENT, EINVAL, EROFS, EPERM, EIO, ENODEV } = os.constants.errno;
 
 test.each([
   ['a missing bind source', Step.MountBindSource, ENOENT, /bind mount source does not exist/],
@@ -17,6 +17,8 @@ test.each([
   ['a bind target the read-only rootfs cannot have', Step.MountBindSource, EROFS, /rootfs is read-only/],
   ['clone3 without privilege', Step.Clone, EPERM, /needs root/],
   ['a terminal that cannot be allocated', Step.AllocateTerminal, EIO, /\/dev\/ptmx/],
+  ['a kernel without overlayfs', Step.MountRootfsOverlay, ENODEV, /CONFIG_OVERLAY_FS/],
+  ['layers overlayfs refuses', Step.MountRootfsOverlay, EINVAL, /dmesg/],
 ])('%s has a hint', (_name, stepId, errno, hint) => {
   expect(setupHint(stepId, errno)).toMatch(hint);
 });

@@ -62,7 +62,9 @@ async function swapAt(rootfs: string, step: string, name: string, readonly: bool
   process.env.TS_CONTAINER_TEST_PAUSE_AT = `helper:${step}`;
   process.env.TS_CONTAINER_TEST_PAUSE_FILE = pauseFile;
   try {
-    running = make({ rootfs, readonly, mounts: [fixturesMount('proc-probe')] }).spawn(PROBE, { stdio: 'pipe' }).output();
+    // Written through (no overlay), as in the CVE's setup: the racer's swap in the shared
+    // directory is the victim's own tree then. (An overlay does not show the swap of a lower layer.)
+    running = make({ rootfs, readonly, rootfsOverlay: false, mounts: [fixturesMount('proc-probe')] }).spawn(PROBE, { stdio: 'pipe' }).output();
     running.catch(() => undefined);
     expect(await waitForFile(pauseFile)).toMatch(new RegExp(`^helper:${step} `));
   } finally {

@@ -73,7 +73,8 @@ async function runningContainer(opts: ContainerOptions = {}) {
   const rootfs = rootfsCopy('userns-ids');
   // Its root (an unmapped host root owns the copy) may make /made-by-root.
   fs.chmodSync(rootfs, 0o777);
-  const c = make({ rootfs, stateRoot, userns: true, readonly: false, ...opts });
+  // Written straight into the copy (no overlay): the host then sees what container root made.
+  const c = make({ rootfs, stateRoot, userns: true, readonly: false, rootfsOverlay: false, ...opts });
   const p = c.spawn(['sh', '-c', 'mkdir /made-by-root && echo ready && exec sleep 1000'], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   p.stdout!.on('data', (d) => (out += d));

@@ -57,6 +57,14 @@ export interface PlanValues {
   'rootfs.readonly': boolean;
   /** the rootfs is the host's own / (seen through an idmapped or read-only bind) (read by the helper) */
   'rootfs.host': boolean;
+  /** a lower layer of the rootfs overlay, top first (an image's layer, or the rootfs directory) (repeated, read by the helper) */
+  'rootfs.lower': string;
+  /** the overlay's upper layer: the container's private writable layer (absent: none) (read by the helper) */
+  'rootfs.upper': string;
+  /** overlayfs's work directory for that upper layer (read by the helper) */
+  'rootfs.work': string;
+  /** tests: mount the overlay as before Linux 6.8 (one lowerdir string) (read by the helper) */
+  'test.overlay_single_string': boolean;
   /** starts a mount of this type; its mount.* keys follow (repeated, read by the helper) */
   'mount': 'bind' | 'tmpfs';
   /** bind: the host path (in a mount group, read by the helper) */
@@ -154,6 +162,10 @@ export const PLAN_KEYS: readonly PlanKey[] = [
   'rootfs',
   'rootfs.readonly',
   'rootfs.host',
+  'rootfs.lower',
+  'rootfs.upper',
+  'rootfs.work',
+  'test.overlay_single_string',
   'mount',
   'mount.source',
   'mount.target',
@@ -210,6 +222,10 @@ const ENCODERS: { [K in PlanKey]: (key: K, value: PlanValues[K]) => string } = {
   'rootfs': (key, v) => encodeText(key, v),
   'rootfs.readonly': (key, v) => encodeBool(v),
   'rootfs.host': (key, v) => encodeBool(v),
+  'rootfs.lower': (key, v) => encodeText(key, v),
+  'rootfs.upper': (key, v) => encodeText(key, v),
+  'rootfs.work': (key, v) => encodeText(key, v),
+  'test.overlay_single_string': (key, v) => encodeBool(v),
   'mount': (key, v) => encodeText(key, v),
   'mount.source': (key, v) => encodeText(key, v),
   'mount.target': (key, v) => encodeText(key, v),

@@ -27,6 +27,8 @@ export const Step = {
   JoinNamespaces: 9,
   /** exec: opening the container's root through /proc/<pid>/root */
   OpenContainerRoot: 10,
+  /** mounting the rootfs as an overlay of its layers and its writable layer */
+  MountRootfsOverlay: 11,
 } as const;
 
 export type StepId = (typeof Step)[keyof typeof Step];

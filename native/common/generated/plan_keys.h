@@ -29,6 +29,10 @@ enum class PlanKey {
   Rootfs,  // rootfs: the host directory that becomes the container's /
   RootfsReadonly,  // rootfs.readonly: the rootfs is mounted read-only
   RootfsHost,  // rootfs.host: the rootfs is the host's own / (seen through an idmapped or read-only bind)
+  RootfsLower,  // rootfs.lower: a lower layer of the rootfs overlay, top first (an image's layer, or the rootfs directory)
+  RootfsUpper,  // rootfs.upper: the overlay's upper layer: the container's private writable layer (absent: none)
+  RootfsWork,  // rootfs.work: overlayfs's work directory for that upper layer
+  TestOverlaySingleString,  // test.overlay_single_string: tests: mount the overlay as before Linux 6.8 (one lowerdir string)
   Mount,  // mount: starts a mount of this type; its mount.* keys follow
   MountSource,  // mount.source: bind: the host path
   MountTarget,  // mount.target: the path inside the rootfs
@@ -95,6 +99,10 @@ inline constexpr PlanKeyInfo kPlanKeys[] = {
     {"rootfs", PlanKey::Rootfs, PlanValueType::String, false, nullptr},
     {"rootfs.readonly", PlanKey::RootfsReadonly, PlanValueType::Bool, false, nullptr},
     {"rootfs.host", PlanKey::RootfsHost, PlanValueType::Bool, false, nullptr},
+    {"rootfs.lower", PlanKey::RootfsLower, PlanValueType::String, true, nullptr},
+    {"rootfs.upper", PlanKey::RootfsUpper, PlanValueType::String, false, nullptr},
+    {"rootfs.work", PlanKey::RootfsWork, PlanValueType::String, false, nullptr},
+    {"test.overlay_single_string", PlanKey::TestOverlaySingleString, PlanValueType::Bool, false, nullptr},
     {"mount", PlanKey::Mount, PlanValueType::String, true, nullptr},
     {"mount.source", PlanKey::MountSource, PlanValueType::String, false, "mount"},
     {"mount.target", PlanKey::MountTarget, PlanValueType::String, false, "mount"},
@@ -222,6 +230,14 @@ inline bool plan_value_valid(PlanKey key, const std::string& value) {
     case PlanKey::RootfsReadonly:
       return value == "1" || value == "0";
     case PlanKey::RootfsHost:
+      return value == "1" || value == "0";
+    case PlanKey::RootfsLower:
+      return true;
+    case PlanKey::RootfsUpper:
+      return true;
+    case PlanKey::RootfsWork:
+      return true;
+    case PlanKey::TestOverlaySingleString:
       return value == "1" || value == "0";
     case PlanKey::Mount:
       return value == "bind" || value == "tmpfs";

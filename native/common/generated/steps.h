@@ -20,6 +20,7 @@ enum class StepId : int {
   PivotRoot = 8,  // pivot_root into the rootfs
   JoinNamespaces = 9,  // exec: setns into the container's namespaces through its pidfd
   OpenContainerRoot = 10,  // exec: opening the container's root through /proc/<pid>/root
+  MountRootfsOverlay = 11,  // mounting the rootfs as an overlay of its layers and its writable layer
 };
 
 }  // namespace tsc

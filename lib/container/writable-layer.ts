@@ -1,0 +1,223 @@
+/**
+ * A container's private writable layer, under the data root:
+ *   containers/<id>/upper   the overlay's upper layer: every file the container writes
+ *   containers/<id>/work    overlayfs's work directory (same filesystem as upper)
+ *   containers/<id>.json    what the container uses: its state root, its lower layers
+ * The record is written before the layer is made and removed only after it was moved away,
+ * so a crash at any step leaves something a sweep finds: the state directory names the data
+ * root (StateRecord.dataRoot), and the record names the state directory. It goes with the
+ * state directory (destroy, delete, exit cleanup, the state root's sweep: ContainerDirectory.remove)
+ * and, when that is gone without it (a state root on tmpfs after a reboot, a crash mid-removal),
+ * with the data root's own sweep.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { ContainerExistsError } from '../errors/errors';
+import { verifyStateRoot } from '../state/state-root';
+import { DirectoryHandle, removeTree, stateStep } from '../state/state-io';
+import { OncePerRoot } from '../state/once-per-root';
+
+/** Names in containers/ being removed start with this (the sweep finishes them). */
+const REMOVING_PREFIX = '.removing-';
+const RECORD_SUFFIX = '.json';
+
+/** <dataRoot>/containers/<id>.json */
+export interface WritableLayerRecord {
+  version: 1;
+  id: string;
+  /** The state root whose directory <id> the layer belongs to, and that directory's creation time. */
+  stateRoot: string;
+  created: string;
+  /** The overlay's lower layers, top first (a rootfs directory, or an image's layer directories). */
+  lowerDirs: string[];
+}
+
+export interface WritableLayerPaths {
+  /** <dataRoot>/containers */
+  containers: string;
+  dir: string;
+  upper: string;
+  work: string;
+  record: string;
+}
+
+export function writableLayerPaths(dataRoot: string, id: string): WritableLayerPaths {
+  const containers = path.join(dataRoot, 'containers');
+  const dir = path.join(containers, id);
+  return { containers, dir, upper: path.join(dir, 'upper'), work: path.join(dir, 'work'), record: dir + RECORD_SUFFIX };
+}
+
+export interface MakeWritableLayer {
+  dataRoot: string;
+  record: WritableLayerRecord;
+  /**
+   * Who owns the upper layer's root (the container's /) and the work directory: container root
+   * as the host sees it, so that in a user namespace it may write there.
+   */
+  owner: { uid: number; gid: number };
+  /** The mode of the container's / (the top lower layer's root). */
+  rootMode: number;
+}
+
+/**
+ * Makes the layer and its record. An existing one of the same id is cleared when nothing uses
+ * it (its state directory is gone or another); else ContainerExistsError.
+ */
+export function makeWritableLayer(layer: MakeWritableLayer): WritableLayerPaths {
+  const { dataRoot, record } = layer;
+  // Owned by this user and closed to others on the way, as the state root is; made 0711.
+  verifyStateRoot(dataRoot, true);
+  void sweepDataRoot(dataRoot);
+  const paths = writableLayerPaths(dataRoot, record.id);
+  // 0711: the container's root (another uid in a user namespace) passes through to its layer.
+  stateStep('make the data root', paths.containers, () => fs.mkdirSync(paths.containers, { mode: 0o711, recursive: true }));
+  stateStep('make the writable layer', paths.containers, () => fs.chmodSync(paths.containers, 0o711));
+  const containers = stateStep('open the data root', paths.containers, () => DirectoryHandle.open(paths.containers));
+  try {
+    claimName(containers, dataRoot, record);
+    containers.writeAtomic(record.id + RECORD_SUFFIX, JSON.stringify(record, null, 2) + '\n');
+    stateStep('make the writable layer', paths.dir, () => fs.mkdirSync(containers.at(record.id), { mode: 0o711 }));
+    const dir = stateStep('make the writable layer', paths.dir, () => DirectoryHandle.open(containers.at(record.id)));
+    try {
+      stateStep('make the upper layer', paths.upper, () => {
+        fs.mkdirSync(dir.at('upper'), { mode: 0o700 });
+        fs.chownSync(dir.at('upper'), layer.owner.uid, layer.owner.gid);
+        fs.chmodSync(dir.at('upper'), layer.rootMode & 0o7777);
+      });
+      stateStep('make the work directory', paths.work, () => {
+        fs.mkdirSync(dir.at('work'), { mode: 0o700 });
+        fs.chownSync(dir.at('work'), layer.owner.uid, layer.owner.gid);
+      });
+    } finally {
+      dir.close();
+    }
+  } finally {
+    containers.close();
+  }
+  return paths;
+}
+
+/** Frees the id's name in containers/: an abandoned layer there goes; one in use is an error. */
+function claimName(containers: DirectoryHandle, dataRoot: string, record: WritableLayerRecord): void {
+  const existing = readRecord(containers, record.id);
+  if (existing === undefined && !fs.existsSync(containers.at(record.id))) return;
+  if (existing && !isAbandoned(existing)) throw new ContainerExistsError(record.id, path.join(dataRoot, 'containers'));
+  removeByName(containers, record.id);
+}
+
+/** The record of `id`, undefined when there is none or it cannot be read (then nothing names it). */
+function readRecord(containers: DirectoryHandle, id: string): WritableLayerRecord | undefined {
+  let text: string | undefined;
+  try {
+    text = containers.readText(id + RECORD_SUFFIX);
+  } catch {
+    return undefined;
+  }
+  if (text === undefined) return undefined;
+  try {
+    const record = JSON.parse(text) as WritableLayerRecord;
+    return record?.version === 1 && record.id === id && typeof record.stateRoot === 'string' ? record : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether the state directory the layer belongs to is gone (or is another container's now). */
+function isAbandoned(record: WritableLayerRecord): boolean {
+  let state: { id?: unknown; created?: unknown };
+  try {
+    state = JSON.parse(fs.readFileSync(path.join(record.stateRoot, record.id, 'state.json'), 'utf8'));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    // Unreadable for another reason (a record being rewritten, EACCES): not known to be abandoned.
+    return code === 'ENOENT' || code === 'ENOTDIR' || error instanceof SyntaxError;
+  }
+  return state.id !== record.id || state.created !== record.created;
+}
+
+/**
+ * Moves the layer away, removes its record, then its files: the name is free at once, and
+ * a removal that dies half way leaves a .removing- directory that the sweep finishes.
+ */
+function removeByName(containers: DirectoryHandle, id: string): void {
+  const away = `${REMOVING_PREFIX}${id}.${randomBytes(4).toString('hex')}`;
+  let moved = true;
+  try {
+    fs.renameSync(containers.at(id), containers.at(away));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    moved = false;
+  }
+  containers.unlink(id + RECORD_SUFFIX);
+  if (moved) removeTree(containers.at(away));
+}
+
+/**
+ * Removes the container's writable layer and record, if any; idempotent. Only a layer whose
+ * record names this container (its state root and creation time) goes: one that another
+ * container of the same id holds stays. The data root must pass the state root's trust
+ * checks: a state record naming a directory of another user's is never acted on.
+ */
+export function removeWritableLayer(dataRoot: string, id: string, owner: { stateRoot: string; created: string }): void {
+  if (!verifyStateRoot(dataRoot, false)) return;
+  const paths = writableLayerPaths(dataRoot, id);
+  let containers: DirectoryHandle;
+  try {
+    containers = DirectoryHandle.open(paths.containers);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  try {
+    const record = readRecord(containers, id);
+    if (record?.stateRoot !== owner.stateRoot || record.created !== owner.created) return;
+    stateStep('remove the writable layer', paths.dir, () => removeByName(containers, id));
+  } finally {
+    containers.close();
+  }
+}
+
+const sweeps = new OncePerRoot((dataRoot) => sweepOnce(dataRoot));
+
+/**
+ * Once per process and data root, in the background: removes the layers whose state
+ * directory is gone, and removals that died half way.
+ */
+export function sweepDataRoot(dataRoot: string): Promise<void> {
+  return sweeps.run(dataRoot);
+}
+
+async function sweepOnce(dataRoot: string): Promise<void> {
+  const containers = path.join(dataRoot, 'containers');
+  let names: string[];
+  try {
+    names = await fs.promises.readdir(containers);
+  } catch {
+    return;
+  }
+  for (const [index, name] of names.entries()) {
+    if (index > 0 && index % 64 === 0) await new Promise((resolve) => setImmediate(resolve));
+    try {
+      if (name.startsWith(REMOVING_PREFIX)) {
+        removeTree(path.join(containers, name));
+      } else if (name.endsWith(RECORD_SUFFIX)) {
+        const id = name.slice(0, -RECORD_SUFFIX.length);
+        const handle = DirectoryHandle.open(containers);
+        try {
+          const record = readRecord(handle, id);
+          if (record && isAbandoned(record)) removeByName(handle, id);
+        } finally {
+          handle.close();
+        }
+      }
+    } catch {
+      // raced with its owner or another sweep: leave it
+    }
+  }
+}
+
+/** For tests: forget which data roots were swept. */
+export function resetDataRootSweepsForTest(): void {
+  sweeps.reset();
+}

@@ -1,0 +1,119 @@
+#include "helper/overlay_root.h"
+
+#include <fcntl.h>
+#include <linux/mount.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <string>
+#include <vector>
+
+#include "common/setup_error.h"
+#include "common/syscalls.h"
+#include "common/unique_fd.h"
+
+namespace tsc {
+
+namespace {
+
+const char* const kStep = "mount the rootfs overlay";
+// fsconfig copies a string value of at most this many bytes (its terminating NUL excluded).
+constexpr size_t kMaxOptionBytes = 255;
+
+void check_length(const char* key, const std::string& value, const std::string& step) {
+  if (value.size() <= kMaxOptionBytes) return;
+  throw SetupError{step + " (" + key + " " + value + ": longer than the " + std::to_string(kMaxOptionBytes) +
+                       " bytes a mount option may have)",
+                   ENAMETOOLONG};
+}
+
+void set_string(int fs, const char* key, const std::string& value, const std::string& step) {
+  check_length(key, value, step);
+  check(sys_fsconfig(fs, FSCONFIG_SET_STRING, key, value.c_str(), 0), step);
+}
+
+// Linux 6.8 and later: each layer on its own, as many as overlayfs stacks. False when
+// this kernel's overlayfs does not know "lowerdir+" (the filesystem context is then spent).
+bool add_layers_one_by_one(int fs, const Plan& plan) {
+  for (size_t i = 0; i < plan.rootfs_lower.size(); i++) {
+    const std::string& layer = plan.rootfs_lower[i];
+    std::string step = std::string(kStep) + " (lower layer " + layer + ")";
+    check_length("lowerdir+", layer, step);
+    if (sys_fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", layer.c_str(), 0) == 0) continue;
+    if (i == 0 && errno == EINVAL) return false;
+    throw SetupError{step, errno};
+  }
+  return true;
+}
+
+// Before Linux 6.8: one "lowerdir" value, top layer first, each layer named by a short
+// /proc/self/fd path of a directory opened here (held in `held` until the mount is made).
+void add_layers_as_one_string(int fs, const Plan& plan, std::vector<UniqueFd>& held) {
+  std::string joined;
+  for (const auto& layer : plan.rootfs_lower) {
+    held.emplace_back(check(open(layer.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC),
+                            std::string(kStep) + " (lower layer " + layer + ")"));
+    if (!joined.empty()) joined += ':';
+    joined += "/proc/self/fd/" + std::to_string(held.back().get());
+  }
+  if (joined.size() > kMaxOptionBytes) {
+    throw SetupError{std::string(kStep) + " (" + std::to_string(plan.rootfs_lower.size()) +
+                         " lower layers do not fit in one lowerdir option; more need Linux 6.8 or later)",
+                     E2BIG};
+  }
+  set_string(fs, "lowerdir", joined, kStep);
+}
+
+// overlayfs marks a volatile mount's work directory (work/incompat/volatile/dirty) and refuses to
+// mount it again while the mark is there, since after a crash the layer may be half written. A
+// layer is mounted again only by the monitor of a container that lived through its exit (a
+// restart); after a crash of the machine the layer is swept, never mounted. So the mark goes.
+void clear_volatile_mark(const std::string& work_dir) {
+  const std::string step = std::string(kStep) + " (work directory " + work_dir + ")";
+  UniqueFd work(open(work_dir.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!work) throw SetupError{step, errno};
+  const struct {
+    const char* name;
+    int flags;
+  } marks[] = {{"work/incompat/volatile/dirty", 0}, {"work/incompat/volatile", AT_REMOVEDIR}, {"work/incompat", AT_REMOVEDIR}};
+  for (const auto& mark : marks) {
+    if (unlinkat(work.get(), mark.name, mark.flags) != 0 && errno != ENOENT) throw SetupError{step, errno};
+  }
+}
+
+UniqueFd open_overlay_context() {
+  return UniqueFd(check(sys_fsopen("overlay", FSOPEN_CLOEXEC), std::string(kStep) + " (open overlayfs)"));
+}
+
+}  // namespace
+
+int make_overlay_root(const Plan& plan) {
+  StepScope mounting(StepId::MountRootfsOverlay);
+  const size_t layers = plan.rootfs_lower.size();
+  if (layers == 0 || layers > kOverlayMaxLowerLayers) {
+    throw SetupError{std::string(kStep) + " (" + std::to_string(layers) + " lower layers; overlayfs stacks 1 to " +
+                         std::to_string(kOverlayMaxLowerLayers) + ")",
+                     E2BIG};
+  }
+  UniqueFd fs = open_overlay_context();
+  std::vector<UniqueFd> held;
+  if (plan.overlay_single_string || !add_layers_one_by_one(fs.get(), plan)) {
+    if (!plan.overlay_single_string) fs = open_overlay_context();
+    add_layers_as_one_string(fs.get(), plan, held);
+  }
+  if (!plan.rootfs_upper.empty()) {
+    set_string(fs.get(), "upperdir", plan.rootfs_upper, std::string(kStep) + " (upper layer " + plan.rootfs_upper + ")");
+    set_string(fs.get(), "workdir", plan.rootfs_work, std::string(kStep) + " (work directory " + plan.rootfs_work + ")");
+    // The layer never outlives a crash of the machine (the sweep removes it): syncing it buys
+    // nothing, and without "volatile" the unmount as the container's last process exits waits
+    // for the upper filesystem to sync, and a sync() in the container syncs the host's disk.
+    clear_volatile_mark(plan.rootfs_work);
+    check(sys_fsconfig(fs.get(), FSCONFIG_SET_FLAG, "volatile", nullptr, 0), std::string(kStep) + " (option volatile)");
+  }
+  // In a user namespace, overlayfs may not use trusted.* xattrs: it keeps its own in user.overlay.*.
+  if (plan.has_namespace("user")) check(sys_fsconfig(fs.get(), FSCONFIG_SET_FLAG, "userxattr", nullptr, 0), kStep);
+  check(sys_fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0), kStep);
+  return static_cast<int>(check(sys_fsmount(fs.get(), FSMOUNT_CLOEXEC, MOUNT_ATTR_NODEV), kStep));
+}
+
+}  // namespace tsc

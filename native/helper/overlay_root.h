@@ -1,0 +1,21 @@
+// The rootfs as an overlay mount: lower layers (an image's, or a rootfs directory), read-only
+// and shared by every container that uses them, under the container's own upper layer, which
+// takes every write and goes away with the container. Made with the fd-based mount API: one
+// "lowerdir+" per layer (Linux 6.8 and later); before 6.8, one "lowerdir" string of short
+// /proc/self/fd paths, since fsconfig takes at most 255 bytes per value.
+#pragma once
+
+#include <cstddef>
+
+#include "common/plan.h"
+
+namespace tsc {
+
+// overlayfs stacks at most this many lower layers (its OVL_MAX_STACK).
+constexpr size_t kOverlayMaxLowerLayers = 500;
+
+// A detached overlay mount of plan.rootfs_lower (top first), with plan.rootfs_upper and
+// plan.rootfs_work as its writable layer when they are set; nodev, as every rootfs.
+int make_overlay_root(const Plan& plan);
+
+}  // namespace tsc
