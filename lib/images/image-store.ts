@@ -1,0 +1,440 @@
+/**
+ * ImageStore: the images of a data root, as the public API shows them. The bytes live in the
+ * content store (blobs by digest); images/index.json names which manifests are images and by
+ * which references. Imports verify every blob before it is stored and make an image visible
+ * only once all of it is there; remove and prune take away what no image (and no container)
+ * needs any more.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { ImageArchiveError, ImageInUseError, ImageNotFoundError } from '../errors/errors';
+import { DirectorySource, TarSource, type ArchiveSource } from './archive/archive-source';
+import { writeDockerArchive, writeOciArchive, type ExportedImage } from './archive/archive-writers';
+import { readDockerArchive } from './archive/docker-archive';
+import type { ImportedManifest } from './archive/imported-image';
+import { decompressor } from './archive/layer-decompress';
+import { readOciLayout } from './archive/oci-layout';
+import { ContentStore } from './content-store';
+import { containerUses } from './container-records';
+import { resolveDataRoot } from './data-root';
+import { isDigest } from './digest';
+import { ImageIndexFile, type ImageRecord } from './image-index';
+import { parseImageConfig, parseManifest, parsePlatform, type ImageConfig, type ImageManifest, type ImageRuntimeConfig } from './manifest';
+import { sniffCompression } from './media-types';
+import { DEFAULT_TAG, normalizeReference, parseReference, repositoryName, type Reference } from './reference';
+
+export interface ImageStoreOptions {
+  /** The data root (the same as the option `dataRoot` of a Container). */
+  root?: string;
+  /** Another name for `root`. */
+  dataRoot?: string;
+}
+
+export interface ImageLayer {
+  /** The blob's digest, as the manifest names it. */
+  digest: string;
+  size: number;
+  mediaType: string;
+  /** The digest of the uncompressed tar (the config's rootfs.diff_ids). */
+  diffId: string;
+}
+
+export interface Image {
+  /** The config's digest, as docker's image id. */
+  id: string;
+  /** The manifest's digest. */
+  digest: string;
+  /** Full references ("localhost/app:1", "docker.io/library/alpine:3.20"). */
+  references: string[];
+  /** The defaults a container takes from the image. */
+  config: ImageRuntimeConfig;
+  os: string;
+  architecture: string;
+  variant?: string;
+  /** When the image was built, as its config says. */
+  created?: string;
+  /** When it came into this store. */
+  added: string;
+  /** The manifest's media type (OCI or Docker v2 schema 2). */
+  mediaType: string;
+  /** Bytes of its config and layer blobs. */
+  size: number;
+  layers: ImageLayer[];
+}
+
+export type ArchiveFormat = 'oci-archive' | 'docker-archive';
+
+export interface ImportOptions {
+  /** The platform to take from a multi-platform index: "os/arch[/variant]", default this machine's. */
+  platform?: string;
+  signal?: AbortSignal;
+}
+
+export interface ExportOptions {
+  /** Default 'docker-archive', as `podman save` and `docker save`. */
+  format?: ArchiveFormat;
+  signal?: AbortSignal;
+}
+
+export interface RemoveOptions {
+  /** Remove the image's references even while containers use it; their layers stay until the last one goes. */
+  force?: boolean;
+}
+
+export interface RemoveResult {
+  /** The references taken off. */
+  untagged: string[];
+  /** The ids of images deleted. */
+  deleted: string[];
+}
+
+export interface PruneResult {
+  /** The digests of the blobs deleted. */
+  deleted: string[];
+  reclaimedBytes: number;
+}
+
+/** A commit found a blob gone (a concurrent prune took it): the import starts over. */
+class BlobVanished extends Error {}
+const IMPORT_ATTEMPTS = 3;
+
+interface Loaded {
+  record: ImageRecord;
+  manifest: ImageManifest;
+  config: ImageConfig;
+}
+
+function toImage({ record, manifest, config }: Loaded): Image {
+  const image: Image = {
+    id: manifest.config.digest,
+    digest: record.digest,
+    references: [...record.references],
+    config: config.config ?? {},
+    os: config.os,
+    architecture: config.architecture,
+    added: record.added,
+    mediaType: record.mediaType,
+    size: manifest.config.size + manifest.layers.reduce((sum, l) => sum + l.size, 0),
+    layers: manifest.layers.map((l, i) => ({ digest: l.digest, size: l.size, mediaType: l.mediaType, diffId: config.rootfs.diff_ids[i] as string })),
+  };
+  if (config.variant !== undefined) image.variant = config.variant;
+  if (config.created !== undefined) image.created = config.created;
+  return image;
+}
+
+/** The blobs an image is made of: manifest, config, layers. */
+function blobsOf(loaded: Loaded): string[] {
+  return [loaded.record.digest, loaded.manifest.config.digest, ...loaded.manifest.layers.map((l) => l.digest)];
+}
+
+export class ImageStore {
+  /** The data root this store lives in. */
+  readonly dataRoot: string;
+  /** The blobs; pull, push and commit write and read through it. */
+  readonly content: ContentStore;
+  readonly #index: ImageIndexFile;
+
+  constructor(options: ImageStoreOptions | string = {}) {
+    const given = typeof options === 'string' ? options : (options.root ?? options.dataRoot);
+    this.dataRoot = resolveDataRoot(given, typeof options === 'string' || options.root !== undefined ? 'root' : 'dataRoot');
+    this.content = new ContentStore(this.dataRoot);
+    this.#index = new ImageIndexFile(this.content.root);
+  }
+
+  async #load(record: ImageRecord): Promise<Loaded> {
+    const manifest = parseManifest(await this.content.readBytes(record.digest), record.digest, record.mediaType);
+    const config = parseImageConfig(await this.content.readBytes(manifest.config.digest), manifest.config.digest);
+    return { record, manifest, config };
+  }
+
+  /** Every image, in the order they were added. */
+  async list(): Promise<Image[]> {
+    const records = await this.#index.read();
+    return Promise.all(records.map(async (r) => toImage(await this.#load(r))));
+  }
+
+  /** The image a reference, id or digest names; ImageNotFoundError when none does. */
+  async inspect(reference: string): Promise<Image> {
+    const records = await this.#index.read();
+    return toImage(await this.#load(this.#resolve(records, reference).record));
+  }
+
+  /**
+   * Finds one image: by id or manifest digest (full, or an id prefix of hex digits), by full
+   * reference, or by a short name whose repository path ends in /NAME (several images
+   * answering to one short name is an error, never a guess).
+   */
+  #resolve(records: ImageRecord[], query: string): { record: ImageRecord; byName?: string } {
+    if (typeof query !== 'string' || query === '') throw new TypeError(`image: expected a reference, id or digest, got ${JSON.stringify(query)}`);
+    if (isDigest(query)) {
+      const found = records.find((r) => r.digest === query) ?? this.#byConfigDigest(records, query);
+      if (found) return { record: found };
+      throw new ImageNotFoundError(query);
+    }
+    let ref: Reference | undefined;
+    try {
+      ref = parseReference(query, 'image');
+    } catch (error) {
+      if (!/^[a-f0-9]+$/.test(query)) throw error;
+    }
+    if (ref !== undefined) {
+      const matches = this.#byName(records, ref);
+      if (matches.length === 1) return matches[0] as { record: ImageRecord; byName: string };
+      if (matches.length > 1) {
+        const names = matches.map((m) => m.byName).join(', ');
+        throw new ImageNotFoundError(query, `ambiguous: it names ${names}; use a full reference`);
+      }
+    }
+    if (/^[a-f0-9]{3,64}$/.test(query)) {
+      const byId = this.#byIdPrefix(records, query);
+      if (byId.length === 1) return { record: byId[0] as ImageRecord };
+      if (byId.length > 1) throw new ImageNotFoundError(query, `ambiguous: the prefix of ${byId.length} image ids`);
+    }
+    throw new ImageNotFoundError(query);
+  }
+
+  /** Images by name: a full reference by its repository, an unqualified one by its path's end; then tag or digest. */
+  #byName(records: ImageRecord[], ref: Reference): { record: ImageRecord; byName: string }[] {
+    const repository = ref.domain === undefined ? undefined : repositoryName(parseReference(normalizeReference(repositoryName(ref))));
+    const out: { record: ImageRecord; byName: string }[] = [];
+    for (const record of records) {
+      if (ref.digest !== undefined && record.digest !== ref.digest) continue;
+      const name = record.references.find((stored) => {
+        const s = parseReference(stored);
+        const sameName = repository !== undefined ? repositoryName(s) === repository : s.path === ref.path || s.path.endsWith(`/${ref.path}`);
+        if (!sameName) return false;
+        if (ref.tag !== undefined) return s.tag === ref.tag;
+        return ref.digest !== undefined || s.tag === DEFAULT_TAG;
+      });
+      if (name !== undefined) out.push({ record, byName: name });
+    }
+    return out;
+  }
+
+  #configDigests = new Map<string, string>();
+
+  /** The config digest (image id) of a record, read once per manifest. */
+  #configDigestOf(record: ImageRecord): string | undefined {
+    return this.#configDigests.get(record.digest);
+  }
+
+  #byConfigDigest(records: ImageRecord[], digest: string): ImageRecord | undefined {
+    return records.find((r) => this.#configDigestOf(r) === digest);
+  }
+
+  #byIdPrefix(records: ImageRecord[], prefix: string): ImageRecord[] {
+    return records.filter((r) => (this.#configDigestOf(r) ?? '').startsWith(`sha256:${prefix}`));
+  }
+
+  /** Reads the config digests of every record (ids), so that lookups by id work. */
+  async #readIds(records: ImageRecord[]): Promise<ImageRecord[]> {
+    for (const record of records) {
+      if (this.#configDigests.has(record.digest)) continue;
+      try {
+        const manifest = parseManifest(await this.content.readBytes(record.digest), record.digest, record.mediaType);
+        this.#configDigests.set(record.digest, manifest.config.digest);
+      } catch {
+        // A record whose manifest cannot be read answers to its digest and names only.
+      }
+    }
+    return records;
+  }
+
+  async #find(records: ImageRecord[], query: string): Promise<{ record: ImageRecord; byName?: string }> {
+    return this.#resolve(await this.#readIds(records), query);
+  }
+
+  /**
+   * Gives the image `source` names the reference `target` too (an unqualified one becomes
+   * localhost/NAME:TAG); a reference held by another image moves to this one, as docker's tag.
+   */
+  async tag(source: string, target: string): Promise<Image> {
+    const reference = normalizeReference(target, 'tag');
+    await this.content.prepare();
+    const record = await this.#index.update(async (records) => {
+      const found = (await this.#find(records, source)).record;
+      for (const other of records) other.references = other.references.filter((r) => r !== reference);
+      found.references.push(reference);
+      return { images: records, result: found };
+    });
+    return toImage(await this.#load(record));
+  }
+
+  /**
+   * Takes a reference off its image, and deletes the image when it was the last one (or when
+   * it is named by id or digest). An image that a container uses is not deleted
+   * (ImageInUseError) unless `force`: then its references go and the layers in use stay.
+   */
+  async remove(reference: string, options: RemoveOptions = {}): Promise<RemoveResult> {
+    const uses = await containerUses(this.dataRoot);
+    return this.#index.update(async (records) => {
+      const { record, byName } = await this.#find(records, reference);
+      if (byName !== undefined && record.references.length > 1) {
+        record.references = record.references.filter((r) => r !== byName);
+        return { images: records, result: { untagged: [byName], deleted: [] } };
+      }
+      const loaded = await this.#load(record);
+      const users = uses.filter((u) => u.image === record.digest || u.image === loaded.manifest.config.digest).map((u) => u.id);
+      if (users.length > 0 && !options.force) throw new ImageInUseError(reference, users);
+      const remaining = records.filter((r) => r !== record);
+      await this.#collect(remaining, blobsOf(loaded));
+      return { images: remaining, result: { untagged: [...record.references], deleted: [loaded.manifest.config.digest] } };
+    });
+  }
+
+  /** Deletes every blob that no image needs, and what dead writers left. */
+  async prune(): Promise<PruneResult> {
+    if (!fs.existsSync(this.content.root)) return { deleted: [], reclaimedBytes: 0 };
+    await this.content.prepare();
+    return this.#index.update(async (records) => {
+      const result = await this.#collect(records, await this.content.list());
+      return { images: records, result };
+    });
+  }
+
+  /**
+   * Deletes those of `candidates` that no image of `remaining` uses. Runs under the index's
+   * lock: an import that stored a blob meanwhile finds it gone when it commits, and stores it again.
+   */
+  async #collect(remaining: ImageRecord[], candidates: string[]): Promise<PruneResult> {
+    const needed = new Set<string>();
+    for (const record of remaining) {
+      needed.add(record.digest);
+      try {
+        for (const digest of blobsOf(await this.#load(record))) needed.add(digest);
+      } catch {
+        // An image whose manifest or config is unreadable keeps what it names, as far as known.
+      }
+    }
+    const result: PruneResult = { deleted: [], reclaimedBytes: 0 };
+    for (const digest of new Set(candidates)) {
+      if (needed.has(digest)) continue;
+      const size = await this.content.size(digest);
+      if (size === undefined) continue;
+      if (await this.content.remove(digest)) {
+        result.deleted.push(digest);
+        result.reclaimedBytes += size;
+      }
+    }
+    return result;
+  }
+
+  /**
+   * Records manifests whose blobs are all in the content store as images, with their
+   * references (taken off any other image). For import, and for pull and commit.
+   */
+  async addImages(manifests: ImportedManifest[]): Promise<Image[]> {
+    await this.content.prepare();
+    const added = await this.#index.update(async (records) => {
+      const out: ImageRecord[] = [];
+      for (const imported of manifests) {
+        const manifest = parseManifest(await this.content.readBytes(imported.digest).catch(() => {
+          throw new BlobVanished(imported.digest);
+        }), imported.digest, imported.mediaType);
+        for (const digest of [manifest.config.digest, ...manifest.layers.map((l) => l.digest)]) {
+          if (!(await this.content.has(digest))) throw new BlobVanished(digest);
+        }
+        const references = imported.references.map((r) => normalizeReference(r));
+        for (const other of records) other.references = other.references.filter((r) => !references.includes(r));
+        let record = records.find((r) => r.digest === imported.digest);
+        if (!record) {
+          record = { digest: imported.digest, mediaType: imported.mediaType, size: imported.size, references: [], added: new Date().toISOString() };
+          records.push(record);
+        }
+        for (const reference of references) if (!record.references.includes(reference)) record.references.push(reference);
+        out.push(record);
+      }
+      return { images: records, result: out };
+    });
+    return Promise.all(added.map(async (r) => toImage(await this.#load(r))));
+  }
+
+  /**
+   * Imports a docker-archive (`docker save`, gzip-compressed or not), an oci-archive, or an OCI
+   * layout directory. Every blob is checked against its digest and size; a bad archive rejects
+   * with ImageArchiveError naming the entry, and leaves the store as it was.
+   */
+  async import(source: string, options: ImportOptions = {}): Promise<Image[]> {
+    if (typeof source !== 'string' || source === '') throw new TypeError('import: expected the path of an archive or OCI layout directory');
+    if (options.platform !== undefined) parsePlatform(options.platform, 'import: platform');
+    await this.content.prepare();
+    const before = new Set(await this.content.list());
+    try {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await this.#importOnce(path.resolve(source), options);
+        } catch (error) {
+          if (!(error instanceof BlobVanished) || attempt >= IMPORT_ATTEMPTS) throw error;
+        }
+      }
+    } catch (error) {
+      // What this import stored and no image uses goes again.
+      await this.#index.locked(async () => {
+        const added = (await this.content.list()).filter((d) => !before.has(d));
+        await this.#collect(await this.#index.read(), added);
+      });
+      throw error;
+    }
+  }
+
+  async #importOnce(file: string, options: ImportOptions): Promise<Image[]> {
+    let stat: fs.Stats;
+    try {
+      stat = await fs.promises.stat(file);
+    } catch (error) {
+      throw new ImageArchiveError(file, `cannot be read (${(error as NodeJS.ErrnoException).code})`, { cause: error });
+    }
+    if (stat.isDirectory()) return this.addImages(await this.#read(new DirectorySource(file), options));
+    if (!stat.isFile()) throw new ImageArchiveError(file, 'neither a file nor a directory');
+    const head = Buffer.alloc(4);
+    const handle = await fs.promises.open(file, 'r');
+    try {
+      await handle.read(head, 0, 4, 0);
+    } finally {
+      await handle.close();
+    }
+    const stage = decompressor(sniffCompression(head));
+    if (!stage) return this.addImages(await this.#read(await TarSource.open(file), options));
+    // A compressed archive is made a plain tar first: its members are read in any order.
+    const scratch = await this.content.scratchFile();
+    try {
+      await pipeline(fs.createReadStream(file), stage, fs.createWriteStream('', { fd: scratch.handle.fd, autoClose: false, emitClose: false }), { signal: options.signal });
+      return this.addImages(await this.#read(await TarSource.open(scratch.path), options));
+    } finally {
+      await scratch.release();
+    }
+  }
+
+  /** An archive's images into the content store: docker's manifest.json when there is one, else the OCI layout. */
+  async #read(source: ArchiveSource, options: ImportOptions): Promise<ImportedManifest[]> {
+    if (await source.has('manifest.json')) return readDockerArchive(source, this.content, options);
+    if (await source.has('oci-layout')) return readOciLayout(source, this.content, options);
+    throw new ImageArchiveError(source.location, 'neither a docker-archive (manifest.json) nor an OCI layout (oci-layout, index.json)');
+  }
+
+  /**
+   * Writes the image to `destination` as an oci-archive or a docker-archive, named by the
+   * reference asked for (or, asked for by id, by all of its own).
+   */
+  async export(reference: string, destination: string, options: ExportOptions = {}): Promise<void> {
+    const format = options.format ?? 'docker-archive';
+    if (format !== 'oci-archive' && format !== 'docker-archive') {
+      throw new TypeError(`export: format: expected "oci-archive" or "docker-archive", got ${JSON.stringify(format)}`);
+    }
+    if (typeof destination !== 'string' || destination === '') throw new TypeError('export: expected the path of the archive to write');
+    const records = await this.#index.read();
+    const { record, byName } = await this.#find(records, reference);
+    const loaded = await this.#load(record);
+    const image: ExportedImage = {
+      manifestDigest: record.digest,
+      manifestMediaType: record.mediaType,
+      manifestSize: (await this.content.size(record.digest)) ?? record.size,
+      manifest: loaded.manifest,
+      config: loaded.config,
+      references: byName !== undefined ? [byName] : [...record.references],
+    };
+    const write = format === 'oci-archive' ? writeOciArchive : writeDockerArchive;
+    await write(this.content, image, path.resolve(destination), options.signal);
+  }
+}
