@@ -157,7 +157,7 @@ export class ImageStore {
   /** The image a reference, id or digest names; ImageNotFoundError when none does. */
   async inspect(reference: string): Promise<Image> {
     const records = await this.#index.read();
-    return toImage(await this.#load(this.#resolve(records, reference).record));
+    return toImage(await this.#load((await this.#find(records, reference)).record));
   }
 
   /**
