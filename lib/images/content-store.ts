@@ -16,6 +16,7 @@ import { ImageArchiveError } from '../errors/errors';
 import { native } from '../native/binding';
 import { verifyDataRoot } from './data-root';
 import { DigestStream, digestHex, parseDigest } from './digest';
+import { fileSink } from './file-sink';
 
 export interface BlobExpectation {
   /** The digest the bytes must have; when absent, the blob is named by what arrives. */
@@ -142,7 +143,7 @@ export class ContentStore {
     let renamed = false;
     try {
       const counter = new DigestStream(expected.size ?? Number.POSITIVE_INFINITY, () => new ImageArchiveError(entry, `more bytes than the ${expected.size} announced`));
-      await pipeline(source, counter, fs.createWriteStream('', { fd: handle.fd, autoClose: false, emitClose: false, start: 0 }), { signal });
+      await pipeline(source, counter, fileSink(handle), { signal });
       if (expected.size !== undefined && counter.size !== expected.size) {
         throw new ImageArchiveError(entry, `${counter.size} bytes where ${expected.size} were announced`);
       }

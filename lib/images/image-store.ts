@@ -23,6 +23,7 @@ import { ImageIndexFile, type ImageRecord } from './image-index';
 import { parseImageConfig, parseManifest, parsePlatform, type ImageConfig, type ImageManifest, type ImageRuntimeConfig } from './manifest';
 import { sniffCompression } from './media-types';
 import { DEFAULT_TAG, normalizeReference, parseReference, repositoryName, type Reference } from './reference';
+import { fileSink } from './file-sink';
 
 export interface ImageStoreOptions {
   /** The data root (the same as the option `dataRoot` of a Container). */
@@ -399,7 +400,7 @@ export class ImageStore {
     // A compressed archive is made a plain tar first: its members are read in any order.
     const scratch = await this.content.scratchFile();
     try {
-      await pipeline(fs.createReadStream(file), stage, fs.createWriteStream('', { fd: scratch.handle.fd, autoClose: false, emitClose: false }), { signal: options.signal });
+      await pipeline(fs.createReadStream(file), stage, fileSink(scratch.handle), { signal: options.signal });
       return this.addImages(await this.#read(await TarSource.open(scratch.path), options));
     } finally {
       await scratch.release();

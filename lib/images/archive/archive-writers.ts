@@ -16,6 +16,7 @@ import { REF_NAME_ANNOTATION } from '../image-index';
 import { blobName } from './oci-layout';
 import { decompressor } from './layer-decompress';
 import { TarWriter } from './tar-writer';
+import { fileSink } from '../file-sink';
 
 export interface ExportedImage {
   manifestDigest: string;
@@ -35,7 +36,7 @@ async function writeAtomically(destination: string, write: (tar: TarWriter, scra
   const handle = await fs.promises.open(temporary, 'wx', 0o644);
   let done = false;
   try {
-    const out = fs.createWriteStream('', { fd: handle.fd, autoClose: false, emitClose: false });
+    const out = fileSink(handle);
     const abort = () => out.destroy(signal?.reason instanceof Error ? signal.reason : new Error('export aborted'));
     signal?.addEventListener('abort', abort, { once: true });
     try {
