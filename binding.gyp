@@ -17,6 +17,8 @@
         "native/addon/addon.cc",
         "native/addon/exit_watcher.cc",
         "native/addon/helper_process.cc",
+        "native/addon/layer_applier.cc",
+        "native/addon/layer_unpack.cc",
         "native/addon/seccomp_notify.cc",
         "native/addon/terminal_reader.cc",
         "native/common/control_channel.cc"

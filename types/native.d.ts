@@ -58,7 +58,45 @@ export interface TerminalReaderHandle {
   close(): void;
 }
 
+/** One entry for the layer applier (lib/images/layer-ops.ts builds them from tar headers). */
+export interface NativeLayerEntry {
+  kind: number;
+  /** Relative to the layer directory, normalized; '' is the directory itself. */
+  path: string;
+  link?: string;
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  mtime?: number;
+  mtimeNsec?: number;
+  devMajor?: number;
+  devMinor?: number;
+  /** A regular file's whole size; `data` may hold its first bytes only (Data entries bring the rest). */
+  size?: number;
+  xattrs?: Array<[string, Buffer]>;
+  data?: Uint8Array[];
+}
+
+/** Writes a layer's entries under its directory fd (native/addon/layer_applier.cc). */
+export interface NativeLayerApplier {
+  /**
+   * Applies a batch on the thread pool, one batch at a time; the Buffers must stay unchanged
+   * until it settles. Rejects with an Error carrying `entry`, `errno`, `code` and `step`.
+   */
+  apply(entries: NativeLayerEntry[]): Promise<void>;
+  /** Directory modes and mtimes, after the last batch. */
+  finish(): Promise<void>;
+  /** Releases the directory fds; not while a batch runs. */
+  close(): void;
+}
+
 export interface NativeBinding {
+  /** Opens a layer directory for unpacking into it. */
+  LayerApplier: new (
+    directory: string,
+    /** lowerDirs: the layers below, top first: a directory the archive leaves out takes its attributes from them. */
+    options?: { opaqueXattr?: string; privileged?: boolean; lowerDirs?: string[] },
+  ) => NativeLayerApplier;
   /**
    * Starts the helper (synchronously) and resolves with its report. A seccomp listener fd goes
    * to onSeccompListener as soon as it arrives, before the report: the program's own execve may

@@ -196,7 +196,7 @@ export class RegistryError extends Error {
   }
 }
 
-/** An image archive, layout or layer is malformed or hostile; `entry` names the part at fault. */
+/** An image archive, manifest or layer is malformed or hostile: refused, never sanitized. */
 export class ImageArchiveError extends Error {
   readonly code = 'EIMAGEARCHIVE';
   /** What was refused: a path inside the archive or layer, or a blob's digest. */

@@ -1,0 +1,230 @@
+#include "addon/layer_unpack.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "addon/layer_applier.h"
+
+namespace tsc {
+
+namespace {
+
+// An Error with `entry`, `errno`, `code` (Node's name for the errno) and `step`.
+Napi::Error entry_error(Napi::Env env, const LayerEntryError& e) {
+  std::string text = e.what + ": " + strerror(e.err);
+  Napi::Error error = Napi::Error::New(env, text);
+  error.Set("entry", Napi::String::New(env, e.entry));
+  error.Set("errno", Napi::Number::New(env, e.err));
+  error.Set("code", Napi::String::New(env, uv_err_name(-e.err)));
+  error.Set("step", Napi::String::New(env, e.what));
+  return error;
+}
+
+uint32_t u32(const Napi::Object& o, const char* key) {
+  Napi::Value v = o.Get(key);
+  return v.IsNumber() ? v.As<Napi::Number>().Uint32Value() : 0;
+}
+
+std::string str(const Napi::Object& o, const char* key) {
+  Napi::Value v = o.Get(key);
+  return v.IsString() ? v.As<Napi::String>().Utf8Value() : std::string();
+}
+
+std::string bytes_of(const Napi::Value& v) {
+  if (v.IsBuffer()) {
+    auto b = v.As<Napi::Buffer<char>>();
+    return std::string(b.Data(), b.Length());
+  }
+  return v.IsString() ? v.As<Napi::String>().Utf8Value() : std::string();
+}
+
+// One entry object of lib/images/layer-ops.ts; data Buffers are borrowed.
+LayerEntry to_entry(const Napi::Object& o) {
+  LayerEntry e;
+  e.kind = static_cast<LayerEntryKind>(u32(o, "kind"));
+  e.path = str(o, "path");
+  e.link = str(o, "link");
+  e.mode = u32(o, "mode");
+  e.uid = u32(o, "uid");
+  e.gid = u32(o, "gid");
+  Napi::Value mtime = o.Get("mtime");
+  if (mtime.IsNumber()) e.mtime_sec = mtime.As<Napi::Number>().Int64Value();
+  e.mtime_nsec = u32(o, "mtimeNsec");
+  e.dev_major = u32(o, "devMajor");
+  e.dev_minor = u32(o, "devMinor");
+  Napi::Value size = o.Get("size");
+  if (size.IsNumber()) e.size = static_cast<uint64_t>(size.As<Napi::Number>().Int64Value());
+  Napi::Value xattrs = o.Get("xattrs");
+  if (xattrs.IsArray()) {
+    auto list = xattrs.As<Napi::Array>();
+    for (uint32_t i = 0; i < list.Length(); i++) {
+      auto pair = list.Get(i).As<Napi::Array>();
+      e.xattrs.emplace_back(pair.Get(0u).As<Napi::String>().Utf8Value(), bytes_of(pair.Get(1u)));
+    }
+  }
+  Napi::Value data = o.Get("data");
+  if (data.IsArray()) {
+    auto list = data.As<Napi::Array>();
+    for (uint32_t i = 0; i < list.Length(); i++) {
+      Napi::Value chunk = list.Get(i);
+      if (!chunk.IsTypedArray()) continue;
+      auto view = chunk.As<Napi::Uint8Array>();
+      e.data.emplace_back(reinterpret_cast<const char*>(view.Data()), view.ByteLength());
+    }
+  }
+  return e;
+}
+
+class LayerApplierHandle;
+
+// Applies one batch (or finishes) off the event loop.
+class ApplyWorker : public Napi::AsyncWorker {
+ public:
+  ApplyWorker(Napi::Env env, LayerApplierHandle* handle, std::vector<LayerEntry> entries, Napi::Object keep_alive, bool finish)
+      : Napi::AsyncWorker(env, "ts-container:layer-apply"),
+        handle_(handle),
+        entries_(std::move(entries)),
+        finish_(finish),
+        deferred_(Napi::Promise::Deferred::New(env)) {
+    keep_alive_ = Napi::Persistent(keep_alive);
+  }
+
+  Napi::Promise Promise() { return deferred_.Promise(); }
+  void Execute() override;
+  void OnOK() override;
+
+ private:
+  LayerApplierHandle* handle_;
+  std::vector<LayerEntry> entries_;
+  bool finish_;
+  Napi::Promise::Deferred deferred_;
+  Napi::ObjectReference keep_alive_;  // the batch's Buffers, and the handle itself
+  bool failed_ = false;
+  LayerEntryError error_;
+};
+
+class LayerApplierHandle : public Napi::ObjectWrap<LayerApplierHandle> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "LayerApplier",
+                       {InstanceMethod("apply", &LayerApplierHandle::Apply), InstanceMethod("finish", &LayerApplierHandle::Finish),
+                        InstanceMethod("close", &LayerApplierHandle::Close)});
+  }
+
+  explicit LayerApplierHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<LayerApplierHandle>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsString()) {
+      Napi::TypeError::New(env, "openLayerApplier(directory, { opaqueXattr, privileged })").ThrowAsJavaScriptException();
+      return;
+    }
+    std::string dir = info[0].As<Napi::String>().Utf8Value();
+    LayerApplierOptions options;
+    if (info.Length() > 1 && info[1].IsObject()) {
+      auto o = info[1].As<Napi::Object>();
+      if (o.Get("opaqueXattr").IsString()) options.opaque_xattr = o.Get("opaqueXattr").As<Napi::String>().Utf8Value();
+      if (o.Get("privileged").IsBoolean()) options.privileged = o.Get("privileged").As<Napi::Boolean>().Value();
+      if (o.Get("lowerDirs").IsArray()) {
+        auto lowers = o.Get("lowerDirs").As<Napi::Array>();
+        for (uint32_t i = 0; i < lowers.Length(); i++) {
+          std::string lower = lowers.Get(i).As<Napi::String>().Utf8Value();
+          int fd = open(lower.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+          if (fd < 0) {
+            int err = errno;
+            for (int opened : options.lower_fds) close(opened);
+            entry_error(env, LayerEntryError{"", err, "open lower layer " + lower}).ThrowAsJavaScriptException();
+            return;
+          }
+          options.lower_fds.push_back(fd);
+        }
+      }
+    }
+    int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+      for (int opened : options.lower_fds) close(opened);
+      entry_error(env, LayerEntryError{"", errno, "open layer directory " + dir}).ThrowAsJavaScriptException();
+      return;
+    }
+    applier_ = std::make_unique<LayerApplier>(fd, options);
+  }
+
+  LayerApplier* applier() { return applier_.get(); }
+  void set_busy(bool busy) { busy_ = busy; }
+
+ private:
+  Napi::Value Queue(const Napi::CallbackInfo& info, std::vector<LayerEntry> entries, Napi::Object keep_alive, bool finish) {
+    Napi::Env env = info.Env();
+    if (!applier_) throw Napi::Error::New(env, "layer applier: closed");
+    if (busy_) throw Napi::Error::New(env, "layer applier: one batch at a time");
+    busy_ = true;
+    auto* worker = new ApplyWorker(env, this, std::move(entries), keep_alive, finish);
+    Napi::Promise promise = worker->Promise();
+    worker->Queue();
+    return promise;
+  }
+
+  // apply(entries: object[]) → Promise<void>
+  Napi::Value Apply(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsArray()) throw Napi::TypeError::New(env, "apply(entries)");
+    auto list = info[0].As<Napi::Array>();
+    std::vector<LayerEntry> entries;
+    entries.reserve(list.Length());
+    for (uint32_t i = 0; i < list.Length(); i++) entries.push_back(to_entry(list.Get(i).As<Napi::Object>()));
+    Napi::Object keep = Napi::Object::New(env);
+    keep.Set("entries", list);
+    keep.Set("handle", info.This());
+    return Queue(info, std::move(entries), keep, false);
+  }
+
+  // finish() → Promise<void>: directory modes and mtimes, after the last batch.
+  Napi::Value Finish(const Napi::CallbackInfo& info) {
+    Napi::Object keep = Napi::Object::New(info.Env());
+    keep.Set("handle", info.This());
+    return Queue(info, {}, keep, true);
+  }
+
+  // close(): releases the directory fds (after finish, or to abandon the layer).
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    if (busy_) throw Napi::Error::New(info.Env(), "layer applier: close while a batch runs");
+    applier_.reset();
+    return info.Env().Undefined();
+  }
+
+  std::unique_ptr<LayerApplier> applier_;
+  bool busy_ = false;
+};
+
+void ApplyWorker::Execute() {
+  try {
+    for (const LayerEntry& e : entries_) handle_->applier()->apply(e);
+    if (finish_) handle_->applier()->finish();
+  } catch (const LayerEntryError& e) {
+    failed_ = true;
+    error_ = e;
+  }
+}
+
+void ApplyWorker::OnOK() {
+  handle_->set_busy(false);
+  if (failed_) {
+    deferred_.Reject(entry_error(Env(), error_).Value());
+  } else {
+    deferred_.Resolve(Env().Undefined());
+  }
+}
+
+}  // namespace
+
+void InitLayerUnpack(Napi::Env env, Napi::Object exports) {
+  // The exports object holds the class for as long as the addon is loaded.
+  exports.Set("LayerApplier", LayerApplierHandle::Define(env));
+}
+
+}  // namespace tsc
