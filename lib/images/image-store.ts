@@ -1,9 +1,9 @@
 /**
  * ImageStore: the images of a data root, as the public API shows them. The bytes live in the
- * content store (blobs by digest); images/index.json names which manifests are images and by
- * which references. Imports verify every blob before it is stored and make an image visible
- * only once all of it is there; remove and prune take away what no image (and no container)
- * needs any more.
+ * content store (blobs by digest), each layer unpacked once in the layer store (by chain id);
+ * images/index.json names which manifests are images and by which references. Imports verify
+ * every blob and unpack every layer before the image becomes visible; remove and prune take
+ * away what no image (and no container) needs any more.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -20,6 +20,7 @@ import { containerUses } from './container-records';
 import { resolveDataRoot } from './data-root';
 import { isDigest } from './digest';
 import { ImageIndexFile, type ImageRecord } from './image-index';
+import { LayerStore, chainIds } from './layer-store';
 import { parseImageConfig, parseManifest, parsePlatform, type ImageConfig, type ImageManifest, type ImageRuntimeConfig } from './manifest';
 import { sniffCompression } from './media-types';
 import { DEFAULT_TAG, normalizeReference, parseReference, repositoryName, type Reference } from './reference';
@@ -30,6 +31,8 @@ export interface ImageStoreOptions {
   root?: string;
   /** Another name for `root`. */
   dataRoot?: string;
+  /** The most bytes one layer may unpack to (a decompression bomb stops there); default 8 GiB. */
+  maxLayerBytes?: number;
 }
 
 export interface ImageLayer {
@@ -39,6 +42,8 @@ export interface ImageLayer {
   mediaType: string;
   /** The digest of the uncompressed tar (the config's rootfs.diff_ids). */
   diffId: string;
+  /** The layer with every layer below it (OCI chain id): its name in the layer store. */
+  chainId: string;
 }
 
 export interface Image {
@@ -107,6 +112,7 @@ interface Loaded {
 }
 
 function toImage({ record, manifest, config }: Loaded): Image {
+  const chains = chainIds(config.rootfs.diff_ids);
   const image: Image = {
     id: manifest.config.digest,
     digest: record.digest,
@@ -117,7 +123,13 @@ function toImage({ record, manifest, config }: Loaded): Image {
     added: record.added,
     mediaType: record.mediaType,
     size: manifest.config.size + manifest.layers.reduce((sum, l) => sum + l.size, 0),
-    layers: manifest.layers.map((l, i) => ({ digest: l.digest, size: l.size, mediaType: l.mediaType, diffId: config.rootfs.diff_ids[i] as string })),
+    layers: manifest.layers.map((l, i) => ({
+      digest: l.digest,
+      size: l.size,
+      mediaType: l.mediaType,
+      diffId: config.rootfs.diff_ids[i] as string,
+      chainId: chains[i] as string,
+    })),
   };
   if (config.variant !== undefined) image.variant = config.variant;
   if (config.created !== undefined) image.created = config.created;
@@ -129,18 +141,64 @@ function blobsOf(loaded: Loaded): string[] {
   return [loaded.record.digest, loaded.manifest.config.digest, ...loaded.manifest.layers.map((l) => l.digest)];
 }
 
+/** The unpacked layers an image stands on: the chain id of each of its layers. */
+function layersOf(loaded: Loaded): string[] {
+  return chainIds(loaded.config.rootfs.diff_ids);
+}
+
+/** What remove and prune take: blobs (by digest) and unpacked layers (by chain id). */
+interface Garbage {
+  blobs: string[];
+  layers: string[];
+}
+
 export class ImageStore {
   /** The data root this store lives in. */
   readonly dataRoot: string;
   /** The blobs; pull, push and commit write and read through it. */
   readonly content: ContentStore;
+  /** The unpacked layers, one directory per chain id: a container's overlay lower layers. */
+  readonly layers: LayerStore;
   readonly #index: ImageIndexFile;
+  readonly #maxLayerBytes: number | undefined;
 
   constructor(options: ImageStoreOptions | string = {}) {
     const given = typeof options === 'string' ? options : (options.root ?? options.dataRoot);
     this.dataRoot = resolveDataRoot(given, typeof options === 'string' || options.root !== undefined ? 'root' : 'dataRoot');
     this.content = new ContentStore(this.dataRoot);
+    this.layers = new LayerStore(this.dataRoot);
     this.#index = new ImageIndexFile(this.content.root);
+    const max = typeof options === 'string' ? undefined : options.maxLayerBytes;
+    if (max !== undefined && (!Number.isSafeInteger(max) || max <= 0)) throw new TypeError(`maxLayerBytes: expected a positive number of bytes, got ${JSON.stringify(max)}`);
+    this.#maxLayerBytes = max;
+  }
+
+  /**
+   * The layer directories of an image, top first: the lower layers of an overlay rootfs.
+   * Every one is unpacked (an image is listed only once they all are).
+   */
+  async layerDirs(reference: string): Promise<string[]> {
+    const image = await this.inspect(reference);
+    const top = image.layers[image.layers.length - 1];
+    return top === undefined ? [] : this.layers.stackBelow(top.chainId);
+  }
+
+  /** Unpacks each layer of a stored manifest that is not unpacked yet, bottom first. */
+  async #unpack(imported: ImportedManifest, signal?: AbortSignal): Promise<void> {
+    const manifest = parseManifest(await this.content.readBytes(imported.digest), imported.digest, imported.mediaType);
+    const config = parseImageConfig(await this.content.readBytes(manifest.config.digest), manifest.config.digest);
+    const chains = chainIds(config.rootfs.diff_ids);
+    for (const [i, layer] of manifest.layers.entries()) {
+      signal?.throwIfAborted();
+      await this.layers.ensure(chains[i] as string, i === 0 ? null : (chains[i - 1] as string), () => this.content.open(layer.digest), {
+        mediaType: layer.mediaType,
+        diffId: config.rootfs.diff_ids[i] as string,
+        digest: layer.digest,
+        size: layer.size,
+        ...(this.#maxLayerBytes !== undefined ? { maxLayerBytes: this.#maxLayerBytes } : {}),
+        ...(signal ? { signal } : {}),
+      });
+    }
   }
 
   async #load(record: ImageRecord): Promise<Loaded> {
@@ -276,40 +334,60 @@ export class ImageStore {
         return { images: records, result: { untagged: [byName], deleted: [] } };
       }
       const loaded = await this.#load(record);
-      const users = uses.filter((u) => u.image === record.digest || u.image === loaded.manifest.config.digest).map((u) => u.id);
+      const chains = layersOf(loaded);
+      const top = chains[chains.length - 1];
+      const topDir = top === undefined ? undefined : this.layers.dir(top);
+      const users = uses
+        .filter((u) => u.image === record.digest || u.image === loaded.manifest.config.digest || (topDir !== undefined && u.lowerDirs.includes(topDir)))
+        .map((u) => u.id);
       if (users.length > 0 && !options.force) throw new ImageInUseError(reference, users);
       const remaining = records.filter((r) => r !== record);
-      await this.#collect(remaining, blobsOf(loaded));
+      await this.#collect(remaining, { blobs: blobsOf(loaded), layers: chains });
       return { images: remaining, result: { untagged: [...record.references], deleted: [loaded.manifest.config.digest] } };
     });
   }
 
-  /** Deletes every blob that no image needs, and what dead writers left. */
+  /**
+   * Deletes every blob and unpacked layer that no image needs (a layer a container uses stays),
+   * and what dead writers left. `deleted` lists blob digests and layer chain ids.
+   */
   async prune(): Promise<PruneResult> {
     if (!fs.existsSync(this.content.root)) return { deleted: [], reclaimedBytes: 0 };
     await this.content.prepare();
     return this.#index.update(async (records) => {
-      const result = await this.#collect(records, await this.content.list());
+      const layers = (await this.layers.list()).map((l) => l.chainId);
+      const result = await this.#collect(records, { blobs: await this.content.list(), layers });
       return { images: records, result };
     });
   }
 
   /**
-   * Deletes those of `candidates` that no image of `remaining` uses. Runs under the index's
-   * lock: an import that stored a blob meanwhile finds it gone when it commits, and stores it again.
+   * Deletes those of `candidates` that no image of `remaining` uses, and no container (its
+   * record's lower directories). Runs under the index's lock: an import that stored a blob or
+   * unpacked a layer meanwhile finds it gone when it commits, and does it again.
    */
-  async #collect(remaining: ImageRecord[], candidates: string[]): Promise<PruneResult> {
+  async #collect(remaining: ImageRecord[], candidates: Garbage): Promise<PruneResult> {
     const needed = new Set<string>();
     for (const record of remaining) {
       needed.add(record.digest);
       try {
-        for (const digest of blobsOf(await this.#load(record))) needed.add(digest);
+        const loaded = await this.#load(record);
+        for (const digest of [...blobsOf(loaded), ...layersOf(loaded)]) needed.add(digest);
       } catch {
         // An image whose manifest or config is unreadable keeps what it names, as far as known.
       }
     }
+    const inUse = new Set((await containerUses(this.dataRoot)).flatMap((u) => u.lowerDirs));
     const result: PruneResult = { deleted: [], reclaimedBytes: 0 };
-    for (const digest of new Set(candidates)) {
+    for (const chainId of new Set(candidates.layers)) {
+      if (needed.has(chainId) || inUse.has(this.layers.dir(chainId))) continue;
+      const layer = await this.layers.record(chainId);
+      if (!layer) continue;
+      await this.layers.remove(chainId);
+      result.deleted.push(chainId);
+      result.reclaimedBytes += layer.unpackedBytes;
+    }
+    for (const digest of new Set(candidates.blobs)) {
       if (needed.has(digest)) continue;
       const size = await this.content.size(digest);
       if (size === undefined) continue;
@@ -323,10 +401,12 @@ export class ImageStore {
 
   /**
    * Records manifests whose blobs are all in the content store as images, with their
-   * references (taken off any other image). For import, and for pull and commit.
+   * references (taken off any other image), once each layer is unpacked (here, when it is not
+   * yet). For import, and for pull and commit.
    */
-  async addImages(manifests: ImportedManifest[]): Promise<Image[]> {
+  async addImages(manifests: ImportedManifest[], signal?: AbortSignal): Promise<Image[]> {
     await this.content.prepare();
+    for (const imported of manifests) await this.#unpack(imported, signal);
     const added = await this.#index.update(async (records) => {
       const out: ImageRecord[] = [];
       for (const imported of manifests) {
@@ -335,6 +415,10 @@ export class ImageStore {
         }), imported.digest, imported.mediaType);
         for (const digest of [manifest.config.digest, ...manifest.layers.map((l) => l.digest)]) {
           if (!(await this.content.has(digest))) throw new BlobVanished(digest);
+        }
+        const config = parseImageConfig(await this.content.readBytes(manifest.config.digest), manifest.config.digest);
+        for (const chainId of chainIds(config.rootfs.diff_ids)) {
+          if (!(await this.layers.has(chainId))) throw new BlobVanished(chainId);
         }
         const references = imported.references.map((r) => normalizeReference(r));
         for (const other of records) other.references = other.references.filter((r) => !references.includes(r));
@@ -361,6 +445,7 @@ export class ImageStore {
     if (options.platform !== undefined) parsePlatform(options.platform, 'import: platform');
     await this.content.prepare();
     const before = new Set(await this.content.list());
+    const layersBefore = new Set((await this.layers.list()).map((l) => l.chainId));
     try {
       for (let attempt = 1; ; attempt++) {
         try {
@@ -370,10 +455,11 @@ export class ImageStore {
         }
       }
     } catch (error) {
-      // What this import stored and no image uses goes again.
+      // What this import stored or unpacked and no image uses goes again.
       await this.#index.locked(async () => {
-        const added = (await this.content.list()).filter((d) => !before.has(d));
-        await this.#collect(await this.#index.read(), added);
+        const blobs = (await this.content.list()).filter((d) => !before.has(d));
+        const layers = (await this.layers.list()).map((l) => l.chainId).filter((c) => !layersBefore.has(c));
+        await this.#collect(await this.#index.read(), { blobs, layers });
       });
       throw error;
     }
@@ -386,7 +472,7 @@ export class ImageStore {
     } catch (error) {
       throw new ImageArchiveError(file, `cannot be read (${(error as NodeJS.ErrnoException).code})`, { cause: error });
     }
-    if (stat.isDirectory()) return this.addImages(await this.#read(new DirectorySource(file), options));
+    if (stat.isDirectory()) return this.addImages(await this.#read(new DirectorySource(file), options), options.signal);
     if (!stat.isFile()) throw new ImageArchiveError(file, 'neither a file nor a directory');
     const head = Buffer.alloc(4);
     const handle = await fs.promises.open(file, 'r');
@@ -396,12 +482,12 @@ export class ImageStore {
       await handle.close();
     }
     const stage = decompressor(sniffCompression(head));
-    if (!stage) return this.addImages(await this.#read(await TarSource.open(file), options));
+    if (!stage) return this.addImages(await this.#read(await TarSource.open(file), options), options.signal);
     // A compressed archive is made a plain tar first: its members are read in any order.
     const scratch = await this.content.scratchFile();
     try {
       await pipeline(fs.createReadStream(file), stage, fileSink(scratch.handle), { signal: options.signal });
-      return this.addImages(await this.#read(await TarSource.open(scratch.path), options));
+      return this.addImages(await this.#read(await TarSource.open(scratch.path), options), options.signal);
     } finally {
       await scratch.release();
     }

@@ -278,3 +278,66 @@ describe('export', () => {
     expect(fs.existsSync(out)).toBe(false);
   });
 });
+
+describe('unpacked layers', () => {
+  const layersDir = (store: ImageStore) => path.join(store.dataRoot, 'images', 'layers');
+  const layerNames = (store: ImageStore) => (fs.existsSync(layersDir(store)) ? fs.readdirSync(layersDir(store)).filter((n) => /^[a-f0-9]{64}$/.test(n)) : []);
+
+  it('an import unpacks each layer once: layerDirs gives them top first, as overlay lower layers', async () => {
+    const store = newStore();
+    const [image] = await store.import(ociArchive);
+    const dirs = await store.layerDirs('tools/app:1.0');
+    expect(dirs).toEqual([...image.layers].reverse().map((l) => path.join(layersDir(store), l.chainId.slice(7), 'diff')));
+    const [top, bottom] = dirs;
+    expect(fs.statSync(path.join(bottom, 'bin', 'busybox')).mode & 0o777).toBe(0o755);
+    expect(fs.readFileSync(path.join(top, 'etc', 'motd'), 'utf8')).toBe('hello\n');
+    expect(fs.existsSync(path.join(top, 'bin', 'busybox'))).toBe(false);
+  });
+
+  it('two images on one base keep the base once; remove takes only what the other does not use', async () => {
+    const store = newStore();
+    const two = path.join(work, 'two-images');
+    buildOciLayout(two, busyboxImage('a'));
+    buildOciLayout(two, { tag: 'b', from: 'a', layers: [{ files: { 'etc/b': 'b\n' } }] });
+    for (const tag of ['a', 'b']) {
+      fs.writeFileSync(path.join(two, 'index.json'), fs.readFileSync(path.join(two, 'index.json'), 'utf8').replace(`"${tag}"`, `"two:${tag}"`));
+    }
+    const images = await store.import(two);
+    expect(images.map((i) => i.references)).toEqual([['localhost/two:a'], ['localhost/two:b']]);
+    expect(images[0].layers[0].chainId).toBe(images[1].layers[0].chainId);
+    expect(layerNames(store)).toHaveLength(3);
+    await store.remove('two:a');
+    expect(layerNames(store).sort()).toEqual(images[1].layers.map((l) => l.chainId.slice(7)).sort());
+    await store.remove('two:b');
+    expect(layerNames(store)).toEqual([]);
+  });
+
+  it('prune keeps a layer a container uses, and removes it once no record names it', async () => {
+    const store = newStore();
+    const [image] = await store.import(ociArchive);
+    const dirs = await store.layerDirs(image.id);
+    const containers = path.join(store.dataRoot, 'containers');
+    fs.mkdirSync(containers, { recursive: true });
+    const record = path.join(containers, 'c1.json');
+    fs.writeFileSync(record, JSON.stringify({ version: 1, id: 'c1', lowerDirs: dirs }));
+    await expect(store.remove(image.id)).rejects.toMatchObject({ code: 'EIMAGEINUSE', containers: ['c1'] });
+    await store.remove(image.id, { force: true });
+    expect(await store.list()).toEqual([]);
+    expect(layerNames(store)).toHaveLength(2);
+    expect(fs.readFileSync(path.join(dirs[0], 'etc', 'motd'), 'utf8')).toBe('hello\n');
+    fs.rmSync(record);
+    const pruned = await store.prune();
+    expect(pruned.deleted.sort()).toEqual(image.layers.map((l) => l.chainId).sort());
+    expect(pruned.reclaimedBytes).toBeGreaterThan(fs.statSync('/bin/busybox').size);
+    expect(layerNames(store)).toEqual([]);
+  });
+
+  it('a layer past maxLayerBytes fails the import, and nothing of it stays', async () => {
+    const store = new ImageStore({ root: tempDir('tsc-data-root-'), maxLayerBytes: 64 * 1024 });
+    await expect(store.import(ociArchive)).rejects.toMatchObject({ code: 'EIMAGEARCHIVE', message: expect.stringMatching(/maxLayerBytes/) });
+    expect(await store.list()).toEqual([]);
+    expect(layerNames(store)).toEqual([]);
+    expect(fs.readdirSync(path.join(store.dataRoot, 'images', 'blobs', 'sha256'))).toEqual([]);
+    expect(() => new ImageStore({ root: store.dataRoot, maxLayerBytes: -1 })).toThrow(TypeError);
+  });
+});

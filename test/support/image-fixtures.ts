@@ -18,6 +18,8 @@ export interface FixtureImage {
   /** Its tag inside the layout (ref.name). */
   tag?: string;
   layers: FixtureLayer[];
+  /** A tag of the same layout to build on (its layers are shared), instead of an empty image. */
+  from?: string;
   /** umoci config flags, e.g. ['--config.cmd', 'sh']. */
   config?: string[];
 }
@@ -31,19 +33,24 @@ export function buildOciLayout(layout: string, image: FixtureImage): string {
   const tag = image.tag ?? 'latest';
   const ref = `${layout}:${tag}`;
   if (!fs.existsSync(path.join(layout, 'oci-layout'))) run('umoci', ['init', '--layout', layout]);
-  run('umoci', ['new', '--image', ref]);
+  if (image.from) run('umoci', ['tag', '--image', `${layout}:${image.from}`, tag]);
+  else run('umoci', ['new', '--image', ref]);
+  // Each layer: unpack the image so far, change its tree, repack (umoci writes the difference,
+  // removed files as whiteouts). `umoci insert` is not used: its tars lack the final padding.
   const scratch = fs.mkdtempSync(`${layout}.layer-`);
   try {
     for (const [i, layer] of image.layers.entries()) {
-      const dir = path.join(scratch, String(i));
-      fs.mkdirSync(dir);
+      const bundle = path.join(scratch, String(i));
+      run('umoci', ['unpack', '--image', ref, bundle]);
+      const rootfs = path.join(bundle, 'rootfs');
       for (const [name, content] of Object.entries(layer.files ?? {})) {
-        const file = path.join(dir, name);
+        const file = path.join(rootfs, name);
         fs.mkdirSync(path.dirname(file), { recursive: true });
-        fs.writeFileSync(file, content);
+        fs.writeFileSync(file, content, { mode: name.startsWith('bin/') ? 0o755 : 0o644 });
       }
-      if (Object.keys(layer.files ?? {}).length > 0) run('umoci', ['insert', '--image', ref, dir, '/']);
-      for (const gone of layer.whiteouts ?? []) run('umoci', ['insert', '--image', ref, '--whiteout', gone]);
+      for (const gone of layer.whiteouts ?? []) fs.rmSync(path.join(rootfs, gone), { recursive: true });
+      run('umoci', ['repack', '--image', ref, bundle]);
+      fs.rmSync(bundle, { recursive: true, force: true });
     }
   } finally {
     fs.rmSync(scratch, { recursive: true, force: true });
