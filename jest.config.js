@@ -11,6 +11,7 @@ const UNIT = [
   'test/cgroups-unit/**/*.test.ts',
   'test/seccomp-unit/compiler.test.ts',
   'test/cli-parse-lifecycle.test.ts',
+  'test/images-unit/**/*.test.ts',
 ];
 // Not unit, though container-free: userns-ranges (it appends to the subordinate id files,
 // which the library does only as root).

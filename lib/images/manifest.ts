@@ -272,6 +272,8 @@ export function selectPlatform(index: ImageIndex, platform: Platform | string = 
   const candidates = index.manifests.filter(
     (m) =>
       m.platform !== undefined &&
+      // BuildKit's attestation manifests say unknown/unknown.
+      m.platform.os !== 'unknown' &&
       (isManifestType(m.mediaType) || isIndexType(m.mediaType)) &&
       m.platform.os === wanted.os &&
       m.platform.architecture === wanted.architecture,

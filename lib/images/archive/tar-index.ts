@@ -101,6 +101,7 @@ export class TarIndex {
     const block = Buffer.alloc(BLOCK);
     let offset = 0;
     let longName: string | undefined;
+    let longLink: string | undefined;
     let pax = new Map<string, string>();
     for (;;) {
       const where = `${path.basename(this.file)} at byte ${offset}`;
@@ -122,6 +123,7 @@ export class TarIndex {
         await handle.read(data, 0, size, dataOffset);
         if (typeFlag === 'x') pax = paxRecords(data, where);
         if (typeFlag === 'L') longName = data.toString('utf8').replace(/\0+$/, '');
+        if (typeFlag === 'K') longLink = data.toString('utf8').replace(/\0+$/, '');
         offset = next;
         continue;
       }
@@ -129,11 +131,12 @@ export class TarIndex {
       const headerName = prefix ? `${prefix}/${nulTerminated(block, 0, 100)}` : nulTerminated(block, 0, 100);
       const name = pax.get('path') ?? longName ?? headerName;
       const member: TarMember = { name, type: TYPES[typeFlag] ?? 'other', offset: dataOffset, size };
-      const linkName = pax.get('linkpath') ?? nulTerminated(block, 157, 100);
+      const linkName = pax.get('linkpath') ?? longLink ?? nulTerminated(block, 157, 100);
       if (member.type === 'symlink' || member.type === 'hardlink') member.linkName = linkName;
       // A later member of the same name replaces an earlier one, as tar -x would leave it.
       this.#members.set(memberKey(name), member);
       longName = undefined;
+      longLink = undefined;
       pax = new Map();
       offset = next;
     }
