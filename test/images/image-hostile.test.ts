@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ImageArchiveError, ImageStore } from '../../lib';
 import { buildOciLayout, busyboxImage, skopeoCopy } from '../support/image-fixtures';
+import { gzipBytes, tarBytes, type TarSpecEntry } from '../support/tar-writer';
 import { removeTempDirs, tempDir } from '../support/temp-dirs';
 
 let work: string;
@@ -198,5 +199,56 @@ describe('a docker-archive', () => {
     const bytes = fs.readFileSync(whole);
     fs.writeFileSync(cut, bytes.subarray(0, Math.floor(bytes.length / 2)));
     await expectRefused(cut, /truncated\.tar at byte \d+/, /truncated/);
+  });
+});
+
+describe('a layer that would write outside its directory', () => {
+  /** An OCI layout made here from layer tars (gzip), with a consistent config and manifest. */
+  function layoutOf(name: string, layers: TarSpecEntry[][]): string {
+    const dir = path.join(work, name);
+    fs.mkdirSync(path.join(dir, 'blobs', 'sha256'), { recursive: true });
+    const put = (bytes: Buffer) => {
+      fs.writeFileSync(path.join(dir, 'blobs', 'sha256', sha256(bytes)), bytes);
+      return { digest: `sha256:${sha256(bytes)}`, size: bytes.length };
+    };
+    const tars = layers.map((entries) => tarBytes(entries));
+    const config = put(Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: tars.map((t) => `sha256:${sha256(t)}`) } })));
+    const manifest = put(
+      Buffer.from(
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
+          layers: tars.map((t) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', ...put(gzipBytes(t)) })),
+        }),
+      ),
+    );
+    fs.writeFileSync(path.join(dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+    fs.writeFileSync(
+      path.join(dir, 'index.json'),
+      JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifest, annotations: { 'org.opencontainers.image.ref.name': `${name}:1` } }] }),
+    );
+    return dir;
+  }
+
+  const good: TarSpecEntry[] = [{ name: 'etc/', type: '5' }, { name: 'etc/good', data: 'fine\n' }];
+
+  it('"../" in the second layer: refused, and the first layer unpacked before it goes too', async () => {
+    const planted = path.join(work, 'escaped-by-dotdot');
+    const dir = layoutOf('dotdot', [good, [{ name: `../../../../../../../../..${planted}`, data: 'planted' }]]);
+    await expectRefused(dir, /escaped-by-dotdot$/);
+    expect(fs.existsSync(planted)).toBe(false);
+  });
+
+  it('a symlink out of the layer, then a file written through it: refused, nothing outside', async () => {
+    const outside = tempDir('tsc-hostile-outside-');
+    const dir = layoutOf('through-link', [[{ name: 'out', type: '2', link: outside }, { name: 'out/planted', data: 'planted' }]]);
+    await expectRefused(dir, /^out\/planted$/);
+    expect(fs.readdirSync(outside)).toEqual([]);
+  });
+
+  it('a hard link to a file outside: refused', async () => {
+    const dir = layoutOf('hardlink-out', [good, [{ name: 'passwd', type: '1', link: '../../../../../../etc/passwd' }]]);
+    await expectRefused(dir, /^passwd$/);
   });
 });

@@ -120,6 +120,27 @@ it('an import killed with -9 leaves no partial blob and no image; the next impor
   expectOnlyWholeBlobs(root);
 });
 
+it('an aborted import rejects with AbortError and leaves no blob, layer or image', async () => {
+  const root = tempDir('tsc-image-procs-root-');
+  const ingest = path.join(root, 'images', 'ingest');
+  const store = new ImageStore({ root });
+  const controller = new AbortController();
+  const importing = store.import(archive, { signal: controller.signal });
+  let aborted = false;
+  while (!aborted) {
+    if (fs.existsSync(ingest) && fs.readdirSync(ingest).some((n) => fs.statSync(path.join(ingest, n), { throwIfNoEntry: false })?.size)) {
+      controller.abort();
+      aborted = true;
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  await expect(importing).rejects.toMatchObject({ name: 'AbortError' });
+  expect(await store.list()).toEqual([]);
+  expect(fs.readdirSync(blobsDir(root))).toEqual([]);
+  expect(fs.readdirSync(ingest)).toEqual([]);
+  expect(fs.existsSync(path.join(root, 'images', 'layers')) ? fs.readdirSync(path.join(root, 'images', 'layers')).filter((n) => !n.startsWith('.')) : []).toEqual([]);
+});
+
 it("opening a store clears a dead writer's temporary file but never a live one's", async () => {
   const root = tempDir('tsc-image-procs-root-');
   const store = new ImageStore({ root });
