@@ -58,6 +58,7 @@ export type {
   PruneResult,
 } from './images/image-store';
 export type { ImageRuntimeConfig } from './images/manifest';
+export type { RegistriesConfig, RegistriesOption } from './images/registries-config';
 export { UntrustedDataRootError } from './images/data-root';
 export { DEFAULT_PROFILE as DEFAULT_SECCOMP_PROFILE } from './seccomp';
 export * from './options/types';

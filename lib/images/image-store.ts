@@ -21,6 +21,7 @@ import { resolveDataRoot } from './data-root';
 import { isDigest } from './digest';
 import { ImageIndexFile, type ImageRecord } from './image-index';
 import { LayerStore, chainIds } from './layer-store';
+import { loadRegistriesConfig, validateRegistriesOption, type RegistriesConfig, type RegistriesOption } from './registries-config';
 import { parseImageConfig, parseManifest, parsePlatform, type ImageConfig, type ImageManifest, type ImageRuntimeConfig } from './manifest';
 import { sniffCompression } from './media-types';
 import { DEFAULT_TAG, normalizeReference, parseReference, repositoryName, type Reference } from './reference';
@@ -33,6 +34,8 @@ export interface ImageStoreOptions {
   dataRoot?: string;
   /** The most bytes one layer may unpack to (a decompression bomb stops there); default 8 GiB. */
   maxLayerBytes?: number;
+  /** Search and insecure registries; default: <root>/registries.json, else none. */
+  registries?: RegistriesOption;
 }
 
 export interface ImageLayer {
@@ -161,6 +164,7 @@ export class ImageStore {
   readonly layers: LayerStore;
   readonly #index: ImageIndexFile;
   readonly #maxLayerBytes: number | undefined;
+  readonly #registries: RegistriesOption;
 
   constructor(options: ImageStoreOptions | string = {}) {
     const given = typeof options === 'string' ? options : (options.root ?? options.dataRoot);
@@ -171,6 +175,12 @@ export class ImageStore {
     const max = typeof options === 'string' ? undefined : options.maxLayerBytes;
     if (max !== undefined && (!Number.isSafeInteger(max) || max <= 0)) throw new TypeError(`maxLayerBytes: expected a positive number of bytes, got ${JSON.stringify(max)}`);
     this.#maxLayerBytes = max;
+    this.#registries = validateRegistriesOption(typeof options === 'string' ? undefined : options.registries);
+  }
+
+  /** The search registries (for a short name) and the insecure ones, as a pull uses them. */
+  registries(): Promise<RegistriesConfig> {
+    return loadRegistriesConfig(this.dataRoot, this.#registries);
   }
 
   /**

@@ -37,6 +37,11 @@ function looksLikeDomain(part: string): boolean {
   return part.includes('.') || part.includes(':') || part === LOCAL_DOMAIN || part !== part.toLowerCase();
 }
 
+/** Whether `value` is a registry as a reference names it: a host (name, IPv4 or [IPv6]) with an optional port. */
+export function isRegistryHost(value: unknown): value is string {
+  return typeof value === 'string' && DOMAIN.test(value);
+}
+
 /** Parses a reference; a TypeError naming `where` for anything docker would refuse. */
 export function parseReference(value: unknown, where = 'reference'): Reference {
   if (typeof value !== 'string' || value === '') return invalid(value, where, 'expected a non-empty string');
