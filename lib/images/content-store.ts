@@ -16,6 +16,7 @@ import { ImageArchiveError } from '../errors/errors';
 import { native } from '../native/binding';
 import { verifyDataRoot } from './data-root';
 import { DigestStream, digestHex, parseDigest } from './digest';
+import type { Lease } from './lease';
 import { fileSink } from './file-sink';
 
 export interface BlobExpectation {
@@ -25,6 +26,8 @@ export interface BlobExpectation {
   size?: number;
   /** How a failure names the blob (an archive entry, a layer); default the digest. */
   entry?: string;
+  /** The lease of the import or pull storing it: the blob is named there before it is stored. */
+  lease?: Lease;
 }
 
 export interface StoredBlob {
@@ -132,6 +135,7 @@ export class ContentStore {
     const entry = expected.entry ?? expected.digest ?? 'blob';
     await this.prepare();
     if (expected.digest !== undefined) {
+      await expected.lease?.add(expected.digest);
       const size = await this.size(expected.digest);
       if (size !== undefined && (expected.size === undefined || size === expected.size)) {
         source.destroy();
@@ -151,6 +155,7 @@ export class ContentStore {
         throw new ImageArchiveError(entry, `content digest ${counter.digest} differs from the expected ${expected.digest}`);
       }
       await handle.sync();
+      await expected.lease?.add(counter.digest);
       await fs.promises.rename(file, path.join(this.#blobs, digestHex(counter.digest) as string));
       renamed = true;
       return { digest: counter.digest, size: counter.size };

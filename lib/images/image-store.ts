@@ -21,6 +21,7 @@ import { resolveDataRoot } from './data-root';
 import { isDigest } from './digest';
 import { ImageIndexFile, type ImageRecord } from './image-index';
 import { LayerStore, chainIds } from './layer-store';
+import { Lease, leasedIds } from './lease';
 import { loadRegistriesConfig, validateRegistriesOption, type RegistriesConfig, type RegistriesOption } from './registries-config';
 import { parseImageConfig, parseManifest, parsePlatform, type ImageConfig, type ImageManifest, type ImageRuntimeConfig } from './manifest';
 import { sniffCompression } from './media-types';
@@ -193,21 +194,36 @@ export class ImageStore {
     return top === undefined ? [] : this.layers.stackBelow(top.chainId);
   }
 
-  /** Unpacks each layer of a stored manifest that is not unpacked yet, bottom first. */
-  async #unpack(imported: ImportedManifest, signal?: AbortSignal): Promise<void> {
-    const manifest = parseManifest(await this.content.readBytes(imported.digest), imported.digest, imported.mediaType);
-    const config = parseImageConfig(await this.content.readBytes(manifest.config.digest), manifest.config.digest);
-    const chains = chainIds(config.rootfs.diff_ids);
-    for (const [i, layer] of manifest.layers.entries()) {
-      signal?.throwIfAborted();
-      await this.layers.ensure(chains[i] as string, i === 0 ? null : (chains[i - 1] as string), () => this.content.open(layer.digest), {
-        mediaType: layer.mediaType,
-        diffId: config.rootfs.diff_ids[i] as string,
-        digest: layer.digest,
-        size: layer.size,
-        ...(this.#maxLayerBytes !== undefined ? { maxLayerBytes: this.#maxLayerBytes } : {}),
-        ...(signal ? { signal } : {}),
-      });
+  /**
+   * Unpacks each layer of a stored manifest that is not unpacked yet, bottom first. A prune
+   * running meanwhile may take a blob or layer this import stored and has not yet listed: then
+   * BlobVanished, and the import starts over.
+   */
+  async #unpack(imported: ImportedManifest, signal?: AbortSignal, lease?: Lease): Promise<void> {
+    const unpacked: string[] = [];
+    let blobs: string[] = [imported.digest];
+    try {
+      const manifest = parseManifest(await this.content.readBytes(imported.digest), imported.digest, imported.mediaType);
+      blobs = [imported.digest, manifest.config.digest, ...manifest.layers.map((l) => l.digest)];
+      const config = parseImageConfig(await this.content.readBytes(manifest.config.digest), manifest.config.digest);
+      const chains = chainIds(config.rootfs.diff_ids);
+      for (const [i, layer] of manifest.layers.entries()) {
+        signal?.throwIfAborted();
+        await lease?.add(chains[i] as string);
+        await this.layers.ensure(chains[i] as string, i === 0 ? null : (chains[i - 1] as string), () => this.content.open(layer.digest), {
+          mediaType: layer.mediaType,
+          diffId: config.rootfs.diff_ids[i] as string,
+          digest: layer.digest,
+          size: layer.size,
+          ...(this.#maxLayerBytes !== undefined ? { maxLayerBytes: this.#maxLayerBytes } : {}),
+          ...(signal ? { signal } : {}),
+        });
+        unpacked.push(chains[i] as string);
+      }
+    } catch (error) {
+      for (const digest of blobs) if (!(await this.content.has(digest))) throw new BlobVanished(digest, { cause: error });
+      for (const chainId of unpacked) if (!(await this.layers.has(chainId))) throw new BlobVanished(chainId, { cause: error });
+      throw error;
     }
   }
 
@@ -387,6 +403,7 @@ export class ImageStore {
         // An image whose manifest or config is unreadable keeps what it names, as far as known.
       }
     }
+    for (const id of await leasedIds(this.content.root)) needed.add(id);
     const inUse = new Set((await containerUses(this.dataRoot)).flatMap((u) => u.lowerDirs));
     const result: PruneResult = { deleted: [], reclaimedBytes: 0 };
     for (const chainId of new Set(candidates.layers)) {
@@ -414,9 +431,9 @@ export class ImageStore {
    * references (taken off any other image), once each layer is unpacked (here, when it is not
    * yet). For import, and for pull and commit.
    */
-  async addImages(manifests: ImportedManifest[], signal?: AbortSignal): Promise<Image[]> {
+  async addImages(manifests: ImportedManifest[], signal?: AbortSignal, lease?: Lease): Promise<Image[]> {
     await this.content.prepare();
-    for (const imported of manifests) await this.#unpack(imported, signal);
+    for (const imported of manifests) await this.#unpack(imported, signal, lease);
     const added = await this.#index.update(async (records) => {
       const out: ImageRecord[] = [];
       for (const imported of manifests) {
@@ -456,15 +473,17 @@ export class ImageStore {
     await this.content.prepare();
     const before = new Set(await this.content.list());
     const layersBefore = new Set((await this.layers.list()).map((l) => l.chainId));
+    const lease = await Lease.take(this.content.root);
     try {
       for (let attempt = 1; ; attempt++) {
         try {
-          return await this.#importOnce(path.resolve(source), options);
+          return await this.#importOnce(path.resolve(source), { ...options, lease });
         } catch (error) {
-          if (!(error instanceof BlobVanished) || attempt >= IMPORT_ATTEMPTS) throw error;
+          if (!(await this.#vanished(error)) || attempt >= IMPORT_ATTEMPTS) throw error;
         }
       }
     } catch (error) {
+      await lease.release();
       // What this import stored or unpacked and no image uses goes again.
       await this.#index.locked(async () => {
         const blobs = (await this.content.list()).filter((d) => !before.has(d));
@@ -472,17 +491,26 @@ export class ImageStore {
         await this.#collect(await this.#index.read(), { blobs, layers });
       });
       throw error;
+    } finally {
+      await lease.release();
     }
   }
 
-  async #importOnce(file: string, options: ImportOptions): Promise<Image[]> {
+  /** Whether an import failed because a concurrent prune took a blob or layer it had stored. */
+  async #vanished(error: unknown): Promise<boolean> {
+    if (error instanceof BlobVanished) return true;
+    // The content store names a blob it cannot find by its digest (an archive's own entries are file names).
+    return error instanceof ImageArchiveError && isDigest(error.entry) && !(await this.content.has(error.entry));
+  }
+
+  async #importOnce(file: string, options: ImportOptions & { lease: Lease }): Promise<Image[]> {
     let stat: fs.Stats;
     try {
       stat = await fs.promises.stat(file);
     } catch (error) {
       throw new ImageArchiveError(file, `cannot be read (${(error as NodeJS.ErrnoException).code})`, { cause: error });
     }
-    if (stat.isDirectory()) return this.addImages(await this.#read(new DirectorySource(file), options), options.signal);
+    if (stat.isDirectory()) return this.addImages(await this.#read(new DirectorySource(file), options), options.signal, options.lease);
     if (!stat.isFile()) throw new ImageArchiveError(file, 'neither a file nor a directory');
     const head = Buffer.alloc(4);
     const handle = await fs.promises.open(file, 'r');
@@ -492,19 +520,19 @@ export class ImageStore {
       await handle.close();
     }
     const stage = decompressor(sniffCompression(head));
-    if (!stage) return this.addImages(await this.#read(await TarSource.open(file), options), options.signal);
+    if (!stage) return this.addImages(await this.#read(await TarSource.open(file), options), options.signal, options.lease);
     // A compressed archive is made a plain tar first: its members are read in any order.
     const scratch = await this.content.scratchFile();
     try {
       await pipeline(fs.createReadStream(file), stage, fileSink(scratch.handle), { signal: options.signal });
-      return this.addImages(await this.#read(await TarSource.open(scratch.path), options), options.signal);
+      return this.addImages(await this.#read(await TarSource.open(scratch.path), options), options.signal, options.lease);
     } finally {
       await scratch.release();
     }
   }
 
   /** An archive's images into the content store: docker's manifest.json when there is one, else the OCI layout. */
-  async #read(source: ArchiveSource, options: ImportOptions): Promise<ImportedManifest[]> {
+  async #read(source: ArchiveSource, options: ImportOptions & { lease: Lease }): Promise<ImportedManifest[]> {
     if (await source.has('manifest.json')) return readDockerArchive(source, this.content, options);
     if (await source.has('oci-layout')) return readOciLayout(source, this.content, options);
     throw new ImageArchiveError(source.location, 'neither a docker-archive (manifest.json) nor an OCI layout (oci-layout, index.json)');

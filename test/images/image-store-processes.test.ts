@@ -159,3 +159,27 @@ it("opening a store clears a dead writer's temporary file but never a live one's
     fs.closeSync(fd);
   }
 });
+
+it('imports racing prunes all end with the whole image listed', async () => {
+  const root = tempDir('tsc-image-procs-root-');
+  const store = new ImageStore({ root });
+  const pruner = new ImageStore({ root });
+  for (let round = 0; round < 4; round++) {
+    let importing = true;
+    const prunes = (async () => {
+      while (importing) {
+        await pruner.prune();
+        // Room for the import to take the list's lock between two prunes.
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    })();
+    const [image] = await store.import(archive).finally(() => (importing = false));
+    await prunes;
+    const listed = await store.inspect(image.id);
+    for (const digest of [listed.digest, listed.id, ...listed.layers.map((l) => l.digest)]) {
+      expect(fs.existsSync(path.join(blobsDir(root), digest.slice(7)))).toBe(true);
+    }
+    expect((await store.layerDirs(image.id)).every((dir) => fs.existsSync(dir))).toBe(true);
+    await store.remove(image.id);
+  }
+});

@@ -70,6 +70,7 @@ export function serializeManifest(manifest: ImageManifest): Buffer {
 export async function readDockerArchive(source: ArchiveSource, store: ContentStore, options: ReadOptions = {}): Promise<ImportedManifest[]> {
   const entries = parseArchiveManifest(await source.readFile('manifest.json', MAX_JSON_BLOB));
   const out = new Map<string, ImportedManifest>();
+  const lease = options.lease ? { lease: options.lease } : {};
   for (const entry of entries) {
     options.signal?.throwIfAborted();
     const configBytes = await source.readFile(entry.Config, MAX_JSON_BLOB);
@@ -77,11 +78,11 @@ export async function readDockerArchive(source: ArchiveSource, store: ContentSto
     if (config.rootfs.diff_ids.length !== entry.Layers.length) {
       throw new ImageArchiveError(entry.Config, `the config lists ${config.rootfs.diff_ids.length} diff ids for ${entry.Layers.length} layers`);
     }
-    const configBlob = await store.ingestBytes(configBytes, { digest: claimedDigest(entry.Config, true), entry: entry.Config }, options.signal);
+    const configBlob = await store.ingestBytes(configBytes, { digest: claimedDigest(entry.Config, true), entry: entry.Config, ...lease }, options.signal);
     const layers: Descriptor[] = [];
     for (const [i, name] of entry.Layers.entries()) {
       const size = await source.size(name);
-      const blob = await store.ingest(await source.open(name), { digest: claimedDigest(name, false), size, entry: name }, options.signal);
+      const blob = await store.ingest(await source.open(name), { digest: claimedDigest(name, false), size, entry: name, ...lease }, options.signal);
       const compression = sniffCompression(await firstBytes(store.path(blob.digest), 4));
       // An uncompressed layer's digest is its diff id: the config must agree.
       if (compression === 'none' && blob.digest !== config.rootfs.diff_ids[i]) {
@@ -96,7 +97,7 @@ export async function readDockerArchive(source: ArchiveSource, store: ContentSto
       layers,
     };
     const bytes = serializeManifest(manifest);
-    const stored = await store.ingestBytes(bytes, { entry: 'manifest.json' }, options.signal);
+    const stored = await store.ingestBytes(bytes, { entry: 'manifest.json', ...lease }, options.signal);
     const references: string[] = [];
     for (const tag of entry.RepoTags) {
       let reference: string;

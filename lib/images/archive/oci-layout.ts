@@ -84,8 +84,8 @@ async function importEntry(source: ArchiveSource, store: ContentStore, descripto
     store,
     parsed.manifest,
     async (digest) => ({ stream: await source.open(blobName(digest)), entry: blobName(digest) }),
-    options.signal,
+    options,
   );
-  await store.ingestBytes(bytes, { digest: descriptor.digest, entry }, options.signal);
+  await store.ingestBytes(bytes, { digest: descriptor.digest, entry, ...(options.lease ? { lease: options.lease } : {}) }, options.signal);
   return { digest: descriptor.digest, mediaType: parsed.manifest.mediaType, size: bytes.length, references: [] };
 }
