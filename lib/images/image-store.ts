@@ -336,6 +336,8 @@ export class ImageStore {
    */
   async tag(source: string, target: string): Promise<Image> {
     const reference = normalizeReference(target, 'tag');
+    // A missing source is found missing before anything is made.
+    await this.#find(await this.#index.read(), source);
     await this.content.prepare();
     const record = await this.#index.update(async (records) => {
       const found = (await this.#find(records, source)).record;
@@ -352,6 +354,7 @@ export class ImageStore {
    * (ImageInUseError) unless `force`: then its references go and the layers in use stay.
    */
   async remove(reference: string, options: RemoveOptions = {}): Promise<RemoveResult> {
+    await this.#find(await this.#index.read(), reference);
     const uses = await containerUses(this.dataRoot);
     return this.#index.update(async (records) => {
       const { record, byName } = await this.#find(records, reference);

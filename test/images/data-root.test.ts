@@ -68,6 +68,9 @@ describe('trust', () => {
     expect(await store.list()).toEqual([]);
     expect(await store.prune()).toEqual({ deleted: [], reclaimedBytes: 0 });
     await expect(store.inspect('anything')).rejects.toMatchObject({ code: 'ENOIMAGE' });
+    await expect(store.remove('anything')).rejects.toMatchObject({ code: 'ENOIMAGE' });
+    await expect(store.tag('anything', 'other')).rejects.toMatchObject({ code: 'ENOIMAGE' });
+    await expect(store.export('anything', path.join(path.dirname(root), 'out.tar'))).rejects.toMatchObject({ code: 'ENOIMAGE' });
     expect(fs.existsSync(root)).toBe(false);
   });
 });
