@@ -121,7 +121,9 @@ export class LayerStore {
     native().tryLock(lockFd);
     try {
       const diff = path.join(temp, 'diff');
-      await fsp.mkdir(diff, { mode: 0o755 });
+      await fsp.mkdir(diff);
+      // Whatever the umask: a layer that does not name its root ("./") shows 0755 (or the root below).
+      await fsp.chmod(diff, 0o755);
       const unpacked = await unpackLayer(await openBlob(), {
         into: diff,
         mediaType: options.mediaType,

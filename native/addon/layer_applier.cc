@@ -133,9 +133,11 @@ int LayerApplier::open_directory_path(const std::string& path, bool create, int 
 
 // A directory made because an entry needs it: the copy in the upper-most
 // layer below that has one gives owner, mode, xattrs and mtime.
+void LayerApplier::inherit_root() { inherit_directory(root_fd_, ""); }
+
 void LayerApplier::inherit_directory(int dir_fd, const std::string& path) {
   for (int lower : options_.lower_fds) {
-    int fd = open_under(lower, path, O_PATH | O_NOFOLLOW);
+    int fd = path.empty() ? fcntl(lower, F_DUPFD_CLOEXEC, 0) : open_under(lower, path, O_PATH | O_NOFOLLOW);
     if (fd < 0) {
       if (errno == ENOENT) continue;
       return;  // a symlink or a file on the way: nothing to take the attributes from

@@ -77,6 +77,10 @@ class LayerApplier {
   LayerApplier(const LayerApplier&) = delete;
   LayerApplier& operator=(const LayerApplier&) = delete;
 
+  // Before the first entry: the layer's root takes the attributes of the root
+  // below (the overlay's root shows the upper-most layer's), until the archive
+  // names its own ("./"). Throws LayerEntryError.
+  void inherit_root();
   // Throws LayerEntryError.
   void apply(const LayerEntry& entry);
   // After the last entry: directory modes and mtimes (set last, since writing

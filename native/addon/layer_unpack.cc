@@ -152,6 +152,12 @@ class LayerApplierHandle : public Napi::ObjectWrap<LayerApplierHandle> {
       return;
     }
     applier_ = std::make_unique<LayerApplier>(fd, options);
+    try {
+      applier_->inherit_root();
+    } catch (const LayerEntryError& e) {
+      applier_.reset();
+      entry_error(env, e).ThrowAsJavaScriptException();
+    }
   }
 
   LayerApplier* applier() { return applier_.get(); }

@@ -111,6 +111,16 @@ describeIf('hostile layers are refused, naming the entry, and leave nothing', ()
     expect(e.message).toMatch(/symbolic link/);
   });
 
+  it.each([
+    ['a whiteout', { name: 'out/.wh.file' }, 'out/file'],
+    ['an opaque marker', { name: 'out/dir/.wh..wh..opq' }, 'out/dir'],
+    ['a hard link', { name: 'out/new-link', type: '1', link: 'etc/good' }, 'out/new-link'],
+  ] as Array<[string, TarSpecEntry, string]>)('a symlink out, then %s through it', async (_name, entry, named) => {
+    const e = await refusal({ blob: hostile([{ name: 'out', type: '2', link: victim }, entry]) });
+    expect(e.entry).toBe(named);
+    expect(e.message).toMatch(/symbolic link/);
+  });
+
   it('a relative symlink climbing out, then a directory and a file through it', async () => {
     const e = await refusal({
       blob: hostile([
@@ -195,6 +205,21 @@ describeIf('hostile layers are refused, naming the entry, and leave nothing', ()
     const e = await refusal({ blob: hostile([entry]) });
     expect(e.entry).toBe(entry.name);
     expect(e.message).toMatch(message);
+  });
+
+  it('a name that is not UTF-8 (it could not be written as it is)', async () => {
+    const tar = Buffer.from(hostile([{ name: 'etc/caf\u00e9', data: 'x' }]));
+    const at = tar.indexOf(Buffer.from('etc/caf\u00e9'));
+    // Latin-1 "é" where UTF-8 has two bytes: fix the header's checksum after the edit.
+    tar.set(Buffer.from([0xe9, 0]), at + 7);
+    const header = tar.subarray(at, at + 512);
+    header.write('        ', 148, 'latin1');
+    let sum = 0;
+    for (const byte of header) sum += byte;
+    header.write(`${sum.toString(8).padStart(6, '0')}\0`, 148, 'latin1');
+    const e = await refusal({ blob: tar });
+    expect(e.entry).toBe('etc/caf\u00e9');
+    expect(e.message).toMatch(/not UTF-8/);
   });
 
   it('a truncated archive', async () => {

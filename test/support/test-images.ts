@@ -131,14 +131,19 @@ function busyboxTopLayer(): Buffer {
   ]);
 }
 
+const APT_CACHE = '/var/cache/apt/archives';
+
 function debianFiles(rootfs: string): void {
   const debs = path.resolve(__dirname, '..', '..', '.test-rootfs', 'debs');
   fs.mkdirSync(debs, { recursive: true });
   // passwd ships setuid programs (passwd, chsh, chfn, gpasswd, newgrp) and setgid ones.
   for (const pkg of ['passwd', 'login']) {
-    if (!fs.readdirSync(debs).some((f) => f.startsWith(`${pkg}_`) && f.endsWith('.deb'))) {
-      run('apt-get', ['download', '-q', pkg], { cwd: debs });
-    }
+    const isPackage = (f: string) => f.startsWith(`${pkg}_`) && f.endsWith('.deb');
+    if (fs.readdirSync(debs).some(isPackage)) continue;
+    // Fetched once per checkout: from apt's own cache when it holds the package, else from the mirror.
+    const cached = fs.existsSync(APT_CACHE) ? fs.readdirSync(APT_CACHE).filter(isPackage).sort() : [];
+    if (cached.length > 0) fs.copyFileSync(path.join(APT_CACHE, cached[cached.length - 1]), path.join(debs, cached[cached.length - 1]));
+    else run('apt-get', ['download', '-q', pkg], { cwd: debs });
   }
   for (const deb of fs.readdirSync(debs).filter((f) => f.endsWith('.deb'))) {
     run('dpkg-deb', ['-x', path.join(debs, deb), rootfs]);
@@ -185,7 +190,11 @@ export interface ConvertOptions {
   format?: 'oci' | 'oci-archive' | 'docker-archive';
 }
 
-/** `skopeo copy` of the image to `dest`: for 'oci' a TestImage of the copy, else the archive's path in `layout`. */
+/**
+ * `skopeo copy` of the image to `dest`. For 'oci' a TestImage of the new layout; for an
+ * archive, `layout` is the archive file and `ref` its skopeo name ("docker-archive:FILE",
+ * with the reference localhost/test:TAG inside, or "oci-archive:FILE:TAG").
+ */
 export function convertImage(img: TestImage, dest: string, options: ConvertOptions = {}): TestImage {
   const format = options.format ?? 'oci';
   if (options.compression === 'none') {
@@ -197,7 +206,9 @@ export function convertImage(img: TestImage, dest: string, options: ConvertOptio
   if (options.compression) args.push('--dest-compress', '--dest-compress-format', options.compression);
   const target = format === 'oci' ? `oci:${dest}:${img.tag}` : `${format}:${dest}${format === 'docker-archive' ? `:localhost/test:${img.tag}` : `:${img.tag}`}`;
   run('skopeo', [...args, img.ref, target]);
-  return image(dest, img.tag);
+  if (format === 'oci') return image(dest, img.tag);
+  // An archive: `layout` is the file, `ref` names it for skopeo.
+  return { layout: dest, tag: img.tag, ref: format === 'docker-archive' ? `docker-archive:${dest}` : `oci-archive:${dest}:${img.tag}` };
 }
 
 /** The image as an OCI layout whose layers are plain tar (media type ...layer.v1.tar). */

@@ -19,6 +19,8 @@ export interface TreeEntry {
   rdev?: string;
   /** name → hex value; the overlay's own (trusted.overlay.*) left out. */
   xattrs: Record<string, string>;
+  /** Modification time in nanoseconds (text), with { mtimes: true }. */
+  mtime?: string;
 }
 
 export interface TreeManifest {
@@ -30,6 +32,7 @@ export interface TreeManifest {
 const SCRIPT = String.raw`
 import json, os, stat, sys
 root = sys.argv[1]
+with_mtimes = sys.argv[2] == '1'
 entries = []
 inodes = {}
 def kind(m):
@@ -45,6 +48,7 @@ def visit(rel):
         e['size'] = st.st_size
         if st.st_nlink > 1: inodes.setdefault((st.st_dev, st.st_ino), []).append(e['path'])
     if stat.S_ISLNK(st.st_mode): e['link'] = os.readlink(full)
+    if with_mtimes: e['mtime'] = str(st.st_mtime_ns)
     if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode): e['rdev'] = '%d:%d' % (os.major(st.st_rdev), os.minor(st.st_rdev))
     try:
         names = os.listxattr(full, follow_symlinks=False)
@@ -62,6 +66,6 @@ links = sorted(sorted(g) for g in inodes.values() if len(g) > 1)
 json.dump({'entries': entries, 'hardLinks': links}, sys.stdout)
 `;
 
-export function treeManifest(root: string): TreeManifest {
-  return JSON.parse(execFileSync('python3', ['-c', SCRIPT, root], { encoding: 'utf8', maxBuffer: 1 << 28 })) as TreeManifest;
+export function treeManifest(root: string, options: { mtimes?: boolean } = {}): TreeManifest {
+  return JSON.parse(execFileSync('python3', ['-c', SCRIPT, root, options.mtimes ? '1' : '0'], { encoding: 'utf8', maxBuffer: 1 << 28 })) as TreeManifest;
 }

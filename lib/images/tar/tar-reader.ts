@@ -5,6 +5,7 @@
  * given, never copied) come out through a handler, so a layer of any size streams through
  * in constant memory. It only parses: what an entry may do is the unpacker's decision.
  */
+import { isUtf8 } from 'node:buffer';
 import { ImageArchiveError } from '../../errors/errors';
 
 const BLOCK = 512;
@@ -65,6 +66,7 @@ export class TarParser {
   private globalPax: PaxRecords = new Map();
   private longName: string | undefined;
   private longLink: string | undefined;
+  private zeroBlockSeen = false;
   /** The path of the entry being read, for errors. */
   current = '';
 
@@ -130,6 +132,7 @@ export class TarParser {
   /** The input has ended: an archive cut inside an entry is an error. */
   finish(): void {
     if (this.state === State.Ended) return;
+    // The end: two zero blocks, one (some writers leave out the second), or none at all.
     if (this.state === State.Header && this.pendingBytes === 0) {
       this.state = State.Ended;
       this.handler.end?.();
@@ -144,11 +147,16 @@ export class TarParser {
 
   private readHeader(block: Buffer): void {
     if (isZeroBlock(block)) {
-      // One zero block is enough: some writers leave out the second.
-      this.state = State.Ended;
-      this.handler.end?.();
+      if (this.zeroBlockSeen) {
+        this.state = State.Ended;
+        this.handler.end?.();
+      }
+      this.zeroBlockSeen = true;
       return;
     }
+    // Entries after a lone zero block: an archive read one way by one tool and another way by
+    // the next (Go's archive/tar, which containerd and umoci use, fails). Refused.
+    if (this.zeroBlockSeen) throw new ImageArchiveError(this.current || '(archive)', 'entries after an end-of-archive block');
     verifyChecksum(block, this.current);
     const type = block[156] === 0 ? '0' : String.fromCharCode(block[156]);
     const size = readNumber(block, 124, 12, 'size', this.current);
@@ -182,10 +190,10 @@ export class TarParser {
         for (const [k, v] of parsePax(body, this.current)) this.globalPax.set(k, v);
         break;
       case 'L':
-        this.longName = cString(body);
+        this.longName = nameOf(body);
         break;
       case 'K':
-        this.longLink = cString(body);
+        this.longLink = nameOf(body);
         break;
     }
   }
@@ -193,9 +201,9 @@ export class TarParser {
   private buildHeader(block: Buffer, type: string, size: number): TarHeader {
     const magic = block.toString('latin1', 257, 263);
     const isUstar = magic === 'ustar\0';
-    let path = cString(block.subarray(0, 100));
+    let path = nameOf(block.subarray(0, 100));
     if (isUstar) {
-      const prefix = cString(block.subarray(345, 500));
+      const prefix = nameOf(block.subarray(345, 500));
       if (prefix) path = `${prefix}/${path}`;
     }
     const records: PaxRecords = new Map(this.globalPax);
@@ -211,7 +219,7 @@ export class TarParser {
       size,
       mtime: readNumber(block, 136, 12, 'mtime', where),
       mtimeNsec: 0,
-      linkPath: cString(block.subarray(157, 257)),
+      linkPath: nameOf(block.subarray(157, 257)),
       devMajor: isUstar || magic === 'ustar ' ? readNumber(block, 329, 8, 'devmajor', where) : 0,
       devMinor: isUstar || magic === 'ustar ' ? readNumber(block, 337, 8, 'devminor', where) : 0,
       xattrs: [],
@@ -237,10 +245,10 @@ function applyPax(header: TarHeader, key: string, value: Buffer): void {
   };
   switch (key) {
     case 'path':
-      header.path = text();
+      header.path = nameOf(value, false);
       return;
     case 'linkpath':
-      header.linkPath = text();
+      header.linkPath = nameOf(value, false);
       return;
     case 'size':
       header.size = integer();
@@ -306,6 +314,20 @@ function parsePax(body: Buffer, where: string): PaxRecords {
     offset += length;
   }
   return records;
+}
+
+/**
+ * A name field (NUL-terminated unless `terminated` is false). Names are written to disk as
+ * the UTF-8 of their JavaScript string: bytes that are not UTF-8 could not come out as they
+ * went in, so such a name is refused rather than altered.
+ */
+function nameOf(bytes: Buffer, terminated = true): string {
+  const nul = terminated ? bytes.indexOf(0) : -1;
+  const name = nul < 0 ? bytes : bytes.subarray(0, nul);
+  if (!isUtf8(name)) {
+    throw new ImageArchiveError(name.toString('latin1'), 'a name that is not UTF-8 (it could not be written exactly)');
+  }
+  return name.toString('utf8');
 }
 
 function cString(bytes: Buffer): string {

@@ -1,0 +1,138 @@
+/**
+ * The layer store across processes: an unpack killed with SIGKILL half-way leaves no layer
+ * visible, a live unpack's temporary directory is never swept, a dead one's is, and the next
+ * ensure finishes the job; two processes unpacking one layer at once both succeed with one
+ * layer stored. Plus the chain-id and removal rules.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Readable } from 'node:stream';
+import { createHash } from 'node:crypto';
+import { LayerStore, chainIds } from '../../lib/images/layer-store';
+import { collect, removeScripts, startScript } from '../support/node-script';
+import { removeTempDirs, tempDir } from '../support/temp-dirs';
+import { tarBytes } from '../support/tar-writer';
+
+const isRoot = process.getuid?.() === 0;
+const describeIf = isRoot ? describe : describe.skip;
+if (!isRoot) console.warn('layer-store: skipped: needs root (the store writes owners and overlay xattrs)');
+
+const STORE_MODULE = path.resolve(__dirname, '..', '..', 'lib', 'images', 'layer-store');
+const TAR = 'application/vnd.oci.image.layer.v1.tar';
+const sha256 = (bytes: Buffer) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+
+afterAll(() => {
+  removeScripts();
+  removeTempDirs();
+});
+
+/** 6000 small files: more than one applier batch, so half of it is on disk before the end. */
+function manyFiles(): Buffer {
+  const entries = [{ name: 'files/', type: '5' }];
+  for (let i = 0; i < 6000; i++) entries.push({ name: `files/f${i}`, data: `file ${i}\n` } as never);
+  return tarBytes(entries);
+}
+
+/** A child that ensures the layer from `blobFile`; with `stallAfter`, the blob stops there forever. */
+function ensureInChild(dataRoot: string, blobFile: string, stallAfter?: number) {
+  return startScript(`
+    const { LayerStore } = await import(${JSON.stringify(STORE_MODULE)});
+    const { Readable } = await import('node:stream');
+    const fs = await import('node:fs');
+    const blob = fs.readFileSync(${JSON.stringify(blobFile)});
+    const diffId = 'sha256:' + (await import('node:crypto')).createHash('sha256').update(blob).digest('hex');
+    const stall = ${stallAfter ?? -1};
+    const source = stall < 0 ? Readable.from([blob]) : Readable.from((async function* () {
+      yield blob.subarray(0, stall);
+      await new Promise(() => {});
+    })());
+    const record = await new LayerStore(${JSON.stringify(dataRoot)}).ensure(diffId, null, () => source, { mediaType: ${JSON.stringify(TAR)}, diffId });
+    console.log(JSON.stringify(record));
+  `);
+}
+
+function waitFor(check: () => boolean, what: string, timeoutMs = 30000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const poll = () => {
+      if (check()) return resolve();
+      if (Date.now() > deadline) return reject(new Error(`timed out waiting for ${what}`));
+      setTimeout(poll, 50);
+    };
+    poll();
+  });
+}
+
+describeIf('the layer store', () => {
+  it('shows nothing of an unpack killed half-way, keeps a live one, and the next ensure finishes it', async () => {
+    const dataRoot = path.join(tempDir('tsc-layer-kill-'), 'data');
+    const blob = manyFiles();
+    const blobFile = path.join(path.dirname(dataRoot), 'layer.tar');
+    fs.writeFileSync(blobFile, blob);
+    const store = new LayerStore(dataRoot);
+    const child = ensureInChild(dataRoot, blobFile, Math.floor(blob.length / 2));
+    const done = collect(child, 120000);
+    const temps = () => (fs.existsSync(store.root) ? fs.readdirSync(store.root).filter((n) => n.startsWith('.tmp-')) : []);
+    // Files of the first batch on disk, in the child's temporary directory.
+    await waitFor(() => temps().length === 1 && fs.existsSync(path.join(store.root, temps()[0], 'diff', 'files', 'f100')), 'the first files');
+    const live = temps()[0];
+    // Another store sweeps while the child works: its directory stays.
+    expect(await new LayerStore(dataRoot).list()).toEqual([]);
+    expect(temps()).toEqual([live]);
+    expect(await store.has(sha256(blob))).toBe(false);
+    child.kill('SIGKILL');
+    expect((await done).signal).toBe('SIGKILL');
+    expect(await store.has(sha256(blob))).toBe(false);
+    // The next store sweeps the dead one's directory and unpacks the layer whole.
+    const next = new LayerStore(dataRoot);
+    const record = await next.ensure(sha256(blob), null, () => Readable.from([blob]), { mediaType: TAR, diffId: sha256(blob) });
+    expect(record.diffId).toBe(sha256(blob));
+    expect(fs.readdirSync(store.root)).toEqual([sha256(blob).slice(7)]);
+    expect(fs.readdirSync(path.join(next.dir(sha256(blob)), 'files'))).toHaveLength(6000);
+  }, 180_000);
+
+  it('two processes unpacking the same layer at once both succeed, and one copy stays', async () => {
+    const dataRoot = path.join(tempDir('tsc-layer-race-'), 'data');
+    const blob = manyFiles();
+    const blobFile = path.join(path.dirname(dataRoot), 'layer.tar');
+    fs.writeFileSync(blobFile, blob);
+    const results = await Promise.all([collect(ensureInChild(dataRoot, blobFile), 120000), collect(ensureInChild(dataRoot, blobFile), 120000)]);
+    for (const r of results) {
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout).chainId).toBe(sha256(blob));
+    }
+    const store = new LayerStore(dataRoot);
+    expect((await store.list()).map((l) => l.chainId)).toEqual([sha256(blob)]);
+    expect(fs.readdirSync(store.root)).toEqual([sha256(blob).slice(7)]);
+  }, 180_000);
+
+  it('checks chain ids, needs the layers below, and removes a layer whole', async () => {
+    const store = new LayerStore(path.join(tempDir('tsc-layer-ids-'), 'data'));
+    const base = tarBytes([
+      { name: './', type: '5', mode: 0o711, uid: 0, gid: 7 },
+      { name: 'etc/', type: '5', mode: 0o750, uid: 0, gid: 42 },
+      { name: 'etc/base', data: 'base\n' },
+    ]);
+    const top = tarBytes([{ name: 'etc/top', data: 'top\n' }]);
+    const [baseId, topId] = chainIds([sha256(base), sha256(top)]);
+    expect(baseId).toBe(sha256(base));
+    expect(topId).toBe(`sha256:${createHash('sha256').update(`${sha256(base)} ${sha256(top)}`).digest('hex')}`);
+    const open = (b: Buffer) => () => Readable.from([b]);
+    await expect(store.ensure(topId, null, open(top), { mediaType: TAR, diffId: sha256(top) })).rejects.toThrow(TypeError);
+    await expect(store.ensure(topId, baseId, open(top), { mediaType: TAR, diffId: sha256(top) })).rejects.toThrow(/not unpacked/);
+    await store.ensure(baseId, null, open(base), { mediaType: TAR, diffId: sha256(base) });
+    await store.ensure(topId, baseId, open(top), { mediaType: TAR, diffId: sha256(top) });
+    expect(await store.stackBelow(topId)).toEqual([store.dir(topId), store.dir(baseId)]);
+    // etc/ is not in the top layer's tar: made for etc/top, it takes the base layer's attributes.
+    const etc = fs.statSync(path.join(store.dir(topId), 'etc'));
+    expect([etc.mode & 0o7777, etc.gid]).toEqual([0o750, 42]);
+    // So does the layer's root, which the top tar does not name either.
+    const root = fs.statSync(store.dir(topId));
+    expect([root.mode & 0o7777, root.gid]).toEqual([0o711, 7]);
+    await store.remove(topId);
+    expect(await store.has(topId)).toBe(false);
+    expect((await store.list()).map((l) => l.chainId)).toEqual([baseId]);
+    expect(fs.readdirSync(store.root)).toEqual([baseId.slice(7)]);
+  });
+});
