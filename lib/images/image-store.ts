@@ -13,7 +13,6 @@ import { DirectorySource, TarSource, type ArchiveSource } from './archive/archiv
 import { writeDockerArchive, writeOciArchive, type ExportedImage } from './archive/archive-writers';
 import { readDockerArchive } from './archive/docker-archive';
 import type { ImportedManifest } from './archive/imported-image';
-import { decompressor } from './archive/layer-decompress';
 import { readOciLayout } from './archive/oci-layout';
 import { ContentStore } from './content-store';
 import { containerUses } from './container-records';
@@ -24,7 +23,7 @@ import { LayerStore, chainIds } from './layer-store';
 import { Lease, leasedIds } from './lease';
 import { loadRegistriesConfig, validateRegistriesOption, type RegistriesConfig, type RegistriesOption } from './registries-config';
 import { parseImageConfig, parseManifest, parsePlatform, type ImageConfig, type ImageManifest, type ImageRuntimeConfig } from './manifest';
-import { sniffCompression } from './media-types';
+import { decompressor, sniffCompression } from './tar/decompress';
 import { DEFAULT_TAG, normalizeReference, parseReference, repositoryName, type Reference } from './reference';
 import { fileSink } from './file-sink';
 

@@ -2,6 +2,7 @@
  * The media types of OCI image spec 1.1 and Docker image manifest v2 schema 2 that the store
  * reads, and what each one is (a manifest, an index, a config, a layer and its compression).
  */
+import type { LayerCompression as Compression } from './tar/decompress';
 
 export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 export const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
@@ -22,7 +23,6 @@ export const DOCKER_LAYER_GZIP = 'application/vnd.docker.image.rootfs.diff.tar.g
 export const DOCKER_LAYER_ZSTD = 'application/vnd.docker.image.rootfs.diff.tar.zstd';
 export const DOCKER_FOREIGN_LAYER_GZIP = 'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip';
 
-export type Compression = 'none' | 'gzip' | 'zstd';
 
 const LAYER_COMPRESSION: Record<string, Compression> = {
   [OCI_LAYER]: 'none',
@@ -62,11 +62,4 @@ export function ociLayerType(compression: Compression): string {
 /** The Docker layer media type of the same compression (a Docker v2s2 manifest may not mix in OCI types). */
 export function dockerLayerType(compression: Compression): string {
   return compression === 'gzip' ? DOCKER_LAYER_GZIP : compression === 'zstd' ? DOCKER_LAYER_ZSTD : DOCKER_LAYER;
-}
-
-/** The compression of a layer's first bytes: gzip and zstd have magic numbers, a tar has none. */
-export function sniffCompression(head: Buffer): Compression {
-  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
-  if (head.length >= 4 && head.readUInt32LE(0) === 0xfd2fb528) return 'zstd';
-  return 'none';
 }

@@ -2,7 +2,7 @@
 import { ImageArchiveError } from '../../lib/errors/errors';
 import { digestHex, parseDigest, sha256Digest } from '../../lib/images/digest';
 import { parseImageConfig, parseManifest, parseManifestOrIndex, parsePlatform, selectPlatform, type ImageIndex } from '../../lib/images/manifest';
-import { DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX, OCI_MANIFEST, sniffCompression } from '../../lib/images/media-types';
+import { DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX, OCI_MANIFEST } from '../../lib/images/media-types';
 
 const D = (c: string) => `sha256:${c.repeat(64)}`;
 const manifest = (extra: object = {}) => ({
@@ -115,13 +115,5 @@ describe('platforms', () => {
     expect(parsePlatform('linux/arm/v7')).toEqual({ os: 'linux', architecture: 'arm', variant: 'v7' });
     expect(() => parsePlatform('linux', 'pull: platform')).toThrow(/^pull: platform: expected/);
     expect(() => parsePlatform('linux/amd64/v1/x')).toThrow(TypeError);
-  });
-});
-
-describe('compression sniffing', () => {
-  it('tells gzip, zstd and plain tar apart by their first bytes', () => {
-    expect(sniffCompression(Buffer.from([0x1f, 0x8b, 8, 0]))).toBe('gzip');
-    expect(sniffCompression(Buffer.from([0x28, 0xb5, 0x2f, 0xfd]))).toBe('zstd');
-    expect(sniffCompression(Buffer.from('bin/'))).toBe('none');
   });
 });

@@ -11,10 +11,10 @@ import { ImageArchiveError } from '../../errors/errors';
 import type { ContentStore } from '../content-store';
 import { DigestStream, parseDigest } from '../digest';
 import type { ImageConfig, ImageManifest } from '../manifest';
-import { layerCompression, OCI_INDEX } from '../media-types';
+import { OCI_INDEX } from '../media-types';
 import { REF_NAME_ANNOTATION } from '../image-index';
 import { blobName } from './oci-layout';
-import { decompressor } from './layer-decompress';
+import { compressionOf, decompressor } from '../tar/decompress';
 import { TarWriter } from './tar-writer';
 import { fileSink } from '../file-sink';
 
@@ -113,7 +113,7 @@ export async function writeDockerArchive(store: ContentStore, image: ExportedIma
         const name = `${parseDigest(diffId)}.tar`;
         layerNames.push(name);
         if (layerNames.indexOf(name) !== i) continue;
-        const stage = decompressor(layerCompression(layer.mediaType) ?? 'none');
+        const stage = decompressor(compressionOf(layer.mediaType));
         if (!stage) {
           await tar.fileFromStream(name, layer.size, store.open(layer.digest));
           continue;
