@@ -183,3 +183,21 @@ it('imports racing prunes all end with the whole image listed', async () => {
     await store.remove(image.id);
   }
 });
+
+it("a change of the image list clears what a writer killed mid-write left: its temporary list and its lease", async () => {
+  const root = tempDir('tsc-image-procs-root-');
+  const store = new ImageStore({ root });
+  const [image] = await store.import(archive);
+  const images = path.join(root, 'images');
+  // A list being written and a lease, each by a process that is gone (nobody holds their locks).
+  fs.writeFileSync(path.join(images, 'index.json.99999-dead.tmp'), '{"schemaVersion":2,"manifests":[');
+  fs.mkdirSync(path.join(images, 'leases'), { recursive: true });
+  fs.writeFileSync(path.join(images, 'leases', '99999-dead'), `${image.layers[0].digest}\n`);
+  expect((await store.inspect(image.id)).references).toEqual(['docker.io/library/big:1']);
+  await store.tag(image.id, 'again:1');
+  expect(fs.existsSync(path.join(images, 'index.json.99999-dead.tmp'))).toBe(false);
+  await store.remove('big:1');
+  await store.remove('again:1');
+  expect(fs.readdirSync(path.join(images, 'leases'))).toEqual([]);
+  expect(fs.readdirSync(blobsDir(root))).toEqual([]);
+});

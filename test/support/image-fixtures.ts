@@ -36,7 +36,8 @@ export function buildOciLayout(layout: string, image: FixtureImage): string {
   if (image.from) run('umoci', ['tag', '--image', `${layout}:${image.from}`, tag]);
   else run('umoci', ['new', '--image', ref]);
   // Each layer: unpack the image so far, change its tree, repack (umoci writes the difference,
-  // removed files as whiteouts). `umoci insert` is not used: its tars lack the final padding.
+  // removed files as whiteouts). `umoci insert` is not used: its tars name their root "/" and
+  // lack the final padding, both refused by the layer reader.
   const scratch = fs.mkdtempSync(`${layout}.layer-`);
   try {
     for (const [i, layer] of image.layers.entries()) {
