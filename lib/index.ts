@@ -18,6 +18,10 @@ export {
   ContainerStateFileError,
   ContainerStateIOError,
   UntrustedStateRootError,
+  ImageNotFoundError,
+  ImageInUseError,
+  RegistryError,
+  ImageArchiveError,
   type SpawnError,
 } from './errors/errors';
 export type {
@@ -41,6 +45,21 @@ export type {
   SeccompNotifyHandler,
   SeccompNotifyOptions,
 } from './seccomp-notify/types';
+export { ImageStore } from './images/image-store';
+export type {
+  Image,
+  ImageLayer,
+  ImageStoreOptions,
+  ImportOptions,
+  ExportOptions,
+  ArchiveFormat,
+  RemoveOptions,
+  RemoveResult,
+  PruneResult,
+} from './images/image-store';
+export type { ImageRuntimeConfig } from './images/manifest';
+export type { RegistriesConfig, RegistriesOption } from './images/registries-config';
+export { UntrustedDataRootError } from './images/data-root';
 export { DEFAULT_PROFILE as DEFAULT_SECCOMP_PROFILE } from './seccomp';
 export * from './options/types';
 export { DEFAULT_CAPABILITIES, MASKED_PATHS, READONLY_PATHS } from './options/defaults';

@@ -160,6 +160,42 @@ export class UntrustedStateRootError extends Error {
   }
 }
 
+/** No local image answers to a reference (the library never pulls implicitly). */
+export class ImageNotFoundError extends Error {
+  readonly code = 'ENOIMAGE';
+  /** The reference, id or digest that was looked up. */
+  readonly reference: string;
+  constructor(reference: string, detail?: string) {
+    super(`no such image: ${reference}${detail ? ` (${detail})` : ''}`);
+    this.name = 'ImageNotFoundError';
+    this.reference = reference;
+  }
+}
+
+/** An image (or a layer of it) is used by a container that still exists: remove that first. */
+export class ImageInUseError extends Error {
+  readonly code = 'EIMAGEINUSE';
+  /** The ids of the containers that use it. */
+  readonly containers: string[];
+  constructor(reference: string, containers: string[]) {
+    super(`image ${reference} is used by container${containers.length === 1 ? '' : 's'} ${containers.join(', ')}; delete ${containers.length === 1 ? 'it' : 'them'} first, or remove with { force: true } to drop the reference alone`);
+    this.name = 'ImageInUseError';
+    this.containers = containers;
+  }
+}
+
+/** A registry answered with an error (or not as the distribution API says). */
+export class RegistryError extends Error {
+  readonly code = 'EREGISTRY';
+  /** The HTTP status, when there was an answer. */
+  readonly status: number | undefined;
+  constructor(message: string, status?: number, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'RegistryError';
+    this.status = status;
+  }
+}
+
 /** An image archive, manifest or layer is malformed or hostile: refused, never sanitized. */
 export class ImageArchiveError extends Error {
   readonly code = 'EIMAGEARCHIVE';

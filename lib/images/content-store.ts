@@ -1,0 +1,240 @@
+/**
+ * The content store: every blob (manifest, config, layer) under images/blobs/sha256/<hex>,
+ * named by its digest. A blob is written under images/ingest/ first, checked against the
+ * digest and size it must have, and renamed into place, so a reader never sees a partial or
+ * wrong blob. Two writers of one blob (two processes) may race: each writes its own
+ * temporary file and the second rename replaces identical bytes. A writer holds a flock on
+ * its temporary file; one whose writer died (kill -9) is unlocked, and is removed when a
+ * store is next opened.
+ */
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { ImageArchiveError } from '../errors/errors';
+import { native } from '../native/binding';
+import { verifyDataRoot } from './data-root';
+import { DigestStream, digestHex, parseDigest } from './digest';
+import type { Lease } from './lease';
+import { fileSink } from './file-sink';
+
+export interface BlobExpectation {
+  /** The digest the bytes must have; when absent, the blob is named by what arrives. */
+  digest?: string;
+  /** The exact size the bytes must have. */
+  size?: number;
+  /** How a failure names the blob (an archive entry, a layer); default the digest. */
+  entry?: string;
+  /** The lease of the import or pull storing it: the blob is named there before it is stored. */
+  lease?: Lease;
+}
+
+export interface StoredBlob {
+  digest: string;
+  size: number;
+}
+
+/** Configs, manifests and indexes are small; a larger "JSON" blob is refused, not read. */
+export const MAX_JSON_BLOB = 8 * 1024 * 1024;
+
+export class ContentStore {
+  /** <dataRoot>/images */
+  readonly root: string;
+  readonly #dataRoot: string;
+  readonly #blobs: string;
+  readonly #ingest: string;
+  #prepared: Promise<void> | undefined;
+
+  constructor(dataRoot: string) {
+    this.#dataRoot = dataRoot;
+    this.root = path.join(dataRoot, 'images');
+    this.#blobs = path.join(this.root, 'blobs', 'sha256');
+    this.#ingest = path.join(this.root, 'ingest');
+  }
+
+  /** Where a blob lives (whether or not it is there). */
+  path(digest: string): string {
+    return path.join(this.#blobs, parseDigest(digest));
+  }
+
+  async has(digest: string): Promise<boolean> {
+    try {
+      return (await fs.promises.stat(this.path(digest))).isFile();
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw error;
+    }
+  }
+
+  /** The size of a stored blob; undefined when it is not there. */
+  async size(digest: string): Promise<number | undefined> {
+    try {
+      return (await fs.promises.stat(this.path(digest))).size;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * Makes the data root (checked as trusted) and the store's directories, and removes the
+   * temporary files of writers that died. Every writing call does this once.
+   */
+  prepare(): Promise<void> {
+    this.#prepared ??= (async () => {
+      verifyDataRoot(this.#dataRoot, true);
+      await fs.promises.mkdir(this.#blobs, { recursive: true, mode: 0o700 });
+      await fs.promises.mkdir(this.#ingest, { recursive: true, mode: 0o700 });
+      await this.#removeDeadIngests();
+    })();
+    this.#prepared.catch(() => {
+      this.#prepared = undefined;
+    });
+    return this.#prepared;
+  }
+
+  async #removeDeadIngests(): Promise<void> {
+    for (const name of await fs.promises.readdir(this.#ingest)) {
+      const file = path.join(this.#ingest, name);
+      let handle: fs.promises.FileHandle;
+      try {
+        handle = await fs.promises.open(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+      } catch {
+        continue;
+      }
+      try {
+        // A live writer holds its lock until the rename; an unlocked file has no writer.
+        if (!native().tryLock(handle.fd)) continue;
+        const [open, now] = await Promise.all([handle.stat(), fs.promises.lstat(file).catch(() => undefined)]);
+        if (now && now.ino === open.ino && now.dev === open.dev) await fs.promises.rm(file, { recursive: true, force: true });
+      } finally {
+        await handle.close();
+      }
+    }
+  }
+
+  /** A new temporary file under ingest/, locked by this process, with no other name. */
+  async #openIngestFile(label: string): Promise<{ file: string; handle: fs.promises.FileHandle }> {
+    for (;;) {
+      const file = path.join(this.#ingest, `${label}-${process.pid}-${crypto.randomBytes(6).toString('hex')}`);
+      const handle = await fs.promises.open(file, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o644);
+      // A cleaner of another process may have taken the new file for a dead writer's between
+      // the open and the lock: then it is (or will be) unlinked; take another name.
+      if (native().tryLock(handle.fd) && (await handle.stat()).nlink > 0) return { file, handle };
+      await handle.close();
+    }
+  }
+
+  /**
+   * Writes a blob from `source`, verified against `expected` before it becomes visible. A blob
+   * already stored is not written again (the source is closed). Resolves to its digest and size.
+   */
+  async ingest(source: Readable, expected: BlobExpectation = {}, signal?: AbortSignal): Promise<StoredBlob> {
+    const wantedHex = expected.digest === undefined ? undefined : parseDigest(expected.digest, 'ingest: digest');
+    const entry = expected.entry ?? expected.digest ?? 'blob';
+    await this.prepare();
+    if (expected.digest !== undefined) {
+      await expected.lease?.add(expected.digest);
+      const size = await this.size(expected.digest);
+      if (size !== undefined && (expected.size === undefined || size === expected.size)) {
+        source.destroy();
+        return { digest: expected.digest, size };
+      }
+    }
+    signal?.throwIfAborted();
+    const { file, handle } = await this.#openIngestFile(wantedHex ?? 'new');
+    let renamed = false;
+    try {
+      const counter = new DigestStream(expected.size ?? Number.POSITIVE_INFINITY, () => new ImageArchiveError(entry, `more bytes than the ${expected.size} announced`));
+      await pipeline(source, counter, fileSink(handle), { signal });
+      if (expected.size !== undefined && counter.size !== expected.size) {
+        throw new ImageArchiveError(entry, `${counter.size} bytes where ${expected.size} were announced`);
+      }
+      if (expected.digest !== undefined && counter.digest !== expected.digest) {
+        throw new ImageArchiveError(entry, `content digest ${counter.digest} differs from the expected ${expected.digest}`);
+      }
+      await handle.sync();
+      await expected.lease?.add(counter.digest);
+      await fs.promises.rename(file, path.join(this.#blobs, digestHex(counter.digest) as string));
+      renamed = true;
+      return { digest: counter.digest, size: counter.size };
+    } finally {
+      if (!renamed) await fs.promises.rm(file, { force: true });
+      await handle.close();
+    }
+  }
+
+  /** ingest() of bytes in memory (a manifest or config made here). */
+  ingestBytes(bytes: Buffer, expected: BlobExpectation = {}, signal?: AbortSignal): Promise<StoredBlob> {
+    return this.ingest(Readable.from([bytes]), { size: bytes.length, ...expected }, signal);
+  }
+
+  /**
+   * A temporary file under ingest/ for work on the way in (a compressed archive's tar),
+   * locked like an ingest, so that a dead process's scratch is cleared too. `release` removes it.
+   */
+  async scratchFile(): Promise<{ path: string; handle: fs.promises.FileHandle; release: () => Promise<void> }> {
+    await this.prepare();
+    const { file, handle } = await this.#openIngestFile('scratch');
+    return {
+      path: file,
+      handle,
+      release: async () => {
+        await fs.promises.rm(file, { force: true });
+        await handle.close();
+      },
+    };
+  }
+
+  /** A stored blob's bytes (a manifest or config); ImageArchiveError when missing or too large. */
+  async readBytes(digest: string, maxBytes = MAX_JSON_BLOB): Promise<Buffer> {
+    const file = this.path(digest);
+    let size: number | undefined;
+    try {
+      size = (await fs.promises.stat(file)).size;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      throw new ImageArchiveError(digest, 'blob missing from the content store');
+    }
+    if (size > maxBytes) throw new ImageArchiveError(digest, `${size} bytes, more than the ${maxBytes} a manifest or config may have`);
+    return fs.promises.readFile(file);
+  }
+
+  async readJson(digest: string): Promise<unknown> {
+    const bytes = await this.readBytes(digest);
+    try {
+      return JSON.parse(bytes.toString());
+    } catch (error) {
+      throw new ImageArchiveError(digest, `not valid JSON (${(error as Error).message})`);
+    }
+  }
+
+  /** A stream of a stored blob's bytes. */
+  open(digest: string): Readable {
+    return fs.createReadStream(this.path(digest));
+  }
+
+  /** The digests of every stored blob. */
+  async list(): Promise<string[]> {
+    let names: string[];
+    try {
+      names = await fs.promises.readdir(this.#blobs);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
+    return names.filter((n) => /^[a-f0-9]{64}$/.test(n)).map((n) => `sha256:${n}`);
+  }
+
+  /** Removes a blob; false when it was not there. */
+  async remove(digest: string): Promise<boolean> {
+    try {
+      await fs.promises.unlink(this.path(digest));
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw error;
+    }
+  }
+}

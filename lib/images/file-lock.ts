@@ -1,0 +1,33 @@
+/**
+ * Exclusive flock()s for the image store, taken without blocking Node's event loop: a
+ * non-blocking try, then short waits. The kernel drops a lock when its holder dies, so a
+ * process killed with -9 never leaves the store locked.
+ */
+import * as fs from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { native } from '../native/binding';
+
+const FIRST_WAIT_MS = 1;
+const LONGEST_WAIT_MS = 50;
+
+/** Takes the flock on an open fd, waiting as long as another process holds it. */
+export async function lockFd(fd: number, signal?: AbortSignal): Promise<void> {
+  let wait = FIRST_WAIT_MS;
+  while (!native().tryLock(fd)) {
+    signal?.throwIfAborted();
+    await sleep(wait);
+    wait = Math.min(wait * 2, LONGEST_WAIT_MS);
+  }
+}
+
+/** Runs `fn` holding the flock of `lockFile` (made when missing); released however `fn` ends. */
+export async function withFileLock<T>(lockFile: string, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  const handle = await fs.promises.open(lockFile, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);
+  try {
+    await lockFd(handle.fd, signal);
+    return await fn();
+  } finally {
+    // Closing the only fd of the open file releases its flock.
+    await handle.close();
+  }
+}
