@@ -184,7 +184,10 @@ export class ImageInUseError extends Error {
   }
 }
 
-/** A registry answered with an error (or not as the distribution API says). */
+/**
+ * A registry refused or failed a request (401, 404, 5xx after the retries, a reply that breaks
+ * the distribution spec, a connection that failed for good).
+ */
 export class RegistryError extends Error {
   readonly code = 'EREGISTRY';
   /** The HTTP status, when there was an answer. */
@@ -229,17 +232,3 @@ function describeErrno(errno: number): string {
   return ERRNO_TEXT[errnoName(errno)] ?? `errno ${errno}`;
 }
 
-/**
- * A registry refused or failed a request (401, 404, 5xx after the retries, a reply that breaks
- * the distribution spec, a connection that failed for good).
- */
-export class RegistryError extends Error {
-  readonly code = 'EREGISTRY';
-  /** The HTTP status, when there was an answer. */
-  readonly status: number | undefined;
-  constructor(message: string, status?: number, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'RegistryError';
-    this.status = status;
-  }
-}
