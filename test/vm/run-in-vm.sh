@@ -15,7 +15,7 @@
 # the cache, never installed, so the host's own boot setup is untouched).
 #
 # Environment:
-#   TSC_VM_TIMEOUT=900     seconds before the guest is killed
+#   TSC_VM_TIMEOUT=900     seconds before the guest is killed (2400 for the default suite)
 #   TSC_VM_MEM=2048        guest memory, MiB
 #   TSC_VM_CPUS=2          guest CPUs
 #   TSC_VM_CACHE=/var/cache/ts-container-vm   kernel and initramfs cache
@@ -45,6 +45,8 @@ die() { say "error: $*"; exit 125; }
 if [ $# -eq 0 ]; then
   # jest's own bin, not npx: npm's start-up alone costs ~20 s in an emulated guest.
   set -- node node_modules/.bin/jest --runInBand test/cgroups test/security/device-cgroup.test.ts
+  # The whole suite takes 10 to 20 minutes in an emulated guest on a busy machine.
+  TIMEOUT=${TSC_VM_TIMEOUT:-2400}
 fi
 
 [ "$(id -u)" = 0 ] || die "must run as root (it installs packages and passes / to qemu with its owners)"
