@@ -10,7 +10,7 @@ import {
   findPidInCgroup,
   hierarchies,
   hostCgroupDir,
-  KERNEL_DEADLINE_MS,
+  SLOW_DEADLINE_MS,
   pidAlive,
   procsOf,
   SLOW_TEST_TIMEOUT_MS,
@@ -80,7 +80,7 @@ test("an exec'd process counts against the container's memory", async () => {
   await e.started;
   // The kernel's own count of the container's memory.
   const grown = async (): Promise<boolean> => (await c.stats()).memory.current - before > 15 * 1024 * 1024;
-  expect(await eventually(grown, KERNEL_DEADLINE_MS, 100)).toBe(true);
+  expect(await eventually(grown, SLOW_DEADLINE_MS, 100)).toBe(true);
   e.stdin!.end('\n');
   expect((await e.wait()).exitCode).toBe(0);
   main.stdin!.end('\n');
