@@ -10,8 +10,10 @@ import {
   findPidInCgroup,
   hierarchies,
   hostCgroupDir,
+  SLOW_DEADLINE_MS,
   pidAlive,
   procsOf,
+  SLOW_TEST_TIMEOUT_MS,
   startedAndPrinted,
 } from './support';
 import * as path from 'node:path';
@@ -69,15 +71,20 @@ test("exec'd processes count against the container's pids limit", async () => {
 
 test("an exec'd process counts against the container's memory", async () => {
   const c = make({ resources: { memory: '64m', memorySwap: '64m' } });
-  const main = c.spawn(['sh', '-c', 'echo ready; exec sleep 60'], { stdio: 'pipe' });
+  const main = c.spawn(['sh', '-c', 'echo ready; read line'], { stdio: 'pipe' });
   await startedAndPrinted(main, 'ready');
   const before = (await c.stats()).memory.current;
-  const e = c.exec(['sh', '-c', 'x=$(head -c 20000000 /dev/zero | tr "\\0" a); echo held; read y'], { stdio: 'pipe' });
-  await startedAndPrinted(e, 'held');
-  expect((await c.stats()).memory.current - before).toBeGreaterThan(15 * 1024 * 1024);
+  // dd fills a 20 MiB buffer from /dev/zero, then blocks writing it to a pipe nobody reads,
+  // holding the buffer until the exec's shell reads its line and the pipe goes.
+  const e = c.exec(['sh', '-c', 'exec 3<&0; dd if=/dev/zero bs=20M count=1 2>/dev/null | read y <&3'], { stdio: 'pipe' });
+  await e.started;
+  // The kernel's own count of the container's memory.
+  const grown = async (): Promise<boolean> => (await c.stats()).memory.current - before > 15 * 1024 * 1024;
+  expect(await eventually(grown, SLOW_DEADLINE_MS, 100)).toBe(true);
   e.stdin!.end('\n');
   expect((await e.wait()).exitCode).toBe(0);
-});
+  main.stdin!.end('\n');
+}, SLOW_TEST_TIMEOUT_MS);
 
 test("c.kill() reaches exec'd processes, not only the main one", async () => {
   const c = make();

@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { Container } from '../../lib';
 import { processStartTime } from '../../lib/state/process-identity';
 import { collect, removeScripts, runScript, startScript } from '../support/node-script';
-import { eventually, hierarchies, pidAlive, rootfs, sleep } from './support';
+import { eventually, hierarchies, pidAlive, rootfs, sleep, SLOW_DEADLINE_MS, SLOW_TEST_TIMEOUT_MS } from './support';
 import { foreignCgroup, makeCgroupEverywhere, removeCgroupEverywhere } from './foreign-cgroups';
 import { RUN_TAG } from '../support/unique';
 
@@ -34,12 +34,14 @@ function existsEverywhere(rel: string): boolean[] {
 
 /** A fresh Node process that makes (and destroys) one container below the parent: its first make sweeps the parent. */
 async function makeOneIn(parent: string, root = stateRoot): Promise<void> {
+  // A fresh Node process loads the library through tsx first: more than runScript's default
+  // 30 s in the emulated guest.
   const result = await runScript(`
     const c = new Container({ rootfs: ${JSON.stringify(rootfs)}, readonly: true, stateRoot: ${JSON.stringify(root)}, cgroupParent: ${JSON.stringify(parent)} });
     const status = await c.spawn(['true'], { stdio: 'ignore' }).wait();
     await c.destroy();
     console.log(JSON.stringify(status));
-  `);
+  `, {}, SLOW_DEADLINE_MS);
   expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
 }
 
@@ -75,7 +77,7 @@ test('a foreign process in a sibling cgroup of a custom parent survives every sw
     removeCgroupEverywhere(`${parent}/foreign-service`);
   }
   // The parent was there before ts-container (the foreign program made it): it stays until its owner removes it.
-}, 120_000);
+}, SLOW_TEST_TIMEOUT_MS);
 
 test('a planted state record naming a foreign cgroup and process makes the sweep kill nothing', async () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tsc-planted-'));
@@ -121,7 +123,7 @@ test('a planted state record naming a foreign cgroup and process makes the sweep
     removeCgroupEverywhere(`/${tag}-victim`);
     fs.rmSync(root, { recursive: true, force: true });
   }
-}, 60_000);
+}, SLOW_TEST_TIMEOUT_MS);
 
 test.each(['/', '//', '/.', '.'])('cgroupParent %j (a hierarchy root) is refused with a TypeError', (parent) => {
   expect(() => new Container({ rootfs, cgroupParent: parent })).toThrow(TypeError);

@@ -20,6 +20,28 @@ export const rootfs = ensureBusyboxRootfs();
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * How long a test waits for something slow to happen (an OOM kill, a fork bomb reaching its
+ * limit, a fresh Node process getting through its start) before it fails. Only a bound for a
+ * hang: the tests wait for the event itself. It is generous because the same tests run in an
+ * emulated (TCG) guest on a busy machine (`npm run test:cgroup2`), where a process runs tens
+ * of times slower than on the host.
+ */
+export const SLOW_DEADLINE_MS = 180_000;
+
+/** The jest timeout of a test that waits for such an event: the deadline, and room for setup. */
+export const SLOW_TEST_TIMEOUT_MS = SLOW_DEADLINE_MS + 120_000;
+
+/**
+ * A command that takes `size` (dd's notation, e.g. "200M") of memory in one process at
+ * once: dd reads /dev/zero into a buffer that big, so the kernel touches every page in one
+ * read. Growing a buffer in user space instead (tail or tr on /dev/zero) costs minutes of
+ * CPU in the emulated guest.
+ */
+export function allocate(size: string): string {
+  return `dd if=/dev/zero of=/dev/null bs=${size} count=1 2>/dev/null`;
+}
+
 /** Every hierarchy the library would make a container cgroup in, with a readable label. */
 export function hierarchies(): { label: string; hierarchy: Hierarchy }[] {
   const h = hostHierarchies();
@@ -66,6 +88,17 @@ export function insideCgroupFile(controller: string, v1File: string, v2File: str
   const h = v1With(controller);
   if (h) return `/sys/fs/cgroup/${path.basename(h.mount)}/${v1File}`;
   return isPureV2() ? `/sys/fs/cgroup/${v2File}` : `/sys/fs/cgroup/unified/${v2File}`;
+}
+
+/** Forks the kernel refused at the limit ("max N" in pids.events, v1 and v2 alike). */
+export function forksRefused(pidsDir: string): number {
+  return Number(/max (\d+)/.exec(fs.readFileSync(path.join(pidsDir, 'pids.events'), 'utf8'))?.[1] ?? 0);
+}
+
+/** The most processes the cgroup ever held: pids.peak, where the kernel keeps it (Linux 6.13); else null. */
+export function pidsPeak(pidsDir: string): number | null {
+  const file = path.join(pidsDir, 'pids.peak');
+  return fs.existsSync(file) ? Number(fs.readFileSync(file, 'utf8')) : null;
 }
 
 /** Subdirectories (container cgroups) below the parent, per hierarchy; hierarchies without the parent dir list []. */

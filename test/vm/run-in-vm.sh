@@ -15,7 +15,7 @@
 # the cache, never installed, so the host's own boot setup is untouched).
 #
 # Environment:
-#   TSC_VM_TIMEOUT=900     seconds before the guest is killed
+#   TSC_VM_TIMEOUT=900     seconds before the guest is killed (2400 for the default suite)
 #   TSC_VM_MEM=2048        guest memory, MiB
 #   TSC_VM_CPUS=2          guest CPUs
 #   TSC_VM_CACHE=/var/cache/ts-container-vm   kernel and initramfs cache
@@ -45,6 +45,8 @@ die() { say "error: $*"; exit 125; }
 if [ $# -eq 0 ]; then
   # jest's own bin, not npx: npm's start-up alone costs ~20 s in an emulated guest.
   set -- node node_modules/.bin/jest --runInBand test/cgroups test/security/device-cgroup.test.ts
+  # The whole suite takes 10 to 20 minutes in an emulated guest on a busy machine.
+  TIMEOUT=${TSC_VM_TIMEOUT:-2400}
 fi
 
 [ "$(id -u)" = 0 ] || die "must run as root (it installs packages and passes / to qemu with its owners)"
@@ -182,7 +184,8 @@ KVER=$(cat "$KDIR/.kver")
 VMLINUZ=$KDIR/boot/vmlinuz-$KVER
 
 # --- the initramfs: busybox, the 9p/virtio/overlay modules, guest-init.sh as /init -------
-MODULES=(9p 9pnet_virtio virtio_pci overlay)
+# virtio_blk: the scratch disk (below) that the tests of block device limits and rules need.
+MODULES=(9p 9pnet_virtio virtio_pci overlay virtio_blk)
 mod_paths() {
   local m
   for m in "${MODULES[@]}"; do
@@ -293,12 +296,15 @@ APPEND="console=$CONSOLE cgroup_no_v1=all systemd.unified_cgroup_hierarchy=1 pan
 
 say "booting $KPKG ($KVER) in $QEMU:$(printf ' %q' "$@")"
 start=$(date +%s%N)
+# The guest's one disk (/dev/vda): 64 MiB that read as zeros, no file behind it (qemu's
+# null-co), so that the tests of io limits and device rules have a block device.
 exec 3< <(
   timeout --kill-after=10 "$TIMEOUT" "$QEMU" "${MACHINE[@]}" "${ACCEL[@]}" \
     -m "$MEM" -smp "$CPUS" -nodefaults -no-user-config -display none -no-reboot \
     -serial stdio -monitor none -pidfile "$RUN/qemu.pid" \
     -kernel "$VMLINUZ" -initrd "$INITRD" -append "$APPEND" \
     -virtfs local,path=/,mount_tag=hostroot,security_model=passthrough,readonly=on,multidevs=remap \
+    -blockdev driver=null-co,node-name=scratch,size=67108864,read-zeroes=on -device virtio-blk-pci,drive=scratch \
     </dev/null 2>&1 && st=0 || st=$?
   echo "TSC_VM_QEMU_STATUS=$st"
 )
