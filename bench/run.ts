@@ -13,7 +13,9 @@
  *   number of running containers (bench/scaling.ts);
  * - unpack: layer unpack throughput against GNU tar -x of the same layers (bench/layer-unpack.ts);
  * - pull: a pull of a >100 MB multi-layer image from a loopback registry in a network namespace
- *   of its own, against skopeo copy into an OCI layout (bench/registry-pull.ts, run as a child).
+ *   of its own, against skopeo copy into an OCI layout (bench/registry-pull.ts, run as a child);
+ * - image-start: container start from an image against the same tree as a directory rootfs,
+ *   and the disk 20 running containers of one image use (bench/image-start.ts).
  * A runtime that cannot start here is reported as "unavailable: <reason>".
  *
  *   npm run bench [-- --iterations N] [--warmup N] [--total N] [--only a,b] [--json] [--out FILE]
@@ -38,6 +40,7 @@ import { ListTimeBench, type ListTimeResult } from './list-time';
 import { formatNotifyFlood, measureNotifyFlood, type NotifyFloodResult } from './notify-flood';
 import { formatScaling, measureScaling, type ScalingResult } from './scaling';
 import { formatLayerUnpack, measureLayerUnpack, type LayerUnpackResult } from './layer-unpack';
+import { formatImageStart, measureImageStart, type ImageStartResult } from './image-start';
 import { runRegistryPullIsolated, formatRegistryPull, type RegistryPullResult } from './registry-pull';
 import { defaultProfileAsOci, measureCompile, type CompileTimes } from './seccomp-compile';
 import { nsToMs, summarize, type Summary } from './stats';
@@ -59,7 +62,7 @@ const EXEC_TARGET_RATIO = 3;
 const EXEC_TARGET_ROW = 'Container exec';
 
 /** --only names that select a whole section; any other name is a runtime of the spawn section. */
-const SECTIONS = ['spawn', 'exec', 'list', 'notify', 'scaling', 'unpack', 'pull'];
+const SECTIONS = ['spawn', 'exec', 'list', 'notify', 'scaling', 'unpack', 'pull', 'image-start'];
 
 interface Args {
   iterations: number;
@@ -233,6 +236,7 @@ async function main(): Promise<number> {
   const wantScaling = !only || only.includes('scaling');
   const wantUnpack = !only || only.includes('unpack');
   const wantPull = !only || only.includes('pull');
+  const wantImageStart = !only || only.includes('image-start');
   // Before any container compiles it: the first compile of the default profile is measured cold.
   let compileTimes: CompileTimes | undefined;
   let ociSeccomp: Record<string, unknown> | undefined;
@@ -302,6 +306,7 @@ async function main(): Promise<number> {
   let scalingResult: ScalingResult | null = null;
   let unpackResult: LayerUnpackResult[] | null = null;
   let pullResult: RegistryPullResult | null = null;
+  let imageStartResult: ImageStartResult | null = null;
   try {
     log(`ts-container bench: /bin/true in ${rootfs}`);
     log(`${os.cpus().length} CPUs, Linux ${os.release()}, Node ${process.version}; ` +
@@ -377,6 +382,14 @@ async function main(): Promise<number> {
         pullResult = runRegistryPullIsolated(Math.max(3, Math.min(args.iterations, 5)));
       } catch (err) {
         log(`pull section: failed: ${reasonOf(err)}`);
+      }
+    }
+    if (wantImageStart) {
+      try {
+        log('image-start section: containers from an image and from the same directory, taking turns…');
+        imageStartResult = await measureImageStart(args.iterations);
+      } catch (err) {
+        log(`image-start section: failed: ${reasonOf(err)}`);
       }
     }
   } finally {
@@ -457,6 +470,10 @@ async function main(): Promise<number> {
     print('');
     print(formatRegistryPull(pullResult));
   }
+  if (imageStartResult) {
+    print('');
+    print(formatImageStart(imageStartResult));
+  }
   if (mountsBefore >= 0 && mountsAfter !== mountsBefore) {
     print(`Warning: this process sees ${mountsAfter - mountsBefore} more mount(s) than before the bench.`);
   }
@@ -469,7 +486,7 @@ async function main(): Promise<number> {
     config: {
       iterations: args.iterations, warmup: args.warmup, total: args.total, timeoutMs: args.timeoutMs, order: 'interleaved, shuffled per round', rootfs,
       sections: SECTIONS.filter((_, i) => [states.length > 0, execStates.length > 0, listBench !== null, notifyResult !== null, scalingResult !== null,
-        unpackResult !== null, pullResult !== null][i]),
+        unpackResult !== null, pullResult !== null, imageStartResult !== null][i]),
       listCalls: args.listCalls, listSizes: args.listSizes, scalingSizes: args.scalingSizes,
     },
     baseline: BASELINE_ROW,
@@ -483,6 +500,7 @@ async function main(): Promise<number> {
     scaling: scalingResult,
     unpack: unpackResult,
     pull: pullResult,
+    imageStart: imageStartResult,
     mounts: { before: mountsBefore, after: mountsAfter },
   };
   const outFile = args.out ?? path.join(os.tmpdir(), `ts-container-bench-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
