@@ -82,7 +82,8 @@ const USAGE = `usage: npm run bench [-- options]
   --warmup N      untimed warm-up runs per runtime (env BENCH_WARMUP, default 5)
   --total N       containers in the sequential total (env BENCH_TOTAL, default 100; 0 skips it)
   --timeout MS    limit for one run (env BENCH_TIMEOUT_MS, default 30000)
-  --only LIST     comma-separated sections (spawn, exec, list, notify) and/or runtimes of the spawn
+  --only LIST     comma-separated sections (spawn, exec, list, notify, scaling, unpack, pull,
+                  image-start) and/or runtimes of the spawn
                   section (child_process, container, runc, crun, bwrap, …); default: all sections
   --list-calls N  timed list calls per tool and count (env BENCH_LIST_CALLS, default 20)
   --list-sizes L  comma-separated container counts for the list section (env BENCH_LIST_SIZES, default 100,1000)
