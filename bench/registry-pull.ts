@@ -4,12 +4,12 @@
  * layout, interleaved round by round; the issue's target is a ratio of at most 1.
  *
  * It measures download + verify into a content store (test/support/directory-content-store.ts,
- * with ContentStore's contract). The issue's pull benchmark includes unpacking: once the pull is
- * wired to ImageStore and LayerStore, `pullOnce` below is the one place to change.
+ * with ContentStore's contract) and the unpack of every layer into a LayerStore, as the issue's
+ * pull benchmark asks; once ImageStore.pull exists, `pullOnce` below is the one place to change.
  *
  * Runs in a network namespace of its own (it re-executes itself under `unshare --net`):
- *   npx tsx bench/registry-pull.ts [--rounds N] [--layers-mib 28,28,28,28]
- * measureRegistryPull() is for bench/run.ts, called from inside such a namespace.
+ *   npx tsx bench/registry-pull.ts [--rounds N] [--layers-mib 28,28,28,28] [--json]
+ * bench/run.ts calls runRegistryPullIsolated(), which runs this file that way with --json.
  */
 import { execFile, spawnSync } from 'node:child_process';
 import * as crypto from 'node:crypto';
@@ -17,6 +17,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
+import { LayerStore } from '../lib/images/layer-store';
 import { pull } from '../lib/images/pull';
 import { DirectoryContentStore } from '../test/support/directory-content-store';
 import { startRegistry } from '../test/support/registry-server';
@@ -38,8 +39,10 @@ async function timed(work: () => Promise<unknown>): Promise<number> {
   return Number(process.hrtime.bigint() - start) / 1e6;
 }
 
+/** Download, verify and unpack (the issue's pull includes unpacking) into a fresh data root. */
 function pullOnce(registry: string, into: string): Promise<unknown> {
-  return pull(new DirectoryContentStore(into), { registry, repository: 'bench/big', tag: 'v1' });
+  const layers = new LayerStore(path.join(into, 'data'));
+  return pull(new DirectoryContentStore(path.join(into, 'content')), { registry, repository: 'bench/big', tag: 'v1' }, { layers });
 }
 
 function skopeoOnce(registry: string, into: string): Promise<unknown> {
@@ -75,6 +78,27 @@ export async function measureRegistryPull(rounds = 5, layersMiB = [28, 28, 28, 2
   }
 }
 
+/** Runs this file in a network namespace of its own and returns what it measured. */
+export function runRegistryPullIsolated(rounds: number): RegistryPullResult {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', __filename, '--rounds', String(rounds), '--json'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, TSC_BENCH_NETNS: '' },
+  });
+  if (r.status !== 0) throw new Error(`bench/registry-pull.ts exited with ${r.status ?? r.signal}`);
+  return JSON.parse(r.stdout) as RegistryPullResult;
+}
+
+export function formatRegistryPull(r: RegistryPullResult): string {
+  const mb = (r.imageBytes / 1e6).toFixed(1);
+  return [
+    `registry pull of ${mb} MB, median of ${r.rounds} rounds (loopback registry, own network namespace):`,
+    `  ts-container pull  ${r.pullMedianMs.toFixed(0)} ms  (${(r.imageBytes / 1e3 / r.pullMedianMs).toFixed(0)} MB/s)`,
+    `  skopeo copy        ${r.skopeoMedianMs.toFixed(0)} ms  (${(r.imageBytes / 1e3 / r.skopeoMedianMs).toFixed(0)} MB/s)`,
+    `  ratio ${r.ratio.toFixed(2)} (target: at most 1.00) ${r.ratio <= 1 ? 'met' : 'NOT met'}`,
+  ].join('\n');
+}
+
 function argValue(name: string): string | undefined {
   const i = process.argv.indexOf(name);
   return i >= 0 ? process.argv[i + 1] : undefined;
@@ -91,11 +115,7 @@ async function main(): Promise<void> {
   const rounds = Number(argValue('--rounds') ?? 5);
   const layers = (argValue('--layers-mib') ?? '28,28,28,28').split(',').map(Number);
   const r = await measureRegistryPull(rounds, layers);
-  const mb = (r.imageBytes / 1e6).toFixed(1);
-  console.log(`registry pull of ${mb} MB (${layers.length} layers), median of ${r.rounds} rounds:`);
-  console.log(`  ts-container pull  ${r.pullMedianMs.toFixed(0)} ms  (${(r.imageBytes / 1e3 / r.pullMedianMs).toFixed(0)} MB/s)`);
-  console.log(`  skopeo copy        ${r.skopeoMedianMs.toFixed(0)} ms  (${(r.imageBytes / 1e3 / r.skopeoMedianMs).toFixed(0)} MB/s)`);
-  console.log(`  ratio ${r.ratio.toFixed(2)} (target: at most 1.00) ${r.ratio <= 1 ? 'met' : 'NOT met'}`);
+  console.log(process.argv.includes('--json') ? JSON.stringify(r) : formatRegistryPull(r));
 }
 
 if (require.main === module) {

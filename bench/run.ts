@@ -10,7 +10,12 @@
  * - notify: how late 1 ms timers run while one container floods seccomp notifications
  *   (bench/notify-flood.ts);
  * - scaling: spawn (in this process and as a new process's first) and list() time against the
- *   number of running containers (bench/scaling.ts).
+ *   number of running containers (bench/scaling.ts);
+ * - unpack: layer unpack throughput against GNU tar -x of the same layers (bench/layer-unpack.ts);
+ * - pull: a pull of a >100 MB multi-layer image from a loopback registry in a network namespace
+ *   of its own, against skopeo copy into an OCI layout (bench/registry-pull.ts, run as a child);
+ * - image-start: container start from an image against the same tree as a directory rootfs,
+ *   and the disk 20 running containers of one image use (bench/image-start.ts).
  * A runtime that cannot start here is reported as "unavailable: <reason>".
  *
  *   npm run bench [-- --iterations N] [--warmup N] [--total N] [--only a,b] [--json] [--out FILE]
@@ -34,6 +39,9 @@ import { measureInterleaved, reasonOf, seededRandom, setUpAll, stateOf, type Run
 import { ListTimeBench, type ListTimeResult } from './list-time';
 import { formatNotifyFlood, measureNotifyFlood, type NotifyFloodResult } from './notify-flood';
 import { formatScaling, measureScaling, type ScalingResult } from './scaling';
+import { formatLayerUnpack, measureLayerUnpack, type LayerUnpackResult } from './layer-unpack';
+import { formatImageStart, measureImageStart, type ImageStartResult } from './image-start';
+import { runRegistryPullIsolated, formatRegistryPull, type RegistryPullResult } from './registry-pull';
 import { defaultProfileAsOci, measureCompile, type CompileTimes } from './seccomp-compile';
 import { nsToMs, summarize, type Summary } from './stats';
 
@@ -54,7 +62,7 @@ const EXEC_TARGET_RATIO = 3;
 const EXEC_TARGET_ROW = 'Container exec';
 
 /** --only names that select a whole section; any other name is a runtime of the spawn section. */
-const SECTIONS = ['spawn', 'exec', 'list', 'notify', 'scaling'];
+const SECTIONS = ['spawn', 'exec', 'list', 'notify', 'scaling', 'unpack', 'pull', 'image-start'];
 
 interface Args {
   iterations: number;
@@ -74,7 +82,8 @@ const USAGE = `usage: npm run bench [-- options]
   --warmup N      untimed warm-up runs per runtime (env BENCH_WARMUP, default 5)
   --total N       containers in the sequential total (env BENCH_TOTAL, default 100; 0 skips it)
   --timeout MS    limit for one run (env BENCH_TIMEOUT_MS, default 30000)
-  --only LIST     comma-separated sections (spawn, exec, list, notify) and/or runtimes of the spawn
+  --only LIST     comma-separated sections (spawn, exec, list, notify, scaling, unpack, pull,
+                  image-start) and/or runtimes of the spawn
                   section (child_process, container, runc, crun, bwrap, …); default: all sections
   --list-calls N  timed list calls per tool and count (env BENCH_LIST_CALLS, default 20)
   --list-sizes L  comma-separated container counts for the list section (env BENCH_LIST_SIZES, default 100,1000)
@@ -226,6 +235,9 @@ async function main(): Promise<number> {
   const wantList = !only || only.includes('list');
   const wantNotify = !only || only.includes('notify');
   const wantScaling = !only || only.includes('scaling');
+  const wantUnpack = !only || only.includes('unpack');
+  const wantPull = !only || only.includes('pull');
+  const wantImageStart = !only || only.includes('image-start');
   // Before any container compiles it: the first compile of the default profile is measured cold.
   let compileTimes: CompileTimes | undefined;
   let ociSeccomp: Record<string, unknown> | undefined;
@@ -293,6 +305,9 @@ async function main(): Promise<number> {
   let listResult: ListTimeResult | null = null;
   let notifyResult: NotifyFloodResult | null = null;
   let scalingResult: ScalingResult | null = null;
+  let unpackResult: LayerUnpackResult[] | null = null;
+  let pullResult: RegistryPullResult | null = null;
+  let imageStartResult: ImageStartResult | null = null;
   try {
     log(`ts-container bench: /bin/true in ${rootfs}`);
     log(`${os.cpus().length} CPUs, Linux ${os.release()}, Node ${process.version}; ` +
@@ -352,6 +367,30 @@ async function main(): Promise<number> {
         scalingResult = await measureScaling({ rootfs, sizes: args.scalingSizes, samples: Math.max(4, Math.min(args.iterations, 20)), log });
       } catch (err) {
         log(`scaling: failed: ${reasonOf(err)}`);
+      }
+    }
+    if (wantUnpack) {
+      try {
+        log('unpack section: layers of host directories, ours and tar -x taking turns…');
+        unpackResult = await measureLayerUnpack(Math.max(3, Math.min(args.iterations, 5)));
+      } catch (err) {
+        log(`unpack section: failed: ${reasonOf(err)}`);
+      }
+    }
+    if (wantPull) {
+      try {
+        log('pull section: a loopback registry in a network namespace of its own…');
+        pullResult = runRegistryPullIsolated(Math.max(3, Math.min(args.iterations, 5)));
+      } catch (err) {
+        log(`pull section: failed: ${reasonOf(err)}`);
+      }
+    }
+    if (wantImageStart) {
+      try {
+        log('image-start section: containers from an image and from the same directory, taking turns…');
+        imageStartResult = await measureImageStart(args.iterations);
+      } catch (err) {
+        log(`image-start section: failed: ${reasonOf(err)}`);
       }
     }
   } finally {
@@ -424,6 +463,18 @@ async function main(): Promise<number> {
     print(`Cost against N running containers (medians of ${scalingResult.samples}; a new process: of a quarter as many):`);
     print(formatScaling(scalingResult));
   }
+  if (unpackResult) {
+    print('');
+    print(formatLayerUnpack(unpackResult));
+  }
+  if (pullResult) {
+    print('');
+    print(formatRegistryPull(pullResult));
+  }
+  if (imageStartResult) {
+    print('');
+    print(formatImageStart(imageStartResult));
+  }
   if (mountsBefore >= 0 && mountsAfter !== mountsBefore) {
     print(`Warning: this process sees ${mountsAfter - mountsBefore} more mount(s) than before the bench.`);
   }
@@ -435,7 +486,8 @@ async function main(): Promise<number> {
     machine: { kernel: os.release(), arch: process.arch, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version },
     config: {
       iterations: args.iterations, warmup: args.warmup, total: args.total, timeoutMs: args.timeoutMs, order: 'interleaved, shuffled per round', rootfs,
-      sections: SECTIONS.filter((_, i) => [states.length > 0, execStates.length > 0, listBench !== null, notifyResult !== null, scalingResult !== null][i]),
+      sections: SECTIONS.filter((_, i) => [states.length > 0, execStates.length > 0, listBench !== null, notifyResult !== null, scalingResult !== null,
+        unpackResult !== null, pullResult !== null, imageStartResult !== null][i]),
       listCalls: args.listCalls, listSizes: args.listSizes, scalingSizes: args.scalingSizes,
     },
     baseline: BASELINE_ROW,
@@ -447,6 +499,9 @@ async function main(): Promise<number> {
     list: listResult,
     notify: notifyResult,
     scaling: scalingResult,
+    unpack: unpackResult,
+    pull: pullResult,
+    imageStart: imageStartResult,
     mounts: { before: mountsBefore, after: mountsAfter },
   };
   const outFile = args.out ?? path.join(os.tmpdir(), `ts-container-bench-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);

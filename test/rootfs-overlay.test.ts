@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { Container, ContainerSetupError } from '../lib';
 import type { ContainerOptions } from '../lib/options/types';
 import { sweepStateRoot } from '../lib/state/sweep';
-import { sweepDataRoot } from '../lib/container/writable-layer';
+import { resetDataRootSweepsForTest, settleWritableLayerRemovals, sweepDataRoot } from '../lib/container/writable-layer';
 import { ensureBusyboxRootfs } from './support/busybox-rootfs';
 import { ok, useContainers } from './support/containers';
 import { collect, removeScripts, runScript, startScript } from './support/node-script';
@@ -36,14 +36,25 @@ afterAll(() => {
   fs.rmSync(base, { recursive: true, force: true });
 });
 
-/** What the data root holds for containers: nothing once they are all gone. */
-const layersLeft = (root = dataRoot): string[] => {
+const readdirOrNone = (dir: string): string[] => {
   try {
-    return fs.readdirSync(path.join(root, 'containers'));
+    return fs.readdirSync(dir);
   } catch {
     return [];
   }
 };
+
+/**
+ * What the data root holds for containers under their names: nothing once they are all gone.
+ * Removed layers wait in containers/.removing/ for their files to go (removalsLeft).
+ */
+const layersLeft = (root = dataRoot): string[] => readdirOrNone(path.join(root, 'containers')).filter((name) => name !== '.removing');
+
+/** What is still being removed, once this process's background removals have finished. */
+async function removalsLeft(root = dataRoot): Promise<string[]> {
+  await settleWritableLayerRemovals();
+  return readdirOrNone(path.join(root, 'containers', '.removing'));
+}
 
 /** A private, writable copy of the busybox rootfs. */
 function rootfsCopy(): string {
@@ -244,6 +255,7 @@ test('in a user namespace: container root owns its layer and writes there, the d
   expect(fs.existsSync(path.join(rootfs, 'made-here'))).toBe(false);
   await c.destroy();
   expect(layersLeft()).toEqual([]);
+  expect(await removalsLeft()).toEqual([]);
 });
 
 test('a maker that exits without destroying its container takes the layer along', async () => {
@@ -302,6 +314,29 @@ describe('after a crash', () => {
     await sweepStateRoot(roots.stateRoot);
     expect(fs.readdirSync(roots.stateRoot)).toEqual([]);
   });
+});
+
+test('kill -9 while a destroyed layer is being removed: a later sweep finishes it', async () => {
+  const roots = { stateRoot: path.join(base, 'mid-removal-state'), dataRoot: path.join(base, 'mid-removal-data') };
+  // Many files in the upper layer, and the kill in the same turn as destroy's promise: the
+  // background removal cannot have finished.
+  const result = await runScript(`
+    const c = new Container({ rootfs: ${JSON.stringify(rootfs)}, stateRoot: ${JSON.stringify(roots.stateRoot)},
+      dataRoot: ${JSON.stringify(roots.dataRoot)}, cgroupParent: ${JSON.stringify(runCgroupParent('overlay-mid-removal'))} });
+    const r = await c.spawn(['sh', '-c', 'mkdir /root/many && cd /root/many && for i in $(seq 1 500); do mkdir d$i; echo $i > d$i/f; done'],
+      { stdio: 'ignore' }).wait();
+    if (r.exitCode !== 0) throw new Error('writing the files failed: ' + r.exitCode);
+    await c.destroy();
+    process.kill(process.pid, 'SIGKILL');
+  `);
+  expect(result.signal).toBe('SIGKILL');
+  expect(layersLeft(roots.dataRoot)).toEqual([]);
+  expect(readdirOrNone(path.join(roots.dataRoot, 'containers', '.removing'))).toHaveLength(1);
+  expect(fs.readdirSync(roots.stateRoot)).toEqual([]);
+  resetDataRootSweepsForTest();
+  await sweepDataRoot(roots.dataRoot);
+  expect(layersLeft(roots.dataRoot)).toEqual([]);
+  expect(await removalsLeft(roots.dataRoot)).toEqual([]);
 });
 
 test('a layer of the same id that another live container holds is refused and left alone', async () => {

@@ -200,7 +200,8 @@ async function* decompressed(source: Readable, mediaType: string | undefined, bl
     yield* raw();
     return;
   }
-  const out = pipeline(Readable.from(raw(), { objectMode: false }), transform, () => {});
+  // Read ahead of the decompressor, so the blob keeps flowing while inflate works.
+  const out = pipeline(Readable.from(raw(), { objectMode: false, highWaterMark: 1024 * 1024 }), transform, () => {});
   try {
     for await (const chunk of out) yield chunk as Buffer;
   } catch (error) {

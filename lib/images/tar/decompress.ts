@@ -51,8 +51,12 @@ export function decompressor(compression: LayerCompression, maxBytes = Number.MA
     case 'none':
       return null;
     case 'gzip':
-      // Large output chunks: fewer, bigger batches for the applier.
-      return zlib.createGunzip({ chunkSize: 256 * 1024 });
+      // Large output chunks: fewer, bigger batches for the applier. A deep output buffer lets
+      // inflate (on the thread pool) run ahead while the main thread hashes and parses, as
+      // `tar -xz` overlaps gzip and tar in two processes.
+      // (zlib streams hand their options to Transform; ZlibOptions does not declare these.)
+      const buffering = { readableHighWaterMark: 8 * 1024 * 1024, writableHighWaterMark: 1024 * 1024 };
+      return zlib.createGunzip({ chunkSize: 256 * 1024, ...buffering } as zlib.ZlibOptions);
     case 'zstd':
       return new ZstdTransform(maxBytes);
   }
