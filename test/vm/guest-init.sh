@@ -91,6 +91,10 @@ for d in /tmp /run /var/tmp; do
 done
 chmod 0755 $R/run
 mkdir -p $R/run/tsc-vm
+# The default data root holds containers' writable overlay layers, and overlayfs refuses an
+# upper layer on overlayfs (the guest's /): a tmpfs of its own, as a real host has a disk.
+mkdir -p $R/var/lib/ts-container
+mount -t tmpfs -o mode=0755 tmpfs $R/var/lib/ts-container
 # Jest's cache (ts-jest's compiled files) is read through from the host's /tmp/jest_*, with
 # writes kept in the guest: without it, emulated guests spend a minute compiling TypeScript.
 if [ $FRESH_TMP = 1 ]; then
