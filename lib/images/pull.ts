@@ -4,9 +4,9 @@
  * id. The manifest is ingested last, so a manifest in the store always has its blobs there.
  * Layers download three at a time; each is unpacked as soon as it and its parent are in.
  */
-import * as crypto from 'node:crypto';
 import { Readable } from 'node:stream';
 import { RegistryError } from '../errors/errors';
+import { chainIds } from './layer-store';
 import { RegistryClient, type RegistryClientOptions } from './registry/client';
 import type { RegistryCredentials } from './registry/credentials';
 import { IMAGE_MANIFEST_MEDIA_TYPES, INDEX_MEDIA_TYPES, parseImageManifest, parseIndex, type BlobDescriptor, type ImageManifest } from './registry/manifest-shapes';
@@ -88,16 +88,6 @@ export interface ImageConfigFile {
   config?: Record<string, unknown>;
   rootfs?: { type?: string; diff_ids?: string[] };
   [key: string]: unknown;
-}
-
-/** ChainID(L0) = DiffID(L0); ChainID(Ln) = sha256(ChainID(Ln-1) + " " + DiffID(Ln)) (OCI image spec). */
-export function chainIds(diffIds: string[]): string[] {
-  const ids: string[] = [];
-  for (const diffId of diffIds) {
-    const parent = ids[ids.length - 1];
-    ids.push(parent ? `sha256:${crypto.createHash('sha256').update(`${parent} ${diffId}`).digest('hex')}` : diffId);
-  }
-  return ids;
 }
 
 function describe(ref: RegistryReference): string {

@@ -18,7 +18,7 @@ import { DEFAULT_PATH } from './defaults';
 import { checkTty, checkTtyStdio } from './tty';
 import { checkTmpfsSizes, type TmpfsSizes } from './tmpfs-sizes';
 import { clockSeconds, HOSTNAME_MAX, TIMENS_CLOCK_MAX_S } from './host-limits';
-import { resolveDataRoot } from './data-root';
+import { resolveDataRoot } from '../images/data-root';
 
 export interface NormalizedUser {
   uid: number;
