@@ -302,3 +302,9 @@ describe('ImageStore.pull and push on the real registry', () => {
     expect(r.shortPush).toMatchObject({ ok: false, error: { name: 'TypeError', message: expect.stringMatching(/names no registry/) } });
   });
 });
+
+test('an image pulled from the registry runs: its Cmd, its top layer', async () => {
+  const r = await run('pullThenRun');
+  expect(r.cmd).toEqual(['/bin/sh']);
+  expect(r.out).toEqual({ exitCode: 0, stdout: 'the only file left in etc/opq\n0 /\n', stderr: '' });
+});

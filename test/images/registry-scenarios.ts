@@ -15,6 +15,9 @@ import { pull, type PullLayerStore, type PullProgress, type RegistryReference } 
 import { push } from '../../lib/images/push';
 import { ContentStore } from '../../lib/images/content-store';
 import { ImageStore } from '../../lib/images/image-store';
+import { Container } from '../../lib';
+import { runCgroupParent } from '../support/unique';
+import { buildTestImage } from '../support/test-images';
 import { RegistryClient } from '../../lib/images/registry/client';
 import { startFaultProxy, type FaultProxy, type FaultRule } from '../support/fault-proxy';
 import { makeTestCa, startRegistry, startTokenIssuer, type TestRegistry } from '../support/registry-server';
@@ -619,6 +622,34 @@ export async function imageStorePullPush() {
       };
     } finally {
       await empty.stop();
+    }
+  });
+}
+
+/**
+ * A busybox image (umoci-built) pushed by skopeo, pulled by ImageStore.pull, then run: the
+ * container's Cmd (sh, from the image) answers, and a file of the image's top layer is there.
+ */
+export async function pullThenRun() {
+  return inWorkspace(async (dir) => {
+    const registry = await startRegistry(path.join(dir, 'registry'));
+    try {
+      const img = buildTestImage('busybox', path.join(os.tmpdir(), 'tsc-test-images', 'busybox'));
+      await skopeoPush(img.layout, img.tag, `${registry.host}/tools/busybox:1`);
+      const images = new ImageStore({ root: path.join(dir, 'data') });
+      const image = await images.pull(`${registry.host}/tools/busybox:1`);
+      const c = new Container({ image: image.references[0], imageStore: images, cgroupParent: runCgroupParent('pull-run') });
+      try {
+        // No argv: the image's Cmd (sh), reading its script from stdin.
+        const sh = c.spawn(undefined, { stdio: 'pipe' });
+        sh.stdin?.end('cat /etc/opq/fresh; echo "$(id -u) $(pwd)"\n');
+        const out = await sh.output();
+        return { cmd: image.config.Cmd, out: { exitCode: out.exitCode, stdout: out.stdout, stderr: out.stderr } };
+      } finally {
+        await c.destroy();
+      }
+    } finally {
+      await registry.stop();
     }
   });
 }
