@@ -67,6 +67,8 @@ export interface PullResult {
   digest: string;
   /** The manifest's size in bytes. */
   size: number;
+  /** The manifest's media type (OCI or Docker v2 schema 2). */
+  mediaType: string;
   /** The digest of the index or manifest list the reference named, when it named one. */
   indexDigest?: string;
   manifest: ImageManifest;
@@ -212,7 +214,7 @@ export async function pull(content: PullContentStore, ref: RegistryReference, op
     if (!(await content.has(top.digest))) {
       await content.ingest(Readable.from([top.bytes]), { digest: top.digest, size: top.bytes.length }, signal);
     }
-    return { digest: top.digest, size: top.bytes.length, indexDigest, manifest, id: manifest.config.digest, config, diffIds, chainIds: chains };
+    return { digest: top.digest, size: top.bytes.length, mediaType: top.mediaType, indexDigest, manifest, id: manifest.config.digest, config, diffIds, chainIds: chains };
   } catch (error) {
     if (options.signal?.aborted) throw options.signal.reason;
     throw error;
