@@ -176,8 +176,8 @@ export interface LoadCommand extends DataRootField {
 export interface PushCommand extends DataRootField {
   kind: 'push';
   source: string;
-  /** Where to push; default: the source reference itself. */
-  target: string;
+  /** Where to push; default: the registry and repository the source's reference names. */
+  target?: string;
   quiet: boolean;
 }
 

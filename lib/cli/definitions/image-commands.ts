@@ -137,7 +137,7 @@ reference, as podman push takes it). Prints the manifest's digest.`,
     flags: [{ names: ['-q', '--quiet'], help: 'Print only the digest', target: 'cli:quiet' }],
     build(flags, given) {
       const [source, target] = args('push', given, ['IMAGE', 'DESTINATION'], 1);
-      return { kind: 'push', source, target: target ?? source, quiet: flags.cli.quiet === true };
+      return { kind: 'push', source, ...(target !== undefined && { target }), quiet: flags.cli.quiet === true };
     },
   },
   {

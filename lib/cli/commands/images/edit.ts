@@ -53,7 +53,7 @@ export async function loadCommand(cmd: LoadCommand, io: CommandIO): Promise<numb
 export async function pushCommand(cmd: PushCommand, io: CommandIO): Promise<number> {
   try {
     const { digest } = await openImageStore(cmd.dataRoot).push(cmd.source, cmd.target);
-    io.stdout.write(cmd.quiet ? `${digest}\n` : `Pushed ${cmd.target}\nDigest: ${digest}\n`);
+    io.stdout.write(cmd.quiet ? `${digest}\n` : `Pushed ${cmd.target ?? cmd.source}\nDigest: ${digest}\n`);
     return 0;
   } catch (err) {
     return reportImageFailure(io, err);

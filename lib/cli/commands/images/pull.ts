@@ -2,15 +2,15 @@
  * `ts-container pull`, and the pull that `run IMAGE` makes when the image is missing (docker's
  * --pull missing): progress on stderr for run, on stdout for pull as docker prints it.
  */
-import type { Image } from '../../../images/image-store';
+import type { Image, ImageStore } from '../../../images/image-store';
 import type { PullCommand, PullPolicy } from '../../parsed';
 import { onInterrupt, type CommandIO } from '../common';
 import { PullProgressView, type ProgressOutput } from './pull-progress';
-import { hexId, openImageStore, reportImageFailure, type RegistryImageStore } from './store';
+import { hexId, openImageStore, reportImageFailure } from './store';
 
 /** Pulls `reference` with progress shown on `progress` (none when undefined); Ctrl-C aborts it. */
 export async function pullWithProgress(
-  store: RegistryImageStore,
+  store: ImageStore,
   reference: string,
   io: CommandIO,
   progress: ProgressOutput | undefined,

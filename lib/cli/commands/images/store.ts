@@ -1,31 +1,20 @@
 /**
- * What the image commands share: the image store of the data root, the parts of its API that
- * pull and push add, and how an image failure becomes a message and an exit status.
+ * What the image commands share: the image store of the data root, and how an image failure
+ * becomes a message and an exit status.
  */
-import { ImageStore, type Image } from '../../../images/image-store';
+import { ImageStore } from '../../../images/image-store';
 import { EXIT_RUNTIME_ERROR } from '../../parsed';
 import { report, type CommandIO } from '../common';
 
 /** One layer's progress as ImageStore.pull reports it. */
-export interface PullProgressEvent {
-  layer: string;
-  phase: 'download' | 'verify' | 'unpack' | 'done';
-  bytes: number;
-  total: number;
-}
-
-/** ImageStore with pull and push (helper W's branch adds them to the class itself). */
-export interface RegistryImageStore {
-  pull(reference: string, options?: { onProgress?: (e: PullProgressEvent) => void; signal?: AbortSignal; platform?: string }): Promise<Image>;
-  push(source: string, target: string, options?: { signal?: AbortSignal }): Promise<{ digest: string }>;
-}
+export type { PullProgress as PullProgressEvent } from '../../../images/pull';
 
 /** The exit status of an image that is not there or is in use: 1, as docker's. */
 export const EXIT_IMAGE_ERROR = 1;
 
 /** The store of `dataRoot` (undefined: the library's default); throws its TypeError for a bad root. */
-export function openImageStore(dataRoot: string | undefined): ImageStore & RegistryImageStore {
-  return new ImageStore(dataRoot === undefined ? {} : { root: dataRoot }) as ImageStore & RegistryImageStore;
+export function openImageStore(dataRoot: string | undefined): ImageStore {
+  return new ImageStore(dataRoot === undefined ? {} : { root: dataRoot });
 }
 
 /** The 64 hex digits of an image id (`sha256:` dropped), as docker's --quiet prints it. */
