@@ -97,6 +97,22 @@ describe('load, images, tag, inspect, save, rmi', () => {
   });
 });
 
+describe('inspect of a container', () => {
+  test('a container id names the container (before any image), --type image looks past it', () => {
+    const id = `insp-${process.pid}`;
+    expect(ok(['run', '-d', '--name', id, '--', 'sleep', '1000'])).toBe(`${id}\n`);
+    try {
+      const [entry] = JSON.parse(ok(['inspect', id])) as { Type: string; id: string; State: { status: string } }[];
+      expect(entry).toMatchObject({ Type: 'container', id, State: { status: 'running' } });
+      const asImage = cli(['inspect', '--type', 'image', id]);
+      expect(asImage.status).toBe(1);
+      expect(JSON.parse(asImage.stdout)).toEqual([]);
+    } finally {
+      ok(['delete', '-f', id]);
+    }
+  });
+});
+
 describe('run IMAGE', () => {
   test("no command: the image's Cmd (/bin/sh, reading this stdin)", () => {
     expect(ok(['run', '--rm', 'mine:1'], 'echo from-the-image-cmd; cat /etc/hostname >/dev/null\n')).toBe('from-the-image-cmd\n');
