@@ -326,6 +326,29 @@ export class ImageStore {
     return records;
   }
 
+  /**
+   * The image a container is made from, and its layer directories (top first), read without
+   * waiting: a Container's constructor resolves its image. ImageNotFoundError when missing.
+   * Every layer of a listed image is unpacked (an image is listed only once they all are).
+   */
+  resolveSync(reference: string): { image: Image; reference: string | undefined; layerDirs: string[] } {
+    const records = this.#index.readSync();
+    for (const record of records) {
+      if (this.#configDigests.has(record.digest)) continue;
+      try {
+        this.#configDigests.set(record.digest, parseManifest(this.content.readBytesSync(record.digest), record.digest, record.mediaType).config.digest);
+      } catch {
+        // A record whose manifest cannot be read answers to its digest and names only.
+      }
+    }
+    const { record, byName } = this.#resolve(records, reference);
+    const manifest = parseManifest(this.content.readBytesSync(record.digest), record.digest, record.mediaType);
+    const config = parseImageConfig(this.content.readBytesSync(manifest.config.digest), manifest.config.digest);
+    const image = toImage({ record, manifest, config });
+    const layerDirs = image.layers.map((l) => this.layers.dir(l.chainId)).reverse();
+    return { image, reference: byName ?? record.references[0], layerDirs };
+  }
+
   async #find(records: ImageRecord[], query: string): Promise<{ record: ImageRecord; byName?: string }> {
     return this.#resolve(await this.#readIds(records), query);
   }
