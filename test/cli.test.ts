@@ -74,36 +74,37 @@ describe('parseCommandLine', () => {
     });
   });
 
-  test('run without --: the first non-flag argument starts the command', () => {
-    expect(parseRun(['--hostname', 'h', 'ls', '-l', '--', '-x'])).toEqual({
+  test('run without --: the first non-flag argument is the image, the rest its command', () => {
+    expect(parseRun(['--hostname', 'h', 'alpine', 'ls', '-l', '--', '-x'])).toEqual({
       kind: 'run',
-      options: { hostname: 'h' },
+      options: { hostname: 'h', image: 'alpine' },
       argv: ['ls', '-l', '--', '-x'],
     });
-    // Flags after the command belong to the command.
-    expect(parseRun(['echo', '--help'])).toEqual({ kind: 'run', options: {}, argv: ['echo', '--help'] });
+    // Flags after the image belong to the command.
+    expect(parseRun(['alpine', 'echo', '--help'])).toEqual({ kind: 'run', options: { image: 'alpine' }, argv: ['echo', '--help'] });
+    expect(parseRun(['--', 'echo', '--help'])).toEqual({ kind: 'run', options: {}, argv: ['echo', '--help'] });
     expect(parseRun(['--', '--weird-program'])).toEqual({ kind: 'run', options: {}, argv: ['--weird-program'] });
   });
 
   test('defaults: nothing set that the user did not ask for', () => {
-    expect(parseRun(['true'])).toEqual({ kind: 'run', options: {}, argv: ['true'] });
-    expect(parseRun(['--readonly', 'true'])).toEqual({ kind: 'run', options: { readonly: true }, argv: ['true'] });
-    expect(parseRun(['--user', '0', 'id'])).toEqual({ kind: 'run', options: { user: { uid: 0 } }, argv: ['id'] });
-    expect(parseRun(['-u1000', 'id'])).toEqual({ kind: 'run', options: { user: { uid: 1000 } }, argv: ['id'] });
-    expect(parseRun(['-w/tmp', 'pwd'])).toEqual({ kind: 'run', options: { cwd: '/tmp' }, argv: ['pwd'] });
+    expect(parseRun(['--', 'true'])).toEqual({ kind: 'run', options: {}, argv: ['true'] });
+    expect(parseRun(['--readonly', '--', 'true'])).toEqual({ kind: 'run', options: { readonly: true }, argv: ['true'] });
+    expect(parseRun(['--user', '0', '--', 'id'])).toEqual({ kind: 'run', options: { user: { uid: 0 } }, argv: ['id'] });
+    expect(parseRun(['-u1000', '--', 'id'])).toEqual({ kind: 'run', options: { user: { uid: 1000 } }, argv: ['id'] });
+    expect(parseRun(['-w/tmp', '--', 'pwd'])).toEqual({ kind: 'run', options: { cwd: '/tmp' }, argv: ['pwd'] });
     // The library's rules decide what is accepted: any variable name without '=' or NUL, and a
     // writable host root (whose files stay as closed to the container's unmapped root as their
     // permissions say).
-    expect(parseRun(['-e', '1X=y', 'env'])).toEqual({ kind: 'run', options: { env: { '1X': 'y' } }, argv: ['env'] });
-    expect(parseRun(['--no-readonly', 'true'])).toEqual({ kind: 'run', options: { readonly: false }, argv: ['true'] });
+    expect(parseRun(['-e', '1X=y', '--', 'env'])).toEqual({ kind: 'run', options: { env: { '1X': 'y' } }, argv: ['env'] });
+    expect(parseRun(['--no-readonly', '--', 'true'])).toEqual({ kind: 'run', options: { readonly: false }, argv: ['true'] });
   });
 
   test('-e NAME passes the caller\'s variable through, or nothing when unset', () => {
     const env = { HOME_X: '/home/x' };
-    expect(parseRun(['-e', 'HOME_X', 'env'], { env })).toEqual({ kind: 'run', options: { env: { HOME_X: '/home/x' } }, argv: ['env'] });
-    expect(parseRun(['-e', 'UNSET_X', 'env'], { env })).toEqual({ kind: 'run', options: {}, argv: ['env'] });
+    expect(parseRun(['-e', 'HOME_X', '--', 'env'], { env })).toEqual({ kind: 'run', options: { env: { HOME_X: '/home/x' } }, argv: ['env'] });
+    expect(parseRun(['-e', 'UNSET_X', '--', 'env'], { env })).toEqual({ kind: 'run', options: {}, argv: ['env'] });
     // The last of repeated names wins.
-    expect(parseRun(['-e', 'A=1', '-e', 'A=2', 'env'])).toMatchObject({ options: { env: { A: '2' } } });
+    expect(parseRun(['-e', 'A=1', '-e', 'A=2', '--', 'env'])).toMatchObject({ options: { env: { A: '2' } } });
   });
 
   test.each([
@@ -137,9 +138,9 @@ describe('parseCommandLine', () => {
     expect(e.message).toMatch(pattern);
   });
 
-  test('run without a command', () => {
-    expect(usageError(() => parseRun([])).message).toMatch(/no command/);
-    expect(usageError(() => parseRun(['--init'])).message).toMatch(/no command/);
+  test('run without an image or a command', () => {
+    expect(usageError(() => parseRun([])).message).toMatch(/no image or command/);
+    expect(usageError(() => parseRun(['--init'])).message).toMatch(/no image or command/);
     expect(usageError(() => parseRun(['--init', '--'])).message).toMatch(/no command/);
     expect(usageError(() => parseRun(['--', ''])).message).toMatch(/empty string/);
   });
@@ -269,10 +270,11 @@ describe('ts-container run (real containers)', () => {
     expect(r.status).toBe(0);
   });
 
-  test('IMAGE-less form without --', () => {
-    const r = cli(['run', '--hostname', 'nodash', 'hostname']);
-    expect(r.stdout).toBe('nodash\n');
-    expect(r.status).toBe(0);
+  test('without --, the first word is an image, as docker reads it', () => {
+    const r = cli(['run', '--pull', 'never', '--hostname', 'nodash', 'hostname']);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/hostname/);
+    expect(r.status).toBe(125);
   });
 
   test('--mount ro and rw, --tmpfs', () => {

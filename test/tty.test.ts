@@ -309,7 +309,7 @@ describe('nothing leaks', () => {
 
 describe('command line', () => {
   test('-t gives the command a terminal, -i passes the keys; they go together as -it', () => {
-    expect(parseCommandLine(['run', '-t', 'sh'])).toMatchObject({ kind: 'run', options: { tty: true }, argv: ['sh'] });
+    expect(parseCommandLine(['run', '-t', '--', 'sh'])).toMatchObject({ kind: 'run', options: { tty: true }, argv: ['sh'] });
     expect(parseCommandLine(['run', '-t', 'sh'])).not.toHaveProperty('interactive');
     for (const flags of [['-it'], ['-ti'], ['-i', '-t'], ['--interactive', '--tty']]) {
       expect(parseCommandLine(['run', ...flags, '--', 'sh'])).toMatchObject({ options: { tty: true }, interactive: true, argv: ['sh'] });
@@ -322,7 +322,7 @@ describe('command line', () => {
 
   test('a group of short flags: switches, the last of them may take a value (as in exec)', () => {
     expect(() => parseCommandLine(['run', '-ix', 'sh'])).toThrow(/unknown flag '-x'/);
-    expect(parseCommandLine(['run', '-ie', 'A=1', 'sh'])).toMatchObject({ interactive: true, options: { env: { A: '1' } }, argv: ['sh'] });
+    expect(parseCommandLine(['run', '-ie', 'A=1', '--', 'sh'])).toMatchObject({ interactive: true, options: { env: { A: '1' } }, argv: ['sh'] });
     expect(parseCommandLine(['run', '-iteA=1', 'sh'])).toMatchObject({ interactive: true, options: { tty: true, env: { A: '1' } } });
     expect(() => parseCommandLine(['run', '-it=1', 'sh'])).toThrow(UsageError);
   });

@@ -9,7 +9,7 @@ import type { FlagDef } from './definitions/flag';
 import { buildProgram } from './program';
 import type { HelpTopic } from './usage-error';
 
-const MAIN_DESCRIPTION = 'Run Linux programs in containers (namespaces, mounts, capabilities), no image needed.';
+const MAIN_DESCRIPTION = 'Run Linux programs in containers (namespaces, mounts, capabilities), from images or from the host\'s own files.';
 const MAIN_FOOTER = "Run 'ts-container COMMAND --help' for the options of a command.";
 
 /** How a flag is listed: `-e, --env KEY=VALUE`, long-only ones indented to line up. */

@@ -7,9 +7,10 @@
 import { normalizeContainerOptions, normalizeProcessOptions, type ContainerConfig } from '../options/validate';
 import type { ContainerOptions, ProcessOptions } from '../options/types';
 import { resolveStateRoot } from '../state/state-root';
+import { resolveDataRoot } from '../options/data-root';
 import type { Origin } from './definitions/applied-flags';
 import type { CommandDef } from './definitions/commands';
-import type { LifecycleCommand, ParsedCommand } from './parsed';
+import type { ParsedCommand } from './parsed';
 import { UsageError, type HelpTopic } from './usage-error';
 
 /**
@@ -34,6 +35,17 @@ export function flagMessage(message: string, origins: readonly Origin[], scope: 
 let defaultConfig: ContainerConfig | undefined;
 
 /**
+ * The options checked without `image`: which image it names is known only once the store is
+ * read (and maybe pulled), so the parse checks the rest, as if on the host's /. image together
+ * with --rootfs is still refused here, by the same rule.
+ */
+function withoutImage(options: ContainerOptions): ContainerOptions {
+  const { image, ...rest } = options as ContainerOptions & { image?: string };
+  if (image === undefined || rest.rootfs !== undefined) return options;
+  return rest;
+}
+
+/**
  * Runs the library's check for `def` on `parsed` (and on `processOptions`, what exec's flags
  * built); a TypeError becomes a UsageError naming the flag.
  */
@@ -43,21 +55,16 @@ export function checkWithLibrary(
   processOptions: Record<string, unknown>,
   origins: readonly Origin[],
 ): void {
-  const stateRoot = parsed.kind === 'run' || parsed.kind === 'create' ? undefined : (parsed as LifecycleCommand).stateRoot;
-  if (stateRoot !== undefined) {
-    // The state directory of a command on existing containers, as Container.get() takes it.
-    try {
-      resolveStateRoot(stateRoot);
-    } catch (err) {
-      if (err instanceof TypeError) throw usageErrorFor(err, origins, 'container', 'main');
-      throw err;
-    }
-  }
+  // The state directory of a command on existing containers, as Container.get() takes it, and
+  // the data root of an image command, as ImageStore takes it.
+  const roots = parsed.kind === 'run' || parsed.kind === 'create' ? {} : (parsed as { stateRoot?: string; dataRoot?: string });
+  checkRoot(roots.stateRoot, resolveStateRoot, origins);
+  checkRoot(roots.dataRoot, resolveDataRoot, origins);
   const scope = def.checkedBy;
   if (scope === undefined) return;
   try {
     if (scope === 'container' && (parsed.kind === 'run' || parsed.kind === 'create')) {
-      normalizeContainerOptions(parsed.options);
+      normalizeContainerOptions(withoutImage(parsed.options));
     } else if (scope === 'process' && parsed.kind === 'exec') {
       // A process's options are checked against a container's; which container does not matter
       // to the checks of the values themselves, so the default one stands in here.
@@ -67,6 +74,16 @@ export function checkWithLibrary(
   } catch (err) {
     if (!(err instanceof TypeError)) throw err;
     throw usageErrorFor(err, origins, scope, def.name);
+  }
+}
+
+function checkRoot(dir: string | undefined, resolve: (dir: string) => unknown, origins: readonly Origin[]): void {
+  if (dir === undefined) return;
+  try {
+    resolve(dir);
+  } catch (err) {
+    if (err instanceof TypeError) throw usageErrorFor(err, origins, 'container', 'main');
+    throw err;
   }
 }
 

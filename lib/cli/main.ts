@@ -4,7 +4,7 @@
  * with the status it returns.
  */
 import { version } from '../../package.json';
-import { EXIT_RUNTIME_ERROR } from './parsed';
+import { EXIT_RUNTIME_ERROR, isImageCommand } from './parsed';
 import { parseCommandLine } from './program';
 import { UsageError } from './usage-error';
 import { helpText } from './help';
@@ -39,6 +39,10 @@ export async function main(args: readonly string[]): Promise<number> {
       return runCommand(parsed);
     }
     default: {
+      if (isImageCommand(parsed)) {
+        const { runImageCommand } = await import('./commands/images');
+        return runImageCommand(parsed);
+      }
       const { runLifecycleCommand } = await import('./commands');
       return runLifecycleCommand(parsed);
     }

@@ -29,13 +29,18 @@ export interface RunCommand {
   kind: 'run' | 'create';
   /** Options for `new Container(...)` (with --name as id, --root as stateRoot, -d as detach). */
   options: ContainerOptions;
-  /** The program and its arguments (never empty). */
-  argv: string[];
+  /** The program and its arguments (never empty); absent with an image: its Entrypoint and Cmd. */
+  argv?: string[];
   /** Print the usage report (cpu, memory peak, OOM) on stderr after the command. */
   printUsage?: boolean;
   /** -i: with a terminal (-t, options.tty), what is typed here goes to the command. */
   interactive?: boolean;
+  /** With an image (options.image): when to pull it first, as docker's --pull (default 'missing'). */
+  pull?: PullPolicy;
 }
+
+/** docker's --pull: pull a missing image (default), always pull, or never. */
+export type PullPolicy = 'missing' | 'always' | 'never';
 
 export interface StartCommand extends StateRootField {
   kind: 'start';
@@ -124,13 +129,81 @@ export type LifecycleCommand =
   | PauseResumeCommand
   | DeleteCommand;
 
+/** What every image command carries: the global `--data-root DIR`. */
+interface DataRootField {
+  /** The data root of the image store; undefined: the library's default. */
+  dataRoot?: string;
+}
+
+export interface PullCommand extends DataRootField {
+  kind: 'pull';
+  reference: string;
+  /** -q: print the image id alone. */
+  quiet: boolean;
+  platform?: string;
+}
+
+export interface ImagesCommand extends DataRootField {
+  kind: 'images';
+  format: 'table' | 'json' | 'ids';
+}
+
+export interface RmiCommand extends DataRootField {
+  kind: 'rmi';
+  references: string[];
+  force: boolean;
+}
+
+export interface TagCommand extends DataRootField {
+  kind: 'tag';
+  source: string;
+  target: string;
+}
+
+export interface SaveCommand extends DataRootField {
+  kind: 'save';
+  reference: string;
+  output: string;
+  format: 'docker-archive' | 'oci-archive';
+}
+
+export interface LoadCommand extends DataRootField {
+  kind: 'load';
+  input: string;
+  quiet: boolean;
+}
+
+export interface PushCommand extends DataRootField {
+  kind: 'push';
+  source: string;
+  /** Where to push; default: the registry and repository the source's reference names. */
+  target?: string;
+  quiet: boolean;
+}
+
+export interface InspectCommand extends DataRootField, StateRootField {
+  kind: 'inspect';
+  names: string[];
+  /** docker's --type: look only among images or only among containers. */
+  type?: 'image' | 'container';
+}
+
+export type ImageCommand = PullCommand | ImagesCommand | RmiCommand | TagCommand | SaveCommand | LoadCommand | PushCommand | InspectCommand;
+
+const IMAGE_KINDS: ReadonlySet<string> = new Set(['pull', 'images', 'rmi', 'tag', 'save', 'load', 'push', 'inspect']);
+
+export function isImageCommand(cmd: { kind: string }): cmd is ImageCommand {
+  return IMAGE_KINDS.has(cmd.kind);
+}
+
 export type ParsedCommandLine =
   | { kind: 'help'; topic: HelpTopic }
   | { kind: 'version' }
   | RunCommand
-  | LifecycleCommand;
+  | LifecycleCommand
+  | ImageCommand;
 
 /** A command's own result, before the global flags are added. */
-export type ParsedCommand = RunCommand | LifecycleCommand;
+export type ParsedCommand = RunCommand | LifecycleCommand | ImageCommand;
 
 export type { CommandName, HelpTopic };

@@ -13,7 +13,7 @@ import { AppliedFlags } from './definitions/applied-flags';
 import { COMMANDS, GLOBAL_FLAGS, HELP_FLAG, commandNamed, type CommandDef } from './definitions/commands';
 import { FlagValueError, spellings, type ConvertContext, type FlagDef } from './definitions/flag';
 import { checkWithLibrary } from './library-errors';
-import type { LifecycleCommand, ParseContext, ParsedCommandLine } from './parsed';
+import { isImageCommand, type LifecycleCommand, type ParseContext, type ParsedCommandLine } from './parsed';
 import { UsageError, type CommandName, type HelpTopic } from './usage-error';
 
 /** One flag as given, in order: its declaration, the spelling used and its text (none for a switch). */
@@ -28,7 +28,7 @@ interface GivenFlag {
 /** What one parse collects while commander walks the words. */
 interface ParseSession {
   global: GivenFlag[];
-  command?: { def: CommandDef; flags: GivenFlag[]; args: string[] };
+  command?: { def: CommandDef; flags: GivenFlag[]; args: string[]; literal: boolean };
   /** `help [TOPIC]` or `version` given as a command word. */
   word?: { kind: 'help'; topic?: string } | { kind: 'version' };
   /** Arguments after the global flags that name no command. */
@@ -42,6 +42,16 @@ interface ParseSession {
 class CliCommand extends Command {
   /** The declared flags of this command, by spelling: to tell `--init=x` from an unknown flag. */
   declared = new Map<string, FlagDef>();
+  /** Its arguments all came after a `--` (run's `-- COMMAND`, not `IMAGE COMMAND`). */
+  literal = false;
+
+  override parseOptions(args: string[]): { operands: string[]; unknown: string[] } {
+    const result = super.parseOptions(args);
+    // Commander drops a `--` that comes before every argument and keeps one that follows an argument.
+    const dashes = args.indexOf('--');
+    this.literal = dashes >= 0 && result.operands.length === args.length - dashes - 1 && !result.operands.includes('--');
+    return result;
+  }
 
   override createCommand(name?: string): CliCommand {
     return new CliCommand(name);
@@ -123,7 +133,7 @@ export function buildProgram(session: ParseSession = { global: [] }): CliCommand
     for (const flag of [...def.flags, HELP_FLAG]) addFlag(cmd, flag, () => flags);
     for (const { flag, reason } of def.refusedFlags ?? []) addFlag(cmd, flag, () => flags, reason);
     cmd.argument('[args...]').action((args: string[]) => {
-      session.command = { def, flags, args };
+      session.command = { def, flags, args, literal: cmd.literal };
     });
   }
   const help = quiet(program.createCommand('help'));
@@ -175,11 +185,14 @@ export function parseCommandLine(args: readonly string[], ctx: ParseContext = {}
   for (const given of command.flags) applyGiven(applied, given, def.name, convertContext);
 
   const stateRoot = globals.container.stateRoot as string | undefined;
-  const parsed = def.build(applied, command.args);
+  const dataRoot = globals.container.dataRoot as string | undefined;
+  const parsed = def.build(applied, command.args, command.literal);
   if (parsed.kind === 'run' || parsed.kind === 'create') {
     if (stateRoot !== undefined) parsed.options.stateRoot = stateRoot;
-  } else if (stateRoot !== undefined) {
-    (parsed as LifecycleCommand).stateRoot = stateRoot;
+    if (dataRoot !== undefined) parsed.options.dataRoot = dataRoot;
+  } else {
+    if (stateRoot !== undefined) (parsed as LifecycleCommand).stateRoot = stateRoot;
+    if (dataRoot !== undefined && isImageCommand(parsed)) parsed.dataRoot = dataRoot;
   }
   checkWithLibrary(def, parsed, applied.process, [...globals.origins, ...applied.origins]);
   return parsed;

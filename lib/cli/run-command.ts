@@ -7,6 +7,7 @@ import { Container, ContainerSetupError } from '../index';
 import type { ExitStatus, Usage } from '../options/types';
 import { EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, EXIT_RUNTIME_ERROR, type RunCommand } from './parsed';
 import { callerTerminalSize, runInteractive } from './terminal-session';
+import type { CommandIO } from './commands/common';
 
 /** Signals that the CLI passes on to the container's main process instead of dying of them. */
 export const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR2'];
@@ -53,6 +54,19 @@ export function describeFailure(err: unknown, program: string): { code: number; 
   return { code: EXIT_RUNTIME_ERROR, message };
 }
 
+/** What messages call the program: the command given, else the image whose command it is. */
+export function programName(cmd: RunCommand): string {
+  return cmd.argv?.[0] ?? (cmd.options as { image?: string }).image ?? 'the command';
+}
+
+/** With an image: pull it first as --pull says (default: when it is missing), progress on stderr. */
+export async function pullIfNeeded(cmd: RunCommand, io: CommandIO): Promise<void> {
+  const image = (cmd.options as { image?: string }).image;
+  if (image === undefined) return;
+  const { ensureImage } = await import('./commands/images/pull');
+  await ensureImage(image, cmd.options.dataRoot, cmd.pull ?? 'missing', io);
+}
+
 /** Runs the command; resolves to the exit status the CLI should exit with. Never rejects. */
 export async function runCommand(cmd: RunCommand, io: RunIO = {}): Promise<number> {
   const stderr = io.stderr ?? process.stderr;
@@ -62,11 +76,13 @@ export async function runCommand(cmd: RunCommand, io: RunIO = {}): Promise<numbe
     stderr.write(`ts-container: ${msg.replace(/^ts-container: /, '')}\n`);
   };
 
+  const program = programName(cmd);
   let container: Container;
   try {
+    await pullIfNeeded(cmd, { stdout: process.stdout, stderr, signals });
     container = new Container(cmd.options);
   } catch (err) {
-    const f = describeFailure(err, cmd.argv[0]);
+    const f = describeFailure(err, program);
     report(f.message);
     return f.code;
   }
@@ -117,7 +133,7 @@ export async function runCommand(cmd: RunCommand, io: RunIO = {}): Promise<numbe
     code = exitCodeOf(status);
     if (cmd.printUsage && status.usage) report(formatUsage(status.usage));
   } catch (err) {
-    const f = describeFailure(err, cmd.argv[0]);
+    const f = describeFailure(err, program);
     report(f.message);
     code = f.code;
   } finally {

@@ -42,6 +42,14 @@ const EXAMPLES: Record<string, { good: string; bad?: string; with?: string[] }> 
   '--signal': { good: 'TERM' },
   '--time': { good: '5' },
   '--root': { good: '/tmp/state', bad: 'a\0b' },
+  '--data-root': { good: '/tmp/data', bad: 'a\0b' },
+  '--rootfs-overlay': { good: 'false', bad: 'true' },
+  '--pull': { good: 'always' },
+  '--platform': { good: 'linux/arm64' },
+  '--output': { good: '/tmp/out.tar' },
+  '--format': { good: 'oci-archive' },
+  '--input': { good: '/tmp/in.tar' },
+  '--type': { good: 'image' },
 };
 
 /** Flags that are the command line's own business, not the library's: each with its reason. */
@@ -54,17 +62,33 @@ const CLI_ONLY: Record<string, string> = {
   json: 'output format',
   quiet: 'output format',
   raw: 'output escaping on a terminal',
+  pull: "run's pull of its image before the container is made",
+  platform: 'an argument of ImageStore.pull',
+  force: 'an argument of ImageStore.remove',
+  output: 'an argument of ImageStore.export',
+  format: 'an argument of ImageStore.export',
+  input: 'an argument of ImageStore.import',
+  type: 'which lookup inspect makes',
 };
 
 /** A complete command line that puts `flagArgs` where the command takes flags. */
 function commandLine(def: CommandDef | undefined, flagArgs: string[]): string[] {
-  if (def === undefined) return [...flagArgs, 'list'];
+  // inspect reads both the state root and the data root.
+  if (def === undefined) return [...flagArgs, 'inspect', 'c1'];
   switch (def.name) {
     case 'run':
-      return ['run', ...flagArgs, 'true'];
+      return ['run', ...flagArgs, 'alpine', 'true'];
     case 'create':
       // A created container is detached without -d (which create refuses).
-      return ['create', ...flagArgs.filter((a) => a !== '-d'), 'true'];
+      return ['create', ...flagArgs.filter((a) => a !== '-d'), 'alpine', 'true'];
+    case 'images':
+      return ['images', ...flagArgs];
+    case 'tag':
+      return ['tag', ...flagArgs, 'a', 'b'];
+    case 'save':
+      return ['save', ...(flagArgs.some((a) => a.startsWith('-o') || a.startsWith('--output')) ? [] : ['-o', '/x.tar']), ...flagArgs, 'alpine'];
+    case 'load':
+      return ['load', ...(flagArgs.some((a) => a.startsWith('-i') || a.startsWith('--input')) ? [] : ['-i', '/x.tar']), ...flagArgs];
     case 'exec':
       return ['exec', ...flagArgs, 'c1', 'sh'];
     case 'list':
@@ -91,6 +115,7 @@ function valueAt(parsed: ParsedCommandLine, flag: FlagDef): unknown {
   if (scope === 'call') return (parsed as unknown as Record<string, unknown>)[keys[keys.length - 1]];
   let node: unknown = scope === 'container' && 'options' in parsed ? parsed.options : parsed;
   if (scope === 'container' && keys[0] === 'stateRoot' && !('options' in parsed)) return (parsed as { stateRoot?: string }).stateRoot;
+  if (scope === 'container' && keys[0] === 'dataRoot' && !('options' in parsed)) return (parsed as { dataRoot?: string }).dataRoot;
   for (const key of keys) node = (node as Record<string, unknown> | undefined)?.[key];
   return node;
 }
@@ -198,7 +223,7 @@ describe('library errors in the words of the flag', () => {
   });
 
   test('a rule about two options is reported under the flag whose value broke it', () => {
-    const e = usageError(() => parse(['run', '--memory-swap', '1g', 'true']));
+    const e = usageError(() => parse(['run', '--memory-swap', '1g', '--', 'true']));
     expect(e.flag).toBe('--memory-swap');
     expect(e.message).toBe('--memory-swap: needs resources.memory');
   });

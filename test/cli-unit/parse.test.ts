@@ -30,17 +30,17 @@ describe('global --root', () => {
   test('--root DIR and --root=DIR, resolved against the cwd, reach every command', () => {
     expect(parse(['--root', '/state', 'list'])).toEqual({ kind: 'list', format: 'table', stateRoot: '/state' });
     expect(parse(['--root=rel', 'state', 'c1'])).toEqual({ kind: 'state', id: 'c1', stateRoot: '/home/me/rel' });
-    expect(parse(['--root', '/s', 'run', '-d', 'true'])).toEqual({
+    expect(parse(['--root', '/s', 'run', '-d', '--', 'true'])).toEqual({
       kind: 'run',
       options: { detach: true, stateRoot: '/s' },
       argv: ['true'],
     });
-    expect(parse(['--root', '/s', 'run', 'true'])).toEqual({ kind: 'run', options: { stateRoot: '/s' }, argv: ['true'] });
+    expect(parse(['--root', '/s', 'run', '--', 'true'])).toEqual({ kind: 'run', options: { stateRoot: '/s' }, argv: ['true'] });
   });
 
   test('without --root the library decides (TS_CONTAINER_STATE_ROOT, then its default)', () => {
     expect(parse(['list'], { TS_CONTAINER_STATE_ROOT: '/from-env' })).toEqual({ kind: 'list', format: 'table' });
-    expect(parse(['run', 'true'])).toEqual({ kind: 'run', options: {}, argv: ['true'] });
+    expect(parse(['run', '--', 'true'])).toEqual({ kind: 'run', options: {}, argv: ['true'] });
   });
 
   test('errors: no value, empty value, --root after the command', () => {
@@ -82,12 +82,12 @@ describe('run: -d, --name, --restart, --rm', () => {
       argv: ['sleep', '9'],
     });
     expect(parse(['run', '--detach', '--restart=always', 'true'])).toMatchObject({ options: { detach: true, restart: 'always' } });
-    expect(parse(['run', '--name=x.y_z-1', 'true'])).toEqual({ kind: 'run', options: { id: 'x.y_z-1' }, argv: ['true'] });
+    expect(parse(['run', '--name=x.y_z-1', '--', 'true'])).toEqual({ kind: 'run', options: { id: 'x.y_z-1' }, argv: ['true'] });
   });
 
   test('--restart no needs nothing; --rm in the foreground is accepted (it is what run does anyway)', () => {
-    expect(parse(['run', '--restart', 'no', 'true'])).toEqual({ kind: 'run', options: { restart: 'no' }, argv: ['true'] });
-    expect(parse(['run', '--rm', 'true'])).toEqual({ kind: 'run', options: {}, argv: ['true'] });
+    expect(parse(['run', '--restart', 'no', '--', 'true'])).toEqual({ kind: 'run', options: { restart: 'no' }, argv: ['true'] });
+    expect(parse(['run', '--rm', '--', 'true'])).toEqual({ kind: 'run', options: {}, argv: ['true'] });
   });
 
   test.each([
@@ -123,7 +123,7 @@ describe('create', () => {
 
   test('errors say create', () => {
     const none = usageError(() => parse(['create', '--init']));
-    expect(none.message).toMatch(/^create: no command given/);
+    expect(none.message).toMatch(/^create: no image or command given/);
     expect(none.topic).toBe('create');
     expect(usageError(() => parse(['create', '-d', 'true'])).message).toMatch(/not a flag of create/);
     expect(usageError(() => parse(['create', '--rm', 'true'])).message).toMatch(/--rm: not supported with create/);
@@ -373,5 +373,70 @@ describe('formatting', () => {
     expect(formatProcessList([{ pid: 10, command: 'sleep 1000' }, { pid: 12345, command: 'sh -c x' }])).toBe(
       'PID     COMMAND\n10      sleep 1000\n12345   sh -c x\n',
     );
+  });
+});
+
+describe('run IMAGE, as docker reads it', () => {
+  test('IMAGE alone takes the image\'s command; IMAGE COMMAND ARG... its own', () => {
+    expect(parse(['run', 'alpine:3.20'])).toEqual({ kind: 'run', options: { image: 'alpine:3.20' } });
+    expect(parse(['run', '--rm', '-e', 'A=1', 'alpine', 'sh', '-c', 'echo $A'])).toEqual({
+      kind: 'run',
+      options: { image: 'alpine', env: { A: '1' } },
+      argv: ['sh', '-c', 'echo $A'],
+    });
+    // A `--` after the image is only a separator.
+    expect(parse(['run', 'alpine', '--', 'ls', '-l'])).toMatchObject({ options: { image: 'alpine' }, argv: ['ls', '-l'] });
+  });
+
+  test('`-- COMMAND` and --rootfs DIR keep running without an image', () => {
+    expect(parse(['run', '--', 'alpine', 'x'])).toEqual({ kind: 'run', options: {}, argv: ['alpine', 'x'] });
+    expect(parse(['run', '--rootfs', '/r', 'sh'])).toEqual({ kind: 'run', options: { rootfs: '/r' }, argv: ['sh'] });
+  });
+
+  test('--pull, --rootfs-overlay and the global --data-root', () => {
+    expect(parse(['--data-root', 'd', 'run', '--pull=never', 'alpine'])).toEqual({
+      kind: 'run',
+      options: { image: 'alpine', dataRoot: '/home/me/d' },
+      pull: 'never',
+    });
+    expect(parse(['run', '--rootfs', '/r', '--rootfs-overlay=false', 'sh'])).toMatchObject({ options: { rootfs: '/r', rootfsOverlay: false } });
+    expect(usageError(() => parse(['run', '--pull', 'sometimes', 'alpine'])).flag).toBe('--pull');
+    expect(usageError(() => parse(['run', '--pull', 'always', '--', 'true'])).message).toMatch(/^--pull: needs an image/);
+    expect(usageError(() => parse(['run', '--rootfs-overlay', 'maybe', 'alpine'])).message).toBe("--rootfs-overlay: expected true or false, got 'maybe'");
+  });
+
+  test('an image together with --rootfs is the library\'s TypeError, under the flags', () => {
+    // With --rootfs the words are the command: there is no image to conflict.
+    expect(parse(['run', '--rootfs', '/r', 'alpine', 'true'])).toMatchObject({ argv: ['alpine', 'true'] });
+    expect(usageError(() => parse(['run'])).message).toMatch(/^run: no image or command given/);
+  });
+});
+
+describe('image commands', () => {
+  test('each builds its call, with the global --data-root', () => {
+    expect(parse(['--data-root', '/d', 'pull', '-q', 'alpine:3.20'])).toEqual({ kind: 'pull', reference: 'alpine:3.20', quiet: true, dataRoot: '/d' });
+    expect(parse(['images', '--json'])).toEqual({ kind: 'images', format: 'json' });
+    expect(parse(['rmi', '-f', 'a', 'b'])).toEqual({ kind: 'rmi', references: ['a', 'b'], force: true });
+    expect(parse(['tag', 'a', 'b:1'])).toEqual({ kind: 'tag', source: 'a', target: 'b:1' });
+    expect(parse(['save', '-o', 'out.tar', '--format', 'oci-archive', 'a'])).toEqual({
+      kind: 'save',
+      reference: 'a',
+      output: '/home/me/out.tar',
+      format: 'oci-archive',
+    });
+    expect(parse(['load', '-i', 'in.tar'])).toEqual({ kind: 'load', input: '/home/me/in.tar', quiet: false });
+    expect(parse(['push', 'a', '127.0.0.1:5000/a:1'])).toEqual({ kind: 'push', source: 'a', target: '127.0.0.1:5000/a:1', quiet: false });
+    expect(parse(['--root', '/s', 'inspect', '--type', 'image', 'a'])).toEqual({ kind: 'inspect', names: ['a'], type: 'image', stateRoot: '/s' });
+  });
+
+  test('missing or extra words name the usage', () => {
+    expect(usageError(() => parse(['pull'])).message).toMatch(/^pull: expected NAME, got nothing/);
+    expect(usageError(() => parse(['tag', 'a'])).message).toMatch(/^tag: expected SOURCE TARGET/);
+    expect(usageError(() => parse(['save', 'a'])).flag).toBe('-o');
+    expect(usageError(() => parse(['save', '-o', '/x', '--format', 'zip', 'a'])).flag).toBe('--format');
+    expect(usageError(() => parse(['load'])).flag).toBe('-i');
+    expect(usageError(() => parse(['images', '-q', '--json'])).message).toMatch(/pick one/);
+    expect(usageError(() => parse(['inspect', '--type', 'volume', 'a'])).flag).toBe('--type');
+    expect(usageError(() => parse(['--data-root', 'a\0b', 'images'])).flag).toBe('--data-root');
   });
 });

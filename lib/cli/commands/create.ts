@@ -5,17 +5,19 @@
  */
 import { Container } from '../../container/container';
 import type { RunCommand } from '../parsed';
-import { describeFailure } from '../run-command';
+import { describeFailure, programName, pullIfNeeded } from '../run-command';
 import { defaultIO, report, type CommandIO } from './common';
 import { reportStartFailure } from './start';
 
 export async function createCommand(cmd: RunCommand, ioOverrides: Partial<CommandIO> = {}): Promise<number> {
   const io = defaultIO(ioOverrides);
+  const program = programName(cmd);
   let container: Container;
   try {
+    await pullIfNeeded(cmd, io);
     container = new Container(cmd.options);
   } catch (err) {
-    const f = describeFailure(err, cmd.argv[0]);
+    const f = describeFailure(err, program);
     report(io, f.message);
     return f.code;
   }
@@ -24,13 +26,13 @@ export async function createCommand(cmd: RunCommand, ioOverrides: Partial<Comman
     // failure may be that another container already has this id.
     await container.create(cmd.argv);
   } catch (err) {
-    return reportStartFailure(io, container.id, cmd.argv[0], err);
+    return reportStartFailure(io, container.id, program, err);
   }
   if (cmd.kind === 'run') {
     try {
       await container.start();
     } catch (err) {
-      const code = reportStartFailure(io, container.id, cmd.argv[0], err);
+      const code = reportStartFailure(io, container.id, program, err);
       // A run that failed leaves nothing for `delete`, as a foreground run does not.
       await container.destroy().catch((destroyErr: unknown) => {
         report(io, `cleaning up container ${container.id} failed: ${destroyErr instanceof Error ? destroyErr.message : String(destroyErr)}`);

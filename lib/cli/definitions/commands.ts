@@ -10,6 +10,7 @@ import type { ParsedCommand } from '../parsed';
 import type { AppliedFlags } from './applied-flags';
 import { FlagValueError, type FlagDef } from './flag';
 import { CONTAINER_FLAGS, DETACH_FLAG, envFlag, RM_FLAG, RUN_FLAGS, USAGE_FLAG, userFlag, workdirFlag } from './run-flags';
+import { IMAGE_COMMANDS } from './image-commands';
 import * as v from './values';
 
 /** The rule of the library (lib/options/validate.ts) for ids, checked on ids given as arguments. */
@@ -35,7 +36,8 @@ export interface CommandDef {
   flagsEndAtPositional?: boolean;
   /** Which of the library's option checks the built options go through before anything runs. */
   checkedBy?: 'container' | 'process';
-  build(flags: AppliedFlags, args: string[]): ParsedCommand;
+  /** `literal`: the arguments all came after a `--` that preceded every argument. */
+  build(flags: AppliedFlags, args: string[], literal: boolean): ParsedCommand;
 }
 
 export const HELP_FLAG: FlagDef = { names: ['-h', '--help'], help: 'Show this help', target: 'cli:help' };
@@ -99,16 +101,39 @@ function checkForeground(verb: 'run' | 'create', flags: AppliedFlags, detach: bo
   }
 }
 
-function buildRun(verb: 'run' | 'create', flags: AppliedFlags, args: string[]): ParsedCommand {
-  const argv = programArgv(verb, args, `${verb}: no command given (usage: ts-container ${verb} [OPTIONS] [--] COMMAND [ARG...])`);
-  const options = flags.container as ContainerOptions;
+/**
+ * run's and create's words, as docker reads them: IMAGE [COMMAND [ARG...]]. Without an image,
+ * the container's root is the host's / or --rootfs DIR, and the command comes after `--`
+ * (or, with --rootfs, is all the arguments).
+ */
+function imageAndArgv(verb: 'run' | 'create', flags: AppliedFlags, args: string[], literal: boolean): { image?: string; argv?: string[] } {
+  const usage = `(usage: ts-container ${verb} [OPTIONS] IMAGE [COMMAND [ARG...]], or ${verb} [OPTIONS] -- COMMAND [ARG...])`;
+  if (literal || flags.container.rootfs !== undefined) return { argv: programArgv(verb, args, `${verb}: no command given ${usage}`) };
+  const [image, ...rest] = args;
+  if (image === undefined) throw new UsageError(`${verb}: no image or command given ${usage}`, undefined, verb);
+  if (image === '') throw new UsageError(`${verb}: the image is an empty string`, undefined, verb);
+  // `run IMAGE -- CMD` reads as `run IMAGE CMD`.
+  const argv = rest[0] === '--' ? rest.slice(1) : rest;
+  return { image, ...(argv.length > 0 && { argv: programArgv(verb, argv, '') }) };
+}
+
+function buildRun(verb: 'run' | 'create', flags: AppliedFlags, args: string[], literal: boolean): ParsedCommand {
+  const { image, argv } = imageAndArgv(verb, flags, args, literal);
+  const options = flags.container as ContainerOptions & { image?: string };
+  if (image !== undefined) options.image = image;
+  const pull = flags.cli.pull as string | undefined;
+  if (pull !== undefined && pull !== 'missing' && pull !== 'always' && pull !== 'never') {
+    throw new UsageError(`--pull: expected missing, always or never, got '${pull}'`, '--pull', verb);
+  }
+  if (pull !== undefined && image === undefined) throw new UsageError('--pull: needs an image (run [OPTIONS] IMAGE ...)', '--pull', verb);
   // A created container is always detached: the CLI that made it exits before `start`.
   if (verb === 'create') options.detach = true;
   checkForeground(verb, flags, options.detach === true);
   return {
     kind: verb,
     options,
-    argv,
+    ...(argv !== undefined && { argv }),
+    ...(pull !== undefined && { pull: pull as 'missing' | 'always' | 'never' }),
     ...(flags.cli.printUsage === true ? { printUsage: true } : {}),
     ...(flags.cli.interactive === true ? { interactive: true } : {}),
   };
@@ -117,7 +142,10 @@ function buildRun(verb: 'run' | 'create', flags: AppliedFlags, args: string[]): 
 const RUN_DESCRIPTION = `Run COMMAND in a new container, with stdin, stdout and stderr inherited, and
 exit with its status (128+N when it is killed by signal N).
 
-By default the container's root is the host's / mounted read-only, with its own
+With IMAGE, the root is the image's layers plus a private writable layer, and
+COMMAND defaults to the image's Entrypoint and Cmd; a missing image is pulled
+first (--pull). Without one (run -- COMMAND), the root is the host's / mounted
+read-only, or --rootfs DIR. The container has its own
 pid, mount, uts, ipc, net and cgroup namespaces, only a loopback network, and
 a fresh /proc, /dev and /tmp.`;
 
@@ -132,6 +160,13 @@ const EXEC_FLAGS: readonly FlagDef[] = [
   },
   { names: ['-t', '--tty'], help: "Give COMMAND a terminal of this terminal's size (stderr goes to it too)", target: 'process:tty' },
 ];
+
+/** A listing's output (list, images): a table, --json or -q ids; it takes no arguments. */
+export function listFormat(command: 'list' | 'images', flags: AppliedFlags, args: string[]): 'table' | 'json' | 'ids' {
+  if (args.length > 0) throw new UsageError(`${command}: takes no arguments, got '${args[0]}'`, undefined, command);
+  if (flags.cli.json && flags.cli.quiet) throw new UsageError(`${command}: --json and -q do not go together: pick one output`, undefined, command);
+  return flags.cli.json ? 'json' : flags.cli.quiet ? 'ids' : 'table';
+}
 
 const JSON_FLAG = (what: string): FlagDef => ({ names: ['--json'], help: what, target: 'cli:json' });
 
@@ -152,19 +187,20 @@ export const COMMANDS: readonly CommandDef[] = [
   {
     name: 'run',
     summary: 'Run a command in a new container (-d: in the background)',
-    usage: '[OPTIONS] [--] COMMAND [ARG...]',
+    usage: '[OPTIONS] IMAGE [COMMAND [ARG...]]\n       ts-container run [OPTIONS] [--rootfs DIR] -- COMMAND [ARG...]',
     description: RUN_DESCRIPTION,
     footer: `Exit status: the command's own; 125 when ts-container itself fails (bad option,
 container setup); 126 when COMMAND cannot be executed; 127 when it is not found.
 
 Examples:
+  ts-container run --rm alpine:3.20 cat /etc/os-release
   ts-container run -- sh -c 'echo hello from $(hostname)'
   ts-container run --mount "$PWD:/repo:ro" --tmpfs /scratch -w /repo -- ls -l
   ts-container run --rootfs ./rootfs --hostname box -e FOO=bar -- /bin/sh`,
     flags: RUN_FLAGS,
     flagsEndAtPositional: true,
     checkedBy: 'container',
-    build: (flags, args) => buildRun('run', flags, args),
+    build: (flags, args, literal) => buildRun('run', flags, args, literal),
   },
   {
     name: 'create',
@@ -184,7 +220,7 @@ Prints the container's id.`,
     ],
     flagsEndAtPositional: true,
     checkedBy: 'container',
-    build: (flags, args) => buildRun('create', flags, args),
+    build: (flags, args, literal) => buildRun('create', flags, args, literal),
   },
   byId('start', 'Start a created container, or run a stopped one again', `Start a created container. A stopped container is made again from the options
 it was created with and started, as docker start does. Prints the id.`),
@@ -229,11 +265,7 @@ Example:
 running, paused, stopped (with the exit status), or unknown when the state
 cannot be read.`,
     flags: [JSON_FLAG('Print the entries as a JSON array'), { names: ['-q', '--quiet'], help: 'Print only the ids', target: 'cli:quiet' }],
-    build(flags, args) {
-      if (args.length > 0) throw new UsageError(`list: takes no arguments, got '${args[0]}'`, undefined, 'list');
-      if (flags.cli.json && flags.cli.quiet) throw new UsageError('list: --json and -q do not go together: pick one output', undefined, 'list');
-      return { kind: 'list', format: flags.cli.json ? 'json' : flags.cli.quiet ? 'ids' : 'table' };
-    },
+    build: (flags, args) => ({ kind: 'list', format: listFormat('list', flags, args) }),
   },
   {
     name: 'ps',
@@ -342,6 +374,7 @@ paused container is refused, as runc does, unless -f is given. Prints each id.`,
     flags: [{ names: ['-f', '--force'], help: 'Kill a container that still runs, then delete it', target: 'call:remove.force' }],
     build: (flags, args) => ({ kind: 'delete', ids: someIds('delete', args), force: flags.call.remove !== undefined }),
   },
+  ...IMAGE_COMMANDS,
 ];
 
 /** The flags that come before the command, as runc's --root, --log and --log-format will. */
@@ -352,6 +385,14 @@ export const GLOBAL_FLAGS: readonly FlagDef[] = [
     valueNoun: 'a directory',
     help: 'Directory of container state (default: $TS_CONTAINER_STATE_ROOT, else /run/ts-container for root, $XDG_RUNTIME_DIR/ts-container for others)',
     target: 'container:stateRoot',
+    convert: v.hostPath,
+  },
+  {
+    names: ['--data-root'],
+    value: 'DIR',
+    valueNoun: 'a directory',
+    help: 'Directory of images and writable layers (default: $TS_CONTAINER_DATA_ROOT, else /var/lib/ts-container for root, $XDG_DATA_HOME/ts-container for others)',
+    target: 'container:dataRoot',
     convert: v.hostPath,
   },
   HELP_FLAG,

@@ -78,6 +78,20 @@ export const CONTAINER_FLAGS: readonly FlagDef[] = [
   },
   { names: ['--rootfs'], value: 'DIR', help: "Root filesystem directory (default: the host's /, read-only)", target: 'container:rootfs', convert: v.hostPath },
   {
+    names: ['--rootfs-overlay'],
+    value: 'true|false',
+    help: 'With --rootfs DIR: false writes into DIR itself; true (default) gives the container a private writable layer over it',
+    target: 'container:rootfsOverlay',
+    convert: v.boolean,
+  },
+  {
+    names: ['--pull'],
+    value: 'POLICY',
+    help: 'With IMAGE: missing (default: pull it when it is not in the store), always, never',
+    target: 'cli:pull',
+    convert: v.text,
+  },
+  {
     names: ['--mount'],
     aliases: ['-v', '--volume'],
     value: 'SRC:DST[:ro|rw]',

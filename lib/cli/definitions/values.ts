@@ -28,6 +28,13 @@ export function hostPath(value: string, ctx: ConvertContext): string {
 }
 
 /** A whole number, signed (`--pids-limit -1`). */
+/** true or false, as `--rootfs-overlay=false` spells it. */
+export function boolean(value: string): boolean {
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  throw new FlagValueError(`expected true or false, got '${value}'`);
+}
+
 export function integer(value: string): number {
   if (!SIGNED_WHOLE_NUMBER.test(value)) throw new FlagValueError(`expected a whole number, got '${value}'`);
   return Number(value);
