@@ -1,0 +1,71 @@
+/**
+ * Container.commit: the container's writable layer as a new image on top of what it was made
+ * from (its image, or its rootfs directory packed as a first layer). The container is frozen
+ * while its upper layer is read, so the layer is one moment of it, unless `pause: false`.
+ */
+import * as fs from 'node:fs';
+import { ContainerStateError } from '../errors/errors';
+import { validateChanges, type CommitChanges } from '../images/commit-changes';
+import { commitImage } from '../images/commit-image';
+import { ImageStore, type Image } from '../images/image-store';
+import { normalizeReference } from '../images/reference';
+import type { ContainerContext } from './context';
+import { state } from './inspect';
+import { pause, resume } from './resources';
+import { writableLayerRoot } from './rootfs-overlay';
+import { writableLayerPaths } from './writable-layer';
+
+export interface CommitOptions {
+  /** The history entry's comment. */
+  message?: string;
+  author?: string;
+  /** What the new image's config sets over the base's. */
+  changes?: CommitChanges;
+  /** Freeze the container while its layer is read (default true). */
+  pause?: boolean;
+  signal?: AbortSignal;
+}
+
+function checkOptions(options: unknown): CommitOptions {
+  if (options === undefined) return {};
+  if (typeof options !== 'object' || options === null) throw new TypeError('commit: options: expected an object');
+  const o = options as Record<string, unknown>;
+  for (const key of Object.keys(o)) {
+    if (!['message', 'author', 'changes', 'pause', 'signal'].includes(key)) throw new TypeError(`commit: options.${key}: unknown option`);
+  }
+  for (const key of ['message', 'author'] as const) {
+    if (o[key] !== undefined && typeof o[key] !== 'string') throw new TypeError(`commit: ${key}: expected a string`);
+  }
+  if (o.pause !== undefined && typeof o.pause !== 'boolean') throw new TypeError('commit: pause: expected a boolean');
+  return o as CommitOptions;
+}
+
+export async function commit(context: ContainerContext, reference: string, options?: CommitOptions): Promise<Image> {
+  const given = checkOptions(options);
+  if (typeof reference !== 'string' || reference === '') throw new TypeError('commit: expected the reference of the new image (NAME[:TAG])');
+  const target = normalizeReference(reference, 'commit');
+  const changes = validateChanges(given.changes);
+  const config = context.config;
+  if (writableLayerRoot(config) === undefined) {
+    throw new ContainerStateError(`container ${config.id}: nothing to commit: it has no writable layer (the host's /, rootfsOverlay: false or readonly)`);
+  }
+  const upper = writableLayerPaths(config.dataRoot, config.id).upper;
+  if (!fs.existsSync(upper)) throw new ContainerStateError(`container ${config.id}: nothing to commit: its writable layer is gone (destroyed?)`);
+  const lowerDirs = config.imageLayers.length > 0 ? config.imageLayers : [config.rootfs as string];
+  const quiesce = async <T>(read: () => Promise<T>): Promise<T> => {
+    if (given.pause === false || (await state(context)).status !== 'running') return read();
+    await pause(context);
+    try {
+      return await read();
+    } finally {
+      await resume(context);
+    }
+  };
+  return commitImage(new ImageStore({ root: config.dataRoot }), { upper, lowerDirs, quiesce }, {
+    reference: target,
+    changes,
+    ...(given.message !== undefined ? { message: given.message } : {}),
+    ...(given.author !== undefined ? { author: given.author } : {}),
+    ...(given.signal !== undefined ? { signal: given.signal } : {}),
+  });
+}
