@@ -1,0 +1,138 @@
+/**
+ * Container.commit (issue 11): a container's writable layer becomes a new gzip layer on top of
+ * what it was made from; the image reads back with other tools (skopeo, umoci) and a container
+ * made from its tree sees every change: new, deleted (whiteout) and replaced (opaque) entries,
+ * modes, owners, symlinks, hard links. Bad input is a TypeError that leaves nothing.
+ */
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Container, ImageStore } from '../../lib';
+import { ensureBusyboxRootfs } from '../support/busybox-rootfs';
+import { skopeoCopy } from '../support/image-fixtures';
+import { removeTempDirs, tempDir } from '../support/temp-dirs';
+import { uniqueId } from '../support/unique';
+
+const busybox = ensureBusyboxRootfs();
+let base: string;
+let dataRoot: string;
+let stateRoot: string;
+let rootfs: string;
+
+beforeAll(() => {
+  base = tempDir('tsc-commit-');
+  fs.chmodSync(base, 0o711);
+  dataRoot = path.join(base, 'data');
+  stateRoot = path.join(base, 'state');
+  rootfs = path.join(base, 'rootfs');
+  execFileSync('cp', ['-a', busybox, rootfs]);
+  // What the container deletes and replaces.
+  fs.mkdirSync(path.join(rootfs, 'old/keep'), { recursive: true });
+  fs.writeFileSync(path.join(rootfs, 'old/keep/a'), 'a');
+  fs.writeFileSync(path.join(rootfs, 'gone'), 'gone');
+});
+
+afterAll(() => removeTempDirs());
+
+const CHANGES = [
+  'echo new > /new',
+  'rm /gone',
+  'rm -rf /old/keep && mkdir /old/keep && echo b > /old/keep/b',
+  // chown first: a chown clears the setuid bit.
+  'echo m > /moded && chown 12:34 /moded && chmod 4751 /moded',
+  'ln -s /new /link',
+  'echo h > /hard1 && ln /hard1 /hard2',
+].join(' && ');
+
+async function run(root: string, script: string): Promise<string> {
+  await using c = new Container({ id: uniqueId('commit-run'), rootfs: root, dataRoot, stateRoot });
+  const p = c.spawn(['sh', '-c', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  p.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  const status = await p.wait();
+  expect(status.exitCode).toBe(0);
+  return out;
+}
+
+/** The committed image's merged tree, as umoci unpacks an export of it. */
+function unpackWithUmoci(store: ImageStore, reference: string, archive: string): Promise<string> {
+  return (async () => {
+    await store.export(reference, archive, { format: 'oci-archive' });
+    const layout = path.join(base, `layout-${path.basename(archive)}`);
+    skopeoCopy(`oci-archive:${archive}`, `oci:${layout}:img`);
+    const bundle = path.join(base, `bundle-${path.basename(archive)}`);
+    execFileSync('umoci', ['unpack', '--image', `${layout}:img`, bundle], { stdio: 'ignore' });
+    return path.join(bundle, 'rootfs');
+  })();
+}
+
+test('commit: the changes become a gzip layer; a container of the image sees them', async () => {
+  const store = new ImageStore({ root: dataRoot });
+  const c = new Container({ id: uniqueId('commit'), rootfs, dataRoot, stateRoot });
+  try {
+    expect((await c.spawn(['sh', '-c', CHANGES]).wait()).exitCode).toBe(0);
+    const image = await c.commit('mytool:1', { message: 'my change', author: 'me', changes: { Cmd: ['sh', '-c', 'cat /new'], Env: ['A=1'] } });
+    expect(image.references).toEqual(['localhost/mytool:1']);
+    expect(image.config.Cmd).toEqual(['sh', '-c', 'cat /new']);
+    expect(image.config.Env).toContain('A=1');
+    // A directory rootfs is the first layer, the changes the second; both gzip.
+    expect(image.layers).toHaveLength(2);
+    for (const layer of image.layers) {
+      expect(layer.mediaType).toBe('application/vnd.oci.image.layer.v1.tar+gzip');
+      expect(fs.readFileSync(store.content.path(layer.digest)).subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));
+    }
+    const config = JSON.parse(fs.readFileSync(store.content.path(image.id), 'utf8'));
+    expect(config.history[config.history.length - 1]).toMatchObject({ comment: 'my change', author: 'me' });
+    // The rootfs directory itself is untouched.
+    expect(fs.existsSync(path.join(rootfs, 'gone'))).toBe(true);
+
+    // The committed layer as unpacked in the store: overlay whiteouts and an opaque directory.
+    const top = store.layers.dir(image.layers[1]!.chainId);
+    const gone = fs.lstatSync(path.join(top, 'gone'));
+    expect(gone.isCharacterDevice() && gone.rdev === 0).toBe(true);
+
+    // Read back by other tools: skopeo copies the exported archive, umoci unpacks it.
+    const tree = await unpackWithUmoci(store, 'mytool:1', path.join(base, 'mytool.tar'));
+    const out = await run(tree, [
+      'cat /new', 'test ! -e /gone && echo gone-deleted', 'ls /old/keep', 'stat -c "%a %u %g" /moded',
+      'readlink /link', 'stat -c %i /hard1 /hard2 | uniq | wc -l',
+    ].join(' && '));
+    expect(out.split('\n')).toEqual(['new', 'gone-deleted', 'b', '4751 12 34', '/new', '1', '']);
+  } finally {
+    await c.destroy();
+  }
+});
+
+test('commit of a running container pauses it while reading, and it keeps running', async () => {
+  const c = new Container({ id: uniqueId('commit-live'), rootfs, dataRoot, stateRoot });
+  try {
+    const main = c.spawn(['sleep', '1000']);
+    await main.started;
+    expect((await c.exec(['sh', '-c', 'echo live > /live']).wait()).exitCode).toBe(0);
+    const image = await c.commit('live', { changes: { Cmd: ['cat', '/live'] } });
+    expect(image.references).toEqual(['localhost/live:latest']);
+    expect((await c.state()).status).toBe('running');
+    expect((await c.exec(['true']).wait()).exitCode).toBe(0);
+    const top = new ImageStore({ root: dataRoot }).layers.dir(image.layers[image.layers.length - 1]!.chainId);
+    expect(fs.readFileSync(path.join(top, 'live'), 'utf8')).toBe('live\n');
+  } finally {
+    await c.destroy();
+  }
+});
+
+test('commit with a bad reference or bad changes is a TypeError and stores nothing', async () => {
+  const root = path.join(base, 'data-bad');
+  const c = new Container({ id: uniqueId('commit-bad'), rootfs, dataRoot: root, stateRoot });
+  try {
+    expect((await c.spawn(['sh', '-c', 'echo x > /x']).wait()).exitCode).toBe(0);
+    await expect(c.commit('')).rejects.toThrow(TypeError);
+    await expect(c.commit('Bad Name!')).rejects.toThrow(TypeError);
+    await expect(c.commit('ok:1', { changes: { Cmd: 'sh' as unknown as string[] } })).rejects.toThrow(/changes\.Cmd/);
+    await expect(c.commit('ok:1', { changes: { Nope: 1 } as never })).rejects.toThrow(TypeError);
+    const store = new ImageStore({ root });
+    expect(await store.list()).toEqual([]);
+    expect(await store.content.list()).toEqual([]);
+  } finally {
+    await c.destroy();
+  }
+});
