@@ -4,6 +4,7 @@
  * only, and the exit statuses of the CLI itself.
  */
 import type { ContainerOptions } from '../options/types';
+import type { CommitChanges } from '../images/commit-changes';
 import type { CommandName, HelpTopic } from './usage-error';
 
 /** Exit statuses of the CLI itself, as docker and podman use them. */
@@ -111,6 +112,17 @@ export interface DeleteCommand extends StateRootField {
   force: boolean;
 }
 
+/** `commit CONTAINER REFERENCE`: the container's changes as a new image. */
+export interface CommitCommand extends StateRootField {
+  kind: 'commit';
+  id: string;
+  reference: string;
+  changes: CommitChanges;
+  message?: string;
+  author?: string;
+  pause: boolean;
+}
+
 export type LifecycleCommand =
   | StartCommand
   | ExecCommand
@@ -122,7 +134,8 @@ export type LifecycleCommand =
   | KillCommand
   | StopCommand
   | PauseResumeCommand
-  | DeleteCommand;
+  | DeleteCommand
+  | CommitCommand;
 
 export type ParsedCommandLine =
   | { kind: 'help'; topic: HelpTopic }

@@ -7,6 +7,7 @@
 /** The commands of `ts-container`, each with its own help text. */
 export const COMMAND_NAMES = [
   'run', 'create', 'start', 'exec', 'list', 'ps', 'stats', 'state', 'logs', 'kill', 'stop', 'pause', 'resume', 'delete',
+  'commit',
 ] as const;
 
 export type CommandName = (typeof COMMAND_NAMES)[number];

@@ -42,6 +42,9 @@ const EXAMPLES: Record<string, { good: string; bad?: string; with?: string[] }> 
   '--signal': { good: 'TERM' },
   '--time': { good: '5' },
   '--root': { good: '/tmp/state', bad: 'a\0b' },
+  '--message': { good: 'a change' },
+  '--author': { good: 'me' },
+  '--change': { good: 'CMD ["sh"]' },
 };
 
 /** Flags that are the command line's own business, not the library's: each with its reason. */
@@ -69,6 +72,8 @@ function commandLine(def: CommandDef | undefined, flagArgs: string[]): string[] 
       return ['exec', ...flagArgs, 'c1', 'sh'];
     case 'list':
       return ['list', ...flagArgs];
+    case 'commit':
+      return ['commit', ...flagArgs, 'c1', 'img:1'];
     default:
       return [def.name, ...flagArgs, 'c1'];
   }

@@ -4,7 +4,7 @@
  * made from its tree sees every change: new, deleted (whiteout) and replaced (opaque) entries,
  * modes, owners, symlinks, hard links. Bad input is a TypeError that leaves nothing.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Container, ImageStore } from '../../lib';
@@ -12,6 +12,7 @@ import { ensureBusyboxRootfs } from '../support/busybox-rootfs';
 import { skopeoCopy } from '../support/image-fixtures';
 import { removeTempDirs, tempDir } from '../support/temp-dirs';
 import { uniqueId } from '../support/unique';
+import { CLI_JS, NODE } from '../support/cli';
 
 const busybox = ensureBusyboxRootfs();
 let base: string;
@@ -132,6 +133,30 @@ test('commit with a bad reference or bad changes is a TypeError and stores nothi
     const store = new ImageStore({ root });
     expect(await store.list()).toEqual([]);
     expect(await store.content.list()).toEqual([]);
+  } finally {
+    await c.destroy();
+  }
+});
+
+test('ts-container commit CONTAINER REFERENCE prints the new image id', async () => {
+  const c = new Container({ id: uniqueId('commit-cli'), rootfs, dataRoot, stateRoot, detach: true });
+  try {
+    const main = c.spawn(['sh', '-c', 'echo cli > /cli && exec sleep 1000']);
+    await main.started;
+    expect((await c.exec(['sh', '-c', 'while ! test -e /cli; do sleep 0.05; done']).wait()).exitCode).toBe(0);
+    const r = spawnSync(NODE, [CLI_JS, '--root', stateRoot, 'commit', '-m', 'from cli', '-c', 'CMD ["cat", "/cli"]', '-c', 'ENV B=2', c.id, 'clitool:2'], {
+      encoding: 'utf8',
+      timeout: 60000,
+    });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const image = await new ImageStore({ root: dataRoot }).inspect('clitool:2');
+    expect(r.stdout).toBe(`${image.id}\n`);
+    expect(image.config.Cmd).toEqual(['cat', '/cli']);
+    expect(image.config.Env).toContain('B=2');
+    const top = new ImageStore({ root: dataRoot }).layers.dir(image.layers[image.layers.length - 1]!.chainId);
+    expect(fs.readFileSync(path.join(top, 'cli'), 'utf8')).toBe('cli\n');
+    expect((await c.state()).status).toBe('running');
   } finally {
     await c.destroy();
   }

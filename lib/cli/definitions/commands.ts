@@ -11,6 +11,7 @@ import type { AppliedFlags } from './applied-flags';
 import { FlagValueError, type FlagDef } from './flag';
 import { CONTAINER_FLAGS, DETACH_FLAG, envFlag, RM_FLAG, RUN_FLAGS, USAGE_FLAG, userFlag, workdirFlag } from './run-flags';
 import * as v from './values';
+import { COMMIT_COMMAND } from './commit-command';
 
 /** The rule of the library (lib/options/validate.ts) for ids, checked on ids given as arguments. */
 const CONTAINER_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -342,6 +343,7 @@ paused container is refused, as runc does, unless -f is given. Prints each id.`,
     flags: [{ names: ['-f', '--force'], help: 'Kill a container that still runs, then delete it', target: 'call:remove.force' }],
     build: (flags, args) => ({ kind: 'delete', ids: someIds('delete', args), force: flags.call.remove !== undefined }),
   },
+  COMMIT_COMMAND,
 ];
 
 /** The flags that come before the command, as runc's --root, --log and --log-format will. */
