@@ -43,7 +43,19 @@ const CHANGES = [
   'echo m > /moded && chown 12:34 /moded && chmod 4751 /moded',
   'ln -s /new /link',
   'echo h > /hard1 && ln /hard1 /hard2',
+  'echo c > /capped',
 ].join(' && ');
+
+/** Sets an extended attribute from the host (python3: the machine has no setfattr). */
+function setXattr(file: string, name: string, value: string): void {
+  execFileSync('python3', ['-c', 'import os,sys; os.setxattr(sys.argv[1], sys.argv[2], sys.argv[3].encode(), follow_symlinks=False)', file, name, value]);
+}
+
+function getXattr(file: string, name: string): string {
+  return execFileSync('python3', ['-c', 'import os,sys; sys.stdout.write(os.getxattr(sys.argv[1], sys.argv[2]).decode())', file, name], { encoding: 'utf8' });
+}
+
+const upperOf = (id: string, root = dataRoot): string => path.join(root, 'containers', id, 'upper');
 
 async function run(root: string, script: string): Promise<string> {
   await using c = new Container({ id: uniqueId('commit-run'), rootfs: root, dataRoot, stateRoot });
@@ -72,6 +84,9 @@ test('commit: the changes become a gzip layer; a container of the image sees the
   const c = new Container({ id: uniqueId('commit'), rootfs, dataRoot, stateRoot });
   try {
     expect((await c.spawn(['sh', '-c', CHANGES]).wait()).exitCode).toBe(0);
+    // Extended attributes travel with the layer: a user one, and a file capability.
+    setXattr(path.join(upperOf(c.id), 'new'), 'user.note', 'kept');
+    execFileSync('setcap', ['cap_net_raw+ep', path.join(upperOf(c.id), 'capped')]);
     const image = await c.commit('mytool:1', { message: 'my change', author: 'me', changes: { Cmd: ['sh', '-c', 'cat /new'], Env: ['A=1'] } });
     expect(image.references).toEqual(['localhost/mytool:1']);
     expect(image.config.Cmd).toEqual(['sh', '-c', 'cat /new']);
@@ -99,6 +114,8 @@ test('commit: the changes become a gzip layer; a container of the image sees the
       'readlink /link', 'stat -c %i /hard1 /hard2 | uniq | wc -l',
     ].join(' && '));
     expect(out.split('\n')).toEqual(['new', 'gone-deleted', 'b', '4751 12 34', '/new', '1', '']);
+    expect(getXattr(path.join(tree, 'new'), 'user.note')).toBe('kept');
+    expect(execFileSync('getcap', [path.join(tree, 'capped')], { encoding: 'utf8' })).toMatch(/cap_net_raw[=+]ep/);
   } finally {
     await c.destroy();
   }
@@ -133,6 +150,23 @@ test('commit with a bad reference or bad changes is a TypeError and stores nothi
     const store = new ImageStore({ root });
     expect(await store.list()).toEqual([]);
     expect(await store.content.list()).toEqual([]);
+  } finally {
+    await c.destroy();
+  }
+});
+
+test('a layer that overlay cannot give alone (a redirected directory) fails and stores nothing', async () => {
+  const root = path.join(base, 'data-redirect');
+  const c = new Container({ id: uniqueId('commit-redirect'), rootfs, dataRoot: root, stateRoot });
+  try {
+    expect((await c.spawn(['sh', '-c', 'mkdir /moved && echo x > /moved/x']).wait()).exitCode).toBe(0);
+    // What overlay writes when a lower directory is renamed (redirect_dir): the files stay below.
+    setXattr(path.join(upperOf(c.id, root), 'moved'), 'trusted.overlay.redirect', '/old');
+    await expect(c.commit('moved:1')).rejects.toMatchObject({ code: 'ENOTSUP', entry: 'moved' });
+    const store = new ImageStore({ root });
+    expect(await store.list()).toEqual([]);
+    expect(await store.content.list()).toEqual([]);
+    expect(await store.layers.list()).toEqual([]);
   } finally {
     await c.destroy();
   }
