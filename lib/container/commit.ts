@@ -9,6 +9,9 @@ import { validateChanges, type CommitChanges } from '../images/commit-changes';
 import { commitImage } from '../images/commit-image';
 import { ImageStore, type Image } from '../images/image-store';
 import { normalizeReference } from '../images/reference';
+import type { IdMapping } from '../options/types';
+import type { ContainerConfig } from '../options/validate';
+import { ID_BLOCK_SIZE } from '../userns/id-blocks';
 import type { ContainerContext } from './context';
 import { state } from './inspect';
 import { pause, resume } from './resources';
@@ -40,6 +43,17 @@ function checkOptions(options: unknown): CommitOptions {
   return o as CommitOptions;
 }
 
+/**
+ * The maps that turn the upper layer's host owners back into the container's ids. A block of
+ * ts-container's ids starts at the host id of container root, which owns the upper layer's root.
+ */
+function userNamespaceMaps(userns: ContainerConfig['userns'], upper: string): { uidMap: IdMapping[]; gidMap: IdMapping[] } | undefined {
+  if (userns === null) return undefined;
+  if (userns !== 'block') return userns;
+  const root = fs.statSync(upper);
+  return { uidMap: [{ containerId: 0, hostId: root.uid, size: ID_BLOCK_SIZE }], gidMap: [{ containerId: 0, hostId: root.gid, size: ID_BLOCK_SIZE }] };
+}
+
 export async function commit(context: ContainerContext, reference: string, options?: CommitOptions): Promise<Image> {
   const given = checkOptions(options);
   if (typeof reference !== 'string' || reference === '') throw new TypeError('commit: expected the reference of the new image (NAME[:TAG])');
@@ -61,7 +75,8 @@ export async function commit(context: ContainerContext, reference: string, optio
       await resume(context);
     }
   };
-  return commitImage(new ImageStore({ root: config.dataRoot }), { upper, lowerDirs, quiesce }, {
+  const idMaps = userNamespaceMaps(config.userns, upper);
+  return commitImage(new ImageStore({ root: config.dataRoot }), { upper, lowerDirs, quiesce, ...(idMaps ? { idMaps } : {}) }, {
     reference: target,
     changes,
     ...(given.message !== undefined ? { message: given.message } : {}),

@@ -17,12 +17,15 @@ import type { Image, ImageStore } from './image-store';
 import { Lease } from './lease';
 import { OCI_CONFIG, OCI_LAYER_GZIP, OCI_MANIFEST, layerCompression, ociLayerType } from './media-types';
 import type { ImageRuntimeConfig } from './manifest';
+import type { IdMapping } from '../options/types';
 
 export interface CommitSource {
   /** The container's writable layer (overlay upper directory). */
   upper: string;
   /** The overlay's lower layers, top first: an image's layer directories, or one rootfs directory. */
   lowerDirs: string[];
+  /** The container's user namespace maps, when it has one: the upper layer's owners are host ids. */
+  idMaps?: { uidMap: IdMapping[]; gidMap: IdMapping[] };
   /** Runs the reading of the upper layer (the container is frozen around it). */
   quiesce: <T>(read: () => Promise<T>) => Promise<T>;
 }
@@ -61,10 +64,18 @@ async function baseImage(store: ImageStore, topDir: string): Promise<Image> {
 }
 
 /** A layer blob (gzip) of the tree under `dir`, stored; its descriptor and diff id. */
-async function writeLayer(store: ImageStore, dir: string, whiteouts: boolean, lease: Lease, made: Set<string>, quiesce: CommitSource['quiesce'], signal?: AbortSignal): Promise<BaseLayer> {
+interface LayerSource {
+  dir: string;
+  /** An overlay upper layer (whiteouts and opaque directories to translate), not a plain tree. */
+  whiteouts: boolean;
+  idMaps?: CommitSource['idMaps'];
+  quiesce: CommitSource['quiesce'];
+}
+
+async function writeLayer(store: ImageStore, source: LayerSource, lease: Lease, made: Set<string>, signal?: AbortSignal): Promise<BaseLayer> {
   const scratch = await store.content.scratchFile();
   try {
-    await quiesce(() => native().layerDiff(dir, scratch.handle.fd, { whiteouts }));
+    await source.quiesce(() => native().layerDiff(source.dir, scratch.handle.fd, { whiteouts: source.whiteouts, ...source.idMaps }));
     signal?.throwIfAborted();
     const tar = new DigestStream();
     const gzip = createGzip();
@@ -82,7 +93,7 @@ async function readBase(store: ImageStore, source: CommitSource, lease: Lease, m
   if (top === undefined) return { layers: [], config: {} };
   if (source.lowerDirs.length === 1 && !top.startsWith(store.layers.root + '/')) {
     // A directory rootfs: the directory itself is the first layer (it is not an image).
-    const layer = await writeLayer(store, top, false, lease, made, (read) => read(), signal);
+    const layer = await writeLayer(store, { dir: top, whiteouts: false, quiesce: (read) => read() }, lease, made, signal);
     return { layers: [layer], config: { history: [{ created: new Date().toISOString(), created_by: `ts-container commit: rootfs ${top}` }] } };
   }
   const image = await baseImage(store, top);
@@ -97,7 +108,7 @@ export async function commitImage(store: ImageStore, source: CommitSource, optio
   const made = new Set<string>();
   try {
     const base = await readBase(store, source, lease, made, options.signal);
-    const layer = await writeLayer(store, source.upper, true, lease, made, source.quiesce, options.signal);
+    const layer = await writeLayer(store, { dir: source.upper, whiteouts: true, quiesce: source.quiesce, ...(source.idMaps ? { idMaps: source.idMaps } : {}) }, lease, made, options.signal);
     const created = new Date().toISOString();
     const layers = [...base.layers, layer];
     const history = Array.isArray(base.config.history) ? [...(base.config.history as object[])] : [];

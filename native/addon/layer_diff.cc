@@ -65,9 +65,26 @@ struct Entry {
   std::vector<std::pair<std::string, std::string>> xattrs;
 };
 
+// A user namespace's id map: the host ids its files have on disk, and the ids the container
+// (and so the image) calls them by.
+struct IdRange {
+  uint64_t container_id, host_id, size;
+};
+using IdMap = std::vector<IdRange>;
+
+// The container's id of a host id; an id outside the map is the kernel's overflow id (nobody).
+uint64_t to_container(const IdMap& map, uint64_t host) {
+  if (map.empty()) return host;
+  for (const IdRange& r : map) {
+    if (host >= r.host_id && host - r.host_id < r.size) return r.container_id + (host - r.host_id);
+  }
+  return 65534;
+}
+
 class Walker {
  public:
-  Walker(int root, int out, bool whiteouts) : root_(root), out_(out), whiteouts_(whiteouts) {}
+  Walker(int root, int out, bool whiteouts, IdMap uids, IdMap gids)
+      : root_(root), out_(out), whiteouts_(whiteouts), uids_(std::move(uids)), gids_(std::move(gids)) {}
 
   DiffStats stats;
 
@@ -98,6 +115,7 @@ class Walker {
   int root_;
   int out_;
   bool whiteouts_;
+  IdMap uids_, gids_;
   std::map<std::pair<dev_t, ino_t>, std::string> links_;
 
   UniqueFd open_in_root(const std::string& path, int flags) {
@@ -236,8 +254,8 @@ class Walker {
     Entry e;
     e.name = path;
     e.mode = st.st_mode & 07777;
-    e.uid = st.st_uid;
-    e.gid = st.st_gid;
+    e.uid = to_container(uids_, st.st_uid);
+    e.gid = to_container(gids_, st.st_gid);
     e.mtime = st.st_mtim.tv_sec;
     if (whiteouts_ && S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0)) {
       // An overlay whiteout: the name was deleted from the layers below.
@@ -322,8 +340,14 @@ class Walker {
 
 class DiffWorker : public Napi::AsyncWorker {
  public:
-  DiffWorker(Napi::Env env, std::string dir, int out, bool whiteouts)
-      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), dir_(std::move(dir)), out_(out), whiteouts_(whiteouts) {}
+  DiffWorker(Napi::Env env, std::string dir, int out, bool whiteouts, IdMap uids, IdMap gids)
+      : Napi::AsyncWorker(env),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        dir_(std::move(dir)),
+        out_(out),
+        whiteouts_(whiteouts),
+        uids_(std::move(uids)),
+        gids_(std::move(gids)) {}
 
   Napi::Promise promise() { return deferred_.Promise(); }
 
@@ -332,7 +356,7 @@ class DiffWorker : public Napi::AsyncWorker {
       int fd = open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
       if (fd < 0) throw DiffError{"", errno, "open " + dir_};
       UniqueFd root(fd);
-      Walker walker(root.get(), out_, whiteouts_);
+      Walker walker(root.get(), out_, whiteouts_, uids_, gids_);
       walker.walk("", root.get());
       walker.finish();
       stats_ = walker.stats;
@@ -367,10 +391,26 @@ class DiffWorker : public Napi::AsyncWorker {
   std::string dir_;
   int out_;
   bool whiteouts_;
+  IdMap uids_, gids_;
   DiffStats stats_;
   DiffError error_;
   bool failed_ = false;
 };
+
+// [{ containerId, hostId, size }] → IdMap; anything else is no map.
+IdMap id_map(const Napi::Value& value) {
+  IdMap map;
+  if (!value.IsArray()) return map;
+  auto list = value.As<Napi::Array>();
+  for (uint32_t i = 0; i < list.Length(); i++) {
+    Napi::Value item = list.Get(i);
+    if (!item.IsObject()) continue;
+    auto o = item.As<Napi::Object>();
+    auto num = [&](const char* key) { return static_cast<uint64_t>(o.Get(key).As<Napi::Number>().Int64Value()); };
+    map.push_back({num("containerId"), num("hostId"), num("size")});
+  }
+  return map;
+}
 
 Napi::Value LayerDiff(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -378,11 +418,16 @@ Napi::Value LayerDiff(const Napi::CallbackInfo& info) {
     throw Napi::TypeError::New(env, "layerDiff(dir, fd, { whiteouts })");
   }
   bool whiteouts = false;
+  IdMap uids, gids;
   if (info.Length() > 2 && info[2].IsObject()) {
-    Napi::Value w = info[2].As<Napi::Object>().Get("whiteouts");
+    auto options = info[2].As<Napi::Object>();
+    Napi::Value w = options.Get("whiteouts");
     whiteouts = w.IsBoolean() && w.As<Napi::Boolean>().Value();
+    uids = id_map(options.Get("uidMap"));
+    gids = id_map(options.Get("gidMap"));
   }
-  auto* worker = new DiffWorker(env, info[0].As<Napi::String>().Utf8Value(), info[1].As<Napi::Number>().Int32Value(), whiteouts);
+  auto* worker = new DiffWorker(env, info[0].As<Napi::String>().Utf8Value(), info[1].As<Napi::Number>().Int32Value(), whiteouts,
+                                std::move(uids), std::move(gids));
   Napi::Promise promise = worker->promise();
   worker->Queue();
   return promise;

@@ -155,6 +155,59 @@ test('commit with a bad reference or bad changes is a TypeError and stores nothi
   }
 });
 
+/** A container whose lower layers are an image's (as the `image` option sets them), writable, no user namespace. */
+function fromLayers(layers: string[], id: string): Container {
+  const c = new Container({ id, rootfs, dataRoot, stateRoot });
+  Object.assign(c.config, { imageLayers: layers, userns: null, readonly: false });
+  return c;
+}
+
+test('a container of the committed image (its store layers) sees the changes; its own commit stacks on it', async () => {
+  const store = new ImageStore({ root: dataRoot });
+  const first = new Container({ id: uniqueId('commit-base'), rootfs, dataRoot, stateRoot });
+  try {
+    expect((await first.spawn(['sh', '-c', 'echo one > /one && rm /gone && rm -rf /old/keep && mkdir /old/keep && echo k > /old/keep/k']).wait()).exitCode).toBe(0);
+    await first.commit('stack:1', { message: 'first' });
+  } finally {
+    await first.destroy();
+  }
+  const second = fromLayers(await store.layerDirs('stack:1'), uniqueId('commit-second'));
+  let image;
+  try {
+    const p = second.spawn(['sh', '-c', 'cat /one; test -e /gone || echo no-gone; ls /old/keep; echo two > /two'], { stdio: 'pipe' });
+    expect((await p.output()).stdout).toBe('one\nno-gone\nk\n');
+    image = await second.commit('stack:2', { message: 'second', changes: { Cmd: ['cat', '/two'] } });
+  } finally {
+    await second.destroy();
+  }
+  const base = await store.inspect('stack:1');
+  expect(image.layers.slice(0, 2)).toEqual(base.layers);
+  expect(image.layers).toHaveLength(3);
+  const config = JSON.parse(fs.readFileSync(store.content.path(image.id), 'utf8'));
+  expect(config.history.map((h: { comment?: string }) => h.comment).filter(Boolean)).toEqual(['first', 'second']);
+  const third = fromLayers(await store.layerDirs('stack:2'), uniqueId('commit-third'));
+  try {
+    const p = third.spawn(image.config.Cmd as string[], { stdio: 'pipe' });
+    expect((await p.output()).stdout).toBe('two\n');
+  } finally {
+    await third.destroy();
+  }
+});
+
+test('in a user namespace, the layer records the container\'s owners, not the host\'s', async () => {
+  const c = new Container({ id: uniqueId('commit-userns'), rootfs, dataRoot, stateRoot, userns: true });
+  try {
+    expect((await c.spawn(['sh', '-c', 'echo u > /owned && chown 12:34 /owned && echo r > /rootfile']).wait()).exitCode).toBe(0);
+    expect(fs.statSync(path.join(upperOf(c.id), 'rootfile')).uid).toBeGreaterThan(65535);
+    const image = await c.commit('userns:1');
+    const top = new ImageStore({ root: dataRoot }).layers.dir(image.layers[image.layers.length - 1]!.chainId);
+    expect(fs.statSync(path.join(top, 'owned'))).toMatchObject({ uid: 12, gid: 34 });
+    expect(fs.statSync(path.join(top, 'rootfile'))).toMatchObject({ uid: 0, gid: 0 });
+  } finally {
+    await c.destroy();
+  }
+});
+
 test('a layer that overlay cannot give alone (a redirected directory) fails and stores nothing', async () => {
   const root = path.join(base, 'data-redirect');
   const c = new Container({ id: uniqueId('commit-redirect'), rootfs, dataRoot: root, stateRoot });
