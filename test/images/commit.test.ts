@@ -11,7 +11,7 @@ import { Container, ImageStore } from '../../lib';
 import { ensureBusyboxRootfs } from '../support/busybox-rootfs';
 import { skopeoCopy } from '../support/image-fixtures';
 import { removeTempDirs, tempDir } from '../support/temp-dirs';
-import { uniqueId } from '../support/unique';
+import { runCgroupParent, uniqueId } from '../support/unique';
 import { CLI_JS, NODE } from '../support/cli';
 
 const busybox = ensureBusyboxRootfs();
@@ -19,6 +19,7 @@ let base: string;
 let dataRoot: string;
 let stateRoot: string;
 let rootfs: string;
+const cgroupParent = runCgroupParent('commit');
 
 beforeAll(() => {
   base = tempDir('tsc-commit-');
@@ -58,7 +59,7 @@ function getXattr(file: string, name: string): string {
 const upperOf = (id: string, root = dataRoot): string => path.join(root, 'containers', id, 'upper');
 
 async function run(root: string, script: string): Promise<string> {
-  await using c = new Container({ id: uniqueId('commit-run'), rootfs: root, dataRoot, stateRoot });
+  await using c = new Container({ id: uniqueId('commit-run'), rootfs: root, dataRoot, stateRoot, cgroupParent });
   const p = c.spawn(['sh', '-c', script], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   p.stdout?.on('data', (d: Buffer) => (out += d.toString()));
@@ -81,7 +82,7 @@ function unpackWithUmoci(store: ImageStore, reference: string, archive: string):
 
 test('commit: the changes become a gzip layer; a container of the image sees them', async () => {
   const store = new ImageStore({ root: dataRoot });
-  const c = new Container({ id: uniqueId('commit'), rootfs, dataRoot, stateRoot });
+  const c = new Container({ id: uniqueId('commit'), rootfs, dataRoot, stateRoot, cgroupParent });
   try {
     expect((await c.spawn(['sh', '-c', CHANGES]).wait()).exitCode).toBe(0);
     // Extended attributes travel with the layer: a user one, and a file capability.
@@ -122,7 +123,7 @@ test('commit: the changes become a gzip layer; a container of the image sees the
 });
 
 test('commit of a running container pauses it while reading, and it keeps running', async () => {
-  const c = new Container({ id: uniqueId('commit-live'), rootfs, dataRoot, stateRoot });
+  const c = new Container({ id: uniqueId('commit-live'), rootfs, dataRoot, stateRoot, cgroupParent });
   try {
     const main = c.spawn(['sleep', '1000']);
     await main.started;
@@ -140,7 +141,7 @@ test('commit of a running container pauses it while reading, and it keeps runnin
 
 test('commit with a bad reference or bad changes is a TypeError and stores nothing', async () => {
   const root = path.join(base, 'data-bad');
-  const c = new Container({ id: uniqueId('commit-bad'), rootfs, dataRoot: root, stateRoot });
+  const c = new Container({ id: uniqueId('commit-bad'), rootfs, dataRoot: root, stateRoot, cgroupParent });
   try {
     expect((await c.spawn(['sh', '-c', 'echo x > /x']).wait()).exitCode).toBe(0);
     await expect(c.commit('')).rejects.toThrow(TypeError);
@@ -157,14 +158,14 @@ test('commit with a bad reference or bad changes is a TypeError and stores nothi
 
 /** A container whose lower layers are an image's (as the `image` option sets them), writable, no user namespace. */
 function fromLayers(layers: string[], id: string): Container {
-  const c = new Container({ id, rootfs, dataRoot, stateRoot });
+  const c = new Container({ id, rootfs, dataRoot, stateRoot, cgroupParent });
   Object.assign(c.config, { imageLayers: layers, userns: null, readonly: false });
   return c;
 }
 
 test('a container of the committed image (its store layers) sees the changes; its own commit stacks on it', async () => {
   const store = new ImageStore({ root: dataRoot });
-  const first = new Container({ id: uniqueId('commit-base'), rootfs, dataRoot, stateRoot });
+  const first = new Container({ id: uniqueId('commit-base'), rootfs, dataRoot, stateRoot, cgroupParent });
   try {
     expect((await first.spawn(['sh', '-c', 'echo one > /one && rm /gone && rm -rf /old/keep && mkdir /old/keep && echo k > /old/keep/k']).wait()).exitCode).toBe(0);
     await first.commit('stack:1', { message: 'first' });
@@ -195,7 +196,7 @@ test('a container of the committed image (its store layers) sees the changes; it
 });
 
 test('in a user namespace, the layer records the container\'s owners, not the host\'s', async () => {
-  const c = new Container({ id: uniqueId('commit-userns'), rootfs, dataRoot, stateRoot, userns: true });
+  const c = new Container({ id: uniqueId('commit-userns'), rootfs, dataRoot, stateRoot, userns: true, cgroupParent });
   try {
     expect((await c.spawn(['sh', '-c', 'echo u > /owned && chown 12:34 /owned && echo r > /rootfile']).wait()).exitCode).toBe(0);
     expect(fs.statSync(path.join(upperOf(c.id), 'rootfile')).uid).toBeGreaterThan(65535);
@@ -210,7 +211,7 @@ test('in a user namespace, the layer records the container\'s owners, not the ho
 
 test('a layer that overlay cannot give alone (a redirected directory) fails and stores nothing', async () => {
   const root = path.join(base, 'data-redirect');
-  const c = new Container({ id: uniqueId('commit-redirect'), rootfs, dataRoot: root, stateRoot });
+  const c = new Container({ id: uniqueId('commit-redirect'), rootfs, dataRoot: root, stateRoot, cgroupParent });
   try {
     expect((await c.spawn(['sh', '-c', 'mkdir /moved && echo x > /moved/x']).wait()).exitCode).toBe(0);
     // What overlay writes when a lower directory is renamed (redirect_dir): the files stay below.
@@ -226,7 +227,7 @@ test('a layer that overlay cannot give alone (a redirected directory) fails and 
 });
 
 test('ts-container commit CONTAINER REFERENCE prints the new image id', async () => {
-  const c = new Container({ id: uniqueId('commit-cli'), rootfs, dataRoot, stateRoot, detach: true });
+  const c = new Container({ id: uniqueId('commit-cli'), rootfs, dataRoot, stateRoot, detach: true, cgroupParent });
   try {
     const main = c.spawn(['sh', '-c', 'echo cli > /cli && exec sleep 1000']);
     await main.started;
