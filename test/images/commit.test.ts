@@ -8,6 +8,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Container, ImageStore } from '../../lib';
+import { native } from '../../lib/native/binding';
 import { ensureBusyboxRootfs } from '../support/busybox-rootfs';
 import { skopeoCopy } from '../support/image-fixtures';
 import { removeTempDirs, tempDir } from '../support/temp-dirs';
@@ -128,7 +129,24 @@ test('commit of a running container pauses it while reading, and it keeps runnin
     const main = c.spawn(['sleep', '1000']);
     await main.started;
     expect((await c.exec(['sh', '-c', 'echo live > /live']).wait()).exitCode).toBe(0);
-    const image = await c.commit('live', { changes: { Cmd: ['cat', '/live'] } });
+    // What the container's status is while each tree is read: the upper layer (last) frozen.
+    const binding = native();
+    const original = binding.layerDiff.bind(binding);
+    const seen: string[] = [];
+    const spy = jest.spyOn(binding, 'layerDiff').mockImplementation(async (...args) => {
+      seen.push((await c.state()).status);
+      return original(...args);
+    });
+    let image;
+    try {
+      image = await c.commit('live', { changes: { Cmd: ['cat', '/live'] } });
+      expect(seen[seen.length - 1]).toBe('paused');
+      seen.length = 0;
+      await c.commit('live-unpaused', { pause: false });
+      expect(seen[seen.length - 1]).toBe('running');
+    } finally {
+      spy.mockRestore();
+    }
     expect(image.references).toEqual(['localhost/live:latest']);
     expect((await c.state()).status).toBe('running');
     expect((await c.exec(['true']).wait()).exitCode).toBe(0);
