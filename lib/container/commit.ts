@@ -4,6 +4,7 @@
  * while its upper layer is read, so the layer is one moment of it, unless `pause: false`.
  */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { ContainerStateError } from '../errors/errors';
 import { validateChanges, type CommitChanges } from '../images/commit-changes';
 import { commitImage } from '../images/commit-image';
@@ -54,6 +55,20 @@ function userNamespaceMaps(userns: ContainerConfig['userns'], upper: string): { 
   return { uidMap: [{ containerId: 0, hostId: root.uid, size: ID_BLOCK_SIZE }], gidMap: [{ containerId: 0, hostId: root.gid, size: ID_BLOCK_SIZE }] };
 }
 
+/**
+ * The data root of the store an image's layers come from (<root>/images/layers/<hex>/diff): the
+ * container's image store may be another than its data root (option imageStore). A directory
+ * rootfs commits into the container's data root.
+ */
+function storeRootOf(topLower: string, dataRoot: string): string {
+  const diff = path.resolve(topLower);
+  const layers = path.dirname(path.dirname(diff));
+  if (path.basename(diff) === 'diff' && path.basename(layers) === 'layers' && path.basename(path.dirname(layers)) === 'images') {
+    return path.dirname(path.dirname(layers));
+  }
+  return dataRoot;
+}
+
 export async function commit(context: ContainerContext, reference: string, options?: CommitOptions): Promise<Image> {
   const given = checkOptions(options);
   if (typeof reference !== 'string' || reference === '') throw new TypeError('commit: expected the reference of the new image (NAME[:TAG])');
@@ -76,7 +91,7 @@ export async function commit(context: ContainerContext, reference: string, optio
     }
   };
   const idMaps = userNamespaceMaps(config.userns, upper);
-  return commitImage(new ImageStore({ root: config.dataRoot }), { upper, lowerDirs, quiesce, ...(idMaps ? { idMaps } : {}) }, {
+  return commitImage(new ImageStore({ root: storeRootOf(lowerDirs[0] as string, config.dataRoot) }), { upper, lowerDirs, quiesce, ...(idMaps ? { idMaps } : {}) }, {
     reference: target,
     changes,
     ...(given.message !== undefined ? { message: given.message } : {}),
