@@ -3,9 +3,8 @@
  * more than 100 MB (incompressible layers) against `skopeo copy` of the same image into an OCI
  * layout, interleaved round by round; the issue's target is a ratio of at most 1.
  *
- * It measures download + verify into a content store (test/support/directory-content-store.ts,
- * with ContentStore's contract). The issue's pull benchmark includes unpacking: once the pull is
- * wired to ImageStore and LayerStore, `pullOnce` below is the one place to change.
+ * It measures ImageStore.pull into a fresh data root: download, verify and unpack of every
+ * layer, as the issue's pull benchmark asks.
  *
  * Runs in a network namespace of its own (it re-executes itself under `unshare --net`):
  *   npx tsx bench/registry-pull.ts [--rounds N] [--layers-mib 28,28,28,28]
@@ -17,8 +16,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { pull } from '../lib/images/pull';
-import { DirectoryContentStore } from '../test/support/directory-content-store';
+import { ImageStore } from '../lib/images/image-store';
 import { startRegistry } from '../test/support/registry-server';
 import { buildImage, skopeoPush } from '../test/support/registry-test-images';
 import { median } from './stats';
@@ -39,7 +37,7 @@ async function timed(work: () => Promise<unknown>): Promise<number> {
 }
 
 function pullOnce(registry: string, into: string): Promise<unknown> {
-  return pull(new DirectoryContentStore(into), { registry, repository: 'bench/big', tag: 'v1' });
+  return new ImageStore(into).pull(`${registry}/bench/big:v1`);
 }
 
 function skopeoOnce(registry: string, into: string): Promise<unknown> {

@@ -59,6 +59,9 @@ export type {
 } from './images/image-store';
 export type { ImageRuntimeConfig } from './images/manifest';
 export type { RegistriesConfig, RegistriesOption } from './images/registries-config';
+export type { ImagePullOptions, ImagePushOptions } from './images/store-registry';
+export type { PullProgress } from './images/pull';
+export type { PushProgress } from './images/push';
 export { UntrustedDataRootError } from './images/data-root';
 export { DEFAULT_PROFILE as DEFAULT_SECCOMP_PROFILE } from './seccomp';
 export * from './options/types';

@@ -7,6 +7,7 @@
 import type { ContainerOptions, ExitStatus } from '../options/types';
 import { ContainerConfig, normalizeContainerOptions } from '../options/validate';
 import { fail } from '../options/option-error';
+import { applyImage } from './image-rootfs';
 import { native } from '../native/binding';
 import type { ContainerProcess } from '../process/container-process';
 import { killLiveProcessesOnExit } from '../process/live-processes';
@@ -54,7 +55,7 @@ export class ContainerContext {
   readonly #notifyBudget = new NotifyBudget();
 
   constructor(options?: ContainerOptions) {
-    this.config = normalizeContainerOptions(options);
+    this.config = applyImage(normalizeContainerOptions(options), options ?? {});
     this.options = options ?? {};
     this.id = this.config.id;
     if (this.config.lifecycle.detach && this.config.seccomp.notify) {

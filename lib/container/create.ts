@@ -47,8 +47,8 @@ export function spawnMain(
   waitForStart: boolean,
 ): ContainerProcess {
   const config = context.config;
-  const command = argv ?? config.lifecycle.command;
-  if (!command) fail('argv', 'expected the program and its arguments (or the command option)');
+  const command = argv ?? config.lifecycle.command ?? config.image?.command ?? undefined;
+  if (!command) fail('argv', `expected the program and its arguments (or the command option${config.image ? "; the image names no Entrypoint or Cmd" : ''})`);
   const { argv: args, process } = normalizeProcessOptions(command, options, config, 'main');
   checkArgumentSize(args, process.env, config.rlimits);
   const detach = context.detach;

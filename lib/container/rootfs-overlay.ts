@@ -93,7 +93,14 @@ export function makeRootfsLayer(context: ContainerContext, config: ContainerConf
   if (root) checkReachableBy(root.uid, config.dataRoot);
   makeWritableLayer({
     dataRoot: config.dataRoot,
-    record: { version: 1, id: config.id, stateRoot, created: record.created, lowerDirs: overlay.lowerDirs },
+    record: {
+      version: 1,
+      id: config.id,
+      stateRoot,
+      created: record.created,
+      lowerDirs: overlay.lowerDirs,
+      ...(config.image ? { image: { id: config.image.id, digest: config.image.digest, reference: config.image.reference } } : {}),
+    },
     owner: root ?? { uid: top?.uid ?? 0, gid: top?.gid ?? 0 },
     rootMode: top?.mode ?? 0o755,
   });

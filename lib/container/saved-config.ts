@@ -19,6 +19,8 @@ export function savedConfig(options: ContainerOptions, argv: string[], process: 
   const kept: ContainerOptions = { ...options, seccomp: withoutNotify(options.seccomp) };
   // Absolute, so that restore from another working directory finds the same rootfs.
   if (rootfs !== null) kept.rootfs = rootfs;
+  // The store by its root: an ImageStore object does not survive JSON.
+  if (typeof options.imageStore === 'object') kept.imageStore = options.imageStore.dataRoot;
   const { env, cwd, user } = process ?? {};
   return JSON.parse(JSON.stringify({ options: kept, argv, process: { env, cwd, user } })) as SavedConfig;
 }

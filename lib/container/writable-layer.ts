@@ -31,6 +31,8 @@ export interface WritableLayerRecord {
   created: string;
   /** The overlay's lower layers, top first (a rootfs directory, or an image's layer directories). */
   lowerDirs: string[];
+  /** The image the container was made from (ImageStore.remove refuses while it is here). */
+  image?: { id: string; digest: string; reference: string | null };
 }
 
 export interface WritableLayerPaths {

@@ -41,7 +41,9 @@ export async function containerUses(dataRoot: string): Promise<ContainerUse[]> {
     }
     const id = typeof record.id === 'string' ? record.id : name.slice(0, -RECORD_SUFFIX.length);
     const lowerDirs = Array.isArray(record.lowerDirs) ? record.lowerDirs.filter((d): d is string => typeof d === 'string') : [];
-    uses.push({ id, lowerDirs, ...(typeof record.image === 'string' ? { image: record.image } : {}) });
+    // The image: its manifest digest (a record may name it as a string, or as { id, digest, reference }).
+    const image = typeof record.image === 'string' ? record.image : (record.image as { digest?: unknown } | null)?.digest;
+    uses.push({ id, lowerDirs, ...(typeof image === 'string' ? { image } : {}) });
   }
   return uses;
 }

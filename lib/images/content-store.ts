@@ -201,6 +201,20 @@ export class ContentStore {
     return fs.promises.readFile(file);
   }
 
+  /** readBytes() for a caller that cannot wait. */
+  readBytesSync(digest: string, maxBytes = MAX_JSON_BLOB): Buffer {
+    const file = this.path(digest);
+    let size: number;
+    try {
+      size = fs.statSync(file).size;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      throw new ImageArchiveError(digest, 'blob missing from the content store');
+    }
+    if (size > maxBytes) throw new ImageArchiveError(digest, `${size} bytes, more than the ${maxBytes} a manifest or config may have`);
+    return fs.readFileSync(file);
+  }
+
   async readJson(digest: string): Promise<unknown> {
     const bytes = await this.readBytes(digest);
     try {

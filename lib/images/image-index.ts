@@ -51,6 +51,18 @@ export class ImageIndexFile {
   }
 
   /** The images as last written; an empty list for a store that has none yet. */
+  /** read() for a caller that cannot wait (a Container's constructor resolving its image). */
+  readSync(): ImageRecord[] {
+    let text: string;
+    try {
+      text = fs.readFileSync(this.#file, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw new ContainerStateIOError('read the image list', this.#file, error as NodeJS.ErrnoException);
+    }
+    return fromIndex(JSON.parse(text), this.#file);
+  }
+
   async read(): Promise<ImageRecord[]> {
     let text: string;
     try {

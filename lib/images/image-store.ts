@@ -26,6 +26,7 @@ import { parseImageConfig, parseManifest, parsePlatform, type ImageConfig, type 
 import { decompressor, sniffCompression } from './tar/decompress';
 import { DEFAULT_TAG, normalizeReference, parseReference, repositoryName, type Reference } from './reference';
 import { fileSink } from './file-sink';
+import { pullCandidates, pullFirstFound, pushToRegistry, type ImagePullOptions, type ImagePushOptions } from './store-registry';
 
 export interface ImageStoreOptions {
   /** The data root (the same as the option `dataRoot` of a Container). */
@@ -325,6 +326,29 @@ export class ImageStore {
     return records;
   }
 
+  /**
+   * The image a container is made from, and its layer directories (top first), read without
+   * waiting: a Container's constructor resolves its image. ImageNotFoundError when missing.
+   * Every layer of a listed image is unpacked (an image is listed only once they all are).
+   */
+  resolveSync(reference: string): { image: Image; reference: string | undefined; layerDirs: string[] } {
+    const records = this.#index.readSync();
+    for (const record of records) {
+      if (this.#configDigests.has(record.digest)) continue;
+      try {
+        this.#configDigests.set(record.digest, parseManifest(this.content.readBytesSync(record.digest), record.digest, record.mediaType).config.digest);
+      } catch {
+        // A record whose manifest cannot be read answers to its digest and names only.
+      }
+    }
+    const { record, byName } = this.#resolve(records, reference);
+    const manifest = parseManifest(this.content.readBytesSync(record.digest), record.digest, record.mediaType);
+    const config = parseImageConfig(this.content.readBytesSync(manifest.config.digest), manifest.config.digest);
+    const image = toImage({ record, manifest, config });
+    const layerDirs = image.layers.map((l) => this.layers.dir(l.chainId)).reverse();
+    return { image, reference: byName ?? record.references[0], layerDirs };
+  }
+
   async #find(records: ImageRecord[], query: string): Promise<{ record: ImageRecord; byName?: string }> {
     return this.#resolve(await this.#readIds(records), query);
   }
@@ -462,6 +486,46 @@ export class ImageStore {
       return { images: records, result: out };
     });
     return Promise.all(added.map(async (r) => toImage(await this.#load(r))));
+  }
+
+  /**
+   * Pulls an image from a registry: a full reference from its registry, a short name from the
+   * first search registry that has it (registries()). Every blob is verified before it is
+   * stored and every layer unpacked before the image is listed under the full reference.
+   */
+  async pull(reference: string, options: ImagePullOptions = {}): Promise<Image> {
+    if (options.platform !== undefined) parsePlatform(options.platform, 'pull: platform');
+    const registries = await this.registries();
+    const candidates = pullCandidates(reference, registries);
+    await this.content.prepare();
+    const lease = await Lease.take(this.content.root);
+    try {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const target = { content: this.content, layers: this.layers, dataRoot: this.dataRoot, maxLayerBytes: this.#maxLayerBytes };
+          const { reference: full, result } = await pullFirstFound(target, candidates, registries, lease, options);
+          const [image] = await this.addImages([{ digest: result.digest, mediaType: result.mediaType, size: result.size, references: [full] }], options.signal, lease);
+          return image as Image;
+        } catch (error) {
+          if (!(await this.#vanished(error)) || attempt >= IMPORT_ATTEMPTS) throw error;
+        }
+      }
+    } finally {
+      await lease.release();
+    }
+  }
+
+  /**
+   * Pushes a stored image to `target` (a full reference; default: the reference `source`
+   * names). Blobs the image has under another repository of that registry are mounted.
+   */
+  async push(source: string, target?: string, options: ImagePushOptions = {}): Promise<{ digest: string }> {
+    const { record, byName } = await this.#find(await this.#index.read(), source);
+    const destination = target ?? byName;
+    if (destination === undefined) throw new TypeError(`push: ${JSON.stringify(source)} names no repository; give a target reference`);
+    const registries = await this.registries();
+    const result = await pushToRegistry(this.content, this.dataRoot, record, destination, registries, options);
+    return { digest: result.digest };
   }
 
   /**

@@ -30,6 +30,8 @@ const OPAQUE_MARKER = '.wh..wh..opq';
  * layer's root). An absolute path or a ".." component is refused.
  */
 export function layerPath(raw: string, entry: string = raw, what = 'path'): string {
+  // "/" (and "/." ...) as an entry of its own is the root directory, as GNU tar and Go's archive/tar write it.
+  if (what === 'path' && raw.startsWith('/') && raw.split('/').every((part) => part === '' || part === '.')) return '';
   if (raw.startsWith('/')) throw new ImageArchiveError(entry, `an absolute ${what} ${raw} (entries must stay inside the layer)`);
   if (raw.includes('\0')) throw new ImageArchiveError(entry, `a NUL byte in the ${what}`);
   const parts: string[] = [];

@@ -4,9 +4,9 @@
  * id. The manifest is ingested last, so a manifest in the store always has its blobs there.
  * Layers download three at a time; each is unpacked as soon as it and its parent are in.
  */
-import * as crypto from 'node:crypto';
 import { Readable } from 'node:stream';
 import { RegistryError } from '../errors/errors';
+import { chainIds } from './layer-store';
 import { RegistryClient, type RegistryClientOptions } from './registry/client';
 import type { RegistryCredentials } from './registry/credentials';
 import { IMAGE_MANIFEST_MEDIA_TYPES, INDEX_MEDIA_TYPES, parseImageManifest, parseIndex, type BlobDescriptor, type ImageManifest } from './registry/manifest-shapes';
@@ -67,6 +67,8 @@ export interface PullResult {
   digest: string;
   /** The manifest's size in bytes. */
   size: number;
+  /** The manifest's media type (OCI or Docker v2 schema 2). */
+  mediaType: string;
   /** The digest of the index or manifest list the reference named, when it named one. */
   indexDigest?: string;
   manifest: ImageManifest;
@@ -86,16 +88,6 @@ export interface ImageConfigFile {
   config?: Record<string, unknown>;
   rootfs?: { type?: string; diff_ids?: string[] };
   [key: string]: unknown;
-}
-
-/** ChainID(L0) = DiffID(L0); ChainID(Ln) = sha256(ChainID(Ln-1) + " " + DiffID(Ln)) (OCI image spec). */
-export function chainIds(diffIds: string[]): string[] {
-  const ids: string[] = [];
-  for (const diffId of diffIds) {
-    const parent = ids[ids.length - 1];
-    ids.push(parent ? `sha256:${crypto.createHash('sha256').update(`${parent} ${diffId}`).digest('hex')}` : diffId);
-  }
-  return ids;
 }
 
 function describe(ref: RegistryReference): string {
@@ -212,7 +204,7 @@ export async function pull(content: PullContentStore, ref: RegistryReference, op
     if (!(await content.has(top.digest))) {
       await content.ingest(Readable.from([top.bytes]), { digest: top.digest, size: top.bytes.length }, signal);
     }
-    return { digest: top.digest, size: top.bytes.length, indexDigest, manifest, id: manifest.config.digest, config, diffIds, chainIds: chains };
+    return { digest: top.digest, size: top.bytes.length, mediaType: top.mediaType, indexDigest, manifest, id: manifest.config.digest, config, diffIds, chainIds: chains };
   } catch (error) {
     if (options.signal?.aborted) throw options.signal.reason;
     throw error;

@@ -5,6 +5,7 @@ import type { Readable, Writable, Stream } from 'node:stream';
 import type { SeccompOption } from '../seccomp/types';
 import type { SeccompNotifyOptions } from '../seccomp-notify/types';
 import type { RestartPolicy } from '../state/types';
+import type { ImageStore } from '../images/image-store';
 
 /** A size in bytes, or a string with a k/m/g suffix ("64m"). */
 export type ByteSize = number | string;
@@ -126,6 +127,15 @@ export interface ContainerOptions {
    * their permissions allow others (see userns). A path that is the host's / means the same.
    */
   rootfs?: string;
+  /**
+   * An image of the image store ("alpine:3.20", an id or a digest): the rootfs is its layers,
+   * shared and read-only, under a private writable layer. Never pulled here (ImageNotFoundError).
+   * Its Entrypoint + Cmd are the program when spawn() gets none; its Env, WorkingDir and User
+   * are defaults that env, cwd and user override. Not together with rootfs.
+   */
+  image?: string;
+  /** The image store `image` comes from: an ImageStore, or its root; default the one of dataRoot. */
+  imageStore?: ImageStore | string;
   /** Mount the rootfs read-only (default true for the host's /, false for a rootfs directory). */
   readonly?: boolean;
   /**

@@ -18,7 +18,7 @@ import { DEFAULT_PATH } from './defaults';
 import { checkTty, checkTtyStdio } from './tty';
 import { checkTmpfsSizes, type TmpfsSizes } from './tmpfs-sizes';
 import { clockSeconds, HOSTNAME_MAX, TIMENS_CLOCK_MAX_S } from './host-limits';
-import { resolveDataRoot } from './data-root';
+import { resolveDataRoot } from '../images/data-root';
 
 export interface NormalizedUser {
   uid: number;
@@ -35,6 +35,18 @@ export type NormalizedMount =
  * them (defaults filled in, sizes in bytes, users as numbers). Exported from the package for
  * code that reads a container's configuration; read-only to its users.
  */
+/** The image a container was made from, as c.config shows it. */
+export interface ContainerImage {
+  /** The config digest (docker's image id). */
+  id: string;
+  /** The manifest digest. */
+  digest: string;
+  /** The reference it was found by, or its first one. */
+  reference: string | null;
+  /** Entrypoint + Cmd: the program when spawn() gets none (null: the image names none). */
+  command: string[] | null;
+}
+
 export interface ContainerConfig {
   id: string;
   /** null: the host's / */
@@ -71,6 +83,8 @@ export interface ContainerConfig {
    * (filled from the `image` option); empty for a rootfs directory or the host's /.
    */
   imageLayers: string[];
+  /** The image the rootfs comes from (filled from the `image` option at construction), or null. */
+  image: ContainerImage | null;
   /** Where the container's writable layer is made (resolveDataRoot). */
   dataRoot: string;
 }
@@ -80,7 +94,7 @@ const HOSTNAME_PATTERN = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z
 const CONTAINER_KEYS = new Set([
   'id', 'rootfs', 'readonly', 'hostname', 'mounts', 'env', 'cwd', 'user', 'network', 'init', 'userns', 'timens',
   'capabilities', 'rlimits', 'resources', 'cgroupParent', 'seccomp', 'detach', 'restart', 'stateRoot', 'annotations',
-  'command', 'tty', 'log', 'tmpfsSizes', 'rootfsOverlay', 'dataRoot',
+  'command', 'tty', 'log', 'tmpfsSizes', 'rootfsOverlay', 'dataRoot', 'image', 'imageStore',
 ]);
 const PROCESS_KEYS = new Set(['stdio', 'env', 'cwd', 'user', 'signal', 'timeout', 'killSignal', 'tty']);
 const RLIMIT_NAMES: readonly RlimitName[] = [
@@ -321,7 +335,9 @@ export function normalizeContainerOptions(options: ContainerOptions | undefined)
   let rootfs = options.rootfs === undefined ? null : checkHostPath(options.rootfs, 'rootfs');
   // `rootfs: '/'` would be a writable bind of the whole host: it means the host-root mode.
   if (rootfs !== null && isHostRoot(rootfs)) rootfs = null;
-  const readonly = checkBoolean(options.readonly, 'readonly') ?? rootfs === null;
+  // An image is a rootfs of its own: not the host's / (writable, no forced id block).
+  const hostRoot = rootfs === null && options.image === undefined;
+  const readonly = checkBoolean(options.readonly, 'readonly') ?? hostRoot;
   let hostname = id.slice(0, 63);
   if (options.hostname !== undefined) {
     if (typeof options.hostname !== 'string' || !HOSTNAME_PATTERN.test(options.hostname)) {
@@ -354,7 +370,7 @@ export function normalizeContainerOptions(options: ContainerOptions | undefined)
     user,
     network,
     init: checkBoolean(options.init, 'init') ?? false,
-    userns: checkUserns(options.userns, rootfs === null),
+    userns: checkUserns(options.userns, hostRoot),
     timens: checkTimens(options.timens),
     capabilities: normalizeCapabilities(options.capabilities as ContainerOptions["capabilities"]),
     rlimits: checkRlimits(options.rlimits),
@@ -366,6 +382,7 @@ export function normalizeContainerOptions(options: ContainerOptions | undefined)
     tmpfsSizes: checkTmpfsSizes(options.tmpfsSizes),
     rootfsOverlay: checkRootfsOverlay(options.rootfsOverlay, rootfs),
     imageLayers: [],
+    image: null,
     dataRoot: resolveDataRoot(options.dataRoot),
   };
 }

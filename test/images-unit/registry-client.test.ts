@@ -11,7 +11,7 @@ import { parseAuthChallenges } from '../../lib/images/registry/auth-challenge';
 import { authFiles, credentialsFor } from '../../lib/images/registry/credentials';
 import { registryEndpoint } from '../../lib/images/registry/endpoint';
 import { choosePlatformManifest, parsePlatform, platformMatches } from '../../lib/images/registry/platform';
-import { chainIds } from '../../lib/images/pull';
+import { chainIds } from '../../lib/images/layer-store';
 
 describe('WWW-Authenticate challenges', () => {
   test('Bearer with realm, service and a scope holding commas', () => {

@@ -261,4 +261,50 @@ test('two processes pulling the same image into one store at once both succeed, 
   expect(r.compared.stored).toEqual(r.compared.wanted);
   expect(r.compared.mismatched).toEqual([]);
   expect(r.compared.leftoverIngest).toEqual([]);
+  expect(r.listed).toEqual([{ digest: r.expectedDigest, references: [expect.stringMatching(/\/tools\/two:v1$/)] }]);
+});
+
+describe('ImageStore.pull and push on the real registry', () => {
+  let r: Result<'imageStorePullPush'>;
+  beforeAll(async () => {
+    r = await run('imageStorePullPush');
+  });
+
+  test('a short name is searched in order: the first registry lacks it, the second has it', () => {
+    expect(r.image.digest).toBe(r.expectedDigest);
+    expect(r.image.references).toEqual([`${r.registryHost}/tools/two:v1`]);
+    expect(r.listed).toEqual([[`${r.registryHost}/tools/two:v1`]]);
+    expect(r.image.config).toMatchObject({ Cmd: ['/bin/sh', '-c', 'echo hi'] });
+  });
+
+  test('the layers are unpacked, top first, and the top layer holds its own files', () => {
+    expect(r.image.layers).toBe(2);
+    expect(r.layerFiles).toEqual([['hello', 'second'], ['hello']]);
+    expect(r.topHello).toBe('hello again\n');
+    for (const layer of Object.values(r.progress)) expect(layer.phases).toEqual(['download', 'verify', 'unpack', 'done']);
+  });
+
+  test('push mounts every blob from the image\'s repository on the same registry and keeps the digest', () => {
+    expect(r.pushed).toEqual({ digest: r.expectedDigest });
+    expect(r.pushMounts).toBe(3);
+    expect(r.pushBlobPuts).toBe(0);
+  });
+
+  test('the pushed image pulls back byte-equal into another store', () => {
+    expect(r.pulledBack.digest).toBe(r.expectedDigest);
+    expect(r.pulledBack.id).toBe(r.image.id);
+    expect(r.sameBlobs).toBe(true);
+  });
+
+  test('a short name without search registries, a name no registry has, and a push target without a registry fail clearly', () => {
+    expect(r.unconfigured).toMatchObject({ ok: false, error: { name: 'RegistryError', code: 'EREGISTRY', message: expect.stringMatching(/no search registries/) } });
+    expect(r.nowhere).toMatchObject({ ok: false, error: { name: 'RegistryError', status: 404 } });
+    expect(r.shortPush).toMatchObject({ ok: false, error: { name: 'TypeError', message: expect.stringMatching(/names no registry/) } });
+  });
+});
+
+test('an image pulled from the registry runs: its Cmd, its top layer', async () => {
+  const r = await run('pullThenRun');
+  expect(r.cmd).toEqual(['/bin/sh']);
+  expect(r.out).toEqual({ exitCode: 0, stdout: 'the only file left in etc/opq\n0 /\n', stderr: '' });
 });

@@ -13,8 +13,12 @@ import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
 import { pull, type PullLayerStore, type PullProgress, type RegistryReference } from '../../lib/images/pull';
 import { push } from '../../lib/images/push';
+import { ContentStore } from '../../lib/images/content-store';
+import { ImageStore } from '../../lib/images/image-store';
+import { Container } from '../../lib';
+import { runCgroupParent } from '../support/unique';
+import { buildTestImage } from '../support/test-images';
 import { RegistryClient } from '../../lib/images/registry/client';
-import { DirectoryContentStore } from '../support/directory-content-store';
 import { startFaultProxy, type FaultProxy, type FaultRule } from '../support/fault-proxy';
 import { makeTestCa, startRegistry, startTokenIssuer, type TestRegistry } from '../support/registry-server';
 import { addPlatformIndex, blobPath, buildImage, skopeoPull, skopeoPush, taggedManifest } from '../support/registry-test-images';
@@ -114,13 +118,19 @@ async function withTwoLayerImage<T>(work: (setup: TwoLayerSetup) => Promise<T>):
   });
 }
 
+/** What an interrupted ingest left in the store's ingest directory (none there: nothing). */
+function ingestLeft(store: ContentStore): string[] {
+  const dir = path.join(store.root, 'ingest');
+  return fs.existsSync(dir) ? fs.readdirSync(dir) : [];
+}
+
 /** The store's blobs compared with the layout's: every one byte-equal, the manifest's all there. */
-function compareWithLayout(store: DirectoryContentStore, layout: string, manifestDigest: string) {
+async function compareWithLayout(store: ContentStore, layout: string, manifestDigest: string) {
   const manifest = JSON.parse(fs.readFileSync(blobPath(layout, manifestDigest), 'utf8')) as { config: { digest: string }; layers: { digest: string }[] };
   const wanted = [manifestDigest, manifest.config.digest, ...manifest.layers.map((l) => l.digest)].sort();
-  const stored = store.list().sort();
+  const stored = (await store.list()).sort();
   const mismatched = stored.filter((d) => sha256(fs.readFileSync(store.path(d))) !== d || !fs.readFileSync(store.path(d)).equals(fs.readFileSync(blobPath(layout, d))));
-  return { wanted, stored, mismatched, leftoverIngest: fs.readdirSync(store.ingestDir) };
+  return { wanted, stored, mismatched, leftoverIngest: ingestLeft(store) };
 }
 
 function progressSummary(events: PullProgress[]) {
@@ -136,7 +146,7 @@ function progressSummary(events: PullProgress[]) {
 /** Anonymous pull from a registry without auth: the blobs, the layers, the progress. */
 export async function pullWithoutAuth() {
   return withTwoLayerImage(async ({ dir, registry, layout, manifestDigest }) => {
-    const store = new DirectoryContentStore(path.join(dir, 'store'));
+    const store = new ContentStore(path.join(dir, 'store'));
     const layers = new CheckingLayerStore();
     const events: PullProgress[] = [];
     const result = await pull(store, ref(registry.host, 'tools/two', 'v1'), { layers, onProgress: (e) => events.push(e) });
@@ -151,7 +161,7 @@ export async function pullWithoutAuth() {
       diffIds: result.diffIds,
       chainIds: result.chainIds,
       layerCalls: layers.calls,
-      compared: compareWithLayout(store, layout, manifestDigest),
+      compared: await compareWithLayout(store, layout, manifestDigest),
       progress: progressSummary(events),
       layerSizes: result.manifest.layers.map((l) => l.size),
       secondPullDownloads: again.filter((e) => e.phase === 'download').length,
@@ -181,9 +191,9 @@ export async function pullWithHtpasswd() {
       const target = ref(registry.host, 'private/app', 'v1');
       let n = 0;
       const attempt = async (options: Parameters<typeof pull>[2]) => {
-        const store = new DirectoryContentStore(path.join(dir, `store-${n++}`));
+        const store = new ContentStore(path.join(dir, `store-${n++}`));
         const result = await outcome(pull(store, target, options));
-        return { result: result.ok ? { ok: true, digest: result.value.digest } : result, blobs: store.list().length };
+        return { result: result.ok ? { ok: true, digest: result.value.digest } : result, blobs: (await store.list()).length };
       };
 
       const authFile = path.join(dir, 'auth.json');
@@ -224,7 +234,7 @@ async function pullRedirected(dir: string, registryPort: number, target: Registr
   const proxy = await startFaultProxy(registryPort, { storageAuthorization: `Basic ${Buffer.from('alice:secret-1').toString('base64')}` });
   try {
     proxy.addFault({ method: 'GET', path: new RegExp(`/blobs/${layer}$`), fault: { kind: 'redirect' }, times: 1 });
-    const store = new DirectoryContentStore(path.join(dir, 'redirected'));
+    const store = new ContentStore(path.join(dir, 'redirected'));
     const result = await pull(store, { ...target, registry: proxy.host }, { env: bareEnv(dir), auth: { username: 'alice', password: 'secret-1' } });
     return {
       digest: result.digest,
@@ -248,15 +258,15 @@ export async function tokenAuth() {
       const bob = { username: 'bob', password: 'token-pw' };
 
       issuer.requests.length = 0;
-      const anonStore = new DirectoryContentStore(path.join(dir, 'anon'));
+      const anonStore = new ContentStore(path.join(dir, 'anon'));
       const anonymous = await outcome(pull(anonStore, ref(registry.host, 'team/app', 'v1'), { env }));
       const anonymousTokenRequests = issuer.requests.splice(0);
 
-      const bobStore = new DirectoryContentStore(path.join(dir, 'bob'));
+      const bobStore = new ContentStore(path.join(dir, 'bob'));
       const withCredentials = await outcome(pull(bobStore, ref(registry.host, 'team/app', 'v1'), { env, auth: bob }));
       const credentialTokenRequests = issuer.requests.splice(0);
 
-      const wrong = await outcome(pull(new DirectoryContentStore(path.join(dir, 'wrong')), ref(registry.host, 'team/app', 'v1'), { env, auth: { username: 'bob', password: 'bad' } }));
+      const wrong = await outcome(pull(new ContentStore(path.join(dir, 'wrong')), ref(registry.host, 'team/app', 'v1'), { env, auth: { username: 'bob', password: 'bad' } }));
 
       const digest = withCredentials.ok ? withCredentials.value.digest : '';
       const anonymousPush = await outcome(push(bobStore, digest, ref(registry.host, 'team/copy', 'v1'), { env }));
@@ -296,20 +306,20 @@ export async function pullThroughFaults() {
       { method: 'GET', path: blob(small), fault: { kind: 'redirect' }, times: 1 },
     ];
     rules.forEach((r) => proxy.addFault(r));
-    const store = new DirectoryContentStore(path.join(dir, 'store'));
+    const store = new ContentStore(path.join(dir, 'store'));
     const result = await pull(store, ref(proxy.host, 'tools/two', 'v1'), { retry: { baseDelayMs: 5 } });
     const faultedLog = proxy.log.splice(0);
 
     // 5xx past the retries: a RegistryError with the status, nothing stored.
     proxy.addFault({ method: 'GET', path: /\/manifests\/v1$/, fault: { kind: 'status', status: 500 }, times: 100 });
-    const failStore = new DirectoryContentStore(path.join(dir, 'fail'));
+    const failStore = new ContentStore(path.join(dir, 'fail'));
     const exhausted = await outcome(pull(failStore, ref(proxy.host, 'tools/two', 'v1'), { retry: { retries: 2, baseDelayMs: 5 } }));
     const exhaustedManifestRequests = proxy.log.filter((l) => l.path.endsWith('/manifests/v1')).length;
 
     return {
       digest: result.digest,
       expectedDigest: manifestDigest,
-      compared: compareWithLayout(store, layout, manifestDigest),
+      compared: await compareWithLayout(store, layout, manifestDigest),
       manifestRequests: faultedLog.filter((l) => l.path.endsWith('/manifests/v1')).map((l) => l.fault ?? 'ok'),
       configRequests: faultedLog.filter((l) => l.path.endsWith(manifest.config.digest)).map((l) => l.fault ?? 'ok'),
       bigLayerRequests: faultedLog.filter((l) => l.path.endsWith(big)).map((l) => ({ fault: l.fault ?? 'ok', range: l.range ?? null })),
@@ -317,7 +327,7 @@ export async function pullThroughFaults() {
       smallLayerRequests: faultedLog.filter((l) => l.path.endsWith(small)).map((l) => ({ via: l.via, fault: l.fault ?? 'ok' })),
       exhausted,
       exhaustedManifestRequests,
-      exhaustedBlobs: failStore.list(),
+      exhaustedBlobs: (await failStore.list()),
     };
   });
 }
@@ -336,7 +346,7 @@ export async function platformsAndFormats() {
       ]);
       await skopeoPush(layout, 'multi', `${registry.host}/multi/app:v1`, { all: true });
       await skopeoPush(layout, 'amd', `${registry.host}/docker/app:v1`, { format: 'v2s2' });
-      const store = () => new DirectoryContentStore(path.join(dir, `store-${crypto.randomBytes(4).toString('hex')}`));
+      const store = () => new ContentStore(path.join(dir, `store-${crypto.randomBytes(4).toString('hex')}`));
       const multi = ref(registry.host, 'multi/app', 'v1');
 
       const hostDefault = await pull(store(), multi);
@@ -362,7 +372,7 @@ export async function platformsAndFormats() {
           mediaType: docker.manifest.mediaType,
           layerMediaTypes: docker.manifest.layers.map((l) => l.mediaType),
           configMediaType: docker.manifest.config.mediaType,
-          storedManifest: dockerStore.has(docker.digest),
+          storedManifest: await dockerStore.has(docker.digest),
           diffIds: docker.diffIds,
         },
         missingTag,
@@ -383,7 +393,7 @@ export async function abortAndCorruption() {
     const target = ref(proxy.host, 'tools/two', 'v1');
 
     // Abort as soon as the big layer starts to come in.
-    const abortStore = new DirectoryContentStore(path.join(dir, 'abort'));
+    const abortStore = new ContentStore(path.join(dir, 'abort'));
     const controller = new AbortController();
     const aborted = await outcome(
       pull(abortStore, target, {
@@ -393,34 +403,34 @@ export async function abortAndCorruption() {
         },
       }),
     );
-    const afterAbort = { blobs: abortStore.list(), ingest: fs.readdirSync(abortStore.ingestDir) };
+    const afterAbort = { blobs: (await abortStore.list()), ingest: ingestLeft(abortStore) };
     const resumed = await pull(abortStore, target);
 
     // The big layer's bytes replaced by others of the same length.
     proxy.addFault({ method: 'GET', path: new RegExp(`/blobs/${big.digest}$`), fault: { kind: 'body', body: crypto.randomBytes(big.size) }, times: 1 });
-    const corruptStore = new DirectoryContentStore(path.join(dir, 'corrupt'));
+    const corruptStore = new ContentStore(path.join(dir, 'corrupt'));
     const corruptLayer = await outcome(pull(corruptStore, target, { retry: { baseDelayMs: 5 } }));
-    const afterCorrupt = { blobs: corruptStore.list(), ingest: fs.readdirSync(corruptStore.ingestDir) };
+    const afterCorrupt = { blobs: (await corruptStore.list()), ingest: ingestLeft(corruptStore) };
 
     // Cut in the middle, then a server that ignores Range: the bytes already there are skipped.
     const bigPath = new RegExp(`/blobs/${big.digest}$`);
     proxy.addFault({ method: 'GET', path: bigPath, fault: { kind: 'reset-mid-body', afterBytes: 512 * 1024 }, times: 1 });
     proxy.addFault({ method: 'GET', path: bigPath, fault: { kind: 'ignore-range' }, times: 1 });
     proxy.log.splice(0);
-    const noRangeStore = new DirectoryContentStore(path.join(dir, 'no-range'));
+    const noRangeStore = new ContentStore(path.join(dir, 'no-range'));
     const noRange = await outcome(pull(noRangeStore, target, { retry: { baseDelayMs: 5 } }));
     const noRangeRequests = proxy.log.filter((l) => l.path.endsWith(big.digest)).map((l) => l.fault ?? 'ok');
 
     // The big layer's bytes with more after them: refused as soon as they pass the size.
     proxy.addFault({ method: 'GET', path: new RegExp(`/blobs/${big.digest}$`), fault: { kind: 'body', body: crypto.randomBytes(big.size + 4096) }, times: 1 });
-    const longStore = new DirectoryContentStore(path.join(dir, 'long'));
+    const longStore = new ContentStore(path.join(dir, 'long'));
     const longLayer = await outcome(pull(longStore, target, { retry: { baseDelayMs: 5 } }));
-    const afterLong = { blobs: longStore.list(), ingest: fs.readdirSync(longStore.ingestDir) };
+    const afterLong = { blobs: (await longStore.list()), ingest: ingestLeft(longStore) };
 
     // A manifest asked for by digest whose bytes are another manifest's.
     const otherBytes = fs.readFileSync(blobPath(layout, taggedManifest(layout, 'other').digest));
     proxy.addFault({ method: 'GET', path: new RegExp(`/manifests/${manifestDigest}$`), fault: { kind: 'body', body: otherBytes }, times: 1 });
-    const swapStore = new DirectoryContentStore(path.join(dir, 'swap'));
+    const swapStore = new ContentStore(path.join(dir, 'swap'));
     const swappedManifest = await outcome(pull(swapStore, { registry: proxy.host, repository: 'tools/two', digest: manifestDigest }));
 
     return {
@@ -429,16 +439,16 @@ export async function abortAndCorruption() {
       aborted,
       afterAbort,
       resumedDigest: resumed.digest,
-      resumedCompared: compareWithLayout(abortStore, layout, manifestDigest),
+      resumedCompared: await compareWithLayout(abortStore, layout, manifestDigest),
       corruptLayer,
       afterCorrupt,
       longLayer,
       afterLong,
       noRange: noRange.ok ? { ok: true, digest: noRange.value.digest } : noRange,
       noRangeRequests,
-      noRangeCompared: compareWithLayout(noRangeStore, layout, manifestDigest),
+      noRangeCompared: await compareWithLayout(noRangeStore, layout, manifestDigest),
       swappedManifest,
-      afterSwap: swapStore.list(),
+      afterSwap: (await swapStore.list()),
     };
   });
 }
@@ -446,7 +456,7 @@ export async function abortAndCorruption() {
 /** Push from the store: monolithic, chunked (with a retried chunk), a cross-repository mount, then pull back. */
 export async function pushAndPullBack() {
   return withTwoLayerImage(async ({ dir, registry, proxy, layout }) => {
-    const store = new DirectoryContentStore(path.join(dir, 'store'));
+    const store = new ContentStore(path.join(dir, 'store'));
     const pulled = await pull(store, ref(registry.host, 'tools/two', 'v1'));
     const uploads = (log: typeof proxy.log) => ({
       posts: log.filter((l) => l.method === 'POST').length,
@@ -469,7 +479,7 @@ export async function pushAndPullBack() {
     // An aborted push rejects with the abort and puts no manifest up.
     const controller = new AbortController();
     const aborted = await outcome(push(store, pulled.digest, ref(proxy.host, 'copies/aborted', 'v1'), { signal: controller.signal, onProgress: () => controller.abort() }));
-    const abortedManifest = await outcome(pull(new DirectoryContentStore(path.join(dir, 'aborted-check')), ref(registry.host, 'copies/aborted', 'v1')));
+    const abortedManifest = await outcome(pull(new ContentStore(path.join(dir, 'aborted-check')), ref(registry.host, 'copies/aborted', 'v1')));
     proxy.log.splice(0);
 
     const again = await push(store, pulled.digest, ref(proxy.host, 'copies/mono', 'v2'));
@@ -481,7 +491,7 @@ export async function pushAndPullBack() {
       await skopeoPull(`${registry.host}/${repo}:v1`, back, 'v1');
       backDigests[repo] = taggedManifest(back, 'v1').digest;
     }
-    const backStore = new DirectoryContentStore(path.join(dir, 'back-store'));
+    const backStore = new ContentStore(path.join(dir, 'back-store'));
     const pulledBack = await pull(backStore, ref(registry.host, 'copies/chunked', 'v1'));
 
     return {
@@ -498,7 +508,7 @@ export async function pushAndPullBack() {
       againLog,
       backDigests,
       pulledBack: pulledBack.digest,
-      backCompared: compareWithLayout(backStore, layout, pulled.digest),
+      backCompared: await compareWithLayout(backStore, layout, pulled.digest),
     };
   });
 }
@@ -522,15 +532,15 @@ export async function pullOverTls() {
       const untrusting = path.join(dir, 'data-root-untrusting');
       fs.mkdirSync(untrusting);
 
-      const trustedStore = new DirectoryContentStore(path.join(dir, 'trusted'));
+      const trustedStore = new ContentStore(path.join(dir, 'trusted'));
       const trusted = await outcome(pull(trustedStore, ref(registry.host, 'secure/app', 'v1'), { dataRoot: trusting }));
-      const untrustedStore = new DirectoryContentStore(path.join(dir, 'untrusted'));
+      const untrustedStore = new ContentStore(path.join(dir, 'untrusted'));
       const untrusted = await outcome(pull(untrustedStore, ref(registry.host, 'secure/app', 'v1'), { dataRoot: untrusting }));
       return {
         expectedDigest: taggedManifest(layout, 'v1').digest,
         trusted: trusted.ok ? { ok: true, digest: trusted.value.digest } : trusted,
         untrusted,
-        untrustedBlobs: untrustedStore.list(),
+        untrustedBlobs: (await untrustedStore.list()),
       };
     } finally {
       await registry.stop();
@@ -548,13 +558,98 @@ export async function twoProcessesPullAtOnce() {
     const script = path.join(dir, 'pull-once.ts');
     fs.writeFileSync(
       script,
-      `import { pull } from ${JSON.stringify(path.resolve(__dirname, '../../lib/images/pull'))};\n` +
-        `import { DirectoryContentStore } from ${JSON.stringify(path.resolve(__dirname, '../support/directory-content-store'))};\n` +
-        `pull(new DirectoryContentStore(${JSON.stringify(storeRoot)}), { registry: ${JSON.stringify(registry.host)}, repository: 'tools/two', tag: 'v1' })` +
-        `.then((r) => console.log(r.digest), (e) => { console.error(e); process.exit(1); });\n`,
+      `import { ImageStore } from ${JSON.stringify(path.resolve(__dirname, '../../lib/images/image-store'))};\n` +
+        `new ImageStore(${JSON.stringify(storeRoot)}).pull(${JSON.stringify(`${registry.host}/tools/two:v1`)})` +
+        `.then((image) => console.log(image.digest), (e) => { console.error(e); process.exit(1); });\n`,
     );
     const runOne = () => promisify(execFile)(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8' }).then((r) => r.stdout.trim());
     const digests = await Promise.all([runOne(), runOne()]);
-    return { digests, expectedDigest: manifestDigest, compared: compareWithLayout(new DirectoryContentStore(storeRoot), layout, manifestDigest) };
+    return { digests, expectedDigest: manifestDigest, compared: await compareWithLayout(new ContentStore(storeRoot), layout, manifestDigest), listed: (await new ImageStore(storeRoot).list()).map((i) => ({ digest: i.digest, references: i.references })) };
+  });
+}
+
+/** Every blob of a data root's content store, by digest: what two stores compare on. */
+async function blobBytes(store: ContentStore): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const digest of (await store.list()).sort()) out[digest] = sha256(fs.readFileSync(store.path(digest)));
+  return out;
+}
+
+/**
+ * ImageStore.pull and push against the real registry: a short name searched through two
+ * registries (the first without the image), the image listed and its layers unpacked, a push
+ * that mounts the blobs from the image's own repository, and the pushed image pulled back
+ * byte-equal into another store. Also: a short name with no search registries, and a name no
+ * registry has.
+ */
+export async function imageStorePullPush() {
+  return withTwoLayerImage(async ({ dir, registry, proxy, manifestDigest }) => {
+    const empty = await startRegistry(path.join(dir, 'empty-registry'));
+    try {
+      const images = new ImageStore({ root: path.join(dir, 'data'), registries: { search: [empty.host, proxy.host] } });
+      const events: PullProgress[] = [];
+      const image = await images.pull('tools/two:v1', { onProgress: (e) => events.push(e) });
+      const dirs = await images.layerDirs(image.references[0] as string);
+      const pulledLog = proxy.log.splice(0).length;
+
+      const pushed = await images.push(image.references[0] as string, `${proxy.host}/copies/pushed:v1`);
+      const pushLog = proxy.log.splice(0);
+
+      const back = new ImageStore({ root: path.join(dir, 'back') });
+      const pulledBack = await back.pull(`${registry.host}/copies/pushed:v1`);
+
+      const unconfigured = await outcome(new ImageStore({ root: path.join(dir, 'no-search') }).pull('tools/two:v1'));
+      const nowhere = await outcome(images.pull('tools/missing:v1'));
+      const shortPush = await outcome(images.push(image.id, 'copies/short:v1'));
+      return {
+        registryHost: proxy.host,
+        emptyHost: empty.host,
+        expectedDigest: manifestDigest,
+        image: { id: image.id, digest: image.digest, references: image.references, config: image.config, layers: image.layers.length },
+        listed: (await images.list()).map((i) => i.references),
+        layerFiles: dirs.map((d) => fs.readdirSync(path.join(d, 'etc')).sort()),
+        topHello: fs.readFileSync(path.join(dirs[0] as string, 'etc', 'hello'), 'utf8'),
+        progress: progressSummary(events),
+        pulledLog,
+        pushed,
+        pushMounts: pushLog.filter((l) => l.method === 'POST' && l.mount).length,
+        pushBlobPuts: pushLog.filter((l) => l.method === 'PUT' && l.path.includes('/blobs/uploads/')).length,
+        pulledBack: { digest: pulledBack.digest, id: pulledBack.id, references: pulledBack.references },
+        sameBlobs: JSON.stringify(await blobBytes(images.content)) === JSON.stringify(await blobBytes(back.content)),
+        unconfigured,
+        nowhere,
+        shortPush,
+      };
+    } finally {
+      await empty.stop();
+    }
+  });
+}
+
+/**
+ * A busybox image (umoci-built) pushed by skopeo, pulled by ImageStore.pull, then run: the
+ * container's Cmd (sh, from the image) answers, and a file of the image's top layer is there.
+ */
+export async function pullThenRun() {
+  return inWorkspace(async (dir) => {
+    const registry = await startRegistry(path.join(dir, 'registry'));
+    try {
+      const img = buildTestImage('busybox', path.join(os.tmpdir(), 'tsc-test-images', 'busybox'));
+      await skopeoPush(img.layout, img.tag, `${registry.host}/tools/busybox:1`);
+      const images = new ImageStore({ root: path.join(dir, 'data') });
+      const image = await images.pull(`${registry.host}/tools/busybox:1`);
+      const c = new Container({ image: image.references[0], imageStore: images, cgroupParent: runCgroupParent('pull-run') });
+      try {
+        // No argv: the image's Cmd (sh), reading its script from stdin.
+        const sh = c.spawn(undefined, { stdio: 'pipe' });
+        sh.stdin?.end('cat /etc/opq/fresh; echo "$(id -u) $(pwd)"\n');
+        const out = await sh.output();
+        return { cmd: image.config.Cmd, out: { exitCode: out.exitCode, stdout: out.stdout, stderr: out.stderr } };
+      } finally {
+        await c.destroy();
+      }
+    } finally {
+      await registry.stop();
+    }
   });
 }

@@ -107,7 +107,22 @@ describe('the tar parser', () => {
     expect(parse(oneZero, [oneZero.length]).ended).toBe(true);
     const hidden = Buffer.concat([oneZero, tarBytes([{ name: 'hidden', data: 'h' }])]);
     expect(() => parse(hidden, [hidden.length])).toThrow(/entries after an end-of-archive block/);
-    expect(() => parse(archive.subarray(0, 600), [600])).toThrow(ImageArchiveError);
-    expect(() => parse(archive.subarray(0, 600), [600])).toThrow(/truncated/);
+    expect(() => parse(archive.subarray(0, 512), [512])).toThrow(ImageArchiveError);
+    expect(() => parse(archive.subarray(0, 512), [512])).toThrow(/truncated/);
+  });
+});
+
+describe('archives as real tools end and root them', () => {
+  it('an archive that stops right after the last entry (no padding, no end blocks) reads whole', () => {
+    const archive = tarBytes([{ name: 'a', data: 'abc' }]);
+    const cut = parse(archive.subarray(0, 512 + 3), [100]);
+    expect(cut.ended).toBe(true);
+    expect(cut.headers.map((h) => h.path)).toEqual(['a']);
+    expect(cut.data).toEqual(['abc']);
+  });
+
+  it('an archive cut inside an entry is still refused', () => {
+    const archive = tarBytes([{ name: 'a', data: 'abcdef' }]);
+    expect(() => parse(archive.subarray(0, 512 + 3), [512])).toThrow(ImageArchiveError);
   });
 });

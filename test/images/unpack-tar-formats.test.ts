@@ -9,6 +9,7 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { Readable } from 'node:stream';
 import { unpackLayer } from '../../lib/images/layer-unpack';
 import { removeTempDirs, tempDir } from '../support/temp-dirs';
 import { treeManifest } from '../support/tree-manifest';
@@ -78,5 +79,19 @@ describeIf.each(['gnu', 'pax'])('a GNU tar archive in %s format', (format) => {
     expect(byPath.get('special/tty')?.rdev).toBe('5:0');
     if (format === 'pax') expect(Object.keys(byPath.get('xattrs/file')?.xattrs ?? {}).sort()).toEqual(['user.binary', 'user.one']);
     expect(expected.hardLinks.length).toBe(2);
+  });
+});
+
+describeIf('a root entry of its own', () => {
+  it.each(['/', './'])('%j gives the layer root its mode; an absolute path past it is still refused', async (root) => {
+    const { tarBytes } = await import('../support/tar-writer');
+    const into = path.join(tempDir('tsc-tar-root-'), 'layer');
+    fs.mkdirSync(into);
+    await unpackLayer(Readable.from([tarBytes([{ name: root, type: '5', mode: 0o750 }, { name: 'f', data: 'x\n', mode: 0o644 }])]), { into });
+    expect(fs.statSync(into).mode & 0o7777).toBe(0o750);
+    expect(fs.readFileSync(path.join(into, 'f'), 'utf8')).toBe('x\n');
+    const other = path.join(tempDir('tsc-tar-abs-'), 'layer');
+    fs.mkdirSync(other);
+    await expect(unpackLayer(Readable.from([tarBytes([{ name: root, type: '5', mode: 0o755 }, { name: '/etc/f', data: 'x' }])]), { into: other })).rejects.toThrow(/absolute/);
   });
 });

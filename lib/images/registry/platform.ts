@@ -4,39 +4,10 @@
  * the variant equal when both name one (arm64's implied variant is v8).
  */
 import { RegistryError } from '../../errors/errors';
+import { formatPlatform, type Platform } from '../manifest';
 
-export interface Platform {
-  os: string;
-  architecture: string;
-  variant?: string;
-}
-
-const NODE_ARCH: Record<string, Platform> = {
-  x64: { os: 'linux', architecture: 'amd64' },
-  arm64: { os: 'linux', architecture: 'arm64', variant: 'v8' },
-  arm: { os: 'linux', architecture: 'arm', variant: 'v7' },
-  ia32: { os: 'linux', architecture: '386' },
-  ppc64: { os: 'linux', architecture: 'ppc64le' },
-  s390x: { os: 'linux', architecture: 's390x' },
-  riscv64: { os: 'linux', architecture: 'riscv64' },
-};
-
-/** This machine's platform. */
-export function hostPlatform(): Platform {
-  return NODE_ARCH[process.arch] ?? { os: 'linux', architecture: process.arch };
-}
-
-export function parsePlatform(text: string): Platform {
-  const parts = text.split('/');
-  if (parts.length < 2 || parts.length > 3 || parts.some((p) => !/^[a-z0-9._-]+$/i.test(p))) {
-    throw new TypeError(`platform: expected "os/architecture[/variant]", got "${text}"`);
-  }
-  return { os: parts[0], architecture: parts[1], variant: parts[2] };
-}
-
-export function formatPlatform(p: Platform): string {
-  return [p.os, p.architecture, p.variant].filter(Boolean).join('/');
-}
+// One platform vocabulary for the store and the registry client: manifest.ts's.
+export { formatPlatform, hostPlatform, parsePlatform, type Platform } from '../manifest';
 
 function impliedVariant(p: Platform): string | undefined {
   return p.variant ?? (p.architecture === 'arm64' ? 'v8' : undefined);

@@ -132,8 +132,9 @@ export class TarParser {
   /** The input has ended: an archive cut inside an entry is an error. */
   finish(): void {
     if (this.state === State.Ended) return;
-    // The end: two zero blocks, one (some writers leave out the second), or none at all.
-    if (this.state === State.Header && this.pendingBytes === 0) {
+    // The end: two zero blocks, one (some writers leave out the second), or none at all; the
+    // last entry's body complete but its padding to a whole block left out (umoci insert).
+    if ((this.state === State.Header && this.pendingBytes === 0) || this.state === State.Padding) {
       this.state = State.Ended;
       this.handler.end?.();
       return;
