@@ -204,12 +204,20 @@ test('a container of the committed image (its store layers) sees the changes; it
   expect(image.layers).toHaveLength(3);
   const config = JSON.parse(fs.readFileSync(store.content.path(image.id), 'utf8'));
   expect(config.history.map((h: { comment?: string }) => h.comment).filter(Boolean)).toEqual(['first', 'second']);
-  const third = fromLayers(await store.layerDirs('stack:2'), uniqueId('commit-third'));
+  // The committed image runs as any image does: its Cmd, over its layers.
+  const third = new Container({ id: uniqueId('commit-third'), image: 'stack:2', dataRoot, stateRoot, cgroupParent });
   try {
-    const p = third.spawn(image.config.Cmd as string[], { stdio: 'pipe' });
+    const p = third.spawn(undefined, { stdio: 'pipe' });
     expect((await p.output()).stdout).toBe('two\n');
   } finally {
     await third.destroy();
+  }
+  const fourth = new Container({ id: uniqueId('commit-fourth'), image: 'stack:2', dataRoot, stateRoot, cgroupParent });
+  try {
+    const p = fourth.spawn(['sh', '-c', 'cat /one; test -e /gone || echo no-gone; ls /old/keep'], { stdio: 'pipe' });
+    expect((await p.output()).stdout).toBe('one\nno-gone\nk\n');
+  } finally {
+    await fourth.destroy();
   }
 });
 
