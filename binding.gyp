@@ -18,6 +18,7 @@
         "native/addon/exit_watcher.cc",
         "native/addon/helper_process.cc",
         "native/addon/layer_applier.cc",
+        "native/addon/layer_diff.cc",
         "native/addon/layer_unpack.cc",
         "native/addon/seccomp_notify.cc",
         "native/addon/terminal_reader.cc",

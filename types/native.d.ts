@@ -153,6 +153,17 @@ export interface NativeBinding {
   /** Non-blocking exclusive flock: true when taken, false when another process holds it. */
   tryLock(fd: number): boolean;
   /**
+   * Writes a tar of the tree under `dir` to `fd` (every path resolved inside `dir`), on the
+   * thread pool. With whiteouts, `dir` is an overlay upper layer: its whiteouts and opaque
+   * directories become `.wh.` entries; with id maps (a user namespace's), owners are the
+   * container's ids, not the host's. Rejects with an Error carrying entry, code and step.
+   */
+  layerDiff(
+    dir: string,
+    fd: number,
+    options: { whiteouts: boolean; uidMap?: { containerId: number; hostId: number; size: number }[]; gidMap?: { containerId: number; hostId: number; size: number }[] },
+  ): Promise<{ entries: number; bytes: number }>;
+  /**
    * Reads a terminal's (non-blocking) master whenever it is readable, until it reads EIO (no
    * process holds the terminal any more: onEnd(0)) or fails (onEnd(errno)). close() stops
    * reading and leaves the fd open.

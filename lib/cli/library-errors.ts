@@ -7,7 +7,7 @@
 import { normalizeContainerOptions, normalizeProcessOptions, type ContainerConfig } from '../options/validate';
 import type { ContainerOptions, ProcessOptions } from '../options/types';
 import { resolveStateRoot } from '../state/state-root';
-import { resolveDataRoot } from '../options/data-root';
+import { resolveDataRoot } from '../images/data-root';
 import type { Origin } from './definitions/applied-flags';
 import type { CommandDef } from './definitions/commands';
 import type { ParsedCommand } from './parsed';

@@ -4,6 +4,7 @@
  * only, and the exit statuses of the CLI itself.
  */
 import type { ContainerOptions } from '../options/types';
+import type { CommitChanges } from '../images/commit-changes';
 import type { CommandName, HelpTopic } from './usage-error';
 
 /** Exit statuses of the CLI itself, as docker and podman use them. */
@@ -116,6 +117,17 @@ export interface DeleteCommand extends StateRootField {
   force: boolean;
 }
 
+/** `commit CONTAINER REFERENCE`: the container's changes as a new image. */
+export interface CommitCommand extends StateRootField {
+  kind: 'commit';
+  id: string;
+  reference: string;
+  changes: CommitChanges;
+  message?: string;
+  author?: string;
+  pause: boolean;
+}
+
 export type LifecycleCommand =
   | StartCommand
   | ExecCommand
@@ -127,7 +139,8 @@ export type LifecycleCommand =
   | KillCommand
   | StopCommand
   | PauseResumeCommand
-  | DeleteCommand;
+  | DeleteCommand
+  | CommitCommand;
 
 /** What every image command carries: the global `--data-root DIR`. */
 interface DataRootField {

@@ -28,6 +28,8 @@ import { destroy, remove } from './delete';
 import { attachedContext, list, restore } from './attach';
 import { pause, processes, resume, stats, update } from './resources';
 import { logs, state } from './inspect';
+import { commit, type CommitOptions } from './commit';
+import type { Image } from '../images/image-store';
 import { exitWithoutMain } from './status';
 import '../polyfills';
 
@@ -163,6 +165,15 @@ export class Container {
 
   async resume(): Promise<void> {
     return resume(this.#context);
+  }
+
+  /**
+   * The container's changes (its writable layer) as a new image over the one it came from,
+   * stored under `reference` (an unqualified name becomes localhost/NAME:TAG). The container is
+   * frozen while its layer is read unless `pause: false`.
+   */
+  async commit(reference: string, options?: CommitOptions): Promise<Image> {
+    return commit(this.#context, reference, options);
   }
 
   /** Changes limits of the running container; the fields are those of `resources`. */

@@ -16,6 +16,7 @@
 
 #include "addon/exit_watcher.h"
 #include "addon/helper_process.h"
+#include "addon/layer_diff.h"
 #include "addon/layer_unpack.h"
 #include "addon/seccomp_notify.h"
 #include "addon/terminal_reader.h"
@@ -254,6 +255,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitSeccompNotify(env, exports);
   InitTerminal(env, exports);
   InitLayerUnpack(env, exports);
+  InitLayerDiff(env, exports);
   return exports;
 }
 

@@ -50,6 +50,9 @@ const EXAMPLES: Record<string, { good: string; bad?: string; with?: string[] }> 
   '--format': { good: 'oci-archive' },
   '--input': { good: '/tmp/in.tar' },
   '--type': { good: 'image' },
+  '--message': { good: 'a change' },
+  '--author': { good: 'me' },
+  '--change': { good: 'CMD ["sh"]' },
 };
 
 /** Flags that are the command line's own business, not the library's: each with its reason. */
@@ -93,6 +96,8 @@ function commandLine(def: CommandDef | undefined, flagArgs: string[]): string[] 
       return ['exec', ...flagArgs, 'c1', 'sh'];
     case 'list':
       return ['list', ...flagArgs];
+    case 'commit':
+      return ['commit', ...flagArgs, 'c1', 'img:1'];
     default:
       return [def.name, ...flagArgs, 'c1'];
   }

@@ -4,6 +4,7 @@
  */
 import type { LifecycleCommand } from '../parsed';
 import { defaultIO, type CommandIO } from './common';
+import { commitCommand } from './commit';
 import { deleteCommand } from './delete';
 import { execCommand } from './exec';
 import { killCommand, stopCommand } from './kill-stop';
@@ -44,5 +45,7 @@ export function runLifecycleCommand(cmd: LifecycleCommand, io: Partial<CommandIO
       return pauseResumeCommand(cmd, out);
     case 'delete':
       return deleteCommand(cmd, out);
+    case 'commit':
+      return commitCommand(cmd, out);
   }
 }

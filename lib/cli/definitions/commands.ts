@@ -12,6 +12,7 @@ import { FlagValueError, type FlagDef } from './flag';
 import { CONTAINER_FLAGS, DETACH_FLAG, envFlag, RM_FLAG, RUN_FLAGS, USAGE_FLAG, userFlag, workdirFlag } from './run-flags';
 import { IMAGE_COMMANDS } from './image-commands';
 import * as v from './values';
+import { COMMIT_COMMAND } from './commit-command';
 
 /** The rule of the library (lib/options/validate.ts) for ids, checked on ids given as arguments. */
 const CONTAINER_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -375,6 +376,7 @@ paused container is refused, as runc does, unless -f is given. Prints each id.`,
     build: (flags, args) => ({ kind: 'delete', ids: someIds('delete', args), force: flags.call.remove !== undefined }),
   },
   ...IMAGE_COMMANDS,
+  COMMIT_COMMAND,
 ];
 
 /** The flags that come before the command, as runc's --root, --log and --log-format will. */

@@ -1,0 +1,440 @@
+#include "addon/layer_diff.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/syscalls.h"
+#include "common/unique_fd.h"
+
+namespace tsc {
+
+namespace {
+
+// Every path is resolved inside the walked directory and never through a symlink: a
+// container that swaps a directory for a link while it is read cannot make the host read
+// outside its layer.
+constexpr uint64_t kResolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS;
+constexpr size_t kBlock = 512;
+
+struct DiffError {
+  std::string entry;
+  int err;
+  std::string what;
+};
+
+struct DiffStats {
+  uint64_t entries = 0;
+  uint64_t bytes = 0;
+};
+
+std::string octal(uint64_t value, size_t width) {
+  char buf[32];
+  snprintf(buf, sizeof buf, "%0*llo", static_cast<int>(width - 1), static_cast<unsigned long long>(value));
+  return std::string(buf, width - 1);
+}
+
+std::string pax_record(const std::string& key, const std::string& value) {
+  std::string body = " " + key + "=" + value + "\n";
+  size_t length = body.size() + 1;
+  // The length counts its own digits.
+  while (std::to_string(length).size() + body.size() != length) length = std::to_string(length).size() + body.size();
+  return std::to_string(length) + body;
+}
+
+struct Entry {
+  std::string name;
+  std::string link;
+  char type = '0';
+  uint32_t mode = 0;
+  uint64_t uid = 0, gid = 0, size = 0;
+  int64_t mtime = 0;
+  uint32_t dev_major = 0, dev_minor = 0;
+  std::vector<std::pair<std::string, std::string>> xattrs;
+};
+
+// A user namespace's id map: the host ids its files have on disk, and the ids the container
+// (and so the image) calls them by.
+struct IdRange {
+  uint64_t container_id, host_id, size;
+};
+using IdMap = std::vector<IdRange>;
+
+// The container's id of a host id; an id outside the map is the kernel's overflow id (nobody).
+uint64_t to_container(const IdMap& map, uint64_t host) {
+  if (map.empty()) return host;
+  for (const IdRange& r : map) {
+    if (host >= r.host_id && host - r.host_id < r.size) return r.container_id + (host - r.host_id);
+  }
+  return 65534;
+}
+
+class Walker {
+ public:
+  Walker(int root, int out, bool whiteouts, IdMap uids, IdMap gids)
+      : root_(root), out_(out), whiteouts_(whiteouts), uids_(std::move(uids)), gids_(std::move(gids)) {}
+
+  DiffStats stats;
+
+  void walk(const std::string& rel, int dir_fd) {
+    std::vector<std::string> names;
+    {
+      int dup_fd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);
+      if (dup_fd < 0) throw DiffError{rel, errno, "dup"};
+      DIR* d = fdopendir(dup_fd);
+      if (!d) {
+        int err = errno;
+        close(dup_fd);
+        throw DiffError{rel, err, "opendir"};
+      }
+      errno = 0;
+      while (struct dirent* de = readdir(d)) {
+        if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) names.emplace_back(de->d_name);
+      }
+      int err = errno;
+      closedir(d);
+      if (err) throw DiffError{rel, err, "readdir"};
+    }
+    std::sort(names.begin(), names.end());
+    for (const std::string& name : names) entry(rel, dir_fd, name);
+  }
+
+ private:
+  int root_;
+  int out_;
+  bool whiteouts_;
+  IdMap uids_, gids_;
+  std::map<std::pair<dev_t, ino_t>, std::string> links_;
+
+  UniqueFd open_in_root(const std::string& path, int flags) {
+    struct open_how how = {};
+    how.flags = static_cast<uint64_t>(flags | O_NOFOLLOW | O_CLOEXEC);
+    how.resolve = kResolve;
+    int fd;
+    do fd = sys_openat2(root_, path.c_str(), &how);
+    while (fd < 0 && errno == EAGAIN);
+    if (fd < 0) throw DiffError{path, errno, "open"};
+    return UniqueFd(fd);
+  }
+
+  // The entry's extended attributes but overlay's own; `opaque` tells whether overlay marked it so.
+  void read_xattrs(const std::string& path, int fd, Entry& e, bool& opaque) {
+    ssize_t n = flistxattr(fd, nullptr, 0);
+    if (n < 0) {
+      if (errno == ENOTSUP) return;
+      throw DiffError{path, errno, "listxattr"};
+    }
+    std::string list(static_cast<size_t>(n), '\0');
+    n = flistxattr(fd, list.data(), list.size());
+    if (n < 0) throw DiffError{path, errno, "listxattr"};
+    list.resize(static_cast<size_t>(n));
+    for (size_t at = 0; at < list.size();) {
+      std::string key(list.c_str() + at);
+      at += key.size() + 1;
+      if (key.empty()) continue;
+      ssize_t len = fgetxattr(fd, key.c_str(), nullptr, 0);
+      if (len < 0) {
+        if (errno == ENODATA) continue;
+        throw DiffError{path, errno, "getxattr " + key};
+      }
+      std::string value(static_cast<size_t>(len), '\0');
+      len = fgetxattr(fd, key.c_str(), value.data(), value.size());
+      if (len < 0) throw DiffError{path, errno, "getxattr " + key};
+      value.resize(static_cast<size_t>(len));
+      bool overlay = key.rfind("trusted.overlay.", 0) == 0 || key.rfind("user.overlay.", 0) == 0;
+      if (!overlay) {
+        e.xattrs.emplace_back(key, value);
+        continue;
+      }
+      if (!whiteouts_) continue;
+      std::string what = key.substr(key.find("overlay.") + 8);
+      if (what == "opaque" && value == "y") opaque = true;
+      // A renamed directory or a metadata-only copy keeps its data in a lower layer: the
+      // upper directory alone is not the diff, so no layer is made rather than a wrong one.
+      if (what == "redirect" || what == "metacopy") throw DiffError{path, ENOTSUP, "overlay " + what + " (the layer needs its lower layers)"};
+    }
+    std::sort(e.xattrs.begin(), e.xattrs.end());
+  }
+
+  void write_all(const char* data, size_t size) {
+    while (size > 0) {
+      ssize_t n = write(out_, data, size);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        throw DiffError{"", errno, "write"};
+      }
+      data += n;
+      size -= static_cast<size_t>(n);
+      stats.bytes += static_cast<uint64_t>(n);
+    }
+  }
+
+  void pad(uint64_t size) {
+    static const char zeros[kBlock] = {};
+    size_t rest = static_cast<size_t>(size % kBlock);
+    if (rest) write_all(zeros, kBlock - rest);
+  }
+
+  static void put(char* block, size_t at, size_t width, const std::string& s) { memcpy(block + at, s.data(), std::min(width, s.size())); }
+
+  static void checksum(char* block) {
+    memset(block + 148, ' ', 8);
+    unsigned sum = 0;
+    for (size_t i = 0; i < kBlock; i++) sum += static_cast<unsigned char>(block[i]);
+    put(block, 148, 8, octal(sum, 7) + std::string(1, '\0'));
+  }
+
+  void raw_header(const std::string& name, const std::string& link, char type, uint32_t mode, uint64_t uid, uint64_t gid,
+                  uint64_t size, int64_t mtime, uint32_t major, uint32_t minor) {
+    char block[kBlock] = {};
+    put(block, 0, 100, name);
+    put(block, 100, 8, octal(mode & 07777, 8));
+    put(block, 108, 8, octal(uid <= 07777777 ? uid : 0, 8));
+    put(block, 116, 8, octal(gid <= 07777777 ? gid : 0, 8));
+    put(block, 124, 12, octal(size <= 077777777777ULL ? size : 0, 12));
+    put(block, 136, 12, octal(mtime > 0 && static_cast<uint64_t>(mtime) <= 077777777777ULL ? static_cast<uint64_t>(mtime) : 0, 12));
+    block[156] = type;
+    put(block, 157, 100, link);
+    put(block, 257, 8, std::string("ustar\0" "00", 8));
+    put(block, 329, 8, octal(major, 8));
+    put(block, 337, 8, octal(minor, 8));
+    checksum(block);
+    write_all(block, kBlock);
+  }
+
+  void header(const Entry& e) {
+    std::string pax;
+    if (e.name.size() > 100) pax += pax_record("path", e.name);
+    if (e.link.size() > 100) pax += pax_record("linkpath", e.link);
+    if (e.uid > 07777777) pax += pax_record("uid", std::to_string(e.uid));
+    if (e.gid > 07777777) pax += pax_record("gid", std::to_string(e.gid));
+    if (e.size > 077777777777ULL) pax += pax_record("size", std::to_string(e.size));
+    for (const auto& [key, value] : e.xattrs) pax += pax_record("SCHILY.xattr." + key, value);
+    if (!pax.empty()) {
+      raw_header("././@PaxHeader", "", 'x', 0644, 0, 0, pax.size(), 0, 0, 0);
+      write_all(pax.data(), pax.size());
+      pad(pax.size());
+    }
+    raw_header(e.name.substr(0, 100), e.link.substr(0, 100), e.type, e.mode, e.uid, e.gid, e.size, e.mtime, e.dev_major, e.dev_minor);
+    stats.entries++;
+  }
+
+  void copy_data(const std::string& path, int fd, uint64_t size) {
+    std::vector<char> buf(1 << 16);
+    uint64_t left = size;
+    while (left > 0) {
+      ssize_t n = read(fd, buf.data(), static_cast<size_t>(std::min<uint64_t>(left, buf.size())));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        throw DiffError{path, errno, "read"};
+      }
+      if (n == 0) throw DiffError{path, EIO, "the file shrank while it was read"};
+      write_all(buf.data(), static_cast<size_t>(n));
+      left -= static_cast<uint64_t>(n);
+    }
+    pad(size);
+  }
+
+  void entry(const std::string& rel, int dir_fd, const std::string& name) {
+    std::string path = rel.empty() ? name : rel + "/" + name;
+    struct stat st;
+    if (fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0) throw DiffError{path, errno, "stat"};
+    Entry e;
+    e.name = path;
+    e.mode = st.st_mode & 07777;
+    e.uid = to_container(uids_, st.st_uid);
+    e.gid = to_container(gids_, st.st_gid);
+    e.mtime = st.st_mtim.tv_sec;
+    if (whiteouts_ && S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0)) {
+      // An overlay whiteout: the name was deleted from the layers below.
+      e.name = rel.empty() ? ".wh." + name : rel + "/.wh." + name;
+      e.mode = 0;
+      header(e);
+      return;
+    }
+    if (S_ISSOCK(st.st_mode)) return;  // A socket has no life outside its process; image tools skip them.
+    bool opaque = false;
+    if (S_ISDIR(st.st_mode)) {
+      UniqueFd fd = open_in_root(path, O_RDONLY | O_DIRECTORY);
+      read_xattrs(path, fd.get(), e, opaque);
+      e.type = '5';
+      e.name += "/";
+      header(e);
+      if (opaque) {
+        Entry marker;
+        marker.name = path + "/.wh..wh..opq";
+        marker.mtime = e.mtime;
+        header(marker);
+      }
+      walk(path, fd.get());
+      return;
+    }
+    if (st.st_nlink > 1) {
+      auto key = std::make_pair(st.st_dev, st.st_ino);
+      auto found = links_.find(key);
+      if (found != links_.end()) {
+        e.type = '1';
+        e.link = found->second;
+        header(e);
+        return;
+      }
+      links_.emplace(key, path);
+    }
+    if (S_ISREG(st.st_mode)) {
+      UniqueFd fd = open_in_root(path, O_RDONLY | O_NONBLOCK);
+      struct stat now;
+      if (fstat(fd.get(), &now) < 0 || now.st_ino != st.st_ino) throw DiffError{path, EIO, "the file changed while it was read"};
+      read_xattrs(path, fd.get(), e, opaque);
+      e.type = '0';
+      e.size = static_cast<uint64_t>(st.st_size);
+      header(e);
+      copy_data(path, fd.get(), e.size);
+      return;
+    }
+    if (S_ISLNK(st.st_mode)) {
+      std::string target(static_cast<size_t>(st.st_size > 0 ? st.st_size : 4096) + 1, '\0');
+      ssize_t n = readlinkat(dir_fd, name.c_str(), target.data(), target.size());
+      if (n < 0) throw DiffError{path, errno, "readlink"};
+      target.resize(static_cast<size_t>(n));
+      e.type = '2';
+      e.link = target;
+      header(e);
+      return;
+    }
+    if (S_ISFIFO(st.st_mode)) {
+      UniqueFd fd = open_in_root(path, O_RDONLY | O_NONBLOCK);
+      read_xattrs(path, fd.get(), e, opaque);
+      e.type = '6';
+      header(e);
+      return;
+    }
+    if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
+      // A device is never opened (that could act on it); its xattrs are not carried.
+      e.type = S_ISCHR(st.st_mode) ? '3' : '4';
+      e.dev_major = major(st.st_rdev);
+      e.dev_minor = minor(st.st_rdev);
+      header(e);
+      return;
+    }
+    throw DiffError{path, ENOTSUP, "an entry type a layer cannot hold"};
+  }
+
+ public:
+  void finish() {
+    static const char zeros[kBlock * 2] = {};
+    write_all(zeros, sizeof zeros);
+  }
+};
+
+class DiffWorker : public Napi::AsyncWorker {
+ public:
+  DiffWorker(Napi::Env env, std::string dir, int out, bool whiteouts, IdMap uids, IdMap gids)
+      : Napi::AsyncWorker(env),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        dir_(std::move(dir)),
+        out_(out),
+        whiteouts_(whiteouts),
+        uids_(std::move(uids)),
+        gids_(std::move(gids)) {}
+
+  Napi::Promise promise() { return deferred_.Promise(); }
+
+  void Execute() override {
+    try {
+      int fd = open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (fd < 0) throw DiffError{"", errno, "open " + dir_};
+      UniqueFd root(fd);
+      Walker walker(root.get(), out_, whiteouts_, uids_, gids_);
+      walker.walk("", root.get());
+      walker.finish();
+      stats_ = walker.stats;
+    } catch (const DiffError& e) {
+      error_ = e;
+      failed_ = true;
+    }
+  }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    if (failed_) {
+      std::string text = error_.what + (error_.entry.empty() ? "" : " " + error_.entry) + ": " + strerror(error_.err);
+      Napi::Error error = Napi::Error::New(env, text);
+      error.Set("entry", Napi::String::New(env, error_.entry));
+      error.Set("errno", Napi::Number::New(env, error_.err));
+      error.Set("code", Napi::String::New(env, uv_err_name(-error_.err)));
+      error.Set("step", Napi::String::New(env, error_.what));
+      deferred_.Reject(error.Value());
+      return;
+    }
+    Napi::Object result = Napi::Object::New(env);
+    result.Set("entries", Napi::Number::New(env, static_cast<double>(stats_.entries)));
+    result.Set("bytes", Napi::Number::New(env, static_cast<double>(stats_.bytes)));
+    deferred_.Resolve(result);
+  }
+
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  std::string dir_;
+  int out_;
+  bool whiteouts_;
+  IdMap uids_, gids_;
+  DiffStats stats_;
+  DiffError error_;
+  bool failed_ = false;
+};
+
+// [{ containerId, hostId, size }] → IdMap; anything else is no map.
+IdMap id_map(const Napi::Value& value) {
+  IdMap map;
+  if (!value.IsArray()) return map;
+  auto list = value.As<Napi::Array>();
+  for (uint32_t i = 0; i < list.Length(); i++) {
+    Napi::Value item = list.Get(i);
+    if (!item.IsObject()) continue;
+    auto o = item.As<Napi::Object>();
+    auto num = [&](const char* key) { return static_cast<uint64_t>(o.Get(key).As<Napi::Number>().Int64Value()); };
+    map.push_back({num("containerId"), num("hostId"), num("size")});
+  }
+  return map;
+}
+
+Napi::Value LayerDiff(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsString() || !info[1].IsNumber()) {
+    throw Napi::TypeError::New(env, "layerDiff(dir, fd, { whiteouts })");
+  }
+  bool whiteouts = false;
+  IdMap uids, gids;
+  if (info.Length() > 2 && info[2].IsObject()) {
+    auto options = info[2].As<Napi::Object>();
+    Napi::Value w = options.Get("whiteouts");
+    whiteouts = w.IsBoolean() && w.As<Napi::Boolean>().Value();
+    uids = id_map(options.Get("uidMap"));
+    gids = id_map(options.Get("gidMap"));
+  }
+  auto* worker = new DiffWorker(env, info[0].As<Napi::String>().Utf8Value(), info[1].As<Napi::Number>().Int32Value(), whiteouts,
+                                std::move(uids), std::move(gids));
+  Napi::Promise promise = worker->promise();
+  worker->Queue();
+  return promise;
+}
+
+}  // namespace
+
+void InitLayerDiff(Napi::Env env, Napi::Object exports) { exports.Set("layerDiff", Napi::Function::New(env, LayerDiff)); }
+
+}  // namespace tsc
