@@ -176,7 +176,7 @@ describe('pull and push against a real registry', () => {
 
   test('run of a missing image pulls it first, its progress on stderr', () => {
     // With its stderr, so that a failure says why.
-    expect({ status: r.runPulled.status, stderr: r.runPulled.stderr }).toMatchObject({ status: 0 });
+    if (r.runPulled.status !== 0) throw new Error(`run after pull exited ${r.runPulled.status}:\n${r.runPulled.stderr}`);
     expect(r.runPulled.stdout).toBe('ran-after-pull\n');
     expect(r.runPulled.stderr).toMatch(/^Unable to find image '.*tools\/busybox:1' locally\n/);
     expect(r.runPulled.stderr).toMatch(/Pull complete/);
