@@ -20,7 +20,9 @@ export async function runInTestNetwork<T>(modulePath: string, exportName: string
     const child = spawn(
       'unshare',
       // A pid namespace too: when the run ends or is killed, nothing it started (a registry) outlives it.
-      ['--net', '--pid', '--fork', '--kill-child', '--', 'sh', '-c', 'ip link set lo up && exec "$@"', 'sh', process.execPath, '--import', 'tsx', RUNNER, modulePath, exportName, argsFile, resultFile],
+      // Its own /proc (so a mount namespace): the library tells a live maker of a container by its
+      // pid in /proc, and the host's /proc would show another process, or none, under that pid.
+      ['--net', '--pid', '--fork', '--mount', '--mount-proc', '--kill-child', '--', 'sh', '-c', 'ip link set lo up && exec "$@"', 'sh', process.execPath, '--import', 'tsx', RUNNER, modulePath, exportName, argsFile, resultFile],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let output = '';
