@@ -17,6 +17,7 @@ import {
   startedAndPrinted,
 } from './support';
 import * as path from 'node:path';
+import { removeTempDirs, tempDir } from '../support/temp-dirs';
 
 const { parent, make } = cgroupTestFile('exec');
 
@@ -125,8 +126,10 @@ test("c.kill('SIGTERM') reaches exec'd processes; PID 1 without a handler stays"
 test('the cgroup goes once the main process exits and its execs are done, without destroy()', async () => {
   const { Container } = await import('../../lib');
   const { rootfs } = await import('./support');
-  // Not tracked by make(): nothing destroys it; the library must clean up on its own.
-  const c = new Container({ rootfs, readonly: true, cgroupParent: parent, resources: { pids: 16 } });
+  // Not tracked by make(): nothing destroys it; the library must clean up on its own. Its
+  // stopped entry stays in its state root, as a stopped container's does: a temporary one.
+  const stateRoot = tempDir('tsc-exec-undestroyed-');
+  const c = new Container({ rootfs, readonly: true, cgroupParent: parent, stateRoot, resources: { pids: 16 } });
   const main = c.spawn(['sh', '-c', 'echo ready; read x'], { stdio: 'pipe' });
   await startedAndPrinted(main, 'ready');
   const e = c.exec(['sh', '-c', 'echo ready; read x'], { stdio: 'pipe' });
@@ -136,4 +139,8 @@ test('the cgroup goes once the main process exits and its execs are done, withou
   e.stdin!.end('\n');
   await e.wait();
   // afterEach checks (with a wait) that no cgroup is left below the parent.
+});
+
+afterAll(() => {
+  removeTempDirs();
 });
