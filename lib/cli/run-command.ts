@@ -4,6 +4,8 @@
  */
 import { constants as osConstants } from 'node:os';
 import { Container, ContainerSetupError } from '../index';
+import { contextOf } from '../container/container';
+import { keepStopped } from '../container/keep-stopped';
 import type { ExitStatus, Usage } from '../options/types';
 import { EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, EXIT_RUNTIME_ERROR, type RunCommand } from './parsed';
 import { callerTerminalSize, runInteractive } from './terminal-session';
@@ -119,6 +121,8 @@ export async function runCommand(cmd: RunCommand, io: RunIO = {}): Promise<numbe
   });
 
   let code: number;
+  // The program ran and exited: without --rm, the container stays, stopped (keep-stopped.ts).
+  let ran = false;
   try {
     // -t: a terminal of this terminal's size, which the session keeps in step; else our stdio.
     const tty = cmd.options.tty === true;
@@ -130,6 +134,7 @@ export async function runCommand(cmd: RunCommand, io: RunIO = {}): Promise<numbe
     for (const sig of pending.splice(0)) forward(sig);
     if (tty) await runInteractive(child, { input: cmd.interactive === true, signals });
     const status = await child.wait();
+    ran = true;
     code = exitCodeOf(status);
     if (cmd.printUsage && status.usage) report(formatUsage(status.usage));
   } catch (err) {
@@ -141,9 +146,11 @@ export async function runCommand(cmd: RunCommand, io: RunIO = {}): Promise<numbe
   }
 
   try {
-    await container.destroy();
+    // As docker: --rm deletes it; without, a container whose program ran is kept until
+    // `delete`. One that never ran (setup failed, not found) leaves nothing either way.
+    if (!(ran && cmd.rm !== true && (await keepStopped(contextOf(container))))) await container.destroy();
   } catch (err) {
-    report(`destroy failed: ${err instanceof Error ? err.message : String(err)}`);
+    report(`${ran && cmd.rm !== true ? 'keeping the stopped container' : 'destroy'} failed: ${err instanceof Error ? err.message : String(err)}`);
     if (code === 0) code = EXIT_RUNTIME_ERROR;
   }
   return code;

@@ -84,17 +84,14 @@ function programArgv(command: CommandName, argv: string[], missing: string): str
 }
 
 /**
- * What the command line itself decides about run's and create's flags together: --rm and
- * --usage need a command that waits for its program. (Each value, and --restart with detach,
- * is the library's to check.)
+ * What the command line itself decides about run's and create's flags together: --rm ends
+ * with the first exit, which a restart policy would not; --usage needs a command that waits for
+ * its program. (Each value, and --restart with detach, is the library's to check.)
  */
 function checkForeground(verb: 'run' | 'create', flags: AppliedFlags, detach: boolean): void {
   const rm = flags.spellingOf('cli:rm');
   if (rm !== undefined && flags.container.restart !== undefined && flags.container.restart !== 'no') {
     throw new UsageError(`${rm}: conflicts with --restart: a restarted container is not deleted when it exits`, rm, verb);
-  }
-  if (rm !== undefined && detach) {
-    throw new UsageError(`${rm}: not supported with -d yet; delete the container with 'ts-container delete ID' once it has stopped`, rm, verb);
   }
   const usage = flags.spellingOf('cli:printUsage');
   if (usage !== undefined && detach) {
@@ -135,6 +132,7 @@ function buildRun(verb: 'run' | 'create', flags: AppliedFlags, args: string[], l
     options,
     ...(argv !== undefined && { argv }),
     ...(pull !== undefined && { pull: pull as 'missing' | 'always' | 'never' }),
+    ...(flags.cli.rm === true ? { rm: true } : {}),
     ...(flags.cli.printUsage === true ? { printUsage: true } : {}),
     ...(flags.cli.interactive === true ? { interactive: true } : {}),
   };
