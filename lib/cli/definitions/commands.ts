@@ -146,7 +146,11 @@ COMMAND defaults to the image's Entrypoint and Cmd; a missing image is pulled
 first (--pull). Without one (run -- COMMAND), the root is the host's / mounted
 read-only, or --rootfs DIR. The container has its own
 pid, mount, uts, ipc, net and cgroup namespaces, only a loopback network, and
-a fresh /proc, /dev and /tmp.`;
+a fresh /proc, /dev and /tmp.
+
+As docker's, the container stays once COMMAND exits, stopped, with its exit
+status and writable layer (list, inspect, commit, start, and 'delete ID' to
+remove it); --rm removes it then instead.`;
 
 const EXEC_FLAGS: readonly FlagDef[] = [
   envFlag('process'),
