@@ -145,12 +145,15 @@ export async function runCommand(cmd: RunCommand, io: RunIO = {}): Promise<numbe
     for (const [sig, fn] of listeners) signals.removeListener(sig, fn);
   }
 
+  // As docker: --rm deletes it; without, a container whose program ran is kept until
+  // `delete`. One that never ran (setup failed, not found) leaves nothing either way.
+  const keep = ran && cmd.rm !== true;
   try {
-    // As docker: --rm deletes it; without, a container whose program ran is kept until
-    // `delete`. One that never ran (setup failed, not found) leaves nothing either way.
-    if (!(ran && cmd.rm !== true && (await keepStopped(contextOf(container))))) await container.destroy();
+    if (!(keep && (await keepStopped(contextOf(container))))) await container.destroy();
   } catch (err) {
-    report(`${ran && cmd.rm !== true ? 'keeping the stopped container' : 'destroy'} failed: ${err instanceof Error ? err.message : String(err)}`);
+    report(`${keep ? 'keeping the stopped container' : 'destroy'} failed: ${err instanceof Error ? err.message : String(err)}`);
+    // A container that could not be kept half-way is not left half-kept.
+    if (keep) await container.destroy().catch(() => undefined);
     if (code === 0) code = EXIT_RUNTIME_ERROR;
   }
   return code;
