@@ -101,6 +101,9 @@ describe('run without --rm: the container stays, stopped', () => {
     // commit of a stopped container, as docker commit: its changes as a new image.
     ok(['commit', id, `rmcommitted:${id}`]);
     expect(ok(['run', '--rm', `rmcommitted:${id}`, 'cat', '/made-here'])).toBe('kept\n');
+    // That run swept the state root (every run does, once): a kept container is not abandoned.
+    expect(entryOf(id)).toMatchObject({ status: 'stopped', exitCode: 3 });
+    expect(fs.existsSync(path.join(dataRoot, 'containers', id, 'upper', 'made-here'))).toBe(true);
 
     // start runs it again in the background (as docker start), and it stops again by itself.
     expect(ok(['start', id])).toBe(`${id}\n`);
