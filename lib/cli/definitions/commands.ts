@@ -371,8 +371,9 @@ Prints the id.`),
     name: 'delete',
     summary: 'Delete containers and what they left behind',
     usage: '[OPTIONS] ID...',
-    description: `Delete each container: its processes, cgroup and state directory. A running or
-paused container is refused, as runc does, unless -f is given. Prints each id.`,
+    description: `Delete each container: its processes, cgroup, state directory and writable
+layer (a stopped container of run keeps them until then). A running or paused
+container is refused, as runc does, unless -f is given. Prints each id.`,
     footer: ID_NOTE,
     flags: [{ names: ['-f', '--force'], help: 'Kill a container that still runs, then delete it', target: 'call:remove.force' }],
     build: (flags, args) => ({ kind: 'delete', ids: someIds('delete', args), force: flags.call.remove !== undefined }),
