@@ -116,4 +116,6 @@ export const PLAN_FIELDS: readonly PlanField[] = [
   { key: 'restart.policy', type: 'string', values: ['no', 'always', 'unless-stopped', 'on-failure'], readBy: 'monitor', description: 'when the monitor restarts the container' },
   { key: 'restart.max', type: 'uint', readBy: 'monitor', description: 'on-failure: at most this many restarts; 0: no limit' },
   { key: 'cgroup.dir', type: 'string', repeated: true, readBy: 'monitor', description: "a cgroup directory of the container, removed when it stops for good" },
+  { key: 'remove.on_exit', type: 'bool', readBy: 'monitor', description: 'run -d --rm: once the container stops for good, the monitor removes its state directory and writable layer' },
+  { key: 'remove.layer_dir', type: 'string', readBy: 'monitor', description: "with remove.on_exit: the writable layer's directory (<data root>/containers/<id>), removed with its record <id>.json" },
 ];

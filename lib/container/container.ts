@@ -33,9 +33,15 @@ import type { Image } from '../images/image-store';
 import { exitWithoutMain } from './status';
 import '../polyfills';
 
+/** The context behind a handle, for the CLI's own steps (keep-stopped.ts); not exported by lib/index.ts. */
+export let contextOf: (container: Container) => ContainerContext;
+
 export class Container {
   readonly id: string;
   readonly #context: ContainerContext;
+  static {
+    contextOf = (container) => container.#context;
+  }
   /** Set only while get() or restore() wraps a context they made: the constructor takes it. */
   static #adopting: ContainerContext | undefined;
 

@@ -38,6 +38,7 @@ import { liveCgroups, ownedDirectories } from './exit-cleanup';
 import { commitToMonitor } from './monitor';
 import { reportError } from './report-error';
 import { containerUsage } from './container-usage';
+import { removeOnExitEntries } from './auto-remove';
 
 /** Starts the main process; with `waitForStart` (create()), its program waits for start(). */
 export function spawnMain(
@@ -134,7 +135,10 @@ async function makeContainer(
   makeRootfsLayer(context, config, undo);
   if (waitForStart) stateStep('make the start FIFO', directory.fifoPath, () => makeStartFifo(directory.fifoPath));
   await runCreateHooks('beforeNamespaces', { context, config, undo });
-  const plan = runPlan(args, process, config, cgroup.plan(), context.seccomp, lifecycleEntries(config, directory, cgroup, waitForStart));
+  const plan = runPlan(args, process, config, cgroup.plan(), context.seccomp, [
+    ...lifecycleEntries(config, directory, cgroup, waitForStart),
+    ...removeOnExitEntries(context),
+  ]);
   const ownerFds = detach ? [directory.ownerLockFd, cgroup.ownerLockFd, context.idBlock?.lockFd ?? -1].filter((fd) => fd >= 0) : [];
   const report = await native().startHelper(helperPath(), plan, fds, -1, context.seccompListener(), ownerFds, detach);
   if (!report.ok) return report;

@@ -98,6 +98,10 @@ struct Plan {
   unsigned restart_max = 0;           // on-failure: at most this many restarts; 0: no limit
   // The container's cgroup directories, removed by the monitor once the container stops for good.
   std::vector<std::string> cgroup_dirs;
+  // run -d --rm: once it stops for good, the monitor removes the state directory and the
+  // writable layer (remove_layer_dir, with its record beside it), as a delete would.
+  bool remove_on_exit = false;
+  std::string remove_layer_dir;
   // Fds the addon passed at kFirstOwnerFd and up (flocks marking the container's
   // owner): the monitor holds them while it lives; the container's processes
   // never see them. Their count is the helper's argv[1].

@@ -139,6 +139,10 @@ export interface PlanValues {
   'restart.max': number;
   /** a cgroup directory of the container, removed when it stops for good (repeated, read by the monitor) */
   'cgroup.dir': string;
+  /** run -d --rm: once the container stops for good, the monitor removes its state directory and writable layer (read by the monitor) */
+  'remove.on_exit': boolean;
+  /** with remove.on_exit: the writable layer's directory (<data root>/containers/<id>), removed with its record <id>.json (read by the monitor) */
+  'remove.layer_dir': string;
 }
 
 export type PlanKey = keyof PlanValues;
@@ -203,6 +207,8 @@ export const PLAN_KEYS: readonly PlanKey[] = [
   'restart.policy',
   'restart.max',
   'cgroup.dir',
+  'remove.on_exit',
+  'remove.layer_dir',
 ];
 
 const ENCODERS: { [K in PlanKey]: (key: K, value: PlanValues[K]) => string } = {
@@ -263,6 +269,8 @@ const ENCODERS: { [K in PlanKey]: (key: K, value: PlanValues[K]) => string } = {
   'restart.policy': (key, v) => encodeText(key, v),
   'restart.max': (key, v) => encodeUint(key, v),
   'cgroup.dir': (key, v) => encodeText(key, v),
+  'remove.on_exit': (key, v) => encodeBool(v),
+  'remove.layer_dir': (key, v) => encodeText(key, v),
 };
 
 /** The value as the wire spells it; throws on a value its type cannot carry. */

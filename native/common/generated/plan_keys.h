@@ -70,6 +70,8 @@ enum class PlanKey {
   RestartPolicy,  // restart.policy: when the monitor restarts the container
   RestartMax,  // restart.max: on-failure: at most this many restarts; 0: no limit
   CgroupDir,  // cgroup.dir: a cgroup directory of the container, removed when it stops for good
+  RemoveOnExit,  // remove.on_exit: run -d --rm: once the container stops for good, the monitor removes its state directory and writable layer
+  RemoveLayerDir,  // remove.layer_dir: with remove.on_exit: the writable layer's directory (<data root>/containers/<id>), removed with its record <id>.json
 };
 
 enum class PlanValueType { String, Uint, Uint64, Int64, Bool, Hex, Record };
@@ -140,6 +142,8 @@ inline constexpr PlanKeyInfo kPlanKeys[] = {
     {"restart.policy", PlanKey::RestartPolicy, PlanValueType::String, false, nullptr},
     {"restart.max", PlanKey::RestartMax, PlanValueType::Uint, false, nullptr},
     {"cgroup.dir", PlanKey::CgroupDir, PlanValueType::String, true, nullptr},
+    {"remove.on_exit", PlanKey::RemoveOnExit, PlanValueType::Bool, false, nullptr},
+    {"remove.layer_dir", PlanKey::RemoveLayerDir, PlanValueType::String, false, nullptr},
 };
 
 // The declaration of a key, or nullptr for a key that is not declared.
@@ -312,6 +316,10 @@ inline bool plan_value_valid(PlanKey key, const std::string& value) {
     case PlanKey::RestartMax:
       return [&] { unsigned n; return parse_plan_uint(value, &n); }();
     case PlanKey::CgroupDir:
+      return true;
+    case PlanKey::RemoveOnExit:
+      return value == "1" || value == "0";
+    case PlanKey::RemoveLayerDir:
       return true;
   }
   return false;
