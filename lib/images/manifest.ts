@@ -171,6 +171,46 @@ function parseIndexJson(json: Json, where: string, mediaType: string): ImageInde
   return index;
 }
 
+/** A descriptor's JSON with a fixed key order, and only the fields it has. */
+function descriptorJson(d: Descriptor): Json {
+  return {
+    mediaType: d.mediaType,
+    size: d.size,
+    digest: d.digest,
+    ...(d.urls ? { urls: d.urls } : {}),
+    ...(d.annotations ? { annotations: d.annotations } : {}),
+    ...(d.platform ? { platform: d.platform } : {}),
+  };
+}
+
+/**
+ * A manifest's JSON, as ts-container writes manifests (commit, docker-archive import), with a
+ * fixed key order: one image always gets the same manifest digest.
+ */
+export function serializeManifest(manifest: ImageManifest): Buffer {
+  return Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: manifest.mediaType,
+      config: descriptorJson(manifest.config),
+      layers: manifest.layers.map(descriptorJson),
+      ...(manifest.annotations ? { annotations: manifest.annotations } : {}),
+    }),
+  );
+}
+
+/** An index's JSON (an OCI layout's index.json), with a fixed key order. */
+export function serializeIndex(index: ImageIndex): Buffer {
+  return Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: index.mediaType,
+      manifests: index.manifests.map(descriptorJson),
+      ...(index.annotations ? { annotations: index.annotations } : {}),
+    }),
+  );
+}
+
 function stringList(value: unknown): string[] | undefined {
   return Array.isArray(value) && value.every((v) => typeof v === 'string') ? (value as string[]) : undefined;
 }

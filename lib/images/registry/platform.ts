@@ -4,7 +4,7 @@
  * the variant equal when both name one (arm64's implied variant is v8).
  */
 import { RegistryError } from '../../errors/errors';
-import { formatPlatform, type Platform } from '../manifest';
+import { formatPlatform, type Descriptor, type Platform } from '../manifest';
 
 // One platform vocabulary for the store and the registry client: manifest.ts's.
 export { formatPlatform, hostPlatform, parsePlatform, type Platform } from '../manifest';
@@ -20,12 +20,8 @@ export function platformMatches(wanted: Platform, offered: Partial<Platform> | u
   return !w || !o || w === o;
 }
 
-export interface PlatformDescriptor {
-  mediaType?: string;
-  digest: string;
-  size: number;
-  platform?: Partial<Platform>;
-}
+/** What platform choice reads of an index entry (manifest.ts's Descriptor has it). */
+export type PlatformDescriptor = Pick<Descriptor, 'digest'> & { platform?: Partial<Platform> };
 
 /** The entry of `manifests` for `wanted` (an exact variant before one without a variant). */
 export function choosePlatformManifest<T extends PlatformDescriptor>(manifests: T[], wanted: Platform, where: string): T {
