@@ -1,8 +1,8 @@
 /**
  * Archives that podman wrote: an image made in podman's own storage without a registry
  * (`podman import` of the busybox rootfs, then a second layer by `podman create` + `cp` +
- * `commit`), saved with `podman save` as docker-archive, oci-archive, oci-dir and a
- * multi-image docker-archive. Each imports into an ImageStore as the same image podman holds
+ * `commit`), saved with `podman save` as docker-archive, oci-archive, oci-dir, docker-dir
+ * (containers/image's dir layout) and a multi-image docker-archive. Each imports into an ImageStore as the same image podman holds
  * (config digest, diff ids, config, the reference as podman normalized it) and runs. Podman
  * works in a private storage root under the test's temp dir: the machine's podman state is
  * never touched.
@@ -34,7 +34,7 @@ describeWhen(fs.existsSync(PODMAN), `${PODMAN} is not installed (apt-get install
   const name = uniqueId('tsc-podman').toLowerCase();
   const base = `localhost/${name}:1`;
   const top = `localhost/${name}:2`;
-  const archives: Record<'docker-archive' | 'oci-archive' | 'oci-dir' | 'multi', string> = { 'docker-archive': '', 'oci-archive': '', 'oci-dir': '', multi: '' };
+  const archives: Record<'docker-archive' | 'oci-archive' | 'oci-dir' | 'docker-dir' | 'multi', string> = { 'docker-archive': '', 'oci-archive': '', 'oci-dir': '', 'docker-dir': '', multi: '' };
   const inspected: Record<string, PodmanImage> = {};
 
   /** podman with its storage, run state and temp files in the test's dir, and no event log. */
@@ -63,8 +63,8 @@ describeWhen(fs.existsSync(PODMAN), `${PODMAN} is not installed (apt-get install
     podman('rm', container);
     for (const ref of [base, top]) inspected[ref] = (JSON.parse(podman('image', 'inspect', ref)) as PodmanImage[])[0];
 
-    for (const format of ['docker-archive', 'oci-archive', 'oci-dir'] as const) {
-      archives[format] = path.join(work, format === 'oci-dir' ? 'oci-dir' : `${format}.tar`);
+    for (const format of ['docker-archive', 'oci-archive', 'oci-dir', 'docker-dir'] as const) {
+      archives[format] = path.join(work, format.endsWith('-dir') ? format : `${format}.tar`);
       podman('save', '--format', format, '-o', archives[format], top);
     }
     archives.multi = path.join(work, 'multi.tar');
@@ -91,6 +91,28 @@ describeWhen(fs.existsSync(PODMAN), `${PODMAN} is not installed (apt-get install
     expect(image.config.Env).toEqual(inspected[top].Config.Env);
     expect(image.config.Env).toContain('FOO=from-podman');
     expect((await store.inspect(`${name}:2`)).id).toBe(image.id);
+  });
+
+  test('docker-dir (the dir layout): the same image, without a name, since the layout holds none', async () => {
+    const store = new ImageStore({ root: tempDir('tsc-podman-store-') });
+    const [image, more] = await store.import(archives['docker-dir']);
+    expect(more).toBeUndefined();
+    expect(image.id).toBe(podmanId(top));
+    expect(diffIds(image)).toEqual(inspected[top].RootFS.Layers);
+    expect(image.references).toEqual([]);
+    expect(image.config.Cmd).toEqual(inspected[top].Config.Cmd);
+  });
+
+  test('a dir layout whose layer file is not what the manifest names: ImageArchiveError naming it, nothing stored', async () => {
+    const tampered = path.join(tempDir('tsc-podman-tampered-'), 'dir');
+    fs.cpSync(archives['docker-dir'], tampered, { recursive: true });
+    const manifest = JSON.parse(fs.readFileSync(path.join(tampered, 'manifest.json'), 'utf8')) as { layers: { digest: string }[] };
+    const layerFile = manifest.layers[manifest.layers.length - 1].digest.slice('sha256:'.length);
+    fs.appendFileSync(path.join(tampered, layerFile), 'x');
+    const store = new ImageStore({ root: tempDir('tsc-podman-store-') });
+    await expect(store.import(tampered)).rejects.toMatchObject({ name: 'ImageArchiveError', code: 'EIMAGEARCHIVE', entry: layerFile });
+    expect(await store.list()).toEqual([]);
+    expect(fs.readdirSync(path.join(store.dataRoot, 'images', 'blobs', 'sha256'))).toEqual([]);
   });
 
   test('a multi-image docker-archive: both images, the shared base layer stored and unpacked once', async () => {
