@@ -98,6 +98,17 @@ describe('credentials from auth files', () => {
     expect(await credentialsFor('none.example', 'a', { HOME: home, XDG_RUNTIME_DIR: path.join(dir, 'run') })).toBeUndefined();
   });
 
+  test('podman\'s primary file under $XDG_RUNTIME_DIR wins over docker\'s; $REGISTRY_AUTH_FILE replaces them all', async () => {
+    const home = path.join(dir, 'home');
+    const runtime = path.join(dir, 'run');
+    write(path.join(runtime, 'containers', 'auth.json'), { 'reg.example': { auth: b64('podman:pw') } });
+    write(path.join(home, '.docker', 'config.json'), { 'reg.example': { auth: b64('docker:pw') }, 'only.docker': { auth: b64('d:2') } });
+    expect(await credentialsFor('reg.example', 'a', { HOME: home, XDG_RUNTIME_DIR: runtime })).toEqual({ username: 'podman', password: 'pw' });
+    expect(await credentialsFor('only.docker', 'a', { HOME: home, XDG_RUNTIME_DIR: runtime })).toEqual({ username: 'd', password: '2' });
+    const only = write(path.join(dir, 'only.json'), {});
+    expect(await credentialsFor('reg.example', 'a', { HOME: home, XDG_RUNTIME_DIR: runtime, REGISTRY_AUTH_FILE: only })).toBeUndefined();
+  });
+
   test('a file that is not JSON, or an auth that is not user:password, is a RegistryError naming the file', async () => {
     const bad = path.join(dir, 'bad.json');
     fs.writeFileSync(bad, '{ not json');
