@@ -159,6 +159,13 @@ describe('credentials from helpers and identity tokens, as docker and podman rea
     expect(r.credsStore.tokenRequests).toEqual([{ method: 'POST', grant: 'refresh_token', clientId: 'ts-container', user: 'carol', scopes: pullScopes() }]);
   });
 
+  test('a push with an identity token: the grant asks for pull and push, and the registry has the image', () => {
+    expect(r.pushed).toEqual({ ok: true, digest: r.expectedDigest });
+    expect(r.pushTokenRequests).toContainEqual({ method: 'POST', grant: 'refresh_token', clientId: 'ts-container', user: 'carol', scopes: ['repository:team/copy:pull,push'] });
+    expect(r.pushTokenRequests.every((q) => q.method === 'POST')).toBe(true);
+    expect(r.pushedBackDigest).toBe(r.expectedDigest);
+  });
+
   test('a helper that is not installed: RegistryError naming docker-credential-NAME, nothing stored, no token asked', () => {
     expect(r.missingHelper.result).toMatchObject({
       ok: false,

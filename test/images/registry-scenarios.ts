@@ -340,6 +340,20 @@ export async function credentialHelpersAndIdentityTokens() {
       const credsStore = await attempt({ credsStore: 'test-store' }, tokenHelper.binDir);
       const missingHelper = await attempt({ credHelpers: { [registry.host]: 'not-installed' } });
 
+      // A push with the identity token: the refresh-token grant asks for pull and push.
+      const pushStore = new ContentStore(path.join(dir, 'push-store'));
+      const pushHome = path.join(dir, 'push-home');
+      fs.mkdirSync(pushHome, { recursive: true });
+      const pushAuthFile = path.join(dir, 'push-auth.json');
+      fs.writeFileSync(pushAuthFile, JSON.stringify({ auths: { [registry.host]: { identitytoken: 'refresh-carol' } } }));
+      const pushEnv = { HOME: pushHome, REGISTRY_AUTH_FILE: pushAuthFile };
+      const pulled = await pull(pushStore, target, { env: pushEnv });
+      issuer.requests.length = 0;
+      const pushed = await outcome(push(pushStore, pulled.digest, ref(registry.host, 'team/copy', 'v1'), { env: pushEnv }));
+      const pushTokenRequests = issuer.requests.splice(0);
+      const back = path.join(dir, 'back');
+      await skopeoPull(`${registry.host}/team/copy:v1`, back, 'v1', { creds: 'carol:carol-pw' });
+
       return {
         expectedDigest: taggedManifest(layout, 'v1').digest,
         host: registry.host,
@@ -352,6 +366,9 @@ export async function credentialHelpersAndIdentityTokens() {
         credsStore,
         credsStoreAsked: tokenHelper.asked(),
         missingHelper,
+        pushed: pushed.ok ? { ok: true, digest: pushed.value.digest } : pushed,
+        pushTokenRequests,
+        pushedBackDigest: taggedManifest(back, 'v1').digest,
       };
     } finally {
       await registry.stop();
