@@ -16,7 +16,7 @@ import { DigestStream } from './digest';
 import type { Image, ImageStore } from './image-store';
 import { Lease } from './lease';
 import { OCI_CONFIG, OCI_LAYER_GZIP, OCI_MANIFEST, layerCompression, ociLayerType } from './media-types';
-import type { ImageRuntimeConfig } from './manifest';
+import { serializeManifest, type ImageManifest, type ImageRuntimeConfig } from './manifest';
 import type { IdMapping } from '../options/types';
 
 export interface CommitSource {
@@ -132,7 +132,7 @@ export async function commitImage(store: ImageStore, source: CommitSource, optio
     const configBytes = Buffer.from(JSON.stringify(config));
     const configBlob = await store.content.ingestBytes(configBytes, { lease }, options.signal);
     made.add(configBlob.digest);
-    const manifest = {
+    const manifest: ImageManifest = {
       schemaVersion: 2,
       mediaType: OCI_MANIFEST,
       config: { mediaType: OCI_CONFIG, digest: configBlob.digest, size: configBlob.size },
@@ -142,7 +142,7 @@ export async function commitImage(store: ImageStore, source: CommitSource, optio
         return { mediaType: compression === undefined ? l.mediaType : ociLayerType(compression), digest: l.digest, size: l.size };
       }),
     };
-    const manifestBytes = Buffer.from(JSON.stringify(manifest));
+    const manifestBytes = serializeManifest(manifest);
     const manifestBlob = await store.content.ingestBytes(manifestBytes, { lease }, options.signal);
     made.add(manifestBlob.digest);
     const [image] = await store.addImages([{ digest: manifestBlob.digest, mediaType: OCI_MANIFEST, size: manifestBlob.size, references: [options.reference] }], options.signal, lease);
