@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <vector>
 
 #include "common/plan.h"
 
@@ -16,6 +17,10 @@ constexpr size_t kOverlayMaxLowerLayers = 500;
 
 // A detached overlay mount of plan.rootfs_lower (top first), with plan.rootfs_upper and
 // plan.rootfs_work as its writable layer when they are set; nodev, as every rootfs.
-int make_overlay_root(const Plan& plan);
+// `lower_fds`, when given, are the layers themselves (detached, idmapped trees of
+// plan.rootfs_lower, in the same order), passed to overlayfs by fd rather than by path.
+// `inside_user_namespace`: mounted by the container's root in its user namespace, where
+// overlayfs must keep its own xattrs in user.overlay.* (userxattr), not trusted.overlay.*.
+int make_overlay_root(const Plan& plan, const std::vector<int>& lower_fds, bool inside_user_namespace);
 
 }  // namespace tsc
