@@ -166,6 +166,11 @@ export interface NativeBinding {
     options: { whiteouts: boolean; baseRoot?: string; uidMap?: { containerId: number; hostId: number; size: number }[]; gidMap?: { containerId: number; hostId: number; size: number }[] },
   ): Promise<{ entries: number; bytes: number }>;
   /**
+   * The directory `to` (a new upper layer's root) takes the xattrs (overlay's own aside) and
+   * times of `from` (the top lower layer's root). Throws an Error with code, path and step.
+   */
+  inheritRootAttributes(from: string, to: string): void;
+  /**
    * Reads a terminal's (non-blocking) master whenever it is readable, until it reads EIO (no
    * process holds the terminal any more: onEnd(0)) or fails (onEnd(errno)). close() stops
    * reading and leaves the fd open.

@@ -544,8 +544,49 @@ Napi::Value LayerDiff(const Napi::CallbackInfo& info) {
   return promise;
 }
 
+// inheritRootAttributes(from, to): the directory `to` (a new upper layer's root) takes the
+// extended attributes (overlay's own aside) and the times of `from` (the top lower layer's
+// root), so that the container's / starts as the image's: overlayfs shows the upper root's
+// own, and a diff of the layer then tells a change the container made from its making.
+Napi::Value InheritRootAttributes(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsString() || !info[1].IsString()) throw Napi::TypeError::New(env, "inheritRootAttributes(from, to)");
+  std::string from_path = info[0].As<Napi::String>().Utf8Value();
+  std::string to_path = info[1].As<Napi::String>().Utf8Value();
+  auto fail = [&](int err, const std::string& what, const std::string& path) {
+    Napi::Error error = Napi::Error::New(env, what + " " + path + ": " + strerror(err));
+    error.Set("code", Napi::String::New(env, uv_err_name(-err)));
+    error.Set("errno", Napi::Number::New(env, -err));  // negative, as Node's fs errors have it
+    error.Set("path", Napi::String::New(env, path));
+    error.Set("step", Napi::String::New(env, what));
+    return error;
+  };
+  UniqueFd from(open(from_path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!from) throw fail(errno, "open", from_path);
+  UniqueFd to(open(to_path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!to) throw fail(errno, "open", to_path);
+  std::vector<std::pair<std::string, std::string>> xattrs;
+  try {
+    xattrs = list_xattrs(from_path, XattrSource::of_fd(from.get()));
+  } catch (const DiffError& e) {
+    throw fail(e.err, e.what, from_path);
+  }
+  for (const auto& [key, value] : xattrs) {
+    if (is_overlay_xattr(key)) continue;
+    if (fsetxattr(to.get(), key.c_str(), value.data(), value.size(), 0) < 0) throw fail(errno, "setxattr " + key, to_path);
+  }
+  struct stat st;
+  if (fstat(from.get(), &st) < 0) throw fail(errno, "stat", from_path);
+  struct timespec times[2] = {st.st_atim, st.st_mtim};
+  if (futimens(to.get(), times) < 0) throw fail(errno, "utimens", to_path);
+  return env.Undefined();
+}
+
 }  // namespace
 
-void InitLayerDiff(Napi::Env env, Napi::Object exports) { exports.Set("layerDiff", Napi::Function::New(env, LayerDiff)); }
+void InitLayerDiff(Napi::Env env, Napi::Object exports) {
+  exports.Set("layerDiff", Napi::Function::New(env, LayerDiff));
+  exports.Set("inheritRootAttributes", Napi::Function::New(env, InheritRootAttributes));
+}
 
 }  // namespace tsc

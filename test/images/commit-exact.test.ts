@@ -4,7 +4,8 @@
  * nanosecond mtimes, its root directory's own mode, owner, mtime and xattrs, hard links
  * across directories, a socket that no layer holds), and the committed image, exported and
  * converted by skopeo, unpacks with umoci to the tree the container saw: the merged view of
- * its layers. A container of the committed image (its layers in the store) sees that tree too.
+ * its layers. A container of the committed image (its layers in the store) sees that tree too;
+ * one in a user namespace sees the image's owners, and its commit holds its own ids.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -25,6 +26,8 @@ if (missing.length > 0) console.warn(`commit-exact: skipped: missing ${missing.j
 
 const cgroupParent = runCgroupParent('commit-exact');
 let base: string;
+/** Set by the first test: the data and state roots holding the image exact:1. */
+let roots: { dataRoot: string; stateRoot: string } | undefined;
 
 beforeAll(() => {
   base = tempDir('tsc-commit-exact-');
@@ -73,11 +76,12 @@ function mergedView(lowerDirs: string[]): TreeManifest {
 }
 
 async function umociTree(store: ImageStore, reference: string): Promise<TreeManifest> {
-  const archive = path.join(base, 'exact.tar');
+  const name = reference.replace(/[^a-z0-9]/g, '-');
+  const archive = path.join(base, `${name}.tar`);
   await store.export(reference, archive, { format: 'oci-archive' });
-  const layout = path.join(base, 'layout');
+  const layout = path.join(base, `layout-${name}`);
   skopeoCopy(`oci-archive:${archive}`, `oci:${layout}:img`);
-  const bundle = path.join(base, 'bundle');
+  const bundle = path.join(base, `bundle-${name}`);
   execFileSync('umoci', ['unpack', '--image', `${layout}:img`, bundle], { stdio: 'ignore' });
   return treeManifest(path.join(bundle, 'rootfs'), { mtimes: true });
 }
@@ -130,4 +134,27 @@ testIf('a commit unpacks (umoci, and the store) to exactly the tree the containe
   } finally {
     await d.destroy();
   }
+  roots = { dataRoot, stateRoot };
+});
+
+testIf('in a user namespace, the commit holds the container\'s ids, and / keeps the image\'s owner', async () => {
+  expect(roots).toBeDefined();
+  const { dataRoot, stateRoot } = roots!;
+  const store = new ImageStore({ root: dataRoot });
+  const c = new Container({ id: uniqueId('commit-exact-userns'), image: 'exact:1', dataRoot, stateRoot, userns: true, cgroupParent });
+  try {
+    const out = await c.spawn(['sh', '-c', 'stat -c "%a %u:%g" / /timed && echo u > /userns-made && chown 7:8 /userns-made && ln -s timed /userns-link'], { stdio: 'pipe' }).output();
+    expect(out).toMatchObject({ exitCode: 0, stdout: '750 5:6\n644 0:0\n', stderr: '' });
+    await c.commit('exact:2');
+  } finally {
+    await c.destroy();
+  }
+  const unpacked = await umociTree(store, 'exact:2');
+  const stacked = mergedView(await store.layerDirs('exact:2'));
+  expect(unpacked.entries).toEqual(stacked.entries);
+  const byPath = new Map(unpacked.entries.map((e) => [e.path, e]));
+  expect(byPath.get('.')).toMatchObject({ mode: '0o750', uid: 5, gid: 6 });
+  expect(byPath.get('userns-made')).toMatchObject({ uid: 7, gid: 8 });
+  expect(byPath.get('userns-link')).toMatchObject({ uid: 0, gid: 0, link: 'timed' });
+  expect(byPath.get('timed')).toMatchObject({ uid: 0, gid: 0, mtime: '1600000000123456789' });
 });
