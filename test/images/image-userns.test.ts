@@ -89,6 +89,25 @@ test('a non-root image user owns its files from the layers and writes where they
   expect(denied.exitCode).not.toBe(0);
 });
 
+test('before Linux 6.8 (one lowerdir string) and before 6.13 (no layer fds), the idmapped layers mount the same way', async () => {
+  process.env.TS_CONTAINER_TEST_OVERLAY_SINGLE_STRING = '1';
+  try {
+    const out = await h.sh({ image: REF, imageStore: images, userns: true }, 'stat -c "%u:%g" /bin/busybox /home/user && grep -o "lowerdir=[^,]*" /proc/self/mountinfo | head -n 1');
+    expect(out).toMatchObject({ exitCode: 0, stderr: '' });
+    expect(out.stdout).toMatch(/^0:0\n1000:1000\nlowerdir=\/proc\/self\/fd\/\d+(:\/proc\/self\/fd\/\d+)+\n$/);
+  } finally {
+    delete process.env.TS_CONTAINER_TEST_OVERLAY_SINGLE_STRING;
+  }
+});
+
+test('a detached container (made by its monitor) gets the idmapped layers too', async () => {
+  const c = h.make({ image: REF, imageStore: images, userns: true, detach: true });
+  const main = c.spawn(['sleep', '1000']);
+  await main.started;
+  const out = await c.exec(['sh', '-c', 'stat -c "%u:%g" /bin/busybox && echo x > /made && stat -c "%u:%g" /made'], { stdio: 'pipe' }).output();
+  expect(out).toMatchObject({ exitCode: 0, stdout: '0:0\n0:0\n', stderr: '' });
+});
+
 test('a layer on a filesystem that cannot be idmapped: a ContainerSetupError naming it, nothing left', async () => {
   // overlayfs cannot be idmapped: a rootfs directory (the overlay's lower layer) inside an overlay mount.
   const below = path.join(work, 'ovl');
