@@ -89,6 +89,11 @@ test('a non-root image user owns its files from the layers and writes where they
   expect(denied.exitCode).not.toBe(0);
 });
 
+test('read-only (no writable layer): the idmapped layers alone', async () => {
+  const out = await h.sh({ image: REF, imageStore: images, userns: true, readonly: true }, 'stat -c "%u:%g %a" /usr/bin/suid-tool; touch /bin/new 2>&1');
+  expect(out).toMatchObject({ exitCode: 1, stdout: '0:0 4755\ntouch: /bin/new: Read-only file system\n' });
+});
+
 test('before Linux 6.8 (one lowerdir string) and before 6.13 (no layer fds), the idmapped layers mount the same way', async () => {
   process.env.TS_CONTAINER_TEST_OVERLAY_SINGLE_STRING = '1';
   try {
