@@ -30,20 +30,28 @@ bool has_sys_admin() {
   return (data[CAP_SYS_ADMIN / 32].effective & (1U << (CAP_SYS_ADMIN % 32))) != 0;
 }
 
+// A read-only rootfs directory (no overlay in the plan) mounted as an overlay, so that its
+// idmapped tree stays out of the container's reach: a bind of it, read-only, could be made
+// writable again by a container root given CAP_SYS_ADMIN, which would then write as the
+// directory's owners. overlayfs takes one lower layer only with an upper one: an empty,
+// read-only tmpfs goes below it.
+bool is_read_only_directory(const Plan& plan) { return plan.rootfs_lower.empty() && plan.rootfs_readonly && !plan.rootfs.empty(); }
+
 }  // namespace
 
 bool wants_idmapped_rootfs(const Plan& plan) {
-  return plan.has_namespace("user") && plan.has_namespace("mount") && !plan.rootfs_is_host && !plan.rootfs_lower.empty() &&
-         has_sys_admin();
+  if (!plan.has_namespace("user") || !plan.has_namespace("mount") || plan.rootfs_is_host) return false;
+  return (!plan.rootfs_lower.empty() || is_read_only_directory(plan)) && has_sys_admin();
 }
 
 int make_idmapped_rootfs(const Plan& plan, pid_t pid) {
   std::string ns_path = "/proc/" + std::to_string(pid) + "/ns/user";
   UniqueFd userns(check(open(ns_path.c_str(), O_RDONLY | O_CLOEXEC), StepId::IdmapMount, "open the user namespace"));
   std::vector<UniqueFd> trees;
-  std::vector<int> fds;
+  OverlayLower lower;
   StepScope idmapping(StepId::IdmapMount);
-  for (const std::string& layer : plan.rootfs_lower) {
+  const std::vector<std::string> layers = is_read_only_directory(plan) ? std::vector<std::string>{plan.rootfs} : plan.rootfs_lower;
+  for (const std::string& layer : layers) {
     std::string step = "idmap the rootfs layer " + layer + " for the user namespace";
     // One layer is one directory: its own submounts (there should be none) are not taken along.
     trees.emplace_back(clone_tree(AT_FDCWD, layer, false, step));
@@ -57,9 +65,16 @@ int make_idmapped_rootfs(const Plan& plan, pid_t pid) {
       // the layers then need a data root on one that can (ext4, xfs, btrfs, tmpfs).
       throw SetupError{step + (err == EINVAL ? " (its filesystem does not support idmapped mounts)" : ""), err, StepId::IdmapMount};
     }
-    fds.push_back(trees.back().get());
+    lower.paths.push_back(layer);
+    lower.fds.push_back(trees.back().get());
   }
-  return make_overlay_root(plan, fds, false);
+  if (is_read_only_directory(plan)) {
+    trees.emplace_back(make_filesystem("tmpfs", {{"mode", "755"}, {"size", "4k"}}, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NODEV,
+                                       "mount an empty layer below the rootfs"));
+    lower.paths.push_back("(an empty layer below the rootfs)");
+    lower.fds.push_back(trees.back().get());
+  }
+  return make_overlay_root(plan, lower, false);
 }
 
 }  // namespace tsc

@@ -6,8 +6,11 @@
 // rootful engine mounts it: overlayfs keeps its whiteouts and opaque marks in trusted.*,
 // where the layer store wrote them. The upper layer is not idmapped: what the container
 // writes lands there owned by its host ids (container root's is the upper layer's owner).
-// Idmapping needs privilege over the layers' filesystem in the initial user namespace;
-// a helper without it leaves the overlay to the container's root, as before.
+// A read-only rootfs directory is mounted so too (over an empty bottom layer): a writable one
+// (rootfsOverlay: false) is not idmapped, so that container root writes there as its own host
+// ids, never as the directory's owners. Idmapping needs privilege over the layers' filesystem
+// in the initial user namespace; a helper without it leaves the overlay to the container's
+// root, as before.
 #pragma once
 
 #include <sys/types.h>
@@ -17,7 +20,8 @@
 namespace tsc {
 
 // Whether the helper makes the container's rootfs overlay over idmapped layers: a mount and
-// a user namespace, lower layers, and a helper with CAP_SYS_ADMIN on the host.
+// a user namespace, lower layers or a read-only rootfs directory, and a helper with
+// CAP_SYS_ADMIN on the host.
 bool wants_idmapped_rootfs(const Plan& plan);
 
 // In the helper, once the id maps of process `pid` are written: the detached overlay mount.

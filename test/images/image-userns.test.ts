@@ -4,6 +4,7 @@
  * by 0 is owned by container root inside, not by nobody; what the container writes lands in
  * its upper layer owned by the host ids its user namespace maps to; setuid bits, whiteouts and
  * opaque directories of the layers hold; and a non-root image user reaches its own files.
+ * A read-only rootfs directory is idmapped too, a writable one (rootfsOverlay: false) never.
  * A layer on a filesystem that cannot be idmapped is a ContainerSetupError naming it.
  */
 import { execFileSync } from 'node:child_process';
@@ -92,6 +93,20 @@ test('a non-root image user owns its files from the layers and writes where they
 test('read-only (no writable layer): the idmapped layers alone', async () => {
   const out = await h.sh({ image: REF, imageStore: images, userns: true, readonly: true }, 'stat -c "%u:%g %a" /usr/bin/suid-tool; touch /bin/new 2>&1');
   expect(out).toMatchObject({ exitCode: 1, stdout: '0:0 4755\ntouch: /bin/new: Read-only file system\n' });
+});
+
+test('a read-only rootfs directory is idmapped too; a writable one (rootfsOverlay: false) is not', async () => {
+  const rootfs = path.join(work, 'plain-rootfs');
+  run('cp', ['-a', ensureBusyboxRootfs(), rootfs]);
+  const ro = await h.sh({ rootfs, dataRoot, readonly: true, userns: true }, 'stat -c "%u:%g" /bin/busybox; touch /bin/new 2>&1');
+  expect(ro).toMatchObject({ exitCode: 1, stdout: '0:0\ntouch: /bin/new: Read-only file system\n' });
+  // Written straight into the directory, container root stays its own host id: the files of
+  // host root are nobody's to it, and what it makes there is not host root's.
+  fs.chmodSync(rootfs, 0o777);
+  const rw = h.make({ rootfs, dataRoot, readonly: false, rootfsOverlay: false, userns: true });
+  const out = await rw.spawn(['sh', '-c', 'stat -c "%u" /bin/busybox && echo x > /made-by-root'], { stdio: 'pipe' }).output();
+  expect(out).toMatchObject({ exitCode: 0, stdout: '65534\n' });
+  expect(fs.statSync(path.join(rootfs, 'made-by-root')).uid).toBeGreaterThan(65535);
 });
 
 test('before Linux 6.8 (one lowerdir string) and before 6.13 (no layer fds), the idmapped layers mount the same way', async () => {
