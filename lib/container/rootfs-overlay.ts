@@ -93,7 +93,9 @@ export function makeRootfsLayer(context: ContainerContext, config: ContainerConf
   const stateRoot = config.lifecycle.stateRoot;
   // Removes only a layer that is this container's: not one of the same id that another holds.
   undo.push(() => removeWritableLayer(config.dataRoot, config.id, { stateRoot, created: record.created }));
-  if (root) checkReachableBy(root.uid, config.dataRoot);
+  // As root the helper mounts the overlay itself, over idmapped layers (native/helper/idmapped_rootfs.h);
+  // otherwise container root mounts it, and must reach the layer.
+  if (root && process.geteuid?.() !== 0) checkReachableBy(root.uid, config.dataRoot);
   const paths = makeWritableLayer({
     dataRoot: config.dataRoot,
     record: {
@@ -120,8 +122,9 @@ export function makeRootfsLayer(context: ContainerContext, config: ContainerConf
 }
 
 /**
- * In a user namespace the overlay is mounted as container root, another uid on the host: every
- * directory down to the data root must let others pass (the layer's own are made so).
+ * In a user namespace mounted by container root (a helper that cannot idmap), the overlay is
+ * mounted as another uid on the host: every directory down to the data root must let others
+ * pass (the layer's own are made so).
  */
 function checkReachableBy(uid: number, dataRoot: string): void {
   for (let dir = dataRoot; ; dir = path.dirname(dir)) {

@@ -109,6 +109,18 @@ test('a read-only rootfs directory is idmapped too; a writable one (rootfsOverla
   expect(fs.statSync(path.join(rootfs, 'made-by-root')).uid).toBeGreaterThan(65535);
 });
 
+test('a data root that others cannot search serves a user namespace: the helper, not container root, mounts the layers', async () => {
+  const closed = path.join(work, 'closed');
+  fs.mkdirSync(closed, { mode: 0o700 });
+  const rootfs = path.join(work, 'closed-rootfs');
+  run('cp', ['-a', ensureBusyboxRootfs(), rootfs]);
+  const c = h.make({ rootfs, dataRoot: path.join(closed, 'data'), userns: true });
+  const out = await c.spawn(['sh', '-c', 'echo x > /made && stat -c "%u:%g" /made /bin/busybox'], { stdio: 'pipe' }).output();
+  expect(out).toMatchObject({ exitCode: 0, stdout: '0:0\n0:0\n', stderr: '' });
+  const upper = path.join(closed, 'data', 'containers', c.id, 'upper');
+  expect(fs.statSync(path.join(upper, 'made')).uid).toBe(fs.statSync(upper).uid);
+});
+
 test('before Linux 6.8 (one lowerdir string) and before 6.13 (no layer fds), the idmapped layers mount the same way', async () => {
   process.env.TS_CONTAINER_TEST_OVERLAY_SINGLE_STRING = '1';
   try {
