@@ -1,7 +1,7 @@
 /**
  * Commit is exact as unpacking is (issue 11): a container changes what a layer can hold, each
  * in a way the first commit test does not reach (xattrs on a symlink and a device node,
- * nanosecond mtimes, its root directory's own mode, owner, mtime and xattrs, hard links
+ * nanosecond mtimes (one before 1970), its root directory's own mode, owner, mtime and xattrs, hard links
  * across directories, a socket that no layer holds), and the committed image, exported and
  * converted by skopeo, unpacks with umoci to the tree the container saw: the merged view of
  * its layers. A container of the committed image (its layers in the store) sees that tree too;
@@ -58,7 +58,8 @@ os.chdir(upper)
 s = socket.socket(socket.AF_UNIX)
 s.bind('sock')
 s.close()
-for rel, ns in (('timed', 1600000000123456789), ('timed-dir', 1600000001000000500), ('sym', 1600000002500000000), ('null-again', 1600000003000000001)):
+open(p('before-1970'), 'w').close()
+for rel, ns in (('timed', 1600000000123456789), ('timed-dir', 1600000001000000500), ('sym', 1600000002500000000), ('null-again', 1600000003000000001), ('before-1970', -1500000000)):
     os.utime(p(rel), ns=(ns, ns), follow_symlinks=False)
 # Last: every change above touched the root's own mtime.
 os.utime(upper, ns=(1600000004987654321, 1600000004987654321))
@@ -114,6 +115,7 @@ testIf('a commit unpacks (umoci, and the store) to exactly the tree the containe
   expect(byPath.get('null-again')).toMatchObject({ type: 'char', rdev: '1:3', mtime: '1600000003000000001', xattrs: { 'trusted.test.on-device': Buffer.from('dev').toString('hex') } });
   expect(byPath.get('timed')?.mtime).toBe('1600000000123456789');
   expect(byPath.get('timed-dir')?.mtime).toBe('1600000001000000500');
+  expect(byPath.get('before-1970')?.mtime).toBe('-1500000000');
   expect(byPath.has('bin/vi')).toBe(false);
   expect(expected.hardLinks).toContainEqual(['hl-a', 'hl-c', 'hl-dir/hl-b']);
 
