@@ -59,15 +59,19 @@ test('the layers keep their owners inside; root writes / and its file lands in t
     'echo made > /new-in-root && stat -c "%u:%g" /new-in-root',
     'echo more >> /etc/labelled && stat -c "%u:%g" /etc/labelled',
     'id -u',
+    // Copied up into the upper layer (a new mtime), a setuid file keeps its bit and owner. (A
+    // write would clear the bit: only CAP_FSETID in the initial user namespace keeps it.)
+    'touch /usr/bin/suid-tool && stat -c "%u:%g %a" /usr/bin/suid-tool',
   ].join(' && ')], { stdio: 'pipe' }).output();
   expect(out).toMatchObject({ exitCode: 0, stderr: '' });
-  expect(out.stdout.split('\n')).toEqual(['0:0', '0:0 4755', '0:1000 2755', '1000:1000 700', '0:0', '0:0', '0', '']);
+  expect(out.stdout.split('\n')).toEqual(['0:0', '0:0 4755', '0:1000 2755', '1000:1000 700', '0:0', '0:0', '0', '0:0 4755', '']);
   const root = fs.statSync(upperOf(c.id));
   // Container root is not host root: a block of ts-container's subordinate ids.
   expect(root.uid).toBeGreaterThan(65535);
   expect(fs.statSync(path.join(upperOf(c.id), 'new-in-root'))).toMatchObject({ uid: root.uid, gid: root.gid });
   // A file of the layers copied up on write: owned by container root's host id, not host root.
   expect(fs.statSync(path.join(upperOf(c.id), 'etc/labelled'))).toMatchObject({ uid: root.uid, gid: root.gid });
+  expect(fs.statSync(path.join(upperOf(c.id), 'usr/bin/suid-tool'))).toMatchObject({ uid: root.uid, mode: 0o104755 });
   // The layer itself is unchanged (owned by 0, as the image says).
   const layers = await images.layerDirs(REF);
   const busybox = layers.map((dir) => path.join(dir, 'bin/busybox')).find((file) => fs.existsSync(file));
