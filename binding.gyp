@@ -35,6 +35,7 @@
         "native/common/plan.cc",
         "native/helper/main.cc",
         "native/helper/bind_sources.cc",
+        "native/helper/idmapped_rootfs.cc",
         "native/helper/capabilities.cc",
         "native/helper/cgroup_join.cc",
         "native/helper/cgroup_mounts.cc",

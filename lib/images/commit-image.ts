@@ -69,13 +69,15 @@ interface LayerSource {
   /** An overlay upper layer (whiteouts and opaque directories to translate), not a plain tree. */
   whiteouts: boolean;
   idMaps?: CommitSource['idMaps'];
+  /** The root below the tree (the top lower layer's): the tree's own root is written only where it differs. */
+  baseRoot?: string;
   quiesce: CommitSource['quiesce'];
 }
 
 async function writeLayer(store: ImageStore, source: LayerSource, lease: Lease, made: Set<string>, signal?: AbortSignal): Promise<BaseLayer> {
   const scratch = await store.content.scratchFile();
   try {
-    await source.quiesce(() => native().layerDiff(source.dir, scratch.handle.fd, { whiteouts: source.whiteouts, ...source.idMaps }));
+    await source.quiesce(() => native().layerDiff(source.dir, scratch.handle.fd, { whiteouts: source.whiteouts, ...source.idMaps, ...(source.baseRoot !== undefined ? { baseRoot: source.baseRoot } : {}) }));
     signal?.throwIfAborted();
     const tar = new DigestStream();
     const gzip = createGzip();
@@ -108,7 +110,14 @@ export async function commitImage(store: ImageStore, source: CommitSource, optio
   const made = new Set<string>();
   try {
     const base = await readBase(store, source, lease, made, options.signal);
-    const layer = await writeLayer(store, { dir: source.upper, whiteouts: true, quiesce: source.quiesce, ...(source.idMaps ? { idMaps: source.idMaps } : {}) }, lease, made, options.signal);
+    const [baseRoot] = source.lowerDirs;
+    const layer = await writeLayer(store, {
+      dir: source.upper,
+      whiteouts: true,
+      quiesce: source.quiesce,
+      ...(source.idMaps ? { idMaps: source.idMaps } : {}),
+      ...(baseRoot !== undefined ? { baseRoot } : {}),
+    }, lease, made, options.signal);
     const created = new Date().toISOString();
     const layers = [...base.layers, layer];
     const history = Array.isArray(base.config.history) ? [...(base.config.history as object[])] : [];

@@ -52,6 +52,9 @@ struct Plan {
   std::vector<std::string> rootfs_lower;
   std::string rootfs_upper, rootfs_work;
   bool overlay_single_string = false;  // tests: the mount as before Linux 6.8 (no lowerdir+)
+  // Set by the helper (not a plan key): it mounts the overlay over idmapped layers and hands
+  // it to the container's first process (helper/idmapped_rootfs.h).
+  bool rootfs_idmapped = false;
   std::vector<MountSpec> mounts;
   // Sizes (bytes) of the tmpfs mounts the runtime makes on its own: /tmp, /var/tmp, /run,
   // /var/run, /dev/shm. A path not listed gets the kernel's default (half of RAM).
