@@ -60,6 +60,12 @@ export class DigestStream extends Transform {
     return this.#digest;
   }
 
+  /** Counts and hashes bytes that came before the stream (a resumed download's first part). */
+  seed(bytes: Buffer): void {
+    this.#size += bytes.length;
+    this.#hash.update(bytes);
+  }
+
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
     this.#size += chunk.length;
     if (this.#size > this.#maxBytes) {

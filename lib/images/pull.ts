@@ -15,8 +15,12 @@ import { choosePlatformManifest, hostPlatform, parsePlatform, type Platform } fr
 /** What a pull needs of the content store (ContentStore has it). */
 export interface PullContentStore {
   has(digest: string): boolean | Promise<boolean>;
-  /** Stores the stream's bytes under `digest` once they hash to it and count `size`; rejects otherwise. */
-  ingest(source: Readable, expected: { digest: string; size: number }, signal?: AbortSignal): Promise<unknown>;
+  /**
+   * Stores the bytes under `digest` once they hash to it and count `size`; rejects otherwise.
+   * `source` opens the download at a byte offset, and is called only when this process is the
+   * one to write the blob (never while another process downloads it).
+   */
+  ingest(source: (offset: number) => Readable, expected: { digest: string; size: number }, signal?: AbortSignal): Promise<unknown>;
   open(digest: string): Readable;
 }
 
@@ -132,13 +136,15 @@ export async function pull(content: PullContentStore, ref: RegistryReference, op
       bytes += n;
       if (progress) onProgress?.({ layer: blob.digest, phase: 'download', bytes, total: blob.size });
     };
-    const source = client.openBlob(ref.repository, blob.digest, blob.size, { signal, onBytes: report });
-    source.once('end', () => progress && onProgress?.({ layer: blob.digest, phase: 'verify', bytes, total: blob.size }));
-    try {
-      await content.ingest(source, { digest: blob.digest, size: blob.size }, signal);
-    } finally {
-      source.destroy();
-    }
+    const open = (offset: number) => {
+      bytes = offset;
+      const source = client.openBlob(ref.repository, blob.digest, blob.size, { signal, onBytes: report, offset });
+      source.once('end', () => progress && onProgress?.({ layer: blob.digest, phase: 'verify', bytes, total: blob.size }));
+      return source;
+    };
+    await content.ingest(open, { digest: blob.digest, size: blob.size }, signal);
+    // Stored by another process meanwhile: nothing was downloaded here.
+    if (progress && bytes === 0) onProgress?.({ layer: blob.digest, phase: 'verify', bytes: blob.size, total: blob.size });
   };
 
   try {
@@ -202,7 +208,7 @@ export async function pull(content: PullContentStore, ref: RegistryReference, op
 
     // Last: the manifest, which makes the image whole in the store.
     if (!(await content.has(top.digest))) {
-      await content.ingest(Readable.from([top.bytes]), { digest: top.digest, size: top.bytes.length }, signal);
+      await content.ingest((offset) => Readable.from([top.bytes.subarray(offset)]), { digest: top.digest, size: top.bytes.length }, signal);
     }
     return { digest: top.digest, size: top.bytes.length, mediaType: top.mediaType, indexDigest, manifest, id: manifest.config.digest, config, diffIds, chainIds: chains };
   } catch (error) {
