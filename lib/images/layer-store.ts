@@ -46,6 +46,8 @@ export interface EnsureLayerOptions {
   /** The blob's digest and size from the manifest, checked as it is read. */
   digest?: string;
   size?: number;
+  /** The blob was checked against `digest` as it was stored (UnpackLayerOptions.blobVerified). */
+  blobVerified?: boolean;
   maxLayerBytes?: number;
   signal?: AbortSignal;
   onBytes?: UnpackLayerOptions['onBytes'];
@@ -146,6 +148,7 @@ export class LayerStore {
         diffId: options.diffId,
         digest: options.digest,
         size: options.size,
+        blobVerified: options.blobVerified,
         maxLayerBytes: options.maxLayerBytes,
         signal: options.signal,
         onBytes: options.onBytes,

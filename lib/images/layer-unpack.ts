@@ -34,6 +34,11 @@ export interface UnpackLayerOptions {
   digest?: string;
   size?: number;
   /**
+   * The blob comes from the content store, which checked its digest when it stored it: the
+   * digest names the layer in errors, and is not computed again (the size still is checked).
+   */
+  blobVerified?: boolean;
+  /**
    * The unpacked layers below this one, top first. A parent directory the tar leaves out is
    * made with the attributes it has there (else 0755 root), so the overlay shows it unchanged.
    */
@@ -83,7 +88,7 @@ async function unpackInto(source: Readable, applier: NativeLayerApplier, options
   const maxBytes = options.maxLayerBytes ?? DEFAULT_MAX_LAYER_BYTES;
   const onAbort = () => source.destroy(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
   signal?.addEventListener('abort', onAbort, { once: true });
-  const blob = new BlobCheck(options.digest, options.size, options.onBytes);
+  const blob = new BlobCheck(options.digest, options.size, options.onBytes, options.blobVerified === true);
   const batcher = new EntryBatcher();
   const parser = new TarParser(batcher);
   const diffHash = createHash('sha256');
@@ -149,10 +154,11 @@ class BlobCheck {
     private readonly digest: string | undefined,
     private readonly size: number | undefined,
     private readonly onBytes: ((bytes: number) => void) | undefined,
+    verified: boolean,
   ) {
     if (digest !== undefined) {
       if (!/^sha256:[0-9a-f]{64}$/.test(digest)) throw new ImageArchiveError(digest, 'not a sha256 digest');
-      this.hash = createHash('sha256');
+      if (!verified) this.hash = createHash('sha256');
     }
   }
 

@@ -31,7 +31,7 @@ export interface PullLayerStore {
     chainId: string,
     parentChainId: string | null,
     openBlob: () => Readable,
-    layer: { mediaType: string; diffId: string; digest: string; size: number; maxLayerBytes?: number; signal?: AbortSignal },
+    layer: { mediaType: string; diffId: string; digest: string; size: number; blobVerified?: boolean; maxLayerBytes?: number; signal?: AbortSignal },
   ): Promise<unknown>;
 }
 
@@ -194,6 +194,8 @@ export async function pull(content: PullContentStore, ref: RegistryReference, op
             diffId: diffIds[i],
             digest: layer.digest,
             size: layer.size,
+            // The content store checked the digest as it stored the blob.
+            blobVerified: true,
             maxLayerBytes: options.maxLayerBytes,
             signal,
           });
