@@ -48,6 +48,12 @@ export interface EnsureLayerOptions {
   size?: number;
   /** The blob was checked against `digest` as it was stored (UnpackLayerOptions.blobVerified). */
   blobVerified?: boolean;
+  /**
+   * Awaited between the unpack and the rename that makes the layer visible: a pull that
+   * unpacks while it downloads gives the promise that the blob is stored (so verified). A
+   * rejection fails the unpack, and nothing of it stays.
+   */
+  commitAfter?: Promise<unknown>;
   maxLayerBytes?: number;
   signal?: AbortSignal;
   onBytes?: UnpackLayerOptions['onBytes'];
@@ -154,6 +160,7 @@ export class LayerStore {
         onBytes: options.onBytes,
         lowerDirs,
       });
+      await options.commitAfter;
       const record: LayerRecord = {
         chainId,
         diffId: unpacked.diffId,

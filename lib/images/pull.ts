@@ -2,11 +2,13 @@
  * Pull: an image from a registry into the content store (every blob verified by the store's
  * ingest before it is visible), then its layers into the layer store, one directory per chain
  * id. The manifest is ingested last, so a manifest in the store always has its blobs there.
- * Layers download three at a time; each is unpacked as soon as it and its parent are in.
+ * Layers download three at a time; each is unpacked as its parent is in, reading its download
+ * as it arrives (layer-tee.ts) and made visible once its blob is stored.
  */
 import { Readable } from 'node:stream';
 import { RegistryError } from '../errors/errors';
 import { chainIds } from './layer-store';
+import { LayerTee, TeeBudget } from './layer-tee';
 import { RegistryClient, type RegistryClientOptions } from './registry/client';
 import type { RegistryCredentials } from './registry/credentials';
 import { IMAGE_MANIFEST_MEDIA_TYPES, INDEX_MEDIA_TYPES, parseImageManifest, parseIndex, type BlobDescriptor, type ImageManifest } from './registry/manifest-shapes';
@@ -31,7 +33,16 @@ export interface PullLayerStore {
     chainId: string,
     parentChainId: string | null,
     openBlob: () => Readable,
-    layer: { mediaType: string; diffId: string; digest: string; size: number; blobVerified?: boolean; maxLayerBytes?: number; signal?: AbortSignal },
+    layer: {
+      mediaType: string;
+      diffId: string;
+      digest: string;
+      size: number;
+      blobVerified?: boolean;
+      commitAfter?: Promise<unknown>;
+      maxLayerBytes?: number;
+      signal?: AbortSignal;
+    },
   ): Promise<unknown>;
 }
 
@@ -126,7 +137,7 @@ export async function pull(content: PullContentStore, ref: RegistryReference, op
   }
   const manifest = parseImageManifest(top.bytes, top.mediaType, where);
 
-  const fetchBlob = async (blob: BlobDescriptor, progress: boolean): Promise<void> => {
+  const fetchBlob = async (blob: BlobDescriptor, progress: boolean, tee?: LayerTee): Promise<void> => {
     if (await content.has(blob.digest)) {
       if (progress) onProgress?.({ layer: blob.digest, phase: 'verify', bytes: blob.size, total: blob.size });
       return;
@@ -140,7 +151,7 @@ export async function pull(content: PullContentStore, ref: RegistryReference, op
       bytes = offset;
       const source = client.openBlob(ref.repository, blob.digest, blob.size, { signal, onBytes: report, offset });
       source.once('end', () => progress && onProgress?.({ layer: blob.digest, phase: 'verify', bytes, total: blob.size }));
-      return source;
+      return tee ? tee.tap(source, offset) : source;
     };
     await content.ingest(open, { digest: blob.digest, size: blob.size }, signal);
     // Stored by another process meanwhile: nothing was downloaded here.
@@ -162,18 +173,20 @@ export async function pull(content: PullContentStore, ref: RegistryReference, op
     }
     const chains = chainIds(diffIds);
 
-    // Downloads, a few at a time, in layer order.
+    // Downloads, a few at a time, in layer order; each handed to its unpack as it arrives.
+    const budget = new TeeBudget();
+    const tees = manifest.layers.map((layer) => (options.layers ? new LayerTee(() => content.open(layer.digest), budget) : undefined));
     const downloads: Promise<void>[] = [];
     const limit = Math.max(1, options.concurrency ?? 3);
     let running = 0;
     const waiting: (() => void)[] = [];
-    for (const layer of manifest.layers) {
+    for (const [i, layer] of manifest.layers.entries()) {
       downloads.push(
         (async () => {
           if (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
           running++;
           try {
-            await fetchBlob(layer, true);
+            await fetchBlob(layer, true, tees[i]);
           } finally {
             running--;
             waiting.shift()?.();
@@ -183,22 +196,30 @@ export async function pull(content: PullContentStore, ref: RegistryReference, op
     }
     // A rejection is handled by the loop below or by allSettled; never unhandled meanwhile.
     for (const d of downloads) d.catch(() => {});
+    for (const [i, tee] of tees.entries()) tee?.storedBy(downloads[i]);
 
     try {
       for (const [i, layer] of manifest.layers.entries()) {
-        await downloads[i];
         if (options.layers) {
-          onProgress?.({ layer: layer.digest, phase: 'unpack', bytes: layer.size, total: layer.size });
-          await options.layers.ensure(chains[i], i === 0 ? null : chains[i - 1], () => content.open(layer.digest), {
-            mediaType: layer.mediaType,
-            diffId: diffIds[i],
-            digest: layer.digest,
-            size: layer.size,
-            // The content store checked the digest as it stored the blob.
-            blobVerified: true,
-            maxLayerBytes: options.maxLayerBytes,
-            signal,
-          });
+          const tee = tees[i] as LayerTee;
+          const unpacked = options.layers
+            .ensure(chains[i], i === 0 ? null : chains[i - 1], () => tee.open(), {
+              mediaType: layer.mediaType,
+              diffId: diffIds[i],
+              digest: layer.digest,
+              size: layer.size,
+              // Made visible once the content store has checked and stored the blob.
+              blobVerified: true,
+              commitAfter: downloads[i],
+              maxLayerBytes: options.maxLayerBytes,
+              signal,
+            })
+            .finally(() => tee.release());
+          // Progress says "unpack" once the download is done, whenever the unpack began.
+          const downloaded = downloads[i].then(() => onProgress?.({ layer: layer.digest, phase: 'unpack', bytes: layer.size, total: layer.size }));
+          await Promise.all([downloaded, unpacked]);
+        } else {
+          await downloads[i];
         }
         onProgress?.({ layer: layer.digest, phase: 'done', bytes: layer.size, total: layer.size });
       }
