@@ -50,6 +50,7 @@ export class LayerTee {
   /** The promise that the blob is stored (and verified): the store is read after it. */
   storedBy(stored: Promise<unknown>): void {
     this.#stored = stored;
+    if (this.#state === 'from-store' && this.#reader) this.#readStore();
     // Seen by the pull; here only its outcome matters.
     stored.then(
       () => {
@@ -149,9 +150,11 @@ export class LayerTee {
     this.#buffered = 0;
   }
 
+  /** Pipes the stored blob into the reader once it is stored (when that is not known yet: from storedBy). */
   #readStore(): void {
     const reader = this.#reader as PassThrough;
-    const stored = this.#stored ?? Promise.reject(new Error('LayerTee: no download to wait for'));
+    const stored = this.#stored;
+    if (!stored) return;
     stored.then(
       () => {
         if (!reader.destroyed) pipeline(this.#openStored(), reader, () => {});

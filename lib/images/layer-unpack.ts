@@ -14,6 +14,7 @@ import { ImageArchiveError } from '../errors/errors';
 import { native } from '../native/binding';
 import type { NativeLayerApplier, NativeLayerEntry } from '../../types/native';
 import { LayerEntryKind, entryFor } from './layer-ops';
+import { chunksOf } from './stream-chunks';
 import { DecompressedTooLarge, compressionOf, decompressor, sniffCompression, type LayerCompression } from './tar/decompress';
 import { TarParser, type TarHandler, type TarHeader } from './tar/tar-reader';
 
@@ -184,7 +185,7 @@ class BlobCheck {
 
 /** The uncompressed tar bytes of the source, the compressed ones passing through `blob` first. */
 async function* decompressed(source: Readable, mediaType: string | undefined, blob: BlobCheck, maxBytes: number): AsyncGenerator<Buffer> {
-  const input = source[Symbol.asyncIterator]();
+  const input = chunksOf(source);
   let first = await input.next();
   while (!first.done && (first.value as Buffer).length === 0) first = await input.next();
   let compression: LayerCompression = 'none';
@@ -209,7 +210,7 @@ async function* decompressed(source: Readable, mediaType: string | undefined, bl
   // Read ahead of the decompressor, so the blob keeps flowing while inflate works.
   const out = pipeline(Readable.from(raw(), { objectMode: false, highWaterMark: 1024 * 1024 }), transform, () => {});
   try {
-    for await (const chunk of out) yield chunk as Buffer;
+    for await (const chunk of chunksOf(out)) yield chunk;
   } catch (error) {
     if (error instanceof ImageArchiveError || error instanceof DecompressedTooLarge) throw error;
     const code = (error as NodeJS.ErrnoException).code;
