@@ -65,18 +65,29 @@ function waitFor(check: () => boolean, what: string, timeoutMs = 30000): Promise
   });
 }
 
+/** A data root, the 6000-file layer in a file beside it, its store, and the store's temporary directories. */
+function layerFixture(prefix: string) {
+  const dataRoot = path.join(tempDir(prefix), 'data');
+  const blob = manyFiles();
+  const blobFile = path.join(path.dirname(dataRoot), 'layer.tar');
+  fs.writeFileSync(blobFile, blob);
+  const store = new LayerStore(dataRoot);
+  const temps = () => (fs.existsSync(store.root) ? fs.readdirSync(store.root).filter((n) => n.startsWith('.tmp-')) : []);
+  return { dataRoot, blob, blobFile, store, temps };
+}
+
+/** Resolves once the stalled child of `temps` has its first files on disk. */
+function firstFilesOnDisk(store: LayerStore, temps: () => string[]): Promise<void> {
+  return waitFor(() => temps().length === 1 && fs.existsSync(path.join(store.root, temps()[0], 'diff', 'files', 'f100')), 'the first files');
+}
+
 describeIf('the layer store', () => {
   it('shows nothing of an unpack killed half-way, keeps a live one, and the next ensure finishes it', async () => {
-    const dataRoot = path.join(tempDir('tsc-layer-kill-'), 'data');
-    const blob = manyFiles();
-    const blobFile = path.join(path.dirname(dataRoot), 'layer.tar');
-    fs.writeFileSync(blobFile, blob);
-    const store = new LayerStore(dataRoot);
+    const { dataRoot, blob, blobFile, store, temps } = layerFixture('tsc-layer-kill-');
     const child = ensureInChild(dataRoot, blobFile, Math.floor(blob.length / 2));
     const done = collect(child, 120000);
-    const temps = () => (fs.existsSync(store.root) ? fs.readdirSync(store.root).filter((n) => n.startsWith('.tmp-')) : []);
     // Files of the first batch on disk, in the child's temporary directory.
-    await waitFor(() => temps().length === 1 && fs.existsSync(path.join(store.root, temps()[0], 'diff', 'files', 'f100')), 'the first files');
+    await firstFilesOnDisk(store, temps);
     const live = temps()[0];
     // Another store sweeps while the child works: its directory stays.
     expect(await new LayerStore(dataRoot).list()).toEqual([]);
@@ -110,15 +121,10 @@ describeIf('the layer store', () => {
   }, 180_000);
 
   it('a second process waits while another unpacks the layer, and unpacks it itself once that one is killed', async () => {
-    const dataRoot = path.join(tempDir('tsc-layer-wait-'), 'data');
-    const blob = manyFiles();
-    const blobFile = path.join(path.dirname(dataRoot), 'layer.tar');
-    fs.writeFileSync(blobFile, blob);
-    const store = new LayerStore(dataRoot);
-    const temps = () => (fs.existsSync(store.root) ? fs.readdirSync(store.root).filter((n) => n.startsWith('.tmp-')) : []);
+    const { dataRoot, blob, blobFile, store, temps } = layerFixture('tsc-layer-wait-');
     const first = ensureInChild(dataRoot, blobFile, Math.floor(blob.length / 2));
     const firstDone = collect(first, 120000);
-    await waitFor(() => temps().length === 1 && fs.existsSync(path.join(store.root, temps()[0], 'diff', 'files', 'f100')), 'the first unpack to be under way');
+    await firstFilesOnDisk(store, temps);
     const second = ensureInChild(dataRoot, blobFile);
     const secondDone = collect(second, 120000);
     // The second has the layer's lock file open: it is at the lock, waiting.
