@@ -342,7 +342,7 @@ async function hashExisting(handle: fs.promises.FileHandle, length: number, coun
   for (let position = 0; position < length; ) {
     const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, length - position), position);
     if (bytesRead === 0) throw new Error(`ingest: the partial blob shrank under its lock at ${position} bytes`);
-    counter.seed(buffer.subarray(0, bytesRead));
+    await counter.seed(buffer.subarray(0, bytesRead));
     position += bytesRead;
   }
 }
