@@ -28,6 +28,8 @@ export interface RegistryPullResult {
   skopeoMedianMs: number;
   /** pull / skopeo: at most 1 meets the target. */
   ratio: number;
+  /** The 1-minute load average at the start and at the end: a loaded machine slows both sides unevenly. */
+  load: [number, number];
 }
 
 async function timed(work: () => Promise<unknown>): Promise<number> {
@@ -46,6 +48,7 @@ function skopeoOnce(registry: string, into: string): Promise<unknown> {
 }
 
 export async function measureRegistryPull(rounds = 5, layersMiB = [28, 28, 28, 28]): Promise<RegistryPullResult> {
+  const loadBefore = os.loadavg()[0];
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsc-bench-pull-'));
   const registry = await startRegistry(path.join(dir, 'registry'));
   try {
@@ -67,7 +70,7 @@ export async function measureRegistryPull(rounds = 5, layersMiB = [28, 28, 28, 2
     }
     const pullMedianMs = median(pullMs);
     const skopeoMedianMs = median(skopeoMs);
-    return { imageBytes, rounds, pullMedianMs, skopeoMedianMs, ratio: pullMedianMs / skopeoMedianMs };
+    return { imageBytes, rounds, pullMedianMs, skopeoMedianMs, ratio: pullMedianMs / skopeoMedianMs, load: [loadBefore, os.loadavg()[0]] };
   } finally {
     await registry.stop();
     fs.rmSync(dir, { recursive: true, force: true });
@@ -92,6 +95,7 @@ export function formatRegistryPull(r: RegistryPullResult): string {
     `  ts-container pull  ${r.pullMedianMs.toFixed(0)} ms  (${(r.imageBytes / 1e3 / r.pullMedianMs).toFixed(0)} MB/s)`,
     `  skopeo copy        ${r.skopeoMedianMs.toFixed(0)} ms  (${(r.imageBytes / 1e3 / r.skopeoMedianMs).toFixed(0)} MB/s)`,
     `  ratio ${r.ratio.toFixed(2)} (target: at most 1.00) ${r.ratio <= 1 ? 'met' : 'NOT met'}`,
+    `  load average ${r.load[0].toFixed(1)} at the start, ${r.load[1].toFixed(1)} at the end (${os.cpus().length} CPUs)`,
   ].join('\n');
 }
 

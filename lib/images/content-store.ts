@@ -2,10 +2,15 @@
  * The content store: every blob (manifest, config, layer) under images/blobs/sha256/<hex>,
  * named by its digest. A blob is written under images/ingest/ first, checked against the
  * digest and size it must have, and renamed into place, so a reader never sees a partial or
- * wrong blob. Two writers of one blob (two processes) may race: each writes its own
- * temporary file and the second rename replaces identical bytes. A writer holds a flock on
- * its temporary file; one whose writer died (kill -9) is unlocked, and is removed when a
- * store is next opened.
+ * wrong blob.
+ *
+ * A blob whose digest is known is written to ingest/<hex>, and only by the process holding
+ * that file's flock: two processes storing one blob at once (two pulls of one image) do not
+ * both download it; the second waits, then finds the blob stored. A writer killed with -9
+ * drops its lock with its life and leaves its partial file: the next writer of that blob takes
+ * the lock and continues from the file's end when its source can start there (a registry
+ * download, with Range), else starts over. A blob of unknown digest goes to a temporary file
+ * of its own; an unlocked one is removed when a store is next opened.
  */
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
@@ -16,8 +21,15 @@ import { ImageArchiveError } from '../errors/errors';
 import { native } from '../native/binding';
 import { verifyDataRoot } from './data-root';
 import { DigestStream, digestHex, parseDigest } from './digest';
+import { lockNamedFile } from './file-lock';
 import type { Lease } from './lease';
 import { fileSink } from './file-sink';
+
+/**
+ * Where a blob's bytes come from: a stream, or a function that opens one starting at a byte
+ * offset (a download that can resume where a killed writer stopped).
+ */
+export type BlobSource = Readable | ((offset: number) => Readable);
 
 export interface BlobExpectation {
   /** The digest the bytes must have; when absent, the blob is named by what arrives. */
@@ -37,6 +49,10 @@ export interface StoredBlob {
 
 /** Configs, manifests and indexes are small; a larger "JSON" blob is refused, not read. */
 export const MAX_JSON_BLOB = 8 * 1024 * 1024;
+
+/** A dead writer's partial blob is kept this long for the next writer to resume, then cleared. */
+const PARTIAL_BLOB_KEPT_MS = 24 * 3600 * 1000;
+const PARTIAL_BLOB_NAME = /^[a-f0-9]{64}$/;
 
 export class ContentStore {
   /** <dataRoot>/images */
@@ -107,7 +123,9 @@ export class ContentStore {
         // A live writer holds its lock until the rename; an unlocked file has no writer.
         if (!native().tryLock(handle.fd)) continue;
         const [open, now] = await Promise.all([handle.stat(), fs.promises.lstat(file).catch(() => undefined)]);
-        if (now && now.ino === open.ino && now.dev === open.dev) await fs.promises.rm(file, { recursive: true, force: true });
+        // A dead writer's partial blob stays a while: the next pull of it resumes there.
+        const resumable = PARTIAL_BLOB_NAME.test(name) && Date.now() - open.mtimeMs < PARTIAL_BLOB_KEPT_MS;
+        if (!resumable && now && now.ino === open.ino && now.dev === open.dev) await fs.promises.rm(file, { recursive: true, force: true });
       } finally {
         await handle.close();
       }
@@ -128,31 +146,94 @@ export class ContentStore {
 
   /**
    * Writes a blob from `source`, verified against `expected` before it becomes visible. A blob
-   * already stored is not written again (the source is closed). Resolves to its digest and size.
+   * already stored is not written again (the source is closed, or never opened). A blob of known
+   * digest that another process is writing is waited for. Resolves to its digest and size.
    */
-  async ingest(source: Readable, expected: BlobExpectation = {}, signal?: AbortSignal): Promise<StoredBlob> {
+  async ingest(source: BlobSource, expected: BlobExpectation = {}, signal?: AbortSignal): Promise<StoredBlob> {
     const wantedHex = expected.digest === undefined ? undefined : parseDigest(expected.digest, 'ingest: digest');
     const entry = expected.entry ?? expected.digest ?? 'blob';
     await this.prepare();
-    if (expected.digest !== undefined) {
-      await expected.lease?.add(expected.digest);
-      const size = await this.size(expected.digest);
-      if (size !== undefined && (expected.size === undefined || size === expected.size)) {
-        source.destroy();
-        return { digest: expected.digest, size };
+    if (expected.digest === undefined || wantedHex === undefined) {
+      signal?.throwIfAborted();
+      const { file, handle } = await this.#openIngestFile('new');
+      const stream = typeof source === 'function' ? source(0) : source;
+      return this.#write(file, handle, stream, 0, undefined, expected, entry, signal);
+    }
+    await expected.lease?.add(expected.digest);
+    const stored = await this.#stored(expected);
+    if (stored) {
+      if (typeof source !== 'function') source.destroy();
+      return stored;
+    }
+    return this.#ingestKnown(wantedHex, source, expected, entry, signal);
+  }
+
+  /** The blob when it is stored with the expected size. */
+  async #stored(expected: BlobExpectation): Promise<StoredBlob | undefined> {
+    const size = await this.size(expected.digest as string);
+    if (size === undefined || (expected.size !== undefined && size !== expected.size)) return undefined;
+    return { digest: expected.digest as string, size };
+  }
+
+  /** ingest() of a blob of known digest: one writer at a time, under the lock of ingest/<hex>. */
+  async #ingestKnown(hex: string, source: BlobSource, expected: BlobExpectation, entry: string, signal?: AbortSignal): Promise<StoredBlob> {
+    const file = path.join(this.#ingest, hex);
+    for (let attempt = 1; ; attempt++) {
+      // Waits while another process writes this blob.
+      const handle = await lockNamedFile(file, 0o644, signal);
+      const stored = await this.#stored(expected).catch(async (error: unknown) => {
+        await handle.close();
+        throw error;
+      });
+      if (stored) {
+        // Written meanwhile by the process that held the lock: this name is a leftover.
+        await fs.promises.rm(file, { force: true });
+        await handle.close();
+        if (typeof source !== 'function') source.destroy();
+        return stored;
+      }
+      // A dead writer's bytes: kept when the source can start after them (and only once).
+      let offset = (await handle.stat()).size;
+      if (typeof source !== 'function' || attempt > 1 || (expected.size !== undefined && offset > expected.size)) {
+        if (offset > 0) await handle.truncate(0);
+        offset = 0;
+      }
+      const stream = typeof source !== 'function' ? source : offset === expected.size ? Readable.from([]) : source(offset);
+      try {
+        return await this.#write(file, handle, stream, offset, expected.digest, expected, entry, signal);
+      } catch (error) {
+        // A resumed blob that fails its digest may owe it to the dead writer's part: once more from the start.
+        if (offset > 0 && error instanceof ImageArchiveError && !signal?.aborted) continue;
+        throw error;
       }
     }
-    signal?.throwIfAborted();
-    const { file, handle } = await this.#openIngestFile(wantedHex ?? 'new');
+  }
+
+  /**
+   * Writes `stream` into the locked ingest file from `offset` on (the bytes before it are
+   * already there), checks the whole against `expected`, and renames it into the store. The
+   * file is removed and its handle closed whatever happens.
+   */
+  async #write(
+    file: string,
+    handle: fs.promises.FileHandle,
+    stream: Readable,
+    offset: number,
+    digest: string | undefined,
+    expected: BlobExpectation,
+    entry: string,
+    signal?: AbortSignal,
+  ): Promise<StoredBlob> {
     let renamed = false;
     try {
       const counter = new DigestStream(expected.size ?? Number.POSITIVE_INFINITY, () => new ImageArchiveError(entry, `more bytes than the ${expected.size} announced`));
-      await pipeline(source, counter, fileSink(handle), { signal });
+      if (offset > 0) await hashExisting(handle, offset, counter);
+      await pipeline(stream, counter, fileSink(handle, offset), { signal });
       if (expected.size !== undefined && counter.size !== expected.size) {
         throw new ImageArchiveError(entry, `${counter.size} bytes where ${expected.size} were announced`);
       }
-      if (expected.digest !== undefined && counter.digest !== expected.digest) {
-        throw new ImageArchiveError(entry, `content digest ${counter.digest} differs from the expected ${expected.digest}`);
+      if (digest !== undefined && counter.digest !== digest) {
+        throw new ImageArchiveError(entry, `content digest ${counter.digest} differs from the expected ${digest}`);
       }
       await handle.sync();
       await expected.lease?.add(counter.digest);
@@ -160,6 +241,7 @@ export class ContentStore {
       renamed = true;
       return { digest: counter.digest, size: counter.size };
     } finally {
+      stream.destroy();
       if (!renamed) await fs.promises.rm(file, { force: true });
       await handle.close();
     }
@@ -226,7 +308,8 @@ export class ContentStore {
 
   /** A stream of a stored blob's bytes. */
   open(digest: string): Readable {
-    return fs.createReadStream(this.path(digest));
+    // Large reads: an unpack from the store makes fewer trips to the thread pool.
+    return fs.createReadStream(this.path(digest), { highWaterMark: 1024 * 1024 });
   }
 
   /** The digests of every stored blob. */
@@ -250,5 +333,16 @@ export class ContentStore {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
       throw error;
     }
+  }
+}
+
+/** Feeds the first `length` bytes of the file to the digest (a resumed blob's part on disk). */
+async function hashExisting(handle: fs.promises.FileHandle, length: number, counter: DigestStream): Promise<void> {
+  const buffer = Buffer.allocUnsafe(Math.min(length, 4 * 1024 * 1024));
+  for (let position = 0; position < length; ) {
+    const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, length - position), position);
+    if (bytesRead === 0) throw new Error(`ingest: the partial blob shrank under its lock at ${position} bytes`);
+    await counter.seed(buffer.subarray(0, bytesRead));
+    position += bytesRead;
   }
 }

@@ -4,6 +4,12 @@
  */
 import * as crypto from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
+import { ThreadHash } from './hash-thread';
+
+/** A stream longer than this is hashed on the worker thread (hash-thread.ts), in batches of it. */
+const THREAD_HASH_BATCH = 1024 * 1024;
+/** Bytes sent to the worker and not yet hashed there, past which the stream waits. */
+const THREAD_HASH_IN_FLIGHT = 8 * 1024 * 1024;
 
 /** The one algorithm OCI requires and every registry speaks; others are refused, not guessed at. */
 export const DIGEST_ALGORITHM = 'sha256';
@@ -39,13 +45,20 @@ export function sha256Digest(data: Buffer | string): string {
  */
 export class DigestStream extends Transform {
   #hash = crypto.createHash('sha256');
+  /** Once the stream passes THREAD_HASH_BATCH bytes: its hash on the worker thread. */
+  #thread: ThreadHash | undefined;
+  /** Bytes not hashed yet (kept until a batch is full). */
+  #pending: Buffer[] = [];
+  #pendingBytes = 0;
+  #inFlight: Promise<void>[] = [];
   #size = 0;
   #digest: string | undefined;
   readonly #maxBytes: number;
   readonly #onTooLong: () => Error;
 
   constructor(maxBytes = Number.POSITIVE_INFINITY, onTooLong: () => Error = () => new RangeError(`more than ${maxBytes} bytes`)) {
-    super();
+    // Room for a few socket reads on either side: fewer pauses of the source.
+    super({ highWaterMark: 1024 * 1024 });
     this.#maxBytes = maxBytes;
     this.#onTooLong = onTooLong;
   }
@@ -60,18 +73,61 @@ export class DigestStream extends Transform {
     return this.#digest;
   }
 
+  /**
+   * Counts and hashes bytes that came before the stream (a resumed download's first part).
+   * The caller may reuse `bytes` once the promise resolves.
+   */
+  async seed(bytes: Buffer): Promise<void> {
+    this.#size += bytes.length;
+    await this.#add(Buffer.from(bytes));
+  }
+
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
     this.#size += chunk.length;
     if (this.#size > this.#maxBytes) {
       done(this.#onTooLong());
       return;
     }
-    this.#hash.update(chunk);
-    done(null, chunk);
+    this.#add(chunk).then(() => done(null, chunk), done);
   }
 
   override _flush(done: TransformCallback): void {
-    this.#digest = `sha256:${this.#hash.digest('hex')}`;
-    done();
+    this.#finish().then((hex) => {
+      this.#digest = `sha256:${hex}`;
+      done();
+    }, done);
+  }
+
+  override _destroy(error: Error | null, done: (error?: Error | null) => void): void {
+    this.#thread?.drop();
+    done(error);
+  }
+
+  /** Takes a chunk towards the hash; resolves once the stream may go on (the worker keeps up). */
+  async #add(chunk: Buffer): Promise<void> {
+    this.#pending.push(chunk);
+    this.#pendingBytes += chunk.length;
+    if (this.#pendingBytes < THREAD_HASH_BATCH) return;
+    this.#thread ??= new ThreadHash();
+    const sent = this.#thread.update(this.#pending, this.#pendingBytes);
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    // Seen when awaited (here or at the end); never an unhandled rejection meanwhile.
+    sent.catch(() => {});
+    this.#inFlight.push(sent);
+    if (this.#inFlight.length * THREAD_HASH_BATCH > THREAD_HASH_IN_FLIGHT) await this.#inFlight.shift();
+  }
+
+  /** The hex digest of everything added: on this thread for a short stream, else from the worker. */
+  async #finish(): Promise<string> {
+    if (!this.#thread) {
+      for (const chunk of this.#pending) this.#hash.update(chunk);
+      this.#pending = [];
+      return this.#hash.digest('hex');
+    }
+    if (this.#pendingBytes > 0) this.#inFlight.push(this.#thread.update(this.#pending, this.#pendingBytes));
+    this.#pending = [];
+    await Promise.all(this.#inFlight.splice(0));
+    return this.#thread.digest();
   }
 }

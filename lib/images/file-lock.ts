@@ -31,3 +31,25 @@ export async function withFileLock<T>(lockFile: string, fn: () => Promise<T>, si
     await handle.close();
   }
 }
+
+/**
+ * Takes the flock of the file named `file` (made when missing) and returns its open handle,
+ * waiting while another process holds it. A holder may remove the name before it lets go (a
+ * finished ingest renames its file away): a waiter that then gets the lock of a file no longer
+ * under that name lets go and tries again on whatever the name is now.
+ */
+export async function lockNamedFile(file: string, mode: number, signal?: AbortSignal): Promise<fs.promises.FileHandle> {
+  for (;;) {
+    signal?.throwIfAborted();
+    const handle = await fs.promises.open(file, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW, mode);
+    try {
+      await lockFd(handle.fd, signal);
+      const [held, named] = await Promise.all([handle.stat(), fs.promises.lstat(file).catch(() => undefined)]);
+      if (named !== undefined && named.ino === held.ino && named.dev === held.dev) return handle;
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+    await handle.close();
+  }
+}

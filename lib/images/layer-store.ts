@@ -4,8 +4,9 @@
  * `layer.json` (what it is). A layer is unpacked once, into a temporary directory that only
  * a rename makes visible: a crashed or failed unpack leaves nothing under a chain id, and the
  * temporary directory of a process that died is removed by the next store that looks (its
- * lock file is no longer held). Two processes unpacking the same layer both succeed; the
- * first rename wins.
+ * lock file is no longer held). One process at a time unpacks a chain id, under the flock
+ * of layers/.lock-<hex>: a second one waits, then finds the layer there (or, when the first
+ * died, unpacks it itself).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -13,11 +14,13 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import { native } from '../native/binding';
+import { lockNamedFile } from './file-lock';
 import { unpackLayer, type UnpackLayerOptions } from './layer-unpack';
 
 const DIGEST = /^sha256:([0-9a-f]{64})$/;
 const TEMP_PREFIX = '.tmp-';
 const REMOVING_PREFIX = '.removing-';
+const LOCK_PREFIX = '.lock-';
 
 export interface LayerRecord {
   /** "sha256:<hex>": the layer's identity in a stack (OCI chain id). */
@@ -43,10 +46,21 @@ export interface EnsureLayerOptions {
   /** The blob's digest and size from the manifest, checked as it is read. */
   digest?: string;
   size?: number;
+  /** The blob was checked against `digest` as it was stored (UnpackLayerOptions.blobVerified). */
+  blobVerified?: boolean;
+  /**
+   * Awaited between the unpack and the rename that makes the layer visible: a pull that
+   * unpacks while it downloads gives the promise that the blob is stored (so verified). A
+   * rejection fails the unpack, and nothing of it stays.
+   */
+  commitAfter?: Promise<unknown>;
   maxLayerBytes?: number;
   signal?: AbortSignal;
   onBytes?: UnpackLayerOptions['onBytes'];
 }
+
+/** Opens the blob a layer is unpacked from. */
+export type OpenLayerBlob = () => Readable | Promise<Readable>;
 
 /** OCI chain ids of a stack of diff ids (bottom first): the first is its diff id, each next one sha256("<below> <diff id>"). */
 export function chainIds(diffIds: readonly string[]): string[] {
@@ -97,12 +111,7 @@ export class LayerStore {
    * needed. Rejects with ImageArchiveError for a hostile or mismatching layer; nothing of a
    * failed unpack stays.
    */
-  async ensure(
-    chainId: string,
-    parentChainId: string | null,
-    openBlob: () => Readable | Promise<Readable>,
-    options: EnsureLayerOptions,
-  ): Promise<LayerRecord> {
+  async ensure(chainId: string, parentChainId: string | null, openBlob: OpenLayerBlob, options: EnsureLayerOptions): Promise<LayerRecord> {
     const hex = hexOf(chainId);
     const expected = parentChainId === null ? options.diffId : chainIds([parentChainId, options.diffId])[1];
     if (parentChainId !== null) hexOf(parentChainId);
@@ -111,9 +120,24 @@ export class LayerStore {
     }
     const existing = await this.record(chainId);
     if (existing) return existing;
+    await fsp.mkdir(this.root, { recursive: true, mode: 0o700 });
+    // Waits while another process unpacks this layer.
+    const lockFile = path.join(this.root, `${LOCK_PREFIX}${hex}`);
+    const unpacking = await lockNamedFile(lockFile, 0o600, options.signal);
+    try {
+      return (await this.record(chainId)) ?? (await this.#unpack(chainId, parentChainId, openBlob, options));
+    } finally {
+      // Removed while held: a waiter that then gets the lock of the removed file tries the name again.
+      await fsp.rm(lockFile, { force: true });
+      await unpacking.close();
+    }
+  }
+
+  /** The unpack itself, under the chain id's lock. */
+  async #unpack(chainId: string, parentChainId: string | null, openBlob: OpenLayerBlob, options: EnsureLayerOptions): Promise<LayerRecord> {
+    const hex = hexOf(chainId);
     const lowerDirs = await this.stackBelow(parentChainId);
     await this.sweep();
-    await fsp.mkdir(this.root, { recursive: true, mode: 0o700 });
     const temp = path.join(this.root, `${TEMP_PREFIX}${hex}-${randomBytes(6).toString('hex')}`);
     await fsp.mkdir(temp, { mode: 0o700 });
     // Held while this process works in `temp`: a store that can take it knows the owner is gone.
@@ -130,11 +154,13 @@ export class LayerStore {
         diffId: options.diffId,
         digest: options.digest,
         size: options.size,
+        blobVerified: options.blobVerified,
         maxLayerBytes: options.maxLayerBytes,
         signal: options.signal,
         onBytes: options.onBytes,
         lowerDirs,
       });
+      await options.commitAfter;
       const record: LayerRecord = {
         chainId,
         diffId: unpacked.diffId,
@@ -231,6 +257,8 @@ export class LayerStore {
         await fsp.rm(full, { recursive: true, force: true });
       } else if (name.startsWith(TEMP_PREFIX) && isAbandoned(full)) {
         await fsp.rm(full, { recursive: true, force: true });
+      } else if (name.startsWith(LOCK_PREFIX)) {
+        await removeIfUnlocked(full);
       }
     }
   }
@@ -256,6 +284,23 @@ function isAbandoned(temp: string): boolean {
     return native().tryLock(fd);
   } finally {
     fs.closeSync(fd);
+  }
+}
+
+/** Removes a lock file nobody holds (its holder died); a waiter on it then tries the name again. */
+async function removeIfUnlocked(file: string): Promise<void> {
+  let handle: fsp.FileHandle;
+  try {
+    handle = await fsp.open(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+  } catch {
+    return;
+  }
+  try {
+    if (!native().tryLock(handle.fd)) return;
+    const [held, named] = await Promise.all([handle.stat(), fsp.lstat(file).catch(() => undefined)]);
+    if (named && named.ino === held.ino && named.dev === held.dev) await fsp.rm(file, { force: true });
+  } finally {
+    await handle.close();
   }
 }
 

@@ -14,6 +14,7 @@ import { ImageArchiveError } from '../errors/errors';
 import { native } from '../native/binding';
 import type { NativeLayerApplier, NativeLayerEntry } from '../../types/native';
 import { LayerEntryKind, entryFor } from './layer-ops';
+import { chunksOf } from './stream-chunks';
 import { DecompressedTooLarge, compressionOf, decompressor, sniffCompression, type LayerCompression } from './tar/decompress';
 import { TarParser, type TarHandler, type TarHeader } from './tar/tar-reader';
 
@@ -33,6 +34,11 @@ export interface UnpackLayerOptions {
   /** The expected digest and size of the blob as given (compressed), from the manifest. */
   digest?: string;
   size?: number;
+  /**
+   * The blob comes from the content store, which checked its digest when it stored it: the
+   * digest names the layer in errors, and is not computed again (the size still is checked).
+   */
+  blobVerified?: boolean;
   /**
    * The unpacked layers below this one, top first. A parent directory the tar leaves out is
    * made with the attributes it has there (else 0755 root), so the overlay shows it unchanged.
@@ -83,7 +89,7 @@ async function unpackInto(source: Readable, applier: NativeLayerApplier, options
   const maxBytes = options.maxLayerBytes ?? DEFAULT_MAX_LAYER_BYTES;
   const onAbort = () => source.destroy(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
   signal?.addEventListener('abort', onAbort, { once: true });
-  const blob = new BlobCheck(options.digest, options.size, options.onBytes);
+  const blob = new BlobCheck(options.digest, options.size, options.onBytes, options.blobVerified === true);
   const batcher = new EntryBatcher();
   const parser = new TarParser(batcher);
   const diffHash = createHash('sha256');
@@ -149,10 +155,11 @@ class BlobCheck {
     private readonly digest: string | undefined,
     private readonly size: number | undefined,
     private readonly onBytes: ((bytes: number) => void) | undefined,
+    verified: boolean,
   ) {
     if (digest !== undefined) {
       if (!/^sha256:[0-9a-f]{64}$/.test(digest)) throw new ImageArchiveError(digest, 'not a sha256 digest');
-      this.hash = createHash('sha256');
+      if (!verified) this.hash = createHash('sha256');
     }
   }
 
@@ -178,7 +185,7 @@ class BlobCheck {
 
 /** The uncompressed tar bytes of the source, the compressed ones passing through `blob` first. */
 async function* decompressed(source: Readable, mediaType: string | undefined, blob: BlobCheck, maxBytes: number): AsyncGenerator<Buffer> {
-  const input = source[Symbol.asyncIterator]();
+  const input = chunksOf(source);
   let first = await input.next();
   while (!first.done && (first.value as Buffer).length === 0) first = await input.next();
   let compression: LayerCompression = 'none';
@@ -203,7 +210,7 @@ async function* decompressed(source: Readable, mediaType: string | undefined, bl
   // Read ahead of the decompressor, so the blob keeps flowing while inflate works.
   const out = pipeline(Readable.from(raw(), { objectMode: false, highWaterMark: 1024 * 1024 }), transform, () => {});
   try {
-    for await (const chunk of out) yield chunk as Buffer;
+    for await (const chunk of chunksOf(out)) yield chunk;
   } catch (error) {
     if (error instanceof ImageArchiveError || error instanceof DecompressedTooLarge) throw error;
     const code = (error as NodeJS.ErrnoException).code;

@@ -2,11 +2,13 @@
  * Pull: an image from a registry into the content store (every blob verified by the store's
  * ingest before it is visible), then its layers into the layer store, one directory per chain
  * id. The manifest is ingested last, so a manifest in the store always has its blobs there.
- * Layers download three at a time; each is unpacked as soon as it and its parent are in.
+ * Layers download three at a time; each is unpacked as its parent is in, reading its download
+ * as it arrives (layer-tee.ts) and made visible once its blob is stored.
  */
 import { Readable } from 'node:stream';
 import { RegistryError } from '../errors/errors';
 import { chainIds } from './layer-store';
+import { LayerTee, TeeBudget } from './layer-tee';
 import { RegistryClient, type RegistryClientOptions } from './registry/client';
 import type { RegistryCredentials } from './registry/credentials';
 import { parseImageConfig, parseManifestOrIndex, type Descriptor, type ImageConfig, type ImageManifest } from './manifest';
@@ -16,8 +18,12 @@ import { choosePlatformManifest, formatPlatform, hostPlatform, parsePlatform, ty
 /** What a pull needs of the content store (ContentStore has it). */
 export interface PullContentStore {
   has(digest: string): boolean | Promise<boolean>;
-  /** Stores the stream's bytes under `digest` once they hash to it and count `size`; rejects otherwise. */
-  ingest(source: Readable, expected: { digest: string; size: number }, signal?: AbortSignal): Promise<unknown>;
+  /**
+   * Stores the bytes under `digest` once they hash to it and count `size`; rejects otherwise.
+   * `source` opens the download at a byte offset, and is called only when this process is the
+   * one to write the blob (never while another process downloads it).
+   */
+  ingest(source: (offset: number) => Readable, expected: { digest: string; size: number }, signal?: AbortSignal): Promise<unknown>;
   open(digest: string): Readable;
 }
 
@@ -28,7 +34,16 @@ export interface PullLayerStore {
     chainId: string,
     parentChainId: string | null,
     openBlob: () => Readable,
-    layer: { mediaType: string; diffId: string; digest: string; size: number; maxLayerBytes?: number; signal?: AbortSignal },
+    layer: {
+      mediaType: string;
+      diffId: string;
+      digest: string;
+      size: number;
+      blobVerified?: boolean;
+      commitAfter?: Promise<unknown>;
+      maxLayerBytes?: number;
+      signal?: AbortSignal;
+    },
   ): Promise<unknown>;
 }
 
@@ -116,7 +131,7 @@ export async function pull(content: PullContentStore, ref: RegistryReference, op
   }
   const manifest = parsed.manifest;
 
-  const fetchBlob = async (blob: Descriptor, progress: boolean): Promise<void> => {
+  const fetchBlob = async (blob: Descriptor, progress: boolean, tee?: LayerTee): Promise<void> => {
     if (await content.has(blob.digest)) {
       if (progress) onProgress?.({ layer: blob.digest, phase: 'verify', bytes: blob.size, total: blob.size });
       return;
@@ -126,13 +141,15 @@ export async function pull(content: PullContentStore, ref: RegistryReference, op
       bytes += n;
       if (progress) onProgress?.({ layer: blob.digest, phase: 'download', bytes, total: blob.size });
     };
-    const source = client.openBlob(ref.repository, blob.digest, blob.size, { signal, onBytes: report });
-    source.once('end', () => progress && onProgress?.({ layer: blob.digest, phase: 'verify', bytes, total: blob.size }));
-    try {
-      await content.ingest(source, { digest: blob.digest, size: blob.size }, signal);
-    } finally {
-      source.destroy();
-    }
+    const open = (offset: number) => {
+      bytes = offset;
+      const source = client.openBlob(ref.repository, blob.digest, blob.size, { signal, onBytes: report, offset });
+      source.once('end', () => progress && onProgress?.({ layer: blob.digest, phase: 'verify', bytes, total: blob.size }));
+      return tee ? tee.tap(source, offset) : source;
+    };
+    await content.ingest(open, { digest: blob.digest, size: blob.size }, signal);
+    // Stored by another process meanwhile: nothing was downloaded here.
+    if (progress && bytes === 0) onProgress?.({ layer: blob.digest, phase: 'verify', bytes: blob.size, total: blob.size });
   };
 
   try {
@@ -145,18 +162,20 @@ export async function pull(content: PullContentStore, ref: RegistryReference, op
     }
     const chains = chainIds(diffIds);
 
-    // Downloads, a few at a time, in layer order.
+    // Downloads, a few at a time, in layer order; each handed to its unpack as it arrives.
+    const budget = new TeeBudget();
+    const tees = manifest.layers.map((layer) => (options.layers ? new LayerTee(() => content.open(layer.digest), budget) : undefined));
     const downloads: Promise<void>[] = [];
     const limit = Math.max(1, options.concurrency ?? 3);
     let running = 0;
     const waiting: (() => void)[] = [];
-    for (const layer of manifest.layers) {
+    for (const [i, layer] of manifest.layers.entries()) {
       downloads.push(
         (async () => {
           if (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
           running++;
           try {
-            await fetchBlob(layer, true);
+            await fetchBlob(layer, true, tees[i]);
           } finally {
             running--;
             waiting.shift()?.();
@@ -166,20 +185,30 @@ export async function pull(content: PullContentStore, ref: RegistryReference, op
     }
     // A rejection is handled by the loop below or by allSettled; never unhandled meanwhile.
     for (const d of downloads) d.catch(() => {});
+    for (const [i, tee] of tees.entries()) tee?.storedBy(downloads[i]);
 
     try {
       for (const [i, layer] of manifest.layers.entries()) {
-        await downloads[i];
         if (options.layers) {
-          onProgress?.({ layer: layer.digest, phase: 'unpack', bytes: layer.size, total: layer.size });
-          await options.layers.ensure(chains[i], i === 0 ? null : chains[i - 1], () => content.open(layer.digest), {
-            mediaType: layer.mediaType,
-            diffId: diffIds[i],
-            digest: layer.digest,
-            size: layer.size,
-            maxLayerBytes: options.maxLayerBytes,
-            signal,
-          });
+          const tee = tees[i] as LayerTee;
+          const unpacked = options.layers
+            .ensure(chains[i], i === 0 ? null : chains[i - 1], () => tee.open(), {
+              mediaType: layer.mediaType,
+              diffId: diffIds[i],
+              digest: layer.digest,
+              size: layer.size,
+              // Made visible once the content store has checked and stored the blob.
+              blobVerified: true,
+              commitAfter: downloads[i],
+              maxLayerBytes: options.maxLayerBytes,
+              signal,
+            })
+            .finally(() => tee.release());
+          // Progress says "unpack" once the download is done, whenever the unpack began.
+          const downloaded = downloads[i].then(() => onProgress?.({ layer: layer.digest, phase: 'unpack', bytes: layer.size, total: layer.size }));
+          await Promise.all([downloaded, unpacked]);
+        } else {
+          await downloads[i];
         }
         onProgress?.({ layer: layer.digest, phase: 'done', bytes: layer.size, total: layer.size });
       }
@@ -191,7 +220,7 @@ export async function pull(content: PullContentStore, ref: RegistryReference, op
 
     // Last: the manifest, which makes the image whole in the store.
     if (!(await content.has(top.digest))) {
-      await content.ingest(Readable.from([top.bytes]), { digest: top.digest, size: top.bytes.length }, signal);
+      await content.ingest((offset) => Readable.from([top.bytes.subarray(offset)]), { digest: top.digest, size: top.bytes.length }, signal);
     }
     return { digest: top.digest, size: top.bytes.length, mediaType: top.mediaType, indexDigest, manifest, id: manifest.config.digest, config, diffIds, chainIds: chains };
   } catch (error) {

@@ -51,7 +51,7 @@ function leasedContent(content: ContentStore, lease: Lease): PullContentStore {
   return {
     has: (digest) => content.has(digest),
     open: (digest) => content.open(digest),
-    ingest: (source: Readable, expected, signal) => content.ingest(source, { ...expected, lease }, signal),
+    ingest: (source: (offset: number) => Readable, expected, signal) => content.ingest(source, { ...expected, lease }, signal),
   };
 }
 

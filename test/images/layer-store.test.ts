@@ -2,7 +2,8 @@
  * The layer store across processes: an unpack killed with SIGKILL half-way leaves no layer
  * visible, a live unpack's temporary directory is never swept, a dead one's is, and the next
  * ensure finishes the job; two processes unpacking one layer at once both succeed with one
- * layer stored. Plus the chain-id and removal rules.
+ * layer stored, the second waiting while the first unpacks and taking over when it is killed.
+ * Plus the chain-id and removal rules.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -44,7 +45,8 @@ function ensureInChild(dataRoot: string, blobFile: string, stallAfter?: number) 
     const stall = ${stallAfter ?? -1};
     const source = stall < 0 ? Readable.from([blob]) : Readable.from((async function* () {
       yield blob.subarray(0, stall);
-      await new Promise(() => {});
+      // Forever, with a timer that keeps the process alive until it is killed.
+      await new Promise(() => setInterval(() => {}, 1000));
     })());
     const record = await new LayerStore(${JSON.stringify(dataRoot)}).ensure(diffId, null, () => source, { mediaType: ${JSON.stringify(TAR)}, diffId });
     console.log(JSON.stringify(record));
@@ -63,18 +65,29 @@ function waitFor(check: () => boolean, what: string, timeoutMs = 30000): Promise
   });
 }
 
+/** A data root, the 6000-file layer in a file beside it, its store, and the store's temporary directories. */
+function layerFixture(prefix: string) {
+  const dataRoot = path.join(tempDir(prefix), 'data');
+  const blob = manyFiles();
+  const blobFile = path.join(path.dirname(dataRoot), 'layer.tar');
+  fs.writeFileSync(blobFile, blob);
+  const store = new LayerStore(dataRoot);
+  const temps = () => (fs.existsSync(store.root) ? fs.readdirSync(store.root).filter((n) => n.startsWith('.tmp-')) : []);
+  return { dataRoot, blob, blobFile, store, temps };
+}
+
+/** Resolves once the stalled child of `temps` has its first files on disk. */
+function firstFilesOnDisk(store: LayerStore, temps: () => string[]): Promise<void> {
+  return waitFor(() => temps().length === 1 && fs.existsSync(path.join(store.root, temps()[0], 'diff', 'files', 'f100')), 'the first files');
+}
+
 describeIf('the layer store', () => {
   it('shows nothing of an unpack killed half-way, keeps a live one, and the next ensure finishes it', async () => {
-    const dataRoot = path.join(tempDir('tsc-layer-kill-'), 'data');
-    const blob = manyFiles();
-    const blobFile = path.join(path.dirname(dataRoot), 'layer.tar');
-    fs.writeFileSync(blobFile, blob);
-    const store = new LayerStore(dataRoot);
+    const { dataRoot, blob, blobFile, store, temps } = layerFixture('tsc-layer-kill-');
     const child = ensureInChild(dataRoot, blobFile, Math.floor(blob.length / 2));
     const done = collect(child, 120000);
-    const temps = () => (fs.existsSync(store.root) ? fs.readdirSync(store.root).filter((n) => n.startsWith('.tmp-')) : []);
     // Files of the first batch on disk, in the child's temporary directory.
-    await waitFor(() => temps().length === 1 && fs.existsSync(path.join(store.root, temps()[0], 'diff', 'files', 'f100')), 'the first files');
+    await firstFilesOnDisk(store, temps);
     const live = temps()[0];
     // Another store sweeps while the child works: its directory stays.
     expect(await new LayerStore(dataRoot).list()).toEqual([]);
@@ -104,6 +117,36 @@ describeIf('the layer store', () => {
     }
     const store = new LayerStore(dataRoot);
     expect((await store.list()).map((l) => l.chainId)).toEqual([sha256(blob)]);
+    expect(fs.readdirSync(store.root)).toEqual([sha256(blob).slice(7)]);
+  }, 180_000);
+
+  it('a second process waits while another unpacks the layer, and unpacks it itself once that one is killed', async () => {
+    const { dataRoot, blob, blobFile, store, temps } = layerFixture('tsc-layer-wait-');
+    const first = ensureInChild(dataRoot, blobFile, Math.floor(blob.length / 2));
+    const firstDone = collect(first, 120000);
+    await firstFilesOnDisk(store, temps);
+    const second = ensureInChild(dataRoot, blobFile);
+    const secondDone = collect(second, 120000);
+    // The second has the layer's lock file open: it is at the lock, waiting.
+    const lockFile = path.join(store.root, `.lock-${sha256(blob).slice(7)}`);
+    const holdsOpen = (pid: number) => {
+      try {
+        return fs.readdirSync(`/proc/${pid}/fd`).some((fd) => fs.readlinkSync(`/proc/${pid}/fd/${fd}`) === lockFile);
+      } catch {
+        return false;
+      }
+    };
+    await waitFor(() => holdsOpen(second.pid as number), 'the second process to reach the lock');
+    // One unpack at a time: no second temporary directory, and the second has not finished.
+    expect(temps()).toHaveLength(1);
+    expect(second.exitCode).toBeNull();
+    first.kill('SIGKILL');
+    expect((await firstDone).signal).toBe('SIGKILL');
+    const r = await secondDone;
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(JSON.parse(r.stdout).chainId).toBe(sha256(blob));
+    expect(fs.readdirSync(path.join(store.dir(sha256(blob)), 'files'))).toHaveLength(6000);
+    // The dead one's directory and lock file are swept.
     expect(fs.readdirSync(store.root)).toEqual([sha256(blob).slice(7)]);
   }, 180_000);
 

@@ -15,7 +15,11 @@ export type Fault =
   /** Forwards without the Range header, as a server that ignores Range answers (200, whole body). */
   | { kind: 'ignore-range' }
   /** Forwards, but replaces the reply's body with these bytes (same headers otherwise). */
-  | { kind: 'body'; body: Buffer };
+  | { kind: 'body'; body: Buffer }
+  /** Holds the request until `until` resolves, then forwards it. */
+  | { kind: 'hold'; until: Promise<void> }
+  /** Sends the first `afterBytes` of the body, then nothing more, with the connection left open (a stuck download). */
+  | { kind: 'stall-mid-body'; afterBytes: number };
 
 export interface FaultRule {
   method?: string;
@@ -45,7 +49,7 @@ export interface FaultProxy {
   stop(): Promise<void>;
 }
 
-function forward(registryPort: number, req: http.IncomingMessage, res: http.ServerResponse, cutAfter?: number, replaceBody?: Buffer): void {
+function forward(registryPort: number, req: http.IncomingMessage, res: http.ServerResponse, cutAfter?: number, replaceBody?: Buffer, stall = false): void {
   const upstream = http.request(
     { host: '127.0.0.1', port: registryPort, method: req.method, path: req.url, headers: req.headers },
     (reply) => {
@@ -67,13 +71,21 @@ function forward(registryPort: number, req: http.IncomingMessage, res: http.Serv
         sent += part.length;
         res.write(part);
         if (sent >= cutAfter) {
+          // A stuck link: what was sent stays sent, and nothing more comes.
+          if (stall) {
+            reply.on('error', () => {});
+            reply.destroy();
+            return;
+          }
           // Let the bytes go out, then cut the connection as a failing link would.
           res.socket?.end();
           setImmediate(() => res.socket?.destroy());
           reply.destroy();
         }
       });
-      reply.on('end', () => res.end());
+      reply.on('end', () => {
+        if (!(stall && sent >= cutAfter)) res.end();
+      });
     },
   );
   upstream.on('error', () => res.socket?.destroy());
@@ -130,6 +142,11 @@ export async function startFaultProxy(registryPort: number, options: { storageAu
         return forward(registryPort, req, res);
       case 'body':
         return forward(registryPort, req, res, undefined, fault.body);
+      case 'hold':
+        void fault.until.then(() => forward(registryPort, req, res));
+        return;
+      case 'stall-mid-body':
+        return forward(registryPort, req, res, fault.afterBytes, undefined, true);
       case 'redirect':
         req.resume();
         res.writeHead(307, { location: `http://127.0.0.1:${storagePort}${req.url}` }).end();

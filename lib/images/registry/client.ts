@@ -179,11 +179,12 @@ export class RegistryClient {
    * An interrupted body is resumed with a Range request from the last byte received, up to the
    * retry limit; `onBytes` sees each chunk's length. Chunks pass straight from the socket to the
    * consumer, with back-pressure: a pull is bound by the network and the store, not by this.
+   * `offset` starts the stream there (a download a killed process began), asked for with Range.
    */
-  openBlob(repository: string, digest: string, size: number, options: { signal?: AbortSignal; onBytes?: (n: number) => void } = {}): Readable {
+  openBlob(repository: string, digest: string, size: number, options: { signal?: AbortSignal; onBytes?: (n: number) => void; offset?: number } = {}): Readable {
     const { signal, onBytes } = options;
     const out = new PassThrough({ highWaterMark: 1024 * 1024 });
-    let received = 0;
+    let received = options.offset ?? 0;
     let interruptions = 0;
     let current: IncomingMessage | undefined;
     out.on('drain', () => current?.resume());

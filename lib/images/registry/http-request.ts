@@ -6,6 +6,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import * as net from 'node:net';
 import { Readable } from 'node:stream';
+import { secureContextFor } from './trust';
 
 export interface HttpRequest {
   method: string;
@@ -35,7 +36,12 @@ export function sendHttpRequest(request: HttpRequest): Promise<http.IncomingMess
     };
     const req =
       url.protocol === 'https:'
-        ? https.request(url, { ...options, ca: request.ca, servername: net.isIP(url.hostname) ? undefined : url.hostname })
+        ? https.request(url, {
+            ...options,
+            // (tls.connect takes it; https.RequestOptions does not declare it)
+            ...({ secureContext: request.ca ? secureContextFor(request.ca) : undefined } as https.RequestOptions),
+            servername: net.isIP(url.hostname) ? undefined : url.hostname,
+          })
         : http.request(url, options);
     req.setTimeout(request.idleTimeoutMs, () => {
       const error = new Error(`no reply from ${url.host} in ${request.idleTimeoutMs} ms`) as NodeJS.ErrnoException;

@@ -4,6 +4,7 @@
  * certs.d: HOST is the registry as references name it, with its port), so that a private or
  * test CA is trusted for its registry alone.
  */
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tls from 'node:tls';
@@ -44,4 +45,20 @@ export function trustedCas(registry: string, dataRoot?: string): string[] {
     for (const file of registryCaFiles(dataRoot, registry)) cas.push(fs.readFileSync(file, 'utf8'));
   }
   return cas;
+}
+
+/** Secure contexts by the CA list they trust: parsing a few hundred roots costs ~100 ms a time. */
+const contexts = new Map<string, tls.SecureContext>();
+const MAX_CONTEXTS = 16;
+
+/** A TLS context trusting exactly `cas`, made once per process for each distinct list. */
+export function secureContextFor(cas: string[]): tls.SecureContext {
+  const key = crypto.createHash('sha256').update(cas.join('\0')).digest('hex');
+  let context = contexts.get(key);
+  if (!context) {
+    context = tls.createSecureContext({ ca: cas });
+    if (contexts.size >= MAX_CONTEXTS) contexts.delete(contexts.keys().next().value as string);
+    contexts.set(key, context);
+  }
+  return context;
 }
