@@ -46,6 +46,8 @@
         "native/helper/mount_api.cc",
         "native/helper/namespaces.cc",
         "native/helper/network.cc",
+        "native/helper/pause_mode.cc",
+        "native/helper/shared_namespaces.cc",
         "native/helper/overlay_root.cc",
         "native/helper/path_in_root.cc",
         "native/helper/program_exec.cc",

@@ -22,6 +22,9 @@ export {
   ImageInUseError,
   RegistryError,
   ImageArchiveError,
+  PodNotFoundError,
+  PodExistsError,
+  PodInUseError,
   type SpawnError,
 } from './errors/errors';
 export type {
@@ -46,6 +49,7 @@ export type {
   SeccompNotifyOptions,
 } from './seccomp-notify/types';
 export { ImageStore } from './images/image-store';
+export { Pod, type PodOptions, type PodLookupOptions, type PodRemoveOptions } from './pods/pod';
 export type {
   Image,
   ImageLayer,

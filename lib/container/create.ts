@@ -37,6 +37,7 @@ import { runCreateHooks } from './create-hooks';
 import { liveCgroups, ownedDirectories } from './exit-cleanup';
 import { commitToMonitor } from './monitor';
 import { reportError } from './report-error';
+import { sharedNamespaceEntries } from './shared-namespaces';
 import { containerUsage } from './container-usage';
 
 /** Starts the main process; with `waitForStart` (create()), its program waits for start(). */
@@ -120,6 +121,8 @@ async function makeContainer(
   waitForStart: boolean,
 ): Promise<HelperReport> {
   const detach = context.detach;
+  // First: a container or pod to share namespaces with that is gone fails before anything is made.
+  const shared = await sharedNamespaceEntries(context.id, context.config, undo);
   const cgroup = await makeCgroup(context);
   // With the cgroup go the ids its processes held: freed only once it is removed.
   undo.push(async () => {
@@ -134,7 +137,7 @@ async function makeContainer(
   makeRootfsLayer(context, config, undo);
   if (waitForStart) stateStep('make the start FIFO', directory.fifoPath, () => makeStartFifo(directory.fifoPath));
   await runCreateHooks('beforeNamespaces', { context, config, undo });
-  const plan = runPlan(args, process, config, cgroup.plan(), context.seccomp, lifecycleEntries(config, directory, cgroup, waitForStart));
+  const plan = runPlan(args, process, config, cgroup.plan(), context.seccomp, [...lifecycleEntries(config, directory, cgroup, waitForStart), ...shared]);
   const ownerFds = detach ? [directory.ownerLockFd, cgroup.ownerLockFd, context.idBlock?.lockFd ?? -1].filter((fd) => fd >= 0) : [];
   const report = await native().startHelper(helperPath(), plan, fds, -1, context.seccompListener(), ownerFds, detach);
   if (!report.ok) return report;

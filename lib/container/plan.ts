@@ -13,6 +13,7 @@ import { helperPauseEntries } from '../state/test-hook';
 import { deviceProgramEntries } from '../cgroups/device-rules';
 import { hostHierarchies } from '../cgroups/hierarchy';
 import { rootfsEntries } from './rootfs-overlay';
+import { sharedNamespaceNames } from '../options/namespace-sharing';
 import { serializePlan, type PlanEntry, type PlanValues } from '../protocol/generated/plan';
 
 /** The largest 64-bit value spells RLIM_INFINITY. */
@@ -21,8 +22,10 @@ const UNLIMITED = (1n << 64n) - 1n;
 export type Entry = PlanEntry;
 
 function namespacesOf(config: ContainerConfig): PlanValues['namespace'][] {
-  const names: PlanValues['namespace'][] = ['pid', 'mount', 'uts', 'ipc', 'cgroup'];
-  if (config.network === 'none') names.push('net');
+  // Those shared with another container (a pod's, or network: { container }) are joined instead.
+  const shared: string[] = sharedNamespaceNames(config);
+  const names = (['pid', 'mount', 'uts', 'ipc', 'cgroup'] as const).filter((name) => !shared.includes(name)) as PlanValues['namespace'][];
+  if (config.network === 'none' && !shared.includes('net')) names.push('net');
   if (config.userns) names.push('user');
   if (config.timens) names.push('time');
   return names;
@@ -142,6 +145,8 @@ export function execPlan(
     ['mode', 'exec'],
     ['join.pid', containerPid],
     ...processEntries(argv, process, config),
+    // The main process stands in the shared ones too: the exec'd process joins them with the rest.
+    ...sharedNamespaceNames(config).map((name): Entry => ['namespace', name]),
     ...cgroupEntries(cgroup, false),
     ...seccompEntries(seccomp),
     ...helperPauseEntries(),

@@ -232,3 +232,39 @@ function describeErrno(errno: number): string {
   return ERRNO_TEXT[errnoName(errno)] ?? `errno ${errno}`;
 }
 
+
+/** No pod of that name in the data root (or its pause process has exited: the pod is gone). */
+export class PodNotFoundError extends Error {
+  readonly code = 'ENOPOD';
+  readonly pod: string;
+  constructor(name: string, dataRoot: string, why = '') {
+    super(`no such pod: ${name} (data root ${dataRoot})${why ? `: ${why}` : ''}`);
+    this.name = 'PodNotFoundError';
+    this.pod = name;
+  }
+}
+
+/** A pod of that name already exists in the data root. */
+export class PodExistsError extends Error {
+  readonly code = 'EPODEXISTS';
+  readonly pod: string;
+  constructor(name: string, dataRoot: string) {
+    super(`pod ${name} already exists in ${dataRoot}; remove it first (ts-container pod rm ${name}) or choose another name`);
+    this.name = 'PodExistsError';
+    this.pod = name;
+  }
+}
+
+/** A pod cannot be removed while containers of it run (unless { force: true }). */
+export class PodInUseError extends Error {
+  readonly code = 'EPODINUSE';
+  readonly pod: string;
+  /** The ids of the running members. */
+  readonly containers: string[];
+  constructor(name: string, containers: string[]) {
+    super(`pod ${name} has running containers (${containers.join(', ')}); stop them first, or remove with { force: true } to kill them`);
+    this.name = 'PodInUseError';
+    this.pod = name;
+    this.containers = containers;
+  }
+}

@@ -1,6 +1,8 @@
 /**
  * The public option shapes of ts-container. These are a contract: extend, never rename.
  */
+import type { Container } from '../container/container';
+import type { Pod } from '../pods/pod';
 import type { Readable, Writable, Stream } from 'node:stream';
 import type { SeccompOption } from '../seccomp/types';
 import type { SeccompNotifyOptions } from '../seccomp-notify/types';
@@ -156,8 +158,18 @@ export interface ContainerOptions {
   env?: Record<string, string>;
   cwd?: string;
   user?: User;
-  /** 'none': own network namespace with only lo, up (default). 'host': the host's network. */
-  network?: 'none' | 'host';
+  /**
+   * 'none': own network namespace with only lo, up (default). 'host': the host's network.
+   * { container }: the network namespace of another running container (a Container or its id,
+   * in this container's state root), as docker's --network container:ID; nothing else is shared.
+   */
+  network?: 'none' | 'host' | { container: Container | string };
+  /**
+   * A pod (a Pod or its name, in `dataRoot`): the container joins the network, uts and ipc
+   * namespaces its pause process holds, and reaches the other members on localhost. Its
+   * network and hostname are the pod's: leave `network` and `hostname` unset.
+   */
+  pod?: Pod | string;
   /** Run a tiny init as PID 1 that reaps zombies and forwards signals to the program. */
   init?: boolean;
   /**

@@ -19,6 +19,7 @@ import { checkTty, checkTtyStdio } from './tty';
 import { checkTmpfsSizes, type TmpfsSizes } from './tmpfs-sizes';
 import { clockSeconds, HOSTNAME_MAX, TIMENS_CLOCK_MAX_S } from './host-limits';
 import { resolveDataRoot } from '../images/data-root';
+import { checkPod, checkSharedNetwork, type PodMembership, type SharedNetwork } from './namespace-sharing';
 
 export interface NormalizedUser {
   uid: number;
@@ -57,7 +58,10 @@ export interface ContainerConfig {
   env: Record<string, string>;
   cwd: string;
   user: NormalizedUser;
-  network: 'none' | 'host';
+  /** { container }: the network namespace of that running container (namespace-sharing.ts). */
+  network: 'none' | 'host' | SharedNetwork;
+  /** The pod whose network, uts and ipc namespaces the container joins, or null. */
+  pod: PodMembership | null;
   init: boolean;
   /**
    * 'block': a block of ts-container's subordinate ids, taken at spawn (lib/userns); always so
@@ -94,7 +98,7 @@ const HOSTNAME_PATTERN = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z
 const CONTAINER_KEYS = new Set([
   'id', 'rootfs', 'readonly', 'hostname', 'mounts', 'env', 'cwd', 'user', 'network', 'init', 'userns', 'timens',
   'capabilities', 'rlimits', 'resources', 'cgroupParent', 'seccomp', 'detach', 'restart', 'stateRoot', 'annotations',
-  'command', 'tty', 'log', 'tmpfsSizes', 'rootfsOverlay', 'dataRoot', 'image', 'imageStore',
+  'command', 'tty', 'log', 'tmpfsSizes', 'rootfsOverlay', 'dataRoot', 'image', 'imageStore', 'pod',
 ]);
 const PROCESS_KEYS = new Set(['stdio', 'env', 'cwd', 'user', 'signal', 'timeout', 'killSignal', 'tty']);
 const RLIMIT_NAMES: readonly RlimitName[] = [
@@ -351,8 +355,14 @@ export function normalizeContainerOptions(options: ContainerOptions | undefined)
   if (!HOSTNAME_PATTERN.test(hostname)) hostname = 'container';
   const user = checkUser(options.user, 'user') ?? { uid: 0, gid: 0, groups: [] };
   const cwd = options.cwd === undefined ? '/' : checkContainerPath(options.cwd, 'cwd');
-  const network = options.network ?? 'none';
-  if (network !== 'none' && network !== 'host') fail('network', `expected "none" or "host", got ${describe(network)}`);
+  const lifecycle = normalizeLifecycle(options);
+  const pod = checkPod(options);
+  const network: ContainerConfig['network'] = isPlainObject(options.network)
+    ? checkSharedNetwork(options.network, lifecycle.stateRoot)
+    : (options.network as 'none' | 'host' | undefined) ?? 'none';
+  if (typeof network === 'string' && network !== 'none' && network !== 'host') {
+    fail('network', `expected "none", "host" or { container }, got ${describe(network)}`);
+  }
   const env = {
     PATH: DEFAULT_PATH,
     HOSTNAME: hostname,
@@ -369,6 +379,7 @@ export function normalizeContainerOptions(options: ContainerOptions | undefined)
     cwd,
     user,
     network,
+    pod,
     init: checkBoolean(options.init, 'init') ?? false,
     userns: checkUserns(options.userns, hostRoot),
     timens: checkTimens(options.timens),
@@ -378,7 +389,7 @@ export function normalizeContainerOptions(options: ContainerOptions | undefined)
     cgroupParent: checkCgroupParent(options.cgroupParent),
     seccomp: normalizeSeccomp(options.seccomp),
     tty: checkTty(options.tty),
-    lifecycle: normalizeLifecycle(options),
+    lifecycle,
     tmpfsSizes: checkTmpfsSizes(options.tmpfsSizes),
     rootfsOverlay: checkRootfsOverlay(options.rootfsOverlay, rootfs),
     imageLayers: [],

@@ -107,6 +107,12 @@ export interface PlanValues {
   'seccomp': string;
   /** the program has notify rules: its listener fd goes to Node (read by the helper) */
   'seccomp.notify': boolean;
+  /** run: a namespace taken from the process share.pid instead of made (docker's --network container:ID, a pod) (repeated, read by the helper) */
+  'share': 'net' | 'uts' | 'ipc';
+  /** run: the process whose namespaces the share entries name; joined through its pidfd (read by the helper) */
+  'share.pid': number;
+  /** run: that process's start time (field 22 of /proc/<pid>/stat): a reused pid is refused (read by the helper) */
+  'share.start_time': string;
   /** exec: the container's main process (its pidfd comes as fd 4) (read by the helper) */
   'join.pid': number;
   /** a pseudo-terminal is the stdio and controlling terminal (read by the helper) */
@@ -187,6 +193,9 @@ export const PLAN_KEYS: readonly PlanKey[] = [
   'cgroup.device_allow',
   'seccomp',
   'seccomp.notify',
+  'share',
+  'share.pid',
+  'share.start_time',
   'join.pid',
   'tty',
   'tty.console',
@@ -247,6 +256,9 @@ const ENCODERS: { [K in PlanKey]: (key: K, value: PlanValues[K]) => string } = {
   'cgroup.device_allow': (key, v) => encodeText(key, v),
   'seccomp': (key, v) => encodeHex(key, v),
   'seccomp.notify': (key, v) => encodeBool(v),
+  'share': (key, v) => encodeText(key, v),
+  'share.pid': (key, v) => encodeUint(key, v),
+  'share.start_time': (key, v) => encodeText(key, v),
   'join.pid': (key, v) => encodeUint(key, v),
   'tty': (key, v) => encodeBool(v),
   'tty.console': (key, v) => encodeBool(v),

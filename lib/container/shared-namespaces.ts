@@ -1,0 +1,36 @@
+/**
+ * At spawn: the process whose namespaces a container shares instead of making them (the
+ * container of `network: { container }`, a pod's pause process), looked up in the state root
+ * now that it must run, and the plan entries that make the helper join them. The helper
+ * joins through a pidfd it checks against the start time recorded here, so a process that
+ * exits in between, or a pid used again, fails the spawn instead of joining a stranger.
+ */
+import { ContainerNotFoundError, ContainerStoppedError } from '../errors/errors';
+import type { ContainerConfig } from '../options/validate';
+import { sharedNamespaceNames } from '../options/namespace-sharing';
+import { joinPod, liveMainProcess, type LiveProcess } from '../pods/membership';
+import { ContainerDirectory } from '../state/container-directory';
+import type { Entry } from './plan';
+import type { UndoList } from './undo-list';
+
+function liveContainer(stateRoot: string, id: string): LiveProcess {
+  const main = liveMainProcess(stateRoot, id);
+  if (main) return main;
+  if (!new ContainerDirectory(stateRoot, id).exists()) throw new ContainerNotFoundError(id, stateRoot);
+  throw new ContainerStoppedError(id, 'share its network namespace');
+}
+
+/** The share.* entries of the plan; none for a container that makes all its namespaces. */
+export async function sharedNamespaceEntries(id: string, config: ContainerConfig, undo: UndoList): Promise<Entry[]> {
+  const names = sharedNamespaceNames(config);
+  if (names.length === 0) return [];
+  let target: LiveProcess;
+  if (config.pod) {
+    target = await joinPod(config.pod, { id, stateRoot: config.lifecycle.stateRoot }, (action) => undo.push(action));
+  } else if (typeof config.network === 'object') {
+    target = liveContainer(config.network.stateRoot, config.network.container);
+  } else {
+    return [];
+  }
+  return [['share.pid', target.pid], ['share.start_time', target.startTime], ...names.map((name): Entry => ['share', name])];
+}
