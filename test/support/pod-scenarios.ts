@@ -1,0 +1,198 @@
+/**
+ * Scenarios of test/namespace-sharing.test.ts, each run inside a test network namespace of
+ * its own (runInTestNetwork): containers that share another container's network namespace,
+ * and pods. Each returns what it saw; the test file asserts on it.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Container, Pod } from '../../lib';
+import { containerLeftovers, leftoverCount } from './container-leftovers';
+import { collect, startScript, waitForFile } from './node-script';
+
+export interface ScenarioArgs {
+  rootfs: string;
+  stateRoot: string;
+  dataRoot: string;
+  cgroupParent: string;
+  port: number;
+  tag: string;
+}
+
+interface Failure {
+  name: string;
+  code: string;
+  message: string;
+}
+
+async function failureOf(promise: Promise<unknown>): Promise<Failure | null> {
+  try {
+    await promise;
+    return null;
+  } catch (error) {
+    const e = error as Error & { code?: string };
+    return { name: e.name, code: e.code ?? '', message: e.message };
+  }
+}
+
+async function sh(c: Container, script: string): Promise<string> {
+  const out = await c.spawn(['sh', '-c', script], { stdio: 'pipe' }).output();
+  if (out.exitCode !== 0) throw new Error(`${script}: exit ${out.exitCode}: ${out.stderr}`);
+  return out.stdout;
+}
+
+async function execText(c: Container, argv: string[]): Promise<string> {
+  const out = await c.exec(argv, { stdio: 'pipe' }).output();
+  if (out.exitCode !== 0) throw new Error(`${argv.join(' ')}: exit ${out.exitCode}: ${out.stderr}`);
+  return out.stdout.trim();
+}
+
+/** A shell line that waits until something listens on the TCP port of this network namespace. */
+function untilListening(port: number): string {
+  const hex = port.toString(16).toUpperCase().padStart(4, '0');
+  // busybox nc listens on an IPv6 socket (both families): it shows in tcp6.
+  return `until grep -qE ':${hex} 0+:0000 0A' /proc/net/tcp /proc/net/tcp6; do sleep 0.02; done`;
+}
+
+/** A server container, and one that joins its network namespace and talks to it over 127.0.0.1. */
+export async function joinedNetwork(args: ScenarioArgs) {
+  const { rootfs, stateRoot, cgroupParent, port } = args;
+  // It gives its namespace an address of its own (the joiner must see it), serves one reply,
+  // then stays up for the rest of the scenario.
+  await using server = new Container({ id: `srv-${args.tag}`, rootfs, stateRoot, cgroupParent, capabilities: { add: ['CAP_NET_ADMIN'] } });
+  const serving = server.spawn(['sh', '-c', `ip addr add 10.123.45.67/32 dev lo && echo hello-from-server | nc -l -p ${port}; echo served; exec sleep 1000`], { stdio: 'pipe' });
+  const served = new Promise<string>((resolve) => serving.stdout?.once('data', (d: Buffer) => resolve(d.toString().trim())));
+  await serving.started;
+  await using client = new Container({ id: `cli-${args.tag}`, rootfs, stateRoot, cgroupParent, network: { container: server } });
+  const clientNs = await sh(client, `${untilListening(port)}; readlink /proc/self/ns/net; readlink /proc/self/ns/pid; readlink /proc/self/ns/mnt; readlink /proc/self/ns/uts; nc 127.0.0.1 ${port} </dev/null; ip addr`);
+  const [clientNet, clientPid, clientMnt, clientUts, reply, ...clientAddr] = clientNs.trim().split('\n');
+  // A second client, joined by id, stays running: exec'd processes share the network too.
+  await using byId = new Container({ id: `id-${args.tag}`, rootfs, stateRoot, cgroupParent, network: { container: server.id } });
+  const longRunning = byId.spawn(['sleep', '1000']);
+  await longRunning.started;
+  const serverIp = await execText(server, ['sh', '-c', 'readlink /proc/self/ns/net; readlink /proc/self/ns/pid; readlink /proc/self/ns/mnt; readlink /proc/self/ns/uts; ip addr']);
+  const [serverNet, serverPid, serverMnt, serverUts, ...serverAddr] = serverIp.trim().split('\n');
+  const execNet = await execText(byId, ['readlink', '/proc/self/ns/net']);
+  return {
+    server: { net: serverNet, pid: serverPid, mnt: serverMnt, uts: serverUts, addr: serverAddr.join('\n') },
+    client: { net: clientNet, pid: clientPid, mnt: clientMnt, uts: clientUts, addr: clientAddr.join('\n'), reply },
+    served: await served,
+    execNet,
+  };
+}
+
+/** Joining a container that is not there, or has stopped: typed errors, nothing left of the joiner. */
+export async function joinFailures(args: ScenarioArgs) {
+  const { rootfs, stateRoot, cgroupParent } = args;
+  const missingId = `missing-join-${args.tag}`;
+  const missing = await failureOf(new Container({ id: missingId, rootfs, stateRoot, cgroupParent, network: { container: `absent-${args.tag}` } }).spawn(['true']).wait());
+  await using stopped = new Container({ id: `stopped-${args.tag}`, rootfs, stateRoot, cgroupParent });
+  await stopped.spawn(['true']).wait();
+  const stoppedId = `stopped-join-${args.tag}`;
+  const ofStopped = await failureOf(new Container({ id: stoppedId, rootfs, stateRoot, cgroupParent, network: { container: stopped } }).spawn(['true']).wait());
+  const badPod = await failureOf(new Container({ id: `no-pod-${args.tag}`, rootfs, stateRoot, cgroupParent, pod: `nopod-${args.tag}`, dataRoot: args.dataRoot }).spawn(['true']).wait());
+  return {
+    missing,
+    stopped: ofStopped,
+    badPod,
+    left: [missingId, stoppedId, `no-pod-${args.tag}`].map((id) => leftoverCount(containerLeftovers(id, stateRoot))),
+  };
+}
+
+/** Two members of a pod talk over localhost; the pod's hostname, only lo, list/get, remove rules. */
+export async function podMembers(args: ScenarioArgs) {
+  const { rootfs, stateRoot, dataRoot, cgroupParent, port } = args;
+  const name = `pod-${args.tag}`;
+  const pod = await Pod.create({ name, dataRoot, stateRoot, cgroupParent });
+  const duplicate = await failureOf(Pod.create({ name, dataRoot, stateRoot, cgroupParent }));
+  const server = new Container({ id: `pod-srv-${args.tag}`, rootfs, stateRoot, cgroupParent, pod });
+  const serving = server.spawn(['sh', '-c', `echo hello-from-pod | nc -l -p ${port}`], { stdio: 'pipe' }).output();
+  // A member may name its pod: the data root says where it is kept.
+  const client = new Container({ id: `pod-cli-${args.tag}`, rootfs, stateRoot, cgroupParent, pod: name, dataRoot });
+  const seen = await sh(client, `${untilListening(port)}; hostname; ip -o link | cut -d: -f2 | tr -d ' '; readlink /proc/self/ns/net; readlink /proc/self/ns/pid; nc 127.0.0.1 ${port} </dev/null`);
+  const [hostname, links, clientNet, clientPid, reply] = seen.trim().split('\n');
+  await serving;
+  const sleeper = new Container({ id: `pod-sleep-${args.tag}`, rootfs, stateRoot, cgroupParent, pod });
+  const sleeping = sleeper.spawn(['sleep', '1000']);
+  await sleeping.started;
+  const sleeperNet = await execText(sleeper, ['readlink', '/proc/self/ns/net']);
+  const sleeperPid = await execText(sleeper, ['readlink', '/proc/self/ns/pid']);
+  const listed = (await Pod.list({ dataRoot })).map((p) => p.name);
+  const got = (await Pod.get(name, { dataRoot })).pause.id === pod.pause.id;
+  const members = await pod.containers();
+  const inUse = await failureOf(pod.remove());
+  const stillListed = (await Pod.list({ dataRoot })).length;
+  await pod.remove({ force: true });
+  const sleeperExit = await sleeping.wait();
+  const afterForce = {
+    pods: (await Pod.list({ dataRoot })).length,
+    get: await failureOf(Pod.get(name, { dataRoot })),
+    pause: leftoverCount(containerLeftovers(pod.pause.id, stateRoot)),
+    podFiles: fs.readdirSync(path.join(dataRoot, 'pods')).filter((f) => !f.startsWith('.')),
+  };
+  await Promise.all([server.destroy(), client.destroy(), sleeper.destroy()]);
+  return {
+    duplicate,
+    hostname,
+    links,
+    reply,
+    sharedNet: clientNet === sleeperNet,
+    ownPid: clientPid !== sleeperPid,
+    listed,
+    got,
+    members: members.sort(),
+    inUse,
+    stillListed,
+    sleeperKilled: sleeperExit.signal !== null || sleeperExit.exitCode !== 0,
+    afterForce,
+  };
+}
+
+/** `await using pod`: disposed at the end of the scope with its members gone first. */
+export async function podDisposed(args: ScenarioArgs) {
+  const { rootfs, stateRoot, dataRoot, cgroupParent } = args;
+  let pauseId = '';
+  {
+    await using pod = await Pod.create({ name: `disp-${args.tag}`, dataRoot, stateRoot, cgroupParent });
+    pauseId = pod.pause.id;
+    await using member = new Container({ rootfs, stateRoot, cgroupParent, pod });
+    await member.spawn(['true']).wait();
+  }
+  return { pods: (await Pod.list({ dataRoot })).length, pause: leftoverCount(containerLeftovers(pauseId, stateRoot)) };
+}
+
+/** kill -9 of the pause process, and of the maker mid-create: the next pod operation clears it all. */
+export async function podCrashes(args: ScenarioArgs) {
+  const { stateRoot, dataRoot, cgroupParent } = args;
+  const pod = await Pod.create({ name: `crash-${args.tag}`, dataRoot, stateRoot, cgroupParent });
+  const pausePid = (await Container.get(pod.pause.id, { stateRoot }).then((c) => c.state())).pid;
+  process.kill(pausePid, 'SIGKILL');
+  // The monitor records the exit; until then the pod still looks alive.
+  const paused = await Container.get(pod.pause.id, { stateRoot });
+  await paused.wait();
+  const afterPauseKill = {
+    pods: (await Pod.list({ dataRoot })).length,
+    pause: leftoverCount(containerLeftovers(pod.pause.id, stateRoot)),
+  };
+  const makers: Record<string, { pods: number; made: number; left: number; files: string[] }> = {};
+  for (const step of ['pod-recorded', 'pod-pause-started']) {
+    const pauseFile = path.join(dataRoot, `paused-${step}`);
+    const name = `maker-${step.length}-${args.tag}`;
+    const child = startScript(
+      `await lib.Pod.create({ name: ${JSON.stringify(name)}, dataRoot: ${JSON.stringify(dataRoot)}, stateRoot: ${JSON.stringify(stateRoot)}, cgroupParent: ${JSON.stringify(cgroupParent)} });`,
+      { TS_CONTAINER_TEST_PAUSE_AT: step, TS_CONTAINER_TEST_PAUSE_FILE: pauseFile },
+    );
+    const done = collect(child, 60_000);
+    await waitForFile(pauseFile, 60_000);
+    child.kill('SIGKILL');
+    await done;
+    const made = fs.readdirSync(stateRoot).filter((id) => id.startsWith(`${name}-pause-`));
+    const pods = (await Pod.list({ dataRoot })).length;
+    makers[step] = {
+      pods,
+      made: made.length,
+      left: made.map((id) => leftoverCount(containerLeftovers(id, stateRoot))).reduce((a, b) => a + b, 0),
+      files: fs.readdirSync(path.join(dataRoot, 'pods')).filter((f) => !f.startsWith('.')),
+    };
+  }
+  return { afterPauseKill, makers };
+}
