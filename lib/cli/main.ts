@@ -38,6 +38,10 @@ export async function main(args: readonly string[]): Promise<number> {
       const { runCommand } = await import('./run-command');
       return runCommand(parsed);
     }
+    case 'pod': {
+      const { podCommand } = await import('./commands/pod');
+      return podCommand(parsed);
+    }
     default: {
       if (isImageCommand(parsed)) {
         const { runImageCommand } = await import('./commands/images');

@@ -262,7 +262,7 @@ export class PodInUseError extends Error {
   /** The ids of the running members. */
   readonly containers: string[];
   constructor(name: string, containers: string[]) {
-    super(`pod ${name} has running containers (${containers.join(', ')}); stop them first, or remove with { force: true } to kill them`);
+    super(`pod ${name} has running containers (${containers.join(', ')}); stop them first, or force the removal (remove({ force: true }), pod rm -f) to kill them`);
     this.name = 'PodInUseError';
     this.pod = name;
     this.containers = containers;

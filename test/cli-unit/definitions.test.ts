@@ -53,7 +53,16 @@ const EXAMPLES: Record<string, { good: string; bad?: string; with?: string[] }> 
   '--message': { good: 'a change' },
   '--author': { good: 'me' },
   '--change': { good: 'CMD ["sh"]' },
+  '--pod': { good: 'svc', bad: 'bad_name!' },
+  // pod create's: a network's name, which only the network's lookup refuses.
+  'pod --network': { good: 'ci' },
+  '--publish': { good: '127.0.0.1:8080:80/udp', bad: '8080' },
 };
+
+/** A flag's example: its command's own when the same spelling means something else there. */
+function exampleOf(def: CommandDef | undefined, flag: FlagDef): { good: string; bad?: string; with?: string[] } {
+  return EXAMPLES[`${def?.name} ${flagName(flag)}`] ?? EXAMPLES[flagName(flag)];
+}
 
 /** Flags that are the command line's own business, not the library's: each with its reason. */
 const CLI_ONLY: Record<string, string> = {
@@ -72,6 +81,8 @@ const CLI_ONLY: Record<string, string> = {
   format: 'an argument of ImageStore.export',
   input: 'an argument of ImageStore.import',
   type: 'which lookup inspect makes',
+  network: 'an argument of Pod.create',
+  'publish[]': 'an argument of Pod.create (its ports)',
 };
 
 /** A complete command line that puts `flagArgs` where the command takes flags. */
@@ -98,6 +109,13 @@ function commandLine(def: CommandDef | undefined, flagArgs: string[]): string[] 
       return ['list', ...flagArgs];
     case 'commit':
       return ['commit', ...flagArgs, 'c1', 'img:1'];
+    case 'pod': {
+      // The action that takes the flag.
+      const given = flagArgs.join(' ');
+      if (/--json|-q/.test(given)) return ['pod', 'ls', ...flagArgs];
+      if (/-f\b|--force/.test(given)) return ['pod', 'rm', ...flagArgs, 'c1'];
+      return ['pod', 'create', ...flagArgs, 'c1'];
+    }
     default:
       return [def.name, ...flagArgs, 'c1'];
   }
@@ -148,7 +166,7 @@ describe('the declarations', () => {
       const owner = method === 'remove' ? Container : Container.prototype;
       expect(typeof (owner as unknown as Record<string, unknown>)[method]).toBe('function');
     }
-    const example = flag.value === undefined ? undefined : EXAMPLES[flagName(flag)];
+    const example = flag.value === undefined ? undefined : exampleOf(def, flag);
     if (flag.value !== undefined) expect(example).toBeDefined();
     // Each spelling, through commander and the library's check, sets the value where declared.
     const without = valueAt(parse(commandLine(def, example?.with ?? [])), flag);
@@ -161,7 +179,7 @@ describe('the declarations', () => {
   });
 
   test.each(WITH_VALUE)('%s: the value may be attached (-xVALUE, --flag=VALUE)', (_name, def, flag) => {
-    const example = EXAMPLES[flagName(flag)];
+    const example = exampleOf(def, flag);
     const apart = parse(commandLine(def, [...(example.with ?? []), flag.names[0], example.good]));
     for (const spelling of spellings(flag)) {
       const attached = spelling.startsWith('--') ? [`${spelling}=${example.good}`] : [`${spelling}${example.good}`];
@@ -169,10 +187,10 @@ describe('the declarations', () => {
     }
   });
 
-  test.each(WITH_VALUE.filter(([, , f]) => EXAMPLES[flagName(f)].bad !== undefined))(
+  test.each(WITH_VALUE.filter(([, d, f]) => exampleOf(d, f).bad !== undefined))(
     '%s: a value the library refuses is reported under the spelling given',
     (_name, def, flag) => {
-      const example = EXAMPLES[flagName(flag)];
+      const example = exampleOf(def, flag);
       for (const spelling of spellings(flag)) {
         const e = usageError(() => parse(commandLine(def, [...(example.with ?? []), spelling, example.bad!])));
         expect(e.flag).toBe(spelling);

@@ -196,3 +196,36 @@ export async function podCrashes(args: ScenarioArgs) {
   }
   return { afterPauseKill, makers };
 }
+
+interface CliResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** The command line: pod create/ls/rm, run --pod, run --network container:ID (the built dist/cli.js). */
+export async function podCli(args: ScenarioArgs & { cli: string }) {
+  const { spawnSync } = await import('node:child_process');
+  const { rootfs, stateRoot, dataRoot, port } = args;
+  const cli = (...words: string[]): CliResult => {
+    const r = spawnSync(process.execPath, [args.cli, '--root', stateRoot, '--data-root', dataRoot, ...words], { encoding: 'utf8', timeout: 60_000 });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+  const name = `clipod-${args.tag}`.slice(0, 40).replace(/-+$/, '');
+  const server = `cli-srv-${args.tag}`;
+  const created = cli('pod', 'create', name);
+  const duplicate = cli('pod', 'create', name);
+  const serving = cli('run', '-d', '--name', server, '--pod', name, '--rootfs', rootfs, '--', 'sh', '-c', `echo hi-from-pod | nc -l -p ${port}; exec sleep 1000`);
+  const member = cli('run', '--pod', name, '--rootfs', rootfs, '--', 'sh', '-c', `${untilListening(port)}; hostname; nc 127.0.0.1 ${port} </dev/null`);
+  const joined = cli('run', '--network', `container:${server}`, '--rootfs', rootfs, '--', 'readlink', '/proc/self/ns/net');
+  const serverNet = cli('exec', server, 'readlink', '/proc/self/ns/net');
+  const listed = cli('pod', 'ls');
+  const names = cli('pod', 'ls', '-q');
+  const refused = cli('pod', 'rm', name);
+  const forced = cli('pod', 'rm', '-f', name);
+  const after = { pods: cli('pod', 'ls', '--json'), containers: cli('list', '-q') };
+  const unknownPod = cli('run', '--pod', `nopod-${args.tag}`.slice(0, 40).replace(/-+$/, ''), '--rootfs', rootfs, '--', 'true');
+  const badNetwork = cli('run', '--network', 'container:', '--rootfs', rootfs, '--', 'true');
+  const badAction = cli('pod', 'frob');
+  return { name, created, duplicate, serving, member, joined, serverNet, listed, names, refused, forced, after, unknownPod, badNetwork, badAction };
+}

@@ -13,6 +13,7 @@ import { CONTAINER_FLAGS, DETACH_FLAG, envFlag, RM_FLAG, RUN_FLAGS, USAGE_FLAG, 
 import { IMAGE_COMMANDS } from './image-commands';
 import * as v from './values';
 import { COMMIT_COMMAND } from './commit-command';
+import { POD_COMMAND } from './pod-command';
 
 /** The rule of the library (lib/options/validate.ts) for ids, checked on ids given as arguments. */
 const CONTAINER_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -377,6 +378,7 @@ paused container is refused, as runc does, unless -f is given. Prints each id.`,
   },
   ...IMAGE_COMMANDS,
   COMMIT_COMMAND,
+  POD_COMMAND,
 ];
 
 /** The flags that come before the command, as runc's --root, --log and --log-format will. */

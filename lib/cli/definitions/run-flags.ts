@@ -116,9 +116,16 @@ export const CONTAINER_FLAGS: readonly FlagDef[] = [
   {
     names: ['--network'],
     aliases: ['--net'],
-    value: 'none|host',
-    help: "'none': own network namespace with only lo (default); 'host': the host's network",
+    value: 'none|host|container:ID',
+    help: "'none': own network namespace with only lo (default); 'host': the host's network; 'container:ID': the network namespace of running container ID",
     target: 'container:network',
+    convert: v.networkMode,
+  },
+  {
+    names: ['--pod'],
+    value: 'NAME',
+    help: "Make the container in pod NAME (ts-container pod create): it shares the pod's network, hostname and ipc",
+    target: 'container:pod',
     convert: v.text,
   },
   { names: ['--hostname'], value: 'NAME', help: "Hostname inside the container (default: the container's id)", target: 'container:hostname', convert: v.text },

@@ -152,3 +152,11 @@ export function signal(value: string): NodeJS.Signals | number {
   }
   throw new FlagValueError(`unknown signal '${value}' (a name such as TERM, SIGKILL or HUP, or a number from 1 to ${MAX_SIGNAL})`);
 }
+
+/** --network: 'none', 'host' or another name as given; 'container:ID' is that container's network namespace. */
+export function networkMode(value: string): string | { container: string } {
+  if (!value.startsWith('container:')) return value;
+  const id = value.slice('container:'.length);
+  if (id === '') throw new FlagValueError("expected container:ID, with the id of a running container");
+  return { container: id };
+}
