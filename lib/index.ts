@@ -22,8 +22,16 @@ export {
   ImageInUseError,
   RegistryError,
   ImageArchiveError,
+  NetworkNotFoundError,
+  NetworkExistsError,
+  NetworkInUseError,
+  SubnetError,
+  CniPluginError,
   type SpawnError,
 } from './errors/errors';
+export { Network } from './networks/network';
+export type { NetworkCreateOptions, NetworkDataRootOptions } from './networks/network';
+export type { NetworkInterfaceInfo } from './networks/cni/result';
 export type {
   ContainerState,
   ContainerStatus,

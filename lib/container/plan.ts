@@ -13,6 +13,7 @@ import { helperPauseEntries } from '../state/test-hook';
 import { deviceProgramEntries } from '../cgroups/device-rules';
 import { hostHierarchies } from '../cgroups/hierarchy';
 import { rootfsEntries } from './rootfs-overlay';
+import { networkMountEntries } from '../networks/network-mounts';
 import { serializePlan, type PlanEntry, type PlanValues } from '../protocol/generated/plan';
 
 /** The largest 64-bit value spells RLIM_INFINITY. */
@@ -22,7 +23,7 @@ export type Entry = PlanEntry;
 
 function namespacesOf(config: ContainerConfig): PlanValues['namespace'][] {
   const names: PlanValues['namespace'][] = ['pid', 'mount', 'uts', 'ipc', 'cgroup'];
-  if (config.network === 'none') names.push('net');
+  if (config.network !== 'host') names.push('net');
   if (config.userns) names.push('user');
   if (config.timens) names.push('time');
   return names;
@@ -117,6 +118,7 @@ export function runPlan(
       entries.push(['mount.mode', m.mode]);
     }
   }
+  entries.push(...networkMountEntries(config));
   // The runtime's own tmpfs mounts get these sizes; a path left out gets the kernel's (half of RAM).
   for (const [target, bytes] of Object.entries(config.tmpfsSizes)) {
     if (bytes !== null) entries.push(['tmpfs.size', { target, bytes }]);

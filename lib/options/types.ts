@@ -156,8 +156,12 @@ export interface ContainerOptions {
   env?: Record<string, string>;
   cwd?: string;
   user?: User;
-  /** 'none': own network namespace with only lo, up (default). 'host': the host's network. */
-  network?: 'none' | 'host';
+  /**
+   * 'none': own network namespace with only lo, up (default). 'host': the host's network.
+   * A network's name (Network.create()), or { name, aliases }: its own namespace with an
+   * interface (eth0) on that network; the other members reach it by id, hostname and aliases.
+   */
+  network?: 'none' | 'host' | string | NetworkAttachmentOptions;
   /** Run a tiny init as PID 1 that reaps zombies and forwards signals to the program. */
   init?: boolean;
   /**
@@ -282,3 +286,10 @@ export interface ProcessOutput extends ExitStatus {
 }
 
 export type { Readable, Writable };
+
+/** A container's place on a network (the `network` option). */
+export interface NetworkAttachmentOptions {
+  name: string;
+  /** More names the other members resolve to this container. */
+  aliases?: string[];
+}

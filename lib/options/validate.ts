@@ -57,7 +57,7 @@ export interface ContainerConfig {
   env: Record<string, string>;
   cwd: string;
   user: NormalizedUser;
-  network: 'none' | 'host';
+  network: 'none' | 'host' | { name: string; aliases: string[] };
   init: boolean;
   /**
    * 'block': a block of ts-container's subordinate ids, taken at spawn (lib/userns); always so
@@ -351,8 +351,7 @@ export function normalizeContainerOptions(options: ContainerOptions | undefined)
   if (!HOSTNAME_PATTERN.test(hostname)) hostname = 'container';
   const user = checkUser(options.user, 'user') ?? { uid: 0, gid: 0, groups: [] };
   const cwd = options.cwd === undefined ? '/' : checkContainerPath(options.cwd, 'cwd');
-  const network = options.network ?? 'none';
-  if (network !== 'none' && network !== 'host') fail('network', `expected "none" or "host", got ${describe(network)}`);
+  const network = checkNetwork(options.network);
   const env = {
     PATH: DEFAULT_PATH,
     HOSTNAME: hostname,
@@ -455,4 +454,22 @@ export function normalizeProcessOptions(
       tty,
     },
   };
+}
+
+const ALIAS_PATTERN = /^[a-zA-Z0-9]([a-zA-Z0-9_.-]{0,62})$/;
+
+/** 'none' (default), 'host', a network's name or { name, aliases }. */
+function checkNetwork(value: unknown): ContainerConfig['network'] {
+  if (value === undefined || value === 'none' || value === 'host') return value ?? 'none';
+  const expected = 'expected "none", "host", a network name or { name, aliases }';
+  const named = typeof value === 'string' ? { name: value } : value;
+  if (typeof named !== 'object' || named === null || Array.isArray(named)) fail('network', `${expected}, got ${describe(value)}`);
+  const { name, aliases } = named as { name?: unknown; aliases?: unknown };
+  if (typeof name !== 'string' || !ALIAS_PATTERN.test(name)) fail('network.name', `expected a network name (letters, digits, '_', '.', '-'), got ${describe(name)}`);
+  if (aliases !== undefined && !Array.isArray(aliases)) fail('network.aliases', `expected an array of names, got ${describe(aliases)}`);
+  const checked = ((aliases as unknown[] | undefined) ?? []).map((alias, i) => {
+    if (typeof alias !== 'string' || !ALIAS_PATTERN.test(alias)) fail(`network.aliases[${i}]`, `expected a host name (letters, digits, '_', '.', '-'), got ${describe(alias)}`);
+    return alias;
+  });
+  return { name, aliases: checked };
 }
