@@ -22,6 +22,7 @@
         "native/addon/layer_unpack.cc",
         "native/addon/seccomp_notify.cc",
         "native/addon/terminal_reader.cc",
+        "native/common/cni_exec.cc",
         "native/common/control_channel.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
@@ -31,6 +32,7 @@
       "target_name": "ts-container-helper",
       "type": "executable",
       "sources": [
+        "native/common/cni_exec.cc",
         "native/common/control_channel.cc",
         "native/common/plan.cc",
         "native/helper/main.cc",

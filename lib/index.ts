@@ -25,8 +25,16 @@ export {
   PodNotFoundError,
   PodExistsError,
   PodInUseError,
+  NetworkNotFoundError,
+  NetworkExistsError,
+  NetworkInUseError,
+  SubnetError,
+  CniPluginError,
   type SpawnError,
 } from './errors/errors';
+export { Network } from './networks/network';
+export type { NetworkCreateOptions, NetworkDataRootOptions } from './networks/network';
+export type { NetworkInterfaceInfo } from './networks/cni/result';
 export type {
   ContainerState,
   ContainerStatus,

@@ -27,7 +27,7 @@ import { pauseForTest } from '../state/test-hook';
 import { stateStep } from '../state/state-io';
 import { allocateIdBlock } from '../userns/id-blocks';
 import { lifecycleEntries, runPlan } from './plan';
-import { makeStartFifo } from './start-gate';
+import { makeStartFifo, openStartGate } from './start-gate';
 import { savedConfig } from './saved-config';
 import type { ContainerContext } from './context';
 import { canSpawn } from './status';
@@ -38,6 +38,7 @@ import { liveCgroups, ownedDirectories } from './exit-cleanup';
 import { commitToMonitor } from './monitor';
 import { reportError } from './report-error';
 import { sharedNamespaceEntries } from './shared-namespaces';
+import { networkAttachment } from '../options/namespace-sharing';
 import { containerUsage } from './container-usage';
 
 /** Starts the main process; with `waitForStart` (create()), its program waits for start(). */
@@ -102,6 +103,7 @@ export function spawnMain(
   main.once('exit', (code: number | null, signal: NodeJS.Signals | null) => {
     if (!detach) recordExit(context, code, signal);
     void releaseWhenExecsExit(context);
+    if (!detach) void runCreateHooks('stopped', { context, config, undo: new UndoList() })?.catch((error: Error) => globalThis.process.emitWarning(`container ${context.id}: ${error.message}`));
   });
   return main;
 }
@@ -135,10 +137,14 @@ async function makeContainer(
   pauseForTest('cgroup-made');
   const config = withIdBlock(context);
   makeRootfsLayer(context, config, undo);
-  if (waitForStart) stateStep('make the start FIFO', directory.fifoPath, () => makeStartFifo(directory.fifoPath));
-  await runCreateHooks('beforeNamespaces', { context, config, undo });
-  const plan = runPlan(args, process, config, cgroup.plan(), context.seccomp, [...lifecycleEntries(config, directory, cgroup, waitForStart), ...shared]);
-  const ownerFds = detach ? [directory.ownerLockFd, cgroup.ownerLockFd, context.idBlock?.lockFd ?? -1].filter((fd) => fd >= 0) : [];
+  // A container on a network waits at the start gate even from spawn(): its program must not
+  // run before CNI ADD (an 'afterNamespaces' hook) gave it its interface and address.
+  const gated = waitForStart || networkAttachment(config.network) !== null;
+  if (gated) stateStep('make the start FIFO', directory.fifoPath, () => makeStartFifo(directory.fifoPath));
+  const hookFds: number[] = [];
+  await runCreateHooks('beforeNamespaces', { context, config, undo, ownerFds: hookFds });
+  const plan = runPlan(args, process, config, cgroup.plan(), context.seccomp, [...lifecycleEntries(config, directory, cgroup, gated), ...shared]);
+  const ownerFds = detach ? [directory.ownerLockFd, cgroup.ownerLockFd, context.idBlock?.lockFd ?? -1, ...hookFds].filter((fd) => fd >= 0) : [];
   const report = await native().startHelper(helperPath(), plan, fds, -1, context.seccompListener(), ownerFds, detach);
   if (!report.ok) return report;
   pauseForTest('helper-reported');
@@ -157,8 +163,26 @@ async function makeContainer(
     liveCgroups.delete(cgroup);
     commitToMonitor(report.channelFd ?? -1);
   }
+  if (gated && !waitForStart) await letGo(directory, report.pid);
   pauseForTest('created');
   return report;
+}
+
+/** spawn() of a gated container: everything is ready, its program goes on now. */
+async function letGo(directory: ContainerDirectory, pid: number): Promise<void> {
+  const startedAt = Date.now();
+  // Not reaped yet (the process is still being started): a dead one is a zombie. Its exit is
+  // then seen as any other.
+  const alive = (): boolean => {
+    try {
+      return !/^\d+ \(.*\) Z/s.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    } catch {
+      return false;
+    }
+  };
+  if (!(await openStartGate(directory.fifoPath, alive))) return;
+  directory.removeStartFifo();
+  directory.markStarted(startedAt);
 }
 
 /**

@@ -14,6 +14,7 @@ import { deviceProgramEntries } from '../cgroups/device-rules';
 import { hostHierarchies } from '../cgroups/hierarchy';
 import { rootfsEntries } from './rootfs-overlay';
 import { sharedNamespaceNames } from '../options/namespace-sharing';
+import { networkMountEntries } from '../networks/network-mounts';
 import { serializePlan, type PlanEntry, type PlanValues } from '../protocol/generated/plan';
 
 /** The largest 64-bit value spells RLIM_INFINITY. */
@@ -25,7 +26,7 @@ function namespacesOf(config: ContainerConfig): PlanValues['namespace'][] {
   // Those shared with another container (a pod's, or network: { container }) are joined instead.
   const shared: string[] = sharedNamespaceNames(config);
   const names = (['pid', 'mount', 'uts', 'ipc', 'cgroup'] as const).filter((name) => !shared.includes(name)) as PlanValues['namespace'][];
-  if (config.network === 'none' && !shared.includes('net')) names.push('net');
+  if (config.network !== 'host' && !shared.includes('net')) names.push('net');
   if (config.userns) names.push('user');
   if (config.timens) names.push('time');
   return names;
@@ -120,6 +121,7 @@ export function runPlan(
       entries.push(['mount.mode', m.mode]);
     }
   }
+  entries.push(...networkMountEntries(config));
   // The runtime's own tmpfs mounts get these sizes; a path left out gets the kernel's (half of RAM).
   for (const [target, bytes] of Object.entries(config.tmpfsSizes)) {
     if (bytes !== null) entries.push(['tmpfs.size', { target, bytes }]);

@@ -27,7 +27,7 @@ export async function sharedNamespaceEntries(id: string, config: ContainerConfig
   let target: LiveProcess;
   if (config.pod) {
     target = await joinPod(config.pod, { id, stateRoot: config.lifecycle.stateRoot }, (action) => undo.push(action));
-  } else if (typeof config.network === 'object') {
+  } else if (typeof config.network === 'object' && 'container' in config.network) {
     target = liveContainer(config.network.stateRoot, config.network.container);
   } else {
     return [];

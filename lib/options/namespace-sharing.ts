@@ -92,6 +92,14 @@ export type SharedNamespaceName = 'net' | 'uts' | 'ipc';
 /** The namespaces a container takes from another process instead of making its own. */
 export function sharedNamespaceNames(config: { network: unknown; pod: PodMembership | null }): SharedNamespaceName[] {
   if (config.pod) return ['net', 'uts', 'ipc'];
-  if (isObject(config.network)) return ['net'];
+  if (isObject(config.network) && 'container' in config.network) return ['net'];
   return [];
+}
+
+/**
+ * The network a container is attached to (lib/networks: { name, aliases }), or null: none, the
+ * host's, or another container's namespace ({ container }), which the networks leave alone.
+ */
+export function networkAttachment(network: unknown): { name: string; aliases: string[] } | null {
+  return isObject(network) && typeof network.name === 'string' ? (network as { name: string; aliases: string[] }) : null;
 }

@@ -160,10 +160,12 @@ export interface ContainerOptions {
   user?: User;
   /**
    * 'none': own network namespace with only lo, up (default). 'host': the host's network.
+   * A network's name (Network.create()), or { name, aliases }: its own namespace with an
+   * interface (eth0) on that network; the other members reach it by id, hostname and aliases.
    * { container }: the network namespace of another running container (a Container or its id,
    * in this container's state root), as docker's --network container:ID; nothing else is shared.
    */
-  network?: 'none' | 'host' | { container: Container | string };
+  network?: 'none' | 'host' | string | NetworkAttachmentOptions | { container: Container | string };
   /**
    * A pod (a Pod or its name, in `dataRoot`): the container joins the network, uts and ipc
    * namespaces its pause process holds, and reaches the other members on localhost. Its
@@ -294,3 +296,10 @@ export interface ProcessOutput extends ExitStatus {
 }
 
 export type { Readable, Writable };
+
+/** A container's place on a network (the `network` option). */
+export interface NetworkAttachmentOptions {
+  name: string;
+  /** More names the other members resolve to this container. */
+  aliases?: string[];
+}

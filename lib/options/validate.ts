@@ -58,8 +58,11 @@ export interface ContainerConfig {
   env: Record<string, string>;
   cwd: string;
   user: NormalizedUser;
-  /** { container }: the network namespace of that running container (namespace-sharing.ts). */
-  network: 'none' | 'host' | SharedNetwork;
+  /**
+   * A network of lib/networks ({ name, aliases }), or { container }: the network namespace of
+   * that running container (namespace-sharing.ts).
+   */
+  network: 'none' | 'host' | { name: string; aliases: string[] } | SharedNetwork;
   /** The pod whose network, uts and ipc namespaces the container joins, or null. */
   pod: PodMembership | null;
   init: boolean;
@@ -357,12 +360,10 @@ export function normalizeContainerOptions(options: ContainerOptions | undefined)
   const cwd = options.cwd === undefined ? '/' : checkContainerPath(options.cwd, 'cwd');
   const lifecycle = normalizeLifecycle(options);
   const pod = checkPod(options);
-  const network: ContainerConfig['network'] = isPlainObject(options.network)
+  // { container }: another container's namespace; anything else names a network (or none, host).
+  const network: ContainerConfig['network'] = isPlainObject(options.network) && 'container' in options.network
     ? checkSharedNetwork(options.network, lifecycle.stateRoot)
-    : (options.network as 'none' | 'host' | undefined) ?? 'none';
-  if (typeof network === 'string' && network !== 'none' && network !== 'host') {
-    fail('network', `expected "none", "host" or { container }, got ${describe(network)}`);
-  }
+    : checkNetwork(options.network);
   const env = {
     PATH: DEFAULT_PATH,
     HOSTNAME: hostname,
@@ -466,4 +467,22 @@ export function normalizeProcessOptions(
       tty,
     },
   };
+}
+
+const ALIAS_PATTERN = /^[a-zA-Z0-9]([a-zA-Z0-9_.-]{0,62})$/;
+
+/** 'none' (default), 'host', a network's name or { name, aliases }. */
+function checkNetwork(value: unknown): ContainerConfig['network'] {
+  if (value === undefined || value === 'none' || value === 'host') return value ?? 'none';
+  const expected = 'expected "none", "host", a network name, { name, aliases } or { container }';
+  const named = typeof value === 'string' ? { name: value } : value;
+  if (typeof named !== 'object' || named === null || Array.isArray(named)) fail('network', `${expected}, got ${describe(value)}`);
+  const { name, aliases } = named as { name?: unknown; aliases?: unknown };
+  if (typeof name !== 'string' || !ALIAS_PATTERN.test(name)) fail('network.name', `expected a network name (letters, digits, '_', '.', '-'), got ${describe(name)}`);
+  if (aliases !== undefined && !Array.isArray(aliases)) fail('network.aliases', `expected an array of names, got ${describe(aliases)}`);
+  const checked = ((aliases as unknown[] | undefined) ?? []).map((alias, i) => {
+    if (typeof alias !== 'string' || !ALIAS_PATTERN.test(alias)) fail(`network.aliases[${i}]`, `expected a host name (letters, digits, '_', '.', '-'), got ${describe(alias)}`);
+    return alias;
+  });
+  return { name, aliases: checked };
 }

@@ -20,7 +20,7 @@ export const POD_ANNOTATION = 'ts-container.pod';
  */
 function networkOptions(record: PodRecord): Partial<ContainerOptions> {
   if (record.network === null) return {};
-  return { network: record.network, ports: record.ports } as Partial<ContainerOptions>;
+  return { network: record.network, ...(record.ports.length > 0 && { ports: record.ports }) } as Partial<ContainerOptions>;
 }
 
 export function pauseContainerOptions(record: PodRecord, cgroupParent: string | undefined): ContainerOptions {

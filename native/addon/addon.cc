@@ -20,6 +20,7 @@
 #include "addon/layer_unpack.h"
 #include "addon/seccomp_notify.h"
 #include "addon/terminal_reader.h"
+#include "common/cni_exec.h"
 #include "common/setup_error.h"
 #include "common/syscalls.h"
 
@@ -34,6 +35,47 @@ Napi::Error errno_error(Napi::Env env, int err, const std::string& what) {
   error.Set("code", Napi::String::New(env, uv_err_name(-err)));
   error.Set("step", Napi::String::New(env, what));
   return error;
+}
+
+// A CNI command for a container's attachment record, on the libuv pool: the plugins
+// run (and may take a while, iptables locks included) while Node goes on.
+class CniRunWorker : public Napi::AsyncWorker {
+ public:
+  CniRunWorker(Napi::Env env, std::string record, std::string command, std::string netns)
+      : Napi::AsyncWorker(env, "ts-container:cni"),
+        record_(std::move(record)),
+        command_(std::move(command)),
+        netns_(std::move(netns)),
+        deferred_(Napi::Promise::Deferred::New(env)) {}
+
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+  void Execute() override { outcome_ = cni_run(record_, command_, netns_); }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    Napi::Object result = Napi::Object::New(env);
+    result.Set("ok", Napi::Boolean::New(env, outcome_.ok));
+    result.Set("result", Napi::String::New(env, outcome_.result));
+    result.Set("plugin", Napi::String::New(env, outcome_.plugin));
+    result.Set("exitCode", Napi::Number::New(env, outcome_.exit_code));
+    result.Set("output", Napi::String::New(env, outcome_.output));
+    result.Set("diagnostics", Napi::String::New(env, outcome_.diagnostics));
+    deferred_.Resolve(result);
+  }
+
+ private:
+  std::string record_, command_, netns_;
+  CniOutcome outcome_;
+  Napi::Promise::Deferred deferred_;
+};
+
+Napi::Value CniRun(const Napi::CallbackInfo& info) {
+  auto* worker = new CniRunWorker(info.Env(), info[0].As<Napi::String>().Utf8Value(),
+                                  info[1].As<Napi::String>().Utf8Value(), info[2].As<Napi::String>().Utf8Value());
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
 }
 
 class AwaitHelperWorker : public Napi::AsyncWorker {
@@ -240,6 +282,7 @@ Napi::Value CloseFd(const Napi::CallbackInfo& info) {
 }  // namespace
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("cniRun", Napi::Function::New(env, CniRun, "cniRun"));
   exports.Set("startHelper", Napi::Function::New(env, StartHelper, "startHelper"));
   exports.Set("sendSignal", Napi::Function::New(env, SendSignal, "sendSignal"));
   exports.Set("createPipe", Napi::Function::New(env, CreatePipe, "createPipe"));

@@ -28,7 +28,8 @@ const EXAMPLES: Record<string, { good: string; bad?: string; with?: string[] }> 
   '--mount': { good: '/src:/dst:ro', bad: '/src:dst' },
   '--tmpfs': { good: '/t:size=1m,mode=755', bad: '/t:mode=9' },
   '--shm-size': { good: '128m', bad: 'lots' },
-  '--network': { good: 'host', bad: 'bridge' },
+  // Any name may be a network's: a bad id of container:ID is refused by the library.
+  '--network': { good: 'host', bad: 'container:a/b' },
   '--hostname': { good: 'box', bad: 'bad_name!' },
   '--env': { good: 'A=1', bad: 'A\0B=1' },
   '--workdir': { good: '/tmp', bad: 'relative' },
