@@ -92,3 +92,12 @@ describe('pods', () => {
     expect(r.makers['pod-pause-started']).toEqual({ pods: 0, made: 1, left: 0, files: [] });
   });
 });
+
+test('a pod on a network: its members have the pod\'s address, reached from the network; nothing left after', async () => {
+  const r = await run<Awaited<ReturnType<typeof import('./support/pod-scenarios').podOnNetwork>>>('podOnNetwork', 'podnet');
+  expect(r.podAddress).toMatch(/^\d+\.\d+\.\d+\.\d+\/\d+$/);
+  expect(r.pauseNetworks).toHaveLength(1);
+  expect(r.pauseNetworks[0].addresses).toEqual([r.podAddress]);
+  expect(r.reply).toBe('hello-over-bridge');
+  expect(r.left).toEqual({ veths: 0, bridgePorts: 0, rules: [], ipam: [], records: [] });
+});

@@ -23,10 +23,12 @@ function networkOptions(record: PodRecord): Partial<ContainerOptions> {
   return { network: record.network, ...(record.ports.length > 0 && { ports: record.ports }) } as Partial<ContainerOptions>;
 }
 
-export function pauseContainerOptions(record: PodRecord, cgroupParent: string | undefined): ContainerOptions {
+export function pauseContainerOptions(record: PodRecord, dataRoot: string, cgroupParent: string | undefined): ContainerOptions {
   return {
     id: record.pause.id,
     stateRoot: record.pause.stateRoot,
+    // The pod's: its network is looked up there.
+    dataRoot,
     detach: true,
     // The uts namespace's hostname is the pod's name, for every member.
     hostname: record.name,
@@ -37,8 +39,8 @@ export function pauseContainerOptions(record: PodRecord, cgroupParent: string | 
 }
 
 /** Starts the pause container; rejects, leaving nothing of it, when it cannot. */
-export async function startPause(record: PodRecord, cgroupParent: string | undefined): Promise<void> {
-  const pause = new Container(pauseContainerOptions(record, cgroupParent));
+export async function startPause(record: PodRecord, dataRoot: string, cgroupParent: string | undefined): Promise<void> {
+  const pause = new Container(pauseContainerOptions(record, dataRoot, cgroupParent));
   await pause.spawn([helperPath(), 'pause']).started;
 }
 

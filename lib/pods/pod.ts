@@ -92,7 +92,7 @@ export class Pod {
     });
     pauseForTest('pod-recorded');
     try {
-      await startPause(record, options.cgroupParent);
+      await startPause(record, dataRoot, options.cgroupParent);
     } catch (error) {
       await store.withLock(async () => store.remove(name));
       throw error;

@@ -229,3 +229,37 @@ export async function podCli(args: ScenarioArgs & { cli: string }) {
   const badAction = cli('pod', 'frob');
   return { name, created, duplicate, serving, member, joined, serverNet, listed, names, refused, forced, after, unknownPod, badNetwork, badAction };
 }
+
+/**
+ * A pod on a network: its pause container is the one attached, so every member has the pod's
+ * eth0, and a container on the network reaches a member at the pod's address. After the pod
+ * and the network go, nothing of the attachment is left.
+ */
+export async function podOnNetwork(args: ScenarioArgs) {
+  const { Network } = await import('../../lib');
+  const { leftovers } = await import('../networks/network-scenarios');
+  const { rootfs, stateRoot, dataRoot, cgroupParent, port } = args;
+  const net = await Network.create({ name: `pn-${args.tag}`.slice(0, 15).replace(/-+$/, ''), dataRoot });
+  const pod = await Pod.create({ name: `podnet-${args.tag}`.slice(0, 40).replace(/-+$/, ''), network: net.name, dataRoot, stateRoot, cgroupParent });
+  const server = new Container({ rootfs, stateRoot, cgroupParent, dataRoot, pod });
+  const serving = server.spawn(['sh', '-c', `echo hello-over-bridge | nc -l -p ${port}; exec sleep 1000`], { stdio: 'pipe' });
+  await serving.started;
+  await using member = new Container({ rootfs, stateRoot, cgroupParent, dataRoot, pod });
+  const seen = await sh(member, `${untilListening(port)}; ip -o -4 addr show eth0 | awk '{print $4}'; readlink /proc/self/ns/net`);
+  const [podAddress, memberNet] = seen.trim().split('\n');
+  const address = podAddress.split('/')[0];
+  const outsider = new Container({ rootfs, stateRoot, cgroupParent, dataRoot, network: net.name });
+  const reply = (await outsider.spawn(['sh', '-c', `nc ${address} ${port} </dev/null`], { stdio: 'pipe' }).output()).stdout.trim();
+  await outsider.destroy();
+  const pauseNetworks = await (await Container.get(pod.pause.id, { stateRoot })).networks();
+  await pod.remove({ force: true });
+  await server.destroy();
+  // The next network operation (another container joining) releases what the pause container
+  // held, if its monitor had not yet.
+  const probe = new Container({ rootfs, stateRoot, cgroupParent, dataRoot, network: net.name });
+  await probe.spawn(['true']).wait();
+  await probe.destroy();
+  const left = leftovers(dataRoot);
+  await net.remove();
+  return { podAddress, memberNet, reply, pauseNetworks, left };
+}
