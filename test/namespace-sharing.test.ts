@@ -99,5 +99,6 @@ test('a pod on a network: its members have the pod\'s address, reached from the 
   expect(r.pauseNetworks).toHaveLength(1);
   expect(r.pauseNetworks[0].addresses).toEqual([r.podAddress]);
   expect(r.reply).toBe('hello-over-bridge');
+  expect(r.memberHosts).toMatch(new RegExp(`^\\d+\\.\\d+\\.\\d+\\.\\d+\\s.*\\b${r.outsider}\\b`, 'm'));
   expect(r.left).toEqual({ veths: 0, bridgePorts: 0, rules: [], ipam: [], records: [] });
 });

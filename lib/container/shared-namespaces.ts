@@ -12,6 +12,7 @@ import { joinPod, liveMainProcess, type LiveProcess } from '../pods/membership';
 import { ContainerDirectory } from '../state/container-directory';
 import type { Entry } from './plan';
 import type { UndoList } from './undo-list';
+import { networkMountEntries } from '../networks/network-mounts';
 
 function liveContainer(stateRoot: string, id: string): LiveProcess {
   const main = liveMainProcess(stateRoot, id);
@@ -20,17 +21,28 @@ function liveContainer(stateRoot: string, id: string): LiveProcess {
   throw new ContainerStoppedError(id, 'share its network namespace');
 }
 
-/** The share.* entries of the plan; none for a container that makes all its namespaces. */
+/**
+ * The share.* entries of the plan (none for a container that makes all its namespaces), and
+ * for a member of a pod on a network the pod's /etc/hosts and /etc/resolv.conf mounts.
+ */
 export async function sharedNamespaceEntries(id: string, config: ContainerConfig, undo: UndoList): Promise<Entry[]> {
   const names = sharedNamespaceNames(config);
   if (names.length === 0) return [];
   let target: LiveProcess;
+  const mounts: Entry[] = [];
   if (config.pod) {
-    target = await joinPod(config.pod, { id, stateRoot: config.lifecycle.stateRoot }, (action) => undo.push(action));
+    const joined = await joinPod(config.pod, { id, stateRoot: config.lifecycle.stateRoot }, (action) => undo.push(action));
+    target = joined.pause;
+    // On a network, the members resolve names as the pause container does: through its own
+    // /etc/hosts and /etc/resolv.conf, kept current by lib/networks.
+    if (joined.record.network !== null) {
+      const pause = { ...config, id: joined.record.pause.id, dataRoot: config.pod.dataRoot, network: { name: joined.record.network, aliases: [] } };
+      mounts.push(...networkMountEntries(pause));
+    }
   } else if (typeof config.network === 'object' && 'container' in config.network) {
     target = liveContainer(config.network.stateRoot, config.network.container);
   } else {
     return [];
   }
-  return [['share.pid', target.pid], ['share.start_time', target.startTime], ...names.map((name): Entry => ['share', name])];
+  return [['share.pid', target.pid], ['share.start_time', target.startTime], ...names.map((name): Entry => ['share', name]), ...mounts];
 }

@@ -62,7 +62,7 @@ export function runningMembers(store: PodStore, record: PodRecord): PodMemberEnt
  * A container joins the pod: the pause process it will join (the helper checks that it is
  * still that process), its member file written. `undo` removes the file if the create fails.
  */
-export async function joinPod(pod: PodMembership, member: PodMemberEntry, undo: (action: () => void) => void): Promise<LiveProcess> {
+export async function joinPod(pod: PodMembership, member: PodMemberEntry, undo: (action: () => void) => void): Promise<{ pause: LiveProcess; record: PodRecord }> {
   const store = PodStore.open(pod.dataRoot, false);
   if (!store) throw new PodNotFoundError(pod.name, pod.dataRoot);
   return store.withLock(async () => {
@@ -72,6 +72,6 @@ export async function joinPod(pod: PodMembership, member: PodMemberEntry, undo: 
     if (!pause) throw new PodNotFoundError(pod.name, pod.dataRoot, 'its pause process has exited; remove it and create it again');
     store.addMember(pod.name, member);
     undo(() => store.removeMember(pod.name, member.id));
-    return pause;
+    return { pause, record };
   });
 }

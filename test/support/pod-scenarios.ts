@@ -245,11 +245,14 @@ export async function podOnNetwork(args: ScenarioArgs) {
   const serving = server.spawn(['sh', '-c', `echo hello-over-bridge | nc -l -p ${port}; exec sleep 1000`], { stdio: 'pipe' });
   await serving.started;
   await using member = new Container({ rootfs, stateRoot, cgroupParent, dataRoot, pod });
-  const seen = await sh(member, `${untilListening(port)}; ip -o -4 addr show eth0 | awk '{print $4}'; readlink /proc/self/ns/net`);
-  const [podAddress, memberNet] = seen.trim().split('\n');
+  await member.spawn(['sleep', '1000']).started;
+  const podAddress = await execText(member, ['sh', '-c', `${untilListening(port)}; ip -o -4 addr show eth0 | awk '{print $4}'`]);
   const address = podAddress.split('/')[0];
   const outsider = new Container({ rootfs, stateRoot, cgroupParent, dataRoot, network: net.name });
-  const reply = (await outsider.spawn(['sh', '-c', `nc ${address} ${port} </dev/null`], { stdio: 'pipe' }).output()).stdout.trim();
+  // By the pod's name (its hostname): the network's hosts files know the pause container so.
+  const reply = (await outsider.spawn(['sh', '-c', `nc ${pod.name} ${port} </dev/null`], { stdio: 'pipe' }).output()).stdout.trim();
+  // A member resolves the outsider, which joined after it, through the pod's hosts file.
+  const memberHosts = await execText(member, ['cat', '/etc/hosts']);
   await outsider.destroy();
   const pauseNetworks = await (await Container.get(pod.pause.id, { stateRoot })).networks();
   await pod.remove({ force: true });
@@ -261,5 +264,5 @@ export async function podOnNetwork(args: ScenarioArgs) {
   await probe.destroy();
   const left = leftovers(dataRoot);
   await net.remove();
-  return { podAddress, memberNet, reply, pauseNetworks, left };
+  return { podAddress, address, reply, pauseNetworks, left, memberHosts, outsider: outsider.id };
 }
