@@ -85,6 +85,20 @@ describe('pods', () => {
     expect(r).toEqual({ pods: 0, pause: 0 });
   });
 
+  test('a detached member: its monitor stays in the host namespace, a restart joins the pod again', async () => {
+    const r = await run<Awaited<ReturnType<typeof import('./support/pod-scenarios').podDetachedAndFailures>>>('podDetachedAndFailures', 'detach');
+    expect(r.podNet).not.toBe(r.hostNet);
+    expect(r.monitorNet).toBe(r.hostNet);
+    expect(r.restartCount).toBe(1);
+    expect(r.restartedNet).toBe(r.podNet);
+    expect(r.monitorNetAfter).toBe(r.hostNet);
+    expect(r.members).toEqual([r.memberId]);
+    // A pod whose network is missing: a typed error, and no record or pause container left.
+    expect(r.missingNetwork).toMatchObject({ name: 'NetworkNotFoundError', code: 'ENONETWORK' });
+    expect(r.podFiles).toEqual([]);
+    expect(r.stateEntries).toEqual([]);
+  });
+
   test('kill -9 of the pause process or of the maker: the next pod operation clears what was left', async () => {
     const r = await run<Awaited<ReturnType<typeof import('./support/pod-scenarios').podCrashes>>>('podCrashes', 'crash');
     expect(r.afterPauseKill).toEqual({ pods: 0, pause: 0 });

@@ -266,3 +266,57 @@ export async function podOnNetwork(args: ScenarioArgs) {
   await net.remove();
   return { podAddress, address, reply, pauseNetworks, left, memberHosts, outsider: outsider.id };
 }
+
+/** Polls `what` until `ok` holds (a restart happens when the monitor gets to it). */
+async function until<T>(what: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 15000): Promise<T> {
+  for (let waited = 0; ; waited += 20) {
+    const value = await what();
+    if (ok(value)) return value;
+    if (waited > timeoutMs) throw new Error(`not so within ${timeoutMs} ms: ${JSON.stringify(value)}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+function parentOf(pid: number): number {
+  return Number(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
+}
+
+/**
+ * Detached members: their monitor stays in the host's namespaces (the helper left the shared
+ * ones after the clone), and a restart joins the pod again. A pod on a network that does not
+ * exist fails with nothing left.
+ */
+export async function podDetachedAndFailures(args: ScenarioArgs) {
+  const { rootfs, stateRoot, dataRoot, cgroupParent } = args;
+  const hostNet = fs.readlinkSync('/proc/self/ns/net');
+  const pod = await Pod.create({ name: `det-${args.tag}`.slice(0, 40).replace(/-+$/, ''), dataRoot, stateRoot, cgroupParent });
+  const podNet = fs.readlinkSync(`/proc/${(await (await Container.get(pod.pause.id, { stateRoot })).state()).pid}/ns/net`);
+  // With init, the program is not PID 1, which the kernel shields from most signals.
+  const member = new Container({ rootfs, stateRoot, cgroupParent, pod, detach: true, restart: 'always', init: true });
+  await member.spawn(['sleep', '1000']).started;
+  const first = await member.state();
+  const monitorNet = fs.readlinkSync(`/proc/${parentOf(first.pid)}/ns/net`);
+  const program = await until(() => member.processes(), (ps) => ps.some((p) => p.command === 'sleep 1000'));
+  // A crash: the monitor starts it again, joining the pod's namespaces once more.
+  process.kill((program.find((p) => p.command === 'sleep 1000') as { pid: number }).pid, 'SIGSEGV');
+  const restarted = await until(() => member.state(), (state) => state.status === 'running' && state.pid !== first.pid && state.pid > 0);
+  const restartedNet = fs.readlinkSync(`/proc/${restarted.pid}/ns/net`);
+  const monitorNetAfter = fs.readlinkSync(`/proc/${parentOf(restarted.pid)}/ns/net`);
+  const members = await pod.containers();
+  await member.destroy();
+  await pod.remove();
+  const missingNetwork = await failureOf(Pod.create({ name: `nonet-${args.tag}`.slice(0, 40).replace(/-+$/, ''), network: 'no-such-net', dataRoot, stateRoot, cgroupParent }));
+  return {
+    hostNet,
+    podNet,
+    monitorNet,
+    restartCount: restarted.restartCount,
+    restartedNet,
+    monitorNetAfter,
+    members,
+    memberId: member.id,
+    missingNetwork,
+    podFiles: fs.readdirSync(path.join(dataRoot, 'pods')).filter((f) => !f.startsWith('.')),
+    stateEntries: fs.readdirSync(stateRoot).filter((f) => !f.startsWith('.')),
+  };
+}
