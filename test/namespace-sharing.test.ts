@@ -80,9 +80,9 @@ describe('pods', () => {
     expect(r.afterForce.podFiles).toEqual([]);
   });
 
-  test('await using removes the pod after its members', async () => {
-    const r = await run<{ pods: number; pause: number }>('podDisposed', 'dispose');
-    expect(r).toEqual({ pods: 0, pause: 0 });
+  test('await using removes the pod after its members; a member in a user namespace joins too', async () => {
+    const r = await run<{ pods: number; pause: number; hostname: string }>('podDisposed', 'dispose');
+    expect(r).toEqual({ pods: 0, pause: 0, hostname: expect.stringMatching(/^disp-/) });
   });
 
   test('a detached member: its monitor stays in the host namespace, a restart joins the pod again', async () => {

@@ -151,13 +151,18 @@ export async function podMembers(args: ScenarioArgs) {
 export async function podDisposed(args: ScenarioArgs) {
   const { rootfs, stateRoot, dataRoot, cgroupParent } = args;
   let pauseId = '';
+  let hostname = '';
   {
-    await using pod = await Pod.create({ name: `disp-${args.tag}`, dataRoot, stateRoot, cgroupParent });
+    await using pod = await Pod.create({ name: `disp-${args.tag}`.slice(0, 40).replace(/-+$/, ''), dataRoot, stateRoot, cgroupParent });
     pauseId = pod.pause.id;
     await using member = new Container({ rootfs, stateRoot, cgroupParent, pod });
     await member.spawn(['true']).wait();
+    // The host's / runs in a user namespace of its own: the pod's IPC namespace is not its to
+    // mount mqueue for, and it joins all the same.
+    await using hostRoot = new Container({ stateRoot, cgroupParent, pod });
+    hostname = await sh(hostRoot, 'hostname');
   }
-  return { pods: (await Pod.list({ dataRoot })).length, pause: leftoverCount(containerLeftovers(pauseId, stateRoot)) };
+  return { pods: (await Pod.list({ dataRoot })).length, pause: leftoverCount(containerLeftovers(pauseId, stateRoot)), hostname };
 }
 
 /** kill -9 of the pause process, and of the maker mid-create: the next pod operation clears it all. */
