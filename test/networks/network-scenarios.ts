@@ -299,8 +299,14 @@ export async function crashAt({ step }: { step: string }): Promise<unknown> {
   const { dataRoot, stateRoot, base } = roots();
   const net = await Network.create({ name: 'ci', dataRoot });
   const pauseFile = path.join(dataRoot, '..', 'paused');
+  // At 'network-deleting' the maker dies in its destroy(); at the others, while attaching.
+  const body =
+    `const c = new Container(${JSON.stringify({ ...base, network: 'ci' })});\n` +
+    `await c.spawn(['sleep', '1000']).started;\n` +
+    (step === 'network-deleting' ? 'await c.destroy();\n' : '') +
+    'await new Promise(() => {});';
   const child = startScript(
-    `const c = new Container(${JSON.stringify({ ...base, network: 'ci' })});\nc.spawn(['sleep', '1000']);\nawait new Promise(() => {});`,
+    body,
     { TS_CONTAINER_TEST_PAUSE_AT: step, TS_CONTAINER_TEST_PAUSE_FILE: pauseFile },
   );
   let output = '';
