@@ -13,7 +13,7 @@ import { helperPauseEntries } from '../state/test-hook';
 import { deviceProgramEntries } from '../cgroups/device-rules';
 import { hostHierarchies } from '../cgroups/hierarchy';
 import { rootfsEntries } from './rootfs-overlay';
-import { networkMountEntries } from '../networks/network-mounts';
+import { networkMonitorEntries, networkMountEntries } from '../networks/plan-entries';
 import { serializePlan, type PlanEntry, type PlanValues } from '../protocol/generated/plan';
 
 /** The largest 64-bit value spells RLIM_INFINITY. */
@@ -79,6 +79,7 @@ export function lifecycleEntries(config: ContainerConfig, directory: ContainerDi
   entries.push(['log.max_size', lifecycle.log.maxSize], ['log.max_files', lifecycle.log.maxFiles]);
   entries.push(['restart.policy', lifecycle.restart.policy], ['restart.max', lifecycle.restart.maxRetries]);
   for (const dir of cgroup.directories()) entries.push(['cgroup.dir', dir]);
+  entries.push(...networkMonitorEntries(config));
   return entries;
 }
 

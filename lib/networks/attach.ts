@@ -109,7 +109,14 @@ registerCreateHook('afterNamespaces', async ({ context, config, pid }) => {
 });
 
 registerCreateHook('stopped', async ({ context }) => {
-  // A detached container's monitor runs DEL itself when it stops for good.
-  if (context.config.lifecycle.detach) return;
+  const config = context.config;
+  if (typeof config.network !== 'object') return;
+  if (config.lifecycle.detach) {
+    // Its monitor ran DEL when it stopped for good and is gone (destroy() waited for it): its
+    // record, unlocked now, is swept here, and the other members' hosts files rewritten.
+    const dataRoot = networkDataRoot(config.dataRoot);
+    await withNetworksLock(dataRoot, () => sweepNetworks(dataRoot));
+    return;
+  }
   await Promise.all(attachmentsOf(context).map((a) => release(a)));
 });

@@ -328,3 +328,44 @@ export async function crashAt({ step }: { step: string }): Promise<unknown> {
   await net.remove();
   return { before, after, pins };
 }
+
+/**
+ * A detached container on a network, restarted by its monitor: the monitor runs DEL and ADD
+ * in the new namespace (same address, same names) before the program goes on, and DEL when
+ * it stops for good.
+ */
+export async function detached(): Promise<unknown> {
+  const { dataRoot, stateRoot, base } = roots();
+  const net = await Network.create({ name: 'ci', dataRoot });
+  const marks = fs.mkdtempSync(path.join(os.tmpdir(), 'tsc-marks-'));
+  const peer = new Container({ ...base, network: 'ci' });
+  await peer.spawn(['sleep', '1000']).started;
+  const peerOnly = leftovers(dataRoot);
+  const d = new Container({
+    ...base,
+    network: { name: 'ci', aliases: ['dee'] },
+    detach: true,
+    restart: 'on-failure:1',
+    mounts: [{ type: 'bind', source: marks, target: '/mnt' }],
+  });
+  // The first run exits 1 (the monitor restarts it); the second serves.
+  const script = 'ip -o -4 addr show eth0 >> /mnt/addresses; if [ -f /mnt/once ]; then exec nc -l -p 7000; fi; touch /mnt/once; exit 1';
+  await d.spawn(['sh', '-c', script]).started;
+  const first = await d.networks();
+  let state = await d.state();
+  for (let i = 0; i < 400 && state.restartCount < 1; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 25));
+    state = await d.state();
+  }
+  const second = await d.networks();
+  const reached = await execText(peer, CONNECT('dee', 7000, 'after-restart'));
+  const logs: string[] = [];
+  for await (const record of d.logs()) logs.push(record.data.toString());
+  const addresses = fs.readFileSync(path.join(marks, 'addresses'), 'utf8').trim().split('\n').map((l) => l.split(/\s+/)[3]);
+  await d.destroy();
+  const afterDestroy = leftovers(dataRoot);
+  await peer.destroy();
+  const after = leftovers(dataRoot);
+  await net.remove();
+  return { first, second, restartCount: state.restartCount, reached, logs, addresses, peerOnly, afterDestroy, after, stateLeft: fs.readdirSync(stateRoot).filter((f) => !f.startsWith('.')) };
+}

@@ -134,3 +134,19 @@ test('a missing plugin binary: CniPluginError before the program runs, nothing l
   expect(r.state).toEqual([]);
   expect(r.after).toEqual(NOTHING_LEFT);
 });
+
+test('a detached member restarted by its monitor comes back on the network with its address and names', async () => {
+  const r = await run('detached');
+  expect(r.restartCount).toBe(1);
+  // Each run saw its interface from its first instruction on, with the same address.
+  expect(r.addresses).toHaveLength(2);
+  expect(r.addresses[1]).toBe(r.addresses[0]);
+  // A new veth (a new mac), the same address and aliases.
+  expect(r.second).toEqual([{ ...r.first[0], mac: expect.any(String) }]);
+  expect(r.reached.exitCode).toBe(0);
+  expect(r.logs.join('')).toContain('after-restart');
+  // The monitor's DEL, then destroy()'s sweep of its record: only the peer's are left.
+  expect(r.afterDestroy).toEqual(r.peerOnly);
+  expect(r.peerOnly.veths).toBe(1);
+  expect(r.after).toEqual(NOTHING_LEFT);
+});
