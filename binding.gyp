@@ -61,6 +61,7 @@
         "native/helper/tiny_init.cc",
         "native/monitor/log_writer.cc",
         "native/monitor/monitor.cc",
+        "native/monitor/networks.cc",
         "native/monitor/run_record.cc"
       ],
       "ldflags": ["-static-libstdc++", "-static-libgcc"]

@@ -119,4 +119,6 @@ export const PLAN_FIELDS: readonly PlanField[] = [
   { key: 'restart.policy', type: 'string', values: ['no', 'always', 'unless-stopped', 'on-failure'], readBy: 'monitor', description: 'when the monitor restarts the container' },
   { key: 'restart.max', type: 'uint', readBy: 'monitor', description: 'on-failure: at most this many restarts; 0: no limit' },
   { key: 'cgroup.dir', type: 'string', repeated: true, readBy: 'monitor', description: "a cgroup directory of the container, removed when it stops for good" },
+  { key: 'network.attachment', type: 'string', repeated: true, readBy: 'monitor', description: 'a network attachment record (protocol/network-attachment.ts): DEL when the container stops for good, DEL and ADD around each restart' },
+  { key: 'network.netns', type: 'string', repeated: true, readBy: 'monitor', description: "where the container's network namespace is pinned (bind mount) from ADD to DEL; one per attachment, in order" },
 ];

@@ -14,7 +14,7 @@ import { deviceProgramEntries } from '../cgroups/device-rules';
 import { hostHierarchies } from '../cgroups/hierarchy';
 import { rootfsEntries } from './rootfs-overlay';
 import { sharedNamespaceNames } from '../options/namespace-sharing';
-import { networkMountEntries } from '../networks/network-mounts';
+import { networkMonitorEntries, networkMountEntries } from '../networks/plan-entries';
 import { serializePlan, type PlanEntry, type PlanValues } from '../protocol/generated/plan';
 
 /** The largest 64-bit value spells RLIM_INFINITY. */
@@ -82,6 +82,7 @@ export function lifecycleEntries(config: ContainerConfig, directory: ContainerDi
   entries.push(['log.max_size', lifecycle.log.maxSize], ['log.max_files', lifecycle.log.maxFiles]);
   entries.push(['restart.policy', lifecycle.restart.policy], ['restart.max', lifecycle.restart.maxRetries]);
   for (const dir of cgroup.directories()) entries.push(['cgroup.dir', dir]);
+  entries.push(...networkMonitorEntries(config));
   return entries;
 }
 

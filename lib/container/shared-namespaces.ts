@@ -12,7 +12,7 @@ import { joinPod, liveMainProcess, type LiveProcess } from '../pods/membership';
 import { ContainerDirectory } from '../state/container-directory';
 import type { Entry } from './plan';
 import type { UndoList } from './undo-list';
-import { networkMountEntries } from '../networks/network-mounts';
+import { networkMountEntries } from '../networks/plan-entries';
 
 function liveContainer(stateRoot: string, id: string): LiveProcess {
   const main = liveMainProcess(stateRoot, id);

@@ -21,6 +21,7 @@ import { cniError, parseResult, type NetworkInterfaceInfo } from './cni/result';
 import { makeResolveFiles, refreshHosts, removeResolveFiles } from './hosts-file';
 import { networkDataRoot, readConflist, withNetworksLock } from './network-store';
 import { sweepNetworks } from './sweep';
+import { pauseForTest } from '../state/test-hook';
 import { pinNetns, pinnedNetns, unpinNetns } from './netns-pin';
 import { networkAttachment } from '../options/namespace-sharing';
 
@@ -49,7 +50,10 @@ function namesOf(config: ContainerConfig, aliases: string[]): string[] {
 export function release(attachment: Attachment): Promise<void> {
   attachment.released ??= (async () => {
     const { dataRoot, network, member } = attachment;
-    const outcome = await native().cniRun(attachmentPaths(dataRoot, network, member.id).record, 'DEL', pinnedNetns(dataRoot, member.id));
+    pauseForTest('network-deleting');
+    const record = attachmentPaths(dataRoot, network, member.id).record;
+    // Gone: a forced remove() of the network already ran its DEL.
+    const outcome = fs.existsSync(record) ? await native().cniRun(record, 'DEL', pinnedNetns(dataRoot, member.id)) : undefined;
     await unpinNetns(dataRoot, member.id);
     await withNetworksLock(dataRoot, async () => {
       removeAttachmentFiles(dataRoot, network, member.id);
@@ -58,7 +62,7 @@ export function release(attachment: Attachment): Promise<void> {
       attachment.lockFd = -1;
       refreshHosts(dataRoot, [network]);
     });
-    if (!outcome.ok) throw cniError(outcome, 'DEL');
+    if (outcome && !outcome.ok) throw cniError(outcome, 'DEL');
   })();
   return attachment.released;
 }
@@ -80,6 +84,7 @@ registerCreateHook('beforeNamespaces', async ({ context, config, undo, ownerFds 
     writeMember(dataRoot, wanted.name, member);
     makeResolveFiles(dataRoot, member);
     ownerFds?.push(lockFd);
+    pauseForTest('network-recorded');
   });
 });
 
@@ -89,6 +94,7 @@ registerCreateHook('afterNamespaces', async ({ context, config, pid }) => {
     const netns = await pinNetns(dataRoot, member.id, pid as number);
     const outcome = await native().cniRun(attachmentPaths(dataRoot, network, member.id).record, 'ADD', netns);
     if (!outcome.ok) throw cniError(outcome, 'ADD');
+    pauseForTest('network-added');
     attachment.info = parseResult(network, member.ifname, member.aliases, outcome.result);
     member.address = attachment.info.addresses[0]?.split('/')[0];
     await withNetworksLock(dataRoot, async () => {
@@ -104,7 +110,14 @@ registerCreateHook('afterNamespaces', async ({ context, config, pid }) => {
 });
 
 registerCreateHook('stopped', async ({ context }) => {
-  // A detached container's monitor runs DEL itself when it stops for good.
-  if (context.config.lifecycle.detach) return;
+  const config = context.config;
+  if (!networkAttachment(config.network)) return;
+  if (config.lifecycle.detach) {
+    // Its monitor ran DEL when it stopped for good and is gone (destroy() waited for it): its
+    // record, unlocked now, is swept here, and the other members' hosts files rewritten.
+    const dataRoot = networkDataRoot(config.dataRoot);
+    await withNetworksLock(dataRoot, () => sweepNetworks(dataRoot));
+    return;
+  }
   await Promise.all(attachmentsOf(context).map((a) => release(a)));
 });

@@ -9,6 +9,7 @@ import { ContainerStoppedError } from '../errors/errors';
 import { attachmentPaths, readMember } from './attachment-record';
 import { cniError, parseResult, type NetworkInterfaceInfo } from './cni/result';
 import { listDefinitions } from './network-store';
+import { pinnedNetns } from './netns-pin';
 
 function attachedNetworks(dataRoot: string, id: string): string[] {
   return listDefinitions(dataRoot)
@@ -32,11 +33,15 @@ export function containerNetworks(dataRoot: string, id: string): NetworkInterfac
   return found;
 }
 
-/** CNI CHECK of every attachment: resolves, or rejects with CniPluginError. */
+/**
+ * CNI CHECK of every attachment, in the namespace ADD ran in (its pin: the plugins compare it
+ * with the result's sandbox): resolves, or rejects with CniPluginError.
+ */
 export async function checkContainerNetworks(dataRoot: string, id: string, pid: number | undefined): Promise<void> {
-  if (!pid) throw new ContainerStoppedError(id, 'checkNetworks');
+  const netns = pinnedNetns(dataRoot, id);
+  if (!pid || !netns) throw new ContainerStoppedError(id, 'checkNetworks');
   for (const name of attachedNetworks(dataRoot, id)) {
-    const outcome = await native().cniRun(attachmentPaths(dataRoot, name, id).record, 'CHECK', `/proc/${pid}/ns/net`);
+    const outcome = await native().cniRun(attachmentPaths(dataRoot, name, id).record, 'CHECK', netns);
     if (!outcome.ok) throw cniError(outcome, 'CHECK');
   }
 }

@@ -19,7 +19,10 @@ export type PauseStep =
   | 'started'
   | 'directory-removing'
   | 'pod-recorded'
-  | 'pod-pause-started';
+  | 'pod-pause-started'
+  | 'network-recorded'
+  | 'network-added'
+  | 'network-deleting';
 
 const PAUSE_AT = 'TS_CONTAINER_TEST_PAUSE_AT';
 const PAUSE_FILE = 'TS_CONTAINER_TEST_PAUSE_FILE';

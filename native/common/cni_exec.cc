@@ -73,7 +73,7 @@ struct Execution {
 
 // One plugin: stdin is its config, stdout its result or error, env the CNI_* variables.
 Execution exec_plugin(const CniAttachment& a, const std::string& binary, const std::string& command,
-                      const std::string& netns, const std::string& stdin_text) {
+                      const std::string& netns, const std::string& cni_args, const std::string& stdin_text) {
   Execution run;
   std::string program = a.cni_path + "/" + binary;
   int in[2], out[2], err[2];
@@ -100,6 +100,7 @@ Execution exec_plugin(const CniAttachment& a, const std::string& binary, const s
   env_text.push_back("CNI_NETNS=" + netns);
   env_text.push_back("CNI_IFNAME=" + a.ifname);
   env_text.push_back("CNI_PATH=" + a.cni_path);
+  if (!cni_args.empty()) env_text.push_back("CNI_ARGS=" + cni_args);
   bool has_path = false;
   for (const std::string& e : env_text) has_path = has_path || e.rfind("PATH=", 0) == 0;
   // The plugins run iptables and ip: a monitor started without PATH still finds them.
@@ -223,7 +224,25 @@ bool parse_attachment(const std::string& text, CniAttachment* out, std::string* 
   return true;
 }
 
-CniOutcome cni_run(const std::string& record_path, const std::string& command, const std::string& netns) {
+static std::string result_path_of(const std::string& record_path) {
+  return record_path.substr(0, record_path.size() - strlen(kAttachmentFileRecord)) + kAttachmentFileResult;
+}
+
+std::string stored_address(const std::string& record_path) {
+  std::string result;
+  if (!read_file(result_path_of(record_path), &result)) return "";
+  // The plugins print indented JSON: the first "address" under "ips" is the container's.
+  size_t at = result.find("\"ips\"");
+  if (at != std::string::npos) at = result.find("\"address\"", at);
+  if (at == std::string::npos) return "";
+  at = result.find('"', at + strlen("\"address\""));
+  if (at == std::string::npos) return "";
+  size_t end = result.find_first_of("/\"", at + 1);
+  return end == std::string::npos ? "" : result.substr(at + 1, end - at - 1);
+}
+
+CniOutcome cni_run(const std::string& record_path, const std::string& command, const std::string& netns,
+                   const std::string& cni_args) {
   CniOutcome outcome;
   std::string text;
   CniAttachment a;
@@ -234,7 +253,7 @@ CniOutcome cni_run(const std::string& record_path, const std::string& command, c
     outcome.diagnostics = error.empty() ? "read " + record_path + ": " + strerror(errno) : record_path + ": " + error;
     return outcome;
   }
-  std::string result_path = record_path.substr(0, record_path.size() - strlen(kAttachmentFileRecord)) + kAttachmentFileResult;
+  std::string result_path = result_path_of(record_path);
   if (command == "ADD") {
     // Every binary first: a missing one fails the ADD before any plugin changed anything.
     for (const std::string& binary : a.binaries) {
@@ -248,7 +267,7 @@ CniOutcome cni_run(const std::string& record_path, const std::string& command, c
     }
     std::string prev;
     for (const auto& [binary, config] : a.plugins) {
-      Execution run = exec_plugin(a, binary, command, netns, with_prev_result(config, prev));
+      Execution run = exec_plugin(a, binary, command, netns, cni_args, with_prev_result(config, prev));
       if (run.exit_code != 0) {
         note_failure(&outcome, binary, run);
         return outcome;
@@ -268,14 +287,14 @@ CniOutcome cni_run(const std::string& record_path, const std::string& command, c
   if (command == "DEL") {
     // Every plugin runs, even after one failed: each releases what it alone holds.
     for (auto it = a.plugins.rbegin(); it != a.plugins.rend(); ++it) {
-      Execution run = exec_plugin(a, it->first, command, netns, with_prev_result(it->second, stored));
+      Execution run = exec_plugin(a, it->first, command, netns, cni_args, with_prev_result(it->second, stored));
       if (run.exit_code != 0) note_failure(&outcome, it->first, run);
     }
     if (outcome.ok) unlink(result_path.c_str());
     return outcome;
   }
   for (const auto& [binary, config] : a.plugins) {
-    Execution run = exec_plugin(a, binary, command, netns, with_prev_result(config, stored));
+    Execution run = exec_plugin(a, binary, command, netns, cni_args, with_prev_result(config, stored));
     if (run.exit_code != 0) {
       note_failure(&outcome, binary, run);
       break;

@@ -41,6 +41,11 @@ bool parse_attachment(const std::string& text, CniAttachment* out, std::string* 
 // network namespace `netns` (a path; empty for a DEL whose namespace is gone).
 // ADD stores its result beside the record (kAttachmentFileResult); DEL and CHECK
 // read it as prevResult, and a DEL that succeeded removes it.
-CniOutcome cni_run(const std::string& record_path, const std::string& command, const std::string& netns);
+// `cni_args` is CNI_ARGS ("IgnoreUnknown=1;IP=10.89.0.5" asks host-local for that address).
+CniOutcome cni_run(const std::string& record_path, const std::string& command, const std::string& netns,
+                   const std::string& cni_args = "");
+
+// The first IP address ("10.89.0.5", without its prefix) of the record's stored result; "" when none.
+std::string stored_address(const std::string& record_path);
 
 }  // namespace tsc

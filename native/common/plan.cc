@@ -132,6 +132,8 @@ void apply_entry(Plan& plan, PlanKey key, const std::string& value) {
     case PlanKey::RestartPolicy: plan.restart_policy = value; return;
     case PlanKey::RestartMax: plan.restart_max = as_uint(value); return;
     case PlanKey::CgroupDir: plan.cgroup_dirs.push_back(value); return;
+    case PlanKey::NetworkAttachment: plan.network_attachments.push_back(value); return;
+    case PlanKey::NetworkNetns: plan.network_netns.push_back(value); return;
   }
 }
 

@@ -98,6 +98,9 @@ struct Plan {
   unsigned restart_max = 0;           // on-failure: at most this many restarts; 0: no limit
   // The container's cgroup directories, removed by the monitor once the container stops for good.
   std::vector<std::string> cgroup_dirs;
+  // Its network attachment records and, in the same order, where each one's
+  // namespace is pinned: the monitor runs DEL at the end and DEL+ADD around restarts.
+  std::vector<std::string> network_attachments, network_netns;
   // Fds the addon passed at kFirstOwnerFd and up (flocks marking the container's
   // owner): the monitor holds them while it lives; the container's processes
   // never see them. Their count is the helper's argv[1].

@@ -145,6 +145,10 @@ export interface PlanValues {
   'restart.max': number;
   /** a cgroup directory of the container, removed when it stops for good (repeated, read by the monitor) */
   'cgroup.dir': string;
+  /** a network attachment record (protocol/network-attachment.ts): DEL when the container stops for good, DEL and ADD around each restart (repeated, read by the monitor) */
+  'network.attachment': string;
+  /** where the container's network namespace is pinned (bind mount) from ADD to DEL; one per attachment, in order (repeated, read by the monitor) */
+  'network.netns': string;
 }
 
 export type PlanKey = keyof PlanValues;
@@ -212,6 +216,8 @@ export const PLAN_KEYS: readonly PlanKey[] = [
   'restart.policy',
   'restart.max',
   'cgroup.dir',
+  'network.attachment',
+  'network.netns',
 ];
 
 const ENCODERS: { [K in PlanKey]: (key: K, value: PlanValues[K]) => string } = {
@@ -275,6 +281,8 @@ const ENCODERS: { [K in PlanKey]: (key: K, value: PlanValues[K]) => string } = {
   'restart.policy': (key, v) => encodeText(key, v),
   'restart.max': (key, v) => encodeUint(key, v),
   'cgroup.dir': (key, v) => encodeText(key, v),
+  'network.attachment': (key, v) => encodeText(key, v),
+  'network.netns': (key, v) => encodeText(key, v),
 };
 
 /** The value as the wire spells it; throws on a value its type cannot carry. */

@@ -73,6 +73,8 @@ enum class PlanKey {
   RestartPolicy,  // restart.policy: when the monitor restarts the container
   RestartMax,  // restart.max: on-failure: at most this many restarts; 0: no limit
   CgroupDir,  // cgroup.dir: a cgroup directory of the container, removed when it stops for good
+  NetworkAttachment,  // network.attachment: a network attachment record (protocol/network-attachment.ts): DEL when the container stops for good, DEL and ADD around each restart
+  NetworkNetns,  // network.netns: where the container's network namespace is pinned (bind mount) from ADD to DEL; one per attachment, in order
 };
 
 enum class PlanValueType { String, Uint, Uint64, Int64, Bool, Hex, Record };
@@ -146,6 +148,8 @@ inline constexpr PlanKeyInfo kPlanKeys[] = {
     {"restart.policy", PlanKey::RestartPolicy, PlanValueType::String, false, nullptr},
     {"restart.max", PlanKey::RestartMax, PlanValueType::Uint, false, nullptr},
     {"cgroup.dir", PlanKey::CgroupDir, PlanValueType::String, true, nullptr},
+    {"network.attachment", PlanKey::NetworkAttachment, PlanValueType::String, true, nullptr},
+    {"network.netns", PlanKey::NetworkNetns, PlanValueType::String, true, nullptr},
 };
 
 // The declaration of a key, or nullptr for a key that is not declared.
@@ -324,6 +328,10 @@ inline bool plan_value_valid(PlanKey key, const std::string& value) {
     case PlanKey::RestartMax:
       return [&] { unsigned n; return parse_plan_uint(value, &n); }();
     case PlanKey::CgroupDir:
+      return true;
+    case PlanKey::NetworkAttachment:
+      return true;
+    case PlanKey::NetworkNetns:
       return true;
   }
   return false;
