@@ -113,6 +113,8 @@ test('a pod on a network: its members have the pod\'s address, reached from the 
   expect(r.pauseNetworks).toHaveLength(1);
   expect(r.pauseNetworks[0].addresses).toEqual([r.podAddress]);
   expect(r.reply).toBe('hello-over-bridge');
+  // network: { container } on a networked container: its hosts files come along.
+  expect(r.joinedReply).toBe('hello-over-bridge');
   expect(r.memberHosts).toMatch(new RegExp(`^\\d+\\.\\d+\\.\\d+\\.\\d+\\s.*\\b${r.outsider}\\b`, 'm'));
   expect(r.left).toEqual({ veths: 0, bridgePorts: 0, rules: [], ipam: [], records: [] });
 });

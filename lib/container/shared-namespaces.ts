@@ -7,12 +7,31 @@
  */
 import { ContainerNotFoundError, ContainerStoppedError } from '../errors/errors';
 import type { ContainerConfig } from '../options/validate';
-import { sharedNamespaceNames } from '../options/namespace-sharing';
+import { networkAttachment, sharedNamespaceNames } from '../options/namespace-sharing';
+import type { ContainerOptions } from '../options/types';
+import { resolveDataRoot } from '../images/data-root';
 import { joinPod, liveMainProcess, type LiveProcess } from '../pods/membership';
 import { ContainerDirectory } from '../state/container-directory';
 import type { Entry } from './plan';
 import type { UndoList } from './undo-list';
 import { networkMountEntries } from '../networks/plan-entries';
+
+/**
+ * A target on a network: the joiner shares its /etc/hosts and /etc/resolv.conf too (kept
+ * current in place by lib/networks), so that it resolves the network's members as the target does.
+ */
+function targetResolveMounts(config: ContainerConfig, stateRoot: string, id: string): Entry[] {
+  let options: ContainerOptions;
+  try {
+    options = new ContainerDirectory(stateRoot, id).readConfig().options;
+  } catch {
+    return [];
+  }
+  const named = typeof options.network === 'string' && options.network !== 'none' && options.network !== 'host';
+  const network = named ? { name: options.network as string, aliases: [] } : networkAttachment(options.network);
+  if (!network) return [];
+  return networkMountEntries({ ...config, id, dataRoot: resolveDataRoot(options.dataRoot), network: { name: network.name, aliases: [] } });
+}
 
 function liveContainer(stateRoot: string, id: string): LiveProcess {
   const main = liveMainProcess(stateRoot, id);
@@ -23,7 +42,8 @@ function liveContainer(stateRoot: string, id: string): LiveProcess {
 
 /**
  * The share.* entries of the plan (none for a container that makes all its namespaces), and
- * for a member of a pod on a network the pod's /etc/hosts and /etc/resolv.conf mounts.
+ * when the namespace joined is on a network, the /etc/hosts and /etc/resolv.conf mounts of the
+ * container attached to it (a pod's pause container, or the target of network: { container }).
  */
 export async function sharedNamespaceEntries(id: string, config: ContainerConfig, undo: UndoList): Promise<Entry[]> {
   const names = sharedNamespaceNames(config);
@@ -41,6 +61,7 @@ export async function sharedNamespaceEntries(id: string, config: ContainerConfig
     }
   } else if (typeof config.network === 'object' && 'container' in config.network) {
     target = liveContainer(config.network.stateRoot, config.network.container);
+    mounts.push(...targetResolveMounts(config, config.network.stateRoot, config.network.container));
   } else {
     return [];
   }

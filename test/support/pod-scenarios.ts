@@ -247,17 +247,22 @@ export async function podOnNetwork(args: ScenarioArgs) {
   const net = await Network.create({ name: `pn-${args.tag}`.slice(0, 15).replace(/-+$/, ''), dataRoot });
   const pod = await Pod.create({ name: `podnet-${args.tag}`.slice(0, 40).replace(/-+$/, ''), network: net.name, dataRoot, stateRoot, cgroupParent });
   const server = new Container({ rootfs, stateRoot, cgroupParent, dataRoot, pod });
-  const serving = server.spawn(['sh', '-c', `echo hello-over-bridge | nc -l -p ${port}; exec sleep 1000`], { stdio: 'pipe' });
+  // A persistent server (-ll): one reply per connection.
+  const serving = server.spawn(['nc', '-ll', '-p', String(port), '-e', 'echo', 'hello-over-bridge'], { stdio: 'pipe' });
   await serving.started;
   await using member = new Container({ rootfs, stateRoot, cgroupParent, dataRoot, pod });
   await member.spawn(['sleep', '1000']).started;
   const podAddress = await execText(member, ['sh', '-c', `${untilListening(port)}; ip -o -4 addr show eth0 | awk '{print $4}'`]);
   const address = podAddress.split('/')[0];
   const outsider = new Container({ rootfs, stateRoot, cgroupParent, dataRoot, network: net.name });
+  await outsider.spawn(['sleep', '1000']).started;
   // By the pod's name (its hostname): the network's hosts files know the pause container so.
-  const reply = (await outsider.spawn(['sh', '-c', `nc ${pod.name} ${port} </dev/null`], { stdio: 'pipe' }).output()).stdout.trim();
+  const reply = await execText(outsider, ['sh', '-c', `nc ${pod.name} ${port} </dev/null`]);
   // A member resolves the outsider, which joined after it, through the pod's hosts file.
   const memberHosts = await execText(member, ['cat', '/etc/hosts']);
+  // A container in the outsider's network namespace resolves as the outsider does.
+  await using joiner = new Container({ rootfs, stateRoot, cgroupParent, dataRoot, network: { container: outsider } });
+  const joinedReply = (await joiner.spawn(['sh', '-c', `nc ${pod.name} ${port} </dev/null`], { stdio: 'pipe' }).output()).stdout.trim();
   await outsider.destroy();
   const pauseNetworks = await (await Container.get(pod.pause.id, { stateRoot })).networks();
   await pod.remove({ force: true });
@@ -269,7 +274,7 @@ export async function podOnNetwork(args: ScenarioArgs) {
   await probe.destroy();
   const left = leftovers(dataRoot);
   await net.remove();
-  return { podAddress, address, reply, pauseNetworks, left, memberHosts, outsider: outsider.id };
+  return { podAddress, address, reply, joinedReply, pauseNetworks, left, memberHosts, outsider: outsider.id };
 }
 
 /** Polls `what` until `ok` holds (a restart happens when the monitor gets to it). */
