@@ -49,6 +49,14 @@ describe('network: { container }', () => {
     expect(r.execNet).toBe(r.server.net);
   });
 
+  test('a target that stops between its lookup and the join is refused by the helper, nothing left', async () => {
+    const r = await run<{ reached: string; failure: { name: string; code: string; message: string }; left: number }>('targetStopsWhileJoining', 'race');
+    expect(r.reached).toBe('helper:share-namespaces');
+    expect(r.failure).toMatchObject({ name: 'ContainerSetupError', code: 'ESRCH' });
+    expect(r.failure.message).toContain('join the namespaces of process');
+    expect(r.left).toBe(0);
+  });
+
   test('a missing or stopped container, or a missing pod, is a typed error and leaves nothing', async () => {
     const r = await run<Awaited<ReturnType<typeof import('./support/pod-scenarios').joinFailures>>>('joinFailures', 'joinfail');
     expect(r.missing).toMatchObject({ name: 'ContainerNotFoundError', code: 'ENOCONTAINER' });

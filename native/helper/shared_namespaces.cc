@@ -9,6 +9,7 @@
 
 #include "common/setup_error.h"
 #include "common/syscalls.h"
+#include "common/test_pause.h"
 #include "common/unique_fd.h"
 #include "helper/namespaces.h"
 #include "monitor/run_record.h"
@@ -35,6 +36,10 @@ void SharedNamespaces::join() {
     own_.push_back(Own{fd, static_cast<int>(namespace_flags({name}))});
     plan.own_namespace_fds.push_back(fd);
   }
+  // Tests: the target may stop here, between its lookup in the state root and the join.
+  int pause_dir = open_test_pause_directory(plan, {"share-namespaces"});
+  pause_until_resumed(plan, pause_dir, "share-namespaces");
+  if (pause_dir >= 0) close(pause_dir);
   UniqueFd pidfd(static_cast<int>(check(sys_pidfd_open(plan.share_pid, 0), step)));
   // Checked once the pidfd pins the process: the pid names the recorded one.
   if (plan.share_start_time.empty() || process_start_time(plan.share_pid) != plan.share_start_time) {

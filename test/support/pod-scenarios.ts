@@ -330,3 +330,25 @@ export async function podDetachedAndFailures(args: ScenarioArgs) {
     stateEntries: fs.readdirSync(stateRoot).filter((f) => !f.startsWith('.')),
   };
 }
+
+/**
+ * The target stops after it was looked up and before the helper joins it: the helper's pidfd
+ * and start-time check refuse it (ESRCH), and nothing of the joiner is left.
+ */
+export async function targetStopsWhileJoining(args: ScenarioArgs) {
+  const { rootfs, stateRoot, cgroupParent } = args;
+  const target = new Container({ id: `racetgt-${args.tag}`, rootfs, stateRoot, cgroupParent });
+  await target.spawn(['sleep', '1000']).started;
+  const pauseFile = path.join(args.dataRoot, 'share-pause');
+  process.env.TS_CONTAINER_TEST_PAUSE_AT = 'helper:share-namespaces';
+  process.env.TS_CONTAINER_TEST_PAUSE_FILE = pauseFile;
+  const joinerId = `racejoin-${args.tag}`;
+  const joined = failureOf(new Container({ id: joinerId, rootfs, stateRoot, cgroupParent, network: { container: target } }).spawn(['true']).wait());
+  const [reached] = await waitForFile(pauseFile);
+  delete process.env.TS_CONTAINER_TEST_PAUSE_AT;
+  delete process.env.TS_CONTAINER_TEST_PAUSE_FILE;
+  await target.destroy();
+  fs.writeFileSync(`${pauseFile}.resume`, 'go');
+  const failure = await joined;
+  return { reached, failure, left: leftoverCount(containerLeftovers(joinerId, stateRoot)) };
+}
