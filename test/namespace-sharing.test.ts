@@ -115,12 +115,14 @@ describe('pods', () => {
   });
 });
 
-test('a pod on a network: its members have the pod\'s address, reached from the network; nothing left after', async () => {
+test('a pod on a network: its members have the pod\'s address and published port, reached from the network; nothing left after', async () => {
   const r = await run<Awaited<ReturnType<typeof import('./support/pod-scenarios').podOnNetwork>>>('podOnNetwork', 'podnet');
   expect(r.podAddress).toMatch(/^\d+\.\d+\.\d+\.\d+\/\d+$/);
   expect(r.pauseNetworks).toHaveLength(1);
   expect(r.pauseNetworks[0].addresses).toEqual([r.podAddress]);
   expect(r.reply).toBe('hello-over-bridge');
+  // The pod's published port reaches the member from the test host's 127.0.0.1.
+  expect(r.published).toBe('hello-over-bridge');
   // network: { container } on a networked container: its hosts files come along.
   expect(r.joinedReply).toBe('hello-over-bridge');
   expect(r.memberHosts).toMatch(new RegExp(`^\\d+\\.\\d+\\.\\d+\\.\\d+\\s.*\\b${r.outsider}\\b`, 'm'));

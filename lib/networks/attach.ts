@@ -21,6 +21,7 @@ import { cniError, parseResult, type NetworkInterfaceInfo } from './cni/result';
 import { makeResolveFiles, refreshHosts, removeResolveFiles } from './hosts-file';
 import { networkDataRoot, readConflist, withNetworksLock } from './network-store';
 import { sweepNetworks } from './sweep';
+import { holdPorts, type HeldPort } from './host-ports';
 import { pauseForTest } from '../state/test-hook';
 import { pinNetns, pinnedNetns, unpinNetns } from './netns-pin';
 import { networkAttachment } from '../options/namespace-sharing';
@@ -31,6 +32,8 @@ interface Attachment {
   member: Member;
   /** The record's fd, holding its flock; -1 once handed to a monitor or released. */
   lockFd: number;
+  /** The published ports' host sockets, while this process holds them. */
+  ports: HeldPort[];
   info?: NetworkInterfaceInfo;
   released?: Promise<void>;
 }
@@ -55,6 +58,7 @@ export function release(attachment: Attachment): Promise<void> {
     // Gone: a forced remove() of the network already ran its DEL.
     const outcome = fs.existsSync(record) ? await native().cniRun(record, 'DEL', pinnedNetns(dataRoot, member.id)) : undefined;
     await unpinNetns(dataRoot, member.id);
+    await Promise.all(attachment.ports.splice(0).map((p) => p.close()));
     await withNetworksLock(dataRoot, async () => {
       removeAttachmentFiles(dataRoot, network, member.id);
       removeResolveFiles(dataRoot, member.id);
@@ -76,11 +80,31 @@ registerCreateHook('beforeNamespaces', async ({ context, config, undo, ownerFds 
     await sweepNetworks(dataRoot);
     const conflist = readConflist(dataRoot, wanted.name);
     if (!conflist) throw new NetworkNotFoundError(wanted.name);
-    await ensureNetworkHere(conflist['ts-container']);
-    const lockFd = writeRecord(dataRoot, conflist, config.id, member.ifname, []);
-    const attachment: Attachment = { dataRoot, network: wanted.name, member, lockFd };
+    // First: a port taken fails the spawn before anything else is made.
+    const ports = await holdPorts(config.ports);
+    try {
+      await ensureNetworkHere(conflist['ts-container']);
+    } catch (error) {
+      await Promise.all(ports.map((p) => p.close()));
+      throw error;
+    }
+    const cniPorts = config.ports.map((p) => ({
+      hostPort: p.host,
+      containerPort: p.container,
+      protocol: p.protocol,
+      ...(p.hostIp === '0.0.0.0' ? {} : { hostIP: p.hostIp }),
+    }));
+    let lockFd: number;
+    try {
+      lockFd = writeRecord(dataRoot, conflist, config.id, member.ifname, cniPorts);
+    } catch (error) {
+      await Promise.all(ports.map((p) => p.close()));
+      throw error;
+    }
+    const attachment: Attachment = { dataRoot, network: wanted.name, member, lockFd, ports };
     attachments.set(context, [attachment]);
     undo.push(() => release(attachment));
+    for (const port of ports) ownerFds?.push(port.fd);
     writeMember(dataRoot, wanted.name, member);
     makeResolveFiles(dataRoot, member);
     ownerFds?.push(lockFd);
@@ -101,10 +125,11 @@ registerCreateHook('afterNamespaces', async ({ context, config, pid }) => {
       writeMember(dataRoot, network, member);
       refreshHosts(dataRoot, [network]);
     });
-    // The monitor holds its own copy of the lock from now on.
+    // The monitor holds its own copies of the lock and the ports from now on.
     if (config.lifecycle.detach && attachment.lockFd >= 0) {
       fs.closeSync(attachment.lockFd);
       attachment.lockFd = -1;
+      await Promise.all(attachment.ports.splice(0).map((p) => p.close()));
     }
   }
 });

@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { native } from '../native/binding';
 import { ATTACHMENT_FILES, serializeAttachment, type AttachmentKey } from '../protocol/generated/network-attachment';
-import { cniPath, containerChain, type NetworkConflist, type PortMapping } from './cni/conflist';
+import { cniPath, containerChain, type NetworkConflist, type CniPortMapping } from './cni/conflist';
 import { networkDir } from './network-store';
 
 export interface Member {
@@ -63,7 +63,7 @@ export function writeRecord(
   conflist: NetworkConflist,
   id: string,
   ifname: string,
-  ports: PortMapping[],
+  ports: CniPortMapping[],
 ): number {
   const { record } = attachmentPaths(dataRoot, conflist.name, id);
   fs.mkdirSync(path.dirname(record), { recursive: true, mode: 0o700 });

@@ -172,6 +172,12 @@ export interface ContainerOptions {
    * network and hostname are the pod's: leave `network` and `hostname` unset.
    */
   pod?: Pod | string;
+  /**
+   * Host ports forwarded to the container (needs a network): reachable at the host's addresses
+   * and 127.0.0.1. Each host port is bound on the host for the container's life, so a taken
+   * one fails the spawn with EADDRINUSE before the program runs.
+   */
+  ports?: PortMapping[];
   /** Run a tiny init as PID 1 that reaps zombies and forwards signals to the program. */
   init?: boolean;
   /**
@@ -302,4 +308,14 @@ export interface NetworkAttachmentOptions {
   name: string;
   /** More names the other members resolve to this container. */
   aliases?: string[];
+}
+
+/** A published port: `host` (on `hostIp`, default every address) forwarded to `container`. */
+export interface PortMapping {
+  host: number;
+  container: number;
+  /** Default 'tcp'. */
+  protocol?: 'tcp' | 'udp';
+  /** An IPv4 address of the host, e.g. '127.0.0.1'; default all. */
+  hostIp?: string;
 }

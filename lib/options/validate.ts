@@ -19,7 +19,7 @@ import { checkTty, checkTtyStdio } from './tty';
 import { checkTmpfsSizes, type TmpfsSizes } from './tmpfs-sizes';
 import { clockSeconds, HOSTNAME_MAX, TIMENS_CLOCK_MAX_S } from './host-limits';
 import { resolveDataRoot } from '../images/data-root';
-import { checkPod, checkSharedNetwork, type PodMembership, type SharedNetwork } from './namespace-sharing';
+import { checkPod, checkSharedNetwork, networkAttachment, type PodMembership, type SharedNetwork } from './namespace-sharing';
 
 export interface NormalizedUser {
   uid: number;
@@ -94,6 +94,8 @@ export interface ContainerConfig {
   image: ContainerImage | null;
   /** Where the container's writable layer is made (resolveDataRoot). */
   dataRoot: string;
+  /** Published ports (only with a network). */
+  ports: { host: number; container: number; protocol: 'tcp' | 'udp'; hostIp: string }[];
 }
 
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -101,7 +103,7 @@ const HOSTNAME_PATTERN = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z
 const CONTAINER_KEYS = new Set([
   'id', 'rootfs', 'readonly', 'hostname', 'mounts', 'env', 'cwd', 'user', 'network', 'init', 'userns', 'timens',
   'capabilities', 'rlimits', 'resources', 'cgroupParent', 'seccomp', 'detach', 'restart', 'stateRoot', 'annotations',
-  'command', 'tty', 'log', 'tmpfsSizes', 'rootfsOverlay', 'dataRoot', 'image', 'imageStore', 'pod',
+  'command', 'tty', 'log', 'tmpfsSizes', 'rootfsOverlay', 'dataRoot', 'image', 'imageStore', 'pod', 'ports',
 ]);
 const PROCESS_KEYS = new Set(['stdio', 'env', 'cwd', 'user', 'signal', 'timeout', 'killSignal', 'tty']);
 const RLIMIT_NAMES: readonly RlimitName[] = [
@@ -396,6 +398,7 @@ export function normalizeContainerOptions(options: ContainerOptions | undefined)
     imageLayers: [],
     image: null,
     dataRoot: resolveDataRoot(options.dataRoot),
+    ports: checkPorts(options.ports, network),
   };
 }
 
@@ -485,4 +488,24 @@ function checkNetwork(value: unknown): ContainerConfig['network'] {
     return alias;
   });
   return { name, aliases: checked };
+}
+
+/** Published ports: only with a network; ports 1-65535; hostIp an IPv4 address. */
+function checkPorts(value: unknown, network: ContainerConfig['network']): ContainerConfig['ports'] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) fail('ports', `expected an array of { host, container, protocol?, hostIp? }, got ${describe(value)}`);
+  if (value.length > 0 && !networkAttachment(network)) fail('ports', 'published ports need a network (the network option names one)');
+  const isPort = (n: unknown): n is number => Number.isInteger(n) && (n as number) >= 1 && (n as number) <= 65535;
+  return value.map((entry: unknown, i) => {
+    const p = (entry ?? {}) as { host?: unknown; container?: unknown; protocol?: unknown; hostIp?: unknown };
+    if (!isPort(p.host)) fail(`ports[${i}].host`, `expected a port 1-65535, got ${describe(p.host)}`);
+    if (!isPort(p.container)) fail(`ports[${i}].container`, `expected a port 1-65535, got ${describe(p.container)}`);
+    const protocol = p.protocol ?? 'tcp';
+    if (protocol !== 'tcp' && protocol !== 'udp') fail(`ports[${i}].protocol`, `expected "tcp" or "udp", got ${describe(p.protocol)}`);
+    const hostIp = p.hostIp ?? '0.0.0.0';
+    if (typeof hostIp !== 'string' || !/^(\d{1,3})(\.\d{1,3}){3}$/.test(hostIp) || hostIp.split('.').some((b) => Number(b) > 255)) {
+      fail(`ports[${i}].hostIp`, `expected an IPv4 address, got ${describe(p.hostIp)}`);
+    }
+    return { host: p.host, container: p.container, protocol, hostIp };
+  });
 }

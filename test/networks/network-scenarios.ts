@@ -2,7 +2,9 @@
  * Network scenarios, each run inside its own test host (test/support/test-host.ts): exported
  * functions whose JSON results the tests assert on. Each makes its own state and data root.
  */
+import * as dgram from 'node:dgram';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -368,4 +370,110 @@ export async function detached(): Promise<unknown> {
   const after = leftovers(dataRoot);
   await net.remove();
   return { first, second, restartCount: state.restartCount, reached, logs, addresses, peerOnly, afterDestroy, after, stateLeft: fs.readdirSync(stateRoot).filter((f) => !f.startsWith('.')) };
+}
+
+/** A port nobody uses in this test host now. */
+async function freePort(type: 'tcp' | 'udp'): Promise<number> {
+  if (type === 'udp') {
+    const socket = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => socket.bind(0, resolve));
+    const { port } = socket.address();
+    await new Promise<void>((resolve) => socket.close(() => resolve()));
+    return port;
+  }
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** Connects to address:port until an answer comes (the server in the container may not listen yet). */
+async function fetchTcp(address: string, port: number): Promise<string> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const text = await new Promise<string>((resolve) => {
+      const socket = net.connect({ host: address, port });
+      let data = '';
+      socket.setTimeout(2000, () => socket.destroy());
+      socket.on('data', (d) => (data += d.toString()));
+      socket.on('error', () => resolve(''));
+      socket.on('close', () => resolve(data));
+    });
+    if (text !== '') return text.trim();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return '';
+}
+
+async function askUdp(address: string, port: number, message: string): Promise<string> {
+  const socket = dgram.createSocket('udp4');
+  try {
+    for (let attempt = 0; attempt < 100; attempt++) {
+      const reply = await new Promise<string>((resolve) => {
+        const timer = setTimeout(() => resolve(''), 50);
+        socket.once('message', (m) => {
+          clearTimeout(timer);
+          resolve(m.toString());
+        });
+        socket.send(message, port, address);
+      });
+      if (reply !== '') return reply;
+    }
+    return '';
+  } finally {
+    socket.close();
+  }
+}
+
+/** Published ports: from 127.0.0.1 and a host address, TCP and UDP, hairpin; taken ports refused. */
+export async function ports(): Promise<unknown> {
+  const { dataRoot, stateRoot, base } = roots();
+  const opts = { ...base, mounts: [udpPeerMount()] };
+  const ci = await Network.create({ name: 'ci', dataRoot });
+  // An address of the test host besides 127.0.0.1: one end of a veth pair of its own.
+  execFileSync('sh', ['-c', 'ip link add tpv0 type veth peer name tpv1 && ip addr add 192.168.99.1/24 dev tpv0 && ip link set tpv0 up && ip link set tpv1 up']);
+  const tcpPort = await freePort('tcp');
+  const udpPort = await freePort('udp');
+  const web = new Container({ ...opts, network: 'ci', ports: [{ host: tcpPort, container: 80 }, { host: udpPort, container: 81, protocol: 'udp' }] });
+  await web.spawn(['sleep', '1000']).started;
+  const client = new Container({ ...opts, network: 'ci' });
+  await client.spawn(['sleep', '1000']).started;
+  const serveOnce = (text: string) => execText(web, `echo ${text} | nc -l -p 80`);
+  let served = serveOnce('via-loopback');
+  const viaLoopback = await fetchTcp('127.0.0.1', tcpPort);
+  await served;
+  served = serveOnce('via-host-address');
+  const viaHostAddress = await fetchTcp('192.168.99.1', tcpPort);
+  await served;
+  served = serveOnce('via-hairpin');
+  const viaHairpin = await execText(client, `for i in $(seq 100); do out=$(nc -w 2 192.168.99.1 ${tcpPort} </dev/null) && [ -n "$out" ] && echo $out && exit 0; sleep 0.05; done; exit 1`);
+  await served;
+  const udpServed = execText(web, 'udp-peer serve 81');
+  const viaUdp = await askUdp('127.0.0.1', udpPort, 'udp-hello');
+  await udpServed;
+  // Taken by another container, then by a host process: refused before the program runs.
+  const marker = fs.mkdtempSync(path.join(os.tmpdir(), 'tsc-ran-'));
+  const again = new Container({ ...opts, network: 'ci', ports: [{ host: tcpPort, container: 80 }], mounts: [{ type: 'bind', source: marker, target: '/mnt' }] });
+  const takenByContainer = await caught(() => again.spawn(['touch', '/mnt/ran']).output());
+  const hostServer = net.createServer();
+  const hostPort = await freePort('tcp');
+  await new Promise<void>((resolve) => hostServer.listen(hostPort, '127.0.0.1', resolve));
+  const third = new Container({ ...opts, network: 'ci', ports: [{ host: hostPort, container: 80, hostIp: '127.0.0.1' }], mounts: [{ type: 'bind', source: marker, target: '/mnt' }] });
+  const takenByHost = await caught(() => third.spawn(['touch', '/mnt/ran']).output());
+  await new Promise<void>((resolve) => hostServer.close(() => resolve()));
+  const ran = fs.existsSync(path.join(marker, 'ran'));
+  const states = fs.readdirSync(stateRoot).filter((f) => !f.startsWith('.')).length;
+  await web.destroy();
+  await client.destroy();
+  // The port is free again once its container is gone.
+  const freedPort = await caught(async () => {
+    const s = net.createServer();
+    await new Promise<void>((resolve, reject) => s.once('error', reject).listen(tcpPort, resolve));
+    await new Promise<void>((resolve) => s.close(() => resolve()));
+  });
+  execFileSync('ip', ['link', 'del', 'tpv0']);
+  const after = leftovers(dataRoot);
+  const portmapRules = iptablesRules().split('\n').filter((l) => l.includes(`--dport ${tcpPort}`) || l.includes(`--dport ${udpPort}`));
+  await ci.remove();
+  return { tcpPort, viaLoopback, viaHostAddress, viaHairpin, viaUdp, takenByContainer, takenByHost, ran, states, freedPort, after, portmapRules };
 }

@@ -150,3 +150,34 @@ test('a detached member restarted by its monitor comes back on the network with 
   expect(r.peerOnly.veths).toBe(1);
   expect(r.after).toEqual(NOTHING_LEFT);
 });
+
+describe('published ports', () => {
+  let r: any;
+  beforeAll(async () => {
+    r = await run('ports');
+  });
+
+  test('reach the container from 127.0.0.1 and from a host address, TCP and UDP', () => {
+    expect(r.viaLoopback).toBe('via-loopback');
+    expect(r.viaHostAddress).toBe('via-host-address');
+    expect(r.viaUdp).toBe('reply:udp-hello');
+  });
+
+  test('and from another container through the host address (hairpin)', () => {
+    expect(r.viaHairpin).toMatchObject({ exitCode: 0, stdout: 'via-hairpin' });
+  });
+
+  test('a host port taken by another container or a host process fails with EADDRINUSE before the program runs', () => {
+    expect(r.takenByContainer).toMatchObject({ code: 'EADDRINUSE', port: r.tcpPort, address: '0.0.0.0' });
+    expect(r.takenByContainer.step).toBe(`publish 0.0.0.0:${r.tcpPort}/tcp`);
+    expect(r.takenByHost).toMatchObject({ code: 'EADDRINUSE', address: '127.0.0.1' });
+    expect(r.ran).toBe(false);
+    expect(r.states).toBe(2);
+  });
+
+  test('after destroy the port is free, and no rule, veth or reservation is left', () => {
+    expect(r.freedPort).toBeNull();
+    expect(r.after).toEqual(NOTHING_LEFT);
+    expect(r.portmapRules).toEqual([]);
+  });
+});

@@ -46,6 +46,18 @@ async function execText(c: Container, argv: string[]): Promise<string> {
   return out.stdout.trim();
 }
 
+/** What a TCP server at host:port sends before it closes (from this process: the test host). */
+async function readFrom(host: string, port: number): Promise<string> {
+  const net = await import('node:net');
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const socket = net.connect({ host, port }, () => socket.end());
+    socket.on('data', (d: Buffer) => (text += d.toString()));
+    socket.on('error', reject);
+    socket.on('close', () => resolve(text.trim()));
+  });
+}
+
 /** A shell line that waits until something listens on the TCP port of this network namespace. */
 function untilListening(port: number): string {
   const hex = port.toString(16).toUpperCase().padStart(4, '0');
@@ -245,7 +257,15 @@ export async function podOnNetwork(args: ScenarioArgs) {
   const { leftovers } = await import('../networks/network-scenarios');
   const { rootfs, stateRoot, dataRoot, cgroupParent, port } = args;
   const net = await Network.create({ name: `pn-${args.tag}`.slice(0, 15).replace(/-+$/, ''), dataRoot });
-  const pod = await Pod.create({ name: `podnet-${args.tag}`.slice(0, 40).replace(/-+$/, ''), network: net.name, dataRoot, stateRoot, cgroupParent });
+  // The pod publishes the server's port on the test host, one above it.
+  const pod = await Pod.create({
+    name: `podnet-${args.tag}`.slice(0, 40).replace(/-+$/, ''),
+    network: net.name,
+    ports: [{ host: port + 1, container: port, protocol: 'tcp' }],
+    dataRoot,
+    stateRoot,
+    cgroupParent,
+  });
   const server = new Container({ rootfs, stateRoot, cgroupParent, dataRoot, pod });
   // A persistent server (-ll): one reply per connection.
   const serving = server.spawn(['nc', '-ll', '-p', String(port), '-e', 'echo', 'hello-over-bridge'], { stdio: 'pipe' });
@@ -260,6 +280,7 @@ export async function podOnNetwork(args: ScenarioArgs) {
   const reply = await execText(outsider, ['sh', '-c', `nc ${pod.name} ${port} </dev/null`]);
   // A member resolves the outsider, which joined after it, through the pod's hosts file.
   const memberHosts = await execText(member, ['cat', '/etc/hosts']);
+  const published = await readFrom('127.0.0.1', port + 1);
   // A container in the outsider's network namespace resolves as the outsider does.
   await using joiner = new Container({ rootfs, stateRoot, cgroupParent, dataRoot, network: { container: outsider } });
   const joinedReply = (await joiner.spawn(['sh', '-c', `nc ${pod.name} ${port} </dev/null`], { stdio: 'pipe' }).output()).stdout.trim();
@@ -274,7 +295,7 @@ export async function podOnNetwork(args: ScenarioArgs) {
   await probe.destroy();
   const left = leftovers(dataRoot);
   await net.remove();
-  return { podAddress, address, reply, joinedReply, pauseNetworks, left, memberHosts, outsider: outsider.id };
+  return { podAddress, address, reply, published, joinedReply, pauseNetworks, left, memberHosts, outsider: outsider.id };
 }
 
 /** Polls `what` until `ok` holds (a restart happens when the monitor gets to it). */

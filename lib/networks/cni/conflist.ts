@@ -24,7 +24,7 @@ export interface NetworkConflist {
   'ts-container': NetworkDefinition;
 }
 
-export interface PortMapping {
+export interface CniPortMapping {
   hostPort: number;
   containerPort: number;
   protocol: 'tcp' | 'udp';
@@ -59,7 +59,7 @@ export function networkConflist(definition: NetworkDefinition, ipamDataDir: stri
  * One container's chain: each plugin's stdin as the CNI spec wants it (cniVersion and name
  * added; prevResult is spliced in by whoever runs it). portmap only when it has ports.
  */
-export function containerChain(conflist: NetworkConflist, ports: PortMapping[]): { type: string; config: string }[] {
+export function containerChain(conflist: NetworkConflist, ports: CniPortMapping[]): { type: string; config: string }[] {
   const chain: { type: string; config: string }[] = [];
   for (const plugin of conflist.plugins) {
     let config: Record<string, unknown> = { cniVersion: conflist.cniVersion, name: conflist.name, ...plugin };
