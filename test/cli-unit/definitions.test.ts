@@ -28,7 +28,9 @@ const EXAMPLES: Record<string, { good: string; bad?: string; with?: string[] }> 
   '--mount': { good: '/src:/dst:ro', bad: '/src:dst' },
   '--tmpfs': { good: '/t:size=1m,mode=755', bad: '/t:mode=9' },
   '--shm-size': { good: '128m', bad: 'lots' },
-  '--network': { good: 'host', bad: 'bridge' },
+  '--network': { good: 'host', bad: 'bad/name' },
+  '--network-alias': { good: 'db', bad: 'bad alias', with: ['--network', 'ci'] },
+  '--publish': { good: '8080:80', bad: '8080:70000', with: ['--network', 'ci'] },
   '--hostname': { good: 'box', bad: 'bad_name!' },
   '--env': { good: 'A=1', bad: 'A\0B=1' },
   '--workdir': { good: '/tmp', bad: 'relative' },
@@ -53,6 +55,7 @@ const EXAMPLES: Record<string, { good: string; bad?: string; with?: string[] }> 
   '--message': { good: 'a change' },
   '--author': { good: 'me' },
   '--change': { good: 'CMD ["sh"]' },
+  '--subnet': { good: '10.1.0.0/24' },
 };
 
 /** Flags that are the command line's own business, not the library's: each with its reason. */
@@ -72,6 +75,8 @@ const CLI_ONLY: Record<string, string> = {
   format: 'an argument of ImageStore.export',
   input: 'an argument of ImageStore.import',
   type: 'which lookup inspect makes',
+  subnet: 'an argument of Network.create',
+  internal: 'an argument of Network.create',
 };
 
 /** A complete command line that puts `flagArgs` where the command takes flags. */
@@ -98,6 +103,8 @@ function commandLine(def: CommandDef | undefined, flagArgs: string[]): string[] 
       return ['list', ...flagArgs];
     case 'commit':
       return ['commit', ...flagArgs, 'c1', 'img:1'];
+    case 'network':
+      return ['network', 'create', ...flagArgs, 'n1'];
     default:
       return [def.name, ...flagArgs, 'c1'];
   }

@@ -11,6 +11,7 @@ import type { AppliedFlags } from './applied-flags';
 import { FlagValueError, type FlagDef } from './flag';
 import { CONTAINER_FLAGS, DETACH_FLAG, envFlag, RM_FLAG, RUN_FLAGS, USAGE_FLAG, userFlag, workdirFlag } from './run-flags';
 import { IMAGE_COMMANDS } from './image-commands';
+import { NETWORK_COMMAND } from './network-commands';
 import * as v from './values';
 import { COMMIT_COMMAND } from './commit-command';
 
@@ -377,6 +378,7 @@ paused container is refused, as runc does, unless -f is given. Prints each id.`,
   },
   ...IMAGE_COMMANDS,
   COMMIT_COMMAND,
+  NETWORK_COMMAND,
 ];
 
 /** The flags that come before the command, as runc's --root, --log and --log-format will. */

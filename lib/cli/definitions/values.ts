@@ -152,3 +152,16 @@ export function signal(value: string): NodeJS.Signals | number {
   }
   throw new FlagValueError(`unknown signal '${value}' (a name such as TERM, SIGKILL or HUP, or a number from 1 to ${MAX_SIGNAL})`);
 }
+
+/** `[IP:]HOST:CONTAINER[/tcp|/udp]`: a published port, as docker's -p takes it. */
+export function publishSpec(spec: string): { host: number; container: number; protocol?: 'tcp' | 'udp'; hostIp?: string } {
+  const match = /^(?:(\d{1,3}(?:\.\d{1,3}){3}):)?(\d+):(\d+)(?:\/(tcp|udp))?$/.exec(spec);
+  if (!match) throw new FlagValueError(`expected [IP:]HOST:CONTAINER[/udp], got '${spec}'`);
+  const [, hostIp, host, container, protocol] = match;
+  return {
+    host: Number(host),
+    container: Number(container),
+    ...(protocol !== undefined && { protocol: protocol as 'tcp' | 'udp' }),
+    ...(hostIp !== undefined && { hostIp }),
+  };
+}
