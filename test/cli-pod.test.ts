@@ -43,6 +43,8 @@ test('pods and joined networks from the command line', async () => {
   expect(r.unknownPod.stderr).toContain('no such pod');
   expect(r.badNetwork.status).toBe(125);
   expect(r.badNetwork.stderr).toContain('--network: expected container:ID');
+  expect(r.aliasWithJoin.status).toBe(125);
+  expect(r.aliasWithJoin.stderr).toContain('--network-alias: needs --network NAME');
   expect(r.badAction.status).toBe(125);
   expect(r.badAction.stderr).toContain("pod: unknown action 'frob'");
 });

@@ -227,15 +227,27 @@ export function isImageCommand(cmd: { kind: string }): cmd is ImageCommand {
   return IMAGE_KINDS.has(cmd.kind);
 }
 
+/** `network create|ls|inspect|rm` (definitions/network-commands.ts). */
+export interface NetworkCommand extends DataRootField {
+  kind: 'network';
+  verb: 'create' | 'ls' | 'inspect' | 'rm';
+  names: string[];
+  subnet?: string;
+  internal: boolean;
+  json: boolean;
+  force: boolean;
+}
+
 export type ParsedCommandLine =
   | { kind: 'help'; topic: HelpTopic }
   | { kind: 'version' }
   | RunCommand
   | LifecycleCommand
   | ImageCommand
-  | PodCommand;
+  | PodCommand
+  | NetworkCommand;
 
 /** A command's own result, before the global flags are added. */
-export type ParsedCommand = RunCommand | LifecycleCommand | ImageCommand | PodCommand;
+export type ParsedCommand = RunCommand | LifecycleCommand | ImageCommand | PodCommand | NetworkCommand;
 
 export type { CommandName, HelpTopic };

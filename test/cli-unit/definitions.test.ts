@@ -28,8 +28,9 @@ const EXAMPLES: Record<string, { good: string; bad?: string; with?: string[] }> 
   '--mount': { good: '/src:/dst:ro', bad: '/src:dst' },
   '--tmpfs': { good: '/t:size=1m,mode=755', bad: '/t:mode=9' },
   '--shm-size': { good: '128m', bad: 'lots' },
-  // Any name may be a network's: a bad id of container:ID is refused by the library.
-  '--network': { good: 'host', bad: 'container:a/b' },
+  '--network': { good: 'host', bad: 'bad/name' },
+  '--network-alias': { good: 'db', bad: 'bad alias', with: ['--network', 'ci'] },
+  '--publish': { good: '8080:80', bad: '8080:70000', with: ['--network', 'ci'] },
   '--hostname': { good: 'box', bad: 'bad_name!' },
   '--env': { good: 'A=1', bad: 'A\0B=1' },
   '--workdir': { good: '/tmp', bad: 'relative' },
@@ -55,9 +56,10 @@ const EXAMPLES: Record<string, { good: string; bad?: string; with?: string[] }> 
   '--author': { good: 'me' },
   '--change': { good: 'CMD ["sh"]' },
   '--pod': { good: 'svc', bad: 'bad_name!' },
-  // pod create's: a network's name, which only the network's lookup refuses.
+  // pod create's: a network's name, which only the network's lookup refuses; ports as run's.
   'pod --network': { good: 'ci' },
-  '--publish': { good: '127.0.0.1:8080:80/udp', bad: '8080' },
+  'pod --publish': { good: '127.0.0.1:8080:80/udp', bad: '8080' },
+  '--subnet': { good: '10.1.0.0/24' },
 };
 
 /** A flag's example: its command's own when the same spelling means something else there. */
@@ -84,6 +86,8 @@ const CLI_ONLY: Record<string, string> = {
   type: 'which lookup inspect makes',
   network: 'an argument of Pod.create',
   'publish[]': 'an argument of Pod.create (its ports)',
+  subnet: 'an argument of Network.create',
+  internal: 'an argument of Network.create',
 };
 
 /** A complete command line that puts `flagArgs` where the command takes flags. */
@@ -117,6 +121,8 @@ function commandLine(def: CommandDef | undefined, flagArgs: string[]): string[] 
       if (/-f\b|--force/.test(given)) return ['pod', 'rm', ...flagArgs, 'c1'];
       return ['pod', 'create', ...flagArgs, 'c1'];
     }
+    case 'network':
+      return ['network', 'create', ...flagArgs, 'n1'];
     default:
       return [def.name, ...flagArgs, 'c1'];
   }

@@ -477,3 +477,29 @@ export async function ports(): Promise<unknown> {
   await ci.remove();
   return { tcpPort, viaLoopback, viaHostAddress, viaHairpin, viaUdp, takenByContainer, takenByHost, ran, states, freedPort, after, portmapRules };
 }
+
+/** The command line: network create/ls/inspect/rm, run --network/--network-alias/-p (detached too). */
+export async function cli(): Promise<unknown> {
+  const { dataRoot, stateRoot, base } = roots();
+  const bin = path.join(__dirname, '..', '..', 'dist', 'cli.js');
+  const tsc = (...args: string[]) => {
+    try {
+      return { code: 0, stdout: execFileSync(process.execPath, [bin, '--root', stateRoot, '--data-root', dataRoot, ...args], { encoding: 'utf8', stdio: 'pipe' }) };
+    } catch (error) {
+      const e = error as { status: number; stdout: string; stderr: string };
+      return { code: e.status, stdout: e.stdout, stderr: e.stderr };
+    }
+  };
+  const created = tsc('network', 'create', '--subnet', '10.66.0.0/24', 'ci');
+  const listed = tsc('network', 'ls');
+  const hosts = tsc('run', '--rootfs', base.rootfs as string, '--network', 'ci', '--network-alias', 'web', '--', 'cat', '/etc/hosts');
+  const port = await freePort('tcp');
+  const detached = tsc('run', '-d', '--rootfs', base.rootfs as string, '--network', 'ci', '-p', `127.0.0.1:${port}:80`, '--', 'sh', '-c', 'echo from-detached | nc -l -p 80; exec sleep 1000');
+  const fetched = await fetchTcp('127.0.0.1', port);
+  const inspectedWhileUp = JSON.parse(tsc('network', 'inspect', 'ci').stdout) as { containers: string[] }[];
+  const inUse = tsc('network', 'rm', 'ci');
+  const removedContainer = tsc('delete', '-f', detached.stdout.trim());
+  const removed = tsc('network', 'rm', 'ci');
+  const inspectMissing = tsc('network', 'inspect', 'ci');
+  return { created, listed, hosts, detached, fetched, inspectedWhileUp, inUse, removedContainer, removed, inspectMissing, after: leftovers(dataRoot) };
+}

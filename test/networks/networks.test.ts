@@ -181,3 +181,36 @@ describe('published ports', () => {
     expect(r.portmapRules).toEqual([]);
   });
 });
+
+describe('the command line', () => {
+  let r: any;
+  beforeAll(async () => {
+    r = await run('cli');
+  });
+
+  test('network create and ls', () => {
+    expect(r.created).toMatchObject({ code: 0, stdout: 'ci\n' });
+    expect(r.listed.stdout).toMatch(/^ci\s+10\.66\.0\.0\/24\s+10\.66\.0\.1\s+no\s+0$/m);
+  });
+
+  test('run --network NAME --network-alias NAME: the container knows itself by the alias', () => {
+    expect(r.hosts.code).toBe(0);
+    expect(r.hosts.stdout).toMatch(/^10\.66\.0\.\d+\t.* web$/m);
+  });
+
+  test('run -d -p 127.0.0.1:HOST:CONTAINER: the detached container is reached through the port', () => {
+    expect(r.detached.code).toBe(0);
+    expect(r.fetched).toBe('from-detached');
+    expect(r.inspectedWhileUp[0].containers).toEqual([r.detached.stdout.trim()]);
+  });
+
+  test('network rm: refused while in use (exit 1), then done; inspect of a missing network exits 1', () => {
+    expect(r.inUse.code).toBe(1);
+    expect(r.inUse.stderr).toContain('is used by container');
+    expect(r.removedContainer.code).toBe(0);
+    expect(r.removed).toMatchObject({ code: 0, stdout: 'ci\n' });
+    expect(r.inspectMissing.code).toBe(1);
+    expect(r.inspectMissing.stderr).toContain('no such network: ci');
+    expect(r.after).toEqual(NOTHING_LEFT);
+  });
+});

@@ -244,7 +244,8 @@ export async function podCli(args: ScenarioArgs & { cli: string }) {
   const unknownPod = cli('run', '--pod', `nopod-${args.tag}`.slice(0, 40).replace(/-+$/, ''), '--rootfs', rootfs, '--', 'true');
   const badNetwork = cli('run', '--network', 'container:', '--rootfs', rootfs, '--', 'true');
   const badAction = cli('pod', 'frob');
-  return { name, created, duplicate, serving, member, joined, serverNet, listed, names, refused, forced, after, unknownPod, badNetwork, badAction };
+  const aliasWithJoin = cli('run', '--network', 'container:c1', '--network-alias', 'x', '--rootfs', rootfs, '--', 'true');
+  return { name, created, duplicate, serving, member, joined, serverNet, listed, names, refused, forced, after, unknownPod, badNetwork, badAction, aliasWithJoin };
 }
 
 /**

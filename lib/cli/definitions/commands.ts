@@ -11,6 +11,7 @@ import type { AppliedFlags } from './applied-flags';
 import { FlagValueError, type FlagDef } from './flag';
 import { CONTAINER_FLAGS, DETACH_FLAG, envFlag, RM_FLAG, RUN_FLAGS, USAGE_FLAG, userFlag, workdirFlag } from './run-flags';
 import { IMAGE_COMMANDS } from './image-commands';
+import { NETWORK_COMMAND } from './network-commands';
 import * as v from './values';
 import { COMMIT_COMMAND } from './commit-command';
 import { POD_COMMAND } from './pod-command';
@@ -119,6 +120,16 @@ function imageAndArgv(verb: 'run' | 'create', flags: AppliedFlags, args: string[
   return { image, ...(argv.length > 0 && { argv: programArgv(verb, argv, '') }) };
 }
 
+/** `--network container:ID`: the library's { container } (another container's network namespace). */
+function joinedNetwork(verb: 'run' | 'create', options: ContainerOptions): void {
+  const network = options.network as { name?: string; aliases?: string[] } | undefined;
+  if (typeof network?.name !== 'string' || !network.name.startsWith('container:')) return;
+  if (network.aliases !== undefined) {
+    throw new UsageError('--network-alias: needs --network NAME (a network; container:ID shares another container\'s)', '--network-alias', verb);
+  }
+  options.network = { container: network.name.slice('container:'.length) };
+}
+
 function buildRun(verb: 'run' | 'create', flags: AppliedFlags, args: string[], literal: boolean): ParsedCommand {
   const { image, argv } = imageAndArgv(verb, flags, args, literal);
   const options = flags.container as ContainerOptions & { image?: string };
@@ -128,6 +139,7 @@ function buildRun(verb: 'run' | 'create', flags: AppliedFlags, args: string[], l
     throw new UsageError(`--pull: expected missing, always or never, got '${pull}'`, '--pull', verb);
   }
   if (pull !== undefined && image === undefined) throw new UsageError('--pull: needs an image (run [OPTIONS] IMAGE ...)', '--pull', verb);
+  joinedNetwork(verb, options);
   // A created container is always detached: the CLI that made it exits before `start`.
   if (verb === 'create') options.detach = true;
   checkForeground(verb, flags, options.detach === true);
@@ -379,6 +391,7 @@ paused container is refused, as runc does, unless -f is given. Prints each id.`,
   ...IMAGE_COMMANDS,
   COMMIT_COMMAND,
   POD_COMMAND,
+  NETWORK_COMMAND,
 ];
 
 /** The flags that come before the command, as runc's --root, --log and --log-format will. */

@@ -7,7 +7,7 @@ import { UsageError } from '../usage-error';
 import type { PodAction, PodCommand } from '../parsed';
 import type { AppliedFlags } from './applied-flags';
 import type { CommandDef } from './commands';
-import { FlagValueError, type FlagDef } from './flag';
+import type { FlagDef } from './flag';
 import * as v from './values';
 
 const ACTIONS: readonly PodAction[] = ['create', 'ls', 'rm'];
@@ -16,19 +16,6 @@ const ACTION_ALIASES: Readonly<Record<string, PodAction>> = { list: 'ls', ps: 'l
 
 function usage(message: string, flag?: string): never {
   throw new UsageError(`pod: ${message}`, flag, 'pod');
-}
-
-/** `[IP:]HOST:CONTAINER[/tcp|/udp]`, as docker's -p (both ports given). */
-export function publishSpec(textValue: string): { host: number; container: number; protocol: 'tcp' | 'udp'; hostIp?: string } {
-  const match = /^(?:(\[[0-9a-fA-F:.]+\]|[0-9.]+):)?(\d+):(\d+)(?:\/(tcp|udp))?$/.exec(textValue);
-  if (!match) throw new FlagValueError(`expected [IP:]HOST:CONTAINER[/udp], got '${textValue}'`);
-  const [, hostIp, host, container, protocol] = match;
-  return {
-    host: Number(host),
-    container: Number(container),
-    protocol: (protocol ?? 'tcp') as 'tcp' | 'udp',
-    ...(hostIp !== undefined && { hostIp: hostIp.replace(/^\[|\]$/g, '') }),
-  };
 }
 
 /** Which flags each action takes: the rest are refused by name. */
@@ -45,7 +32,7 @@ export const POD_FLAGS: readonly FlagDef[] = [
     value: '[IP:]HOST:CONTAINER[/udp]',
     help: 'create: publish a port of the pod on the host (repeatable; needs --network)',
     target: 'cli:publish[]',
-    convert: publishSpec,
+    convert: v.publishSpec,
   },
   { names: ['-f', '--force'], help: 'rm: kill and remove the containers of the pod that still run', target: 'cli:force' },
   { names: ['--json'], help: 'ls: print the pods as a JSON array', target: 'cli:json' },

@@ -116,9 +116,9 @@ export const CONTAINER_FLAGS: readonly FlagDef[] = [
   {
     names: ['--network'],
     aliases: ['--net'],
-    value: 'none|host|container:ID',
-    help: "'none': own network namespace with only lo (default); 'host': the host's network; 'container:ID': the network namespace of running container ID",
-    target: 'container:network',
+    value: 'none|host|NAME|container:ID',
+    help: "'none': own network namespace with only lo (default); 'host': the host's network; NAME: a network made with `network create`; 'container:ID': the network namespace of running container ID",
+    target: 'container:network.name',
     convert: v.networkMode,
   },
   {
@@ -127,6 +127,20 @@ export const CONTAINER_FLAGS: readonly FlagDef[] = [
     help: "Make the container in pod NAME (ts-container pod create): it shares the pod's network, hostname and ipc",
     target: 'container:pod',
     convert: v.text,
+  },
+  {
+    names: ['--network-alias'],
+    value: 'NAME',
+    help: 'Another name the members of the network resolve to this container (repeatable)',
+    target: 'container:network.aliases[]',
+    convert: v.text,
+  },
+  {
+    names: ['-p', '--publish'],
+    value: '[IP:]HOST:CONTAINER[/udp]',
+    help: "Forward a host port to the container (needs --network NAME); taken ports fail the run (repeatable)",
+    target: 'container:ports[]',
+    convert: v.publishSpec,
   },
   { names: ['--hostname'], value: 'NAME', help: "Hostname inside the container (default: the container's id)", target: 'container:hostname', convert: v.text },
   envFlag('container'),
