@@ -132,7 +132,7 @@ describe('run IMAGE', () => {
   });
 
   test('run -- CMD still runs on the host\'s / without an image', () => {
-    expect(ok(['run', '--', 'sh', '-c', 'test -e /etc/debian_version && echo host-root'])).toBe('host-root\n');
+    expect(ok(['run', '--rm', '--', 'sh', '-c', 'test -e /etc/debian_version && echo host-root'])).toBe('host-root\n');
   });
 });
 

@@ -218,11 +218,11 @@ describe('CLI without containers', () => {
   });
 
   test('bad arguments: 125 and a message naming the flag', () => {
-    const r = cli(['run', '--network', 'bridge', '--', 'true']);
+    const r = cli(['run', '--rm', '--network', 'bridge', '--', 'true']);
     expect(r.status).toBe(125);
     expect(r.stderr).toContain('ts-container: --network: expected "none" or "host", got "bridge"');
     expect(r.stdout).toBe('');
-    const u = cli(['run', '--frobnicate', 'true']);
+    const u = cli(['run', '--rm', '--frobnicate', 'true']);
     expect(u.status).toBe(125);
     expect(u.stderr).toContain("unknown flag '--frobnicate'");
     expect(cli([]).status).toBe(125);
@@ -243,26 +243,26 @@ describe('ts-container run (real containers)', () => {
   });
 
   test('exit code 0 and stdout inherited', () => {
-    const r = cli(['run', '--', 'sh', '-c', 'echo out; echo err >&2']);
+    const r = cli(['run', '--rm', '--', 'sh', '-c', 'echo out; echo err >&2']);
     expect(r.stderr).toBe('err\n');
     expect(r.stdout).toBe('out\n');
     expect(r.status).toBe(0);
   });
 
   test('exit code forwarded: exit 3 => 3', () => {
-    expect(cli(['run', '--', 'sh', '-c', 'exit 3']).status).toBe(3);
+    expect(cli(['run', '--rm', '--', 'sh', '-c', 'exit 3']).status).toBe(3);
   });
 
   test('killed by a signal: SIGKILL => 137, SIGTERM => 143', () => {
     // With --init, sh is not PID 1 (which the kernel shields from signals without a handler,
     // even SIGKILL from inside its namespace), so it can kill itself.
-    expect(cli(['run', '--init', '--', 'sh', '-c', 'kill -KILL $$']).status).toBe(137);
-    expect(cli(['run', '--init', '--', 'sh', '-c', 'kill -TERM $$']).status).toBe(143);
+    expect(cli(['run', '--rm', '--init', '--', 'sh', '-c', 'kill -KILL $$']).status).toBe(137);
+    expect(cli(['run', '--rm', '--init', '--', 'sh', '-c', 'kill -TERM $$']).status).toBe(143);
   });
 
   test('hostname, env, cwd, user', () => {
     const r = cli([
-      'run', '--hostname', 'clibox', '-e', 'FOO=bar baz', '-w', '/tmp', '--user', '1000:1000',
+      'run', '--rm', '--hostname', 'clibox', '-e', 'FOO=bar baz', '-w', '/tmp', '--user', '1000:1000',
       '--', 'sh', '-c', 'echo "$(hostname)|$FOO|$(pwd)|$(id -u):$(id -g)"',
     ]);
     expect(r.stderr).toBe('');
@@ -271,7 +271,7 @@ describe('ts-container run (real containers)', () => {
   });
 
   test('without --, the first word is an image, as docker reads it', () => {
-    const r = cli(['run', '--pull', 'never', '--hostname', 'nodash', 'hostname']);
+    const r = cli(['run', '--rm', '--pull', 'never', '--hostname', 'nodash', 'hostname']);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/hostname/);
     expect(r.status).toBe(125);
@@ -281,24 +281,24 @@ describe('ts-container run (real containers)', () => {
     const rw = path.join(tmp, 'rw');
     fs.mkdirSync(rw);
     const r = cli([
-      'run', '--mount', `${tmp}:/mnt:ro`, '--tmpfs', '/tmp/scratch',
+      'run', '--rm', '--mount', `${tmp}:/mnt:ro`, '--tmpfs', '/tmp/scratch',
       '--', 'sh', '-c', 'cat /mnt/greeting.txt; touch /mnt/x 2>/dev/null && echo writable || echo read-only; echo s > /tmp/scratch/f && cat /tmp/scratch/f',
     ]);
     expect(r.stdout).toBe('hello from the host\nread-only\ns\n');
     expect(r.status).toBe(0);
-    const w = cli(['run', '--mount', `${rw}:/mnt`, '--', 'sh', '-c', 'echo written > /mnt/out']);
+    const w = cli(['run', '--rm', '--mount', `${rw}:/mnt`, '--', 'sh', '-c', 'echo written > /mnt/out']);
     expect(w.status).toBe(0);
     expect(fs.readFileSync(path.join(rw, 'out'), 'utf8')).toBe('written\n');
   });
 
   test('relative --mount source resolves against the caller\'s cwd', () => {
-    const r = cli(['run', '--mount', '.:/mnt:ro', '--', 'cat', '/mnt/greeting.txt'], { cwd: tmp });
+    const r = cli(['run', '--rm', '--mount', '.:/mnt:ro', '--', 'cat', '/mnt/greeting.txt'], { cwd: tmp });
     expect(r.stdout).toBe('hello from the host\n');
     expect(r.status).toBe(0);
   });
 
   test('--rootfs: a busybox root, network none by default', () => {
-    const r = cli(['run', '--rootfs', rootfs, '--', 'sh', '-c', 'head -n 1 /etc/passwd; readlink /bin/ls; tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " "']);
+    const r = cli(['run', '--rm', '--rootfs', rootfs, '--', 'sh', '-c', 'head -n 1 /etc/passwd; readlink /bin/ls; tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " "']);
     expect(r.stdout).toBe('root:x:0:0:root:/root:/bin/sh\nbusybox\nlo\n');
     expect(r.status).toBe(0);
   });
@@ -306,7 +306,7 @@ describe('ts-container run (real containers)', () => {
   test('--rootfs / is the host-root mode: read-only, and the host\'s root-only files stay closed', () => {
     const written = path.join('/etc', `tsc-cli-written-${path.basename(tmp)}`);
     try {
-      const r = cli(['run', '--rootfs', '/', '--', 'sh', '-c', `id -u; cat /etc/shadow >/dev/null 2>&1 || echo shadow denied; touch ${written} 2>/dev/null || echo read-only`]);
+      const r = cli(['run', '--rm', '--rootfs', '/', '--', 'sh', '-c', `id -u; cat /etc/shadow >/dev/null 2>&1 || echo shadow denied; touch ${written} 2>/dev/null || echo read-only`]);
       expect(r.stdout).toBe('0\nshadow denied\nread-only\n');
       expect(fs.existsSync(written)).toBe(false);
     } finally {
@@ -315,16 +315,16 @@ describe('ts-container run (real containers)', () => {
   });
 
   test('program not found => 127, not executable => 126', () => {
-    const nf = cli(['run', '--', 'no-such-program-xyz']);
+    const nf = cli(['run', '--rm', '--', 'no-such-program-xyz']);
     expect(nf.status).toBe(127);
     expect(nf.stderr).toContain('no-such-program-xyz');
-    const ne = cli(['run', '--mount', `${tmp}:/mnt:ro`, '--', '/mnt/greeting.txt']);
+    const ne = cli(['run', '--rm', '--mount', `${tmp}:/mnt:ro`, '--', '/mnt/greeting.txt']);
     expect(ne.status).toBe(126);
     expect(ne.stderr).toContain('/mnt/greeting.txt');
   });
 
   test('setup failure => 125 with its message', () => {
-    const r = cli(['run', '--rootfs', path.join(tmp, 'does-not-exist'), '--', 'true']);
+    const r = cli(['run', '--rm', '--rootfs', path.join(tmp, 'does-not-exist'), '--', 'true']);
     expect(r.status).toBe(125);
     expect(r.stderr).toMatch(/^ts-container: /);
     expect(r.stderr).toContain('does-not-exist');
@@ -339,13 +339,13 @@ describe('ts-container run (real containers)', () => {
     fs.accessSync(bin, fs.constants.X_OK);
     const v = spawnSync(bin, ['--version'], { encoding: 'utf8' });
     expect(v.stdout).toBe(`ts-container ${pkg.version}\n`);
-    const r = spawnSync(bin, ['run', '--hostname', 'built', '--', 'sh', '-c', 'hostname; exit 3'], { encoding: 'utf8', timeout: 30000 });
+    const r = spawnSync(bin, ['run', '--rm', '--hostname', 'built', '--', 'sh', '-c', 'hostname; exit 3'], { encoding: 'utf8', timeout: 30000 });
     expect(r.stdout).toBe('built\n');
     expect(r.status).toBe(3);
   });
 
   test('SIGTERM to the CLI is forwarded to the container process', async () => {
-    const child = spawn(NODE, [CLI_JS, 'run', '--init', '--', 'sh', '-c', 'trap "echo got TERM; exit 7" TERM; echo ready; while :; do sleep 0.05; done'], {
+    const child = spawn(NODE, [CLI_JS, 'run', '--rm', '--init', '--', 'sh', '-c', 'trap "echo got TERM; exit 7" TERM; echo ready; while :; do sleep 0.05; done'], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -166,7 +166,7 @@ describe('usage: setupMs beside wallMs', () => {
 
   test('run --usage prints both', async () => {
     const stateRoot = options().stateRoot as string;
-    const cmd = parseCommandLine(['--root', stateRoot, 'run', '--rootfs', rootfs, '--usage', '--', 'true']) as RunCommand;
+    const cmd = parseCommandLine(['--root', stateRoot, 'run', '--rm', '--rootfs', rootfs, '--usage', '--', 'true']) as RunCommand;
     let printed = '';
     const code = await runCommand(cmd, { stderr: { write: (s: string) => (printed += s) } });
     expect(code).toBe(0);

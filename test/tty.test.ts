@@ -360,7 +360,7 @@ e2e('ts-container run -it in a real terminal (tmux)', () => {
 
   test('a shell answers typed commands, sees the pane size and its changes, and the terminal comes back', async () => {
     const command =
-      `${NODE} ${CLI_JS} run -it --rootfs ${rootfs} -- sh; echo "EXITED=$?"; ` +
+      `${NODE} ${CLI_JS} run --rm -it --rootfs ${rootfs} -- sh; echo "EXITED=$?"; ` +
       // Raw mode must be undone: the pane's own terminal is canonical again.
       `stty -a | grep -o -- '-*icanon' | sed 's/^/MODE=/'; sleep 600`;
     tmux('new-session', '-d', '-s', 'tty-test', '-x', '80', '-y', '24', '-c', ROOT, command);

@@ -176,13 +176,20 @@ export interface NativeBinding {
    * Writes a tar of the tree under `dir` to `fd` (every path resolved inside `dir`), on the
    * thread pool. With whiteouts, `dir` is an overlay upper layer: its whiteouts and opaque
    * directories become `.wh.` entries; with id maps (a user namespace's), owners are the
-   * container's ids, not the host's. Rejects with an Error carrying entry, code and step.
+   * container's ids, not the host's. The root's own attributes go in a "./" entry, with
+   * `baseRoot` only when they differ from that directory's (the root below). Rejects with an
+   * Error carrying entry, code and step.
    */
   layerDiff(
     dir: string,
     fd: number,
-    options: { whiteouts: boolean; uidMap?: { containerId: number; hostId: number; size: number }[]; gidMap?: { containerId: number; hostId: number; size: number }[] },
+    options: { whiteouts: boolean; baseRoot?: string; uidMap?: { containerId: number; hostId: number; size: number }[]; gidMap?: { containerId: number; hostId: number; size: number }[] },
   ): Promise<{ entries: number; bytes: number }>;
+  /**
+   * The directory `to` (a new upper layer's root) takes the xattrs (overlay's own aside) and
+   * times of `from` (the top lower layer's root). Throws an Error with code, path and step.
+   */
+  inheritRootAttributes(from: string, to: string): void;
   /**
    * Reads a terminal's (non-blocking) master whenever it is readable, until it reads EIO (no
    * process holds the terminal any more: onEnd(0)) or fails (onEnd(errno)). close() stops

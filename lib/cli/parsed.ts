@@ -36,6 +36,8 @@ export interface RunCommand {
   printUsage?: boolean;
   /** -i: with a terminal (-t, options.tty), what is typed here goes to the command. */
   interactive?: boolean;
+  /** --rm: delete the container when its program exits (else it stays, stopped, as docker's). */
+  rm?: boolean;
   /** With an image (options.image): when to pull it first, as docker's --pull (default 'missing'). */
   pull?: PullPolicy;
 }

@@ -4,6 +4,8 @@
  */
 import { constants as osConstants } from 'node:os';
 import { Container, ContainerSetupError } from '../index';
+import { contextOf } from '../container/container';
+import { keepStopped } from '../container/keep-stopped';
 import type { ExitStatus, Usage } from '../options/types';
 import { EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, EXIT_RUNTIME_ERROR, type RunCommand } from './parsed';
 import { callerTerminalSize, runInteractive } from './terminal-session';
@@ -119,6 +121,8 @@ export async function runCommand(cmd: RunCommand, io: RunIO = {}): Promise<numbe
   });
 
   let code: number;
+  // The program ran and exited: without --rm, the container stays, stopped (keep-stopped.ts).
+  let ran = false;
   try {
     // -t: a terminal of this terminal's size, which the session keeps in step; else our stdio.
     const tty = cmd.options.tty === true;
@@ -130,6 +134,7 @@ export async function runCommand(cmd: RunCommand, io: RunIO = {}): Promise<numbe
     for (const sig of pending.splice(0)) forward(sig);
     if (tty) await runInteractive(child, { input: cmd.interactive === true, signals });
     const status = await child.wait();
+    ran = true;
     code = exitCodeOf(status);
     if (cmd.printUsage && status.usage) report(formatUsage(status.usage));
   } catch (err) {
@@ -140,10 +145,15 @@ export async function runCommand(cmd: RunCommand, io: RunIO = {}): Promise<numbe
     for (const [sig, fn] of listeners) signals.removeListener(sig, fn);
   }
 
+  // As docker: --rm deletes it; without, a container whose program ran is kept until
+  // `delete`. One that never ran (setup failed, not found) leaves nothing either way.
+  const keep = ran && cmd.rm !== true;
   try {
-    await container.destroy();
+    if (!(keep && (await keepStopped(contextOf(container))))) await container.destroy();
   } catch (err) {
-    report(`destroy failed: ${err instanceof Error ? err.message : String(err)}`);
+    report(`${keep ? 'keeping the stopped container' : 'destroy'} failed: ${err instanceof Error ? err.message : String(err)}`);
+    // A container that could not be kept half-way is not left half-kept.
+    if (keep) await container.destroy().catch(() => undefined);
     if (code === 0) code = EXIT_RUNTIME_ERROR;
   }
   return code;

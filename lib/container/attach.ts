@@ -97,7 +97,10 @@ export async function restore(id: string, options?: StateRootOptions): Promise<C
     throw new ContainerStateError(`container ${id} is ${observed.state.status}; only a stopped container can be restored`);
   }
   const saved = directory.readConfig();
-  const context = new ContainerContext({ ...saved.options, id, stateRoot: root });
+  // A container kept by the CLI's foreground run starts again in the background, as docker
+  // start does: the process restoring it returns at once, and nobody here reads its output.
+  const detach = observed.record.kept === true ? { detach: true } : {};
+  const context = new ContainerContext({ ...saved.options, ...detach, id, stateRoot: root });
   await killAndRemoveCgroups(observed.record, observed.run);
   directory.remove();
   // Nobody here reads what a restored container that is not detached writes.

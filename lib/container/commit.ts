@@ -46,12 +46,13 @@ function checkOptions(options: unknown): CommitOptions {
 
 /**
  * The maps that turn the upper layer's host owners back into the container's ids. A block of
- * ts-container's ids starts at the host id of container root, which owns the upper layer's root.
+ * ts-container's ids starts at the host id of container root, which owns the work directory
+ * (the upper layer's root has the owner of the image's /).
  */
-function userNamespaceMaps(userns: ContainerConfig['userns'], upper: string): { uidMap: IdMapping[]; gidMap: IdMapping[] } | undefined {
+function userNamespaceMaps(userns: ContainerConfig['userns'], work: string): { uidMap: IdMapping[]; gidMap: IdMapping[] } | undefined {
   if (userns === null) return undefined;
   if (userns !== 'block') return userns;
-  const root = fs.statSync(upper);
+  const root = fs.statSync(work);
   return { uidMap: [{ containerId: 0, hostId: root.uid, size: ID_BLOCK_SIZE }], gidMap: [{ containerId: 0, hostId: root.gid, size: ID_BLOCK_SIZE }] };
 }
 
@@ -78,7 +79,7 @@ export async function commit(context: ContainerContext, reference: string, optio
   if (writableLayerRoot(config) === undefined) {
     throw new ContainerStateError(`container ${config.id}: nothing to commit: it has no writable layer (the host's /, rootfsOverlay: false or readonly)`);
   }
-  const upper = writableLayerPaths(config.dataRoot, config.id).upper;
+  const { upper, work } = writableLayerPaths(config.dataRoot, config.id);
   if (!fs.existsSync(upper)) throw new ContainerStateError(`container ${config.id}: nothing to commit: its writable layer is gone (destroyed?)`);
   const lowerDirs = config.imageLayers.length > 0 ? config.imageLayers : [config.rootfs as string];
   const quiesce = async <T>(read: () => Promise<T>): Promise<T> => {
@@ -90,7 +91,7 @@ export async function commit(context: ContainerContext, reference: string, optio
       await resume(context);
     }
   };
-  const idMaps = userNamespaceMaps(config.userns, upper);
+  const idMaps = userNamespaceMaps(config.userns, work);
   return commitImage(new ImageStore({ root: storeRootOf(lowerDirs[0] as string, config.dataRoot) }), { upper, lowerDirs, quiesce, ...(idMaps ? { idMaps } : {}) }, {
     reference: target,
     changes,

@@ -37,9 +37,15 @@ import '../polyfills';
 // The network hooks of the create transaction (registered on import).
 import '../networks/attach';
 
+/** The context behind a handle, for the CLI's own steps (keep-stopped.ts); not exported by lib/index.ts. */
+export let contextOf: (container: Container) => ContainerContext;
+
 export class Container {
   readonly id: string;
   readonly #context: ContainerContext;
+  static {
+    contextOf = (container) => container.#context;
+  }
   /** Set only while get() or restore() wraps a context they made: the constructor takes it. */
   static #adopting: ContainerContext | undefined;
 

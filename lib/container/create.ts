@@ -40,6 +40,7 @@ import { reportError } from './report-error';
 import { sharedNamespaceEntries } from './shared-namespaces';
 import { networkAttachment } from '../options/namespace-sharing';
 import { containerUsage } from './container-usage';
+import { removeOnExitEntries } from './auto-remove';
 
 /** Starts the main process; with `waitForStart` (create()), its program waits for start(). */
 export function spawnMain(
@@ -143,7 +144,11 @@ async function makeContainer(
   if (gated) stateStep('make the start FIFO', directory.fifoPath, () => makeStartFifo(directory.fifoPath));
   const hookFds: number[] = [];
   await runCreateHooks('beforeNamespaces', { context, config, undo, ownerFds: hookFds });
-  const plan = runPlan(args, process, config, cgroup.plan(), context.seccomp, [...lifecycleEntries(config, directory, cgroup, gated), ...shared]);
+  const plan = runPlan(args, process, config, cgroup.plan(), context.seccomp, [
+    ...lifecycleEntries(config, directory, cgroup, gated),
+    ...removeOnExitEntries(context),
+    ...shared,
+  ]);
   const ownerFds = detach ? [directory.ownerLockFd, cgroup.ownerLockFd, context.idBlock?.lockFd ?? -1, ...hookFds].filter((fd) => fd >= 0) : [];
   const report = await native().startHelper(helperPath(), plan, fds, -1, context.seccompListener(), ownerFds, detach);
   if (!report.ok) return report;

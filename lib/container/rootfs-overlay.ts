@@ -14,6 +14,8 @@ import type { StateRecord } from '../state/container-directory';
 import type { ContainerContext } from './context';
 import type { UndoList } from './undo-list';
 import { makeWritableLayer, removeWritableLayer, writableLayerPaths } from './writable-layer';
+import { native } from '../native/binding';
+import { stateStep } from '../state/state-io';
 
 /** overlayfs stacks at most this many lower layers (native/helper/overlay_root.h). */
 export const OVERLAY_MAX_LOWER_LAYERS = 500;
@@ -86,12 +88,15 @@ export function makeRootfsLayer(context: ContainerContext, config: ContainerConf
   } catch {
     // The helper reports a missing or bad lower layer, naming it.
   }
-  const root = config.userns && config.userns !== 'block' ? hostIdsOfRoot(config.userns) : undefined;
+  const maps = config.userns && config.userns !== 'block' ? config.userns : undefined;
+  const root = maps ? hostIdsOfRoot(maps) : undefined;
   const stateRoot = config.lifecycle.stateRoot;
   // Removes only a layer that is this container's: not one of the same id that another holds.
   undo.push(() => removeWritableLayer(config.dataRoot, config.id, { stateRoot, created: record.created }));
-  if (root) checkReachableBy(root.uid, config.dataRoot);
-  makeWritableLayer({
+  // As root the helper mounts the overlay itself, over idmapped layers (native/helper/idmapped_rootfs.h);
+  // otherwise container root mounts it, and must reach the layer.
+  if (root && process.geteuid?.() !== 0) checkReachableBy(root.uid, config.dataRoot);
+  const paths = makeWritableLayer({
     dataRoot: config.dataRoot,
     record: {
       version: 1,
@@ -102,13 +107,24 @@ export function makeRootfsLayer(context: ContainerContext, config: ContainerConf
       ...(config.image ? { image: { id: config.image.id, digest: config.image.digest, reference: config.image.reference } } : {}),
     },
     owner: root ?? { uid: top?.uid ?? 0, gid: top?.gid ?? 0 },
+    // The container's / keeps the owner its top layer gives it: in a user namespace, the host
+    // id of that owner (the layers are idmapped, native/helper/idmapped_rootfs.h), or of
+    // container root when the namespace does not map it.
+    ...(maps ? { rootOwner: { uid: hostIdOf(maps.uidMap, top?.uid ?? 0) ?? root!.uid, gid: hostIdOf(maps.gidMap, top?.gid ?? 0) ?? root!.gid } } : {}),
     rootMode: top?.mode ?? 0o755,
   });
+  // The container's / starts as the top layer's root: its xattrs and times too (overlayfs
+  // shows the upper root's own), so a commit writes / only when the container changed it.
+  if (top !== undefined) {
+    const lower = overlay.lowerDirs[0] as string;
+    stateStep('make the upper layer', paths.upper, () => native().inheritRootAttributes(lower, paths.upper));
+  }
 }
 
 /**
- * In a user namespace the overlay is mounted as container root, another uid on the host: every
- * directory down to the data root must let others pass (the layer's own are made so).
+ * In a user namespace mounted by container root (a helper that cannot idmap), the overlay is
+ * mounted as another uid on the host: every directory down to the data root must let others
+ * pass (the layer's own are made so).
  */
 function checkReachableBy(uid: number, dataRoot: string): void {
   for (let dir = dataRoot; ; dir = path.dirname(dir)) {
@@ -125,6 +141,12 @@ function checkReachableBy(uid: number, dataRoot: string): void {
     }
     if (dir === path.dirname(dir)) return;
   }
+}
+
+/** The host id that a user namespace's map gives container id `id`, if it maps it. */
+function hostIdOf(map: IdMapping[], id: number): number | undefined {
+  const range = map.find((m) => id >= m.containerId && id - m.containerId < m.size);
+  return range === undefined ? undefined : range.hostId + (id - range.containerId);
 }
 
 /** Container root's host ids: the range that maps container id 0 starts at it. */

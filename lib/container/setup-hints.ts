@@ -15,7 +15,7 @@ export function setupHint(stepId: number, errno: number): string | undefined {
     return 'The bind mount source does not exist on the host';
   }
   if (stepId === Step.IdmapMount && code === 'EINVAL') {
-    return "In a user namespace (userns, or the host's /) a bind mount is idmapped, and a filesystem of its source cannot be (proc, sysfs, FUSE, NFS...)";
+    return "In a user namespace (userns, or the host's /) bind mount sources and the rootfs's layers are idmapped, and a filesystem of theirs cannot be (proc, sysfs, FUSE, NFS, overlayfs...); for layers, use a data root on ext4, xfs, btrfs or tmpfs";
   }
   if (code === 'EROFS' && (stepId === Step.Mount || stepId === Step.MountBindSource)) {
     return 'The mount target does not exist and the rootfs is read-only, so it cannot be created; create it in the rootfs or mount a tmpfs on its parent';

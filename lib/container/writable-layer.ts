@@ -64,6 +64,8 @@ export interface MakeWritableLayer {
    * as the host sees it, so that in a user namespace it may write there.
    */
   owner: { uid: number; gid: number };
+  /** Who owns the container's / (the upper layer's root), when not `owner`: the top layer's root's owner, as the host sees it. */
+  rootOwner?: { uid: number; gid: number };
   /** The mode of the container's / (the top lower layer's root). */
   rootMode: number;
 }
@@ -90,7 +92,8 @@ export function makeWritableLayer(layer: MakeWritableLayer): WritableLayerPaths 
     try {
       stateStep('make the upper layer', paths.upper, () => {
         fs.mkdirSync(dir.at('upper'), { mode: 0o700 });
-        fs.chownSync(dir.at('upper'), layer.owner.uid, layer.owner.gid);
+        const rootOwner = layer.rootOwner ?? layer.owner;
+        fs.chownSync(dir.at('upper'), rootOwner.uid, rootOwner.gid);
         fs.chmodSync(dir.at('upper'), layer.rootMode & 0o7777);
       });
       stateStep('make the work directory', paths.work, () => {

@@ -16,7 +16,7 @@ import { DigestStream } from './digest';
 import type { Image, ImageStore } from './image-store';
 import { Lease } from './lease';
 import { OCI_CONFIG, OCI_LAYER_GZIP, OCI_MANIFEST, layerCompression, ociLayerType } from './media-types';
-import type { ImageRuntimeConfig } from './manifest';
+import { serializeManifest, type ImageManifest, type ImageRuntimeConfig } from './manifest';
 import type { IdMapping } from '../options/types';
 
 export interface CommitSource {
@@ -69,13 +69,15 @@ interface LayerSource {
   /** An overlay upper layer (whiteouts and opaque directories to translate), not a plain tree. */
   whiteouts: boolean;
   idMaps?: CommitSource['idMaps'];
+  /** The root below the tree (the top lower layer's): the tree's own root is written only where it differs. */
+  baseRoot?: string;
   quiesce: CommitSource['quiesce'];
 }
 
 async function writeLayer(store: ImageStore, source: LayerSource, lease: Lease, made: Set<string>, signal?: AbortSignal): Promise<BaseLayer> {
   const scratch = await store.content.scratchFile();
   try {
-    await source.quiesce(() => native().layerDiff(source.dir, scratch.handle.fd, { whiteouts: source.whiteouts, ...source.idMaps }));
+    await source.quiesce(() => native().layerDiff(source.dir, scratch.handle.fd, { whiteouts: source.whiteouts, ...source.idMaps, ...(source.baseRoot !== undefined ? { baseRoot: source.baseRoot } : {}) }));
     signal?.throwIfAborted();
     const tar = new DigestStream();
     const gzip = createGzip();
@@ -108,7 +110,14 @@ export async function commitImage(store: ImageStore, source: CommitSource, optio
   const made = new Set<string>();
   try {
     const base = await readBase(store, source, lease, made, options.signal);
-    const layer = await writeLayer(store, { dir: source.upper, whiteouts: true, quiesce: source.quiesce, ...(source.idMaps ? { idMaps: source.idMaps } : {}) }, lease, made, options.signal);
+    const [baseRoot] = source.lowerDirs;
+    const layer = await writeLayer(store, {
+      dir: source.upper,
+      whiteouts: true,
+      quiesce: source.quiesce,
+      ...(source.idMaps ? { idMaps: source.idMaps } : {}),
+      ...(baseRoot !== undefined ? { baseRoot } : {}),
+    }, lease, made, options.signal);
     const created = new Date().toISOString();
     const layers = [...base.layers, layer];
     const history = Array.isArray(base.config.history) ? [...(base.config.history as object[])] : [];
@@ -132,7 +141,7 @@ export async function commitImage(store: ImageStore, source: CommitSource, optio
     const configBytes = Buffer.from(JSON.stringify(config));
     const configBlob = await store.content.ingestBytes(configBytes, { lease }, options.signal);
     made.add(configBlob.digest);
-    const manifest = {
+    const manifest: ImageManifest = {
       schemaVersion: 2,
       mediaType: OCI_MANIFEST,
       config: { mediaType: OCI_CONFIG, digest: configBlob.digest, size: configBlob.size },
@@ -142,7 +151,7 @@ export async function commitImage(store: ImageStore, source: CommitSource, optio
         return { mediaType: compression === undefined ? l.mediaType : ociLayerType(compression), digest: l.digest, size: l.size };
       }),
     };
-    const manifestBytes = Buffer.from(JSON.stringify(manifest));
+    const manifestBytes = serializeManifest(manifest);
     const manifestBlob = await store.content.ingestBytes(manifestBytes, { lease }, options.signal);
     made.add(manifestBlob.digest);
     const [image] = await store.addImages([{ digest: manifestBlob.digest, mediaType: OCI_MANIFEST, size: manifestBlob.size, references: [options.reference] }], options.signal, lease);

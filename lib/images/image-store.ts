@@ -11,6 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import { ImageArchiveError, ImageInUseError, ImageNotFoundError } from '../errors/errors';
 import { DirectorySource, TarSource, type ArchiveSource } from './archive/archive-source';
 import { writeDockerArchive, writeOciArchive, type ExportedImage } from './archive/archive-writers';
+import { isDirLayout, readDirLayout } from './archive/dir-layout';
 import { readDockerArchive } from './archive/docker-archive';
 import type { ImportedManifest } from './archive/imported-image';
 import { readOciLayout } from './archive/oci-layout';
@@ -599,9 +600,11 @@ export class ImageStore {
 
   /** An archive's images into the content store: docker's manifest.json when there is one, else the OCI layout. */
   async #read(source: ArchiveSource, options: ImportOptions & { lease: Lease }): Promise<ImportedManifest[]> {
+    // A dir layout has a manifest.json too (the image's manifest, not docker's list of images).
+    if (await isDirLayout(source)) return readDirLayout(source, this.content, options);
     if (await source.has('manifest.json')) return readDockerArchive(source, this.content, options);
     if (await source.has('oci-layout')) return readOciLayout(source, this.content, options);
-    throw new ImageArchiveError(source.location, 'neither a docker-archive (manifest.json) nor an OCI layout (oci-layout, index.json)');
+    throw new ImageArchiveError(source.location, 'neither a docker-archive (manifest.json), an OCI layout (oci-layout, index.json) nor a dir layout (version, manifest.json)');
   }
 
   /**

@@ -171,6 +171,46 @@ function parseIndexJson(json: Json, where: string, mediaType: string): ImageInde
   return index;
 }
 
+/** A descriptor's JSON with a fixed key order, and only the fields it has. */
+function descriptorJson(d: Descriptor): Json {
+  return {
+    mediaType: d.mediaType,
+    size: d.size,
+    digest: d.digest,
+    ...(d.urls ? { urls: d.urls } : {}),
+    ...(d.annotations ? { annotations: d.annotations } : {}),
+    ...(d.platform ? { platform: d.platform } : {}),
+  };
+}
+
+/**
+ * A manifest's JSON, as ts-container writes manifests (commit, docker-archive import), with a
+ * fixed key order: one image always gets the same manifest digest.
+ */
+export function serializeManifest(manifest: ImageManifest): Buffer {
+  return Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: manifest.mediaType,
+      config: descriptorJson(manifest.config),
+      layers: manifest.layers.map(descriptorJson),
+      ...(manifest.annotations ? { annotations: manifest.annotations } : {}),
+    }),
+  );
+}
+
+/** An index's JSON (an OCI layout's index.json), with a fixed key order. */
+export function serializeIndex(index: ImageIndex): Buffer {
+  return Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: index.mediaType,
+      manifests: index.manifests.map(descriptorJson),
+      ...(index.annotations ? { annotations: index.annotations } : {}),
+    }),
+  );
+}
+
 function stringList(value: unknown): string[] | undefined {
   return Array.isArray(value) && value.every((v) => typeof v === 'string') ? (value as string[]) : undefined;
 }
@@ -256,30 +296,41 @@ export function formatPlatform(platform: Platform): string {
 }
 
 /** arm64 without a variant is v8, as containerd's platform matcher reads it. */
-function variantOf(platform: Platform): string | undefined {
+function variantOf(platform: Partial<Platform>): string | undefined {
   if (platform.variant) return platform.variant;
   return platform.architecture === 'arm64' ? 'v8' : undefined;
 }
 
 /**
- * The index entry for `platform` (default: this machine's): os and architecture must match,
- * and the variant too when the caller names one (arm64's default variant is v8). Entries
- * without a platform, or that are not image manifests (attestations), are never chosen.
+ * Whether an entry offered for `offered` runs on `wanted`: os and architecture equal, and the
+ * variants (arm64's implied v8 counted) equal where both have one.
  */
-export function selectPlatform(index: ImageIndex, platform: Platform | string = hostPlatform()): Descriptor | undefined {
-  const wanted = typeof platform === 'string' ? parsePlatform(platform) : platform;
-  const wantedVariant = variantOf(wanted);
-  const candidates = index.manifests.filter(
+export function platformMatches(wanted: Platform, offered: Partial<Platform> | undefined): boolean {
+  if (!offered || offered.os !== wanted.os || offered.architecture !== wanted.architecture) return false;
+  const w = variantOf(wanted);
+  const o = variantOf(offered);
+  return !w || !o || w === o;
+}
+
+/**
+ * The entry of an index for `platform`, the one rule for the store and the registry: among
+ * the entries that match (platformMatches), the one of exactly the wanted variant, else the
+ * first. Entries without a platform, BuildKit's attestations (unknown/unknown) and entries
+ * whose mediaType is neither a manifest nor an index are never chosen.
+ */
+export function matchPlatform<T extends { mediaType?: string; platform?: Partial<Platform> }>(entries: readonly T[], platform: Platform): T | undefined {
+  const candidates = entries.filter(
     (m) =>
       m.platform !== undefined &&
-      // BuildKit's attestation manifests say unknown/unknown.
       m.platform.os !== 'unknown' &&
-      (isManifestType(m.mediaType) || isIndexType(m.mediaType)) &&
-      m.platform.os === wanted.os &&
-      m.platform.architecture === wanted.architecture,
+      (m.mediaType === undefined || isManifestType(m.mediaType) || isIndexType(m.mediaType)) &&
+      platformMatches(platform, m.platform),
   );
-  const exact = candidates.find((m) => variantOf(m.platform as Platform) === wantedVariant);
-  if (exact) return exact;
-  // No variant asked for (amd64 and the like): any entry of that os and architecture.
-  return wanted.variant === undefined ? candidates[0] : undefined;
+  const wantedVariant = variantOf(platform);
+  return candidates.find((m) => variantOf(m.platform as Partial<Platform>) === wantedVariant) ?? candidates[0];
+}
+
+/** The index entry for `platform` (default: this machine's), or undefined when it has none. */
+export function selectPlatform(index: ImageIndex, platform: Platform | string = hostPlatform()): Descriptor | undefined {
+  return matchPlatform(index.manifests, typeof platform === 'string' ? parsePlatform(platform) : platform);
 }

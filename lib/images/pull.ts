@@ -9,8 +9,9 @@ import { RegistryError } from '../errors/errors';
 import { chainIds } from './layer-store';
 import { RegistryClient, type RegistryClientOptions } from './registry/client';
 import type { RegistryCredentials } from './registry/credentials';
-import { IMAGE_MANIFEST_MEDIA_TYPES, INDEX_MEDIA_TYPES, parseImageManifest, parseIndex, type BlobDescriptor, type ImageManifest } from './registry/manifest-shapes';
-import { choosePlatformManifest, hostPlatform, parsePlatform, type Platform } from './registry/platform';
+import { parseImageConfig, parseManifestOrIndex, type Descriptor, type ImageConfig, type ImageManifest } from './manifest';
+import { asRegistryDocument } from './registry/document-errors';
+import { choosePlatformManifest, formatPlatform, hostPlatform, parsePlatform, type Platform } from './registry/platform';
 
 /** What a pull needs of the content store (ContentStore has it). */
 export interface PullContentStore {
@@ -74,7 +75,7 @@ export interface PullResult {
   manifest: ImageManifest;
   /** The config digest: the image id. */
   id: string;
-  config: ImageConfigFile;
+  config: ImageConfig;
   /** The diff ids (uncompressed layer digests), bottom first. */
   diffIds: string[];
   /** Chain ids, bottom first: the layer store's keys. */
@@ -82,14 +83,6 @@ export interface PullResult {
 }
 
 /** The parts of the image config file a pull reads (the rest is kept in the store as is). */
-export interface ImageConfigFile {
-  architecture?: string;
-  os?: string;
-  config?: Record<string, unknown>;
-  rootfs?: { type?: string; diff_ids?: string[] };
-  [key: string]: unknown;
-}
-
 function describe(ref: RegistryReference): string {
   return `${ref.registry}/${ref.repository}${ref.digest ? `@${ref.digest}` : `:${ref.tag ?? 'latest'}`}`;
 }
@@ -111,18 +104,19 @@ export async function pull(content: PullContentStore, ref: RegistryReference, op
   const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
 
   let top = await client.getManifest(ref.repository, ref.digest ?? ref.tag ?? 'latest', signal);
+  let parsed = asRegistryDocument(() => parseManifestOrIndex(top.bytes, where, top.mediaType));
   let indexDigest: string | undefined;
-  if (INDEX_MEDIA_TYPES.has(top.mediaType)) {
+  if (parsed.kind === 'index') {
     indexDigest = top.digest;
-    const chosen = choosePlatformManifest(parseIndex(top.bytes, where), wanted, where);
+    const chosen = choosePlatformManifest(parsed.index.manifests, wanted, where);
     top = await client.getManifest(ref.repository, chosen.digest, signal);
+    const platformWhere = `${where}@${chosen.digest}`;
+    parsed = asRegistryDocument(() => parseManifestOrIndex(top.bytes, platformWhere, top.mediaType));
+    if (parsed.kind !== 'manifest') throw new RegistryError(`${platformWhere}: the index names another index for ${formatPlatform(wanted)}, not an image manifest`, 200);
   }
-  if (!IMAGE_MANIFEST_MEDIA_TYPES.has(top.mediaType)) {
-    throw new RegistryError(`${where}: unsupported manifest media type "${top.mediaType}"`, 200);
-  }
-  const manifest = parseImageManifest(top.bytes, top.mediaType, where);
+  const manifest = parsed.manifest;
 
-  const fetchBlob = async (blob: BlobDescriptor, progress: boolean): Promise<void> => {
+  const fetchBlob = async (blob: Descriptor, progress: boolean): Promise<void> => {
     if (await content.has(blob.digest)) {
       if (progress) onProgress?.({ layer: blob.digest, phase: 'verify', bytes: blob.size, total: blob.size });
       return;
@@ -144,14 +138,9 @@ export async function pull(content: PullContentStore, ref: RegistryReference, op
   try {
     await fetchBlob(manifest.config, false);
     const configBytes = await collect(content.open(manifest.config.digest));
-    let config: ImageConfigFile;
-    try {
-      config = JSON.parse(configBytes.toString('utf8')) as ImageConfigFile;
-    } catch (error) {
-      throw new RegistryError(`${where}: the image config ${manifest.config.digest} is not JSON`, 200, { cause: error });
-    }
-    const diffIds = config.rootfs?.diff_ids;
-    if (!Array.isArray(diffIds) || diffIds.length !== manifest.layers.length || diffIds.some((d) => typeof d !== 'string' || !/^sha256:[a-f0-9]{64}$/.test(d))) {
+    const config = asRegistryDocument(() => parseImageConfig(configBytes, `${where}: the image config ${manifest.config.digest}`));
+    const diffIds = config.rootfs.diff_ids;
+    if (diffIds.length !== manifest.layers.length) {
       throw new RegistryError(`${where}: the config's rootfs.diff_ids do not match the manifest's ${manifest.layers.length} layers`, 200);
     }
     const chains = chainIds(diffIds);

@@ -9,7 +9,8 @@ import { RegistryError } from '../errors/errors';
 import { uploadBlob, putManifest, type UploadOutcome } from './registry/blob-upload';
 import { RegistryClient, sha256Digest, type RegistryClientOptions } from './registry/client';
 import type { RegistryCredentials } from './registry/credentials';
-import { IMAGE_MANIFEST_MEDIA_TYPES, parseImageManifest } from './registry/manifest-shapes';
+import { parseManifestOrIndex } from './manifest';
+import { asRegistryDocument } from './registry/document-errors';
 import type { RegistryReference } from './pull';
 
 /** What a push needs of the content store (ContentStore has it). */
@@ -52,11 +53,11 @@ export async function push(content: PushContentStore, manifestDigest: string, ta
   signal?.throwIfAborted();
   const bytes = await collect(content.open(manifestDigest));
   if (sha256Digest(bytes) !== manifestDigest) throw new RegistryError(`manifest ${manifestDigest} in the store does not match its digest`);
-  const declared = (JSON.parse(bytes.toString('utf8')) as { mediaType?: unknown }).mediaType;
-  // An OCI manifest may leave out its mediaType; its config descriptor makes it one.
-  const mediaType = typeof declared === 'string' ? declared : 'application/vnd.oci.image.manifest.v1+json';
-  if (!IMAGE_MANIFEST_MEDIA_TYPES.has(mediaType)) throw new RegistryError(`cannot push a manifest of media type "${mediaType}"`);
-  const manifest = parseImageManifest(bytes, mediaType, manifestDigest);
+  // An OCI manifest may leave out its mediaType: the model then takes it as one by its fields.
+  const parsed = asRegistryDocument(() => parseManifestOrIndex(bytes, `manifest ${manifestDigest}`));
+  if (parsed.kind !== 'manifest') throw new RegistryError(`cannot push manifest ${manifestDigest}: it is an index (${parsed.index.mediaType}), not an image manifest`);
+  const { manifest } = parsed;
+  const { mediaType } = manifest;
 
   const client = new RegistryClient(target.registry, { ...options, credentials: options.auth ?? options.credentials });
   const blobs: Record<string, UploadOutcome> = {};

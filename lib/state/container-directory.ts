@@ -44,6 +44,11 @@ export interface StateRecord {
   /** How far the maker got: a 'creating' container whose maker is gone was never made. */
   phase: 'creating' | 'created' | 'started';
   detached: boolean;
+  /**
+   * Set once its program has exited, by the CLI's foreground run without --rm: the container
+   * stays, stopped, with its writable layer, until deleted (as a stopped detached one does).
+   */
+  kept?: boolean;
   restart: RestartPolicy;
   annotations: Record<string, string>;
   command: string[];

@@ -1,7 +1,7 @@
 /**
  * Clearing what crashed processes left in the state root. A container whose maker died
  * before it was made, or whose lock nobody holds while it belonged to a Node process (not
- * detached), is abandoned: its processes are killed and its cgroups and directory removed. A detached
+ * detached, not kept by the CLI once stopped), is abandoned: its processes are killed and its cgroups and directory removed. A detached
  * container that stopped is kept (its logs, exit status and config stay for restore) until
  * deleted; a state directory that cannot be read is kept and reported by list().
  *
@@ -80,7 +80,8 @@ function clearAbandoned(directory: ContainerDirectory): false | Promise<void> {
   }
   // Never made: its maker died (a monitor may hold the lock, and is killed with the rest).
   const unfinished = record.phase === 'creating' && !makerAlive(record);
-  if (!unfinished && record.detached) return false;
+  // A detached container is its monitor's; a kept one (the CLI's run) has stopped for good.
+  if (!unfinished && (record.detached || record.kept === true)) return false;
   // Its lock, taken first, keeps any other process from clearing or remaking it meanwhile.
   if (!unfinished && !directory.claim()) return false;
   let cgroup: ContainerCgroup | null;

@@ -46,6 +46,24 @@ std::string octal(uint64_t value, size_t width) {
   return std::string(buf, width - 1);
 }
 
+// A pax time as Go's archive/tar (and so containerd, buildkit, podman) writes it: seconds,
+// then the nanoseconds without trailing zeros ("1700000000.5"); before 1970, the sign goes
+// in front of the whole value ("-1.5" is 1.5 s before the epoch: st_mtim -2 s + 0.5 s).
+std::string pax_time(int64_t sec, long nsec) {
+  if (nsec == 0) return std::to_string(sec);
+  const char* sign = "";
+  if (sec < 0) {
+    sign = "-";
+    sec = -(sec + 1);
+    nsec = 1000000000L - nsec;
+  }
+  char text[48];
+  snprintf(text, sizeof text, "%s%lld.%09ld", sign, static_cast<long long>(sec), nsec);
+  std::string out(text);
+  out.erase(out.find_last_not_of('0') + 1);
+  return out;
+}
+
 std::string pax_record(const std::string& key, const std::string& value) {
   std::string body = " " + key + "=" + value + "\n";
   size_t length = body.size() + 1;
@@ -61,6 +79,7 @@ struct Entry {
   uint32_t mode = 0;
   uint64_t uid = 0, gid = 0, size = 0;
   int64_t mtime = 0;
+  long mtime_nsec = 0;
   uint32_t dev_major = 0, dev_minor = 0;
   std::vector<std::pair<std::string, std::string>> xattrs;
 };
@@ -79,6 +98,79 @@ uint64_t to_container(const IdMap& map, uint64_t host) {
     if (host >= r.host_id && host - r.host_id < r.size) return r.container_id + (host - r.host_id);
   }
   return 65534;
+}
+
+bool is_overlay_xattr(const std::string& key) { return key.rfind("trusted.overlay.", 0) == 0 || key.rfind("user.overlay.", 0) == 0; }
+
+// Where an entry's extended attributes are read: an fd opened on it or, for what is never
+// opened (a symlink, a device node), its name in its directory, reached through the
+// directory fd's /proc/self/fd path with the l*xattr calls, which act on the name itself.
+struct XattrSource {
+  int fd = -1;
+  std::string path;
+
+  static XattrSource of_fd(int fd) { return XattrSource{fd, ""}; }
+  static XattrSource of_name(int dir_fd, const std::string& name) {
+    return XattrSource{-1, "/proc/self/fd/" + std::to_string(dir_fd) + "/" + name};
+  }
+  ssize_t list(char* buf, size_t size) const { return fd >= 0 ? flistxattr(fd, buf, size) : llistxattr(path.c_str(), buf, size); }
+  ssize_t get(const char* key, char* buf, size_t size) const {
+    return fd >= 0 ? fgetxattr(fd, key, buf, size) : lgetxattr(path.c_str(), key, buf, size);
+  }
+};
+
+// Every extended attribute of the entry (`path` names it in errors), in the order listed.
+std::vector<std::pair<std::string, std::string>> list_xattrs(const std::string& path, const XattrSource& source) {
+  std::vector<std::pair<std::string, std::string>> out;
+  ssize_t n = source.list(nullptr, 0);
+  if (n < 0) {
+    if (errno == ENOTSUP) return out;
+    throw DiffError{path, errno, "listxattr"};
+  }
+  std::string list(static_cast<size_t>(n), '\0');
+  n = source.list(list.data(), list.size());
+  if (n < 0) throw DiffError{path, errno, "listxattr"};
+  list.resize(static_cast<size_t>(n));
+  for (size_t at = 0; at < list.size();) {
+    std::string key(list.c_str() + at);
+    at += key.size() + 1;
+    if (key.empty()) continue;
+    ssize_t len = source.get(key.c_str(), nullptr, 0);
+    if (len < 0) {
+      if (errno == ENODATA) continue;
+      throw DiffError{path, errno, "getxattr " + key};
+    }
+    std::string value(static_cast<size_t>(len), '\0');
+    len = source.get(key.c_str(), value.data(), value.size());
+    if (len < 0) throw DiffError{path, errno, "getxattr " + key};
+    value.resize(static_cast<size_t>(len));
+    out.emplace_back(std::move(key), std::move(value));
+  }
+  return out;
+}
+
+// What the layer's root is below the diffed directory (the top lower layer's root), to
+// tell whether the container changed its / itself.
+struct BaseRoot {
+  uint32_t mode = 0;
+  uint64_t uid = 0, gid = 0;
+  int64_t mtime = 0;
+  long mtime_nsec = 0;
+  std::vector<std::pair<std::string, std::string>> xattrs;
+};
+
+BaseRoot read_base_root(const std::string& dir) {
+  int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) throw DiffError{"", errno, "open " + dir};
+  UniqueFd base(fd);
+  struct stat st;
+  if (fstat(base.get(), &st) < 0) throw DiffError{"", errno, "stat " + dir};
+  BaseRoot root{st.st_mode & 07777, st.st_uid, st.st_gid, st.st_mtim.tv_sec, st.st_mtim.tv_nsec, {}};
+  for (auto& [key, value] : list_xattrs(dir, XattrSource::of_fd(base.get()))) {
+    if (!is_overlay_xattr(key)) root.xattrs.emplace_back(std::move(key), std::move(value));
+  }
+  std::sort(root.xattrs.begin(), root.xattrs.end());
+  return root;
 }
 
 class Walker {
@@ -130,32 +222,10 @@ class Walker {
   }
 
   // The entry's extended attributes but overlay's own; `opaque` tells whether overlay marked it so.
-  void read_xattrs(const std::string& path, int fd, Entry& e, bool& opaque) {
-    ssize_t n = flistxattr(fd, nullptr, 0);
-    if (n < 0) {
-      if (errno == ENOTSUP) return;
-      throw DiffError{path, errno, "listxattr"};
-    }
-    std::string list(static_cast<size_t>(n), '\0');
-    n = flistxattr(fd, list.data(), list.size());
-    if (n < 0) throw DiffError{path, errno, "listxattr"};
-    list.resize(static_cast<size_t>(n));
-    for (size_t at = 0; at < list.size();) {
-      std::string key(list.c_str() + at);
-      at += key.size() + 1;
-      if (key.empty()) continue;
-      ssize_t len = fgetxattr(fd, key.c_str(), nullptr, 0);
-      if (len < 0) {
-        if (errno == ENODATA) continue;
-        throw DiffError{path, errno, "getxattr " + key};
-      }
-      std::string value(static_cast<size_t>(len), '\0');
-      len = fgetxattr(fd, key.c_str(), value.data(), value.size());
-      if (len < 0) throw DiffError{path, errno, "getxattr " + key};
-      value.resize(static_cast<size_t>(len));
-      bool overlay = key.rfind("trusted.overlay.", 0) == 0 || key.rfind("user.overlay.", 0) == 0;
-      if (!overlay) {
-        e.xattrs.emplace_back(key, value);
+  void read_xattrs(const std::string& path, const XattrSource& source, Entry& e, bool& opaque) {
+    for (auto& [key, value] : list_xattrs(path, source)) {
+      if (!is_overlay_xattr(key)) {
+        e.xattrs.emplace_back(std::move(key), std::move(value));
         continue;
       }
       if (!whiteouts_) continue;
@@ -221,6 +291,10 @@ class Walker {
     if (e.uid > 07777777) pax += pax_record("uid", std::to_string(e.uid));
     if (e.gid > 07777777) pax += pax_record("gid", std::to_string(e.gid));
     if (e.size > 077777777777ULL) pax += pax_record("size", std::to_string(e.size));
+    // Sub-second times, and times the 11 octal digits of ustar cannot hold.
+    if (e.mtime_nsec != 0 || e.mtime < 0 || static_cast<uint64_t>(e.mtime) > 077777777777ULL) {
+      pax += pax_record("mtime", pax_time(e.mtime, e.mtime_nsec));
+    }
     for (const auto& [key, value] : e.xattrs) pax += pax_record("SCHILY.xattr." + key, value);
     if (!pax.empty()) {
       raw_header("././@PaxHeader", "", 'x', 0644, 0, 0, pax.size(), 0, 0, 0);
@@ -257,6 +331,7 @@ class Walker {
     e.uid = to_container(uids_, st.st_uid);
     e.gid = to_container(gids_, st.st_gid);
     e.mtime = st.st_mtim.tv_sec;
+    e.mtime_nsec = st.st_mtim.tv_nsec;
     if (whiteouts_ && S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0)) {
       // An overlay whiteout: the name was deleted from the layers below.
       e.name = rel.empty() ? ".wh." + name : rel + "/.wh." + name;
@@ -268,7 +343,7 @@ class Walker {
     bool opaque = false;
     if (S_ISDIR(st.st_mode)) {
       UniqueFd fd = open_in_root(path, O_RDONLY | O_DIRECTORY);
-      read_xattrs(path, fd.get(), e, opaque);
+      read_xattrs(path, XattrSource::of_fd(fd.get()), e, opaque);
       e.type = '5';
       e.name += "/";
       header(e);
@@ -276,6 +351,7 @@ class Walker {
         Entry marker;
         marker.name = path + "/.wh..wh..opq";
         marker.mtime = e.mtime;
+        marker.mtime_nsec = e.mtime_nsec;
         header(marker);
       }
       walk(path, fd.get());
@@ -296,7 +372,7 @@ class Walker {
       UniqueFd fd = open_in_root(path, O_RDONLY | O_NONBLOCK);
       struct stat now;
       if (fstat(fd.get(), &now) < 0 || now.st_ino != st.st_ino) throw DiffError{path, EIO, "the file changed while it was read"};
-      read_xattrs(path, fd.get(), e, opaque);
+      read_xattrs(path, XattrSource::of_fd(fd.get()), e, opaque);
       e.type = '0';
       e.size = static_cast<uint64_t>(st.st_size);
       header(e);
@@ -308,6 +384,7 @@ class Walker {
       ssize_t n = readlinkat(dir_fd, name.c_str(), target.data(), target.size());
       if (n < 0) throw DiffError{path, errno, "readlink"};
       target.resize(static_cast<size_t>(n));
+      read_xattrs(path, XattrSource::of_name(dir_fd, name), e, opaque);
       e.type = '2';
       e.link = target;
       header(e);
@@ -315,13 +392,14 @@ class Walker {
     }
     if (S_ISFIFO(st.st_mode)) {
       UniqueFd fd = open_in_root(path, O_RDONLY | O_NONBLOCK);
-      read_xattrs(path, fd.get(), e, opaque);
+      read_xattrs(path, XattrSource::of_fd(fd.get()), e, opaque);
       e.type = '6';
       header(e);
       return;
     }
     if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
-      // A device is never opened (that could act on it); its xattrs are not carried.
+      // A device is never opened (that could act on it): its xattrs are read by name.
+      read_xattrs(path, XattrSource::of_name(dir_fd, name), e, opaque);
       e.type = S_ISCHR(st.st_mode) ? '3' : '4';
       e.dev_major = major(st.st_rdev);
       e.dev_minor = minor(st.st_rdev);
@@ -332,6 +410,28 @@ class Walker {
   }
 
  public:
+  // The layer's own root, "./": its mode, owner, mtime and xattrs, unless it is the same as
+  // `base`, the root below it (then an unpacked layer takes it from there anyway).
+  void root_entry(const BaseRoot* base) {
+    struct stat st;
+    if (fstat(root_, &st) < 0) throw DiffError{".", errno, "stat"};
+    Entry e;
+    e.name = "./";
+    e.type = '5';
+    e.mode = st.st_mode & 07777;
+    e.uid = to_container(uids_, st.st_uid);
+    e.gid = to_container(gids_, st.st_gid);
+    e.mtime = st.st_mtim.tv_sec;
+    e.mtime_nsec = st.st_mtim.tv_nsec;
+    bool opaque = false;
+    read_xattrs(".", XattrSource::of_fd(root_), e, opaque);
+    if (base != nullptr && base->mode == e.mode && base->uid == e.uid && base->gid == e.gid && base->mtime == e.mtime &&
+        base->mtime_nsec == e.mtime_nsec && base->xattrs == e.xattrs) {
+      return;
+    }
+    header(e);
+  }
+
   void finish() {
     static const char zeros[kBlock * 2] = {};
     write_all(zeros, sizeof zeros);
@@ -340,10 +440,11 @@ class Walker {
 
 class DiffWorker : public Napi::AsyncWorker {
  public:
-  DiffWorker(Napi::Env env, std::string dir, int out, bool whiteouts, IdMap uids, IdMap gids)
+  DiffWorker(Napi::Env env, std::string dir, int out, bool whiteouts, IdMap uids, IdMap gids, std::string base_root)
       : Napi::AsyncWorker(env),
         deferred_(Napi::Promise::Deferred::New(env)),
         dir_(std::move(dir)),
+        base_root_(std::move(base_root)),
         out_(out),
         whiteouts_(whiteouts),
         uids_(std::move(uids)),
@@ -357,6 +458,12 @@ class DiffWorker : public Napi::AsyncWorker {
       if (fd < 0) throw DiffError{"", errno, "open " + dir_};
       UniqueFd root(fd);
       Walker walker(root.get(), out_, whiteouts_, uids_, gids_);
+      if (base_root_.empty()) {
+        walker.root_entry(nullptr);
+      } else {
+        BaseRoot base = read_base_root(base_root_);
+        walker.root_entry(&base);
+      }
       walker.walk("", root.get());
       walker.finish();
       stats_ = walker.stats;
@@ -389,6 +496,7 @@ class DiffWorker : public Napi::AsyncWorker {
  private:
   Napi::Promise::Deferred deferred_;
   std::string dir_;
+  std::string base_root_;
   int out_;
   bool whiteouts_;
   IdMap uids_, gids_;
@@ -419,22 +527,66 @@ Napi::Value LayerDiff(const Napi::CallbackInfo& info) {
   }
   bool whiteouts = false;
   IdMap uids, gids;
+  std::string base_root;
   if (info.Length() > 2 && info[2].IsObject()) {
     auto options = info[2].As<Napi::Object>();
     Napi::Value w = options.Get("whiteouts");
     whiteouts = w.IsBoolean() && w.As<Napi::Boolean>().Value();
     uids = id_map(options.Get("uidMap"));
     gids = id_map(options.Get("gidMap"));
+    Napi::Value base = options.Get("baseRoot");
+    if (base.IsString()) base_root = base.As<Napi::String>().Utf8Value();
   }
   auto* worker = new DiffWorker(env, info[0].As<Napi::String>().Utf8Value(), info[1].As<Napi::Number>().Int32Value(), whiteouts,
-                                std::move(uids), std::move(gids));
+                                std::move(uids), std::move(gids), std::move(base_root));
   Napi::Promise promise = worker->promise();
   worker->Queue();
   return promise;
 }
 
+// inheritRootAttributes(from, to): the directory `to` (a new upper layer's root) takes the
+// extended attributes (overlay's own aside) and the times of `from` (the top lower layer's
+// root), so that the container's / starts as the image's: overlayfs shows the upper root's
+// own, and a diff of the layer then tells a change the container made from its making.
+Napi::Value InheritRootAttributes(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsString() || !info[1].IsString()) throw Napi::TypeError::New(env, "inheritRootAttributes(from, to)");
+  std::string from_path = info[0].As<Napi::String>().Utf8Value();
+  std::string to_path = info[1].As<Napi::String>().Utf8Value();
+  auto fail = [&](int err, const std::string& what, const std::string& path) {
+    Napi::Error error = Napi::Error::New(env, what + " " + path + ": " + strerror(err));
+    error.Set("code", Napi::String::New(env, uv_err_name(-err)));
+    error.Set("errno", Napi::Number::New(env, -err));  // negative, as Node's fs errors have it
+    error.Set("path", Napi::String::New(env, path));
+    error.Set("step", Napi::String::New(env, what));
+    return error;
+  };
+  UniqueFd from(open(from_path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!from) throw fail(errno, "open", from_path);
+  UniqueFd to(open(to_path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!to) throw fail(errno, "open", to_path);
+  std::vector<std::pair<std::string, std::string>> xattrs;
+  try {
+    xattrs = list_xattrs(from_path, XattrSource::of_fd(from.get()));
+  } catch (const DiffError& e) {
+    throw fail(e.err, e.what, from_path);
+  }
+  for (const auto& [key, value] : xattrs) {
+    if (is_overlay_xattr(key)) continue;
+    if (fsetxattr(to.get(), key.c_str(), value.data(), value.size(), 0) < 0) throw fail(errno, "setxattr " + key, to_path);
+  }
+  struct stat st;
+  if (fstat(from.get(), &st) < 0) throw fail(errno, "stat", from_path);
+  struct timespec times[2] = {st.st_atim, st.st_mtim};
+  if (futimens(to.get(), times) < 0) throw fail(errno, "utimens", to_path);
+  return env.Undefined();
+}
+
 }  // namespace
 
-void InitLayerDiff(Napi::Env env, Napi::Object exports) { exports.Set("layerDiff", Napi::Function::New(env, LayerDiff)); }
+void InitLayerDiff(Napi::Env env, Napi::Object exports) {
+  exports.Set("layerDiff", Napi::Function::New(env, LayerDiff));
+  exports.Set("inheritRootAttributes", Napi::Function::New(env, InheritRootAttributes));
+}
 
 }  // namespace tsc

@@ -52,6 +52,9 @@ struct Plan {
   std::vector<std::string> rootfs_lower;
   std::string rootfs_upper, rootfs_work;
   bool overlay_single_string = false;  // tests: the mount as before Linux 6.8 (no lowerdir+)
+  // Set by the helper (not a plan key): it mounts the overlay over idmapped layers and hands
+  // it to the container's first process (helper/idmapped_rootfs.h).
+  bool rootfs_idmapped = false;
   std::vector<MountSpec> mounts;
   // Sizes (bytes) of the tmpfs mounts the runtime makes on its own: /tmp, /var/tmp, /run,
   // /var/run, /dev/shm. A path not listed gets the kernel's default (half of RAM).
@@ -101,6 +104,10 @@ struct Plan {
   // Its network attachment records and, in the same order, where each one's
   // namespace is pinned: the monitor runs DEL at the end and DEL+ADD around restarts.
   std::vector<std::string> network_attachments, network_netns;
+  // run -d --rm: once it stops for good, the monitor removes the state directory and the
+  // writable layer (remove_layer_dir, with its record beside it), as a delete would.
+  bool remove_on_exit = false;
+  std::string remove_layer_dir;
   // Fds the addon passed at kFirstOwnerFd and up (flocks marking the container's
   // owner): the monitor holds them while it lives; the container's processes
   // never see them. Their count is the helper's argv[1].

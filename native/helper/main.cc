@@ -29,6 +29,7 @@
 #include "helper/credentials.h"
 #include "helper/device_cgroup.h"
 #include "helper/id_maps.h"
+#include "helper/idmapped_rootfs.h"
 #include "helper/namespaces.h"
 #include "helper/pause_mode.h"
 #include "helper/network.h"
@@ -178,6 +179,18 @@ void enter_new_session() {
   check(prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "set non-dumpable");
 }
 
+// The rootfs overlay the helper made over idmapped layers, sent before it opened the gate.
+int receive_idmapped_rootfs() {
+  std::string message;
+  int fd = -1;
+  long n = receive_message(kControlFd, &message, &fd);
+  if (n <= 0 || message != kIdmappedRootfsMessage || fd < 0) {
+    if (fd >= 0) close(fd);
+    throw SetupError{"receive the rootfs overlay from the helper", n < 0 ? static_cast<int>(-n) : EPROTO, StepId::MountRootfsOverlay};
+  }
+  return fd;
+}
+
 [[noreturn]] void container_first_process(const Plan& plan, int failure_fd, ParentSetupGate& parent_setup) {
   try {
     // Before anything else: a parent that dies now takes this process along.
@@ -199,7 +212,7 @@ void enter_new_session() {
     if (plan.has_namespace("uts") && !plan.hostname.empty()) {
       check(sethostname(plan.hostname.data(), plan.hostname.size()), "sethostname");
     }
-    if (plan.has_namespace("mount")) build_rootfs(plan);
+    if (plan.has_namespace("mount")) build_rootfs(plan, plan.rootfs_idmapped ? receive_idmapped_rootfs() : -1);
     // Now that the container's /dev is in place, and before the capabilities
     // go: binding /dev/console needs CAP_SYS_ADMIN.
     if (plan.tty) attach_terminal(plan, kControlFd);
@@ -315,6 +328,11 @@ int start_process(const Plan& plan, unsigned long namespace_flags, CgroupTargets
     if (namespace_flags & CLONE_NEWUSER) {
       write_id_maps(pid, plan.uid_map, plan.gid_map);
       idmap_bind_sources(plan, pid);
+      if (plan.rootfs_idmapped) {
+        UniqueFd overlay(make_idmapped_rootfs(plan, pid));
+        int sent = send_message(channel[0], kIdmappedRootfsMessage, overlay.get());
+        if (sent < 0) throw SetupError{"send the rootfs overlay", -sent, StepId::MountRootfsOverlay};
+      }
     }
     cgroups.join(pid);
     cgroups.check_pids_limit();
@@ -349,6 +367,7 @@ int start_container(Plan& plan, Report* report) {
   if (!plan.start_fifo.empty() && plan.start_fifo_fd < 0) plan.start_fifo_fd = open_start_fifo(plan.start_fifo);
   // Cloned here, in the host's mount namespace, before anything of the container exists.
   prepare_bind_sources(plan);
+  plan.rootfs_idmapped = wants_idmapped_rootfs(plan);
   int pidfd;
   try {
     // Left again once the process is cloned in them.

@@ -32,14 +32,31 @@ void set_string(int fs, const char* key, const std::string& value, const std::st
   check(sys_fsconfig(fs, FSCONFIG_SET_STRING, key, value.c_str(), 0), step);
 }
 
+// What overlayfs is given for layer i: its path, or the /proc/self/fd path of its tree.
+std::string layer_name(const OverlayLower& lower, size_t i) {
+  return lower.fds.empty() ? lower.paths[i] : "/proc/self/fd/" + std::to_string(lower.fds[i]);
+}
+
+// Linux 6.13 and later take a layer as an fd (FSCONFIG_SET_FD): a detached tree needs no
+// path. False when this kernel's overlayfs does not (the filesystem context is then spent).
+bool add_layer_fds(int fs, const OverlayLower& lower) {
+  for (size_t i = 0; i < lower.fds.size(); i++) {
+    if (sys_fsconfig(fs, FSCONFIG_SET_FD, "lowerdir+", nullptr, lower.fds[i]) == 0) continue;
+    if (i == 0 && errno == EINVAL) return false;
+    throw SetupError{std::string(kStep) + " (lower layer " + lower.paths[i] + ")", errno};
+  }
+  return true;
+}
+
 // Linux 6.8 and later: each layer on its own, as many as overlayfs stacks. False when
 // this kernel's overlayfs does not know "lowerdir+" (the filesystem context is then spent).
-bool add_layers_one_by_one(int fs, const Plan& plan) {
-  for (size_t i = 0; i < plan.rootfs_lower.size(); i++) {
-    const std::string& layer = plan.rootfs_lower[i];
+bool add_layers_one_by_one(int fs, const OverlayLower& lower) {
+  for (size_t i = 0; i < lower.paths.size(); i++) {
+    const std::string& layer = lower.paths[i];
     std::string step = std::string(kStep) + " (lower layer " + layer + ")";
-    check_length("lowerdir+", layer, step);
-    if (sys_fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", layer.c_str(), 0) == 0) continue;
+    std::string name = layer_name(lower, i);
+    check_length("lowerdir+", name, step);
+    if (sys_fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", name.c_str(), 0) == 0) continue;
     if (i == 0 && errno == EINVAL) return false;
     throw SetupError{step, errno};
   }
@@ -48,16 +65,21 @@ bool add_layers_one_by_one(int fs, const Plan& plan) {
 
 // Before Linux 6.8: one "lowerdir" value, top layer first, each layer named by a short
 // /proc/self/fd path of a directory opened here (held in `held` until the mount is made).
-void add_layers_as_one_string(int fs, const Plan& plan, std::vector<UniqueFd>& held) {
+void add_layers_as_one_string(int fs, const OverlayLower& lower, std::vector<UniqueFd>& held) {
   std::string joined;
-  for (const auto& layer : plan.rootfs_lower) {
+  for (size_t i = 0; i < lower.paths.size(); i++) {
+    if (!joined.empty()) joined += ':';
+    if (!lower.fds.empty()) {
+      joined += layer_name(lower, i);
+      continue;
+    }
+    const std::string& layer = lower.paths[i];
     held.emplace_back(check(open(layer.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC),
                             std::string(kStep) + " (lower layer " + layer + ")"));
-    if (!joined.empty()) joined += ':';
     joined += "/proc/self/fd/" + std::to_string(held.back().get());
   }
   if (joined.size() > kMaxOptionBytes) {
-    throw SetupError{std::string(kStep) + " (" + std::to_string(plan.rootfs_lower.size()) +
+    throw SetupError{std::string(kStep) + " (" + std::to_string(lower.paths.size()) +
                          " lower layers do not fit in one lowerdir option; more need Linux 6.8 or later)",
                      E2BIG};
   }
@@ -87,19 +109,25 @@ UniqueFd open_overlay_context() {
 
 }  // namespace
 
-int make_overlay_root(const Plan& plan) {
+int make_overlay_root(const Plan& plan, const OverlayLower& lower, bool inside_user_namespace) {
   StepScope mounting(StepId::MountRootfsOverlay);
-  const size_t layers = plan.rootfs_lower.size();
+  const size_t layers = lower.paths.size();
   if (layers == 0 || layers > kOverlayMaxLowerLayers) {
     throw SetupError{std::string(kStep) + " (" + std::to_string(layers) + " lower layers; overlayfs stacks 1 to " +
                          std::to_string(kOverlayMaxLowerLayers) + ")",
                      E2BIG};
   }
+  if (!lower.fds.empty() && lower.fds.size() != layers) throw SetupError{std::string(kStep) + " (a tree per lower layer)", EINVAL};
   UniqueFd fs = open_overlay_context();
   std::vector<UniqueFd> held;
-  if (plan.overlay_single_string || !add_layers_one_by_one(fs.get(), plan)) {
+  bool added = false;
+  if (!plan.overlay_single_string && !lower.fds.empty()) {
+    added = add_layer_fds(fs.get(), lower);
+    if (!added) fs = open_overlay_context();
+  }
+  if (!added && (plan.overlay_single_string || !add_layers_one_by_one(fs.get(), lower))) {
     if (!plan.overlay_single_string) fs = open_overlay_context();
-    add_layers_as_one_string(fs.get(), plan, held);
+    add_layers_as_one_string(fs.get(), lower, held);
   }
   if (!plan.rootfs_upper.empty()) {
     set_string(fs.get(), "upperdir", plan.rootfs_upper, std::string(kStep) + " (upper layer " + plan.rootfs_upper + ")");
@@ -111,7 +139,7 @@ int make_overlay_root(const Plan& plan) {
     check(sys_fsconfig(fs.get(), FSCONFIG_SET_FLAG, "volatile", nullptr, 0), std::string(kStep) + " (option volatile)");
   }
   // In a user namespace, overlayfs may not use trusted.* xattrs: it keeps its own in user.overlay.*.
-  if (plan.has_namespace("user")) check(sys_fsconfig(fs.get(), FSCONFIG_SET_FLAG, "userxattr", nullptr, 0), kStep);
+  if (inside_user_namespace) check(sys_fsconfig(fs.get(), FSCONFIG_SET_FLAG, "userxattr", nullptr, 0), kStep);
   check(sys_fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0), kStep);
   return static_cast<int>(check(sys_fsmount(fs.get(), FSMOUNT_CLOEXEC, MOUNT_ATTR_NODEV), kStep));
 }

@@ -183,8 +183,8 @@ int attach_directory_root(const Plan& plan, const char* staging) {
 
 // The rootfs as an overlay of its layers (overlay_root.h), attached onto the staging
 // directory. A mount target it lacks is created in its upper layer.
-int attach_overlay_root(const Plan& plan, const char* staging) {
-  int overlay = make_overlay_root(plan);
+int attach_overlay_root(const Plan& plan, const char* staging, int prepared_overlay) {
+  int overlay = prepared_overlay >= 0 ? prepared_overlay : make_overlay_root(plan, planned_lower_layers(plan), plan.has_namespace("user"));
   attach_mount(overlay, open_directory(staging, "open the staging directory"), "attach the rootfs");
   return open_directory(staging, "open the rootfs");
 }
@@ -394,13 +394,13 @@ void pivot_into(int root_fd) {
 
 }  // namespace
 
-void build_rootfs(const Plan& plan) {
+void build_rootfs(const Plan& plan, int prepared_overlay) {
   // Nothing done in this namespace may propagate back to the host.
   check(mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr), "make mounts private");
   const char* staging = staging_directory();
   int pause_dir = open_test_pause_directory(plan, {"procfs-mounted", "sysfs-mounted", "dev-mounted"});
   int root_fd = plan.rootfs_is_host           ? attach_host_root(plan, staging)
-                : !plan.rootfs_lower.empty() ? attach_overlay_root(plan, staging)
+                : !plan.rootfs_lower.empty() || prepared_overlay >= 0 ? attach_overlay_root(plan, staging, prepared_overlay)
                                              : attach_directory_root(plan, staging);
   KernelMounts mounts;
   mount_kernel_filesystems(plan, root_fd, mounts, pause_dir);

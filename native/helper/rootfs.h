@@ -7,6 +7,7 @@
 
 namespace tsc {
 
-void build_rootfs(const Plan& plan);
+// `prepared_overlay`: the rootfs overlay the helper made (idmapped_rootfs.h), or -1.
+void build_rootfs(const Plan& plan, int prepared_overlay = -1);
 
 }  // namespace tsc

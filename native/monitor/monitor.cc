@@ -18,6 +18,7 @@
 #include "common/setup_error.h"
 #include "common/syscalls.h"
 #include "common/test_pause.h"
+#include "monitor/auto_remove.h"
 #include "monitor/log_writer.h"
 #include "monitor/networks.h"
 #include "monitor/run_record.h"
@@ -273,6 +274,7 @@ void kill_and_reap(int pidfd) {
 
 [[noreturn]] void monitor(Plan& plan, StartContainer start) {
   int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+  StateDirIdentity state_dir = state_dir_identity(plan);
   LogWriter log(plan.log_path, plan.log_max_size, plan.log_max_files);
   bool log_open = log.open();
   // The container's first process must not outlive its monitor.
@@ -368,6 +370,7 @@ void kill_and_reap(int pidfd) {
   }
   release_networks(plan);
   remove_cgroups(plan);
+  if (plan.remove_on_exit) remove_stopped_container(plan, state_dir);
   _exit(0);
 }
 

@@ -85,9 +85,12 @@ describe('run: -d, --name, --restart, --rm', () => {
     expect(parse(['run', '--name=x.y_z-1', '--', 'true'])).toEqual({ kind: 'run', options: { id: 'x.y_z-1' }, argv: ['true'] });
   });
 
-  test('--restart no needs nothing; --rm in the foreground is accepted (it is what run does anyway)', () => {
+  test('--restart no needs nothing; --rm is carried to the run, in the foreground and with -d', () => {
     expect(parse(['run', '--restart', 'no', '--', 'true'])).toEqual({ kind: 'run', options: { restart: 'no' }, argv: ['true'] });
-    expect(parse(['run', '--rm', '--', 'true'])).toEqual({ kind: 'run', options: {}, argv: ['true'] });
+    expect(parse(['run', '--rm', '--', 'true'])).toEqual({ kind: 'run', options: {}, argv: ['true'], rm: true });
+    expect(parse(['run', '--', 'true'])).not.toHaveProperty('rm');
+    expect(parse(['run', '-d', '--rm', '--', 'true'])).toEqual({ kind: 'run', options: { detach: true }, argv: ['true'], rm: true });
+    expect(parse(['run', '-d', '--rm', '--restart', 'no', 'true'])).toMatchObject({ options: { detach: true, restart: 'no' }, rm: true });
   });
 
   test.each([
@@ -95,7 +98,6 @@ describe('run: -d, --name, --restart, --rm', () => {
     [['run', '--restart', 'sometimes', '-d', 'true'], '--restart', /^--restart: expected "no", "always", "unless-stopped", "on-failure" or "on-failure:N"/],
     [['run', '-d', '--restart', 'on-failure:x', 'true'], '--restart', /got "on-failure:x"/],
     [['run', '-d', '--rm', '--restart', 'always', 'true'], '--rm', /conflicts with --restart/],
-    [['run', '-d', '--rm', 'true'], '--rm', /not supported with -d/],
     [['run', '-d', '--usage', 'true'], '--usage', /foreground/],
     [['run', '--name', 'a/b', 'true'], '--name', /^--name: expected 1-64 letters/],
     [['run', '--name', '-x', 'true'], '--name', /^--name: expected 1-64 letters/],
@@ -383,6 +385,7 @@ describe('run IMAGE, as docker reads it', () => {
       kind: 'run',
       options: { image: 'alpine', env: { A: '1' } },
       argv: ['sh', '-c', 'echo $A'],
+      rm: true,
     });
     // A `--` after the image is only a separator.
     expect(parse(['run', 'alpine', '--', 'ls', '-l'])).toMatchObject({ options: { image: 'alpine' }, argv: ['ls', '-l'] });

@@ -53,49 +53,69 @@ describe('credentials from auth files', () => {
       '/run/user/7/containers/auth.json',
       '/h/.config/containers/auth.json',
       '/h/.docker/config.json',
+      '/h/.dockercfg',
+    ]);
+    // Without XDG_RUNTIME_DIR podman's primary file is per uid under /run/containers;
+    // XDG_CONFIG_HOME and DOCKER_CONFIG move the others.
+    expect(authFiles({ HOME: '/h', XDG_CONFIG_HOME: '/cfg', DOCKER_CONFIG: '/dc' })).toEqual([
+      `/run/containers/${process.getuid?.() ?? 0}/auth.json`,
+      '/cfg/containers/auth.json',
+      '/dc/config.json',
+      '/h/.dockercfg',
     ]);
   });
 
-  test('a registry key, docker\'s URL form and docker.io\'s index URL all match', () => {
+  test('a registry key, docker\'s URL form and docker.io\'s index URL all match', async () => {
     const file = write(path.join(dir, 'a.json'), {
       'reg.example:5000': { auth: b64('alice:pw:with:colons') },
       'https://index.docker.io/v1/': { auth: b64('hubuser:hubpw') },
       'http://other.example/v2/': { username: 'u', password: 'p' },
     });
     const env = { REGISTRY_AUTH_FILE: file };
-    expect(credentialsFor('reg.example:5000', 'team/app', env)).toEqual({ username: 'alice', password: 'pw:with:colons' });
-    expect(credentialsFor('docker.io', 'library/alpine', env)).toEqual({ username: 'hubuser', password: 'hubpw' });
-    expect(credentialsFor('other.example', 'x', env)).toEqual({ username: 'u', password: 'p' });
-    expect(credentialsFor('reg.example', 'team/app', env)).toBeUndefined();
+    expect(await credentialsFor('reg.example:5000', 'team/app', env)).toEqual({ username: 'alice', password: 'pw:with:colons' });
+    expect(await credentialsFor('docker.io', 'library/alpine', env)).toEqual({ username: 'hubuser', password: 'hubpw' });
+    expect(await credentialsFor('other.example', 'x', env)).toEqual({ username: 'u', password: 'p' });
+    expect(await credentialsFor('reg.example', 'team/app', env)).toBeUndefined();
   });
 
-  test('the most specific repository key wins, and never matches a longer name by prefix', () => {
+  test('the most specific repository key wins, and never matches a longer name by prefix', async () => {
     const file = write(path.join(dir, 'b.json'), {
       'reg.example': { auth: b64('registry:1') },
       'reg.example/team': { auth: b64('team:2') },
       'reg.example/team/app': { auth: b64('app:3') },
     });
     const env = { REGISTRY_AUTH_FILE: file };
-    expect(credentialsFor('reg.example', 'team/app', env)?.username).toBe('app');
-    expect(credentialsFor('reg.example', 'team/other', env)?.username).toBe('team');
-    expect(credentialsFor('reg.example', 'teamwork/app', env)?.username).toBe('registry');
+    expect((await credentialsFor('reg.example', 'team/app', env))?.username).toBe('app');
+    expect((await credentialsFor('reg.example', 'team/other', env))?.username).toBe('team');
+    expect((await credentialsFor('reg.example', 'teamwork/app', env))?.username).toBe('registry');
   });
 
-  test('the first file with an entry wins; files without one are passed over', () => {
+  test('the first file with an entry wins; files without one are passed over', async () => {
     const home = path.join(dir, 'home');
     write(path.join(home, '.config', 'containers', 'auth.json'), { 'elsewhere.example': { auth: b64('x:y') } });
     write(path.join(home, '.docker', 'config.json'), { 'reg.example': { auth: b64('docker:pw') } });
-    expect(credentialsFor('reg.example', 'a', { HOME: home })).toEqual({ username: 'docker', password: 'pw' });
-    expect(credentialsFor('none.example', 'a', { HOME: home })).toBeUndefined();
+    expect(await credentialsFor('reg.example', 'a', { HOME: home, XDG_RUNTIME_DIR: path.join(dir, 'run') })).toEqual({ username: 'docker', password: 'pw' });
+    expect(await credentialsFor('none.example', 'a', { HOME: home, XDG_RUNTIME_DIR: path.join(dir, 'run') })).toBeUndefined();
   });
 
-  test('a file that is not JSON, or an auth that is not user:password, is a RegistryError naming the file', () => {
+  test('podman\'s primary file under $XDG_RUNTIME_DIR wins over docker\'s; $REGISTRY_AUTH_FILE replaces them all', async () => {
+    const home = path.join(dir, 'home');
+    const runtime = path.join(dir, 'run');
+    write(path.join(runtime, 'containers', 'auth.json'), { 'reg.example': { auth: b64('podman:pw') } });
+    write(path.join(home, '.docker', 'config.json'), { 'reg.example': { auth: b64('docker:pw') }, 'only.docker': { auth: b64('d:2') } });
+    expect(await credentialsFor('reg.example', 'a', { HOME: home, XDG_RUNTIME_DIR: runtime })).toEqual({ username: 'podman', password: 'pw' });
+    expect(await credentialsFor('only.docker', 'a', { HOME: home, XDG_RUNTIME_DIR: runtime })).toEqual({ username: 'd', password: '2' });
+    const only = write(path.join(dir, 'only.json'), {});
+    expect(await credentialsFor('reg.example', 'a', { HOME: home, XDG_RUNTIME_DIR: runtime, REGISTRY_AUTH_FILE: only })).toBeUndefined();
+  });
+
+  test('a file that is not JSON, or an auth that is not user:password, is a RegistryError naming the file', async () => {
     const bad = path.join(dir, 'bad.json');
     fs.writeFileSync(bad, '{ not json');
-    expect(() => credentialsFor('reg.example', 'a', { REGISTRY_AUTH_FILE: bad })).toThrow(RegistryError);
-    expect(() => credentialsFor('reg.example', 'a', { REGISTRY_AUTH_FILE: bad })).toThrow(bad);
+    await expect(credentialsFor('reg.example', 'a', { REGISTRY_AUTH_FILE: bad })).rejects.toThrow(RegistryError);
+    await expect(credentialsFor('reg.example', 'a', { REGISTRY_AUTH_FILE: bad })).rejects.toThrow(bad);
     const noColon = write(path.join(dir, 'c.json'), { 'reg.example': { auth: b64('nocolon') } });
-    expect(() => credentialsFor('reg.example', 'a', { REGISTRY_AUTH_FILE: noColon })).toThrow(/not base64 of "user:password"/);
+    await expect(credentialsFor('reg.example', 'a', { REGISTRY_AUTH_FILE: noColon })).rejects.toThrow(/not base64 of "user:password"/);
   });
 });
 

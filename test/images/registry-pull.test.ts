@@ -116,6 +116,66 @@ describe('token auth (a JWT issuer the registry trusts)', () => {
   });
 });
 
+describe('credentials from helpers and identity tokens, as docker and podman read them', () => {
+  let r: Result<'credentialHelpersAndIdentityTokens'>;
+  beforeAll(async () => {
+    r = await run('credentialHelpersAndIdentityTokens');
+  });
+  const pullScopes = () => ['repository:team/app:pull'];
+
+  test('without credentials the issuer refuses: the pulls below succeed only through theirs', () => {
+    expect(r.anonymous.result).toMatchObject({ ok: false, error: { name: 'RegistryError', status: 401, message: expect.stringContaining('authentication required') } });
+    expect(r.anonymous.blobs).toBe(0);
+  });
+
+  test('an identitytoken is exchanged with the OAuth2 refresh-token grant (POST), once for the pull', () => {
+    expect(r.identityToken.result).toEqual({ ok: true, digest: r.expectedDigest });
+    expect(r.identityToken.blobs).toBe(3);
+    expect(r.identityToken.tokenRequests).toEqual([{ method: 'POST', grant: 'refresh_token', clientId: 'ts-container', user: 'carol', scopes: pullScopes() }]);
+  });
+
+  test('a realm that takes no POST gets a GET with the identity token as basic auth', () => {
+    expect(r.identityTokenWithoutPost.result).toEqual({ ok: true, digest: r.expectedDigest });
+    expect(r.identityTokenWithoutPost.tokenRequests).toEqual([
+      { method: 'POST', scopes: pullScopes(), refusedMethod: true },
+      { user: 'carol', scopes: pullScopes(), identityToken: true },
+    ]);
+  });
+
+  test('an identity token the issuer refuses: RegistryError 401 saying so, nothing stored', () => {
+    expect(r.wrongIdentityToken.result).toMatchObject({ ok: false, error: { name: 'RegistryError', code: 'EREGISTRY', status: 401, message: expect.stringContaining('identity token was refused') } });
+    expect(r.wrongIdentityToken.blobs).toBe(0);
+  });
+
+  test('credHelpers: the registry\'s helper is asked once, with the registry, and wins over the auths entry', () => {
+    expect(r.credHelpers.result).toEqual({ ok: true, digest: r.expectedDigest });
+    expect(r.credHelpersAsked).toEqual([r.host]);
+    expect(r.credHelpers.tokenRequests).toEqual([{ user: 'carol', scopes: pullScopes() }]);
+  });
+
+  test('credsStore: the default helper\'s "<token>" secret is used as an identity token', () => {
+    expect(r.credsStore.result).toEqual({ ok: true, digest: r.expectedDigest });
+    expect(r.credsStoreAsked).toEqual([r.host]);
+    expect(r.credsStore.tokenRequests).toEqual([{ method: 'POST', grant: 'refresh_token', clientId: 'ts-container', user: 'carol', scopes: pullScopes() }]);
+  });
+
+  test('a push with an identity token: the grant asks for pull and push, and the registry has the image', () => {
+    expect(r.pushed).toEqual({ ok: true, digest: r.expectedDigest });
+    expect(r.pushTokenRequests).toContainEqual({ method: 'POST', grant: 'refresh_token', clientId: 'ts-container', user: 'carol', scopes: ['repository:team/copy:pull,push'] });
+    expect(r.pushTokenRequests.every((q) => q.method === 'POST')).toBe(true);
+    expect(r.pushedBackDigest).toBe(r.expectedDigest);
+  });
+
+  test('a helper that is not installed: RegistryError naming docker-credential-NAME, nothing stored, no token asked', () => {
+    expect(r.missingHelper.result).toMatchObject({
+      ok: false,
+      error: { name: 'RegistryError', code: 'EREGISTRY', message: expect.stringMatching(/credential helper docker-credential-not-installed is not installed: not found on PATH/) },
+    });
+    expect(r.missingHelper.blobs).toBe(0);
+    expect(r.missingHelper.tokenRequests).toEqual([]);
+  });
+});
+
 describe('faults between the client and the registry', () => {
   let r: Result<'pullThroughFaults'>;
   beforeAll(async () => {

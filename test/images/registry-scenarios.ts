@@ -21,6 +21,7 @@ import { buildTestImage } from '../support/test-images';
 import { RegistryClient } from '../../lib/images/registry/client';
 import { startFaultProxy, type FaultProxy, type FaultRule } from '../support/fault-proxy';
 import { makeTestCa, startRegistry, startTokenIssuer, type TestRegistry } from '../support/registry-server';
+import { writeCredentialHelper } from '../support/credential-helper-script';
 import { addPlatformIndex, blobPath, buildImage, skopeoPull, skopeoPush, taggedManifest } from '../support/registry-test-images';
 
 /** What an error looked like, for the test to assert on. */
@@ -284,6 +285,88 @@ export async function tokenAuth() {
         wrong,
         anonymousPush,
         bobPush,
+        pushTokenRequests,
+        pushedBackDigest: taggedManifest(back, 'v1').digest,
+      };
+    } finally {
+      await registry.stop();
+      await issuer.stop();
+    }
+  });
+}
+
+/**
+ * Credentials as docker and podman keep them, against token auth that refuses anonymous
+ * pulls: an identitytoken in an auth file (the OAuth2 refresh-token grant, and GET with basic
+ * auth where the realm takes no POST), a credHelpers helper, a credsStore helper holding an
+ * identity token, a helper that is not installed and a refresh token the issuer refuses.
+ */
+export async function credentialHelpersAndIdentityTokens() {
+  return inWorkspace(async (dir) => {
+    const issuer = await startTokenIssuer(dir, { carol: 'carol-pw' }, false, { refreshTokens: { 'refresh-carol': 'carol' } });
+    const registry = await startRegistry(path.join(dir, 'registry'), { kind: 'token', token: issuer.config });
+    try {
+      const layout = path.join(dir, 'layout');
+      buildImage(layout, 'v1', [{ 'etc/motd': 'helpers\n' }]);
+      await skopeoPush(layout, 'v1', `${registry.host}/team/app:v1`, { creds: 'carol:carol-pw' });
+      const target = ref(registry.host, 'team/app', 'v1');
+      let n = 0;
+      /** A pull with HOME (and every other auth file place) in a fresh temp dir holding `dockerConfig`. */
+      const attempt = async (dockerConfig: unknown, binDir?: string) => {
+        const home = path.join(dir, `home-${n}`);
+        fs.mkdirSync(path.join(home, '.docker'), { recursive: true });
+        fs.writeFileSync(path.join(home, '.docker', 'config.json'), JSON.stringify(dockerConfig));
+        const env = { HOME: home, XDG_RUNTIME_DIR: path.join(home, 'run'), PATH: [binDir, process.env.PATH].filter(Boolean).join(':') };
+        const store = new ContentStore(path.join(dir, `store-${n++}`));
+        issuer.requests.length = 0;
+        const result = await outcome(pull(store, target, { env }));
+        return {
+          result: result.ok ? { ok: true, digest: result.value.digest } : result,
+          blobs: (await store.list()).length,
+          tokenRequests: issuer.requests.splice(0),
+        };
+      };
+
+      const anonymous = await attempt({});
+      const identityToken = await attempt({ auths: { [registry.host]: { auth: Buffer.from('carol:').toString('base64'), identitytoken: 'refresh-carol' } } });
+      issuer.setAcceptPost(false);
+      const identityTokenWithoutPost = await attempt({ auths: { [registry.host]: { identitytoken: 'refresh-carol' } } });
+      issuer.setAcceptPost(true);
+      const wrongIdentityToken = await attempt({ auths: { [registry.host]: { identitytoken: 'refresh-mallory' } } });
+
+      const passwordHelper = writeCredentialHelper(path.join(dir, 'helper-a'), 'test-pass', { [registry.host]: { Username: 'carol', Secret: 'carol-pw' } });
+      const credHelpers = await attempt({ credHelpers: { [registry.host]: 'test-pass' }, auths: { [registry.host]: { auth: Buffer.from('carol:wrong').toString('base64') } } }, passwordHelper.binDir);
+      const tokenHelper = writeCredentialHelper(path.join(dir, 'helper-b'), 'test-store', { [registry.host]: { Username: '<token>', Secret: 'refresh-carol' } });
+      const credsStore = await attempt({ credsStore: 'test-store' }, tokenHelper.binDir);
+      const missingHelper = await attempt({ credHelpers: { [registry.host]: 'not-installed' } });
+
+      // A push with the identity token: the refresh-token grant asks for pull and push.
+      const pushStore = new ContentStore(path.join(dir, 'push-store'));
+      const pushHome = path.join(dir, 'push-home');
+      fs.mkdirSync(pushHome, { recursive: true });
+      const pushAuthFile = path.join(dir, 'push-auth.json');
+      fs.writeFileSync(pushAuthFile, JSON.stringify({ auths: { [registry.host]: { identitytoken: 'refresh-carol' } } }));
+      const pushEnv = { HOME: pushHome, REGISTRY_AUTH_FILE: pushAuthFile };
+      const pulled = await pull(pushStore, target, { env: pushEnv });
+      issuer.requests.length = 0;
+      const pushed = await outcome(push(pushStore, pulled.digest, ref(registry.host, 'team/copy', 'v1'), { env: pushEnv }));
+      const pushTokenRequests = issuer.requests.splice(0);
+      const back = path.join(dir, 'back');
+      await skopeoPull(`${registry.host}/team/copy:v1`, back, 'v1', { creds: 'carol:carol-pw' });
+
+      return {
+        expectedDigest: taggedManifest(layout, 'v1').digest,
+        host: registry.host,
+        anonymous,
+        identityToken,
+        identityTokenWithoutPost,
+        wrongIdentityToken,
+        credHelpers,
+        credHelpersAsked: passwordHelper.asked(),
+        credsStore,
+        credsStoreAsked: tokenHelper.asked(),
+        missingHelper,
+        pushed: pushed.ok ? { ok: true, digest: pushed.value.digest } : pushed,
         pushTokenRequests,
         pushedBackDigest: taggedManifest(back, 'v1').digest,
       };

@@ -46,6 +46,8 @@ const ENTRIES = [
   { name: 'dir/link', type: '2', link: `../${'t'.repeat(200)}` },
   { name: 'dir/hard', type: '1', link: 'dir/odd' },
   { name: 'dir/mtime', data: 'x', pax: { mtime: '1700000000.123456789' } },
+  // Before 1970 the sign is the whole value's (as Go's archive/tar writes it): -2 s + 0.5 s.
+  { name: 'dir/old', data: 'x', pax: { mtime: '-1.5' } },
 ];
 
 describe('the tar parser', () => {
@@ -62,6 +64,7 @@ describe('the tar parser', () => {
     expect(whole.headers[5].linkPath).toBe(`../${'t'.repeat(200)}`);
     expect(whole.headers[6]).toMatchObject({ type: '1', linkPath: 'dir/odd' });
     expect(whole.headers[7]).toMatchObject({ mtime: 1700000000, mtimeNsec: 123456789 });
+    expect(whole.headers[8]).toMatchObject({ mtime: -2, mtimeNsec: 500000000 });
     expect(whole.data[3]).toBe('b'.repeat(1025));
     for (const sizes of [[1], [7, 511, 513], [512], [100, 1, 2000]]) {
       const cut = parse(archive, sizes);

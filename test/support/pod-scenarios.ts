@@ -233,8 +233,8 @@ export async function podCli(args: ScenarioArgs & { cli: string }) {
   const created = cli('pod', 'create', name);
   const duplicate = cli('pod', 'create', name);
   const serving = cli('run', '-d', '--name', server, '--pod', name, '--rootfs', rootfs, '--', 'sh', '-c', `echo hi-from-pod | nc -l -p ${port}; exec sleep 1000`);
-  const member = cli('run', '--pod', name, '--rootfs', rootfs, '--', 'sh', '-c', `${untilListening(port)}; hostname; nc 127.0.0.1 ${port} </dev/null`);
-  const joined = cli('run', '--network', `container:${server}`, '--rootfs', rootfs, '--', 'readlink', '/proc/self/ns/net');
+  const member = cli('run', '--rm', '--pod', name, '--rootfs', rootfs, '--', 'sh', '-c', `${untilListening(port)}; hostname; nc 127.0.0.1 ${port} </dev/null`);
+  const joined = cli('run', '--rm', '--network', `container:${server}`, '--rootfs', rootfs, '--', 'readlink', '/proc/self/ns/net');
   const serverNet = cli('exec', server, 'readlink', '/proc/self/ns/net');
   const listed = cli('pod', 'ls');
   const names = cli('pod', 'ls', '-q');

@@ -102,21 +102,47 @@ export async function startRegistry(dir: string, auth: RegistryAuth = { kind: 'n
 
 export interface TokenIssuer {
   config: TokenAuthConfig;
-  /** Every token request: who asked (undefined: anonymous) and for which scopes. */
-  requests: { user?: string; scopes: string[] }[];
+  /**
+   * Every token request: who asked (undefined: anonymous) and for which scopes; an OAuth2
+   * refresh-token grant (POST) also says `grant` and `clientId`, and a GET whose basic
+   * password was a refresh token says `identityToken: true`.
+   */
+  requests: { user?: string; scopes: string[]; method?: 'POST'; grant?: string; clientId?: string; identityToken?: true; refusedMethod?: true }[];
+  /** Whether POST is taken (405 otherwise), to be switched between scenarios. */
+  setAcceptPost(accept: boolean): void;
   stop(): Promise<void>;
+}
+
+export interface TokenIssuerOptions {
+  /** Refresh tokens (identity tokens) the issuer takes, each standing for a user of `users`. */
+  refreshTokens?: Record<string, string>;
+  /** false: POST gets 405, as a realm without the OAuth2 endpoint answers (default true). */
+  acceptPost?: boolean;
 }
 
 function base64url(data: Buffer | string): string {
   return Buffer.from(data).toString('base64url');
 }
 
+function readRequestBody(req: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk: string) => {
+      body += chunk;
+    });
+    req.once('end', () => resolve(body));
+    req.once('error', reject);
+  });
+}
+
 /**
  * A token server as the registry's token auth expects one: GET ?service=&scope=..., basic
- * credentials optional. `users` may push and pull; anonymous callers may pull when
- * `anonymousPull`. A refused user gets 401.
+ * credentials optional, and the OAuth2 refresh-token grant as a form POST (grant_type,
+ * refresh_token, service, scope, client_id). `users` may push and pull; anonymous callers
+ * may pull when `anonymousPull`. A refused user or refresh token gets 401.
  */
-export async function startTokenIssuer(dir: string, users: Record<string, string>, anonymousPull: boolean): Promise<TokenIssuer> {
+export async function startTokenIssuer(dir: string, users: Record<string, string>, anonymousPull: boolean, options: TokenIssuerOptions = {}): Promise<TokenIssuer> {
   const keyFile = path.join(dir, 'issuer-key.pem');
   const certFile = path.join(dir, 'issuer-cert.pem');
   execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '2', '-subj', '/CN=test-token-issuer'], {
@@ -126,23 +152,11 @@ export async function startTokenIssuer(dir: string, users: Record<string, string
   const certDer = new crypto.X509Certificate(fs.readFileSync(certFile)).raw;
   const service = 'test-registry';
   const issuer = 'test-issuer';
+  const refreshTokens = options.refreshTokens ?? {};
+  let acceptPost = options.acceptPost ?? true;
   const requests: TokenIssuer['requests'] = [];
 
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://issuer');
-    const scopes = url.searchParams.getAll('scope');
-    let user: string | undefined;
-    const basic = /^Basic (.+)$/i.exec(req.headers.authorization ?? '');
-    if (basic) {
-      const [name, ...rest] = Buffer.from(basic[1], 'base64').toString('utf8').split(':');
-      if (users[name] === undefined || users[name] !== rest.join(':')) {
-        requests.push({ user: name, scopes });
-        res.writeHead(401, { 'content-type': 'application/json' }).end('{"details":"wrong credentials"}');
-        return;
-      }
-      user = name;
-    }
-    requests.push({ user, scopes });
+  const issue = (res: http.ServerResponse, user: string | undefined, scopes: string[], oauth: boolean) => {
     const access = scopes.flatMap((scope) => {
       const [type, name, actions] = scope.split(':');
       if (type !== 'repository' || !name || !actions) return [];
@@ -156,13 +170,66 @@ export async function startTokenIssuer(dir: string, users: Record<string, string
     const signingInput = `${base64url(JSON.stringify(header))}.${base64url(JSON.stringify(claims))}`;
     const signature = crypto.sign('sha256', Buffer.from(signingInput), key);
     const token = `${signingInput}.${base64url(signature)}`;
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token, expires_in: 300, issued_at: new Date().toISOString() }));
+    // The OAuth2 endpoint answers in RFC 6749's words; the GET endpoint in the registry's.
+    const reply = oauth ? { access_token: token, expires_in: 300, scope: scopes.join(' ') } : { token, expires_in: 300, issued_at: new Date().toISOString() };
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(reply));
+  };
+  const refuse = (res: http.ServerResponse) => res.writeHead(401, { 'content-type': 'application/json' }).end('{"details":"wrong credentials"}');
+
+  const onPost = async (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const form = new URLSearchParams(await readRequestBody(req));
+    const scopes = (form.get('scope') ?? '').split(' ').filter(Boolean);
+    if (!acceptPost) {
+      requests.push({ method: 'POST', scopes, refusedMethod: true });
+      res.writeHead(405, { allow: 'GET' }).end();
+      return;
+    }
+    const entry = { method: 'POST' as const, grant: form.get('grant_type') ?? '', clientId: form.get('client_id') ?? '', scopes };
+    const user = refreshTokens[form.get('refresh_token') ?? ''];
+    requests.push({ user, ...entry });
+    if (entry.grant !== 'refresh_token' || form.get('service') !== service || user === undefined) {
+      refuse(res);
+      return;
+    }
+    issue(res, user, scopes, true);
+  };
+
+  const server = http.createServer((req, res) => {
+    if (req.method === 'POST') {
+      onPost(req, res).catch(() => res.destroy());
+      return;
+    }
+    const url = new URL(req.url ?? '/', 'http://issuer');
+    const scopes = url.searchParams.getAll('scope');
+    let user: string | undefined;
+    const basic = /^Basic (.+)$/i.exec(req.headers.authorization ?? '');
+    if (basic) {
+      const [name, ...rest] = Buffer.from(basic[1], 'base64').toString('utf8').split(':');
+      const password = rest.join(':');
+      const tokenUser = refreshTokens[password];
+      if (tokenUser !== undefined && (name === '<token>' || name === tokenUser)) {
+        requests.push({ user: tokenUser, scopes, identityToken: true });
+        issue(res, tokenUser, scopes, false);
+        return;
+      }
+      if (users[name] === undefined || users[name] !== password) {
+        requests.push({ user: name, scopes });
+        refuse(res);
+        return;
+      }
+      user = name;
+    }
+    requests.push({ user, scopes });
+    issue(res, user, scopes, false);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     config: { realm: `http://127.0.0.1:${port}/token`, service, issuer, rootCertBundle: certFile },
     requests,
+    setAcceptPost: (accept) => {
+      acceptPost = accept;
+    },
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

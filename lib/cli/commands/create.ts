@@ -3,7 +3,8 @@
  * this process under its monitor, print its id and exit. create leaves the program waiting for
  * `start`; run -d starts it too, so that its failure to exec is reported here (127, 126).
  */
-import { Container } from '../../container/container';
+import { Container, contextOf } from '../../container/container';
+import { removeOnExit } from '../../container/auto-remove';
 import type { RunCommand } from '../parsed';
 import { describeFailure, programName, pullIfNeeded } from '../run-command';
 import { defaultIO, report, type CommandIO } from './common';
@@ -16,6 +17,8 @@ export async function createCommand(cmd: RunCommand, ioOverrides: Partial<Comman
   try {
     await pullIfNeeded(cmd, io);
     container = new Container(cmd.options);
+    // -d --rm: its monitor removes it once it has stopped for good.
+    if (cmd.rm === true) removeOnExit(contextOf(container));
   } catch (err) {
     const f = describeFailure(err, program);
     report(io, f.message);

@@ -86,17 +86,14 @@ function programArgv(command: CommandName, argv: string[], missing: string): str
 }
 
 /**
- * What the command line itself decides about run's and create's flags together: --rm and
- * --usage need a command that waits for its program. (Each value, and --restart with detach,
- * is the library's to check.)
+ * What the command line itself decides about run's and create's flags together: --rm ends
+ * with the first exit, which a restart policy would not; --usage needs a command that waits for
+ * its program. (Each value, and --restart with detach, is the library's to check.)
  */
 function checkForeground(verb: 'run' | 'create', flags: AppliedFlags, detach: boolean): void {
   const rm = flags.spellingOf('cli:rm');
   if (rm !== undefined && flags.container.restart !== undefined && flags.container.restart !== 'no') {
     throw new UsageError(`${rm}: conflicts with --restart: a restarted container is not deleted when it exits`, rm, verb);
-  }
-  if (rm !== undefined && detach) {
-    throw new UsageError(`${rm}: not supported with -d yet; delete the container with 'ts-container delete ID' once it has stopped`, rm, verb);
   }
   const usage = flags.spellingOf('cli:printUsage');
   if (usage !== undefined && detach) {
@@ -148,6 +145,7 @@ function buildRun(verb: 'run' | 'create', flags: AppliedFlags, args: string[], l
     options,
     ...(argv !== undefined && { argv }),
     ...(pull !== undefined && { pull: pull as 'missing' | 'always' | 'never' }),
+    ...(flags.cli.rm === true ? { rm: true } : {}),
     ...(flags.cli.printUsage === true ? { printUsage: true } : {}),
     ...(flags.cli.interactive === true ? { interactive: true } : {}),
   };
@@ -161,7 +159,11 @@ COMMAND defaults to the image's Entrypoint and Cmd; a missing image is pulled
 first (--pull). Without one (run -- COMMAND), the root is the host's / mounted
 read-only, or --rootfs DIR. The container has its own
 pid, mount, uts, ipc, net and cgroup namespaces, only a loopback network, and
-a fresh /proc, /dev and /tmp.`;
+a fresh /proc, /dev and /tmp.
+
+As docker's, the container stays once COMMAND exits, stopped, with its exit
+status and writable layer (list, inspect, commit, start, and 'delete ID' to
+remove it); --rm removes it then instead.`;
 
 const EXEC_FLAGS: readonly FlagDef[] = [
   envFlag('process'),
@@ -382,8 +384,9 @@ Prints the id.`),
     name: 'delete',
     summary: 'Delete containers and what they left behind',
     usage: '[OPTIONS] ID...',
-    description: `Delete each container: its processes, cgroup and state directory. A running or
-paused container is refused, as runc does, unless -f is given. Prints each id.`,
+    description: `Delete each container: its processes, cgroup, state directory and writable
+layer (a stopped container of run keeps them until then). A running or paused
+container is refused, as runc does, unless -f is given. Prints each id.`,
     footer: ID_NOTE,
     flags: [{ names: ['-f', '--force'], help: 'Kill a container that still runs, then delete it', target: 'call:remove.force' }],
     build: (flags, args) => ({ kind: 'delete', ids: someIds('delete', args), force: flags.call.remove !== undefined }),

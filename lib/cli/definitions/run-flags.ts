@@ -49,7 +49,7 @@ export const DETACH_FLAG: FlagDef = {
 
 export const RM_FLAG: FlagDef = {
   names: ['--rm'],
-  help: 'Delete the container when it exits: what run without -d always does (accepted for docker\'s sake); not with -d yet',
+  help: "Delete the container when its program exits (with -d: once it stops; not with --restart). Without it the container stays, stopped, until 'ts-container delete ID'",
   target: 'cli:rm',
 };
 

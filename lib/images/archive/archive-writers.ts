@@ -10,7 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import { ImageArchiveError } from '../../errors/errors';
 import type { ContentStore } from '../content-store';
 import { DigestStream, parseDigest } from '../digest';
-import type { ImageConfig, ImageManifest } from '../manifest';
+import { serializeIndex, type ImageConfig, type ImageIndex, type ImageManifest } from '../manifest';
 import { OCI_INDEX } from '../media-types';
 import { REF_NAME_ANNOTATION } from '../image-index';
 import { blobName } from './oci-layout';
@@ -61,7 +61,7 @@ export async function writeOciArchive(store: ContentStore, image: ExportedImage,
     destination,
     async (tar) => {
       const name = image.references[0];
-      const index = {
+      const index: ImageIndex = {
         schemaVersion: 2,
         mediaType: OCI_INDEX,
         manifests: [
@@ -74,7 +74,7 @@ export async function writeOciArchive(store: ContentStore, image: ExportedImage,
         ],
       };
       await tar.file('oci-layout', Buffer.from('{"imageLayoutVersion":"1.0.0"}'));
-      await tar.file('index.json', Buffer.from(JSON.stringify(index)));
+      await tar.file('index.json', serializeIndex(index));
       await tar.directory('blobs');
       await tar.directory('blobs/sha256');
       const blobs = [

@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import { ImageArchiveError } from '../../errors/errors';
 import { MAX_JSON_BLOB, type ContentStore } from '../content-store';
-import { parseImageConfig, type Descriptor, type ImageManifest } from '../manifest';
+import { parseImageConfig, serializeManifest, type Descriptor, type ImageManifest } from '../manifest';
 import { DOCKER_CONFIG, DOCKER_MANIFEST, dockerLayerType } from '../media-types';
 import { sniffCompression } from '../tar/decompress';
 import { normalizeDockerReference } from '../reference';
@@ -58,14 +58,6 @@ async function firstBytes(file: string, count: number): Promise<Buffer> {
   } finally {
     await handle.close();
   }
-}
-
-/** A manifest's JSON with a fixed key order: one image always gets the same manifest digest. */
-export function serializeManifest(manifest: ImageManifest): Buffer {
-  const descriptor = (d: Descriptor) => ({ mediaType: d.mediaType, size: d.size, digest: d.digest });
-  return Buffer.from(
-    JSON.stringify({ schemaVersion: 2, mediaType: manifest.mediaType, config: descriptor(manifest.config), layers: manifest.layers.map(descriptor) }),
-  );
 }
 
 export async function readDockerArchive(source: ArchiveSource, store: ContentStore, options: ReadOptions = {}): Promise<ImportedManifest[]> {

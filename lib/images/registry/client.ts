@@ -11,9 +11,10 @@ import { PassThrough, type Readable } from 'node:stream';
 import { RegistryError } from '../../errors/errors';
 import { parseAuthChallenges, type AuthChallenge } from './auth-challenge';
 import { credentialsFor, type RegistryCredentials } from './credentials';
-import { isLoopbackHost, registryEndpoint, type RegistryEndpoint } from './endpoint';
+import { registryEndpoint, type RegistryEndpoint } from './endpoint';
 import { discardBody, readBody, sendHttpRequest } from './http-request';
 import { backOff, DEFAULT_RETRY, isRetryableNetworkError, isRetryableStatus, type RetryPolicy } from './retry';
+import { basicAuthorization, fetchBearerToken, type TokenRealmContext } from './token-fetch';
 import { trustedCas } from './trust';
 
 export interface RegistryClientOptions {
@@ -89,6 +90,7 @@ export class RegistryClient {
   private challenge: AuthChallenge | undefined;
   private readonly authorizations = new Map<string, CachedAuthorization>();
   private readonly casByHost = new Map<string, string[]>();
+  private readonly storedCredentials = new Map<string, Promise<RegistryCredentials | undefined>>();
   /** HTTPS, until a loopback or insecure registry shows on the first exchange that it speaks plain HTTP. */
   private originInUse: string;
   private schemeSettled: boolean;
@@ -366,6 +368,17 @@ export class RegistryClient {
     return ` (${code}: a registry with a private CA needs that CA in ${where})`;
   }
 
+  /** What a token fetch needs of this client. */
+  private tokenRealm(): TokenRealmContext {
+    return {
+      registry: this.endpoint.registry,
+      plainHttpAllowed: Boolean(this.endpoint.plainOrigin),
+      retry: this.retry,
+      idleTimeoutMs: this.idleTimeoutMs,
+      cas: (host) => this.cas(host),
+    };
+  }
+
   private cas(host: string): string[] {
     let cas = this.casByHost.get(host);
     if (!cas) {
@@ -377,8 +390,18 @@ export class RegistryClient {
     return cas;
   }
 
-  private credentials(repository: string | undefined): RegistryCredentials | undefined {
-    return this.options.credentials ?? credentialsFor(this.endpoint.registry, repository ?? '', this.options.env);
+  /** The given credentials, else the auth files' (asked once per repository: a helper runs once). */
+  private credentials(repository: string | undefined): Promise<RegistryCredentials | undefined> {
+    if (this.options.credentials) return Promise.resolve(this.options.credentials);
+    const key = repository ?? '';
+    let found = this.storedCredentials.get(key);
+    if (!found) {
+      found = credentialsFor(this.endpoint.registry, key, this.options.env);
+      this.storedCredentials.set(key, found);
+      // A failure is not remembered: the next request asks again.
+      found.catch(() => this.storedCredentials.delete(key));
+    }
+    return found;
   }
 
   /** Remembers the challenge of a 401; the cached authorization for these scopes is stale. */
@@ -396,75 +419,19 @@ export class RegistryClient {
     if (!challenge) return undefined;
     const repository = scopes[0]?.split(':')[1];
     if (challenge.scheme === 'basic') {
-      const credentials = this.credentials(repository);
+      const credentials = await this.credentials(repository);
       if (!credentials) throw new RegistryError(`${this.endpoint.registry} needs credentials (basic auth) and none were given or found in the auth files`, 401);
-      return basicAuthorization(credentials);
+      if (credentials.identityToken !== undefined) {
+        throw new RegistryError(`${this.endpoint.registry} asks for basic auth, and the credentials found are an identity token (which only a token realm takes)`, 401);
+      }
+      return basicAuthorization(credentials.username, credentials.password);
     }
     const key = scopeKey(scopes);
     const cached = this.authorizations.get(key);
     if (cached && cached.expiresAt > Date.now()) return cached.header;
-    const token = await this.fetchToken(challenge.params, scopes, this.credentials(repository), signal);
+    const token = await fetchBearerToken(this.tokenRealm(), challenge.params, scopes, await this.credentials(repository), signal);
     this.authorizations.set(key, token);
     return token.header;
-  }
-
-  /** A Bearer token from the challenge's realm for `scopes` (anonymous without credentials). */
-  private async fetchToken(params: Record<string, string>, scopes: string[], credentials: RegistryCredentials | undefined, signal?: AbortSignal): Promise<CachedAuthorization> {
-    let realm: URL;
-    try {
-      realm = new URL(params.realm);
-    } catch {
-      throw new RegistryError(`${this.endpoint.registry}: the token realm "${params.realm}" is not a URL`, 401);
-    }
-    if (realm.protocol !== 'https:' && !(realm.protocol === 'http:' && (isLoopbackHost(realm.hostname) || this.endpoint.plainOrigin))) {
-      throw new RegistryError(`${this.endpoint.registry}: refusing the token realm ${realm.href} (plain HTTP to another host)`, 401);
-    }
-    if (params.service) realm.searchParams.set('service', params.service);
-    for (const scope of scopes) realm.searchParams.append('scope', scope);
-    const headers: Record<string, string> = { 'user-agent': 'ts-container', accept: 'application/json' };
-    if (credentials) headers.authorization = basicAuthorization(credentials);
-    for (let attempt = 0; ; ) {
-      let response: IncomingMessage;
-      try {
-        response = await sendHttpRequest({
-          method: 'GET',
-          url: realm,
-          headers,
-          ca: realm.protocol === 'https:' ? this.cas(realm.host) : undefined,
-          signal,
-          idleTimeoutMs: this.idleTimeoutMs,
-        });
-      } catch (error) {
-        if (signal?.aborted) throw signal.reason;
-        if (isRetryableNetworkError(error) && attempt < this.retry.retries) {
-          await backOff(this.retry, ++attempt, signal);
-          continue;
-        }
-        throw new RegistryError(`token from ${realm.origin}${realm.pathname}: ${(error as Error).message}`, undefined, { cause: error });
-      }
-      const status = response.statusCode ?? 0;
-      if (isRetryableStatus(status) && attempt < this.retry.retries) {
-        discardBody(response);
-        await backOff(this.retry, ++attempt, signal);
-        continue;
-      }
-      if (status !== 200) {
-        discardBody(response);
-        const why = status === 401 || status === 403 ? (credentials ? 'the credentials were refused' : 'anonymous access refused; credentials are needed') : `HTTP ${status}`;
-        throw new RegistryError(`token for ${this.endpoint.registry} from ${realm.origin}${realm.pathname}: ${why}`, status);
-      }
-      let reply: { token?: unknown; access_token?: unknown; expires_in?: unknown };
-      try {
-        reply = JSON.parse((await readBody(response, MAX_MANIFEST_BYTES)).toString('utf8'));
-      } catch (error) {
-        throw new RegistryError(`token reply from ${realm.origin}${realm.pathname} is not JSON`, status, { cause: error });
-      }
-      const token = typeof reply.token === 'string' && reply.token ? reply.token : reply.access_token;
-      if (typeof token !== 'string' || !token) throw new RegistryError(`token reply from ${realm.origin}${realm.pathname} has no token`, status);
-      // Tokens live at least 60 s (the spec's default); renew a little before the end.
-      const lifetime = typeof reply.expires_in === 'number' && reply.expires_in > 0 ? reply.expires_in : 60;
-      return { header: `Bearer ${token}`, expiresAt: Date.now() + Math.max(lifetime - 10, 1) * 1000 };
-    }
   }
 }
 
@@ -481,8 +448,4 @@ function speaksNoTls(error: unknown): boolean {
 
 function scopeKey(scopes: string[]): string {
   return [...scopes].sort().join(' ');
-}
-
-function basicAuthorization(credentials: RegistryCredentials): string {
-  return `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
 }

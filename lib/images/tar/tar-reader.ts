@@ -271,6 +271,11 @@ function applyPax(header: TarHeader, key: string, value: Buffer): void {
       if (!m) throw new ImageArchiveError(header.path, `pax mtime: not a time: ${JSON.stringify(text())}`);
       header.mtime = Number(m[1]);
       header.mtimeNsec = m[2] ? Number(m[2].padEnd(9, '0')) : 0;
+      // The sign is the whole value's: "-1.5" is 1.5 s before the epoch, -2 s + 0.5 s.
+      if (m[1].startsWith('-') && header.mtimeNsec > 0) {
+        header.mtime -= 1;
+        header.mtimeNsec = 1_000_000_000 - header.mtimeNsec;
+      }
       return;
     }
     case 'atime':

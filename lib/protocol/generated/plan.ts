@@ -149,6 +149,10 @@ export interface PlanValues {
   'network.attachment': string;
   /** where the container's network namespace is pinned (bind mount) from ADD to DEL; one per attachment, in order (repeated, read by the monitor) */
   'network.netns': string;
+  /** run -d --rm: once the container stops for good, the monitor removes its state directory and writable layer (read by the monitor) */
+  'remove.on_exit': boolean;
+  /** with remove.on_exit: the writable layer's directory (<data root>/containers/<id>), removed with its record <id>.json (read by the monitor) */
+  'remove.layer_dir': string;
 }
 
 export type PlanKey = keyof PlanValues;
@@ -218,6 +222,8 @@ export const PLAN_KEYS: readonly PlanKey[] = [
   'cgroup.dir',
   'network.attachment',
   'network.netns',
+  'remove.on_exit',
+  'remove.layer_dir',
 ];
 
 const ENCODERS: { [K in PlanKey]: (key: K, value: PlanValues[K]) => string } = {
@@ -283,6 +289,8 @@ const ENCODERS: { [K in PlanKey]: (key: K, value: PlanValues[K]) => string } = {
   'cgroup.dir': (key, v) => encodeText(key, v),
   'network.attachment': (key, v) => encodeText(key, v),
   'network.netns': (key, v) => encodeText(key, v),
+  'remove.on_exit': (key, v) => encodeBool(v),
+  'remove.layer_dir': (key, v) => encodeText(key, v),
 };
 
 /** The value as the wire spells it; throws on a value its type cannot carry. */

@@ -75,6 +75,8 @@ enum class PlanKey {
   CgroupDir,  // cgroup.dir: a cgroup directory of the container, removed when it stops for good
   NetworkAttachment,  // network.attachment: a network attachment record (protocol/network-attachment.ts): DEL when the container stops for good, DEL and ADD around each restart
   NetworkNetns,  // network.netns: where the container's network namespace is pinned (bind mount) from ADD to DEL; one per attachment, in order
+  RemoveOnExit,  // remove.on_exit: run -d --rm: once the container stops for good, the monitor removes its state directory and writable layer
+  RemoveLayerDir,  // remove.layer_dir: with remove.on_exit: the writable layer's directory (<data root>/containers/<id>), removed with its record <id>.json
 };
 
 enum class PlanValueType { String, Uint, Uint64, Int64, Bool, Hex, Record };
@@ -150,6 +152,8 @@ inline constexpr PlanKeyInfo kPlanKeys[] = {
     {"cgroup.dir", PlanKey::CgroupDir, PlanValueType::String, true, nullptr},
     {"network.attachment", PlanKey::NetworkAttachment, PlanValueType::String, true, nullptr},
     {"network.netns", PlanKey::NetworkNetns, PlanValueType::String, true, nullptr},
+    {"remove.on_exit", PlanKey::RemoveOnExit, PlanValueType::Bool, false, nullptr},
+    {"remove.layer_dir", PlanKey::RemoveLayerDir, PlanValueType::String, false, nullptr},
 };
 
 // The declaration of a key, or nullptr for a key that is not declared.
@@ -332,6 +336,10 @@ inline bool plan_value_valid(PlanKey key, const std::string& value) {
     case PlanKey::NetworkAttachment:
       return true;
     case PlanKey::NetworkNetns:
+      return true;
+    case PlanKey::RemoveOnExit:
+      return value == "1" || value == "0";
+    case PlanKey::RemoveLayerDir:
       return true;
   }
   return false;
