@@ -123,6 +123,12 @@ function buildRun(verb: 'run' | 'create', flags: AppliedFlags, args: string[], l
   const { image, argv } = imageAndArgv(verb, flags, args, literal);
   const options = flags.container as ContainerOptions & { image?: string };
   if (image !== undefined) options.image = image;
+  // --network NAME alone is the plain option; with --network-alias it is { name, aliases }.
+  const network = options.network;
+  if (typeof network === 'object' && 'aliases' in network && network.name === undefined) {
+    throw new UsageError('--network-alias: needs --network NAME', '--network-alias', verb);
+  }
+  if (typeof network === 'object' && 'name' in network && network.aliases === undefined) options.network = network.name;
   const pull = flags.cli.pull as string | undefined;
   if (pull !== undefined && pull !== 'missing' && pull !== 'always' && pull !== 'never') {
     throw new UsageError(`--pull: expected missing, always or never, got '${pull}'`, '--pull', verb);
