@@ -361,8 +361,12 @@ export async function detached(): Promise<unknown> {
   }
   const second = await d.networks();
   const reached = await execText(peer, CONNECT('dee', 7000, 'after-restart'));
+  // The monitor writes nc's output to the log after the client is done: followed until it is there.
   const logs: string[] = [];
-  for await (const record of d.logs()) logs.push(record.data.toString());
+  for await (const record of d.logs({ follow: true })) {
+    logs.push(record.data.toString());
+    if (logs.join('').includes('after-restart')) break;
+  }
   const addresses = fs.readFileSync(path.join(marks, 'addresses'), 'utf8').trim().split('\n').map((l) => l.split(/\s+/)[3]);
   await d.destroy();
   const afterDestroy = leftovers(dataRoot);
