@@ -113,6 +113,10 @@ export interface NativeBinding {
    * network namespace `netns` (a path; '' when it is gone), on the libuv pool.
    */
   cniRun(record: string, command: 'ADD' | 'DEL' | 'CHECK', netns: string): Promise<CniOutcome>;
+  /** A bind mount in this process's mount namespace; throws an errno error. */
+  bindMount(source: string, target: string): void;
+  /** Unmounts (lazily); false when nothing was mounted there. */
+  unmount(target: string): boolean;
   /** Opens a layer directory for unpacking into it. */
   LayerApplier: new (
     directory: string,

@@ -28,9 +28,23 @@ function bridgeExists(bridge: string): boolean {
   return fs.readFileSync('/proc/net/dev', 'utf8').split('\n').some((line) => line.trimStart().startsWith(`${bridge}:`));
 }
 
+/**
+ * Bridges this process found complete (bridge and chain) in a namespace: "<netns inode>:<bridge>".
+ * The chain goes with the bridge (removeNetworkHere), so while the bridge is there it is too,
+ * and the iptables check (an exec) is skipped.
+ */
+const ensured = new Set<string>();
+
+function namespaceKey(bridge: string): string {
+  return `${fs.statSync('/proc/self/ns/net').ino}:${bridge}`;
+}
+
 /** Makes the bridge and isolation chain here when missing (first use in this namespace). */
 export async function ensureNetworkHere(definition: NetworkDefinition): Promise<void> {
   const { bridge, isolationChain } = definition;
+  const key = namespaceKey(bridge);
+  if (ensured.has(key) && bridgeExists(bridge)) return;
+  ensured.delete(key);
   if (!bridgeExists(bridge)) {
     const added = await runCommand('ip', ['link', 'add', bridge, 'type', 'bridge']);
     if (!added.ok && !bridgeExists(bridge)) throw new Error(`ip link add ${bridge}: ${added.stderr.trim()}`);
@@ -40,6 +54,7 @@ export async function ensureNetworkHere(definition: NetworkDefinition): Promise<
     await mustRun('ip', ['link', 'set', bridge, 'up']);
   }
   await ensureIsolation(bridge, isolationChain);
+  ensured.add(key);
 }
 
 async function ensureIsolation(bridge: string, chain: string): Promise<void> {
@@ -57,6 +72,7 @@ async function ensureIsolation(bridge: string, chain: string): Promise<void> {
 /** Removes the bridge and the isolation chain from this namespace; what is missing is skipped. */
 export async function removeNetworkHere(definition: { bridge: string; isolationChain: string }): Promise<void> {
   const { bridge, isolationChain } = definition;
+  ensured.delete(namespaceKey(bridge));
   while ((await iptables('-D', ADMIN_CHAIN, '-i', bridge, '-j', isolationChain)).ok) {
     // a racing ensure may have added it twice
   }

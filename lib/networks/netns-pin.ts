@@ -7,7 +7,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { runCommand } from './host-commands';
+import { native } from '../native/binding';
 import { networksDir } from './network-store';
 
 export function netnsFile(dataRoot: string, id: string): string {
@@ -19,10 +19,11 @@ export async function pinNetns(dataRoot: string, id: string, pid: number): Promi
   const file = netnsFile(dataRoot, id);
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   fs.closeSync(fs.openSync(file, 'w', 0o600));
-  const mounted = await runCommand('mount', ['--bind', `/proc/${pid}/ns/net`, file]);
-  if (!mounted.ok) {
+  try {
+    native().bindMount(`/proc/${pid}/ns/net`, file);
+  } catch (error) {
     fs.rmSync(file, { force: true });
-    throw new Error(`pin the network namespace of ${id}: mount --bind /proc/${pid}/ns/net ${file}: ${mounted.stderr.trim()}`);
+    throw error;
   }
   return file;
 }
@@ -44,7 +45,7 @@ export function pinnedNetns(dataRoot: string, id: string): string {
 export async function unpinNetns(dataRoot: string, id: string): Promise<void> {
   const file = netnsFile(dataRoot, id);
   while (pinnedNetns(dataRoot, id)) {
-    if (!(await runCommand('umount', [file])).ok) break;
+    if (!native().unmount(file)) break;
   }
   fs.rmSync(file, { force: true });
 }

@@ -481,8 +481,6 @@ function checkNetwork(value: unknown): ContainerConfig['network'] {
   const named = typeof value === 'string' ? { name: value } : value;
   if (typeof named !== 'object' || named === null || Array.isArray(named)) fail('network', `${expected}, got ${describe(value)}`);
   const { name, aliases } = named as { name?: unknown; aliases?: unknown };
-  // { name: 'none' | 'host' } (the command line's --network) is the mode of that name.
-  if ((name === 'none' || name === 'host') && aliases === undefined) return name;
   if (typeof name !== 'string' || !ALIAS_PATTERN.test(name)) fail('network.name', `expected a network name (letters, digits, '_', '.', '-'), got ${describe(name)}`);
   if (aliases !== undefined && !Array.isArray(aliases)) fail('network.aliases', `expected an array of names, got ${describe(aliases)}`);
   const checked = ((aliases as unknown[] | undefined) ?? []).map((alias, i) => {

@@ -5,6 +5,7 @@
 #include <napi.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -231,6 +232,25 @@ Napi::Value MakeFifo(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// bindMount(source, target): a bind mount in the caller's mount namespace (a network
+// namespace pinned at a file, lib/networks/netns-pin.ts). unmount(target): lazily; false
+// when nothing was mounted there.
+Napi::Value BindMount(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string source = info[0].As<Napi::String>().Utf8Value();
+  std::string target = info[1].As<Napi::String>().Utf8Value();
+  if (mount(source.c_str(), target.c_str(), nullptr, MS_BIND, nullptr) < 0) throw errno_error(env, errno, "mount --bind " + source + " " + target);
+  return env.Undefined();
+}
+
+Napi::Value Unmount(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string target = info[0].As<Napi::String>().Utf8Value();
+  if (umount2(target.c_str(), MNT_DETACH) == 0) return Napi::Boolean::New(env, true);
+  if (errno == EINVAL || errno == ENOENT) return Napi::Boolean::New(env, false);
+  throw errno_error(env, errno, "umount " + target);
+}
+
 // lock(fd) blocks until this process holds an exclusive flock on fd.
 Napi::Value Lock(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -290,6 +310,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("tryLock", Napi::Function::New(env, TryLock, "tryLock"));
   exports.Set("lock", Napi::Function::New(env, Lock, "lock"));
   exports.Set("tryLockByte", Napi::Function::New(env, TryLockByte, "tryLockByte"));
+  exports.Set("bindMount", Napi::Function::New(env, BindMount, "bindMount"));
+  exports.Set("unmount", Napi::Function::New(env, Unmount, "unmount"));
   exports.Set("makeFifo", Napi::Function::New(env, MakeFifo, "makeFifo"));
   exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen, "pidfdOpen"));
   exports.Set("setXattr", Napi::Function::New(env, SetXattr, "setXattr"));

@@ -28,7 +28,7 @@ const EXAMPLES: Record<string, { good: string; bad?: string; with?: string[] }> 
   '--mount': { good: '/src:/dst:ro', bad: '/src:dst' },
   '--tmpfs': { good: '/t:size=1m,mode=755', bad: '/t:mode=9' },
   '--shm-size': { good: '128m', bad: 'lots' },
-  '--network': { good: 'host', bad: 'bad/name' },
+  '--network': { good: 'ci', bad: 'bad/name' },
   '--network-alias': { good: 'db', bad: 'bad alias', with: ['--network', 'ci'] },
   '--publish': { good: '8080:80', bad: '8080:70000', with: ['--network', 'ci'] },
   '--hostname': { good: 'box', bad: 'bad_name!' },
@@ -146,7 +146,8 @@ function valueAt(parsed: ParsedCommandLine, flag: FlagDef): unknown {
   let node: unknown = scope === 'container' && 'options' in parsed ? parsed.options : parsed;
   if (scope === 'container' && keys[0] === 'stateRoot' && !('options' in parsed)) return (parsed as { stateRoot?: string }).stateRoot;
   if (scope === 'container' && keys[0] === 'dataRoot' && !('options' in parsed)) return (parsed as { dataRoot?: string }).dataRoot;
-  for (const key of keys) node = (node as Record<string, unknown> | undefined)?.[key];
+  // --network NAME alone is the plain option `network: NAME`, not { name }.
+  for (const key of keys) node = typeof node === 'string' && key === 'name' ? node : (node as Record<string, unknown> | undefined)?.[key];
   return node;
 }
 

@@ -33,3 +33,12 @@ describe.each(STEPS)('maker killed at %s', (step) => {
     expect(r.pins).toEqual([]);
   });
 });
+
+test("kill -9 of a detached container's monitor: the next network operation leaves nothing", async () => {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const r: any = await runInTestHost(SCENARIOS, 'monitorKilled', null, 170_000);
+  expect(r.before.veths).toBe(1);
+  expect(r.before.records.length).toBeGreaterThan(0);
+  expect(r.after).toEqual({ veths: 0, bridgePorts: 0, rules: [], ipam: [], records: [] });
+  expect(r.pins).toEqual([]);
+});

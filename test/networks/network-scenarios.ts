@@ -361,8 +361,12 @@ export async function detached(): Promise<unknown> {
   }
   const second = await d.networks();
   const reached = await execText(peer, CONNECT('dee', 7000, 'after-restart'));
+  // The monitor writes nc's output to the log after the client is done: followed until it is there.
   const logs: string[] = [];
-  for await (const record of d.logs()) logs.push(record.data.toString());
+  for await (const record of d.logs({ follow: true })) {
+    logs.push(record.data.toString());
+    if (logs.join('').includes('after-restart')) break;
+  }
   const addresses = fs.readFileSync(path.join(marks, 'addresses'), 'utf8').trim().split('\n').map((l) => l.split(/\s+/)[3]);
   await d.destroy();
   const afterDestroy = leftovers(dataRoot);
@@ -502,4 +506,24 @@ export async function cli(): Promise<unknown> {
   const removed = tsc('network', 'rm', 'ci');
   const inspectMissing = tsc('network', 'inspect', 'ci');
   return { created, listed, hosts, detached, fetched, inspectedWhileUp, inUse, removedContainer, removed, inspectMissing, after: leftovers(dataRoot) };
+}
+
+/** kill -9 of a detached container's monitor: the next network operation sweeps what it held. */
+export async function monitorKilled(): Promise<unknown> {
+  const { dataRoot, stateRoot, base } = roots();
+  const net = await Network.create({ name: 'ci', dataRoot });
+  const d = new Container({ ...base, network: 'ci', detach: true });
+  await d.spawn(['sleep', '1000']).started;
+  const run = JSON.parse(fs.readFileSync(path.join(stateRoot, d.id, 'run.json'), 'utf8')) as { monitorPid: number };
+  const before = leftovers(dataRoot);
+  process.kill(run.monitorPid, 'SIGKILL');
+  // Its container dies with it; what the state root holds of it goes by the usual remove.
+  await Container.remove(d.id, { stateRoot, force: true });
+  const next = new Container({ ...base, network: 'ci' });
+  await next.spawn(['true']).wait();
+  await next.destroy();
+  const after = leftovers(dataRoot);
+  const pins = fs.readdirSync(path.join(dataRoot, 'networks', 'netns'));
+  await net.remove();
+  return { before, after, pins };
 }

@@ -119,18 +119,25 @@ function imageAndArgv(verb: 'run' | 'create', flags: AppliedFlags, args: string[
 
 /** `--network container:ID`: the library's { container } (another container's network namespace). */
 function joinedNetwork(verb: 'run' | 'create', options: ContainerOptions): void {
-  const network = options.network as { name?: string; aliases?: string[] } | undefined;
-  if (typeof network?.name !== 'string' || !network.name.startsWith('container:')) return;
-  if (network.aliases !== undefined) {
+  const network = options.network as string | { name?: string; aliases?: string[] } | undefined;
+  const name = typeof network === 'object' ? network.name : network;
+  if (typeof name !== 'string' || !name.startsWith('container:')) return;
+  if (typeof network === 'object' && network.aliases !== undefined) {
     throw new UsageError('--network-alias: needs --network NAME (a network; container:ID shares another container\'s)', '--network-alias', verb);
   }
-  options.network = { container: network.name.slice('container:'.length) };
+  options.network = { container: name.slice('container:'.length) };
 }
 
 function buildRun(verb: 'run' | 'create', flags: AppliedFlags, args: string[], literal: boolean): ParsedCommand {
   const { image, argv } = imageAndArgv(verb, flags, args, literal);
   const options = flags.container as ContainerOptions & { image?: string };
   if (image !== undefined) options.image = image;
+  // --network NAME alone is the plain option; with --network-alias it is { name, aliases }.
+  const network = options.network;
+  if (typeof network === 'object' && 'aliases' in network && network.name === undefined) {
+    throw new UsageError('--network-alias: needs --network NAME', '--network-alias', verb);
+  }
+  if (typeof network === 'object' && 'name' in network && network.aliases === undefined) options.network = network.name;
   const pull = flags.cli.pull as string | undefined;
   if (pull !== undefined && pull !== 'missing' && pull !== 'always' && pull !== 'never') {
     throw new UsageError(`--pull: expected missing, always or never, got '${pull}'`, '--pull', verb);
