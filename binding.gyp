@@ -22,6 +22,7 @@
         "native/addon/layer_unpack.cc",
         "native/addon/seccomp_notify.cc",
         "native/addon/terminal_reader.cc",
+        "native/common/cni_exec.cc",
         "native/common/control_channel.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
@@ -31,6 +32,7 @@
       "target_name": "ts-container-helper",
       "type": "executable",
       "sources": [
+        "native/common/cni_exec.cc",
         "native/common/control_channel.cc",
         "native/common/plan.cc",
         "native/helper/main.cc",
@@ -47,6 +49,8 @@
         "native/helper/mount_api.cc",
         "native/helper/namespaces.cc",
         "native/helper/network.cc",
+        "native/helper/pause_mode.cc",
+        "native/helper/shared_namespaces.cc",
         "native/helper/overlay_root.cc",
         "native/helper/path_in_root.cc",
         "native/helper/program_exec.cc",
@@ -59,6 +63,7 @@
         "native/monitor/auto_remove.cc",
         "native/monitor/log_writer.cc",
         "native/monitor/monitor.cc",
+        "native/monitor/networks.cc",
         "native/monitor/run_record.cc"
       ],
       "ldflags": ["-static-libstdc++", "-static-libgcc"]

@@ -22,8 +22,19 @@ export {
   ImageInUseError,
   RegistryError,
   ImageArchiveError,
+  PodNotFoundError,
+  PodExistsError,
+  PodInUseError,
+  NetworkNotFoundError,
+  NetworkExistsError,
+  NetworkInUseError,
+  SubnetError,
+  CniPluginError,
   type SpawnError,
 } from './errors/errors';
+export { Network } from './networks/network';
+export type { NetworkCreateOptions, NetworkDataRootOptions } from './networks/network';
+export type { NetworkInterfaceInfo } from './networks/cni/result';
 export type {
   ContainerState,
   ContainerStatus,
@@ -46,6 +57,7 @@ export type {
   SeccompNotifyOptions,
 } from './seccomp-notify/types';
 export { ImageStore } from './images/image-store';
+export { Pod, type PodOptions, type PodLookupOptions, type PodRemoveOptions } from './pods/pod';
 export type {
   Image,
   ImageLayer,

@@ -100,6 +100,9 @@ export const PLAN_FIELDS: readonly PlanField[] = [
   { key: 'cgroup.device_allow', type: 'string', repeated: true, readBy: 'helper', description: 'a device rule ("c 1:3 rwm") of the BPF device program on cgroup2' },
   { key: 'seccomp', type: 'hex', readBy: 'helper', description: 'the seccomp program (struct sock_filter[]), loaded just before exec' },
   { key: 'seccomp.notify', type: 'bool', readBy: 'helper', description: "the program has notify rules: its listener fd goes to Node" },
+  { key: 'share', type: 'string', values: ['net', 'uts', 'ipc'], repeated: true, readBy: 'helper', description: "run: a namespace taken from the process share.pid instead of made (docker's --network container:ID, a pod)" },
+  { key: 'share.pid', type: 'uint', readBy: 'helper', description: 'run: the process whose namespaces the share entries name; joined through its pidfd' },
+  { key: 'share.start_time', type: 'string', readBy: 'helper', description: "run: that process's start time (field 22 of /proc/<pid>/stat): a reused pid is refused" },
   { key: 'join.pid', type: 'uint', readBy: 'helper', description: "exec: the container's main process (its pidfd comes as fd 4)" },
   { key: 'tty', type: 'bool', readBy: 'helper', description: 'a pseudo-terminal is the stdio and controlling terminal' },
   { key: 'tty.console', type: 'bool', readBy: 'helper', description: "the terminal is the container's /dev/console too" },
@@ -116,6 +119,8 @@ export const PLAN_FIELDS: readonly PlanField[] = [
   { key: 'restart.policy', type: 'string', values: ['no', 'always', 'unless-stopped', 'on-failure'], readBy: 'monitor', description: 'when the monitor restarts the container' },
   { key: 'restart.max', type: 'uint', readBy: 'monitor', description: 'on-failure: at most this many restarts; 0: no limit' },
   { key: 'cgroup.dir', type: 'string', repeated: true, readBy: 'monitor', description: "a cgroup directory of the container, removed when it stops for good" },
+  { key: 'network.attachment', type: 'string', repeated: true, readBy: 'monitor', description: 'a network attachment record (protocol/network-attachment.ts): DEL when the container stops for good, DEL and ADD around each restart' },
+  { key: 'network.netns', type: 'string', repeated: true, readBy: 'monitor', description: "where the container's network namespace is pinned (bind mount) from ADD to DEL; one per attachment, in order" },
   { key: 'remove.on_exit', type: 'bool', readBy: 'monitor', description: 'run -d --rm: once the container stops for good, the monitor removes its state directory and writable layer' },
   { key: 'remove.layer_dir', type: 'string', readBy: 'monitor', description: "with remove.on_exit: the writable layer's directory (<data root>/containers/<id>), removed with its record <id>.json" },
 ];

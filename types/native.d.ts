@@ -92,7 +92,31 @@ export interface NativeLayerApplier {
   close(): void;
 }
 
+/** What a CNI command did (native/common/cni_exec.h). */
+export interface CniOutcome {
+  ok: boolean;
+  /** ADD: the chain's result (JSON); CHECK: the stored one. */
+  result: string;
+  /** The plugin that failed first. */
+  plugin: string;
+  /** Its exit status; -1 when it could not be run (missing binary, unreadable record). */
+  exitCode: number;
+  /** Its stdout: the CNI error JSON. */
+  output: string;
+  /** Its stderr, or why it could not run. */
+  diagnostics: string;
+}
+
 export interface NativeBinding {
+  /**
+   * Runs a CNI command ("ADD", "DEL", "CHECK") for the attachment record at `record` in the
+   * network namespace `netns` (a path; '' when it is gone), on the libuv pool.
+   */
+  cniRun(record: string, command: 'ADD' | 'DEL' | 'CHECK', netns: string): Promise<CniOutcome>;
+  /** A bind mount in this process's mount namespace; throws an errno error. */
+  bindMount(source: string, target: string): void;
+  /** Unmounts (lazily); false when nothing was mounted there. */
+  unmount(target: string): boolean;
   /** Opens a layer directory for unpacking into it. */
   LayerApplier: new (
     directory: string,

@@ -38,6 +38,14 @@ export async function main(args: readonly string[]): Promise<number> {
       const { runCommand } = await import('./run-command');
       return runCommand(parsed);
     }
+    case 'pod': {
+      const { podCommand } = await import('./commands/pod');
+      return podCommand(parsed);
+    }
+    case 'network': {
+      const { networkCommand } = await import('./commands/network');
+      return networkCommand(parsed);
+    }
     default: {
       if (isImageCommand(parsed)) {
         const { runImageCommand } = await import('./commands/images');

@@ -203,6 +203,24 @@ export interface InspectCommand extends DataRootField, StateRootField {
   type?: 'image' | 'container';
 }
 
+/** `pod create|ls|rm`: pods of the data root (global --data-root), pause containers of the state root (--root). */
+export type PodAction = 'create' | 'ls' | 'rm';
+
+export interface PodCommand extends DataRootField, StateRootField {
+  kind: 'pod';
+  action: PodAction;
+  /** create: the one name; rm: the pods to remove; ls: none. */
+  names: string[];
+  /** create: the network the pod is attached to. */
+  network?: string;
+  /** create: the published ports (Pod.create's ports). */
+  ports?: unknown[];
+  /** rm -f: kill the pod's running containers first. */
+  force: boolean;
+  /** ls: a table, --json or -q names. */
+  format: 'table' | 'json' | 'ids';
+}
+
 export type ImageCommand = PullCommand | ImagesCommand | RmiCommand | TagCommand | SaveCommand | LoadCommand | PushCommand | InspectCommand;
 
 const IMAGE_KINDS: ReadonlySet<string> = new Set(['pull', 'images', 'rmi', 'tag', 'save', 'load', 'push', 'inspect']);
@@ -211,14 +229,27 @@ export function isImageCommand(cmd: { kind: string }): cmd is ImageCommand {
   return IMAGE_KINDS.has(cmd.kind);
 }
 
+/** `network create|ls|inspect|rm` (definitions/network-commands.ts). */
+export interface NetworkCommand extends DataRootField {
+  kind: 'network';
+  verb: 'create' | 'ls' | 'inspect' | 'rm';
+  names: string[];
+  subnet?: string;
+  internal: boolean;
+  json: boolean;
+  force: boolean;
+}
+
 export type ParsedCommandLine =
   | { kind: 'help'; topic: HelpTopic }
   | { kind: 'version' }
   | RunCommand
   | LifecycleCommand
-  | ImageCommand;
+  | ImageCommand
+  | PodCommand
+  | NetworkCommand;
 
 /** A command's own result, before the global flags are added. */
-export type ParsedCommand = RunCommand | LifecycleCommand | ImageCommand;
+export type ParsedCommand = RunCommand | LifecycleCommand | ImageCommand | PodCommand | NetworkCommand;
 
 export type { CommandName, HelpTopic };

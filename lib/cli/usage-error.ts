@@ -8,7 +8,8 @@
 export const COMMAND_NAMES = [
   'run', 'create', 'start', 'exec', 'list', 'ps', 'stats', 'state', 'logs', 'kill', 'stop', 'pause', 'resume', 'delete',
   'pull', 'images', 'rmi', 'tag', 'save', 'load', 'push', 'inspect',
-  'commit',
+  'commit', 'network',
+  'pod',
 ] as const;
 
 export type CommandName = (typeof COMMAND_NAMES)[number];

@@ -31,7 +31,11 @@ import { logs, state } from './inspect';
 import { commit, type CommitOptions } from './commit';
 import type { Image } from '../images/image-store';
 import { exitWithoutMain } from './status';
+import { checkContainerNetworks, containerNetworks } from '../networks/container-networks';
+import type { NetworkInterfaceInfo } from '../networks/cni/result';
 import '../polyfills';
+// The network hooks of the create transaction (registered on import).
+import '../networks/attach';
 
 /** The context behind a handle, for the CLI's own steps (keep-stopped.ts); not exported by lib/index.ts. */
 export let contextOf: (container: Container) => ContainerContext;
@@ -180,6 +184,16 @@ export class Container {
    */
   async commit(reference: string, options?: CommitOptions): Promise<Image> {
     return commit(this.#context, reference, options);
+  }
+
+  /** Its interfaces on networks (the `network` option): addresses, mac, gateway, aliases, from the CNI results. */
+  async networks(): Promise<NetworkInterfaceInfo[]> {
+    return containerNetworks(this.#context.config.dataRoot, this.id);
+  }
+
+  /** CNI CHECK of its networks: resolves when the plugins find everything in place, else rejects (CniPluginError). */
+  async checkNetworks(): Promise<void> {
+    return checkContainerNetworks(this.#context.config.dataRoot, this.id, (await state(this.#context)).pid);
   }
 
   /** Changes limits of the running container; the fields are those of `resources`. */

@@ -20,7 +20,12 @@ export type CreateHookPoint =
    */
   | 'afterNamespaces'
   /** start() of a created container, just before the program is let go. */
-  | 'beforeStart';
+  | 'beforeStart'
+  /**
+   * The container stopped for good in this process's hands (not detached): its main process
+   * exited, or destroy() ran. Run once more by destroy(), which waits for it: hooks are idempotent.
+   */
+  | 'stopped';
 
 export interface CreateStep {
   readonly context: ContainerContext;
@@ -28,11 +33,16 @@ export interface CreateStep {
   readonly undo: UndoList;
   /** The container's process on the host, from 'afterNamespaces' on. */
   readonly pid?: number;
+  /**
+   * Fds whose flocks say "this container is owned": a detached container's monitor is handed
+   * them with the others ('beforeNamespaces' hooks push theirs).
+   */
+  readonly ownerFds?: number[];
 }
 
 export type CreateHook = (step: CreateStep) => void | Promise<void>;
 
-const hooks: Record<CreateHookPoint, CreateHook[]> = { beforeNamespaces: [], afterNamespaces: [], beforeStart: [] };
+const hooks: Record<CreateHookPoint, CreateHook[]> = { beforeNamespaces: [], afterNamespaces: [], beforeStart: [], stopped: [] };
 
 /** For features inside ts-container only: not part of the public API. */
 export function registerCreateHook(point: CreateHookPoint, hook: CreateHook): void {

@@ -27,7 +27,7 @@ import { pauseForTest } from '../state/test-hook';
 import { stateStep } from '../state/state-io';
 import { allocateIdBlock } from '../userns/id-blocks';
 import { lifecycleEntries, runPlan } from './plan';
-import { makeStartFifo } from './start-gate';
+import { makeStartFifo, openStartGate } from './start-gate';
 import { savedConfig } from './saved-config';
 import type { ContainerContext } from './context';
 import { canSpawn } from './status';
@@ -37,6 +37,8 @@ import { runCreateHooks } from './create-hooks';
 import { liveCgroups, ownedDirectories } from './exit-cleanup';
 import { commitToMonitor } from './monitor';
 import { reportError } from './report-error';
+import { sharedNamespaceEntries } from './shared-namespaces';
+import { networkAttachment } from '../options/namespace-sharing';
 import { containerUsage } from './container-usage';
 import { removeOnExitEntries } from './auto-remove';
 
@@ -102,6 +104,7 @@ export function spawnMain(
   main.once('exit', (code: number | null, signal: NodeJS.Signals | null) => {
     if (!detach) recordExit(context, code, signal);
     void releaseWhenExecsExit(context);
+    if (!detach) void runCreateHooks('stopped', { context, config, undo: new UndoList() })?.catch((error: Error) => globalThis.process.emitWarning(`container ${context.id}: ${error.message}`));
   });
   return main;
 }
@@ -121,6 +124,8 @@ async function makeContainer(
   waitForStart: boolean,
 ): Promise<HelperReport> {
   const detach = context.detach;
+  // First: a container or pod to share namespaces with that is gone fails before anything is made.
+  const shared = await sharedNamespaceEntries(context.id, context.config, undo);
   const cgroup = await makeCgroup(context);
   // With the cgroup go the ids its processes held: freed only once it is removed.
   undo.push(async () => {
@@ -133,13 +138,18 @@ async function makeContainer(
   pauseForTest('cgroup-made');
   const config = withIdBlock(context);
   makeRootfsLayer(context, config, undo);
-  if (waitForStart) stateStep('make the start FIFO', directory.fifoPath, () => makeStartFifo(directory.fifoPath));
-  await runCreateHooks('beforeNamespaces', { context, config, undo });
+  // A container on a network waits at the start gate even from spawn(): its program must not
+  // run before CNI ADD (an 'afterNamespaces' hook) gave it its interface and address.
+  const gated = waitForStart || networkAttachment(config.network) !== null;
+  if (gated) stateStep('make the start FIFO', directory.fifoPath, () => makeStartFifo(directory.fifoPath));
+  const hookFds: number[] = [];
+  await runCreateHooks('beforeNamespaces', { context, config, undo, ownerFds: hookFds });
   const plan = runPlan(args, process, config, cgroup.plan(), context.seccomp, [
-    ...lifecycleEntries(config, directory, cgroup, waitForStart),
+    ...lifecycleEntries(config, directory, cgroup, gated),
     ...removeOnExitEntries(context),
+    ...shared,
   ]);
-  const ownerFds = detach ? [directory.ownerLockFd, cgroup.ownerLockFd, context.idBlock?.lockFd ?? -1].filter((fd) => fd >= 0) : [];
+  const ownerFds = detach ? [directory.ownerLockFd, cgroup.ownerLockFd, context.idBlock?.lockFd ?? -1, ...hookFds].filter((fd) => fd >= 0) : [];
   const report = await native().startHelper(helperPath(), plan, fds, -1, context.seccompListener(), ownerFds, detach);
   if (!report.ok) return report;
   pauseForTest('helper-reported');
@@ -158,8 +168,26 @@ async function makeContainer(
     liveCgroups.delete(cgroup);
     commitToMonitor(report.channelFd ?? -1);
   }
+  if (gated && !waitForStart) await letGo(directory, report.pid);
   pauseForTest('created');
   return report;
+}
+
+/** spawn() of a gated container: everything is ready, its program goes on now. */
+async function letGo(directory: ContainerDirectory, pid: number): Promise<void> {
+  const startedAt = Date.now();
+  // Not reaped yet (the process is still being started): a dead one is a zombie. Its exit is
+  // then seen as any other.
+  const alive = (): boolean => {
+    try {
+      return !/^\d+ \(.*\) Z/s.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    } catch {
+      return false;
+    }
+  };
+  if (!(await openStartGate(directory.fifoPath, alive))) return;
+  directory.removeStartFifo();
+  directory.markStarted(startedAt);
 }
 
 /**

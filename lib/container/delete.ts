@@ -13,6 +13,8 @@ import type { StateRootOptions } from '../state/types';
 import type { ContainerContext } from './context';
 import { attachedContext, existingDirectory } from './attach';
 import { monitorFinished, whileMonitorRuns } from './monitor';
+import { runCreateHooks } from './create-hooks';
+import { UndoList } from './undo-list';
 
 /**
  * Kills whatever still runs, waits until every process is reaped, closes their stdio pipes
@@ -34,6 +36,7 @@ export async function destroy(context: ContainerContext): Promise<void> {
   context.withOpenStdio.clear();
   await monitorFinished(context.directory, context.detach);
   await context.releaseCgroup();
+  await runCreateHooks('stopped', { context, config: context.config, undo: new UndoList() });
   const directory = context.directory;
   if (directory?.exists()) {
     // What another owner (or a monitor that died) left: its processes and cgroups.

@@ -13,6 +13,8 @@ import { helperPauseEntries } from '../state/test-hook';
 import { deviceProgramEntries } from '../cgroups/device-rules';
 import { hostHierarchies } from '../cgroups/hierarchy';
 import { rootfsEntries } from './rootfs-overlay';
+import { sharedNamespaceNames } from '../options/namespace-sharing';
+import { networkMonitorEntries, networkMountEntries } from '../networks/plan-entries';
 import { serializePlan, type PlanEntry, type PlanValues } from '../protocol/generated/plan';
 
 /** The largest 64-bit value spells RLIM_INFINITY. */
@@ -21,8 +23,10 @@ const UNLIMITED = (1n << 64n) - 1n;
 export type Entry = PlanEntry;
 
 function namespacesOf(config: ContainerConfig): PlanValues['namespace'][] {
-  const names: PlanValues['namespace'][] = ['pid', 'mount', 'uts', 'ipc', 'cgroup'];
-  if (config.network === 'none') names.push('net');
+  // Those shared with another container (a pod's, or network: { container }) are joined instead.
+  const shared: string[] = sharedNamespaceNames(config);
+  const names = (['pid', 'mount', 'uts', 'ipc', 'cgroup'] as const).filter((name) => !shared.includes(name)) as PlanValues['namespace'][];
+  if (config.network !== 'host' && !shared.includes('net')) names.push('net');
   if (config.userns) names.push('user');
   if (config.timens) names.push('time');
   return names;
@@ -78,6 +82,7 @@ export function lifecycleEntries(config: ContainerConfig, directory: ContainerDi
   entries.push(['log.max_size', lifecycle.log.maxSize], ['log.max_files', lifecycle.log.maxFiles]);
   entries.push(['restart.policy', lifecycle.restart.policy], ['restart.max', lifecycle.restart.maxRetries]);
   for (const dir of cgroup.directories()) entries.push(['cgroup.dir', dir]);
+  entries.push(...networkMonitorEntries(config));
   return entries;
 }
 
@@ -117,6 +122,7 @@ export function runPlan(
       entries.push(['mount.mode', m.mode]);
     }
   }
+  entries.push(...networkMountEntries(config));
   // The runtime's own tmpfs mounts get these sizes; a path left out gets the kernel's (half of RAM).
   for (const [target, bytes] of Object.entries(config.tmpfsSizes)) {
     if (bytes !== null) entries.push(['tmpfs.size', { target, bytes }]);
@@ -142,6 +148,8 @@ export function execPlan(
     ['mode', 'exec'],
     ['join.pid', containerPid],
     ...processEntries(argv, process, config),
+    // The main process stands in the shared ones too: the exec'd process joins them with the rest.
+    ...sharedNamespaceNames(config).map((name): Entry => ['namespace', name]),
     ...cgroupEntries(cgroup, false),
     ...seccompEntries(seccomp),
     ...helperPauseEntries(),

@@ -6,6 +6,7 @@
  */
 import type { ContainerOptions, ProcessOptions } from '../options/types';
 import type { SavedConfig } from '../state/container-directory';
+import { savedSharing } from '../options/namespace-sharing';
 
 function withoutNotify(seccomp: ContainerOptions['seccomp']): ContainerOptions['seccomp'] {
   if (seccomp && typeof seccomp === 'object' && 'notify' in seccomp) {
@@ -21,6 +22,7 @@ export function savedConfig(options: ContainerOptions, argv: string[], process: 
   if (rootfs !== null) kept.rootfs = rootfs;
   // The store by its root: an ImageStore object does not survive JSON.
   if (typeof options.imageStore === 'object') kept.imageStore = options.imageStore.dataRoot;
+  Object.assign(kept, savedSharing(options));
   const { env, cwd, user } = process ?? {};
   return JSON.parse(JSON.stringify({ options: kept, argv, process: { env, cwd, user } })) as SavedConfig;
 }

@@ -26,6 +26,9 @@ export function setupHint(stepId: number, errno: number): string | undefined {
   if (stepId === Step.MountRootfsOverlay && code === 'EINVAL') {
     return "overlayfs refused the layers: the data root's filesystem may not serve as an upper layer (NFS, overlayfs), or a layer overlaps another; the kernel log (dmesg) says which";
   }
+  if (stepId === Step.ShareNamespaces && code === 'ESRCH') {
+    return 'The container (or pod) whose namespaces it shares stopped while this one was made';
+  }
   if (stepId === Step.AllocateTerminal) {
     return "The container's /dev/ptmx must lead to its /dev/pts/ptmx; a mount over /dev or /dev/pts may hide them";
   }

@@ -211,6 +211,74 @@ export class ImageArchiveError extends Error {
   }
 }
 
+/** No network of this name in the data root. */
+export class NetworkNotFoundError extends Error {
+  readonly code = 'ENONETWORK';
+  readonly network: string;
+  constructor(network: string) {
+    super(`no such network: ${network} (make it with Network.create({ name: ${JSON.stringify(network)} }))`);
+    this.name = 'NetworkNotFoundError';
+    this.network = network;
+  }
+}
+
+/** Network.create() with a name the data root already holds. */
+export class NetworkExistsError extends Error {
+  readonly code = 'ENETWORKEXISTS';
+  readonly network: string;
+  constructor(network: string) {
+    super(`network ${network} already exists`);
+    this.name = 'NetworkExistsError';
+    this.network = network;
+  }
+}
+
+/** remove() of a network that containers are still attached to. */
+export class NetworkInUseError extends Error {
+  readonly code = 'ENETWORKINUSE';
+  readonly network: string;
+  /** The ids of the attached containers. */
+  readonly containers: string[];
+  constructor(network: string, containers: string[]) {
+    super(`network ${network} is used by container${containers.length === 1 ? '' : 's'} ${containers.join(', ')}; destroy ${containers.length === 1 ? 'it' : 'them'} first, or remove with { force: true }`);
+    this.name = 'NetworkInUseError';
+    this.network = network;
+    this.containers = containers;
+  }
+}
+
+/** A subnet that is malformed, too big or small, overlaps another network or a host route, or none is free. */
+export class SubnetError extends Error {
+  readonly code = 'ESUBNET';
+  readonly subnet: string | undefined;
+  constructor(message: string, subnet?: string) {
+    super(message);
+    this.name = 'SubnetError';
+    this.subnet = subnet;
+  }
+}
+
+/** A CNI plugin failed (or is missing): its name, the CNI error code and its message. */
+export class CniPluginError extends Error {
+  readonly code = 'ECNIPLUGIN';
+  /** The plugin binary's name ("bridge", "portmap"...). */
+  readonly plugin: string;
+  /** The CNI error code the plugin reported (spec: 1-99 well known, 100+ its own); 0 when it said none. */
+  readonly cniCode: number;
+  /** The plugin's own message ("msg" and "details"). */
+  readonly msg: string;
+  /** The CNI command that failed. */
+  readonly command: string;
+  constructor(plugin: string, command: string, cniCode: number, msg: string) {
+    super(`CNI plugin ${plugin} failed (${command}, code ${cniCode}): ${msg}`);
+    this.name = 'CniPluginError';
+    this.plugin = plugin;
+    this.command = command;
+    this.cniCode = cniCode;
+    this.msg = msg;
+  }
+}
+
 const ERRNO_TEXT: Record<string, string> = {
   EPERM: 'operation not permitted',
   EACCES: 'permission denied',
@@ -232,3 +300,39 @@ function describeErrno(errno: number): string {
   return ERRNO_TEXT[errnoName(errno)] ?? `errno ${errno}`;
 }
 
+
+/** No pod of that name in the data root (or its pause process has exited: the pod is gone). */
+export class PodNotFoundError extends Error {
+  readonly code = 'ENOPOD';
+  readonly pod: string;
+  constructor(name: string, dataRoot: string, why = '') {
+    super(`no such pod: ${name} (data root ${dataRoot})${why ? `: ${why}` : ''}`);
+    this.name = 'PodNotFoundError';
+    this.pod = name;
+  }
+}
+
+/** A pod of that name already exists in the data root. */
+export class PodExistsError extends Error {
+  readonly code = 'EPODEXISTS';
+  readonly pod: string;
+  constructor(name: string, dataRoot: string) {
+    super(`pod ${name} already exists in ${dataRoot}; remove it first (ts-container pod rm ${name}) or choose another name`);
+    this.name = 'PodExistsError';
+    this.pod = name;
+  }
+}
+
+/** A pod cannot be removed while containers of it run (unless { force: true }). */
+export class PodInUseError extends Error {
+  readonly code = 'EPODINUSE';
+  readonly pod: string;
+  /** The ids of the running members. */
+  readonly containers: string[];
+  constructor(name: string, containers: string[]) {
+    super(`pod ${name} has running containers (${containers.join(', ')}); stop them first, or force the removal (remove({ force: true }), pod rm -f) to kill them`);
+    this.name = 'PodInUseError';
+    this.pod = name;
+    this.containers = containers;
+  }
+}

@@ -1,6 +1,8 @@
 /**
  * The public option shapes of ts-container. These are a contract: extend, never rename.
  */
+import type { Container } from '../container/container';
+import type { Pod } from '../pods/pod';
 import type { Readable, Writable, Stream } from 'node:stream';
 import type { SeccompOption } from '../seccomp/types';
 import type { SeccompNotifyOptions } from '../seccomp-notify/types';
@@ -156,8 +158,26 @@ export interface ContainerOptions {
   env?: Record<string, string>;
   cwd?: string;
   user?: User;
-  /** 'none': own network namespace with only lo, up (default). 'host': the host's network. */
-  network?: 'none' | 'host';
+  /**
+   * 'none': own network namespace with only lo, up (default). 'host': the host's network.
+   * A network's name (Network.create()), or { name, aliases }: its own namespace with an
+   * interface (eth0) on that network; the other members reach it by id, hostname and aliases.
+   * { container }: the network namespace of another running container (a Container or its id,
+   * in this container's state root), as docker's --network container:ID; nothing else is shared.
+   */
+  network?: 'none' | 'host' | string | NetworkAttachmentOptions | { container: Container | string };
+  /**
+   * A pod (a Pod or its name, in `dataRoot`): the container joins the network, uts and ipc
+   * namespaces its pause process holds, and reaches the other members on localhost. Its
+   * network and hostname are the pod's: leave `network` and `hostname` unset.
+   */
+  pod?: Pod | string;
+  /**
+   * Host ports forwarded to the container (needs a network): reachable at the host's addresses
+   * and 127.0.0.1. Each host port is bound on the host for the container's life, so a taken
+   * one fails the spawn with EADDRINUSE before the program runs.
+   */
+  ports?: PortMapping[];
   /** Run a tiny init as PID 1 that reaps zombies and forwards signals to the program. */
   init?: boolean;
   /**
@@ -282,3 +302,20 @@ export interface ProcessOutput extends ExitStatus {
 }
 
 export type { Readable, Writable };
+
+/** A container's place on a network (the `network` option). */
+export interface NetworkAttachmentOptions {
+  name: string;
+  /** More names the other members resolve to this container. */
+  aliases?: string[];
+}
+
+/** A published port: `host` (on `hostIp`, default every address) forwarded to `container`. */
+export interface PortMapping {
+  host: number;
+  container: number;
+  /** Default 'tcp'. */
+  protocol?: 'tcp' | 'udp';
+  /** An IPv4 address of the host, e.g. '127.0.0.1'; default all. */
+  hostIp?: string;
+}

@@ -19,6 +19,7 @@ import { checkTty, checkTtyStdio } from './tty';
 import { checkTmpfsSizes, type TmpfsSizes } from './tmpfs-sizes';
 import { clockSeconds, HOSTNAME_MAX, TIMENS_CLOCK_MAX_S } from './host-limits';
 import { resolveDataRoot } from '../images/data-root';
+import { checkPod, checkSharedNetwork, networkAttachment, type PodMembership, type SharedNetwork } from './namespace-sharing';
 
 export interface NormalizedUser {
   uid: number;
@@ -57,7 +58,13 @@ export interface ContainerConfig {
   env: Record<string, string>;
   cwd: string;
   user: NormalizedUser;
-  network: 'none' | 'host';
+  /**
+   * A network of lib/networks ({ name, aliases }), or { container }: the network namespace of
+   * that running container (namespace-sharing.ts).
+   */
+  network: 'none' | 'host' | { name: string; aliases: string[] } | SharedNetwork;
+  /** The pod whose network, uts and ipc namespaces the container joins, or null. */
+  pod: PodMembership | null;
   init: boolean;
   /**
    * 'block': a block of ts-container's subordinate ids, taken at spawn (lib/userns); always so
@@ -87,6 +94,8 @@ export interface ContainerConfig {
   image: ContainerImage | null;
   /** Where the container's writable layer is made (resolveDataRoot). */
   dataRoot: string;
+  /** Published ports (only with a network). */
+  ports: { host: number; container: number; protocol: 'tcp' | 'udp'; hostIp: string }[];
 }
 
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -94,7 +103,7 @@ const HOSTNAME_PATTERN = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z
 const CONTAINER_KEYS = new Set([
   'id', 'rootfs', 'readonly', 'hostname', 'mounts', 'env', 'cwd', 'user', 'network', 'init', 'userns', 'timens',
   'capabilities', 'rlimits', 'resources', 'cgroupParent', 'seccomp', 'detach', 'restart', 'stateRoot', 'annotations',
-  'command', 'tty', 'log', 'tmpfsSizes', 'rootfsOverlay', 'dataRoot', 'image', 'imageStore',
+  'command', 'tty', 'log', 'tmpfsSizes', 'rootfsOverlay', 'dataRoot', 'image', 'imageStore', 'pod', 'ports',
 ]);
 const PROCESS_KEYS = new Set(['stdio', 'env', 'cwd', 'user', 'signal', 'timeout', 'killSignal', 'tty']);
 const RLIMIT_NAMES: readonly RlimitName[] = [
@@ -351,8 +360,12 @@ export function normalizeContainerOptions(options: ContainerOptions | undefined)
   if (!HOSTNAME_PATTERN.test(hostname)) hostname = 'container';
   const user = checkUser(options.user, 'user') ?? { uid: 0, gid: 0, groups: [] };
   const cwd = options.cwd === undefined ? '/' : checkContainerPath(options.cwd, 'cwd');
-  const network = options.network ?? 'none';
-  if (network !== 'none' && network !== 'host') fail('network', `expected "none" or "host", got ${describe(network)}`);
+  const lifecycle = normalizeLifecycle(options);
+  const pod = checkPod(options);
+  // { container }: another container's namespace; anything else names a network (or none, host).
+  const network: ContainerConfig['network'] = isPlainObject(options.network) && 'container' in options.network
+    ? checkSharedNetwork(options.network, lifecycle.stateRoot)
+    : checkNetwork(options.network);
   const env = {
     PATH: DEFAULT_PATH,
     HOSTNAME: hostname,
@@ -369,6 +382,7 @@ export function normalizeContainerOptions(options: ContainerOptions | undefined)
     cwd,
     user,
     network,
+    pod,
     init: checkBoolean(options.init, 'init') ?? false,
     userns: checkUserns(options.userns, hostRoot),
     timens: checkTimens(options.timens),
@@ -378,12 +392,13 @@ export function normalizeContainerOptions(options: ContainerOptions | undefined)
     cgroupParent: checkCgroupParent(options.cgroupParent),
     seccomp: normalizeSeccomp(options.seccomp),
     tty: checkTty(options.tty),
-    lifecycle: normalizeLifecycle(options),
+    lifecycle,
     tmpfsSizes: checkTmpfsSizes(options.tmpfsSizes),
     rootfsOverlay: checkRootfsOverlay(options.rootfsOverlay, rootfs),
     imageLayers: [],
     image: null,
     dataRoot: resolveDataRoot(options.dataRoot),
+    ports: checkPorts(options.ports, network),
   };
 }
 
@@ -455,4 +470,42 @@ export function normalizeProcessOptions(
       tty,
     },
   };
+}
+
+const ALIAS_PATTERN = /^[a-zA-Z0-9]([a-zA-Z0-9_.-]{0,62})$/;
+
+/** 'none' (default), 'host', a network's name or { name, aliases }. */
+function checkNetwork(value: unknown): ContainerConfig['network'] {
+  if (value === undefined || value === 'none' || value === 'host') return value ?? 'none';
+  const expected = 'expected "none", "host", a network name, { name, aliases } or { container }';
+  const named = typeof value === 'string' ? { name: value } : value;
+  if (typeof named !== 'object' || named === null || Array.isArray(named)) fail('network', `${expected}, got ${describe(value)}`);
+  const { name, aliases } = named as { name?: unknown; aliases?: unknown };
+  if (typeof name !== 'string' || !ALIAS_PATTERN.test(name)) fail('network.name', `expected a network name (letters, digits, '_', '.', '-'), got ${describe(name)}`);
+  if (aliases !== undefined && !Array.isArray(aliases)) fail('network.aliases', `expected an array of names, got ${describe(aliases)}`);
+  const checked = ((aliases as unknown[] | undefined) ?? []).map((alias, i) => {
+    if (typeof alias !== 'string' || !ALIAS_PATTERN.test(alias)) fail(`network.aliases[${i}]`, `expected a host name (letters, digits, '_', '.', '-'), got ${describe(alias)}`);
+    return alias;
+  });
+  return { name, aliases: checked };
+}
+
+/** Published ports: only with a network; ports 1-65535; hostIp an IPv4 address. */
+function checkPorts(value: unknown, network: ContainerConfig['network']): ContainerConfig['ports'] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) fail('ports', `expected an array of { host, container, protocol?, hostIp? }, got ${describe(value)}`);
+  if (value.length > 0 && !networkAttachment(network)) fail('ports', 'published ports need a network (the network option names one)');
+  const isPort = (n: unknown): n is number => Number.isInteger(n) && (n as number) >= 1 && (n as number) <= 65535;
+  return value.map((entry: unknown, i) => {
+    const p = (entry ?? {}) as { host?: unknown; container?: unknown; protocol?: unknown; hostIp?: unknown };
+    if (!isPort(p.host)) fail(`ports[${i}].host`, `expected a port 1-65535, got ${describe(p.host)}`);
+    if (!isPort(p.container)) fail(`ports[${i}].container`, `expected a port 1-65535, got ${describe(p.container)}`);
+    const protocol = p.protocol ?? 'tcp';
+    if (protocol !== 'tcp' && protocol !== 'udp') fail(`ports[${i}].protocol`, `expected "tcp" or "udp", got ${describe(p.protocol)}`);
+    const hostIp = p.hostIp ?? '0.0.0.0';
+    if (typeof hostIp !== 'string' || !/^(\d{1,3})(\.\d{1,3}){3}$/.test(hostIp) || hostIp.split('.').some((b) => Number(b) > 255)) {
+      fail(`ports[${i}].hostIp`, `expected an IPv4 address, got ${describe(p.hostIp)}`);
+    }
+    return { host: p.host, container: p.container, protocol, hostIp };
+  });
 }

@@ -17,7 +17,12 @@ export type PauseStep =
   | 'created'
   | 'start-gate-opened'
   | 'started'
-  | 'directory-removing';
+  | 'directory-removing'
+  | 'pod-recorded'
+  | 'pod-pause-started'
+  | 'network-recorded'
+  | 'network-added'
+  | 'network-deleting';
 
 const PAUSE_AT = 'TS_CONTAINER_TEST_PAUSE_AT';
 const PAUSE_FILE = 'TS_CONTAINER_TEST_PAUSE_FILE';

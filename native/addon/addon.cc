@@ -5,6 +5,7 @@
 #include <napi.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -20,6 +21,7 @@
 #include "addon/layer_unpack.h"
 #include "addon/seccomp_notify.h"
 #include "addon/terminal_reader.h"
+#include "common/cni_exec.h"
 #include "common/setup_error.h"
 #include "common/syscalls.h"
 
@@ -34,6 +36,47 @@ Napi::Error errno_error(Napi::Env env, int err, const std::string& what) {
   error.Set("code", Napi::String::New(env, uv_err_name(-err)));
   error.Set("step", Napi::String::New(env, what));
   return error;
+}
+
+// A CNI command for a container's attachment record, on the libuv pool: the plugins
+// run (and may take a while, iptables locks included) while Node goes on.
+class CniRunWorker : public Napi::AsyncWorker {
+ public:
+  CniRunWorker(Napi::Env env, std::string record, std::string command, std::string netns)
+      : Napi::AsyncWorker(env, "ts-container:cni"),
+        record_(std::move(record)),
+        command_(std::move(command)),
+        netns_(std::move(netns)),
+        deferred_(Napi::Promise::Deferred::New(env)) {}
+
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+  void Execute() override { outcome_ = cni_run(record_, command_, netns_); }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    Napi::Object result = Napi::Object::New(env);
+    result.Set("ok", Napi::Boolean::New(env, outcome_.ok));
+    result.Set("result", Napi::String::New(env, outcome_.result));
+    result.Set("plugin", Napi::String::New(env, outcome_.plugin));
+    result.Set("exitCode", Napi::Number::New(env, outcome_.exit_code));
+    result.Set("output", Napi::String::New(env, outcome_.output));
+    result.Set("diagnostics", Napi::String::New(env, outcome_.diagnostics));
+    deferred_.Resolve(result);
+  }
+
+ private:
+  std::string record_, command_, netns_;
+  CniOutcome outcome_;
+  Napi::Promise::Deferred deferred_;
+};
+
+Napi::Value CniRun(const Napi::CallbackInfo& info) {
+  auto* worker = new CniRunWorker(info.Env(), info[0].As<Napi::String>().Utf8Value(),
+                                  info[1].As<Napi::String>().Utf8Value(), info[2].As<Napi::String>().Utf8Value());
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
 }
 
 class AwaitHelperWorker : public Napi::AsyncWorker {
@@ -189,6 +232,25 @@ Napi::Value MakeFifo(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// bindMount(source, target): a bind mount in the caller's mount namespace (a network
+// namespace pinned at a file, lib/networks/netns-pin.ts). unmount(target): lazily; false
+// when nothing was mounted there.
+Napi::Value BindMount(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string source = info[0].As<Napi::String>().Utf8Value();
+  std::string target = info[1].As<Napi::String>().Utf8Value();
+  if (mount(source.c_str(), target.c_str(), nullptr, MS_BIND, nullptr) < 0) throw errno_error(env, errno, "mount --bind " + source + " " + target);
+  return env.Undefined();
+}
+
+Napi::Value Unmount(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string target = info[0].As<Napi::String>().Utf8Value();
+  if (umount2(target.c_str(), MNT_DETACH) == 0) return Napi::Boolean::New(env, true);
+  if (errno == EINVAL || errno == ENOENT) return Napi::Boolean::New(env, false);
+  throw errno_error(env, errno, "umount " + target);
+}
+
 // lock(fd) blocks until this process holds an exclusive flock on fd.
 Napi::Value Lock(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -240,6 +302,7 @@ Napi::Value CloseFd(const Napi::CallbackInfo& info) {
 }  // namespace
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("cniRun", Napi::Function::New(env, CniRun, "cniRun"));
   exports.Set("startHelper", Napi::Function::New(env, StartHelper, "startHelper"));
   exports.Set("sendSignal", Napi::Function::New(env, SendSignal, "sendSignal"));
   exports.Set("createPipe", Napi::Function::New(env, CreatePipe, "createPipe"));
@@ -247,6 +310,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("tryLock", Napi::Function::New(env, TryLock, "tryLock"));
   exports.Set("lock", Napi::Function::New(env, Lock, "lock"));
   exports.Set("tryLockByte", Napi::Function::New(env, TryLockByte, "tryLockByte"));
+  exports.Set("bindMount", Napi::Function::New(env, BindMount, "bindMount"));
+  exports.Set("unmount", Napi::Function::New(env, Unmount, "unmount"));
   exports.Set("makeFifo", Napi::Function::New(env, MakeFifo, "makeFifo"));
   exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen, "pidfdOpen"));
   exports.Set("setXattr", Napi::Function::New(env, SetXattr, "setXattr"));

@@ -113,6 +113,9 @@ void apply_entry(Plan& plan, PlanKey key, const std::string& value) {
     case PlanKey::CgroupDeviceAllow: plan.device_rules.push_back(value); return;
     case PlanKey::Seccomp: plan.seccomp_program = from_hex(value); return;
     case PlanKey::SeccompNotify: plan.seccomp_notify = as_bool(value); return;
+    case PlanKey::Share: plan.shared_namespaces.push_back(value); return;
+    case PlanKey::SharePid: plan.share_pid = static_cast<pid_t>(as_uint(value)); return;
+    case PlanKey::ShareStartTime: plan.share_start_time = value; return;
     case PlanKey::JoinPid: plan.join_pid = static_cast<pid_t>(as_uint(value)); return;
     case PlanKey::Tty: plan.tty = as_bool(value); return;
     case PlanKey::TtyConsole: plan.tty_console = as_bool(value); return;
@@ -129,6 +132,8 @@ void apply_entry(Plan& plan, PlanKey key, const std::string& value) {
     case PlanKey::RestartPolicy: plan.restart_policy = value; return;
     case PlanKey::RestartMax: plan.restart_max = as_uint(value); return;
     case PlanKey::CgroupDir: plan.cgroup_dirs.push_back(value); return;
+    case PlanKey::NetworkAttachment: plan.network_attachments.push_back(value); return;
+    case PlanKey::NetworkNetns: plan.network_netns.push_back(value); return;
     case PlanKey::RemoveOnExit: plan.remove_on_exit = as_bool(value); return;
     case PlanKey::RemoveLayerDir: plan.remove_layer_dir = value; return;
   }

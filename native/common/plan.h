@@ -101,6 +101,9 @@ struct Plan {
   unsigned restart_max = 0;           // on-failure: at most this many restarts; 0: no limit
   // The container's cgroup directories, removed by the monitor once the container stops for good.
   std::vector<std::string> cgroup_dirs;
+  // Its network attachment records and, in the same order, where each one's
+  // namespace is pinned: the monitor runs DEL at the end and DEL+ADD around restarts.
+  std::vector<std::string> network_attachments, network_netns;
   // run -d --rm: once it stops for good, the monitor removes the state directory and the
   // writable layer (remove_layer_dir, with its record beside it), as a delete would.
   bool remove_on_exit = false;
@@ -112,6 +115,14 @@ struct Plan {
   // Crash tests: the step at which the helper stops (see test_pause.h).
   std::string test_pause, test_pause_file;
   // Opened by the helper itself before it clones: the start FIFO (O_PATH) and a
+  // run: namespaces joined from another container's process instead of made
+  // (net uts ipc), that process's pid and its start time, checked once its pidfd is open.
+  std::vector<std::string> shared_namespaces;
+  pid_t share_pid = 0;
+  std::string share_start_time;
+  // The helper's own namespaces while it stands in the shared ones: closed in
+  // the cloned process, which must hold no fd of the host's namespaces.
+  std::vector<int> own_namespace_fds;
   // pidfd of the process the container's first process must not outlive.
   int start_fifo_fd = -1;
   int parent_pidfd = -1;

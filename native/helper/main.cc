@@ -31,11 +31,13 @@
 #include "helper/id_maps.h"
 #include "helper/idmapped_rootfs.h"
 #include "helper/namespaces.h"
+#include "helper/pause_mode.h"
 #include "helper/network.h"
 #include "helper/program_exec.h"
 #include "helper/rlimits.h"
 #include "helper/rootfs.h"
 #include "helper/seccomp_load.h"
+#include "helper/shared_namespaces.h"
 #include "helper/start_gate.h"
 #include "helper/terminal.h"
 #include "helper/tiny_init.h"
@@ -194,6 +196,7 @@ int receive_idmapped_rootfs() {
     // Before anything else: a parent that dies now takes this process along.
     die_with_parent(plan.parent_pidfd);
     for (int fd : plan.owner_fds) close(fd);
+    for (int fd : plan.own_namespace_fds) close(fd);
     parent_setup.wait_in_child();
     enter_new_session();
     if (plan.has_namespace("user")) {
@@ -367,6 +370,8 @@ int start_container(Plan& plan, Report* report) {
   plan.rootfs_idmapped = wants_idmapped_rootfs(plan);
   int pidfd;
   try {
+    // Left again once the process is cloned in them.
+    SharedNamespaces shared(plan);
     pidfd = start_process(plan, flags, cgroups, container_first_process, report);
   } catch (...) {
     close_bind_sources(plan);
@@ -417,6 +422,8 @@ int start_exec(const Plan& plan, Report* report) {
 
 int main(int argc, char** argv) {
   using namespace tsc;
+  // The program of a pod's pause container (lib/pods/pause.ts), not a setup.
+  if (argc > 1 && strcmp(argv[1], "pause") == 0) return run_pause();
   // A write to a pipe whose reader has exited is an error to handle, not death.
   signal(SIGPIPE, SIG_IGN);
   int owner_fd_count = argc > 1 ? atoi(argv[1]) : 0;

@@ -20,6 +20,7 @@
 #include "common/test_pause.h"
 #include "monitor/auto_remove.h"
 #include "monitor/log_writer.h"
+#include "monitor/networks.h"
 #include "monitor/run_record.h"
 
 namespace tsc {
@@ -325,9 +326,15 @@ void kill_and_reap(int pidfd) {
     long long delay = std::min(kMaxBackoffMs, kFirstBackoffMs << std::min(backoff_step, 20u));
     backoff_step++;
     if (!back_off(plan, delay)) break;
-    // A restart runs the program at once: only the first run waits for start().
+    // A restart runs the program at once: only the first run waits for start(); one on
+    // networks waits for the monitor's ADD in its new namespace.
     plan.start_fifo.clear();
     plan.start_fifo_fd = -1;
+    std::vector<std::string> addresses;
+    if (!plan.network_attachments.empty()) {
+      addresses = release_for_restart(plan);
+      plan.start_fifo = make_restart_gate(plan);
+    }
     Report again;
     try {
       pidfd = start_run(plan, start, null_fd, &again, &sources);
@@ -342,6 +349,16 @@ void kill_and_reap(int pidfd) {
       write_run_record(plan.state_dir, record);
       break;
     }
+    if (!plan.network_attachments.empty()) {
+      std::string error;
+      if (!attach_networks(plan, again.pid, addresses, &error)) {
+        kill_and_reap(pidfd);
+        record.error = error;
+        write_run_record(plan.state_dir, record);
+        break;
+      }
+      open_restart_gate(plan.start_fifo, pidfd);
+    }
     record = RunRecord{};
     record.monitor_pid = getpid();
     record.monitor_start_time = process_start_time(getpid());
@@ -351,6 +368,7 @@ void kill_and_reap(int pidfd) {
     record.restart_count = restarts;
     write_run_record(plan.state_dir, record);
   }
+  release_networks(plan);
   remove_cgroups(plan);
   if (plan.remove_on_exit) remove_stopped_container(plan, state_dir);
   _exit(0);

@@ -28,7 +28,9 @@ const EXAMPLES: Record<string, { good: string; bad?: string; with?: string[] }> 
   '--mount': { good: '/src:/dst:ro', bad: '/src:dst' },
   '--tmpfs': { good: '/t:size=1m,mode=755', bad: '/t:mode=9' },
   '--shm-size': { good: '128m', bad: 'lots' },
-  '--network': { good: 'host', bad: 'bridge' },
+  '--network': { good: 'ci', bad: 'bad/name' },
+  '--network-alias': { good: 'db', bad: 'bad alias', with: ['--network', 'ci'] },
+  '--publish': { good: '8080:80', bad: '8080:70000', with: ['--network', 'ci'] },
   '--hostname': { good: 'box', bad: 'bad_name!' },
   '--env': { good: 'A=1', bad: 'A\0B=1' },
   '--workdir': { good: '/tmp', bad: 'relative' },
@@ -53,7 +55,17 @@ const EXAMPLES: Record<string, { good: string; bad?: string; with?: string[] }> 
   '--message': { good: 'a change' },
   '--author': { good: 'me' },
   '--change': { good: 'CMD ["sh"]' },
+  '--pod': { good: 'svc', bad: 'bad_name!' },
+  // pod create's: a network's name, which only the network's lookup refuses; ports as run's.
+  'pod --network': { good: 'ci' },
+  'pod --publish': { good: '127.0.0.1:8080:80/udp', bad: '8080' },
+  '--subnet': { good: '10.1.0.0/24' },
 };
+
+/** A flag's example: its command's own when the same spelling means something else there. */
+function exampleOf(def: CommandDef | undefined, flag: FlagDef): { good: string; bad?: string; with?: string[] } {
+  return EXAMPLES[`${def?.name} ${flagName(flag)}`] ?? EXAMPLES[flagName(flag)];
+}
 
 /** Flags that are the command line's own business, not the library's: each with its reason. */
 const CLI_ONLY: Record<string, string> = {
@@ -72,6 +84,10 @@ const CLI_ONLY: Record<string, string> = {
   format: 'an argument of ImageStore.export',
   input: 'an argument of ImageStore.import',
   type: 'which lookup inspect makes',
+  network: 'an argument of Pod.create',
+  'publish[]': 'an argument of Pod.create (its ports)',
+  subnet: 'an argument of Network.create',
+  internal: 'an argument of Network.create',
 };
 
 /** A complete command line that puts `flagArgs` where the command takes flags. */
@@ -98,6 +114,15 @@ function commandLine(def: CommandDef | undefined, flagArgs: string[]): string[] 
       return ['list', ...flagArgs];
     case 'commit':
       return ['commit', ...flagArgs, 'c1', 'img:1'];
+    case 'pod': {
+      // The action that takes the flag.
+      const given = flagArgs.join(' ');
+      if (/--json|-q/.test(given)) return ['pod', 'ls', ...flagArgs];
+      if (/-f\b|--force/.test(given)) return ['pod', 'rm', ...flagArgs, 'c1'];
+      return ['pod', 'create', ...flagArgs, 'c1'];
+    }
+    case 'network':
+      return ['network', 'create', ...flagArgs, 'n1'];
     default:
       return [def.name, ...flagArgs, 'c1'];
   }
@@ -121,7 +146,8 @@ function valueAt(parsed: ParsedCommandLine, flag: FlagDef): unknown {
   let node: unknown = scope === 'container' && 'options' in parsed ? parsed.options : parsed;
   if (scope === 'container' && keys[0] === 'stateRoot' && !('options' in parsed)) return (parsed as { stateRoot?: string }).stateRoot;
   if (scope === 'container' && keys[0] === 'dataRoot' && !('options' in parsed)) return (parsed as { dataRoot?: string }).dataRoot;
-  for (const key of keys) node = (node as Record<string, unknown> | undefined)?.[key];
+  // --network NAME alone is the plain option `network: NAME`, not { name }.
+  for (const key of keys) node = typeof node === 'string' && key === 'name' ? node : (node as Record<string, unknown> | undefined)?.[key];
   return node;
 }
 
@@ -148,7 +174,7 @@ describe('the declarations', () => {
       const owner = method === 'remove' ? Container : Container.prototype;
       expect(typeof (owner as unknown as Record<string, unknown>)[method]).toBe('function');
     }
-    const example = flag.value === undefined ? undefined : EXAMPLES[flagName(flag)];
+    const example = flag.value === undefined ? undefined : exampleOf(def, flag);
     if (flag.value !== undefined) expect(example).toBeDefined();
     // Each spelling, through commander and the library's check, sets the value where declared.
     const without = valueAt(parse(commandLine(def, example?.with ?? [])), flag);
@@ -161,7 +187,7 @@ describe('the declarations', () => {
   });
 
   test.each(WITH_VALUE)('%s: the value may be attached (-xVALUE, --flag=VALUE)', (_name, def, flag) => {
-    const example = EXAMPLES[flagName(flag)];
+    const example = exampleOf(def, flag);
     const apart = parse(commandLine(def, [...(example.with ?? []), flag.names[0], example.good]));
     for (const spelling of spellings(flag)) {
       const attached = spelling.startsWith('--') ? [`${spelling}=${example.good}`] : [`${spelling}${example.good}`];
@@ -169,10 +195,10 @@ describe('the declarations', () => {
     }
   });
 
-  test.each(WITH_VALUE.filter(([, , f]) => EXAMPLES[flagName(f)].bad !== undefined))(
+  test.each(WITH_VALUE.filter(([, d, f]) => exampleOf(d, f).bad !== undefined))(
     '%s: a value the library refuses is reported under the spelling given',
     (_name, def, flag) => {
-      const example = EXAMPLES[flagName(flag)];
+      const example = exampleOf(def, flag);
       for (const spelling of spellings(flag)) {
         const e = usageError(() => parse(commandLine(def, [...(example.with ?? []), spelling, example.bad!])));
         expect(e.flag).toBe(spelling);

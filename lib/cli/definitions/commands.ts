@@ -11,8 +11,10 @@ import type { AppliedFlags } from './applied-flags';
 import { FlagValueError, type FlagDef } from './flag';
 import { CONTAINER_FLAGS, DETACH_FLAG, envFlag, RM_FLAG, RUN_FLAGS, USAGE_FLAG, userFlag, workdirFlag } from './run-flags';
 import { IMAGE_COMMANDS } from './image-commands';
+import { NETWORK_COMMAND } from './network-commands';
 import * as v from './values';
 import { COMMIT_COMMAND } from './commit-command';
+import { POD_COMMAND } from './pod-command';
 
 /** The rule of the library (lib/options/validate.ts) for ids, checked on ids given as arguments. */
 const CONTAINER_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -115,15 +117,33 @@ function imageAndArgv(verb: 'run' | 'create', flags: AppliedFlags, args: string[
   return { image, ...(argv.length > 0 && { argv: programArgv(verb, argv, '') }) };
 }
 
+/** `--network container:ID`: the library's { container } (another container's network namespace). */
+function joinedNetwork(verb: 'run' | 'create', options: ContainerOptions): void {
+  const network = options.network as string | { name?: string; aliases?: string[] } | undefined;
+  const name = typeof network === 'object' ? network.name : network;
+  if (typeof name !== 'string' || !name.startsWith('container:')) return;
+  if (typeof network === 'object' && network.aliases !== undefined) {
+    throw new UsageError('--network-alias: needs --network NAME (a network; container:ID shares another container\'s)', '--network-alias', verb);
+  }
+  options.network = { container: name.slice('container:'.length) };
+}
+
 function buildRun(verb: 'run' | 'create', flags: AppliedFlags, args: string[], literal: boolean): ParsedCommand {
   const { image, argv } = imageAndArgv(verb, flags, args, literal);
   const options = flags.container as ContainerOptions & { image?: string };
   if (image !== undefined) options.image = image;
+  // --network NAME alone is the plain option; with --network-alias it is { name, aliases }.
+  const network = options.network;
+  if (typeof network === 'object' && 'aliases' in network && network.name === undefined) {
+    throw new UsageError('--network-alias: needs --network NAME', '--network-alias', verb);
+  }
+  if (typeof network === 'object' && 'name' in network && network.aliases === undefined) options.network = network.name;
   const pull = flags.cli.pull as string | undefined;
   if (pull !== undefined && pull !== 'missing' && pull !== 'always' && pull !== 'never') {
     throw new UsageError(`--pull: expected missing, always or never, got '${pull}'`, '--pull', verb);
   }
   if (pull !== undefined && image === undefined) throw new UsageError('--pull: needs an image (run [OPTIONS] IMAGE ...)', '--pull', verb);
+  joinedNetwork(verb, options);
   // A created container is always detached: the CLI that made it exits before `start`.
   if (verb === 'create') options.detach = true;
   checkForeground(verb, flags, options.detach === true);
@@ -380,6 +400,8 @@ container is refused, as runc does, unless -f is given. Prints each id.`,
   },
   ...IMAGE_COMMANDS,
   COMMIT_COMMAND,
+  POD_COMMAND,
+  NETWORK_COMMAND,
 ];
 
 /** The flags that come before the command, as runc's --root, --log and --log-format will. */

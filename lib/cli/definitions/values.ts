@@ -152,3 +152,27 @@ export function signal(value: string): NodeJS.Signals | number {
   }
   throw new FlagValueError(`unknown signal '${value}' (a name such as TERM, SIGKILL or HUP, or a number from 1 to ${MAX_SIGNAL})`);
 }
+
+/**
+ * --network: 'none', 'host', a network's NAME, or 'container:ID' (another container's network
+ * namespace), kept as given: the run command makes the last one the library's { container }.
+ */
+export function networkMode(value: string): string {
+  if (value.startsWith('container:') && !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(value.slice('container:'.length))) {
+    throw new FlagValueError(`expected container:ID with the id of a running container, got '${value}'`);
+  }
+  return value;
+}
+
+/** `[IP:]HOST:CONTAINER[/tcp|/udp]`: a published port, as docker's -p takes it. */
+export function publishSpec(spec: string): { host: number; container: number; protocol?: 'tcp' | 'udp'; hostIp?: string } {
+  const match = /^(?:(\d{1,3}(?:\.\d{1,3}){3}):)?(\d+):(\d+)(?:\/(tcp|udp))?$/.exec(spec);
+  if (!match) throw new FlagValueError(`expected [IP:]HOST:CONTAINER[/udp], got '${spec}'`);
+  const [, hostIp, host, container, protocol] = match;
+  return {
+    host: Number(host),
+    container: Number(container),
+    ...(protocol !== undefined && { protocol: protocol as 'tcp' | 'udp' }),
+    ...(hostIp !== undefined && { hostIp }),
+  };
+}

@@ -107,6 +107,12 @@ export interface PlanValues {
   'seccomp': string;
   /** the program has notify rules: its listener fd goes to Node (read by the helper) */
   'seccomp.notify': boolean;
+  /** run: a namespace taken from the process share.pid instead of made (docker's --network container:ID, a pod) (repeated, read by the helper) */
+  'share': 'net' | 'uts' | 'ipc';
+  /** run: the process whose namespaces the share entries name; joined through its pidfd (read by the helper) */
+  'share.pid': number;
+  /** run: that process's start time (field 22 of /proc/<pid>/stat): a reused pid is refused (read by the helper) */
+  'share.start_time': string;
   /** exec: the container's main process (its pidfd comes as fd 4) (read by the helper) */
   'join.pid': number;
   /** a pseudo-terminal is the stdio and controlling terminal (read by the helper) */
@@ -139,6 +145,10 @@ export interface PlanValues {
   'restart.max': number;
   /** a cgroup directory of the container, removed when it stops for good (repeated, read by the monitor) */
   'cgroup.dir': string;
+  /** a network attachment record (protocol/network-attachment.ts): DEL when the container stops for good, DEL and ADD around each restart (repeated, read by the monitor) */
+  'network.attachment': string;
+  /** where the container's network namespace is pinned (bind mount) from ADD to DEL; one per attachment, in order (repeated, read by the monitor) */
+  'network.netns': string;
   /** run -d --rm: once the container stops for good, the monitor removes its state directory and writable layer (read by the monitor) */
   'remove.on_exit': boolean;
   /** with remove.on_exit: the writable layer's directory (<data root>/containers/<id>), removed with its record <id>.json (read by the monitor) */
@@ -191,6 +201,9 @@ export const PLAN_KEYS: readonly PlanKey[] = [
   'cgroup.device_allow',
   'seccomp',
   'seccomp.notify',
+  'share',
+  'share.pid',
+  'share.start_time',
   'join.pid',
   'tty',
   'tty.console',
@@ -207,6 +220,8 @@ export const PLAN_KEYS: readonly PlanKey[] = [
   'restart.policy',
   'restart.max',
   'cgroup.dir',
+  'network.attachment',
+  'network.netns',
   'remove.on_exit',
   'remove.layer_dir',
 ];
@@ -253,6 +268,9 @@ const ENCODERS: { [K in PlanKey]: (key: K, value: PlanValues[K]) => string } = {
   'cgroup.device_allow': (key, v) => encodeText(key, v),
   'seccomp': (key, v) => encodeHex(key, v),
   'seccomp.notify': (key, v) => encodeBool(v),
+  'share': (key, v) => encodeText(key, v),
+  'share.pid': (key, v) => encodeUint(key, v),
+  'share.start_time': (key, v) => encodeText(key, v),
   'join.pid': (key, v) => encodeUint(key, v),
   'tty': (key, v) => encodeBool(v),
   'tty.console': (key, v) => encodeBool(v),
@@ -269,6 +287,8 @@ const ENCODERS: { [K in PlanKey]: (key: K, value: PlanValues[K]) => string } = {
   'restart.policy': (key, v) => encodeText(key, v),
   'restart.max': (key, v) => encodeUint(key, v),
   'cgroup.dir': (key, v) => encodeText(key, v),
+  'network.attachment': (key, v) => encodeText(key, v),
+  'network.netns': (key, v) => encodeText(key, v),
   'remove.on_exit': (key, v) => encodeBool(v),
   'remove.layer_dir': (key, v) => encodeText(key, v),
 };

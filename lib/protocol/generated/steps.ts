@@ -29,6 +29,8 @@ export const Step = {
   OpenContainerRoot: 10,
   /** mounting the rootfs as an overlay of its layers and its writable layer */
   MountRootfsOverlay: 11,
+  /** run: joining another container's namespaces (net, uts, ipc) through its pidfd before the clone */
+  ShareNamespaces: 12,
 } as const;
 
 export type StepId = (typeof Step)[keyof typeof Step];

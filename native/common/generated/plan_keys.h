@@ -54,6 +54,9 @@ enum class PlanKey {
   CgroupDeviceAllow,  // cgroup.device_allow: a device rule ("c 1:3 rwm") of the BPF device program on cgroup2
   Seccomp,  // seccomp: the seccomp program (struct sock_filter[]), loaded just before exec
   SeccompNotify,  // seccomp.notify: the program has notify rules: its listener fd goes to Node
+  Share,  // share: run: a namespace taken from the process share.pid instead of made (docker's --network container:ID, a pod)
+  SharePid,  // share.pid: run: the process whose namespaces the share entries name; joined through its pidfd
+  ShareStartTime,  // share.start_time: run: that process's start time (field 22 of /proc/<pid>/stat): a reused pid is refused
   JoinPid,  // join.pid: exec: the container's main process (its pidfd comes as fd 4)
   Tty,  // tty: a pseudo-terminal is the stdio and controlling terminal
   TtyConsole,  // tty.console: the terminal is the container's /dev/console too
@@ -70,6 +73,8 @@ enum class PlanKey {
   RestartPolicy,  // restart.policy: when the monitor restarts the container
   RestartMax,  // restart.max: on-failure: at most this many restarts; 0: no limit
   CgroupDir,  // cgroup.dir: a cgroup directory of the container, removed when it stops for good
+  NetworkAttachment,  // network.attachment: a network attachment record (protocol/network-attachment.ts): DEL when the container stops for good, DEL and ADD around each restart
+  NetworkNetns,  // network.netns: where the container's network namespace is pinned (bind mount) from ADD to DEL; one per attachment, in order
   RemoveOnExit,  // remove.on_exit: run -d --rm: once the container stops for good, the monitor removes its state directory and writable layer
   RemoveLayerDir,  // remove.layer_dir: with remove.on_exit: the writable layer's directory (<data root>/containers/<id>), removed with its record <id>.json
 };
@@ -126,6 +131,9 @@ inline constexpr PlanKeyInfo kPlanKeys[] = {
     {"cgroup.device_allow", PlanKey::CgroupDeviceAllow, PlanValueType::String, true, nullptr},
     {"seccomp", PlanKey::Seccomp, PlanValueType::Hex, false, nullptr},
     {"seccomp.notify", PlanKey::SeccompNotify, PlanValueType::Bool, false, nullptr},
+    {"share", PlanKey::Share, PlanValueType::String, true, nullptr},
+    {"share.pid", PlanKey::SharePid, PlanValueType::Uint, false, nullptr},
+    {"share.start_time", PlanKey::ShareStartTime, PlanValueType::String, false, nullptr},
     {"join.pid", PlanKey::JoinPid, PlanValueType::Uint, false, nullptr},
     {"tty", PlanKey::Tty, PlanValueType::Bool, false, nullptr},
     {"tty.console", PlanKey::TtyConsole, PlanValueType::Bool, false, nullptr},
@@ -142,6 +150,8 @@ inline constexpr PlanKeyInfo kPlanKeys[] = {
     {"restart.policy", PlanKey::RestartPolicy, PlanValueType::String, false, nullptr},
     {"restart.max", PlanKey::RestartMax, PlanValueType::Uint, false, nullptr},
     {"cgroup.dir", PlanKey::CgroupDir, PlanValueType::String, true, nullptr},
+    {"network.attachment", PlanKey::NetworkAttachment, PlanValueType::String, true, nullptr},
+    {"network.netns", PlanKey::NetworkNetns, PlanValueType::String, true, nullptr},
     {"remove.on_exit", PlanKey::RemoveOnExit, PlanValueType::Bool, false, nullptr},
     {"remove.layer_dir", PlanKey::RemoveLayerDir, PlanValueType::String, false, nullptr},
 };
@@ -285,6 +295,12 @@ inline bool plan_value_valid(PlanKey key, const std::string& value) {
       return plan_hex_valid(value);
     case PlanKey::SeccompNotify:
       return value == "1" || value == "0";
+    case PlanKey::Share:
+      return value == "net" || value == "uts" || value == "ipc";
+    case PlanKey::SharePid:
+      return [&] { unsigned n; return parse_plan_uint(value, &n); }();
+    case PlanKey::ShareStartTime:
+      return true;
     case PlanKey::JoinPid:
       return [&] { unsigned n; return parse_plan_uint(value, &n); }();
     case PlanKey::Tty:
@@ -316,6 +332,10 @@ inline bool plan_value_valid(PlanKey key, const std::string& value) {
     case PlanKey::RestartMax:
       return [&] { unsigned n; return parse_plan_uint(value, &n); }();
     case PlanKey::CgroupDir:
+      return true;
+    case PlanKey::NetworkAttachment:
+      return true;
+    case PlanKey::NetworkNetns:
       return true;
     case PlanKey::RemoveOnExit:
       return value == "1" || value == "0";

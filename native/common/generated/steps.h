@@ -21,6 +21,7 @@ enum class StepId : int {
   JoinNamespaces = 9,  // exec: setns into the container's namespaces through its pidfd
   OpenContainerRoot = 10,  // exec: opening the container's root through /proc/<pid>/root
   MountRootfsOverlay = 11,  // mounting the rootfs as an overlay of its layers and its writable layer
+  ShareNamespaces = 12,  // run: joining another container's namespaces (net, uts, ipc) through its pidfd before the clone
 };
 
 }  // namespace tsc

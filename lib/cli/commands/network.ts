@@ -1,0 +1,46 @@
+/** `ts-container network create|ls|inspect|rm`, over Network of the library. */
+import { Network } from '../../networks/network';
+import type { NetworkCommand } from '../parsed';
+import { EXIT_RUNTIME_ERROR } from '../parsed';
+import { defaultIO, report, type CommandIO } from './common';
+import { formatTable } from './format';
+
+export async function networkCommand(cmd: NetworkCommand, io: Partial<CommandIO> = {}): Promise<number> {
+  const out = defaultIO(io);
+  const root = cmd.dataRoot === undefined ? {} : { dataRoot: cmd.dataRoot };
+  try {
+    switch (cmd.verb) {
+      case 'create': {
+        const network = await Network.create({ ...root, name: cmd.names[0], internal: cmd.internal, ...(cmd.subnet !== undefined && { subnet: cmd.subnet }) });
+        out.stdout.write(`${network.name}\n`);
+        return 0;
+      }
+      case 'ls': {
+        const networks = await Network.list(root);
+        if (cmd.json) {
+          out.stdout.write(`${JSON.stringify(networks.map((n) => n.toJSON()), null, 2)}\n`);
+        } else {
+          const rows = networks.map((n) => [n.name, n.subnet, n.gateway, n.internal ? 'yes' : 'no', String(n.containers.length)]);
+          out.stdout.write(formatTable(['NAME', 'SUBNET', 'GATEWAY', 'INTERNAL', 'CONTAINERS'], rows));
+        }
+        return 0;
+      }
+      case 'inspect': {
+        const found = [];
+        for (const name of cmd.names) found.push((await Network.get(name, root)).toJSON());
+        out.stdout.write(`${JSON.stringify(found, null, 2)}\n`);
+        return 0;
+      }
+      case 'rm': {
+        for (const name of cmd.names) {
+          await (await Network.get(name, root)).remove({ force: cmd.force });
+          out.stdout.write(`${name}\n`);
+        }
+        return 0;
+      }
+    }
+  } catch (err) {
+    report(out, err instanceof Error ? err.message : String(err));
+    return (err as { code?: string }).code === 'ENONETWORK' || (err as { code?: string }).code === 'ENETWORKINUSE' ? 1 : EXIT_RUNTIME_ERROR;
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * A container's attachment to a network on disk, in <dataRoot>/networks/<name>/attachments/:
+ *   <id>.attachment  the record of protocol/network-attachment.ts (plugin chain, ifname...),
+ *                    read by native/common/cni_exec.cc; its flock is held by whoever owns the
+ *                    container (this process, or the monitor of a detached one) for its life,
+ *                    so a record whose lock can be taken belongs to nobody (the sweep's test);
+ *   <id>.result      the last ADD's CNI result, written by cni_exec;
+ *   <id>.member      what name resolution needs: names and address (JSON).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { native } from '../native/binding';
+import { ATTACHMENT_FILES, serializeAttachment, type AttachmentKey } from '../protocol/generated/network-attachment';
+import { cniPath, containerChain, type NetworkConflist, type CniPortMapping } from './cni/conflist';
+import { networkDir } from './network-store';
+
+export interface Member {
+  id: string;
+  /** The names it answers to on this network: its id, hostname and aliases. */
+  names: string[];
+  aliases: string[];
+  ifname: string;
+  /** "10.89.0.2", once ADD said so. */
+  address?: string;
+}
+
+export function attachmentsDir(dataRoot: string, network: string): string {
+  return path.join(networkDir(dataRoot, network), 'attachments');
+}
+
+export function attachmentPaths(dataRoot: string, network: string, id: string): { record: string; result: string; member: string } {
+  const base = path.join(attachmentsDir(dataRoot, network), id);
+  return { record: base + ATTACHMENT_FILES.record, result: base + ATTACHMENT_FILES.result, member: `${base}.member` };
+}
+
+/** The ids with a record on the network. */
+export function attachedIds(dataRoot: string, network: string): string[] {
+  let files: string[];
+  try {
+    files = fs.readdirSync(attachmentsDir(dataRoot, network));
+  } catch {
+    return [];
+  }
+  return files.filter((f) => f.endsWith(ATTACHMENT_FILES.record)).map((f) => f.slice(0, -ATTACHMENT_FILES.record.length)).sort();
+}
+
+/** The binaries a chain runs: each plugin and the IPAM plugin it calls. */
+function chainBinaries(conflist: NetworkConflist, chain: { type: string }[]): string[] {
+  const binaries = new Set(chain.map((p) => p.type));
+  for (const plugin of conflist.plugins) {
+    const ipam = plugin.ipam as { type?: string } | undefined;
+    if (ipam?.type) binaries.add(ipam.type);
+  }
+  return [...binaries];
+}
+
+/**
+ * Writes the record and takes its flock; returns the open fd (closing it releases the lock).
+ * Made with O_EXCL: a second attachment of one container to one network is refused by the kernel.
+ */
+export function writeRecord(
+  dataRoot: string,
+  conflist: NetworkConflist,
+  id: string,
+  ifname: string,
+  ports: CniPortMapping[],
+): number {
+  const { record } = attachmentPaths(dataRoot, conflist.name, id);
+  fs.mkdirSync(path.dirname(record), { recursive: true, mode: 0o700 });
+  const chain = containerChain(conflist, ports);
+  const entries: [AttachmentKey, string][] = [
+    ['version', '1'],
+    ['network', conflist.name],
+    ['container', id],
+    ['ifname', ifname],
+    ['cni_path', cniPath()],
+  ];
+  for (const binary of chainBinaries(conflist, chain)) entries.push(['binary', binary]);
+  for (const plugin of chain) entries.push(['plugin', plugin.type], ['plugin.config', plugin.config]);
+  const fd = fs.openSync(record, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
+  try {
+    if (!native().tryLock(fd)) throw new Error(`internal: the new record ${record} is locked`);
+    fs.writeSync(fd, serializeAttachment(entries));
+  } catch (error) {
+    fs.closeSync(fd);
+    fs.rmSync(record, { force: true });
+    throw error;
+  }
+  return fd;
+}
+
+export function writeMember(dataRoot: string, network: string, member: Member): void {
+  const file = attachmentPaths(dataRoot, network, member.id).member;
+  const temp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(temp, JSON.stringify(member) + '\n', { mode: 0o600 });
+  fs.renameSync(temp, file);
+}
+
+export function readMember(dataRoot: string, network: string, id: string): Member | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(attachmentPaths(dataRoot, network, id).member, 'utf8')) as Member;
+  } catch {
+    return undefined;
+  }
+}
+
+export function removeAttachmentFiles(dataRoot: string, network: string, id: string): void {
+  const paths = attachmentPaths(dataRoot, network, id);
+  // The record last: while it exists, the sweep can still find what the others describe.
+  fs.rmSync(paths.member, { force: true });
+  fs.rmSync(paths.result, { force: true });
+  fs.rmSync(paths.record, { force: true });
+}
+
+/** True when nobody holds the record's lock: its owner (Node or monitor) is gone. */
+export function isAbandoned(recordPath: string): boolean {
+  let fd: number;
+  try {
+    fd = fs.openSync(recordPath, fs.constants.O_RDONLY);
+  } catch {
+    return false;
+  }
+  try {
+    return native().tryLock(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * A network's presence in one network namespace (the caller's: wherever Network.create() or a
+ * container's attach runs): its bridge, up, with the gateway address, and its isolation chain.
+ *
+ * The CNI plugins do not keep bridges apart: with forwarding on, a container reaches every
+ * other bridge's subnet through the host. So each network gets one chain, jumped to from the
+ * firewall plugin's CNI-ADMIN chain (which CNI-FORWARD evaluates before its own ACCEPT rules)
+ * for traffic coming from its bridge: out of its own bridge is returned, into any other
+ * ts-container bridge ("tsc+") is dropped.
+ */
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import { iptables, mustRun, runCommand } from './host-commands';
+import type { NetworkDefinition } from './network-store';
+
+/** Every ts-container bridge's name starts so: the isolation rules match them all by it. */
+export const BRIDGE_PREFIX = 'tsc';
+const ADMIN_CHAIN = 'CNI-ADMIN';
+
+/** Names unique per data root and network, short enough for an interface (15) and a chain (28). */
+export function bridgeNames(dataRoot: string, name: string): { bridge: string; isolationChain: string } {
+  const hash = crypto.createHash('sha256').update(`${dataRoot}\0${name}`).digest('hex').slice(0, 10);
+  return { bridge: `${BRIDGE_PREFIX}${hash}`, isolationChain: `TSC-ISO-${hash}` };
+}
+
+/** From /proc/net/dev, which shows the reader's network namespace (a /sys mounted elsewhere may not). */
+function bridgeExists(bridge: string): boolean {
+  return fs.readFileSync('/proc/net/dev', 'utf8').split('\n').some((line) => line.trimStart().startsWith(`${bridge}:`));
+}
+
+/**
+ * Bridges this process found complete (bridge and chain) in a namespace: "<netns inode>:<bridge>".
+ * The chain goes with the bridge (removeNetworkHere), so while the bridge is there it is too,
+ * and the iptables check (an exec) is skipped.
+ */
+const ensured = new Set<string>();
+
+function namespaceKey(bridge: string): string {
+  return `${fs.statSync('/proc/self/ns/net').ino}:${bridge}`;
+}
+
+/** Makes the bridge and isolation chain here when missing (first use in this namespace). */
+export async function ensureNetworkHere(definition: NetworkDefinition): Promise<void> {
+  const { bridge, isolationChain } = definition;
+  const key = namespaceKey(bridge);
+  if (ensured.has(key) && bridgeExists(bridge)) return;
+  ensured.delete(key);
+  if (!bridgeExists(bridge)) {
+    const added = await runCommand('ip', ['link', 'add', bridge, 'type', 'bridge']);
+    if (!added.ok && !bridgeExists(bridge)) throw new Error(`ip link add ${bridge}: ${added.stderr.trim()}`);
+    const prefix = definition.subnet.split('/')[1];
+    const address = await runCommand('ip', ['addr', 'add', `${definition.gateway}/${prefix}`, 'dev', bridge]);
+    if (!address.ok && !/File exists/.test(address.stderr)) throw new Error(`ip addr add ${definition.gateway}/${prefix} dev ${bridge}: ${address.stderr.trim()}`);
+    await mustRun('ip', ['link', 'set', bridge, 'up']);
+  }
+  await ensureIsolation(bridge, isolationChain);
+  ensured.add(key);
+}
+
+async function ensureIsolation(bridge: string, chain: string): Promise<void> {
+  const jump = ['-i', bridge, '-j', chain];
+  if ((await iptables('-C', ADMIN_CHAIN, ...jump)).ok) return;
+  // Either may exist already (the firewall plugin makes CNI-ADMIN; another process raced us).
+  await iptables('-N', ADMIN_CHAIN);
+  await iptables('-N', chain);
+  await mustRun('iptables', ['-w', '-F', chain]);
+  await mustRun('iptables', ['-w', '-A', chain, '-o', bridge, '-j', 'RETURN']);
+  await mustRun('iptables', ['-w', '-A', chain, '-o', `${BRIDGE_PREFIX}+`, '-j', 'DROP']);
+  if (!(await iptables('-C', ADMIN_CHAIN, ...jump)).ok) await mustRun('iptables', ['-w', '-A', ADMIN_CHAIN, ...jump]);
+}
+
+/** Removes the bridge and the isolation chain from this namespace; what is missing is skipped. */
+export async function removeNetworkHere(definition: { bridge: string; isolationChain: string }): Promise<void> {
+  const { bridge, isolationChain } = definition;
+  ensured.delete(namespaceKey(bridge));
+  while ((await iptables('-D', ADMIN_CHAIN, '-i', bridge, '-j', isolationChain)).ok) {
+    // a racing ensure may have added it twice
+  }
+  await iptables('-F', isolationChain);
+  await iptables('-X', isolationChain);
+  if (bridgeExists(bridge)) await runCommand('ip', ['link', 'del', bridge]);
+}

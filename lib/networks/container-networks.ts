@@ -1,0 +1,47 @@
+/**
+ * c.networks() and c.checkNetworks(), for a container made by any process: its attachments
+ * are found on disk (a record under each network it is on), its interfaces read from the
+ * stored CNI results, and CHECK run in its current network namespace.
+ */
+import * as fs from 'node:fs';
+import { native } from '../native/binding';
+import { ContainerStoppedError } from '../errors/errors';
+import { attachmentPaths, readMember } from './attachment-record';
+import { cniError, parseResult, type NetworkInterfaceInfo } from './cni/result';
+import { listDefinitions } from './network-store';
+import { pinnedNetns } from './netns-pin';
+
+function attachedNetworks(dataRoot: string, id: string): string[] {
+  return listDefinitions(dataRoot)
+    .map((d) => d.name)
+    .filter((name) => fs.existsSync(attachmentPaths(dataRoot, name, id).record));
+}
+
+/** One entry per interface, from the CNI results; [] for a container on no network. */
+export function containerNetworks(dataRoot: string, id: string): NetworkInterfaceInfo[] {
+  const found: NetworkInterfaceInfo[] = [];
+  for (const name of attachedNetworks(dataRoot, id)) {
+    const member = readMember(dataRoot, name, id);
+    let result: string;
+    try {
+      result = fs.readFileSync(attachmentPaths(dataRoot, name, id).result, 'utf8');
+    } catch {
+      continue; // ADD has not finished
+    }
+    found.push(parseResult(name, member?.ifname ?? 'eth0', member?.aliases ?? [], result));
+  }
+  return found;
+}
+
+/**
+ * CNI CHECK of every attachment, in the namespace ADD ran in (its pin: the plugins compare it
+ * with the result's sandbox): resolves, or rejects with CniPluginError.
+ */
+export async function checkContainerNetworks(dataRoot: string, id: string, pid: number | undefined): Promise<void> {
+  const netns = pinnedNetns(dataRoot, id);
+  if (!pid || !netns) throw new ContainerStoppedError(id, 'checkNetworks');
+  for (const name of attachedNetworks(dataRoot, id)) {
+    const outcome = await native().cniRun(attachmentPaths(dataRoot, name, id).record, 'CHECK', netns);
+    if (!outcome.ok) throw cniError(outcome, 'CHECK');
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * Networks that span containers: a Linux bridge wired by the CNI plugins, defined once in the
+ * data root (network-store.ts) and visible to every process. A container joins one with the
+ * `network` option (attach.ts); the bridge itself is made in the network namespace of
+ * whoever uses it first there (bridge.ts).
+ */
+import { NetworkExistsError, NetworkInUseError, NetworkNotFoundError } from '../errors/errors';
+import { fail } from '../options/option-error';
+import { attachedIds, attachmentPaths, isAbandoned, removeAttachmentFiles } from './attachment-record';
+import { bridgeNames, ensureNetworkHere, removeNetworkHere } from './bridge';
+import {
+  isNetworkName,
+  listDefinitions,
+  networkDataRoot,
+  readDefinition,
+  removeDefinition,
+  withNetworksLock,
+  writeDefinition,
+  type NetworkDefinition,
+} from './network-store';
+import { checkFree, gatewayOf, hostRoutes, parseSubnet, pickSubnet } from './subnet-allocator';
+import { native } from '../native/binding';
+import { refreshHosts, removeResolveFiles } from './hosts-file';
+import { sweepNetworks } from './sweep';
+import { pinnedNetns, unpinNetns } from './netns-pin';
+
+export interface NetworkDataRootOptions {
+  /** Default: $TS_CONTAINER_DATA_ROOT, else /var/lib/ts-container (root) or the user's data home. */
+  dataRoot?: string;
+}
+
+export interface NetworkCreateOptions extends NetworkDataRootOptions {
+  name: string;
+  /** IPv4, /8 to /29; default: the first free /24 from 10.89.0.0/24 on. */
+  subnet?: string;
+  /** No outbound NAT and no default route: members reach each other only. Default false. */
+  internal?: boolean;
+}
+
+export class Network {
+  readonly name: string;
+  readonly subnet: string;
+  readonly gateway: string;
+  readonly internal: boolean;
+  /** The bridge's interface name. */
+  readonly bridge: string;
+  /** Ids of the containers attached when this object was read. */
+  readonly containers: string[];
+  readonly #dataRoot: string;
+
+  private constructor(dataRoot: string, definition: NetworkDefinition) {
+    this.#dataRoot = dataRoot;
+    this.name = definition.name;
+    this.subnet = definition.subnet;
+    this.gateway = definition.gateway;
+    this.internal = definition.internal;
+    this.bridge = definition.bridge;
+    this.containers = attachedIds(dataRoot, definition.name);
+  }
+
+  /** Defines the network and makes its bridge in the caller's network namespace. */
+  static async create(options: NetworkCreateOptions): Promise<Network> {
+    if (typeof options !== 'object' || options === null) fail('options', 'expected { name, subnet?, internal? }');
+    const { name, internal = false } = options;
+    if (!isNetworkName(name)) fail('name', `expected a network name (letters, digits, '_', '.', '-'; at most 64), got ${JSON.stringify(name)}`);
+    if (typeof internal !== 'boolean') fail('internal', 'expected a boolean');
+    if (name === 'none' || name === 'host') fail('name', `"${name}" is a network mode, not a name to define`);
+    const dataRoot = networkDataRoot(options.dataRoot);
+    const requested = options.subnet === undefined ? undefined : parseSubnet(options.subnet);
+    return withNetworksLock(dataRoot, async () => {
+      await sweepNetworks(dataRoot);
+      if (readDefinition(dataRoot, name)) throw new NetworkExistsError(name);
+      const others = listDefinitions(dataRoot);
+      // Routes of our own bridges are networks already compared by subnet.
+      const routes = hostRoutes().filter((r) => !others.some((o) => r.text.endsWith(`(${o.bridge})`)));
+      if (requested) checkFree(requested, others, routes);
+      const subnet = requested ?? pickSubnet(others, routes);
+      const definition: NetworkDefinition = {
+        name,
+        subnet: subnet.text,
+        gateway: gatewayOf(subnet),
+        internal,
+        ...bridgeNames(dataRoot, name),
+        created: new Date().toISOString(),
+      };
+      writeDefinition(dataRoot, definition);
+      try {
+        await ensureNetworkHere(definition);
+      } catch (error) {
+        await removeNetworkHere(definition);
+        removeDefinition(dataRoot, name);
+        throw error;
+      }
+      return new Network(dataRoot, definition);
+    });
+  }
+
+  /** Every network of the data root. */
+  static async list(options?: NetworkDataRootOptions): Promise<Network[]> {
+    const dataRoot = networkDataRoot(options?.dataRoot);
+    return listDefinitions(dataRoot).map((d) => new Network(dataRoot, d));
+  }
+
+  static async get(name: string, options?: NetworkDataRootOptions): Promise<Network> {
+    const dataRoot = networkDataRoot(options?.dataRoot);
+    const definition = isNetworkName(name) ? readDefinition(dataRoot, name) : undefined;
+    if (!definition) throw new NetworkNotFoundError(String(name));
+    return new Network(dataRoot, definition);
+  }
+
+  /**
+   * Deletes the definition, the bridge and isolation chain (here) and the IPAM data. Refused
+   * while containers are attached (NetworkInUseError), unless `force`: they are detached first.
+   */
+  async remove(options?: { force?: boolean }): Promise<void> {
+    const dataRoot = this.#dataRoot;
+    await withNetworksLock(dataRoot, async () => {
+      await sweepNetworks(dataRoot);
+      const definition = readDefinition(dataRoot, this.name);
+      if (!definition) throw new NetworkNotFoundError(this.name);
+      const attached = attachedIds(dataRoot, this.name);
+      if (attached.length > 0 && !options?.force) throw new NetworkInUseError(this.name, attached);
+      for (const id of attached) {
+        const { record } = attachmentPaths(dataRoot, this.name, id);
+        // Still owned: its DEL is run here (its owner's later DEL finds nothing to do).
+        if (!isAbandoned(record)) await native().cniRun(record, 'DEL', pinnedNetns(dataRoot, id));
+        await unpinNetns(dataRoot, id);
+        removeAttachmentFiles(dataRoot, this.name, id);
+        removeResolveFiles(dataRoot, id);
+      }
+      await removeNetworkHere(definition);
+      removeDefinition(dataRoot, this.name);
+      refreshHosts(dataRoot, []);
+    });
+  }
+
+  /** The definition as JSON (inspect). */
+  toJSON(): Record<string, unknown> {
+    return { name: this.name, subnet: this.subnet, gateway: this.gateway, internal: this.internal, bridge: this.bridge, containers: this.containers };
+  }
+}
