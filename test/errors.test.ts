@@ -51,7 +51,7 @@ describe('bad options: a TypeError naming the option path, before anything is cr
     ['hostname', { hostname: 'bad host!' }, /^hostname: /],
     ['hostname type', { hostname: 5 }, /^hostname: /],
     ['id', { id: 'bad id' }, /^id: /],
-    ['network', { network: 'bridge' }, /^network: /],
+    ['network', { network: 'bad/name' }, /^network.name: expected a network name/],
     ['user.uid negative', { user: { uid: -1 } }, /^user\.uid: /],
     ['user.gid', { user: { uid: 1, gid: 'x' } }, /^user\.gid: /],
     ['user.groups[1]', { user: { uid: 1, groups: [1, 1.5] } }, /^user\.groups\[1\]: /],

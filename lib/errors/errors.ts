@@ -215,8 +215,8 @@ export class ImageArchiveError extends Error {
 export class NetworkNotFoundError extends Error {
   readonly code = 'ENONETWORK';
   readonly network: string;
-  constructor(network: string) {
-    super(`no such network: ${network} (make it with Network.create({ name: ${JSON.stringify(network)} }))`);
+  constructor(network: string, message?: string) {
+    super(message ?? `no such network: ${network} (make it with Network.create({ name: ${JSON.stringify(network)} }))`);
     this.name = 'NetworkNotFoundError';
     this.network = network;
   }
@@ -226,8 +226,8 @@ export class NetworkNotFoundError extends Error {
 export class NetworkExistsError extends Error {
   readonly code = 'ENETWORKEXISTS';
   readonly network: string;
-  constructor(network: string) {
-    super(`network ${network} already exists`);
+  constructor(network: string, message?: string) {
+    super(message ?? `network ${network} already exists`);
     this.name = 'NetworkExistsError';
     this.network = network;
   }

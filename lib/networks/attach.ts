@@ -14,8 +14,8 @@ import type { ContainerContext } from '../container/context';
 import { registerCreateHook } from '../container/create-hooks';
 import type { ContainerConfig } from '../options/validate';
 import { native } from '../native/binding';
-import { NetworkNotFoundError } from '../errors/errors';
-import { attachmentPaths, removeAttachmentFiles, writeMember, writeRecord, type Member } from './attachment-record';
+import { NetworkExistsError, NetworkNotFoundError } from '../errors/errors';
+import { attachmentPaths, networksOf, removeAttachmentFiles, writeMember, writeRecord, type Member } from './attachment-record';
 import { ensureNetworkHere } from './bridge';
 import { cniError, parseResult, type NetworkInterfaceInfo } from './cni/result';
 import { makeResolveFiles, refreshHosts, removeResolveFiles } from './hosts-file';
@@ -39,6 +39,12 @@ interface Attachment {
 }
 
 const attachments = new WeakMap<ContainerContext, Attachment[]>();
+/** Every attachment this process holds, by container id: disconnect() and release at stop find them. */
+const byId = new Map<string, Attachment[]>();
+
+function remember(id: string, attachment: Attachment): void {
+  byId.set(id, [...(byId.get(id) ?? []), attachment]);
+}
 
 /** The interfaces of a container this process attached: c.networks(). */
 export function attachmentsOf(context: ContainerContext): readonly Attachment[] {
@@ -57,15 +63,21 @@ export function release(attachment: Attachment): Promise<void> {
     const record = attachmentPaths(dataRoot, network, member.id).record;
     // Gone: a forced remove() of the network already ran its DEL.
     const outcome = fs.existsSync(record) ? await native().cniRun(record, 'DEL', pinnedNetns(dataRoot, member.id)) : undefined;
-    await unpinNetns(dataRoot, member.id);
     await Promise.all(attachment.ports.splice(0).map((p) => p.close()));
     await withNetworksLock(dataRoot, async () => {
       removeAttachmentFiles(dataRoot, network, member.id);
-      removeResolveFiles(dataRoot, member.id);
       if (attachment.lockFd >= 0) fs.closeSync(attachment.lockFd);
       attachment.lockFd = -1;
+      // The pin and the resolve files go with the container's last network.
+      if (networksOf(dataRoot, member.id).length === 0) {
+        await unpinNetns(dataRoot, member.id);
+        removeResolveFiles(dataRoot, member.id);
+      }
       refreshHosts(dataRoot, [network]);
     });
+    const listed = byId.get(member.id)?.filter((a) => a !== attachment) ?? [];
+    if (listed.length > 0) byId.set(member.id, listed);
+    else byId.delete(member.id);
     if (outcome && !outcome.ok) throw cniError(outcome, 'DEL');
   })();
   return attachment.released;
@@ -103,6 +115,7 @@ registerCreateHook('beforeNamespaces', async ({ context, config, undo, ownerFds 
     }
     const attachment: Attachment = { dataRoot, network: wanted.name, member, lockFd, ports };
     attachments.set(context, [attachment]);
+    remember(config.id, attachment);
     undo.push(() => release(attachment));
     for (const port of ports) ownerFds?.push(port.fd);
     writeMember(dataRoot, wanted.name, member);
@@ -144,5 +157,51 @@ registerCreateHook('stopped', async ({ context }) => {
     await withNetworksLock(dataRoot, () => sweepNetworks(dataRoot));
     return;
   }
-  await Promise.all(attachmentsOf(context).map((a) => release(a)));
+  await Promise.all([...new Set([...attachmentsOf(context), ...(byId.get(config.id) ?? [])])].map((a) => release(a)));
 });
+
+/**
+ * net.connect(): a running container joins one more network, as interface ethN of its
+ * namespace; the members resolve it by id, hostname and aliases. Its own /etc/hosts is the
+ * one it started with (only a container that started on a network has one kept current).
+ * This process holds the attachment: DEL runs when the container stops in its hands, at
+ * disconnect(), or (after this process is gone) by the sweep.
+ */
+export async function connect(dataRoot: string, network: string, id: string, hostname: string, pid: number, aliases: string[]): Promise<void> {
+  await withNetworksLock(dataRoot, async () => {
+    await sweepNetworks(dataRoot);
+    const conflist = readConflist(dataRoot, network);
+    if (!conflist) throw new NetworkNotFoundError(network);
+    const on = networksOf(dataRoot, id);
+    if (on.includes(network)) throw new NetworkExistsError(network, `container ${id} is already on network ${network}`);
+    await ensureNetworkHere(conflist['ts-container']);
+    const member: Member = { id, names: [...new Set([id, hostname, ...aliases])], aliases, ifname: `eth${on.length}` };
+    const lockFd = writeRecord(dataRoot, conflist, id, member.ifname, []);
+    const attachment: Attachment = { dataRoot, network, member, lockFd, ports: [] };
+    remember(id, attachment);
+    try {
+      const netns = pinnedNetns(dataRoot, id) || (await pinNetns(dataRoot, id, pid));
+      const outcome = await native().cniRun(attachmentPaths(dataRoot, network, id).record, 'ADD', netns);
+      if (!outcome.ok) throw cniError(outcome, 'ADD');
+      attachment.info = parseResult(network, member.ifname, aliases, outcome.result);
+      member.address = attachment.info.addresses[0]?.split('/')[0];
+      writeMember(dataRoot, network, member);
+      refreshHosts(dataRoot, [network]);
+    } catch (error) {
+      // Released outside the lock held here: release() takes it.
+      setImmediate(() => void release(attachment).catch(() => undefined));
+      throw error;
+    }
+  });
+}
+
+/** net.disconnect(): DEL of the container's attachment to `network`, whoever holds it. */
+export async function disconnect(dataRoot: string, network: string, id: string): Promise<void> {
+  const held = byId.get(id)?.find((a) => a.network === network && a.dataRoot === dataRoot);
+  if (held) return release(held);
+  const { record } = attachmentPaths(dataRoot, network, id);
+  if (!fs.existsSync(record)) throw new NetworkNotFoundError(network, `container ${id} is not on network ${network}`);
+  // Held by another process (or nobody): its DEL is run here; the holder's later one finds no record.
+  const stranger: Attachment = { dataRoot, network, member: { id, names: [], aliases: [], ifname: '' }, lockFd: -1, ports: [] };
+  return release(stranger);
+}

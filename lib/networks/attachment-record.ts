@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { native } from '../native/binding';
 import { ATTACHMENT_FILES, serializeAttachment, type AttachmentKey } from '../protocol/generated/network-attachment';
 import { cniPath, containerChain, type NetworkConflist, type CniPortMapping } from './cni/conflist';
-import { networkDir } from './network-store';
+import { listDefinitions, networkDir } from './network-store';
 
 export interface Member {
   id: string;
@@ -125,4 +125,11 @@ export function isAbandoned(recordPath: string): boolean {
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/** The networks `id` has a record on. */
+export function networksOf(dataRoot: string, id: string): string[] {
+  return listDefinitions(dataRoot)
+    .map((d) => d.name)
+    .filter((name) => fs.existsSync(attachmentPaths(dataRoot, name, id).record));
 }

@@ -6,21 +6,14 @@
 import * as fs from 'node:fs';
 import { native } from '../native/binding';
 import { ContainerStoppedError } from '../errors/errors';
-import { attachmentPaths, readMember } from './attachment-record';
+import { attachmentPaths, networksOf, readMember } from './attachment-record';
 import { cniError, parseResult, type NetworkInterfaceInfo } from './cni/result';
-import { listDefinitions } from './network-store';
 import { pinnedNetns } from './netns-pin';
-
-function attachedNetworks(dataRoot: string, id: string): string[] {
-  return listDefinitions(dataRoot)
-    .map((d) => d.name)
-    .filter((name) => fs.existsSync(attachmentPaths(dataRoot, name, id).record));
-}
 
 /** One entry per interface, from the CNI results; [] for a container on no network. */
 export function containerNetworks(dataRoot: string, id: string): NetworkInterfaceInfo[] {
   const found: NetworkInterfaceInfo[] = [];
-  for (const name of attachedNetworks(dataRoot, id)) {
+  for (const name of networksOf(dataRoot, id)) {
     const member = readMember(dataRoot, name, id);
     let result: string;
     try {
@@ -40,7 +33,7 @@ export function containerNetworks(dataRoot: string, id: string): NetworkInterfac
 export async function checkContainerNetworks(dataRoot: string, id: string, pid: number | undefined): Promise<void> {
   const netns = pinnedNetns(dataRoot, id);
   if (!pid || !netns) throw new ContainerStoppedError(id, 'checkNetworks');
-  for (const name of attachedNetworks(dataRoot, id)) {
+  for (const name of networksOf(dataRoot, id)) {
     const outcome = await native().cniRun(attachmentPaths(dataRoot, name, id).record, 'CHECK', netns);
     if (!outcome.ok) throw cniError(outcome, 'CHECK');
   }

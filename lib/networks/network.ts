@@ -4,9 +4,11 @@
  * `network` option (attach.ts); the bridge itself is made in the network namespace of
  * whoever uses it first there (bridge.ts).
  */
-import { NetworkExistsError, NetworkInUseError, NetworkNotFoundError } from '../errors/errors';
+import { ContainerStoppedError, NetworkExistsError, NetworkInUseError, NetworkNotFoundError } from '../errors/errors';
+import type { Container } from '../container/container';
+import { connect, disconnect } from './attach';
 import { fail } from '../options/option-error';
-import { attachedIds, attachmentPaths, isAbandoned, removeAttachmentFiles } from './attachment-record';
+import { attachedIds, attachmentPaths, isAbandoned, networksOf, removeAttachmentFiles } from './attachment-record';
 import { bridgeNames, ensureNetworkHere, removeNetworkHere } from './bridge';
 import {
   isNetworkName,
@@ -124,14 +126,33 @@ export class Network {
         const { record } = attachmentPaths(dataRoot, this.name, id);
         // Still owned: its DEL is run here (its owner's later DEL finds nothing to do).
         if (!isAbandoned(record)) await native().cniRun(record, 'DEL', pinnedNetns(dataRoot, id));
-        await unpinNetns(dataRoot, id);
         removeAttachmentFiles(dataRoot, this.name, id);
-        removeResolveFiles(dataRoot, id);
+        if (networksOf(dataRoot, id).length === 0) {
+          await unpinNetns(dataRoot, id);
+          removeResolveFiles(dataRoot, id);
+        }
       }
       await removeNetworkHere(definition);
       removeDefinition(dataRoot, this.name);
       refreshHosts(dataRoot, []);
     });
+  }
+
+  /**
+   * A running container joins this network too (one more interface, ethN); the members
+   * resolve it by id, hostname and `aliases`. NetworkExistsError when it is on it already.
+   */
+  async connect(container: Container, options?: { aliases?: string[] }): Promise<void> {
+    const aliases = options?.aliases ?? [];
+    if (!Array.isArray(aliases) || aliases.some((a) => typeof a !== 'string' || !isNetworkName(a))) fail('aliases', 'expected an array of host names');
+    const { pid } = await container.state();
+    if (!pid) throw new ContainerStoppedError(container.id, 'connect');
+    await connect(this.#dataRoot, this.name, container.id, container.config.hostname, pid, aliases);
+  }
+
+  /** The container leaves this network: CNI DEL, and the members stop resolving it. */
+  async disconnect(container: Container): Promise<void> {
+    await disconnect(this.#dataRoot, this.name, container.id);
   }
 
   /** The definition as JSON (inspect). */

@@ -10,7 +10,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { native } from '../native/binding';
-import { attachedIds, attachmentPaths, isAbandoned, removeAttachmentFiles } from './attachment-record';
+import { attachedIds, attachmentPaths, isAbandoned, networksOf, removeAttachmentFiles } from './attachment-record';
 import { refreshHosts, removeResolveFiles } from './hosts-file';
 import { listDefinitions, networksDir } from './network-store';
 import { pinnedNetns, unpinNetns } from './netns-pin';
@@ -33,8 +33,9 @@ export async function sweepNetworks(dataRoot: string): Promise<SweepReport> {
       }
       // Whatever DEL says, the record goes: a plugin that cannot release it now never will.
       await native().cniRun(record, 'DEL', pinnedNetns(dataRoot, id));
-      await unpinNetns(dataRoot, id);
       removeAttachmentFiles(dataRoot, name, id);
+      // The pin goes with the container's last record: another network's DEL still needs it.
+      if (networksOf(dataRoot, id).length === 0) await unpinNetns(dataRoot, id);
       released.push(`${name}/${id}`);
       if (!changed.includes(name)) changed.push(name);
     }

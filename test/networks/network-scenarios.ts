@@ -527,3 +527,33 @@ export async function monitorKilled(): Promise<unknown> {
   await net.remove();
   return { before, after, pins };
 }
+
+/** net.connect() of a running container to a second network, then net.disconnect(). */
+export async function connectDisconnect(): Promise<unknown> {
+  const { dataRoot, base } = roots();
+  const a = await Network.create({ name: 'a', dataRoot });
+  const b = await Network.create({ name: 'b', dataRoot });
+  const alpha = new Container({ ...base, network: 'a' });
+  const bravo = new Container({ ...base, network: { name: 'b', aliases: ['bee'] } });
+  await Promise.all([alpha.spawn(['sleep', '1000']).started, bravo.spawn(['sleep', '1000']).started]);
+  await b.connect(alpha, { aliases: ['al'] });
+  const twice = await caught(() => b.connect(alpha));
+  const networks = await alpha.networks();
+  const served = execText(alpha, 'nc -l -p 7000');
+  const bravoToAlpha = await execText(bravo, CONNECT('al', 7000, 'to-connected'));
+  const received = (await served).stdout;
+  const alphaResolvesBee = await execText(alpha, 'grep -c " bee$" /etc/hosts');
+  const listedB = (await Network.get('b', { dataRoot })).containers;
+  await b.disconnect(alpha);
+  const afterDisconnect = {
+    links: (await execText(alpha, 'ip -o link show')).stdout.split('\n').map((l) => l.split(':')[1]?.trim().split('@')[0]),
+    bravoHosts: (await execText(bravo, 'cat /etc/hosts')).stdout,
+    networks: await alpha.networks(),
+    listedB: (await Network.get('b', { dataRoot })).containers,
+  };
+  await Promise.all([alpha.destroy(), bravo.destroy()]);
+  const after = leftovers(dataRoot);
+  await a.remove();
+  await b.remove();
+  return { twice, networks, bravoToAlpha, received, alphaResolvesBee, listedB, afterDisconnect, after, alphaId: alpha.id, bravoId: bravo.id };
+}

@@ -214,3 +214,29 @@ describe('the command line', () => {
     expect(r.after).toEqual(NOTHING_LEFT);
   });
 });
+
+describe('connect and disconnect', () => {
+  let r: any;
+  beforeAll(async () => {
+    r = await run('connectDisconnect');
+  });
+
+  test('connect() gives a running container an interface on one more network, where members reach it by alias', () => {
+    expect(r.networks.map((n: { network: string; interface: string }) => [n.network, n.interface])).toEqual([['a', 'eth0'], ['b', 'eth1']]);
+    expect(r.networks[1].aliases).toEqual(['al']);
+    expect(r.bravoToAlpha.exitCode).toBe(0);
+    expect(r.received).toBe('to-connected');
+    expect(r.alphaResolvesBee.stdout).toBe('1');
+    expect(r.listedB.sort()).toEqual([r.alphaId, r.bravoId].sort());
+    expect(r.twice).toMatchObject({ name: 'NetworkExistsError', code: 'ENETWORKEXISTS' });
+  });
+
+  test('disconnect() takes the interface, the record and the names away', () => {
+    expect(r.afterDisconnect.links).not.toContain('eth1');
+    expect(r.afterDisconnect.links).toContain('eth0');
+    expect(r.afterDisconnect.bravoHosts).not.toMatch(/\sal(\s|$)/m);
+    expect(r.afterDisconnect.networks.map((n: { network: string }) => n.network)).toEqual(['a']);
+    expect(r.afterDisconnect.listedB).toEqual([r.bravoId]);
+    expect(r.after).toEqual(NOTHING_LEFT);
+  });
+});
