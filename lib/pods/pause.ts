@@ -38,10 +38,18 @@ export function pauseContainerOptions(record: PodRecord, dataRoot: string, cgrou
   };
 }
 
+/**
+ * Where the helper binary is bound inside the pause container. Its own path may not be visible
+ * there: a checkout under /tmp or /run sits below the runtime's private tmpfs mounts.
+ */
+const PAUSE_PROGRAM = '/run/.ts-container-pause';
+
 /** Starts the pause container; rejects, leaving nothing of it, when it cannot. */
 export async function startPause(record: PodRecord, dataRoot: string, cgroupParent: string | undefined): Promise<void> {
-  const pause = new Container(pauseContainerOptions(record, dataRoot, cgroupParent));
-  await pause.spawn([helperPath(), 'pause']).started;
+  const options = pauseContainerOptions(record, dataRoot, cgroupParent);
+  options.mounts = [{ type: 'bind', source: helperPath(), target: PAUSE_PROGRAM, readonly: true }];
+  const pause = new Container(options);
+  await pause.spawn([PAUSE_PROGRAM, 'pause']).started;
 }
 
 /** Ends and removes the pause container, whatever state it is in; gone already is fine. */
