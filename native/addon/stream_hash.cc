@@ -1,13 +1,13 @@
 #include "addon/stream_hash.h"
 
-#include "addon/promise_worker.h"
-
 #include <openssl/evp.h>
 
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "addon/promise_worker.h"
 
 namespace tsc {
 
