@@ -21,6 +21,7 @@
         "native/addon/layer_diff.cc",
         "native/addon/layer_unpack.cc",
         "native/addon/seccomp_notify.cc",
+        "native/addon/stream_hash.cc",
         "native/addon/terminal_reader.cc",
         "native/common/cni_exec.cc",
         "native/common/control_channel.cc"

@@ -92,6 +92,14 @@ export interface NativeLayerApplier {
   close(): void;
 }
 
+/** A running SHA-256 hashed on the thread pool (native/addon/stream_hash.cc). */
+export interface NativeStreamHash {
+  /** Hashes the chunks on the thread pool, one update at a time; they must stay unchanged until it settles. */
+  update(chunks: Uint8Array[]): Promise<void>;
+  /** The lowercase hex digest of everything hashed; ends the hash. Not while an update runs. */
+  digest(): string;
+}
+
 /** What a CNI command did (native/common/cni_exec.h). */
 export interface CniOutcome {
   ok: boolean;
@@ -117,6 +125,8 @@ export interface NativeBinding {
   bindMount(source: string, target: string): void;
   /** Unmounts (lazily); false when nothing was mounted there. */
   unmount(target: string): boolean;
+  /** A new running SHA-256 whose updates run on the thread pool. */
+  StreamHash: new () => NativeStreamHash;
   /** Opens a layer directory for unpacking into it. */
   LayerApplier: new (
     directory: string,

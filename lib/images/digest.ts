@@ -4,12 +4,7 @@
  */
 import * as crypto from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
-import { ThreadHash } from './hash-thread';
-
-/** A stream longer than this is hashed on the worker thread (hash-thread.ts), in batches of it. */
-const THREAD_HASH_BATCH = 1024 * 1024;
-/** Bytes sent to the worker and not yet hashed there, past which the stream waits. */
-const THREAD_HASH_IN_FLIGHT = 8 * 1024 * 1024;
+import { OffThreadHash } from './hash-thread';
 
 /** The one algorithm OCI requires and every registry speaks; others are refused, not guessed at. */
 export const DIGEST_ALGORITHM = 'sha256';
@@ -41,16 +36,11 @@ export function sha256Digest(data: Buffer | string): string {
 
 /**
  * Passes bytes through unchanged while hashing and counting them; `digest` and `size` are final
- * once the stream has ended. `maxBytes` stops a source that sends more than it announced.
+ * once the stream has ended. `maxBytes` stops a source that sends more than it announced. A
+ * long stream is hashed on the thread pool (hash-thread.ts), while its bytes go on downstream.
  */
 export class DigestStream extends Transform {
-  #hash = crypto.createHash('sha256');
-  /** Once the stream passes THREAD_HASH_BATCH bytes: its hash on the worker thread. */
-  #thread: ThreadHash | undefined;
-  /** Bytes not hashed yet (kept until a batch is full). */
-  #pending: Buffer[] = [];
-  #pendingBytes = 0;
-  #inFlight: Promise<void>[] = [];
+  readonly #hash = new OffThreadHash();
   #size = 0;
   #digest: string | undefined;
   readonly #maxBytes: number;
@@ -79,7 +69,7 @@ export class DigestStream extends Transform {
    */
   async seed(bytes: Buffer): Promise<void> {
     this.#size += bytes.length;
-    await this.#add(Buffer.from(bytes));
+    await this.#hash.add(Buffer.from(bytes));
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
@@ -88,46 +78,21 @@ export class DigestStream extends Transform {
       done(this.#onTooLong());
       return;
     }
-    this.#add(chunk).then(() => done(null, chunk), done);
+    // Downstream gets the chunk now; the hash may ask the stream to wait for the pool.
+    const wait = this.#hash.add(chunk);
+    if (wait) wait.then(() => done(null, chunk), done);
+    else done(null, chunk);
   }
 
   override _flush(done: TransformCallback): void {
-    this.#finish().then((hex) => {
+    this.#hash.digest().then((hex) => {
       this.#digest = `sha256:${hex}`;
       done();
     }, done);
   }
 
   override _destroy(error: Error | null, done: (error?: Error | null) => void): void {
-    this.#thread?.drop();
+    this.#hash.drop();
     done(error);
-  }
-
-  /** Takes a chunk towards the hash; resolves once the stream may go on (the worker keeps up). */
-  async #add(chunk: Buffer): Promise<void> {
-    this.#pending.push(chunk);
-    this.#pendingBytes += chunk.length;
-    if (this.#pendingBytes < THREAD_HASH_BATCH) return;
-    this.#thread ??= new ThreadHash();
-    const sent = this.#thread.update(this.#pending, this.#pendingBytes);
-    this.#pending = [];
-    this.#pendingBytes = 0;
-    // Seen when awaited (here or at the end); never an unhandled rejection meanwhile.
-    sent.catch(() => {});
-    this.#inFlight.push(sent);
-    if (this.#inFlight.length * THREAD_HASH_BATCH > THREAD_HASH_IN_FLIGHT) await this.#inFlight.shift();
-  }
-
-  /** The hex digest of everything added: on this thread for a short stream, else from the worker. */
-  async #finish(): Promise<string> {
-    if (!this.#thread) {
-      for (const chunk of this.#pending) this.#hash.update(chunk);
-      this.#pending = [];
-      return this.#hash.digest('hex');
-    }
-    if (this.#pendingBytes > 0) this.#inFlight.push(this.#thread.update(this.#pending, this.#pendingBytes));
-    this.#pending = [];
-    await Promise.all(this.#inFlight.splice(0));
-    return this.#thread.digest();
   }
 }

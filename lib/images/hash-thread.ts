@@ -1,109 +1,78 @@
 /**
- * SHA-256 on a worker thread, for blobs large enough to pay for it. A pull hashes each blob as
- * it downloads and each layer's tar as it unpacks, all on Node's one JavaScript thread, which
- * is what bounds a pull; moving the blob's hash to a thread of its own frees that thread
- * (a pull of 117 MB went from 1.4 s to 1.1 s without it). One worker serves the process; it
- * keeps the process alive only while a hash is open.
+ * SHA-256 off the JavaScript thread, for streams large enough to pay for it. A pull hashes each
+ * blob as it downloads and each layer's tar as it unpacks (its diff id): hundreds of megabytes
+ * per pull, and on Node's one JavaScript thread that work is what bounds a pull. Here the bytes
+ * go in batches to the addon's StreamHash, which hashes them on libuv's thread pool, borrowing
+ * them (no copy, no worker thread to feed). A short stream is hashed here at its end: a trip to
+ * the pool costs more than it saves.
  */
-import { Worker } from 'node:worker_threads';
+import { createHash } from 'node:crypto';
+import { native } from '../native/binding';
+import type { NativeStreamHash } from '../../types/native';
 
-const WORKER_SOURCE = `
-const { parentPort } = require('node:worker_threads');
-const { createHash } = require('node:crypto');
-const hashes = new Map();
-parentPort.on('message', (m) => {
-  if (m.op === 'update') {
-    let hash = hashes.get(m.id);
-    if (!hash) hashes.set(m.id, (hash = createHash('sha256')));
-    hash.update(new Uint8Array(m.buffer));
-    parentPort.postMessage({ id: m.id, op: 'ack' });
-  } else if (m.op === 'digest') {
-    const hash = hashes.get(m.id) || createHash('sha256');
-    hashes.delete(m.id);
-    parentPort.postMessage({ id: m.id, op: 'digest', hex: hash.digest('hex') });
-  } else if (m.op === 'drop') {
-    hashes.delete(m.id);
-  }
-});
-`;
+/** Bytes gathered before they go to the pool in one batch (and below which a stream is hashed here). */
+const BATCH_BYTES = 1024 * 1024;
+/** Batches sent and not hashed yet, past which `add` asks its caller to wait. */
+const MAX_BATCHES_IN_FLIGHT = 8;
 
-interface Reply {
-  id: number;
-  op: 'ack' | 'digest';
-  hex?: string;
-}
-
-let worker: Worker | undefined;
-let nextId = 1;
-let open = 0;
-const waiting = new Map<number, { resolve: (reply: Reply) => void; reject: (error: Error) => void }[]>();
-
-function theWorker(): Worker {
-  if (!worker) {
-    const started = new Worker(WORKER_SOURCE, { eval: true });
-    started.on('message', (reply: Reply) => waiting.get(reply.id)?.shift()?.resolve(reply));
-    const fail = (error: Error) => {
-      if (worker === started) worker = undefined;
-      for (const queue of waiting.values()) for (const w of queue.splice(0)) w.reject(error);
-    };
-    started.on('error', fail);
-    started.on('exit', (code) => fail(new Error(`the hashing thread exited (${code})`)));
-    started.unref();
-    worker = started;
-  }
-  return worker;
-}
-
-/** One running SHA-256 on the worker. Updates are answered in order; `digest` ends it. */
-export class ThreadHash {
-  readonly #id = nextId++;
-  readonly #worker = theWorker();
+/**
+ * A running SHA-256 fed chunk by chunk. The chunks must stay unchanged until `digest` settles
+ * (or forever, after `drop`): they are hashed later, on another thread, as they are.
+ */
+export class OffThreadHash {
+  #native: NativeStreamHash | undefined;
+  #pending: Buffer[] = [];
+  #pendingBytes = 0;
+  /** The batches on their way, oldest first; each settles after the ones before it. */
+  #inFlight: Promise<void>[] = [];
+  #tail: Promise<void> = Promise.resolve();
   #ended = false;
 
-  constructor() {
-    waiting.set(this.#id, []);
-    if (open++ === 0) this.#worker.ref();
+  /** Takes a chunk; when too much waits for the pool, a promise to await before the next one. */
+  add(chunk: Buffer): Promise<void> | undefined {
+    if (this.#ended) throw new Error('OffThreadHash: ended');
+    if (chunk.length === 0) return undefined;
+    this.#pending.push(chunk);
+    this.#pendingBytes += chunk.length;
+    if (this.#pendingBytes < BATCH_BYTES) return undefined;
+    this.#send();
+    if (this.#inFlight.length > MAX_BATCHES_IN_FLIGHT) return this.#inFlight.shift();
+    return undefined;
   }
 
-  /** Hashes `chunks` (copied: the caller keeps them); resolves once the worker has. */
-  update(chunks: Buffer[], bytes: number): Promise<void> {
-    const buffer = new ArrayBuffer(bytes);
-    const view = new Uint8Array(buffer);
-    let offset = 0;
-    for (const chunk of chunks) {
-      view.set(chunk, offset);
-      offset += chunk.length;
-    }
-    const acked = this.#reply();
-    this.#worker.postMessage({ op: 'update', id: this.#id, buffer }, [buffer]);
-    return acked.then(() => undefined);
-  }
-
+  /** The hex digest of everything added; ends the hash. */
   async digest(): Promise<string> {
-    const reply = this.#reply();
-    this.#worker.postMessage({ op: 'digest', id: this.#id });
-    try {
-      return (await reply).hex as string;
-    } finally {
-      this.#end();
-    }
-  }
-
-  /** Gives the hash up (its stream failed). */
-  drop(): void {
-    if (this.#ended) return;
-    this.#worker.postMessage({ op: 'drop', id: this.#id });
-    this.#end();
-  }
-
-  #reply(): Promise<Reply> {
-    return new Promise((resolve, reject) => waiting.get(this.#id)?.push({ resolve, reject }) ?? reject(new Error('ThreadHash: ended')));
-  }
-
-  #end(): void {
-    if (this.#ended) return;
+    if (this.#ended) throw new Error('OffThreadHash: ended');
     this.#ended = true;
-    waiting.delete(this.#id);
-    if (--open === 0) this.#worker.unref();
+    if (!this.#native) {
+      const hash = createHash('sha256');
+      for (const chunk of this.#pending) hash.update(chunk);
+      this.#pending = [];
+      return hash.digest('hex');
+    }
+    if (this.#pendingBytes > 0) this.#send();
+    this.#inFlight = [];
+    await this.#tail;
+    return this.#native.digest();
+  }
+
+  /** Gives the hash up (its stream failed); batches on their way finish on their own. */
+  drop(): void {
+    this.#ended = true;
+    this.#pending = [];
+    this.#inFlight = [];
+  }
+
+  #send(): void {
+    const hash = (this.#native ??= new (native().StreamHash)());
+    const batch = this.#pending;
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    // The addon takes one update at a time: each batch goes once the one before is hashed.
+    const sent = this.#tail.then(() => hash.update(batch));
+    this.#tail = sent;
+    // Seen when awaited (by add's caller or by digest); never an unhandled rejection meanwhile.
+    sent.catch(() => {});
+    this.#inFlight.push(sent);
   }
 }

@@ -216,6 +216,8 @@ export class ImageStore {
           diffId: config.rootfs.diff_ids[i] as string,
           digest: layer.digest,
           size: layer.size,
+          // The content store checked the blob's digest when it stored it: not hashed again.
+          blobVerified: true,
           ...(this.#maxLayerBytes !== undefined ? { maxLayerBytes: this.#maxLayerBytes } : {}),
           ...(signal ? { signal } : {}),
         });

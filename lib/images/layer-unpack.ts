@@ -6,12 +6,12 @@
  * so does the check of the compressed blob's digest and size when they are given. On any
  * failure (hostile entry, digest mismatch, limit, abort, I/O) the directory is emptied again.
  */
-import { createHash, type Hash } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { Readable, pipeline } from 'node:stream';
 import { ImageArchiveError } from '../errors/errors';
 import { native } from '../native/binding';
+import { OffThreadHash } from './hash-thread';
 import type { NativeLayerApplier, NativeLayerEntry } from '../../types/native';
 import { LayerEntryKind, entryFor } from './layer-ops';
 import { chunksOf } from './stream-chunks';
@@ -92,7 +92,8 @@ async function unpackInto(source: Readable, applier: NativeLayerApplier, options
   const blob = new BlobCheck(options.digest, options.size, options.onBytes, options.blobVerified === true);
   const batcher = new EntryBatcher();
   const parser = new TarParser(batcher);
-  const diffHash = createHash('sha256');
+  // The diff id is hashed on the thread pool while this thread parses (hash-thread.ts).
+  const diffHash = new OffThreadHash();
   let unpackedBytes = 0;
   let inflight: Promise<void> | undefined;
   const send = async (batch: NativeLayerEntry[]) => {
@@ -108,18 +109,19 @@ async function unpackInto(source: Readable, applier: NativeLayerApplier, options
     for await (const chunk of decompressed(source, options.mediaType, blob, maxBytes)) {
       unpackedBytes += chunk.length;
       if (unpackedBytes > maxBytes) throw bombError(options, maxBytes, parser.current);
-      diffHash.update(chunk);
+      const hashing = diffHash.add(chunk);
       // After the end-of-archive marker, bytes still count towards the diff id.
       if (!parser.ended) parser.write(chunk);
       for (let batch = batcher.take(); batch; batch = batcher.take()) await send(batch);
+      if (hashing) await hashing;
     }
     parser.finish();
     batcher.flush();
     for (let batch = batcher.take(); batch; batch = batcher.take()) await send(batch);
     if (inflight) await inflight;
     inflight = undefined;
-    blob.verify();
-    const diffId = `sha256:${diffHash.digest('hex')}`;
+    await blob.verify();
+    const diffId = `sha256:${await diffHash.digest()}`;
     if (options.diffId !== undefined && options.diffId !== diffId) {
       throw new ImageArchiveError(options.digest ?? options.diffId, `the layer's diff id is ${diffId}, not ${options.diffId} as the image config says`);
     }
@@ -130,6 +132,8 @@ async function unpackInto(source: Readable, applier: NativeLayerApplier, options
   } catch (error) {
     // The applier must be idle before it is closed.
     if (inflight) await inflight.catch(() => {});
+    diffHash.drop();
+    blob.drop();
     if (signal?.aborted) throw signal.reason;
     if (error instanceof DecompressedTooLarge) throw bombError(options, maxBytes, parser.current);
     throw error;
@@ -149,7 +153,7 @@ function bombError(options: UnpackLayerOptions, maxBytes: number, current: strin
 
 /** The blob's digest and size, measured as it is read, checked at its end. */
 class BlobCheck {
-  readonly hash: Hash | undefined;
+  readonly hash: OffThreadHash | undefined;
   bytes = 0;
   constructor(
     private readonly digest: string | undefined,
@@ -159,27 +163,32 @@ class BlobCheck {
   ) {
     if (digest !== undefined) {
       if (!/^sha256:[0-9a-f]{64}$/.test(digest)) throw new ImageArchiveError(digest, 'not a sha256 digest');
-      if (!verified) this.hash = createHash('sha256');
+      if (!verified) this.hash = new OffThreadHash();
     }
   }
 
-  add(chunk: Buffer): void {
-    this.hash?.update(chunk);
+  /** Counts and hashes a chunk; a promise when the hash asks the reader to wait for the pool. */
+  add(chunk: Buffer): Promise<void> | undefined {
     this.bytes += chunk.length;
     if (this.size !== undefined && this.bytes > this.size) {
       throw new ImageArchiveError(this.digest ?? '(layer)', `the blob is larger than the ${this.size} bytes the manifest gives`);
     }
     this.onBytes?.(this.bytes);
+    return this.hash?.add(chunk);
   }
 
-  verify(): void {
+  async verify(): Promise<void> {
     const name = this.digest ?? '(layer)';
     if (this.size !== undefined && this.bytes !== this.size) {
       throw new ImageArchiveError(name, `the blob is ${this.bytes} bytes, not ${this.size} as the manifest gives`);
     }
-    if (this.hash && this.digest !== `sha256:${this.hash.digest('hex')}`) {
+    if (this.hash && this.digest !== `sha256:${await this.hash.digest()}`) {
       throw new ImageArchiveError(name, 'the blob does not match its digest');
     }
+  }
+
+  drop(): void {
+    this.hash?.drop();
   }
 }
 
@@ -193,12 +202,14 @@ async function* decompressed(source: Readable, mediaType: string | undefined, bl
   else if (!first.done) compression = sniffCompression(first.value as Buffer);
   async function* raw(): AsyncGenerator<Buffer> {
     if (first.done) return;
-    blob.add(first.value as Buffer);
+    const wait = blob.add(first.value as Buffer);
+    if (wait) await wait;
     yield first.value as Buffer;
     for (;;) {
       const next = await input.next();
       if (next.done) return;
-      blob.add(next.value as Buffer);
+      const waitNext = blob.add(next.value as Buffer);
+      if (waitNext) await waitNext;
       yield next.value as Buffer;
     }
   }

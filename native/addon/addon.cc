@@ -20,6 +20,7 @@
 #include "addon/layer_diff.h"
 #include "addon/layer_unpack.h"
 #include "addon/seccomp_notify.h"
+#include "addon/stream_hash.h"
 #include "addon/terminal_reader.h"
 #include "common/cni_exec.h"
 #include "common/setup_error.h"
@@ -321,6 +322,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitTerminal(env, exports);
   InitLayerUnpack(env, exports);
   InitLayerDiff(env, exports);
+  InitStreamHash(env, exports);
   return exports;
 }
 

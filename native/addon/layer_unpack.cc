@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "addon/layer_applier.h"
+#include "addon/promise_worker.h"
 
 namespace tsc {
 
@@ -85,18 +86,12 @@ LayerEntry to_entry(const Napi::Object& o) {
 class LayerApplierHandle;
 
 // Applies one batch (or finishes) off the event loop.
-class ApplyWorker : public Napi::AsyncWorker {
+// keep_alive: the batch's Buffers, and the handle itself.
+class ApplyWorker : public PromiseWorker {
  public:
   ApplyWorker(Napi::Env env, LayerApplierHandle* handle, std::vector<LayerEntry> entries, Napi::Object keep_alive, bool finish)
-      : Napi::AsyncWorker(env, "ts-container:layer-apply"),
-        handle_(handle),
-        entries_(std::move(entries)),
-        finish_(finish),
-        deferred_(Napi::Promise::Deferred::New(env)) {
-    keep_alive_ = Napi::Persistent(keep_alive);
-  }
+      : PromiseWorker(env, "ts-container:layer-apply", keep_alive), handle_(handle), entries_(std::move(entries)), finish_(finish) {}
 
-  Napi::Promise Promise() { return deferred_.Promise(); }
   void Execute() override;
   void OnOK() override;
 
@@ -104,8 +99,6 @@ class ApplyWorker : public Napi::AsyncWorker {
   LayerApplierHandle* handle_;
   std::vector<LayerEntry> entries_;
   bool finish_;
-  Napi::Promise::Deferred deferred_;
-  Napi::ObjectReference keep_alive_;  // the batch's Buffers, and the handle itself
   bool failed_ = false;
   LayerEntryError error_;
 };

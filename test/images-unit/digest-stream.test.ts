@@ -1,6 +1,6 @@
 /**
- * DigestStream hashes short streams on the main thread and long ones on the worker thread
- * (hash-thread.ts): either way its digest and size are the bytes' own, with a seeded first
+ * DigestStream hashes short streams on the main thread and long ones on the thread pool, in
+ * batches, with a wait when too many are on their way (hash-thread.ts): either way its digest and size are the bytes' own, with a seeded first
  * part (a resumed download) or without, and the bytes pass through unchanged.
  */
 import * as crypto from 'node:crypto';
