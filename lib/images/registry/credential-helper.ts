@@ -37,7 +37,11 @@ interface HelperOutput {
 
 function runHelper(program: string, call: HelperCall): Promise<HelperOutput> {
   return new Promise((resolve, reject) => {
-    const child = spawn(program, ['get'], { env: call.env, stdio: ['pipe', 'pipe', 'pipe'], timeout: HELPER_TIMEOUT_MS });
+    const child = spawn(program, ['get'], { env: call.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    // Our own timer, not spawn's `timeout`: that one stays armed when the spawn itself fails
+    // (a helper not on PATH) and holds the event loop for its whole length.
+    const timer = setTimeout(() => child.kill('SIGTERM'), HELPER_TIMEOUT_MS);
+    timer.unref();
     let stdout = '';
     let stderr = '';
     let size = 0;
@@ -52,11 +56,17 @@ function runHelper(program: string, call: HelperCall): Promise<HelperOutput> {
     };
     child.stdout.on('data', take('out'));
     child.stderr.on('data', take('err'));
-    child.once('error', reject);
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
     // A helper that exits without reading its stdin makes the write fail with EPIPE: its exit says more.
     child.stdin.on('error', () => {});
     child.stdin.end(`${call.server}\n`);
-    child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
   });
 }
 
