@@ -23,7 +23,7 @@ import { networkDataRoot, readConflist, withNetworksLock } from './network-store
 import { sweepNetworks } from './sweep';
 import { holdPorts, type HeldPort } from './host-ports';
 import { pauseForTest } from '../state/test-hook';
-import { pinNetns, pinnedNetns, unpinNetns } from './netns-pin';
+import { attachmentNetns, pinNetns, unpinNetns } from './netns-pin';
 import { networkAttachment } from '../options/namespace-sharing';
 
 interface Attachment {
@@ -62,10 +62,11 @@ export function release(attachment: Attachment): Promise<void> {
     pauseForTest('network-deleting');
     const record = attachmentPaths(dataRoot, network, member.id).record;
     // Gone: a forced remove() of the network already ran its DEL.
-    const outcome = fs.existsSync(record) ? await native().cniRun(record, 'DEL', pinnedNetns(dataRoot, member.id)) : undefined;
+    const outcome = fs.existsSync(record) ? await native().cniRun(record, 'DEL', attachmentNetns(dataRoot, network, member.id)) : undefined;
     await Promise.all(attachment.ports.splice(0).map((p) => p.close()));
     await withNetworksLock(dataRoot, async () => {
       removeAttachmentFiles(dataRoot, network, member.id);
+      await unpinNetns(dataRoot, member.id, network);
       if (attachment.lockFd >= 0) fs.closeSync(attachment.lockFd);
       attachment.lockFd = -1;
       // The pin and the resolve files go with the container's last network.
@@ -87,7 +88,7 @@ registerCreateHook('beforeNamespaces', async ({ context, config, undo, ownerFds 
   const wanted = networkAttachment(config.network);
   if (!wanted) return;
   const dataRoot = networkDataRoot(config.dataRoot);
-  const member: Member = { id: config.id, names: namesOf(config, wanted.aliases), aliases: wanted.aliases, ifname: 'eth0' };
+  const member: Member = { id: config.id, names: namesOf(config, wanted.aliases), aliases: wanted.aliases, ifname: 'eth0', ports: config.ports };
   await withNetworksLock(dataRoot, async () => {
     await sweepNetworks(dataRoot);
     const conflist = readConflist(dataRoot, wanted.name);
@@ -158,16 +159,30 @@ registerCreateHook('stopped', async ({ context }) => {
     return;
   }
   await Promise.all([...new Set([...attachmentsOf(context), ...(byId.get(config.id) ?? [])])].map((a) => release(a)));
+  // Attachments connect()ed by another process are the container's: its main process is
+  // gone now, so the sweep releases them.
+  const dataRoot = networkDataRoot(config.dataRoot);
+  if (networksOf(dataRoot, config.id).length > 0) await withNetworksLock(dataRoot, () => sweepNetworks(dataRoot));
 });
 
 /**
  * net.connect(): a running container joins one more network, as interface ethN of its
  * namespace; the members resolve it by id, hostname and aliases. Its own /etc/hosts is the
  * one it started with (only a container that started on a network has one kept current).
- * This process holds the attachment: DEL runs when the container stops in its hands, at
- * disconnect(), or (after this process is gone) by the sweep.
+ * The attachment is the container's, whichever process connected it (a short-lived CLI
+ * too): its main process (`owner`, by pid and start time) keeps it owned. DEL runs at
+ * disconnect(), when the container stops in this process's hands, or by the next sweep once
+ * that main process is gone (its stop, its destroy, a restart with a new process).
  */
-export async function connect(dataRoot: string, network: string, id: string, hostname: string, pid: number, aliases: string[]): Promise<void> {
+export async function connect(
+  dataRoot: string,
+  network: string,
+  id: string,
+  hostname: string,
+  owner: { pid: number; startTime: string },
+  aliases: string[],
+): Promise<void> {
+  const { pid } = owner;
   await withNetworksLock(dataRoot, async () => {
     await sweepNetworks(dataRoot);
     const conflist = readConflist(dataRoot, network);
@@ -175,12 +190,12 @@ export async function connect(dataRoot: string, network: string, id: string, hos
     const on = networksOf(dataRoot, id);
     if (on.includes(network)) throw new NetworkExistsError(network, `container ${id} is already on network ${network}`);
     await ensureNetworkHere(conflist['ts-container']);
-    const member: Member = { id, names: [...new Set([id, hostname, ...aliases])], aliases, ifname: `eth${on.length}` };
+    const member: Member = { id, names: [...new Set([id, hostname, ...aliases])], aliases, ifname: `eth${on.length}`, owner };
     const lockFd = writeRecord(dataRoot, conflist, id, member.ifname, []);
     const attachment: Attachment = { dataRoot, network, member, lockFd, ports: [] };
     remember(id, attachment);
     try {
-      const netns = pinnedNetns(dataRoot, id) || (await pinNetns(dataRoot, id, pid));
+      const netns = await pinNetns(dataRoot, id, pid, network);
       const outcome = await native().cniRun(attachmentPaths(dataRoot, network, id).record, 'ADD', netns);
       if (!outcome.ok) throw cniError(outcome, 'ADD');
       attachment.info = parseResult(network, member.ifname, aliases, outcome.result);

@@ -8,7 +8,7 @@ import { ContainerStoppedError, NetworkExistsError, NetworkInUseError, NetworkNo
 import type { Container } from '../container/container';
 import { connect, disconnect } from './attach';
 import { fail } from '../options/option-error';
-import { attachedIds, attachmentPaths, isAbandoned, networksOf, removeAttachmentFiles } from './attachment-record';
+import { attachedIds, attachmentPaths, isOrphaned, networksOf, removeAttachmentFiles } from './attachment-record';
 import { bridgeNames, ensureNetworkHere, removeNetworkHere } from './bridge';
 import {
   isNetworkName,
@@ -24,7 +24,8 @@ import { checkFree, gatewayOf, hostRoutes, parseSubnet, pickSubnet } from './sub
 import { native } from '../native/binding';
 import { refreshHosts, removeResolveFiles } from './hosts-file';
 import { sweepNetworks } from './sweep';
-import { pinnedNetns, unpinNetns } from './netns-pin';
+import { attachmentNetns, unpinNetns } from './netns-pin';
+import { processStartTime } from '../state/process-identity';
 
 export interface NetworkDataRootOptions {
   /** Default: $TS_CONTAINER_DATA_ROOT, else /var/lib/ts-container (root) or the user's data home. */
@@ -125,8 +126,9 @@ export class Network {
       for (const id of attached) {
         const { record } = attachmentPaths(dataRoot, this.name, id);
         // Still owned: its DEL is run here (its owner's later DEL finds nothing to do).
-        if (!isAbandoned(record)) await native().cniRun(record, 'DEL', pinnedNetns(dataRoot, id));
+        if (!isOrphaned(dataRoot, this.name, id)) await native().cniRun(record, 'DEL', attachmentNetns(dataRoot, this.name, id));
         removeAttachmentFiles(dataRoot, this.name, id);
+        await unpinNetns(dataRoot, id, this.name);
         if (networksOf(dataRoot, id).length === 0) {
           await unpinNetns(dataRoot, id);
           removeResolveFiles(dataRoot, id);
@@ -141,13 +143,15 @@ export class Network {
   /**
    * A running container joins this network too (one more interface, ethN); the members
    * resolve it by id, hostname and `aliases`. NetworkExistsError when it is on it already.
+   * The attachment lives as long as the container's main process, whoever connected it.
    */
   async connect(container: Container, options?: { aliases?: string[] }): Promise<void> {
     const aliases = options?.aliases ?? [];
     if (!Array.isArray(aliases) || aliases.some((a) => typeof a !== 'string' || !isNetworkName(a))) fail('aliases', 'expected an array of host names');
     const { pid } = await container.state();
-    if (!pid) throw new ContainerStoppedError(container.id, 'connect');
-    await connect(this.#dataRoot, this.name, container.id, container.config.hostname, pid, aliases);
+    const startTime = pid ? processStartTime(pid) : undefined;
+    if (!pid || !startTime) throw new ContainerStoppedError(container.id, 'connect');
+    await connect(this.#dataRoot, this.name, container.id, container.config.hostname, { pid, startTime }, aliases);
   }
 
   /** The container leaves this network: CNI DEL, and the members stop resolving it. */

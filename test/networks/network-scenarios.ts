@@ -501,11 +501,41 @@ export async function cli(): Promise<unknown> {
   const detached = tsc('run', '-d', '--rootfs', base.rootfs as string, '--network', 'ci', '-p', `127.0.0.1:${port}:80`, '--', 'sh', '-c', 'echo from-detached | nc -l -p 80; exec sleep 1000');
   const fetched = await fetchTcp('127.0.0.1', port);
   const inspectedWhileUp = JSON.parse(tsc('network', 'inspect', 'ci').stdout) as { containers: string[] }[];
+  const detachedId = detached.stdout.trim();
+  const ports = { all: tsc('port', detachedId), one: tsc('port', detachedId, '80'), absent: tsc('port', detachedId, '81/udp') };
+  // connect from a CLI that exits at once: the attachment is the container's and outlives it,
+  // through the sweep that the next network operation runs.
+  tsc('network', 'create', 'ci2');
+  const connected = tsc('network', 'connect', '--alias', 'al', 'ci2', detachedId);
+  const memberHosts = tsc('run', '--rm', '--rootfs', base.rootfs as string, '--network', 'ci2', '--', 'cat', '/etc/hosts');
+  const connectedLink = tsc('exec', detachedId, 'ip', '-o', 'link', 'show', 'eth1');
+  const listedOnCi2 = (JSON.parse(tsc('network', 'inspect', 'ci2').stdout) as { containers: string[] }[])[0].containers;
+  const connectedTwice = tsc('network', 'connect', 'ci2', detachedId);
+  const disconnected = tsc('network', 'disconnect', 'ci2', detachedId);
+  const linkAfterDisconnect = tsc('exec', detachedId, 'ip', '-o', 'link', 'show', 'eth1');
+  const disconnectedTwice = tsc('network', 'disconnect', 'ci2', detachedId);
+  const connectMissing = tsc('network', 'connect', 'ci2', 'no-such-container');
+  // Connected again, then deleted: its attachment goes with it.
+  const reconnected = tsc('network', 'connect', 'ci2', detachedId);
+  // An attached container whose maker is this process, connected by the CLI: DEL at destroy.
+  const attached = new Container({ ...base, network: 'ci' });
+  await attached.spawn(['sleep', '1000']).started;
+  const attachedConnected = tsc('network', 'connect', 'ci2', attached.id);
+  const attachedNetworks = (await attached.networks()).map((n) => `${n.network}/${n.interface}`);
+  await attached.destroy();
+  const ci2AfterAttachedDestroy = (await Network.get('ci2', { dataRoot })).containers;
   const inUse = tsc('network', 'rm', 'ci');
   const removedContainer = tsc('delete', '-f', detached.stdout.trim());
+  const ci2AfterDelete = (await Network.get('ci2', { dataRoot })).containers;
   const removed = tsc('network', 'rm', 'ci');
   const inspectMissing = tsc('network', 'inspect', 'ci');
-  return { created, listed, hosts, detached, fetched, inspectedWhileUp, inUse, removedContainer, removed, inspectMissing, after: leftovers(dataRoot) };
+  const after = leftovers(dataRoot);
+  tsc('network', 'rm', 'ci2');
+  return {
+    created, listed, hosts, detached, fetched, inspectedWhileUp, inUse, removedContainer, removed, inspectMissing, after,
+    port, detachedId, ports, connected, memberHosts, connectedLink, listedOnCi2, connectedTwice, disconnected, linkAfterDisconnect,
+    disconnectedTwice, connectMissing, reconnected, attachedConnected, attachedNetworks, ci2AfterAttachedDestroy, ci2AfterDelete,
+  };
 }
 
 /** kill -9 of a detached container's monitor: the next network operation sweeps what it held. */

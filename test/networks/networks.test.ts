@@ -204,6 +204,42 @@ describe('the command line', () => {
     expect(r.inspectedWhileUp[0].containers).toEqual([r.detached.stdout.trim()]);
   });
 
+  test('port ID lists the published ports as docker port does', () => {
+    expect(r.ports.all).toEqual({ code: 0, stdout: `80/tcp -> 127.0.0.1:${r.port}\n` });
+    expect(r.ports.one).toEqual({ code: 0, stdout: `127.0.0.1:${r.port}\n` });
+    expect(r.ports.absent.code).toBe(1);
+    expect(r.ports.absent.stderr).toContain("no public port '81/udp'");
+  });
+
+  test('network connect from a CLI that exits: the attachment stays while the container runs', () => {
+    expect(r.connected).toEqual({ code: 0, stdout: '' });
+    // The next member ran the sweep, and still resolves the connected container by its alias.
+    expect(r.memberHosts.code).toBe(0);
+    expect(r.memberHosts.stdout).toMatch(new RegExp(`^\\d+\\.\\d+\\.\\d+\\.\\d+\\t${r.detachedId}( \\S+)* al$`, 'm'));
+    expect(r.connectedLink.code).toBe(0);
+    expect(r.listedOnCi2).toEqual([r.detachedId]);
+    expect(r.connectedTwice.code).toBe(1);
+    expect(r.connectedTwice.stderr).toContain('already on network ci2');
+  });
+
+  test('network disconnect takes the interface away; a second one, or an unknown container, exits 1', () => {
+    expect(r.disconnected).toEqual({ code: 0, stdout: '' });
+    expect(r.linkAfterDisconnect.code).not.toBe(0);
+    expect(r.disconnectedTwice.code).toBe(1);
+    expect(r.disconnectedTwice.stderr).toContain('is not on network ci2');
+    expect(r.connectMissing.code).toBe(1);
+    expect(r.connectMissing.stderr).toContain('no such container: no-such-container');
+  });
+
+  test('a connected container leaves the network when it goes: detached (delete) and attached (destroy)', () => {
+    expect(r.reconnected.code).toBe(0);
+    expect(r.attachedConnected.code).toBe(0);
+    expect(r.attachedNetworks).toEqual(['ci/eth0', 'ci2/eth1']);
+    expect(r.ci2AfterAttachedDestroy).toEqual([r.detachedId]);
+    expect(r.ci2AfterDelete).toEqual([]);
+    expect(r.after).toEqual(NOTHING_LEFT);
+  });
+
   test('network rm: refused while in use (exit 1), then done; inspect of a missing network exits 1', () => {
     expect(r.inUse.code).toBe(1);
     expect(r.inUse.stderr).toContain('is used by container');
