@@ -26,7 +26,7 @@ const SERVICE = [
 const JOB = [
   'sh', '-c',
   [
-    'for i in $(seq 100); do wget -q -O /tmp/health http://svc:8080/health 2>/dev/null && break; sleep 0.1; done',
+    'for i in $(seq 300); do wget -q -O /tmp/health http://svc:8080/health 2>/dev/null && break; sleep 0.1; done',
     'test -s /tmp/health || { echo "job: the service never answered" >&2; exit 1; }',
     'cat /tmp/health',
     'wget -q -O - http://svc:8080/run-tests',

@@ -147,17 +147,18 @@ export async function definitions(): Promise<unknown> {
   const envFiles = fs.readdirSync(path.join(envRoot, 'networks')).filter((f) => f.endsWith('.conflist'));
   await fromEnv.remove();
   delete process.env.TS_CONTAINER_DATA_ROOT;
-  // NAT by its rules: an attached container of a network with outbound NAT has a MASQUERADE
-  // rule, one of an internal network none.
+  // NAT by its rules: a network with outbound NAT has a MASQUERADE chain for its subnet while
+  // a member is attached, an internal network none.
   const onCi = new Container({ ...base, network: 'ci' });
   const onFixed = new Container({ ...base, network: 'fixed' });
   await Promise.all([onCi.spawn(['sleep', '1000']).started, onFixed.spawn(['sleep', '1000']).started]);
   const ciNet = await onCi.networks();
   const fixedNet = await onFixed.networks();
   const nat = execFileSync('iptables', ['-w', '-t', 'nat', '-S'], { encoding: 'utf8' });
-  const masquerade = (address: string) =>
-    nat.split('\n').some((line) => line.includes(`-s ${address}/32`)) &&
-    nat.split('\n').some((line) => line.includes('MASQUERADE') && line.includes(`id: \\"${address === ciNet[0]?.addresses[0]?.split('/')[0] ? onCi.id : onFixed.id}\\"`));
+  const masquerade = (network: Network) => {
+    const chain = nat.split('\n').find((line) => line.startsWith(`-A POSTROUTING -s ${network.subnet} -j `))?.split(' ').pop();
+    return chain !== undefined && nat.split('\n').some((line) => line.startsWith(`-A ${chain} `) && line.endsWith('-j MASQUERADE'));
+  };
   const inUse = await caught(() => ci.remove());
   const checked = await caught(() => onCi.checkNetworks());
   // CHECK finds what was changed behind the plugins' back: the internal member's address taken away.
@@ -181,7 +182,7 @@ export async function definitions(): Promise<unknown> {
     envFiles,
     ciNet,
     fixedNet,
-    masquerade: { ci: masquerade(ciNet[0].addresses[0].split('/')[0]), fixed: masquerade(fixedNet[0].addresses[0].split('/')[0]) },
+    masquerade: { ci: masquerade(ci), fixed: masquerade(fixed) },
     inUse,
     checked,
     checkedBroken,
@@ -190,7 +191,7 @@ export async function definitions(): Promise<unknown> {
     afterForce,
     remaining: (await Network.list({ dataRoot })).map((n) => n.name),
     bridgesLeft: [ci, second, fixed].filter((n) => linkExists(n.bridge)).map((n) => n.bridge),
-    chainsLeft: iptablesRules().split('\n').filter((l) => l.includes('TSC-ISO-')),
+    chainsLeft: iptablesRules().split('\n').filter((l) => l.includes('TSC-ISO-') || l.includes('TSC-MASQ-')),
     after: leftovers(dataRoot),
   };
 }

@@ -37,7 +37,8 @@ export function networkConflist(definition: NetworkDefinition, ipamDataDir: stri
       type: 'bridge',
       bridge: definition.bridge,
       isGateway: true,
-      ipMasq: !definition.internal,
+      // Outbound NAT is the network's own chain (bridge.ts), made once, not per container.
+      ipMasq: false,
       hairpinMode: true,
       ipam: {
         type: 'host-local',
