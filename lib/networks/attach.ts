@@ -14,7 +14,7 @@ import type { ContainerContext } from '../container/context';
 import { registerCreateHook } from '../container/create-hooks';
 import type { ContainerConfig } from '../options/validate';
 import { native } from '../native/binding';
-import { NetworkExistsError, NetworkNotFoundError } from '../errors/errors';
+import { NetworkExistsError, NetworkNotFoundError, SubnetError } from '../errors/errors';
 import { attachmentPaths, networksOf, removeAttachmentFiles, writeMember, writeRecord, type Member } from './attachment-record';
 import { ensureNetworkHere } from './bridge';
 import { cniError, parseResult, type NetworkInterfaceInfo } from './cni/result';
@@ -49,6 +49,14 @@ function remember(id: string, attachment: Attachment): void {
 /** The interfaces of a container this process attached: c.networks(). */
 export function attachmentsOf(context: ContainerContext): readonly Attachment[] {
   return attachments.get(context) ?? [];
+}
+
+/** A failed ADD as a typed error: an exhausted subnet is the network's, anything else the plugin's. */
+function addError(dataRoot: string, network: string, outcome: Parameters<typeof cniError>[0]): Error {
+  const error = cniError(outcome, 'ADD');
+  if (!/no IP addresses available/i.test(error.msg)) return error;
+  const subnet = readConflist(dataRoot, network)?.['ts-container'].subnet;
+  return new SubnetError(`network ${network} has no free address left in ${subnet ?? 'its subnet'}`, subnet);
 }
 
 function namesOf(config: ContainerConfig, aliases: string[]): string[] {
@@ -131,7 +139,7 @@ registerCreateHook('afterNamespaces', async ({ context, config, pid }) => {
     const { dataRoot, network, member } = attachment;
     const netns = await pinNetns(dataRoot, member.id, pid as number);
     const outcome = await native().cniRun(attachmentPaths(dataRoot, network, member.id).record, 'ADD', netns);
-    if (!outcome.ok) throw cniError(outcome, 'ADD');
+    if (!outcome.ok) throw addError(dataRoot, network, outcome);
     pauseForTest('network-added');
     attachment.info = parseResult(network, member.ifname, member.aliases, outcome.result);
     member.address = attachment.info.addresses[0]?.split('/')[0];
@@ -197,7 +205,7 @@ export async function connect(
     try {
       const netns = await pinNetns(dataRoot, id, pid, network);
       const outcome = await native().cniRun(attachmentPaths(dataRoot, network, id).record, 'ADD', netns);
-      if (!outcome.ok) throw cniError(outcome, 'ADD');
+      if (!outcome.ok) throw addError(dataRoot, network, outcome);
       attachment.info = parseResult(network, member.ifname, aliases, outcome.result);
       member.address = attachment.info.addresses[0]?.split('/')[0];
       writeMember(dataRoot, network, member);

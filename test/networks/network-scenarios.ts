@@ -294,6 +294,28 @@ export async function missingPlugin(): Promise<unknown> {
   return { error, ran, state, after };
 }
 
+/** A /29 holds five members: the sixth fails with SubnetError before its program runs, leaving nothing. */
+export async function exhaustedSubnet(): Promise<unknown> {
+  const { dataRoot, base } = roots();
+  const net = await Network.create({ name: 'small', subnet: '10.77.0.0/29', dataRoot });
+  const members: Container[] = [];
+  for (let i = 0; i < 5; i++) {
+    const c = new Container({ ...base, network: 'small' });
+    await c.spawn(['sleep', '1000']).started;
+    members.push(c);
+  }
+  const marker = fs.mkdtempSync(path.join(os.tmpdir(), 'tsc-ran-'));
+  const sixth = new Container({ ...base, network: 'small', mounts: [{ type: 'bind', source: marker, target: '/mnt' }] });
+  const error = await caught(() => sixth.spawn(['touch', '/mnt/ran']).output());
+  const ran = fs.existsSync(path.join(marker, 'ran'));
+  const listed = (await Network.get('small', { dataRoot })).containers.length;
+  const addresses = (await Promise.all(members.map((m) => m.networks()))).map((n) => n[0].addresses[0]).sort();
+  await Promise.all(members.map((m) => m.destroy()));
+  const after = leftovers(dataRoot);
+  await net.remove();
+  return { error, ran, listed, addresses, sixthId: sixth.id, after };
+}
+
 /**
  * kill -9 of the process that attaches a container, at `step`; then a network operation of
  * this process (another container joining) sweeps what it left.

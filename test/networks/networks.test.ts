@@ -135,6 +135,16 @@ test('a missing plugin binary: CniPluginError before the program runs, nothing l
   expect(r.after).toEqual(NOTHING_LEFT);
 });
 
+test('an exhausted subnet: SubnetError before the program runs, nothing of that container left', async () => {
+  const r = await run('exhaustedSubnet');
+  expect(r.addresses).toEqual(['10.77.0.2/29', '10.77.0.3/29', '10.77.0.4/29', '10.77.0.5/29', '10.77.0.6/29']);
+  expect(r.error).toMatchObject({ name: 'SubnetError', code: 'ESUBNET', subnet: '10.77.0.0/29' });
+  expect(r.error.message).toBe('network small has no free address left in 10.77.0.0/29');
+  expect(r.ran).toBe(false);
+  expect(r.listed).toBe(5);
+  expect(r.after).toEqual(NOTHING_LEFT);
+});
+
 test('a detached member restarted by its monitor comes back on the network with its address and names', async () => {
   const r = await run('detached');
   expect(r.restartCount).toBe(1);
