@@ -197,6 +197,20 @@ export async function definitions(): Promise<unknown> {
 }
 
 /** Two containers talk by name both ways, TCP and UDP; a later member resolves; another network is cut off. */
+/** Sends `message` from the test host to host:port, retrying until something listens there. */
+async function sendWithRetry(host: string, port: number, message: string): Promise<boolean> {
+  for (let i = 0; i < 100; i++) {
+    const sent = await new Promise<boolean>((resolve) => {
+      const socket = net.connect({ host, port }, () => socket.end(`${message}\n`));
+      socket.on('error', () => resolve(false));
+      socket.on('close', (hadError) => resolve(!hadError));
+    });
+    if (sent) return true;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return false;
+}
+
 export async function talk(): Promise<unknown> {
   const { dataRoot, base } = roots();
   const udp = udpPeerMount();
@@ -235,12 +249,22 @@ export async function talk(): Promise<unknown> {
   // alpha was listening all along: bravo still gets through.
   const stillListening = await execText(bravo, CONNECT('alpha', 7000, 'after-outsider'));
   const listened = (await listening).stdout;
+  // And the other way: a member does not reach the outsider, which listens all along (the
+  // test host, the gateway of both bridges, gets through).
+  const outsiderAddress = (await outsider.networks())[0].addresses[0].split('/')[0];
+  const outsiderListening = execText(outsider, 'nc -l -p 7002');
+  const toOutsiderTcp = await execText(alpha, `echo x | nc -w 1 ${outsiderAddress} 7002`);
+  const fromTestHost = await sendWithRetry(outsiderAddress, 7002, 'from-test-host');
+  const outsiderListened = (await outsiderListening).stdout;
   const hostsOfAlpha = await execText(alpha, 'cat /etc/hosts');
   for (const c of [alpha, bravo, outsider, late]) await c.destroy();
   const after = leftovers(dataRoot);
   await ci.remove();
   await other.remove();
-  return { tcpAtoB, tcpBtoA, tcpById, udpAtoB, udpBtoA, tcpToLate, outsiderResolves, outsiderTcp, outsiderUdp, stillListening, listened, hostsOfAlpha, after };
+  return {
+    tcpAtoB, tcpBtoA, tcpById, udpAtoB, udpBtoA, tcpToLate, outsiderResolves, outsiderTcp, outsiderUdp, stillListening, listened, hostsOfAlpha, after,
+    toOutsiderTcp, fromTestHost, outsiderListened,
+  };
 }
 
 /**

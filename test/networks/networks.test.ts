@@ -112,6 +112,12 @@ describe('containers on networks', () => {
     expect(r.listened).toBe('after-outsider');
   });
 
+  test('nor do they reach a container on another network', () => {
+    expect(r.toOutsiderTcp.exitCode).not.toBe(0);
+    expect(r.fromTestHost).toBe(true);
+    expect(r.outsiderListened).toBe('from-test-host');
+  });
+
   test('after destroy: no veth, rule, reservation or record left', () => {
     expect(r.after).toEqual(NOTHING_LEFT);
   });
