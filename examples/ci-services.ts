@@ -16,10 +16,15 @@ import { ensureBusyboxRootfs } from '../test/support/busybox-rootfs';
 
 const PORT = 8080;
 
-/** The service: answers each HTTP request with one line naming the path it was asked for. */
+/**
+ * The service: answers each HTTP request with one line naming the path it was asked for. It
+ * reads the whole request first: closing with some of it unread would reset the connection.
+ */
 const SERVICE = [
   'nc', '-ll', '-p', String(PORT), '-e',
-  'sh', '-c', 'read -r method path rest; printf "HTTP/1.0 200 OK\\r\\nContent-Type: text/plain\\r\\n\\r\\nservice %s answered %s\\n" "$(hostname)" "$path"',
+  'sh', '-c',
+  'read -r method path rest; cr=$(printf "\\r"); while IFS= read -r line && [ "$line" != "$cr" ] && [ -n "$line" ]; do :; done; ' +
+    'printf "HTTP/1.0 200 OK\\r\\nContent-Type: text/plain\\r\\n\\r\\nservice %s answered %s\\n" "$(hostname)" "$path"',
 ];
 
 /** The job: waits for the service by name, asks it twice, and fails if it never answers. */

@@ -9,7 +9,7 @@ import type { readmeCiServices } from './readme-example-scenario';
 test('npm run example:ci-services: the job reaches its service by name, then all is removed', async () => {
   const r = (await runInTestHost(path.join(__dirname, 'readme-example-scenario.ts'), 'readmeCiServices', null, 170_000)) as Awaited<ReturnType<typeof readmeCiServices>> & Record<string, any>;
   expect(r.command).toBe('npm run example:ci-services');
-  expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: expect.not.stringContaining('Error') });
+  expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ status: 0, stdout: expect.stringContaining('job exited with 0'), stderr: expect.not.stringContaining('Error') });
   expect(r.stdout).toContain('service service answered /health\nservice service answered /run-tests\njob exited with 0\n');
   expect(r.stdout).toMatch(/removed the containers and network ci-[0-9a-f]{6}\n$/);
   expect(r.networks).toEqual([]);
