@@ -35,7 +35,8 @@ export function leftovers(dataRoot: string): { veths: number; bridgePorts: numbe
   const veths = execFileSync('ip', ['-j', 'link', 'show', 'type', 'veth'], { encoding: 'utf8' });
   const rules = ['filter', 'nat']
     .flatMap((table) => execFileSync('iptables', ['-w', '-t', table, '-S'], { encoding: 'utf8' }).split('\n'))
-    // Per-container rules: the firewall's ACCEPTs by address, portmap's DNAT chains, the bridge's masquerade.
+    // Per-container rules: the firewall's ACCEPTs by address and the bridge's masquerade (networks
+    // defined before ts-container made these per network), portmap's DNAT chains.
     .filter((line) => /CNI-DN-|CNI-[0-9a-f]{20,}|-A CNI-FORWARD .*-(s|d) \d/.test(line));
   const ipamRoot = path.join(dataRoot, 'cni', 'ipam');
   const ipam: string[] = [];
@@ -187,7 +188,7 @@ export async function definitions(): Promise<unknown> {
     checked,
     checkedBroken,
     listed,
-    isolationChainWhileUp: rulesWhileUp.includes(`-A CNI-ADMIN -i ${ci.bridge} -j`),
+    isolationChainWhileUp: rulesWhileUp.includes(`-A TSC-FORWARD -i ${ci.bridge} -j TSC-ISO-`),
     afterForce,
     remaining: (await Network.list({ dataRoot })).map((n) => n.name),
     bridgesLeft: [ci, second, fixed].filter((n) => linkExists(n.bridge)).map((n) => n.bridge),
@@ -305,7 +306,7 @@ export async function missingPlugin(): Promise<unknown> {
   const { dataRoot, base } = roots();
   const net = await Network.create({ name: 'ci', dataRoot });
   const cniDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsc-cni-'));
-  for (const plugin of ['bridge', 'host-local', 'portmap']) fs.symlinkSync(`/usr/lib/cni/${plugin}`, path.join(cniDir, plugin));
+  for (const plugin of ['host-local', 'portmap']) fs.symlinkSync(`/usr/lib/cni/${plugin}`, path.join(cniDir, plugin));
   const marker = fs.mkdtempSync(path.join(os.tmpdir(), 'tsc-ran-'));
   process.env.CNI_PATH = cniDir;
   const c = new Container({ ...base, network: 'ci', mounts: [{ type: 'bind', source: marker, target: '/mnt' }] });

@@ -1,6 +1,6 @@
 /**
  * The CNI configuration ts-container writes: the network's conflist (bridge with host-local
- * IPAM, firewall, portmap), and from it the plugin chain of one container (each plugin's exact
+ * IPAM, portmap), and from it the plugin chain of one container (each plugin's exact
  * stdin JSON, with the container's port mappings as portmap's runtimeConfig).
  */
 import type { NetworkDefinition } from '../network-store';
@@ -48,9 +48,8 @@ export function networkConflist(definition: NetworkDefinition, ipamDataDir: stri
         dataDir: ipamDataDir,
       },
     },
-    // Accepts the containers' traffic in FORWARD even where the host's policy drops it; its
-    // CNI-ADMIN chain (evaluated first) holds ts-container's isolation jumps.
-    { type: 'firewall', backend: 'iptables' },
+    // No firewall plugin: the network's FORWARD accepts are its own rules (bridge.ts), made
+    // once, not two per container at each ADD and DEL.
     { type: 'portmap', capabilities: { portMappings: true }, snat: true },
   ];
   return { cniVersion: CNI_VERSION, name: definition.name, plugins, 'ts-container': definition };
