@@ -38,6 +38,11 @@ export interface NetworkCreateOptions extends NetworkDataRootOptions {
   subnet?: string;
   /** No outbound NAT and no default route: members reach each other only. Default false. */
   internal?: boolean;
+  /**
+   * The MTU of the bridge and the members' interfaces, 576 to 65535; default 1500, as docker's
+   * and podman's. A larger one speeds traffic between members (65520: as fast as loopback).
+   */
+  mtu?: number;
 }
 
 export class Network {
@@ -47,6 +52,8 @@ export class Network {
   readonly internal: boolean;
   /** The bridge's interface name. */
   readonly bridge: string;
+  /** The interfaces' MTU. */
+  readonly mtu: number;
   /** Ids of the containers attached when this object was read. */
   readonly containers: string[];
   readonly #dataRoot: string;
@@ -58,6 +65,7 @@ export class Network {
     this.gateway = definition.gateway;
     this.internal = definition.internal;
     this.bridge = definition.bridge;
+    this.mtu = definition.mtu ?? 1500;
     this.containers = attachedIds(dataRoot, definition.name);
   }
 
@@ -67,6 +75,8 @@ export class Network {
     const { name, internal = false } = options;
     if (!isNetworkName(name)) fail('name', `expected a network name (letters, digits, '_', '.', '-'; at most 64), got ${JSON.stringify(name)}`);
     if (typeof internal !== 'boolean') fail('internal', 'expected a boolean');
+    const { mtu } = options;
+    if (mtu !== undefined && (!Number.isInteger(mtu) || mtu < 576 || mtu > 65535)) fail('mtu', `expected an integer 576-65535, got ${JSON.stringify(mtu)}`);
     if (name === 'none' || name === 'host') fail('name', `"${name}" is a network mode, not a name to define`);
     const dataRoot = networkDataRoot(options.dataRoot);
     const requested = options.subnet === undefined ? undefined : parseSubnet(options.subnet);
@@ -85,6 +95,7 @@ export class Network {
         internal,
         ...bridgeNames(dataRoot, name),
         created: new Date().toISOString(),
+        ...(mtu !== undefined && { mtu }),
       };
       writeDefinition(dataRoot, definition);
       try {
@@ -161,6 +172,6 @@ export class Network {
 
   /** The definition as JSON (inspect). */
   toJSON(): Record<string, unknown> {
-    return { name: this.name, subnet: this.subnet, gateway: this.gateway, internal: this.internal, bridge: this.bridge, containers: this.containers };
+    return { name: this.name, subnet: this.subnet, gateway: this.gateway, internal: this.internal, bridge: this.bridge, mtu: this.mtu, containers: this.containers };
   }
 }

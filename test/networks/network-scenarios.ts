@@ -319,6 +319,19 @@ export async function missingPlugin(): Promise<unknown> {
   return { error, ran, state, after };
 }
 
+/** A network's mtu: its members' eth0 have it; an mtu out of range is refused by name. */
+export async function mtu(): Promise<unknown> {
+  const { dataRoot, base } = roots();
+  const net = await Network.create({ name: 'jumbo', mtu: 9000, dataRoot });
+  const c = new Container({ ...base, network: 'jumbo' });
+  const out = await c.spawn(['cat', '/sys/class/net/eth0/mtu'], { stdio: 'pipe' }).output();
+  await c.destroy();
+  const refused = await caught(() => Network.create({ name: 'tiny', mtu: 100, dataRoot }));
+  const names = (await Network.list({ dataRoot })).map((n) => `${n.name}:${n.mtu}`);
+  await net.remove();
+  return { mtu: out.stdout.toString().trim(), refused, names, after: leftovers(dataRoot) };
+}
+
 /** A /29 holds five members: the sixth fails with SubnetError before its program runs, leaving nothing. */
 export async function exhaustedSubnet(): Promise<unknown> {
   const { dataRoot, base } = roots();

@@ -141,6 +141,14 @@ test('a missing plugin binary: CniPluginError before the program runs, nothing l
   expect(r.after).toEqual(NOTHING_LEFT);
 });
 
+test('mtu: the members of a network get its MTU; one out of range is a TypeError naming it', async () => {
+  const r = await run('mtu');
+  expect(r.mtu).toBe('9000');
+  expect(r.names).toEqual(['jumbo:9000']);
+  expect(r.refused).toMatchObject({ name: 'TypeError', message: expect.stringMatching(/^mtu: expected an integer 576-65535, got 100/) });
+  expect(r.after).toEqual(NOTHING_LEFT);
+});
+
 test('an exhausted subnet: SubnetError before the program runs, nothing of that container left', async () => {
   const r = await run('exhaustedSubnet');
   expect(r.addresses).toEqual(['10.77.0.2/29', '10.77.0.3/29', '10.77.0.4/29', '10.77.0.5/29', '10.77.0.6/29']);

@@ -40,6 +40,7 @@ export function networkConflist(definition: NetworkDefinition, ipamDataDir: stri
       // Outbound NAT is the network's own chain (bridge.ts), made once, not per container.
       ipMasq: false,
       hairpinMode: true,
+      ...(definition.mtu !== undefined && { mtu: definition.mtu }),
       ipam: {
         type: 'host-local',
         ranges: [[{ subnet: definition.subnet, gateway: definition.gateway }]],
