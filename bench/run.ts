@@ -15,7 +15,10 @@
  * - pull: a pull of a >100 MB multi-layer image from a loopback registry in a network namespace
  *   of its own, against skopeo copy into an OCI layout (bench/registry-pull.ts, run as a child);
  * - image-start: container start from an image against the same tree as a directory rootfs,
- *   and the disk 20 running containers of one image use (bench/image-start.ts).
+ *   and the disk 20 running containers of one image use (bench/image-start.ts);
+ * - network: spawn-to-exit on a bridge network against none (and podman's the same), and TCP
+ *   throughput container to container over the bridge against loopback, in a test host
+ *   namespace of its own (bench/network-spawn.ts).
  * A runtime that cannot start here is reported as "unavailable: <reason>".
  *
  *   npm run bench [-- --iterations N] [--warmup N] [--total N] [--only a,b] [--json] [--out FILE]
@@ -41,6 +44,7 @@ import { formatNotifyFlood, measureNotifyFlood, type NotifyFloodResult } from '.
 import { formatScaling, measureScaling, type ScalingResult } from './scaling';
 import { formatLayerUnpack, measureLayerUnpack, type LayerUnpackResult } from './layer-unpack';
 import { formatImageStart, measureImageStart, type ImageStartResult } from './image-start';
+import { formatNetworkSpawn, measureNetworkIsolated, type NetworkSpawnResult } from './network-spawn';
 import { runRegistryPullIsolated, formatRegistryPull, type RegistryPullResult } from './registry-pull';
 import { defaultProfileAsOci, measureCompile, type CompileTimes } from './seccomp-compile';
 import { nsToMs, summarize, type Summary } from './stats';
@@ -62,7 +66,7 @@ const EXEC_TARGET_RATIO = 3;
 const EXEC_TARGET_ROW = 'Container exec';
 
 /** --only names that select a whole section; any other name is a runtime of the spawn section. */
-const SECTIONS = ['spawn', 'exec', 'list', 'notify', 'scaling', 'unpack', 'pull', 'image-start'];
+const SECTIONS = ['spawn', 'exec', 'list', 'notify', 'scaling', 'unpack', 'pull', 'image-start', 'network'];
 
 interface Args {
   iterations: number;
@@ -83,7 +87,7 @@ const USAGE = `usage: npm run bench [-- options]
   --total N       containers in the sequential total (env BENCH_TOTAL, default 100; 0 skips it)
   --timeout MS    limit for one run (env BENCH_TIMEOUT_MS, default 30000)
   --only LIST     comma-separated sections (spawn, exec, list, notify, scaling, unpack, pull,
-                  image-start) and/or runtimes of the spawn
+                  image-start, network) and/or runtimes of the spawn
                   section (child_process, container, runc, crun, bwrap, …); default: all sections
   --list-calls N  timed list calls per tool and count (env BENCH_LIST_CALLS, default 20)
   --list-sizes L  comma-separated container counts for the list section (env BENCH_LIST_SIZES, default 100,1000)
@@ -238,6 +242,7 @@ async function main(): Promise<number> {
   const wantUnpack = !only || only.includes('unpack');
   const wantPull = !only || only.includes('pull');
   const wantImageStart = !only || only.includes('image-start');
+  const wantNetwork = !only || only.includes('network');
   // Before any container compiles it: the first compile of the default profile is measured cold.
   let compileTimes: CompileTimes | undefined;
   let ociSeccomp: Record<string, unknown> | undefined;
@@ -308,6 +313,7 @@ async function main(): Promise<number> {
   let unpackResult: LayerUnpackResult[] | null = null;
   let pullResult: RegistryPullResult | null = null;
   let imageStartResult: ImageStartResult | null = null;
+  let networkResult: NetworkSpawnResult | null = null;
   try {
     log(`ts-container bench: /bin/true in ${rootfs}`);
     log(`${os.cpus().length} CPUs, Linux ${os.release()}, Node ${process.version}; ` +
@@ -393,6 +399,14 @@ async function main(): Promise<number> {
         log(`image-start section: failed: ${reasonOf(err)}`);
       }
     }
+    if (wantNetwork) {
+      try {
+        log('network section: bridge against none, podman, throughput, in a test host namespace…');
+        networkResult = await measureNetworkIsolated(Math.max(5, Math.min(args.iterations, 25)));
+      } catch (err) {
+        log(`network section: failed: ${reasonOf(err)}`);
+      }
+    }
   } finally {
     await cleanupAll();
     process.removeListener('SIGINT', onSignal);
@@ -475,6 +489,10 @@ async function main(): Promise<number> {
     print('');
     print(formatImageStart(imageStartResult));
   }
+  if (networkResult) {
+    print('');
+    print(formatNetworkSpawn(networkResult));
+  }
   if (mountsBefore >= 0 && mountsAfter !== mountsBefore) {
     print(`Warning: this process sees ${mountsAfter - mountsBefore} more mount(s) than before the bench.`);
   }
@@ -487,7 +505,7 @@ async function main(): Promise<number> {
     config: {
       iterations: args.iterations, warmup: args.warmup, total: args.total, timeoutMs: args.timeoutMs, order: 'interleaved, shuffled per round', rootfs,
       sections: SECTIONS.filter((_, i) => [states.length > 0, execStates.length > 0, listBench !== null, notifyResult !== null, scalingResult !== null,
-        unpackResult !== null, pullResult !== null, imageStartResult !== null][i]),
+        unpackResult !== null, pullResult !== null, imageStartResult !== null, networkResult !== null][i]),
       listCalls: args.listCalls, listSizes: args.listSizes, scalingSizes: args.scalingSizes,
     },
     baseline: BASELINE_ROW,
@@ -502,6 +520,7 @@ async function main(): Promise<number> {
     unpack: unpackResult,
     pull: pullResult,
     imageStart: imageStartResult,
+    network: networkResult,
     mounts: { before: mountsBefore, after: mountsAfter },
   };
   const outFile = args.out ?? path.join(os.tmpdir(), `ts-container-bench-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);

@@ -123,6 +123,7 @@ test('a pod on a network: its members have the pod\'s address and published port
   expect(r.reply).toBe('hello-over-bridge');
   // The pod's published port reaches the member from the test host's 127.0.0.1.
   expect(r.published).toBe('hello-over-bridge');
+  expect({ status: r.portStatus, text: r.portText }).toEqual({ status: 0, text: `${r.port}/tcp -> 0.0.0.0:${r.port + 1}\n` });
   // network: { container } on a networked container: its hosts files come along.
   expect(r.joinedReply).toBe('hello-over-bridge');
   expect(r.memberHosts).toMatch(new RegExp(`^\\d+\\.\\d+\\.\\d+\\.\\d+\\s.*\\b${r.outsider}\\b`, 'm'));

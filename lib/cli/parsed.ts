@@ -86,6 +86,14 @@ export interface StateCommand extends StateRootField {
   id: string;
 }
 
+/** `port ID [PRIVATE_PORT[/PROTO]]`: the container's published ports, as docker port prints them. */
+export interface PortCommand extends StateRootField {
+  kind: 'port';
+  id: string;
+  /** Only this container port (and protocol, default tcp). */
+  filter?: { port: number; protocol: 'tcp' | 'udp' };
+}
+
 export interface LogsCommand extends StateRootField {
   kind: 'logs';
   id: string;
@@ -137,6 +145,7 @@ export type LifecycleCommand =
   | PsCommand
   | StatsCommand
   | StateCommand
+  | PortCommand
   | LogsCommand
   | KillCommand
   | StopCommand
@@ -229,10 +238,12 @@ export function isImageCommand(cmd: { kind: string }): cmd is ImageCommand {
   return IMAGE_KINDS.has(cmd.kind);
 }
 
-/** `network create|ls|inspect|rm` (definitions/network-commands.ts). */
-export interface NetworkCommand extends DataRootField {
+/** `network create|ls|inspect|rm|connect|disconnect` (definitions/network-commands.ts). */
+export interface NetworkCommand extends DataRootField, StateRootField {
   kind: 'network';
-  verb: 'create' | 'ls' | 'inspect' | 'rm';
+  verb: 'create' | 'ls' | 'inspect' | 'rm' | 'connect' | 'disconnect';
+  /** connect: --alias NAME, each. */
+  aliases: string[];
   names: string[];
   subnet?: string;
   internal: boolean;

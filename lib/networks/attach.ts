@@ -14,7 +14,7 @@ import type { ContainerContext } from '../container/context';
 import { registerCreateHook } from '../container/create-hooks';
 import type { ContainerConfig } from '../options/validate';
 import { native } from '../native/binding';
-import { NetworkExistsError, NetworkNotFoundError } from '../errors/errors';
+import { NetworkExistsError, NetworkNotFoundError, SubnetError } from '../errors/errors';
 import { attachmentPaths, networksOf, removeAttachmentFiles, writeMember, writeRecord, type Member } from './attachment-record';
 import { ensureNetworkHere } from './bridge';
 import { cniError, parseResult, type NetworkInterfaceInfo } from './cni/result';
@@ -23,7 +23,7 @@ import { networkDataRoot, readConflist, withNetworksLock } from './network-store
 import { sweepNetworks } from './sweep';
 import { holdPorts, type HeldPort } from './host-ports';
 import { pauseForTest } from '../state/test-hook';
-import { pinNetns, pinnedNetns, unpinNetns } from './netns-pin';
+import { attachmentNetns, pinNetns, unpinNetns } from './netns-pin';
 import { networkAttachment } from '../options/namespace-sharing';
 
 interface Attachment {
@@ -51,6 +51,14 @@ export function attachmentsOf(context: ContainerContext): readonly Attachment[] 
   return attachments.get(context) ?? [];
 }
 
+/** A failed ADD as a typed error: an exhausted subnet is the network's, anything else the plugin's. */
+function addError(dataRoot: string, network: string, outcome: Parameters<typeof cniError>[0]): Error {
+  const error = cniError(outcome, 'ADD');
+  if (!/no IP addresses available/i.test(error.msg)) return error;
+  const subnet = readConflist(dataRoot, network)?.['ts-container'].subnet;
+  return new SubnetError(`network ${network} has no free address left in ${subnet ?? 'its subnet'}`, subnet);
+}
+
 function namesOf(config: ContainerConfig, aliases: string[]): string[] {
   return [...new Set([config.id, config.hostname, ...aliases])];
 }
@@ -62,10 +70,11 @@ export function release(attachment: Attachment): Promise<void> {
     pauseForTest('network-deleting');
     const record = attachmentPaths(dataRoot, network, member.id).record;
     // Gone: a forced remove() of the network already ran its DEL.
-    const outcome = fs.existsSync(record) ? await native().cniRun(record, 'DEL', pinnedNetns(dataRoot, member.id)) : undefined;
+    const outcome = fs.existsSync(record) ? await native().cniRun(record, 'DEL', attachmentNetns(dataRoot, network, member.id)) : undefined;
     await Promise.all(attachment.ports.splice(0).map((p) => p.close()));
     await withNetworksLock(dataRoot, async () => {
       removeAttachmentFiles(dataRoot, network, member.id);
+      await unpinNetns(dataRoot, member.id, network);
       if (attachment.lockFd >= 0) fs.closeSync(attachment.lockFd);
       attachment.lockFd = -1;
       // The pin and the resolve files go with the container's last network.
@@ -87,7 +96,7 @@ registerCreateHook('beforeNamespaces', async ({ context, config, undo, ownerFds 
   const wanted = networkAttachment(config.network);
   if (!wanted) return;
   const dataRoot = networkDataRoot(config.dataRoot);
-  const member: Member = { id: config.id, names: namesOf(config, wanted.aliases), aliases: wanted.aliases, ifname: 'eth0' };
+  const member: Member = { id: config.id, names: namesOf(config, wanted.aliases), aliases: wanted.aliases, ifname: 'eth0', ports: config.ports };
   await withNetworksLock(dataRoot, async () => {
     await sweepNetworks(dataRoot);
     const conflist = readConflist(dataRoot, wanted.name);
@@ -130,7 +139,7 @@ registerCreateHook('afterNamespaces', async ({ context, config, pid }) => {
     const { dataRoot, network, member } = attachment;
     const netns = await pinNetns(dataRoot, member.id, pid as number);
     const outcome = await native().cniRun(attachmentPaths(dataRoot, network, member.id).record, 'ADD', netns);
-    if (!outcome.ok) throw cniError(outcome, 'ADD');
+    if (!outcome.ok) throw addError(dataRoot, network, outcome);
     pauseForTest('network-added');
     attachment.info = parseResult(network, member.ifname, member.aliases, outcome.result);
     member.address = attachment.info.addresses[0]?.split('/')[0];
@@ -158,16 +167,30 @@ registerCreateHook('stopped', async ({ context }) => {
     return;
   }
   await Promise.all([...new Set([...attachmentsOf(context), ...(byId.get(config.id) ?? [])])].map((a) => release(a)));
+  // Attachments connect()ed by another process are the container's: its main process is
+  // gone now, so the sweep releases them.
+  const dataRoot = networkDataRoot(config.dataRoot);
+  if (networksOf(dataRoot, config.id).length > 0) await withNetworksLock(dataRoot, () => sweepNetworks(dataRoot));
 });
 
 /**
  * net.connect(): a running container joins one more network, as interface ethN of its
  * namespace; the members resolve it by id, hostname and aliases. Its own /etc/hosts is the
  * one it started with (only a container that started on a network has one kept current).
- * This process holds the attachment: DEL runs when the container stops in its hands, at
- * disconnect(), or (after this process is gone) by the sweep.
+ * The attachment is the container's, whichever process connected it (a short-lived CLI
+ * too): its main process (`owner`, by pid and start time) keeps it owned. DEL runs at
+ * disconnect(), when the container stops in this process's hands, or by the next sweep once
+ * that main process is gone (its stop, its destroy, a restart with a new process).
  */
-export async function connect(dataRoot: string, network: string, id: string, hostname: string, pid: number, aliases: string[]): Promise<void> {
+export async function connect(
+  dataRoot: string,
+  network: string,
+  id: string,
+  hostname: string,
+  owner: { pid: number; startTime: string },
+  aliases: string[],
+): Promise<void> {
+  const { pid } = owner;
   await withNetworksLock(dataRoot, async () => {
     await sweepNetworks(dataRoot);
     const conflist = readConflist(dataRoot, network);
@@ -175,14 +198,14 @@ export async function connect(dataRoot: string, network: string, id: string, hos
     const on = networksOf(dataRoot, id);
     if (on.includes(network)) throw new NetworkExistsError(network, `container ${id} is already on network ${network}`);
     await ensureNetworkHere(conflist['ts-container']);
-    const member: Member = { id, names: [...new Set([id, hostname, ...aliases])], aliases, ifname: `eth${on.length}` };
+    const member: Member = { id, names: [...new Set([id, hostname, ...aliases])], aliases, ifname: `eth${on.length}`, owner };
     const lockFd = writeRecord(dataRoot, conflist, id, member.ifname, []);
     const attachment: Attachment = { dataRoot, network, member, lockFd, ports: [] };
     remember(id, attachment);
     try {
-      const netns = pinnedNetns(dataRoot, id) || (await pinNetns(dataRoot, id, pid));
+      const netns = await pinNetns(dataRoot, id, pid, network);
       const outcome = await native().cniRun(attachmentPaths(dataRoot, network, id).record, 'ADD', netns);
-      if (!outcome.ok) throw cniError(outcome, 'ADD');
+      if (!outcome.ok) throw addError(dataRoot, network, outcome);
       attachment.info = parseResult(network, member.ifname, aliases, outcome.result);
       member.address = attachment.info.addresses[0]?.split('/')[0];
       writeMember(dataRoot, network, member);

@@ -13,6 +13,7 @@ import { native } from '../native/binding';
 import { ATTACHMENT_FILES, serializeAttachment, type AttachmentKey } from '../protocol/generated/network-attachment';
 import { cniPath, containerChain, type NetworkConflist, type CniPortMapping } from './cni/conflist';
 import { listDefinitions, networkDir } from './network-store';
+import { isSameProcess } from '../state/process-identity';
 
 export interface Member {
   id: string;
@@ -22,6 +23,13 @@ export interface Member {
   ifname: string;
   /** "10.89.0.2", once ADD said so. */
   address?: string;
+  /**
+   * A connect()ed attachment belongs to the container, not to the process that connected it:
+   * its main process, named by pid and start time, keeps it owned while it lives.
+   */
+  owner?: { pid: number; startTime: string };
+  /** The published ports, as `ts-container port` lists them. */
+  ports?: { host: number; container: number; protocol: 'tcp' | 'udp'; hostIp: string }[];
 }
 
 export function attachmentsDir(dataRoot: string, network: string): string {
@@ -125,6 +133,16 @@ export function isAbandoned(recordPath: string): boolean {
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/**
+ * True when nobody owns the attachment any more: its record's lock is free (its maker or
+ * monitor is gone) and no live owner process is named in its member file (connect()).
+ */
+export function isOrphaned(dataRoot: string, network: string, id: string): boolean {
+  if (!isAbandoned(attachmentPaths(dataRoot, network, id).record)) return false;
+  const owner = readMember(dataRoot, network, id)?.owner;
+  return !owner || !isSameProcess(owner.pid, owner.startTime);
 }
 
 /** The networks `id` has a record on. */

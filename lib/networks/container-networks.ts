@@ -1,12 +1,12 @@
 /**
- * c.networks() and c.checkNetworks(), for a container made by any process: its attachments
+ * c.networks(), c.checkNetworks() and the published ports, for a container made by any process: its attachments
  * are found on disk (a record under each network it is on), its interfaces read from the
  * stored CNI results, and CHECK run in its current network namespace.
  */
 import * as fs from 'node:fs';
 import { native } from '../native/binding';
 import { ContainerStoppedError } from '../errors/errors';
-import { attachmentPaths, networksOf, readMember } from './attachment-record';
+import { attachmentPaths, networksOf, readMember, type Member } from './attachment-record';
 import { cniError, parseResult, type NetworkInterfaceInfo } from './cni/result';
 import { pinnedNetns } from './netns-pin';
 
@@ -37,4 +37,11 @@ export async function checkContainerNetworks(dataRoot: string, id: string, pid: 
     const outcome = await native().cniRun(attachmentPaths(dataRoot, name, id).record, 'CHECK', netns);
     if (!outcome.ok) throw cniError(outcome, 'CHECK');
   }
+}
+
+export type PublishedPort = NonNullable<Member['ports']>[number];
+
+/** The ports published for container `id` (`ts-container port`), as its attachments recorded them. */
+export function publishedPorts(dataRoot: string, id: string): PublishedPort[] {
+  return networksOf(dataRoot, id).flatMap((name) => readMember(dataRoot, name, id)?.ports ?? []);
 }

@@ -25,6 +25,8 @@ export interface NetworkDefinition {
   isolationChain: string;
   /** ISO time. */
   created: string;
+  /** The MTU of the bridge and the containers' interfaces; absent: the plugin's default, 1500. */
+  mtu?: number;
 }
 
 /** A letter or digit first, then letters, digits, '_', '.', '-': a file name and a hosts entry. */

@@ -1,7 +1,8 @@
 /**
  * Crash cleanup, run (under the networks lock) by the next network operation of any process:
  * an attachment record whose flock nobody holds lost its owner (a maker or monitor killed
- * with -9, a machine that went down). Its CNI DEL runs with the stored result as prevResult,
+ * with -9, a machine that went down), unless it was connect()ed and the container's main
+ * process still lives (attachment-record.ts isOrphaned). Its CNI DEL runs with the stored result as prevResult,
  * which releases what the plugins made for it: the IPAM reservation (host-local), the
  * firewall and portmap rules, the veth when its namespace still exists (else the kernel
  * removed it with the namespace). Then its files go, and the hosts files of the others are
@@ -10,10 +11,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { native } from '../native/binding';
-import { attachedIds, attachmentPaths, isAbandoned, networksOf, removeAttachmentFiles } from './attachment-record';
+import { attachedIds, attachmentPaths, isOrphaned, networksOf, removeAttachmentFiles } from './attachment-record';
 import { refreshHosts, removeResolveFiles } from './hosts-file';
 import { listDefinitions, networksDir } from './network-store';
-import { pinnedNetns, unpinNetns } from './netns-pin';
+import { attachmentNetns, unpinNetns } from './netns-pin';
 
 export interface SweepReport {
   /** "network/container" of every attachment released. */
@@ -27,13 +28,14 @@ export async function sweepNetworks(dataRoot: string): Promise<SweepReport> {
   for (const { name } of listDefinitions(dataRoot)) {
     for (const id of attachedIds(dataRoot, name)) {
       const { record } = attachmentPaths(dataRoot, name, id);
-      if (!isAbandoned(record)) {
+      if (!isOrphaned(dataRoot, name, id)) {
         live.add(id);
         continue;
       }
       // Whatever DEL says, the record goes: a plugin that cannot release it now never will.
-      await native().cniRun(record, 'DEL', pinnedNetns(dataRoot, id));
+      await native().cniRun(record, 'DEL', attachmentNetns(dataRoot, name, id));
       removeAttachmentFiles(dataRoot, name, id);
+      await unpinNetns(dataRoot, id, name);
       // The pin goes with the container's last record: another network's DEL still needs it.
       if (networksOf(dataRoot, id).length === 0) await unpinNetns(dataRoot, id);
       released.push(`${name}/${id}`);

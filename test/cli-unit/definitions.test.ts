@@ -60,6 +60,7 @@ const EXAMPLES: Record<string, { good: string; bad?: string; with?: string[] }> 
   'pod --network': { good: 'ci' },
   'pod --publish': { good: '127.0.0.1:8080:80/udp', bad: '8080' },
   '--subnet': { good: '10.1.0.0/24' },
+  '--alias': { good: 'db' },
 };
 
 /** A flag's example: its command's own when the same spelling means something else there. */
@@ -88,6 +89,7 @@ const CLI_ONLY: Record<string, string> = {
   'publish[]': 'an argument of Pod.create (its ports)',
   subnet: 'an argument of Network.create',
   internal: 'an argument of Network.create',
+  'alias[]': 'an argument of net.connect',
 };
 
 /** A complete command line that puts `flagArgs` where the command takes flags. */
@@ -122,6 +124,7 @@ function commandLine(def: CommandDef | undefined, flagArgs: string[]): string[] 
       return ['pod', 'create', ...flagArgs, 'c1'];
     }
     case 'network':
+      if (/--alias/.test(flagArgs.join(' '))) return ['network', 'connect', ...flagArgs, 'n1', 'c1'];
       return ['network', 'create', ...flagArgs, 'n1'];
     default:
       return [def.name, ...flagArgs, 'c1'];

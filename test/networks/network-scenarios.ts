@@ -35,7 +35,8 @@ export function leftovers(dataRoot: string): { veths: number; bridgePorts: numbe
   const veths = execFileSync('ip', ['-j', 'link', 'show', 'type', 'veth'], { encoding: 'utf8' });
   const rules = ['filter', 'nat']
     .flatMap((table) => execFileSync('iptables', ['-w', '-t', table, '-S'], { encoding: 'utf8' }).split('\n'))
-    // Per-container rules: the firewall's ACCEPTs by address, portmap's DNAT chains, the bridge's masquerade.
+    // Per-container rules: the firewall's ACCEPTs by address and the bridge's masquerade (networks
+    // defined before ts-container made these per network), portmap's DNAT chains.
     .filter((line) => /CNI-DN-|CNI-[0-9a-f]{20,}|-A CNI-FORWARD .*-(s|d) \d/.test(line));
   const ipamRoot = path.join(dataRoot, 'cni', 'ipam');
   const ipam: string[] = [];
@@ -147,17 +148,18 @@ export async function definitions(): Promise<unknown> {
   const envFiles = fs.readdirSync(path.join(envRoot, 'networks')).filter((f) => f.endsWith('.conflist'));
   await fromEnv.remove();
   delete process.env.TS_CONTAINER_DATA_ROOT;
-  // NAT by its rules: an attached container of a network with outbound NAT has a MASQUERADE
-  // rule, one of an internal network none.
+  // NAT by its rules: a network with outbound NAT has a MASQUERADE chain for its subnet while
+  // a member is attached, an internal network none.
   const onCi = new Container({ ...base, network: 'ci' });
   const onFixed = new Container({ ...base, network: 'fixed' });
   await Promise.all([onCi.spawn(['sleep', '1000']).started, onFixed.spawn(['sleep', '1000']).started]);
   const ciNet = await onCi.networks();
   const fixedNet = await onFixed.networks();
   const nat = execFileSync('iptables', ['-w', '-t', 'nat', '-S'], { encoding: 'utf8' });
-  const masquerade = (address: string) =>
-    nat.split('\n').some((line) => line.includes(`-s ${address}/32`)) &&
-    nat.split('\n').some((line) => line.includes('MASQUERADE') && line.includes(`id: \\"${address === ciNet[0]?.addresses[0]?.split('/')[0] ? onCi.id : onFixed.id}\\"`));
+  const masquerade = (network: Network) => {
+    const chain = nat.split('\n').find((line) => line.startsWith(`-A POSTROUTING -s ${network.subnet} -j `))?.split(' ').pop();
+    return chain !== undefined && nat.split('\n').some((line) => line.startsWith(`-A ${chain} `) && line.endsWith('-j MASQUERADE'));
+  };
   const inUse = await caught(() => ci.remove());
   const checked = await caught(() => onCi.checkNetworks());
   // CHECK finds what was changed behind the plugins' back: the internal member's address taken away.
@@ -181,21 +183,35 @@ export async function definitions(): Promise<unknown> {
     envFiles,
     ciNet,
     fixedNet,
-    masquerade: { ci: masquerade(ciNet[0].addresses[0].split('/')[0]), fixed: masquerade(fixedNet[0].addresses[0].split('/')[0]) },
+    masquerade: { ci: masquerade(ci), fixed: masquerade(fixed) },
     inUse,
     checked,
     checkedBroken,
     listed,
-    isolationChainWhileUp: rulesWhileUp.includes(`-A CNI-ADMIN -i ${ci.bridge} -j`),
+    isolationChainWhileUp: rulesWhileUp.includes(`-A TSC-FORWARD -i ${ci.bridge} -j TSC-ISO-`),
     afterForce,
     remaining: (await Network.list({ dataRoot })).map((n) => n.name),
     bridgesLeft: [ci, second, fixed].filter((n) => linkExists(n.bridge)).map((n) => n.bridge),
-    chainsLeft: iptablesRules().split('\n').filter((l) => l.includes('TSC-ISO-')),
+    chainsLeft: iptablesRules().split('\n').filter((l) => l.includes('TSC-ISO-') || l.includes('TSC-MASQ-')),
     after: leftovers(dataRoot),
   };
 }
 
 /** Two containers talk by name both ways, TCP and UDP; a later member resolves; another network is cut off. */
+/** Sends `message` from the test host to host:port, retrying until something listens there. */
+async function sendWithRetry(host: string, port: number, message: string): Promise<boolean> {
+  for (let i = 0; i < 100; i++) {
+    const sent = await new Promise<boolean>((resolve) => {
+      const socket = net.connect({ host, port }, () => socket.end(`${message}\n`));
+      socket.on('error', () => resolve(false));
+      socket.on('close', (hadError) => resolve(!hadError));
+    });
+    if (sent) return true;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return false;
+}
+
 export async function talk(): Promise<unknown> {
   const { dataRoot, base } = roots();
   const udp = udpPeerMount();
@@ -234,12 +250,22 @@ export async function talk(): Promise<unknown> {
   // alpha was listening all along: bravo still gets through.
   const stillListening = await execText(bravo, CONNECT('alpha', 7000, 'after-outsider'));
   const listened = (await listening).stdout;
+  // And the other way: a member does not reach the outsider, which listens all along (the
+  // test host, the gateway of both bridges, gets through).
+  const outsiderAddress = (await outsider.networks())[0].addresses[0].split('/')[0];
+  const outsiderListening = execText(outsider, 'nc -l -p 7002');
+  const toOutsiderTcp = await execText(alpha, `echo x | nc -w 1 ${outsiderAddress} 7002`);
+  const fromTestHost = await sendWithRetry(outsiderAddress, 7002, 'from-test-host');
+  const outsiderListened = (await outsiderListening).stdout;
   const hostsOfAlpha = await execText(alpha, 'cat /etc/hosts');
   for (const c of [alpha, bravo, outsider, late]) await c.destroy();
   const after = leftovers(dataRoot);
   await ci.remove();
   await other.remove();
-  return { tcpAtoB, tcpBtoA, tcpById, udpAtoB, udpBtoA, tcpToLate, outsiderResolves, outsiderTcp, outsiderUdp, stillListening, listened, hostsOfAlpha, after };
+  return {
+    tcpAtoB, tcpBtoA, tcpById, udpAtoB, udpBtoA, tcpToLate, outsiderResolves, outsiderTcp, outsiderUdp, stillListening, listened, hostsOfAlpha, after,
+    toOutsiderTcp, fromTestHost, outsiderListened,
+  };
 }
 
 /**
@@ -280,7 +306,7 @@ export async function missingPlugin(): Promise<unknown> {
   const { dataRoot, base } = roots();
   const net = await Network.create({ name: 'ci', dataRoot });
   const cniDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsc-cni-'));
-  for (const plugin of ['bridge', 'host-local', 'portmap']) fs.symlinkSync(`/usr/lib/cni/${plugin}`, path.join(cniDir, plugin));
+  for (const plugin of ['host-local', 'portmap']) fs.symlinkSync(`/usr/lib/cni/${plugin}`, path.join(cniDir, plugin));
   const marker = fs.mkdtempSync(path.join(os.tmpdir(), 'tsc-ran-'));
   process.env.CNI_PATH = cniDir;
   const c = new Container({ ...base, network: 'ci', mounts: [{ type: 'bind', source: marker, target: '/mnt' }] });
@@ -291,6 +317,41 @@ export async function missingPlugin(): Promise<unknown> {
   const after = leftovers(dataRoot);
   await net.remove();
   return { error, ran, state, after };
+}
+
+/** A network's mtu: its members' eth0 have it; an mtu out of range is refused by name. */
+export async function mtu(): Promise<unknown> {
+  const { dataRoot, base } = roots();
+  const net = await Network.create({ name: 'jumbo', mtu: 9000, dataRoot });
+  const c = new Container({ ...base, network: 'jumbo' });
+  const out = await c.spawn(['cat', '/sys/class/net/eth0/mtu'], { stdio: 'pipe' }).output();
+  await c.destroy();
+  const refused = await caught(() => Network.create({ name: 'tiny', mtu: 100, dataRoot }));
+  const names = (await Network.list({ dataRoot })).map((n) => `${n.name}:${n.mtu}`);
+  await net.remove();
+  return { mtu: out.stdout.toString().trim(), refused, names, after: leftovers(dataRoot) };
+}
+
+/** A /29 holds five members: the sixth fails with SubnetError before its program runs, leaving nothing. */
+export async function exhaustedSubnet(): Promise<unknown> {
+  const { dataRoot, base } = roots();
+  const net = await Network.create({ name: 'small', subnet: '10.77.0.0/29', dataRoot });
+  const members: Container[] = [];
+  for (let i = 0; i < 5; i++) {
+    const c = new Container({ ...base, network: 'small' });
+    await c.spawn(['sleep', '1000']).started;
+    members.push(c);
+  }
+  const marker = fs.mkdtempSync(path.join(os.tmpdir(), 'tsc-ran-'));
+  const sixth = new Container({ ...base, network: 'small', mounts: [{ type: 'bind', source: marker, target: '/mnt' }] });
+  const error = await caught(() => sixth.spawn(['touch', '/mnt/ran']).output());
+  const ran = fs.existsSync(path.join(marker, 'ran'));
+  const listed = (await Network.get('small', { dataRoot })).containers.length;
+  const addresses = (await Promise.all(members.map((m) => m.networks()))).map((n) => n[0].addresses[0]).sort();
+  await Promise.all(members.map((m) => m.destroy()));
+  const after = leftovers(dataRoot);
+  await net.remove();
+  return { error, ran, listed, addresses, sixthId: sixth.id, after };
 }
 
 /**
@@ -501,11 +562,41 @@ export async function cli(): Promise<unknown> {
   const detached = tsc('run', '-d', '--rootfs', base.rootfs as string, '--network', 'ci', '-p', `127.0.0.1:${port}:80`, '--', 'sh', '-c', 'echo from-detached | nc -l -p 80; exec sleep 1000');
   const fetched = await fetchTcp('127.0.0.1', port);
   const inspectedWhileUp = JSON.parse(tsc('network', 'inspect', 'ci').stdout) as { containers: string[] }[];
+  const detachedId = detached.stdout.trim();
+  const ports = { all: tsc('port', detachedId), one: tsc('port', detachedId, '80'), absent: tsc('port', detachedId, '81/udp') };
+  // connect from a CLI that exits at once: the attachment is the container's and outlives it,
+  // through the sweep that the next network operation runs.
+  tsc('network', 'create', 'ci2');
+  const connected = tsc('network', 'connect', '--alias', 'al', 'ci2', detachedId);
+  const memberHosts = tsc('run', '--rm', '--rootfs', base.rootfs as string, '--network', 'ci2', '--', 'cat', '/etc/hosts');
+  const connectedLink = tsc('exec', detachedId, 'ip', '-o', 'link', 'show', 'eth1');
+  const listedOnCi2 = (JSON.parse(tsc('network', 'inspect', 'ci2').stdout) as { containers: string[] }[])[0].containers;
+  const connectedTwice = tsc('network', 'connect', 'ci2', detachedId);
+  const disconnected = tsc('network', 'disconnect', 'ci2', detachedId);
+  const linkAfterDisconnect = tsc('exec', detachedId, 'ip', '-o', 'link', 'show', 'eth1');
+  const disconnectedTwice = tsc('network', 'disconnect', 'ci2', detachedId);
+  const connectMissing = tsc('network', 'connect', 'ci2', 'no-such-container');
+  // Connected again, then deleted: its attachment goes with it.
+  const reconnected = tsc('network', 'connect', 'ci2', detachedId);
+  // An attached container whose maker is this process, connected by the CLI: DEL at destroy.
+  const attached = new Container({ ...base, network: 'ci' });
+  await attached.spawn(['sleep', '1000']).started;
+  const attachedConnected = tsc('network', 'connect', 'ci2', attached.id);
+  const attachedNetworks = (await attached.networks()).map((n) => `${n.network}/${n.interface}`);
+  await attached.destroy();
+  const ci2AfterAttachedDestroy = (await Network.get('ci2', { dataRoot })).containers;
   const inUse = tsc('network', 'rm', 'ci');
   const removedContainer = tsc('delete', '-f', detached.stdout.trim());
+  const ci2AfterDelete = (await Network.get('ci2', { dataRoot })).containers;
   const removed = tsc('network', 'rm', 'ci');
   const inspectMissing = tsc('network', 'inspect', 'ci');
-  return { created, listed, hosts, detached, fetched, inspectedWhileUp, inUse, removedContainer, removed, inspectMissing, after: leftovers(dataRoot) };
+  const after = leftovers(dataRoot);
+  tsc('network', 'rm', 'ci2');
+  return {
+    created, listed, hosts, detached, fetched, inspectedWhileUp, inUse, removedContainer, removed, inspectMissing, after,
+    port, detachedId, ports, connected, memberHosts, connectedLink, listedOnCi2, connectedTwice, disconnected, linkAfterDisconnect,
+    disconnectedTwice, connectMissing, reconnected, attachedConnected, attachedNetworks, ci2AfterAttachedDestroy, ci2AfterDelete,
+  };
 }
 
 /** kill -9 of a detached container's monitor: the next network operation sweeps what it held. */

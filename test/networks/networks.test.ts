@@ -112,6 +112,12 @@ describe('containers on networks', () => {
     expect(r.listened).toBe('after-outsider');
   });
 
+  test('nor do they reach a container on another network', () => {
+    expect(r.toOutsiderTcp.exitCode).not.toBe(0);
+    expect(r.fromTestHost).toBe(true);
+    expect(r.outsiderListened).toBe('from-test-host');
+  });
+
   test('after destroy: no veth, rule, reservation or record left', () => {
     expect(r.after).toEqual(NOTHING_LEFT);
   });
@@ -128,10 +134,28 @@ test('50 containers on one network at once all resolve and reach each other; not
 
 test('a missing plugin binary: CniPluginError before the program runs, nothing left', async () => {
   const r = await run('missingPlugin');
-  expect(r.error).toMatchObject({ name: 'CniPluginError', code: 'ECNIPLUGIN', plugin: 'firewall', command: 'ADD' });
-  expect(r.error.msg).toContain('firewall');
+  expect(r.error).toMatchObject({ name: 'CniPluginError', code: 'ECNIPLUGIN', plugin: 'bridge', command: 'ADD' });
+  expect(r.error.msg).toContain('bridge');
   expect(r.ran).toBe(false);
   expect(r.state).toEqual([]);
+  expect(r.after).toEqual(NOTHING_LEFT);
+});
+
+test('mtu: the members of a network get its MTU; one out of range is a TypeError naming it', async () => {
+  const r = await run('mtu');
+  expect(r.mtu).toBe('9000');
+  expect(r.names).toEqual(['jumbo:9000']);
+  expect(r.refused).toMatchObject({ name: 'TypeError', message: expect.stringMatching(/^mtu: expected an integer 576-65535, got 100/) });
+  expect(r.after).toEqual(NOTHING_LEFT);
+});
+
+test('an exhausted subnet: SubnetError before the program runs, nothing of that container left', async () => {
+  const r = await run('exhaustedSubnet');
+  expect(r.addresses).toEqual(['10.77.0.2/29', '10.77.0.3/29', '10.77.0.4/29', '10.77.0.5/29', '10.77.0.6/29']);
+  expect(r.error).toMatchObject({ name: 'SubnetError', code: 'ESUBNET', subnet: '10.77.0.0/29' });
+  expect(r.error.message).toBe('network small has no free address left in 10.77.0.0/29');
+  expect(r.ran).toBe(false);
+  expect(r.listed).toBe(5);
   expect(r.after).toEqual(NOTHING_LEFT);
 });
 
@@ -202,6 +226,42 @@ describe('the command line', () => {
     expect(r.detached.code).toBe(0);
     expect(r.fetched).toBe('from-detached');
     expect(r.inspectedWhileUp[0].containers).toEqual([r.detached.stdout.trim()]);
+  });
+
+  test('port ID lists the published ports as docker port does', () => {
+    expect(r.ports.all).toEqual({ code: 0, stdout: `80/tcp -> 127.0.0.1:${r.port}\n` });
+    expect(r.ports.one).toEqual({ code: 0, stdout: `127.0.0.1:${r.port}\n` });
+    expect(r.ports.absent.code).toBe(1);
+    expect(r.ports.absent.stderr).toContain("no public port '81/udp'");
+  });
+
+  test('network connect from a CLI that exits: the attachment stays while the container runs', () => {
+    expect(r.connected).toEqual({ code: 0, stdout: '' });
+    // The next member ran the sweep, and still resolves the connected container by its alias.
+    expect(r.memberHosts.code).toBe(0);
+    expect(r.memberHosts.stdout).toMatch(new RegExp(`^\\d+\\.\\d+\\.\\d+\\.\\d+\\t${r.detachedId}( \\S+)* al$`, 'm'));
+    expect(r.connectedLink.code).toBe(0);
+    expect(r.listedOnCi2).toEqual([r.detachedId]);
+    expect(r.connectedTwice.code).toBe(1);
+    expect(r.connectedTwice.stderr).toContain('already on network ci2');
+  });
+
+  test('network disconnect takes the interface away; a second one, or an unknown container, exits 1', () => {
+    expect(r.disconnected).toEqual({ code: 0, stdout: '' });
+    expect(r.linkAfterDisconnect.code).not.toBe(0);
+    expect(r.disconnectedTwice.code).toBe(1);
+    expect(r.disconnectedTwice.stderr).toContain('is not on network ci2');
+    expect(r.connectMissing.code).toBe(1);
+    expect(r.connectMissing.stderr).toContain('no such container: no-such-container');
+  });
+
+  test('a connected container leaves the network when it goes: detached (delete) and attached (destroy)', () => {
+    expect(r.reconnected.code).toBe(0);
+    expect(r.attachedConnected.code).toBe(0);
+    expect(r.attachedNetworks).toEqual(['ci/eth0', 'ci2/eth1']);
+    expect(r.ci2AfterAttachedDestroy).toEqual([r.detachedId]);
+    expect(r.ci2AfterDelete).toEqual([]);
+    expect(r.after).toEqual(NOTHING_LEFT);
   });
 
   test('network rm: refused while in use (exit 1), then done; inspect of a missing network exits 1', () => {

@@ -282,6 +282,10 @@ export async function podOnNetwork(args: ScenarioArgs) {
   // A member resolves the outsider, which joined after it, through the pod's hosts file.
   const memberHosts = await execText(member, ['cat', '/etc/hosts']);
   const published = await readFrom('127.0.0.1', port + 1);
+  // `ts-container port MEMBER` lists the pod's ports: they reach the namespace it shares.
+  const { portCommand } = await import('../../lib/cli/commands/port');
+  let portText = '';
+  const portStatus = await portCommand({ kind: 'port', id: member.id, stateRoot }, { stdout: { write: (t: string | Uint8Array) => (portText += String(t)) }, stderr: process.stderr, signals: process });
   // A container in the outsider's network namespace resolves as the outsider does.
   await using joiner = new Container({ rootfs, stateRoot, cgroupParent, dataRoot, network: { container: outsider } });
   const joinedReply = (await joiner.spawn(['sh', '-c', `nc ${pod.name} ${port} </dev/null`], { stdio: 'pipe' }).output()).stdout.trim();
@@ -296,7 +300,7 @@ export async function podOnNetwork(args: ScenarioArgs) {
   await probe.destroy();
   const left = leftovers(dataRoot);
   await net.remove();
-  return { podAddress, address, reply, published, joinedReply, pauseNetworks, left, memberHosts, outsider: outsider.id };
+  return { podAddress, address, reply, published, joinedReply, pauseNetworks, left, memberHosts, outsider: outsider.id, portStatus, portText, port };
 }
 
 /** Polls `what` until `ok` holds (a restart happens when the monitor gets to it). */

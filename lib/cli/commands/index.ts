@@ -11,6 +11,7 @@ import { killCommand, stopCommand } from './kill-stop';
 import { listCommand } from './list';
 import { logsCommand } from './logs';
 import { pauseResumeCommand } from './pause-resume';
+import { portCommand } from './port';
 import { psCommand } from './ps';
 import { statsCommand } from './stats';
 import { startCommand } from './start';
@@ -34,6 +35,8 @@ export function runLifecycleCommand(cmd: LifecycleCommand, io: Partial<CommandIO
       return statsCommand(cmd, out);
     case 'state':
       return stateCommand(cmd, out);
+    case 'port':
+      return portCommand(cmd, out);
     case 'logs':
       return logsCommand(cmd, out);
     case 'kill':

@@ -1,9 +1,12 @@
-/** `ts-container network create|ls|inspect|rm`, over Network of the library. */
+/** `ts-container network create|ls|inspect|rm|connect|disconnect`, over Network of the library. */
 import { Network } from '../../networks/network';
 import type { NetworkCommand } from '../parsed';
 import { EXIT_RUNTIME_ERROR } from '../parsed';
-import { defaultIO, report, type CommandIO } from './common';
+import { EXIT_CONTAINER_ERROR, defaultIO, openContainer, report, type CommandIO } from './common';
 import { formatTable } from './format';
+
+/** Exit status 1, as docker's: a network or container that is missing, in use or in the wrong state. */
+const USER_ERROR_CODES = new Set(['ENONETWORK', 'ENETWORKINUSE', 'ENETWORKEXISTS', 'ECONTAINERSTOPPED', 'ECONTAINERSTATE']);
 
 export async function networkCommand(cmd: NetworkCommand, io: Partial<CommandIO> = {}): Promise<number> {
   const out = defaultIO(io);
@@ -31,6 +34,15 @@ export async function networkCommand(cmd: NetworkCommand, io: Partial<CommandIO>
         out.stdout.write(`${JSON.stringify(found, null, 2)}\n`);
         return 0;
       }
+      case 'connect':
+      case 'disconnect': {
+        const [name, id] = cmd.names;
+        const network = await Network.get(name, root);
+        const container = await openContainer(id, cmd.stateRoot);
+        if (cmd.verb === 'connect') await network.connect(container, { aliases: cmd.aliases });
+        else await network.disconnect(container);
+        return 0;
+      }
       case 'rm': {
         for (const name of cmd.names) {
           await (await Network.get(name, root)).remove({ force: cmd.force });
@@ -40,7 +52,12 @@ export async function networkCommand(cmd: NetworkCommand, io: Partial<CommandIO>
       }
     }
   } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === 'ENOCONTAINER') {
+      report(out, `no such container: ${cmd.names[1]}`);
+      return EXIT_CONTAINER_ERROR;
+    }
     report(out, err instanceof Error ? err.message : String(err));
-    return (err as { code?: string }).code === 'ENONETWORK' || (err as { code?: string }).code === 'ENETWORKINUSE' ? 1 : EXIT_RUNTIME_ERROR;
+    return code !== undefined && USER_ERROR_CODES.has(code) ? EXIT_CONTAINER_ERROR : EXIT_RUNTIME_ERROR;
   }
 }

@@ -402,6 +402,25 @@ container is refused, as runc does, unless -f is given. Prints each id.`,
   COMMIT_COMMAND,
   POD_COMMAND,
   NETWORK_COMMAND,
+  {
+    name: 'port',
+    summary: "List a container's published ports",
+    usage: 'ID [PRIVATE_PORT[/PROTO]]',
+    description: `Print the ports published for container ID (run -p, or its pod's), one line each
+as docker port does: CONTAINER_PORT/PROTO -> HOST_IP:HOST_PORT. With
+PRIVATE_PORT[/PROTO] (tcp by default), print only the host side of that port.`,
+    footer: ID_NOTE,
+    flags: [],
+    build(_flags, args) {
+      const [id, wanted, ...rest] = args;
+      if (rest.length > 0 || id === undefined) throw new UsageError('port: expected ID [PRIVATE_PORT[/PROTO]]', undefined, 'port');
+      if (wanted === undefined) return { kind: 'port', id: containerId('port', id) };
+      const match = /^(\d{1,5})(?:\/(tcp|udp))?$/.exec(wanted);
+      const port = match ? Number(match[1]) : 0;
+      if (!match || port < 1 || port > 65535) throw new UsageError(`port: expected PRIVATE_PORT[/tcp|/udp], got '${wanted}'`, undefined, 'port');
+      return { kind: 'port', id: containerId('port', id), filter: { port, protocol: (match[2] ?? 'tcp') as 'tcp' | 'udp' } };
+    },
+  },
 ];
 
 /** The flags that come before the command, as runc's --root, --log and --log-format will. */

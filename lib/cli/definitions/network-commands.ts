@@ -1,27 +1,33 @@
 /**
- * `ts-container network create|ls|inspect|rm`: the networks of the data root (global
- * --data-root DIR), as `docker network` names them. The library checks names and subnets.
+ * `ts-container network create|ls|inspect|rm|connect|disconnect`: the networks of the data
+ * root (global --data-root DIR), as `docker network` names them; connect and disconnect find
+ * the container in the state root (global --root DIR). The library checks names and subnets.
  */
 import { UsageError } from '../usage-error';
 import type { CommandDef } from './commands';
 import * as v from './values';
 
-const VERBS = ['create', 'ls', 'inspect', 'rm'] as const;
+const VERBS = ['create', 'ls', 'inspect', 'rm', 'connect', 'disconnect'] as const;
 
 export const NETWORK_COMMAND: CommandDef = {
   name: 'network',
-  summary: 'Manage networks: create, ls, inspect, rm',
-  usage: 'create [--subnet CIDR] [--internal] NAME | ls [--json] | inspect NAME... | rm [-f] NAME...',
+  summary: 'Manage networks: create, ls, inspect, rm, connect, disconnect',
+  usage:
+    'create [--subnet CIDR] [--internal] NAME | ls [--json] | inspect NAME... | rm [-f] NAME...\n' +
+    '       ts-container network connect [--alias NAME]... NETWORK ID | disconnect NETWORK ID',
   description: `Networks that span containers: a bridge wired by the CNI plugins, defined in the data
 root and visible to every process. Containers join one with run --network NAME
 (--network-alias NAME for more names, -p to publish ports); members reach each
 other by id, hostname and aliases. A network's bridge is made in the network
-namespace of whoever uses it.`,
+namespace of whoever uses it. connect gives a running container one more
+interface on NETWORK, for as long as its main process lives (also when this
+command has long exited); disconnect takes it away.`,
   footer: `Networks live in the data root (global --data-root DIR, or $TS_CONTAINER_DATA_ROOT).`,
   flags: [
     { names: ['--subnet'], value: 'CIDR', help: 'create: the IPv4 subnet, /8 to /29 (default: the first free /24 from 10.89.0.0/24)', target: 'cli:subnet', convert: v.text },
     { names: ['--internal'], help: 'create: no outbound NAT and no default route', target: 'cli:internal' },
     { names: ['--json'], help: 'ls: print the networks as a JSON array', target: 'cli:json' },
+    { names: ['--alias'], value: 'NAME', help: 'connect: another name the members resolve to the container (repeatable)', target: 'cli:alias[]', convert: v.text },
     { names: ['-f', '--force'], help: 'rm: detach the containers still attached first', target: 'cli:force' },
   ],
   build(flags, args) {
@@ -31,6 +37,8 @@ namespace of whoever uses it.`,
     }
     if (verb === 'create' && names.length !== 1) throw new UsageError('network create: expected one NAME', undefined, 'network');
     if ((verb === 'inspect' || verb === 'rm') && names.length === 0) throw new UsageError(`network ${verb}: expected NAME...`, undefined, 'network');
+    if ((verb === 'connect' || verb === 'disconnect') && names.length !== 2) throw new UsageError(`network ${verb}: expected NETWORK ID`, undefined, 'network');
+    if (verb !== 'connect' && flags.cli.alias !== undefined) throw new UsageError('network: --alias goes with connect only', '--alias', 'network');
     if (verb === 'ls' && names.length > 0) throw new UsageError(`network ls: takes no arguments, got '${names[0]}'`, undefined, 'network');
     return {
       kind: 'network',
@@ -40,6 +48,7 @@ namespace of whoever uses it.`,
       internal: flags.cli.internal === true,
       json: flags.cli.json === true,
       force: flags.cli.force === true,
+      aliases: (flags.cli.alias as string[] | undefined) ?? [],
     };
   },
 };

@@ -1,6 +1,6 @@
 /**
  * The CNI configuration ts-container writes: the network's conflist (bridge with host-local
- * IPAM, firewall, portmap), and from it the plugin chain of one container (each plugin's exact
+ * IPAM, portmap), and from it the plugin chain of one container (each plugin's exact
  * stdin JSON, with the container's port mappings as portmap's runtimeConfig).
  */
 import type { NetworkDefinition } from '../network-store';
@@ -37,8 +37,10 @@ export function networkConflist(definition: NetworkDefinition, ipamDataDir: stri
       type: 'bridge',
       bridge: definition.bridge,
       isGateway: true,
-      ipMasq: !definition.internal,
+      // Outbound NAT is the network's own chain (bridge.ts), made once, not per container.
+      ipMasq: false,
       hairpinMode: true,
+      ...(definition.mtu !== undefined && { mtu: definition.mtu }),
       ipam: {
         type: 'host-local',
         ranges: [[{ subnet: definition.subnet, gateway: definition.gateway }]],
@@ -47,9 +49,8 @@ export function networkConflist(definition: NetworkDefinition, ipamDataDir: stri
         dataDir: ipamDataDir,
       },
     },
-    // Accepts the containers' traffic in FORWARD even where the host's policy drops it; its
-    // CNI-ADMIN chain (evaluated first) holds ts-container's isolation jumps.
-    { type: 'firewall', backend: 'iptables' },
+    // No firewall plugin: the network's FORWARD accepts are its own rules (bridge.ts), made
+    // once, not two per container at each ADD and DEL.
     { type: 'portmap', capabilities: { portMappings: true }, snat: true },
   ];
   return { cniVersion: CNI_VERSION, name: definition.name, plugins, 'ts-container': definition };
