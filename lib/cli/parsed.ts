@@ -247,6 +247,8 @@ export interface NetworkCommand extends DataRootField, StateRootField {
   names: string[];
   subnet?: string;
   internal: boolean;
+  /** create: --mtu N. */
+  mtu?: number;
   json: boolean;
   force: boolean;
 }

@@ -566,7 +566,8 @@ export async function cli(): Promise<unknown> {
   const ports = { all: tsc('port', detachedId), one: tsc('port', detachedId, '80'), absent: tsc('port', detachedId, '81/udp') };
   // connect from a CLI that exits at once: the attachment is the container's and outlives it,
   // through the sweep that the next network operation runs.
-  tsc('network', 'create', 'ci2');
+  const createdWithMtu = tsc('network', 'create', '--mtu', '9000', 'ci2');
+  const listedWithMtu = tsc('network', 'ls');
   const connected = tsc('network', 'connect', '--alias', 'al', 'ci2', detachedId);
   const memberHosts = tsc('run', '--rm', '--rootfs', base.rootfs as string, '--network', 'ci2', '--', 'cat', '/etc/hosts');
   const connectedLink = tsc('exec', detachedId, 'ip', '-o', 'link', 'show', 'eth1');
@@ -595,7 +596,7 @@ export async function cli(): Promise<unknown> {
   return {
     created, listed, hosts, detached, fetched, inspectedWhileUp, inUse, removedContainer, removed, inspectMissing, after,
     port, detachedId, ports, connected, memberHosts, connectedLink, listedOnCi2, connectedTwice, disconnected, linkAfterDisconnect,
-    disconnectedTwice, connectMissing, reconnected, attachedConnected, attachedNetworks, ci2AfterAttachedDestroy, ci2AfterDelete,
+    createdWithMtu, listedWithMtu, disconnectedTwice, connectMissing, reconnected, attachedConnected, attachedNetworks, ci2AfterAttachedDestroy, ci2AfterDelete,
   };
 }
 

@@ -214,7 +214,14 @@ describe('the command line', () => {
 
   test('network create and ls', () => {
     expect(r.created).toMatchObject({ code: 0, stdout: 'ci\n' });
-    expect(r.listed.stdout).toMatch(/^ci\s+10\.66\.0\.0\/24\s+10\.66\.0\.1\s+no\s+0$/m);
+    expect(r.listed.stdout).toMatch(/^NAME\s+SUBNET\s+GATEWAY\s+INTERNAL\s+MTU\s+CONTAINERS$/m);
+    expect(r.listed.stdout).toMatch(/^ci\s+10\.66\.0\.0\/24\s+10\.66\.0\.1\s+no\s+1500\s+0$/m);
+  });
+
+  test('network create --mtu N: ls shows it, and a member connected to it gets an interface of that MTU', () => {
+    expect(r.createdWithMtu).toMatchObject({ code: 0, stdout: 'ci2\n' });
+    expect(r.listedWithMtu.stdout).toMatch(/^ci2\s+\S+\s+\S+\s+no\s+9000\s+\d+$/m);
+    expect(r.connectedLink.stdout).toMatch(/ eth1(@\S+)?: .* mtu 9000 /);
   });
 
   test('run --network NAME --network-alias NAME: the container knows itself by the alias', () => {

@@ -14,7 +14,7 @@ export async function networkCommand(cmd: NetworkCommand, io: Partial<CommandIO>
   try {
     switch (cmd.verb) {
       case 'create': {
-        const network = await Network.create({ ...root, name: cmd.names[0], internal: cmd.internal, ...(cmd.subnet !== undefined && { subnet: cmd.subnet }) });
+        const network = await Network.create({ ...root, name: cmd.names[0], internal: cmd.internal, ...(cmd.subnet !== undefined && { subnet: cmd.subnet }), ...(cmd.mtu !== undefined && { mtu: cmd.mtu }) });
         out.stdout.write(`${network.name}\n`);
         return 0;
       }
@@ -23,8 +23,8 @@ export async function networkCommand(cmd: NetworkCommand, io: Partial<CommandIO>
         if (cmd.json) {
           out.stdout.write(`${JSON.stringify(networks.map((n) => n.toJSON()), null, 2)}\n`);
         } else {
-          const rows = networks.map((n) => [n.name, n.subnet, n.gateway, n.internal ? 'yes' : 'no', String(n.containers.length)]);
-          out.stdout.write(formatTable(['NAME', 'SUBNET', 'GATEWAY', 'INTERNAL', 'CONTAINERS'], rows));
+          const rows = networks.map((n) => [n.name, n.subnet, n.gateway, n.internal ? 'yes' : 'no', String(n.mtu), String(n.containers.length)]);
+          out.stdout.write(formatTable(['NAME', 'SUBNET', 'GATEWAY', 'INTERNAL', 'MTU', 'CONTAINERS'], rows));
         }
         return 0;
       }
