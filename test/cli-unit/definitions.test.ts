@@ -61,6 +61,7 @@ const EXAMPLES: Record<string, { good: string; bad?: string; with?: string[] }> 
   'pod --publish': { good: '127.0.0.1:8080:80/udp', bad: '8080' },
   '--subnet': { good: '10.1.0.0/24' },
   '--alias': { good: 'db' },
+  '--mtu': { good: '9000', bad: 'many' },
 };
 
 /** A flag's example: its command's own when the same spelling means something else there. */
@@ -88,6 +89,7 @@ const CLI_ONLY: Record<string, string> = {
   network: 'an argument of Pod.create',
   'publish[]': 'an argument of Pod.create (its ports)',
   subnet: 'an argument of Network.create',
+  mtu: 'an argument of Network.create',
   internal: 'an argument of Network.create',
   'alias[]': 'an argument of net.connect',
 };
