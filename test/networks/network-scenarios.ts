@@ -412,7 +412,7 @@ export async function detached(): Promise<unknown> {
     mounts: [{ type: 'bind', source: marks, target: '/mnt' }],
   });
   // The first run exits 1 (the monitor restarts it); the second serves.
-  const script = 'ip -o -4 addr show eth0 >> /mnt/addresses; if [ -f /mnt/once ]; then exec nc -l -p 7000; fi; touch /mnt/once; exit 1';
+  const script = 'ip -o -4 addr show eth0 >> /mnt/addresses; if [ -f /mnt/once ]; then exec nc -l -p 7000 > /mnt/received; fi; touch /mnt/once; exit 1';
   await d.spawn(['sh', '-c', script]).started;
   const first = await d.networks();
   let state = await d.state();
@@ -422,11 +422,13 @@ export async function detached(): Promise<unknown> {
   }
   const second = await d.networks();
   const reached = await execText(peer, CONNECT('dee', 7000, 'after-restart'));
-  // The monitor writes nc's output to the log after the client is done: followed until it is there.
-  const logs: string[] = [];
-  for await (const record of d.logs({ follow: true })) {
-    logs.push(record.data.toString());
-    if (logs.join('').includes('after-restart')) break;
+  // What the restarted server received, written by it into the shared directory (not its log:
+  // the run ends as soon as the client is done, which raced the log's reader).
+  const receivedPath = path.join(marks, 'received');
+  let received = '';
+  for (let i = 0; i < 400 && !received.includes('after-restart'); i++) {
+    if (i > 0) await new Promise((resolve) => setTimeout(resolve, 25));
+    received = fs.existsSync(receivedPath) ? fs.readFileSync(receivedPath, 'utf8') : '';
   }
   const addresses = fs.readFileSync(path.join(marks, 'addresses'), 'utf8').trim().split('\n').map((l) => l.split(/\s+/)[3]);
   await d.destroy();
@@ -434,7 +436,7 @@ export async function detached(): Promise<unknown> {
   await peer.destroy();
   const after = leftovers(dataRoot);
   await net.remove();
-  return { first, second, restartCount: state.restartCount, reached, logs, addresses, peerOnly, afterDestroy, after, stateLeft: fs.readdirSync(stateRoot).filter((f) => !f.startsWith('.')) };
+  return { first, second, restartCount: state.restartCount, reached, received, addresses, peerOnly, afterDestroy, after, stateLeft: fs.readdirSync(stateRoot).filter((f) => !f.startsWith('.')) };
 }
 
 /** A port nobody uses in this test host now. */

@@ -168,7 +168,7 @@ test('a detached member restarted by its monitor comes back on the network with 
   // A new veth (a new mac), the same address and aliases.
   expect(r.second).toEqual([{ ...r.first[0], mac: expect.any(String) }]);
   expect(r.reached.exitCode).toBe(0);
-  expect(r.logs.join('')).toContain('after-restart');
+  expect(r.received).toContain('after-restart');
   // The monitor's DEL, then destroy()'s sweep of its record: only the peer's are left.
   expect(r.afterDestroy).toEqual(r.peerOnly);
   expect(r.peerOnly.veths).toBe(1);
