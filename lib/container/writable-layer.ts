@@ -20,7 +20,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ContainerExistsError } from '../errors/errors';
-import { verifyStateRoot } from '../state/state-root';
+import { verifyDataRoot } from '../images/data-root';
 import { DirectoryHandle, removeTree, stateStep } from '../state/state-io';
 import { OncePerRoot } from '../state/once-per-root';
 
@@ -76,8 +76,8 @@ export interface MakeWritableLayer {
  */
 export function makeWritableLayer(layer: MakeWritableLayer): WritableLayerPaths {
   const { dataRoot, record } = layer;
-  // Owned by this user and closed to others on the way, as the state root is; made 0711.
-  verifyStateRoot(dataRoot, true);
+  // Owned by this user and closed to others on the way (UntrustedDataRootError); made 0711.
+  verifyDataRoot(dataRoot, true);
   void sweepDataRoot(dataRoot);
   const paths = writableLayerPaths(dataRoot, record.id);
   // 0711: the container's root (another uid in a user namespace) passes through to its layer.
@@ -216,11 +216,11 @@ process.once('exit', () => {
 /**
  * Removes the container's writable layer and record, if any; idempotent. Only a layer whose
  * record names this container (its state root and creation time) goes: one that another
- * container of the same id holds stays. The data root must pass the state root's trust
- * checks: a state record naming a directory of another user's is never acted on.
+ * container of the same id holds stays. The data root must pass the data root's trust
+ * checks (the state root's rules): a state record naming a directory of another user's is never acted on.
  */
 export function removeWritableLayer(dataRoot: string, id: string, owner: { stateRoot: string; created: string }): void {
-  if (!verifyStateRoot(dataRoot, false)) return;
+  if (!verifyDataRoot(dataRoot, false)) return;
   const paths = writableLayerPaths(dataRoot, id);
   let containers: DirectoryHandle;
   try {

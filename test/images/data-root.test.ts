@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ImageStore, UntrustedDataRootError } from '../../lib';
+import { Container, ImageStore, UntrustedDataRootError } from '../../lib';
 import { DATA_ROOT_ENV, resolveDataRoot } from '../../lib/images/data-root';
 import { buildOciLayout, busyboxImage } from '../support/image-fixtures';
 import { removeTempDirs, tempDir } from '../support/temp-dirs';
@@ -60,6 +60,19 @@ describe('trust', () => {
     fs.chownSync(root, 12345, 12345);
     await expect(new ImageStore({ root }).import(layout)).rejects.toMatchObject({ code: 'EUNTRUSTEDDATAROOT', path: root });
     expect(fs.readdirSync(root)).toEqual([]);
+  });
+
+  it('a container from an image refuses the store once its root turns unsafe, with the same error', async () => {
+    const parent = tempDir('tsc-data-root-');
+    const root = path.join(parent, 'root');
+    const [image] = await new ImageStore({ root }).import(layout);
+    fs.chmodSync(parent, 0o777);
+    const stateRoot = tempDir('tsc-data-root-state-');
+    const error = await (async () => new Container({ image: image.id, imageStore: root, stateRoot }).spawn(['true']).wait())().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UntrustedDataRootError);
+    expect(error).toMatchObject({ code: 'EUNTRUSTEDDATAROOT', path: parent });
+    expect(fs.readdirSync(root).sort()).toEqual(['images']);
+    expect(fs.readdirSync(stateRoot)).toEqual([]);
   });
 
   it('reading a data root that does not exist lists nothing and makes nothing', async () => {
