@@ -86,6 +86,10 @@ const STARTED = STATE_FILES.started;
 const STOP_REQUESTED = STATE_FILES.stopRequested;
 /** Temporary directories of makes in progress start with this (and are never listed). */
 export const MAKING_PREFIX = '.making-';
+/** A make without its lock file this long after its mkdir died in between (it takes microseconds). */
+const ABANDONED_WITHOUT_LOCK_MS = 60_000;
+/** The lock file's name in a make until its maker holds it. */
+const UNPUBLISHED_LOCK = '.lock.unpublished';
 /** Directories being removed are renamed to this first (and are never listed). */
 export const REMOVING_PREFIX = '.removing-';
 
@@ -164,8 +168,11 @@ export class ContainerDirectory {
         const made = stateStep('open the state directory', making, () => DirectoryHandle.open(rootHandle.at(makingName)));
         handle = made;
         directory.#identity = identityOf(made.stat());
-        lockFd = stateStep('make the lock', path.join(making, LOCK), () => made.openFile(LOCK, 'create'));
+        // Made under another name and published once locked: a lock file anyone can see is
+        // held by its maker until that maker is done or dead (isAbandonedMake).
+        lockFd = stateStep('make the lock', path.join(making, LOCK), () => made.openFile(UNPUBLISHED_LOCK, 'create'));
         native().tryLock(lockFd);
+        stateStep('make the lock', path.join(making, LOCK), () => fs.renameSync(made.at(UNPUBLISHED_LOCK), made.at(LOCK)));
         // Plain writes: nobody sees the directory before its rename.
         stateStep(`write ${STATE}`, path.join(making, STATE), () => made.writeNew(STATE, json(state)));
         stateStep(`write ${CONFIG}`, path.join(making, CONFIG), () => made.writeNew(CONFIG, json(config)));
@@ -203,18 +210,30 @@ export class ContainerDirectory {
   }
 
   /**
-   * Whether `name` in the root is a make whose maker died before renaming it into place. Its
-   * lock cannot tell (it is made, then taken, a moment after the directory): the maker's pid
-   * in the name does.
+   * Whether `name` in the root is a make whose maker died before renaming it into place. The
+   * maker holds its lock from a moment after the mkdir until it is done, so a lock that can be
+   * taken means the maker is gone; pids can't tell (a maker in another pid namespace has a pid
+   * that means another process here, or none). A make with no lock file yet is either in that
+   * moment or died in it: only one older than ABANDONED_WITHOUT_LOCK_MS is abandoned.
    */
-  static isAbandonedMake(name: string): boolean {
-    const pid = Number(name.split('.').at(-2));
-    if (!name.startsWith(MAKING_PREFIX) || !Number.isInteger(pid) || pid <= 0) return false;
+  static isAbandonedMake(root: string, name: string): boolean {
+    if (!name.startsWith(MAKING_PREFIX)) return false;
+    const dir = path.join(root, name);
+    let fd: number;
     try {
-      process.kill(pid, 0);
-      return false;
+      fd = fs.openSync(path.join(dir, LOCK), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
     } catch (error) {
-      return (error as NodeJS.ErrnoException).code === 'ESRCH';
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return false;
+      try {
+        return Date.now() - fs.lstatSync(dir).mtimeMs > ABANDONED_WITHOUT_LOCK_MS;
+      } catch {
+        return false;
+      }
+    }
+    try {
+      return native().tryLock(fd);
+    } finally {
+      fs.closeSync(fd);
     }
   }
 

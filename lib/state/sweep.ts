@@ -130,7 +130,7 @@ async function sweepOnce(root: string): Promise<void> {
     try {
       if (name.startsWith(MAKING_PREFIX)) {
         // A make that died before its rename: nothing was started from it yet.
-        if (ContainerDirectory.isAbandonedMake(name)) removeTree(directory.dir);
+        if (ContainerDirectory.isAbandonedMake(root, name)) removeTree(directory.dir);
       } else if (name.startsWith(REMOVING_PREFIX)) {
         // A removal that died half way: the name was already free.
         removeTree(directory.dir);
