@@ -245,11 +245,15 @@ export async function talk(): Promise<unknown> {
   // The outsider: no name for them, and their address unreachable, TCP and UDP, while alpha listens.
   const listening = execText(alpha, 'nc -l -p 7000');
   const outsiderResolves = await execText(outsider, 'grep -c alpha /etc/hosts');
+  const udpListening = execText(alpha, 'udp-peer serve 7003');
   const outsiderTcp = await execText(outsider, `echo x | nc -w 1 ${alphaAddress} 7000`);
-  const outsiderUdp = await execText(outsider, `udp-peer ask ${alphaAddress} 7000 x 10`);
-  // alpha was listening all along: bravo still gets through.
+  const outsiderUdp = await execText(outsider, `udp-peer ask ${alphaAddress} 7003 x 10`);
+  // alpha was listening all along: bravo still gets through (its server takes one datagram:
+  // had the outsider's come through, it would have printed that one and bravo's would fail).
   const stillListening = await execText(bravo, CONNECT('alpha', 7000, 'after-outsider'));
   const listened = (await listening).stdout;
+  const stillListeningUdp = await execText(bravo, 'udp-peer ask alpha 7003 after-outsider');
+  const listenedUdp = (await udpListening).stdout;
   // And the other way: a member does not reach the outsider, which listens all along (the
   // test host, the gateway of both bridges, gets through).
   const outsiderAddress = (await outsider.networks())[0].addresses[0].split('/')[0];
@@ -257,6 +261,10 @@ export async function talk(): Promise<unknown> {
   const toOutsiderTcp = await execText(alpha, `echo x | nc -w 1 ${outsiderAddress} 7002`);
   const fromTestHost = await sendWithRetry(outsiderAddress, 7002, 'from-test-host');
   const outsiderListened = (await outsiderListening).stdout;
+  const outsiderListeningUdp = execText(outsider, 'udp-peer serve 7004');
+  const toOutsiderUdp = await execText(alpha, `udp-peer ask ${outsiderAddress} 7004 x 10`);
+  const fromTestHostUdp = await askUdp(outsiderAddress, 7004, 'from-test-host');
+  const outsiderListenedUdp = (await outsiderListeningUdp).stdout;
   const hostsOfAlpha = await execText(alpha, 'cat /etc/hosts');
   for (const c of [alpha, bravo, outsider, late]) await c.destroy();
   const after = leftovers(dataRoot);
@@ -264,7 +272,7 @@ export async function talk(): Promise<unknown> {
   await other.remove();
   return {
     tcpAtoB, tcpBtoA, tcpById, udpAtoB, udpBtoA, tcpToLate, outsiderResolves, outsiderTcp, outsiderUdp, stillListening, listened, hostsOfAlpha, after,
-    toOutsiderTcp, fromTestHost, outsiderListened,
+    toOutsiderTcp, fromTestHost, outsiderListened, stillListeningUdp, listenedUdp, toOutsiderUdp, fromTestHostUdp, outsiderListenedUdp,
   };
 }
 

@@ -110,12 +110,20 @@ describe('containers on networks', () => {
     expect(r.outsiderUdp.exitCode).not.toBe(0);
     expect(r.stillListening.exitCode).toBe(0);
     expect(r.listened).toBe('after-outsider');
+    expect(r.stillListeningUdp).toMatchObject({ exitCode: 0, stdout: 'reply:after-outsider' });
+    expect(r.listenedUdp).toBe('after-outsider');
   });
 
-  test('nor do they reach a container on another network', () => {
+  test('nor do they reach a container on another network, over TCP', () => {
     expect(r.toOutsiderTcp.exitCode).not.toBe(0);
     expect(r.fromTestHost).toBe(true);
     expect(r.outsiderListened).toBe('from-test-host');
+  });
+
+  test('nor over UDP, while the test host reaches its UDP server', () => {
+    expect(r.toOutsiderUdp.exitCode).not.toBe(0);
+    expect(r.fromTestHostUdp).toBe('reply:from-test-host');
+    expect(r.outsiderListenedUdp).toBe('from-test-host');
   });
 
   test('after destroy: no veth, rule, reservation or record left', () => {
