@@ -11,6 +11,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { native } from '../native/binding';
+import { removeForwardChainIfEmpty } from './bridge';
 import { attachedIds, attachmentPaths, isOrphaned, networksOf, removeAttachmentFiles } from './attachment-record';
 import { refreshHosts, removeResolveFiles } from './hosts-file';
 import { listDefinitions, networksDir } from './network-store';
@@ -25,7 +26,10 @@ export async function sweepNetworks(dataRoot: string): Promise<SweepReport> {
   const released: string[] = [];
   const live = new Set<string>();
   const changed: string[] = [];
-  for (const { name } of listDefinitions(dataRoot)) {
+  const definitions = listDefinitions(dataRoot);
+  // Without networks here, an empty TSC-FORWARD is a leftover (checked only then: an exec).
+  if (definitions.length === 0) await removeForwardChainIfEmpty();
+  for (const { name } of definitions) {
     for (const id of attachedIds(dataRoot, name)) {
       const { record } = attachmentPaths(dataRoot, name, id);
       if (!isOrphaned(dataRoot, name, id)) {
