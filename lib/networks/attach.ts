@@ -186,7 +186,7 @@ registerCreateHook('stopped', async ({ context }) => {
  * too): its main process (`owner`, by pid and start time) keeps it owned, or for a detached
  * container its `monitor`, which adds it back in the new namespace of each restart. DEL runs
  * at disconnect(), when the container stops in this process's hands, or by the next sweep
- * once that owner is gone (its stop, its destroy, a restart of an attached container).
+ * once that owner is gone (its stop, its destroy).
  */
 export async function connect(
   dataRoot: string,

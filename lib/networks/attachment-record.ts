@@ -25,7 +25,8 @@ export interface Member {
   address?: string;
   /**
    * A connect()ed attachment belongs to the container, not to the process that connected it:
-   * its main process, named by pid and start time, keeps it owned while it lives.
+   * its main process (a detached container's monitor, which outlives restarts), named by pid
+   * and start time, keeps it owned while it lives.
    */
   owner?: { pid: number; startTime: string };
   /** The published ports, as `ts-container port` lists them. */

@@ -1,8 +1,9 @@
 /**
  * Crash cleanup, run (under the networks lock) by the next network operation of any process:
  * an attachment record whose flock nobody holds lost its owner (a maker or monitor killed
- * with -9, a machine that went down), unless it was connect()ed and the container's main
- * process still lives (attachment-record.ts isOrphaned). Its CNI DEL runs with the stored result as prevResult,
+ * with -9, a machine that went down), unless it was connect()ed and its owner (the
+ * container's main process, or a detached container's monitor) still lives
+ * (attachment-record.ts isOrphaned). Its CNI DEL runs with the stored result as prevResult,
  * which releases what the plugins made for it: the IPAM reservation (host-local), the
  * firewall and portmap rules, the veth when its namespace still exists (else the kernel
  * removed it with the namespace). Then its files go, and the hosts files of the others are
