@@ -331,7 +331,7 @@ void kill_and_reap(int pidfd) {
     plan.start_fifo.clear();
     plan.start_fifo_fd = -1;
     std::vector<std::string> addresses;
-    std::vector<NetworkLink> links = restart_links(plan);
+    std::vector<NetworkLink> links = container_links(plan);
     if (!links.empty()) {
       addresses = release_for_restart(plan, links);
       plan.start_fifo = make_restart_gate(plan);

@@ -123,14 +123,7 @@ bool exists(const std::string& path) {
 
 }  // namespace
 
-void release_networks(const Plan& plan) {
-  for (size_t i = 0; i < plan.network_attachments.size(); i++) {
-    cni_run(plan.network_attachments[i], "DEL", pin_of(plan, i));
-    unpin(pin_of(plan, i));
-  }
-}
-
-std::vector<NetworkLink> restart_links(const Plan& plan) {
+std::vector<NetworkLink> container_links(const Plan& plan) {
   std::vector<NetworkLink> links;
   for (size_t i = 0; i < plan.network_attachments.size(); i++) links.push_back({plan.network_attachments[i], pin_of(plan, i)});
   if (plan.network_dir.empty() || plan.network_container.empty()) return links;
@@ -146,6 +139,15 @@ std::vector<NetworkLink> restart_links(const Plan& plan) {
   }
   closedir(networks);
   return links;
+}
+
+void release_networks(const Plan& plan) {
+  std::vector<NetworkLink> links = container_links(plan);
+  NetworksLock lock(plan.network_dir);
+  for (const NetworkLink& link : links) {
+    cni_run(link.record, "DEL", link.pin);
+    unpin(link.pin);
+  }
 }
 
 std::vector<std::string> release_for_restart(const Plan& plan, const std::vector<NetworkLink>& links) {

@@ -13,8 +13,9 @@
 
 namespace tsc {
 
-// DEL of every attachment in its pinned namespace, then the pins go. Errors
-// are left to the next network operation's sweep (the record stays for it).
+// When the container stops for good: DEL of every attachment (container_links)
+// in its pinned namespace, then the pins go. Errors are left to the next
+// network operation's sweep (the records stay for it, and go by it).
 void release_networks(const Plan& plan);
 
 // An attachment record and where its namespace is pinned.
@@ -22,10 +23,11 @@ struct NetworkLink {
   std::string record, pin;
 };
 
-// What a restart moves to the new namespace: the plan's attachments, then those
-// connect() added since (the container's records under plan.network_dir that the
-// plan does not name, each pinned at <dir>/netns/<id>@<network>).
-std::vector<NetworkLink> restart_links(const Plan& plan);
+// The container's attachments now, which a restart moves to the new namespace:
+// the plan's, then those connect() added since (the container's records under
+// plan.network_dir that the plan does not name, each pinned at
+// <dir>/netns/<id>@<network>).
+std::vector<NetworkLink> container_links(const Plan& plan);
 
 // Before a restart: the addresses the links hold (to ask for again), then DEL
 // and unpin, under the networks lock. One entry per link, "" when none was known.
