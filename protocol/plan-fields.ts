@@ -121,6 +121,8 @@ export const PLAN_FIELDS: readonly PlanField[] = [
   { key: 'cgroup.dir', type: 'string', repeated: true, readBy: 'monitor', description: "a cgroup directory of the container, removed when it stops for good" },
   { key: 'network.attachment', type: 'string', repeated: true, readBy: 'monitor', description: 'a network attachment record (protocol/network-attachment.ts): DEL when the container stops for good, DEL and ADD around each restart' },
   { key: 'network.netns', type: 'string', repeated: true, readBy: 'monitor', description: "where the container's network namespace is pinned (bind mount) from ADD to DEL; one per attachment, in order" },
+  { key: 'network.dir', type: 'string', readBy: 'monitor', description: "a detached container: the data root's networks directory, where a restart finds the container's connect()ed attachments and the members' hosts files" },
+  { key: 'network.container', type: 'string', readBy: 'monitor', description: "with network.dir: the container's id, as its attachment records and hosts lines name it" },
   { key: 'remove.on_exit', type: 'bool', readBy: 'monitor', description: 'run -d --rm: once the container stops for good, the monitor removes its state directory and writable layer' },
   { key: 'remove.layer_dir', type: 'string', readBy: 'monitor', description: "with remove.on_exit: the writable layer's directory (<data root>/containers/<id>), removed with its record <id>.json" },
 ];

@@ -158,10 +158,15 @@ registerCreateHook('afterNamespaces', async ({ context, config, pid }) => {
 
 registerCreateHook('stopped', async ({ context }) => {
   const config = context.config;
-  if (!networkAttachment(config.network)) return;
+  const own = attachmentsOf(context);
+  // Attachments this process connect()ed, holding their records' locks.
+  const connected = (byId.get(config.id) ?? []).filter((a) => !own.includes(a));
+  if (!networkAttachment(config.network) && connected.length === 0) return;
   if (config.lifecycle.detach) {
     // Its monitor ran DEL when it stopped for good and is gone (destroy() waited for it): its
     // record, unlocked now, is swept here, and the other members' hosts files rewritten.
+    // What this process connected goes first (its DEL, in the namespace still pinned for it).
+    await Promise.all(connected.map((a) => release(a)));
     const dataRoot = networkDataRoot(config.dataRoot);
     await withNetworksLock(dataRoot, () => sweepNetworks(dataRoot));
     return;
@@ -178,19 +183,22 @@ registerCreateHook('stopped', async ({ context }) => {
  * namespace; the members resolve it by id, hostname and aliases. Its own /etc/hosts is the
  * one it started with (only a container that started on a network has one kept current).
  * The attachment is the container's, whichever process connected it (a short-lived CLI
- * too): its main process (`owner`, by pid and start time) keeps it owned. DEL runs at
- * disconnect(), when the container stops in this process's hands, or by the next sweep once
- * that main process is gone (its stop, its destroy, a restart with a new process).
+ * too): its main process (`owner`, by pid and start time) keeps it owned, or for a detached
+ * container its `monitor`, which adds it back in the new namespace of each restart. DEL runs
+ * at disconnect(), when the container stops in this process's hands, or by the next sweep
+ * once that owner is gone (its stop, its destroy).
  */
 export async function connect(
   dataRoot: string,
   network: string,
   id: string,
   hostname: string,
-  owner: { pid: number; startTime: string },
+  main: { pid: number; startTime: string },
   aliases: string[],
+  monitor?: { pid: number; startTime: string },
 ): Promise<void> {
-  const { pid } = owner;
+  const { pid } = main;
+  const owner = monitor ?? main;
   await withNetworksLock(dataRoot, async () => {
     await sweepNetworks(dataRoot);
     const conflist = readConflist(dataRoot, network);

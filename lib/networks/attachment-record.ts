@@ -25,7 +25,8 @@ export interface Member {
   address?: string;
   /**
    * A connect()ed attachment belongs to the container, not to the process that connected it:
-   * its main process, named by pid and start time, keeps it owned while it lives.
+   * its main process (a detached container's monitor, which outlives restarts), named by pid
+   * and start time, keeps it owned while it lives.
    */
   owner?: { pid: number; startTime: string };
   /** The published ports, as `ts-container port` lists them. */
@@ -104,12 +105,27 @@ export function writeMember(dataRoot: string, network: string, member: Member): 
   fs.renameSync(temp, file);
 }
 
+/**
+ * The member, its address as the last ADD gave it: a detached container's monitor runs ADD
+ * again at each restart (native/monitor/networks.cc), which may give another address, and
+ * writes only the result file, not this JSON.
+ */
 export function readMember(dataRoot: string, network: string, id: string): Member | undefined {
+  const paths = attachmentPaths(dataRoot, network, id);
+  let member: Member;
   try {
-    return JSON.parse(fs.readFileSync(attachmentPaths(dataRoot, network, id).member, 'utf8')) as Member;
+    member = JSON.parse(fs.readFileSync(paths.member, 'utf8')) as Member;
   } catch {
     return undefined;
   }
+  try {
+    const result = JSON.parse(fs.readFileSync(paths.result, 'utf8')) as { ips?: { address?: string }[] };
+    const address = result.ips?.[0]?.address?.split('/')[0];
+    if (address) member.address = address;
+  } catch {
+    // no ADD result (yet, or DEL removed it): the address recorded with the member
+  }
+  return member;
 }
 
 export function removeAttachmentFiles(dataRoot: string, network: string, id: string): void {

@@ -127,4 +127,20 @@ export async function removeNetworkHere(definition: { bridge: string; isolationC
   await iptables('-t', 'nat', '-F', masquerade);
   await iptables('-t', 'nat', '-X', masquerade);
   if (bridgeExists(bridge)) await runCommand('ip', ['link', 'del', bridge]);
+  await removeForwardChainIfEmpty();
+}
+
+/**
+ * TSC-FORWARD and its jump from FORWARD go once no network (of any data root) has a rule in
+ * it here: after the last network's removal, or by the sweep of a data root without networks
+ * (a process killed between the two steps).
+ */
+export async function removeForwardChainIfEmpty(): Promise<void> {
+  const listed = await iptables('-S', FORWARD_CHAIN);
+  if (!listed.ok || listed.stdout.split('\n').some((line) => line.startsWith('-A '))) return;
+  while ((await iptables('-D', 'FORWARD', '-j', FORWARD_CHAIN)).ok) {
+    // a racing ensure may have added it twice
+  }
+  // Refused when a network of another data root added its rules meanwhile: its jump goes back.
+  if (!(await iptables('-X', FORWARD_CHAIN)).ok) await iptables('-I', 'FORWARD', '1', '-j', FORWARD_CHAIN);
 }

@@ -26,6 +26,8 @@ import { refreshHosts, removeResolveFiles } from './hosts-file';
 import { sweepNetworks } from './sweep';
 import { attachmentNetns, unpinNetns } from './netns-pin';
 import { processStartTime } from '../state/process-identity';
+import { observe } from '../state/observe';
+import { ContainerDirectory } from '../state/container-directory';
 
 export interface NetworkDataRootOptions {
   /** Default: $TS_CONTAINER_DATA_ROOT, else /var/lib/ts-container (root) or the user's data home. */
@@ -159,10 +161,13 @@ export class Network {
   async connect(container: Container, options?: { aliases?: string[] }): Promise<void> {
     const aliases = options?.aliases ?? [];
     if (!Array.isArray(aliases) || aliases.some((a) => typeof a !== 'string' || !isNetworkName(a))) fail('aliases', 'expected an array of host names');
-    const { pid } = await container.state();
+    const { pid, detached } = await container.state();
     const startTime = pid ? processStartTime(pid) : undefined;
     if (!pid || !startTime) throw new ContainerStoppedError(container.id, 'connect');
-    await connect(this.#dataRoot, this.name, container.id, container.config.hostname, { pid, startTime }, aliases);
+    // A detached container's monitor outlives its restarts (each a new main process) and adds
+    // the attachment back after each: it owns it until the container stops for good.
+    const monitor = detached ? observe(new ContainerDirectory(container.config.lifecycle.stateRoot, container.id)).monitor : undefined;
+    await connect(this.#dataRoot, this.name, container.id, container.config.hostname, { pid, startTime }, aliases, monitor);
   }
 
   /** The container leaves this network: CNI DEL, and the members stop resolving it. */

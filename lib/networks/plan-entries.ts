@@ -9,6 +9,7 @@ import type { PlanEntry } from '../protocol/generated/plan';
 import { resolveFiles } from './hosts-file';
 import { attachmentPaths } from './attachment-record';
 import { netnsFile } from './netns-pin';
+import { networksDir } from './network-store';
 import { networkAttachment } from '../options/namespace-sharing';
 
 export function networkMountEntries(config: ContainerConfig): PlanEntry[] {
@@ -22,10 +23,16 @@ export function networkMountEntries(config: ContainerConfig): PlanEntry[] {
   return entries;
 }
 
+/**
+ * Called for a detached container only. Whatever its own network, net.connect() may add
+ * attachments later: its monitor finds them under the networks directory at each restart.
+ */
 export function networkMonitorEntries(config: ContainerConfig): PlanEntry[] {
+  const entries: PlanEntry[] = [['network.dir', networksDir(config.dataRoot)], ['network.container', config.id]];
   const network = networkAttachment(config.network);
-  if (!network) return [];
+  if (!network) return entries;
   return [
+    ...entries,
     ['network.attachment', attachmentPaths(config.dataRoot, network.name, config.id).record],
     ['network.netns', netnsFile(config.dataRoot, config.id)],
   ];

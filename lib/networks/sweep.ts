@@ -1,8 +1,9 @@
 /**
  * Crash cleanup, run (under the networks lock) by the next network operation of any process:
  * an attachment record whose flock nobody holds lost its owner (a maker or monitor killed
- * with -9, a machine that went down), unless it was connect()ed and the container's main
- * process still lives (attachment-record.ts isOrphaned). Its CNI DEL runs with the stored result as prevResult,
+ * with -9, a machine that went down), unless it was connect()ed and its owner (the
+ * container's main process, or a detached container's monitor) still lives
+ * (attachment-record.ts isOrphaned). Its CNI DEL runs with the stored result as prevResult,
  * which releases what the plugins made for it: the IPAM reservation (host-local), the
  * firewall and portmap rules, the veth when its namespace still exists (else the kernel
  * removed it with the namespace). Then its files go, and the hosts files of the others are
@@ -11,6 +12,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { native } from '../native/binding';
+import { removeForwardChainIfEmpty } from './bridge';
 import { attachedIds, attachmentPaths, isOrphaned, networksOf, removeAttachmentFiles } from './attachment-record';
 import { refreshHosts, removeResolveFiles } from './hosts-file';
 import { listDefinitions, networksDir } from './network-store';
@@ -25,7 +27,10 @@ export async function sweepNetworks(dataRoot: string): Promise<SweepReport> {
   const released: string[] = [];
   const live = new Set<string>();
   const changed: string[] = [];
-  for (const { name } of listDefinitions(dataRoot)) {
+  const definitions = listDefinitions(dataRoot);
+  // Without networks here, an empty TSC-FORWARD is a leftover (checked only then: an exec).
+  if (definitions.length === 0) await removeForwardChainIfEmpty();
+  for (const { name } of definitions) {
     for (const id of attachedIds(dataRoot, name)) {
       const { record } = attachmentPaths(dataRoot, name, id);
       if (!isOrphaned(dataRoot, name, id)) {

@@ -134,6 +134,8 @@ void apply_entry(Plan& plan, PlanKey key, const std::string& value) {
     case PlanKey::CgroupDir: plan.cgroup_dirs.push_back(value); return;
     case PlanKey::NetworkAttachment: plan.network_attachments.push_back(value); return;
     case PlanKey::NetworkNetns: plan.network_netns.push_back(value); return;
+    case PlanKey::NetworkDir: plan.network_dir = value; return;
+    case PlanKey::NetworkContainer: plan.network_container = value; return;
     case PlanKey::RemoveOnExit: plan.remove_on_exit = as_bool(value); return;
     case PlanKey::RemoveLayerDir: plan.remove_layer_dir = value; return;
   }

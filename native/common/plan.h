@@ -104,6 +104,10 @@ struct Plan {
   // Its network attachment records and, in the same order, where each one's
   // namespace is pinned: the monitor runs DEL at the end and DEL+ADD around restarts.
   std::vector<std::string> network_attachments, network_netns;
+  // A detached container: the networks directory and its id there, where a restart finds
+  // the attachments connect() added (re-added in the new namespace) and the hosts files
+  // that name its addresses.
+  std::string network_dir, network_container;
   // run -d --rm: once it stops for good, the monitor removes the state directory and the
   // writable layer (remove_layer_dir, with its record beside it), as a delete would.
   bool remove_on_exit = false;

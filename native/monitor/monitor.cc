@@ -331,8 +331,9 @@ void kill_and_reap(int pidfd) {
     plan.start_fifo.clear();
     plan.start_fifo_fd = -1;
     std::vector<std::string> addresses;
-    if (!plan.network_attachments.empty()) {
-      addresses = release_for_restart(plan);
+    std::vector<NetworkLink> links = container_links(plan);
+    if (!links.empty()) {
+      addresses = release_for_restart(plan, links);
       plan.start_fifo = make_restart_gate(plan);
     }
     Report again;
@@ -349,9 +350,9 @@ void kill_and_reap(int pidfd) {
       write_run_record(plan.state_dir, record);
       break;
     }
-    if (!plan.network_attachments.empty()) {
+    if (!links.empty()) {
       std::string error;
-      if (!attach_networks(plan, again.pid, addresses, &error)) {
+      if (!attach_networks(plan, links, again.pid, addresses, &error)) {
         kill_and_reap(pidfd);
         record.error = error;
         write_run_record(plan.state_dir, record);

@@ -173,7 +173,19 @@ export async function definitions(): Promise<unknown> {
   await onFixed.destroy();
   await second.remove();
   await fixed.remove();
+  const forwardChain = () => iptablesRules().split('\n').filter((l) => l.includes('TSC-FORWARD'));
+  const forwardAfterLastRemove = forwardChain();
+  // What a process killed after removing the last network's rules, before the chain, leaves:
+  // the next network operation of a data root without networks (a refused spawn) sweeps it.
+  execFileSync('sh', ['-c', 'iptables -w -N TSC-FORWARD && iptables -w -I FORWARD 1 -j TSC-FORWARD']);
+  const forwardLeftover = forwardChain();
+  const sweptBySpawn = await caught(() => new Container({ ...base, network: 'nope' }).spawn(['true']).output());
+  const forwardAfterSweep = forwardChain();
   return {
+    forwardAfterLastRemove,
+    forwardLeftover,
+    sweptBySpawn,
+    forwardAfterSweep,
     ci: ci.toJSON(),
     second: second.toJSON(),
     fixed: fixed.toJSON(),
@@ -245,11 +257,15 @@ export async function talk(): Promise<unknown> {
   // The outsider: no name for them, and their address unreachable, TCP and UDP, while alpha listens.
   const listening = execText(alpha, 'nc -l -p 7000');
   const outsiderResolves = await execText(outsider, 'grep -c alpha /etc/hosts');
+  const udpListening = execText(alpha, 'udp-peer serve 7003');
   const outsiderTcp = await execText(outsider, `echo x | nc -w 1 ${alphaAddress} 7000`);
-  const outsiderUdp = await execText(outsider, `udp-peer ask ${alphaAddress} 7000 x 10`);
-  // alpha was listening all along: bravo still gets through.
+  const outsiderUdp = await execText(outsider, `udp-peer ask ${alphaAddress} 7003 x 10`);
+  // alpha was listening all along: bravo still gets through (its server takes one datagram:
+  // had the outsider's come through, it would have printed that one and bravo's would fail).
   const stillListening = await execText(bravo, CONNECT('alpha', 7000, 'after-outsider'));
   const listened = (await listening).stdout;
+  const stillListeningUdp = await execText(bravo, 'udp-peer ask alpha 7003 after-outsider');
+  const listenedUdp = (await udpListening).stdout;
   // And the other way: a member does not reach the outsider, which listens all along (the
   // test host, the gateway of both bridges, gets through).
   const outsiderAddress = (await outsider.networks())[0].addresses[0].split('/')[0];
@@ -257,6 +273,10 @@ export async function talk(): Promise<unknown> {
   const toOutsiderTcp = await execText(alpha, `echo x | nc -w 1 ${outsiderAddress} 7002`);
   const fromTestHost = await sendWithRetry(outsiderAddress, 7002, 'from-test-host');
   const outsiderListened = (await outsiderListening).stdout;
+  const outsiderListeningUdp = execText(outsider, 'udp-peer serve 7004');
+  const toOutsiderUdp = await execText(alpha, `udp-peer ask ${outsiderAddress} 7004 x 10`);
+  const fromTestHostUdp = await askUdp(outsiderAddress, 7004, 'from-test-host');
+  const outsiderListenedUdp = (await outsiderListeningUdp).stdout;
   const hostsOfAlpha = await execText(alpha, 'cat /etc/hosts');
   for (const c of [alpha, bravo, outsider, late]) await c.destroy();
   const after = leftovers(dataRoot);
@@ -264,7 +284,7 @@ export async function talk(): Promise<unknown> {
   await other.remove();
   return {
     tcpAtoB, tcpBtoA, tcpById, udpAtoB, udpBtoA, tcpToLate, outsiderResolves, outsiderTcp, outsiderUdp, stillListening, listened, hostsOfAlpha, after,
-    toOutsiderTcp, fromTestHost, outsiderListened,
+    toOutsiderTcp, fromTestHost, outsiderListened, stillListeningUdp, listenedUdp, toOutsiderUdp, fromTestHostUdp, outsiderListenedUdp,
   };
 }
 
@@ -392,6 +412,11 @@ export async function crashAt({ step }: { step: string }): Promise<unknown> {
   return { before, after, pins };
 }
 
+/** A detached member of ci (alias dee) restarted once after a failure; `marks` is its /mnt. */
+function restartedOnce(base: ContainerOptions, marks: string): Container {
+  return new Container({ ...base, network: { name: 'ci', aliases: ['dee'] }, detach: true, restart: 'on-failure:1', mounts: [{ type: 'bind', source: marks, target: '/mnt' }] });
+}
+
 /**
  * A detached container on a network, restarted by its monitor: the monitor runs DEL and ADD
  * in the new namespace (same address, same names) before the program goes on, and DEL when
@@ -404,13 +429,7 @@ export async function detached(): Promise<unknown> {
   const peer = new Container({ ...base, network: 'ci' });
   await peer.spawn(['sleep', '1000']).started;
   const peerOnly = leftovers(dataRoot);
-  const d = new Container({
-    ...base,
-    network: { name: 'ci', aliases: ['dee'] },
-    detach: true,
-    restart: 'on-failure:1',
-    mounts: [{ type: 'bind', source: marks, target: '/mnt' }],
-  });
+  const d = restartedOnce(base, marks);
   // The first run exits 1 (the monitor restarts it); the second serves.
   const script = 'ip -o -4 addr show eth0 >> /mnt/addresses; if [ -f /mnt/once ]; then exec nc -l -p 7000 > /mnt/received; fi; touch /mnt/once; exit 1';
   await d.spawn(['sh', '-c', script]).started;
@@ -437,6 +456,91 @@ export async function detached(): Promise<unknown> {
   const after = leftovers(dataRoot);
   await net.remove();
   return { first, second, restartCount: state.restartCount, reached, received, addresses, peerOnly, afterDestroy, after, stateLeft: fs.readdirSync(stateRoot).filter((f) => !f.startsWith('.')) };
+}
+
+/**
+ * A detached member restarted while its address was taken: the monitor's ADD gives it another
+ * one, and every member's /etc/hosts (its own too) names the new one; the attachment that
+ * net.connect() added comes back in the new namespace as well, with its aliases.
+ */
+export async function restartedElsewhere(): Promise<unknown> {
+  const { dataRoot, stateRoot, base } = roots();
+  const ci = await Network.create({ name: 'ci', dataRoot });
+  const side = await Network.create({ name: 'side', dataRoot });
+  const marks = fs.mkdtempSync(path.join(os.tmpdir(), 'tsc-marks-'));
+  const peer = new Container({ ...base, network: 'ci' });
+  const sidePeer = new Container({ ...base, network: 'side' });
+  await Promise.all([peer.spawn(['sleep', '1000']).started, sidePeer.spawn(['sleep', '1000']).started]);
+  const d = restartedOnce(base, marks);
+  // The first run waits for /mnt/go and exits 1; the second notes its interfaces and stays.
+  const script = 'if [ -f /mnt/once ]; then ip -o -4 addr show > /mnt/second; exec sleep 1000; fi; touch /mnt/once; ' +
+    'while [ ! -f /mnt/go ]; do sleep 0.05; done; exit 1';
+  await d.spawn(['sh', '-c', script]).started;
+  await side.connect(d, { aliases: ['dee-side'] });
+  const addressOn = (infos: { network: string; addresses: string[] }[], network: string) =>
+    infos.find((i) => i.network === network)?.addresses[0]?.split('/')[0];
+  const first = await d.networks();
+  const firstCi = addressOn(first, 'ci') as string;
+  const firstSide = addressOn(first, 'side') as string;
+  // Another container takes both addresses while d is down: a reservation of host-local's
+  // under another id, which d's DEL leaves and its ADD then finds taken.
+  const squatted = [path.join(dataRoot, 'cni', 'ipam', 'ci', firstCi), path.join(dataRoot, 'cni', 'ipam', 'side', firstSide)];
+  for (const file of squatted) fs.writeFileSync(file, 'squatter\r\neth0');
+  fs.writeFileSync(path.join(marks, 'go'), '');
+  let state = await d.state();
+  for (let i = 0; i < 400 && !(state.restartCount >= 1 && fs.existsSync(path.join(marks, 'second'))); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 25));
+    state = await d.state();
+  }
+  if (!fs.existsSync(path.join(marks, 'second'))) throw new Error(`no second run: ${fs.readFileSync(path.join(stateRoot, d.id, 'run.json'), 'utf8')}`);
+  const second = await d.networks();
+  // The object that spawned it knows the first run's process: exec goes through a fresh one.
+  const restarted = await Container.get(d.id, { stateRoot });
+  const secondCi = addressOn(second, 'ci') as string;
+  const secondSide = addressOn(second, 'side') as string;
+  const hostsLine = (text: string, address: string) => text.split('\n').find((l) => l.startsWith(`${address}\t${d.id}`));
+  const peerHosts = (await execText(peer, 'cat /etc/hosts')).stdout;
+  const sidePeerHosts = (await execText(sidePeer, 'cat /etc/hosts')).stdout;
+  const ownHosts = (await execText(restarted, 'cat /etc/hosts')).stdout;
+  const servedCi = execText(restarted, 'nc -l -p 7000');
+  const reachedCi = await execText(peer, CONNECT('dee', 7000, 'over-ci'));
+  const receivedCi = (await servedCi).stdout;
+  const servedSide = execText(restarted, 'nc -l -p 7001');
+  const reachedSide = await execText(sidePeer, CONNECT('dee-side', 7001, 'over-side'));
+  const receivedSide = (await servedSide).stdout;
+  // A network operation's sweep does not take the re-added attachment for an orphan.
+  const passer = new Container({ ...base, network: 'side' });
+  await passer.spawn(['true']).wait();
+  await passer.destroy();
+  const sideMembers = (await Network.get('side', { dataRoot })).containers;
+  await d.destroy();
+  const afterDestroy = { ci: (await Network.get('ci', { dataRoot })).containers, side: (await Network.get('side', { dataRoot })).containers };
+  await Promise.all([peer.destroy(), sidePeer.destroy()]);
+  for (const file of squatted) fs.rmSync(file);
+  const after = leftovers(dataRoot);
+  await ci.remove();
+  await side.remove();
+  return {
+    restartCount: state.restartCount,
+    first: { ci: firstCi, side: firstSide },
+    second: { ci: secondCi, side: secondSide },
+    secondInterfaces: fs.readFileSync(path.join(marks, 'second'), 'utf8').split('\n').filter(Boolean).map((l) => `${l.split(/\s+/)[1]} ${l.split(/\s+/)[3]}`),
+    peerLine: hostsLine(peerHosts, secondCi),
+    peerOldLine: hostsLine(peerHosts, firstCi) ?? null,
+    sidePeerLine: hostsLine(sidePeerHosts, secondSide),
+    sidePeerOldLine: hostsLine(sidePeerHosts, firstSide) ?? null,
+    ownLine: hostsLine(ownHosts, secondCi),
+    ownOldLine: hostsLine(ownHosts, firstCi) ?? null,
+    reachedCi: reachedCi.exitCode,
+    receivedCi,
+    reachedSide: reachedSide.exitCode,
+    receivedSide,
+    sideMembers,
+    id: d.id,
+    afterDestroy,
+    after,
+    stateLeft: fs.readdirSync(stateRoot).filter((f) => !f.startsWith('.')),
+  };
 }
 
 /** A port nobody uses in this test host now. */

@@ -80,6 +80,13 @@ describe('network definitions', () => {
     expect(r.chainsLeft).toEqual([]);
     expect(r.after).toEqual(NOTHING_LEFT);
   });
+
+  test('TSC-FORWARD goes with the last network, and the sweep removes an empty one left', () => {
+    expect(r.forwardAfterLastRemove).toEqual([]);
+    expect(r.forwardLeftover).toEqual(['-N TSC-FORWARD', '-A FORWARD -j TSC-FORWARD']);
+    expect(r.sweptBySpawn).toMatchObject({ name: 'NetworkNotFoundError' });
+    expect(r.forwardAfterSweep).toEqual([]);
+  });
 });
 
 describe('containers on networks', () => {
@@ -110,12 +117,20 @@ describe('containers on networks', () => {
     expect(r.outsiderUdp.exitCode).not.toBe(0);
     expect(r.stillListening.exitCode).toBe(0);
     expect(r.listened).toBe('after-outsider');
+    expect(r.stillListeningUdp).toMatchObject({ exitCode: 0, stdout: 'reply:after-outsider' });
+    expect(r.listenedUdp).toBe('after-outsider');
   });
 
-  test('nor do they reach a container on another network', () => {
+  test('nor do they reach a container on another network, over TCP', () => {
     expect(r.toOutsiderTcp.exitCode).not.toBe(0);
     expect(r.fromTestHost).toBe(true);
     expect(r.outsiderListened).toBe('from-test-host');
+  });
+
+  test('nor over UDP, while the test host reaches its UDP server', () => {
+    expect(r.toOutsiderUdp.exitCode).not.toBe(0);
+    expect(r.fromTestHostUdp).toBe('reply:from-test-host');
+    expect(r.outsiderListenedUdp).toBe('from-test-host');
   });
 
   test('after destroy: no veth, rule, reservation or record left', () => {
@@ -157,6 +172,30 @@ test('an exhausted subnet: SubnetError before the program runs, nothing of that 
   expect(r.ran).toBe(false);
   expect(r.listed).toBe(5);
   expect(r.after).toEqual(NOTHING_LEFT);
+});
+
+test('a detached member restarted with its address taken: new address in every hosts file, connect()ed network back', async () => {
+  const r = await run('restartedElsewhere');
+  expect(r.restartCount).toBe(1);
+  expect(r.second.ci).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+  expect(r.second.ci).not.toBe(r.first.ci);
+  expect(r.second.side).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+  expect(r.second.side).not.toBe(r.first.side);
+  // The restarted process had both interfaces, at the new addresses.
+  expect(r.secondInterfaces).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`^eth0 ${r.second.ci.replace(/\./g, '\\.')}/`)), expect.stringMatching(new RegExp(`^eth1 ${r.second.side.replace(/\./g, '\\.')}/`))]));
+  expect(r.peerLine).toMatch(new RegExp(`^${r.second.ci}\t${r.id}( \\S+)* dee$`));
+  expect(r.peerOldLine).toBeNull();
+  expect(r.sidePeerLine).toMatch(new RegExp(`^${r.second.side}\t${r.id}( \\S+)* dee-side$`));
+  expect(r.sidePeerOldLine).toBeNull();
+  expect(r.ownLine).toBeDefined();
+  expect(r.ownOldLine).toBeNull();
+  expect([r.reachedCi, r.receivedCi]).toEqual([0, 'over-ci']);
+  expect([r.reachedSide, r.receivedSide]).toEqual([0, 'over-side']);
+  expect(r.sideMembers).toContain(r.id);
+  expect(r.afterDestroy.ci).not.toContain(r.id);
+  expect(r.afterDestroy.side).not.toContain(r.id);
+  expect(r.after).toEqual(NOTHING_LEFT);
+  expect(r.stateLeft).toEqual([]);
 });
 
 test('a detached member restarted by its monitor comes back on the network with its address and names', async () => {

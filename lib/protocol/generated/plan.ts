@@ -149,6 +149,10 @@ export interface PlanValues {
   'network.attachment': string;
   /** where the container's network namespace is pinned (bind mount) from ADD to DEL; one per attachment, in order (repeated, read by the monitor) */
   'network.netns': string;
+  /** a detached container: the data root's networks directory, where a restart finds the container's connect()ed attachments and the members' hosts files (read by the monitor) */
+  'network.dir': string;
+  /** with network.dir: the container's id, as its attachment records and hosts lines name it (read by the monitor) */
+  'network.container': string;
   /** run -d --rm: once the container stops for good, the monitor removes its state directory and writable layer (read by the monitor) */
   'remove.on_exit': boolean;
   /** with remove.on_exit: the writable layer's directory (<data root>/containers/<id>), removed with its record <id>.json (read by the monitor) */
@@ -222,6 +226,8 @@ export const PLAN_KEYS: readonly PlanKey[] = [
   'cgroup.dir',
   'network.attachment',
   'network.netns',
+  'network.dir',
+  'network.container',
   'remove.on_exit',
   'remove.layer_dir',
 ];
@@ -289,6 +295,8 @@ const ENCODERS: { [K in PlanKey]: (key: K, value: PlanValues[K]) => string } = {
   'cgroup.dir': (key, v) => encodeText(key, v),
   'network.attachment': (key, v) => encodeText(key, v),
   'network.netns': (key, v) => encodeText(key, v),
+  'network.dir': (key, v) => encodeText(key, v),
+  'network.container': (key, v) => encodeText(key, v),
   'remove.on_exit': (key, v) => encodeBool(v),
   'remove.layer_dir': (key, v) => encodeText(key, v),
 };

@@ -75,6 +75,8 @@ enum class PlanKey {
   CgroupDir,  // cgroup.dir: a cgroup directory of the container, removed when it stops for good
   NetworkAttachment,  // network.attachment: a network attachment record (protocol/network-attachment.ts): DEL when the container stops for good, DEL and ADD around each restart
   NetworkNetns,  // network.netns: where the container's network namespace is pinned (bind mount) from ADD to DEL; one per attachment, in order
+  NetworkDir,  // network.dir: a detached container: the data root's networks directory, where a restart finds the container's connect()ed attachments and the members' hosts files
+  NetworkContainer,  // network.container: with network.dir: the container's id, as its attachment records and hosts lines name it
   RemoveOnExit,  // remove.on_exit: run -d --rm: once the container stops for good, the monitor removes its state directory and writable layer
   RemoveLayerDir,  // remove.layer_dir: with remove.on_exit: the writable layer's directory (<data root>/containers/<id>), removed with its record <id>.json
 };
@@ -152,6 +154,8 @@ inline constexpr PlanKeyInfo kPlanKeys[] = {
     {"cgroup.dir", PlanKey::CgroupDir, PlanValueType::String, true, nullptr},
     {"network.attachment", PlanKey::NetworkAttachment, PlanValueType::String, true, nullptr},
     {"network.netns", PlanKey::NetworkNetns, PlanValueType::String, true, nullptr},
+    {"network.dir", PlanKey::NetworkDir, PlanValueType::String, false, nullptr},
+    {"network.container", PlanKey::NetworkContainer, PlanValueType::String, false, nullptr},
     {"remove.on_exit", PlanKey::RemoveOnExit, PlanValueType::Bool, false, nullptr},
     {"remove.layer_dir", PlanKey::RemoveLayerDir, PlanValueType::String, false, nullptr},
 };
@@ -336,6 +340,10 @@ inline bool plan_value_valid(PlanKey key, const std::string& value) {
     case PlanKey::NetworkAttachment:
       return true;
     case PlanKey::NetworkNetns:
+      return true;
+    case PlanKey::NetworkDir:
+      return true;
+    case PlanKey::NetworkContainer:
       return true;
     case PlanKey::RemoveOnExit:
       return value == "1" || value == "0";
