@@ -24,6 +24,7 @@ const SLOW = [
   'test/concurrent-makers.test.ts',
   'test/security/proc-exe.test.ts',
   'test/security/proc-race.test.ts',
+  'test/install/install-without-compiler.test.ts',
 ];
 
 const inRoot = (globs) => globs.map((g) => `<rootDir>/${g}`);
