@@ -9,12 +9,12 @@ import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import type { NativeBinding } from '../../types/native';
 
-// lib/native/*.ts run from source (tests, tsx) and dist/*.js after tsup.
-const PACKAGE_ROOTS = [path.resolve(__dirname, '..', '..'), path.resolve(__dirname, '..')];
-const BUILD_DIRS = PACKAGE_ROOTS.flatMap((root) => [
-  path.join(root, 'build', 'Release'),
-  path.join(root, 'prebuilds', `${process.platform}-${process.arch}`),
-]);
+// This file runs from dist/ after tsup, and as lib/native/binding.ts from source (tests, tsx).
+const PACKAGE_ROOT = path.basename(__dirname) === 'dist' ? path.dirname(__dirname) : path.resolve(__dirname, '..', '..');
+const BUILD_DIRS = [
+  path.join(PACKAGE_ROOT, 'build', 'Release'),
+  path.join(PACKAGE_ROOT, 'prebuilds', `${process.platform}-${process.arch}`),
+];
 
 function findBuildDir(): string {
   for (const dir of BUILD_DIRS) {
