@@ -22,27 +22,38 @@ function compareVersions(a, b) {
   return 0;
 }
 
-/** Why the prebuild for this machine cannot be used, or null when it fits. */
-function whyNoPrebuild() {
-  const flag = process.env.TS_CONTAINER_BUILD_FROM_SOURCE;
+/** What decides whether a prebuild fits: this machine, unless a test names another. */
+function thisMachine() {
+  return {
+    root,
+    env: process.env,
+    platform: process.platform,
+    arch: process.arch,
+    // Node reports the C library it runs on; musl (Alpine) has no glibc version.
+    glibc: process.report ? process.report.getReport().header.glibcVersionRuntime : undefined,
+  };
+}
+
+/** Why the prebuild for a machine cannot be used, or null when it fits. */
+function whyNoPrebuild(machine = thisMachine()) {
+  const flag = machine.env.TS_CONTAINER_BUILD_FROM_SOURCE;
   if (flag && flag !== '0' && flag !== 'false') return 'TS_CONTAINER_BUILD_FROM_SOURCE is set';
-  if (fs.existsSync(path.join(root, '.git'))) return 'this is a git checkout';
-  if (process.platform !== 'linux') return `no prebuild for ${process.platform}`;
-  const dir = path.join(root, 'prebuilds', `linux-${process.arch}`);
+  if (fs.existsSync(path.join(machine.root, '.git'))) return 'this is a git checkout';
+  if (machine.platform !== 'linux') return `no prebuild for ${machine.platform}`;
+  const name = `linux-${machine.arch}`;
+  const dir = path.join(machine.root, 'prebuilds', name);
   let manifest;
   try {
     manifest = JSON.parse(fs.readFileSync(path.join(dir, 'prebuild.json'), 'utf8'));
   } catch {
-    return `no prebuild for linux-${process.arch}`;
+    return `no prebuild for ${name}`;
   }
   for (const file of ['ts_container.node', 'ts-container-helper']) {
-    if (!fs.existsSync(path.join(dir, file))) return `the linux-${process.arch} prebuild has no ${file}`;
+    if (!fs.existsSync(path.join(dir, file))) return `the ${name} prebuild has no ${file}`;
   }
-  // Node reports the C library it runs on; musl (Alpine) has no glibc version.
-  const glibc = process.report && process.report.getReport().header.glibcVersionRuntime;
-  if (!glibc) return 'this C library is not glibc';
-  if (manifest.glibc && compareVersions(glibc, manifest.glibc) < 0) {
-    return `glibc ${glibc} is older than the ${manifest.glibc} the prebuild needs`;
+  if (!machine.glibc) return 'this C library is not glibc';
+  if (manifest.glibc && compareVersions(machine.glibc, manifest.glibc) < 0) {
+    return `glibc ${machine.glibc} is older than the ${manifest.glibc} the prebuild needs`;
   }
   return null;
 }
@@ -71,4 +82,6 @@ function main() {
   return result.status || 1;
 }
 
-process.exitCode = main();
+module.exports = { whyNoPrebuild };
+
+if (require.main === module) process.exitCode = main();
