@@ -222,12 +222,15 @@ const qemuMissing = !fs.existsSync(QEMU) || !fs.existsSync(ARM64_SYSROOT);
   },
 );
 
-test('the README states the glibc the prebuilds need, as measured from their symbols', () => {
-  const needed = Object.keys(ARCH_MACHINES)
-    .map((arch) => JSON.parse(fs.readFileSync(path.join(unpacked, 'package', 'prebuilds', `linux-${arch}`, 'prebuild.json'), 'utf8')).glibc as string)
-    .sort((a, b) => Number(a.split('.')[1]) - Number(b.split('.')[1]))
-    .at(-1);
-  expect(fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8')).toContain(`glibc ${needed} or newer`);
+test('the README states the glibc and libstdc++ the prebuilds need, as measured from their symbols', () => {
+  const manifests = Object.keys(ARCH_MACHINES).map(
+    (arch) => JSON.parse(fs.readFileSync(path.join(unpacked, 'package', 'prebuilds', `linux-${arch}`, 'prebuild.json'), 'utf8')) as { glibc: string; glibcxx: string },
+  );
+  const newest = (versions: string[]): string =>
+    versions.sort((a, b) => a.localeCompare(b, undefined, { numeric: true })).at(-1) as string;
+  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  expect(readme).toContain(`glibc ${newest(manifests.map((m) => m.glibc))} or newer`);
+  expect(readme).toContain(`\`GLIBCXX_${newest(manifests.map((m) => m.glibcxx))}\``);
 });
 
 test('installs into a fresh project with no compiler on PATH, builds nothing, and runs containers', () => {
