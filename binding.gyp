@@ -45,6 +45,7 @@
         "native/helper/credentials.cc",
         "native/helper/device_cgroup.cc",
         "native/helper/devices.cc",
+        "native/helper/glibc_compat.cc",
         "native/helper/id_maps.cc",
         "native/helper/kernel_mounts.cc",
         "native/helper/mount_api.cc",

@@ -14,6 +14,7 @@ const UNIT = [
   'test/protocol-unit/**/*.test.ts',
   'test/native-unit/**/*.test.ts',
   'test/images-unit/**/*.test.ts',
+  'test/install-unit/**/*.test.ts',
 ];
 // Not unit, though container-free: userns-ranges (it appends to the subordinate id files,
 // which the library does only as root).
@@ -24,6 +25,7 @@ const SLOW = [
   'test/concurrent-makers.test.ts',
   'test/security/proc-exe.test.ts',
   'test/security/proc-race.test.ts',
+  'test/install/install-without-compiler.test.ts',
 ];
 
 const inRoot = (globs) => globs.map((g) => `<rootDir>/${g}`);

@@ -7,6 +7,9 @@ export default defineConfig({
   target: 'node20',
   platform: 'node',
   clean: true,
+  // One file per entry and format, no chunks: scripts/build-dist.mjs replaces dist/ file by
+  // file under running programs, which a new set of hashed chunk names would strand.
+  splitting: false,
   sourcemap: true,
   shims: true,
 });

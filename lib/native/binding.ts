@@ -1,25 +1,31 @@
 /**
- * Loads the addon and finds the helper executable built beside it. Both come
- * from the one binding.gyp build, in build/Release of the package.
+ * Loads the addon and finds the helper executable beside it. Both come from the one
+ * binding.gyp build: in build/Release when this machine built them (a checkout, or an install
+ * where no prebuild fitted), else in the package's prebuilds/linux-<arch> (the prebuilt pair
+ * scripts/install.js chose). One directory holds both, so the helper always matches the addon.
  */
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import type { NativeBinding } from '../../types/native';
 
+// This file runs from dist/ after tsup, and as lib/native/binding.ts from source (tests, tsx).
+const PACKAGE_ROOT = path.basename(__dirname) === 'dist' ? path.dirname(__dirname) : path.resolve(__dirname, '..', '..');
 const BUILD_DIRS = [
-  // lib/native/*.ts run from source (tests, tsx) and dist/*.js after tsup.
-  path.resolve(__dirname, '..', '..', 'build', 'Release'),
-  path.resolve(__dirname, '..', 'build', 'Release'),
+  path.join(PACKAGE_ROOT, 'build', 'Release'),
+  path.join(PACKAGE_ROOT, 'prebuilds', `${process.platform}-${process.arch}`),
 ];
 
 function findBuildDir(): string {
   for (const dir of BUILD_DIRS) {
-    if (fs.existsSync(path.join(dir, 'ts_container.node'))) return dir;
+    if (fs.existsSync(path.join(dir, 'ts_container.node')) && fs.existsSync(path.join(dir, 'ts-container-helper'))) {
+      return dir;
+    }
   }
   throw new Error(
-    `ts-container: the native addon is not built (looked in ${BUILD_DIRS.join(', ')}). ` +
-      'Run `npm install` (it runs node-gyp; it needs python3, make and g++).',
+    `ts-container: no native build found (looked in ${BUILD_DIRS.join(', ')}). ` +
+      'Reinstall ts-container: it uses a prebuild for linux x64/arm64 with glibc, ' +
+      'or builds with node-gyp (which needs python3, make and g++).',
   );
 }
 
