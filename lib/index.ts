@@ -30,9 +30,17 @@ export {
   NetworkInUseError,
   SubnetError,
   CniPluginError,
+  VolumeNotFoundError,
+  VolumeInUseError,
+  StackFileError,
+  StackDependencyError,
   type SpawnError,
 } from './errors/errors';
 export { Network } from './networks/network';
+export { Volume, type VolumeOptions } from './volumes/volume';
+export { Stack } from './stacks/stack';
+export type { StackOptions, StackUpOptions, StackDownOptions, StackContainer, StackLogRecord } from './stacks/stack';
+export type * from './stacks/description';
 export type { NetworkCreateOptions, NetworkDataRootOptions } from './networks/network';
 export type { NetworkInterfaceInfo } from './networks/cni/result';
 export type {

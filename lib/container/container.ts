@@ -36,6 +36,8 @@ import type { NetworkInterfaceInfo } from '../networks/cni/result';
 import '../polyfills';
 // The network hooks of the create transaction (registered on import).
 import '../networks/attach';
+// The named volumes' hook (made on first use, their use recorded).
+import '../volumes/mount-hook';
 
 /** The context behind a handle, for the CLI's own steps (keep-stopped.ts); not exported by lib/index.ts. */
 export let contextOf: (container: Container) => ContainerContext;

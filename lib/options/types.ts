@@ -33,7 +33,19 @@ export interface TmpfsMount {
   readonly?: boolean;
 }
 
-export type Mount = BindMount | TmpfsMount;
+/**
+ * A named volume (lib/volumes): the directory <dataRoot>/volumes/NAME, made on first use and
+ * kept after the container is deleted (Volume.remove() deletes it). The path inside the
+ * container is `target`, or `destination` as docker's --mount names it.
+ */
+export type VolumeMount = {
+  type: 'volume';
+  /** The volume's name: a letter or digit, then letters, digits, '_', '.', '-'. */
+  source: string;
+  readonly?: boolean;
+} & ({ target: string; destination?: never } | { destination: string; target?: never });
+
+export type Mount = BindMount | TmpfsMount | VolumeMount;
 
 export interface User {
   uid: number;

@@ -19,6 +19,7 @@ import { checkTty, checkTtyStdio } from './tty';
 import { checkTmpfsSizes, type TmpfsSizes } from './tmpfs-sizes';
 import { clockSeconds, HOSTNAME_MAX, TIMENS_CLOCK_MAX_S } from './host-limits';
 import { resolveDataRoot } from '../images/data-root';
+import { isVolumeName, volumePath } from '../volumes/volume-names';
 import { checkPod, checkSharedNetwork, networkAttachment, type PodMembership, type SharedNetwork } from './namespace-sharing';
 
 export interface NormalizedUser {
@@ -28,7 +29,8 @@ export interface NormalizedUser {
 }
 
 export type NormalizedMount =
-  | { type: 'bind'; source: string; target: string; readonly: boolean; recursive: boolean }
+  /** `volume`: the named volume this bind mount of <dataRoot>/volumes/NAME is (lib/volumes). */
+  | { type: 'bind'; source: string; target: string; readonly: boolean; recursive: boolean; volume?: string }
   | { type: 'tmpfs'; target: string; sizeBytes?: number; mode: string; readonly: boolean };
 
 /**
@@ -179,12 +181,13 @@ export function checkUser(value: unknown, where: string): NormalizedUser | undef
   return { uid, gid, groups };
 }
 
-function checkMounts(value: unknown): NormalizedMount[] {
+function checkMounts(value: unknown, dataRoot: string): NormalizedMount[] {
   if (value === undefined) return [];
   if (!Array.isArray(value)) fail('mounts', `expected an array, got ${describe(value)}`);
   return value.map((m, i): NormalizedMount => {
     const where = `mounts[${i}]`;
     if (!isPlainObject(m)) fail(where, `expected a mount object, got ${describe(m)}`);
+    if (m.type === 'volume') return checkVolumeMount(m, where, dataRoot);
     const target = checkContainerPath(m.target, `${where}.target`);
     if (target === '/') fail(`${where}.target`, 'cannot mount over the container root');
     const readonly = checkBoolean(m.readonly, `${where}.readonly`) ?? false;
@@ -211,8 +214,20 @@ function checkMounts(value: unknown): NormalizedMount[] {
       }
       return { type: 'tmpfs', target, sizeBytes, mode, readonly };
     }
-    fail(`${where}.type`, `expected "bind" or "tmpfs", got ${describe(m.type)}`);
+    fail(`${where}.type`, `expected "bind", "tmpfs" or "volume", got ${describe(m.type)}`);
   });
+}
+
+/** A named volume is a bind mount of its directory, made (and its use recorded) at create: lib/volumes/mount-hook.ts. */
+function checkVolumeMount(m: Record<string, unknown>, where: string, dataRoot: string): NormalizedMount {
+  checkKeys(m, new Set(['type', 'source', 'target', 'destination', 'readonly']), where);
+  if (m.target !== undefined && m.destination !== undefined) fail(`${where}.destination`, 'give target or destination, not both');
+  const key = m.target === undefined && m.destination !== undefined ? 'destination' : 'target';
+  const target = checkContainerPath(m[key], `${where}.${key}`);
+  if (target === '/') fail(`${where}.${key}`, 'cannot mount over the container root');
+  if (!isVolumeName(m.source)) fail(`${where}.source`, `expected a volume name (a letter or digit, then letters, digits, '_', '.', '-'), got ${describe(m.source)}`);
+  const readonly = checkBoolean(m.readonly, `${where}.readonly`) ?? false;
+  return { type: 'bind', source: volumePath(dataRoot, m.source), target, readonly, recursive: false, volume: m.source };
 }
 
 function checkIdMaps(value: unknown, where: string): IdMapping[] {
@@ -366,6 +381,7 @@ export function normalizeContainerOptions(options: ContainerOptions | undefined)
   const network: ContainerConfig['network'] = isPlainObject(options.network) && 'container' in options.network
     ? checkSharedNetwork(options.network, lifecycle.stateRoot)
     : checkNetwork(options.network);
+  const dataRoot = resolveDataRoot(options.dataRoot);
   const env = {
     PATH: DEFAULT_PATH,
     HOSTNAME: hostname,
@@ -377,7 +393,7 @@ export function normalizeContainerOptions(options: ContainerOptions | undefined)
     rootfs,
     readonly,
     hostname,
-    mounts: checkMounts(options.mounts),
+    mounts: checkMounts(options.mounts, dataRoot),
     env,
     cwd,
     user,
@@ -397,7 +413,7 @@ export function normalizeContainerOptions(options: ContainerOptions | undefined)
     rootfsOverlay: checkRootfsOverlay(options.rootfsOverlay, rootfs),
     imageLayers: [],
     image: null,
-    dataRoot: resolveDataRoot(options.dataRoot),
+    dataRoot,
     ports: checkPorts(options.ports, network),
   };
 }
