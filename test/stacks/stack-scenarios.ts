@@ -1,0 +1,179 @@
+/**
+ * Stack scenarios, each run inside its own test host (test/support/test-host.ts): a compose
+ * file of busybox services, brought up and down, and what is left after. Exported functions
+ * whose JSON results test/stacks/stack.test.ts asserts on; each makes its own roots.
+ */
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Container, ImageStore, Network, Stack, Volume } from '../../lib';
+import { buildOciLayout, busyboxImage } from '../support/image-fixtures';
+import { runCgroupParent } from '../support/unique';
+import { leftovers } from '../networks/network-scenarios';
+
+export const IMAGE = 'localhost/stack-busybox:1';
+
+export interface StackRoots {
+  dir: string;
+  dataRoot: string;
+  stateRoot: string;
+  cgroupParent: string;
+}
+
+/** Fresh roots and the busybox image in their store. */
+export async function stackRoots(): Promise<StackRoots> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsc-stack-'));
+  const dataRoot = path.join(dir, 'data');
+  const stateRoot = path.join(dir, 'state');
+  fs.mkdirSync(dataRoot, { mode: 0o700 });
+  const layout = buildOciLayout(path.join(dir, 'layout'), busyboxImage('1'));
+  const store = new ImageStore({ dataRoot });
+  const [image] = await store.import(layout);
+  await store.tag(image.id, IMAGE);
+  return { dir, dataRoot, stateRoot, cgroupParent: runCgroupParent('stack') };
+}
+
+function errorOf(error: unknown): Record<string, unknown> {
+  const e = error as Error & { code?: string };
+  return { ...e, name: e.name, code: e.code, message: e.message };
+}
+
+/** What the roots and this namespace hold of a stack: containers, networks, volumes, veths, rules. */
+async function remains(roots: StackRoots): Promise<Record<string, unknown>> {
+  const containers = (await Container.list({ stateRoot: roots.stateRoot })).map((c) => c.id);
+  const networks = (await Network.list({ dataRoot: roots.dataRoot })).map((n) => n.name);
+  const volumes = (await Volume.list({ dataRoot: roots.dataRoot })).map((v) => v.name);
+  const bridges = fs.readdirSync('/sys/class/net').filter((l) => fs.existsSync(`/sys/class/net/${l}/bridge`));
+  return { containers, networks, volumes, bridges, ...leftovers(roots.dataRoot) };
+}
+
+const BB = '/bin/busybox';
+
+/** A port free on 127.0.0.1 of this test host now. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    }).on('error', reject);
+  });
+}
+
+/** What a TCP server at 127.0.0.1:port sends before it closes (retried while it does not accept yet). */
+async function readFrom(port: number): Promise<string> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await new Promise<string>((resolve, reject) => {
+        let text = '';
+        const socket = net.connect(port, '127.0.0.1');
+        socket.on('data', (d) => {
+          text += d.toString();
+          if (text.includes('\n')) socket.destroy(), resolve(text);
+        });
+        socket.on('error', reject).on('close', () => resolve(text));
+      });
+    } catch (error) {
+      if (attempt >= 50) throw error;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+/**
+ * A server, a one-shot job that fills a named volume, and a client that needs both: the
+ * server healthy, the job exited 0. The client reaches the server by its service name and
+ * reads the volume.
+ */
+export const TWO_SERVICES = (port: number): string => `
+name: shop
+services:
+  client:
+    image: ${IMAGE}
+    command: ["${BB}", "sh", "-c", "read seed < /seed/value; for i in $$(busybox seq 50); do if reply=$$(busybox nc -w 2 api 7000 </dev/null); then echo \\"client got [$$reply] seed [$$seed]\\"; exit 0; fi; busybox sleep 0.1; done; exit 1"]
+    volumes:
+      - seed:/seed:ro
+    depends_on:
+      api:
+        condition: service_healthy
+      seeder:
+        condition: service_completed_successfully
+  api:
+    image: ${IMAGE}
+    init: true
+    environment:
+      GREETING: hello-from-api
+    ports:
+      - "127.0.0.1:${port}:7000"
+    command: ${BB} sh -c 'busybox sleep 0.3; busybox touch /ready; while true; do echo "$$GREETING" | busybox nc -l -p 7000; done'
+    healthcheck:
+      test: ["CMD", "${BB}", "test", "-f", "/ready"]
+      interval: 100ms
+      retries: 50
+  seeder:
+    image: ${IMAGE}
+    entrypoint: ["${BB}", "sh", "-c"]
+    command: ["echo 42 > /seed/value"]
+    volumes:
+      - type: volume
+        source: seed
+        target: /seed
+volumes:
+  seed: {}
+`;
+
+export async function twoServices(): Promise<unknown> {
+  const roots = await stackRoots();
+  const file = path.join(roots.dir, 'compose.yaml');
+  const port = await freePort();
+  fs.writeFileSync(file, TWO_SERVICES(port));
+  const options = { dataRoot: roots.dataRoot, stateRoot: roots.stateRoot, cgroupParent: roots.cgroupParent };
+  const stack = Stack.fromFile(roots.dir, options);
+  await stack.up();
+  const client = await Container.get('shop-client-1', { stateRoot: roots.stateRoot });
+  const clientExit = await client.wait();
+  const states = Object.fromEntries(
+    await Promise.all(['shop-api-1', 'shop-seeder-1', 'shop-client-1'].map(async (id) => [id, await (await Container.get(id, { stateRoot: roots.stateRoot })).state()] as const)),
+  );
+  const ps = await stack.ps();
+  const published = await readFrom(port);
+  const logs: { service: string; text: string }[] = [];
+  for await (const record of stack.logs()) logs.push({ service: record.service, text: record.data.toString() });
+  const networksUp = (await Network.list({ dataRoot: roots.dataRoot })).map((n) => ({ name: n.name, containers: n.containers }));
+  const volumeInUse = await Volume.remove('shop_seed', { dataRoot: roots.dataRoot }).then(() => null, errorOf);
+  // Another Stack object (as another process's `compose down` would be) finds the containers.
+  await Stack.fromFile(file, options).down();
+  const afterDown = await remains(roots);
+  const volumeData = fs.readFileSync(path.join(roots.dataRoot, 'volumes', 'shop_seed', 'value'), 'utf8');
+  await stack.down({ volumes: true });
+  const afterDownVolumes = await remains(roots);
+  return { services: stack.services, project: stack.project, port, published, clientExit, states, ps, logs, networksUp, volumeInUse, afterDown, volumeData, afterDownVolumes };
+}
+
+/** A dependency that fails its condition: up() rejects naming it; down() then leaves nothing. */
+export async function failedDependency(): Promise<unknown> {
+  const roots = await stackRoots();
+  const options = { dataRoot: roots.dataRoot, stateRoot: roots.stateRoot, cgroupParent: roots.cgroupParent, project: 'failing' };
+  const stack = new Stack({
+    services: {
+      job: { image: IMAGE, command: [BB, 'sh', '-c', 'exit 3'] },
+      sick: { image: IMAGE, command: [BB, 'sleep', '30'], init: true, healthcheck: { test: ['CMD', BB, 'false'], interval: '50ms', retries: 2 } },
+      after: { image: IMAGE, command: [BB, 'true'], depends_on: { job: { condition: 'service_completed_successfully' } } },
+      later: { image: IMAGE, command: [BB, 'true'], depends_on: { sick: { condition: 'service_healthy' } } },
+    },
+  }, options);
+  const completed = await stack.up().then(() => null, errorOf);
+  const psAfterFailure = (await stack.ps()).map((c) => ({ service: c.service, status: c.status }));
+  await stack.down();
+  const onlyHealth = new Stack({
+    services: {
+      sick: { image: IMAGE, command: [BB, 'sleep', '30'], init: true, healthcheck: { test: ['CMD', BB, 'false'], interval: '50ms', retries: 2 } },
+      later: { image: IMAGE, command: [BB, 'true'], depends_on: { sick: { condition: 'service_healthy' } } },
+    },
+  }, { ...options, project: 'unhealthy' });
+  const healthy = await onlyHealth.up().then(() => null, errorOf);
+  await onlyHealth.down();
+  const missingImage = await new Stack({ services: { a: { image: 'localhost/no-such-image:1' } } }, { ...options, project: 'noimage' }).up().then(() => null, errorOf);
+  return { completed, psAfterFailure, healthy, missingImage, after: await remains(roots) };
+}
+
