@@ -29,7 +29,7 @@ export function readComposeFile(file: string, env: NodeJS.ProcessEnv = process.e
     const code = (error as NodeJS.ErrnoException).code;
     throw new StackFileError('', code === 'ENOENT' ? 'no such file' : `cannot be read (${code})`, file);
   }
-  const document = parseDocument(text, { uniqueKeys: true });
+  const document = parseDocument(text, { uniqueKeys: true, merge: true });
   if (document.errors.length > 0) {
     const first = document.errors[0];
     const line = first.linePos?.[0];
