@@ -148,18 +148,7 @@ export class Stack {
    */
   async down(options: StackDownOptions = {}): Promise<void> {
     const stack = this.#stack;
-    const byService = new Map(stack.services.map((s) => [s.name, s]));
-    const found = await this.#containers();
-    // Dependents first: the reverse of the start order; containers of services no longer described go first.
-    const order = (id: string): number => -stack.services.findIndex((s) => s.containerId === id);
-    for (const entry of found.sort((a, b) => order(a.id) - order(b.id))) {
-      const service = byService.get(entry.annotations?.[SERVICE_ANNOTATION] ?? '');
-      const container = await Container.get(entry.id, { stateRoot: this.#options.stateRoot });
-      if (entry.status === 'running' || entry.status === 'paused' || entry.status === 'created') {
-        await container.stop({ timeout: service?.stopTimeout ?? 10, ...(service?.stopSignal && { signal: service.stopSignal as NodeJS.Signals }) }).catch(() => undefined);
-      }
-      await container.destroy();
-    }
+    for (const container of await this.#stopAll()) await container.destroy();
     for (const network of stack.networks) {
       if (network.external) continue;
       try {
@@ -177,6 +166,28 @@ export class Stack {
         if (!(error instanceof VolumeNotFoundError)) throw error;
       }
     }
+  }
+
+  /** Stops the stack's containers (dependents first), as docker stop does, and keeps them: up() starts them afresh. */
+  async stop(): Promise<void> {
+    await this.#stopAll();
+  }
+
+  /** Stops every container of the project, the reverse of the start order (others first); returns them all. */
+  async #stopAll(): Promise<Container[]> {
+    const stack = this.#stack;
+    const byService = new Map(stack.services.map((s) => [s.name, s]));
+    const order = (id: string): number => -stack.services.findIndex((s) => s.containerId === id);
+    const stopped: Container[] = [];
+    for (const entry of (await this.#containers()).sort((a, b) => order(a.id) - order(b.id))) {
+      const service = byService.get(entry.annotations?.[SERVICE_ANNOTATION] ?? '');
+      const container = await Container.get(entry.id, { stateRoot: this.#options.stateRoot });
+      if (entry.status === 'running' || entry.status === 'paused' || entry.status === 'created') {
+        await container.stop({ timeout: service?.stopTimeout ?? 10, ...(service?.stopSignal && { signal: service.stopSignal as NodeJS.Signals }) }).catch(() => undefined);
+      }
+      stopped.push(container);
+    }
+    return stopped;
   }
 
   /** The stack's containers, in start order, with their status (stopped ones too). */
