@@ -177,3 +177,46 @@ export async function failedDependency(): Promise<unknown> {
   return { completed, psAfterFailure, healthy, missingImage, after: await remains(roots) };
 }
 
+
+interface CliResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** The command line (the built dist/cli.js): compose up -d, ps, logs, down [-v], attached up, volume, a bad file. */
+export async function composeCli({ cli: cliJs }: { cli: string }): Promise<unknown> {
+  const { spawnSync } = await import('node:child_process');
+  const roots = await stackRoots();
+  const cli = (...words: string[]): CliResult => {
+    const r = spawnSync(process.execPath, [cliJs, '--root', roots.stateRoot, '--data-root', roots.dataRoot, ...words], { cwd: roots.dir, encoding: 'utf8', timeout: 90_000 });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+  const port = await freePort();
+  // The working directory's compose.yaml, found without -f.
+  fs.writeFileSync(path.join(roots.dir, 'compose.yaml'), TWO_SERVICES(port));
+  const up = cli('compose', 'up', '-d');
+  await (await Container.get('shop-client-1', { stateRoot: roots.stateRoot })).wait();
+  const ps = cli('compose', 'ps');
+  const psJson = JSON.parse(cli('compose', 'ps', '--json').stdout) as { service: string; status: string }[];
+  const logs = cli('compose', 'logs');
+  const volumes = cli('volume', 'ls', '-q');
+  const volumeInUse = cli('volume', 'rm', 'shop_seed');
+  const down = cli('compose', 'down');
+  const afterDown = { containers: cli('list', '-q').stdout, volumes: cli('volume', 'ls', '-q').stdout, networks: cli('network', 'ls', '--json').stdout };
+  const downVolumes = cli('compose', 'down', '-v');
+  const afterDownVolumes = { volumes: cli('volume', 'ls', '-q').stdout, ps: cli('compose', 'ps', '-q').stdout };
+
+  // Attached: the output until the services end, each line after its service's name.
+  fs.writeFileSync(path.join(roots.dir, 'attached.yml'), `services:\n  hello:\n    image: ${IMAGE}\n    command: ["${BB}", "sh", "-c", "echo one; echo two >&2"]\n  world:\n    image: ${IMAGE}\n    command: ["${BB}", "echo", "three"]\n    depends_on: [hello]\n`);
+  const attached = cli('compose', '-f', 'attached.yml', '-p', 'att', 'up');
+  const attachedDown = cli('compose', '-f', 'attached.yml', '-p', 'att', 'down');
+
+  fs.writeFileSync(path.join(roots.dir, 'bad.yaml'), `services:\n  web:\n    image: ${IMAGE}\n    build: .\n`);
+  const badFile = cli('compose', '-f', 'bad.yaml', 'up', '-d');
+  const noFile = cli('compose', '-f', 'missing.yaml', 'ps');
+  const created = cli('volume', 'create', 'made-by-cli');
+  const inspected = JSON.parse(cli('volume', 'inspect', 'made-by-cli').stdout) as unknown[];
+  const removed = cli('volume', 'rm', 'made-by-cli', 'never-made');
+  return { port, up, ps, psJson, logs, volumes, volumeInUse, down, afterDown, downVolumes, afterDownVolumes, attached, attachedDown, badFile, noFile, created, inspected, removed, after: await remains(roots), dataRoot: roots.dataRoot, dir: roots.dir };
+}
