@@ -30,8 +30,12 @@ export {
   NetworkInUseError,
   SubnetError,
   CniPluginError,
+  WaitForTimeoutError,
   type SpawnError,
 } from './errors/errors';
+export type { HealthcheckOptions, HealthcheckTest } from './health/healthcheck-options';
+export type { ContainerHealth, HealthLogEntry, HealthStatus } from './health/health-state';
+export type { WaitForCondition } from './health/wait-for';
 export { Network } from './networks/network';
 export type { NetworkCreateOptions, NetworkDataRootOptions } from './networks/network';
 export type { NetworkInterfaceInfo } from './networks/cni/result';
