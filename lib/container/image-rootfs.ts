@@ -14,7 +14,7 @@ import { fail } from '../options/option-error';
 import type { ContainerOptions } from '../options/types';
 import type { ContainerConfig, NormalizedUser } from '../options/validate';
 import { checkLowerLayerCount } from './rootfs-overlay';
-import { imageHealthcheck, normalizeHealthcheck } from '../health/healthcheck-options';
+import { healthcheckOverImage } from '../health/healthcheck-options';
 
 function storeOf(option: ContainerOptions['imageStore'], dataRoot: string): ImageStore {
   if (option === undefined) return new ImageStore({ root: dataRoot });
@@ -131,7 +131,7 @@ export function applyImage(config: ContainerConfig, options: ContainerOptions): 
     next.user = { uid: resolved.uid, gid: resolved.gid, groups: resolved.groups };
   }
   // The image's check applies unless the option says otherwise (['NONE'] turns it off).
-  if (options.healthcheck === undefined) next.healthcheck = normalizeHealthcheck(imageHealthcheck(runtime), 'image Healthcheck');
+  next.healthcheck = healthcheckOverImage(options.healthcheck, runtime);
   if (options.cwd === undefined && runtime.WorkingDir) next.cwd = path.posix.resolve('/', runtime.WorkingDir);
   const imageEnv = envRecord(runtime.Env);
   const given = options.env ?? {};

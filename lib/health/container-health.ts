@@ -7,7 +7,8 @@
 import type { ContainerContext } from '../container/context';
 import type { ContainerProcess } from '../process/container-process';
 import { HealthRunner } from './health-runner';
-import { checkHealthRecord, healthOf, type ContainerHealth, type HealthRecord, type HealthStatus } from './health-state';
+import { healthOf, type ContainerHealth, type HealthStatus } from './health-state';
+import { recordedHealth } from './health-file';
 
 /** How often a watched health.json is read; a check's own interval when that is shorter. */
 const WATCH_MS = 200;
@@ -58,16 +59,8 @@ export class ContainerHealthSource {
   async health(): Promise<ContainerHealth> {
     if (!this.#configured) return healthOf(undefined, false);
     if (this.#runner) return healthOf(this.#runner.record, true);
-    return healthOf(await this.#readRecord(), true);
-  }
-
-  async #readRecord(): Promise<HealthRecord | undefined> {
-    try {
-      return checkHealthRecord(await this.#context.directory?.readHealthAsync());
-    } catch {
-      // Removed meanwhile, or unreadable: nothing known beyond "configured".
-      return undefined;
-    }
+    const directory = this.#context.directory;
+    return (directory && (await recordedHealth(directory))) ?? healthOf(undefined, true);
   }
 
   /** Follows health.json for 'health' listeners when the checks run elsewhere. */

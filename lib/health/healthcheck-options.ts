@@ -14,7 +14,8 @@ import type { ImageRuntimeConfig } from '../images/manifest';
 export type HealthcheckTest = string[];
 
 export interface HealthcheckOptions {
-  test: HealthcheckTest;
+  /** Required unless the container has an image with a Healthcheck: the other fields then change that one's. */
+  test?: HealthcheckTest;
   /** Between the end of one check and the start of the next, and before the first. Default 30000 ms. */
   interval?: number;
   /** A check that runs longer is killed and counts as a failure. Default 30000 ms. */
@@ -70,12 +71,19 @@ function duration(value: unknown, where: string, fallback: number, allowZero: bo
 
 const KEYS = new Set(['test', 'interval', 'timeout', 'retries', 'startPeriod']);
 
-/** The option checked, defaults filled in; null when there is none or its test is ['NONE']. */
-export function normalizeHealthcheck(value: unknown, where = 'healthcheck'): HealthcheckConfig | null {
+/**
+ * The option checked, defaults filled in; null when there is none or its test is ['NONE'].
+ * `underImage`: a missing test is allowed (the image's applies, image-rootfs.ts) and gives null here.
+ */
+export function normalizeHealthcheck(value: unknown, where = 'healthcheck', underImage = false): HealthcheckConfig | null {
   if (value === undefined || value === null) return null;
   if (typeof value !== 'object' || Array.isArray(value)) fail(where, 'expected { test, interval?, timeout?, retries?, startPeriod? }');
   for (const key of Object.keys(value)) if (!KEYS.has(key)) fail(`${where}.${key}`, `unknown option (expected one of ${[...KEYS].join(', ')})`);
   const options = value as Record<string, unknown>;
+  if (options.test === undefined) {
+    if (!underImage) fail(`${where}.test`, "required (only a container of an image with a Healthcheck may leave it out, to change that one's timings)");
+    return null;
+  }
   const argv = testArgv(options.test, `${where}.test`);
   const interval = duration(options.interval, `${where}.interval`, DEFAULT_HEALTH_INTERVAL_MS, false);
   const timeout = duration(options.timeout, `${where}.timeout`, DEFAULT_HEALTH_TIMEOUT_MS, false);
@@ -110,4 +118,19 @@ export function imageHealthcheck(runtime: ImageRuntimeConfig): HealthcheckOption
   if (startPeriod !== undefined) options.startPeriod = startPeriod;
   if (typeof check.Retries === 'number' && check.Retries > 0) options.retries = check.Retries;
   return options;
+}
+
+/**
+ * The check of a container of an image: the option's fields over the image's Healthcheck
+ * (a test-less option only changes the image's timings); null when neither has a test.
+ */
+export function healthcheckOverImage(option: unknown, runtime: ImageRuntimeConfig): HealthcheckConfig | null {
+  const fromImage = imageHealthcheck(runtime);
+  if (option === undefined) return normalizeHealthcheck(fromImage, 'image Healthcheck');
+  const given = option as HealthcheckOptions;
+  if (given.test !== undefined) return normalizeHealthcheck(given);
+  if (fromImage === undefined) fail('healthcheck.test', 'required: the image has no Healthcheck whose timings the other fields could change');
+  const merged: Record<string, unknown> = { ...fromImage };
+  for (const [key, value] of Object.entries(given)) if (value !== undefined) merged[key] = value;
+  return normalizeHealthcheck(merged);
 }

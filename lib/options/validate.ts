@@ -403,7 +403,8 @@ export function normalizeContainerOptions(options: ContainerOptions | undefined)
     image: null,
     dataRoot: resolveDataRoot(options.dataRoot),
     ports: checkPorts(options.ports, network),
-    healthcheck: normalizeHealthcheck(options.healthcheck),
+    // A container of an image may leave the test out (image-rootfs.ts gives the image's).
+    healthcheck: normalizeHealthcheck(options.healthcheck, 'healthcheck', options.image !== undefined),
   };
 }
 
