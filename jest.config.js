@@ -14,6 +14,7 @@ const UNIT = [
   'test/protocol-unit/**/*.test.ts',
   'test/native-unit/**/*.test.ts',
   'test/images-unit/**/*.test.ts',
+  'test/health-unit/**/*.test.ts',
 ];
 // Not unit, though container-free: userns-ranges (it appends to the subordinate id files,
 // which the library does only as root).

@@ -62,6 +62,11 @@ const EXAMPLES: Record<string, { good: string; bad?: string; with?: string[] }> 
   '--subnet': { good: '10.1.0.0/24' },
   '--alias': { good: 'db' },
   '--mtu': { good: '9000', bad: 'many' },
+  '--health-cmd': { good: 'test -e /ready', bad: '' },
+  '--health-interval': { good: '2s', bad: '2000h', with: ['--health-cmd', 'true'] },
+  '--health-timeout': { good: '500ms', bad: '2000h', with: ['--health-cmd', 'true'] },
+  '--health-retries': { good: '2', bad: '0', with: ['--health-cmd', 'true'] },
+  '--health-start-period': { good: '1m30s', bad: '2000h', with: ['--health-cmd', 'true'] },
 };
 
 /** A flag's example: its command's own when the same spelling means something else there. */
