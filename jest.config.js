@@ -15,6 +15,7 @@ const UNIT = [
   'test/native-unit/**/*.test.ts',
   'test/images-unit/**/*.test.ts',
   'test/stacks-unit/**/*.test.ts',
+  'test/health-unit/**/*.test.ts',
 ];
 // Not unit, though container-free: userns-ranges (it appends to the subordinate id files,
 // which the library does only as root).

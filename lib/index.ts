@@ -34,8 +34,12 @@ export {
   VolumeInUseError,
   StackFileError,
   StackDependencyError,
+  WaitForTimeoutError,
   type SpawnError,
 } from './errors/errors';
+export type { HealthcheckOptions, HealthcheckTest } from './health/healthcheck-options';
+export type { ContainerHealth, HealthLogEntry, HealthStatus } from './health/health-state';
+export type { WaitForCondition } from './health/wait-for';
 export { Network } from './networks/network';
 export { Volume, type VolumeOptions } from './volumes/volume';
 export { Stack } from './stacks/stack';

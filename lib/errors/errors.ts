@@ -395,3 +395,19 @@ export class StackDependencyError extends Error {
     this.condition = condition;
   }
 }
+
+/** waitFor() ran out of time before its condition held. */
+export class WaitForTimeoutError extends Error {
+  readonly code = 'EWAITFORTIMEOUT';
+  readonly id: string;
+  /** What it waited for, as said in the message: 'log /ready/', 'port 5432', ... */
+  readonly condition: string;
+  readonly timeout: number;
+  constructor(id: string, condition: string, timeout: number) {
+    super(`container ${id}: waited ${timeout} ms for ${condition}, in vain`);
+    this.name = 'WaitForTimeoutError';
+    this.id = id;
+    this.condition = condition;
+    this.timeout = timeout;
+  }
+}

@@ -4,6 +4,7 @@
  * ("mounts[1].target: ..."), thrown before anything is created.
  */
 import { LifecycleConfig, normalizeLifecycle } from './lifecycle';
+import { type HealthcheckConfig, normalizeHealthcheck } from '../health/healthcheck-options';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -98,6 +99,8 @@ export interface ContainerConfig {
   dataRoot: string;
   /** Published ports (only with a network). */
   ports: { host: number; container: number; protocol: 'tcp' | 'udp'; hostIp: string }[];
+  /** The health check (lib/health), from the option or the image's config; null for none. */
+  healthcheck: HealthcheckConfig | null;
 }
 
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -106,6 +109,7 @@ const CONTAINER_KEYS = new Set([
   'id', 'rootfs', 'readonly', 'hostname', 'mounts', 'env', 'cwd', 'user', 'network', 'init', 'userns', 'timens',
   'capabilities', 'rlimits', 'resources', 'cgroupParent', 'seccomp', 'detach', 'restart', 'stateRoot', 'annotations',
   'command', 'tty', 'log', 'tmpfsSizes', 'rootfsOverlay', 'dataRoot', 'image', 'imageStore', 'pod', 'ports',
+  'healthcheck',
 ]);
 const PROCESS_KEYS = new Set(['stdio', 'env', 'cwd', 'user', 'signal', 'timeout', 'killSignal', 'tty']);
 const RLIMIT_NAMES: readonly RlimitName[] = [
@@ -415,6 +419,8 @@ export function normalizeContainerOptions(options: ContainerOptions | undefined)
     image: null,
     dataRoot,
     ports: checkPorts(options.ports, network),
+    // A container of an image may leave the test out (image-rootfs.ts gives the image's).
+    healthcheck: normalizeHealthcheck(options.healthcheck, 'healthcheck', options.image !== undefined),
   };
 }
 

@@ -64,6 +64,11 @@ const EXAMPLES: Record<string, { good: string; bad?: string; with?: string[] }> 
   '--mtu': { good: '9000', bad: 'many' },
   '--file': { good: '/srv/shop/compose.yaml' },
   '--project-name': { good: 'shop' },
+  '--health-cmd': { good: 'test -e /ready', bad: '' },
+  '--health-interval': { good: '2s', bad: '2000h', with: ['--health-cmd', 'true'] },
+  '--health-timeout': { good: '500ms', bad: '2000h', with: ['--health-cmd', 'true'] },
+  '--health-retries': { good: '2', bad: '0', with: ['--health-cmd', 'true'] },
+  '--health-start-period': { good: '1m30s', bad: '2000h', with: ['--health-cmd', 'true'] },
 };
 
 /** A flag's example: its command's own when the same spelling means something else there. */
