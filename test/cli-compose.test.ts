@@ -23,7 +23,7 @@ test('compose ps lists the containers with their service, image, status and port
   expect(r.ps.status).toBe(0);
   const lines = r.ps.stdout.trimEnd().split('\n');
   expect(lines[0]).toMatch(/^NAME +SERVICE +IMAGE +STATUS +PORTS$/);
-  expect(lines[1]).toMatch(new RegExp(`^shop-api-1 +api +localhost/stack-busybox:1 +running +127\\.0\\.0\\.1:${r.port}->7000/tcp$`));
+  expect(lines[1]).toMatch(new RegExp(`^shop-api-1 +api +localhost/stack-busybox:1 +running \\(healthy\\) +127\\.0\\.0\\.1:${r.port}->7000/tcp$`));
   expect(lines[2]).toMatch(/^shop-seeder-1 +seeder +localhost\/stack-busybox:1 +exited \(0\) *$/);
   expect(lines[3]).toMatch(/^shop-client-1 +client +localhost\/stack-busybox:1 +exited \(0\) *$/);
   expect(r.psJson.map((c: { service: string; status: string }) => [c.service, c.status])).toEqual([['api', 'running'], ['seeder', 'stopped'], ['client', 'stopped']]);

@@ -36,7 +36,8 @@ export interface NormalizedService {
   /** The volume keys (top-level `volumes`) it mounts. */
   volumeKeys: string[];
   dependsOn: { service: string; condition: StackDependsOnCondition; required: boolean }[];
-  healthcheck: StackHealthOptions | null;
+  /** null: none given (the image's applies); 'none': switched off (test NONE, or disable). */
+  healthcheck: StackHealthOptions | 'none' | null;
   /** Network keys (top-level `networks`, or 'default') with the aliases it answers to there. */
   networks: { key: string; aliases: string[] }[];
   restart?: RestartPolicy;
@@ -373,17 +374,17 @@ function dependsOn(check: Checker, value: unknown, where: string): NormalizedSer
   });
 }
 
-function healthcheck(check: Checker, value: unknown, where: string): StackHealthOptions | null {
+function healthcheck(check: Checker, value: unknown, where: string): StackHealthOptions | 'none' | null {
   if (value === undefined || value === null) return null;
   const h = check.object(value, where);
   check.keys(h, HEALTH_KEYS, where);
-  if (h.disable === true) return null;
+  if (h.disable === true) return 'none';
   let test: string[];
   if (typeof h.test === 'string') {
     test = ['/bin/sh', '-c', h.test];
   } else if (Array.isArray(h.test) && h.test.length > 0 && h.test.every((w) => typeof w === 'string')) {
     const [kind, ...rest] = h.test as string[];
-    if (kind === 'NONE') return null;
+    if (kind === 'NONE') return 'none';
     if (kind === 'CMD' && rest.length > 0) test = rest;
     else if (kind === 'CMD-SHELL' && rest.length === 1) test = ['/bin/sh', '-c', rest[0]];
     else check.fail(`${where}.test`, 'expected ["CMD", program, ...], ["CMD-SHELL", script], ["NONE"] or a script');

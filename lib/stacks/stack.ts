@@ -14,6 +14,7 @@ import { ImageStore } from '../images/image-store';
 import { Network } from '../networks/network';
 import type { ContainerOptions } from '../options/types';
 import type { ContainerListEntry, ContainerStatus, LogOptions, LogRecord } from '../state/types';
+import type { HealthStatus } from '../health/health-state';
 import { Volume } from '../volumes/volume';
 import { findComposeFile, readComposeFile } from './compose-file';
 import type { StackDescription } from './description';
@@ -63,6 +64,8 @@ export interface StackContainer {
   /** The container's id: `<project>-<service>-1`. */
   id: string;
   status: ContainerStatus | 'unknown';
+  /** Its healthcheck's status, when it has one (the file's or its image's). */
+  health?: Exclude<HealthStatus, 'none'>;
   exitCode?: number | null;
   /** The published ports of its service. */
   ports: { host: number; container: number; protocol: 'tcp' | 'udp'; hostIp?: string }[];
@@ -148,7 +151,10 @@ export class Stack {
    */
   async down(options: StackDownOptions = {}): Promise<void> {
     const stack = this.#stack;
-    for (const container of await this.#stopAll()) await container.destroy();
+    for (const container of await this.#stopAll()) {
+      await this.#disconnectExtra(container);
+      await container.destroy();
+    }
     for (const network of stack.networks) {
       if (network.external) continue;
       try {
@@ -190,6 +196,20 @@ export class Stack {
     return stopped;
   }
 
+  /**
+   * The networks up() connected the container to after its first: an attachment that this
+   * process connected stays held by it until disconnected, whatever becomes of the container.
+   */
+  async #disconnectExtra(container: Container): Promise<void> {
+    const service = this.#stack.services.find((s) => s.containerId === container.id);
+    for (const extra of service?.networks.slice(1) ?? []) {
+      const name = this.#stack.networks.find((n) => n.key === extra.key)?.name;
+      if (name === undefined) continue;
+      const network = await Network.get(name, { dataRoot: this.#options.dataRoot }).catch(() => undefined);
+      await network?.disconnect(container).catch(() => undefined);
+    }
+  }
+
   /** The stack's containers, in start order, with their status (stopped ones too). */
   async ps(): Promise<StackContainer[]> {
     const found = await this.#containers();
@@ -197,18 +217,20 @@ export class Stack {
       const i = this.#stack.services.findIndex((s) => s.containerId === id);
       return i < 0 ? Number.MAX_SAFE_INTEGER : i;
     };
-    return found.sort((a, b) => rank(a.id) - rank(b.id)).map((entry) => {
+    return Promise.all(found.sort((a, b) => rank(a.id) - rank(b.id)).map(async (entry) => {
       const name = entry.annotations?.[SERVICE_ANNOTATION] ?? entry.id;
       const service = this.#stack.services.find((s) => s.name === name);
+      const health = entry.error === undefined ? (await (await Container.get(entry.id, { stateRoot: this.#options.stateRoot })).health().catch(() => undefined))?.status : undefined;
       return {
         service: name,
         id: entry.id,
         status: entry.status,
+        ...(health !== undefined && health !== 'none' && { health }),
         ...(entry.error === undefined && entry.exitCode !== undefined && { exitCode: entry.exitCode }),
         ports: (service?.ports ?? []).map((p) => ({ protocol: 'tcp' as const, ...p })),
         ...(service && { image: service.image }),
       };
-    });
+    }));
   }
 
   /**
@@ -273,9 +295,7 @@ export class Stack {
       if (status.exitCode !== 0) throw failed(status.exitCode === null ? `was killed by ${status.signal}` : `exited with ${status.exitCode}`);
       return;
     }
-    const health = this.#stack.services.find((s) => s.name === dependency.service)?.healthcheck;
-    if (!health) throw failed('has no healthcheck');
-    const outcome = await waitHealthy(container, health, signal);
+    const outcome = await waitHealthy(container, signal);
     if (!outcome.healthy) throw failed(outcome.why);
   }
 
@@ -300,6 +320,9 @@ export class Stack {
       ...(service.cwd !== undefined && { cwd: service.cwd }),
       ...(service.init !== undefined && { init: service.init }),
       ...(service.restart !== undefined && { restart: service.restart }),
+      // Checked by the container's monitor; 'none' also switches off the image's.
+      ...(service.healthcheck === 'none' && { healthcheck: { test: ['NONE'] } }),
+      ...(service.healthcheck && service.healthcheck !== 'none' && { healthcheck: { ...service.healthcheck, test: ['CMD', ...service.healthcheck.test] } }),
     };
     // compose: `entrypoint` replaces the image's Entrypoint and drops its Cmd; `command` replaces the Cmd.
     const argv = service.entrypoint ? [...service.entrypoint, ...(service.command ?? [])] : service.command ? [...imageEntrypoint, ...service.command] : undefined;

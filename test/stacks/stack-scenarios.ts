@@ -220,3 +220,35 @@ export async function composeCli({ cli: cliJs }: { cli: string }): Promise<unkno
   const removed = cli('volume', 'rm', 'made-by-cli', 'never-made');
   return { port, up, ps, psJson, logs, volumes, volumeInUse, down, afterDown, downVolumes, afterDownVolumes, attached, attachedDown, badFile, noFile, created, inspected, removed, after: await remains(roots), dataRoot: roots.dataRoot, dir: roots.dir };
 }
+
+/** Serves `text` on port 7000 forever. */
+const serve = (text: string): string[] => [BB, 'sh', '-c', `while true; do echo ${text} | busybox nc -l -p 7000; done`];
+/**
+ * Asks each host on port 7000 (`tries` times while it does not answer) and prints "host: reply"
+ * or "host: none".
+ */
+const ask = (hosts: Record<string, number>): string[] => [BB, 'sh', '-c', Object.entries(hosts).map(([h, tries]) => `r=none; for i in $(busybox seq ${tries}); do if x=$(busybox nc -w 1 ${h} 7000 </dev/null 2>/dev/null) && [ -n "$x" ]; then r=$x; break; fi; busybox sleep 0.1; done; echo "${h}: $r"`).join('; ')];
+
+/**
+ * A service on two networks (front, with an alias, and back, internal), one only on back, and
+ * a probe on each: each reaches by name only what shares a network with it.
+ */
+export async function twoNetworks(): Promise<unknown> {
+  const roots = await stackRoots();
+  const stack = new Stack({
+    services: {
+      web: { image: IMAGE, init: true, command: serve('from-web'), networks: { front: { aliases: ['www'] }, back: null } },
+      db: { image: IMAGE, init: true, command: serve('from-db'), networks: ['back'] },
+      'probe-front': { image: IMAGE, command: ask({ www: 30, web: 30, db: 1 }), networks: ['front'], depends_on: ['web', 'db'] },
+      'probe-back': { image: IMAGE, command: ask({ web: 30, db: 30 }), networks: ['back'], depends_on: ['web', 'db'] },
+    },
+    networks: { front: {}, back: { internal: true } },
+  }, { dataRoot: roots.dataRoot, stateRoot: roots.stateRoot, cgroupParent: roots.cgroupParent, project: 'nets' });
+  await stack.up();
+  for (const probe of ['probe-front', 'probe-back']) await (await Container.get(`nets-${probe}-1`, { stateRoot: roots.stateRoot })).wait();
+  const said: Record<string, string> = {};
+  for await (const record of stack.logs()) said[record.service] = (said[record.service] ?? '') + record.data.toString();
+  const networks = Object.fromEntries((await Network.list({ dataRoot: roots.dataRoot })).map((n) => [n.name, { internal: n.internal, containers: n.containers }]));
+  await stack.down();
+  return { said, networks, after: await remains(roots) };
+}

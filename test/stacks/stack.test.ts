@@ -46,7 +46,7 @@ describe('a stack of a server, a job and a client (compose.yaml)', () => {
   test('services run detached, marked with the project and service; ps lists them in start order', () => {
     expect(r.states['shop-api-1']).toMatchObject({ detached: true, status: 'running', annotations: { 'com.docker.compose.project': 'shop', 'com.docker.compose.service': 'api' } });
     expect(r.ps.map((c: { service: string; status: string }) => [c.service, c.status])).toEqual([['api', 'running'], ['seeder', 'stopped'], ['client', 'stopped']]);
-    expect(r.ps[0]).toMatchObject({ id: 'shop-api-1', image: 'localhost/stack-busybox:1', ports: [{ host: r.port, container: 7000, hostIp: '127.0.0.1', protocol: 'tcp' }] });
+    expect(r.ps[0]).toMatchObject({ id: 'shop-api-1', health: 'healthy', image: 'localhost/stack-busybox:1', ports: [{ host: r.port, container: 7000, hostIp: '127.0.0.1', protocol: 'tcp' }] });
   });
 
   test('a published port reaches the service from the host', () => {
@@ -91,6 +91,30 @@ describe('dependencies that fail', () => {
   });
 
   test('down() after the failures leaves nothing', () => {
+    expect(r.after).toEqual({ ...NOTHING_LEFT, volumes: [] });
+  });
+});
+
+describe('services on several networks', () => {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  let r: any;
+  beforeAll(async () => {
+    r = await run('twoNetworks');
+  });
+
+  test('each service reaches by name (and alias) only the services that share a network with it', () => {
+    expect(r.said['probe-front']).toBe('www: from-web\nweb: from-web\ndb: none\n');
+    expect(r.said['probe-back']).toBe('web: from-web\ndb: from-db\n');
+  });
+
+  test('the networks are named after the project, as declared (internal), with their members', () => {
+    // The probes, once exited, leave their networks as their monitors get to it: not asserted.
+    expect(r.networks['nets_front']).toEqual({ internal: false, containers: expect.arrayContaining(['nets-web-1']) });
+    expect(r.networks['nets_front'].containers).not.toContain('nets-db-1');
+    expect(r.networks['nets_back']).toEqual({ internal: true, containers: expect.arrayContaining(['nets-db-1', 'nets-web-1']) });
+  });
+
+  test('down() leaves nothing', () => {
     expect(r.after).toEqual({ ...NOTHING_LEFT, volumes: [] });
   });
 });

@@ -39,7 +39,8 @@ export async function composeCommand(cmd: ComposeCommand, io: Partial<CommandIO>
         else if (cmd.format === 'ids') out.stdout.write(containers.map((c) => `${c.id}\n`).join(''));
         else {
           const ports = (c: (typeof containers)[number]): string => c.ports.map((p) => `${p.hostIp ?? '0.0.0.0'}:${p.host}->${p.container}/${p.protocol}`).join(', ');
-          const status = (c: (typeof containers)[number]): string => (c.status === 'stopped' && c.exitCode !== undefined ? `exited (${c.exitCode ?? 'signal'})` : c.status);
+          const status = (c: (typeof containers)[number]): string =>
+            c.status === 'stopped' && c.exitCode !== undefined ? `exited (${c.exitCode ?? 'signal'})` : c.health ? `${c.status} (${c.health})` : c.status;
           out.stdout.write(formatTable(['NAME', 'SERVICE', 'IMAGE', 'STATUS', 'PORTS'], containers.map((c) => [c.id, c.service, c.image ?? '', status(c), ports(c)])));
         }
         return 0;
