@@ -53,6 +53,12 @@ test('compose up without -d prints the output until the services end', () => {
   expect(r.attachedDown.status).toBe(0);
 });
 
+test('Ctrl-C of an attached up stops the services (kept for down) and exits as SIGINT\'s 130', () => {
+  expect(r.interrupted).toEqual({ status: 130, signal: null, stdout: 'ticker  | ticking\n', stderr: 'Stopping...\n' });
+  expect(r.afterInterrupt).toEqual([expect.objectContaining({ service: 'ticker', status: 'stopped' })]);
+  expect(r.interruptedDown.status).toBe(0);
+});
+
 test('a bad compose file: status 1, its key named, nothing made', () => {
   expect(r.badFile.status).toBe(1);
   expect(r.badFile.stderr).toBe(`ts-container: ${path.join(r.dir, 'bad.yaml')}: services.web.build: not supported by ts-container (supported here: image, command, entrypoint, environment, ports, volumes, depends_on, healthcheck, networks, restart, stop_signal, stop_grace_period, hostname, working_dir, init)\n`);

@@ -178,6 +178,21 @@ export async function failedDependency(): Promise<unknown> {
 }
 
 
+/** Starts the CLI, sends SIGINT once its stdout has said `ready`, and returns how it ended. */
+async function interruptAttached(cliJs: string, words: string[], cwd: string, ready: string): Promise<CliResult & { signal: string | null }> {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, [cliJs, ...words], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+    if (stdout.includes(ready)) child.kill('SIGINT');
+  });
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const [status, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once('close', (c, s) => resolve([c, s])));
+  return { status, signal, stdout, stderr };
+}
+
 interface CliResult {
   status: number | null;
   stdout: string;
@@ -188,8 +203,9 @@ interface CliResult {
 export async function composeCli({ cli: cliJs }: { cli: string }): Promise<unknown> {
   const { spawnSync } = await import('node:child_process');
   const roots = await stackRoots();
+  const base = (): string[] => ['--root', roots.stateRoot, '--data-root', roots.dataRoot];
   const cli = (...words: string[]): CliResult => {
-    const r = spawnSync(process.execPath, [cliJs, '--root', roots.stateRoot, '--data-root', roots.dataRoot, ...words], { cwd: roots.dir, encoding: 'utf8', timeout: 90_000 });
+    const r = spawnSync(process.execPath, [cliJs, ...base(), ...words], { cwd: roots.dir, encoding: 'utf8', timeout: 90_000 });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
   };
   const port = await freePort();
@@ -212,13 +228,19 @@ export async function composeCli({ cli: cliJs }: { cli: string }): Promise<unkno
   const attached = cli('compose', '-f', 'attached.yml', '-p', 'att', 'up');
   const attachedDown = cli('compose', '-f', 'attached.yml', '-p', 'att', 'down');
 
+  // Attached, Ctrl-C: the services are stopped (kept for down), and the command exits as SIGINT's.
+  fs.writeFileSync(path.join(roots.dir, 'forever.yml'), `services:\n  ticker:\n    image: ${IMAGE}\n    init: true\n    command: ["${BB}", "sh", "-c", "echo ticking; exec busybox sleep 1000"]\n`);
+  const interrupted = await interruptAttached(cliJs, [...base(), 'compose', '-f', 'forever.yml', '-p', 'tick', 'up'], roots.dir, 'ticker  | ticking\n');
+  const afterInterrupt = JSON.parse(cli('compose', '-f', 'forever.yml', '-p', 'tick', 'ps', '--json').stdout) as { service: string; status: string }[];
+  const interruptedDown = cli('compose', '-f', 'forever.yml', '-p', 'tick', 'down');
+
   fs.writeFileSync(path.join(roots.dir, 'bad.yaml'), `services:\n  web:\n    image: ${IMAGE}\n    build: .\n`);
   const badFile = cli('compose', '-f', 'bad.yaml', 'up', '-d');
   const noFile = cli('compose', '-f', 'missing.yaml', 'ps');
   const created = cli('volume', 'create', 'made-by-cli');
   const inspected = JSON.parse(cli('volume', 'inspect', 'made-by-cli').stdout) as unknown[];
   const removed = cli('volume', 'rm', 'made-by-cli', 'never-made');
-  return { port, up, ps, psJson, logs, volumes, volumeInUse, down, afterDown, downVolumes, afterDownVolumes, attached, attachedDown, badFile, noFile, created, inspected, removed, after: await remains(roots), dataRoot: roots.dataRoot, dir: roots.dir };
+  return { port, up, ps, psJson, logs, volumes, volumeInUse, down, afterDown, downVolumes, afterDownVolumes, attached, attachedDown, interrupted, afterInterrupt, interruptedDown, badFile, noFile, created, inspected, removed, after: await remains(roots), dataRoot: roots.dataRoot, dir: roots.dir };
 }
 
 /** Serves `text` on port 7000 forever. */
