@@ -126,6 +126,9 @@ export class Stack {
       const image = await store.inspect(service.image);
       images.set(service.name, { entrypoint: image.config.Entrypoint ?? [] });
     }
+    // External networks and volumes must exist: checked before any is made.
+    for (const network of stack.networks.filter((n) => n.external)) await Network.get(network.name, { dataRoot: this.#options.dataRoot });
+    for (const volume of stack.volumes.filter((v) => v.external)) await Volume.get(volume.name, { dataRoot: this.#options.dataRoot });
     await this.#makeNetworks();
     await this.#makeVolumes();
     const existing = await this.#containers();
@@ -281,8 +284,7 @@ export class Stack {
 
   async #makeVolumes(): Promise<void> {
     for (const volume of this.#stack.volumes) {
-      if (volume.external) await Volume.get(volume.name, { dataRoot: this.#options.dataRoot });
-      else await Volume.create(volume.name, { dataRoot: this.#options.dataRoot });
+      if (!volume.external) await Volume.create(volume.name, { dataRoot: this.#options.dataRoot });
     }
   }
 

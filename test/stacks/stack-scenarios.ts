@@ -174,7 +174,15 @@ export async function failedDependency(): Promise<unknown> {
   const healthy = await onlyHealth.up().then(() => null, errorOf);
   await onlyHealth.down();
   const missingImage = await new Stack({ services: { a: { image: 'localhost/no-such-image:1' } } }, { ...options, project: 'noimage' }).up().then(() => null, errorOf);
-  return { completed, psAfterFailure, healthy, missingImage, after: await remains(roots) };
+  const missingNetwork = await new Stack({
+    services: { a: { image: IMAGE, networks: ['mine', 'shared'] } },
+    networks: { mine: {}, shared: { external: true } },
+  }, { ...options, project: 'extnet' }).up().then(() => null, errorOf);
+  const missingVolume = await new Stack({
+    services: { a: { image: IMAGE, volumes: ['mine:/a', 'theirs:/b'] } },
+    volumes: { mine: {}, theirs: { external: true } },
+  }, { ...options, project: 'extvol' }).up().then(() => null, errorOf);
+  return { completed, psAfterFailure, healthy, missingImage, missingNetwork, missingVolume, after: await remains(roots) };
 }
 
 

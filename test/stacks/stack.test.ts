@@ -90,6 +90,11 @@ describe('dependencies that fail', () => {
     expect(r.missingImage).toMatchObject({ name: 'ImageNotFoundError', reference: 'localhost/no-such-image:1' });
   });
 
+  test('a missing external network or volume fails up() before anything is made', () => {
+    expect(r.missingNetwork).toMatchObject({ name: 'NetworkNotFoundError', network: 'shared' });
+    expect(r.missingVolume).toMatchObject({ name: 'VolumeNotFoundError', volume: 'theirs' });
+  });
+
   test('down() after the failures leaves nothing', () => {
     expect(r.after).toEqual({ ...NOTHING_LEFT, volumes: [] });
   });
