@@ -2,7 +2,9 @@
  * Reading a compose file: which file (compose.yaml, compose.yml, docker-compose.yml,
  * docker-compose.yaml in a directory, as compose looks), its YAML, and compose's variable
  * interpolation (${VAR}, ${VAR:-default}, ${VAR-default}, $VAR, $$) from this process's
- * environment. Problems are StackFileErrors naming the file.
+ * environment and, under it, the `.env` file beside the compose file (as compose reads it:
+ * KEY=VALUE lines, # comments, values optionally quoted). Problems are StackFileErrors naming
+ * the file.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -20,8 +22,31 @@ export function findComposeFile(directory: string): string {
   throw new StackFileError('', `no compose file in ${directory} (looked for ${DEFAULT_FILES.join(', ')})`);
 }
 
+/** The variables of a `.env` file; none when there is no such file. */
+export function readDotEnv(file: string): Record<string, string> {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw new StackFileError('', `cannot be read (${(error as NodeJS.ErrnoException).code})`, file);
+  }
+  const variables: Record<string, string> = {};
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) return;
+    const match = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_.]*)\s*=\s*(.*)$/.exec(line);
+    if (!match) throw new StackFileError('', `line ${i + 1}: expected KEY=VALUE, got ${JSON.stringify(line)}`, file);
+    const [, key, rest] = match;
+    const quoted = /^(['"])(.*)\1$/.exec(rest);
+    // Unquoted, a " #" starts a comment.
+    variables[key] = quoted ? (quoted[1] === '"' ? quoted[2].replace(/\\n/g, '\n') : quoted[2]) : rest.replace(/\s+#.*$/, '');
+  });
+  return variables;
+}
+
 /** The file's description, interpolated; not yet checked (normalize.ts does that). */
-export function readComposeFile(file: string, env: NodeJS.ProcessEnv = process.env): unknown {
+export function readComposeFile(file: string, env: NodeJS.ProcessEnv = { ...readDotEnv(path.join(path.dirname(file), '.env')), ...process.env }): unknown {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');

@@ -170,6 +170,21 @@ describe('compose files', () => {
     expect(raw.services.a).toEqual({ image: 'localhost/default:1', command: 'echo $HOME v2 v2 fallback ' });
   });
 
+  test('.env beside the file gives variables; this process\'s environment wins over it', () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'compose.yaml');
+    fs.writeFileSync(path.join(dir, '.env'), '# comment\nTAG=from-dotenv\nexport QUOTED="a b\\nc"\nSINGLE=\'$x\'\nTRAIL=v # note\nTSC_UNIT_OVERRIDDEN=dotenv\n');
+    fs.writeFileSync(file, 'services:\n  a:\n    image: "img:${TAG}"\n    environment: ["Q=${QUOTED}", "S=${SINGLE}", "T=${TRAIL}", "O=${TSC_UNIT_OVERRIDDEN}"]\n');
+    process.env.TSC_UNIT_OVERRIDDEN = 'process';
+    try {
+      expect(readComposeFile(file)).toEqual({ services: { a: { image: 'img:from-dotenv', environment: ['Q=a b\nc', 'S=$x', 'T=v', 'O=process'] } } });
+    } finally {
+      delete process.env.TSC_UNIT_OVERRIDDEN;
+    }
+    fs.writeFileSync(path.join(dir, '.env'), 'not a variable\n');
+    expect(refusal(() => readComposeFile(file)).message).toBe(`${path.join(dir, '.env')}: line 1: expected KEY=VALUE, got "not a variable"`);
+  });
+
   test('bad files: StackFileErrors naming the file (and the line, or the variable)', () => {
     const dir = tempDir();
     const file = path.join(dir, 'compose.yaml');
