@@ -80,6 +80,7 @@ test('bad volume mounts are typed option errors, and leave nothing', async () =>
   expect(bad({ type: 'volume', source: '../etc', target: '/x' })).toThrow(/^mounts\[0\]\.source: expected a volume name/);
   expect(bad({ type: 'volume', source: 'v', target: '/x', destination: '/y' })).toThrow(/^mounts\[0\]\.destination: give target or destination, not both/);
   expect(bad({ type: 'volume', source: 'v' })).toThrow(/^mounts\[0\]\.target: /);
+  expect(bad({ type: 'volume', source: '', target: '/x' })).toThrow(/^mounts\[0\]\.source: expected a volume name/);
   expect(bad({ type: 'volume', source: 'v', target: '/x', recursive: true })).toThrow(/^mounts\[0\]\.recursive: unknown option/);
   expect(bad({ type: 'nfs', target: '/x' })).toThrow(/^mounts\[0\]\.type: expected "bind", "tmpfs" or "volume"/);
   expect(volumeFiles()).toEqual([]);
@@ -95,4 +96,17 @@ test('a container that fails to start removes the volume it made, and its record
   await h.run({ mounts: [{ type: 'volume', source: 'kept', target: '/kept' }] }, ['/no/such/program']).catch(() => undefined);
   expect(volumeFiles()).toEqual(['volumes/kept']);
   expect(fs.readdirSync(kept.mountpoint)).toEqual(['data']);
+});
+
+test('a volume without a source is anonymous, as docker\'s: a random name, gone once its container is deleted', async () => {
+  const c = h.make({ mounts: [{ type: 'volume', destination: '/anon' }], detach: true });
+  await c.spawn(['sh', '-c', 'echo x > /anon/f; exec sleep 30']).started;
+  const [volume] = await Volume.list({ dataRoot });
+  expect(volume.name).toMatch(/^[0-9a-f]{64}$/);
+  expect(volume.containers).toEqual([c.id]);
+  await expect(Volume.remove(volume.name, { dataRoot })).rejects.toBeInstanceOf(VolumeInUseError);
+  await c.destroy();
+  // Swept by the next volume operation.
+  expect(await Volume.list({ dataRoot })).toEqual([]);
+  expect(volumeFiles()).toEqual([]);
 });

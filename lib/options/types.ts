@@ -41,8 +41,11 @@ export interface TmpfsMount {
  */
 export type VolumeMount = {
   type: 'volume';
-  /** The volume's name: a letter or digit, then letters, digits, '_', '.', '-'. */
-  source: string;
+  /**
+   * The volume's name: a letter or digit, then letters, digits, '_', '.', '-'. Without it the
+   * volume is anonymous, as docker's: a random name, removed once the container is deleted.
+   */
+  source?: string;
   readonly?: boolean;
 } & ({ target: string; destination?: never } | { destination: string; target?: never });
 

@@ -30,8 +30,8 @@ export interface NormalizedUser {
 }
 
 export type NormalizedMount =
-  /** `volume`: the named volume this bind mount of <dataRoot>/volumes/NAME is (lib/volumes). */
-  | { type: 'bind'; source: string; target: string; readonly: boolean; recursive: boolean; volume?: string }
+  /** `volume`: the named volume this bind mount of <dataRoot>/volumes/NAME is (lib/volumes); `anonymousVolume`: one without a given name. */
+  | { type: 'bind'; source: string; target: string; readonly: boolean; recursive: boolean; volume?: string; anonymousVolume?: boolean }
   | { type: 'tmpfs'; target: string; sizeBytes?: number; mode: string; readonly: boolean };
 
 /**
@@ -222,16 +222,22 @@ function checkMounts(value: unknown, dataRoot: string): NormalizedMount[] {
   });
 }
 
-/** A named volume is a bind mount of its directory, made (and its use recorded) at create: lib/volumes/mount-hook.ts. */
+/**
+ * A named volume is a bind mount of its directory, made (and its use recorded) at create:
+ * lib/volumes/mount-hook.ts. Without a source it is anonymous, as docker's: a random name, and
+ * it goes once its container is deleted.
+ */
 function checkVolumeMount(m: Record<string, unknown>, where: string, dataRoot: string): NormalizedMount {
   checkKeys(m, new Set(['type', 'source', 'target', 'destination', 'readonly']), where);
   if (m.target !== undefined && m.destination !== undefined) fail(`${where}.destination`, 'give target or destination, not both');
   const key = m.target === undefined && m.destination !== undefined ? 'destination' : 'target';
   const target = checkContainerPath(m[key], `${where}.${key}`);
   if (target === '/') fail(`${where}.${key}`, 'cannot mount over the container root');
-  if (!isVolumeName(m.source)) fail(`${where}.source`, `expected a volume name (a letter or digit, then letters, digits, '_', '.', '-'), got ${describe(m.source)}`);
+  const anonymous = m.source === undefined;
+  const name = anonymous ? randomBytes(32).toString('hex') : m.source;
+  if (!isVolumeName(name)) fail(`${where}.source`, `expected a volume name (a letter or digit, then letters, digits, '_', '.', '-'), got ${describe(m.source)}`);
   const readonly = checkBoolean(m.readonly, `${where}.readonly`) ?? false;
-  return { type: 'bind', source: volumePath(dataRoot, m.source), target, readonly, recursive: false, volume: m.source };
+  return { type: 'bind', source: volumePath(dataRoot, name), target, readonly, recursive: false, volume: name, ...(anonymous && { anonymousVolume: true }) };
 }
 
 function checkIdMaps(value: unknown, where: string): IdMapping[] {

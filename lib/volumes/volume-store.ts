@@ -71,10 +71,14 @@ function useKey(id: string, stateRoot: string): string {
   return `${id}-${createHash('sha256').update(stateRoot).digest('hex').slice(0, 12)}.json`;
 }
 
+/** Marks an anonymous volume: it goes once no container uses it (sweepAnonymous). */
+const ANONYMOUS_MARK = '.anonymous';
+
 /** Records that a container mounts the volume; returns the record's path (its undo removes it). */
-export function recordUse(dataRoot: string, name: string, id: string, stateRoot: string): string {
+export function recordUse(dataRoot: string, name: string, id: string, stateRoot: string, anonymous = false): string {
   const dir = usesDir(dataRoot, name);
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (anonymous) fs.writeFileSync(path.join(dir, ANONYMOUS_MARK), '');
   const file = path.join(dir, useKey(id, stateRoot));
   const temporary = `${file}.${process.pid}.tmp`;
   fs.writeFileSync(temporary, JSON.stringify({ id, stateRoot }), { mode: 0o600 });
@@ -82,9 +86,27 @@ export function recordUse(dataRoot: string, name: string, id: string, stateRoot:
   return file;
 }
 
+/**
+ * Removes the anonymous volumes no container uses any more (their containers were deleted):
+ * docker removes them with their container. Call it holding the volumes lock.
+ */
+export function sweepAnonymous(dataRoot: string): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(path.join(dataRoot, 'volume-uses'));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!isVolumeName(name) || !fs.existsSync(path.join(usesDir(dataRoot, name), ANONYMOUS_MARK))) continue;
+    if (liveUses(dataRoot, name).length === 0) removeVolumeFiles(dataRoot, name);
+  }
+}
+
 /** Removes a use record (a failed create's undo), and the volume's records directory once empty. */
 export function removeUse(record: string): void {
   fs.rmSync(record, { force: true });
+  fs.rmSync(path.join(path.dirname(record), ANONYMOUS_MARK), { force: true });
   try {
     fs.rmdirSync(path.dirname(record));
   } catch {

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import { VolumeInUseError, VolumeNotFoundError } from '../errors/errors';
 import { fail } from '../options/option-error';
-import { ensureVolume, isVolumeName, listVolumeNames, liveUses, removeVolumeFiles, volumeDataRoot, volumeExists, volumePath, withVolumesLock } from './volume-store';
+import { ensureVolume, isVolumeName, listVolumeNames, liveUses, removeVolumeFiles, sweepAnonymous, volumeDataRoot, volumeExists, volumePath, withVolumesLock } from './volume-store';
 
 export interface VolumeOptions {
   /** The data root the volume lives in; default as the container option `dataRoot`. */
@@ -49,7 +49,10 @@ export class Volume {
   /** Every volume of the data root, by name. */
   static async list(options?: VolumeOptions): Promise<Volume[]> {
     const dataRoot = volumeDataRoot(options?.dataRoot);
-    return withVolumesLock(dataRoot, async () => listVolumeNames(dataRoot).map((name) => new Volume(dataRoot, name, liveUses(dataRoot, name))));
+    return withVolumesLock(dataRoot, async () => {
+      sweepAnonymous(dataRoot);
+      return listVolumeNames(dataRoot).map((name) => new Volume(dataRoot, name, liveUses(dataRoot, name)));
+    });
   }
 
   /** VolumeNotFoundError when the data root holds none of that name. */
