@@ -7,6 +7,7 @@
  * a `compose up -d` and a later `compose down` need not share one.
  */
 import * as fs from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import * as path from 'node:path';
 import { Container } from '../container/container';
 import { NetworkNotFoundError, StackDependencyError, StackFileError, VolumeNotFoundError } from '../errors/errors';
@@ -27,6 +28,21 @@ function isDirectory(file: string): boolean {
     return fs.statSync(file).isDirectory();
   } catch {
     return false;
+  }
+}
+
+/**
+ * How the container's main process ended. wait() of a container found by id just as it exits
+ * may say neither code nor signal (its monitor has not recorded them yet): its state is read
+ * until it does.
+ */
+async function finalExit(container: Container, signal?: AbortSignal): Promise<{ exitCode: number | null; signal: string | null }> {
+  const status = await container.wait();
+  if (status.exitCode !== null || status.signal !== null) return status;
+  for (;;) {
+    const state = await container.state();
+    if (state.status === 'stopped' && state.exitCode !== undefined) return { exitCode: state.exitCode, signal: state.signal ?? null };
+    await sleep(50, undefined, { signal });
   }
 }
 
@@ -293,7 +309,7 @@ export class Stack {
     const failed = (why: string): StackDependencyError => new StackDependencyError(service.name, dependency.service, condition, why);
     if (condition === 'service_started') return;
     if (condition === 'service_completed_successfully') {
-      const status = await container.wait();
+      const status = await finalExit(container, signal);
       if (status.exitCode !== 0) throw failed(status.exitCode === null ? `was killed by ${status.signal}` : `exited with ${status.exitCode}`);
       return;
     }

@@ -50,6 +50,19 @@ async function remains(roots: StackRoots): Promise<Record<string, unknown>> {
 
 const BB = '/bin/busybox';
 
+/**
+ * The exit of a detached container, read from its state once its monitor has recorded it
+ * (wait() of a container found by id just as it exits may not have the code yet).
+ */
+async function exitOf(id: string, stateRoot: string): Promise<{ exitCode: number | null; signal: string | null }> {
+  const container = await Container.get(id, { stateRoot });
+  for (;;) {
+    const state = await container.state();
+    if (state.status === 'stopped' && state.exitCode !== undefined) return { exitCode: state.exitCode, signal: state.signal ?? null };
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 /** A port free on 127.0.0.1 of this test host now. */
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -130,8 +143,7 @@ export async function twoServices(): Promise<unknown> {
   const options = { dataRoot: roots.dataRoot, stateRoot: roots.stateRoot, cgroupParent: roots.cgroupParent };
   const stack = Stack.fromFile(roots.dir, options);
   await stack.up();
-  const client = await Container.get('shop-client-1', { stateRoot: roots.stateRoot });
-  const clientExit = await client.wait();
+  const clientExit = await exitOf('shop-client-1', roots.stateRoot);
   const states = Object.fromEntries(
     await Promise.all(['shop-api-1', 'shop-seeder-1', 'shop-client-1'].map(async (id) => [id, await (await Container.get(id, { stateRoot: roots.stateRoot })).state()] as const)),
   );
@@ -220,7 +232,7 @@ export async function composeCli({ cli: cliJs }: { cli: string }): Promise<unkno
   // The working directory's compose.yaml, found without -f.
   fs.writeFileSync(path.join(roots.dir, 'compose.yaml'), TWO_SERVICES(port));
   const up = cli('compose', 'up', '-d');
-  await (await Container.get('shop-client-1', { stateRoot: roots.stateRoot })).wait();
+  await exitOf('shop-client-1', roots.stateRoot);
   const ps = cli('compose', 'ps');
   const psJson = JSON.parse(cli('compose', 'ps', '--json').stdout) as { service: string; status: string }[];
   const logs = cli('compose', 'logs');
@@ -275,7 +287,7 @@ export async function twoNetworks(): Promise<unknown> {
     networks: { front: {}, back: { internal: true } },
   }, { dataRoot: roots.dataRoot, stateRoot: roots.stateRoot, cgroupParent: roots.cgroupParent, project: 'nets' });
   await stack.up();
-  for (const probe of ['probe-front', 'probe-back']) await (await Container.get(`nets-${probe}-1`, { stateRoot: roots.stateRoot })).wait();
+  for (const probe of ['probe-front', 'probe-back']) await exitOf(`nets-${probe}-1`, roots.stateRoot);
   const said: Record<string, string> = {};
   for await (const record of stack.logs()) said[record.service] = (said[record.service] ?? '') + record.data.toString();
   const networks = Object.fromEntries((await Network.list({ dataRoot: roots.dataRoot })).map((n) => [n.name, { internal: n.internal, containers: n.containers }]));
