@@ -63,6 +63,7 @@
         "native/helper/terminal.cc",
         "native/helper/tiny_init.cc",
         "native/monitor/auto_remove.cc",
+        "native/monitor/health_check.cc",
         "native/monitor/log_writer.cc",
         "native/monitor/monitor.cc",
         "native/monitor/networks.cc",

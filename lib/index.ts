@@ -30,9 +30,21 @@ export {
   NetworkInUseError,
   SubnetError,
   CniPluginError,
+  VolumeNotFoundError,
+  VolumeInUseError,
+  StackFileError,
+  StackDependencyError,
+  WaitForTimeoutError,
   type SpawnError,
 } from './errors/errors';
+export type { HealthcheckOptions, HealthcheckTest } from './health/healthcheck-options';
+export type { ContainerHealth, HealthLogEntry, HealthStatus } from './health/health-state';
+export type { WaitForCondition } from './health/wait-for';
 export { Network } from './networks/network';
+export { Volume, type VolumeOptions } from './volumes/volume';
+export { Stack } from './stacks/stack';
+export type { StackOptions, StackUpOptions, StackDownOptions, StackContainer, StackLogRecord } from './stacks/stack';
+export type * from './stacks/description';
 export type { NetworkCreateOptions, NetworkDataRootOptions } from './networks/network';
 export type { NetworkInterfaceInfo } from './networks/cni/result';
 export type {

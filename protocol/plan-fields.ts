@@ -125,4 +125,9 @@ export const PLAN_FIELDS: readonly PlanField[] = [
   { key: 'network.container', type: 'string', readBy: 'monitor', description: "with network.dir: the container's id, as its attachment records and hosts lines name it" },
   { key: 'remove.on_exit', type: 'bool', readBy: 'monitor', description: 'run -d --rm: once the container stops for good, the monitor removes its state directory and writable layer' },
   { key: 'remove.layer_dir', type: 'string', readBy: 'monitor', description: "with remove.on_exit: the writable layer's directory (<data root>/containers/<id>), removed with its record <id>.json" },
+  { key: 'health.plan', type: 'hex', readBy: 'monitor', description: "the health check's exec plan (its join.pid replaced by each run's main process); none: no checks" },
+  { key: 'health.interval', type: 'uint', readBy: 'monitor', description: 'ms before the first check of a run and between the end of one check and the next' },
+  { key: 'health.timeout', type: 'uint', readBy: 'monitor', description: 'ms a check may run before it is killed and counts as a failure' },
+  { key: 'health.retries', type: 'uint', readBy: 'monitor', description: 'consecutive failures that make the container unhealthy' },
+  { key: 'health.start_period', type: 'uint', readBy: 'monitor', description: "ms from a run's start in which failures do not count" },
 ];

@@ -18,6 +18,19 @@ export const STATE_FILES = {
   started: 'started',
   stopRequested: 'stop-requested',
   log: 'container.log',
+  health: 'health.json',
+} as const;
+
+/**
+ * health.json, written by whoever runs a container's health checks (its monitor when detached,
+ * else the Node process that made it): `{"status":"starting"|"healthy"|"unhealthy",
+ * "failingStreak":N,"log":[{"start":ms,"end":ms,"exitCode":N,"output":"..."}]}`, the log
+ * holding the last HEALTH_LOG_SIZE results, oldest first.
+ */
+export const HEALTH_RECORD = {
+  logSize: 5,
+  /** Bytes of a check's output kept, as docker keeps. */
+  outputMax: 4096,
 } as const;
 
 export interface RunRecordField {

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PLAN_FIELDS, type PlanField, type ScalarType, type ValuePart } from '../protocol/plan-fields';
 import { REPORT_KINDS, REPORT_STEPS } from '../protocol/report-steps';
-import { LOG_FRAME, RUN_RECORD_FIELDS, STATE_FILES } from '../protocol/state-files';
+import { HEALTH_RECORD, LOG_FRAME, RUN_RECORD_FIELDS, STATE_FILES } from '../protocol/state-files';
 import { ATTACHMENT_FIELDS, ATTACHMENT_FILES } from '../protocol/network-attachment';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -312,6 +312,10 @@ function tsStateFiles(): string {
   out.push('/** A log frame\'s header, without its terminator: stream, unix ms, length. */');
   out.push(`export const LOG_FRAME_HEADER = /^(${LOG_FRAME.streams.join('|')})${sep}(\\d+)${sep}(\\d+)$/;`);
   out.push(`export const LOG_FRAME_TERMINATOR = ${tsQuoted(LOG_FRAME.terminator)};`);
+  out.push('');
+  out.push('/** health.json: how many check results it keeps, and how many bytes of each one\'s output. */');
+  out.push(`export const HEALTH_LOG_SIZE = ${HEALTH_RECORD.logSize};`);
+  out.push(`export const HEALTH_OUTPUT_MAX = ${HEALTH_RECORD.outputMax};`);
   return out.join('\n') + '\n';
 }
 
@@ -332,6 +336,10 @@ function ccStateFiles(): string {
   for (const stream of LOG_FRAME.streams) out.push(`inline constexpr char kLogStream${pascalCase(stream)}[] = ${quoted(stream)};`);
   out.push(`inline constexpr char kLogFrameSeparator = '${LOG_FRAME.separator}';`);
   out.push(`inline constexpr char kLogFrameTerminator = '\\n';`);
+  out.push('');
+  out.push('// health.json: how many check results it keeps, and how many bytes of each one\'s output.');
+  out.push(`inline constexpr unsigned kHealthLogSize = ${HEALTH_RECORD.logSize};`);
+  out.push(`inline constexpr unsigned kHealthOutputMax = ${HEALTH_RECORD.outputMax};`);
   out.push('');
   out.push('}  // namespace tsc');
   return out.join('\n') + '\n';

@@ -46,6 +46,14 @@ export async function main(args: readonly string[]): Promise<number> {
       const { networkCommand } = await import('./commands/network');
       return networkCommand(parsed);
     }
+    case 'compose': {
+      const { composeCommand } = await import('./commands/compose');
+      return composeCommand(parsed);
+    }
+    case 'volume': {
+      const { volumeCommand } = await import('./commands/volume');
+      return volumeCommand(parsed);
+    }
     default: {
       if (isImageCommand(parsed)) {
         const { runImageCommand } = await import('./commands/images');

@@ -253,6 +253,31 @@ export interface NetworkCommand extends DataRootField, StateRootField {
   force: boolean;
 }
 
+/** `compose [-f FILE] [-p NAME] up|down|ps|logs` (definitions/compose-commands.ts). */
+export interface ComposeCommand extends DataRootField, StateRootField {
+  kind: 'compose';
+  verb: 'up' | 'down' | 'ps' | 'logs';
+  /** -f: the compose file or its directory; default the working directory's. */
+  file?: string;
+  project?: string;
+  /** up -d */
+  detach: boolean;
+  /** down -v */
+  volumes: boolean;
+  /** logs -f */
+  follow: boolean;
+  /** ps: table, json (--json) or ids (-q). */
+  format: 'table' | 'json' | 'ids';
+}
+
+/** `volume create|ls|inspect|rm` (definitions/compose-commands.ts). */
+export interface VolumeCommand extends DataRootField {
+  kind: 'volume';
+  verb: 'create' | 'ls' | 'inspect' | 'rm';
+  names: string[];
+  format: 'table' | 'json' | 'ids';
+}
+
 export type ParsedCommandLine =
   | { kind: 'help'; topic: HelpTopic }
   | { kind: 'version' }
@@ -260,9 +285,11 @@ export type ParsedCommandLine =
   | LifecycleCommand
   | ImageCommand
   | PodCommand
-  | NetworkCommand;
+  | NetworkCommand
+  | ComposeCommand
+  | VolumeCommand;
 
 /** A command's own result, before the global flags are added. */
-export type ParsedCommand = RunCommand | LifecycleCommand | ImageCommand | PodCommand | NetworkCommand;
+export type ParsedCommand = RunCommand | LifecycleCommand | ImageCommand | PodCommand | NetworkCommand | ComposeCommand | VolumeCommand;
 
 export type { CommandName, HelpTopic };

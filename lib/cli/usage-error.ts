@@ -10,6 +10,7 @@ export const COMMAND_NAMES = [
   'pull', 'images', 'rmi', 'tag', 'save', 'load', 'push', 'inspect',
   'commit', 'network', 'port',
   'pod',
+  'compose', 'volume',
 ] as const;
 
 export type CommandName = (typeof COMMAND_NAMES)[number];

@@ -4,6 +4,7 @@
  * processes and cgroups stay its owner's until it is destroyed from here.
  */
 import * as fs from 'node:fs';
+import { recordedHealth } from '../health/health-file';
 import type { ProcessOptions } from '../options/types';
 import { ContainerNotFoundError, ContainerStateError, ContainerStoppedError } from '../errors/errors';
 import { ContainerProcess } from '../process/container-process';
@@ -38,7 +39,9 @@ export async function list(options?: StateRootOptions): Promise<ContainerListEnt
 async function listEntry(root: string, id: string): Promise<ContainerListEntry | null> {
   const directory = new ContainerDirectory(root, id);
   try {
-    return (await observeAsync(directory)).state;
+    const state = (await observeAsync(directory)).state;
+    const health = await recordedHealth(directory);
+    return health ? { ...state, health } : state;
   } catch (error) {
     // Deleted while we looked: not a container any more.
     const exists = await fs.promises.access(directory.dir).then(() => true, () => false);

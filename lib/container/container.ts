@@ -33,16 +33,31 @@ import type { Image } from '../images/image-store';
 import { exitWithoutMain } from './status';
 import { checkContainerNetworks, containerNetworks } from '../networks/container-networks';
 import type { NetworkInterfaceInfo } from '../networks/cni/result';
+import { EventEmitter } from 'node:events';
+import { ContainerHealthSource } from '../health/container-health';
+import type { ContainerHealth } from '../health/health-state';
+import { waitFor, type WaitForCondition } from '../health/wait-for';
 import '../polyfills';
 // The network hooks of the create transaction (registered on import).
 import '../networks/attach';
+// The named volumes' hook (made on first use, their use recorded).
+import '../volumes/mount-hook';
 
 /** The context behind a handle, for the CLI's own steps (keep-stopped.ts); not exported by lib/index.ts. */
 export let contextOf: (container: Container) => ContainerContext;
 
-export class Container {
+export interface Container {
+  /** 'health': the health status changed (see health()). */
+  on(event: 'health', listener: (health: ContainerHealth) => void): this;
+  once(event: 'health', listener: (health: ContainerHealth) => void): this;
+  off(event: 'health', listener: (health: ContainerHealth) => void): this;
+  emit(event: 'health', health: ContainerHealth): boolean;
+}
+
+export class Container extends EventEmitter {
   readonly id: string;
   readonly #context: ContainerContext;
+  readonly #health: ContainerHealthSource;
   static {
     contextOf = (container) => container.#context;
   }
@@ -50,10 +65,19 @@ export class Container {
   static #adopting: ContainerContext | undefined;
 
   constructor(options?: ContainerOptions) {
+    super();
     const adopted = Container.#adopting;
     Container.#adopting = undefined;
     this.#context = adopted ?? new ContainerContext(options);
     this.id = this.#context.id;
+    this.#health = new ContainerHealthSource(this.#context, (health) => this.emit('health', health));
+    // Checks that run elsewhere (a monitor, another process) are followed while someone listens.
+    super.on('newListener', (event: string | symbol) => {
+      if (event === 'health') this.#health.watch(true);
+    });
+    super.on('removeListener', (event: string | symbol) => {
+      if (event === 'health' && this.listenerCount('health') === 0) this.#health.watch(false);
+    });
   }
 
   static #around(context: ContainerContext): Container {
@@ -99,7 +123,9 @@ export class Container {
 
   /** Starts the container's main process: PID 1 of its PID namespace (or the child of a tiny init). */
   spawn(argv?: string[], options?: ProcessOptions): ContainerProcess {
-    return spawnMain(this.#context, argv, options, false);
+    const main = spawnMain(this.#context, argv, options, false);
+    this.#health.follow(main, false);
+    return main;
   }
 
   /**
@@ -109,13 +135,34 @@ export class Container {
    */
   async create(argv?: string[], options?: ProcessOptions): Promise<ContainerProcess> {
     const main = spawnMain(this.#context, argv, options, true);
+    this.#health.follow(main, true);
     await main.started;
     return main;
   }
 
   /** Lets a created container's program run. */
   async start(): Promise<void> {
-    return start(this.#context);
+    await start(this.#context);
+    this.#health.started();
+  }
+
+  /**
+   * The result of its health checks (the `healthcheck` option or its image's): 'none' without
+   * a check, 'starting' until one passes or `retries` fail in a row, then 'healthy' or
+   * 'unhealthy', with the last five results. Each change is also a 'health' event.
+   */
+  async health(): Promise<ContainerHealth> {
+    return this.#health.health();
+  }
+
+  /**
+   * Resolves once the condition holds: a line of its log matches, a port listens inside its
+   * network namespace, an HTTP GET from inside that namespace answers, or it is healthy.
+   * Rejects with WaitForTimeoutError after `timeout` ms (default 60000), or with
+   * ContainerStoppedError when the container stops first.
+   */
+  async waitFor(condition: WaitForCondition): Promise<void> {
+    return waitFor(this, this.#context, condition);
   }
 
   /** Runs another process inside the running container: its namespaces, cgroup, user, capabilities. */
@@ -206,6 +253,7 @@ export class Container {
    * and removes the cgroup and the state directory. Idempotent.
    */
   async destroy(): Promise<void> {
+    this.#health.end();
     return destroy(this.#context);
   }
 

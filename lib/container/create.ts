@@ -27,6 +27,7 @@ import { pauseForTest } from '../state/test-hook';
 import { stateStep } from '../state/state-io';
 import { allocateIdBlock } from '../userns/id-blocks';
 import { lifecycleEntries, runPlan } from './plan';
+import { healthMonitorEntries } from '../health/health-plan';
 import { makeStartFifo, openStartGate } from './start-gate';
 import { savedConfig } from './saved-config';
 import type { ContainerContext } from './context';
@@ -147,6 +148,7 @@ async function makeContainer(
   const plan = runPlan(args, process, config, cgroup.plan(), context.seccomp, [
     ...lifecycleEntries(config, directory, cgroup, gated),
     ...removeOnExitEntries(context),
+    ...healthMonitorEntries(config, cgroup.plan(), context.seccomp),
     ...shared,
   ]);
   const ownerFds = detach ? [directory.ownerLockFd, cgroup.ownerLockFd, context.idBlock?.lockFd ?? -1, ...hookFds].filter((fd) => fd >= 0) : [];

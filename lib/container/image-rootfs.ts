@@ -14,6 +14,7 @@ import { fail } from '../options/option-error';
 import type { ContainerOptions } from '../options/types';
 import type { ContainerConfig, NormalizedUser } from '../options/validate';
 import { checkLowerLayerCount } from './rootfs-overlay';
+import { healthcheckOverImage } from '../health/healthcheck-options';
 
 function storeOf(option: ContainerOptions['imageStore'], dataRoot: string): ImageStore {
   if (option === undefined) return new ImageStore({ root: dataRoot });
@@ -129,6 +130,8 @@ export function applyImage(config: ContainerConfig, options: ContainerOptions): 
     home = resolved.home;
     next.user = { uid: resolved.uid, gid: resolved.gid, groups: resolved.groups };
   }
+  // The image's check applies unless the option says otherwise (['NONE'] turns it off).
+  next.healthcheck = healthcheckOverImage(options.healthcheck, runtime);
   if (options.cwd === undefined && runtime.WorkingDir) next.cwd = path.posix.resolve('/', runtime.WorkingDir);
   const imageEnv = envRecord(runtime.Env);
   const given = options.env ?? {};

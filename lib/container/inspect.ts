@@ -5,10 +5,14 @@ import { readLog } from '../state/log-file';
 import type { ContainerState, LogOptions, LogRecord } from '../state/types';
 import type { ContainerContext } from './context';
 import { canObserve, madeDirectory } from './status';
+import { recordedHealth } from '../health/health-file';
 
 /** The OCI state, read now from the kernel and the state directory. */
 export async function state(context: ContainerContext): Promise<ContainerState> {
-  return observe(canObserve(context)).state;
+  const directory = canObserve(context);
+  const observed = observe(directory).state;
+  const health = await recordedHealth(directory);
+  return health ? { ...observed, health } : observed;
 }
 
 /**

@@ -336,3 +336,78 @@ export class PodInUseError extends Error {
     this.containers = containers;
   }
 }
+
+/** A named volume the data root does not hold (Volume.get, Volume.remove). */
+export class VolumeNotFoundError extends Error {
+  readonly code = 'ENOVOLUME';
+  readonly volume: string;
+  constructor(volume: string) {
+    super(`no such volume: ${volume} (make it with Volume.create(${JSON.stringify(volume)}) or mount it, which makes it)`);
+    this.name = 'VolumeNotFoundError';
+    this.volume = volume;
+  }
+}
+
+/** Volume.remove() of a volume that a container (running or stopped, not yet deleted) mounts. */
+export class VolumeInUseError extends Error {
+  readonly code = 'EVOLUMEINUSE';
+  readonly volume: string;
+  /** The ids of the containers that mount it. */
+  readonly containers: string[];
+  constructor(volume: string, containers: string[]) {
+    super(`volume ${volume} is used by container${containers.length === 1 ? '' : 's'} ${containers.join(', ')}; delete ${containers.length === 1 ? 'it' : 'them'} first`);
+    this.name = 'VolumeInUseError';
+    this.volume = volume;
+    this.containers = containers;
+  }
+}
+
+/**
+ * A stack description or compose file that cannot be used: unreadable, not YAML, a key
+ * ts-container does not support (named by its path, "services.web.build"), a bad value, a
+ * depends_on cycle. Thrown before anything is made.
+ */
+export class StackFileError extends Error {
+  readonly code = 'ESTACKFILE';
+  /** Where in the description: "services.web.ports[0]"; "" for the whole file. */
+  readonly key: string;
+  /** The file, when the description came from one. */
+  readonly file?: string;
+  constructor(key: string, message: string, file?: string) {
+    super(`${file ? `${file}: ` : ''}${key ? `${key}: ` : ''}${message}`);
+    this.name = 'StackFileError';
+    this.key = key;
+    if (file !== undefined) this.file = file;
+  }
+}
+
+/** A stack service's depends_on condition was not met: its dependency exited badly or never became healthy. */
+export class StackDependencyError extends Error {
+  readonly code = 'ESTACKDEPENDENCY';
+  readonly service: string;
+  readonly dependency: string;
+  readonly condition: string;
+  constructor(service: string, dependency: string, condition: string, why: string) {
+    super(`service ${service} depends on ${dependency} (${condition}), which ${why}`);
+    this.name = 'StackDependencyError';
+    this.service = service;
+    this.dependency = dependency;
+    this.condition = condition;
+  }
+}
+
+/** waitFor() ran out of time before its condition held. */
+export class WaitForTimeoutError extends Error {
+  readonly code = 'EWAITFORTIMEOUT';
+  readonly id: string;
+  /** What it waited for, as said in the message: 'log /ready/', 'port 5432', ... */
+  readonly condition: string;
+  readonly timeout: number;
+  constructor(id: string, condition: string, timeout: number) {
+    super(`container ${id}: waited ${timeout} ms for ${condition}, in vain`);
+    this.name = 'WaitForTimeoutError';
+    this.id = id;
+    this.condition = condition;
+    this.timeout = timeout;
+  }
+}

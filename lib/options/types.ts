@@ -8,6 +8,7 @@ import type { SeccompOption } from '../seccomp/types';
 import type { SeccompNotifyOptions } from '../seccomp-notify/types';
 import type { RestartPolicy } from '../state/types';
 import type { ImageStore } from '../images/image-store';
+import type { HealthcheckOptions } from '../health/healthcheck-options';
 
 /** A size in bytes, or a string with a k/m/g suffix ("64m"). */
 export type ByteSize = number | string;
@@ -33,7 +34,22 @@ export interface TmpfsMount {
   readonly?: boolean;
 }
 
-export type Mount = BindMount | TmpfsMount;
+/**
+ * A named volume (lib/volumes): the directory <dataRoot>/volumes/NAME, made on first use and
+ * kept after the container is deleted (Volume.remove() deletes it). The path inside the
+ * container is `target`, or `destination` as docker's --mount names it.
+ */
+export type VolumeMount = {
+  type: 'volume';
+  /**
+   * The volume's name: a letter or digit, then letters, digits, '_', '.', '-'. Without it the
+   * volume is anonymous, as docker's: a random name, removed once the container is deleted.
+   */
+  source?: string;
+  readonly?: boolean;
+} & ({ target: string; destination?: never } | { destination: string; target?: never });
+
+export type Mount = BindMount | TmpfsMount | VolumeMount;
 
 export interface User {
   uid: number;
@@ -232,6 +248,12 @@ export interface ContainerOptions {
   annotations?: Record<string, string>;
   /** The main process's program and arguments, when create() or spawn() is given none. */
   command?: string[];
+  /**
+   * A check run inside the container, as docker's HEALTHCHECK: its status is `health()` and each
+   * change a 'health' event. Default: the image's Healthcheck, if any; `{ test: ['NONE'] }` turns that off.
+   * A detached container's checks run in its monitor, so any process sees its health.
+   */
+  healthcheck?: HealthcheckOptions;
 }
 
 export type StdioName = 'pipe' | 'inherit' | 'ignore';

@@ -4,6 +4,7 @@
  * ("mounts[1].target: ..."), thrown before anything is created.
  */
 import { LifecycleConfig, normalizeLifecycle } from './lifecycle';
+import { type HealthcheckConfig, normalizeHealthcheck } from '../health/healthcheck-options';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -19,6 +20,7 @@ import { checkTty, checkTtyStdio } from './tty';
 import { checkTmpfsSizes, type TmpfsSizes } from './tmpfs-sizes';
 import { clockSeconds, HOSTNAME_MAX, TIMENS_CLOCK_MAX_S } from './host-limits';
 import { resolveDataRoot } from '../images/data-root';
+import { isVolumeName, volumePath } from '../volumes/volume-names';
 import { checkPod, checkSharedNetwork, networkAttachment, type PodMembership, type SharedNetwork } from './namespace-sharing';
 
 export interface NormalizedUser {
@@ -28,7 +30,8 @@ export interface NormalizedUser {
 }
 
 export type NormalizedMount =
-  | { type: 'bind'; source: string; target: string; readonly: boolean; recursive: boolean }
+  /** `volume`: the named volume this bind mount of <dataRoot>/volumes/NAME is (lib/volumes); `anonymousVolume`: one without a given name. */
+  | { type: 'bind'; source: string; target: string; readonly: boolean; recursive: boolean; volume?: string; anonymousVolume?: boolean }
   | { type: 'tmpfs'; target: string; sizeBytes?: number; mode: string; readonly: boolean };
 
 /**
@@ -96,6 +99,8 @@ export interface ContainerConfig {
   dataRoot: string;
   /** Published ports (only with a network). */
   ports: { host: number; container: number; protocol: 'tcp' | 'udp'; hostIp: string }[];
+  /** The health check (lib/health), from the option or the image's config; null for none. */
+  healthcheck: HealthcheckConfig | null;
 }
 
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -104,6 +109,7 @@ const CONTAINER_KEYS = new Set([
   'id', 'rootfs', 'readonly', 'hostname', 'mounts', 'env', 'cwd', 'user', 'network', 'init', 'userns', 'timens',
   'capabilities', 'rlimits', 'resources', 'cgroupParent', 'seccomp', 'detach', 'restart', 'stateRoot', 'annotations',
   'command', 'tty', 'log', 'tmpfsSizes', 'rootfsOverlay', 'dataRoot', 'image', 'imageStore', 'pod', 'ports',
+  'healthcheck',
 ]);
 const PROCESS_KEYS = new Set(['stdio', 'env', 'cwd', 'user', 'signal', 'timeout', 'killSignal', 'tty']);
 const RLIMIT_NAMES: readonly RlimitName[] = [
@@ -179,12 +185,13 @@ export function checkUser(value: unknown, where: string): NormalizedUser | undef
   return { uid, gid, groups };
 }
 
-function checkMounts(value: unknown): NormalizedMount[] {
+function checkMounts(value: unknown, dataRoot: string): NormalizedMount[] {
   if (value === undefined) return [];
   if (!Array.isArray(value)) fail('mounts', `expected an array, got ${describe(value)}`);
   return value.map((m, i): NormalizedMount => {
     const where = `mounts[${i}]`;
     if (!isPlainObject(m)) fail(where, `expected a mount object, got ${describe(m)}`);
+    if (m.type === 'volume') return checkVolumeMount(m, where, dataRoot);
     const target = checkContainerPath(m.target, `${where}.target`);
     if (target === '/') fail(`${where}.target`, 'cannot mount over the container root');
     const readonly = checkBoolean(m.readonly, `${where}.readonly`) ?? false;
@@ -211,8 +218,26 @@ function checkMounts(value: unknown): NormalizedMount[] {
       }
       return { type: 'tmpfs', target, sizeBytes, mode, readonly };
     }
-    fail(`${where}.type`, `expected "bind" or "tmpfs", got ${describe(m.type)}`);
+    fail(`${where}.type`, `expected "bind", "tmpfs" or "volume", got ${describe(m.type)}`);
   });
+}
+
+/**
+ * A named volume is a bind mount of its directory, made (and its use recorded) at create:
+ * lib/volumes/mount-hook.ts. Without a source it is anonymous, as docker's: a random name, and
+ * it goes once its container is deleted.
+ */
+function checkVolumeMount(m: Record<string, unknown>, where: string, dataRoot: string): NormalizedMount {
+  checkKeys(m, new Set(['type', 'source', 'target', 'destination', 'readonly']), where);
+  if (m.target !== undefined && m.destination !== undefined) fail(`${where}.destination`, 'give target or destination, not both');
+  const key = m.target === undefined && m.destination !== undefined ? 'destination' : 'target';
+  const target = checkContainerPath(m[key], `${where}.${key}`);
+  if (target === '/') fail(`${where}.${key}`, 'cannot mount over the container root');
+  const anonymous = m.source === undefined;
+  const name = anonymous ? randomBytes(32).toString('hex') : m.source;
+  if (!isVolumeName(name)) fail(`${where}.source`, `expected a volume name (a letter or digit, then letters, digits, '_', '.', '-'), got ${describe(m.source)}`);
+  const readonly = checkBoolean(m.readonly, `${where}.readonly`) ?? false;
+  return { type: 'bind', source: volumePath(dataRoot, name), target, readonly, recursive: false, volume: name, ...(anonymous && { anonymousVolume: true }) };
 }
 
 function checkIdMaps(value: unknown, where: string): IdMapping[] {
@@ -366,6 +391,7 @@ export function normalizeContainerOptions(options: ContainerOptions | undefined)
   const network: ContainerConfig['network'] = isPlainObject(options.network) && 'container' in options.network
     ? checkSharedNetwork(options.network, lifecycle.stateRoot)
     : checkNetwork(options.network);
+  const dataRoot = resolveDataRoot(options.dataRoot);
   const env = {
     PATH: DEFAULT_PATH,
     HOSTNAME: hostname,
@@ -377,7 +403,7 @@ export function normalizeContainerOptions(options: ContainerOptions | undefined)
     rootfs,
     readonly,
     hostname,
-    mounts: checkMounts(options.mounts),
+    mounts: checkMounts(options.mounts, dataRoot),
     env,
     cwd,
     user,
@@ -397,8 +423,10 @@ export function normalizeContainerOptions(options: ContainerOptions | undefined)
     rootfsOverlay: checkRootfsOverlay(options.rootfsOverlay, rootfs),
     imageLayers: [],
     image: null,
-    dataRoot: resolveDataRoot(options.dataRoot),
+    dataRoot,
     ports: checkPorts(options.ports, network),
+    // A container of an image may leave the test out (image-rootfs.ts gives the image's).
+    healthcheck: normalizeHealthcheck(options.healthcheck, 'healthcheck', options.image !== undefined),
   };
 }
 

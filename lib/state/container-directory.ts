@@ -391,6 +391,19 @@ export class ContainerDirectory {
     this.#whileWriting(RUN, (handle) => handle.writeAtomic(RUN, JSON.stringify(run) + '\n'));
   }
 
+  /** health.json (lib/health/health-state.ts): as parsed, undefined when no check has run. */
+  readHealth(): unknown {
+    return this.#readJson<unknown>(STATE_FILES.health);
+  }
+
+  async readHealthAsync(): Promise<unknown> {
+    return this.#readJsonAsync<unknown>(STATE_FILES.health);
+  }
+
+  writeHealth(record: object): void {
+    this.#whileWriting(STATE_FILES.health, (handle) => handle.writeAtomic(STATE_FILES.health, JSON.stringify(record) + '\n'));
+  }
+
   /**
    * Runs a write while holding the directory's writer lock (write.lock), which the monitor
    * takes too (native/monitor/run_record.cc): writers of the same record go one at a time.

@@ -2,6 +2,7 @@
  * The public shapes of container state: what `Container.list()`, `c.state()` and `c.logs()`
  * return. A contract, as lib/options/types.ts is: extend, never rename.
  */
+import type { ContainerHealth } from '../health/health-state';
 
 /**
  * Where a container is in its life, read from the kernel, never trusted from a file:
@@ -45,6 +46,8 @@ export interface ContainerState {
   command: string[];
   /** The rootfs directory, or null for the host's own root. */
   rootfs: string | null;
+  /** Its health checks' results (see Container.health()), once a check is configured and the container started. */
+  health?: ContainerHealth;
 }
 
 /** One entry of `Container.list()`: a state, or why the state directory could not be read. */

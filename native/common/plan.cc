@@ -138,6 +138,11 @@ void apply_entry(Plan& plan, PlanKey key, const std::string& value) {
     case PlanKey::NetworkContainer: plan.network_container = value; return;
     case PlanKey::RemoveOnExit: plan.remove_on_exit = as_bool(value); return;
     case PlanKey::RemoveLayerDir: plan.remove_layer_dir = value; return;
+    case PlanKey::HealthPlan: plan.health.exec_plan = from_hex(value); return;
+    case PlanKey::HealthInterval: plan.health.interval_ms = as_uint(value); return;
+    case PlanKey::HealthTimeout: plan.health.timeout_ms = as_uint(value); return;
+    case PlanKey::HealthRetries: plan.health.retries = as_uint(value); return;
+    case PlanKey::HealthStartPeriod: plan.health.start_period_ms = as_uint(value); return;
   }
 }
 

@@ -32,6 +32,12 @@ struct MountSpec {
 using IdMap = IdMapValue;
 using Rlimit = RlimitValue;
 
+// A detached container's health check, run by its monitor (monitor/health_check.h).
+struct HealthPlan {
+  std::string exec_plan;  // the check's exec plan, serialized; empty: no checks
+  unsigned interval_ms = 30000, timeout_ms = 30000, retries = 3, start_period_ms = 0;
+};
+
 struct Plan {
   PlanMode mode = PlanMode::Run;
   std::vector<std::string> argv;
@@ -112,6 +118,7 @@ struct Plan {
   // writable layer (remove_layer_dir, with its record beside it), as a delete would.
   bool remove_on_exit = false;
   std::string remove_layer_dir;
+  HealthPlan health;
   // Fds the addon passed at kFirstOwnerFd and up (flocks marking the container's
   // owner): the monitor holds them while it lives; the container's processes
   // never see them. Their count is the helper's argv[1].

@@ -446,7 +446,7 @@ int main(int argc, char** argv) {
     if (plan.mode == PlanMode::Exec) plan.join_pidfd = kJoinPidfd;
     if (plan.mode == PlanMode::Run && plan.detach) {
       // The monitor sends the report; this process exits and Node reaps it.
-      fork_monitor(plan, start_container);
+      fork_monitor(plan, start_container, start_exec);
       return 0;
     }
     // The first process dies with Node: a crashed Node leaves no container running.

@@ -19,6 +19,7 @@
 #include "common/syscalls.h"
 #include "common/test_pause.h"
 #include "monitor/auto_remove.h"
+#include "monitor/health_check.h"
 #include "monitor/log_writer.h"
 #include "monitor/networks.h"
 #include "monitor/run_record.h"
@@ -113,15 +114,16 @@ bool maker_committed(int* channel) {
 
 // Logs output until the container's first process exits, reaps it, then
 // drains what its other processes wrote before the PID namespace ended. While
-// *maker_channel is open, it also waits for the maker's commit.
-Exit watch_run(int pidfd, OutputSources& sources, LogWriter& log, int* maker_channel) {
+// *maker_channel is open, it also waits for the maker's commit. Health checks run
+// meanwhile, until the first process exits.
+Exit watch_run(int pidfd, OutputSources& sources, LogWriter& log, int* maker_channel, HealthChecker& health) {
   Exit result;
   bool exited = false;
   long long drain_deadline = 0;
   for (;;) {
-    struct pollfd fds[5];
-    const char* names[5];
-    int* owners[5];
+    struct pollfd fds[7];
+    const char* names[7];
+    int* owners[7];
     int count = 0;
     auto add = [&](int* fd, const char* name) {
       if (*fd < 0) return;
@@ -137,10 +139,15 @@ Exit watch_run(int pidfd, OutputSources& sources, LogWriter& log, int* maker_cha
     int output_count = count;
     int pidfd_index = count;
     if (!exited) fds[count++] = {pidfd, POLLIN, 0};
-    int channel_index = count;
-    if (!exited && *maker_channel >= 0) fds[count++] = {*maker_channel, POLLIN, 0};
+    int channel_index = -1;
+    if (!exited && *maker_channel >= 0) {
+      channel_index = count;
+      fds[count++] = {*maker_channel, POLLIN, 0};
+    }
+    int health_index = count;
+    if (!exited) health.add_poll_fds(fds, &count);
     if (exited && output_count == 0) break;
-    int timeout = -1;
+    int timeout = exited ? -1 : health.poll_timeout_ms();
     if (exited) {
       long long left = drain_deadline - now_ms();
       if (left <= 0) break;
@@ -148,6 +155,7 @@ Exit watch_run(int pidfd, OutputSources& sources, LogWriter& log, int* maker_cha
     }
     int ready = poll(fds, static_cast<nfds_t>(count), timeout);
     if (ready < 0 && errno == EINTR) continue;
+    if (!exited) health.service(fds + health_index, ready > 0 ? count - health_index : 0);
     if (ready <= 0) {
       if (exited) break;
       continue;
@@ -156,7 +164,7 @@ Exit watch_run(int pidfd, OutputSources& sources, LogWriter& log, int* maker_cha
       if (fds[i].revents == 0) continue;
       if (!copy_to_log(fds[i].fd, log, names[i])) close_fd(owners[i]);
     }
-    if (!exited && channel_index < count && fds[channel_index].revents != 0 && !maker_committed(maker_channel)) {
+    if (!exited && channel_index >= 0 && fds[channel_index].revents != 0 && !maker_committed(maker_channel)) {
       result.abandoned = true;
       sys_pidfd_send_signal(pidfd, SIGKILL, 0);
     }
@@ -168,6 +176,8 @@ Exit watch_run(int pidfd, OutputSources& sources, LogWriter& log, int* maker_cha
       } while (rc < 0 && errno == EINTR);
       if (rc == 0 && info.si_pid == 0) continue;
       exited = true;
+      // No check into a container that has ended (its pidfd closes below).
+      health.end_run();
       drain_deadline = now_ms() + kDrainMs;
       if (rc == 0 && info.si_code == CLD_EXITED) {
         result.exited_normally = true;
@@ -272,7 +282,7 @@ void kill_and_reap(int pidfd) {
   close(pidfd);
 }
 
-[[noreturn]] void monitor(Plan& plan, StartContainer start) {
+[[noreturn]] void monitor(Plan& plan, StartContainer start, StartExec start_exec) {
   int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
   StateDirIdentity state_dir = state_dir_identity(plan);
   LogWriter log(plan.log_path, plan.log_max_size, plan.log_max_files);
@@ -311,9 +321,12 @@ void kill_and_reap(int pidfd) {
   write_run_record(plan.state_dir, record);
   unsigned restarts = 0;
   unsigned backoff_step = 0;
+  HealthChecker health(plan, start_exec);
   for (;;) {
     long long began = now_ms();
-    Exit exit = watch_run(pidfd, sources, log, &maker_channel);
+    // A created container's checks start with start(); a restart's at once.
+    health.begin_run(record.pid, pidfd, record.started_at_ms < 0);
+    Exit exit = watch_run(pidfd, sources, log, &maker_channel, health);
     // A loss at the very end of the run is said too, when the disk has room again by now.
     log.report_dropped();
     record.exited = true;
@@ -377,7 +390,7 @@ void kill_and_reap(int pidfd) {
 
 }  // namespace
 
-void fork_monitor(Plan& plan, StartContainer start) {
+void fork_monitor(Plan& plan, StartContainer start, StartExec start_exec) {
   // Node believes only the helper and the monitor the helper names to it: the
   // monitor speaks once it has been named (a byte on this pipe), and gives up if
   // the helper died first (end of file).
@@ -412,7 +425,7 @@ void fork_monitor(Plan& plan, StartContainer start) {
   // caller's process group can be killed without killing it.
   setsid();
   if (chdir("/") != 0) _exit(1);
-  monitor(plan, start);
+  monitor(plan, start, start_exec);
 }
 
 }  // namespace tsc

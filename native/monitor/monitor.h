@@ -7,6 +7,7 @@
 
 #include "common/control_channel.h"
 #include "common/plan.h"
+#include "monitor/health_check.h"
 
 namespace tsc {
 
@@ -16,7 +17,8 @@ using StartContainer = int (*)(Plan& plan, Report* report);
 // In the helper: forks the monitor and returns in the helper at once (which
 // then exits: Node reaps it). The monitor starts the container, sends Node
 // the report over the control channel, and watches the container until it
-// stops for good; it never returns.
-void fork_monitor(Plan& plan, StartContainer start);
+// stops for good; it never returns. It runs the container's health checks with
+// start_exec, as an exec() into it would.
+void fork_monitor(Plan& plan, StartContainer start, StartExec start_exec);
 
 }  // namespace tsc

@@ -13,8 +13,6 @@
 
 namespace tsc {
 
-namespace {
-
 std::string json_string(const std::string& text) {
   std::string out = "\"";
   for (char c : text) {
@@ -31,6 +29,8 @@ std::string json_string(const std::string& text) {
   }
   return out + "\"";
 }
+
+namespace {
 
 std::string number_or_null(long long value, bool present) { return present ? std::to_string(value) : "null"; }
 
@@ -67,14 +67,15 @@ bool write_all(int fd, const std::string& bytes) {
   return true;
 }
 
-void write_run_record_locked(const std::string& state_dir, const RunRecord& record) {
-  std::string final_path = state_dir + "/" + kStateFileRun;
-  std::string temporary = state_dir + "/." + kStateFileRun + "." + std::to_string(getpid());
+// Whole to a temporary file renamed over the old one: a reader never sees half of it.
+void write_state_file_locked(const std::string& state_dir, const char* name, const std::string& bytes) {
+  std::string final_path = state_dir + "/" + name;
+  std::string temporary = state_dir + "/." + name + "." + std::to_string(getpid());
   // O_NOFOLLOW: a link planted in the state directory is never written through.
   int fd = open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
   // The directory may be gone: the container was deleted while it ran.
   if (fd < 0) return;
-  bool written = write_all(fd, to_json(record));
+  bool written = write_all(fd, bytes);
   close(fd);
   if (!written || rename(temporary.c_str(), final_path.c_str()) != 0) unlink(temporary.c_str());
 }
@@ -82,13 +83,17 @@ void write_run_record_locked(const std::string& state_dir, const RunRecord& reco
 }  // namespace
 
 void write_run_record(const std::string& state_dir, const RunRecord& record) {
+  write_state_file(state_dir, kStateFileRun, to_json(record));
+}
+
+void write_state_file(const std::string& state_dir, const char* name, const std::string& bytes) {
   // Writers of the directory's records go one at a time (the TypeScript side takes it too).
   int lock_fd = open((state_dir + "/" + kStateFileWriteLock).c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (lock_fd >= 0) {
     while (flock(lock_fd, LOCK_EX) < 0 && errno == EINTR) {
     }
   }
-  write_run_record_locked(state_dir, record);
+  write_state_file_locked(state_dir, name, bytes);
   if (lock_fd >= 0) close(lock_fd);
 }
 

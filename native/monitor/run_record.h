@@ -27,6 +27,13 @@ struct RunRecord {
 
 void write_run_record(const std::string& state_dir, const RunRecord& record);
 
+// Writes one file of the state directory (run.json, health.json) the same way: under
+// write.lock, whole to a temporary file renamed over the old one.
+void write_state_file(const std::string& state_dir, const char* name, const std::string& bytes);
+
+// A JSON string literal of text (quotes, backslashes and control characters escaped).
+std::string json_string(const std::string& text);
+
 // The start time of a process in clock ticks since boot, or "" once it is gone.
 std::string process_start_time(pid_t pid);
 

@@ -62,6 +62,13 @@ const EXAMPLES: Record<string, { good: string; bad?: string; with?: string[] }> 
   '--subnet': { good: '10.1.0.0/24' },
   '--alias': { good: 'db' },
   '--mtu': { good: '9000', bad: 'many' },
+  '--file': { good: '/srv/shop/compose.yaml' },
+  '--project-name': { good: 'shop' },
+  '--health-cmd': { good: 'test -e /ready', bad: '' },
+  '--health-interval': { good: '2s', bad: '2000h', with: ['--health-cmd', 'true'] },
+  '--health-timeout': { good: '500ms', bad: '2000h', with: ['--health-cmd', 'true'] },
+  '--health-retries': { good: '2', bad: '0', with: ['--health-cmd', 'true'] },
+  '--health-start-period': { good: '1m30s', bad: '2000h', with: ['--health-cmd', 'true'] },
 };
 
 /** A flag's example: its command's own when the same spelling means something else there. */
@@ -92,6 +99,8 @@ const CLI_ONLY: Record<string, string> = {
   mtu: 'an argument of Network.create',
   internal: 'an argument of Network.create',
   'alias[]': 'an argument of net.connect',
+  file: 'an argument of Stack.fromFile',
+  projectName: 'an option of Stack (project)',
 };
 
 /** A complete command line that puts `flagArgs` where the command takes flags. */
@@ -125,6 +134,10 @@ function commandLine(def: CommandDef | undefined, flagArgs: string[]): string[] 
       if (/-f\b|--force/.test(given)) return ['pod', 'rm', ...flagArgs, 'c1'];
       return ['pod', 'create', ...flagArgs, 'c1'];
     }
+    case 'compose':
+      return ['compose', ...flagArgs, 'ps'];
+    case 'volume':
+      return ['volume', 'ls', ...flagArgs];
     case 'network':
       if (/--alias/.test(flagArgs.join(' '))) return ['network', 'connect', ...flagArgs, 'n1', 'c1'];
       return ['network', 'create', ...flagArgs, 'n1'];

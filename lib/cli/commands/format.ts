@@ -61,6 +61,8 @@ export function statusText(entry: ContainerListEntry): string {
     else if (entry.exitCode !== undefined && entry.exitCode !== null) text += ` (exit ${entry.exitCode})`;
   }
   if (entry.restartCount > 0) text += `, restarted ${entry.restartCount} time${entry.restartCount === 1 ? '' : 's'}`;
+  // As docker ps: "(healthy)", "(unhealthy)", "(health: starting)", while it runs.
+  if (entry.health && entry.status === 'running') text += entry.health.status === 'starting' ? ' (health: starting)' : ` (${entry.health.status})`;
   return text;
 }
 

@@ -12,6 +12,7 @@ import { FlagValueError, type FlagDef } from './flag';
 import { CONTAINER_FLAGS, DETACH_FLAG, envFlag, RM_FLAG, RUN_FLAGS, USAGE_FLAG, userFlag, workdirFlag } from './run-flags';
 import { IMAGE_COMMANDS } from './image-commands';
 import { NETWORK_COMMAND } from './network-commands';
+import { COMPOSE_COMMAND, VOLUME_COMMAND } from './compose-commands';
 import * as v from './values';
 import { COMMIT_COMMAND } from './commit-command';
 import { POD_COMMAND } from './pod-command';
@@ -402,6 +403,8 @@ container is refused, as runc does, unless -f is given. Prints each id.`,
   COMMIT_COMMAND,
   POD_COMMAND,
   NETWORK_COMMAND,
+  COMPOSE_COMMAND,
+  VOLUME_COMMAND,
   {
     name: 'port',
     summary: "List a container's published ports",

@@ -6,6 +6,7 @@
  */
 import type { FlagDef } from './flag';
 import * as v from './values';
+import { HEALTH_FLAGS } from './health-flags';
 
 type Scope = 'container' | 'process';
 
@@ -196,6 +197,7 @@ export const CONTAINER_FLAGS: readonly FlagDef[] = [
     help: "With -t, type into COMMAND's terminal (for a shell: -it); without -t, stdin is passed as it is anyway",
     target: 'cli:interactive',
   },
+  ...HEALTH_FLAGS,
 ];
 
 /** run's flags: the container's, and what only a command that waits for its program has. */

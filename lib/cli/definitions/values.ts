@@ -176,3 +176,23 @@ export function publishSpec(spec: string): { host: number; container: number; pr
     ...(hostIp !== undefined && { hostIp }),
   };
 }
+
+const DURATION_UNITS_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const DURATION_PART = /(\d*\.?\d+)(ns|us|µs|ms|s|m|h)/gy;
+
+/**
+ * A docker duration ("30s", "1m30s", "500ms", "1.5h") as the library's milliseconds; "0" (or
+ * "0s") is docker's "the default", which is the option left out.
+ */
+export function dockerDuration(value: string): number | undefined {
+  if (value === '0') return undefined;
+  let ms = 0;
+  DURATION_PART.lastIndex = 0;
+  let at = 0;
+  for (let m = DURATION_PART.exec(value); m !== null; m = DURATION_PART.exec(value)) {
+    ms += Number(m[1]) * (DURATION_UNITS_MS[m[2]] as number);
+    at = DURATION_PART.lastIndex;
+  }
+  if (value === '' || at !== value.length) throw new FlagValueError(`expected a duration like 30s, 1m30s or 500ms, got '${value}'`);
+  return ms === 0 ? undefined : Math.max(1, Math.round(ms));
+}

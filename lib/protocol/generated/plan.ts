@@ -157,6 +157,16 @@ export interface PlanValues {
   'remove.on_exit': boolean;
   /** with remove.on_exit: the writable layer's directory (<data root>/containers/<id>), removed with its record <id>.json (read by the monitor) */
   'remove.layer_dir': string;
+  /** the health check's exec plan (its join.pid replaced by each run's main process); none: no checks (read by the monitor) */
+  'health.plan': string;
+  /** ms before the first check of a run and between the end of one check and the next (read by the monitor) */
+  'health.interval': number;
+  /** ms a check may run before it is killed and counts as a failure (read by the monitor) */
+  'health.timeout': number;
+  /** consecutive failures that make the container unhealthy (read by the monitor) */
+  'health.retries': number;
+  /** ms from a run's start in which failures do not count (read by the monitor) */
+  'health.start_period': number;
 }
 
 export type PlanKey = keyof PlanValues;
@@ -230,6 +240,11 @@ export const PLAN_KEYS: readonly PlanKey[] = [
   'network.container',
   'remove.on_exit',
   'remove.layer_dir',
+  'health.plan',
+  'health.interval',
+  'health.timeout',
+  'health.retries',
+  'health.start_period',
 ];
 
 const ENCODERS: { [K in PlanKey]: (key: K, value: PlanValues[K]) => string } = {
@@ -299,6 +314,11 @@ const ENCODERS: { [K in PlanKey]: (key: K, value: PlanValues[K]) => string } = {
   'network.container': (key, v) => encodeText(key, v),
   'remove.on_exit': (key, v) => encodeBool(v),
   'remove.layer_dir': (key, v) => encodeText(key, v),
+  'health.plan': (key, v) => encodeHex(key, v),
+  'health.interval': (key, v) => encodeUint(key, v),
+  'health.timeout': (key, v) => encodeUint(key, v),
+  'health.retries': (key, v) => encodeUint(key, v),
+  'health.start_period': (key, v) => encodeUint(key, v),
 };
 
 /** The value as the wire spells it; throws on a value its type cannot carry. */

@@ -12,6 +12,7 @@ export const STATE_FILES = {
   started: 'started',
   stopRequested: 'stop-requested',
   log: 'container.log',
+  health: 'health.json',
 } as const;
 
 /** run.json: the current or last run. */
@@ -45,3 +46,7 @@ export type LogStream = 'stdout' | 'stderr' | 'dropped';
 /** A log frame's header, without its terminator: stream, unix ms, length. */
 export const LOG_FRAME_HEADER = /^(stdout|stderr|dropped) (\d+) (\d+)$/;
 export const LOG_FRAME_TERMINATOR = '\n';
+
+/** health.json: how many check results it keeps, and how many bytes of each one's output. */
+export const HEALTH_LOG_SIZE = 5;
+export const HEALTH_OUTPUT_MAX = 4096;

@@ -79,6 +79,11 @@ enum class PlanKey {
   NetworkContainer,  // network.container: with network.dir: the container's id, as its attachment records and hosts lines name it
   RemoveOnExit,  // remove.on_exit: run -d --rm: once the container stops for good, the monitor removes its state directory and writable layer
   RemoveLayerDir,  // remove.layer_dir: with remove.on_exit: the writable layer's directory (<data root>/containers/<id>), removed with its record <id>.json
+  HealthPlan,  // health.plan: the health check's exec plan (its join.pid replaced by each run's main process); none: no checks
+  HealthInterval,  // health.interval: ms before the first check of a run and between the end of one check and the next
+  HealthTimeout,  // health.timeout: ms a check may run before it is killed and counts as a failure
+  HealthRetries,  // health.retries: consecutive failures that make the container unhealthy
+  HealthStartPeriod,  // health.start_period: ms from a run's start in which failures do not count
 };
 
 enum class PlanValueType { String, Uint, Uint64, Int64, Bool, Hex, Record };
@@ -158,6 +163,11 @@ inline constexpr PlanKeyInfo kPlanKeys[] = {
     {"network.container", PlanKey::NetworkContainer, PlanValueType::String, false, nullptr},
     {"remove.on_exit", PlanKey::RemoveOnExit, PlanValueType::Bool, false, nullptr},
     {"remove.layer_dir", PlanKey::RemoveLayerDir, PlanValueType::String, false, nullptr},
+    {"health.plan", PlanKey::HealthPlan, PlanValueType::Hex, false, nullptr},
+    {"health.interval", PlanKey::HealthInterval, PlanValueType::Uint, false, nullptr},
+    {"health.timeout", PlanKey::HealthTimeout, PlanValueType::Uint, false, nullptr},
+    {"health.retries", PlanKey::HealthRetries, PlanValueType::Uint, false, nullptr},
+    {"health.start_period", PlanKey::HealthStartPeriod, PlanValueType::Uint, false, nullptr},
 };
 
 // The declaration of a key, or nullptr for a key that is not declared.
@@ -349,6 +359,16 @@ inline bool plan_value_valid(PlanKey key, const std::string& value) {
       return value == "1" || value == "0";
     case PlanKey::RemoveLayerDir:
       return true;
+    case PlanKey::HealthPlan:
+      return plan_hex_valid(value);
+    case PlanKey::HealthInterval:
+      return [&] { unsigned n; return parse_plan_uint(value, &n); }();
+    case PlanKey::HealthTimeout:
+      return [&] { unsigned n; return parse_plan_uint(value, &n); }();
+    case PlanKey::HealthRetries:
+      return [&] { unsigned n; return parse_plan_uint(value, &n); }();
+    case PlanKey::HealthStartPeriod:
+      return [&] { unsigned n; return parse_plan_uint(value, &n); }();
   }
   return false;
 }

@@ -15,6 +15,7 @@ inline constexpr char kStateFileStartFifo[] = "exec.fifo";
 inline constexpr char kStateFileStarted[] = "started";
 inline constexpr char kStateFileStopRequested[] = "stop-requested";
 inline constexpr char kStateFileLog[] = "container.log";
+inline constexpr char kStateFileHealth[] = "health.json";
 
 // run.json field names, in the order the monitor writes them.
 inline constexpr char kRunRecordPid[] = "pid";  // int
@@ -35,5 +36,9 @@ inline constexpr char kLogStreamStderr[] = "stderr";
 inline constexpr char kLogStreamDropped[] = "dropped";
 inline constexpr char kLogFrameSeparator = ' ';
 inline constexpr char kLogFrameTerminator = '\n';
+
+// health.json: how many check results it keeps, and how many bytes of each one's output.
+inline constexpr unsigned kHealthLogSize = 5;
+inline constexpr unsigned kHealthOutputMax = 4096;
 
 }  // namespace tsc
