@@ -70,6 +70,7 @@ export function attachedContext(root: string, id: string): ContainerContext {
   context.origin = {
     kind: 'attached',
     recordedExit: run?.exited ? { exitCode: run.exitCode, signal: (state.signal ?? null) as NodeJS.Signals | null } : undefined,
+    ...(run && !run.exited && run.startedAt !== null ? { unrecordedExitOf: run.pid } : {}),
   };
   if (record.cgroup) context.cgroup = ContainerCgroup.attach(record.cgroup);
   // A recorded pid is the container's only while it is in the container's own cgroup.

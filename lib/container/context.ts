@@ -30,6 +30,8 @@ export type Origin =
       readonly kind: 'attached';
       /** How the container, found stopped, last ended. */
       readonly recordedExit: ExitStatus | undefined;
+      /** The run found ended whose end its reaper had not yet recorded: wait() reads it. */
+      readonly unrecordedExitOf?: number;
     };
 
 export class ContainerContext {

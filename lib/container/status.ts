@@ -15,6 +15,8 @@ import type { ContainerProcess } from '../process/container-process';
 import type { ContainerCgroup } from '../cgroups/container-cgroup';
 import type { ContainerDirectory } from '../state/container-directory';
 import type { ContainerContext } from './context';
+import { readRecordedExit } from '../process/recorded-exit';
+import { signalName } from '../process/signals';
 
 /** spawn()/create(): a handle makes one main process, and never one for a container it found. */
 export function canSpawn(context: ContainerContext): void {
@@ -81,9 +83,19 @@ export async function runningCgroup(context: ContainerContext, operation: string
   return context.cgroup;
 }
 
-/** wait() without a main process: how a found container ended, if known. */
-export function exitWithoutMain(context: ContainerContext): ExitStatus {
-  if (context.origin.kind === 'attached') return context.origin.recordedExit ?? { exitCode: null, signal: null };
+/**
+ * wait() without a main process: how a found container ended, if known. One found just as
+ * its program ended (the process gone, its exit not yet recorded) gets the record once its
+ * reaper writes it.
+ */
+export async function exitWithoutMain(context: ContainerContext): Promise<ExitStatus> {
+  const { origin, directory } = context;
+  if (origin.kind === 'attached') {
+    if (origin.recordedExit) return origin.recordedExit;
+    if (origin.unrecordedExitOf === undefined || !directory) return { exitCode: null, signal: null };
+    const exit = await readRecordedExit(directory, origin.unrecordedExitOf);
+    return { exitCode: exit?.code ?? null, signal: exit?.signal == null ? null : signalName(exit.signal) };
+  }
   throw new ContainerStateError(`container ${context.id} has no main process; call spawn() first`);
 }
 

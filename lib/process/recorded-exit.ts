@@ -17,35 +17,46 @@ export type ExitCallback = (code: number | null, signal: number | null, resource
 
 export function watchRecordedExit(directory: ContainerDirectory) {
   return (pidfd: number, pid: number, onExit: ExitCallback): ExitWatcherHandle => {
-    let closed = false;
-    let timer: NodeJS.Timeout | undefined;
-    const readRecord = (since: number): void => {
-      if (closed) return;
-      let run;
-      try {
-        run = directory.readRun();
-      } catch {
-        run = undefined;
-      }
-      if (run && run.pid === pid && run.exited) {
-        onExit(run.exitCode, run.signal, NO_RESOURCES);
-      } else if (Date.now() - since > RECORD_WAIT_MS || !directory.exists()) {
-        onExit(null, null, NO_RESOURCES);
-      } else {
-        timer = setTimeout(() => readRecord(since), RECORD_POLL_MS);
-      }
-    };
-    const watcher = native().watchExit(pidfd, () => readRecord(Date.now()), false);
+    const stopReading = new AbortController();
+    const watcher = native().watchExit(
+      pidfd,
+      () => void readRecordedExit(directory, pid, stopReading.signal).then((exit) => exit && onExit(exit.code, exit.signal, NO_RESOURCES)),
+      false,
+    );
     // The process is not this one's: Node may exit while it runs, unless someone waits.
     watcher.unref?.();
     return {
       close() {
-        closed = true;
-        if (timer) clearTimeout(timer);
+        stopReading.abort();
         watcher.close();
       },
       ref: () => watcher.ref?.(),
       unref: () => watcher.unref?.(),
     };
   };
+}
+
+/**
+ * How run `pid` ended, once its reaper (the monitor, or the Node process that made it) has
+ * written it: the process may be gone a moment before its record says so. Nulls when no
+ * record comes (the reaper died, or the container was deleted); undefined once aborted.
+ */
+export async function readRecordedExit(
+  directory: ContainerDirectory,
+  pid: number,
+  abort?: AbortSignal,
+): Promise<{ code: number | null; signal: number | null } | undefined> {
+  const since = Date.now();
+  for (;;) {
+    if (abort?.aborted) return undefined;
+    let run;
+    try {
+      run = directory.readRun();
+    } catch {
+      run = undefined;
+    }
+    if (run && run.pid === pid && run.exited) return { code: run.exitCode, signal: run.signal };
+    if (Date.now() - since > RECORD_WAIT_MS || !directory.exists()) return { code: null, signal: null };
+    await new Promise((resolve) => setTimeout(resolve, RECORD_POLL_MS));
+  }
 }
