@@ -62,6 +62,8 @@ const EXAMPLES: Record<string, { good: string; bad?: string; with?: string[] }> 
   '--subnet': { good: '10.1.0.0/24' },
   '--alias': { good: 'db' },
   '--mtu': { good: '9000', bad: 'many' },
+  '--tail': { good: '20' },
+  '--since': { good: '10m' },
 };
 
 /** A flag's example: its command's own when the same spelling means something else there. */
@@ -92,6 +94,9 @@ const CLI_ONLY: Record<string, string> = {
   mtu: 'an argument of Network.create',
   internal: 'an argument of Network.create',
   'alias[]': 'an argument of net.connect',
+  tail: 'an option of logs(), read by the CLI ("all" is its own)',
+  since: 'an option of logs(): the CLI turns a duration before now into a time when it runs',
+  timestamps: 'how the CLI prints the records',
 };
 
 /** A complete command line that puts `flagArgs` where the command takes flags. */
