@@ -165,3 +165,36 @@ describe('copyOut', () => {
     await expect(c.copyOut('/etc/passwd')).rejects.toBeInstanceOf(ContainerStoppedError);
   });
 });
+
+describe('other containers', () => {
+  test('in a user namespace, owners are the container\'s ids both ways', async () => {
+    const c = await running({ userns: true });
+    await c.copyIn('mine\n', '/tmp/mine');
+    await c.copyIn(Readable.from([tarBytes([{ name: 'owned', data: 'x', uid: 7, gid: 8 }])]), '/tmp');
+    expect(await inside(c, 'stat -c "%n %u:%g" /tmp/mine /tmp/owned')).toBe('/tmp/mine 0:0\n/tmp/owned 7:8\n');
+    const out = await entriesOf(await c.copyOut('/tmp/owned'));
+    expect(out).toEqual([expect.objectContaining({ path: 'owned', uid: 7, data: 'x' })]);
+    // An owner the namespace does not map is refused, not written as some host id.
+    await expect(c.copyIn(Readable.from([tarBytes([{ name: 'far', data: 'x', uid: 4_000_000 }])]), '/tmp')).rejects.toMatchObject({
+      name: 'ContainerCopyError',
+      code: 'EINVAL',
+    });
+  });
+
+  test('a stopped container with a plain rootfs directory: copied out of that directory; not into it when read-only', async () => {
+    const c = harness.make({ readonly: true });
+    await c.spawn(['true'], { stdio: 'ignore' }).wait();
+    expect((await c.state()).status).toBe('stopped');
+    const hosts = await entriesOf(await c.copyOut('/etc/hosts'));
+    expect(hosts).toEqual([expect.objectContaining({ path: 'hosts', data: fs.readFileSync(path.join(rootfs, 'etc', 'hosts'), 'utf8') })]);
+    await expect(c.copyIn('x', '/tmp/x')).rejects.toBeInstanceOf(ContainerStoppedError);
+  });
+
+  test('a created container (waiting for start) is copied into before its program runs', async () => {
+    const c = harness.make();
+    const main = await c.create(['cat', '/tmp/config'], { stdio: 'pipe' });
+    await c.copyIn('given before start\n', '/tmp/config');
+    await c.start();
+    expect((await main.output()).stdout).toBe('given before start\n');
+  });
+});
