@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { ContainerCopyError, ContainerStoppedError, type Container } from '../lib';
 import { TarParser, type TarHeader } from '../lib/images/tar/tar-reader';
 import { ensureBusyboxRootfs } from './support/busybox-rootfs';
@@ -142,6 +143,16 @@ describe('copyOut', () => {
     expect(dir.find((e) => e.path === 'd/link')).toMatchObject({ type: '2', linkPath: 'one' });
     const contents = await entriesOf(await c.copyOut('/tmp/d/.'));
     expect(contents.map((e) => e.path).sort()).toEqual(['e/', 'e/two', 'link', 'one']);
+  });
+
+  test('the stream pipes as any Readable does', async () => {
+    const c = await running();
+    await inside(c, 'mkdir -p /tmp/p && seq 1 20000 > /tmp/p/big');
+    const file = path.join(tempDir(), 'p.tar');
+    await pipeline(await c.copyOut('/tmp/p'), fs.createWriteStream(file));
+    const listed = await entriesOf(fs.createReadStream(file));
+    expect(listed.map((e) => e.path)).toEqual(['p/', 'p/big']);
+    expect(listed[1]?.data.split('\n').length).toBe(20001);
   });
 
   test('to a host path: into a directory, or as a new name', async () => {

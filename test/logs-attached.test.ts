@@ -48,6 +48,15 @@ describe('a container that is not detached', () => {
     expect(p.exitCode).toBe(0);
   });
 
+  test('with a terminal, what the terminal passed (stdout and stderr merged there)', async () => {
+    const c = harness.make({ tty: true });
+    const out = await c.spawn(['sh', '-c', 'echo on the terminal; echo and its stderr >&2']).output();
+    expect(out.stdout).toContain('on the terminal');
+    const records = await all(c);
+    expect(records.every((r) => r.stream === 'stdout')).toBe(true);
+    expect(text(records)).toBe(out.stdout);
+  });
+
   test('tail: the last N lines, even when chunks hold several; since: records from then on', async () => {
     const c = harness.make();
     await c.spawn(['sh', '-c', 'printf "a\\nb\\nc\\nd\\n"; printf "e\\nf"'], { stdio: 'pipe' }).output();

@@ -57,13 +57,18 @@ export async function archiveOf(from: CopyRoot, path: string, side: string): Pro
     (error: unknown) => stream.destroy(copyErrnoError(error, path, side)),
   );
   await new Promise<void>((resolve, reject) => {
-    const ready = () => {
-      stream.off('error', reject);
-      resolve();
+    // Every listener goes again: a 'readable' one left behind would keep pipe() from flowing.
+    const settle = (error?: Error) => {
+      stream.off('readable', ready);
+      stream.off('end', ready);
+      stream.off('error', settle);
+      if (error) reject(error);
+      else resolve();
     };
-    stream.once('readable', ready);
-    stream.once('end', ready);
-    stream.once('error', reject);
+    const ready = () => settle();
+    stream.on('readable', ready);
+    stream.on('end', ready);
+    stream.on('error', settle);
     walk.then(ready, () => undefined);
   });
   // net.Socket is Duplex: the caller gets its readable side only.
