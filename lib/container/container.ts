@@ -178,6 +178,7 @@ export class Container {
    * Copies out of the container, as docker cp does: without `hostPath`, resolves to a tar stream of
    * `containerPath` under its own name (a directory with all below it; "DIR/." its contents; a
    * symlink as itself); with `hostPath`, writes it there (into it when it is a directory, else as it).
+   * Read the stream to its end or destroy it: the walk that fills it waits until it is read.
    */
   copyOut(containerPath: string): Promise<Readable>;
   copyOut(containerPath: string, hostPath: string): Promise<void>;

@@ -25,6 +25,8 @@ export interface CopyRoot {
   root: string;
   /** The container's user namespace maps; absent: ids are the host's. */
   idMaps?: IdMaps;
+  /** Closes what holds the root open (its fd), once the copy is over. */
+  release?: () => void;
 }
 
 /** A native error of the walker or applier ({ entry, code, errno, step }) as a ContainerCopyError about `path`. */
@@ -44,14 +46,25 @@ export function copyErrnoError(error: unknown, path: string, side: string): Erro
  * A tar stream of `path` inside `from`: the entry under its own name (a directory with all
  * below it), its contents when the path ends in "/.", the whole root as "./" for "/". Owners
  * are the container's ids. Resolves once the first bytes are there (or the walk is over), so
- * that a missing path rejects here rather than as a stream error.
+ * that a missing path rejects here rather than as a stream error. The root is released when
+ * the walk is over.
  */
 export async function archiveOf(from: CopyRoot, path: string, side: string): Promise<Readable> {
-  const [readFd, writeFd] = native().createPipe();
+  let pipe: [number, number];
+  try {
+    pipe = native().createPipe();
+  } catch (error) {
+    from.release?.();
+    throw error;
+  }
+  const [readFd, writeFd] = pipe;
   const stream = new net.Socket({ fd: readFd, readable: true, writable: false });
   const walk = native()
     .layerDiff(path, writeFd, { whiteouts: false, root: from.root, ...(from.idMaps ?? {}) })
-    .finally(() => native().closeFd(writeFd));
+    .finally(() => {
+      native().closeFd(writeFd);
+      from.release?.();
+    });
   walk.then(
     () => undefined,
     (error: unknown) => stream.destroy(copyErrnoError(error, path, side)),

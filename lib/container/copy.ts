@@ -25,7 +25,10 @@ import type { IdMapping } from '../options/types';
 import type { NativeLayerEntry } from '../../types/native';
 import { archiveOf, extractArchive, openApplier, writeEntries, type CopyRoot } from './copy-archive';
 import type { ContainerContext } from './context';
-import { state } from './inspect';
+import { observe } from '../state/observe';
+import { openRecordedProcess } from '../state/process-identity';
+import { native } from '../native/binding';
+import { canObserve } from './status';
 import { overlayLayout } from './rootfs-overlay';
 
 /** What copyIn takes: a file's contents, a tar stream, or a file or directory of the host. */
@@ -43,24 +46,53 @@ function readIdMap(file: string): IdMapping[] | undefined {
   return identity ? undefined : map;
 }
 
+/** O_PATH: not in fs.constants, the same number on x86_64 and arm64. */
+const O_PATH = 0o10000000;
+
 /**
- * The root a copy goes through, with the container's id maps. `writing`: a read-only stopped
- * rootfs is not written behind the container's back.
+ * The root directory of the container's first process, held open as an O_PATH fd, with its id
+ * maps; undefined when the process is not there (any more). The pid is trusted only through a
+ * pidfd of the recorded process (same start time) that still sees it alive once the root is
+ * open: a pid freed and reused meanwhile would otherwise hand over another process's root.
+ */
+function liveRoot(pid: number, startTime: string): CopyRoot | undefined {
+  const pidfd = openRecordedProcess(pid, startTime);
+  if (pidfd < 0) return undefined;
+  let rootFd = -1;
+  try {
+    rootFd = fs.openSync(`/proc/${pid}/root`, O_PATH | fs.constants.O_DIRECTORY);
+    const uidMap = readIdMap(`/proc/${pid}/uid_map`);
+    const gidMap = readIdMap(`/proc/${pid}/gid_map`);
+    if (!native().sendSignal(pidfd, 0)) throw Object.assign(new Error('exited'), { code: 'ESRCH' });
+    const held = rootFd;
+    rootFd = -1;
+    return {
+      root: `/proc/self/fd/${held}`,
+      ...(uidMap && gidMap ? { idMaps: { uidMap, gidMap } } : {}),
+      release: () => fs.closeSync(held),
+    };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ESRCH') return undefined;
+    throw error;
+  } finally {
+    if (rootFd >= 0) fs.closeSync(rootFd);
+    native().closeFd(pidfd);
+  }
+}
+
+/**
+ * The root a copy goes through, with the container's id maps; the caller releases it when the
+ * copy is over. `writing`: a read-only stopped rootfs is not written behind the container's back.
  */
 async function containerRoot(context: ContainerContext, operation: string, writing: boolean): Promise<CopyRoot> {
   if (context.destroyed) throw new ContainerStateError(`container ${context.id} has been destroyed`);
   await context.main?.started.catch(() => undefined);
-  const now = await state(context);
-  if (now.pid > 0 && now.status !== 'stopped') {
-    const root = `/proc/${now.pid}/root`;
-    try {
-      const uidMap = readIdMap(`/proc/${now.pid}/uid_map`);
-      const gidMap = readIdMap(`/proc/${now.pid}/gid_map`);
-      return { root, ...(uidMap && gidMap ? { idMaps: { uidMap, gidMap } } : {}) };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      // It exited meanwhile: as stopped.
-    }
+  const now = observe(canObserve(context));
+  if (now.main && now.state.status !== 'stopped') {
+    const live = liveRoot(now.main.pid, now.main.startTime);
+    if (live) return live;
+    // It exited meanwhile: as stopped.
   }
   const config = context.config;
   const plainDirectory = overlayLayout(config) === null && config.rootfs !== null && config.imageLayers.length === 0;
@@ -69,6 +101,16 @@ async function containerRoot(context: ContainerContext, operation: string, writi
   }
   const why = config.readonly && plainDirectory ? 'its rootfs is read-only' : 'its root filesystem is mounted only while it runs';
   throw new ContainerStoppedError(context.id, `${operation} (${why})`);
+}
+
+/** Runs a copy through the container's root, released after it. */
+async function throughRoot<T>(context: ContainerContext, operation: string, writing: boolean, copy: (root: CopyRoot) => Promise<T>): Promise<T> {
+  const root = await containerRoot(context, operation, writing);
+  try {
+    return await copy(root);
+  } finally {
+    root.release?.();
+  }
 }
 
 function checkContainerPath(value: unknown, operation: string): string {
@@ -130,8 +172,7 @@ export async function copyIn(context: ContainerContext, source: CopyInSource, co
   const side = `copy into ${context.id}:`;
   if (typeof source === 'string' || source instanceof Uint8Array) return copyContents(context, Buffer.from(source), target, side);
   if (source instanceof Readable) {
-    const root = await containerRoot(context, 'copy into it', true);
-    return extractArchive(source, root, target, { toEntry: copyEntry(undefined, false), path: target, side });
+    return throughRoot(context, 'copy into it', true, (root) => extractArchive(source, root, target, { toEntry: copyEntry(undefined, false), path: target, side }));
   }
   if (typeof source === 'object' && source !== null && typeof (source as { hostPath?: unknown }).hostPath === 'string') {
     return copyHostPath(context, (source as { hostPath: string }).hostPath, target, side);
@@ -145,7 +186,6 @@ async function copyContents(context: ContainerContext, data: Buffer, target: str
   if (target.endsWith('/') || name === '' || name === '.' || name === '..') {
     throw new ContainerCopyError(`${side}${target}: names a directory; give the file's path`, target, { code: 'EISDIR' });
   }
-  const root = await containerRoot(context, 'copy into it', true);
   const entry: NativeLayerEntry = {
     kind: LayerEntryKind.File,
     path: name,
@@ -156,16 +196,20 @@ async function copyContents(context: ContainerContext, data: Buffer, target: str
     size: data.length,
     data: [data],
   };
-  await writeEntries(root, posix.dirname(target), [entry], target, side);
+  await throughRoot(context, 'copy into it', true, (root) => writeEntries(root, posix.dirname(target), [entry], target, side));
 }
 
 /** A host file or directory into the container, as docker cp copies it. */
 async function copyHostPath(context: ContainerContext, hostPath: string, target: string, side: string): Promise<void> {
   if (hostPath === '' || hostPath.includes('\0')) throw new TypeError('copyIn: hostPath: expected a path');
+  return throughRoot(context, 'copy into it', true, (root) => copyHostPathThrough(root, hostPath, target, side));
+}
+
+async function copyHostPathThrough(root: CopyRoot, hostPath: string, target: string, side: string): Promise<void> {
   const source = lastName(hostPath);
-  const root = await containerRoot(context, 'copy into it', true);
-  const archive = await archiveOf({ root: '/' }, hostPath, `copy from ${hostPath}:`);
   const into = kindInContainer(root, target);
+  // From here on the archive is read to its end or destroyed: its walk waits on the pipe.
+  const archive = await archiveOf({ root: '/' }, hostPath, `copy from ${hostPath}:`);
   const onTop = (entry: NativeLayerEntry) => {
     if (into === 'other' && entry.kind === LayerEntryKind.Directory) {
       throw new ContainerCopyError(`${side}${target}: cannot copy a directory onto a file`, target);
@@ -203,6 +247,8 @@ export async function copyOutTo(context: ContainerContext, containerPath: string
   let into: 'directory' | 'other' | 'missing';
   try {
     into = fs.statSync(hostPath).isDirectory() ? 'directory' : 'other';
+    // A link to a directory on the host is the user's own: followed (the applier opens the directory itself, never a link).
+    if (into === 'directory') hostPath = fs.realpathSync(hostPath);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     into = 'missing';
