@@ -153,8 +153,12 @@ export class Container {
   }
 
   /**
-   * A detached container's output, as its monitor logged it; with follow, what comes
-   * later too, until the container has stopped for good.
+   * The container's output as { stream, time, data } records: a detached container's as its
+   * monitor logged it; another's as Node read it from its main process's 'pipe' stdout and
+   * stderr (or terminal), kept up to log.maxSize x log.maxFiles bytes. `since` (Date or epoch ms)
+   * and `tail` (last N lines) select; with follow, what comes later too, until the container
+   * has stopped for good. Throws ContainerLogsError when the output never passed through Node
+   * ('inherit', 'ignore', an fd).
    */
   logs(options?: LogOptions): AsyncIterable<LogRecord> {
     return logs(this.#context, options);
