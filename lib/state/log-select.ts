@@ -13,7 +13,10 @@ export function checkLogOptions(options: unknown): LogOptions {
   if (typeof options !== 'object' || options === null) throw new TypeError('logs: options: expected an object');
   const o = options as Record<string, unknown>;
   for (const key of Object.keys(o)) {
-    if (!['follow', 'since', 'tail', 'signal'].includes(key)) throw new TypeError(`logs: options.${key}: unknown option (expected follow, since, tail or signal)`);
+    if (['follow', 'since', 'tail', 'signal'].includes(key)) continue;
+    // docker's --timestamps is the CLI's -t: here every record carries its `time`.
+    const hint = key === 'timestamps' ? ': every record has its time (record.time); ts-container logs -t prints it' : ' (expected follow, since, tail or signal)';
+    throw new TypeError(`logs: options.${key}: unknown option${hint}`);
   }
   if (o.follow !== undefined && typeof o.follow !== 'boolean') throw new TypeError('logs: follow: expected a boolean');
   if (o.since !== undefined && !(o.since instanceof Date && !Number.isNaN(o.since.getTime())) && !(typeof o.since === 'number' && Number.isFinite(o.since))) {
