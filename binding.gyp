@@ -61,6 +61,7 @@
         "native/helper/start_gate.cc",
         "native/helper/terminal.cc",
         "native/helper/tiny_init.cc",
+        "native/helper/user_lookup.cc",
         "native/monitor/auto_remove.cc",
         "native/monitor/log_writer.cc",
         "native/monitor/monitor.cc",

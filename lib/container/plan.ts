@@ -38,6 +38,7 @@ function processEntries(argv: string[], process: NormalizedProcessOptions, confi
   for (const [key, value] of Object.entries(process.env)) entries.push(['env', `${key}=${value}`]);
   entries.push(['cwd', process.cwd], ['uid', process.user.uid], ['gid', process.user.gid]);
   for (const group of process.user.groups) entries.push(['group', group]);
+  if (process.user.spec !== undefined) entries.push(['user.spec', process.user.spec], ['user.home', process.user.setHome === true]);
   for (const cap of config.capabilities) entries.push(['cap', cap]);
   for (const limit of config.rlimits) {
     const soft = limit.soft === 'unlimited' ? UNLIMITED : limit.soft;

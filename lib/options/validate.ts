@@ -25,6 +25,13 @@ export interface NormalizedUser {
   uid: number;
   gid: number;
   groups: number[];
+  /**
+   * A user given as text ('name[:group]', 'uid[:gid]'): the helper resolves it in the
+   * container's own /etc/passwd and /etc/group, replacing uid, gid and groups (0, 0, []).
+   */
+  spec?: string;
+  /** With spec: HOME is the resolved user's home (the env option set none). */
+  setHome?: boolean;
 }
 
 export type NormalizedMount =
@@ -167,9 +174,16 @@ function checkEnv(value: unknown, where: string): Record<string, string> {
   return env;
 }
 
-export function checkUser(value: unknown, where: string): NormalizedUser | undefined {
+/** 'name', 'name:group', 'uid', 'uid:gid' (names as /etc/passwd and /etc/group spell them). */
+const USER_SPEC = /^[^:\s\0/]{1,256}(:[^:\s\0/]{1,256})?$/;
+
+export function checkUser(value: unknown, where: string, envHome?: unknown): NormalizedUser | undefined {
   if (value === undefined) return undefined;
-  if (!isPlainObject(value)) fail(where, `expected { uid, gid?, groups? }, got ${describe(value)}`);
+  if (typeof value === 'string') {
+    if (!USER_SPEC.test(value)) fail(where, `expected 'name[:group]' or 'uid[:gid]', got ${describe(value)}`);
+    return { uid: 0, gid: 0, groups: [], spec: value, setHome: envHome === undefined };
+  }
+  if (!isPlainObject(value)) fail(where, `expected { uid, gid?, groups? } or 'name[:group]', got ${describe(value)}`);
   checkKeys(value, new Set(['uid', 'gid', 'groups']), where);
   const user = value as unknown as User;
   const uid = checkId32(user.uid, `${where}.uid`);
@@ -358,7 +372,7 @@ export function normalizeContainerOptions(options: ContainerOptions | undefined)
     hostname = options.hostname;
   }
   if (!HOSTNAME_PATTERN.test(hostname)) hostname = 'container';
-  const user = checkUser(options.user, 'user') ?? { uid: 0, gid: 0, groups: [] };
+  const user = checkUser(options.user, 'user', (options.env as Record<string, unknown> | undefined)?.HOME) ?? { uid: 0, gid: 0, groups: [] };
   const cwd = options.cwd === undefined ? '/' : checkContainerPath(options.cwd, 'cwd');
   const lifecycle = normalizeLifecycle(options);
   const pod = checkPod(options);
@@ -441,7 +455,10 @@ export function normalizeProcessOptions(
   options = options ?? {};
   if (!isPlainObject(options)) fail('options', `expected an object, got ${describe(options)}`);
   checkKeys(options, PROCESS_KEYS, '');
-  const user = checkUser(options.user, 'user') ?? container.user;
+  const envHome = (options.env as Record<string, unknown> | undefined)?.HOME;
+  let user = checkUser(options.user, 'user', envHome) ?? container.user;
+  // The container's user by name: resolved again at exec, its HOME too unless this env sets one.
+  if (user.spec !== undefined && envHome !== undefined) user = { ...user, setHome: false };
   const env = { ...container.env, ...checkEnv(options.env, 'env') };
   if (options.user !== undefined && (options.env as Record<string, string> | undefined)?.HOME === undefined && container.env.HOME === defaultHome(container.user.uid)) {
     env.HOME = defaultHome(user.uid);

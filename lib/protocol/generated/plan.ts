@@ -39,6 +39,10 @@ export interface PlanValues {
   'gid': number;
   /** a supplementary group (repeated, read by the helper) */
   'group': number;
+  /** 'name[:group]' or 'uid[:gid]': resolved in the container's /etc/passwd and /etc/group after pivot_root, replacing uid, gid and group (read by the helper) */
+  'user.spec': string;
+  /** with user.spec: HOME is the resolved user's home directory (the caller's env set none) (read by the helper) */
+  'user.home': boolean;
   /** the UTS namespace's hostname (read by the helper) */
   'hostname': string;
   /** a namespace the container gets (run) or joins (exec) (repeated, read by the helper) */
@@ -167,6 +171,8 @@ export const PLAN_KEYS: readonly PlanKey[] = [
   'uid',
   'gid',
   'group',
+  'user.spec',
+  'user.home',
   'hostname',
   'namespace',
   'uidmap',
@@ -234,6 +240,8 @@ const ENCODERS: { [K in PlanKey]: (key: K, value: PlanValues[K]) => string } = {
   'uid': (key, v) => encodeUint(key, v),
   'gid': (key, v) => encodeUint(key, v),
   'group': (key, v) => encodeUint(key, v),
+  'user.spec': (key, v) => encodeText(key, v),
+  'user.home': (key, v) => encodeBool(v),
   'hostname': (key, v) => encodeText(key, v),
   'namespace': (key, v) => encodeText(key, v),
   'uidmap': (key, v) => `${encodeUint(key, v.containerId)} ${encodeUint(key, v.hostId)} ${encodeUint(key, v.size)}`,

@@ -20,6 +20,8 @@ enum class PlanKey {
   Uid,  // uid: the user the program runs as
   Gid,  // gid: its group
   Group,  // group: a supplementary group
+  UserSpec,  // user.spec: 'name[:group]' or 'uid[:gid]': resolved in the container's /etc/passwd and /etc/group after pivot_root, replacing uid, gid and group
+  UserHome,  // user.home: with user.spec: HOME is the resolved user's home directory (the caller's env set none)
   Hostname,  // hostname: the UTS namespace's hostname
   Namespace,  // namespace: a namespace the container gets (run) or joins (exec)
   Uidmap,  // uidmap: a line of the user namespace uid_map: "container host size"
@@ -97,6 +99,8 @@ inline constexpr PlanKeyInfo kPlanKeys[] = {
     {"uid", PlanKey::Uid, PlanValueType::Uint, false, nullptr},
     {"gid", PlanKey::Gid, PlanValueType::Uint, false, nullptr},
     {"group", PlanKey::Group, PlanValueType::Uint, true, nullptr},
+    {"user.spec", PlanKey::UserSpec, PlanValueType::String, false, nullptr},
+    {"user.home", PlanKey::UserHome, PlanValueType::Bool, false, nullptr},
     {"hostname", PlanKey::Hostname, PlanValueType::String, false, nullptr},
     {"namespace", PlanKey::Namespace, PlanValueType::String, true, nullptr},
     {"uidmap", PlanKey::Uidmap, PlanValueType::Record, true, nullptr},
@@ -227,6 +231,10 @@ inline bool plan_value_valid(PlanKey key, const std::string& value) {
       return [&] { unsigned n; return parse_plan_uint(value, &n); }();
     case PlanKey::Group:
       return [&] { unsigned n; return parse_plan_uint(value, &n); }();
+    case PlanKey::UserSpec:
+      return true;
+    case PlanKey::UserHome:
+      return value == "1" || value == "0";
     case PlanKey::Hostname:
       return true;
     case PlanKey::Namespace:
