@@ -85,6 +85,7 @@ export const PLAN_FIELDS: readonly PlanField[] = [
   },
   { key: 'masked', type: 'string', repeated: true, readBy: 'helper', description: 'a path made unreadable (/proc/kcore...)' },
   { key: 'readonly', type: 'string', repeated: true, readBy: 'helper', description: 'a path remounted read-only (/proc/sys...)' },
+  { key: 'sys.writable', type: 'bool', readBy: 'helper', description: 'privileged: /sys is mounted read-write' },
   { key: 'cap', type: 'string', repeated: true, readBy: 'helper', description: 'a capability the program keeps (CAP_CHOWN...)' },
   {
     key: 'rlimit',

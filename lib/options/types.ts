@@ -242,6 +242,16 @@ export interface ContainerOptions {
   annotations?: Record<string, string>;
   /** The main process's program and arguments, when create() or spawn() is given none. */
   command?: string[];
+  /**
+   * As docker's --privileged: every capability, no seccomp filter (unless `seccomp` names one),
+   * no masked or read-only /proc paths, no device rules, and /sys writable. The user namespace
+   * of the host's / stays (its capabilities are the namespace's). Default false.
+   */
+  privileged?: boolean;
+  /** The signal stop() sends first, as docker's --stop-signal; default SIGTERM. stop()'s own `signal` wins. */
+  stopSignal?: NodeJS.Signals | number;
+  /** Seconds stop() waits before SIGKILL, as docker's --stop-timeout; default 10. stop()'s own `timeout` wins. */
+  stopTimeout?: number;
 }
 
 export type StdioName = 'pipe' | 'inherit' | 'ignore';

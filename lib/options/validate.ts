@@ -14,7 +14,7 @@ import { normalizeCapabilities } from './capabilities';
 import { fail } from './option-error';
 import { NormalizedResources, normalizeResources } from '../cgroups/resources';
 import { normalizeSeccomp, type SeccompSetting } from '../container/seccomp-setup';
-import { DEFAULT_PATH } from './defaults';
+import { ALL_CAPABILITIES, DEFAULT_PATH } from './defaults';
 import { checkTty, checkTtyStdio } from './tty';
 import { checkTmpfsSizes, type TmpfsSizes } from './tmpfs-sizes';
 import { clockSeconds, HOSTNAME_MAX, TIMENS_CLOCK_MAX_S } from './host-limits';
@@ -80,6 +80,8 @@ export interface ContainerConfig {
   userns: { uidMap: IdMapping[]; gidMap: IdMapping[] } | 'block' | null;
   timens: { monotonicOffset: number; boottimeOffset: number } | null;
   capabilities: string[];
+  /** privileged: all capabilities, no seccomp, masks or device rules, /sys writable. */
+  privileged: boolean;
   rlimits: { name: RlimitName; soft: number | 'unlimited'; hard: number | 'unlimited' }[];
   resources: NormalizedResources | null;
   cgroupParent?: string;
@@ -111,6 +113,7 @@ const CONTAINER_KEYS = new Set([
   'id', 'rootfs', 'readonly', 'hostname', 'mounts', 'env', 'cwd', 'user', 'network', 'init', 'userns', 'timens',
   'capabilities', 'rlimits', 'resources', 'cgroupParent', 'seccomp', 'detach', 'restart', 'stateRoot', 'annotations',
   'command', 'tty', 'log', 'tmpfsSizes', 'rootfsOverlay', 'dataRoot', 'image', 'imageStore', 'pod', 'ports',
+  'privileged', 'stopSignal', 'stopTimeout',
 ]);
 const PROCESS_KEYS = new Set(['stdio', 'env', 'cwd', 'user', 'signal', 'timeout', 'killSignal', 'tty']);
 const RLIMIT_NAMES: readonly RlimitName[] = [
@@ -334,6 +337,30 @@ function checkRootfsOverlay(value: unknown, rootfs: string | null): boolean {
 }
 
 /** Home directory a process gets when the caller gives no HOME. */
+/**
+ * Privileged: every capability this process can hand on (its bounding set: a host or sandbox
+ * may lack some), less those `capabilities.drop` names.
+ */
+function privilegedCapabilities(privileged: boolean, value: ContainerOptions['capabilities']): string[] {
+  if (!privileged) return normalizeCapabilities(value);
+  const bounding = boundingSet();
+  // ALL_CAPABILITIES is in the kernel's order: a name's index is its bit.
+  const held = (name: string): boolean => bounding === null || ((bounding >> BigInt(ALL_CAPABILITIES.indexOf(name))) & 1n) === 1n;
+  // The canonical names of `drop` (checked as add checks them).
+  const dropped = new Set(normalizeCapabilities({ drop: ['ALL'], add: value?.drop ?? [] }));
+  return normalizeCapabilities({ add: ['ALL'] }).filter((name) => held(name) && !dropped.has(name));
+}
+
+/** This process's capability bounding set as a bit mask, or null where /proc does not say. */
+function boundingSet(): bigint | null {
+  try {
+    const match = /^CapBnd:\s*([0-9a-f]+)$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'));
+    return match ? BigInt(`0x${match[1]}`) : null;
+  } catch {
+    return null;
+  }
+}
+
 function defaultHome(uid: number): string {
   return uid === 0 ? '/root' : '/';
 }
@@ -372,6 +399,7 @@ export function normalizeContainerOptions(options: ContainerOptions | undefined)
     hostname = options.hostname;
   }
   if (!HOSTNAME_PATTERN.test(hostname)) hostname = 'container';
+  const privileged = checkBoolean(options.privileged, 'privileged') ?? false;
   const user = checkUser(options.user, 'user', (options.env as Record<string, unknown> | undefined)?.HOME) ?? { uid: 0, gid: 0, groups: [] };
   const cwd = options.cwd === undefined ? '/' : checkContainerPath(options.cwd, 'cwd');
   const lifecycle = normalizeLifecycle(options);
@@ -400,11 +428,12 @@ export function normalizeContainerOptions(options: ContainerOptions | undefined)
     init: checkBoolean(options.init, 'init') ?? false,
     userns: checkUserns(options.userns, hostRoot),
     timens: checkTimens(options.timens),
-    capabilities: normalizeCapabilities(options.capabilities as ContainerOptions["capabilities"]),
+    capabilities: privilegedCapabilities(privileged, options.capabilities as ContainerOptions["capabilities"]),
+    privileged,
     rlimits: checkRlimits(options.rlimits),
     resources: normalizeResources(options.resources),
     cgroupParent: checkCgroupParent(options.cgroupParent),
-    seccomp: normalizeSeccomp(options.seccomp),
+    seccomp: normalizeSeccomp(options.seccomp ?? (privileged ? 'unconfined' : undefined)),
     tty: checkTty(options.tty),
     lifecycle,
     tmpfsSizes: checkTmpfsSizes(options.tmpfsSizes),

@@ -68,6 +68,7 @@ struct Plan {
   // (and idmapped) before cloning the container's process; -1 for a tmpfs.
   std::vector<int> bind_tree_fds;
   std::vector<std::string> masked_paths, readonly_paths;
+  bool sys_writable = false;  // privileged: /sys read-write
   std::vector<std::string> capabilities;  // kept set: bounding = permitted = effective (root)
   std::vector<Rlimit> rlimits;
   bool no_new_privileges = true;

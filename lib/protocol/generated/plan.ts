@@ -89,6 +89,8 @@ export interface PlanValues {
   'masked': string;
   /** a path remounted read-only (/proc/sys...) (repeated, read by the helper) */
   'readonly': string;
+  /** privileged: /sys is mounted read-write (read by the helper) */
+  'sys.writable': boolean;
   /** a capability the program keeps (CAP_CHOWN...) (repeated, read by the helper) */
   'cap': string;
   /** a resource limit: "name soft hard", 18446744073709551615 for unlimited (repeated, read by the helper) */
@@ -196,6 +198,7 @@ export const PLAN_KEYS: readonly PlanKey[] = [
   'tmpfs.size',
   'masked',
   'readonly',
+  'sys.writable',
   'cap',
   'rlimit',
   'nonewprivs',
@@ -265,6 +268,7 @@ const ENCODERS: { [K in PlanKey]: (key: K, value: PlanValues[K]) => string } = {
   'tmpfs.size': (key, v) => `${encodeText(key, v.target, { word: true, absolute: true })} ${encodeUint64(key, v.bytes)}`,
   'masked': (key, v) => encodeText(key, v),
   'readonly': (key, v) => encodeText(key, v),
+  'sys.writable': (key, v) => encodeBool(v),
   'cap': (key, v) => encodeText(key, v),
   'rlimit': (key, v) => `${encodeText(key, v.name, { word: true })} ${encodeUint64(key, v.soft)} ${encodeUint64(key, v.hard)}`,
   'nonewprivs': (key, v) => encodeBool(v),

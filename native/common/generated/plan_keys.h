@@ -45,6 +45,7 @@ enum class PlanKey {
   TmpfsSize,  // tmpfs.size: the size of a tmpfs the runtime makes itself (/tmp, /run, /dev/shm...): "target bytes"
   Masked,  // masked: a path made unreadable (/proc/kcore...)
   Readonly,  // readonly: a path remounted read-only (/proc/sys...)
+  SysWritable,  // sys.writable: privileged: /sys is mounted read-write
   Cap,  // cap: a capability the program keeps (CAP_CHOWN...)
   Rlimit,  // rlimit: a resource limit: "name soft hard", 18446744073709551615 for unlimited
   Nonewprivs,  // nonewprivs: set no_new_privs before exec
@@ -124,6 +125,7 @@ inline constexpr PlanKeyInfo kPlanKeys[] = {
     {"tmpfs.size", PlanKey::TmpfsSize, PlanValueType::Record, true, nullptr},
     {"masked", PlanKey::Masked, PlanValueType::String, true, nullptr},
     {"readonly", PlanKey::Readonly, PlanValueType::String, true, nullptr},
+    {"sys.writable", PlanKey::SysWritable, PlanValueType::Bool, false, nullptr},
     {"cap", PlanKey::Cap, PlanValueType::String, true, nullptr},
     {"rlimit", PlanKey::Rlimit, PlanValueType::Record, true, nullptr},
     {"nonewprivs", PlanKey::Nonewprivs, PlanValueType::Bool, false, nullptr},
@@ -281,6 +283,8 @@ inline bool plan_value_valid(PlanKey key, const std::string& value) {
       return true;
     case PlanKey::Readonly:
       return true;
+    case PlanKey::SysWritable:
+      return value == "1" || value == "0";
     case PlanKey::Cap:
       return true;
     case PlanKey::Rlimit:
