@@ -55,7 +55,8 @@ export interface ExecCommand extends StateRootField {
   id: string;
   argv: string[];
   env?: Record<string, string>;
-  user?: { uid: number; gid?: number };
+  /** -u NAME[:GROUP] or UID[:GID], resolved in the container. */
+  user?: string;
   cwd?: string;
   /** -i: the caller's stdin goes to the program (without it, the program's stdin is empty). */
   interactive: boolean;

@@ -184,6 +184,10 @@ export function checkUser(value: unknown, where: string, envHome?: unknown): Nor
   if (value === undefined) return undefined;
   if (typeof value === 'string') {
     if (!USER_SPEC.test(value)) fail(where, `expected 'name[:group]' or 'uid[:gid]', got ${describe(value)}`);
+    // A number is an id, and 4294967295 is none (-1) to the kernel.
+    for (const part of value.split(':')) {
+      if (/^[0-9]+$/.test(part) && !(Number(part) < 4294967295)) fail(where, `expected ids below 4294967295, got ${describe(value)}`);
+    }
     return { uid: 0, gid: 0, groups: [], spec: value, setHome: envHome === undefined };
   }
   if (!isPlainObject(value)) fail(where, `expected { uid, gid?, groups? } or 'name[:group]', got ${describe(value)}`);

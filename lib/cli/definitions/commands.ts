@@ -108,12 +108,17 @@ function checkForeground(verb: 'run' | 'create', flags: AppliedFlags, detach: bo
  */
 function imageAndArgv(verb: 'run' | 'create', flags: AppliedFlags, args: string[], literal: boolean): { image?: string; argv?: string[] } {
   const usage = `(usage: ts-container ${verb} [OPTIONS] IMAGE [COMMAND [ARG...]], or ${verb} [OPTIONS] -- COMMAND [ARG...])`;
+  // --entrypoint PROGRAM: the program, and the words after the image (or all of them) its arguments.
+  const entrypoint = flags.cli.entrypoint as string | undefined;
+  if (entrypoint === '') throw new UsageError('--entrypoint: the program is an empty string', '--entrypoint', verb);
+  if (entrypoint !== undefined && (literal || flags.container.rootfs !== undefined)) return { argv: [entrypoint, ...args] };
   if (literal || flags.container.rootfs !== undefined) return { argv: programArgv(verb, args, `${verb}: no command given ${usage}`) };
   const [image, ...rest] = args;
   if (image === undefined) throw new UsageError(`${verb}: no image or command given ${usage}`, undefined, verb);
   if (image === '') throw new UsageError(`${verb}: the image is an empty string`, undefined, verb);
   // `run IMAGE -- CMD` reads as `run IMAGE CMD`.
   const argv = rest[0] === '--' ? rest.slice(1) : rest;
+  if (entrypoint !== undefined) return { image, argv: [entrypoint, ...argv] };
   return { image, ...(argv.length > 0 && { argv: programArgv(verb, argv, '') }) };
 }
 
@@ -266,7 +271,7 @@ Example:
       if (id === undefined) throw new UsageError('exec: no container id given (usage: ts-container exec [OPTIONS] ID COMMAND [ARG...])', undefined, 'exec');
       const checkedId = containerId('exec', id);
       const argv = programArgv('exec', rest, `exec: no command given after the container id '${id}'`);
-      const p = flags.process as { env?: Record<string, string>; user?: { uid: number; gid?: number }; cwd?: string };
+      const p = flags.process as { env?: Record<string, string>; user?: string; cwd?: string };
       return {
         kind: 'exec',
         id: checkedId,
