@@ -71,6 +71,7 @@ const EXAMPLES: Record<string, { good: string; bad?: string; with?: string[] }> 
   '--subnet': { good: '10.1.0.0/24' },
   '--alias': { good: 'db' },
   '--mtu': { good: '9000', bad: 'many' },
+  'ps --format': { good: 'table {{.Names}}\\t{{.Status}}' },
 };
 
 /** A flag's example: its command's own when the same spelling means something else there. */
@@ -89,6 +90,8 @@ const CLI_ONLY: Record<string, string> = {
   quiet: 'output format',
   raw: 'output escaping on a terminal',
   pull: "run's pull of its image before the container is made",
+  all: 'which containers ps shows',
+  noStream: 'how often stats reads',
   entrypoint: "the program of run's argv (the library takes argv, not an entrypoint)",
   platform: 'an argument of ImageStore.pull',
   force: 'an argument of ImageStore.remove',
@@ -125,7 +128,9 @@ function commandLine(def: CommandDef | undefined, flagArgs: string[]): string[] 
     case 'exec':
       return ['exec', ...flagArgs, 'c1', 'sh'];
     case 'list':
-      return ['list', ...flagArgs];
+    case 'ps':
+    case 'info':
+      return [def.name, ...flagArgs];
     case 'commit':
       return ['commit', ...flagArgs, 'c1', 'img:1'];
     case 'pod': {

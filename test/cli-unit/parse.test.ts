@@ -144,8 +144,8 @@ describe('commands on one container', () => {
   });
 
   test('ps ID [--json]; logs [-f] ID (flags before or after the id)', () => {
-    expect(parse(['ps', 'c1'])).toEqual({ kind: 'ps', id: 'c1', json: false });
-    expect(parse(['ps', 'c1', '--json'])).toEqual({ kind: 'ps', id: 'c1', json: true });
+    expect(parse(['top', 'c1'])).toEqual({ kind: 'top', id: 'c1', json: false });
+    expect(parse(['top', 'c1', '--json'])).toEqual({ kind: 'top', id: 'c1', json: true });
     expect(parse(['logs', 'c1'])).toEqual({ kind: 'logs', id: 'c1', follow: false, raw: false });
     expect(parse(['logs', '-f', 'c1'])).toEqual({ kind: 'logs', id: 'c1', follow: true, raw: false });
     expect(parse(['logs', 'c1', '--follow'])).toEqual({ kind: 'logs', id: 'c1', follow: true, raw: false });
