@@ -161,11 +161,11 @@ describe('ts-container lifecycle commands (real containers)', () => {
     expect(notFound.status).toBe(127);
     expect(notFound.stderr).toContain('no-such-program-xyz');
 
-    // ps: the main process and its sleep.
-    const ps = ok(['ps', id]).trimEnd().split('\n');
+    // top: the main process and its sleep.
+    const ps = ok(['top', id]).trimEnd().split('\n');
     expect(ps[0]).toMatch(/^PID\s+COMMAND$/);
     expect(ps.some((l) => l.startsWith(`${pid} `) && l.includes('sh -c'))).toBe(true);
-    const psJson = JSON.parse(ok(['ps', '--json', id])) as { pid: number; command: string }[];
+    const psJson = JSON.parse(ok(['top', '--json', id])) as { pid: number; command: string }[];
     expect(psJson.map((p) => p.pid)).toContain(pid);
 
     // state: the OCI fields.
@@ -310,7 +310,7 @@ describe('ts-container lifecycle commands (real containers)', () => {
 
   test('unknown ids: "no such container", exit 1, for every command', () => {
     for (const args of [
-      ['start', 'nope'], ['exec', 'nope', 'true'], ['ps', 'nope'], ['state', 'nope'], ['logs', 'nope'],
+      ['start', 'nope'], ['exec', 'nope', 'true'], ['top', 'nope'], ['wait', 'nope'], ['rm', 'nope'], ['state', 'nope'], ['logs', 'nope'],
       ['kill', 'nope'], ['stop', 'nope'], ['pause', 'nope'], ['resume', 'nope'], ['delete', 'nope'], ['stats', 'nope'],
     ]) {
       expect([args, cli(args)]).toEqual([args, { status: 1, stdout: '', stderr: 'ts-container: no such container: nope\n' }]);

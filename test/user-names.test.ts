@@ -44,14 +44,16 @@ beforeAll(() => {
 afterAll(removeTempDirs);
 
 async function idOf(options: ContainerOptions): Promise<string> {
-  const out = await run({ ...base, ...options }, ['sh', '-c', 'echo "$(id -u) $(id -g) [$(id -G)] $HOME"']);
+  // The kernel's list of supplementary groups (Groups:), not id's, which adds the gid itself.
+  const out = await run({ ...base, ...options }, ['sh', '-c', 'echo "$(id -u) $(id -g) [$(echo $(grep ^Groups: /proc/self/status | cut -f2))] $HOME"']);
   expect(out).toMatchObject({ exitCode: 0, stderr: '' });
   return out.stdout.trim();
 }
 
 describe("user: 'name[:group]' resolved in the container's own files", () => {
-  test('a name: its uid, gid, home, and the groups that list it', async () => {
-    expect(await idOf({ user: 'alice' })).toBe('1001 1001 [1001 50 63] /home/alice');
+  // The kernel keeps the groups sorted.
+  test('a name: its uid, gid, home, its group and the groups that list it', async () => {
+    expect(await idOf({ user: 'alice' })).toBe('1001 1001 [50 63 1001] /home/alice');
   });
 
   test('name:group takes the group by name, without supplementary groups', async () => {
@@ -59,7 +61,7 @@ describe("user: 'name[:group]' resolved in the container's own files", () => {
   });
 
   test('uid[:gid]: a uid with an entry takes its gid and groups; one without runs with gid 0', async () => {
-    expect(await idOf({ user: '1002' })).toBe('1002 1002 [1002 63] /home/bob');
+    expect(await idOf({ user: '1002' })).toBe('1002 1002 [63 1002] /home/bob');
     expect(await idOf({ user: '4242' })).toBe('4242 0 [0] /');
     expect(await idOf({ user: '4242:77' })).toBe('4242 77 [77] /');
   });
@@ -71,7 +73,7 @@ describe("user: 'name[:group]' resolved in the container's own files", () => {
   });
 
   test('env HOME wins over the user\'s home', async () => {
-    expect(await idOf({ user: 'alice', env: { HOME: '/elsewhere' } })).toBe('1001 1001 [1001 50 63] /elsewhere');
+    expect(await idOf({ user: 'alice', env: { HOME: '/elsewhere' } })).toBe('1001 1001 [50 63 1001] /elsewhere');
   });
 
   test('exec with a name, and exec into a container whose user is a name', async () => {

@@ -128,6 +128,7 @@ void resolve_user_spec(Plan* plan) {
   }
   // A uid without a passwd entry runs with group 0, as docker runs it.
 
+  // The primary group first, as docker lists it among the additional groups too.
   std::vector<unsigned> groups;
   if (has_group) {
     // group: name:password:gid:members
@@ -153,9 +154,13 @@ void resolve_user_spec(Plan* plan) {
     }
   }
 
+  std::vector<unsigned> all{gid};
+  for (unsigned g : groups) {
+    if (g != gid) all.push_back(g);
+  }
   plan->uid = uid;
   plan->gid = gid;
-  plan->groups = groups;
+  plan->groups = all;
   if (plan->user_home) set_home(plan, home);
 }
 
