@@ -264,7 +264,7 @@ describe('ts-container lifecycle commands (real containers)', () => {
   test('stats: CPU, memory against its limit, pids against theirs; --json as Container.stats()', () => {
     const id = track('busy-stats');
     ok(['run', '-d', '--name', id, '--memory', '64m', '--pids-limit', '20', '--', 'sh', '-c', 'while :; do :; done']);
-    const [header, row] = ok(['stats', id]).trimEnd().split('\n');
+    const [header, row] = ok(['stats', '--no-stream', id]).trimEnd().split('\n');
     expect(header.split(/\s{3,}/)).toEqual(['ID', 'CPU %', 'MEM USAGE / LIMIT', 'MEM %', 'PIDS', 'BLOCK I/O']);
     const cells = row.split(/\s{3,}/);
     expect(cells[0]).toBe(id);
@@ -274,7 +274,7 @@ describe('ts-container lifecycle commands (real containers)', () => {
     expect(parseFloat(cells[1])).toBeLessThan(130);
     expect(cells[2]).toMatch(/ \/ 64\.0MiB$/);
     expect(cells[4]).toBe('1 / 20');
-    const [reading] = JSON.parse(ok(['stats', '--json', id])) as { id: string; stats: { memory: { limit: number }; pids: { limit: number } } }[];
+    const [reading] = JSON.parse(ok(['stats', '--no-stream', '--json', id])) as { id: string; stats: { memory: { limit: number }; pids: { limit: number } } }[];
     expect(reading).toMatchObject({ id, stats: { memory: { limit: 64 * 1024 * 1024 }, pids: { limit: 20 } } });
     ok(['delete', '-f', id]);
   });

@@ -120,10 +120,9 @@ export async function statsCommand(cmd: StatsCommand, io: CommandIO): Promise<nu
   try {
     while (!interrupted) {
       const readings = await readAll(cmd, io, STREAM_SAMPLE_MS, failed, sleep);
-      if (interrupted) break;
-      show(cmd, io, readings, redraw);
       // Containers named on the command line that can no longer be read: nothing left to show.
-      if (cmd.ids.length > 0 && cmd.ids.every((id) => failed.has(id))) break;
+      if (interrupted || (cmd.ids.length > 0 && cmd.ids.every((id) => failed.has(id)))) break;
+      show(cmd, io, readings, redraw);
     }
   } finally {
     removeHandlers();
