@@ -192,8 +192,20 @@ describe('ps, top, rm, wait, info, stats', () => {
     expect(top.slice(1).some((l) => l.endsWith('sleep 1000'))).toBe(true);
 
     // inspect: the container, found by id.
-    const [inspected] = JSON.parse(ok(['inspect', running])) as { Type: string; id: string; State: { status: string } }[];
-    expect(inspected).toMatchObject({ Type: 'container', id: running, State: { status: 'running' } });
+    const [inspected] = JSON.parse(ok(['inspect', running])) as Record<string, unknown>[];
+    expect(inspected).toMatchObject({
+      Type: 'container',
+      id: running,
+      Id: running,
+      Name: `/${running}`,
+      Path: 'sleep',
+      Args: ['1000'],
+      State: { status: 'running', Status: 'running', Running: true, Paused: false, Pid: expect.any(Number) },
+      Config: { Hostname: running, User: '', Cmd: ['sleep', '1000'], WorkingDir: '/', StopSignal: 'SIGTERM', StopTimeout: 10 },
+      HostConfig: { Privileged: false, CapAdd: [], CapDrop: [], ReadonlyRootfs: false },
+    });
+    const [exited] = JSON.parse(ok(['inspect', stopped])) as { State: Record<string, unknown> }[];
+    expect(exited.State).toMatchObject({ Status: 'exited', Running: false, ExitCode: 4 });
 
     // rm: refuses a running one without -f, as docker rm.
     const refused = cli(['rm', running]);
