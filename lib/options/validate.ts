@@ -178,7 +178,7 @@ function checkEnv(value: unknown, where: string): Record<string, string> {
 }
 
 /** 'name', 'name:group', 'uid', 'uid:gid' (names as /etc/passwd and /etc/group spell them). */
-const USER_SPEC = /^[^:\s\0/]{1,256}(:[^:\s\0/]{1,256})?$/;
+const USER_SPEC = /^[^:\s\0/-][^:\s\0/]{0,255}(:[^:\s\0/-][^:\s\0/]{0,255})?$/;
 
 export function checkUser(value: unknown, where: string, envHome?: unknown): NormalizedUser | undefined {
   if (value === undefined) return undefined;
