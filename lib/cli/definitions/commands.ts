@@ -224,7 +224,8 @@ container setup); 126 when COMMAND cannot be executed; 127 when it is not found.
 Examples:
   ts-container run --rm alpine:3.20 cat /etc/os-release
   ts-container run -- sh -c 'echo hello from $(hostname)'
-  ts-container run --mount "$PWD:/repo:ro" --tmpfs /scratch -w /repo -- ls -l
+  ts-container run -v "$PWD:/repo:ro" --tmpfs /scratch -w /repo -- ls -l
+  ts-container run --mount type=bind,src=.,dst=/repo,readonly -u nobody -- ls /repo
   ts-container run --rootfs ./rootfs --hostname box -e FOO=bar -- /bin/sh`,
     flags: RUN_FLAGS,
     flagsEndAtPositional: true,
@@ -305,15 +306,15 @@ stopped, or with -a all of them. 'list' shows all of them in its own columns.`,
     footer: `--format takes 'json' (one JSON object a line) or a template of these fields:
 {{.ID}} {{.Names}} {{.Image}} {{.Command}} {{.CreatedAt}} {{.RunningFor}}
 {{.Status}} {{.State}} {{.Ports}} {{.Pid}}; 'table' before it prints a header
-and aligns the columns (\t separates them), as docker's does.
+and aligns the columns (\\t separates them), as docker's does.
 
 Examples:
   ts-container ps -a --format '{{.Names}} {{.Status}}'
-  ts-container ps --format 'table {{.ID}}\t{{.Image}}\t{{.Ports}}'`,
+  ts-container ps --format 'table {{.ID}}\\t{{.Image}}\\t{{.Ports}}'`,
     flags: [
       { names: ['-a', '--all'], help: 'Show stopped containers too', target: 'cli:all' },
       { names: ['-q', '--quiet'], help: 'Print only the ids', target: 'cli:quiet' },
-      { names: ['--format'], value: 'FORMAT', help: "'json', or a template such as 'table {{.ID}}\t{{.Status}}'", target: 'cli:format', convert: v.text },
+      { names: ['--format'], value: 'FORMAT', help: "'json', or a template such as 'table {{.ID}}\\t{{.Status}}'", target: 'cli:format', convert: v.text },
     ],
     build(flags, args) {
       if (args.length > 0) throw new UsageError(`ps: takes no arguments, got '${args[0]}' (the processes of a container: ts-container top ID)`, undefined, 'ps');
