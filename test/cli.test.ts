@@ -30,7 +30,8 @@ describe('parseCommandLine', () => {
     expect(parseCommandLine(['run', '--help'])).toEqual({ kind: 'help', topic: 'run' });
     expect(parseCommandLine(['run', '--hostname', 'x', '-h'])).toEqual({ kind: 'help', topic: 'run' });
     expect(MAIN_HELP).toMatch(/Usage: ts-container/);
-    expect(RUN_HELP).toMatch(/--mount SRC:DST/);
+    expect(RUN_HELP).toMatch(/-v, --volume SRC:DST/);
+    expect(RUN_HELP).toMatch(/--mount type=TYPE,src=SRC,dst=DST/);
   });
 
   test('no command, unknown command, unknown top-level flag', () => {
@@ -68,7 +69,7 @@ describe('parseCommandLine', () => {
         env: { FOO: 'bar', A: 'b=c', EMPTY: '' },
         cwd: '/work',
         readonly: false,
-        user: { uid: 1000, gid: 100 },
+        user: '1000:100',
         init: true,
       },
     });
@@ -89,8 +90,8 @@ describe('parseCommandLine', () => {
   test('defaults: nothing set that the user did not ask for', () => {
     expect(parseRun(['--', 'true'])).toEqual({ kind: 'run', options: {}, argv: ['true'] });
     expect(parseRun(['--readonly', '--', 'true'])).toEqual({ kind: 'run', options: { readonly: true }, argv: ['true'] });
-    expect(parseRun(['--user', '0', '--', 'id'])).toEqual({ kind: 'run', options: { user: { uid: 0 } }, argv: ['id'] });
-    expect(parseRun(['-u1000', '--', 'id'])).toEqual({ kind: 'run', options: { user: { uid: 1000 } }, argv: ['id'] });
+    expect(parseRun(['--user', '0', '--', 'id'])).toEqual({ kind: 'run', options: { user: '0' }, argv: ['id'] });
+    expect(parseRun(['-u1000', '--', 'id'])).toEqual({ kind: 'run', options: { user: '1000' }, argv: ['id'] });
     expect(parseRun(['-w/tmp', '--', 'pwd'])).toEqual({ kind: 'run', options: { cwd: '/tmp' }, argv: ['pwd'] });
     // The library's rules decide what is accepted: any variable name without '=' or NUL, and a
     // writable host root (whose files stay as closed to the container's unmapped root as their
@@ -122,10 +123,10 @@ describe('parseCommandLine', () => {
     [['--hostname', `${'a.'.repeat(32)}a`, 'sh'], '--hostname', /at most 64 characters/],
     [['-e', '=y', 'sh'], '-e', /KEY=VALUE/],
     [['-w', 'relative', 'sh'], '-w', /absolute/],
-    [['--user', 'root', 'sh'], '--user', /numeric/],
-    [['--user', '1000:', 'sh'], '--user', /numeric/],
-    [['--user', '-1', 'sh'], '--user', /numeric/],
-    [['--user', '4294967295', 'sh'], '--user', /^--user: uid: expected an integer id from 0 to 4294967294/],
+    [['--user', '', 'sh'], '--user', /^--user: expected NAME\[:GROUP\] or UID\[:GID\]/],
+    [['--user', '1000:', 'sh'], '--user', /^--user: expected 'name\[:group\]' or 'uid\[:gid\]'/],
+    [['--user', '-1', 'sh'], '--user', /^--user: expected 'name\[:group\]' or 'uid\[:gid\]'/],
+    [['--user', '4294967295', 'sh'], '--user', /^--user: expected ids below 4294967295/],
     [['--hostname'], '--hostname', /requires a value/],
     [['--bogus', 'sh'], '--bogus', /unknown flag '--bogus'/],
     [['-x', 'sh'], '-x', /unknown flag '-x'/],
