@@ -12,9 +12,10 @@
  * working on one ContainerContext (context.ts); status.ts holds the rules of what each
  * operation needs.
  */
-import type { ContainerOptions, ExitStatus, ProcessOptions, ResourceOptions } from '../options/types';
+import type { ContainerOptions, ExitStatus, ProcessOptions, ResourceOptions, StdioOption } from '../options/types';
 import type { ContainerConfig } from '../options/validate';
 import type { ContainerProcess } from '../process/container-process';
+import type { StderrOf, StdinOf, StdoutOf, TtyOption } from '../process/stdio-types';
 import type { CgroupStats } from '../cgroups/stats';
 import { resolveStateRoot } from '../state/state-root';
 import type { ContainerListEntry, ContainerState, LogOptions, LogRecord, StateRootOptions, StopOptions } from '../state/types';
@@ -97,9 +98,18 @@ export class Container {
     return remove(id, options);
   }
 
-  /** Starts the container's main process: PID 1 of its PID namespace (or the child of a tiny init). */
-  spawn(argv?: string[], options?: ProcessOptions): ContainerProcess {
-    return spawnMain(this.#context, argv, options, false);
+  /**
+   * Starts the container's main process: PID 1 of its PID namespace (or the child of a tiny init).
+   * Its streams are typed by `stdio` and `tty` as Node's spawn() types them: `stdout` is a
+   * Readable for 'pipe' (the default), null for 'inherit' or 'ignore'. Without a `tty` option
+   * here the container's `tty` applies, which the types cannot see: with it, `stderr` is null
+   * at run time (give spawn() `tty` as well to have the types say so).
+   */
+  spawn<const S extends StdioOption | undefined = undefined, const T extends TtyOption = undefined>(
+    argv?: string[],
+    options?: ProcessOptions & { stdio?: S; tty?: T },
+  ): ContainerProcess<StdinOf<S, T>, StdoutOf<S, T>, StderrOf<S, T>> {
+    return spawnMain(this.#context, argv, options, false) as ContainerProcess<StdinOf<S, T>, StdoutOf<S, T>, StderrOf<S, T>>;
   }
 
   /**
@@ -107,10 +117,13 @@ export class Container {
    * program waiting to be started by start(), from this process or any other. Resolves
    * with the main process once it waits; rejects as spawn() would fail.
    */
-  async create(argv?: string[], options?: ProcessOptions): Promise<ContainerProcess> {
+  async create<const S extends StdioOption | undefined = undefined, const T extends TtyOption = undefined>(
+    argv?: string[],
+    options?: ProcessOptions & { stdio?: S; tty?: T },
+  ): Promise<ContainerProcess<StdinOf<S, T>, StdoutOf<S, T>, StderrOf<S, T>>> {
     const main = spawnMain(this.#context, argv, options, true);
     await main.started;
-    return main;
+    return main as ContainerProcess<StdinOf<S, T>, StdoutOf<S, T>, StderrOf<S, T>>;
   }
 
   /** Lets a created container's program run. */
@@ -118,9 +131,15 @@ export class Container {
     return start(this.#context);
   }
 
-  /** Runs another process inside the running container: its namespaces, cgroup, user, capabilities. */
-  exec(argv: string[], options?: ProcessOptions): ContainerProcess {
-    return exec(this.#context, argv, options);
+  /**
+   * Runs another process inside the running container: its namespaces, cgroup, user, capabilities.
+   * Its streams are typed by `stdio` and `tty` as for spawn() (no terminal unless `tty` is given).
+   */
+  exec<const S extends StdioOption | undefined = undefined, const T extends TtyOption = undefined>(
+    argv: string[],
+    options?: ProcessOptions & { stdio?: S; tty?: T },
+  ): ContainerProcess<StdinOf<S, T>, StdoutOf<S, T>, StderrOf<S, T>> {
+    return exec(this.#context, argv, options) as ContainerProcess<StdinOf<S, T>, StdoutOf<S, T>, StderrOf<S, T>>;
   }
 
   /** The main process's exit status, with the container's usage report. */

@@ -11,7 +11,7 @@ import type { HelperReport } from '../../types/native';
 import { type ContainerConfig, type NormalizedProcessOptions, normalizeProcessOptions } from '../options/validate';
 import { fail } from '../options/option-error';
 import { helperPath, native } from '../native/binding';
-import { ContainerProcess } from '../process/container-process';
+import { launchProcess, type ContainerProcess } from '../process/container-process';
 import { checkStdio, resolveStdio, type ResolvedStdio } from '../process/stdio';
 import { checkArgumentSize } from '../process/argument-limits';
 import { toSignalNumber } from '../process/signals';
@@ -72,7 +72,7 @@ export function spawnMain(
     void undo.rollback();
     throw error;
   }
-  const main = new ContainerProcess({
+  const main = launchProcess({
     argv: args,
     stdio,
     start: async (fds) => {

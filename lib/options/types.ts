@@ -236,7 +236,7 @@ export interface ContainerOptions {
 
 export type StdioName = 'pipe' | 'inherit' | 'ignore';
 export type StdioEntry = StdioName | number | Stream | null | undefined;
-export type StdioOption = StdioName | StdioEntry[];
+export type StdioOption = StdioName | readonly StdioEntry[];
 
 export interface ProcessOptions {
   stdio?: StdioOption;
