@@ -159,6 +159,8 @@ function checkEnv(value: unknown, where: string): Record<string, string> {
   if (!isPlainObject(value)) fail(where, `expected an object of strings, got ${describe(value)}`);
   const env: Record<string, string> = {};
   for (const [key, v] of Object.entries(value)) {
+    // As child_process: a variable whose value is undefined is left out, so process.env passes.
+    if (v === undefined) continue;
     if (key === '' || key.includes('=') || key.includes('\0')) fail(`${where}.${key}`, 'invalid variable name');
     if (typeof v !== 'string') fail(`${where}.${key}`, `expected a string, got ${describe(v)}`);
     if (v.includes('\0')) fail(`${where}.${key}`, 'must not contain a NUL byte');
