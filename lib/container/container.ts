@@ -106,7 +106,7 @@ export class Container {
    * at run time (give spawn() `tty` as well to have the types say so).
    */
   spawn<const S extends StdioOption | undefined = undefined, const T extends TtyOption = undefined>(
-    argv?: string[],
+    argv?: readonly string[],
     options?: ProcessOptions & { stdio?: S; tty?: T },
   ): ContainerProcess<StdinOf<S, T>, StdoutOf<S, T>, StderrOf<S, T>> {
     return spawnMain(this.#context, argv, options, false) as ContainerProcess<StdinOf<S, T>, StdoutOf<S, T>, StderrOf<S, T>>;
@@ -118,7 +118,7 @@ export class Container {
    * with the main process once it waits; rejects as spawn() would fail.
    */
   async create<const S extends StdioOption | undefined = undefined, const T extends TtyOption = undefined>(
-    argv?: string[],
+    argv?: readonly string[],
     options?: ProcessOptions & { stdio?: S; tty?: T },
   ): Promise<ContainerProcess<StdinOf<S, T>, StdoutOf<S, T>, StderrOf<S, T>>> {
     const main = spawnMain(this.#context, argv, options, true);
@@ -136,7 +136,7 @@ export class Container {
    * Its streams are typed by `stdio` and `tty` as for spawn() (no terminal unless `tty` is given).
    */
   exec<const S extends StdioOption | undefined = undefined, const T extends TtyOption = undefined>(
-    argv: string[],
+    argv: readonly string[],
     options?: ProcessOptions & { stdio?: S; tty?: T },
   ): ContainerProcess<StdinOf<S, T>, StdoutOf<S, T>, StderrOf<S, T>> {
     return exec(this.#context, argv, options) as ContainerProcess<StdinOf<S, T>, StdoutOf<S, T>, StderrOf<S, T>>;

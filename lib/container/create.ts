@@ -45,7 +45,7 @@ import { removeOnExitEntries } from './auto-remove';
 /** Starts the main process; with `waitForStart` (create()), its program waits for start(). */
 export function spawnMain(
   context: ContainerContext,
-  argv: string[] | undefined,
+  argv: readonly string[] | undefined,
   options: ProcessOptions | undefined,
   waitForStart: boolean,
 ): ContainerProcess {

@@ -15,7 +15,7 @@ import { Step } from '../protocol/generated/steps';
 
 const ESRCH = 3;
 
-export function exec(context: ContainerContext, argv: string[], options?: ProcessOptions): ContainerProcess {
+export function exec(context: ContainerContext, argv: readonly string[], options?: ProcessOptions): ContainerProcess {
   const { argv: args, process } = normalizeProcessOptions(argv, options, context.config);
   checkArgumentSize(args, process.env, context.config.rlimits);
   checkStdio(options?.stdio);

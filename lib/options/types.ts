@@ -264,6 +264,7 @@ export interface ContainerOptions {
    * size. Its stdin and stdout are the terminal (stderr is merged into stdout, as on any
    * terminal), /dev/console is the same terminal, and `resize()` changes its size. The
    * `stdio` option must then be left unset or be 'pipe'. spawn()'s own `tty` option wins.
+   * Default false. spawn()'s types see only its own `tty`: give it there too for a null-typed stderr.
    */
   tty?: boolean | TerminalSize;
   /**

@@ -100,3 +100,10 @@ import { ContainerProcess as ContainerProcessClass } from 'ts-container';
 // @ts-expect-error private constructor
 new ContainerProcessClass({});
 void [created, results, any];
+
+// argv may be a readonly array (`as const`, a frozen config).
+const argv = ['sh', '-c', 'echo hi'] as const;
+c.exec(argv);
+c.spawn(argv, { stdio: 'inherit' });
+// @ts-expect-error argv is strings
+c.exec(['sleep', 1]);
