@@ -55,9 +55,13 @@ export interface User {
   groups?: number[];
 }
 
+/** A range of ids of a user namespace map: `size` ids from `containerId` inside are `hostId` on. */
 export interface IdMapping {
+  /** First id inside the container. */
   containerId: number;
+  /** The host id it is. */
   hostId: number;
+  /** How many consecutive ids. */
   size: number;
 }
 
@@ -101,9 +105,9 @@ export interface Rlimit {
 }
 
 export interface TimeNamespaceOptions {
-  /** Seconds added to CLOCK_MONOTONIC inside the container. */
+  /** Seconds added to CLOCK_MONOTONIC inside the container (default 0). */
   monotonicOffset?: number;
-  /** Seconds added to CLOCK_BOOTTIME inside the container. */
+  /** Seconds added to CLOCK_BOOTTIME inside the container (default 0). */
   boottimeOffset?: number;
 }
 
@@ -215,13 +219,13 @@ export interface ContainerOptions {
   /**
    * A pod (a Pod or its name, in `dataRoot`): the container joins the network, uts and ipc
    * namespaces its pause process holds, and reaches the other members on localhost. Its
-   * network and hostname are the pod's: leave `network` and `hostname` unset.
+   * network and hostname are the pod's: leave `network` and `hostname` unset. Default none.
    */
   pod?: Pod | string;
   /**
    * Host ports forwarded to the container (needs a network): reachable at the host's addresses
    * and 127.0.0.1. Each host port is bound on the host for the container's life, so a taken
-   * one fails the spawn with EADDRINUSE before the program runs.
+   * one fails the spawn with EADDRINUSE before the program runs. Default none.
    */
   ports?: PortMapping[];
   /**
