@@ -101,9 +101,10 @@ export class Container {
   /**
    * Starts the container's main process: PID 1 of its PID namespace (or the child of a tiny init).
    * Its streams are typed by `stdio` and `tty` as Node's spawn() types them: `stdout` is a
-   * Readable for 'pipe' (the default), null for 'inherit' or 'ignore'. Without a `tty` option
-   * here the container's `tty` applies, which the types cannot see: with it, `stderr` is null
-   * at run time (give spawn() `tty` as well to have the types say so).
+   * Readable for 'pipe' (the default), null for 'inherit' or 'ignore'. Two container options
+   * apply at run time that these types cannot see: without a `tty` option here the container's
+   * `tty` applies, and then `stderr` is null (give spawn() `tty` as well to have the types say
+   * so); a detached container's output goes to its log, and all three are null.
    */
   spawn<const S extends StdioOption | undefined = undefined, const T extends TtyOption = undefined>(
     argv?: readonly string[],

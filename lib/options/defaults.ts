@@ -2,9 +2,10 @@
  * The defaults a container gets, as Docker and runc give them. These are facts
  * of those runtimes' behaviour, kept here as data.
  */
+import type { CapabilityName } from './types';
 
 /** Docker's default capability set for a container's root. */
-export const DEFAULT_CAPABILITIES: readonly string[] = [
+export const DEFAULT_CAPABILITIES: readonly `CAP_${CapabilityName}`[] = [
   'CAP_CHOWN',
   'CAP_DAC_OVERRIDE',
   'CAP_FSETID',

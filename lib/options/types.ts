@@ -274,7 +274,8 @@ export interface ContainerOptions {
   /**
    * Outlive the Node process that made it: a monitor process outside the container reaps
    * it, logs its output (c.logs()) and applies the restart policy. Default false: the
-   * container ends with its maker.
+   * container ends with its maker. The main process then has no stdio streams (null, whatever
+   * spawn()'s types say): its output is read with c.logs().
    */
   detach?: boolean;
   /** A detached container's log: rotated and capped; default { maxSize: '10m', maxFiles: 3 }. */
