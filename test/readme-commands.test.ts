@@ -17,7 +17,10 @@ import { buildTestImage } from './support/test-images';
 import { tarBytes } from './support/tar-writer';
 import { removeTempDirs, tempDir } from './support/temp-dirs';
 
-/** What running a README line must show: its exit status (default 0) and its output. */
+/**
+ * What running a README line must show: its exit status (default 0) and its output. On a
+ * terminal the shell's prompt ("# ") and the echo of the typed input come in either order.
+ */
 interface Check {
   status?: number;
   stdout?: RegExp;
@@ -37,7 +40,7 @@ const WALKTHROUGH = new Map<string, Check>([
   ['npx ts-container exec web hostname   # web', { stdout: /^web\n$/ }],
   ['npx ts-container logs -f web         # its output; Ctrl-C stops following', { untilInterrupted: true, stdout: /\d\d:\d\d:\d\d.*\n/ }],
   ['npx ts-container stats web           # CPU %, memory / limit, pids / limit, block I/O (--json)', { stdout: /^ID\s+CPU %\s+MEM USAGE \/ LIMIT\s+MEM %\s+PIDS\s+BLOCK I\/O\nweb\s+\d+\.\d+%/ }],
-  ['npx ts-container exec -it web sh     # a shell in it, on a terminal of its own', { typed: 'hostname; exit\n', stdout: /\nweb\r*\n/ }],
+  ['npx ts-container exec -it web sh     # a shell in it, on a terminal of its own', { typed: 'hostname; exit\n', stdout: /(\n|# )web\r*\n/ }],
   ['npx ts-container stop web && npx ts-container delete web', { stdout: /^web\n/ }],
   ['npx ts-container pull 127.0.0.1:5000/tools/alpine:3.20   # a bar per layer on a terminal; -q: the id alone', { stdout: /Digest: sha256:[0-9a-f]{64}\n(.*\n)*Image id: [0-9a-f]{64}/ }],
   ['npx ts-container run --rm alpine:3.20 cat /etc/os-release # IMAGE [COMMAND...]; a missing image is pulled (--pull missing|always|never)', { stdout: /^NAME="README test image"\n/ }],
@@ -50,8 +53,8 @@ const WALKTHROUGH = new Map<string, Check>([
 /** The README section whose session readme-image-commands.test.ts runs. */
 const IMAGE_SESSION = '### Image commands';
 
-/** A shell line that runs ts-container (not a comment, not npm or apt). */
-const isCommandLine = (line: string): boolean => !line.trimStart().startsWith('#') && /(^|&&\s*)(npx\s+)?ts-container\s/.test(line.trim());
+/** A shell line that runs ts-container anywhere in it (not a comment; not npm or apt alone). */
+const isCommandLine = (line: string): boolean => !line.trimStart().startsWith('#') && /(^|[\s;&|(])(npx\s+)?ts-container\s/.test(line.trim());
 
 interface ReadmeLine {
   number: number;
