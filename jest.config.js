@@ -17,10 +17,11 @@ const UNIT = [
   'test/install-unit/**/*.test.ts',
   'test/stacks-unit/**/*.test.ts',
   'test/health-unit/**/*.test.ts',
+  'test/types-unit/**/*.test.ts',
 ];
 // Not unit, though container-free: userns-ranges (it appends to the subordinate id files,
 // which the library does only as root).
-const E2E = ['test/cli.test.ts', 'test/cli-cp.test.ts', 'test/cli-lifecycle.test.ts', 'test/cli-images.test.ts', 'test/cli-rm.test.ts', 'test/cli-pull-tty.test.ts', 'test/readme-image-commands.test.ts', 'test/cli-pod.test.ts', 'test/cli-compose.test.ts', 'test/cli-docker.test.ts'];
+const E2E = ['test/cli.test.ts', 'test/cli-cp.test.ts', 'test/cli-lifecycle.test.ts', 'test/cli-images.test.ts', 'test/cli-rm.test.ts', 'test/cli-pull-tty.test.ts', 'test/readme-image-commands.test.ts', 'test/cli-pod.test.ts', 'test/cli-compose.test.ts', 'test/cli-docker.test.ts', 'test/package-types.test.ts', 'test/readme-snippets.test.ts', 'test/readme-commands.test.ts'];
 const SLOW = [
   'test/seccomp-unit/differential.test.ts',
   'test/crash-safety.test.ts',

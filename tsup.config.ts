@@ -3,7 +3,8 @@ import { defineConfig } from 'tsup';
 export default defineConfig({
   entry: { index: 'lib/index.ts', cli: 'lib/cli/main.ts' },
   format: ['esm', 'cjs'],
-  dts: { entry: { index: 'lib/index.ts' } },
+  // stripInternal: members marked @internal (used across lib/, not the package's API) stay out of the types.
+  dts: { entry: { index: 'lib/index.ts' }, compilerOptions: { stripInternal: true } },
   target: 'node20',
   platform: 'node',
   clean: true,

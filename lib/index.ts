@@ -10,6 +10,7 @@ export { Container } from './container/container';
 export { ContainerProcess } from './process/container-process';
 export type { OutputOptions } from './process/container-process';
 export type { CopyInSource } from './container/copy';
+export type { ContainerProcessEvents } from './process/stdio-types';
 export {
   ContainerSetupError,
   ContainerStoppedError,
@@ -60,8 +61,6 @@ export type {
   StopOptions,
   StateRootOptions,
 } from './state/types';
-/** Public: the type of `Container.config` (the normalized options). */
-export type { ContainerConfig } from './options/validate';
 export type { CgroupStats } from './cgroups/stats';
 export { CgroupError } from './cgroups/container-cgroup';
 export type { SeccompOption, OciLinuxSeccomp, DockerSeccompProfile } from './seccomp/types';

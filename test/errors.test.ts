@@ -292,7 +292,7 @@ describe('exec into a container whose main process has exited', () => {
   test('after the main process was killed', async () => {
     const c = new Container(base);
     const p = c.spawn(['sleep', '30'], { stdio: 'ignore' });
-    await new Promise((r) => p.once('spawn', r));
+    await new Promise<void>((r) => p.once('spawn', r));
     p.kill('SIGKILL');
     await p.wait();
     const err = await failure(() => c.exec(['true']).output());

@@ -233,7 +233,7 @@ describe('exec stdio, exit codes and signals', () => {
     e.on('error', (err) => errors.push(err));
     // (events.once would reject on the 'error' event, so listen by hand.)
     const exited = new Promise((resolve) => e.once('exit', (code, signal) => resolve([code, signal])));
-    await new Promise((resolve) => e.once('spawn', resolve));
+    await new Promise<void>((resolve) => e.once('spawn', resolve));
     ac.abort();
     expect(await exited).toEqual([null, 'SIGTERM']);
     expect(errors.map((err) => err.name)).toEqual(['AbortError']);

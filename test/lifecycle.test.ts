@@ -133,7 +133,7 @@ describe('signals to the main process', () => {
     p.on('error', (e) => errors.push(e));
     // (events.once would reject on the 'error' event, so listen by hand.)
     const exited = new Promise((resolve) => p.once('exit', (code, signal) => resolve([code, signal])));
-    await new Promise((resolve) => p.once('spawn', resolve));
+    await new Promise<void>((resolve) => p.once('spawn', resolve));
     ac.abort();
     expect(await exited).toEqual([null, 'SIGKILL']);
     expect(errors.map((e) => e.name)).toEqual(['AbortError']);

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Container } from '../lib';
-import type { ContainerOptions, ProcessOptions, ProcessOutput } from '../lib/options/types';
+import type { Capability, ContainerOptions, ProcessOptions, ProcessOutput } from '../lib/options/types';
 import { ensureBusyboxRootfs } from './support/busybox-rootfs';
 import { useContainers, ok } from './support/containers';
 
@@ -116,6 +116,22 @@ describe('env', () => {
     const c = make({ ...base, env: { A: 'container', B: 'container' } });
     const r = await c.spawn(['sh', '-c', 'echo "$A $B $C"'], { stdio: 'pipe', env: { B: 'process', C: 'process' } }).output();
     expect(r).toMatchObject(ok('container process process\n'));
+  });
+
+  test('process.env passes as env: its variables go in, undefined values are left out', async () => {
+    // process.env's type allows undefined values; a variable set to undefined is skipped, as child_process does.
+    const hostEnv: NodeJS.ProcessEnv = { ...process.env, TSC_FROM_HOST: 'host', TSC_UNSET: undefined };
+    const c = make({ ...base, env: hostEnv });
+    const r = await c.spawn(['env'], { env: { TSC_PER_PROCESS: 'p', TSC_UNSET_TOO: undefined } }).output();
+    expect(r.exitCode).toBe(0);
+    const env = parseEnv(r.stdout);
+    expect(env.TSC_FROM_HOST).toBe('host');
+    expect(env.TSC_PER_PROCESS).toBe('p');
+    expect(env.PATH).toBe(process.env.PATH);
+    expect(Object.keys(env)).not.toContain('TSC_UNSET');
+    expect(Object.keys(env)).not.toContain('TSC_UNSET_TOO');
+    // A value that is neither a string nor undefined is still refused, naming the variable.
+    expect(() => new Container({ ...base, env: { N: 1 as unknown as string } })).toThrow(/env\.N: expected a string/);
   });
 
   test('values with spaces, quotes, newlines and unicode pass through unchanged', async () => {
@@ -372,8 +388,9 @@ describe('capabilities', () => {
   });
 
   test('names are accepted with or without CAP_, in any case', async () => {
+    // The types take upper and lower case; the runtime any case.
     expect((await effective({ add: ['cap_sys_admin'] })).CapEff).toBe(DOCKER_DEFAULT_CAPS | CAP_SYS_ADMIN);
-    expect((await effective({ drop: ['Net_Raw'] })).CapEff).toBe(DOCKER_DEFAULT_CAPS & ~CAP_NET_RAW);
+    expect((await effective({ drop: ['Net_Raw' as string as Capability] })).CapEff).toBe(DOCKER_DEFAULT_CAPS & ~CAP_NET_RAW);
   });
 
   test('drop', async () => {

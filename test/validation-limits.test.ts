@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Container } from '../lib';
-import type { ContainerOptions } from '../lib/options/types';
+import type { Capability, ContainerOptions } from '../lib/options/types';
 import { ensureBusyboxRootfs } from './support/busybox-rootfs';
 import { useContainers } from './support/containers';
 
@@ -79,7 +79,7 @@ describe('bad values are TypeErrors in the constructor, naming the option', () =
     const messages = [
       constructorError({ env: { 'A\0B': 'x' } }).message,
       constructorError({ 'bad\0key': 1 } as unknown as ContainerOptions).message,
-      constructorError({ capabilities: { add: ['CAP_\0X'] } }).message,
+      constructorError({ capabilities: { add: ['CAP_\0X' as string as Capability] } }).message,
       constructorError({ rlimits: { ['no\0file' as 'nofile']: 1 } }).message,
     ];
     for (const message of messages) expect(message).not.toContain('\0');

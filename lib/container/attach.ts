@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import { recordedHealth } from '../health/health-file';
 import type { ProcessOptions } from '../options/types';
 import { ContainerNotFoundError, ContainerStateError, ContainerStoppedError } from '../errors/errors';
-import { ContainerProcess } from '../process/container-process';
+import { launchProcess, type ContainerProcess } from '../process/container-process';
 import type { ResolvedStdio } from '../process/stdio';
 import { watchRecordedExit } from '../process/recorded-exit';
 import { ContainerCgroup } from '../cgroups/container-cgroup';
@@ -77,7 +77,7 @@ export function attachedContext(root: string, id: string): ContainerContext {
   if (main && context.cgroup && !context.cgroup.pids().includes(main.pid)) return context;
   const pidfd = main ? openRecordedProcess(main.pid, main.startTime) : -1;
   if (pidfd < 0 || !main) return context;
-  context.main = new ContainerProcess({
+  context.main = launchProcess({
     argv: saved.argv,
     stdio: noStdio(),
     start: async () => ({ ok: true, pid: main.pid, pidfd, errno: 0, stepId: 0, step: '', terminalFd: -1 }),

@@ -12,9 +12,10 @@
  * working on one ContainerContext (context.ts); status.ts holds the rules of what each
  * operation needs.
  */
-import type { ContainerOptions, ExitStatus, ProcessOptions, ResourceOptions } from '../options/types';
+import type { ContainerOptions, ExitStatus, ProcessOptions, ResourceOptions, StdioOption } from '../options/types';
 import type { ContainerConfig } from '../options/validate';
 import type { ContainerProcess } from '../process/container-process';
+import type { StderrOf, StdinOf, StdoutOf, TtyOption } from '../process/stdio-types';
 import type { CgroupStats } from '../cgroups/stats';
 import { resolveStateRoot } from '../state/state-root';
 import type { ContainerListEntry, ContainerState, LogOptions, LogRecord, StateRootOptions, StopOptions } from '../state/types';
@@ -123,11 +124,21 @@ export class Container extends EventEmitter {
     return remove(id, options);
   }
 
-  /** Starts the container's main process: PID 1 of its PID namespace (or the child of a tiny init). */
-  spawn(argv?: string[], options?: ProcessOptions): ContainerProcess {
+  /**
+   * Starts the container's main process: PID 1 of its PID namespace (or the child of a tiny init).
+   * Its streams are typed by `stdio` and `tty` as Node's spawn() types them: `stdout` is a
+   * Readable for 'pipe' (the default), null for 'inherit' or 'ignore'. Two container options
+   * apply at run time that these types cannot see: without a `tty` option here the container's
+   * `tty` applies, and then `stderr` is null (give spawn() `tty` as well to have the types say
+   * so); a detached container's output goes to its log, and all three are null.
+   */
+  spawn<const S extends StdioOption | undefined = undefined, const T extends TtyOption = undefined>(
+    argv?: readonly string[],
+    options?: ProcessOptions & { stdio?: S; tty?: T },
+  ): ContainerProcess<StdinOf<S, T>, StdoutOf<S, T>, StderrOf<S, T>> {
     const main = spawnMain(this.#context, argv, options, false);
     this.#health.follow(main, false);
-    return main;
+    return main as ContainerProcess<StdinOf<S, T>, StdoutOf<S, T>, StderrOf<S, T>>;
   }
 
   /**
@@ -135,11 +146,14 @@ export class Container extends EventEmitter {
    * program waiting to be started by start(), from this process or any other. Resolves
    * with the main process once it waits; rejects as spawn() would fail.
    */
-  async create(argv?: string[], options?: ProcessOptions): Promise<ContainerProcess> {
+  async create<const S extends StdioOption | undefined = undefined, const T extends TtyOption = undefined>(
+    argv?: readonly string[],
+    options?: ProcessOptions & { stdio?: S; tty?: T },
+  ): Promise<ContainerProcess<StdinOf<S, T>, StdoutOf<S, T>, StderrOf<S, T>>> {
     const main = spawnMain(this.#context, argv, options, true);
     this.#health.follow(main, true);
     await main.started;
-    return main;
+    return main as ContainerProcess<StdinOf<S, T>, StdoutOf<S, T>, StderrOf<S, T>>;
   }
 
   /** Lets a created container's program run. */
@@ -167,9 +181,15 @@ export class Container extends EventEmitter {
     return waitFor(this, this.#context, condition);
   }
 
-  /** Runs another process inside the running container: its namespaces, cgroup, user, capabilities. */
-  exec(argv: string[], options?: ProcessOptions): ContainerProcess {
-    return exec(this.#context, argv, options);
+  /**
+   * Runs another process inside the running container: its namespaces, cgroup, user, capabilities.
+   * Its streams are typed by `stdio` and `tty` as for spawn() (no terminal unless `tty` is given).
+   */
+  exec<const S extends StdioOption | undefined = undefined, const T extends TtyOption = undefined>(
+    argv: readonly string[],
+    options?: ProcessOptions & { stdio?: S; tty?: T },
+  ): ContainerProcess<StdinOf<S, T>, StdoutOf<S, T>, StderrOf<S, T>> {
+    return exec(this.#context, argv, options) as ContainerProcess<StdinOf<S, T>, StdoutOf<S, T>, StderrOf<S, T>>;
   }
 
   /** The main process's exit status, with the container's usage report. */

@@ -11,7 +11,7 @@ import type { HelperReport } from '../../types/native';
 import { type ContainerConfig, type NormalizedProcessOptions, normalizeProcessOptions } from '../options/validate';
 import { fail } from '../options/option-error';
 import { helperPath, native } from '../native/binding';
-import { ContainerProcess } from '../process/container-process';
+import { launchProcess, type ContainerProcess } from '../process/container-process';
 import { checkStdio, resolveStdio, type ResolvedStdio } from '../process/stdio';
 import { recordOutput } from '../process/output-log';
 import { checkArgumentSize } from '../process/argument-limits';
@@ -47,7 +47,7 @@ import { removeOnExitEntries } from './auto-remove';
 /** Starts the main process; with `waitForStart` (create()), its program waits for start(). */
 export function spawnMain(
   context: ContainerContext,
-  argv: string[] | undefined,
+  argv: readonly string[] | undefined,
   options: ProcessOptions | undefined,
   waitForStart: boolean,
 ): ContainerProcess {
@@ -74,7 +74,7 @@ export function spawnMain(
     void undo.rollback();
     throw error;
   }
-  const main = new ContainerProcess({
+  const main = launchProcess({
     argv: args,
     stdio,
     start: async (fds) => {

@@ -2,7 +2,7 @@
 import type { ProcessOptions } from '../options/types';
 import { normalizeProcessOptions } from '../options/validate';
 import { helperPath, native } from '../native/binding';
-import { ContainerProcess } from '../process/container-process';
+import { launchProcess, type ContainerProcess } from '../process/container-process';
 import { checkStdio, resolveStdio } from '../process/stdio';
 import { checkArgumentSize } from '../process/argument-limits';
 import { processUsage } from '../process/usage';
@@ -15,13 +15,13 @@ import { Step } from '../protocol/generated/steps';
 
 const ESRCH = 3;
 
-export function exec(context: ContainerContext, argv: string[], options?: ProcessOptions): ContainerProcess {
+export function exec(context: ContainerContext, argv: readonly string[], options?: ProcessOptions): ContainerProcess {
   const { argv: args, process } = normalizeProcessOptions(argv, options, context.config);
   checkArgumentSize(args, process.env, context.config.rlimits);
   checkStdio(options?.stdio);
   const main = canExec(context);
   let oomKillsAtStart = 0;
-  const child = new ContainerProcess({
+  const child = launchProcess({
     argv: args,
     stdio: resolveStdio(process.tty ? 'ignore' : options?.stdio),
     start: async (fds) => {

@@ -160,9 +160,15 @@ interface Garbage {
 export class ImageStore {
   /** The data root this store lives in. */
   readonly dataRoot: string;
-  /** The blobs; pull, push and commit write and read through it. */
+  /**
+   * The blobs; pull, push and commit write and read through it.
+   * @internal Left out of the package's types (tsup.config.ts: stripInternal).
+   */
   readonly content: ContentStore;
-  /** The unpacked layers, one directory per chain id: a container's overlay lower layers. */
+  /**
+   * The unpacked layers, one directory per chain id: a container's overlay lower layers.
+   * @internal
+   */
   readonly layers: LayerStore;
   readonly #index: ImageIndexFile;
   readonly #maxLayerBytes: number | undefined;
@@ -459,6 +465,7 @@ export class ImageStore {
    * Records manifests whose blobs are all in the content store as images, with their
    * references (taken off any other image), once each layer is unpacked (here, when it is not
    * yet). For import, and for pull and commit.
+   * @internal
    */
   async addImages(manifests: ImportedManifest[], signal?: AbortSignal, lease?: Lease): Promise<Image[]> {
     await this.content.prepare();

@@ -9,7 +9,7 @@ function canonicalName(value: unknown, where: string): string {
   const upper = value.toUpperCase();
   if (upper === 'ALL') return 'ALL';
   const name = upper.startsWith('CAP_') ? upper : `CAP_${upper}`;
-  if (!ALL_CAPABILITIES.includes(name)) fail(where, `unknown capability ${JSON.stringify(value)}`);
+  if (!(ALL_CAPABILITIES as readonly string[]).includes(name)) fail(where, `unknown capability ${JSON.stringify(value)}`);
   return name;
 }
 

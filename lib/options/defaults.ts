@@ -2,9 +2,10 @@
  * The defaults a container gets, as Docker and runc give them. These are facts
  * of those runtimes' behaviour, kept here as data.
  */
+import type { CapabilityName } from './types';
 
 /** Docker's default capability set for a container's root. */
-export const DEFAULT_CAPABILITIES: readonly string[] = [
+export const DEFAULT_CAPABILITIES: readonly `CAP_${CapabilityName}`[] = [
   'CAP_CHOWN',
   'CAP_DAC_OVERRIDE',
   'CAP_FSETID',
@@ -21,8 +22,8 @@ export const DEFAULT_CAPABILITIES: readonly string[] = [
   'CAP_AUDIT_WRITE',
 ];
 
-/** Every capability the kernel headers of Linux 6.x name. */
-export const ALL_CAPABILITIES: readonly string[] = [
+/** Every capability the kernel headers of Linux 6.x name (the `Capability` type is made of these). */
+export const ALL_CAPABILITIES = [
   'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL',
   'CAP_SETGID', 'CAP_SETUID', 'CAP_SETPCAP', 'CAP_LINUX_IMMUTABLE', 'CAP_NET_BIND_SERVICE',
   'CAP_NET_BROADCAST', 'CAP_NET_ADMIN', 'CAP_NET_RAW', 'CAP_IPC_LOCK', 'CAP_IPC_OWNER', 'CAP_SYS_MODULE',
@@ -30,7 +31,7 @@ export const ALL_CAPABILITIES: readonly string[] = [
   'CAP_SYS_NICE', 'CAP_SYS_RESOURCE', 'CAP_SYS_TIME', 'CAP_SYS_TTY_CONFIG', 'CAP_MKNOD', 'CAP_LEASE',
   'CAP_AUDIT_WRITE', 'CAP_AUDIT_CONTROL', 'CAP_SETFCAP', 'CAP_MAC_OVERRIDE', 'CAP_MAC_ADMIN', 'CAP_SYSLOG',
   'CAP_WAKE_ALARM', 'CAP_BLOCK_SUSPEND', 'CAP_AUDIT_READ', 'CAP_PERFMON', 'CAP_BPF', 'CAP_CHECKPOINT_RESTORE',
-];
+] as const;
 
 /** Paths runc masks by default: files get /dev/null over them, directories an empty tmpfs. */
 export const MASKED_PATHS: readonly string[] = [

@@ -9,28 +9,37 @@ import type { SeccompNotifyOptions } from '../seccomp-notify/types';
 import type { RestartPolicy } from '../state/types';
 import type { ImageStore } from '../images/image-store';
 import type { HealthcheckOptions } from '../health/healthcheck-options';
+import type { ALL_CAPABILITIES } from './defaults';
 
 /** A size in bytes, or a string with a k/m/g suffix ("64m"). */
 export type ByteSize = number | string;
 
+/** A host file or directory seen inside the container, as `docker run --mount type=bind`. */
 export interface BindMount {
   type: 'bind';
-  /** Host path. */
+  /** Host path (absolute); it must exist (else a ContainerSetupError, ENOENT). */
   source: string;
-  /** Path inside the container; resolved inside the rootfs, never following a symlink out of it. */
+  /**
+   * Absolute path inside the container, made when missing; resolved inside the rootfs, never
+   * following a symlink out of it.
+   */
   target: string;
+  /** Mount it read-only (default false: writable, as the source's permissions allow). */
   readonly?: boolean;
   /** Bring the source's submounts along (default true). */
   recursive?: boolean;
 }
 
+/** A fresh memory filesystem at `target`, gone with the container. */
 export interface TmpfsMount {
   type: 'tmpfs';
+  /** Absolute path inside the container, made when missing. */
   target: string;
   /** Size limit; default: the kernel's (half of RAM). */
   size?: ByteSize;
-  /** Octal mode of the tmpfs root, as a number (0o1777) or a string ("1777"). */
+  /** Octal mode of the tmpfs root, as a number (0o1777) or a string ("1777"); default 0o755. */
   mode?: number | string;
+  /** Mount it read-only (default false). */
   readonly?: boolean;
 }
 
@@ -49,10 +58,14 @@ export type VolumeMount = {
   readonly?: boolean;
 } & ({ target: string; destination?: never } | { destination: string; target?: never });
 
+/** One entry of `mounts`: mounted in order, after the runtime's own (/proc, /dev, /tmp...). */
 export type Mount = BindMount | TmpfsMount | VolumeMount;
 
+/** Who the program runs as, by number (the container's /etc/passwd is not read). */
 export interface User {
+  /** User id inside the container (0-4294967294). */
   uid: number;
+  /** Group id; default the same number as uid. */
   gid?: number;
   /** Supplementary groups; default none. */
   groups?: number[];
@@ -68,32 +81,59 @@ export interface User {
  */
 export type UserOption = User | string;
 
+/** A range of ids of a user namespace map: `size` ids from `containerId` inside are `hostId` on. */
 export interface IdMapping {
+  /** First id inside the container. */
   containerId: number;
+  /** The host id it is. */
   hostId: number;
+  /** How many consecutive ids. */
   size: number;
 }
 
-export type Capability = string; // 'CAP_NET_ADMIN' or 'NET_ADMIN' (case-insensitive); 'ALL' in drop/add
+/** A Linux capability's name without its prefix: 'NET_ADMIN', 'SYS_PTRACE', ... (Linux 6.x's 41). */
+export type CapabilityName = (typeof ALL_CAPABILITIES)[number] extends `CAP_${infer Name}` ? Name : never;
 
+/**
+ * A capability as `add` and `drop` take it: with or without the `CAP_` prefix, in upper or lower
+ * case ('CAP_NET_ADMIN', 'NET_ADMIN', 'net_admin', as docker's --cap-add), or 'ALL'. The runtime
+ * also takes mixed case; an unknown name is a TypeError naming it.
+ */
+export type Capability =
+  | CapabilityName
+  | `CAP_${CapabilityName}`
+  | Lowercase<CapabilityName | `CAP_${CapabilityName}`>
+  | 'ALL'
+  | 'all';
+
+/**
+ * Changes to the capabilities root keeps in the container: Docker's 14 defaults
+ * (DEFAULT_CAPABILITIES), plus `add`, minus `drop`; `drop: ['ALL']` starts from none.
+ * A user other than root gets none in its permitted and effective sets either way.
+ */
 export interface CapabilityOptions {
-  add?: Capability[];
-  drop?: Capability[];
+  /** Capabilities given beyond the defaults ('ALL': every one). Default none. */
+  add?: readonly Capability[];
+  /** Capabilities taken from the defaults ('ALL': every one, then `add` gives some back). Default none. */
+  drop?: readonly Capability[];
 }
 
 export type RlimitName =
   | 'as' | 'core' | 'cpu' | 'data' | 'fsize' | 'locks' | 'memlock' | 'msgqueue'
   | 'nice' | 'nofile' | 'nproc' | 'rss' | 'rtprio' | 'rttime' | 'sigpending' | 'stack';
 
+/** A resource limit as setrlimit takes it; soft may not exceed hard. */
 export interface Rlimit {
-  soft: number;
-  hard: number;
+  /** The limit the kernel enforces; the process may raise it up to hard. */
+  soft: number | 'unlimited';
+  /** The ceiling for soft; only a privileged process raises it. */
+  hard: number | 'unlimited';
 }
 
 export interface TimeNamespaceOptions {
-  /** Seconds added to CLOCK_MONOTONIC inside the container. */
+  /** Seconds added to CLOCK_MONOTONIC inside the container (default 0). */
   monotonicOffset?: number;
-  /** Seconds added to CLOCK_BOOTTIME inside the container. */
+  /** Seconds added to CLOCK_BOOTTIME inside the container (default 0). */
   boottimeOffset?: number;
 }
 
@@ -104,24 +144,26 @@ export interface DeviceRate {
   rate: ByteSize;
 }
 
+/** The container's cgroup limits; every one is optional and, unset, unlimited (pids excepted). */
 export interface ResourceOptions {
-  /** Hard memory limit: bytes or "256m". */
+  /** Hard memory limit: bytes or "256m" (at least 6m, as docker); past it the OOM killer acts. Default none. */
   memory?: ByteSize;
-  /** Memory plus swap, as Docker's --memory-swap; equal to memory: no swap; -1: unlimited swap. */
+  /** Memory plus swap, as Docker's --memory-swap; equal to memory: no swap; -1: unlimited swap. Default: the host's. */
   memorySwap?: ByteSize | -1;
-  /** CPU time as a number of CPUs (quota over a 100 ms period), e.g. 1.5. */
+  /** CPU time as a number of CPUs (quota over a 100 ms period), e.g. 1.5; at most the CPUs Node may use. Default none. */
   cpus?: number;
-  /** Relative CPU share, 1-10000 (cgroup v2 weight; mapped to v1 shares). */
+  /** Relative CPU share, 1-10000 (cgroup v2 weight; mapped to v1 shares). Default 100, as every cgroup. */
   cpuWeight?: number;
-  /** CPUs the container may run on, e.g. "0-1". */
+  /** CPUs the container may run on, e.g. "0-1"; they must be online. Default: all of the parent's. */
   cpuset?: string;
-  /** Memory nodes, e.g. "0". */
+  /** Memory nodes, e.g. "0". Default: all of the parent's. */
   cpusetMems?: string;
   /**
    * Most processes and threads at once. Default 2048 where the host has the pids controller
    * (skipped where it has none); -1 or "unlimited": no limit.
    */
   pids?: number | -1 | 'unlimited';
+  /** Block I/O: a relative weight (1-10000) and per-device rates. Default none. */
   io?: {
     weight?: number;
     readBps?: DeviceRate[];
@@ -148,7 +190,7 @@ export interface LogRotation {
 }
 
 export interface ContainerOptions {
-  /** Container id: [A-Za-z0-9][A-Za-z0-9_.-]{0,63}; default: random. */
+  /** Container id: [A-Za-z0-9][A-Za-z0-9_.-]{0,63}, unique in the state root; default: random. */
   id?: string;
   /**
    * Root filesystem directory; default: the host's / mounted read-only, its files reached as
@@ -178,11 +220,19 @@ export interface ContainerOptions {
    * else /var/lib/ts-container for root, $XDG_DATA_HOME/ts-container (or ~/.local/share/ts-container) otherwise.
    */
   dataRoot?: string;
-  /** Default: the container's id. */
+  /** The container's hostname (its own UTS namespace), at most 64 characters. Default: the container's id. */
   hostname?: string;
+  /** Bind and tmpfs mounts, made in order inside the container's own mount namespace. Default none. */
   mounts?: Mount[];
-  env?: Record<string, string>;
+  /**
+   * The environment of every process: over the defaults PATH, HOSTNAME and HOME (and an
+   * image's Env); the host's is not inherited. `process.env` may be passed: a variable whose
+   * value is undefined is left out, as child_process does.
+   */
+  env?: Record<string, string | undefined>;
+  /** The working directory of every process (absolute; it must exist). Default '/' (or an image's WorkingDir). */
   cwd?: string;
+  /** Who every process runs as. Default root: uid 0, gid 0 (or an image's User). */
   user?: UserOption;
   /**
    * 'none': own network namespace with only lo, up (default). 'host': the host's network.
@@ -195,28 +245,38 @@ export interface ContainerOptions {
   /**
    * A pod (a Pod or its name, in `dataRoot`): the container joins the network, uts and ipc
    * namespaces its pause process holds, and reaches the other members on localhost. Its
-   * network and hostname are the pod's: leave `network` and `hostname` unset.
+   * network and hostname are the pod's: leave `network` and `hostname` unset. Default none.
    */
   pod?: Pod | string;
   /**
    * Host ports forwarded to the container (needs a network): reachable at the host's addresses
    * and 127.0.0.1. Each host port is bound on the host for the container's life, so a taken
-   * one fails the spawn with EADDRINUSE before the program runs.
+   * one fails the spawn with EADDRINUSE before the program runs. Default none.
    */
   ports?: PortMapping[];
-  /** Run a tiny init as PID 1 that reaps zombies and forwards signals to the program. */
+  /**
+   * Run a tiny init as PID 1 that reaps zombies and forwards signals to the program, as
+   * docker's --init. Default false: the program is PID 1 (and ignores signals it has no handler for).
+   */
   init?: boolean;
   /**
    * New user namespace: true (container ids 0-65535 are a block of host ids of ts-container's
    * own /etc/subuid and /etc/subgid range, free of every other container's) or explicit maps.
    * The host's / (no rootfs) always runs in such a block; explicit maps need a rootfs.
+   * Default false (but always for the host's /): container root is host root, as docker's.
    */
   userns?: boolean | { uidMap: IdMapping[]; gidMap: IdMapping[] };
-  /** New time namespace, optionally with clock offsets. */
+  /** New time namespace, optionally with clock offsets. Default false: the host's clocks. */
   timens?: boolean | TimeNamespaceOptions;
+  /** Capabilities added to or dropped from Docker's 14 defaults (see CapabilityOptions). */
   capabilities?: CapabilityOptions;
-  rlimits?: Partial<Record<RlimitName, Rlimit | number>>;
-  /** Cgroup limits; the container always gets its own cgroup. */
+  /**
+   * Resource limits (setrlimit) of every process, by name: a number or 'unlimited' for soft and
+   * hard alike, or { soft, hard } ({ nofile: 1024, nproc: { soft: 100, hard: 200 } }).
+   * Default: the limits Node runs with.
+   */
+  rlimits?: Partial<Record<RlimitName, Rlimit | number | 'unlimited'>>;
+  /** Cgroup limits; the container always gets its own cgroup. Default: none but pids (2048). */
   resources?: ResourceOptions;
   /**
    * The cgroup the container's cgroup is made in, relative to each hierarchy's
@@ -234,12 +294,14 @@ export interface ContainerOptions {
    * size. Its stdin and stdout are the terminal (stderr is merged into stdout, as on any
    * terminal), /dev/console is the same terminal, and `resize()` changes its size. The
    * `stdio` option must then be left unset or be 'pipe'. spawn()'s own `tty` option wins.
+   * Default false. spawn()'s types see only its own `tty`: give it there too for a null-typed stderr.
    */
   tty?: boolean | TerminalSize;
   /**
    * Outlive the Node process that made it: a monitor process outside the container reaps
    * it, logs its output (c.logs()) and applies the restart policy. Default false: the
-   * container ends with its maker.
+   * container ends with its maker. The main process then has no stdio streams (null, whatever
+   * spawn()'s types say): its output is read with c.logs().
    */
   detach?: boolean;
   /**
@@ -255,11 +317,14 @@ export interface ContainerOptions {
   tmpfsSizes?: Partial<Record<'/tmp' | '/var/tmp' | '/run' | '/var/run' | '/dev/shm', ByteSize | -1>>;
   /** Docker's restart policies, applied by the monitor of a detached container. Default 'no'. */
   restart?: RestartPolicy;
-  /** The state directory root; see resolveStateRoot. Default /run/ts-container for root. */
+  /**
+   * Where the container's state directory lives, for any process to find it. Default:
+   * $TS_CONTAINER_STATE_ROOT, else /run/ts-container for root, $XDG_RUNTIME_DIR/ts-container otherwise.
+   */
   stateRoot?: string;
-  /** Free-form labels, kept in the container's state (OCI annotations). */
+  /** Free-form labels, kept in the container's state (OCI annotations). Default none. */
   annotations?: Record<string, string>;
-  /** The main process's program and arguments, when create() or spawn() is given none. */
+  /** The main process's program and arguments, when create() or spawn() is given none (default: an image's Entrypoint + Cmd). */
   command?: string[];
   /**
    * A check run inside the container, as docker's HEALTHCHECK: its status is `health()` and each
@@ -279,19 +344,31 @@ export interface ContainerOptions {
   stopTimeout?: number;
 }
 
+/** 'pipe': a stream in Node (p.stdout...); 'inherit': Node's own fd; 'ignore': /dev/null. */
 export type StdioName = 'pipe' | 'inherit' | 'ignore';
+/** One of stdin, stdout, stderr: a name, an fd of Node's, or a stream (null and undefined mean 'pipe'). */
 export type StdioEntry = StdioName | number | Stream | null | undefined;
-export type StdioOption = StdioName | StdioEntry[];
+/** One name for all three, or [stdin, stdout, stderr] (missing entries are 'pipe'). */
+export type StdioOption = StdioName | readonly StdioEntry[];
 
+/** The options of one process: spawn() (the main process) or exec(). */
 export interface ProcessOptions {
+  /**
+   * The program's stdin, stdout and stderr, as child_process takes them. Default 'pipe':
+   * `p.stdin`, `p.stdout` and `p.stderr` are streams (and typed so); 'inherit' and 'ignore' make them null.
+   */
   stdio?: StdioOption;
-  /** Merged over the container's env. */
-  env?: Record<string, string>;
+  /** Merged over the container's env; undefined values are left out, so `process.env` may be passed. */
+  env?: Record<string, string | undefined>;
+  /** The working directory (absolute). Default: the container's `cwd`. */
   cwd?: string;
+  /** Who the process runs as. Default: the container's `user`. */
   user?: UserOption;
+  /** Aborting it sends killSignal (SIGKILL 2 s later if the process is still there) and rejects wait() with an AbortError. */
   signal?: AbortSignal;
-  /** Milliseconds before killSignal is sent. */
+  /** Milliseconds before killSignal is sent (then SIGKILL 2 s later); 0 or unset: no timeout. */
   timeout?: number;
+  /** The signal of `timeout` and `signal`. Default 'SIGTERM'. */
   killSignal?: NodeJS.Signals | number;
   /**
    * Give the process a pseudo-terminal of its own, as `docker exec -t`: true (80x24) or its

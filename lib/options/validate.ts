@@ -175,6 +175,8 @@ function checkEnv(value: unknown, where: string): Record<string, string> {
   if (!isPlainObject(value)) fail(where, `expected an object of strings, got ${describe(value)}`);
   const env: Record<string, string> = {};
   for (const [key, v] of Object.entries(value)) {
+    // As child_process: a variable whose value is undefined is left out, so process.env passes.
+    if (v === undefined) continue;
     if (key === '' || key.includes('=') || key.includes('\0')) fail(`${where}.${key}`, 'invalid variable name');
     if (typeof v !== 'string') fail(`${where}.${key}`, `expected a string, got ${describe(v)}`);
     if (v.includes('\0')) fail(`${where}.${key}`, 'must not contain a NUL byte');
@@ -374,7 +376,7 @@ function privilegedCapabilities(privileged: boolean, value: ContainerOptions['ca
   if (!privileged) return normalizeCapabilities(value);
   const bounding = boundingSet();
   // ALL_CAPABILITIES is in the kernel's order: a name's index is its bit.
-  const held = (name: string): boolean => bounding === null || ((bounding >> BigInt(ALL_CAPABILITIES.indexOf(name))) & 1n) === 1n;
+  const held = (name: string): boolean => bounding === null || ((bounding >> BigInt((ALL_CAPABILITIES as readonly string[]).indexOf(name))) & 1n) === 1n;
   // The canonical names of `drop` (checked as add checks them).
   const dropped = new Set(normalizeCapabilities({ drop: ['ALL'], add: value?.drop ?? [] }));
   return normalizeCapabilities({ add: ['ALL'] }).filter((name) => held(name) && !dropped.has(name));

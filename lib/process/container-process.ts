@@ -16,6 +16,7 @@ import { Terminal } from './terminal';
 import { checkDimension } from '../options/tty';
 import { ContainerStateError } from '../errors/errors';
 import { fail } from '../options/option-error';
+import type { EmitArgs, ListenerOf } from './stdio-types';
 
 export interface ProcessLaunch {
   argv: string[];
@@ -70,12 +71,41 @@ export interface OutputOptions {
   maxBuffer?: number;
 }
 
-export class ContainerProcess extends EventEmitter {
+/**
+ * Makes the process for a launch: spawn(), create() and exec() (and a handle on a detached
+ * container's main process) are the only makers; ContainerProcess has no public constructor.
+ */
+export let launchProcess: (launch: ProcessLaunch) => ContainerProcess;
+
+/**
+ * Its events, typed as ChildProcess's: `on('exit', (code, signal) => ...)` gets
+ * `number | null` and `NodeJS.Signals | null`; any other event name is EventEmitter's.
+ */
+export interface ContainerProcess<Stdin extends Writable | null = Writable | null, Stdout extends Readable | null = Readable | null, Stderr extends Readable | null = Readable | null> {
+  on<E extends string | symbol>(event: E, listener: ListenerOf<E>): this;
+  once<E extends string | symbol>(event: E, listener: ListenerOf<E>): this;
+  off<E extends string | symbol>(event: E, listener: ListenerOf<E>): this;
+  addListener<E extends string | symbol>(event: E, listener: ListenerOf<E>): this;
+  removeListener<E extends string | symbol>(event: E, listener: ListenerOf<E>): this;
+  prependListener<E extends string | symbol>(event: E, listener: ListenerOf<E>): this;
+  prependOnceListener<E extends string | symbol>(event: E, listener: ListenerOf<E>): this;
+  emit<E extends string | symbol>(event: E, ...args: EmitArgs<E>): boolean;
+}
+
+/**
+ * `Stdin`, `Stdout` and `Stderr` are what the `stdio` and `tty` options made of them (see
+ * lib/process/stdio-types.ts): spawn() and exec() return `ContainerProcess<Writable, Readable,
+ * Readable>` for the default 'pipe', null where 'inherit', 'ignore' or an fd was given.
+ */
+export class ContainerProcess<Stdin extends Writable | null = Writable | null, Stdout extends Readable | null = Readable | null, Stderr extends Readable | null = Readable | null> extends EventEmitter {
   /** Host pid; set when 'spawn' is emitted. */
   pid: number | undefined;
-  readonly stdin: Writable | null;
-  readonly stdout: Readable | null;
-  readonly stderr: Readable | null;
+  /** The program's stdin, for stdio 'pipe' (or a terminal's input); null otherwise. */
+  readonly stdin: Stdin;
+  /** The program's stdout, for stdio 'pipe' (or a terminal's output); null otherwise. */
+  readonly stdout: Stdout;
+  /** The program's stderr, for stdio 'pipe'; null otherwise, and with a terminal (merged into stdout). */
+  readonly stderr: Stderr;
   readonly spawnfile: string;
   readonly spawnargs: string[];
   exitCode: number | null = null;
@@ -116,15 +146,20 @@ export class ContainerProcess extends EventEmitter {
   readonly #closed: Promise<void>;
   readonly #started: Promise<void>;
 
-  constructor(launch: ProcessLaunch) {
+  static {
+    launchProcess = (launch) => new ContainerProcess(launch);
+  }
+
+  private constructor(launch: ProcessLaunch) {
     super();
     this.spawnfile = launch.argv[0];
     this.spawnargs = [...launch.argv];
     // With a terminal, stdin and stdout are the terminal's; stderr is merged into stdout there.
+    // The stream types are the caller's promise (spawn() and exec() derive them from the same options).
     this.#terminal = launch.tty ? new Terminal(launch.tty) : null;
-    this.stdin = this.#terminal ? this.#terminal.input : launch.stdio.stdin;
-    this.stdout = this.#terminal ? this.#terminal.output : launch.stdio.stdout;
-    this.stderr = this.#terminal ? null : launch.stdio.stderr;
+    this.stdin = (this.#terminal ? this.#terminal.input : launch.stdio.stdin) as Stdin;
+    this.stdout = (this.#terminal ? this.#terminal.output : launch.stdio.stdout) as Stdout;
+    this.stderr = (this.#terminal ? null : launch.stdio.stderr) as Stderr;
     this.#killSignal = launch.killSignal;
     this.#signal = launch.signal;
     this.#usage = launch.usage;
@@ -282,7 +317,7 @@ export class ContainerProcess extends EventEmitter {
    * after the exit without end of file: a process left behind holds the pipes.
    */
   #boundStdioAfterExit(): void {
-    const open = (): Readable[] => [this.stdout, this.stderr].filter((s): s is Readable => s !== null && !s.destroyed && !s.readableEnded);
+    const open = (): Readable[] => this.#outputStreams().filter((s) => !s.destroyed && !s.readableEnded);
     if (open().length === 0) return;
     let readingMs = 0;
     const check = setInterval(() => {
@@ -299,8 +334,13 @@ export class ContainerProcess extends EventEmitter {
     check.unref();
   }
 
+  /** stdout and stderr, where Node has them. */
+  #outputStreams(): Readable[] {
+    return [this.stdout as Readable | null, this.stderr as Readable | null].filter((s): s is Readable => s !== null);
+  }
+
   #whenStdioClosed(): Promise<void> {
-    const streams = [this.stdout, this.stderr].filter((s): s is Readable => s !== null);
+    const streams = this.#outputStreams();
     return Promise.all(
       streams.map(
         (s) =>

@@ -74,7 +74,7 @@ test('ten containers of one image at once share the same layer directories, each
   const cs = Array.from({ length: 10 }, () => h.make({ image: REF, imageStore: images }));
   for (const c of cs) expect(c.config.imageLayers).toEqual(layerDirs);
   const running = cs.map((c) => c.spawn(['sh', '-c', 'read x'], { stdio: 'pipe' }));
-  await Promise.all(running.map((p) => new Promise((resolve) => p.once('spawn', resolve))));
+  await Promise.all(running.map((p) => new Promise<void>((resolve) => p.once('spawn', resolve))));
   const mounts = await Promise.all(cs.map((c) => c.exec(['cat', '/proc/self/mountinfo'], { stdio: 'pipe' }).output()));
   for (const m of mounts) expect(m.stdout).toMatch(/ \/ \S+ .* - overlay /);
   const after = Number(execFileSync('du', ['-sb', dataRoot], { encoding: 'utf8' }).split('\t')[0]);

@@ -32,7 +32,7 @@ function hostBlockDevice(): string | null {
 
 const blockDevice = hostBlockDevice();
 
-const withSysAdmin = () => ({ rootfs: rootfsCopy('devices'), capabilities: { add: ['SYS_ADMIN'] } });
+const withSysAdmin = () => ({ rootfs: rootfsCopy('devices'), capabilities: { add: ['SYS_ADMIN'] as const } });
 
 /** What the rules must do, whichever mechanism holds them. */
 function deviceRuleTests(): void {

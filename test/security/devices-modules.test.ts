@@ -47,7 +47,7 @@ describe('mknod of a block device does not give the host\'s disk', () => {
   test.each([
     ['root, read-only rootfs', { readonly: true }],
     ['root, writable rootfs', { readonly: false }],
-    ['root with CAP_SYS_RAWIO and CAP_SYS_ADMIN added', { readonly: false, capabilities: { add: ['CAP_SYS_RAWIO', 'CAP_SYS_ADMIN'] } }],
+    ['root with CAP_SYS_RAWIO and CAP_SYS_ADMIN added', { readonly: false, capabilities: { add: ['CAP_SYS_RAWIO', 'CAP_SYS_ADMIN'] as const } }],
     ['user namespace root', { readonly: false, userns: true }],
   ])('%s: nodes made anywhere writable cannot be read', async (_name, opts: ContainerOptions) => {
     const rootfs = rootfsCopy('mknod');

@@ -39,7 +39,7 @@ describe('a host abstract unix socket is out of reach (network namespace)', () =
   test.each([
     ['default', {}],
     ['user namespace', { userns: true }],
-    ['root with CAP_NET_ADMIN, CAP_SYS_ADMIN added', { capabilities: { add: ['CAP_NET_ADMIN', 'CAP_SYS_ADMIN'] } }],
+    ['root with CAP_NET_ADMIN, CAP_SYS_ADMIN added', { capabilities: { add: ['CAP_NET_ADMIN', 'CAP_SYS_ADMIN'] as const } }],
   ])('%s: connect fails with ECONNREFUSED, and the socket is not listed in /proc/net/unix', async (_name, opts: ContainerOptions) => {
     const c = make({ ...base, ...opts, mounts: [fixturesMount('abstract-connect')] });
     const r = await c.spawn(['sh', '-c', `/fixtures/abstract-connect ${name}; grep -c ${name} /proc/net/unix`], { stdio: 'pipe' }).output();
@@ -50,7 +50,7 @@ describe('a host abstract unix socket is out of reach (network namespace)', () =
 describe('the host\'s pids are out of reach (pid namespace)', () => {
   test.each([
     ['default', {}],
-    ['root with CAP_SYS_PTRACE and CAP_KILL added', { capabilities: { add: ['CAP_SYS_PTRACE', 'CAP_KILL'] } }],
+    ['root with CAP_SYS_PTRACE and CAP_KILL added', { capabilities: { add: ['CAP_SYS_PTRACE', 'CAP_KILL'] as const } }],
     ['user namespace', { userns: true }],
   ])('%s: kill, ptrace and pidfd_open of this test\'s (host) pid fail with ESRCH', async (_name, opts: ContainerOptions) => {
     const target = process.pid;

@@ -75,7 +75,7 @@ function snapshot(files: string[]): Record<string, string | undefined> {
 describe('writes to /proc/sys, /proc/sysrq-trigger and /sys/kernel fail', () => {
   test.each([
     ['root, default capabilities', {}],
-    ['root with CAP_SYS_ADMIN and CAP_NET_ADMIN added', { capabilities: { add: ['CAP_SYS_ADMIN', 'CAP_NET_ADMIN'] } }],
+    ['root with CAP_SYS_ADMIN and CAP_NET_ADMIN added', { capabilities: { add: ['CAP_SYS_ADMIN', 'CAP_NET_ADMIN'] as const } }],
     ['user namespace root', { userns: true }],
   ])('%s', async (_name, opts: ContainerOptions) => {
     const { script, tried } = writeScript(targets);
@@ -134,7 +134,7 @@ describe('/sys/firmware is masked and /sys is read-only', () => {
 describe('reading /proc/kcore, /proc/keys and the other masked /proc files gives nothing', () => {
   test.each([
     ['root', {}],
-    ['root with CAP_SYS_ADMIN, SYS_RAWIO and SYSLOG added', { capabilities: { add: ['CAP_SYS_ADMIN', 'CAP_SYS_RAWIO', 'CAP_SYSLOG'] } }],
+    ['root with CAP_SYS_ADMIN, SYS_RAWIO and SYSLOG added', { capabilities: { add: ['CAP_SYS_ADMIN', 'CAP_SYS_RAWIO', 'CAP_SYSLOG'] as const } }],
   ])('%s', async (_name, opts: ContainerOptions) => {
     // The control: the host's /proc/keys and /proc/timer_list have content.
     expect(hostValue('/proc/keys')?.length ?? 1).toBeGreaterThan(0);

@@ -26,7 +26,7 @@ function userText(user: ContainerConfig['user']): string {
 }
 
 export function dockerInspect(entry: ContainerListEntry & { error?: undefined }, state: ContainerState, config: ContainerConfig): object {
-  const defaults = new Set(DEFAULT_CAPABILITIES);
+  const defaults = new Set<string>(DEFAULT_CAPABILITIES);
   const kept = new Set(config.capabilities);
   const short = (cap: string): string => cap.replace(/^CAP_/, '');
   const zero = '0001-01-01T00:00:00Z';
