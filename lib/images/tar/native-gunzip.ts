@@ -1,0 +1,137 @@
+/**
+ * A gzip layer's tar bytes, inflated on the thread pool by the addon (LayerInflater) into
+ * output buffers that are used again once nothing reads them, with the diff id hashed in the
+ * same task. Node's zlib streams allocate a new Buffer for every output chunk: over a pull's
+ * hundreds of megabytes that garbage, not the inflate, is what costs the JavaScript thread
+ * most. One inflate runs ahead while the caller parses the previous output.
+ *
+ * The caller gives each chunk back with `release` once nothing refers to its bytes any more
+ * (its file data written); a chunk never given back is simply left to the collector.
+ */
+import { native } from '../../native/binding';
+import type { NativeLayerInflater } from '../../../types/native';
+
+/** Bytes of one output buffer: one trip to the pool inflates at most this much. */
+const SLAB_BYTES = 1024 * 1024;
+/** Compressed bytes gathered (when the source has them) before an inflate starts. */
+const INPUT_BYTES = 1024 * 1024;
+/** Output buffers kept for reuse between unpacks (all unpacks of the process share them). */
+const KEPT_SLABS = 16;
+
+const freeSlabs: Buffer[] = [];
+
+function takeSlab(): Buffer {
+  return freeSlabs.pop() ?? Buffer.allocUnsafeSlow(SLAB_BYTES);
+}
+
+function giveBack(slab: Buffer): void {
+  if (freeSlabs.length < KEPT_SLABS) freeSlabs.push(slab);
+}
+
+/** Inflated bytes; `bytes` is a view at the start of `slab`. */
+interface Inflated {
+  bytes: Buffer;
+  slab: Buffer;
+}
+
+export class NativeGunzip {
+  readonly #inflater: NativeLayerInflater = new (native().LayerInflater)();
+  readonly #input: AsyncIterator<Buffer>;
+  #pending: Buffer[] = [];
+  #pendingBytes = 0;
+  #inputEnded = false;
+  #finished = false;
+  /** The inflate running ahead of the caller. */
+  #ahead: Promise<Inflated | undefined> | undefined;
+  /** The slab behind each view handed out, for `release`. */
+  readonly #slabOf = new WeakMap<Buffer, Buffer>();
+
+  /** `input`: the compressed bytes (the blob), in order. */
+  constructor(input: AsyncIterator<Buffer>) {
+    this.#input = input;
+  }
+
+  /** The next inflated bytes, or undefined after the last. Errors carry zlib's code (Z_DATA_ERROR, Z_BUF_ERROR). */
+  async next(): Promise<Buffer | undefined> {
+    const step = this.#ahead ?? this.#step();
+    this.#ahead = undefined;
+    const inflated = await step;
+    if (!inflated) return undefined;
+    if (!this.#finished) {
+      const ahead = this.#step();
+      // Seen by the next call; never an unhandled rejection meanwhile.
+      ahead.catch(() => {});
+      this.#ahead = ahead;
+    }
+    this.#slabOf.set(inflated.bytes, inflated.slab);
+    return inflated.bytes;
+  }
+
+  /** Nothing refers to the bytes of `chunk` (a value `next` gave) any more: its buffer is reused. */
+  release(chunk: Buffer): void {
+    const slab = this.#slabOf.get(chunk);
+    if (!slab) return;
+    this.#slabOf.delete(chunk);
+    giveBack(slab);
+  }
+
+  /** The hex SHA-256 of all the inflated bytes; only after `next` gave undefined. */
+  digest(): string {
+    return this.#inflater.digest();
+  }
+
+  async #step(): Promise<Inflated | undefined> {
+    let stalled = false;
+    for (;;) {
+      while (!this.#inputEnded && (this.#pendingBytes < INPUT_BYTES || stalled)) {
+        const next = await this.#input.next();
+        if (next.done) this.#inputEnded = true;
+        else if (next.value.length > 0) {
+          this.#pending.push(next.value);
+          this.#pendingBytes += next.value.length;
+          stalled = false;
+        }
+      }
+      if (this.#finished) return undefined;
+      const slab = takeSlab();
+      let result: { consumed: number; produced: number };
+      try {
+        result = await this.#inflater.inflate(this.#pending, slab, this.#inputEnded);
+      } catch (error) {
+        this.#finished = true;
+        throw error;
+      }
+      this.#consume(result.consumed);
+      if (result.produced > 0) {
+        if (this.#inputEnded && this.#pendingBytes === 0 && result.produced < slab.length) this.#finished = true;
+        return { bytes: slab.subarray(0, result.produced), slab };
+      }
+      giveBack(slab);
+      if (this.#inputEnded && this.#pendingBytes === 0) {
+        this.#finished = true;
+        return undefined;
+      }
+      // Only framing was read (a gzip header): more input is needed before output comes.
+      if (result.consumed === 0) {
+        if (this.#inputEnded) throw new Error('LayerInflater: no progress on the remaining input');
+        stalled = true;
+      }
+    }
+  }
+
+  /** Drops the first `bytes` of the pending input. */
+  #consume(bytes: number): void {
+    this.#pendingBytes -= bytes;
+    let left = bytes;
+    while (left > 0) {
+      const first = this.#pending[0];
+      if (first.length <= left) {
+        left -= first.length;
+        this.#pending.shift();
+      } else {
+        this.#pending[0] = first.subarray(left);
+        left = 0;
+      }
+    }
+  }
+}
