@@ -100,7 +100,7 @@ export interface NativeStreamHash {
   digest(): string;
 }
 
-/** gunzip of a layer on the thread pool into buffers the caller reuses, hashing the output (native/addon/layer_inflate.cc). */
+/** gunzip of a layer on the thread pool into buffers the caller reuses (native/addon/layer_inflate.cc). */
 export interface NativeLayerInflater {
   /**
    * Inflates `input` into `out` until the input is used up or `out` is full: `consumed` input
@@ -109,8 +109,6 @@ export interface NativeLayerInflater {
    * zlib's message and code (Z_DATA_ERROR). One call at a time; both buffers stay unchanged until it settles.
    */
   inflate(input: Uint8Array[], out: Uint8Array, last: boolean): Promise<{ consumed: number; produced: number; ended: boolean }>;
-  /** The lowercase hex SHA-256 of all output; ends the inflater. Not while an inflate runs. */
-  digest(): string;
 }
 
 /** What a CNI command did (native/common/cni_exec.h). */

@@ -252,7 +252,7 @@ async function tarSource(source: Readable, mediaType: string | undefined, blob: 
       next: () => gunzip.next().catch((error: unknown) => Promise.reject(corruptionError(error, compression, blob))),
       hash: () => undefined,
       release: (chunk) => gunzip.release(chunk),
-      diffId: async () => gunzip.digest(),
+      diffId: () => gunzip.digest(),
       drop: () => {},
     };
   }

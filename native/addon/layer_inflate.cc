@@ -9,7 +9,6 @@
 #include <vector>
 
 #include "addon/promise_worker.h"
-#include "addon/sha256.h"
 
 namespace tsc {
 
@@ -21,14 +20,14 @@ struct InflateFailure {
   std::string code;
 };
 
-// The state of one gzip stream (one or more members, as gunzip reads them) and its output hash.
-// Only one task at a time touches it (the handle's busy flag).
+// The state of one gzip stream (one or more members, as gunzip reads them). Only one task at a
+// time touches it (the handle's busy flag).
 class GzipStream {
  public:
   GzipStream() {
     std::memset(&strm_, 0, sizeof strm_);
     // 15 + 16: gzip framing only, as Node's createGunzip.
-    ready_ = inflateInit2(&strm_, 15 + 16) == Z_OK && sha_.ready();
+    ready_ = inflateInit2(&strm_, 15 + 16) == Z_OK;
   }
   ~GzipStream() { inflateEnd(&strm_); }
   GzipStream(const GzipStream&) = delete;
@@ -89,10 +88,6 @@ class GzipStream {
       if (ret == Z_BUF_ERROR) continue;  // no progress: input used up, or output full
       if (ret != Z_OK) return Fail(failure, ret == Z_NEED_DICT ? Z_DATA_ERROR : ret);
     }
-    if (produced > 0 && !sha_.Update(out, produced)) {
-      failure = {"SHA-256 failed", "ERR_CRYPTO"};
-      return false;
-    }
     // Room left in `out` with the input used up: inflate has nothing more to give until more
     // input comes, and none will.
     if (last && produced < capacity && !member_ended_ && !ignoring_rest_) {
@@ -126,8 +121,6 @@ class GzipStream {
     return produced > before;
   }
 
-  bool Digest(std::string& hex_out) { return sha_.FinishHex(hex_out); }
-
  private:
   bool Fail(InflateFailure& failure, int ret) {
     failure.message = strm_.msg ? strm_.msg : "zlib error";
@@ -145,7 +138,6 @@ class GzipStream {
   }
 
   z_stream strm_;
-  Sha256 sha_;
   bool ready_ = false;
   bool member_ended_ = false;
   bool ignoring_rest_ = false;
@@ -185,11 +177,11 @@ class LayerInflaterHandle : public Napi::ObjectWrap<LayerInflaterHandle> {
  public:
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "LayerInflater",
-                       {InstanceMethod("inflate", &LayerInflaterHandle::Inflate), InstanceMethod("digest", &LayerInflaterHandle::Digest)});
+                       {InstanceMethod("inflate", &LayerInflaterHandle::Inflate)});
   }
 
   explicit LayerInflaterHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<LayerInflaterHandle>(info), stream_(new GzipStream()) {
-    if (!stream_->ready()) Napi::Error::New(info.Env(), "LayerInflater: cannot start zlib or SHA-256").ThrowAsJavaScriptException();
+    if (!stream_->ready()) Napi::Error::New(info.Env(), "LayerInflater: cannot start zlib").ThrowAsJavaScriptException();
   }
 
   GzipStream& stream() { return *stream_; }
@@ -201,7 +193,6 @@ class LayerInflaterHandle : public Napi::ObjectWrap<LayerInflaterHandle> {
     Napi::Env env = info.Env();
     if (info.Length() < 3 || !info[0].IsArray() || !info[1].IsTypedArray()) throw Napi::TypeError::New(env, "inflate(input, out, last)");
     if (busy_) throw Napi::Error::New(env, "LayerInflater: one call at a time");
-    if (finished_) throw Napi::Error::New(env, "LayerInflater: already digested");
     auto list = info[0].As<Napi::Array>();
     std::vector<std::pair<const unsigned char*, size_t>> input;
     input.reserve(list.Length());
@@ -224,20 +215,8 @@ class LayerInflaterHandle : public Napi::ObjectWrap<LayerInflaterHandle> {
     return promise;
   }
 
-  // digest() → the lowercase hex SHA-256 of all the output; ends the stream.
-  Napi::Value Digest(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    if (busy_) throw Napi::Error::New(env, "LayerInflater: digest while an inflate runs");
-    if (finished_) throw Napi::Error::New(env, "LayerInflater: already digested");
-    finished_ = true;
-    std::string hex;
-    if (!stream_->Digest(hex)) throw Napi::Error::New(env, "LayerInflater: SHA-256 failed");
-    return Napi::String::New(env, hex);
-  }
-
   std::unique_ptr<GzipStream> stream_;
   bool busy_ = false;
-  bool finished_ = false;
 };
 
 void InflateWorker::Execute() { failed_ = !handle_->stream().Run(input_, out_, capacity_, last_, consumed_, produced_, failure_); }

@@ -1,8 +1,7 @@
-// gunzip of a layer blob on libuv's thread pool, into buffers JavaScript hands in and reuses,
-// with the SHA-256 of the output (the layer's diff id) taken in the same task. Node's zlib
-// streams give each output chunk a fresh Buffer: a pull's hundreds of megabytes of them keep
-// V8's collector busy on the JavaScript thread. Here the output goes into the caller's
-// buffers, and the hash needs no second trip to the pool.
+// gunzip of a layer blob on libuv's thread pool, into buffers JavaScript hands in and reuses.
+// Node's zlib streams give each output chunk a fresh Buffer: a pull's hundreds of megabytes
+// of them keep V8's collector busy on the JavaScript thread. Here the output goes into the
+// caller's buffers.
 #pragma once
 
 #include <napi.h>

@@ -27,7 +27,7 @@ async function inflate(data: Buffer, sizes: number[]): Promise<{ out: Buffer; di
     parts.push(Buffer.from(chunk));
     gunzip.release(chunk);
   }
-  return { out: Buffer.concat(parts), digest: gunzip.digest(), chunks: parts.length };
+  return { out: Buffer.concat(parts), digest: await gunzip.digest(), chunks: parts.length };
 }
 
 function sha256(data: Buffer): string {

@@ -1,15 +1,17 @@
 /**
  * A gzip layer's tar bytes, inflated on the thread pool by the addon (LayerInflater) into
- * output buffers that are used again once nothing reads them, with the diff id hashed in the
- * same task. Node's zlib streams allocate a new Buffer for every output chunk: over a pull's
- * hundreds of megabytes that garbage, not the inflate, is what costs the JavaScript thread
- * most. One inflate runs ahead while the caller parses the previous output.
+ * output buffers that are used again once nothing reads them. Node's zlib streams allocate a
+ * new Buffer for every output chunk: over a pull's hundreds of megabytes that garbage, not
+ * the inflate, is what costs the JavaScript thread most. One inflate runs ahead while the
+ * caller parses the previous output, and the diff id (the SHA-256 of the output) is hashed on
+ * another pool thread (StreamHash) while the next inflate runs.
  *
  * The caller gives each chunk back with `release` once nothing refers to its bytes any more
- * (its file data written); a chunk never given back is simply left to the collector.
+ * (its file data written); its buffer is reused once it is hashed too. A chunk never given
+ * back is simply left to the collector.
  */
 import { native } from '../../native/binding';
-import type { NativeLayerInflater } from '../../../types/native';
+import type { NativeLayerInflater, NativeStreamHash } from '../../../types/native';
 
 /** Bytes of one output buffer: one trip to the pool inflates at most this much. */
 const SLAB_BYTES = 1024 * 1024;
@@ -17,6 +19,8 @@ const SLAB_BYTES = 1024 * 1024;
 const INPUT_BYTES = 1024 * 1024;
 /** Output buffers kept for reuse between unpacks (all unpacks of the process share them). */
 const KEPT_SLABS = 16;
+/** Output buffers handed out and not hashed yet, past which `next` waits for the hash. */
+const MAX_UNHASHED = 8;
 
 const freeSlabs: Buffer[] = [];
 
@@ -36,6 +40,10 @@ interface Inflated {
 
 export class NativeGunzip {
   readonly #inflater: NativeLayerInflater = new (native().LayerInflater)();
+  readonly #hash: NativeStreamHash = new (native().StreamHash)();
+  /** The hash of each output handed out and not hashed yet, oldest first (each after the one before). */
+  #hashing: Promise<void>[] = [];
+  #hashed: Promise<void> = Promise.resolve();
   readonly #input: AsyncIterator<Buffer>;
   #pending: Buffer[] = [];
   #pendingBytes = 0;
@@ -43,8 +51,8 @@ export class NativeGunzip {
   #finished = false;
   /** The inflate running ahead of the caller. */
   #ahead: Promise<Inflated | undefined> | undefined;
-  /** The slab behind each view handed out, for `release`. */
-  readonly #slabOf = new WeakMap<Buffer, Buffer>();
+  /** The slab behind each view handed out, and when it is hashed, for `release`. */
+  readonly #slabOf = new WeakMap<Buffer, { slab: Buffer; hashed: Promise<void> }>();
 
   /** `input`: the compressed bytes (the blob), in order. */
   constructor(input: AsyncIterator<Buffer>) {
@@ -63,21 +71,34 @@ export class NativeGunzip {
       ahead.catch(() => {});
       this.#ahead = ahead;
     }
-    this.#slabOf.set(inflated.bytes, inflated.slab);
-    return inflated.bytes;
+    // The addon's hash takes one update at a time: each output goes once the one before is hashed.
+    const bytes = inflated.bytes;
+    const hashed = this.#hashed.then(() => this.#hash.update([bytes]));
+    // Seen by digest() (or never, after a failure); not an unhandled rejection meanwhile.
+    hashed.catch(() => {});
+    this.#hashed = hashed;
+    this.#hashing.push(hashed);
+    this.#slabOf.set(bytes, { slab: inflated.slab, hashed });
+    if (this.#hashing.length > MAX_UNHASHED) await this.#hashing.shift();
+    return bytes;
   }
 
   /** Nothing refers to the bytes of `chunk` (a value `next` gave) any more: its buffer is reused. */
   release(chunk: Buffer): void {
-    const slab = this.#slabOf.get(chunk);
-    if (!slab) return;
+    const given = this.#slabOf.get(chunk);
+    if (!given) return;
     this.#slabOf.delete(chunk);
-    giveBack(slab);
+    given.hashed.then(
+      () => giveBack(given.slab),
+      () => {},
+    );
   }
 
   /** The hex SHA-256 of all the inflated bytes; only after `next` gave undefined. */
-  digest(): string {
-    return this.#inflater.digest();
+  async digest(): Promise<string> {
+    this.#hashing = [];
+    await this.#hashed;
+    return this.#hash.digest();
   }
 
   async #step(): Promise<Inflated | undefined> {
