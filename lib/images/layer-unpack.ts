@@ -252,8 +252,14 @@ async function tarSource(source: Readable, mediaType: string | undefined, blob: 
       next: () => gunzip.next().catch((error: unknown) => Promise.reject(corruptionError(error, compression, blob))),
       hash: () => undefined,
       release: (chunk) => gunzip.release(chunk),
-      diffId: () => gunzip.digest(),
-      drop: () => {},
+      diffId: async () => {
+        try {
+          return await gunzip.digest();
+        } finally {
+          gunzip.close();
+        }
+      },
+      drop: () => gunzip.close(),
     };
   }
   const chunks = decompressed(raw(), compression, maxBytes);

@@ -23,11 +23,15 @@ async function* chunked(data: Buffer, sizes: number[]): AsyncGenerator<Buffer> {
 async function inflate(data: Buffer, sizes: number[]): Promise<{ out: Buffer; digest: string; chunks: number }> {
   const gunzip = new NativeGunzip(chunked(data, sizes));
   const parts: Buffer[] = [];
-  for (let chunk = await gunzip.next(); chunk; chunk = await gunzip.next()) {
-    parts.push(Buffer.from(chunk));
-    gunzip.release(chunk);
+  try {
+    for (let chunk = await gunzip.next(); chunk; chunk = await gunzip.next()) {
+      parts.push(Buffer.from(chunk));
+      gunzip.release(chunk);
+    }
+    return { out: Buffer.concat(parts), digest: await gunzip.digest(), chunks: parts.length };
+  } finally {
+    gunzip.close();
   }
-  return { out: Buffer.concat(parts), digest: await gunzip.digest(), chunks: parts.length };
 }
 
 function sha256(data: Buffer): string {
@@ -106,6 +110,7 @@ test('a released buffer is used again; one still handed out is not', async () =>
     parts.push(Buffer.from(chunk));
     gunzip.release(chunk);
   }
+  gunzip.close();
   // The one never released still holds its bytes.
   expect((kept as Buffer).equals(keptCopy)).toBe(true);
   expect(reused).toBeGreaterThan(0);

@@ -17,19 +17,21 @@ import type { NativeLayerInflater, NativeStreamHash } from '../../../types/nativ
 const SLAB_BYTES = 1024 * 1024;
 /** Compressed bytes gathered (when the source has them) before an inflate starts. */
 const INPUT_BYTES = 1024 * 1024;
-/** Output buffers kept for reuse between unpacks (all unpacks of the process share them). */
+/** Output buffers kept for reuse while unpacks run (all unpacks of the process share them). */
 const KEPT_SLABS = 16;
 /** Output buffers handed out and not hashed yet, past which `next` waits for the hash. */
 const MAX_UNHASHED = 8;
 
 const freeSlabs: Buffer[] = [];
+/** NativeGunzips not closed yet: once none is left, the kept buffers go (an idle process keeps none). */
+let openGunzips = 0;
 
 function takeSlab(): Buffer {
   return freeSlabs.pop() ?? Buffer.allocUnsafeSlow(SLAB_BYTES);
 }
 
 function giveBack(slab: Buffer): void {
-  if (freeSlabs.length < KEPT_SLABS) freeSlabs.push(slab);
+  if (openGunzips > 0 && freeSlabs.length < KEPT_SLABS) freeSlabs.push(slab);
 }
 
 /** Inflated bytes; `bytes` is a view at the start of `slab`. */
@@ -54,9 +56,19 @@ export class NativeGunzip {
   /** The slab behind each view handed out, and when it is hashed, for `release`. */
   readonly #slabOf = new WeakMap<Buffer, { slab: Buffer; hashed: Promise<void> }>();
 
-  /** `input`: the compressed bytes (the blob), in order. */
+  #closed = false;
+
+  /** `input`: the compressed bytes (the blob), in order. Call `close` when done with it. */
   constructor(input: AsyncIterator<Buffer>) {
     this.#input = input;
+    openGunzips++;
+  }
+
+  /** Done with (finished or failed): the last one closed lets the kept buffers go. Chunks still out stay valid. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (--openGunzips === 0) freeSlabs.length = 0;
   }
 
   /** The next inflated bytes, or undefined after the last. Errors carry zlib's code (Z_DATA_ERROR, Z_BUF_ERROR). */
