@@ -100,6 +100,17 @@ export interface NativeStreamHash {
   digest(): string;
 }
 
+/** gunzip of a layer on the thread pool into buffers the caller reuses (native/addon/layer_inflate.cc). */
+export interface NativeLayerInflater {
+  /**
+   * Inflates `input` into `out` until the input is used up or `out` is full: `consumed` input
+   * bytes (over all chunks), `produced` bytes at the start of `out`. `last`: no input follows,
+   * so a stream cut inside a gzip member fails (code Z_BUF_ERROR). Corrupt data fails with
+   * zlib's message and code (Z_DATA_ERROR). One call at a time; both buffers stay unchanged until it settles.
+   */
+  inflate(input: Uint8Array[], out: Uint8Array, last: boolean): Promise<{ consumed: number; produced: number; ended: boolean }>;
+}
+
 /** What a CNI command did (native/common/cni_exec.h). */
 export interface CniOutcome {
   ok: boolean;
@@ -127,6 +138,8 @@ export interface NativeBinding {
   unmount(target: string): boolean;
   /** A new running SHA-256 whose updates run on the thread pool. */
   StreamHash: new () => NativeStreamHash;
+  /** A new gzip stream inflated on the thread pool (layer unpacks). */
+  LayerInflater: new () => NativeLayerInflater;
   /** Opens a layer directory for unpacking into it. */
   LayerApplier: new (
     directory: string,

@@ -15,6 +15,7 @@ import { OffThreadHash } from './hash-thread';
 import type { NativeLayerApplier, NativeLayerEntry } from '../../types/native';
 import { LayerEntryKind, entryFor } from './layer-ops';
 import { chunksOf } from './stream-chunks';
+import { NativeGunzip } from './tar/native-gunzip';
 import { DecompressedTooLarge, compressionOf, decompressor, sniffCompression, type LayerCompression } from './tar/decompress';
 import { TarParser, type TarHandler, type TarHeader } from './tar/tar-reader';
 
@@ -92,26 +93,40 @@ async function unpackInto(source: Readable, applier: NativeLayerApplier, options
   const blob = new BlobCheck(options.digest, options.size, options.onBytes, options.blobVerified === true);
   const batcher = new EntryBatcher();
   const parser = new TarParser(batcher);
-  // The diff id is hashed on the thread pool while this thread parses (hash-thread.ts).
-  const diffHash = new OffThreadHash();
+  let tar: TarSource | undefined;
   let unpackedBytes = 0;
   let inflight: Promise<void> | undefined;
+  // Chunks whose file data are in batches not yet applied, with the batch that frees them.
+  const held: { chunk: Buffer; batch: number }[] = [];
+  let batchesSent = 0;
+  const applied = (batch: number) => {
+    while (held.length > 0 && held[0].batch <= batch) tar?.release((held.shift() as { chunk: Buffer }).chunk);
+  };
   const send = async (batch: NativeLayerEntry[]) => {
     if (inflight) await inflight;
     signal?.throwIfAborted();
-    inflight = applier.apply(batch).catch((error: unknown) => {
-      throw nativeError(error);
-    });
+    const serial = batchesSent++;
+    inflight = applier.apply(batch).then(
+      () => applied(serial),
+      (error: unknown) => {
+        throw nativeError(error);
+      },
+    );
     // Seen when awaited; never an unhandled rejection meanwhile.
     inflight.catch(() => {});
   };
   try {
-    for await (const chunk of decompressed(source, options.mediaType, blob, maxBytes)) {
+    tar = await tarSource(source, options.mediaType, blob, maxBytes);
+    for (let chunk = await tar.next(); chunk; chunk = await tar.next()) {
       unpackedBytes += chunk.length;
       if (unpackedBytes > maxBytes) throw bombError(options, maxBytes, parser.current);
-      const hashing = diffHash.add(chunk);
+      const hashing = tar.hash(chunk);
       // After the end-of-archive marker, bytes still count towards the diff id.
+      const slices = batcher.slices;
       if (!parser.ended) parser.write(chunk);
+      // The chunk's file data go out in the batch being filled (or earlier ones).
+      if (batcher.slices === slices) tar.release(chunk);
+      else held.push({ chunk, batch: batchesSent + batcher.readyCount });
       for (let batch = batcher.take(); batch; batch = batcher.take()) await send(batch);
       if (hashing) await hashing;
     }
@@ -120,8 +135,9 @@ async function unpackInto(source: Readable, applier: NativeLayerApplier, options
     for (let batch = batcher.take(); batch; batch = batcher.take()) await send(batch);
     if (inflight) await inflight;
     inflight = undefined;
+    applied(Number.POSITIVE_INFINITY);
     await blob.verify();
-    const diffId = `sha256:${await diffHash.digest()}`;
+    const diffId = `sha256:${await tar.diffId()}`;
     if (options.diffId !== undefined && options.diffId !== diffId) {
       throw new ImageArchiveError(options.digest ?? options.diffId, `the layer's diff id is ${diffId}, not ${options.diffId} as the image config says`);
     }
@@ -132,7 +148,7 @@ async function unpackInto(source: Readable, applier: NativeLayerApplier, options
   } catch (error) {
     // The applier must be idle before it is closed.
     if (inflight) await inflight.catch(() => {});
-    diffHash.drop();
+    tar?.drop();
     blob.drop();
     if (signal?.aborted) throw signal.reason;
     if (error instanceof DecompressedTooLarge) throw bombError(options, maxBytes, parser.current);
@@ -192,8 +208,25 @@ class BlobCheck {
   }
 }
 
-/** The uncompressed tar bytes of the source, the compressed ones passing through `blob` first. */
-async function* decompressed(source: Readable, mediaType: string | undefined, blob: BlobCheck, maxBytes: number): AsyncGenerator<Buffer> {
+/** The uncompressed tar of a blob, chunk by chunk, and its diff id. */
+interface TarSource {
+  /** The next chunk, or undefined at the end. */
+  next(): Promise<Buffer | undefined>;
+  /** Adds the chunk to the diff id where the source does not hash itself (a promise: wait for the pool). */
+  hash(chunk: Buffer): Promise<void> | undefined;
+  /** Nothing refers to the chunk's bytes any more. */
+  release(chunk: Buffer): void;
+  /** The hex diff id, once `next` gave undefined. */
+  diffId(): Promise<string>;
+  drop(): void;
+}
+
+/**
+ * The blob's tar: gzip inflated by the addon into reused buffers (native-gunzip.ts); zstd or
+ * plain tar through a stream, hashed on the pool (hash-thread.ts). The compressed bytes pass
+ * through `blob` first.
+ */
+async function tarSource(source: Readable, mediaType: string | undefined, blob: BlobCheck, maxBytes: number): Promise<TarSource> {
   const input = chunksOf(source);
   let first = await input.next();
   while (!first.done && (first.value as Buffer).length === 0) first = await input.next();
@@ -213,25 +246,62 @@ async function* decompressed(source: Readable, mediaType: string | undefined, bl
       yield next.value as Buffer;
     }
   }
+  if (compression === 'gzip') {
+    const gunzip = new NativeGunzip(raw());
+    return {
+      next: () => gunzip.next().catch((error: unknown) => Promise.reject(corruptionError(error, compression, blob))),
+      hash: () => undefined,
+      release: (chunk) => gunzip.release(chunk),
+      diffId: async () => {
+        try {
+          return await gunzip.digest();
+        } finally {
+          gunzip.close();
+        }
+      },
+      drop: () => gunzip.close(),
+    };
+  }
+  const chunks = decompressed(raw(), compression, maxBytes);
+  const diffHash = new OffThreadHash();
+  return {
+    next: async () => {
+      try {
+        const next = await chunks.next();
+        return next.done ? undefined : next.value;
+      } catch (error) {
+        throw corruptionError(error, compression, blob);
+      }
+    },
+    hash: (chunk) => diffHash.add(chunk),
+    release: () => {},
+    diffId: () => diffHash.digest(),
+    drop: () => diffHash.drop(),
+  };
+}
+
+/** The uncompressed bytes of `raw` (zstd or none). */
+async function* decompressed(raw: AsyncGenerator<Buffer>, compression: LayerCompression, maxBytes: number): AsyncGenerator<Buffer> {
   const transform = decompressor(compression, maxBytes);
   if (!transform) {
-    yield* raw();
+    yield* raw;
     return;
   }
-  // Read ahead of the decompressor, so the blob keeps flowing while inflate works.
-  const out = pipeline(Readable.from(raw(), { objectMode: false, highWaterMark: 1024 * 1024 }), transform, () => {});
-  try {
-    for await (const chunk of chunksOf(out)) yield chunk;
-  } catch (error) {
-    if (error instanceof ImageArchiveError || error instanceof DecompressedTooLarge) throw error;
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'Z_DATA_ERROR' || code === 'Z_BUF_ERROR' || code === 'ERR_INVALID_ARG_TYPE') {
-      throw new ImageArchiveError(blob.bytes ? '(layer)' : '(empty layer)', `corrupt ${compression} data: ${(error as Error).message}`, {
-        cause: error,
-      });
-    }
-    throw error;
+  // Read ahead of the decompressor, so the blob keeps flowing while it works.
+  const out = pipeline(Readable.from(raw, { objectMode: false, highWaterMark: 1024 * 1024 }), transform, () => {});
+  yield* chunksOf(out);
+}
+
+/** A decompressor's failure (corrupt or cut data) as the ImageArchiveError of the layer. */
+function corruptionError(error: unknown, compression: LayerCompression, blob: BlobCheck): unknown {
+  if (error instanceof ImageArchiveError || error instanceof DecompressedTooLarge) return error;
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'Z_DATA_ERROR' || code === 'Z_BUF_ERROR' || code === 'ERR_INVALID_ARG_TYPE') {
+    return new ImageArchiveError(blob.bytes ? '(layer)' : '(empty layer)', `corrupt ${compression} data: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
+  return error;
 }
 
 /**
@@ -247,6 +317,13 @@ export class EntryBatcher implements TarHandler {
   private receivingPath = '';
   /** Whether `receiving` went out with an earlier batch (its next bytes need a Data entry). */
   private receivingSent = false;
+  /** File data slices taken so far (a chunk that added none is not referred to). */
+  slices = 0;
+
+  /** Batches complete and waiting for `take`. */
+  get readyCount(): number {
+    return this.ready.length;
+  }
 
   constructor(private readonly toEntry: (header: TarHeader) => NativeLayerEntry | null = entryFor) {}
 
@@ -270,6 +347,7 @@ export class EntryBatcher implements TarHandler {
       this.push(this.receiving);
     }
     this.receiving.data!.push(chunk);
+    this.slices++;
     this.batchBytes += chunk.length;
     if (this.batchBytes >= BATCH_BYTES) this.flush();
   }

@@ -131,7 +131,8 @@ export async function pull(content: PullContentStore, ref: RegistryReference, op
   }
   const manifest = parsed.manifest;
 
-  const fetchBlob = async (blob: Descriptor, progress: boolean, tee?: LayerTee): Promise<void> => {
+  /** Stores a blob; `transferred` is called once its download has all its bytes (before the store syncs and checks them). */
+  const fetchBlob = async (blob: Descriptor, progress: boolean, tee?: LayerTee, transferred?: () => void): Promise<void> => {
     if (await content.has(blob.digest)) {
       if (progress) onProgress?.({ layer: blob.digest, phase: 'verify', bytes: blob.size, total: blob.size });
       return;
@@ -144,7 +145,10 @@ export async function pull(content: PullContentStore, ref: RegistryReference, op
     const open = (offset: number) => {
       bytes = offset;
       const source = client.openBlob(ref.repository, blob.digest, blob.size, { signal, onBytes: report, offset });
-      source.once('end', () => progress && onProgress?.({ layer: blob.digest, phase: 'verify', bytes, total: blob.size }));
+      source.once('end', () => {
+        if (progress) onProgress?.({ layer: blob.digest, phase: 'verify', bytes, total: blob.size });
+        transferred?.();
+      });
       return tee ? tee.tap(source, offset) : source;
     };
     await content.ingest(open, { digest: blob.digest, size: blob.size }, signal);
@@ -162,7 +166,9 @@ export async function pull(content: PullContentStore, ref: RegistryReference, op
     }
     const chains = chainIds(diffIds);
 
-    // Downloads, a few at a time, in layer order; each handed to its unpack as it arrives.
+    // Downloads, a few at a time, in layer order; each handed to its unpack as it arrives. A
+    // download gives its turn to the next once its bytes are in (the store's sync and check
+    // of them need no connection).
     const budget = new TeeBudget();
     const tees = manifest.layers.map((layer) => (options.layers ? new LayerTee(() => content.open(layer.digest), budget) : undefined));
     const downloads: Promise<void>[] = [];
@@ -174,11 +180,17 @@ export async function pull(content: PullContentStore, ref: RegistryReference, op
         (async () => {
           if (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
           running++;
-          try {
-            await fetchBlob(layer, true, tees[i]);
-          } finally {
+          let turnGiven = false;
+          const giveTurn = () => {
+            if (turnGiven) return;
+            turnGiven = true;
             running--;
             waiting.shift()?.();
+          };
+          try {
+            await fetchBlob(layer, true, tees[i], giveTurn);
+          } finally {
+            giveTurn();
           }
         })(),
       );

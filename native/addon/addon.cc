@@ -18,6 +18,7 @@
 #include "addon/exit_watcher.h"
 #include "addon/helper_process.h"
 #include "addon/layer_diff.h"
+#include "addon/layer_inflate.h"
 #include "addon/layer_unpack.h"
 #include "addon/seccomp_notify.h"
 #include "addon/stream_hash.h"
@@ -323,6 +324,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitLayerUnpack(env, exports);
   InitLayerDiff(env, exports);
   InitStreamHash(env, exports);
+  InitLayerInflate(env, exports);
   return exports;
 }
 

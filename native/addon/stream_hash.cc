@@ -1,22 +1,16 @@
 #include "addon/stream_hash.h"
 
-#include <openssl/evp.h>
-
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "addon/promise_worker.h"
+#include "addon/sha256.h"
 
 namespace tsc {
 
 namespace {
-
-struct DigestContextFree {
-  void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
-};
-using DigestContext = std::unique_ptr<EVP_MD_CTX, DigestContextFree>;
 
 class StreamHashHandle;
 
@@ -42,8 +36,8 @@ class StreamHashHandle : public Napi::ObjectWrap<StreamHashHandle> {
     return DefineClass(env, "StreamHash", {InstanceMethod("update", &StreamHashHandle::Update), InstanceMethod("digest", &StreamHashHandle::Digest)});
   }
 
-  explicit StreamHashHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<StreamHashHandle>(info), ctx_(EVP_MD_CTX_new()) {
-    if (!ctx_ || EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr) != 1) {
+  explicit StreamHashHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<StreamHashHandle>(info) {
+    if (!sha_.ready()) {
       Napi::Error::New(info.Env(), "StreamHash: cannot start a SHA-256").ThrowAsJavaScriptException();
     }
   }
@@ -51,7 +45,7 @@ class StreamHashHandle : public Napi::ObjectWrap<StreamHashHandle> {
   // Runs on the thread pool; only one update at a time touches the context.
   bool Hash(const std::vector<std::pair<const unsigned char*, size_t>>& ranges) {
     for (const auto& [data, length] : ranges) {
-      if (EVP_DigestUpdate(ctx_.get(), data, length) != 1) return false;
+      if (!sha_.Update(data, length)) return false;
     }
     return true;
   }
@@ -89,20 +83,12 @@ class StreamHashHandle : public Napi::ObjectWrap<StreamHashHandle> {
     if (busy_) throw Napi::Error::New(env, "StreamHash: digest while an update runs");
     if (finished_) throw Napi::Error::New(env, "StreamHash: already digested");
     finished_ = true;
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
-    if (EVP_DigestFinal_ex(ctx_.get(), md, &length) != 1) throw Napi::Error::New(env, "StreamHash: SHA-256 failed");
-    static const char hex[] = "0123456789abcdef";
     std::string out;
-    out.reserve(length * 2);
-    for (unsigned int i = 0; i < length; i++) {
-      out.push_back(hex[md[i] >> 4]);
-      out.push_back(hex[md[i] & 15]);
-    }
+    if (!sha_.FinishHex(out)) throw Napi::Error::New(env, "StreamHash: SHA-256 failed");
     return Napi::String::New(env, out);
   }
 
-  DigestContext ctx_;
+  Sha256 sha_;
   bool busy_ = false;
   bool finished_ = false;
 };

@@ -363,6 +363,15 @@ describe('ImageStore.pull and push on the real registry', () => {
   });
 });
 
+test('downloads take turns, each giving its turn once its body is in, before the store has synced it', async () => {
+  const r = await run('downloadTurns');
+  expect(r.ok).toBe(true);
+  expect(r.stored).toBe(r.layers);
+  expect(r.mostAtOnce).toBeLessThanOrEqual(2);
+  // Every layer's download starts while the first ones are still being stored.
+  expect(r.events).toEqual([...Array(r.layers).fill('start'), ...Array(r.layers).fill('stored')]);
+});
+
 test('an image pulled from the registry runs: its Cmd, its top layer', async () => {
   const r = await run('pullThenRun');
   expect(r.cmd).toEqual(['/bin/sh']);

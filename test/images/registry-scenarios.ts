@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
-import { pull, type PullLayerStore, type PullProgress, type RegistryReference } from '../../lib/images/pull';
+import { pull, type PullContentStore, type PullLayerStore, type PullProgress, type RegistryReference } from '../../lib/images/pull';
 import { push } from '../../lib/images/push';
 import { ContentStore } from '../../lib/images/content-store';
 import { ImageStore } from '../../lib/images/image-store';
@@ -648,6 +648,61 @@ export async function twoProcessesPullAtOnce() {
     const runOne = () => promisify(execFile)(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8' }).then((r) => r.stdout.trim());
     const digests = await Promise.all([runOne(), runOne()]);
     return { digests, expectedDigest: manifestDigest, compared: await compareWithLayout(new ContentStore(storeRoot), layout, manifestDigest), listed: (await new ImageStore(storeRoot).list()).map((i) => ({ digest: i.digest, references: i.references })) };
+  });
+}
+
+/**
+ * Downloads take turns: at most `concurrency` layer bodies arrive at once, and a download gives
+ * its turn once its body is in, not once the store has synced it. The store here holds each
+ * layer's ingest open (a sync that takes long) until every layer's download has started, or
+ * for 20 s when that never comes; what happened comes back in order.
+ */
+export async function downloadTurns() {
+  return inWorkspace(async (dir) => {
+    const registry = await startRegistry(path.join(dir, 'registry'));
+    try {
+      const layout = path.join(dir, 'layout');
+      buildImage(layout, 'v1', [0, 1, 2, 3, 4].map((i) => ({ [`data/${i}.bin`]: crypto.randomBytes(512 * 1024) })));
+      await skopeoPush(layout, 'v1', `${registry.host}/tools/turns:v1`);
+      const manifest = JSON.parse(fs.readFileSync(blobPath(layout, taggedManifest(layout, 'v1').digest), 'utf8')) as { layers: { digest: string }[] };
+      const layers = new Set(manifest.layers.map((l) => l.digest));
+      const store = new ContentStore(path.join(dir, 'store'));
+      const events: string[] = [];
+      let transferring = 0;
+      let mostAtOnce = 0;
+      let allStarted: () => void = () => {};
+      const everyLayerStarted = new Promise<void>((resolve) => {
+        allStarted = resolve;
+      });
+      const started = new Set<string>();
+      const slowSyncing: PullContentStore = {
+        has: (digest) => store.has(digest),
+        open: (digest) => store.open(digest),
+        ingest: async (source, expected, signal) => {
+          if (!layers.has(expected.digest)) return store.ingest(source, expected, signal);
+          const counted = (offset: number) => {
+            const stream = source(offset);
+            transferring++;
+            mostAtOnce = Math.max(mostAtOnce, transferring);
+            events.push(`start ${expected.digest}`);
+            started.add(expected.digest);
+            if (started.size === layers.size) allStarted();
+            stream.once('end', () => transferring--);
+            return stream;
+          };
+          const stored = await store.ingest(counted, expected, signal);
+          let timer: NodeJS.Timeout | undefined;
+          await Promise.race([everyLayerStarted, new Promise<void>((resolve) => (timer = setTimeout(resolve, 20_000)))]);
+          clearTimeout(timer);
+          events.push(`stored ${expected.digest}`);
+          return stored;
+        },
+      };
+      const result = await outcome(pull(slowSyncing, ref(registry.host, 'tools/turns', 'v1'), { concurrency: 2 }));
+      return { ok: result.ok, layers: layers.size, events: events.map((e) => e.split(' ')[0]), mostAtOnce, stored: (await store.list()).filter((d) => layers.has(d)).length };
+    } finally {
+      await registry.stop();
+    }
   });
 }
 

@@ -3,7 +3,9 @@
  * LIBARCHIVE.xattr.* extended attributes, global headers) and GNU long names and links.
  * Chunks go in with write(); each entry's header and then its data (slices of the chunks
  * given, never copied) come out through a handler, so a layer of any size streams through
- * in constant memory. It only parses: what an entry may do is the unpacker's decision.
+ * in constant memory. Nothing else of a chunk is kept past write(): a caller may reuse a
+ * chunk once the data slices it handed out are done with. It only parses: what an entry may
+ * do is the unpacker's decision.
  */
 import { isUtf8 } from 'node:buffer';
 import { ImageArchiveError } from '../../errors/errors';
@@ -90,7 +92,8 @@ export class TarParser {
         }
         case State.Meta: {
           const n = Math.min(this.remaining, chunk.length - offset);
-          this.metaChunks.push(chunk.subarray(offset, offset + n));
+          // Copied: the caller may reuse its chunks once write() returns (only file data are lent out).
+          this.metaChunks.push(Buffer.from(chunk.subarray(offset, offset + n)));
           offset += n;
           this.remaining -= n;
           if (this.remaining === 0) {
@@ -113,7 +116,7 @@ export class TarParser {
           if (n === BLOCK) {
             this.readHeader(chunk.subarray(offset, offset + BLOCK));
           } else {
-            this.pending.push(chunk.subarray(offset, offset + n));
+            this.pending.push(Buffer.from(chunk.subarray(offset, offset + n)));
             this.pendingBytes += n;
             if (this.pendingBytes === BLOCK) {
               const block = Buffer.concat(this.pending);
