@@ -84,11 +84,14 @@ function checkCondition(condition: unknown, context: ContainerContext): { checke
   return { checked, timeout };
 }
 
-/** The main process's pid while the container runs; ContainerStoppedError once it has stopped. */
-async function runningPid(container: Container): Promise<number> {
+/**
+ * The main process's pid once there is one (undefined while the container is still being
+ * made); ContainerStoppedError once it has stopped.
+ */
+async function mainPid(container: Container): Promise<number | undefined> {
   const state = await container.state();
-  if (state.status === 'stopped' || state.pid <= 0) throw new ContainerStoppedError(container.id, 'wait for it');
-  return state.pid;
+  if (state.status === 'stopped') throw new ContainerStoppedError(container.id, 'wait for it');
+  return state.pid > 0 ? state.pid : undefined;
 }
 
 /** Whether one line of output (or what has come of it) matches. */
@@ -112,13 +115,20 @@ async function waitForLog(container: Container, pattern: RegExp | string, signal
 
 async function waitForPort(container: Container, port: number, signal: AbortSignal): Promise<void> {
   while (!signal.aborted) {
-    if (await portListens(await runningPid(container), port)) return;
+    const pid = await mainPid(container);
+    if (pid !== undefined && (await portListens(pid, port))) return;
     await sleep(POLL_MS);
   }
 }
 
 async function waitForHttp(container: Container, port: number, path: string, status: number, signal: AbortSignal, seen: { last: string }): Promise<void> {
-  const probe = probeHttp(await runningPid(container), port, path, status);
+  let pid = await mainPid(container);
+  while (pid === undefined && !signal.aborted) {
+    await sleep(POLL_MS);
+    pid = await mainPid(container);
+  }
+  if (pid === undefined) return;
+  const probe = probeHttp(pid, port, path, status);
   const stopped = () => probe.stop();
   signal.addEventListener('abort', stopped, { once: true });
   try {
@@ -127,7 +137,7 @@ async function waitForHttp(container: Container, port: number, path: string, sta
       const outcome = await Promise.race([probe.done.then(() => 'ok' as const), sleep(POLL_MS).then(() => 'poll' as const)]);
       seen.last = probe.lastSeen();
       if (outcome === 'ok' || signal.aborted) return;
-      await runningPid(container);
+      await mainPid(container);
     }
   } finally {
     probe.stop();
@@ -140,7 +150,7 @@ async function waitForHealthy(container: Container, signal: AbortSignal, seen: {
     const health = await container.health();
     seen.last = `status ${health.status}`;
     if (health.status === 'healthy') return;
-    await runningPid(container);
+    await mainPid(container);
     await sleep(POLL_MS);
   }
 }
