@@ -112,6 +112,21 @@ describe.each([
     expect((await c.health()).log.length).toBeGreaterThanOrEqual(2);
   });
 
+  test('a paused container is not checked; the checks go on after resume', async () => {
+    const c = make({ detach, healthcheck: { test: ['true'], interval: 50, timeout: 200, retries: 1 } });
+    c.spawn(['sleep', '60']);
+    await healthWhen(c, (h) => h.status === 'healthy');
+    await c.pause();
+    const pausedAt = Date.now();
+    await sleep(600);
+    // A check begun before the pause may end in it (timed out); none begins while paused.
+    expect((await c.health()).log.filter((e) => e.start.getTime() > pausedAt)).toEqual([]);
+    await c.resume();
+    const resumedAt = Date.now();
+    const after = await healthWhen(c, (h) => h.log.some((e) => e.start.getTime() >= resumedAt && e.exitCode === 0));
+    expect(after.status).toBe('healthy');
+  });
+
   test('a check whose program does not exist fails with the reason in its output', async () => {
     const c = make({ detach, healthcheck: { test: ['CMD', '/no/such/check'], interval: 50, retries: 1 } });
     const unhealthy = nextStatus(c, 'unhealthy');
