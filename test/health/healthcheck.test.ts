@@ -182,3 +182,34 @@ test("a detached container's health is seen by another process and by the CLI (l
   expect(cli('list')).toMatch(new RegExp(`${c.id} .* running \\(healthy\\)`));
   expect(JSON.parse(cli('state', c.id)).health).toMatchObject({ status: 'healthy', log: expect.arrayContaining([expect.objectContaining({ exitCode: 0 })]) });
 });
+
+test("a restart by the monitor judges the new run afresh: its log holds only the new run's checks", async () => {
+  const c = make({ detach: true, restart: 'on-failure:1', healthcheck: { test: ['CMD-SHELL', 'test -e /tmp/ready'], interval: 50, retries: 1000 } });
+  c.spawn(['sh', '-c', 'touch /tmp/ready; while ! test -e /tmp/fail; do sleep 0.05; done; exit 1']);
+  await healthWhen(c, (h) => h.status === 'healthy');
+  c.exec(['touch', '/tmp/fail']);
+  let state = await c.state();
+  while (state.restartCount < 1 || state.status !== 'running') {
+    await sleep(50);
+    state = await c.state();
+  }
+  const startedAt = Date.parse(state.startedAt as string);
+  const health = await healthWhen(c, (h) => h.status === 'healthy');
+  expect(health.log.every((e) => e.start.getTime() >= startedAt)).toBe(true);
+});
+
+test('the CLI: run -d with --health-* flags, list shows the status as docker ps', async () => {
+  const cli = (...args: string[]) => execFileSync(NODE, [CLI_JS, '--root', stateRoot, ...args], { encoding: 'utf8' });
+  const id = cli('run', '-d', '--health-cmd', 'test -e /tmp/ready', '--health-interval', '50ms', '--health-retries', '1', '--', 'sh', '-c', 'while ! test -e /tmp/go; do sleep 0.05; done; touch /tmp/ready; exec sleep 60').trim();
+  const c = await Container.get(id, { stateRoot });
+  try {
+    expect(c.config.healthcheck).toEqual({ argv: ['/bin/sh', '-c', 'test -e /tmp/ready'], interval: 50, timeout: 30000, retries: 1, startPeriod: 0 });
+    await healthWhen(c, (h) => h.status === 'unhealthy');
+    expect(cli('list')).toMatch(new RegExp(`${id} .* running \\(unhealthy\\)`));
+    c.exec(['touch', '/tmp/go']);
+    await healthWhen(c, (h) => h.status === 'healthy');
+    expect(cli('list')).toMatch(new RegExp(`${id} .* running \\(healthy\\)`));
+  } finally {
+    await c.destroy();
+  }
+});
