@@ -19,6 +19,7 @@
         "native/addon/helper_process.cc",
         "native/addon/layer_applier.cc",
         "native/addon/layer_diff.cc",
+        "native/addon/path_in_container.cc",
         "native/addon/layer_unpack.cc",
         "native/addon/seccomp_notify.cc",
         "native/addon/stream_hash.cc",

@@ -9,10 +9,13 @@ import './polyfills';
 export { Container } from './container/container';
 export { ContainerProcess } from './process/container-process';
 export type { OutputOptions } from './process/container-process';
+export type { CopyInSource } from './container/copy';
 export {
   ContainerSetupError,
   ContainerStoppedError,
   ContainerStateError,
+  ContainerCopyError,
+  ContainerLogsError,
   ContainerExistsError,
   ContainerNotFoundError,
   ContainerStateFileError,

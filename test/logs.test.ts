@@ -19,6 +19,7 @@ import { UsageError } from '../lib/cli/usage-error';
 import type { LogRecord } from '../lib/state/types';
 import { CLI_JS, NODE } from './support/cli';
 import { testWhen } from './support/skip';
+import { waitForFile } from './support/node-script';
 
 const ROOT = path.resolve(__dirname, '..');
 const MiB = 1024 * 1024;
@@ -127,6 +128,35 @@ describe('capped and rotated', () => {
     });
     expect(() => parseCommandLine(['run', '-d', '--log-opt', 'compress=true', 'true'])).toThrow(UsageError);
     expect(() => parseCommandLine(['run', '-d', '--log-opt', 'max-file=zero', 'true'])).toThrow(/max-file/);
+  });
+});
+
+describe('follow of a run that ends at once', () => {
+  test('gets the last output even when the program exits before its monitor has logged anything', async () => {
+    // The monitor is held right after it told Node of the run, before it reads any output:
+    // the program prints and exits meanwhile, and the container shows as stopped. A follow
+    // begun then must wait for the monitor (which has yet to log the output), not end empty.
+    const pauses = tempDir('tsc-logs-pause-');
+    const pauseFile = path.join(pauses, 'paused');
+    process.env.TS_CONTAINER_TEST_PAUSE_AT = 'helper:monitor-reported';
+    process.env.TS_CONTAINER_TEST_PAUSE_FILE = pauseFile;
+    const c = make();
+    try {
+      await c.create(['sh', '-c', 'echo last words; echo to stderr >&2']);
+    } finally {
+      delete process.env.TS_CONTAINER_TEST_PAUSE_AT;
+      delete process.env.TS_CONTAINER_TEST_PAUSE_FILE;
+    }
+    await waitForFile(pauseFile);
+    await c.start();
+    while ((await c.state()).status !== 'stopped') await new Promise((resolve) => setTimeout(resolve, 10));
+    const reading = records(c);
+    // The follow is under way (it has looked at the state at least once) before the monitor goes on.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    fs.writeFileSync(`${pauseFile}.resume`, 'x');
+    const all = await reading;
+    expect(stdoutOf(all)).toBe('last words\n');
+    expect(Buffer.concat(all.filter((r) => r.stream === 'stderr').map((r) => r.data)).toString()).toBe('to stderr\n');
   });
 });
 

@@ -12,6 +12,7 @@ import {
   ContainerExistsError,
   ContainerNotFoundError,
   ContainerStateError,
+  ContainerLogsError,
   ContainerStateFileError,
   ContainerStoppedError,
 } from '../lib/index';
@@ -399,7 +400,7 @@ describe('bad input', () => {
     await expect(Container.get('../etc', { stateRoot: root })).rejects.toThrow(ContainerNotFoundError);
     const attached = make({ id: uniqueId('not-detached') });
     await attached.spawn(['true'], { stdio: 'ignore' }).wait();
-    expect(() => attached.logs()).toThrow(ContainerStateError);
+    expect(() => attached.logs()).toThrow(ContainerLogsError);
     const detached = make({ id: uniqueId('detached-stdio'), detach: true });
     expect(() => detached.spawn(['true'], { stdio: 'inherit' })).toThrow(/^stdio: a detached container/);
     expect(fs.existsSync(path.join(root, uniqueId('detached-stdio')))).toBe(false);

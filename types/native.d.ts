@@ -130,8 +130,21 @@ export interface NativeBinding {
   /** Opens a layer directory for unpacking into it. */
   LayerApplier: new (
     directory: string,
-    /** lowerDirs: the layers below, top first: a directory the archive leaves out takes its attributes from them. */
-    options?: { opaqueXattr?: string; privileged?: boolean; lowerDirs?: string[] },
+    /**
+     * lowerDirs: the layers below, top first: a directory the archive leaves out takes its attributes from them.
+     * root: a copy into a container: `directory` is resolved inside this root (openat2 RESOLVE_IN_ROOT), and
+     * owners are the container's ids, written as the host ids of uidMap/gidMap. replaceDirectories (default
+     * true): whether a non-directory entry may replace a directory that is there.
+     */
+    options?: {
+      opaqueXattr?: string;
+      privileged?: boolean;
+      lowerDirs?: string[];
+      root?: string;
+      uidMap?: { containerId: number; hostId: number; size: number }[];
+      gidMap?: { containerId: number; hostId: number; size: number }[];
+      replaceDirectories?: boolean;
+    },
   ) => NativeLayerApplier;
   /**
    * Starts the helper (synchronously) and resolves with its report. A seccomp listener fd goes
@@ -197,7 +210,8 @@ export interface NativeBinding {
   layerDiff(
     dir: string,
     fd: number,
-    options: { whiteouts: boolean; baseRoot?: string; uidMap?: { containerId: number; hostId: number; size: number }[]; gidMap?: { containerId: number; hostId: number; size: number }[] },
+    /** root: a copy out of a container: `dir` is a path inside this root, put in the tar under its own name. */
+    options: { whiteouts: boolean; baseRoot?: string; root?: string; uidMap?: { containerId: number; hostId: number; size: number }[]; gidMap?: { containerId: number; hostId: number; size: number }[] },
   ): Promise<{ entries: number; bytes: number }>;
   /**
    * The directory `to` (a new upper layer's root) takes the xattrs (overlay's own aside) and

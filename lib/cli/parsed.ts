@@ -100,6 +100,12 @@ export interface LogsCommand extends StateRootField {
   follow: boolean;
   /** Write the container's bytes as they are, control characters and all, also to a terminal. */
   raw: boolean;
+  /** -t: each line starts with its time. */
+  timestamps?: boolean;
+  /** --tail N: the last N lines; absent: all. */
+  tail?: number;
+  /** --since: a duration before now (read when the command runs) or a time, in ms. */
+  since?: { agoMs: number } | { atMs: number };
 }
 
 export interface KillCommand extends StateRootField {
@@ -138,7 +144,17 @@ export interface CommitCommand extends StateRootField {
   pause: boolean;
 }
 
+/** One side of `cp`: a path in a container, a host path, or "-" (a tar on stdin or stdout). */
+export type CopyEndpoint = { kind: 'container'; id: string; path: string } | { kind: 'host'; path: string } | { kind: 'stdio' };
+
+export interface CopyCommand extends StateRootField {
+  kind: 'cp';
+  source: CopyEndpoint;
+  destination: CopyEndpoint;
+}
+
 export type LifecycleCommand =
+  | CopyCommand
   | StartCommand
   | ExecCommand
   | ListCommand

@@ -8,7 +8,7 @@
 export const COMMAND_NAMES = [
   'run', 'create', 'start', 'exec', 'list', 'ps', 'stats', 'state', 'logs', 'kill', 'stop', 'pause', 'resume', 'delete',
   'pull', 'images', 'rmi', 'tag', 'save', 'load', 'push', 'inspect',
-  'commit', 'network', 'port',
+  'commit', 'network', 'port', 'cp',
   'pod',
 ] as const;
 

@@ -29,6 +29,8 @@ import { attachedContext, list, restore } from './attach';
 import { pause, processes, resume, stats, update } from './resources';
 import { logs, state } from './inspect';
 import { commit, type CommitOptions } from './commit';
+import { copyIn, copyOut, copyOutTo, type CopyInSource } from './copy';
+import type { Readable } from 'node:stream';
 import type { Image } from '../images/image-store';
 import { exitWithoutMain } from './status';
 import { checkContainerNetworks, containerNetworks } from '../networks/container-networks';
@@ -201,6 +203,32 @@ export class Container extends EventEmitter {
    */
   logs(options?: LogOptions): AsyncIterable<LogRecord> {
     return logs(this.#context, options);
+  }
+
+  /**
+   * Copies into the container (created, running or paused; or stopped, when its rootfs is a
+   * plain directory), as docker cp does. A Buffer or string is the contents of the file
+   * `containerPath` (made owned by root, mode 0644; its directory must exist); a Readable is a
+   * tar stream extracted under the existing directory `containerPath`; `{ hostPath }` copies a
+   * host file or directory (recursively, symlinks as themselves, owned by the container's root)
+   * into `containerPath` when that is a directory, else as it ("SRC/." copies SRC's contents).
+   * Paths in the container are resolved inside its root, as the container sees them; a symlink
+   * never leads out of it. Rejects with ContainerCopyError (code: the errno's name, or ECONTAINERCOPY).
+   */
+  async copyIn(source: CopyInSource, containerPath: string): Promise<void> {
+    return copyIn(this.#context, source, containerPath);
+  }
+
+  /**
+   * Copies out of the container, as docker cp does: without `hostPath`, resolves to a tar stream of
+   * `containerPath` under its own name (a directory with all below it; "DIR/." its contents; a
+   * symlink as itself); with `hostPath`, writes it there (into it when it is a directory, else as it).
+   */
+  copyOut(containerPath: string): Promise<Readable>;
+  copyOut(containerPath: string, hostPath: string): Promise<void>;
+  async copyOut(containerPath: string, hostPath?: string): Promise<Readable | void> {
+    if (hostPath === undefined) return copyOut(this.#context, containerPath);
+    return copyOutTo(this.#context, containerPath, hostPath);
   }
 
   /** The processes in the container's cgroup: host pids and command lines. */

@@ -10,6 +10,7 @@ import { fail } from '../options/option-error';
 import { applyImage } from './image-rootfs';
 import { native } from '../native/binding';
 import type { ContainerProcess } from '../process/container-process';
+import type { OutputLog } from '../process/output-log';
 import { killLiveProcessesOnExit } from '../process/live-processes';
 import type { ContainerCgroup } from '../cgroups/container-cgroup';
 import type { ContainerDirectory, StateRecord } from '../state/container-directory';
@@ -41,6 +42,8 @@ export class ContainerContext {
   origin: Origin = { kind: 'owned' };
   main: ContainerProcess | undefined;
   readonly execs = new Set<ContainerProcess>();
+  /** A container that is not detached: what its main process's 'pipe' stdio passed through Node (c.logs()). */
+  outputLog: OutputLog | undefined;
   /** Processes whose stdio may still be open; destroy() closes what is left. */
   readonly withOpenStdio = new Set<ContainerProcess>();
   cgroup: ContainerCgroup | undefined;

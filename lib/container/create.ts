@@ -13,6 +13,7 @@ import { fail } from '../options/option-error';
 import { helperPath, native } from '../native/binding';
 import { ContainerProcess } from '../process/container-process';
 import { checkStdio, resolveStdio, type ResolvedStdio } from '../process/stdio';
+import { recordOutput } from '../process/output-log';
 import { checkArgumentSize } from '../process/argument-limits';
 import { toSignalNumber } from '../process/signals';
 import { watchRecordedExit } from '../process/recorded-exit';
@@ -99,6 +100,7 @@ export function spawnMain(
     tty: detach ? null : process.tty,
   });
   context.main = main;
+  if (!detach) context.outputLog = recordOutput(main, config.lifecycle.log);
   context.trackStdio(main);
   main.once('spawn-failed', () => void context.releaseCgroup());
   // PID 1's exit ends every process of the container: its cgroup goes then.

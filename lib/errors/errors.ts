@@ -83,6 +83,39 @@ export class ContainerStateError extends Error {
   }
 }
 
+/**
+ * A copy into or out of a container (copyIn, copyOut, `ts-container cp`) failed. An errno
+ * failure keeps the errno's name as `code` ("ENOENT": no such path in the container) with the
+ * `step` that failed; a request that cannot be met as asked ("a directory onto a file") has
+ * code ECONTAINERCOPY. `path` is the path it was about, in the container or on the host.
+ */
+export class ContainerCopyError extends Error {
+  readonly code: string;
+  readonly path: string;
+  readonly errno: number | undefined;
+  readonly step: string | undefined;
+  constructor(message: string, path: string, options?: { code?: string; errno?: number; step?: string; cause?: unknown }) {
+    super(message, options?.cause !== undefined ? { cause: options.cause } : undefined);
+    this.name = 'ContainerCopyError';
+    this.path = path;
+    this.code = options?.code ?? 'ECONTAINERCOPY';
+    this.errno = options?.errno;
+    this.step = options?.step;
+  }
+}
+
+/**
+ * logs() of a container whose output was not recorded: not detached, and its main process's
+ * stdout and stderr were not 'pipe' (so they went straight to the fds it was given).
+ */
+export class ContainerLogsError extends Error {
+  readonly code = 'ENOCONTAINERLOGS';
+  constructor(message: string) {
+    super(message);
+    this.name = 'ContainerLogsError';
+  }
+}
+
 /** A container of that id already exists in the state root (made by this or any process). */
 export class ContainerExistsError extends Error {
   readonly code = 'ECONTAINEREXISTS';

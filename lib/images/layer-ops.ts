@@ -55,9 +55,10 @@ function checkXattrs(header: TarHeader, path: string): void {
 
 /**
  * The applier entry for a tar header, or null for one that has nothing to write (AUFS
- * metadata a few old layers carry). `data` is filled in later for regular files.
+ * metadata a few old layers carry). `data` is filled in later for regular files. With
+ * `layer` false (a plain archive, not an image layer), whiteout names are ordinary names.
  */
-export function entryFor(header: TarHeader): NativeLayerEntry | null {
+export function entryFor(header: TarHeader, layer = true): NativeLayerEntry | null {
   const shown = header.path;
   const path = layerPath(header.path, shown);
   for (const key of header.unknownPaxKeys) {
@@ -66,7 +67,8 @@ export function entryFor(header: TarHeader): NativeLayerEntry | null {
   const slash = path.lastIndexOf('/');
   const base = path.slice(slash + 1);
   const parent = slash < 0 ? '' : path.slice(0, slash);
-  if (base.startsWith(WHITEOUT_PREFIX)) {
+  // Outside a layer (a copy into a container) a ".wh." name is a file like any other.
+  if (layer && base.startsWith(WHITEOUT_PREFIX)) {
     if (base === OPAQUE_MARKER) return { kind: LayerEntryKind.Opaque, path: parent };
     // Other ".wh..wh." names are AUFS bookkeeping (hard link dirs), not files of the image.
     if (base.startsWith(`${WHITEOUT_PREFIX}${WHITEOUT_PREFIX}`)) return null;

@@ -234,8 +234,11 @@ async function* decompressed(source: Readable, mediaType: string | undefined, bl
   }
 }
 
-/** Tar entries as applier batches; file data are slices of the stream's chunks (no copy). */
-class EntryBatcher implements TarHandler {
+/**
+ * Tar entries as applier batches; file data are slices of the stream's chunks (no copy).
+ * `toEntry` judges each header (a layer's rules by default; a copy into a container has its own).
+ */
+export class EntryBatcher implements TarHandler {
   private batch: NativeLayerEntry[] = [];
   private batchBytes = 0;
   private readonly ready: NativeLayerEntry[][] = [];
@@ -245,8 +248,10 @@ class EntryBatcher implements TarHandler {
   /** Whether `receiving` went out with an earlier batch (its next bytes need a Data entry). */
   private receivingSent = false;
 
+  constructor(private readonly toEntry: (header: TarHeader) => NativeLayerEntry | null = entryFor) {}
+
   entry(header: TarHeader): void {
-    const entry = entryFor(header);
+    const entry = this.toEntry(header);
     this.receiving = undefined;
     if (!entry) return;
     this.push(entry);

@@ -217,7 +217,10 @@ export interface ContainerOptions {
    * container ends with its maker.
    */
   detach?: boolean;
-  /** A detached container's log: rotated and capped; default { maxSize: '10m', maxFiles: 3 }. */
+  /**
+   * A detached container's log: rotated and capped; default { maxSize: '10m', maxFiles: 3 }. Another
+   * container's output recorded for logs() (its 'pipe' stdio) keeps at most maxSize x maxFiles bytes.
+   */
   log?: LogRotation;
   /**
    * Sizes of the tmpfs mounts the runtime makes on its own, by path: '/tmp' and '/var/tmp'

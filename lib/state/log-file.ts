@@ -13,6 +13,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { LogOptions, LogRecord } from './types';
+import { selectRecords } from './log-select';
 import { LOG_FRAME_HEADER, LOG_FRAME_TERMINATOR } from '../protocol/generated/state-files';
 
 const FOLLOW_POLL_MS = 50;
@@ -142,9 +143,14 @@ class LogFiles {
 /**
  * Reads the log from its oldest file; with follow, goes on reading what is appended (across
  * rotations) until `isFinished()` says no more will come (then reads the rest) or the signal
- * aborts.
+ * aborts. `since` and `tail` select as log-select.ts says.
  */
-export async function* readLog(file: string, options: LogOptions, isFinished: () => boolean): AsyncGenerator<LogRecord> {
+export function readLog(file: string, options: LogOptions, isFinished: () => boolean): AsyncGenerator<LogRecord> {
+  return selectRecords(logBatches(file, options, isFinished), options);
+}
+
+/** The log's records in batches: the first is everything there is now. */
+async function* logBatches(file: string, options: LogOptions, isFinished: () => boolean): AsyncGenerator<LogRecord[]> {
   const files = new LogFiles(file);
   let pending: Buffer = Buffer.alloc(0);
   /** Reads the current file from where it was left to its end. */
@@ -181,7 +187,7 @@ export async function* readLog(file: string, options: LogOptions, isFinished: ()
       if (options.signal?.aborted) return;
       // Checked before reading, so nothing written before the end is missed.
       const finished = !options.follow || isFinished();
-      yield* readAvailable();
+      yield readAvailable();
       if (finished) return;
       await new Promise((resolve) => setTimeout(resolve, FOLLOW_POLL_MS));
     }

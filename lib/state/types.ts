@@ -55,11 +55,14 @@ export type ContainerListEntry =
   | (ContainerState & { error?: undefined })
   | { id: string; bundle: string; status: 'unknown'; error: string };
 
-/** One chunk of a detached container's output, as the monitor logged it. */
+/**
+ * One chunk of a container's output: as a detached container's monitor logged it, or as Node
+ * read it from an attached container's 'pipe' stdio.
+ */
 export interface LogRecord {
   /** 'dropped': the monitor could not write some output here (e.g. a full disk); `data` is empty. */
   stream: 'stdout' | 'stderr' | 'dropped';
-  /** When the monitor read it. */
+  /** When the monitor (or Node) read it. */
   time: Date;
   data: Buffer;
   /** For a 'dropped' record: how many bytes of output were lost at this point. */
@@ -69,6 +72,10 @@ export interface LogRecord {
 export interface LogOptions {
   /** Keep reading as the container writes more, until it stops for good (or `signal` aborts). */
   follow?: boolean;
+  /** Only records from this time on: a Date, or milliseconds since the epoch. */
+  since?: Date | number;
+  /** Only the last N lines (stdout and stderr together) of what there is when reading begins; then, with follow, all that comes. */
+  tail?: number;
   signal?: AbortSignal;
 }
 

@@ -110,9 +110,7 @@ int LayerApplier::open_directory_path(const std::string& path, bool create, int 
     std::string component = path.substr(start, slash - start);
     start = slash + 1;
     bool made = mkdirat(current, component.c_str(), 0755) == 0;
-    if (made) {
-      fchmodat(current, component.c_str(), 0755, 0);
-    } else if (errno != EEXIST) {
+    if (!made && errno != EEXIST) {
       int err = errno;
       close(current);
       fail(path, err, "mkdir");
@@ -126,6 +124,12 @@ int LayerApplier::open_directory_path(const std::string& path, bool create, int 
       fail(path, err, "open");
     }
     current = next;
+    // The mode past the umask, on the directory opened (not by name: see chmod_at).
+    if (made && chmod(("/proc/self/fd/" + std::to_string(current)).c_str(), 0755) < 0) {
+      err = errno;
+      close(current);
+      fail(path, err, "chmod");
+    }
     if (made) inherit_directory(current, path.substr(0, slash));
   }
   return current;
@@ -218,6 +222,7 @@ void LayerApplier::remove_tree(int parent, const std::string& name, const std::s
 void LayerApplier::remove_existing(int parent, const std::string& name, const std::string& entry) {
   if (unlinkat(parent, name.c_str(), 0) == 0 || errno == ENOENT) return;
   if (errno != EISDIR) fail(entry, errno, "remove to replace");
+  if (!options_.replace_directories) fail(entry, EISDIR, "a directory is there: it is not replaced by a non-directory");
   // The cached parent may lie inside the directory about to go.
   std::string keep_path = cached_parent_path_;
   bool parent_is_cached = parent == cached_parent_fd_;
@@ -236,8 +241,52 @@ void LayerApplier::remove_existing(int parent, const std::string& name, const st
   }
 }
 
+uid_t LayerApplier::host_uid(const LayerEntry& e) {
+  uint64_t host;
+  if (!to_host_id(options_.uid_map, e.uid, &host)) fail(e.path, EINVAL, "owner " + std::to_string(e.uid) + " is not mapped in the container's user namespace");
+  return static_cast<uid_t>(host);
+}
+
+gid_t LayerApplier::host_gid(const LayerEntry& e) {
+  uint64_t host;
+  if (!to_host_id(options_.gid_map, e.gid, &host)) fail(e.path, EINVAL, "group " + std::to_string(e.gid) + " is not mapped in the container's user namespace");
+  return static_cast<gid_t>(host);
+}
+
+// chmod of a name just made, through an O_PATH fd of it (never fchmodat, which follows a
+// symlink: in a live container, the name may have been swapped for one meanwhile).
+void LayerApplier::chmod_at(int parent, const std::string& name, uint32_t mode, const std::string& entry) {
+  int fd = openat(parent, name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) fail(entry, errno, "open to chmod");
+  struct stat st;
+  if (fstat(fd, &st) < 0 || S_ISLNK(st.st_mode)) {
+    int err = S_ISLNK(st.st_mode) ? ELOOP : errno;
+    close(fd);
+    fail(entry, err, "chmod: replaced by a symbolic link");
+  }
+  int rc = chmod(("/proc/self/fd/" + std::to_string(fd)).c_str(), mode);
+  int err = errno;
+  close(fd);
+  if (rc < 0) fail(entry, err, "chmod");
+}
+
+// fchown to the entry's owner: 0, or the errno (ignored when not privileged). An owner the
+// container does not map closes fd and throws.
+int LayerApplier::chown_fd(int fd, const LayerEntry& e) {
+  uid_t uid = 0;
+  gid_t gid = 0;
+  try {
+    uid = host_uid(e);
+    gid = host_gid(e);
+  } catch (...) {
+    close(fd);
+    throw;
+  }
+  return fchown(fd, uid, gid) < 0 && options_.privileged ? errno : 0;
+}
+
 void LayerApplier::set_owner_at(int parent, const std::string& name, const LayerEntry& e) {
-  if (fchownat(parent, name.c_str(), e.uid, e.gid, AT_SYMLINK_NOFOLLOW) < 0 && options_.privileged) {
+  if (fchownat(parent, name.c_str(), host_uid(e), host_gid(e), AT_SYMLINK_NOFOLLOW) < 0 && options_.privileged) {
     fail(e.path, errno, "chown");
   }
 }
@@ -276,10 +325,8 @@ void LayerApplier::make_directory(const LayerEntry& e) {
   if (fd < 0) fail(e.path, errno, "open directory");
   int err = 0;
   std::string what;
-  if (fchown(fd, e.uid, e.gid) < 0 && options_.privileged) {
-    err = errno;
-    what = "chown";
-  }
+  err = chown_fd(fd, e);
+  if (err != 0) what = "chown";
   for (const auto& [key, value] : e.xattrs) {
     if (err == 0 && fsetxattr(fd, key.c_str(), value.data(), value.size(), 0) < 0) {
       err = errno;
@@ -326,10 +373,8 @@ void LayerApplier::end_file() {
   int err = 0;
   std::string what;
   // chown clears setuid bits and file capabilities: the owner first, then mode and xattrs.
-  if (fchown(fd, e.uid, e.gid) < 0 && options_.privileged) {
-    err = errno;
-    what = "chown";
-  }
+  err = chown_fd(fd, e);
+  if (err != 0) what = "chown";
   if (err == 0 && fchmod(fd, e.mode & 07777) < 0) {
     err = errno;
     what = "chmod";
@@ -416,7 +461,7 @@ void LayerApplier::make_node(const LayerEntry& e) {
     if (mknodat(parent, name.c_str(), type | 0600, dev) < 0) fail(e.path, errno, "mknod");
   }
   set_owner_at(parent, name, e);
-  if (fchmodat(parent, name.c_str(), e.mode & 07777, 0) < 0) fail(e.path, errno, "chmod");
+  chmod_at(parent, name, e.mode & 07777, e.path);
   set_xattrs_at(parent, name, e);
   set_times_at(parent, name, e);
 }

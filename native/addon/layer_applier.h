@@ -16,6 +16,8 @@
 #include <utility>
 #include <vector>
 
+#include "addon/path_in_container.h"
+
 namespace tsc {
 
 // Numbered as lib/images/layer-ops.ts numbers them.
@@ -67,6 +69,12 @@ struct LayerApplierOptions {
   // parent directory that the archive leaves out takes the attributes it has
   // there: in the overlay, the upper-most copy of a directory gives its mode.
   std::vector<int> lower_fds;
+  // A copy into a container with a user namespace: the entries' owners are the container's
+  // ids, written as the host ids its map gives them (an id it does not map is refused).
+  IdMap uid_map, gid_map;
+  // Whether an entry may replace a directory that is already there by something else (a
+  // later entry of a layer does; a copy into a container refuses, as docker cp does).
+  bool replace_directories = true;
 };
 
 class LayerApplier {
@@ -113,6 +121,10 @@ class LayerApplier {
   void set_owner_at(int parent, const std::string& name, const LayerEntry& e);
   void set_xattrs_at(int parent, const std::string& name, const LayerEntry& e);
   void set_times_at(int parent, const std::string& name, const LayerEntry& e);
+  void chmod_at(int parent, const std::string& name, uint32_t mode, const std::string& entry);
+  int chown_fd(int fd, const LayerEntry& e);
+  uid_t host_uid(const LayerEntry& e);
+  gid_t host_gid(const LayerEntry& e);
 
   int root_fd_;
   LayerApplierOptions options_;

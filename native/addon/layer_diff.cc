@@ -16,6 +16,8 @@
 #include <utility>
 #include <vector>
 
+#include "addon/id_map_value.h"
+#include "addon/path_in_container.h"
 #include "common/syscalls.h"
 #include "common/unique_fd.h"
 
@@ -83,22 +85,6 @@ struct Entry {
   uint32_t dev_major = 0, dev_minor = 0;
   std::vector<std::pair<std::string, std::string>> xattrs;
 };
-
-// A user namespace's id map: the host ids its files have on disk, and the ids the container
-// (and so the image) calls them by.
-struct IdRange {
-  uint64_t container_id, host_id, size;
-};
-using IdMap = std::vector<IdRange>;
-
-// The container's id of a host id; an id outside the map is the kernel's overflow id (nobody).
-uint64_t to_container(const IdMap& map, uint64_t host) {
-  if (map.empty()) return host;
-  for (const IdRange& r : map) {
-    if (host >= r.host_id && host - r.host_id < r.size) return r.container_id + (host - r.host_id);
-  }
-  return 65534;
-}
 
 bool is_overlay_xattr(const std::string& key) { return key.rfind("trusted.overlay.", 0) == 0 || key.rfind("user.overlay.", 0) == 0; }
 
@@ -321,6 +307,9 @@ class Walker {
     pad(size);
   }
 
+ public:
+  // One entry of the directory dir_fd (the walked root itself, or one under it) and, for a
+  // directory, everything below it; the entry is named rel/name in the tar.
   void entry(const std::string& rel, int dir_fd, const std::string& name) {
     std::string path = rel.empty() ? name : rel + "/" + name;
     struct stat st;
@@ -328,8 +317,8 @@ class Walker {
     Entry e;
     e.name = path;
     e.mode = st.st_mode & 07777;
-    e.uid = to_container(uids_, st.st_uid);
-    e.gid = to_container(gids_, st.st_gid);
+    e.uid = to_container_id(uids_, st.st_uid);
+    e.gid = to_container_id(gids_, st.st_gid);
     e.mtime = st.st_mtim.tv_sec;
     e.mtime_nsec = st.st_mtim.tv_nsec;
     if (whiteouts_ && S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0)) {
@@ -419,8 +408,8 @@ class Walker {
     e.name = "./";
     e.type = '5';
     e.mode = st.st_mode & 07777;
-    e.uid = to_container(uids_, st.st_uid);
-    e.gid = to_container(gids_, st.st_gid);
+    e.uid = to_container_id(uids_, st.st_uid);
+    e.gid = to_container_id(gids_, st.st_gid);
     e.mtime = st.st_mtim.tv_sec;
     e.mtime_nsec = st.st_mtim.tv_nsec;
     bool opaque = false;
@@ -440,11 +429,12 @@ class Walker {
 
 class DiffWorker : public Napi::AsyncWorker {
  public:
-  DiffWorker(Napi::Env env, std::string dir, int out, bool whiteouts, IdMap uids, IdMap gids, std::string base_root)
+  DiffWorker(Napi::Env env, std::string dir, int out, bool whiteouts, IdMap uids, IdMap gids, std::string base_root, std::string in_root)
       : Napi::AsyncWorker(env),
         deferred_(Napi::Promise::Deferred::New(env)),
         dir_(std::move(dir)),
         base_root_(std::move(base_root)),
+        in_root_(std::move(in_root)),
         out_(out),
         whiteouts_(whiteouts),
         uids_(std::move(uids)),
@@ -454,6 +444,10 @@ class DiffWorker : public Napi::AsyncWorker {
 
   void Execute() override {
     try {
+      if (!in_root_.empty()) {
+        copy_out();
+        return;
+      }
       int fd = open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
       if (fd < 0) throw DiffError{"", errno, "open " + dir_};
       UniqueFd root(fd);
@@ -471,6 +465,36 @@ class DiffWorker : public Napi::AsyncWorker {
       error_ = e;
       failed_ = true;
     }
+  }
+
+  // A path inside a container's root (in_root_), for a copy out: the tar holds it under its
+  // own name (its last component), or its contents when the path ends in "/.", or the whole
+  // root as "./". The path is resolved inside the root; its last component is not followed.
+  void copy_out() {
+    UniqueFd root;
+    UniqueFd parent;
+    std::string name;
+    try {
+      root.reset(open_container_root(in_root_));
+      parent.reset(open_parent_in_container(root.get(), dir_, &name));
+    } catch (const ContainerPathError& e) {
+      throw DiffError{dir_, e.err, e.what};
+    }
+    // The directory itself is read (its entries, its xattrs): opened for reading, from its O_PATH fd.
+    if (name.empty() || name == ".") {
+      int fd = openat(parent.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (fd < 0) throw DiffError{dir_, errno, "open " + dir_};
+      parent.reset(fd);
+    }
+    Walker walker(parent.get(), out_, false, uids_, gids_);
+    if (name.empty()) walker.root_entry(nullptr);
+    if (name.empty() || name == ".") {
+      walker.walk("", parent.get());
+    } else {
+      walker.entry("", parent.get(), name);
+    }
+    walker.finish();
+    stats_ = walker.stats;
   }
 
   void OnOK() override {
@@ -497,6 +521,7 @@ class DiffWorker : public Napi::AsyncWorker {
   Napi::Promise::Deferred deferred_;
   std::string dir_;
   std::string base_root_;
+  std::string in_root_;
   int out_;
   bool whiteouts_;
   IdMap uids_, gids_;
@@ -505,21 +530,6 @@ class DiffWorker : public Napi::AsyncWorker {
   bool failed_ = false;
 };
 
-// [{ containerId, hostId, size }] → IdMap; anything else is no map.
-IdMap id_map(const Napi::Value& value) {
-  IdMap map;
-  if (!value.IsArray()) return map;
-  auto list = value.As<Napi::Array>();
-  for (uint32_t i = 0; i < list.Length(); i++) {
-    Napi::Value item = list.Get(i);
-    if (!item.IsObject()) continue;
-    auto o = item.As<Napi::Object>();
-    auto num = [&](const char* key) { return static_cast<uint64_t>(o.Get(key).As<Napi::Number>().Int64Value()); };
-    map.push_back({num("containerId"), num("hostId"), num("size")});
-  }
-  return map;
-}
-
 Napi::Value LayerDiff(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 2 || !info[0].IsString() || !info[1].IsNumber()) {
@@ -527,18 +537,20 @@ Napi::Value LayerDiff(const Napi::CallbackInfo& info) {
   }
   bool whiteouts = false;
   IdMap uids, gids;
-  std::string base_root;
+  std::string base_root, in_root;
   if (info.Length() > 2 && info[2].IsObject()) {
     auto options = info[2].As<Napi::Object>();
     Napi::Value w = options.Get("whiteouts");
     whiteouts = w.IsBoolean() && w.As<Napi::Boolean>().Value();
-    uids = id_map(options.Get("uidMap"));
-    gids = id_map(options.Get("gidMap"));
+    uids = id_map_of(options.Get("uidMap"));
+    gids = id_map_of(options.Get("gidMap"));
     Napi::Value base = options.Get("baseRoot");
     if (base.IsString()) base_root = base.As<Napi::String>().Utf8Value();
+    Napi::Value root = options.Get("root");
+    if (root.IsString()) in_root = root.As<Napi::String>().Utf8Value();
   }
   auto* worker = new DiffWorker(env, info[0].As<Napi::String>().Utf8Value(), info[1].As<Napi::Number>().Int32Value(), whiteouts,
-                                std::move(uids), std::move(gids), std::move(base_root));
+                                std::move(uids), std::move(gids), std::move(base_root), std::move(in_root));
   Napi::Promise promise = worker->promise();
   worker->Queue();
   return promise;

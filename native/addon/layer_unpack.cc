@@ -10,8 +10,11 @@
 #include <string>
 #include <vector>
 
+#include "addon/id_map_value.h"
 #include "addon/layer_applier.h"
+#include "addon/path_in_container.h"
 #include "addon/promise_worker.h"
+#include "common/unique_fd.h"
 
 namespace tsc {
 
@@ -119,8 +122,14 @@ class LayerApplierHandle : public Napi::ObjectWrap<LayerApplierHandle> {
     }
     std::string dir = info[0].As<Napi::String>().Utf8Value();
     LayerApplierOptions options;
+    std::string in_root;
     if (info.Length() > 1 && info[1].IsObject()) {
       auto o = info[1].As<Napi::Object>();
+      // A copy into a container: `dir` is a path inside the container's root `root`.
+      if (o.Get("root").IsString()) in_root = o.Get("root").As<Napi::String>().Utf8Value();
+      options.uid_map = id_map_of(o.Get("uidMap"));
+      options.gid_map = id_map_of(o.Get("gidMap"));
+      if (o.Get("replaceDirectories").IsBoolean()) options.replace_directories = o.Get("replaceDirectories").As<Napi::Boolean>().Value();
       if (o.Get("opaqueXattr").IsString()) options.opaque_xattr = o.Get("opaqueXattr").As<Napi::String>().Utf8Value();
       if (o.Get("privileged").IsBoolean()) options.privileged = o.Get("privileged").As<Napi::Boolean>().Value();
       if (o.Get("lowerDirs").IsArray()) {
@@ -138,10 +147,22 @@ class LayerApplierHandle : public Napi::ObjectWrap<LayerApplierHandle> {
         }
       }
     }
-    int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int fd = -1;
+    LayerEntryError failure{"", 0, ""};
+    if (in_root.empty()) {
+      fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (fd < 0) failure = LayerEntryError{"", errno, "open layer directory " + dir};
+    } else {
+      try {
+        UniqueFd root(open_container_root(in_root));
+        fd = open_in_container(root.get(), dir, O_RDONLY | O_DIRECTORY);
+      } catch (const ContainerPathError& e) {
+        failure = LayerEntryError{dir, e.err, e.what};
+      }
+    }
     if (fd < 0) {
       for (int opened : options.lower_fds) close(opened);
-      entry_error(env, LayerEntryError{"", errno, "open layer directory " + dir}).ThrowAsJavaScriptException();
+      entry_error(env, failure).ThrowAsJavaScriptException();
       return;
     }
     applier_ = std::make_unique<LayerApplier>(fd, options);

@@ -302,6 +302,19 @@ void kill_and_reap(int pidfd) {
     report.step_id = e.id;
     report.step = e.step;
   }
+  RunRecord record;
+  if (report.ok) {
+    // Recorded before Node hears of the run: a reader that sees the container made then
+    // also sees its monitor (alive, so more output may come), even when the program has
+    // already exited and the monitor has yet to log what it wrote.
+    record.monitor_pid = getpid();
+    record.monitor_start_time = process_start_time(getpid());
+    record.pid = report.pid;
+    record.start_time = process_start_time(report.pid);
+    // A created container starts when start() opens its FIFO, which records that time.
+    record.started_at_ms = plan.start_fifo.empty() ? now_ms() : -1;
+    write_run_record(plan.state_dir, record);
+  }
   // Node learns the outcome now, and says on the same channel once it has
   // recorded the container as made; from then on the monitor answers to nobody.
   int sent = send_message(kControlFd, encode_report(report), report.ok ? pidfd : -1);
@@ -311,14 +324,9 @@ void kill_and_reap(int pidfd) {
     if (pidfd >= 0) kill_and_reap(pidfd);
     _exit(1);
   }
-  RunRecord record;
-  record.monitor_pid = getpid();
-  record.monitor_start_time = process_start_time(getpid());
-  record.pid = report.pid;
-  record.start_time = process_start_time(report.pid);
-  // A created container starts when start() opens its FIFO, which records that time.
-  record.started_at_ms = plan.start_fifo.empty() ? now_ms() : -1;
-  write_run_record(plan.state_dir, record);
+  int pause_dir = open_test_pause_directory(plan, {"monitor-reported"});
+  pause_until_resumed(plan, pause_dir, "monitor-reported");
+  if (pause_dir >= 0) close(pause_dir);
   unsigned restarts = 0;
   unsigned backoff_step = 0;
   HealthChecker health(plan, start_exec);

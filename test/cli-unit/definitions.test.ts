@@ -67,6 +67,8 @@ const EXAMPLES: Record<string, { good: string; bad?: string; with?: string[] }> 
   '--health-timeout': { good: '500ms', bad: '2000h', with: ['--health-cmd', 'true'] },
   '--health-retries': { good: '2', bad: '0', with: ['--health-cmd', 'true'] },
   '--health-start-period': { good: '1m30s', bad: '2000h', with: ['--health-cmd', 'true'] },
+  '--tail': { good: '20' },
+  '--since': { good: '10m' },
 };
 
 /** A flag's example: its command's own when the same spelling means something else there. */
@@ -97,6 +99,9 @@ const CLI_ONLY: Record<string, string> = {
   mtu: 'an argument of Network.create',
   internal: 'an argument of Network.create',
   'alias[]': 'an argument of net.connect',
+  tail: 'an option of logs(), read by the CLI ("all" is its own)',
+  since: 'an option of logs(): the CLI turns a duration before now into a time when it runs',
+  timestamps: 'how the CLI prints the records',
 };
 
 /** A complete command line that puts `flagArgs` where the command takes flags. */

@@ -8,7 +8,7 @@ import { normalizeHealthcheck, imageHealthcheck, healthcheckOverImage } from '..
 import { applyResult, startingRecord, type HealthRecord } from '../../lib/health/health-state';
 import { listeningPorts } from '../../lib/health/listening-ports';
 import { parseCommandLine } from '../../lib/cli/program';
-import { dockerDuration } from '../../lib/cli/definitions/values';
+import { healthDuration } from '../../lib/cli/definitions/health-flags';
 import { FlagValueError } from '../../lib/cli/definitions/flag';
 import { formatContainerList, statusText } from '../../lib/cli/commands/format';
 import type { ContainerListEntry } from '../../lib/state/types';
@@ -98,12 +98,12 @@ describe('the CLI', () => {
   const parse = (args: string[]) => parseCommandLine(args, { cwd: '/', env: {} });
 
   test('docker durations become milliseconds; 0 is the default; anything else is refused', () => {
-    expect(dockerDuration('30s')).toBe(30000);
-    expect(dockerDuration('1m30s')).toBe(90000);
-    expect(dockerDuration('1.5h')).toBe(5_400_000);
-    expect(dockerDuration('250ms')).toBe(250);
-    expect(dockerDuration('0')).toBeUndefined();
-    for (const bad of ['', '30', '5 s', '1d', 's', '1m30']) expect(() => dockerDuration(bad)).toThrow(FlagValueError);
+    expect(healthDuration('30s')).toBe(30000);
+    expect(healthDuration('1m30s')).toBe(90000);
+    expect(healthDuration('1.5h')).toBe(5_400_000);
+    expect(healthDuration('250ms')).toBe(250);
+    expect(healthDuration('0')).toBeUndefined();
+    for (const bad of ['', '30', '5 s', '1d', 's', '1m30']) expect(() => healthDuration(bad)).toThrow(FlagValueError);
   });
 
   test('--health-* set the healthcheck option; --no-healthcheck is its NONE', () => {

@@ -36,6 +36,14 @@ describe('log', () => {
     await c.waitFor({ log: 'starting', timeout: 5000 });
   });
 
+  test("a container that is not detached: what its 'pipe' stdio passed", async () => {
+    const c = make();
+    const p = c.spawn(['sh', '-c', 'sleep 0.3; echo "listening on :8080"; exec sleep 60'], { stdio: 'pipe' });
+    p.stdout?.resume();
+    p.stderr?.resume();
+    await c.waitFor({ log: 'listening on' });
+  });
+
   test('its timeout error names the pattern', async () => {
     const c = make({ detach: true });
     c.spawn(['sh', '-c', 'echo hello; exec sleep 60']);

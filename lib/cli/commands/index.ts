@@ -5,6 +5,7 @@
 import type { LifecycleCommand } from '../parsed';
 import { defaultIO, type CommandIO } from './common';
 import { commitCommand } from './commit';
+import { cpCommand } from './cp';
 import { deleteCommand } from './delete';
 import { execCommand } from './exec';
 import { killCommand, stopCommand } from './kill-stop';
@@ -50,5 +51,7 @@ export function runLifecycleCommand(cmd: LifecycleCommand, io: Partial<CommandIO
       return deleteCommand(cmd, out);
     case 'commit':
       return commitCommand(cmd, out);
+    case 'cp':
+      return cpCommand(cmd, out);
   }
 }

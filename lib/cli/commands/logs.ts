@@ -1,6 +1,10 @@
-/** `ts-container logs [-f] [--raw] ID`: a detached container's output, each record to the stream it came from. */
+/**
+ * `ts-container logs [-f] [--raw] [--tail N] [--since DUR|TIME] [-t] ID`: a detached container's
+ * output, each record to the stream it came from; with -t, each line after its time.
+ */
 import { constants as osConstants } from 'node:os';
 import type { LogsCommand } from '../parsed';
+import type { LogRecord } from '../../state/types';
 import { onInterrupt, openContainer, report, reportFailure, type CommandIO, type Output } from './common';
 import { ControlEscaper } from './escape-controls';
 
@@ -18,6 +22,27 @@ function sink(output: Output, raw: boolean): { write(data: Uint8Array): void; en
   };
 }
 
+/** -t: the record's time (RFC 3339, UTC, as docker logs -t) before each line it starts, per stream. */
+class LineStamps {
+  readonly #atLineStart = { stdout: true, stderr: true };
+
+  apply(record: LogRecord): Buffer {
+    const stream = record.stream as 'stdout' | 'stderr';
+    const prefix = Buffer.from(`${record.time.toISOString()} `);
+    const parts: Buffer[] = [];
+    let start = 0;
+    while (start < record.data.length) {
+      if (this.#atLineStart[stream]) parts.push(prefix);
+      const nl = record.data.indexOf(10, start);
+      const end = nl < 0 ? record.data.length : nl + 1;
+      parts.push(record.data.subarray(start, end));
+      this.#atLineStart[stream] = nl >= 0;
+      start = end;
+    }
+    return Buffer.concat(parts);
+  }
+}
+
 export async function logsCommand(cmd: LogsCommand, io: CommandIO): Promise<number> {
   // Ctrl-C (or SIGTERM) ends the reading, not the container: stop iterating, then exit as a
   // program killed by that signal would, as `tail -f` does.
@@ -32,13 +57,17 @@ export async function logsCommand(cmd: LogsCommand, io: CommandIO): Promise<numb
   const stderr = sink(io.stderr, cmd.raw);
   try {
     const container = await openContainer(cmd.id, cmd.stateRoot);
-    for await (const record of container.logs({ follow: cmd.follow, signal: controller.signal })) {
+    const since = cmd.since === undefined ? undefined : 'atMs' in cmd.since ? cmd.since.atMs : Date.now() - cmd.since.agoMs;
+    const stamp = cmd.timestamps ? new LineStamps() : undefined;
+    const selection = { follow: cmd.follow, signal: controller.signal, ...(since !== undefined ? { since } : {}), ...(cmd.tail !== undefined ? { tail: cmd.tail } : {}) };
+    for await (const record of container.logs(selection)) {
       if (record.stream === 'dropped') {
         report(io, `${record.droppedBytes ?? 0} bytes of output were dropped here (the log could not be written)`);
         continue;
       }
       // stdout and stderr are synchronous for files and pipes on Linux: no backpressure to wait for.
-      (record.stream === 'stderr' ? stderr : stdout).write(record.data);
+      const data = stamp ? stamp.apply(record) : record.data;
+      (record.stream === 'stderr' ? stderr : stdout).write(data);
     }
   } catch (err) {
     if (interruptedBy === undefined) return reportFailure(io, cmd.id, err);

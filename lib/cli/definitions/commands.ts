@@ -6,7 +6,7 @@
 import type { ContainerOptions } from '../../options/types';
 import type { CommandName } from '../usage-error';
 import { UsageError } from '../usage-error';
-import type { ParsedCommand } from '../parsed';
+import type { LogsCommand, ParsedCommand } from '../parsed';
 import type { AppliedFlags } from './applied-flags';
 import { FlagValueError, type FlagDef } from './flag';
 import { CONTAINER_FLAGS, DETACH_FLAG, envFlag, RM_FLAG, RUN_FLAGS, USAGE_FLAG, userFlag, workdirFlag } from './run-flags';
@@ -14,10 +14,10 @@ import { IMAGE_COMMANDS } from './image-commands';
 import { NETWORK_COMMAND } from './network-commands';
 import * as v from './values';
 import { COMMIT_COMMAND } from './commit-command';
+import { CONTAINER_ID } from './container-id';
+import { CP_COMMAND } from './cp-command';
 import { POD_COMMAND } from './pod-command';
 
-/** The rule of the library (lib/options/validate.ts) for ids, checked on ids given as arguments. */
-const CONTAINER_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 export interface CommandDef {
   name: CommandName;
@@ -320,7 +320,11 @@ status, pid, bundle, annotations, and when it was created, started, finished.`),
 stderr on stderr. On a terminal, control characters are shown escaped (ESC as
 \\x1b; newlines, tabs and \\r\\n line ends as they are), so the container's
 output cannot drive the terminal; a pipe or file gets the bytes unchanged.`,
-    footer: ID_NOTE,
+    footer: `${ID_NOTE}
+
+Examples:
+  ts-container logs --tail 20 -t web
+  ts-container logs --since 10m -f web`,
     flags: [
       {
         names: ['-f', '--follow'],
@@ -328,8 +332,25 @@ output cannot drive the terminal; a pipe or file gets the bytes unchanged.`,
         target: 'call:logs.follow',
       },
       { names: ['--raw'], help: 'Write the bytes unchanged also to a terminal', target: 'cli:raw' },
+      { names: ['-n', '--tail'], value: 'N', help: 'Only the last N lines (stdout and stderr together); "all" (the default) for every line', target: 'cli:tail', convert: v.tailLines },
+      {
+        names: ['--since'],
+        value: 'DUR|TIME',
+        help: 'Only output from then on: a duration before now (30s, 1m30s, 2h), a time (2024-05-01T10:00:00Z) or Unix seconds',
+        target: 'cli:since',
+        convert: v.sinceTime,
+      },
+      { names: ['-t', '--timestamps'], help: 'Start each line with the time it was logged (RFC 3339, UTC)', target: 'cli:timestamps' },
     ],
-    build: (flags, args) => ({ kind: 'logs', id: oneId('logs', args), follow: flags.call.logs !== undefined, raw: flags.cli.raw === true }),
+    build: (flags, args) => ({
+      kind: 'logs',
+      id: oneId('logs', args),
+      follow: flags.call.logs !== undefined,
+      raw: flags.cli.raw === true,
+      ...(flags.cli.timestamps === true ? { timestamps: true } : {}),
+      ...(flags.cli.tail !== undefined ? { tail: flags.cli.tail as number } : {}),
+      ...(flags.cli.since !== undefined ? { since: flags.cli.since as LogsCommand['since'] } : {}),
+    }),
   },
   {
     name: 'kill',
@@ -400,6 +421,7 @@ container is refused, as runc does, unless -f is given. Prints each id.`,
   },
   ...IMAGE_COMMANDS,
   COMMIT_COMMAND,
+  CP_COMMAND,
   POD_COMMAND,
   NETWORK_COMMAND,
   {

@@ -177,22 +177,42 @@ export function publishSpec(spec: string): { host: number; container: number; pr
   };
 }
 
-const DURATION_UNITS_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-const DURATION_PART = /(\d*\.?\d+)(ns|us|µs|ms|s|m|h)/gy;
+/** Go's duration units, as docker's flags take them, in milliseconds. */
+const DURATION_UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const DURATION = /^(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|ms|s|m|h)(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|ms|s|m|h))*$/;
 
 /**
- * A docker duration ("30s", "1m30s", "500ms", "1.5h") as the library's milliseconds; "0" (or
- * "0s") is docker's "the default", which is the option left out.
+ * A docker duration ("30s", "1m30s", "1.5h", "250ms"; "0" alone) as the library's milliseconds.
+ * Shared by every flag that takes one (logs --since, the --health-* flags).
  */
-export function dockerDuration(value: string): number | undefined {
-  if (value === '0') return undefined;
+export function duration(value: string): number {
+  if (value === '0') return 0;
+  if (!DURATION.test(value)) throw new FlagValueError(`expected a duration like 30s, 1m30s or 1.5h, got '${value}'`);
   let ms = 0;
-  DURATION_PART.lastIndex = 0;
-  let at = 0;
-  for (let m = DURATION_PART.exec(value); m !== null; m = DURATION_PART.exec(value)) {
-    ms += Number(m[1]) * (DURATION_UNITS_MS[m[2]] as number);
-    at = DURATION_PART.lastIndex;
+  for (const [, amount, unit] of value.matchAll(/(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/g)) {
+    ms += Number(amount) * (DURATION_UNITS[unit as string] as number);
   }
-  if (value === '' || at !== value.length) throw new FlagValueError(`expected a duration like 30s, 1m30s or 500ms, got '${value}'`);
-  return ms === 0 ? undefined : Math.max(1, Math.round(ms));
+  return ms;
+}
+
+/**
+ * A point in time as docker logs --since takes it: a duration before now ("10m"), an RFC 3339
+ * time ("2024-05-01T10:00:00Z", "2024-05-01"), or Unix seconds ("1714557600.5"). The duration
+ * stays relative: the command reads the clock when it runs.
+ */
+export function sinceTime(value: string): { agoMs: number } | { atMs: number } {
+  if (/^\d+(\.\d+)?$/.test(value)) return { atMs: Math.round(Number(value) * 1000) };
+  if (DURATION.test(value)) return { agoMs: duration(value) };
+  if (/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(value)) {
+    const at = Date.parse(value.replace(' ', 'T'));
+    if (!Number.isNaN(at)) return { atMs: at };
+  }
+  throw new FlagValueError(`expected a duration before now (10m, 1h30m), a time (2024-05-01T10:00:00Z) or Unix seconds, got '${value}'`);
+}
+
+/** `--tail`: a number of lines, or "all". */
+export function tailLines(value: string): number | undefined {
+  if (value === 'all') return undefined;
+  if (!WHOLE_NUMBER.test(value)) throw new FlagValueError(`expected a number of lines or "all", got '${value}'`);
+  return Number(value);
 }
