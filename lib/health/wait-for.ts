@@ -121,14 +121,20 @@ async function waitForPort(container: Container, port: number, signal: AbortSign
   }
 }
 
-async function waitForHttp(container: Container, port: number, path: string, status: number, signal: AbortSignal, seen: { last: string }): Promise<void> {
+async function waitForHttp(
+  container: Container,
+  request: { port: number; path: string; status: number; deadline: number },
+  signal: AbortSignal,
+  seen: { last: string },
+): Promise<void> {
   let pid = await mainPid(container);
   while (pid === undefined && !signal.aborted) {
     await sleep(POLL_MS);
     pid = await mainPid(container);
   }
   if (pid === undefined) return;
-  const probe = probeHttp(pid, port, path, status);
+  // A second past the deadline: the wait stops it before; this is for a caller that died.
+  const probe = probeHttp(pid, request.port, request.path, request.status, request.deadline - Date.now() + 1000);
   const stopped = () => probe.stop();
   signal.addEventListener('abort', stopped, { once: true });
   try {
@@ -167,7 +173,7 @@ export async function waitFor(container: Container, context: ContainerContext, c
     switch (checked.kind) {
       case 'log': return waitForLog(container, checked.pattern, controller.signal);
       case 'port': return waitForPort(container, checked.port, controller.signal);
-      case 'http': return waitForHttp(container, checked.port, checked.path, checked.status, controller.signal, seen);
+      case 'http': return waitForHttp(container, { ...checked, deadline: Date.now() + timeout }, controller.signal, seen);
       case 'healthy': return waitForHealthy(container, controller.signal, seen);
     }
   })();

@@ -5,6 +5,7 @@
  * bad conditions refused. Servers are busybox's (nc, httpd) on the container's own loopback:
  * nothing listens in the host's namespace.
  */
+import * as fs from 'node:fs';
 import { Container, ContainerStoppedError, WaitForTimeoutError } from '../../lib';
 import { useContainers } from '../support/containers';
 import { tempDir, removeTempDirs } from '../support/temp-dirs';
@@ -20,6 +21,19 @@ const port = (): number => 20000 + Math.floor(Math.random() * 40000);
 /** A web server on the container's loopback serving "hi" at / (404 elsewhere), after a moment. */
 function webServer(c: Container, at: number): void {
   c.spawn(['sh', '-c', `mkdir /tmp/www && echo hi > /tmp/www/index.html && sleep 0.3 && exec busybox httpd -f -p 127.0.0.1:${at} -h /tmp/www`]);
+}
+
+/** Pids of HTTP probes (lib/health/http-probe.ts) asking this port. */
+function probesOf(at: number): string[] {
+  return fs.readdirSync('/proc').filter((pid) => {
+    if (!/^\d+$/.test(pid)) return false;
+    try {
+      const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      return argv.some((a) => a.includes("It holds the container's network namespace")) && argv.includes(String(at));
+    } catch {
+      return false;
+    }
+  });
 }
 
 async function timeoutError(wait: Promise<void>): Promise<WaitForTimeoutError> {
@@ -90,8 +104,12 @@ describe('http', () => {
     const at = port();
     webServer(c, at);
     await c.waitFor({ http: { port: at } });
-    const error = await timeoutError(c.waitFor({ http: { port: at, path: '/missing' }, timeout: 800 }));
+    const waiting = c.waitFor({ http: { port: at, path: '/missing' }, timeout: 1500 });
+    while (probesOf(at).length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    const error = await timeoutError(waiting);
     expect(error.condition).toBe(`HTTP 200 from GET http://127.0.0.1:${at}/missing (last seen: status 404)`);
+    // The probe in the container's namespace went with the wait: none is left holding it.
+    while (probesOf(at).length > 0) await new Promise((resolve) => setTimeout(resolve, 20));
   });
 });
 
