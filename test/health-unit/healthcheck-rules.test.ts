@@ -11,6 +11,7 @@ import { parseCommandLine } from '../../lib/cli/program';
 import { healthDuration } from '../../lib/cli/definitions/health-flags';
 import { FlagValueError } from '../../lib/cli/definitions/flag';
 import { formatContainerList, statusText } from '../../lib/cli/commands/format';
+import { dockerHealth, dockerHealthcheck } from '../../lib/cli/commands/health-format';
 import type { ContainerListEntry } from '../../lib/state/types';
 
 describe('the healthcheck option', () => {
@@ -127,4 +128,23 @@ describe('the CLI', () => {
     expect(entries.map(statusText)).toEqual(['running (healthy)', 'running (health: starting)', 'running (unhealthy)', 'running', 'stopped']);
     expect(formatContainerList(entries.slice(0, 1), new Date())).toMatch(/ running \(healthy\) /);
   });
+});
+
+test("inspect's docker shapes: State.Health and Config.Healthcheck (nanoseconds)", () => {
+  const start = new Date('2026-01-01T00:00:00.000Z');
+  const end = new Date('2026-01-01T00:00:00.250Z');
+  expect(dockerHealth({ status: 'unhealthy', failingStreak: 3, log: [{ start, end, exitCode: 1, output: 'no\n' }] })).toEqual({
+    Status: 'unhealthy',
+    FailingStreak: 3,
+    Log: [{ Start: '2026-01-01T00:00:00.000Z', End: '2026-01-01T00:00:00.250Z', ExitCode: 1, Output: 'no\n' }],
+  });
+  expect(dockerHealth(undefined)).toBeUndefined();
+  expect(dockerHealthcheck({ argv: ['/bin/sh', '-c', 'pg_isready'], interval: 1000, timeout: 3000, retries: 5, startPeriod: 0 })).toEqual({
+    Test: ['CMD', '/bin/sh', '-c', 'pg_isready'],
+    Interval: 1e9,
+    Timeout: 3e9,
+    StartPeriod: 0,
+    Retries: 5,
+  });
+  expect(dockerHealthcheck(null)).toBeUndefined();
 });
