@@ -62,6 +62,7 @@
         "native/helper/start_gate.cc",
         "native/helper/terminal.cc",
         "native/helper/tiny_init.cc",
+        "native/helper/user_lookup.cc",
         "native/monitor/auto_remove.cc",
         "native/monitor/health_check.cc",
         "native/monitor/log_writer.cc",

@@ -18,7 +18,7 @@ const UNIT = [
 ];
 // Not unit, though container-free: userns-ranges (it appends to the subordinate id files,
 // which the library does only as root).
-const E2E = ['test/cli.test.ts', 'test/cli-cp.test.ts', 'test/cli-lifecycle.test.ts', 'test/cli-images.test.ts', 'test/cli-rm.test.ts', 'test/cli-pull-tty.test.ts', 'test/readme-image-commands.test.ts', 'test/cli-pod.test.ts'];
+const E2E = ['test/cli.test.ts', 'test/cli-cp.test.ts', 'test/cli-lifecycle.test.ts', 'test/cli-images.test.ts', 'test/cli-rm.test.ts', 'test/cli-pull-tty.test.ts', 'test/readme-image-commands.test.ts', 'test/cli-pod.test.ts', 'test/cli-docker.test.ts'];
 const SLOW = [
   'test/seccomp-unit/differential.test.ts',
   'test/crash-safety.test.ts',

@@ -54,6 +54,8 @@ export const PLAN_FIELDS: readonly PlanField[] = [
   { key: 'uid', type: 'uint', readBy: 'helper', description: 'the user the program runs as' },
   { key: 'gid', type: 'uint', readBy: 'helper', description: 'its group' },
   { key: 'group', type: 'uint', repeated: true, readBy: 'helper', description: 'a supplementary group' },
+  { key: 'user.spec', type: 'string', readBy: 'helper', description: "'name[:group]' or 'uid[:gid]': resolved in the container's /etc/passwd and /etc/group after pivot_root, replacing uid, gid and group" },
+  { key: 'user.home', type: 'bool', readBy: 'helper', description: "with user.spec: HOME is the resolved user's home directory (the caller's env set none)" },
   { key: 'hostname', type: 'string', readBy: 'helper', description: "the UTS namespace's hostname" },
   { key: 'namespace', type: 'string', values: ['pid', 'mount', 'uts', 'ipc', 'net', 'cgroup', 'user', 'time'], repeated: true, readBy: 'helper', description: 'a namespace the container gets (run) or joins (exec)' },
   { key: 'uidmap', type: idMap, repeated: true, readBy: 'helper', description: 'a line of the user namespace uid_map: "container host size"' },
@@ -83,6 +85,7 @@ export const PLAN_FIELDS: readonly PlanField[] = [
   },
   { key: 'masked', type: 'string', repeated: true, readBy: 'helper', description: 'a path made unreadable (/proc/kcore...)' },
   { key: 'readonly', type: 'string', repeated: true, readBy: 'helper', description: 'a path remounted read-only (/proc/sys...)' },
+  { key: 'sys.writable', type: 'bool', readBy: 'helper', description: 'privileged: /sys is mounted read-write' },
   { key: 'cap', type: 'string', repeated: true, readBy: 'helper', description: 'a capability the program keeps (CAP_CHOWN...)' },
   {
     key: 'rlimit',

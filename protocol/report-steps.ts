@@ -35,4 +35,5 @@ export const REPORT_STEPS: readonly ReportStep[] = [
   { id: 10, name: 'OpenContainerRoot', description: "exec: opening the container's root through /proc/<pid>/root" },
   { id: 11, name: 'MountRootfsOverlay', description: 'mounting the rootfs as an overlay of its layers and its writable layer' },
   { id: 12, name: 'ShareNamespaces', description: "run: joining another container's namespaces (net, uts, ipc) through its pidfd before the clone" },
+  { id: 13, name: 'ResolveUser', description: "resolving a user given by name in the container's /etc/passwd and /etc/group" },
 ];

@@ -161,11 +161,11 @@ describe('ts-container lifecycle commands (real containers)', () => {
     expect(notFound.status).toBe(127);
     expect(notFound.stderr).toContain('no-such-program-xyz');
 
-    // ps: the main process and its sleep.
-    const ps = ok(['ps', id]).trimEnd().split('\n');
+    // top: the main process and its sleep.
+    const ps = ok(['top', id]).trimEnd().split('\n');
     expect(ps[0]).toMatch(/^PID\s+COMMAND$/);
     expect(ps.some((l) => l.startsWith(`${pid} `) && l.includes('sh -c'))).toBe(true);
-    const psJson = JSON.parse(ok(['ps', '--json', id])) as { pid: number; command: string }[];
+    const psJson = JSON.parse(ok(['top', '--json', id])) as { pid: number; command: string }[];
     expect(psJson.map((p) => p.pid)).toContain(pid);
 
     // state: the OCI fields.
@@ -264,7 +264,7 @@ describe('ts-container lifecycle commands (real containers)', () => {
   test('stats: CPU, memory against its limit, pids against theirs; --json as Container.stats()', () => {
     const id = track('busy-stats');
     ok(['run', '-d', '--name', id, '--memory', '64m', '--pids-limit', '20', '--', 'sh', '-c', 'while :; do :; done']);
-    const [header, row] = ok(['stats', id]).trimEnd().split('\n');
+    const [header, row] = ok(['stats', '--no-stream', id]).trimEnd().split('\n');
     expect(header.split(/\s{3,}/)).toEqual(['ID', 'CPU %', 'MEM USAGE / LIMIT', 'MEM %', 'PIDS', 'BLOCK I/O']);
     const cells = row.split(/\s{3,}/);
     expect(cells[0]).toBe(id);
@@ -274,7 +274,7 @@ describe('ts-container lifecycle commands (real containers)', () => {
     expect(parseFloat(cells[1])).toBeLessThan(130);
     expect(cells[2]).toMatch(/ \/ 64\.0MiB$/);
     expect(cells[4]).toBe('1 / 20');
-    const [reading] = JSON.parse(ok(['stats', '--json', id])) as { id: string; stats: { memory: { limit: number }; pids: { limit: number } } }[];
+    const [reading] = JSON.parse(ok(['stats', '--no-stream', '--json', id])) as { id: string; stats: { memory: { limit: number }; pids: { limit: number } } }[];
     expect(reading).toMatchObject({ id, stats: { memory: { limit: 64 * 1024 * 1024 }, pids: { limit: 20 } } });
     ok(['delete', '-f', id]);
   });
@@ -310,7 +310,7 @@ describe('ts-container lifecycle commands (real containers)', () => {
 
   test('unknown ids: "no such container", exit 1, for every command', () => {
     for (const args of [
-      ['start', 'nope'], ['exec', 'nope', 'true'], ['ps', 'nope'], ['state', 'nope'], ['logs', 'nope'],
+      ['start', 'nope'], ['exec', 'nope', 'true'], ['top', 'nope'], ['wait', 'nope'], ['rm', 'nope'], ['state', 'nope'], ['logs', 'nope'],
       ['kill', 'nope'], ['stop', 'nope'], ['pause', 'nope'], ['resume', 'nope'], ['delete', 'nope'], ['stats', 'nope'],
     ]) {
       expect([args, cli(args)]).toEqual([args, { status: 1, stdout: '', stderr: 'ts-container: no such container: nope\n' }]);

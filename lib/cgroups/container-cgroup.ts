@@ -236,6 +236,8 @@ export class ContainerCgroup {
     cgroupParent: string | undefined,
     resources: NormalizedResources | null,
     hierarchies: Hierarchies = hostHierarchies(),
+    /** false (privileged): the v1 devices list stays the parent's, as docker's --privileged. */
+    deviceRules = true,
   ): ContainerCgroup {
     if (resources) checkControllersAvailable(hierarchies, resources);
     const all = allHierarchies(hierarchies);
@@ -257,7 +259,7 @@ export class ContainerCgroup {
         const parent = parentPath(primary, cgroupParent);
         withParentLocked(parent, () => makeParentDirs(primary.mount, parent, kind, () => undefined), makeAll, () => cgroup.#undoMake());
       }
-      applyV1DeviceRules(cgroup.v1Dirs.get('devices'));
+      if (deviceRules) applyV1DeviceRules(cgroup.v1Dirs.get('devices'));
       if (resources) cgroup.update(resources);
     } catch (error) {
       cgroup.removeNow();

@@ -9,6 +9,10 @@ import { parseCommandLine } from './program';
 import { UsageError } from './usage-error';
 import { helpText } from './help';
 
+/** What --privileged gives away, said on each use. */
+const PRIVILEGED_WARNING =
+  'WARNING: --privileged: the container gets every capability, no seccomp filter, an unmasked /proc, writable /sys and no device rules\n';
+
 export async function main(args: readonly string[]): Promise<number> {
   let parsed;
   try {
@@ -30,6 +34,7 @@ export async function main(args: readonly string[]): Promise<number> {
       return 0;
     case 'run':
     case 'create': {
+      if (parsed.options.privileged === true) process.stderr.write(PRIVILEGED_WARNING);
       // Loaded only here, so that --help and --version work without the native addon.
       if (parsed.kind === 'create' || parsed.options.detach) {
         const { createCommand } = await import('./commands');

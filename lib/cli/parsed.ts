@@ -55,7 +55,8 @@ export interface ExecCommand extends StateRootField {
   id: string;
   argv: string[];
   env?: Record<string, string>;
-  user?: { uid: number; gid?: number };
+  /** -u NAME[:GROUP] or UID[:GID], resolved in the container. */
+  user?: string;
   cwd?: string;
   /** -i: the caller's stdin goes to the program (without it, the program's stdin is empty). */
   interactive: boolean;
@@ -69,15 +70,43 @@ export interface ListCommand extends StateRootField {
   format: 'table' | 'json' | 'ids';
 }
 
+/** `ps`: docker's list, without stopped containers unless -a. */
 export interface PsCommand extends StateRootField {
   kind: 'ps';
+  /** -a: stopped containers too. */
+  all: boolean;
+  /** -q: ids only. */
+  quiet: boolean;
+  /** --format: 'json' (one object a line), a Go-template-like text ('table ...' for a table), or the default table. */
+  format?: string;
+}
+
+/** `top ID`: the processes of one container. */
+export interface TopCommand extends StateRootField {
+  kind: 'top';
   id: string;
   json: boolean;
 }
 
 export interface StatsCommand extends StateRootField {
   kind: 'stats';
+  /** None: every running container. */
   ids: string[];
+  json: boolean;
+  /** Print a reading each second until interrupted (default), or one (--no-stream). */
+  stream: boolean;
+}
+
+/** `wait ID...`: each container's exit code once it has stopped. */
+export interface WaitCommand extends StateRootField {
+  kind: 'wait';
+  ids: string[];
+}
+
+/** `info`: the runtime, the host and the roots it works in. */
+export interface InfoCommand extends StateRootField {
+  kind: 'info';
+  dataRoot?: string;
   json: boolean;
 }
 
@@ -159,6 +188,9 @@ export type LifecycleCommand =
   | ExecCommand
   | ListCommand
   | PsCommand
+  | TopCommand
+  | WaitCommand
+  | InfoCommand
   | StatsCommand
   | StateCommand
   | PortCommand

@@ -192,7 +192,7 @@ export function parseCommandLine(args: readonly string[], ctx: ParseContext = {}
     if (dataRoot !== undefined) parsed.options.dataRoot = dataRoot;
   } else {
     if (stateRoot !== undefined) (parsed as LifecycleCommand).stateRoot = stateRoot;
-    if (dataRoot !== undefined && (isImageCommand(parsed) || parsed.kind === 'pod' || parsed.kind === 'network')) parsed.dataRoot = dataRoot;
+    if (dataRoot !== undefined && (isImageCommand(parsed) || parsed.kind === 'pod' || parsed.kind === 'network' || parsed.kind === 'info')) parsed.dataRoot = dataRoot;
   }
   checkWithLibrary(def, parsed, applied.process, [...globals.origins, ...applied.origins]);
   return parsed;

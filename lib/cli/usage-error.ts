@@ -6,7 +6,8 @@
 
 /** The commands of `ts-container`, each with its own help text. */
 export const COMMAND_NAMES = [
-  'run', 'create', 'start', 'exec', 'list', 'ps', 'stats', 'state', 'logs', 'kill', 'stop', 'pause', 'resume', 'delete',
+  'run', 'create', 'start', 'exec', 'list', 'ps', 'top', 'stats', 'state', 'logs', 'kill', 'stop', 'pause', 'resume', 'delete',
+  'wait', 'info',
   'pull', 'images', 'rmi', 'tag', 'save', 'load', 'push', 'inspect',
   'commit', 'network', 'port', 'cp',
   'pod',

@@ -249,7 +249,7 @@ async function makeCgroup(context: ContainerContext): Promise<ContainerCgroup> {
   // what an abandoned container of this id left is ended now, by its name.
   void removeStaleCgroups(config.cgroupParent);
   await endCgroupsNamed(id, config.cgroupParent);
-  const cgroup = ContainerCgroup.create(id, config.cgroupParent, config.resources);
+  const cgroup = ContainerCgroup.create(id, config.cgroupParent, config.resources, undefined, !config.privileged);
   if (config.resources?.pids === undefined) {
     try {
       cgroup.setDefaultPidsLimit(DEFAULT_PIDS_LIMIT);

@@ -38,6 +38,7 @@ function processEntries(argv: string[], process: NormalizedProcessOptions, confi
   for (const [key, value] of Object.entries(process.env)) entries.push(['env', `${key}=${value}`]);
   entries.push(['cwd', process.cwd], ['uid', process.user.uid], ['gid', process.user.gid]);
   for (const group of process.user.groups) entries.push(['group', group]);
+  if (process.user.spec !== undefined) entries.push(['user.spec', process.user.spec], ['user.home', process.user.setHome === true]);
   for (const cap of config.capabilities) entries.push(['cap', cap]);
   for (const limit of config.rlimits) {
     const soft = limit.soft === 'unlimited' ? UNLIMITED : limit.soft;
@@ -100,7 +101,7 @@ export function runPlan(
     ['mode', 'run'],
     ...processEntries(argv, process, config),
     ...cgroupEntries(cgroup, true),
-    ...deviceProgramEntries(cgroup?.cgroup2Path, hostHierarchies()),
+    ...(config.privileged ? [] : deviceProgramEntries(cgroup?.cgroup2Path, hostHierarchies())),
     ...seccompEntries(seccomp),
   ];
   entries.push(['hostname', config.hostname]);
@@ -127,8 +128,12 @@ export function runPlan(
   for (const [target, bytes] of Object.entries(config.tmpfsSizes)) {
     if (bytes !== null) entries.push(['tmpfs.size', { target, bytes }]);
   }
-  for (const p of MASKED_PATHS) entries.push(['masked', p]);
-  for (const p of READONLY_PATHS) entries.push(['readonly', p]);
+  // Privileged, as docker's: nothing of /proc is masked or read-only, and /sys is writable.
+  if (config.privileged) entries.push(['sys.writable', true]);
+  else {
+    for (const p of MASKED_PATHS) entries.push(['masked', p]);
+    for (const p of READONLY_PATHS) entries.push(['readonly', p]);
+  }
   entries.push(['init', config.init]);
   // The first process's terminal is the container's console too.
   if (process.tty) entries.push(['tty.console', true]);

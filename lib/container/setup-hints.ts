@@ -29,6 +29,9 @@ export function setupHint(stepId: number, errno: number): string | undefined {
   if (stepId === Step.ShareNamespaces && code === 'ESRCH') {
     return 'The container (or pod) whose namespaces it shares stopped while this one was made';
   }
+  if (stepId === Step.ResolveUser && code === 'ENOENT') {
+    return "Name a user of the container's own /etc/passwd (and a group of its /etc/group), or give numeric ids";
+  }
   if (stepId === Step.AllocateTerminal) {
     return "The container's /dev/ptmx must lead to its /dev/pts/ptmx; a mount over /dev or /dev/pts may hide them";
   }

@@ -8,12 +8,11 @@ import type { StopOptions } from '../state/types';
 import type { ContainerContext } from './context';
 import { monitorFinished } from './monitor';
 
-const DEFAULT_STOP_TIMEOUT_S = 10;
-
 export async function stop(context: ContainerContext, options?: StopOptions): Promise<void> {
-  const timeout = options?.timeout ?? DEFAULT_STOP_TIMEOUT_S;
+  // The container's own --stop-timeout and --stop-signal, unless this call says otherwise.
+  const timeout = options?.timeout ?? context.config.lifecycle.stopTimeout;
   if (typeof timeout !== 'number' || !(timeout >= 0)) fail('timeout', 'expected a number of seconds, 0 or more');
-  const signal = toSignalNumber(options?.signal, 15);
+  const signal = toSignalNumber(options?.signal, context.config.lifecycle.stopSignal);
   context.directory?.requestStop();
   const main = context.main;
   if (!main) return;

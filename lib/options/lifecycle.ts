@@ -6,6 +6,7 @@ import type { RestartPolicy } from '../state/types';
 import { resolveStateRoot } from '../state/state-root';
 import { fail } from './option-error';
 import { parseByteSize } from './sizes';
+import { constants as osConstants } from 'node:os';
 import { DEFAULT_LOG_MAX_FILES, DEFAULT_LOG_MAX_SIZE } from './defaults';
 
 export interface NormalizedRestart {
@@ -25,6 +26,29 @@ export interface LifecycleConfig {
   command: string[] | null;
   /** A detached container's log: rotated past maxSize bytes, maxFiles files kept in all. */
   log: { maxSize: number; maxFiles: number };
+  /** stop()'s first signal (a number), and its seconds before SIGKILL, unless stop() says. */
+  stopSignal: number;
+  stopTimeout: number;
+}
+
+const SIGTERM = 15;
+/** docker stop's default grace period, in seconds. */
+export const DEFAULT_STOP_TIMEOUT_S = 10;
+
+function checkStopSignal(value: unknown): number {
+  if (value === undefined) return SIGTERM;
+  if (typeof value === 'number' && Number.isInteger(value) && value > 0 && value < 65) return value;
+  const named = typeof value === 'string' ? (osConstants.signals as Record<string, number | undefined>)[value.toUpperCase()] : undefined;
+  if (named === undefined) fail('stopSignal', `expected a signal name like "SIGTERM" or a number from 1 to 64, got ${JSON.stringify(value) ?? String(value)}`);
+  return named;
+}
+
+function checkStopTimeout(value: unknown): number {
+  if (value === undefined) return DEFAULT_STOP_TIMEOUT_S;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    fail('stopTimeout', `expected a number of seconds, 0 or more, got ${JSON.stringify(value) ?? String(value)}`);
+  }
+  return value;
 }
 
 const RESTART_PATTERN = /^(no|always|unless-stopped|on-failure)(?::(\d{1,9}))?$/;
@@ -92,6 +116,8 @@ export function normalizeLifecycle(options: {
   annotations?: unknown;
   command?: unknown;
   log?: unknown;
+  stopSignal?: unknown;
+  stopTimeout?: unknown;
 }): LifecycleConfig {
   if (options.detach !== undefined && typeof options.detach !== 'boolean') fail('detach', 'expected a boolean');
   const detach = options.detach === true;
@@ -106,5 +132,7 @@ export function normalizeLifecycle(options: {
     annotations: checkAnnotations(options.annotations),
     command: checkCommand(options.command),
     log: checkLogRotation(options.log),
+    stopSignal: checkStopSignal(options.stopSignal),
+    stopTimeout: checkStopTimeout(options.stopTimeout),
   };
 }

@@ -43,6 +43,16 @@ export interface User {
   groups?: number[];
 }
 
+/**
+ * Who the program runs as: ids ({ uid, gid?, groups? }; gid defaults to uid), or text as
+ * docker's --user takes it: 'name', 'name:group', 'uid' or 'uid:gid', resolved by the helper in
+ * the container's own /etc/passwd and /etc/group (never the host's) before the program runs,
+ * with the supplementary groups that list the user there and its home as HOME (unless env sets
+ * one). A uid not in /etc/passwd runs with gid 0, as docker's; an unknown name fails the spawn
+ * with a ContainerSetupError (code ENOENT) before the program runs.
+ */
+export type UserOption = User | string;
+
 export interface IdMapping {
   containerId: number;
   hostId: number;
@@ -158,7 +168,7 @@ export interface ContainerOptions {
   mounts?: Mount[];
   env?: Record<string, string>;
   cwd?: string;
-  user?: User;
+  user?: UserOption;
   /**
    * 'none': own network namespace with only lo, up (default). 'host': the host's network.
    * A network's name (Network.create()), or { name, aliases }: its own namespace with an
@@ -242,6 +252,16 @@ export interface ContainerOptions {
    * A detached container's checks run in its monitor, so any process sees its health.
    */
   healthcheck?: HealthcheckOptions;
+  /**
+   * As docker's --privileged: every capability, no seccomp filter (unless `seccomp` names one),
+   * no masked or read-only /proc paths, no device rules, and /sys writable. The user namespace
+   * of the host's / stays (its capabilities are the namespace's). Default false.
+   */
+  privileged?: boolean;
+  /** The signal stop() sends first, as docker's --stop-signal; default SIGTERM. stop()'s own `signal` wins. */
+  stopSignal?: NodeJS.Signals | number;
+  /** Seconds stop() waits before SIGKILL, as docker's --stop-timeout; default 10. stop()'s own `timeout` wins. */
+  stopTimeout?: number;
 }
 
 export type StdioName = 'pipe' | 'inherit' | 'ignore';
@@ -253,7 +273,7 @@ export interface ProcessOptions {
   /** Merged over the container's env. */
   env?: Record<string, string>;
   cwd?: string;
-  user?: User;
+  user?: UserOption;
   signal?: AbortSignal;
   /** Milliseconds before killSignal is sent. */
   timeout?: number;

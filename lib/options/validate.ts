@@ -15,7 +15,7 @@ import { normalizeCapabilities } from './capabilities';
 import { fail } from './option-error';
 import { NormalizedResources, normalizeResources } from '../cgroups/resources';
 import { normalizeSeccomp, type SeccompSetting } from '../container/seccomp-setup';
-import { DEFAULT_PATH } from './defaults';
+import { ALL_CAPABILITIES, DEFAULT_PATH } from './defaults';
 import { checkTty, checkTtyStdio } from './tty';
 import { checkTmpfsSizes, type TmpfsSizes } from './tmpfs-sizes';
 import { clockSeconds, HOSTNAME_MAX, TIMENS_CLOCK_MAX_S } from './host-limits';
@@ -26,6 +26,13 @@ export interface NormalizedUser {
   uid: number;
   gid: number;
   groups: number[];
+  /**
+   * A user given as text ('name[:group]', 'uid[:gid]'): the helper resolves it in the
+   * container's own /etc/passwd and /etc/group, replacing uid, gid and groups (0, 0, []).
+   */
+  spec?: string;
+  /** With spec: HOME is the resolved user's home (the env option set none). */
+  setHome?: boolean;
 }
 
 export type NormalizedMount =
@@ -74,6 +81,8 @@ export interface ContainerConfig {
   userns: { uidMap: IdMapping[]; gidMap: IdMapping[] } | 'block' | null;
   timens: { monotonicOffset: number; boottimeOffset: number } | null;
   capabilities: string[];
+  /** privileged: all capabilities, no seccomp, masks or device rules, /sys writable. */
+  privileged: boolean;
   rlimits: { name: RlimitName; soft: number | 'unlimited'; hard: number | 'unlimited' }[];
   resources: NormalizedResources | null;
   cgroupParent?: string;
@@ -108,6 +117,7 @@ const CONTAINER_KEYS = new Set([
   'capabilities', 'rlimits', 'resources', 'cgroupParent', 'seccomp', 'detach', 'restart', 'stateRoot', 'annotations',
   'command', 'tty', 'log', 'tmpfsSizes', 'rootfsOverlay', 'dataRoot', 'image', 'imageStore', 'pod', 'ports',
   'healthcheck',
+  'privileged', 'stopSignal', 'stopTimeout',
 ]);
 const PROCESS_KEYS = new Set(['stdio', 'env', 'cwd', 'user', 'signal', 'timeout', 'killSignal', 'tty']);
 const RLIMIT_NAMES: readonly RlimitName[] = [
@@ -171,9 +181,20 @@ function checkEnv(value: unknown, where: string): Record<string, string> {
   return env;
 }
 
-export function checkUser(value: unknown, where: string): NormalizedUser | undefined {
+/** 'name', 'name:group', 'uid', 'uid:gid' (names as /etc/passwd and /etc/group spell them). */
+const USER_SPEC = /^[^:\s\0/]{1,256}(:[^:\s\0/]{1,256})?$/;
+
+export function checkUser(value: unknown, where: string, envHome?: unknown): NormalizedUser | undefined {
   if (value === undefined) return undefined;
-  if (!isPlainObject(value)) fail(where, `expected { uid, gid?, groups? }, got ${describe(value)}`);
+  if (typeof value === 'string') {
+    if (!USER_SPEC.test(value)) fail(where, `expected 'name[:group]' or 'uid[:gid]', got ${describe(value)}`);
+    // A number is an id, and 4294967295 is none (-1) to the kernel.
+    for (const part of value.split(':')) {
+      if (/^[0-9]+$/.test(part) && !(Number(part) < 4294967295)) fail(where, `expected ids below 4294967295, got ${describe(value)}`);
+    }
+    return { uid: 0, gid: 0, groups: [], spec: value, setHome: envHome === undefined };
+  }
+  if (!isPlainObject(value)) fail(where, `expected { uid, gid?, groups? } or 'name[:group]', got ${describe(value)}`);
   checkKeys(value, new Set(['uid', 'gid', 'groups']), where);
   const user = value as unknown as User;
   const uid = checkId32(user.uid, `${where}.uid`);
@@ -324,6 +345,30 @@ function checkRootfsOverlay(value: unknown, rootfs: string | null): boolean {
 }
 
 /** Home directory a process gets when the caller gives no HOME. */
+/**
+ * Privileged: every capability this process can hand on (its bounding set: a host or sandbox
+ * may lack some), less those `capabilities.drop` names.
+ */
+function privilegedCapabilities(privileged: boolean, value: ContainerOptions['capabilities']): string[] {
+  if (!privileged) return normalizeCapabilities(value);
+  const bounding = boundingSet();
+  // ALL_CAPABILITIES is in the kernel's order: a name's index is its bit.
+  const held = (name: string): boolean => bounding === null || ((bounding >> BigInt(ALL_CAPABILITIES.indexOf(name))) & 1n) === 1n;
+  // The canonical names of `drop` (checked as add checks them).
+  const dropped = new Set(normalizeCapabilities({ drop: ['ALL'], add: value?.drop ?? [] }));
+  return normalizeCapabilities({ add: ['ALL'] }).filter((name) => held(name) && !dropped.has(name));
+}
+
+/** This process's capability bounding set as a bit mask, or null where /proc does not say. */
+function boundingSet(): bigint | null {
+  try {
+    const match = /^CapBnd:\s*([0-9a-f]+)$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'));
+    return match ? BigInt(`0x${match[1]}`) : null;
+  } catch {
+    return null;
+  }
+}
+
 function defaultHome(uid: number): string {
   return uid === 0 ? '/root' : '/';
 }
@@ -362,7 +407,8 @@ export function normalizeContainerOptions(options: ContainerOptions | undefined)
     hostname = options.hostname;
   }
   if (!HOSTNAME_PATTERN.test(hostname)) hostname = 'container';
-  const user = checkUser(options.user, 'user') ?? { uid: 0, gid: 0, groups: [] };
+  const privileged = checkBoolean(options.privileged, 'privileged') ?? false;
+  const user = checkUser(options.user, 'user', (options.env as Record<string, unknown> | undefined)?.HOME) ?? { uid: 0, gid: 0, groups: [] };
   const cwd = options.cwd === undefined ? '/' : checkContainerPath(options.cwd, 'cwd');
   const lifecycle = normalizeLifecycle(options);
   const pod = checkPod(options);
@@ -390,11 +436,12 @@ export function normalizeContainerOptions(options: ContainerOptions | undefined)
     init: checkBoolean(options.init, 'init') ?? false,
     userns: checkUserns(options.userns, hostRoot),
     timens: checkTimens(options.timens),
-    capabilities: normalizeCapabilities(options.capabilities as ContainerOptions["capabilities"]),
+    capabilities: privilegedCapabilities(privileged, options.capabilities as ContainerOptions["capabilities"]),
+    privileged,
     rlimits: checkRlimits(options.rlimits),
     resources: normalizeResources(options.resources),
     cgroupParent: checkCgroupParent(options.cgroupParent),
-    seccomp: normalizeSeccomp(options.seccomp),
+    seccomp: normalizeSeccomp(options.seccomp ?? (privileged ? 'unconfined' : undefined)),
     tty: checkTty(options.tty),
     lifecycle,
     tmpfsSizes: checkTmpfsSizes(options.tmpfsSizes),
@@ -447,7 +494,10 @@ export function normalizeProcessOptions(
   options = options ?? {};
   if (!isPlainObject(options)) fail('options', `expected an object, got ${describe(options)}`);
   checkKeys(options, PROCESS_KEYS, '');
-  const user = checkUser(options.user, 'user') ?? container.user;
+  const envHome = (options.env as Record<string, unknown> | undefined)?.HOME;
+  let user = checkUser(options.user, 'user', envHome) ?? container.user;
+  // The container's user by name: resolved again at exec, its HOME too unless this env sets one.
+  if (user.spec !== undefined && envHome !== undefined) user = { ...user, setHome: false };
   const env = { ...container.env, ...checkEnv(options.env, 'env') };
   if (options.user !== undefined && (options.env as Record<string, string> | undefined)?.HOME === undefined && container.env.HOME === defaultHome(container.user.uid)) {
     env.HOME = defaultHome(user.uid);

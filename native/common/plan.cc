@@ -73,6 +73,9 @@ void apply_entry(Plan& plan, PlanKey key, const std::string& value) {
     case PlanKey::Cwd: plan.cwd = value; return;
     case PlanKey::Uid: plan.uid = as_uint(value); return;
     case PlanKey::Gid: plan.gid = as_uint(value); return;
+    case PlanKey::UserSpec: plan.user_spec = value; return;
+    case PlanKey::UserHome: plan.user_home = as_bool(value); return;
+    case PlanKey::SysWritable: plan.sys_writable = as_bool(value); return;
     case PlanKey::Group: plan.groups.push_back(as_uint(value)); return;
     case PlanKey::Hostname: plan.hostname = value; return;
     case PlanKey::Namespace: plan.namespaces.push_back(value); return;

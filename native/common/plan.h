@@ -45,6 +45,11 @@ struct Plan {
   std::string cwd = "/";
   unsigned uid = 0, gid = 0;
   std::vector<unsigned> groups;
+  // A user given by name ("name[:group]", "uid[:gid]"): resolved by the helper in the
+  // container's own /etc/passwd and /etc/group once its root is in place (helper/user_lookup.h),
+  // replacing uid, gid and groups; with user_home, HOME becomes the user's home directory.
+  std::string user_spec;
+  bool user_home = false;
   std::string hostname;
   std::vector<std::string> namespaces;  // pid mount uts ipc net cgroup user time
   std::vector<IdMap> uid_map, gid_map;
@@ -69,6 +74,7 @@ struct Plan {
   // (and idmapped) before cloning the container's process; -1 for a tmpfs.
   std::vector<int> bind_tree_fds;
   std::vector<std::string> masked_paths, readonly_paths;
+  bool sys_writable = false;  // privileged: /sys read-write
   std::vector<std::string> capabilities;  // kept set: bounding = permitted = effective (root)
   std::vector<Rlimit> rlimits;
   bool no_new_privileges = true;

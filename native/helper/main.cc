@@ -41,6 +41,7 @@
 #include "helper/start_gate.h"
 #include "helper/terminal.h"
 #include "helper/tiny_init.h"
+#include "helper/user_lookup.h"
 #include "monitor/monitor.h"
 
 namespace tsc {
@@ -191,7 +192,10 @@ int receive_idmapped_rootfs() {
   return fd;
 }
 
-[[noreturn]] void container_first_process(const Plan& plan, int failure_fd, ParentSetupGate& parent_setup) {
+[[noreturn]] void container_first_process(const Plan& given, int failure_fd, ParentSetupGate& parent_setup) {
+  // This process's own copy (it is a clone, not a thread): a user given by name is
+  // resolved into it once the container's root is in place.
+  Plan plan = given;
   try {
     // Before anything else: a parent that dies now takes this process along.
     die_with_parent(plan.parent_pidfd);
@@ -213,6 +217,8 @@ int receive_idmapped_rootfs() {
       check(sethostname(plan.hostname.data(), plan.hostname.size()), "sethostname");
     }
     if (plan.has_namespace("mount")) build_rootfs(plan, plan.rootfs_idmapped ? receive_idmapped_rootfs() : -1);
+    // In the container's own /etc/passwd and /etc/group, before the terminal is given to the user.
+    resolve_user_spec(&plan);
     // Now that the container's /dev is in place, and before the capabilities
     // go: binding /dev/console needs CAP_SYS_ADMIN.
     if (plan.tty) attach_terminal(plan, kControlFd);
@@ -397,7 +403,7 @@ void enter_root(int root_fd) {
   check(chdir("/"), "chdir /");
 }
 
-int start_exec(const Plan& plan, Report* report) {
+int start_exec(Plan& plan, Report* report) {
   if (plan.join_pidfd < 0) throw SetupError{"exec without a container pidfd", EBADF};
   CgroupTargets cgroups = CgroupTargets::open_for(plan, false);
   // The container's root as its first process sees it: joining a mount namespace
@@ -407,6 +413,8 @@ int start_exec(const Plan& plan, Report* report) {
   join_namespaces(plan.join_pidfd, namespace_flags(plan.namespaces));
   enter_root(root.get());
   root.reset();  // not inherited by what is cloned next
+  // As the container's first process resolved it: in its root, as it is now.
+  resolve_user_spec(&plan);
   // The process cloned next appears in the container's PID namespace, where a
   // container process with CAP_SYS_PTRACE could trace it. So the helper, still
   // outside that namespace, takes the container's credentials and capabilities

@@ -200,14 +200,15 @@ void mount_kernel_filesystems(const Plan& plan, int root_fd, KernelMounts& mount
 
   int sys_fd;
   try {
-    sys_fd = make_filesystem("sysfs", {}, locked_down | MOUNT_ATTR_RDONLY, "mount /sys");
+    const unsigned sys_readonly = plan.sys_writable ? 0 : MOUNT_ATTR_RDONLY;
+    sys_fd = make_filesystem("sysfs", {}, locked_down | sys_readonly, "mount /sys");
   } catch (const SetupError& e) {
     // sysfs needs a network namespace owned by the container's user
     // namespace; with the host's network, bind the host's /sys read-only.
     if (e.err != EPERM) throw;
     StepScope binding(StepId::Unclassified);
     sys_fd = clone_tree(AT_FDCWD, "/sys", true, "bind /sys");
-    set_mount_attrs(sys_fd, MOUNT_ATTR_RDONLY | locked_down, 0, true, "bind /sys");
+    set_mount_attrs(sys_fd, (plan.sys_writable ? 0 : MOUNT_ATTR_RDONLY) | locked_down, 0, true, "bind /sys");
   }
   int sys_mount = mounts.attach(sys_fd, root_fd, "/sys", "mount /sys");
   mounting.reset();

@@ -22,7 +22,7 @@
 namespace tsc {
 
 // Starts an exec process from its plan (the helper's own exec path); returns its pidfd.
-using StartExec = int (*)(const Plan& plan, Report* report);
+using StartExec = int (*)(Plan& plan, Report* report);
 
 class HealthChecker {
  public:

@@ -5,6 +5,7 @@
  * well as apart, and a value the library refuses is reported under the flag's spelling.
  * Pure: no containers, no addon.
  */
+import * as path from 'node:path';
 import { Container } from '../../lib/container/container';
 import { COMMANDS, GLOBAL_FLAGS, type CommandDef } from '../../lib/cli/definitions/commands';
 import { flagName, spellings, type FlagDef } from '../../lib/cli/definitions/flag';
@@ -25,7 +26,15 @@ const EXAMPLES: Record<string, { good: string; bad?: string; with?: string[] }> 
   '--restart': { good: 'on-failure:3', bad: 'sometimes', with: ['-d'] },
   '--log-opt': { good: 'max-size=1m,max-file=2', bad: 'max-size=1k', with: ['-d'] },
   '--rootfs': { good: '/srv/rootfs' },
-  '--mount': { good: '/src:/dst:ro', bad: '/src:dst' },
+  '--volume': { good: '/src:/dst:ro', bad: '/src:dst' },
+  '--mount': { good: 'type=bind,src=/src,dst=/dst,readonly', bad: 'type=tmpfs,dst=relative' },
+  '--env-file': { good: path.join(__dirname, 'fixtures', 'app.env') },
+  '--entrypoint': { good: 'sh' },
+  '--cap-add': { good: 'NET_ADMIN', bad: 'NOT_A_CAP' },
+  '--cap-drop': { good: 'net_raw', bad: 'NOT_A_CAP' },
+  '--ulimit': { good: 'nofile=1024:2048', bad: 'nofile=10:5' },
+  '--stop-signal': { good: 'USR1' },
+  '--stop-timeout': { good: '5' },
   '--tmpfs': { good: '/t:size=1m,mode=755', bad: '/t:mode=9' },
   '--shm-size': { good: '128m', bad: 'lots' },
   '--network': { good: 'ci', bad: 'bad/name' },
@@ -34,7 +43,7 @@ const EXAMPLES: Record<string, { good: string; bad?: string; with?: string[] }> 
   '--hostname': { good: 'box', bad: 'bad_name!' },
   '--env': { good: 'A=1', bad: 'A\0B=1' },
   '--workdir': { good: '/tmp', bad: 'relative' },
-  '--user': { good: '1000:100', bad: '4294967295' },
+  '--user': { good: 'alice:staff', bad: '4294967295' },
   '--memory': { good: '512m', bad: '1k' },
   '--memory-swap': { good: '1g', bad: '1m', with: ['-m', '512m'] },
   '--cpus': { good: '0.5', bad: '0' },
@@ -69,6 +78,7 @@ const EXAMPLES: Record<string, { good: string; bad?: string; with?: string[] }> 
   '--health-start-period': { good: '1m30s', bad: '2000h', with: ['--health-cmd', 'true'] },
   '--tail': { good: '20' },
   '--since': { good: '10m' },
+  'ps --format': { good: 'table {{.Names}}\\t{{.Status}}' },
 };
 
 /** A flag's example: its command's own when the same spelling means something else there. */
@@ -87,6 +97,9 @@ const CLI_ONLY: Record<string, string> = {
   quiet: 'output format',
   raw: 'output escaping on a terminal',
   pull: "run's pull of its image before the container is made",
+  all: 'which containers ps shows',
+  noStream: 'how often stats reads',
+  entrypoint: "the program of run's argv (the library takes argv, not an entrypoint)",
   platform: 'an argument of ImageStore.pull',
   force: 'an argument of ImageStore.remove',
   output: 'an argument of ImageStore.export',
@@ -125,7 +138,9 @@ function commandLine(def: CommandDef | undefined, flagArgs: string[]): string[] 
     case 'exec':
       return ['exec', ...flagArgs, 'c1', 'sh'];
     case 'list':
-      return ['list', ...flagArgs];
+    case 'ps':
+    case 'info':
+      return [def.name, ...flagArgs];
     case 'commit':
       return ['commit', ...flagArgs, 'c1', 'img:1'];
     case 'pod': {

@@ -144,8 +144,8 @@ describe('commands on one container', () => {
   });
 
   test('ps ID [--json]; logs [-f] ID (flags before or after the id)', () => {
-    expect(parse(['ps', 'c1'])).toEqual({ kind: 'ps', id: 'c1', json: false });
-    expect(parse(['ps', 'c1', '--json'])).toEqual({ kind: 'ps', id: 'c1', json: true });
+    expect(parse(['top', 'c1'])).toEqual({ kind: 'top', id: 'c1', json: false });
+    expect(parse(['top', 'c1', '--json'])).toEqual({ kind: 'top', id: 'c1', json: true });
     expect(parse(['logs', 'c1'])).toEqual({ kind: 'logs', id: 'c1', follow: false, raw: false });
     expect(parse(['logs', '-f', 'c1'])).toEqual({ kind: 'logs', id: 'c1', follow: true, raw: false });
     expect(parse(['logs', 'c1', '--follow'])).toEqual({ kind: 'logs', id: 'c1', follow: true, raw: false });
@@ -183,7 +183,7 @@ describe('exec', () => {
       id: 'c1',
       argv: ['sh', '-e', 'x'],
       env: { A: '1', B: '2', HOME_X: '/home/x' },
-      user: { uid: 1000, gid: 100 },
+      user: '1000:100',
       cwd: '/tmp',
       interactive: true,
       tty: false,
@@ -200,7 +200,7 @@ describe('exec', () => {
   });
 
   test('a combined short flag may end with one that takes a value: -iu1000', () => {
-    expect(parse(['exec', '-iu1000', 'c1', 'id'])).toMatchObject({ interactive: true, user: { uid: 1000 } });
+    expect(parse(['exec', '-iu1000', 'c1', 'id'])).toMatchObject({ interactive: true, user: '1000' });
   });
 
   test.each([
@@ -208,8 +208,9 @@ describe('exec', () => {
     [['exec', 'c1'], undefined, /^exec: no command given after the container id 'c1'/],
     [['exec', 'c1', ''], undefined, /empty string/],
     [['exec', '-e', '=y', 'c1', 'sh'], '-e', /^-e: expected KEY=VALUE/],
-    [['exec', '-u', '1:4294967295', 'c1', 'sh'], '-u', /^-u: gid: expected an integer id from 0 to 4294967294/],
-    [['exec', '-u', 'root', 'c1', 'sh'], '-u', /^-u: expected UID\[:GID\] as numbers/],
+    [['exec', '-u', '1:4294967295', 'c1', 'sh'], '-u', /^-u: expected ids below 4294967295/],
+    [['exec', '-u', 'a:b:c', 'c1', 'sh'], '-u', /^-u: expected 'name\[:group\]' or 'uid\[:gid\]'/],
+    [['exec', '-u', '', 'c1', 'sh'], '-u', /^-u: expected NAME\[:GROUP\] or UID\[:GID\], got an empty string/],
     [['exec', '-w', 'tmp', 'c1', 'sh'], '-w', /^-w: expected an absolute path/],
     [['exec', '-x', 'c1', 'sh'], '-x', /^exec: unknown flag '-x'/],
     [['exec', '-ix', 'c1', 'sh'], '-x', /^exec: unknown flag '-x'/],

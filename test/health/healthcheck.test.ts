@@ -198,7 +198,7 @@ test("a restart by the monitor judges the new run afresh: its log holds only the
   expect(health.log.every((e) => e.start.getTime() >= startedAt)).toBe(true);
 });
 
-test('the CLI: run -d with --health-* flags, list shows the status as docker ps', async () => {
+test('the CLI: run -d with --health-* flags; list and ps show the status, inspect the health', async () => {
   const cli = (...args: string[]) => execFileSync(NODE, [CLI_JS, '--root', stateRoot, ...args], { encoding: 'utf8' });
   const id = cli('run', '-d', '--health-cmd', 'test -e /tmp/ready', '--health-interval', '50ms', '--health-retries', '1', '--', 'sh', '-c', 'while ! test -e /tmp/go; do sleep 0.05; done; touch /tmp/ready; exec sleep 60').trim();
   const c = await Container.get(id, { stateRoot });
@@ -209,6 +209,11 @@ test('the CLI: run -d with --health-* flags, list shows the status as docker ps'
     c.exec(['touch', '/tmp/go']);
     await healthWhen(c, (h) => h.status === 'healthy');
     expect(cli('list')).toMatch(new RegExp(`${id} .* running \\(healthy\\)`));
+    expect(cli('ps')).toMatch(new RegExp(`${id} .* Up [^\\n]*\\(healthy\\)`));
+    const [inspected] = JSON.parse(cli('inspect', id));
+    expect(inspected.State.Health).toMatchObject({ Status: 'healthy', FailingStreak: 0 });
+    expect(inspected.State.Health.Log.at(-1)).toMatchObject({ ExitCode: 0, Output: '' });
+    expect(inspected.Config.Healthcheck).toEqual({ Test: ['CMD', '/bin/sh', '-c', 'test -e /tmp/ready'], Interval: 50e6, Timeout: 30e9, StartPeriod: 0, Retries: 1 });
   } finally {
     await c.destroy();
   }

@@ -3,7 +3,7 @@
  * package's bin runs it. Transpiling lib/cli/main.ts on every invocation (tsx) cost seconds a
  * command; the global setup rebuilds dist/ once when a source is newer than it.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -29,4 +29,30 @@ export function ensureBuiltCli(): void {
   if (built > sources) return;
   console.warn('dist/ is older than lib/: building it (tsup) for the CLI tests');
   execFileSync(path.join(ROOT, 'node_modules', '.bin', 'tsup'), { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+export interface CliResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * The CLI run to its end with `globals()` (--root DIR...) before the words, and `ok`, which
+ * expects it to succeed and gives its stdout. `globals` is a function: roots made in a beforeAll.
+ */
+export function cliRunner(globals: () => string[], options: { cwd?: () => string; timeout?: number } = {}) {
+  const cli = (args: string[]): CliResult => spawnResult([CLI_JS, ...globals(), ...args], options.cwd?.() ?? ROOT, options.timeout ?? 60000);
+  const ok = (args: string[]): string => {
+    const r = cli(args);
+    if (r.status !== 0) throw new Error(`ts-container ${args.join(' ')}: exit ${r.status}\n${r.stderr}${r.stdout}`);
+    return r.stdout;
+  };
+  return { cli, ok };
+}
+
+function spawnResult(args: string[], cwd: string, timeout: number): CliResult {
+  const r = spawnSync(NODE, args, { cwd, encoding: 'utf8', timeout });
+  if (r.error) throw r.error;
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }

@@ -14,6 +14,9 @@ import { logsCommand } from './logs';
 import { pauseResumeCommand } from './pause-resume';
 import { portCommand } from './port';
 import { psCommand } from './ps';
+import { topCommand } from './top';
+import { waitCommand } from './wait';
+import { infoCommand } from './info';
 import { statsCommand } from './stats';
 import { startCommand } from './start';
 import { stateCommand } from './state';
@@ -32,6 +35,12 @@ export function runLifecycleCommand(cmd: LifecycleCommand, io: Partial<CommandIO
       return listCommand(cmd, out);
     case 'ps':
       return psCommand(cmd, out);
+    case 'top':
+      return topCommand(cmd, out);
+    case 'wait':
+      return waitCommand(cmd, out);
+    case 'info':
+      return infoCommand(cmd, out);
     case 'stats':
       return statsCommand(cmd, out);
     case 'state':

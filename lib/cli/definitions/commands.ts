@@ -17,6 +17,7 @@ import { COMMIT_COMMAND } from './commit-command';
 import { CONTAINER_ID } from './container-id';
 import { CP_COMMAND } from './cp-command';
 import { POD_COMMAND } from './pod-command';
+import { parsePsTemplate } from '../ps-template';
 
 
 export interface CommandDef {
@@ -108,12 +109,17 @@ function checkForeground(verb: 'run' | 'create', flags: AppliedFlags, detach: bo
  */
 function imageAndArgv(verb: 'run' | 'create', flags: AppliedFlags, args: string[], literal: boolean): { image?: string; argv?: string[] } {
   const usage = `(usage: ts-container ${verb} [OPTIONS] IMAGE [COMMAND [ARG...]], or ${verb} [OPTIONS] -- COMMAND [ARG...])`;
+  // --entrypoint PROGRAM: the program, and the words after the image (or all of them) its arguments.
+  const entrypoint = flags.cli.entrypoint as string | undefined;
+  if (entrypoint === '') throw new UsageError('--entrypoint: the program is an empty string', '--entrypoint', verb);
+  if (entrypoint !== undefined && (literal || flags.container.rootfs !== undefined)) return { argv: [entrypoint, ...args] };
   if (literal || flags.container.rootfs !== undefined) return { argv: programArgv(verb, args, `${verb}: no command given ${usage}`) };
   const [image, ...rest] = args;
   if (image === undefined) throw new UsageError(`${verb}: no image or command given ${usage}`, undefined, verb);
   if (image === '') throw new UsageError(`${verb}: the image is an empty string`, undefined, verb);
   // `run IMAGE -- CMD` reads as `run IMAGE CMD`.
   const argv = rest[0] === '--' ? rest.slice(1) : rest;
+  if (entrypoint !== undefined) return { image, argv: [entrypoint, ...argv] };
   return { image, ...(argv.length > 0 && { argv: programArgv(verb, argv, '') }) };
 }
 
@@ -266,7 +272,7 @@ Example:
       if (id === undefined) throw new UsageError('exec: no container id given (usage: ts-container exec [OPTIONS] ID COMMAND [ARG...])', undefined, 'exec');
       const checkedId = containerId('exec', id);
       const argv = programArgv('exec', rest, `exec: no command given after the container id '${id}'`);
-      const p = flags.process as { env?: Record<string, string>; user?: { uid: number; gid?: number }; cwd?: string };
+      const p = flags.process as { env?: Record<string, string>; user?: string; cwd?: string };
       return {
         kind: 'exec',
         id: checkedId,
@@ -292,23 +298,90 @@ cannot be read.`,
   },
   {
     name: 'ps',
+    summary: 'List running containers (-a: stopped ones too)',
+    usage: '[OPTIONS]',
+    description: `List the containers of the state directory as docker ps does: those not
+stopped, or with -a all of them. 'list' shows all of them in its own columns.`,
+    footer: `--format takes 'json' (one JSON object a line) or a template of these fields:
+{{.ID}} {{.Names}} {{.Image}} {{.Command}} {{.CreatedAt}} {{.RunningFor}}
+{{.Status}} {{.State}} {{.Ports}} {{.Pid}}; 'table' before it prints a header
+and aligns the columns (\t separates them), as docker's does.
+
+Examples:
+  ts-container ps -a --format '{{.Names}} {{.Status}}'
+  ts-container ps --format 'table {{.ID}}\t{{.Image}}\t{{.Ports}}'`,
+    flags: [
+      { names: ['-a', '--all'], help: 'Show stopped containers too', target: 'cli:all' },
+      { names: ['-q', '--quiet'], help: 'Print only the ids', target: 'cli:quiet' },
+      { names: ['--format'], value: 'FORMAT', help: "'json', or a template such as 'table {{.ID}}\t{{.Status}}'", target: 'cli:format', convert: v.text },
+    ],
+    build(flags, args) {
+      if (args.length > 0) throw new UsageError(`ps: takes no arguments, got '${args[0]}' (the processes of a container: ts-container top ID)`, undefined, 'ps');
+      const format = flags.cli.format as string | undefined;
+      if (format !== undefined && flags.cli.quiet === true) throw new UsageError('ps: --format and -q do not go together: pick one output', undefined, 'ps');
+      if (format === '') throw new UsageError('--format: expected json or a template, got an empty string', '--format', 'ps');
+      if (format !== undefined && format !== 'json') {
+        try {
+          parsePsTemplate(format);
+        } catch (err) {
+          throw new UsageError(`--format: ${(err as Error).message}`, '--format', 'ps');
+        }
+      }
+      return { kind: 'ps', all: flags.cli.all === true, quiet: flags.cli.quiet === true, ...(format !== undefined && { format }) };
+    },
+  },
+  {
+    name: 'top',
     summary: 'List the processes of a container',
     usage: '[OPTIONS] ID',
     description: 'List the processes of container ID (host pids and command lines).',
     footer: ID_NOTE,
     flags: [JSON_FLAG('Print a JSON array of { pid, command }')],
-    build: (flags, args) => ({ kind: 'ps', id: oneId('ps', args), json: flags.cli.json === true }),
+    build: (flags, args) => ({ kind: 'top', id: oneId('top', args), json: flags.cli.json === true }),
   },
   {
     name: 'stats',
-    summary: "Show a container's CPU, memory, process and I/O use",
-    usage: '[OPTIONS] ID...',
-    description: `Show what running containers use, from their cgroups: CPU (measured over half
-a second), memory against its limit, processes against their limit, and block
-I/O.`,
+    summary: "Show containers' CPU, memory, process and I/O use, live",
+    usage: '[OPTIONS] [ID...]',
+    description: `Show what running containers use, from their cgroups: CPU, memory against its
+limit, processes against their limit, and block I/O. Without ID, every running
+container. As docker stats, it prints a new reading each second until Ctrl-C
+(on a terminal, in place); --no-stream prints one (CPU measured over half a
+second) and exits.`,
     footer: ID_NOTE,
-    flags: [JSON_FLAG('Print a JSON array of { id, cpuPercent, stats } (stats as Container.stats())')],
-    build: (flags, args) => ({ kind: 'stats', ids: someIds('stats', args), json: flags.cli.json === true }),
+    flags: [
+      { names: ['--no-stream'], help: 'Print one reading and exit', target: 'cli:noStream' },
+      JSON_FLAG('Print a JSON array of { id, cpuPercent, stats } (stats as Container.stats()) per reading'),
+    ],
+    build: (flags, args) => ({
+      kind: 'stats',
+      ids: args.map((id) => containerId('stats', id)),
+      json: flags.cli.json === true,
+      stream: flags.cli.noStream !== true,
+    }),
+  },
+  {
+    name: 'wait',
+    summary: 'Wait for containers to stop; print their exit codes',
+    usage: 'ID...',
+    description: `Wait until each container has stopped, and print its exit code, one line each
+in the order given (128+N for a container killed by signal N), as docker wait.`,
+    footer: ID_NOTE,
+    flags: [],
+    build: (_flags, args) => ({ kind: 'wait', ids: someIds('wait', args) }),
+  },
+  {
+    name: 'info',
+    summary: 'Show the runtime, the host and the roots it uses',
+    usage: '[OPTIONS]',
+    description: `Show the runtime's version, the kernel, the cgroup version, the state and data
+roots (global --root and --data-root), and how many containers (running,
+paused, stopped) and images they hold.`,
+    flags: [JSON_FLAG('Print the same as one JSON object')],
+    build(flags, args) {
+      if (args.length > 0) throw new UsageError(`info: takes no arguments, got '${args[0]}'`, undefined, 'info');
+      return { kind: 'info', json: flags.cli.json === true };
+    },
   },
   byId('state', 'Print the OCI state of a container', `Print the state of container ID as JSON, as runc state does: ociVersion, id,
 status, pid, bundle, annotations, and when it was created, started, finished.`),
@@ -410,6 +483,7 @@ Prints the id.`),
   byId('resume', 'Thaw a paused container', 'Thaw the paused container ID. Prints the id.'),
   {
     name: 'delete',
+    aliases: ['rm'],
     summary: 'Delete containers and what they left behind',
     usage: '[OPTIONS] ID...',
     description: `Delete each container: its processes, cgroup, state directory and writable

@@ -5,6 +5,7 @@
  * never disagree about them. Pure, apart from reading the caller's cwd and environment from
  * the context they are given.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { constants as osConstants } from 'node:os';
 import type { LogRotation, Mount } from '../../options/types';
@@ -70,16 +71,117 @@ export function envAssignment(value: string, ctx: ConvertContext): Record<string
   return inherited === undefined ? {} : { [name]: inherited };
 }
 
-/** `UID[:GID]`, numeric only: the container may have no /etc/passwd to look names up in. */
-export function userSpec(value: string): { uid: number; gid?: number } {
-  const m = /^([^:]*)(?::(.*))?$/.exec(value)!;
-  const id = (s: string, what: string): number => {
-    if (!WHOLE_NUMBER.test(s)) throw new FlagValueError(`expected UID[:GID] as numbers, got '${value}' (${what} '${s}' is not a numeric id)`);
-    return Number(s);
+/**
+ * `NAME[:GROUP]` or `UID[:GID]` as docker's --user: the library's text form, which the helper
+ * resolves in the container's own /etc/passwd and /etc/group (the library checks its shape).
+ */
+export function userSpec(value: string): string {
+  if (value === '') throw new FlagValueError('expected NAME[:GROUP] or UID[:GID], got an empty string');
+  return value;
+}
+
+const TRUE_WORDS = new Set(['', 'true', '1']);
+const FALSE_WORDS = new Set(['false', '0']);
+
+/**
+ * docker's `--mount type=bind|tmpfs|volume,src=...,dst=...,readonly`; text without `=` is the
+ * short `SRC:DST[:ro|rw]` of -v. A volume is the library's { type: 'volume', source, destination }.
+ */
+export function mountSpec(spec: string, ctx: ConvertContext): Mount | Record<string, unknown> {
+  if (!spec.split(',')[0].includes('=')) return bindMountSpec(spec, ctx);
+  const fields: Record<string, string> = {};
+  for (const part of spec.split(',')) {
+    const eq = part.indexOf('=');
+    const key = (eq === -1 ? part : part.slice(0, eq)).toLowerCase();
+    const canonical = MOUNT_KEYS[key];
+    if (canonical === undefined) {
+      throw new FlagValueError(`unknown mount option '${key}' (known: type, source/src, destination/dst/target, readonly/ro, tmpfs-size, tmpfs-mode)`);
+    }
+    fields[canonical] = eq === -1 ? '' : part.slice(eq + 1);
+  }
+  const type = fields.type ?? 'volume';
+  const target = fields.destination;
+  if (target === undefined || target === '') throw new FlagValueError(`expected a dst= (the path inside the container), got '${spec}'`);
+  let readonly = false;
+  if (fields.readonly !== undefined) {
+    if (TRUE_WORDS.has(fields.readonly)) readonly = true;
+    else if (!FALSE_WORDS.has(fields.readonly)) throw new FlagValueError(`readonly: expected true or false, got '${fields.readonly}'`);
+  }
+  const onlyFor = (key: string, kind: string): void => {
+    if (fields[key] !== undefined && type !== kind) throw new FlagValueError(`${key}= is an option of type=${kind}, not type=${type}`);
   };
-  const user: { uid: number; gid?: number } = { uid: id(m[1], 'UID') };
-  if (m[2] !== undefined) user.gid = id(m[2], 'GID');
-  return user;
+  onlyFor('tmpfs-size', 'tmpfs');
+  onlyFor('tmpfs-mode', 'tmpfs');
+  const source = fields.source;
+  switch (type) {
+    case 'bind': {
+      if (source === undefined || source === '') throw new FlagValueError(`type=bind needs src= (a host path), got '${spec}'`);
+      const mount: Mount = { type: 'bind', source: path.resolve(ctx.cwd, source), target };
+      if (readonly) mount.readonly = true;
+      return mount;
+    }
+    case 'tmpfs': {
+      if (source !== undefined) throw new FlagValueError('type=tmpfs takes no src=');
+      const mount: Mount = { type: 'tmpfs', target };
+      const size = fields['tmpfs-size'];
+      if (size !== undefined) mount.size = WHOLE_NUMBER.test(size) ? Number(size) : size.toLowerCase();
+      if (fields['tmpfs-mode'] !== undefined) mount.mode = fields['tmpfs-mode'];
+      if (readonly) mount.readonly = true;
+      return mount;
+    }
+    case 'volume':
+      // A named volume (or, without src, an anonymous one): the library's to make and find.
+      return { type: 'volume', ...(source !== undefined && source !== '' && { source }), destination: target, ...(readonly && { readonly: true }) };
+    default:
+      throw new FlagValueError(`unknown mount type '${type}' (known: bind, tmpfs, volume)`);
+  }
+}
+
+const MOUNT_KEYS: Record<string, string | undefined> = {
+  type: 'type',
+  source: 'source',
+  src: 'source',
+  destination: 'destination',
+  dst: 'destination',
+  target: 'destination',
+  readonly: 'readonly',
+  ro: 'readonly',
+  'tmpfs-size': 'tmpfs-size',
+  'tmpfs-mode': 'tmpfs-mode',
+};
+
+/**
+ * docker's --env-file: one KEY=VALUE a line, taken as it is (no quotes, no expansion); a line
+ * with KEY alone copies the caller's variable; blank lines and '#' lines are skipped. The file
+ * is read relative to the caller's cwd.
+ */
+export function envFile(value: string, ctx: ConvertContext): Record<string, string> {
+  if (value === '') throw new FlagValueError('expected a file, got an empty string');
+  let text: string;
+  try {
+    text = fs.readFileSync(path.resolve(ctx.cwd, value), 'utf8');
+  } catch (err) {
+    throw new FlagValueError(`cannot read '${value}': ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  const env: Record<string, string> = {};
+  text.split(/\r?\n/).forEach((line, i) => {
+    if (line.trim() === '' || line.trimStart().startsWith('#')) return;
+    const eq = line.indexOf('=');
+    const name = eq === -1 ? line.trim() : line.slice(0, eq);
+    if (name === '' || /\s/.test(name)) throw new FlagValueError(`${value}:${i + 1}: expected KEY=VALUE, got '${line}'`);
+    if (eq !== -1) env[name] = line.slice(eq + 1);
+    else if (ctx.env[name] !== undefined) env[name] = ctx.env[name]!;
+  });
+  return env;
+}
+
+/** docker's --ulimit NAME=SOFT[:HARD] (-1: unlimited), as { NAME: { soft, hard } }. */
+export function ulimit(value: string): Record<string, { soft: number | 'unlimited'; hard: number | 'unlimited' }> {
+  const match = /^([a-z]+)=(-1|\d+)(?::(-1|\d+))?$/.exec(value);
+  if (!match) throw new FlagValueError(`expected NAME=SOFT[:HARD] (numbers, -1 for unlimited), got '${value}'`);
+  const limit = (text: string): number | 'unlimited' => (text === '-1' ? 'unlimited' : Number(text));
+  const soft = limit(match[2]);
+  return { [match[1]]: { soft, hard: match[3] === undefined ? soft : limit(match[3]) } };
 }
 
 /** `SRC:DST[:ro|rw]`: a bind mount, SRC relative to the caller's cwd. */

@@ -39,6 +39,10 @@ export interface PlanValues {
   'gid': number;
   /** a supplementary group (repeated, read by the helper) */
   'group': number;
+  /** 'name[:group]' or 'uid[:gid]': resolved in the container's /etc/passwd and /etc/group after pivot_root, replacing uid, gid and group (read by the helper) */
+  'user.spec': string;
+  /** with user.spec: HOME is the resolved user's home directory (the caller's env set none) (read by the helper) */
+  'user.home': boolean;
   /** the UTS namespace's hostname (read by the helper) */
   'hostname': string;
   /** a namespace the container gets (run) or joins (exec) (repeated, read by the helper) */
@@ -85,6 +89,8 @@ export interface PlanValues {
   'masked': string;
   /** a path remounted read-only (/proc/sys...) (repeated, read by the helper) */
   'readonly': string;
+  /** privileged: /sys is mounted read-write (read by the helper) */
+  'sys.writable': boolean;
   /** a capability the program keeps (CAP_CHOWN...) (repeated, read by the helper) */
   'cap': string;
   /** a resource limit: "name soft hard", 18446744073709551615 for unlimited (repeated, read by the helper) */
@@ -177,6 +183,8 @@ export const PLAN_KEYS: readonly PlanKey[] = [
   'uid',
   'gid',
   'group',
+  'user.spec',
+  'user.home',
   'hostname',
   'namespace',
   'uidmap',
@@ -200,6 +208,7 @@ export const PLAN_KEYS: readonly PlanKey[] = [
   'tmpfs.size',
   'masked',
   'readonly',
+  'sys.writable',
   'cap',
   'rlimit',
   'nonewprivs',
@@ -249,6 +258,8 @@ const ENCODERS: { [K in PlanKey]: (key: K, value: PlanValues[K]) => string } = {
   'uid': (key, v) => encodeUint(key, v),
   'gid': (key, v) => encodeUint(key, v),
   'group': (key, v) => encodeUint(key, v),
+  'user.spec': (key, v) => encodeText(key, v),
+  'user.home': (key, v) => encodeBool(v),
   'hostname': (key, v) => encodeText(key, v),
   'namespace': (key, v) => encodeText(key, v),
   'uidmap': (key, v) => `${encodeUint(key, v.containerId)} ${encodeUint(key, v.hostId)} ${encodeUint(key, v.size)}`,
@@ -272,6 +283,7 @@ const ENCODERS: { [K in PlanKey]: (key: K, value: PlanValues[K]) => string } = {
   'tmpfs.size': (key, v) => `${encodeText(key, v.target, { word: true, absolute: true })} ${encodeUint64(key, v.bytes)}`,
   'masked': (key, v) => encodeText(key, v),
   'readonly': (key, v) => encodeText(key, v),
+  'sys.writable': (key, v) => encodeBool(v),
   'cap': (key, v) => encodeText(key, v),
   'rlimit': (key, v) => `${encodeText(key, v.name, { word: true })} ${encodeUint64(key, v.soft)} ${encodeUint64(key, v.hard)}`,
   'nonewprivs': (key, v) => encodeBool(v),

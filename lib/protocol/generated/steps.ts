@@ -31,6 +31,8 @@ export const Step = {
   MountRootfsOverlay: 11,
   /** run: joining another container's namespaces (net, uts, ipc) through its pidfd before the clone */
   ShareNamespaces: 12,
+  /** resolving a user given by name in the container's /etc/passwd and /etc/group */
+  ResolveUser: 13,
 } as const;
 
 export type StepId = (typeof Step)[keyof typeof Step];

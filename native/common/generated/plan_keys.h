@@ -20,6 +20,8 @@ enum class PlanKey {
   Uid,  // uid: the user the program runs as
   Gid,  // gid: its group
   Group,  // group: a supplementary group
+  UserSpec,  // user.spec: 'name[:group]' or 'uid[:gid]': resolved in the container's /etc/passwd and /etc/group after pivot_root, replacing uid, gid and group
+  UserHome,  // user.home: with user.spec: HOME is the resolved user's home directory (the caller's env set none)
   Hostname,  // hostname: the UTS namespace's hostname
   Namespace,  // namespace: a namespace the container gets (run) or joins (exec)
   Uidmap,  // uidmap: a line of the user namespace uid_map: "container host size"
@@ -43,6 +45,7 @@ enum class PlanKey {
   TmpfsSize,  // tmpfs.size: the size of a tmpfs the runtime makes itself (/tmp, /run, /dev/shm...): "target bytes"
   Masked,  // masked: a path made unreadable (/proc/kcore...)
   Readonly,  // readonly: a path remounted read-only (/proc/sys...)
+  SysWritable,  // sys.writable: privileged: /sys is mounted read-write
   Cap,  // cap: a capability the program keeps (CAP_CHOWN...)
   Rlimit,  // rlimit: a resource limit: "name soft hard", 18446744073709551615 for unlimited
   Nonewprivs,  // nonewprivs: set no_new_privs before exec
@@ -102,6 +105,8 @@ inline constexpr PlanKeyInfo kPlanKeys[] = {
     {"uid", PlanKey::Uid, PlanValueType::Uint, false, nullptr},
     {"gid", PlanKey::Gid, PlanValueType::Uint, false, nullptr},
     {"group", PlanKey::Group, PlanValueType::Uint, true, nullptr},
+    {"user.spec", PlanKey::UserSpec, PlanValueType::String, false, nullptr},
+    {"user.home", PlanKey::UserHome, PlanValueType::Bool, false, nullptr},
     {"hostname", PlanKey::Hostname, PlanValueType::String, false, nullptr},
     {"namespace", PlanKey::Namespace, PlanValueType::String, true, nullptr},
     {"uidmap", PlanKey::Uidmap, PlanValueType::Record, true, nullptr},
@@ -125,6 +130,7 @@ inline constexpr PlanKeyInfo kPlanKeys[] = {
     {"tmpfs.size", PlanKey::TmpfsSize, PlanValueType::Record, true, nullptr},
     {"masked", PlanKey::Masked, PlanValueType::String, true, nullptr},
     {"readonly", PlanKey::Readonly, PlanValueType::String, true, nullptr},
+    {"sys.writable", PlanKey::SysWritable, PlanValueType::Bool, false, nullptr},
     {"cap", PlanKey::Cap, PlanValueType::String, true, nullptr},
     {"rlimit", PlanKey::Rlimit, PlanValueType::Record, true, nullptr},
     {"nonewprivs", PlanKey::Nonewprivs, PlanValueType::Bool, false, nullptr},
@@ -237,6 +243,10 @@ inline bool plan_value_valid(PlanKey key, const std::string& value) {
       return [&] { unsigned n; return parse_plan_uint(value, &n); }();
     case PlanKey::Group:
       return [&] { unsigned n; return parse_plan_uint(value, &n); }();
+    case PlanKey::UserSpec:
+      return true;
+    case PlanKey::UserHome:
+      return value == "1" || value == "0";
     case PlanKey::Hostname:
       return true;
     case PlanKey::Namespace:
@@ -283,6 +293,8 @@ inline bool plan_value_valid(PlanKey key, const std::string& value) {
       return true;
     case PlanKey::Readonly:
       return true;
+    case PlanKey::SysWritable:
+      return value == "1" || value == "0";
     case PlanKey::Cap:
       return true;
     case PlanKey::Rlimit:

@@ -22,6 +22,7 @@ enum class StepId : int {
   OpenContainerRoot = 10,  // exec: opening the container's root through /proc/<pid>/root
   MountRootfsOverlay = 11,  // mounting the rootfs as an overlay of its layers and its writable layer
   ShareNamespaces = 12,  // run: joining another container's namespaces (net, uts, ipc) through its pidfd before the clone
+  ResolveUser = 13,  // resolving a user given by name in the container's /etc/passwd and /etc/group
 };
 
 }  // namespace tsc

@@ -5,6 +5,8 @@
  */
 import { Container } from '../../../container/container';
 import type { InspectCommand } from '../../parsed';
+import type { ContainerConfig } from '../../../options/validate';
+import { dockerInspect } from '../container-inspect';
 import { report, type CommandIO } from '../common';
 import { EXIT_RUNTIME_ERROR } from '../../parsed';
 import { EXIT_IMAGE_ERROR, openImageStore } from './store';
@@ -23,7 +25,8 @@ async function inspectContainer(name: string, stateRoot: string | undefined): Pr
   if (entry === undefined) return undefined;
   try {
     const container = await Container.get(name, opts);
-    return { Type: 'container', ...entry, State: await container.state() };
+    if (entry.error !== undefined) return { Type: 'container', ...entry };
+    return dockerInspect(entry, await container.state(), container.config as ContainerConfig);
   } catch (err) {
     if (codeOf(err) === 'ENOCONTAINER') return undefined;
     throw err;
