@@ -44,7 +44,11 @@ int above_control_fd(int fd) { return fcntl(fd, F_DUPFD_CLOEXEC, kControlFd + 1)
   dup2(output, 1);
   dup2(output, 2);
   dup2(channel, kControlFd);
-  plan.join_pidfd = pidfd;
+  dup2(pidfd, kJoinPidfd);
+  // As the one-shot helper starts: nothing of the monitor's (its log, the container's output
+  // pipes, the owner locks) reaches the process cloned into the container, even before its exec.
+  sys_close_range(kJoinPidfd + 1, ~0U, 0);
+  plan.join_pidfd = kJoinPidfd;
   Report report;
   int exec_pidfd = -1;
   try {
