@@ -10,7 +10,10 @@ import { HealthRunner } from './health-runner';
 import { healthOf, type ContainerHealth, type HealthStatus } from './health-state';
 import { recordedHealth } from './health-file';
 
-/** How often a watched health.json is read; a check's own interval when that is shorter. */
+/**
+ * How often a watched health.json is read (a check's own interval when that is shorter): a
+ * status that lasted less may go unseen by the events, never by health().
+ */
 const WATCH_MS = 200;
 
 export class ContainerHealthSource {
@@ -78,11 +81,10 @@ export class ContainerHealthSource {
       reading = true;
       void this.health().then((health) => {
         reading = false;
+        // The status found when watching begins is said too: the listener may have missed it.
         if (health.status === this.#watchedStatus) return;
-        const first = this.#watchedStatus === undefined;
         this.#watchedStatus = health.status;
-        // The status found when watching begins is where the watch starts, not a change.
-        if (!first || health.status !== 'starting') this.#emit(health);
+        this.#emit(health);
       });
     }, every);
     this.#watchTimer.unref();

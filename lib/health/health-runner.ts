@@ -59,6 +59,9 @@ export class HealthRunner {
   async #runOne(): Promise<void> {
     this.#timer = undefined;
     if (this.#stopped) return;
+    // A paused container cannot run a check: it would hang until resume() and then fail for
+    // nothing the program did. The check waits for the next interval (docker does likewise).
+    if (this.#frozen()) return this.#schedule();
     const start = Date.now();
     const { exitCode, output } = await this.#probe();
     if (this.#stopped) return;
@@ -67,6 +70,14 @@ export class HealthRunner {
     this.#save();
     if (this.#record.status !== before) this.#onChange(this.#record);
     this.#schedule();
+  }
+
+  #frozen(): boolean {
+    try {
+      return this.#context.cgroup?.isFrozen() ?? false;
+    } catch {
+      return false;
+    }
   }
 
   /** One check: its exit code (-1 when it could not run or timed out) and its output. */

@@ -12,8 +12,12 @@ const RETRY_MS = 100;
 
 const PROBE_SCRIPT = `
 const http = require('node:http');
-const [port, path, wanted] = [Number(process.argv[1]), process.argv[2], Number(process.argv[3])];
+const [port, path, wanted, lifetime] = [Number(process.argv[1]), process.argv[2], Number(process.argv[3]), Number(process.argv[4])];
+// It holds the container's network namespace: it must not outlive the caller, nor the wait.
+const parent = process.ppid;
+setTimeout(() => process.exit(3), lifetime).unref();
 function attempt() {
+  if (process.ppid !== parent) process.exit(2);
   const request = http.get({ host: '127.0.0.1', port, path, timeout: 2000 }, (response) => {
     response.destroy();
     if (response.statusCode === wanted) { process.stdout.write('ok\\n'); process.exit(0); }
@@ -34,8 +38,10 @@ export interface HttpProbe {
   stop(): void;
 }
 
-export function probeHttp(pid: number, port: number, path: string, status: number): HttpProbe {
-  const child: ChildProcess = spawn('nsenter', [`--net=/proc/${pid}/ns/net`, '--', process.execPath, '-e', PROBE_SCRIPT, String(port), path, String(status)], {
+/** `lifetime`: ms after which the probe gives up by itself, should nobody stop it. */
+export function probeHttp(pid: number, port: number, path: string, status: number, lifetime: number): HttpProbe {
+  const args = [String(port), path, String(status), String(Math.ceil(lifetime))];
+  const child: ChildProcess = spawn('nsenter', [`--net=/proc/${pid}/ns/net`, '--', process.execPath, '-e', PROBE_SCRIPT, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     // Only what Node needs: no NODE_OPTIONS of the caller's (a --require would run in the namespace).
     env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' },

@@ -84,11 +84,14 @@ function checkCondition(condition: unknown, context: ContainerContext): { checke
   return { checked, timeout };
 }
 
-/** The main process's pid while the container runs; ContainerStoppedError once it has stopped. */
-async function runningPid(container: Container): Promise<number> {
+/**
+ * The main process's pid once there is one (undefined while the container is still being
+ * made); ContainerStoppedError once it has stopped.
+ */
+async function mainPid(container: Container): Promise<number | undefined> {
   const state = await container.state();
-  if (state.status === 'stopped' || state.pid <= 0) throw new ContainerStoppedError(container.id, 'wait for it');
-  return state.pid;
+  if (state.status === 'stopped') throw new ContainerStoppedError(container.id, 'wait for it');
+  return state.pid > 0 ? state.pid : undefined;
 }
 
 /** Whether one line of output (or what has come of it) matches. */
@@ -112,13 +115,26 @@ async function waitForLog(container: Container, pattern: RegExp | string, signal
 
 async function waitForPort(container: Container, port: number, signal: AbortSignal): Promise<void> {
   while (!signal.aborted) {
-    if (await portListens(await runningPid(container), port)) return;
+    const pid = await mainPid(container);
+    if (pid !== undefined && (await portListens(pid, port))) return;
     await sleep(POLL_MS);
   }
 }
 
-async function waitForHttp(container: Container, port: number, path: string, status: number, signal: AbortSignal, seen: { last: string }): Promise<void> {
-  const probe = probeHttp(await runningPid(container), port, path, status);
+async function waitForHttp(
+  container: Container,
+  request: { port: number; path: string; status: number; deadline: number },
+  signal: AbortSignal,
+  seen: { last: string },
+): Promise<void> {
+  let pid = await mainPid(container);
+  while (pid === undefined && !signal.aborted) {
+    await sleep(POLL_MS);
+    pid = await mainPid(container);
+  }
+  if (pid === undefined) return;
+  // A second past the deadline: the wait stops it before; this is for a caller that died.
+  const probe = probeHttp(pid, request.port, request.path, request.status, request.deadline - Date.now() + 1000);
   const stopped = () => probe.stop();
   signal.addEventListener('abort', stopped, { once: true });
   try {
@@ -127,7 +143,7 @@ async function waitForHttp(container: Container, port: number, path: string, sta
       const outcome = await Promise.race([probe.done.then(() => 'ok' as const), sleep(POLL_MS).then(() => 'poll' as const)]);
       seen.last = probe.lastSeen();
       if (outcome === 'ok' || signal.aborted) return;
-      await runningPid(container);
+      await mainPid(container);
     }
   } finally {
     probe.stop();
@@ -140,7 +156,7 @@ async function waitForHealthy(container: Container, signal: AbortSignal, seen: {
     const health = await container.health();
     seen.last = `status ${health.status}`;
     if (health.status === 'healthy') return;
-    await runningPid(container);
+    await mainPid(container);
     await sleep(POLL_MS);
   }
 }
@@ -157,7 +173,7 @@ export async function waitFor(container: Container, context: ContainerContext, c
     switch (checked.kind) {
       case 'log': return waitForLog(container, checked.pattern, controller.signal);
       case 'port': return waitForPort(container, checked.port, controller.signal);
-      case 'http': return waitForHttp(container, checked.port, checked.path, checked.status, controller.signal, seen);
+      case 'http': return waitForHttp(container, { ...checked, deadline: Date.now() + timeout }, controller.signal, seen);
       case 'healthy': return waitForHealthy(container, controller.signal, seen);
     }
   })();

@@ -28,19 +28,6 @@ void close_fd(int* fd) {
   *fd = -1;
 }
 
-void reap(int pidfd) {
-  siginfo_t info;
-  while (waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), &info, WEXITED) < 0 && errno == EINTR) {
-  }
-}
-
-void kill_and_reap(int* pidfd) {
-  if (*pidfd < 0) return;
-  sys_pidfd_send_signal(*pidfd, SIGKILL, 0);
-  reap(*pidfd);
-  close_fd(pidfd);
-}
-
 // Moves an fd above the low numbers the child sets up (stdio, the control fd), close-on-exec.
 int above_control_fd(int fd) { return fcntl(fd, F_DUPFD_CLOEXEC, kControlFd + 1); }
 
@@ -57,7 +44,11 @@ int above_control_fd(int fd) { return fcntl(fd, F_DUPFD_CLOEXEC, kControlFd + 1)
   dup2(output, 1);
   dup2(output, 2);
   dup2(channel, kControlFd);
-  plan.join_pidfd = pidfd;
+  dup2(pidfd, kJoinPidfd);
+  // As the one-shot helper starts: nothing of the monitor's (its log, the container's output
+  // pipes, the owner locks) reaches the process cloned into the container, even before its exec.
+  sys_close_range(kJoinPidfd + 1, ~0U, 0);
+  plan.join_pidfd = kJoinPidfd;
   Report report;
   int exec_pidfd = -1;
   try {
@@ -82,6 +73,7 @@ std::string result_json(long long start, long long end, int exit_code, const std
 HealthChecker::HealthChecker(const Plan& run_plan, StartExec start_exec)
     : start_exec_(start_exec),
       state_dir_(run_plan.state_dir),
+      cgroup_dirs_(run_plan.cgroup_dirs),
       interval_ms_(run_plan.health.interval_ms),
       timeout_ms_(run_plan.health.timeout_ms),
       retries_(std::max(1u, run_plan.health.retries)),
@@ -114,11 +106,49 @@ void HealthChecker::begin_run(pid_t main_pid, int main_pidfd, bool wait_for_star
 
 void HealthChecker::end_run() {
   if (check_pidfd_ >= 0) {
-    kill_and_reap(&check_pidfd_);
+    kill_check();
     close_fd(&output_fd_);
   }
   running_ = false;
   main_pidfd_ = -1;
+}
+
+void HealthChecker::kill_check() {
+  sys_pidfd_send_signal(check_pidfd_, SIGKILL, 0);
+  killed_pidfds_.push_back(check_pidfd_);
+  check_pidfd_ = -1;
+  reap_killed();
+}
+
+void HealthChecker::reap_killed() {
+  for (size_t i = 0; i < killed_pidfds_.size();) {
+    siginfo_t info = {};
+    int rc;
+    do {
+      rc = waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(killed_pidfds_[i]), &info, WEXITED | WNOHANG);
+    } while (rc < 0 && errno == EINTR);
+    if (rc == 0 && info.si_pid == 0) {
+      i++;
+      continue;
+    }
+    close(killed_pidfds_[i]);
+    killed_pidfds_.erase(killed_pidfds_.begin() + static_cast<long>(i));
+  }
+}
+
+// v1's freezer.state or v2's cgroup.freeze of the container's cgroups: paused.
+bool HealthChecker::container_frozen() const {
+  for (const auto& dir : cgroup_dirs_) {
+    for (const char* name : {"freezer.state", "cgroup.freeze"}) {
+      int fd = open((dir + "/" + name).c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0) continue;
+      char buffer[16] = {};
+      ssize_t n = read(fd, buffer, sizeof buffer - 1);
+      close(fd);
+      if (n > 0 && (strncmp(buffer, "FROZEN", 6) == 0 || strncmp(buffer, "FREEZING", 8) == 0 || buffer[0] == '1')) return true;
+    }
+  }
+  return false;
 }
 
 int HealthChecker::poll_timeout_ms() const {
@@ -151,7 +181,9 @@ void HealthChecker::read_output(bool to_end) {
 }
 
 void HealthChecker::service(const struct pollfd* fds, int count) {
-  if (!enabled_ || !running_) return;
+  if (!enabled_) return;
+  reap_killed();
+  if (!running_) return;
   for (int i = 0; i < count; i++) {
     if (fds[i].revents == 0) continue;
     if (fds[i].fd == output_fd_) read_output(false);
@@ -169,7 +201,7 @@ void HealthChecker::service(const struct pollfd* fds, int count) {
   }
   long long now = now_ms();
   if (check_pidfd_ >= 0 && now >= check_started_ms_ + timeout_ms_) {
-    kill_and_reap(&check_pidfd_);
+    kill_check();
     finish_check(-1, "Health check exceeded timeout (" + std::to_string(timeout_ms_) + "ms)");
     return;
   }
@@ -182,7 +214,13 @@ void HealthChecker::service(const struct pollfd* fds, int count) {
     next_check_ms_ = now + interval_ms_;
     return;
   }
-  if (now >= next_check_ms_) start_check();
+  if (now < next_check_ms_) return;
+  // A paused container cannot run a check (it would hang until resumed): the next interval will.
+  if (container_frozen()) {
+    next_check_ms_ = now + interval_ms_;
+    return;
+  }
+  start_check();
 }
 
 void HealthChecker::start_check() {
@@ -240,7 +278,10 @@ void HealthChecker::start_check() {
   while (waitpid(child, nullptr, 0) < 0 && errno == EINTR) {
   }
   if (!reported || !report.ok) {
-    kill_and_reap(&exec_pidfd);
+    if (exec_pidfd >= 0) {
+      check_pidfd_ = exec_pidfd;
+      kill_check();
+    }
     close_fd(&output_fd_);
     finish_check(-1, reported ? "start the health check: " + report.step + ": " + strerror(report.err)
                               : std::string("start the health check: no report within the timeout"));

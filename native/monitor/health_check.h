@@ -14,6 +14,7 @@
 
 #include <deque>
 #include <string>
+#include <vector>
 
 #include "common/control_channel.h"
 #include "common/plan.h"
@@ -21,7 +22,7 @@
 namespace tsc {
 
 // Starts an exec process from its plan (the helper's own exec path); returns its pidfd.
-using StartExec = int (*)(const Plan& plan, Report* report);
+using StartExec = int (*)(Plan& plan, Report* report);
 
 class HealthChecker {
  public:
@@ -49,6 +50,9 @@ class HealthChecker {
   };
 
   void start_check();
+  bool container_frozen() const;
+  void kill_check();
+  void reap_killed();
   void finish_check(int exit_code, const std::string& output_override);
   void read_output(bool to_end);
   void apply(const Result& result);
@@ -58,6 +62,7 @@ class HealthChecker {
   Plan exec_plan_;
   StartExec start_exec_;
   std::string state_dir_;
+  std::vector<std::string> cgroup_dirs_;
   unsigned interval_ms_, timeout_ms_, retries_, start_period_ms_;
 
   // The run being checked.
@@ -73,6 +78,9 @@ class HealthChecker {
   int output_fd_ = -1;
   long long check_started_ms_ = 0;
   std::string output_;
+  // Killed checks not yet reaped: one in a frozen v1 cgroup dies only once thawed, and the
+  // monitor must not block on it meanwhile.
+  std::vector<int> killed_pidfds_;
 
   // What health.json says.
   std::string status_ = "starting";

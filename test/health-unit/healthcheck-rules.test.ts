@@ -8,9 +8,10 @@ import { normalizeHealthcheck, imageHealthcheck, healthcheckOverImage } from '..
 import { applyResult, startingRecord, type HealthRecord } from '../../lib/health/health-state';
 import { listeningPorts } from '../../lib/health/listening-ports';
 import { parseCommandLine } from '../../lib/cli/program';
-import { dockerDuration } from '../../lib/cli/definitions/values';
+import { healthDuration } from '../../lib/cli/definitions/health-flags';
 import { FlagValueError } from '../../lib/cli/definitions/flag';
 import { formatContainerList, statusText } from '../../lib/cli/commands/format';
+import { dockerHealth, dockerHealthcheck } from '../../lib/cli/commands/health-format';
 import type { ContainerListEntry } from '../../lib/state/types';
 
 describe('the healthcheck option', () => {
@@ -98,12 +99,12 @@ describe('the CLI', () => {
   const parse = (args: string[]) => parseCommandLine(args, { cwd: '/', env: {} });
 
   test('docker durations become milliseconds; 0 is the default; anything else is refused', () => {
-    expect(dockerDuration('30s')).toBe(30000);
-    expect(dockerDuration('1m30s')).toBe(90000);
-    expect(dockerDuration('1.5h')).toBe(5_400_000);
-    expect(dockerDuration('250ms')).toBe(250);
-    expect(dockerDuration('0')).toBeUndefined();
-    for (const bad of ['', '30', '5 s', '1d', 's', '1m30']) expect(() => dockerDuration(bad)).toThrow(FlagValueError);
+    expect(healthDuration('30s')).toBe(30000);
+    expect(healthDuration('1m30s')).toBe(90000);
+    expect(healthDuration('1.5h')).toBe(5_400_000);
+    expect(healthDuration('250ms')).toBe(250);
+    expect(healthDuration('0')).toBeUndefined();
+    for (const bad of ['', '30', '5 s', '1d', 's', '1m30']) expect(() => healthDuration(bad)).toThrow(FlagValueError);
   });
 
   test('--health-* set the healthcheck option; --no-healthcheck is its NONE', () => {
@@ -127,4 +128,23 @@ describe('the CLI', () => {
     expect(entries.map(statusText)).toEqual(['running (healthy)', 'running (health: starting)', 'running (unhealthy)', 'running', 'stopped']);
     expect(formatContainerList(entries.slice(0, 1), new Date())).toMatch(/ running \(healthy\) /);
   });
+});
+
+test("inspect's docker shapes: State.Health and Config.Healthcheck (nanoseconds)", () => {
+  const start = new Date('2026-01-01T00:00:00.000Z');
+  const end = new Date('2026-01-01T00:00:00.250Z');
+  expect(dockerHealth({ status: 'unhealthy', failingStreak: 3, log: [{ start, end, exitCode: 1, output: 'no\n' }] })).toEqual({
+    Status: 'unhealthy',
+    FailingStreak: 3,
+    Log: [{ Start: '2026-01-01T00:00:00.000Z', End: '2026-01-01T00:00:00.250Z', ExitCode: 1, Output: 'no\n' }],
+  });
+  expect(dockerHealth(undefined)).toBeUndefined();
+  expect(dockerHealthcheck({ argv: ['/bin/sh', '-c', 'pg_isready'], interval: 1000, timeout: 3000, retries: 5, startPeriod: 0 })).toEqual({
+    Test: ['CMD', '/bin/sh', '-c', 'pg_isready'],
+    Interval: 1e9,
+    Timeout: 3e9,
+    StartPeriod: 0,
+    Retries: 5,
+  });
+  expect(dockerHealthcheck(null)).toBeUndefined();
 });

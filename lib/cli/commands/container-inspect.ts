@@ -5,6 +5,7 @@
  * which earlier versions printed and scripts may read.
  */
 import { constants as osConstants } from 'node:os';
+import { dockerHealth, dockerHealthcheck } from './health-format';
 import { DEFAULT_CAPABILITIES } from '../../options/defaults';
 import type { ContainerConfig } from '../../options/validate';
 import type { ContainerListEntry, ContainerState } from '../../state/types';
@@ -48,6 +49,7 @@ export function dockerInspect(entry: ContainerListEntry & { error?: undefined },
       ExitCode: exitCode(state),
       StartedAt: state.startedAt ?? zero,
       FinishedAt: state.finishedAt ?? zero,
+      Health: dockerHealth(state.health),
     },
     Image: config.image?.id ?? '',
     RestartCount: state.restartCount,
@@ -61,6 +63,7 @@ export function dockerInspect(entry: ContainerListEntry & { error?: undefined },
       Labels: config.lifecycle.annotations,
       StopSignal: signalName(config.lifecycle.stopSignal),
       StopTimeout: config.lifecycle.stopTimeout,
+      Healthcheck: dockerHealthcheck(config.healthcheck),
     },
     HostConfig: {
       Privileged: config.privileged,

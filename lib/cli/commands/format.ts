@@ -3,6 +3,7 @@
  * Pure, so that the exact output is tested without containers.
  */
 import type { ContainerListEntry } from '../../state/types';
+import { healthSuffix } from './health-format';
 
 /** Columns padded to their widest cell, separated by three spaces as docker's tables are. */
 export function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -62,8 +63,7 @@ export function statusText(entry: ContainerListEntry): string {
   }
   if (entry.restartCount > 0) text += `, restarted ${entry.restartCount} time${entry.restartCount === 1 ? '' : 's'}`;
   // As docker ps: "(healthy)", "(unhealthy)", "(health: starting)", while it runs.
-  if (entry.health && entry.status === 'running') text += entry.health.status === 'starting' ? ' (health: starting)' : ` (${entry.health.status})`;
-  return text;
+  return text + healthSuffix(entry);
 }
 
 /** The longest COMMAND shown; the whole one is in --json. */

@@ -3,6 +3,7 @@
  * shows them: not the stopped ones unless -a, in docker's columns or a --format of its fields.
  */
 import { constants as osConstants } from 'node:os';
+import { healthSuffix } from './health-format';
 import { Container } from '../../container/container';
 import type { ContainerConfig } from '../../options/validate';
 import type { ContainerListEntry } from '../../state/types';
@@ -23,7 +24,7 @@ export function dockerStatus(entry: ContainerListEntry, now: Date): string {
   if (entry.error !== undefined) return `Unknown (${entry.error})`;
   switch (entry.status) {
     case 'running':
-      return `Up ${since(entry.startedAt ?? entry.created, now)}`;
+      return `Up ${since(entry.startedAt ?? entry.created, now)}${healthSuffix(entry)}`;
     case 'paused':
       return `Up ${since(entry.startedAt ?? entry.created, now)} (Paused)`;
     case 'created':

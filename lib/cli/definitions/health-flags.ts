@@ -6,6 +6,12 @@
 import type { FlagDef } from './flag';
 import * as v from './values';
 
+/** A docker duration as whole milliseconds; "0" is docker's "the default": the field left out. */
+export function healthDuration(text: string): number | undefined {
+  const ms = v.duration(text);
+  return ms === 0 ? undefined : Math.max(1, Math.round(ms));
+}
+
 export const HEALTH_FLAGS: readonly FlagDef[] = [
   {
     names: ['--health-cmd'],
@@ -19,14 +25,14 @@ export const HEALTH_FLAGS: readonly FlagDef[] = [
     value: 'DURATION',
     help: 'Time before the first check and between checks (default 30s)',
     target: 'container:healthcheck.interval',
-    convert: v.dockerDuration,
+    convert: healthDuration,
   },
   {
     names: ['--health-timeout'],
     value: 'DURATION',
     help: 'A check running longer is killed and fails (default 30s)',
     target: 'container:healthcheck.timeout',
-    convert: v.dockerDuration,
+    convert: healthDuration,
   },
   {
     names: ['--health-retries'],
@@ -40,7 +46,7 @@ export const HEALTH_FLAGS: readonly FlagDef[] = [
     value: 'DURATION',
     help: 'Failures in this time from the start do not count (default 0s)',
     target: 'container:healthcheck.startPeriod',
-    convert: v.dockerDuration,
+    convert: healthDuration,
   },
   {
     names: ['--no-healthcheck'],

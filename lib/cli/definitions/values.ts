@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { constants as osConstants } from 'node:os';
 import type { LogRotation, Mount } from '../../options/types';
 import { FlagValueError, type ConvertContext } from './flag';
+import { parseGoDuration } from '../../options/go-duration';
 
 const WHOLE_NUMBER = /^(0|[1-9][0-9]*)$/;
 const SIGNED_WHOLE_NUMBER = /^-?(0|[1-9][0-9]*)$/;
@@ -279,21 +280,13 @@ export function publishSpec(spec: string): { host: number; container: number; pr
   };
 }
 
-/** Go's duration units, as docker's flags take them, in milliseconds. */
-const DURATION_UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-const DURATION = /^(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|ms|s|m|h)(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|ms|s|m|h))*$/;
-
 /**
  * A docker duration ("30s", "1m30s", "1.5h", "250ms"; "0" alone) as the library's milliseconds.
  * Shared by every flag that takes one (logs --since, the --health-* flags).
  */
 export function duration(value: string): number {
-  if (value === '0') return 0;
-  if (!DURATION.test(value)) throw new FlagValueError(`expected a duration like 30s, 1m30s or 1.5h, got '${value}'`);
-  let ms = 0;
-  for (const [, amount, unit] of value.matchAll(/(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/g)) {
-    ms += Number(amount) * (DURATION_UNITS[unit as string] as number);
-  }
+  const ms = parseGoDuration(value);
+  if (ms === undefined) throw new FlagValueError(`expected a duration like 30s, 1m30s or 1.5h, got '${value}'`);
   return ms;
 }
 
@@ -304,7 +297,8 @@ export function duration(value: string): number {
  */
 export function sinceTime(value: string): { agoMs: number } | { atMs: number } {
   if (/^\d+(\.\d+)?$/.test(value)) return { atMs: Math.round(Number(value) * 1000) };
-  if (DURATION.test(value)) return { agoMs: duration(value) };
+  const ago = parseGoDuration(value);
+  if (ago !== undefined) return { agoMs: ago };
   if (/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(value)) {
     const at = Date.parse(value.replace(' ', 'T'));
     if (!Number.isNaN(at)) return { atMs: at };
@@ -317,13 +311,4 @@ export function tailLines(value: string): number | undefined {
   if (value === 'all') return undefined;
   if (!WHOLE_NUMBER.test(value)) throw new FlagValueError(`expected a number of lines or "all", got '${value}'`);
   return Number(value);
-}
-
-/**
- * A health check's duration (the --health-* flags): "0" (or "0s") is docker's "the default",
- * which is the option left out; anything else at least 1 ms.
- */
-export function dockerDuration(value: string): number | undefined {
-  const ms = duration(value);
-  return ms === 0 ? undefined : Math.max(1, Math.round(ms));
 }
