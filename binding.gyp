@@ -16,6 +16,7 @@
       "sources": [
         "native/addon/addon.cc",
         "native/addon/exit_watcher.cc",
+        "native/addon/creator_ids.cc",
         "native/addon/helper_process.cc",
         "native/addon/layer_applier.cc",
         "native/addon/layer_diff.cc",

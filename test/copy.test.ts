@@ -192,6 +192,23 @@ describe('other containers', () => {
     });
   });
 
+  test("the host's / (its own user namespace, a /tmp mounted in it): a host directory lands owned by the container's root", async () => {
+    const c = await running({ rootfs: '/' });
+    const site = path.join(tempDir(), 'site');
+    fs.mkdirSync(path.join(site, 'css'), { recursive: true });
+    fs.writeFileSync(path.join(site, 'index.html'), '<h1>hi</h1>\n');
+    fs.writeFileSync(path.join(site, 'css', 'a.css'), 'b{}\n');
+    await c.copyIn({ hostPath: site }, '/tmp');
+    await c.copyIn('note\n', '/tmp/note');
+    expect(await inside(c, 'cd /tmp && stat -c "%n %u:%g" site site/index.html site/css site/css/a.css note')).toBe(
+      'site 0:0\nsite/index.html 0:0\nsite/css 0:0\nsite/css/a.css 0:0\nnote 0:0\n',
+    );
+    expect(await inside(c, 'cat /tmp/site/index.html /tmp/site/css/a.css')).toBe('<h1>hi</h1>\nb{}\n');
+    const back = path.join(tempDir(), 'back');
+    await c.copyOut('/tmp/site', back);
+    expect(fs.readFileSync(path.join(back, 'css', 'a.css'), 'utf8')).toBe('b{}\n');
+  });
+
   test('a stopped container with a plain rootfs directory: copied out of that directory; not into it when read-only', async () => {
     const c = harness.make({ readonly: true });
     await c.spawn(['true'], { stdio: 'ignore' }).wait();

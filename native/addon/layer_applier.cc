@@ -241,6 +241,14 @@ void LayerApplier::remove_existing(int parent, const std::string& name, const st
   }
 }
 
+bool LayerApplier::creator_ids(uid_t* uid, gid_t* gid) const {
+  uint64_t host_uid, host_gid;
+  if (options_.uid_map.empty() || !to_host_id(options_.uid_map, 0, &host_uid) || !to_host_id(options_.gid_map, 0, &host_gid)) return false;
+  *uid = static_cast<uid_t>(host_uid);
+  *gid = static_cast<gid_t>(host_gid);
+  return true;
+}
+
 uid_t LayerApplier::host_uid(const LayerEntry& e) {
   uint64_t host;
   if (!to_host_id(options_.uid_map, e.uid, &host)) fail(e.path, EINVAL, "owner " + std::to_string(e.uid) + " is not mapped in the container's user namespace");

@@ -91,6 +91,9 @@ class LayerApplier {
   void inherit_root();
   // Throws LayerEntryError.
   void apply(const LayerEntry& entry);
+  // The host ids of the container's root, when the copy is into a container with a user
+  // namespace: what new files are created as (CreatorIds). False without a map.
+  bool creator_ids(uid_t* uid, gid_t* gid) const;
   // After the last entry: directory modes and mtimes (set last, since writing
   // into a directory changes its mtime). Throws LayerEntryError.
   void finish();

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "addon/creator_ids.h"
 #include "addon/id_map_value.h"
 #include "addon/layer_applier.h"
 #include "addon/path_in_container.h"
@@ -222,6 +223,10 @@ class LayerApplierHandle : public Napi::ObjectWrap<LayerApplierHandle> {
 };
 
 void ApplyWorker::Execute() {
+  uid_t uid;
+  gid_t gid;
+  std::unique_ptr<CreatorIds> as_container_root;
+  if (handle_->applier()->creator_ids(&uid, &gid)) as_container_root = std::make_unique<CreatorIds>(uid, gid);
   try {
     for (const LayerEntry& e : entries_) handle_->applier()->apply(e);
     if (finish_) handle_->applier()->finish();
