@@ -36,12 +36,22 @@ const WALKTHROUGH = new Map<string, Check>([
   ["npx ts-container run --rm --memory 256m --pids-limit 64 --cpus 1 --usage -- sh -c 'echo limited'", { stdout: /^limited\n/ }],
   ["npx ts-container run --rm -it -- sh # a shell with a terminal of its own, this terminal's size", { typed: 'tty; exit\n', stdout: /\/dev\/(pts\/\d+|console)\r*\n/ }],
   ["npx ts-container run -d --init --name web -- sh -c 'while :; do date; sleep 1; done'", { stdout: /^web\n$/ }],
-  ['npx ts-container list                # ID, ROOTFS, COMMAND, CREATED, STATUS, PID (--json, -q)', { stdout: /^ID\s+ROOTFS\s+COMMAND\s+CREATED\s+STATUS\s+PID\n(.*\n)*web\s.*running\s+\d+\n/ }],
+  ["npx ts-container ps                  # docker's columns; -a: stopped ones too; list: all, in its own columns", { stdout: /^CONTAINER ID\s+IMAGE\s+COMMAND\s+CREATED\s+STATUS\s+PORTS\s+NAMES\n(.*\n)*web\s.*Up .*\sweb\n/ }],
+  ["npx ts-container ps --format '{{.Names}} {{.Status}}'   # or 'table {{.ID}}\\t{{.Ports}}', or json", { stdout: /^web Up [^\n]+\n$/ }],
   ['npx ts-container exec web hostname   # web', { stdout: /^web\n$/ }],
   ['npx ts-container logs -f web         # its output; Ctrl-C stops following', { untilInterrupted: true, stdout: /\d\d:\d\d:\d\d.*\n/ }],
-  ['npx ts-container stats web           # CPU %, memory / limit, pids / limit, block I/O (--json)', { stdout: /^ID\s+CPU %\s+MEM USAGE \/ LIMIT\s+MEM %\s+PIDS\s+BLOCK I\/O\nweb\s+\d+\.\d+%/ }],
+  ['npx ts-container logs --tail 5 -t web   # the last 5 lines, each after its time (--since 10m, too)', { stdout: /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z [^\n]*\d\d:\d\d:\d\d[^\n]*\n){1,5}$/ }],
+  ['npx ts-container cp ./site web:/tmp  # into it, as docker cp (web:/tmp/site ./back: out of it)', { stdout: /^$/ }],
+  ['npx ts-container top web             # its processes', { stdout: /^PID\s+COMMAND\n(.*\n)*\d+\s+sh -c while :; do date; sleep 1; done\n/ }],
+  ['npx ts-container stats --no-stream web   # CPU %, memory / limit, pids / limit, block I/O; without --no-stream: live until Ctrl-C', { stdout: /^ID\s+CPU %\s+MEM USAGE \/ LIMIT\s+MEM %\s+PIDS\s+BLOCK I\/O\nweb\s+\d+\.\d+%/ }],
   ['npx ts-container exec -it web sh     # a shell in it, on a terminal of its own', { typed: 'hostname; exit\n', stdout: /(\n|# )web\r*\n/ }],
-  ['npx ts-container stop web && npx ts-container delete web', { stdout: /^web\n/ }],
+  ['npx ts-container stop web && npx ts-container wait web && npx ts-container rm web   # wait prints the exit code', { stdout: /^web\n143\nweb\n$/ }],
+  ['npx ts-container info                # version, kernel, cgroup version, roots, counts (--json)', { stdout: /^Runtime: ts-container \S+\nKernel: \S+\n(.*\n)*Cgroup version: (v1|v2|hybrid)\n(.*\n)*State root: \S+\nData root: \S+\n/ }],
+  ['npx ts-container run --rm -u nobody --read-only --cap-drop ALL --ulimit nofile=1024 -- id', { stdout: /^uid=65534\(nobody\) gid=65534\(nogroup\)/ }],
+  ['npx ts-container run --rm --mount type=bind,src=.,dst=/repo,readonly --mount type=tmpfs,dst=/scratch -w /repo -- ls', { stdout: /^app\.env\nsite\n$/ }],
+  ['npx ts-container run --rm --env-file app.env --entrypoint env -- FOO=1   # --entrypoint: the program; the words after, its arguments', { stdout: /\nGREETING=hello\nFOO=1\n$/ }],
+  ["npx ts-container run -d --name db --stop-signal SIGINT --stop-timeout 30 -- sh -c 'trap \"exit 0\" INT; while :; do sleep 1; done'", { stdout: /^db\n$/ }],
+  ["npx ts-container run --rm --privileged -- sh -c 'cat /proc/self/status'    # prints a warning first, as it gives everything away", { stdout: /^Name:\tcat\n(.*\n)*Seccomp:\t0\n/ }],
   ['npx ts-container pull 127.0.0.1:5000/tools/alpine:3.20   # a bar per layer on a terminal; -q: the id alone', { stdout: /Digest: sha256:[0-9a-f]{64}\n(.*\n)*Image id: [0-9a-f]{64}/ }],
   ['npx ts-container run --rm alpine:3.20 cat /etc/os-release # IMAGE [COMMAND...]; a missing image is pulled (--pull missing|always|never)', { stdout: /^NAME="README test image"\n/ }],
   ['npx ts-container images                  # REPOSITORY, TAG, IMAGE ID, CREATED, SIZE (--json, -q)', { stdout: /^REPOSITORY\s+TAG\s+IMAGE ID\s+CREATED\s+SIZE\n.*\/tools\/alpine\s+3\.20\s+[0-9a-f]{12}\s/ }],
@@ -49,6 +59,9 @@ const WALKTHROUGH = new Map<string, Check>([
   ['npx ts-container save -o a.tar base:1 && npx ts-container load -i a.tar      # docker-archive; --format oci-archive', { stdout: /^Loaded image: localhost\/base:1\n/ }],
   ['npx ts-container push base:1 127.0.0.1:5000/mine/base:1 && npx ts-container rmi base:1', { stdout: /sha256:[0-9a-f]{64}\n(.*\n)*Untagged: localhost\/base:1/ }],
 ]);
+
+/** What the README's lines find in the directory they run in (cp's ./site, --env-file's app.env). */
+const README_FILES: Record<string, string> = { 'site/index.html': '<h1>hi</h1>\n', 'app.env': 'GREETING=hello\n' };
 
 /** The README section whose session readme-image-commands.test.ts runs. */
 const IMAGE_SESSION = '### Image commands';
@@ -108,6 +121,7 @@ beforeAll(async () => {
     cli: CLI_JS,
     layout: readmeImage(),
     lines,
+    files: README_FILES,
     stateRoot: tempDir('tsc-readme-walk-state-'),
     dataRoot: tempDir('tsc-readme-walk-data-'),
   }, 400_000);

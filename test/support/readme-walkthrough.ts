@@ -28,6 +28,8 @@ export interface WalkthroughArgs {
   /** The OCI layout to serve (tag 'latest') as tools/alpine:3.20. */
   layout: string;
   lines: WalkthroughLine[];
+  /** Files made in the directory the lines run in, by relative path. */
+  files?: Record<string, string>;
   stateRoot: string;
   dataRoot: string;
 }
@@ -71,6 +73,10 @@ export async function runReadmeWalkthrough(args: WalkthroughArgs): Promise<Walkt
   const cwd = path.join(dir, 'work');
   fs.mkdirSync(bin);
   fs.mkdirSync(cwd);
+  for (const [name, text] of Object.entries(args.files ?? {})) {
+    fs.mkdirSync(path.dirname(path.join(cwd, name)), { recursive: true });
+    fs.writeFileSync(path.join(cwd, name), text);
+  }
   fs.writeFileSync(path.join(bin, 'ts-container'), `#!/bin/sh\nexec '${args.node}' '${args.cli}' "$@"\n`, { mode: 0o755 });
   const env = {
     ...process.env,
