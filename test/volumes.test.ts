@@ -39,6 +39,13 @@ test('a volume is made on first use, and its data is there for the next containe
   expect(volume.toJSON()).toMatchObject({ name: 'cache', mountpoint: path.join(dataRoot, 'volumes', 'cache') });
 });
 
+test("a volume is its container's root's to write in a user namespace too: the host's /, or userns: true", async () => {
+  for (const options of [{ rootfs: '/' }, { userns: true }] as const) {
+    const out = await h.sh({ ...options, mounts: [{ type: 'volume', source: 'shared', target: '/data' }] }, 'echo mine > /data/file && stat -c "%u:%g" /data /data/file && rm /data/file');
+    expect(out).toMatchObject(ok('0:0\n0:0\n'));
+  }
+});
+
 test('readonly: the container cannot write to the volume', async () => {
   await Volume.create('ro', { dataRoot });
   const out = await h.sh({ mounts: [{ type: 'volume', source: 'ro', target: '/ro', readonly: true }] }, 'touch /ro/x');
