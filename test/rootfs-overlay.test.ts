@@ -231,7 +231,7 @@ test('a data root that others may write is refused before anything is made in it
   fs.chmodSync(open, 0o777);
   const c = make({ rootfs, dataRoot: path.join(open, 'data') });
   const error = await c.spawn(['true'], { stdio: 'ignore' }).wait().then(() => null, (e) => e);
-  expect(error).toMatchObject({ code: 'EUNTRUSTEDSTATEROOT', path: open });
+  expect(error).toMatchObject({ code: 'EUNTRUSTEDDATAROOT', path: open });
   expect(fs.readdirSync(open)).toEqual([]);
   expect(fs.readdirSync(stateRoot)).not.toContain(c.id);
 });
