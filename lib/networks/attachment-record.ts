@@ -13,6 +13,7 @@ import { native } from '../native/binding';
 import { ATTACHMENT_FILES, serializeAttachment, type AttachmentKey } from '../protocol/generated/network-attachment';
 import { cniPath, containerChain, type NetworkConflist, type CniPortMapping } from './cni/conflist';
 import { listDefinitions, networkDir } from './network-store';
+import { isLockFree } from '../state/lock-probe';
 import { isSameProcess } from '../state/process-identity';
 
 export interface Member {
@@ -138,16 +139,10 @@ export function removeAttachmentFiles(dataRoot: string, network: string, id: str
 
 /** True when nobody holds the record's lock: its owner (Node or monitor) is gone. */
 export function isAbandoned(recordPath: string): boolean {
-  let fd: number;
   try {
-    fd = fs.openSync(recordPath, fs.constants.O_RDONLY);
+    return isLockFree(recordPath);
   } catch {
     return false;
-  }
-  try {
-    return native().tryLock(fd);
-  } finally {
-    fs.closeSync(fd);
   }
 }
 

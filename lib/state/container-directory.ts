@@ -34,6 +34,7 @@ import { DirectoryHandle, readTextAsync, removeTree, stateStep } from './state-i
 import { verifyStateRoot, verifyStateRootAsync } from './state-root';
 import { pauseForTest } from './test-hook';
 import { removeWritableLayer } from '../container/writable-layer';
+import { isLockFree } from './lock-probe';
 import { STATE_FILES, type RunRecord } from '../protocol/generated/state-files';
 
 export interface StateRecord {
@@ -219,21 +220,15 @@ export class ContainerDirectory {
   static isAbandonedMake(root: string, name: string): boolean {
     if (!name.startsWith(MAKING_PREFIX)) return false;
     const dir = path.join(root, name);
-    let fd: number;
     try {
-      fd = fs.openSync(path.join(dir, LOCK), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+      return isLockFree(path.join(dir, LOCK));
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return false;
-      try {
-        return Date.now() - fs.lstatSync(dir).mtimeMs > ABANDONED_WITHOUT_LOCK_MS;
-      } catch {
-        return false;
-      }
     }
     try {
-      return native().tryLock(fd);
-    } finally {
-      fs.closeSync(fd);
+      return Date.now() - fs.lstatSync(dir).mtimeMs > ABANDONED_WITHOUT_LOCK_MS;
+    } catch {
+      return false;
     }
   }
 
