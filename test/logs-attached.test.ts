@@ -36,6 +36,11 @@ describe('a container that is not detached', () => {
     expect(text(records, 'stdout')).toBe('out\nmore\n');
     expect(text(records, 'stderr')).toBe('err\n');
     for (const r of records) expect(r.time.getTime()).toBeGreaterThanOrEqual(before);
+    // timestamps, as docker's logs takes it: the records carry their time either way.
+    // (the last line as Node read the two pipes: either one's)
+    const stamped = await all(c, { timestamps: true, tail: 1 });
+    expect(text(stamped)).toMatch(/^(more|err)\n$/);
+    expect(stamped[0]?.time.getTime()).toBeGreaterThanOrEqual(before);
   });
 
   test('follow goes on until the output has closed', async () => {
@@ -94,7 +99,8 @@ describe('a container that is not detached', () => {
     expect(() => c.logs({ tail: -1 })).toThrow(/^logs: tail: /);
     expect(() => c.logs({ since: 'yesterday' as never })).toThrow(/^logs: since: /);
     expect(() => c.logs({ follow: 1 as never })).toThrow(/^logs: follow: /);
-    expect(() => c.logs({ timestamps: true } as never)).toThrow(/^logs: options.timestamps: unknown option/);
+    expect(() => c.logs({ timestamps: 'yes' as never })).toThrow(/^logs: timestamps: expected a boolean/);
+    expect(() => c.logs({ colors: true } as never)).toThrow(/^logs: options.colors: unknown option/);
   });
 });
 

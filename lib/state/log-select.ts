@@ -13,11 +13,12 @@ export function checkLogOptions(options: unknown): LogOptions {
   if (typeof options !== 'object' || options === null) throw new TypeError('logs: options: expected an object');
   const o = options as Record<string, unknown>;
   for (const key of Object.keys(o)) {
-    if (['follow', 'since', 'tail', 'signal'].includes(key)) continue;
-    // docker's --timestamps is the CLI's -t: here every record carries its `time`.
-    const hint = key === 'timestamps' ? ': every record has its time (record.time); ts-container logs -t prints it' : ' (expected follow, since, tail or signal)';
-    throw new TypeError(`logs: options.${key}: unknown option${hint}`);
+    if (!['follow', 'since', 'tail', 'timestamps', 'signal'].includes(key)) {
+      throw new TypeError(`logs: options.${key}: unknown option (expected follow, since, tail, timestamps or signal)`);
+    }
   }
+  // docker's --timestamps: every record carries its `time` whatever this says (the CLI's -t prints it).
+  if (o.timestamps !== undefined && typeof o.timestamps !== 'boolean') throw new TypeError('logs: timestamps: expected a boolean');
   if (o.follow !== undefined && typeof o.follow !== 'boolean') throw new TypeError('logs: follow: expected a boolean');
   if (o.since !== undefined && !(o.since instanceof Date && !Number.isNaN(o.since.getTime())) && !(typeof o.since === 'number' && Number.isFinite(o.since))) {
     throw new TypeError('logs: since: expected a Date or milliseconds since the epoch');

@@ -76,6 +76,12 @@ export interface LogOptions {
   since?: Date | number;
   /** Only the last N lines (stdout and stderr together) of what there is when reading begins; then, with follow, all that comes. */
   tail?: number;
+  /**
+   * As docker logs --timestamps: every record carries its `time` (ms since the epoch) whether this
+   * is set or not; `ts-container logs -t` prints it before each line. Default false.
+   */
+  timestamps?: boolean;
+  /** Stops reading (a follow ends; the iterator returns). */
   signal?: AbortSignal;
 }
 
