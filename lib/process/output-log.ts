@@ -12,9 +12,11 @@ import type { Readable } from 'node:stream';
 import type { LogRecord } from '../state/types';
 
 export class OutputLog {
-  readonly #records: LogRecord[] = [];
+  /** The records kept are #records[#first..]: dropping one only moves #first (no shift per record). */
+  #records: LogRecord[] = [];
+  #first = 0;
   #bytes = 0;
-  /** How many records went past the cap: the index of #records[0] among all there were. */
+  /** How many records went past the cap: the index of #records[#first] among all there were. */
   #dropped = 0;
   #ended = false;
   readonly #waiters = new Set<() => void>();
@@ -27,9 +29,14 @@ export class OutputLog {
     this.#records.push({ stream, time: new Date(), data });
     this.#bytes += data.length;
     while (this.#bytes > this.capBytes) {
-      const oldest = this.#records.shift() as LogRecord;
+      const oldest = this.#records[this.#first++] as LogRecord;
       this.#bytes -= oldest.data.length;
       this.#dropped++;
+    }
+    // The dropped slots go once they are most of the array.
+    if (this.#first > 1024 && this.#first * 2 > this.#records.length) {
+      this.#records = this.#records.slice(this.#first);
+      this.#first = 0;
     }
     this.#wake();
   }
@@ -51,8 +58,8 @@ export class OutputLog {
     for (;;) {
       if (signal?.aborted) return;
       const ended = this.#ended;
-      const batch = this.#records.slice(Math.max(0, next - this.#dropped));
-      next = this.#dropped + this.#records.length;
+      const batch = this.#records.slice(this.#first + Math.max(0, next - this.#dropped));
+      next = this.#dropped + this.#records.length - this.#first;
       yield batch;
       if (!follow || ended) return;
       await new Promise<void>((resolve) => {
