@@ -52,6 +52,7 @@
         "native/helper/id_maps.cc",
         "native/helper/kernel_mounts.cc",
         "native/helper/mount_api.cc",
+        "native/helper/namespace_hold.cc",
         "native/helper/namespaces.cc",
         "native/helper/network.cc",
         "native/helper/pause_mode.cc",

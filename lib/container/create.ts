@@ -207,6 +207,7 @@ async function endUnrecorded(report: HelperReport, cgroup: ContainerCgroup, deta
   await new Promise<void>((resolve) => native().watchExit(report.pidfd, () => resolve(), !detach));
   native().closeFd(report.pidfd);
   if (report.terminalFd >= 0) native().closeFd(report.terminalFd);
+  for (const fd of report.heldNamespaceFds ?? []) native().closeFd(fd);
 }
 
 /** Makes the state directory, clearing an abandoned one of the same id first. */
