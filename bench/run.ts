@@ -3,6 +3,8 @@
  * - spawn: spawn-to-exit latency of `true` in the busybox rootfs, for Container.spawn and its
  *   peers, each as a ratio to child_process.spawn; then the wall time of 100 sequential
  *   containers;
+ * - phases: where a spawn+wait+destroy's time goes, phase by phase (median and p95), with the
+ *   library's phase trace on, in a child process (bench/phases.ts);
  * - exec: latency of exec'ing `true` into a running container, for Container.exec and its
  *   peers, as a ratio to child_process.spawn measured in the same rounds (bench/exec-runners.ts);
  * - list: Container.list() time with 100 and 1000 containers in the state root, next to
@@ -48,6 +50,7 @@ import { formatNetworkSpawn, measureNetworkIsolated, type NetworkSpawnResult } f
 import { runRegistryPullIsolated, formatRegistryPull, type RegistryPullResult } from './registry-pull';
 import { defaultProfileAsOci, measureCompile, type CompileTimes } from './seccomp-compile';
 import { nsToMs, summarize, type Summary } from './stats';
+import { formatPhases, runPhasesIsolated, type PhasesResult } from './phases';
 
 /** Container.spawn median may be at most this many times child_process.spawn's. */
 const TARGET_RATIO = 3;
@@ -66,7 +69,7 @@ const EXEC_TARGET_RATIO = 3;
 const EXEC_TARGET_ROW = 'Container exec';
 
 /** --only names that select a whole section; any other name is a runtime of the spawn section. */
-const SECTIONS = ['spawn', 'exec', 'list', 'notify', 'scaling', 'unpack', 'pull', 'image-start', 'network'];
+const SECTIONS = ['spawn', 'phases', 'exec', 'list', 'notify', 'scaling', 'unpack', 'pull', 'image-start', 'network'];
 
 interface Args {
   iterations: number;
@@ -86,7 +89,7 @@ const USAGE = `usage: npm run bench [-- options]
   --warmup N      untimed warm-up runs per runtime (env BENCH_WARMUP, default 5)
   --total N       containers in the sequential total (env BENCH_TOTAL, default 100; 0 skips it)
   --timeout MS    limit for one run (env BENCH_TIMEOUT_MS, default 30000)
-  --only LIST     comma-separated sections (spawn, exec, list, notify, scaling, unpack, pull,
+  --only LIST     comma-separated sections (spawn, phases, exec, list, notify, scaling, unpack, pull,
                   image-start, network) and/or runtimes of the spawn
                   section (child_process, container, runc, crun, bwrap, …); default: all sections
   --list-calls N  timed list calls per tool and count (env BENCH_LIST_CALLS, default 20)
@@ -235,6 +238,7 @@ async function main(): Promise<number> {
   const only = args.only;
   // A runtime name selects the spawn section with only those runtimes, as --only did before sections.
   const wantSpawn = !only || only.some((k) => !SECTIONS.includes(k) || k === 'spawn');
+  const wantPhases = !only || only.includes('phases');
   const wantExec = !only || only.includes('exec');
   const wantList = !only || only.includes('list');
   const wantNotify = !only || only.includes('notify');
@@ -307,6 +311,7 @@ async function main(): Promise<number> {
   const startedAt = new Date();
   const wallStart = process.hrtime.bigint();
   const totals: TotalResult[] = [];
+  let phasesResult: PhasesResult | null = null;
   let listResult: ListTimeResult | null = null;
   let notifyResult: NotifyFloodResult | null = null;
   let scalingResult: ScalingResult | null = null;
@@ -345,6 +350,15 @@ async function main(): Promise<number> {
             totals.push({ name, runtime: key, count: args.total, status: 'failed', reason: reasonOf(err) });
           }
         }
+      }
+    }
+
+    if (wantPhases) {
+      try {
+        log('phases section: spawn+wait+destroy with the phase trace on, in a child process…');
+        phasesResult = runPhasesIsolated(args.iterations, args.warmup);
+      } catch (err) {
+        log(`phases section: failed: ${reasonOf(err)}`);
       }
     }
 
@@ -451,6 +465,10 @@ async function main(): Promise<number> {
         `${extra <= LIMITS_TARGET_MS ? 'MET' : 'NOT MET'} (+${fmtMs(extra)} ms: ${fmtMs(limited.medianMs)} vs ${fmtMs(target.medianMs)} ms)`);
     }
   }
+  if (phasesResult) {
+    print('');
+    print(formatPhases(phasesResult));
+  }
   if (execStates.length > 0) {
     print('');
     print(`Exec of /bin/true into a running container (main process: sleep 3600), ${args.iterations} shuffled rounds:`);
@@ -504,7 +522,7 @@ async function main(): Promise<number> {
     machine: { kernel: os.release(), arch: process.arch, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version },
     config: {
       iterations: args.iterations, warmup: args.warmup, total: args.total, timeoutMs: args.timeoutMs, order: 'interleaved, shuffled per round', rootfs,
-      sections: SECTIONS.filter((_, i) => [states.length > 0, execStates.length > 0, listBench !== null, notifyResult !== null, scalingResult !== null,
+      sections: SECTIONS.filter((_, i) => [states.length > 0, phasesResult !== null, execStates.length > 0, listBench !== null, notifyResult !== null, scalingResult !== null,
         unpackResult !== null, pullResult !== null, imageStartResult !== null, networkResult !== null][i]),
       listCalls: args.listCalls, listSizes: args.listSizes, scalingSizes: args.scalingSizes,
     },
@@ -513,6 +531,7 @@ async function main(): Promise<number> {
     totals,
     target: spawnTarget,
     seccompCompile: compileTimes ?? null,
+    phases: phasesResult,
     exec: execStates.length > 0 ? { baseline: BASELINE_ROW, rows: execRows, target: execTarget } : null,
     list: listResult,
     notify: notifyResult,
