@@ -16,6 +16,7 @@ import { ensureBusyboxRootfs } from '../test/support/busybox-rootfs';
 import { loadContainerClass } from './container-api';
 import { quantileSorted } from './stats';
 import { withTimeout } from './runners';
+import { formatConditions, hostConditions, type HostConditions } from './host-conditions';
 
 interface PhaseMark {
   phase: string;
@@ -39,6 +40,8 @@ export interface PhasesResult {
   iterations: number;
   warmup: number;
   cpus: number;
+  /** Cores, load at the start, the state root and its filesystem (absent in older results). */
+  conditions?: HostConditions;
   rows: PhaseRow[];
   /** new Container() to wait() resolved, and wait() resolved to destroy() resolved. */
   spawn: { medianMs: number; p95Ms: number };
@@ -64,6 +67,7 @@ function quantiles(values: number[]): { medianMs: number; p95Ms: number } {
 /** In the traced process: the runs, and each phase's durations over them. */
 export async function measurePhases(iterations: number, warmup: number): Promise<PhasesResult> {
   const rootfs = ensureBusyboxRootfs();
+  const conditions = await hostConditions();
   const Container = await loadContainerClass();
   const trace = traceOf();
   const byPhase = new Map<string, number[]>();
@@ -93,7 +97,7 @@ export async function measurePhases(iterations: number, warmup: number): Promise
     destroyMs.push(marks[marks.length - 1].at - waited);
   }
   const rows = [...byPhase].map(([phase, values]) => ({ phase, n: values.length, ...quantiles(values) }));
-  return { iterations, warmup, cpus: os.cpus().length, rows, spawn: quantiles(spawnMs), destroy: quantiles(destroyMs) };
+  return { iterations, warmup, cpus: os.cpus().length, conditions, rows, spawn: quantiles(spawnMs), destroy: quantiles(destroyMs) };
 }
 
 /** Runs this file with the trace on, in a child process, and returns what it measured. */
@@ -112,7 +116,7 @@ export function formatPhases(r: PhasesResult): string {
   const width = Math.max(...r.rows.map((row) => row.phase.length), 'phase (ended by)'.length);
   const lines = [
     `Phases of spawn+wait+destroy of /bin/true, default container, ${r.iterations} sequential runs ` +
-      `after ${r.warmup} warm-up, trace on (${ENV}=1), ${r.cpus} CPUs:`,
+      `after ${r.warmup} warm-up, trace on (${ENV}=1), ${r.conditions ? formatConditions(r.conditions) : `${r.cpus} CPUs`}:`,
     `${'phase (ended by)'.padEnd(width)}  median ms    p95 ms   n`,
     `${'-'.repeat(width)}  ---------  --------  --`,
     ...r.rows.map((row) => `${row.phase.padEnd(width)}  ${fmt(row.medianMs).padStart(9)}  ${fmt(row.p95Ms).padStart(8)}  ${row.n}`),
