@@ -466,11 +466,8 @@ async function main(): Promise<number> {
     print(`${DESTROY_ROW}: wait() resolved to destroy() resolved, of the default container (network 'none'). ` +
       'Container pool.spawn: pool.spawn() to wait() resolved.');
     print('Others: spawn() to the \'exit\' event, stdio ignored. p95 interpolated linearly between ranks.');
-    const elsewhere = rows.filter((r) => r.where);
-    if (elsewhere.length > 0) {
-      print(`${elsewhere.map((r) => r.name).join(', ')}: run from ${elsewhere[0].where} (made once per bench run), ` +
-        'spawned and timed by a Node process in it as the others are here; the request to it is not timed.');
-    }
+    const elsewhere = formatElsewhere(rows);
+    if (elsewhere) print(elsewhere);
     print(formatSpeedTargets(issue14Targets, formatConditions(conditions)));
     if (compileTimes) {
       print(`Seccomp: the default profile compiles to ${compileTimes.instructions} BPF instructions in ${fmtMs(compileTimes.firstMs)} ms ` +
@@ -503,6 +500,8 @@ async function main(): Promise<number> {
       '(Container.get): the detached kind, reached with Container.get(id) from the state root.');
     print('runc/crun exec: spawn() of `<tool> exec <id> /bin/true` to the \'exit\' event, into a container from `<tool> run -d`. ' +
       'child_process.spawn: the same busybox binary on the host, measured in the same rounds.');
+    const elsewhere = formatElsewhere(execRows);
+    if (elsewhere) print(elsewhere);
     print(formatRatioTarget(execRows, execTarget));
   }
   if (listResult) {
@@ -583,6 +582,14 @@ async function main(): Promise<number> {
 function fmtMs(v: number | undefined): string {
   if (v === undefined || Number.isNaN(v)) return '-';
   return v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2);
+}
+
+/** The rows whose runtime ran elsewhere than on the host, and how they were timed; null if none. */
+function formatElsewhere(rows: RowResult[]): string | null {
+  const elsewhere = rows.filter((r) => r.where);
+  if (elsewhere.length === 0) return null;
+  return `${elsewhere.map((r) => r.name).join(', ')}: run from ${elsewhere[0].where} (made once per bench run), ` +
+    'spawned and timed by a Node process in it as the others are here; the request to it is not timed.';
 }
 
 function formatTable(rows: RowResult[]): string {

@@ -11,7 +11,7 @@
  * and the answer travel over an IPC channel outside the timed span: the wrapper costs no row
  * anything. The one difference left: that process's heap is smaller than the bench's.
  */
-import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -22,8 +22,36 @@ export interface ToolLauncher {
   readonly where: string;
   /** Spawns and times, as timedSpawn does. */
   timedSpawn(file: string, args: string[], timeoutMs: number, captureStderr?: boolean): Promise<TimedExit>;
-  /** Runs to the end, untimed (delete, list): its exit status and stdout. */
-  run(file: string, args: string[]): Promise<{ status: number | null; stdout: string }>;
+  /**
+   * Runs to the end, untimed (delete, list): its exit status and stdout. With `stderrFile`
+   * (`run -d`, whose container keeps the stdio it was given): stdout ignored, stderr into that
+   * file, and done at the program's exit.
+   */
+  run(file: string, args: string[], options?: RunOptions): Promise<{ status: number | null; stdout: string }>;
+}
+
+export interface RunOptions {
+  stderrFile?: string;
+}
+
+/** spawn() for run(): stdout piped, or with a stderr file, nothing but that file. */
+function spawnToRun(file: string, args: string[], options: RunOptions): { child: ChildProcess; closeFile: () => void } {
+  const fd = options.stderrFile !== undefined ? fs.openSync(options.stderrFile, 'w', 0o600) : -1;
+  const child = spawn(file, args, { stdio: fd >= 0 ? ['ignore', 'ignore', fd] : ['ignore', 'pipe', 'ignore'], timeout: RUN_TIMEOUT_MS });
+  return { child, closeFile: () => { if (fd >= 0) fs.closeSync(fd); } };
+}
+
+/** run() in this process: the status once the program exits (and its stdout has closed). */
+function runHere(file: string, args: string[], options: RunOptions = {}): Promise<{ status: number | null; stdout: string }> {
+  return new Promise((resolve, reject) => {
+    const { child, closeFile } = spawnToRun(file, args, options);
+    closeFile();
+    let stdout = '';
+    child.stdout?.on('data', (d: Buffer) => { stdout += d.toString(); });
+    child.once('error', reject);
+    // A detached container keeps the stderr file open: its maker's exit is the end.
+    child.once(options.stderrFile !== undefined ? 'exit' : 'close', (status: number | null) => resolve({ status, stdout }));
+  });
 }
 
 const RUN_TIMEOUT_MS = 10_000;
@@ -31,10 +59,7 @@ const RUN_TIMEOUT_MS = 10_000;
 export const hostLauncher: ToolLauncher = {
   where: 'host',
   timedSpawn: (file, args, timeoutMs, captureStderr) => timedSpawn(file, args, timeoutMs, captureStderr),
-  run: async (file, args) => {
-    const r = spawnSync(file, args, { stdio: ['ignore', 'pipe', 'ignore'], timeout: RUN_TIMEOUT_MS });
-    return { status: r.status, stdout: r.stdout?.toString() ?? '' };
-  },
+  run: runHere,
 };
 
 /** The file crun reads to decide that a hybrid host has controllers in cgroup v2. */
@@ -51,7 +76,7 @@ export function hybridWithV2Controllers(): boolean {
 
 type Request =
   | { id: number; op: 'timed'; file: string; args: string[]; timeoutMs: number; captureStderr: boolean }
-  | { id: number; op: 'run'; file: string; args: string[] };
+  | { id: number; op: 'run'; file: string; args: string[]; options?: RunOptions };
 /** A request as the parent writes it, before it gets its id. */
 type Unnumbered<T> = T extends unknown ? Omit<T, 'id'> : never;
 type Reply = { id: number; error?: string; exit?: Omit<TimedExit, 'ns'> & { ns: string }; status?: number | null; stdout?: string };
@@ -132,8 +157,8 @@ class NamespaceLauncher implements ToolLauncher {
     return { ...exit, ns: BigInt(exit.ns) };
   }
 
-  async run(file: string, args: string[]): Promise<{ status: number | null; stdout: string }> {
-    const reply = await this.#ask({ op: 'run', file, args });
+  async run(file: string, args: string[], options?: RunOptions): Promise<{ status: number | null; stdout: string }> {
+    const reply = await this.#ask({ op: 'run', file, args, options });
     return { status: reply.status ?? null, stdout: reply.stdout ?? '' };
   }
 
@@ -185,16 +210,10 @@ function serve(): void {
       );
       return;
     }
-    const child = spawn(request.file, request.args, { stdio: ['ignore', 'pipe', 'ignore'], timeout: RUN_TIMEOUT_MS });
-    let stdout = '';
-    let answered = false;
-    const once = (reply: Omit<Reply, 'id'>) => {
-      if (!answered) answer(reply);
-      answered = true;
-    };
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.once('error', (err) => once({ error: errorText(err) }));
-    child.once('close', (status) => once({ status, stdout }));
+    runHere(request.file, request.args, request.options).then(
+      (r) => answer(r),
+      (err: unknown) => answer({ error: errorText(err) }),
+    );
   });
 }
 
