@@ -17,6 +17,7 @@ import { loadContainerClass } from './container-api';
 import { quantileSorted } from './stats';
 import { withTimeout } from './runners';
 import { formatConditions, hostConditions, type HostConditions } from './host-conditions';
+import { typeScriptLoader } from './tool-launcher';
 
 interface PhaseMark {
   phase: string;
@@ -102,7 +103,7 @@ export async function measurePhases(iterations: number, warmup: number): Promise
 
 /** Runs this file with the trace on, in a child process, and returns what it measured. */
 export function runPhasesIsolated(iterations: number, warmup: number): PhasesResult {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', __filename, '--iterations', String(iterations), '--warmup', String(warmup), '--json'], {
+  const r = spawnSync(process.execPath, [...typeScriptLoader(), __filename, '--iterations', String(iterations), '--warmup', String(warmup), '--json'], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, [ENV]: '1' },

@@ -83,6 +83,11 @@ type Reply = { id: number; error?: string; exit?: Omit<TimedExit, 'ns'> & { ns: 
 
 const CHILD_FLAG = 'TSC_BENCH_TOOL_LAUNCHER';
 
+/** How this process runs TypeScript (tsx's flags, absolute), for a Node process of the bench's own. */
+export function typeScriptLoader(): string[] {
+  return process.execArgv.length > 0 ? [...process.execArgv] : ['--import', 'tsx'];
+}
+
 /** The Node process in the private mount namespace, and the requests waiting for its answer. */
 class NamespaceLauncher implements ToolLauncher {
   readonly where = `a private mount namespace with an empty file over ${UNIFIED_CONTROLLERS}`;
@@ -116,7 +121,7 @@ class NamespaceLauncher implements ToolLauncher {
     const child = fork(__filename, [], {
       execPath: 'unshare',
       execArgv: ['--mount', '--propagation', 'private', '--', 'sh', '-c',
-        'mount --bind "$0" "$1" && shift && exec "$@"', emptyFile, UNIFIED_CONTROLLERS, process.execPath, '--import', 'tsx'],
+        'mount --bind "$0" "$1" && shift && exec "$@"', emptyFile, UNIFIED_CONTROLLERS, process.execPath, ...typeScriptLoader()],
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
       env: { ...process.env, [CHILD_FLAG]: '1' },
     });
