@@ -1,45 +1,44 @@
 /**
- * The warm pool's row: `pool.spawn(['/bin/true'])` of a container made ahead, to wait()
- * resolved, against child_process.spawn in the same rounds (target: at most 1.2x at the
- * median). The API is issue 14's: `Container.pool({ ...options, size })`, `pool.spawn(argv,
- * opts)` returning a ContainerProcess whose container the pool destroys once its program
- * exits, and `await pool.close()`. A lib/ without Container.pool gives the row
- * "unavailable: Container.pool not built".
+ * Container.pool: a warm spawn of `true` in a container made ahead, timed from pool.spawn()
+ * to wait() resolved, as Container.spawn's row is. Between runs, untimed, the used container
+ * is destroyed and the pool refilled, so that neither happens during another runner's turn.
  */
-import { loadContainerClass, type ContainerCreateOptions, type ContainerProcessLike } from './container-api';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { loadContainerClass, type ContainerProcessLike } from './container-api';
 import { errorText, now, oneLine, withTimeout, type Runner, type RunnerOptions } from './runners';
 
-/** Containers the pool keeps made ahead: more than one round of the bench uses. */
-const POOL_SIZE = 4;
+interface PooledProcessLike extends ContainerProcessLike {
+  readonly container: { readonly id: string };
+  once(event: 'close', listener: () => void): unknown;
+}
 
 interface PoolLike {
-  spawn(argv: string[], opts?: { stdio: 'ignore' }): ContainerProcessLike;
+  ready(): Promise<number>;
+  spawn(argv: string[], opts: { stdio: 'ignore' }): PooledProcessLike;
   close(): Promise<void>;
 }
 
-type PoolFactory = (options: ContainerCreateOptions & { size: number }) => PoolLike;
+type PoolFactory = (options: { rootfs: string; stateRoot: string; size: number }) => PoolLike;
 
-export const POOL_ROW = 'Container pool.spawn (warm)';
+/** The pool's size: one member is used per run, and the pool is full again before the next. */
+const POOL_SIZE = 2;
 
 class ContainerPoolRunner implements Runner {
   readonly key = 'container-pool';
-  readonly rows = [POOL_ROW] as const;
+  readonly rows = ['Container.pool spawn (warm)'] as const;
   private pool: PoolLike | null = null;
+  private stateRoot: string | null = null;
 
   constructor(private readonly o: RunnerOptions) {}
 
   async setup(): Promise<string | null> {
-    let factory: PoolFactory | undefined;
     try {
-      const Container = await loadContainerClass();
-      const pool = (Container as unknown as { pool?: PoolFactory }).pool;
-      factory = typeof pool === 'function' ? pool.bind(Container) : undefined;
-    } catch (err) {
-      return oneLine(errorText(err));
-    }
-    if (!factory) return 'Container.pool not built';
-    try {
-      this.pool = factory({ rootfs: this.o.rootfs, size: POOL_SIZE });
+      const Container = (await loadContainerClass()) as unknown as { pool?: PoolFactory };
+      if (typeof Container.pool !== 'function') return 'Container.pool is not in this build';
+      this.stateRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'ts-container-bench-pool-'));
+      this.pool = Container.pool({ rootfs: this.o.rootfs, stateRoot: this.stateRoot, size: POOL_SIZE });
       await this.runOnce();
       return null;
     } catch (err) {
@@ -48,21 +47,40 @@ class ContainerPoolRunner implements Runner {
   }
 
   async runOnce(): Promise<bigint[]> {
-    if (!this.pool) throw new Error('Container pool: not set up');
+    const pool = this.pool;
+    if (!pool || !this.stateRoot) throw new Error('Container.pool: not set up');
+    await withTimeout(pool.ready(), this.o.timeoutMs, 'pool ready()');
     const t0 = now();
-    const st = await withTimeout(this.pool.spawn(['/bin/true'], { stdio: 'ignore' }).wait(), this.o.timeoutMs, 'pool.spawn() wait()');
+    const p = pool.spawn(['/bin/true'], { stdio: 'ignore' });
+    const closed = new Promise<void>((resolve) => p.once('close', resolve));
+    const st = await withTimeout(p.wait(), this.o.timeoutMs, 'pooled wait()');
     const waited = now();
     if (st.exitCode !== 0) throw new Error(st.signal ? `/bin/true killed by ${st.signal}` : `/bin/true exit code ${st.exitCode}`);
+    // Untimed: the container goes (after 'close') and the pool refills within this turn.
+    await withTimeout(closed, this.o.timeoutMs, "pooled 'close'");
+    await withTimeout(this.destroyed(p.container.id), this.o.timeoutMs, 'pooled container destroyed');
+    await withTimeout(pool.ready(), this.o.timeoutMs, 'pool refill');
     return [waited - t0];
   }
 
+  private async destroyed(id: string): Promise<void> {
+    const dir = path.join(this.stateRoot as string, id);
+    while (fs.existsSync(dir)) await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+
   async cleanup(): Promise<void> {
-    const pool = this.pool;
+    try {
+      await this.pool?.close();
+    } catch {
+      // Reported by the run that failed.
+    }
     this.pool = null;
-    if (pool) await withTimeout(pool.close(), this.o.timeoutMs, 'pool.close()').catch(() => undefined);
+    if (this.stateRoot) fs.rmSync(this.stateRoot, { recursive: true, force: true });
+    this.stateRoot = null;
   }
 }
 
+/** Add to the spawn table's runners in bench/run.ts: `containerPoolRunner(opts)`. */
 export function containerPoolRunner(o: RunnerOptions): Runner {
   return new ContainerPoolRunner(o);
 }

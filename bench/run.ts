@@ -44,7 +44,7 @@ import {
 } from './runners';
 import { containerPoolRunner } from './pool-runner';
 import { formatConditions, hostConditions } from './host-conditions';
-import { formatSpeedTargets, SPAWN_MEDIAN_RATIO, speedTargets } from './speed-targets';
+import { formatSpeedTargets, POOL_ROW, SPAWN_MEDIAN_RATIO, speedTargets } from './speed-targets';
 import {
   containerDetachedExecRunner, containerExecRunner, containerFoundExecRunner, crunExecRunner, runcExecRunner,
 } from './exec-runners';
@@ -275,7 +275,7 @@ async function main(): Promise<number> {
   const all: Runner[] = [
     childProcessRunner(opts), containerRunner(opts), containerNetworkHostRunner(opts), containerNoOverlayRunner(opts), containerUnconfinedRunner(opts),
     containerLimitsRunner(opts),
-    // The warm pool (issue 14): "unavailable: Container.pool not built" until lib/ has one.
+    // The warm pool (issue 14): unavailable until lib/ has Container.pool.
     containerPoolRunner(opts),
     runcRunner(opts), runcLimitsRunner(opts), ...(ociSeccomp ? [runcSeccompRunner(opts, ociSeccomp)] : []),
     crunRunner(opts), crunLimitsRunner(opts), ...(ociSeccomp ? [crunSeccompRunner(opts, ociSeccomp)] : []),
@@ -465,7 +465,7 @@ async function main(): Promise<number> {
     print('Container.spawn: new Container() to wait() resolved, destroy() not included; ' +
       'Container.spawn+destroy: to destroy() resolved.');
     print(`${DESTROY_ROW}: wait() resolved to destroy() resolved, of the default container (network 'none'). ` +
-      'Container pool.spawn: pool.spawn() to wait() resolved.');
+      `${POOL_ROW}: pool.spawn() to wait() resolved, the pool full at the start.`);
     print('Others: spawn() to the \'exit\' event, stdio ignored. p95 interpolated linearly between ranks.');
     const elsewhere = formatElsewhere(rows);
     if (elsewhere) print(elsewhere);

@@ -4,7 +4,9 @@
  * figure holds under the run's conditions (bench/host-conditions.ts), never as a timed test.
  */
 import { DESTROY_ROW } from './runners';
-import { POOL_ROW } from './pool-runner';
+
+/** The warm pool's row, as bench/pool-runner.ts names it. */
+export const POOL_ROW = 'Container.pool spawn (warm)';
 
 export interface RowLike {
   name: string;

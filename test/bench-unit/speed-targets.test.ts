@@ -16,15 +16,15 @@ const rows = (spawn: [number, number], destroyMs: number, pool?: RowLike): RowLi
   row('child_process.spawn', 1, 2),
   row('Container.spawn', ...spawn),
   row('Container destroy() (exited)', destroyMs, destroyMs * 2),
-  pool ?? { name: 'Container pool.spawn (warm)', status: 'unavailable', reason: 'Container.pool not built' },
+  pool ?? { name: 'Container.pool spawn (warm)', status: 'unavailable', reason: 'Container.pool not built' },
 ];
 const total = (count: number, totalMs: number): TotalLike[] => [{ runtime: 'container', count, status: 'ok', totalMs }];
 
 describe('speed targets', () => {
   it('meets each target at its limit and misses it just above', () => {
-    const met = speedTargets(rows([2, 6], 0.5, row('Container pool.spawn (warm)', 1.2, 2)), total(100, 600));
+    const met = speedTargets(rows([2, 6], 0.5, row('Container.pool spawn (warm)', 1.2, 2)), total(100, 600));
     expect(met.map((t) => t.met)).toEqual([true, true, true, true, true]);
-    const missed = speedTargets(rows([2.01, 6.1], 0.51, row('Container pool.spawn (warm)', 1.21, 2)), total(100, 601));
+    const missed = speedTargets(rows([2.01, 6.1], 0.51, row('Container.pool spawn (warm)', 1.21, 2)), total(100, 601));
     expect(missed.map((t) => t.met)).toEqual([false, false, false, false, false]);
     expect(missed[0].measured).toBe('2.01x: 2.01 vs 1.00 ms');
     expect(missed[1].measured).toBe('3.05x: 6.10 vs 2.00 ms');
@@ -38,13 +38,13 @@ describe('speed targets', () => {
 
   it('says why a target was not measured: no pool, no baseline, no totals', () => {
     const targets = speedTargets(rows([1, 1], 0.1), []);
-    expect(targets.find((t) => t.target.startsWith('Container pool.spawn'))).toMatchObject({ met: null, why: 'unavailable: Container.pool not built' });
+    expect(targets.find((t) => t.target.startsWith('Container.pool spawn'))).toMatchObject({ met: null, why: 'unavailable: Container.pool not built' });
     expect(targets.find((t) => t.target.includes('sequential'))?.met).toBeNull();
     const noBaseline = speedTargets(rows([1, 1], 0.1).slice(1), []);
     expect(noBaseline[0]).toMatchObject({ met: null, why: 'child_process.spawn not run' });
     const text = formatSpeedTargets(targets, 'on a 2-core host');
     expect(text).toMatch(/^Targets of issue 14, on a 2-core host:\n/);
-    expect(text).toContain('Container pool.spawn (warm) median <= 1.2x child_process.spawn\'s: not measured (unavailable: Container.pool not built)');
+    expect(text).toContain('Container.pool spawn (warm) median <= 1.2x child_process.spawn\'s: not measured (unavailable: Container.pool not built)');
   });
 });
 
