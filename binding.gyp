@@ -78,7 +78,7 @@
         "native/monitor/networks.cc",
         "native/monitor/run_record.cc"
       ],
-      "ldflags": ["-static-libstdc++", "-static-libgcc"]
+      "ldflags": ["-static-libstdc++", "-static-libgcc", "-Wl,-z,now"]
     },
     {
       # The native unit tests (native/tests/harness.h, no root needed): plan parsing,

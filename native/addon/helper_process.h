@@ -46,8 +46,8 @@ HelperOutcome await_helper(const LaunchedHelper& helper, const std::function<voi
 
 // Kills and reaps the children of this (Node) process in the process group `group`
 // (a helper's or the setup server's pid) other than its leader: processes cloned
-// as Node's children whose pid Node never heard of. Called before the leader is
-// reaped, so that its pid (the group's id) cannot have been reused.
+// as Node's children whose pid Node never heard of. Called while the leader or a
+// member of the group is not yet reaped, so that the group's id cannot have been reused.
 void reap_unnamed_children(pid_t group);
 
 }  // namespace tsc

@@ -154,30 +154,35 @@ void start(Server& s, const std::string& helper_path) {
   s.helper_path = helper_path;
 }
 
-// Lets go of a server that died (or must give way to another helper path): a
-// worker it cloned but could not name is still in its process group, waiting
-// for a plan that never comes; it is killed and reaped, then the server itself.
+// Lets go of the server (dead, or in a state Node cannot trust after a failed
+// exchange): it is killed if it still runs and reaped; then a worker it cloned
+// but could not name, still in its process group (the group's id stays taken
+// while a member lives) and waiting for a plan that never comes, is killed and
+// reaped too. Once the server is gone, nothing new can join that group.
 void stop(Server& s) {
   if (s.pid < 0) return;
   close(s.channel);
-  reap_unnamed_children(s.pid);
+  kill(s.pid, SIGKILL);  // not yet reaped: the pid is still the server's
   int status;
   while (waitpid(s.pid, &status, 0) < 0 && errno == EINTR) {
   }
+  reap_unnamed_children(s.pid);
   s.pid = -1;
   s.channel = -1;
 }
 
-// One request and its reply; false when the server is gone (send failed, end of stream).
+// One request and its reply; false when the server is gone (it closed its end, or
+// was killed: the send fails or the reply is end of stream). Other failures throw.
 bool ask(Server& s, const SetupRequest& request, SetupReply* reply) {
-  if (send_setup_request(s.channel, request) < 0) return false;
+  int sent = send_setup_request(s.channel, request);
+  if (sent == -EPIPE || sent == -ECONNRESET || sent == -ENOTCONN) return false;
+  // A bad fd of the caller's (EBADF), too many in flight (ETOOMANYREFS), no memory: not the server's fault.
+  if (sent < 0) throw SetupError{"send the setup server its request", -sent};
   for (;;) {
     pid_t sender = -1;
     long n = receive_setup_reply(s.channel, reply, &sender);
-    if (n == -EPROTO) {
-      throw SetupError{"read the setup server's reply", EPROTO};
-    }
-    if (n <= 0) return false;
+    if (n == 0 || n == -ECONNRESET) return false;
+    if (n < 0) throw SetupError{"read the setup server's reply", static_cast<int>(-n)};
     // Only the server speaks on its channel (its workers let go of it first thing).
     if (sender == s.pid) return true;
   }
@@ -199,7 +204,12 @@ pid_t launch_worker(const std::string& helper_path, const std::vector<int>& fds,
   // A server that died (killed, out of memory) is replaced once, and the request asked again.
   for (int attempt = 0; attempt < 2 && !answered; attempt++) {
     if (s.pid < 0) start(s, helper_path);
-    answered = ask(s, request, &reply);
+    try {
+      answered = ask(s, request, &reply);
+    } catch (...) {
+      stop(s);  // a reply may still be on its way: the next request must not read it
+      throw;
+    }
     if (!answered) stop(s);
   }
   if (!answered) throw SetupError{"reach the setup server", EPIPE};
