@@ -13,7 +13,7 @@ import { helperServerPid } from '../lib/native/binding';
 import { ensureBusyboxRootfs } from './support/busybox-rootfs';
 import { ok, useContainers } from './support/containers';
 import { childProcesses, readStat } from './support/leftovers';
-import { removeScripts, runScript, waitForFile } from './support/node-script';
+import { collect, removeScripts, runScript, startScript, waitForFile } from './support/node-script';
 
 const rootfs = ensureBusyboxRootfs();
 const { make, run, tempDirs } = useContainers({ rootfs, readonly: true });
@@ -119,6 +119,46 @@ test('a server killed with SIGKILL between spawns is replaced: the next spawn an
   expect(helperServerPid()).not.toBe(second);
   expect(fs.existsSync(`/proc/${second}`)).toBe(false);
   expect(zombieChildren()).toEqual([]);
+});
+
+test('a server killed after cloning a worker and before naming it: the worker is reaped, the spawn retried', async () => {
+  // In a Node process of its own: its main thread waits for the stopped server's reply.
+  const script = startScript(`
+    const fs = await import('node:fs');
+    process.env.TS_CONTAINER_TEST_PAUSE_AT = 'server:worker-cloned';
+    const c = new Container({ rootfs: ${JSON.stringify(rootfs)}, readonly: true });
+    const out = await c.spawn(['echo', 'after the restart'], { stdio: 'pipe' }).output();
+    delete process.env.TS_CONTAINER_TEST_PAUSE_AT;
+    await c.destroy();
+    const zombies = fs.readdirSync('/proc').filter((p) => {
+      try {
+        const stat = fs.readFileSync('/proc/' + p + '/stat', 'utf8');
+        const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        return Number(ppid) === process.pid && state === 'Z';
+      } catch {
+        return false;
+      }
+    });
+    console.log(JSON.stringify({ stdout: out.stdout, zombies }));
+  `);
+  const done = collect(script, 60000);
+  let server: number | undefined;
+  let worker: number | undefined;
+  for (let i = 0; i < 3000 && (server === undefined || worker === undefined); i++) {
+    const children = childProcesses(script.pid!);
+    server = children.find((c) => c.comm === 'tsc-setup-srv' && c.state === 'T')?.pid;
+    worker = children.find((c) => c.comm === 'tsc-helper')?.pid;
+    if (server === undefined || worker === undefined) await sleep(10);
+  }
+  expect(server).toBeDefined();
+  expect(worker).toBeDefined();
+  const stat = fs.readFileSync(`/proc/${worker}/stat`, 'utf8');
+  expect(Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2])).toBe(server);
+  process.kill(server!, 'SIGKILL');
+  const result = await done;
+  expect(result.code).toBe(0);
+  expect(JSON.parse(result.stdout)).toEqual({ stdout: 'after the restart\n', zombies: [] });
+  expect(fs.existsSync(`/proc/${worker}`)).toBe(false);
 });
 
 test('20 concurrent spawns and 20 concurrent execs each get their own output', async () => {

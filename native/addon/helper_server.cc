@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <mutex>
 
 #include "addon/helper_process.h"
@@ -196,6 +198,9 @@ pid_t launch_worker(const std::string& helper_path, const std::vector<int>& fds,
   request.fds = fds;
   request.has_join_pidfd = has_join_pidfd;
   request.owner_fd_count = owner_fd_count;
+  // The test hook (lib/state/test-hook.ts names the variable), on the first attempt only.
+  const char* pause_at = getenv("TS_CONTAINER_TEST_PAUSE_AT");
+  request.stop_after_clone = pause_at && strcmp(pause_at, "server:worker-cloned") == 0;
   Server& s = server();
   std::lock_guard<std::mutex> guard(s.lock);
   if (s.pid >= 0 && s.helper_path != helper_path) stop(s);
@@ -211,6 +216,7 @@ pid_t launch_worker(const std::string& helper_path, const std::vector<int>& fds,
       throw;
     }
     if (!answered) stop(s);
+    request.stop_after_clone = false;
   }
   if (!answered) throw SetupError{"reach the setup server", EPIPE};
   if (!reply.ok) throw SetupError{reply.step, reply.err};

@@ -22,6 +22,9 @@ constexpr int kMaxOwnerFds = 8;
 struct SetupRequest {
   bool has_join_pidfd = false;
   int owner_fd_count = 0;
+  // A test hook: the server stops itself (SIGSTOP) once it has cloned this request's
+  // worker, before it replies, so that a test can kill it at exactly that point.
+  bool stop_after_clone = false;
   // In order: stdio 0-2, the control channel's helper end, the join pidfd
   // (when has_join_pidfd), then the owner fds.
   std::vector<int> fds;

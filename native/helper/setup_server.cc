@@ -94,6 +94,7 @@ int run_setup_server(OneShotBody body) {
     }
     if (n < 0) return 1;
     pid_t pid = clone_worker(request, body);
+    if (request.stop_after_clone) raise(SIGSTOP);
     SetupReply reply;
     if (pid > 0) {
       reply.ok = true;
