@@ -181,6 +181,9 @@ HelperOutcome await_helper(const LaunchedHelper& helper, const std::function<voi
       outcome.report.step_id = StepId::Exec;
       outcome.report.step = "exec";
       outcome.report.err = E2BIG;
+    } else if (n < 0) {
+      // Node could not take what came (out of fds for the pidfd it carried: EMFILE).
+      outcome.report.step = "receive the helper's report";
     } else if (WIFSIGNALED(status)) {
       outcome.report.step = "helper killed by signal " + std::to_string(WTERMSIG(status));
     } else if (WEXITSTATUS(status) == 0) {

@@ -122,7 +122,9 @@ long receive_message_with_fds(int socket_fd, std::string* bytes, std::vector<int
   if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
     for (int fd : *fds) close(fd);
     fds->clear();
-    return -EMSGSIZE;
+    // With room for more fds than any message carries, cut control data means the kernel
+    // could not install them: this process is out of fds.
+    return (msg.msg_flags & MSG_TRUNC) ? -EMSGSIZE : -EMFILE;
   }
   bytes->assign(buffer.data(), static_cast<size_t>(n));
   return n;
