@@ -1,7 +1,8 @@
 {
   # One native build: the N-API addon that Node loads, and the single-threaded
-  # helper executable that does container setup outside of Node (and, for a
-  # detached container, stays as its monitor), and the native unit tests. native/ has one folder per
+  # helper executable that does container setup outside of Node (started once per
+  # Node process as the setup server, which clones a worker per container; for a
+  # detached container, the worker's fork stays as its monitor), and the native unit tests. native/ has one folder per
   # program plus common/, which both builds compile in; includes name files
   # from native/ ("common/plan.h").
   "target_defaults": {
@@ -18,6 +19,7 @@
         "native/addon/exit_watcher.cc",
         "native/addon/creator_ids.cc",
         "native/addon/helper_process.cc",
+        "native/addon/helper_server.cc",
         "native/addon/layer_applier.cc",
         "native/addon/layer_diff.cc",
         "native/addon/layer_inflate.cc",
@@ -27,7 +29,8 @@
         "native/addon/stream_hash.cc",
         "native/addon/terminal_reader.cc",
         "native/common/cni_exec.cc",
-        "native/common/control_channel.cc"
+        "native/common/control_channel.cc",
+        "native/common/setup_request.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED"]
@@ -39,6 +42,7 @@
         "native/common/cni_exec.cc",
         "native/common/control_channel.cc",
         "native/common/plan.cc",
+        "native/common/setup_request.cc",
         "native/helper/main.cc",
         "native/helper/bind_sources.cc",
         "native/helper/idmapped_rootfs.cc",
@@ -63,6 +67,7 @@
         "native/helper/rlimits.cc",
         "native/helper/rootfs.cc",
         "native/helper/seccomp_load.cc",
+        "native/helper/setup_server.cc",
         "native/helper/start_gate.cc",
         "native/helper/terminal.cc",
         "native/helper/tiny_init.cc",
@@ -74,7 +79,7 @@
         "native/monitor/networks.cc",
         "native/monitor/run_record.cc"
       ],
-      "ldflags": ["-static-libstdc++", "-static-libgcc"]
+      "ldflags": ["-static-libstdc++", "-static-libgcc", "-Wl,-z,now"]
     },
     {
       # The native unit tests (native/tests/harness.h, no root needed): plan parsing,

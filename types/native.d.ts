@@ -164,6 +164,8 @@ export interface NativeBinding {
       replaceDirectories?: boolean;
     },
   ) => NativeLayerApplier;
+  /** This process's setup server (the helper started once, see README), or -1 before the first container or exec. */
+  helperServerPid(): number;
   /**
    * Starts the helper (synchronously) and resolves with its report. A seccomp listener fd goes
    * to onSeccompListener as soon as it arrives, before the report: the program's own execve may

@@ -51,3 +51,8 @@ export function native(): NativeBinding {
 export function helperPath(): string {
   return load().helperPath;
 }
+
+/** The pid of this process's setup server, or -1 before its first container or exec (for tests). */
+export function helperServerPid(): number {
+  return native().helperServerPid();
+}

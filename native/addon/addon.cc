@@ -17,6 +17,7 @@
 
 #include "addon/exit_watcher.h"
 #include "addon/helper_process.h"
+#include "addon/helper_server.h"
 #include "addon/layer_diff.h"
 #include "addon/layer_inflate.h"
 #include "addon/layer_unpack.h"
@@ -166,6 +167,12 @@ Napi::Value StartHelper(const Napi::CallbackInfo& info) {
   return promise;
 }
 
+// helperServerPid() → the pid of this process's setup server, or -1 before the
+// first container or exec (tests look at it; not part of the library's API).
+Napi::Value HelperServerPid(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), helper_server_pid());
+}
+
 // sendSignal(pidfd, signo) → true, or false when the process is gone.
 Napi::Value SendSignal(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -309,6 +316,7 @@ Napi::Value CloseFd(const Napi::CallbackInfo& info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("cniRun", Napi::Function::New(env, CniRun, "cniRun"));
   exports.Set("startHelper", Napi::Function::New(env, StartHelper, "startHelper"));
+  exports.Set("helperServerPid", Napi::Function::New(env, HelperServerPid, "helperServerPid"));
   exports.Set("sendSignal", Napi::Function::New(env, SendSignal, "sendSignal"));
   exports.Set("createPipe", Napi::Function::New(env, CreatePipe, "createPipe"));
   exports.Set("closeFd", Napi::Function::New(env, CloseFd, "closeFd"));

@@ -1,11 +1,7 @@
 #include "addon/helper_process.h"
 
 #include <dirent.h>
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -16,108 +12,35 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <mutex>
 #include <vector>
 
+#include "addon/helper_server.h"
 #include "common/setup_error.h"
 #include "common/syscalls.h"
-
-extern char** environ;
 
 namespace tsc {
 
 namespace {
 
-// Copies of the source fds above every target number, so that the dup2
-// actions cannot overwrite a source before it is used.
-int high_copy(int fd) {
-  return static_cast<int>(check(fcntl(fd, F_DUPFD_CLOEXEC, 10), "duplicate a stdio fd"));
+// A plan is one message, and a message must fit the sender's buffer (about 200 KiB by default):
+// a program's arguments and environment may take up to a quarter of its stack limit. Root may
+// go past net.core.wmem_max (SO_SNDBUFFORCE); else the plan fails to go, as too big (E2BIG).
+void make_room_for(int socket_fd, size_t message_size) {
+  constexpr size_t kSlack = 64 * 1024;
+  if (message_size < 128 * 1024) return;
+  int wanted = static_cast<int>(std::min<size_t>(message_size + kSlack, 64u << 20));
+  if (setsockopt(socket_fd, SOL_SOCKET, SO_SNDBUFFORCE, &wanted, sizeof wanted) < 0) {
+    setsockopt(socket_fd, SOL_SOCKET, SO_SNDBUF, &wanted, sizeof wanted);
+  }
 }
 
-class SpawnActions {
- public:
-  SpawnActions() { posix_spawn_file_actions_init(&actions_); }
-  ~SpawnActions() { posix_spawn_file_actions_destroy(&actions_); }
-  void dup_to(int fd, int target) { posix_spawn_file_actions_adddup2(&actions_, fd, target); }
-  const posix_spawn_file_actions_t* get() const { return &actions_; }
+}  // namespace
 
- private:
-  posix_spawn_file_actions_t actions_;
-};
-
-class SpawnAttributes {
- public:
-  SpawnAttributes() {
-    posix_spawnattr_init(&attr_);
-    // Node ignores SIGPIPE and its threads block signals: the helper and the
-    // container start with every signal at its default and none blocked.
-    sigset_t all, none;
-    sigfillset(&all);
-    sigemptyset(&none);
-    posix_spawnattr_setsigdefault(&attr_, &all);
-    posix_spawnattr_setsigmask(&attr_, &none);
-    // Its own process group (pgid = its pid), which what it clones inherits until it
-    // leaves it (setsid, past its parent-setup gate): Node finds by it a child the
-    // helper cloned but died before naming (see reap_unnamed_children).
-    posix_spawnattr_setpgroup(&attr_, 0);
-    posix_spawnattr_setflags(&attr_, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP);
-  }
-  ~SpawnAttributes() { posix_spawnattr_destroy(&attr_); }
-  const posix_spawnattr_t* get() const { return &attr_; }
-
- private:
-  posix_spawnattr_t attr_;
-};
-
-// The helper runs from a sealed in-memory copy of its binary, never from the
-// file on disk: a process in a container that gets hold of /proc/<pid>/exe of
-// a joining helper (CVE-2019-5736) finds a memfd that no one can write, so it
-// cannot replace the binary that the next container start would run as root.
-// Made once per Node process; the fd stays open and close-on-exec.
-int sealed_helper_fd(const std::string& helper_path) {
-  static std::mutex lock;
-  static int sealed = -1;
-  static std::string sealed_from;
-  std::lock_guard<std::mutex> guard(lock);
-  if (sealed >= 0 && sealed_from == helper_path) return sealed;
-  int source = static_cast<int>(check(open(helper_path.c_str(), O_RDONLY | O_CLOEXEC), "open the helper " + helper_path));
-  int copy = static_cast<int>(syscall(SYS_memfd_create, "ts-container-helper", MFD_CLOEXEC | MFD_ALLOW_SEALING));
-  if (copy < 0) {
-    int saved = errno;
-    close(source);
-    throw SetupError{"memfd_create for the helper", saved};
-  }
-  char buffer[65536];
-  for (;;) {
-    ssize_t n = read(source, buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 || (n > 0 && write(copy, buffer, static_cast<size_t>(n)) != n)) {
-      int saved = errno;
-      close(source);
-      close(copy);
-      throw SetupError{"copy the helper into memory", saved};
-    }
-    if (n == 0) break;
-  }
-  close(source);
-  fchmod(copy, 0555);
-  if (fcntl(copy, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0) {
-    int saved = errno;
-    close(copy);
-    throw SetupError{"seal the helper's copy", saved};
-  }
-  if (sealed >= 0) close(sealed);
-  sealed = copy;
-  sealed_from = helper_path;
-  return sealed;
-}
-
-// The children of this (Node) process still in the helper's process group. With
-// CLONE_PARENT, the helper's clone is Node's child from the moment it exists, but
+// With CLONE_PARENT, the helper's clone is Node's child from the moment it exists, but
 // Node hears of it only in the "cloned" message: a helper killed in between leaves a
 // child Node cannot name, which exits at its parent-setup gate (the helper's end is gone)
-// and would stay a zombie. Called before the helper is reaped, so that its pid (the
-// group's id) cannot have been reused.
+// and would stay a zombie. So does a worker the setup server cloned but died before
+// naming. Both are found by the process group of the one that cloned them.
 void reap_unnamed_children(pid_t helper_pid) {
   DIR* proc = opendir("/proc");
   if (!proc) return;
@@ -150,20 +73,6 @@ void reap_unnamed_children(pid_t helper_pid) {
   closedir(proc);
 }
 
-// A plan is one message, and a message must fit the sender's buffer (about 200 KiB by default):
-// a program's arguments and environment may take up to a quarter of its stack limit. Root may
-// go past net.core.wmem_max (SO_SNDBUFFORCE); else the plan fails to go, as too big (E2BIG).
-void make_room_for(int socket_fd, size_t message_size) {
-  constexpr size_t kSlack = 64 * 1024;
-  if (message_size < 128 * 1024) return;
-  int wanted = static_cast<int>(std::min<size_t>(message_size + kSlack, 64u << 20));
-  if (setsockopt(socket_fd, SOL_SOCKET, SO_SNDBUFFORCE, &wanted, sizeof wanted) < 0) {
-    setsockopt(socket_fd, SOL_SOCKET, SO_SNDBUF, &wanted, sizeof wanted);
-  }
-}
-
-}  // namespace
-
 LaunchedHelper launch_helper(const std::string& helper_path, const std::string& plan, const int stdio_fds[3],
                              int join_pidfd, const std::vector<int>& owner_fds) {
   int sockets[2];
@@ -175,45 +84,20 @@ LaunchedHelper launch_helper(const std::string& helper_path, const std::string& 
     close(sockets[1]);
     throw SetupError{"create the control channel", -passcred};
   }
-  std::vector<int> copies;
-  auto close_all = [&]() {
-    for (int fd : copies) close(fd);
-  };
+  std::vector<int> fds = {stdio_fds[0], stdio_fds[1], stdio_fds[2], sockets[1]};
+  if (join_pidfd >= 0) fds.push_back(join_pidfd);
+  fds.insert(fds.end(), owner_fds.begin(), owner_fds.end());
   LaunchedHelper helper;
   try {
-    SpawnActions actions;
-    for (int i = 0; i < 3; i++) {
-      copies.push_back(high_copy(stdio_fds[i]));
-      actions.dup_to(copies.back(), i);
-    }
-    copies.push_back(sockets[1]);
-    actions.dup_to(sockets[1], kControlFd);
-    if (join_pidfd >= 0) {
-      copies.push_back(high_copy(join_pidfd));
-      actions.dup_to(copies.back(), kJoinPidfd);
-    }
-    for (size_t i = 0; i < owner_fds.size(); i++) {
-      copies.push_back(high_copy(owner_fds[i]));
-      actions.dup_to(copies.back(), kFirstOwnerFd + static_cast<int>(i));
-    }
-    SpawnAttributes attributes;
-    std::string owner_count = std::to_string(owner_fds.size());
-    char* argv[] = {const_cast<char*>("ts-container-helper"), const_cast<char*>(owner_count.c_str()), nullptr};
-    char* envp[] = {nullptr};
-    pid_t pid;
-    // The child resolves this path in its own fd table (a copy of ours) before
-    // exec closes the close-on-exec fd.
-    std::string sealed_path = "/proc/self/fd/" + std::to_string(sealed_helper_fd(helper_path));
-    int rc = posix_spawn(&pid, sealed_path.c_str(), actions.get(), attributes.get(), argv, envp);
-    if (rc != 0) throw SetupError{"start the helper " + helper_path, rc};
-    helper.pid = pid;
-    helper.control_fd = sockets[0];
+    helper.pid = launch_worker(helper_path, fds, join_pidfd >= 0, static_cast<int>(owner_fds.size()));
   } catch (...) {
-    close_all();
     close(sockets[0]);
+    close(sockets[1]);
     throw;
   }
-  close_all();
+  // The worker holds the only other copy of its end: end of file here means it is gone.
+  close(sockets[1]);
+  helper.control_fd = sockets[0];
   make_room_for(helper.control_fd, plan.size());
   int rc = send_message(helper.control_fd, plan, -1);
   if (rc < 0) {
@@ -301,6 +185,9 @@ HelperOutcome await_helper(const LaunchedHelper& helper, const std::function<voi
       outcome.report.step_id = StepId::Exec;
       outcome.report.step = "exec";
       outcome.report.err = E2BIG;
+    } else if (n < 0) {
+      // Node could not take what came (out of fds for the pidfd it carried: EMFILE).
+      outcome.report.step = "receive the helper's report";
     } else if (WIFSIGNALED(status)) {
       outcome.report.step = "helper killed by signal " + std::to_string(WTERMSIG(status));
     } else if (WEXITSTATUS(status) == 0) {

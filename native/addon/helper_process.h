@@ -1,6 +1,7 @@
-// Starting the helper from Node without forking Node: posix_spawn (vfork
-// semantics, no copy of Node's heap), the program's stdio on fds 0-2, the
-// control channel on fd 3 and the pidfd of the container to join on fd 4.
+// Starting a helper for one container or exec from Node without forking Node:
+// a worker of the setup server (helper_server.h), with the program's stdio on
+// fds 0-2, the control channel on fd 3 and the pidfd of the container to join
+// on fd 4, given its plan; then awaiting its report.
 #pragma once
 
 #include <sys/types.h>
@@ -43,5 +44,11 @@ struct HelperOutcome {
 // (channel_fd): a detached container's monitor waits on it for the maker to
 // say the container is made, and kills it if the maker dies first.
 HelperOutcome await_helper(const LaunchedHelper& helper, const std::function<void(int)>& on_listener, bool keep_channel);
+
+// Kills and reaps the children of this (Node) process in the process group `group`
+// (a helper's or the setup server's pid) other than its leader: processes cloned
+// as Node's children whose pid Node never heard of. Called while the leader or a
+// member of the group is not yet reaped, so that the group's id cannot have been reused.
+void reap_unnamed_children(pid_t group);
 
 }  // namespace tsc

@@ -41,7 +41,8 @@ bool decode_report(const std::string& text, Report* report) {
   return true;
 }
 
-int send_message(int socket_fd, const std::string& bytes, int fd_to_pass) {
+int send_message_with_fds(int socket_fd, const std::string& bytes, const std::vector<int>& fds) {
+  if (fds.size() > kMostPassedFds) return -E2BIG;
   struct iovec iov;
   iov.iov_base = const_cast<char*>(bytes.data());
   iov.iov_len = bytes.size();
@@ -49,16 +50,16 @@ int send_message(int socket_fd, const std::string& bytes, int fd_to_pass) {
   memset(&msg, 0, sizeof msg);
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))];
-  if (fd_to_pass >= 0) {
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMostPassedFds)];
+  if (!fds.empty()) {
     memset(control, 0, sizeof control);
     msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
+    msg.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
     struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
     cmsg->cmsg_level = SOL_SOCKET;
     cmsg->cmsg_type = SCM_RIGHTS;
-    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(cmsg), &fd_to_pass, sizeof(int));
+    cmsg->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
+    memcpy(CMSG_DATA(cmsg), fds.data(), sizeof(int) * fds.size());
   }
   for (;;) {
     ssize_t n = sendmsg(socket_fd, &msg, MSG_NOSIGNAL);
@@ -67,13 +68,17 @@ int send_message(int socket_fd, const std::string& bytes, int fd_to_pass) {
   }
 }
 
+int send_message(int socket_fd, const std::string& bytes, int fd_to_pass) {
+  return send_message_with_fds(socket_fd, bytes, fd_to_pass >= 0 ? std::vector<int>{fd_to_pass} : std::vector<int>{});
+}
+
 int pass_sender_pids(int socket_fd) {
   int on = 1;
   return setsockopt(socket_fd, SOL_SOCKET, SO_PASSCRED, &on, sizeof on) == 0 ? 0 : -errno;
 }
 
-long receive_message_from(int socket_fd, std::string* bytes, int* received_fd, pid_t* sender, int flags) {
-  *received_fd = -1;
+long receive_message_with_fds(int socket_fd, std::string* bytes, std::vector<int>* fds, pid_t* sender, int flags) {
+  fds->clear();
   if (sender) *sender = -1;
   // A plan carries the program's arguments and environment (up to a few MiB): the message's
   // size is asked first (MSG_TRUNC gives a seqpacket's real length), with a bound above.
@@ -91,7 +96,7 @@ long receive_message_from(int socket_fd, std::string* bytes, int* received_fd, p
   memset(&msg, 0, sizeof msg);
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(struct ucred))];
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMostPassedFds) + CMSG_SPACE(sizeof(struct ucred))];
   msg.msg_control = control;
   msg.msg_controllen = sizeof control;
   ssize_t n;
@@ -102,16 +107,11 @@ long receive_message_from(int socket_fd, std::string* bytes, int* received_fd, p
   for (struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg); cmsg; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
     if (cmsg->cmsg_level != SOL_SOCKET) continue;
     if (cmsg->cmsg_type == SCM_RIGHTS) {
-      // One fd is the protocol; any more that fit are closed.
       size_t count = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
       for (size_t i = 0; i < count; i++) {
         int fd;
         memcpy(&fd, CMSG_DATA(cmsg) + i * sizeof(int), sizeof(int));
-        if (*received_fd < 0) {
-          *received_fd = fd;
-        } else {
-          close(fd);
-        }
+        fds->push_back(fd);
       }
     } else if (cmsg->cmsg_type == SCM_CREDENTIALS && sender) {
       struct ucred cred;
@@ -120,11 +120,22 @@ long receive_message_from(int socket_fd, std::string* bytes, int* received_fd, p
     }
   }
   if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
-    if (*received_fd >= 0) close(*received_fd);
-    *received_fd = -1;
-    return -EMSGSIZE;
+    for (int fd : *fds) close(fd);
+    fds->clear();
+    // With room for more fds than any message carries, cut control data means the kernel
+    // could not install them: this process is out of fds.
+    return (msg.msg_flags & MSG_TRUNC) ? -EMSGSIZE : -EMFILE;
   }
   bytes->assign(buffer.data(), static_cast<size_t>(n));
+  return n;
+}
+
+long receive_message_from(int socket_fd, std::string* bytes, int* received_fd, pid_t* sender, int flags) {
+  std::vector<int> fds;
+  long n = receive_message_with_fds(socket_fd, bytes, &fds, sender, flags);
+  // One fd is the protocol; any more are closed.
+  *received_fd = fds.empty() ? -1 : fds[0];
+  for (size_t i = 1; i < fds.size(); i++) close(fds[i]);
   return n;
 }
 

@@ -1,9 +1,11 @@
 // ts-container-helper: the single-threaded executable that does container
-// setup outside of Node. The addon starts it with the program's stdio on fds
-// 0-2, the control channel on fd 3 and, to exec into a container, the
-// container's pidfd on fd 4. It reads one plan, clones the container process
-// as a child of Node (CLONE_PARENT, so Node reaps it through its pidfd),
-// reports the pid and pidfd or the failed step, and exits.
+// setup outside of Node. The addon starts it once per Node process as the
+// setup server (setup_server.h), which clones one worker per container or
+// exec; a worker (or a helper started for one container) has the program's
+// stdio on fds 0-2, the control channel on fd 3 and, to exec into a
+// container, the container's pidfd on fd 4. It reads one plan, clones the
+// container process as a child of Node (CLONE_PARENT, so Node reaps it
+// through its pidfd), reports the pid and pidfd or the failed step, and exits.
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -20,6 +22,7 @@
 
 #include "common/control_channel.h"
 #include "common/plan.h"
+#include "common/setup_request.h"
 #include "common/setup_error.h"
 #include "common/syscalls.h"
 #include "common/test_pause.h"
@@ -38,6 +41,7 @@
 #include "helper/rlimits.h"
 #include "helper/rootfs.h"
 #include "helper/seccomp_load.h"
+#include "helper/setup_server.h"
 #include "helper/shared_namespaces.h"
 #include "helper/start_gate.h"
 #include "helper/terminal.h"
@@ -432,14 +436,17 @@ int start_exec(Plan& plan, Report* report) {
 }  // namespace
 }  // namespace tsc
 
-int main(int argc, char** argv) {
-  using namespace tsc;
-  // The program of a pod's pause container (lib/pods/pause.ts), not a setup.
-  if (argc > 1 && strcmp(argv[1], "pause") == 0) return run_pause();
+namespace tsc {
+
+// The one-shot helper's work, with its fds in place: read one plan, clone the
+// container (or the exec'd process), report, return the exit status. Run by a
+// helper started for one container (argv[1] is the owner fd count: a command
+// line that starts one helper per container) and by each worker of the setup
+// server (setup_server.h).
+int run_one_shot(int owner_fd_count) {
   // A write to a pipe whose reader has exited is an error to handle, not death.
   signal(SIGPIPE, SIG_IGN);
-  int owner_fd_count = argc > 1 ? atoi(argv[1]) : 0;
-  if (owner_fd_count < 0 || owner_fd_count > 8) owner_fd_count = 0;
+  if (owner_fd_count < 0 || owner_fd_count > kMaxOwnerFds) owner_fd_count = 0;
   // Only the fds the addon gave us stay open here.
   sys_close_range(static_cast<unsigned>(kFirstOwnerFd + owner_fd_count), ~0U, 0);
   std::string bytes;
@@ -471,4 +478,15 @@ int main(int argc, char** argv) {
     report.step = e.step;
   }
   return send_message(kControlFd, encode_report(report), pidfd) == 0 ? 0 : 1;
+}
+
+}  // namespace tsc
+
+int main(int argc, char** argv) {
+  using namespace tsc;
+  // The program of a pod's pause container (lib/pods/pause.ts), not a setup.
+  if (argc > 1 && strcmp(argv[1], "pause") == 0) return run_pause();
+  // Started once per Node process: a worker per container or exec runs run_one_shot.
+  if (argc > 1 && strcmp(argv[1], kSetupServerArg) == 0) return run_setup_server(run_one_shot);
+  return run_one_shot(argc > 1 ? atoi(argv[1]) : 0);
 }

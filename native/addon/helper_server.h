@@ -1,0 +1,23 @@
+// The setup server on Node's side: the helper process started once per Node
+// process (lazily, at the first container or exec), asked for one worker per
+// container or exec (see helper/setup_server.h). Restarted when it has died.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+namespace tsc {
+
+// Has the server clone a worker that finds `fds` laid out as a one-shot helper
+// does (stdio 0-2, control channel, join pidfd when has_join_pidfd, then the
+// owner fds), and returns the worker's pid: Node's child, in a process group of
+// its own, not yet given its plan. The caller keeps its fds. Throws SetupError.
+// Safe to call from any thread.
+pid_t launch_worker(const std::string& helper_path, const std::vector<int>& fds, bool has_join_pidfd, int owner_fd_count);
+
+// The running server's pid, or -1 before the first launch (for tests).
+pid_t helper_server_pid();
+
+}  // namespace tsc

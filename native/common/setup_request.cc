@@ -1,0 +1,68 @@
+#include "common/setup_request.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "common/control_channel.h"
+
+namespace tsc {
+
+// "launch <join pidfd: 0|1> <owner fd count> <stop after clone: 0|1>".
+int send_setup_request(int socket_fd, const SetupRequest& request) {
+  std::string text = "launch " + std::to_string(request.has_join_pidfd ? 1 : 0) + " " + std::to_string(request.owner_fd_count) +
+                     " " + std::to_string(request.stop_after_clone ? 1 : 0);
+  return send_message_with_fds(socket_fd, text, request.fds);
+}
+
+long receive_setup_request(int socket_fd, SetupRequest* request) {
+  std::string text;
+  long n = receive_message_with_fds(socket_fd, &text, &request->fds, nullptr, 0);
+  if (n <= 0) return n;
+  int join = -1, owners = -1, stop = -1;
+  size_t expected = 0;
+  bool valid = sscanf(text.c_str(), "launch %d %d %d", &join, &owners, &stop) == 3 && (join == 0 || join == 1) &&
+               owners >= 0 && owners <= kMaxOwnerFds && (stop == 0 || stop == 1);
+  if (valid) expected = 4 + static_cast<size_t>(join) + static_cast<size_t>(owners);
+  if (!valid || request->fds.size() != expected) {
+    for (int fd : request->fds) close(fd);
+    request->fds.clear();
+    return -EPROTO;
+  }
+  request->has_join_pidfd = join == 1;
+  request->owner_fd_count = owners;
+  request->stop_after_clone = stop == 1;
+  return n;
+}
+
+// "worker <pid>" or "error <errno> <step>".
+int send_setup_reply(int socket_fd, const SetupReply& reply) {
+  std::string text = reply.ok ? "worker " + std::to_string(reply.worker_pid)
+                              : "error " + std::to_string(reply.err) + " " + reply.step;
+  if (text.size() > 200) text.resize(200);
+  return send_message_with_fds(socket_fd, text, {});
+}
+
+long receive_setup_reply(int socket_fd, SetupReply* reply, pid_t* sender) {
+  std::string text;
+  std::vector<int> fds;
+  long n = receive_message_with_fds(socket_fd, &text, &fds, sender, 0);
+  for (int fd : fds) close(fd);
+  if (n <= 0) return n;
+  if (text.rfind("worker ", 0) == 0) {
+    reply->ok = true;
+    reply->worker_pid = static_cast<pid_t>(atoi(text.c_str() + 7));
+    return reply->worker_pid > 0 ? n : -EPROTO;
+  }
+  char* end = nullptr;
+  if (text.rfind("error ", 0) != 0) return -EPROTO;
+  reply->ok = false;
+  reply->err = static_cast<int>(strtol(text.c_str() + 6, &end, 10));
+  reply->step = *end == ' ' ? std::string(end + 1) : std::string("the setup server's reply");
+  return n;
+}
+
+}  // namespace tsc

@@ -1,0 +1,112 @@
+#include "helper/setup_server.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <vector>
+
+#include "common/control_channel.h"
+#include "common/setup_request.h"
+#include "common/syscalls.h"
+
+namespace tsc {
+
+namespace {
+
+// Above every number a worker's fds land on, so that moving them cannot overwrite one not yet moved.
+constexpr int kAboveTargets = kFirstOwnerFd + kMaxOwnerFds;
+
+// What posix_spawn's attributes gave a one-shot helper: every signal at its default, none blocked.
+void reset_signals() {
+  struct sigaction default_action = {};
+  default_action.sa_handler = SIG_DFL;
+  for (int signo = 1; signo < NSIG; signo++) {
+    if (signo == SIGKILL || signo == SIGSTOP) continue;
+    sigaction(signo, &default_action, nullptr);
+  }
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+}
+
+// In the worker: the request's fds at the numbers a one-shot helper finds them,
+// and no other fd (the server's channel above all).
+void lay_out_fds(const SetupRequest& request) {
+  std::vector<int> targets = {0, 1, 2, kControlFd};
+  if (request.has_join_pidfd) targets.push_back(kJoinPidfd);
+  for (int i = 0; i < request.owner_fd_count; i++) targets.push_back(kFirstOwnerFd + i);
+  std::vector<int> moved;
+  for (int fd : request.fds) {
+    int copy = fcntl(fd, F_DUPFD_CLOEXEC, kAboveTargets);
+    if (copy < 0) _exit(2);
+    moved.push_back(copy);
+  }
+  for (size_t i = 0; i < moved.size(); i++) {
+    if (dup2(moved[i], targets[i]) < 0) _exit(2);  // clears close-on-exec, as posix_spawn's dup2 did
+  }
+  if (!request.has_join_pidfd) close(kJoinPidfd);
+  sys_close_range(static_cast<unsigned>(kFirstOwnerFd + request.owner_fd_count), ~0U, 0);
+}
+
+// Clones the worker as Node's child: Node reaps it (and what it clones with
+// CLONE_PARENT) exactly as it reaped a posix_spawned helper. Returns its pid
+// or -errno; never returns in the worker.
+pid_t clone_worker(const SetupRequest& request, OneShotBody body) {
+  struct clone_args args = {};
+  args.flags = CLONE_PARENT;
+  // With CLONE_PARENT the exit signal is the server's own (SIGCHLD, to Node).
+  args.exit_signal = 0;
+  long pid = sys_clone3(&args);
+  if (pid < 0) return -errno;
+  if (pid > 0) return static_cast<pid_t>(pid);
+  reset_signals();
+  lay_out_fds(request);
+  prctl(PR_SET_NAME, "tsc-helper", 0, 0, 0);
+  // Node moves the worker into a process group of its own (setpgid) before it
+  // sends the plan: whatever the worker clones is found by that group (see
+  // reap_unnamed_children in the addon), and a worker that never got a
+  // plan stays in the server's group, where Node finds it if the server dies.
+  exit(body(request.owner_fd_count));
+}
+
+}  // namespace
+
+int run_setup_server(OneShotBody body) {
+  // Nothing can read this process's memory or take its fds (/proc/<pid>/mem, pidfd_getfd)
+  // but root with CAP_SYS_PTRACE; workers inherit this and set their own as they go.
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  // The name ps and /proc/<pid>/comm show (a worker takes its own, its monitor inherits that).
+  prctl(PR_SET_NAME, "tsc-setup-srv", 0, 0, 0);
+  // Only stdio (on /dev/null) and the channel to Node.
+  sys_close_range(kSetupServerFd + 1, ~0U, 0);
+  for (;;) {
+    SetupRequest request;
+    long n = receive_setup_request(kSetupServerFd, &request);
+    if (n == 0) return 0;  // Node's end closed: Node exited or let go of the server
+    if (n == -EPROTO || n == -EMSGSIZE) {
+      send_setup_reply(kSetupServerFd, SetupReply{false, -1, EPROTO, "read the setup request"});
+      continue;
+    }
+    if (n < 0) return 1;
+    pid_t pid = clone_worker(request, body);
+    if (request.stop_after_clone) raise(SIGSTOP);
+    SetupReply reply;
+    if (pid > 0) {
+      reply.ok = true;
+      reply.worker_pid = pid;
+    } else {
+      reply.err = -pid;
+      reply.step = "clone the helper's worker";
+    }
+    // The worker has its own copies; the server keeps nothing it received.
+    for (int fd : request.fds) close(fd);
+    if (send_setup_reply(kSetupServerFd, reply) < 0) return 1;
+  }
+}
+
+}  // namespace tsc

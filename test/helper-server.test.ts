@@ -1,0 +1,197 @@
+/**
+ * The setup server (issue 14): the helper Node starts once and asks for a worker per
+ * container or exec. What a user of the library could see of it: it holds nothing but its
+ * channel, nothing of it reaches a container, it comes back after SIGKILL without leaving a zombie, it serves concurrent
+ * spawns and execs, and it goes away with the Node process that started it. (That it is
+ * not dumpable is not tested: root without CAP_SYS_PTRACE reads /proc/<pid>/environ even of
+ * a non-dumpable process of root on this kernel, so nothing outside tells it apart.)
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { helperServerPid } from '../lib/native/binding';
+import { ensureBusyboxRootfs } from './support/busybox-rootfs';
+import { ok, useContainers } from './support/containers';
+import { childProcesses, readStat } from './support/leftovers';
+import { collect, removeScripts, runScript, startScript, waitForFile } from './support/node-script';
+
+const rootfs = ensureBusyboxRootfs();
+const { make, run, tempDirs } = useContainers({ rootfs, readonly: true });
+
+afterAll(() => removeScripts());
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** fd number -> target of a process's open fds. */
+function fdsOf(pid: number): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) out[fd] = fs.readlinkSync(`/proc/${pid}/fd/${fd}`);
+  return out;
+}
+
+/** The server of this process, started by a first container if there is none yet. */
+async function runningServer(): Promise<number> {
+  if (helperServerPid() < 0) expect(await run({}, ['true'])).toMatchObject({ exitCode: 0 });
+  const pid = helperServerPid();
+  expect(pid).toBeGreaterThan(0);
+  return pid;
+}
+
+/** Resolves once `pid` is a zombie (killed, not yet reaped) or gone. */
+async function untilDead(pid: number): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    const stat = readStat(pid);
+    if (!stat || stat.state === 'Z') return;
+    await sleep(10);
+  }
+  throw new Error(`${pid} still runs`);
+}
+
+/** Children of this process that are zombies. */
+const zombieChildren = () => childProcesses().filter((c) => c.state === 'Z');
+
+test('the server holds only stdio on /dev/null and its channel, and is named tsc-setup-srv', async () => {
+  const pid = await runningServer();
+  expect(fdsOf(pid)).toEqual({ '0': '/dev/null', '1': '/dev/null', '2': '/dev/null', '3': expect.stringMatching(/^socket:\[\d+\]$/) });
+  expect(fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim()).toBe('tsc-setup-srv');
+  expect(readStat(pid)?.ppid).toBe(process.pid);
+});
+
+test("a container's process holds no fd of the server, and its worker none of the server's channel", async () => {
+  const pid = await runningServer();
+  const channel = fdsOf(pid)['3'];
+  // A running program's fds, seen from the host: its stdio and nothing else.
+  const running = make().spawn(['sleep', '1000'], { stdio: 'pipe' });
+  await new Promise<void>((resolve) => running.once('spawn', () => resolve()));
+  const programFds = fdsOf(running.pid!);
+  expect(Object.keys(programFds).sort()).toEqual(['0', '1', '2']);
+  expect(Object.values(programFds)).not.toContain(channel);
+
+  // A worker stopped right after its clone (the test pause hook): Node's child, in a group of
+  // its own, with its stdio and channel in place and nothing of the server.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsc-helper-server-'));
+  tempDirs.push(dir);
+  const pauseFile = path.join(dir, '.pause');
+  process.env.TS_CONTAINER_TEST_PAUSE_AT = 'helper:clone-report';
+  process.env.TS_CONTAINER_TEST_PAUSE_FILE = pauseFile;
+  try {
+    const c = make({ stateRoot: dir });
+    const main = c.spawn(['true'], { stdio: 'ignore' });
+    const failed = new Promise<Error>((resolve) => main.once('error', resolve));
+    const [reached, workerText] = await waitForFile(pauseFile);
+    delete process.env.TS_CONTAINER_TEST_PAUSE_AT;
+    delete process.env.TS_CONTAINER_TEST_PAUSE_FILE;
+    expect(reached).toBe('helper:clone-report');
+    const worker = Number(workerText);
+    const stat = fs.readFileSync(`/proc/${worker}/stat`, 'utf8');
+    const [, ppid, pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    expect(Number(ppid)).toBe(process.pid);
+    expect(Number(pgrp)).toBe(worker);
+    const workerFds = fdsOf(worker);
+    expect(Object.values(workerFds)).not.toContain(channel);
+    expect(workerFds['3']).toMatch(/^socket:\[\d+\]$/);
+    process.kill(worker, 'SIGKILL');
+    expect((await failed).message).toMatch(/helper killed by signal 9/);
+  } finally {
+    delete process.env.TS_CONTAINER_TEST_PAUSE_AT;
+    delete process.env.TS_CONTAINER_TEST_PAUSE_FILE;
+  }
+  expect(zombieChildren()).toEqual([]);
+});
+
+test('a server killed with SIGKILL between spawns is replaced: the next spawn and exec work and no zombie stays', async () => {
+  const first = await runningServer();
+  const c = make();
+  const main = c.spawn(['sleep', '1000'], { stdio: 'ignore' });
+  await new Promise<void>((resolve) => main.once('spawn', () => resolve()));
+
+  process.kill(first, 'SIGKILL');
+  await untilDead(first);
+  expect(await c.exec(['echo', 'exec after kill'], { stdio: 'pipe' }).output()).toMatchObject(ok('exec after kill\n'));
+  const second = helperServerPid();
+  expect(second).toBeGreaterThan(0);
+  expect(second).not.toBe(first);
+  expect(fs.existsSync(`/proc/${first}`)).toBe(false);
+
+  process.kill(second, 'SIGKILL');
+  await untilDead(second);
+  expect(await run({}, ['echo', 'spawn after kill'])).toMatchObject(ok('spawn after kill\n'));
+  expect(helperServerPid()).not.toBe(second);
+  expect(fs.existsSync(`/proc/${second}`)).toBe(false);
+  expect(zombieChildren()).toEqual([]);
+});
+
+test('a server killed after cloning a worker and before naming it: the worker is reaped, the spawn retried', async () => {
+  // In a Node process of its own: its main thread waits for the stopped server's reply.
+  const script = startScript(`
+    const fs = await import('node:fs');
+    process.env.TS_CONTAINER_TEST_PAUSE_AT = 'server:worker-cloned';
+    const c = new Container({ rootfs: ${JSON.stringify(rootfs)}, readonly: true });
+    const out = await c.spawn(['echo', 'after the restart'], { stdio: 'pipe' }).output();
+    delete process.env.TS_CONTAINER_TEST_PAUSE_AT;
+    await c.destroy();
+    const zombies = fs.readdirSync('/proc').filter((p) => {
+      try {
+        const stat = fs.readFileSync('/proc/' + p + '/stat', 'utf8');
+        const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        return Number(ppid) === process.pid && state === 'Z';
+      } catch {
+        return false;
+      }
+    });
+    console.log(JSON.stringify({ stdout: out.stdout, zombies }));
+  `);
+  const done = collect(script, 60000);
+  let server: number | undefined;
+  let worker: number | undefined;
+  for (let i = 0; i < 3000 && (server === undefined || worker === undefined); i++) {
+    const children = childProcesses(script.pid!);
+    server = children.find((c) => c.comm === 'tsc-setup-srv' && c.state === 'T')?.pid;
+    worker = children.find((c) => c.comm === 'tsc-helper')?.pid;
+    if (server === undefined || worker === undefined) await sleep(10);
+  }
+  expect(server).toBeDefined();
+  expect(worker).toBeDefined();
+  const stat = fs.readFileSync(`/proc/${worker}/stat`, 'utf8');
+  expect(Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2])).toBe(server);
+  process.kill(server!, 'SIGKILL');
+  const result = await done;
+  expect(result.code).toBe(0);
+  expect(JSON.parse(result.stdout)).toEqual({ stdout: 'after the restart\n', zombies: [] });
+  expect(fs.existsSync(`/proc/${worker}`)).toBe(false);
+});
+
+test('20 concurrent spawns and 20 concurrent execs each get their own output', async () => {
+  const hosts = Array.from({ length: 4 }, () => make());
+  await Promise.all(
+    hosts.map((h) => {
+      const p = h.spawn(['sleep', '1000'], { stdio: 'ignore' });
+      return new Promise<void>((resolve) => p.once('spawn', () => resolve()));
+    }),
+  );
+  const spawns = Array.from({ length: 20 }, (_, i) => run({}, ['echo', `spawn ${i}`]));
+  const execs = Array.from({ length: 20 }, (_, i) => hosts[i % hosts.length].exec(['echo', `exec ${i}`], { stdio: 'pipe' }).output());
+  const [spawned, execed] = await Promise.all([Promise.all(spawns), Promise.all(execs)]);
+  spawned.forEach((out, i) => expect(out).toMatchObject(ok(`spawn ${i}\n`)));
+  execed.forEach((out, i) => expect(out).toMatchObject(ok(`exec ${i}\n`)));
+  expect(zombieChildren()).toEqual([]);
+});
+
+test('the server of a Node process that made containers is gone once that process exits', async () => {
+  const binding = path.resolve(__dirname, '..', 'lib', 'native', 'binding');
+  const result = await runScript(`
+    const { helperServerPid } = await import(${JSON.stringify(binding)});
+    const c = new Container({ rootfs: ${JSON.stringify(rootfs)}, readonly: true });
+    const out = await c.spawn(['echo', 'made'], { stdio: 'pipe' }).output();
+    await c.destroy();
+    console.log(out.stdout.trim(), helperServerPid());
+  `);
+  expect(result.code).toBe(0);
+  const [word, pidText] = result.stdout.trim().split(' ');
+  expect(word).toBe('made');
+  const pid = Number(pidText);
+  expect(pid).toBeGreaterThan(0);
+  // Its channel closed with the script: it exits and init reaps it.
+  for (let i = 0; i < 500 && fs.existsSync(`/proc/${pid}`); i++) await sleep(10);
+  expect(fs.existsSync(`/proc/${pid}`)).toBe(false);
+});
