@@ -18,6 +18,7 @@
         "native/addon/exit_watcher.cc",
         "native/addon/creator_ids.cc",
         "native/addon/helper_process.cc",
+        "native/addon/late_gate.cc",
         "native/addon/layer_applier.cc",
         "native/addon/layer_diff.cc",
         "native/addon/layer_inflate.cc",
@@ -27,7 +28,8 @@
         "native/addon/stream_hash.cc",
         "native/addon/terminal_reader.cc",
         "native/common/cni_exec.cc",
-        "native/common/control_channel.cc"
+        "native/common/control_channel.cc",
+        "native/common/fd_passing.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED"]
@@ -38,6 +40,7 @@
       "sources": [
         "native/common/cni_exec.cc",
         "native/common/control_channel.cc",
+        "native/common/fd_passing.cc",
         "native/common/plan.cc",
         "native/helper/main.cc",
         "native/helper/bind_sources.cc",
@@ -51,6 +54,7 @@
         "native/helper/glibc_compat.cc",
         "native/helper/id_maps.cc",
         "native/helper/kernel_mounts.cc",
+        "native/helper/late_gate.cc",
         "native/helper/mount_api.cc",
         "native/helper/namespaces.cc",
         "native/helper/network.cc",
@@ -82,6 +86,7 @@
       "type": "executable",
       "sources": [
         "native/common/control_channel.cc",
+        "native/common/fd_passing.cc",
         "native/common/plan.cc",
         "native/monitor/log_writer.cc",
         "native/monitor/run_record.cc",

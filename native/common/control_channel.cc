@@ -10,6 +10,8 @@
 #include <cstring>
 #include <vector>
 
+#include "common/fd_passing.h"
+
 namespace tsc {
 
 // A report is one line (protocol/report-steps.ts): "ok <pid>" or
@@ -42,29 +44,7 @@ bool decode_report(const std::string& text, Report* report) {
 }
 
 int send_message(int socket_fd, const std::string& bytes, int fd_to_pass) {
-  struct iovec iov;
-  iov.iov_base = const_cast<char*>(bytes.data());
-  iov.iov_len = bytes.size();
-  struct msghdr msg;
-  memset(&msg, 0, sizeof msg);
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))];
-  if (fd_to_pass >= 0) {
-    memset(control, 0, sizeof control);
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-    cmsg->cmsg_level = SOL_SOCKET;
-    cmsg->cmsg_type = SCM_RIGHTS;
-    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(cmsg), &fd_to_pass, sizeof(int));
-  }
-  for (;;) {
-    ssize_t n = sendmsg(socket_fd, &msg, MSG_NOSIGNAL);
-    if (n >= 0) return 0;
-    if (errno != EINTR) return -errno;
-  }
+  return send_message_with_fds(socket_fd, bytes, fd_to_pass >= 0 ? std::vector<int>{fd_to_pass} : std::vector<int>{});
 }
 
 int pass_sender_pids(int socket_fd) {
@@ -73,58 +53,11 @@ int pass_sender_pids(int socket_fd) {
 }
 
 long receive_message_from(int socket_fd, std::string* bytes, int* received_fd, pid_t* sender, int flags) {
-  *received_fd = -1;
-  if (sender) *sender = -1;
-  // A plan carries the program's arguments and environment (up to a few MiB): the message's
-  // size is asked first (MSG_TRUNC gives a seqpacket's real length), with a bound above.
-  constexpr size_t kMostBytes = 64u << 20;
-  ssize_t size;
-  do {
-    size = recv(socket_fd, nullptr, 0, MSG_PEEK | MSG_TRUNC | flags);
-  } while (size < 0 && errno == EINTR);
-  if (size < 0) return -errno;
-  std::vector<char> buffer(std::min<size_t>(std::max<size_t>(static_cast<size_t>(size), 1), kMostBytes));
-  struct iovec iov;
-  iov.iov_base = buffer.data();
-  iov.iov_len = buffer.size();
-  struct msghdr msg;
-  memset(&msg, 0, sizeof msg);
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(struct ucred))];
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  ssize_t n;
-  do {
-    n = recvmsg(socket_fd, &msg, MSG_CMSG_CLOEXEC | flags);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) return -errno;
-  for (struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg); cmsg; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
-    if (cmsg->cmsg_level != SOL_SOCKET) continue;
-    if (cmsg->cmsg_type == SCM_RIGHTS) {
-      // One fd is the protocol; any more that fit are closed.
-      size_t count = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-      for (size_t i = 0; i < count; i++) {
-        int fd;
-        memcpy(&fd, CMSG_DATA(cmsg) + i * sizeof(int), sizeof(int));
-        if (*received_fd < 0) {
-          *received_fd = fd;
-        } else {
-          close(fd);
-        }
-      }
-    } else if (cmsg->cmsg_type == SCM_CREDENTIALS && sender) {
-      struct ucred cred;
-      memcpy(&cred, CMSG_DATA(cmsg), sizeof cred);
-      *sender = cred.pid;
-    }
-  }
-  if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
-    if (*received_fd >= 0) close(*received_fd);
-    *received_fd = -1;
-    return -EMSGSIZE;
-  }
-  bytes->assign(buffer.data(), static_cast<size_t>(n));
+  std::vector<int> fds;
+  long n = receive_message_with_fds(socket_fd, bytes, &fds, sender, flags);
+  // One fd is the protocol; any more are closed.
+  *received_fd = fds.empty() ? -1 : fds[0];
+  for (size_t i = 1; i < fds.size(); i++) close(fds[i]);
   return n;
 }
 
