@@ -52,6 +52,15 @@ async function settledLeftovers(ids: string[], root = stateRoot): Promise<Contai
   return left;
 }
 
+/** The next run: a container made in the same state root and cgroup parent, whose make sweeps both. */
+function sweepAfter(root: string): ReturnType<typeof runScript> {
+  return runScript(`
+    const c = new Container({ stateRoot: ${JSON.stringify(root)}, cgroupParent: ${JSON.stringify(cgroupParent)} });
+    await c.spawn(['true']).wait();
+    await c.destroy();
+  `);
+}
+
 const nothing: ContainerLeftovers = { stateEntries: [], cgroups: [], processes: [], mounts: [] };
 
 /** Resolves once the container's state directory is gone (it is destroyed after 'close'). */
@@ -219,6 +228,24 @@ describe('members', () => {
     expect(await settledLeftovers(members)).toEqual([nothing]);
   });
 
+  test('a Node process that ends with its pool open exits cleanly, and its members go with it', async () => {
+    const root = tempDir('tsc-pool-exit-');
+    // No close(): Node runs out of work with members waiting.
+    const result = await runScript(`
+      const pool = Container.pool({ stateRoot: ${JSON.stringify(root)}, cgroupParent: ${JSON.stringify(cgroupParent)}, size: 2 });
+      await pool.ready();
+      const fs = await import('node:fs');
+      console.log(JSON.stringify(fs.readdirSync(${JSON.stringify(root)}).filter((n) => !n.startsWith('.'))));
+    `);
+    expect({ code: result.code, signal: result.signal, stderr: result.stderr }).toEqual({ code: 0, signal: null, stderr: '' });
+    const members = JSON.parse(result.stdout) as string[];
+    expect(members).toHaveLength(2);
+    // Killed as Node exits, as any container of it is; what it could not remove then, the next sweep does.
+    expect((await settledLeftovers(members, root)).map((l) => l.processes)).toEqual([[], []]);
+    expect((await sweepAfter(root)).code).toBe(0);
+    expect(await settledLeftovers(members, root)).toEqual([nothing, nothing]);
+  });
+
   test("after kill -9 of the pool's Node process, its members die and the next sweep leaves nothing", async () => {
     const root = tempDir('tsc-pool-crash-');
     const maker = startScript(`
@@ -238,12 +265,7 @@ describe('members', () => {
     // Their processes die with Node (parent-death signal).
     const dead = await settledLeftovers(members, root);
     expect(dead.map((l) => l.processes)).toEqual([[], []]);
-    const next = await runScript(`
-      const c = new Container({ stateRoot: ${JSON.stringify(root)}, cgroupParent: ${JSON.stringify(cgroupParent)} });
-      await c.spawn(['true']).wait();
-      await c.destroy();
-    `);
-    expect(next.code).toBe(0);
+    expect((await sweepAfter(root)).code).toBe(0);
     expect(await settledLeftovers(members, root)).toEqual([nothing, nothing]);
     expect(stateIds(root)).toEqual([]);
   });

@@ -4,6 +4,7 @@
  * cgroups, id maps, root and loopback in place. spawn() gives it argv, env, cwd, user, tty and
  * stdio; from there it is a container like any other, never given a second program.
  */
+import * as fs from 'node:fs';
 import type { ContainerOptions } from '../options/types';
 import type { ExitWatcherHandle, HelperReport } from '../../types/native';
 import { normalizeProcessOptions, type NormalizedProcessOptions } from '../options/validate';
@@ -24,6 +25,23 @@ import type { PoolSpawnOptions } from './pool-options';
 /** A process of a pool: the ContainerProcess of its container's program, and that container. */
 export type PooledProcess<P extends ContainerProcess = ContainerProcess> = P & { readonly container: Container };
 
+/** Members that wait, in every pool of this process. */
+const waiting = new Set<PoolMember>();
+let exitHooked = false;
+
+/**
+ * When Node exits, its members are killed with its other containers (live-processes.ts) and
+ * their cgroups and directories removed (exit-cleanup.ts): their watches end first, so that
+ * none reports a death to a JavaScript that no longer runs.
+ */
+function closeWatchesOnExit(): void {
+  if (exitHooked) return;
+  exitHooked = true;
+  process.once('exit', () => {
+    for (const member of waiting) member.stopWatching();
+  });
+}
+
 export class PoolMember {
   readonly container: Container;
   readonly #context: ContainerContext;
@@ -31,6 +49,12 @@ export class PoolMember {
   readonly #gate: number;
   readonly #pid: number;
   readonly #pidfd: number;
+  /**
+   * Its mount namespace, held from Node: when the program exits, the namespace outlives it,
+   * and its teardown (unmounting the container's tree waits for RCU grace periods) comes when
+   * this fd is closed on the thread pool, after the exit was seen, not before it.
+   */
+  #mountNamespace = -1;
   /** While it waits: its exit, should it die there (killed, out of memory). */
   #watcher: ExitWatcherHandle | undefined;
   readonly #exited: Promise<void>;
@@ -42,18 +66,33 @@ export class PoolMember {
     this.#gate = gate;
     this.#pid = report.pid;
     this.#pidfd = report.pidfd;
+    try {
+      this.#mountNamespace = fs.openSync(`/proc/${report.pid}/ns/mnt`, fs.constants.O_RDONLY);
+    } catch {
+      // gone already: its death is seen below
+    }
     // Killed with the rest when Node exits (live-processes.ts); its cgroup and directory go then too.
     liveProcesses.add(this.#pidfd);
     this.#exited = new Promise<void>((resolve) => {
       this.#watcher = native().watchExit(this.#pidfd, () => {
         this.#dead = true;
         this.#watcher = undefined;
+        waiting.delete(this);
         resolve();
         onDeath(this);
       });
     });
     // A pool that waits does not keep Node running: its members die with Node as any container.
     this.#watcher?.unref?.();
+    waiting.add(this);
+    closeWatchesOnExit();
+  }
+
+  /** Ends the watch of its death while it waits (it is taken, or Node exits). */
+  stopWatching(): void {
+    this.#watcher?.close();
+    this.#watcher = undefined;
+    waiting.delete(this);
   }
 
   /** Makes a member; rejects with the error a spawn of the same options would give. */
@@ -92,8 +131,7 @@ export class PoolMember {
     checkStdio(options?.stdio);
     const stdio = resolveStdio(process.tty ? 'ignore' : options?.stdio);
     // The process's own watch takes over (it reaps); so does its entry among the live ones.
-    this.#watcher?.close();
-    this.#watcher = undefined;
+    this.stopWatching();
     liveProcesses.delete(this.#pidfd);
     const main = launchProcess({
       argv: args,
@@ -107,12 +145,21 @@ export class PoolMember {
       tty: process.tty,
     });
     followMain(context, main);
+    main.once('exit', () => this.#releaseMountNamespace());
+    main.once('spawn-failed', () => this.#releaseMountNamespace());
     // Used once: the container goes when its program has ended and its output was read.
     const destroy = (): void => void this.container.destroy().catch((error: Error) => globalThis.process.emitWarning(`container ${context.id}: ${error.message}`));
     main.once('close', destroy);
     main.once('spawn-failed', destroy);
     Object.defineProperty(main, 'container', { value: this.container, enumerable: true });
     return main as PooledProcess;
+  }
+
+  /** Closed on the thread pool: the last reference's teardown takes no turn of the event loop. */
+  #releaseMountNamespace(): void {
+    if (this.#mountNamespace < 0) return;
+    fs.close(this.#mountNamespace, () => undefined);
+    this.#mountNamespace = -1;
   }
 
   /** Sends the late spec and waits until the program runs or its setup failed. */
@@ -163,6 +210,7 @@ export class PoolMember {
     liveProcesses.delete(this.#pidfd);
     native().closeFd(this.#pidfd);
     native().closeFd(this.#gate);
+    this.#releaseMountNamespace();
     await this.container.destroy();
   }
 }

@@ -15,6 +15,9 @@ import { checkPoolConfig, checkPoolSpawnOptions, poolOptions, type PoolOptions, 
 export type { PooledProcess } from './pool-member';
 export type { PoolOptions, PoolSpawnOptions } from './pool-options';
 
+/** How long a spawned program may run before the pool refills anyway (see #refillAfter). */
+export const REFILL_DELAY_MS = 20;
+
 export class ContainerPool {
   /** How many members the pool keeps waiting. */
   readonly size: number;
@@ -71,11 +74,7 @@ export class ContainerPool {
       if (member) this.#waiting.unshift(member);
       throw error;
     }
-    // Once the program runs: making the next member would compete with this spawn for the
-    // event loop and the thread pool.
-    const refill = (): void => this.#fill();
-    spawned.once('spawn', refill);
-    spawned.once('spawn-failed', refill);
+    this.#refillAfter(spawned);
     return spawned as PooledProcess<ContainerProcess<StdinOf<S, T>, StdoutOf<S, T>, StderrOf<S, T>>>;
   }
 
@@ -98,6 +97,25 @@ export class ContainerPool {
     main.once('spawn-failed', destroy);
     Object.defineProperty(main, 'container', { value: container, enumerable: true });
     return main as PooledProcess;
+  }
+
+  /**
+   * Making a member takes turns of the event loop (state files, cgroups): done while the
+   * spawned program starts, it would delay seeing it start and exit. So the pool refills once
+   * the program has exited, or has run for REFILL_DELAY_MS, whichever comes first.
+   */
+  #refillAfter(spawned: PooledProcess): void {
+    let timer: NodeJS.Timeout | undefined;
+    const refill = (): void => {
+      clearTimeout(timer);
+      spawned.off('exit', refill);
+      spawned.off('spawn-failed', refill);
+      this.#fill();
+    };
+    spawned.once('exit', refill);
+    spawned.once('spawn-failed', refill);
+    timer = setTimeout(refill, REFILL_DELAY_MS);
+    timer.unref();
   }
 
   /** Makes members, one at a time, until `size` wait; a failure stops it until the next spawn. */
