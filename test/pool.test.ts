@@ -141,6 +141,13 @@ describe('pool.spawn()', () => {
     expect(fs.readFileSync(file, 'utf8')).toBe('got input\n');
   });
 
+  test('init: true: the program runs under the tiny init, and its exit code is the container\'s', async () => {
+    const p = pool(1, { init: true });
+    await p.ready();
+    const out = await p.spawn(['sh', '-c', 'echo $$; exit 4']).output();
+    expect(out).toMatchObject({ exitCode: 4, stdout: '2\n', stderr: '' });
+  });
+
   test('tty per spawn: the program has a terminal, and it is the console', async () => {
     const p = pool(1);
     await p.ready();
@@ -149,12 +156,15 @@ describe('pool.spawn()', () => {
     expect(out.stdout).toBe('terminal\r\n/dev/pts/0\r\n');
   });
 
-  test('a missing program is the same typed error as from a cold spawn', async () => {
-    const p = pool(1);
+  test.each([
+    ['', {}],
+    [' (init: true, where the program is forked by a tiny init)', { init: true }],
+  ])('a missing program is the same typed error as from a cold spawn%s', async (_, options: ContainerOptions) => {
+    const p = pool(1, options);
     await p.ready();
     const pooled = p.spawn(['/no/such/program']);
     const warmError = await pooled.wait().then(() => null, (error: Error) => error);
-    const cold = new Container(base);
+    const cold = new Container({ ...base, ...options });
     const coldError = await cold.spawn(['/no/such/program']).wait().then(() => null, (error: Error) => error);
     await cold.destroy();
     expect(warmError).not.toBeNull();

@@ -248,8 +248,8 @@ export interface NativeBinding {
   lateGateSend(fd: number, spec: Buffer, stdio: [number, number, number]): void;
   /**
    * On the thread pool: reads the gate until end of file (the program runs: ok) or the member's
-   * failure message; its terminal's master comes as terminalFd (-1 without). Only what process
-   * `pid` sent counts.
+   * failure message; its terminal's master comes as terminalFd (-1 without), taken only from
+   * process `pid` (a failure may come from the program's process under a tiny init too).
    */
   lateGateAwait(fd: number, pid: number): Promise<{ ok: boolean; errno: number; stepId: number; step: string; terminalFd: number }>;
 }

@@ -67,8 +67,11 @@ class LateGateWorker : public Napi::AsyncWorker {
         step_ = "await the program's exec";
         return;
       }
-      if (sender != pid_) {
-        if (received >= 0) close(received);
+      // An fd (the terminal's master) is taken only from the member itself. A failure (text)
+      // may come from the program's process under a tiny init too (init: true forks it before
+      // its exec): the gate's other end is held only by the two, never past the exec.
+      if (received >= 0 && sender != pid_) {
+        close(received);
         continue;
       }
       if (message == "terminal" && received >= 0) {

@@ -12,7 +12,8 @@ namespace tsc {
 //   stdio fds; throws an errno error (EPIPE: the member is gone).
 // lateGateAwait(fd, pid) → Promise<{ ok, errno, stepId, step, terminalFd }>, on the thread
 //   pool: reads until end of file (the program runs: ok) or a failure message; a terminal's
-//   master comes as terminalFd. Messages from any process but pid are dropped.
+//   master comes as terminalFd, taken only from process pid (a failure may come from the
+//   program's process forked by a tiny init as well).
 void InitLateGate(Napi::Env env, Napi::Object exports);
 
 }  // namespace tsc
