@@ -11,6 +11,7 @@
 #include "common/fd_passing.h"
 #include "common/setup_error.h"
 #include "common/syscalls.h"
+#include "helper/start_gate.h"
 
 namespace tsc {
 
@@ -52,6 +53,9 @@ int late_gate_fd(const Plan& plan) {
 }
 
 void pass_late_gate(Plan* plan, int failure_fd, int gate_fd) {
+  // Armed again (taking root in the user namespace cleared it): a member dies with Node, and
+  // the end of file that Node's death makes on the gate would end it too.
+  die_with_parent(plan->parent_pidfd);
   write_failure(failure_fd, 0, StepId::Unclassified, "created");
   // While it waits, nothing but its stdio (the helper's /dev/null), the gate and its parent's
   // pidfd (die_with_parent is armed again after the credentials change): not the channel to
