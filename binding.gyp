@@ -56,6 +56,7 @@
         "native/helper/kernel_mounts.cc",
         "native/helper/late_gate.cc",
         "native/helper/mount_api.cc",
+        "native/helper/namespace_hold.cc",
         "native/helper/namespaces.cc",
         "native/helper/network.cc",
         "native/helper/pause_mode.cc",

@@ -18,6 +18,7 @@ const UNIT = [
   'test/stacks-unit/**/*.test.ts',
   'test/health-unit/**/*.test.ts',
   'test/types-unit/**/*.test.ts',
+  'test/bench-unit/**/*.test.ts',
 ];
 // Not unit, though container-free: userns-ranges (it appends to the subordinate id files,
 // which the library does only as root).

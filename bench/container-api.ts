@@ -33,6 +33,7 @@ export interface ContainerCreateOptions {
   stateRoot?: string;
   cgroupParent?: string;
   rootfsOverlay?: boolean;
+  network?: 'none' | 'host';
 }
 
 export interface ListEntryLike {

@@ -13,6 +13,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadContainerClass, type ContainerClass, type ContainerLike } from './container-api';
 import { createOciBundle, type OciBundle } from './oci-bundle';
+import { hostLauncher, launcherFor, type ToolLauncher } from './tool-launcher';
 import {
   describeExit, errorText, now, oneLine, removeLeftoverCgroups, timedSpawn, toolMissing, withTimeout,
   type Runner, type RunnerOptions,
@@ -130,7 +131,9 @@ export function ociRunDetached(tool: string, root: string, bundleDir: string, id
 
 /**
  * `<tool> exec <id> /bin/true` into a container started with `<tool> run -d` from a bundle
- * whose process sleeps, in a private state root (--root) so that cleanup finds it.
+ * whose process sleeps, in a private state root (--root) so that cleanup finds it. As with
+ * `run`, a runtime that cannot start on the host (crun on a hybrid host) runs from a private
+ * mount namespace where it can (bench/tool-launcher.ts).
  */
 class OciExecRunner implements Runner {
   readonly key: string;
@@ -138,6 +141,7 @@ class OciExecRunner implements Runner {
   private bundle: OciBundle | null = null;
   private stateRoot: string | null = null;
   private readonly id: string;
+  private launcher: ToolLauncher = hostLauncher;
 
   constructor(
     private readonly tool: string,
@@ -157,14 +161,38 @@ class OciExecRunner implements Runner {
     } catch (err) {
       return `cannot create the OCI bundle: ${errorText(err)}`;
     }
-    const started = ociRunDetached(this.tool, this.stateRoot, this.bundle.dir, this.id, this.o.timeoutMs);
-    if (started !== null) return started;
+    const found = await launcherFor(async (launcher) => {
+      this.launcher = launcher;
+      const reason = await this.startSleeper();
+      // What a failed attempt made goes before the next one.
+      if (reason !== null) await this.deleteSleeper();
+      return reason;
+    });
+    if ('reason' in found) return found.reason;
+    this.launcher = found.launcher;
+    return null;
+  }
+
+  /** 'host', or where the runtime's processes run instead. */
+  get where(): string {
+    return this.launcher.where;
+  }
+
+  /** `run -d` of the sleeping container, then one untimed exec: null once both worked. */
+  private async startSleeper(): Promise<string | null> {
+    const errFile = path.join(this.bundle!.dir, `${this.id}.stderr`);
     try {
-      const r = await timedSpawn(this.tool, this.execArgs(), this.o.timeoutMs, true);
-      return r.code === 0 ? null : `${this.tool} exec: ${describeExit(r)}`;
+      const r = await this.launcher.run(this.tool, ['--root', this.stateRoot!, 'run', '-d', '--bundle', this.bundle!.dir, this.id], { stderrFile: errFile });
+      if (r.status !== 0) return `${this.tool} run -d: ${describeExit({ ns: 0n, code: r.status, signal: null, stderr: fs.readFileSync(errFile, 'utf8') })}`;
+      const e = await this.launcher.timedSpawn(this.tool, this.execArgs(), this.o.timeoutMs, true);
+      return e.code === 0 ? null : `${this.tool} exec: ${describeExit(e)}`;
     } catch (err) {
       return errorText(err);
     }
+  }
+
+  private async deleteSleeper(): Promise<void> {
+    if (this.stateRoot) await this.launcher.run(this.tool, ['--root', this.stateRoot, 'delete', '-f', this.id]).catch(() => undefined);
   }
 
   private execArgs(): string[] {
@@ -173,14 +201,14 @@ class OciExecRunner implements Runner {
 
   async runOnce(): Promise<bigint[]> {
     if (!this.stateRoot) throw new Error(`${this.tool}: not set up`);
-    const r = await timedSpawn(this.tool, this.execArgs(), this.o.timeoutMs);
+    const r = await this.launcher.timedSpawn(this.tool, this.execArgs(), this.o.timeoutMs);
     if (r.code !== 0) throw new Error(describeExit(r));
     return [r.ns];
   }
 
   async cleanup(): Promise<void> {
     if (this.stateRoot) {
-      spawnSync(this.tool, ['--root', this.stateRoot, 'delete', '-f', this.id], { stdio: 'ignore', timeout: 10_000 });
+      await this.deleteSleeper();
       fs.rmSync(this.stateRoot, { recursive: true, force: true });
     }
     this.stateRoot = null;

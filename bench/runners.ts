@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadContainerClass, type ContainerClass, type ContainerCreateOptions, type ContainerLike } from './container-api';
 import { createOciBundle, type OciBundle } from './oci-bundle';
+import { hostLauncher, launcherFor, type ToolLauncher } from './tool-launcher';
 
 export interface Runner {
   /** Short key, used in JSON and the totals table. */
@@ -21,6 +22,8 @@ export interface Runner {
   runOnce(): Promise<bigint[]>;
   /** Releases everything the runner made (bundles, state dirs, leftover containers). Idempotent. */
   cleanup(): Promise<void>;
+  /** After setup: 'host', or where else its processes run (said under the table). */
+  readonly where?: string;
 }
 
 /**
@@ -161,6 +164,8 @@ export function toolMissing(tool: string): string | null {
 /**
  * `runc run` / `crun run` on a generated bundle. Each runner has a private state root
  * (--root, a temp dir) so cleanup can find and delete anything a failed run left behind.
+ * A runtime that cannot start on the host (crun on a hybrid host) runs from a private mount
+ * namespace where it can (bench/tool-launcher.ts), timed the same way; `where` says so.
  */
 class OciRunner implements Runner {
   readonly rows: readonly string[];
@@ -168,6 +173,7 @@ class OciRunner implements Runner {
   private stateRoot: string | null = null;
   private counter = 0;
   private readonly idPrefix: string;
+  private launcher: ToolLauncher = hostLauncher;
 
   constructor(
     readonly key: string,
@@ -194,12 +200,23 @@ class OciRunner implements Runner {
     } catch (err) {
       return `cannot create the OCI bundle: ${errorText(err)}`;
     }
-    try {
-      const r = await this.run(true);
-      return r.code === 0 ? null : describeExit(r);
-    } catch (err) {
-      return errorText(err);
-    }
+    const found = await launcherFor(async (launcher) => {
+      this.launcher = launcher;
+      try {
+        const r = await this.run(true);
+        return r.code === 0 ? null : describeExit(r);
+      } catch (err) {
+        return errorText(err);
+      }
+    });
+    if ('reason' in found) return found.reason;
+    this.launcher = found.launcher;
+    return null;
+  }
+
+  /** 'host', or where the runtime's processes run instead. */
+  get where(): string {
+    return this.launcher.where;
   }
 
   async runOnce(): Promise<bigint[]> {
@@ -213,27 +230,27 @@ class OciRunner implements Runner {
     const id = `${this.idPrefix}${this.counter++}`;
     let r: TimedExit;
     try {
-      r = await timedSpawn(this.tool, ['--root', this.stateRoot, 'run', '--bundle', this.bundle.dir, id],
+      r = await this.launcher.timedSpawn(this.tool, ['--root', this.stateRoot, 'run', '--bundle', this.bundle.dir, id],
         this.o.timeoutMs, captureStderr);
     } catch (err) {
-      this.forceDelete(id);
+      await this.forceDelete(id);
       throw err;
     }
     // `run` deletes the container when it exits; after a failure it may not have.
-    if (r.code !== 0) this.forceDelete(id);
+    if (r.code !== 0) await this.forceDelete(id);
     return r;
   }
 
-  private forceDelete(id: string): void {
+  private async forceDelete(id: string): Promise<void> {
     if (!this.stateRoot) return;
-    spawnSync(this.tool, ['--root', this.stateRoot, 'delete', '-f', id], { stdio: 'ignore', timeout: 10_000 });
+    await this.launcher.run(this.tool, ['--root', this.stateRoot, 'delete', '-f', id]).catch(() => undefined);
   }
 
   async cleanup(): Promise<void> {
     if (this.stateRoot && fs.existsSync(this.stateRoot)) {
-      const list = spawnSync(this.tool, ['--root', this.stateRoot, 'list', '-q'], { stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000 });
-      const ids = list.status === 0 ? list.stdout.toString().split('\n').map((s) => s.trim()).filter(Boolean) : [];
-      for (const id of ids) this.forceDelete(id);
+      const list = await this.launcher.run(this.tool, ['--root', this.stateRoot, 'list', '-q']).catch(() => ({ status: null, stdout: '' }));
+      const ids = list.status === 0 ? list.stdout.split('\n').map((s) => s.trim()).filter(Boolean) : [];
+      for (const id of ids) await this.forceDelete(id);
       fs.rmSync(this.stateRoot, { recursive: true, force: true });
     }
     this.stateRoot = null;
@@ -297,8 +314,15 @@ export function crunSeccompRunner(o: RunnerOptions, seccomp: Record<string, unkn
 
 interface ContainerVariant {
   label?: string;
+  /** The runner's key; default container-<label>. */
+  key?: string;
   options?: Omit<ContainerCreateOptions, 'rootfs'>;
+  /** A third row: destroy() alone, of the container whose program has exited. */
+  destroyRow?: boolean;
 }
+
+/** The row of destroy() alone: the default container (network 'none'), its program exited. */
+export const DESTROY_ROW = 'Container destroy() (exited)';
 
 export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -310,7 +334,8 @@ export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise
 
 /**
  * Container.spawn with the default isolation. Two rows per run: new Container → wait() resolved
- * (destroy not included), and new Container → destroy() resolved (destroy included).
+ * (destroy not included), and new Container → destroy() resolved (destroy included); with
+ * destroyRow, a third: wait() resolved → destroy() resolved.
  */
 class ContainerRunner implements Runner {
   readonly key: string;
@@ -322,9 +347,9 @@ class ContainerRunner implements Runner {
     private readonly o: RunnerOptions,
     private readonly variant: ContainerVariant = {},
   ) {
-    this.key = variant.label ? `container-${variant.label}` : 'container';
+    this.key = variant.key ?? (variant.label ? `container-${variant.label}` : 'container');
     const suffix = variant.label ? ` (${variant.label})` : '';
-    this.rows = [`Container.spawn${suffix}`, `Container.spawn+destroy${suffix}`];
+    this.rows = [`Container.spawn${suffix}`, `Container.spawn+destroy${suffix}`, ...(variant.destroyRow ? [DESTROY_ROW] : [])];
   }
 
   async setup(): Promise<string | null> {
@@ -359,7 +384,7 @@ class ContainerRunner implements Runner {
       this.live.delete(c);
     }
     const destroyed = now();
-    return [waited - t0, destroyed - t0];
+    return [waited - t0, destroyed - t0, ...(this.variant.destroyRow ? [destroyed - waited] : [])];
   }
 
   async cleanup(): Promise<void> {
@@ -375,7 +400,12 @@ class ContainerRunner implements Runner {
 }
 
 export function containerRunner(o: RunnerOptions): Runner {
-  return new ContainerRunner(o);
+  return new ContainerRunner(o, { destroyRow: true });
+}
+
+/** The host's network namespace: against the default row, what a network namespace of its own costs. */
+export function containerNetworkHostRunner(o: RunnerOptions): Runner {
+  return new ContainerRunner(o, { label: 'network: host', key: 'container-network-host', options: { network: 'host' } });
 }
 
 export function containerLimitsRunner(o: RunnerOptions): Runner {

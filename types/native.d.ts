@@ -20,6 +20,11 @@ export interface HelperReport {
   step: string;
   /** The control channel, when kept open (startHelper's keepChannel); else -1. */
   channelFd?: number;
+  /**
+   * Fds of the process's mount and network namespaces, which its reaper holds until its exit
+   * is seen, so that their teardown is not on the exit's path (empty on failure).
+   */
+  heldNamespaceFds?: number[];
 }
 
 /** One struct seccomp_notif, as received from the listener. */

@@ -43,6 +43,7 @@ import { sharedNamespaceEntries } from './shared-namespaces';
 import { networkAttachment } from '../options/namespace-sharing';
 import { containerUsage } from './container-usage';
 import { removeOnExitEntries } from './auto-remove';
+import { phaseTrace } from '../process/phase-trace';
 
 /** Starts the main process; with `waitForStart` (create()), its program waits for start(). */
 export function spawnMain(
@@ -62,9 +63,11 @@ export function spawnMain(
   }
   checkStdio(options?.stdio);
   canSpawn(context);
+  phaseTrace?.mark(context.id, 'options normalized');
   const undo = new UndoList();
   // Made now: an id in use is an error of this call, not a later event.
   const directory = makeDirectory(context, args, options);
+  phaseTrace?.mark(context.id, 'state directory made');
   undo.push(() => context.removeDirectory(true));
   let stdio: ResolvedStdio;
   try {
@@ -107,12 +110,14 @@ export function spawnMain(
 export function followMain(context: ContainerContext, main: ContainerProcess): void {
   const { config, detach } = context;
   context.main = main;
+  phaseTrace?.follow(context.id, main);
   if (!detach) context.outputLog = recordOutput(main, config.lifecycle.log);
   context.trackStdio(main);
   main.once('spawn-failed', () => void context.releaseCgroup());
   // PID 1's exit ends every process of the container: its cgroup goes then.
   main.once('exit', (code: number | null, signal: NodeJS.Signals | null) => {
     if (!detach) recordExit(context, code, signal);
+    phaseTrace?.mark(context.id, 'exit recorded');
     void releaseWhenExecsExit(context);
     if (!detach) void runCreateHooks('stopped', { context, config, undo: new UndoList() })?.catch((error: Error) => globalThis.process.emitWarning(`container ${context.id}: ${error.message}`));
   });
@@ -173,9 +178,11 @@ async function makeContainer(
   const record = context.record as StateRecord;
   record.cgroup = cgroup.record();
   directory.writeState(record);
+  phaseTrace?.mark(context.id, 'cgroup made, state written');
   pauseForTest('cgroup-made');
   const config = withIdBlock(context);
   makeRootfsLayer(context, config, undo);
+  phaseTrace?.mark(context.id, 'id block, rootfs layer');
   // A container on a network waits at the start gate even from spawn(): its program must not
   // run before CNI ADD (an 'afterNamespaces' hook) gave it its interface and address.
   const gated = lateGateFd === undefined && (waitForStart || networkAttachment(config.network) !== null);
@@ -190,7 +197,11 @@ async function makeContainer(
     ...lateGateEntries(lateGateFd),
   ]);
   const ownerFds = lateGateFd !== undefined ? [lateGateFd] : detach ? [directory.ownerLockFd, cgroup.ownerLockFd, context.idBlock?.lockFd ?? -1, ...hookFds].filter((fd) => fd >= 0) : [];
-  const report = await native().startHelper(helperPath(), plan, fds, -1, context.seccompListener(), ownerFds, detach);
+  phaseTrace?.mark(context.id, 'plan built');
+  const reported = native().startHelper(helperPath(), plan, fds, -1, context.seccompListener(), ownerFds, detach);
+  phaseTrace?.mark(context.id, 'helper launched');
+  const report = await reported;
+  phaseTrace?.mark(context.id, 'helper report');
   if (!report.ok) return report;
   pauseForTest('helper-reported');
   // The program runs (or waits at its FIFO): until recorded, no process could find it, so
@@ -198,6 +209,7 @@ async function makeContainer(
   undo.push(() => endUnrecorded(report, cgroup, detach));
   await runCreateHooks('afterNamespaces', { context, config, undo, pid: report.pid });
   recordStart(context, report.pid, waitForStart);
+  phaseTrace?.mark(context.id, 'start recorded');
   // Recorded: any process can find it now, and it is the container's to end (destroy()).
   undo.commit();
   if (detach) {
@@ -248,6 +260,7 @@ async function endUnrecorded(report: HelperReport, cgroup: ContainerCgroup, deta
   await new Promise<void>((resolve) => native().watchExit(report.pidfd, () => resolve(), !detach));
   native().closeFd(report.pidfd);
   if (report.terminalFd >= 0) native().closeFd(report.terminalFd);
+  for (const fd of report.heldNamespaceFds ?? []) native().closeFd(fd);
 }
 
 /** Makes the state directory, clearing an abandoned one of the same id first. */

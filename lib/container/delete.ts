@@ -15,6 +15,7 @@ import { attachedContext, existingDirectory } from './attach';
 import { monitorFinished, whileMonitorRuns } from './monitor';
 import { runCreateHooks } from './create-hooks';
 import { UndoList } from './undo-list';
+import { phaseTrace } from '../process/phase-trace';
 
 /**
  * Kills whatever still runs, waits until every process is reaped, closes their stdio pipes
@@ -35,7 +36,9 @@ export async function destroy(context: ContainerContext): Promise<void> {
   for (const p of context.withOpenStdio) p.releaseStdio();
   context.withOpenStdio.clear();
   await monitorFinished(context.directory, context.detach);
+  phaseTrace?.mark(context.id, 'destroy: kill, wait');
   await context.releaseCgroup();
+  phaseTrace?.mark(context.id, 'destroy: cgroup removed');
   await runCreateHooks('stopped', { context, config: context.config, undo: new UndoList() });
   const directory = context.directory;
   if (directory?.exists()) {
@@ -47,7 +50,9 @@ export async function destroy(context: ContainerContext): Promise<void> {
       // unreadable state: nothing recorded to clean
     }
   }
+  phaseTrace?.mark(context.id, 'destroy: stop hooks, leftovers');
   context.removeDirectory();
+  phaseTrace?.mark(context.id, 'destroy: state removed');
 }
 
 /**

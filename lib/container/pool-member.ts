@@ -50,11 +50,10 @@ export class PoolMember {
   readonly #pid: number;
   readonly #pidfd: number;
   /**
-   * Its mount namespace, held from Node: when the program exits, the namespace outlives it,
-   * and its teardown (unmounting the container's tree waits for RCU grace periods) comes when
-   * this fd is closed on the thread pool, after the exit was seen, not before it.
+   * Its mount and network namespaces, held from Node (native/helper/namespace_hold.h) while it
+   * waits; its process's report hands them on, and they are closed once its exit is seen.
    */
-  #mountNamespace = -1;
+  #heldNamespaces: number[];
   /** While it waits: its exit, should it die there (killed, out of memory). */
   #watcher: ExitWatcherHandle | undefined;
   readonly #exited: Promise<void>;
@@ -66,11 +65,7 @@ export class PoolMember {
     this.#gate = gate;
     this.#pid = report.pid;
     this.#pidfd = report.pidfd;
-    try {
-      this.#mountNamespace = fs.openSync(`/proc/${report.pid}/ns/mnt`, fs.constants.O_RDONLY);
-    } catch {
-      // gone already: its death is seen below
-    }
+    this.#heldNamespaces = report.heldNamespaceFds ?? [];
     // Killed with the rest when Node exits (live-processes.ts); its cgroup and directory go then too.
     liveProcesses.add(this.#pidfd);
     this.#exited = new Promise<void>((resolve) => {
@@ -145,8 +140,6 @@ export class PoolMember {
       tty: process.tty,
     });
     followMain(context, main);
-    main.once('exit', () => this.#releaseMountNamespace());
-    main.once('spawn-failed', () => this.#releaseMountNamespace());
     // Used once: the container goes when its program has ended and its output was read.
     const destroy = (): void => void this.container.destroy().catch((error: Error) => globalThis.process.emitWarning(`container ${context.id}: ${error.message}`));
     main.once('close', destroy);
@@ -156,10 +149,8 @@ export class PoolMember {
   }
 
   /** Closed on the thread pool: the last reference's teardown takes no turn of the event loop. */
-  #releaseMountNamespace(): void {
-    if (this.#mountNamespace < 0) return;
-    fs.close(this.#mountNamespace, () => undefined);
-    this.#mountNamespace = -1;
+  #releaseNamespaces(): void {
+    for (const fd of this.#heldNamespaces.splice(0)) fs.close(fd, () => undefined);
   }
 
   /** Sends the late spec and waits until the program runs or its setup failed. */
@@ -176,7 +167,9 @@ export class PoolMember {
     }
     if (outcome.ok) {
       this.#recordStart(args);
-      return { ok: true, pid: this.#pid, pidfd: this.#pidfd, terminalFd: outcome.terminalFd, errno: 0, stepId: 0, step: '' };
+      // The process closes them once it has seen the exit.
+      const heldNamespaceFds = this.#heldNamespaces.splice(0);
+      return { ok: true, pid: this.#pid, pidfd: this.#pidfd, terminalFd: outcome.terminalFd, errno: 0, stepId: 0, step: '', heldNamespaceFds };
     }
     // It exits after saying what failed: reaped here, as the helper reaps a cold one that failed.
     await this.#end();
@@ -188,6 +181,7 @@ export class PoolMember {
     native().sendSignal(this.#pidfd, 9);
     await new Promise<void>((resolve) => native().watchExit(this.#pidfd, () => resolve()));
     native().closeFd(this.#pidfd);
+    this.#releaseNamespaces();
   }
 
   /** Started: shown by list() from now on, with its own command. */
@@ -210,7 +204,7 @@ export class PoolMember {
     liveProcesses.delete(this.#pidfd);
     native().closeFd(this.#pidfd);
     native().closeFd(this.#gate);
-    this.#releaseMountNamespace();
+    this.#releaseNamespaces();
     await this.container.destroy();
   }
 }

@@ -4,6 +4,7 @@
  * plus wait() and output() promises. Its exit is seen through its pidfd.
  */
 import { EventEmitter } from 'node:events';
+import * as fs from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import type { ExitStatus, ProcessOutput, TerminalSize, Usage } from '../options/types';
 import type { ExitWatcherHandle, HelperReport, ProcessResources } from '../../types/native';
@@ -216,6 +217,7 @@ export class ContainerProcess<Stdin extends Writable | null = Writable | null, S
     }
     this.pid = report.pid;
     this.#pidfd = report.pidfd;
+    this.#heldNamespaces = report.heldNamespaceFds ?? [];
     this.#startedAt = performance.now();
     if (!this.#outlivesNode) liveProcesses.add(this.#pidfd);
     const onExit = (code: number | null, signal: number | null, resources: ProcessResources): void => this.#onExit(code, signal, resources);
@@ -227,6 +229,17 @@ export class ContainerProcess<Stdin extends Writable | null = Writable | null, S
     this.emit('spawn');
     this.#releaseOutput();
     if (this.#pendingSignal !== undefined) this.kill(this.#pendingSignal);
+  }
+
+  /** Namespaces held so that their teardown was not part of the exit (see HelperReport). */
+  #heldNamespaces: number[] = [];
+
+  /**
+   * The last close of a mount namespace unmounts all of it and waits for an RCU grace period:
+   * done on libuv's pool (fs.close), never on the event loop.
+   */
+  #releaseNamespaces(): void {
+    for (const fd of this.#heldNamespaces.splice(0)) fs.close(fd, () => undefined);
   }
 
   #heldOutput: Readable[] = [];
@@ -305,6 +318,7 @@ export class ContainerProcess<Stdin extends Writable | null = Writable | null, S
     liveProcesses.delete(this.#pidfd);
     this.#watcher = undefined;
     native().closeFd(this.#pidfd);
+    this.#releaseNamespaces();
     this.exitCode = code;
     this.signalCode = signal === null ? null : signalName(signal);
     this.emit('exit', this.exitCode, this.signalCode);

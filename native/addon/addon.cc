@@ -108,6 +108,9 @@ class AwaitHelperWorker : public Napi::AsyncWorker {
     result.Set("pidfd", Napi::Number::New(env, outcome_.pidfd));
     result.Set("terminalFd", Napi::Number::New(env, outcome_.terminal_fd));
     result.Set("channelFd", Napi::Number::New(env, outcome_.channel_fd));
+    Napi::Array held = Napi::Array::New(env, outcome_.held_namespace_fds.size());
+    for (size_t i = 0; i < outcome_.held_namespace_fds.size(); i++) held.Set(i, Napi::Number::New(env, outcome_.held_namespace_fds[i]));
+    result.Set("heldNamespaceFds", held);
     result.Set("errno", Napi::Number::New(env, outcome_.report.err));
     result.Set("stepId", Napi::Number::New(env, static_cast<int>(outcome_.report.step_id)));
     result.Set("step", Napi::String::New(env, outcome_.report.step));

@@ -258,6 +258,10 @@ HelperOutcome await_helper(const LaunchedHelper& helper, const std::function<voi
       if (fd >= 0) on_listener(fd);
       continue;
     }
+    if (n > 0 && message == kNamespaceHoldMessage) {
+      if (fd >= 0) outcome.held_namespace_fds.push_back(fd);
+      continue;
+    }
     if (n > 0 && message == "terminal") {
       if (outcome.terminal_fd >= 0) close(outcome.terminal_fd);
       outcome.terminal_fd = fd;
@@ -307,6 +311,10 @@ HelperOutcome await_helper(const LaunchedHelper& helper, const std::function<voi
     // What it cloned is still in setup, waits for start() at its start gate, or runs
     // unaccounted for: it goes now.
     if (outcome.pidfd >= 0) sys_pidfd_send_signal(outcome.pidfd, SIGKILL, 0);
+  }
+  if (!reported || !outcome.report.ok) {
+    for (int fd : outcome.held_namespace_fds) close(fd);
+    outcome.held_namespace_fds.clear();
   }
   if (!outcome.report.ok && outcome.pidfd >= 0) {
     // The cloned process has failed and exits (or was killed above): it is Node's child, reap it now.

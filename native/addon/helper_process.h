@@ -31,6 +31,7 @@ struct HelperOutcome {
   int pidfd = -1;  // of the cloned process when it runs (on failure it is reaped and closed)
   int terminal_fd = -1;  // the master of its terminal, when it has one (closed on failure)
   int channel_fd = -1;   // the control channel, kept open on request (see await_helper)
+  std::vector<int> held_namespace_fds;  // namespaces Node holds until the exit is seen (closed on failure)
 };
 
 // Blocks until the helper reports, reaps the helper and, when the cloned

@@ -18,6 +18,9 @@ constexpr int kJoinPidfd = 4;
 // Fds a detached container's monitor must keep start here; the helper's
 // argv[1] says how many there are.
 constexpr int kFirstOwnerFd = 5;
+// Sent by the helper with an fd of a namespace Node holds until the process's exit is seen
+// (helper/namespace_hold.h).
+constexpr const char* kNamespaceHoldMessage = "namespace-hold";
 
 struct Report {
   bool ok = false;

@@ -31,6 +31,7 @@
 #include "helper/id_maps.h"
 #include "helper/idmapped_rootfs.h"
 #include "helper/late_gate.h"
+#include "helper/namespace_hold.h"
 #include "helper/namespaces.h"
 #include "helper/pause_mode.h"
 #include "helper/network.h"
@@ -339,6 +340,9 @@ int start_process(const Plan& plan, unsigned long namespace_flags, CgroupTargets
   // Node's child: Node gets its pidfd at once, so that it can reap it even if
   // this helper dies before the report.
   if (parent_is_node) send_message(kControlFd, "cloned", pidfd);
+  // Node reaps it: Node holds its mount and network namespaces, so that their teardown
+  // does not delay the exit Node waits for. (A monitor's exit record is not on that path.)
+  if (parent_is_node && plan.mode == PlanMode::Run) send_namespace_holds(pid, namespace_flags);
   pause_for_test(plan, "cloned");
   try {
     if (namespace_flags & CLONE_NEWUSER) {

@@ -1,0 +1,82 @@
+/**
+ * The bench's checks of issue 14's targets (bench/speed-targets.ts), its reading of the host's
+ * conditions (bench/host-conditions.ts) and its before/after table of phases
+ * (bench/phases-compare.ts), on made-up rows: no container runs here.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { speedTargets, formatSpeedTargets, type RowLike, type TotalLike } from '../../bench/speed-targets';
+import { filesystemOf, formatConditions } from '../../bench/host-conditions';
+import { comparePhases } from '../../bench/phases-compare';
+import type { PhasesResult } from '../../bench/phases';
+
+const row = (name: string, medianMs: number, p95Ms: number): RowLike => ({ name, status: 'ok', medianMs, p95Ms });
+const rows = (spawn: [number, number], destroyMs: number, pool?: RowLike): RowLike[] => [
+  row('child_process.spawn', 1, 2),
+  row('Container.spawn', ...spawn),
+  row('Container destroy() (exited)', destroyMs, destroyMs * 2),
+  pool ?? { name: 'Container.pool spawn (warm)', status: 'unavailable', reason: 'Container.pool not built' },
+];
+const total = (count: number, totalMs: number): TotalLike[] => [{ runtime: 'container', count, status: 'ok', totalMs }];
+
+describe('speed targets', () => {
+  it('meets each target at its limit and misses it just above', () => {
+    const met = speedTargets(rows([2, 6], 0.5, row('Container.pool spawn (warm)', 1.2, 2)), total(100, 600));
+    expect(met.map((t) => t.met)).toEqual([true, true, true, true, true]);
+    const missed = speedTargets(rows([2.01, 6.1], 0.51, row('Container.pool spawn (warm)', 1.21, 2)), total(100, 601));
+    expect(missed.map((t) => t.met)).toEqual([false, false, false, false, false]);
+    expect(missed[0].measured).toBe('2.01x: 2.01 vs 1.00 ms');
+    expect(missed[1].measured).toBe('3.05x: 6.10 vs 2.00 ms');
+  });
+
+  it('scales the sequential target to the count run', () => {
+    const [t] = speedTargets(rows([1, 1], 0.1), total(10, 61)).filter((x) => x.target.includes('sequential'));
+    expect(t.target).toBe('10 sequential Container spawn+wait+destroy <= 0.06 s (0.6 s per 100)');
+    expect(t.met).toBe(false);
+  });
+
+  it('says why a target was not measured: no pool, no baseline, no totals', () => {
+    const targets = speedTargets(rows([1, 1], 0.1), []);
+    expect(targets.find((t) => t.target.startsWith('Container.pool spawn'))).toMatchObject({ met: null, why: 'unavailable: Container.pool not built' });
+    expect(targets.find((t) => t.target.includes('sequential'))?.met).toBeNull();
+    const noBaseline = speedTargets(rows([1, 1], 0.1).slice(1), []);
+    expect(noBaseline[0]).toMatchObject({ met: null, why: 'child_process.spawn not run' });
+    const text = formatSpeedTargets(targets, 'on a 2-core host');
+    expect(text).toMatch(/^Targets of issue 14, on a 2-core host:\n/);
+    expect(text).toContain('Container.pool spawn (warm) median <= 1.2x child_process.spawn\'s: not measured (unavailable: Container.pool not built)');
+  });
+});
+
+describe('host conditions', () => {
+  it('names the filesystem of the mount a path is on, for a path not made yet too', () => {
+    expect(filesystemOf('/proc/self')).toBe('proc');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ts-container-bench-unit-'));
+    try {
+      const type = filesystemOf(dir);
+      expect(type).toMatch(/^\w+$/);
+      expect(filesystemOf(path.join(dir, 'not', 'made'))).toBe(type);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    expect(formatConditions({ cpus: 2, loadAverage: 1.25, stateRoot: '/run/ts-container', stateRootFs: 'ext4' }))
+      .toBe('on a 2-core host (load average 1.3 at the start) with the state root /run/ts-container on ext4');
+  });
+});
+
+describe('phases before and after', () => {
+  const result = (phases: [string, number][]): PhasesResult => ({
+    iterations: 30, warmup: 5, cpus: 2,
+    rows: phases.map(([phase, medianMs]) => ({ phase, n: 30, medianMs, p95Ms: medianMs * 2 })),
+    spawn: { medianMs: 10, p95Ms: 20 }, destroy: { medianMs: 5, p95Ms: 9 },
+  });
+
+  it('keeps the order phases happen in, with a phase only one run has in its place', () => {
+    const before = result([['options normalized', 0.5], ['state directory made', 1.5], ['helper report', 4]]);
+    const after = result([['options normalized', 0.4], ['helper report', 2], ['helper reused', 0.1]]);
+    const lines = comparePhases(before, after).split('\n');
+    expect(lines.slice(2, 6).map((l) => l.split(' | ')[0].replace('| ', ''))).toEqual(['options normalized', 'state directory made', 'helper report', 'helper reused']);
+    expect(lines[3]).toBe('| state directory made | 1.500 | 3.000 | - | - | - |');
+    expect(lines[4]).toBe('| helper report | 4.000 | 8.000 | 2.000 | 4.000 | -2.000 |');
+  });
+});

@@ -1,0 +1,63 @@
+/**
+ * Node holds a container's mount and network namespaces while it runs, so that their
+ * teardown is not part of its exit, and lets them go once the exit is seen: no namespace fd
+ * stays in Node after 'close', whatever way the container ended.
+ */
+import * as fs from 'node:fs';
+import { useContainers } from './support/containers';
+
+const { make, run } = useContainers();
+
+/** The namespaces Node's own fds point at, as "mnt:[4026532...]" strings. */
+function heldNamespaces(): string[] {
+  const held: string[] = [];
+  for (const fd of fs.readdirSync('/proc/self/fd')) {
+    try {
+      const target = fs.readlinkSync(`/proc/self/fd/${fd}`);
+      if (/^(mnt|net):\[/.test(target)) held.push(target);
+    } catch {
+      // closed meanwhile (the readdir's own fd)
+    }
+  }
+  return held;
+}
+
+/** Releases happen on libuv's pool after the exit: give them a moment. */
+async function eventually(check: () => boolean): Promise<boolean> {
+  for (let i = 0; i < 200; i++) {
+    if (check()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return check();
+}
+
+test('a running container: Node holds its own mount and network namespaces, and no other', async () => {
+  const before = heldNamespaces();
+  const c = make();
+  const p = c.spawn(['sh', '-c', 'read line'], { stdio: 'pipe' });
+  await p.started;
+  const mnt = fs.readlinkSync(`/proc/${p.pid}/ns/mnt`);
+  const net = fs.readlinkSync(`/proc/${p.pid}/ns/net`);
+  expect(mnt).not.toBe(fs.readlinkSync('/proc/self/ns/mnt'));
+  expect(heldNamespaces().filter((ns) => !before.includes(ns)).sort()).toEqual([mnt, net].sort());
+  p.stdin?.end('\n');
+  await new Promise((resolve) => p.once('close', resolve));
+  expect(p.exitCode).toBe(0);
+  expect(await eventually(() => !heldNamespaces().includes(mnt) && !heldNamespaces().includes(net))).toBe(true);
+});
+
+test('nothing stays held after containers that exit, are killed, or fail to start', async () => {
+  const before = heldNamespaces().length;
+  for (let i = 0; i < 5; i++) {
+    expect((await run({}, ['true'])).exitCode).toBe(0);
+    const killed = make().spawn(['sleep', '60']);
+    await killed.started;
+    killed.kill('SIGKILL');
+    expect((await killed.wait()).signal).toBe('SIGKILL');
+    const missing = make().spawn(['/no/such/program']);
+    await expect(missing.wait()).rejects.toMatchObject({ code: 'ENOENT' });
+  }
+  // A container on the host's network namespace: only its mount namespace was held.
+  expect((await run({ network: 'host' }, ['true'])).exitCode).toBe(0);
+  expect(await eventually(() => heldNamespaces().length === before)).toBe(true);
+});
