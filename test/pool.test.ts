@@ -61,6 +61,20 @@ function sweepAfter(root: string): ReturnType<typeof runScript> {
   `);
 }
 
+/** Node's fds of namespaces (what it holds of containers). */
+function namespaceFds(): string[] {
+  const links: string[] = [];
+  for (const fd of fs.readdirSync('/proc/self/fd')) {
+    try {
+      const link = fs.readlinkSync(`/proc/self/fd/${fd}`);
+      if (/^(mnt|net):\[/.test(link)) links.push(link);
+    } catch {
+      // closed meanwhile (the listing's own fd)
+    }
+  }
+  return links.sort();
+}
+
 const nothing: ContainerLeftovers = { stateEntries: [], cgroups: [], processes: [], mounts: [] };
 
 /** Resolves once the container's state directory is gone (it is destroyed after 'close'). */
@@ -215,15 +229,25 @@ describe('members', () => {
     expect(await gone(b.container.id)).toBe(true);
   });
 
-  test('close() leaves no cgroup, state directory or process of its members', async () => {
+  test('close() leaves no cgroup, state directory or process of its members, nor an fd of them in Node', async () => {
+    const heldBefore = namespaceFds();
     const p = pool(3);
     await p.ready();
+    // A member's mount and network namespaces are held from Node while it waits.
+    expect(namespaceFds().length).toBe(heldBefore.length + 6);
+    // ... and by its process until its exit was seen.
+    const used = p.spawn(['true']);
+    await used.wait();
+    expect(await gone(used.container.id)).toBe(true);
+    expect(await p.ready()).toBe(3);
+    expect(namespaceFds().length).toBe(heldBefore.length + 6);
     const members = stateIds();
     expect(members).toHaveLength(3);
     const pids = members.map((id) => containerLeftovers(id, stateRoot).processes).flat();
     expect(pids).toHaveLength(3);
     await p.close();
     expect(await settledLeftovers(members)).toEqual(members.map(() => nothing));
+    expect(namespaceFds()).toEqual(heldBefore);
     expect(() => p.spawn(['true'])).toThrow(expect.objectContaining({ code: 'ECONTAINERSTATE' }));
   });
 
