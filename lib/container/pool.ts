@@ -27,6 +27,7 @@ export class ContainerPool {
   #closed = false;
   /** Why the last member could not be made; the next spawn tries again. */
   #failure: Error | undefined;
+  #warned = false;
 
   constructor(options?: PoolOptions) {
     const { size, container } = poolOptions(options);
@@ -129,7 +130,9 @@ export class ContainerPool {
           member = await PoolMember.make(this.#options, (dead) => this.#lost(dead));
         } catch (error) {
           this.#failure = error as Error;
-          process.emitWarning(`container pool: a member could not be made: ${(error as Error).message}`);
+          // Once per pool: each spawn tries again (and a cold spawn reports the same error).
+          if (!this.#warned) process.emitWarning(`container pool: a member could not be made: ${(error as Error).message}`);
+          this.#warned = true;
           return;
         }
         if (this.#closed) {
