@@ -20,6 +20,7 @@
         "native/addon/creator_ids.cc",
         "native/addon/helper_process.cc",
         "native/addon/helper_server.cc",
+        "native/addon/late_gate.cc",
         "native/addon/layer_applier.cc",
         "native/addon/layer_diff.cc",
         "native/addon/layer_inflate.cc",
@@ -30,6 +31,7 @@
         "native/addon/terminal_reader.cc",
         "native/common/cni_exec.cc",
         "native/common/control_channel.cc",
+        "native/common/fd_passing.cc",
         "native/common/setup_request.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
@@ -41,6 +43,7 @@
       "sources": [
         "native/common/cni_exec.cc",
         "native/common/control_channel.cc",
+        "native/common/fd_passing.cc",
         "native/common/plan.cc",
         "native/common/setup_request.cc",
         "native/helper/main.cc",
@@ -55,6 +58,7 @@
         "native/helper/glibc_compat.cc",
         "native/helper/id_maps.cc",
         "native/helper/kernel_mounts.cc",
+        "native/helper/late_gate.cc",
         "native/helper/mount_api.cc",
         "native/helper/namespace_hold.cc",
         "native/helper/namespaces.cc",
@@ -88,6 +92,7 @@
       "type": "executable",
       "sources": [
         "native/common/control_channel.cc",
+        "native/common/fd_passing.cc",
         "native/common/plan.cc",
         "native/monitor/log_writer.cc",
         "native/monitor/run_record.cc",

@@ -7,6 +7,8 @@ import './polyfills';
  *   const { stdout } = await c.spawn(['hostname']).output();
  */
 export { Container } from './container/container';
+export { ContainerPool } from './container/pool';
+export type { PoolOptions, PoolSpawnOptions, PooledProcess } from './container/pool';
 export { ContainerProcess } from './process/container-process';
 export type { OutputOptions } from './process/container-process';
 export type { CopyInSource } from './container/copy';

@@ -114,6 +114,7 @@ export const PLAN_FIELDS: readonly PlanField[] = [
   { key: 'test.pause', type: 'string', readBy: 'helper', description: 'crash tests: the step at which the helper stops' },
   { key: 'test.pause_file', type: 'string', readBy: 'helper', description: 'crash tests: where it writes that it stopped' },
   { key: 'start.fifo', type: 'string', readBy: 'helper', description: 'create(): the FIFO the first process waits at until start()' },
+  { key: 'late.gate', type: 'uint', readBy: 'helper', description: 'a pool member: the index among the owner fds of the socket where its first process waits, after its root and loopback, for argv, env, cwd, user, tty and stdio' },
   { key: 'detach', type: 'bool', readBy: 'monitor', description: 'the helper stays as the monitor of a detached container' },
   { key: 'state.dir', type: 'string', readBy: 'monitor', description: "the container's state directory, where the monitor writes run.json" },
   { key: 'log.path', type: 'string', readBy: 'monitor', description: 'the log the monitor appends output frames to' },

@@ -246,4 +246,17 @@ export interface NativeBinding {
   readTerminal(fd: number, onData: (data: Buffer) => void, onEnd: (errno: number) => void): TerminalReaderHandle;
   /** TIOCSWINSZ on a terminal's master: the program's foreground process group gets SIGWINCH. */
   setWindowSize(fd: number, columns: number, rows: number): void;
+  /**
+   * A pool member's late gate (native/helper/late_gate.h): [nodeEnd, memberEnd], a SEQPACKET
+   * socket pair (close-on-exec) whose Node end names each message's sender.
+   */
+  lateGatePair(): [number, number];
+  /** Sends the late spec (plan entries) with the program's three stdio fds; throws an errno error. */
+  lateGateSend(fd: number, spec: Buffer, stdio: [number, number, number]): void;
+  /**
+   * On the thread pool: reads the gate until end of file (the program runs: ok) or the member's
+   * failure message; its terminal's master comes as terminalFd (-1 without), taken only from
+   * process `pid` (a failure may come from the program's process under a tiny init too).
+   */
+  lateGateAwait(fd: number, pid: number): Promise<{ ok: boolean; errno: number; stepId: number; step: string; terminalFd: number }>;
 }

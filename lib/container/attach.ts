@@ -39,7 +39,10 @@ export async function list(options?: StateRootOptions): Promise<ContainerListEnt
 async function listEntry(root: string, id: string): Promise<ContainerListEntry | null> {
   const directory = new ContainerDirectory(root, id);
   try {
-    const state = (await observeAsync(directory)).state;
+    const observed = await observeAsync(directory);
+    // A pool member is a container once pool.spawn() gives it a program.
+    if (observed.record.pooled) return null;
+    const state = observed.state;
     const health = await recordedHealth(directory);
     return health ? { ...state, health } : state;
   } catch (error) {
@@ -63,6 +66,7 @@ export function existingDirectory(root: string, id: string): ContainerDirectory 
 export function attachedContext(root: string, id: string): ContainerContext {
   const directory = existingDirectory(root, id);
   const { record, run, main, state } = observe(directory);
+  if (record.pooled) throw new ContainerNotFoundError(id, root);
   const saved = directory.readConfig();
   const context = new ContainerContext({ ...saved.options, id, stateRoot: root });
   context.directory = directory;

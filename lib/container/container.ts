@@ -20,6 +20,7 @@ import type { CgroupStats } from '../cgroups/stats';
 import { resolveStateRoot } from '../state/state-root';
 import type { ContainerListEntry, ContainerState, LogOptions, LogRecord, StateRootOptions, StopOptions } from '../state/types';
 import { ContainerContext } from './context';
+import { ContainerPool, type PoolOptions } from './pool';
 import { spawnMain } from './create';
 import { start } from './start';
 import { exec } from './exec';
@@ -94,6 +95,15 @@ export class Container extends EventEmitter {
   }
 
   /** Every container in the state root, made by any process, with its status read from the kernel. */
+  /**
+   * A warm pool: `size` containers of these options made ahead (default 4), each given its
+   * program by one pool.spawn() and never reused. `await pool.close()` (or `await using`)
+   * destroys those still waiting.
+   */
+  static pool(options?: PoolOptions): ContainerPool {
+    return new ContainerPool(options);
+  }
+
   static async list(options?: StateRootOptions): Promise<ContainerListEntry[]> {
     return list(options);
   }

@@ -12,7 +12,7 @@ import { type ContainerConfig, type NormalizedProcessOptions, normalizeProcessOp
 import { fail } from '../options/option-error';
 import { helperPath, native } from '../native/binding';
 import { launchProcess, type ContainerProcess } from '../process/container-process';
-import { checkStdio, resolveStdio, type ResolvedStdio } from '../process/stdio';
+import { checkStdio, closeChildEnds, resolveStdio, type ResolvedStdio } from '../process/stdio';
 import { recordOutput } from '../process/output-log';
 import { checkArgumentSize } from '../process/argument-limits';
 import { toSignalNumber } from '../process/signals';
@@ -27,7 +27,7 @@ import { verifyStateRoot } from '../state/state-root';
 import { pauseForTest } from '../state/test-hook';
 import { stateStep } from '../state/state-io';
 import { allocateIdBlock } from '../userns/id-blocks';
-import { lifecycleEntries, runPlan } from './plan';
+import { lifecycleEntries, runPlan, type Entry } from './plan';
 import { healthMonitorEntries } from '../health/health-plan';
 import { makeStartFifo, openStartGate } from './start-gate';
 import { savedConfig } from './saved-config';
@@ -102,6 +102,13 @@ export function spawnMain(
     // A detached container's terminal is its monitor's.
     tty: detach ? null : process.tty,
   });
+  followMain(context, main);
+  return main;
+}
+
+/** Makes `main` the container's main process: its output log, its exit record and the cgroup's release. */
+export function followMain(context: ContainerContext, main: ContainerProcess): void {
+  const { config, detach } = context;
   context.main = main;
   phaseTrace?.follow(context.id, main);
   if (!detach) context.outputLog = recordOutput(main, config.lifecycle.log);
@@ -114,7 +121,34 @@ export function spawnMain(
     void releaseWhenExecsExit(context);
     if (!detach) void runCreateHooks('stopped', { context, config, undo: new UndoList() })?.catch((error: Error) => globalThis.process.emitWarning(`container ${context.id}: ${error.message}`));
   });
-  return main;
+}
+
+/**
+ * A pool member (pool.ts): the create transaction up to the late gate, where the first process
+ * waits for pool.spawn()'s argv, env, cwd, user, tty and stdio (native/helper/late_gate.h);
+ * `gateFd` is the gate's member end. Recorded 'created' and `pooled` (hidden from list()).
+ * Resolves with the helper's report; a failure leaves nothing behind.
+ */
+export async function makeMember(context: ContainerContext, gateFd: number): Promise<HelperReport> {
+  // Never run: the late spec replaces it.
+  const args = ['pool-member'];
+  const { process } = normalizeProcessOptions(args, undefined, context.config, 'main');
+  canSpawn(context);
+  const undo = new UndoList();
+  const directory = makeDirectory(context, args, undefined, true);
+  undo.push(() => context.removeDirectory(true));
+  let stdio: ResolvedStdio | undefined;
+  try {
+    stdio = resolveStdio('ignore');
+    const report = await makeContainer(context, directory, undo, args, process, stdio.childFds, true, gateFd);
+    if (!report.ok) await undo.rollback();
+    return report;
+  } catch (error) {
+    await undo.rollback();
+    throw error;
+  } finally {
+    if (stdio) closeChildEnds(stdio);
+  }
 }
 
 /**
@@ -130,6 +164,7 @@ async function makeContainer(
   process: NormalizedProcessOptions,
   fds: [number, number, number],
   waitForStart: boolean,
+  lateGateFd?: number,
 ): Promise<HelperReport> {
   const detach = context.detach;
   // First: a container or pod to share namespaces with that is gone fails before anything is made.
@@ -150,7 +185,7 @@ async function makeContainer(
   phaseTrace?.mark(context.id, 'id block, rootfs layer');
   // A container on a network waits at the start gate even from spawn(): its program must not
   // run before CNI ADD (an 'afterNamespaces' hook) gave it its interface and address.
-  const gated = waitForStart || networkAttachment(config.network) !== null;
+  const gated = lateGateFd === undefined && (waitForStart || networkAttachment(config.network) !== null);
   if (gated) stateStep('make the start FIFO', directory.fifoPath, () => makeStartFifo(directory.fifoPath));
   const hookFds: number[] = [];
   await runCreateHooks('beforeNamespaces', { context, config, undo, ownerFds: hookFds });
@@ -159,8 +194,9 @@ async function makeContainer(
     ...removeOnExitEntries(context),
     ...healthMonitorEntries(config, cgroup.plan(), context.seccomp),
     ...shared,
+    ...lateGateEntries(lateGateFd),
   ]);
-  const ownerFds = detach ? [directory.ownerLockFd, cgroup.ownerLockFd, context.idBlock?.lockFd ?? -1, ...hookFds].filter((fd) => fd >= 0) : [];
+  const ownerFds = lateGateFd !== undefined ? [lateGateFd] : detach ? [directory.ownerLockFd, cgroup.ownerLockFd, context.idBlock?.lockFd ?? -1, ...hookFds].filter((fd) => fd >= 0) : [];
   phaseTrace?.mark(context.id, 'plan built');
   const reported = native().startHelper(helperPath(), plan, fds, -1, context.seccompListener(), ownerFds, detach);
   phaseTrace?.mark(context.id, 'helper launched');
@@ -187,6 +223,11 @@ async function makeContainer(
   if (gated && !waitForStart) await letGo(directory, report.pid);
   pauseForTest('created');
   return report;
+}
+
+/** A pool member's late gate is its only owner fd (native/helper/late_gate.h). */
+function lateGateEntries(lateGateFd: number | undefined): Entry[] {
+  return lateGateFd === undefined ? [] : [['late.gate', 0]];
 }
 
 /** spawn() of a gated container: everything is ready, its program goes on now. */
@@ -223,7 +264,7 @@ async function endUnrecorded(report: HelperReport, cgroup: ContainerCgroup, deta
 }
 
 /** Makes the state directory, clearing an abandoned one of the same id first. */
-function makeDirectory(context: ContainerContext, argv: string[], options: ProcessOptions | undefined): ContainerDirectory {
+function makeDirectory(context: ContainerContext, argv: string[], options: ProcessOptions | undefined, pooled = false): ContainerDirectory {
   const lifecycle = context.config.lifecycle;
   // Checked before the sweep reads it: a record planted by another user names any process.
   verifyStateRoot(lifecycle.stateRoot, true);
@@ -246,6 +287,7 @@ function makeDirectory(context: ContainerContext, argv: string[], options: Proce
     startTime: '',
     makerPid: process.pid,
     makerStartTime: processStartTime(process.pid) ?? '',
+    ...(pooled ? { pooled: true } : {}),
   };
   const saved = savedConfig(context.options, argv, options, context.config.rootfs);
   const directory = ContainerDirectory.create(lifecycle.stateRoot, context.id, record, saved, clearIfAbandoned);

@@ -32,13 +32,34 @@ function namespacesOf(config: ContainerConfig): PlanValues['namespace'][] {
   return names;
 }
 
-function processEntries(argv: string[], process: NormalizedProcessOptions, config: ContainerConfig): Entry[] {
+/** The program, its environment, directory and user: what a pool member gets late as well. */
+function programEntries(argv: string[], process: NormalizedProcessOptions): Entry[] {
   const entries: Entry[] = [];
   for (const arg of argv) entries.push(['arg', arg]);
   for (const [key, value] of Object.entries(process.env)) entries.push(['env', `${key}=${value}`]);
   entries.push(['cwd', process.cwd], ['uid', process.user.uid], ['gid', process.user.gid]);
   for (const group of process.user.groups) entries.push(['group', group]);
   if (process.user.spec !== undefined) entries.push(['user.spec', process.user.spec], ['user.home', process.user.setHome === true]);
+  return entries;
+}
+
+function ttyEntries(process: NormalizedProcessOptions): Entry[] {
+  if (!process.tty) return [];
+  return [['tty', true], ['tty.columns', process.tty.columns], ['tty.rows', process.tty.rows]];
+}
+
+/**
+ * The late spec of a pool member (native/helper/late_gate.h): what pool.spawn() gives the
+ * process that waits at its late gate. Its terminal is the container's console, as a first process's.
+ */
+export function lateSpec(argv: string[], process: NormalizedProcessOptions): Buffer {
+  const entries = [...programEntries(argv, process), ...ttyEntries(process)];
+  if (process.tty) entries.push(['tty.console', true]);
+  return serializePlan(entries);
+}
+
+function processEntries(argv: string[], process: NormalizedProcessOptions, config: ContainerConfig): Entry[] {
+  const entries: Entry[] = programEntries(argv, process);
   for (const cap of config.capabilities) entries.push(['cap', cap]);
   for (const limit of config.rlimits) {
     const soft = limit.soft === 'unlimited' ? UNLIMITED : limit.soft;
@@ -47,9 +68,7 @@ function processEntries(argv: string[], process: NormalizedProcessOptions, confi
   }
   entries.push(['nonewprivs', true]);
   for (const ns of namespacesOf(config)) entries.push(['namespace', ns]);
-  if (process.tty) {
-    entries.push(['tty', true], ['tty.columns', process.tty.columns], ['tty.rows', process.tty.rows]);
-  }
+  entries.push(...ttyEntries(process));
   return entries;
 }
 

@@ -65,6 +65,8 @@ export interface StateRecord {
   /** The Node process that made it, and its start time. */
   makerPid: number;
   makerStartTime: string;
+  /** A pool member not yet given a program (Container.pool): list() and get() do not show it. */
+  pooled?: boolean;
 }
 
 /** run.json: the current or last run (declared in protocol/state-files.ts; the monitor writes it). */

@@ -23,6 +23,8 @@
 #include "addon/layer_unpack.h"
 #include "addon/seccomp_notify.h"
 #include "addon/stream_hash.h"
+#include "addon/errno_error.h"
+#include "addon/late_gate.h"
 #include "addon/terminal_reader.h"
 #include "common/cni_exec.h"
 #include "common/setup_error.h"
@@ -31,15 +33,6 @@
 namespace tsc {
 
 namespace {
-
-// Shaped as Node's system errors are (code "EMFILE"...), with the step that failed.
-Napi::Error errno_error(Napi::Env env, int err, const std::string& what) {
-  Napi::Error error = Napi::Error::New(env, what + ": " + strerror(err));
-  error.Set("errno", Napi::Number::New(env, err));
-  error.Set("code", Napi::String::New(env, uv_err_name(-err)));
-  error.Set("step", Napi::String::New(env, what));
-  return error;
-}
 
 // A CNI command for a container's attachment record, on the libuv pool: the plugins
 // run (and may take a while, iptables locks included) while Node goes on.
@@ -336,6 +329,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitLayerDiff(env, exports);
   InitStreamHash(env, exports);
   InitLayerInflate(env, exports);
+  InitLateGate(env, exports);
   return exports;
 }
 

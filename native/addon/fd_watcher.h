@@ -136,7 +136,12 @@ class FdWatcher : public Napi::ObjectWrap<Derived> {
     // the local handle keeps it alive until the event is handled.
     Napi::Object keep_alive = self->Value();
     (void)keep_alive;
-    self->OnEvent(status, events);
+    try {
+      self->OnEvent(status, events);
+    } catch (const Napi::Error&) {
+      // Only while Node tears its environment down (a process killed at exit is seen then):
+      // no value can be made for JavaScript any more, and nothing is left to tell.
+    }
   }
 
   void StopWatching() {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "common/fd_passing.h"
 #include "common/generated/steps.h"
 
 namespace tsc {
@@ -38,16 +39,6 @@ bool decode_report(const std::string& text, Report* report);
 // Returns 0 or -errno.
 int send_message(int socket_fd, const std::string& bytes, int fd_to_pass);
 
-// The most fds one message carries (the setup server's request: stdio, channel,
-// join pidfd, owner fds).
-constexpr size_t kMostPassedFds = 16;
-
-// send_message with any number of fds (up to kMostPassedFds) attached. Returns 0 or -errno.
-int send_message_with_fds(int socket_fd, const std::string& bytes, const std::vector<int>& fds);
-
-// Receives one message with every fd attached to it (close-on-exec). Returns the
-// message length, 0 at end of stream, or -errno; *sender as in receive_message_from.
-long receive_message_with_fds(int socket_fd, std::string* bytes, std::vector<int>* fds, pid_t* sender, int flags);
 
 // Receives one message; *received_fd is the attached fd or -1. Returns the
 // message length, 0 at end of stream, or -errno.

@@ -127,6 +127,7 @@ void apply_entry(Plan& plan, PlanKey key, const std::string& value) {
     case PlanKey::TestPause: plan.test_pause = value; return;
     case PlanKey::TestPauseFile: plan.test_pause_file = value; return;
     case PlanKey::StartFifo: plan.start_fifo = value; return;
+    case PlanKey::LateGate: plan.late_gate = static_cast<int>(as_uint(value)); return;
     case PlanKey::Detach: plan.detach = as_bool(value); return;
     case PlanKey::StateDir: plan.state_dir = value; return;
     case PlanKey::LogPath: plan.log_path = value; return;

@@ -102,6 +102,9 @@ struct Plan {
   // create(): the first process waits, with everything made, until start()
   // opens this FIFO for reading (a process that is gone can never start).
   std::string start_fifo;
+  // A pool member (helper/late_gate.h): the index among owner_fds of the socket where the
+  // first process waits for its late spec; -1 when it is not one.
+  int late_gate = -1;
   // A detached container: the helper stays outside it as its monitor, logs its
   // output, records each exit and applies the restart policy.
   bool detach = false;

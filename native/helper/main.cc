@@ -33,6 +33,7 @@
 #include "helper/device_cgroup.h"
 #include "helper/id_maps.h"
 #include "helper/idmapped_rootfs.h"
+#include "helper/late_gate.h"
 #include "helper/namespace_hold.h"
 #include "helper/namespaces.h"
 #include "helper/pause_mode.h"
@@ -204,7 +205,10 @@ int receive_idmapped_rootfs() {
   try {
     // Before anything else: a parent that dies now takes this process along.
     die_with_parent(plan.parent_pidfd);
-    for (int fd : plan.owner_fds) close(fd);
+    // A pool member keeps its late gate (helper/late_gate.h); no other owner fd.
+    int late_gate = late_gate_fd(plan);
+    for (int fd : plan.owner_fds)
+      if (fd != late_gate) close(fd);
     for (int fd : plan.own_namespace_fds) close(fd);
     parent_setup.wait_in_child();
     enter_new_session();
@@ -222,12 +226,18 @@ int receive_idmapped_rootfs() {
       check(sethostname(plan.hostname.data(), plan.hostname.size()), "sethostname");
     }
     if (plan.has_namespace("mount")) build_rootfs(plan, plan.rootfs_idmapped ? receive_idmapped_rootfs() : -1);
+    if (plan.has_namespace("net")) bring_up_loopback();
+    if (late_gate >= 0) {
+      // Made ahead: waits for pool.spawn()'s argv, env, cwd, user, tty and stdio; from here a
+      // failure goes to Node on the gate, as the terminal does.
+      pass_late_gate(&plan, failure_fd, late_gate);
+      failure_fd = late_gate;
+    }
     // In the container's own /etc/passwd and /etc/group, before the terminal is given to the user.
     resolve_user_spec(&plan);
     // Now that the container's /dev is in place, and before the capabilities
     // go: binding /dev/console needs CAP_SYS_ADMIN.
-    if (plan.tty) attach_terminal(plan, kControlFd);
-    if (plan.has_namespace("net")) bring_up_loopback();
+    if (plan.tty) attach_terminal(plan, late_gate >= 0 ? late_gate : kControlFd);
     become_container_user(plan);
     finish_and_exec(plan, failure_fd);
   } catch (const SetupError& e) {

@@ -135,6 +135,8 @@ export interface PlanValues {
   'test.pause_file': string;
   /** create(): the FIFO the first process waits at until start() (read by the helper) */
   'start.fifo': string;
+  /** a pool member: the index among the owner fds of the socket where its first process waits, after its root and loopback, for argv, env, cwd, user, tty and stdio (read by the helper) */
+  'late.gate': number;
   /** the helper stays as the monitor of a detached container (read by the monitor) */
   'detach': boolean;
   /** the container's state directory, where the monitor writes run.json (read by the monitor) */
@@ -235,6 +237,7 @@ export const PLAN_KEYS: readonly PlanKey[] = [
   'test.pause',
   'test.pause_file',
   'start.fifo',
+  'late.gate',
   'detach',
   'state.dir',
   'log.path',
@@ -312,6 +315,7 @@ const ENCODERS: { [K in PlanKey]: (key: K, value: PlanValues[K]) => string } = {
   'test.pause': (key, v) => encodeText(key, v),
   'test.pause_file': (key, v) => encodeText(key, v),
   'start.fifo': (key, v) => encodeText(key, v),
+  'late.gate': (key, v) => encodeUint(key, v),
   'detach': (key, v) => encodeBool(v),
   'state.dir': (key, v) => encodeText(key, v),
   'log.path': (key, v) => encodeText(key, v),

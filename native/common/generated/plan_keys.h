@@ -68,6 +68,7 @@ enum class PlanKey {
   TestPause,  // test.pause: crash tests: the step at which the helper stops
   TestPauseFile,  // test.pause_file: crash tests: where it writes that it stopped
   StartFifo,  // start.fifo: create(): the FIFO the first process waits at until start()
+  LateGate,  // late.gate: a pool member: the index among the owner fds of the socket where its first process waits, after its root and loopback, for argv, env, cwd, user, tty and stdio
   Detach,  // detach: the helper stays as the monitor of a detached container
   StateDir,  // state.dir: the container's state directory, where the monitor writes run.json
   LogPath,  // log.path: the log the monitor appends output frames to
@@ -155,6 +156,7 @@ inline constexpr PlanKeyInfo kPlanKeys[] = {
     {"test.pause", PlanKey::TestPause, PlanValueType::String, false, nullptr},
     {"test.pause_file", PlanKey::TestPauseFile, PlanValueType::String, false, nullptr},
     {"start.fifo", PlanKey::StartFifo, PlanValueType::String, false, nullptr},
+    {"late.gate", PlanKey::LateGate, PlanValueType::Uint, false, nullptr},
     {"detach", PlanKey::Detach, PlanValueType::Bool, false, nullptr},
     {"state.dir", PlanKey::StateDir, PlanValueType::String, false, nullptr},
     {"log.path", PlanKey::LogPath, PlanValueType::String, false, nullptr},
@@ -343,6 +345,8 @@ inline bool plan_value_valid(PlanKey key, const std::string& value) {
       return true;
     case PlanKey::StartFifo:
       return true;
+    case PlanKey::LateGate:
+      return [&] { unsigned n; return parse_plan_uint(value, &n); }();
     case PlanKey::Detach:
       return value == "1" || value == "0";
     case PlanKey::StateDir:
