@@ -173,13 +173,11 @@ void stop(Server& s) {
   s.channel = -1;
 }
 
-// One request and its reply; false when the server is gone (it closed its end, or
-// was killed: the send fails or the reply is end of stream). Other failures throw.
-bool ask(Server& s, const SetupRequest& request, SetupReply* reply) {
-  int sent = send_setup_request(s.channel, request);
-  if (sent == -EPIPE || sent == -ECONNRESET || sent == -ENOTCONN) return false;
-  // A bad fd of the caller's (EBADF), too many in flight (ETOOMANYREFS), no memory: not the server's fault.
-  if (sent < 0) throw SetupError{"send the setup server its request", -sent};
+// Errors of a send that mean the server has gone (closed its end, or was killed).
+bool server_gone(int send_error) { return send_error == -EPIPE || send_error == -ECONNRESET || send_error == -ENOTCONN; }
+
+// The reply to the request just sent; false when the server is gone (end of stream).
+bool await_reply(Server& s, SetupReply* reply) {
   for (;;) {
     pid_t sender = -1;
     long n = receive_setup_reply(s.channel, reply, &sender);
@@ -209,11 +207,16 @@ pid_t launch_worker(const std::string& helper_path, const std::vector<int>& fds,
   // A server that died (killed, out of memory) is replaced once, and the request asked again.
   for (int attempt = 0; attempt < 2 && !answered; attempt++) {
     if (s.pid < 0) start(s, helper_path);
-    try {
-      answered = ask(s, request, &reply);
-    } catch (...) {
-      stop(s);  // a reply may still be on its way: the next request must not read it
-      throw;
+    int sent = send_setup_request(s.channel, request);
+    // A bad fd of the caller's (EBADF), too many in flight (ETOOMANYREFS): nothing was sent.
+    if (sent < 0 && !server_gone(sent)) throw SetupError{"send the setup server its request", -sent};
+    if (sent == 0) {
+      try {
+        answered = await_reply(s, &reply);
+      } catch (...) {
+        stop(s);  // a reply may still be on its way: the next request must not read it
+        throw;
+      }
     }
     if (!answered) stop(s);
     request.stop_after_clone = false;
