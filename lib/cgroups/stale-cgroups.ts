@@ -23,10 +23,19 @@ const SWEEP_BATCH = 32;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Whether pid runs ts-container's helper program: a detached container's monitor. */
+/**
+ * What /proc/<pid>/exe reads for a helper: the addon runs it from a sealed in-memory copy
+ * of its binary (native/addon/helper_server.cc), never from the file on disk.
+ */
+const SEALED_HELPER_EXE = '/memfd:ts-container-helper (deleted)';
+
+/** Whether pid runs ts-container's helper program (a detached container's monitor) as this user. */
 export function isHelperProcess(pid: number): boolean {
   try {
-    return fs.readlinkSync(`/proc/${pid}/exe`) === helperPath();
+    const exe = fs.readlinkSync(`/proc/${pid}/exe`);
+    if (exe !== SEALED_HELPER_EXE && exe !== helperPath()) return false;
+    // Any process may give a memfd that name: only one of this user's counts.
+    return fs.statSync(`/proc/${pid}`).uid === process.getuid?.();
   } catch {
     return false;
   }

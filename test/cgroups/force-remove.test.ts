@@ -11,6 +11,7 @@ import { Container } from '../../lib';
 import { observe } from '../../lib/state/observe';
 import { ContainerDirectory } from '../../lib/state/container-directory';
 import { killAndRemoveCgroups } from '../../lib/state/sweep';
+import { isHelperProcess } from '../../lib/cgroups/stale-cgroups';
 import { eventually, hierarchies, onV1, pidAlive, procsOf, rootfs, sleep } from './support';
 import { RUN_TAG } from '../support/unique';
 import { testWhen } from '../support/skip';
@@ -58,6 +59,10 @@ test('a detached container whose state directory was deleted by hand is found by
   const inside = procsOf(dirs[0]);
   const monitor = await monitorOf(c);
   expect(inside.length).toBeGreaterThan(0);
+  // The monitor is told apart from any other process (it runs the helper's sealed copy).
+  expect(isHelperProcess(monitor)).toBe(true);
+  expect(inside.some((pid) => isHelperProcess(pid))).toBe(false);
+  expect(isHelperProcess(process.pid)).toBe(false);
   fs.rmSync(path.join(stateRoot, c.id), { recursive: true, force: true });
 
   await Container.remove(c.id, { stateRoot, force: true });
