@@ -15,7 +15,7 @@ import { applyV1Limits, readV1OomKills, readV1Stats } from './v1-driver';
 import { applyV1DeviceRules } from './device-rules';
 import { CgroupStats } from './stats';
 import { cgroupFileExists, readCgroupFile, readProcs, writeCgroupFile } from './cgroup-fs';
-import { cgroupMark, markCgroup, type CgroupMarkKind } from './cgroup-mark';
+import { cgroupMark, isContainerMark, markCgroup, type CgroupMarkKind } from './cgroup-mark';
 import { allHierarchies, makeParentDirs, parentPath, removeMadeParents, withParentLocked } from './cgroup-parent';
 
 export { DEFAULT_PARENT_NAME } from './cgroup-parent';
@@ -77,7 +77,7 @@ function checkCustomParent(hierarchy: Hierarchy, cgroupParent: string): void {
     throw new CgroupError(`cgroupParent: ${cgroupParent} is the root of the cgroup hierarchy at ${hierarchy.mount}; name a cgroup below it, e.g. "/ci-jobs"`, 'EINVAL');
   }
   for (let d = dir; d.startsWith(hierarchy.mount + '/'); d = path.dirname(d)) {
-    if (cgroupMark(d) === 'container') {
+    if (isContainerMark(cgroupMark(d))) {
       throw new CgroupError(`cgroupParent: ${cgroupParent} lies in the cgroup of a container (${d}), which ts-container does not manage as a parent`, 'EINVAL');
     }
   }
@@ -85,7 +85,7 @@ function checkCustomParent(hierarchy: Hierarchy, cgroupParent: string): void {
 
 /** Whether a directory read from a state record is a container cgroup ts-container made in `hierarchy`. */
 function isContainerCgroup(dir: unknown, hierarchy: Hierarchy): dir is string {
-  return typeof dir === 'string' && dir === path.normalize(dir) && dir.startsWith(hierarchy.mount + '/') && cgroupMark(dir) === 'container';
+  return typeof dir === 'string' && dir === path.normalize(dir) && dir.startsWith(hierarchy.mount + '/') && isContainerMark(cgroupMark(dir));
 }
 
 /**
@@ -421,8 +421,40 @@ export class ContainerCgroup {
     }
   }
 
-  /** Removes the cgroup in every hierarchy; retries while exiting processes still count. */
-  async remove(): Promise<void> {
+  /**
+   * Resolves once no process is left in the cgroup (killed again now and then while some
+   * stay); at once when it holds none, as after its last process was reaped.
+   */
+  async whenEmpty(): Promise<void> {
+    for (let attempt = 0; !this.#removed && this.pids().length > 0 && attempt < 250; attempt++) {
+      if (attempt % 10 === 0) this.signalAll(9);
+      await new Promise((resolve) => setTimeout(resolve, attempt < 20 ? 5 : 20));
+    }
+  }
+
+  /**
+   * Removes the cgroup in every hierarchy; retries while exiting processes still count. A
+   * container made meanwhile under the same name waits for it: in this process by
+   * removalInProgress, in another by the 'container-removing' mark on the primary directory,
+   * set here while this process holds its lock (endCgroupsNamed).
+   */
+  remove(): Promise<void> {
+    const key = this.#primaryDir;
+    if (this.#lockFd >= 0 && !this.#removed) {
+      try {
+        markCgroup(this.#lockFd, 'container-removing');
+      } catch {
+        // gone already
+      }
+    }
+    const removal = this.#removeWithRetries().finally(() => {
+      if (key !== null && removals.get(key) === removal) removals.delete(key);
+    });
+    if (key !== null) removals.set(key, removal);
+    return removal;
+  }
+
+  async #removeWithRetries(): Promise<void> {
     // A cgroup whose last process has just been reaped may stay busy for a moment
     // (the kernel releases it asynchronously). What is still there after 5 s is
     // left to the next run's sweep.
@@ -460,6 +492,14 @@ export class ContainerCgroup {
     }
     return all;
   }
+}
+
+/** Removals under way in this process, by the container's directory in the primary hierarchy. */
+const removals = new Map<string, Promise<void>>();
+
+/** The removal under way of the container cgroup `primaryDir`, if this process is removing it. */
+export function removalInProgress(primaryDir: string): Promise<void> | undefined {
+  return removals.get(primaryDir);
 }
 
 /**

@@ -6,7 +6,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-function cgroupMounts(): string[] {
+/** Where every cgroup hierarchy is mounted. */
+export function cgroupMounts(): string[] {
   return fs
     .readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
