@@ -20,6 +20,26 @@ import { allHierarchies, makeParentDirs, parentPath, removeMadeParents, withPare
 
 export { DEFAULT_PARENT_NAME } from './cgroup-parent';
 
+/** Default parents (with the controllers enabled below them) this process made or found. */
+const readyDefaultParents = new Set<string>();
+/** How often a make starts again in a default parent that another process removed meanwhile. */
+const DEFAULT_PARENT_RETRIES = 8;
+
+/**
+ * Removes the default parents this process used that are empty now (Node's exit): kept while
+ * this process runs, so that a spawn does not look for them each time. A busy one stays.
+ */
+export function removeUsedDefaultParents(): void {
+  for (const key of readyDefaultParents) {
+    try {
+      fs.rmdirSync(key.slice(0, key.indexOf('\0')));
+    } catch {
+      // a container (or another process's) is in it, or it is gone already
+    }
+  }
+  readyDefaultParents.clear();
+}
+
 /** Controllers worth enabling for stats even when no limit needs them. */
 const V2_ALWAYS = ['memory', 'pids', 'cpu', 'io'];
 
@@ -274,19 +294,30 @@ export class ContainerCgroup {
     const dir = path.join(parent, name);
     const isUnified = hierarchy === this.#hierarchies.unified;
     const isCpuset = !isUnified && hierarchy.controllers.includes('cpuset');
-    makeParentDirs(hierarchy.mount, parent, kind, (made) => isCpuset && inheritCpuset(made));
-    if (isUnified) {
-      const wanted = [...new Set([...V2_ALWAYS, ...(resources ? v2ControllersFor(resources) : [])])];
-      const available = wanted.filter((c) => hierarchy.controllers.includes(c));
+    const wanted = isUnified ? [...new Set([...V2_ALWAYS, ...(resources ? v2ControllersFor(resources) : [])])] : [];
+    const available = wanted.filter((c) => hierarchy.controllers.includes(c));
+    const ensureParent = (): void => {
+      makeParentDirs(hierarchy.mount, parent, kind, (made) => isCpuset && inheritCpuset(made));
       if (available.length > 0) enableV2Controllers(hierarchy.mount, parent, available);
-    }
-    try {
-      fs.mkdirSync(dir);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
-        throw new CgroupError(`cgroup ${dir} already exists: another container named ${name} is running`, 'EEXIST', 'make the cgroup', dir);
+    };
+    // The default parent, once made, is taken as there until a make in it says otherwise:
+    // another process may remove it when empty, at its exit (ENOENT: made again).
+    const readyKey = `${parent}\0${available.join(',')}`;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        if (cgroupParent !== undefined || !readyDefaultParents.has(readyKey)) ensureParent();
+        fs.mkdirSync(dir);
+        if (cgroupParent === undefined) readyDefaultParents.add(readyKey);
+        break;
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        readyDefaultParents.delete(readyKey);
+        if (code === 'ENOENT' && cgroupParent === undefined && attempt < DEFAULT_PARENT_RETRIES) continue;
+        if (code === 'EEXIST') {
+          throw new CgroupError(`cgroup ${dir} already exists: another container named ${name} is running`, 'EEXIST', 'make the cgroup', dir);
+        }
+        throw error;
       }
-      throw error;
     }
     this.#made.push(dir);
     if (isPrimary) {

@@ -3,7 +3,7 @@
  * directories of containers that end with it (not detached). Node's 'exit' event is the last
  * moment to end them; what a crash leaves, the next run's sweeps remove.
  */
-import type { ContainerCgroup } from '../cgroups/container-cgroup';
+import { removeUsedDefaultParents, type ContainerCgroup } from '../cgroups/container-cgroup';
 import type { ContainerDirectory } from '../state/container-directory';
 
 /** Containers whose cgroups must go if Node exits before they are destroyed. */
@@ -23,4 +23,5 @@ process.once('exit', () => {
       // the next run's sweep removes it
     }
   }
+  removeUsedDefaultParents();
 });
