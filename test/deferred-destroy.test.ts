@@ -10,6 +10,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Container } from '../lib/index';
 import { DirectoryHandle } from '../lib/state/state-io';
+import { allHierarchies, parentPath } from '../lib/cgroups/cgroup-parent';
+import { hostHierarchies } from '../lib/cgroups/hierarchy';
 import { resetSweepsForTest, sweepStateRoot } from '../lib/state/sweep';
 import { collect, removeScripts, runScript, startScript, waitForFile } from './support/node-script';
 import { cgroupMounts, containerLeftovers, leftoverCount } from './support/container-leftovers';
@@ -182,4 +184,28 @@ test('the sweep removes what a writer killed half way left in a kept container, 
     await c.destroy();
   }
   expect(leftoverCount(await settled(id, stateRoot))).toBe(0);
+});
+
+test('a default parent cgroup removed by another process meanwhile is made again by the next spawn', async () => {
+  const stateRoot = fs.mkdtempSync(path.join(root, 'parent-'));
+  const first = new Container({ id: uniqueId('parent-a'), stateRoot, network: 'none' });
+  await first.spawn(['true'], { stdio: 'ignore' }).wait();
+  await first.destroy();
+  // What another process's exit does with an empty default parent: it removes it.
+  let removed = 0;
+  for (const hierarchy of allHierarchies(hostHierarchies())) {
+    try {
+      fs.rmdirSync(parentPath(hierarchy, undefined));
+      removed++;
+    } catch {
+      // another test's container is in it
+    }
+  }
+  const second = new Container({ id: uniqueId('parent-b'), stateRoot, network: 'none' });
+  try {
+    expect((await second.spawn(['true'], { stdio: 'ignore' }).wait()).exitCode).toBe(0);
+  } finally {
+    await second.destroy();
+  }
+  if (removed === 0) console.warn('no default parent was empty: the remake path was not exercised');
 });
