@@ -516,8 +516,8 @@ export class ContainerDirectory {
    * gets the name at once, and its new directory is never touched. Another process may own the
    * container still (destroy() from another process); a directory found under the name that
    * is not this one (the container was removed and made again) is left alone. With `deferred`,
-   * it returns once the name is free and this process's lock let go; the files go a moment
-   * later (deferred-removal.ts).
+   * it returns once the name (and its writable layer's) is free and this process's lock let
+   * go; the files go a moment later (deferred-removal.ts).
    */
   remove(deferred = false): void {
     try {
@@ -535,14 +535,12 @@ export class ContainerDirectory {
         return;
       }
       pauseForTest('directory-removing');
-      const removeFiles = (): void => {
-        removeRecordedLayer(away, this.root, this.id);
-        this.releaseOwnership();
-        stateStep('remove the state directory', away, () => removeTree(away));
-      };
-      if (!deferred) return removeFiles();
+      // The layer's name is freed now too (its files go in the background: writable-layer.ts).
+      removeRecordedLayer(away, this.root, this.id);
       this.releaseOwnership();
-      deferRemoval(removeFiles);
+      const removeFiles = (): void => stateStep('remove the state directory', away, () => removeTree(away));
+      if (deferred) deferRemoval(removeFiles);
+      else removeFiles();
     } finally {
       this.releaseOwnership();
     }
