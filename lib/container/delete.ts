@@ -29,7 +29,8 @@ export async function destroy(context: ContainerContext): Promise<void> {
   // Only a monitor reads it (restarts): a container that ends with this process has none.
   const ownedHere = context.origin.kind === 'owned' && !context.detach;
   if (!ownedHere) context.directory?.requestStop();
-  context.cgroup?.signalAll(9);
+  // Here, whatever its processes leave is killed once they are reaped (whenEmpty below).
+  if (!ownedHere) context.cgroup?.signalAll(9);
   const processes = [...(context.main ? [context.main] : []), ...context.execs];
   await Promise.all(
     processes.map(async (p) => {
