@@ -220,6 +220,12 @@ export interface NativeBinding {
   /** Non-blocking exclusive flock: true when taken, false when another process holds it. */
   tryLock(fd: number): boolean;
   /**
+   * Puts the file `temporary` in place of `name`, both in the directory open as `dirfd`: the
+   * two are exchanged (renameat2) and the temporary, now the old file, unlinked; a rename when
+   * `name` is new or the filesystem cannot exchange. No disk flush on ext4, as a rename over a file has.
+   */
+  replaceAt(dirfd: number, temporary: string, name: string): void;
+  /**
    * Writes a tar of the tree under `dir` to `fd` (every path resolved inside `dir`), on the
    * thread pool. With whiteouts, `dir` is an overlay upper layer: its whiteouts and opaque
    * directories become `.wh.` entries; with id maps (a user namespace's), owners are the

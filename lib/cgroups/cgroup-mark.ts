@@ -9,10 +9,19 @@
  */
 import { native } from '../native/binding';
 
-/** What a marked cgroup is: a container's own, a parent the library made, or the default parent. */
-export type CgroupMarkKind = 'container' | 'parent' | 'default-parent';
+/**
+ * What a marked cgroup is: a container's own, a parent the library made, or the default
+ * parent; 'container-removing' is a container's own whose container was destroyed and whose
+ * removal (its owner's, in the background) is under way: a make of the same name waits for it.
+ */
+export type CgroupMarkKind = 'container' | 'container-removing' | 'parent' | 'default-parent';
 
-const KINDS: readonly string[] = ['container', 'parent', 'default-parent'];
+const KINDS: readonly string[] = ['container', 'container-removing', 'parent', 'default-parent'];
+
+/** Whether the mark is a container's own cgroup's (being removed or not). */
+export function isContainerMark(kind: CgroupMarkKind | null): boolean {
+  return kind === 'container' || kind === 'container-removing';
+}
 
 function markName(): string {
   return process.getuid?.() === 0 ? 'trusted.ts-container' : 'user.ts-container';

@@ -2,9 +2,10 @@
  * The parent cgroup of a container's cgroup, in one hierarchy: the default parent
  * ("ts-container" below this process's own cgroup) or a `cgroupParent` the caller names.
  *
- * The default parent is made once and never removed, as docker and podman leave theirs: a
- * process making a container never finds it gone under its feet (which another process
- * removing it with its last container used to cause). A custom parent that the library made
+ * The default parent is made by a process's first container and kept while that process
+ * runs (container-cgroup.ts remembers it: no spawn looks for it again); at its exit the
+ * process removes it if empty. A make that finds it gone meanwhile (ENOENT) makes it again
+ * and goes on. A custom parent that the library made
  * (and marked) is removed with its last container, under the parent's lock: a flock on the
  * parent's directory in the primary hierarchy, which a maker holds from checking that the
  * parent is there until its own cgroup is made in it, and a remover holds while it removes it.

@@ -15,10 +15,30 @@ import { applyV1Limits, readV1OomKills, readV1Stats } from './v1-driver';
 import { applyV1DeviceRules } from './device-rules';
 import { CgroupStats } from './stats';
 import { cgroupFileExists, readCgroupFile, readProcs, writeCgroupFile } from './cgroup-fs';
-import { cgroupMark, markCgroup, type CgroupMarkKind } from './cgroup-mark';
+import { cgroupMark, isContainerMark, markCgroup, type CgroupMarkKind } from './cgroup-mark';
 import { allHierarchies, makeParentDirs, parentPath, removeMadeParents, withParentLocked } from './cgroup-parent';
 
 export { DEFAULT_PARENT_NAME } from './cgroup-parent';
+
+/** Default parents (with the controllers enabled below them) this process made or found. */
+const readyDefaultParents = new Set<string>();
+/** How often a make starts again in a default parent that another process removed meanwhile. */
+const DEFAULT_PARENT_RETRIES = 8;
+
+/**
+ * Removes the default parents this process used that are empty now (Node's exit): kept while
+ * this process runs, so that a spawn does not look for them each time. A busy one stays.
+ */
+export function removeUsedDefaultParents(): void {
+  for (const key of readyDefaultParents) {
+    try {
+      fs.rmdirSync(key.slice(0, key.indexOf('\0')));
+    } catch {
+      // a container (or another process's) is in it, or it is gone already
+    }
+  }
+  readyDefaultParents.clear();
+}
 
 /** Controllers worth enabling for stats even when no limit needs them. */
 const V2_ALWAYS = ['memory', 'pids', 'cpu', 'io'];
@@ -77,7 +97,7 @@ function checkCustomParent(hierarchy: Hierarchy, cgroupParent: string): void {
     throw new CgroupError(`cgroupParent: ${cgroupParent} is the root of the cgroup hierarchy at ${hierarchy.mount}; name a cgroup below it, e.g. "/ci-jobs"`, 'EINVAL');
   }
   for (let d = dir; d.startsWith(hierarchy.mount + '/'); d = path.dirname(d)) {
-    if (cgroupMark(d) === 'container') {
+    if (isContainerMark(cgroupMark(d))) {
       throw new CgroupError(`cgroupParent: ${cgroupParent} lies in the cgroup of a container (${d}), which ts-container does not manage as a parent`, 'EINVAL');
     }
   }
@@ -85,7 +105,7 @@ function checkCustomParent(hierarchy: Hierarchy, cgroupParent: string): void {
 
 /** Whether a directory read from a state record is a container cgroup ts-container made in `hierarchy`. */
 function isContainerCgroup(dir: unknown, hierarchy: Hierarchy): dir is string {
-  return typeof dir === 'string' && dir === path.normalize(dir) && dir.startsWith(hierarchy.mount + '/') && cgroupMark(dir) === 'container';
+  return typeof dir === 'string' && dir === path.normalize(dir) && dir.startsWith(hierarchy.mount + '/') && isContainerMark(cgroupMark(dir));
 }
 
 /**
@@ -274,19 +294,30 @@ export class ContainerCgroup {
     const dir = path.join(parent, name);
     const isUnified = hierarchy === this.#hierarchies.unified;
     const isCpuset = !isUnified && hierarchy.controllers.includes('cpuset');
-    makeParentDirs(hierarchy.mount, parent, kind, (made) => isCpuset && inheritCpuset(made));
-    if (isUnified) {
-      const wanted = [...new Set([...V2_ALWAYS, ...(resources ? v2ControllersFor(resources) : [])])];
-      const available = wanted.filter((c) => hierarchy.controllers.includes(c));
+    const wanted = isUnified ? [...new Set([...V2_ALWAYS, ...(resources ? v2ControllersFor(resources) : [])])] : [];
+    const available = wanted.filter((c) => hierarchy.controllers.includes(c));
+    const ensureParent = (): void => {
+      makeParentDirs(hierarchy.mount, parent, kind, (made) => isCpuset && inheritCpuset(made));
       if (available.length > 0) enableV2Controllers(hierarchy.mount, parent, available);
-    }
-    try {
-      fs.mkdirSync(dir);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
-        throw new CgroupError(`cgroup ${dir} already exists: another container named ${name} is running`, 'EEXIST', 'make the cgroup', dir);
+    };
+    // The default parent, once made, is taken as there until a make in it says otherwise:
+    // another process may remove it when empty, at its exit (ENOENT: made again).
+    const readyKey = `${parent}\0${available.join(',')}`;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        if (cgroupParent !== undefined || !readyDefaultParents.has(readyKey)) ensureParent();
+        fs.mkdirSync(dir);
+        if (cgroupParent === undefined) readyDefaultParents.add(readyKey);
+        break;
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        readyDefaultParents.delete(readyKey);
+        if (code === 'ENOENT' && cgroupParent === undefined && attempt < DEFAULT_PARENT_RETRIES) continue;
+        if (code === 'EEXIST') {
+          throw new CgroupError(`cgroup ${dir} already exists: another container named ${name} is running`, 'EEXIST', 'make the cgroup', dir);
+        }
+        throw error;
       }
-      throw error;
     }
     this.#made.push(dir);
     if (isPrimary) {
@@ -421,8 +452,40 @@ export class ContainerCgroup {
     }
   }
 
-  /** Removes the cgroup in every hierarchy; retries while exiting processes still count. */
-  async remove(): Promise<void> {
+  /**
+   * Resolves once no process is left in the cgroup (killed again now and then while some
+   * stay); at once when it holds none, as after its last process was reaped.
+   */
+  async whenEmpty(): Promise<void> {
+    for (let attempt = 0; !this.#removed && this.pids().length > 0 && attempt < 250; attempt++) {
+      if (attempt % 10 === 0) this.signalAll(9);
+      await new Promise((resolve) => setTimeout(resolve, attempt < 20 ? 5 : 20));
+    }
+  }
+
+  /**
+   * Removes the cgroup in every hierarchy; retries while exiting processes still count. A
+   * container made meanwhile under the same name waits for it: in this process by
+   * removalInProgress, in another by the 'container-removing' mark on the primary directory,
+   * set here while this process holds its lock (endCgroupsNamed).
+   */
+  remove(): Promise<void> {
+    const key = this.#primaryDir;
+    if (this.#lockFd >= 0 && !this.#removed) {
+      try {
+        markCgroup(this.#lockFd, 'container-removing');
+      } catch {
+        // gone already
+      }
+    }
+    const removal = this.#removeWithRetries().finally(() => {
+      if (key !== null && removals.get(key) === removal) removals.delete(key);
+    });
+    if (key !== null) removals.set(key, removal);
+    return removal;
+  }
+
+  async #removeWithRetries(): Promise<void> {
     // A cgroup whose last process has just been reaped may stay busy for a moment
     // (the kernel releases it asynchronously). What is still there after 5 s is
     // left to the next run's sweep.
@@ -460,6 +523,14 @@ export class ContainerCgroup {
     }
     return all;
   }
+}
+
+/** Removals under way in this process, by the container's directory in the primary hierarchy. */
+const removals = new Map<string, Promise<void>>();
+
+/** The removal under way of the container cgroup `primaryDir`, if this process is removing it. */
+export function removalInProgress(primaryDir: string): Promise<void> | undefined {
+  return removals.get(primaryDir);
 }
 
 /**

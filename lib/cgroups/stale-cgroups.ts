@@ -12,12 +12,15 @@ import * as path from 'node:path';
 import { helperPath, native } from '../native/binding';
 import { Hierarchies, hostHierarchies } from './hierarchy';
 import { cgroupFileExists, readProcs, writeCgroupFile } from './cgroup-fs';
-import { cgroupMark } from './cgroup-mark';
+import { cgroupMark, isContainerMark } from './cgroup-mark';
+import { removalInProgress } from './container-cgroup';
 import { allHierarchies, parentPath, removeMadeParents } from './cgroup-parent';
 
 /** How long killed processes get to leave their cgroup before it is left to the next sweep. */
 const REMOVAL_WAIT_MS = 2000;
 const REMOVAL_POLL_MS = 10;
+/** How often a make looks whether another process has removed a destroyed container's cgroup. */
+const REMOVING_POLL_MS = 2;
 /** Names the sweep ends at once. */
 const SWEEP_BATCH = 32;
 
@@ -78,9 +81,12 @@ export async function endCgroupsNamed(name: string, cgroupParent: string | undef
   const primary = all[0];
   if (!primary) return false;
   const owner = path.join(parentPath(primary, cgroupParent), name);
+  // A container of this name destroyed a moment ago: its cgroup is on its way out.
+  await removalInProgress(owner);
+  await untilRemovedByItsOwner(owner);
   // Being made (its maker has not marked it yet), or not ts-container's: left alone.
-  if (fs.existsSync(owner) && cgroupMark(owner) !== 'container') return false;
-  const dirs = all.map((h) => path.join(parentPath(h, cgroupParent), name)).filter((d) => cgroupMark(d) === 'container');
+  if (fs.existsSync(owner) && !isContainerMark(cgroupMark(owner))) return false;
+  const dirs = all.map((h) => path.join(parentPath(h, cgroupParent), name)).filter((d) => isContainerMark(cgroupMark(d)));
   if (dirs.length === 0) return false;
   let fd = -1;
   try {
@@ -108,6 +114,26 @@ export async function endCgroupsNamed(name: string, cgroupParent: string | undef
     return false;
   } finally {
     if (fd >= 0) fs.closeSync(fd);
+  }
+}
+
+/**
+ * Waits while another process removes the container cgroup `owner` (marked
+ * 'container-removing', its lock held): its processes are dead and it goes in a moment. A
+ * remover that died meanwhile leaves it to the caller, as any dead run's.
+ */
+async function untilRemovedByItsOwner(owner: string): Promise<void> {
+  for (let waited = 0; waited < REMOVAL_WAIT_MS && cgroupMark(owner) === 'container-removing'; waited += REMOVING_POLL_MS) {
+    let fd = -1;
+    try {
+      fd = fs.openSync(owner, 'r');
+      if (native().tryLock(fd)) return;
+    } catch {
+      return;
+    } finally {
+      if (fd >= 0) fs.closeSync(fd);
+    }
+    await sleep(REMOVING_POLL_MS);
   }
 }
 

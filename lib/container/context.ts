@@ -83,13 +83,16 @@ export class ContainerContext {
     p.once('close', () => this.withOpenStdio.delete(p));
   }
 
-  /** Removes the state directory; after a failure (`quietly`), a failure to remove it is not the error to report. */
-  removeDirectory(quietly = false): void {
+  /**
+   * Removes the state directory; after a failure (`quietly`), a failure to remove it is not
+   * the error to report. `deferred`: the id is free on return, the files go a moment later.
+   */
+  removeDirectory(quietly = false, deferred = false): void {
     const directory = this.directory;
     if (!directory) return;
     ownedDirectories.delete(directory);
     try {
-      directory.remove();
+      directory.remove(deferred);
     } catch (error) {
       if (!quietly) throw error;
     }

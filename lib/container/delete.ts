@@ -18,13 +18,20 @@ import { UndoList } from './undo-list';
 import { phaseTrace } from '../process/phase-trace';
 
 /**
- * Kills whatever still runs, waits until every process is reaped, closes their stdio pipes
- * and removes the cgroup and the state directory. Idempotent.
+ * Kills whatever still runs, waits until every process is dead, closes their stdio pipes,
+ * runs the 'stopped' hooks (networks let go) and frees the id: when it resolves, the id may
+ * be used again at once. What only takes time is left to run after it: the state directory,
+ * moved away under a hidden name, is emptied a moment later, and the cgroup of a container
+ * this process made is removed in the background (a make of the same id waits for it); both
+ * finish at Node's exit at the latest, and the sweeps clear what a kill -9 left. Idempotent.
  */
 export async function destroy(context: ContainerContext): Promise<void> {
   context.destroyed = true;
-  context.directory?.requestStop();
-  context.cgroup?.signalAll(9);
+  // Only a monitor reads it (restarts): a container that ends with this process has none.
+  const ownedHere = context.origin.kind === 'owned' && !context.detach;
+  if (!ownedHere) context.directory?.requestStop();
+  // Here, whatever its processes leave is killed once they are reaped (whenEmpty below).
+  if (!ownedHere) context.cgroup?.signalAll(9);
   const processes = [...(context.main ? [context.main] : []), ...context.execs];
   await Promise.all(
     processes.map(async (p) => {
@@ -37,11 +44,17 @@ export async function destroy(context: ContainerContext): Promise<void> {
   context.withOpenStdio.clear();
   await monitorFinished(context.directory, context.detach);
   phaseTrace?.mark(context.id, 'destroy: kill, wait');
-  await context.releaseCgroup();
+  if (ownedHere && context.cgroup) {
+    // Every process dead is what must hold now; the empty cgroup goes in the background.
+    await context.cgroup.whenEmpty();
+    context.releaseCgroup().catch(() => undefined);
+  } else {
+    await context.releaseCgroup();
+  }
   phaseTrace?.mark(context.id, 'destroy: cgroup removed');
   await runCreateHooks('stopped', { context, config: context.config, undo: new UndoList() });
   const directory = context.directory;
-  if (directory?.exists()) {
+  if (!ownedHere && directory?.exists()) {
     // What another owner (or a monitor that died) left: its processes and cgroups.
     try {
       const observed = observe(directory);
@@ -51,7 +64,7 @@ export async function destroy(context: ContainerContext): Promise<void> {
     }
   }
   phaseTrace?.mark(context.id, 'destroy: stop hooks, leftovers');
-  context.removeDirectory();
+  context.removeDirectory(false, true);
   phaseTrace?.mark(context.id, 'destroy: state removed');
 }
 

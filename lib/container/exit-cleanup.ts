@@ -3,7 +3,7 @@
  * directories of containers that end with it (not detached). Node's 'exit' event is the last
  * moment to end them; what a crash leaves, the next run's sweeps remove.
  */
-import type { ContainerCgroup } from '../cgroups/container-cgroup';
+import { removeUsedDefaultParents, type ContainerCgroup } from '../cgroups/container-cgroup';
 import type { ContainerDirectory } from '../state/container-directory';
 
 /** Containers whose cgroups must go if Node exits before they are destroyed. */
@@ -11,10 +11,18 @@ export const liveCgroups = new Set<ContainerCgroup>();
 /** State directories of containers that end with this Node process (not detached). */
 export const ownedDirectories = new Set<ContainerDirectory>();
 
+/** How long Node's exit waits, at most, for killed processes to leave their cgroups. */
+const EXIT_CGROUP_WAIT_MS = 100;
+
 process.once('exit', () => {
-  for (const cgroup of liveCgroups) {
-    cgroup.signalAll(9);
-    cgroup.removeNow();
+  let left = [...liveCgroups];
+  for (const cgroup of left) cgroup.signalAll(9);
+  // Processes killed (or reaped) a moment ago may keep their cgroup busy a little longer.
+  const tick = new Int32Array(new SharedArrayBuffer(4));
+  for (let waited = 0; ; waited++) {
+    left = left.filter((cgroup) => !cgroup.removeNow());
+    if (left.length === 0 || waited >= EXIT_CGROUP_WAIT_MS) break;
+    Atomics.wait(tick, 0, 0, 1);
   }
   for (const directory of ownedDirectories) {
     try {
@@ -23,4 +31,5 @@ process.once('exit', () => {
       // the next run's sweep removes it
     }
   }
+  removeUsedDefaultParents();
 });

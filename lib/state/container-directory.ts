@@ -30,9 +30,10 @@ import type { RestartPolicy } from './types';
 import type { CgroupRecord } from '../cgroups/container-cgroup';
 import { native } from '../native/binding';
 import { ContainerExistsError, ContainerStateFileError, ContainerStateIOError } from '../errors/errors';
-import { DirectoryHandle, readTextAsync, removeTree, stateStep } from './state-io';
+import { DirectoryHandle, readTextAsync, removeTree, stateStep, TEMPORARY_PREFIX } from './state-io';
 import { verifyStateRoot, verifyStateRootAsync } from './state-root';
 import { pauseForTest } from './test-hook';
+import { deferRemoval } from './deferred-removal';
 import { removeWritableLayer } from '../container/writable-layer';
 import { isLockFree } from './lock-probe';
 import { STATE_FILES, type RunRecord } from '../protocol/generated/state-files';
@@ -91,6 +92,8 @@ const STOP_REQUESTED = STATE_FILES.stopRequested;
 export const MAKING_PREFIX = '.making-';
 /** A make without its lock file this long after its mkdir died in between (it takes microseconds). */
 const ABANDONED_WITHOUT_LOCK_MS = 60_000;
+/** A writeAtomic temporary this old was left by a writer that died (a write takes microseconds). */
+const ABANDONED_TEMPORARY_MS = 60_000;
 /** The lock file's name in a make until its maker holds it. */
 const UNPUBLISHED_LOCK = '.lock.unpublished';
 /** Directories being removed are renamed to this first (and are never listed). */
@@ -332,6 +335,23 @@ export class ContainerDirectory {
     return true;
   }
 
+  /**
+   * Removes what writes killed half way left: dot-named temporaries (writeAtomic's and the
+   * monitor's) older than a write can take. A live write's temporary lasts microseconds.
+   */
+  removeStaleTemporaries(now = Date.now()): void {
+    this.#withDirectory('open the state directory', (handle) => {
+      for (const name of fs.readdirSync(handle.at(''))) {
+        if (!name.startsWith(TEMPORARY_PREFIX) || name === UNPUBLISHED_LOCK) continue;
+        try {
+          if (now - fs.lstatSync(handle.at(name)).mtimeMs > ABANDONED_TEMPORARY_MS) handle.unlink(name);
+        } catch {
+          // removed meanwhile
+        }
+      }
+    });
+  }
+
   readState(): StateRecord {
     return this.#checkState(this.#readJson<StateRecord>(STATE));
   }
@@ -497,9 +517,11 @@ export class ContainerDirectory {
    * process owns it), and only then are its files removed: a maker of the same id meanwhile
    * gets the name at once, and its new directory is never touched. Another process may own the
    * container still (destroy() from another process); a directory found under the name that
-   * is not this one (the container was removed and made again) is left alone.
+   * is not this one (the container was removed and made again) is left alone. With `deferred`,
+   * it returns once the name (and its writable layer's) is free and this process's lock let
+   * go; the files go a moment later (deferred-removal.ts).
    */
-  remove(): void {
+  remove(deferred = false): void {
     try {
       if (!this.#stillInPlace()) return;
       const away = path.join(this.root, `${REMOVING_PREFIX}${this.id}.${randomBytes(4).toString('hex')}`);
@@ -515,9 +537,12 @@ export class ContainerDirectory {
         return;
       }
       pauseForTest('directory-removing');
+      // The layer's name is freed now too (its files go in the background: writable-layer.ts).
       removeRecordedLayer(away, this.root, this.id);
       this.releaseOwnership();
-      stateStep('remove the state directory', away, () => removeTree(away));
+      const removeFiles = (): void => stateStep('remove the state directory', away, () => removeTree(away));
+      if (deferred) deferRemoval(removeFiles);
+      else removeFiles();
     } finally {
       this.releaseOwnership();
     }

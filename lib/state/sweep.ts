@@ -137,6 +137,8 @@ async function sweepOnce(root: string): Promise<void> {
       } else if (!name.startsWith('.')) {
         const cleared = clearAbandoned(directory);
         if (cleared) pending.push(cleared.catch(() => undefined));
+        // Kept: what a write killed half way left in it goes.
+        else directory.removeStaleTemporaries();
       }
     } catch {
       // raced with another process clearing it: leave it

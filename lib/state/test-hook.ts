@@ -19,6 +19,7 @@ export type PauseStep =
   | 'start-gate-opened'
   | 'started'
   | 'directory-removing'
+  | 'deferred-removal'
   | 'pod-recorded'
   | 'pod-pause-started'
   | 'network-recorded'

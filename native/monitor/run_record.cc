@@ -10,6 +10,7 @@
 #include <string>
 
 #include "common/generated/state_files.h"
+#include "common/replace_file.h"
 
 namespace tsc {
 
@@ -67,7 +68,8 @@ bool write_all(int fd, const std::string& bytes) {
   return true;
 }
 
-// Whole to a temporary file renamed over the old one: a reader never sees half of it.
+// Whole to a temporary file put in place of the old one (exchanged, so that ext4 does not
+// flush it to disk): a reader never sees half of it.
 void write_state_file_locked(const std::string& state_dir, const char* name, const std::string& bytes) {
   std::string final_path = state_dir + "/" + name;
   std::string temporary = state_dir + "/." + name + "." + std::to_string(getpid());
@@ -77,7 +79,7 @@ void write_state_file_locked(const std::string& state_dir, const char* name, con
   if (fd < 0) return;
   bool written = write_all(fd, bytes);
   close(fd);
-  if (!written || rename(temporary.c_str(), final_path.c_str()) != 0) unlink(temporary.c_str());
+  if (!written || replace_file_at(AT_FDCWD, temporary.c_str(), final_path.c_str()) != 0) unlink(temporary.c_str());
 }
 
 }  // namespace

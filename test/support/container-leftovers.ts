@@ -5,8 +5,10 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { finishDeferredRemovals } from '../../lib/state/deferred-removal';
 
-function cgroupMounts(): string[] {
+/** Where every cgroup hierarchy is mounted. */
+export function cgroupMounts(): string[] {
   return fs
     .readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
@@ -36,7 +38,13 @@ export interface ContainerLeftovers {
   mounts: string[];
 }
 
+/**
+ * What is left of the container. destroy() leaves the removal of the state files of a container
+ * it owned for a moment after it resolves (lib/state/deferred-removal.ts): that is finished
+ * first, as Node's exit would, so that what counts is what would stay.
+ */
 export function containerLeftovers(id: string, stateRoot: string): ContainerLeftovers {
+  finishDeferredRemovals();
   let stateEntries: string[] = [];
   try {
     stateEntries = fs
