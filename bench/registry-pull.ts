@@ -4,7 +4,9 @@
  * layout, interleaved round by round; the issue's target is a ratio of at most 1.
  *
  * It measures ImageStore.pull into a fresh data root: download, verify and unpack of every
- * layer, as the issue's pull benchmark asks.
+ * layer, as the issue's pull benchmark asks. The CPU time of each side is reported too: on a
+ * loaded machine the wall times move with the load, the CPU times much less.
+ * TSC_BENCH_PULL_VERBOSE=1 prints every round (time, CPU, load) on stderr.
  *
  * Runs in a network namespace of its own (it re-executes itself under `unshare --net`):
  *   npx tsx bench/registry-pull.ts [--rounds N] [--layers-mib 28,28,28,28] [--json]
