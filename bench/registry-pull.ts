@@ -4,7 +4,9 @@
  * layout, interleaved round by round; the issue's target is a ratio of at most 1.
  *
  * It measures ImageStore.pull into a fresh data root: download, verify and unpack of every
- * layer, as the issue's pull benchmark asks.
+ * layer, as the issue's pull benchmark asks. The CPU time of each side is reported too: on a
+ * loaded machine the wall times move with the load, the CPU times much less.
+ * TSC_BENCH_PULL_VERBOSE=1 prints every round (time, CPU, load) on stderr.
  *
  * Runs in a network namespace of its own (it re-executes itself under `unshare --net`):
  *   npx tsx bench/registry-pull.ts [--rounds N] [--layers-mib 28,28,28,28] [--json]
@@ -28,23 +30,41 @@ export interface RegistryPullResult {
   skopeoMedianMs: number;
   /** pull / skopeo: at most 1 meets the target. */
   ratio: number;
+  /** CPU time (user + system) of each side, medians: the pull's process, skopeo's. */
+  pullCpuMedianMs: number;
+  skopeoCpuMedianMs: number;
   /** The 1-minute load average at the start and at the end: a loaded machine slows both sides unevenly. */
   load: [number, number];
 }
 
-async function timed(work: () => Promise<unknown>): Promise<number> {
+async function timed(work: () => Promise<number>): Promise<{ ms: number; cpuMs: number }> {
   const start = process.hrtime.bigint();
-  await work();
-  return Number(process.hrtime.bigint() - start) / 1e6;
+  const cpuMs = await work();
+  return { ms: Number(process.hrtime.bigint() - start) / 1e6, cpuMs };
 }
 
-/** Download, verify and unpack (the issue's pull includes unpacking) into a fresh data root. */
-function pullOnce(registry: string, into: string): Promise<unknown> {
-  return new ImageStore(into).pull(`${registry}/bench/big:v1`);
+/** Download, verify and unpack (the issue's pull includes unpacking) into a fresh data root; resolves to its CPU ms. */
+async function pullOnce(registry: string, into: string): Promise<number> {
+  const cpu = process.cpuUsage();
+  await new ImageStore(into).pull(`${registry}/bench/big:v1`);
+  const used = process.cpuUsage(cpu);
+  return (used.user + used.system) / 1000;
 }
 
-function skopeoOnce(registry: string, into: string): Promise<unknown> {
-  return promisify(execFile)('skopeo', ['copy', '--quiet', '--src-tls-verify=false', `docker://${registry}/bench/big:v1`, `oci:${into}:v1`]);
+/** skopeo's copy; resolves to its CPU ms (as /usr/bin/time reads it from the kernel). */
+async function skopeoOnce(registry: string, into: string): Promise<number> {
+  const { stderr } = await promisify(execFile)('/usr/bin/time', [
+    '-f',
+    'cpu %U %S',
+    'skopeo',
+    'copy',
+    '--quiet',
+    '--src-tls-verify=false',
+    `docker://${registry}/bench/big:v1`,
+    `oci:${into}:v1`,
+  ]);
+  const m = /cpu ([\d.]+) ([\d.]+)\s*$/.exec(stderr);
+  return m ? (Number(m[1]) + Number(m[2])) * 1000 : Number.NaN;
 }
 
 export async function measureRegistryPull(rounds = 5, layersMiB = [28, 28, 28, 28]): Promise<RegistryPullResult> {
@@ -58,19 +78,32 @@ export async function measureRegistryPull(rounds = 5, layersMiB = [28, 28, 28, 2
     const imageBytes = fs.readdirSync(path.join(layout, 'blobs', 'sha256')).reduce((sum, f) => sum + fs.statSync(path.join(layout, 'blobs', 'sha256', f)).size, 0);
     const pullMs: number[] = [];
     const skopeoMs: number[] = [];
+    const pullCpuMs: number[] = [];
+    const skopeoCpuMs: number[] = [];
     for (let round = 0; round < rounds; round++) {
       // Alternate which goes first, so neither always meets a warm page cache.
       const order = round % 2 === 0 ? ['pull', 'skopeo'] : ['skopeo', 'pull'];
       for (const which of order) {
         const into = path.join(dir, `${which}-${round}`);
-        if (which === 'pull') pullMs.push(await timed(() => pullOnce(registry.host, into)));
-        else skopeoMs.push(await timed(() => skopeoOnce(registry.host, into)));
+        const t = await timed(() => (which === 'pull' ? pullOnce(registry.host, into) : skopeoOnce(registry.host, into)));
+        (which === 'pull' ? pullMs : skopeoMs).push(t.ms);
+        (which === 'pull' ? pullCpuMs : skopeoCpuMs).push(t.cpuMs);
+        if (process.env.TSC_BENCH_PULL_VERBOSE) console.error(`${which} ${t.ms.toFixed(0)} ms, cpu ${t.cpuMs.toFixed(0)} ms, load ${os.loadavg()[0].toFixed(1)}`);
         fs.rmSync(into, { recursive: true, force: true });
       }
     }
     const pullMedianMs = median(pullMs);
     const skopeoMedianMs = median(skopeoMs);
-    return { imageBytes, rounds, pullMedianMs, skopeoMedianMs, ratio: pullMedianMs / skopeoMedianMs, load: [loadBefore, os.loadavg()[0]] };
+    return {
+      imageBytes,
+      rounds,
+      pullMedianMs,
+      skopeoMedianMs,
+      ratio: pullMedianMs / skopeoMedianMs,
+      pullCpuMedianMs: median(pullCpuMs),
+      skopeoCpuMedianMs: median(skopeoCpuMs),
+      load: [loadBefore, os.loadavg()[0]],
+    };
   } finally {
     await registry.stop();
     fs.rmSync(dir, { recursive: true, force: true });
@@ -92,8 +125,8 @@ export function formatRegistryPull(r: RegistryPullResult): string {
   const mb = (r.imageBytes / 1e6).toFixed(1);
   return [
     `registry pull of ${mb} MB, median of ${r.rounds} rounds (loopback registry, own network namespace):`,
-    `  ts-container pull  ${r.pullMedianMs.toFixed(0)} ms  (${(r.imageBytes / 1e3 / r.pullMedianMs).toFixed(0)} MB/s)`,
-    `  skopeo copy        ${r.skopeoMedianMs.toFixed(0)} ms  (${(r.imageBytes / 1e3 / r.skopeoMedianMs).toFixed(0)} MB/s)`,
+    `  ts-container pull  ${r.pullMedianMs.toFixed(0)} ms  (${(r.imageBytes / 1e3 / r.pullMedianMs).toFixed(0)} MB/s), CPU ${r.pullCpuMedianMs.toFixed(0)} ms`,
+    `  skopeo copy        ${r.skopeoMedianMs.toFixed(0)} ms  (${(r.imageBytes / 1e3 / r.skopeoMedianMs).toFixed(0)} MB/s), CPU ${r.skopeoCpuMedianMs.toFixed(0)} ms`,
     `  ratio ${r.ratio.toFixed(2)} (target: at most 1.00) ${r.ratio <= 1 ? 'met' : 'NOT met'}`,
     `  load average ${r.load[0].toFixed(1)} at the start, ${r.load[1].toFixed(1)} at the end (${os.cpus().length} CPUs)`,
   ].join('\n');

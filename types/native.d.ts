@@ -91,8 +91,11 @@ export interface NativeLayerApplier {
    * until it settles. Rejects with an Error carrying `entry`, `errno`, `code` and `step`.
    */
   apply(entries: NativeLayerEntry[]): Promise<void>;
-  /** Directory modes and mtimes, after the last batch. */
-  finish(): Promise<void>;
+  /**
+   * Directory modes and mtimes, after the last batch. `lowerDirs` (top first): the layers below,
+   * for an applier made with lowersAtFinish (the left-out directories take their attributes then).
+   */
+  finish(lowerDirs?: string[]): Promise<void>;
   /** Releases the directory fds; not while a batch runs. */
   close(): void;
 }
@@ -152,12 +155,14 @@ export interface NativeBinding {
      * lowerDirs: the layers below, top first: a directory the archive leaves out takes its attributes from them.
      * root: a copy into a container: `directory` is resolved inside this root (openat2 RESOLVE_IN_ROOT), and
      * owners are the container's ids, written as the host ids of uidMap/gidMap. replaceDirectories (default
-     * true): whether a non-directory entry may replace a directory that is there.
+     * true): whether a non-directory entry may replace a directory that is there. lowersAtFinish: the layers
+     * below come with finish() instead (they are not unpacked yet).
      */
     options?: {
       opaqueXattr?: string;
       privileged?: boolean;
       lowerDirs?: string[];
+      lowersAtFinish?: boolean;
       root?: string;
       uidMap?: { containerId: number; hostId: number; size: number }[];
       gidMap?: { containerId: number; hostId: number; size: number }[];

@@ -54,6 +54,12 @@ export interface EnsureLayerOptions {
    * rejection fails the unpack, and nothing of it stays.
    */
   commitAfter?: Promise<unknown>;
+  /**
+   * The promise that the layer below (`parentChainId`) is unpacked (a pull's ensure of it): the
+   * unpack starts at once, and waits for it only to give the directories the archive leaves out
+   * their attributes from below. Absent: the layer below must be there before the unpack starts.
+   */
+  parentReady?: Promise<unknown>;
   maxLayerBytes?: number;
   signal?: AbortSignal;
   onBytes?: UnpackLayerOptions['onBytes'];
@@ -118,6 +124,8 @@ export class LayerStore {
     if (expected !== chainId) {
       throw new TypeError(`layer ${chainId}: not the chain id of diff id ${options.diffId} on ${parentChainId ?? 'nothing'}`);
     }
+    // Its failure is this unpack's, seen when awaited; never an unhandled rejection meanwhile.
+    options.parentReady?.catch(() => {});
     const existing = await this.record(chainId);
     if (existing) return existing;
     await fsp.mkdir(this.root, { recursive: true, mode: 0o700 });
@@ -136,7 +144,13 @@ export class LayerStore {
   /** The unpack itself, under the chain id's lock. */
   async #unpack(chainId: string, parentChainId: string | null, openBlob: OpenLayerBlob, options: EnsureLayerOptions): Promise<LayerRecord> {
     const hex = hexOf(chainId);
-    const lowerDirs = await this.stackBelow(parentChainId);
+    const { parentReady } = options;
+    const lowerDirs = parentReady
+      ? async () => {
+          await parentReady;
+          return this.stackBelow(parentChainId);
+        }
+      : await this.stackBelow(parentChainId);
     await this.sweep();
     const temp = path.join(this.root, `${TEMP_PREFIX}${hex}-${randomBytes(6).toString('hex')}`);
     await fsp.mkdir(temp, { mode: 0o700 });

@@ -4,10 +4,11 @@
  * before (which checks its digest); the unpack reads a copy of the same bytes, and its layer
  * becomes visible only once the store has the blob (LayerStore's `commitAfter`).
  *
- * The unpack of a layer starts once the layer below it is unpacked: until it asks for the
- * bytes, they are kept in memory up to a limit. Past the limit, or when the download starts
- * in the middle of the blob (resuming a killed pull's part), or when the download never starts
- * here (another process stored the blob), the unpack reads the stored blob once it is there.
+ * The unpack of a layer may start after its download has (another process holds the layer's
+ * lock): until it asks for the bytes, they are kept in memory up to a limit. Past the limit, or
+ * when the download starts in the middle of the blob (resuming a killed pull's part), or when
+ * the download never starts here (another process stored the blob), the unpack reads the
+ * stored blob once it is there.
  * Once the unpack reads the copy, the download waits for it (back-pressure), never the other
  * way round before that: a download never waits for an unpack that has not begun, so two
  * processes sharing blobs and layers never wait on each other in a circle.

@@ -43,8 +43,10 @@ export interface UnpackLayerOptions {
   /**
    * The unpacked layers below this one, top first. A parent directory the tar leaves out is
    * made with the attributes it has there (else 0755 root), so the overlay shows it unchanged.
+   * A function: the layers below are still on their way; the unpack writes the entries
+   * meanwhile, and asks for them (and waits) before it gives those directories their attributes.
    */
-  lowerDirs?: string[];
+  lowerDirs?: string[] | (() => Promise<string[]>);
   /** Called as bytes of the blob are read. */
   onBytes?: (compressedBytes: number) => void;
 }
@@ -67,10 +69,12 @@ export async function unpackLayer(source: Readable, options: UnpackLayerOptions)
   const privileged = process.geteuid?.() === 0;
   let applier: NativeLayerApplier | undefined;
   try {
+    const lowersLater = typeof options.lowerDirs === 'function';
     applier = new (native().LayerApplier)(into, {
       privileged,
       opaqueXattr: privileged ? 'trusted.overlay.opaque' : 'user.overlay.opaque',
-      lowerDirs: options.lowerDirs ?? [],
+      lowerDirs: lowersLater ? [] : ((options.lowerDirs as string[] | undefined) ?? []),
+      lowersAtFinish: lowersLater,
     });
     return await unpackInto(source, applier, options);
   } catch (error) {
@@ -141,7 +145,9 @@ async function unpackInto(source: Readable, applier: NativeLayerApplier, options
     if (options.diffId !== undefined && options.diffId !== diffId) {
       throw new ImageArchiveError(options.digest ?? options.diffId, `the layer's diff id is ${diffId}, not ${options.diffId} as the image config says`);
     }
-    await applier.finish().catch((error: unknown) => {
+    const lowerDirs = typeof options.lowerDirs === 'function' ? await options.lowerDirs() : undefined;
+    signal?.throwIfAborted();
+    await applier.finish(lowerDirs).catch((error: unknown) => {
       throw nativeError(error);
     });
     return { diffId, unpackedBytes };

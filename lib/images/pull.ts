@@ -2,8 +2,8 @@
  * Pull: an image from a registry into the content store (every blob verified by the store's
  * ingest before it is visible), then its layers into the layer store, one directory per chain
  * id. The manifest is ingested last, so a manifest in the store always has its blobs there.
- * Layers download three at a time; each is unpacked as its parent is in, reading its download
- * as it arrives (layer-tee.ts) and made visible once its blob is stored.
+ * Layers download three at a time; each is unpacked as it arrives (layer-tee.ts), all at once,
+ * and made visible once its blob is stored and the layer below is in.
  */
 import { Readable } from 'node:stream';
 import { RegistryError } from '../errors/errors';
@@ -41,6 +41,7 @@ export interface PullLayerStore {
       size: number;
       blobVerified?: boolean;
       commitAfter?: Promise<unknown>;
+      parentReady?: Promise<unknown>;
       maxLayerBytes?: number;
       signal?: AbortSignal;
     },
@@ -199,26 +200,39 @@ export async function pull(content: PullContentStore, ref: RegistryReference, op
     for (const d of downloads) d.catch(() => {});
     for (const [i, tee] of tees.entries()) tee?.storedBy(downloads[i]);
 
+    // Every layer unpacks as its bytes arrive, each into its own directory; a layer waits for
+    // the one below only to give the directories its archive leaves out their attributes
+    // (parentReady), and becomes visible after it.
+    const unpacks: Promise<unknown>[] = [];
+    if (options.layers) {
+      const layers = options.layers;
+      for (const [i, layer] of manifest.layers.entries()) {
+        const tee = tees[i] as LayerTee;
+        const unpacked = layers
+          .ensure(chains[i], i === 0 ? null : chains[i - 1], () => tee.open(), {
+            mediaType: layer.mediaType,
+            diffId: diffIds[i],
+            digest: layer.digest,
+            size: layer.size,
+            // Made visible once the content store has checked and stored the blob.
+            blobVerified: true,
+            commitAfter: downloads[i],
+            parentReady: i === 0 ? undefined : unpacks[i - 1],
+            maxLayerBytes: options.maxLayerBytes,
+            signal,
+          })
+          .finally(() => tee.release());
+        // Seen by the loop below or by allSettled; never unhandled meanwhile.
+        unpacked.catch(() => {});
+        unpacks.push(unpacked);
+      }
+    }
     try {
       for (const [i, layer] of manifest.layers.entries()) {
         if (options.layers) {
-          const tee = tees[i] as LayerTee;
-          const unpacked = options.layers
-            .ensure(chains[i], i === 0 ? null : chains[i - 1], () => tee.open(), {
-              mediaType: layer.mediaType,
-              diffId: diffIds[i],
-              digest: layer.digest,
-              size: layer.size,
-              // Made visible once the content store has checked and stored the blob.
-              blobVerified: true,
-              commitAfter: downloads[i],
-              maxLayerBytes: options.maxLayerBytes,
-              signal,
-            })
-            .finally(() => tee.release());
           // Progress says "unpack" once the download is done, whenever the unpack began.
           const downloaded = downloads[i].then(() => onProgress?.({ layer: layer.digest, phase: 'unpack', bytes: layer.size, total: layer.size }));
-          await Promise.all([downloaded, unpacked]);
+          await Promise.all([downloaded, unpacks[i]]);
         } else {
           await downloads[i];
         }
@@ -226,7 +240,7 @@ export async function pull(content: PullContentStore, ref: RegistryReference, op
       }
     } catch (error) {
       stop.abort(error);
-      await Promise.allSettled(downloads);
+      await Promise.allSettled([...downloads, ...unpacks]);
       throw error;
     }
 

@@ -7,6 +7,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -140,6 +141,27 @@ int LayerApplier::open_directory_path(const std::string& path, bool create, int 
 void LayerApplier::inherit_root() { inherit_directory(root_fd_, ""); }
 
 void LayerApplier::inherit_directory(int dir_fd, const std::string& path) {
+  if (options_.lowers_at_finish) {
+    left_out_[path] = LeftOutDirectory{};
+    return;
+  }
+  inherit_now(dir_fd, path, nullptr);
+}
+
+// A directory that a path under `path` (or `path` itself) was: it is gone, and what it was to
+// inherit with it.
+void LayerApplier::forget_left_out(const std::string& path) {
+  if (left_out_.empty()) return;
+  std::string under = path + "/";
+  for (auto it = left_out_.lower_bound(path); it != left_out_.end() && (it->first == path || it->first.compare(0, under.size(), under) == 0);) {
+    it = left_out_.erase(it);
+  }
+}
+
+// The attributes of the upper-most copy below: xattrs (but the overlay's own), owner, and the
+// mode and mtime that finish sets. `named`: an entry named the directory since; only the
+// xattrs it did not set are taken.
+void LayerApplier::inherit_now(int dir_fd, const std::string& path, const LeftOutDirectory* named) {
   for (int lower : options_.lower_fds) {
     int fd = path.empty() ? fcntl(lower, F_DUPFD_CLOEXEC, 0) : open_under(lower, path, O_PATH | O_NOFOLLOW);
     if (fd < 0) {
@@ -155,10 +177,15 @@ void LayerApplier::inherit_directory(int dir_fd, const std::string& path) {
       for (ssize_t i = 0; i < n; i += static_cast<ssize_t>(strlen(names + i)) + 1) {
         std::string key = names + i;
         if (key.rfind("trusted.overlay.", 0) == 0 || key.rfind("user.overlay.", 0) == 0) continue;
+        if (named != nullptr && std::find(named->own_xattrs.begin(), named->own_xattrs.end(), key) != named->own_xattrs.end()) continue;
         char value[4096];
         ssize_t len = getxattr(source.c_str(), key.c_str(), value, sizeof value);
         std::string target = "/proc/self/fd/" + std::to_string(dir_fd);
         if (len >= 0) setxattr(target.c_str(), key.c_str(), value, static_cast<size_t>(len), 0);
+      }
+      if (named != nullptr) {
+        close(fd);
+        return;
       }
       if (fchownat(dir_fd, "", st.st_uid, st.st_gid, AT_EMPTY_PATH) < 0 && options_.privileged) {
         int err = errno;
@@ -235,6 +262,7 @@ void LayerApplier::remove_existing(int parent, const std::string& name, const st
     if (held >= 0) close(held);
     throw;
   }
+  forget_left_out(entry);
   if (parent_is_cached) {
     cached_parent_fd_ = held;
     cached_parent_path_ = keep_path;
@@ -345,6 +373,11 @@ void LayerApplier::make_directory(const LayerEntry& e) {
   if (err != 0) fail(e.path, err, what);
   // Mode and mtime last: a directory without write permission must still take its entries.
   directory_fixes_[e.path] = DirectoryFix{e.mode & 07777, e.mtime_sec, e.mtime_nsec};
+  auto left_out = left_out_.find(e.path);
+  if (left_out != left_out_.end()) {
+    left_out->second.named = true;
+    for (const auto& [key, value] : e.xattrs) left_out->second.own_xattrs.push_back(key);
+  }
 }
 
 void LayerApplier::begin_file(const LayerEntry& e) {
@@ -512,9 +545,26 @@ void LayerApplier::apply(const LayerEntry& e) {
   fail(e.path, EINVAL, "unknown entry kind");
 }
 
-void LayerApplier::finish() {
+void LayerApplier::finish(std::vector<int> lower_fds) {
+  for (int fd : lower_fds) options_.lower_fds.push_back(fd);
   if (file_fd_ >= 0) fail(file_entry_.path, EINVAL, "the file's data ended early");
   forget_cached_parent();
+  // Parents before children (the map's order), each as it would have been inherited when made.
+  for (const auto& [path, left_out] : left_out_) {
+    int fd = path.empty() ? fcntl(root_fd_, F_DUPFD_CLOEXEC, 0) : open_under(root_fd_, path, O_PATH | O_DIRECTORY | O_NOFOLLOW);
+    if (fd < 0) {
+      if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP) continue;
+      fail(path, errno, "open directory");
+    }
+    try {
+      inherit_now(fd, path, left_out.named ? &left_out : nullptr);
+    } catch (...) {
+      close(fd);
+      throw;
+    }
+    close(fd);
+  }
+  left_out_.clear();
   for (const auto& [path, fix] : directory_fixes_) {
     int fd = path.empty() ? fcntl(root_fd_, F_DUPFD_CLOEXEC, 0) : open_under(root_fd_, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
     if (fd < 0) {

@@ -75,6 +75,9 @@ struct LayerApplierOptions {
   // Whether an entry may replace a directory that is already there by something else (a
   // later entry of a layer does; a copy into a container refuses, as docker cp does).
   bool replace_directories = true;
+  // The layers below are not known yet (a pull unpacks a layer while the one below it is
+  // still on its way): what a directory takes from them waits for `finish`, which gets them.
+  bool lowers_at_finish = false;
 };
 
 class LayerApplier {
@@ -95,8 +98,10 @@ class LayerApplier {
   // namespace: what new files are created as (CreatorIds). False without a map.
   bool creator_ids(uid_t* uid, gid_t* gid) const;
   // After the last entry: directory modes and mtimes (set last, since writing
-  // into a directory changes its mtime). Throws LayerEntryError.
-  void finish();
+  // into a directory changes its mtime). With lowers_at_finish, `lower_fds` are the
+  // layers below (owned from now on), and the directories the archive left out take
+  // their attributes from them first. Throws LayerEntryError.
+  void finish(std::vector<int> lower_fds = {});
 
  private:
   struct DirectoryFix {
@@ -104,11 +109,20 @@ class LayerApplier {
     int64_t mtime_sec;
     uint32_t mtime_nsec;
   };
+  // A directory made because an entry needed it, whose inheritance waits for finish (lowers_at_finish).
+  struct LeftOutDirectory {
+    // A later entry of the archive named it: its own owner, mode and mtime stand, and its own
+    // xattrs win over the inherited ones of the same key (as when inherited at once).
+    bool named = false;
+    std::vector<std::string> own_xattrs;
+  };
 
   int parent_of(const std::string& path, std::string* name);
   int open_directory_path(const std::string& path, bool create, int flags);
   void forget_cached_parent();
   void inherit_directory(int dir_fd, const std::string& path);
+  void inherit_now(int dir_fd, const std::string& path, const LeftOutDirectory* named);
+  void forget_left_out(const std::string& path);
   void remove_existing(int parent, const std::string& name, const std::string& entry);
   void remove_tree(int parent, const std::string& name, const std::string& entry);
 
@@ -139,6 +153,7 @@ class LayerApplier {
   uint64_t file_remaining_ = 0;
   LayerEntry file_entry_;
   std::map<std::string, DirectoryFix> directory_fixes_;
+  std::map<std::string, LeftOutDirectory> left_out_;
 };
 
 }  // namespace tsc

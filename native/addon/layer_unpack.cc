@@ -93,8 +93,16 @@ class LayerApplierHandle;
 // keep_alive: the batch's Buffers, and the handle itself.
 class ApplyWorker : public PromiseWorker {
  public:
-  ApplyWorker(Napi::Env env, LayerApplierHandle* handle, std::vector<LayerEntry> entries, Napi::Object keep_alive, bool finish)
-      : PromiseWorker(env, "ts-container:layer-apply", keep_alive), handle_(handle), entries_(std::move(entries)), finish_(finish) {}
+  ApplyWorker(Napi::Env env, LayerApplierHandle* handle, std::vector<LayerEntry> entries, Napi::Object keep_alive, bool finish,
+              std::vector<int> lower_fds = {})
+      : PromiseWorker(env, "ts-container:layer-apply", keep_alive),
+        handle_(handle),
+        entries_(std::move(entries)),
+        finish_(finish),
+        lower_fds_(std::move(lower_fds)) {}
+  ~ApplyWorker() override {
+    for (int fd : lower_fds_) close(fd);
+  }
 
   void Execute() override;
   void OnOK() override;
@@ -103,6 +111,8 @@ class ApplyWorker : public PromiseWorker {
   LayerApplierHandle* handle_;
   std::vector<LayerEntry> entries_;
   bool finish_;
+  // The layers below, for an applier that takes them at finish (owned until handed over).
+  std::vector<int> lower_fds_;
   bool failed_ = false;
   LayerEntryError error_;
 };
@@ -133,20 +143,8 @@ class LayerApplierHandle : public Napi::ObjectWrap<LayerApplierHandle> {
       if (o.Get("replaceDirectories").IsBoolean()) options.replace_directories = o.Get("replaceDirectories").As<Napi::Boolean>().Value();
       if (o.Get("opaqueXattr").IsString()) options.opaque_xattr = o.Get("opaqueXattr").As<Napi::String>().Utf8Value();
       if (o.Get("privileged").IsBoolean()) options.privileged = o.Get("privileged").As<Napi::Boolean>().Value();
-      if (o.Get("lowerDirs").IsArray()) {
-        auto lowers = o.Get("lowerDirs").As<Napi::Array>();
-        for (uint32_t i = 0; i < lowers.Length(); i++) {
-          std::string lower = lowers.Get(i).As<Napi::String>().Utf8Value();
-          int fd = open(lower.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-          if (fd < 0) {
-            int err = errno;
-            for (int opened : options.lower_fds) close(opened);
-            entry_error(env, LayerEntryError{"", err, "open lower layer " + lower}).ThrowAsJavaScriptException();
-            return;
-          }
-          options.lower_fds.push_back(fd);
-        }
-      }
+      if (o.Get("lowersAtFinish").IsBoolean()) options.lowers_at_finish = o.Get("lowersAtFinish").As<Napi::Boolean>().Value();
+      if (!open_lowers(env, o.Get("lowerDirs"), &options.lower_fds)) return;
     }
     int fd = -1;
     LayerEntryError failure{"", 0, ""};
@@ -175,16 +173,39 @@ class LayerApplierHandle : public Napi::ObjectWrap<LayerApplierHandle> {
     }
   }
 
+  // O_PATH fds of the lower layer directories in `dirs` (an array of paths, top first); false
+  // with a JavaScript exception pending when one cannot be opened.
+  static bool open_lowers(Napi::Env env, Napi::Value dirs, std::vector<int>* fds) {
+    if (!dirs.IsArray()) return true;
+    auto lowers = dirs.As<Napi::Array>();
+    for (uint32_t i = 0; i < lowers.Length(); i++) {
+      std::string lower = lowers.Get(i).As<Napi::String>().Utf8Value();
+      int fd = open(lower.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (fd < 0) {
+        int err = errno;
+        for (int opened : *fds) close(opened);
+        fds->clear();
+        entry_error(env, LayerEntryError{"", err, "open lower layer " + lower}).ThrowAsJavaScriptException();
+        return false;
+      }
+      fds->push_back(fd);
+    }
+    return true;
+  }
+
   LayerApplier* applier() { return applier_.get(); }
   void set_busy(bool busy) { busy_ = busy; }
 
  private:
-  Napi::Value Queue(const Napi::CallbackInfo& info, std::vector<LayerEntry> entries, Napi::Object keep_alive, bool finish) {
+  Napi::Value Queue(const Napi::CallbackInfo& info, std::vector<LayerEntry> entries, Napi::Object keep_alive, bool finish,
+                    std::vector<int> lower_fds = {}) {
     Napi::Env env = info.Env();
-    if (!applier_) throw Napi::Error::New(env, "layer applier: closed");
-    if (busy_) throw Napi::Error::New(env, "layer applier: one batch at a time");
+    if (!applier_ || busy_) {
+      for (int fd : lower_fds) close(fd);
+      throw Napi::Error::New(env, !applier_ ? "layer applier: closed" : "layer applier: one batch at a time");
+    }
     busy_ = true;
-    auto* worker = new ApplyWorker(env, this, std::move(entries), keep_alive, finish);
+    auto* worker = new ApplyWorker(env, this, std::move(entries), keep_alive, finish, std::move(lower_fds));
     Napi::Promise promise = worker->Promise();
     worker->Queue();
     return promise;
@@ -204,11 +225,15 @@ class LayerApplierHandle : public Napi::ObjectWrap<LayerApplierHandle> {
     return Queue(info, std::move(entries), keep, false);
   }
 
-  // finish() → Promise<void>: directory modes and mtimes, after the last batch.
+  // finish(lowerDirs?) → Promise<void>: directory modes and mtimes, after the last batch;
+  // lowerDirs: the layers below, for an applier made with lowersAtFinish.
   Napi::Value Finish(const Napi::CallbackInfo& info) {
-    Napi::Object keep = Napi::Object::New(info.Env());
+    Napi::Env env = info.Env();
+    std::vector<int> lower_fds;
+    if (info.Length() > 0 && !open_lowers(env, info[0], &lower_fds)) return env.Undefined();
+    Napi::Object keep = Napi::Object::New(env);
     keep.Set("handle", info.This());
-    return Queue(info, {}, keep, true);
+    return Queue(info, {}, keep, true, std::move(lower_fds));
   }
 
   // close(): releases the directory fds (after finish, or to abandon the layer).
@@ -229,7 +254,12 @@ void ApplyWorker::Execute() {
   if (handle_->applier()->creator_ids(&uid, &gid)) as_container_root = std::make_unique<CreatorIds>(uid, gid);
   try {
     for (const LayerEntry& e : entries_) handle_->applier()->apply(e);
-    if (finish_) handle_->applier()->finish();
+    if (finish_) {
+      // The applier owns the fds from here, whatever finish does.
+      std::vector<int> lowers = std::move(lower_fds_);
+      lower_fds_.clear();
+      handle_->applier()->finish(std::move(lowers));
+    }
   } catch (const LayerEntryError& e) {
     failed_ = true;
     error_ = e;

@@ -13,6 +13,7 @@ import { LayerStore, chainIds } from '../../lib/images/layer-store';
 import { collect, removeScripts, startScript } from '../support/node-script';
 import { removeTempDirs, tempDir } from '../support/temp-dirs';
 import { tarBytes } from '../support/tar-writer';
+import { treeManifest } from '../support/tree-manifest';
 
 const isRoot = process.getuid?.() === 0;
 const describeIf = isRoot ? describe : describe.skip;
@@ -177,5 +178,75 @@ describeIf('the layer store', () => {
     expect(await store.has(topId)).toBe(false);
     expect((await store.list()).map((l) => l.chainId)).toEqual([baseId]);
     expect(fs.readdirSync(store.root)).toEqual([baseId.slice(7)]);
+  });
+
+  it('a layer unpacked while the one below is still on its way ends exactly as one unpacked after it', async () => {
+    const work = tempDir('tsc-layer-parent-ready-');
+    const base = tarBytes([
+      { name: './', type: '5', mode: 0o751, uid: 3, gid: 4, mtime: 1000, xattrs: { 'user.root': 'r' } },
+      { name: 'a/', type: '5', mode: 0o710, uid: 1000, gid: 1001, mtime: 2000, xattrs: { 'user.kept': 'lower', 'trusted.t': 'lower-t' } },
+      { name: 'a/deep/', type: '5', mode: 0o700, uid: 9, gid: 9, mtime: 3000 },
+      { name: 'b/', type: '5', mode: 0o705, uid: 5, gid: 6, mtime: 4000, xattrs: { 'user.kept': 'lower-b', 'user.both': 'lower' } },
+      { name: 'd/', type: '5', mode: 0o700, uid: 8, gid: 8, mtime: 5000, xattrs: { 'user.d': 'lower' } },
+    ]);
+    const top = tarBytes([
+      // a/ and a/deep/ are left out: they take the base's attributes, the root too.
+      { name: 'a/deep/file', data: 'x\n', mtime: 6000 },
+      { name: 'a/new/file', data: 'y\n', mtime: 6000 },
+      // b/ is made for b/file, then named: its own owner, mode, mtime and xattrs win, and the base's other xattrs stay.
+      { name: 'b/file', data: 'z\n', mtime: 6000 },
+      { name: 'b/', type: '5', mode: 0o755, uid: 11, gid: 12, mtime: 7000, xattrs: { 'user.both': 'own', 'user.own': 'own' } },
+      // d/ is made for d/x, then replaced by a file: nothing of it is left to inherit.
+      { name: 'd/x', data: '1\n' },
+      { name: 'd', data: 'now a file\n', mode: 0o600, mtime: 8000 },
+    ]);
+    const [baseId, topId] = chainIds([sha256(base), sha256(top)]);
+    const open = (b: Buffer) => () => Readable.from([b]);
+    const options = (b: Buffer) => ({ mediaType: TAR, diffId: sha256(b) });
+
+    // In order, as before: the base first.
+    const inOrder = new LayerStore(path.join(work, 'in-order'));
+    await inOrder.ensure(baseId, null, open(base), options(base));
+    await inOrder.ensure(topId, baseId, open(top), options(top));
+
+    // The top first: it unpacks while the base waits, and is visible only after the base.
+    const early = new LayerStore(path.join(work, 'early'));
+    let releaseBase: () => void = () => {};
+    const baseHeld = new Promise<void>((resolve) => (releaseBase = resolve));
+    let baseEnsure: Promise<unknown> | undefined;
+    const parentReady = baseHeld.then(() => (baseEnsure = early.ensure(baseId, null, open(base), options(base))));
+    const topEnsure = early.ensure(topId, baseId, open(top), { ...options(top), parentReady: parentReady.then(() => baseEnsure) });
+    await waitFor(() => fs.existsSync(early.root) && fs.readdirSync(early.root).some((n) => n.startsWith('.tmp-')), 'the top layer unpacking');
+    expect(await early.has(topId)).toBe(false);
+    releaseBase();
+    await topEnsure;
+
+    // a/new is in neither tar nor the base: made at unpack time, it has that mtime.
+    const tree = (dir: string) => {
+      const t = treeManifest(dir, { mtimes: true });
+      return { ...t, entries: t.entries.map((e) => (e.path === 'a/new' ? { ...e, mtime: 'unpack time' } : e)) };
+    };
+    const inOrderTree = tree(inOrder.dir(topId));
+    const earlyTree = tree(early.dir(topId));
+    expect(earlyTree).toEqual(inOrderTree);
+    const byPath = new Map(earlyTree.entries.map((e) => [e.path, e]));
+    const hex = (text: string) => Buffer.from(text).toString('hex');
+    expect(byPath.get('.')).toMatchObject({ mode: '0o751', uid: 3, gid: 4, mtime: '1000000000000', xattrs: { 'user.root': hex('r') } });
+    expect(byPath.get('a')).toMatchObject({ mode: '0o710', uid: 1000, gid: 1001, mtime: '2000000000000', xattrs: { 'user.kept': hex('lower'), 'trusted.t': hex('lower-t') } });
+    expect(byPath.get('a/deep')).toMatchObject({ mode: '0o700', uid: 9, gid: 9, mtime: '3000000000000' });
+    expect(byPath.get('a/new')).toMatchObject({ mode: '0o755', uid: 0, gid: 0 });
+    expect(byPath.get('b')).toMatchObject({ mode: '0o755', uid: 11, gid: 12, mtime: '7000000000000', xattrs: { 'user.kept': hex('lower-b'), 'user.both': hex('own'), 'user.own': hex('own') } });
+    expect(byPath.get('d')).toMatchObject({ type: 'file', mode: '0o600' });
+  });
+
+  it('a layer whose parent fails while it unpacks fails too, and leaves nothing', async () => {
+    const store = new LayerStore(path.join(tempDir('tsc-layer-parent-fails-'), 'data'));
+    const base = tarBytes([{ name: 'etc/', type: '5' }]);
+    const top = tarBytes([{ name: 'etc/top', data: 'top\n' }]);
+    const [baseId, topId] = chainIds([sha256(base), sha256(top)]);
+    const parentReady = Promise.reject(new Error('the base layer failed'));
+    await expect(store.ensure(topId, baseId, () => Readable.from([top]), { mediaType: TAR, diffId: sha256(top), parentReady })).rejects.toThrow('the base layer failed');
+    expect(await store.has(topId)).toBe(false);
+    expect(fs.readdirSync(store.root)).toEqual([]);
   });
 });

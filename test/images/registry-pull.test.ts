@@ -33,6 +33,8 @@ describe('pull from a registry without auth', () => {
   test('each layer goes to the layer store in order, on its parent chain, and unpacks to its diff id', () => {
     expect(r.layerCalls.map((c) => c.chainId)).toEqual(r.chainIds);
     expect(r.layerCalls.map((c) => c.parent)).toEqual([null, r.chainIds[0]]);
+    // All at once: the upper one is told what to wait for before it finishes.
+    expect(r.layerCalls.map((c) => c.parentReady)).toEqual([false, true]);
     expect(r.chainIds[0]).toBe(r.diffIds[0]);
     expect(r.chainIds[1]).not.toBe(r.diffIds[1]);
     for (const call of r.layerCalls) expect(call.unpackedDigest).toBe(call.diffId);

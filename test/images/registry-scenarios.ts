@@ -69,13 +69,21 @@ async function inWorkspace<T>(work: (dir: string) => Promise<T>): Promise<T> {
  * would see it: the gunzipped stream must hash to the diff id the config names.
  */
 class CheckingLayerStore implements PullLayerStore {
-  readonly calls: { chainId: string; parent: string | null; digest: string; diffId: string; unpackedDigest: string }[] = [];
-  async ensure(chainId: string, parent: string | null, openBlob: () => Readable, layer: { mediaType: string; diffId: string; digest: string }): Promise<void> {
+  /** In the order of the calls (the unpacks run at once, and may end in any order). */
+  readonly calls: { chainId: string; parent: string | null; digest: string; diffId: string; unpackedDigest: string; parentReady: boolean }[] = [];
+  async ensure(
+    chainId: string,
+    parent: string | null,
+    openBlob: () => Readable,
+    layer: { mediaType: string; diffId: string; digest: string; parentReady?: Promise<unknown> },
+  ): Promise<void> {
+    const call = { chainId, parent, digest: layer.digest, diffId: layer.diffId, unpackedDigest: '', parentReady: layer.parentReady !== undefined };
+    this.calls.push(call);
     const hash = crypto.createHash('sha256');
     const source = openBlob();
     const stream = layer.mediaType.endsWith('gzip') ? source.pipe(zlib.createGunzip()) : source;
     for await (const chunk of stream) hash.update(chunk as Buffer);
-    this.calls.push({ chainId, parent, digest: layer.digest, diffId: layer.diffId, unpackedDigest: `sha256:${hash.digest('hex')}` });
+    call.unpackedDigest = `sha256:${hash.digest('hex')}`;
   }
 }
 

@@ -38,6 +38,26 @@ async function unpackImage(store: LayerStore, img: TestImage): Promise<string[]>
   return store.stackBelow(ids[ids.length - 1]);
 }
 
+/** As unpackImage, but every layer at once, as a pull unpacks them: each while the ones below are on their way. */
+async function unpackImageAtOnce(store: LayerStore, img: TestImage): Promise<string[]> {
+  const { layers, diffIds } = readImageLayers(img);
+  const ids = chainIds(diffIds);
+  const ensures: Promise<unknown>[] = [];
+  for (let i = 0; i < layers.length; i++) {
+    ensures.push(
+      store.ensure(ids[i], i === 0 ? null : ids[i - 1], () => fs.createReadStream(layers[i].path), {
+        mediaType: layers[i].mediaType,
+        diffId: diffIds[i],
+        digest: layers[i].digest,
+        size: layers[i].size,
+        parentReady: i === 0 ? undefined : ensures[i - 1],
+      }),
+    );
+  }
+  await Promise.all(ensures);
+  return store.stackBelow(ids[ids.length - 1]);
+}
+
 function mergedView(lowerDirs: string[], mountpoint: string): TreeManifest {
   execFileSync('mount', ['-t', 'overlay', 'overlay', '-o', `ro,lowerdir=${lowerDirs.join(':')}`, mountpoint]);
   try {
@@ -58,17 +78,24 @@ describeIf.each<TestImageKind>(['busybox', 'debian-files'])('the %s test image',
     expected = treeManifest(umociUnpack(image, path.join(work, 'umoci-bundle')), { mtimes: true });
   }, 300_000);
 
+  /** The overlay of `dirs` (top first) equals umoci's unpack. */
+  const expectUmociView = (dirs: string[]) => {
+    const actual = mergedView(dirs, fs.mkdtempSync(path.join(work, 'merged-')));
+    expect(actual.entries).toEqual(expected.entries);
+    expect(actual.hardLinks).toEqual(expected.hardLinks);
+  };
+
   it.each(['gzip', 'zstd', 'none'] as const)('unpacked from %s layers, the overlay equals umoci unpack', async (compression) => {
     const source = compression === 'gzip' ? image : convertImage(image, path.join(work, `copy-${compression}`), { compression });
     const mediaTypes = readImageLayers(source).layers.map((l) => l.mediaType);
     const suffix = { gzip: '+gzip', zstd: '+zstd', none: '.tar' }[compression];
     expect(mediaTypes.every((t) => t.endsWith(suffix))).toBe(true);
     const store = new LayerStore(path.join(work, `data-${compression}`));
-    const dirs = await unpackImage(store, source);
-    const mountpoint = fs.mkdtempSync(path.join(work, 'merged-'));
-    const actual = mergedView(dirs, mountpoint);
-    expect(actual.entries).toEqual(expected.entries);
-    expect(actual.hardLinks).toEqual(expected.hardLinks);
+    expectUmociView(await unpackImage(store, source));
+  }, 300_000);
+
+  it('unpacked all layers at once (as a pull does), the overlay equals umoci unpack', async () => {
+    expectUmociView(await unpackImageAtOnce(new LayerStore(path.join(work, 'data-at-once')), image));
   }, 300_000);
 
   it('unpacked from a docker-archive (plain tar layers, no media types), the overlay equals umoci unpack', async () => {

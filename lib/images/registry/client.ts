@@ -6,13 +6,13 @@
  * and network failures with back-off. Blob bodies resume with Range after an interruption.
  */
 import * as crypto from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
 import { PassThrough, type Readable } from 'node:stream';
 import { RegistryError } from '../../errors/errors';
 import { parseAuthChallenges, type AuthChallenge } from './auth-challenge';
 import { credentialsFor, type RegistryCredentials } from './credentials';
 import { registryEndpoint, type RegistryEndpoint } from './endpoint';
 import { discardBody, readBody, sendHttpRequest } from './http-request';
+import { sendStreamingGet, type HttpResponse } from './streaming-get';
 import { backOff, DEFAULT_RETRY, isRetryableNetworkError, isRetryableStatus, type RetryPolicy } from './retry';
 import { basicAuthorization, fetchBearerToken, type TokenRealmContext } from './token-fetch';
 import { trustedCas } from './trust';
@@ -43,6 +43,8 @@ export interface RegistryRequest {
   /** The statuses that are success; any other is a RegistryError. */
   ok: number[];
   followRedirects?: boolean;
+  /** A GET whose body is large (a blob): read on a connection of its own into large buffers (streaming-get.ts). */
+  streamBody?: boolean;
   signal?: AbortSignal;
 }
 
@@ -186,7 +188,7 @@ export class RegistryClient {
     const out = new PassThrough({ highWaterMark: 1024 * 1024 });
     let received = options.offset ?? 0;
     let interruptions = 0;
-    let current: IncomingMessage | undefined;
+    let current: HttpResponse | undefined;
     out.on('drain', () => current?.resume());
     out.on('close', () => current?.destroy());
     const fail = (error: unknown) => {
@@ -203,7 +205,7 @@ export class RegistryClient {
       backOff(this.retry, interruptions, signal).then(fetchRest, fail);
     };
     const fetchRest = async () => {
-      let response: IncomingMessage;
+      let response: HttpResponse;
       try {
         response = await this.request({
           method: 'GET',
@@ -212,6 +214,7 @@ export class RegistryClient {
           scopes: [pullScope(repository)],
           ok: [200, 206],
           followRedirects: true,
+          streamBody: true,
           signal,
         });
       } catch (error) {
@@ -275,7 +278,7 @@ export class RegistryClient {
    * One request with authorization, redirects and retries; resolves to a response whose status
    * is in `ok` (its body unread: the caller reads or discards it).
    */
-  async request(req: RegistryRequest): Promise<IncomingMessage> {
+  async request(req: RegistryRequest): Promise<HttpResponse> {
     let url = this.resolve(req.path);
     let method = req.method;
     let attempt = 0;
@@ -289,9 +292,9 @@ export class RegistryClient {
         const authorization = await this.authorization(req.scopes, req.signal);
         if (authorization) headers.authorization = authorization;
       }
-      let response: IncomingMessage;
+      let response: HttpResponse;
       try {
-        response = await sendHttpRequest({
+        response = await (req.streamBody && method === 'GET' && !req.body ? sendStreamingGet : sendHttpRequest)({
           method,
           url,
           headers,
@@ -342,7 +345,7 @@ export class RegistryClient {
   }
 
   /** A RegistryError from a failed reply, with the registry's own error text (its JSON "errors"). */
-  private async replyError(req: RegistryRequest, url: URL, response: IncomingMessage, authorized: boolean): Promise<RegistryError> {
+  private async replyError(req: RegistryRequest, url: URL, response: HttpResponse, authorized: boolean): Promise<RegistryError> {
     const status = response.statusCode ?? 0;
     let detail = '';
     if (req.method !== 'HEAD') {

@@ -64,7 +64,7 @@ export function sendHttpRequest(request: HttpRequest): Promise<http.IncomingMess
 }
 
 /** The whole body, up to `limit` bytes (a larger one is an error: manifests and tokens are small). */
-export async function readBody(response: http.IncomingMessage, limit: number): Promise<Buffer> {
+export async function readBody(response: Readable, limit: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of response) {
@@ -79,7 +79,7 @@ export async function readBody(response: http.IncomingMessage, limit: number): P
 }
 
 /** Reads and drops the body so the exchange ends cleanly. */
-export function discardBody(response: http.IncomingMessage): void {
+export function discardBody(response: Readable): void {
   response.resume();
   response.on('error', () => {});
 }
