@@ -165,6 +165,11 @@ export async function badChunkSize(): Promise<Outcome> {
   return exchange(['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n', 'zz\r\nhello\r\n0\r\n\r\n'], { hold: true });
 }
 
+/** The bad chunk in the same segment as the head: the body fails in the read that resolves the response. */
+export async function badChunkSizeWithTheHead(): Promise<Outcome> {
+  return exchange(['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n'], { hold: true });
+}
+
 export async function notHttp(): Promise<Outcome> {
   return exchange(['SSH-2.0-OpenSSH\r\n\r\n']);
 }

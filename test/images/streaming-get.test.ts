@@ -73,6 +73,10 @@ test('a malformed chunk size, or a reply that is not HTTP, is an error, not data
   const bad = await run('badChunkSize');
   expect(bad.error).toMatchObject({ code: 'HPE_INVALID_CHUNK_SIZE' });
   expect(bad.bodySha).toBeUndefined();
+  // In the read that brought the head: still an error the reader gets, not an uncaught one.
+  const withHead = await run('badChunkSizeWithTheHead');
+  expect(withHead.status).toBe(200);
+  expect(withHead.error).toMatchObject({ code: 'HPE_INVALID_CHUNK_SIZE' });
   const notHttp = await run('notHttp');
   expect(notHttp.error).toMatchObject({ code: 'HPE_INVALID_CONSTANT' });
 });

@@ -129,7 +129,10 @@ export function sendStreamingGet(request: HttpRequest): Promise<HttpResponse> {
         reject(error);
       } else if (!ended) {
         ended = true;
-        response.destroy(error);
+        // The body may fail in the very read that brought the head, before whoever awaits
+        // the response has had a turn to read it (and listen for 'error'): that turn first.
+        socket.pause();
+        setImmediate(() => response.destroy(error));
       }
     };
     const finish = () => {
