@@ -78,6 +78,14 @@ function namespaceFds(): string[] {
 const nothing: ContainerLeftovers = { stateEntries: [], cgroups: [], processes: [], mounts: [] };
 
 /** Resolves once the container's state directory is gone (it is destroyed after 'close'). */
+/** Node's namespace fds once their releases settled (a process's holds close on libuv's pool after its exit). */
+async function settledNamespaceFds(expected: number): Promise<string[]> {
+  for (let waited = 0; namespaceFds().length !== expected && waited < 5000; waited += 20) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return namespaceFds();
+}
+
 async function gone(id: string): Promise<boolean> {
   for (let waited = 0; waited < 5000; waited += 20) {
     if (!fs.existsSync(`${stateRoot}/${id}`)) return true;
@@ -240,14 +248,14 @@ describe('members', () => {
     await used.wait();
     expect(await gone(used.container.id)).toBe(true);
     expect(await p.ready()).toBe(3);
-    expect(namespaceFds().length).toBe(heldBefore.length + 6);
+    expect((await settledNamespaceFds(heldBefore.length + 6)).length).toBe(heldBefore.length + 6);
     const members = stateIds();
     expect(members).toHaveLength(3);
     const pids = members.map((id) => containerLeftovers(id, stateRoot).processes).flat();
     expect(pids).toHaveLength(3);
     await p.close();
     expect(await settledLeftovers(members)).toEqual(members.map(() => nothing));
-    expect(namespaceFds()).toEqual(heldBefore);
+    expect(await settledNamespaceFds(heldBefore.length)).toEqual(heldBefore);
     expect(() => p.spawn(['true'])).toThrow(expect.objectContaining({ code: 'ECONTAINERSTATE' }));
   });
 
