@@ -81,38 +81,60 @@ pid_t clone_process(unsigned long namespace_flags, int cgroup_fd, int* pidfd, bo
   return static_cast<pid_t>(check(sys_clone3(&args), StepId::Clone, "clone3"));
 }
 
-// The cloned process waits on this pipe until its parent (the helper) has
-// finished what must happen before it runs: Node told of it, id maps written,
-// v1 cgroups joined. A helper that dies first closes it: the process exits at
-// the gate and never runs unaccounted for. Not the start gate (start_gate.h),
-// where a created container's process waits later for start().
+// The cloned process waits at two gates of its parent (the helper). The first opens once
+// what must happen before it does anything is done: Node told of it, id maps written. The
+// second opens once it is in its cgroups: a join of a v1 hierarchy waits for an RCU grace
+// period (milliseconds), which the process spends building its root meanwhile; it waits at
+// the second gate before it makes its cgroup namespace and long before its program runs.
+// A helper that dies first closes them: the process exits at a gate and never runs
+// unaccounted for. Not the start gate (start_gate.h), where a created container's process
+// waits later for start().
 struct ParentSetupGate {
   Pipe pipe;
+  Pipe cgroups;
 
-  // In the child: returns once the helper opens the gate; exits quietly if
-  // the helper failed instead (it reports why).
+  // In the child: returns once the helper opens the first gate; exits quietly if the
+  // helper failed instead (it reports why).
   void wait_in_child() {
     close(pipe.write_end);
+    close(cgroups.write_end);
+    pass(pipe.read_end);
+  }
+
+  // In the child, past the first gate: returns once the helper has joined it to its cgroups.
+  void wait_for_cgroups_in_child() { pass(cgroups.read_end); }
+
+  void open_in_parent() { open(&pipe); }
+
+  void open_cgroups_in_parent() { open(&cgroups); }
+
+  // Either gate: the child sees end of file at the next one and exits.
+  void fail_in_parent() {
+    for (Pipe* gate : {&pipe, &cgroups}) {
+      if (gate->read_end >= 0) close(gate->read_end);
+      if (gate->write_end >= 0) close(gate->write_end);
+      gate->read_end = gate->write_end = -1;
+    }
+  }
+
+ private:
+  static void pass(int read_end) {
     char go = 0;
     ssize_t n;
     do {
-      n = read(pipe.read_end, &go, 1);
+      n = read(read_end, &go, 1);
     } while (n < 0 && errno == EINTR);
     if (n != 1) _exit(127);
-    close(pipe.read_end);
+    close(read_end);
   }
 
-  void open_in_parent() {
-    close(pipe.read_end);
+  static void open(Pipe* gate) {
+    close(gate->read_end);
     char go = 1;
-    ssize_t ignored = write(pipe.write_end, &go, 1);
+    ssize_t ignored = write(gate->write_end, &go, 1);
     (void)ignored;
-    close(pipe.write_end);
-  }
-
-  void fail_in_parent() {
-    close(pipe.read_end);
-    close(pipe.write_end);
+    close(gate->write_end);
+    gate->read_end = gate->write_end = -1;
   }
 };
 
@@ -218,15 +240,17 @@ int receive_idmapped_rootfs() {
       check(setresgid(0, 0, 0), "setgid 0 in the user namespace");
       check(setresuid(0, 0, 0), "setuid 0 in the user namespace");
     }
-    // The cgroup namespace is made now, once the process is in its cgroups,
-    // so that its root is the container's cgroup.
-    if (plan.has_namespace("cgroup")) check(unshare(CLONE_NEWCGROUP), "unshare cgroup namespace");
     umask(0);
     if (plan.has_namespace("uts") && !plan.hostname.empty()) {
       check(sethostname(plan.hostname.data(), plan.hostname.size()), "sethostname");
     }
     if (plan.has_namespace("mount")) build_rootfs(plan, plan.rootfs_idmapped ? receive_idmapped_rootfs() : -1);
     if (plan.has_namespace("net")) bring_up_loopback();
+    // The root was built outside the cgroups (its cgroup mounts are binds of the host's
+    // directories, which need no membership). The cgroup namespace is made once the
+    // process is in its cgroups, so that its root is the container's cgroup.
+    parent_setup.wait_for_cgroups_in_child();
+    if (plan.has_namespace("cgroup")) check(unshare(CLONE_NEWCGROUP), "unshare cgroup namespace");
     if (late_gate >= 0) {
       // Made ahead: waits for pool.spawn()'s argv, env, cwd, user, tty and stdio; from here a
       // failure goes to Node on the gate, as the terminal does.
@@ -254,6 +278,7 @@ int receive_idmapped_rootfs() {
     // channel to Node (see start_process).
     pause_for_test(plan, "exec-child");
     parent_setup.wait_in_child();
+    parent_setup.wait_for_cgroups_in_child();
     enter_new_session();
     if (plan.tty) attach_terminal(plan, kControlFd);
     finish_and_exec(plan, failure_fd);
@@ -319,7 +344,7 @@ using ChildBody = void (*)(const Plan&, int, ParentSetupGate&);
 int start_process(const Plan& plan, unsigned long namespace_flags, CgroupTargets& cgroups, ChildBody body,
                   Report* report) {
   Pipe failure = make_pipe("pipe");
-  ParentSetupGate parent_setup{make_pipe("pipe")};
+  ParentSetupGate parent_setup{make_pipe("pipe"), make_pipe("pipe")};
   int channel[2];
   check(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, channel), "create the process's channel");
   check(pass_sender_pids(channel[0]), "create the process's channel");
@@ -358,20 +383,32 @@ int start_process(const Plan& plan, unsigned long namespace_flags, CgroupTargets
         if (sent < 0) throw SetupError{"send the rootfs overlay", -sent, StepId::MountRootfsOverlay};
       }
     }
+    parent_setup.open_in_parent();
     cgroups.join(pid);
     cgroups.check_pids_limit();
     cgroups.close_all();
   } catch (const SetupError& e) {
-    parent_setup.fail_in_parent();  // the child sees end of file and exits
-    close(failure.read_end);
-    close(channel[0]);
+    parent_setup.fail_in_parent();  // the child sees end of file at its next gate and exits
+    // Past the first gate it builds its root meanwhile: it goes now.
+    sys_pidfd_send_signal(pidfd, SIGKILL, 0);
     report->ok = false;
     report->err = e.err;
     report->step_id = e.id;
     report->step = e.step;
+    // A join fails when the process is gone: what it said of its own failure comes first.
+    int err = 0;
+    StepId step_id = StepId::Unclassified;
+    std::string step;
+    if (read_failure(failure.read_end, &err, &step_id, &step) && err != 0) {
+      report->err = err;
+      report->step_id = step_id;
+      report->step = step;
+    }
+    close(failure.read_end);
+    close(channel[0]);
     return pidfd;
   }
-  parent_setup.open_in_parent();
+  parent_setup.open_cgroups_in_parent();
   await_exec(failure.read_end, channel[0], report);
   close(channel[0]);
   return pidfd;
