@@ -541,8 +541,13 @@ export class ContainerDirectory {
       removeRecordedLayer(away, this.root, this.id);
       this.releaseOwnership();
       const removeFiles = (): void => stateStep('remove the state directory', away, () => removeTree(away));
-      if (deferred) deferRemoval(removeFiles);
-      else removeFiles();
+      if (!deferred) return removeFiles();
+      deferRemoval({
+        // Under the checked state root, at a name only this process knew: fs.rm lstats each
+        // entry and removes a link itself, never what it points to.
+        inBackground: () => fs.promises.rm(away, { recursive: true, force: true }),
+        now: removeFiles,
+      });
     } finally {
       this.releaseOwnership();
     }

@@ -1,38 +1,58 @@
 /**
  * Removals that destroy() leaves until after it resolves: the files of a state directory
- * already moved away under a hidden name (the id is free from that rename on). They run a
- * turn of the event loop later, and whatever is still queued when Node exits runs in its
- * 'exit' event, synchronously; after kill -9, the state root's sweep removes the hidden
- * directories that are left (sweep.ts), so nothing stays either way.
+ * already moved away under a hidden name (the id is free from that rename on). They start a
+ * turn of the event loop later and run on libuv's pool (an rmdir on ext4 takes a journal
+ * write: not work for the event loop); whatever is queued or still under way when Node exits
+ * runs again in its 'exit' event, synchronously (each removal tolerates what is already
+ * gone); after kill -9, the state root's sweep removes the hidden directories that are left
+ * (sweep.ts), so nothing stays either way.
  */
 import { pauseForTest } from './test-hook';
 
-const queued: (() => void)[] = [];
+export interface DeferredRemoval {
+  /** The removal without blocking the event loop. */
+  inBackground(): Promise<void>;
+  /** The same, synchronously (Node's exit). */
+  now(): void;
+}
+
+const pending = new Set<DeferredRemoval>();
+let queued: DeferredRemoval[] = [];
 let scheduled: NodeJS.Immediate | undefined;
 
-function runQueued(): void {
+function startQueued(): void {
   scheduled = undefined;
   if (queued.length > 0) pauseForTest('deferred-removal');
-  while (queued.length > 0) {
-    const removal = queued.shift() as () => void;
+  for (const removal of queued.splice(0)) {
+    removal.inBackground().then(
+      () => pending.delete(removal),
+      // the state root's sweep removes what is left
+      () => pending.delete(removal),
+    );
+  }
+}
+
+/** Runs `removal` soon, in the background, and at the latest when Node exits. */
+export function deferRemoval(removal: DeferredRemoval): void {
+  pending.add(removal);
+  queued.push(removal);
+  scheduled ??= setImmediate(startQueued);
+}
+
+/** Runs every removal not finished yet now, synchronously (Node's exit, and tests). */
+export function finishDeferredRemovals(): void {
+  if (scheduled) clearImmediate(scheduled);
+  scheduled = undefined;
+  queued = [];
+  if (pending.size > 0) pauseForTest('deferred-removal');
+  for (const removal of [...pending]) {
+    pending.delete(removal);
     try {
-      removal();
+      removal.now();
     } catch {
       // the state root's sweep removes what is left
     }
   }
-}
-
-/** Runs `removal` soon, and at the latest when Node exits. */
-export function deferRemoval(removal: () => void): void {
-  queued.push(removal);
-  scheduled ??= setImmediate(runQueued);
-}
-
-/** Runs every queued removal now (Node's exit, and tests). */
-export function finishDeferredRemovals(): void {
-  if (scheduled) clearImmediate(scheduled);
-  runQueued();
 }
 
 process.on('exit', finishDeferredRemovals);

@@ -8,14 +8,20 @@ import { native } from '../native/binding';
 
 /** The start time of a live (not zombie) process in clock ticks since boot, or undefined. */
 export function processStartTime(pid: number): string | undefined {
+  // This process's own never changes, and reading it sums over all of Node's threads.
+  if (pid === process.pid && ownStartTime !== undefined) return ownStartTime;
   let stat: string;
   try {
     stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
   } catch {
     return undefined;
   }
-  return startTimeOf(stat);
+  const startTime = startTimeOf(stat);
+  if (pid === process.pid) ownStartTime = startTime;
+  return startTime;
 }
+
+let ownStartTime: string | undefined;
 
 /** processStartTime() without blocking the event loop. */
 export async function processStartTimeAsync(pid: number): Promise<string | undefined> {
