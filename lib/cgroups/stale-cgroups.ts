@@ -83,6 +83,10 @@ export async function endCgroupsNamed(name: string, cgroupParent: string | undef
   const owner = path.join(parentPath(primary, cgroupParent), name);
   // A container of this name destroyed a moment ago: its cgroup is on its way out.
   await removalInProgress(owner);
+  // The usual case of a new container: nothing of the name. A make starts in the primary
+  // hierarchy and a removal ends there, so nothing of it is left elsewhere either; asking
+  // every hierarchy's mark would cost a failed lookup each. (remove --force still looks.)
+  if (!options.force && !fs.existsSync(owner)) return false;
   await untilRemovedByItsOwner(owner);
   // Being made (its maker has not marked it yet), or not ts-container's: left alone.
   if (fs.existsSync(owner) && !isContainerMark(cgroupMark(owner))) return false;
