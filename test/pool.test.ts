@@ -77,15 +77,20 @@ function namespaceFds(): string[] {
 
 const nothing: ContainerLeftovers = { stateEntries: [], cgroups: [], processes: [], mounts: [] };
 
-/** Resolves once the container's state directory is gone (it is destroyed after 'close'). */
-/** Node's namespace fds once their releases settled (a process's holds close on libuv's pool after its exit). */
-async function settledNamespaceFds(expected: number): Promise<string[]> {
-  for (let waited = 0; namespaceFds().length !== expected && waited < 5000; waited += 20) {
+/**
+ * Node's namespace fds that are not among `before` (those of containers made since), once they
+ * are `expected` many: a process's holds close on libuv's pool after its exit, and an earlier
+ * test's may still be closing.
+ */
+async function settledNewNamespaceFds(before: string[], expected: number): Promise<string[]> {
+  const fresh = (): string[] => namespaceFds().filter((link) => !before.includes(link));
+  for (let waited = 0; fresh().length !== expected && waited < 5000; waited += 20) {
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-  return namespaceFds();
+  return fresh();
 }
 
+/** Resolves once the container's state directory is gone (it is destroyed after 'close'). */
 async function gone(id: string): Promise<boolean> {
   for (let waited = 0; waited < 5000; waited += 20) {
     if (!fs.existsSync(`${stateRoot}/${id}`)) return true;
@@ -242,20 +247,20 @@ describe('members', () => {
     const p = pool(3);
     await p.ready();
     // A member's mount and network namespaces are held from Node while it waits.
-    expect(namespaceFds().length).toBe(heldBefore.length + 6);
+    expect(await settledNewNamespaceFds(heldBefore, 6)).toHaveLength(6);
     // ... and by its process until its exit was seen.
     const used = p.spawn(['true']);
     await used.wait();
     expect(await gone(used.container.id)).toBe(true);
     expect(await p.ready()).toBe(3);
-    expect((await settledNamespaceFds(heldBefore.length + 6)).length).toBe(heldBefore.length + 6);
+    expect(await settledNewNamespaceFds(heldBefore, 6)).toHaveLength(6);
     const members = stateIds();
     expect(members).toHaveLength(3);
     const pids = members.map((id) => containerLeftovers(id, stateRoot).processes).flat();
     expect(pids).toHaveLength(3);
     await p.close();
     expect(await settledLeftovers(members)).toEqual(members.map(() => nothing));
-    expect(await settledNamespaceFds(heldBefore.length)).toEqual(heldBefore);
+    expect(await settledNewNamespaceFds(heldBefore, 0)).toEqual([]);
     expect(() => p.spawn(['true'])).toThrow(expect.objectContaining({ code: 'ECONTAINERSTATE' }));
   });
 
