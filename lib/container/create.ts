@@ -14,6 +14,7 @@ import { helperPath, native } from '../native/binding';
 import { launchProcess, type ContainerProcess } from '../process/container-process';
 import { checkStdio, closeChildEnds, resolveStdio, type ResolvedStdio } from '../process/stdio';
 import { recordOutput } from '../process/output-log';
+import { releaseNamespaceHolds } from '../process/namespace-holds';
 import { checkArgumentSize } from '../process/argument-limits';
 import { toSignalNumber } from '../process/signals';
 import { watchRecordedExit } from '../process/recorded-exit';
@@ -260,7 +261,7 @@ async function endUnrecorded(report: HelperReport, cgroup: ContainerCgroup, deta
   await new Promise<void>((resolve) => native().watchExit(report.pidfd, () => resolve(), !detach));
   native().closeFd(report.pidfd);
   if (report.terminalFd >= 0) native().closeFd(report.terminalFd);
-  for (const fd of report.heldNamespaceFds ?? []) native().closeFd(fd);
+  releaseNamespaceHolds(report.heldNamespaceFds ?? []);
 }
 
 /** Makes the state directory, clearing an abandoned one of the same id first. */

@@ -4,7 +4,6 @@
  * cgroups, id maps, root and loopback in place. spawn() gives it argv, env, cwd, user, tty and
  * stdio; from there it is a container like any other, never given a second program.
  */
-import * as fs from 'node:fs';
 import type { ContainerOptions } from '../options/types';
 import type { ExitWatcherHandle, HelperReport } from '../../types/native';
 import { normalizeProcessOptions, type NormalizedProcessOptions } from '../options/validate';
@@ -13,6 +12,7 @@ import { launchProcess, type ContainerProcess } from '../process/container-proce
 import { checkStdio, resolveStdio } from '../process/stdio';
 import { checkArgumentSize } from '../process/argument-limits';
 import { liveProcesses } from '../process/live-processes';
+import { releaseNamespaceHolds } from '../process/namespace-holds';
 import type { ContainerDirectory, StateRecord } from '../state/container-directory';
 import { Container, contextOf } from './container';
 import type { ContainerContext } from './context';
@@ -148,11 +148,6 @@ export class PoolMember {
     return main as PooledProcess;
   }
 
-  /** Closed on the thread pool: the last reference's teardown takes no turn of the event loop. */
-  #releaseNamespaces(): void {
-    for (const fd of this.#heldNamespaces.splice(0)) fs.close(fd, () => undefined);
-  }
-
   /** Sends the late spec and waits until the program runs or its setup failed. */
   async #start(args: string[], process: NormalizedProcessOptions, fds: [number, number, number]): Promise<HelperReport> {
     let outcome: Awaited<ReturnType<ReturnType<typeof native>['lateGateAwait']>>;
@@ -181,7 +176,7 @@ export class PoolMember {
     native().sendSignal(this.#pidfd, 9);
     await new Promise<void>((resolve) => native().watchExit(this.#pidfd, () => resolve()));
     native().closeFd(this.#pidfd);
-    this.#releaseNamespaces();
+    releaseNamespaceHolds(this.#heldNamespaces);
   }
 
   /** Started: shown by list() from now on, with its own command. */
@@ -204,7 +199,7 @@ export class PoolMember {
     liveProcesses.delete(this.#pidfd);
     native().closeFd(this.#pidfd);
     native().closeFd(this.#gate);
-    this.#releaseNamespaces();
+    releaseNamespaceHolds(this.#heldNamespaces);
     await this.container.destroy();
   }
 }

@@ -4,7 +4,6 @@
  * plus wait() and output() promises. Its exit is seen through its pidfd.
  */
 import { EventEmitter } from 'node:events';
-import * as fs from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import type { ExitStatus, ProcessOutput, TerminalSize, Usage } from '../options/types';
 import type { ExitWatcherHandle, HelperReport, ProcessResources } from '../../types/native';
@@ -12,6 +11,7 @@ import { native } from '../native/binding';
 import { closeChildEnds, ResolvedStdio } from './stdio';
 import { signalName, toSignalNumber } from './signals';
 import { liveProcesses } from './live-processes';
+import { releaseNamespaceHolds } from './namespace-holds';
 import { processUsage } from './usage';
 import { Terminal } from './terminal';
 import { checkDimension } from '../options/tty';
@@ -234,14 +234,6 @@ export class ContainerProcess<Stdin extends Writable | null = Writable | null, S
   /** Namespaces held so that their teardown was not part of the exit (see HelperReport). */
   #heldNamespaces: number[] = [];
 
-  /**
-   * The last close of a mount namespace unmounts all of it and waits for an RCU grace period:
-   * done on libuv's pool (fs.close), never on the event loop.
-   */
-  #releaseNamespaces(): void {
-    for (const fd of this.#heldNamespaces.splice(0)) fs.close(fd, () => undefined);
-  }
-
   #heldOutput: Readable[] = [];
 
   #holdOutput(): void {
@@ -318,7 +310,7 @@ export class ContainerProcess<Stdin extends Writable | null = Writable | null, S
     liveProcesses.delete(this.#pidfd);
     this.#watcher = undefined;
     native().closeFd(this.#pidfd);
-    this.#releaseNamespaces();
+    releaseNamespaceHolds(this.#heldNamespaces);
     this.exitCode = code;
     this.signalCode = signal === null ? null : signalName(signal);
     this.emit('exit', this.exitCode, this.signalCode);
