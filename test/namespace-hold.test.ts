@@ -5,22 +5,9 @@
  */
 import * as fs from 'node:fs';
 import { useContainers } from './support/containers';
+import { heldNamespaceLinks } from './support/namespace-fds';
 
 const { make, run } = useContainers();
-
-/** The namespaces Node's own fds point at, as "mnt:[4026532...]" strings. */
-function heldNamespaces(): string[] {
-  const held: string[] = [];
-  for (const fd of fs.readdirSync('/proc/self/fd')) {
-    try {
-      const target = fs.readlinkSync(`/proc/self/fd/${fd}`);
-      if (/^(mnt|net):\[/.test(target)) held.push(target);
-    } catch {
-      // closed meanwhile (the readdir's own fd)
-    }
-  }
-  return held;
-}
 
 /** Releases happen on libuv's pool after the exit: give them a moment. */
 async function eventually(check: () => boolean): Promise<boolean> {
@@ -32,23 +19,23 @@ async function eventually(check: () => boolean): Promise<boolean> {
 }
 
 test('a running container: Node holds its own mount and network namespaces, and no other', async () => {
-  const before = heldNamespaces();
+  const before = heldNamespaceLinks();
   const c = make();
   const p = c.spawn(['sh', '-c', 'read line'], { stdio: 'pipe' });
   await p.started;
   const mnt = fs.readlinkSync(`/proc/${p.pid}/ns/mnt`);
   const net = fs.readlinkSync(`/proc/${p.pid}/ns/net`);
   expect(mnt).not.toBe(fs.readlinkSync('/proc/self/ns/mnt'));
-  expect(heldNamespaces().filter((ns) => !before.includes(ns)).sort()).toEqual([mnt, net].sort());
+  expect(heldNamespaceLinks().filter((ns) => !before.includes(ns)).sort()).toEqual([mnt, net].sort());
   p.stdin?.end('\n');
   await new Promise((resolve) => p.once('close', resolve));
   expect(p.exitCode).toBe(0);
-  expect(await eventually(() => !heldNamespaces().includes(mnt) && !heldNamespaces().includes(net))).toBe(true);
+  expect(await eventually(() => !heldNamespaceLinks().includes(mnt) && !heldNamespaceLinks().includes(net))).toBe(true);
 });
 
 test('nothing stays held after containers that exit, are killed, or fail to start', async () => {
   // An earlier test's holds may still be closing: only those taken from here on count.
-  const before = heldNamespaces();
+  const before = heldNamespaceLinks();
   for (let i = 0; i < 5; i++) {
     expect((await run({}, ['true'])).exitCode).toBe(0);
     const killed = make().spawn(['sleep', '60']);
@@ -60,5 +47,5 @@ test('nothing stays held after containers that exit, are killed, or fail to star
   }
   // A container on the host's network namespace: only its mount namespace was held.
   expect((await run({ network: 'host' }, ['true'])).exitCode).toBe(0);
-  expect(await eventually(() => heldNamespaces().every((ns) => before.includes(ns)))).toBe(true);
+  expect(await eventually(() => heldNamespaceLinks().every((ns) => before.includes(ns)))).toBe(true);
 });

@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import { Container, type ContainerPool } from '../lib';
 import type { ContainerOptions } from '../lib/options/types';
 import { containerLeftovers, type ContainerLeftovers } from './support/container-leftovers';
+import { heldNamespaceLinks } from './support/namespace-fds';
 import { collect, removeScripts, runScript, startScript } from './support/node-script';
 import { removeTempDirs, tempDir } from './support/temp-dirs';
 import { runCgroupParent } from './support/unique';
@@ -61,20 +62,6 @@ function sweepAfter(root: string): ReturnType<typeof runScript> {
   `);
 }
 
-/** Node's fds of namespaces (what it holds of containers). */
-function namespaceFds(): string[] {
-  const links: string[] = [];
-  for (const fd of fs.readdirSync('/proc/self/fd')) {
-    try {
-      const link = fs.readlinkSync(`/proc/self/fd/${fd}`);
-      if (/^(mnt|net):\[/.test(link)) links.push(link);
-    } catch {
-      // closed meanwhile (the listing's own fd)
-    }
-  }
-  return links.sort();
-}
-
 const nothing: ContainerLeftovers = { stateEntries: [], cgroups: [], processes: [], mounts: [] };
 
 /**
@@ -83,7 +70,7 @@ const nothing: ContainerLeftovers = { stateEntries: [], cgroups: [], processes: 
  * test's may still be closing.
  */
 async function settledNewNamespaceFds(before: string[], expected: number): Promise<string[]> {
-  const fresh = (): string[] => namespaceFds().filter((link) => !before.includes(link));
+  const fresh = (): string[] => heldNamespaceLinks().filter((link) => !before.includes(link));
   for (let waited = 0; fresh().length !== expected && waited < 5000; waited += 20) {
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
@@ -243,7 +230,7 @@ describe('members', () => {
   });
 
   test('close() leaves no cgroup, state directory or process of its members, nor an fd of them in Node', async () => {
-    const heldBefore = namespaceFds();
+    const heldBefore = heldNamespaceLinks();
     const p = pool(3);
     await p.ready();
     // A member's mount and network namespaces are held from Node while it waits.
