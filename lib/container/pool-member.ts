@@ -20,6 +20,7 @@ import { followMain, makeMember } from './create';
 import { lateSpec } from './plan';
 import { reportError } from './report-error';
 import { containerUsage } from './container-usage';
+import { phaseTrace } from '../process/phase-trace';
 import type { PoolSpawnOptions } from './pool-options';
 
 /** A process of a pool: the ContainerProcess of its container's program, and that container. */
@@ -125,6 +126,7 @@ export class PoolMember {
     checkArgumentSize(args, process.env, context.config.rlimits);
     checkStdio(options?.stdio);
     const stdio = resolveStdio(process.tty ? 'ignore' : options?.stdio);
+    phaseTrace?.mark(context.id, 'pool: options normalized');
     // The process's own watch takes over (it reaps); so does its entry among the live ones.
     this.stopWatching();
     liveProcesses.delete(this.#pidfd);
@@ -153,6 +155,7 @@ export class PoolMember {
     let outcome: Awaited<ReturnType<ReturnType<typeof native>['lateGateAwait']>>;
     try {
       native().lateGateSend(this.#gate, lateSpec(args, process), fds);
+      phaseTrace?.mark(this.#context.id, 'pool: late spec sent');
       outcome = await native().lateGateAwait(this.#gate, this.#pid);
     } catch (error) {
       await this.#end();
@@ -160,8 +163,10 @@ export class PoolMember {
     } finally {
       native().closeFd(this.#gate);
     }
+    phaseTrace?.mark(this.#context.id, 'pool: gate passed');
     if (outcome.ok) {
       this.#recordStart(args);
+      phaseTrace?.mark(this.#context.id, 'start recorded');
       // The process closes them once it has seen the exit.
       const heldNamespaceFds = this.#heldNamespaces.splice(0);
       return { ok: true, pid: this.#pid, pidfd: this.#pidfd, terminalFd: outcome.terminalFd, errno: 0, stepId: 0, step: '', heldNamespaceFds };
