@@ -102,19 +102,22 @@ export class ContainerPool {
 
   /**
    * Making a member takes turns of the event loop (state files, cgroups): done while the
-   * spawned program starts, it would delay seeing it start and exit. So the pool refills once
-   * the program has exited, or has run for REFILL_DELAY_MS, whichever comes first.
+   * spawned program starts or ends, it would delay seeing it start, exit and close. So the
+   * pool refills once the program has closed (its wait() resolved: the refill starts on the
+   * turn after, behind what the caller does then), or has run for REFILL_DELAY_MS, whichever
+   * comes first.
    */
   #refillAfter(spawned: PooledProcess): void {
     let timer: NodeJS.Timeout | undefined;
     const refill = (): void => {
       clearTimeout(timer);
-      spawned.off('exit', refill);
-      spawned.off('spawn-failed', refill);
+      spawned.off('close', later);
+      spawned.off('spawn-failed', later);
       this.#fill();
     };
-    spawned.once('exit', refill);
-    spawned.once('spawn-failed', refill);
+    const later = (): void => void setImmediate(refill);
+    spawned.once('close', later);
+    spawned.once('spawn-failed', later);
     timer = setTimeout(refill, REFILL_DELAY_MS);
     timer.unref();
   }
