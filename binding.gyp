@@ -63,6 +63,7 @@
         "native/helper/namespace_hold.cc",
         "native/helper/namespaces.cc",
         "native/helper/network.cc",
+        "native/helper/network_namespace_maker.cc",
         "native/helper/pause_mode.cc",
         "native/helper/shared_namespaces.cc",
         "native/helper/overlay_root.cc",

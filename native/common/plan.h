@@ -66,6 +66,9 @@ struct Plan {
   // Set by the helper (not a plan key): it mounts the overlay over idmapped layers and hands
   // it to the container's first process (helper/idmapped_rootfs.h).
   bool rootfs_idmapped = false;
+  // Set by the helper (not a plan key): the network namespace is made beside the process,
+  // which joins it at /sys (helper/network_namespace_maker.h).
+  bool network_namespace_apart = false;
   std::vector<MountSpec> mounts;
   // Sizes (bytes) of the tmpfs mounts the runtime makes on its own: /tmp, /var/tmp, /run,
   // /var/run, /dev/shm. A path not listed gets the kernel's default (half of RAM).

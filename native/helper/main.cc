@@ -38,6 +38,7 @@
 #include "helper/namespaces.h"
 #include "helper/pause_mode.h"
 #include "helper/network.h"
+#include "helper/network_namespace_maker.h"
 #include "helper/program_exec.h"
 #include "helper/rlimits.h"
 #include "helper/rootfs.h"
@@ -244,8 +245,11 @@ int receive_idmapped_rootfs() {
     if (plan.has_namespace("uts") && !plan.hostname.empty()) {
       check(sethostname(plan.hostname.data(), plan.hostname.size()), "sethostname");
     }
+    // A network namespace made beside this process is joined as the root reaches /sys.
     if (plan.has_namespace("mount")) build_rootfs(plan, plan.rootfs_idmapped ? receive_idmapped_rootfs() : -1);
-    if (plan.has_namespace("net")) bring_up_loopback();
+    if (plan.network_namespace_apart && !plan.has_namespace("mount")) join_network_namespace_made_apart(kControlFd);
+    // Made apart, its lo is up already (helper/network_namespace_maker.h).
+    if (plan.has_namespace("net") && !plan.network_namespace_apart) bring_up_loopback();
     // The root was built outside the cgroups (its cgroup mounts are binds of the host's
     // directories, which need no membership). The cgroup namespace is made once the
     // process is in its cgroups, so that its root is the container's cgroup.
@@ -350,6 +354,7 @@ int start_process(const Plan& plan, unsigned long namespace_flags, CgroupTargets
   check(pass_sender_pids(channel[0]), "create the process's channel");
   int pidfd = -1;
   bool parent_is_node = !(plan.mode == PlanMode::Run && plan.detach);
+  NetworkNamespaceMaker network_maker;
   pid_t pid = clone_process(namespace_flags, cgroups.v2_directory, &pidfd, parent_is_node);
   if (pid == 0) {
     // First of all, the channel to Node (or to the monitor) gives way to the
@@ -384,10 +389,19 @@ int start_process(const Plan& plan, unsigned long namespace_flags, CgroupTargets
       }
     }
     parent_setup.open_in_parent();
+    // Started once the process builds its root, which it joins when the root reaches /sys.
+    if (plan.network_namespace_apart) network_maker = start_network_namespace_maker(pid);
     cgroups.join(pid);
     cgroups.check_pids_limit();
     cgroups.close_all();
+    if (plan.network_namespace_apart) {
+      UniqueFd network_namespace(finish_network_namespace_maker(&network_maker));
+      send_network_namespace(channel[0], network_namespace.get());
+      // Held as the clone's would be (namespace_hold.h).
+      if (parent_is_node && plan.mode == PlanMode::Run) send_message(kControlFd, kNamespaceHoldMessage, network_namespace.get());
+    }
   } catch (const SetupError& e) {
+    abandon_network_namespace_maker(&network_maker);
     parent_setup.fail_in_parent();  // the child sees end of file at its next gate and exits
     // Past the first gate it builds its root meanwhile: it goes now.
     sys_pidfd_send_signal(pidfd, SIGKILL, 0);
@@ -422,6 +436,9 @@ int start_container(Plan& plan, Report* report) {
   }
   // Made by the child itself, once in its cgroups.
   flags &= ~static_cast<unsigned long>(CLONE_NEWCGROUP);
+  // Made beside the process while it builds its root, not by the clone.
+  plan.network_namespace_apart = makes_network_namespace_apart(flags);
+  if (plan.network_namespace_apart) flags &= ~static_cast<unsigned long>(CLONE_NEWNET);
   // Before anything is cloned into the cgroup.
   if (!plan.cgroup2_path.empty()) attach_device_program(plan.cgroup2_path, plan.device_rules);
   CgroupTargets cgroups = CgroupTargets::open_for(plan, true);

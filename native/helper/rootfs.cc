@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "common/control_channel.h"
 #include "common/setup_error.h"
 #include "common/syscalls.h"
 #include "common/test_pause.h"
@@ -23,6 +24,7 @@
 #include "helper/devices.h"
 #include "helper/kernel_mounts.h"
 #include "helper/mount_api.h"
+#include "helper/network_namespace_maker.h"
 #include "helper/overlay_root.h"
 #include "helper/path_in_root.h"
 
@@ -200,12 +202,15 @@ void mount_kernel_filesystems(const Plan& plan, int root_fd, KernelMounts& mount
 
   int sys_fd;
   try {
+    // A network namespace made beside this process is joined now: sysfs shows the network
+    // devices of the namespace it is made in.
+    if (plan.network_namespace_apart) join_network_namespace_made_apart(kControlFd);
     const unsigned sys_readonly = plan.sys_writable ? 0 : MOUNT_ATTR_RDONLY;
     sys_fd = make_filesystem("sysfs", {}, locked_down | sys_readonly, "mount /sys");
   } catch (const SetupError& e) {
     // sysfs needs a network namespace owned by the container's user
     // namespace; with the host's network, bind the host's /sys read-only.
-    if (e.err != EPERM) throw;
+    if (e.err != EPERM || plan.network_namespace_apart) throw;
     StepScope binding(StepId::Unclassified);
     sys_fd = clone_tree(AT_FDCWD, "/sys", true, "bind /sys");
     set_mount_attrs(sys_fd, (plan.sys_writable ? 0 : MOUNT_ATTR_RDONLY) | locked_down, 0, true, "bind /sys");
