@@ -218,42 +218,106 @@ function emitSyscall(asm: Assembler, d: Decision, defaultAction: number): void {
   asm.ret(defaultAction);
 }
 
-const LEAF = 6;
+/** What a syscall number (range) leads to: a return, or the rule block of one syscall. */
+type Verdict = { ret: number } | { block: Decision };
 
-function emitSearch(asm: Assembler, nrs: number[], blocks: Map<number, Decision>, def: number): void {
-  if (nrs.length <= LEAF) {
-    // Leaf: jeq per syscall; unconditional verdicts share one ret per action.
-    const rets = new Map<number, Label>();
-    const conds: { label: Label; d: Decision }[] = [];
-    for (const nr of nrs) {
-      const d = blocks.get(nr) as Decision;
-      let l: Label;
-      if (d.unconditional !== undefined) {
-        l = rets.get(d.unconditional) ?? asm.label();
-        rets.set(d.unconditional, l);
-      } else {
-        l = asm.label();
-        conds.push({ label: l, d });
-      }
-      asm.jump(BPF.JEQ_K, nr, l, undefined);
-    }
-    asm.ret(def);
-    for (const [action, l] of rets) {
-      asm.place(l);
-      asm.ret(action);
-    }
-    for (const { label, d } of conds) {
-      asm.place(label);
-      emitSyscall(asm, d, def);
-    }
+/** [start, next interval's start) all get `verdict`; the first interval starts at 0. */
+interface Interval {
+  start: number;
+  verdict: Verdict;
+}
+
+const NR_END = 0x1_0000_0000; // one past the largest u32 syscall number
+
+/**
+ * The number line [0, 2^32) of one architecture group as maximal intervals of one verdict:
+ * syscalls with an unconditional verdict, numbers without rules (the default action), the
+ * ranges that are the bad arch (the x32 bit, see the top of this file), and each syscall with
+ * conditional rules as an interval of its own. Adjacent intervals that return the same action
+ * are merged.
+ */
+function partition(blocks: Map<number, Decision>, badArch: [number, number][], def: number): Interval[] {
+  const cuts = new Set<number>([0]);
+  for (const [lo, hi] of badArch) [lo, hi + 1].forEach((x) => cuts.add(x));
+  for (const nr of blocks.keys()) [nr, nr + 1].forEach((x) => cuts.add(x));
+  const starts = [...cuts].filter((x) => x < NR_END).sort((a, b) => a - b);
+  const out: Interval[] = [];
+  for (const start of starts) {
+    // The verdict is constant on [start, next cut): every change of it is a cut.
+    let verdict: Verdict;
+    const d = blocks.get(start);
+    if (badArch.some(([lo, hi]) => start >= lo && start <= hi)) verdict = { ret: BAD_ARCH_ACTION };
+    else if (d === undefined) verdict = { ret: def };
+    else if (d.unconditional !== undefined) verdict = { ret: d.unconditional };
+    else verdict = { block: d };
+    const last = out[out.length - 1];
+    if (last && 'ret' in last.verdict && 'ret' in verdict && last.verdict.ret === verdict.ret) continue;
+    out.push({ start, verdict });
+  }
+  return out;
+}
+
+/** A search over this many intervals at most keeps its jumps within reach (255) of its shared returns. */
+const CHUNK = 64;
+
+/**
+ * Binary search over the interval starts (`jge`), the accumulator holding the syscall number.
+ * Leaves are not instructions: a jump goes straight to a `ret` shared by all leaves of a chunk
+ * with that action, or to a rule block (one per distinct block in the chunk). The shared returns
+ * and blocks follow each chunk's search so the jumps stay short.
+ */
+function emitSearch(asm: Assembler, ivs: Interval[], def: number): void {
+  if (ivs.length === 1) {
+    const v = ivs[0].verdict;
+    if ('ret' in v) asm.ret(v.ret);
+    else emitSyscall(asm, v.block, def);
     return;
   }
-  const mid = nrs.length >> 1;
-  const right = asm.label();
-  asm.jump(BPF.JGE_K, nrs[mid], right, undefined);
-  emitSearch(asm, nrs.slice(0, mid), blocks, def);
-  asm.place(right);
-  emitSearch(asm, nrs.slice(mid), blocks, def);
+  if (ivs.length > CHUNK) {
+    const mid = ivs.length >> 1;
+    const right = asm.label();
+    asm.jump(BPF.JGE_K, ivs[mid].start, right, undefined);
+    emitSearch(asm, ivs.slice(0, mid), def);
+    asm.place(right);
+    emitSearch(asm, ivs.slice(mid), def);
+    return;
+  }
+  const rets = new Map<number, Label>();
+  const blocks = new Map<string, { label: Label; d: Decision }>();
+  const leaf = (v: Verdict): Label => {
+    if ('ret' in v) {
+      let l = rets.get(v.ret);
+      if (l === undefined) rets.set(v.ret, (l = asm.label()));
+      return l;
+    }
+    const key = blockKey(v.block);
+    let b = blocks.get(key);
+    if (!b) blocks.set(key, (b = { label: asm.label(), d: v.block }));
+    return b.label;
+  };
+  const node = (lo: number, hi: number, here?: Label): void => {
+    if (here !== undefined) asm.place(here);
+    const mid = (lo + hi) >> 1;
+    const left = mid - lo === 1 ? leaf(ivs[lo].verdict) : asm.label();
+    const right = hi - mid === 1 ? leaf(ivs[mid].verdict) : asm.label();
+    asm.jump(BPF.JGE_K, ivs[mid].start, right, left);
+    if (mid - lo > 1) node(lo, mid, left);
+    if (hi - mid > 1) node(mid, hi, right);
+  };
+  node(0, ivs.length);
+  for (const [action, l] of rets) {
+    asm.place(l);
+    asm.ret(action);
+  }
+  for (const { label, d } of blocks.values()) {
+    asm.place(label);
+    emitSyscall(asm, d, def);
+  }
+}
+
+/** Two syscalls with equal blocks (same word width, same rules in the same order) share one. */
+function blockKey(d: Decision): string {
+  return JSON.stringify(d, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));
 }
 
 export function compileResolved(p: ResolvedProfile): { program: Buffer; notifies: boolean } {
@@ -281,20 +345,12 @@ export function compileResolved(p: ResolvedProfile): { program: Buffer; notifies
         blocks.set(nr, decide(rules, IS_64[arch]));
       }
     }
+    // The x32 bit (see the top of this file) as bad-arch ranges of the number line.
+    const badArch: [number, number][] = [];
+    if (g.length === 1 && g[0] === 'x86_64') badArch.push([X32_SYSCALL_BIT, 0xfffffffe]); // nr == -1 is not
+    if (g.length === 1 && g[0] === 'x32') badArch.push([0, X32_SYSCALL_BIT - 1]);
     asm.ld(OFF_NR);
-    if (g.length === 1 && (g[0] === 'x86_64' || g[0] === 'x32')) {
-      const other = asm.label();
-      const dispatch = asm.label();
-      if (g[0] === 'x86_64') asm.jump(BPF.JGE_K, X32_SYSCALL_BIT, other, dispatch);
-      else asm.jump(BPF.JGE_K, X32_SYSCALL_BIT, dispatch, other);
-      asm.place(other);
-      if (g[0] === 'x86_64') asm.jump(BPF.JEQ_K, 0xffffffff, dispatch, undefined);
-      asm.ret(BAD_ARCH_ACTION);
-      asm.place(dispatch);
-    }
-    const nrs = [...blocks.keys()].sort((a, b) => a - b);
-    if (nrs.length === 0) asm.ret(def);
-    else emitSearch(asm, nrs, blocks, def);
+    emitSearch(asm, partition(blocks, badArch, def), def);
   });
   return { program: asm.assemble(), notifies };
 }
