@@ -54,7 +54,7 @@ export const AUDIT_ARCH: Record<Arch, number> = {
   aarch64: 0xc00000b7,
 };
 
-export const IS_64: Record<Arch, boolean> = { x86_64: true, aarch64: true, i386: false, x32: false };
+const IS_64: Record<Arch, boolean> = { x86_64: true, aarch64: true, i386: false, x32: false };
 
 export const X32_SYSCALL_BIT = 0x40000000;
 export const BAD_ARCH_ACTION = SECCOMP_RET.KILL_THREAD;
@@ -133,14 +133,14 @@ function precedence(action: number): number {
   return (action & 0xffff0000) | 0;
 }
 
-export interface Decision {
+interface Decision {
   /** i386 and x32 compare only the low 32-bit words (libseccomp's ARCH_SIZE_32). */
   is64: boolean;
   unconditional?: number;
   rules: ArchRule[];
 }
 
-export function decide(rules: ArchRule[], is64: boolean): Decision {
+function decide(rules: ArchRule[], is64: boolean): Decision {
   const uncond = rules.find((r) => r.conds.length === 0);
   if (uncond) return { is64, unconditional: uncond.action, rules: [] };
   const sorted = rules.map((r, i) => ({ r, i })).sort((x, y) => precedence(x.r.action) - precedence(y.r.action) || x.i - y.i);
@@ -232,7 +232,7 @@ type Verdict = { ret: number } | { block: Decision };
  * [start, next interval's start) all get `verdict`, except single numbers in `points` (the
  * first interval starts at 0).
  */
-export interface Interval {
+interface Interval {
   start: number;
   verdict: Verdict;
   points: { nr: number; verdict: Verdict }[];
@@ -254,7 +254,7 @@ const sameRet = (a: Verdict, b: Verdict) => 'ret' in a && 'ret' in b && a.ret ==
  * denies one syscall amid allowed ones, or gives one a rule block) becomes a point of one merged
  * interval: one `jeq` in place of the two `jge` that would bound it.
  */
-export function partition(blocks: Map<number, Decision>, badArch: [number, number][], def: number): Interval[] {
+function partition(blocks: Map<number, Decision>, badArch: [number, number][], def: number): Interval[] {
   const cuts = new Set<number>([0]);
   for (const [lo, hi] of badArch) [lo, hi + 1].forEach((x) => cuts.add(x));
   for (const nr of blocks.keys()) [nr, nr + 1].forEach((x) => cuts.add(x));
@@ -330,7 +330,11 @@ function emitSearch(asm: Assembler, ivs: Interval[], def: number): void {
     }
     if (hi - lo === 1) {
       const { verdict, points } = ivs[lo];
-      if (points.length === 0) asm.ja(leaf(verdict)); // the whole group is one interval
+      if (points.length === 0) {
+        // The whole group is one interval.
+        if ('ret' in verdict) asm.ret(verdict.ret);
+        else asm.ja(leaf(verdict));
+      }
       points.forEach((pt, i) => asm.jump(BPF.JEQ_K, pt.nr, leaf(pt.verdict), i === points.length - 1 ? leaf(verdict) : undefined));
       return;
     }
