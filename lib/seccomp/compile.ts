@@ -11,12 +11,13 @@
  *      without rules), or one syscall with conditional rules (its rule block); a single number
  *      between two intervals of the same action is a `jeq` point of one merged interval instead
  *      (at most a few per interval, so every search path stays short). Returns are shared per
- *      action within a chunk of the search, identical rule blocks are emitted once.
+ *      action within a chunk of the search (rule blocks end in them too), identical rule blocks
+ *      are emitted once.
  *      The x32 bit: on x86_64 without x32, nr >= __X32_SYSCALL_BIT is the bad arch too, except
  *      nr == -1 (what a tracer uses to skip a syscall) which gets the default action — as
  *      libseccomp does; both are just intervals of the number line. With both x86_64 and x32 one
  *      search covers both (x32 numbers carry the bit). Docker's default profile compiles to
- *      about 300 instructions this way (over 1600 with one jeq per syscall).
+ *      under 300 instructions this way (over 1600 with one jeq per syscall).
  *   3. per syscall: the rules, each a conjunction of 64-bit argument comparisons split into the
  *      high and low 32-bit words (32-bit arches i386/x32 compare only the low word, as libseccomp).
  *
@@ -147,26 +148,24 @@ function decide(rules: ArchRule[], is64: boolean): Decision {
   return { is64, rules: sorted.map((x) => x.r) };
 }
 
-function emitCond(asm: Assembler, c: NCond, is64: boolean, fail: Label): void {
-  const pass = asm.label();
+/** One comparison: on success the program goes to `pass`, otherwise to `fail`. */
+function emitCond(asm: Assembler, c: NCond, is64: boolean, fail: Label, pass: Label): void {
   const dh = Number(c.datum >> 32n);
   const dl = Number(c.datum & M32);
   const lo = argLo(c.index);
   const hi = argHi(c.index);
   if (c.op === 'MASKED_EQ') {
+    // normalize() dropped zero masks, so at least one word is compared.
+    const words: [number, number, number][] = [];
     const mh = Number(c.mask >> 32n);
     const ml = Number(c.mask & M32);
-    if (is64 && mh !== 0) {
-      asm.ld(hi);
-      if (mh !== 0xffffffff) asm.and(mh);
-      asm.jump(BPF.JEQ_K, dh, undefined, fail);
-    }
-    if (ml !== 0) {
-      asm.ld(lo);
-      if (ml !== 0xffffffff) asm.and(ml);
-      asm.jump(BPF.JEQ_K, dl, undefined, fail);
-    }
-    asm.place(pass);
+    if (is64 && mh !== 0) words.push([hi, mh, dh]);
+    if (ml !== 0) words.push([lo, ml, dl]);
+    words.forEach(([offset, mask, datum], i) => {
+      asm.ld(offset);
+      if (mask !== 0xffffffff) asm.and(mask);
+      asm.jump(BPF.JEQ_K, datum, i === words.length - 1 ? pass : undefined, fail);
+    });
     return;
   }
   if (is64) {
@@ -193,36 +192,41 @@ function emitCond(asm: Assembler, c: NCond, is64: boolean, fail: Label): void {
   asm.ld(lo);
   switch (c.op) {
     case 'EQ':
-      asm.jump(BPF.JEQ_K, dl, undefined, fail);
+      asm.jump(BPF.JEQ_K, dl, pass, fail);
       break;
     case 'NE':
-      asm.jump(BPF.JEQ_K, dl, fail, undefined);
+      asm.jump(BPF.JEQ_K, dl, fail, pass);
       break;
     case 'GT':
-      asm.jump(BPF.JGT_K, dl, undefined, fail);
+      asm.jump(BPF.JGT_K, dl, pass, fail);
       break;
     case 'GE':
-      asm.jump(BPF.JGE_K, dl, undefined, fail);
+      asm.jump(BPF.JGE_K, dl, pass, fail);
       break;
     case 'LT':
-      asm.jump(BPF.JGE_K, dl, fail, undefined);
+      asm.jump(BPF.JGE_K, dl, fail, pass);
       break;
     case 'LE':
-      asm.jump(BPF.JGT_K, dl, fail, undefined);
+      asm.jump(BPF.JGT_K, dl, fail, pass);
       break;
   }
-  asm.place(pass);
 }
 
-/** A syscall's rule block: each rule's conditions, its return, the default at the end. */
-function emitSyscall(asm: Assembler, d: Decision, defaultAction: number): void {
-  for (const r of d.rules) {
-    const next = asm.label();
-    for (const c of r.conds) emitCond(asm, c, d.is64, next);
-    asm.ret(r.action);
-    asm.place(next);
-  }
-  asm.ret(defaultAction);
+/**
+ * A syscall's rule block: each rule's conditions, then the next rule, the default action after
+ * the last. A rule's last comparison jumps straight to the shared return of its action (`ret`).
+ */
+function emitSyscall(asm: Assembler, d: Decision, defaultAction: number, ret: (action: number) => Label): void {
+  d.rules.forEach((r, i) => {
+    // decide() leaves only rules with conditions in a block.
+    const next = i === d.rules.length - 1 ? ret(defaultAction) : asm.label();
+    r.conds.forEach((c, j) => {
+      const pass = j === r.conds.length - 1 ? ret(r.action) : asm.label();
+      emitCond(asm, c, d.is64, next, pass);
+      if (j < r.conds.length - 1) asm.place(pass);
+    });
+    if (i < d.rules.length - 1) asm.place(next);
+  });
 }
 
 /** What a syscall number (range) leads to: a return, or the rule block of one syscall. */
@@ -288,7 +292,10 @@ function partition(blocks: Map<number, Decision>, badArch: [number, number][], d
   return out;
 }
 
-/** A search over this many intervals at most keeps its jumps within reach (255) of its shared returns. */
+/**
+ * A search over this many intervals at most keeps its jumps within reach (255) of the shared
+ * returns after it (past its rule blocks); a farther one would get an assembler trampoline.
+ */
 const CHUNK = 128;
 
 /**
@@ -346,13 +353,15 @@ function emitSearch(asm: Assembler, ivs: Interval[], def: number): void {
     range(mid, hi, right);
   };
   range(0, ivs.length, undefined);
+  // Blocks before the returns: BPF jumps only forward, and blocks end in those returns too.
+  const ret = (action: number) => leaf({ ret: action });
+  for (const { label, d } of blocks.values()) {
+    asm.place(label);
+    emitSyscall(asm, d, def, ret);
+  }
   for (const [action, l] of rets) {
     asm.place(l);
     asm.ret(action);
-  }
-  for (const { label, d } of blocks.values()) {
-    asm.place(label);
-    emitSyscall(asm, d, def);
   }
 }
 
