@@ -10,6 +10,7 @@
 const UNIT = [
   'test/cgroups-unit/**/*.test.ts',
   'test/seccomp-unit/compiler.test.ts',
+  'test/seccomp-unit/semantics.test.ts',
   'test/cli-unit/**/*.test.ts',
   'test/protocol-unit/**/*.test.ts',
   'test/native-unit/**/*.test.ts',

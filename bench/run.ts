@@ -56,7 +56,8 @@ import { formatLayerUnpack, measureLayerUnpack, type LayerUnpackResult } from '.
 import { formatImageStart, measureImageStart, type ImageStartResult } from './image-start';
 import { formatNetworkSpawn, measureNetworkIsolated, type NetworkSpawnResult } from './network-spawn';
 import { runRegistryPullIsolated, formatRegistryPull, type RegistryPullResult } from './registry-pull';
-import { defaultProfileAsOci, measureCompile, type CompileTimes } from './seccomp-compile';
+import { defaultProfileAsOci, defaultProgram, measureCompile, type CompileTimes } from './seccomp-compile';
+import { ALLOW_ALL, formatLoad, measureLoad, type LoadTime } from './seccomp-load';
 import { nsToMs, summarize, type Summary } from './stats';
 import { formatPhases, runPhasesIsolated, type PhasesResult } from './phases';
 
@@ -262,12 +263,18 @@ async function main(): Promise<number> {
   // Before any container compiles it: the first compile of the default profile is measured cold.
   let compileTimes: CompileTimes | undefined;
   let ociSeccomp: Record<string, unknown> | undefined;
+  let loadTimes: LoadTime[] | undefined;
   if (wantSpawn) {
     try {
       const seccomp = (await import(pathToFileURL(require.resolve(path.resolve(__dirname, '..', 'lib', 'seccomp'))).href)) as Parameters<typeof measureCompile>[0] & { default?: unknown };
       const mod = ((seccomp as { default?: unknown }).default ?? seccomp) as Parameters<typeof measureCompile>[0];
       compileTimes = measureCompile(mod);
       ociSeccomp = defaultProfileAsOci(mod);
+      try {
+        loadTimes = measureLoad([{ label: 'the default profile', program: defaultProgram(mod) }, { label: 'ret ALLOW alone', program: ALLOW_ALL }], 100);
+      } catch (err) {
+        log(`seccomp load: unavailable: ${reasonOf(err)}`);
+      }
     } catch (err) {
       log(`seccomp compile: unavailable: ${reasonOf(err)}`);
     }
@@ -475,6 +482,7 @@ async function main(): Promise<number> {
         `the first time, ${compileTimes.cachedMs.toFixed(4)} ms cached` +
         (compileTimes.podmanFirstMs !== undefined ? `; Podman's profile: ${fmtMs(compileTimes.podmanFirstMs)} ms` : '') + '.');
     }
+    if (loadTimes) print(formatLoad(loadTimes));
     const unconfined = rows.find((r) => r.name === 'Container.spawn (unconfined)');
     if (target?.medianMs !== undefined && unconfined?.medianMs !== undefined) {
       const extra = target.medianMs - unconfined.medianMs;
@@ -558,6 +566,7 @@ async function main(): Promise<number> {
     target: spawnTarget,
     targets: issue14Targets,
     seccompCompile: compileTimes ?? null,
+    seccompLoad: loadTimes ?? null,
     phases: phasesResult,
     exec: execStates.length > 0 ? { baseline: BASELINE_ROW, rows: execRows, target: execTarget } : null,
     list: listResult,

@@ -53,6 +53,11 @@ export function measureCompile(mod: SeccompModule): CompileTimes {
   return result;
 }
 
+/** The default profile's program for Docker's default capabilities (cached by then). */
+export function defaultProgram(mod: SeccompModule): Buffer {
+  return (mod.compileSeccomp('default', context(mod)) as { program: Buffer }).program;
+}
+
 const ARCH_NAMES: Record<string, string> = {
   x86_64: 'SCMP_ARCH_X86_64', i386: 'SCMP_ARCH_X86', x32: 'SCMP_ARCH_X32', aarch64: 'SCMP_ARCH_AARCH64',
 };
