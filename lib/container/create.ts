@@ -119,9 +119,7 @@ export function followMain(context: ContainerContext, main: ContainerProcess): v
   main.once('exit', (code: number | null, signal: NodeJS.Signals | null) => {
     if (!detach) recordExit(context, code, signal);
     phaseTrace?.mark(context.id, 'exit recorded');
-    // On the turn after: the rmdirs (one per hierarchy) must not delay 'close' and wait().
-    // destroy() takes the same release and waits for it.
-    setImmediate(() => void releaseWhenExecsExit(context));
+    void releaseWhenExecsExit(context);
     if (!detach) void runCreateHooks('stopped', { context, config, undo: new UndoList() })?.catch((error: Error) => globalThis.process.emitWarning(`container ${context.id}: ${error.message}`));
   });
 }
