@@ -125,6 +125,16 @@ function inheritCpuset(dir: string, depth = 0): void {
   }
 }
 
+/**
+ * A parent the library makes in a v1 cpuset hierarchy: its CPUs and memory nodes, and
+ * clone_children so that each container cgroup made in it starts with them (the container's
+ * own inheritCpuset then finds them set and writes nothing).
+ */
+function inheritCpusetForChildren(dir: string): void {
+  inheritCpuset(dir);
+  writeCgroupFile(dir, 'cgroup.clone_children', '1');
+}
+
 /** Turns on `controllers` for the children of every cgroup from the mount's root down to `dir`. */
 function enableV2Controllers(mount: string, dir: string, controllers: string[]): void {
   const chain: string[] = [];
@@ -297,7 +307,7 @@ export class ContainerCgroup {
     const wanted = isUnified ? [...new Set([...V2_ALWAYS, ...(resources ? v2ControllersFor(resources) : [])])] : [];
     const available = wanted.filter((c) => hierarchy.controllers.includes(c));
     const ensureParent = (): void => {
-      makeParentDirs(hierarchy.mount, parent, kind, (made) => isCpuset && inheritCpuset(made));
+      makeParentDirs(hierarchy.mount, parent, kind, (made) => isCpuset && inheritCpusetForChildren(made));
       if (available.length > 0) enableV2Controllers(hierarchy.mount, parent, available);
     };
     // The default parent, once made, is taken as there until a make in it says otherwise:

@@ -10,7 +10,7 @@
  * cgroup v2 has no devices controller: the helper attaches a BPF_CGROUP_DEVICE program,
  * compiled from the same rules, to the container's cgroup (native/helper/device_cgroup.cc).
  */
-import { writeCgroupFile } from './cgroup-fs';
+import { writeCgroupFile, writeCgroupFileEach } from './cgroup-fs';
 import type { Hierarchies } from './hierarchy';
 import type { PlanEntry } from '../protocol/generated/plan';
 
@@ -43,7 +43,7 @@ const TEST_DEVICE_PROGRAM = 'TS_CONTAINER_TEST_DEVICE_PROGRAM';
 export function applyV1DeviceRules(dir: string | undefined): void {
   if (!dir || process.env[TEST_DEVICE_PROGRAM] === '1') return;
   writeCgroupFile(dir, 'devices.deny', 'a');
-  for (const rule of DEFAULT_DEVICE_RULES) writeCgroupFile(dir, 'devices.allow', rule);
+  writeCgroupFileEach(dir, 'devices.allow', DEFAULT_DEVICE_RULES);
 }
 
 /**

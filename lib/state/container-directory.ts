@@ -156,11 +156,11 @@ export class ContainerDirectory {
   }
 
   /**
-   * Makes the directory, owned (locked) by this process. `onExisting` may clear away an
-   * abandoned directory of the same id and return true to try once more.
+   * Makes the directory, owned (locked) by this process, in a root the caller has checked and
+   * made (verifyStateRoot(root, true)). `onExisting` may clear away an abandoned directory of
+   * the same id and return true to try once more.
    */
   static create(root: string, id: string, state: StateRecord, config: SavedConfig, onExisting: (existing: ContainerDirectory) => boolean): ContainerDirectory {
-    verifyStateRoot(root, true);
     const rootHandle = stateStep('open the state root', root, () => DirectoryHandle.open(root));
     const makingName = `${MAKING_PREFIX}${id}.${process.pid}.${randomBytes(4).toString('hex')}`;
     const making = path.join(root, makingName);
