@@ -50,9 +50,25 @@ async function untilDead(pid: number): Promise<void> {
 /** Children of this process that are zombies. */
 const zombieChildren = () => childProcesses().filter((c) => c.state === 'Z');
 
-test('the server holds only stdio on /dev/null and its channel, and is named tsc-setup-srv', async () => {
+test('the server holds only stdio on /dev/null, its channel and network namespaces, and is named tsc-setup-srv', async () => {
   const pid = await runningServer();
-  expect(fdsOf(pid)).toEqual({ '0': '/dev/null', '1': '/dev/null', '2': '/dev/null', '3': expect.stringMatching(/^socket:\[\d+\]$/) });
+  const fds = fdsOf(pid);
+  // Its own network namespace (to come back to), and at most one made ahead for the next
+  // container: a new one, never the host's.
+  const hostNetwork = fs.readlinkSync('/proc/self/ns/net');
+  const premade = Object.entries(fds).filter(([fd]) => Number(fd) > 4);
+  expect(premade.length).toBeLessThanOrEqual(1);
+  for (const [, link] of premade) {
+    expect(link).toMatch(/^net:\[\d+\]$/);
+    expect(link).not.toBe(hostNetwork);
+  }
+  expect(Object.fromEntries(Object.entries(fds).filter(([fd]) => Number(fd) <= 4))).toEqual({
+    '0': '/dev/null',
+    '1': '/dev/null',
+    '2': '/dev/null',
+    '3': expect.stringMatching(/^socket:\[\d+\]$/),
+    '4': hostNetwork,
+  });
   expect(fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim()).toBe('tsc-setup-srv');
   expect(readStat(pid)?.ppid).toBe(process.pid);
 });

@@ -67,8 +67,10 @@ struct Plan {
   // it to the container's first process (helper/idmapped_rootfs.h).
   bool rootfs_idmapped = false;
   // Set by the helper (not a plan key): the network namespace is made beside the process,
-  // which joins it at /sys (helper/network_namespace_maker.h).
+  // which joins it at /sys (helper/network_namespace_maker.h); `premade_network_fd` is the
+  // one the setup server made ahead, when the process takes that one.
   bool network_namespace_apart = false;
+  int premade_network_fd = -1;
   std::vector<MountSpec> mounts;
   // Sizes (bytes) of the tmpfs mounts the runtime makes on its own: /tmp, /var/tmp, /run,
   // /var/run, /dev/shm. A path not listed gets the kernel's default (half of RAM).

@@ -18,6 +18,9 @@ constexpr const char* kSetupServerArg = "server";
 constexpr int kSetupServerFd = 3;
 // At most this many owner fds (kFirstOwnerFd and up) go with one request.
 constexpr int kMaxOwnerFds = 8;
+// A worker of the server finds here, when the server had one, a network namespace the
+// server made ahead for it (helper/network_namespace_maker.h). Above every owner fd.
+constexpr int kPremadeNetworkFd = 13;
 
 struct SetupRequest {
   bool has_join_pidfd = false;

@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -233,6 +234,8 @@ int receive_idmapped_rootfs() {
     for (int fd : plan.owner_fds)
       if (fd != late_gate) close(fd);
     for (int fd : plan.own_namespace_fds) close(fd);
+    // The helper's copy: this process gets its own on its channel.
+    if (plan.premade_network_fd >= 0) close(plan.premade_network_fd);
     parent_setup.wait_in_child();
     enter_new_session();
     if (plan.has_namespace("user")) {
@@ -388,13 +391,18 @@ int start_process(const Plan& plan, unsigned long namespace_flags, CgroupTargets
         if (sent < 0) throw SetupError{"send the rootfs overlay", -sent, StepId::MountRootfsOverlay};
       }
     }
+    if (plan.premade_network_fd >= 0) {
+      // Made ahead: the process finds it on its channel when its root reaches /sys.
+      send_network_namespace(channel[0], plan.premade_network_fd);
+      if (parent_is_node && plan.mode == PlanMode::Run) send_message(kControlFd, kNamespaceHoldMessage, plan.premade_network_fd);
+    }
     parent_setup.open_in_parent();
-    // Started once the process builds its root, which it joins when the root reaches /sys.
-    if (plan.network_namespace_apart) network_maker = start_network_namespace_maker(pid);
+    // Started once the process builds its root, which joins it when the root reaches /sys.
+    if (plan.network_namespace_apart && plan.premade_network_fd < 0) network_maker = start_network_namespace_maker(pid);
     cgroups.join(pid);
     cgroups.check_pids_limit();
     cgroups.close_all();
-    if (plan.network_namespace_apart) {
+    if (plan.network_namespace_apart && plan.premade_network_fd < 0) {
       UniqueFd network_namespace(finish_network_namespace_maker(&network_maker));
       send_network_namespace(channel[0], network_namespace.get());
       // Held as the clone's would be (namespace_hold.h).
@@ -436,9 +444,16 @@ int start_container(Plan& plan, Report* report) {
   }
   // Made by the child itself, once in its cgroups.
   flags &= ~static_cast<unsigned long>(CLONE_NEWCGROUP);
-  // Made beside the process while it builds its root, not by the clone.
+  // Made beside the process while it builds its root, not by the clone: made ahead by the
+  // setup server when it is to be owned by the helper's own user namespace.
   plan.network_namespace_apart = makes_network_namespace_apart(flags);
   if (plan.network_namespace_apart) flags &= ~static_cast<unsigned long>(CLONE_NEWNET);
+  bool owned_here = !(flags & CLONE_NEWUSER) &&
+                    std::find(plan.shared_namespaces.begin(), plan.shared_namespaces.end(), "user") == plan.shared_namespaces.end();
+  if (plan.premade_network_fd >= 0 && !(plan.network_namespace_apart && owned_here)) {
+    close(plan.premade_network_fd);
+    plan.premade_network_fd = -1;
+  }
   // Before anything is cloned into the cgroup.
   if (!plan.cgroup2_path.empty()) attach_device_program(plan.cgroup2_path, plan.device_rules);
   CgroupTargets cgroups = CgroupTargets::open_for(plan, true);
@@ -453,9 +468,14 @@ int start_container(Plan& plan, Report* report) {
     pidfd = start_process(plan, flags, cgroups, container_first_process, report);
   } catch (...) {
     close_bind_sources(plan);
+    if (plan.premade_network_fd >= 0) close(plan.premade_network_fd);
+    plan.premade_network_fd = -1;
     throw;
   }
   close_bind_sources(plan);
+  // The process has its own copy, or never got one.
+  if (plan.premade_network_fd >= 0) close(plan.premade_network_fd);
+  plan.premade_network_fd = -1;
   if (plan.start_fifo_fd >= 0) close(plan.start_fifo_fd);
   plan.start_fifo_fd = -1;
   return pidfd;
@@ -511,8 +531,12 @@ int run_one_shot(int owner_fd_count) {
   // A write to a pipe whose reader has exited is an error to handle, not death.
   signal(SIGPIPE, SIG_IGN);
   if (owner_fd_count < 0 || owner_fd_count > kMaxOwnerFds) owner_fd_count = 0;
-  // Only the fds the addon gave us stay open here.
-  sys_close_range(static_cast<unsigned>(kFirstOwnerFd + owner_fd_count), ~0U, 0);
+  // Only the fds the addon gave us stay open here, and a network namespace the setup server
+  // made ahead for this worker.
+  unsigned first_unused = static_cast<unsigned>(kFirstOwnerFd + owner_fd_count);
+  if (first_unused < kPremadeNetworkFd) sys_close_range(first_unused, kPremadeNetworkFd - 1, 0);
+  sys_close_range(kPremadeNetworkFd + 1, ~0U, 0);
+  int premade_network = take_premade_network_namespace();
   std::string bytes;
   int ignored_fd = -1;
   Report report;
@@ -527,6 +551,10 @@ int run_one_shot(int owner_fd_count) {
       fcntl(kFirstOwnerFd + i, F_SETFD, FD_CLOEXEC);
     }
     if (plan.mode == PlanMode::Exec) plan.join_pidfd = kJoinPidfd;
+    if (plan.mode == PlanMode::Run) {
+      plan.premade_network_fd = premade_network;
+      premade_network = -1;
+    }
     if (plan.mode == PlanMode::Run && plan.detach) {
       // The monitor sends the report; this process exits and Node reaps it.
       fork_monitor(plan, start_container, start_exec);

@@ -1,6 +1,8 @@
 #include "helper/network_namespace_maker.h"
 
 #include <fcntl.h>
+#include <linux/nsfs.h>
+#include <sys/ioctl.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -13,6 +15,7 @@
 #include <string>
 
 #include "common/control_channel.h"
+#include "common/setup_request.h"
 #include "common/setup_error.h"
 #include "common/syscalls.h"
 #include "helper/network.h"
@@ -92,6 +95,31 @@ int receive_namespace(int socket) {
 }  // namespace
 
 bool makes_network_namespace_apart(unsigned long clone_flags) { return (clone_flags & CLONE_NEWNET) != 0; }
+
+int make_network_namespace_ahead(int own_namespace) {
+  if (own_namespace < 0 || unshare(CLONE_NEWNET) < 0) return -1;
+  int made = -1;
+  try {
+    bring_up_loopback();
+    made = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+  } catch (const SetupError&) {
+    made = -1;
+  }
+  if (setns(own_namespace, CLONE_NEWNET) < 0) _exit(1);
+  return made;
+}
+
+int take_premade_network_namespace() {
+  static bool taken = false;
+  if (taken) return -1;
+  taken = true;
+  // Only a network namespace is taken: a one-shot helper started by another program may
+  // find anything, or nothing, at that number.
+  if (ioctl(kPremadeNetworkFd, NS_GET_NSTYPE) != CLONE_NEWNET) return -1;
+  int fd = fcntl(kPremadeNetworkFd, F_DUPFD_CLOEXEC, kPremadeNetworkFd + 1);
+  close(kPremadeNetworkFd);
+  return fd;
+}
 
 NetworkNamespaceMaker start_network_namespace_maker(pid_t container_pid) {
   std::string path = "/proc/" + std::to_string(container_pid) + "/ns/user";

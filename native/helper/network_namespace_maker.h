@@ -19,6 +19,21 @@ namespace tsc {
 // shared with another container is joined before the clone, as before).
 bool makes_network_namespace_apart(unsigned long clone_flags);
 
+// Made ahead. A container without a user namespace of its own gets a network namespace owned
+// by the helper's user namespace, which needs nothing of the container: the setup server makes
+// one after it has answered a request (off every container's path), keeps it, and gives it to
+// the next worker it clones (at kPremadeNetworkFd), never to two. A worker that cannot use it
+// (the container has a user namespace, shares a network namespace, or is an exec) closes it.
+
+// In the setup server: a new network namespace with lo up, made by entering it and coming back
+// to `own_namespace`; -1 when it cannot be made (no privilege for it). Exits the process if it
+// could not come back, rather than serve from a namespace not its own.
+int make_network_namespace_ahead(int own_namespace);
+
+// In a worker: the namespace the server made ahead for it (at kPremadeNetworkFd), once; -1
+// when there is none.
+int take_premade_network_namespace();
+
 // The maker at work: its pid (the helper's child) and the helper's end of its socket.
 struct NetworkNamespaceMaker {
   pid_t pid = -1;
@@ -36,7 +51,7 @@ int finish_network_namespace_maker(NetworkNamespaceMaker* maker);
 // Ends a maker that is no longer wanted (the setup failed meanwhile): killed and reaped.
 void abandon_network_namespace_maker(NetworkNamespaceMaker* maker);
 
-// Sends the namespace to the container's process over its channel.
+// Sends the namespace (made apart or ahead) to the container's process over its channel.
 void send_network_namespace(int channel_fd, int namespace_fd);
 
 // In the container's process: receives the namespace from the helper and joins it.

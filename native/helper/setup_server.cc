@@ -1,6 +1,7 @@
 #include "helper/setup_server.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -13,13 +14,14 @@
 #include "common/control_channel.h"
 #include "common/setup_request.h"
 #include "common/syscalls.h"
+#include "helper/network_namespace_maker.h"
 
 namespace tsc {
 
 namespace {
 
 // Above every number a worker's fds land on, so that moving them cannot overwrite one not yet moved.
-constexpr int kAboveTargets = kFirstOwnerFd + kMaxOwnerFds;
+constexpr int kAboveTargets = kPremadeNetworkFd + 1;
 
 // What posix_spawn's attributes gave a one-shot helper: every signal at its default, none blocked.
 void reset_signals() {
@@ -34,14 +36,20 @@ void reset_signals() {
   sigprocmask(SIG_SETMASK, &none, nullptr);
 }
 
-// In the worker: the request's fds at the numbers a one-shot helper finds them,
-// and no other fd (the server's channel above all).
-void lay_out_fds(const SetupRequest& request) {
+// In the worker: the request's fds at the numbers a one-shot helper finds them, the network
+// namespace made ahead (if any) at kPremadeNetworkFd, and no other fd (the server's channel
+// above all).
+void lay_out_fds(const SetupRequest& request, int premade_network) {
   std::vector<int> targets = {0, 1, 2, kControlFd};
   if (request.has_join_pidfd) targets.push_back(kJoinPidfd);
   for (int i = 0; i < request.owner_fd_count; i++) targets.push_back(kFirstOwnerFd + i);
+  std::vector<int> sources = request.fds;
+  if (premade_network >= 0) {
+    targets.push_back(kPremadeNetworkFd);
+    sources.push_back(premade_network);
+  }
   std::vector<int> moved;
-  for (int fd : request.fds) {
+  for (int fd : sources) {
     int copy = fcntl(fd, F_DUPFD_CLOEXEC, kAboveTargets);
     if (copy < 0) _exit(2);
     moved.push_back(copy);
@@ -50,13 +58,19 @@ void lay_out_fds(const SetupRequest& request) {
     if (dup2(moved[i], targets[i]) < 0) _exit(2);  // clears close-on-exec, as posix_spawn's dup2 did
   }
   if (!request.has_join_pidfd) close(kJoinPidfd);
-  sys_close_range(static_cast<unsigned>(kFirstOwnerFd + request.owner_fd_count), ~0U, 0);
+  int first_unused = kFirstOwnerFd + request.owner_fd_count;
+  if (premade_network >= 0) {
+    if (first_unused < kPremadeNetworkFd) sys_close_range(static_cast<unsigned>(first_unused), kPremadeNetworkFd - 1, 0);
+    sys_close_range(kPremadeNetworkFd + 1, ~0U, 0);
+  } else {
+    sys_close_range(static_cast<unsigned>(first_unused), ~0U, 0);
+  }
 }
 
 // Clones the worker as Node's child: Node reaps it (and what it clones with
 // CLONE_PARENT) exactly as it reaped a posix_spawned helper. Returns its pid
 // or -errno; never returns in the worker.
-pid_t clone_worker(const SetupRequest& request, OneShotBody body) {
+pid_t clone_worker(const SetupRequest& request, int premade_network, OneShotBody body) {
   struct clone_args args = {};
   args.flags = CLONE_PARENT;
   // With CLONE_PARENT the exit signal is the server's own (SIGCHLD, to Node).
@@ -65,7 +79,7 @@ pid_t clone_worker(const SetupRequest& request, OneShotBody body) {
   if (pid < 0) return -errno;
   if (pid > 0) return static_cast<pid_t>(pid);
   reset_signals();
-  lay_out_fds(request);
+  lay_out_fds(request, premade_network);
   prctl(PR_SET_NAME, "tsc-helper", 0, 0, 0);
   // Node moves the worker into a process group of its own (setpgid) before it
   // sends the plan: whatever the worker clones is found by that group (see
@@ -84,6 +98,10 @@ int run_setup_server(OneShotBody body) {
   prctl(PR_SET_NAME, "tsc-setup-srv", 0, 0, 0);
   // Only stdio (on /dev/null) and the channel to Node.
   sys_close_range(kSetupServerFd + 1, ~0U, 0);
+  // Its own network namespace, to come back to after making one ahead; and the one made
+  // ahead for the next worker (network_namespace_maker.h).
+  int own_network = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+  int premade_network = -1;
   for (;;) {
     SetupRequest request;
     long n = receive_setup_request(kSetupServerFd, &request);
@@ -93,8 +111,11 @@ int run_setup_server(OneShotBody body) {
       continue;
     }
     if (n < 0) return 1;
-    pid_t pid = clone_worker(request, body);
+    pid_t pid = clone_worker(request, premade_network, body);
     if (request.stop_after_clone) raise(SIGSTOP);
+    // Given to that worker (or lost with a clone that failed): never to another.
+    if (premade_network >= 0) close(premade_network);
+    premade_network = -1;
     SetupReply reply;
     if (pid > 0) {
       reply.ok = true;
@@ -106,6 +127,10 @@ int run_setup_server(OneShotBody body) {
     // The worker has its own copies; the server keeps nothing it received.
     for (int fd : request.fds) close(fd);
     if (send_setup_reply(kSetupServerFd, reply) < 0) return 1;
+    // While the worker sets up its container, off its path: the next worker's. Not while
+    // another request waits (a burst of spawns): those workers make their own.
+    struct pollfd pending = {kSetupServerFd, POLLIN, 0};
+    if (poll(&pending, 1, 0) == 0) premade_network = make_network_namespace_ahead(own_network);
   }
 }
 
