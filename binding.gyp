@@ -21,6 +21,7 @@
         "native/addon/helper_process.cc",
         "native/addon/helper_server.cc",
         "native/addon/late_gate.cc",
+        "native/addon/remove_tree.cc",
         "native/addon/layer_applier.cc",
         "native/addon/layer_diff.cc",
         "native/addon/layer_inflate.cc",

@@ -270,4 +270,9 @@ export interface NativeBinding {
    * process `pid` (a failure may come from the program's process under a tiny init too).
    */
   lateGateAwait(fd: number, pid: number): Promise<{ ok: boolean; errno: number; stepId: number; step: string; terminalFd: number }>;
+  /**
+   * Removes an absolute path and all below it on the thread pool, in one piece of work, never
+   * following a symbolic link (native/addon/remove_tree.h); a path already gone resolves.
+   */
+  removeTree(path: string): Promise<void>;
 }

@@ -21,6 +21,7 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ContainerExistsError } from '../errors/errors';
 import { verifyDataRoot } from '../images/data-root';
+import { native } from '../native/binding';
 import { DirectoryHandle, removeTree, stateStep } from '../state/state-io';
 import { OncePerRoot } from '../state/once-per-root';
 
@@ -186,8 +187,10 @@ let exiting = false;
 function removeInBackground(dir: string): void {
   if (exiting) return removeNow(dir);
   if (pendingRemovals.has(dir)) return;
-  const removal = fs.promises
-    .rm(dir, { recursive: true, force: true, maxRetries: 2 })
+  // One piece of work off the event loop, each link removed itself (never what it points to);
+  // what it could not remove is left to the sweep.
+  const removal = native()
+    .removeTree(dir)
     .catch(() => undefined)
     .finally(() => pendingRemovals.delete(dir));
   pendingRemovals.set(dir, removal);

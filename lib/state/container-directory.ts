@@ -543,9 +543,9 @@ export class ContainerDirectory {
       const removeFiles = (): void => stateStep('remove the state directory', away, () => removeTree(away));
       if (!deferred) return removeFiles();
       deferRemoval({
-        // Under the checked state root, at a name only this process knew: fs.rm lstats each
-        // entry and removes a link itself, never what it points to.
-        inBackground: () => fs.promises.rm(away, { recursive: true, force: true }),
+        // Under the checked state root, at a name only this process knew: removed in one piece
+        // of work off the event loop, each link itself, never what it points to.
+        inBackground: () => native().removeTree(away),
         now: removeFiles,
       });
     } finally {

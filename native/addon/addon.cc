@@ -25,6 +25,7 @@
 #include "addon/stream_hash.h"
 #include "addon/errno_error.h"
 #include "addon/late_gate.h"
+#include "addon/remove_tree.h"
 #include "addon/terminal_reader.h"
 #include "common/cni_exec.h"
 #include "common/replace_file.h"
@@ -344,6 +345,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitStreamHash(env, exports);
   InitLayerInflate(env, exports);
   InitLateGate(env, exports);
+  InitRemoveTree(env, exports);
   return exports;
 }
 
