@@ -109,9 +109,16 @@ int make_network_namespace_ahead(int own_namespace) {
   return made;
 }
 
+namespace {
+// Set in a worker of the setup server: only there does kPremadeNetworkFd come from the server.
+bool server_worker = false;
+}  // namespace
+
+void expect_premade_network_namespace() { server_worker = true; }
+
 int take_premade_network_namespace() {
   static bool taken = false;
-  if (taken) return -1;
+  if (taken || !server_worker) return -1;
   taken = true;
   // Only a network namespace is taken: a one-shot helper started by another program may
   // find anything, or nothing, at that number.

@@ -30,6 +30,10 @@ bool makes_network_namespace_apart(unsigned long clone_flags);
 // could not come back, rather than serve from a namespace not its own.
 int make_network_namespace_ahead(int own_namespace);
 
+// In a worker of the setup server, before run_one_shot: kPremadeNetworkFd is the server's.
+// (A one-shot helper started by another program never takes what it finds there.)
+void expect_premade_network_namespace();
+
 // In a worker: the namespace the server made ahead for it (at kPremadeNetworkFd), once; -1
 // when there is none.
 int take_premade_network_namespace();

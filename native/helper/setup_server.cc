@@ -80,6 +80,7 @@ pid_t clone_worker(const SetupRequest& request, int premade_network, OneShotBody
   if (pid > 0) return static_cast<pid_t>(pid);
   reset_signals();
   lay_out_fds(request, premade_network);
+  expect_premade_network_namespace();
   prctl(PR_SET_NAME, "tsc-helper", 0, 0, 0);
   // Node moves the worker into a process group of its own (setpgid) before it
   // sends the plan: whatever the worker clones is found by that group (see
