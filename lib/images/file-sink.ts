@@ -4,10 +4,12 @@
  * (fs write streams over a handle or fd either hold the handle forever or close the fd
  * themselves when destroyed.) The chunks that arrive while a write is in flight go out
  * together in one writev: a download's 64 KiB socket reads cost one trip to the thread pool
- * per few MiB, not one each.
+ * per few MiB, not one each. The sink is the last stage to read a download's chunks: once
+ * written, they are let go (read-slabs.ts).
  */
 import type * as fs from 'node:fs';
 import { Writable } from 'node:stream';
+import { releaseChunk } from './read-slabs';
 
 /** Bytes buffered before the stream asks its source to wait. */
 const BUFFERED_BYTES = 4 * 1024 * 1024;
@@ -16,7 +18,8 @@ const MAX_BUFFERS = 1024;
 
 export function fileSink(handle: fs.promises.FileHandle, start = 0): Writable {
   let position = start;
-  const writeAll = async (buffers: Buffer[]) => {
+  const writeAll = async (chunks: Buffer[]) => {
+    const buffers = chunks.slice();
     for (let first = 0; first < buffers.length; ) {
       const batch = buffers.slice(first, first + MAX_BUFFERS);
       let { bytesWritten } = await handle.writev(batch, position);
@@ -32,6 +35,7 @@ export function fileSink(handle: fs.promises.FileHandle, start = 0): Writable {
         break;
       }
     }
+    for (const chunk of chunks) releaseChunk(chunk);
   };
   return new Writable({
     highWaterMark: BUFFERED_BYTES,

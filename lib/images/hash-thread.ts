@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import { native } from '../native/binding';
 import type { NativeStreamHash } from '../../types/native';
+import { holdChunk, releaseChunk } from './read-slabs';
 
 /** Bytes gathered before they go to the pool in one batch (and below which a stream is hashed here). */
 const BATCH_BYTES = 1024 * 1024;
@@ -17,7 +18,8 @@ const MAX_BATCHES_IN_FLIGHT = 8;
 
 /**
  * A running SHA-256 fed chunk by chunk. The chunks must stay unchanged until `digest` settles
- * (or forever, after `drop`): they are hashed later, on another thread, as they are.
+ * (or forever, after `drop`): they are hashed later, on another thread, as they are. A chunk
+ * of a download's read slab is held until it is hashed (read-slabs.ts).
  */
 export class OffThreadHash {
   #native: NativeStreamHash | undefined;
@@ -32,6 +34,7 @@ export class OffThreadHash {
   add(chunk: Buffer): Promise<void> | undefined {
     if (this.#ended) throw new Error('OffThreadHash: ended');
     if (chunk.length === 0) return undefined;
+    holdChunk(chunk);
     this.#pending.push(chunk);
     this.#pendingBytes += chunk.length;
     if (this.#pendingBytes < BATCH_BYTES) return undefined;
@@ -47,6 +50,7 @@ export class OffThreadHash {
     if (!this.#native) {
       const hash = createHash('sha256');
       for (const chunk of this.#pending) hash.update(chunk);
+      for (const chunk of this.#pending) releaseChunk(chunk);
       this.#pending = [];
       return hash.digest('hex');
     }
@@ -69,7 +73,10 @@ export class OffThreadHash {
     this.#pending = [];
     this.#pendingBytes = 0;
     // The addon takes one update at a time: each batch goes once the one before is hashed.
-    const sent = this.#tail.then(() => hash.update(batch));
+    const sent = this.#tail.then(async () => {
+      await hash.update(batch);
+      for (const chunk of batch) releaseChunk(chunk);
+    });
     this.#tail = sent;
     // Seen when awaited (by add's caller or by digest); never an unhandled rejection meanwhile.
     sent.catch(() => {});

@@ -14,6 +14,7 @@
  * processes sharing blobs and layers never wait on each other in a circle.
  */
 import { PassThrough, Transform, pipeline, type Readable, type TransformCallback } from 'node:stream';
+import { holdChunk } from './read-slabs';
 
 /** The most bytes a pull keeps in memory, over all its layers, for unpacks that have not begun. */
 export const TEE_BUFFER_LIMIT = 64 * 1024 * 1024;
@@ -112,9 +113,11 @@ export class LayerTee {
     this.#useStore();
   }
 
+  /** The unpack's copy of a chunk: the same bytes, held for it (its gunzip lets go, read-slabs.ts). */
   #copy(chunk: Buffer, done: TransformCallback): void {
     const reader = this.#reader;
     if (this.#state === 'feeding' && reader && !reader.destroyed) {
+      holdChunk(chunk);
       if (reader.write(chunk)) done();
       else {
         const go = () => {
@@ -128,6 +131,7 @@ export class LayerTee {
     if (this.#state === 'buffering') {
       if (chunk.length > this.#budget.left) this.#useStore();
       else {
+        holdChunk(chunk);
         this.#chunks.push(chunk);
         this.#buffered += chunk.length;
         this.#budget.left -= chunk.length;

@@ -5,6 +5,7 @@
  * Layers download three at a time; each is unpacked as it arrives (layer-tee.ts), all at once,
  * and made visible once its blob is stored and the layer below is in.
  */
+import { setMaxListeners } from 'node:events';
 import { Readable } from 'node:stream';
 import { RegistryError } from '../errors/errors';
 import { chainIds } from './layer-store';
@@ -118,6 +119,8 @@ export async function pull(content: PullContentStore, ref: RegistryReference, op
   // One failure stops the other downloads: nothing keeps running after pull settles.
   const stop = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+  // Each layer's download and unpack listen on it, all at once: no cap on listeners.
+  setMaxListeners(0, signal);
 
   let top = await client.getManifest(ref.repository, ref.digest ?? ref.tag ?? 'latest', signal);
   let parsed = asRegistryDocument(() => parseManifestOrIndex(top.bytes, where, top.mediaType));

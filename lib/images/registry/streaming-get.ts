@@ -4,7 +4,8 @@
  * every 64 KiB socket read and runs its parser and stream steps on each: over a pull's hundreds
  * of megabytes that costs the JavaScript thread more than any other step of the download, and
  * the garbage drives the collector. Here a read fills the rest of the current buffer; the body
- * goes out as views of it, 16 or more reads per buffer.
+ * goes out as views of it, 16 or more reads per buffer. The buffers are read-slabs.ts's: used
+ * again once the stages that read the body let go of its views.
  *
  * HTTP/1.1 as a registry speaks it: a status line and headers, then a body framed by
  * Content-Length, by chunked transfer coding, or by the end of the connection; 1xx replies
@@ -17,12 +18,12 @@ import { Readable } from 'node:stream';
 import * as tls from 'node:tls';
 import type { HttpRequest } from './http-request';
 import { secureContextFor } from './trust';
+import { ReadSlab, SLAB_BYTES, slabReader } from '../read-slabs';
 
 /** What the registry client reads of a response (IncomingMessage has it, and so does StreamingResponse). */
 export type HttpResponse = Readable & { statusCode?: number; headers: IncomingHttpHeaders };
 
-/** Bytes of one read buffer; a new one is taken once less than READ_MIN_BYTES of it is left. */
-const READ_BUFFER_BYTES = 1024 * 1024;
+/** A new read buffer (of SLAB_BYTES) is taken once less than READ_MIN_BYTES of the current one is left. */
 const READ_MIN_BYTES = 64 * 1024;
 /** A status line and headers longer than this are refused (Node's own limit is 16 KiB). */
 const MAX_HEAD_BYTES = 64 * 1024;
@@ -79,15 +80,17 @@ class StreamingResponse extends Readable {
 export function sendStreamingGet(request: HttpRequest): Promise<HttpResponse> {
   return new Promise((resolve, reject) => {
     const { url } = request;
-    let buffer = Buffer.allocUnsafeSlow(READ_BUFFER_BYTES);
+    // The buffer reads go into: taken at the first read (the socket exists by then).
+    let slab: ReadSlab | undefined;
     let used = 0;
     const onread = {
       buffer: () => {
-        if (buffer.length - used < READ_MIN_BYTES) {
-          buffer = Buffer.allocUnsafeSlow(READ_BUFFER_BYTES);
+        if (!slab || SLAB_BYTES - used < READ_MIN_BYTES) {
+          slab?.done();
+          slab = new ReadSlab();
           used = 0;
         }
-        return buffer.subarray(used);
+        return slab.buffer.subarray(used);
       },
       callback: (n: number, into: Uint8Array) => {
         used += n;
@@ -112,6 +115,12 @@ export function sendStreamingGet(request: HttpRequest): Promise<HttpResponse> {
           onread,
         } as tls.ConnectionOptions)
       : net.connect({ host, port, onread });
+    const readerDone = slabReader();
+    socket.once('close', () => {
+      // No read comes into the slab any more.
+      slab?.done();
+      readerDone();
+    });
     const response = new StreamingResponse(socket);
     let headSeen = false;
     let head: Buffer[] = [];
@@ -149,21 +158,24 @@ export function sendStreamingGet(request: HttpRequest): Promise<HttpResponse> {
     request.signal?.addEventListener('abort', onAbort, { once: true });
     socket.once('close', () => request.signal?.removeEventListener('abort', onAbort));
 
+    /** Body bytes as they go out: views of the slab, held by the response's reader. */
+    const handOn = (bytes: Buffer): Buffer => (slab ? slab.handOn(bytes) : bytes);
+
     /** Body bytes: pushed as they are (views of the read buffer). False asks the socket to wait. */
     const body = (bytes: Buffer): boolean => {
       if (ended || bytes.length === 0) return true;
-      if (framing.kind === 'close') return response.push(bytes);
+      if (framing.kind === 'close') return response.push(handOn(bytes));
       if (framing.kind === 'length') {
         const take = bytes.subarray(0, framing.left);
         framing.left -= take.length;
-        const more = take.length > 0 ? response.push(take) : true;
+        const more = take.length > 0 ? response.push(handOn(take)) : true;
         if (framing.left === 0) finish();
         return more;
       }
       let more = true;
       try {
         chunked.feed(bytes, (data) => {
-          more = response.push(data) && more;
+          more = response.push(handOn(data)) && more;
         });
       } catch (error) {
         fail(error as Error);

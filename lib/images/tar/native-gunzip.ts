@@ -8,10 +8,12 @@
  *
  * The caller gives each chunk back with `release` once nothing refers to its bytes any more
  * (its file data written); its buffer is reused once it is hashed too. A chunk never given
- * back is simply left to the collector.
+ * back is simply left to the collector. The compressed input is let go of chunk by chunk once
+ * inflated (a download's read slab is then reused, read-slabs.ts).
  */
 import { native } from '../../native/binding';
 import type { NativeLayerInflater, NativeStreamHash } from '../../../types/native';
+import { releaseChunk } from '../read-slabs';
 
 /** Bytes of one output buffer: one trip to the pool inflates at most this much. */
 const SLAB_BYTES = 1024 * 1024;
@@ -47,7 +49,9 @@ export class NativeGunzip {
   #hashing: Promise<void>[] = [];
   #hashed: Promise<void> = Promise.resolve();
   readonly #input: AsyncIterator<Buffer>;
+  /** The input not inflated yet: whole chunks as they came, the first of them from #firstOffset on. */
   #pending: Buffer[] = [];
+  #firstOffset = 0;
   #pendingBytes = 0;
   #inputEnded = false;
   #finished = false;
@@ -129,7 +133,8 @@ export class NativeGunzip {
       const slab = takeSlab();
       let result: { consumed: number; produced: number };
       try {
-        result = await this.#inflater.inflate(this.#pending, slab, this.#inputEnded);
+        const input = this.#firstOffset > 0 ? [this.#pending[0].subarray(this.#firstOffset), ...this.#pending.slice(1)] : this.#pending.slice();
+        result = await this.#inflater.inflate(input, slab, this.#inputEnded);
       } catch (error) {
         this.#finished = true;
         throw error;
@@ -152,17 +157,20 @@ export class NativeGunzip {
     }
   }
 
-  /** Drops the first `bytes` of the pending input. */
+  /** Drops the first `bytes` of the pending input; a chunk wholly inflated is let go. */
   #consume(bytes: number): void {
     this.#pendingBytes -= bytes;
     let left = bytes;
     while (left > 0) {
       const first = this.#pending[0];
-      if (first.length <= left) {
-        left -= first.length;
+      const rest = first.length - this.#firstOffset;
+      if (rest <= left) {
+        left -= rest;
         this.#pending.shift();
+        this.#firstOffset = 0;
+        releaseChunk(first);
       } else {
-        this.#pending[0] = first.subarray(left);
+        this.#firstOffset += left;
         left = 0;
       }
     }
