@@ -155,26 +155,36 @@ function isAbandoned(record: WritableLayerRecord): boolean {
  */
 function removeByName(containers: DirectoryHandle, id: string): void {
   const away = `${id}.${randomBytes(4).toString('hex')}`;
-  let moved = true;
-  try {
-    fs.renameSync(containers.at(id), `${removingDir(containers)}/${away}`);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    moved = false;
+  const moveAway = (): boolean => {
+    try {
+      fs.renameSync(containers.at(id), `${containers.at(REMOVING_DIR)}/${away}`);
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      return false;
+    }
+  };
+  // ENOENT: the layer is gone, or .removing is not there yet (made once, then kept).
+  let moved = removingDirs.has(containers.path) && moveAway();
+  if (!moved) {
+    makeRemovingDir(containers);
+    moved = moveAway();
   }
   containers.unlink(id + RECORD_SUFFIX);
   if (moved) removeInBackground(path.join(containers.path, REMOVING_DIR, away));
 }
 
-/** containers/.removing (made 0700 on first use), reached through the containers/ fd. */
-function removingDir(containers: DirectoryHandle): string {
-  const dir = containers.at(REMOVING_DIR);
+/** The containers/ directories whose .removing this process has made or found. */
+const removingDirs = new Set<string>();
+
+/** containers/.removing (made 0700 on first use, never removed), reached through the containers/ fd. */
+function makeRemovingDir(containers: DirectoryHandle): void {
   try {
-    fs.mkdirSync(dir, { mode: 0o700 });
+    fs.mkdirSync(containers.at(REMOVING_DIR), { mode: 0o700 });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
   }
-  return dir;
+  removingDirs.add(containers.path);
 }
 
 /** Removals this process started and has not finished: path -> its promise. */
