@@ -265,7 +265,12 @@ export function namespaceHolders(links: string[], startedBy = Infinity): string[
     } catch {
       continue;
     }
+    // A setup server holds, above its channel and its own network namespace (fds 3 and 4),
+    // the network namespace it made ahead for the next container: made after the ones
+    // checked here ended, never one of them, but it may have a freed one's number.
+    const isSetupServer = readStat(pid)?.comm === 'tsc-setup-srv';
     for (const fd of fds) {
+      if (isSetupServer && Number(fd) > 4) continue;
       let l: string;
       try {
         l = fs.readlinkSync(`/proc/${pid}/fd/${fd}`);
