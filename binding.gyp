@@ -22,6 +22,7 @@
         "native/addon/helper_server.cc",
         "native/addon/late_gate.cc",
         "native/addon/remove_tree.cc",
+        "native/addon/early_writeback.cc",
         "native/addon/layer_applier.cc",
         "native/addon/layer_diff.cc",
         "native/addon/layer_inflate.cc",

@@ -275,4 +275,9 @@ export interface NativeBinding {
    * following a symbolic link (native/addon/remove_tree.h); a path already gone resolves.
    */
   removeTree(path: string): Promise<void>;
+  /**
+   * sync_file_range(SYNC_FILE_RANGE_WRITE) on the thread pool: starts writing a stretch of a
+   * file to disk without waiting (native/addon/early_writeback.h); the fsync still guarantees.
+   */
+  startWriteback(fd: number, offset: number, length: number): Promise<void>;
 }

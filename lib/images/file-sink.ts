@@ -10,14 +10,27 @@
 import type * as fs from 'node:fs';
 import { Writable } from 'node:stream';
 import { releaseChunk } from './read-slabs';
+import { native } from '../native/binding';
 
 /** Bytes buffered before the stream asks its source to wait. */
 const BUFFERED_BYTES = 4 * 1024 * 1024;
+/**
+ * Every stretch this long that is written is sent to disk at once (not waited for): the fsync
+ * that completes the blob then waits for the last stretch, not for the whole file.
+ */
+const WRITEBACK_BYTES = 8 * 1024 * 1024;
 /** Buffers per writev (the kernel takes at most 1024 at once). */
 const MAX_BUFFERS = 1024;
 
 export function fileSink(handle: fs.promises.FileHandle, start = 0): Writable {
   let position = start;
+  let writtenBack = start;
+  const startWriteback = (): void => {
+    if (position - writtenBack < WRITEBACK_BYTES) return;
+    // Only a head start: a failure here is the fsync's to report.
+    native().startWriteback(handle.fd, writtenBack, position - writtenBack).catch(() => undefined);
+    writtenBack = position;
+  };
   const writeAll = async (chunks: Buffer[]) => {
     const buffers = chunks.slice();
     for (let first = 0; first < buffers.length; ) {
@@ -36,6 +49,7 @@ export function fileSink(handle: fs.promises.FileHandle, start = 0): Writable {
       }
     }
     for (const chunk of chunks) releaseChunk(chunk);
+    startWriteback();
   };
   return new Writable({
     highWaterMark: BUFFERED_BYTES,
