@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "addon/errno_error.h"
+#include "addon/errno_promise_worker.h"
 
 namespace tsc {
 
@@ -80,39 +80,23 @@ int remove_entry(int parent_fd, const std::string& name) {
   return err;
 }
 
-class RemoveTreeWorker : public Napi::AsyncWorker {
+class RemoveTreeWorker : public ErrnoPromiseWorker {
  public:
-  RemoveTreeWorker(Napi::Env env, std::string path)
-      : Napi::AsyncWorker(env, "removeTree"), deferred_(Napi::Promise::Deferred::New(env)), path_(std::move(path)) {}
+  RemoveTreeWorker(Napi::Env env, const std::string& path) : ErrnoPromiseWorker(env, "removeTree", "remove " + path), path_(path) {}
 
-  Napi::Promise Promise() { return deferred_.Promise(); }
-
-  void Execute() override {
+ protected:
+  int Run() override {
     std::string parent = path_.substr(0, path_.find_last_of('/'));
     std::string name = path_.substr(path_.find_last_of('/') + 1);
     int parent_fd = open(parent.empty() ? "/" : parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (parent_fd < 0) {
-      err_ = errno == ENOENT ? 0 : errno;
-      return;
-    }
-    err_ = remove_entry(parent_fd, name);
+    if (parent_fd < 0) return errno == ENOENT ? 0 : errno;
+    int err = remove_entry(parent_fd, name);
     close(parent_fd);
+    return err;
   }
-
-  void OnOK() override {
-    if (err_ == 0) {
-      deferred_.Resolve(Env().Undefined());
-    } else {
-      deferred_.Reject(errno_error(Env(), err_, "remove " + path_).Value());
-    }
-  }
-
-  void OnError(const Napi::Error& error) override { deferred_.Reject(error.Value()); }
 
  private:
-  Napi::Promise::Deferred deferred_;
   std::string path_;
-  int err_ = 0;
 };
 
 Napi::Value RemoveTree(const Napi::CallbackInfo& info) {
@@ -122,10 +106,7 @@ Napi::Value RemoveTree(const Napi::CallbackInfo& info) {
   if (path.empty() || path[0] != '/' || path.find('\0') != std::string::npos || last.empty() || last == "." || last == "..") {
     throw Napi::TypeError::New(env, "removeTree: expected an absolute path other than /, ending in a name");
   }
-  auto* worker = new RemoveTreeWorker(env, path);
-  Napi::Promise promise = worker->Promise();
-  worker->Queue();
-  return promise;
+  return (new RemoveTreeWorker(env, path))->Start();
 }
 
 }  // namespace
