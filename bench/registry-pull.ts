@@ -85,6 +85,9 @@ export async function measureRegistryPull(rounds = 5, layersMiB = [28, 28, 28, 2
       const order = round % 2 === 0 ? ['pull', 'skopeo'] : ['skopeo', 'pull'];
       for (const which of order) {
         const into = path.join(dir, `${which}-${round}`);
+        // Untimed: what the image's setup, the round before or an earlier section left dirty
+        // goes to disk first, so that neither tool's fsyncs wait on another's writeback.
+        spawnSync('sync');
         const t = await timed(() => (which === 'pull' ? pullOnce(registry.host, into) : skopeoOnce(registry.host, into)));
         (which === 'pull' ? pullMs : skopeoMs).push(t.ms);
         (which === 'pull' ? pullCpuMs : skopeoCpuMs).push(t.cpuMs);
