@@ -19,6 +19,7 @@ import {
 import { collect, removeScripts, runScript, startScript, waitForFile } from './support/node-script';
 import { containerLeftovers, leftoverCount } from './support/container-leftovers';
 import { runCgroupParent, uniqueId } from './support/unique';
+import { handlesSignal } from './support/leftovers';
 
 let root: string;
 const made: Container[] = [];
@@ -43,8 +44,7 @@ async function until<T>(what: () => Promise<T> | T, ok: (value: T) => boolean, t
 
 /** Resolves once the process has a SIGTERM handler (its trap is set). */
 function untilCatchesSigterm(pid: number): Promise<unknown> {
-  const caught = (): bigint => BigInt('0x' + (/SigCgt:\s*([0-9a-f]+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? '0'));
-  return until(caught, (mask) => (mask & (1n << 14n)) !== 0n);
+  return until(() => handlesSignal(pid, 15), (handled) => handled);
 }
 
 async function logText(c: Container): Promise<{ stdout: string; stderr: string }> {

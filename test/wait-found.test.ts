@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { Container } from '../lib/index';
 import { removeTempDirs, tempDir } from './support/temp-dirs';
 import { uniqueId } from './support/unique';
+import { handlesSignal } from './support/leftovers';
 
 const made: Container[] = [];
 afterAll(async () => {
@@ -39,6 +40,8 @@ test("a detached container found as its program ends: wait() gives the monitor's
   const main = c.spawn(['sh', '-c', 'trap "exit 7" TERM; while :; do sleep 0.05; done']);
   await main.started;
   const { pid, monitorPid } = runRecord(stateRoot, c.id);
+  // As the PID 1 of its namespace, it drops a SIGTERM that comes before its trap is set.
+  await until(() => handlesSignal(pid, 15));
   // The monitor cannot record the end while it is stopped: the program ends unrecorded.
   process.kill(monitorPid, 'SIGSTOP');
   try {

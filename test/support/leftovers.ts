@@ -325,3 +325,17 @@ export async function waitPidGone(pid: number, timeoutMs = 5000): Promise<boolea
   }
   return true;
 }
+
+/**
+ * Whether process `pid` has its own handler for signal `signo` (SigCgt in /proc/<pid>/status).
+ * A container's PID 1 drops a signal it has no handler for: a test that signals a trap must
+ * wait for this first.
+ */
+export function handlesSignal(pid: number, signo: number): boolean {
+  try {
+    const mask = /^SigCgt:\s*([0-9a-f]+)$/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return mask !== undefined && (BigInt(`0x${mask}`) & (1n << BigInt(signo - 1))) !== 0n;
+  } catch {
+    return false;
+  }
+}
