@@ -1,4 +1,5 @@
-// A container's network namespace, made beside its first process rather than by its clone.
+// A container's network namespace, made ahead by the setup server or beside its first
+// process, rather than by its clone.
 //
 // Making a network namespace is the dearest part of cloning a container (every network
 // subsystem sets itself up: most of clone3's time, on the path to the program's start). So
@@ -7,8 +8,9 @@
 // written), makes the network namespace there, so that it has the owner the clone would have
 // given it, brings lo up and hands it back. The helper passes it to the container's process,
 // which joins it when its root reaches /sys (sysfs shows the network devices of the namespace
-// it is mounted in), before anything of its program runs. Nothing else ever joins that
-// namespace: it is as new and as private as one made by the clone.
+// it is mounted in), before anything of its program runs. For a container without a user
+// namespace of its own, the setup server has made one ahead (below). Nothing else ever joins
+// that namespace: it is as new and as private as one made by the clone.
 #pragma once
 
 #include <sys/types.h>
