@@ -152,7 +152,9 @@ export class LayerStore {
         }
       : await this.stackBelow(parentChainId);
     await this.sweep();
-    const temp = path.join(this.root, `${TEMP_PREFIX}${hex}-${randomBytes(6).toString('hex')}`);
+    // The maker's pid in the name: a temporary directory killed before its lock file was made
+    // (or after it was removed, on the way to its rename) is found abandoned by it.
+    const temp = path.join(this.root, `${TEMP_PREFIX}${hex}-${process.pid}-${randomBytes(6).toString('hex')}`);
     await fsp.mkdir(temp, { mode: 0o700 });
     // Held while this process works in `temp`: a store that can take it knows the owner is gone.
     const lockFd = fs.openSync(path.join(temp, 'lock'), 'w', 0o600);
@@ -278,16 +280,37 @@ export class LayerStore {
   }
 }
 
+/**
+ * Whether the process that made the temporary directory `name` (.tmp-<chain id>-<pid>-<random>)
+ * has exited; false when the name gives no pid (made before names had one) or it still runs.
+ */
+function makerGone(name: string): boolean {
+  const fields = name.slice(TEMP_PREFIX.length).split('-');
+  if (fields.length !== 3 || !/^[1-9][0-9]*$/.test(fields[1])) return false;
+  const pid = Number(fields[1]);
+  if (pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
 /** How long a temporary directory without a lock file may be on its way (made, or finished and renamed). */
 const UNLOCKED_GRACE_MS = 60_000;
 
-/** A temporary directory whose owner is gone: its lock file can be locked, or it has had none for long. */
+/**
+ * A temporary directory whose owner is gone: its lock file can be locked; or it has none and
+ * the process its name gives is gone, or it has had none for long.
+ */
 function isAbandoned(temp: string): boolean {
   let fd: number;
   try {
     fd = fs.openSync(path.join(temp, 'lock'), 'r');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    if (makerGone(path.basename(temp))) return true;
     try {
       return Date.now() - fs.statSync(temp).mtimeMs > UNLOCKED_GRACE_MS;
     } catch {

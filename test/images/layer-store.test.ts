@@ -151,6 +151,24 @@ describeIf('the layer store', () => {
     expect(fs.readdirSync(store.root)).toEqual([sha256(blob).slice(7)]);
   }, 180_000);
 
+  it('sweeps a temporary directory without a lock file once the process its name gives is gone', async () => {
+    const dataRoot = path.join(tempDir('tsc-layer-lockless-'), 'data');
+    const store = new LayerStore(dataRoot);
+    await store.list(); // makes the store's directory
+    const hex = 'ab'.repeat(32);
+    // A process killed between making its directory and its lock file: its pid is free now.
+    const exited = startScript('process.exit(0)');
+    await collect(exited, 10000);
+    const dead = `.tmp-${hex}-${exited.pid}-000000000000`;
+    // One of a live process (this one's parent, the test runner), and one named before names
+    // had a pid: both on their way, kept (the second for the grace period).
+    const live = `.tmp-${hex}-${process.ppid}-111111111111`;
+    const unnamed = `.tmp-${hex}-222222222222`;
+    for (const name of [dead, live, unnamed]) fs.mkdirSync(path.join(store.root, name, 'diff'), { recursive: true });
+    await new LayerStore(dataRoot).sweep();
+    expect(fs.readdirSync(store.root).filter((n) => n.startsWith('.tmp-')).sort()).toEqual([live, unnamed].sort());
+  });
+
   it('checks chain ids, needs the layers below, and removes a layer whole', async () => {
     const store = new LayerStore(path.join(tempDir('tsc-layer-ids-'), 'data'));
     const base = tarBytes([

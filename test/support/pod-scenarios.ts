@@ -120,14 +120,17 @@ export async function podMembers(args: ScenarioArgs) {
   const serving = server.spawn(['sh', '-c', `echo hello-from-pod | nc -l -p ${port}`], { stdio: 'pipe' }).output();
   // A member may name its pod: the data root says where it is kept.
   const client = new Container({ id: `pod-cli-${args.tag}`, rootfs, stateRoot, cgroupParent, pod: name, dataRoot });
-  const seen = await sh(client, `${untilListening(port)}; hostname; ip -o link | cut -d: -f2 | tr -d ' '; readlink /proc/self/ns/net; readlink /proc/self/ns/pid; nc 127.0.0.1 ${port} </dev/null`);
-  const [hostname, links, clientNet, clientPid, reply] = seen.trim().split('\n');
+  const seen = await sh(client, `${untilListening(port)}; hostname; ip -o link | cut -d: -f2 | tr -d ' '; readlink /proc/self/ns/net; readlink /proc/self/ns/pid; echo $$; nc 127.0.0.1 ${port} </dev/null`);
+  const [hostname, links, clientNet, clientPid, clientSelf, reply] = seen.trim().split('\n');
   await serving;
   const sleeper = new Container({ id: `pod-sleep-${args.tag}`, rootfs, stateRoot, cgroupParent, pod });
   const sleeping = sleeper.spawn(['sleep', '1000']);
   await sleeping.started;
   const sleeperNet = await execText(sleeper, ['readlink', '/proc/self/ns/net']);
   const sleeperPid = await execText(sleeper, ['readlink', '/proc/self/ns/pid']);
+  // Compared with the pause process's, which lives throughout: the client has ended by now, and
+  // a namespace's number is reused once it is freed (the sleeper's may have the client's).
+  const pausePid = fs.readlinkSync(`/proc/${(await (await Container.get(pod.pause.id, { stateRoot })).state()).pid}/ns/pid`);
   const listed = (await Pod.list({ dataRoot })).map((p) => p.name);
   const got = (await Pod.get(name, { dataRoot })).pause.id === pod.pause.id;
   const members = await pod.containers();
@@ -148,7 +151,7 @@ export async function podMembers(args: ScenarioArgs) {
     links,
     reply,
     sharedNet: clientNet === sleeperNet,
-    ownPid: clientPid !== sleeperPid,
+    ownPid: clientPid !== pausePid && sleeperPid !== pausePid && clientSelf === '1',
     listed,
     got,
     members: members.sort(),
