@@ -431,7 +431,9 @@ export async function detached(): Promise<unknown> {
   const peerOnly = leftovers(dataRoot);
   const d = restartedOnce(base, marks);
   // The first run exits 1 (the monitor restarts it); the second serves.
-  const script = 'ip -o -4 addr show eth0 >> /mnt/addresses; if [ -f /mnt/once ]; then exec nc -l -p 7000 > /mnt/received; fi; touch /mnt/once; exit 1';
+  // The second serves one connection after another: a connection the peer made while the
+  // restarted program was not listening yet is tried again (under load, one was seen lost).
+  const script = 'ip -o -4 addr show eth0 >> /mnt/addresses; if [ -f /mnt/once ]; then while :; do nc -l -p 7000 >> /mnt/received; done; fi; touch /mnt/once; exit 1';
   await d.spawn(['sh', '-c', script]).started;
   const first = await d.networks();
   let state = await d.state();
@@ -440,14 +442,17 @@ export async function detached(): Promise<unknown> {
     state = await d.state();
   }
   const second = await d.networks();
-  const reached = await execText(peer, CONNECT('dee', 7000, 'after-restart'));
-  // What the restarted server received, written by it into the shared directory (not its log:
-  // the run ends as soon as the client is done, which raced the log's reader).
+  // What the restarted server received, written by it into the shared directory (not its log).
   const receivedPath = path.join(marks, 'received');
   let received = '';
-  for (let i = 0; i < 400 && !received.includes('after-restart'); i++) {
-    if (i > 0) await new Promise((resolve) => setTimeout(resolve, 25));
-    received = fs.existsSync(receivedPath) ? fs.readFileSync(receivedPath, 'utf8') : '';
+  let reached = await execText(peer, CONNECT('dee', 7000, 'after-restart'));
+  for (let attempt = 0; attempt < 5 && reached.exitCode === 0; attempt++) {
+    for (let i = 0; i < 80 && !received.includes('after-restart'); i++) {
+      if (i > 0) await new Promise((resolve) => setTimeout(resolve, 25));
+      received = fs.existsSync(receivedPath) ? fs.readFileSync(receivedPath, 'utf8') : '';
+    }
+    if (received.includes('after-restart')) break;
+    reached = await execText(peer, CONNECT('dee', 7000, 'after-restart'));
   }
   const addresses = fs.readFileSync(path.join(marks, 'addresses'), 'utf8').trim().split('\n').map((l) => l.split(/\s+/)[3]);
   await d.destroy();
