@@ -103,6 +103,22 @@ void clear_volatile_mark(const std::string& work_dir) {
   }
 }
 
+// Everything but the lower layers: the container's writable layer, and the xattrs overlayfs
+// may use in a user namespace.
+void set_layer_options(int fs, const Plan& plan, bool inside_user_namespace) {
+  if (!plan.rootfs_upper.empty()) {
+    set_string(fs, "upperdir", plan.rootfs_upper, std::string(kStep) + " (upper layer " + plan.rootfs_upper + ")");
+    set_string(fs, "workdir", plan.rootfs_work, std::string(kStep) + " (work directory " + plan.rootfs_work + ")");
+    // The layer never outlives a crash of the machine (the sweep removes it): syncing it buys
+    // nothing, and without "volatile" the unmount as the container's last process exits waits
+    // for the upper filesystem to sync, and a sync() in the container syncs the host's disk.
+    clear_volatile_mark(plan.rootfs_work);
+    check(sys_fsconfig(fs, FSCONFIG_SET_FLAG, "volatile", nullptr, 0), std::string(kStep) + " (option volatile)");
+  }
+  // In a user namespace, overlayfs may not use trusted.* xattrs: it keeps its own in user.overlay.*.
+  if (inside_user_namespace) check(sys_fsconfig(fs, FSCONFIG_SET_FLAG, "userxattr", nullptr, 0), kStep);
+}
+
 UniqueFd open_overlay_context() {
   return UniqueFd(check(sys_fsopen("overlay", FSOPEN_CLOEXEC), std::string(kStep) + " (open overlayfs)"));
 }
@@ -121,26 +137,32 @@ int make_overlay_root(const Plan& plan, const OverlayLower& lower, bool inside_u
   UniqueFd fs = open_overlay_context();
   std::vector<UniqueFd> held;
   bool added = false;
+  bool one_by_one = false;
   if (!plan.overlay_single_string && !lower.fds.empty()) {
     added = add_layer_fds(fs.get(), lower);
     if (!added) fs = open_overlay_context();
   }
-  if (!added && (plan.overlay_single_string || !add_layers_one_by_one(fs.get(), lower))) {
-    if (!plan.overlay_single_string) fs = open_overlay_context();
-    add_layers_as_one_string(fs.get(), lower, held);
+  if (!added && !plan.overlay_single_string) {
+    one_by_one = add_layers_one_by_one(fs.get(), lower);
+    if (!one_by_one) fs = open_overlay_context();
   }
-  if (!plan.rootfs_upper.empty()) {
-    set_string(fs.get(), "upperdir", plan.rootfs_upper, std::string(kStep) + " (upper layer " + plan.rootfs_upper + ")");
-    set_string(fs.get(), "workdir", plan.rootfs_work, std::string(kStep) + " (work directory " + plan.rootfs_work + ")");
-    // The layer never outlives a crash of the machine (the sweep removes it): syncing it buys
-    // nothing, and without "volatile" the unmount as the container's last process exits waits
-    // for the upper filesystem to sync, and a sync() in the container syncs the host's disk.
-    clear_volatile_mark(plan.rootfs_work);
-    check(sys_fsconfig(fs.get(), FSCONFIG_SET_FLAG, "volatile", nullptr, 0), std::string(kStep) + " (option volatile)");
+  if (!added && !one_by_one) add_layers_as_one_string(fs.get(), lower, held);
+  set_layer_options(fs.get(), plan, inside_user_namespace);
+  if (sys_fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0) {
+    int err = errno;
+    // overlayfs before Linux 6.5 takes its options the legacy way, as one string it parses only
+    // now: a "lowerdir+" it does not know is refused here, not when it was set. Once more with
+    // one "lowerdir"; an overlay that cannot be made so either keeps the first error.
+    if (err != EINVAL || !one_by_one) throw SetupError{kStep, err};
+    fs = open_overlay_context();
+    try {
+      add_layers_as_one_string(fs.get(), lower, held);
+    } catch (const SetupError&) {
+      throw SetupError{kStep, err};
+    }
+    set_layer_options(fs.get(), plan, inside_user_namespace);
+    check(sys_fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0), kStep);
   }
-  // In a user namespace, overlayfs may not use trusted.* xattrs: it keeps its own in user.overlay.*.
-  if (inside_user_namespace) check(sys_fsconfig(fs.get(), FSCONFIG_SET_FLAG, "userxattr", nullptr, 0), kStep);
-  check(sys_fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0), kStep);
   return static_cast<int>(check(sys_fsmount(fs.get(), FSMOUNT_CLOEXEC, MOUNT_ATTR_NODEV), kStep));
 }
 
