@@ -52,6 +52,7 @@
         "native/helper/bind_sources.cc",
         "native/helper/idmapped_rootfs.cc",
         "native/helper/capabilities.cc",
+        "native/helper/cgroup_gate.cc",
         "native/helper/cgroup_join.cc",
         "native/helper/cgroup_mounts.cc",
         "native/helper/credentials.cc",

@@ -10,10 +10,10 @@ import * as path from 'node:path';
 import { native } from '../native/binding';
 import { Hierarchies, Hierarchy, hostHierarchies } from './hierarchy';
 import type { NormalizedResources } from './resources';
-import { applyV2Limits, readV2OomKills, readV2Stats, v2ControllersFor } from './v2-driver';
-import { applyV1Limits, readV1OomKills, readV1Stats } from './v1-driver';
+import { applyV2Limits, readV2OomKills, readV2Stats, readV2Usage, v2ControllersFor } from './v2-driver';
+import { applyV1Limits, readV1OomKills, readV1Stats, readV1Usage } from './v1-driver';
 import { applyV1DeviceRules } from './device-rules';
-import { CgroupStats } from './stats';
+import type { CgroupStats, CgroupUsage } from './stats';
 import { cgroupFileExists, readCgroupFile, readProcs, writeCgroupFile } from './cgroup-fs';
 import { cgroupMark, isContainerMark, markCgroup, type CgroupMarkKind } from './cgroup-mark';
 import { allHierarchies, makeParentDirs, parentPath, removeMadeParents, withParentLocked } from './cgroup-parent';
@@ -176,6 +176,25 @@ function checkControllersAvailable(hierarchies: Hierarchies, resources: Normaliz
       'ENOCONTROLLER',
     );
   }
+}
+
+/** A container's cgroup plan from its directories: the unified one and one per v1 hierarchy. */
+function cgroupPlan(hierarchies: Hierarchies, unifiedDir: string | null, v1HierarchyDirs: { hierarchy: Hierarchy; dir: string }[]): CgroupPlan {
+  // What the container sees at /sys/fs/cgroup: its own cgroup in each hierarchy.
+  const mounts: string[] = [];
+  if (v1HierarchyDirs.length === 0) {
+    if (unifiedDir) mounts.push(`- ${unifiedDir}`);
+  } else {
+    for (const { hierarchy, dir } of v1HierarchyDirs) mounts.push(`${path.basename(hierarchy.mount)} ${dir}`);
+    if (unifiedDir) mounts.push(`unified ${unifiedDir}`);
+  }
+  const pidsV1 = v1HierarchyDirs.find(({ hierarchy }) => hierarchy.controllers.includes('pids'))?.dir;
+  return {
+    cgroup2Path: unifiedDir ?? undefined,
+    v1Procs: v1HierarchyDirs.map(({ dir }) => path.join(dir, 'cgroup.procs')),
+    pidsDir: pidsV1 ?? (unifiedDir && hierarchies.unified?.controllers.includes('pids') ? unifiedDir : undefined),
+    mounts,
+  };
 }
 
 /** Where a container's cgroups are, as its state directory records them. */
@@ -368,20 +387,17 @@ export class ContainerCgroup {
 
   /** What the helper needs: where to clone into, which cgroup.procs to join, what to mount. */
   plan(): CgroupPlan {
-    // What the container sees at /sys/fs/cgroup: its own cgroup in each hierarchy.
-    const mounts: string[] = [];
-    if (this.#v1HierarchyDirs.length === 0) {
-      if (this.unifiedDir) mounts.push(`- ${this.unifiedDir}`);
-    } else {
-      for (const { hierarchy, dir } of this.#v1HierarchyDirs) mounts.push(`${path.basename(hierarchy.mount)} ${dir}`);
-      if (this.unifiedDir) mounts.push(`unified ${this.unifiedDir}`);
-    }
-    return {
-      cgroup2Path: this.unifiedDir ?? undefined,
-      v1Procs: this.#v1HierarchyDirs.map(({ dir }) => path.join(dir, 'cgroup.procs')),
-      pidsDir: this.v1Dirs.get('pids') ?? (this.unifiedDir && this.#hierarchies.unified?.controllers.includes('pids') ? this.unifiedDir : undefined),
-      mounts,
-    };
+    return cgroupPlan(this.#hierarchies, this.unifiedDir, this.#v1HierarchyDirs);
+  }
+
+  /**
+   * The plan of the cgroups create() will make with these arguments, before they exist: the
+   * helper is given it while Node makes them (native/helper/cgroup_gate.h).
+   */
+  static planned(name: string, cgroupParent: string | undefined, hierarchies: Hierarchies = hostHierarchies()): CgroupPlan {
+    const unified = hierarchies.unified ? path.join(parentPath(hierarchies.unified, cgroupParent), name) : null;
+    const v1 = hierarchies.v1.map((hierarchy) => ({ hierarchy, dir: path.join(parentPath(hierarchy, cgroupParent), name) }));
+    return cgroupPlan(hierarchies, unified, v1);
   }
 
   update(resources: NormalizedResources): void {
@@ -404,6 +420,13 @@ export class ContainerCgroup {
   stats(): CgroupStats {
     if (this.v1Dirs.size > 0) return readV1Stats(this.v1Dirs);
     if (this.unifiedDir) return readV2Stats(this.unifiedDir);
+    throw new CgroupError('cgroup: this host has no cgroup hierarchy');
+  }
+
+  /** CPU time, peak memory and OOM kills, from the hierarchies stats() reads: for a usage report. */
+  usage(): CgroupUsage {
+    if (this.v1Dirs.size > 0) return readV1Usage(this.v1Dirs);
+    if (this.unifiedDir) return readV2Usage(this.unifiedDir);
     throw new CgroupError('cgroup: this host has no cgroup hierarchy');
   }
 

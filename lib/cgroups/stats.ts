@@ -6,6 +6,17 @@ export interface CgroupStats {
   io: { readBytes: number; writeBytes: number; readOps: number; writeOps: number };
 }
 
+/**
+ * What a main process's usage report needs of its cgroup as it exits: fewer files than
+ * stats(), read on the path to its 'exit' event.
+ */
+export interface CgroupUsage {
+  userNs: number;
+  systemNs: number;
+  peakBytes: number;
+  oomKills: number;
+}
+
 export function emptyStats(): CgroupStats {
   return {
     memory: { current: 0, peak: 0, limit: null, swapCurrent: null, oomKills: 0 },

@@ -5,7 +5,7 @@
 import type { NormalizedResources } from './resources';
 import { CPU_PERIOD_US } from './resources';
 import { cgroupFileExists, readCgroupFile, writeCgroupFile } from './cgroup-fs';
-import { CgroupStats, emptyStats, parseFlatKeyed, parseLimit } from './stats';
+import { CgroupStats, type CgroupUsage, emptyStats, parseFlatKeyed, parseLimit } from './stats';
 
 /** v2 cpu.weight (1-10000) as v1 cpu.shares (2-262144), the inverse of runc's mapping. */
 export function weightToShares(weight: number): number {
@@ -85,16 +85,16 @@ export function readV1Stats(dirs: Map<string, string>): CgroupStats {
     return dir ? readCgroupFile(dir, file) : null;
   };
   const num = (text: string | null): number => (text === null ? 0 : Number(text.trim()) || 0);
+  const usage = readV1Usage(dirs);
   stats.memory.current = num(read('memory', 'memory.usage_in_bytes'));
-  stats.memory.peak = num(read('memory', 'memory.max_usage_in_bytes'));
+  stats.memory.peak = usage.peakBytes;
   stats.memory.limit = parseLimit(read('memory', 'memory.limit_in_bytes') ?? '');
   const memsw = read('memory', 'memory.memsw.usage_in_bytes');
   stats.memory.swapCurrent = memsw === null ? null : Math.max(0, num(memsw) - stats.memory.current);
-  stats.memory.oomKills = readV1OomKills(dirs);
+  stats.memory.oomKills = usage.oomKills;
   stats.cpu.usageNs = num(read('cpuacct', 'cpuacct.usage'));
-  const ticks = parseFlatKeyed(read('cpuacct', 'cpuacct.stat') ?? '');
-  stats.cpu.userNs = ((ticks.get('user') ?? 0) * 1e9) / USER_HZ;
-  stats.cpu.systemNs = ((ticks.get('system') ?? 0) * 1e9) / USER_HZ;
+  stats.cpu.userNs = usage.userNs;
+  stats.cpu.systemNs = usage.systemNs;
   const cpu = parseFlatKeyed(read('cpu', 'cpu.stat') ?? '');
   stats.cpu.throttledNs = cpu.get('throttled_time') ?? 0;
   stats.cpu.throttledPeriods = cpu.get('nr_throttled') ?? 0;
@@ -111,6 +111,21 @@ export function readV1Stats(dirs: Map<string, string>): CgroupStats {
     if (op === 'Write') stats.io.writeOps += Number(value) || 0;
   }
   return stats;
+}
+
+/** CPU time, peak memory and OOM kills: three files. */
+export function readV1Usage(dirs: Map<string, string>): CgroupUsage {
+  const read = (controller: string, file: string): string | null => {
+    const dir = dirs.get(controller);
+    return dir ? readCgroupFile(dir, file) : null;
+  };
+  const ticks = parseFlatKeyed(read('cpuacct', 'cpuacct.stat') ?? '');
+  return {
+    userNs: ((ticks.get('user') ?? 0) * 1e9) / USER_HZ,
+    systemNs: ((ticks.get('system') ?? 0) * 1e9) / USER_HZ,
+    peakBytes: Number((read('memory', 'memory.max_usage_in_bytes') ?? '').trim()) || 0,
+    oomKills: readV1OomKills(dirs),
+  };
 }
 
 /** OOM kills in the cgroup (memory.oom_control), on its own: read at every exec's start and exit. */

@@ -5,7 +5,7 @@
 import type { NormalizedResources } from './resources';
 import { CPU_PERIOD_US } from './resources';
 import { cgroupFileExists, readCgroupFile, writeCgroupFile } from './cgroup-fs';
-import { CgroupStats, emptyStats, parseFlatKeyed, parseLimit } from './stats';
+import { CgroupStats, type CgroupUsage, emptyStats, parseFlatKeyed, parseLimit } from './stats';
 
 export const V2_CONTROLLERS = ['cpu', 'cpuset', 'memory', 'pids', 'io'] as const;
 
@@ -60,8 +60,7 @@ export function readV2Stats(dir: string): CgroupStats {
   stats.memory.oomKills = readV2OomKills(dir);
   const cpu = parseFlatKeyed(readCgroupFile(dir, 'cpu.stat') ?? '');
   stats.cpu.usageNs = (cpu.get('usage_usec') ?? 0) * 1000;
-  stats.cpu.userNs = (cpu.get('user_usec') ?? 0) * 1000;
-  stats.cpu.systemNs = (cpu.get('system_usec') ?? 0) * 1000;
+  ({ userNs: stats.cpu.userNs, systemNs: stats.cpu.systemNs } = v2CpuTimes(cpu));
   stats.cpu.throttledNs = (cpu.get('throttled_usec') ?? 0) * 1000;
   stats.cpu.throttledPeriods = cpu.get('nr_throttled') ?? 0;
   stats.pids.current = number('pids.current') ?? 0;
@@ -74,6 +73,20 @@ export function readV2Stats(dir: string): CgroupStats {
     stats.io.writeOps += fields.get('wios') ?? 0;
   }
   return stats;
+}
+
+function v2CpuTimes(cpuStat: Map<string, number>): { userNs: number; systemNs: number } {
+  return { userNs: (cpuStat.get('user_usec') ?? 0) * 1000, systemNs: (cpuStat.get('system_usec') ?? 0) * 1000 };
+}
+
+/** CPU time, peak memory (the current use where the kernel keeps no peak) and OOM kills. */
+export function readV2Usage(dir: string): CgroupUsage {
+  const peak = readCgroupFile(dir, 'memory.peak') ?? readCgroupFile(dir, 'memory.current');
+  return {
+    ...v2CpuTimes(parseFlatKeyed(readCgroupFile(dir, 'cpu.stat') ?? '')),
+    peakBytes: Number((peak ?? '').trim()) || 0,
+    oomKills: readV2OomKills(dir),
+  };
 }
 
 /** OOM kills in the cgroup (memory.events), on its own: read at every exec's start and exit. */

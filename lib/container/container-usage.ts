@@ -8,13 +8,13 @@ export function containerUsage(cgroup: ContainerCgroup | undefined, own: Process
   const fromProcess = processUsage(own, wallMs, false);
   if (!cgroup) return fromProcess;
   try {
-    const stats = cgroup.stats();
+    const usage = cgroup.usage();
     return {
       wallMs,
-      cpuUserMs: Math.max(stats.cpu.userNs / 1e6, fromProcess.cpuUserMs),
-      cpuSystemMs: Math.max(stats.cpu.systemNs / 1e6, fromProcess.cpuSystemMs),
-      maxRssBytes: Math.max(stats.memory.peak, fromProcess.maxRssBytes),
-      oomKilled: stats.memory.oomKills > 0,
+      cpuUserMs: Math.max(usage.userNs / 1e6, fromProcess.cpuUserMs),
+      cpuSystemMs: Math.max(usage.systemNs / 1e6, fromProcess.cpuSystemMs),
+      maxRssBytes: Math.max(usage.peakBytes, fromProcess.maxRssBytes),
+      oomKilled: usage.oomKills > 0,
     };
   } catch {
     return fromProcess;

@@ -170,18 +170,14 @@ async function makeContainer(
   const detach = context.detach;
   // First: a container or pod to share namespaces with that is gone fails before anything is made.
   const shared = await sharedNamespaceEntries(context.id, context.config, undo);
-  const cgroup = await makeCgroup(context);
-  // With the cgroup go the ids its processes held: freed only once it is removed.
-  undo.push(async () => {
-    await context.releaseCgroup().catch(() => undefined);
-    context.releaseIdBlock();
-  });
-  const record = context.record as StateRecord;
-  record.cgroup = cgroup.record();
-  directory.writeState(record);
-  phaseTrace?.mark(context.id, 'cgroup made, state written');
-  pauseForTest('cgroup-made');
+  // A container whose start this call waits for gets its cgroups while the helper clones and
+  // builds it (native/helper/cgroup_gate.h). A pool member's are made first (it waits anyway),
+  // and a detached container's too: its monitor takes the cgroup's lock fd with the plan.
+  const beside = lateGateFd === undefined && !detach;
+  let cgroup = beside ? undefined : await makeRecordedCgroup(context, directory, undo);
   const config = withIdBlock(context);
+  // The ids go once no process holds them (the cgroup's undo frees them too, after its removal).
+  undo.push(() => context.releaseIdBlock());
   makeRootfsLayer(context, config, undo);
   phaseTrace?.mark(context.id, 'id block, rootfs layer');
   // A container on a network waits at the start gate even from spawn(): its program must not
@@ -190,24 +186,55 @@ async function makeContainer(
   if (gated) stateStep('make the start FIFO', directory.fifoPath, () => makeStartFifo(directory.fifoPath));
   const hookFds: number[] = [];
   await runCreateHooks('beforeNamespaces', { context, config, undo, ownerFds: hookFds });
-  const plan = runPlan(args, process, config, cgroup.plan(), context.seccomp, [
-    ...lifecycleEntries(config, directory, cgroup, gated),
+  const cgroupPlan = cgroup ? cgroup.plan() : ContainerCgroup.planned(context.id, config.cgroupParent);
+  // Node's end writes one byte once the cgroups exist; the helper's is its only owner fd.
+  const cgroupGate = beside ? native().createPipe() : undefined;
+  const plan = runPlan(args, process, config, cgroupPlan, context.seccomp, [
+    ...lifecycleEntries(config, directory, cgroup?.directories() ?? [], gated),
     ...removeOnExitEntries(context),
-    ...healthMonitorEntries(config, cgroup.plan(), context.seccomp),
+    ...healthMonitorEntries(config, cgroupPlan, context.seccomp),
     ...shared,
     ...lateGateEntries(lateGateFd),
+    ...(cgroupGate ? ([['cgroup.gate', 0]] as Entry[]) : []),
   ]);
-  const ownerFds = lateGateFd !== undefined ? [lateGateFd] : detach ? [directory.ownerLockFd, cgroup.ownerLockFd, context.idBlock?.lockFd ?? -1, ...hookFds].filter((fd) => fd >= 0) : [];
+  const ownerFds = cgroupGate
+    ? [cgroupGate[0]]
+    : lateGateFd !== undefined
+      ? [lateGateFd]
+      : detach
+        ? [directory.ownerLockFd, cgroup?.ownerLockFd ?? -1, context.idBlock?.lockFd ?? -1, ...hookFds].filter((fd) => fd >= 0)
+        : [];
   phaseTrace?.mark(context.id, 'plan built');
-  const reported = native().startHelper(helperPath(), plan, fds, -1, context.seccompListener(), ownerFds, detach);
+  let reported: Promise<HelperReport>;
+  try {
+    reported = native().startHelper(helperPath(), plan, fds, -1, context.seccompListener(), ownerFds, detach);
+  } catch (error) {
+    if (cgroupGate) native().closeFd(cgroupGate[1]);
+    throw error;
+  } finally {
+    if (cgroupGate) native().closeFd(cgroupGate[0]);
+  }
   phaseTrace?.mark(context.id, 'helper launched');
+  if (cgroupGate) {
+    try {
+      cgroup = await makeRecordedCgroup(context, directory, undo);
+      if (JSON.stringify(cgroup.plan()) !== JSON.stringify(cgroupPlan)) throw new Error(`cgroup: made ${JSON.stringify(cgroup.plan())}, planned ${JSON.stringify(cgroupPlan)}`);
+    } catch (error) {
+      // The helper sees end of file and ends what it cloned; once it has reported, nothing of it runs.
+      native().closeFd(cgroupGate[1]);
+      await reported.catch(() => undefined);
+      throw error;
+    }
+    letHelperJoinCgroups(cgroupGate[1]);
+  }
+  const made = cgroup as ContainerCgroup;
   const report = await reported;
   phaseTrace?.mark(context.id, 'helper report');
   if (!report.ok) return report;
   pauseForTest('helper-reported');
   // The program runs (or waits at its FIFO): until recorded, no process could find it, so
   // a failure from here must end it.
-  undo.push(() => endUnrecorded(report, cgroup, detach));
+  undo.push(() => endUnrecorded(report, made, detach));
   await runCreateHooks('afterNamespaces', { context, config, undo, pid: report.pid });
   recordStart(context, report.pid, waitForStart);
   phaseTrace?.mark(context.id, 'start recorded');
@@ -216,9 +243,9 @@ async function makeContainer(
   if (detach) {
     // The monitor holds copies of both locks now: it owns the container.
     directory.releaseOwnership();
-    cgroup.handOver();
+    made.handOver();
     context.releaseIdBlock();
-    liveCgroups.delete(cgroup);
+    liveCgroups.delete(made);
     commitToMonitor(report.channelFd ?? -1);
   }
   if (gated && !waitForStart) await letGo(directory, report.pid);
@@ -297,6 +324,33 @@ function makeDirectory(context: ContainerContext, argv: string[], options: Proce
   if (!lifecycle.detach) ownedDirectories.add(directory);
   pauseForTest('directory-made');
   return directory;
+}
+
+/** Makes the container's cgroups and records them in its state (their undo frees the id block after them). */
+async function makeRecordedCgroup(context: ContainerContext, directory: ContainerDirectory, undo: UndoList): Promise<ContainerCgroup> {
+  const cgroup = await makeCgroup(context);
+  // With the cgroup go the ids its processes held: freed only once it is removed.
+  undo.push(async () => {
+    await context.releaseCgroup().catch(() => undefined);
+    context.releaseIdBlock();
+  });
+  const record = context.record as StateRecord;
+  record.cgroup = cgroup.record();
+  directory.writeState(record);
+  phaseTrace?.mark(context.id, 'cgroup made, state written');
+  pauseForTest('cgroup-made');
+  return cgroup;
+}
+
+/** The cgroups exist: the helper may join its process to them (native/helper/cgroup_gate.h). */
+function letHelperJoinCgroups(gateFd: number): void {
+  try {
+    fs.writeSync(gateFd, Buffer.of(1));
+  } catch {
+    // The helper is gone (EPIPE): its report says why.
+  } finally {
+    native().closeFd(gateFd);
+  }
 }
 
 async function makeCgroup(context: ContainerContext): Promise<ContainerCgroup> {

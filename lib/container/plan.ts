@@ -7,7 +7,6 @@ import type { ContainerConfig, NormalizedProcessOptions } from '../options/valid
 import { MASKED_PATHS, READONLY_PATHS } from '../options/defaults';
 import type { CgroupPlan } from '../cgroups/container-cgroup';
 import type { PreparedSeccomp } from './seccomp-setup';
-import type { ContainerCgroup } from '../cgroups/container-cgroup';
 import type { ContainerDirectory } from '../state/container-directory';
 import { helperPauseEntries } from '../state/test-hook';
 import { deviceProgramEntries } from '../cgroups/device-rules';
@@ -93,7 +92,7 @@ function cgroupEntries(cgroup: CgroupPlan | null, withMounts: boolean): Entry[] 
  * How the first process is started and watched: whether it waits for start() at the
  * state directory's FIFO, and for a detached container what its monitor needs.
  */
-export function lifecycleEntries(config: ContainerConfig, directory: ContainerDirectory, cgroup: ContainerCgroup, waitForStart: boolean): Entry[] {
+export function lifecycleEntries(config: ContainerConfig, directory: ContainerDirectory, cgroupDirs: string[], waitForStart: boolean): Entry[] {
   const entries: Entry[] = [...helperPauseEntries()];
   if (waitForStart) entries.push(['start.fifo', directory.fifoPath]);
   const lifecycle = config.lifecycle;
@@ -101,7 +100,7 @@ export function lifecycleEntries(config: ContainerConfig, directory: ContainerDi
   entries.push(['detach', true], ['state.dir', directory.dir], ['log.path', directory.logPath]);
   entries.push(['log.max_size', lifecycle.log.maxSize], ['log.max_files', lifecycle.log.maxFiles]);
   entries.push(['restart.policy', lifecycle.restart.policy], ['restart.max', lifecycle.restart.maxRetries]);
-  for (const dir of cgroup.directories()) entries.push(['cgroup.dir', dir]);
+  for (const dir of cgroupDirs) entries.push(['cgroup.dir', dir]);
   entries.push(...networkMonitorEntries(config));
   return entries;
 }

@@ -107,6 +107,9 @@ struct Plan {
   // create(): the first process waits, with everything made, until start()
   // opens this FIFO for reading (a process that is gone can never start).
   std::string start_fifo;
+  // Cgroups made by Node while the helper clones and builds (helper/cgroup_gate.h): the index
+  // among owner_fds of the pipe Node writes one byte on once they exist; -1 when they exist already.
+  int cgroup_gate = -1;
   // A pool member (helper/late_gate.h): the index among owner_fds of the socket where the
   // first process waits for its late spec; -1 when it is not one.
   int late_gate = -1;

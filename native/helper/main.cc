@@ -29,6 +29,7 @@
 #include "common/test_pause.h"
 #include "common/unique_fd.h"
 #include "helper/bind_sources.h"
+#include "helper/cgroup_gate.h"
 #include "helper/cgroup_join.h"
 #include "helper/credentials.h"
 #include "helper/device_cgroup.h"
@@ -248,15 +249,20 @@ int receive_idmapped_rootfs() {
     if (plan.has_namespace("uts") && !plan.hostname.empty()) {
       check(sethostname(plan.hostname.data(), plan.hostname.size()), "sethostname");
     }
+    // The helper joins this process to its cgroups while it builds its root; it waits for
+    // that before it binds their directories (which Node may still be making: cgroup_gate.h).
+    bool in_cgroups = false;
+    auto enter_cgroups = [&] {
+      parent_setup.wait_for_cgroups_in_child();
+      in_cgroups = true;
+    };
     // A network namespace made beside this process is joined as the root reaches /sys.
-    if (plan.has_namespace("mount")) build_rootfs(plan, plan.rootfs_idmapped ? receive_idmapped_rootfs() : -1);
+    if (plan.has_namespace("mount")) build_rootfs(plan, plan.rootfs_idmapped ? receive_idmapped_rootfs() : -1, enter_cgroups);
     if (plan.network_namespace_apart && !plan.has_namespace("mount")) join_network_namespace_made_apart(kControlFd);
     // Made apart, its lo is up already (helper/network_namespace_maker.h).
     if (plan.has_namespace("net") && !plan.network_namespace_apart) bring_up_loopback();
-    // The root was built outside the cgroups (its cgroup mounts are binds of the host's
-    // directories, which need no membership). The cgroup namespace is made once the
-    // process is in its cgroups, so that its root is the container's cgroup.
-    parent_setup.wait_for_cgroups_in_child();
+    if (!in_cgroups) enter_cgroups();
+    // Made once the process is in its cgroups, so that its root is the container's cgroup.
     if (plan.has_namespace("cgroup")) check(unshare(CLONE_NEWCGROUP), "unshare cgroup namespace");
     if (late_gate >= 0) {
       // Made ahead: waits for pool.spawn()'s argv, env, cwd, user, tty and stdio; from here a
@@ -346,10 +352,18 @@ void await_exec(int failure_read, int child_channel, Report* report) {
 
 using ChildBody = void (*)(const Plan&, int, ParentSetupGate&);
 
+// The container's cgroups, ready to be joined: on cgroup2 its device program is attached
+// first, before any process is in it.
+CgroupTargets open_container_cgroups(const Plan& plan, bool clone_into) {
+  if (!plan.cgroup2_path.empty()) attach_device_program(plan.cgroup2_path, plan.device_rules);
+  return CgroupTargets::open_for(plan, clone_into);
+}
+
 // Clones a process that runs `body`, does the parent's part before letting it
-// run, and waits until it has exec'd or failed. Returns its pidfd.
-int start_process(const Plan& plan, unsigned long namespace_flags, CgroupTargets& cgroups, ChildBody body,
-                  Report* report) {
+// run, and waits until it has exec'd or failed. Returns its pidfd. With a cgroup gate
+// (cgroup_gate.h), `cgroups` is opened only once Node says they exist.
+int start_process(const Plan& plan, unsigned long namespace_flags, CgroupTargets& cgroups, int cgroup_gate,
+                  ChildBody body, Report* report) {
   Pipe failure = make_pipe("pipe");
   ParentSetupGate parent_setup{make_pipe("pipe"), make_pipe("pipe")};
   int channel[2];
@@ -399,6 +413,11 @@ int start_process(const Plan& plan, unsigned long namespace_flags, CgroupTargets
     parent_setup.open_in_parent();
     // Started once the process builds its root, which joins it when the root reaches /sys.
     if (plan.network_namespace_apart && plan.premade_network_fd < 0) network_maker = start_network_namespace_maker(pid);
+    if (cgroup_gate >= 0) {
+      // Made by Node meanwhile; not cloned into (the directory may not have existed then).
+      await_cgroups_made(cgroup_gate);
+      cgroups = open_container_cgroups(plan, false);
+    }
     cgroups.join(pid);
     cgroups.check_pids_limit();
     cgroups.close_all();
@@ -454,9 +473,16 @@ int start_container(Plan& plan, Report* report) {
     close(plan.premade_network_fd);
     plan.premade_network_fd = -1;
   }
-  // Before anything is cloned into the cgroup.
-  if (!plan.cgroup2_path.empty()) attach_device_program(plan.cgroup2_path, plan.device_rules);
-  CgroupTargets cgroups = CgroupTargets::open_for(plan, true);
+  // Cgroups Node makes meanwhile are opened once they exist (start_process).
+  int cgroup_gate = cgroup_gate_fd(plan);
+  // With v1 hierarchies the process joins them by cgroup.procs anyway, after its clone; on a
+  // cgroup v2 host alone it is cloned into its cgroup (CLONE_INTO_CGROUP: no migration, which
+  // could wait for an RCU grace period), so the cgroup must exist before the clone.
+  if (cgroup_gate >= 0 && plan.cgroup_v1_procs.empty()) {
+    await_cgroups_made(cgroup_gate);
+    cgroup_gate = -1;
+  }
+  CgroupTargets cgroups = cgroup_gate >= 0 ? CgroupTargets{} : open_container_cgroups(plan, true);
   if (!plan.start_fifo.empty() && plan.start_fifo_fd < 0) plan.start_fifo_fd = open_start_fifo(plan.start_fifo);
   // Cloned here, in the host's mount namespace, before anything of the container exists.
   prepare_bind_sources(plan);
@@ -465,7 +491,7 @@ int start_container(Plan& plan, Report* report) {
   try {
     // Left again once the process is cloned in them.
     SharedNamespaces shared(plan);
-    pidfd = start_process(plan, flags, cgroups, container_first_process, report);
+    pidfd = start_process(plan, flags, cgroups, cgroup_gate, container_first_process, report);
   } catch (...) {
     close_bind_sources(plan);
     if (plan.premade_network_fd >= 0) close(plan.premade_network_fd);
@@ -514,7 +540,7 @@ int start_exec(Plan& plan, Report* report) {
   // above with the helper's own credentials, which the kernel checks.)
   check(prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "set non-dumpable");
   become_container_user(plan);
-  return start_process(plan, 0, cgroups, exec_process, report);
+  return start_process(plan, 0, cgroups, -1, exec_process, report);
 }
 
 }  // namespace

@@ -193,7 +193,8 @@ int attach_overlay_root(const Plan& plan, const char* staging, int prepared_over
 
 // procfs, sysfs, /dev and the runtime's own tmpfs mounts, each kept in
 // `mounts`: what is mounted inside them later goes through their fds.
-void mount_kernel_filesystems(const Plan& plan, int root_fd, KernelMounts& mounts, int pause_dir) {
+void mount_kernel_filesystems(const Plan& plan, int root_fd, KernelMounts& mounts, int pause_dir,
+                              const std::function<void()>& enter_cgroups) {
   const unsigned locked_down = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
   // The steps named "mount ..." report as StepId::Mount; "bind /sys" does not.
   std::optional<StepScope> mounting(std::in_place, StepId::Mount);
@@ -218,6 +219,7 @@ void mount_kernel_filesystems(const Plan& plan, int root_fd, KernelMounts& mount
   int sys_mount = mounts.attach(sys_fd, root_fd, "/sys", "mount /sys");
   mounting.reset();
   pause_until_resumed(plan, pause_dir, "sysfs-mounted");
+  enter_cgroups();
   mount_cgroup_filesystems(plan, sys_mount);
 
   mounting.emplace(StepId::Mount);
@@ -400,7 +402,7 @@ void pivot_into(int root_fd) {
 
 }  // namespace
 
-void build_rootfs(const Plan& plan, int prepared_overlay) {
+void build_rootfs(const Plan& plan, int prepared_overlay, const std::function<void()>& enter_cgroups) {
   // Nothing done in this namespace may propagate back to the host.
   check(mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr), "make mounts private");
   const char* staging = staging_directory();
@@ -409,7 +411,7 @@ void build_rootfs(const Plan& plan, int prepared_overlay) {
                 : !plan.rootfs_lower.empty() || prepared_overlay >= 0 ? attach_overlay_root(plan, staging, prepared_overlay)
                                              : attach_directory_root(plan, staging);
   KernelMounts mounts;
-  mount_kernel_filesystems(plan, root_fd, mounts, pause_dir);
+  mount_kernel_filesystems(plan, root_fd, mounts, pause_dir, enter_cgroups);
   if (pause_dir >= 0) close(pause_dir);
   if (plan.rootfs_is_host) mount_fresh_host_directories(plan, root_fd);
   mount_user_mounts(plan, root_fd);

@@ -308,3 +308,20 @@ describe('cgroup v1 and hybrid', () => {
     expect(cg.stats()).toMatchObject({ cpu: { usageNs: 123456789 }, pids: { current: 3 } });
   });
 });
+
+describe('planned before made (the helper gets the plan while Node makes the cgroups)', () => {
+  test.each([
+    ['v2, a parent of its own', () => v2(), '/jobs/ci'],
+    ['v2, the default parent', () => v2(['memory', 'pids'], '/user.slice/session-2.scope'), undefined],
+    ['v1, the default parent', () => v1('/system.slice/ci.service'), undefined],
+    ['hybrid, a parent of its own', () => v1('/', true), '/jobs'],
+  ])('%s: planned() names exactly what create() makes, and nothing exists before', (_name, hierarchies, parent) => {
+    const h = hierarchies();
+    const planned = ContainerCgroup.planned('box30', parent, h);
+    const dirs = [planned.cgroup2Path, ...planned.v1Procs.map((procs) => path.dirname(procs))].filter((d) => d !== undefined);
+    expect(dirs.length).toBeGreaterThan(0);
+    for (const dir of dirs) expect(fs.existsSync(dir as string)).toBe(false);
+    const cg = ContainerCgroup.create('box30', parent, null, h);
+    expect(cg.plan()).toEqual(planned);
+  });
+});

@@ -6,8 +6,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { normalizeResources, NormalizedResources } from '../../lib/cgroups/resources';
-import { applyV2Limits, readV2Stats, v2ControllersFor, v2LimitWrites } from '../../lib/cgroups/v2-driver';
-import { applyV1Limits, ioWeightToBlkio, readV1Stats, v1LimitWrites, weightToShares } from '../../lib/cgroups/v1-driver';
+import { applyV2Limits, readV2Stats, readV2Usage, v2ControllersFor, v2LimitWrites } from '../../lib/cgroups/v2-driver';
+import { applyV1Limits, ioWeightToBlkio, readV1Stats, readV1Usage, v1LimitWrites, weightToShares } from '../../lib/cgroups/v1-driver';
 import { emptyStats, parseFlatKeyed, parseLimit } from '../../lib/cgroups/stats';
 
 const MiB = 1024 * 1024;
@@ -173,6 +173,10 @@ describe('cgroup v2 driver', () => {
       pids: { current: 7, limit: 64 },
       io: { readBytes: 4196, writeBytes: 8392, readOps: 4, writeOps: 6 },
     });
+    // The usage report's figures: the same as stats() gives, from three files.
+    expect(readV2Usage(dir)).toEqual({ userNs: 1e9, systemNs: 0.5e9, peakBytes: 20 * MiB, oomKills: 2 });
+    fs.unlinkSync(path.join(dir, 'memory.peak'));
+    expect(readV2Usage(dir).peakBytes).toBe(10 * MiB);
   });
 
   test('readV2Stats: "max" limits are null; missing files read as zero; no memory.peak falls back to current', () => {
@@ -287,6 +291,9 @@ describe('cgroup v1 driver', () => {
       pids: { current: 5, limit: 64 },
       io: { readBytes: 4196, writeBytes: 8392, readOps: 1, writeOps: 2 },
     });
+    // The usage report's figures: the same as stats() gives, from three files.
+    expect(readV1Usage(dirs)).toEqual({ userNs: 1.5e9, systemNs: 0.5e9, peakBytes: 16 * MiB, oomKills: 3 });
+    expect(readV1Usage(v1Tree(['pids']))).toEqual({ userNs: 0, systemNs: 0, peakBytes: 0, oomKills: 0 });
   });
 
   test('readV1Stats: v1\'s "no limit" numbers and "max" read as null; no memsw: swapCurrent null', () => {

@@ -107,6 +107,8 @@ export interface PlanValues {
   'cgroup.pids': string;
   /** a cgroup directory bound below /sys/fs/cgroup: "<subdir> <host dir>", "- <host dir>" for the top (repeated, read by the helper) */
   'cgroup.mount': string;
+  /** the index among the owner fds of a pipe on which Node writes one byte once it has made the container's cgroups, which it makes while the helper clones the first process and builds its root; end of file instead: they could not be made (read by the helper) */
+  'cgroup.gate': number;
   /** a device rule ("c 1:3 rwm") of the BPF device program on cgroup2 (repeated, read by the helper) */
   'cgroup.device_allow': string;
   /** the seccomp program (struct sock_filter[]), loaded just before exec (read by the helper) */
@@ -223,6 +225,7 @@ export const PLAN_KEYS: readonly PlanKey[] = [
   'cgroup.procs',
   'cgroup.pids',
   'cgroup.mount',
+  'cgroup.gate',
   'cgroup.device_allow',
   'seccomp',
   'seccomp.notify',
@@ -301,6 +304,7 @@ const ENCODERS: { [K in PlanKey]: (key: K, value: PlanValues[K]) => string } = {
   'cgroup.procs': (key, v) => encodeText(key, v),
   'cgroup.pids': (key, v) => encodeText(key, v),
   'cgroup.mount': (key, v) => encodeText(key, v),
+  'cgroup.gate': (key, v) => encodeUint(key, v),
   'cgroup.device_allow': (key, v) => encodeText(key, v),
   'seccomp': (key, v) => encodeHex(key, v),
   'seccomp.notify': (key, v) => encodeBool(v),

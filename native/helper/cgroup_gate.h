@@ -1,0 +1,26 @@
+// Cgroups made beside the helper. For a container whose first process Node is waiting for,
+// Node makes the cgroups (a mkdir per hierarchy, limits, device rules, about a millisecond)
+// after it has sent the plan, while the helper clones the process and the process builds its
+// root: the two halves of the start overlap. Where v1 hierarchies are (v1 or hybrid), the
+// helper clones the process outside the cgroups (the directories may not exist yet; it joins
+// the v1 ones by cgroup.procs anyway) and, before it opens and joins them, waits on a pipe
+// whose write end Node holds (passed as an owner fd; plan key cgroup.gate) for the one byte
+// Node writes once they exist. The process itself waits for its joins before it binds its
+// cgroup directories below /sys/fs/cgroup, so nothing of the container runs outside its
+// cgroups: they are joined before the process leaves the helper's code. On a cgroup v2 host
+// alone the helper waits for the byte before the clone instead, and clones the process into
+// its cgroup (a move could wait for an RCU grace period; CLONE_INTO_CGROUP never does).
+// End of file instead of the byte (Node failed to make them, or died) is a setup error.
+#pragma once
+
+#include "common/plan.h"
+
+namespace tsc {
+
+// The gate's pipe among the plan's owner fds; -1 when Node made the cgroups before the plan.
+int cgroup_gate_fd(const Plan& plan);
+
+// Returns once Node says the cgroups exist; throws SetupError when it closed the gate instead.
+void await_cgroups_made(int gate_fd);
+
+}  // namespace tsc
