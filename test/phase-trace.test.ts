@@ -34,10 +34,11 @@ function loadWith<T>(value: string | undefined, module: string): T {
 const SPAWN_PHASES = [
   'options normalized',
   'state directory made',
-  'cgroup made, state written',
   'id block, rootfs layer',
   'plan built',
   'helper launched',
+  // Made while the helper clones and builds the container (native/helper/cgroup_gate.h).
+  'cgroup made, state written',
   'helper report',
   'start recorded',
   "'spawn'",

@@ -55,6 +55,17 @@ function whileHoldingMachineLock<T>(dir: string, body: () => T): T {
 
 /** Takes a free block for a container; its `lockFd` is what marks it taken. */
 export function allocateIdBlock(dir = ID_BLOCK_DIR, files: SubordinateFiles = SYSTEM_FILES): IdBlock {
+  try {
+    return takeFreeBlock(dir, files);
+  } catch (error) {
+    // Out of fds, a read-only /run: Node's error (it names the file), with the step named too.
+    const e = error as NodeJS.ErrnoException & { step?: string };
+    if (typeof e?.code === 'string' && typeof e.errno === 'number' && e.step === undefined) e.step = 'take a block of user namespace ids';
+    throw error;
+  }
+}
+
+function takeFreeBlock(dir: string, files: SubordinateFiles): IdBlock {
   return whileHoldingMachineLock(dir, () => {
     const { uid, gid } = reservedRanges(files);
     const count = Math.floor(Math.min(uid.count, gid.count) / ID_BLOCK_SIZE);
