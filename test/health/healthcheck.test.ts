@@ -79,8 +79,11 @@ describe.each([
     const unhealthy = nextStatus(c, 'unhealthy');
     c.spawn(['sleep', '60']);
     const health = await unhealthy;
-    expect(health.failingStreak).toBe(2);
-    expect(health.log).toHaveLength(2);
+    // Unhealthy from the second failure on; a detached container's state is read from the file
+    // its monitor writes, which may hold a later check by then on a busy host.
+    if (detach) expect(health.failingStreak).toBeGreaterThanOrEqual(2);
+    else expect(health.failingStreak).toBe(2);
+    expect(health.log).toHaveLength(Math.min(health.failingStreak, 5));
     for (const entry of health.log) expect(entry).toMatchObject({ exitCode: 3, output: 'not yet\n' });
   });
 
