@@ -5,7 +5,6 @@
 import * as dgram from 'node:dgram';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { Container, Network } from '../../lib';
@@ -13,6 +12,11 @@ import { startScript, waitForFile } from '../support/node-script';
 import type { ContainerOptions } from '../../lib';
 import { ensureBusyboxRootfs } from '../support/busybox-rootfs';
 import { runCgroupParent } from '../support/unique';
+import { removeTempDirsAtExit, tempDir } from '../support/temp-dirs';
+
+// Run in a process of their own (under unshare, started by the tests): what they make in /tmp
+// goes when that process exits.
+removeTempDirsAtExit();
 
 interface Roots {
   dataRoot: string;
@@ -21,7 +25,7 @@ interface Roots {
 }
 
 function roots(): Roots {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsc-net-'));
+  const dir = tempDir('tsc-net-');
   const dataRoot = path.join(dir, 'data');
   const stateRoot = path.join(dir, 'state');
   fs.mkdirSync(dataRoot, { mode: 0o700 });
@@ -85,13 +89,16 @@ export async function oneContainer(): Promise<unknown> {
 const CONNECT = (host: string, port: number, message: string) =>
   `for i in $(seq 100); do if echo ${message} | nc -w 2 ${host} ${port}; then exit 0; fi; sleep 0.05; done; exit 1`;
 
-/** The UDP peer (test/networks/fixtures/udp-peer.c), built static once per test host. */
+let udpPeerBinary: string | undefined;
+
+/** The UDP peer (test/networks/fixtures/udp-peer.c), built static once per scenario process. */
 function udpPeerMount(): { type: 'bind'; source: string; target: string; readonly: boolean } {
-  const binary = path.join(os.tmpdir(), `tsc-udp-peer-${process.pid}`);
-  if (!fs.existsSync(binary)) {
+  if (!udpPeerBinary) {
+    const binary = path.join(tempDir('tsc-udp-peer-'), 'udp-peer');
     execFileSync('gcc', ['-static', '-O2', '-o', binary, path.join(__dirname, 'fixtures', 'udp-peer.c')], { stdio: 'ignore' });
+    udpPeerBinary = binary;
   }
-  return { type: 'bind', source: binary, target: '/usr/local/bin/udp-peer', readonly: true };
+  return { type: 'bind', source: udpPeerBinary, target: '/usr/local/bin/udp-peer', readonly: true };
 }
 
 async function execText(c: Container, script: string): Promise<{ exitCode: number | null; stdout: string; stderr: string }> {
@@ -142,7 +149,7 @@ export async function definitions(): Promise<unknown> {
   const afterRefusals = (await Network.list({ dataRoot })).map((n) => n.name);
   const stateLeft = fs.existsSync(stateRoot) ? fs.readdirSync(stateRoot).filter((f) => !f.startsWith('.')) : [];
   // The environment's data root, when no option names one.
-  const envRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'tsc-net-env-'));
+  const envRoot = tempDir('tsc-net-env-');
   process.env.TS_CONTAINER_DATA_ROOT = envRoot;
   const fromEnv = await Network.create({ name: 'envnet' });
   const envFiles = fs.readdirSync(path.join(envRoot, 'networks')).filter((f) => f.endsWith('.conflist'));
@@ -325,9 +332,9 @@ export async function many({ count }: { count: number }): Promise<unknown> {
 export async function missingPlugin(): Promise<unknown> {
   const { dataRoot, base } = roots();
   const net = await Network.create({ name: 'ci', dataRoot });
-  const cniDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsc-cni-'));
+  const cniDir = tempDir('tsc-cni-');
   for (const plugin of ['host-local', 'portmap']) fs.symlinkSync(`/usr/lib/cni/${plugin}`, path.join(cniDir, plugin));
-  const marker = fs.mkdtempSync(path.join(os.tmpdir(), 'tsc-ran-'));
+  const marker = tempDir('tsc-ran-');
   process.env.CNI_PATH = cniDir;
   const c = new Container({ ...base, network: 'ci', mounts: [{ type: 'bind', source: marker, target: '/mnt' }] });
   const error = await caught(() => c.spawn(['touch', '/mnt/ran']).output());
@@ -362,7 +369,7 @@ export async function exhaustedSubnet(): Promise<unknown> {
     await c.spawn(['sleep', '1000']).started;
     members.push(c);
   }
-  const marker = fs.mkdtempSync(path.join(os.tmpdir(), 'tsc-ran-'));
+  const marker = tempDir('tsc-ran-');
   const sixth = new Container({ ...base, network: 'small', mounts: [{ type: 'bind', source: marker, target: '/mnt' }] });
   const error = await caught(() => sixth.spawn(['touch', '/mnt/ran']).output());
   const ran = fs.existsSync(path.join(marker, 'ran'));
@@ -425,7 +432,7 @@ function restartedOnce(base: ContainerOptions, marks: string): Container {
 export async function detached(): Promise<unknown> {
   const { dataRoot, stateRoot, base } = roots();
   const net = await Network.create({ name: 'ci', dataRoot });
-  const marks = fs.mkdtempSync(path.join(os.tmpdir(), 'tsc-marks-'));
+  const marks = tempDir('tsc-marks-');
   const peer = new Container({ ...base, network: 'ci' });
   await peer.spawn(['sleep', '1000']).started;
   const peerOnly = leftovers(dataRoot);
@@ -472,7 +479,7 @@ export async function restartedElsewhere(): Promise<unknown> {
   const { dataRoot, stateRoot, base } = roots();
   const ci = await Network.create({ name: 'ci', dataRoot });
   const side = await Network.create({ name: 'side', dataRoot });
-  const marks = fs.mkdtempSync(path.join(os.tmpdir(), 'tsc-marks-'));
+  const marks = tempDir('tsc-marks-');
   const peer = new Container({ ...base, network: 'ci' });
   const sidePeer = new Container({ ...base, network: 'side' });
   await Promise.all([peer.spawn(['sleep', '1000']).started, sidePeer.spawn(['sleep', '1000']).started]);
@@ -628,7 +635,7 @@ export async function ports(): Promise<unknown> {
   const viaUdp = await askUdp('127.0.0.1', udpPort, 'udp-hello');
   await udpServed;
   // Taken by another container, then by a host process: refused before the program runs.
-  const marker = fs.mkdtempSync(path.join(os.tmpdir(), 'tsc-ran-'));
+  const marker = tempDir('tsc-ran-');
   const again = new Container({ ...opts, network: 'ci', ports: [{ host: tcpPort, container: 80 }], mounts: [{ type: 'bind', source: marker, target: '/mnt' }] });
   const takenByContainer = await caught(() => again.spawn(['touch', '/mnt/ran']).output());
   const hostServer = net.createServer();

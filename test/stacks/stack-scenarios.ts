@@ -5,12 +5,16 @@
  */
 import * as fs from 'node:fs';
 import * as net from 'node:net';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { Container, ImageStore, Network, Stack, Volume } from '../../lib';
 import { buildOciLayout, busyboxImage } from '../support/image-fixtures';
 import { runCgroupParent } from '../support/unique';
+import { removeTempDirsAtExit, tempDir } from '../support/temp-dirs';
 import { leftovers } from '../networks/network-scenarios';
+
+// Run in a process of their own (under unshare, started by the tests): what they make in /tmp
+// goes when that process exits.
+removeTempDirsAtExit();
 
 export const IMAGE = 'localhost/stack-busybox:1';
 
@@ -23,7 +27,7 @@ export interface StackRoots {
 
 /** Fresh roots and the busybox image in their store. */
 export async function stackRoots(): Promise<StackRoots> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsc-stack-'));
+  const dir = tempDir('tsc-stack-');
   const dataRoot = path.join(dir, 'data');
   const stateRoot = path.join(dir, 'state');
   fs.mkdirSync(dataRoot, { mode: 0o700 });

@@ -21,7 +21,11 @@ let scriptDir: string | undefined;
 
 /** Writes the script: `body` runs inside an async function; its import is `lib`. */
 export function writeScript(body: string): string {
-  scriptDir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'tsc-scripts-'));
+  if (!scriptDir) {
+    scriptDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsc-scripts-'));
+    // Also for a process that never calls removeScripts (a scenario run under unshare).
+    process.once('exit', removeScripts);
+  }
   const file = path.join(scriptDir, `script-${Math.random().toString(36).slice(2)}.ts`);
   fs.writeFileSync(
     file,

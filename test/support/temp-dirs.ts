@@ -14,3 +14,19 @@ export function tempDir(prefix: string): string {
 export function removeTempDirs(): void {
   for (const dir of made.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
 }
+
+/**
+ * For a process that runs scenarios (under `unshare`, started by a test): what it made goes when
+ * it exits, each directory on its own (one that cannot go, say a mount point, keeps no other).
+ */
+export function removeTempDirsAtExit(): void {
+  process.once('exit', () => {
+    for (const dir of made.splice(0)) {
+      try {
+        fs.rmSync(dir, { recursive: true, force: true });
+      } catch {
+        // left as it is
+      }
+    }
+  });
+}
