@@ -137,15 +137,26 @@ test('a server killed with SIGKILL between spawns is replaced: the next spawn an
   expect(zombieChildren()).toEqual([]);
 });
 
-test('a server killed after cloning a worker and before naming it: the worker is reaped, the spawn retried', async () => {
-  // In a Node process of its own: its main thread waits for the stopped server's reply.
+test('a server stopped right after it cloned a worker, then killed: the worker makes the container alone, the next spawn gets a new server, no zombie', async () => {
+  // In a Node process of its own: the server stops itself (SIGSTOP) once it has cloned the worker.
+  const markDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsc-test-server-'));
+  tempDirs.push(markDir);
+  const killedMark = path.join(markDir, 'killed');
   const script = startScript(`
     const fs = await import('node:fs');
+    const { helperServerPid } = await import(${JSON.stringify(path.resolve(__dirname, '../lib/native/binding'))});
     process.env.TS_CONTAINER_TEST_PAUSE_AT = 'server:worker-cloned';
     const c = new Container({ rootfs: ${JSON.stringify(rootfs)}, readonly: true });
-    const out = await c.spawn(['echo', 'after the restart'], { stdio: 'pipe' }).output();
+    const first = await c.spawn(['echo', 'made by the worker alone'], { stdio: 'pipe' }).output();
     delete process.env.TS_CONTAINER_TEST_PAUSE_AT;
     await c.destroy();
+    const stopped = helperServerPid();
+    console.log('STOPPED ' + stopped);
+    // The test kills the stopped server now and says so with this file.
+    while (!fs.existsSync(process.env.KILLED_MARK)) await new Promise((r) => setTimeout(r, 10));
+    const d = new Container({ rootfs: ${JSON.stringify(rootfs)}, readonly: true });
+    const second = await d.spawn(['echo', 'after the restart'], { stdio: 'pipe' }).output();
+    await d.destroy();
     const zombies = fs.readdirSync('/proc').filter((p) => {
       try {
         const stat = fs.readFileSync('/proc/' + p + '/stat', 'utf8');
@@ -155,26 +166,29 @@ test('a server killed after cloning a worker and before naming it: the worker is
         return false;
       }
     });
-    console.log(JSON.stringify({ stdout: out.stdout, zombies }));
-  `);
+    console.log(JSON.stringify({ first: first.stdout, second: second.stdout, restarted: helperServerPid() !== stopped, zombies }));
+  `, { KILLED_MARK: killedMark });
+  let stdout = '';
+  script.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   const done = collect(script, 60000);
   let server: number | undefined;
-  let worker: number | undefined;
-  for (let i = 0; i < 3000 && (server === undefined || worker === undefined); i++) {
-    const children = childProcesses(script.pid!);
-    server = children.find((c) => c.comm === 'tsc-setup-srv' && c.state === 'T')?.pid;
-    worker = children.find((c) => c.comm === 'tsc-helper')?.pid;
-    if (server === undefined || worker === undefined) await sleep(10);
+  for (let i = 0; i < 3000 && server === undefined; i++) {
+    server = Number(/STOPPED (\d+)/.exec(stdout)?.[1]) || undefined;
+    if (server === undefined) await sleep(10);
   }
   expect(server).toBeDefined();
-  expect(worker).toBeDefined();
-  const stat = fs.readFileSync(`/proc/${worker}/stat`, 'utf8');
-  expect(Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2])).toBe(server);
+  // Still stopped where the hook put it: the container above was made without it.
+  expect(readStat(server!)?.state).toBe('T');
   process.kill(server!, 'SIGKILL');
+  fs.writeFileSync(killedMark, '');
   const result = await done;
   expect(result.code).toBe(0);
-  expect(JSON.parse(result.stdout)).toEqual({ stdout: 'after the restart\n', zombies: [] });
-  expect(fs.existsSync(`/proc/${worker}`)).toBe(false);
+  expect(JSON.parse(result.stdout.trim().split('\n').pop()!)).toEqual({
+    first: 'made by the worker alone\n',
+    second: 'after the restart\n',
+    restarted: true,
+    zombies: [],
+  });
 });
 
 test('20 concurrent spawns and 20 concurrent execs each get their own output', async () => {

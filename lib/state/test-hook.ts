@@ -4,7 +4,7 @@
  * TS_CONTAINER_TEST_PAUSE_FILE, with its pid, and then blocks for good, so that a test can kill it -9 at
  * exactly that step. Steps named "helper:..." pause the native helper instead (see the plan's
  * test.pause entry); "server:worker-cloned" stops the setup server (SIGSTOP) once it has cloned
- * a worker, before it replies (native/addon/helper_server.cc). With TS_CONTAINER_TEST_RESUME_FILE set too, the process goes on once that
+ * a worker (native/helper/setup_server.cc). With TS_CONTAINER_TEST_RESUME_FILE set too, the process goes on once that
  * file exists, so that a test can run another process at exactly that step (a race made
  * deterministic). Unset, it costs one property read.
  */

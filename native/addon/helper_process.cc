@@ -16,6 +16,7 @@
 
 #include "addon/helper_server.h"
 #include "common/setup_error.h"
+#include "common/setup_request.h"
 #include "common/syscalls.h"
 
 namespace tsc {
@@ -36,19 +37,25 @@ void make_room_for(int socket_fd, size_t message_size) {
 
 }  // namespace
 
-// With CLONE_PARENT, the helper's clone is Node's child from the moment it exists, but
-// Node hears of it only in the "cloned" message: a helper killed in between leaves a
-// child Node cannot name, which exits at its parent-setup gate (the helper's end is gone)
-// and would stay a zombie. So does a worker the setup server cloned but died before
-// naming. Both are found by the process group of the one that cloned them.
-void reap_unnamed_children(pid_t helper_pid) {
+namespace {
+
+// A child of this process as /proc/<pid>/stat shows it.
+struct ChildSeen {
+  pid_t pid;
+  char state;
+  bool setup_server_comm;  // still named as the server that cloned it
+};
+
+// Calls `each` for every child of this process in process group `group`, but its leader.
+template <typename Each>
+void for_each_child_in_group(pid_t group, Each each) {
   DIR* proc = opendir("/proc");
   if (!proc) return;
   pid_t self = getpid();
   while (struct dirent* entry = readdir(proc)) {
     char* end = nullptr;
     long pid = strtol(entry->d_name, &end, 10);
-    if (pid <= 0 || *end != 0 || pid == helper_pid) continue;
+    if (pid <= 0 || *end != 0 || pid == group) continue;
     std::string stat_path = std::string("/proc/") + entry->d_name + "/stat";
     FILE* file = fopen(stat_path.c_str(), "re");
     if (!file) continue;
@@ -57,20 +64,60 @@ void reap_unnamed_children(pid_t helper_pid) {
     fclose(file);
     buffer[n] = 0;
     // "pid (comm) state ppid pgrp ...": comm may hold anything but ends at the last ')'.
+    const char* open = strchr(buffer, '(');
     const char* after = strrchr(buffer, ')');
     char state = 0;
     long ppid = 0, pgrp = 0;
-    if (!after || sscanf(after + 1, " %c %ld %ld", &state, &ppid, &pgrp) != 3) continue;
-    if (ppid != self || pgrp != helper_pid) continue;
-    int pidfd = sys_pidfd_open(static_cast<pid_t>(pid), 0);
-    if (pidfd < 0) continue;
-    sys_pidfd_send_signal(pidfd, SIGKILL, 0);
-    siginfo_t info;
-    while (waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), &info, WEXITED) < 0 && errno == EINTR) {
-    }
-    close(pidfd);
+    if (!open || !after || sscanf(after + 1, " %c %ld %ld", &state, &ppid, &pgrp) != 3) continue;
+    if (ppid != self || pgrp != group) continue;
+    std::string comm(open + 1, after);
+    each(ChildSeen{static_cast<pid_t>(pid), state, comm == "tsc-setup-srv"});
   }
   closedir(proc);
+}
+
+// Waits for the process of `pidfd` to end (it has been killed, or is dead) and reaps it.
+void reap_pidfd(int pidfd) {
+  siginfo_t info;
+  while (waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), &info, WEXITED) < 0 && errno == EINTR) {
+  }
+}
+
+}  // namespace
+
+// With CLONE_PARENT, the helper's clone is Node's child from the moment it exists, but
+// Node hears of it only in the "cloned" message: a helper killed in between leaves a
+// child Node cannot name, which exits at its parent-setup gate (the helper's end is gone)
+// and would stay a zombie. It is found by the process group of the helper that cloned it.
+void reap_unnamed_children(pid_t helper_pid) {
+  for_each_child_in_group(helper_pid, [](const ChildSeen& child) {
+    int pidfd = sys_pidfd_open(child.pid, 0);
+    if (pidfd < 0) return;
+    sys_pidfd_send_signal(pidfd, SIGKILL, 0);
+    reap_pidfd(pidfd);
+    close(pidfd);
+  });
+}
+
+void reap_dead_unnamed_workers(pid_t server, bool wait_for_one) {
+  // A worker still in the server's group has not named itself yet; it still bears the
+  // server's name, which no process of a container does.
+  constexpr int kPolls = 100;
+  for (int poll = 0; poll < kPolls; poll++) {
+    bool reaped = false;
+    for_each_child_in_group(server, [&](const ChildSeen& child) {
+      if (!child.setup_server_comm || (child.state != 'Z' && child.state != 'X')) return;
+      int pidfd = sys_pidfd_open(child.pid, 0);
+      if (pidfd < 0) return;
+      siginfo_t info;
+      info.si_pid = 0;
+      // Not blocking: another thread may have reaped it meanwhile (then ECHILD).
+      if (waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), &info, WEXITED | WNOHANG) == 0 && info.si_pid != 0) reaped = true;
+      close(pidfd);
+    });
+    if (reaped || !wait_for_one) return;
+    usleep(1000);
+  }
 }
 
 LaunchedHelper launch_helper(const std::string& helper_path, const std::string& plan, const int stdio_fds[3],
@@ -84,27 +131,32 @@ LaunchedHelper launch_helper(const std::string& helper_path, const std::string& 
     close(sockets[1]);
     throw SetupError{"create the control channel", -passcred};
   }
+  LaunchedHelper helper;
+  helper.control_fd = sockets[0];
+  // Queued before the worker exists: it reads the plan as soon as it has named itself, and
+  // Node does not wait for the server to clone it.
+  make_room_for(helper.control_fd, plan.size());
+  int rc = send_message(helper.control_fd, plan, -1);
+  if (rc < 0) {
+    // Too big to send (its arguments and environment): no worker is asked for; await_helper
+    // finds the channel ended and reports it.
+    helper.send_error = -rc;
+    close(sockets[1]);
+    return helper;
+  }
   std::vector<int> fds = {stdio_fds[0], stdio_fds[1], stdio_fds[2], sockets[1]};
   if (join_pidfd >= 0) fds.push_back(join_pidfd);
   fds.insert(fds.end(), owner_fds.begin(), owner_fds.end());
-  LaunchedHelper helper;
   try {
-    helper.pid = launch_worker(helper_path, fds, join_pidfd >= 0, static_cast<int>(owner_fds.size()));
+    helper.server_pid = request_worker(helper_path, fds, join_pidfd >= 0, static_cast<int>(owner_fds.size()));
   } catch (...) {
     close(sockets[0]);
     close(sockets[1]);
     throw;
   }
-  // The worker holds the only other copy of its end: end of file here means it is gone.
+  // The server and then the worker hold the only other copies of its end: end of file here
+  // means they are gone.
   close(sockets[1]);
-  helper.control_fd = sockets[0];
-  make_room_for(helper.control_fd, plan.size());
-  int rc = send_message(helper.control_fd, plan, -1);
-  if (rc < 0) {
-    helper.send_error = -rc;
-    // The helper gets end of file and exits; it is reaped by await_helper.
-    shutdown(helper.control_fd, SHUT_WR);
-  }
   return helper;
 }
 
@@ -119,16 +171,29 @@ HelperOutcome await_helper(const LaunchedHelper& helper, const std::function<voi
   // container that got hold of the helper's end (pidfd_getfd, with CAP_SYS_PTRACE, on
   // a process the helper cloned) sends with its own pid: what it says is dropped.
   pid_t monitor_pid = -1;
+  // The helper: the worker that named itself, first of all (launch_helper). Until then the
+  // channel's other end was only the server's and the worker's: the server speaks only to
+  // report that it could not clone one.
+  pid_t worker = -1;
   // Before the report, the helper relays the new process's terminal and seccomp listener.
   for (;;) {
     int fd = -1;
     pid_t sender = -1;
     n = receive_message_from(helper.control_fd, &message, &fd, &sender, 0);
-    if (n > 0 && sender != helper.pid && (monitor_pid < 0 || sender != monitor_pid)) {
+    if (n > 0 && worker < 0) {
+      if (fd >= 0) close(fd);
+      if (message == kWorkerNamedMessage && sender > 0) {
+        worker = sender;
+        continue;
+      }
+      if (sender == helper.server_pid) break;
+      continue;
+    }
+    if (n > 0 && sender != worker && (monitor_pid < 0 || sender != monitor_pid)) {
       if (fd >= 0) close(fd);
       continue;
     }
-    if (n > 0 && sender == helper.pid && message.rfind("monitor ", 0) == 0) {
+    if (n > 0 && sender == worker && message.rfind("monitor ", 0) == 0) {
       if (fd >= 0) close(fd);
       monitor_pid = static_cast<pid_t>(atoi(message.c_str() + 8));
       continue;
@@ -154,16 +219,22 @@ HelperOutcome await_helper(const LaunchedHelper& helper, const std::function<voi
     outcome.pidfd = fd;
     break;
   }
-  // No report: the helper died, perhaps between a clone and its "cloned".
-  if (n <= 0 && cloned_pidfd < 0) reap_unnamed_children(helper.pid);
-  int status = 0;
-  while (waitpid(helper.pid, &status, 0) < 0 && errno == EINTR) {
-  }
   bool reported = n > 0 && decode_report(message, &outcome.report);
   if (keep_channel && reported && outcome.report.ok) {
     outcome.channel_fd = helper.control_fd;
   } else {
+    // Before the reaping below: a worker not yet named that still holds its end gets EPIPE.
     close(helper.control_fd);
+  }
+  int status = 0;
+  if (worker > 0) {
+    // No report: the helper died, perhaps between a clone and its "cloned".
+    if (n <= 0 && cloned_pidfd < 0) reap_unnamed_children(worker);
+    while (waitpid(worker, &status, 0) < 0 && errno == EINTR) {
+    }
+  } else if (!reported && helper.server_pid > 0) {
+    // Never named: the server ended before it cloned the worker, or the worker died first.
+    reap_dead_unnamed_workers(helper.server_pid, true);
   }
   if (outcome.pidfd < 0) {
     outcome.pidfd = cloned_pidfd;
@@ -188,6 +259,8 @@ HelperOutcome await_helper(const LaunchedHelper& helper, const std::function<voi
     } else if (n < 0) {
       // Node could not take what came (out of fds for the pidfd it carried: EMFILE).
       outcome.report.step = "receive the helper's report";
+    } else if (worker < 0) {
+      outcome.report.step = "start the helper's worker (the setup server ended before it started one)";
     } else if (WIFSIGNALED(status)) {
       outcome.report.step = "helper killed by signal " + std::to_string(WTERMSIG(status));
     } else if (WEXITSTATUS(status) == 0) {

@@ -15,9 +15,9 @@
 namespace tsc {
 
 struct LaunchedHelper {
-  pid_t pid = -1;
-  int control_fd = -1;  // Node's end, close-on-exec
-  int send_error = 0;   // errno of a plan that could not be sent (the helper then exits unreported)
+  pid_t server_pid = -1;  // the setup server asked for the worker (-1: none was asked)
+  int control_fd = -1;    // Node's end, close-on-exec
+  int send_error = 0;     // errno of a plan that could not be sent (no worker is asked for then)
 };
 
 // Returns the launched helper, or throws SetupError for a failure to start it.
@@ -36,7 +36,8 @@ struct HelperOutcome {
 };
 
 // Blocks until the helper reports, reaps the helper and, when the cloned
-// process failed before exec, reaps that too. Runs on a worker thread.
+// process failed before exec, reaps that too. Runs on a worker thread. The
+// helper is the worker that named itself first on the channel.
 // A seccomp listener that arrives first goes to on_listener at once: the
 // program's own execve may already wait for an answer from it.
 // A terminal master that arrives first is kept in the outcome.
@@ -50,5 +51,11 @@ HelperOutcome await_helper(const LaunchedHelper& helper, const std::function<voi
 // as Node's children whose pid Node never heard of. Called while the leader or a
 // member of the group is not yet reaped, so that the group's id cannot have been reused.
 void reap_unnamed_children(pid_t group);
+
+// Reaps the children of this process in the setup server's process group `server` that have
+// died: workers that died before they named themselves. Live ones are left alone (each names
+// itself). With wait_for_one, waits a little while for one to die, for a caller whose channel
+// ended unnamed: the worker's fds close before it becomes a zombie.
+void reap_dead_unnamed_workers(pid_t server, bool wait_for_one);
 
 }  // namespace tsc

@@ -156,11 +156,9 @@ void start(Server& s, const std::string& helper_path) {
   s.helper_path = helper_path;
 }
 
-// Lets go of the server (dead, or in a state Node cannot trust after a failed
-// exchange): it is killed if it still runs and reaped; then a worker it cloned
-// but could not name, still in its process group (the group's id stays taken
-// while a member lives) and waiting for a plan that never comes, is killed and
-// reaped too. Once the server is gone, nothing new can join that group.
+// Lets go of the server (dead, or in a state Node cannot trust after a failed send): it is
+// killed if it still runs, and reaped. Workers it cloned go on (each has its plan and names
+// itself); one that died before naming itself is reaped here or by whoever waited for it.
 void stop(Server& s) {
   if (s.pid < 0) return;
   close(s.channel);
@@ -168,7 +166,7 @@ void stop(Server& s) {
   int status;
   while (waitpid(s.pid, &status, 0) < 0 && errno == EINTR) {
   }
-  reap_unnamed_children(s.pid);
+  reap_dead_unnamed_workers(s.pid, false);
   s.pid = -1;
   s.channel = -1;
 }
@@ -176,66 +174,31 @@ void stop(Server& s) {
 // Errors of a send that mean the server has gone (closed its end, or was killed).
 bool server_gone(int send_error) { return send_error == -EPIPE || send_error == -ECONNRESET || send_error == -ENOTCONN; }
 
-// The reply to the request just sent; false when the server is gone (end of stream).
-bool await_reply(Server& s, SetupReply* reply) {
-  for (;;) {
-    pid_t sender = -1;
-    long n = receive_setup_reply(s.channel, reply, &sender);
-    if (n == 0 || n == -ECONNRESET) return false;
-    if (n < 0) throw SetupError{"read the setup server's reply", static_cast<int>(-n)};
-    // Only the server speaks on its channel (its workers let go of it first thing).
-    if (sender == s.pid) return true;
-  }
-}
-
 }  // namespace
 
-pid_t launch_worker(const std::string& helper_path, const std::vector<int>& fds, bool has_join_pidfd, int owner_fd_count) {
+pid_t request_worker(const std::string& helper_path, const std::vector<int>& fds, bool has_join_pidfd, int owner_fd_count) {
   if (owner_fd_count > kMaxOwnerFds) throw SetupError{"pass the container's owner fds", E2BIG};
   SetupRequest request;
   request.fds = fds;
   request.has_join_pidfd = has_join_pidfd;
   request.owner_fd_count = owner_fd_count;
-  // The test hook (lib/state/test-hook.ts names the variable), on the first attempt only.
+  // The test hook (lib/state/test-hook.ts names the variable).
   const char* pause_at = getenv("TS_CONTAINER_TEST_PAUSE_AT");
   request.stop_after_clone = pause_at && strcmp(pause_at, "server:worker-cloned") == 0;
   Server& s = server();
   std::lock_guard<std::mutex> guard(s.lock);
   if (s.pid >= 0 && s.helper_path != helper_path) stop(s);
-  SetupReply reply;
-  bool answered = false;
-  // A server that died (killed, out of memory) is replaced once, and the request asked again.
-  for (int attempt = 0; attempt < 2 && !answered; attempt++) {
+  // A server that died (killed, out of memory) is replaced once, and the request sent again:
+  // a request it had not read yet went with it, and its fds are still the caller's.
+  for (int attempt = 0; attempt < 2; attempt++) {
     if (s.pid < 0) start(s, helper_path);
     int sent = send_setup_request(s.channel, request);
+    if (sent == 0) return s.pid;
     // A bad fd of the caller's (EBADF), too many in flight (ETOOMANYREFS): nothing was sent.
-    if (sent < 0 && !server_gone(sent)) throw SetupError{"send the setup server its request", -sent};
-    if (sent == 0) {
-      try {
-        answered = await_reply(s, &reply);
-      } catch (...) {
-        stop(s);  // a reply may still be on its way: the next request must not read it
-        throw;
-      }
-    }
-    if (!answered) stop(s);
-    request.stop_after_clone = false;
+    if (!server_gone(sent)) throw SetupError{"send the setup server its request", -sent};
+    stop(s);
   }
-  if (!answered) throw SetupError{"reach the setup server", EPIPE};
-  if (!reply.ok) throw SetupError{reply.step, reply.err};
-  // Its own process group, before it gets its plan and clones anything: a child it
-  // cloned but did not name yet is found by that group (reap_unnamed_children).
-  // The worker is Node's child and has not exec'd, so Node may move it.
-  if (setpgid(reply.worker_pid, reply.worker_pid) < 0) {
-    int saved = errno;
-    // Not yet reaped, so the pid is still this worker's.
-    kill(reply.worker_pid, SIGKILL);
-    int status;
-    while (waitpid(reply.worker_pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    throw SetupError{"move the helper's worker into its process group", saved};
-  }
-  return reply.worker_pid;
+  throw SetupError{"reach the setup server", EPIPE};
 }
 
 pid_t helper_server_pid() {

@@ -10,12 +10,13 @@
 
 namespace tsc {
 
-// Has the server clone a worker that finds `fds` laid out as a one-shot helper
-// does (stdio 0-2, control channel, join pidfd when has_join_pidfd, then the
-// owner fds), and returns the worker's pid: Node's child, in a process group of
-// its own, not yet given its plan. The caller keeps its fds. Throws SetupError.
-// Safe to call from any thread.
-pid_t launch_worker(const std::string& helper_path, const std::vector<int>& fds, bool has_join_pidfd, int owner_fd_count);
+// Asks the server to clone a worker that finds `fds` laid out as a one-shot helper does
+// (stdio 0-2, control channel, join pidfd when has_join_pidfd, then the owner fds), and
+// returns at once with the server's pid, without waiting for the clone: the worker names
+// itself on the control channel (kWorkerNamedMessage), where the caller has queued its
+// plan already; it is Node's child and takes a process group of its own. The caller keeps
+// its fds. Throws SetupError. Safe to call from any thread.
+pid_t request_worker(const std::string& helper_path, const std::vector<int>& fds, bool has_join_pidfd, int owner_fd_count);
 
 // The running server's pid, or -1 before the first launch (for tests).
 pid_t helper_server_pid();

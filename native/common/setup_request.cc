@@ -38,31 +38,4 @@ long receive_setup_request(int socket_fd, SetupRequest* request) {
   return n;
 }
 
-// "worker <pid>" or "error <errno> <step>".
-int send_setup_reply(int socket_fd, const SetupReply& reply) {
-  std::string text = reply.ok ? "worker " + std::to_string(reply.worker_pid)
-                              : "error " + std::to_string(reply.err) + " " + reply.step;
-  if (text.size() > 200) text.resize(200);
-  return send_message_with_fds(socket_fd, text, {});
-}
-
-long receive_setup_reply(int socket_fd, SetupReply* reply, pid_t* sender) {
-  std::string text;
-  std::vector<int> fds;
-  long n = receive_message_with_fds(socket_fd, &text, &fds, sender, 0);
-  for (int fd : fds) close(fd);
-  if (n <= 0) return n;
-  if (text.rfind("worker ", 0) == 0) {
-    reply->ok = true;
-    reply->worker_pid = static_cast<pid_t>(atoi(text.c_str() + 7));
-    return reply->worker_pid > 0 ? n : -EPROTO;
-  }
-  char* end = nullptr;
-  if (text.rfind("error ", 0) != 0) return -EPROTO;
-  reply->ok = false;
-  reply->err = static_cast<int>(strtol(text.c_str() + 6, &end, 10));
-  reply->step = *end == ' ' ? std::string(end + 1) : std::string("the setup server's reply");
-  return n;
-}
-
 }  // namespace tsc

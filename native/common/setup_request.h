@@ -1,8 +1,11 @@
 // The setup server's protocol (helper/setup_server.h): Node asks the helper
 // process it started once to clone a worker for one container or exec. One
 // request carries the fds the worker finds at fixed numbers (stdio, the
-// per-container control channel, the join pidfd, owner fds); the server
-// answers with the worker's pid or why it could not clone one.
+// per-container control channel, the join pidfd, owner fds). The server does
+// not answer on its own channel: Node has queued the plan on the control
+// channel before the request, the worker's first message there names it
+// (kWorkerNamedMessage, with its pid as the sender), and a worker the server
+// could not clone is reported there by the server, as a helper's failed report.
 #pragma once
 
 #include <sys/types.h>
@@ -26,30 +29,23 @@ struct SetupRequest {
   bool has_join_pidfd = false;
   int owner_fd_count = 0;
   // A test hook: the server stops itself (SIGSTOP) once it has cloned this request's
-  // worker, before it replies, so that a test can kill it at exactly that point.
+  // worker, so that a test can kill it at exactly that point.
   bool stop_after_clone = false;
   // In order: stdio 0-2, the control channel's helper end, the join pidfd
   // (when has_join_pidfd), then the owner fds.
   std::vector<int> fds;
 };
 
-struct SetupReply {
-  bool ok = false;
-  pid_t worker_pid = -1;
-  int err = 0;
-  std::string step;  // what failed, when !ok
-};
+// A worker's first message on its control channel, before it reads its plan or clones
+// anything: Node takes the sender's pid (SCM_CREDENTIALS) as the worker's.
+constexpr const char* kWorkerNamedMessage = "worker";
 
-// Request and reply are each one message. Return 0 or -errno.
+// One message. Returns 0 or -errno.
 int send_setup_request(int socket_fd, const SetupRequest& request);
-int send_setup_reply(int socket_fd, const SetupReply& reply);
 
 // Receive one request: its fds arrive close-on-exec. Returns the message
 // length, 0 at end of stream, or -errno (-EPROTO for a malformed request,
 // whose fds are closed).
 long receive_setup_request(int socket_fd, SetupRequest* request);
-// Returns the message length, 0 at end of stream, or -errno; *sender is the
-// sending process's pid when the socket has pass_sender_pids.
-long receive_setup_reply(int socket_fd, SetupReply* reply, pid_t* sender);
 
 }  // namespace tsc

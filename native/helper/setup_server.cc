@@ -80,12 +80,14 @@ pid_t clone_worker(const SetupRequest& request, int premade_network, OneShotBody
   if (pid > 0) return static_cast<pid_t>(pid);
   reset_signals();
   lay_out_fds(request, premade_network);
+  // Named to Node first (its pid is the message's sender), while still in the server's
+  // process group: a worker that dies before this is found there (reap_dead_unnamed_workers
+  // in the addon). Then a group of its own, before it clones anything: whatever it clones
+  // is found by that group if it dies before naming it (reap_unnamed_children).
+  if (send_message(kControlFd, kWorkerNamedMessage, -1) < 0) _exit(2);
+  if (setpgid(0, 0) < 0) _exit(2);
   expect_premade_network_namespace();
   prctl(PR_SET_NAME, "tsc-helper", 0, 0, 0);
-  // Node moves the worker into a process group of its own (setpgid) before it
-  // sends the plan: whatever the worker clones is found by that group (see
-  // reap_unnamed_children in the addon), and a worker that never got a
-  // plan stays in the server's group, where Node finds it if the server dies.
   exit(body(request.owner_fd_count));
 }
 
@@ -107,27 +109,24 @@ int run_setup_server(OneShotBody body) {
     SetupRequest request;
     long n = receive_setup_request(kSetupServerFd, &request);
     if (n == 0) return 0;  // Node's end closed: Node exited or let go of the server
-    if (n == -EPROTO || n == -EMSGSIZE) {
-      send_setup_reply(kSetupServerFd, SetupReply{false, -1, EPROTO, "read the setup request"});
-      continue;
-    }
+    // A malformed request's fds are closed: Node sees its control channel end unnamed.
+    if (n == -EPROTO || n == -EMSGSIZE) continue;
     if (n < 0) return 1;
     pid_t pid = clone_worker(request, premade_network, body);
     if (request.stop_after_clone) raise(SIGSTOP);
     // Given to that worker (or lost with a clone that failed): never to another.
     if (premade_network >= 0) close(premade_network);
     premade_network = -1;
-    SetupReply reply;
-    if (pid > 0) {
-      reply.ok = true;
-      reply.worker_pid = pid;
-    } else {
-      reply.err = -pid;
-      reply.step = "clone the helper's worker";
+    if (pid < 0) {
+      // Said where Node waits for the worker: as the report of a helper that failed.
+      Report failed;
+      failed.err = -pid;
+      failed.step = "clone the helper's worker";
+      // The request's fds are in the order the worker finds them: its control channel is at kControlFd.
+      send_message(request.fds[kControlFd], encode_report(failed), -1);
     }
     // The worker has its own copies; the server keeps nothing it received.
     for (int fd : request.fds) close(fd);
-    if (send_setup_reply(kSetupServerFd, reply) < 0) return 1;
     // While the worker sets up its container, off its path: the next worker's. Not while
     // another request waits (a burst of spawns): those workers make their own.
     struct pollfd pending = {kSetupServerFd, POLLIN, 0};
