@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "addon/helper_server.h"
+#include "addon/worker_reaper.h"
 #include "common/setup_error.h"
 #include "common/setup_request.h"
 #include "common/syscalls.h"
@@ -227,7 +228,10 @@ HelperOutcome await_helper(const LaunchedHelper& helper, const std::function<voi
     close(helper.control_fd);
   }
   int status = 0;
-  if (worker > 0) {
+  if (worker > 0 && reported) {
+    // It exits now; its status says nothing more than its report.
+    reap_worker_later(worker);
+  } else if (worker > 0) {
     // No report: the helper died, perhaps between a clone and its "cloned".
     if (n <= 0 && cloned_pidfd < 0) reap_unnamed_children(worker);
     while (waitpid(worker, &status, 0) < 0 && errno == EINTR) {
