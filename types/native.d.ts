@@ -230,6 +230,14 @@ export interface NativeBinding {
    * `name` is new or the filesystem cannot exchange. No disk flush on ext4, as a rename over a file has.
    */
   replaceAt(dirfd: number, temporary: string, name: string): void;
+  /** openat(dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC, mode): an fd, or an errno error. */
+  openAt(dirfd: number, name: string, flags: number, mode: number): number;
+  /**
+   * Writes `data` into the new file `name` of the directory open as `dirfd` (never through a
+   * link). With `temporary`, writes that new file and puts it in place of `name` as replaceAt
+   * does (removed again on failure). Throws an errno error (code, errno).
+   */
+  writeFileAt(dirfd: number, name: string, data: string, mode: number, temporary?: string): void;
   /**
    * Writes a tar of the tree under `dir` to `fd` (every path resolved inside `dir`), on the
    * thread pool. With whiteouts, `dir` is an overlay upper layer: its whiteouts and opaque

@@ -66,7 +66,7 @@ export class DirectoryHandle {
       create: O_WRONLY | O_CREAT | O_EXCL,
       truncate: O_WRONLY | O_CREAT | O_TRUNC,
     }[how];
-    return fs.openSync(this.at(name), flags | O_NOFOLLOW, mode);
+    return asFsError('open', () => native().openAt(this.fd, name, flags, mode));
   }
 
   /** The file's text, or undefined when it does not exist; a link is an error (ELOOP). */
@@ -85,30 +85,20 @@ export class DirectoryHandle {
     }
   }
 
-  /** Writes a new file that must not exist yet. */
+  /** Writes a new file that must not exist yet (one native call: open, write, close). */
   writeNew(name: string, data: string, mode = 0o600): void {
-    const fd = this.openFile(name, 'create', mode);
-    try {
-      fs.writeFileSync(fd, data);
-    } finally {
-      fs.closeSync(fd);
-    }
+    asFsError('write', () => native().writeFileAt(this.fd, name, data, mode));
   }
 
   /**
    * Replaces `name` whole: a reader sees the old bytes or the new ones, never a part. The
-   * names are exchanged rather than renamed over (native replaceAt): no disk flush on ext4. A
-   * crash leaves at most a dot-named temporary, which the state root's sweep removes.
+   * names are exchanged rather than renamed over (native writeFileAt): no disk flush on ext4. A
+   * crash leaves at most a dot-named temporary, which the state root's sweep removes; a
+   * failure removes it at once.
    */
   writeAtomic(name: string, data: string, mode = 0o600): void {
     const temporary = `${TEMPORARY_PREFIX}${name}.${process.pid}.${temporaryCounter++}`;
-    try {
-      this.writeNew(temporary, data, mode);
-      native().replaceAt(this.fd, temporary, name);
-    } catch (error) {
-      fs.rmSync(this.at(temporary), { force: true });
-      throw error;
-    }
+    asFsError('write', () => native().writeFileAt(this.fd, name, data, mode, temporary));
   }
 
   /** Removes a file (a link itself, never its target); missing is fine. */
@@ -127,6 +117,23 @@ export class DirectoryHandle {
     } catch {
       return false;
     }
+  }
+}
+
+/**
+ * Runs a native file call; its errno error (positive errno) gets the shape of Node's fs errors
+ * (negative errno, syscall), which ContainerStateIOError and callers read.
+ */
+function asFsError<T>(syscall: string, call: () => T): T {
+  try {
+    return call();
+  } catch (error) {
+    const cause = error as NodeJS.ErrnoException;
+    if (typeof cause?.errno === 'number' && cause.errno > 0) {
+      cause.errno = -cause.errno;
+      cause.syscall = syscall;
+    }
+    throw error;
   }
 }
 

@@ -26,6 +26,7 @@
 #include "addon/errno_error.h"
 #include "addon/late_gate.h"
 #include "addon/remove_tree.h"
+#include "addon/files_at.h"
 #include "addon/early_writeback.h"
 #include "addon/terminal_reader.h"
 #include "common/cni_exec.h"
@@ -347,6 +348,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitLayerInflate(env, exports);
   InitLateGate(env, exports);
   InitRemoveTree(env, exports);
+  InitFilesAt(env, exports);
   InitEarlyWriteback(env, exports);
   return exports;
 }

@@ -1,0 +1,85 @@
+#include "addon/files_at.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <string>
+
+#include "addon/errno_error.h"
+#include "common/replace_file.h"
+
+namespace tsc {
+
+namespace {
+
+// Writes all of `data` into a new file `name` of `dirfd`; -1 with errno on failure, the
+// file then removed.
+int write_new_file(int dirfd, const std::string& name, const std::string& data, mode_t mode) {
+  int fd;
+  do {
+    fd = openat(dirfd, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) return -1;
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int saved = errno;
+      close(fd);
+      unlinkat(dirfd, name.c_str(), 0);
+      errno = saved;
+      return -1;
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (close(fd) < 0 && errno != EINTR) {
+    // A delayed write error (NFS, a full disk seen late): the file is not what was asked.
+    int saved = errno;
+    unlinkat(dirfd, name.c_str(), 0);
+    errno = saved;
+    return -1;
+  }
+  return 0;
+}
+
+Napi::Value OpenAt(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int dirfd = info[0].As<Napi::Number>().Int32Value();
+  std::string name = info[1].As<Napi::String>().Utf8Value();
+  int flags = info[2].As<Napi::Number>().Int32Value();
+  mode_t mode = static_cast<mode_t>(info[3].As<Napi::Number>().Uint32Value());
+  int fd;
+  do {
+    fd = openat(dirfd, name.c_str(), flags | O_NOFOLLOW | O_CLOEXEC, mode);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) throw errno_error(env, errno, "open " + name);
+  return Napi::Number::New(env, fd);
+}
+
+Napi::Value WriteFileAt(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int dirfd = info[0].As<Napi::Number>().Int32Value();
+  std::string name = info[1].As<Napi::String>().Utf8Value();
+  std::string data = info[2].As<Napi::String>().Utf8Value();
+  mode_t mode = static_cast<mode_t>(info[3].As<Napi::Number>().Uint32Value());
+  bool replace = info.Length() > 4 && info[4].IsString();
+  std::string written = replace ? info[4].As<Napi::String>().Utf8Value() : name;
+  if (write_new_file(dirfd, written, data, mode) != 0) throw errno_error(env, errno, "write " + written);
+  if (replace && replace_file_at(dirfd, written.c_str(), name.c_str()) != 0) {
+    int saved = errno;
+    unlinkat(dirfd, written.c_str(), 0);
+    throw errno_error(env, saved, "rename");
+  }
+  return env.Undefined();
+}
+
+}  // namespace
+
+void InitFilesAt(Napi::Env env, Napi::Object exports) {
+  exports.Set("openAt", Napi::Function::New(env, OpenAt, "openAt"));
+  exports.Set("writeFileAt", Napi::Function::New(env, WriteFileAt, "writeFileAt"));
+}
+
+}  // namespace tsc

@@ -1,0 +1,21 @@
+// Small files of a state directory written through the directory's fd, in one call each.
+//
+// Node has no openat: a name below an open directory is reached as /proc/self/fd/<fd>/<name>,
+// a lookup through procfs on every call, and a write of a new file is four calls from
+// JavaScript (open, write, close and, to replace one, an exchange). These do it with openat(2)
+// relative to the fd, never following a link at the last component.
+#pragma once
+
+#include <napi.h>
+
+namespace tsc {
+
+// openAt(dirfd, name, flags, mode) → fd: openat(dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC,
+//   mode). Throws an errno error (code "ENOENT", "ELOOP"...).
+// writeFileAt(dirfd, name, data: string, mode, temporary?: string): writes `data` into the new
+//   file `name` (O_EXCL). With `temporary`, writes that new file instead and puts it in place
+//   of `name` whole (common/replace_file.h), so that a reader sees the old bytes or the new; a
+//   failure removes the temporary. Throws an errno error.
+void InitFilesAt(Napi::Env env, Napi::Object exports);
+
+}  // namespace tsc
