@@ -197,6 +197,13 @@ function cgroupPlan(hierarchies: Hierarchies, unifiedDir: string | null, v1Hiera
   };
 }
 
+/** Where create() makes a container's cgroup in each hierarchy. */
+function plannedDirectories(name: string, cgroupParent: string | undefined, hierarchies: Hierarchies): { unified: string | null; v1: { hierarchy: Hierarchy; dir: string }[] } {
+  const unified = hierarchies.unified ? path.join(parentPath(hierarchies.unified, cgroupParent), name) : null;
+  const v1 = hierarchies.v1.map((hierarchy) => ({ hierarchy, dir: path.join(parentPath(hierarchy, cgroupParent), name) }));
+  return { unified, v1 };
+}
+
 /** Where a container's cgroups are, as its state directory records them. */
 export interface CgroupRecord {
   unified: string | null;
@@ -395,9 +402,17 @@ export class ContainerCgroup {
    * helper is given it while Node makes them (native/helper/cgroup_gate.h).
    */
   static planned(name: string, cgroupParent: string | undefined, hierarchies: Hierarchies = hostHierarchies()): CgroupPlan {
-    const unified = hierarchies.unified ? path.join(parentPath(hierarchies.unified, cgroupParent), name) : null;
-    const v1 = hierarchies.v1.map((hierarchy) => ({ hierarchy, dir: path.join(parentPath(hierarchy, cgroupParent), name) }));
+    const { unified, v1 } = plannedDirectories(name, cgroupParent, hierarchies);
     return cgroupPlan(hierarchies, unified, v1);
+  }
+
+  /**
+   * The record of the cgroups create() will make with these arguments, before they exist: a
+   * state record may name them from the start (attach() skips what is not made yet).
+   */
+  static plannedRecord(name: string, cgroupParent: string | undefined, hierarchies: Hierarchies = hostHierarchies()): CgroupRecord {
+    const { unified, v1 } = plannedDirectories(name, cgroupParent, hierarchies);
+    return { unified, v1: v1.map(({ dir }) => dir) };
   }
 
   update(resources: NormalizedResources): void {

@@ -18,7 +18,7 @@ import { releaseNamespaceHolds } from '../process/namespace-holds';
 import { checkArgumentSize } from '../process/argument-limits';
 import { toSignalNumber } from '../process/signals';
 import { watchRecordedExit } from '../process/recorded-exit';
-import { ContainerCgroup } from '../cgroups/container-cgroup';
+import { ContainerCgroup, type CgroupRecord } from '../cgroups/container-cgroup';
 import { endCgroupsNamed, removeStaleCgroups } from '../cgroups/stale-cgroups';
 import { DEFAULT_PIDS_LIMIT } from '../options/defaults';
 import { ContainerDirectory, type StateRecord } from '../state/container-directory';
@@ -311,7 +311,9 @@ function makeDirectory(context: ContainerContext, argv: string[], options: Proce
     command: argv,
     rootfs: context.config.rootfs,
     dataRoot: writableLayerRoot(context.config),
-    cgroup: null,
+    // Where its cgroups will be, when they are made while the helper works (makeContainer):
+    // recorded now, so that no state write waits for them.
+    cgroup: pooled || lifecycle.detach ? null : ContainerCgroup.plannedRecord(context.id, context.config.cgroupParent),
     pid: 0,
     startTime: '',
     makerPid: process.pid,
@@ -336,11 +338,18 @@ async function makeRecordedCgroup(context: ContainerContext, directory: Containe
     context.releaseIdBlock();
   });
   const record = context.record as StateRecord;
-  record.cgroup = cgroup.record();
-  directory.writeState(record);
+  const made = cgroup.record();
+  if (!sameCgroupRecord(record.cgroup, made)) {
+    record.cgroup = made;
+    directory.writeState(record);
+  }
   phaseTrace?.mark(context.id, 'cgroup made, state written');
   pauseForTest('cgroup-made');
   return cgroup;
+}
+
+function sameCgroupRecord(a: CgroupRecord | null, b: CgroupRecord): boolean {
+  return a !== null && a.unified === b.unified && a.v1.length === b.v1.length && a.v1.every((dir, i) => dir === b.v1[i]);
 }
 
 /** The cgroups exist: the helper may join its process to them (native/helper/cgroup_gate.h). */
@@ -398,7 +407,8 @@ function recordStart(context: ContainerContext, pid: number, waitForStart: boole
 /** run.json of a container this process reaps; the directory may be gone (destroyed elsewhere). */
 function recordExit(context: ContainerContext, code: number | null, signal: NodeJS.Signals | null): void {
   const { directory, record } = context;
-  if (!directory || !record || !directory.exists()) return;
+  if (!directory || !record) return;
+  // A directory removed meanwhile (destroyed elsewhere) fails the write: caught below.
   try {
     directory.writeRun({
       pid: record.pid,
