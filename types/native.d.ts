@@ -27,6 +27,12 @@ export interface HelperReport {
   heldNamespaceFds?: number[];
 }
 
+/** A worker asked for before its plan (reserveHelper): its control channel's Node end and the server asked. */
+export interface HelperReservation {
+  fd: number;
+  serverPid: number;
+}
+
 /** One struct seccomp_notif, as received from the listener. */
 export interface RawSeccompNotification {
   id: bigint;
@@ -187,6 +193,15 @@ export interface NativeBinding {
     /** Keep the control channel open on success (channelFd): a detached container's monitor waits on it. */
     keepChannel?: boolean,
   ): Promise<HelperReport>;
+  /**
+   * startHelper in two steps: asks for the worker now, with its stdio and owner fds (the caller
+   * may close its copies), so that the clone and the worker's start overlap the making of the
+   * plan; planHelper then sends the plan and resolves with the report. A reservation whose plan
+   * never comes must be let go with releaseHelper (the worker exits and is reaped).
+   */
+  reserveHelper(helperPath: string, stdio: [number, number, number], ownerFds?: number[]): HelperReservation;
+  planHelper(reservation: HelperReservation, plan: Buffer, onSeccompListener?: (fd: number) => void, keepChannel?: boolean): Promise<HelperReport>;
+  releaseHelper(reservation: HelperReservation): void;
   /**
    * Calls back once when the process behind pidfd exits, after reaping it. With reap false
    * (a process whose parent is another), only says that it exited: code and signal are null.

@@ -7,7 +7,7 @@
  */
 import * as fs from 'node:fs';
 import type { ProcessOptions } from '../options/types';
-import type { HelperReport } from '../../types/native';
+import type { HelperReport, HelperReservation } from '../../types/native';
 import { type ContainerConfig, type NormalizedProcessOptions, normalizeProcessOptions } from '../options/validate';
 import { fail } from '../options/option-error';
 import { helperPath, native } from '../native/binding';
@@ -168,52 +168,30 @@ async function makeContainer(
   lateGateFd?: number,
 ): Promise<HelperReport> {
   const detach = context.detach;
-  // First: a container or pod to share namespaces with that is gone fails before anything is made.
-  const shared = await sharedNamespaceEntries(context.id, context.config, undo);
   // A container whose start this call waits for gets its cgroups while the helper clones and
   // builds it (native/helper/cgroup_gate.h). A pool member's are made first (it waits anyway),
   // and a detached container's too: its monitor takes the cgroup's lock fd with the plan.
   const beside = lateGateFd === undefined && !detach;
-  let cgroup = beside ? undefined : await makeRecordedCgroup(context, directory, undo);
-  const config = withIdBlock(context);
-  // Taken before the cgroups, the ids need an undo of their own, run after the cgroups' (which
-  // frees them too, once the cgroups are gone); taken after, the cgroups' undo frees them.
-  if (beside) undo.push(() => context.releaseIdBlock());
-  makeRootfsLayer(context, config, undo);
-  phaseTrace?.mark(context.id, 'id block, rootfs layer');
-  // A container on a network waits at the start gate even from spawn(): its program must not
-  // run before CNI ADD (an 'afterNamespaces' hook) gave it its interface and address.
-  const gated = lateGateFd === undefined && (waitForStart || networkAttachment(config.network) !== null);
-  if (gated) stateStep('make the start FIFO', directory.fifoPath, () => makeStartFifo(directory.fifoPath));
-  const hookFds: number[] = [];
-  await runCreateHooks('beforeNamespaces', { context, config, undo, ownerFds: hookFds });
-  const cgroupPlan = cgroup ? cgroup.plan() : ContainerCgroup.planned(context.id, config.cgroupParent);
-  // Node's end writes one byte once the cgroups exist; the helper's is its only owner fd.
-  const cgroupGate = beside ? native().createPipe() : undefined;
-  const plan = runPlan(args, process, config, cgroupPlan, context.seccomp, [
-    ...lifecycleEntries(config, directory, cgroup?.directories() ?? [], gated),
-    ...removeOnExitEntries(context),
-    ...healthMonitorEntries(config, cgroupPlan, context.seccomp),
-    ...shared,
-    ...lateGateEntries(lateGateFd),
-    ...(cgroupGate ? ([['cgroup.gate', 0]] as Entry[]) : []),
-  ]);
-  const ownerFds = cgroupGate
-    ? [cgroupGate[0]]
-    : lateGateFd !== undefined
-      ? [lateGateFd]
-      : detach
-        ? [directory.ownerLockFd, cgroup?.ownerLockFd ?? -1, context.idBlock?.lockFd ?? -1, ...hookFds].filter((fd) => fd >= 0)
-        : [];
-  phaseTrace?.mark(context.id, 'plan built');
+  // Its worker is asked for first: cloned, and started, while the plan is made here.
+  const early = beside ? reserveWorker(fds) : undefined;
+  const cgroupGate = early?.gate;
+  let prepared: PreparedContainer;
+  try {
+    prepared = await prepareContainer(context, directory, undo, args, process, waitForStart, beside, lateGateFd);
+  } catch (error) {
+    if (early) letWorkerGo(early);
+    throw error;
+  }
+  const { plan, ownerFds, config } = prepared;
+  let cgroup = prepared.cgroup;
   let reported: Promise<HelperReport>;
   try {
-    reported = native().startHelper(helperPath(), plan, fds, -1, context.seccompListener(), ownerFds, detach);
+    reported = early
+      ? native().planHelper(early.reservation, plan, context.seccompListener(), detach)
+      : native().startHelper(helperPath(), plan, fds, -1, context.seccompListener(), ownerFds, detach);
   } catch (error) {
     if (cgroupGate) native().closeFd(cgroupGate[1]);
     throw error;
-  } finally {
-    if (cgroupGate) native().closeFd(cgroupGate[0]);
   }
   phaseTrace?.mark(context.id, 'helper launched');
   if (cgroupGate) {
@@ -228,7 +206,110 @@ async function makeContainer(
     }
     letHelperJoinCgroups(cgroupGate[1]);
   }
-  const made = cgroup as ContainerCgroup;
+  return finishContainer(context, config, directory, undo, cgroup as ContainerCgroup, reported, waitForStart, gatedFor(waitForStart, lateGateFd, config));
+}
+
+/** A container's first process's plan, and what its making needs next. */
+interface PreparedContainer {
+  plan: Buffer;
+  /** Made already, unless they are made beside the helper. */
+  cgroup: ContainerCgroup | undefined;
+  /** For startHelper (a reserved worker has its cgroup gate already). */
+  ownerFds: number[];
+  /** The container's config with its id block, if it takes one. */
+  config: ContainerConfig;
+}
+
+/** The plan of a container's first process, and what is made before it (all but cgroups made beside). */
+async function prepareContainer(
+  context: ContainerContext,
+  directory: ContainerDirectory,
+  undo: UndoList,
+  args: string[],
+  process: NormalizedProcessOptions,
+  waitForStart: boolean,
+  beside: boolean,
+  lateGateFd: number | undefined,
+): Promise<PreparedContainer> {
+  const detach = context.detach;
+  // First: a container or pod to share namespaces with that is gone fails before anything is made.
+  const shared = await sharedNamespaceEntries(context.id, context.config, undo);
+  const cgroup = beside ? undefined : await makeRecordedCgroup(context, directory, undo);
+  const config = withIdBlock(context);
+  // Taken before the cgroups, the ids need an undo of their own, run after the cgroups' (which
+  // frees them too, once the cgroups are gone); taken after, the cgroups' undo frees them.
+  if (beside) undo.push(() => context.releaseIdBlock());
+  makeRootfsLayer(context, config, undo);
+  phaseTrace?.mark(context.id, 'id block, rootfs layer');
+  const gated = gatedFor(waitForStart, lateGateFd, config);
+  if (gated) stateStep('make the start FIFO', directory.fifoPath, () => makeStartFifo(directory.fifoPath));
+  const hookFds: number[] = [];
+  await runCreateHooks('beforeNamespaces', { context, config, undo, ownerFds: hookFds });
+  const cgroupPlan = cgroup ? cgroup.plan() : ContainerCgroup.planned(context.id, config.cgroupParent);
+  const plan = runPlan(args, process, config, cgroupPlan, context.seccomp, [
+    ...lifecycleEntries(config, directory, cgroup?.directories() ?? [], gated),
+    ...removeOnExitEntries(context),
+    ...healthMonitorEntries(config, cgroupPlan, context.seccomp),
+    ...shared,
+    ...lateGateEntries(lateGateFd),
+    ...(beside ? ([['cgroup.gate', 0]] as Entry[]) : []),
+  ]);
+  const ownerFds =
+    lateGateFd !== undefined
+      ? [lateGateFd]
+      : detach
+        ? [directory.ownerLockFd, cgroup?.ownerLockFd ?? -1, context.idBlock?.lockFd ?? -1, ...hookFds].filter((fd) => fd >= 0)
+        : [];
+  phaseTrace?.mark(context.id, 'plan built');
+  return { plan, cgroup, ownerFds, config };
+}
+
+/**
+ * A container on a network waits at the start gate even from spawn(): its program must not
+ * run before CNI ADD (an 'afterNamespaces' hook) gave it its interface and address.
+ */
+function gatedFor(waitForStart: boolean, lateGateFd: number | undefined, config: ContainerConfig): boolean {
+  return lateGateFd === undefined && (waitForStart || networkAttachment(config.network) !== null);
+}
+
+/** A worker asked for before its plan (native reserveHelper), holding the read end of its cgroup gate. */
+interface ReservedWorker {
+  reservation: HelperReservation;
+  /** The cgroup gate: the worker's read end (closed here once it has its copy), Node's write end. */
+  gate: [number, number];
+}
+
+function reserveWorker(fds: [number, number, number]): ReservedWorker {
+  // Node's end writes one byte once the cgroups exist; the worker's is its only owner fd.
+  const gate = native().createPipe();
+  try {
+    return { reservation: native().reserveHelper(helperPath(), fds, [gate[0]]), gate };
+  } catch (error) {
+    native().closeFd(gate[1]);
+    throw error;
+  } finally {
+    native().closeFd(gate[0]);
+  }
+}
+
+/** A reserved worker whose plan will not come: it exits and is reaped in the background. */
+function letWorkerGo(worker: ReservedWorker): void {
+  native().releaseHelper(worker.reservation);
+  native().closeFd(worker.gate[1]);
+}
+
+/** From the helper's report to the container recorded as started (or created). */
+async function finishContainer(
+  context: ContainerContext,
+  config: ContainerConfig,
+  directory: ContainerDirectory,
+  undo: UndoList,
+  made: ContainerCgroup,
+  reported: Promise<HelperReport>,
+  waitForStart: boolean,
+  gated: boolean,
+): Promise<HelperReport> {
+  const detach = context.detach;
   const report = await reported;
   phaseTrace?.mark(context.id, 'helper report');
   if (!report.ok) return report;

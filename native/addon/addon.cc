@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -131,6 +132,34 @@ class AwaitHelperWorker : public Napi::AsyncWorker {
   bool has_listener_callback_ = false;
 };
 
+// The three stdio fds of an array argument.
+void read_stdio(const Napi::Value& value, int fds[3]) {
+  auto stdio = value.As<Napi::Array>();
+  for (uint32_t i = 0; i < 3; i++) fds[i] = stdio.Get(i).As<Napi::Number>().Int32Value();
+}
+
+// The owner fds of an optional array argument.
+std::vector<int> read_fd_list(const Napi::CallbackInfo& info, size_t index) {
+  std::vector<int> fds;
+  if (info.Length() > index && info[index].IsArray()) {
+    auto list = info[index].As<Napi::Array>();
+    for (uint32_t i = 0; i < list.Length(); i++) fds.push_back(list.Get(i).As<Napi::Number>().Int32Value());
+  }
+  return fds;
+}
+
+// Queues the wait for the helper's report on libuv's pool.
+Napi::Promise await_report(Napi::Env env, const LaunchedHelper& helper, const Napi::CallbackInfo& info, size_t listener_index,
+                           size_t keep_index) {
+  Napi::Function on_listener =
+      info.Length() > listener_index && info[listener_index].IsFunction() ? info[listener_index].As<Napi::Function>() : Napi::Function();
+  bool keep_channel = info.Length() > keep_index && info[keep_index].IsBoolean() && info[keep_index].As<Napi::Boolean>().Value();
+  auto* worker = new AwaitHelperWorker(env, helper, on_listener, keep_channel);
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
 // startHelper(helperPath, plan: Buffer, stdio: [fd, fd, fd], joinPidfd, onSeccompListener?, ownerFds?, keepChannel?) →
 // Promise<{ ok, pid, pidfd, errno, step }>. The helper is started before this
 // returns, so the caller may close its copies of the stdio fds at once.
@@ -141,27 +170,68 @@ Napi::Value StartHelper(const Napi::CallbackInfo& info) {
   }
   std::string path = info[0].As<Napi::String>().Utf8Value();
   auto plan = info[1].As<Napi::Buffer<char>>();
-  auto stdio = info[2].As<Napi::Array>();
   int fds[3];
-  for (uint32_t i = 0; i < 3; i++) fds[i] = stdio.Get(i).As<Napi::Number>().Int32Value();
+  read_stdio(info[2], fds);
   int join_pidfd = info[3].As<Napi::Number>().Int32Value();
-  std::vector<int> owner_fds;
-  if (info.Length() > 5 && info[5].IsArray()) {
-    auto list = info[5].As<Napi::Array>();
-    for (uint32_t i = 0; i < list.Length(); i++) owner_fds.push_back(list.Get(i).As<Napi::Number>().Int32Value());
-  }
   LaunchedHelper helper;
   try {
-    helper = launch_helper(path, std::string(plan.Data(), plan.Length()), fds, join_pidfd, owner_fds);
+    helper = launch_helper(path, std::string(plan.Data(), plan.Length()), fds, join_pidfd, read_fd_list(info, 5));
   } catch (const SetupError& e) {
     throw errno_error(env, e.err, e.step);
   }
-  Napi::Function on_listener = info.Length() > 4 && info[4].IsFunction() ? info[4].As<Napi::Function>() : Napi::Function();
-  bool keep_channel = info.Length() > 6 && info[6].IsBoolean() && info[6].As<Napi::Boolean>().Value();
-  auto* worker = new AwaitHelperWorker(env, helper, on_listener, keep_channel);
-  Napi::Promise promise = worker->Promise();
-  worker->Queue();
-  return promise;
+  return await_report(env, helper, info, 4, 6);
+}
+
+// A worker asked for before its plan is made (helper_process.h: reserve_helper), as
+// { fd, serverPid }: the channel's Node end and the server asked.
+Napi::Object reservation_object(Napi::Env env, const LaunchedHelper& helper) {
+  Napi::Object reservation = Napi::Object::New(env);
+  reservation.Set("fd", Napi::Number::New(env, helper.control_fd));
+  reservation.Set("serverPid", Napi::Number::New(env, helper.server_pid));
+  return reservation;
+}
+
+LaunchedHelper reserved_helper(const Napi::Value& value) {
+  Napi::Object reservation = value.As<Napi::Object>();
+  LaunchedHelper helper;
+  helper.control_fd = reservation.Get("fd").As<Napi::Number>().Int32Value();
+  helper.server_pid = reservation.Get("serverPid").As<Napi::Number>().Int32Value();
+  return helper;
+}
+
+// reserveHelper(helperPath, stdio: [fd, fd, fd], ownerFds?) → { fd, serverPid }: a container's
+// worker, asked for now; it waits for planHelper's plan. The caller may close its stdio copies.
+Napi::Value ReserveHelper(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsString() || !info[1].IsArray()) throw Napi::TypeError::New(env, "reserveHelper(helperPath, stdio)");
+  int fds[3];
+  read_stdio(info[1], fds);
+  try {
+    return reservation_object(env, reserve_helper(info[0].As<Napi::String>().Utf8Value(), fds, -1, read_fd_list(info, 2)));
+  } catch (const SetupError& e) {
+    throw errno_error(env, e.err, e.step);
+  }
+}
+
+// planHelper(reservation, plan: Buffer, onSeccompListener?, keepChannel?) → Promise<report>, as startHelper's.
+Napi::Value PlanHelper(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsObject() || !info[1].IsBuffer()) throw Napi::TypeError::New(env, "planHelper(reservation, plan)");
+  LaunchedHelper helper = reserved_helper(info[0]);
+  auto plan = info[1].As<Napi::Buffer<char>>();
+  send_plan(&helper, std::string(plan.Data(), plan.Length()));
+  return await_report(env, helper, info, 2, 3);
+}
+
+// releaseHelper(reservation): the worker gets no plan: it sees end of file and exits, and is
+// reaped in the background.
+Napi::Value ReleaseHelper(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "releaseHelper(reservation)");
+  LaunchedHelper helper = reserved_helper(info[0]);
+  shutdown(helper.control_fd, SHUT_WR);
+  (void)await_report(env, helper, info, 1, 1);
+  return env.Undefined();
 }
 
 // helperServerPid() → the pid of this process's setup server, or -1 before the
@@ -325,6 +395,9 @@ Napi::Value CloseFd(const Napi::CallbackInfo& info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("cniRun", Napi::Function::New(env, CniRun, "cniRun"));
   exports.Set("startHelper", Napi::Function::New(env, StartHelper, "startHelper"));
+  exports.Set("reserveHelper", Napi::Function::New(env, ReserveHelper, "reserveHelper"));
+  exports.Set("planHelper", Napi::Function::New(env, PlanHelper, "planHelper"));
+  exports.Set("releaseHelper", Napi::Function::New(env, ReleaseHelper, "releaseHelper"));
   exports.Set("helperServerPid", Napi::Function::New(env, HelperServerPid, "helperServerPid"));
   exports.Set("sendSignal", Napi::Function::New(env, SendSignal, "sendSignal"));
   exports.Set("createPipe", Napi::Function::New(env, CreatePipe, "createPipe"));

@@ -121,8 +121,8 @@ void reap_dead_unnamed_workers(pid_t server, bool wait_for_one) {
   }
 }
 
-LaunchedHelper launch_helper(const std::string& helper_path, const std::string& plan, const int stdio_fds[3],
-                             int join_pidfd, const std::vector<int>& owner_fds) {
+LaunchedHelper reserve_helper(const std::string& helper_path, const int stdio_fds[3], int join_pidfd,
+                              const std::vector<int>& owner_fds) {
   int sockets[2];
   check(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sockets), "create the control channel");
   // Node believes only what the helper (or its monitor) itself sends: see await_helper.
@@ -132,22 +132,10 @@ LaunchedHelper launch_helper(const std::string& helper_path, const std::string& 
     close(sockets[1]);
     throw SetupError{"create the control channel", -passcred};
   }
-  LaunchedHelper helper;
-  helper.control_fd = sockets[0];
-  // Queued before the worker exists: it reads the plan as soon as it has named itself, and
-  // Node does not wait for the server to clone it.
-  make_room_for(helper.control_fd, plan.size());
-  int rc = send_message(helper.control_fd, plan, -1);
-  if (rc < 0) {
-    // Too big to send (its arguments and environment): no worker is asked for; await_helper
-    // finds the channel ended and reports it.
-    helper.send_error = -rc;
-    close(sockets[1]);
-    return helper;
-  }
   std::vector<int> fds = {stdio_fds[0], stdio_fds[1], stdio_fds[2], sockets[1]};
   if (join_pidfd >= 0) fds.push_back(join_pidfd);
   fds.insert(fds.end(), owner_fds.begin(), owner_fds.end());
+  LaunchedHelper helper;
   try {
     helper.server_pid = request_worker(helper_path, fds, join_pidfd >= 0, static_cast<int>(owner_fds.size()));
   } catch (...) {
@@ -158,6 +146,25 @@ LaunchedHelper launch_helper(const std::string& helper_path, const std::string& 
   // The server and then the worker hold the only other copies of its end: end of file here
   // means they are gone.
   close(sockets[1]);
+  helper.control_fd = sockets[0];
+  return helper;
+}
+
+void send_plan(LaunchedHelper* helper, const std::string& plan) {
+  make_room_for(helper->control_fd, plan.size());
+  int rc = send_message(helper->control_fd, plan, -1);
+  if (rc < 0) {
+    // Too big to send (its arguments and environment): the worker gets end of file and
+    // exits; await_helper reports this error.
+    helper->send_error = -rc;
+    shutdown(helper->control_fd, SHUT_WR);
+  }
+}
+
+LaunchedHelper launch_helper(const std::string& helper_path, const std::string& plan, const int stdio_fds[3],
+                             int join_pidfd, const std::vector<int>& owner_fds) {
+  LaunchedHelper helper = reserve_helper(helper_path, stdio_fds, join_pidfd, owner_fds);
+  send_plan(&helper, plan);
   return helper;
 }
 
