@@ -191,6 +191,20 @@ test('a server stopped right after it cloned a worker, then killed: the worker m
   });
 });
 
+test('a spawn that fails before its plan is sent lets the worker asked for it go: it exits and is reaped', async () => {
+  await runningServer();
+  const before = childProcesses().map((c) => c.pid);
+  // The worker is asked for first; sharing the network of a container that does not exist
+  // fails right after, before the plan is made.
+  const c = make({ network: { container: `absent-${process.pid}-${Date.now()}` } });
+  const error = await c.spawn(['true'], { stdio: 'ignore' }).wait().catch((e: Error) => e);
+  expect(error).toMatchObject({ name: 'ContainerNotFoundError', code: 'ENOCONTAINER' });
+  const newChildren = () => childProcesses().filter((child) => !before.includes(child.pid));
+  for (let i = 0; i < 500 && newChildren().length > 0; i++) await sleep(10);
+  expect(newChildren()).toEqual([]);
+  expect(zombieChildren()).toEqual([]);
+});
+
 test('20 concurrent spawns and 20 concurrent execs each get their own output', async () => {
   const hosts = Array.from({ length: 4 }, () => make());
   await Promise.all(
