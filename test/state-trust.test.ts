@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { Container, ContainerStateFileError, UntrustedStateRootError } from '../lib/index';
-import { resolveStateRoot } from '../lib/state/state-root';
+import { resolveStateRoot, verifyStateRoot } from '../lib/state/state-root';
 import { processStartTime } from '../lib/state/process-identity';
 import { containerLeftovers, leftoverCount } from './support/container-leftovers';
 import { removeTempDirs, tempDir } from './support/temp-dirs';
@@ -176,4 +176,29 @@ describe('the default state root', () => {
     process.env.XDG_RUNTIME_DIR = '/run/user/1000';
     expect(resolveStateRoot()).toBe('/run/user/1000/ts-container');
   });
+});
+
+test('a state root another process makes between the check and the mkdir is checked as found, not an EEXIST', () => {
+  const root = path.join(tempDir('tsc-state-race-'), 'made-meanwhile');
+  // The module itself (the namespace imported above is a copy of its bindings, which the
+  // library's reads go through).
+  const nodeFs = jest.requireActual<typeof fs>('node:fs');
+  const realLstat = nodeFs.lstatSync;
+  let raced = false;
+  // The first look finds nothing; the other process's mkdir lands right after it.
+  const spy = jest.spyOn(nodeFs, 'lstatSync').mockImplementation(((target: fs.PathLike, options?: fs.StatSyncOptions) => {
+    if (target === root && !raced) {
+      raced = true;
+      fs.mkdirSync(root, { mode: 0o711 });
+      throw Object.assign(new Error(`ENOENT: no such file or directory, lstat '${root}'`), { code: 'ENOENT', errno: -2, syscall: 'lstat' });
+    }
+    return realLstat(target, options);
+  }) as typeof fs.lstatSync);
+  try {
+    expect(verifyStateRoot(root, true)).toBe(true);
+  } finally {
+    spy.mockRestore();
+  }
+  expect(raced).toBe(true);
+  expect(fs.statSync(root).isDirectory()).toBe(true);
 });

@@ -76,7 +76,13 @@ function runSync(request: Request): unknown {
   try {
     if (request.op === 'lstat') return fs.lstatSync(request.path);
     if (request.op === 'readlink') return fs.readlinkSync(request.path);
-    fs.mkdirSync(request.path, { mode: request.mode });
+    try {
+      fs.mkdirSync(request.path, { mode: request.mode });
+    } catch (error) {
+      // Made by another process since it was found missing (two first pulls or spawns at
+      // once): what is there now is checked as any existing directory is.
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
     return fs.lstatSync(request.path);
   } catch (error) {
     return failed(request, error as NodeJS.ErrnoException);
