@@ -239,18 +239,13 @@ export interface NativeBinding {
   seccompIdValid(fd: number, id: bigint): boolean;
   /** Non-blocking exclusive flock: true when taken, false when another process holds it. */
   tryLock(fd: number): boolean;
-  /**
-   * Puts the file `temporary` in place of `name`, both in the directory open as `dirfd`: the
-   * two are exchanged (renameat2) and the temporary, now the old file, unlinked; a rename when
-   * `name` is new or the filesystem cannot exchange. No disk flush on ext4, as a rename over a file has.
-   */
-  replaceAt(dirfd: number, temporary: string, name: string): void;
   /** openat(dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC, mode): an fd, or an errno error. */
   openAt(dirfd: number, name: string, flags: number, mode: number): number;
   /**
    * Writes `data` into the new file `name` of the directory open as `dirfd` (never through a
-   * link). With `temporary`, writes that new file and puts it in place of `name` as replaceAt
-   * does (removed again on failure). Throws an errno error (code, errno).
+   * link). With `temporary`, writes that new file and puts it in place of `name` whole: the two
+   * are exchanged (renameat2; no disk flush on ext4, as a rename over a file has), or renamed
+   * when `name` is new (the temporary removed again on failure). Throws an errno error (code, errno).
    */
   writeFileAt(dirfd: number, name: string, data: string, mode: number, temporary?: string): void;
   /**

@@ -31,7 +31,6 @@
 #include "addon/early_writeback.h"
 #include "addon/terminal_reader.h"
 #include "common/cni_exec.h"
-#include "common/replace_file.h"
 #include "common/setup_error.h"
 #include "common/syscalls.h"
 
@@ -149,15 +148,20 @@ std::vector<int> read_fd_list(const Napi::CallbackInfo& info, size_t index) {
 }
 
 // Queues the wait for the helper's report on libuv's pool.
-Napi::Promise await_report(Napi::Env env, const LaunchedHelper& helper, const Napi::CallbackInfo& info, size_t listener_index,
-                           size_t keep_index) {
-  Napi::Function on_listener =
-      info.Length() > listener_index && info[listener_index].IsFunction() ? info[listener_index].As<Napi::Function>() : Napi::Function();
-  bool keep_channel = info.Length() > keep_index && info[keep_index].IsBoolean() && info[keep_index].As<Napi::Boolean>().Value();
+Napi::Promise await_report(Napi::Env env, const LaunchedHelper& helper, Napi::Function on_listener, bool keep_channel) {
   auto* worker = new AwaitHelperWorker(env, helper, on_listener, keep_channel);
   Napi::Promise promise = worker->Promise();
   worker->Queue();
   return promise;
+}
+
+// The optional arguments of a report's wait: the seccomp listener callback and keepChannel.
+Napi::Function listener_argument(const Napi::CallbackInfo& info, size_t index) {
+  return info.Length() > index && info[index].IsFunction() ? info[index].As<Napi::Function>() : Napi::Function();
+}
+
+bool flag_argument(const Napi::CallbackInfo& info, size_t index) {
+  return info.Length() > index && info[index].IsBoolean() && info[index].As<Napi::Boolean>().Value();
 }
 
 // startHelper(helperPath, plan: Buffer, stdio: [fd, fd, fd], joinPidfd, onSeccompListener?, ownerFds?, keepChannel?) →
@@ -179,7 +183,7 @@ Napi::Value StartHelper(const Napi::CallbackInfo& info) {
   } catch (const SetupError& e) {
     throw errno_error(env, e.err, e.step);
   }
-  return await_report(env, helper, info, 4, 6);
+  return await_report(env, helper, listener_argument(info, 4), flag_argument(info, 6));
 }
 
 // A worker asked for before its plan is made (helper_process.h: reserve_helper), as
@@ -220,7 +224,7 @@ Napi::Value PlanHelper(const Napi::CallbackInfo& info) {
   LaunchedHelper helper = reserved_helper(info[0]);
   auto plan = info[1].As<Napi::Buffer<char>>();
   send_plan(&helper, std::string(plan.Data(), plan.Length()));
-  return await_report(env, helper, info, 2, 3);
+  return await_report(env, helper, listener_argument(info, 2), flag_argument(info, 3));
 }
 
 // releaseHelper(reservation): the worker gets no plan: it sees end of file and exits, and is
@@ -230,7 +234,8 @@ Napi::Value ReleaseHelper(const Napi::CallbackInfo& info) {
   if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "releaseHelper(reservation)");
   LaunchedHelper helper = reserved_helper(info[0]);
   shutdown(helper.control_fd, SHUT_WR);
-  (void)await_report(env, helper, info, 1, 1);
+  // Its outcome (the worker exited unreported) is nobody's: the wait only reaps it.
+  (void)await_report(env, helper, Napi::Function(), false);
   return env.Undefined();
 }
 
@@ -287,18 +292,6 @@ Napi::Value TryLockByte(const Napi::CallbackInfo& info) {
   if (fcntl(fd, F_OFD_SETLK, &lock) == 0) return Napi::Boolean::New(env, true);
   if (errno == EAGAIN || errno == EACCES) return Napi::Boolean::New(env, false);
   throw errno_error(env, errno, "fcntl F_OFD_SETLK");
-}
-
-// replaceAt(dirfd, temporary, name): puts the file `temporary` in place of `name`, both in
-// the directory `dirfd`, without the disk flush a rename over a file costs on ext4
-// (common/replace_file.h). Node has no renameat2.
-Napi::Value ReplaceAt(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  int dirfd = info[0].As<Napi::Number>().Int32Value();
-  std::string temporary = info[1].As<Napi::String>().Utf8Value();
-  std::string name = info[2].As<Napi::String>().Utf8Value();
-  if (replace_file_at(dirfd, temporary.c_str(), name.c_str()) != 0) throw errno_error(env, errno, "rename");
-  return env.Undefined();
 }
 
 // pidfdOpen(pid) → a pidfd (close-on-exec), or -1 when no such process exists.
@@ -408,7 +401,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("bindMount", Napi::Function::New(env, BindMount, "bindMount"));
   exports.Set("unmount", Napi::Function::New(env, Unmount, "unmount"));
   exports.Set("makeFifo", Napi::Function::New(env, MakeFifo, "makeFifo"));
-  exports.Set("replaceAt", Napi::Function::New(env, ReplaceAt, "replaceAt"));
   exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen, "pidfdOpen"));
   exports.Set("setXattr", Napi::Function::New(env, SetXattr, "setXattr"));
   exports.Set("getXattr", Napi::Function::New(env, GetXattr, "getXattr"));

@@ -289,10 +289,7 @@ HelperOutcome await_helper(const LaunchedHelper& helper, const std::function<voi
   }
   if (!outcome.report.ok && outcome.pidfd >= 0) {
     // The cloned process has failed and exits (or was killed above): it is Node's child, reap it now.
-    siginfo_t info;
-    while (waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(outcome.pidfd), &info, WEXITED) < 0 &&
-           errno == EINTR) {
-    }
+    reap_pidfd(outcome.pidfd);
     close(outcome.pidfd);
     outcome.pidfd = -1;
   }
