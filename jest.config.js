@@ -42,6 +42,8 @@ const containers = {
   testEnvironment: 'node',
   // The apt packages and the busybox rootfs (and, for the CLI, a fresh dist/).
   globalSetup: '<rootDir>/test/support/global-setup.ts',
+  // The default parent cgroup, when a process killed by a test was the last to use it.
+  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   transform: tsJest('tsconfig.json'),
 };
 
