@@ -488,7 +488,12 @@ export class ContainerCgroup {
   /** Sends a signal to every process in the cgroup (cgroup.kill for SIGKILL where the kernel has it). */
   signalAll(signal: number): void {
     if (signal === 9 && this.unifiedDir && cgroupFileExists(this.unifiedDir, 'cgroup.kill')) {
-      writeCgroupFile(this.unifiedDir, 'cgroup.kill', '1');
+      try {
+        writeCgroupFile(this.unifiedDir, 'cgroup.kill', '1');
+      } catch (error) {
+        // Removed since (its owner saw the last process exit): nothing is left in it to kill.
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      }
       return;
     }
     for (const pid of this.pids()) {

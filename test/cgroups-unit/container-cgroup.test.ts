@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CgroupError, ContainerCgroup } from '../../lib/cgroups/container-cgroup';
+import * as cgroupFs from '../../lib/cgroups/cgroup-fs';
 import type { Hierarchies } from '../../lib/cgroups/hierarchy';
 import { normalizeResources, NormalizedResources } from '../../lib/cgroups/resources';
 
@@ -172,6 +173,20 @@ describe('cgroup v2', () => {
     fs.writeFileSync(path.join(cg.unifiedDir as string, 'cgroup.kill'), '');
     cg.signalAll(9);
     expect(read(cg.unifiedDir as string, 'cgroup.kill')).toBe('1');
+  });
+
+  test('signalAll(SIGKILL) on a cgroup removed between its check and its write (by its owner, the last process gone) does nothing', () => {
+    const cg = ContainerCgroup.create('box10b', '/p', null, v2());
+    fs.writeFileSync(path.join(cg.unifiedDir as string, 'cgroup.kill'), '');
+    const exists = jest.spyOn(cgroupFs, 'cgroupFileExists').mockImplementation(() => {
+      fs.rmSync(cg.unifiedDir as string, { recursive: true, force: true });
+      return true;
+    });
+    try {
+      expect(() => cg.signalAll(9)).not.toThrow();
+    } finally {
+      exists.mockRestore();
+    }
   });
 
   test('remove takes the container\'s own cgroup away, and leaves the parent', async () => {
