@@ -191,24 +191,32 @@ test('a server stopped right after it cloned a worker, then killed: the worker m
   });
 });
 
-test('a spawn that fails before its plan is sent lets the worker asked for it go: it exits and is reaped', async () => {
-  await runningServer();
+test('a spawn that fails before its plan is sent lets the worker asked for it go: it exits and is reaped before the rejection', async () => {
+  const server = await runningServer();
   const before = childProcesses().map((c) => c.pid);
-  // The worker is asked for first; sharing the network of a container that does not exist
-  // fails right after, before the plan is made.
-  const c = make({ network: { container: `absent-${process.pid}-${Date.now()}` } });
-  const error = await c.spawn(['true'], { stdio: 'ignore' }).wait().catch((e: Error) => e);
-  expect(error).toMatchObject({ name: 'ContainerNotFoundError', code: 'ENOCONTAINER' });
-  // The request went to the server without waiting for it, so the released worker may not
-  // be cloned yet. The server takes requests in order: once a later container has been made,
-  // the released worker exists or has existed, and what is left of it below is a leak.
-  const later = make();
-  expect(await later.spawn(['true'], { stdio: 'ignore' }).wait()).toMatchObject({ exitCode: 0, signal: null });
-  await later.destroy();
-  const newChildren = () => childProcesses().filter((child) => !before.includes(child.pid));
-  for (let i = 0; i < 500 && newChildren().length > 0; i++) await sleep(10);
-  expect(newChildren()).toEqual([]);
-  expect(zombieChildren()).toEqual([]);
+  // The request goes to the server without a round trip: a server slow to take it (stopped
+  // here for 300 ms) clones the worker only after the spawn has failed. The rejection waits
+  // for that worker to exit and be reaped, so nothing of the spawn's is left when it comes.
+  process.kill(server, 'SIGSTOP');
+  let continuedAt = 0;
+  const resume = setTimeout(() => {
+    continuedAt = Date.now();
+    process.kill(server, 'SIGCONT');
+  }, 300);
+  try {
+    // Sharing the network of a container that does not exist fails before the plan is made.
+    const c = make({ network: { container: `absent-${process.pid}-${Date.now()}` } });
+    const error = await c.spawn(['true'], { stdio: 'ignore' }).wait().catch((e: Error) => e);
+    const rejectedAt = Date.now();
+    expect(error).toMatchObject({ name: 'ContainerNotFoundError', code: 'ENOCONTAINER' });
+    expect(continuedAt).toBeGreaterThan(0);
+    expect(rejectedAt).toBeGreaterThanOrEqual(continuedAt);
+    expect(childProcesses().filter((child) => !before.includes(child.pid))).toEqual([]);
+    expect(zombieChildren()).toEqual([]);
+  } finally {
+    clearTimeout(resume);
+    process.kill(server, 'SIGCONT');
+  }
 });
 
 test('20 concurrent spawns and 20 concurrent execs each get their own output', async () => {

@@ -201,7 +201,8 @@ export interface NativeBinding {
    */
   reserveHelper(helperPath: string, stdio: [number, number, number], ownerFds?: number[]): HelperReservation;
   planHelper(reservation: HelperReservation, plan: Buffer, onSeccompListener?: (fd: number) => void, keepChannel?: boolean): Promise<HelperReport>;
-  releaseHelper(reservation: HelperReservation): void;
+  /** Settles once the worker has exited and been reaped. */
+  releaseHelper(reservation: HelperReservation): Promise<unknown>;
   /**
    * Calls back once when the process behind pidfd exits, after reaping it. With reap false
    * (a process whose parent is another), only says that it exited: code and signal are null.

@@ -179,7 +179,7 @@ async function makeContainer(
   try {
     prepared = await prepareContainer(context, directory, undo, args, process, waitForStart, beside, lateGateFd);
   } catch (error) {
-    if (early) letWorkerGo(early);
+    if (early) await letWorkerGo(early);
     throw error;
   }
   const { plan, ownerFds, config } = prepared;
@@ -292,10 +292,16 @@ function reserveWorker(fds: [number, number, number]): ReservedWorker {
   }
 }
 
-/** A reserved worker whose plan will not come: it exits and is reaped in the background. */
-function letWorkerGo(worker: ReservedWorker): void {
-  native().releaseHelper(worker.reservation);
+/**
+ * A reserved worker whose plan will not come: it exits and is reaped. Resolves once it is
+ * gone, so that a spawn that rejects leaves no process of its own behind.
+ */
+async function letWorkerGo(worker: ReservedWorker): Promise<void> {
   native().closeFd(worker.gate[1]);
+  // Its report (that it got no plan) says nothing the caller's error does not.
+  await native()
+    .releaseHelper(worker.reservation)
+    .catch(() => undefined);
 }
 
 /** From the helper's report to the container recorded as started (or created). */

@@ -227,16 +227,16 @@ Napi::Value PlanHelper(const Napi::CallbackInfo& info) {
   return await_report(env, helper, listener_argument(info, 2), flag_argument(info, 3));
 }
 
-// releaseHelper(reservation): the worker gets no plan: it sees end of file and exits, and is
-// reaped in the background.
+// releaseHelper(reservation) → Promise, settled once the worker is gone: it gets no plan,
+// sees end of file, exits and is reaped. (Its request may still be on its way to the server:
+// a caller that rejects only after this leaves no process behind.)
 Napi::Value ReleaseHelper(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "releaseHelper(reservation)");
   LaunchedHelper helper = reserved_helper(info[0]);
   shutdown(helper.control_fd, SHUT_WR);
   // Its outcome (the worker exited unreported) is nobody's: the wait only reaps it.
-  (void)await_report(env, helper, Napi::Function(), false);
-  return env.Undefined();
+  return await_report(env, helper, Napi::Function(), false);
 }
 
 // helperServerPid() → the pid of this process's setup server, or -1 before the
