@@ -219,6 +219,18 @@ test('a spawn that fails before its plan is sent lets the worker asked for it go
   }
 });
 
+test('a spawn whose setup fails rejects only once its worker and its process are reaped: no child of it is left', async () => {
+  await runningServer();
+  const before = childProcesses().map((c) => c.pid);
+  for (let i = 0; i < 20; i++) {
+    const c = make();
+    const error = await c.spawn(['/no/such/program'], { stdio: 'ignore' }).wait().catch((e: Error) => e);
+    expect(error).toMatchObject({ code: 'ENOENT' });
+    // At the rejection, not a moment later: a worker that reported a failure is reaped first.
+    expect(childProcesses().filter((child) => !before.includes(child.pid))).toEqual([]);
+  }
+});
+
 test('20 concurrent spawns and 20 concurrent execs each get their own output', async () => {
   const hosts = Array.from({ length: 4 }, () => make());
   await Promise.all(

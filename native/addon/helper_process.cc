@@ -235,9 +235,15 @@ HelperOutcome await_helper(const LaunchedHelper& helper, const std::function<voi
     close(helper.control_fd);
   }
   int status = 0;
-  if (worker > 0 && reported) {
-    // It exits now; its status says nothing more than its report.
+  if (worker > 0 && reported && outcome.report.ok) {
+    // It exits now; its status says nothing more than its report. Reaped off the path of
+    // the spawn, which goes on at once.
     reap_worker_later(worker);
+  } else if (worker > 0 && reported) {
+    // A failed setup: reaped before the failure is reported, so that a spawn that rejects
+    // leaves no process of its own behind.
+    while (waitpid(worker, &status, 0) < 0 && errno == EINTR) {
+    }
   } else if (worker > 0) {
     // No report: the helper died, perhaps between a clone and its "cloned".
     if (n <= 0 && cloned_pidfd < 0) reap_unnamed_children(worker);
