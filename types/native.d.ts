@@ -240,8 +240,8 @@ export interface NativeBinding {
   seccompIdValid(fd: number, id: bigint): boolean;
   /** Non-blocking exclusive flock: true when taken, false when another process holds it. */
   tryLock(fd: number): boolean;
-  /** openat(dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC, mode): an fd, or an errno error. */
-  openAt(dirfd: number, name: string, flags: number, mode: number): number;
+  /** openat(dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC, mode): an fd, or an errno error; -1 for ENOENT with missingOk. */
+  openAt(dirfd: number, name: string, flags: number, mode: number, missingOk?: boolean): number;
   /**
    * Writes `data` into the new file `name` of the directory open as `dirfd` (never through a
    * link). With `temporary`, writes that new file and puts it in place of `name` whole: the two

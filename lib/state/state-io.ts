@@ -71,13 +71,9 @@ export class DirectoryHandle {
 
   /** The file's text, or undefined when it does not exist; a link is an error (ELOOP). */
   readText(name: string): string | undefined {
-    let fd: number;
-    try {
-      fd = this.openFile(name, 'read');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw error;
-    }
+    // Missing is a common answer here (a name not claimed yet), given without an error object.
+    const fd = asFsError('open', () => native().openAt(this.fd, name, O_RDONLY, 0, true));
+    if (fd < 0) return undefined;
     try {
       return fs.readFileSync(fd, 'utf8');
     } finally {

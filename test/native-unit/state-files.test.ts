@@ -71,6 +71,16 @@ test('openFile never follows a link (ELOOP) and opens through the fd after a ren
   }
 });
 
+test('readText: the text, undefined for a missing name, and an error for a link (ELOOP) or a directory', () => {
+  handle.writeNew('record.json', '{"a":1}\n');
+  expect(handle.readText('record.json')).toBe('{"a":1}\n');
+  expect(handle.readText('never-written.json')).toBeUndefined();
+  fs.symlinkSync('/etc/hostname', path.join(dir, 'linked.json'));
+  expect(() => handle.readText('linked.json')).toThrow(expect.objectContaining({ code: 'ELOOP', syscall: 'open' }));
+  fs.mkdirSync(path.join(dir, 'a-directory'));
+  expect(() => handle.readText('a-directory')).toThrow(expect.objectContaining({ code: 'EISDIR' }));
+});
+
 test('a write into a directory that was removed fails with ENOENT and makes nothing', () => {
   const gone = fs.mkdtempSync(path.join(os.tmpdir(), 'tsc-state-files-gone-'));
   const goneHandle = DirectoryHandle.open(gone);
