@@ -239,14 +239,11 @@ HelperOutcome await_helper(const LaunchedHelper& helper, const std::function<voi
     // It exits now; its status says nothing more than its report. Reaped off the path of
     // the spawn, which goes on at once.
     reap_worker_later(worker);
-  } else if (worker > 0 && reported) {
-    // A failed setup: reaped before the failure is reported, so that a spawn that rejects
-    // leaves no process of its own behind.
-    while (waitpid(worker, &status, 0) < 0 && errno == EINTR) {
-    }
   } else if (worker > 0) {
-    // No report: the helper died, perhaps between a clone and its "cloned".
-    if (n <= 0 && cloned_pidfd < 0) reap_unnamed_children(worker);
+    // A failed setup, or no report at all: reaped before the outcome is handed over, so that
+    // a spawn that rejects leaves no process of its own behind (and its status explains a
+    // missing report). Without one, the helper died, perhaps between a clone and its "cloned".
+    if (!reported && n <= 0 && cloned_pidfd < 0) reap_unnamed_children(worker);
     while (waitpid(worker, &status, 0) < 0 && errno == EINTR) {
     }
   } else if (!reported && helper.server_pid > 0) {
