@@ -99,12 +99,16 @@ export class NativeGunzip {
     return bytes;
   }
 
-  /** Nothing refers to the bytes of `chunk` (a value `next` gave) any more: its buffer is reused. */
-  release(chunk: Buffer): void {
+  /**
+   * Nothing refers to the bytes of `chunk` (a value `next` gave) any more: its buffer is reused
+   * once it is hashed too. The promise (never rejected; callers need not wait) resolves when the
+   * buffer is free for the next output.
+   */
+  release(chunk: Buffer): Promise<void> {
     const given = this.#slabOf.get(chunk);
-    if (!given) return;
+    if (!given) return Promise.resolve();
     this.#slabOf.delete(chunk);
-    given.hashed.then(
+    return given.hashed.then(
       () => giveBack(given.slab),
       () => {},
     );
