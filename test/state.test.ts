@@ -242,17 +242,19 @@ describe('detached containers', () => {
   test('outlive their maker; the exit code and the output are read later from anywhere', async () => {
     const maker = await runScript(`
       const c = new Container({ id: '${uniqueId('outliver')}', stateRoot: ${JSON.stringify(root)}, cgroupParent: ${JSON.stringify(cgroupParent)}, detach: true });
-      const p = c.spawn(['sh', '-c', 'echo out-line; echo err-line >&2; sleep 1; exit 9']);
+      const p = c.spawn(['sh', '-c', 'echo out-line; echo err-line >&2; while [ ! -e /tmp/go ]; do sleep 0.05; done; exit 9']);
       await p.started;
       console.log(p.pid);
     `);
     expect(maker.code).toBe(0);
     const pid = Number(maker.stdout.trim());
-    // The maker has exited; the container runs on, its monitor outside it.
+    // The maker has exited; the container runs on, its monitor outside it, until told to end
+    // (however long the maker took to exit).
     const c = await Container.get(uniqueId('outliver'), { stateRoot: root });
     made.push(c);
     expect(await c.state()).toMatchObject({ status: 'running', pid, detached: true });
     expect(fs.existsSync(`/proc/${pid}`)).toBe(true);
+    expect(await c.exec(['touch', '/tmp/go']).wait()).toMatchObject({ exitCode: 0 });
     expect(await c.wait()).toMatchObject({ exitCode: 9, signal: null });
     expect(await c.state()).toMatchObject({ status: 'stopped', exitCode: 9 });
     expect(await logText(c)).toEqual({ stdout: 'out-line\n', stderr: 'err-line\n' });
