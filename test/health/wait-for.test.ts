@@ -124,6 +124,9 @@ describe('healthy', () => {
   test('its timeout error says the status last seen', async () => {
     const c = make({ healthcheck: { test: ['false'], interval: 50, retries: 1 } });
     c.spawn(['sleep', '60']);
+    // Unhealthy first, however long the container and its first check take to come: from then
+    // on no check can turn it healthy, so the wait times out having seen that status.
+    while ((await c.health()).status !== 'unhealthy') await new Promise((resolve) => setTimeout(resolve, 20));
     const error = await timeoutError(c.waitFor({ healthy: true, timeout: 1000 }));
     expect(error.condition).toBe('a healthy status (last seen: status unhealthy)');
   });
