@@ -104,7 +104,9 @@ describe('http', () => {
     const at = port();
     webServer(c, at);
     await c.waitFor({ http: { port: at } });
-    const waiting = c.waitFor({ http: { port: at, path: '/missing' }, timeout: 1500 });
+    // The wait starts a Node probe of its own (lib/health/http-probe.ts): its first answer must
+    // come within the timeout, and a Node start alone can take a second on a loaded machine.
+    const waiting = c.waitFor({ http: { port: at, path: '/missing' }, timeout: 5000 });
     while (probesOf(at).length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
     const error = await timeoutError(waiting);
     expect(error.condition).toBe(`HTTP 200 from GET http://127.0.0.1:${at}/missing (last seen: status 404)`);
