@@ -370,9 +370,14 @@ e2e('ts-container run -it in a real terminal (tmux)', () => {
     tmux('send-keys', '-t', 'tty-test', 'stty size', 'Enter');
     await waitForScreen(/^24 80$/m);
     tmux('resize-window', '-t', 'tty-test', '-x', '100', '-y', '30');
-    await new Promise((r) => setTimeout(r, 300));
-    tmux('send-keys', '-t', 'tty-test', 'clear; stty size', 'Enter');
-    await waitForScreen(/^30 100$/m);
+    // The new size travels from tmux to the CLI (SIGWINCH) and on to the container's terminal
+    // (resize()), each in its own time on a loaded machine: asked again until it has arrived.
+    for (const deadline = Date.now() + 20000; ; ) {
+      tmux('send-keys', '-t', 'tty-test', 'clear; stty size', 'Enter');
+      const arrived = await waitForScreen(/^30 100$/m, 1000).then(() => true, () => false);
+      if (arrived) break;
+      if (Date.now() > deadline) throw new Error(`the new size never reached the container:\n${screen()}`);
+    }
     tmux('send-keys', '-t', 'tty-test', 'sleep 100', 'Enter');
     await new Promise((r) => setTimeout(r, 500));
     tmux('send-keys', '-t', 'tty-test', 'C-c');
