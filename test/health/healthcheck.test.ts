@@ -67,9 +67,14 @@ describe.each([
     expect(last.start).toBeInstanceOf(Date);
     expect(last.end.getTime()).toBeGreaterThanOrEqual(last.start.getTime());
     expect(health.failingStreak).toBe(0);
-    // The failures before it are in the log (at most five kept), each with its exit code.
+    // The failures before it are in the log (at most five kept), each with its exit code. A
+    // detached container's health is read from the file its monitor writes, which may hold a
+    // later (passing) check by then on a busy host; here the event comes with the first pass.
     expect(health.log.length).toBeLessThanOrEqual(5);
-    for (const entry of health.log.slice(0, -1)) expect(entry.exitCode).toBe(1);
+    const firstPass = health.log.findIndex((entry) => entry.exitCode === 0);
+    if (!detach) expect(firstPass).toBe(health.log.length - 1);
+    for (const entry of health.log.slice(0, firstPass)) expect(entry.exitCode).toBe(1);
+    for (const entry of health.log.slice(firstPass)) expect(entry).toMatchObject({ exitCode: 0, output: 'up\n' });
     expect(events).toEqual(['starting', 'healthy']);
     expect((await c.state()).health?.status).toBe('healthy');
   });
