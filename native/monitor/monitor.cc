@@ -330,10 +330,10 @@ void kill_and_reap(int pidfd) {
   unsigned restarts = 0;
   unsigned backoff_step = 0;
   HealthChecker health(plan, start_exec);
+  // A created container's checks start with start(); a restart's at once (begun below).
+  health.begin_run(record.pid, pidfd, record.started_at_ms < 0);
   for (;;) {
     long long began = now_ms();
-    // A created container's checks start with start(); a restart's at once.
-    health.begin_run(record.pid, pidfd, record.started_at_ms < 0);
     Exit exit = watch_run(pidfd, sources, log, &maker_channel, health);
     // A loss at the very end of the run is said too, when the disk has room again by now.
     log.report_dropped();
@@ -388,6 +388,9 @@ void kill_and_reap(int pidfd) {
     record.start_time = process_start_time(again.pid);
     record.started_at_ms = now_ms();
     record.restart_count = restarts;
+    // The new run's health ('starting', no checks yet) is written before the record that says
+    // it runs: a reader that sees the restart never takes the last run's checks for this one's.
+    health.begin_run(again.pid, pidfd, false);
     write_run_record(plan.state_dir, record);
   }
   release_networks(plan);
