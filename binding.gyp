@@ -23,6 +23,7 @@
         "native/addon/worker_reaper.cc",
         "native/addon/late_gate.cc",
         "native/addon/remove_tree.cc",
+        "native/addon/remove_directories.cc",
         "native/addon/files_at.cc",
         "native/addon/early_writeback.cc",
         "native/addon/layer_applier.cc",

@@ -294,6 +294,8 @@ export interface NativeBinding {
    * following a symbolic link (native/addon/remove_tree.h); a path already gone resolves.
    */
   removeTree(path: string): Promise<void>;
+  /** rmdir(2) of each path in order, on the thread pool: each one's outcome, 0 or its errno. */
+  removeDirectories(paths: string[]): Promise<number[]>;
   /**
    * sync_file_range(SYNC_FILE_RANGE_WRITE) on the thread pool: starts writing a stretch of a
    * file to disk without waiting (native/addon/early_writeback.h); the fsync still guarantees.

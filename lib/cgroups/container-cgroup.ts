@@ -7,6 +7,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as os from 'node:os';
 import { native } from '../native/binding';
 import { Hierarchies, Hierarchy, hostHierarchies } from './hierarchy';
 import type { NormalizedResources } from './resources';
@@ -521,8 +522,11 @@ export class ContainerCgroup {
    * container made meanwhile under the same name waits for it: in this process by
    * removalInProgress, in another by the 'container-removing' mark on the primary directory,
    * set here while this process holds its lock (endCgroupsNamed).
+   *
+   * `offThread`: the first attempt runs on libuv's pool (for the removal at the container's
+   * exit, which then does not hold up 'close'); `attemptUnderWay()` waits for it.
    */
-  remove(): Promise<void> {
+  remove(offThread = false): Promise<void> {
     const key = this.#primaryDir;
     if (this.#lockFd >= 0 && !this.#removed) {
       try {
@@ -531,23 +535,31 @@ export class ContainerCgroup {
         // gone already
       }
     }
-    const removal = this.#removeWithRetries().finally(() => {
+    const removal = this.#removeWithRetries(offThread).finally(() => {
       if (key !== null && removals.get(key) === removal) removals.delete(key);
     });
     if (key !== null) removals.set(key, removal);
     return removal;
   }
 
-  async #removeWithRetries(): Promise<void> {
+  async #removeWithRetries(offThread: boolean): Promise<void> {
     // A cgroup whose last process has just been reaped may stay busy for a moment
     // (the kernel releases it asynchronously). What is still there after 5 s is
     // left to the next run's sweep.
     for (let attempt = 0; ; attempt++) {
-      if (this.#tryRemove() || attempt >= 250) return;
+      const removed = offThread && attempt === 0 ? await (this.#offThreadAttempt = this.#tryRemoveOffThread()) : this.#tryRemove();
+      if (removed || attempt >= 250) return;
       if (attempt === 10) this.signalAll(9);
       await new Promise((resolve) => setTimeout(resolve, attempt < 20 ? 5 : 20));
     }
   }
+
+  /** The first attempt of an off-thread removal, while it runs: settled once it has removed what it could. */
+  async attemptUnderWay(): Promise<void> {
+    await this.#offThreadAttempt;
+  }
+
+  #offThreadAttempt: Promise<boolean> | undefined;
 
   /** One synchronous attempt, for failure paths and process exit. */
   removeNow(): boolean {
@@ -556,17 +568,31 @@ export class ContainerCgroup {
 
   #tryRemove(): boolean {
     if (this.#removed) return true;
+    const dirs = [...this.#made].reverse();
+    return this.#removedAll(dirs, dirs.map(rmdirOutcome));
+  }
+
+  /** One attempt on libuv's pool (native removeDirectories): Node's thread meanwhile goes on to 'close'. */
+  async #tryRemoveOffThread(): Promise<boolean> {
+    if (this.#removed) return true;
+    const dirs = [...this.#made].reverse();
+    const outcomes = await native().removeDirectories(dirs);
+    // removeNow() may have finished the removal meanwhile.
+    return this.#removed || this.#removedAll(dirs, outcomes);
+  }
+
+  /** Takes note of an attempt's outcomes (0 or an errno, one per directory of `dirs`): whether all are gone. */
+  #removedAll(dirs: string[], outcomes: number[]): boolean {
     let all = true;
-    for (const dir of [...this.#made].reverse()) {
-      try {
-        fs.rmdirSync(dir);
-        this.#made.splice(this.#made.indexOf(dir), 1);
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code === 'ENOENT') this.#made.splice(this.#made.indexOf(dir), 1);
-        else all = false;
+    dirs.forEach((dir, i) => {
+      const outcome = outcomes[i];
+      if (outcome === 0 || outcome === ENOENT) {
+        const at = this.#made.indexOf(dir);
+        if (at >= 0) this.#made.splice(at, 1);
+      } else {
+        all = false;
       }
-    }
+    });
     if (all) {
       this.#removed = true;
       // A custom parent the library made goes with the last container in it; the default stays.
@@ -575,6 +601,18 @@ export class ContainerCgroup {
       this.#lockFd = -1;
     }
     return all;
+  }
+}
+
+const { ENOENT } = os.constants.errno;
+
+/** rmdir(2) of `dir`: 0, or its errno. */
+function rmdirOutcome(dir: string): number {
+  try {
+    fs.rmdirSync(dir);
+    return 0;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).errno === undefined ? -1 : -((error as NodeJS.ErrnoException).errno as number);
   }
 }
 

@@ -104,11 +104,11 @@ export class ContainerContext {
   }
 
   /** Removes the cgroup (once), then frees the id block its processes held. */
-  releaseCgroup(): Promise<void> {
+  releaseCgroup(offThread = false): Promise<void> {
     const cgroup = this.cgroup;
     // Another owner's (or a monitor's) cgroups are theirs to remove, unless destroyed here.
     if (!cgroup || (this.origin.kind === 'attached' && !this.destroyed)) return Promise.resolve();
-    this.#released ??= cgroup.remove().then(() => {
+    this.#released ??= cgroup.remove(offThread).then(() => {
       liveCgroups.delete(cgroup);
       // No process of the container is left: its ids may go to another.
       this.releaseIdBlock();

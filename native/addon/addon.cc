@@ -27,6 +27,7 @@
 #include "addon/errno_error.h"
 #include "addon/late_gate.h"
 #include "addon/remove_tree.h"
+#include "addon/remove_directories.h"
 #include "addon/files_at.h"
 #include "addon/early_writeback.h"
 #include "addon/terminal_reader.h"
@@ -413,6 +414,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitLayerInflate(env, exports);
   InitLateGate(env, exports);
   InitRemoveTree(env, exports);
+  InitRemoveDirectories(env, exports);
   InitFilesAt(env, exports);
   InitEarlyWriteback(env, exports);
   return exports;

@@ -39,6 +39,25 @@ test('by default the cgroup is <mount>/<own cgroup>/ts-container/<id> in every h
   expect(await eventually(() => dirs.every((d) => !fs.existsSync(d)))).toBe(true);
 });
 
+test('a program that exits by itself: its cgroups go without destroy(); after destroy() none is left at once', async () => {
+  // Removed after such an exit on libuv's pool, not before 'close': destroy() still resolves
+  // only once that removal has run, here with a nested parent the library made, 20 times.
+  const nested = `${parent}/exited`;
+  const dirsOf = (id: string): string[] => hierarchies().map(({ hierarchy }) => path.join(hierarchy.mount, nested, id));
+  const left = (dirs: string[]): string[] => dirs.filter((d) => fs.existsSync(d));
+  const alone = make({ cgroupParent: nested });
+  await alone.spawn(['true'], { stdio: 'ignore' }).wait();
+  expect(await eventually(() => left(dirsOf(alone.id)).length === 0)).toBe(true);
+  await alone.destroy();
+  for (let i = 0; i < 20; i++) {
+    const c = make({ cgroupParent: nested });
+    await c.spawn(['true'], { stdio: 'ignore' }).wait();
+    await c.destroy();
+    expect(left(dirsOf(c.id))).toEqual([]);
+    expect(left(hierarchies().map(({ hierarchy }) => path.join(hierarchy.mount, nested)))).toEqual([]);
+  }
+});
+
 test('cgroupParent places the cgroup at <mount><cgroupParent>/<id>; a nested parent is made as needed, and goes with its last container', async () => {
   const nested = `${parent}/jobs/ci`;
   const c = make({ cgroupParent: nested, resources: { pids: 16 } });

@@ -1,0 +1,66 @@
+/**
+ * removeDirectories (native/addon/remove_directories.h): the rmdir(2) of a container's cgroups
+ * on libuv's pool at its exit. Each path is removed in the order given and gets its own
+ * outcome (0 or the errno), so that the caller keeps what is still there for a retry.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { native } from '../../lib/native/binding';
+
+const { ENOENT, ENOTEMPTY, ENOTDIR } = os.constants.errno;
+
+let scratch: string;
+
+beforeEach(() => {
+  scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'tsc-remove-directories-'));
+});
+
+afterEach(() => {
+  fs.rmSync(scratch, { recursive: true, force: true });
+});
+
+test('removes each empty directory, child before parent in the order given', async () => {
+  const parent = path.join(scratch, 'parent');
+  const child = path.join(parent, 'child');
+  const other = path.join(scratch, 'other');
+  fs.mkdirSync(child, { recursive: true });
+  fs.mkdirSync(other);
+  expect(await native().removeDirectories([child, parent, other])).toEqual([0, 0, 0]);
+  expect(fs.readdirSync(scratch)).toEqual([]);
+});
+
+test('each path has its own outcome: one that fails leaves the others removed', async () => {
+  const full = path.join(scratch, 'full');
+  fs.mkdirSync(full);
+  fs.writeFileSync(path.join(full, 'file'), 'x');
+  const file = path.join(scratch, 'file');
+  fs.writeFileSync(file, 'x');
+  const empty = path.join(scratch, 'empty');
+  fs.mkdirSync(empty);
+  const outcomes = await native().removeDirectories([path.join(scratch, 'missing'), full, file, empty]);
+  expect(outcomes).toEqual([ENOENT, ENOTEMPTY, ENOTDIR, 0]);
+  // What failed is as it was; a file is never unlinked.
+  expect(fs.readdirSync(scratch).sort()).toEqual(['file', 'full']);
+  expect(fs.readdirSync(full)).toEqual(['file']);
+});
+
+test('a link to a directory is not followed: its target stays', async () => {
+  const target = path.join(scratch, 'target');
+  fs.mkdirSync(target);
+  const link = path.join(scratch, 'link');
+  fs.symlinkSync(target, link);
+  expect(await native().removeDirectories([link])).toEqual([ENOTDIR]);
+  expect(fs.statSync(target).isDirectory()).toBe(true);
+});
+
+test.each([
+  ['not a list', 'a/b'],
+  ['a relative path', ['relative/dir']],
+  ['a path that is not a string', [7]],
+  ['a NUL inside', ['/tmp/a\0b']],
+])('%s is a TypeError, before anything is removed', (_name, bad) => {
+  const call = (): unknown => (native().removeDirectories as (p: unknown) => Promise<number[]>)(bad);
+  // The addon's TypeError is of Node's realm, not the test's: matched by name.
+  expect(call).toThrow(expect.objectContaining({ name: 'TypeError', message: expect.stringMatching(/^removeDirectories/) }));
+});
