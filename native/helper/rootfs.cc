@@ -219,8 +219,6 @@ void mount_kernel_filesystems(const Plan& plan, int root_fd, KernelMounts& mount
   int sys_mount = mounts.attach(sys_fd, root_fd, "/sys", "mount /sys");
   mounting.reset();
   pause_until_resumed(plan, pause_dir, "sysfs-mounted");
-  enter_cgroups();
-  mount_cgroup_filesystems(plan, sys_mount);
 
   mounting.emplace(StepId::Mount);
   int dev_fd = make_filesystem("tmpfs", {{"mode", "755"}, {"size", "65536k"}},
@@ -242,6 +240,11 @@ void mount_kernel_filesystems(const Plan& plan, int root_fd, KernelMounts& mount
     mounts.attach(make_filesystem("tmpfs", runtime_tmpfs_options(plan, "/run", "755"), locked_down, "mount /run"),
                   root_fd, "/run", "mount /run");
   }
+  mounting.reset();
+  // Last of these: the cgroups may still be in the making by Node (cgroup_gate.h), and the
+  // mounts above need none of them, so the wait for them overlaps this process's own work.
+  enter_cgroups();
+  mount_cgroup_filesystems(plan, sys_mount);
 }
 
 // Every mount but the device binds in /dev is nodev: a device node that the
