@@ -524,7 +524,7 @@ export class ContainerCgroup {
    * set here while this process holds its lock (endCgroupsNamed).
    *
    * `offThread`: the first attempt runs on libuv's pool (for the removal at the container's
-   * exit, which then does not hold up 'close'); `attemptUnderWay()` waits for it.
+   * exit, which then does not hold up 'close'); `settleRemoval()` finishes it at once.
    */
   remove(offThread = false): Promise<void> {
     const key = this.#primaryDir;
@@ -547,19 +547,30 @@ export class ContainerCgroup {
     // (the kernel releases it asynchronously). What is still there after 5 s is
     // left to the next run's sweep.
     for (let attempt = 0; ; attempt++) {
-      const removed = offThread && attempt === 0 ? await (this.#offThreadAttempt = this.#tryRemoveOffThread()) : this.#tryRemove();
+      const removed = offThread && attempt === 0 ? await this.#startOffThreadAttempt() : this.#tryRemove();
       if (removed || attempt >= 250) return;
       if (attempt === 10) this.signalAll(9);
       await new Promise((resolve) => setTimeout(resolve, attempt < 20 ? 5 : 20));
     }
   }
 
-  /** The first attempt of an off-thread removal, while it runs: settled once it has removed what it could. */
-  async attemptUnderWay(): Promise<void> {
-    await this.#offThreadAttempt;
+  #startOffThreadAttempt(): Promise<boolean> {
+    this.#offThreadAttemptRuns = true;
+    return this.#tryRemoveOffThread().finally(() => {
+      this.#offThreadAttemptRuns = false;
+    });
   }
 
-  #offThreadAttempt: Promise<boolean> | undefined;
+  /**
+   * Finishes an off-thread attempt still under way with a synchronous one, rather than wait
+   * for libuv's pool to get to it: on return, what could be removed is gone (the pool's rmdirs
+   * of what is gone already fail with ENOENT, which counts as removed).
+   */
+  settleRemoval(): void {
+    if (this.#offThreadAttemptRuns) this.#tryRemove();
+  }
+
+  #offThreadAttemptRuns = false;
 
   /** One synchronous attempt, for failure paths and process exit. */
   removeNow(): boolean {

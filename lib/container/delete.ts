@@ -66,9 +66,9 @@ export async function destroy(context: ContainerContext): Promise<void> {
   phaseTrace?.mark(context.id, 'destroy: stop hooks, leftovers');
   context.removeDirectory(false, true);
   phaseTrace?.mark(context.id, 'destroy: state removed');
-  // A removal begun at the program's exit runs on libuv's pool: it has had the state's removal
-  // to finish in, and what its first attempt could remove is gone before this resolves.
-  await context.cgroup?.attemptUnderWay();
+  // A removal begun at the program's exit runs on libuv's pool: what it has not removed yet by
+  // now is removed here, so that the cgroups are gone when this resolves.
+  context.cgroup?.settleRemoval();
 }
 
 /**
