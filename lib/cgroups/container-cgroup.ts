@@ -562,12 +562,19 @@ export class ContainerCgroup {
   }
 
   /**
-   * Finishes an off-thread attempt still under way with a synchronous one, rather than wait
-   * for libuv's pool to get to it: on return, what could be removed is gone (the pool's rmdirs
-   * of what is gone already fail with ENOENT, which counts as removed).
+   * Finishes an off-thread attempt still under way, rather than wait for libuv's pool and then
+   * the event loop to get to it: on return, what could be removed is gone. The pool removes the
+   * primary directory last: gone, so is every other, and only a parent the library made is left
+   * to remove here. Otherwise a synchronous attempt removes the rest (the pool's rmdirs of what
+   * is gone already fail with ENOENT, which counts as removed).
    */
   settleRemoval(): void {
-    if (this.#offThreadAttemptRuns) this.#tryRemove();
+    if (!this.#offThreadAttemptRuns) return;
+    if (this.#primaryDir !== null && !fs.existsSync(this.#primaryDir)) {
+      removeMadeParents(this.#hierarchies, this.#primaryDir);
+      return;
+    }
+    this.#tryRemove();
   }
 
   #offThreadAttemptRuns = false;
