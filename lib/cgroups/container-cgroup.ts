@@ -630,7 +630,8 @@ function rmdirOutcome(dir: string): number {
     fs.rmdirSync(dir);
     return 0;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).errno === undefined ? -1 : -((error as NodeJS.ErrnoException).errno as number);
+    // Node's errno is negative (libuv's); one without any counts as a failure (-1).
+    return -((error as NodeJS.ErrnoException).errno ?? 1);
   }
 }
 

@@ -7,20 +7,18 @@
 #include <utility>
 #include <vector>
 
+#include "addon/promise_worker.h"
+
 namespace tsc {
 
 namespace {
 
-class RemoveDirectoriesWorker : public Napi::AsyncWorker {
+// The rmdirs of one call, on the pool. (PromiseWorker also holds the caller's list until the
+// promise settles; the paths are copied, so nothing here reads it.)
+class RemoveDirectoriesWorker : public PromiseWorker {
  public:
-  RemoveDirectoriesWorker(Napi::Env env, std::vector<std::string> paths)
-      : Napi::AsyncWorker(env, "removeDirectories"), deferred_(Napi::Promise::Deferred::New(env)), paths_(std::move(paths)) {}
-
-  Napi::Promise Start() {
-    Napi::Promise promise = deferred_.Promise();
-    Queue();
-    return promise;
-  }
+  RemoveDirectoriesWorker(Napi::Env env, Napi::Object list, std::vector<std::string> paths)
+      : PromiseWorker(env, "ts-container:remove-directories", list), paths_(std::move(paths)) {}
 
  protected:
   void Execute() override {
@@ -38,7 +36,6 @@ class RemoveDirectoriesWorker : public Napi::AsyncWorker {
   void OnError(const Napi::Error& error) override { deferred_.Reject(error.Value()); }
 
  private:
-  Napi::Promise::Deferred deferred_;
   std::vector<std::string> paths_;
   std::vector<int> outcomes_;
 };
@@ -57,7 +54,10 @@ Napi::Value RemoveDirectories(const Napi::CallbackInfo& info) {
     }
     paths.push_back(std::move(path));
   }
-  return (new RemoveDirectoriesWorker(env, std::move(paths)))->Start();
+  auto* worker = new RemoveDirectoriesWorker(env, list, std::move(paths));
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
 }
 
 }  // namespace
