@@ -24,6 +24,7 @@
         "native/addon/late_gate.cc",
         "native/addon/remove_tree.cc",
         "native/addon/remove_directories.cc",
+        "native/addon/cgroup_maker.cc",
         "native/addon/files_at.cc",
         "native/addon/early_writeback.cc",
         "native/addon/layer_applier.cc",

@@ -297,6 +297,20 @@ export interface NativeBinding {
   /** rmdir(2) of each path in order, on the thread pool: each one's outcome, 0 or its errno. */
   removeDirectories(paths: string[]): Promise<number[]>;
   /**
+   * Makes a container's cgroup in every hierarchy in one call (native/addon/cgroup_maker.h):
+   * each of dirs made and marked (the first flocked before its mark), the cpuset ones given
+   * their parent's CPUs and memory nodes, the devices list filled, pids.max written. Returns the
+   * first one's fd, flocked; on failure removes what it made and throws an errno error whose
+   * `path` is the directory (EEXIST: exists, EAGAIN: another process holds it, ENOENT: its parent is gone).
+   */
+  makeContainerCgroups(spec: {
+    dirs: string[];
+    mark: string;
+    cpusets: string[];
+    devices?: { dir: string; rules: string[] };
+    pidsLimit?: { dir: string; limit: number };
+  }): number;
+  /**
    * sync_file_range(SYNC_FILE_RANGE_WRITE) on the thread pool: starts writing a stretch of a
    * file to disk without waiting (native/addon/early_writeback.h); the fsync still guarantees.
    */

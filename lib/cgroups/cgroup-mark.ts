@@ -23,7 +23,8 @@ export function isContainerMark(kind: CgroupMarkKind | null): boolean {
   return kind === 'container' || kind === 'container-removing';
 }
 
-function markName(): string {
+/** The extended attribute the mark is kept in. */
+export function markName(): string {
   return process.getuid?.() === 0 ? 'trusted.ts-container' : 'user.ts-container';
 }
 

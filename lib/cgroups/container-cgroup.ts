@@ -13,10 +13,10 @@ import { Hierarchies, Hierarchy, hostHierarchies } from './hierarchy';
 import type { NormalizedResources } from './resources';
 import { applyV2Limits, readV2OomKills, readV2Stats, readV2Usage, v2ControllersFor } from './v2-driver';
 import { applyV1Limits, readV1OomKills, readV1Stats, readV1Usage } from './v1-driver';
-import { applyV1DeviceRules } from './device-rules';
+import { v1DeviceRules } from './device-rules';
 import type { CgroupStats, CgroupUsage } from './stats';
 import { cgroupFileExists, readCgroupFile, readProcs, writeCgroupFile } from './cgroup-fs';
-import { cgroupMark, isContainerMark, markCgroup, type CgroupMarkKind } from './cgroup-mark';
+import { cgroupMark, isContainerMark, markCgroup, markName, type CgroupMarkKind } from './cgroup-mark';
 import { allHierarchies, makeParentDirs, parentPath, removeMadeParents, withParentLocked } from './cgroup-parent';
 
 export { DEFAULT_PARENT_NAME } from './cgroup-parent';
@@ -198,6 +198,34 @@ function cgroupPlan(hierarchies: Hierarchies, unifiedDir: string | null, v1Hiera
   };
 }
 
+/** A make that met a directory of the container's name. */
+function existsError(dir: string, name: string): CgroupError {
+  return new CgroupError(`cgroup ${dir} already exists: another container named ${name} is running`, 'EEXIST', 'make the cgroup', dir);
+}
+
+/** A make whose primary directory another process holds the lock of. */
+function heldError(dir: string, name: string): CgroupError {
+  return new CgroupError(`cgroup ${dir} is held by another process: another container named ${name} is being made or removed`, 'EEXIST', 'make the cgroup', dir);
+}
+
+/** The controllers a container's cgroup in `hierarchy` needs enabled in its parent (cgroup v2 only). */
+function controllersToEnable(hierarchies: Hierarchies, hierarchy: Hierarchy, resources: NormalizedResources | null): string[] {
+  if (hierarchy !== hierarchies.unified) return [];
+  const wanted = [...new Set([...V2_ALWAYS, ...(resources ? v2ControllersFor(resources) : [])])];
+  return wanted.filter((c) => hierarchy.controllers.includes(c));
+}
+
+/** Makes the parent (and above) a container's cgroup goes in, with the controllers it needs enabled. */
+function ensureParent(hierarchy: Hierarchy, parent: string, kind: CgroupMarkKind, available: string[], isCpuset: boolean): void {
+  makeParentDirs(hierarchy.mount, parent, kind, (made) => isCpuset && inheritCpusetForChildren(made));
+  if (available.length > 0) enableV2Controllers(hierarchy.mount, parent, available);
+}
+
+/** The key under which a default parent made ready for these controllers is remembered. */
+function readyKeyOf(parent: string, available: string[]): string {
+  return `${parent}\0${available.join(',')}`;
+}
+
 /** Where create() makes a container's cgroup in each hierarchy. */
 function plannedDirectories(name: string, cgroupParent: string | undefined, hierarchies: Hierarchies): { unified: string | null; v1: { hierarchy: Hierarchy; dir: string }[] } {
   const unified = hierarchies.unified ? path.join(parentPath(hierarchies.unified, cgroupParent), name) : null;
@@ -295,6 +323,8 @@ export class ContainerCgroup {
     hierarchies: Hierarchies = hostHierarchies(),
     /** false (privileged): the v1 devices list stays the parent's, as docker's --privileged. */
     deviceRules = true,
+    /** A pids limit set with the cgroups when resources set none (the default limit); skipped on a host without the pids controller. */
+    pidsLimit?: number,
   ): ContainerCgroup {
     if (resources) checkControllersAvailable(hierarchies, resources);
     const all = allHierarchies(hierarchies);
@@ -304,9 +334,7 @@ export class ContainerCgroup {
     if (!primary) return cgroup;
     cgroup.#primaryDir = path.join(parentPath(primary, cgroupParent), name);
     const kind: CgroupMarkKind = cgroupParent === undefined ? 'default-parent' : 'parent';
-    const makeAll = (): void => {
-      for (const hierarchy of all) cgroup.#makeIn(hierarchy, hierarchy === primary, cgroupParent, name, kind, resources);
-    };
+    const makeAll = (): void => cgroup.#makeAll(all, cgroupParent, name, kind, resources, deviceRules, pidsLimit);
     try {
       if (cgroupParent === undefined) {
         // The default parent is never removed: no lock needed to make a cgroup in it.
@@ -316,7 +344,6 @@ export class ContainerCgroup {
         const parent = parentPath(primary, cgroupParent);
         withParentLocked(parent, () => makeParentDirs(primary.mount, parent, kind, () => undefined), makeAll, () => cgroup.#undoMake());
       }
-      if (deviceRules) applyV1DeviceRules(cgroup.v1Dirs.get('devices'));
       if (resources) cgroup.update(resources);
     } catch (error) {
       cgroup.removeNow();
@@ -325,52 +352,80 @@ export class ContainerCgroup {
     return cgroup;
   }
 
-  /** Makes the container's directory (and its parent) in one hierarchy. */
-  #makeIn(hierarchy: Hierarchy, isPrimary: boolean, cgroupParent: string | undefined, name: string, kind: CgroupMarkKind, resources: NormalizedResources | null): void {
-    const parent = parentPath(hierarchy, cgroupParent);
-    const dir = path.join(parent, name);
-    const isUnified = hierarchy === this.#hierarchies.unified;
-    const isCpuset = !isUnified && hierarchy.controllers.includes('cpuset');
-    const wanted = isUnified ? [...new Set([...V2_ALWAYS, ...(resources ? v2ControllersFor(resources) : [])])] : [];
-    const available = wanted.filter((c) => hierarchy.controllers.includes(c));
-    const ensureParent = (): void => {
-      makeParentDirs(hierarchy.mount, parent, kind, (made) => isCpuset && inheritCpusetForChildren(made));
-      if (available.length > 0) enableV2Controllers(hierarchy.mount, parent, available);
-    };
-    // The default parent, once made, is taken as there until a make in it says otherwise:
-    // another process may remove it when empty, at its exit (ENOENT: made again).
-    const readyKey = `${parent}\0${available.join(',')}`;
+  /**
+   * Makes the container's directory in every hierarchy, in one native call (its parents first,
+   * when this process has not found them ready): marked, the primary one flocked first, the v1
+   * cpuset given its parent's CPUs and memory nodes, the v1 devices list filled.
+   */
+  #makeAll(
+    all: Hierarchy[],
+    cgroupParent: string | undefined,
+    name: string,
+    kind: CgroupMarkKind,
+    resources: NormalizedResources | null,
+    deviceRules: boolean,
+    pidsLimit: number | undefined,
+  ): void {
+    const hierarchies = this.#hierarchies;
+    const dirs = all.map((hierarchy) => path.join(parentPath(hierarchy, cgroupParent), name));
+    const v1 = hierarchies.v1.map((hierarchy) => ({ hierarchy, dir: dirs[all.indexOf(hierarchy)] }));
+    const withController = (controller: string): string | undefined => v1.find(({ hierarchy }) => hierarchy.controllers.includes(controller))?.dir;
+    const devicesDir = withController('devices');
+    const rules = deviceRules ? v1DeviceRules() : null;
+    const cpusetDir = withController('cpuset');
+    const unifiedDir = hierarchies.unified ? dirs[0] : undefined;
+    const pidsDir = withController('pids') ?? (hierarchies.unified?.controllers.includes('pids') ? unifiedDir : undefined);
     for (let attempt = 0; ; attempt++) {
+      // The default parent, once made, is taken as there until a make in it says otherwise:
+      // another process may remove it when empty, at its exit (ENOENT: made again).
+      const readyKeys = all.map((hierarchy) => this.#readyParent(hierarchy, cgroupParent, kind, resources));
       try {
-        if (cgroupParent !== undefined || !readyDefaultParents.has(readyKey)) ensureParent();
-        fs.mkdirSync(dir);
-        if (cgroupParent === undefined) readyDefaultParents.add(readyKey);
+        this.#lockFd = native().makeContainerCgroups({
+          dirs,
+          mark: markName(),
+          cpusets: cpusetDir ? [cpusetDir] : [],
+          devices: devicesDir && rules ? { dir: devicesDir, rules: [...rules] } : undefined,
+          pidsLimit: pidsLimit !== undefined && pidsDir ? { dir: pidsDir, limit: pidsLimit } : undefined,
+        });
         break;
       } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        readyDefaultParents.delete(readyKey);
-        if (code === 'ENOENT' && cgroupParent === undefined && attempt < DEFAULT_PARENT_RETRIES) continue;
-        if (code === 'EEXIST') {
-          throw new CgroupError(`cgroup ${dir} already exists: another container named ${name} is running`, 'EEXIST', 'make the cgroup', dir);
+        const e = error as NodeJS.ErrnoException;
+        if (e.code === 'ENOENT' && cgroupParent === undefined && attempt < DEFAULT_PARENT_RETRIES) {
+          for (const key of readyKeys) if (key) readyDefaultParents.delete(key);
+          continue;
         }
-        throw error;
+        if (e.code === 'EEXIST') throw existsError(e.path as string, name);
+        if (e.code === 'EAGAIN') throw heldError(e.path as string, name);
+        // Without a step of its own, as fs's errors: explainCgroupFailure names it a cgroup's.
+        throw Object.assign(new Error(`${e.code}: ${e.message}`), { code: e.code, errno: e.errno, path: e.path });
       }
     }
-    this.#made.push(dir);
-    if (isPrimary) {
-      this.#lockFd = fs.openSync(dir, 'r');
-      if (!native().tryLock(this.#lockFd)) {
-        throw new CgroupError(`cgroup ${dir} is held by another process: another container named ${name} is being made or removed`, 'EEXIST', 'make the cgroup', dir);
-      }
-      markCgroup(this.#lockFd, 'container');
-    } else {
-      markCgroup(dir, 'container');
-    }
-    if (!isUnified) {
+    this.#made.push(...dirs);
+    for (const { hierarchy, dir } of v1) {
       this.#v1HierarchyDirs.push({ hierarchy, dir });
       for (const controller of hierarchy.controllers) this.v1Dirs.set(controller, dir);
-      if (isCpuset) inheritCpuset(dir);
     }
+  }
+
+  /**
+   * Makes the parent a container's cgroup goes in, in `hierarchy`, with the controllers it
+   * needs: a cgroupParent each time (under its lock), the default one once per process.
+   * Returns the default parent's key among the ready ones (null for a cgroupParent).
+   */
+  #readyParent(hierarchy: Hierarchy, cgroupParent: string | undefined, kind: CgroupMarkKind, resources: NormalizedResources | null): string | null {
+    const parent = parentPath(hierarchy, cgroupParent);
+    const isCpuset = hierarchy !== this.#hierarchies.unified && hierarchy.controllers.includes('cpuset');
+    const available = controllersToEnable(this.#hierarchies, hierarchy, resources);
+    if (cgroupParent !== undefined) {
+      ensureParent(hierarchy, parent, kind, available, isCpuset);
+      return null;
+    }
+    const readyKey = readyKeyOf(parent, available);
+    if (!readyDefaultParents.has(readyKey)) {
+      ensureParent(hierarchy, parent, kind, available, isCpuset);
+      readyDefaultParents.add(readyKey);
+    }
+    return readyKey;
   }
 
   /** Clears a make that met a parent removed under it, before it starts again. */
@@ -422,15 +477,6 @@ export class ContainerCgroup {
     const onV1 = v2ControllersFor(resources).every((c) => v1Controllers.has(c === 'io' ? 'blkio' : c));
     if (this.v1Dirs.size > 0 && onV1) applyV1Limits(this.v1Dirs, resources);
     else if (this.unifiedDir) applyV2Limits(this.unifiedDir, resources);
-  }
-
-  /**
-   * A pids limit the caller did not ask for: set where the host has the pids controller,
-   * skipped where it has none (a limit the caller asked for is an error there instead).
-   */
-  setDefaultPidsLimit(limit: number): void {
-    const dir = this.plan().pidsDir;
-    if (dir) writeCgroupFile(dir, 'pids.max', String(limit));
   }
 
   stats(): CgroupStats {

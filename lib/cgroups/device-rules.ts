@@ -41,9 +41,15 @@ const TEST_DEVICE_PROGRAM = 'TS_CONTAINER_TEST_DEVICE_PROGRAM';
  * new and empty: "a" can be denied only before it has children.
  */
 export function applyV1DeviceRules(dir: string | undefined): void {
-  if (!dir || process.env[TEST_DEVICE_PROGRAM] === '1') return;
+  const rules = v1DeviceRules();
+  if (!dir || !rules) return;
   writeCgroupFile(dir, 'devices.deny', 'a');
-  writeCgroupFileEach(dir, 'devices.allow', DEFAULT_DEVICE_RULES);
+  writeCgroupFileEach(dir, 'devices.allow', rules);
+}
+
+/** The rules a v1 `devices` cgroup allows after denying every device; null when the BPF program takes them (the test hook). */
+export function v1DeviceRules(): readonly string[] | null {
+  return process.env[TEST_DEVICE_PROGRAM] === '1' ? null : DEFAULT_DEVICE_RULES;
 }
 
 /**

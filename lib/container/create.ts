@@ -456,15 +456,8 @@ async function makeCgroup(context: ContainerContext): Promise<ContainerCgroup> {
   // what an abandoned container of this id left is ended now, by its name.
   void removeStaleCgroups(config.cgroupParent);
   await endCgroupsNamed(id, config.cgroupParent);
-  const cgroup = ContainerCgroup.create(id, config.cgroupParent, config.resources, undefined, !config.privileged);
-  if (config.resources?.pids === undefined) {
-    try {
-      cgroup.setDefaultPidsLimit(DEFAULT_PIDS_LIMIT);
-    } catch (error) {
-      cgroup.removeNow();
-      throw error;
-    }
-  }
+  const defaultPids = config.resources?.pids === undefined ? DEFAULT_PIDS_LIMIT : undefined;
+  const cgroup = ContainerCgroup.create(id, config.cgroupParent, config.resources, undefined, !config.privileged, defaultPids);
   context.cgroup = cgroup;
   liveCgroups.add(cgroup);
   return cgroup;

@@ -16,6 +16,7 @@
 #include <cstring>
 #include <vector>
 
+#include "addon/cgroup_maker.h"
 #include "addon/exit_watcher.h"
 #include "addon/helper_process.h"
 #include "addon/helper_server.h"
@@ -415,6 +416,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitLateGate(env, exports);
   InitRemoveTree(env, exports);
   InitRemoveDirectories(env, exports);
+  InitCgroupMaker(env, exports);
   InitFilesAt(env, exports);
   InitEarlyWriteback(env, exports);
   return exports;

@@ -66,8 +66,7 @@ describe('a host without the pids controller (a fake cgroup v2 tree)', () => {
   afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
 
   test('the default limit is skipped; an explicit one is an error', () => {
-    const cg = ContainerCgroup.create('nopids', '/p', null, hierarchies);
-    cg.setDefaultPidsLimit(DEFAULT_PIDS_LIMIT);
+    const cg = ContainerCgroup.create('nopids', '/p', null, hierarchies, true, DEFAULT_PIDS_LIMIT);
     expect(fs.existsSync(path.join(cg.unifiedDir as string, 'pids.max'))).toBe(false);
     expect(() => ContainerCgroup.create('explicit', '/p', normalizeResources({ pids: 5 }), hierarchies)).toThrow(/pids controller is not available/);
   });
