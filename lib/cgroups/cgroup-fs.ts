@@ -35,31 +35,6 @@ export function writeCgroupFile(dir: string, file: string, value: string): void 
   }
 }
 
-/**
- * Writes several values to one file, each by its own write(2) as the kernel reads one value
- * per write (devices.allow takes one rule per write), through one open file.
- */
-export function writeCgroupFileEach(dir: string, file: string, values: readonly string[]): void {
-  const target = path.join(dir, file);
-  let fd: number;
-  try {
-    fd = fs.openSync(target, 'w');
-  } catch (error) {
-    throw cgroupFileError('open', target, error as NodeJS.ErrnoException);
-  }
-  try {
-    for (const value of values) {
-      try {
-        fs.writeSync(fd, value);
-      } catch (error) {
-        throw cgroupFileError(`write ${JSON.stringify(value)} to`, target, error as NodeJS.ErrnoException);
-      }
-    }
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
 export function cgroupFileExists(dir: string, file: string): boolean {
   return fs.existsSync(path.join(dir, file));
 }

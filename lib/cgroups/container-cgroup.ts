@@ -355,7 +355,7 @@ export class ContainerCgroup {
   /**
    * Makes the container's directory in every hierarchy, in one native call (its parents first,
    * when this process has not found them ready): marked, the primary one flocked first, the v1
-   * cpuset given its parent's CPUs and memory nodes, the v1 devices list filled.
+   * cpuset given its parent's CPUs and memory nodes, the v1 devices list filled, the pids limit set.
    */
   #makeAll(
     all: Hierarchy[],

@@ -10,7 +10,6 @@
  * cgroup v2 has no devices controller: the helper attaches a BPF_CGROUP_DEVICE program,
  * compiled from the same rules, to the container's cgroup (native/helper/device_cgroup.cc).
  */
-import { writeCgroupFile, writeCgroupFileEach } from './cgroup-fs';
 import type { Hierarchies } from './hierarchy';
 import type { PlanEntry } from '../protocol/generated/plan';
 
@@ -37,17 +36,10 @@ export const DEFAULT_DEVICE_RULES: readonly string[] = [
 const TEST_DEVICE_PROGRAM = 'TS_CONTAINER_TEST_DEVICE_PROGRAM';
 
 /**
- * Denies every device in a v1 `devices` cgroup, then allows the default rules. The cgroup is
- * new and empty: "a" can be denied only before it has children.
+ * The rules a v1 `devices` cgroup allows after denying every device (when it is made, new and
+ * empty: "a" can be denied only before it has children; native/addon/cgroup_maker.h); null
+ * when the BPF program takes them (the test hook).
  */
-export function applyV1DeviceRules(dir: string | undefined): void {
-  const rules = v1DeviceRules();
-  if (!dir || !rules) return;
-  writeCgroupFile(dir, 'devices.deny', 'a');
-  writeCgroupFileEach(dir, 'devices.allow', rules);
-}
-
-/** The rules a v1 `devices` cgroup allows after denying every device; null when the BPF program takes them (the test hook). */
 export function v1DeviceRules(): readonly string[] | null {
   return process.env[TEST_DEVICE_PROGRAM] === '1' ? null : DEFAULT_DEVICE_RULES;
 }
