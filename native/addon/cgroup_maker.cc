@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "addon/errno_error.h"
+#include "common/unique_fd.h"
 
 namespace tsc {
 
@@ -42,23 +43,12 @@ struct MakeFailure {
 
 std::string parent_of(const std::string& dir) { return dir.substr(0, dir.find_last_of('/')); }
 
-// An fd that closes itself.
-struct Fd {
-  int fd;
-  explicit Fd(int value) : fd(value) {}
-  ~Fd() {
-    if (fd >= 0) close(fd);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-};
-
 // A cgroup file's text without its trailing newline and spaces; "" when it cannot be read.
 std::string read_trimmed(const std::string& path) {
-  Fd file(open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (file.fd < 0) return "";
+  UniqueFd file(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!file) return "";
   char text[4096];
-  ssize_t n = read(file.fd, text, sizeof text);
+  ssize_t n = read(file.get(), text, sizeof text);
   if (n <= 0) return "";
   std::string value(text, static_cast<size_t>(n));
   while (!value.empty() && (value.back() == '\n' || value.back() == ' ')) value.pop_back();
@@ -70,8 +60,8 @@ std::string read_trimmed(const std::string& path) {
 int open_for_writing(const std::string& path) { return open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644); }
 
 void write_value(const std::string& dir, const char* file, const std::string& value) {
-  Fd target(open_for_writing(dir + "/" + file));
-  if (target.fd < 0 || write(target.fd, value.data(), value.size()) < 0) fail(dir, errno);
+  UniqueFd target(open_for_writing(dir + "/" + file));
+  if (!target || write(target.get(), value.data(), value.size()) < 0) fail(dir, errno);
 }
 
 // A v1 cpuset cgroup starts with no CPUs and no memory nodes unless its parent has
@@ -98,17 +88,17 @@ void mark(int fd, const std::string& dir, const std::string& attribute) {
 // Makes them all, or removes what it made (the primary last, as a removal goes) and throws.
 int make_all(const CgroupsToMake& spec) {
   std::vector<std::string> made;
-  int primary = -1;
+  UniqueFd primary;
   try {
     for (const std::string& dir : spec.dirs) {
       if (mkdir(dir.c_str(), 0755) < 0) fail(dir, errno);
       made.push_back(dir);
-      if (primary < 0) {
-        primary = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (primary < 0) fail(dir, errno);
+      if (!primary) {
+        primary.reset(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        if (!primary) fail(dir, errno);
         // Held before marked: nobody takes it for a dead container's meanwhile.
-        if (flock(primary, LOCK_EX | LOCK_NB) < 0) fail(dir, errno == EWOULDBLOCK ? EAGAIN : errno);
-        mark(primary, dir, spec.mark);
+        if (flock(primary.get(), LOCK_EX | LOCK_NB) < 0) fail(dir, errno == EWOULDBLOCK ? EAGAIN : errno);
+        mark(primary.get(), dir, spec.mark);
       } else {
         mark(-1, dir, spec.mark);
       }
@@ -117,20 +107,19 @@ int make_all(const CgroupsToMake& spec) {
     if (!spec.devices_dir.empty()) {
       // New and empty: "a" can be denied only before the cgroup has children.
       write_value(spec.devices_dir, "devices.deny", "a");
-      Fd allow(open_for_writing(spec.devices_dir + "/devices.allow"));
-      if (allow.fd < 0) fail(spec.devices_dir, errno);
+      UniqueFd allow(open_for_writing(spec.devices_dir + "/devices.allow"));
+      if (!allow) fail(spec.devices_dir, errno);
       // The kernel takes one rule per write.
       for (const std::string& rule : spec.device_rules) {
-        if (write(allow.fd, rule.data(), rule.size()) < 0) fail(spec.devices_dir, errno);
+        if (write(allow.get(), rule.data(), rule.size()) < 0) fail(spec.devices_dir, errno);
       }
     }
     if (!spec.pids_dir.empty()) write_value(spec.pids_dir, "pids.max", spec.pids_limit);
   } catch (const MakeFailure&) {
     for (auto dir = made.rbegin(); dir != made.rend(); ++dir) rmdir(dir->c_str());
-    if (primary >= 0) close(primary);
     throw;
   }
-  return primary;
+  return primary.release();
 }
 
 std::vector<std::string> strings_of(Napi::Env env, Napi::Value value, const char* what) {
