@@ -116,6 +116,14 @@ interface Loaded {
   config: ImageConfig;
 }
 
+/** A query that may be an image id: its start (3 hex digits at least) or the whole of it. */
+const ID_PREFIX = /^[a-f0-9]{3,64}$/;
+
+/** Whether a query may name an image by id (a digest, or hex that may start one): only then are ids read. */
+function mayNameAnId(query: string): boolean {
+  return typeof query === 'string' && (isDigest(query) || ID_PREFIX.test(query));
+}
+
 function toImage({ record, manifest, config }: Loaded): Image {
   const chains = chainIds(config.rootfs.diff_ids);
   const image: Image = {
@@ -280,7 +288,7 @@ export class ImageStore {
         throw new ImageNotFoundError(query, `ambiguous: it names ${names}; use a full reference`);
       }
     }
-    if (/^[a-f0-9]{3,64}$/.test(query)) {
+    if (ID_PREFIX.test(query)) {
       const byId = this.#byIdPrefix(records, query);
       if (byId.length === 1) return { record: byId[0] as ImageRecord };
       if (byId.length > 1) throw new ImageNotFoundError(query, `ambiguous: the prefix of ${byId.length} image ids`);
@@ -306,6 +314,7 @@ export class ImageStore {
     return out;
   }
 
+  /** Manifest digest -> config digest (the image id), read when a query may name an id. */
   #configDigests = new Map<string, string>();
 
   /** The config digest (image id) of a record, read once per manifest. */
@@ -342,7 +351,8 @@ export class ImageStore {
    */
   resolveSync(reference: string): { image: Image; reference: string | undefined; layerDirs: string[] } {
     const records = this.#index.readSync();
-    for (const record of records) {
+    // A name needs no ids: a container's start reads only its own image's manifest.
+    if (mayNameAnId(reference)) for (const record of records) {
       if (this.#configDigests.has(record.digest)) continue;
       try {
         this.#configDigests.set(record.digest, parseManifest(this.content.readBytesSync(record.digest), record.digest, record.mediaType).config.digest);
@@ -359,7 +369,7 @@ export class ImageStore {
   }
 
   async #find(records: ImageRecord[], query: string): Promise<{ record: ImageRecord; byName?: string }> {
-    return this.#resolve(await this.#readIds(records), query);
+    return this.#resolve(mayNameAnId(query) ? await this.#readIds(records) : records, query);
   }
 
   /**
