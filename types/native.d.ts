@@ -294,8 +294,11 @@ export interface NativeBinding {
    * following a symbolic link (native/addon/remove_tree.h); a path already gone resolves.
    */
   removeTree(path: string): Promise<void>;
-  /** rmdir(2) of each path in order, on the thread pool: each one's outcome, 0 or its errno. */
-  removeDirectories(paths: string[]): Promise<number[]>;
+  /**
+   * rmdir(2) of each path in order, on the thread pool: each one's outcome, 0 or its errno.
+   * With `untilFailure`, those after the first failure (other than ENOENT) are not tried: ECANCELED.
+   */
+  removeDirectories(paths: string[], untilFailure?: boolean): Promise<number[]>;
   /**
    * Makes a container's cgroup in every hierarchy in one call (native/addon/cgroup_maker.h):
    * each of dirs made and marked (the first flocked before its mark), the cpuset ones given

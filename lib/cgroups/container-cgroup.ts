@@ -633,14 +633,14 @@ export class ContainerCgroup {
   #tryRemove(): boolean {
     if (this.#removed) return true;
     const dirs = [...this.#made].reverse();
-    return this.#removedAll(dirs, dirs.map(rmdirOutcome));
+    return this.#removedAll(dirs, rmdirsUntilFailure(dirs));
   }
 
   /** One attempt on libuv's pool (native removeDirectories): Node's thread meanwhile goes on to 'close'. */
   async #tryRemoveOffThread(): Promise<boolean> {
     if (this.#removed) return true;
     const dirs = [...this.#made].reverse();
-    const outcomes = await native().removeDirectories(dirs);
+    const outcomes = await native().removeDirectories(dirs, true);
     // removeNow() may have finished the removal meanwhile.
     return this.#removed || this.#removedAll(dirs, outcomes);
   }
@@ -668,7 +668,7 @@ export class ContainerCgroup {
   }
 }
 
-const { ENOENT } = os.constants.errno;
+const { ENOENT, ECANCELED } = os.constants.errno;
 
 /** rmdir(2) of `dir`: 0, or its errno. */
 function rmdirOutcome(dir: string): number {
@@ -679,6 +679,22 @@ function rmdirOutcome(dir: string): number {
     // Node's errno is negative (libuv's); one without any counts as a failure (-1).
     return -((error as NodeJS.ErrnoException).errno ?? 1);
   }
+}
+
+/**
+ * rmdir of each directory in order until one fails (other than ENOENT); those after it are
+ * not tried (ECANCELED). The primary directory, last, thus goes only once every other has: a
+ * parent's primary directory is empty only when no container's cgroup is left below it in
+ * any hierarchy, which removeMadeParents relies on.
+ */
+function rmdirsUntilFailure(dirs: string[]): number[] {
+  let failed = false;
+  return dirs.map((dir) => {
+    if (failed) return ECANCELED;
+    const outcome = rmdirOutcome(dir);
+    if (outcome !== 0 && outcome !== ENOENT) failed = true;
+    return outcome;
+  });
 }
 
 /** Removals under way in this process, by the container's directory in the primary hierarchy. */

@@ -161,17 +161,20 @@ function killAll(dirs: string[], hierarchies: Hierarchies): void {
   }
 }
 
-/** Removes the directories, deepest hierarchy last as they were made; true when none is left. */
+/**
+ * Removes the directories, the primary one (first in `dirs`) last, stopping at the first that
+ * will not go: the primary stays while any other does (removeMadeParents relies on it). True
+ * when none is left.
+ */
 function removeAll(dirs: string[]): boolean {
-  let all = true;
   for (const dir of [...dirs].reverse()) {
     try {
       fs.rmdirSync(dir);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') all = false;
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return false;
     }
   }
-  return all;
+  return true;
 }
 
 const swept = new Map<string, Promise<string[]>>();

@@ -17,13 +17,22 @@ namespace {
 // promise settles; the paths are copied, so nothing here reads it.)
 class RemoveDirectoriesWorker : public PromiseWorker {
  public:
-  RemoveDirectoriesWorker(Napi::Env env, Napi::Object list, std::vector<std::string> paths)
-      : PromiseWorker(env, "ts-container:remove-directories", list), paths_(std::move(paths)) {}
+  RemoveDirectoriesWorker(Napi::Env env, Napi::Object list, std::vector<std::string> paths, bool until_failure)
+      : PromiseWorker(env, "ts-container:remove-directories", list), paths_(std::move(paths)), until_failure_(until_failure) {}
 
  protected:
   void Execute() override {
     outcomes_.reserve(paths_.size());
-    for (const std::string& path : paths_) outcomes_.push_back(rmdir(path.c_str()) == 0 ? 0 : errno);
+    bool failed = false;
+    for (const std::string& path : paths_) {
+      if (failed) {
+        outcomes_.push_back(ECANCELED);
+        continue;
+      }
+      int outcome = rmdir(path.c_str()) == 0 ? 0 : errno;
+      outcomes_.push_back(outcome);
+      if (until_failure_ && outcome != 0 && outcome != ENOENT) failed = true;
+    }
   }
 
   void OnOK() override {
@@ -37,12 +46,17 @@ class RemoveDirectoriesWorker : public PromiseWorker {
 
  private:
   std::vector<std::string> paths_;
+  bool until_failure_;
   std::vector<int> outcomes_;
 };
 
 Napi::Value RemoveDirectories(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsArray()) throw Napi::TypeError::New(env, "removeDirectories(paths: string[])");
+  if (info.Length() < 1 || !info[0].IsArray()) throw Napi::TypeError::New(env, "removeDirectories(paths: string[], untilFailure?: boolean)");
+  if (info.Length() >= 2 && !info[1].IsUndefined() && !info[1].IsBoolean()) {
+    throw Napi::TypeError::New(env, "removeDirectories: untilFailure must be a boolean");
+  }
+  bool until_failure = info.Length() >= 2 && info[1].IsBoolean() && info[1].As<Napi::Boolean>().Value();
   Napi::Array list = info[0].As<Napi::Array>();
   std::vector<std::string> paths;
   for (uint32_t i = 0; i < list.Length(); i++) {
@@ -54,7 +68,7 @@ Napi::Value RemoveDirectories(const Napi::CallbackInfo& info) {
     }
     paths.push_back(std::move(path));
   }
-  auto* worker = new RemoveDirectoriesWorker(env, list, std::move(paths));
+  auto* worker = new RemoveDirectoriesWorker(env, list, std::move(paths), until_failure);
   Napi::Promise promise = worker->Promise();
   worker->Queue();
   return promise;

@@ -10,9 +10,12 @@
 
 namespace tsc {
 
-// removeDirectories(paths) → Promise<number[]>: rmdir(2) of each path in the order given, on
-//   the thread pool; resolves with each one's outcome, 0 or its errno (ENOENT: gone already,
-//   EBUSY: a process is still in it). Never rejects for a path; a bad argument throws.
+// removeDirectories(paths, untilFailure?) → Promise<number[]>: rmdir(2) of each path in the
+//   order given, on the thread pool; resolves with each one's outcome, 0 or its errno (ENOENT:
+//   gone already, EBUSY: a process is still in it). With untilFailure, the paths after the
+//   first that fails (other than ENOENT) are not tried and report ECANCELED: a container's
+//   primary cgroup, last in its list, then goes only after every other. Never rejects for a
+//   path; a bad argument throws.
 void InitRemoveDirectories(Napi::Env env, Napi::Object exports);
 
 }  // namespace tsc

@@ -1,14 +1,16 @@
 /**
  * removeDirectories (native/addon/remove_directories.h): the rmdir(2) of a container's cgroups
  * on libuv's pool at its exit. Each path is removed in the order given and gets its own
- * outcome (0 or the errno), so that the caller keeps what is still there for a retry.
+ * outcome (0 or the errno), so that the caller keeps what is still there for a retry. With
+ * untilFailure, the first failure ends the call: a container's primary cgroup, given last,
+ * goes only once every other has.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { native } from '../../lib/native/binding';
 
-const { ENOENT, ENOTEMPTY, ENOTDIR } = os.constants.errno;
+const { ENOENT, ENOTEMPTY, ENOTDIR, ECANCELED } = os.constants.errno;
 
 let scratch: string;
 
@@ -43,6 +45,28 @@ test('each path has its own outcome: one that fails leaves the others removed', 
   // What failed is as it was; a file is never unlinked.
   expect(fs.readdirSync(scratch).sort()).toEqual(['file', 'full']);
   expect(fs.readdirSync(full)).toEqual(['file']);
+});
+
+test('untilFailure: what follows the first failure is not tried (ECANCELED), a missing one is no failure', async () => {
+  const first = path.join(scratch, 'first');
+  const full = path.join(scratch, 'full');
+  const last = path.join(scratch, 'last');
+  fs.mkdirSync(first);
+  fs.mkdirSync(full);
+  fs.writeFileSync(path.join(full, 'file'), 'x');
+  fs.mkdirSync(last);
+  const outcomes = await native().removeDirectories([path.join(scratch, 'missing'), first, full, last], true);
+  expect(outcomes).toEqual([ENOENT, 0, ENOTEMPTY, ECANCELED]);
+  expect(fs.readdirSync(scratch).sort()).toEqual(['full', 'last']);
+  // Once nothing fails, every path goes, as without the flag.
+  fs.rmSync(path.join(full, 'file'));
+  expect(await native().removeDirectories([full, last], true)).toEqual([0, 0]);
+  expect(fs.readdirSync(scratch)).toEqual([]);
+});
+
+test('untilFailure other than a boolean is a TypeError', () => {
+  const call = (): unknown => (native().removeDirectories as (p: unknown, u: unknown) => Promise<number[]>)([path.join(scratch, 'x')], 'yes');
+  expect(call).toThrow(expect.objectContaining({ name: 'TypeError', message: expect.stringMatching(/^removeDirectories/) }));
 });
 
 test('a link to a directory is not followed: its target stays', async () => {
