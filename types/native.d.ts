@@ -107,6 +107,11 @@ export interface NativeLayerApplier {
 }
 
 /** A running SHA-256 hashed on the thread pool (native/addon/stream_hash.cc). */
+/** Stops a removeDirectories call: once cancel() returns, none of its rmdirs runs or will. */
+export interface NativeRemovalCanceller {
+  cancel(): void;
+}
+
 export interface NativeStreamHash {
   /** Hashes the chunks on the thread pool, one update at a time; they must stay unchanged until it settles. */
   update(chunks: Uint8Array[]): Promise<void>;
@@ -297,8 +302,10 @@ export interface NativeBinding {
   /**
    * rmdir(2) of each path in order, on the thread pool: each one's outcome, 0 or its errno.
    * With `untilFailure`, those after the first failure (other than ENOENT) are not tried: ECANCELED.
+   * A `canceller`'s cancel() stops the rmdirs not done yet (ECANCELED), waiting for one under way.
    */
-  removeDirectories(paths: string[], untilFailure?: boolean): Promise<number[]>;
+  removeDirectories(paths: string[], untilFailure?: boolean, canceller?: NativeRemovalCanceller): Promise<number[]>;
+  RemovalCanceller: new () => NativeRemovalCanceller;
   /**
    * Makes a container's cgroup in every hierarchy in one call (native/addon/cgroup_maker.h):
    * each of dirs made and marked (the first flocked before its mark), the cpuset ones given

@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as os from 'node:os';
 import { native } from '../native/binding';
+import type { NativeRemovalCanceller } from '../../types/native';
 import { Hierarchies, Hierarchy, hostHierarchies } from './hierarchy';
 import type { NormalizedResources } from './resources';
 import { applyV2Limits, readV2OomKills, readV2Stats, readV2Usage, v2ControllersFor } from './v2-driver';
@@ -601,21 +602,25 @@ export class ContainerCgroup {
   }
 
   #startOffThreadAttempt(): Promise<boolean> {
-    this.#offThreadAttemptRuns = true;
-    return this.#tryRemoveOffThread().finally(() => {
-      this.#offThreadAttemptRuns = false;
+    this.#offThreadAttempt = new (native().RemovalCanceller)();
+    return this.#tryRemoveOffThread(this.#offThreadAttempt).finally(() => {
+      this.#offThreadAttempt = undefined;
     });
   }
 
   /**
    * Finishes an off-thread attempt still under way, rather than wait for libuv's pool and then
-   * the event loop to get to it: on return, what could be removed is gone. The pool removes the
-   * primary directory last: gone, so is every other, and only a parent the library made is left
-   * to remove here. Otherwise a synchronous attempt removes the rest (the pool's rmdirs of what
-   * is gone already fail with ENOENT, which counts as removed).
+   * the event loop to get to it: on return, what could be removed is gone, and the pool's
+   * attempt removes nothing more. It may still be queued there: left to run, it would remove
+   * the directories of the next container of this name, made meanwhile. The pool removes the
+   * primary directory last and only after every other: gone, so is every other, and only a
+   * parent the library made is left to remove here. Otherwise a synchronous attempt removes
+   * the rest.
    */
   settleRemoval(): void {
-    if (!this.#offThreadAttemptRuns) return;
+    const attempt = this.#offThreadAttempt;
+    if (!attempt) return;
+    attempt.cancel();
     if (this.#primaryDir !== null && !fs.existsSync(this.#primaryDir)) {
       removeMadeParents(this.#hierarchies, this.#primaryDir);
       return;
@@ -623,10 +628,12 @@ export class ContainerCgroup {
     this.#tryRemove();
   }
 
-  #offThreadAttemptRuns = false;
+  /** The off-thread attempt under way: cancelled once the removal is settled here. */
+  #offThreadAttempt: NativeRemovalCanceller | undefined;
 
   /** One synchronous attempt, for failure paths and process exit. */
   removeNow(): boolean {
+    this.#offThreadAttempt?.cancel();
     return this.#tryRemove();
   }
 
@@ -637,10 +644,10 @@ export class ContainerCgroup {
   }
 
   /** One attempt on libuv's pool (native removeDirectories): Node's thread meanwhile goes on to 'close'. */
-  async #tryRemoveOffThread(): Promise<boolean> {
+  async #tryRemoveOffThread(canceller: NativeRemovalCanceller): Promise<boolean> {
     if (this.#removed) return true;
     const dirs = [...this.#made].reverse();
-    const outcomes = await native().removeDirectories(dirs, true);
+    const outcomes = await native().removeDirectories(dirs, true, canceller);
     // removeNow() may have finished the removal meanwhile.
     return this.#removed || this.#removedAll(dirs, outcomes);
   }

@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -13,12 +15,50 @@ namespace tsc {
 
 namespace {
 
+// What a removal and its canceller share. The worker holds the mutex around each rmdir and
+// checks `cancelled` under it, so that once cancel() returns no rmdir of the removal runs any
+// more, nor is one still running.
+struct CancelState {
+  std::mutex mutex;
+  bool cancelled = false;
+};
+
+// new RemovalCanceller(): handed to removeDirectories; cancel() stops what it has not done.
+class RemovalCanceller : public Napi::ObjectWrap<RemovalCanceller> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "RemovalCanceller", {InstanceMethod("cancel", &RemovalCanceller::Cancel)});
+  }
+
+  explicit RemovalCanceller(const Napi::CallbackInfo& info) : Napi::ObjectWrap<RemovalCanceller>(info), state_(std::make_shared<CancelState>()) {
+    info.This().As<Napi::Object>().TypeTag(&kTag);
+  }
+
+  // Whether `value` is a RemovalCanceller (tagged at construction: never another wrapped object).
+  static bool Is(const Napi::Value& value) { return value.IsObject() && value.As<Napi::Object>().CheckTypeTag(&kTag); }
+
+  std::shared_ptr<CancelState> state() const { return state_; }
+
+ private:
+  // Waits for an rmdir under way (microseconds), then no other starts.
+  void Cancel(const Napi::CallbackInfo&) {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    state_->cancelled = true;
+  }
+
+  static constexpr napi_type_tag kTag = {0x7473632d72656d6fULL, 0x76616c2d63616e63ULL};
+  std::shared_ptr<CancelState> state_;
+};
+
 // The rmdirs of one call, on the pool. (PromiseWorker also holds the caller's list until the
 // promise settles; the paths are copied, so nothing here reads it.)
 class RemoveDirectoriesWorker : public PromiseWorker {
  public:
-  RemoveDirectoriesWorker(Napi::Env env, Napi::Object list, std::vector<std::string> paths, bool until_failure)
-      : PromiseWorker(env, "ts-container:remove-directories", list), paths_(std::move(paths)), until_failure_(until_failure) {}
+  RemoveDirectoriesWorker(Napi::Env env, Napi::Object keep_alive, std::vector<std::string> paths, bool until_failure, std::shared_ptr<CancelState> cancel)
+      : PromiseWorker(env, "ts-container:remove-directories", keep_alive),
+        paths_(std::move(paths)),
+        until_failure_(until_failure),
+        cancel_(std::move(cancel)) {}
 
  protected:
   void Execute() override {
@@ -29,9 +69,9 @@ class RemoveDirectoriesWorker : public PromiseWorker {
         outcomes_.push_back(ECANCELED);
         continue;
       }
-      int outcome = rmdir(path.c_str()) == 0 ? 0 : errno;
+      int outcome = cancel_ ? RemoveUnlessCancelled(path) : Remove(path);
       outcomes_.push_back(outcome);
-      if (until_failure_ && outcome != 0 && outcome != ENOENT) failed = true;
+      if (outcome == ECANCELED || (until_failure_ && outcome != 0 && outcome != ENOENT)) failed = true;
     }
   }
 
@@ -45,18 +85,38 @@ class RemoveDirectoriesWorker : public PromiseWorker {
   void OnError(const Napi::Error& error) override { deferred_.Reject(error.Value()); }
 
  private:
+  static int Remove(const std::string& path) { return rmdir(path.c_str()) == 0 ? 0 : errno; }
+
+  int RemoveUnlessCancelled(const std::string& path) {
+    std::lock_guard<std::mutex> lock(cancel_->mutex);
+    return cancel_->cancelled ? ECANCELED : Remove(path);
+  }
+
   std::vector<std::string> paths_;
   bool until_failure_;
+  std::shared_ptr<CancelState> cancel_;
   std::vector<int> outcomes_;
 };
 
 Napi::Value RemoveDirectories(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsArray()) throw Napi::TypeError::New(env, "removeDirectories(paths: string[], untilFailure?: boolean)");
+  if (info.Length() < 1 || !info[0].IsArray()) {
+    throw Napi::TypeError::New(env, "removeDirectories(paths: string[], untilFailure?: boolean, canceller?: RemovalCanceller)");
+  }
   if (info.Length() >= 2 && !info[1].IsUndefined() && !info[1].IsBoolean()) {
     throw Napi::TypeError::New(env, "removeDirectories: untilFailure must be a boolean");
   }
   bool until_failure = info.Length() >= 2 && info[1].IsBoolean() && info[1].As<Napi::Boolean>().Value();
+  std::shared_ptr<CancelState> cancel;
+  Napi::Object keep_alive = Napi::Object::New(env);
+  keep_alive.Set("paths", info[0]);
+  if (info.Length() >= 3 && !info[2].IsUndefined()) {
+    if (!RemovalCanceller::Is(info[2])) {
+      throw Napi::TypeError::New(env, "removeDirectories: canceller must be a RemovalCanceller");
+    }
+    cancel = RemovalCanceller::Unwrap(info[2].As<Napi::Object>())->state();
+    keep_alive.Set("canceller", info[2]);
+  }
   Napi::Array list = info[0].As<Napi::Array>();
   std::vector<std::string> paths;
   for (uint32_t i = 0; i < list.Length(); i++) {
@@ -68,7 +128,7 @@ Napi::Value RemoveDirectories(const Napi::CallbackInfo& info) {
     }
     paths.push_back(std::move(path));
   }
-  auto* worker = new RemoveDirectoriesWorker(env, list, std::move(paths), until_failure);
+  auto* worker = new RemoveDirectoriesWorker(env, keep_alive, std::move(paths), until_failure, std::move(cancel));
   Napi::Promise promise = worker->Promise();
   worker->Queue();
   return promise;
@@ -78,6 +138,7 @@ Napi::Value RemoveDirectories(const Napi::CallbackInfo& info) {
 
 void InitRemoveDirectories(Napi::Env env, Napi::Object exports) {
   exports.Set("removeDirectories", Napi::Function::New(env, RemoveDirectories, "removeDirectories"));
+  exports.Set("RemovalCanceller", RemovalCanceller::Define(env));
 }
 
 }  // namespace tsc

@@ -16,6 +16,10 @@ namespace tsc {
 //   first that fails (other than ENOENT) are not tried and report ECANCELED: a container's
 //   primary cgroup, last in its list, then goes only after every other. Never rejects for a
 //   path; a bad argument throws.
+// new RemovalCanceller(), passed as the third argument: its cancel() returns once no rmdir of
+//   that call runs and none will start (the rest report ECANCELED). A removal that finished
+//   its work some other way cancels the one still queued on the pool, which would otherwise
+//   remove a directory of the same name made since (the next container of the same id).
 void InitRemoveDirectories(Napi::Env env, Napi::Object exports);
 
 }  // namespace tsc

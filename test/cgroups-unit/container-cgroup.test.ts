@@ -4,6 +4,7 @@
  * what it hands the helper, and its typed errors. On a plain directory a write to a new
  * file just creates it, so the files written can be read back.
  */
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -338,5 +339,44 @@ describe('planned before made (the helper gets the plan while Node makes the cgr
     for (const dir of dirs) expect(fs.existsSync(dir as string)).toBe(false);
     const cg = ContainerCgroup.create('box30', parent, null, h);
     expect(cg.plan()).toEqual(planned);
+  });
+});
+
+describe('removal off the event loop', () => {
+  /** Holds every thread of libuv's pool in an open(2) of a FIFO until the returned function opens their other ends. */
+  async function holdThreadPool(): Promise<() => Promise<void>> {
+    const threads = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
+    const fifos = Array.from({ length: threads }, (_, i) => path.join(root, `hold-${i}`));
+    for (const fifo of fifos) execFileSync('mkfifo', [fifo]);
+    const opens = fifos.map((fifo) => fs.promises.open(fifo, 'r'));
+    // Each open waits on the pool for a writer: give them a moment to be taken up by its threads.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    return async () => {
+      for (const fifo of fifos) fs.closeSync(fs.openSync(fifo, 'w'));
+      for (const handle of await Promise.all(opens)) await handle.close();
+    };
+  }
+
+  test('settled on Node\'s thread, an attempt still queued on the pool removes nothing when it runs: the next cgroup of the name stays', async () => {
+    const h = v1('/', true);
+    const cg = ContainerCgroup.create('box40', '/jobs', null, h);
+    const dirs = [cg.unifiedDir as string, ...new Set(cg.v1Dirs.values())];
+    // The fake tree has files cgroupfs would not: cleared, so that rmdir works as it does there.
+    for (const dir of dirs) for (const f of fs.readdirSync(dir)) fs.rmSync(path.join(dir, f));
+    const release = await holdThreadPool();
+    let removal: Promise<void>;
+    try {
+      // At the container's exit: an attempt on the pool, queued behind the held threads.
+      removal = cg.remove(true);
+      // destroy(): the removal is finished here, and the name is free.
+      cg.settleRemoval();
+      for (const dir of dirs) expect(fs.existsSync(dir)).toBe(false);
+      // The next container of the same name makes its cgroups (and the parent, gone with the last) before the pool gets to the attempt.
+      for (const dir of dirs) fs.mkdirSync(dir, { recursive: true });
+    } finally {
+      await release();
+    }
+    await removal;
+    for (const dir of dirs) expect(fs.existsSync(dir)).toBe(true);
   });
 });

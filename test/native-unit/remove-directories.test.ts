@@ -69,6 +69,40 @@ test('untilFailure other than a boolean is a TypeError', () => {
   expect(call).toThrow(expect.objectContaining({ name: 'TypeError', message: expect.stringMatching(/^removeDirectories/) }));
 });
 
+test('a canceller cancelled before the call: nothing is removed, every path reports ECANCELED', async () => {
+  const dirs = ['a', 'b', 'c'].map((name) => path.join(scratch, name));
+  for (const dir of dirs) fs.mkdirSync(dir);
+  const canceller = new (native().RemovalCanceller)();
+  canceller.cancel();
+  expect(await native().removeDirectories(dirs, false, canceller)).toEqual([ECANCELED, ECANCELED, ECANCELED]);
+  expect(fs.readdirSync(scratch).sort()).toEqual(['a', 'b', 'c']);
+});
+
+test('cancel() during the call: what it reports removed is gone, nothing is removed after it returns', async () => {
+  const dirs = Array.from({ length: 3000 }, (_, i) => path.join(scratch, `d${i}`));
+  for (const dir of dirs) fs.mkdirSync(dir);
+  const canceller = new (native().RemovalCanceller)();
+  const removal = native().removeDirectories(dirs, false, canceller);
+  // Somewhere in the list, or before it starts, or after it ends: each is a valid moment.
+  await new Promise((resolve) => setImmediate(resolve));
+  canceller.cancel();
+  const left = new Set(fs.readdirSync(scratch));
+  const outcomes = await removal;
+  expect(new Set(fs.readdirSync(scratch))).toEqual(left);
+  // Removed in order up to the cancel, then none.
+  const removed = outcomes.filter((o) => o === 0).length;
+  expect(outcomes).toEqual([...Array(removed).fill(0), ...Array(dirs.length - removed).fill(ECANCELED)]);
+  expect(left.size).toBe(dirs.length - removed);
+});
+
+test('a canceller is only a RemovalCanceller: another object, or another native one, is a TypeError', () => {
+  const dir = path.join(scratch, 'x');
+  for (const bad of [{}, { cancel() {} }, new (native().StreamHash)()]) {
+    const call = (): unknown => (native().removeDirectories as (p: unknown, u: unknown, c: unknown) => Promise<number[]>)([dir], false, bad);
+    expect(call).toThrow(expect.objectContaining({ name: 'TypeError', message: expect.stringMatching(/^removeDirectories/) }));
+  }
+});
+
 test('a link to a directory is not followed: its target stays', async () => {
   const target = path.join(scratch, 'target');
   fs.mkdirSync(target);
