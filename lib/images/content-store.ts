@@ -50,6 +50,12 @@ export interface StoredBlob {
 /** Configs, manifests and indexes are small; a larger "JSON" blob is refused, not read. */
 export const MAX_JSON_BLOB = 8 * 1024 * 1024;
 
+/** Manifests and configs readBytesSync has read, by path (a blob's bytes never change), oldest first. */
+const smallBlobsRead = new Map<string, Buffer>();
+const SMALL_BLOBS_KEPT = 64;
+/** Larger ones (a config with a long history) are read each time. */
+const SMALL_BLOB_BYTES = 64 * 1024;
+
 /** A dead writer's partial blob is kept this long for the next writer to resume, then cleared. */
 const PARTIAL_BLOB_KEPT_MS = 24 * 3600 * 1000;
 const PARTIAL_BLOB_NAME = /^[a-f0-9]{64}$/;
@@ -286,6 +292,10 @@ export class ContentStore {
   /** readBytes() for a caller that cannot wait. */
   readBytesSync(digest: string, maxBytes = MAX_JSON_BLOB): Buffer {
     const file = this.path(digest);
+    // A blob's bytes never change under its name: a container's start reads its image's
+    // manifest and config from memory after the first time.
+    const known = smallBlobsRead.get(file);
+    if (known !== undefined && known.length <= maxBytes) return Buffer.from(known);
     let size: number;
     try {
       size = fs.statSync(file).size;
@@ -294,7 +304,11 @@ export class ContentStore {
       throw new ImageArchiveError(digest, 'blob missing from the content store');
     }
     if (size > maxBytes) throw new ImageArchiveError(digest, `${size} bytes, more than the ${maxBytes} a manifest or config may have`);
-    return fs.readFileSync(file);
+    const bytes = fs.readFileSync(file);
+    if (bytes.length > SMALL_BLOB_BYTES) return bytes;
+    if (smallBlobsRead.size >= SMALL_BLOBS_KEPT) smallBlobsRead.delete(smallBlobsRead.keys().next().value as string);
+    smallBlobsRead.set(file, Buffer.from(bytes));
+    return bytes;
   }
 
   async readJson(digest: string): Promise<unknown> {
