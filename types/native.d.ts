@@ -107,9 +107,12 @@ export interface NativeLayerApplier {
 }
 
 /** A running SHA-256 hashed on the thread pool (native/addon/stream_hash.cc). */
-/** Stops a removeDirectories call: once cancel() returns, none of its rmdirs runs or will. */
+/**
+ * Stops a removeDirectories call: once cancel() returns, none of its rmdirs runs or will. It
+ * returns each path's outcome so far (0 or an errno; ECANCELED: not tried), or [] before the call.
+ */
 export interface NativeRemovalCanceller {
-  cancel(): void;
+  cancel(): number[];
 }
 
 export interface NativeStreamHash {

@@ -602,38 +602,42 @@ export class ContainerCgroup {
   }
 
   #startOffThreadAttempt(): Promise<boolean> {
-    this.#offThreadAttempt = new (native().RemovalCanceller)();
-    return this.#tryRemoveOffThread(this.#offThreadAttempt).finally(() => {
-      this.#offThreadAttempt = undefined;
+    const attempt = { canceller: new (native().RemovalCanceller)(), dirs: [...this.#made].reverse() };
+    this.#offThreadAttempt = attempt;
+    return this.#tryRemoveOffThread(attempt).finally(() => {
+      if (this.#offThreadAttempt === attempt) this.#offThreadAttempt = undefined;
     });
   }
 
   /**
    * Finishes an off-thread attempt still under way, rather than wait for libuv's pool and then
-   * the event loop to get to it: on return, what could be removed is gone, and the pool's
-   * attempt removes nothing more. It may still be queued there: left to run, it would remove
-   * the directories of the next container of this name, made meanwhile. The pool removes the
-   * primary directory last and only after every other: gone, so is every other, and only a
-   * parent the library made is left to remove here. Otherwise a synchronous attempt removes
-   * the rest.
+   * the event loop to get to it: on return, what could be removed is gone. The pool's attempt
+   * is cancelled first and what it did is taken from it: a directory it removed is never
+   * removed again by name here, for the name may be the next container's by now (made by
+   * another process the moment this one's primary directory went). What it left is this
+   * container's still: it removes the primary directory last and only after every other, and
+   * the primary, locked by this process, keeps the name from any other maker meanwhile.
    */
   settleRemoval(): void {
-    const attempt = this.#offThreadAttempt;
-    if (!attempt) return;
-    attempt.cancel();
-    if (this.#primaryDir !== null && !fs.existsSync(this.#primaryDir)) {
-      removeMadeParents(this.#hierarchies, this.#primaryDir);
-      return;
-    }
+    if (!this.#offThreadAttempt) return;
+    this.#cancelOffThreadAttempt();
     this.#tryRemove();
   }
 
-  /** The off-thread attempt under way: cancelled once the removal is settled here. */
-  #offThreadAttempt: NativeRemovalCanceller | undefined;
+  /** The off-thread attempt under way, and the directories it was given. */
+  #offThreadAttempt: { canceller: NativeRemovalCanceller; dirs: string[] } | undefined;
+
+  /** Stops the off-thread attempt, if one runs, and takes note of what it removed. */
+  #cancelOffThreadAttempt(): void {
+    const attempt = this.#offThreadAttempt;
+    if (!attempt) return;
+    const outcomes = attempt.canceller.cancel();
+    if (!this.#removed && outcomes.length === attempt.dirs.length) this.#removedAll(attempt.dirs, outcomes);
+  }
 
   /** One synchronous attempt, for failure paths and process exit. */
   removeNow(): boolean {
-    this.#offThreadAttempt?.cancel();
+    this.#cancelOffThreadAttempt();
     return this.#tryRemove();
   }
 
@@ -644,9 +648,8 @@ export class ContainerCgroup {
   }
 
   /** One attempt on libuv's pool (native removeDirectories): Node's thread meanwhile goes on to 'close'. */
-  async #tryRemoveOffThread(canceller: NativeRemovalCanceller): Promise<boolean> {
+  async #tryRemoveOffThread({ canceller, dirs }: { canceller: NativeRemovalCanceller; dirs: string[] }): Promise<boolean> {
     if (this.#removed) return true;
-    const dirs = [...this.#made].reverse();
     const outcomes = await native().removeDirectories(dirs, true, canceller);
     // removeNow() may have finished the removal meanwhile.
     return this.#removed || this.#removedAll(dirs, outcomes);

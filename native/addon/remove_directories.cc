@@ -15,12 +15,16 @@ namespace tsc {
 
 namespace {
 
-// What a removal and its canceller share. The worker holds the mutex around each rmdir and
-// checks `cancelled` under it, so that once cancel() returns no rmdir of the removal runs any
-// more, nor is one still running.
+// What a removal and its canceller share. The worker holds the mutex around each rmdir, checks
+// `cancelled` and records the outcome under it, so that once cancel() returns no rmdir of the
+// removal runs any more, nor is one still running, and `outcomes` says what was done: a
+// caller that finishes the removal itself must not remove again by name what the pool has
+// removed already (the name may be another container's by then).
 struct CancelState {
   std::mutex mutex;
   bool cancelled = false;
+  // One per path, ECANCELED until its rmdir has run.
+  std::vector<int> outcomes;
 };
 
 // new RemovalCanceller(): handed to removeDirectories; cancel() stops what it has not done.
@@ -40,10 +44,18 @@ class RemovalCanceller : public Napi::ObjectWrap<RemovalCanceller> {
   std::shared_ptr<CancelState> state() const { return state_; }
 
  private:
-  // Waits for an rmdir under way (microseconds), then no other starts.
-  void Cancel(const Napi::CallbackInfo&) {
-    std::lock_guard<std::mutex> lock(state_->mutex);
-    state_->cancelled = true;
+  // Waits for an rmdir under way (microseconds), then no other starts. Returns each path's
+  // outcome so far (ECANCELED: not tried), as the promise will.
+  Napi::Value Cancel(const Napi::CallbackInfo& info) {
+    std::vector<int> outcomes;
+    {
+      std::lock_guard<std::mutex> lock(state_->mutex);
+      state_->cancelled = true;
+      outcomes = state_->outcomes;
+    }
+    Napi::Array result = Napi::Array::New(info.Env(), outcomes.size());
+    for (size_t i = 0; i < outcomes.size(); i++) result.Set(static_cast<uint32_t>(i), Napi::Number::New(info.Env(), outcomes[i]));
+    return result;
   }
 
   static constexpr napi_type_tag kTag = {0x7473632d72656d6fULL, 0x76616c2d63616e63ULL};
@@ -58,18 +70,23 @@ class RemoveDirectoriesWorker : public PromiseWorker {
       : PromiseWorker(env, "ts-container:remove-directories", keep_alive),
         paths_(std::move(paths)),
         until_failure_(until_failure),
-        cancel_(std::move(cancel)) {}
+        cancel_(std::move(cancel)) {
+    if (cancel_) {
+      std::lock_guard<std::mutex> lock(cancel_->mutex);
+      cancel_->outcomes.assign(paths_.size(), ECANCELED);
+    }
+  }
 
  protected:
   void Execute() override {
     outcomes_.reserve(paths_.size());
     bool failed = false;
-    for (const std::string& path : paths_) {
+    for (size_t i = 0; i < paths_.size(); i++) {
       if (failed) {
         outcomes_.push_back(ECANCELED);
         continue;
       }
-      int outcome = cancel_ ? RemoveUnlessCancelled(path) : Remove(path);
+      int outcome = cancel_ ? RemoveUnlessCancelled(i) : Remove(paths_[i]);
       outcomes_.push_back(outcome);
       if (outcome == ECANCELED || (until_failure_ && outcome != 0 && outcome != ENOENT)) failed = true;
     }
@@ -87,9 +104,11 @@ class RemoveDirectoriesWorker : public PromiseWorker {
  private:
   static int Remove(const std::string& path) { return rmdir(path.c_str()) == 0 ? 0 : errno; }
 
-  int RemoveUnlessCancelled(const std::string& path) {
+  int RemoveUnlessCancelled(size_t i) {
     std::lock_guard<std::mutex> lock(cancel_->mutex);
-    return cancel_->cancelled ? ECANCELED : Remove(path);
+    if (cancel_->cancelled) return ECANCELED;
+    cancel_->outcomes[i] = Remove(paths_[i]);
+    return cancel_->outcomes[i];
   }
 
   std::vector<std::string> paths_;

@@ -17,9 +17,10 @@ namespace tsc {
 //   primary cgroup, last in its list, then goes only after every other. Never rejects for a
 //   path; a bad argument throws.
 // new RemovalCanceller(), passed as the third argument: its cancel() returns once no rmdir of
-//   that call runs and none will start (the rest report ECANCELED). A removal that finished
-//   its work some other way cancels the one still queued on the pool, which would otherwise
-//   remove a directory of the same name made since (the next container of the same id).
+//   that call runs and none will start (the rest report ECANCELED), with each path's outcome
+//   so far. A removal finished on Node's thread cancels the one on the pool first and takes
+//   its outcomes: what the pool removed is never removed again by name, which would remove a
+//   directory of the same name made since (the next container of the same id).
 void InitRemoveDirectories(Napi::Env env, Napi::Object exports);
 
 }  // namespace tsc

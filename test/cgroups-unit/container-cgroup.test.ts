@@ -379,4 +379,21 @@ describe('removal off the event loop', () => {
     await removal;
     for (const dir of dirs) expect(fs.existsSync(dir)).toBe(true);
   });
+
+  test('settled after the pool removed everything but before Node heard of it: the next cgroup of the name, made meanwhile, stays', async () => {
+    const h = v1('/', true);
+    const cg = ContainerCgroup.create('box41', '/jobs', null, h);
+    const dirs = [cg.unifiedDir as string, ...new Set(cg.v1Dirs.values())];
+    for (const dir of dirs) for (const f of fs.readdirSync(dir)) fs.rmSync(path.join(dir, f));
+    const removal = cg.remove(true);
+    // Without yielding to the event loop (so its outcome is not taken yet), until the pool has removed them all.
+    const deadline = Date.now() + 10_000;
+    while (dirs.some((dir) => fs.existsSync(dir)) && Date.now() < deadline);
+    for (const dir of dirs) expect(fs.existsSync(dir)).toBe(false);
+    // Another process makes the next cgroup of the name at once; then destroy() settles this one.
+    for (const dir of dirs) fs.mkdirSync(dir, { recursive: true });
+    cg.settleRemoval();
+    await removal;
+    for (const dir of dirs) expect(fs.existsSync(dir)).toBe(true);
+  });
 });

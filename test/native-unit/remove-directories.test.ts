@@ -73,7 +73,7 @@ test('a canceller cancelled before the call: nothing is removed, every path repo
   const dirs = ['a', 'b', 'c'].map((name) => path.join(scratch, name));
   for (const dir of dirs) fs.mkdirSync(dir);
   const canceller = new (native().RemovalCanceller)();
-  canceller.cancel();
+  expect(canceller.cancel()).toEqual([]);
   expect(await native().removeDirectories(dirs, false, canceller)).toEqual([ECANCELED, ECANCELED, ECANCELED]);
   expect(fs.readdirSync(scratch).sort()).toEqual(['a', 'b', 'c']);
 });
@@ -85,14 +85,27 @@ test('cancel() during the call: what it reports removed is gone, nothing is remo
   const removal = native().removeDirectories(dirs, false, canceller);
   // Somewhere in the list, or before it starts, or after it ends: each is a valid moment.
   await new Promise((resolve) => setImmediate(resolve));
-  canceller.cancel();
+  const atCancel = canceller.cancel();
   const left = new Set(fs.readdirSync(scratch));
   const outcomes = await removal;
+  // cancel() said what was done, as the promise says it: nothing after.
+  expect(atCancel).toEqual(outcomes);
   expect(new Set(fs.readdirSync(scratch))).toEqual(left);
   // Removed in order up to the cancel, then none.
   const removed = outcomes.filter((o) => o === 0).length;
   expect(outcomes).toEqual([...Array(removed).fill(0), ...Array(dirs.length - removed).fill(ECANCELED)]);
   expect(left.size).toBe(dirs.length - removed);
+});
+
+test('cancel() after the call has done its work reports every outcome, and removes nothing more', async () => {
+  const dirs = ['a', 'b'].map((name) => path.join(scratch, name));
+  for (const dir of dirs) fs.mkdirSync(dir);
+  const canceller = new (native().RemovalCanceller)();
+  expect(await native().removeDirectories(dirs, true, canceller)).toEqual([0, 0]);
+  // The same names made again (by the next owner): cancel() only reports.
+  for (const dir of dirs) fs.mkdirSync(dir);
+  expect(canceller.cancel()).toEqual([0, 0]);
+  expect(fs.readdirSync(scratch).sort()).toEqual(['a', 'b']);
 });
 
 test('a canceller is only a RemovalCanceller: another object, or another native one, is a TypeError', () => {
