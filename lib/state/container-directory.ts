@@ -114,21 +114,32 @@ function replacedError(dir: string): NodeJS.ErrnoException {
 
 const json = (value: unknown): string => JSON.stringify(value, null, 2) + '\n';
 
+/** What a state record says of the container's writable layer: its data root (none: no layer) and the container's creation. */
+interface RecordedLayer {
+  dataRoot?: string;
+  created: string;
+}
+
+/** The state record in `dir`, as far as its writable layer goes; undefined when it cannot be read. */
+function readRecordedLayer(dir: string): Partial<RecordedLayer> | undefined {
+  const handle = DirectoryHandle.open(dir);
+  let text: string | undefined;
+  try {
+    text = handle.readText(STATE);
+  } finally {
+    handle.close();
+  }
+  return text === undefined ? undefined : (JSON.parse(text) as Partial<StateRecord>);
+}
+
 /**
  * The writable layer that the state record in `dir` (moved away, being removed) names under
- * its data root. A failure leaves it to the data root's sweep, which finds its state directory gone.
+ * its data root; `known`: what this process wrote there, so that it is not read back. A
+ * failure leaves it to the data root's sweep, which finds its state directory gone.
  */
-function removeRecordedLayer(dir: string, stateRoot: string, id: string): void {
+function removeRecordedLayer(dir: string, stateRoot: string, id: string, known: RecordedLayer | undefined): void {
   try {
-    const handle = DirectoryHandle.open(dir);
-    let text: string | undefined;
-    try {
-      text = handle.readText(STATE);
-    } finally {
-      handle.close();
-    }
-    const record = text === undefined ? undefined : (JSON.parse(text) as Partial<StateRecord>);
-    const { dataRoot, created } = record ?? {};
+    const { dataRoot, created } = known ?? readRecordedLayer(dir) ?? {};
     if (typeof dataRoot === 'string' && path.isAbsolute(dataRoot) && typeof created === 'string') {
       removeWritableLayer(dataRoot, id, { stateRoot, created });
     }
@@ -390,7 +401,15 @@ export class ContainerDirectory {
 
   writeState(state: StateRecord): void {
     this.#whileWriting(STATE, (handle) => handle.writeAtomic(STATE, json(state)));
+    this.#recordedLayer = { dataRoot: state.dataRoot, created: state.created };
   }
+
+  /**
+   * The layer part of the state record as this object last wrote it. Neither changes over a
+   * container's life (every later write carries them on), and the directory is this one
+   * (#identity): its removal uses them rather than read the record back.
+   */
+  #recordedLayer: RecordedLayer | undefined;
 
   readConfig(): SavedConfig {
     const config = this.#readJson<SavedConfig>(CONFIG);
@@ -538,7 +557,7 @@ export class ContainerDirectory {
       }
       pauseForTest('directory-removing');
       // The layer's name is freed now too (its files go in the background: writable-layer.ts).
-      removeRecordedLayer(away, this.root, this.id);
+      removeRecordedLayer(away, this.root, this.id, this.#recordedLayer);
       this.releaseOwnership();
       const removeFiles = (): void => stateStep('remove the state directory', away, () => removeTree(away));
       if (!deferred) return removeFiles();
