@@ -11,8 +11,10 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "common/generated/state_files.h"
 #include "common/setup_error.h"
@@ -226,13 +228,23 @@ bool back_off(const Plan& plan, long long delay_ms) {
 
 // The container's cgroups go with its last run: no process is left in them.
 // Processes of the ended PID namespace may take a moment to leave.
+// The primary directory (first in the plan) goes last, and only once every other has: while
+// it is there no other maker takes the name. A directory once removed is never removed again:
+// by the next attempt its name may be the next container's of the same id.
 void remove_cgroups(const Plan& plan) {
+  std::vector<std::string> left(plan.cgroup_dirs.rbegin(), plan.cgroup_dirs.rend());
   for (int attempt = 0; attempt < 100; attempt++) {
-    bool busy = false;
-    for (const auto& dir : plan.cgroup_dirs) {
-      if (rmdir(dir.c_str()) != 0 && errno == EBUSY) busy = true;
+    size_t removed = 0;
+    int failure = 0;
+    for (; removed < left.size(); removed++) {
+      if (rmdir(left[removed].c_str()) != 0 && errno != ENOENT) {
+        failure = errno;
+        break;
+      }
     }
-    if (!busy) return;
+    left.erase(left.begin(), left.begin() + static_cast<std::ptrdiff_t>(removed));
+    // Done, or a failure that waiting does not cure: what is left is the sweep's.
+    if (left.empty() || failure != EBUSY) return;
     struct timespec ts = {0, 10 * 1000 * 1000};
     nanosleep(&ts, nullptr);
   }

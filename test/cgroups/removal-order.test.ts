@@ -89,3 +89,34 @@ testWhen(onV1('freezer') && onV1('pids') && hostHierarchies().unified !== null, 
     expect(await eventually(() => parentDirs().length === 0, 10_000)).toBe(true);
   },
 );
+
+testWhen(onV1('freezer') && onV1('pids') && hostHierarchies().unified !== null, 'needs the v1 freezer and pids controllers beside a unified hierarchy (primary)')(
+  "a detached container's monitor removes its cgroups primary last, and none of them twice",
+  async () => {
+    const primary = hostHierarchies().unified!;
+    const c = new Container({ rootfs, readonly: true, stateRoot, cgroupParent: parent, detach: true });
+    await c.spawn(['sleep', '1000']).started;
+    const holder = spawn('sleep', ['1000'], { stdio: 'ignore' });
+    const pid = holder.pid!;
+    freezerDir = v1Dir('freezer', `tsc-test-removal-order-frozen-${RUN_TAG}`);
+    fs.mkdirSync(freezerDir, { recursive: true });
+    try {
+      fs.writeFileSync(path.join(v1Dir('pids', parent, c.id), 'cgroup.procs'), String(pid));
+      fs.writeFileSync(path.join(freezerDir, 'cgroup.procs'), String(pid));
+      fs.writeFileSync(path.join(freezerDir, 'freezer.state'), 'FROZEN');
+      // Its program ends: the monitor removes the cgroups, and meets the busy pids directory.
+      c.kill('SIGKILL');
+      expect(await c.wait()).toMatchObject({ signal: 'SIGKILL' });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(fs.existsSync(v1Dir('pids', parent, c.id))).toBe(true);
+      expect(fs.existsSync(path.join(primary.mount, parent, c.id))).toBe(true);
+    } finally {
+      fs.writeFileSync(path.join(freezerDir, 'freezer.state'), 'THAWED');
+      holder.kill('SIGKILL');
+    }
+    // Thawed and killed, the holder leaves, and the monitor's next attempts remove the rest.
+    expect(await eventually(() => !pidAlive(pid), 10_000)).toBe(true);
+    expect(await eventually(() => hierarchies().every(({ hierarchy }) => !fs.existsSync(path.join(hierarchy.mount, parent, c.id))), 10_000)).toBe(true);
+    await c.destroy();
+  },
+);
