@@ -697,7 +697,7 @@ function rmdirOutcome(dir: string): number {
  * parent's primary directory is empty only when no container's cgroup is left below it in
  * any hierarchy, which removeMadeParents relies on.
  */
-function rmdirsUntilFailure(dirs: string[]): number[] {
+export function rmdirsUntilFailure(dirs: string[]): number[] {
   let failed = false;
   return dirs.map((dir) => {
     if (failed) return ECANCELED;

@@ -8,12 +8,13 @@
  * processes to leave is asynchronous: Node's event loop goes on meanwhile.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { helperPath, native } from '../native/binding';
 import { Hierarchies, hostHierarchies } from './hierarchy';
 import { cgroupFileExists, readProcs, writeCgroupFile } from './cgroup-fs';
 import { cgroupMark, isContainerMark } from './cgroup-mark';
-import { removalInProgress } from './container-cgroup';
+import { removalInProgress, rmdirsUntilFailure } from './container-cgroup';
 import { allHierarchies, parentPath, removeMadeParents } from './cgroup-parent';
 
 /** How long killed processes get to leave their cgroup before it is left to the next sweep. */
@@ -161,20 +162,15 @@ function killAll(dirs: string[], hierarchies: Hierarchies): void {
   }
 }
 
+const { ENOENT } = os.constants.errno;
+
 /**
  * Removes the directories, the primary one (first in `dirs`) last, stopping at the first that
  * will not go: the primary stays while any other does (removeMadeParents relies on it). True
  * when none is left.
  */
 function removeAll(dirs: string[]): boolean {
-  for (const dir of [...dirs].reverse()) {
-    try {
-      fs.rmdirSync(dir);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return false;
-    }
-  }
-  return true;
+  return rmdirsUntilFailure([...dirs].reverse()).every((outcome) => outcome === 0 || outcome === ENOENT);
 }
 
 const swept = new Map<string, Promise<string[]>>();

@@ -15,6 +15,13 @@ namespace tsc {
 
 namespace {
 
+// Each path's outcome as JavaScript gets it: 0 or an errno.
+Napi::Array OutcomeArray(Napi::Env env, const std::vector<int>& outcomes) {
+  Napi::Array result = Napi::Array::New(env, outcomes.size());
+  for (size_t i = 0; i < outcomes.size(); i++) result.Set(static_cast<uint32_t>(i), Napi::Number::New(env, outcomes[i]));
+  return result;
+}
+
 // What a removal and its canceller share. The worker holds the mutex around each rmdir, checks
 // `cancelled` and records the outcome under it, so that once cancel() returns no rmdir of the
 // removal runs any more, nor is one still running, and `outcomes` says what was done: a
@@ -53,9 +60,7 @@ class RemovalCanceller : public Napi::ObjectWrap<RemovalCanceller> {
       state_->cancelled = true;
       outcomes = state_->outcomes;
     }
-    Napi::Array result = Napi::Array::New(info.Env(), outcomes.size());
-    for (size_t i = 0; i < outcomes.size(); i++) result.Set(static_cast<uint32_t>(i), Napi::Number::New(info.Env(), outcomes[i]));
-    return result;
+    return OutcomeArray(info.Env(), outcomes);
   }
 
   static constexpr napi_type_tag kTag = {0x7473632d72656d6fULL, 0x76616c2d63616e63ULL};
@@ -92,12 +97,7 @@ class RemoveDirectoriesWorker : public PromiseWorker {
     }
   }
 
-  void OnOK() override {
-    Napi::Env env = Env();
-    Napi::Array outcomes = Napi::Array::New(env, outcomes_.size());
-    for (size_t i = 0; i < outcomes_.size(); i++) outcomes.Set(static_cast<uint32_t>(i), Napi::Number::New(env, outcomes_[i]));
-    deferred_.Resolve(outcomes);
-  }
+  void OnOK() override { deferred_.Resolve(OutcomeArray(Env(), outcomes_)); }
 
   void OnError(const Napi::Error& error) override { deferred_.Reject(error.Value()); }
 
