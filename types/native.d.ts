@@ -313,8 +313,10 @@ export interface NativeBinding {
    * Makes a container's cgroup in every hierarchy in one call (native/addon/cgroup_maker.h):
    * each of dirs made and marked (the first flocked before its mark), the cpuset ones given
    * their parent's CPUs and memory nodes, the devices list filled, pids.max written. Returns the
-   * first one's fd, flocked; on failure removes what it made and throws an errno error whose
-   * `path` is the directory (EEXIST: exists, EAGAIN: another process holds it, ENOENT: its parent is gone).
+   * first one's fd, flocked (with `lockFirst: false`, none is flocked and it returns -1: the rest
+   * of a make whose primary directory an earlier call made); on failure removes what it made and
+   * throws an errno error whose `path` is the directory (EEXIST: exists, EAGAIN: another process
+   * holds it, ENOENT: its parent is gone).
    */
   makeContainerCgroups(spec: {
     dirs: string[];
@@ -322,6 +324,7 @@ export interface NativeBinding {
     cpusets: string[];
     devices?: { dir: string; rules: string[] };
     pidsLimit?: { dir: string; limit: number };
+    lockFirst?: boolean;
   }): number;
   /**
    * sync_file_range(SYNC_FILE_RANGE_WRITE) on the thread pool: starts writing a stretch of a

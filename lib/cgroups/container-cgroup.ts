@@ -327,6 +327,49 @@ export class ContainerCgroup {
     /** A pids limit set with the cgroups when resources set none (the default limit); skipped on a host without the pids controller. */
     pidsLimit?: number,
   ): ContainerCgroup {
+    const cgroup = ContainerCgroup.#begin(name, cgroupParent, resources, hierarchies, deviceRules, pidsLimit, false);
+    cgroup.finishCreate();
+    return cgroup;
+  }
+
+  /**
+   * Whether a container's cgroups can be made in two parts (createPrimary, then
+   * finishCreate): the cgroup2 directory first, for the helper to clone the container's first
+   * process into, then the v1 ones beside the helper, which the process joins by itself
+   * (native/helper/cgroup_join.h). So on a hybrid host.
+   */
+  static makesCgroup2First(hierarchies: Hierarchies = hostHierarchies()): boolean {
+    return hierarchies.unified !== null && hierarchies.v1.length > 0;
+  }
+
+  /**
+   * create()'s first part where makesCgroup2First(): every parent, and the primary (cgroup2)
+   * directory alone, flocked and marked. finishCreate() makes the others and applies the
+   * limits. Once the primary directory is in its parent, no process removes the parents in
+   * between: a removal decides from the primary hierarchy whether a parent is empty.
+   */
+  static createPrimary(
+    name: string,
+    cgroupParent: string | undefined,
+    resources: NormalizedResources | null,
+    hierarchies: Hierarchies = hostHierarchies(),
+    deviceRules = true,
+    pidsLimit?: number,
+  ): ContainerCgroup {
+    if (!ContainerCgroup.makesCgroup2First(hierarchies)) throw new Error('createPrimary: the host has no cgroup2 and v1 hierarchies both');
+    return ContainerCgroup.#begin(name, cgroupParent, resources, hierarchies, deviceRules, pidsLimit, true);
+  }
+
+  /** A make's first part (every hierarchy, or the primary one alone); finishCreate() does the rest. */
+  static #begin(
+    name: string,
+    cgroupParent: string | undefined,
+    resources: NormalizedResources | null,
+    hierarchies: Hierarchies,
+    deviceRules: boolean,
+    pidsLimit: number | undefined,
+    primaryFirst: boolean,
+  ): ContainerCgroup {
     if (resources) checkControllersAvailable(hierarchies, resources);
     const all = allHierarchies(hierarchies);
     const primary = all[0];
@@ -335,28 +378,55 @@ export class ContainerCgroup {
     if (!primary) return cgroup;
     cgroup.#primaryDir = path.join(parentPath(primary, cgroupParent), name);
     const kind: CgroupMarkKind = cgroupParent === undefined ? 'default-parent' : 'parent';
-    const makeAll = (): void => cgroup.#makeAll(all, cgroupParent, name, kind, resources, deviceRules, pidsLimit);
+    const make = (part: Hierarchy[]): void => cgroup.#makeAll(part, cgroupParent, name, kind, resources, deviceRules, pidsLimit);
+    const first = primaryFirst ? [primary] : all;
+    const makeFirst = (): void => {
+      // The primary directory alone: the other parents are made ready with it.
+      if (primaryFirst) for (const hierarchy of all.slice(1)) cgroup.#readyParent(hierarchy, cgroupParent, kind, resources);
+      make(first);
+    };
     try {
       if (cgroupParent === undefined) {
         // The default parent is never removed: no lock needed to make a cgroup in it.
-        makeAll();
+        makeFirst();
       } else {
         checkCustomParent(primary, cgroupParent);
         const parent = parentPath(primary, cgroupParent);
-        withParentLocked(parent, () => makeParentDirs(primary.mount, parent, kind, () => undefined), makeAll, () => cgroup.#undoMake());
+        withParentLocked(parent, () => makeParentDirs(primary.mount, parent, kind, () => undefined), makeFirst, () => cgroup.#undoMake());
       }
-      if (resources) cgroup.update(resources);
     } catch (error) {
       cgroup.removeNow();
       throw explainCgroupFailure(error);
     }
+    const rest = all.slice(first.length);
+    cgroup.#restToMake = () => {
+      if (rest.length > 0) make(rest);
+      if (resources) cgroup.update(resources);
+    };
     return cgroup;
   }
 
+  /** The rest of createPrimary()'s make; on a failure, removes all of it (the primary too). */
+  finishCreate(): void {
+    const rest = this.#restToMake;
+    this.#restToMake = null;
+    if (!rest) return;
+    try {
+      rest();
+    } catch (error) {
+      this.removeNow();
+      throw explainCgroupFailure(error);
+    }
+  }
+
+  /** What finishCreate() has left to make. */
+  #restToMake: (() => void) | null = null;
+
   /**
-   * Makes the container's directory in every hierarchy, in one native call (its parents first,
-   * when this process has not found them ready): marked, the primary one flocked first, the v1
-   * cpuset given its parent's CPUs and memory nodes, the v1 devices list filled, the pids limit set.
+   * Makes the container's directory in every hierarchy of `all`, in one native call (its
+   * parents first, when this process has not found them ready): marked, the primary one (the
+   * first of all hierarchies) flocked first, the v1 cpuset given its parent's CPUs and memory
+   * nodes, the v1 devices list filled, the pids limit set.
    */
   #makeAll(
     all: Hierarchy[],
@@ -369,25 +439,28 @@ export class ContainerCgroup {
   ): void {
     const hierarchies = this.#hierarchies;
     const dirs = all.map((hierarchy) => path.join(parentPath(hierarchy, cgroupParent), name));
-    const v1 = hierarchies.v1.map((hierarchy) => ({ hierarchy, dir: dirs[all.indexOf(hierarchy)] }));
+    const withPrimary = all[0] === allHierarchies(hierarchies)[0];
+    const v1 = hierarchies.v1.filter((hierarchy) => all.includes(hierarchy)).map((hierarchy) => ({ hierarchy, dir: dirs[all.indexOf(hierarchy)] }));
     const withController = (controller: string): string | undefined => v1.find(({ hierarchy }) => hierarchy.controllers.includes(controller))?.dir;
     const devicesDir = withController('devices');
     const rules = deviceRules ? v1DeviceRules() : null;
     const cpusetDir = withController('cpuset');
-    const unifiedDir = hierarchies.unified ? dirs[0] : undefined;
+    const unifiedDir = hierarchies.unified && all.includes(hierarchies.unified) ? dirs[0] : undefined;
     const pidsDir = withController('pids') ?? (hierarchies.unified?.controllers.includes('pids') ? unifiedDir : undefined);
     for (let attempt = 0; ; attempt++) {
       // The default parent, once made, is taken as there until a make in it says otherwise:
       // another process may remove it when empty, at its exit (ENOENT: made again).
       const readyKeys = all.map((hierarchy) => this.#readyParent(hierarchy, cgroupParent, kind, resources));
       try {
-        this.#lockFd = native().makeContainerCgroups({
+        const lockFd = native().makeContainerCgroups({
           dirs,
           mark: markName(),
           cpusets: cpusetDir ? [cpusetDir] : [],
           devices: devicesDir && rules ? { dir: devicesDir, rules: [...rules] } : undefined,
           pidsLimit: pidsLimit !== undefined && pidsDir ? { dir: pidsDir, limit: pidsLimit } : undefined,
+          lockFirst: withPrimary,
         });
+        if (withPrimary) this.#lockFd = lockFd;
         break;
       } catch (error) {
         const e = error as NodeJS.ErrnoException;

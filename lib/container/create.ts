@@ -197,7 +197,7 @@ async function makeContainer(
   if (cgroupGate) {
     try {
       // Where planned() said (test/cgroups-unit: planned() equals create().plan()).
-      cgroup = await makeRecordedCgroup(context, directory, undo);
+      cgroup = await makeRecordedCgroup(context, directory, undo, prepared.primaryCgroup);
     } catch (error) {
       // The helper sees end of file and ends what it cloned; once it has reported, nothing of it runs.
       native().closeFd(cgroupGate[1]);
@@ -214,6 +214,8 @@ interface PreparedContainer {
   plan: Buffer;
   /** Made already, unless they are made beside the helper. */
   cgroup: ContainerCgroup | undefined;
+  /** Made beside the helper but for their primary (cgroup2) directory, made already (createPrimary). */
+  primaryCgroup: ContainerCgroup | undefined;
   /** For startHelper (a reserved worker has its cgroup gate already). */
   ownerFds: number[];
   /** The container's config with its id block, if it takes one. */
@@ -235,6 +237,11 @@ async function prepareContainer(
   // First: a container or pod to share namespaces with that is gone fails before anything is made.
   const shared = await sharedNamespaceEntries(context.id, context.config, undo);
   const cgroup = beside ? undefined : await makeRecordedCgroup(context, directory, undo);
+  // On a hybrid host the cgroup2 directory comes first, for the process to be cloned into;
+  // the v1 ones are made beside the helper (native/helper/cgroup_join.h).
+  const cgroup2First = beside && ContainerCgroup.makesCgroup2First();
+  const primaryCgroup = cgroup2First ? await makeCgroup(context, true) : undefined;
+  if (primaryCgroup) undo.push(() => context.releaseCgroup().catch(() => undefined));
   const config = withIdBlock(context);
   // Taken before the cgroups, the ids need an undo of their own, run after the cgroups' (which
   // frees them too, once the cgroups are gone); taken after, the cgroups' undo frees them.
@@ -253,6 +260,7 @@ async function prepareContainer(
     ...shared,
     ...lateGateEntries(lateGateFd),
     ...(beside ? ([['cgroup.gate', 0]] as Entry[]) : []),
+    ...(cgroup2First ? ([['cgroup.gate_v1_only', true]] as Entry[]) : []),
   ]);
   const ownerFds =
     lateGateFd !== undefined
@@ -261,7 +269,7 @@ async function prepareContainer(
         ? [directory.ownerLockFd, cgroup?.ownerLockFd ?? -1, context.idBlock?.lockFd ?? -1, ...hookFds].filter((fd) => fd >= 0)
         : [];
   phaseTrace?.mark(context.id, 'plan built');
-  return { plan, cgroup, ownerFds, config };
+  return { plan, cgroup, primaryCgroup, ownerFds, config };
 }
 
 /**
@@ -416,9 +424,13 @@ function makeDirectory(context: ContainerContext, argv: string[], options: Proce
   return directory;
 }
 
-/** Makes the container's cgroups and records them in its state (their undo frees the id block after them). */
-async function makeRecordedCgroup(context: ContainerContext, directory: ContainerDirectory, undo: UndoList): Promise<ContainerCgroup> {
-  const cgroup = await makeCgroup(context);
+/**
+ * Makes the container's cgroups (the rest of them, when the primary one was made first) and
+ * records them in its state (their undo frees the id block after them).
+ */
+async function makeRecordedCgroup(context: ContainerContext, directory: ContainerDirectory, undo: UndoList, primaryMade?: ContainerCgroup): Promise<ContainerCgroup> {
+  primaryMade?.finishCreate();
+  const cgroup = primaryMade ?? (await makeCgroup(context));
   // With the cgroup go the ids its processes held: freed only once it is removed.
   undo.push(async () => {
     await context.releaseCgroup().catch(() => undefined);
@@ -450,14 +462,17 @@ function letHelperJoinCgroups(gateFd: number): void {
   }
 }
 
-async function makeCgroup(context: ContainerContext): Promise<ContainerCgroup> {
+/** Makes the container's cgroups; with `primaryOnly`, the first part of a make in two (ContainerCgroup.createPrimary). */
+async function makeCgroup(context: ContainerContext, primaryOnly = false): Promise<ContainerCgroup> {
   const { id, config } = context;
   // The sweep of the parent once per process, in the background (as the state root's);
   // what an abandoned container of this id left is ended now, by its name.
   void removeStaleCgroups(config.cgroupParent);
   await endCgroupsNamed(id, config.cgroupParent);
   const defaultPids = config.resources?.pids === undefined ? DEFAULT_PIDS_LIMIT : undefined;
-  const cgroup = ContainerCgroup.create(id, config.cgroupParent, config.resources, undefined, !config.privileged, defaultPids);
+  const cgroup = primaryOnly
+    ? ContainerCgroup.createPrimary(id, config.cgroupParent, config.resources, undefined, !config.privileged, defaultPids)
+    : ContainerCgroup.create(id, config.cgroupParent, config.resources, undefined, !config.privileged, defaultPids);
   context.cgroup = cgroup;
   liveCgroups.add(cgroup);
   return cgroup;

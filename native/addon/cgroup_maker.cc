@@ -31,6 +31,9 @@ struct CgroupsToMake {
   std::vector<std::string> device_rules;
   std::string pids_dir;
   std::string pids_limit;
+  // The first of dirs is the primary one, flocked before it is marked; false: the rest of a
+  // make whose primary directory an earlier call made (each of dirs only marked).
+  bool lock_first = true;
 };
 
 // A failure on one directory: its errno, for the error JavaScript builds.
@@ -93,7 +96,7 @@ int make_all(const CgroupsToMake& spec) {
     for (const std::string& dir : spec.dirs) {
       if (mkdir(dir.c_str(), 0755) < 0) fail(dir, errno);
       made.push_back(dir);
-      if (!primary) {
+      if (spec.lock_first && !primary) {
         primary.reset(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
         if (!primary) fail(dir, errno);
         // Held before marked: nobody takes it for a dead container's meanwhile.
@@ -119,7 +122,7 @@ int make_all(const CgroupsToMake& spec) {
     for (auto dir = made.rbegin(); dir != made.rend(); ++dir) rmdir(dir->c_str());
     throw;
   }
-  return primary.release();
+  return spec.lock_first ? primary.release() : -1;
 }
 
 std::vector<std::string> strings_of(Napi::Env env, Napi::Value value, const char* what) {
@@ -156,6 +159,11 @@ Napi::Value MakeContainerCgroups(const Napi::CallbackInfo& info) {
   if (devices.IsObject()) {
     spec.devices_dir = absolute_path(env, devices.As<Napi::Object>().Get("dir"), "devices.dir");
     spec.device_rules = strings_of(env, devices.As<Napi::Object>().Get("rules"), "devices.rules");
+  }
+  Napi::Value lock_first = given.Get("lockFirst");
+  if (!lock_first.IsUndefined()) {
+    if (!lock_first.IsBoolean()) throw Napi::TypeError::New(env, "makeContainerCgroups: lockFirst must be a boolean");
+    spec.lock_first = lock_first.As<Napi::Boolean>().Value();
   }
   Napi::Value pids = given.Get("pidsLimit");
   if (pids.IsObject()) {

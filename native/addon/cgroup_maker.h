@@ -13,8 +13,10 @@
 
 namespace tsc {
 
-// makeContainerCgroups({ dirs, mark, cpusets, devices?: { dir, rules }, pidsLimit?: { dir, limit } })
-//   → the primary directory's fd (the first of dirs), flocked before it was marked.
+// makeContainerCgroups({ dirs, mark, cpusets, devices?: { dir, rules }, pidsLimit?: { dir, limit }, lockFirst? })
+//   → the primary directory's fd (the first of dirs), flocked before it was marked; with
+//   lockFirst false, -1: the rest of a make whose primary directory an earlier call made
+//   (on a hybrid host the cgroup2 one is made before the plan: native/helper/cgroup_join.h).
 //   Each of dirs is made (mode 0755) and marked: the extended attribute `mark` set to
 //   "container". Each of cpusets (among dirs) takes its parent's empty cpuset.cpus and
 //   cpuset.mems; devices.dir denies every device and then allows each rule, one write each;

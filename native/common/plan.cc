@@ -114,6 +114,7 @@ void apply_entry(Plan& plan, PlanKey key, const std::string& value) {
     case PlanKey::CgroupPids: plan.cgroup_pids = value; return;
     case PlanKey::CgroupMount: plan.cgroup_mounts.push_back(value); return;
     case PlanKey::CgroupGate: plan.cgroup_gate = static_cast<int>(as_uint(value)); return;
+    case PlanKey::CgroupGateV1Only: plan.cgroup_gate_v1_only = as_bool(value); return;
     case PlanKey::CgroupDeviceAllow: plan.device_rules.push_back(value); return;
     case PlanKey::Seccomp: plan.seccomp_program = from_hex(value); return;
     case PlanKey::SeccompNotify: plan.seccomp_notify = as_bool(value); return;

@@ -110,6 +110,9 @@ struct Plan {
   // Cgroups made by Node while the helper clones and builds (helper/cgroup_gate.h): the index
   // among owner_fds of the pipe Node writes one byte on once they exist; -1 when they exist already.
   int cgroup_gate = -1;
+  // With the gate: the cgroup2 directory exists before the plan (Node made it first), and the
+  // process is cloned into it; the gate is for the v1 ones alone.
+  bool cgroup_gate_v1_only = false;
   // A pool member (helper/late_gate.h): the index among owner_fds of the socket where the
   // first process waits for its late spec; -1 when it is not one.
   int late_gate = -1;

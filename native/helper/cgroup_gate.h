@@ -2,14 +2,16 @@
 // Node makes the cgroups (a mkdir per hierarchy, limits, device rules, about a millisecond)
 // after it has sent the plan, while the helper clones the process and the process builds its
 // root: the two halves of the start overlap. Where v1 hierarchies are (v1 or hybrid), the
-// helper clones the process outside the cgroups (the directories may not exist yet; it joins
-// the v1 ones by cgroup.procs anyway) and, before it opens and joins them, waits on a pipe
+// helper clones the process outside its v1 cgroups (the directories may not exist yet; the
+// process joins them itself anyway: cgroup_join.h) and, before it opens them, waits on a pipe
 // whose write end Node holds (passed as an owner fd; plan key cgroup.gate) for the one byte
-// Node writes once they exist. The process itself waits for its joins before it binds its
-// cgroup directories below /sys/fs/cgroup, so nothing of the container runs outside its
-// cgroups: they are joined before the process leaves the helper's code. On a cgroup v2 host
-// alone the helper waits for the byte before the clone instead, and clones the process into
-// its cgroup (a move could wait for an RCU grace period; CLONE_INTO_CGROUP never does).
+// Node writes once they exist. On a hybrid host Node makes the cgroup2 directory before the
+// plan (plan key cgroup.gate_v1_only), and the process is cloned into it. The process waits
+// for its joins before it binds its cgroup directories below /sys/fs/cgroup, so nothing of
+// the container runs outside its cgroups: they are joined before the process leaves the
+// helper's code. On a cgroup v2 host alone the helper waits for the byte before the clone
+// instead, and clones the process into its cgroup (a move by cgroup.procs could wait for an
+// RCU grace period; CLONE_INTO_CGROUP never does).
 // End of file instead of the byte (Node failed to make them, or died) is a setup error.
 #pragma once
 

@@ -86,9 +86,9 @@ pid_t clone_process(unsigned long namespace_flags, int cgroup_fd, int* pidfd, bo
 
 // The cloned process waits at two gates of its parent (the helper). The first opens once
 // what must happen before it does anything is done: Node told of it, id maps written. The
-// second opens once it is in its cgroups: a join of a v1 hierarchy waits for an RCU grace
-// period (milliseconds), which the process spends building its root meanwhile; it waits at
-// the second gate before it makes its cgroup namespace and long before its program runs.
+// second opens once the helper has done its part of the cgroup joins (cgroup_join.h), which
+// the process spends building its root meanwhile; past it the process joins its v1
+// hierarchies itself, before it makes its cgroup namespace and long before its program runs.
 // A helper that dies first closes them: the process exits at a gate and never runs
 // unaccounted for. Not the start gate (start_gate.h), where a created container's process
 // waits later for start().
@@ -104,8 +104,12 @@ struct ParentSetupGate {
     pass(pipe.read_end);
   }
 
-  // In the child, past the first gate: returns once the helper has joined it to its cgroups.
-  void wait_for_cgroups_in_child() { pass(cgroups.read_end); }
+  // In the child, past the first gate: returns once it is in its cgroups, which the helper
+  // opened for it and joined it to where only the helper may (cgroup_join.h).
+  void wait_for_cgroups_in_child() {
+    pass(cgroups.read_end);
+    join_own_cgroups(kControlFd);
+  }
 
   void open_in_parent() { open(&pipe); }
 
@@ -413,20 +417,24 @@ int start_process(const Plan& plan, unsigned long namespace_flags, CgroupTargets
     parent_setup.open_in_parent();
     // Started once the process builds its root, which joins it when the root reaches /sys.
     if (plan.network_namespace_apart && plan.premade_network_fd < 0) network_maker = start_network_namespace_maker(pid);
-    if (cgroup_gate >= 0) {
-      // Made by Node meanwhile; not cloned into (the directory may not have existed then).
-      await_cgroups_made(cgroup_gate);
-      cgroups = open_container_cgroups(plan, false);
-    }
-    cgroups.join(pid);
-    cgroups.check_pids_limit();
-    cgroups.close_all();
+    // Sent before its cgroups: the process takes its network namespace first, as its root reaches /sys.
     if (plan.network_namespace_apart && plan.premade_network_fd < 0) {
       UniqueFd network_namespace(finish_network_namespace_maker(&network_maker));
       send_network_namespace(channel[0], network_namespace.get());
       // Held as the clone's would be (namespace_hold.h).
       if (parent_is_node && plan.mode == PlanMode::Run) send_message(kControlFd, kNamespaceHoldMessage, network_namespace.get());
     }
+    if (cgroup_gate >= 0) {
+      // Made by Node meanwhile, but for a cgroup2 one the process was cloned into.
+      await_cgroups_made(cgroup_gate);
+      bool cloned_into_cgroup2 = cgroups.v2_directory >= 0;
+      cgroups.close_all();
+      cgroups = cloned_into_cgroup2 ? CgroupTargets::open_for(plan, true) : open_container_cgroups(plan, false);
+    }
+    // The helper's moves, then the process's own at its cgroup gate (cgroup_join.h).
+    cgroups.join(pid);
+    cgroups.send_to_process(channel[0]);
+    cgroups.close_all();
   } catch (const SetupError& e) {
     abandon_network_namespace_maker(&network_maker);
     parent_setup.fail_in_parent();  // the child sees end of file at its next gate and exits
@@ -475,14 +483,21 @@ int start_container(Plan& plan, Report* report) {
   }
   // Cgroups Node makes meanwhile are opened once they exist (start_process).
   int cgroup_gate = cgroup_gate_fd(plan);
-  // With v1 hierarchies the process joins them by cgroup.procs anyway, after its clone; on a
-  // cgroup v2 host alone it is cloned into its cgroup (CLONE_INTO_CGROUP: no migration, which
-  // could wait for an RCU grace period), so the cgroup must exist before the clone.
+  // The process joins v1 hierarchies after its clone anyway; a cgroup2 one it is cloned into
+  // (CLONE_INTO_CGROUP: no move, which could wait for an RCU grace period), so that one must
+  // exist before the clone: on a cgroup v2 host alone the gate is waited for first; on a
+  // hybrid host Node made the cgroup2 directory before the plan (cgroup.gate_v1_only).
   if (cgroup_gate >= 0 && plan.cgroup_v1_procs.empty()) {
     await_cgroups_made(cgroup_gate);
     cgroup_gate = -1;
   }
-  CgroupTargets cgroups = cgroup_gate >= 0 ? CgroupTargets{} : open_container_cgroups(plan, true);
+  CgroupTargets cgroups;
+  if (cgroup_gate < 0) {
+    cgroups = open_container_cgroups(plan, true);
+  } else if (plan.cgroup_gate_v1_only && !plan.cgroup2_path.empty()) {
+    if (!plan.device_rules.empty()) attach_device_program(plan.cgroup2_path, plan.device_rules);
+    cgroups.v2_directory = static_cast<int>(check(open(plan.cgroup2_path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC), "open cgroup " + plan.cgroup2_path));
+  }
   if (!plan.start_fifo.empty() && plan.start_fifo_fd < 0) plan.start_fifo_fd = open_start_fifo(plan.start_fifo);
   // Cloned here, in the host's mount namespace, before anything of the container exists.
   prepare_bind_sources(plan);

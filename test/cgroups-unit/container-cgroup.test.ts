@@ -342,6 +342,53 @@ describe('planned before made (the helper gets the plan while Node makes the cgr
   });
 });
 
+describe('made in two parts on a hybrid host (the process is cloned into its cgroup2 directory)', () => {
+  test.each([
+    ['a parent of its own', '/jobs'],
+    ['the default parent', undefined],
+  ])('%s: createPrimary() makes every parent and the cgroup2 directory alone, locked; finishCreate() the rest, as create() would', (_name, parent) => {
+    const h = v1('/', true);
+    const planned = ContainerCgroup.planned('box40', parent, h);
+    const cg = ContainerCgroup.createPrimary('box40', parent, norm({ memory: '16m' }), h, true, 2048);
+    const unifiedDir = planned.cgroup2Path as string;
+    expect(cg.unifiedDir).toBe(unifiedDir);
+    expect(fs.existsSync(unifiedDir)).toBe(true);
+    expect(cg.ownerLockFd).toBeGreaterThanOrEqual(0);
+    // The v1 parents are ready, their container directories not made yet.
+    for (const procs of planned.v1Procs) {
+      expect(fs.existsSync(path.dirname(path.dirname(procs)))).toBe(true);
+      expect(fs.existsSync(path.dirname(procs))).toBe(false);
+    }
+    cg.finishCreate();
+    expect(cg.plan()).toEqual(planned);
+    expect(read(cg.v1Dirs.get('memory') as string, 'memory.limit_in_bytes')).toBe(String(16 * MiB));
+    expect(read(cg.v1Dirs.get('pids') as string, 'pids.max')).toBe('2048');
+    expect(cg.directories()).toEqual([unifiedDir, ...planned.v1Procs.map((procs) => path.dirname(procs))]);
+  });
+
+  test('a v1 directory that cannot be made: finishCreate() throws CgroupError EEXIST and removes the cgroup2 directory too', () => {
+    const h = v1('/', true);
+    const planned = ContainerCgroup.planned('box41', '/jobs', h);
+    const cg = ContainerCgroup.createPrimary('box41', '/jobs', null, h);
+    const blocker = path.dirname(planned.v1Procs[planned.v1Procs.length - 1]);
+    fs.mkdirSync(blocker);
+    expect(() => cg.finishCreate()).toThrow(expect.objectContaining({ name: 'CgroupError', code: 'EEXIST' }));
+    expect(fs.existsSync(planned.cgroup2Path as string)).toBe(false);
+    // Each v1 directory made before it is gone too, but the cpuset one: on a plain directory the
+    // CPUs it inherited are files that keep it from an rmdir (on cgroupfs they go with it).
+    const made = planned.v1Procs.slice(0, -1).map((procs) => path.dirname(procs));
+    for (const dir of made.filter((d) => !d.includes(`${path.sep}cpuset${path.sep}`))) expect(fs.existsSync(dir)).toBe(false);
+    expect(cg.ownerLockFd).toBe(-1);
+  });
+
+  test('only a host with cgroup2 and v1 hierarchies both makes it in two parts', () => {
+    expect(ContainerCgroup.makesCgroup2First(v1('/', true))).toBe(true);
+    expect(ContainerCgroup.makesCgroup2First(v1())).toBe(false);
+    expect(ContainerCgroup.makesCgroup2First(v2())).toBe(false);
+    expect(() => ContainerCgroup.createPrimary('box42', undefined, null, v2())).toThrow(/no cgroup2 and v1 hierarchies both/);
+  });
+});
+
 describe('removal off the event loop', () => {
   /** Holds every thread of libuv's pool in an open(2) of a FIFO until the returned function opens their other ends. */
   async function holdThreadPool(): Promise<() => Promise<void>> {

@@ -19,6 +19,7 @@ import {
   waitCgroupsBelow,
   emptyListing,
 } from './support';
+import { ContainerSetupError } from '../../lib';
 
 const { parent, make } = cgroupTestFile('pids');
 
@@ -125,3 +126,23 @@ test('forks past the limit fail with EAGAIN while the processes within it keep r
   expect(await eventually(async () => (await c.stats()).pids.current === 3, SLOW_DEADLINE_MS)).toBe(true);
   expect(p.running).toBe(true);
 }, SLOW_TEST_TIMEOUT_MS);
+
+test('an exec into a container at its pids limit fails with EAGAIN, leaves no process, and the container goes on', async () => {
+  const c = make({ resources: { pids: 1 } });
+  const p = c.spawn(['sleep', '1000'], { stdio: 'ignore' });
+  await p.started;
+  // The exec'd process moves itself into the container's v1 cgroups (a move is not checked
+  // against pids.max) and finds itself over the limit before it runs anything.
+  const exec = c.exec(['touch', '/ran'], { stdio: 'ignore' });
+  const error = await exec.wait().then(() => null, (e: unknown) => e);
+  expect(error).toBeInstanceOf(ContainerSetupError);
+  expect(error).toMatchObject({ code: 'EAGAIN' });
+  expect(String((error as Error).message)).toMatch(/pids limit/);
+  expect((await c.stats()).pids.current).toBe(1);
+  expect(p.running).toBe(true);
+  // It never ran: with room for one more process, nothing it would have made is there.
+  await c.update({ pids: 2 });
+  const check = await c.exec(['ls', '/ran'], { stdio: 'pipe' }).output();
+  expect(check.exitCode).not.toBe(0);
+  expect(check.stderr).toMatch(/No such file/);
+});

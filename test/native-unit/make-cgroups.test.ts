@@ -3,7 +3,8 @@
  * call, as lib/cgroups/container-cgroup.ts made them one system call at a time. Checked on
  * plain directories standing for the hierarchies (a write to a file there creates it, so what
  * was written can be read back): the order, the marks, the lock, the cpuset copied from the
- * parent, the device rules, the pids limit, and a failure that leaves nothing it made.
+ * parent, the device rules, the pids limit, a failure that leaves nothing it made, and the
+ * rest of a make whose primary directory an earlier call made (lockFirst: false).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -26,6 +27,16 @@ afterEach(() => {
 
 function dirOf(hierarchy: string, name = 'box'): string {
   return path.join(scratch, hierarchy, 'parent', name);
+}
+
+/** Whether another open of `dir` finds its flock held. */
+function lockHeld(dir: string): boolean {
+  const fd = fs.openSync(dir, 'r');
+  try {
+    return !native().tryLock(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 function spec(name = 'box') {
@@ -61,12 +72,7 @@ test('makes every directory, marked; cpuset from the parent, devices denied then
     expect(fs.readFileSync(path.join(dirOf('pids'), 'pids.max'), 'utf8')).toBe('2048');
     // The fd is the first directory's, and its flock is held: nobody else can take it.
     expect(fs.fstatSync(fd).ino).toBe(fs.statSync(dirOf('unified')).ino);
-    const other = fs.openSync(dirOf('unified'), 'r');
-    try {
-      expect(native().tryLock(other)).toBe(false);
-    } finally {
-      fs.closeSync(other);
-    }
+    expect(lockHeld(dirOf('unified'))).toBe(true);
   } finally {
     fs.closeSync(fd);
   }
@@ -113,10 +119,42 @@ test('a malformed spec is a TypeError and makes nothing', () => {
     { ...spec(), cpusets: 'x' },
     { ...spec(), devices: { dir: 'relative', rules: [] } },
     { ...spec(), pidsLimit: { dir: dirOf('pids'), limit: -1 } },
+    { ...spec(), lockFirst: 'no' },
   ];
   for (const value of bad) {
     // The addon's TypeError, of Node's own realm rather than the test's.
     expect(() => native().makeContainerCgroups(value as never)).toThrow(expect.objectContaining({ name: 'TypeError', message: expect.stringMatching(/^makeContainerCgroups/) }));
   }
   for (const h of ['unified', 'cpuset', 'devices', 'pids']) expect(fs.existsSync(dirOf(h))).toBe(false);
+});
+
+test('lockFirst false: the rest of a make whose primary an earlier call made: each marked, none locked, -1', () => {
+  const primary = native().makeContainerCgroups({ dirs: [dirOf('unified')], mark: markName(), cpusets: [] });
+  try {
+    const rest = spec().dirs.slice(1);
+    expect(native().makeContainerCgroups({ ...spec(), dirs: rest, lockFirst: false })).toBe(-1);
+    for (const dir of rest) expect(native().getXattr(dir, markName())).toBe('container');
+    expect(fs.readFileSync(path.join(dirOf('pids'), 'pids.max'), 'utf8')).toBe('2048');
+    // The first of these is no primary: nobody holds its lock. The primary's is the earlier call's.
+    expect(lockHeld(rest[0])).toBe(false);
+    expect(lockHeld(dirOf('unified'))).toBe(true);
+  } finally {
+    fs.closeSync(primary);
+  }
+});
+
+test('lockFirst false and a directory that exists: EEXIST, what it made removed, the primary left to its maker', () => {
+  const primary = native().makeContainerCgroups({ dirs: [dirOf('unified')], mark: markName(), cpusets: [] });
+  try {
+    fs.mkdirSync(dirOf('pids'));
+    const rest = dirsOnly().dirs.slice(1);
+    expect(() => native().makeContainerCgroups({ dirs: rest, mark: markName(), cpusets: [], lockFirst: false })).toThrow(
+      expect.objectContaining({ code: 'EEXIST', path: dirOf('pids') }),
+    );
+    expect(fs.existsSync(dirOf('cpuset'))).toBe(false);
+    expect(fs.existsSync(dirOf('devices'))).toBe(false);
+    expect(fs.existsSync(dirOf('unified'))).toBe(true);
+  } finally {
+    fs.closeSync(primary);
+  }
 });

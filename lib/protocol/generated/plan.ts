@@ -109,6 +109,8 @@ export interface PlanValues {
   'cgroup.mount': string;
   /** the index among the owner fds of a pipe on which Node writes one byte once it has made the container's cgroups, which it makes while the helper clones the first process and builds its root; end of file instead: they could not be made (read by the helper) */
   'cgroup.gate': number;
+  /** with cgroup.gate: Node made the cgroup2 directory before the plan, and the gate waits for the v1 ones alone; the process is cloned into cgroup2 (a move by cgroup.procs could wait for an RCU grace period) (read by the helper) */
+  'cgroup.gate_v1_only': boolean;
   /** a device rule ("c 1:3 rwm") of the BPF device program on cgroup2 (repeated, read by the helper) */
   'cgroup.device_allow': string;
   /** the seccomp program (struct sock_filter[]), loaded just before exec (read by the helper) */
@@ -226,6 +228,7 @@ export const PLAN_KEYS: readonly PlanKey[] = [
   'cgroup.pids',
   'cgroup.mount',
   'cgroup.gate',
+  'cgroup.gate_v1_only',
   'cgroup.device_allow',
   'seccomp',
   'seccomp.notify',
@@ -305,6 +308,7 @@ const ENCODERS: { [K in PlanKey]: (key: K, value: PlanValues[K]) => string } = {
   'cgroup.pids': (key, v) => encodeText(key, v),
   'cgroup.mount': (key, v) => encodeText(key, v),
   'cgroup.gate': (key, v) => encodeUint(key, v),
+  'cgroup.gate_v1_only': (key, v) => encodeBool(v),
   'cgroup.device_allow': (key, v) => encodeText(key, v),
   'seccomp': (key, v) => encodeHex(key, v),
   'seccomp.notify': (key, v) => encodeBool(v),

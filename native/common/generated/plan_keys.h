@@ -55,6 +55,7 @@ enum class PlanKey {
   CgroupPids,  // cgroup.pids: the cgroup whose pids limit applies (v1 or v2)
   CgroupMount,  // cgroup.mount: a cgroup directory bound below /sys/fs/cgroup: "<subdir> <host dir>", "- <host dir>" for the top
   CgroupGate,  // cgroup.gate: the index among the owner fds of a pipe on which Node writes one byte once it has made the container's cgroups, which it makes while the helper clones the first process and builds its root; end of file instead: they could not be made
+  CgroupGateV1Only,  // cgroup.gate_v1_only: with cgroup.gate: Node made the cgroup2 directory before the plan, and the gate waits for the v1 ones alone; the process is cloned into cgroup2 (a move by cgroup.procs could wait for an RCU grace period)
   CgroupDeviceAllow,  // cgroup.device_allow: a device rule ("c 1:3 rwm") of the BPF device program on cgroup2
   Seccomp,  // seccomp: the seccomp program (struct sock_filter[]), loaded just before exec
   SeccompNotify,  // seccomp.notify: the program has notify rules: its listener fd goes to Node
@@ -144,6 +145,7 @@ inline constexpr PlanKeyInfo kPlanKeys[] = {
     {"cgroup.pids", PlanKey::CgroupPids, PlanValueType::String, false, nullptr},
     {"cgroup.mount", PlanKey::CgroupMount, PlanValueType::String, true, nullptr},
     {"cgroup.gate", PlanKey::CgroupGate, PlanValueType::Uint, false, nullptr},
+    {"cgroup.gate_v1_only", PlanKey::CgroupGateV1Only, PlanValueType::Bool, false, nullptr},
     {"cgroup.device_allow", PlanKey::CgroupDeviceAllow, PlanValueType::String, true, nullptr},
     {"seccomp", PlanKey::Seccomp, PlanValueType::Hex, false, nullptr},
     {"seccomp.notify", PlanKey::SeccompNotify, PlanValueType::Bool, false, nullptr},
@@ -321,6 +323,8 @@ inline bool plan_value_valid(PlanKey key, const std::string& value) {
       return true;
     case PlanKey::CgroupGate:
       return [&] { unsigned n; return parse_plan_uint(value, &n); }();
+    case PlanKey::CgroupGateV1Only:
+      return value == "1" || value == "0";
     case PlanKey::CgroupDeviceAllow:
       return true;
     case PlanKey::Seccomp:
