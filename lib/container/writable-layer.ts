@@ -233,9 +233,11 @@ process.once('exit', () => {
  * record names this container (its state root and creation time) goes: one that another
  * container of the same id holds stays. The data root must pass the data root's trust
  * checks (the state root's rules): a state record naming a directory of another user's is never acted on.
+ * `madeHere`: the data root is the one this process checked when it made the layer (not read
+ * from a record), so the check is not made again.
  */
-export function removeWritableLayer(dataRoot: string, id: string, owner: { stateRoot: string; created: string }): void {
-  if (!verifyDataRoot(dataRoot, false)) return;
+export function removeWritableLayer(dataRoot: string, id: string, owner: { stateRoot: string; created: string }, madeHere = false): void {
+  if (!madeHere && !verifyDataRoot(dataRoot, false)) return;
   const paths = writableLayerPaths(dataRoot, id);
   let containers: DirectoryHandle;
   try {

@@ -141,7 +141,8 @@ function removeRecordedLayer(dir: string, stateRoot: string, id: string, known: 
   try {
     const { dataRoot, created } = known ?? readRecordedLayer(dir) ?? {};
     if (typeof dataRoot === 'string' && path.isAbsolute(dataRoot) && typeof created === 'string') {
-      removeWritableLayer(dataRoot, id, { stateRoot, created });
+      // What this process wrote names the data root it checked when it made the layer.
+      removeWritableLayer(dataRoot, id, { stateRoot, created }, known !== undefined);
     }
   } catch {
     // see above
