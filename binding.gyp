@@ -23,6 +23,7 @@
         "native/addon/worker_reaper.cc",
         "native/addon/late_gate.cc",
         "native/addon/remove_tree.cc",
+        "native/addon/background_close.cc",
         "native/addon/remove_directories.cc",
         "native/addon/cgroup_maker.cc",
         "native/addon/files_at.cc",

@@ -302,6 +302,8 @@ export interface NativeBinding {
    * following a symbolic link (native/addon/remove_tree.h); a path already gone resolves.
    */
   removeTree(path: string): Promise<void>;
+  /** Closes the fds, in order, on one thread of this process at the lowest priority (native/addon/background_close.h). */
+  closeInBackground(fds: number[]): void;
   /**
    * rmdir(2) of each path in order, on the thread pool: each one's outcome, 0 or its errno.
    * With `untilFailure`, those after the first failure (other than ENOENT) are not tried: ECANCELED.

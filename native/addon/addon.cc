@@ -28,6 +28,7 @@
 #include "addon/errno_error.h"
 #include "addon/late_gate.h"
 #include "addon/remove_tree.h"
+#include "addon/background_close.h"
 #include "addon/remove_directories.h"
 #include "addon/files_at.h"
 #include "addon/early_writeback.h"
@@ -415,6 +416,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitLayerInflate(env, exports);
   InitLateGate(env, exports);
   InitRemoveTree(env, exports);
+  InitBackgroundClose(env, exports);
   InitRemoveDirectories(env, exports);
   InitCgroupMaker(env, exports);
   InitFilesAt(env, exports);
