@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import { useContainers } from './support/containers';
-import { heldNamespaceLinks } from './support/namespace-fds';
+import { heldNamespaceLinks, quietNamespaceLinks } from './support/namespace-fds';
 
 const { make, run } = useContainers();
 
@@ -19,7 +19,7 @@ async function eventually(check: () => boolean): Promise<boolean> {
 }
 
 test('a running container: Node holds its own mount and network namespaces, and no other', async () => {
-  const before = heldNamespaceLinks();
+  const before = await quietNamespaceLinks();
   const c = make();
   const p = c.spawn(['sh', '-c', 'read line'], { stdio: 'pipe' });
   await p.started;
@@ -34,8 +34,9 @@ test('a running container: Node holds its own mount and network namespaces, and 
 });
 
 test('nothing stays held after containers that exit, are killed, or fail to start', async () => {
-  // An earlier test's holds may still be closing: only those taken from here on count.
-  const before = heldNamespaceLinks();
+  // An earlier test's holds may still be closing: they are let go first, so that only those
+  // taken from here on count.
+  const before = await quietNamespaceLinks();
   for (let i = 0; i < 5; i++) {
     expect((await run({}, ['true'])).exitCode).toBe(0);
     const killed = make().spawn(['sleep', '60']);

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import { Container, type ContainerPool } from '../lib';
 import type { ContainerOptions } from '../lib/options/types';
 import { containerLeftovers, type ContainerLeftovers } from './support/container-leftovers';
-import { heldNamespaceLinks } from './support/namespace-fds';
+import { heldNamespaceLinks, quietNamespaceLinks } from './support/namespace-fds';
 import { collect, removeScripts, runScript, startScript } from './support/node-script';
 import { removeTempDirs, tempDir } from './support/temp-dirs';
 import { runCgroupParent } from './support/unique';
@@ -230,7 +230,7 @@ describe('members', () => {
   });
 
   test('close() leaves no cgroup, state directory or process of its members, nor an fd of them in Node', async () => {
-    const heldBefore = heldNamespaceLinks();
+    const heldBefore = await quietNamespaceLinks();
     const p = pool(3);
     await p.ready();
     // A member's mount and network namespaces are held from Node while it waits.
