@@ -100,6 +100,7 @@ export const PLAN_FIELDS: readonly PlanField[] = [
   { key: 'cgroup.procs', type: 'string', repeated: true, readBy: 'helper', description: 'a v1 cgroup.procs file the process joins before it runs' },
   { key: 'cgroup.pids', type: 'string', readBy: 'helper', description: 'the cgroup whose pids limit applies (v1 or v2)' },
   { key: 'cgroup.mount', type: 'string', repeated: true, readBy: 'helper', description: 'a cgroup directory bound below /sys/fs/cgroup: "<subdir> <host dir>", "- <host dir>" for the top' },
+  { key: 'cgroup.link', type: 'string', repeated: true, readBy: 'helper', description: 'a symlink below /sys/fs/cgroup: "<name> <target>", a controller\'s own name for a v1 hierarchy mounted with others ("cpu" to "cpu,cpuacct"), as the host names it' },
   { key: 'cgroup.gate', type: 'uint', readBy: 'helper', description: "the index among the owner fds of a pipe on which Node writes one byte once it has made the container's cgroups, which it makes while the helper clones the first process and builds its root; end of file instead: they could not be made" },
   { key: 'cgroup.gate_v1_only', type: 'bool', readBy: 'helper', description: "with cgroup.gate: Node made the cgroup2 directory before the plan, and the gate waits for the v1 ones alone; the process is cloned into cgroup2 (a move by cgroup.procs could wait for an RCU grace period)" },
   { key: 'cgroup.device_allow', type: 'string', repeated: true, readBy: 'helper', description: 'a device rule ("c 1:3 rwm") of the BPF device program on cgroup2' },

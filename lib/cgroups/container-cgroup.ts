@@ -51,6 +51,8 @@ export interface CgroupPlan {
   /** The cgroup with the pids limit (v1, or v2 with the pids controller), checked after a move. */
   pidsDir?: string;
   mounts: string[];
+  /** Symlinks below /sys/fs/cgroup, "<name> <target>" (cgroupLinks). */
+  links: string[];
 }
 
 export class CgroupError extends Error {
@@ -190,13 +192,35 @@ function cgroupPlan(hierarchies: Hierarchies, unifiedDir: string | null, v1Hiera
     for (const { hierarchy, dir } of v1HierarchyDirs) mounts.push(`${path.basename(hierarchy.mount)} ${dir}`);
     if (unifiedDir) mounts.push(`unified ${unifiedDir}`);
   }
+  const links = cgroupLinks(v1HierarchyDirs.map(({ hierarchy }) => path.basename(hierarchy.mount)));
   const pidsV1 = v1HierarchyDirs.find(({ hierarchy }) => hierarchy.controllers.includes('pids'))?.dir;
   return {
     cgroup2Path: unifiedDir ?? undefined,
     v1Procs: v1HierarchyDirs.map(({ dir }) => path.join(dir, 'cgroup.procs')),
     pidsDir: pidsV1 ?? (unifiedDir && hierarchies.unified?.controllers.includes('pids') ? unifiedDir : undefined),
     mounts,
+    links,
   };
+}
+
+/**
+ * A v1 hierarchy mounted with several controllers is a directory named by all of them
+ * ("cpu,cpuacct", "net_cls,net_prio"); hosts and other runtimes make each controller's own name
+ * a symlink to it, and programs read /sys/fs/cgroup/cpu/cpu.shares. "<name> <target>" for each
+ * name that no hierarchy's directory takes already.
+ */
+export function cgroupLinks(directoryNames: string[]): string[] {
+  const taken = new Set(directoryNames);
+  const links: string[] = [];
+  for (const directory of directoryNames) {
+    if (!directory.includes(',')) continue;
+    for (const name of directory.split(',')) {
+      if (name === '' || taken.has(name)) continue;
+      taken.add(name);
+      links.push(`${name} ${directory}`);
+    }
+  }
+  return links;
 }
 
 /** A make that met a directory of the container's name. */

@@ -84,7 +84,10 @@ function cgroupEntries(cgroup: CgroupPlan | null, withMounts: boolean): Entry[] 
   if (cgroup.cgroup2Path) entries.push(['cgroup2', cgroup.cgroup2Path]);
   for (const procs of cgroup.v1Procs) entries.push(['cgroup.procs', procs]);
   if (cgroup.pidsDir) entries.push(['cgroup.pids', cgroup.pidsDir]);
-  if (withMounts) for (const mount of cgroup.mounts) entries.push(['cgroup.mount', mount]);
+  if (withMounts) {
+    for (const mount of cgroup.mounts) entries.push(['cgroup.mount', mount]);
+    for (const link of cgroup.links) entries.push(['cgroup.link', link]);
+  }
   return entries;
 }
 

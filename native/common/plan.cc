@@ -113,6 +113,7 @@ void apply_entry(Plan& plan, PlanKey key, const std::string& value) {
     case PlanKey::CgroupProcs: plan.cgroup_v1_procs.push_back(value); return;
     case PlanKey::CgroupPids: plan.cgroup_pids = value; return;
     case PlanKey::CgroupMount: plan.cgroup_mounts.push_back(value); return;
+    case PlanKey::CgroupLink: plan.cgroup_links.push_back(value); return;
     case PlanKey::CgroupGate: plan.cgroup_gate = static_cast<int>(as_uint(value)); return;
     case PlanKey::CgroupGateV1Only: plan.cgroup_gate_v1_only = as_bool(value); return;
     case PlanKey::CgroupDeviceAllow: plan.device_rules.push_back(value); return;

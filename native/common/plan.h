@@ -92,6 +92,9 @@ struct Plan {
   // The container's cgroup directories to bind read-only below /sys/fs/cgroup:
   // "<subdir> <host directory>", or "- <host directory>" for /sys/fs/cgroup itself.
   std::vector<std::string> cgroup_mounts;
+  // Symlinks below /sys/fs/cgroup, "<name> <target>": a controller's own name for a
+  // v1 hierarchy mounted with others ("cpu" to "cpu,cpuacct").
+  std::vector<std::string> cgroup_links;
   // Device rules ("c 1:3 rwm") for a BPF device program on cgroup2_path; empty
   // where the v1 devices controller holds them (lib/cgroups/device-rules.ts).
   std::vector<std::string> device_rules;

@@ -56,6 +56,12 @@ void mount_cgroup_filesystems(const Plan& plan, int sys_mount_fd) {
     auto [subdir, host_dir] = split(spec);
     bind_cgroup_directory(host_dir, top.get(), "/" + subdir, CreateAs::Directory, "mount /sys/fs/cgroup/" + subdir);
   }
+  // A hierarchy mounted with several controllers ("cpu,cpuacct") is reached by each
+  // controller's name too, as on the host: programs read /sys/fs/cgroup/cpu/cpu.shares.
+  for (const auto& spec : plan.cgroup_links) {
+    auto [name, target] = split(spec);
+    check(symlinkat(target.c_str(), top.get(), name.c_str()), "symlink /sys/fs/cgroup/" + name);
+  }
   set_mount_attrs(top.get(), MOUNT_ATTR_RDONLY, 0, false, "make /sys/fs/cgroup read-only");
 }
 

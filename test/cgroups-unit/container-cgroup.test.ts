@@ -80,7 +80,7 @@ describe('cgroup v2', () => {
     expect(fs.existsSync(path.join(dir, 'memory.swap.max'))).toBe(false);
     expect(cg.v1Dirs.size).toBe(0);
     // The container sees its own cgroup at /sys/fs/cgroup ("-"), bound from the host's directory.
-    expect(cg.plan()).toEqual({ cgroup2Path: dir, v1Procs: [], pidsDir: dir, mounts: [`- ${dir}`] });
+    expect(cg.plan()).toEqual({ cgroup2Path: dir, v1Procs: [], pidsDir: dir, mounts: [`- ${dir}`], links: [] });
   });
 
   test('default parent: ts-container below our own cgroup', () => {
@@ -271,6 +271,8 @@ describe('cgroup v1 and hybrid', () => {
       pidsDir: dirOf('pids'),
       // /sys/fs/cgroup/<hierarchy> in the container: the container's own cgroup there.
       mounts: ['cpu,cpuacct', 'memory', 'pids', 'cpuset', 'freezer', 'blkio'].map((x) => `${x} ${dirOf(x)}`),
+      // Each controller of the co-mounted hierarchy by its own name too, as the host names them.
+      links: ['cpu cpu,cpuacct', 'cpuacct cpu,cpuacct'],
     });
   });
 

@@ -107,6 +107,8 @@ export interface PlanValues {
   'cgroup.pids': string;
   /** a cgroup directory bound below /sys/fs/cgroup: "<subdir> <host dir>", "- <host dir>" for the top (repeated, read by the helper) */
   'cgroup.mount': string;
+  /** a symlink below /sys/fs/cgroup: "<name> <target>", a controller's own name for a v1 hierarchy mounted with others ("cpu" to "cpu,cpuacct"), as the host names it (repeated, read by the helper) */
+  'cgroup.link': string;
   /** the index among the owner fds of a pipe on which Node writes one byte once it has made the container's cgroups, which it makes while the helper clones the first process and builds its root; end of file instead: they could not be made (read by the helper) */
   'cgroup.gate': number;
   /** with cgroup.gate: Node made the cgroup2 directory before the plan, and the gate waits for the v1 ones alone; the process is cloned into cgroup2 (a move by cgroup.procs could wait for an RCU grace period) (read by the helper) */
@@ -227,6 +229,7 @@ export const PLAN_KEYS: readonly PlanKey[] = [
   'cgroup.procs',
   'cgroup.pids',
   'cgroup.mount',
+  'cgroup.link',
   'cgroup.gate',
   'cgroup.gate_v1_only',
   'cgroup.device_allow',
@@ -307,6 +310,7 @@ const ENCODERS: { [K in PlanKey]: (key: K, value: PlanValues[K]) => string } = {
   'cgroup.procs': (key, v) => encodeText(key, v),
   'cgroup.pids': (key, v) => encodeText(key, v),
   'cgroup.mount': (key, v) => encodeText(key, v),
+  'cgroup.link': (key, v) => encodeText(key, v),
   'cgroup.gate': (key, v) => encodeUint(key, v),
   'cgroup.gate_v1_only': (key, v) => encodeBool(v),
   'cgroup.device_allow': (key, v) => encodeText(key, v),

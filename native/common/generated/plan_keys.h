@@ -54,6 +54,7 @@ enum class PlanKey {
   CgroupProcs,  // cgroup.procs: a v1 cgroup.procs file the process joins before it runs
   CgroupPids,  // cgroup.pids: the cgroup whose pids limit applies (v1 or v2)
   CgroupMount,  // cgroup.mount: a cgroup directory bound below /sys/fs/cgroup: "<subdir> <host dir>", "- <host dir>" for the top
+  CgroupLink,  // cgroup.link: a symlink below /sys/fs/cgroup: "<name> <target>", a controller's own name for a v1 hierarchy mounted with others ("cpu" to "cpu,cpuacct"), as the host names it
   CgroupGate,  // cgroup.gate: the index among the owner fds of a pipe on which Node writes one byte once it has made the container's cgroups, which it makes while the helper clones the first process and builds its root; end of file instead: they could not be made
   CgroupGateV1Only,  // cgroup.gate_v1_only: with cgroup.gate: Node made the cgroup2 directory before the plan, and the gate waits for the v1 ones alone; the process is cloned into cgroup2 (a move by cgroup.procs could wait for an RCU grace period)
   CgroupDeviceAllow,  // cgroup.device_allow: a device rule ("c 1:3 rwm") of the BPF device program on cgroup2
@@ -144,6 +145,7 @@ inline constexpr PlanKeyInfo kPlanKeys[] = {
     {"cgroup.procs", PlanKey::CgroupProcs, PlanValueType::String, true, nullptr},
     {"cgroup.pids", PlanKey::CgroupPids, PlanValueType::String, false, nullptr},
     {"cgroup.mount", PlanKey::CgroupMount, PlanValueType::String, true, nullptr},
+    {"cgroup.link", PlanKey::CgroupLink, PlanValueType::String, true, nullptr},
     {"cgroup.gate", PlanKey::CgroupGate, PlanValueType::Uint, false, nullptr},
     {"cgroup.gate_v1_only", PlanKey::CgroupGateV1Only, PlanValueType::Bool, false, nullptr},
     {"cgroup.device_allow", PlanKey::CgroupDeviceAllow, PlanValueType::String, true, nullptr},
@@ -320,6 +322,8 @@ inline bool plan_value_valid(PlanKey key, const std::string& value) {
     case PlanKey::CgroupPids:
       return true;
     case PlanKey::CgroupMount:
+      return true;
+    case PlanKey::CgroupLink:
       return true;
     case PlanKey::CgroupGate:
       return [&] { unsigned n; return parse_plan_uint(value, &n); }();
