@@ -46,7 +46,8 @@ import { containerPoolRunner } from './pool-runner';
 import { formatConditions, hostConditions } from './host-conditions';
 import { formatSpeedTargets, POOL_ROW, SPAWN_MEDIAN_RATIO, speedTargets } from './speed-targets';
 import {
-  containerDetachedExecRunner, containerExecRunner, containerFoundExecRunner, crunExecRunner, runcExecRunner,
+  containerApartExecRunner, containerDetachedExecRunner, containerExecRunner, containerFoundExecRunner, crunExecRunner,
+  EXEC_APART_MS, runcExecRunner,
 } from './exec-runners';
 import { measureInterleaved, reasonOf, seededRandom, setUpAll, stateOf, type RunnerState, type Status } from './interleave';
 import { ListTimeBench, type ListTimeResult } from './list-time';
@@ -301,7 +302,7 @@ async function main(): Promise<number> {
   // The exec section has its own child_process.spawn, measured in its own rounds: a ratio
   // compares two runtimes measured at the same moments, never across sections.
   const execStates: RunnerState[] = !wantExec ? [] : [
-    childProcessRunner(opts), containerExecRunner(opts), containerDetachedExecRunner(opts), containerFoundExecRunner(opts),
+    childProcessRunner(opts), containerExecRunner(opts), containerApartExecRunner(opts), containerDetachedExecRunner(opts), containerFoundExecRunner(opts),
     runcExecRunner(opts), crunExecRunner(opts),
   ].map(stateOf);
   const listBench = wantList
@@ -509,7 +510,9 @@ async function main(): Promise<number> {
     print(formatTable(execRows));
     print('');
     print('Container exec: exec() to wait() resolved, stdio ignored; (detached): a detached container, reaped by its monitor; ' +
-      '(Container.get): the detached kind, reached with Container.get(id) from the state root.');
+      '(Container.get): the detached kind, reached with Container.get(id) from the state root; ' +
+      `(${EXEC_APART_MS} ms apart): each exec ${EXEC_APART_MS} ms after the last run of any runtime (untimed), as a CI job's execs come: ` +
+      'on cgroup2 and hybrid hosts its move into the cgroup then waits for an RCU grace period unless the host mounts cgroup2 with favordynmods.');
     print('runc/crun exec: spawn() of `<tool> exec <id> /bin/true` to the \'exit\' event, into a container from `<tool> run -d`. ' +
       'child_process.spawn: the same busybox binary on the host, measured in the same rounds.');
     const elsewhere = formatElsewhere(execRows);
