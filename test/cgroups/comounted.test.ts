@@ -40,6 +40,7 @@ stage=$(mktemp -d "$TMPDIR/tsc-comount-XXXXXX")
 mount -t tmpfs -o mode=755 tmpfs "$stage"
 for d in /sys/fs/cgroup/*/; do
   d=\${d%/}; name=\${d##*/}
+  if [ -L "$d" ]; then continue; fi
   if [ "$name" = cpu ]; then name=cpu,cpuacct; fi
   mkdir "$stage/$name"
   mount --move "$d" "$stage/$name"
@@ -48,7 +49,16 @@ mount --move "$stage" /sys/fs/cgroup
 rmdir "$stage"
 exec "$@"`;
 
-testWhen(onV1('cpu') && fs.existsSync('/sys/fs/cgroup/cpu'), 'no cgroup v1 cpu hierarchy at /sys/fs/cgroup/cpu')(
+/** A v1 hierarchy of its own at /sys/fs/cgroup/NAME (a directory, not a host's link to a co-mount). */
+const ownDirectory = (name: string): boolean => {
+  try {
+    return fs.lstatSync(`/sys/fs/cgroup/${name}`).isDirectory();
+  } catch {
+    return false;
+  }
+};
+
+testWhen(onV1('cpu') && ownDirectory('cpu') && ownDirectory('cpuacct'), 'needs cgroup v1 cpu and cpuacct hierarchies of their own at /sys/fs/cgroup')(
   "inside, a co-mounted hierarchy's controller names lead to the container's own cgroup there",
   async () => {
     const script = writeScript(`
