@@ -242,7 +242,7 @@ describe('detached containers', () => {
   test('outlive their maker; the exit code and the output are read later from anywhere', async () => {
     const maker = await runScript(`
       const c = new Container({ id: '${uniqueId('outliver')}', stateRoot: ${JSON.stringify(root)}, cgroupParent: ${JSON.stringify(cgroupParent)}, detach: true });
-      const p = c.spawn(['sh', '-c', 'echo out-line; echo err-line >&2; while [ ! -e /tmp/go ]; do sleep 0.05; done; exit 9']);
+      const p = c.spawn(['sh', '-c', 'echo out-line; echo err-line >&2; while [ ! -e /tmp/go ]; do sleep 0.05; done; read exec < /tmp/go; while [ -e /proc/$exec ]; do sleep 0.05; done; exit 9']);
       await p.started;
       console.log(p.pid);
     `);
@@ -254,7 +254,10 @@ describe('detached containers', () => {
     made.push(c);
     expect(await c.state()).toMatchObject({ status: 'running', pid, detached: true });
     expect(fs.existsSync(`/proc/${pid}`)).toBe(true);
-    expect(await c.exec(['touch', '/tmp/go']).wait()).toMatchObject({ exitCode: 0 });
+    // The exec names itself in /tmp/go; the main process ends once that process is gone (reaped
+    // here): ended as soon as the file appeared, it could take the exec with it, for the end of a
+    // PID namespace's first process kills what is left in it.
+    expect(await c.exec(['sh', '-c', 'echo $$ > /tmp/go.new && mv /tmp/go.new /tmp/go']).wait()).toMatchObject({ exitCode: 0 });
     expect(await c.wait()).toMatchObject({ exitCode: 9, signal: null });
     expect(await c.state()).toMatchObject({ status: 'stopped', exitCode: 9 });
     expect(await logText(c)).toEqual({ stdout: 'out-line\n', stderr: 'err-line\n' });
