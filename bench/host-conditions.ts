@@ -1,8 +1,14 @@
 /**
  * The conditions a run's figures hold under, printed in its header and kept in its JSON:
  * the figures are true of a host like this one, not facts of ts-container. What they depend
- * on most: the number of cores, the load when the run began (other work on the machine), and
- * the filesystem of the state root (ext4 forces data to disk on a rename over a file).
+ * on most: the number of cores, the load when the run began (other work on the machine), the
+ * filesystem of the state root (ext4 forces data to disk on a rename over a file), and what a
+ * new file costs there and under the data root. A container makes about eighteen inodes on
+ * those filesystems (its state files, its writable layer, and what overlayfs makes in the
+ * layer's work directory at each mount), and on ext4 without a journal each new inode skips
+ * the group's inodes freed in the last dirtytime_expire_seconds (12 hours by default): on a
+ * host that has made many containers that day, a new file there costs 0.1 ms and more, against
+ * a few microseconds on a tmpfs.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -16,19 +22,67 @@ export interface HostConditions {
   stateRoot: string;
   /** The filesystem type of the mount the state root is on (e.g. ext4, tmpfs); null if unknown. */
   stateRootFs: string | null;
+  /**
+   * What making a new file costs in a new directory under the state root and under the data
+   * root's containers/ (median µs of NEW_FILE_PROBES, measured as the run begins); null when
+   * that could not be measured (the root not writable, or not made yet and not makeable).
+   */
+  newFileUs?: { stateRoot: number | null; dataRoot: number | null; dataRootPath: string };
 }
 
-/** The default state root as lib/ resolves it; /run/ts-container when lib/ cannot say. */
-async function defaultStateRoot(): Promise<string> {
+/** Files each new-file probe makes (and removes). */
+const NEW_FILE_PROBES = 24;
+
+/**
+ * The median time, in µs, of making an empty file in a new directory under `root` (as a
+ * container's state directory and writable layer are made), or null when it cannot be
+ * measured. Everything it makes is removed before it returns.
+ */
+export function probeNewFileUs(root: string): number | null {
+  let dir: string;
   try {
-    const entry = require.resolve(path.resolve(__dirname, '..', 'lib', 'state', 'state-root'));
-    const mod = (await import(pathToFileURL(entry).href)) as { resolveStateRoot?: () => string; default?: { resolveStateRoot?: () => string } };
-    const resolve = mod.resolveStateRoot ?? mod.default?.resolveStateRoot;
+    fs.mkdirSync(root, { recursive: true, mode: 0o711 });
+    dir = fs.mkdtempSync(path.join(root, '.bench-new-file-'));
+  } catch {
+    return null;
+  }
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < NEW_FILE_PROBES; i++) {
+      const t0 = process.hrtime.bigint();
+      fs.closeSync(fs.openSync(path.join(dir, `f${i}`), fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600));
+      times.push(Number(process.hrtime.bigint() - t0) / 1000);
+    }
+  } catch {
+    return null;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
+}
+
+/** A root as lib/ resolves it (`resolver` of lib/<module>), or `fallback` when lib/ does not load. */
+async function rootFromLib(module: string, resolver: string, fallback: string): Promise<string> {
+  try {
+    const entry = require.resolve(path.resolve(__dirname, '..', 'lib', ...module.split('/')));
+    const mod = (await import(pathToFileURL(entry).href)) as Record<string, unknown> & { default?: Record<string, unknown> };
+    const resolve = (mod[resolver] ?? mod.default?.[resolver]) as (() => string) | undefined;
     if (resolve) return resolve();
   } catch {
     // lib/ does not load: the root's default, as lib/ has it.
   }
-  return process.env.TS_CONTAINER_STATE_ROOT || '/run/ts-container';
+  return fallback;
+}
+
+/** The default state root as lib/ resolves it; /run/ts-container when lib/ cannot say. */
+function defaultStateRoot(): Promise<string> {
+  return rootFromLib('state/state-root', 'resolveStateRoot', process.env.TS_CONTAINER_STATE_ROOT || '/run/ts-container');
+}
+
+/** The default data root as lib/ resolves it; /var/lib/ts-container when lib/ cannot say. */
+function defaultDataRoot(): Promise<string> {
+  return rootFromLib('images/data-root', 'resolveDataRoot', process.env.TS_CONTAINER_DATA_ROOT || '/var/lib/ts-container');
 }
 
 /** The fstype of the deepest mount containing `target` (or its nearest existing ancestor). */
@@ -62,11 +116,23 @@ export function filesystemOf(target: string): string | null {
 
 export async function hostConditions(): Promise<HostConditions> {
   const stateRoot = await defaultStateRoot();
-  return { cpus: os.cpus().length, loadAverage: os.loadavg()[0], stateRoot, stateRootFs: filesystemOf(stateRoot) };
+  const dataRootPath = path.join(await defaultDataRoot(), 'containers');
+  return {
+    cpus: os.cpus().length,
+    loadAverage: os.loadavg()[0],
+    stateRoot,
+    stateRootFs: filesystemOf(stateRoot),
+    newFileUs: { stateRoot: probeNewFileUs(stateRoot), dataRoot: probeNewFileUs(dataRootPath), dataRootPath },
+  };
 }
 
-/** "on a 2-core host (load average 8.3 at the start) with the state root /run/ts-container on ext4" */
+/**
+ * "on a 2-core host (load average 8.3 at the start) with the state root /run/ts-container on
+ * ext4 (a new file: 106 µs there, 96 µs under /var/lib/ts-container/containers)"
+ */
 export function formatConditions(c: HostConditions): string {
+  const us = (v: number | null) => (v === null ? 'not measured' : `${v < 10 ? v.toFixed(1) : v.toFixed(0)} µs`);
+  const newFile = c.newFileUs ? ` (a new file: ${us(c.newFileUs.stateRoot)} there, ${us(c.newFileUs.dataRoot)} under ${c.newFileUs.dataRootPath})` : '';
   return `on a ${c.cpus}-core host (load average ${c.loadAverage.toFixed(1)} at the start) ` +
-    `with the state root ${c.stateRoot} on ${c.stateRootFs ?? 'an unknown filesystem'}`;
+    `with the state root ${c.stateRoot} on ${c.stateRootFs ?? 'an unknown filesystem'}${newFile}`;
 }

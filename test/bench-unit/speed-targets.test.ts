@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { speedTargets, formatSpeedTargets, type RowLike, type TotalLike } from '../../bench/speed-targets';
-import { filesystemOf, formatConditions } from '../../bench/host-conditions';
+import { filesystemOf, formatConditions, probeNewFileUs } from '../../bench/host-conditions';
 import { comparePhases } from '../../bench/phases-compare';
 import type { PhasesResult } from '../../bench/phases';
 
@@ -61,6 +61,25 @@ describe('host conditions', () => {
     }
     expect(formatConditions({ cpus: 2, loadAverage: 1.25, stateRoot: '/run/ts-container', stateRootFs: 'ext4' }))
       .toBe('on a 2-core host (load average 1.3 at the start) with the state root /run/ts-container on ext4');
+    expect(formatConditions({
+      cpus: 2, loadAverage: 1.25, stateRoot: '/run/ts-container', stateRootFs: 'ext4',
+      newFileUs: { stateRoot: 106.4, dataRoot: null, dataRootPath: '/var/lib/ts-container/containers' },
+    })).toBe('on a 2-core host (load average 1.3 at the start) with the state root /run/ts-container on ext4 ' +
+      '(a new file: 106 µs there, not measured under /var/lib/ts-container/containers)');
+  });
+
+  it('measures a new file under a root, and leaves nothing there', () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ts-container-bench-unit-'));
+    try {
+      const us = probeNewFileUs(path.join(root, 'state'));
+      expect(us).toBeGreaterThan(0);
+      expect(fs.readdirSync(path.join(root, 'state'))).toEqual([]);
+      // A root that cannot be made (its parent is a file) is not measured.
+      fs.writeFileSync(path.join(root, 'file'), '');
+      expect(probeNewFileUs(path.join(root, 'file', 'state'))).toBeNull();
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
   });
 });
 
