@@ -10,7 +10,6 @@
 /** The files of a container's state directory (lib/state/container-directory.ts says what each holds). */
 export const STATE_FILES = {
   lock: 'lock',
-  writeLock: 'write.lock',
   state: 'state.json',
   config: 'config.json',
   run: 'run.json',

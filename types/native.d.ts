@@ -250,6 +250,8 @@ export interface NativeBinding {
   tryLock(fd: number): boolean;
   /** openat(dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC, mode): an fd, or an errno error; -1 for ENOENT with missingOk. */
   openAt(dirfd: number, name: string, flags: number, mode: number, missingOk?: boolean): number;
+  /** The whole file `name` of the directory fd (never through a link) as UTF-8; undefined when missing. Throws an errno error. */
+  readFileAt(dirfd: number, name: string): string | undefined;
   /**
    * Writes `data` into the new file `name` of the directory open as `dirfd` (never through a
    * link). With `temporary`, writes that new file and puts it in place of `name` whole: the two

@@ -18,11 +18,10 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { ContainerExistsError } from '../errors/errors';
 import { verifyDataRoot } from '../images/data-root';
 import { native } from '../native/binding';
-import { DirectoryHandle, removeTree, stateStep } from '../state/state-io';
+import { DirectoryHandle, removeTree, stateStep, uniqueSuffix } from '../state/state-io';
 import { OncePerRoot } from '../state/once-per-root';
 
 /** containers/.removing/: layers moved away from their name, being removed (the sweep finishes them). */
@@ -154,7 +153,7 @@ function isAbandoned(record: WritableLayerRecord): boolean {
  * sweep finishes.
  */
 function removeByName(containers: DirectoryHandle, id: string): void {
-  const away = `${id}.${randomBytes(4).toString('hex')}`;
+  const away = `${id}.${uniqueSuffix()}`;
   const moveAway = (): boolean => {
     try {
       fs.renameSync(containers.at(id), `${containers.at(REMOVING_DIR)}/${away}`);

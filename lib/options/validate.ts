@@ -8,7 +8,7 @@ import { type HealthcheckConfig, normalizeHealthcheck } from '../health/healthch
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { randomHex } from './random-hex';
 import type { ContainerOptions, IdMapping, ProcessOptions, Rlimit, RlimitName, TerminalSize, User } from './types';
 import { parseByteSize } from './sizes';
 import { normalizeCapabilities } from './capabilities';
@@ -257,7 +257,7 @@ function checkVolumeMount(m: Record<string, unknown>, where: string, dataRoot: s
   const target = checkContainerPath(m[key], `${where}.${key}`);
   if (target === '/') fail(`${where}.${key}`, 'cannot mount over the container root');
   const anonymous = m.source === undefined;
-  const name = anonymous ? randomBytes(32).toString('hex') : m.source;
+  const name = anonymous ? randomHex(32) : m.source;
   if (!isVolumeName(name)) fail(`${where}.source`, `expected a volume name (a letter or digit, then letters, digits, '_', '.', '-'), got ${describe(m.source)}`);
   const readonly = checkBoolean(m.readonly, `${where}.readonly`) ?? false;
   return { type: 'bind', source: volumePath(dataRoot, name), target, readonly, recursive: false, volume: name, ...(anonymous && { anonymousVolume: true }) };
@@ -406,7 +406,7 @@ export function normalizeContainerOptions(options: ContainerOptions | undefined)
   checkKeys(options, CONTAINER_KEYS, '');
   let id: string;
   if (options.id === undefined) {
-    id = `tsc-${randomBytes(6).toString('hex')}`;
+    id = `tsc-${randomHex(6)}`;
   } else {
     if (typeof options.id !== 'string' || !ID_PATTERN.test(options.id)) {
       fail('id', `expected 1-64 letters, digits, '_', '.', '-' (starting with a letter or digit), got ${describe(options.id)}`);

@@ -2,7 +2,6 @@
  * One container's state directory, <state root>/<id>:
  * - lock         flocked by the container's owner while it lives: the Node process that made
  *                it, or the monitor of a detached container. No holder means no owner.
- * - write.lock   flocked for the moment of each write of state.json or run.json
  * - state.json   what the maker records: when, how, which cgroups, the first pid (StateRecord)
  * - config.json  the options and command it was made with, to recreate it (SavedConfig)
  * - run.json     the current or last run: pid, start and exit (RunRecord); written by the
@@ -11,6 +10,10 @@
  * - started      the time start() let the program go (spawn() records it in state.json)
  * - stop-requested  stop(), kill() or delete asked the container to end: no restart
  * - container.log   a detached container's output, as frames (see log-file.ts)
+ *
+ * The directory itself is flocked for the moment of each write of state.json, run.json or
+ * health.json (by the monitor too): writers of one record go one at a time, without a lock
+ * file of their own, whose making would cost an inode on every container's first write.
  *
  * A directory appears whole: it is made under a temporary name, with its lock already held
  * and its files written, then renamed into place. A rename onto an existing (never empty)
@@ -23,14 +26,13 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import * as os from 'node:os';
 import type { ContainerOptions, ProcessOptions } from '../options/types';
 import type { RestartPolicy } from './types';
 import type { CgroupRecord } from '../cgroups/container-cgroup';
 import { native } from '../native/binding';
 import { ContainerExistsError, ContainerStateFileError, ContainerStateIOError } from '../errors/errors';
-import { DirectoryHandle, readTextAsync, removeTree, stateStep, TEMPORARY_PREFIX } from './state-io';
+import { DirectoryHandle, readTextAsync, removeTree, stateStep, TEMPORARY_PREFIX, uniqueSuffix } from './state-io';
 import { verifyStateRoot, verifyStateRootAsync } from './state-root';
 import { pauseForTest } from './test-hook';
 import { deferRemoval } from './deferred-removal';
@@ -84,7 +86,6 @@ const STATE = STATE_FILES.state;
 const CONFIG = STATE_FILES.config;
 const RUN = STATE_FILES.run;
 const LOCK = STATE_FILES.lock;
-const WRITE_LOCK = STATE_FILES.writeLock;
 const FIFO = STATE_FILES.startFifo;
 const STARTED = STATE_FILES.started;
 const STOP_REQUESTED = STATE_FILES.stopRequested;
@@ -174,7 +175,7 @@ export class ContainerDirectory {
    */
   static create(root: string, id: string, state: StateRecord, config: SavedConfig, onExisting: (existing: ContainerDirectory) => boolean): ContainerDirectory {
     const rootHandle = stateStep('open the state root', root, () => DirectoryHandle.open(root));
-    const makingName = `${MAKING_PREFIX}${id}.${process.pid}.${randomBytes(4).toString('hex')}`;
+    const makingName = `${MAKING_PREFIX}${id}.${process.pid}.${uniqueSuffix()}`;
     const making = path.join(root, makingName);
     const directory = new ContainerDirectory(root, id);
     let lockFd = -1;
@@ -442,18 +443,14 @@ export class ContainerDirectory {
   }
 
   /**
-   * Runs a write while holding the directory's writer lock (write.lock), which the monitor
-   * takes too (native/monitor/run_record.cc): writers of the same record go one at a time.
+   * Runs a write while holding the writers' lock, a flock of the directory itself (through
+   * the fd this write opened, so the lock goes when it is closed), which the monitor takes too
+   * (native/monitor/run_record.cc): writers of the same record go one at a time.
    */
   #whileWriting(name: string, write: (handle: DirectoryHandle) => void): void {
     this.#withDirectory(`write ${name}`, (handle) => {
-      const fd = stateStep(`write ${name}`, handle.display(WRITE_LOCK), () => handle.openFile(WRITE_LOCK, 'append'));
-      try {
-        native().lock(fd);
-        stateStep(`write ${name}`, handle.display(name), () => write(handle));
-      } finally {
-        fs.closeSync(fd);
-      }
+      native().lock(handle.fd);
+      stateStep(`write ${name}`, handle.display(name), () => write(handle));
     });
   }
 
@@ -544,7 +541,7 @@ export class ContainerDirectory {
   remove(deferred = false): void {
     try {
       if (!this.#stillInPlace()) return;
-      const away = path.join(this.root, `${REMOVING_PREFIX}${this.id}.${randomBytes(4).toString('hex')}`);
+      const away = path.join(this.root, `${REMOVING_PREFIX}${this.id}.${uniqueSuffix()}`);
       try {
         fs.renameSync(this.dir, away);
       } catch (error) {

@@ -79,10 +79,39 @@ Napi::Value WriteFileAt(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// The whole of a small file `name` of `dirfd` as UTF-8 text; undefined when it does not exist.
+Napi::Value ReadFileAt(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int dirfd = info[0].As<Napi::Number>().Int32Value();
+  std::string name = info[1].As<Napi::String>().Utf8Value();
+  int fd;
+  do {
+    fd = openat(dirfd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0 && errno == ENOENT) return env.Undefined();
+  if (fd < 0) throw errno_error(env, errno, "open " + name);
+  std::string text;
+  char buffer[8192];
+  for (;;) {
+    ssize_t n = read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int saved = errno;
+      close(fd);
+      throw errno_error(env, saved, "read " + name);
+    }
+    if (n == 0) break;
+    text.append(buffer, static_cast<size_t>(n));
+  }
+  close(fd);
+  return Napi::String::New(env, text);
+}
+
 }  // namespace
 
 void InitFilesAt(Napi::Env env, Napi::Object exports) {
   exports.Set("openAt", Napi::Function::New(env, OpenAt, "openAt"));
+  exports.Set("readFileAt", Napi::Function::New(env, ReadFileAt, "readFileAt"));
   exports.Set("writeFileAt", Napi::Function::New(env, WriteFileAt, "writeFileAt"));
 }
 

@@ -12,6 +12,9 @@ namespace tsc {
 
 // openAt(dirfd, name, flags, mode) → fd: openat(dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC,
 //   mode). Throws an errno error (code "ENOENT", "ELOOP"...).
+// readFileAt(dirfd, name) → string | undefined: the whole file `name` (opened O_NOFOLLOW) as
+//   UTF-8 text, in one call (open, reads, close); undefined when it does not exist. Throws an
+//   errno error (ELOOP for a link...).
 // writeFileAt(dirfd, name, data: string, mode, temporary?: string): writes `data` into the new
 //   file `name` (O_EXCL). With `temporary`, writes that new file instead and puts it in place
 //   of `name` whole (common/replace_file.h), so that a reader sees the old bytes or the new; a

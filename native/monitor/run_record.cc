@@ -89,8 +89,9 @@ void write_run_record(const std::string& state_dir, const RunRecord& record) {
 }
 
 void write_state_file(const std::string& state_dir, const char* name, const std::string& bytes) {
-  // Writers of the directory's records go one at a time (the TypeScript side takes it too).
-  int lock_fd = open((state_dir + "/" + kStateFileWriteLock).c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+  // Writers of the directory's records go one at a time: a flock of the directory itself
+  // (the TypeScript side takes it too), released as this fd closes.
+  int lock_fd = open(state_dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (lock_fd >= 0) {
     while (flock(lock_fd, LOCK_EX) < 0 && errno == EINTR) {
     }

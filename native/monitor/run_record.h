@@ -1,8 +1,8 @@
 // The record of a detached container's current or last run (run.json in its
 // state directory), written by its monitor and read by any process through
-// Container.list() or Container.get(). Written under the directory's
-// write.lock, whole to a temporary file renamed over the old one, so a reader
-// never sees half of it.
+// Container.list() or Container.get(). Written under a flock of the state
+// directory itself, whole to a temporary file put in place of the old one, so a
+// reader never sees half of it.
 #pragma once
 
 #include <sys/types.h>
@@ -28,7 +28,7 @@ struct RunRecord {
 void write_run_record(const std::string& state_dir, const RunRecord& record);
 
 // Writes one file of the state directory (run.json, health.json) the same way: under
-// write.lock, whole to a temporary file renamed over the old one.
+// the directory's flock, whole to a temporary file put in place of the old one.
 void write_state_file(const std::string& state_dir, const char* name, const std::string& bytes);
 
 // A JSON string literal of text (quotes, backslashes and control characters escaped).

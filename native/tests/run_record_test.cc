@@ -2,7 +2,9 @@
 // a temporary state directory and read back as text.
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -66,9 +68,32 @@ TEST(run_record_of_a_running_container) {
             std::string("{\"pid\":4242,\"startTime\":\"123456\",\"startedAt\":1700000000000,\"finishedAt\":null,"
                         "\"exited\":false,\"exitCode\":null,\"signal\":null,\"restartCount\":0,"
                         "\"monitorPid\":4241,\"monitorStartTime\":\"123450\"}\n"));
-  // Written under the directory's writer lock, through a temporary file renamed into place.
-  EXPECT_TRUE(exists(dir.path() + "/" + tsc::kStateFileWriteLock));
+  // Through a temporary file put into place, and no lock file left: the lock is the directory's.
   EXPECT_TRUE(!exists(dir.path() + "/.run.json." + std::to_string(getpid())));
+  EXPECT_TRUE(!exists(dir.path() + "/write.lock"));
+}
+
+TEST(run_record_waits_for_the_writer_holding_the_directory) {
+  TemporaryDirectory dir;
+  int held = open(dir.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  EXPECT_TRUE(held >= 0 && flock(held, LOCK_EX) == 0);
+  pid_t writer = fork();
+  if (writer == 0) {
+    // Its copy of the holder's fd would keep the lock held: the writer is another holder.
+    close(held);
+    tsc::RunRecord record;
+    record.pid = 1;
+    tsc::write_run_record(dir.path(), record);
+    _exit(0);
+  }
+  EXPECT_TRUE(writer > 0);
+  usleep(100 * 1000);
+  // Another writer holds the directory: the record is not written yet.
+  EXPECT_TRUE(!exists(dir.path() + "/run.json"));
+  close(held);
+  int status = 0;
+  EXPECT_TRUE(waitpid(writer, &status, 0) == writer && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  EXPECT_TRUE(read_text(dir.path() + "/run.json").find("\"pid\":1,") != std::string::npos);
 }
 
 TEST(run_record_of_an_exit_and_of_a_signal) {

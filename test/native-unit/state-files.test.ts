@@ -6,7 +6,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { DirectoryHandle } from '../../lib/state/state-io';
+import { spawnSync } from 'node:child_process';
+import { DirectoryHandle, uniqueSuffix } from '../../lib/state/state-io';
 
 let dir: string;
 let handle: DirectoryHandle;
@@ -92,4 +93,20 @@ test('a write into a directory that was removed fails with ENOENT and makes noth
     goneHandle.close();
   }
   expect(fs.existsSync(gone)).toBe(false);
+});
+
+test('readText reads a file larger than one read whole, as UTF-8', () => {
+  handle.writeNew('state.json', `{"name":"é-ü","pad":"${'y'.repeat(100_000)}"}\n`);
+  expect(JSON.parse(handle.readText('state.json') as string)).toEqual({ name: 'é-ü', pad: 'y'.repeat(100_000) });
+});
+
+test('uniqueSuffix never repeats in a process and differs between processes', () => {
+  const seen = new Set(Array.from({ length: 5000 }, () => uniqueSuffix()));
+  expect(seen.size).toBe(5000);
+  for (const suffix of seen) expect(suffix).toMatch(/^[0-9a-f]{8}[0-9a-z]+$/);
+  const module = JSON.stringify(path.resolve(__dirname, '../../lib/state/state-io.ts'));
+  const other = spawnSync(process.execPath, [require.resolve('tsx/cli'), '-e', `process.stdout.write(require(${module}).uniqueSuffix())`], { encoding: 'utf8' });
+  expect(other.status).toBe(0);
+  expect(other.stdout).toMatch(/^[0-9a-f]{8}0$/);
+  expect(other.stdout.slice(0, 8)).not.toBe([...seen][0].slice(0, 8));
 });

@@ -4,7 +4,6 @@
 
 export const STATE_FILES = {
   lock: 'lock',
-  writeLock: 'write.lock',
   state: 'state.json',
   config: 'config.json',
   run: 'run.json',

@@ -7,7 +7,6 @@ namespace tsc {
 
 // File names in the state directory.
 inline constexpr char kStateFileLock[] = "lock";
-inline constexpr char kStateFileWriteLock[] = "write.lock";
 inline constexpr char kStateFileState[] = "state.json";
 inline constexpr char kStateFileConfig[] = "config.json";
 inline constexpr char kStateFileRun[] = "run.json";
