@@ -133,9 +133,10 @@ describe('links in a state directory', () => {
       const [entry] = await Container.list({ stateRoot: root });
       expect(entry).toMatchObject({ id, status: 'unknown' });
 
-      // The writer's lock as a link to a file that does not exist: writing the exit must not make it.
-      fs.rmSync(path.join(dir, 'write.lock'), { force: true });
-      fs.symlinkSync(path.join(outside, 'made-through-a-link'), path.join(dir, 'write.lock'));
+      // The run record as a link to a file that does not exist: writing the exit must replace
+      // the link, not make that file.
+      fs.rmSync(path.join(dir, 'run.json'), { force: true });
+      fs.symlinkSync(path.join(outside, 'made-through-a-link'), path.join(dir, 'run.json'));
       // A link to a host directory: removing the state directory must not empty it.
       fs.mkdirSync(path.join(outside, 'keep'));
       fs.writeFileSync(path.join(outside, 'keep', 'file'), 'kept');
