@@ -248,8 +248,8 @@ export interface NativeBinding {
   seccompIdValid(fd: number, id: bigint): boolean;
   /** Non-blocking exclusive flock: true when taken, false when another process holds it. */
   tryLock(fd: number): boolean;
-  /** openat(dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC, mode): an fd, or an errno error; -1 for ENOENT with missingOk. */
-  openAt(dirfd: number, name: string, flags: number, mode: number, missingOk?: boolean): number;
+  /** openat(dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC, mode): an fd, or an errno error. */
+  openAt(dirfd: number, name: string, flags: number, mode: number): number;
   /** The whole file `name` of the directory fd (never through a link) as UTF-8; undefined when missing. Throws an errno error. */
   readFileAt(dirfd: number, name: string): string | undefined;
   /**

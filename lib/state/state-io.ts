@@ -8,7 +8,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../options/random-hex';
 import { ContainerStateIOError } from '../errors/errors';
 import { native } from '../native/binding';
 
@@ -139,7 +139,7 @@ let suffixCounter = 0;
  * random draw each time (about 15 µs on a path that runs for every container).
  */
 export function uniqueSuffix(): string {
-  processToken ??= randomBytes(4).toString('hex');
+  processToken ??= randomHex(4);
   return `${processToken}${(suffixCounter++).toString(36)}`;
 }
 

@@ -50,14 +50,10 @@ Napi::Value OpenAt(const Napi::CallbackInfo& info) {
   std::string name = info[1].As<Napi::String>().Utf8Value();
   int flags = info[2].As<Napi::Number>().Int32Value();
   mode_t mode = static_cast<mode_t>(info[3].As<Napi::Number>().Uint32Value());
-  // A name that is often missing (a record not written yet) is answered without an error
-  // object, whose stack trace costs more than the open.
-  bool missing_ok = info.Length() > 4 && info[4].IsBoolean() && info[4].As<Napi::Boolean>().Value();
   int fd;
   do {
     fd = openat(dirfd, name.c_str(), flags | O_NOFOLLOW | O_CLOEXEC, mode);
   } while (fd < 0 && errno == EINTR);
-  if (fd < 0 && missing_ok && errno == ENOENT) return Napi::Number::New(env, -1);
   if (fd < 0) throw errno_error(env, errno, "open " + name);
   return Napi::Number::New(env, fd);
 }
