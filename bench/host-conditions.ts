@@ -8,8 +8,11 @@
  * layer's work directory at each mount), and on ext4 without a journal each new inode skips
  * the group's inodes freed in the last dirtytime_expire_seconds (12 hours by default): on a
  * host that has made many containers that day, a new file there costs 0.1 ms and more, against
- * a few microseconds on a tmpfs.
+ * a few microseconds on a tmpfs. And what the host charges for a system call, a process and a
+ * new page of memory (bench/process-costs.c): child_process.spawn is made of those too, so they
+ * tell why a run's absolute times differ from another host's while its ratios hold.
  */
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -28,6 +31,17 @@ export interface HostConditions {
    * that could not be measured (the root not writable, or not made yet and not makeable).
    */
   newFileUs?: { stateRoot: number | null; dataRoot: number | null; dataRootPath: string };
+  /** Medians from bench/process-costs.c; null when it could not be built or run (no cc). */
+  processCosts?: ProcessCosts | null;
+}
+
+export interface ProcessCosts {
+  /** getppid(2), in µs. */
+  syscallUs: number;
+  /** fork, _exit in the child and waitpid, of a small process, in µs. */
+  forkUs: number;
+  /** The first write to a page of a fresh anonymous mapping, in µs. */
+  newPageUs: number;
 }
 
 /** Files each new-file probe makes (and removes). */
@@ -60,6 +74,27 @@ export function probeNewFileUs(root: string): number | null {
   }
   times.sort((a, b) => a - b);
   return times[Math.floor(times.length / 2)];
+}
+
+/**
+ * The host's cost of a system call, a process and a new page (bench/process-costs.c, built
+ * here with the host's cc in a temporary directory, removed after), or null when it cannot be
+ * built or run.
+ */
+export function probeProcessCosts(): ProcessCosts | null {
+  let dir: string | undefined;
+  try {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsc-bench-costs-'));
+    const exe = path.join(dir, 'process-costs');
+    execFileSync('cc', ['-O2', '-o', exe, path.join(__dirname, 'process-costs.c')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const costs = JSON.parse(execFileSync(exe, { encoding: 'utf8' })) as ProcessCosts;
+    const valid = [costs.syscallUs, costs.forkUs, costs.newPageUs].every((v) => typeof v === 'number' && Number.isFinite(v) && v > 0);
+    return valid ? costs : null;
+  } catch {
+    return null;
+  } finally {
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** A root as lib/ resolves it (`resolver` of lib/<module>), or `fallback` when lib/ does not load. */
@@ -123,16 +158,23 @@ export async function hostConditions(): Promise<HostConditions> {
     stateRoot,
     stateRootFs: filesystemOf(stateRoot),
     newFileUs: { stateRoot: probeNewFileUs(stateRoot), dataRoot: probeNewFileUs(dataRootPath), dataRootPath },
+    processCosts: probeProcessCosts(),
   };
 }
 
 /**
  * "on a 2-core host (load average 8.3 at the start) with the state root /run/ts-container on
- * ext4 (a new file: 106 µs there, 96 µs under /var/lib/ts-container/containers)"
+ * ext4 (a new file: 106 µs there, 96 µs under /var/lib/ts-container/containers), where a system
+ * call takes 1.1 µs, a fork+exit+wait 0.70 ms and a new page 14 µs"
  */
 export function formatConditions(c: HostConditions): string {
   const us = (v: number | null) => (v === null ? 'not measured' : `${v < 10 ? v.toFixed(1) : v.toFixed(0)} µs`);
   const newFile = c.newFileUs ? ` (a new file: ${us(c.newFileUs.stateRoot)} there, ${us(c.newFileUs.dataRoot)} under ${c.newFileUs.dataRootPath})` : '';
+  const costs = c.processCosts
+    ? `, where a system call takes ${us(c.processCosts.syscallUs)}, a fork+exit+wait ${(c.processCosts.forkUs / 1000).toFixed(2)} ms and a new page ${us(c.processCosts.newPageUs)}`
+    : c.processCosts === null
+      ? ' (system call, process and page costs not measured)'
+      : '';
   return `on a ${c.cpus}-core host (load average ${c.loadAverage.toFixed(1)} at the start) ` +
-    `with the state root ${c.stateRoot} on ${c.stateRootFs ?? 'an unknown filesystem'}${newFile}`;
+    `with the state root ${c.stateRoot} on ${c.stateRootFs ?? 'an unknown filesystem'}${newFile}${costs}`;
 }

@@ -81,7 +81,11 @@ export function speedTargets(rows: RowLike[], totals: TotalLike[]): SpeedTarget[
   const limitS = (SEQUENTIAL_100_S * count) / 100;
   const sequentialTarget = `${count} sequential Container spawn+wait+destroy <= ${limitS.toFixed(2)} s` + (count === 100 ? '' : ` (${SEQUENTIAL_100_S} s per 100)`);
   if (total?.status === 'ok' && total.totalMs !== undefined) {
-    targets.push({ target: sequentialTarget, measured: `${(total.totalMs / 1000).toFixed(2)} s`, met: total.totalMs / 1000 <= limitS });
+    // The target is in seconds, as the issue set it on one host: child_process.spawn's own total
+    // in the same run says what this host allows.
+    const own = totals.find((t) => t.runtime === 'child_process' && t.status === 'ok' && t.totalMs !== undefined && t.count === count);
+    const context = own?.totalMs ? `; ${count} child_process.spawn: ${(own.totalMs / 1000).toFixed(2)} s, ${(total.totalMs / own.totalMs).toFixed(2)}x` : '';
+    targets.push({ target: sequentialTarget, measured: `${(total.totalMs / 1000).toFixed(2)} s${context}`, met: total.totalMs / 1000 <= limitS });
   } else {
     targets.push({ target: sequentialTarget, measured: null, met: null, why: total ? `${total.status}: ${total.reason ?? ''}` : 'not run (--total 0 or the container runtime not selected)' });
   }

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { speedTargets, formatSpeedTargets, type RowLike, type TotalLike } from '../../bench/speed-targets';
-import { filesystemOf, formatConditions, probeNewFileUs } from '../../bench/host-conditions';
+import { filesystemOf, formatConditions, probeNewFileUs, probeProcessCosts } from '../../bench/host-conditions';
 import { comparePhases } from '../../bench/phases-compare';
 import type { PhasesResult } from '../../bench/phases';
 
@@ -34,6 +34,15 @@ describe('speed targets', () => {
     const [t] = speedTargets(rows([1, 1], 0.1), total(10, 61)).filter((x) => x.target.includes('sequential'));
     expect(t.target).toBe('10 sequential Container spawn+wait+destroy <= 0.06 s (0.6 s per 100)');
     expect(t.met).toBe(false);
+  });
+
+  it("puts the sequential total beside child_process.spawn's own of the same count", () => {
+    const totals: TotalLike[] = [...total(100, 1500), { runtime: 'child_process', count: 100, status: 'ok', totalMs: 970 }];
+    const [t] = speedTargets(rows([1, 1], 0.1), totals).filter((x) => x.target.includes('sequential'));
+    expect(t).toMatchObject({ met: false, measured: '1.50 s; 100 child_process.spawn: 0.97 s, 1.55x' });
+    // Another count is not comparable: left out.
+    const other = [...total(100, 1500), { runtime: 'child_process', count: 10, status: 'ok', totalMs: 97 }];
+    expect(speedTargets(rows([1, 1], 0.1), other).find((x) => x.target.includes('sequential'))?.measured).toBe('1.50 s');
   });
 
   it('says why a target was not measured: no pool, no baseline, no totals', () => {
@@ -66,6 +75,26 @@ describe('host conditions', () => {
       newFileUs: { stateRoot: 106.4, dataRoot: null, dataRootPath: '/var/lib/ts-container/containers' },
     })).toBe('on a 2-core host (load average 1.3 at the start) with the state root /run/ts-container on ext4 ' +
       '(a new file: 106 µs there, not measured under /var/lib/ts-container/containers)');
+  });
+
+  it("states the host's system call, process and page costs, or that they were not measured", () => {
+    const base = { cpus: 2, loadAverage: 1, stateRoot: '/run/ts-container', stateRootFs: 'tmpfs' };
+    expect(formatConditions({ ...base, processCosts: { syscallUs: 1.087, forkUs: 695.3, newPageUs: 14.2 } }))
+      .toBe('on a 2-core host (load average 1.0 at the start) with the state root /run/ts-container on tmpfs, ' +
+        'where a system call takes 1.1 µs, a fork+exit+wait 0.70 ms and a new page 14 µs');
+    expect(formatConditions({ ...base, processCosts: null })).toMatch(/tmpfs \(system call, process and page costs not measured\)$/);
+  });
+
+  it('measures a system call, a process and a new page on this host, and leaves no build behind', () => {
+    const before = fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith('tsc-bench-costs-'));
+    const costs = probeProcessCosts();
+    expect(costs).not.toBeNull();
+    const { syscallUs, forkUs, newPageUs } = costs!;
+    // A process costs more than a system call, whatever the host.
+    expect(syscallUs).toBeGreaterThan(0);
+    expect(forkUs).toBeGreaterThan(syscallUs);
+    expect(newPageUs).toBeGreaterThan(0);
+    expect(fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith('tsc-bench-costs-'))).toEqual(before);
   });
 
   it('measures a new file under a root, and leaves nothing there', () => {
