@@ -73,6 +73,25 @@ test('the server holds only stdio on /dev/null, its channel and network namespac
   expect(readStat(pid)?.ppid).toBe(process.pid);
 });
 
+/** A process's SigBlk, SigIgn and SigCgt lines of /proc/<pid>/status (or of the text given). */
+function signalMasks(status: string): string[] {
+  return status.split('\n').filter((line) => /^Sig(Blk|Ign|Cgt):/.test(line));
+}
+
+test("the server and a container's program start with every signal at its default, none blocked, though Node ignores SIGPIPE", async () => {
+  const none = ['SigBlk:\t0000000000000000', 'SigIgn:\t0000000000000000', 'SigCgt:\t0000000000000000'];
+  // Node's own dispositions are not default (it ignores SIGPIPE): nothing of them may pass on.
+  expect(signalMasks(fs.readFileSync('/proc/self/status', 'utf8'))).not.toEqual(none);
+  const pid = await runningServer();
+  expect(signalMasks(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))).toEqual(none);
+  // Twice: the second container's worker is a clone of a server that has made one already.
+  for (let i = 0; i < 2; i++) {
+    const out = await run({}, ['cat', '/proc/self/status']);
+    expect(out.exitCode).toBe(0);
+    expect(signalMasks(out.stdout)).toEqual(none);
+  }
+});
+
 test("a container's process holds no fd of the server, and its worker none of the server's channel", async () => {
   const pid = await runningServer();
   const channel = fdsOf(pid)['3'];

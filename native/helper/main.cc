@@ -47,6 +47,7 @@
 #include "helper/seccomp_load.h"
 #include "helper/setup_server.h"
 #include "helper/shared_namespaces.h"
+#include "helper/signal_defaults.h"
 #include "helper/start_gate.h"
 #include "helper/terminal.h"
 #include "helper/tiny_init.h"
@@ -617,6 +618,9 @@ int run_one_shot(int owner_fd_count) {
 
 int main(int argc, char** argv) {
   using namespace tsc;
+  // Once per helper process: the setup server sets no handler and blocks nothing after this,
+  // so each worker it clones starts as clean as a helper started for one container.
+  reset_all_signals();
   // The program of a pod's pause container (lib/pods/pause.ts), not a setup.
   if (argc > 1 && strcmp(argv[1], "pause") == 0) return run_pause();
   // Started once per Node process: a worker per container or exec runs run_one_shot.

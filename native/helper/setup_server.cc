@@ -23,19 +23,6 @@ namespace {
 // Above every number a worker's fds land on, so that moving them cannot overwrite one not yet moved.
 constexpr int kAboveTargets = kPremadeNetworkFd + 1;
 
-// What posix_spawn's attributes gave a one-shot helper: every signal at its default, none blocked.
-void reset_signals() {
-  struct sigaction default_action = {};
-  default_action.sa_handler = SIG_DFL;
-  for (int signo = 1; signo < NSIG; signo++) {
-    if (signo == SIGKILL || signo == SIGSTOP) continue;
-    sigaction(signo, &default_action, nullptr);
-  }
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, nullptr);
-}
-
 // In the worker: the request's fds at the numbers a one-shot helper finds them, the network
 // namespace made ahead (if any) at kPremadeNetworkFd, and no other fd (the server's channel
 // above all).
@@ -78,7 +65,6 @@ pid_t clone_worker(const SetupRequest& request, int premade_network, OneShotBody
   long pid = sys_clone3(&args);
   if (pid < 0) return -errno;
   if (pid > 0) return static_cast<pid_t>(pid);
-  reset_signals();
   lay_out_fds(request, premade_network);
   // Named to Node first (its pid is the message's sender), while still in the server's
   // process group: a worker that dies before this is found there (reap_dead_unnamed_workers
@@ -88,7 +74,9 @@ pid_t clone_worker(const SetupRequest& request, int premade_network, OneShotBody
   if (setpgid(0, 0) < 0) _exit(2);
   expect_premade_network_namespace();
   prctl(PR_SET_NAME, "tsc-helper", 0, 0, 0);
-  exit(body(request.owner_fd_count));
+  // _exit: the helper buffers no stdio, and the server's exit handlers are not this clone's to
+  // run (each would fault its code pages in, per container).
+  _exit(body(request.owner_fd_count));
 }
 
 }  // namespace
