@@ -286,7 +286,9 @@ describe('members', () => {
       const pool = Container.pool({ stateRoot: ${JSON.stringify(root)}, cgroupParent: ${JSON.stringify(cgroupParent)}, size: 2 });
       await pool.ready();
       console.log('ready');
-      await new Promise(() => undefined);
+      // Waiting members do not keep Node running (a pool is no reason to stay): a timer does,
+      // until the kill. Without it the maker exited at once and took its members along.
+      setInterval(() => undefined, 1 << 30);
     `);
     await new Promise<void>((resolve, reject) => {
       maker.stdout?.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
