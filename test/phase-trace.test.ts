@@ -34,10 +34,11 @@ function loadWith<T>(value: string | undefined, module: string): T {
 const SPAWN_PHASES = [
   'options normalized',
   'state directory made',
-  'id block, rootfs layer',
+  'id block',
   'plan built',
   'helper launched',
-  // Made while the helper clones and builds the container (native/helper/cgroup_gate.h).
+  // Made while the helper clones the container's process (native/helper/cgroup_gate.h).
+  'writable layer made',
   'cgroup made, state written',
   'helper report',
   'start recorded',

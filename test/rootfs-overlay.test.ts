@@ -16,6 +16,8 @@ import { ensureBusyboxRootfs } from './support/busybox-rootfs';
 import { ok, useContainers } from './support/containers';
 import { collect, removeScripts, runScript, startScript } from './support/node-script';
 import { runCgroupParent, uniqueId } from './support/unique';
+import { assertNothingLeft, snapshot } from './support/leftovers';
+import { cgroupsBelow, emptyListing } from './cgroups/support';
 
 const rootfs = ensureBusyboxRootfs();
 let base: string;
@@ -353,6 +355,29 @@ test('a layer of the same id that another live container holds is refused and le
   expect(error).toMatchObject({ code: 'ECONTAINEREXISTS' });
   expect(fs.readFileSync(path.join(dataRoot, 'containers', a.id, 'upper', 'root', 'a'), 'utf8')).toBe('a\n');
   expect(fs.readdirSync(other)).toEqual([]);
+  await a.destroy();
+  expect(layersLeft()).toEqual([]);
+});
+
+test('a layer refused once the helper is at work (the id held by a live container elsewhere): the error, the program never ran, nothing left', async () => {
+  // spawn() makes the writable layer after it sends the plan, while the helper clones the
+  // process (native/helper/cgroup_gate.h): a layer that cannot be made ends what was cloned.
+  const other = path.join(base, 'other-state-beside');
+  const cgroupParent = runCgroupParent('overlay-beside');
+  const seen = fs.mkdtempSync(path.join(base, 'seen-'));
+  const a = make({ rootfs, id: uniqueId('beside') });
+  expect(await a.spawn(['sh', '-c', 'echo a > /root/a'], { stdio: 'pipe' }).output()).toMatchObject(ok(''));
+  const before = snapshot();
+  const b = make({ rootfs, id: a.id, stateRoot: other, cgroupParent, mounts: [{ type: 'bind', source: seen, target: '/seen' }] });
+  const p = b.spawn(['sh', '-c', 'touch /seen/ran'], { stdio: 'ignore' });
+  const error = await p.wait().then(() => null, (e: unknown) => e);
+  expect(error).toMatchObject({ code: 'ECONTAINEREXISTS' });
+  await assertNothingLeft(before);
+  expect(fs.readdirSync(seen)).toEqual([]);
+  expect(fs.readdirSync(other)).toEqual([]);
+  expect(cgroupsBelow(cgroupParent)).toEqual(emptyListing());
+  // The other container's layer is untouched.
+  expect(fs.readFileSync(path.join(dataRoot, 'containers', a.id, 'upper', 'root', 'a'), 'utf8')).toBe('a\n');
   await a.destroy();
   expect(layersLeft()).toEqual([]);
 });

@@ -168,9 +168,9 @@ async function makeContainer(
   lateGateFd?: number,
 ): Promise<HelperReport> {
   const detach = context.detach;
-  // A container whose start this call waits for gets its cgroups while the helper clones and
-  // builds it (native/helper/cgroup_gate.h). A pool member's are made first (it waits anyway),
-  // and a detached container's too: its monitor takes the cgroup's lock fd with the plan.
+  // A container whose start this call waits for gets its cgroups and writable layer while the
+  // helper clones it (native/helper/cgroup_gate.h). A pool member's are made first (it waits
+  // anyway), and a detached container's too: its monitor takes the cgroup's lock fd with the plan.
   const beside = lateGateFd === undefined && !detach;
   // Its worker is asked for first: cloned, and started, while the plan is made here.
   const early = beside ? reserveWorker(fds) : undefined;
@@ -197,6 +197,7 @@ async function makeContainer(
   if (cgroupGate) {
     try {
       // Where planned() said (test/cgroups-unit: planned() equals create().plan()).
+      makeWritableLayer(context, config, undo);
       cgroup = await makeRecordedCgroup(context, directory, undo, prepared.primaryCgroup);
     } catch (error) {
       // The helper sees end of file and ends what it cloned; once it has reported, nothing of it runs.
@@ -246,8 +247,10 @@ async function prepareContainer(
   // Taken before the cgroups, the ids need an undo of their own, run after the cgroups' (which
   // frees them too, once the cgroups are gone); taken after, the cgroups' undo frees them.
   if (beside) undo.push(() => context.releaseIdBlock());
-  makeRootfsLayer(context, config, undo);
-  phaseTrace?.mark(context.id, 'id block, rootfs layer');
+  phaseTrace?.mark(context.id, 'id block');
+  // Made beside the helper too when its cgroups are: the helper waits for both at its gate
+  // before it mounts the rootfs (native/helper/cgroup_gate.h).
+  if (!beside) makeWritableLayer(context, config, undo);
   const gated = gatedFor(waitForStart, lateGateFd, config);
   if (gated) stateStep('make the start FIFO', directory.fifoPath, () => makeStartFifo(directory.fifoPath));
   const hookFds: number[] = [];
@@ -387,6 +390,12 @@ async function endUnrecorded(report: HelperReport, cgroup: ContainerCgroup, deta
   releaseNamespaceHolds(report.heldNamespaceFds ?? []);
 }
 
+/** The container's writable layer, if it gets one (rootfs-overlay.ts). */
+function makeWritableLayer(context: ContainerContext, config: ContainerConfig, undo: UndoList): void {
+  makeRootfsLayer(context, config, undo);
+  phaseTrace?.mark(context.id, 'writable layer made');
+}
+
 /** Makes the state directory, clearing an abandoned one of the same id first. */
 function makeDirectory(context: ContainerContext, argv: string[], options: ProcessOptions | undefined, pooled = false): ContainerDirectory {
   const lifecycle = context.config.lifecycle;
@@ -451,7 +460,10 @@ function sameCgroupRecord(a: CgroupRecord | null, b: CgroupRecord): boolean {
   return a !== null && a.unified === b.unified && a.v1.length === b.v1.length && a.v1.every((dir, i) => dir === b.v1[i]);
 }
 
-/** The cgroups exist: the helper may join its process to them (native/helper/cgroup_gate.h). */
+/**
+ * The cgroups and the writable layer exist: the helper may mount the rootfs and join its
+ * process to them (native/helper/cgroup_gate.h).
+ */
 function letHelperJoinCgroups(gateFd: number): void {
   try {
     fs.writeSync(gateFd, Buffer.of(1));

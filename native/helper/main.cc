@@ -401,8 +401,19 @@ int start_process(const Plan& plan, unsigned long namespace_flags, CgroupTargets
   if (parent_is_node && plan.mode == PlanMode::Run) send_namespace_holds(pid, namespace_flags);
   pause_for_test(plan, "cloned");
   try {
+    if (namespace_flags & CLONE_NEWUSER) write_id_maps(pid, plan.uid_map, plan.gid_map);
+    // Made in the process's user namespace (its maps are written), while Node finishes what
+    // the gate below waits for; the process joins it when its root reaches /sys.
+    if (plan.network_namespace_apart && plan.premade_network_fd < 0) network_maker = start_network_namespace_maker(pid);
+    if (cgroup_gate >= 0) {
+      // Node made the cgroups (but for a cgroup2 one the process was cloned into) and the
+      // writable layer meanwhile: nothing below mounts the rootfs before they exist.
+      await_cgroups_made(cgroup_gate);
+      bool cloned_into_cgroup2 = cgroups.v2_directory >= 0;
+      cgroups.close_all();
+      cgroups = cloned_into_cgroup2 ? CgroupTargets::open_for(plan, true) : open_container_cgroups(plan, false);
+    }
     if (namespace_flags & CLONE_NEWUSER) {
-      write_id_maps(pid, plan.uid_map, plan.gid_map);
       idmap_bind_sources(plan, pid);
       if (plan.rootfs_idmapped) {
         UniqueFd overlay(make_idmapped_rootfs(plan, pid));
@@ -416,21 +427,12 @@ int start_process(const Plan& plan, unsigned long namespace_flags, CgroupTargets
       if (parent_is_node && plan.mode == PlanMode::Run) send_message(kControlFd, kNamespaceHoldMessage, plan.premade_network_fd);
     }
     parent_setup.open_in_parent();
-    // Started once the process builds its root, which joins it when the root reaches /sys.
-    if (plan.network_namespace_apart && plan.premade_network_fd < 0) network_maker = start_network_namespace_maker(pid);
     // Sent before its cgroups: the process takes its network namespace first, as its root reaches /sys.
     if (plan.network_namespace_apart && plan.premade_network_fd < 0) {
       UniqueFd network_namespace(finish_network_namespace_maker(&network_maker));
       send_network_namespace(channel[0], network_namespace.get());
       // Held as the clone's would be (namespace_hold.h).
       if (parent_is_node && plan.mode == PlanMode::Run) send_message(kControlFd, kNamespaceHoldMessage, network_namespace.get());
-    }
-    if (cgroup_gate >= 0) {
-      // Made by Node meanwhile, but for a cgroup2 one the process was cloned into.
-      await_cgroups_made(cgroup_gate);
-      bool cloned_into_cgroup2 = cgroups.v2_directory >= 0;
-      cgroups.close_all();
-      cgroups = cloned_into_cgroup2 ? CgroupTargets::open_for(plan, true) : open_container_cgroups(plan, false);
     }
     // The helper's moves, then the process's own at its cgroup gate (cgroup_join.h).
     cgroups.join(pid);
