@@ -197,7 +197,7 @@ async function makeContainer(
   if (cgroupGate) {
     try {
       // Where planned() said (test/cgroups-unit: planned() equals create().plan()).
-      makeWritableLayer(context, config, undo);
+      makeRootfsLayerTraced(context, config, undo);
       cgroup = await makeRecordedCgroup(context, directory, undo, prepared.primaryCgroup);
     } catch (error) {
       // The helper sees end of file and ends what it cloned; once it has reported, nothing of it runs.
@@ -250,7 +250,7 @@ async function prepareContainer(
   phaseTrace?.mark(context.id, 'id block');
   // Made beside the helper too when its cgroups are: the helper waits for both at its gate
   // before it mounts the rootfs (native/helper/cgroup_gate.h).
-  if (!beside) makeWritableLayer(context, config, undo);
+  if (!beside) makeRootfsLayerTraced(context, config, undo);
   const gated = gatedFor(waitForStart, lateGateFd, config);
   if (gated) stateStep('make the start FIFO', directory.fifoPath, () => makeStartFifo(directory.fifoPath));
   const hookFds: number[] = [];
@@ -390,8 +390,8 @@ async function endUnrecorded(report: HelperReport, cgroup: ContainerCgroup, deta
   releaseNamespaceHolds(report.heldNamespaceFds ?? []);
 }
 
-/** The container's writable layer, if it gets one (rootfs-overlay.ts). */
-function makeWritableLayer(context: ContainerContext, config: ContainerConfig, undo: UndoList): void {
+/** makeRootfsLayer (rootfs-overlay.ts), and the phase it ends. */
+function makeRootfsLayerTraced(context: ContainerContext, config: ContainerConfig, undo: UndoList): void {
   makeRootfsLayer(context, config, undo);
   phaseTrace?.mark(context.id, 'writable layer made');
 }

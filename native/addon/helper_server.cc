@@ -39,17 +39,13 @@ class SpawnAttributes {
  public:
   SpawnAttributes() {
     posix_spawnattr_init(&attr_);
-    // Node ignores SIGPIPE and its threads block signals: the server starts with
-    // every signal at its default and none blocked (and its workers reset to that too).
-    sigset_t all, none;
-    sigfillset(&all);
-    sigemptyset(&none);
-    posix_spawnattr_setsigdefault(&attr_, &all);
-    posix_spawnattr_setsigmask(&attr_, &none);
+    // Signals: Node ignores SIGPIPE and its threads block signals; the helper resets every
+    // disposition and its mask itself as it starts (native/helper/signal_defaults.h), the two
+    // that POSIX_SPAWN_SETSIGDEF cannot reach too, and its workers inherit that.
     // A process group of its own: a terminal's ^C to Node's group does not reach it,
     // and a worker it cloned but never named stays in this group (see restart()).
     posix_spawnattr_setpgroup(&attr_, 0);
-    posix_spawnattr_setflags(&attr_, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP);
+    posix_spawnattr_setflags(&attr_, POSIX_SPAWN_SETPGROUP);
   }
   ~SpawnAttributes() { posix_spawnattr_destroy(&attr_); }
   const posix_spawnattr_t* get() const { return &attr_; }

@@ -4,9 +4,10 @@
 // each on some hosts, after it has sent the plan, while the helper clones the process and
 // writes its id maps: the two halves of the start overlap. The helper waits for the gate's byte
 // right after the id maps, before anything mounts the rootfs (the idmapped overlay, or the
-// process's own mount once it is let go to build its root). Where v1 hierarchies are (v1 or hybrid), the
-// helper clones the process outside its v1 cgroups (the directories may not exist yet; the
-// process joins them itself anyway: cgroup_join.h) and, before it opens them, waits on a pipe
+// process's own mount once it is let go to build its root). Where v1 hierarchies are (v1 or
+// hybrid), the helper clones the process outside its v1 cgroups (the directories may not
+// exist yet; the process joins them itself anyway: cgroup_join.h) and, before it opens them,
+// waits on a pipe
 // whose write end Node holds (passed as an owner fd; plan key cgroup.gate) for the one byte
 // Node writes once they exist. On a hybrid host Node makes the cgroup2 directory before the
 // plan (plan key cgroup.gate_v1_only), and the process is cloned into it. The process waits
