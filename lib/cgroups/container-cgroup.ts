@@ -519,10 +519,18 @@ export class ContainerCgroup {
       return null;
     }
     const readyKey = readyKeyOf(parent, available);
-    if (!readyDefaultParents.has(readyKey)) {
-      ensureParent(hierarchy, parent, kind, available, isCpuset);
-      readyDefaultParents.add(readyKey);
+    if (readyDefaultParents.has(readyKey)) return readyKey;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        ensureParent(hierarchy, parent, kind, available, isCpuset);
+        break;
+      } catch (error) {
+        // Removed between its mkdir and its cpuset or controllers by another process, which
+        // removes it when empty at its exit: made again, as a make in it that meets ENOENT is.
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= DEFAULT_PARENT_RETRIES) throw error;
+      }
     }
+    readyDefaultParents.add(readyKey);
     return readyKey;
   }
 
