@@ -43,6 +43,7 @@ import {
   crunLimitsRunner, crunRunner, crunSeccompRunner, DESTROY_ROW, runcLimitsRunner, runcRunner, runcSeccompRunner, type Runner, type RunnerOptions,
 } from './runners';
 import { containerPoolRunner } from './pool-runner';
+import { SMALL_NODE_ROW, smallNodeRunner } from './small-node-runner';
 import { formatConditions, hostConditions } from './host-conditions';
 import { formatSpeedTargets, POOL_ROW, SPAWN_MEDIAN_RATIO, speedTargets } from './speed-targets';
 import {
@@ -72,7 +73,9 @@ const LIMITS_TARGET_MS = 1;
 const SECCOMP_TARGET_MS = 0.3;
 
 /** Runners whose sequential total is measured (the spec asks for Container and runc). */
-const TOTAL_KEYS = ['container', 'runc', 'child_process'];
+const TOTAL_KEYS = ['container', 'runc', 'child_process', 'child_process-small'];
+/** The baselines, run whatever --only selects in the spawn section. */
+const BASELINE_KEYS = ['child_process', 'child_process-small'];
 
 /** Container exec median may be at most this many times child_process.spawn's (same rounds). */
 const EXEC_TARGET_RATIO = 3;
@@ -280,8 +283,9 @@ async function main(): Promise<number> {
       log(`seccomp compile: unavailable: ${reasonOf(err)}`);
     }
   }
+  const smallNode = smallNodeRunner(opts);
   const all: Runner[] = [
-    childProcessRunner(opts), containerRunner(opts), containerNetworkHostRunner(opts), containerNoOverlayRunner(opts), containerUnconfinedRunner(opts),
+    childProcessRunner(opts), smallNode, containerRunner(opts), containerNetworkHostRunner(opts), containerNoOverlayRunner(opts), containerUnconfinedRunner(opts),
     containerLimitsRunner(opts),
     // The warm pool (issue 14): unavailable until lib/ has Container.pool.
     containerPoolRunner(opts),
@@ -297,7 +301,7 @@ async function main(): Promise<number> {
     }
   }
   const selected = !wantSpawn ? [] : !only || only.includes('spawn') ? all
-    : all.filter((r) => only.includes(r.key) || r.key === 'child_process');
+    : all.filter((r) => only.includes(r.key) || BASELINE_KEYS.includes(r.key));
   const states: RunnerState[] = selected.map(stateOf);
   // The exec section has its own child_process.spawn, measured in its own rounds: a ratio
   // compares two runtimes measured at the same moments, never across sections.
@@ -335,6 +339,8 @@ async function main(): Promise<number> {
   const startedAt = new Date();
   const wallStart = process.hrtime.bigint();
   const totals: TotalResult[] = [];
+  /** This process's resident memory after the spawn section's rounds (what child_process.spawn's fork copies). */
+  let benchRssBytes: number | null = null;
   let phasesResult: PhasesResult | null = null;
   let listResult: ListTimeResult | null = null;
   let notifyResult: NotifyFloodResult | null = null;
@@ -354,6 +360,7 @@ async function main(): Promise<number> {
       // Set up (and probe once) each runtime, warm up, then measure in shuffled rounds.
       await setUpAll(states, log);
       await measureInterleaved(states, args, seededRandom(0x5eed), log);
+      benchRssBytes = process.memoryUsage().rss;
 
       // Sequential totals.
       if (args.total > 0) {
@@ -478,6 +485,12 @@ async function main(): Promise<number> {
     print(`${DESTROY_ROW}: wait() resolved to destroy() resolved, of the default container (network 'none'). ` +
       `${POOL_ROW}: pool.spawn() to wait() resolved, the pool full at the start.`);
     print('Others: spawn() to the \'exit\' event, stdio ignored. p95 interpolated linearly between ranks.');
+    if (benchRssBytes !== null && rows.some((r) => r.name === SMALL_NODE_ROW)) {
+      const mb = (bytes: number | null) => (bytes === null ? 'not measured' : `${(bytes / 2 ** 20).toFixed(0)} MiB`);
+      print(`child_process.spawn forks the Node process that calls it, so its time grows with that process's resident memory: ` +
+        `this bench process's was ${mb(benchRssBytes)} after the rounds. ${SMALL_NODE_ROW}: the same call from a Node process ` +
+        `that loads nothing else (${mb(smallNode.rssBytes)}), as a long-lived child of the bench.`);
+    }
     const elsewhere = formatElsewhere(rows);
     if (elsewhere) print(elsewhere);
     if (issue14Targets.length > 0) print(formatSpeedTargets(issue14Targets, formatConditions(conditions)));
@@ -567,6 +580,7 @@ async function main(): Promise<number> {
       listCalls: args.listCalls, listSizes: args.listSizes, scalingSizes: args.scalingSizes,
     },
     baseline: BASELINE_ROW,
+    nodeRssBytes: { bench: benchRssBytes, smallNode: smallNode.rssBytes },
     rows,
     totals,
     target: spawnTarget,

@@ -45,6 +45,21 @@ describe('speed targets', () => {
     expect(speedTargets(rows([1, 1], 0.1), other).find((x) => x.target.includes('sequential'))?.measured).toBe('1.50 s');
   });
 
+  it("sets the ratios beside the same call's from a small Node process, when it ran", () => {
+    const withSmall = [...rows([2.4, 3.6], 0.1), row('child_process.spawn (small Node)', 0.8, 1.2)];
+    const [median, p95] = speedTargets(withSmall, []);
+    // The target stays the one against the bench process's own child_process.spawn.
+    expect(median).toMatchObject({ met: false, measured: "2.40x: 2.40 vs 1.00 ms; 3.00x child_process.spawn (small Node)'s 0.80 ms" });
+    expect(p95).toMatchObject({ met: true, measured: "1.80x: 3.60 vs 2.00 ms; 3.00x child_process.spawn (small Node)'s 1.20 ms" });
+    const totals: TotalLike[] = [
+      ...total(100, 1500),
+      { runtime: 'child_process', count: 100, status: 'ok', totalMs: 1000 },
+      { runtime: 'child_process-small', count: 100, status: 'ok', totalMs: 500 },
+    ];
+    const [t] = speedTargets(withSmall, totals).filter((x) => x.target.includes('sequential'));
+    expect(t.measured).toBe('1.50 s; 100 child_process.spawn: 1.00 s, 1.50x; 100 child_process.spawn (small Node): 0.50 s, 3.00x');
+  });
+
   it('says why a target was not measured: no pool, no baseline, no totals', () => {
     const targets = speedTargets(rows([1, 1], 0.1), []);
     expect(targets.find((t) => t.target.startsWith('Container.pool spawn'))).toMatchObject({ met: null, why: 'unavailable: Container.pool not built' });
