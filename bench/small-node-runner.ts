@@ -16,6 +16,8 @@ import * as readline from 'node:readline';
 import { errorText, oneLine, withTimeout, type Runner, type RunnerOptions } from './runners';
 
 export const SMALL_NODE_ROW = 'child_process.spawn (small Node)';
+/** The runner's key, in the JSON and the totals. */
+export const SMALL_NODE_KEY = 'child_process-small';
 
 /**
  * The spawner: each line on stdin is a request; it answers `<ns> <exit code>` for a spawn of
@@ -42,7 +44,7 @@ process.stdin.on('data', (chunk) => {
 `;
 
 class SmallNodeRunner implements Runner {
-  readonly key = 'child_process-small';
+  readonly key = SMALL_NODE_KEY;
   readonly rows = [SMALL_NODE_ROW] as const;
   private child: ChildProcessWithoutNullStreams | null = null;
   private answers: AsyncIterator<string> | null = null;

@@ -4,7 +4,7 @@
  * figure holds under the run's conditions (bench/host-conditions.ts), never as a timed test.
  */
 import { DESTROY_ROW } from './runners';
-import { SMALL_NODE_ROW } from './small-node-runner';
+import { SMALL_NODE_KEY, SMALL_NODE_ROW } from './small-node-runner';
 
 /** The warm pool's row, as bench/pool-runner.ts names it. */
 export const POOL_ROW = 'Container.pool spawn (warm)';
@@ -92,7 +92,7 @@ export function speedTargets(rows: RowLike[], totals: TotalLike[]): SpeedTarget[
   if (totalMs !== undefined) {
     // The target is in seconds, as the issue set it on one host: child_process.spawn's own total
     // in the same run says what this host allows.
-    const context = ['child_process', 'child_process-small'].map((runtime) => {
+    const context = ['child_process', SMALL_NODE_KEY].map((runtime) => {
       const own = totals.find((t) => t.runtime === runtime && t.status === 'ok' && t.totalMs !== undefined && t.count === count);
       const name = runtime === 'child_process' ? BASELINE : SMALL_NODE_ROW;
       return own?.totalMs ? `; ${count} ${name}: ${(own.totalMs / 1000).toFixed(2)} s, ${(totalMs / own.totalMs).toFixed(2)}x` : '';

@@ -7,9 +7,8 @@
 // process's own mount once it is let go to build its root). Where v1 hierarchies are (v1 or
 // hybrid), the helper clones the process outside its v1 cgroups (the directories may not
 // exist yet; the process joins them itself anyway: cgroup_join.h) and, before it opens them,
-// waits on a pipe
-// whose write end Node holds (passed as an owner fd; plan key cgroup.gate) for the one byte
-// Node writes once they exist. On a hybrid host Node makes the cgroup2 directory before the
+// waits on a pipe whose write end Node holds (passed as an owner fd; plan key cgroup.gate) for
+// the one byte Node writes once they exist. On a hybrid host Node makes the cgroup2 directory before the
 // plan (plan key cgroup.gate_v1_only), and the process is cloned into it. The process waits
 // for its joins before it binds its cgroup directories below /sys/fs/cgroup, so nothing of
 // the container runs outside its cgroups: they are joined before the process leaves the
