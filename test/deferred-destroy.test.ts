@@ -69,6 +69,24 @@ test('the id of a destroyed container can be made again at once, in the same pro
   expect(fs.readdirSync(root)).toEqual([]);
 });
 
+test('the main process exits while execs and their children run: when destroy() resolves, all are dead and the cgroups gone', async () => {
+  const id = uniqueId('init-gone');
+  const c = new Container({ id, stateRoot: root, network: 'none', cgroupParent: runCgroupParent('init-gone') });
+  const main = c.spawn(['sh', '-c', 'sleep 300 & read line; exit 0'], { stdio: 'pipe' });
+  await main.started;
+  const exec = c.exec(['sh', '-c', 'sleep 300 & sleep 300 & echo started; exec sleep 300'], { stdio: 'pipe' });
+  await new Promise<void>((resolve) => exec.stdout!.once('data', () => resolve()));
+  // main's sh, its sleep; the exec's sh (now a sleep) and its two sleeps.
+  const pids = containerLeftovers(id, root).processes;
+  expect(pids.length).toBeGreaterThanOrEqual(5);
+  main.stdin!.end();
+  expect(await main.wait()).toMatchObject({ exitCode: 0 });
+  await c.destroy();
+  expect(pids.filter((pid) => fs.existsSync(`/proc/${pid}`))).toEqual([]);
+  expect(containerLeftovers(id, root)).toMatchObject({ cgroups: [], processes: [] });
+  expect(await exec.wait()).toMatchObject({ signal: 'SIGKILL' });
+});
+
 test('destroy() then process.exit(): the deferred removals finish before the process ends', async () => {
   const id = uniqueId('exit');
   const cgroupParent = runCgroupParent('deferred-exit');

@@ -359,6 +359,28 @@ test('a layer of the same id that another live container holds is refused and le
   expect(layersLeft()).toEqual([]);
 });
 
+test('destroy() moves away only the layer it made: one put under its name since (another maker\'s) stays', async () => {
+  const a = make({ rootfs, id: uniqueId('replaced') });
+  expect(await a.spawn(['sh', '-c', 'echo a > /root/a'], { stdio: 'pipe' }).output()).toMatchObject(ok(''));
+  const containers = path.join(dataRoot, 'containers');
+  const record = path.join(containers, `${a.id}.json`);
+  // As another maker of the id would leave them: its own directory and record under the name.
+  const mine = path.join(base, `moved-aside-${a.id}`);
+  fs.renameSync(path.join(containers, a.id), mine);
+  fs.mkdirSync(path.join(containers, a.id, 'upper'), { recursive: true });
+  fs.writeFileSync(path.join(containers, a.id, 'upper', 'theirs'), 'b\n');
+  const theirs = { ...JSON.parse(fs.readFileSync(record, 'utf8')), stateRoot: path.join(base, 'another-state'), created: new Date(0).toISOString() };
+  fs.writeFileSync(record, JSON.stringify(theirs));
+  await a.destroy();
+  expect(fs.readFileSync(path.join(containers, a.id, 'upper', 'theirs'), 'utf8')).toBe('b\n');
+  expect(JSON.parse(fs.readFileSync(record, 'utf8'))).toEqual(theirs);
+  expect(await removalsLeft()).toEqual([]);
+  expect(fs.readFileSync(path.join(mine, 'upper', 'root', 'a'), 'utf8')).toBe('a\n');
+  fs.rmSync(mine, { recursive: true });
+  fs.rmSync(path.join(containers, a.id), { recursive: true });
+  fs.unlinkSync(record);
+});
+
 test('a layer refused once the helper is at work (the id held by a live container elsewhere): the error, the program never ran, nothing left', async () => {
   // spawn() makes the writable layer after it sends the plan, while the helper clones the
   // process (native/helper/cgroup_gate.h): a layer that cannot be made ends what was cloned.

@@ -117,9 +117,10 @@ export function followMain(context: ContainerContext, main: ContainerProcess): v
   main.once('spawn-failed', () => void context.releaseCgroup());
   // PID 1's exit ends every process of the container: its cgroup goes then.
   main.once('exit', (code: number | null, signal: NodeJS.Signals | null) => {
+    // First: the cgroup's removal then runs on libuv's pool while the exit is recorded here.
+    void releaseWhenExecsExit(context);
     if (!detach) recordExit(context, code, signal);
     phaseTrace?.mark(context.id, 'exit recorded');
-    void releaseWhenExecsExit(context);
     if (!detach) void runCreateHooks('stopped', { context, config, undo: new UndoList() })?.catch((error: Error) => globalThis.process.emitWarning(`container ${context.id}: ${error.message}`));
   });
 }
@@ -535,7 +536,9 @@ function recordExit(context: ContainerContext, code: number | null, signal: Node
 }
 
 async function releaseWhenExecsExit(context: ContainerContext): Promise<void> {
-  await Promise.all([...context.execs].map((p) => p.wait().catch(() => undefined)));
+  // With none left (as is usual), the removal below starts before this returns.
+  const execs = [...context.execs].filter((p) => p.exitCode === null && p.signalCode === null);
+  if (execs.length > 0) await Promise.all(execs.map((p) => p.wait().catch(() => undefined)));
   // After an exit of its own, off Node's thread: nine rmdirs on a hybrid host held up 'close'
   // by about 0.15 ms. One that destroy() caused is removed as destroy() asks (delete.ts).
   await context.releaseCgroup(!context.destroyed);

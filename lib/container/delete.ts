@@ -46,7 +46,7 @@ export async function destroy(context: ContainerContext): Promise<void> {
   phaseTrace?.mark(context.id, 'destroy: kill, wait');
   if (ownedHere && context.cgroup) {
     // Every process dead is what must hold now; the empty cgroup goes in the background.
-    await context.cgroup.whenEmpty();
+    if (!initReaped(context)) await context.cgroup.whenEmpty();
     context.releaseCgroup().catch(() => undefined);
   } else {
     await context.releaseCgroup();
@@ -69,6 +69,17 @@ export async function destroy(context: ContainerContext): Promise<void> {
   // A removal begun at the program's exit runs on libuv's pool: what it has not removed yet by
   // now is removed here, so that the cgroups are gone when this resolves.
   context.cgroup?.settleRemoval();
+}
+
+/**
+ * Whether the container's main process has exited and been reaped. It is the init of the
+ * container's own PID namespace (never shared), and the kernel reaps that init only once every
+ * other process of the namespace is gone, execs and their children too: its cgroup then holds
+ * nothing of the container's, and need not be read to know it.
+ */
+function initReaped(context: ContainerContext): boolean {
+  const main = context.main;
+  return main !== undefined && (main.exitCode !== null || main.signalCode !== null);
 }
 
 /**

@@ -21,7 +21,7 @@ import * as path from 'node:path';
 import { ContainerExistsError } from '../errors/errors';
 import { verifyDataRoot } from '../images/data-root';
 import { native } from '../native/binding';
-import { DirectoryHandle, removeTree, stateStep, uniqueSuffix } from '../state/state-io';
+import { DirectoryHandle, identityOf, removeTree, stateStep, uniqueSuffix } from '../state/state-io';
 import { OncePerRoot } from '../state/once-per-root';
 
 /** containers/.removing/: layers moved away from their name, being removed (the sweep finishes them). */
@@ -90,6 +90,7 @@ export function makeWritableLayer(layer: MakeWritableLayer): WritableLayerPaths 
     stateStep('make the writable layer', paths.dir, () => fs.mkdirSync(containers.at(record.id), { mode: 0o711 }));
     const dir = stateStep('make the writable layer', paths.dir, () => DirectoryHandle.open(containers.at(record.id)));
     try {
+      layersMadeHere.set(paths.dir, identityOf(dir.stat()));
       stateStep('make the upper layer', paths.upper, () => {
         fs.mkdirSync(dir.at('upper'), { mode: 0o700 });
         const rootOwner = layer.rootOwner ?? layer.owner;
@@ -166,24 +167,73 @@ function removeByName(containers: DirectoryHandle, id: string): void {
   // ENOENT: the layer is gone, or .removing is not there yet (made once, then kept).
   let moved = removingDirs.has(containers.path) && moveAway();
   if (!moved) {
-    makeRemovingDir(containers);
+    makeRemovingDir(containers.path, containers.at(REMOVING_DIR));
     moved = moveAway();
   }
   containers.unlink(id + RECORD_SUFFIX);
+  layersMadeHere.delete(path.join(containers.path, id));
   if (moved) removeInBackground(path.join(containers.path, REMOVING_DIR, away));
+}
+
+/**
+ * The layer directories this process made, by path: their identity (device and inode) as made.
+ * A removal by this process checks what it moved away against it, rather than read the record.
+ */
+const layersMadeHere = new Map<string, string>();
+
+/**
+ * Removes the layer of `id` that this process made, as removeByName does, with its record
+ * read by nobody: what the rename moves away is checked to be the very directory made here
+ * (else it goes back). For a container whose state directory this process still holds at its
+ * name: no other maker can have claimed the layer's name meanwhile (claimName waits for that
+ * directory to be gone), so the record beside it is this layer's. False when this process
+ * made no layer of that name, or another stands there now: removeWritableLayer's checks apply.
+ */
+export function removeLayerMadeHere(dataRoot: string, id: string): boolean {
+  const paths = writableLayerPaths(dataRoot, id);
+  const identity = layersMadeHere.get(paths.dir);
+  if (identity === undefined) return false;
+  const away = path.join(paths.containers, REMOVING_DIR, `${id}.${uniqueSuffix()}`);
+  try {
+    // By path: the data root passed its checks when this process made the layer.
+    if (!removingDirs.has(paths.containers)) makeRemovingDir(paths.containers, path.join(paths.containers, REMOVING_DIR));
+    fs.renameSync(paths.dir, away);
+  } catch {
+    return false;
+  }
+  if (!sameDirectory(away, identity)) {
+    fs.renameSync(away, paths.dir);
+    return false;
+  }
+  layersMadeHere.delete(paths.dir);
+  removeInBackground(away);
+  try {
+    fs.unlinkSync(paths.record);
+  } catch {
+    // A record left behind names a state directory that is going: the data root's sweep removes it.
+  }
+  return true;
+}
+
+function sameDirectory(dir: string, identity: string): boolean {
+  try {
+    return identityOf(fs.lstatSync(dir)) === identity;
+  } catch {
+    return false;
+  }
 }
 
 /** The containers/ directories whose .removing this process has made or found. */
 const removingDirs = new Set<string>();
 
-/** containers/.removing (made 0700 on first use, never removed), reached through the containers/ fd. */
-function makeRemovingDir(containers: DirectoryHandle): void {
+/** containers/.removing (made 0700 on first use, never removed), at `removing`: a path that reaches it. */
+function makeRemovingDir(containers: string, removing: string): void {
   try {
-    fs.mkdirSync(containers.at(REMOVING_DIR), { mode: 0o700 });
+    fs.mkdirSync(removing, { mode: 0o700 });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
   }
-  removingDirs.add(containers.path);
+  removingDirs.add(containers);
 }
 
 /** Removals this process started and has not finished: path -> its promise. */

@@ -32,11 +32,11 @@ import type { RestartPolicy } from './types';
 import type { CgroupRecord } from '../cgroups/container-cgroup';
 import { native } from '../native/binding';
 import { ContainerExistsError, ContainerStateFileError, ContainerStateIOError } from '../errors/errors';
-import { DirectoryHandle, readTextAsync, removeTree, stateStep, TEMPORARY_PREFIX, uniqueSuffix } from './state-io';
+import { DirectoryHandle, identityOf, readTextAsync, removeTree, stateStep, TEMPORARY_PREFIX, uniqueSuffix } from './state-io';
 import { verifyStateRoot, verifyStateRootAsync } from './state-root';
 import { pauseForTest } from './test-hook';
 import { deferRemoval } from './deferred-removal';
-import { removeWritableLayer } from '../container/writable-layer';
+import { removeLayerMadeHere, removeWritableLayer } from '../container/writable-layer';
 import { isLockFree } from './lock-probe';
 import { STATE_FILES, type RunRecord } from '../protocol/generated/state-files';
 
@@ -99,10 +99,6 @@ const ABANDONED_TEMPORARY_MS = 60_000;
 const UNPUBLISHED_LOCK = '.lock.unpublished';
 /** Directories being removed are renamed to this first (and are never listed). */
 export const REMOVING_PREFIX = '.removing-';
-
-function identityOf(stat: fs.Stats): string {
-  return `${stat.dev}:${stat.ino}`;
-}
 
 /** An ENOENT for a directory whose name now stands for another container. */
 function replacedError(dir: string): NodeJS.ErrnoException {
@@ -541,6 +537,8 @@ export class ContainerDirectory {
   remove(deferred = false): void {
     try {
       if (!this.#stillInPlace()) return;
+      // A layer this process made goes first, while this directory still holds the id.
+      const layerGone = this.#removeLayerMadeHere();
       const away = path.join(this.root, `${REMOVING_PREFIX}${this.id}.${uniqueSuffix()}`);
       try {
         fs.renameSync(this.dir, away);
@@ -555,7 +553,7 @@ export class ContainerDirectory {
       }
       pauseForTest('directory-removing');
       // The layer's name is freed now too (its files go in the background: writable-layer.ts).
-      removeRecordedLayer(away, this.root, this.id, this.#recordedLayer);
+      if (!layerGone) removeRecordedLayer(away, this.root, this.id, this.#recordedLayer);
       this.releaseOwnership();
       const removeFiles = (): void => stateStep('remove the state directory', away, () => removeTree(away));
       if (!deferred) return removeFiles();
@@ -567,6 +565,21 @@ export class ContainerDirectory {
       });
     } finally {
       this.releaseOwnership();
+    }
+  }
+
+  /**
+   * The writable layer, if this process made it (writable-layer.ts), with no record read back.
+   * True when there is none left to remove; false leaves it to removeRecordedLayer.
+   */
+  #removeLayerMadeHere(): boolean {
+    const layer = this.#recordedLayer;
+    if (!layer) return false;
+    if (layer.dataRoot === undefined) return true;
+    try {
+      return removeLayerMadeHere(layer.dataRoot, this.id);
+    } catch {
+      return false;
     }
   }
 }

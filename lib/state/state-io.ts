@@ -129,6 +129,11 @@ function asFsError<T>(syscall: string, call: () => T): T {
   }
 }
 
+/** Device and inode: what tells a directory from another made later under the same name. */
+export function identityOf(stat: fs.Stats): string {
+  return `${stat.dev}:${stat.ino}`;
+}
+
 /** Made once per process: what keeps its names apart from other processes' (uniqueSuffix). */
 let processToken: string | undefined;
 let suffixCounter = 0;
