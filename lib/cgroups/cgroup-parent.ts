@@ -38,6 +38,15 @@ export function isDefaultParent(hierarchy: Hierarchy, dir: string): boolean {
 }
 
 /**
+ * Whether a container's primary directory is in the default parent: known by its path, with no
+ * mark read. That parent stays while this process runs (removeMadeParents leaves it).
+ */
+export function inDefaultParent(hierarchies: Hierarchies, primaryContainerDir: string): boolean {
+  const primary = allHierarchies(hierarchies)[0];
+  return primary !== undefined && isDefaultParent(primary, path.dirname(primaryContainerDir));
+}
+
+/**
  * Makes the parent's missing directories below the mount, marking each as made by the
  * library (`kind` for the parent itself, 'parent' above it); `made` runs for each new one.
  */
@@ -103,6 +112,7 @@ export function removeMadeParents(hierarchies: Hierarchies, primaryContainerDir:
   const all = allHierarchies(hierarchies);
   const primary = all[0];
   if (!primary || !primaryContainerDir.startsWith(primary.mount + '/')) return;
+  if (inDefaultParent(hierarchies, primaryContainerDir)) return;
   for (let rel = path.posix.dirname(primaryContainerDir.slice(primary.mount.length)); rel !== '/' && rel !== '.'; rel = path.posix.dirname(rel)) {
     const dir = path.join(primary.mount, rel);
     // Only a parent the library made; never the default parent, never a foreign cgroup.

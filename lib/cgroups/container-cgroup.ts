@@ -18,7 +18,7 @@ import { v1DeviceRules } from './device-rules';
 import type { CgroupStats, CgroupUsage } from './stats';
 import { cgroupFileExists, readCgroupFile, readProcs, writeCgroupFile } from './cgroup-fs';
 import { cgroupMark, isContainerMark, markCgroup, markName, type CgroupMarkKind } from './cgroup-mark';
-import { allHierarchies, makeParentDirs, parentPath, removeMadeParents, withParentLocked } from './cgroup-parent';
+import { allHierarchies, inDefaultParent, makeParentDirs, parentPath, removeMadeParents, withParentLocked } from './cgroup-parent';
 
 export { DEFAULT_PARENT_NAME } from './cgroup-parent';
 
@@ -724,8 +724,15 @@ export class ContainerCgroup {
    * the primary, locked by this process, keeps the name from any other maker meanwhile.
    */
   settleRemoval(): void {
-    if (!this.#offThreadAttempt) return;
-    this.#cancelOffThreadAttempt();
+    const attempt = this.#offThreadAttempt;
+    if (!attempt) return;
+    const outcomes = attempt.canceller.cancel();
+    // All gone already, in the default parent (which stays): its promise takes note of it and
+    // closes the lock a turn later, or Node's exit does (removeNow). A parent the library made
+    // goes now, with its last container.
+    const allGone = outcomes.length === attempt.dirs.length && outcomes.every(isGone);
+    if (allGone && this.#primaryDir !== null && inDefaultParent(this.#hierarchies, this.#primaryDir)) return;
+    this.#takeOutcomes(attempt, outcomes);
     this.#tryRemove();
   }
 
@@ -735,8 +742,10 @@ export class ContainerCgroup {
   /** Stops the off-thread attempt, if one runs, and takes note of what it removed. */
   #cancelOffThreadAttempt(): void {
     const attempt = this.#offThreadAttempt;
-    if (!attempt) return;
-    const outcomes = attempt.canceller.cancel();
+    if (attempt) this.#takeOutcomes(attempt, attempt.canceller.cancel());
+  }
+
+  #takeOutcomes(attempt: { dirs: string[] }, outcomes: number[]): void {
     if (!this.#removed && outcomes.length === attempt.dirs.length) this.#removedAll(attempt.dirs, outcomes);
   }
 
@@ -765,7 +774,7 @@ export class ContainerCgroup {
     let all = true;
     dirs.forEach((dir, i) => {
       const outcome = outcomes[i];
-      if (outcome === 0 || outcome === ENOENT) {
+      if (isGone(outcome)) {
         const at = this.#made.indexOf(dir);
         if (at >= 0) this.#made.splice(at, 1);
       } else {
@@ -784,6 +793,11 @@ export class ContainerCgroup {
 }
 
 const { ENOENT, ECANCELED } = os.constants.errno;
+
+/** An rmdir outcome that leaves the directory gone: removed, or not there. */
+function isGone(outcome: number | undefined): boolean {
+  return outcome === 0 || outcome === ENOENT;
+}
 
 /** rmdir(2) of `dir`: 0, or its errno. */
 function rmdirOutcome(dir: string): number {

@@ -58,6 +58,18 @@ test('a program that exits by itself: its cgroups go without destroy(); after de
   }
 });
 
+test('in the default parent, a program that exits by itself: after destroy() none of its cgroups is left at once', async () => {
+  // Most often the removal begun at the exit has done every rmdir by then, and only takes note
+  // of it a turn later: destroy() does not wait for that turn, the directories are gone already.
+  for (let i = 0; i < 20; i++) {
+    const c = new Container({ rootfs, readonly: true });
+    const dirs = hierarchies().map(({ hierarchy }) => path.join(hierarchy.mount, hierarchy.own, 'ts-container', c.id));
+    await c.spawn(['true'], { stdio: 'ignore' }).wait();
+    await c.destroy();
+    expect(dirs.filter((d) => fs.existsSync(d))).toEqual([]);
+  }
+});
+
 test('cgroupParent places the cgroup at <mount><cgroupParent>/<id>; a nested parent is made as needed, and goes with its last container', async () => {
   const nested = `${parent}/jobs/ci`;
   const c = make({ cgroupParent: nested, resources: { pids: 16 } });
