@@ -112,7 +112,8 @@ export function removeMadeParents(hierarchies: Hierarchies, primaryContainerDir:
   const all = allHierarchies(hierarchies);
   const primary = all[0];
   if (!primary || !primaryContainerDir.startsWith(primary.mount + '/')) return;
-  if (inDefaultParent(hierarchies, primaryContainerDir)) return;
+  // The default parent stays (inDefaultParent).
+  if (isDefaultParent(primary, path.dirname(primaryContainerDir))) return;
   for (let rel = path.posix.dirname(primaryContainerDir.slice(primary.mount.length)); rel !== '/' && rel !== '.'; rel = path.posix.dirname(rel)) {
     const dir = path.join(primary.mount, rel);
     // Only a parent the library made; never the default parent, never a foreign cgroup.
