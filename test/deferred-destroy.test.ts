@@ -13,6 +13,7 @@ import { DirectoryHandle } from '../lib/state/state-io';
 import { allHierarchies, parentPath } from '../lib/cgroups/cgroup-parent';
 import { hostHierarchies } from '../lib/cgroups/hierarchy';
 import { resetSweepsForTest, sweepStateRoot } from '../lib/state/sweep';
+import { spawnsHoldingBackgroundWork } from '../lib/state/quiet-moment';
 import { collect, removeScripts, runScript, startScript, waitForFile } from './support/node-script';
 import { cgroupMounts, containerLeftovers, leftoverCount } from './support/container-leftovers';
 import { RUN_TAG, runCgroupParent, uniqueId } from './support/unique';
@@ -85,6 +86,33 @@ test('the main process exits while execs and their children run: when destroy() 
   expect(pids.filter((pid) => fs.existsSync(`/proc/${pid}`))).toEqual([]);
   expect(containerLeftovers(id, root)).toMatchObject({ cgroups: [], processes: [] });
   expect(await exec.wait()).toMatchObject({ signal: 'SIGKILL' });
+});
+
+test('destroyed while the next containers are made: their removals wait for each hand-over, and nothing is left; no spawn holds them after it ends, failed or not', async () => {
+  const ids: string[] = [];
+  for (let i = 0; i < 12; i++) {
+    const id = uniqueId(`next-${i}`);
+    ids.push(id);
+    const c = new Container({ id, stateRoot: root, network: 'none' });
+    const p = c.spawn(['true'], { stdio: 'ignore' });
+    // Held from the call until the helper has all it waits for.
+    expect(spawnsHoldingBackgroundWork()).toBe(1);
+    expect((await p.wait()).exitCode).toBe(0);
+    expect(spawnsHoldingBackgroundWork()).toBe(0);
+    await c.destroy();
+  }
+  // Spawns that fail at each stage hold nothing once they have failed.
+  const taken = new Container({ id: uniqueId('taken'), stateRoot: root, network: 'none' });
+  const running = taken.spawn(['sleep', '30'], { stdio: 'ignore' });
+  await running.started;
+  expect(() => new Container({ id: taken.id, stateRoot: root, network: 'none' }).spawn(['true'])).toThrow(/exists|in use/i);
+  const aborted = new Container({ stateRoot: root, network: 'none' });
+  await expect(aborted.spawn(['true'], { signal: AbortSignal.abort() }).wait()).rejects.toMatchObject({ name: 'AbortError' });
+  const missing = new Container({ stateRoot: root, network: 'none' });
+  await expect(missing.spawn(['/no/such/program']).wait()).rejects.toThrow(/no\/such\/program/);
+  expect(spawnsHoldingBackgroundWork()).toBe(0);
+  await Promise.all([taken.destroy(), aborted.destroy(), missing.destroy()]);
+  for (const id of [...ids, taken.id, aborted.id, missing.id]) expect(leftoverCount(await settled(id, root))).toBe(0);
 });
 
 test('destroy() then process.exit(): the deferred removals finish before the process ends', async () => {

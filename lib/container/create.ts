@@ -45,6 +45,7 @@ import { networkAttachment } from '../options/namespace-sharing';
 import { containerUsage } from './container-usage';
 import { removeOnExitEntries } from './auto-remove';
 import { phaseTrace } from '../process/phase-trace';
+import { holdBackgroundWork } from '../state/quiet-moment';
 
 /** Starts the main process; with `waitForStart` (create()), its program waits for start(). */
 export function spawnMain(
@@ -65,6 +66,31 @@ export function spawnMain(
   checkStdio(options?.stdio);
   canSpawn(context);
   phaseTrace?.mark(context.id, 'options normalized');
+  // Until the helper has all it waits for, no removal wakes a pool thread (quiet-moment.ts).
+  const handedOver = holdBackgroundWork();
+  let main: ContainerProcess;
+  try {
+    main = startMain(context, args, process, options, waitForStart, handedOver);
+  } catch (error) {
+    handedOver();
+    throw error;
+  }
+  // Whichever comes first of the hand-over and the end of the start (an abort before it, too).
+  main.once('spawn', handedOver).once('spawn-failed', handedOver);
+  followMain(context, main);
+  return main;
+}
+
+/** spawnMain's state directory and launch; `handedOver` ends its hold on background work. */
+function startMain(
+  context: ContainerContext,
+  args: string[],
+  process: NormalizedProcessOptions,
+  options: ProcessOptions | undefined,
+  waitForStart: boolean,
+  handedOver: () => void,
+): ContainerProcess {
+  const detach = context.detach;
   const undo = new UndoList();
   // Made now: an id in use is an error of this call, not a later event.
   const directory = makeDirectory(context, args, options);
@@ -78,12 +104,12 @@ export function spawnMain(
     void undo.rollback();
     throw error;
   }
-  const main = launchProcess({
+  return launchProcess({
     argv: args,
     stdio,
     start: async (fds) => {
       try {
-        const report = await makeContainer(context, directory, undo, args, process, fds, waitForStart);
+        const report = await makeContainer(context, directory, undo, args, process, fds, waitForStart, undefined, handedOver);
         // A setup step failed in the helper: its error is the report's, and nothing may stay.
         if (!report.ok) await undo.rollback();
         return report;
@@ -103,8 +129,6 @@ export function spawnMain(
     // A detached container's terminal is its monitor's.
     tty: detach ? null : process.tty,
   });
-  followMain(context, main);
-  return main;
 }
 
 /** Makes `main` the container's main process: its output log, its exit record and the cgroup's release. */
@@ -167,6 +191,8 @@ async function makeContainer(
   fds: [number, number, number],
   waitForStart: boolean,
   lateGateFd?: number,
+  /** Called once the helper has all it waits for from this process (quiet-moment.ts). */
+  handedOver?: () => void,
 ): Promise<HelperReport> {
   const detach = context.detach;
   // A container whose start this call waits for gets its cgroups and writable layer while the
@@ -208,6 +234,7 @@ async function makeContainer(
     }
     letHelperJoinCgroups(cgroupGate[1]);
   }
+  handedOver?.();
   return finishContainer(context, config, directory, undo, cgroup as ContainerCgroup, reported, waitForStart, gatedFor(waitForStart, lateGateFd, config));
 }
 

@@ -22,6 +22,7 @@ import { ContainerExistsError } from '../errors/errors';
 import { verifyDataRoot } from '../images/data-root';
 import { native } from '../native/binding';
 import { DirectoryHandle, identityOf, removeTree, stateStep, uniqueSuffix } from '../state/state-io';
+import { quietMoment } from '../state/quiet-moment';
 import { OncePerRoot } from '../state/once-per-root';
 
 /** containers/.removing/: layers moved away from their name, being removed (the sweep finishes them). */
@@ -249,8 +250,9 @@ function removeInBackground(dir: string): void {
   // One piece of work off the event loop, each link removed itself (never what it points to);
   // what it could not remove is left to the sweep. Queued on the next turn, as the state
   // directory's is (deferred-removal.ts): the pool thread it wakes often takes Node's CPU, and
-  // destroy() then waited for the removal it had just handed off (0.03-0.06 ms at the median).
-  const removal = new Promise<void>((resolve) => setImmediate(resolve))
+  // destroy() then waited for the removal it had just handed off (0.03-0.06 ms at the median);
+  // and not while a spawn makes a container (quiet-moment.ts).
+  const removal = quietMoment()
     .then(() => native().removeTree(dir))
     .catch(() => undefined)
     .finally(() => pendingRemovals.delete(dir));

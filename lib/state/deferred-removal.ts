@@ -1,13 +1,15 @@
 /**
  * Removals that destroy() leaves until after it resolves: the files of a state directory
  * already moved away under a hidden name (the id is free from that rename on). They start a
- * turn of the event loop later and run on libuv's pool (an rmdir on ext4 takes a journal
+ * turn of the event loop later, once no spawn is making a container (quiet-moment.ts), and run
+ * on libuv's pool (an rmdir on ext4 takes a journal
  * write: not work for the event loop); whatever is queued or still under way when Node exits
  * runs again in its 'exit' event, synchronously (each removal tolerates what is already
  * gone); after kill -9, the state root's sweep removes the hidden directories that are left
  * (sweep.ts), so nothing stays either way.
  */
 import { pauseForTest } from './test-hook';
+import { quietMoment } from './quiet-moment';
 
 export interface DeferredRemoval {
   /** The removal without blocking the event loop. */
@@ -18,10 +20,12 @@ export interface DeferredRemoval {
 
 const pending = new Set<DeferredRemoval>();
 let queued: DeferredRemoval[] = [];
-let scheduled: NodeJS.Immediate | undefined;
+/** A start of the queued removals is awaited (quiet-moment.ts). */
+let scheduled = false;
 
 function startQueued(): void {
-  scheduled = undefined;
+  if (!scheduled) return;
+  scheduled = false;
   if (queued.length > 0) pauseForTest('deferred-removal');
   for (const removal of queued.splice(0)) {
     removal.inBackground().then(
@@ -36,13 +40,14 @@ function startQueued(): void {
 export function deferRemoval(removal: DeferredRemoval): void {
   pending.add(removal);
   queued.push(removal);
-  scheduled ??= setImmediate(startQueued);
+  if (scheduled) return;
+  scheduled = true;
+  void quietMoment().then(startQueued);
 }
 
 /** Runs every removal not finished yet now, synchronously (Node's exit, and tests). */
 export function finishDeferredRemovals(): void {
-  if (scheduled) clearImmediate(scheduled);
-  scheduled = undefined;
+  scheduled = false;
   queued = [];
   if (pending.size > 0) pauseForTest('deferred-removal');
   for (const removal of [...pending]) {
