@@ -14,6 +14,7 @@ import { allHierarchies, parentPath } from '../lib/cgroups/cgroup-parent';
 import { hostHierarchies } from '../lib/cgroups/hierarchy';
 import { resetSweepsForTest, sweepStateRoot } from '../lib/state/sweep';
 import { spawnsHoldingBackgroundWork } from '../lib/state/quiet-moment';
+import { removeCgroupsAhead } from '../lib/cgroups/cgroups-ahead';
 import { collect, removeScripts, runScript, startScript, waitForFile } from './support/node-script';
 import { cgroupMounts, containerLeftovers, leftoverCount } from './support/container-leftovers';
 import { RUN_TAG, runCgroupParent, uniqueId } from './support/unique';
@@ -237,6 +238,9 @@ test('a default parent cgroup removed by another process meanwhile is made again
   const first = new Container({ id: uniqueId('parent-a'), stateRoot, network: 'none' });
   await first.spawn(['true'], { stdio: 'ignore' }).wait();
   await first.destroy();
+  // The cgroups this process made ahead for its next spawn (cgroups-ahead.ts) would keep the
+  // parent busy: as in a process that has made none yet.
+  removeCgroupsAhead();
   // What another process's exit does with an empty default parent: it removes it.
   let removed = 0;
   for (const hierarchy of allHierarchies(hostHierarchies())) {

@@ -14,10 +14,11 @@ import { Hierarchies, Hierarchy, hostHierarchies } from './hierarchy';
 import type { NormalizedResources } from './resources';
 import { applyV2Limits, readV2OomKills, readV2Stats, readV2Usage, v2ControllersFor } from './v2-driver';
 import { applyV1Limits, readV1OomKills, readV1Stats, readV1Usage } from './v1-driver';
-import { v1DeviceRules } from './device-rules';
+import { cgroupMakeSpec } from './make-spec';
+import { makeCgroupsAhead, takeCgroupsAhead } from './cgroups-ahead';
 import type { CgroupStats, CgroupUsage } from './stats';
 import { cgroupFileExists, readCgroupFile, readProcs, writeCgroupFile } from './cgroup-fs';
-import { cgroupMark, isContainerMark, markCgroup, markName, type CgroupMarkKind } from './cgroup-mark';
+import { cgroupMark, isContainerMark, markCgroup, type CgroupMarkKind } from './cgroup-mark';
 import { allHierarchies, inDefaultParent, makeParentDirs, parentPath, removeMadeParents, withParentLocked } from './cgroup-parent';
 
 export { DEFAULT_PARENT_NAME } from './cgroup-parent';
@@ -423,9 +424,15 @@ export class ContainerCgroup {
       throw explainCgroupFailure(error);
     }
     const rest = all.slice(first.length);
+    // A default container's v1 cgroups may have been made ahead of it (cgroups-ahead.ts).
+    const madeAhead = primaryFirst && cgroupParent === undefined && deviceRules;
     cgroup.#restToMake = () => {
-      if (rest.length > 0) make(rest);
+      const taken = madeAhead && rest.length > 0 ? takeCgroupsAhead(hierarchies, rest, pidsLimit, name) : null;
+      if (taken) cgroup.#recordMade(taken.dirs, taken.v1);
+      else if (rest.length > 0) make(rest);
       if (resources) cgroup.update(resources);
+      // The next one's, once this spawn's helper has all it waits for.
+      if (madeAhead) makeCgroupsAhead(hierarchies, pidsLimit);
     };
     return cgroup;
   }
@@ -461,29 +468,14 @@ export class ContainerCgroup {
     deviceRules: boolean,
     pidsLimit: number | undefined,
   ): void {
-    const hierarchies = this.#hierarchies;
     const dirs = all.map((hierarchy) => path.join(parentPath(hierarchy, cgroupParent), name));
-    const withPrimary = all[0] === allHierarchies(hierarchies)[0];
-    const v1 = hierarchies.v1.filter((hierarchy) => all.includes(hierarchy)).map((hierarchy) => ({ hierarchy, dir: dirs[all.indexOf(hierarchy)] }));
-    const withController = (controller: string): string | undefined => v1.find(({ hierarchy }) => hierarchy.controllers.includes(controller))?.dir;
-    const devicesDir = withController('devices');
-    const rules = deviceRules ? v1DeviceRules() : null;
-    const cpusetDir = withController('cpuset');
-    const unifiedDir = hierarchies.unified && all.includes(hierarchies.unified) ? dirs[0] : undefined;
-    const pidsDir = withController('pids') ?? (hierarchies.unified?.controllers.includes('pids') ? unifiedDir : undefined);
+    const { spec, v1, withPrimary } = cgroupMakeSpec(this.#hierarchies, all, dirs, deviceRules, pidsLimit);
     for (let attempt = 0; ; attempt++) {
       // The default parent, once made, is taken as there until a make in it says otherwise:
       // another process may remove it when empty, at its exit (ENOENT: made again).
       const readyKeys = all.map((hierarchy) => this.#readyParent(hierarchy, cgroupParent, kind, resources));
       try {
-        const lockFd = native().makeContainerCgroups({
-          dirs,
-          mark: markName(),
-          cpusets: cpusetDir ? [cpusetDir] : [],
-          devices: devicesDir && rules ? { dir: devicesDir, rules: [...rules] } : undefined,
-          pidsLimit: pidsLimit !== undefined && pidsDir ? { dir: pidsDir, limit: pidsLimit } : undefined,
-          lockFirst: withPrimary,
-        });
+        const lockFd = native().makeContainerCgroups(spec);
         if (withPrimary) this.#lockFd = lockFd;
         break;
       } catch (error) {
@@ -498,6 +490,11 @@ export class ContainerCgroup {
         throw Object.assign(new Error(`${e.code}: ${e.message}`), { code: e.code, errno: e.errno, path: e.path });
       }
     }
+    this.#recordMade(dirs, v1);
+  }
+
+  /** `dirs` (made, or taken from a set made ahead), among them those of `v1`, are this container's. */
+  #recordMade(dirs: string[], v1: { hierarchy: Hierarchy; dir: string }[]): void {
     this.#made.push(...dirs);
     for (const { hierarchy, dir } of v1) {
       this.#v1HierarchyDirs.push({ hierarchy, dir });

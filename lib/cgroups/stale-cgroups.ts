@@ -16,6 +16,7 @@ import { cgroupFileExists, readProcs, writeCgroupFile } from './cgroup-fs';
 import { cgroupMark, isContainerMark } from './cgroup-mark';
 import { removalInProgress, rmdirsUntilFailure } from './container-cgroup';
 import { allHierarchies, parentPath, removeMadeParents } from './cgroup-parent';
+import { sweepCgroupsAhead } from './cgroups-ahead';
 
 /** How long killed processes get to leave their cgroup before it is left to the next sweep. */
 const REMOVAL_WAIT_MS = 2000;
@@ -199,6 +200,8 @@ async function sweepParent(cgroupParent: string | undefined, hierarchies: Hierar
       // no parent in this hierarchy yet
     }
   }
+  // Sets of cgroups made ahead for a spawn are no container's: a dead maker's go by themselves.
+  if (cgroupParent === undefined) for (const name of names) if (sweepCgroupsAhead(name, hierarchies)) names.delete(name);
   // A few at a time: each dead one holds an fd while its processes leave.
   const removed: string[] = [];
   const queue = [...names];

@@ -4,6 +4,7 @@
  * moment to end them; what a crash leaves, the next run's sweeps remove.
  */
 import { removeUsedDefaultParents, type ContainerCgroup } from '../cgroups/container-cgroup';
+import { removeCgroupsAhead } from '../cgroups/cgroups-ahead';
 import type { ContainerDirectory } from '../state/container-directory';
 
 /** Containers whose cgroups must go if Node exits before they are destroyed. */
@@ -31,5 +32,7 @@ process.once('exit', () => {
       // the next run's sweep removes it
     }
   }
+  // A set of cgroups made ahead for a spawn that never came goes before the parents it is in.
+  removeCgroupsAhead();
   removeUsedDefaultParents();
 });

@@ -7,8 +7,12 @@
 import * as fs from 'node:fs';
 import { allHierarchies, parentPath } from '../../lib/cgroups/cgroup-parent';
 import { hostHierarchies } from '../../lib/cgroups/hierarchy';
+import { removeStaleCgroups } from '../../lib/cgroups/stale-cgroups';
 
 export default async function globalTeardown(): Promise<void> {
+  // What killed processes left in it first: their containers' cgroups and the cgroups they had
+  // made ahead for a next spawn (lib/cgroups/cgroups-ahead.ts); a live process's stay.
+  await removeStaleCgroups(undefined);
   for (const hierarchy of allHierarchies(hostHierarchies())) {
     try {
       fs.rmdirSync(parentPath(hierarchy, undefined));
