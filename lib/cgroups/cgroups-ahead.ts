@@ -45,12 +45,17 @@ const AHEAD_PREFIX = '.ahead-';
 
 let ready: CgroupsAhead | null = null;
 let scheduled = false;
+/** Default containers whose spawn asked for a set: a process that makes one makes none ahead. */
+let asked = 0;
 
 /**
  * Makes the next default container's v1 cgroups, at the next quiet moment (quiet-moment.ts),
- * unless a set is ready or on its way. Nothing when the host is not hybrid.
+ * unless a set is ready or on its way. Nothing when the host is not hybrid, and nothing at a
+ * process's first default container: one that makes a single container (the command line's
+ * run) would only make and remove a set it never uses.
  */
 export function makeCgroupsAhead(hierarchies: Hierarchies, pidsLimit: number | undefined): void {
+  if (++asked < 2) return;
   if (ready || scheduled || !hierarchies.unified || hierarchies.v1.length === 0) return;
   scheduled = true;
   void quietMoment().then(() => {

@@ -66,9 +66,12 @@ describeWhen(hybrid, 'a hybrid cgroup host (v1 hierarchies and a cgroup2 one)')(
 
   test('the next default container takes them: in its own cgroup of every hierarchy, with the default pids limit and device list', async () => {
     const before = setsOf(process.pid);
-    const first = new Container({ rootfs });
-    await first.spawn(['true'], { stdio: 'ignore' }).wait();
-    await first.destroy();
+    // From the process's second default container on (one that makes a single one makes none).
+    for (let i = 0; i < 2; i++) {
+      const warm = new Container({ rootfs });
+      await warm.spawn(['true'], { stdio: 'ignore' }).wait();
+      await warm.destroy();
+    }
     const set = await newSet(before);
     const made = v1Identities(set);
 
@@ -108,10 +111,12 @@ describeWhen(hybrid, 'a hybrid cgroup host (v1 hierarchies and a cgroup2 one)')(
 
   test('a container the set was not made for makes its own: privileged, another pids limit, a cgroupParent', async () => {
     const before = setsOf(process.pid);
-    const warm = new Container({ rootfs });
-    await warm.spawn(['true'], { stdio: 'ignore' }).wait();
-    await warm.destroy();
-    // The warm-up took the set ready before it (if any); the one made after it waits.
+    for (let i = 0; i < 2; i++) {
+      const warm = new Container({ rootfs });
+      await warm.spawn(['true'], { stdio: 'ignore' }).wait();
+      await warm.destroy();
+    }
+    // The warm-ups took any set ready before them; the one made after the second waits.
     const made = await newSet(before);
     const parent = `tsc-ahead-${process.pid}`;
     for (const options of [{ privileged: true }, { resources: { pids: 64 } }, { cgroupParent: parent }]) {
@@ -133,22 +138,32 @@ describeWhen(hybrid, 'a hybrid cgroup host (v1 hierarchies and a cgroup2 one)')(
     }
   });
 
-  test("Node's exit removes a set nobody took", async () => {
-    const result = await runScript(`const c = new Container({ rootfs: ${JSON.stringify(rootfs)} });
-      await c.spawn(['true'], { stdio: 'ignore' }).wait();
-      await c.destroy();
+  test("a process that makes a single container makes none ahead; Node's exit removes a set nobody took", async () => {
+    const made = (count: number): string => `for (let i = 0; i < ${count}; i++) {
+        const c = new Container({ rootfs: ${JSON.stringify(rootfs)} });
+        await c.spawn(['true'], { stdio: 'ignore' }).wait();
+        await c.destroy();
+      }
       await new Promise((resolve) => setTimeout(resolve, 50));
-      console.log(process.pid);`);
-    expect(result.code).toBe(0);
-    expect(setsOf(Number(result.stdout.trim()))).toEqual([]);
+      console.log(process.pid, require('node:fs').readdirSync(${JSON.stringify(defaultParents()[0])}).filter((name) => name.startsWith('.ahead-' + process.pid + '.')).length);`;
+    const single = await runScript(made(1));
+    expect(single.code).toBe(0);
+    expect(single.stdout.trim().split(' ')[1]).toBe('0');
+    const two = await runScript(made(2));
+    expect(two.code).toBe(0);
+    // It had one, and left none.
+    expect(two.stdout.trim().split(' ')[1]).toBe('1');
+    expect(setsOf(Number(two.stdout.trim().split(' ')[0]))).toEqual([]);
   });
 
   test("a set whose maker was killed -9 is removed by another process's sweep, and a live maker's is left alone", async () => {
     const marks = fs.mkdtempSync(path.join(os.tmpdir(), 'tsc-ahead-'));
     const ready = path.join(marks, 'ready');
-    const child = startScript(`const c = new Container({ rootfs: ${JSON.stringify(rootfs)} });
-      await c.spawn(['true'], { stdio: 'ignore' }).wait();
-      await c.destroy();
+    const child = startScript(`for (let i = 0; i < 2; i++) {
+        const c = new Container({ rootfs: ${JSON.stringify(rootfs)} });
+        await c.spawn(['true'], { stdio: 'ignore' }).wait();
+        await c.destroy();
+      }
       await new Promise((resolve) => setTimeout(resolve, 50));
       require('node:fs').writeFileSync(${JSON.stringify(ready)}, process.pid + '\\n');
       // Kept running until killed.
