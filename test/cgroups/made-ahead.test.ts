@@ -42,6 +42,7 @@ const identity = (dir: string): string => {
   const st = fs.statSync(dir);
   return `${st.dev}:${st.ino}`;
 };
+const identities = (dirs: string[]): string[] => dirs.map(identity);
 
 /**
  * The set this process made ahead since `before` (its directories then): one directory in each
@@ -54,9 +55,16 @@ async function newSet(before: string[]): Promise<string[]> {
   return fresh();
 }
 
-/** The identities of a set's directories. */
-function v1Identities(set: string[]): string[] {
-  return set.map(identity);
+/**
+ * Two default containers made and destroyed: a process makes sets ahead from its second
+ * default container on (one that makes a single one makes none).
+ */
+async function warmUp(): Promise<void> {
+  for (let i = 0; i < 2; i++) {
+    const warm = new Container({ rootfs });
+    await warm.spawn(['true'], { stdio: 'ignore' }).wait();
+    await warm.destroy();
+  }
 }
 
 const hybrid = !isPureV2() && hostHierarchies().unified !== null;
@@ -66,14 +74,9 @@ describeWhen(hybrid, 'a hybrid cgroup host (v1 hierarchies and a cgroup2 one)')(
 
   test('the next default container takes them: in its own cgroup of every hierarchy, with the default pids limit and device list', async () => {
     const before = setsOf(process.pid);
-    // From the process's second default container on (one that makes a single one makes none).
-    for (let i = 0; i < 2; i++) {
-      const warm = new Container({ rootfs });
-      await warm.spawn(['true'], { stdio: 'ignore' }).wait();
-      await warm.destroy();
-    }
+    await warmUp();
     const set = await newSet(before);
-    const made = v1Identities(set);
+    const made = identities(set);
 
     const c = new Container({ rootfs });
     try {
@@ -102,7 +105,7 @@ describeWhen(hybrid, 'a hybrid cgroup host (v1 hierarchies and a cgroup2 one)')(
       expect(inside.stdout.trim()).toBe('refused');
       // Taken whole: none of it is left under its name, and the set made next is another.
       expect(set.filter((dir) => fs.existsSync(dir))).toEqual([]);
-      const next = v1Identities(await newSet(before));
+      const next = identities(await newSet(before));
       expect(next.some((id) => made.includes(id))).toBe(false);
     } finally {
       await c.destroy();
@@ -111,11 +114,7 @@ describeWhen(hybrid, 'a hybrid cgroup host (v1 hierarchies and a cgroup2 one)')(
 
   test('a container the set was not made for makes its own: privileged, another pids limit, a cgroupParent', async () => {
     const before = setsOf(process.pid);
-    for (let i = 0; i < 2; i++) {
-      const warm = new Container({ rootfs });
-      await warm.spawn(['true'], { stdio: 'ignore' }).wait();
-      await warm.destroy();
-    }
+    await warmUp();
     // The warm-ups took any set ready before them; the one made after the second waits.
     const made = await newSet(before);
     const parent = `tsc-ahead-${process.pid}`;
