@@ -39,7 +39,8 @@
         "native/common/cni_exec.cc",
         "native/common/control_channel.cc",
         "native/common/fd_passing.cc",
-        "native/common/setup_request.cc"
+        "native/common/setup_request.cc",
+        "native/monitor/run_record.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED"]

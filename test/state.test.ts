@@ -134,6 +134,59 @@ describe('list() and state()', () => {
   });
 });
 
+describe("a spawn's exit record", () => {
+  const runRecord = (id: string): Record<string, unknown> => JSON.parse(fs.readFileSync(path.join(root, id, 'run.json'), 'utf8')) as Record<string, unknown>;
+
+  test('is in run.json when wait() resolves: exit code or signal, and when it ended', async () => {
+    const exited = make({ id: uniqueId('exit-record') });
+    const p = exited.spawn(['sh', '-c', 'exit 7']);
+    await p.started;
+    const startedAt = (await exited.state()).startedAt as string;
+    expect(await p.wait()).toMatchObject({ exitCode: 7, signal: null });
+    // Read at once, as any other process would: nothing is written after wait().
+    const record = runRecord(uniqueId('exit-record'));
+    expect(record).toMatchObject({ pid: p.pid, exited: true, exitCode: 7, signal: null, restartCount: 0, monitorPid: 0 });
+    expect(record.finishedAt as number).toBeGreaterThanOrEqual(Date.parse(startedAt));
+    expect(record.finishedAt as number).toBeLessThanOrEqual(Date.now());
+    const other = await runScript(`
+      const c = await Container.get('${uniqueId('exit-record')}', { stateRoot: ${JSON.stringify(root)} });
+      const s = await c.state();
+      console.log(JSON.stringify({ status: s.status, exitCode: s.exitCode }));
+    `);
+    expect(JSON.parse(other.stdout)).toEqual({ status: 'stopped', exitCode: 7 });
+
+    const killed = make({ id: uniqueId('exit-record-kill') });
+    const q = killed.spawn(['sleep', '100']);
+    await q.started;
+    q.kill('SIGKILL');
+    expect(await q.wait()).toMatchObject({ exitCode: null, signal: 'SIGKILL' });
+    expect(runRecord(uniqueId('exit-record-kill'))).toMatchObject({ pid: q.pid, exited: true, exitCode: null, signal: 9 });
+  });
+
+  test('is not written into another directory that took the name while the container ran', async () => {
+    const id = uniqueId('exit-record-moved');
+    const c = make({ id });
+    const p = c.spawn(['sleep', '100']);
+    await p.started;
+    const dir = path.join(root, id);
+    const away = path.join(root, `${id}-away`);
+    fs.renameSync(dir, away);
+    fs.mkdirSync(dir, { mode: 0o700 });
+    try {
+      p.kill('SIGKILL');
+      expect(await p.wait()).toMatchObject({ signal: 'SIGKILL' });
+      expect(fs.readdirSync(dir)).toEqual([]);
+      // Nor into the container's own, which is no longer where it was recorded.
+      expect(fs.existsSync(path.join(away, 'run.json'))).toBe(false);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+      fs.renameSync(away, dir);
+    }
+    await c.destroy();
+    expect(fs.existsSync(dir)).toBe(false);
+  });
+});
+
 describe('another Node process', () => {
   test('lists, execs into, stops and deletes a container made here', async () => {
     const c = make({ id: uniqueId('shared'), hostname: 'shared-box' });

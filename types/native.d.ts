@@ -48,6 +48,20 @@ export interface ProcessResources {
   userMicros: number;
   systemMicros: number;
   maxRssKib: number;
+  /** With ExitBookkeeping's readFiles: each file's text as read once the process was reaped, or null. */
+  files?: (string | null)[];
+  /** With ExitBookkeeping's runRecord: whether run.json was written. */
+  recorded?: boolean;
+}
+
+/**
+ * What watchExit does once it has reaped the process, before its callback: reads small files
+ * (a cgroup's usage figures, while the cgroup still exists) and writes run.json into the state
+ * directory `dir`, if that is still the directory of `identity` ("dev:ino").
+ */
+export interface ExitBookkeeping {
+  readFiles?: string[];
+  runRecord?: { dir: string; identity: string; pid: number; startTime: string; startedAt: number };
 }
 
 /** A watched seccomp listener: paused, its notifications wait in the kernel until resume(). */
@@ -219,6 +233,7 @@ export interface NativeBinding {
     pidfd: number,
     callback: (exitCode: number | null, signal: number | null, resources: ProcessResources) => void,
     reap?: boolean,
+    bookkeeping?: ExitBookkeeping,
   ): ExitWatcherHandle;
   /**
    * An OFD write lock on byte `index` of fd's file, without waiting: true when fd's open file

@@ -16,7 +16,7 @@ import { applyV2Limits, readV2OomKills, readV2Stats, readV2Usage, v2ControllersF
 import { applyV1Limits, readV1OomKills, readV1Stats, readV1Usage } from './v1-driver';
 import { cgroupMakeSpec } from './make-spec';
 import { makeCgroupsAhead, takeCgroupsAhead } from './cgroups-ahead';
-import type { CgroupStats, CgroupUsage } from './stats';
+import type { CgroupFileReader, CgroupStats, CgroupUsage } from './stats';
 import { cgroupFileExists, readCgroupFile, readProcs, writeCgroupFile } from './cgroup-fs';
 import { cgroupMark, isContainerMark, markCgroup, type CgroupMarkKind } from './cgroup-mark';
 import { allHierarchies, inDefaultParent, makeParentDirs, parentPath, removeMadeParents, withParentLocked } from './cgroup-parent';
@@ -589,10 +589,20 @@ export class ContainerCgroup {
   }
 
   /** CPU time, peak memory and OOM kills, from the hierarchies stats() reads: for a usage report. */
-  usage(): CgroupUsage {
-    if (this.v1Dirs.size > 0) return readV1Usage(this.v1Dirs);
-    if (this.unifiedDir) return readV2Usage(this.unifiedDir);
+  usage(reader?: CgroupFileReader): CgroupUsage {
+    if (this.v1Dirs.size > 0) return readV1Usage(this.v1Dirs, reader);
+    if (this.unifiedDir) return readV2Usage(this.unifiedDir, reader);
     throw new CgroupError('cgroup: this host has no cgroup hierarchy');
+  }
+
+  /** The files usage() reads, as paths: for a reader at the exit (native ExitBookkeeping). */
+  usageFiles(): string[] {
+    const files: string[] = [];
+    this.usage((dir, file) => {
+      files.push(path.join(dir, file));
+      return null;
+    });
+    return files;
   }
 
   /** OOM kills so far, from the same hierarchy stats() reads: one file, not every figure. */

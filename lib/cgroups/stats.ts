@@ -10,6 +10,9 @@ export interface CgroupStats {
  * What a main process's usage report needs of its cgroup as it exits: fewer files than
  * stats(), read on the path to its 'exit' event.
  */
+/** Reads a cgroup file (readCgroupFile), or answers from texts read elsewhere (an exit watcher's). */
+export type CgroupFileReader = (dir: string, file: string) => string | null;
+
 export interface CgroupUsage {
   userNs: number;
   systemNs: number;

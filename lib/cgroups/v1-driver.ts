@@ -5,7 +5,7 @@
 import type { NormalizedResources } from './resources';
 import { CPU_PERIOD_US } from './resources';
 import { cgroupFileExists, readCgroupFile, writeCgroupFile } from './cgroup-fs';
-import { CgroupStats, type CgroupUsage, emptyStats, parseFlatKeyed, parseLimit } from './stats';
+import { CgroupStats, type CgroupFileReader, type CgroupUsage, emptyStats, parseFlatKeyed, parseLimit } from './stats';
 
 /** v2 cpu.weight (1-10000) as v1 cpu.shares (2-262144), the inverse of runc's mapping. */
 export function weightToShares(weight: number): number {
@@ -114,22 +114,22 @@ export function readV1Stats(dirs: Map<string, string>): CgroupStats {
 }
 
 /** CPU time, peak memory and OOM kills: three files. */
-export function readV1Usage(dirs: Map<string, string>): CgroupUsage {
+export function readV1Usage(dirs: Map<string, string>, reader: CgroupFileReader = readCgroupFile): CgroupUsage {
   const read = (controller: string, file: string): string | null => {
     const dir = dirs.get(controller);
-    return dir ? readCgroupFile(dir, file) : null;
+    return dir ? reader(dir, file) : null;
   };
   const ticks = parseFlatKeyed(read('cpuacct', 'cpuacct.stat') ?? '');
   return {
     userNs: ((ticks.get('user') ?? 0) * 1e9) / USER_HZ,
     systemNs: ((ticks.get('system') ?? 0) * 1e9) / USER_HZ,
     peakBytes: Number((read('memory', 'memory.max_usage_in_bytes') ?? '').trim()) || 0,
-    oomKills: readV1OomKills(dirs),
+    oomKills: readV1OomKills(dirs, reader),
   };
 }
 
 /** OOM kills in the cgroup (memory.oom_control), on its own: read at every exec's start and exit. */
-export function readV1OomKills(dirs: Map<string, string>): number {
+export function readV1OomKills(dirs: Map<string, string>, reader: CgroupFileReader = readCgroupFile): number {
   const dir = dirs.get('memory');
-  return dir ? parseFlatKeyed(readCgroupFile(dir, 'memory.oom_control') ?? '').get('oom_kill') ?? 0 : 0;
+  return dir ? parseFlatKeyed(reader(dir, 'memory.oom_control') ?? '').get('oom_kill') ?? 0 : 0;
 }

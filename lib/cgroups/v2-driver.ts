@@ -5,7 +5,7 @@
 import type { NormalizedResources } from './resources';
 import { CPU_PERIOD_US } from './resources';
 import { cgroupFileExists, readCgroupFile, writeCgroupFile } from './cgroup-fs';
-import { CgroupStats, type CgroupUsage, emptyStats, parseFlatKeyed, parseLimit } from './stats';
+import { CgroupStats, type CgroupFileReader, type CgroupUsage, emptyStats, parseFlatKeyed, parseLimit } from './stats';
 
 export const V2_CONTROLLERS = ['cpu', 'cpuset', 'memory', 'pids', 'io'] as const;
 
@@ -80,16 +80,16 @@ function v2CpuTimes(cpuStat: Map<string, number>): { userNs: number; systemNs: n
 }
 
 /** CPU time, peak memory (the current use where the kernel keeps no peak) and OOM kills. */
-export function readV2Usage(dir: string): CgroupUsage {
-  const peak = readCgroupFile(dir, 'memory.peak') ?? readCgroupFile(dir, 'memory.current');
+export function readV2Usage(dir: string, reader: CgroupFileReader = readCgroupFile): CgroupUsage {
+  const peak = reader(dir, 'memory.peak') ?? reader(dir, 'memory.current');
   return {
-    ...v2CpuTimes(parseFlatKeyed(readCgroupFile(dir, 'cpu.stat') ?? '')),
+    ...v2CpuTimes(parseFlatKeyed(reader(dir, 'cpu.stat') ?? '')),
     peakBytes: Number((peak ?? '').trim()) || 0,
-    oomKills: readV2OomKills(dir),
+    oomKills: readV2OomKills(dir, reader),
   };
 }
 
 /** OOM kills in the cgroup (memory.events), on its own: read at every exec's start and exit. */
-export function readV2OomKills(dir: string): number {
-  return parseFlatKeyed(readCgroupFile(dir, 'memory.events') ?? '').get('oom_kill') ?? 0;
+export function readV2OomKills(dir: string, reader: CgroupFileReader = readCgroupFile): number {
+  return parseFlatKeyed(reader(dir, 'memory.events') ?? '').get('oom_kill') ?? 0;
 }

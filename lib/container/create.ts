@@ -42,7 +42,7 @@ import { commitToMonitor } from './monitor';
 import { reportError } from './report-error';
 import { sharedNamespaceEntries } from './shared-namespaces';
 import { networkAttachment } from '../options/namespace-sharing';
-import { containerUsage } from './container-usage';
+import { MainExitBookkeeping } from './exit-bookkeeping';
 import { removeOnExitEntries } from './auto-remove';
 import { phaseTrace } from '../process/phase-trace';
 import { holdBackgroundWork } from '../state/quiet-moment';
@@ -104,6 +104,7 @@ function startMain(
     void undo.rollback();
     throw error;
   }
+  const atExit = new MainExitBookkeeping(context);
   return launchProcess({
     argv: args,
     stdio,
@@ -120,7 +121,9 @@ function startMain(
       }
     },
     reportError: (report) => reportError(args, report),
-    usage: (own, wallMs) => containerUsage(context.cgroup, own, wallMs),
+    usage: (own, wallMs) => atExit.usage(own, wallMs),
+    exitBookkeeping: () => atExit.spec(),
+    recorded: (written) => atExit.recorded(written),
     watchExit: detach ? watchRecordedExit(directory) : undefined,
     outlivesNode: detach,
     timeout: process.timeout,
@@ -143,7 +146,7 @@ export function followMain(context: ContainerContext, main: ContainerProcess): v
   main.once('exit', (code: number | null, signal: NodeJS.Signals | null) => {
     // First: the cgroup's removal then runs on libuv's pool while the exit is recorded here.
     void releaseWhenExecsExit(context);
-    if (!detach) recordExit(context, code, signal);
+    if (!detach && context.exitRecordWritten === undefined) recordExit(context, code, signal);
     phaseTrace?.mark(context.id, 'exit recorded');
     if (!detach) void runCreateHooks('stopped', { context, config, undo: new UndoList() })?.catch((error: Error) => globalThis.process.emitWarning(`container ${context.id}: ${error.message}`));
   });

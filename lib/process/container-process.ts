@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
 import type { ExitStatus, ProcessOutput, TerminalSize, Usage } from '../options/types';
-import type { ExitWatcherHandle, HelperReport, ProcessResources } from '../../types/native';
+import type { ExitBookkeeping, ExitWatcherHandle, HelperReport, ProcessResources } from '../../types/native';
 import { native } from '../native/binding';
 import { closeChildEnds, ResolvedStdio } from './stdio';
 import { signalName, toSignalNumber } from './signals';
@@ -43,6 +43,13 @@ export interface ProcessLaunch {
   watchExit?: (pidfd: number, pid: number, onExit: (code: number | null, signal: number | null, resources: ProcessResources) => void) => ExitWatcherHandle;
   /** A detached container's main process is not killed when Node exits. */
   outlivesNode?: boolean;
+  /**
+   * For a process Node reaps: what the exit watcher does at the exit before Node hears of it
+   * (native ExitBookkeeping), asked for once the process runs. The figures it reads reach
+   * `usage` (ProcessResources.files); `recorded` is told whether run.json was written.
+   */
+  exitBookkeeping?: () => ExitBookkeeping | undefined;
+  recorded?: (written: boolean) => void;
 }
 
 /**
@@ -134,6 +141,7 @@ export class ContainerProcess<Stdin extends Writable | null = Writable | null, S
   #failureHandled = false;
   readonly #outlivesNode: boolean;
   #usage: ProcessLaunch['usage'];
+  readonly #recorded: ProcessLaunch['recorded'];
   #escalation: NodeJS.Timeout | undefined;
   #watcher: ExitWatcherHandle | undefined;
   #exited = false;
@@ -164,6 +172,7 @@ export class ContainerProcess<Stdin extends Writable | null = Writable | null, S
     this.#killSignal = launch.killSignal;
     this.#signal = launch.signal;
     this.#usage = launch.usage;
+    this.#recorded = launch.recorded;
     this.#watchExit = launch.watchExit;
     this.#outlivesNode = launch.outlivesNode ?? false;
     // A process whose error nobody listens for must not crash the program
@@ -221,7 +230,7 @@ export class ContainerProcess<Stdin extends Writable | null = Writable | null, S
     this.#startedAt = performance.now();
     if (!this.#outlivesNode) liveProcesses.add(this.#pidfd);
     const onExit = (code: number | null, signal: number | null, resources: ProcessResources): void => this.#onExit(code, signal, resources);
-    this.#watcher = this.#watchExit ? this.#watchExit(this.#pidfd, report.pid, onExit) : native().watchExit(this.#pidfd, onExit);
+    this.#watcher = this.#watchExit ? this.#watchExit(this.#pidfd, report.pid, onExit) : native().watchExit(this.#pidfd, onExit, true, launch.exitBookkeeping?.());
     if (this.#waited) this.#watcher.ref?.();
     // The master came with the report, before 'spawn': output is held until then, as always.
     if (this.#terminal) this.#terminal.attach(report.terminalFd ?? -1);
@@ -306,6 +315,7 @@ export class ContainerProcess<Stdin extends Writable | null = Writable | null, S
     if (!this.#watchExit) {
       const usage = this.#usage ? this.#usage(resources, wallMs) : processUsage(resources, wallMs, false);
       this.usage = { ...usage, setupMs: this.#startedAt - this.#calledAt };
+      if (resources.recorded !== undefined) this.#recorded?.(resources.recorded);
     }
     liveProcesses.delete(this.#pidfd);
     this.#watcher = undefined;

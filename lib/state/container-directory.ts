@@ -282,6 +282,11 @@ export class ContainerDirectory {
     });
   }
 
+  /** "dev:ino" of the directory this object stands for, once it was made or opened here. */
+  get identity(): string | undefined {
+    return this.#identity;
+  }
+
   #withDirectory<T>(step: string, action: (handle: DirectoryHandle) => T): T {
     const handle = this.#open(step);
     try {

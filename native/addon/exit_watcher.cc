@@ -1,17 +1,100 @@
 #include "addon/exit_watcher.h"
 
+#include <fcntl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "addon/fd_watcher.h"
+#include "monitor/run_record.h"
 
 namespace tsc {
 
 namespace {
+
+// A small file's whole text (a cgroup's usage figures), or nothing when it cannot be read.
+std::optional<std::string> read_small_file(const std::string& path) {
+  int fd;
+  do {
+    fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) return std::nullopt;
+  std::string text;
+  char buffer[4096];
+  for (;;) {
+    ssize_t n = read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      close(fd);
+      return std::nullopt;
+    }
+    if (n == 0) break;
+    text.append(buffer, static_cast<size_t>(n));
+  }
+  close(fd);
+  return text;
+}
+
+// What is done at the exit, before JavaScript hears of it (the main process of a container
+// that Node reaps): the usage files read while its cgroup still exists, and its run.json
+// written. Here, in one call, it costs a fraction of the same steps in JavaScript, on the way
+// from the exit to wait().
+struct ExitBookkeeping {
+  std::vector<std::string> read_files;
+  // The state directory, and its identity ("dev:ino") when the record was made: a directory
+  // of the same name that is another one (the container deleted, another made) is not written.
+  std::string record_dir;
+  std::string record_identity;
+  RunRecord record;
+  bool records = false;
+};
+
+// The exit's run record written into the very directory the container was recorded in.
+bool record_exit(const ExitBookkeeping& bookkeeping, const siginfo_t& info) {
+  int dir_fd = open(bookkeeping.record_dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (dir_fd < 0) return false;
+  struct stat st;
+  bool same = fstat(dir_fd, &st) == 0 &&
+              std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) == bookkeeping.record_identity;
+  RunRecord record = bookkeeping.record;
+  record.finished_at_ms = now_ms();
+  record.exited = true;
+  if (info.si_code == CLD_EXITED) {
+    record.exit_code = info.si_status;
+  } else {
+    record.signal = info.si_status;
+  }
+  bool written = same && write_run_record_at(dir_fd, record);
+  close(dir_fd);
+  return written;
+}
+
+ExitBookkeeping bookkeeping_from(const Napi::Object& given) {
+  ExitBookkeeping bookkeeping;
+  Napi::Value files = given.Get("readFiles");
+  if (files.IsArray()) {
+    Napi::Array list = files.As<Napi::Array>();
+    for (uint32_t i = 0; i < list.Length(); i++) bookkeeping.read_files.push_back(list.Get(i).As<Napi::String>().Utf8Value());
+  }
+  Napi::Value record = given.Get("runRecord");
+  if (record.IsObject()) {
+    Napi::Object r = record.As<Napi::Object>();
+    bookkeeping.records = true;
+    bookkeeping.record_dir = r.Get("dir").As<Napi::String>().Utf8Value();
+    bookkeeping.record_identity = r.Get("identity").As<Napi::String>().Utf8Value();
+    bookkeeping.record.pid = r.Get("pid").As<Napi::Number>().Int32Value();
+    bookkeeping.record.start_time = r.Get("startTime").As<Napi::String>().Utf8Value();
+    bookkeeping.record.started_at_ms = r.Get("startedAt").As<Napi::Number>().Int64Value();
+  }
+  return bookkeeping;
+}
 
 class ExitWatcher : public FdWatcher<ExitWatcher> {
  public:
@@ -32,6 +115,7 @@ class ExitWatcher : public FdWatcher<ExitWatcher> {
     // only watched: its parent reaps it and records how it ended.
     reap_ = info.Length() < 3 || !info[2].IsBoolean() || info[2].As<Napi::Boolean>().Value();
     callback_ = Napi::Persistent(info[1].As<Napi::Function>());
+    if (reap_ && info.Length() > 3 && info[3].IsObject()) bookkeeping_ = bookkeeping_from(info[3].As<Napi::Object>());
     StartWatching(info, pidfd_, UV_READABLE, "watch pidfd");
   }
 
@@ -65,6 +149,16 @@ class ExitWatcher : public FdWatcher<ExitWatcher> {
     resources.Set("userMicros", Napi::Number::New(env, static_cast<double>(usage.ru_utime.tv_sec) * 1e6 + usage.ru_utime.tv_usec));
     resources.Set("systemMicros", Napi::Number::New(env, static_cast<double>(usage.ru_stime.tv_sec) * 1e6 + usage.ru_stime.tv_usec));
     resources.Set("maxRssKib", Napi::Number::New(env, static_cast<double>(usage.ru_maxrss)));
+    if (rc == 0 && bookkeeping_) {
+      // Reaped: read before anything else is done, while the cgroup is surely there.
+      Napi::Array texts = Napi::Array::New(env, bookkeeping_->read_files.size());
+      for (uint32_t i = 0; i < bookkeeping_->read_files.size(); i++) {
+        std::optional<std::string> text = read_small_file(bookkeeping_->read_files[i]);
+        texts.Set(i, text ? Napi::String::New(env, *text) : env.Null());
+      }
+      resources.Set("files", texts);
+      if (bookkeeping_->records) resources.Set("recorded", Napi::Boolean::New(env, record_exit(*bookkeeping_, info)));
+    }
     FinishWith(callback_, {code, signal, resources});
   }
 
@@ -72,6 +166,7 @@ class ExitWatcher : public FdWatcher<ExitWatcher> {
 
   int pidfd_ = -1;
   bool reap_ = true;
+  std::optional<ExitBookkeeping> bookkeeping_;
   Napi::FunctionReference callback_;
 };
 

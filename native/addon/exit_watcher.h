@@ -7,8 +7,12 @@
 
 namespace tsc {
 
-// watchExit(pidfd, callback(exitCode|null, signalNumber|null, { userMicros, systemMicros, maxRssKib }), reap = true)
-// → handle with close(), ref() and unref().
+// watchExit(pidfd, callback(exitCode|null, signalNumber|null, { userMicros, systemMicros, maxRssKib, files?, recorded? }),
+//           reap = true, bookkeeping?: { readFiles?: string[], runRecord?: { dir, identity, pid, startTime, startedAt } })
+// → handle with close(), ref() and unref(). With `bookkeeping`, once the process is reaped and
+// before the callback: each of readFiles is read (`files`: its text, or null), and run.json is
+// written in the state directory `dir` when it is still the one of that identity ("dev:ino"),
+// as the monitor writes it (`recorded`: whether it was).
 void InitExitWatcher(Napi::Env env, Napi::Object exports);
 
 }  // namespace tsc

@@ -69,17 +69,18 @@ bool write_all(int fd, const std::string& bytes) {
 }
 
 // Whole to a temporary file put in place of the old one (exchanged, so that ext4 does not
-// flush it to disk): a reader never sees half of it.
-void write_state_file_locked(const std::string& state_dir, const char* name, const std::string& bytes) {
-  std::string final_path = state_dir + "/" + name;
-  std::string temporary = state_dir + "/." + name + "." + std::to_string(getpid());
+// flush it to disk): a reader never sees half of it. Relative to the directory's fd. False when
+// the file could not be written (the directory deleted while the container ran, a full disk).
+bool write_state_file_locked(int dir_fd, const char* name, const std::string& bytes) {
+  std::string temporary = std::string(".") + name + "." + std::to_string(getpid());
   // O_NOFOLLOW: a link planted in the state directory is never written through.
-  int fd = open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-  // The directory may be gone: the container was deleted while it ran.
-  if (fd < 0) return;
+  int fd = openat(dir_fd, temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) return false;
   bool written = write_all(fd, bytes);
   close(fd);
-  if (!written || replace_file_at(AT_FDCWD, temporary.c_str(), final_path.c_str()) != 0) unlink(temporary.c_str());
+  if (written && replace_file_at(dir_fd, temporary.c_str(), name) == 0) return true;
+  unlinkat(dir_fd, temporary.c_str(), 0);
+  return false;
 }
 
 }  // namespace
@@ -89,16 +90,23 @@ void write_run_record(const std::string& state_dir, const RunRecord& record) {
 }
 
 void write_state_file(const std::string& state_dir, const char* name, const std::string& bytes) {
-  // Writers of the directory's records go one at a time: a flock of the directory itself
-  // (the TypeScript side takes it too), released as this fd closes.
-  int lock_fd = open(state_dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (lock_fd >= 0) {
-    while (flock(lock_fd, LOCK_EX) < 0 && errno == EINTR) {
-    }
-  }
-  write_state_file_locked(state_dir, name, bytes);
-  if (lock_fd >= 0) close(lock_fd);
+  int dir_fd = open(state_dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  // The directory may be gone: the container was deleted while it ran.
+  if (dir_fd < 0) return;
+  write_state_file_at(dir_fd, name, bytes);
+  close(dir_fd);
 }
+
+bool write_state_file_at(int dir_fd, const char* name, const std::string& bytes) {
+  // Writers of the directory's records go one at a time: a flock of the directory itself
+  // (the TypeScript side takes it too), held through dir_fd's open file until it is closed.
+  while (flock(dir_fd, LOCK_EX) < 0) {
+    if (errno != EINTR) return false;
+  }
+  return write_state_file_locked(dir_fd, name, bytes);
+}
+
+bool write_run_record_at(int dir_fd, const RunRecord& record) { return write_state_file_at(dir_fd, kStateFileRun, to_json(record)); }
 
 std::string process_start_time(pid_t pid) {
   std::string path = "/proc/" + std::to_string(pid) + "/stat";

@@ -27,9 +27,14 @@ struct RunRecord {
 
 void write_run_record(const std::string& state_dir, const RunRecord& record);
 
+// write_run_record into the state directory open as `dir_fd` (its flock is then held by that
+// fd's open file until the caller closes it). False when run.json could not be written.
+bool write_run_record_at(int dir_fd, const RunRecord& record);
+
 // Writes one file of the state directory (run.json, health.json) the same way: under
 // the directory's flock, whole to a temporary file put in place of the old one.
 void write_state_file(const std::string& state_dir, const char* name, const std::string& bytes);
+bool write_state_file_at(int dir_fd, const char* name, const std::string& bytes);
 
 // A JSON string literal of text (quotes, backslashes and control characters escaped).
 std::string json_string(const std::string& text);
