@@ -82,6 +82,7 @@
         "native/helper/rootfs.cc",
         "native/helper/seccomp_load.cc",
         "native/helper/setup_server.cc",
+        "native/helper/spin_wait.cc",
         "native/helper/start_gate.cc",
         "native/helper/terminal.cc",
         "native/helper/tiny_init.cc",

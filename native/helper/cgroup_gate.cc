@@ -5,6 +5,7 @@
 #include <cerrno>
 
 #include "common/setup_error.h"
+#include "helper/spin_wait.h"
 
 namespace tsc {
 
@@ -14,6 +15,7 @@ int cgroup_gate_fd(const Plan& plan) {
 }
 
 void await_cgroups_made(int gate_fd) {
+  spin_until_readable(gate_fd);
   char made = 0;
   ssize_t n;
   do {

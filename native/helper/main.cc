@@ -30,6 +30,7 @@
 #include "common/unique_fd.h"
 #include "helper/bind_sources.h"
 #include "helper/cgroup_gate.h"
+#include "helper/spin_wait.h"
 #include "helper/cgroup_join.h"
 #include "helper/credentials.h"
 #include "helper/device_cgroup.h"
@@ -127,6 +128,7 @@ struct ParentSetupGate {
 
  private:
   static void pass(int read_end) {
+    spin_until_readable(read_end);
     char go = 0;
     ssize_t n;
     do {
@@ -585,6 +587,8 @@ int run_one_shot(int owner_fd_count) {
   int ignored_fd = -1;
   Report report;
   int pidfd = -1;
+  // Node sends it once the state directory and the plan are made, a moment after the clone.
+  spin_until_readable(kControlFd);
   long n = receive_message(kControlFd, &bytes, &ignored_fd);
   if (n <= 0) return 2;
   try {
