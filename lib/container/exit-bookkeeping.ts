@@ -7,9 +7,9 @@
  * exit and wait(): on a 2-core host, skipping them altogether made a spawn 0.05-0.10 ms
  * (usage) and 0.03-0.08 ms (run.json) shorter at the median.
  *
- * run.json is written so only for a spawn, whose start time is recorded at its start; a
- * create() that start() lets go (from any process) is recorded at its exit as before
- * (create.ts recordExit), which reads when it started.
+ * run.json is written so for a spawn and a pool member's program (pool-member.ts), whose start
+ * time is recorded as they start; a create() that start() lets go (from any process) is
+ * recorded at its exit as before (create.ts recordExit), which reads when it started.
  */
 import type { ExitBookkeeping, ProcessResources } from '../../types/native';
 import type { Usage } from '../options/types';

@@ -19,7 +19,7 @@ import type { ContainerContext } from './context';
 import { followMain, makeMember } from './create';
 import { lateSpec } from './plan';
 import { reportError } from './report-error';
-import { containerUsage } from './container-usage';
+import { MainExitBookkeeping } from './exit-bookkeeping';
 import { phaseTrace } from '../process/phase-trace';
 import type { PoolSpawnOptions } from './pool-options';
 
@@ -130,12 +130,15 @@ export class PoolMember {
     // The process's own watch takes over (it reaps); so does its entry among the live ones.
     this.stopWatching();
     liveProcesses.delete(this.#pidfd);
+    const atExit = new MainExitBookkeeping(context);
     const main = launchProcess({
       argv: args,
       stdio,
       start: (fds) => this.#start(args, process, fds),
       reportError: (report) => reportError(args, report),
-      usage: (own, wallMs) => containerUsage(context.cgroup, own, wallMs),
+      usage: (own, wallMs) => atExit.usage(own, wallMs),
+      exitBookkeeping: () => atExit.spec(),
+      recorded: (written) => atExit.recorded(written),
       timeout: process.timeout,
       killSignal: process.killSignal,
       signal: process.signal,
