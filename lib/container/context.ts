@@ -54,11 +54,8 @@ export class ContainerContext {
   directory: ContainerDirectory | undefined;
   record: StateRecord | undefined;
   destroyed = false;
-  /**
-   * Whether the main process's exit watcher wrote run.json (exit-bookkeeping.ts): undefined
-   * when it was not asked to, and the exit is recorded in JavaScript.
-   */
-  exitRecordWritten: boolean | undefined;
+  /** The main process's exit watcher wrote run.json (exit-bookkeeping.ts): JavaScript does not. */
+  exitRecordWritten = false;
   /** The cgroup's removal, once begun: every caller waits for the same one. */
   #released: Promise<void> | undefined;
   /** One per container: its seccomp listeners share how much of a loop turn they may take. */

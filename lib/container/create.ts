@@ -146,7 +146,7 @@ export function followMain(context: ContainerContext, main: ContainerProcess): v
   main.once('exit', (code: number | null, signal: NodeJS.Signals | null) => {
     // First: the cgroup's removal then runs on libuv's pool while the exit is recorded here.
     void releaseWhenExecsExit(context);
-    if (!detach && context.exitRecordWritten === undefined) recordExit(context, code, signal);
+    if (!detach && !context.exitRecordWritten) recordExit(context, code, signal);
     phaseTrace?.mark(context.id, 'exit recorded');
     if (!detach) void runCreateHooks('stopped', { context, config, undo: new UndoList() })?.catch((error: Error) => globalThis.process.emitWarning(`container ${context.id}: ${error.message}`));
   });

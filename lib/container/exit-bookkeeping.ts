@@ -47,8 +47,12 @@ export class MainExitBookkeeping {
     return containerUsage(this.#context.cgroup, own, wallMs, this.#readFiles);
   }
 
-  /** The watcher wrote run.json, or tried to: the exit is not recorded again (create.ts followMain). */
+  /**
+   * Whether the watcher wrote run.json: then the exit is not recorded again (create.ts
+   * followMain). If it could not, JavaScript tries as it always did, and fails the same way
+   * when the directory is gone or another.
+   */
   recorded(written: boolean): void {
-    this.#context.exitRecordWritten = written;
+    if (written) this.#context.exitRecordWritten = true;
   }
 }
