@@ -13,34 +13,12 @@
 #include <vector>
 
 #include "addon/fd_watcher.h"
+#include "addon/files_at.h"
 #include "monitor/run_record.h"
 
 namespace tsc {
 
 namespace {
-
-// A small file's whole text (a cgroup's usage figures), or nothing when it cannot be read.
-std::optional<std::string> read_small_file(const std::string& path) {
-  int fd;
-  do {
-    fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  } while (fd < 0 && errno == EINTR);
-  if (fd < 0) return std::nullopt;
-  std::string text;
-  char buffer[4096];
-  for (;;) {
-    ssize_t n = read(fd, buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      close(fd);
-      return std::nullopt;
-    }
-    if (n == 0) break;
-    text.append(buffer, static_cast<size_t>(n));
-  }
-  close(fd);
-  return text;
-}
 
 // What is done at the exit, before JavaScript hears of it (the main process of a container
 // that Node reaps): the usage files read while its cgroup still exists, and its run.json
@@ -153,8 +131,9 @@ class ExitWatcher : public FdWatcher<ExitWatcher> {
       // Reaped: read before anything else is done, while the cgroup is surely there.
       Napi::Array texts = Napi::Array::New(env, bookkeeping_->read_files.size());
       for (uint32_t i = 0; i < bookkeeping_->read_files.size(); i++) {
-        std::optional<std::string> text = read_small_file(bookkeeping_->read_files[i]);
-        texts.Set(i, text ? Napi::String::New(env, *text) : env.Null());
+        std::string text;
+        bool read = read_whole_file_at(AT_FDCWD, bookkeeping_->read_files[i], &text) == 0;
+        texts.Set(i, read ? Napi::String::New(env, text) : env.Null());
       }
       resources.Set("files", texts);
       if (bookkeeping_->records) resources.Set("recorded", Napi::Boolean::New(env, record_exit(*bookkeeping_, info)));

@@ -44,6 +44,36 @@ int write_new_file(int dirfd, const std::string& name, const std::string& data, 
   return 0;
 }
 
+}  // namespace
+
+int read_whole_file_at(int dirfd, const std::string& name, std::string* text, const char** failed_step) {
+  int fd;
+  do {
+    fd = openat(dirfd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) {
+    if (failed_step) *failed_step = "open";
+    return errno;
+  }
+  char buffer[8192];
+  for (;;) {
+    ssize_t n = read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int saved = errno;
+      close(fd);
+      if (failed_step) *failed_step = "read";
+      return saved;
+    }
+    if (n == 0) break;
+    text->append(buffer, static_cast<size_t>(n));
+  }
+  close(fd);
+  return 0;
+}
+
+namespace {
+
 Napi::Value OpenAt(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int dirfd = info[0].As<Napi::Number>().Int32Value();
@@ -80,26 +110,11 @@ Napi::Value ReadFileAt(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int dirfd = info[0].As<Napi::Number>().Int32Value();
   std::string name = info[1].As<Napi::String>().Utf8Value();
-  int fd;
-  do {
-    fd = openat(dirfd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  } while (fd < 0 && errno == EINTR);
-  if (fd < 0 && errno == ENOENT) return env.Undefined();
-  if (fd < 0) throw errno_error(env, errno, "open " + name);
   std::string text;
-  char buffer[8192];
-  for (;;) {
-    ssize_t n = read(fd, buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int saved = errno;
-      close(fd);
-      throw errno_error(env, saved, "read " + name);
-    }
-    if (n == 0) break;
-    text.append(buffer, static_cast<size_t>(n));
-  }
-  close(fd);
+  const char* step = nullptr;
+  int err = read_whole_file_at(dirfd, name, &text, &step);
+  if (err == ENOENT && std::string(step) == "open") return env.Undefined();
+  if (err != 0) throw errno_error(env, err, std::string(step) + " " + name);
   return Napi::String::New(env, text);
 }
 

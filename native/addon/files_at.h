@@ -8,6 +8,8 @@
 
 #include <napi.h>
 
+#include <string>
+
 namespace tsc {
 
 // openAt(dirfd, name, flags, mode) → fd: openat(dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC,
@@ -20,5 +22,10 @@ namespace tsc {
 //   of `name` whole (common/replace_file.h), so that a reader sees the old bytes or the new; a
 //   failure removes the temporary. Throws an errno error.
 void InitFilesAt(Napi::Env env, Napi::Object exports);
+
+// The whole of the file `name` of `dirfd` (AT_FDCWD for a path; never through a link at its
+// last component) appended to *text: 0, or the errno of the open or of a read (*failed_step
+// says which, when given).
+int read_whole_file_at(int dirfd, const std::string& name, std::string* text, const char** failed_step = nullptr);
 
 }  // namespace tsc
