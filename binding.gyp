@@ -27,6 +27,7 @@
         "native/addon/remove_directories.cc",
         "native/addon/cgroup_maker.cc",
         "native/addon/files_at.cc",
+        "native/addon/state_directory.cc",
         "native/addon/early_writeback.cc",
         "native/addon/layer_applier.cc",
         "native/addon/layer_diff.cc",

@@ -275,6 +275,16 @@ export interface NativeBinding {
    */
   writeFileAt(dirfd: number, name: string, data: string, mode: number, temporary?: string): void;
   /**
+   * In the state root open as rootFd, makes the directory `making` (mode) with a lock file made
+   * as `unpublishedLock`, locked (flock) and renamed to `lock`, and each of `files` written new;
+   * one call, every step relative to an fd. Nothing is published (renameAt does that). Throws
+   * an errno error whose `step` names the step and `file` the name in `making` it failed on;
+   * what it made stays for the caller to remove, the fds it opened are closed.
+   */
+  makeStateDirectory(rootFd: number, making: string, unpublishedLock: string, lock: string, files: [string, string][], mode: number): { lockFd: number; dev: number; ino: number };
+  /** renameat(2) within the directory open as dirfd. Throws an errno error (code, errno). */
+  renameAt(dirfd: number, from: string, to: string): void;
+  /**
    * Writes a tar of the tree under `dir` to `fd` (every path resolved inside `dir`), on the
    * thread pool. With whiteouts, `dir` is an overlay upper layer: its whiteouts and opaque
    * directories become `.wh.` entries; with id maps (a user namespace's), owners are the

@@ -32,7 +32,7 @@ import type { RestartPolicy } from './types';
 import type { CgroupRecord } from '../cgroups/container-cgroup';
 import { native } from '../native/binding';
 import { ContainerExistsError, ContainerStateFileError, ContainerStateIOError } from '../errors/errors';
-import { DirectoryHandle, identityOf, readTextAsync, removeTree, stateStep, TEMPORARY_PREFIX, uniqueSuffix } from './state-io';
+import { asFsError, DirectoryHandle, identityOf, readTextAsync, removeTree, stateStep, TEMPORARY_PREFIX, uniqueSuffix } from './state-io';
 import { verifyStateRoot, verifyStateRootAsync } from './state-root';
 import { pauseForTest } from './test-hook';
 import { deferRemoval } from './deferred-removal';
@@ -175,25 +175,21 @@ export class ContainerDirectory {
     const making = path.join(root, makingName);
     const directory = new ContainerDirectory(root, id);
     let lockFd = -1;
-    let handle: DirectoryHandle | undefined;
     let rootOpen = true;
     try {
-      stateStep('make the state directory', making, () => fs.mkdirSync(rootHandle.at(makingName), { mode: 0o700 }));
       try {
-        const made = stateStep('open the state directory', making, () => DirectoryHandle.open(rootHandle.at(makingName)));
-        handle = made;
-        directory.#identity = identityOf(made.stat());
         // Made under another name and published once locked: a lock file anyone can see is
-        // held by its maker until that maker is done or dead (isAbandonedMake).
-        lockFd = stateStep('make the lock', path.join(making, LOCK), () => made.openFile(UNPUBLISHED_LOCK, 'create'));
-        native().tryLock(lockFd);
-        stateStep('make the lock', path.join(making, LOCK), () => fs.renameSync(made.at(UNPUBLISHED_LOCK), made.at(LOCK)));
-        // Plain writes: nobody sees the directory before its rename.
-        stateStep(`write ${STATE}`, path.join(making, STATE), () => made.writeNew(STATE, json(state)));
-        stateStep(`write ${CONFIG}`, path.join(making, CONFIG), () => made.writeNew(CONFIG, json(config)));
+        // held by its maker until that maker is done or dead (isAbandonedMake). The writes are
+        // plain: nobody sees the directory before its rename. One native call, every step
+        // relative to the root's fd (native/addon/state_directory.h).
+        const made = madeStep(making, () =>
+          native().makeStateDirectory(rootHandle.fd, makingName, UNPUBLISHED_LOCK, LOCK, [[STATE, json(state)], [CONFIG, json(config)]], 0o700),
+        );
+        lockFd = made.lockFd;
+        directory.#identity = identityOf(made);
         for (let attempt = 0; ; attempt++) {
           try {
-            fs.renameSync(rootHandle.at(makingName), rootHandle.at(id));
+            asFsError('rename', () => native().renameAt(rootHandle.fd, makingName, id));
             break;
           } catch (error) {
             const code = (error as NodeJS.ErrnoException).code;
@@ -205,8 +201,6 @@ export class ContainerDirectory {
       } catch (error) {
         // Every fd goes first: after EMFILE, the cleanup needs one.
         if (lockFd >= 0) fs.closeSync(lockFd);
-        handle?.close();
-        handle = undefined;
         rootHandle.close();
         rootOpen = false;
         try {
@@ -217,7 +211,6 @@ export class ContainerDirectory {
         throw error;
       }
     } finally {
-      handle?.close();
       if (rootOpen) rootHandle.close();
     }
     directory.#ownerLockFd = lockFd;
@@ -586,5 +579,19 @@ export class ContainerDirectory {
     } catch {
       return false;
     }
+  }
+}
+
+/**
+ * Runs makeStateDirectory: its errno error becomes a ContainerStateIOError for the step it
+ * names, on the file in `making` it names (the directory itself when none).
+ */
+function madeStep<T>(making: string, make: () => T): T {
+  try {
+    return asFsError('open', make);
+  } catch (error) {
+    const cause = error as NodeJS.ErrnoException & { step?: string; file?: string };
+    if (typeof cause?.code !== 'string' || typeof cause.errno !== 'number' || typeof cause.step !== 'string') throw error;
+    throw new ContainerStateIOError(cause.step, cause.file ? path.join(making, cause.file) : making, cause);
   }
 }

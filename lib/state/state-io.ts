@@ -116,7 +116,7 @@ export class DirectoryHandle {
  * Runs a native file call; its errno error (positive errno) gets the shape of Node's fs errors
  * (negative errno, syscall), which ContainerStateIOError and callers read.
  */
-function asFsError<T>(syscall: string, call: () => T): T {
+export function asFsError<T>(syscall: string, call: () => T): T {
   try {
     return call();
   } catch (error) {
@@ -130,7 +130,7 @@ function asFsError<T>(syscall: string, call: () => T): T {
 }
 
 /** Device and inode: what tells a directory from another made later under the same name. */
-export function identityOf(stat: fs.Stats): string {
+export function identityOf(stat: { dev: number; ino: number }): string {
   return `${stat.dev}:${stat.ino}`;
 }
 

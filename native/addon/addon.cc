@@ -31,6 +31,7 @@
 #include "addon/background_close.h"
 #include "addon/remove_directories.h"
 #include "addon/files_at.h"
+#include "addon/state_directory.h"
 #include "addon/early_writeback.h"
 #include "addon/terminal_reader.h"
 #include "common/cni_exec.h"
@@ -420,6 +421,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitRemoveDirectories(env, exports);
   InitCgroupMaker(env, exports);
   InitFilesAt(env, exports);
+  InitStateDirectory(env, exports);
   InitEarlyWriteback(env, exports);
   return exports;
 }

@@ -11,10 +11,6 @@
 
 namespace tsc {
 
-namespace {
-
-// Writes all of `data` into a new file `name` of `dirfd`; -1 with errno on failure, the
-// file then removed.
 int write_new_file(int dirfd, const std::string& name, const std::string& data, mode_t mode) {
   int fd;
   do {
@@ -43,8 +39,6 @@ int write_new_file(int dirfd, const std::string& name, const std::string& data, 
   }
   return 0;
 }
-
-}  // namespace
 
 int read_whole_file_at(int dirfd, const std::string& name, std::string* text, const char** failed_step) {
   int fd;

@@ -8,6 +8,8 @@
 
 #include <napi.h>
 
+#include <sys/types.h>
+
 #include <string>
 
 namespace tsc {
@@ -27,5 +29,9 @@ void InitFilesAt(Napi::Env env, Napi::Object exports);
 // last component) appended to *text: 0, or the errno of the open or of a read (*failed_step
 // says which, when given).
 int read_whole_file_at(int dirfd, const std::string& name, std::string* text, const char** failed_step = nullptr);
+
+// Writes all of `data` into a new file `name` of `dirfd` (O_EXCL, never through a link): 0, or
+// -1 with errno, the file then removed.
+int write_new_file(int dirfd, const std::string& name, const std::string& data, mode_t mode);
 
 }  // namespace tsc
