@@ -144,8 +144,10 @@ export function followMain(context: ContainerContext, main: ContainerProcess): v
   main.once('spawn-failed', () => void context.releaseCgroup());
   // PID 1's exit ends every process of the container: its cgroup goes then.
   main.once('exit', (code: number | null, signal: NodeJS.Signals | null) => {
-    // First: the cgroup's removal then runs on libuv's pool while the exit is recorded here.
-    void releaseWhenExecsExit(context);
+    // A turn of the event loop later, once wait() has resolved and its caller has gone on: the
+    // removal's start (a mark, a pool thread woken, which took a core at Node's priority) is not
+    // on the way from the exit to wait(). A destroy() called meanwhile removes it as it asks.
+    setImmediate(() => void releaseWhenExecsExit(context));
     if (!detach && !context.exitRecordWritten) recordExit(context, code, signal);
     phaseTrace?.mark(context.id, 'exit recorded');
     if (!detach) void runCreateHooks('stopped', { context, config, undo: new UndoList() })?.catch((error: Error) => globalThis.process.emitWarning(`container ${context.id}: ${error.message}`));
@@ -570,6 +572,7 @@ async function releaseWhenExecsExit(context: ContainerContext): Promise<void> {
   const execs = [...context.execs].filter((p) => p.exitCode === null && p.signalCode === null);
   if (execs.length > 0) await Promise.all(execs.map((p) => p.wait().catch(() => undefined)));
   // After an exit of its own, off Node's thread: nine rmdirs on a hybrid host held up 'close'
-  // by about 0.15 ms. One that destroy() caused is removed as destroy() asks (delete.ts).
+  // by about 0.15 ms. One that destroy() caused, or that destroy() came before, is removed as
+  // destroy() asks (delete.ts); this then only joins that removal.
   await context.releaseCgroup(!context.destroyed);
 }
