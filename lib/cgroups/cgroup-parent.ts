@@ -28,9 +28,17 @@ export function allHierarchies(hierarchies: Hierarchies): Hierarchy[] {
 
 /** The parent's directory in `hierarchy`. */
 export function parentPath(hierarchy: Hierarchy, cgroupParent: string | undefined): string {
-  const relative = cgroupParent ?? path.posix.join(hierarchy.own, DEFAULT_PARENT_NAME);
-  return path.join(hierarchy.mount, path.posix.normalize(`/${relative}`));
+  if (cgroupParent !== undefined) return path.join(hierarchy.mount, path.posix.normalize(`/${cgroupParent}`));
+  // The default parent's, asked for many times per spawn: worked out once per hierarchy.
+  let dir = defaultParents.get(hierarchy);
+  if (dir === undefined) {
+    dir = path.join(hierarchy.mount, path.posix.normalize(`/${path.posix.join(hierarchy.own, DEFAULT_PARENT_NAME)}`));
+    defaultParents.set(hierarchy, dir);
+  }
+  return dir;
 }
+
+const defaultParents = new WeakMap<Hierarchy, string>();
 
 /** Whether `dir` is the default parent of `hierarchy`. */
 export function isDefaultParent(hierarchy: Hierarchy, dir: string): boolean {

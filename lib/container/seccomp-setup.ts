@@ -62,9 +62,14 @@ function withNotifyRule(profile: ProfileObject, syscalls: string[]): ProfileObje
   return { ...profile, syscalls: rules } as ProfileObject;
 }
 
+/** The running kernel's: read once per process (uname), not once per container. */
+let runningKernel: { major: number; minor: number } | undefined;
+
 function kernelVersion(): { major: number; minor: number } {
+  if (runningKernel) return runningKernel;
   const [major, minor] = os.release().split('.').map((n) => parseInt(n, 10));
-  return { major: major || 0, minor: minor || 0 };
+  runningKernel = Object.freeze({ major: major || 0, minor: minor || 0 });
+  return runningKernel;
 }
 
 export interface PreparedSeccomp {

@@ -291,11 +291,14 @@ function checkUserns(value: unknown, hostRoot: boolean): ContainerConfig['userns
 }
 
 /** A rootfs that is the host's / (by device and inode, symlinks followed) is the host-root mode. */
+let hostRootStat: fs.Stats | undefined;
+
 function isHostRoot(rootfs: string): boolean {
   try {
     const given = fs.statSync(rootfs);
-    const root = fs.statSync('/');
-    return given.dev === root.dev && given.ino === root.ino;
+    // This process's root stays the same directory: stat once.
+    hostRootStat ??= fs.statSync('/');
+    return given.dev === hostRootStat.dev && given.ino === hostRootStat.ino;
   } catch {
     // Missing: the helper reports it at spawn, as before.
     return false;

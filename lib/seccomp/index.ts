@@ -24,8 +24,19 @@ export { DEFAULT_PROFILE };
 const DEFAULT_PROFILE = defaultProfile;
 
 function ctxKey(ctx: CompileContext): string {
-  return `${ctx.arch}|${[...ctx.capabilities].map((c) => c.toUpperCase()).sort().join(',')}|${ctx.kernel.major}.${ctx.kernel.minor}`;
+  // Every container asks with the same few capability lists: each list as given maps to its
+  // normalized form once, not per container.
+  const given = ctx.capabilities.join(',');
+  let capabilities = capabilityKeys.get(given);
+  if (capabilities === undefined) {
+    capabilities = [...ctx.capabilities].map((c) => c.toUpperCase()).sort().join(',');
+    if (capabilityKeys.size >= 256) capabilityKeys.clear();
+    capabilityKeys.set(given, capabilities);
+  }
+  return `${ctx.arch}|${capabilities}|${ctx.kernel.major}.${ctx.kernel.minor}`;
 }
+
+const capabilityKeys = new Map<string, string>();
 
 function profileKey(option: object): string {
   return JSON.stringify(option, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));
