@@ -128,7 +128,22 @@ export class ContainerProcess<Stdin extends Writable | null = Writable | null, S
    */
   stdioOpenAfterExit = false;
   /** Set at exit, for processes this Node process reaps (not a detached container's main process). */
-  usage: Usage | undefined;
+  get usage(): Usage | undefined {
+    if (this.#usageAtExit) {
+      this.#usageValue = this.#usageAtExit();
+      this.#usageAtExit = undefined;
+    }
+    return this.#usageValue;
+  }
+
+  set usage(value: Usage | undefined) {
+    this.#usageAtExit = undefined;
+    this.#usageValue = value;
+  }
+
+  #usageValue: Usage | undefined;
+  /** How the report is made from what was read at the exit, until it is first asked for. */
+  #usageAtExit: (() => Usage) | undefined;
 
   #pidfd = -1;
   /** When spawn() or exec() was called: setupMs counts from here. */
@@ -313,14 +328,21 @@ export class ContainerProcess<Stdin extends Writable | null = Writable | null, S
     const wallMs = performance.now() - this.#startedAt;
     // A process another one reaps (a detached container's monitor) reports no figures here.
     if (!this.#watchExit) {
-      const usage = this.#usage ? this.#usage(resources, wallMs) : processUsage(resources, wallMs, false);
-      this.usage = { ...usage, setupMs: this.#startedAt - this.#calledAt };
+      const usageOf = this.#usage;
+      const setupMs = this.#startedAt - this.#calledAt;
+      const report = (): Usage => ({ ...(usageOf ? usageOf(resources, wallMs) : processUsage(resources, wallMs, false)), setupMs });
+      // Figures the exit watcher read at the exit (resources.files) are worked out when first
+      // asked for, off the way to 'exit' and wait(); a report that reads live files is made now.
+      if (resources.files !== undefined) this.#usageAtExit = report;
+      else this.usage = report();
       if (resources.recorded !== undefined) this.#recorded?.(resources.recorded);
     }
     liveProcesses.delete(this.#pidfd);
     this.#watcher = undefined;
     native().closeFd(this.#pidfd);
-    releaseNamespaceHolds(this.#heldNamespaces);
+    // Let go a turn later, once wait() has resolved: handing them to the closing thread wakes it.
+    const held = this.#heldNamespaces;
+    setImmediate(() => releaseNamespaceHolds(held));
     this.exitCode = code;
     this.signalCode = signal === null ? null : signalName(signal);
     this.emit('exit', this.exitCode, this.signalCode);
@@ -444,7 +466,17 @@ export class ContainerProcess<Stdin extends Writable | null = Writable | null, S
     this.#watcher?.ref?.();
     await this.#settled;
     if (this.#failed) throw this.#failed;
-    return { exitCode: this.exitCode, signal: this.signalCode, usage: this.usage, killed: this.killed, timedOut: this.timedOut };
+    // The usage report is made when read (see usage).
+    const exited = this;
+    return {
+      exitCode: this.exitCode,
+      signal: this.signalCode,
+      get usage() {
+        return exited.usage;
+      },
+      killed: this.killed,
+      timedOut: this.timedOut,
+    };
   }
 
   /**
