@@ -28,6 +28,7 @@
         "native/addon/cgroup_maker.cc",
         "native/addon/files_at.cc",
         "native/addon/state_directory.cc",
+        "native/addon/namespace_type.cc",
         "native/addon/early_writeback.cc",
         "native/addon/layer_applier.cc",
         "native/addon/layer_diff.cc",

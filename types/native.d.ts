@@ -331,6 +331,8 @@ export interface NativeBinding {
   removeTree(path: string): Promise<void>;
   /** Closes the fds, in order, on one thread of this process at the lowest priority (native/addon/background_close.h). */
   closeInBackground(fds: number[]): void;
+  /** The kind of namespace an nsfs fd stands for (ioctl NS_GET_NSTYPE); null for any other fd. */
+  namespaceType(fd: number): 'mnt' | 'net' | 'pid' | 'ipc' | 'uts' | 'user' | 'cgroup' | 'time' | null;
   /**
    * rmdir(2) of each path in order, on the thread pool: each one's outcome, 0 or its errno.
    * With `untilFailure`, those after the first failure (other than ENOENT) are not tried: ECANCELED.
