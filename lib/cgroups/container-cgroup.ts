@@ -685,6 +685,25 @@ export class ContainerCgroup {
    * `offThread`: the first attempt runs on libuv's pool (for the removal at the container's
    * exit, which then does not hold up 'close'); `settleRemoval()` finishes it at once.
    */
+  /**
+   * Runs `start` (which removes this cgroup) a turn of the event loop later, or at once when a
+   * make of the same name asks for the removal under way meanwhile (removalInProgress): that
+   * make then waits for it, as for one begun at once.
+   */
+  removeAfterThisTurn(start: () => Promise<void>): void {
+    const key = this.#primaryDir;
+    let started: Promise<void> | undefined;
+    const begin = (): Promise<void> => {
+      if (!started) {
+        if (key !== null && deferredStarts.get(key) === begin) deferredStarts.delete(key);
+        started = start();
+      }
+      return started;
+    };
+    if (key !== null) deferredStarts.set(key, begin);
+    setImmediate(begin);
+  }
+
   remove(offThread = false): Promise<void> {
     const key = this.#primaryDir;
     if (this.#lockFd >= 0 && !this.#removed) {
@@ -836,9 +855,12 @@ export function rmdirsUntilFailure(dirs: string[]): number[] {
 /** Removals under way in this process, by the container's directory in the primary hierarchy. */
 const removals = new Map<string, Promise<void>>();
 
+/** Removals to begin a turn later (removeAfterThisTurn), by the same key: begun when asked for. */
+const deferredStarts = new Map<string, () => Promise<void>>();
+
 /** The removal under way of the container cgroup `primaryDir`, if this process is removing it. */
 export function removalInProgress(primaryDir: string): Promise<void> | undefined {
-  return removals.get(primaryDir);
+  return deferredStarts.get(primaryDir)?.() ?? removals.get(primaryDir);
 }
 
 /**

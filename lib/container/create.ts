@@ -147,7 +147,10 @@ export function followMain(context: ContainerContext, main: ContainerProcess): v
     // A turn of the event loop later, once wait() has resolved and its caller has gone on: the
     // removal's start (a mark, a pool thread woken, which took a core at Node's priority) is not
     // on the way from the exit to wait(). A destroy() called meanwhile removes it as it asks.
-    setImmediate(() => void releaseWhenExecsExit(context));
+    // A make of the same name meanwhile begins it at once and waits for it (removalInProgress).
+    const release = (): Promise<void> => releaseWhenExecsExit(context);
+    if (context.cgroup) context.cgroup.removeAfterThisTurn(release);
+    else setImmediate(() => void release());
     if (!detach && !context.exitRecordWritten) recordExit(context, code, signal);
     phaseTrace?.mark(context.id, 'exit recorded');
     if (!detach) void runCreateHooks('stopped', { context, config, undo: new UndoList() })?.catch((error: Error) => globalThis.process.emitWarning(`container ${context.id}: ${error.message}`));
