@@ -677,15 +677,6 @@ export class ContainerCgroup {
   }
 
   /**
-   * Removes the cgroup in every hierarchy; retries while exiting processes still count. A
-   * container made meanwhile under the same name waits for it: in this process by
-   * removalInProgress, in another by the 'container-removing' mark on the primary directory,
-   * set here while this process holds its lock (endCgroupsNamed).
-   *
-   * `offThread`: the first attempt runs on libuv's pool (for the removal at the container's
-   * exit, which then does not hold up 'close'); `settleRemoval()` finishes it at once.
-   */
-  /**
    * Runs `start` (which removes this cgroup) a turn of the event loop later, or at once when a
    * make of the same name asks for the removal under way meanwhile (removalInProgress): that
    * make then waits for it, as for one begun at once.
@@ -704,6 +695,15 @@ export class ContainerCgroup {
     setImmediate(begin);
   }
 
+  /**
+   * Removes the cgroup in every hierarchy; retries while exiting processes still count. A
+   * container made meanwhile under the same name waits for it: in this process by
+   * removalInProgress, in another by the 'container-removing' mark on the primary directory,
+   * set here while this process holds its lock (endCgroupsNamed).
+   *
+   * `offThread`: the first attempt runs on libuv's pool (for the removal at the container's
+   * exit, which then does not hold up 'close'); `settleRemoval()` finishes it at once.
+   */
   remove(offThread = false): Promise<void> {
     const key = this.#primaryDir;
     if (this.#lockFd >= 0 && !this.#removed) {

@@ -11,11 +11,16 @@
 
 namespace tsc {
 
-int write_new_file(int dirfd, const std::string& name, const std::string& data, mode_t mode) {
+int open_at(int dirfd, const std::string& name, int flags, mode_t mode) {
   int fd;
   do {
-    fd = openat(dirfd, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+    fd = openat(dirfd, name.c_str(), flags | O_NOFOLLOW | O_CLOEXEC, mode);
   } while (fd < 0 && errno == EINTR);
+  return fd;
+}
+
+int write_new_file(int dirfd, const std::string& name, const std::string& data, mode_t mode) {
+  int fd = open_at(dirfd, name, O_WRONLY | O_CREAT | O_EXCL, mode);
   if (fd < 0) return -1;
   size_t done = 0;
   while (done < data.size()) {
@@ -41,10 +46,7 @@ int write_new_file(int dirfd, const std::string& name, const std::string& data, 
 }
 
 int read_whole_file_at(int dirfd, const std::string& name, std::string* text, const char** failed_step) {
-  int fd;
-  do {
-    fd = openat(dirfd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  } while (fd < 0 && errno == EINTR);
+  int fd = open_at(dirfd, name, O_RDONLY);
   if (fd < 0) {
     if (failed_step) *failed_step = "open";
     return errno;
@@ -74,10 +76,7 @@ Napi::Value OpenAt(const Napi::CallbackInfo& info) {
   std::string name = info[1].As<Napi::String>().Utf8Value();
   int flags = info[2].As<Napi::Number>().Int32Value();
   mode_t mode = static_cast<mode_t>(info[3].As<Napi::Number>().Uint32Value());
-  int fd;
-  do {
-    fd = openat(dirfd, name.c_str(), flags | O_NOFOLLOW | O_CLOEXEC, mode);
-  } while (fd < 0 && errno == EINTR);
+  int fd = open_at(dirfd, name, flags, mode);
   if (fd < 0) throw errno_error(env, errno, "open " + name);
   return Napi::Number::New(env, fd);
 }

@@ -30,6 +30,10 @@ void InitFilesAt(Napi::Env env, Napi::Object exports);
 // says which, when given).
 int read_whole_file_at(int dirfd, const std::string& name, std::string* text, const char** failed_step = nullptr);
 
+// openat(dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC, mode), again after EINTR: the fd, or -1
+// with errno.
+int open_at(int dirfd, const std::string& name, int flags, mode_t mode = 0);
+
 // Writes all of `data` into a new file `name` of `dirfd` (O_EXCL, never through a link): 0, or
 // -1 with errno, the file then removed.
 int write_new_file(int dirfd, const std::string& name, const std::string& data, mode_t mode);

@@ -24,14 +24,6 @@ Napi::Error step_error(Napi::Env env, int err, const std::string& step, const st
   return error;
 }
 
-int open_at_retrying(int dirfd, const std::string& name, int flags, mode_t mode = 0) {
-  int fd;
-  do {
-    fd = openat(dirfd, name.c_str(), flags | O_NOFOLLOW | O_CLOEXEC, mode);
-  } while (fd < 0 && errno == EINTR);
-  return fd;
-}
-
 Napi::Value MakeStateDirectory(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 6 || !info[0].IsNumber() || !info[1].IsString() || !info[2].IsString() || !info[3].IsString() ||
@@ -51,7 +43,7 @@ Napi::Value MakeStateDirectory(const Napi::CallbackInfo& info) {
   mode_t mode = static_cast<mode_t>(info[5].As<Napi::Number>().Uint32Value());
 
   if (mkdirat(root_fd, making.c_str(), mode) != 0) throw step_error(env, errno, "make the state directory", "");
-  int dir_fd = open_at_retrying(root_fd, making, O_RDONLY | O_DIRECTORY);
+  int dir_fd = open_at(root_fd, making, O_RDONLY | O_DIRECTORY);
   if (dir_fd < 0) throw step_error(env, errno, "open the state directory", "");
   struct stat st;
   if (fstat(dir_fd, &st) != 0) {
@@ -60,7 +52,7 @@ Napi::Value MakeStateDirectory(const Napi::CallbackInfo& info) {
     throw step_error(env, saved, "open the state directory", "");
   }
   // Made under another name, locked, then renamed: a lock file anyone can see is held.
-  int lock_fd = open_at_retrying(dir_fd, unpublished_lock, O_WRONLY | O_CREAT | O_EXCL, 0600);
+  int lock_fd = open_at(dir_fd, unpublished_lock, O_WRONLY | O_CREAT | O_EXCL, 0600);
   int err = lock_fd < 0 ? errno : 0;
   if (err == 0 && flock(lock_fd, LOCK_EX | LOCK_NB) != 0) err = errno;
   if (err == 0 && renameat(dir_fd, unpublished_lock.c_str(), dir_fd, lock.c_str()) != 0) err = errno;
