@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { Container } from '../lib/index';
 import { collect, removeScripts, runScript, startScript, waitForFile } from './support/node-script';
 import { containerLeftovers, leftoverCount, type ContainerLeftovers } from './support/container-leftovers';
+import { TEST_EXIT_STATUS } from '../lib/state/test-hook';
 
 let root: string;
 
@@ -133,4 +134,30 @@ test.each(cases)('kill -9 at $step (detach: $detach), then $cleanup: nothing lef
   const left = await settledLeftovers(id);
   expect(left).toEqual({ stateEntries: [], cgroups: [], processes: [], mounts: [] });
   expect(leftoverCount(left)).toBe(0);
+});
+
+/**
+ * process.exit() in the middle of a spawn, at each step Node reaches while it makes the
+ * container: Node's exit handlers end the container and must not wait for its helper. At
+ * 'cgroup-made' the helper's worker has its plan and waits at the cgroup gate, whose other end
+ * Node holds; the pool thread that reads its report waits for it, and Node's exit waits for that
+ * thread, unless the exit closes the gate.
+ */
+const EXIT_STEPS = ['directory-made', 'cgroup-made', 'helper-reported'];
+
+test.each(EXIT_STEPS)('process.exit() at %s during spawn(): Node exits, and nothing is left', async (step) => {
+  const id = `exit-at-${step}`;
+  const result = await runScript(
+    `
+    const c = new Container({ id: ${JSON.stringify(id)}, stateRoot: ${JSON.stringify(root)} });
+    c.spawn(['sleep', '60'], { stdio: 'ignore' });
+    await new Promise(() => setInterval(() => undefined, 1000));
+    `,
+    { TS_CONTAINER_TEST_EXIT_AT: step },
+    20000,
+  );
+  // Killed by the timeout (SIGKILL, no status) if the exit hung.
+  expect({ code: result.code, signal: result.signal, stderr: result.stderr }).toEqual({ code: TEST_EXIT_STATUS, signal: null, stderr: '' });
+  const left = await settledLeftovers(id);
+  expect(left).toEqual({ stateEntries: [], cgroups: [], processes: [], mounts: [] });
 });

@@ -31,6 +31,7 @@ import { allocateIdBlock } from '../userns/id-blocks';
 import { lifecycleEntries, runPlan, type Entry } from './plan';
 import { healthMonitorEntries } from '../health/health-plan';
 import { makeStartFifo, openStartGate } from './start-gate';
+import { CgroupGate } from './cgroup-gate';
 import { savedConfig } from './saved-config';
 import type { ContainerContext } from './context';
 import { canSpawn } from './status';
@@ -225,7 +226,7 @@ async function makeContainer(
       ? native().planHelper(early.reservation, plan, context.seccompListener(), detach)
       : native().startHelper(helperPath(), plan, fds, -1, context.seccompListener(), ownerFds, detach);
   } catch (error) {
-    if (cgroupGate) native().closeFd(cgroupGate[1]);
+    cgroupGate?.close();
     throw error;
   }
   phaseTrace?.mark(context.id, 'helper launched');
@@ -236,11 +237,11 @@ async function makeContainer(
       cgroup = await makeRecordedCgroup(context, directory, undo, prepared.primaryCgroup);
     } catch (error) {
       // The helper sees end of file and ends what it cloned; once it has reported, nothing of it runs.
-      native().closeFd(cgroupGate[1]);
+      cgroupGate.close();
       await reported.catch(() => undefined);
       throw error;
     }
-    letHelperJoinCgroups(cgroupGate[1]);
+    cgroupGate.open();
   }
   handedOver?.();
   return finishContainer(context, config, directory, undo, cgroup as ContainerCgroup, reported, waitForStart, gatedFor(waitForStart, lateGateFd, config));
@@ -322,20 +323,20 @@ function gatedFor(waitForStart: boolean, lateGateFd: number | undefined, config:
 /** A worker asked for before its plan (native reserveHelper), holding the read end of its cgroup gate. */
 interface ReservedWorker {
   reservation: HelperReservation;
-  /** The cgroup gate: the worker's read end (closed here once it has its copy), Node's write end. */
-  gate: [number, number];
+  /** Opened once the cgroups exist. */
+  gate: CgroupGate;
 }
 
 function reserveWorker(fds: [number, number, number]): ReservedWorker {
-  // Node's end writes one byte once the cgroups exist; the worker's is its only owner fd.
-  const gate = native().createPipe();
+  // The worker's end of the gate is its only owner fd.
+  const gate = CgroupGate.make();
   try {
-    return { reservation: native().reserveHelper(helperPath(), fds, [gate[0]]), gate };
+    return { reservation: native().reserveHelper(helperPath(), fds, [gate.workerEnd]), gate };
   } catch (error) {
-    native().closeFd(gate[1]);
+    gate.close();
     throw error;
   } finally {
-    native().closeFd(gate[0]);
+    gate.closeWorkerEnd();
   }
 }
 
@@ -344,7 +345,7 @@ function reserveWorker(fds: [number, number, number]): ReservedWorker {
  * gone, so that a spawn that rejects leaves no process of its own behind.
  */
 async function letWorkerGo(worker: ReservedWorker): Promise<void> {
-  native().closeFd(worker.gate[1]);
+  worker.gate.close();
   // Its report (that it got no plan) says nothing the caller's error does not.
   await native()
     .releaseHelper(worker.reservation)
@@ -494,20 +495,6 @@ async function makeRecordedCgroup(context: ContainerContext, directory: Containe
 
 function sameCgroupRecord(a: CgroupRecord | null, b: CgroupRecord): boolean {
   return a !== null && a.unified === b.unified && a.v1.length === b.v1.length && a.v1.every((dir, i) => dir === b.v1[i]);
-}
-
-/**
- * The cgroups and the writable layer exist: the helper may mount the rootfs and join its
- * process to them (native/helper/cgroup_gate.h).
- */
-function letHelperJoinCgroups(gateFd: number): void {
-  try {
-    fs.writeSync(gateFd, Buffer.of(1));
-  } catch {
-    // The helper is gone (EPIPE): its report says why.
-  } finally {
-    native().closeFd(gateFd);
-  }
 }
 
 /** Makes the container's cgroups; with `primaryOnly`, the first part of a make in two (ContainerCgroup.createPrimary). */

@@ -6,6 +6,7 @@
 import { removeUsedDefaultParents, type ContainerCgroup } from '../cgroups/container-cgroup';
 import { removeCgroupsAhead } from '../cgroups/cgroups-ahead';
 import type { ContainerDirectory } from '../state/container-directory';
+import { closeShutCgroupGates } from './cgroup-gate';
 
 /** Containers whose cgroups must go if Node exits before they are destroyed. */
 export const liveCgroups = new Set<ContainerCgroup>();
@@ -16,6 +17,8 @@ export const ownedDirectories = new Set<ContainerDirectory>();
 const EXIT_CGROUP_WAIT_MS = 100;
 
 process.once('exit', () => {
+  // First: a worker waiting at its gate would keep Node's exit waiting for its report.
+  closeShutCgroupGates();
   let left = [...liveCgroups];
   for (const cgroup of left) cgroup.signalAll(9);
   // Processes killed (or reaped) a moment ago may keep their cgroup busy a little longer.

@@ -6,7 +6,9 @@
  * test.pause entry); "server:worker-cloned" stops the setup server (SIGSTOP) once it has cloned
  * a worker (native/helper/setup_server.cc). With TS_CONTAINER_TEST_RESUME_FILE set too, the process goes on once that
  * file exists, so that a test can run another process at exactly that step (a race made
- * deterministic). Unset, it costs one property read.
+ * deterministic). With TS_CONTAINER_TEST_EXIT_AT set to a step's name instead, the process
+ * calls process.exit(TEST_EXIT_STATUS) there: what Node's exit handlers do at that step. Unset,
+ * it costs two property reads.
  */
 import * as fs from 'node:fs';
 import type { PlanEntry } from '../protocol/generated/plan';
@@ -30,8 +32,12 @@ const PAUSE_AT = 'TS_CONTAINER_TEST_PAUSE_AT';
 const PAUSE_FILE = 'TS_CONTAINER_TEST_PAUSE_FILE';
 const RESUME_FILE = 'TS_CONTAINER_TEST_RESUME_FILE';
 const RESUME_POLL_MS = 5;
+const EXIT_AT = 'TS_CONTAINER_TEST_EXIT_AT';
+/** The exit status of a process that TS_CONTAINER_TEST_EXIT_AT ended. */
+export const TEST_EXIT_STATUS = 86;
 
 export function pauseForTest(step: PauseStep): void {
+  if (process.env[EXIT_AT] === step) process.exit(TEST_EXIT_STATUS);
   if (process.env[PAUSE_AT] !== step) return;
   const file = process.env[PAUSE_FILE];
   if (file) fs.writeFileSync(file, `${step} ${process.pid}\n`);
