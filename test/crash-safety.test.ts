@@ -12,6 +12,7 @@ import { Container } from '../lib/index';
 import { collect, removeScripts, runScript, startScript, waitForFile } from './support/node-script';
 import { containerLeftovers, leftoverCount, type ContainerLeftovers } from './support/container-leftovers';
 import { TEST_EXIT_STATUS } from '../lib/state/test-hook';
+import { uniqueId } from './support/unique';
 
 let root: string;
 
@@ -57,7 +58,7 @@ async function settledLeftovers(id: string): Promise<ContainerLeftovers> {
 }
 
 test.each(cases)('kill -9 at $step (detach: $detach), then $cleanup: nothing left', async ({ step, detach, cleanup }) => {
-  const id = `crash-${step.replace(':', '-')}-${detach ? 'd' : 'a'}-${cleanup === 'destroy' ? 'x' : 'n'}`;
+  const id = uniqueId(`crash-${step.replace(':', '-')}-${detach ? 'd' : 'a'}-${cleanup === 'destroy' ? 'x' : 'n'}`);
   const pauseFile = path.join(root, `.pause-${id}`);
   const maker = startScript(
     `
@@ -146,7 +147,7 @@ test.each(cases)('kill -9 at $step (detach: $detach), then $cleanup: nothing lef
 const EXIT_STEPS = ['directory-made', 'cgroup-made', 'helper-reported'];
 
 test.each(EXIT_STEPS)('process.exit() at %s during spawn(): Node exits, and nothing is left', async (step) => {
-  const id = `exit-at-${step}`;
+  const id = uniqueId(`exit-at-${step}`);
   const result = await runScript(
     `
     const c = new Container({ id: ${JSON.stringify(id)}, stateRoot: ${JSON.stringify(root)} });
