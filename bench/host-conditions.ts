@@ -26,6 +26,14 @@ export interface HostConditions {
   /** The filesystem type of the mount the state root is on (e.g. ext4, tmpfs); null if unknown. */
   stateRootFs: string | null;
   /**
+   * On ext4, whether that filesystem has a journal (without one, each new inode skips the
+   * recently freed ones: see above); null when it is not ext4 or that cannot be read.
+   */
+  stateRootJournal?: boolean | null;
+  /** The same two of the data root's containers/, where a container's writable layer is made. */
+  dataRootFs?: string | null;
+  dataRootJournal?: boolean | null;
+  /**
    * What making a new file costs in a new directory under the state root and under the data
    * root's containers/ (median µs of NEW_FILE_PROBES, measured as the run begins); null when
    * that could not be measured (the root not writable, or not made yet and not makeable).
@@ -122,6 +130,27 @@ function defaultDataRoot(): Promise<string> {
 
 /** The fstype of the deepest mount containing `target` (or its nearest existing ancestor). */
 export function filesystemOf(target: string): string | null {
+  return mountOf(target)?.type ?? null;
+}
+
+/**
+ * Whether the ext4 filesystem `target` is on has a journal, as its /sys/fs/ext4/<device>/journal_task
+ * says ("<none>" without one); null when the filesystem is not ext4 or that cannot be read.
+ */
+export function ext4HasJournal(target: string): boolean | null {
+  const mount = mountOf(target);
+  if (mount?.type !== 'ext4') return null;
+  try {
+    // The kernel's name of the device (vda, dm-0, nvme0n1p2), as /sys/fs/ext4 lists it.
+    const name = path.basename(fs.realpathSync(`/sys/dev/block/${mount.device}`));
+    return fs.readFileSync(`/sys/fs/ext4/${name}/journal_task`, 'utf8').trim() !== '<none>';
+  } catch {
+    return null;
+  }
+}
+
+/** The deepest mount containing `target` (or its nearest existing ancestor): its fstype and device (major:minor). */
+function mountOf(target: string): { type: string; device: string } | null {
   let dir = path.resolve(target);
   while (!fs.existsSync(dir) && dir !== path.dirname(dir)) dir = path.dirname(dir);
   try {
@@ -129,7 +158,7 @@ export function filesystemOf(target: string): string | null {
   } catch {
     return null;
   }
-  let best: { point: string; type: string } | null = null;
+  let best: { point: string; type: string; device: string } | null = null;
   let mountinfo: string;
   try {
     mountinfo = fs.readFileSync('/proc/self/mountinfo', 'utf8');
@@ -140,13 +169,14 @@ export function filesystemOf(target: string): string | null {
     // id parent major:minor root mount-point options [optional...] - fstype source super-options
     const [left, right] = line.split(' - ');
     if (!right) continue;
-    const point = left.split(' ')[4]?.replace(/\\040/g, ' ');
+    const fields = left.split(' ');
+    const point = fields[4]?.replace(/\\040/g, ' ');
     if (!point) continue;
     const inside = point === '/' || dir === point || dir.startsWith(`${point}/`);
     // The later of two mounts on one point is the one on top.
-    if (inside && (!best || point.length >= best.point.length)) best = { point, type: right.split(' ')[0] };
+    if (inside && (!best || point.length >= best.point.length)) best = { point, type: right.split(' ')[0], device: fields[2] };
   }
-  return best?.type ?? null;
+  return best ? { type: best.type, device: best.device } : null;
 }
 
 export async function hostConditions(): Promise<HostConditions> {
@@ -157,6 +187,9 @@ export async function hostConditions(): Promise<HostConditions> {
     loadAverage: os.loadavg()[0],
     stateRoot,
     stateRootFs: filesystemOf(stateRoot),
+    stateRootJournal: ext4HasJournal(stateRoot),
+    dataRootFs: filesystemOf(dataRootPath),
+    dataRootJournal: ext4HasJournal(dataRootPath),
     newFileUs: { stateRoot: probeNewFileUs(stateRoot), dataRoot: probeNewFileUs(dataRootPath), dataRootPath },
     processCosts: probeProcessCosts(),
   };
@@ -164,17 +197,27 @@ export async function hostConditions(): Promise<HostConditions> {
 
 /**
  * "on a 2-core host (load average 8.3 at the start) with the state root /run/ts-container on
- * ext4 (a new file: 106 µs there, 96 µs under /var/lib/ts-container/containers), where a system
- * call takes 1.1 µs, a fork+exit+wait 0.70 ms and a new page 14 µs"
+ * ext4 without a journal (a new file: 106 µs there, 96 µs under /var/lib/ts-container/containers),
+ * where a system call takes 1.1 µs, a fork+exit+wait 0.70 ms and a new page 14 µs"
  */
 export function formatConditions(c: HostConditions): string {
   const us = (v: number | null) => (v === null ? 'not measured' : `${v < 10 ? v.toFixed(1) : v.toFixed(0)} µs`);
-  const newFile = c.newFileUs ? ` (a new file: ${us(c.newFileUs.stateRoot)} there, ${us(c.newFileUs.dataRoot)} under ${c.newFileUs.dataRootPath})` : '';
+  const stateFs = describeFilesystem(c.stateRootFs, c.stateRootJournal);
+  const dataFs = c.dataRootFs === undefined ? stateFs : describeFilesystem(c.dataRootFs, c.dataRootJournal);
+  // The data root's filesystem is named only where it is not the state root's kind.
+  const dataOn = dataFs === stateFs ? '' : ` on ${dataFs}`;
+  const newFile = c.newFileUs ? ` (a new file: ${us(c.newFileUs.stateRoot)} there, ${us(c.newFileUs.dataRoot)} under ${c.newFileUs.dataRootPath}${dataOn})` : '';
   const costs = c.processCosts
     ? `, where a system call takes ${us(c.processCosts.syscallUs)}, a fork+exit+wait ${(c.processCosts.forkUs / 1000).toFixed(2)} ms and a new page ${us(c.processCosts.newPageUs)}`
     : c.processCosts === null
       ? ' (system call, process and page costs not measured)'
       : '';
   return `on a ${c.cpus}-core host (load average ${c.loadAverage.toFixed(1)} at the start) ` +
-    `with the state root ${c.stateRoot} on ${c.stateRootFs ?? 'an unknown filesystem'}${newFile}${costs}`;
+    `with the state root ${c.stateRoot} on ${stateFs}${newFile}${costs}`;
+}
+
+/** "ext4 without a journal", "ext4", "tmpfs", "an unknown filesystem". */
+function describeFilesystem(type: string | null, journal: boolean | null | undefined): string {
+  if (type === null) return 'an unknown filesystem';
+  return journal === false ? `${type} without a journal` : type;
 }

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { speedTargets, formatSpeedTargets, type RowLike, type TotalLike } from '../../bench/speed-targets';
-import { filesystemOf, formatConditions, probeNewFileUs, probeProcessCosts } from '../../bench/host-conditions';
+import { ext4HasJournal, filesystemOf, formatConditions, probeNewFileUs, probeProcessCosts } from '../../bench/host-conditions';
 import { comparePhases } from '../../bench/phases-compare';
 import type { PhasesResult } from '../../bench/phases';
 
@@ -90,6 +90,36 @@ describe('host conditions', () => {
       newFileUs: { stateRoot: 106.4, dataRoot: null, dataRootPath: '/var/lib/ts-container/containers' },
     })).toBe('on a 2-core host (load average 1.3 at the start) with the state root /run/ts-container on ext4 ' +
       '(a new file: 106 µs there, not measured under /var/lib/ts-container/containers)');
+  });
+
+  it('says when an ext4 root has no journal, and names the data root\'s filesystem where it differs', () => {
+    const base = { cpus: 2, loadAverage: 1, stateRoot: '/run/ts-container', stateRootFs: 'ext4' };
+    const newFileUs = { stateRoot: 30, dataRoot: 12, dataRootPath: '/var/lib/ts-container/containers' };
+    expect(formatConditions({ ...base, stateRootJournal: false, dataRootFs: 'ext4', dataRootJournal: false, newFileUs }))
+      .toBe('on a 2-core host (load average 1.0 at the start) with the state root /run/ts-container on ext4 without a journal ' +
+        '(a new file: 30 µs there, 12 µs under /var/lib/ts-container/containers)');
+    expect(formatConditions({ ...base, stateRootJournal: true, dataRootFs: 'tmpfs', dataRootJournal: null, newFileUs }))
+      .toBe('on a 2-core host (load average 1.0 at the start) with the state root /run/ts-container on ext4 ' +
+        '(a new file: 30 µs there, 12 µs under /var/lib/ts-container/containers on tmpfs)');
+    expect(formatConditions({ ...base, stateRootFs: null, dataRootFs: 'xfs', newFileUs })).toContain('on an unknown filesystem (a new file: 30 µs there, 12 µs under /var/lib/ts-container/containers on xfs)');
+  });
+
+  it("reads an ext4 filesystem's journal as the kernel's jbd2 list has it; nothing for other filesystems", () => {
+    expect(ext4HasJournal('/proc/self')).toBeNull();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ts-container-bench-unit-'));
+    try {
+      if (filesystemOf(dir) !== 'ext4') {
+        expect(ext4HasJournal(dir)).toBeNull();
+        return;
+      }
+      // The device from the directory's own st_dev, not from mountinfo: jbd2 lists a journal as <device>-8.
+      const dev = fs.statSync(dir).dev;
+      const device = `${Math.floor(dev / 256) & 0xfff}:${(dev & 0xff) | (Math.floor(dev / 4096) & 0xfff00)}`;
+      const name = path.basename(fs.realpathSync(`/sys/dev/block/${device}`));
+      expect(ext4HasJournal(dir)).toBe(fs.existsSync(`/proc/fs/jbd2/${name}-8`));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("states the host's system call, process and page costs, or that they were not measured", () => {
