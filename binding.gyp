@@ -20,6 +20,7 @@
         "native/addon/creator_ids.cc",
         "native/addon/helper_process.cc",
         "native/addon/helper_server.cc",
+        "native/addon/retained_request.cc",
         "native/addon/worker_reaper.cc",
         "native/addon/late_gate.cc",
         "native/addon/remove_tree.cc",

@@ -12,9 +12,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <vector>
 
 #include "addon/helper_server.h"
+#include "addon/retained_request.h"
 #include "addon/worker_reaper.h"
 #include "common/setup_error.h"
 #include "common/setup_request.h"
@@ -121,8 +123,12 @@ void reap_dead_unnamed_workers(pid_t server, bool wait_for_one) {
   }
 }
 
-LaunchedHelper reserve_helper(const std::string& helper_path, const int stdio_fds[3], int join_pidfd,
-                              const std::vector<int>& owner_fds) {
+namespace {
+
+// Asks the server for a worker on a new control channel. `fds` are the request's but the
+// channel's end (stdio 0-2, the join pidfd, the owner fds): that end goes in at fd 3.
+LaunchedHelper ask_for_worker(const std::string& helper_path, const std::vector<int>& fds, bool has_join_pidfd,
+                              int owner_fd_count, bool stop_after_clone) {
   int sockets[2];
   check(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sockets), "create the control channel");
   // Node believes only what the helper (or its monitor) itself sends: see await_helper.
@@ -132,12 +138,11 @@ LaunchedHelper reserve_helper(const std::string& helper_path, const int stdio_fd
     close(sockets[1]);
     throw SetupError{"create the control channel", -passcred};
   }
-  std::vector<int> fds = {stdio_fds[0], stdio_fds[1], stdio_fds[2], sockets[1]};
-  if (join_pidfd >= 0) fds.push_back(join_pidfd);
-  fds.insert(fds.end(), owner_fds.begin(), owner_fds.end());
+  std::vector<int> request_fds = fds;
+  request_fds.insert(request_fds.begin() + 3, sockets[1]);
   LaunchedHelper helper;
   try {
-    helper.server_pid = request_worker(helper_path, fds, join_pidfd >= 0, static_cast<int>(owner_fds.size()));
+    helper.server_pid = request_worker(helper_path, request_fds, has_join_pidfd, owner_fd_count, stop_after_clone);
   } catch (...) {
     close(sockets[0]);
     close(sockets[1]);
@@ -150,7 +155,22 @@ LaunchedHelper reserve_helper(const std::string& helper_path, const int stdio_fd
   return helper;
 }
 
-void send_plan(LaunchedHelper* helper, const std::string& plan) {
+}  // namespace
+
+LaunchedHelper reserve_helper(const std::string& helper_path, const int stdio_fds[3], int join_pidfd,
+                              const std::vector<int>& owner_fds) {
+  std::vector<int> fds = {stdio_fds[0], stdio_fds[1], stdio_fds[2]};
+  if (join_pidfd >= 0) fds.push_back(join_pidfd);
+  fds.insert(fds.end(), owner_fds.begin(), owner_fds.end());
+  bool has_join_pidfd = join_pidfd >= 0;
+  int owner_fd_count = static_cast<int>(owner_fds.size());
+  LaunchedHelper helper =
+      ask_for_worker(helper_path, fds, has_join_pidfd, owner_fd_count, server_stop_after_clone_requested());
+  retain_request(helper.control_fd, helper_path, fds, has_join_pidfd, owner_fd_count);
+  return helper;
+}
+
+void send_plan(LaunchedHelper* helper, std::string plan) {
   make_room_for(helper->control_fd, plan.size());
   int rc = send_message(helper->control_fd, plan, -1);
   if (rc < 0) {
@@ -159,16 +179,49 @@ void send_plan(LaunchedHelper* helper, const std::string& plan) {
     helper->send_error = -rc;
     shutdown(helper->control_fd, SHUT_WR);
   }
+  helper->plan = std::move(plan);
 }
 
-LaunchedHelper launch_helper(const std::string& helper_path, const std::string& plan, const int stdio_fds[3],
+LaunchedHelper launch_helper(const std::string& helper_path, std::string plan, const int stdio_fds[3],
                              int join_pidfd, const std::vector<int>& owner_fds) {
   LaunchedHelper helper = reserve_helper(helper_path, stdio_fds, join_pidfd, owner_fds);
-  send_plan(&helper, plan);
+  send_plan(&helper, std::move(plan));
   return helper;
 }
 
-HelperOutcome await_helper(const LaunchedHelper& helper, const std::function<void(int)>& on_listener, bool keep_channel) {
+namespace {
+
+// The server went with the request unread (retained_request.h): the request is sent once
+// more, on a new channel that takes the old one's place, with the same plan. False when no
+// server could be asked (the caller then reports the first one's end); a plan that cannot go
+// this time is the new worker's end of file, reported as the first send's would be.
+bool ask_again(LaunchedHelper* helper, const RetainedRequest& request) {
+  // A worker the server cloned may have died before it named itself: reaped while the
+  // server's pid, its process group, is not yet reaped and so cannot be reused.
+  reap_dead_unnamed_workers(helper->server_pid, true);
+  LaunchedHelper again;
+  try {
+    again = ask_for_worker(request.helper_path, request.fds, request.has_join_pidfd, request.owner_fd_count, false);
+  } catch (const SetupError&) {
+    return false;
+  }
+  close(helper->control_fd);
+  helper->control_fd = again.control_fd;
+  helper->server_pid = again.server_pid;
+  send_plan(helper, helper->plan);
+  return true;
+}
+
+// End of file, or ECONNRESET for a plan left unread in the end that went: nobody holds the
+// worker's end of the channel any more.
+bool hung_up(long n) { return n == 0 || n == -ECONNRESET; }
+
+}  // namespace
+
+HelperOutcome await_helper(const LaunchedHelper& launched, const std::function<void(int)>& on_listener, bool keep_channel) {
+  LaunchedHelper helper = launched;
+  // Until a worker names itself: a request the server went with is sent again, once.
+  std::optional<RetainedRequest> request = take_retained_request(helper.control_fd);
   HelperOutcome outcome;
   std::string message;
   long n;
@@ -192,10 +245,18 @@ HelperOutcome await_helper(const LaunchedHelper& helper, const std::function<voi
       if (fd >= 0) close(fd);
       if (message == kWorkerNamedMessage && sender > 0) {
         worker = sender;
+        if (request) close_request_fds(*request);
+        request.reset();
         continue;
       }
       if (sender == helper.server_pid) break;
       continue;
+    }
+    if (worker < 0 && hung_up(n) && request && !helper.plan.empty() && helper.send_error == 0) {
+      bool asked = ask_again(&helper, *request);
+      close_request_fds(*request);
+      request.reset();
+      if (asked) continue;
     }
     if (n > 0 && sender != worker && (monitor_pid < 0 || sender != monitor_pid)) {
       if (fd >= 0) close(fd);
@@ -227,6 +288,7 @@ HelperOutcome await_helper(const LaunchedHelper& helper, const std::function<voi
     outcome.pidfd = fd;
     break;
   }
+  if (request) close_request_fds(*request);
   bool reported = n > 0 && decode_report(message, &outcome.report);
   if (keep_channel && reported && outcome.report.ok) {
     outcome.channel_fd = helper.control_fd;
@@ -270,7 +332,7 @@ HelperOutcome await_helper(const LaunchedHelper& helper, const std::function<voi
       outcome.report.step_id = StepId::Exec;
       outcome.report.step = "exec";
       outcome.report.err = E2BIG;
-    } else if (n < 0) {
+    } else if (n < 0 && !(worker < 0 && hung_up(n))) {
       // Node could not take what came (out of fds for the pidfd it carried: EMFILE).
       outcome.report.step = "receive the helper's report";
     } else if (worker < 0) {

@@ -18,24 +18,26 @@ struct LaunchedHelper {
   pid_t server_pid = -1;  // the setup server asked for the worker (-1: none was asked)
   int control_fd = -1;    // Node's end, close-on-exec
   int send_error = 0;     // errno of a plan that could not be sent (the worker then exits unreported)
+  std::string plan;       // as sent, for a request that must be sent again (retained_request.h)
 };
 
 // Asks the setup server for a worker that will read its plan from the returned helper's
 // channel (send_plan), before the plan exists: the clone and the worker's start overlap
-// what Node still does to make the plan. Throws SetupError. A reservation whose plan never
+// what Node still does to make the plan. Throws SetupError. Copies of the fds are kept until
+// the worker names itself (retained_request.h), so that await_helper can ask again. A reservation whose plan never
 // comes is let go by shutting down its channel (the worker then exits) and awaiting it.
 LaunchedHelper reserve_helper(const std::string& helper_path, const int stdio_fds[3], int join_pidfd,
                               const std::vector<int>& owner_fds);
 
 // Sends the worker its plan; a plan too big to send is recorded in send_error (the worker
 // gets end of file, and await_helper reports E2BIG).
-void send_plan(LaunchedHelper* helper, const std::string& plan);
+void send_plan(LaunchedHelper* helper, std::string plan);
 
 // Returns the launched helper, or throws SetupError for a failure to start it.
 // stdio_fds are duplicated; the caller keeps ownership of them. owner_fds
 // (flocks a detached container's monitor must hold) land at kFirstOwnerFd and
 // up, in order.
-LaunchedHelper launch_helper(const std::string& helper_path, const std::string& plan, const int stdio_fds[3],
+LaunchedHelper launch_helper(const std::string& helper_path, std::string plan, const int stdio_fds[3],
                              int join_pidfd, const std::vector<int>& owner_fds);
 
 struct HelperOutcome {

@@ -172,15 +172,14 @@ bool server_gone(int send_error) { return send_error == -EPIPE || send_error == 
 
 }  // namespace
 
-pid_t request_worker(const std::string& helper_path, const std::vector<int>& fds, bool has_join_pidfd, int owner_fd_count) {
+pid_t request_worker(const std::string& helper_path, const std::vector<int>& fds, bool has_join_pidfd, int owner_fd_count,
+                     bool stop_after_clone) {
   if (owner_fd_count > kMaxOwnerFds) throw SetupError{"pass the container's owner fds", E2BIG};
   SetupRequest request;
   request.fds = fds;
   request.has_join_pidfd = has_join_pidfd;
   request.owner_fd_count = owner_fd_count;
-  // The test hook (lib/state/test-hook.ts names the variable).
-  const char* pause_at = getenv("TS_CONTAINER_TEST_PAUSE_AT");
-  request.stop_after_clone = pause_at && strcmp(pause_at, "server:worker-cloned") == 0;
+  request.stop_after_clone = stop_after_clone;
   Server& s = server();
   std::lock_guard<std::mutex> guard(s.lock);
   if (s.pid >= 0 && s.helper_path != helper_path) stop(s);
@@ -195,6 +194,12 @@ pid_t request_worker(const std::string& helper_path, const std::vector<int>& fds
     stop(s);
   }
   throw SetupError{"reach the setup server", EPIPE};
+}
+
+bool server_stop_after_clone_requested() {
+  // The test hook (lib/state/test-hook.ts names the variable).
+  const char* pause_at = getenv("TS_CONTAINER_TEST_PAUSE_AT");
+  return pause_at && strcmp(pause_at, "server:worker-cloned") == 0;
 }
 
 pid_t helper_server_pid() {

@@ -15,8 +15,14 @@ namespace tsc {
 // returns at once with the server's pid, without waiting for the clone: the worker names
 // itself on the control channel (kWorkerNamedMessage), where the caller has queued its
 // plan already; it is Node's child and takes a process group of its own. The caller keeps
-// its fds. Throws SetupError. Safe to call from any thread.
-pid_t request_worker(const std::string& helper_path, const std::vector<int>& fds, bool has_join_pidfd, int owner_fd_count);
+// its fds. Throws SetupError. Safe to call from any thread. With stop_after_clone (a test
+// hook), the server stops itself with SIGSTOP once it has cloned the worker.
+pid_t request_worker(const std::string& helper_path, const std::vector<int>& fds, bool has_join_pidfd, int owner_fd_count,
+                     bool stop_after_clone);
+
+// Whether the test hook asks the server to stop after its next clone. Reads the
+// environment: called on JavaScript's thread only, which alone changes it.
+bool server_stop_after_clone_requested();
 
 // The running server's pid, or -1 before the first launch (for tests).
 pid_t helper_server_pid();
