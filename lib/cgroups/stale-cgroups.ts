@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { helperPath, native } from '../native/binding';
 import { Hierarchies, hostHierarchies } from './hierarchy';
 import { cgroupFileExists, readProcs, writeCgroupFile } from './cgroup-fs';
-import { cgroupMark, isContainerMark } from './cgroup-mark';
+import { cgroupMark, isContainerMark, markCgroup } from './cgroup-mark';
 import { removalInProgress, rmdirsUntilFailure } from './container-cgroup';
 import { allHierarchies, parentPath, removeMadeParents } from './cgroup-parent';
 import { sweepCgroupsAhead } from './cgroups-ahead';
@@ -89,7 +89,8 @@ export async function endCgroupsNamed(name: string, cgroupParent: string | undef
   // hierarchy and a removal ends there, so nothing of it is left elsewhere either; asking
   // every hierarchy's mark would cost a failed lookup each. (remove --force still looks.)
   if (!options.force && !fs.existsSync(owner)) return false;
-  await untilRemovedByItsOwner(owner);
+  // Ended by that removal, as this call would have.
+  if (await untilRemovedByItsOwner(owner)) return true;
   // Being made (its maker has not marked it yet), or not ts-container's: left alone.
   if (fs.existsSync(owner) && !isContainerMark(cgroupMark(owner))) return false;
   const dirs = all.map((h) => path.join(parentPath(h, cgroupParent), name)).filter((d) => isContainerMark(cgroupMark(d)));
@@ -98,21 +99,27 @@ export async function endCgroupsNamed(name: string, cgroupParent: string | undef
   try {
     if (fs.existsSync(owner)) {
       fd = fs.openSync(owner, 'r');
-      if (!native().tryLock(fd)) {
+      let locked: boolean | 'removed' | 'held' = native().tryLock(fd);
+      if (!locked) {
         if (!options.force) return false;
-        // A monitor would record the exit, restart the container, or outlive it: it goes first.
-        for (const pid of monitorsHolding(owner)) process.kill(pid, 9);
+        locked = await lockByForce(fd, owner);
+        if (locked === 'removed') return true;
       }
+      // Under its lock, marked as being removed: a make of the same name, or a remove
+      // --force, waits for this removal instead of going on beside it.
+      if (locked === true) markCgroup(fd, 'container-removing');
     }
-    killAll(dirs, hierarchies);
     for (let waited = 0; ; waited += REMOVAL_POLL_MS) {
+      // Another remover that finished first frees the name for a new container, whose
+      // cgroups have the same paths: nothing is killed or removed by path after that.
+      if (fd >= 0 && !namesDirectory(owner, fd)) return true;
+      if (waited % 200 === 0) killAll(dirs, hierarchies);
       if (removeAll(dirs)) {
         // A removal (not a sweep, which makes a container there next) takes a parent the library made along.
         if (options.force) removeMadeParents(hierarchies, owner);
         return true;
       }
       if (waited >= REMOVAL_WAIT_MS) return true;
-      if (waited % 200 === 0) killAll(dirs, hierarchies);
       await sleep(REMOVAL_POLL_MS);
     }
   } catch {
@@ -123,24 +130,68 @@ export async function endCgroupsNamed(name: string, cgroupParent: string | undef
   }
 }
 
+/** Whether `dir` is still the directory open at `fd` (not removed, nor made again since). */
+function namesDirectory(dir: string, fd: number): boolean {
+  try {
+    const open = fs.fstatSync(fd);
+    const named = fs.statSync(dir);
+    return open.ino === named.ino && open.dev === named.dev;
+  } catch {
+    return false;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * remove --force of a container cgroup whose lock (on `owner`, open at `fd`) is held. A
+ * monitor would record the exit, restart the container, or outlive it: it is killed, and
+ * its lock taken once it is dead (true). A removal under way in another process (a sweep, a
+ * destroy: marked 'container-removing') is waited for, not raced ('removed' once it has
+ * ended the cgroup). A live maker (a Node process whose container it is) keeps its lock: the
+ * cgroup is ended beside it ('held').
+ */
+async function lockByForce(fd: number, owner: string): Promise<true | 'removed' | 'held'> {
+  const monitors = monitorsHolding(owner);
+  for (const pid of monitors) process.kill(pid, 9);
+  for (let waited = 0; waited < REMOVAL_WAIT_MS; waited += REMOVING_POLL_MS) {
+    if (native().tryLock(fd)) return true;
+    if (!namesDirectory(owner, fd)) return 'removed';
+    if (cgroupMark(fd) !== 'container-removing' && !monitors.some(alive)) return 'held';
+    await sleep(REMOVING_POLL_MS);
+  }
+  return namesDirectory(owner, fd) ? 'held' : 'removed';
+}
+
 /**
  * Waits while another process removes the container cgroup `owner` (marked
- * 'container-removing', its lock held): its processes are dead and it goes in a moment. A
- * remover that died meanwhile leaves it to the caller, as any dead run's.
+ * 'container-removing', its lock held: a destroy, a sweep or a remove --force): its
+ * processes are killed and it goes in a moment. A remover that died meanwhile leaves it to
+ * the caller, as any dead run's. True when such a removal was under way and `owner` is gone.
  */
-async function untilRemovedByItsOwner(owner: string): Promise<void> {
+async function untilRemovedByItsOwner(owner: string): Promise<boolean> {
+  let removing = false;
   for (let waited = 0; waited < REMOVAL_WAIT_MS && cgroupMark(owner) === 'container-removing'; waited += REMOVING_POLL_MS) {
+    removing = true;
     let fd = -1;
     try {
       fd = fs.openSync(owner, 'r');
-      if (native().tryLock(fd)) return;
+      if (native().tryLock(fd)) return false;
     } catch {
-      return;
+      break;
     } finally {
       if (fd >= 0) fs.closeSync(fd);
     }
     await sleep(REMOVING_POLL_MS);
   }
+  return removing && !fs.existsSync(owner);
 }
 
 function killAll(dirs: string[], hierarchies: Hierarchies): void {

@@ -11,6 +11,7 @@ import { Container } from '../../lib';
 import { observe } from '../../lib/state/observe';
 import { ContainerDirectory } from '../../lib/state/container-directory';
 import { killAndRemoveCgroups } from '../../lib/state/sweep';
+import { endCgroupsNamed } from '../../lib/cgroups/stale-cgroups';
 import { isHelperProcess } from '../../lib/cgroups/stale-cgroups';
 import { eventually, hierarchies, onV1, pidAlive, procsOf, rootfs, sleep } from './support';
 import { RUN_TAG } from '../support/unique';
@@ -115,4 +116,45 @@ testWhen(onV1('freezer'), 'needs the v1 freezer')('waiting for killed processes 
   await p.wait().catch(() => undefined);
   await c.destroy();
   await sleep(0);
+});
+
+// Two removers of one dead container's cgroups (a sweep in one process, remove --force in
+// another) must not both go on: the one that ends last would remove, by path, the cgroups of
+// a container made with the name in between, and kill its processes.
+testWhen(onV1('freezer'), 'needs the v1 freezer')('remove --force while a sweep ends the same dead container waits for it, and a container made with the name at once keeps its cgroups', async () => {
+  const c = new Container({ id: `${tag}-swept`, rootfs, readonly: true, stateRoot, detach: true });
+  await c.spawn(['sleep', '1000']).started;
+  const monitor = await monitorOf(c);
+  const freezer = hierarchies().find(({ hierarchy }) => hierarchy.controllers.includes('freezer'))?.hierarchy;
+  const freezerDir = path.join(freezer?.mount ?? '', freezer?.own ?? '', 'ts-container', c.id);
+  const thaw = () => fs.existsSync(freezerDir) && fs.writeFileSync(path.join(freezerDir, 'freezer.state'), 'THAWED');
+  // Frozen, its killed processes cannot leave: the sweep's removal stays under way.
+  fs.writeFileSync(path.join(freezerDir, 'freezer.state'), 'FROZEN');
+  try {
+    // A dead run's cgroups, as a sweep finds them: no state directory, no monitor.
+    fs.rmSync(path.join(stateRoot, c.id), { recursive: true, force: true });
+    process.kill(monitor, 'SIGKILL');
+    expect(await eventually(() => !pidAlive(monitor))).toBe(true);
+    const swept = endCgroupsNamed(c.id, undefined);
+    await sleep(50);
+    expect(cgroupDirsOf(c)).toHaveLength(hierarchies().length);
+    const removed = Container.remove(c.id, { stateRoot, force: true });
+    await sleep(200);
+    thaw();
+    // Ended by the sweep it waited for: resolves, as if it had ended them itself.
+    await removed;
+    expect(cgroupDirsOf(c)).toEqual([]);
+    const again = new Container({ id: c.id, rootfs, readonly: true, stateRoot });
+    const p = again.spawn(['sleep', '1000'], { stdio: 'ignore' });
+    await p.started;
+    expect(await swept).toBe(true);
+    // Past a sweep's next round of kills (every 200 ms): the new container is untouched.
+    await sleep(400);
+    expect(cgroupDirsOf(again)).toHaveLength(hierarchies().length);
+    expect(pidAlive(p.pid!)).toBe(true);
+    await again.destroy();
+    expect(await p.wait()).toMatchObject({ signal: 'SIGKILL' });
+  } finally {
+    thaw();
+  }
 });
