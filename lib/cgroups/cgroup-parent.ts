@@ -74,7 +74,8 @@ export function makeParentDirs(mount: string, dir: string, kind: CgroupMarkKind,
   }
 }
 
-function sameDirectory(fd: number, dir: string): boolean {
+/** Whether `dir` still names the directory open at `fd` (not removed, nor made again since). */
+export function sameDirectory(fd: number, dir: string): boolean {
   try {
     const open = fs.fstatSync(fd);
     const now = fs.statSync(dir);

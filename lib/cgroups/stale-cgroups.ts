@@ -15,7 +15,7 @@ import { Hierarchies, hostHierarchies } from './hierarchy';
 import { cgroupFileExists, readProcs, writeCgroupFile } from './cgroup-fs';
 import { cgroupMark, isContainerMark, markCgroup } from './cgroup-mark';
 import { removalInProgress, rmdirsUntilFailure } from './container-cgroup';
-import { allHierarchies, parentPath, removeMadeParents } from './cgroup-parent';
+import { allHierarchies, parentPath, removeMadeParents, sameDirectory } from './cgroup-parent';
 import { sweepCgroupsAhead } from './cgroups-ahead';
 
 /** How long killed processes get to leave their cgroup before it is left to the next sweep. */
@@ -112,7 +112,7 @@ export async function endCgroupsNamed(name: string, cgroupParent: string | undef
     for (let waited = 0; ; waited += REMOVAL_POLL_MS) {
       // Another remover that finished first frees the name for a new container, whose
       // cgroups have the same paths: nothing is killed or removed by path after that.
-      if (fd >= 0 && !namesDirectory(owner, fd)) return true;
+      if (fd >= 0 && !sameDirectory(fd, owner)) return true;
       if (waited % 200 === 0) killAll(dirs, hierarchies);
       if (removeAll(dirs)) {
         // A removal (not a sweep, which makes a container there next) takes a parent the library made along.
@@ -127,17 +127,6 @@ export async function endCgroupsNamed(name: string, cgroupParent: string | undef
     return false;
   } finally {
     if (fd >= 0) fs.closeSync(fd);
-  }
-}
-
-/** Whether `dir` is still the directory open at `fd` (not removed, nor made again since). */
-function namesDirectory(dir: string, fd: number): boolean {
-  try {
-    const open = fs.fstatSync(fd);
-    const named = fs.statSync(dir);
-    return open.ino === named.ino && open.dev === named.dev;
-  } catch {
-    return false;
   }
 }
 
@@ -163,11 +152,11 @@ async function lockByForce(fd: number, owner: string): Promise<true | 'removed' 
   for (const pid of monitors) process.kill(pid, 9);
   for (let waited = 0; waited < REMOVAL_WAIT_MS; waited += REMOVING_POLL_MS) {
     if (native().tryLock(fd)) return true;
-    if (!namesDirectory(owner, fd)) return 'removed';
+    if (!sameDirectory(fd, owner)) return 'removed';
     if (cgroupMark(fd) !== 'container-removing' && !monitors.some(alive)) return 'held';
     await sleep(REMOVING_POLL_MS);
   }
-  return namesDirectory(owner, fd) ? 'held' : 'removed';
+  return sameDirectory(fd, owner) ? 'held' : 'removed';
 }
 
 /**
