@@ -14,6 +14,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <utility>
 #include <vector>
 
 #include "addon/cgroup_maker.h"
@@ -88,7 +89,7 @@ class AwaitHelperWorker : public Napi::AsyncWorker {
  public:
   AwaitHelperWorker(Napi::Env env, LaunchedHelper helper, Napi::Function on_listener, bool keep_channel)
       : Napi::AsyncWorker(env, "ts-container:await-helper"),
-        helper_(helper),
+        helper_(std::move(helper)),
         keep_channel_(keep_channel),
         deferred_(Napi::Promise::Deferred::New(env)) {
     if (!on_listener.IsEmpty()) {
@@ -100,7 +101,7 @@ class AwaitHelperWorker : public Napi::AsyncWorker {
   Napi::Promise Promise() { return deferred_.Promise(); }
 
   void Execute() override {
-    outcome_ = await_helper(helper_, [this](int fd) {
+    outcome_ = await_helper(std::move(helper_), [this](int fd) {
       // Handed to JavaScript now; without a callback nobody could answer, so close it.
       if (!has_listener_callback_ ||
           on_listener_.BlockingCall([fd](Napi::Env env, Napi::Function js) { js.Call({Napi::Number::New(env, fd)}); }) != napi_ok) {
@@ -153,8 +154,8 @@ std::vector<int> read_fd_list(const Napi::CallbackInfo& info, size_t index) {
 }
 
 // Queues the wait for the helper's report on libuv's pool.
-Napi::Promise await_report(Napi::Env env, const LaunchedHelper& helper, Napi::Function on_listener, bool keep_channel) {
-  auto* worker = new AwaitHelperWorker(env, helper, on_listener, keep_channel);
+Napi::Promise await_report(Napi::Env env, LaunchedHelper helper, Napi::Function on_listener, bool keep_channel) {
+  auto* worker = new AwaitHelperWorker(env, std::move(helper), on_listener, keep_channel);
   Napi::Promise promise = worker->Promise();
   worker->Queue();
   return promise;
@@ -188,7 +189,7 @@ Napi::Value StartHelper(const Napi::CallbackInfo& info) {
   } catch (const SetupError& e) {
     throw errno_error(env, e.err, e.step);
   }
-  return await_report(env, helper, listener_argument(info, 4), flag_argument(info, 6));
+  return await_report(env, std::move(helper), listener_argument(info, 4), flag_argument(info, 6));
 }
 
 // A worker asked for before its plan is made (helper_process.h: reserve_helper), as
@@ -229,7 +230,7 @@ Napi::Value PlanHelper(const Napi::CallbackInfo& info) {
   LaunchedHelper helper = reserved_helper(info[0]);
   auto plan = info[1].As<Napi::Buffer<char>>();
   send_plan(&helper, std::string(plan.Data(), plan.Length()));
-  return await_report(env, helper, listener_argument(info, 2), flag_argument(info, 3));
+  return await_report(env, std::move(helper), listener_argument(info, 2), flag_argument(info, 3));
 }
 
 // releaseHelper(reservation) → Promise, settled once the worker is gone: it gets no plan,

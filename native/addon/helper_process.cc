@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "addon/helper_server.h"
@@ -218,8 +219,7 @@ bool hung_up(long n) { return n == 0 || n == -ECONNRESET; }
 
 }  // namespace
 
-HelperOutcome await_helper(const LaunchedHelper& launched, const std::function<void(int)>& on_listener, bool keep_channel) {
-  LaunchedHelper helper = launched;
+HelperOutcome await_helper(LaunchedHelper helper, const std::function<void(int)>& on_listener, bool keep_channel) {
   // Until a worker names itself: a request the server went with is sent again, once.
   std::optional<RetainedRequest> request = take_retained_request(helper.control_fd);
   HelperOutcome outcome;

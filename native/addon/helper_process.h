@@ -24,8 +24,9 @@ struct LaunchedHelper {
 // Asks the setup server for a worker that will read its plan from the returned helper's
 // channel (send_plan), before the plan exists: the clone and the worker's start overlap
 // what Node still does to make the plan. Throws SetupError. Copies of the fds are kept until
-// the worker names itself (retained_request.h), so that await_helper can ask again. A reservation whose plan never
-// comes is let go by shutting down its channel (the worker then exits) and awaiting it.
+// the worker names itself (retained_request.h), so that await_helper can ask again. A
+// reservation whose plan never comes is let go by shutting down its channel (the worker then
+// exits) and awaiting it.
 LaunchedHelper reserve_helper(const std::string& helper_path, const int stdio_fds[3], int join_pidfd,
                               const std::vector<int>& owner_fds);
 
@@ -57,7 +58,7 @@ struct HelperOutcome {
 // With keep_channel, a successful outcome keeps the control channel open
 // (channel_fd): a detached container's monitor waits on it for the maker to
 // say the container is made, and kills it if the maker dies first.
-HelperOutcome await_helper(const LaunchedHelper& helper, const std::function<void(int)>& on_listener, bool keep_channel);
+HelperOutcome await_helper(LaunchedHelper helper, const std::function<void(int)>& on_listener, bool keep_channel);
 
 // Kills and reaps the children of this (Node) process in the process group `group`
 // (a helper's or the setup server's pid) other than its leader: processes cloned
