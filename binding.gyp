@@ -76,6 +76,7 @@
         "native/helper/network.cc",
         "native/helper/network_namespace_maker.cc",
         "native/helper/pause_mode.cc",
+        "native/helper/phase_marks.cc",
         "native/helper/shared_namespaces.cc",
         "native/helper/signal_defaults.cc",
         "native/helper/overlay_root.cc",

@@ -6,9 +6,10 @@
  *
  * Each file is either a bench result (`npm run bench -- --only phases --out FILE`: its `phases`)
  * or what `npx tsx bench/phases.ts --json` prints. A phase only one run has shows "-" in the other.
+ * The helper's own steps (`helperRows`) follow as "helper: <step>" rows when either run has them.
  */
 import * as fs from 'node:fs';
-import type { PhasesResult } from './phases';
+import type { PhaseRow, PhasesResult } from './phases';
 import { formatConditions } from './host-conditions';
 
 function readPhases(file: string): PhasesResult {
@@ -26,25 +27,32 @@ function change(before: number | undefined, after: number | undefined): string {
   return `${d >= 0 ? '+' : ''}${fmt(d)}`;
 }
 
-export function comparePhases(before: PhasesResult, after: PhasesResult): string {
-  // The phases in the order they happen: the after run's, with the before run's alone placed
-  // after the phase that precedes them there.
-  const order = after.rows.map((r) => r.phase);
-  before.rows.forEach((r, i) => {
+/** The phases of two runs' rows in the order they happen: the after run's, with the before run's alone placed after the phase that precedes them there. */
+function inOrder(before: PhaseRow[], after: PhaseRow[]): string[] {
+  const order = after.map((r) => r.phase);
+  before.forEach((r, i) => {
     if (order.includes(r.phase)) return;
-    const prev = i > 0 ? order.indexOf(before.rows[i - 1].phase) : -1;
+    const prev = i > 0 ? order.indexOf(before[i - 1].phase) : -1;
     order.splice(prev + 1, 0, r.phase);
   });
-  const find = (result: PhasesResult, phase: string) => result.rows.find((r) => r.phase === phase);
+  return order;
+}
+
+export function comparePhases(before: PhasesResult, after: PhasesResult): string {
   const lines = [
     `| phase (ended by) | before median ms | before p95 ms | after median ms | after p95 ms | median change ms |`,
     '|---|---:|---:|---:|---:|---:|',
   ];
-  for (const phase of order) {
-    const b = find(before, phase);
-    const a = find(after, phase);
-    lines.push(`| ${phase} | ${fmt(b?.medianMs)} | ${fmt(b?.p95Ms)} | ${fmt(a?.medianMs)} | ${fmt(a?.p95Ms)} | ${change(b?.medianMs, a?.medianMs)} |`);
-  }
+  const addRows = (b: PhaseRow[], a: PhaseRow[], label: (phase: string) => string) => {
+    for (const phase of inOrder(b, a)) {
+      const x = b.find((r) => r.phase === phase);
+      const y = a.find((r) => r.phase === phase);
+      lines.push(`| ${label(phase)} | ${fmt(x?.medianMs)} | ${fmt(x?.p95Ms)} | ${fmt(y?.medianMs)} | ${fmt(y?.p95Ms)} | ${change(x?.medianMs, y?.medianMs)} |`);
+    }
+  };
+  addRows(before.rows, after.rows, (phase) => phase);
+  // Inside 'helper report': the helper's own marks (bench/phases.ts), when either run has them.
+  if (before.helperRows || after.helperRows) addRows(before.helperRows ?? [], after.helperRows ?? [], (phase) => `helper: ${phase}`);
   for (const [label, key] of [['spawn (to wait() resolved)', 'spawn'], ['destroy (to destroy() resolved)', 'destroy']] as const) {
     const b = before[key];
     const a = after[key];

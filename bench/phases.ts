@@ -27,6 +27,8 @@ interface PhaseMark {
 interface PhaseTraceLike {
   mark(id: string, phase: string): void;
   take(id: string): PhaseMark[];
+  /** The helper's own marks (native/helper/phase_marks.h); absent in older builds. */
+  takeHelper?(id: string): PhaseMark[];
 }
 
 export interface PhaseRow {
@@ -44,12 +46,21 @@ export interface PhasesResult {
   /** Cores, load at the start, the state root and its filesystem (absent in older results). */
   conditions?: HostConditions;
   rows: PhaseRow[];
+  /**
+   * Inside 'helper report': the helper's steps, each from the helper's mark before it (the
+   * first from Node's 'helper launched'), then the report's way back to Node's 'helper report'.
+   */
+  helperRows?: PhaseRow[];
   /** new Container() to wait() resolved, and wait() resolved to destroy() resolved. */
   spawn: { medianMs: number; p95Ms: number };
   destroy: { medianMs: number; p95Ms: number };
 }
 
 const ENV = 'TS_CONTAINER_PHASE_TRACE';
+const LAUNCHED = 'helper launched';
+const REPORTED = 'helper report';
+/** The last helper row: from the helper's last mark to Node's 'helper report'. */
+const REPORT_BACK = 'report back in Node';
 const WAITED = 'wait() resolved';
 const DESTROYED = 'destroy() resolved';
 const TIMEOUT_MS = 30_000;
@@ -72,6 +83,7 @@ export async function measurePhases(iterations: number, warmup: number): Promise
   const Container = await loadContainerClass();
   const trace = traceOf();
   const byPhase = new Map<string, number[]>();
+  const byHelperPhase = new Map<string, number[]>();
   const spawnMs: number[] = [];
   const destroyMs: number[] = [];
   for (let i = 0; i < warmup + iterations; i++) {
@@ -86,6 +98,7 @@ export async function measurePhases(iterations: number, warmup: number): Promise
     }
     trace.mark(c.id, DESTROYED);
     const marks = trace.take(c.id);
+    const helperMarks = trace.takeHelper?.(c.id) ?? [];
     if (i < warmup) continue;
     const durations = new Map<string, number>();
     marks.forEach((m, k) => durations.set(m.phase, (durations.get(m.phase) ?? 0) + m.at - (k === 0 ? t0 : marks[k - 1].at)));
@@ -93,12 +106,31 @@ export async function measurePhases(iterations: number, warmup: number): Promise
       if (!byPhase.has(phase)) byPhase.set(phase, []);
       byPhase.get(phase)!.push(ms);
     }
+    const launched = marks.find((m) => m.phase === LAUNCHED);
+    const reported = marks.find((m) => m.phase === REPORTED);
+    if (launched && reported && helperMarks.length > 0) {
+      const steps = [...helperMarks, { phase: REPORT_BACK, at: reported.at }];
+      steps.forEach((m, k) => {
+        if (!byHelperPhase.has(m.phase)) byHelperPhase.set(m.phase, []);
+        byHelperPhase.get(m.phase)!.push(m.at - (k === 0 ? launched.at : steps[k - 1].at));
+      });
+    }
     const waited = marks.find((m) => m.phase === WAITED)!.at;
     spawnMs.push(waited - t0);
     destroyMs.push(marks[marks.length - 1].at - waited);
   }
-  const rows = [...byPhase].map(([phase, values]) => ({ phase, n: values.length, ...quantiles(values) }));
-  return { iterations, warmup, cpus: os.cpus().length, conditions, rows, spawn: quantiles(spawnMs), destroy: quantiles(destroyMs) };
+  const rowsOf = (by: Map<string, number[]>): PhaseRow[] => [...by].map(([phase, values]) => ({ phase, n: values.length, ...quantiles(values) }));
+  const helperRows = rowsOf(byHelperPhase);
+  return {
+    iterations,
+    warmup,
+    cpus: os.cpus().length,
+    conditions,
+    rows: rowsOf(byPhase),
+    ...(helperRows.length > 0 ? { helperRows } : {}),
+    spawn: quantiles(spawnMs),
+    destroy: quantiles(destroyMs),
+  };
 }
 
 /** Runs this file with the trace on, in a child process, and returns what it measured. */
@@ -114,17 +146,28 @@ export function runPhasesIsolated(iterations: number, warmup: number): PhasesRes
 
 export function formatPhases(r: PhasesResult): string {
   const fmt = (v: number) => (v >= 10 ? v.toFixed(1) : v.toFixed(3));
-  const width = Math.max(...r.rows.map((row) => row.phase.length), 'phase (ended by)'.length);
+  const all = [...r.rows, ...(r.helperRows ?? [])];
+  const width = Math.max(...all.map((row) => row.phase.length), 'phase (ended by)'.length);
+  const table = (rows: PhaseRow[]) => [
+    `${'phase (ended by)'.padEnd(width)}  median ms    p95 ms   n`,
+    `${'-'.repeat(width)}  ---------  --------  --`,
+    ...rows.map((row) => `${row.phase.padEnd(width)}  ${fmt(row.medianMs).padStart(9)}  ${fmt(row.p95Ms).padStart(8)}  ${row.n}`),
+  ];
   const lines = [
     `Phases of spawn+wait+destroy of /bin/true, default container, ${r.iterations} sequential runs ` +
       `after ${r.warmup} warm-up, trace on (${ENV}=1), ${r.conditions ? formatConditions(r.conditions) : `${r.cpus} CPUs`}:`,
-    `${'phase (ended by)'.padEnd(width)}  median ms    p95 ms   n`,
-    `${'-'.repeat(width)}  ---------  --------  --`,
-    ...r.rows.map((row) => `${row.phase.padEnd(width)}  ${fmt(row.medianMs).padStart(9)}  ${fmt(row.p95Ms).padStart(8)}  ${row.n}`),
+    ...table(r.rows),
     `spawn (new Container() to wait() resolved): median ${fmt(r.spawn.medianMs)} ms, p95 ${fmt(r.spawn.p95Ms)} ms; ` +
       `destroy (to destroy() resolved): median ${fmt(r.destroy.medianMs)} ms, p95 ${fmt(r.destroy.p95Ms)} ms.`,
     'Each phase lasts from the mark before it; a phase\'s median is not additive with the others\'.',
   ];
+  if (r.helperRows) {
+    lines.push(
+      `Inside '${LAUNCHED}' to '${REPORTED}': the helper's own marks (its worker's, then the container process's ` +
+        `up to its exec, then the worker's), the first from '${LAUNCHED}', the last ('${REPORT_BACK}') to '${REPORTED}':`,
+      ...table(r.helperRows),
+    );
+  }
   return lines.join('\n');
 }
 

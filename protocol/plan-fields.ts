@@ -116,6 +116,7 @@ export const PLAN_FIELDS: readonly PlanField[] = [
   { key: 'tty.rows', type: 'uint', readBy: 'helper', description: "the terminal's height" },
   { key: 'test.pause', type: 'string', readBy: 'helper', description: 'crash tests: the step at which the helper stops' },
   { key: 'test.pause_file', type: 'string', readBy: 'helper', description: 'crash tests: where it writes that it stopped' },
+  { key: 'phase_trace', type: 'bool', readBy: 'helper', description: "the opt-in phase trace: the helper marks its own steps and sends them before its report" },
   { key: 'start.fifo', type: 'string', readBy: 'helper', description: 'create(): the FIFO the first process waits at until start()' },
   { key: 'late.gate', type: 'uint', readBy: 'helper', description: 'a pool member: the index among the owner fds of the socket where its first process waits, after its root and loopback, for argv, env, cwd, user, tty and stdio' },
   { key: 'detach', type: 'bool', readBy: 'monitor', description: 'the helper stays as the monitor of a detached container' },

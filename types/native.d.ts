@@ -25,6 +25,11 @@ export interface HelperReport {
    * is seen, so that their teardown is not on the exit's path (empty on failure).
    */
   heldNamespaceFds?: number[];
+  /**
+   * The helper's own phase marks, when its plan asked for the phase trace (phase_trace): one
+   * "name<TAB>microseconds" line per step, on CLOCK_MONOTONIC (as process.hrtime), in order.
+   */
+  phaseMarks?: string;
 }
 
 /** A worker asked for before its plan (reserveHelper): its control channel's Node end and the server asked. */

@@ -366,6 +366,7 @@ async function finishContainer(
   const detach = context.detach;
   const report = await reported;
   phaseTrace?.mark(context.id, 'helper report');
+  if (report.phaseMarks !== undefined) phaseTrace?.markHelper(context.id, report.phaseMarks);
   if (!report.ok) return report;
   pauseForTest('helper-reported');
   // The program runs (or waits at its FIFO): until recorded, no process could find it, so

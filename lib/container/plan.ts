@@ -9,6 +9,7 @@ import type { CgroupPlan } from '../cgroups/container-cgroup';
 import type { PreparedSeccomp } from './seccomp-setup';
 import type { ContainerDirectory } from '../state/container-directory';
 import { helperPauseEntries } from '../state/test-hook';
+import { phaseTrace } from '../process/phase-trace';
 import { deviceProgramEntries } from '../cgroups/device-rules';
 import { hostHierarchies } from '../cgroups/hierarchy';
 import { rootfsEntries } from './rootfs-overlay';
@@ -158,6 +159,8 @@ export function runPlan(
   entries.push(['init', config.init]);
   // The first process's terminal is the container's console too.
   if (process.tty) entries.push(['tty.console', true]);
+  // The helper marks its own steps too (native/helper/phase_marks.h).
+  if (phaseTrace) entries.push(['phase_trace', true]);
   return serializePlan(entries);
 }
 

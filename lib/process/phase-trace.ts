@@ -7,6 +7,10 @@
  * A mark names the phase that has just ended; a phase's duration is the time since the mark
  * before it of the same container (the first one's: since the caller's own start). Marks are
  * kept per container id until taken, at most MAX_TRACES containers' worth.
+ *
+ * The helper's steps, between the plan's hand-over and its report, are marked by the helper
+ * itself (native/helper/phase_marks.h) and kept apart (takeHelper): they happen in other
+ * processes, beside Node's own marks of that stretch.
  */
 import type { EventEmitter } from 'node:events';
 
@@ -22,6 +26,7 @@ const MAX_TRACES = 10_000;
 
 export class PhaseTrace {
   readonly #traces = new Map<string, PhaseMark[]>();
+  readonly #helperTraces = new Map<string, PhaseMark[]>();
 
   mark(id: string, phase: string): void {
     const at = performance.now();
@@ -43,6 +48,29 @@ export class PhaseTrace {
   take(id: string): PhaseMark[] {
     const marks = this.#traces.get(id) ?? [];
     this.#traces.delete(id);
+    return marks;
+  }
+
+  /**
+   * Keeps the helper's marks of a container's first process: HelperReport.phaseMarks, one
+   * "name<TAB>microseconds" line per step on CLOCK_MONOTONIC, which process.hrtime reads and
+   * performance.now() counts from another origin.
+   */
+  markHelper(id: string, lines: string): void {
+    const originMs = performance.now() - Number(process.hrtime.bigint()) / 1e6;
+    const marks: PhaseMark[] = [];
+    for (const line of lines.split('\n')) {
+      const tab = line.indexOf('\t');
+      if (tab > 0) marks.push({ phase: line.slice(0, tab), at: Number(line.slice(tab + 1)) / 1000 + originMs });
+    }
+    if (this.#helperTraces.size >= MAX_TRACES) this.#helperTraces.delete(this.#helperTraces.keys().next().value as string);
+    this.#helperTraces.set(id, marks);
+  }
+
+  /** The helper's marks of the container (markHelper), in order, forgotten here. */
+  takeHelper(id: string): PhaseMark[] {
+    const marks = this.#helperTraces.get(id) ?? [];
+    this.#helperTraces.delete(id);
     return marks;
   }
 }

@@ -125,6 +125,7 @@ class AwaitHelperWorker : public Napi::AsyncWorker {
     result.Set("errno", Napi::Number::New(env, outcome_.report.err));
     result.Set("stepId", Napi::Number::New(env, static_cast<int>(outcome_.report.step_id)));
     result.Set("step", Napi::String::New(env, outcome_.report.step));
+    if (!outcome_.phase_marks.empty()) result.Set("phaseMarks", Napi::String::New(env, outcome_.phase_marks));
     deferred_.Resolve(result);
   }
 

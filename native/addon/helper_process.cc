@@ -280,6 +280,11 @@ HelperOutcome await_helper(LaunchedHelper helper, const std::function<void(int)>
       if (fd >= 0) outcome.held_namespace_fds.push_back(fd);
       continue;
     }
+    if (n > 0 && message.rfind(kPhaseMarksMessage, 0) == 0) {
+      if (fd >= 0) close(fd);
+      outcome.phase_marks = message.substr(strlen(kPhaseMarksMessage));
+      continue;
+    }
     if (n > 0 && message == "terminal") {
       if (outcome.terminal_fd >= 0) close(outcome.terminal_fd);
       outcome.terminal_fd = fd;

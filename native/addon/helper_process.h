@@ -47,6 +47,7 @@ struct HelperOutcome {
   int terminal_fd = -1;  // the master of its terminal, when it has one (closed on failure)
   int channel_fd = -1;   // the control channel, kept open on request (see await_helper)
   std::vector<int> held_namespace_fds;  // namespaces Node holds until the exit is seen (closed on failure)
+  std::string phase_marks;  // the helper's marks, when its plan asked for the phase trace
 };
 
 // Blocks until the helper reports, reaps the helper and, when the cloned

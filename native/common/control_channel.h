@@ -23,6 +23,9 @@ constexpr int kFirstOwnerFd = 5;
 // Sent by the helper with an fd of a namespace Node holds until the process's exit is seen
 // (helper/namespace_hold.h).
 constexpr const char* kNamespaceHoldMessage = "namespace-hold";
+// Sent by the helper before its report when its plan asks for the phase trace
+// (helper/phase_marks.h): this prefix, then one "name<TAB>microseconds" line per mark.
+constexpr const char* kPhaseMarksMessage = "phases ";
 
 struct Report {
   bool ok = false;

@@ -129,6 +129,7 @@ void apply_entry(Plan& plan, PlanKey key, const std::string& value) {
     case PlanKey::TtyRows: plan.tty_rows = static_cast<unsigned short>(as_uint(value)); return;
     case PlanKey::TestPause: plan.test_pause = value; return;
     case PlanKey::TestPauseFile: plan.test_pause_file = value; return;
+    case PlanKey::PhaseTrace: plan.phase_trace = as_bool(value); return;
     case PlanKey::StartFifo: plan.start_fifo = value; return;
     case PlanKey::LateGate: plan.late_gate = static_cast<int>(as_uint(value)); return;
     case PlanKey::Detach: plan.detach = as_bool(value); return;

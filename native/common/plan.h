@@ -148,6 +148,8 @@ struct Plan {
   std::vector<int> owner_fds;
   // Crash tests: the step at which the helper stops (see test_pause.h).
   std::string test_pause, test_pause_file;
+  // The opt-in phase trace (helper/phase_marks.h): mark each step, send the marks before the report.
+  bool phase_trace = false;
   // Opened by the helper itself before it clones: the start FIFO (O_PATH) and a
   // run: namespaces joined from another container's process instead of made
   // (net uts ipc), that process's pid and its start time, checked once its pidfd is open.

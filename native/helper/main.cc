@@ -40,6 +40,7 @@
 #include "helper/namespace_hold.h"
 #include "helper/namespaces.h"
 #include "helper/pause_mode.h"
+#include "helper/phase_marks.h"
 #include "helper/network.h"
 #include "helper/network_namespace_maker.h"
 #include "helper/program_exec.h"
@@ -199,6 +200,9 @@ void close_all_but_stdio_and(int keep) {
     wait_for_start(plan.start_fifo_fd);
   }
   if (!seccomp_loaded) load_seccomp(plan);
+  mark_phase("seccomp loaded");
+  // Still open on the way to the program (the start gate's path closed it: nothing is sent).
+  send_phase_marks(kControlFd);
   if (plan.init && first) run_as_init(plan, failure_fd);
   exec_program(plan);
 }
@@ -245,6 +249,7 @@ int receive_idmapped_rootfs() {
     // The helper's copy: this process gets its own on its channel.
     if (plan.premade_network_fd >= 0) close(plan.premade_network_fd);
     parent_setup.wait_in_child();
+    mark_phase("first gate passed");
     enter_new_session();
     if (plan.has_namespace("user")) {
       // Container root from here on, so files made in the container's own
@@ -319,6 +324,7 @@ bool relay_one(int child_channel, pid_t child, int flags) {
   long n = receive_message_from(child_channel, &message, &fd, &sender, flags);
   if (n == -EAGAIN || n == -EMSGSIZE) return n == -EMSGSIZE;
   if (n <= 0) return false;
+  if (sender == child && message.rfind(kPhaseMarksMessage, 0) == 0) add_phase_marks(message.substr(strlen(kPhaseMarksMessage)));
   if (sender == child && (message == "terminal" || message == "seccomp-listener")) send_message(kControlFd, message, fd);
   if (fd >= 0) close(fd);
   return true;
@@ -387,10 +393,12 @@ int start_process(const Plan& plan, unsigned long namespace_flags, CgroupTargets
     close(channel[0]);
     close(channel[1]);
     close(failure.read_end);
+    forget_phase_marks();
     cgroups.close_all();
     body(plan, failure.write_end, parent_setup);
     _exit(127);
   }
+  mark_phase("process cloned");
   close(failure.write_end);
   close(channel[1]);
   report->pid = pid;
@@ -428,6 +436,8 @@ int start_process(const Plan& plan, unsigned long namespace_flags, CgroupTargets
       send_network_namespace(channel[0], plan.premade_network_fd);
       if (parent_is_node && plan.mode == PlanMode::Run) send_message(kControlFd, kNamespaceHoldMessage, plan.premade_network_fd);
     }
+    // Marked first: the process may mark its side of the gate before this one's write returns.
+    mark_phase("first gate opened");
     parent_setup.open_in_parent();
     // Sent before its cgroups: the process takes its network namespace first, as its root reaches /sys.
     if (plan.network_namespace_apart && plan.premade_network_fd < 0) {
@@ -464,6 +474,7 @@ int start_process(const Plan& plan, unsigned long namespace_flags, CgroupTargets
   }
   parent_setup.open_cgroups_in_parent();
   await_exec(failure.read_end, channel[0], report);
+  mark_phase("exec seen");
   close(channel[0]);
   return pidfd;
 }
@@ -590,9 +601,14 @@ int run_one_shot(int owner_fd_count) {
   // Node sends it once the state directory and the plan are made, a moment after the clone.
   spin_until_readable(kControlFd);
   long n = receive_message(kControlFd, &bytes, &ignored_fd);
+  long long received_at = phase_clock_us();
   if (n <= 0) return 2;
   try {
     Plan plan = parse_plan(bytes);
+    if (plan.phase_trace) {
+      start_phase_marks("plan received", received_at);
+      mark_phase("plan parsed");
+    }
     open_test_pause_file(plan);
     for (int i = 0; i < owner_fd_count; i++) {
       plan.owner_fds.push_back(kFirstOwnerFd + i);
@@ -617,6 +633,7 @@ int run_one_shot(int owner_fd_count) {
     report.step_id = e.id;
     report.step = e.step;
   }
+  send_phase_marks(kControlFd);
   return send_message(kControlFd, encode_report(report), pidfd) == 0 ? 0 : 1;
 }
 

@@ -27,6 +27,7 @@
 #include "helper/network_namespace_maker.h"
 #include "helper/overlay_root.h"
 #include "helper/path_in_root.h"
+#include "helper/phase_marks.h"
 
 namespace tsc {
 
@@ -241,10 +242,13 @@ void mount_kernel_filesystems(const Plan& plan, int root_fd, KernelMounts& mount
                   root_fd, "/run", "mount /run");
   }
   mounting.reset();
+  mark_phase("/proc, /sys, /dev mounted");
   // Last of these: the cgroups may still be in the making by Node (cgroup_gate.h), and the
   // mounts above need none of them, so the wait for them overlaps this process's own work.
   enter_cgroups();
+  mark_phase("cgroups joined");
   mount_cgroup_filesystems(plan, sys_mount);
+  mark_phase("cgroup filesystems mounted");
 }
 
 // Every mount but the device binds in /dev is nodev: a device node that the
@@ -413,6 +417,7 @@ void build_rootfs(const Plan& plan, int prepared_overlay, const std::function<vo
   int root_fd = plan.rootfs_is_host           ? attach_host_root(plan, staging)
                 : !plan.rootfs_lower.empty() || prepared_overlay >= 0 ? attach_overlay_root(plan, staging, prepared_overlay)
                                              : attach_directory_root(plan, staging);
+  mark_phase("rootfs mounted");
   KernelMounts mounts;
   mount_kernel_filesystems(plan, root_fd, mounts, pause_dir, enter_cgroups);
   if (pause_dir >= 0) close(pause_dir);
@@ -427,8 +432,10 @@ void build_rootfs(const Plan& plan, int prepared_overlay, const std::function<vo
   // Masked or not, a procfs moved away from /proc leaves the program without
   // one: refuse to start rather than run it so.
   mounts.check_in_place(root_fd, [&](const std::string& path) { return covered_by_user_mount(plan, path); });
+  mark_phase("mounts, masks made");
   pivot_into(root_fd);
   close(root_fd);
+  mark_phase("root pivoted");
 }
 
 }  // namespace tsc

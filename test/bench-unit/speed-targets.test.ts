@@ -171,5 +171,22 @@ describe('phases before and after', () => {
     expect(lines.slice(2, 6).map((l) => l.split(' | ')[0].replace('| ', ''))).toEqual(['options normalized', 'state directory made', 'helper report', 'helper reused']);
     expect(lines[3]).toBe('| state directory made | 1.500 | 3.000 | - | - | - |');
     expect(lines[4]).toBe('| helper report | 4.000 | 8.000 | 2.000 | 4.000 | -2.000 |');
+    // Neither run has the helper's own steps: no row for them.
+    expect(lines.some((l) => l.startsWith('| helper: '))).toBe(false);
+  });
+
+  it("puts the helper's own steps after the phases, as 'helper:' rows", () => {
+    const before = { ...result([['helper report', 4]]), helperRows: [{ phase: 'plan received', n: 30, medianMs: 0.3, p95Ms: 0.9 }] };
+    const after = {
+      ...result([['helper report', 3]]),
+      helperRows: [
+        { phase: 'plan received', n: 30, medianMs: 0.1, p95Ms: 0.2 },
+        { phase: 'exec seen', n: 30, medianMs: 0.2, p95Ms: 0.4 },
+      ],
+    };
+    const lines = comparePhases(before, after).split('\n');
+    const helper = lines.filter((l) => l.startsWith('| helper: '));
+    expect(helper).toEqual(['| helper: plan received | 0.300 | 0.900 | 0.100 | 0.200 | -0.200 |', '| helper: exec seen | - | - | 0.200 | 0.400 | - |']);
+    expect(lines.indexOf(helper[0])).toBeGreaterThan(lines.findIndex((l) => l.startsWith('| helper report |')));
   });
 });

@@ -139,6 +139,8 @@ export interface PlanValues {
   'test.pause': string;
   /** crash tests: where it writes that it stopped (read by the helper) */
   'test.pause_file': string;
+  /** the opt-in phase trace: the helper marks its own steps and sends them before its report (read by the helper) */
+  'phase_trace': boolean;
   /** create(): the FIFO the first process waits at until start() (read by the helper) */
   'start.fifo': string;
   /** a pool member: the index among the owner fds of the socket where its first process waits, after its root and loopback, for argv, env, cwd, user, tty and stdio (read by the helper) */
@@ -245,6 +247,7 @@ export const PLAN_KEYS: readonly PlanKey[] = [
   'tty.rows',
   'test.pause',
   'test.pause_file',
+  'phase_trace',
   'start.fifo',
   'late.gate',
   'detach',
@@ -326,6 +329,7 @@ const ENCODERS: { [K in PlanKey]: (key: K, value: PlanValues[K]) => string } = {
   'tty.rows': (key, v) => encodeUint(key, v),
   'test.pause': (key, v) => encodeText(key, v),
   'test.pause_file': (key, v) => encodeText(key, v),
+  'phase_trace': (key, v) => encodeBool(v),
   'start.fifo': (key, v) => encodeText(key, v),
   'late.gate': (key, v) => encodeUint(key, v),
   'detach': (key, v) => encodeBool(v),

@@ -70,6 +70,7 @@ enum class PlanKey {
   TtyRows,  // tty.rows: the terminal's height
   TestPause,  // test.pause: crash tests: the step at which the helper stops
   TestPauseFile,  // test.pause_file: crash tests: where it writes that it stopped
+  PhaseTrace,  // phase_trace: the opt-in phase trace: the helper marks its own steps and sends them before its report
   StartFifo,  // start.fifo: create(): the FIFO the first process waits at until start()
   LateGate,  // late.gate: a pool member: the index among the owner fds of the socket where its first process waits, after its root and loopback, for argv, env, cwd, user, tty and stdio
   Detach,  // detach: the helper stays as the monitor of a detached container
@@ -161,6 +162,7 @@ inline constexpr PlanKeyInfo kPlanKeys[] = {
     {"tty.rows", PlanKey::TtyRows, PlanValueType::Uint, false, nullptr},
     {"test.pause", PlanKey::TestPause, PlanValueType::String, false, nullptr},
     {"test.pause_file", PlanKey::TestPauseFile, PlanValueType::String, false, nullptr},
+    {"phase_trace", PlanKey::PhaseTrace, PlanValueType::Bool, false, nullptr},
     {"start.fifo", PlanKey::StartFifo, PlanValueType::String, false, nullptr},
     {"late.gate", PlanKey::LateGate, PlanValueType::Uint, false, nullptr},
     {"detach", PlanKey::Detach, PlanValueType::Bool, false, nullptr},
@@ -355,6 +357,8 @@ inline bool plan_value_valid(PlanKey key, const std::string& value) {
       return true;
     case PlanKey::TestPauseFile:
       return true;
+    case PlanKey::PhaseTrace:
+      return value == "1" || value == "0";
     case PlanKey::StartFifo:
       return true;
     case PlanKey::LateGate:
