@@ -200,6 +200,9 @@ bool ask_again(LaunchedHelper* helper, const RetainedRequest& request) {
   // A worker the server cloned may have died before it named itself: reaped while the
   // server's pid, its process group, is not yet reaped and so cannot be reused.
   reap_dead_unnamed_workers(helper->server_pid, true);
+  // Not to that server again: killed, it may not have closed its end yet, and would take
+  // this request into its queue too.
+  retire_server(helper->server_pid);
   LaunchedHelper again;
   try {
     again = ask_for_worker(request.helper_path, request.fds, request.has_join_pidfd, request.owner_fd_count, false);

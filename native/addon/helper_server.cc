@@ -196,6 +196,12 @@ pid_t request_worker(const std::string& helper_path, const std::vector<int>& fds
   throw SetupError{"reach the setup server", EPIPE};
 }
 
+void retire_server(pid_t pid) {
+  Server& s = server();
+  std::lock_guard<std::mutex> guard(s.lock);
+  if (s.pid >= 0 && s.pid == pid) stop(s);
+}
+
 bool server_stop_after_clone_requested() {
   // The test hook (lib/state/test-hook.ts names the variable).
   const char* pause_at = getenv("TS_CONTAINER_TEST_PAUSE_AT");

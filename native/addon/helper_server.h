@@ -20,6 +20,12 @@ namespace tsc {
 pid_t request_worker(const std::string& helper_path, const std::vector<int>& fds, bool has_join_pidfd, int owner_fd_count,
                      bool stop_after_clone);
 
+// Lets go of the server `pid` (killed if it still runs, and reaped) when it is still the one
+// in use, so that the next request starts a new one: a request it took went with it, and a
+// server that is being killed may still take the next one into its queue and lose it too.
+// Safe to call from any thread.
+void retire_server(pid_t pid);
+
 // Whether the test hook asks the server to stop after its next clone. Reads the
 // environment: called on JavaScript's thread only, which alone changes it.
 bool server_stop_after_clone_requested();
