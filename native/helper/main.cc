@@ -22,6 +22,7 @@
 #include <string>
 
 #include "common/control_channel.h"
+#include "common/monotonic_clock.h"
 #include "common/plan.h"
 #include "common/setup_request.h"
 #include "common/setup_error.h"
@@ -601,7 +602,7 @@ int run_one_shot(int owner_fd_count) {
   // Node sends it once the state directory and the plan are made, a moment after the clone.
   spin_until_readable(kControlFd);
   long n = receive_message(kControlFd, &bytes, &ignored_fd);
-  long long received_at = phase_clock_us();
+  long long received_at = monotonic_us();
   if (n <= 0) return 2;
   try {
     Plan plan = parse_plan(bytes);

@@ -1,8 +1,7 @@
 #include "helper/phase_marks.h"
 
-#include <time.h>
-
 #include "common/control_channel.h"
+#include "common/monotonic_clock.h"
 
 namespace tsc {
 
@@ -20,12 +19,6 @@ void append(const char* phase, long long at_us) {
 
 }  // namespace
 
-long long phase_clock_us() {
-  struct timespec now;
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  return static_cast<long long>(now.tv_sec) * 1000000 + now.tv_nsec / 1000;
-}
-
 void start_phase_marks(const char* first, long long first_at) {
   enabled = true;
   marks.clear();
@@ -35,7 +28,7 @@ void start_phase_marks(const char* first, long long first_at) {
 void forget_phase_marks() { marks.clear(); }
 
 void mark_phase(const char* phase) {
-  if (enabled) append(phase, phase_clock_us());
+  if (enabled) append(phase, monotonic_us());
 }
 
 void add_phase_marks(const std::string& lines) {

@@ -15,11 +15,9 @@
 
 namespace tsc {
 
-// CLOCK_MONOTONIC now, in microseconds.
-long long phase_clock_us();
-
 // Turns the trace on in this process (the worker, once its plan asked for it), with a first
-// mark of a step that ended at `first_at` (the plan's arrival, before it was read).
+// mark of a step that ended at `first_at` (monotonic_us(), common/monotonic_clock.h: the
+// plan's arrival, before it was read).
 void start_phase_marks(const char* first, long long first_at);
 
 // In the cloned process: its marks start empty (it inherited the worker's).

@@ -2,17 +2,12 @@
 
 #include <poll.h>
 #include <sched.h>
-#include <time.h>
+
+#include "common/monotonic_clock.h"
 
 namespace tsc {
 
 namespace {
-
-long long monotonic_us() {
-  struct timespec now;
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  return static_cast<long long>(now.tv_sec) * 1000000 + now.tv_nsec / 1000;
-}
 
 // On one CPU the answer cannot come while this process spins: the peer runs only once it sleeps.
 bool has_other_cpus() {
