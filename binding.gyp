@@ -29,6 +29,7 @@
         "native/addon/cgroup_maker.cc",
         "native/addon/files_at.cc",
         "native/addon/state_directory.cc",
+        "native/addon/directory_spread.cc",
         "native/addon/namespace_type.cc",
         "native/addon/early_writeback.cc",
         "native/addon/layer_applier.cc",

@@ -290,6 +290,17 @@ export interface NativeBinding {
   /** renameat(2) within the directory open as dirfd. Throws an errno error (code, errno). */
   renameAt(dirfd: number, from: string, to: string): void;
   /**
+   * Sets ext4's "top of a directory hierarchy" flag (FS_TOPDIR_FL, chattr +T) on the directory
+   * open as fd, so that its subdirectories are spread over the filesystem's block groups; false
+   * when its filesystem has no such flag or it cannot be set (native/addon/directory_spread.h).
+   */
+  setTopDirectoryFlag(fd: number): boolean;
+  /**
+   * renameat2(2) of the path `from` to `to` in the directory open as toDirFd, with
+   * RENAME_NOREPLACE. Throws an errno error (EEXIST when `to` is taken).
+   */
+  moveIntoPlace(from: string, toDirFd: number, to: string): void;
+  /**
    * Writes a tar of the tree under `dir` to `fd` (every path resolved inside `dir`), on the
    * thread pool. With whiteouts, `dir` is an overlay upper layer: its whiteouts and opaque
    * directories become `.wh.` entries; with id maps (a user namespace's), owners are the

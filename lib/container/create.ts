@@ -27,6 +27,7 @@ import { clearIfAbandoned, sweepStateRoot } from '../state/sweep';
 import { verifyStateRoot } from '../state/state-root';
 import { pauseForTest } from '../state/test-hook';
 import { stateStep } from '../state/state-io';
+import { homesSharedWith } from '../state/spread-homes';
 import { allocateIdBlock } from '../userns/id-blocks';
 import { lifecycleEntries, runPlan, type Entry } from './plan';
 import { healthMonitorEntries } from '../health/health-plan';
@@ -463,7 +464,9 @@ function makeDirectory(context: ContainerContext, argv: string[], options: Proce
     ...(pooled ? { pooled: true } : {}),
   };
   const saved = savedConfig(context.options, argv, options, context.config.rootfs);
-  const directory = ContainerDirectory.create(lifecycle.stateRoot, context.id, record, saved, clearIfAbandoned);
+  // In its data root's homes when they are on the state root's filesystem (spread-homes.ts).
+  const homes = record.dataRoot === undefined ? null : homesSharedWith(lifecycle.stateRoot, record.dataRoot);
+  const directory = ContainerDirectory.create(lifecycle.stateRoot, context.id, record, saved, clearIfAbandoned, homes);
   context.directory = directory;
   context.record = record;
   if (!lifecycle.detach) ownedDirectories.add(directory);

@@ -18,12 +18,14 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ContainerExistsError } from '../errors/errors';
+import { ContainerExistsError, ContainerStateIOError } from '../errors/errors';
 import { verifyDataRoot } from '../images/data-root';
 import { native } from '../native/binding';
 import { DirectoryHandle, identityOf, removeTree, stateStep, uniqueSuffix } from '../state/state-io';
 import { quietMoment } from '../state/quiet-moment';
 import { OncePerRoot } from '../state/once-per-root';
+import { moveIntoPlace, SpreadHomes, sweepHomes } from '../state/spread-homes';
+import { pauseForTest } from '../state/test-hook';
 
 /** containers/.removing/: layers moved away from their name, being removed (the sweep finishes them). */
 const REMOVING_DIR = '.removing';
@@ -88,8 +90,10 @@ export function makeWritableLayer(layer: MakeWritableLayer): WritableLayerPaths 
   try {
     claimName(containers, dataRoot, record);
     containers.writeAtomic(record.id + RECORD_SUFFIX, JSON.stringify(record, null, 2) + '\n');
-    stateStep('make the writable layer', paths.dir, () => fs.mkdirSync(containers.at(record.id), { mode: 0o711 }));
-    const dir = stateStep('make the writable layer', paths.dir, () => DirectoryHandle.open(containers.at(record.id)));
+    // Made in a home and moved into place once whole, where the filesystem has homes (spread-homes.ts).
+    const homed = stateStep('make the writable layer', paths.dir, () => SpreadHomes.of(dataRoot)?.makeDirectory(record.id, 0o711) ?? null);
+    if (!homed) stateStep('make the writable layer', paths.dir, () => fs.mkdirSync(containers.at(record.id), { mode: 0o711 }));
+    const dir = stateStep('make the writable layer', paths.dir, () => DirectoryHandle.open(homed ?? containers.at(record.id)));
     try {
       layersMadeHere.set(paths.dir, identityOf(dir.stat()));
       stateStep('make the upper layer', paths.upper, () => {
@@ -102,6 +106,14 @@ export function makeWritableLayer(layer: MakeWritableLayer): WritableLayerPaths 
         fs.mkdirSync(dir.at('work'), { mode: 0o700 });
         fs.chownSync(dir.at('work'), layer.owner.uid, layer.owner.gid);
       });
+      if (homed) {
+        pauseForTest('layer-homed');
+        moveLayerIntoPlace(homed, containers, record.id, dataRoot);
+      }
+    } catch (error) {
+      // Not in place: what was made in the home goes (in place, the caller's undo removes it by name).
+      if (homed) removeMake(homed);
+      throw error;
     } finally {
       dir.close();
     }
@@ -109,6 +121,24 @@ export function makeWritableLayer(layer: MakeWritableLayer): WritableLayerPaths 
     containers.close();
   }
   return paths;
+}
+
+/** A layer made in a home takes its name in containers/, which another process may have taken meanwhile. */
+function moveLayerIntoPlace(homed: string, containers: DirectoryHandle, id: string, dataRoot: string): void {
+  try {
+    moveIntoPlace(homed, containers, id);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new ContainerExistsError(id, path.join(dataRoot, 'containers'));
+    throw new ContainerStateIOError('make the writable layer', containers.display(id), error as NodeJS.ErrnoException);
+  }
+}
+
+function removeMake(homed: string): void {
+  try {
+    removeTree(homed);
+  } catch {
+    // left for the sweep, which removes a make whose maker is gone
+  }
 }
 
 /** Frees the id's name in containers/: an abandoned layer there goes; one in use is an error. */
@@ -317,6 +347,8 @@ export function sweepDataRoot(dataRoot: string): Promise<void> {
 }
 
 async function sweepOnce(dataRoot: string): Promise<void> {
+  // Layers and state directories whose makers died before they were moved into place.
+  await sweepHomes(dataRoot);
   const containers = path.join(dataRoot, 'containers');
   let names: string[];
   try {

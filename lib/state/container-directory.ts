@@ -34,6 +34,7 @@ import { native } from '../native/binding';
 import { ContainerExistsError, ContainerStateFileError, ContainerStateIOError } from '../errors/errors';
 import { asFsError, DirectoryHandle, identityOf, readTextAsync, removeTree, stateStep, TEMPORARY_PREFIX, uniqueSuffix } from './state-io';
 import { verifyStateRoot, verifyStateRootAsync } from './state-root';
+import type { SpreadHomes } from './spread-homes';
 import { pauseForTest } from './test-hook';
 import { deferRemoval } from './deferred-removal';
 import { removeLayerMadeHere, removeWritableLayer } from '../container/writable-layer';
@@ -169,27 +170,40 @@ export class ContainerDirectory {
    * made (verifyStateRoot(root, true)). `onExisting` may clear away an abandoned directory of
    * the same id and return true to try once more.
    */
-  static create(root: string, id: string, state: StateRecord, config: SavedConfig, onExisting: (existing: ContainerDirectory) => boolean): ContainerDirectory {
+  static create(
+    root: string,
+    id: string,
+    state: StateRecord,
+    config: SavedConfig,
+    onExisting: (existing: ContainerDirectory) => boolean,
+    homes: SpreadHomes | null = null,
+  ): ContainerDirectory {
     const rootHandle = stateStep('open the state root', root, () => DirectoryHandle.open(root));
-    const makingName = `${MAKING_PREFIX}${id}.${process.pid}.${uniqueSuffix()}`;
-    const making = path.join(root, makingName);
+    // Made in a home, where it has one on the root's filesystem (spread-homes.ts), else in the root.
+    const home = homes ? openHome(homes) : null;
+    const makingName = home && homes ? homes.makingName(id) : `${MAKING_PREFIX}${id}.${process.pid}.${uniqueSuffix()}`;
+    const making = path.join(home?.path ?? root, makingName);
     const directory = new ContainerDirectory(root, id);
     let lockFd = -1;
     let rootOpen = true;
     try {
       try {
         // Made under another name and published once locked: a lock file anyone can see is
-        // held by its maker until that maker is done or dead (isAbandonedMake). The writes are
-        // plain: nobody sees the directory before its rename. One native call, every step
-        // relative to the root's fd (native/addon/state_directory.h).
+        // held by its maker until that maker is done or dead (isAbandonedMake; in a home, the
+        // maker's pid and start time in its name). The writes are plain: nobody sees the
+        // directory before its rename. One native call, every step relative to the fd of the
+        // directory it is made in (native/addon/state_directory.h).
         const made = madeStep(making, () =>
-          native().makeStateDirectory(rootHandle.fd, makingName, UNPUBLISHED_LOCK, LOCK, [[STATE, json(state)], [CONFIG, json(config)]], 0o700),
+          native().makeStateDirectory((home ?? rootHandle).fd, makingName, UNPUBLISHED_LOCK, LOCK, [[STATE, json(state)], [CONFIG, json(config)]], 0o700),
         );
         lockFd = made.lockFd;
         directory.#identity = identityOf(made);
+        if (home) pauseForTest('directory-homed');
         for (let attempt = 0; ; attempt++) {
           try {
-            asFsError('rename', () => native().renameAt(rootHandle.fd, makingName, id));
+            // Never over a directory of that name, empty or not: it is another container's.
+            if (home) asFsError('rename', () => native().moveIntoPlace(making, rootHandle.fd, id));
+            else asFsError('rename', () => native().renameAt(rootHandle.fd, makingName, id));
             break;
           } catch (error) {
             const code = (error as NodeJS.ErrnoException).code;
@@ -201,6 +215,7 @@ export class ContainerDirectory {
       } catch (error) {
         // Every fd goes first: after EMFILE, the cleanup needs one.
         if (lockFd >= 0) fs.closeSync(lockFd);
+        home?.close();
         rootHandle.close();
         rootOpen = false;
         try {
@@ -211,7 +226,10 @@ export class ContainerDirectory {
         throw error;
       }
     } finally {
-      if (rootOpen) rootHandle.close();
+      if (rootOpen) {
+        home?.close();
+        rootHandle.close();
+      }
     }
     directory.#ownerLockFd = lockFd;
     return directory;
@@ -593,5 +611,14 @@ function madeStep<T>(making: string, make: () => T): T {
     const cause = error as NodeJS.ErrnoException & { step?: string; file?: string };
     if (typeof cause?.code !== 'string' || typeof cause.errno !== 'number' || typeof cause.step !== 'string') throw error;
     throw new ContainerStateIOError(cause.step, cause.file ? path.join(making, cause.file) : making, cause);
+  }
+}
+
+/** The next of `homes`, open; null when it cannot be opened (the directory is then made in the root). */
+function openHome(homes: SpreadHomes): DirectoryHandle | null {
+  try {
+    return DirectoryHandle.open(homes.nextHome());
+  } catch {
+    return null;
   }
 }

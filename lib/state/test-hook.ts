@@ -14,6 +14,8 @@ import * as fs from 'node:fs';
 import type { PlanEntry } from '../protocol/generated/plan';
 
 export type PauseStep =
+  | 'directory-homed'
+  | 'layer-homed'
   | 'directory-made'
   | 'cgroup-made'
   | 'helper-reported'

@@ -33,6 +33,7 @@
 #include "addon/remove_directories.h"
 #include "addon/files_at.h"
 #include "addon/state_directory.h"
+#include "addon/directory_spread.h"
 #include "addon/namespace_type.h"
 #include "addon/early_writeback.h"
 #include "addon/terminal_reader.h"
@@ -425,6 +426,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitCgroupMaker(env, exports);
   InitFilesAt(env, exports);
   InitStateDirectory(env, exports);
+  InitDirectorySpread(env, exports);
   InitNamespaceType(env, exports);
   InitEarlyWriteback(env, exports);
   return exports;
