@@ -147,7 +147,7 @@ for (const step of ['layer-homed', 'directory-homed'] as const) {
     const [reached, pid] = await waitForFile(pauseFile);
     expect(reached).toBe(step);
     const left = homeEntries();
-    expect(left).toEqual([expect.stringMatching(new RegExp(`^\\d+/\\.making-${id}\\.${pid}\\.`))]);
+    expect(left).toEqual([expect.stringMatching(new RegExp(`^\\d+/\\.making-${id}\\.\\d+\\.${pid}\\.`))]);
     process.kill(Number(pid), 'SIGKILL');
     const result = await collect(maker, 20000);
     expect(result.stdout).not.toContain('made');
@@ -168,19 +168,28 @@ for (const step of ['layer-homed', 'directory-homed'] as const) {
 extTest("the sweep keeps a make whose maker still runs, and removes one whose maker's pid now names another process", async () => {
   const c = make({ rootfs, id: uniqueId('sweep-live') });
   await c.spawn(['true']).wait();
+  const ns = /\[(\d+)\]/.exec(fs.readlinkSync('/proc/self/ns/pid'))?.[1];
   const startTime = processStartTime(process.pid);
-  const live = path.join(homesDir(), '3', `.making-live.x.${process.pid}.${startTime}.abc`);
+  const live = path.join(homesDir(), '3', `.making-live.x.${ns}.${process.pid}.${startTime}.abc`);
   // The same pid with another start time: a process since reused that pid.
-  const reused = path.join(homesDir(), '4', `.making-reused.${process.pid}.1.abc`);
-  const dead = path.join(homesDir(), '5', `.making-dead.4000000.12345.abc`);
-  for (const dir of [live, reused, dead]) {
+  const reused = path.join(homesDir(), '4', `.making-reused.${ns}.${process.pid}.1.abc`);
+  const dead = path.join(homesDir(), '5', `.making-dead.${ns}.4000000.12345.abc`);
+  // A maker in another PID namespace: its pid says nothing here, its make's age does.
+  const elsewhereYoung = path.join(homesDir(), '6', `.making-young.1234.4000000.12345.abc`);
+  const elsewhereOld = path.join(homesDir(), '7', `.making-old.1234.4000000.12345.abc`);
+  for (const dir of [live, reused, dead, elsewhereYoung, elsewhereOld]) {
     fs.mkdirSync(dir);
     fs.writeFileSync(path.join(dir, 'state.json'), '{}');
   }
+  const old = new Date(Date.now() - 11 * 60_000);
+  fs.utimesSync(elsewhereOld, old, old);
   resetDataRootSweepsForTest();
   await sweepDataRoot(dataRoot);
   expect(fs.existsSync(live)).toBe(true);
   expect(fs.existsSync(reused)).toBe(false);
   expect(fs.existsSync(dead)).toBe(false);
+  expect(fs.existsSync(elsewhereYoung)).toBe(true);
+  expect(fs.existsSync(elsewhereOld)).toBe(false);
   fs.rmSync(live, { recursive: true });
+  fs.rmSync(elsewhereYoung, { recursive: true });
 });

@@ -22,8 +22,9 @@
  * Only where the flag can be set (ext2/3/4, whose allocator reads it): elsewhere there are no
  * homes, and the caller makes its directory in place, as before. The homes are made once per
  * parent and kept, empty but for makes in progress. A make killed -9 before its rename leaves
- * its directory in a home, named with its maker's pid and start time: sweepHomes removes it once
- * that process is gone.
+ * its directory in a home, named with its maker's PID namespace, pid and start time: sweepHomes
+ * removes it once that process is gone, or, for a maker in another PID namespace (whose pid
+ * means nothing here), once it is older than a make ever lasts.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -36,11 +37,14 @@ export const HOMES_DIR = '.homes';
 /** Enough that one group's share of a busy host's churn stays small; each costs one Orlov placement, once. */
 const HOME_COUNT = 16;
 const MAKING_PREFIX = '.making-';
+/** A make lasts milliseconds: one of another PID namespace's maker this old was abandoned. */
+const ABANDONED_AFTER_MS = 10 * 60_000;
 
 /** Per parent: its homes, or null where its filesystem cannot spread them. */
 const known = new Map<string, SpreadHomes | null>();
-/** This process's pid and start time, in the names of its makes. */
+/** This process's PID namespace, pid and start time, in the names of its makes. */
 let ownTag = '';
+let ownPidNamespace: string | undefined;
 
 export class SpreadHomes {
   readonly #dir: string;
@@ -138,10 +142,11 @@ export function moveIntoPlace(made: string, dir: DirectoryHandle, name: string):
  * be set, and where the homes' parent is not this user's directory.
  */
 function makeHomes(parent: string): SpreadHomes | null {
-  // A make is named with its maker's pid and start time, for the sweep: without them, no homes.
+  // A make is named with who makes it, for the sweep: without that, no homes.
   const startTime = processStartTime(process.pid);
-  if (startTime === undefined) return null;
-  ownTag = `${process.pid}.${startTime}`;
+  const pidNamespace = pidNamespaceOf('self');
+  if (startTime === undefined || pidNamespace === undefined) return null;
+  ownTag = `${pidNamespace}.${process.pid}.${startTime}`;
   const dir = path.join(parent, HOMES_DIR);
   let madeHere = false;
   try {
@@ -195,7 +200,7 @@ export async function sweepHomes(parent: string): Promise<void> {
       continue;
     }
     for (const name of names) {
-      if (!isAbandonedMake(name)) continue;
+      if (!isAbandonedMake(path.join(dir, home), name)) continue;
       try {
         removeTree(path.join(dir, home, name));
       } catch {
@@ -205,15 +210,34 @@ export async function sweepHomes(parent: string): Promise<void> {
   }
 }
 
-/** `.making-<name>.<pid>.<start time>.<suffix>`, whose maker is gone; the name may hold dots. */
-function isAbandonedMake(name: string): boolean {
+/**
+ * `.making-<name>.<pid namespace>.<pid>.<start time>.<suffix>` (the name may hold dots) in
+ * `dir`, whose maker is gone: one of this PID namespace whose pid no longer names it (a pid
+ * reused since has another start time), one of another once it is ABANDONED_AFTER_MS old.
+ */
+function isAbandonedMake(dir: string, name: string): boolean {
   if (!name.startsWith(MAKING_PREFIX)) return false;
   const parts = name.split('.');
-  if (parts.length < 5) return false;
-  const pid = Number(parts[parts.length - 3]);
-  const startTime = parts[parts.length - 2];
+  if (parts.length < 6) return false;
+  const [pidNamespace, pidText, startTime] = parts.slice(-4, -1);
+  const pid = Number(pidText);
   if (!Number.isInteger(pid) || pid <= 0) return false;
-  return processStartTime(pid) !== startTime;
+  ownPidNamespace ??= pidNamespaceOf('self');
+  if (pidNamespace === ownPidNamespace) return processStartTime(pid) !== startTime;
+  try {
+    return Date.now() - fs.lstatSync(path.join(dir, name)).mtimeMs > ABANDONED_AFTER_MS;
+  } catch {
+    return false;
+  }
+}
+
+/** The inode number of a process's PID namespace ("4026531836"), or undefined. */
+function pidNamespaceOf(pid: 'self' | number): string | undefined {
+  try {
+    return /\[(\d+)\]/.exec(fs.readlinkSync(`/proc/${pid}/ns/pid`))?.[1];
+  } catch {
+    return undefined;
+  }
 }
 
 /** For tests: forget which parents have homes. */
