@@ -8,7 +8,9 @@
  * layer's work directory at each mount), and on ext4 without a journal each new inode skips
  * the group's inodes freed in the last dirtytime_expire_seconds (12 hours by default): on a
  * host that has made many containers that day, a new file there costs 0.1 ms and more, against
- * a few microseconds on a tmpfs. And what the host charges for a system call, a process and a
+ * a few microseconds on a tmpfs. On ext2/3/4 the library makes a container's layer (and state
+ * directory, on the data root's filesystem) in homes spread over the block groups
+ * (lib/state/spread-homes.ts): what a new file costs in one of them is measured too. And what the host charges for a system call, a process and a
  * new page of memory (bench/process-costs.c): child_process.spawn is made of those too, so they
  * tell why a run's absolute times differ from another host's while its ratios hold.
  */
@@ -38,7 +40,16 @@ export interface HostConditions {
    * root's containers/ (median µs of NEW_FILE_PROBES, measured as the run begins); null when
    * that could not be measured (the root not writable, or not made yet and not makeable).
    */
-  newFileUs?: { stateRoot: number | null; dataRoot: number | null; dataRootPath: string };
+  newFileUs?: {
+    stateRoot: number | null;
+    dataRoot: number | null;
+    dataRootPath: string;
+    /**
+     * The same in one of the data root's homes (lib/state/spread-homes.ts), where the library
+     * makes layers and state directories on ext2/3/4; absent where the data root has none.
+     */
+    homes?: number | null;
+  };
   /** Medians from bench/process-costs.c; null when it could not be built or run (no cc). */
   processCosts?: ProcessCosts | null;
 }
@@ -181,7 +192,10 @@ function mountOf(target: string): { type: string; device: string } | null {
 
 export async function hostConditions(): Promise<HostConditions> {
   const stateRoot = await defaultStateRoot();
-  const dataRootPath = path.join(await defaultDataRoot(), 'containers');
+  const dataRoot = await defaultDataRoot();
+  const dataRootPath = path.join(dataRoot, 'containers');
+  // Probed only where the library made them: the probe makes none.
+  const home = path.join(dataRoot, '.homes', '0');
   return {
     cpus: os.cpus().length,
     loadAverage: os.loadavg()[0],
@@ -190,14 +204,19 @@ export async function hostConditions(): Promise<HostConditions> {
     stateRootJournal: ext4HasJournal(stateRoot),
     dataRootFs: filesystemOf(dataRootPath),
     dataRootJournal: ext4HasJournal(dataRootPath),
-    newFileUs: { stateRoot: probeNewFileUs(stateRoot), dataRoot: probeNewFileUs(dataRootPath), dataRootPath },
+    newFileUs: {
+      stateRoot: probeNewFileUs(stateRoot),
+      dataRoot: probeNewFileUs(dataRootPath),
+      dataRootPath,
+      ...(fs.existsSync(home) ? { homes: probeNewFileUs(home) } : {}),
+    },
     processCosts: probeProcessCosts(),
   };
 }
 
 /**
  * "on a 2-core host (load average 8.3 at the start) with the state root /run/ts-container on
- * ext4 without a journal (a new file: 106 µs there, 96 µs under /var/lib/ts-container/containers),
+ * ext4 without a journal (a new file: 106 µs there, 96 µs under /var/lib/ts-container/containers, 3.1 µs in its homes),
  * where a system call takes 1.1 µs, a fork+exit+wait 0.70 ms and a new page 14 µs"
  */
 export function formatConditions(c: HostConditions): string {
@@ -206,7 +225,8 @@ export function formatConditions(c: HostConditions): string {
   const dataFs = c.dataRootFs === undefined ? stateFs : describeFilesystem(c.dataRootFs, c.dataRootJournal);
   // The data root's filesystem is named only where it is not the state root's kind.
   const dataOn = dataFs === stateFs ? '' : ` on ${dataFs}`;
-  const newFile = c.newFileUs ? ` (a new file: ${us(c.newFileUs.stateRoot)} there, ${us(c.newFileUs.dataRoot)} under ${c.newFileUs.dataRootPath}${dataOn})` : '';
+  const homes = c.newFileUs?.homes === undefined ? '' : `, ${us(c.newFileUs.homes)} in its homes`;
+  const newFile = c.newFileUs ? ` (a new file: ${us(c.newFileUs.stateRoot)} there, ${us(c.newFileUs.dataRoot)} under ${c.newFileUs.dataRootPath}${dataOn}${homes})` : '';
   const costs = c.processCosts
     ? `, where a system call takes ${us(c.processCosts.syscallUs)}, a fork+exit+wait ${(c.processCosts.forkUs / 1000).toFixed(2)} ms and a new page ${us(c.processCosts.newPageUs)}`
     : c.processCosts === null

@@ -102,6 +102,9 @@ describe('host conditions', () => {
       .toBe('on a 2-core host (load average 1.0 at the start) with the state root /run/ts-container on ext4 ' +
         '(a new file: 30 µs there, 12 µs under /var/lib/ts-container/containers on tmpfs)');
     expect(formatConditions({ ...base, stateRootFs: null, dataRootFs: 'xfs', newFileUs })).toContain('on an unknown filesystem (a new file: 30 µs there, 12 µs under /var/lib/ts-container/containers on xfs)');
+    // The data root's homes, where it has them.
+    expect(formatConditions({ ...base, stateRootJournal: false, dataRootFs: 'ext4', dataRootJournal: false, newFileUs: { ...newFileUs, homes: 3.14 } }))
+      .toContain('(a new file: 30 µs there, 12 µs under /var/lib/ts-container/containers, 3.1 µs in its homes)');
   });
 
   it("reads an ext4 filesystem's journal as the kernel's jbd2 list has it; nothing for other filesystems", () => {
